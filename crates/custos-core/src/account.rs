@@ -1,0 +1,376 @@
+//! Accounts and the decision the CIP policy makes about each one.
+//!
+//! An account's status is decided by [`evaluate`] from the customer's verification record, the
+//! policy, the account's kind and offering, and its parent reseller account; it is evaluated
+//! when the account opens and again whenever any of those change ("opening or maintaining" an
+//! Account, EO 1(a)). Only an explicit close, or a decision to close, ends an account for good.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::customer::{CustomerSummary, SubjectRole};
+use crate::ids::{AccountId, CustomerId, SubjectId};
+use crate::policy::{CipPolicy, FailureAction, RiskLevel};
+use crate::verification::{Method, VerificationState};
+use crate::CoreError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountKind {
+    /// The customer uses the IaaS products itself.
+    Direct,
+    /// The customer offers the products, in whole or part, to third parties (EO 5(h)).
+    Reseller,
+    /// A reseller's customer; the account hangs under the reseller's account.
+    SubLessee,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Offering {
+    Paid,
+    /// Free and trial offerings are IaaS products too (EO 5(e)).
+    Trial,
+    Complimentary,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    PendingVerification,
+    Active,
+    Restricted,
+    Suspended,
+    Closed,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::PendingVerification => "pending_verification",
+            AccountStatus::Active => "active",
+            AccountStatus::Restricted => "restricted",
+            AccountStatus::Suspended => "suspended",
+            AccountStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending_verification" => AccountStatus::PendingVerification,
+            "active" => AccountStatus::Active,
+            "restricted" => AccountStatus::Restricted,
+            "suspended" => AccountStatus::Suspended,
+            "closed" => AccountStatus::Closed,
+            _ => return None,
+        })
+    }
+
+    /// The customer may use the account (possibly within restrictions).
+    pub fn usable(self) -> bool {
+        matches!(self, AccountStatus::Active | AccountStatus::Restricted)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Approve,
+    Pending,
+    Refuse,
+}
+
+/// Machine-readable reasons for a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonCode {
+    /// The customer and all beneficial owners are US persons: no verification is needed.
+    UsPersonsOnly,
+    /// Every foreign subject is verified.
+    ForeignSubjectsVerified,
+    ForeignCustomerUnverified,
+    ForeignBeneficialOwnerUnverified,
+    SubjectInManualReview,
+    VerificationFailed,
+    /// The offering or kind may not be used until verification completes.
+    BlockedUntilVerified,
+    OfferingRefusedWhileUnverified,
+    ParentAccountNotActive,
+    VerificationDeadlinePassed,
+    ClosedOnRequest,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Reason {
+    pub code: ReasonCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_id: Option<SubjectId>,
+    pub detail: String,
+}
+
+/// What must still happen for a subject to be verified.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RequiredStep {
+    pub subject_id: SubjectId,
+    pub role: SubjectRole,
+    pub state: VerificationState,
+    /// Methods still to pass. `any_of` lists alternatives of which one suffices.
+    pub methods: Vec<Method>,
+    pub any_of: Vec<Method>,
+}
+
+/// The decision on an account, returned synchronously when it opens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AccountDecision {
+    pub decision: Decision,
+    pub account_status: AccountStatus,
+    pub required_steps: Vec<RequiredStep>,
+    pub reasons: Vec<Reason>,
+    pub risk: RiskLevel,
+    /// The policy's limits, when the account is restricted.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(value_type = Object)]
+    pub restrictions: BTreeMap<String, serde_json::Value>,
+}
+
+/// An Account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Account {
+    pub id: AccountId,
+    pub customer_id: CustomerId,
+    pub kind: AccountKind,
+    pub offering: Offering,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<AccountId>,
+    pub opened_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_access_at: Option<DateTime<Utc>>,
+    pub decision: AccountDecision,
+}
+
+impl Account {
+    pub fn status(&self) -> AccountStatus {
+        self.decision.account_status
+    }
+}
+
+/// What the decision needs to know of the parent account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParentInfo {
+    pub id: AccountId,
+    pub kind: AccountKind,
+    pub status: AccountStatus,
+    /// How many reseller accounts stand above the new account, the parent included.
+    pub depth: u32,
+}
+
+/// Checks the shape of a new account before anything is decided.
+pub fn check_new(
+    kind: AccountKind,
+    parent: Option<&ParentInfo>,
+    policy: &CipPolicy,
+) -> Result<(), CoreError> {
+    match (kind, parent) {
+        (AccountKind::Direct, Some(_)) => Err(CoreError::invalid(
+            "parent_account_id",
+            "a direct account has no parent; use kind `sub_lessee` or `reseller`",
+        )),
+        (AccountKind::SubLessee, None) => Err(CoreError::invalid(
+            "parent_account_id",
+            "a sub_lessee account needs the reseller account it hangs under",
+        )),
+        (_, Some(p)) if p.kind != AccountKind::Reseller => Err(CoreError::invalid(
+            "parent_account_id",
+            format!("the parent {} is not a reseller account", p.id),
+        )),
+        (_, Some(p)) if p.depth > policy.resellers.max_chain_depth => Err(CoreError::invalid(
+            "parent_account_id",
+            format!(
+                "the reseller chain would be {} levels deep; the policy allows {}",
+                p.depth, policy.resellers.max_chain_depth
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn reason(code: ReasonCode, subject_id: Option<&SubjectId>, detail: impl Into<String>) -> Reason {
+    Reason {
+        code,
+        subject_id: subject_id.cloned(),
+        detail: detail.into(),
+    }
+}
+
+/// The inputs of one evaluation.
+#[derive(Debug)]
+pub struct Evaluation<'a> {
+    pub policy: &'a CipPolicy,
+    pub customer: &'a CustomerSummary,
+    pub risk: RiskLevel,
+    pub kind: AccountKind,
+    pub offering: Offering,
+    pub parent: Option<&'a ParentInfo>,
+    /// `None` while the account is being opened; its opening time afterwards.
+    pub opened_at: Option<DateTime<Utc>>,
+    pub now: DateTime<Utc>,
+}
+
+/// Decides an account's status. Pure: the same inputs always give the same decision.
+pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
+    let p = e.policy;
+    let new = e.opened_at.is_none();
+    let mut reasons = vec![];
+    let mut steps = vec![];
+    let mut any_failed = false;
+    let mut any_open = false;
+    for s in e.customer.active_subjects() {
+        let req = p.requirement(e.risk, s.role, e.customer.entity);
+        let state = s.verification.state(s.us_person, req);
+        match state {
+            VerificationState::NotRequired | VerificationState::Verified => {}
+            VerificationState::Failed => {
+                any_failed = true;
+                reasons.push(reason(
+                    ReasonCode::VerificationFailed,
+                    Some(&s.id),
+                    "identity verification failed",
+                ));
+            }
+            VerificationState::Pending | VerificationState::ManualReview => {
+                any_open = true;
+                let (code, who) = match (state, s.role) {
+                    (VerificationState::ManualReview, _) => {
+                        (ReasonCode::SubjectInManualReview, "awaits a reviewer")
+                    }
+                    (_, SubjectRole::Customer) => (
+                        ReasonCode::ForeignCustomerUnverified,
+                        "foreign customer not yet verified",
+                    ),
+                    (_, SubjectRole::BeneficialOwner) => (
+                        ReasonCode::ForeignBeneficialOwnerUnverified,
+                        "foreign beneficial owner not yet verified",
+                    ),
+                };
+                reasons.push(reason(code, Some(&s.id), who));
+                let missing = s.verification.missing(req);
+                let (methods, any_of): (Vec<Method>, Vec<Method>) = missing
+                    .into_iter()
+                    .partition(|m| req.all.contains(m) || req.one_of.is_empty());
+                steps.push(RequiredStep {
+                    subject_id: s.id.clone(),
+                    role: s.role,
+                    state,
+                    methods,
+                    any_of,
+                });
+            }
+        }
+    }
+    let decided = |decision, status, reasons, steps| AccountDecision {
+        decision,
+        account_status: status,
+        required_steps: steps,
+        reasons,
+        risk: e.risk,
+        restrictions: if status == AccountStatus::Restricted {
+            p.pending.restrictions.clone()
+        } else {
+            BTreeMap::new()
+        },
+    };
+
+    if let Some(parent) = e.parent
+        && !parent.status.usable()
+    {
+        reasons.insert(
+            0,
+            reason(
+                ReasonCode::ParentAccountNotActive,
+                None,
+                format!("reseller account {} is {}", parent.id, parent.status.as_str()),
+            ),
+        );
+        let status = if new || parent.status == AccountStatus::Closed {
+            AccountStatus::Closed
+        } else {
+            AccountStatus::Suspended
+        };
+        return decided(Decision::Refuse, status, reasons, steps);
+    }
+    if any_failed {
+        let status = if new {
+            if p.failure.refuse_open {
+                AccountStatus::Closed
+            } else {
+                p.pending.account_status
+            }
+        } else {
+            match p.failure.existing_accounts {
+                FailureAction::Suspend => AccountStatus::Suspended,
+                FailureAction::Close => AccountStatus::Closed,
+            }
+        };
+        let decision = if status == AccountStatus::Closed || status == AccountStatus::Suspended {
+            Decision::Refuse
+        } else {
+            Decision::Pending
+        };
+        return decided(decision, status, reasons, steps);
+    }
+    if any_open {
+        if new && p.pending.refuse_offerings.contains(&e.offering) {
+            reasons.push(reason(
+                ReasonCode::OfferingRefusedWhileUnverified,
+                None,
+                "this offering is not available to an unverified foreign customer",
+            ));
+            return decided(Decision::Refuse, AccountStatus::Closed, reasons, steps);
+        }
+        if let Some(opened) = e.opened_at
+            && e.now > opened + Duration::days(i64::from(p.pending.max_days))
+        {
+            reasons.push(reason(
+                ReasonCode::VerificationDeadlinePassed,
+                None,
+                format!("not verified within {} days of opening", p.pending.max_days),
+            ));
+            return decided(Decision::Refuse, AccountStatus::Closed, reasons, steps);
+        }
+        let blocked = p.pending.block_kinds.contains(&e.kind)
+            || p.pending.block_offerings.contains(&e.offering);
+        let status = if blocked {
+            reasons.push(reason(
+                ReasonCode::BlockedUntilVerified,
+                None,
+                "this kind of account or offering may not be used until verification completes",
+            ));
+            AccountStatus::PendingVerification
+        } else {
+            p.pending.account_status
+        };
+        return decided(Decision::Pending, status, reasons, steps);
+    }
+    let all_us = e.customer.all_us_persons();
+    reasons.push(if all_us {
+        reason(
+            ReasonCode::UsPersonsOnly,
+            None,
+            "the customer and all beneficial owners are US persons",
+        )
+    } else {
+        reason(
+            ReasonCode::ForeignSubjectsVerified,
+            None,
+            "every foreign subject is verified",
+        )
+    });
+    decided(Decision::Approve, AccountStatus::Active, reasons, steps)
+}

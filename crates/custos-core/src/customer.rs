@@ -1,0 +1,790 @@
+//! The customer aggregate: who the customer is, its beneficial owners, and the records EO
+//! 13984 section 1(a)(ii) asks a provider to keep about them.
+//!
+//! Everything in [`Customer`] is personal data and is stored encrypted as one record. What the
+//! decision path needs in clear (ids, roles, derived classifications, verification states) is
+//! derived from it as a [`CustomerSummary`], which holds no names, numbers or countries.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::ids::{AccountId, Country, CustomerId, SubjectId};
+use crate::policy::{CipPolicy, RiskLevel};
+use crate::triage::{self, Triage};
+use crate::verification::{
+    ManualDecision, MethodResult, SubjectVerification, VerificationState,
+};
+use crate::CoreError;
+
+/// Upper bounds that keep one customer's record small; they protect the store from hostile input.
+pub const MAX_TEXT: usize = 512;
+pub const MAX_LIST: usize = 50;
+
+/// A postal address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"line1": "Unter den Linden 5", "city": "Berlin", "postal_code": "10117", "country": "DE"}))]
+pub struct Address {
+    pub line1: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    pub city: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    pub country: Country,
+}
+
+/// A national identification number, with the country that issued it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NationalId {
+    pub country: Country,
+    /// What the number is, in the issuer's terms: `national_id`, `passport`, `tax_id`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    pub number: String,
+}
+
+/// A natural person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"full_name": "Lena Fischer", "given_names": "Lena", "family_name": "Fischer",
+    "date_of_birth": "1988-04-12", "citizenships": ["DE"], "residence":
+    {"line1": "Unter den Linden 5", "city": "Berlin", "postal_code": "10117", "country": "DE"},
+    "national_ids": [{"country": "DE", "kind": "national_id", "number": "T22000129"}]}))]
+pub struct Individual {
+    pub full_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_names: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<NaiveDate>,
+    #[serde(default)]
+    pub citizenships: Vec<Country>,
+    /// A lawful permanent resident of the United States (EO 5(k)).
+    #[serde(default)]
+    pub us_lawful_permanent_resident: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub residence: Option<Address>,
+    #[serde(default)]
+    pub national_ids: Vec<NationalId>,
+}
+
+/// A legal person: a company, partnership, association or other organisation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Entity {
+    pub legal_name: String,
+    /// The country under whose law the entity is organised.
+    pub jurisdiction: Country,
+    /// The state or territory of organisation, e.g. `DE` (Delaware) for a US entity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jurisdiction_subdivision: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_number: Option<String>,
+    /// ISO 17442 Legal Entity Identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lei: Option<String>,
+    #[serde(default)]
+    pub addresses: Vec<Address>,
+}
+
+/// Who the customer is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerProfile {
+    Individual(Individual),
+    Entity(Entity),
+}
+
+impl CustomerProfile {
+    pub fn is_entity(&self) -> bool {
+        matches!(self, CustomerProfile::Entity(_))
+    }
+}
+
+/// An individual who owns or controls an entity customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BeneficialOwner {
+    pub person: Individual,
+    /// Share owned or controlled, in percent (0 to 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ownership_percent: Option<f64>,
+    /// Exercises substantial control (a senior officer, or one who can appoint or remove them).
+    #[serde(default)]
+    pub substantial_control: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+impl BeneficialOwner {
+    /// Whether this person is a beneficial owner under the policy's ownership threshold.
+    pub fn qualifies(&self, threshold_percent: f64) -> bool {
+        self.substantial_control
+            || self
+                .ownership_percent
+                .is_some_and(|p| p >= threshold_percent)
+    }
+}
+
+/// The role a subject of verification plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectRole {
+    Customer,
+    BeneficialOwner,
+}
+
+/// One person whose identity may need verifying: the customer itself, or a beneficial owner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subject {
+    pub id: SubjectId,
+    pub role: SubjectRole,
+    /// Set for beneficial owners.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<BeneficialOwner>,
+    pub added_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_at: Option<DateTime<Utc>>,
+    /// Whether this subject counts: the customer always, an owner when it meets the threshold.
+    pub qualifies: bool,
+    pub triage: Triage,
+    pub verification: SubjectVerification,
+}
+
+impl Subject {
+    pub fn is_active(&self) -> bool {
+        self.removed_at.is_none() && self.qualifies
+    }
+}
+
+/// The kind of a contact used to verify identity (EO 1(a)(ii)(C)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactKind {
+    Email,
+    Phone,
+}
+
+/// An email address or telephone number, and when it was verified.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Contact {
+    pub id: String,
+    pub subject_id: SubjectId,
+    pub kind: ContactKind,
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<DateTime<Utc>>,
+    pub added_at: DateTime<Utc>,
+}
+
+/// Who pays: the customer itself, or a named third party (EO 1(a)(ii)(B), "source of payment").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PaymentSource {
+    Customer,
+    ThirdParty { name: String },
+}
+
+/// A means of payment as stored. A card is kept only as brand, BIN, last four digits, expiry and
+/// a keyed fingerprint of the full number; the full number never reaches the domain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PaymentInstrument {
+    Card {
+        brand: String,
+        bin: String,
+        last4: String,
+        expiry_month: u8,
+        expiry_year: u16,
+        /// Hex HMAC-SHA256 of the full number under the store's fingerprint key.
+        fingerprint: String,
+    },
+    BankAccount {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        iban: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account_number: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        routing_number: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        country: Option<Country>,
+    },
+    Wallet {
+        chain: String,
+        address: String,
+    },
+}
+
+/// A means of payment with its source and the identifiers that tie it to transactions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PaymentMeans {
+    pub id: String,
+    pub instrument: PaymentInstrument,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub financial_institution: Option<String>,
+    /// The provider's own customer identifier at its payment processor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_customer_ref: Option<String>,
+    #[serde(default)]
+    pub transaction_ids: Vec<String>,
+    pub source: PaymentSource,
+    pub added_at: DateTime<Utc>,
+}
+
+/// A kind of identity document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    Passport,
+    NationalIdCard,
+    ResidencePermit,
+    /// A US lawful permanent resident card ("green card").
+    PermanentResidentCard,
+    DrivingLicence,
+    CompanyRegistration,
+    Other,
+}
+
+/// Documentary evidence of identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Document {
+    pub id: String,
+    pub subject_id: SubjectId,
+    pub kind: DocumentKind,
+    pub issuing_country: Country,
+    pub number: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nationality: Option<Country>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_on: Option<NaiveDate>,
+    /// The machine-readable zone as read from the document, rows joined by newlines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mrz: Option<String>,
+    pub added_at: DateTime<Utc>,
+}
+
+/// Where the customer was seen connecting from: evidence for "located in the United States".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LocationObservation {
+    pub at: DateTime<Utc>,
+    pub ip: String,
+    pub country: Country,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<AccountId>,
+}
+
+/// A legal hold: while one is in force, nothing of the customer is destroyed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LegalHold {
+    pub id: String,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    pub placed_by: String,
+    pub placed_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_at: Option<DateTime<Utc>>,
+}
+
+/// The whole customer record. Stored encrypted under the customer's data key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: CustomerId,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_ref: Option<String>,
+    pub profile: CustomerProfile,
+    pub subjects: Vec<Subject>,
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
+    #[serde(default)]
+    pub payment_means: Vec<PaymentMeans>,
+    #[serde(default)]
+    pub documents: Vec<Document>,
+    #[serde(default)]
+    pub observations: Vec<LocationObservation>,
+    /// How many times the customer has used redress after a failed verification.
+    #[serde(default)]
+    pub resubmissions: u32,
+}
+
+/// One subject in the clear summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SubjectSummary {
+    pub id: SubjectId,
+    pub role: SubjectRole,
+    pub qualifies: bool,
+    pub removed: bool,
+    pub us_person: bool,
+    pub basis: triage::UsPersonBasis,
+    pub verification: SubjectVerification,
+}
+
+/// What the decision path may know without decrypting: no names, numbers, addresses or countries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CustomerSummary {
+    pub id: CustomerId,
+    pub entity: bool,
+    pub created_at: DateTime<Utc>,
+    pub subjects: Vec<SubjectSummary>,
+    /// Whether any subject is linked to a country the policy rates high-risk.
+    pub high_risk_link: bool,
+    pub resubmissions: u32,
+}
+
+/// Input for a new subject: the customer itself is made from the profile.
+fn check_text(field: &str, s: &str, required: bool) -> Result<(), CoreError> {
+    if required && s.trim().is_empty() {
+        return Err(CoreError::invalid(field, "must not be empty"));
+    }
+    if s.len() > MAX_TEXT {
+        return Err(CoreError::invalid(field, format!("longer than {MAX_TEXT} bytes")));
+    }
+    if s.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(CoreError::invalid(field, "contains control characters"));
+    }
+    Ok(())
+}
+
+fn check_opt(field: &str, s: &Option<String>) -> Result<(), CoreError> {
+    s.as_deref().map_or(Ok(()), |s| check_text(field, s, true))
+}
+
+fn check_list<T>(field: &str, v: &[T]) -> Result<(), CoreError> {
+    if v.len() > MAX_LIST {
+        return Err(CoreError::invalid(field, format!("more than {MAX_LIST} items")));
+    }
+    Ok(())
+}
+
+impl Address {
+    pub fn validate(&self, field: &str) -> Result<(), CoreError> {
+        check_text(&format!("{field}.line1"), &self.line1, true)?;
+        check_opt(&format!("{field}.line2"), &self.line2)?;
+        check_text(&format!("{field}.city"), &self.city, true)?;
+        check_opt(&format!("{field}.region"), &self.region)?;
+        check_opt(&format!("{field}.postal_code"), &self.postal_code)
+    }
+}
+
+impl Individual {
+    pub fn validate(&self, field: &str, today: NaiveDate) -> Result<(), CoreError> {
+        check_text(&format!("{field}.full_name"), &self.full_name, true)?;
+        check_opt(&format!("{field}.given_names"), &self.given_names)?;
+        check_opt(&format!("{field}.family_name"), &self.family_name)?;
+        if let Some(dob) = self.date_of_birth {
+            if dob > today {
+                return Err(CoreError::invalid(
+                    format!("{field}.date_of_birth"),
+                    "is in the future",
+                ));
+            }
+            if today.years_since(dob).is_some_and(|y| y > 130) {
+                return Err(CoreError::invalid(
+                    format!("{field}.date_of_birth"),
+                    "is more than 130 years ago",
+                ));
+            }
+        }
+        check_list(&format!("{field}.citizenships"), &self.citizenships)?;
+        check_list(&format!("{field}.national_ids"), &self.national_ids)?;
+        if let Some(a) = &self.residence {
+            a.validate(&format!("{field}.residence"))?;
+        }
+        for (i, n) in self.national_ids.iter().enumerate() {
+            check_text(&format!("{field}.national_ids[{i}].number"), &n.number, true)?;
+            check_opt(&format!("{field}.national_ids[{i}].kind"), &n.kind)?;
+        }
+        Ok(())
+    }
+}
+
+impl Entity {
+    pub fn validate(&self, field: &str) -> Result<(), CoreError> {
+        check_text(&format!("{field}.legal_name"), &self.legal_name, true)?;
+        check_opt(
+            &format!("{field}.jurisdiction_subdivision"),
+            &self.jurisdiction_subdivision,
+        )?;
+        check_opt(&format!("{field}.registration_number"), &self.registration_number)?;
+        check_opt(&format!("{field}.lei"), &self.lei)?;
+        check_list(&format!("{field}.addresses"), &self.addresses)?;
+        for (i, a) in self.addresses.iter().enumerate() {
+            a.validate(&format!("{field}.addresses[{i}]"))?;
+        }
+        Ok(())
+    }
+}
+
+impl BeneficialOwner {
+    pub fn validate(&self, field: &str, today: NaiveDate) -> Result<(), CoreError> {
+        self.person.validate(&format!("{field}.person"), today)?;
+        if let Some(p) = self.ownership_percent
+            && !(p.is_finite() && (0.0..=100.0).contains(&p))
+        {
+            return Err(CoreError::invalid(
+                format!("{field}.ownership_percent"),
+                "must be between 0 and 100",
+            ));
+        }
+        check_opt(&format!("{field}.title"), &self.title)
+    }
+}
+
+impl Customer {
+    /// Creates a customer with its beneficial owners and runs the first triage.
+    ///
+    /// `subject_ids` gives one fresh id for the customer and one for each owner, in order.
+    pub fn new(
+        id: CustomerId,
+        now: DateTime<Utc>,
+        profile: CustomerProfile,
+        owners: Vec<BeneficialOwner>,
+        subject_ids: Vec<SubjectId>,
+        external_ref: Option<String>,
+        policy: &CipPolicy,
+    ) -> Result<Self, CoreError> {
+        let today = now.date_naive();
+        match &profile {
+            CustomerProfile::Individual(i) => {
+                i.validate("individual", today)?;
+                if !owners.is_empty() {
+                    return Err(CoreError::invalid(
+                        "beneficial_owners",
+                        "only an entity has beneficial owners",
+                    ));
+                }
+            }
+            CustomerProfile::Entity(e) => e.validate("entity")?,
+        }
+        check_list("beneficial_owners", &owners)?;
+        check_opt("external_ref", &external_ref)?;
+        if subject_ids.len() != owners.len() + 1 {
+            return Err(CoreError::Conflict(
+                "one subject id is needed for the customer and each owner".into(),
+            ));
+        }
+        let mut ids = subject_ids.into_iter();
+        let customer_subject = Subject {
+            id: ids.next().ok_or_else(|| CoreError::Conflict("no subject id".into()))?,
+            role: SubjectRole::Customer,
+            owner: None,
+            added_at: now,
+            removed_at: None,
+            qualifies: true,
+            triage: Triage::placeholder(),
+            verification: SubjectVerification::default(),
+        };
+        let mut c = Customer {
+            id,
+            created_at: now,
+            external_ref,
+            profile,
+            subjects: vec![customer_subject],
+            contacts: vec![],
+            payment_means: vec![],
+            documents: vec![],
+            observations: vec![],
+            resubmissions: 0,
+        };
+        for (i, (o, sid)) in owners.into_iter().zip(ids).enumerate() {
+            c.add_owner(sid, o, now, policy, &format!("beneficial_owners[{i}]"))?;
+        }
+        c.retriage(policy, now);
+        Ok(c)
+    }
+
+    fn add_owner(
+        &mut self,
+        id: SubjectId,
+        owner: BeneficialOwner,
+        now: DateTime<Utc>,
+        policy: &CipPolicy,
+        field: &str,
+    ) -> Result<(), CoreError> {
+        if !self.profile.is_entity() {
+            return Err(CoreError::invalid(
+                "beneficial_owners",
+                "only an entity has beneficial owners",
+            ));
+        }
+        owner.validate(field, now.date_naive())?;
+        let qualifies = owner.qualifies(policy.beneficial_owners.ownership_threshold_percent);
+        self.subjects.push(Subject {
+            id,
+            role: SubjectRole::BeneficialOwner,
+            owner: Some(owner),
+            added_at: now,
+            removed_at: None,
+            qualifies,
+            triage: Triage::placeholder(),
+            verification: SubjectVerification::default(),
+        });
+        if self.subjects.len() > MAX_LIST * 2 {
+            return Err(CoreError::invalid("beneficial_owners", "too many owners on record"));
+        }
+        Ok(())
+    }
+
+    /// Records a change of beneficial owners that the customer reported: new owners are triaged
+    /// and, where foreign, must be verified; removed owners stay on record, marked removed.
+    pub fn report_owner_change(
+        &mut self,
+        added: Vec<(SubjectId, BeneficialOwner)>,
+        removed: &[SubjectId],
+        now: DateTime<Utc>,
+        policy: &CipPolicy,
+    ) -> Result<(), CoreError> {
+        check_list("added", &added)?;
+        for r in removed {
+            let s = self
+                .subjects
+                .iter_mut()
+                .find(|s| &s.id == r && s.role == SubjectRole::BeneficialOwner)
+                .ok_or_else(|| CoreError::NotFound(format!("beneficial owner {r}")))?;
+            if s.removed_at.is_some() {
+                return Err(CoreError::Conflict(format!(
+                    "beneficial owner {r} was already removed"
+                )));
+            }
+            s.removed_at = Some(now);
+        }
+        for (i, (sid, o)) in added.into_iter().enumerate() {
+            self.add_owner(sid, o, now, policy, &format!("added[{i}]"))?;
+        }
+        self.retriage(policy, now);
+        Ok(())
+    }
+
+    pub fn subject(&self, id: &SubjectId) -> Result<&Subject, CoreError> {
+        self.subjects
+            .iter()
+            .find(|s| &s.id == id)
+            .ok_or_else(|| CoreError::NotFound(format!("subject {id}")))
+    }
+
+    fn subject_mut(&mut self, id: &SubjectId) -> Result<&mut Subject, CoreError> {
+        self.subjects
+            .iter_mut()
+            .find(|s| &s.id == id)
+            .ok_or_else(|| CoreError::NotFound(format!("subject {id}")))
+    }
+
+    /// The id of the customer's own subject.
+    pub fn customer_subject(&self) -> &SubjectId {
+        &self.subjects[0].id
+    }
+
+    pub fn add_contact(&mut self, contact: Contact) -> Result<(), CoreError> {
+        self.subject(&contact.subject_id)?;
+        check_text("value", &contact.value, true)?;
+        check_list("contacts", &self.contacts)?;
+        self.contacts.push(contact);
+        Ok(())
+    }
+
+    pub fn add_payment_means(&mut self, p: PaymentMeans) -> Result<(), CoreError> {
+        check_list("payment_means", &self.payment_means)?;
+        check_list("transaction_ids", &p.transaction_ids)?;
+        for t in &p.transaction_ids {
+            check_text("transaction_ids", t, true)?;
+        }
+        check_opt("financial_institution", &p.financial_institution)?;
+        check_opt("provider_customer_ref", &p.provider_customer_ref)?;
+        self.payment_means.push(p);
+        Ok(())
+    }
+
+    pub fn add_document(
+        &mut self,
+        d: Document,
+        policy: &CipPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<(), CoreError> {
+        self.subject(&d.subject_id)?;
+        check_text("number", &d.number, true)?;
+        check_opt("mrz", &d.mrz)?;
+        check_list("documents", &self.documents)?;
+        self.documents.push(d);
+        self.retriage(policy, now);
+        Ok(())
+    }
+
+    /// Records where the customer connected from, keeping only the newest observations that
+    /// the policy's triage window needs.
+    pub fn observe_location(
+        &mut self,
+        o: LocationObservation,
+        policy: &CipPolicy,
+        now: DateTime<Utc>,
+    ) {
+        self.observations.push(o);
+        self.observations.sort_by_key(|o| o.at);
+        let max = policy.triage.max_observations;
+        if self.observations.len() > max {
+            let drop = self.observations.len() - max;
+            self.observations.drain(..drop);
+        }
+        self.retriage(policy, now);
+    }
+
+    /// Adds a verification result for a subject.
+    pub fn record_result(&mut self, subject: &SubjectId, r: MethodResult) -> Result<(), CoreError> {
+        check_opt("reference", &r.reference)?;
+        let s = self.subject_mut(subject)?;
+        if s.verification.results.len() >= MAX_LIST * 4 {
+            return Err(CoreError::Conflict(
+                "too many verification results on record for this subject".into(),
+            ));
+        }
+        s.verification.results.push(r);
+        Ok(())
+    }
+
+    /// A reviewer's decision on a subject.
+    pub fn record_manual_decision(
+        &mut self,
+        subject: &SubjectId,
+        d: ManualDecision,
+    ) -> Result<(), CoreError> {
+        check_text("reason", &d.reason, true)?;
+        let s = self.subject_mut(subject)?;
+        s.verification.manual = Some(d);
+        s.verification.review_requested = false;
+        Ok(())
+    }
+
+    /// Redress: a customer whose verification failed submits again. Failed results before now
+    /// stop counting; the policy decides whether a reviewer must look first.
+    pub fn resubmit(
+        &mut self,
+        policy: &CipPolicy,
+        risk: RiskLevel,
+        now: DateTime<Utc>,
+    ) -> Result<(), CoreError> {
+        if !policy.redress.allowed {
+            return Err(CoreError::Conflict("the CIP policy allows no resubmission".into()));
+        }
+        if self.resubmissions >= policy.redress.max_resubmissions {
+            return Err(CoreError::Conflict(format!(
+                "the customer has used all {} resubmissions the CIP policy allows",
+                policy.redress.max_resubmissions
+            )));
+        }
+        let entity = self.profile.is_entity();
+        let mut any_failed = false;
+        for s in self.subjects.iter_mut().filter(|s| s.is_active()) {
+            let req = policy.requirement(risk, s.role, entity);
+            if s.verification.state(s.triage.us_person, req) == VerificationState::Failed {
+                any_failed = true;
+                s.verification.reset_at = Some(now);
+                s.verification.manual = None;
+                s.verification.review_requested = policy.redress.requires_manual_review;
+            }
+        }
+        if !any_failed {
+            return Err(CoreError::Conflict(
+                "no subject of this customer has failed verification".into(),
+            ));
+        }
+        self.resubmissions += 1;
+        Ok(())
+    }
+
+    /// Recomputes every subject's US-person triage from the evidence on record.
+    pub fn retriage(&mut self, policy: &CipPolicy, now: DateTime<Utc>) {
+        let profile = self.profile.clone();
+        let docs = self.documents.clone();
+        let obs = self.observations.clone();
+        for s in &mut self.subjects {
+            let sub_docs: Vec<&Document> = docs.iter().filter(|d| d.subject_id == s.id).collect();
+            s.triage = match (&s.role, &profile, &s.owner) {
+                (SubjectRole::Customer, CustomerProfile::Individual(i), _) => {
+                    triage::individual(i, &sub_docs, &obs, &policy.triage, now)
+                }
+                (SubjectRole::Customer, CustomerProfile::Entity(e), _) => triage::entity(e),
+                (SubjectRole::BeneficialOwner, _, Some(o)) => {
+                    triage::individual(&o.person, &sub_docs, &[], &policy.triage, now)
+                }
+                (SubjectRole::BeneficialOwner, _, None) => Triage::placeholder(),
+            };
+        }
+    }
+
+    /// Every country the customer and its owners are linked to by the records.
+    pub fn linked_countries(&self) -> Vec<Country> {
+        let mut out = vec![];
+        match &self.profile {
+            CustomerProfile::Individual(i) => individual_countries(i, &mut out),
+            CustomerProfile::Entity(e) => {
+                out.push(e.jurisdiction.clone());
+                out.extend(e.addresses.iter().map(|a| a.country.clone()));
+            }
+        }
+        for s in self.subjects.iter().filter(|s| s.is_active()) {
+            if let Some(o) = &s.owner {
+                individual_countries(&o.person, &mut out);
+            }
+        }
+        out.extend(self.documents.iter().map(|d| d.issuing_country.clone()));
+        out.extend(self.observations.iter().map(|o| o.country.clone()));
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The clear summary that the decision path reads.
+    pub fn summary(&self, policy: &CipPolicy) -> CustomerSummary {
+        let high = self
+            .linked_countries()
+            .iter()
+            .any(|c| policy.risk.high_risk_countries.contains(c));
+        CustomerSummary {
+            id: self.id.clone(),
+            entity: self.profile.is_entity(),
+            created_at: self.created_at,
+            subjects: self
+                .subjects
+                .iter()
+                .map(|s| SubjectSummary {
+                    id: s.id.clone(),
+                    role: s.role,
+                    qualifies: s.qualifies,
+                    removed: s.removed_at.is_some(),
+                    us_person: s.triage.us_person,
+                    basis: s.triage.basis,
+                    verification: s.verification.clone(),
+                })
+                .collect(),
+            high_risk_link: high,
+            resubmissions: self.resubmissions,
+        }
+    }
+}
+
+fn individual_countries(i: &Individual, out: &mut Vec<Country>) {
+    out.extend(i.citizenships.iter().cloned());
+    if let Some(a) = &i.residence {
+        out.push(a.country.clone());
+    }
+    out.extend(i.national_ids.iter().map(|n| n.country.clone()));
+}
+
+impl CustomerSummary {
+    pub fn active_subjects(&self) -> impl Iterator<Item = &SubjectSummary> {
+        self.subjects.iter().filter(|s| s.qualifies && !s.removed)
+    }
+
+    /// EO 5(k): the customer and all its beneficial owners are United States persons.
+    pub fn all_us_persons(&self) -> bool {
+        self.active_subjects().all(|s| s.us_person)
+    }
+}

@@ -1,0 +1,25 @@
+#![doc = include_str!("../README.md")]
+
+pub mod account;
+pub mod customer;
+pub mod error;
+pub mod ids;
+pub mod policy;
+pub mod retention;
+pub mod triage;
+pub mod verification;
+
+pub use account::{
+    Account, AccountDecision, AccountKind, AccountStatus, Decision, Offering, ParentInfo,
+    ReasonCode, RequiredStep,
+};
+pub use customer::{
+    Address, BeneficialOwner, Contact, ContactKind, Customer, CustomerProfile, Document,
+    DocumentKind, Entity, Individual, LegalHold, LocationObservation, NationalId, PaymentMeans,
+    PaymentSource, Subject, SubjectRole,
+};
+pub use error::CoreError;
+pub use ids::{AccountId, Country, CustomerId, SubjectId};
+pub use policy::{CipPolicy, RiskLevel};
+pub use triage::{Evidence, EvidenceKind, Triage, UsPersonBasis};
+pub use verification::{Method, MethodOutcome, MethodResult, VerificationState};
