@@ -11,11 +11,11 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::CoreError;
 use crate::customer::{CustomerSummary, SubjectRole};
 use crate::ids::{AccountId, CustomerId, SubjectId};
 use crate::policy::{CipPolicy, FailureAction, RiskLevel};
 use crate::verification::{Method, VerificationState};
-use crate::CoreError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -295,7 +295,11 @@ pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
             reason(
                 ReasonCode::ParentAccountNotActive,
                 None,
-                format!("reseller account {} is {}", parent.id, parent.status.as_str()),
+                format!(
+                    "reseller account {} is {}",
+                    parent.id,
+                    parent.status.as_str()
+                ),
             ),
         );
         let status = if new || parent.status == AccountStatus::Closed {

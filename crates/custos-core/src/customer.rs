@@ -9,13 +9,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::CoreError;
 use crate::ids::{AccountId, Country, CustomerId, SubjectId};
 use crate::policy::{CipPolicy, RiskLevel};
 use crate::triage::{self, Triage};
-use crate::verification::{
-    ManualDecision, MethodResult, SubjectVerification, VerificationState,
-};
-use crate::CoreError;
+use crate::verification::{ManualDecision, MethodResult, SubjectVerification, VerificationState};
 
 /// Upper bounds that keep one customer's record small; they protect the store from hostile input.
 pub const MAX_TEXT: usize = 512;
@@ -346,7 +344,10 @@ fn check_text(field: &str, s: &str, required: bool) -> Result<(), CoreError> {
         return Err(CoreError::invalid(field, "must not be empty"));
     }
     if s.len() > MAX_TEXT {
-        return Err(CoreError::invalid(field, format!("longer than {MAX_TEXT} bytes")));
+        return Err(CoreError::invalid(
+            field,
+            format!("longer than {MAX_TEXT} bytes"),
+        ));
     }
     if s.chars().any(|c| c.is_control() && c != '\n') {
         return Err(CoreError::invalid(field, "contains control characters"));
@@ -360,7 +361,10 @@ fn check_opt(field: &str, s: &Option<String>) -> Result<(), CoreError> {
 
 fn check_list<T>(field: &str, v: &[T]) -> Result<(), CoreError> {
     if v.len() > MAX_LIST {
-        return Err(CoreError::invalid(field, format!("more than {MAX_LIST} items")));
+        return Err(CoreError::invalid(
+            field,
+            format!("more than {MAX_LIST} items"),
+        ));
     }
     Ok(())
 }
@@ -400,7 +404,11 @@ impl Individual {
             a.validate(&format!("{field}.residence"))?;
         }
         for (i, n) in self.national_ids.iter().enumerate() {
-            check_text(&format!("{field}.national_ids[{i}].number"), &n.number, true)?;
+            check_text(
+                &format!("{field}.national_ids[{i}].number"),
+                &n.number,
+                true,
+            )?;
             check_opt(&format!("{field}.national_ids[{i}].kind"), &n.kind)?;
         }
         Ok(())
@@ -414,7 +422,10 @@ impl Entity {
             &format!("{field}.jurisdiction_subdivision"),
             &self.jurisdiction_subdivision,
         )?;
-        check_opt(&format!("{field}.registration_number"), &self.registration_number)?;
+        check_opt(
+            &format!("{field}.registration_number"),
+            &self.registration_number,
+        )?;
         check_opt(&format!("{field}.lei"), &self.lei)?;
         check_list(&format!("{field}.addresses"), &self.addresses)?;
         for (i, a) in self.addresses.iter().enumerate() {
@@ -474,7 +485,9 @@ impl Customer {
         }
         let mut ids = subject_ids.into_iter();
         let customer_subject = Subject {
-            id: ids.next().ok_or_else(|| CoreError::Conflict("no subject id".into()))?,
+            id: ids
+                .next()
+                .ok_or_else(|| CoreError::Conflict("no subject id".into()))?,
             role: SubjectRole::Customer,
             owner: None,
             added_at: now,
@@ -529,7 +542,10 @@ impl Customer {
             verification: SubjectVerification::default(),
         });
         if self.subjects.len() > MAX_LIST * 2 {
-            return Err(CoreError::invalid("beneficial_owners", "too many owners on record"));
+            return Err(CoreError::invalid(
+                "beneficial_owners",
+                "too many owners on record",
+            ));
         }
         Ok(())
     }
@@ -671,7 +687,9 @@ impl Customer {
         now: DateTime<Utc>,
     ) -> Result<(), CoreError> {
         if !policy.redress.allowed {
-            return Err(CoreError::Conflict("the CIP policy allows no resubmission".into()));
+            return Err(CoreError::Conflict(
+                "the CIP policy allows no resubmission".into(),
+            ));
         }
         if self.resubmissions >= policy.redress.max_resubmissions {
             return Err(CoreError::Conflict(format!(

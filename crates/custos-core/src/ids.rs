@@ -68,9 +68,21 @@ macro_rules! id_type {
     };
 }
 
-id_type!(CustomerId, "cus_", "A customer (the lessee or sub-lessee of an Account).");
-id_type!(AccountId, "acc_", "An Account: a formal business relationship to provide IaaS products.");
-id_type!(SubjectId, "sub_", "A subject of verification: the customer itself or one of its beneficial owners.");
+id_type!(
+    CustomerId,
+    "cus_",
+    "A customer (the lessee or sub-lessee of an Account)."
+);
+id_type!(
+    AccountId,
+    "acc_",
+    "An Account: a formal business relationship to provide IaaS products."
+);
+id_type!(
+    SubjectId,
+    "sub_",
+    "A subject of verification: the customer itself or one of its beneficial owners."
+);
 
 /// An ISO 3166-1 alpha-2 country code, upper case. Full validation against the ISO list belongs
 /// to custos-ids; here the shape is checked so that `US` comparisons are exact.

@@ -10,17 +10,19 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::CoreError;
 use crate::account::{AccountKind, AccountStatus, Offering};
 use crate::customer::SubjectRole;
 use crate::ids::Country;
 use crate::verification::Method;
-use crate::CoreError;
 
 /// The default policy document, shipped with the binary.
 pub const DEFAULT_POLICY_TOML: &str = include_str!("../../../policy/default-cip.toml");
 
 /// A risk level. Higher levels require more verification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RiskLevel {
     Low,
@@ -183,7 +185,6 @@ pub struct ResellerPolicy {
 impl Default for CipPolicy {
     fn default() -> Self {
         // The shipped document is checked by a unit test; failing here is a build defect.
-        #[expect(clippy::expect_used, reason = "the shipped default is tested to parse")]
         CipPolicy::from_toml(DEFAULT_POLICY_TOML).expect("the shipped default CIP policy parses")
     }
 }
@@ -307,16 +308,25 @@ mod tests {
     }
 
     fn check(mutate: &str, expect_err: &str) {
-        let doc = DEFAULT_POLICY_TOML.replace(mutate.split('|').next().unwrap(), mutate.split('|').nth(1).unwrap());
+        let doc = DEFAULT_POLICY_TOML.replace(
+            mutate.split('|').next().unwrap(),
+            mutate.split('|').nth(1).unwrap(),
+        );
         let err = CipPolicy::from_toml(&doc).unwrap_err().to_string();
         assert!(err.contains(expect_err), "{mutate}: {err}");
     }
 
     #[test]
     fn bad_policies_are_refused_with_a_reason() {
-        check("ownership_threshold_percent = 25.0|ownership_threshold_percent = 0.0", "ownership_threshold_percent");
+        check(
+            "ownership_threshold_percent = 25.0|ownership_threshold_percent = 0.0",
+            "ownership_threshold_percent",
+        );
         check("version = 1|version = 2", "version");
-        check("account_status = \"restricted\"|account_status = \"active\"", "pending.account_status");
+        check(
+            "account_status = \"restricted\"|account_status = \"active\"",
+            "pending.account_status",
+        );
         check("max_days = 30|max_days = 0", "max_days");
         check("version = 1|version = 1\nsurprise = true", "unknown field");
     }

@@ -121,7 +121,10 @@ pub fn individual(
             DocumentKind::PermanentResidentCard => {
                 let us = d.issuing_country.is_us();
                 lpr |= us;
-                (us, format!("permanent resident card issued by {}", d.issuing_country))
+                (
+                    us,
+                    format!("permanent resident card issued by {}", d.issuing_country),
+                )
             }
             other => (
                 false,
@@ -164,8 +167,8 @@ pub fn individual(
             ));
         }
     }
-    let ip_ok = recent.is_empty()
-        || (us_seen as f64) / (recent.len() as f64) >= policy.min_us_ip_share;
+    let ip_ok =
+        recent.is_empty() || (us_seen as f64) / (recent.len() as f64) >= policy.min_us_ip_share;
     let located = address_us == Some(true) && ip_ok;
     let basis = if citizen {
         UsPersonBasis::Citizen
@@ -277,14 +280,46 @@ mod tests {
 
     #[test]
     fn individual_cases() {
-        check(&person(&["US"], Some("DE"), false), &["DE"], UsPersonBasis::Citizen);
-        check(&person(&["DE", "US"], None, false), &[], UsPersonBasis::Citizen);
-        check(&person(&["MX"], Some("MX"), true), &["MX"], UsPersonBasis::LawfulPermanentResident);
-        check(&person(&["CA"], Some("US"), false), &[], UsPersonBasis::LocatedInUs);
-        check(&person(&["CA"], Some("US"), false), &["US", "CA"], UsPersonBasis::LocatedInUs);
-        check(&person(&["CA"], Some("US"), false), &["CA", "CA"], UsPersonBasis::Foreign);
-        check(&person(&["CA"], Some("PR"), false), &["PR"], UsPersonBasis::LocatedInUs);
-        check(&person(&["FR"], Some("FR"), false), &["US"], UsPersonBasis::Foreign);
+        check(
+            &person(&["US"], Some("DE"), false),
+            &["DE"],
+            UsPersonBasis::Citizen,
+        );
+        check(
+            &person(&["DE", "US"], None, false),
+            &[],
+            UsPersonBasis::Citizen,
+        );
+        check(
+            &person(&["MX"], Some("MX"), true),
+            &["MX"],
+            UsPersonBasis::LawfulPermanentResident,
+        );
+        check(
+            &person(&["CA"], Some("US"), false),
+            &[],
+            UsPersonBasis::LocatedInUs,
+        );
+        check(
+            &person(&["CA"], Some("US"), false),
+            &["US", "CA"],
+            UsPersonBasis::LocatedInUs,
+        );
+        check(
+            &person(&["CA"], Some("US"), false),
+            &["CA", "CA"],
+            UsPersonBasis::Foreign,
+        );
+        check(
+            &person(&["CA"], Some("PR"), false),
+            &["PR"],
+            UsPersonBasis::LocatedInUs,
+        );
+        check(
+            &person(&["FR"], Some("FR"), false),
+            &["US"],
+            UsPersonBasis::Foreign,
+        );
         check(&person(&[], None, false), &[], UsPersonBasis::Foreign);
     }
 
@@ -316,9 +351,19 @@ mod tests {
             mrz: None,
             added_at: now,
         };
-        let t = individual(&person(&[], Some("GB"), false), &[&d], &[], &TriagePolicy::default(), now);
+        let t = individual(
+            &person(&[], Some("GB"), false),
+            &[&d],
+            &[],
+            &TriagePolicy::default(),
+            now,
+        );
         assert_eq!(t.basis, UsPersonBasis::Citizen);
-        assert!(t.evidence.iter().any(|e| e.kind == EvidenceKind::Document && e.points_to_us));
+        assert!(
+            t.evidence
+                .iter()
+                .any(|e| e.kind == EvidenceKind::Document && e.points_to_us)
+        );
     }
 
     #[test]

@@ -26,7 +26,9 @@ pub enum VerificationState {
 }
 
 /// A verification method. `document` is documentary; the others are non-documentary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
     /// A passport, identity card or, for an entity, its registration documents.
@@ -127,7 +129,8 @@ impl SubjectVerification {
     }
 
     fn passed(&self, m: Method) -> bool {
-        self.latest(m).is_some_and(|r| r.outcome == MethodOutcome::Pass)
+        self.latest(m)
+            .is_some_and(|r| r.outcome == MethodOutcome::Pass)
     }
 
     /// The state that follows from the record for a subject of the given US-person status under
@@ -148,7 +151,11 @@ impl SubjectVerification {
             return VerificationState::ManualReview;
         }
         let outcome = |m: Method| self.latest(m).map(|r| r.outcome);
-        if req.all.iter().any(|&m| outcome(m) == Some(MethodOutcome::Fail)) {
+        if req
+            .all
+            .iter()
+            .any(|&m| outcome(m) == Some(MethodOutcome::Fail))
+        {
             return VerificationState::Failed;
         }
         if !req.one_of.is_empty()
@@ -177,7 +184,12 @@ impl SubjectVerification {
     /// The requirement's methods that have not passed yet. For a `one_of` group that has no
     /// pass, every member of the group is listed (any one of them will do).
     pub fn missing(&self, req: &Requirement) -> Vec<Method> {
-        let mut out: Vec<Method> = req.all.iter().copied().filter(|&m| !self.passed(m)).collect();
+        let mut out: Vec<Method> = req
+            .all
+            .iter()
+            .copied()
+            .filter(|&m| !self.passed(m))
+            .collect();
         if !req.one_of.is_empty() && !req.one_of.iter().any(|&m| self.passed(m)) {
             for &m in &req.one_of {
                 if !out.contains(&m) {
@@ -234,11 +246,20 @@ mod tests {
         check(&[(Email, Pass), (Document, Pass)], S::Verified);
         check(&[(Email, Pass), (PaymentInstrument, Pass)], S::Verified);
         check(&[(Email, Fail), (Document, Pass)], S::Failed);
-        check(&[(Email, Fail), (Email, Pass), (Document, Pass)], S::Verified);
+        check(
+            &[(Email, Fail), (Email, Pass), (Document, Pass)],
+            S::Verified,
+        );
         check(&[(Email, Pass), (Document, Fail)], S::Pending);
-        check(&[(Email, Pass), (Document, Fail), (PaymentInstrument, Fail)], S::Failed);
+        check(
+            &[(Email, Pass), (Document, Fail), (PaymentInstrument, Fail)],
+            S::Failed,
+        );
         check(&[(Email, Inconclusive), (Document, Pass)], S::ManualReview);
-        check(&[(Phone, Fail), (Email, Pass), (Document, Pass)], S::Verified);
+        check(
+            &[(Phone, Fail), (Email, Pass), (Document, Pass)],
+            S::Verified,
+        );
     }
 
     #[test]
@@ -262,7 +283,8 @@ mod tests {
             at: DateTime::UNIX_EPOCH + Duration::minutes(2),
         });
         assert_eq!(v.state(false, &req()), VerificationState::Verified);
-        v.results.push(result(Method::Email, MethodOutcome::Fail, 3));
+        v.results
+            .push(result(Method::Email, MethodOutcome::Fail, 3));
         assert_eq!(v.state(false, &req()), VerificationState::Failed);
     }
 
@@ -279,6 +301,9 @@ mod tests {
         assert_eq!(v.state(false, &req()), VerificationState::Failed);
         v.reset_at = Some(DateTime::UNIX_EPOCH + Duration::minutes(4));
         assert_eq!(v.state(false, &req()), VerificationState::Pending);
-        assert_eq!(v.missing(&req()), vec![Method::Document, Method::PaymentInstrument]);
+        assert_eq!(
+            v.missing(&req()),
+            vec![Method::Document, Method::PaymentInstrument]
+        );
     }
 }

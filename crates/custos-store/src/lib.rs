@@ -1,1 +1,225 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+pub mod blind;
+pub mod crypto;
+mod sql;
+pub mod tokens;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use custos_core::customer::CustomerSummary;
+use custos_core::{Account, AccountId, Customer, CustomerId, LegalHold};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+pub use blind::IndexKind;
+pub use crypto::{FileKeyring, Keyring};
+pub use sql::{Backend, SqlStore};
+
+/// What can go wrong in the store.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A write lost a race or breaks a uniqueness rule; the caller may retry after re-reading.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The customer's data was destroyed under the retention policy.
+    #[error("the records of customer {0} were destroyed under the retention policy")]
+    Destroyed(CustomerId),
+    #[error("cryptographic failure: {0}")]
+    Crypto(String),
+    #[error("keyring: {0}")]
+    Keyring(String),
+    /// Stored data that does not decode: a defect or tampering.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A customer record as loaded for an update, with the version the update must match.
+#[derive(Debug, Clone)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub version: i64,
+}
+
+/// One entry of the audit trail: who read or changed which record, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    /// The API key id (or `cli` for local administration).
+    pub actor: String,
+    pub role: String,
+    /// The purpose the actor stated, for reads of personal data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// What was done: `read_customer`, `place_legal_hold`, `destroy_customer`, ...
+    pub action: String,
+    /// The record concerned, e.g. a customer id.
+    pub record: String,
+}
+
+/// An audit entry with its place in the hash chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub entry: AuditEntry,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// What is left of a customer after crypto-shredding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tombstone {
+    pub customer_id: CustomerId,
+    pub destroyed_at: DateTime<Utc>,
+    pub reason: String,
+    pub accounts: Vec<AccountId>,
+    pub index_entries_removed: u64,
+}
+
+/// An API key as stored: the secret only as an argon2id hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyRecord {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub hash: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// The start of an idempotent request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdemBegin {
+    /// First time this key is seen: go ahead, then complete or abandon it.
+    Fresh,
+    /// Already done: send back this response.
+    Replay { status: u16, body: Vec<u8> },
+    /// Another request with this key is still running.
+    InProgress,
+    /// The key was used before with a different request.
+    Mismatch,
+}
+
+/// The record store. Every backend passes the same conformance suite
+/// (`tests/conformance.rs`).
+///
+/// Personal data goes in and comes out in clear through this trait; what is stored is sealed
+/// under a per-customer data key. Writes of one customer's record are optimistic: they name the
+/// version they read and fail with [`StoreError::Conflict`] if another write came first.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// Applies pending schema migrations; returns how many were applied.
+    async fn migrate(&self) -> Result<usize, StoreError>;
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    async fn create_customer(&self, c: &Customer, s: &CustomerSummary) -> Result<(), StoreError>;
+    /// Loads and decrypts a customer record.
+    async fn load_customer(&self, id: &CustomerId) -> Result<Versioned<Customer>, StoreError>;
+    /// Loads the clear summary, without decrypting anything.
+    async fn load_summary(&self, id: &CustomerId)
+    -> Result<Versioned<CustomerSummary>, StoreError>;
+    /// Writes a changed customer record and the accounts whose decisions changed with it, in
+    /// one transaction.
+    async fn save_customer(
+        &self,
+        c: &Customer,
+        s: &CustomerSummary,
+        expected_version: i64,
+        accounts: &[Account],
+    ) -> Result<i64, StoreError>;
+    /// The customers whose records hold this value (exact match on the normalised value).
+    async fn find_customers(
+        &self,
+        kind: IndexKind,
+        value: &str,
+    ) -> Result<Vec<CustomerId>, StoreError>;
+    /// Every customer id not yet destroyed, in id order, after `after`.
+    async fn customer_ids(
+        &self,
+        after: Option<&CustomerId>,
+        limit: u32,
+    ) -> Result<Vec<CustomerId>, StoreError>;
+    /// The customer's creation time, whether it was destroyed, and its tombstone if so.
+    async fn tombstone(&self, id: &CustomerId) -> Result<Option<Tombstone>, StoreError>;
+
+    async fn insert_account(&self, a: &Account) -> Result<(), StoreError>;
+    async fn get_account(&self, id: &AccountId) -> Result<Account, StoreError>;
+    async fn update_accounts(&self, a: &[Account]) -> Result<(), StoreError>;
+    async fn accounts_of(&self, customer: &CustomerId) -> Result<Vec<Account>, StoreError>;
+    async fn children_of(&self, parent: &AccountId) -> Result<Vec<Account>, StoreError>;
+    /// Accounts whose decision is not a plain approval and that are not closed, in id order.
+    async fn accounts_needing_action(
+        &self,
+        after: Option<&AccountId>,
+        limit: u32,
+    ) -> Result<Vec<Account>, StoreError>;
+
+    async fn place_hold(&self, customer: &CustomerId, hold: &LegalHold) -> Result<(), StoreError>;
+    async fn release_hold(
+        &self,
+        customer: &CustomerId,
+        hold_id: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<LegalHold, StoreError>;
+    async fn holds(&self, customer: &CustomerId) -> Result<Vec<LegalHold>, StoreError>;
+
+    /// Crypto-shreds a customer: deletes its data key, its sealed record and its blind
+    /// indexes, and leaves a tombstone. Fails if a legal hold is in force.
+    async fn destroy_customer(
+        &self,
+        id: &CustomerId,
+        at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<Tombstone, StoreError>;
+
+    /// Appends to the hash-chained audit trail. No method updates or deletes it, and the
+    /// database refuses to as well.
+    async fn append_audit(&self, e: &AuditEntry) -> Result<AuditRecord, StoreError>;
+    async fn audit_entries(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>, StoreError>;
+
+    async fn insert_api_key(&self, k: &ApiKeyRecord) -> Result<(), StoreError>;
+    async fn get_api_key(&self, id: &str) -> Result<ApiKeyRecord, StoreError>;
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    async fn idem_begin(
+        &self,
+        principal: &str,
+        key: &str,
+        request_hash: &[u8; 32],
+        now: DateTime<Utc>,
+    ) -> Result<IdemBegin, StoreError>;
+    async fn idem_complete(
+        &self,
+        principal: &str,
+        key: &str,
+        status: u16,
+        body: &[u8],
+    ) -> Result<(), StoreError>;
+    async fn idem_abandon(&self, principal: &str, key: &str) -> Result<(), StoreError>;
+
+    /// Re-wraps every data key under the keyring's primary KEK; returns how many changed.
+    async fn rewrap_data_keys(&self) -> Result<u64, StoreError>;
+    /// The keyring's blind-index key, for values (card fingerprints) computed before storing.
+    fn index_key(&self) -> &crypto::SecretKey;
+}
+
+/// SHA-256 hash chain step of the audit trail.
+pub fn audit_hash(prev: &[u8], seq: i64, body: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(prev);
+    h.update(seq.to_be_bytes());
+    h.update(body.as_bytes());
+    h.finalize().into()
+}

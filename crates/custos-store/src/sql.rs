@@ -1,0 +1,1038 @@
+//! The SQL backends: SQLite (embedded default) and PostgreSQL, through one set of statements.
+//!
+//! Both dialects accept `$N` placeholders, `ON CONFLICT` and `RETURNING`, so the statements are
+//! shared; only the schema migrations, connection set-up and row locking differ. SQLite runs
+//! in WAL mode with one writer connection (SQLite serialises writers anyway; one connection
+//! avoids busy-waiting) and a small pool of readers.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use custos_core::customer::CustomerSummary;
+use custos_core::{Account, AccountId, AccountStatus, Customer, CustomerId, Decision, LegalHold};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor, Row};
+
+use crate::blind::{self, IndexKind};
+use crate::crypto::{self, Keyring, SecretKey, WrappedKey};
+use crate::{
+    ApiKeyRecord, AuditEntry, AuditRecord, IdemBegin, Store, StoreError, Tombstone, Versioned,
+    audit_hash,
+};
+
+/// Which database a [`SqlStore`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "init",
+    include_str!("../migrations/sqlite/0001_init.sql"),
+)];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "init",
+    include_str!("../migrations/postgres/0001_init.sql"),
+)];
+
+/// How long an idempotency key stays reserved by a request that never completed (the process
+/// died mid-request) before another request may take it over.
+const IDEM_STALE_MICROS: i64 = 60_000_000;
+
+/// The SQL implementation of [`Store`].
+#[derive(Debug)]
+pub struct SqlStore {
+    backend: Backend,
+    write: AnyPool,
+    read: AnyPool,
+    keyring: Arc<dyn Keyring>,
+}
+
+fn db(e: sqlx::Error) -> StoreError {
+    if let Some(d) = e.as_database_error()
+        && d.is_unique_violation()
+    {
+        return StoreError::Conflict("a record with this id already exists".into());
+    }
+    StoreError::Backend(Box::new(e))
+}
+
+fn ts(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+fn from_ts(v: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_micros(v).ok_or_else(|| StoreError::Corrupt(format!("timestamp {v}")))
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn dek_aad(id: &CustomerId) -> Vec<u8> {
+    format!("custos:dek:v1:{id}").into_bytes()
+}
+
+fn record_aad(id: &CustomerId) -> Vec<u8> {
+    format!("custos:record:v1:{id}").into_bytes()
+}
+
+fn needs_action(a: &Account) -> i64 {
+    i64::from(a.status() != AccountStatus::Closed && a.decision.decision != Decision::Approve)
+}
+
+fn get<'r, T>(row: &'r AnyRow, col: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    row.try_get(col).map_err(db)
+}
+
+impl SqlStore {
+    /// Connects to `url`: `sqlite://PATH` or `postgres://...`.
+    pub async fn connect(url: &str, keyring: Arc<dyn Keyring>) -> Result<Self, StoreError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            Self::open_sqlite(Path::new(path), keyring).await
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::open_postgres(url, keyring).await
+        } else {
+            Err(StoreError::Backend(
+                format!("unsupported database URL scheme in `{}`", redact_url(url)).into(),
+            ))
+        }
+    }
+
+    /// Opens (creating if needed) a SQLite database file.
+    pub async fn open_sqlite(path: &Path, keyring: Arc<dyn Keyring>) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let setup = sqlite_setup;
+        let write = AnyPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(setup)
+            .connect(&url)
+            .await
+            .map_err(db)?;
+        let read = AnyPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(setup)
+            .connect(&url)
+            .await
+            .map_err(db)?;
+        Ok(SqlStore {
+            backend: Backend::Sqlite,
+            write,
+            read,
+            keyring,
+        })
+    }
+
+    pub async fn open_postgres(url: &str, keyring: Arc<dyn Keyring>) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await
+            .map_err(db)?;
+        Ok(SqlStore {
+            backend: Backend::Postgres,
+            write: pool.clone(),
+            read: pool,
+            keyring,
+        })
+    }
+
+    /// Runs a statement outside the store's rules. For tests that check what the database
+    /// itself refuses (the audit log's triggers), not for application code.
+    #[doc(hidden)]
+    pub async fn execute_unchecked(&self, sql: &str) -> Result<u64, StoreError> {
+        Ok(self.write.execute(sql).await.map_err(db)?.rows_affected())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn keyring(&self) -> &Arc<dyn Keyring> {
+        &self.keyring
+    }
+
+    fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    fn index_rows(&self, c: &Customer) -> Vec<(IndexKind, [u8; 32])> {
+        let key = self.keyring.index_key();
+        blind::entries(c)
+            .into_iter()
+            .map(|(k, v)| (k, blind::digest(key, k, &v)))
+            .collect()
+    }
+
+    fn seal_record(&self, dek: &SecretKey, c: &Customer) -> Result<Vec<u8>, StoreError> {
+        let plain = zeroize::Zeroizing::new(json(c)?);
+        crypto::seal(dek, &record_aad(&c.id), plain.as_bytes())
+    }
+
+    async fn write_indexes(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        c: &Customer,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM blind_index WHERE customer_id = $1")
+            .bind(c.id.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        for (kind, digest) in self.index_rows(c) {
+            sqlx::query(
+                "INSERT INTO blind_index (kind, digest, customer_id) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(kind.as_str())
+            .bind(digest.to_vec())
+            .bind(c.id.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        }
+        Ok(())
+    }
+
+    async fn write_accounts(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        accounts: &[Account],
+    ) -> Result<(), StoreError> {
+        for a in accounts {
+            let n = sqlx::query(
+                "UPDATE accounts SET status = $2, needs_action = $3, closed_at = $4, \
+                 last_access_at = $5, body = $6 WHERE id = $1",
+            )
+            .bind(a.id.as_str())
+            .bind(a.status().as_str())
+            .bind(needs_action(a))
+            .bind(a.closed_at.map(ts))
+            .bind(a.last_access_at.map(ts))
+            .bind(json(a)?)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("account {}", a.id)));
+            }
+        }
+        Ok(())
+    }
+
+    fn account_from_row(row: &AnyRow) -> Result<Account, StoreError> {
+        from_json(&get::<String>(row, "body")?, "account")
+    }
+
+    async fn accounts_where(
+        &self,
+        sql: &str,
+        binds: &[&str],
+        limit: Option<u32>,
+    ) -> Result<Vec<Account>, StoreError> {
+        let mut q = sqlx::query(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        if let Some(l) = limit {
+            q = q.bind(i64::from(l));
+        }
+        let rows = q.fetch_all(&self.read).await.map_err(db)?;
+        rows.iter().map(Self::account_from_row).collect()
+    }
+
+    fn unwrap_dek(&self, id: &CustomerId, row: &AnyRow) -> Result<SecretKey, StoreError> {
+        let w = WrappedKey {
+            kek_id: get(row, "kek_id")?,
+            bytes: get(row, "wrapped")?,
+        };
+        self.keyring.unwrap(&w, &dek_aad(id))
+    }
+}
+
+type SetupFuture<'c> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'c>>;
+
+/// Per-connection SQLite settings: write-ahead logging, so readers never block the writer;
+/// `synchronous = NORMAL`, which in WAL mode loses no committed transaction on a process crash
+/// (only on power loss before the next checkpoint); foreign keys; and a busy timeout.
+fn sqlite_setup(
+    conn: &mut sqlx::AnyConnection,
+    _meta: sqlx::pool::PoolConnectionMetadata,
+) -> SetupFuture<'_> {
+    Box::pin(async move {
+        conn.execute(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+        )
+        .await?;
+        Ok(())
+    })
+}
+
+/// A database URL with any password replaced, fit for an error message or a log.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn migrate(&self) -> Result<usize, StoreError> {
+        let (set, lock) = match self.backend {
+            Backend::Sqlite => (SQLITE_MIGRATIONS, ""),
+            Backend::Postgres => (
+                POSTGRES_MIGRATIONS,
+                "LOCK TABLE custos_migrations IN EXCLUSIVE MODE",
+            ),
+        };
+        self.write
+            .execute(
+                "CREATE TABLE IF NOT EXISTS custos_migrations (version BIGINT PRIMARY KEY, \
+                 name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+            )
+            .await
+            .map_err(db)?;
+        let mut applied = 0;
+        for (version, name, sql) in set {
+            let mut tx = self.write.begin().await.map_err(db)?;
+            if !lock.is_empty() {
+                tx.execute(lock).await.map_err(db)?;
+            }
+            let done = sqlx::query("SELECT version FROM custos_migrations WHERE version = $1")
+                .bind(*version)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+            if done.is_some() {
+                tx.rollback().await.map_err(db)?;
+                continue;
+            }
+            tx.execute(*sql).await.map_err(db)?;
+            sqlx::query(
+                "INSERT INTO custos_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(*version)
+            .bind(*name)
+            .bind(ts(Utc::now()))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            tx.commit().await.map_err(db)?;
+            applied += 1;
+        }
+        Ok(applied)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn create_customer(&self, c: &Customer, s: &CustomerSummary) -> Result<(), StoreError> {
+        let dek = SecretKey::generate();
+        let wrapped = self.keyring.wrap(&dek, &dek_aad(&c.id))?;
+        let record = self.seal_record(&dek, c)?;
+        let now = ts(c.created_at);
+        let mut tx = self.write.begin().await.map_err(db)?;
+        sqlx::query(
+            "INSERT INTO customers (id, created_at, updated_at, version, summary, record) \
+             VALUES ($1, $2, $2, 1, $3, $4)",
+        )
+        .bind(c.id.as_str())
+        .bind(now)
+        .bind(json(s)?)
+        .bind(record)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query("INSERT INTO data_keys (customer_id, kek_id, wrapped) VALUES ($1, $2, $3)")
+            .bind(c.id.as_str())
+            .bind(wrapped.kek_id)
+            .bind(wrapped.bytes)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        self.write_indexes(&mut tx, c).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn load_customer(&self, id: &CustomerId) -> Result<Versioned<Customer>, StoreError> {
+        let row = sqlx::query(
+            "SELECT c.version, c.record, c.destroyed_at, k.kek_id, k.wrapped \
+             FROM customers c LEFT JOIN data_keys k ON k.customer_id = c.id WHERE c.id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db)?
+        .ok_or_else(|| StoreError::NotFound(format!("customer {id}")))?;
+        if get::<Option<i64>>(&row, "destroyed_at")?.is_some() {
+            return Err(StoreError::Destroyed(id.clone()));
+        }
+        let dek = self.unwrap_dek(id, &row)?;
+        let sealed: Vec<u8> = get(&row, "record")?;
+        let plain = zeroize::Zeroizing::new(crypto::open(&dek, &record_aad(id), &sealed)?);
+        let c: Customer = serde_json::from_slice(&plain)
+            .map_err(|e| StoreError::Corrupt(format!("customer record: {e}")))?;
+        Ok(Versioned {
+            value: c,
+            version: get(&row, "version")?,
+        })
+    }
+
+    async fn load_summary(
+        &self,
+        id: &CustomerId,
+    ) -> Result<Versioned<CustomerSummary>, StoreError> {
+        let row = sqlx::query("SELECT version, summary, destroyed_at FROM customers WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?
+            .ok_or_else(|| StoreError::NotFound(format!("customer {id}")))?;
+        if get::<Option<i64>>(&row, "destroyed_at")?.is_some() {
+            return Err(StoreError::Destroyed(id.clone()));
+        }
+        Ok(Versioned {
+            value: from_json(&get::<String>(&row, "summary")?, "customer summary")?,
+            version: get(&row, "version")?,
+        })
+    }
+
+    async fn save_customer(
+        &self,
+        c: &Customer,
+        s: &CustomerSummary,
+        expected_version: i64,
+        accounts: &[Account],
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let row = sqlx::query(&format!(
+            "SELECT kek_id, wrapped FROM data_keys WHERE customer_id = $1{}",
+            self.for_update()
+        ))
+        .bind(c.id.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?
+        .ok_or_else(|| StoreError::Destroyed(c.id.clone()))?;
+        let dek = self.unwrap_dek(&c.id, &row)?;
+        let record = self.seal_record(&dek, c)?;
+        let next = expected_version + 1;
+        let n = sqlx::query(
+            "UPDATE customers SET record = $1, summary = $2, version = $3, updated_at = $4 \
+             WHERE id = $5 AND version = $6 AND destroyed_at IS NULL",
+        )
+        .bind(record)
+        .bind(json(s)?)
+        .bind(next)
+        .bind(ts(Utc::now()))
+        .bind(c.id.as_str())
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict(format!(
+                "customer {} was changed by another request",
+                c.id
+            )));
+        }
+        self.write_indexes(&mut tx, c).await?;
+        Self::write_accounts(&mut tx, accounts).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(next)
+    }
+
+    async fn find_customers(
+        &self,
+        kind: IndexKind,
+        value: &str,
+    ) -> Result<Vec<CustomerId>, StoreError> {
+        let d = blind::digest(self.keyring.index_key(), kind, value);
+        let rows = sqlx::query(
+            "SELECT customer_id FROM blind_index WHERE kind = $1 AND digest = $2 \
+             ORDER BY customer_id",
+        )
+        .bind(kind.as_str())
+        .bind(d.to_vec())
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                CustomerId::parse(&get::<String>(r, "customer_id")?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
+    }
+
+    async fn customer_ids(
+        &self,
+        after: Option<&CustomerId>,
+        limit: u32,
+    ) -> Result<Vec<CustomerId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id FROM customers WHERE destroyed_at IS NULL AND id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after.map_or("", |a| a.as_str()))
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                CustomerId::parse(&get::<String>(r, "id")?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
+    }
+
+    async fn tombstone(&self, id: &CustomerId) -> Result<Option<Tombstone>, StoreError> {
+        let row = sqlx::query("SELECT body FROM tombstones WHERE customer_id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?;
+        row.map(|r| from_json(&get::<String>(&r, "body")?, "tombstone"))
+            .transpose()
+    }
+
+    async fn insert_account(&self, a: &Account) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO accounts (id, customer_id, kind, offering, parent_id, status, \
+             needs_action, opened_at, closed_at, last_access_at, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(a.id.as_str())
+        .bind(a.customer_id.as_str())
+        .bind(json(&a.kind)?.trim_matches('"').to_owned())
+        .bind(json(&a.offering)?.trim_matches('"').to_owned())
+        .bind(a.parent_id.as_ref().map(|p| p.as_str().to_owned()))
+        .bind(a.status().as_str())
+        .bind(needs_action(a))
+        .bind(ts(a.opened_at))
+        .bind(a.closed_at.map(ts))
+        .bind(a.last_access_at.map(ts))
+        .bind(json(a)?)
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn get_account(&self, id: &AccountId) -> Result<Account, StoreError> {
+        let row = sqlx::query("SELECT body FROM accounts WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?
+            .ok_or_else(|| StoreError::NotFound(format!("account {id}")))?;
+        Self::account_from_row(&row)
+    }
+
+    async fn update_accounts(&self, a: &[Account]) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        Self::write_accounts(&mut tx, a).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn accounts_of(&self, customer: &CustomerId) -> Result<Vec<Account>, StoreError> {
+        self.accounts_where(
+            "SELECT body FROM accounts WHERE customer_id = $1 ORDER BY id",
+            &[customer.as_str()],
+            None,
+        )
+        .await
+    }
+
+    async fn children_of(&self, parent: &AccountId) -> Result<Vec<Account>, StoreError> {
+        self.accounts_where(
+            "SELECT body FROM accounts WHERE parent_id = $1 ORDER BY id",
+            &[parent.as_str()],
+            None,
+        )
+        .await
+    }
+
+    async fn accounts_needing_action(
+        &self,
+        after: Option<&AccountId>,
+        limit: u32,
+    ) -> Result<Vec<Account>, StoreError> {
+        self.accounts_where(
+            "SELECT body FROM accounts WHERE needs_action = 1 AND id > $1 ORDER BY id LIMIT $2",
+            &[after.map_or("", |a| a.as_str())],
+            Some(limit),
+        )
+        .await
+    }
+
+    async fn place_hold(&self, customer: &CustomerId, hold: &LegalHold) -> Result<(), StoreError> {
+        let exists = sqlx::query("SELECT id FROM customers WHERE id = $1")
+            .bind(customer.as_str())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound(format!("customer {customer}")));
+        }
+        sqlx::query(
+            "INSERT INTO legal_holds (id, customer_id, placed_at, released_at, body) \
+             VALUES ($1, $2, $3, NULL, $4)",
+        )
+        .bind(hold.id.as_str())
+        .bind(customer.as_str())
+        .bind(ts(hold.placed_at))
+        .bind(json(hold)?)
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn release_hold(
+        &self,
+        customer: &CustomerId,
+        hold_id: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<LegalHold, StoreError> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let row = sqlx::query(&format!(
+            "SELECT body FROM legal_holds WHERE id = $1 AND customer_id = $2{}",
+            self.for_update()
+        ))
+        .bind(hold_id)
+        .bind(customer.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?
+        .ok_or_else(|| StoreError::NotFound(format!("legal hold {hold_id}")))?;
+        let mut hold: LegalHold = from_json(&get::<String>(&row, "body")?, "legal hold")?;
+        if hold.released_at.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "legal hold {hold_id} was already released"
+            )));
+        }
+        hold.released_at = Some(at);
+        hold.released_by = Some(by.to_owned());
+        sqlx::query("UPDATE legal_holds SET released_at = $1, body = $2 WHERE id = $3")
+            .bind(ts(at))
+            .bind(json(&hold)?)
+            .bind(hold_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(hold)
+    }
+
+    async fn holds(&self, customer: &CustomerId) -> Result<Vec<LegalHold>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT body FROM legal_holds WHERE customer_id = $1 ORDER BY placed_at, id",
+        )
+        .bind(customer.as_str())
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| from_json(&get::<String>(r, "body")?, "legal hold"))
+            .collect()
+    }
+
+    async fn destroy_customer(
+        &self,
+        id: &CustomerId,
+        at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<Tombstone, StoreError> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let row = sqlx::query(&format!(
+            "SELECT destroyed_at FROM customers WHERE id = $1{}",
+            self.for_update()
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?
+        .ok_or_else(|| StoreError::NotFound(format!("customer {id}")))?;
+        if get::<Option<i64>>(&row, "destroyed_at")?.is_some() {
+            return Err(StoreError::Destroyed(id.clone()));
+        }
+        let held = sqlx::query(
+            "SELECT id FROM legal_holds WHERE customer_id = $1 AND released_at IS NULL",
+        )
+        .bind(id.as_str())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        if !held.is_empty() {
+            return Err(StoreError::Conflict(format!(
+                "customer {id} is under {} legal hold(s)",
+                held.len()
+            )));
+        }
+        let accounts: Vec<AccountId> =
+            sqlx::query("SELECT id FROM accounts WHERE customer_id = $1 ORDER BY id")
+                .bind(id.as_str())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db)?
+                .iter()
+                .map(|r| {
+                    AccountId::parse(&get::<String>(r, "id")?)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))
+                })
+                .collect::<Result<_, _>>()?;
+        let removed = sqlx::query("DELETE FROM blind_index WHERE customer_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        sqlx::query("DELETE FROM data_keys WHERE customer_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query(
+            "UPDATE customers SET record = NULL, summary = '{}', destroyed_at = $1, \
+             updated_at = $1, version = version + 1 WHERE id = $2",
+        )
+        .bind(ts(at))
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        let t = Tombstone {
+            customer_id: id.clone(),
+            destroyed_at: at,
+            reason: reason.to_owned(),
+            accounts,
+            index_entries_removed: removed,
+        };
+        sqlx::query("INSERT INTO tombstones (customer_id, destroyed_at, body) VALUES ($1, $2, $3)")
+            .bind(id.as_str())
+            .bind(ts(at))
+            .bind(json(&t)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(t)
+    }
+
+    async fn append_audit(&self, e: &AuditEntry) -> Result<AuditRecord, StoreError> {
+        let body = json(e)?;
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let head = sqlx::query(&format!(
+            "SELECT seq, hash FROM audit_head WHERE id = 1{}",
+            self.for_update()
+        ))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        let prev_seq: i64 = get(&head, "seq")?;
+        let prev: Vec<u8> = get(&head, "hash")?;
+        let seq = prev_seq + 1;
+        let hash = audit_hash(&prev, seq, &body);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, body, prev_hash, hash) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(seq)
+        .bind(ts(e.at))
+        .bind(body)
+        .bind(prev.clone())
+        .bind(hash.to_vec())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(seq)
+            .bind(hash.to_vec())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(AuditRecord {
+            seq,
+            entry: e.clone(),
+            prev_hash: hex::encode(prev),
+            hash: hex::encode(hash),
+        })
+    }
+
+    async fn audit_entries(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, body, prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after_seq)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditRecord {
+                    seq: get(r, "seq")?,
+                    entry: from_json(&get::<String>(r, "body")?, "audit entry")?,
+                    prev_hash: hex::encode(get::<Vec<u8>>(r, "prev_hash")?),
+                    hash: hex::encode(get::<Vec<u8>>(r, "hash")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_api_key(&self, k: &ApiKeyRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, name, role, hash, created_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, NULL)",
+        )
+        .bind(k.id.as_str())
+        .bind(k.name.as_str())
+        .bind(k.role.as_str())
+        .bind(k.hash.as_str())
+        .bind(ts(k.created_at))
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn get_api_key(&self, id: &str) -> Result<ApiKeyRecord, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, name, role, hash, created_at, revoked_at FROM api_keys WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db)?
+        .ok_or_else(|| StoreError::NotFound("API key".into()))?;
+        key_from_row(&row)
+    }
+
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, role, hash, created_at, revoked_at FROM api_keys ORDER BY created_at, id",
+        )
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        rows.iter().map(key_from_row).collect()
+    }
+
+    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let n =
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(ts(at))
+                .bind(id)
+                .execute(&self.write)
+                .await
+                .map_err(db)?
+                .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("active API key {id}")));
+        }
+        Ok(())
+    }
+
+    async fn idem_begin(
+        &self,
+        principal: &str,
+        key: &str,
+        request_hash: &[u8; 32],
+        now: DateTime<Utc>,
+    ) -> Result<IdemBegin, StoreError> {
+        let n = sqlx::query(
+            "INSERT INTO idempotency (principal, key, request_hash, status, body, created_at) \
+             VALUES ($1, $2, $3, NULL, NULL, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(principal)
+        .bind(key)
+        .bind(request_hash.to_vec())
+        .bind(ts(now))
+        .execute(&self.write)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        if n == 1 {
+            return Ok(IdemBegin::Fresh);
+        }
+        let row = sqlx::query(
+            "SELECT request_hash, status, body, created_at FROM idempotency \
+             WHERE principal = $1 AND key = $2",
+        )
+        .bind(principal)
+        .bind(key)
+        .fetch_one(&self.write)
+        .await
+        .map_err(db)?;
+        if get::<Vec<u8>>(&row, "request_hash")?.as_slice() != request_hash.as_slice() {
+            return Ok(IdemBegin::Mismatch);
+        }
+        match get::<Option<i64>>(&row, "status")? {
+            Some(status) => Ok(IdemBegin::Replay {
+                status: u16::try_from(status).map_err(|_| StoreError::Corrupt("status".into()))?,
+                body: get::<Option<Vec<u8>>>(&row, "body")?.unwrap_or_default(),
+            }),
+            None => {
+                let created: i64 = get(&row, "created_at")?;
+                if ts(now) - created < IDEM_STALE_MICROS {
+                    return Ok(IdemBegin::InProgress);
+                }
+                let taken = sqlx::query(
+                    "UPDATE idempotency SET created_at = $1 WHERE principal = $2 AND key = $3 \
+                     AND status IS NULL AND created_at = $4",
+                )
+                .bind(ts(now))
+                .bind(principal)
+                .bind(key)
+                .bind(created)
+                .execute(&self.write)
+                .await
+                .map_err(db)?
+                .rows_affected();
+                Ok(if taken == 1 {
+                    IdemBegin::Fresh
+                } else {
+                    IdemBegin::InProgress
+                })
+            }
+        }
+    }
+
+    async fn idem_complete(
+        &self,
+        principal: &str,
+        key: &str,
+        status: u16,
+        body: &[u8],
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE idempotency SET status = $1, body = $2 WHERE principal = $3 AND key = $4",
+        )
+        .bind(i64::from(status))
+        .bind(body.to_vec())
+        .bind(principal)
+        .bind(key)
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn idem_abandon(&self, principal: &str, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM idempotency WHERE principal = $1 AND key = $2 AND status IS NULL")
+            .bind(principal)
+            .bind(key)
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn rewrap_data_keys(&self) -> Result<u64, StoreError> {
+        let primary = self.keyring.primary_id();
+        let mut n = 0;
+        loop {
+            let rows = sqlx::query(
+                "SELECT customer_id, kek_id, wrapped FROM data_keys WHERE kek_id <> $1 \
+                 ORDER BY customer_id LIMIT 500",
+            )
+            .bind(primary.as_str())
+            .fetch_all(&self.write)
+            .await
+            .map_err(db)?;
+            if rows.is_empty() {
+                return Ok(n);
+            }
+            let mut tx = self.write.begin().await.map_err(db)?;
+            for r in &rows {
+                let id = CustomerId::parse(&get::<String>(r, "customer_id")?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let dek = self.unwrap_dek(&id, r)?;
+                let w = self.keyring.wrap(&dek, &dek_aad(&id))?;
+                sqlx::query(
+                    "UPDATE data_keys SET kek_id = $1, wrapped = $2 WHERE customer_id = $3",
+                )
+                .bind(w.kek_id)
+                .bind(w.bytes)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+                n += 1;
+            }
+            tx.commit().await.map_err(db)?;
+        }
+    }
+
+    fn index_key(&self) -> &SecretKey {
+        self.keyring.index_key()
+    }
+}
+
+fn key_from_row(row: &AnyRow) -> Result<ApiKeyRecord, StoreError> {
+    Ok(ApiKeyRecord {
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        role: get(row, "role")?,
+        hash: get(row, "hash")?,
+        created_at: from_ts(get(row, "created_at")?)?,
+        revoked_at: get::<Option<i64>>(row, "revoked_at")?
+            .map(from_ts)
+            .transpose()?,
+    })
+}
+
+impl FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            other => Err(format!("unknown backend `{other}` (sqlite or postgres)")),
+        }
+    }
+}

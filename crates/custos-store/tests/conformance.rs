@@ -1,0 +1,605 @@
+//! The Store conformance suite: every case runs against SQLite and against PostgreSQL.
+//!
+//! PostgreSQL comes from `CUSTOS_TEST_POSTGRES_URL` (default: the machine's server at
+//! `postgres://postgres@127.0.0.1:5432/postgres`); each test creates its own database and drops
+//! it after. A missing server fails these tests: it never skips them.
+
+use std::sync::Arc;
+
+use chrono::{Duration, TimeZone, Utc};
+use custos_core::account::{AccountDecision, Decision};
+use custos_core::customer::{PaymentInstrument, PaymentMeans, PaymentSource};
+use custos_core::{
+    Account, AccountId, AccountKind, AccountStatus, Address, CipPolicy, Contact, ContactKind,
+    Country, Customer, CustomerId, CustomerProfile, Individual, LegalHold, NationalId, Offering,
+    RiskLevel, SubjectId,
+};
+use custos_store::blind::card_fingerprint;
+use custos_store::crypto::FileKeyring;
+use custos_store::{
+    ApiKeyRecord, AuditEntry, IdemBegin, IndexKind, SqlStore, Store, StoreError, audit_hash,
+};
+
+struct Harness {
+    store: SqlStore,
+    keyring: Arc<FileKeyring>,
+    dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.pg {
+            let _ = std::process::Command::new("psql")
+                .args([
+                    admin.as_str(),
+                    "-qc",
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ])
+                .output();
+        }
+    }
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("CUSTOS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+async fn harness(backend: &str) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = Arc::new(FileKeyring::open_or_create(&dir.path().join("keyring.json")).unwrap());
+    let (store, pg) = match backend {
+        "sqlite" => (
+            SqlStore::open_sqlite(&dir.path().join("custos.db"), keyring.clone())
+                .await
+                .unwrap(),
+            None,
+        ),
+        _ => {
+            let admin = pg_admin_url();
+            let name = format!("custos_test_{}", uuid_like());
+            let out = std::process::Command::new("psql")
+                .args([admin.as_str(), "-qc", &format!("CREATE DATABASE {name}")])
+                .output()
+                .expect("psql runs");
+            assert!(
+                out.status.success(),
+                "PostgreSQL is needed for these tests ({admin}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let url = match admin.rsplit_once('/') {
+                Some((base, _)) => format!("{base}/{name}"),
+                None => panic!("bad CUSTOS_TEST_POSTGRES_URL"),
+            };
+            (
+                SqlStore::open_postgres(&url, keyring.clone())
+                    .await
+                    .unwrap(),
+                Some((admin, name)),
+            )
+        }
+    };
+    assert_eq!(store.migrate().await.unwrap(), 1);
+    assert_eq!(store.migrate().await.unwrap(), 0, "migrations apply once");
+    Harness {
+        store,
+        keyring,
+        dir,
+        pg,
+    }
+}
+
+fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{:x}{:04x}", n, std::process::id() & 0xffff)
+}
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap()
+}
+
+fn cc(s: &str) -> Country {
+    Country::parse(s).unwrap()
+}
+
+const NAME: &str = "Ksenia Volkonskaya";
+const EMAIL: &str = "ksenia.v@example.org";
+const PHONE: &str = "+79161234567";
+const ID_NUMBER: &str = "4509123456";
+const PAN: &str = "4111111111111111";
+
+fn customer(n: u32, store: &SqlStore) -> Customer {
+    let policy = CipPolicy::default();
+    let id = CustomerId::from_suffix(&format!("t{n:04}")).unwrap();
+    let mut c = Customer::new(
+        id,
+        now(),
+        CustomerProfile::Individual(Individual {
+            full_name: NAME.into(),
+            given_names: Some("Ksenia".into()),
+            family_name: Some("Volkonskaya".into()),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(1990, 3, 4),
+            citizenships: vec![cc("RU")],
+            us_lawful_permanent_resident: false,
+            residence: Some(Address {
+                line1: "Tverskaya 7".into(),
+                line2: None,
+                city: "Moskva".into(),
+                region: None,
+                postal_code: Some("125009".into()),
+                country: cc("RU"),
+            }),
+            national_ids: vec![NationalId {
+                country: cc("RU"),
+                kind: Some("passport".into()),
+                number: ID_NUMBER.into(),
+            }],
+        }),
+        vec![],
+        vec![SubjectId::from_suffix(&format!("t{n:04}")).unwrap()],
+        None,
+        &policy,
+    )
+    .unwrap();
+    let sid = c.customer_subject().clone();
+    c.add_contact(Contact {
+        id: "con_1".into(),
+        subject_id: sid.clone(),
+        kind: ContactKind::Email,
+        value: EMAIL.into(),
+        verified_at: Some(now()),
+        added_at: now(),
+    })
+    .unwrap();
+    c.add_contact(Contact {
+        id: "con_2".into(),
+        subject_id: sid,
+        kind: ContactKind::Phone,
+        value: PHONE.into(),
+        verified_at: None,
+        added_at: now(),
+    })
+    .unwrap();
+    c.add_payment_means(PaymentMeans {
+        id: "pay_1".into(),
+        instrument: PaymentInstrument::Card {
+            brand: "visa".into(),
+            bin: "411111".into(),
+            last4: "1111".into(),
+            expiry_month: 12,
+            expiry_year: 2030,
+            fingerprint: card_fingerprint(store.keyring().index_key(), PAN),
+        },
+        financial_institution: None,
+        provider_customer_ref: Some("cus_stripe_123".into()),
+        transaction_ids: vec!["ch_1".into()],
+        source: PaymentSource::Customer,
+        added_at: now(),
+    })
+    .unwrap();
+    c
+}
+
+fn account(n: u32, c: &CustomerId, parent: Option<&AccountId>, decision: Decision) -> Account {
+    Account {
+        id: AccountId::from_suffix(&format!("t{n:04}")).unwrap(),
+        customer_id: c.clone(),
+        kind: if parent.is_some() {
+            AccountKind::SubLessee
+        } else {
+            AccountKind::Direct
+        },
+        offering: Offering::Paid,
+        parent_id: parent.cloned(),
+        opened_at: now(),
+        closed_at: None,
+        close_reason: None,
+        last_access_at: None,
+        decision: AccountDecision {
+            decision,
+            account_status: match decision {
+                Decision::Approve => AccountStatus::Active,
+                Decision::Pending => AccountStatus::Restricted,
+                Decision::Refuse => AccountStatus::Closed,
+            },
+            required_steps: vec![],
+            reasons: vec![],
+            risk: RiskLevel::Low,
+            restrictions: Default::default(),
+        },
+    }
+}
+
+async fn customers_round_trip(backend: &str) {
+    let h = harness(backend).await;
+    let s = &h.store;
+    let policy = CipPolicy::default();
+    let c = customer(1, s);
+    s.create_customer(&c, &c.summary(&policy)).await.unwrap();
+    let got = s.load_customer(&c.id).await.unwrap();
+    assert_eq!(got.value, c);
+    assert_eq!(got.version, 1);
+    let sum = s.load_summary(&c.id).await.unwrap();
+    assert_eq!(sum.value, c.summary(&policy));
+    let missing = CustomerId::parse("cus_nope").unwrap();
+    assert!(matches!(
+        s.load_customer(&missing).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        s.create_customer(&c, &c.summary(&policy)).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn optimistic_versions(backend: &str) {
+    let h = harness(backend).await;
+    let s = &h.store;
+    let policy = CipPolicy::default();
+    let mut c = customer(1, s);
+    s.create_customer(&c, &c.summary(&policy)).await.unwrap();
+    c.external_ref = Some("crm-1".into());
+    assert_eq!(
+        s.save_customer(&c, &c.summary(&policy), 1, &[])
+            .await
+            .unwrap(),
+        2
+    );
+    let stale = s.save_customer(&c, &c.summary(&policy), 1, &[]).await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    let got = s.load_customer(&c.id).await.unwrap();
+    assert_eq!(got.version, 2);
+    assert_eq!(got.value.external_ref.as_deref(), Some("crm-1"));
+}
+
+async fn blind_indexes(backend: &str) {
+    let h = harness(backend).await;
+    let s = &h.store;
+    let policy = CipPolicy::default();
+    let a = customer(1, s);
+    let b = customer(2, s);
+    s.create_customer(&a, &a.summary(&policy)).await.unwrap();
+    s.create_customer(&b, &b.summary(&policy)).await.unwrap();
+    let both = vec![a.id.clone(), b.id.clone()];
+    assert_eq!(
+        s.find_customers(IndexKind::Email, " KSENIA.V@example.ORG")
+            .await
+            .unwrap(),
+        both
+    );
+    assert_eq!(
+        s.find_customers(IndexKind::Phone, "+7 916 123-45-67")
+            .await
+            .unwrap(),
+        both
+    );
+    let fp = card_fingerprint(s.keyring().index_key(), PAN);
+    assert_eq!(
+        s.find_customers(IndexKind::CardFingerprint, &fp)
+            .await
+            .unwrap(),
+        both
+    );
+    assert_eq!(
+        s.find_customers(IndexKind::NationalId, &format!("RU:{ID_NUMBER}"))
+            .await
+            .unwrap(),
+        both
+    );
+    assert!(
+        s.find_customers(IndexKind::Email, "other@example.org")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn accounts(backend: &str) {
+    let h = harness(backend).await;
+    let s = &h.store;
+    let policy = CipPolicy::default();
+    let c = customer(1, s);
+    s.create_customer(&c, &c.summary(&policy)).await.unwrap();
+    let parent = account(1, &c.id, None, Decision::Approve);
+    let mut child = account(2, &c.id, Some(&parent.id), Decision::Pending);
+    s.insert_account(&parent).await.unwrap();
+    s.insert_account(&child).await.unwrap();
+    assert!(matches!(
+        s.insert_account(&child).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(s.get_account(&child.id).await.unwrap(), child);
+    assert_eq!(
+        s.accounts_of(&c.id).await.unwrap(),
+        vec![parent.clone(), child.clone()]
+    );
+    assert_eq!(
+        s.children_of(&parent.id).await.unwrap(),
+        vec![child.clone()]
+    );
+    assert_eq!(
+        s.accounts_needing_action(None, 10).await.unwrap(),
+        vec![child.clone()]
+    );
+    child.decision = parent.decision.clone();
+    child.last_access_at = Some(now() + Duration::hours(1));
+    s.update_accounts(std::slice::from_ref(&child))
+        .await
+        .unwrap();
+    assert!(
+        s.accounts_needing_action(None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(s.get_account(&child.id).await.unwrap(), child);
+    let ghost = account(9, &c.id, None, Decision::Approve);
+    assert!(matches!(
+        s.update_accounts(&[ghost]).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn holds_block_destruction(backend: &str) {
+    let h = harness(backend).await;
+    let s = &h.store;
+    let policy = CipPolicy::default();
+    let c = customer(1, s);
+    s.create_customer(&c, &c.summary(&policy)).await.unwrap();
+    s.insert_account(&account(1, &c.id, None, Decision::Approve))
+        .await
+        .unwrap();
+    let hold = LegalHold {
+        id: "hold_1".into(),
+        reason: "subpoena".into(),
+        reference: Some("GJ-2026-14".into()),
+        placed_by: "key1".into(),
+        placed_at: now(),
+        released_by: None,
+        released_at: None,
+    };
+    s.place_hold(&c.id, &hold).await.unwrap();
+    let blocked = s.destroy_customer(&c.id, now(), "retention").await;
+    assert!(
+        matches!(blocked, Err(StoreError::Conflict(_))),
+        "{blocked:?}"
+    );
+    assert!(
+        s.load_customer(&c.id).await.is_ok(),
+        "a blocked destruction changes nothing"
+    );
+    let released = s
+        .release_hold(&c.id, "hold_1", "key2", now())
+        .await
+        .unwrap();
+    assert_eq!(released.released_by.as_deref(), Some("key2"));
+    assert!(matches!(
+        s.release_hold(&c.id, "hold_1", "key2", now()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let t = s
+        .destroy_customer(&c.id, now(), "retention period ended")
+        .await
+        .unwrap();
+    assert_eq!(t.accounts.len(), 1);
+    assert!(t.index_entries_removed >= 4);
+    assert!(matches!(
+        s.load_customer(&c.id).await,
+        Err(StoreError::Destroyed(_))
+    ));
+    assert!(matches!(
+        s.load_summary(&c.id).await,
+        Err(StoreError::Destroyed(_))
+    ));
+    assert!(
+        s.find_customers(IndexKind::Email, EMAIL)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(s.tombstone(&c.id).await.unwrap(), Some(t));
+    assert!(s.customer_ids(None, 10).await.unwrap().is_empty());
+    assert!(matches!(
+        s.destroy_customer(&c.id, now(), "again").await,
+        Err(StoreError::Destroyed(_))
+    ));
+}
+
+async fn audit_is_append_only_and_chained(backend: &str) {
+    let h = harness(backend).await;
+    let s = &h.store;
+    let mut prev = vec![0u8; 32];
+    for i in 0..3 {
+        let e = AuditEntry {
+            at: now() + Duration::seconds(i),
+            actor: "key1".into(),
+            role: "reviewer".into(),
+            purpose: Some("fraud review".into()),
+            action: "read_customer".into(),
+            record: format!("cus_{i}"),
+        };
+        let r = s.append_audit(&e).await.unwrap();
+        assert_eq!(r.seq, i + 1);
+        assert_eq!(r.prev_hash, hex::encode(&prev));
+        let body = serde_json::to_string(&e).unwrap();
+        prev = audit_hash(&prev, r.seq, &body).to_vec();
+        assert_eq!(r.hash, hex::encode(&prev));
+    }
+    let all = s.audit_entries(0, 10).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(s.audit_entries(2, 10).await.unwrap().len(), 1);
+    assert!(
+        s.execute_unchecked("UPDATE audit_log SET body = 'x'")
+            .await
+            .is_err()
+    );
+    assert!(s.execute_unchecked("DELETE FROM audit_log").await.is_err());
+    assert_eq!(s.audit_entries(0, 10).await.unwrap(), all);
+}
+
+async fn api_keys(backend: &str) {
+    let h = harness(backend).await;
+    let s = &h.store;
+    let k = ApiKeyRecord {
+        id: "abc123def456".into(),
+        name: "ci".into(),
+        role: "integrator".into(),
+        hash: "$argon2id$...".into(),
+        created_at: now(),
+        revoked_at: None,
+    };
+    s.insert_api_key(&k).await.unwrap();
+    assert_eq!(s.get_api_key(&k.id).await.unwrap(), k);
+    assert_eq!(s.list_api_keys().await.unwrap(), vec![k.clone()]);
+    s.revoke_api_key(&k.id, now()).await.unwrap();
+    assert_eq!(s.get_api_key(&k.id).await.unwrap().revoked_at, Some(now()));
+    assert!(matches!(
+        s.revoke_api_key(&k.id, now()).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn idempotency(backend: &str) {
+    let h = harness(backend).await;
+    let s = &h.store;
+    let (a, b) = ([1u8; 32], [2u8; 32]);
+    assert_eq!(
+        s.idem_begin("k", "x", &a, now()).await.unwrap(),
+        IdemBegin::Fresh
+    );
+    assert_eq!(
+        s.idem_begin("k", "x", &a, now()).await.unwrap(),
+        IdemBegin::InProgress
+    );
+    assert_eq!(
+        s.idem_begin("k", "x", &b, now()).await.unwrap(),
+        IdemBegin::Mismatch
+    );
+    s.idem_complete("k", "x", 201, b"{\"ok\":true}")
+        .await
+        .unwrap();
+    assert_eq!(
+        s.idem_begin("k", "x", &a, now()).await.unwrap(),
+        IdemBegin::Replay {
+            status: 201,
+            body: b"{\"ok\":true}".to_vec()
+        }
+    );
+    assert_eq!(
+        s.idem_begin("other", "x", &a, now()).await.unwrap(),
+        IdemBegin::Fresh
+    );
+    s.idem_abandon("other", "x").await.unwrap();
+    assert_eq!(
+        s.idem_begin("other", "x", &a, now()).await.unwrap(),
+        IdemBegin::Fresh
+    );
+    let later = now() + Duration::minutes(5);
+    assert_eq!(
+        s.idem_begin("other", "x", &a, later).await.unwrap(),
+        IdemBegin::Fresh,
+        "a reservation left by a crashed request is taken over"
+    );
+}
+
+async fn rotation_rewraps(backend: &str) {
+    let h = harness(backend).await;
+    let s = &h.store;
+    let policy = CipPolicy::default();
+    let c = customer(1, s);
+    s.create_customer(&c, &c.summary(&policy)).await.unwrap();
+    let new = h.keyring.rotate().unwrap();
+    assert_eq!(s.rewrap_data_keys().await.unwrap(), 1);
+    assert_eq!(s.rewrap_data_keys().await.unwrap(), 0);
+    assert_eq!(new, "kek-0002");
+    assert_eq!(s.load_customer(&c.id).await.unwrap().value, c);
+}
+
+fn assert_no_plaintext(haystack: &[u8], what: &str) {
+    for needle in [
+        NAME,
+        "Volkonskaya",
+        EMAIL,
+        PHONE,
+        "79161234567",
+        ID_NUMBER,
+        PAN,
+        "Tverskaya",
+    ] {
+        assert!(
+            !haystack
+                .windows(needle.len())
+                .any(|w| w == needle.as_bytes()),
+            "{what} holds `{needle}` in plaintext"
+        );
+    }
+}
+
+async fn no_plaintext_at_rest(backend: &str) {
+    let h = harness(backend).await;
+    let s = &h.store;
+    let policy = CipPolicy::default();
+    for n in 0..3 {
+        let c = customer(n, s);
+        s.create_customer(&c, &c.summary(&policy)).await.unwrap();
+    }
+    match &h.pg {
+        None => {
+            s.execute_unchecked("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await
+                .unwrap();
+            let mut all = vec![];
+            for e in std::fs::read_dir(h.dir.path()).unwrap() {
+                let p = e.unwrap().path();
+                if p.to_string_lossy().contains("custos.db") {
+                    all.extend(std::fs::read(&p).unwrap());
+                }
+            }
+            assert!(all.len() > 4096);
+            assert_no_plaintext(&all, "the SQLite database");
+        }
+        Some((admin, name)) => {
+            let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+            let out = std::process::Command::new("pg_dump")
+                .arg(&url)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(String::from_utf8_lossy(&out.stdout).contains("COPY public.customers"));
+            assert_no_plaintext(&out.stdout, "the PostgreSQL dump");
+        }
+    }
+}
+
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $case() { super::$case("sqlite").await })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $case() { super::$case("postgres").await })*
+        }
+    };
+}
+
+conformance!(
+    customers_round_trip,
+    optimistic_versions,
+    blind_indexes,
+    accounts,
+    holds_block_destruction,
+    audit_is_append_only_and_chained,
+    api_keys,
+    idempotency,
+    rotation_rewraps,
+    no_plaintext_at_rest,
+);
