@@ -152,6 +152,11 @@ pub struct Account {
     pub close_reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_access_at: Option<DateTime<Utc>>,
+    /// Since when the account has been waiting for verification: the CIP policy's deadline
+    /// runs from here, not from opening (an account can fall back to pending years after it
+    /// opened, when triage changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_since: Option<DateTime<Utc>>,
     pub decision: AccountDecision,
 }
 
@@ -220,6 +225,8 @@ pub struct Evaluation<'a> {
     pub parent: Option<&'a ParentInfo>,
     /// `None` while the account is being opened; its opening time afterwards.
     pub opened_at: Option<DateTime<Utc>>,
+    /// Since when the account has been pending, if it was pending before this evaluation.
+    pub pending_since: Option<DateTime<Utc>>,
     pub now: DateTime<Utc>,
 }
 
@@ -338,8 +345,9 @@ pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
             ));
             return decided(Decision::Refuse, AccountStatus::Closed, reasons, steps);
         }
-        if let Some(opened) = e.opened_at
-            && e.now > opened + Duration::days(i64::from(p.pending.max_days))
+        if !new
+            && let Some(since) = e.pending_since
+            && e.now > since + Duration::days(i64::from(p.pending.max_days))
         {
             reasons.push(reason(
                 ReasonCode::VerificationDeadlinePassed,

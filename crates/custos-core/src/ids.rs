@@ -97,9 +97,10 @@ impl Country {
         if up.len() == 2 && up.bytes().all(|b| b.is_ascii_uppercase()) {
             Ok(Country(up))
         } else {
+            // The value is not echoed: errors must not carry personal data back.
             Err(CoreError::invalid(
                 "country",
-                format!("`{s}` is not an ISO 3166-1 alpha-2 code"),
+                "is not an ISO 3166-1 alpha-2 code",
             ))
         }
     }

@@ -1,1 +1,125 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+pub mod auth;
+pub mod demo;
+pub mod dto;
+pub mod error;
+pub mod idempotency;
+pub mod json;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod service;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::ApiError;
+
+/// The largest request body any endpoint takes. One customer with fifty owners fits easily.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub service: service::Service,
+    pub keys: auth::KeyCache,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    pub fn new(service: service::Service) -> Self {
+        AppState {
+            service,
+            keys: auth::KeyCache::default(),
+            metrics: Arc::new(metrics::Metrics::new()),
+        }
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint".into())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::BadRequest("this endpoint does not take that method".into())
+}
+
+/// The whole HTTP API.
+pub fn router(state: AppState) -> Router {
+    use routes::{accounts, admin, customers, health};
+    let v1 = Router::new()
+        .route("/v1/customers", post(customers::create))
+        .route("/v1/customers/search", post(customers::search))
+        .route("/v1/customers/{id}", get(customers::get))
+        .route("/v1/customers/{id}/record", get(customers::record))
+        .route("/v1/customers/{id}/contacts", post(customers::add_contact))
+        .route(
+            "/v1/customers/{id}/payment-means",
+            post(customers::add_payment_means),
+        )
+        .route(
+            "/v1/customers/{id}/documents",
+            post(customers::add_document),
+        )
+        .route(
+            "/v1/customers/{id}/verification-results",
+            post(customers::verification_result),
+        )
+        .route("/v1/customers/{id}/reviews", post(customers::review))
+        .route(
+            "/v1/customers/{id}/resubmissions",
+            post(customers::resubmit),
+        )
+        .route(
+            "/v1/customers/{id}/beneficial-owner-changes",
+            post(customers::owner_change),
+        )
+        .route(
+            "/v1/customers/{id}/legal-holds",
+            post(customers::place_hold),
+        )
+        .route(
+            "/v1/customers/{id}/legal-holds/{hold_id}/release",
+            post(customers::release_hold),
+        )
+        .route("/v1/accounts", post(accounts::open))
+        .route("/v1/accounts/needing-action", get(accounts::needing_action))
+        .route("/v1/accounts/{id}", get(accounts::get))
+        .route("/v1/accounts/{id}/close", post(accounts::close))
+        .route("/v1/accounts/{id}/accesses", post(accounts::access))
+        .route("/v1/audit", get(admin::audit))
+        .route("/v1/api-keys", post(admin::create).get(admin::list))
+        .layer(from_fn_with_state(state.clone(), idempotency::layer))
+        .layer(from_fn_with_state(state.clone(), auth::require_auth));
+    Router::new()
+        .merge(v1)
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::ApiDoc::openapi()))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(from_fn_with_state(state.clone(), metrics::track))
+        .layer(
+            // Spans carry the method and route template only: paths hold ids, and headers and
+            // bodies hold personal data.
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let route = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(|m| m.as_str().to_owned())
+                    .unwrap_or_default();
+                tracing::info_span!("request", method = %req.method(), route = %route)
+            }),
+        )
+        .with_state(state)
+}

@@ -70,12 +70,21 @@ pub fn normalise(kind: IndexKind, value: &str) -> String {
             .to_ascii_uppercase(),
         IndexKind::CardFingerprint => v.to_ascii_lowercase(),
         IndexKind::Wallet => {
-            // EVM addresses are case-insensitive (mixed case is only a checksum); others, such
-            // as base58 addresses, are case-sensitive.
-            if v.len() == 42 && (v.starts_with("0x") || v.starts_with("0X")) {
-                v.to_ascii_lowercase()
+            // `chain:address`. EVM addresses are case-insensitive (mixed case is only a
+            // checksum); others, such as base58 addresses, are case-sensitive.
+            let (chain, addr) = match v.split_once(':') {
+                Some((c, a)) => (c.trim().to_ascii_lowercase(), a.trim()),
+                None => (String::new(), v),
+            };
+            let addr = if addr.len() == 42 && (addr.starts_with("0x") || addr.starts_with("0X")) {
+                addr.to_ascii_lowercase()
             } else {
-                v.to_owned()
+                addr.to_owned()
+            };
+            if chain.is_empty() {
+                addr
+            } else {
+                format!("{chain}:{addr}")
             }
         }
     }
@@ -171,12 +180,18 @@ mod tests {
         );
         check(
             IndexKind::Wallet,
-            "0x52908400098527886E0F7030069857D2E4169EE7",
-            "0x52908400098527886e0f7030069857d2e4169ee7",
+            "Ethereum:0x52908400098527886E0F7030069857D2E4169EE7",
+            "ethereum:0x52908400098527886e0f7030069857d2e4169ee7",
         );
         assert_ne!(
-            normalise(IndexKind::Wallet, "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"),
-            normalise(IndexKind::Wallet, "1bvbmseystwetqtfn5au4m4gfg7xjanvn2")
+            normalise(
+                IndexKind::Wallet,
+                "bitcoin:1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"
+            ),
+            normalise(
+                IndexKind::Wallet,
+                "bitcoin:1bvbmseystwetqtfn5au4m4gfg7xjanvn2"
+            )
         );
     }
 }

@@ -200,6 +200,7 @@ fn account(n: u32, c: &CustomerId, parent: Option<&AccountId>, decision: Decisio
         closed_at: None,
         close_reason: None,
         last_access_at: None,
+        pending_since: None,
         decision: AccountDecision {
             decision,
             account_status: match decision {

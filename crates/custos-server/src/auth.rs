@@ -1,0 +1,300 @@
+//! API keys, roles and what each role may do.
+//!
+//! A request carries `Authorization: Bearer custos_<id>_<secret>_<crc>`. The stored form of a
+//! key is an argon2id hash, deliberately slow to check; so after one successful check the
+//! server remembers, in memory, a SHA-256 of the secret for that key id, and re-reads the key's
+//! record (to see revocations) at most every [`RECHECK`]. A wrong secret never gets a cached
+//! answer: it always goes to argon2.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use custos_store::{Store, StoreError, tokens};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::service::Actor;
+
+/// How long a verified key is trusted before its record is read again.
+pub const RECHECK: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The provider's sign-up flow and control plane: creates customers and accounts, reads
+    /// decisions, never reads personal data back.
+    Integrator,
+    /// Works the review queue; reads personal data with a stated purpose.
+    Reviewer,
+    /// Reviews, places legal holds, reads the audit trail.
+    ComplianceOfficer,
+    /// Reads personal data and the audit trail; changes nothing.
+    Auditor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Integrator => "integrator",
+            Role::Reviewer => "reviewer",
+            Role::ComplianceOfficer => "compliance_officer",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "integrator" => Role::Integrator,
+            "reviewer" => Role::Reviewer,
+            "compliance_officer" => Role::ComplianceOfficer,
+            "auditor" => Role::Auditor,
+            "admin" => Role::Admin,
+            _ => return None,
+        })
+    }
+
+    pub const ALL: [Role; 5] = [
+        Role::Integrator,
+        Role::Reviewer,
+        Role::ComplianceOfficer,
+        Role::Auditor,
+        Role::Admin,
+    ];
+}
+
+/// What an endpoint needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Create customers and accounts, add records, report results and accesses.
+    Intake,
+    /// Read decisions and statuses (no personal data).
+    ReadDecisions,
+    /// Read personal data (with a purpose, audited).
+    ReadPersonal,
+    /// Decide manual reviews and resubmissions.
+    Review,
+    CloseAccount,
+    LegalHold,
+    ReadAudit,
+    ManageKeys,
+}
+
+impl Permission {
+    pub fn allows(self, role: Role) -> bool {
+        use Permission::*;
+        use Role::*;
+        match self {
+            ReadDecisions => true,
+            Intake => matches!(role, Integrator | Admin),
+            ReadPersonal => matches!(role, Reviewer | ComplianceOfficer | Auditor | Admin),
+            Review => matches!(role, Reviewer | ComplianceOfficer | Admin),
+            CloseAccount => matches!(role, Integrator | ComplianceOfficer | Admin),
+            LegalHold => matches!(role, ComplianceOfficer | Admin),
+            ReadAudit => matches!(role, ComplianceOfficer | Auditor | Admin),
+            ManageKeys => matches!(role, Admin),
+        }
+    }
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub key_id: String,
+    pub role: Role,
+}
+
+impl Principal {
+    pub fn require(&self, p: Permission) -> Result<(), ApiError> {
+        if p.allows(self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "the `{}` role may not do this",
+                self.role.as_str()
+            )))
+        }
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: self.key_id.clone(),
+            role: self.role.as_str().to_owned(),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or(ApiError::Unauthenticated)
+    }
+}
+
+#[derive(Debug)]
+struct Cached {
+    secret_sha: [u8; 32],
+    role: Role,
+    checked: Instant,
+}
+
+/// Verified keys, by id.
+#[derive(Debug, Default, Clone)]
+pub struct KeyCache(Arc<RwLock<HashMap<String, Cached>>>);
+
+fn sha(s: &str) -> [u8; 32] {
+    Sha256::digest(s.as_bytes()).into()
+}
+
+impl KeyCache {
+    /// Authenticates a bearer token.
+    pub async fn authenticate(
+        &self,
+        store: &dyn Store,
+        token: &str,
+    ) -> Result<Principal, ApiError> {
+        let t = tokens::parse(token).ok_or(ApiError::Unauthenticated)?;
+        let digest = sha(t.secret);
+        if let Ok(map) = self.0.read()
+            && let Some(c) = map.get(t.id)
+            && c.secret_sha == digest
+            && c.checked.elapsed() < RECHECK
+        {
+            return Ok(Principal {
+                key_id: t.id.to_owned(),
+                role: c.role,
+            });
+        }
+        let rec = match store.get_api_key(t.id).await {
+            Ok(r) => r,
+            Err(StoreError::NotFound(_)) => return Err(ApiError::Unauthenticated),
+            Err(e) => return Err(e.into()),
+        };
+        if rec.revoked_at.is_some() {
+            if let Ok(mut map) = self.0.write() {
+                map.remove(t.id);
+            }
+            return Err(ApiError::Unauthenticated);
+        }
+        let known = self
+            .0
+            .read()
+            .ok()
+            .and_then(|m| m.get(t.id).map(|c| c.secret_sha == digest))
+            .unwrap_or(false);
+        if !known {
+            let secret = t.secret.to_owned();
+            let hash = rec.hash.clone();
+            let ok = tokio::task::spawn_blocking(move || tokens::verify_secret(&secret, &hash))
+                .await
+                .map_err(|_| ApiError::Internal)?;
+            if !ok {
+                return Err(ApiError::Unauthenticated);
+            }
+        }
+        let role = Role::parse(&rec.role).ok_or_else(|| {
+            tracing::error!(key_id = %rec.id, "stored API key has an unknown role");
+            ApiError::Internal
+        })?;
+        if let Ok(mut map) = self.0.write() {
+            map.insert(
+                t.id.to_owned(),
+                Cached {
+                    secret_sha: digest,
+                    role,
+                    checked: Instant::now(),
+                },
+            );
+        }
+        Ok(Principal {
+            key_id: t.id.to_owned(),
+            role,
+        })
+    }
+}
+
+/// Middleware: authenticates the request and puts the [`Principal`] in its extensions.
+pub async fn require_auth(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let token = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(ApiError::Unauthenticated)?;
+    let p = state
+        .keys
+        .authenticate(state.service.store().as_ref(), token.trim())
+        .await?;
+    req.extensions_mut().insert(p);
+    Ok(next.run(req).await)
+}
+
+/// The purpose a reader of personal data states, from `X-Custos-Purpose`.
+#[derive(Debug, Clone)]
+pub struct Purpose(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Purpose {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let v = parts
+            .headers
+            .get("x-custos-purpose")
+            .ok_or(ApiError::PurposeRequired)?
+            .to_str()
+            .map_err(|_| ApiError::validation("X-Custos-Purpose", "must be printable ASCII"))?
+            .trim();
+        if v.is_empty() {
+            return Err(ApiError::PurposeRequired);
+        }
+        if v.len() > 200 {
+            return Err(ApiError::validation(
+                "X-Custos-Purpose",
+                "must be at most 200 characters",
+            ));
+        }
+        Ok(Purpose(v.to_owned()))
+    }
+}
+
+/// Creates an API key; returns the token (to show once) and its id.
+pub async fn create_key(
+    store: &dyn Store,
+    name: &str,
+    role: Role,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(String, String), StoreError> {
+    let (token, id, hash) = tokio::task::spawn_blocking(tokens::generate)
+        .await
+        .map_err(|e| StoreError::Crypto(e.to_string()))??;
+    store
+        .insert_api_key(&custos_store::ApiKeyRecord {
+            id: id.clone(),
+            name: name.to_owned(),
+            role: role.as_str().to_owned(),
+            hash,
+            created_at: now,
+            revoked_at: None,
+        })
+        .await?;
+    Ok((token, id))
+}

@@ -1,0 +1,403 @@
+//! Realistic demo records, with well-known ids so that the examples in the OpenAPI document
+//! work against a fresh `custos demo` server: US and foreign individuals, a foreign entity with
+//! beneficial owners, a US entity with a foreign owner, a reseller with sub-lessees, a customer
+//! whose verification failed, and one under legal hold.
+
+use chrono::NaiveDate;
+use custos_core::customer::BeneficialOwner;
+use custos_core::verification::{Method, MethodOutcome, MethodResult};
+use custos_core::{
+    AccountId, AccountKind, Address, Contact, ContactKind, Country, CustomerId, CustomerProfile,
+    Entity, Individual, LegalHold, NationalId, Offering, SubjectId,
+};
+
+use crate::service::{NewAccount, Service, ServiceError};
+
+fn cc(s: &str) -> Country {
+    Country::parse(s).expect("demo country codes are valid")
+}
+
+fn addr(line1: &str, city: &str, postal: &str, country: &str) -> Address {
+    Address {
+        line1: line1.into(),
+        line2: None,
+        city: city.into(),
+        region: None,
+        postal_code: Some(postal.into()),
+        country: cc(country),
+    }
+}
+
+fn person(name: &str, dob: (i32, u32, u32), citizenship: &str, residence: Address) -> Individual {
+    let (given, family) = name.split_once(' ').unwrap_or((name, ""));
+    Individual {
+        full_name: name.into(),
+        given_names: Some(given.into()),
+        family_name: Some(family.into()),
+        date_of_birth: NaiveDate::from_ymd_opt(dob.0, dob.1, dob.2),
+        citizenships: vec![cc(citizenship)],
+        us_lawful_permanent_resident: false,
+        residence: Some(residence),
+        national_ids: vec![],
+    }
+}
+
+fn owner(p: Individual, pct: f64) -> BeneficialOwner {
+    BeneficialOwner {
+        person: p,
+        ownership_percent: Some(pct),
+        substantial_control: false,
+        title: None,
+    }
+}
+
+fn cid(s: &str) -> CustomerId {
+    CustomerId::parse(s).expect("demo ids are valid")
+}
+
+fn sid(s: &str) -> SubjectId {
+    SubjectId::parse(s).expect("demo ids are valid")
+}
+
+fn aid(s: &str) -> AccountId {
+    AccountId::parse(s).expect("demo ids are valid")
+}
+
+struct Seeder<'a> {
+    svc: &'a Service,
+}
+
+impl Seeder<'_> {
+    async fn customer(
+        &self,
+        id: &str,
+        subjects: &[&str],
+        profile: CustomerProfile,
+        owners: Vec<BeneficialOwner>,
+    ) -> Result<CustomerId, ServiceError> {
+        let c = self
+            .svc
+            .create_customer_with_ids(
+                cid(id),
+                subjects.iter().map(|s| sid(s)).collect(),
+                profile,
+                owners,
+                None,
+            )
+            .await?;
+        Ok(c.id)
+    }
+
+    async fn email(&self, c: &CustomerId, email: &str) -> Result<(), ServiceError> {
+        let value = email.to_owned();
+        let id = format!("con_{}", c.as_str().trim_start_matches("cus_"));
+        self.svc
+            .mutate(c, |cust, _, now| {
+                let subject = cust.customer_subject().clone();
+                cust.add_contact(Contact {
+                    id: id.clone(),
+                    subject_id: subject,
+                    kind: ContactKind::Email,
+                    value: value.clone(),
+                    verified_at: Some(now),
+                    added_at: now,
+                })?;
+                Ok(())
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn pass(
+        &self,
+        c: &CustomerId,
+        subject: &str,
+        methods: &[Method],
+        outcome: MethodOutcome,
+    ) -> Result<(), ServiceError> {
+        for m in methods {
+            let r = MethodResult {
+                method: *m,
+                outcome,
+                at: self.svc.now(),
+                provider: Some("demo-kyc".into()),
+                reference: Some(format!("chk_{subject}_{m:?}")),
+                recorded_by: "demo".into(),
+            };
+            self.svc.record_result(c, Some(sid(subject)), r).await?;
+        }
+        Ok(())
+    }
+
+    async fn account(
+        &self,
+        id: &str,
+        c: &CustomerId,
+        kind: AccountKind,
+        parent: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        self.svc
+            .open_account_with_id(
+                aid(id),
+                NewAccount {
+                    customer_id: c.clone(),
+                    kind,
+                    offering: Offering::Paid,
+                    parent_id: parent.map(aid),
+                },
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// Seeds the demo records into an empty store.
+pub async fn seed(svc: &Service) -> Result<(), ServiceError> {
+    use AccountKind::*;
+    use Method::*;
+    let s = Seeder { svc };
+    let ind = CustomerProfile::Individual;
+
+    let us = s
+        .customer(
+            "cus_demo_us_individual",
+            &["sub_demo_us_individual"],
+            ind(person(
+                "Jordan Ellis",
+                (1985, 7, 2),
+                "US",
+                addr("400 Congress Ave", "Austin", "78701", "US"),
+            )),
+            vec![],
+        )
+        .await?;
+    s.email(&us, "jordan.ellis@example.com").await?;
+    s.account("acc_demo_us_direct", &us, Direct, None).await?;
+
+    let mut lena = person(
+        "Lena Fischer",
+        (1988, 4, 12),
+        "DE",
+        addr("Unter den Linden 5", "Berlin", "10117", "DE"),
+    );
+    lena.national_ids.push(NationalId {
+        country: cc("DE"),
+        kind: Some("national_id".into()),
+        number: "T22000129".into(),
+    });
+    let foreign = s
+        .customer(
+            "cus_demo_foreign_individual",
+            &["sub_demo_foreign_individual"],
+            ind(lena),
+            vec![],
+        )
+        .await?;
+    s.email(&foreign, "lena.fischer@example.de").await?;
+    s.account("acc_demo_foreign_direct", &foreign, Direct, None)
+        .await?;
+
+    let entity = s
+        .customer(
+            "cus_demo_foreign_entity",
+            &[
+                "sub_demo_foreign_entity",
+                "sub_demo_owner_1",
+                "sub_demo_owner_2",
+            ],
+            CustomerProfile::Entity(Entity {
+                legal_name: "Nordlicht Rechenzentrum GmbH".into(),
+                jurisdiction: cc("DE"),
+                jurisdiction_subdivision: None,
+                registration_number: Some("HRB 123456 B".into()),
+                lei: None,
+                addresses: vec![addr("Friedrichstrasse 68", "Berlin", "10117", "DE")],
+            }),
+            vec![
+                owner(
+                    person(
+                        "Jonas Weber",
+                        (1979, 1, 23),
+                        "DE",
+                        addr("Kastanienallee 12", "Berlin", "10435", "DE"),
+                    ),
+                    60.0,
+                ),
+                owner(
+                    person(
+                        "Maria Lopez",
+                        (1983, 11, 5),
+                        "US",
+                        addr("77 Mass Ave", "Cambridge", "02139", "US"),
+                    ),
+                    30.0,
+                ),
+            ],
+        )
+        .await?;
+    s.account("acc_demo_entity_direct", &entity, Direct, None)
+        .await?;
+
+    let mesa = s
+        .customer(
+            "cus_demo_us_entity",
+            &["sub_demo_us_entity", "sub_demo_owner_3", "sub_demo_owner_4"],
+            CustomerProfile::Entity(Entity {
+                legal_name: "Blue Mesa Compute LLC".into(),
+                jurisdiction: cc("US"),
+                jurisdiction_subdivision: Some("DE".into()),
+                registration_number: Some("7215583".into()),
+                lei: None,
+                addresses: vec![addr("1209 Orange St", "Wilmington", "19801", "US")],
+            }),
+            vec![
+                owner(
+                    person(
+                        "Sam Carter",
+                        (1975, 3, 30),
+                        "US",
+                        addr("12 Pine St", "Denver", "80202", "US"),
+                    ),
+                    70.0,
+                ),
+                owner(
+                    person(
+                        "Chen Wei",
+                        (1990, 9, 9),
+                        "CN",
+                        addr("88 Century Ave", "Shanghai", "200120", "CN"),
+                    ),
+                    30.0,
+                ),
+            ],
+        )
+        .await?;
+    s.account("acc_demo_us_entity_direct", &mesa, Direct, None)
+        .await?;
+
+    let reseller = s
+        .customer(
+            "cus_demo_reseller",
+            &["sub_demo_reseller", "sub_demo_owner_5"],
+            CustomerProfile::Entity(Entity {
+                legal_name: "Polder Hosting B.V.".into(),
+                jurisdiction: cc("NL"),
+                jurisdiction_subdivision: None,
+                registration_number: Some("KvK 81234567".into()),
+                lei: None,
+                addresses: vec![addr("Keizersgracht 100", "Amsterdam", "1015 AA", "NL")],
+            }),
+            vec![owner(
+                person(
+                    "Daan de Vries",
+                    (1982, 6, 14),
+                    "NL",
+                    addr("Prinsengracht 2", "Amsterdam", "1015 DV", "NL"),
+                ),
+                100.0,
+            )],
+        )
+        .await?;
+    s.pass(
+        &reseller,
+        "sub_demo_reseller",
+        &[Document, Address],
+        MethodOutcome::Pass,
+    )
+    .await?;
+    s.pass(
+        &reseller,
+        "sub_demo_owner_5",
+        &[Document, Address],
+        MethodOutcome::Pass,
+    )
+    .await?;
+    s.account("acc_demo_reseller", &reseller, Reseller, None)
+        .await?;
+    let sub1 = s
+        .customer(
+            "cus_demo_sublessee_1",
+            &["sub_demo_sublessee_1"],
+            ind(person(
+                "Marek Nowak",
+                (1992, 2, 17),
+                "PL",
+                addr("ul. Mazowiecka 11", "Warszawa", "00-052", "PL"),
+            )),
+            vec![],
+        )
+        .await?;
+    s.account(
+        "acc_demo_sublessee_1",
+        &sub1,
+        SubLessee,
+        Some("acc_demo_reseller"),
+    )
+    .await?;
+    let sub2 = s
+        .customer(
+            "cus_demo_sublessee_2",
+            &["sub_demo_sublessee_2"],
+            ind(person(
+                "Riley Brooks",
+                (1994, 12, 1),
+                "US",
+                addr("500 Pike St", "Seattle", "98101", "US"),
+            )),
+            vec![],
+        )
+        .await?;
+    s.account(
+        "acc_demo_sublessee_2",
+        &sub2,
+        SubLessee,
+        Some("acc_demo_reseller"),
+    )
+    .await?;
+
+    let failed = s
+        .customer(
+            "cus_demo_failed",
+            &["sub_demo_failed"],
+            ind(person(
+                "Viktor Petrenko",
+                (1987, 8, 8),
+                "UA",
+                addr("Khreshchatyk 22", "Kyiv", "01001", "UA"),
+            )),
+            vec![],
+        )
+        .await?;
+    s.pass(&failed, "sub_demo_failed", &[Email], MethodOutcome::Fail)
+        .await?;
+    s.account("acc_demo_failed", &failed, Direct, None).await?;
+
+    let held = s
+        .customer(
+            "cus_demo_held",
+            &["sub_demo_held"],
+            ind(person(
+                "Omar Haddad",
+                (1980, 5, 19),
+                "JO",
+                addr("Rainbow St 14", "Amman", "11181", "JO"),
+            )),
+            vec![],
+        )
+        .await?;
+    svc.store()
+        .place_hold(
+            &held,
+            &LegalHold {
+                id: "hold_demo_1".into(),
+                reason: "preservation request".into(),
+                reference: Some("PR-2026-031".into()),
+                placed_by: "demo".into(),
+                placed_at: svc.now(),
+                released_by: None,
+                released_at: None,
+            },
+        )
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,433 @@
+//! Request and response bodies of the API. Requests refuse unknown fields; responses never
+//! carry personal data except where an endpoint exists to read it (`/record`).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use custos_core::account::{Reason, RequiredStep};
+use custos_core::customer::{BeneficialOwner, CustomerSummary, PaymentSource, SubjectRole};
+use custos_core::verification::{ManualOutcome, Method, MethodOutcome};
+use custos_core::{
+    Account, AccountDecision, AccountId, AccountKind, AccountStatus, CipPolicy, ContactKind,
+    Country, CustomerId, Decision, DocumentKind, Entity, Individual, Offering, RiskLevel,
+    SubjectId, UsPersonBasis, VerificationState,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Opens a customer record: exactly one of `individual` or `entity`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCustomer {
+    #[serde(default)]
+    pub individual: Option<Individual>,
+    #[serde(default)]
+    pub entity: Option<Entity>,
+    /// An entity's owners and controllers. Those at or above the policy's threshold (25% by
+    /// default), or with substantial control, are triaged and, if foreign, verified.
+    #[serde(default)]
+    pub beneficial_owners: Vec<BeneficialOwner>,
+    /// The provider's own reference for this customer.
+    #[serde(default)]
+    pub external_ref: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenAccount {
+    pub customer_id: CustomerId,
+    pub kind: AccountKind,
+    #[serde(default = "paid")]
+    pub offering: Offering,
+    /// For `sub_lessee` (and layered `reseller`) accounts: the reseller account above.
+    #[serde(default)]
+    pub parent_account_id: Option<AccountId>,
+}
+
+fn paid() -> Offering {
+    Offering::Paid
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseAccount {
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddContact {
+    /// The subject the contact belongs to; the customer itself when omitted.
+    #[serde(default)]
+    pub subject_id: Option<SubjectId>,
+    pub kind: ContactKind,
+    pub value: String,
+    /// When the provider confirmed control of it.
+    #[serde(default)]
+    pub verified_at: Option<DateTime<Utc>>,
+}
+
+/// A payment card. Send either the full `number` (custos keeps brand, BIN, last four and a keyed
+/// fingerprint, and drops the number) or, when the processor holds the number, `bin` and `last4`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardInput {
+    #[serde(default)]
+    pub number: Option<String>,
+    #[serde(default)]
+    pub brand: Option<String>,
+    #[serde(default)]
+    pub bin: Option<String>,
+    #[serde(default)]
+    pub last4: Option<String>,
+    pub expiry_month: u8,
+    pub expiry_year: u16,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BankAccountInput {
+    #[serde(default)]
+    pub iban: Option<String>,
+    #[serde(default)]
+    pub account_number: Option<String>,
+    #[serde(default)]
+    pub routing_number: Option<String>,
+    #[serde(default)]
+    pub country: Option<Country>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WalletInput {
+    pub chain: String,
+    pub address: String,
+}
+
+/// A means of payment: exactly one of `card`, `bank_account` or `wallet`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddPaymentMeans {
+    #[serde(default)]
+    pub card: Option<CardInput>,
+    #[serde(default)]
+    pub bank_account: Option<BankAccountInput>,
+    #[serde(default)]
+    pub wallet: Option<WalletInput>,
+    #[serde(default)]
+    pub financial_institution: Option<String>,
+    #[serde(default)]
+    pub provider_customer_ref: Option<String>,
+    #[serde(default)]
+    pub transaction_ids: Vec<String>,
+    /// Who pays; the customer itself when omitted.
+    #[serde(default)]
+    pub source: Option<PaymentSource>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddDocument {
+    #[serde(default)]
+    pub subject_id: Option<SubjectId>,
+    pub kind: DocumentKind,
+    pub issuing_country: Country,
+    pub number: String,
+    #[serde(default)]
+    pub nationality: Option<Country>,
+    #[serde(default)]
+    pub expires_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub mrz: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerificationResultInput {
+    #[serde(default)]
+    pub subject_id: Option<SubjectId>,
+    pub method: Method,
+    pub outcome: MethodOutcome,
+    #[serde(default)]
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// When the check was done; now when omitted.
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    pub subject_id: SubjectId,
+    pub outcome: ManualOutcome,
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResubmitInput {
+    /// What the customer provided anew.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OwnerChange {
+    #[serde(default)]
+    pub added: Vec<BeneficialOwner>,
+    #[serde(default)]
+    pub removed: Vec<SubjectId>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LegalHoldInput {
+    pub reason: String,
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessInput {
+    /// The IPv4 or IPv6 address the access came from.
+    pub ip: String,
+    /// The country the provider's geolocation puts that address in.
+    pub country: Country,
+    /// When; now when omitted.
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchKind {
+    Email,
+    Phone,
+    /// `CC:NUMBER`, e.g. `DE:T22000129`.
+    NationalId,
+    /// A full card number; it is fingerprinted and dropped.
+    CardNumber,
+    Iban,
+    /// `CHAIN:ADDRESS`, e.g. `ethereum:0x...`.
+    Wallet,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchInput {
+    pub kind: SearchKind,
+    pub value: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResult {
+    pub customer_ids: Vec<CustomerId>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKey {
+    pub name: String,
+    pub role: crate::auth::Role,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedApiKey {
+    pub id: String,
+    pub role: crate::auth::Role,
+    /// Shown once: store it now.
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// One subject of verification, without personal data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubjectView {
+    pub subject_id: SubjectId,
+    pub role: SubjectRole,
+    /// Counts for verification: the customer always; an owner at or above the threshold.
+    pub qualifies: bool,
+    pub removed: bool,
+    pub us_person: bool,
+    pub basis: UsPersonBasis,
+    pub verification_state: VerificationState,
+    /// Methods still to pass; `any_of` holds alternatives of which one suffices.
+    pub missing_methods: Vec<Method>,
+    pub any_of: Vec<Method>,
+}
+
+/// An account and its current decision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    pub account_id: AccountId,
+    pub customer_id: CustomerId,
+    pub kind: AccountKind,
+    pub offering: Offering,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_account_id: Option<AccountId>,
+    pub opened_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub close_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_access_at: Option<DateTime<Utc>>,
+    pub decision: Decision,
+    pub account_status: AccountStatus,
+    pub required_steps: Vec<RequiredStep>,
+    pub reasons: Vec<Reason>,
+    pub risk: RiskLevel,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(value_type = Object)]
+    pub restrictions: BTreeMap<String, serde_json::Value>,
+}
+
+impl From<&Account> for AccountView {
+    fn from(a: &Account) -> Self {
+        let AccountDecision {
+            decision,
+            account_status,
+            required_steps,
+            reasons,
+            risk,
+            restrictions,
+        } = a.decision.clone();
+        AccountView {
+            account_id: a.id.clone(),
+            customer_id: a.customer_id.clone(),
+            kind: a.kind,
+            offering: a.offering,
+            parent_account_id: a.parent_id.clone(),
+            opened_at: a.opened_at,
+            closed_at: a.closed_at,
+            close_reason: a.close_reason.clone(),
+            last_access_at: a.last_access_at,
+            decision,
+            account_status,
+            required_steps,
+            reasons,
+            risk,
+            restrictions,
+        }
+    }
+}
+
+/// A customer's compliance status, without personal data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerView {
+    pub customer_id: CustomerId,
+    /// `individual` or `entity`.
+    pub kind: String,
+    pub created_at: DateTime<Utc>,
+    pub risk: RiskLevel,
+    /// Whether any subject is foreign, so that verification is needed.
+    pub verification_required: bool,
+    pub subjects: Vec<SubjectView>,
+    pub accounts: Vec<AccountView>,
+}
+
+impl CustomerView {
+    pub fn new(s: &CustomerSummary, accounts: &[Account], policy: &CipPolicy) -> Self {
+        let risk = policy.risk(
+            s,
+            accounts
+                .iter()
+                .filter(|a| a.closed_at.is_none())
+                .map(|a| (a.kind, a.offering)),
+        );
+        let subjects = s
+            .subjects
+            .iter()
+            .map(|sub| {
+                let req = policy.requirement(risk, sub.role, s.entity);
+                let state = sub.verification.state(sub.us_person, req);
+                let (missing, any_of) = if matches!(
+                    state,
+                    VerificationState::Pending | VerificationState::ManualReview
+                ) && sub.qualifies
+                    && !sub.removed
+                {
+                    sub.verification
+                        .missing(req)
+                        .into_iter()
+                        .partition(|m| req.all.contains(m) || req.one_of.is_empty())
+                } else {
+                    (vec![], vec![])
+                };
+                SubjectView {
+                    subject_id: sub.id.clone(),
+                    role: sub.role,
+                    qualifies: sub.qualifies,
+                    removed: sub.removed,
+                    us_person: sub.us_person,
+                    basis: sub.basis,
+                    verification_state: if sub.qualifies && !sub.removed {
+                        state
+                    } else {
+                        VerificationState::NotRequired
+                    },
+                    missing_methods: missing,
+                    any_of,
+                }
+            })
+            .collect();
+        CustomerView {
+            customer_id: s.id.clone(),
+            kind: if s.entity { "entity" } else { "individual" }.into(),
+            created_at: s.created_at,
+            risk,
+            verification_required: !s.all_us_persons(),
+            subjects,
+            accounts: accounts.iter().map(AccountView::from).collect(),
+        }
+    }
+}
+
+/// A page of accounts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountPage {
+    pub accounts: Vec<AccountView>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<AccountId>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    pub id: String,
+}
+
+/// A page of the audit trail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    #[schema(value_type = Vec<Object>)]
+    pub entries: Vec<custos_store::AuditRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<i64>,
+}
+
+/// Paging parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    pub after: Option<String>,
+    pub limit: Option<u32>,
+}
+
+impl Page {
+    pub fn limit(&self) -> u32 {
+        self.limit.unwrap_or(100).clamp(1, 1000)
+    }
+}

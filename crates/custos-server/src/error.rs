@@ -1,0 +1,231 @@
+//! API errors, sent as RFC 9457 `application/problem+json`.
+//!
+//! Policy: every error the API sends has a stable `type` (a `urn:custos:problem:` URN that
+//! clients may match on), a `title` fixed per type, and a `detail` written for the caller. A
+//! detail never holds internal information (SQL, file paths, key material, stack traces) and
+//! never echoes personal data back: validation messages name the field and the rule, not the
+//! value. Internal failures are logged with their cause and reach the client only as a plain
+//! 500 with no detail beyond "internal error".
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use custos_core::CoreError;
+use custos_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::service::ServiceError;
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// The body is not JSON, or not the JSON this endpoint takes.
+    BadRequest(String),
+    /// A field's value breaks a rule.
+    Validation {
+        field: Option<String>,
+        detail: String,
+    },
+    Unauthenticated,
+    Forbidden(String),
+    /// Reading personal data needs a stated purpose.
+    PurposeRequired,
+    NotFound(String),
+    Conflict(String),
+    /// The records were destroyed under the retention policy.
+    Gone(String),
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    IdempotencyKeyReused,
+    IdempotencyInProgress,
+    Unavailable,
+    Internal,
+}
+
+/// The problem document.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"type": "urn:custos:problem:validation-failed", "title": "Validation failed",
+    "status": 422, "detail": "must start with `cus_`", "field": "customer_id"}))]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        use ApiError::*;
+        match self {
+            BadRequest(_) => (
+                StatusCode::BAD_REQUEST,
+                "invalid-request",
+                "Invalid request",
+            ),
+            Validation { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation-failed",
+                "Validation failed",
+            ),
+            Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Authentication required",
+            ),
+            Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
+            PurposeRequired => (
+                StatusCode::FORBIDDEN,
+                "purpose-required",
+                "A purpose is required",
+            ),
+            NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            Gone(_) => (StatusCode::GONE, "records-destroyed", "Records destroyed"),
+            PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+            ),
+            UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+            ),
+            IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency key reused",
+            ),
+            IdempotencyInProgress => (
+                StatusCode::CONFLICT,
+                "idempotency-key-in-progress",
+                "Request in progress",
+            ),
+            Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+            ),
+            Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+            ),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        use ApiError::*;
+        let (status, slug, title) = self.parts();
+        let (detail, field) = match self {
+            BadRequest(d) | Forbidden(d) | NotFound(d) | Conflict(d) | Gone(d) => (d.clone(), None),
+            Validation { field, detail } => (detail.clone(), field.clone()),
+            Unauthenticated => (
+                "send a valid API key as `Authorization: Bearer <key>`".into(),
+                None,
+            ),
+            PurposeRequired => (
+                "reading personal data needs the purpose in the `X-Custos-Purpose` header".into(),
+                None,
+            ),
+            PayloadTooLarge => (
+                "the request body is larger than this endpoint accepts".into(),
+                None,
+            ),
+            UnsupportedMediaType => (
+                "send the body as `Content-Type: application/json`".into(),
+                None,
+            ),
+            IdempotencyKeyReused => (
+                "this Idempotency-Key was used with a different request".into(),
+                None,
+            ),
+            IdempotencyInProgress => (
+                "a request with this Idempotency-Key is still being processed; retry later".into(),
+                None,
+            ),
+            Unavailable => ("the database is not reachable".into(), None),
+            Internal => ("internal error".into(), None),
+        };
+        Problem {
+            kind: format!("urn:custos:problem:{slug}"),
+            title: title.into(),
+            status: status.as_u16(),
+            detail,
+            field,
+        }
+    }
+
+    pub fn validation(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        ApiError::Validation {
+            field: Some(field.into()),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let p = self.problem();
+        let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&p).unwrap_or_default();
+        let mut res = (status, body).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if matches!(self, ApiError::Unauthenticated) {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::Invalid { field, reason } => ApiError::Validation {
+                field: Some(field),
+                detail: reason,
+            },
+            CoreError::Conflict(d) => ApiError::Conflict(d),
+            CoreError::NotFound(d) => ApiError::NotFound(format!("{d} not found")),
+            CoreError::Policy(d) => {
+                tracing::error!(error = %d, "CIP policy error at request time");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(d) => ApiError::NotFound(format!("{d} not found")),
+            StoreError::Conflict(d) => ApiError::Conflict(d),
+            StoreError::Destroyed(id) => ApiError::Gone(format!(
+                "the records of customer {id} were destroyed under the retention policy"
+            )),
+            StoreError::Backend(ref src) => {
+                tracing::error!(error = %e, cause = %src, "database error");
+                ApiError::Unavailable
+            }
+            other => {
+                tracing::error!(error = %other, "store error");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Core(c) => c.into(),
+            ServiceError::Store(s) => s.into(),
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! `Idempotency-Key` on POST requests: a replay with the same key and the same request gets
+//! the first response back, byte for byte, and changes nothing. Keys are scoped to the API key
+//! that sent them. A key reused with a different request is refused; a key whose first request
+//! is still running gets 409. Responses of 5xx are not kept, so a retry after a server fault
+//! runs again.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use custos_store::IdemBegin;
+use sha2::{Digest, Sha256};
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::{AppState, MAX_BODY};
+
+pub const HEADER: &str = "idempotency-key";
+
+pub async fn layer(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    if req.method() != Method::POST {
+        return Ok(next.run(req).await);
+    }
+    let Some(raw) = req.headers().get(HEADER) else {
+        return Ok(next.run(req).await);
+    };
+    let key = raw
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b)))
+        .ok_or_else(|| {
+            ApiError::validation(
+                "Idempotency-Key",
+                "must be 1 to 255 visible ASCII characters",
+            )
+        })?
+        .to_owned();
+    let principal = req
+        .extensions()
+        .get::<Principal>()
+        .cloned()
+        .ok_or(ApiError::Unauthenticated)?;
+    let (parts, body) = req.into_parts();
+    let bytes = to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge)?;
+    let mut h = Sha256::new();
+    h.update(parts.method.as_str());
+    h.update(b" ");
+    h.update(parts.uri.path());
+    h.update(b"\n");
+    h.update(&bytes);
+    let hash: [u8; 32] = h.finalize().into();
+    let store = state.service.store();
+    match store
+        .idem_begin(&principal.key_id, &key, &hash, state.service.now())
+        .await?
+    {
+        IdemBegin::Replay { status, body } => {
+            let mut res =
+                (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
+            let ct = if status >= 400 {
+                "application/problem+json"
+            } else {
+                "application/json"
+            };
+            res.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+            res.headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            return Ok(res);
+        }
+        IdemBegin::InProgress => return Err(ApiError::IdempotencyInProgress),
+        IdemBegin::Mismatch => return Err(ApiError::IdempotencyKeyReused),
+        IdemBegin::Fresh => {}
+    }
+    let res = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    let status = res.status();
+    if status.is_server_error() {
+        store.idem_abandon(&principal.key_id, &key).await?;
+        return Ok(res);
+    }
+    let (parts, body) = res.into_parts();
+    let bytes = match to_bytes(body, 16 * 1024 * 1024).await {
+        Ok(b) => b,
+        Err(_) => {
+            store.idem_abandon(&principal.key_id, &key).await?;
+            return Err(ApiError::Internal);
+        }
+    };
+    store
+        .idem_complete(&principal.key_id, &key, status.as_u16(), &bytes)
+        .await?;
+    Ok(Response::from_parts(parts, Body::from(bytes)))
+}

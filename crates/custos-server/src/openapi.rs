@@ -1,0 +1,52 @@
+//! The OpenAPI 3.1 document, generated from the handlers and types.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes::{accounts, admin, customers, health};
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let c = api.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key: `custos_<id>_<secret>_<crc>`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "custos",
+        description = "Identity verification and record keeping for IaaS providers under \
+            Executive Order 13984. Errors are RFC 9457 `application/problem+json`.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&Bearer),
+    paths(
+        customers::create, customers::get, customers::record, customers::search,
+        customers::add_contact, customers::add_payment_means, customers::add_document,
+        customers::verification_result, customers::review, customers::resubmit,
+        customers::owner_change, customers::place_hold, customers::release_hold,
+        accounts::open, accounts::get, accounts::close, accounts::access, accounts::needing_action,
+        admin::audit, admin::create, admin::list,
+        health::healthz, health::readyz, health::metrics,
+    ),
+    tags(
+        (name = "customers", description = "Customer records (EO 1(a)(ii))"),
+        (name = "accounts", description = "Accounts and their decisions"),
+        (name = "verification", description = "Verification results, reviews and redress"),
+        (name = "legal", description = "Legal holds"),
+        (name = "admin", description = "Audit trail and API keys"),
+        (name = "operations", description = "Health and metrics"),
+    )
+)]
+pub struct ApiDoc;

@@ -1,0 +1,139 @@
+//! `/v1/accounts`: open an account and get its decision, read it, close it, record accesses,
+//! and the queue of accounts that need action.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+
+use super::{account_id, text};
+use crate::AppState;
+use crate::auth::{Permission, Principal};
+use crate::dto::*;
+use crate::error::{ApiError, Problem};
+use crate::json::ApiJson;
+use crate::service::NewAccount;
+
+/// Open an account. The decision comes back synchronously: `approve` (active), `pending`
+/// (restricted or blocked until the listed steps are done) or `refuse`, with reason codes.
+#[utoipa::path(post, path = "/v1/accounts", tag = "accounts",
+    request_body(content = OpenAccount, example = json!({"customer_id": "cus_demo_foreign_individual",
+        "kind": "direct", "offering": "paid"})),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first response")),
+    responses((status = 201, body = AccountView), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn open(
+    State(st): State<AppState>,
+    p: Principal,
+    ApiJson(req): ApiJson<OpenAccount>,
+) -> Result<(StatusCode, Json<AccountView>), ApiError> {
+    p.require(Permission::Intake)?;
+    let a = st
+        .service
+        .open_account(NewAccount {
+            customer_id: req.customer_id,
+            kind: req.kind,
+            offering: req.offering,
+            parent_id: req.parent_account_id,
+        })
+        .await?;
+    let label = match a.decision.decision {
+        custos_core::Decision::Approve => "approve",
+        custos_core::Decision::Pending => "pending",
+        custos_core::Decision::Refuse => "refuse",
+    };
+    st.metrics.decisions.with_label_values(&[label]).inc();
+    Ok((StatusCode::CREATED, Json(AccountView::from(&a))))
+}
+
+/// An account and its current decision.
+#[utoipa::path(get, path = "/v1/accounts/{id}", tag = "accounts",
+    params(("id" = String, Path, example = "acc_demo_foreign_direct")),
+    responses((status = 200, body = AccountView), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<AccountView>, ApiError> {
+    p.require(Permission::ReadDecisions)?;
+    let a = st.service.store().get_account(&account_id(&id)?).await?;
+    Ok(Json(AccountView::from(&a)))
+}
+
+/// Close an account. Sub-accounts of a closed reseller account are closed with it.
+#[utoipa::path(post, path = "/v1/accounts/{id}/close", tag = "accounts",
+    request_body(content = CloseAccount, example = json!({"reason": "customer request"})),
+    params(("id" = String, Path, example = "acc_demo_us_direct")),
+    responses((status = 200, body = AccountView), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn close(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<CloseAccount>,
+) -> Result<Json<AccountView>, ApiError> {
+    p.require(Permission::CloseAccount)?;
+    let reason = text("reason", &req.reason)?;
+    let a = st.service.close_account(&account_id(&id)?, &reason).await?;
+    Ok(Json(AccountView::from(&a)))
+}
+
+/// Record an access to the account: its time (for retention) and where it came from (evidence
+/// for US-person triage). A customer with a US address seen only from abroad stops counting as
+/// located in the United States.
+#[utoipa::path(post, path = "/v1/accounts/{id}/accesses", tag = "accounts",
+    request_body(content = AccessInput, example = json!({"ip": "203.0.113.7", "country": "DE"})),
+    params(("id" = String, Path, example = "acc_demo_foreign_direct")),
+    responses((status = 200, body = AccountView), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn access(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<AccessInput>,
+) -> Result<Json<AccountView>, ApiError> {
+    p.require(Permission::Intake)?;
+    let ip: std::net::IpAddr = req
+        .ip
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::validation("ip", "is not an IPv4 or IPv6 address"))?;
+    let now = st.service.now();
+    let at = req.at.unwrap_or(now);
+    if at > now + chrono::Duration::minutes(5) {
+        return Err(ApiError::validation("at", "is in the future"));
+    }
+    let a = st
+        .service
+        .record_access(&account_id(&id)?, ip.to_string(), req.country, at)
+        .await?;
+    Ok(Json(AccountView::from(&a)))
+}
+
+/// Accounts that need action: pending verification, restricted, in manual review, suspended or
+/// refused but not closed. Paged by account id.
+#[utoipa::path(get, path = "/v1/accounts/needing-action", tag = "accounts",
+    params(Page),
+    responses((status = 200, body = AccountPage)),
+    security(("bearer" = [])))]
+pub async fn needing_action(
+    State(st): State<AppState>,
+    p: Principal,
+    Query(page): Query<Page>,
+) -> Result<Json<AccountPage>, ApiError> {
+    p.require(Permission::ReadDecisions)?;
+    let after = page.after.as_deref().map(account_id).transpose()?;
+    let limit = page.limit();
+    let accounts = st
+        .service
+        .store()
+        .accounts_needing_action(after.as_ref(), limit)
+        .await?;
+    let next = (accounts.len() == limit as usize)
+        .then(|| accounts.last().map(|a| a.id.clone()))
+        .flatten();
+    Ok(Json(AccountPage {
+        accounts: accounts.iter().map(AccountView::from).collect(),
+        next,
+    }))
+}

@@ -1,0 +1,92 @@
+//! `/v1/audit` and `/v1/api-keys`.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+
+use super::text;
+use crate::AppState;
+use crate::auth::{Permission, Principal, create_key};
+use crate::dto::*;
+use crate::error::{ApiError, Problem};
+use crate::json::ApiJson;
+
+/// The audit trail: every read of personal data and every compliance action, hash-chained.
+#[utoipa::path(get, path = "/v1/audit", tag = "admin",
+    params(Page),
+    responses((status = 200, body = AuditPage), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn audit(
+    State(st): State<AppState>,
+    p: Principal,
+    Query(page): Query<Page>,
+) -> Result<Json<AuditPage>, ApiError> {
+    p.require(Permission::ReadAudit)?;
+    let after = match page.after.as_deref() {
+        None => 0,
+        Some(s) => s
+            .parse::<i64>()
+            .map_err(|_| ApiError::validation("after", "must be a sequence number"))?,
+    };
+    let limit = page.limit();
+    let entries = st.service.store().audit_entries(after, limit).await?;
+    let next = (entries.len() == limit as usize)
+        .then(|| entries.last().map(|e| e.seq))
+        .flatten();
+    Ok(Json(AuditPage { entries, next }))
+}
+
+/// Create an API key. The token is in this response only.
+#[utoipa::path(post, path = "/v1/api-keys", tag = "admin",
+    request_body(content = CreateApiKey, example = json!({"name": "signup-service", "role": "integrator"})),
+    responses((status = 201, body = CreatedApiKey), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(st): State<AppState>,
+    p: Principal,
+    ApiJson(req): ApiJson<CreateApiKey>,
+) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
+    p.require(Permission::ManageKeys)?;
+    let name = text("name", &req.name)?;
+    let (token, id) = create_key(
+        st.service.store().as_ref(),
+        &name,
+        req.role,
+        st.service.now(),
+    )
+    .await?;
+    st.service
+        .audit(&p.actor(), None, "create_api_key", &id)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedApiKey {
+            id,
+            role: req.role,
+            token,
+        }),
+    ))
+}
+
+/// The API keys (never their secrets).
+#[utoipa::path(get, path = "/v1/api-keys", tag = "admin",
+    responses((status = 200, body = Vec<ApiKeyView>), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(st): State<AppState>,
+    p: Principal,
+) -> Result<Json<Vec<ApiKeyView>>, ApiError> {
+    p.require(Permission::ManageKeys)?;
+    let keys = st.service.store().list_api_keys().await?;
+    Ok(Json(
+        keys.into_iter()
+            .map(|k| ApiKeyView {
+                id: k.id,
+                name: k.name,
+                role: k.role,
+                created_at: k.created_at,
+                revoked_at: k.revoked_at,
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,34 @@
+//! HTTP handlers, one file per resource.
+
+pub mod accounts;
+pub mod admin;
+pub mod customers;
+pub mod health;
+
+use custos_core::{AccountId, CustomerId};
+
+use crate::error::ApiError;
+
+/// An id from the path. An id that is not even well-formed cannot exist: 404.
+pub fn customer_id(s: &str) -> Result<CustomerId, ApiError> {
+    CustomerId::parse(s).map_err(|_| ApiError::NotFound("no customer with this id".into()))
+}
+
+pub fn account_id(s: &str) -> Result<AccountId, ApiError> {
+    AccountId::parse(s).map_err(|_| ApiError::NotFound("no account with this id".into()))
+}
+
+/// Checks a free-text field from a request body.
+pub fn text(field: &str, s: &str) -> Result<String, ApiError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(ApiError::validation(field, "must not be empty"));
+    }
+    if t.len() > 1000 || t.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(ApiError::validation(
+            field,
+            "must be at most 1000 characters without control characters",
+        ));
+    }
+    Ok(t.to_owned())
+}

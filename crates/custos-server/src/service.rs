@@ -1,0 +1,652 @@
+//! The application layer: loads records, applies the domain's rules, saves the outcome, and
+//! carries the consequences along (a customer's verification changes its accounts; a reseller
+//! account's status changes its sub-lessees'). HTTP handlers and CLI commands call this; it
+//! holds no HTTP and no business rules of its own (those are in `custos-core`).
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use custos_core::account::{self, Evaluation, Reason, ReasonCode};
+use custos_core::customer::{BeneficialOwner, CustomerSummary};
+use custos_core::retention::{self, Verdict};
+use custos_core::verification::{ManualDecision, MethodResult};
+use custos_core::{
+    Account, AccountDecision, AccountId, AccountKind, AccountStatus, CipPolicy, CoreError,
+    Customer, CustomerId, CustomerProfile, Decision, LegalHold, Offering, ParentInfo, RiskLevel,
+    SubjectId,
+};
+use custos_store::{AuditEntry, Store, StoreError, Tombstone};
+use thiserror::Error;
+
+/// A source of the current time; tests pass a fixed one.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+type Result<T> = std::result::Result<T, ServiceError>;
+
+/// Who is acting, for audit entries and `recorded_by` fields.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: String,
+    pub role: String,
+}
+
+/// What to open.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub customer_id: CustomerId,
+    pub kind: AccountKind,
+    pub offering: Offering,
+    pub parent_id: Option<AccountId>,
+}
+
+/// The outcome of a retention run.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RetentionReport {
+    pub examined: u64,
+    pub destroyed: Vec<Tombstone>,
+    /// Customers that are due but kept by legal holds, with the hold ids.
+    pub held: Vec<(CustomerId, Vec<String>)>,
+}
+
+/// How many times a write that lost an optimistic-concurrency race is retried.
+const RETRIES: usize = 5;
+
+#[derive(Clone)]
+pub struct Service {
+    store: Arc<dyn Store>,
+    policy: Arc<CipPolicy>,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("store", &self.store)
+            .finish()
+    }
+}
+
+/// A fresh id with the given prefix: a UUIDv7 (time-ordered, so inserts stay local in the
+/// primary-key index) in lower-case hex.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}{}", uuid::Uuid::now_v7().simple())
+}
+
+fn open_accounts(accounts: &[Account]) -> impl Iterator<Item = (AccountKind, Offering)> + '_ {
+    accounts
+        .iter()
+        .filter(|a| a.closed_at.is_none())
+        .map(|a| (a.kind, a.offering))
+}
+
+impl Service {
+    pub fn new(store: Arc<dyn Store>, policy: Arc<CipPolicy>, clock: Clock) -> Self {
+        Service {
+            store,
+            policy,
+            clock,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn policy(&self) -> &CipPolicy {
+        &self.policy
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// The customer's current risk level.
+    pub fn risk(&self, summary: &CustomerSummary, accounts: &[Account]) -> RiskLevel {
+        self.policy.risk(summary, open_accounts(accounts))
+    }
+
+    pub async fn create_customer(
+        &self,
+        profile: CustomerProfile,
+        owners: Vec<BeneficialOwner>,
+        external_ref: Option<String>,
+    ) -> Result<Customer> {
+        let id = CustomerId::parse(&new_id(CustomerId::PREFIX))?;
+        let subject_ids = (0..=owners.len())
+            .map(|_| SubjectId::parse(&new_id(SubjectId::PREFIX)))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        self.create_customer_with_ids(id, subject_ids, profile, owners, external_ref)
+            .await
+    }
+
+    /// Creates a customer with ids the caller chose (the demo's well-known records).
+    pub async fn create_customer_with_ids(
+        &self,
+        id: CustomerId,
+        subject_ids: Vec<SubjectId>,
+        profile: CustomerProfile,
+        owners: Vec<BeneficialOwner>,
+        external_ref: Option<String>,
+    ) -> Result<Customer> {
+        let now = self.now();
+        let c = Customer::new(
+            id,
+            now,
+            profile,
+            owners,
+            subject_ids,
+            external_ref,
+            &self.policy,
+        )?;
+        self.store
+            .create_customer(&c, &c.summary(&self.policy))
+            .await?;
+        Ok(c)
+    }
+
+    /// How many reseller accounts stand above an account whose parent is `parent`.
+    async fn chain_depth(&self, parent: &Account) -> Result<u32> {
+        let mut depth = 1;
+        let mut cur = parent.parent_id.clone();
+        while let Some(id) = cur {
+            depth += 1;
+            if depth > self.policy.resellers.max_chain_depth + 1 {
+                break;
+            }
+            cur = self.store.get_account(&id).await?.parent_id;
+        }
+        Ok(depth)
+    }
+
+    async fn parent_info(&self, parent_id: Option<&AccountId>) -> Result<Option<ParentInfo>> {
+        let Some(pid) = parent_id else {
+            return Ok(None);
+        };
+        let parent = match self.store.get_account(pid).await {
+            Ok(p) => p,
+            Err(StoreError::NotFound(_)) => {
+                return Err(
+                    CoreError::invalid("parent_account_id", format!("no account {pid}")).into(),
+                );
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Some(ParentInfo {
+            id: parent.id.clone(),
+            kind: parent.kind,
+            status: parent.status(),
+            depth: self.chain_depth(&parent).await?,
+        }))
+    }
+
+    /// Opens an account and decides it, synchronously.
+    pub async fn open_account(&self, req: NewAccount) -> Result<Account> {
+        let id = AccountId::parse(&new_id(AccountId::PREFIX))?;
+        self.open_account_with_id(id, req).await
+    }
+
+    /// Opens an account with an id the caller chose.
+    pub async fn open_account_with_id(&self, id: AccountId, req: NewAccount) -> Result<Account> {
+        let now = self.now();
+        let summary = self.store.load_summary(&req.customer_id).await?.value;
+        let parent = self.parent_info(req.parent_id.as_ref()).await?;
+        account::check_new(req.kind, parent.as_ref(), &self.policy)?;
+        let existing = self.store.accounts_of(&req.customer_id).await?;
+        let risk = self.policy.risk(
+            &summary,
+            open_accounts(&existing).chain([(req.kind, req.offering)]),
+        );
+        let decision = account::evaluate(&Evaluation {
+            policy: &self.policy,
+            customer: &summary,
+            risk,
+            kind: req.kind,
+            offering: req.offering,
+            parent: parent.as_ref(),
+            opened_at: None,
+            pending_since: None,
+            now,
+        });
+        let closed = decision.account_status == AccountStatus::Closed;
+        let pending = decision.decision == Decision::Pending;
+        let a = Account {
+            id,
+            customer_id: req.customer_id.clone(),
+            kind: req.kind,
+            offering: req.offering,
+            parent_id: req.parent_id,
+            opened_at: now,
+            closed_at: closed.then_some(now),
+            close_reason: closed.then(|| "refused at opening".to_owned()),
+            last_access_at: None,
+            pending_since: pending.then_some(now),
+            decision,
+        };
+        self.store.insert_account(&a).await?;
+        // A new account can raise the customer's risk, and with it what the other accounts
+        // need; bring them in line.
+        if a.decision.risk > self.risk(&summary, &existing) {
+            let mut all = existing;
+            all.push(a.clone());
+            let changed = self.reevaluate(&summary, all, now).await?;
+            if !changed.is_empty() {
+                self.store.update_accounts(&changed).await?;
+                self.cascade(&changed, now).await?;
+            }
+        }
+        Ok(a)
+    }
+
+    /// Re-decides the customer's open accounts; returns those whose decision changed.
+    async fn reevaluate(
+        &self,
+        summary: &CustomerSummary,
+        accounts: Vec<Account>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Account>> {
+        let risk = self.risk(summary, &accounts);
+        let mut parents: HashMap<AccountId, ParentInfo> = HashMap::new();
+        let mut changed = vec![];
+        for mut a in accounts {
+            if a.closed_at.is_some() {
+                continue;
+            }
+            let parent = match &a.parent_id {
+                Some(pid) => {
+                    if !parents.contains_key(pid)
+                        && let Some(p) = self.parent_info(Some(pid)).await?
+                    {
+                        parents.insert(pid.clone(), p);
+                    }
+                    parents.get(pid)
+                }
+                None => None,
+            };
+            let d = account::evaluate(&Evaluation {
+                policy: &self.policy,
+                customer: summary,
+                risk,
+                kind: a.kind,
+                offering: a.offering,
+                parent,
+                opened_at: Some(a.opened_at),
+                pending_since: a.pending_since,
+                now,
+            });
+            if d != a.decision {
+                a.pending_since = match d.decision {
+                    Decision::Pending => a.pending_since.or(Some(now)),
+                    _ => None,
+                };
+                if d.account_status == AccountStatus::Closed {
+                    a.closed_at = Some(now);
+                    a.close_reason = d
+                        .reasons
+                        .iter()
+                        .find(|r| r.code != ReasonCode::VerificationFailed)
+                        .or(d.reasons.first())
+                        .map(|r| r.detail.clone());
+                }
+                a.decision = d;
+                changed.push(a);
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Carries status changes of reseller accounts down to their sub-accounts, level by level.
+    async fn cascade(&self, changed: &[Account], now: DateTime<Utc>) -> Result<()> {
+        let mut queue: VecDeque<AccountId> = changed
+            .iter()
+            .filter(|a| a.kind == AccountKind::Reseller)
+            .map(|a| a.id.clone())
+            .collect();
+        let mut seen = 0usize;
+        while let Some(pid) = queue.pop_front() {
+            seen += 1;
+            if seen > 100_000 {
+                break;
+            }
+            let children = self.store.children_of(&pid).await?;
+            let mut by_customer: BTreeMap<CustomerId, ()> = BTreeMap::new();
+            for c in children.iter().filter(|c| c.closed_at.is_none()) {
+                by_customer.insert(c.customer_id.clone(), ());
+            }
+            for cid in by_customer.into_keys() {
+                let summary = match self.store.load_summary(&cid).await {
+                    Ok(s) => s.value,
+                    Err(StoreError::Destroyed(_)) => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                let accounts = self.store.accounts_of(&cid).await?;
+                let ch = self.reevaluate(&summary, accounts, now).await?;
+                if !ch.is_empty() {
+                    self.store.update_accounts(&ch).await?;
+                    queue.extend(
+                        ch.iter()
+                            .filter(|a| a.kind == AccountKind::Reseller)
+                            .map(|a| a.id.clone()),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Loads a customer, applies `f`, re-decides its accounts and saves it all at once,
+    /// retrying when another request changed the customer in between.
+    pub async fn mutate<T>(
+        &self,
+        id: &CustomerId,
+        mut f: impl FnMut(&mut Customer, &[Account], DateTime<Utc>) -> Result<T>,
+    ) -> Result<(T, Customer, Vec<Account>)> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let now = self.now();
+            let loaded = self.store.load_customer(id).await?;
+            let mut c = loaded.value;
+            let accounts = self.store.accounts_of(id).await?;
+            let out = f(&mut c, &accounts, now)?;
+            let summary = c.summary(&self.policy);
+            let changed = self.reevaluate(&summary, accounts.clone(), now).await?;
+            match self
+                .store
+                .save_customer(&c, &summary, loaded.version, &changed)
+                .await
+            {
+                Ok(_) => {
+                    self.cascade(&changed, now).await?;
+                    let mut merged = accounts;
+                    for ch in changed {
+                        if let Some(slot) = merged.iter_mut().find(|a| a.id == ch.id) {
+                            *slot = ch;
+                        }
+                    }
+                    return Ok((out, c, merged));
+                }
+                Err(StoreError::Conflict(_)) if attempt < RETRIES => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    pub async fn record_result(
+        &self,
+        id: &CustomerId,
+        subject: Option<SubjectId>,
+        result: MethodResult,
+    ) -> Result<(Customer, Vec<Account>)> {
+        let (_, c, a) = self
+            .mutate(id, |c, _, _| {
+                let s = subject
+                    .clone()
+                    .unwrap_or_else(|| c.customer_subject().clone());
+                c.record_result(&s, result.clone())?;
+                Ok(())
+            })
+            .await?;
+        Ok((c, a))
+    }
+
+    pub async fn review(
+        &self,
+        id: &CustomerId,
+        subject: &SubjectId,
+        decision: ManualDecision,
+    ) -> Result<(Customer, Vec<Account>)> {
+        let (_, c, a) = self
+            .mutate(id, |c, _, _| {
+                c.record_manual_decision(subject, decision.clone())?;
+                Ok(())
+            })
+            .await?;
+        Ok((c, a))
+    }
+
+    pub async fn resubmit(&self, id: &CustomerId) -> Result<(Customer, Vec<Account>)> {
+        let policy = self.policy.clone();
+        let (_, c, a) = self
+            .mutate(id, |c, accounts, now| {
+                let risk = policy.risk(&c.summary(&policy), open_accounts(accounts));
+                c.resubmit(&policy, risk, now)?;
+                Ok(())
+            })
+            .await?;
+        Ok((c, a))
+    }
+
+    pub async fn report_owner_change(
+        &self,
+        id: &CustomerId,
+        added: Vec<BeneficialOwner>,
+        removed: Vec<SubjectId>,
+    ) -> Result<(Vec<SubjectId>, Customer, Vec<Account>)> {
+        let policy = self.policy.clone();
+        let (ids, c, a) = self
+            .mutate(id, |c, _, now| {
+                let ids: Vec<SubjectId> = added
+                    .iter()
+                    .map(|_| SubjectId::parse(&new_id(SubjectId::PREFIX)))
+                    .collect::<std::result::Result<_, _>>()?;
+                let pairs = ids.iter().cloned().zip(added.iter().cloned()).collect();
+                c.report_owner_change(pairs, &removed, now, &policy)?;
+                Ok(ids)
+            })
+            .await?;
+        Ok((ids, c, a))
+    }
+
+    /// Records an access to an account: its last-access time (for retention) and where it came
+    /// from (evidence for triage).
+    pub async fn record_access(
+        &self,
+        account_id: &AccountId,
+        ip: String,
+        country: custos_core::Country,
+        at: DateTime<Utc>,
+    ) -> Result<Account> {
+        let acc = self.store.get_account(account_id).await?;
+        let policy = self.policy.clone();
+        let target = acc.id.clone();
+        let (_, _, accounts) = self
+            .mutate(&acc.customer_id, |c, _, now| {
+                c.observe_location(
+                    custos_core::LocationObservation {
+                        at,
+                        ip: ip.clone(),
+                        country: country.clone(),
+                        account_id: Some(target.clone()),
+                    },
+                    &policy,
+                    now,
+                );
+                Ok(())
+            })
+            .await?;
+        let mut a = accounts
+            .into_iter()
+            .find(|a| a.id == acc.id)
+            .ok_or_else(|| StoreError::NotFound(format!("account {}", acc.id)))?;
+        if a.last_access_at.is_none_or(|t| t < at) {
+            a.last_access_at = Some(at);
+            self.store.update_accounts(std::slice::from_ref(&a)).await?;
+        }
+        Ok(a)
+    }
+
+    pub async fn close_account(&self, id: &AccountId, reason: &str) -> Result<Account> {
+        let now = self.now();
+        let mut a = self.store.get_account(id).await?;
+        if a.closed_at.is_some() {
+            return Err(CoreError::Conflict(format!("account {id} is already closed")).into());
+        }
+        a.closed_at = Some(now);
+        a.close_reason = Some(reason.to_owned());
+        a.decision = AccountDecision {
+            decision: a.decision.decision,
+            account_status: AccountStatus::Closed,
+            required_steps: vec![],
+            reasons: vec![Reason {
+                code: ReasonCode::ClosedOnRequest,
+                subject_id: None,
+                detail: "closed on request".into(),
+            }],
+            risk: a.decision.risk,
+            restrictions: BTreeMap::new(),
+        };
+        self.store.update_accounts(std::slice::from_ref(&a)).await?;
+        self.cascade(std::slice::from_ref(&a), now).await?;
+        Ok(a)
+    }
+
+    pub async fn place_hold(
+        &self,
+        id: &CustomerId,
+        reason: String,
+        reference: Option<String>,
+        actor: &Actor,
+    ) -> Result<LegalHold> {
+        let hold = LegalHold {
+            id: new_id("hold_"),
+            reason,
+            reference,
+            placed_by: actor.id.clone(),
+            placed_at: self.now(),
+            released_by: None,
+            released_at: None,
+        };
+        self.store.place_hold(id, &hold).await?;
+        self.audit(
+            actor,
+            None,
+            "place_legal_hold",
+            &format!("{id}/{}", hold.id),
+        )
+        .await?;
+        Ok(hold)
+    }
+
+    pub async fn release_hold(
+        &self,
+        id: &CustomerId,
+        hold_id: &str,
+        actor: &Actor,
+    ) -> Result<LegalHold> {
+        let h = self
+            .store
+            .release_hold(id, hold_id, &actor.id, self.now())
+            .await?;
+        self.audit(
+            actor,
+            None,
+            "release_legal_hold",
+            &format!("{id}/{hold_id}"),
+        )
+        .await?;
+        Ok(h)
+    }
+
+    pub async fn audit(
+        &self,
+        actor: &Actor,
+        purpose: Option<&str>,
+        action: &str,
+        record: &str,
+    ) -> Result<()> {
+        self.store
+            .append_audit(&AuditEntry {
+                at: self.now(),
+                actor: actor.id.clone(),
+                role: actor.role.clone(),
+                purpose: purpose.map(str::to_owned),
+                action: action.to_owned(),
+                record: record.to_owned(),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Reads a customer's personal data. The read is audited first: if the audit entry cannot
+    /// be written, nothing is read.
+    pub async fn read_customer(
+        &self,
+        id: &CustomerId,
+        actor: &Actor,
+        purpose: &str,
+    ) -> Result<(Customer, Vec<Account>, Vec<LegalHold>)> {
+        // Refuse unknown ids before auditing, so the audit trail records real reads.
+        self.store.load_summary(id).await?;
+        self.audit(actor, Some(purpose), "read_customer", id.as_str())
+            .await?;
+        let c = self.store.load_customer(id).await?.value;
+        let accounts = self.store.accounts_of(id).await?;
+        let holds = self.store.holds(id).await?;
+        Ok((c, accounts, holds))
+    }
+
+    /// Destroys what retention says is due, unless held; `dry_run` only reports.
+    pub async fn retention_run(
+        &self,
+        now: DateTime<Utc>,
+        dry_run: bool,
+        actor: &Actor,
+        mut progress: impl FnMut(u64),
+    ) -> Result<RetentionReport> {
+        let mut report = RetentionReport::default();
+        let mut after: Option<CustomerId> = None;
+        loop {
+            let ids = self.store.customer_ids(after.as_ref(), 500).await?;
+            let Some(last) = ids.last().cloned() else {
+                break;
+            };
+            for id in ids {
+                report.examined += 1;
+                progress(report.examined);
+                let summary = self.store.load_summary(&id).await?.value;
+                let accounts = self.store.accounts_of(&id).await?;
+                let holds = self.store.holds(&id).await?;
+                match retention::verdict(summary.created_at, &accounts, &holds, &self.policy, now) {
+                    Verdict::Keep => {}
+                    Verdict::Held(h) => report.held.push((id, h)),
+                    Verdict::Destroy if dry_run => report.destroyed.push(Tombstone {
+                        customer_id: id,
+                        destroyed_at: now,
+                        reason: "due (dry run)".into(),
+                        accounts: accounts.iter().map(|a| a.id.clone()).collect(),
+                        index_entries_removed: 0,
+                    }),
+                    Verdict::Destroy => {
+                        let t = self
+                            .store
+                            .destroy_customer(&id, now, "retention period ended")
+                            .await?;
+                        self.audit(actor, None, "destroy_customer", id.as_str())
+                            .await?;
+                        report.destroyed.push(t);
+                    }
+                }
+            }
+            after = Some(last);
+        }
+        Ok(report)
+    }
+
+    /// Whether an account's decision is a plain approval.
+    pub fn approved(a: &Account) -> bool {
+        a.decision.decision == Decision::Approve
+    }
+}

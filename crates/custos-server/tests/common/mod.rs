@@ -1,0 +1,191 @@
+//! A test application: a fresh SQLite store in a temporary directory, a clock the test moves,
+//! one API key per role, and requests driven through the router in-process.
+
+#![allow(dead_code, reason = "each test binary uses part of this")]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use custos_core::CipPolicy;
+use custos_server::auth::{Role, create_key};
+use custos_server::service::Service;
+use custos_server::{AppState, router};
+use custos_store::{FileKeyring, SqlStore, Store};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub router: Router,
+    pub service: Service,
+    pub keys: HashMap<Role, String>,
+    pub clock: Arc<Mutex<DateTime<Utc>>>,
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+    pub raw: Vec<u8>,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with_policy(CipPolicy::default()).await
+    }
+
+    pub async fn with_policy(policy: CipPolicy) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let keyring =
+            Arc::new(FileKeyring::open_or_create(&dir.path().join("keyring.json")).unwrap());
+        let store = SqlStore::open_sqlite(&dir.path().join("custos.db"), keyring)
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let store: Arc<dyn Store> = Arc::new(store);
+        let clock = Arc::new(Mutex::new(
+            Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap(),
+        ));
+        let c2 = clock.clone();
+        let service = Service::new(
+            store.clone(),
+            Arc::new(policy),
+            Arc::new(move || *c2.lock().unwrap()),
+        );
+        let mut keys = HashMap::new();
+        for role in Role::ALL {
+            let (token, _) = create_key(store.as_ref(), role.as_str(), role, Utc::now())
+                .await
+                .unwrap();
+            keys.insert(role, token);
+        }
+        TestApp {
+            router: router(AppState::new(service.clone())),
+            service,
+            keys,
+            clock,
+            dir,
+        }
+    }
+
+    pub fn advance(&self, d: Duration) {
+        *self.clock.lock().unwrap() += d;
+    }
+
+    pub fn key(&self, r: Role) -> &str {
+        &self.keys[&r]
+    }
+
+    /// Sends a request. `body` is sent as JSON when given.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        role: Option<Role>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let raw = body.map(|b| serde_json::to_vec(&b).unwrap());
+        self.send_raw(method, path, role, raw, "application/json", headers)
+            .await
+    }
+
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        role: Option<Role>,
+        body: Option<Vec<u8>>,
+        content_type: &str,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut b = Request::builder().method(method).uri(path);
+        if let Some(r) = role {
+            b = b.header("authorization", format!("Bearer {}", self.key(r)));
+        }
+        if body.is_some() {
+            b = b.header("content-type", content_type);
+        }
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let req = b
+            .body(body.map(Body::from).unwrap_or_else(Body::empty))
+            .unwrap();
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let content_type = headers
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let raw = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        Resp {
+            status,
+            content_type,
+            headers,
+            body,
+            raw,
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.send("POST", path, Some(Role::Integrator), Some(body), &[])
+            .await
+    }
+
+    pub async fn get(&self, path: &str, role: Role) -> Resp {
+        self.send("GET", path, Some(role), None, &[]).await
+    }
+
+    /// Creates a customer and returns its id, checking the response.
+    pub async fn customer(&self, body: Value) -> String {
+        let r = self.post("/v1/customers", body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["customer_id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn open(&self, customer: &str, kind: &str, offering: &str) -> Resp {
+        self.post(
+            "/v1/accounts",
+            serde_json::json!({"customer_id": customer, "kind": kind, "offering": offering}),
+        )
+        .await
+    }
+
+    /// How many rows of each table hold data: to check that a refused request stored nothing.
+    pub async fn counts(&self) -> Vec<usize> {
+        let s = self.service.store();
+        let mut ids = s.customer_ids(None, 10_000).await.unwrap();
+        ids.sort();
+        let mut accounts = 0;
+        let mut records = 0;
+        for id in &ids {
+            accounts += s.accounts_of(id).await.unwrap().len();
+            let c = s.load_customer(id).await.unwrap().value;
+            records +=
+                c.contacts.len() + c.payment_means.len() + c.documents.len() + c.subjects.len();
+        }
+        vec![
+            ids.len(),
+            accounts,
+            records,
+            s.audit_entries(0, 10_000).await.unwrap().len(),
+        ]
+    }
+}
+
+pub fn individual(name: &str, citizenship: &str, residence: &str) -> Value {
+    serde_json::json!({"individual": {
+        "full_name": name,
+        "citizenships": if citizenship.is_empty() { vec![] } else { vec![citizenship] },
+        "residence": {"line1": "1 Main Street", "city": "Springfield", "country": residence}
+    }})
+}
