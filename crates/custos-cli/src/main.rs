@@ -1,1 +1,338 @@
-fn main() {}
+//! The `custos` binary.
+
+mod app;
+mod bench;
+mod config;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+use custos_server::auth::{Role, create_key};
+use custos_server::service::Actor;
+use custos_server::{AppState, router};
+use custos_store::Store;
+use tracing_subscriber::EnvFilter;
+
+use crate::app::App;
+use crate::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "custos",
+    version,
+    about = "Identity verification and record keeping for IaaS providers (EO 13984)"
+)]
+struct Cli {
+    /// The data directory (SQLite database, keyring). Also CUSTOS_DATA_DIR.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// A TOML configuration file (default: DATA_DIR/custos.toml when it exists).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run the API server.
+    Serve {
+        /// Address to listen on (default from the configuration: 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Start a server on a fresh SQLite data directory seeded with realistic demo records.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// API keys.
+    Keys {
+        #[command(subcommand)]
+        cmd: KeysCmd,
+    },
+    /// The key-encryption keyring.
+    Keyring {
+        #[command(subcommand)]
+        cmd: KeyringCmd,
+    },
+    /// Record retention.
+    Retention {
+        #[command(subcommand)]
+        cmd: RetentionCmd,
+    },
+    /// Benchmarks whose figures go in docs/BENCHMARKS.md.
+    Bench {
+        #[command(subcommand)]
+        cmd: bench::BenchCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCmd {
+    /// Create a key; the token is printed once, on standard output.
+    Create {
+        /// integrator, reviewer, compliance_officer, auditor or admin.
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by id.
+    Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyringCmd {
+    /// Add a new key-encryption key, make it primary and re-wrap every data key under it.
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+enum RetentionCmd {
+    /// Destroy (crypto-shred) every customer whose retention period has ended, unless a legal
+    /// hold keeps it; print what was destroyed and what holds kept.
+    Run {
+        /// Judge as of this time (RFC 3339) instead of now.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Report what is due without destroying anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn init_tracing(c: &Config) {
+    let filter = EnvFilter::try_new(&c.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if c.log_format == "json" {
+        b.json().init();
+    } else {
+        b.init();
+    }
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+async fn serve(app: &App, listen: &str) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("listening on http://{addr}");
+    std::io::stdout().flush()?;
+    tracing::info!(%addr, "serving");
+    axum::serve(listener, router(AppState::new(app.service.clone())))
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("server error")
+}
+
+fn parse_role(s: &str) -> Result<Role> {
+    Role::parse(s).with_context(|| {
+        format!(
+            "unknown role `{s}`: use integrator, reviewer, compliance_officer, auditor or admin"
+        )
+    })
+}
+
+fn cli_actor() -> Actor {
+    Actor {
+        id: "cli".into(),
+        role: "admin".into(),
+    }
+}
+
+fn is_fresh(dir: &Path) -> bool {
+    !dir.join("custos.db").exists()
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let mut config = Config::load(cli.config.as_deref(), cli.data_dir.as_deref())?;
+    init_tracing(&config);
+    match cli.cmd {
+        Cmd::Serve { listen } => {
+            let listen = listen.unwrap_or_else(|| config.listen.clone());
+            let app = App::open(config, true).await?;
+            serve(&app, &listen).await
+        }
+        Cmd::Demo { listen } => {
+            if cli.data_dir.is_none() && std::env::var_os("CUSTOS_DATA_DIR").is_none() {
+                let dir = std::env::temp_dir().join(format!("custos-demo-{}", std::process::id()));
+                config.data_dir = dir;
+            }
+            if config.database_url.is_some() {
+                bail!("the demo runs on SQLite; unset database_url");
+            }
+            if !is_fresh(&config.data_dir) {
+                bail!(
+                    "{} already holds a custos database; the demo needs a fresh directory",
+                    config.data_dir.display()
+                );
+            }
+            eprintln!("demo data directory: {}", config.data_dir.display());
+            let app = App::open(config, true).await?;
+            custos_server::demo::seed(&app.service)
+                .await
+                .context("cannot seed the demo records")?;
+            let (token, _) =
+                create_key(app.store.as_ref(), "demo-admin", Role::Admin, Utc::now()).await?;
+            println!("admin key: {token}");
+            serve(&app, &listen).await
+        }
+        Cmd::Migrate => {
+            let app = App::open(config, false).await?;
+            let n = app
+                .store
+                .migrate()
+                .await
+                .context("cannot apply migrations")?;
+            println!("applied {n} migration(s)");
+            Ok(())
+        }
+        Cmd::Keys { cmd } => {
+            let app = App::open(config, true).await?;
+            match cmd {
+                KeysCmd::Create { role, name } => {
+                    let role = parse_role(&role)?;
+                    let (token, id) =
+                        create_key(app.store.as_ref(), &name, role, Utc::now()).await?;
+                    app.service
+                        .audit(&cli_actor(), None, "create_api_key", &id)
+                        .await?;
+                    eprintln!(
+                        "created {} key {id}; the token is shown only now:",
+                        role.as_str()
+                    );
+                    println!("{token}");
+                }
+                KeysCmd::List => {
+                    for k in app.store.list_api_keys().await? {
+                        let revoked = k
+                            .revoked_at
+                            .map(|t| format!(" revoked {t}"))
+                            .unwrap_or_default();
+                        println!(
+                            "{}\t{}\t{}\t{}{revoked}",
+                            k.id, k.role, k.name, k.created_at
+                        );
+                    }
+                }
+                KeysCmd::Revoke { id } => {
+                    app.store.revoke_api_key(&id, Utc::now()).await?;
+                    app.service
+                        .audit(&cli_actor(), None, "revoke_api_key", &id)
+                        .await?;
+                    println!("revoked {id}");
+                }
+            }
+            Ok(())
+        }
+        Cmd::Keyring {
+            cmd: KeyringCmd::Rotate,
+        } => {
+            let app = App::open(config, true).await?;
+            let new = app.keyring.rotate().context("cannot rotate the keyring")?;
+            let n = app
+                .store
+                .rewrap_data_keys()
+                .await
+                .context("cannot re-wrap data keys")?;
+            app.service
+                .audit(&cli_actor(), None, "rotate_keyring", &new)
+                .await?;
+            println!("primary key-encryption key is now {new}; re-wrapped {n} data key(s)");
+            Ok(())
+        }
+        Cmd::Retention {
+            cmd:
+                RetentionCmd::Run {
+                    as_of,
+                    dry_run,
+                    json,
+                },
+        } => {
+            let now: DateTime<Utc> = match as_of {
+                Some(s) => DateTime::parse_from_rfc3339(&s)
+                    .with_context(|| format!("--as-of `{s}` is not an RFC 3339 time"))?
+                    .with_timezone(&Utc),
+                None => Utc::now(),
+            };
+            let app = App::open(config, true).await?;
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} examined {pos} customer(s) {elapsed}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            let report = app
+                .service
+                .retention_run(now, dry_run, &cli_actor(), |n| bar.set_position(n))
+                .await?;
+            bar.finish_and_clear();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                let verb = if dry_run {
+                    "due (dry run)"
+                } else {
+                    "destroyed"
+                };
+                println!("examined {} customer(s) as of {now}", report.examined);
+                for t in &report.destroyed {
+                    println!(
+                        "{verb}: {} ({} account(s))",
+                        t.customer_id,
+                        t.accounts.len()
+                    );
+                }
+                for (id, holds) in &report.held {
+                    println!("kept by legal hold: {id} ({})", holds.join(", "));
+                }
+                println!(
+                    "{} {verb}, {} kept by legal holds",
+                    report.destroyed.len(),
+                    report.held.len()
+                );
+            }
+            Ok(())
+        }
+        Cmd::Bench { cmd } => bench::run(cmd).await,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

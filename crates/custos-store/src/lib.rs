@@ -14,7 +14,7 @@ use thiserror::Error;
 
 pub use blind::IndexKind;
 pub use crypto::{FileKeyring, Keyring};
-pub use sql::{Backend, SqlStore};
+pub use sql::{Backend, SqlStore, redact_url};
 
 /// What can go wrong in the store.
 #[derive(Debug, Error)]

@@ -53,6 +53,27 @@ pub struct SqlStore {
     write: AnyPool,
     read: AnyPool,
     keyring: Arc<dyn Keyring>,
+    /// Keeps the SQLite checkpointer running while the store lives.
+    _alive: Option<Arc<()>>,
+}
+
+/// SQLite checkpoints the write-ahead log into the database file, and that is where it
+/// fsyncs. Left to itself it does so on the committing connection, stalling the one writer
+/// for milliseconds. Instead a reader connection runs a passive checkpoint twice a second, off
+/// the write path; the writer's own auto-checkpoint threshold is raised to a backstop.
+fn spawn_checkpointer(pool: AnyPool, alive: std::sync::Weak<()>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tick.tick().await;
+            if alive.upgrade().is_none() {
+                break;
+            }
+            if let Err(e) = pool.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
+        }
+    });
 }
 
 fn db(e: sqlx::Error) -> StoreError {
@@ -132,11 +153,14 @@ impl SqlStore {
             .connect(&url)
             .await
             .map_err(db)?;
+        let alive = Arc::new(());
+        spawn_checkpointer(read.clone(), Arc::downgrade(&alive));
         Ok(SqlStore {
             backend: Backend::Sqlite,
             write,
             read,
             keyring,
+            _alive: Some(alive),
         })
     }
 
@@ -153,6 +177,7 @@ impl SqlStore {
             write: pool.clone(),
             read: pool,
             keyring,
+            _alive: None,
         })
     }
 
@@ -277,14 +302,15 @@ type SetupFuture<'c> =
 
 /// Per-connection SQLite settings: write-ahead logging, so readers never block the writer;
 /// `synchronous = NORMAL`, which in WAL mode loses no committed transaction on a process crash
-/// (only on power loss before the next checkpoint); foreign keys; and a busy timeout.
+/// (only on power loss before the next checkpoint); a high auto-checkpoint threshold (see
+/// [`spawn_checkpointer`]); foreign keys; and a busy timeout.
 fn sqlite_setup(
     conn: &mut sqlx::AnyConnection,
     _meta: sqlx::pool::PoolConnectionMetadata,
 ) -> SetupFuture<'_> {
     Box::pin(async move {
         conn.execute(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 20000; \
              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
         )
         .await?;

@@ -1,0 +1,66 @@
+//! Opening what every command needs: the data directory, the keyring, the store (migrated),
+//! the CIP policy and the service.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use custos_core::CipPolicy;
+use custos_server::service::{Service, system_clock};
+use custos_store::{FileKeyring, SqlStore, Store};
+
+use crate::config::Config;
+
+pub struct App {
+    pub keyring: Arc<FileKeyring>,
+    pub store: Arc<SqlStore>,
+    pub service: Service,
+}
+
+pub fn load_policy(config: &Config) -> Result<CipPolicy> {
+    match &config.cip_policy {
+        None => Ok(CipPolicy::default()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read the CIP policy {}", p.display()))?;
+            CipPolicy::from_toml(&text).with_context(|| format!("in {}", p.display()))
+        }
+    }
+}
+
+impl App {
+    /// Opens everything; applies pending migrations when `migrate` is set.
+    pub async fn open(config: Config, migrate: bool) -> Result<App> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                config.data_dir.display()
+            )
+        })?;
+        let policy = load_policy(&config)?;
+        let keyring = Arc::new(
+            FileKeyring::open_or_create(&config.keyring_path())
+                .context("cannot open the keyring")?,
+        );
+        let url = config.database_url();
+        let store = Arc::new(
+            SqlStore::connect(&url, keyring.clone())
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot open the database {}",
+                        custos_store::redact_url(&url)
+                    )
+                })?,
+        );
+        if migrate {
+            store.migrate().await.context("cannot apply migrations")?;
+        }
+        let dyn_store: Arc<dyn Store> = store.clone();
+        let service = Service::new(dyn_store, Arc::new(policy), system_clock());
+        Ok(App {
+            keyring,
+            store,
+            service,
+        })
+    }
+}

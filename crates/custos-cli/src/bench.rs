@@ -1,0 +1,389 @@
+//! `custos bench`: the figures of docs/BENCHMARKS.md, measured by the binary itself.
+//!
+//! `custos bench accounts` measures account-open decisions over HTTP on loopback: a real server
+//! (the same router as `custos serve`) on a fresh SQLite file or a fresh PostgreSQL database,
+//! seeded with a mix of US and foreign individuals and foreign entities with owners, and a
+//! client in the same process sending `POST /v1/accounts` with an integrator key and an
+//! `Idempotency-Key`, as a provider's sign-up flow would. Both share the machine's cores.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use chrono::Utc;
+use clap::Subcommand;
+use custos_core::customer::BeneficialOwner;
+use custos_core::{CipPolicy, Country, CustomerProfile, Entity, Individual};
+use custos_server::auth::{Role, create_key};
+use custos_server::service::{Service, system_clock};
+use custos_server::{AppState, router};
+use custos_store::{FileKeyring, SqlStore, Store};
+use serde::Serialize;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCmd {
+    /// Account-open decisions per second over HTTP on loopback, with p50 and p99 latency.
+    Accounts {
+        /// sqlite or postgres.
+        #[arg(long, default_value = "sqlite")]
+        backend: String,
+        /// A PostgreSQL server where a scratch database is created and dropped.
+        #[arg(
+            long,
+            env = "CUSTOS_BENCH_POSTGRES_URL",
+            default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+        )]
+        postgres_url: String,
+        /// Measured requests.
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+        /// Requests before measuring starts.
+        #[arg(long, default_value_t = 2_000)]
+        warmup: usize,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Customers seeded before the run.
+        #[arg(long, default_value_t = 2_000)]
+        customers: usize,
+        /// Send no Idempotency-Key (to see what idempotency costs).
+        #[arg(long)]
+        no_idempotency: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    backend: String,
+    requests: usize,
+    concurrency: usize,
+    customers: usize,
+    seconds: f64,
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    errors: usize,
+    decisions: [usize; 3],
+    cores: usize,
+    cpu: String,
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn cc(s: &str) -> Country {
+    Country::parse(s).expect("static country codes")
+}
+
+fn person(i: usize, country: &str) -> Individual {
+    Individual {
+        full_name: format!("Bench Person {i}"),
+        given_names: None,
+        family_name: None,
+        date_of_birth: None,
+        citizenships: vec![cc(country)],
+        us_lawful_permanent_resident: false,
+        residence: Some(custos_core::Address {
+            line1: format!("{i} Main Street"),
+            line2: None,
+            city: "Town".into(),
+            region: None,
+            postal_code: None,
+            country: cc(country),
+        }),
+        national_ids: vec![],
+    }
+}
+
+async fn seed(svc: &Service, n: usize) -> Result<Vec<String>> {
+    const FOREIGN: [&str; 8] = ["DE", "BR", "IN", "CN", "NG", "GB", "RU", "MX"];
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let c = match i % 10 {
+            0..=4 => {
+                svc.create_customer(CustomerProfile::Individual(person(i, "US")), vec![], None)
+            }
+            5..=8 => svc.create_customer(
+                CustomerProfile::Individual(person(i, FOREIGN[i % FOREIGN.len()])),
+                vec![],
+                None,
+            ),
+            _ => svc.create_customer(
+                CustomerProfile::Entity(Entity {
+                    legal_name: format!("Bench Cloud {i} Ltd"),
+                    jurisdiction: cc(FOREIGN[i % FOREIGN.len()]),
+                    jurisdiction_subdivision: None,
+                    registration_number: None,
+                    lei: None,
+                    addresses: vec![],
+                }),
+                vec![BeneficialOwner {
+                    person: person(i, "GB"),
+                    ownership_percent: Some(51.0),
+                    substantial_control: false,
+                    title: None,
+                }],
+                None,
+            ),
+        };
+        ids.push(c.await?.id.to_string());
+    }
+    Ok(ids)
+}
+
+struct Scratch {
+    admin: Option<(String, String)>,
+}
+
+impl Scratch {
+    async fn drop_db(&self) {
+        if let Some((admin, name)) = &self.admin
+            && let Ok(mut c) = sqlx_admin(admin).await
+        {
+            let _ = c.execute_drop(name).await;
+        }
+    }
+}
+
+/// A minimal admin connection to create and drop the scratch database.
+struct Admin(custos_store::SqlStore);
+
+async fn sqlx_admin(url: &str) -> Result<Admin> {
+    let kr = Arc::new(FileKeyring::open_or_create(
+        &std::env::temp_dir().join(format!("custos-bench-admin-{}.json", std::process::id())),
+    )?);
+    Ok(Admin(SqlStore::open_postgres(url, kr).await?))
+}
+
+impl Admin {
+    async fn execute_drop(&mut self, name: &str) -> Result<()> {
+        self.0
+            .execute_unchecked(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await?;
+        Ok(())
+    }
+}
+
+pub async fn run(cmd: BenchCmd) -> Result<()> {
+    let BenchCmd::Accounts {
+        backend,
+        postgres_url,
+        requests,
+        warmup,
+        concurrency,
+        customers,
+        no_idempotency,
+        json,
+    } = cmd;
+    if requests == 0 || concurrency == 0 || customers == 0 {
+        bail!("--requests, --concurrency and --customers must be at least 1");
+    }
+    let dir = tempfile::tempdir()?;
+    let keyring = Arc::new(FileKeyring::open_or_create(
+        &dir.path().join("keyring.json"),
+    )?);
+    let (store, scratch) = match backend.as_str() {
+        "sqlite" => (
+            SqlStore::open_sqlite(&dir.path().join("custos.db"), keyring).await?,
+            Scratch { admin: None },
+        ),
+        "postgres" => {
+            let name = format!("custos_bench_{}", std::process::id());
+            let admin = sqlx_admin(&postgres_url)
+                .await
+                .context("cannot reach PostgreSQL")?;
+            admin
+                .0
+                .execute_unchecked(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await?;
+            admin
+                .0
+                .execute_unchecked(&format!("CREATE DATABASE {name}"))
+                .await?;
+            let base = postgres_url
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_owned())
+                .context("the PostgreSQL URL has no database part")?;
+            (
+                SqlStore::open_postgres(&format!("{base}/{name}"), keyring).await?,
+                Scratch {
+                    admin: Some((postgres_url.clone(), name)),
+                },
+            )
+        }
+        other => bail!("unknown backend `{other}`: sqlite or postgres"),
+    };
+    store.migrate().await?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let svc = Service::new(
+        store.clone(),
+        Arc::new(CipPolicy::default()),
+        system_clock(),
+    );
+    eprintln!("seeding {customers} customers on {backend}...");
+    let ids = Arc::new(seed(&svc, customers).await?);
+    let (token, _) = create_key(store.as_ref(), "bench", Role::Integrator, Utc::now()).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router(AppState::new(svc))).await;
+    });
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let url = format!("http://{addr}/v1/accounts");
+    let total = warmup + requests;
+    let next = Arc::new(AtomicUsize::new(0));
+    let bar = indicatif::ProgressBar::new(total as u64);
+    let run_id = uuid_like();
+    let mut tasks = vec![];
+    let started = Arc::new(std::sync::Mutex::new(None::<Instant>));
+    for _ in 0..concurrency {
+        let (client, url, token, ids, next, bar, run_id, started) = (
+            client.clone(),
+            url.clone(),
+            token.clone(),
+            ids.clone(),
+            next.clone(),
+            bar.clone(),
+            run_id.clone(),
+            started.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut lat = vec![];
+            let mut errors = 0usize;
+            let mut decisions = [0usize; 3];
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    break;
+                }
+                if i == warmup
+                    && let Ok(mut s) = started.lock()
+                {
+                    s.get_or_insert_with(Instant::now);
+                }
+                let offering = if i % 10 == 9 { "trial" } else { "paid" };
+                let body = serde_json::json!({
+                    "customer_id": ids[(i * 7919) % ids.len()],
+                    "kind": "direct",
+                    "offering": offering,
+                });
+                let t = Instant::now();
+                let mut req = client.post(&url).bearer_auth(&token).json(&body);
+                if !no_idempotency {
+                    req = req.header("idempotency-key", format!("{run_id}-{i}"));
+                }
+                let r = req.send().await;
+                let ok = match r {
+                    Ok(resp) if resp.status().as_u16() == 201 => {
+                        let v: serde_json::Value = resp.json().await.unwrap_or_default();
+                        match v["decision"].as_str() {
+                            Some("approve") => decisions[0] += 1,
+                            Some("pending") => decisions[1] += 1,
+                            _ => decisions[2] += 1,
+                        }
+                        true
+                    }
+                    _ => false,
+                };
+                let elapsed = t.elapsed();
+                if i >= warmup {
+                    if ok {
+                        lat.push(elapsed);
+                    } else {
+                        errors += 1;
+                    }
+                }
+                bar.inc(1);
+            }
+            (lat, errors, decisions)
+        }));
+    }
+    let mut lat = vec![];
+    let mut errors = 0;
+    let mut decisions = [0usize; 3];
+    for t in tasks {
+        let (l, e, d) = t.await?;
+        lat.extend(l);
+        errors += e;
+        for k in 0..3 {
+            decisions[k] += d[k];
+        }
+    }
+    let seconds = started
+        .lock()
+        .ok()
+        .and_then(|s| *s)
+        .map(|s| s.elapsed().as_secs_f64())
+        .unwrap_or(f64::NAN);
+    bar.finish_and_clear();
+    server.abort();
+    scratch.drop_db().await;
+    lat.sort();
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p).ceil() as usize).saturating_sub(1))
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(f64::NAN)
+    };
+    let report = Report {
+        backend,
+        requests,
+        concurrency,
+        customers,
+        seconds,
+        per_second: lat.len() as f64 / seconds,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+        max_ms: pct(1.0),
+        errors,
+        decisions,
+        cores: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
+        cpu: cpu_model(),
+    };
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "{}: {} account opens in {:.2}s = {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, \
+             {} errors (approve {}, pending {}, refuse {}); {} cores, {}",
+            report.backend,
+            report.requests,
+            report.seconds,
+            report.per_second,
+            report.p50_ms,
+            report.p99_ms,
+            report.max_ms,
+            report.errors,
+            decisions[0],
+            decisions[1],
+            decisions[2],
+            report.cores,
+            report.cpu
+        );
+    }
+    if errors > 0 {
+        bail!("{errors} request(s) failed");
+    }
+    Ok(())
+}
+
+fn uuid_like() -> String {
+    format!("{:x}", Utc::now().timestamp_nanos_opt().unwrap_or_default())
+}

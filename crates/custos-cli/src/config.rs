@@ -1,0 +1,110 @@
+//! The typed configuration: defaults, then a TOML file, then `CUSTOS_`-prefixed environment
+//! variables, then command-line flags. Validated once at start-up; plain values go inward.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the SQLite database and the key file live.
+    pub data_dir: PathBuf,
+    /// The address `custos serve` listens on.
+    pub listen: String,
+    /// `sqlite://PATH` or `postgres://...`; the default is `sqlite://DATA_DIR/custos.db`.
+    /// Never serialised: a secret (it may hold a password) stays out of every output.
+    #[serde(default, skip_serializing)]
+    pub database_url: Option<SecretString>,
+    /// The key-encryption keyring; default `DATA_DIR/keyring.json`, created 0600 on first run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyring_path: Option<PathBuf>,
+    /// A CIP policy TOML document; default: the shipped `policy/default-cip.toml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cip_policy: Option<PathBuf>,
+    /// `text` or `json` (structured logs for collectors).
+    pub log_format: String,
+    /// A tracing filter, e.g. `info` or `custos_server=debug,info`.
+    pub log_level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./custos-data"),
+            listen: "127.0.0.1:8080".into(),
+            database_url: None,
+            keyring_path: None,
+            cip_policy: None,
+            log_format: "text".into(),
+            log_level: "info".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads the layers. `file` is `--config`; without it, `DATA_DIR/custos.toml` is read if it
+    /// exists.
+    pub fn load(file: Option<&Path>, data_dir: Option<&Path>) -> Result<Config> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        let env_dir = std::env::var_os("CUSTOS_DATA_DIR").map(PathBuf::from);
+        let dir = data_dir
+            .map(Path::to_path_buf)
+            .or(env_dir)
+            .unwrap_or_else(|| Config::default().data_dir);
+        match file {
+            Some(f) => {
+                if !f.exists() {
+                    bail!("the configuration file {} does not exist", f.display());
+                }
+                fig = fig.merge(Toml::file(f));
+            }
+            None => {
+                let f = dir.join("custos.toml");
+                if f.exists() {
+                    fig = fig.merge(Toml::file(f));
+                }
+            }
+        }
+        fig = fig.merge(Env::prefixed("CUSTOS_").ignore(&["test_postgres_url"]));
+        if let Some(d) = data_dir {
+            fig = fig.merge(Serialized::default("data_dir", d));
+        }
+        let c: Config = fig.extract().context("invalid configuration")?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn validate(&self) -> Result<()> {
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            bail!("log_format must be `text` or `json`");
+        }
+        if let Some(u) = &self.database_url {
+            let u = u.expose_secret();
+            if !(u.starts_with("sqlite://")
+                || u.starts_with("postgres://")
+                || u.starts_with("postgresql://"))
+            {
+                bail!("database_url must start with sqlite:// or postgres://");
+            }
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.expose_secret().to_owned(),
+            None => format!("sqlite://{}", self.data_dir.join("custos.db").display()),
+        }
+    }
+
+    pub fn keyring_path(&self) -> PathBuf {
+        self.keyring_path
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("keyring.json"))
+    }
+}
