@@ -18,7 +18,7 @@ pub fn luhn_ok(digits: &str) -> bool {
         }
         sum += d;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The card brand from the leading digits (the major networks' IIN ranges).
@@ -88,10 +88,12 @@ pub fn check_iban(raw: &str) -> Result<String, CoreError> {
         return bad("must have 15 to 34 characters");
     }
     let b = compact.as_bytes();
-    if !(b[0].is_ascii_uppercase() && b[1].is_ascii_uppercase())
-        || !(b[2].is_ascii_digit() && b[3].is_ascii_digit())
-        || !b.iter().all(u8::is_ascii_alphanumeric)
-    {
+    let shape = b[0].is_ascii_uppercase()
+        && b[1].is_ascii_uppercase()
+        && b[2].is_ascii_digit()
+        && b[3].is_ascii_digit()
+        && b.iter().all(u8::is_ascii_alphanumeric);
+    if !shape {
         return bad("must be a country code, two check digits and letters or digits");
     }
     let rearranged = compact[4..].bytes().chain(compact[..4].bytes());

@@ -27,6 +27,7 @@ fn is_json(req: &Request) -> bool {
 /// A serde message without the offending value: "invalid type: string \"x\", expected u8"
 /// becomes "invalid type, expected u8".
 fn redact(msg: &str) -> String {
+    let msg = msg.split(" at line ").next().unwrap_or(msg);
     for lead in ["invalid type: ", "invalid value: ", "invalid length "] {
         if let Some(rest) = msg.strip_prefix(lead) {
             let kind = lead.trim_end_matches([':', ' ']);
@@ -37,11 +38,22 @@ fn redact(msg: &str) -> String {
         }
     }
     // Errors from our own types (`invalid field `x`: reason`) carry no values.
-    msg.split(" at line ").next().unwrap_or(msg).to_owned()
+    msg.to_owned()
 }
 
 /// Parses a JSON body into `T`.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every body is an object. (serde would otherwise read a struct from an array too.)
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        None => return Err(ApiError::BadRequest("the body is empty".into())),
+        Some(_) => {
+            return Err(ApiError::Validation {
+                field: None,
+                detail: "the body must be a JSON object".into(),
+            });
+        }
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let v: T = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -118,13 +130,14 @@ mod tests {
         check("{\"a\": 300}", "422 a invalid value, expected u8");
         check(
             "{\"a\": 1, \"c\": 2}",
-            "422  unknown field `c`, expected `a` or `b`",
+            "422 c unknown field `c`, expected `a` or `b`",
         );
         check("{\"b\": \"x\"}", "422  missing field `a`");
         check(
             "{\"a\": 1",
-            "400  the body is not valid JSON (line 1, column 8)",
+            "400  the body is not valid JSON (line 1, column 7)",
         );
-        check("[1,2", "400  the body is not valid JSON (line 1, column 4)");
+        check("[1,2", "422  the body must be a JSON object");
+        check("  ", "400  the body is empty");
     }
 }

@@ -413,13 +413,23 @@ async fn personal_data_needs_a_role_and_a_purpose_and_every_read_is_audited() {
     assert!(!String::from_utf8_lossy(&view.raw).contains("Fischer"));
 }
 
+/// method, path, body, content type, expected status, expected problem type.
+type Case<'a> = (
+    &'a str,
+    String,
+    Option<Vec<u8>>,
+    &'a str,
+    StatusCode,
+    &'a str,
+);
+
 #[tokio::test]
 async fn bad_input_gets_problem_json_and_stores_nothing() {
     let app = TestApp::new().await;
     let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
     let before = app.counts().await;
     let big = vec![b'a'; 300 * 1024];
-    let cases: Vec<(&str, String, Option<Vec<u8>>, &str, StatusCode, &str)> = vec![
+    let cases: Vec<Case> = vec![
         ("POST", "/v1/customers".into(), Some(b"{not json".to_vec()), "application/json",
          StatusCode::BAD_REQUEST, "invalid-request"),
         ("POST", "/v1/customers".into(), Some(br#"{"individual": {"full_name": "X"}, "surprise": 1}"#.to_vec()),

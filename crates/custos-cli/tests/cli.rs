@@ -1,0 +1,303 @@
+//! The `custos` binary as an operator meets it: real processes, real ports on loopback.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_custos");
+
+fn custos(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env_remove("CUSTOS_DATA_DIR")
+        .output()
+        .expect("custos runs")
+}
+
+struct Server {
+    child: Child,
+    url: String,
+    admin_key: Option<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `custos ARGS --listen 127.0.0.1:0` and reads its announced address (and admin key).
+fn start(dir: &Path, args: &[&str]) -> Server {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .env_remove("CUSTOS_DATA_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("custos starts");
+    let stdout = child.stdout.take().unwrap();
+    // From here on the server is reaped by Drop, whatever happens.
+    let mut server = Server {
+        child,
+        url: String::new(),
+        admin_key: None,
+    };
+    let mut out = BufReader::new(stdout);
+    loop {
+        let mut line = String::new();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "custos exited before listening"
+        );
+        if let Some(k) = line.strip_prefix("admin key: ") {
+            server.admin_key = Some(k.trim().to_owned());
+        }
+        if let Some(u) = line.strip_prefix("listening on ") {
+            server.url = u.trim().to_owned();
+            return server;
+        }
+    }
+}
+
+async fn call(
+    s: &Server,
+    key: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let c = reqwest::Client::new();
+    let mut r = c
+        .request(method.parse().unwrap(), format!("{}{path}", s.url))
+        .bearer_auth(key)
+        .header("x-custos-purpose", "cli test");
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let resp = r.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn demo_serves_seeded_records_and_the_curl_walkthrough_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &["demo"]);
+    let key = s.admin_key.clone().expect("demo prints the admin key");
+    let (st, c) = call(
+        &s,
+        &key,
+        "POST",
+        "/v1/customers",
+        Some(json!({"individual": {
+        "full_name": "Lena Fischer", "citizenships": ["DE"],
+        "residence": {"line1": "Unter den Linden 5", "city": "Berlin", "country": "DE"}}})),
+    )
+    .await;
+    assert_eq!(st, 201, "{c}");
+    let id = c["customer_id"].as_str().unwrap();
+    let (st, a) = call(
+        &s,
+        &key,
+        "POST",
+        "/v1/accounts",
+        Some(json!({"customer_id": id, "kind": "direct", "offering": "paid"})),
+    )
+    .await;
+    assert_eq!(st, 201);
+    assert_eq!(a["decision"], "pending");
+    let (st, _) = call(&s, &key, "GET", "/v1/accounts/acc_demo_us_direct", None).await;
+    assert_eq!(st, 200);
+    let (st, doc) = call(&s, &key, "GET", "/openapi.json", None).await;
+    assert_eq!(st, 200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    // A second demo on the same directory is refused: it is not fresh.
+    let again = custos(dir.path(), &["demo", "--listen", "127.0.0.1:0"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a custos database"));
+}
+
+#[tokio::test]
+async fn migrate_keys_rotation_and_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = custos(dir.path(), &["migrate"]);
+    assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&m.stdout).trim(),
+        "applied 1 migration(s)"
+    );
+    let m = custos(dir.path(), &["migrate"]);
+    assert_eq!(
+        String::from_utf8_lossy(&m.stdout).trim(),
+        "applied 0 migration(s)"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("keyring.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let bad = custos(dir.path(), &["keys", "create", "--role", "overlord"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown role `overlord`"));
+    let k = custos(dir.path(), &["keys", "create", "--role", "admin"]);
+    assert!(k.status.success());
+    let admin = String::from_utf8_lossy(&k.stdout).trim().to_owned();
+    assert!(admin.starts_with("custos_"));
+    let list = custos(dir.path(), &["keys", "list"]);
+    assert!(String::from_utf8_lossy(&list.stdout).contains("admin"));
+    assert!(!String::from_utf8_lossy(&list.stdout).contains(&admin));
+
+    // Two customers whose only accounts are closed; one of them under legal hold.
+    let (gone, held);
+    {
+        let s = start(dir.path(), &["serve"]);
+        let mut ids = vec![];
+        for name in ["Closed Customer", "Held Customer"] {
+            let (_, c) = call(
+                &s,
+                &admin,
+                "POST",
+                "/v1/customers",
+                Some(json!({"individual": {"full_name": name}})),
+            )
+            .await;
+            let id = c["customer_id"].as_str().unwrap().to_owned();
+            let (_, a) = call(
+                &s,
+                &admin,
+                "POST",
+                "/v1/accounts",
+                Some(json!({"customer_id": id, "kind": "direct"})),
+            )
+            .await;
+            let acc = a["account_id"].as_str().unwrap();
+            let (st, _) = call(
+                &s,
+                &admin,
+                "POST",
+                &format!("/v1/accounts/{acc}/close"),
+                Some(json!({"reason": "left"})),
+            )
+            .await;
+            assert_eq!(st, 200);
+            ids.push(id);
+        }
+        let (st, _) = call(
+            &s,
+            &admin,
+            "POST",
+            &format!("/v1/customers/{}/legal-holds", ids[1]),
+            Some(json!({"reason": "subpoena"})),
+        )
+        .await;
+        assert_eq!(st, 201);
+        gone = ids[0].clone();
+        held = ids[1].clone();
+    }
+    let rot = custos(dir.path(), &["keyring", "rotate"]);
+    assert!(
+        rot.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rot.stderr)
+    );
+    assert!(String::from_utf8_lossy(&rot.stdout).contains("kek-0002; re-wrapped 2 data key(s)"));
+
+    let early = custos(dir.path(), &["retention", "run"]);
+    assert!(String::from_utf8_lossy(&early.stdout).contains("0 destroyed, 0 kept by legal holds"));
+    let bad_time = custos(dir.path(), &["retention", "run", "--as-of", "next tuesday"]);
+    assert_eq!(bad_time.status.code(), Some(1));
+    let dry = custos(
+        dir.path(),
+        &[
+            "retention",
+            "run",
+            "--as-of",
+            "2040-01-01T00:00:00Z",
+            "--dry-run",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&dry.stdout).contains("1 due (dry run), 1 kept by legal holds")
+    );
+    let run = custos(
+        dir.path(),
+        &["retention", "run", "--as-of", "2040-01-01T00:00:00Z"],
+    );
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(out.contains(&format!("destroyed: {gone}")), "{out}");
+    assert!(
+        out.contains(&format!("kept by legal hold: {held}")),
+        "{out}"
+    );
+
+    let s = start(dir.path(), &["serve"]);
+    let (st, p) = call(&s, &admin, "GET", &format!("/v1/customers/{gone}"), None).await;
+    assert_eq!(st, 410, "{p}");
+    assert_eq!(p["type"], "urn:custos:problem:records-destroyed");
+    let (st, r) = call(
+        &s,
+        &admin,
+        "GET",
+        &format!("/v1/customers/{held}/record"),
+        None,
+    )
+    .await;
+    assert_eq!(st, 200, "rotated keys still open the held record: {r}");
+    assert_eq!(
+        r["customer"]["profile"]["individual"]["full_name"],
+        "Held Customer"
+    );
+    let (_, audit) = call(&s, &admin, "GET", "/v1/audit", None).await;
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["entry"]["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"destroy_customer") && actions.contains(&"rotate_keyring"),
+        "{actions:?}"
+    );
+}
+
+#[test]
+fn configuration_errors_are_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["migrate", "--data-dir"])
+        .arg(dir.path())
+        .env("CUSTOS_LOG_FORMAT", "xml")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("log_format must be `text` or `json`"));
+    std::fs::write(dir.path().join("policy.toml"), "version = 1\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["migrate", "--data-dir"])
+        .arg(dir.path())
+        .env("CUSTOS_CIP_POLICY", dir.path().join("policy.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("invalid CIP policy") && err.contains("missing field"),
+        "{err}"
+    );
+    let out = custos(
+        dir.path(),
+        &["serve", "--config", "/nonexistent/custos.toml"],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+}
