@@ -55,6 +55,8 @@ pub struct SqlStore {
     keyring: Arc<dyn Keyring>,
     /// Keeps the SQLite checkpointer running while the store lives.
     _alive: Option<Arc<()>>,
+    /// SQLite only: idempotency keys whose first request is still running, with its hash.
+    in_flight: std::sync::Mutex<std::collections::HashMap<(String, String), [u8; 32]>>,
 }
 
 /// SQLite checkpoints the write-ahead log into the database file, and that is where it
@@ -161,6 +163,7 @@ impl SqlStore {
             read,
             keyring,
             _alive: Some(alive),
+            in_flight: Default::default(),
         })
     }
 
@@ -178,6 +181,7 @@ impl SqlStore {
             read: pool,
             keyring,
             _alive: None,
+            in_flight: Default::default(),
         })
     }
 
@@ -294,6 +298,157 @@ impl SqlStore {
             bytes: get(row, "wrapped")?,
         };
         self.keyring.unwrap(&w, &dek_aad(id))
+    }
+}
+
+impl SqlStore {
+    /// Idempotency for SQLite. One process owns a SQLite database, so a request in flight is
+    /// tracked in memory and only the finished response is written: one write per request
+    /// instead of two on the single writer connection. A key replayed after a crash mid-request
+    /// runs again, as it does on PostgreSQL once a reservation goes stale.
+    async fn idem_begin_local(
+        &self,
+        principal: &str,
+        key: &str,
+        request_hash: &[u8; 32],
+    ) -> Result<IdemBegin, StoreError> {
+        let slot = (principal.to_owned(), key.to_owned());
+        // Reserve first, then look for a finished response: a response is written before its
+        // reservation is dropped, so a request that finds no reservation finds the response.
+        {
+            let mut m = self
+                .in_flight
+                .lock()
+                .map_err(|_| StoreError::Corrupt("idempotency lock poisoned".into()))?;
+            match m.get(&slot) {
+                Some(h) if h == request_hash => return Ok(IdemBegin::InProgress),
+                Some(_) => return Ok(IdemBegin::Mismatch),
+                None => {
+                    m.insert(slot.clone(), *request_hash);
+                }
+            }
+        }
+        let row = sqlx::query(
+            "SELECT request_hash, status, body FROM idempotency WHERE principal = $1 AND key = $2",
+        )
+        .bind(principal)
+        .bind(key)
+        .fetch_optional(&self.read)
+        .await;
+        let row = match row {
+            Ok(r) => r,
+            Err(e) => {
+                self.idem_abandon(principal, key).await?;
+                return Err(db(e));
+            }
+        };
+        let Some(row) = row else {
+            return Ok(IdemBegin::Fresh);
+        };
+        self.idem_abandon(principal, key).await?;
+        if get::<Vec<u8>>(&row, "request_hash")?.as_slice() != request_hash.as_slice() {
+            return Ok(IdemBegin::Mismatch);
+        }
+        Ok(IdemBegin::Replay {
+            status: u16::try_from(get::<Option<i64>>(&row, "status")?.unwrap_or(500))
+                .map_err(|_| StoreError::Corrupt("status".into()))?,
+            body: get::<Option<Vec<u8>>>(&row, "body")?.unwrap_or_default(),
+        })
+    }
+
+    async fn idem_begin_row(
+        &self,
+        principal: &str,
+        key: &str,
+        request_hash: &[u8; 32],
+        now: DateTime<Utc>,
+    ) -> Result<IdemBegin, StoreError> {
+        let n = sqlx::query(
+            "INSERT INTO idempotency (principal, key, request_hash, status, body, created_at) \
+             VALUES ($1, $2, $3, NULL, NULL, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(principal)
+        .bind(key)
+        .bind(request_hash.to_vec())
+        .bind(ts(now))
+        .execute(&self.write)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        if n == 1 {
+            return Ok(IdemBegin::Fresh);
+        }
+        let row = sqlx::query(
+            "SELECT request_hash, status, body, created_at FROM idempotency \
+             WHERE principal = $1 AND key = $2",
+        )
+        .bind(principal)
+        .bind(key)
+        .fetch_one(&self.write)
+        .await
+        .map_err(db)?;
+        if get::<Vec<u8>>(&row, "request_hash")?.as_slice() != request_hash.as_slice() {
+            return Ok(IdemBegin::Mismatch);
+        }
+        match get::<Option<i64>>(&row, "status")? {
+            Some(status) => Ok(IdemBegin::Replay {
+                status: u16::try_from(status).map_err(|_| StoreError::Corrupt("status".into()))?,
+                body: get::<Option<Vec<u8>>>(&row, "body")?.unwrap_or_default(),
+            }),
+            None => {
+                let created: i64 = get(&row, "created_at")?;
+                if ts(now) - created < IDEM_STALE_MICROS {
+                    return Ok(IdemBegin::InProgress);
+                }
+                let taken = sqlx::query(
+                    "UPDATE idempotency SET created_at = $1 WHERE principal = $2 AND key = $3 \
+                     AND status IS NULL AND created_at = $4",
+                )
+                .bind(ts(now))
+                .bind(principal)
+                .bind(key)
+                .bind(created)
+                .execute(&self.write)
+                .await
+                .map_err(db)?
+                .rows_affected();
+                Ok(if taken == 1 {
+                    IdemBegin::Fresh
+                } else {
+                    IdemBegin::InProgress
+                })
+            }
+        }
+    }
+
+    async fn idem_complete_row(
+        &self,
+        principal: &str,
+        key: &str,
+        status: u16,
+        body: &[u8],
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE idempotency SET status = $1, body = $2 WHERE principal = $3 AND key = $4",
+        )
+        .bind(i64::from(status))
+        .bind(body.to_vec())
+        .bind(principal)
+        .bind(key)
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn idem_abandon_row(&self, principal: &str, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM idempotency WHERE principal = $1 AND key = $2 AND status IS NULL")
+            .bind(principal)
+            .bind(key)
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
+        Ok(())
     }
 }
 
@@ -910,61 +1065,9 @@ impl Store for SqlStore {
         request_hash: &[u8; 32],
         now: DateTime<Utc>,
     ) -> Result<IdemBegin, StoreError> {
-        let n = sqlx::query(
-            "INSERT INTO idempotency (principal, key, request_hash, status, body, created_at) \
-             VALUES ($1, $2, $3, NULL, NULL, $4) ON CONFLICT DO NOTHING",
-        )
-        .bind(principal)
-        .bind(key)
-        .bind(request_hash.to_vec())
-        .bind(ts(now))
-        .execute(&self.write)
-        .await
-        .map_err(db)?
-        .rows_affected();
-        if n == 1 {
-            return Ok(IdemBegin::Fresh);
-        }
-        let row = sqlx::query(
-            "SELECT request_hash, status, body, created_at FROM idempotency \
-             WHERE principal = $1 AND key = $2",
-        )
-        .bind(principal)
-        .bind(key)
-        .fetch_one(&self.write)
-        .await
-        .map_err(db)?;
-        if get::<Vec<u8>>(&row, "request_hash")?.as_slice() != request_hash.as_slice() {
-            return Ok(IdemBegin::Mismatch);
-        }
-        match get::<Option<i64>>(&row, "status")? {
-            Some(status) => Ok(IdemBegin::Replay {
-                status: u16::try_from(status).map_err(|_| StoreError::Corrupt("status".into()))?,
-                body: get::<Option<Vec<u8>>>(&row, "body")?.unwrap_or_default(),
-            }),
-            None => {
-                let created: i64 = get(&row, "created_at")?;
-                if ts(now) - created < IDEM_STALE_MICROS {
-                    return Ok(IdemBegin::InProgress);
-                }
-                let taken = sqlx::query(
-                    "UPDATE idempotency SET created_at = $1 WHERE principal = $2 AND key = $3 \
-                     AND status IS NULL AND created_at = $4",
-                )
-                .bind(ts(now))
-                .bind(principal)
-                .bind(key)
-                .bind(created)
-                .execute(&self.write)
-                .await
-                .map_err(db)?
-                .rows_affected();
-                Ok(if taken == 1 {
-                    IdemBegin::Fresh
-                } else {
-                    IdemBegin::InProgress
-                })
-            }
+        match self.backend {
+            Backend::Postgres => self.idem_begin_row(principal, key, request_hash, now).await,
+            Backend::Sqlite => self.idem_begin_local(principal, key, request_hash).await,
         }
     }
 
@@ -975,27 +1078,47 @@ impl Store for SqlStore {
         status: u16,
         body: &[u8],
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE idempotency SET status = $1, body = $2 WHERE principal = $3 AND key = $4",
-        )
-        .bind(i64::from(status))
-        .bind(body.to_vec())
-        .bind(principal)
-        .bind(key)
-        .execute(&self.write)
-        .await
-        .map_err(db)?;
-        Ok(())
+        match self.backend {
+            Backend::Postgres => self.idem_complete_row(principal, key, status, body).await,
+            Backend::Sqlite => {
+                let hash = self
+                    .in_flight
+                    .lock()
+                    .map_err(|_| StoreError::Corrupt("idempotency lock poisoned".into()))?
+                    .get(&(principal.to_owned(), key.to_owned()))
+                    .copied()
+                    .ok_or_else(|| {
+                        StoreError::Conflict("no request in flight with this key".into())
+                    })?;
+                let r = sqlx::query(
+                    "INSERT INTO idempotency (principal, key, request_hash, status, body, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                )
+                .bind(principal)
+                .bind(key)
+                .bind(hash.to_vec())
+                .bind(i64::from(status))
+                .bind(body.to_vec())
+                .bind(ts(Utc::now()))
+                .execute(&self.write)
+                .await
+                .map_err(db);
+                self.idem_abandon(principal, key).await?;
+                r.map(|_| ())
+            }
+        }
     }
 
     async fn idem_abandon(&self, principal: &str, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM idempotency WHERE principal = $1 AND key = $2 AND status IS NULL")
-            .bind(principal)
-            .bind(key)
-            .execute(&self.write)
-            .await
-            .map_err(db)?;
-        Ok(())
+        match self.backend {
+            Backend::Postgres => self.idem_abandon_row(principal, key).await,
+            Backend::Sqlite => {
+                if let Ok(mut m) = self.in_flight.lock() {
+                    m.remove(&(principal.to_owned(), key.to_owned()));
+                }
+                Ok(())
+            }
+        }
     }
 
     async fn rewrap_data_keys(&self) -> Result<u64, StoreError> {
