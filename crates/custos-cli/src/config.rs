@@ -70,7 +70,17 @@ impl Config {
                 }
             }
         }
-        fig = fig.merge(Env::prefixed("CUSTOS_").ignore(&["test_postgres_url"]));
+        // Only the configuration's own keys: other CUSTOS_ variables (test and bench settings)
+        // are not configuration.
+        fig = fig.merge(Env::prefixed("CUSTOS_").only(&[
+            "data_dir",
+            "listen",
+            "database_url",
+            "keyring_path",
+            "cip_policy",
+            "log_format",
+            "log_level",
+        ]));
         if let Some(d) = data_dir {
             fig = fig.merge(Serialized::default("data_dir", d));
         }
