@@ -352,7 +352,10 @@ pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
             reasons.push(reason(
                 ReasonCode::VerificationDeadlinePassed,
                 None,
-                format!("not verified within {} days of opening", p.pending.max_days),
+                format!(
+                    "not verified within {} days of verification becoming required",
+                    p.pending.max_days
+                ),
             ));
             return decided(Decision::Refuse, AccountStatus::Closed, reasons, steps);
         }

@@ -312,6 +312,10 @@ pub struct Customer {
     /// How many times the customer has used redress after a failed verification.
     #[serde(default)]
     pub resubmissions: u32,
+    /// Addresses replaced by a declared change, with when they stopped being current. Records
+    /// outlive the facts they describe.
+    #[serde(default)]
+    pub address_history: Vec<(DateTime<Utc>, Address)>,
 }
 
 /// One subject in the clear summary.
@@ -507,6 +511,7 @@ impl Customer {
             documents: vec![],
             observations: vec![],
             resubmissions: 0,
+            address_history: vec![],
         };
         for (i, (o, sid)) in owners.into_iter().zip(ids).enumerate() {
             c.add_owner(sid, o, now, policy, &format!("beneficial_owners[{i}]"))?;
@@ -630,6 +635,33 @@ impl Customer {
         check_opt("mrz", &d.mrz)?;
         check_list("documents", &self.documents)?;
         self.documents.push(d);
+        self.retriage(policy, now);
+        Ok(())
+    }
+
+    /// The customer declares a new residence (individual) or primary (entity) address. The old
+    /// one goes to the history and triage is recomputed: a new address abroad can end "located
+    /// in the United States".
+    pub fn change_address(
+        &mut self,
+        address: Address,
+        policy: &CipPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<(), CoreError> {
+        address.validate("address")?;
+        check_list("address_history", &self.address_history)?;
+        let old = match &mut self.profile {
+            CustomerProfile::Individual(i) => i.residence.replace(address),
+            CustomerProfile::Entity(e) => {
+                check_list("addresses", &e.addresses)?;
+                let old = (!e.addresses.is_empty()).then(|| e.addresses.remove(0));
+                e.addresses.insert(0, address);
+                old
+            }
+        };
+        if let Some(old) = old {
+            self.address_history.push((now, old));
+        }
         self.retriage(policy, now);
         Ok(())
     }

@@ -182,6 +182,13 @@ pub struct OwnerChange {
     pub removed: Vec<SubjectId>,
 }
 
+/// A new residence address (individual) or primary address (entity), as the customer declared it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressChange {
+    pub address: custos_core::Address,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LegalHoldInput {

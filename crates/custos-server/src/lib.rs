@@ -70,6 +70,10 @@ pub fn router(state: AppState) -> Router {
             post(customers::add_document),
         )
         .route(
+            "/v1/customers/{id}/address-changes",
+            post(customers::address_change),
+        )
+        .route(
             "/v1/customers/{id}/verification-results",
             post(customers::verification_result),
         )

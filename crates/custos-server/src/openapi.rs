@@ -34,6 +34,7 @@ impl Modify for Bearer {
     paths(
         customers::create, customers::get, customers::record, customers::search,
         customers::add_contact, customers::add_payment_means, customers::add_document,
+        customers::address_change,
         customers::verification_result, customers::review, customers::resubmit,
         customers::owner_change, customers::place_hold, customers::release_hold,
         accounts::open, accounts::get, accounts::close, accounts::access, accounts::needing_action,

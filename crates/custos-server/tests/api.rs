@@ -192,11 +192,14 @@ async fn triage_flips_when_a_us_customer_moves_abroad_and_is_seen_only_from_ther
     assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
     assert_eq!(seen.body["account_status"], "active");
 
-    // Declares a French address: no longer located in the US by address.
-    let owner_change = json!({"kind": "passport", "issuing_country": "FR", "number": "19AB12345",
-                              "nationality": "FR"});
-    app.post(&format!("/v1/customers/{c}/documents"), owner_change)
+    // Declares a French address, and is then seen only from France.
+    let change =
+        json!({"address": {"line1": "Rue de Rivoli 10", "city": "Paris", "country": "FR"}});
+    let r = app
+        .post(&format!("/v1/customers/{c}/address-changes"), change)
         .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["subjects"][0]["basis"], "foreign");
     let record = app
         .send(
             "GET",
@@ -207,8 +210,20 @@ async fn triage_flips_when_a_us_customer_moves_abroad_and_is_seen_only_from_ther
         )
         .await;
     assert_eq!(record.status, StatusCode::OK);
+    assert_eq!(
+        record.body["customer"]["address_history"][0][1]["country"],
+        "US"
+    );
+    let evidence = &record.body["customer"]["subjects"][0]["triage"]["evidence"];
+    assert!(
+        evidence
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "residence_address" && e["country"] == "FR")
+    );
 
-    app.advance(Duration::days(40));
+    app.advance(Duration::days(10));
     for _ in 0..3 {
         let r = app
             .post(
@@ -232,8 +247,20 @@ async fn triage_flips_when_a_us_customer_moves_abroad_and_is_seen_only_from_ther
         a.body["last_access_at"]
             .as_str()
             .unwrap()
-            .starts_with("2027-01-03")
+            .starts_with("2026-12-04")
     );
+    // The policy's 30 days run from when verification became required, not from opening.
+    app.advance(Duration::days(25));
+    app.post(
+        &format!("/v1/accounts/{acc}/accesses"),
+        json!({"ip": "2001:db8::7", "country": "FR"}),
+    )
+    .await;
+    let a = app
+        .get(&format!("/v1/accounts/{acc}"), Role::Integrator)
+        .await;
+    assert_eq!(a.body["account_status"], "closed", "{}", a.body);
+    assert!(codes(&a.body).contains(&"verification_deadline_passed".to_owned()));
 }
 
 #[tokio::test]

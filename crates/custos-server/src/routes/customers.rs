@@ -365,6 +365,36 @@ pub async fn add_document(
     Ok((StatusCode::CREATED, Json(v)))
 }
 
+/// Record an address change the customer declared. Triage is recomputed: a customer who was a
+/// US person only by being located in the US stops being one when the new address is abroad.
+#[utoipa::path(post, path = "/v1/customers/{id}/address-changes", tag = "customers",
+    request_body(content = AddressChange, example = json!({"address": {"line1": "Rue de Rivoli 10",
+        "city": "Paris", "postal_code": "75001", "country": "FR"}})),
+    params(("id" = String, Path, example = "cus_demo_us_individual")),
+    responses((status = 200, body = CustomerView), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn address_change(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<AddressChange>,
+) -> Res<CustomerView> {
+    p.require(Permission::Intake)?;
+    let id = customer_id(&id)?;
+    let policy = st.service.policy().clone();
+    let (_, c, accounts) = st
+        .service
+        .mutate(&id, |c, _, now| {
+            c.change_address(req.address.clone(), &policy, now)?;
+            Ok(())
+        })
+        .await?;
+    Ok((
+        StatusCode::OK,
+        Json(CustomerView::new(&c.summary(&policy), &accounts, &policy)),
+    ))
+}
+
 /// Report the result of a verification method for a subject (the customer when omitted).
 #[utoipa::path(post, path = "/v1/customers/{id}/verification-results", tag = "verification",
     request_body(content = VerificationResultInput, example = json!({"method": "email", "outcome": "pass",
