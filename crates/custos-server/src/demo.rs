@@ -42,6 +42,23 @@ fn person(name: &str, dob: (i32, u32, u32), citizenship: &str, residence: Addres
     }
 }
 
+fn company(
+    name: &str,
+    country: &str,
+    subdivision: Option<&str>,
+    reg: &str,
+    address: Address,
+) -> CustomerProfile {
+    CustomerProfile::Entity(Entity {
+        legal_name: name.into(),
+        jurisdiction: cc(country),
+        jurisdiction_subdivision: subdivision.map(Into::into),
+        registration_number: Some(reg.into()),
+        lei: None,
+        addresses: vec![address],
+    })
+}
+
 fn owner(p: Individual, pct: f64) -> BeneficialOwner {
     BeneficialOwner {
         person: p,
@@ -205,14 +222,13 @@ pub async fn seed(svc: &Service) -> Result<(), ServiceError> {
                 "sub_demo_owner_1",
                 "sub_demo_owner_2",
             ],
-            CustomerProfile::Entity(Entity {
-                legal_name: "Nordlicht Rechenzentrum GmbH".into(),
-                jurisdiction: cc("DE"),
-                jurisdiction_subdivision: None,
-                registration_number: Some("HRB 123456 B".into()),
-                lei: None,
-                addresses: vec![addr("Friedrichstrasse 68", "Berlin", "10117", "DE")],
-            }),
+            company(
+                "Nordlicht Rechenzentrum GmbH",
+                "DE",
+                None,
+                "HRB 123456 B",
+                addr("Friedrichstrasse 68", "Berlin", "10117", "DE"),
+            ),
             vec![
                 owner(
                     person(
@@ -242,14 +258,13 @@ pub async fn seed(svc: &Service) -> Result<(), ServiceError> {
         .customer(
             "cus_demo_us_entity",
             &["sub_demo_us_entity", "sub_demo_owner_3", "sub_demo_owner_4"],
-            CustomerProfile::Entity(Entity {
-                legal_name: "Blue Mesa Compute LLC".into(),
-                jurisdiction: cc("US"),
-                jurisdiction_subdivision: Some("DE".into()),
-                registration_number: Some("7215583".into()),
-                lei: None,
-                addresses: vec![addr("1209 Orange St", "Wilmington", "19801", "US")],
-            }),
+            company(
+                "Blue Mesa Compute LLC",
+                "US",
+                Some("DE"),
+                "7215583",
+                addr("1209 Orange St", "Wilmington", "19801", "US"),
+            ),
             vec![
                 owner(
                     person(
@@ -279,14 +294,13 @@ pub async fn seed(svc: &Service) -> Result<(), ServiceError> {
         .customer(
             "cus_demo_reseller",
             &["sub_demo_reseller", "sub_demo_owner_5"],
-            CustomerProfile::Entity(Entity {
-                legal_name: "Polder Hosting B.V.".into(),
-                jurisdiction: cc("NL"),
-                jurisdiction_subdivision: None,
-                registration_number: Some("KvK 81234567".into()),
-                lei: None,
-                addresses: vec![addr("Keizersgracht 100", "Amsterdam", "1015 AA", "NL")],
-            }),
+            company(
+                "Polder Hosting B.V.",
+                "NL",
+                None,
+                "KvK 81234567",
+                addr("Keizersgracht 100", "Amsterdam", "1015 AA", "NL"),
+            ),
             vec![owner(
                 person(
                     "Daan de Vries",

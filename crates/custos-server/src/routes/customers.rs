@@ -28,6 +28,20 @@ async fn view(st: &AppState, id: &custos_core::CustomerId) -> Result<CustomerVie
     Ok(CustomerView::new(&s, &accounts, st.service.policy()))
 }
 
+/// The answer of every endpoint that changes a customer: its status after the change.
+fn changed(
+    st: &AppState,
+    status: StatusCode,
+    c: &custos_core::Customer,
+    accounts: &[custos_core::Account],
+) -> Res<CustomerView> {
+    let policy = st.service.policy();
+    Ok((
+        status,
+        Json(CustomerView::new(&c.summary(policy), accounts, policy)),
+    ))
+}
+
 /// Create a customer (individual or entity) and triage it.
 #[utoipa::path(post, path = "/v1/customers", tag = "customers",
     request_body(content = CreateCustomer, example = json!({
@@ -361,8 +375,7 @@ pub async fn add_document(
             Ok(())
         })
         .await?;
-    let v = CustomerView::new(&c.summary(&policy), &accounts, &policy);
-    Ok((StatusCode::CREATED, Json(v)))
+    changed(&st, StatusCode::CREATED, &c, &accounts)
 }
 
 /// Record an address change the customer declared. Triage is recomputed: a customer who was a
@@ -389,10 +402,7 @@ pub async fn address_change(
             Ok(())
         })
         .await?;
-    Ok((
-        StatusCode::OK,
-        Json(CustomerView::new(&c.summary(&policy), &accounts, &policy)),
-    ))
+    changed(&st, StatusCode::OK, &c, &accounts)
 }
 
 /// Report the result of a verification method for a subject (the customer when omitted).
@@ -435,11 +445,7 @@ pub async fn verification_result(
         .service
         .record_result(&id, req.subject_id, result)
         .await?;
-    let policy = st.service.policy();
-    Ok((
-        StatusCode::OK,
-        Json(CustomerView::new(&c.summary(policy), &accounts, policy)),
-    ))
+    changed(&st, StatusCode::OK, &c, &accounts)
 }
 
 /// A reviewer's decision on a subject: verified or failed, with the reason.
@@ -473,11 +479,7 @@ pub async fn review(
             &format!("{id}/{}", req.subject_id),
         )
         .await?;
-    let policy = st.service.policy();
-    Ok((
-        StatusCode::OK,
-        Json(CustomerView::new(&c.summary(policy), &accounts, policy)),
-    ))
+    changed(&st, StatusCode::OK, &c, &accounts)
 }
 
 /// Redress: a customer whose verification failed submits again, as the CIP policy allows.
@@ -500,11 +502,7 @@ pub async fn resubmit(
     }
     let id = customer_id(&id)?;
     let (c, accounts) = st.service.resubmit(&id).await?;
-    let policy = st.service.policy();
-    Ok((
-        StatusCode::OK,
-        Json(CustomerView::new(&c.summary(policy), &accounts, policy)),
-    ))
+    changed(&st, StatusCode::OK, &c, &accounts)
 }
 
 /// Record a change of beneficial owners that the customer reported. New owners are triaged and,
@@ -536,11 +534,7 @@ pub async fn owner_change(
         .service
         .report_owner_change(&id, req.added, req.removed)
         .await?;
-    let policy = st.service.policy();
-    Ok((
-        StatusCode::OK,
-        Json(CustomerView::new(&c.summary(policy), &accounts, policy)),
-    ))
+    changed(&st, StatusCode::OK, &c, &accounts)
 }
 
 /// Put a legal hold on a customer's records: nothing is destroyed while it is in force.
