@@ -389,3 +389,253 @@ pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
     });
     decided(Decision::Approve, AccountStatus::Active, reasons, steps)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::customer::SubjectSummary;
+    use crate::triage::UsPersonBasis;
+    use crate::verification::{MethodOutcome, MethodResult, SubjectVerification};
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap()
+    }
+
+    fn subject(
+        role: SubjectRole,
+        us: bool,
+        passed: &[Method],
+        failed: &[Method],
+    ) -> SubjectSummary {
+        let r = |m: &Method, o| MethodResult {
+            method: *m,
+            outcome: o,
+            at: now(),
+            provider: None,
+            reference: None,
+            recorded_by: "k".into(),
+        };
+        SubjectSummary {
+            id: SubjectId::parse(&format!("sub_{}", passed.len() * 10 + failed.len())).unwrap(),
+            role,
+            qualifies: true,
+            removed: false,
+            us_person: us,
+            basis: if us {
+                UsPersonBasis::Citizen
+            } else {
+                UsPersonBasis::Foreign
+            },
+            verification: SubjectVerification {
+                results: passed
+                    .iter()
+                    .map(|m| r(m, MethodOutcome::Pass))
+                    .chain(failed.iter().map(|m| r(m, MethodOutcome::Fail)))
+                    .collect(),
+                ..Default::default()
+            },
+        }
+    }
+
+    fn summary(subjects: Vec<SubjectSummary>) -> CustomerSummary {
+        CustomerSummary {
+            id: CustomerId::parse("cus_t").unwrap(),
+            entity: subjects.len() > 1,
+            created_at: now(),
+            subjects,
+            high_risk_link: false,
+            resubmissions: 0,
+        }
+    }
+
+    struct Case {
+        subjects: Vec<SubjectSummary>,
+        kind: AccountKind,
+        offering: Offering,
+        parent: Option<AccountStatus>,
+        pending_since_days: Option<i64>,
+        new: bool,
+    }
+
+    fn case(subjects: Vec<SubjectSummary>) -> Case {
+        Case {
+            subjects,
+            kind: AccountKind::Direct,
+            offering: Offering::Paid,
+            parent: None,
+            pending_since_days: None,
+            new: true,
+        }
+    }
+
+    fn check(c: Case, expect: (Decision, AccountStatus, &[ReasonCode])) {
+        let policy = CipPolicy::default();
+        let s = summary(c.subjects);
+        let parent = c.parent.map(|status| ParentInfo {
+            id: AccountId::parse("acc_parent").unwrap(),
+            kind: AccountKind::Reseller,
+            status,
+            depth: 1,
+        });
+        let d = evaluate(&Evaluation {
+            policy: &policy,
+            customer: &s,
+            risk: policy.risk(&s, [(c.kind, c.offering)]),
+            kind: c.kind,
+            offering: c.offering,
+            parent: parent.as_ref(),
+            opened_at: (!c.new).then(now),
+            pending_since: c.pending_since_days.map(|d| now() - Duration::days(d)),
+            now: now(),
+        });
+        let codes: Vec<ReasonCode> = d.reasons.iter().map(|r| r.code).collect();
+        assert_eq!((d.decision, d.account_status, codes.as_slice()), expect);
+    }
+
+    #[test]
+    fn decisions() {
+        use AccountStatus as S;
+        use Decision as D;
+        use Method::*;
+        use ReasonCode as R;
+        use SubjectRole::*;
+        check(
+            case(vec![subject(Customer, true, &[], &[])]),
+            (D::Approve, S::Active, &[R::UsPersonsOnly]),
+        );
+        check(
+            case(vec![subject(Customer, false, &[], &[])]),
+            (D::Pending, S::Restricted, &[R::ForeignCustomerUnverified]),
+        );
+        check(
+            case(vec![subject(Customer, false, &[Email, Document], &[])]),
+            (D::Approve, S::Active, &[R::ForeignSubjectsVerified]),
+        );
+        check(
+            case(vec![subject(Customer, false, &[], &[Email])]),
+            (D::Refuse, S::Closed, &[R::VerificationFailed]),
+        );
+        let mut existing = case(vec![subject(Customer, false, &[], &[Email])]);
+        existing.new = false;
+        check(
+            existing,
+            (D::Refuse, S::Suspended, &[R::VerificationFailed]),
+        );
+        // A US entity with a foreign owner: only the owner is asked for.
+        check(
+            case(vec![
+                subject(Customer, true, &[], &[]),
+                subject(BeneficialOwner, false, &[], &[]),
+            ]),
+            (
+                D::Pending,
+                S::Restricted,
+                &[R::ForeignBeneficialOwnerUnverified],
+            ),
+        );
+        let mut trial = case(vec![subject(Customer, false, &[], &[])]);
+        trial.offering = Offering::Trial;
+        check(
+            trial,
+            (
+                D::Pending,
+                S::PendingVerification,
+                &[R::ForeignCustomerUnverified, R::BlockedUntilVerified],
+            ),
+        );
+        let mut reseller = case(vec![subject(Customer, false, &[], &[])]);
+        reseller.kind = AccountKind::Reseller;
+        check(
+            reseller,
+            (
+                D::Pending,
+                S::PendingVerification,
+                &[R::ForeignCustomerUnverified, R::BlockedUntilVerified],
+            ),
+        );
+        let mut orphan = case(vec![subject(Customer, true, &[], &[])]);
+        orphan.kind = AccountKind::SubLessee;
+        orphan.parent = Some(S::Suspended);
+        check(orphan, (D::Refuse, S::Closed, &[R::ParentAccountNotActive]));
+        let mut under_suspended = case(vec![subject(Customer, true, &[], &[])]);
+        under_suspended.kind = AccountKind::SubLessee;
+        under_suspended.parent = Some(S::Suspended);
+        under_suspended.new = false;
+        check(
+            under_suspended,
+            (D::Refuse, S::Suspended, &[R::ParentAccountNotActive]),
+        );
+        let mut late = case(vec![subject(Customer, false, &[], &[])]);
+        late.new = false;
+        late.pending_since_days = Some(31);
+        check(
+            late,
+            (
+                D::Refuse,
+                S::Closed,
+                &[R::ForeignCustomerUnverified, R::VerificationDeadlinePassed],
+            ),
+        );
+        let mut in_time = case(vec![subject(Customer, false, &[], &[])]);
+        in_time.new = false;
+        in_time.pending_since_days = Some(29);
+        check(
+            in_time,
+            (D::Pending, S::Restricted, &[R::ForeignCustomerUnverified]),
+        );
+    }
+
+    #[test]
+    fn new_account_shapes() {
+        let p = CipPolicy::default();
+        let parent = |kind, depth| ParentInfo {
+            id: AccountId::parse("acc_p").unwrap(),
+            kind,
+            status: AccountStatus::Active,
+            depth,
+        };
+        assert!(check_new(AccountKind::Direct, None, &p).is_ok());
+        assert!(
+            check_new(
+                AccountKind::Direct,
+                Some(&parent(AccountKind::Reseller, 1)),
+                &p
+            )
+            .is_err()
+        );
+        assert!(check_new(AccountKind::SubLessee, None, &p).is_err());
+        assert!(
+            check_new(
+                AccountKind::SubLessee,
+                Some(&parent(AccountKind::Direct, 1)),
+                &p
+            )
+            .is_err()
+        );
+        assert!(
+            check_new(
+                AccountKind::SubLessee,
+                Some(&parent(AccountKind::Reseller, 8)),
+                &p
+            )
+            .is_ok()
+        );
+        assert!(
+            check_new(
+                AccountKind::SubLessee,
+                Some(&parent(AccountKind::Reseller, 9)),
+                &p
+            )
+            .is_err()
+        );
+        assert!(
+            check_new(
+                AccountKind::Reseller,
+                Some(&parent(AccountKind::Reseller, 3)),
+                &p
+            )
+            .is_ok()
+        );
+    }
+}

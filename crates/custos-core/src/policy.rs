@@ -170,9 +170,10 @@ pub struct RedressPolicy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionPolicy {
-    /// Records are kept this many days after the last account closed or was last accessed,
-    /// whichever is later. The proposed rule asks for at least two years (730 days).
-    pub days_after_last_activity: u32,
+    /// Records are kept this many calendar months after the last account closed or was last
+    /// accessed, whichever is later. The proposed rule asks for at least two years (24 months);
+    /// months, not days, so that a leap year never shortens the period.
+    pub months_after_last_activity: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -239,8 +240,8 @@ impl CipPolicy {
         if self.pending.max_days == 0 {
             return bad("pending.max_days must be at least 1");
         }
-        if self.retention.days_after_last_activity == 0 {
-            return bad("retention.days_after_last_activity must be at least 1");
+        if self.retention.months_after_last_activity == 0 {
+            return bad("retention.months_after_last_activity must be at least 1");
         }
         if self.resellers.max_chain_depth == 0 {
             return bad("resellers.max_chain_depth must be at least 1");
@@ -304,7 +305,7 @@ mod tests {
     fn shipped_default_parses_and_validates() {
         let p = CipPolicy::from_toml(DEFAULT_POLICY_TOML).unwrap();
         assert_eq!(p.beneficial_owners.ownership_threshold_percent, 25.0);
-        assert_eq!(p.retention.days_after_last_activity, 730);
+        assert_eq!(p.retention.months_after_last_activity, 24);
     }
 
     fn check(mutate: &str, expect_err: &str) {

@@ -6,7 +6,7 @@
 //! opened an account is due that period after it was created. A legal hold blocks destruction
 //! whatever the dates say.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::account::Account;
 use crate::customer::LegalHold;
@@ -18,7 +18,7 @@ pub fn due_at(
     accounts: &[Account],
     policy: &CipPolicy,
 ) -> Option<DateTime<Utc>> {
-    let period = Duration::days(i64::from(policy.retention.days_after_last_activity));
+    let months = chrono::Months::new(policy.retention.months_after_last_activity);
     let mut last = created_at;
     for a in accounts {
         let closed = a.closed_at?;
@@ -27,7 +27,11 @@ pub fn due_at(
             last = last.max(seen);
         }
     }
-    Some(last + period)
+    // Past chrono's range only for absurd inputs; then the records are simply never due.
+    Some(
+        last.checked_add_months(months)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC),
+    )
 }
 
 /// The verdict for one customer at one time.
@@ -60,5 +64,96 @@ pub fn verdict(
             }
         }
         _ => Verdict::Keep,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::{AccountDecision, AccountKind, AccountStatus, Decision, Offering};
+    use crate::ids::{AccountId, CustomerId};
+    use crate::policy::RiskLevel;
+    use chrono::TimeZone;
+
+    fn t(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap()
+    }
+
+    fn account(closed: Option<DateTime<Utc>>, seen: Option<DateTime<Utc>>) -> Account {
+        Account {
+            id: AccountId::parse("acc_1").unwrap(),
+            customer_id: CustomerId::parse("cus_1").unwrap(),
+            kind: AccountKind::Direct,
+            offering: Offering::Paid,
+            parent_id: None,
+            opened_at: t(2020, 1, 1),
+            closed_at: closed,
+            close_reason: None,
+            last_access_at: seen,
+            pending_since: None,
+            decision: AccountDecision {
+                decision: Decision::Approve,
+                account_status: AccountStatus::Active,
+                required_steps: vec![],
+                reasons: vec![],
+                risk: RiskLevel::Low,
+                restrictions: Default::default(),
+            },
+        }
+    }
+
+    fn hold(released: bool) -> LegalHold {
+        LegalHold {
+            id: "hold_1".into(),
+            reason: "r".into(),
+            reference: None,
+            placed_by: "k".into(),
+            placed_at: t(2021, 1, 1),
+            released_by: None,
+            released_at: released.then(|| t(2021, 2, 1)),
+        }
+    }
+
+    fn check(accounts: &[Account], holds: &[LegalHold], now: DateTime<Utc>, expect: Verdict) {
+        let p = CipPolicy::default();
+        assert_eq!(
+            verdict(t(2020, 1, 1), accounts, holds, &p, now),
+            expect,
+            "{now}"
+        );
+    }
+
+    #[test]
+    fn two_years_after_the_later_of_close_and_last_access() {
+        let closed = account(Some(t(2021, 1, 1)), Some(t(2021, 6, 1)));
+        check(
+            std::slice::from_ref(&closed),
+            &[],
+            t(2023, 5, 31),
+            Verdict::Keep,
+        );
+        check(
+            std::slice::from_ref(&closed),
+            &[],
+            t(2023, 6, 1),
+            Verdict::Destroy,
+        );
+        let open = account(None, None);
+        check(&[closed.clone(), open], &[], t(2040, 1, 1), Verdict::Keep);
+        check(
+            std::slice::from_ref(&closed),
+            &[hold(false)],
+            t(2040, 1, 1),
+            Verdict::Held(vec!["hold_1".into()]),
+        );
+        check(
+            std::slice::from_ref(&closed),
+            &[hold(true)],
+            t(2040, 1, 1),
+            Verdict::Destroy,
+        );
+        // 2020 is a leap year: 730 days would end on 2021-12-31, a day short of two years.
+        check(&[], &[], t(2021, 12, 31), Verdict::Keep);
+        check(&[], &[], t(2022, 1, 1), Verdict::Destroy);
     }
 }
