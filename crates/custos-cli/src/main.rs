@@ -66,6 +66,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: RetentionCmd,
     },
+    /// Identifiers: validate and normalise what customers type.
+    Id {
+        #[command(subcommand)]
+        cmd: IdCmd,
+    },
     /// Benchmarks whose figures go in docs/BENCHMARKS.md.
     Bench {
         #[command(subcommand)]
@@ -87,6 +92,26 @@ enum KeysCmd {
     List,
     /// Revoke a key by id.
     Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum IdCmd {
+    /// Check one value (or, with --batch, one value per line of standard input) and print one
+    /// JSON object per value: {"kind","valid","normalized","country","details","error"}.
+    /// Exits 0 whether the value is valid or not.
+    Check {
+        /// mrz, iban, bic, card, aba, ein, lei, wallet, phone, email, country, national-id:CC.
+        kind: String,
+        /// The value (for mrz, the rows joined by newlines).
+        value: Option<String>,
+        /// Read values from standard input, one per line (for mrz, each line a JSON string
+        /// holding the whole zone), and write one JSON line each, in order.
+        #[arg(long)]
+        batch: bool,
+        /// The date expiry is judged on (YYYY-MM-DD).
+        #[arg(long)]
+        on: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,7 +198,65 @@ fn is_fresh(dir: &Path) -> bool {
     !dir.join("custos.db").exists()
 }
 
+fn id_check(kind: &str, value: Option<String>, batch: bool, on: Option<String>) -> Result<()> {
+    use std::io::BufRead;
+    let kind = custos_ids::Kind::parse(kind).map_err(anyhow::Error::msg)?;
+    let on = on
+        .map(|s| {
+            chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                .with_context(|| format!("--on `{s}` is not a YYYY-MM-DD date"))
+        })
+        .transpose()?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match (value, batch) {
+        (Some(v), false) => {
+            serde_json::to_writer(&mut out, &custos_ids::check(&kind, &v, on))?;
+            writeln!(out)?;
+        }
+        (None, true) => {
+            let stdin = std::io::stdin();
+            for line in stdin.lock().lines() {
+                let line = line.context("cannot read standard input")?;
+                let checked = if kind == custos_ids::Kind::Mrz {
+                    match serde_json::from_str::<String>(&line) {
+                        Ok(zone) => custos_ids::check(&kind, &zone, on),
+                        Err(_) => custos_ids::Checked {
+                            kind: kind.name(),
+                            valid: false,
+                            normalized: None,
+                            country: None,
+                            details: Default::default(),
+                            error: Some("in batch mode each mrz line is a JSON string".into()),
+                        },
+                    }
+                } else {
+                    custos_ids::check(&kind, &line, on)
+                };
+                serde_json::to_writer(&mut out, &checked)?;
+                writeln!(out)?;
+            }
+        }
+        (Some(_), true) => bail!("give a VALUE or --batch, not both"),
+        (None, false) => bail!("give a VALUE, or --batch to read values from standard input"),
+    }
+    out.flush()?;
+    Ok(())
+}
+
 async fn run(cli: Cli) -> Result<()> {
+    if let Cmd::Id {
+        cmd:
+            IdCmd::Check {
+                kind,
+                value,
+                batch,
+                on,
+            },
+    } = cli.cmd
+    {
+        return id_check(&kind, value, batch, on);
+    }
     let mut config = Config::load(cli.config.as_deref(), cli.data_dir.as_deref())?;
     init_tracing(&config);
     match cli.cmd {
@@ -325,6 +408,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Bench { cmd } => bench::run(cmd).await,
+        Cmd::Id { .. } => unreachable!("handled before configuration is loaded"),
     }
 }
 

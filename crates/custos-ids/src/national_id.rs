@@ -20,7 +20,7 @@ use Scheme::{Own, Stdnum};
 static SCHEMES: &[(&str, &[Scheme])] = &[
     ("AR", &[Stdnum("ar/dni"), Stdnum("ar/cuit")]),
     ("AU", &[Stdnum("au/tfn")]),
-    ("BG", &[Stdnum("bg/egn")]),
+    ("BG", &[Own("bg/egn", bulgaria)]),
     ("BR", &[Stdnum("br/cpf")]),
     ("CA", &[Stdnum("ca/sin")]),
     ("CL", &[Stdnum("cl/run")]),
@@ -45,12 +45,12 @@ static SCHEMES: &[(&str, &[Scheme])] = &[
     ("MX", &[Stdnum("mx/curp")]),
     ("MY", &[Stdnum("my/nric")]),
     ("NG", &[Own("ng/nin", nigeria)]),
-    ("NL", &[Stdnum("nl/bsn")]),
+    ("NL", &[Own("nl/bsn", netherlands)]),
     ("NO", &[Stdnum("no/fodselsnummer")]),
-    ("NZ", &[Stdnum("nz/ird")]),
+    ("NZ", &[Own("nz/ird", new_zealand)]),
     ("PK", &[Stdnum("pk/cnic")]),
     ("PL", &[Stdnum("pl/pesel")]),
-    ("RO", &[Stdnum("ro/cnp")]),
+    ("RO", &[Own("ro/cnp", romania)]),
     ("RU", &[Stdnum("ru/inn")]),
     ("SE", &[Stdnum("se/personnummer")]),
     ("SG", &[Own("sg/nric", singapore)]),
@@ -267,6 +267,91 @@ fn singapore(value: &str) -> Result<String, String> {
     Ok(v)
 }
 
+fn stdnum_key(key: &str, value: &str) -> Result<String, String> {
+    stdnum::find(key)
+        .ok_or_else(|| format!("scheme {key} is not available"))?
+        .validate(value)
+        .map(|v| v.compact)
+        .map_err(|e| e.to_string())
+}
+
+/// Bulgaria's EGN: the stdnum check, and a real birth date (month plus 20 for the 1800s, plus
+/// 40 for the 2000s).
+fn bulgaria(value: &str) -> Result<String, String> {
+    let v = stdnum_key("bg/egn", value)?;
+    let (yy, mm, dd) = (num(&v[..2]) as i32, num(&v[2..4]), num(&v[4..6]));
+    let (year, month) = match mm {
+        1..=12 => (1900 + yy, mm),
+        21..=32 => (1800 + yy, mm - 20),
+        41..=52 => (2000 + yy, mm - 40),
+        _ => return Err("the month is not a month".into()),
+    };
+    if !date_ok(year, month, dd) {
+        return Err("the birth date is not a date".into());
+    }
+    Ok(v)
+}
+
+/// The Netherlands' BSN: nine digits, often written without leading zeros.
+fn netherlands(value: &str) -> Result<String, String> {
+    let v = compact(value);
+    let padded = if (1..9).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{v:0>9}")
+    } else {
+        v
+    };
+    stdnum_key("nl/bsn", &padded)
+}
+
+/// New Zealand's IRD number: the stdnum check, within the issued range (10,000,000 to
+/// 150,000,000).
+fn new_zealand(value: &str) -> Result<String, String> {
+    let v = stdnum_key("nz/ird", value)?;
+    let n: u64 = v
+        .parse()
+        .map_err(|_| "must contain only digits".to_owned())?;
+    if !(10_000_001..150_000_000).contains(&n) {
+        return Err("outside the range of issued IRD numbers".into());
+    }
+    Ok(v)
+}
+
+/// Romania's CNP: sex and century, birth date, county of registration (including 70 for
+/// registrations anywhere and 80 to 83), a serial number and a check digit with weights
+/// 2,7,9,1,4,6,3,5,8,2,7,9 modulo 11 (10 counts as 1).
+fn romania(value: &str) -> Result<String, String> {
+    let v = digits(value, 13)?;
+    let century = match v.as_bytes()[0] {
+        b'1' | b'2' | b'7' | b'8' | b'9' => 1900,
+        b'3' | b'4' => 1800,
+        b'5' | b'6' => 2000,
+        _ => return Err("the first digit (sex and century) is not 1 to 9".into()),
+    };
+    let year = century + num(&v[1..3]) as i32;
+    let Some(born) = chrono::NaiveDate::from_ymd_opt(year, num(&v[3..5]), num(&v[5..7])) else {
+        return Err("the birth date is not a date".into());
+    };
+    if born > chrono::Utc::now().date_naive() {
+        return Err("the birth date is in the future".into());
+    }
+    let county = num(&v[7..9]);
+    if !matches!(county, 1..=48 | 51 | 52 | 70 | 80..=83) {
+        return Err("the county code is not assigned".into());
+    }
+    let w = [2, 7, 9, 1, 4, 6, 3, 5, 8, 2, 7, 9];
+    let s: u32 = v
+        .bytes()
+        .take(12)
+        .zip(w)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    let check = if s % 11 == 10 { 1 } else { s % 11 };
+    if u32::from(v.as_bytes()[12] - b'0') != check {
+        return Err("fails the check digit".into());
+    }
+    Ok(v)
+}
+
 fn us_ssn(value: &str) -> Result<String, String> {
     stdnum::country::us::SSN
         .validate(value)
@@ -324,5 +409,20 @@ mod tests {
         ok("ES", "54362315K");
         let s = check("US", "536-90-4399").unwrap();
         assert_eq!(s.normalized.as_deref(), Some("***-**-****"));
+    }
+
+    #[test]
+    fn wrapped_stdnum_schemes() {
+        bad("BG", "9253169210");
+        ok("NL", "1112223");
+        bad("NZ", "497951852");
+    }
+
+    #[test]
+    fn romania() {
+        ok("RO", "1630615123457");
+        ok("RO", "1630615823459");
+        bad("RO", "1630615123458");
+        bad("RO", "1631315123457");
     }
 }

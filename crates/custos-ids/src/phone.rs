@@ -19,6 +19,12 @@ pub fn check(value: &str) -> Result<Parsed, String> {
         return Err("not a valid number for its country calling code".into());
     }
     let e164 = n.format().mode(Mode::E164).to_string();
+    // In international form nothing may be added or dropped: a number that only parses by
+    // rewriting its digits (a local-dialling transform) is not what the customer typed.
+    let typed: String = v.chars().filter(char::is_ascii_digit).collect();
+    if e164[1..] != typed {
+        return Err("not a complete international number".into());
+    }
     let mut p = Parsed::new(e164)
         .detail("calling_code", n.code().value())
         .detail(
@@ -51,5 +57,13 @@ mod tests {
         assert!(check("+49 1").is_err());
         assert!(check("+999 123456").is_err());
         assert!(check("call me").is_err());
+    }
+
+    #[test]
+    fn digits_are_neither_added_nor_dropped() {
+        assert!(
+            check("+14734031").is_err(),
+            "a local 7-digit form is not E.164"
+        );
     }
 }

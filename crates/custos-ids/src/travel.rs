@@ -82,6 +82,53 @@ pub fn parse(value: &str) -> Result<(Zone, mrz::MrzData), String> {
 
 pub fn check(value: &str, on: Option<NaiveDate>) -> Result<Parsed, String> {
     let (z, d) = parse(value)?;
+    for (field, code) in [
+        ("issuing state", &z.issuing_state),
+        ("nationality", &z.nationality),
+    ] {
+        // No check digit covers these: an unknown code is the only sign of a misread.
+        if mrz::country_name(code.trim_end_matches('<')).is_none() {
+            return Err(format!("the {field} is not an ICAO or ISO 3166 code"));
+        }
+    }
+    // The name field: primary and secondary identifiers separated by one `<<`, names by one
+    // `<`, fillers only at the end. A longer run of fillers followed by letters is a misread
+    // or a tampered zone.
+    let rows: Vec<&str> = value
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let name_field = match z.format {
+        "td1" => rows.get(2).map(|r| &r[..]),
+        _ => rows.first().and_then(|r| r.get(5..)),
+    }
+    .unwrap_or("");
+    let names = name_field.trim_end_matches('<');
+    if names.contains("<<<") || names.matches("<<").count() > 1 {
+        return Err("the name field has letters after its fillers".into());
+    }
+    // The name field holds letters and fillers only; a digit there is a misread.
+    if !(z.surname.chars().chain(z.given_names.chars())).all(|c| c.is_ascii_uppercase() || c == ' ')
+    {
+        return Err("the name field holds characters other than letters".into());
+    }
+    if !matches!(
+        d.sex,
+        mrz::Sex::Male | mrz::Sex::Female | mrz::Sex::Unspecified
+    ) && z.sex != "X"
+    {
+        return Err("the sex field is not M, F, X or <".into());
+    }
+    if !matches!(d.date_of_expiry, mrz::MrzDate::Calendar(_)) {
+        return Err("the expiry date is not a calendar date".into());
+    }
+    if !matches!(
+        d.date_of_birth,
+        mrz::MrzDate::Calendar(_) | mrz::MrzDate::PartiallyUnknown(_) | mrz::MrzDate::Unknown
+    ) {
+        return Err("the birth date is not a date".into());
+    }
     let failed = d.checks.failed();
     if !failed.is_empty() {
         let names: Vec<&str> = failed.iter().map(|f| f.as_str()).collect();
@@ -155,5 +202,28 @@ mod tests {
         assert_eq!(icao_to_alpha2("D<<"), Some("DE"));
         assert_eq!(icao_to_alpha2("FRA"), Some("FR"));
         assert_eq!(icao_to_alpha2("UTO"), None);
+    }
+
+    #[test]
+    fn unknown_state_codes_are_refused() {
+        let unknown = TD3.replace("L898902C36UTO", "L898902C36QQQ");
+        assert!(check(&unknown, None).unwrap_err().contains("nationality"));
+    }
+
+    #[test]
+    fn fields_no_check_digit_covers() {
+        let digit_in_name = TD3.replace("ANNA<MARIA<<<<", "ANNA<MARIA<<3<");
+        assert!(check(&digit_in_name, None).unwrap_err().contains("name"));
+        let sex = TD3.replace("7408122F", "7408122P");
+        assert!(check(&sex, None).unwrap_err().contains("sex"));
+    }
+
+    #[test]
+    fn letters_after_fillers_are_refused() {
+        let stray = TD3.replace("<<<<<<<<<<<<<<<<<<<\n", "<<<<<<<<<<<<<<<<X<<\n");
+        assert!(
+            check(&stray, None).unwrap_err().contains("fillers"),
+            "{stray}"
+        );
     }
 }
