@@ -52,7 +52,7 @@ pub struct NationalId {
 #[schema(example = json!({"full_name": "Lena Fischer", "given_names": "Lena", "family_name": "Fischer",
     "date_of_birth": "1988-04-12", "citizenships": ["DE"], "residence":
     {"line1": "Unter den Linden 5", "city": "Berlin", "postal_code": "10117", "country": "DE"},
-    "national_ids": [{"country": "DE", "kind": "national_id", "number": "T22000129"}]}))]
+    "national_ids": [{"country": "DE", "kind": "national_id", "number": "36574261809"}]}))]
 pub struct Individual {
     pub full_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -210,6 +210,8 @@ pub enum PaymentInstrument {
         account_number: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         routing_number: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bic: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         country: Option<Country>,
     },
@@ -414,6 +416,17 @@ impl Individual {
                 true,
             )?;
             check_opt(&format!("{field}.national_ids[{i}].kind"), &n.kind)?;
+            // Personal numbers of the countries custos knows are checked; a passport or tax
+            // number (`kind` says so) and other countries' numbers are kept as given.
+            let personal = n
+                .kind
+                .as_deref()
+                .is_none_or(|k| matches!(k, "national_id" | "personal_number" | "ssn"));
+            if personal && custos_ids::national_id::supported(n.country.as_str()) {
+                custos_ids::national_id::check(n.country.as_str(), &n.number).map_err(|e| {
+                    CoreError::invalid(format!("{field}.national_ids[{i}].number"), e)
+                })?;
+            }
         }
         Ok(())
     }
@@ -431,6 +444,10 @@ impl Entity {
             &self.registration_number,
         )?;
         check_opt(&format!("{field}.lei"), &self.lei)?;
+        if let Some(lei) = &self.lei {
+            custos_ids::lei::check(lei)
+                .map_err(|e| CoreError::invalid(format!("{field}.lei"), e))?;
+        }
         check_list(&format!("{field}.addresses"), &self.addresses)?;
         for (i, a) in self.addresses.iter().enumerate() {
             a.validate(&format!("{field}.addresses[{i}]"))?;
@@ -592,6 +609,16 @@ impl Customer {
             .ok_or_else(|| CoreError::NotFound(format!("subject {id}")))
     }
 
+    /// The natural person behind a subject: the customer (an individual) or a beneficial owner.
+    fn person(&self, id: &SubjectId) -> Result<Option<&Individual>, CoreError> {
+        let s = self.subject(id)?;
+        Ok(match (&s.owner, &self.profile) {
+            (Some(o), _) => Some(&o.person),
+            (None, CustomerProfile::Individual(i)) => Some(i),
+            (None, CustomerProfile::Entity(_)) => None,
+        })
+    }
+
     fn subject_mut(&mut self, id: &SubjectId) -> Result<&mut Subject, CoreError> {
         self.subjects
             .iter_mut()
@@ -634,6 +661,32 @@ impl Customer {
         check_text("number", &d.number, true)?;
         check_opt("mrz", &d.mrz)?;
         check_list("documents", &self.documents)?;
+        let mut d = d;
+        if let Some(zone) = d.mrz.clone() {
+            let person = self.person(&d.subject_id)?.ok_or_else(|| {
+                CoreError::invalid("mrz", "only an individual's document carries a zone")
+            })?;
+            let cits: Vec<&str> = person.citizenships.iter().map(Country::as_str).collect();
+            let declared = custos_ids::travel::Declared {
+                full_name: &person.full_name,
+                family_name: person.family_name.as_deref(),
+                given_names: person.given_names.as_deref(),
+                birth_date: person.date_of_birth,
+                citizenships: cits,
+                document_number: Some(&d.number),
+                issuing_country: Some(d.issuing_country.as_str()),
+                expires_on: d.expires_on,
+            };
+            let z = custos_ids::travel::cross_check(&zone, &declared, now.date_naive())
+                .map_err(|(field, reason)| CoreError::invalid(field, reason))?;
+            d.expires_on = d.expires_on.or(z.expiry_date);
+            if d.nationality.is_none() {
+                d.nationality = custos_ids::travel::icao_to_alpha2(&z.nationality)
+                    .and_then(|c| Country::parse(c).ok());
+            }
+        } else if d.expires_on.is_some_and(|e| e < now.date_naive()) {
+            return Err(CoreError::invalid("expires_on", "the document has expired"));
+        }
         self.documents.push(d);
         self.retriage(policy, now);
         Ok(())

@@ -84,8 +84,8 @@ id_type!(
     "A subject of verification: the customer itself or one of its beneficial owners."
 );
 
-/// An ISO 3166-1 alpha-2 country code, upper case. Full validation against the ISO list belongs
-/// to custos-ids; here the shape is checked so that `US` comparisons are exact.
+/// An assigned ISO 3166-1 alpha-2 country code, upper case (checked against the ISO table of
+/// custos-ids).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(try_from = "String", into = "String")]
 #[schema(value_type = String, example = "DE")]
@@ -94,7 +94,7 @@ pub struct Country(String);
 impl Country {
     pub fn parse(s: &str) -> Result<Self, CoreError> {
         let up = s.trim().to_ascii_uppercase();
-        if up.len() == 2 && up.bytes().all(|b| b.is_ascii_uppercase()) {
+        if custos_ids::country::is_alpha2(&up) {
             Ok(Country(up))
         } else {
             // The value is not echoed: errors must not carry personal data back.
@@ -166,6 +166,7 @@ mod tests {
         assert_eq!(Country::parse("de").unwrap().as_str(), "DE");
         assert!(Country::parse("DEU").is_err());
         assert!(Country::parse("1A").is_err());
+        assert!(Country::parse("XX").is_err(), "not assigned");
         assert!(Country::parse("PR").unwrap().is_us());
         assert!(!Country::parse("CA").unwrap().is_us());
     }

@@ -4,7 +4,6 @@ pub mod account;
 pub mod customer;
 pub mod error;
 pub mod ids;
-pub mod payment;
 pub mod policy;
 pub mod retention;
 pub mod triage;

@@ -80,6 +80,114 @@ pub fn parse(value: &str) -> Result<(Zone, mrz::MrzData), String> {
     Ok((zone, d))
 }
 
+/// What a customer declared, to hold a document's zone against.
+#[derive(Debug, Default)]
+pub struct Declared<'a> {
+    pub full_name: &'a str,
+    pub family_name: Option<&'a str>,
+    pub given_names: Option<&'a str>,
+    pub birth_date: Option<NaiveDate>,
+    /// ISO alpha-2 codes.
+    pub citizenships: Vec<&'a str>,
+    pub document_number: Option<&'a str>,
+    pub issuing_country: Option<&'a str>,
+    pub expires_on: Option<NaiveDate>,
+}
+
+/// The words of a name as Doc 9303 writes them (transliterated, upper case).
+fn mrz_words(s: &str) -> Vec<String> {
+    mrz::encode_name_component(s)
+        .split('<')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every word of `zone` appears among `declared`; the zone's last word may be truncated.
+fn words_match(zone: &str, declared: &[String]) -> bool {
+    let words: Vec<&str> = zone.split([' ', '<']).filter(|w| !w.is_empty()).collect();
+    !words.is_empty()
+        && words.iter().enumerate().all(|(i, w)| {
+            declared
+                .iter()
+                .any(|d| d == w || (i + 1 == words.len() && w.len() >= 3 && d.starts_with(w)))
+        })
+}
+
+/// Checks a document's zone, its expiry on `today`, and that it agrees with what was declared.
+/// The error names the field to blame and the reason, never a value.
+pub fn cross_check(
+    value: &str,
+    d: &Declared<'_>,
+    today: NaiveDate,
+) -> Result<Zone, (&'static str, String)> {
+    check(value, None).map_err(|e| ("mrz", e))?;
+    let (z, _) = parse(value).map_err(|e| ("mrz", e))?;
+    let mut declared: Vec<String> = mrz_words(d.full_name);
+    for n in [d.family_name, d.given_names].into_iter().flatten() {
+        declared.extend(mrz_words(n));
+    }
+    if !words_match(&z.surname, &declared) {
+        return Err(("mrz", "the zone's surname is not the declared name".into()));
+    }
+    if !z.given_names.trim().is_empty() && !words_match(&z.given_names, &declared) {
+        return Err((
+            "mrz",
+            "the zone's given names are not the declared name".into(),
+        ));
+    }
+    if let (Some(a), Some(b)) = (d.birth_date, z.birth_date)
+        && a != b
+    {
+        return Err((
+            "mrz",
+            "the zone's birth date differs from the declared date of birth".into(),
+        ));
+    }
+    if !d.citizenships.is_empty()
+        && let Some(nat) = icao_to_alpha2(&z.nationality)
+        && !d.citizenships.contains(&nat)
+    {
+        return Err((
+            "mrz",
+            "the zone's nationality is not among the declared citizenships".into(),
+        ));
+    }
+    if let Some(n) = d.document_number {
+        let typed: String = n
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_uppercase();
+        if typed != z.document_number.replace('<', "") {
+            return Err((
+                "number",
+                "differs from the document number in the zone".into(),
+            ));
+        }
+    }
+    if let Some(cc) = d.issuing_country
+        && icao_to_alpha2(&z.issuing_state).is_some_and(|z| z != cc)
+    {
+        return Err((
+            "issuing_country",
+            "differs from the issuing state in the zone".into(),
+        ));
+    }
+    if let (Some(a), Some(b)) = (d.expires_on, z.expiry_date)
+        && a != b
+    {
+        return Err((
+            "expires_on",
+            "differs from the expiry date in the zone".into(),
+        ));
+    }
+    if z.expiry_date.is_some_and(|e| e < today) {
+        return Err(("mrz", "the document has expired".into()));
+    }
+    Ok(z)
+}
+
 pub fn check(value: &str, on: Option<NaiveDate>) -> Result<Parsed, String> {
     let (z, d) = parse(value)?;
     for (field, code) in [
@@ -224,6 +332,52 @@ mod tests {
         assert!(
             check(&stray, None).unwrap_err().contains("fillers"),
             "{stray}"
+        );
+    }
+
+    #[test]
+    fn cross_checks_against_what_was_declared() {
+        let day = NaiveDate::from_ymd_opt(2011, 1, 1).unwrap();
+        let d = Declared {
+            full_name: "Anna Maria Eriksson",
+            birth_date: NaiveDate::from_ymd_opt(1974, 8, 12),
+            document_number: Some("L898902C3"),
+            ..Default::default()
+        };
+        assert!(cross_check(TD3, &d, day).is_ok());
+        let wrong_name = Declared {
+            full_name: "Anna Svensson",
+            ..Default::default()
+        };
+        assert_eq!(cross_check(TD3, &wrong_name, day).unwrap_err().0, "mrz");
+        let wrong_dob = Declared {
+            birth_date: NaiveDate::from_ymd_opt(1975, 8, 12),
+            ..d
+        };
+        assert!(
+            cross_check(TD3, &wrong_dob, day)
+                .unwrap_err()
+                .1
+                .contains("birth date")
+        );
+        let later = NaiveDate::from_ymd_opt(2013, 1, 1).unwrap();
+        let d = Declared {
+            full_name: "Anna Maria Eriksson",
+            ..Default::default()
+        };
+        assert!(
+            cross_check(TD3, &d, later)
+                .unwrap_err()
+                .1
+                .contains("expired")
+        );
+        let accented = Declared {
+            full_name: "Änna Maria Eriksson",
+            ..Default::default()
+        };
+        assert!(
+            cross_check(TD3, &accented, day).is_err(),
+            "Ä transliterates to AE"
         );
     }
 }

@@ -200,7 +200,7 @@ pub async fn seed(svc: &Service) -> Result<(), ServiceError> {
     lena.national_ids.push(NationalId {
         country: cc("DE"),
         kind: Some("national_id".into()),
-        number: "T22000129".into(),
+        number: "36574261809".into(),
     });
     let foreign = s
         .customer(

@@ -94,6 +94,8 @@ pub struct BankAccountInput {
     #[serde(default)]
     pub routing_number: Option<String>,
     #[serde(default)]
+    pub bic: Option<String>,
+    #[serde(default)]
     pub country: Option<Country>,
 }
 
@@ -214,7 +216,7 @@ pub struct AccessInput {
 pub enum SearchKind {
     Email,
     Phone,
-    /// `CC:NUMBER`, e.g. `DE:T22000129`.
+    /// `CC:NUMBER`, e.g. `DE:36574261809`.
     NationalId,
     /// A full card number; it is fingerprinted and dropped.
     CardNumber,

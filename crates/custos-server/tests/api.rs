@@ -489,7 +489,7 @@ async fn bad_input_gets_problem_json_and_stores_nothing() {
          "application/json", StatusCode::UNPROCESSABLE_ENTITY, "validation-failed"),
         ("POST", format!("/v1/customers/{c}/contacts"), Some(br#"{"kind": "phone", "value": "call me"}"#.to_vec()),
          "application/json", StatusCode::UNPROCESSABLE_ENTITY, "validation-failed"),
-        ("POST", format!("/v1/customers/{c}/contacts"), Some(br#"{"kind": "email", "value": "x@y", "subject_id": "sub_nobody"}"#.to_vec()),
+        ("POST", format!("/v1/customers/{c}/contacts"), Some(br#"{"kind": "email", "value": "x@example.org", "subject_id": "sub_nobody"}"#.to_vec()),
          "application/json", StatusCode::NOT_FOUND, "not-found"),
         ("POST", format!("/v1/customers/{c}/verification-results"), Some(br#"{"method": "telepathy", "outcome": "pass"}"#.to_vec()),
          "application/json", StatusCode::UNPROCESSABLE_ENTITY, "validation-failed"),

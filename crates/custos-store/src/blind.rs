@@ -58,7 +58,12 @@ impl IndexKind {
 pub fn normalise(kind: IndexKind, value: &str) -> String {
     let v = value.trim();
     match kind {
-        IndexKind::Email => v.to_lowercase(),
+        // The provider-aware form: case folded, and dots and plus-tags removed only where the
+        // provider ignores them (custos-ids knows which).
+        IndexKind::Email => custos_ids::email::check(v)
+            .ok()
+            .and_then(|p| p.details.get("index_form")?.as_str().map(str::to_owned))
+            .unwrap_or_else(|| v.to_lowercase()),
         IndexKind::Phone => {
             let digits: String = v.chars().filter(char::is_ascii_digit).collect();
             format!("+{digits}")
@@ -172,6 +177,11 @@ mod tests {
     #[test]
     fn same_values_typed_differently_match() {
         check(IndexKind::Email, " Lena@Example.DE", "lena@example.de");
+        check(
+            IndexKind::Email,
+            "Lena.Fischer+cloud@gmail.com",
+            "lenafischer@googlemail.com",
+        );
         check(IndexKind::Phone, "+49 30 1234-567", "+49301234567");
         check(
             IndexKind::Iban,

@@ -6,9 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::Datelike;
 use custos_core::customer::{PaymentInstrument, PaymentMeans, PaymentSource};
-use custos_core::payment::{card_brand, check_iban, parse_card_number};
 use custos_core::verification::{ManualDecision, MethodResult};
 use custos_core::{Contact, CustomerProfile, Document, LegalHold};
+use custos_ids::card::CardNumber;
 use custos_store::IndexKind;
 use custos_store::blind::card_fingerprint;
 
@@ -48,7 +48,7 @@ fn changed(
         "individual": {"full_name": "Lena Fischer", "given_names": "Lena", "family_name": "Fischer",
             "date_of_birth": "1988-04-12", "citizenships": ["DE"],
             "residence": {"line1": "Unter den Linden 5", "city": "Berlin", "postal_code": "10117", "country": "DE"},
-            "national_ids": [{"country": "DE", "kind": "national_id", "number": "T22000129"}]},
+            "national_ids": [{"country": "DE", "kind": "national_id", "number": "36574261809"}]},
         "external_ref": "signup-7731"})),
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first response")),
     responses((status = 201, body = CustomerView), (status = 422, body = Problem)),
@@ -141,11 +141,10 @@ pub async fn search(
         SearchKind::Iban => (IndexKind::Iban, req.value),
         SearchKind::Wallet => (IndexKind::Wallet, req.value),
         SearchKind::CardNumber => {
-            let (digits, _) = parse_card_number(&req.value)?;
-            (
-                IndexKind::CardFingerprint,
-                card_fingerprint(store.index_key(), &digits),
-            )
+            let card =
+                CardNumber::parse(&req.value).map_err(|e| ApiError::validation("value", e))?;
+            let fp = card.with_digits(|d| card_fingerprint(store.index_key(), d));
+            (IndexKind::CardFingerprint, fp)
         }
     };
     st.service
@@ -175,25 +174,16 @@ pub async fn add_contact(
 ) -> Res<Created> {
     p.require(Permission::Intake)?;
     let id = customer_id(&id)?;
-    let value = text("value", &req.value)?;
-    match req.kind {
-        custos_core::ContactKind::Email if !value.contains('@') => {
-            return Err(ApiError::validation("value", "is not an email address"));
-        }
-        custos_core::ContactKind::Phone
-            if !value.starts_with('+')
-                || value.chars().filter(char::is_ascii_digit).count() < 7
-                || !value[1..]
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || " -().".contains(c)) =>
-        {
-            return Err(ApiError::validation(
-                "value",
-                "must be an international number starting with +",
-            ));
-        }
-        _ => {}
-    }
+    let raw = text("value", &req.value)?;
+    // Kept in canonical form: E.164 for phones; the IDNA (ASCII) domain for emails.
+    let checked = match req.kind {
+        custos_core::ContactKind::Email => custos_ids::email::check(&raw),
+        custos_core::ContactKind::Phone => custos_ids::phone::check(&raw),
+    };
+    let value = checked
+        .map_err(|e| ApiError::validation("value", e))?
+        .normalized
+        .unwrap_or(raw);
     let cid = new_id("con_");
     let (_, _, _) = st
         .service
@@ -233,9 +223,10 @@ fn instrument(st: &AppState, req: &AddPaymentMeans) -> Result<PaymentInstrument,
             }
             let (brand, bin, last4, fingerprint) = match &card.number {
                 Some(n) => {
-                    let (digits, facts) = parse_card_number(n)?;
-                    let fp = card_fingerprint(st.service.store().index_key(), &digits);
-                    (facts.brand.to_owned(), facts.bin, facts.last4, fp)
+                    let c =
+                        CardNumber::parse(n).map_err(|e| ApiError::validation("card.number", e))?;
+                    let fp = c.with_digits(|d| card_fingerprint(st.service.store().index_key(), d));
+                    (c.brand.to_owned(), c.bin.clone(), c.last4.clone(), fp)
                 }
                 None => {
                     let bin = card.bin.clone().unwrap_or_default();
@@ -246,10 +237,11 @@ fn instrument(st: &AppState, req: &AddPaymentMeans) -> Result<PaymentInstrument,
                     if last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_digit()) {
                         return Err(ApiError::validation("card.last4", "must be 4 digits"));
                     }
-                    let brand = card
-                        .brand
-                        .clone()
-                        .unwrap_or_else(|| card_brand(&bin).to_owned());
+                    let brand = card.brand.clone().unwrap_or_else(|| {
+                        custos_ids::card::brand(&bin)
+                            .map_or("unknown", |b| b.0)
+                            .to_owned()
+                    });
                     (brand, bin, last4, String::new())
                 }
             };
@@ -263,7 +255,19 @@ fn instrument(st: &AppState, req: &AddPaymentMeans) -> Result<PaymentInstrument,
             })
         }
         (None, Some(b), None) => {
-            let iban = b.iban.as_deref().map(check_iban).transpose()?;
+            let iban = b
+                .iban
+                .as_deref()
+                .map(|i| {
+                    custos_ids::bank::iban(i)
+                        .map(|p| p.normalized.unwrap_or_default())
+                        .map_err(|e| ApiError::validation("bank_account.iban", e))
+                })
+                .transpose()?;
+            if let Some(bic) = &b.bic {
+                custos_ids::bank::bic(bic)
+                    .map_err(|e| ApiError::validation("bank_account.bic", e))?;
+            }
             if iban.is_none() && b.account_number.is_none() {
                 return Err(ApiError::validation(
                     "bank_account",
@@ -275,18 +279,30 @@ fn instrument(st: &AppState, req: &AddPaymentMeans) -> Result<PaymentInstrument,
             }
             if let Some(r) = &b.routing_number {
                 text("bank_account.routing_number", r)?;
+                let us = b.country.as_ref().is_none_or(|c| c.as_str() == "US");
+                if us {
+                    custos_ids::us::aba(r)
+                        .map_err(|e| ApiError::validation("bank_account.routing_number", e))?;
+                }
             }
             Ok(PaymentInstrument::BankAccount {
                 iban,
+                bic: b.bic.as_ref().map(|s| s.trim().to_ascii_uppercase()),
                 account_number: b.account_number.clone(),
                 routing_number: b.routing_number.clone(),
                 country: b.country.clone(),
             })
         }
-        (None, None, Some(w)) => Ok(PaymentInstrument::Wallet {
-            chain: text("wallet.chain", &w.chain)?.to_ascii_lowercase(),
-            address: text("wallet.address", &w.address)?,
-        }),
+        (None, None, Some(w)) => {
+            let chain = text("wallet.chain", &w.chain)?.to_ascii_lowercase();
+            let address = text("wallet.address", &w.address)?;
+            let p = custos_ids::wallet::check(&format!("{chain}:{address}"))
+                .map_err(|e| ApiError::validation("wallet.address", e))?;
+            Ok(PaymentInstrument::Wallet {
+                chain,
+                address: p.normalized.unwrap_or(address),
+            })
+        }
         _ => Err(ApiError::Validation {
             field: None,
             detail: "send exactly one of `card`, `bank_account` or `wallet`".into(),
