@@ -23,6 +23,23 @@ use serde::Serialize;
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCmd {
+    /// Identifier validations per second, per kind, in batch mode (`custos id check --batch`),
+    /// beside the same batch job in Python with python-stdnum (and schwifty, phonenumbers, mrz
+    /// for their kinds) on the same inputs. Needs python3 with the oracles of
+    /// crates/custos-ids/tests/oracle/requirements.txt; run from the repository.
+    Ids {
+        /// Values generated per kind (then repeated to at least --lines).
+        #[arg(long, default_value_t = 2_000)]
+        per_kind: usize,
+        /// Lines fed to each side per kind.
+        #[arg(long, default_value_t = 50_000)]
+        lines: usize,
+        /// Only these kinds (comma-separated); default: all.
+        #[arg(long)]
+        kinds: Option<String>,
+        #[arg(long, env = "CUSTOS_PYTHON", default_value = "python3")]
+        python: String,
+    },
     /// Account-open decisions per second over HTTP on loopback, with p50 and p99 latency.
     Accounts {
         /// sqlite or postgres.
@@ -178,6 +195,15 @@ impl Admin {
 }
 
 pub async fn run(cmd: BenchCmd) -> Result<()> {
+    if let BenchCmd::Ids {
+        per_kind,
+        lines,
+        kinds,
+        python,
+    } = cmd
+    {
+        return ids(per_kind, lines, kinds, &python);
+    }
     let BenchCmd::Accounts {
         backend,
         postgres_url,
@@ -187,7 +213,10 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
         customers,
         no_idempotency,
         json,
-    } = cmd;
+    } = cmd
+    else {
+        unreachable!("ids handled above")
+    };
     if requests == 0 || concurrency == 0 || customers == 0 {
         bail!("--requests, --concurrency and --customers must be at least 1");
     }
@@ -386,4 +415,90 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
 
 fn uuid_like() -> String {
     format!("{:x}", Utc::now().timestamp_nanos_opt().unwrap_or_default())
+}
+
+const ORACLE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../custos-ids/tests/oracle");
+
+/// Feeds `input` to a batch process and returns the wall time and the output line count.
+fn timed(mut cmd: std::process::Command, input: &[u8]) -> Result<(f64, usize)> {
+    use std::io::Write;
+    use std::process::Stdio;
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("cannot start the batch process")?;
+    let mut stdin = child.stdin.take().context("no stdin")?;
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&data));
+    let out = child.wait_with_output()?;
+    let secs = start.elapsed().as_secs_f64();
+    writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("writer thread failed"))??;
+    if !out.status.success() {
+        bail!("the batch process failed");
+    }
+    Ok((secs, out.stdout.iter().filter(|&&b| b == b'\n').count()))
+}
+
+fn ids(per_kind: usize, lines: usize, kinds: Option<String>, python: &str) -> Result<()> {
+    let out = std::process::Command::new(python)
+        .arg(format!("{ORACLE_DIR}/corpus.py"))
+        .args(["--per-kind", &per_kind.to_string()])
+        .output()
+        .context("cannot run the corpus generator")?;
+    if !out.status.success() {
+        bail!(
+            "the corpus generator failed (are the oracles installed?): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut values: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for line in String::from_utf8(out.stdout)?.lines() {
+        let v: serde_json::Value = serde_json::from_str(line)?;
+        let (Some(kind), Some(value)) = (v["kind"].as_str(), v["value"].as_str()) else {
+            continue;
+        };
+        // The IBAN corpus lists each value once per oracle.
+        if kind == "iban" && v["oracle"] != "schwifty" {
+            continue;
+        }
+        values.entry(kind.to_owned()).or_default().push(value.to_owned());
+    }
+    let wanted: Option<Vec<String>> = kinds.map(|k| k.split(',').map(str::to_owned).collect());
+    let exe = std::env::current_exe()?;
+    println!("{:<16} {:>8} {:>12} {:>12} {:>7}", "kind", "lines", "custos/s", "python/s", "ratio");
+    for (kind, vals) in values {
+        if wanted.as_ref().is_some_and(|w| !w.contains(&kind)) {
+            continue;
+        }
+        let mut input = Vec::new();
+        let mut n = 0;
+        while n < lines {
+            for v in &vals {
+                if kind == "mrz" {
+                    input.extend(serde_json::to_string(v)?.into_bytes());
+                } else {
+                    input.extend(v.as_bytes());
+                }
+                input.push(b'\n');
+                n += 1;
+            }
+        }
+        let mut c = std::process::Command::new(&exe);
+        c.args(["id", "check", "--batch", &kind]);
+        let (cs, cn) = timed(c, &input)?;
+        let mut p = std::process::Command::new(python);
+        p.arg(format!("{ORACLE_DIR}/batch.py")).arg(&kind);
+        let (ps, pn) = timed(p, &input)?;
+        if cn != n || pn != n {
+            bail!("{kind}: {n} lines in, {cn} and {pn} out");
+        }
+        let (cr, pr) = (n as f64 / cs, n as f64 / ps);
+        println!("{kind:<16} {n:>8} {cr:>12.0} {pr:>12.0} {:>6.1}x", cr / pr);
+    }
+    Ok(())
 }

@@ -5,7 +5,22 @@ use phonenumber::Mode;
 
 use crate::Parsed;
 
+/// The `phonenumber` crate keeps the metadata's compiled patterns in an LRU cache of 100
+/// entries, fewer than the metadata has patterns; numbers of many countries in one batch then
+/// recompile patterns on nearly every call (about a millisecond each). The cache is shared by
+/// every pattern through a mutex, so replacing it with one large enough for the whole metadata
+/// makes each pattern compile once.
+fn widen_pattern_cache() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Ok(mut cache) = phonenumber::metadata::DATABASE.cache().lock() {
+            *cache = regex_cache::RegexCache::new(50_000);
+        }
+    });
+}
+
 pub fn check(value: &str) -> Result<Parsed, String> {
+    widen_pattern_cache();
     let v = value.trim();
     let v = match v.strip_prefix("00") {
         Some(rest) => format!("+{rest}"),
