@@ -21,7 +21,11 @@ fn kinds() -> Vec<Kind> {
         Kind::Email,
         Kind::Country,
     ];
-    k.extend(custos_ids::national_id::countries().into_iter().map(|c| Kind::NationalId(c.into())));
+    k.extend(
+        custos_ids::national_id::countries()
+            .into_iter()
+            .map(|c| Kind::NationalId(c.into())),
+    );
     k
 }
 
@@ -35,13 +39,19 @@ fn mod97_check(body: &str) -> String {
         .chars()
         .map(|c| c.to_digit(36).unwrap().to_string())
         .collect();
-    let rem = digits.bytes().fold(0u32, |r, b| (r * 10 + u32::from(b - b'0')) % 97);
+    let rem = digits
+        .bytes()
+        .fold(0u32, |r, b| (r * 10 + u32::from(b - b'0')) % 97);
     format!("{body}{:02}", 98 - rem)
 }
 
 fn aba_check(body: &str) -> String {
     let w = [3, 7, 1, 3, 7, 1, 3, 7];
-    let s: u32 = body.bytes().zip(w).map(|(b, w)| u32::from(b - b'0') * w).sum();
+    let s: u32 = body
+        .bytes()
+        .zip(w)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
     format!("{body}{}", (10 - s % 10) % 10)
 }
 
