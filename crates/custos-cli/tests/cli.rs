@@ -301,3 +301,68 @@ fn configuration_errors_are_clear() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
 }
+
+#[test]
+fn id_check_answers_in_json_and_exits_zero_either_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = custos(
+        dir.path(),
+        &["id", "check", "iban", "GB82 WEST 1234 5698 7654 32"],
+    );
+    assert_eq!(ok.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(
+        (v["valid"].as_bool(), v["normalized"].as_str()),
+        (Some(true), Some("GB82WEST12345698765432"))
+    );
+    let bad = custos(
+        dir.path(),
+        &["id", "check", "national-id:BR", "390.533.447-06"],
+    );
+    assert_eq!(bad.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&bad.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    assert!(v["error"].as_str().unwrap().contains("br/cpf"));
+    for usage in [
+        vec!["id", "check", "passport", "X"],
+        vec!["id", "check", "national-id:XX", "1"],
+        vec!["id", "check", "mrz", "X", "--on", "tomorrow"],
+        vec!["id", "check", "iban"],
+    ] {
+        let r = custos(dir.path(), &usage);
+        assert_ne!(r.status.code(), Some(0), "{usage:?}");
+        assert!(!r.stderr.is_empty());
+    }
+    // Batch: one JSON line per input line, in order; mrz lines are JSON strings.
+    let mut child = Command::new(BIN)
+        .args(["id", "check", "--batch", "mrz", "--on", "2013-01-01"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        let zone = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10";
+        writeln!(stdin, "{}", serde_json::to_string(zone).unwrap()).unwrap();
+        writeln!(stdin, "not json").unwrap();
+        writeln!(
+            stdin,
+            "{}",
+            serde_json::to_string(&zone.replace("7408122", "7408132")).unwrap()
+        )
+        .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["valid"], true);
+    assert_eq!(lines[0]["details"]["expired"], true);
+    assert_eq!(lines[1]["valid"], false);
+    assert!(lines[2]["error"].as_str().unwrap().contains("check digit"));
+}

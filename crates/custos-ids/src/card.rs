@@ -1,8 +1,9 @@
 //! Payment cards: the Luhn check, the brand from the networks' published IIN ranges, the BIN.
 //!
-//! [`CardNumber::parse`] takes a full number and gives back only what may be kept: brand, BIN,
-//! last four digits and length. The digits themselves stay inside for as long as it takes the
-//! caller to compute a keyed fingerprint with [`CardNumber::with_digits`], and are wiped after.
+//! [`facts`] takes a full number and gives back only what may be kept: brand, BIN, last four
+//! digits and a keyed fingerprint (HMAC-SHA256 under the caller's key), so that the full number
+//! never leaves this module. [`CardNumber`] holds the digits only while it lives, and wipes
+//! them when dropped.
 
 use crate::Parsed;
 
@@ -158,9 +159,14 @@ impl CardNumber {
         })
     }
 
-    /// Lends the digits to `f` (to compute a keyed fingerprint), and only for that call.
-    pub fn with_digits<T>(&self, f: impl FnOnce(&str) -> T) -> T {
-        f(&self.digits)
+    /// The keyed fingerprint of the full number: hex HMAC-SHA256 under `key`. Without the key
+    /// it says nothing about the number; with it, the same card always gives the same value.
+    pub fn fingerprint(&self, key: &[u8]) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key)
+            .expect("HMAC takes keys of any length");
+        mac.update(self.digits.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
     }
 
     pub fn len(&self) -> usize {
@@ -170,6 +176,27 @@ impl CardNumber {
     pub fn is_empty(&self) -> bool {
         self.digits.is_empty()
     }
+}
+
+/// What may be kept of a card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardFacts {
+    pub brand: &'static str,
+    pub bin: String,
+    pub last4: String,
+    pub fingerprint: String,
+}
+
+/// Checks a full card number and returns only brand, BIN, last four digits and the keyed
+/// fingerprint; the number itself is wiped before this returns.
+pub fn facts(raw: &str, fingerprint_key: &[u8]) -> Result<CardFacts, String> {
+    let c = CardNumber::parse(raw)?;
+    Ok(CardFacts {
+        brand: c.brand,
+        bin: c.bin.clone(),
+        last4: c.last4.clone(),
+        fingerprint: c.fingerprint(fingerprint_key),
+    })
 }
 
 pub fn check(value: &str) -> Result<Parsed, String> {
@@ -236,5 +263,23 @@ mod tests {
                 .unwrap()
                 .contains("4111111111111111")
         );
+    }
+
+    #[test]
+    fn facts_are_all_that_comes_back() {
+        let f = facts("4111-1111-1111-1111", b"key").unwrap();
+        assert_eq!(
+            (f.brand, f.bin.as_str(), f.last4.as_str()),
+            ("visa", "41111111", "1111")
+        );
+        assert_eq!(
+            f.fingerprint,
+            facts("4111111111111111", b"key").unwrap().fingerprint
+        );
+        assert_ne!(
+            f.fingerprint,
+            facts("4111111111111111", b"other").unwrap().fingerprint
+        );
+        assert!(!format!("{f:?}").contains("4111111111111111"));
     }
 }

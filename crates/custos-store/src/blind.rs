@@ -160,8 +160,14 @@ pub fn entries(c: &Customer) -> Vec<(IndexKind, String)> {
     out
 }
 
-/// The keyed fingerprint of a full card number: what lets "which customers share this card?"
-/// be answered after the number itself is gone.
+/// The key under which custos-ids fingerprints full card numbers: derived from the index key,
+/// so that "which customers share this card?" can be answered after the number itself is gone.
+pub fn card_fingerprint_key(index_key: &SecretKey) -> [u8; 32] {
+    crate::crypto::derived_key(index_key, "card_pan")
+}
+
+/// The keyed fingerprint of a full card number (as custos-ids computes it under
+/// [`card_fingerprint_key`]).
 pub fn card_fingerprint(key: &SecretKey, pan_digits: &str) -> String {
     hex::encode(keyed_digest(key, "card_pan", pan_digits))
 }
@@ -203,5 +209,12 @@ mod tests {
                 "bitcoin:1bvbmseystwetqtfn5au4m4gfg7xjanvn2"
             )
         );
+    }
+
+    #[test]
+    fn card_fingerprints_agree_with_custos_ids() {
+        let k = SecretKey::generate();
+        let f = custos_ids::card::facts("4111 1111 1111 1111", &card_fingerprint_key(&k)).unwrap();
+        assert_eq!(f.fingerprint, card_fingerprint(&k, "4111111111111111"));
     }
 }

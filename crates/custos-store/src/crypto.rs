@@ -297,14 +297,19 @@ impl Keyring for FileKeyring {
     }
 }
 
-/// HMAC-SHA256 of `value` under a key derived from the index key for `label`, so digests of
-/// different kinds of value never collide and one kind's digests say nothing about another's.
-pub fn keyed_digest(index_key: &SecretKey, label: &str, value: &str) -> [u8; 32] {
+/// The per-label key derived from the index key.
+pub fn derived_key(index_key: &SecretKey, label: &str) -> [u8; 32] {
     let mut sub = <Hmac<Sha256> as Mac>::new_from_slice(index_key.expose())
         .expect("HMAC takes keys of any length");
     sub.update(b"custos blind index v1:");
     sub.update(label.as_bytes());
-    let derived = sub.finalize().into_bytes();
+    sub.finalize().into_bytes().into()
+}
+
+/// HMAC-SHA256 of `value` under a key derived from the index key for `label`, so digests of
+/// different kinds of value never collide and one kind's digests say nothing about another's.
+pub fn keyed_digest(index_key: &SecretKey, label: &str, value: &str) -> [u8; 32] {
+    let derived = derived_key(index_key, label);
     let mut mac =
         <Hmac<Sha256> as Mac>::new_from_slice(&derived).expect("HMAC takes keys of any length");
     mac.update(value.as_bytes());

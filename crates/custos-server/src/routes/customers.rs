@@ -8,9 +8,9 @@ use chrono::Datelike;
 use custos_core::customer::{PaymentInstrument, PaymentMeans, PaymentSource};
 use custos_core::verification::{ManualDecision, MethodResult};
 use custos_core::{Contact, CustomerProfile, Document, LegalHold};
-use custos_ids::card::CardNumber;
+use custos_ids::card::facts;
 use custos_store::IndexKind;
-use custos_store::blind::card_fingerprint;
+use custos_store::blind::card_fingerprint_key;
 
 use super::{customer_id, text};
 use crate::AppState;
@@ -141,10 +141,9 @@ pub async fn search(
         SearchKind::Iban => (IndexKind::Iban, req.value),
         SearchKind::Wallet => (IndexKind::Wallet, req.value),
         SearchKind::CardNumber => {
-            let card =
-                CardNumber::parse(&req.value).map_err(|e| ApiError::validation("value", e))?;
-            let fp = card.with_digits(|d| card_fingerprint(store.index_key(), d));
-            (IndexKind::CardFingerprint, fp)
+            let key = card_fingerprint_key(store.index_key());
+            let f = facts(&req.value, &key).map_err(|e| ApiError::validation("value", e))?;
+            (IndexKind::CardFingerprint, f.fingerprint)
         }
     };
     st.service
@@ -223,10 +222,9 @@ fn instrument(st: &AppState, req: &AddPaymentMeans) -> Result<PaymentInstrument,
             }
             let (brand, bin, last4, fingerprint) = match &card.number {
                 Some(n) => {
-                    let c =
-                        CardNumber::parse(n).map_err(|e| ApiError::validation("card.number", e))?;
-                    let fp = c.with_digits(|d| card_fingerprint(st.service.store().index_key(), d));
-                    (c.brand.to_owned(), c.bin.clone(), c.last4.clone(), fp)
+                    let key = card_fingerprint_key(st.service.store().index_key());
+                    let f = facts(n, &key).map_err(|e| ApiError::validation("card.number", e))?;
+                    (f.brand.to_owned(), f.bin, f.last4, f.fingerprint)
                 }
                 None => {
                     let bin = card.bin.clone().unwrap_or_default();
