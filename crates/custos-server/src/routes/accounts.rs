@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 
-use super::{account_id, text};
+use super::{account_id, reported_at, text};
 use crate::AppState;
 use crate::auth::{Permission, Principal};
 use crate::dto::*;
@@ -98,11 +98,7 @@ pub async fn access(
         .trim()
         .parse()
         .map_err(|_| ApiError::validation("ip", "is not an IPv4 or IPv6 address"))?;
-    let now = st.service.now();
-    let at = req.at.unwrap_or(now);
-    if at > now + chrono::Duration::minutes(5) {
-        return Err(ApiError::validation("at", "is in the future"));
-    }
+    let at = reported_at(req.at, st.service.now())?;
     let a = st
         .service
         .record_access(&account_id(&id)?, ip.to_string(), req.country, at)

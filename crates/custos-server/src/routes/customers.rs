@@ -12,7 +12,7 @@ use custos_ids::card::facts;
 use custos_store::IndexKind;
 use custos_store::blind::card_fingerprint_key;
 
-use super::{customer_id, text};
+use super::{customer_id, reported_at, text};
 use crate::AppState;
 use crate::auth::{Permission, Principal, Purpose};
 use crate::dto::*;
@@ -434,11 +434,7 @@ pub async fn verification_result(
 ) -> Res<CustomerView> {
     p.require(Permission::Intake)?;
     let id = customer_id(&id)?;
-    let now = st.service.now();
-    let at = req.at.unwrap_or(now);
-    if at > now + chrono::Duration::minutes(5) {
-        return Err(ApiError::validation("at", "is in the future"));
-    }
+    let at = reported_at(req.at, st.service.now())?;
     let result = MethodResult {
         method: req.method,
         outcome: req.outcome,

@@ -32,3 +32,16 @@ pub fn text(field: &str, s: &str) -> Result<String, ApiError> {
     }
     Ok(t.to_owned())
 }
+
+/// When a reported event happened: now when not given. A time more than five minutes ahead of
+/// the server's clock (more than clock skew explains) is refused.
+pub fn reported_at(
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    let at = at.unwrap_or(now);
+    if at > now + chrono::Duration::minutes(5) {
+        return Err(ApiError::validation("at", "is in the future"));
+    }
+    Ok(at)
+}
