@@ -366,3 +366,42 @@ fn id_check_answers_in_json_and_exits_zero_either_way() {
     assert_eq!(lines[1]["valid"], false);
     assert!(lines[2]["error"].as_str().unwrap().contains("check digit"));
 }
+
+/// schemathesis generates requests from the OpenAPI document (valid, and broken in every way
+/// the schema allows) and sends them to a demo server: not one may get a 5xx.
+#[test]
+fn generated_requests_never_get_a_server_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &["demo"]);
+    let key = s.admin_key.clone().unwrap();
+    let out = Command::new("schemathesis")
+        .args([
+            "run",
+            &format!("{}/openapi.json", s.url),
+            "--checks",
+            "not_a_server_error",
+        ])
+        .args([
+            "-H",
+            &format!("Authorization: Bearer {key}"),
+            "-H",
+            "X-Custos-Purpose: api fuzzing",
+        ])
+        .args([
+            "--max-examples",
+            "40",
+            "--seed",
+            "13984",
+            "--phases",
+            "examples,coverage,fuzzing",
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("schemathesis runs (pip install -r crates/custos-cli/tests/requirements.txt)");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "schemathesis found server errors:\n{report}"
+    );
+    assert!(report.contains("passed"), "{report}");
+}

@@ -112,6 +112,13 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        // A defect that panics in a handler answers 500 problem+json and leaves the server up.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                tracing::error!("a request handler panicked");
+                axum::response::IntoResponse::into_response(ApiError::Internal)
+            },
+        ))
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(
             // Spans carry the method and route template only: paths hold ids, and headers and
