@@ -1,0 +1,127 @@
+//! custos's own list of special-measure designations (EO 13984 section 2), as TOML:
+//!
+//! ```toml
+//! [[designation]]
+//! id = "sm-2027-001"
+//! subject = { kind = "jurisdiction", country = "KP" }
+//! measure = "prohibition"
+//! effective = 2027-03-01
+//! reference = "92 FR 12345"
+//!
+//! [[designation]]
+//! id = "sm-2027-002"
+//! subject = { kind = "person", name = "Example Hosting Ltd", aliases = ["EHL"], countries = ["RU"] }
+//! measure = "conditions"
+//! conditions = ["account.offering != 'trial'"]
+//! effective = 2027-03-01
+//! expires = 2028-03-01
+//! reference = "92 FR 12346"
+//! ```
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::import::read;
+use crate::model::{Designation, DesignationSubject, EntityKind, Measure, NameKind, country_code};
+use crate::{ImportError, ListEntity};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    designation: Vec<Designation>,
+}
+
+/// Reads and checks a designations file: ids unique, countries ISO codes, conditions present
+/// exactly for `conditions`, expiry after the effective date.
+pub fn designations(path: &Path) -> Result<Vec<Designation>, ImportError> {
+    let bytes = read(path)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| ImportError::Invalid(format!("{} is not UTF-8", path.display())))?;
+    let f: File = toml::from_str(text).map_err(|e| ImportError::Malformed {
+        file: path.display().to_string(),
+        record: 0,
+        reason: e.to_string(),
+    })?;
+    let bad = |id: &str, why: &str| ImportError::Invalid(format!("designation {id}: {why}"));
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = vec![];
+    for mut d in f.designation {
+        if d.id.trim().is_empty() || !seen.insert(d.id.clone()) {
+            return Err(bad(&d.id, "an id must be present and unique"));
+        }
+        match &mut d.subject {
+            DesignationSubject::Jurisdiction { country } => {
+                *country = country_code(country)
+                    .ok_or_else(|| bad(&d.id, "the country is not an ISO 3166-1 code or name"))?;
+            }
+            DesignationSubject::Person {
+                name, countries, ..
+            } => {
+                if name.trim().is_empty() {
+                    return Err(bad(&d.id, "a designated person needs a name"));
+                }
+                for c in countries.iter_mut() {
+                    *c = country_code(c)
+                        .ok_or_else(|| bad(&d.id, "a country is not an ISO 3166-1 code or name"))?;
+                }
+            }
+        }
+        match (d.measure, d.conditions.is_empty()) {
+            (Measure::Conditions, true) => {
+                return Err(bad(&d.id, "`conditions` names no condition"));
+            }
+            (Measure::Prohibition, false) => {
+                return Err(bad(&d.id, "a prohibition has no conditions"));
+            }
+            _ => {}
+        }
+        let expires = d
+            .expires
+            .unwrap_or(d.effective + chrono::Duration::days(365));
+        if expires <= d.effective {
+            return Err(bad(&d.id, "expires before it takes effect"));
+        }
+        d.expires = Some(expires);
+        out.push(d);
+    }
+    Ok(out)
+}
+
+/// The designated persons, as list entries to match against. Jurisdictions are matched by
+/// country, not by name, and are read with [`designations`].
+pub fn import(path: &Path) -> Result<Vec<ListEntity>, ImportError> {
+    let all = designations(path)?;
+    if all.is_empty() {
+        return Err(ImportError::Invalid(format!(
+            "{} holds no designation",
+            path.display()
+        )));
+    }
+    let mut out = vec![];
+    for d in all {
+        if let DesignationSubject::Person {
+            name,
+            aliases,
+            entity_kind,
+            birth_date,
+            countries,
+        } = d.subject
+        {
+            let mut e = ListEntity::new(
+                format!("custos-{}", d.id),
+                entity_kind.unwrap_or(EntityKind::Unknown),
+                name,
+            );
+            for a in aliases {
+                e.add_name(&a, NameKind::Alias);
+            }
+            e.birth_dates.extend(birth_date);
+            e.countries = countries;
+            e.programs.push(d.reference.clone());
+            out.push(e);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,27 @@
+#![doc = include_str!("../README.md")]
+
+pub mod import;
+pub mod model;
+pub mod version;
+
+pub use model::{Designation, EntityKind, ListEntity, Name, NameKind};
+pub use version::{Diff, ListVersion};
+
+/// Why a list could not be imported. Nothing is returned in part.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}, record {record}: {reason}")]
+    Malformed {
+        file: String,
+        record: u64,
+        reason: String,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
