@@ -3,6 +3,7 @@
 mod app;
 mod bench;
 mod config;
+mod lists;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -66,6 +67,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: RetentionCmd,
     },
+    /// Designated lists: sanctions lists and special-measure designations.
+    Lists {
+        #[command(subcommand)]
+        cmd: ListsCmd,
+    },
     /// Identifiers: validate and normalise what customers type.
     Id {
         #[command(subcommand)]
@@ -92,6 +98,37 @@ enum KeysCmd {
     List,
     /// Revoke a key by id.
     Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ListsCmd {
+    /// Import a list file as the list's new current version. A file that does not parse whole
+    /// changes nothing: the current version stays.
+    Import {
+        /// ofac-csv (FILE is sdn.csv or cons_prim.csv; companions beside it), un-xml, bis-dpl,
+        /// csl-csv, ftm-json, custos-toml.
+        #[arg(long)]
+        format: String,
+        file: PathBuf,
+        /// The list's name (default: from the format and file, e.g. ofac-sdn, un, csl).
+        #[arg(long)]
+        name: Option<String>,
+        /// Accept a version with under 90% of the current version's entries (by default such a
+        /// drop is taken for a broken download and refused).
+        #[arg(long)]
+        allow_shrink: bool,
+    },
+    /// The lists and their versions.
+    Ls {
+        /// Only this list.
+        name: Option<String>,
+    },
+    /// What a version changed (default: the current version of the list).
+    Diff {
+        name: String,
+        #[arg(long)]
+        version: Option<i64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -408,6 +445,10 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Bench { cmd } => bench::run(cmd).await,
+        Cmd::Lists { cmd } => {
+            let app = App::open(config, true).await?;
+            lists::run(&app, cmd).await
+        }
         Cmd::Id { .. } => unreachable!("handled before configuration is loaded"),
     }
 }

@@ -131,7 +131,7 @@ async fn migrate_keys_rotation_and_retention() {
     assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
     assert_eq!(
         String::from_utf8_lossy(&m.stdout).trim(),
-        "applied 1 migration(s)"
+        "applied 2 migration(s)"
     );
     let m = custos(dir.path(), &["migrate"]);
     assert_eq!(
@@ -404,4 +404,131 @@ fn generated_requests_never_get_a_server_error() {
         "schemathesis found server errors:\n{report}"
     );
     assert!(report.contains("passed"), "{report}");
+}
+
+fn peer(rel: &str) -> std::path::PathBuf {
+    let base = std::env::var("CUSTOS_PEER_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/peer-data")
+        });
+    base.join(rel)
+}
+
+#[test]
+fn lists_are_imported_as_versions_and_a_broken_file_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let sdn = peer("watchman/test/testdata/sdn.csv");
+    let first = custos(
+        &data,
+        &[
+            "lists",
+            "import",
+            "--format",
+            "ofac-csv",
+            sdn.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&first.stdout).starts_with("ofac-sdn: version 1 with 7379 entries")
+    );
+    let again = custos(
+        &data,
+        &[
+            "lists",
+            "import",
+            "--format",
+            "ofac-csv",
+            sdn.to_str().unwrap(),
+        ],
+    );
+    assert!(String::from_utf8_lossy(&again.stdout).contains("unchanged since version 1"));
+    // A later download that broke off half-way: refused, and version 1 stays current.
+    let cut_dir = dir.path().join("cut");
+    std::fs::create_dir_all(&cut_dir).unwrap();
+    let text = std::fs::read_to_string(&sdn).unwrap();
+    std::fs::write(
+        cut_dir.join("sdn.csv"),
+        format!("{}\"BROKEN", &text[..text.len() / 2]),
+    )
+    .unwrap();
+    let broken = custos(
+        &data,
+        &[
+            "lists",
+            "import",
+            "--format",
+            "ofac-csv",
+            "--name",
+            "ofac-sdn",
+            cut_dir.join("sdn.csv").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("its current version stays"));
+    let ls = String::from_utf8_lossy(&custos(&data, &["lists", "ls"]).stdout).to_string();
+    assert_eq!(ls.lines().count(), 1, "{ls}");
+    assert!(
+        ls.contains("(current)") && ls.contains("7379 entries"),
+        "{ls}"
+    );
+    // Cut at a line boundary, with its companions: well-formed, but half the list.
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::write(cut_dir.join("sdn.csv"), lines[..lines.len() / 2].join("\n")).unwrap();
+    for c in ["add.csv", "alt.csv", "sdn_comments.csv"] {
+        std::fs::copy(sdn.with_file_name(c), cut_dir.join(c)).unwrap();
+    }
+    let half = custos(
+        &data,
+        &[
+            "lists",
+            "import",
+            "--format",
+            "ofac-csv",
+            cut_dir.join("sdn.csv").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(half.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&half.stderr).contains("--allow-shrink"));
+    // A real change: a new version whose diff says what changed.
+    let fewer: String = text
+        .lines()
+        .filter(|l| !l.starts_with("36,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let edit_dir = dir.path().join("edit");
+    std::fs::create_dir_all(&edit_dir).unwrap();
+    std::fs::write(edit_dir.join("sdn.csv"), fewer).unwrap();
+    for c in ["add.csv", "alt.csv", "sdn_comments.csv"] {
+        std::fs::copy(sdn.with_file_name(c), edit_dir.join(c)).unwrap();
+    }
+    let second = custos(
+        &data,
+        &[
+            "lists",
+            "import",
+            "--format",
+            "ofac-csv",
+            edit_dir.join("sdn.csv").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&second.stdout).contains("version 2 with 7378 entries"),
+        "{}",
+        String::from_utf8_lossy(&second.stdout)
+    );
+    let diff =
+        String::from_utf8_lossy(&custos(&data, &["lists", "diff", "ofac-sdn"]).stdout).to_string();
+    assert!(
+        diff.contains("0 added, 0 changed, 1 removed") && diff.contains("- ofac-36"),
+        "{diff}"
+    );
+    let unknown = custos(&data, &["lists", "import", "--format", "pdf", "x"]);
+    assert_eq!(unknown.status.code(), Some(1));
 }

@@ -203,12 +203,22 @@ fn broken_downloads_are_errors_never_partial_lists() {
     );
     let empty = dir.join("sdn.csv");
     std::fs::write(&empty, "").unwrap();
+    let err = import(Format::OfacCsv, &empty).unwrap_err().to_string();
     assert!(
-        import(Format::OfacCsv, &empty)
-            .unwrap_err()
-            .to_string()
-            .contains("no entries")
+        err.contains("cannot read"),
+        "companions are required: {err}"
     );
+    for c in ["add.csv", "alt.csv", "sdn_comments.csv"] {
+        std::fs::write(dir.join(c), "").unwrap();
+    }
+    let err = import(Format::OfacCsv, &empty).unwrap_err().to_string();
+    assert!(err.contains("no entries"), "{err}");
+    // Cut off in the middle of a record.
+    let sdn = std::fs::read_to_string(peer("watchman/test/testdata/sdn.csv")).unwrap();
+    let half = &sdn[..sdn.len() / 2];
+    std::fs::write(&empty, &half[..half.rfind(',').unwrap()]).unwrap();
+    let err = import(Format::OfacCsv, &empty).unwrap_err().to_string();
+    assert!(err.contains("cut-off or damaged"), "{err}");
     let other = dir.join("names.csv");
     std::fs::write(&other, "a,b\n").unwrap();
     assert!(

@@ -91,6 +91,17 @@ pub struct ApiKeyRecord {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// A stored version of a designated list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredListVersion {
+    pub id: i64,
+    #[serde(flatten)]
+    pub version: custos_screen::ListVersion,
+    /// What changed from the version before it.
+    pub diff: custos_screen::Diff,
+    pub current: bool,
+}
+
 /// The start of an idempotent request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdemBegin {
@@ -207,6 +218,23 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         body: &[u8],
     ) -> Result<(), StoreError>;
     async fn idem_abandon(&self, principal: &str, key: &str) -> Result<(), StoreError>;
+
+    /// Records a new version of a list, with its entries and its diff against the version
+    /// before, and makes it current, all in one transaction: if anything fails, the previous
+    /// version stays current and nothing of the new one is kept.
+    async fn save_list_version(
+        &self,
+        v: &custos_screen::ListVersion,
+        entities: &[custos_screen::ListEntity],
+        diff: &custos_screen::Diff,
+    ) -> Result<StoredListVersion, StoreError>;
+    /// Versions of one list, or of all lists, newest first.
+    async fn list_versions(&self, list: Option<&str>)
+    -> Result<Vec<StoredListVersion>, StoreError>;
+    async fn list_entries(
+        &self,
+        version_id: i64,
+    ) -> Result<Vec<custos_screen::ListEntity>, StoreError>;
 
     /// Re-wraps every data key under the keyring's primary KEK; returns how many changed.
     async fn rewrap_data_keys(&self) -> Result<u64, StoreError>;

@@ -20,8 +20,8 @@ use sqlx::{AnyPool, Executor, Row};
 use crate::blind::{self, IndexKind};
 use crate::crypto::{self, Keyring, SecretKey, WrappedKey};
 use crate::{
-    ApiKeyRecord, AuditEntry, AuditRecord, IdemBegin, Store, StoreError, Tombstone, Versioned,
-    audit_hash,
+    ApiKeyRecord, AuditEntry, AuditRecord, IdemBegin, Store, StoreError, StoredListVersion,
+    Tombstone, Versioned, audit_hash,
 };
 
 /// Which database a [`SqlStore`] talks to.
@@ -31,16 +31,30 @@ pub enum Backend {
     Postgres,
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "lists",
+        include_str!("../migrations/sqlite/0002_lists.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "lists",
+        include_str!("../migrations/postgres/0002_lists.sql"),
+    ),
+];
 
 /// How long an idempotency key stays reserved by a request that never completed (the process
 /// died mid-request) before another request may take it over.
@@ -1159,6 +1173,109 @@ impl Store for SqlStore {
 
     fn index_key(&self) -> &SecretKey {
         self.keyring.index_key()
+    }
+
+    async fn save_list_version(
+        &self,
+        v: &custos_screen::ListVersion,
+        entities: &[custos_screen::ListEntity],
+        diff: &custos_screen::Diff,
+    ) -> Result<StoredListVersion, StoreError> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS last FROM list_versions")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let id: i64 = get::<i64>(&row, "last")? + 1;
+        sqlx::query("UPDATE list_versions SET current = 0 WHERE list = $1")
+            .bind(v.list.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO list_versions (id, list, format, source, retrieved_at, content_hash, \
+             entries, diff, current) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
+        )
+        .bind(id)
+        .bind(v.list.as_str())
+        .bind(v.format.as_str())
+        .bind(v.source.as_str())
+        .bind(ts(v.retrieved_at))
+        .bind(v.content_hash.as_str())
+        .bind(i64::try_from(v.entries).unwrap_or(i64::MAX))
+        .bind(json(diff)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        // Many rows a statement: one round trip per 200 entries.
+        for chunk in entities.chunks(200) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                .collect();
+            let sql = format!(
+                "INSERT INTO list_entries (version_id, entity_id, body) VALUES {}",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for e in chunk {
+                q = q.bind(id).bind(e.id.as_str()).bind(json(e)?);
+            }
+            q.execute(&mut *tx).await.map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(StoredListVersion {
+            id,
+            version: v.clone(),
+            diff: diff.clone(),
+            current: true,
+        })
+    }
+
+    async fn list_versions(
+        &self,
+        list: Option<&str>,
+    ) -> Result<Vec<StoredListVersion>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, list, format, source, retrieved_at, content_hash, entries, diff, current \
+             FROM list_versions WHERE ($1 = '' OR list = $1) ORDER BY id DESC",
+        )
+        .bind(list.unwrap_or(""))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredListVersion {
+                    id: get(r, "id")?,
+                    version: custos_screen::ListVersion {
+                        list: get(r, "list")?,
+                        format: get(r, "format")?,
+                        source: get(r, "source")?,
+                        retrieved_at: from_ts(get(r, "retrieved_at")?)?,
+                        content_hash: get(r, "content_hash")?,
+                        entries: usize::try_from(get::<i64>(r, "entries")?)
+                            .map_err(|_| StoreError::Corrupt("entries".into()))?,
+                    },
+                    diff: from_json(&get::<String>(r, "diff")?, "list diff")?,
+                    current: get::<i64>(r, "current")? == 1,
+                })
+            })
+            .collect()
+    }
+
+    async fn list_entries(
+        &self,
+        version_id: i64,
+    ) -> Result<Vec<custos_screen::ListEntity>, StoreError> {
+        let rows =
+            sqlx::query("SELECT body FROM list_entries WHERE version_id = $1 ORDER BY entity_id")
+                .bind(version_id)
+                .fetch_all(&self.read)
+                .await
+                .map_err(db)?;
+        rows.iter()
+            .map(|r| from_json(&get::<String>(r, "body")?, "list entry"))
+            .collect()
     }
 }
 

@@ -80,7 +80,7 @@ async fn harness(backend: &str) -> Harness {
             )
         }
     };
-    assert_eq!(store.migrate().await.unwrap(), 1);
+    assert_eq!(store.migrate().await.unwrap(), 2);
     assert_eq!(store.migrate().await.unwrap(), 0, "migrations apply once");
     Harness {
         store,
@@ -605,6 +605,88 @@ async fn no_plaintext_at_rest(backend: &str) {
     }
 }
 
+fn list_version(list: &str, entities: &[custos_screen::ListEntity]) -> custos_screen::ListVersion {
+    custos_screen::ListVersion {
+        list: list.into(),
+        format: "ofac-csv".into(),
+        source: "/data/sdn.csv".into(),
+        retrieved_at: now(),
+        content_hash: custos_screen::version::content_hash(entities),
+        entries: entities.len(),
+    }
+}
+
+async fn list_versions_replace_only_whole(backend: &str) {
+    use custos_screen::{EntityKind, ListEntity};
+    let h = harness(backend).await;
+    let s = &h.store;
+    let v1 = vec![
+        ListEntity::new("ofac-1", EntityKind::Person, "ABBAS, Abu"),
+        ListEntity::new("ofac-2", EntityKind::Organization, "BANCO NACIONAL DE CUBA"),
+    ];
+    let a = s
+        .save_list_version(
+            &list_version("ofac-sdn", &v1),
+            &v1,
+            &custos_screen::version::diff(&[], &v1),
+        )
+        .await
+        .unwrap();
+    let mut v2 = v1.clone();
+    v2.remove(0);
+    v2.push(ListEntity::new("ofac-3", EntityKind::Vessel, "SEA STAR"));
+    let d = custos_screen::version::diff(&v1, &v2);
+    let b = s
+        .save_list_version(&list_version("ofac-sdn", &v2), &v2, &d)
+        .await
+        .unwrap();
+    assert_eq!(b.id, a.id + 1);
+    let versions = s.list_versions(Some("ofac-sdn")).await.unwrap();
+    assert_eq!(
+        versions
+            .iter()
+            .map(|v| (v.id, v.current))
+            .collect::<Vec<_>>(),
+        vec![(b.id, true), (a.id, false)]
+    );
+    assert_eq!(versions[0].diff, d);
+    assert_eq!(s.list_entries(b.id).await.unwrap(), v2);
+    assert_eq!(s.list_entries(a.id).await.unwrap(), v1);
+    // A version that cannot be written whole (two entries with one id) leaves the current one.
+    let broken = vec![v2[0].clone(), v2[0].clone()];
+    assert!(
+        s.save_list_version(&list_version("ofac-sdn", &broken), &broken, &d)
+            .await
+            .is_err()
+    );
+    let after = s.list_versions(None).await.unwrap();
+    assert_eq!(after, versions);
+    assert!(s.list_entries(b.id + 1).await.unwrap().is_empty());
+    // Many entries go in whole.
+    let many: Vec<ListEntity> = (0..1000)
+        .map(|i| {
+            ListEntity::new(
+                format!("un-{i:04}"),
+                EntityKind::Person,
+                format!("PERSON {i}"),
+            )
+        })
+        .collect();
+    let c = s
+        .save_list_version(
+            &list_version("un", &many),
+            &many,
+            &custos_screen::version::diff(&[], &many),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.list_entries(c.id).await.unwrap().len(), 1000);
+    assert!(
+        s.list_versions(Some("ofac-sdn")).await.unwrap()[0].current,
+        "other lists are untouched"
+    );
+}
+
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -627,4 +709,5 @@ conformance!(
     idempotency,
     rotation_rewraps,
     no_plaintext_at_rest,
+    list_versions_replace_only_whole,
 );

@@ -10,7 +10,7 @@ pub fn import(path: &Path) -> Result<Vec<ListEntity>, ImportError> {
     let bytes = read(path)?;
     let mut r = csv::ReaderBuilder::new()
         .delimiter(b'\t')
-        .flexible(true)
+        .flexible(false)
         .from_reader(bytes.as_slice());
     let headers = r
         .headers()

@@ -9,7 +9,7 @@ use crate::{ImportError, ListEntity};
 pub fn import(path: &Path) -> Result<Vec<ListEntity>, ImportError> {
     let bytes = read(path)?;
     let mut r = csv::ReaderBuilder::new()
-        .flexible(true)
+        .flexible(false)
         .from_reader(bytes.as_slice());
     let headers = r
         .headers()

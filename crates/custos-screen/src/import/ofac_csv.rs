@@ -1,6 +1,7 @@
 //! OFAC's legacy CSV files: `sdn.csv` with `add.csv`, `alt.csv` and `sdn_comments.csv`, or the
 //! consolidated `cons_prim.csv` with `cons_add.csv`, `cons_alt.csv` and `cons_comments.csv`.
-//! `-0-` marks an empty field. Dates of birth, nationalities and identifiers live in the
+//! All four files are part of the list: a missing companion fails the import. `-0-` marks an
+//! empty field. Dates of birth, nationalities and identifiers live in the
 //! remarks, as `; `-separated clauses.
 
 use std::collections::BTreeMap;
@@ -15,10 +16,9 @@ fn field(s: Option<&str>) -> Option<String> {
     (t != "-0-" && !t.is_empty()).then(|| t.to_owned())
 }
 
-fn records(path: &Path, required: bool) -> Result<Vec<csv::StringRecord>, ImportError> {
-    if !required && !path.exists() {
-        return Ok(vec![]);
-    }
+/// Reads a file of records of exactly `fields` fields. A record of any other width (a file
+/// cut off in the middle of a line, a misplaced quote) fails the whole import.
+fn records(path: &Path, fields: usize) -> Result<Vec<csv::StringRecord>, ImportError> {
     let bytes = read(path)?;
     let mut r = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -34,6 +34,16 @@ fn records(path: &Path, required: bool) -> Result<Vec<csv::StringRecord>, Import
                 .is_some_and(|f| f.trim().trim_matches('\u{1a}').is_empty())
         {
             continue;
+        }
+        if rec.len() != fields {
+            return Err(malformed(
+                path,
+                i as u64 + 1,
+                format!(
+                    "{} fields where this file has {fields}: a cut-off or damaged file",
+                    rec.len()
+                ),
+            ));
         }
         out.push(rec);
     }
@@ -125,7 +135,7 @@ fn remarks(e: &mut ListEntity, text: &str) {
 pub fn import(path: &Path) -> Result<Vec<ListEntity>, ImportError> {
     let [add, alt, comments] = companions(path)?;
     let mut by_id: BTreeMap<String, ListEntity> = BTreeMap::new();
-    for (i, r) in records(path, true)?.into_iter().enumerate() {
+    for (i, r) in records(path, 12)?.into_iter().enumerate() {
         let id =
             field(r.get(0)).ok_or_else(|| malformed(path, i as u64 + 1, "no entity number"))?;
         let name = field(r.get(1)).ok_or_else(|| malformed(path, i as u64 + 1, "no name"))?;
@@ -153,7 +163,7 @@ pub fn import(path: &Path) -> Result<Vec<ListEntity>, ImportError> {
         }
         by_id.insert(id, e);
     }
-    for (i, r) in records(&comments, false)?.into_iter().enumerate() {
+    for (i, r) in records(&comments, 2)?.into_iter().enumerate() {
         let id = field(r.get(0))
             .ok_or_else(|| malformed(&comments, i as u64 + 1, "no entity number"))?;
         if let (Some(e), Some(more)) = (by_id.get_mut(&id), field(r.get(1))) {
@@ -165,7 +175,7 @@ pub fn import(path: &Path) -> Result<Vec<ListEntity>, ImportError> {
             );
         }
     }
-    for (i, r) in records(&add, false)?.into_iter().enumerate() {
+    for (i, r) in records(&add, 6)?.into_iter().enumerate() {
         let id =
             field(r.get(0)).ok_or_else(|| malformed(&add, i as u64 + 1, "no entity number"))?;
         let Some(e) = by_id.get_mut(&id) else {
@@ -179,7 +189,7 @@ pub fn import(path: &Path) -> Result<Vec<ListEntity>, ImportError> {
             e.addresses.push(parts.join(", "));
         }
     }
-    for (i, r) in records(&alt, false)?.into_iter().enumerate() {
+    for (i, r) in records(&alt, 5)?.into_iter().enumerate() {
         let id =
             field(r.get(0)).ok_or_else(|| malformed(&alt, i as u64 + 1, "no entity number"))?;
         let Some(e) = by_id.get_mut(&id) else {

@@ -1,0 +1,151 @@
+//! `custos lists`: import list files as versions, list them, show what changed.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use chrono::Utc;
+use custos_screen::ListVersion;
+use custos_screen::import::{Format, import};
+use custos_screen::version::{content_hash, diff};
+use custos_store::Store;
+
+use crate::ListsCmd;
+use crate::app::App;
+
+/// The name a list gets when none is given.
+fn default_name(format: Format, file: &Path) -> String {
+    let stem = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("list")
+        .to_lowercase();
+    match format {
+        Format::OfacCsv if stem.starts_with("cons") => "ofac-consolidated".into(),
+        Format::OfacCsv => "ofac-sdn".into(),
+        Format::UnXml => "un".into(),
+        Format::BisDpl => "bis-dpl".into(),
+        Format::CslCsv => "csl".into(),
+        Format::FtmJson => stem
+            .trim_end_matches(".json")
+            .trim_end_matches(".ftm")
+            .to_owned(),
+        Format::CustosToml => "special-measures".into(),
+    }
+}
+
+pub async fn run(app: &App, cmd: ListsCmd) -> Result<()> {
+    let store = app.store.as_ref();
+    match cmd {
+        ListsCmd::Import {
+            format,
+            file,
+            name,
+            allow_shrink,
+        } => {
+            let format = Format::parse(&format).map_err(anyhow::Error::msg)?;
+            let name = name.unwrap_or_else(|| default_name(format, &file));
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_message(format!("reading {}", file.display()));
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            let entities = import(format, &file);
+            bar.finish_and_clear();
+            let entities = entities
+                .with_context(|| format!("{name} was not imported; its current version stays"))?;
+            let hash = content_hash(&entities);
+            let versions = store.list_versions(Some(&name)).await?;
+            let current = versions.iter().find(|v| v.current);
+            let previous = match current {
+                Some(c) if c.version.content_hash == hash => {
+                    println!(
+                        "{name}: unchanged since version {} ({} entries, {hash})",
+                        c.id, c.version.entries
+                    );
+                    return Ok(());
+                }
+                Some(c) => store.list_entries(c.id).await?,
+                None => vec![],
+            };
+            // Lists grow slowly and shrink slowly: a version that loses more than a tenth of the
+            // entries at once is far likelier a broken download than a mass delisting.
+            if !allow_shrink && entities.len() * 10 < previous.len() * 9 {
+                bail!(
+                    "{name} was not imported: it has {} entries where the current version has {}; \
+                     if that is right, import again with --allow-shrink",
+                    entities.len(),
+                    previous.len()
+                );
+            }
+            let d = diff(&previous, &entities);
+            let source = std::fs::canonicalize(&file).unwrap_or(file.clone());
+            let v = ListVersion {
+                list: name.clone(),
+                format: format.name().into(),
+                source: source.display().to_string(),
+                retrieved_at: Utc::now(),
+                content_hash: hash,
+                entries: entities.len(),
+            };
+            let saved = store
+                .save_list_version(&v, &entities, &d)
+                .await
+                .with_context(|| format!("{name} was not stored; its current version stays"))?;
+            println!(
+                "{name}: version {} with {} entries ({}): {} added, {} changed, {} removed",
+                saved.id,
+                v.entries,
+                v.content_hash,
+                d.added.len(),
+                d.changed.len(),
+                d.removed.len()
+            );
+            Ok(())
+        }
+        ListsCmd::Ls { name } => {
+            let versions = store.list_versions(name.as_deref()).await?;
+            if versions.is_empty() {
+                println!("no list imported yet");
+            }
+            for v in versions {
+                println!(
+                    "{}\t{}\t{}{}\t{} entries\t{}\t{}\t{}",
+                    v.version.list,
+                    v.id,
+                    v.version.retrieved_at.format("%Y-%m-%dT%H:%M:%SZ"),
+                    if v.current { " (current)" } else { "" },
+                    v.version.entries,
+                    v.version.format,
+                    &v.version.content_hash[..16],
+                    v.version.source
+                );
+            }
+            Ok(())
+        }
+        ListsCmd::Diff { name, version } => {
+            let versions = store.list_versions(Some(&name)).await?;
+            let v = match version {
+                Some(id) => versions.iter().find(|v| v.id == id),
+                None => versions.iter().find(|v| v.current),
+            };
+            let Some(v) = v else {
+                bail!("no such version of {name}; see `custos lists ls {name}`");
+            };
+            println!(
+                "{name} version {}: {} added, {} changed, {} removed",
+                v.id,
+                v.diff.added.len(),
+                v.diff.changed.len(),
+                v.diff.removed.len()
+            );
+            for (sign, ids) in [
+                ("+", &v.diff.added),
+                ("~", &v.diff.changed),
+                ("-", &v.diff.removed),
+            ] {
+                for id in ids {
+                    println!("{sign} {id}");
+                }
+            }
+            Ok(())
+        }
+    }
+}
