@@ -90,13 +90,18 @@ async fn harness(backend: &str) -> Harness {
     }
 }
 
+/// A name no other test, in this process or another, is using: the time, the process id and a
+/// counter (tests start in parallel, within the clock's resolution of each other).
 fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
     use std::time::{SystemTime, UNIX_EPOCH};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    format!("{:x}{:04x}", n, std::process::id() & 0xffff)
+    let k = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{n:x}_{:x}_{k}", std::process::id())
 }
 
 fn now() -> chrono::DateTime<Utc> {
