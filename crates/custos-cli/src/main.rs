@@ -72,6 +72,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: ListsCmd,
     },
+    /// Name comparison as screening uses it.
+    Names {
+        #[command(subcommand)]
+        cmd: NamesCmd,
+    },
     /// Identifiers: validate and normalise what customers type.
     Id {
         #[command(subcommand)]
@@ -128,6 +133,21 @@ pub(crate) enum ListsCmd {
         name: String,
         #[arg(long)]
         version: Option<i64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum NamesCmd {
+    /// How alike two names are: a score in [0, 1]. With --batch, reads JSON lines
+    /// {"a":..,"b":..,"type":..} and writes one score a line.
+    Compare {
+        a: Option<String>,
+        b: Option<String>,
+        /// person or organization (default: either).
+        #[arg(long = "type")]
+        name_type: Option<String>,
+        #[arg(long)]
+        batch: bool,
     },
 }
 
@@ -281,7 +301,60 @@ fn id_check(kind: &str, value: Option<String>, batch: bool, on: Option<String>) 
     Ok(())
 }
 
+fn names_compare(
+    a: Option<String>,
+    b: Option<String>,
+    t: Option<String>,
+    batch: bool,
+) -> Result<()> {
+    use custos_screen::names::{NameType, compare};
+    use std::io::BufRead;
+    let parse_type = |t: Option<&str>| -> Result<NameType> {
+        t.map_or(Ok(NameType::Any), |t| {
+            NameType::parse(t).map_err(anyhow::Error::msg)
+        })
+    };
+    match (a, b, batch) {
+        (Some(a), Some(b), false) => {
+            println!("{:.4}", compare(&a, &b, parse_type(t.as_deref())?));
+        }
+        (None, None, true) => {
+            let default = parse_type(t.as_deref())?;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            for (i, line) in std::io::stdin().lock().lines().enumerate() {
+                let line = line.context("cannot read standard input")?;
+                let v: serde_json::Value = serde_json::from_str(&line)
+                    .with_context(|| format!("line {}: not a JSON object", i + 1))?;
+                let (Some(a), Some(b)) = (v["a"].as_str(), v["b"].as_str()) else {
+                    bail!("line {}: needs string fields `a` and `b`", i + 1);
+                };
+                let t = match v["type"].as_str() {
+                    Some(t) => parse_type(Some(t)).with_context(|| format!("line {}", i + 1))?,
+                    None => default,
+                };
+                writeln!(out, "{:.4}", compare(a, b, t))?;
+            }
+            out.flush()?;
+        }
+        _ => bail!("give two names, or --batch to read pairs from standard input"),
+    }
+    Ok(())
+}
+
 async fn run(cli: Cli) -> Result<()> {
+    if let Cmd::Names {
+        cmd:
+            NamesCmd::Compare {
+                a,
+                b,
+                name_type,
+                batch,
+            },
+    } = cli.cmd
+    {
+        return names_compare(a, b, name_type, batch);
+    }
     if let Cmd::Id {
         cmd:
             IdCmd::Check {
@@ -449,7 +522,9 @@ async fn run(cli: Cli) -> Result<()> {
             let app = App::open(config, true).await?;
             lists::run(&app, cmd).await
         }
-        Cmd::Id { .. } => unreachable!("handled before configuration is loaded"),
+        Cmd::Id { .. } | Cmd::Names { .. } => {
+            unreachable!("handled before configuration is loaded")
+        }
     }
 }
 

@@ -532,3 +532,66 @@ fn lists_are_imported_as_versions_and_a_broken_file_changes_nothing() {
     let unknown = custos(&data, &["lists", "import", "--format", "pdf", "x"]);
     assert_eq!(unknown.status.code(), Some(1));
 }
+
+#[test]
+fn names_compare_scores_pairs() {
+    let dir = tempfile::tempdir().unwrap();
+    let score = |args: &[&str]| -> f64 {
+        let out = custos(dir.path(), args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    };
+    assert!(
+        score(&[
+            "names",
+            "compare",
+            "PUTIN, Vladimir",
+            "Владимир Путин",
+            "--type",
+            "person"
+        ]) > 0.9
+    );
+    assert!(
+        score(&[
+            "names",
+            "compare",
+            "ACME CORP",
+            "ZENITH CORP",
+            "--type",
+            "organization"
+        ]) < 0.6
+    );
+    let bad = custos(
+        dir.path(),
+        &["names", "compare", "A", "B", "--type", "vessel"],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    let mut child = Command::new(BIN)
+        .args(["names", "compare", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(
+            stdin,
+            r#"{{"a": "JSCARGUMENT", "b": "JSC ARGUMENT", "type": "organization"}}"#
+        )
+        .unwrap();
+        writeln!(stdin, r#"{{"a": "John Smith", "b": "Maria Garcia"}}"#).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let scores: Vec<f64> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    assert_eq!(scores.len(), 2);
+    assert!(scores[0] > 0.95 && scores[1] < 0.6, "{scores:?}");
+}

@@ -2,6 +2,7 @@
 
 pub mod import;
 pub mod model;
+pub mod names;
 pub mod version;
 
 pub use model::{Designation, EntityKind, ListEntity, Name, NameKind};
