@@ -149,3 +149,113 @@ pub async fn run(app: &App, cmd: ListsCmd) -> Result<()> {
         }
     }
 }
+
+#[derive(Debug)]
+pub struct ScreenArgs {
+    pub name: Option<String>,
+    pub name_type: Option<String>,
+    pub dob: Option<String>,
+    pub country: Option<String>,
+    pub limit: Option<usize>,
+    pub json: bool,
+    pub batch: bool,
+}
+
+fn query(
+    name: &str,
+    t: Option<&str>,
+    dob: Option<String>,
+    country: Option<String>,
+) -> Result<custos_screen::screen::Query> {
+    use custos_screen::names::NameType;
+    if name.trim().is_empty() {
+        bail!("the name is empty");
+    }
+    let country = country
+        .map(|c| {
+            custos_ids::country::lookup(&c)
+                .map(|c| c.alpha2.to_owned())
+                .with_context(|| format!("`{c}` is not an ISO 3166-1 country"))
+        })
+        .transpose()?;
+    if let Some(d) = &dob {
+        let ok = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok()
+            || (d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()));
+        if !ok {
+            bail!("`{d}` is not a YYYY or YYYY-MM-DD date of birth");
+        }
+    }
+    Ok(custos_screen::screen::Query {
+        name: name.to_owned(),
+        name_type: t
+            .map_or(Ok(NameType::Any), NameType::parse)
+            .map_err(anyhow::Error::msg)?,
+        birth_date: dob,
+        country,
+    })
+}
+
+pub async fn screen(app: &App, a: ScreenArgs) -> Result<()> {
+    use std::io::{BufRead, Write};
+    let store = app.store.as_ref();
+    let mut entries = vec![];
+    for v in store
+        .list_versions(None)
+        .await?
+        .into_iter()
+        .filter(|v| v.current)
+    {
+        for e in store.list_entries(v.id).await? {
+            entries.push((v.version.list.clone(), e));
+        }
+    }
+    if entries.is_empty() {
+        bail!("no list imported yet: see `custos lists import`");
+    }
+    let s = custos_screen::screen::Screener::build(entries);
+    if a.batch {
+        if a.name.is_some() {
+            bail!("give --name or --batch, not both");
+        }
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        for (i, line) in std::io::stdin().lock().lines().enumerate() {
+            let line = line.context("cannot read standard input")?;
+            let v: serde_json::Value = serde_json::from_str(&line)
+                .with_context(|| format!("line {}: not a JSON object", i + 1))?;
+            let name = v["name"]
+                .as_str()
+                .with_context(|| format!("line {}: no `name`", i + 1))?;
+            let q = query(
+                name,
+                v["type"].as_str(),
+                v["dob"].as_str().map(str::to_owned),
+                v["country"].as_str().map(str::to_owned),
+            )
+            .with_context(|| format!("line {}", i + 1))?;
+            let hits = s.screen(&q, a.limit);
+            writeln!(out, "{}", serde_json::json!({ "hits": hits }))?;
+        }
+        out.flush()?;
+        return Ok(());
+    }
+    let name = a.name.context("give --name, or --batch")?;
+    let q = query(&name, a.name_type.as_deref(), a.dob, a.country)?;
+    let hits = s.screen(&q, a.limit);
+    if a.json {
+        println!("{}", serde_json::json!({ "hits": hits }));
+    } else if hits.is_empty() {
+        println!(
+            "no hit at or above {}",
+            custos_screen::screen::DEFAULT_THRESHOLD
+        );
+    } else {
+        for h in hits {
+            println!(
+                "{:.3}  {}  {}  {} (matched `{}`)",
+                h.score, h.list, h.entity_id, h.name, h.matched_name
+            );
+        }
+    }
+    Ok(())
+}

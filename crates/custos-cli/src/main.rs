@@ -72,6 +72,30 @@ enum Cmd {
         #[command(subcommand)]
         cmd: ListsCmd,
     },
+    /// Screen a name against the current version of every imported list.
+    Screen {
+        #[arg(long)]
+        name: Option<String>,
+        /// person or organization.
+        #[arg(long = "type")]
+        name_type: Option<String>,
+        /// Year or date of birth: YYYY or YYYY-MM-DD.
+        #[arg(long)]
+        dob: Option<String>,
+        /// ISO 3166-1 country (nationality or residence).
+        #[arg(long)]
+        country: Option<String>,
+        /// The best N hits, whatever their score (default: every hit at or above the threshold).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Print JSON: {"hits":[{"entity_id","list","name","matched_name","score","explanation"}]}.
+        #[arg(long)]
+        json: bool,
+        /// Read JSON lines of subjects ({"name","type","dob","country"}) and write one JSON line
+        /// of results each.
+        #[arg(long)]
+        batch: bool,
+    },
     /// Name comparison as screening uses it.
     Names {
         #[command(subcommand)]
@@ -521,6 +545,30 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Lists { cmd } => {
             let app = App::open(config, true).await?;
             lists::run(&app, cmd).await
+        }
+        Cmd::Screen {
+            name,
+            name_type,
+            dob,
+            country,
+            limit,
+            json,
+            batch,
+        } => {
+            let app = App::open(config, true).await?;
+            lists::screen(
+                &app,
+                lists::ScreenArgs {
+                    name,
+                    name_type,
+                    dob,
+                    country,
+                    limit,
+                    json,
+                    batch,
+                },
+            )
+            .await
         }
         Cmd::Id { .. } | Cmd::Names { .. } => {
             unreachable!("handled before configuration is loaded")

@@ -595,3 +595,99 @@ fn names_compare_scores_pairs() {
     assert_eq!(scores.len(), 2);
     assert!(scores[0] > 0.95 && scores[1] < 0.6, "{scores:?}");
 }
+
+#[test]
+fn screen_finds_listed_names_and_explains() {
+    let dir = tempfile::tempdir().unwrap();
+    let none = custos(dir.path(), &["screen", "--name", "Abu Abbas"]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no list imported"));
+    let sdn = peer("watchman/test/testdata/sdn.csv");
+    let un = peer("watchman/test/testdata/UN_consolidated.xml");
+    assert!(
+        custos(
+            dir.path(),
+            &[
+                "lists",
+                "import",
+                "--format",
+                "ofac-csv",
+                sdn.to_str().unwrap()
+            ]
+        )
+        .status
+        .success()
+    );
+    assert!(
+        custos(
+            dir.path(),
+            &[
+                "lists",
+                "import",
+                "--format",
+                "un-xml",
+                un.to_str().unwrap()
+            ]
+        )
+        .status
+        .success()
+    );
+    let out = custos(
+        dir.path(),
+        &[
+            "screen",
+            "--name",
+            "Eric Badege",
+            "--type",
+            "person",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lists: Vec<&str> = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["list"].as_str().unwrap())
+        .collect();
+    assert!(lists.contains(&"un") && lists.contains(&"ofac-sdn"), "{v}");
+    assert!(
+        v["hits"][0]["explanation"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("BADEGE")
+    );
+    let bad = custos(dir.path(), &["screen", "--name", "X", "--dob", "last year"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let mut child = Command::new(BIN)
+        .args(["screen", "--batch", "--data-dir"])
+        .arg(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(
+            stdin,
+            r#"{{"name": "BANCO NACIONAL DE CUBA", "type": "organization"}}"#
+        )
+        .unwrap();
+        writeln!(stdin, r#"{{"name": "Zxqv Wprtk"}}"#).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["hits"][0]["entity_id"], "ofac-306");
+    assert!(lines[1]["hits"].as_array().unwrap().is_empty());
+}

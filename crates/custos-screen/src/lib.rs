@@ -3,6 +3,7 @@
 pub mod import;
 pub mod model;
 pub mod names;
+pub mod screen;
 pub mod version;
 
 pub use model::{Designation, EntityKind, ListEntity, Name, NameKind};
