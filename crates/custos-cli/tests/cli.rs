@@ -570,23 +570,15 @@ fn names_compare_scores_pairs() {
         &["names", "compare", "A", "B", "--type", "vessel"],
     );
     assert_eq!(bad.status.code(), Some(1));
-    let mut child = Command::new(BIN)
-        .args(["names", "compare", "--batch"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().unwrap();
-        writeln!(
-            stdin,
-            r#"{{"a": "JSCARGUMENT", "b": "JSC ARGUMENT", "type": "organization"}}"#
-        )
-        .unwrap();
-        writeln!(stdin, r#"{{"a": "John Smith", "b": "Maria Garcia"}}"#).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["names", "compare", "--batch"]);
+    let out = batch(
+        cmd,
+        &[
+            format!(r#"{{"a": "JSCARGUMENT", "b": "JSC ARGUMENT", "type": "organization"}}"#),
+            format!(r#"{{"a": "John Smith", "b": "Maria Garcia"}}"#),
+        ],
+    );
     let scores: Vec<f64> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -664,24 +656,16 @@ fn screen_finds_listed_names_and_explains() {
     );
     let bad = custos(dir.path(), &["screen", "--name", "X", "--dob", "last year"]);
     assert_eq!(bad.status.code(), Some(1));
-    let mut child = Command::new(BIN)
-        .args(["screen", "--batch", "--data-dir"])
-        .arg(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().unwrap();
-        writeln!(
-            stdin,
-            r#"{{"name": "BANCO NACIONAL DE CUBA", "type": "organization"}}"#
-        )
-        .unwrap();
-        writeln!(stdin, r#"{{"name": "Zxqv Wprtk"}}"#).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["screen", "--batch", "--data-dir"])
+        .arg(dir.path());
+    let out = batch(
+        cmd,
+        &[
+            format!(r#"{{"name": "BANCO NACIONAL DE CUBA", "type": "organization"}}"#),
+            format!(r#"{{"name": "Zxqv Wprtk"}}"#),
+        ],
+    );
     let lines: Vec<Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -690,4 +674,20 @@ fn screen_finds_listed_names_and_explains() {
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["hits"][0]["entity_id"], "ofac-306");
     assert!(lines[1]["hits"].as_array().unwrap().is_empty());
+}
+
+/// Runs a batch command with `lines` on its standard input.
+fn batch(mut cmd: Command, lines: &[String]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for l in lines {
+        writeln!(stdin, "{l}").unwrap();
+    }
+    drop(stdin);
+    child.wait_with_output().unwrap()
 }
