@@ -575,8 +575,8 @@ fn names_compare_scores_pairs() {
     let out = batch(
         cmd,
         &[
-            format!(r#"{{"a": "JSCARGUMENT", "b": "JSC ARGUMENT", "type": "organization"}}"#),
-            format!(r#"{{"a": "John Smith", "b": "Maria Garcia"}}"#),
+            r#"{"a": "JSCARGUMENT", "b": "JSC ARGUMENT", "type": "organization"}"#.to_string(),
+            r#"{"a": "John Smith", "b": "Maria Garcia"}"#.to_string(),
         ],
     );
     let scores: Vec<f64> = String::from_utf8(out.stdout)
@@ -662,8 +662,8 @@ fn screen_finds_listed_names_and_explains() {
     let out = batch(
         cmd,
         &[
-            format!(r#"{{"name": "BANCO NACIONAL DE CUBA", "type": "organization"}}"#),
-            format!(r#"{{"name": "Zxqv Wprtk"}}"#),
+            r#"{"name": "BANCO NACIONAL DE CUBA", "type": "organization"}"#.to_string(),
+            r#"{"name": "Zxqv Wprtk"}"#.to_string(),
         ],
     );
     let lines: Vec<Value> = String::from_utf8(out.stdout)
