@@ -168,8 +168,48 @@ impl Seeder<'_> {
     }
 }
 
+/// The demo's list of special-measure designations (custos TOML), imported as a list version.
+const DEMO_DESIGNATIONS: &str = r#"
+[[designation]]
+id = "demo-001"
+subject = { kind = "person", name = "Example Hosting Ltd", aliases = ["EHL", "Primer Hosting OOO"], countries = ["RU"], entity_kind = "organization" }
+measure = "prohibition"
+effective = 2026-01-15
+reference = "Demo designation, not a real determination"
+
+[[designation]]
+id = "demo-002"
+subject = { kind = "jurisdiction", country = "KP" }
+measure = "prohibition"
+effective = 2026-01-15
+reference = "Demo designation, not a real determination"
+"#;
+
+async fn seed_lists(svc: &Service) -> Result<(), ServiceError> {
+    let dir = std::env::temp_dir().join(format!("custos-demo-list-{}", std::process::id()));
+    let bad = |e: String| ServiceError::Core(custos_core::CoreError::Conflict(e));
+    std::fs::create_dir_all(&dir).map_err(|e| bad(e.to_string()))?;
+    let path = dir.join("designations.toml");
+    std::fs::write(&path, DEMO_DESIGNATIONS).map_err(|e| bad(e.to_string()))?;
+    let entities = custos_screen::import::import(custos_screen::import::Format::CustosToml, &path)
+        .map_err(|e| bad(e.to_string()))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let v = custos_screen::ListVersion {
+        list: "special-measures".into(),
+        format: "custos-toml".into(),
+        source: "custos demo".into(),
+        retrieved_at: svc.now(),
+        content_hash: custos_screen::version::content_hash(&entities),
+        entries: entities.len(),
+    };
+    let d = custos_screen::version::diff(&[], &entities);
+    svc.store().save_list_version(&v, &entities, &d).await?;
+    Ok(())
+}
+
 /// Seeds the demo records into an empty store.
 pub async fn seed(svc: &Service) -> Result<(), ServiceError> {
+    seed_lists(svc).await?;
     use AccountKind::*;
     use Method::*;
     let s = Seeder { svc };

@@ -99,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/accounts/{id}", get(accounts::get))
         .route("/v1/accounts/{id}/close", post(accounts::close))
         .route("/v1/accounts/{id}/accesses", post(accounts::access))
+        .route("/v1/screen", post(routes::screen::screen))
         .route("/v1/audit", get(admin::audit))
         .route("/v1/api-keys", post(admin::create).get(admin::list))
         .layer(from_fn_with_state(state.clone(), idempotency::layer))

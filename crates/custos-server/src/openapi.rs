@@ -38,6 +38,7 @@ impl Modify for Bearer {
         customers::verification_result, customers::review, customers::resubmit,
         customers::owner_change, customers::place_hold, customers::release_hold,
         accounts::open, accounts::get, accounts::close, accounts::access, accounts::needing_action,
+        crate::routes::screen::screen,
         admin::audit, admin::create, admin::list,
         health::healthz, health::readyz, health::metrics,
     ),
@@ -46,6 +47,7 @@ impl Modify for Bearer {
         (name = "accounts", description = "Accounts and their decisions"),
         (name = "verification", description = "Verification results, reviews and redress"),
         (name = "legal", description = "Legal holds"),
+        (name = "screening", description = "Designated lists"),
         (name = "admin", description = "Audit trail and API keys"),
         (name = "operations", description = "Health and metrics"),
     )

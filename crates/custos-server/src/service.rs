@@ -64,11 +64,16 @@ pub struct RetentionReport {
 /// How many times a write that lost an optimistic-concurrency race is retried.
 const RETRIES: usize = 5;
 
+/// The screening index over the current list versions, and which versions it was built from.
+type ScreenerCache =
+    Arc<tokio::sync::RwLock<Option<(Vec<i64>, Arc<custos_screen::screen::Screener>)>>>;
+
 #[derive(Clone)]
 pub struct Service {
     store: Arc<dyn Store>,
     policy: Arc<CipPolicy>,
     clock: Clock,
+    screener: ScreenerCache,
 }
 
 impl std::fmt::Debug for Service {
@@ -98,6 +103,7 @@ impl Service {
             store,
             policy,
             clock,
+            screener: Arc::new(tokio::sync::RwLock::new(None)),
         }
     }
 
@@ -643,6 +649,47 @@ impl Service {
             after = Some(last);
         }
         Ok(report)
+    }
+
+    /// The screening index over the current version of every list, rebuilt when a list gets a
+    /// new version (by any process: the versions are read from the store each time), with the
+    /// (list, version) pairs it covers. `None` when no list was imported.
+    pub async fn screener(
+        &self,
+    ) -> Result<Option<(Arc<custos_screen::screen::Screener>, Vec<(String, i64)>)>> {
+        let current: Vec<custos_store::StoredListVersion> = self
+            .store
+            .list_versions(None)
+            .await?
+            .into_iter()
+            .filter(|v| v.current)
+            .collect();
+        if current.is_empty() {
+            return Ok(None);
+        }
+        let ids: Vec<i64> = current.iter().map(|v| v.id).collect();
+        let covered: Vec<(String, i64)> = current
+            .iter()
+            .map(|v| (v.version.list.clone(), v.id))
+            .collect();
+        if let Some((built, s)) = self.screener.read().await.as_ref()
+            && *built == ids
+        {
+            return Ok(Some((s.clone(), covered)));
+        }
+        let mut entries = vec![];
+        for v in &current {
+            for e in self.store.list_entries(v.id).await? {
+                entries.push((v.version.list.clone(), e));
+            }
+        }
+        let s = Arc::new(
+            tokio::task::spawn_blocking(move || custos_screen::screen::Screener::build(entries))
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("building the screening index: {e}")))?,
+        );
+        *self.screener.write().await = Some((ids, s.clone()));
+        Ok(Some((s, covered)))
     }
 
     /// Whether an account's decision is a plain approval.

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod customers;
 pub mod health;
+pub mod screen;
 
 use custos_core::{AccountId, CustomerId};
 

@@ -1,0 +1,117 @@
+//! `/v1/screen` through the router: refuses to screen against nothing, screens against the
+//! current list versions, and follows a new version without a restart.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use custos_screen::{EntityKind, ListEntity, ListVersion};
+use custos_server::auth::Role;
+use serde_json::json;
+
+async fn import(app: &TestApp, list: &str, entities: Vec<ListEntity>) {
+    let store = app.service.store();
+    let prev = match store
+        .list_versions(Some(list))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.current)
+    {
+        Some(v) => store.list_entries(v.id).await.unwrap(),
+        None => vec![],
+    };
+    let v = ListVersion {
+        list: list.into(),
+        format: "test".into(),
+        source: "test".into(),
+        retrieved_at: chrono::Utc::now(),
+        content_hash: custos_screen::version::content_hash(&entities),
+        entries: entities.len(),
+    };
+    let d = custos_screen::version::diff(&prev, &entities);
+    store.save_list_version(&v, &entities, &d).await.unwrap();
+}
+
+#[tokio::test]
+async fn screening_follows_the_current_lists() {
+    let app = TestApp::new().await;
+    let q = json!({"name": "Vladimir Putin", "type": "person"});
+    let none = app
+        .send(
+            "POST",
+            "/v1/screen",
+            Some(Role::Integrator),
+            Some(q.clone()),
+            &[],
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::CONFLICT, "{}", none.body);
+    assert!(none.body["detail"].as_str().unwrap().contains("no list"));
+
+    let mut putin = ListEntity::new(
+        "ofac-1",
+        EntityKind::Person,
+        "PUTIN, Vladimir Vladimirovich",
+    );
+    putin.birth_dates.push("07 Oct 1952".into());
+    putin.nationalities.push("RU".into());
+    import(
+        &app,
+        "ofac-sdn",
+        vec![
+            putin,
+            ListEntity::new("ofac-2", EntityKind::Organization, "ROSNEFT"),
+        ],
+    )
+    .await;
+    let r = app.send("POST", "/v1/screen", Some(Role::Integrator),
+        Some(json!({"name": "Владимир Владимирович Путин", "type": "person", "dob": "1952", "country": "RU"})), &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["hits"][0]["entity_id"], "ofac-1");
+    assert_eq!(r.body["lists"], json!([{"list": "ofac-sdn", "version": 1}]));
+    let fields: Vec<&str> = r.body["hits"][0]["explanation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["name", "birth_date", "country"]);
+
+    // A new version of the list is screened at once.
+    import(
+        &app,
+        "ofac-sdn",
+        vec![ListEntity::new(
+            "ofac-2",
+            EntityKind::Organization,
+            "ROSNEFT",
+        )],
+    )
+    .await;
+    let r = app
+        .send("POST", "/v1/screen", Some(Role::Integrator), Some(q), &[])
+        .await;
+    assert_eq!(r.body["hits"], json!([]), "{}", r.body);
+    assert_eq!(r.body["lists"][0]["version"], 2);
+
+    for (body, field) in [
+        (json!({"name": ""}), "name"),
+        (json!({"name": "X", "type": "vessel"}), "type"),
+        (json!({"name": "X", "dob": "last year"}), "dob"),
+        (json!({"name": "X", "limit": 0}), "limit"),
+        (json!({"name": "X", "country": "Atlantis"}), "country"),
+    ] {
+        let r = app
+            .send(
+                "POST",
+                "/v1/screen",
+                Some(Role::Integrator),
+                Some(body),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.body["field"], field);
+    }
+}
