@@ -156,6 +156,7 @@ pub struct ScreenArgs {
     pub name_type: Option<String>,
     pub dob: Option<String>,
     pub country: Option<String>,
+    pub ids: Vec<String>,
     pub limit: Option<usize>,
     pub json: bool,
     pub batch: bool,
@@ -166,7 +167,17 @@ fn query(
     t: Option<&str>,
     dob: Option<String>,
     country: Option<String>,
+    ids: &[String],
 ) -> Result<custos_screen::screen::Query> {
+    let identifiers = ids
+        .iter()
+        .map(|i| {
+            i.split_once(':')
+                .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
+                .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+                .with_context(|| format!("`{i}` is not KIND:VALUE"))
+        })
+        .collect::<Result<Vec<_>>>()?;
     use custos_screen::names::NameType;
     if name.trim().is_empty() {
         bail!("the name is empty");
@@ -192,6 +203,7 @@ fn query(
             .map_err(anyhow::Error::msg)?,
         birth_date: dob,
         country,
+        identifiers,
     })
 }
 
@@ -226,11 +238,20 @@ pub async fn screen(app: &App, a: ScreenArgs) -> Result<()> {
             let name = v["name"]
                 .as_str()
                 .with_context(|| format!("line {}: no `name`", i + 1))?;
+            let ids: Vec<String> = v["ids"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
             let q = query(
                 name,
                 v["type"].as_str(),
                 v["dob"].as_str().map(str::to_owned),
                 v["country"].as_str().map(str::to_owned),
+                &ids,
             )
             .with_context(|| format!("line {}", i + 1))?;
             let hits = s.screen(&q, a.limit);
@@ -240,7 +261,7 @@ pub async fn screen(app: &App, a: ScreenArgs) -> Result<()> {
         return Ok(());
     }
     let name = a.name.context("give --name, or --batch")?;
-    let q = query(&name, a.name_type.as_deref(), a.dob, a.country)?;
+    let q = query(&name, a.name_type.as_deref(), a.dob, a.country, &a.ids)?;
     let hits = s.screen(&q, a.limit);
     if a.json {
         println!("{}", serde_json::json!({ "hits": hits }));

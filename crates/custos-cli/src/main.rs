@@ -85,6 +85,10 @@ enum Cmd {
         /// ISO 3166-1 country (nationality or residence).
         #[arg(long)]
         country: Option<String>,
+        /// An identifier of the subject, KIND:VALUE (passport, national_id, email, phone,
+        /// wallet); repeatable.
+        #[arg(long = "id")]
+        ids: Vec<String>,
         /// The best N hits, whatever their score (default: every hit at or above the threshold).
         #[arg(long)]
         limit: Option<usize>,
@@ -551,6 +555,7 @@ async fn run(cli: Cli) -> Result<()> {
             name_type,
             dob,
             country,
+            ids,
             limit,
             json,
             batch,
@@ -563,6 +568,7 @@ async fn run(cli: Cli) -> Result<()> {
                     name_type,
                     dob,
                     country,
+                    ids,
                     limit,
                     json,
                     batch,

@@ -26,6 +26,10 @@ pub struct Query {
     pub birth_date: Option<String>,
     /// ISO alpha-2.
     pub country: Option<String>,
+    /// Identifiers of the subject: `(kind, value)`, e.g. `("passport", "A1234567")`,
+    /// `("email", ...)`, `("wallet", "xbt:1Abc...")`. A list entry carrying the same one is
+    /// strong corroboration; one carrying others says nothing (people hold several).
+    pub identifiers: Vec<(String, String)>,
 }
 
 /// One part of a hit's explanation.
@@ -105,6 +109,33 @@ fn trigrams(n: &Normalized, skeletons: bool, out: &mut Vec<[u8; 3]>) {
     }
     out.sort_unstable();
     out.dedup();
+}
+
+/// An identifier in comparable form: letters and digits only, upper case; an email folded to
+/// lower case whole.
+fn ident(kind: &str, value: &str) -> String {
+    if kind == "email" {
+        value.trim().to_lowercase()
+    } else {
+        value
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_uppercase()
+    }
+}
+
+/// Identifier kinds that name the same kind of thing.
+fn same_kind(a: &str, b: &str) -> bool {
+    fn group(k: &str) -> &str {
+        match k {
+            "passport" | "national_id" | "id" | "document" | "tax_id" | "registration" => {
+                "document"
+            }
+            other => other,
+        }
+    }
+    group(a) == group(b)
 }
 
 fn years(s: &str) -> Vec<u32> {
@@ -250,6 +281,22 @@ impl Screener {
                         detail: detail.into(),
                     });
                 }
+            }
+            if let Some((k, _)) = q.identifiers.iter().find(|(k, v)| {
+                let qv = ident(k, v);
+                !qv.is_empty()
+                    && e.identifiers
+                        .iter()
+                        .any(|i| same_kind(k, &i.kind) && ident(&i.kind, &i.value) == qv)
+            }) {
+                let effect = 0.15;
+                score += effect;
+                why.push(Factor {
+                    field: "identifier".into(),
+                    effect,
+                    // The value is not repeated: explanations may be kept in review cases.
+                    detail: format!("the list carries the same {k}"),
+                });
             }
             let score = score.clamp(0.0, 1.0);
             let hit = Hit {

@@ -92,6 +92,7 @@ fn hits_are_ranked_and_explained() {
             name_type: NameType::Person,
             birth_date: Some("1948".into()),
             country: None,
+            identifiers: vec![],
         },
         Some(5),
     );
@@ -110,6 +111,7 @@ fn hits_are_ranked_and_explained() {
             name_type: NameType::Person,
             birth_date: Some("1990".into()),
             country: None,
+            identifiers: vec![],
         },
         Some(1),
     );
@@ -133,4 +135,53 @@ fn hits_are_ranked_and_explained() {
         None,
     );
     assert!(nobody.is_empty(), "{nobody:#?}");
+}
+
+#[test]
+fn a_shared_identifier_corroborates() {
+    let s = screener();
+    let un = import(
+        Format::UnXml,
+        &peer("watchman/test/testdata/UN_consolidated.xml"),
+    )
+    .unwrap();
+    let e = un
+        .iter()
+        .find(|e| e.identifiers.iter().any(|i| i.kind == "passport"))
+        .expect("the UN list carries passports");
+    let passport = e.identifiers.iter().find(|i| i.kind == "passport").unwrap();
+    let plain = Query {
+        name: e.primary_name().to_owned(),
+        ..Default::default()
+    };
+    let with_id = Query {
+        identifiers: vec![("passport".into(), passport.value.to_lowercase())],
+        ..plain.clone()
+    };
+    let score = |q: &Query| {
+        s.screen(q, Some(50))
+            .into_iter()
+            .find(|h| h.entity_id == e.id)
+            .map(|h| (h.score, h.explanation))
+    };
+    let (a, _) = score(&plain).unwrap();
+    let (b, why) = score(&with_id).unwrap();
+    assert!(b >= a, "{a} {b}");
+    let f = why
+        .iter()
+        .find(|f| f.field == "identifier")
+        .expect("explained");
+    assert!(
+        !f.detail.contains(&passport.value),
+        "the value is not repeated"
+    );
+    let other = Query {
+        identifiers: vec![("passport".into(), "ZZ0000000".into())],
+        ..plain
+    };
+    assert_eq!(
+        score(&other).unwrap().0,
+        a,
+        "another document number neither raises nor lowers"
+    );
 }

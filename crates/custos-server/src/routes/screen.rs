@@ -24,9 +24,20 @@ pub struct ScreenRequest {
     /// ISO 3166-1 country of nationality or residence.
     #[serde(default)]
     pub country: Option<custos_core::Country>,
+    /// Identifiers of the subject (passport, national_id, email, phone, wallet): a list entry
+    /// carrying the same one is strong corroboration.
+    #[serde(default)]
+    pub identifiers: Vec<ScreenIdentifier>,
     /// The best N hits whatever their score; without it, every hit at or above the threshold.
     #[serde(default)]
     pub limit: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScreenIdentifier {
+    pub kind: String,
+    pub value: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -88,6 +99,16 @@ pub async fn screen(
         name_type,
         birth_date: req.dob,
         country: req.country.map(|c| c.as_str().to_owned()),
+        identifiers: req
+            .identifiers
+            .iter()
+            .map(|i| {
+                Ok((
+                    text("identifiers.kind", &i.kind)?.to_lowercase(),
+                    text("identifiers.value", &i.value)?,
+                ))
+            })
+            .collect::<Result<_, ApiError>>()?,
     };
     let limit = req.limit.map(|l| l as usize);
     let hits = tokio::task::spawn_blocking(move || screener.screen(&q, limit))
