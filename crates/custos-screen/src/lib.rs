@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod import;
+pub mod index;
 pub mod model;
 pub mod names;
 pub mod screen;

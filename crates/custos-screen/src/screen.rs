@@ -1,21 +1,23 @@
 //! Screening a subject against lists through an index, so that a query does not scan the list.
 //!
 //! Every name and alias of every entry is normalised once (see [`crate::names`]) and indexed by
-//! the trigrams of its tokens. A query gathers the names sharing trigrams with it, keeps the
-//! most promising candidates, scores each exactly, lets the corroborating fields (year of
-//! birth, country) raise or lower the score, and explains every hit.
+//! its tokens (see [`crate::index`]). A query reaches the vocabulary tokens like its own,
+//! gathers the names carrying them, keeps the [`CANDIDATES`] best estimated, scores each
+//! exactly, lets the corroborating fields (year of birth, country, identifiers) raise or lower
+//! the score, and explains every hit.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::index::Index;
 use crate::model::{ListEntity, NameKind};
 use crate::names::{NameType, Normalized, compare_normalized, normalize};
 
 /// Hits at or above this score are reported when no limit is asked for.
 pub const DEFAULT_THRESHOLD: f64 = 0.88;
 /// How many candidates from the index are scored exactly.
-const CANDIDATES: usize = 512;
+pub const CANDIDATES: usize = 64;
 
 /// What is screened.
 #[derive(Debug, Clone, Default)]
@@ -52,27 +54,24 @@ pub struct Hit {
     pub explanation: Vec<Factor>,
 }
 
-struct IndexedName {
-    entity: u32,
-    /// The summed weight (inverse document frequency) of the name's distinct trigrams.
-    weight: f32,
+/// A name's kind and value as the list gives it.
+struct NameMeta {
     kind: NameKind,
-    value: String,
-    norm: Normalized,
+    value: Box<str>,
 }
 
 /// An index over the entries of one or more lists.
 pub struct Screener {
     entities: Vec<(String, ListEntity)>,
-    names: Vec<IndexedName>,
-    grams: HashMap<[u8; 3], Vec<u32>>,
+    meta: Vec<NameMeta>,
+    index: Index,
 }
 
 impl std::fmt::Debug for Screener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Screener")
             .field("entities", &self.entities.len())
-            .field("names", &self.names.len())
+            .field("names", &self.meta.len())
             .finish()
     }
 }
@@ -85,30 +84,6 @@ fn name_type(e: &ListEntity) -> NameType {
         | crate::EntityKind::Aircraft => NameType::Organization,
         crate::EntityKind::Unknown => NameType::Any,
     }
-}
-
-fn push_trigrams(token: &[u8], pad: u8, out: &mut Vec<[u8; 3]>) {
-    let padded: Vec<u8> = std::iter::once(pad)
-        .chain(token.iter().copied())
-        .chain(std::iter::once(pad))
-        .collect();
-    for w in padded.windows(3) {
-        out.push([w[0], w[1], w[2]]);
-    }
-}
-
-/// The trigrams of each token, padded so that short tokens and word edges count; with
-/// `skeletons`, also the trigrams of the tokens' consonant skeletons (padded differently, so
-/// the two kinds never meet), which is what a name written in an abjad can be found by.
-fn trigrams(n: &Normalized, skeletons: bool, out: &mut Vec<[u8; 3]>) {
-    for t in &n.tokens {
-        push_trigrams(t.as_bytes(), b' ', out);
-        if skeletons {
-            push_trigrams(crate::names::skeleton(t).as_bytes(), b'|', out);
-        }
-    }
-    out.sort_unstable();
-    out.dedup();
 }
 
 /// An identifier in comparable form: letters and digits only, upper case; an email folded to
@@ -149,10 +124,8 @@ impl Screener {
     /// Builds the index over `(list name, entry)` pairs.
     pub fn build(entries: impl IntoIterator<Item = (String, ListEntity)>) -> Screener {
         let entities: Vec<(String, ListEntity)> = entries.into_iter().collect();
-        let mut names: Vec<IndexedName> = vec![];
-        let mut grams: HashMap<[u8; 3], Vec<u32>> = HashMap::new();
-        let mut name_grams: Vec<Vec<[u8; 3]>> = vec![];
-        let mut buf = vec![];
+        let mut index = Index::default();
+        let mut meta = vec![];
         for (i, (_, e)) in entities.iter().enumerate() {
             let t = name_type(e);
             for n in &e.names {
@@ -160,37 +133,19 @@ impl Screener {
                 if norm.tokens.is_empty() {
                     continue;
                 }
-                buf.clear();
-                trigrams(&norm, norm.abjad, &mut buf);
-                let id = names.len() as u32;
-                for g in &buf {
-                    grams.entry(*g).or_default().push(id);
-                }
-                name_grams.push(buf.clone());
-                names.push(IndexedName {
-                    entity: i as u32,
-                    weight: 0.0,
+                index.add(i as u32, &norm);
+                meta.push(NameMeta {
                     kind: n.kind,
-                    value: n.value.clone(),
-                    norm,
+                    value: n.value.as_str().into(),
                 });
             }
         }
-        let total = names.len().max(1) as f32;
-        let idf = |g: &[u8; 3]| (total / grams.get(g).map_or(1, Vec::len) as f32).ln() + 1.0;
-        for (n, gs) in names.iter_mut().zip(&name_grams) {
-            n.weight = gs.iter().map(idf).sum();
-        }
+        index.finish();
         Screener {
             entities,
-            names,
-            grams,
+            meta,
+            index,
         }
-    }
-
-    fn idf(&self, g: &[u8; 3]) -> f32 {
-        let total = self.names.len().max(1) as f32;
-        (total / self.grams.get(g).map_or(1, Vec::len) as f32).ln() + 1.0
     }
 
     pub fn entities(&self) -> usize {
@@ -198,43 +153,77 @@ impl Screener {
     }
 
     pub fn names(&self) -> usize {
-        self.names.len()
+        self.meta.len()
     }
 
-    /// The names worth scoring for a query: those whose trigram sets are most alike the
-    /// query's, by a Dice coefficient in which each trigram weighs its inverse document
-    /// frequency. A rare trigram (of a surname) then counts for more than a common one (of
-    /// "MUHAMMAD"), and a short name ranks by how much of it matches, not by the raw count.
+    /// Roughly the heap the index takes, in bytes: `(lookup tables, postings, names and
+    /// vocabulary)`.
+    pub fn index_bytes(&self) -> (usize, usize, usize) {
+        self.index.heap_bytes()
+    }
+
+    /// Distinct tokens in the index.
+    pub fn vocabulary(&self) -> usize {
+        self.index.vocabulary()
+    }
+
+    /// The names worth scoring exactly: those the index gathers for the query (see
+    /// [`crate::index`]), best estimated first, at most [`CANDIDATES`].
     fn candidates(&self, q: &Normalized) -> Vec<u32> {
-        let mut qg = vec![];
-        trigrams(q, true, &mut qg);
-        let mut shared: HashMap<u32, f32> = HashMap::new();
-        let mut qw = 0.0f32;
-        for g in &qg {
-            let w = self.idf(g);
-            if let Some(ids) = self.grams.get(g) {
-                qw += w;
-                for &id in ids {
-                    *shared.entry(id).or_default() += w;
-                }
-            } else if !(g[0] == b'|' || g[2] == b'|') {
-                qw += w;
+        let ex = self.index.expand(q);
+        let mut gathered = vec![];
+        self.index.gather(&ex, &mut gathered);
+        let mut scratch = vec![];
+        let mut ranked: Vec<(f32, u32)> = gathered
+            .into_iter()
+            .map(|id| (self.index.estimate(&ex, id, &mut scratch), id))
+            .collect();
+        if ranked.len() > CANDIDATES {
+            ranked.select_nth_unstable_by(CANDIDATES - 1, |a, b| {
+                b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
+            });
+            ranked.truncate(CANDIDATES);
+        }
+        ranked.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// Why the index did or did not bring an entry's names to exact scoring: each name's exact
+    /// score, the index's estimate and its rank among the gathered names. For diagnosing
+    /// recall.
+    #[doc(hidden)]
+    pub fn debug_candidate(&self, q: &Query, entity_id: &str) -> String {
+        let qn = normalize(&q.name, q.name_type);
+        let ex = self.index.expand(&qn);
+        let mut gathered = vec![];
+        self.index.gather(&ex, &mut gathered);
+        let mut scratch = vec![];
+        let mut ranked: Vec<(f32, u32)> = gathered
+            .iter()
+            .map(|&id| (self.index.estimate(&ex, id, &mut scratch), id))
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut out = format!("q={:?} gathered={} ", qn.tokens, gathered.len());
+        for (id, n) in self.index.names.iter().enumerate() {
+            if self.entities[n.entity as usize].1.id == entity_id {
+                let norm = self.index.normalized(id as u32);
+                let exact = compare_normalized(&qn, &norm);
+                let pos = ranked.iter().position(|r| r.1 == id as u32);
+                let est = self.index.estimate(&ex, id as u32, &mut scratch);
+                out += &format!(
+                    "\n  name={:?} exact={exact:.3} est={est:.3} rank={pos:?}",
+                    norm.tokens
+                );
             }
         }
-        let mut ranked: Vec<(u32, f32)> = shared
-            .into_iter()
-            .map(|(id, s)| (id, 2.0 * s / (qw + self.names[id as usize].weight)))
-            .collect();
-        ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(CANDIDATES);
-        ranked.into_iter().map(|(id, _)| id).collect()
+        out
     }
 
     fn score(&self, q: &Query, qn: &Normalized, ids: impl Iterator<Item = u32>) -> Vec<Hit> {
         let mut best: HashMap<u32, Hit> = HashMap::new();
         for id in ids {
-            let n = &self.names[id as usize];
-            let mut score = compare_normalized(qn, &n.norm);
+            let n = &self.meta[id as usize];
+            let entity = self.index.names[id as usize].entity;
+            let mut score = compare_normalized(qn, &self.index.normalized(id));
             let mut why = vec![Factor {
                 field: "name".into(),
                 effect: score,
@@ -248,7 +237,7 @@ impl Screener {
                     detail: "a weak alias counts less".into(),
                 });
             }
-            let (list, e) = &self.entities[n.entity as usize];
+            let (list, e) = &self.entities[entity as usize];
             if let Some(dob) = &q.birth_date {
                 let qy = years(dob);
                 let ey: Vec<u32> = e.birth_dates.iter().flat_map(|d| years(d)).collect();
@@ -303,14 +292,14 @@ impl Screener {
                 entity_id: e.id.clone(),
                 list: list.clone(),
                 name: e.primary_name().to_owned(),
-                matched_name: n.value.clone(),
+                matched_name: n.value.to_string(),
                 score,
                 explanation: why,
             };
-            match best.get(&n.entity) {
+            match best.get(&entity) {
                 Some(h) if h.score >= score => {}
                 _ => {
-                    best.insert(n.entity, hit);
+                    best.insert(entity, hit);
                 }
             }
         }
@@ -341,7 +330,7 @@ impl Screener {
         if qn.tokens.is_empty() {
             return vec![];
         }
-        let mut hits = self.score(q, &qn, 0..self.names.len() as u32);
+        let mut hits = self.score(q, &qn, 0..self.meta.len() as u32);
         finish(&mut hits, limit);
         hits
     }

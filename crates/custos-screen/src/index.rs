@@ -1,0 +1,477 @@
+//! The token index behind screening: how a query finds the few names worth scoring among a
+//! million without scanning them.
+//!
+//! Every distinct token of every name is interned once in a vocabulary. A query token is looked
+//! up in the vocabulary, not in the names: exactly, within one edit (the token and each of its
+//! one-letter deletions are keys, as in SymSpell), by consonant skeleton (what an abjad
+//! transliteration keeps, and what "MOHAMMED" and "MUHAMMAD" share), by phonetic key (Double
+//! Metaphone), and split or joined ("JSCARGUMENT" against "JSC ARGUMENT"). Each vocabulary
+//! token found carries its Jaro-Winkler similarity to the query token.
+//!
+//! Names come from two posting lists per token, with prefix filtering (as in set-similarity
+//! joins): *full* postings list every name carrying the token, *prefix* postings only the names
+//! for which it is among their `1 + n/3` rarest tokens. The query's `1 + m/3` cheapest tokens are
+//! looked up in full postings, the rest in prefix postings. A name that shares all but a third
+//! of its tokens with the query (or the query all but a third of its tokens with the name)
+//! shares one of those rarest tokens, so it is found; a name that merely contains a common
+//! token ("MOHAMMAD") is not gathered through that token's long list.
+//!
+//! The names found get an estimate of the name score from the token similarities alone, and
+//! the best of them are scored exactly (see [`crate::screen`]).
+
+use std::collections::HashMap;
+
+use crate::names::{Normalized, skeleton, token_similarity};
+
+/// Vocabulary tokens less alike than this to a query token (by
+/// [`crate::names::token_similarity`]) are not followed.
+const TOKEN_SIM: f32 = 0.50;
+/// The similarity credited to a token written in an abjad (or against one) when consonant
+/// skeletons agree: what the exact scorer credits to skeletons.
+const SKELETON_SIM: f32 = 0.95;
+
+/// FNV-1a over the bytes of `s` but those at `skip`, folded to 32 bits: the keys of the lookup
+/// tables. A collision only brings a token that the similarity check then drops.
+fn key_skipping(s: &[u8], skip: [usize; 2]) -> u32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, b) in s.iter().enumerate() {
+        if i != skip[0] && i != skip[1] {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    (h ^ (h >> 32)) as u32
+}
+
+fn key(s: &[u8]) -> u32 {
+    key_skipping(s, [usize::MAX; 2])
+}
+
+/// Tokens at least this long are also reached with two letters left out.
+const TWO_DELETES_FROM: usize = 6;
+
+/// The keys of a token and its deletions (SymSpell): the token itself, each one-letter
+/// deletion (from three letters), and each two-letter deletion (from [`TWO_DELETES_FROM`]
+/// letters). Two tokens within two edits, transpositions included, share a key, as do a short
+/// token and a long one that adds up to two letters ("HJAI" and "HEJAZI").
+fn delete_keys(b: &[u8], out: &mut Vec<u32>) {
+    out.clear();
+    out.push(key(b));
+    if b.len() > 2 {
+        for i in 0..b.len() {
+            out.push(key_skipping(b, [i, usize::MAX]));
+        }
+    }
+    if b.len() >= TWO_DELETES_FROM {
+        for i in 0..b.len() {
+            for j in i + 1..b.len() {
+                out.push(key_skipping(b, [i, j]));
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+}
+
+/// A lookup table from keys to tokens: `(key, token)` sorted by key, with a directory over the
+/// keys' top bits so that a lookup reads one small bucket, not a binary search over millions.
+#[derive(Debug, Default)]
+struct Table {
+    shift: u32,
+    dir: Vec<u32>,
+    entries: Vec<(u32, u32)>,
+}
+
+impl Table {
+    fn build(mut entries: Vec<(u32, u32)>) -> Table {
+        entries.sort_unstable();
+        entries.dedup();
+        entries.shrink_to_fit();
+        let bits = (entries.len() / 4).max(1).ilog2().clamp(4, 24);
+        let shift = 32 - bits;
+        let mut dir = vec![0u32; (1 << bits) + 1];
+        for e in &entries {
+            dir[(e.0 >> shift) as usize + 1] += 1;
+        }
+        for i in 1..dir.len() {
+            dir[i] += dir[i - 1];
+        }
+        Table {
+            shift,
+            dir,
+            entries,
+        }
+    }
+
+    fn get(&self, k: u32) -> impl Iterator<Item = u32> + '_ {
+        let bucket = if self.dir.is_empty() {
+            &[][..]
+        } else {
+            let b = (k >> self.shift) as usize;
+            &self.entries[self.dir[b] as usize..self.dir[b + 1] as usize]
+        };
+        let start = bucket.partition_point(|e| e.0 < k);
+        bucket[start..]
+            .iter()
+            .take_while(move |e| e.0 == k)
+            .map(|e| e.1)
+    }
+
+    fn bytes(&self) -> usize {
+        self.entries.len() * 8 + self.dir.len() * 4
+    }
+}
+
+/// A token's phonetic key: the primary Double Metaphone code, computed over the token as the
+/// index holds it (transliterated, upper case).
+pub fn phonetic(token: &str) -> String {
+    thread_local! {
+        static DM: rphonetic::DoubleMetaphone = rphonetic::DoubleMetaphone::default();
+    }
+    DM.with(|dm| {
+        use rphonetic::Encoder;
+        dm.encode(token)
+    })
+}
+
+/// One name as the index keeps it: token ids instead of strings.
+#[derive(Debug)]
+pub(crate) struct IndexedName {
+    pub entity: u32,
+    /// The tokens that carry the name (see [`Normalized::tokens`]).
+    pub tokens: Box<[u32]>,
+    /// Every token, noise included, in order.
+    pub all: Box<[u32]>,
+    pub abjad: bool,
+}
+
+/// The vocabulary and posting lists.
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    ids: HashMap<Box<str>, u32>,
+    text: Vec<Box<str>>,
+    /// The token appears in a name written in an abjad.
+    abjad: Vec<bool>,
+    full: Vec<Vec<u32>>,
+    prefix: Vec<Vec<u32>>,
+    /// The token and its deletions (see [`delete_keys`]).
+    deletes: Table,
+    skeletons: Table,
+    phonetics: Table,
+    pub names: Vec<IndexedName>,
+}
+
+/// What a query token reaches in the vocabulary.
+#[derive(Debug, Default)]
+pub(crate) struct Expanded {
+    /// Per query token: `(vocabulary token, similarity)`.
+    per_token: Vec<Vec<(u32, f32)>>,
+    /// Vocabulary token -> `(query token, similarity)`.
+    by_vocab: HashMap<u32, Vec<(u16, f32)>>,
+    /// Lengths of the query tokens (as weights, at least 2, like the exact scorer's).
+    q_len: Vec<f32>,
+    /// First letters of the query's one-letter tokens (initials).
+    q_initials: Vec<u8>,
+    q_first: Vec<u8>,
+}
+
+fn weight(len: usize) -> f32 {
+    len.max(2) as f32
+}
+
+impl Index {
+    fn intern(&mut self, t: &str) -> u32 {
+        if let Some(&id) = self.ids.get(t) {
+            return id;
+        }
+        let id = self.text.len() as u32;
+        self.ids.insert(t.into(), id);
+        self.text.push(t.into());
+        self.abjad.push(false);
+        self.full.push(vec![]);
+        self.prefix.push(vec![]);
+        id
+    }
+
+    /// Adds a name (already normalised) and returns its id.
+    pub fn add(&mut self, entity: u32, n: &Normalized) -> u32 {
+        let id = self.names.len() as u32;
+        let tokens: Box<[u32]> = n.tokens.iter().map(|t| self.intern(t)).collect();
+        let all: Box<[u32]> = n.all.iter().map(|t| self.intern(t)).collect();
+        let mut distinct = tokens.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        for &t in &distinct {
+            self.full[t as usize].push(id);
+            if n.abjad {
+                self.abjad[t as usize] = true;
+            }
+        }
+        self.names.push(IndexedName {
+            entity,
+            tokens,
+            all,
+            abjad: n.abjad,
+        });
+        id
+    }
+
+    /// Completes the index once every name is in: prefix postings and lookup tables.
+    pub fn finish(&mut self) {
+        for (id, n) in self.names.iter().enumerate() {
+            let mut ranked: Vec<u32> = n.tokens.to_vec();
+            ranked.sort_unstable();
+            ranked.dedup();
+            // Rarest first; an initial only when the name has nothing else.
+            ranked.sort_by_key(|&t| (self.text[t as usize].len() < 2, self.full[t as usize].len()));
+            let p = 1 + n.tokens.len() / 3;
+            for &t in ranked.iter().take(p) {
+                self.prefix[t as usize].push(id as u32);
+            }
+        }
+        let (mut deletes, mut skeletons, mut phonetics) = (vec![], vec![], vec![]);
+        let mut keys = vec![];
+        for (t, text) in self.text.iter().enumerate() {
+            if self.full[t].is_empty() {
+                continue;
+            }
+            let b = text.as_bytes();
+            let t = t as u32;
+            delete_keys(b, &mut keys);
+            deletes.extend(keys.iter().map(|&k| (k, t)));
+            if b.len() > 1 {
+                skeletons.push((key(skeleton(text).as_bytes()), t));
+                let ph = phonetic(text);
+                if !ph.is_empty() {
+                    phonetics.push((key(ph.as_bytes()), t));
+                }
+            }
+        }
+        self.deletes = Table::build(deletes);
+        self.skeletons = Table::build(skeletons);
+        self.phonetics = Table::build(phonetics);
+        for p in self.full.iter_mut().chain(self.prefix.iter_mut()) {
+            p.shrink_to_fit();
+        }
+    }
+
+    pub fn token(&self, t: u32) -> &str {
+        &self.text[t as usize]
+    }
+
+    /// The name as [`crate::names::normalize`] gave it, for exact scoring.
+    pub fn normalized(&self, name: u32) -> Normalized {
+        let n = &self.names[name as usize];
+        let tokens: Vec<String> = n.tokens.iter().map(|&t| self.token(t).to_owned()).collect();
+        let all: Vec<String> = n.all.iter().map(|&t| self.token(t).to_owned()).collect();
+        let noise = all
+            .iter()
+            .filter(|t| !tokens.contains(t))
+            .cloned()
+            .collect();
+        Normalized {
+            tokens,
+            noise,
+            all,
+            abjad: n.abjad,
+        }
+    }
+
+    fn sim(&self, q: &str, t: u32) -> f32 {
+        token_similarity(q, self.token(t)) as f32
+    }
+
+    /// What each query token reaches in the vocabulary.
+    pub fn expand(&self, q: &Normalized) -> Expanded {
+        let mut ex = Expanded::default();
+        let m = q.tokens.len();
+        ex.per_token = vec![vec![]; m];
+        let mut keys = vec![];
+        let push = |ex: &mut Expanded, i: usize, t: u32, sim: f32| {
+            let list = &mut ex.per_token[i];
+            match list.iter_mut().find(|e| e.0 == t) {
+                Some(e) => e.1 = e.1.max(sim),
+                None => list.push((t, sim)),
+            }
+        };
+        for (i, qt) in q.tokens.iter().enumerate() {
+            ex.q_len.push(weight(qt.len()));
+            ex.q_first.push(qt.as_bytes()[0]);
+            let b = qt.as_bytes();
+            if b.len() == 1 {
+                ex.q_initials.push(b[0]);
+                continue;
+            }
+            let mut found: Vec<(u32, bool)> = vec![];
+            delete_keys(b, &mut keys);
+            for &k in &keys {
+                found.extend(self.deletes.get(k).map(|t| (t, false)));
+            }
+            found.extend(
+                self.skeletons
+                    .get(key(skeleton(qt).as_bytes()))
+                    .map(|t| (t, true)),
+            );
+            let ph = phonetic(qt);
+            if !ph.is_empty() {
+                found.extend(self.phonetics.get(key(ph.as_bytes())).map(|t| (t, false)));
+            }
+            found.sort_unstable();
+            found.dedup_by(|a, b| {
+                if a.0 == b.0 {
+                    b.1 |= a.1;
+                    true
+                } else {
+                    false
+                }
+            });
+            for (t, by_skeleton) in found {
+                let mut sim = self.sim(qt, t);
+                if by_skeleton && (q.abjad || self.abjad[t as usize]) {
+                    sim = sim.max(SKELETON_SIM);
+                }
+                if sim >= TOKEN_SIM {
+                    push(&mut ex, i, t, sim);
+                }
+            }
+            // A token made of two or three vocabulary tokens.
+            for k in 2..b.len().saturating_sub(1) {
+                let (left, rest) = qt.split_at(k);
+                let Some(&l) = self.ids.get(left) else {
+                    continue;
+                };
+                if let Some(&r) = self.ids.get(rest) {
+                    push(&mut ex, i, l, 1.0);
+                    push(&mut ex, i, r, 1.0);
+                }
+                for k2 in 2..rest.len().saturating_sub(1) {
+                    let (mid, right) = rest.split_at(k2);
+                    if let (Some(&mi), Some(&r)) = (self.ids.get(mid), self.ids.get(right)) {
+                        push(&mut ex, i, l, 1.0);
+                        push(&mut ex, i, mi, 1.0);
+                        push(&mut ex, i, r, 1.0);
+                    }
+                }
+            }
+        }
+        // Adjacent query tokens that a name writes as one.
+        for w in 2..=3 {
+            for start in 0..m.saturating_sub(w - 1) {
+                let joined: String = q.tokens[start..start + w].concat();
+                if let Some(&t) = self.ids.get(joined.as_str()) {
+                    for i in start..start + w {
+                        push(&mut ex, i, t, 1.0);
+                    }
+                }
+            }
+        }
+        for (i, list) in ex.per_token.iter().enumerate() {
+            for &(t, sim) in list {
+                ex.by_vocab.entry(t).or_default().push((i as u16, sim));
+            }
+        }
+        ex
+    }
+
+    /// The names sharing enough with the query to be worth estimating (see the module docs).
+    pub fn gather(&self, ex: &Expanded, out: &mut Vec<u32>) {
+        out.clear();
+        let mut order: Vec<(usize, usize)> = ex
+            .per_token
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !l.is_empty())
+            .map(|(i, l)| (l.iter().map(|(t, _)| self.full[*t as usize].len()).sum(), i))
+            .collect();
+        order.sort_unstable();
+        let p = 1 + ex.per_token.len() / 3;
+        for (rank, &(_, i)) in order.iter().enumerate() {
+            let postings = if rank < p { &self.full } else { &self.prefix };
+            for &(t, _) in &ex.per_token[i] {
+                out.extend_from_slice(&postings[t as usize]);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+
+    /// An estimate of the exact name score from token similarities alone, computed the way
+    /// [`crate::names::compare`]'s token alignment is, without pairing constraints.
+    pub fn estimate(&self, ex: &Expanded, name: u32, q_best: &mut Vec<f32>) -> f32 {
+        let n = &self.names[name as usize];
+        q_best.clear();
+        q_best.resize(ex.q_len.len(), 0.0);
+        let (mut n_sum, mut n_weight) = (0.0f32, 0.0f32);
+        for &t in n.tokens.iter() {
+            let text = self.token(t).as_bytes();
+            let w = weight(text.len());
+            let mut best = 0.0f32;
+            if text.len() == 1 {
+                // An initial of the name matches any query token it begins.
+                for (qi, &first) in ex.q_first.iter().enumerate() {
+                    if first == text[0] {
+                        best = 0.9;
+                        q_best[qi] = q_best[qi].max(0.9);
+                    }
+                }
+            } else if let Some(list) = ex.by_vocab.get(&t) {
+                for &(qi, sim) in list {
+                    best = best.max(sim);
+                    let b = &mut q_best[qi as usize];
+                    *b = b.max(sim);
+                }
+            }
+            if ex.q_initials.contains(&text[0]) {
+                for (qi, len) in ex.q_len.iter().enumerate() {
+                    if *len == 2.0 && ex.q_first[qi] == text[0] {
+                        q_best[qi] = q_best[qi].max(0.9);
+                    }
+                }
+            }
+            n_sum += best * w;
+            n_weight += w;
+        }
+        let q_weight: f32 = ex.q_len.iter().sum();
+        let q_sum: f32 = q_best.iter().zip(&ex.q_len).map(|(b, w)| b * w).sum();
+        let (q_cov, n_cov) = (q_sum / q_weight.max(1.0), n_sum / n_weight.max(1.0));
+        let (qn, nn) = (ex.q_len.len(), n.tokens.len());
+        let (short, long, short_len, long_len) = match qn.cmp(&nn) {
+            std::cmp::Ordering::Less => (q_cov, n_cov, qn, nn),
+            std::cmp::Ordering::Greater => (n_cov, q_cov, nn, qn),
+            std::cmp::Ordering::Equal => (q_cov.max(n_cov), q_cov.min(n_cov), qn, nn),
+        };
+        let single = if short_len == 1 && long_len > 1 {
+            0.9
+        } else {
+            1.0
+        };
+        ((short - 0.15 * (1.0 - long)) * single).max(0.0)
+    }
+
+    /// Roughly the heap the index takes, in bytes: `(lookup tables, postings, names and
+    /// vocabulary)`.
+    pub fn heap_bytes(&self) -> (usize, usize, usize) {
+        let tables = self.deletes.bytes() + self.skeletons.bytes() + self.phonetics.bytes();
+        let postings: usize = self
+            .full
+            .iter()
+            .chain(&self.prefix)
+            .map(|p| p.capacity() * 4 + 24)
+            .sum();
+        let names: usize = self
+            .names
+            .iter()
+            .map(|n| 40 + (n.tokens.len() + n.all.len()) * 4)
+            .sum::<usize>()
+            + self
+                .text
+                .iter()
+                .map(|t| t.len() * 2 + 16 + 24)
+                .sum::<usize>();
+        (tables, postings, names)
+    }
+
+    pub fn vocabulary(&self) -> usize {
+        self.text.len()
+    }
+}
