@@ -2,6 +2,7 @@
 
 mod app;
 mod bench;
+mod bench_screen;
 mod config;
 mod lists;
 

@@ -9,12 +9,22 @@
 //! token found carries its Jaro-Winkler similarity to the query token.
 //!
 //! Names come from two posting lists per token, with prefix filtering (as in set-similarity
-//! joins): *full* postings list every name carrying the token, *prefix* postings only the names
-//! for which it is among their `1 + n/3` rarest tokens. The query's `1 + m/3` cheapest tokens are
-//! looked up in full postings, the rest in prefix postings. A name that shares all but a third
-//! of its tokens with the query (or the query all but a third of its tokens with the name)
-//! shares one of those rarest tokens, so it is found; a name that merely contains a common
-//! token ("MOHAMMAD") is not gathered through that token's long list.
+//! joins), driven by the lowest name score a hit could have (the *bound*: the default threshold,
+//! less what the query's year of birth and country could add, never below [`MIN_BOUND`]).
+//! Scores weigh tokens by length, so a name reaches the bound only if the shorter side (query or
+//! name) is covered to the bound:
+//! - *full* postings list every name carrying a token. The query's cheapest tokens carrying more
+//!   than the slack (`1 - bound` of its weight) are looked up there, each only through the
+//!   vocabulary tokens alike enough to it that a name matching it that poorly could still
+//!   reach the bound (and through its initial, when that could). A name matching none of them
+//!   cannot cover enough of the query.
+//! - *prefix* postings list a name under its rarest tokens carrying more than `1 - MIN_BOUND` of
+//!   its weight, with its token count and the least similarity that token must be matched with.
+//!   Every query token's vocabulary tokens are looked up there, for names with no more tokens
+//!   than the query: such a name must cover enough of itself.
+//!
+//! A name that merely contains a common token ("MOHAMMAD") is not gathered through that
+//! token's long list, unless the query has nothing rarer.
 //!
 //! The names found get an estimate of the name score from the token similarities alone, and
 //! the best of them are scored exactly (see [`crate::screen`]).
@@ -22,6 +32,11 @@
 use std::collections::HashMap;
 
 use crate::names::{Normalized, skeleton, token_similarity};
+
+/// The lowest name score a name is ever gathered for: the default threshold less what a
+/// matching year of birth and country add. (A shared identifier adds more; the screener finds
+/// those entries by identifier, not through this index.)
+pub const MIN_BOUND: f32 = 0.80;
 
 /// Vocabulary tokens less alike than this to a query token (by
 /// [`crate::names::token_similarity`]) are not followed.
@@ -54,24 +69,31 @@ const TWO_DELETES_FROM: usize = 6;
 /// deletion (from three letters), and each two-letter deletion (from [`TWO_DELETES_FROM`]
 /// letters). Two tokens within two edits, transpositions included, share a key, as do a short
 /// token and a long one that adds up to two letters ("HJAI" and "HEJAZI").
-fn delete_keys(b: &[u8], out: &mut Vec<u32>) {
+///
+/// Each key comes with the number of letters left out; a lookup pairs keys whose numbers add up
+/// to at most three, so that two tokens that are each two deletions from a common form (four
+/// edits apart) are not paired.
+fn delete_keys(b: &[u8], out: &mut Vec<(u32, u8)>) {
     out.clear();
-    out.push(key(b));
+    out.push((key(b), 0));
     if b.len() > 2 {
         for i in 0..b.len() {
-            out.push(key_skipping(b, [i, usize::MAX]));
+            out.push((key_skipping(b, [i, usize::MAX]), 1));
         }
     }
     if b.len() >= TWO_DELETES_FROM {
         for i in 0..b.len() {
             for j in i + 1..b.len() {
-                out.push(key_skipping(b, [i, j]));
+                out.push((key_skipping(b, [i, j]), 2));
             }
         }
     }
     out.sort_unstable();
-    out.dedup();
+    out.dedup_by_key(|k| k.0);
 }
+
+/// A token id with its deletion level in the top two bits, as the deletion table keeps them.
+const LEVEL_SHIFT: u32 = 30;
 
 /// A lookup table from keys to tokens: `(key, token)` sorted by key, with a directory over the
 /// keys' top bits so that a lookup reads one small bucket, not a binary search over millions.
@@ -153,12 +175,25 @@ pub(crate) struct Index {
     /// The token appears in a name written in an abjad.
     abjad: Vec<bool>,
     full: Vec<Vec<u32>>,
-    prefix: Vec<Vec<u32>>,
+    /// The names for which the token is among their rarest (see the module docs), sorted by
+    /// their token count.
+    prefix: Vec<Vec<Prefix>>,
     /// The token and its deletions (see [`delete_keys`]).
     deletes: Table,
     skeletons: Table,
     phonetics: Table,
     pub names: Vec<IndexedName>,
+}
+
+/// An entry of the prefix postings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Prefix {
+    /// The name's token count.
+    count: u8,
+    /// The least similarity (in 255ths) a query token must have to this one for the name to
+    /// reach [`MIN_BOUND`].
+    floor: u8,
+    name: u32,
 }
 
 /// What a query token reaches in the vocabulary.
@@ -167,12 +202,15 @@ pub(crate) struct Expanded {
     /// Per query token: `(vocabulary token, similarity)`.
     per_token: Vec<Vec<(u32, f32)>>,
     /// Vocabulary token -> `(query token, similarity)`.
-    by_vocab: HashMap<u32, Vec<(u16, f32)>>,
+    /// `(vocabulary token, query token, similarity)`, sorted: the few tokens a query reaches,
+    /// looked up once per token of every gathered name.
+    by_vocab: Vec<(u32, u16, f32)>,
     /// Lengths of the query tokens (as weights, at least 2, like the exact scorer's).
     q_len: Vec<f32>,
     /// First letters of the query's one-letter tokens (initials).
     q_initials: Vec<u8>,
     q_first: Vec<u8>,
+    q_is_initial: Vec<bool>,
 }
 
 fn weight(len: usize) -> f32 {
@@ -224,10 +262,32 @@ impl Index {
             ranked.dedup();
             // Rarest first; an initial only when the name has nothing else.
             ranked.sort_by_key(|&t| (self.text[t as usize].len() < 2, self.full[t as usize].len()));
-            let p = 1 + n.tokens.len() / 3;
-            for &t in ranked.iter().take(p) {
-                self.prefix[t as usize].push(id as u32);
+            // The rarest tokens that carry more than the weight a candidate may leave unmatched.
+            let total: f32 = n
+                .tokens
+                .iter()
+                .map(|&t| weight(self.text[t as usize].len()))
+                .sum();
+            let mut carried = 0.0;
+            let count = n.tokens.len().min(usize::from(u8::MAX)) as u8;
+            for &t in &ranked {
+                let w = weight(self.text[t as usize].len());
+                // Matched less than this, the token leaves the name short of the bound even
+                // if every other token matches.
+                let floor = (1.0 - (1.0 - MIN_BOUND) * total / w).max(0.0);
+                self.prefix[t as usize].push(Prefix {
+                    count,
+                    floor: (floor * 255.0).floor() as u8,
+                    name: id as u32,
+                });
+                carried += w;
+                if carried > (1.0 - MIN_BOUND) * total {
+                    break;
+                }
             }
+        }
+        for p in &mut self.prefix {
+            p.sort_unstable();
         }
         let (mut deletes, mut skeletons, mut phonetics) = (vec![], vec![], vec![]);
         let mut keys = vec![];
@@ -238,9 +298,16 @@ impl Index {
             let b = text.as_bytes();
             let t = t as u32;
             delete_keys(b, &mut keys);
-            deletes.extend(keys.iter().map(|&k| (k, t)));
+            deletes.extend(
+                keys.iter()
+                    .map(|&(k, level)| (k, t | u32::from(level) << LEVEL_SHIFT)),
+            );
             if b.len() > 1 {
-                skeletons.push((key(skeleton(text).as_bytes()), t));
+                let k = skeleton(text);
+                // One consonant ("S" of "SA", "ISSA", "AWES") says nothing.
+                if k.len() > 1 {
+                    skeletons.push((key(k.as_bytes()), t));
+                }
                 let ph = phonetic(text);
                 if !ph.is_empty() {
                     phonetics.push((key(ph.as_bytes()), t));
@@ -250,7 +317,10 @@ impl Index {
         self.deletes = Table::build(deletes);
         self.skeletons = Table::build(skeletons);
         self.phonetics = Table::build(phonetics);
-        for p in self.full.iter_mut().chain(self.prefix.iter_mut()) {
+        for p in &mut self.full {
+            p.shrink_to_fit();
+        }
+        for p in &mut self.prefix {
             p.shrink_to_fit();
         }
     }
@@ -297,6 +367,7 @@ impl Index {
         for (i, qt) in q.tokens.iter().enumerate() {
             ex.q_len.push(weight(qt.len()));
             ex.q_first.push(qt.as_bytes()[0]);
+            ex.q_is_initial.push(qt.len() == 1);
             let b = qt.as_bytes();
             if b.len() == 1 {
                 ex.q_initials.push(b[0]);
@@ -304,8 +375,13 @@ impl Index {
             }
             let mut found: Vec<(u32, bool)> = vec![];
             delete_keys(b, &mut keys);
-            for &k in &keys {
-                found.extend(self.deletes.get(k).map(|t| (t, false)));
+            for &(k, level) in &keys {
+                found.extend(
+                    self.deletes
+                        .get(k)
+                        .filter(|t| (t >> LEVEL_SHIFT) + u32::from(level) <= 3)
+                        .map(|t| (t & ((1 << LEVEL_SHIFT) - 1), false)),
+                );
             }
             found.extend(
                 self.skeletons
@@ -367,32 +443,90 @@ impl Index {
         }
         for (i, list) in ex.per_token.iter().enumerate() {
             for &(t, sim) in list {
-                ex.by_vocab.entry(t).or_default().push((i as u16, sim));
+                ex.by_vocab.push((t, i as u16, sim));
             }
         }
+        ex.by_vocab
+            .sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
         ex
     }
 
     /// The names sharing enough with the query to be worth estimating (see the module docs).
-    pub fn gather(&self, ex: &Expanded, out: &mut Vec<u32>) {
+    ///
+    /// `bound` is the lowest name score a hit could have: names that cannot reach it are not
+    /// gathered.
+    pub fn gather(&self, ex: &Expanded, bound: f32, out: &mut Vec<u32>) {
         out.clear();
+        let total: f32 = ex.q_len.iter().sum();
+        let slack = (1.0 - bound.max(MIN_BOUND)) * total;
+        // A name must match query token `i` at least this well to reach the bound, whatever it
+        // matches of the rest.
+        let floor = |i: usize| 1.0 - slack / ex.q_len[i];
         let mut order: Vec<(usize, usize)> = ex
             .per_token
             .iter()
             .enumerate()
-            .filter(|(_, l)| !l.is_empty())
-            .map(|(i, l)| (l.iter().map(|(t, _)| self.full[*t as usize].len()).sum(), i))
+            // A query initial pairs with any name token it begins: no posting list holds
+            // those names, so an initial never selects candidates.
+            .filter(|(i, l)| !l.is_empty() && !ex.q_is_initial[*i])
+            .map(|(i, l)| {
+                let cost = l
+                    .iter()
+                    .filter(|(_, sim)| *sim >= floor(i))
+                    .map(|(t, _)| self.full[*t as usize].len())
+                    .sum::<usize>()
+                    + self
+                        .initial(ex, i, floor(i))
+                        .map_or(0, |t| self.full[t as usize].len());
+                (cost, i)
+            })
             .collect();
         order.sort_unstable();
-        let p = 1 + ex.per_token.len() / 3;
-        for (rank, &(_, i)) in order.iter().enumerate() {
-            let postings = if rank < p { &self.full } else { &self.prefix };
-            for &(t, _) in &ex.per_token[i] {
-                out.extend_from_slice(&postings[t as usize]);
+        // The cheapest query tokens that carry more than the slack: a name matching none of
+        // them cannot cover enough of the query.
+        let mut carried = 0.0;
+        for &(_, i) in &order {
+            for &(t, sim) in &ex.per_token[i] {
+                if sim >= floor(i) {
+                    out.extend_from_slice(&self.full[t as usize]);
+                }
+            }
+            if let Some(t) = self.initial(ex, i, floor(i)) {
+                out.extend_from_slice(&self.full[t as usize]);
+            }
+            carried += ex.q_len[i];
+            if carried > slack {
+                break;
+            }
+        }
+        // Names with no more tokens than the query must cover enough of themselves: they are
+        // found through their rarest tokens.
+        let m = ex.q_len.len().min(usize::from(u8::MAX)) as u8;
+        for list in &ex.per_token {
+            for &(t, sim) in list {
+                let sim = (sim * 255.0).ceil() as u8;
+                out.extend(
+                    self.prefix[t as usize]
+                        .iter()
+                        .take_while(|e| e.count <= m)
+                        .filter(|e| e.floor <= sim)
+                        .map(|e| e.name),
+                );
             }
         }
         out.sort_unstable();
         out.dedup();
+    }
+
+    /// The initial of query token `i` as a vocabulary token, when pairing with it could credit
+    /// the token at least `floor`.
+    fn initial(&self, ex: &Expanded, i: usize, floor: f32) -> Option<u32> {
+        if 0.9 * 2.0 / ex.q_len[i] < floor {
+            return None;
+        }
+        let first = [ex.q_first[i]];
+        let letter = std::str::from_utf8(&first).ok()?;
+        self.ids.get(letter).copied()
     }
 
     /// An estimate of the exact name score from token similarities alone, computed the way
@@ -407,24 +541,27 @@ impl Index {
             let w = weight(text.len());
             let mut best = 0.0f32;
             if text.len() == 1 {
-                // An initial of the name matches any query token it begins.
+                // An initial of the name pairs with any query token it begins.
                 for (qi, &first) in ex.q_first.iter().enumerate() {
                     if first == text[0] {
-                        best = 0.9;
-                        q_best[qi] = q_best[qi].max(0.9);
+                        best = best.max(0.9);
+                        let credit = (0.9 * 2.0 / ex.q_len[qi]).min(0.9);
+                        q_best[qi] = q_best[qi].max(credit);
                     }
                 }
-            } else if let Some(list) = ex.by_vocab.get(&t) {
-                for &(qi, sim) in list {
+            } else {
+                let start = ex.by_vocab.partition_point(|e| e.0 < t);
+                for &(_, qi, sim) in ex.by_vocab[start..].iter().take_while(|e| e.0 == t) {
                     best = best.max(sim);
                     let b = &mut q_best[qi as usize];
                     *b = b.max(sim);
                 }
-            }
-            if ex.q_initials.contains(&text[0]) {
-                for (qi, len) in ex.q_len.iter().enumerate() {
-                    if *len == 2.0 && ex.q_first[qi] == text[0] {
-                        q_best[qi] = q_best[qi].max(0.9);
+                if ex.q_initials.contains(&text[0]) {
+                    for (qi, &is_initial) in ex.q_is_initial.iter().enumerate() {
+                        if is_initial && ex.q_first[qi] == text[0] {
+                            q_best[qi] = q_best[qi].max(0.9);
+                            best = best.max(0.9 * 2.0 / w);
+                        }
                     }
                 }
             }
@@ -455,9 +592,13 @@ impl Index {
         let postings: usize = self
             .full
             .iter()
-            .chain(&self.prefix)
             .map(|p| p.capacity() * 4 + 24)
-            .sum();
+            .sum::<usize>()
+            + self
+                .prefix
+                .iter()
+                .map(|p| p.capacity() * 8 + 24)
+                .sum::<usize>();
         let names: usize = self
             .names
             .iter()

@@ -5,6 +5,7 @@ pub mod index;
 pub mod model;
 pub mod names;
 pub mod screen;
+pub mod synth;
 pub mod version;
 
 pub use model::{Designation, EntityKind, ListEntity, Name, NameKind};

@@ -16,6 +16,11 @@ use crate::names::{NameType, Normalized, compare_normalized, normalize};
 
 /// Hits at or above this score are reported when no limit is asked for.
 pub const DEFAULT_THRESHOLD: f64 = 0.88;
+/// What a matching year of birth adds to a hit's score.
+const BIRTH_YEAR_MATCH: f64 = 0.05;
+/// What a country matching a nationality or address adds.
+const COUNTRY_MATCH: f64 = 0.03;
+
 /// How many candidates from the index are scored exactly.
 pub const CANDIDATES: usize = 64;
 
@@ -65,6 +70,11 @@ pub struct Screener {
     entities: Vec<(String, ListEntity)>,
     meta: Vec<NameMeta>,
     index: Index,
+    /// The names of entity `i` are `name_ids[i]..name_ids[i + 1]`.
+    name_ids: Vec<u32>,
+    /// `(kind group, identifier in comparable form)` -> entities carrying it: a shared
+    /// identifier brings an entry to scoring whatever its name.
+    by_identifier: HashMap<(String, String), Vec<u32>>,
 }
 
 impl std::fmt::Debug for Screener {
@@ -100,17 +110,16 @@ fn ident(kind: &str, value: &str) -> String {
     }
 }
 
-/// Identifier kinds that name the same kind of thing.
-fn same_kind(a: &str, b: &str) -> bool {
-    fn group(k: &str) -> &str {
-        match k {
-            "passport" | "national_id" | "id" | "document" | "tax_id" | "registration" => {
-                "document"
-            }
-            other => other,
-        }
+/// The group of identifier kinds that name the same kind of thing.
+fn kind_group(k: &str) -> &str {
+    match k {
+        "passport" | "national_id" | "id" | "document" | "tax_id" | "registration" => "document",
+        other => other,
     }
-    group(a) == group(b)
+}
+
+fn same_kind(a: &str, b: &str) -> bool {
+    kind_group(a) == kind_group(b)
 }
 
 fn years(s: &str) -> Vec<u32> {
@@ -126,7 +135,21 @@ impl Screener {
         let entities: Vec<(String, ListEntity)> = entries.into_iter().collect();
         let mut index = Index::default();
         let mut meta = vec![];
+        let mut name_ids = vec![];
+        let mut by_identifier: HashMap<(String, String), Vec<u32>> = HashMap::new();
         for (i, (_, e)) in entities.iter().enumerate() {
+            name_ids.push(meta.len() as u32);
+            for id in &e.identifiers {
+                let v = ident(&id.kind, &id.value);
+                if !v.is_empty() {
+                    let slot = by_identifier
+                        .entry((kind_group(&id.kind).to_owned(), v))
+                        .or_default();
+                    if slot.last() != Some(&(i as u32)) {
+                        slot.push(i as u32);
+                    }
+                }
+            }
             let t = name_type(e);
             for n in &e.names {
                 let norm = normalize(&n.value, t);
@@ -140,11 +163,14 @@ impl Screener {
                 });
             }
         }
+        name_ids.push(meta.len() as u32);
         index.finish();
         Screener {
             entities,
             meta,
             index,
+            name_ids,
+            by_identifier,
         }
     }
 
@@ -169,10 +195,10 @@ impl Screener {
 
     /// The names worth scoring exactly: those the index gathers for the query (see
     /// [`crate::index`]), best estimated first, at most [`CANDIDATES`].
-    fn candidates(&self, q: &Normalized) -> Vec<u32> {
+    fn candidates(&self, q: &Normalized, bound: f32) -> Vec<u32> {
         let ex = self.index.expand(q);
         let mut gathered = vec![];
-        self.index.gather(&ex, &mut gathered);
+        self.index.gather(&ex, bound, &mut gathered);
         let mut scratch = vec![];
         let mut ranked: Vec<(f32, u32)> = gathered
             .into_iter()
@@ -195,7 +221,8 @@ impl Screener {
         let qn = normalize(&q.name, q.name_type);
         let ex = self.index.expand(&qn);
         let mut gathered = vec![];
-        self.index.gather(&ex, &mut gathered);
+        self.index
+            .gather(&ex, crate::index::MIN_BOUND, &mut gathered);
         let mut scratch = vec![];
         let mut ranked: Vec<(f32, u32)> = gathered
             .iter()
@@ -243,7 +270,7 @@ impl Screener {
                 let ey: Vec<u32> = e.birth_dates.iter().flat_map(|d| years(d)).collect();
                 if !qy.is_empty() && !ey.is_empty() {
                     let (effect, detail) = if qy.iter().any(|y| ey.contains(y)) {
-                        (0.05, "the year of birth matches")
+                        (BIRTH_YEAR_MATCH, "the year of birth matches")
                     } else {
                         (-0.10, "the year of birth differs")
                     };
@@ -259,7 +286,10 @@ impl Screener {
                 let linked: Vec<&String> = e.nationalities.iter().chain(&e.countries).collect();
                 if !linked.is_empty() {
                     let (effect, detail) = if linked.contains(&c) {
-                        (0.03, "the country matches a nationality or address")
+                        (
+                            COUNTRY_MATCH,
+                            "the country matches a nationality or address",
+                        )
                     } else {
                         (-0.03, "no nationality or address in that country")
                     };
@@ -319,7 +349,26 @@ impl Screener {
         if qn.tokens.is_empty() {
             return vec![];
         }
-        let mut hits = self.score(q, &qn, self.candidates(&qn).into_iter());
+        // The lowest name score that corroboration could lift to the threshold: the index
+        // does not gather names below it.
+        let mut bound = DEFAULT_THRESHOLD;
+        if q.birth_date.is_some() {
+            bound -= BIRTH_YEAR_MATCH;
+        }
+        if q.country.is_some() {
+            bound -= COUNTRY_MATCH;
+        }
+        let mut ids = self.candidates(&qn, bound as f32);
+        for (k, v) in &q.identifiers {
+            let key = (kind_group(k).to_owned(), ident(k, v));
+            for &e in self.by_identifier.get(&key).into_iter().flatten() {
+                let e = e as usize;
+                ids.extend(self.name_ids[e]..self.name_ids[e + 1]);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut hits = self.score(q, &qn, ids.into_iter());
         finish(&mut hits, limit);
         hits
     }
