@@ -44,29 +44,7 @@ pub enum BenchCmd {
     /// memory) on the real OFAC SDN and UN lists and on a synthetic list built from them,
     /// beside rapidfuzz's brute-force `process.extract` (Jaro-Winkler) on the same names and
     /// queries. The baseline needs python3 with tools/bench/requirements.txt.
-    Screen {
-        /// Where the real lists are (watchman/test/testdata/sdn.csv and UN_consolidated.xml).
-        #[arg(long, env = "CUSTOS_PEER_DATA", default_value = "../shared/peer-data")]
-        peer_data: std::path::PathBuf,
-        /// Names in the synthetic list; 0 for the real lists only.
-        #[arg(long, default_value_t = 1_000_000)]
-        names: usize,
-        /// Queries screened against each corpus.
-        #[arg(long, default_value_t = 20_000)]
-        queries: usize,
-        /// Of those, how many the baseline runs (it scans every name for each).
-        #[arg(long, default_value_t = 200)]
-        baseline_queries: usize,
-        #[arg(long, default_value_t = 13984)]
-        seed: u64,
-        #[arg(long, env = "CUSTOS_PYTHON", default_value = "python3")]
-        python: String,
-        /// Skip the rapidfuzz baseline.
-        #[arg(long)]
-        no_baseline: bool,
-        #[arg(long)]
-        json: bool,
-    },
+    Screen(crate::bench_screen::Args),
     /// Account-open decisions per second over HTTP on loopback, with p50 and p99 latency.
     Accounts {
         /// sqlite or postgres.
@@ -222,27 +200,8 @@ impl Admin {
 }
 
 pub async fn run(cmd: BenchCmd) -> Result<()> {
-    if let BenchCmd::Screen {
-        peer_data,
-        names,
-        queries,
-        baseline_queries,
-        seed,
-        python,
-        no_baseline,
-        json,
-    } = cmd
-    {
-        return crate::bench_screen::run(crate::bench_screen::Args {
-            peer_data,
-            names,
-            queries,
-            baseline_queries,
-            seed,
-            python,
-            no_baseline,
-            json,
-        });
+    if let BenchCmd::Screen(args) = cmd {
+        return crate::bench_screen::run(args);
     }
     if let BenchCmd::Ids {
         per_kind,

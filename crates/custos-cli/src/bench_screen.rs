@@ -23,15 +23,28 @@ const BASELINE: &str = concat!(
     "/../../tools/bench/rapidfuzz_screen.py"
 );
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
+    /// Where the real lists are (watchman/test/testdata/sdn.csv and UN_consolidated.xml).
+    #[arg(long, env = "CUSTOS_PEER_DATA", default_value = "../shared/peer-data")]
     pub peer_data: PathBuf,
+    /// Names in the synthetic list; 0 for the real lists only.
+    #[arg(long, default_value_t = 1_000_000)]
     pub names: usize,
+    /// Queries screened against each corpus.
+    #[arg(long, default_value_t = 20_000)]
     pub queries: usize,
+    /// Of those, how many the baseline runs (it scans every name for each).
+    #[arg(long, default_value_t = 200)]
     pub baseline_queries: usize,
+    #[arg(long, default_value_t = 13984)]
     pub seed: u64,
+    #[arg(long, env = "CUSTOS_PYTHON", default_value = "python3")]
     pub python: String,
+    /// Skip the rapidfuzz baseline.
+    #[arg(long)]
     pub no_baseline: bool,
+    #[arg(long)]
     pub json: bool,
 }
 

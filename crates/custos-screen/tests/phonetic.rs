@@ -6,23 +6,17 @@
 //! `.ci/test` installs the oracle (tests/oracle/requirements.txt). Set `CUSTOS_PYTHON` to use
 //! another interpreter.
 
+mod common;
+use common::peer;
+
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use custos_screen::import::{Format, import};
 use custos_screen::index::phonetic;
 use custos_screen::names::{NameType, normalize};
-
-fn peer(rel: &str) -> PathBuf {
-    let base = std::env::var("CUSTOS_PEER_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/peer-data")
-        });
-    base.join(rel)
-}
 
 #[test]
 fn double_metaphone_agrees_with_the_python_port() {

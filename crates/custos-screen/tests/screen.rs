@@ -1,20 +1,12 @@
 //! Screening through the index on the real OFAC SDN and UN lists: the index keeps at least
 //! 99.5% of the hits an exhaustive scan of every name finds, and hits explain themselves.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::peer;
 
 use custos_screen::import::{Format, import};
 use custos_screen::names::NameType;
 use custos_screen::screen::{Query, Screener};
-
-fn peer(rel: &str) -> PathBuf {
-    let base = std::env::var("CUSTOS_PEER_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/peer-data")
-        });
-    base.join(rel)
-}
 
 fn screener() -> Screener {
     let sdn = import(Format::OfacCsv, &peer("watchman/test/testdata/sdn.csv")).unwrap();
