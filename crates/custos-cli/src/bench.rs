@@ -94,16 +94,18 @@ struct Report {
     cpu: String,
 }
 
+/// The value after `key:` on the first line of a /proc file that starts with `key`.
+pub(crate) fn proc_field(file: &str, key: &str) -> Option<String> {
+    std::fs::read_to_string(file).ok().and_then(|s| {
+        s.lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim().to_owned())
+    })
+}
+
 fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".into())
+    proc_field("/proc/cpuinfo", "model name").unwrap_or_else(|| "unknown".into())
 }
 
 fn cc(s: &str) -> Country {

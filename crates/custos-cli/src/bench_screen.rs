@@ -85,15 +85,10 @@ struct Baseline {
     ratio_p50: f64,
 }
 
+/// The process's resident memory, MiB.
 fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
+    crate::bench::proc_field("/proc/self/status", "VmRSS")
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
@@ -120,8 +115,13 @@ fn queries(
             continue;
         }
         let e = &corpus[rng.below(corpus.len())];
-        let name = &e.names[rng.below(e.names.len())].value;
-        let mut tokens: Vec<String> = name.split_whitespace().map(str::to_owned).collect();
+        let Some(name) = e.names.get(rng.below(e.names.len())) else {
+            continue;
+        };
+        let mut tokens: Vec<String> = name.value.split_whitespace().map(str::to_owned).collect();
+        if tokens.is_empty() {
+            continue;
+        }
         match i % 5 {
             0 => {
                 let k = rng.below(tokens.len());
@@ -154,6 +154,9 @@ fn measure(
     outsiders: &[ListEntity],
     a: &Args,
 ) -> Result<Figures> {
+    if corpus.is_empty() {
+        bail!("{label}: no entries to screen against");
+    }
     let qs = queries(&corpus, outsiders, a.queries, a.seed ^ 0x5eed);
     let names: Vec<String> = corpus
         .iter()
@@ -264,10 +267,8 @@ fn peer(a: &Args, rel: &str) -> PathBuf {
 pub fn run(a: Args) -> Result<()> {
     let sdn_path = peer(&a, "watchman/test/testdata/sdn.csv");
     let un_path = peer(&a, "watchman/test/testdata/UN_consolidated.xml");
-    let sdn = import(Format::OfacCsv, &sdn_path)
-        .with_context(|| format!("cannot import {}", sdn_path.display()))?;
-    let un = import(Format::UnXml, &un_path)
-        .with_context(|| format!("cannot import {}", un_path.display()))?;
+    let sdn = import(Format::OfacCsv, &sdn_path)?;
+    let un = import(Format::UnXml, &un_path)?;
     let real: Vec<ListEntity> = sdn.into_iter().chain(un).collect();
     // Names the corpora do not hold: a synthetic list from another seed, more misspelt.
     let outsiders = synthesize(&real, 10_000, a.seed ^ 0xdead_beef, 0.5);

@@ -693,3 +693,62 @@ fn batch(mut cmd: Command, lines: &[String]) -> std::process::Output {
     drop(stdin);
     child.wait_with_output().unwrap()
 }
+
+#[test]
+fn bench_screen_reports_its_figures_and_refuses_missing_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let peer_data = peer("");
+    let out = custos(
+        dir.path(),
+        &[
+            "bench",
+            "screen",
+            "--peer-data",
+            peer_data.to_str().unwrap(),
+            "--names",
+            "3000",
+            "--queries",
+            "200",
+            "--no-baseline",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let figures: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let figures = figures.as_array().unwrap();
+    assert_eq!(figures.len(), 2, "the real lists and the synthetic one");
+    assert_eq!(figures[1]["names"], 3000);
+    for f in figures {
+        assert!(f["queries"].as_u64().unwrap() > 100, "{f}");
+        assert!(f["p50_us"].as_f64().unwrap() > 0.0, "{f}");
+        assert!(f["p99_us"].as_f64().unwrap() >= f["p50_us"].as_f64().unwrap());
+        assert!(f["source_in_top10"].as_f64().unwrap() > 0.8, "{f}");
+    }
+
+    let out = custos(
+        dir.path(),
+        &[
+            "bench",
+            "screen",
+            "--peer-data",
+            "/nonexistent",
+            "--names",
+            "0",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot read /nonexistent/watchman/test/testdata/sdn.csv"),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("No such file").count(),
+        1,
+        "the cause is said once: {err}"
+    );
+}

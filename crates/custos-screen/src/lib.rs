@@ -14,7 +14,8 @@ pub use version::{Diff, ListVersion};
 /// Why a list could not be imported. Nothing is returned in part.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("cannot read {path}: {source}")]
+    // The source is the next link of the error chain, not repeated here.
+    #[error("cannot read {path}")]
     Read {
         path: String,
         #[source]
