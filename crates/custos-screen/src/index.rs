@@ -156,15 +156,54 @@ pub fn phonetic(token: &str) -> String {
     })
 }
 
-/// One name as the index keeps it: token ids instead of strings.
-#[derive(Debug)]
-pub(crate) struct IndexedName {
-    pub entity: u32,
-    /// The tokens that carry the name (see [`Normalized::tokens`]).
-    pub tokens: Box<[u32]>,
-    /// Every token, noise included, in order.
-    pub all: Box<[u32]>,
-    pub abjad: bool,
+/// The names as the index keeps them: token ids instead of strings, every name's in one
+/// array, so that visiting the gathered names (in id order) reads memory in order rather than
+/// chasing a pointer per name.
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    entity: Vec<u32>,
+    abjad: Vec<bool>,
+    /// Name `i` is `data[start[i]..start[i + 1]]`: the tokens that carry it (see
+    /// [`Normalized::tokens`]), up to `split[i]`, then every token, noise included, in order.
+    start: Vec<u32>,
+    split: Vec<u32>,
+    data: Vec<u32>,
+}
+
+impl Names {
+    pub fn len(&self) -> usize {
+        self.entity.len()
+    }
+
+    pub fn entity(&self, name: u32) -> u32 {
+        self.entity[name as usize]
+    }
+
+    pub fn tokens(&self, name: u32) -> &[u32] {
+        let i = name as usize;
+        &self.data[self.start[i] as usize..self.split[i] as usize]
+    }
+
+    pub fn all(&self, name: u32) -> &[u32] {
+        let i = name as usize;
+        &self.data[self.split[i] as usize..self.start[i + 1] as usize]
+    }
+
+    fn push(&mut self, entity: u32, abjad: bool, tokens: &[u32], all: &[u32]) {
+        if self.start.is_empty() {
+            self.start.push(0);
+        }
+        self.entity.push(entity);
+        self.abjad.push(abjad);
+        self.data.extend_from_slice(tokens);
+        self.split.push(self.data.len() as u32);
+        self.data.extend_from_slice(all);
+        self.start.push(self.data.len() as u32);
+    }
+
+    fn bytes(&self) -> usize {
+        self.entity.len() * 13 + self.data.len() * 4
+    }
 }
 
 /// The vocabulary and posting lists.
@@ -172,6 +211,10 @@ pub(crate) struct IndexedName {
 pub(crate) struct Index {
     ids: HashMap<Box<str>, u32>,
     text: Vec<Box<str>>,
+    /// Each token's length (at most 255) and first letter: what estimating needs of it, kept
+    /// apart from its text.
+    lens: Vec<u8>,
+    firsts: Vec<u8>,
     /// The token appears in a name written in an abjad.
     abjad: Vec<bool>,
     full: Vec<Vec<u32>>,
@@ -182,7 +225,7 @@ pub(crate) struct Index {
     deletes: Table,
     skeletons: Table,
     phonetics: Table,
-    pub names: Vec<IndexedName>,
+    pub names: Names,
 }
 
 /// An entry of the prefix postings.
@@ -201,10 +244,12 @@ struct Prefix {
 pub(crate) struct Expanded {
     /// Per query token: `(vocabulary token, similarity)`.
     per_token: Vec<Vec<(u32, f32)>>,
-    /// Vocabulary token -> `(query token, similarity)`.
     /// `(vocabulary token, query token, similarity)`, sorted: the few tokens a query reaches,
     /// looked up once per token of every gathered name.
     by_vocab: Vec<(u32, u16, f32)>,
+    /// A bit per vocabulary token: set for those in `by_vocab`, so that most name tokens are
+    /// passed over without a search.
+    reached: Vec<u64>,
     /// Lengths of the query tokens (as weights, at least 2, like the exact scorer's).
     q_len: Vec<f32>,
     /// First letters of the query's one-letter tokens (initials).
@@ -225,6 +270,9 @@ impl Index {
         let id = self.text.len() as u32;
         self.ids.insert(t.into(), id);
         self.text.push(t.into());
+        self.lens.push(t.len().min(255) as u8);
+        self.firsts
+            .push(t.as_bytes().first().copied().unwrap_or(b' '));
         self.abjad.push(false);
         self.full.push(vec![]);
         self.prefix.push(vec![]);
@@ -234,8 +282,8 @@ impl Index {
     /// Adds a name (already normalised) and returns its id.
     pub fn add(&mut self, entity: u32, n: &Normalized) -> u32 {
         let id = self.names.len() as u32;
-        let tokens: Box<[u32]> = n.tokens.iter().map(|t| self.intern(t)).collect();
-        let all: Box<[u32]> = n.all.iter().map(|t| self.intern(t)).collect();
+        let tokens: Vec<u32> = n.tokens.iter().map(|t| self.intern(t)).collect();
+        let all: Vec<u32> = n.all.iter().map(|t| self.intern(t)).collect();
         let mut distinct = tokens.to_vec();
         distinct.sort_unstable();
         distinct.dedup();
@@ -245,31 +293,26 @@ impl Index {
                 self.abjad[t as usize] = true;
             }
         }
-        self.names.push(IndexedName {
-            entity,
-            tokens,
-            all,
-            abjad: n.abjad,
-        });
+        self.names.push(entity, n.abjad, &tokens, &all);
         id
     }
 
     /// Completes the index once every name is in: prefix postings and lookup tables.
     pub fn finish(&mut self) {
-        for (id, n) in self.names.iter().enumerate() {
-            let mut ranked: Vec<u32> = n.tokens.to_vec();
+        for id in 0..self.names.len() as u32 {
+            let tokens = self.names.tokens(id);
+            let mut ranked: Vec<u32> = tokens.to_vec();
             ranked.sort_unstable();
             ranked.dedup();
             // Rarest first; an initial only when the name has nothing else.
             ranked.sort_by_key(|&t| (self.text[t as usize].len() < 2, self.full[t as usize].len()));
             // The rarest tokens that carry more than the weight a candidate may leave unmatched.
-            let total: f32 = n
-                .tokens
+            let total: f32 = tokens
                 .iter()
                 .map(|&t| weight(self.text[t as usize].len()))
                 .sum();
             let mut carried = 0.0;
-            let count = n.tokens.len().min(usize::from(u8::MAX)) as u8;
+            let count = tokens.len().min(usize::from(u8::MAX)) as u8;
             for &t in &ranked {
                 let w = weight(self.text[t as usize].len());
                 // Matched less than this, the token leaves the name short of the bound even
@@ -278,7 +321,7 @@ impl Index {
                 self.prefix[t as usize].push(Prefix {
                     count,
                     floor: (floor * 255.0).floor() as u8,
-                    name: id as u32,
+                    name: id,
                 });
                 carried += w;
                 if carried > (1.0 - MIN_BOUND) * total {
@@ -331,9 +374,18 @@ impl Index {
 
     /// The name as [`crate::names::normalize`] gave it, for exact scoring.
     pub fn normalized(&self, name: u32) -> Normalized {
-        let n = &self.names[name as usize];
-        let tokens: Vec<String> = n.tokens.iter().map(|&t| self.token(t).to_owned()).collect();
-        let all: Vec<String> = n.all.iter().map(|&t| self.token(t).to_owned()).collect();
+        let tokens: Vec<String> = self
+            .names
+            .tokens(name)
+            .iter()
+            .map(|&t| self.token(t).to_owned())
+            .collect();
+        let all: Vec<String> = self
+            .names
+            .all(name)
+            .iter()
+            .map(|&t| self.token(t).to_owned())
+            .collect();
         let noise = all
             .iter()
             .filter(|t| !tokens.contains(t))
@@ -343,7 +395,7 @@ impl Index {
             tokens,
             noise,
             all,
-            abjad: n.abjad,
+            abjad: self.names.abjad[name as usize],
         }
     }
 
@@ -448,6 +500,10 @@ impl Index {
         }
         ex.by_vocab
             .sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        ex.reached = vec![0; self.text.len().div_ceil(64)];
+        for &(t, _, _) in &ex.by_vocab {
+            ex.reached[t as usize / 64] |= 1 << (t % 64);
+        }
         ex
     }
 
@@ -532,33 +588,35 @@ impl Index {
     /// An estimate of the exact name score from token similarities alone, computed the way
     /// [`crate::names::compare`]'s token alignment is, without pairing constraints.
     pub fn estimate(&self, ex: &Expanded, name: u32, q_best: &mut Vec<f32>) -> f32 {
-        let n = &self.names[name as usize];
+        let tokens = self.names.tokens(name);
         q_best.clear();
         q_best.resize(ex.q_len.len(), 0.0);
         let (mut n_sum, mut n_weight) = (0.0f32, 0.0f32);
-        for &t in n.tokens.iter() {
-            let text = self.token(t).as_bytes();
-            let w = weight(text.len());
+        for &t in tokens {
+            let (len, first) = (self.lens[t as usize], self.firsts[t as usize]);
+            let w = weight(usize::from(len));
             let mut best = 0.0f32;
-            if text.len() == 1 {
+            if len == 1 {
                 // An initial of the name pairs with any query token it begins.
-                for (qi, &first) in ex.q_first.iter().enumerate() {
-                    if first == text[0] {
+                for (qi, &q_first) in ex.q_first.iter().enumerate() {
+                    if q_first == first {
                         best = best.max(0.9);
                         let credit = (0.9 * 2.0 / ex.q_len[qi]).min(0.9);
                         q_best[qi] = q_best[qi].max(credit);
                     }
                 }
             } else {
-                let start = ex.by_vocab.partition_point(|e| e.0 < t);
-                for &(_, qi, sim) in ex.by_vocab[start..].iter().take_while(|e| e.0 == t) {
-                    best = best.max(sim);
-                    let b = &mut q_best[qi as usize];
-                    *b = b.max(sim);
+                if ex.reached[t as usize / 64] & (1 << (t % 64)) != 0 {
+                    let start = ex.by_vocab.partition_point(|e| e.0 < t);
+                    for &(_, qi, sim) in ex.by_vocab[start..].iter().take_while(|e| e.0 == t) {
+                        best = best.max(sim);
+                        let b = &mut q_best[qi as usize];
+                        *b = b.max(sim);
+                    }
                 }
-                if ex.q_initials.contains(&text[0]) {
+                if ex.q_initials.contains(&first) {
                     for (qi, &is_initial) in ex.q_is_initial.iter().enumerate() {
-                        if is_initial && ex.q_first[qi] == text[0] {
+                        if is_initial && ex.q_first[qi] == first {
                             q_best[qi] = q_best[qi].max(0.9);
                             best = best.max(0.9 * 2.0 / w);
                         }
@@ -571,7 +629,7 @@ impl Index {
         let q_weight: f32 = ex.q_len.iter().sum();
         let q_sum: f32 = q_best.iter().zip(&ex.q_len).map(|(b, w)| b * w).sum();
         let (q_cov, n_cov) = (q_sum / q_weight.max(1.0), n_sum / n_weight.max(1.0));
-        let (qn, nn) = (ex.q_len.len(), n.tokens.len());
+        let (qn, nn) = (ex.q_len.len(), tokens.len());
         let (short, long, short_len, long_len) = match qn.cmp(&nn) {
             std::cmp::Ordering::Less => (q_cov, n_cov, qn, nn),
             std::cmp::Ordering::Greater => (n_cov, q_cov, nn, qn),
@@ -599,11 +657,8 @@ impl Index {
                 .iter()
                 .map(|p| p.capacity() * 8 + 24)
                 .sum::<usize>();
-        let names: usize = self
-            .names
-            .iter()
-            .map(|n| 40 + (n.tokens.len() + n.all.len()) * 4)
-            .sum::<usize>()
+        let names: usize = self.names.bytes()
+            + self.lens.len() * 2
             + self
                 .text
                 .iter()

@@ -230,8 +230,12 @@ impl Screener {
             .collect();
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
         let mut out = format!("q={:?} gathered={} ", qn.tokens, gathered.len());
-        for (id, n) in self.index.names.iter().enumerate() {
-            if self.entities[n.entity as usize].1.id == entity_id {
+        for id in 0..self.index.names.len() {
+            if self.entities[self.index.names.entity(id as u32) as usize]
+                .1
+                .id
+                == entity_id
+            {
                 let norm = self.index.normalized(id as u32);
                 let exact = compare_normalized(&qn, &norm);
                 let pos = ranked.iter().position(|r| r.1 == id as u32);
@@ -249,7 +253,7 @@ impl Screener {
         let mut best: HashMap<u32, Hit> = HashMap::new();
         for id in ids {
             let n = &self.meta[id as usize];
-            let entity = self.index.names[id as usize].entity;
+            let entity = self.index.names.entity(id);
             let mut score = compare_normalized(qn, &self.index.normalized(id));
             let mut why = vec![Factor {
                 field: "name".into(),
