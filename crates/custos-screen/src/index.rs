@@ -17,7 +17,9 @@
 //!   than the slack (`1 - bound` of its weight) are looked up there, each only through the
 //!   vocabulary tokens alike enough to it that a name matching it that poorly could still
 //!   reach the bound (and through its initial, when that could). A name matching none of them
-//!   cannot cover enough of the query.
+//!   cannot cover enough of the query. The names they bring must also hold the two next
+//!   cheapest tokens the query cannot do without (read into a bitset), or they are dropped
+//!   before estimating.
 //! - *prefix* postings list a name under its rarest tokens carrying more than `1 - MIN_BOUND` of
 //!   its weight, with its token count and the least similarity that token must be matched with.
 //!   Every query token's vocabulary tokens are looked up there, for names with no more tokens
@@ -37,6 +39,10 @@ use crate::names::{Normalized, skeleton, token_similarity};
 /// matching year of birth and country add. (A shared identifier adds more; the screener finds
 /// those entries by identifier, not through this index.)
 pub const MIN_BOUND: f32 = 0.80;
+
+/// How many of the query's other indispensable tokens filter the names its cheapest tokens
+/// gathered.
+const REQUIRED_CHECKS: usize = 2;
 
 /// Vocabulary tokens less alike than this to a query token (by
 /// [`crate::names::token_similarity`]) are not followed.
@@ -541,19 +547,46 @@ impl Index {
         // The cheapest query tokens that carry more than the slack: a name matching none of
         // them cannot cover enough of the query.
         let mut carried = 0.0;
+        let mut essentials = 0;
+        let postings = |i: usize| {
+            ex.per_token[i]
+                .iter()
+                .filter(move |(_, sim)| *sim >= floor(i))
+                .map(|(t, _)| *t)
+                .chain(self.initial(ex, i, floor(i)))
+                .map(|t| &self.full[t as usize])
+        };
         for &(_, i) in &order {
-            for &(t, sim) in &ex.per_token[i] {
-                if sim >= floor(i) {
-                    out.extend_from_slice(&self.full[t as usize]);
-                }
+            for p in postings(i) {
+                out.extend_from_slice(p);
             }
-            if let Some(t) = self.initial(ex, i, floor(i)) {
-                out.extend_from_slice(&self.full[t as usize]);
-            }
+            essentials += 1;
             carried += ex.q_len[i];
             if carried > slack {
                 break;
             }
+        }
+        // A name must also match each other token it cannot do without (one whose floor is
+        // above what an unreached token could count): the two cheapest of those keep only the
+        // names their postings hold, so that fewer names are estimated.
+        let mut seen = vec![];
+        for &(_, i) in order
+            .iter()
+            .skip(essentials)
+            .filter(|(_, i)| floor(*i) >= TOKEN_SIM)
+            .take(REQUIRED_CHECKS)
+        {
+            if out.is_empty() {
+                break;
+            }
+            seen.clear();
+            seen.resize(self.names.len().div_ceil(64), 0u64);
+            for p in postings(i) {
+                for &n in p {
+                    seen[n as usize / 64] |= 1 << (n % 64);
+                }
+            }
+            out.retain(|&n| seen[n as usize / 64] & (1 << (n % 64)) != 0);
         }
         // Names with no more tokens than the query must cover enough of themselves: they are
         // found through their rarest tokens.
