@@ -21,7 +21,8 @@
 //!   cheapest tokens the query cannot do without (read into a bitset), or they are dropped
 //!   before estimating.
 //! - *prefix* postings list a name under its rarest tokens carrying more than `1 - MIN_BOUND` of
-//!   its weight, with its token count and the least similarity that token must be matched with.
+//!   its weight, with its token count and the share of the name's weight the token carries
+//!   (which sets how well it must be matched to reach the bound).
 //!   Every query token's vocabulary tokens are looked up there, for names with no more tokens
 //!   than the query: such a name must cover enough of itself.
 //!
@@ -239,9 +240,10 @@ pub(crate) struct Index {
 struct Prefix {
     /// The name's token count.
     count: u8,
-    /// The least similarity (in 255ths) a query token must have to this one for the name to
-    /// reach [`MIN_BOUND`].
-    floor: u8,
+    /// The name's weight over this token's, in sixteenths, rounded up: a query token must be
+    /// at least `1 - (1 - bound) * ratio / 16` alike to this one for the name to reach the
+    /// bound.
+    ratio: u8,
     name: u32,
 }
 
@@ -321,12 +323,9 @@ impl Index {
             let count = tokens.len().min(usize::from(u8::MAX)) as u8;
             for &t in &ranked {
                 let w = weight(self.text[t as usize].len());
-                // Matched less than this, the token leaves the name short of the bound even
-                // if every other token matches.
-                let floor = (1.0 - (1.0 - MIN_BOUND) * total / w).max(0.0);
                 self.prefix[t as usize].push(Prefix {
                     count,
-                    floor: (floor * 255.0).floor() as u8,
+                    ratio: (total / w * 16.0).ceil().min(255.0) as u8,
                     name: id,
                 });
                 carried += w;
@@ -591,14 +590,16 @@ impl Index {
         // Names with no more tokens than the query must cover enough of themselves: they are
         // found through their rarest tokens.
         let m = ex.q_len.len().min(usize::from(u8::MAX)) as u8;
+        let name_slack = 1.0 - bound.max(MIN_BOUND);
         for list in &ex.per_token {
             for &(t, sim) in list {
-                let sim = (sim * 255.0).ceil() as u8;
+                // Matched less than this, the token leaves the name short of the bound even if
+                // every other token of it matches.
                 out.extend(
                     self.prefix[t as usize]
                         .iter()
                         .take_while(|e| e.count <= m)
-                        .filter(|e| e.floor <= sim)
+                        .filter(|e| sim >= 1.0 - name_slack * f32::from(e.ratio) / 16.0)
                         .map(|e| e.name),
                 );
             }
