@@ -44,6 +44,9 @@ pub const MIN_BOUND: f32 = 0.80;
 /// How many of the query's other indispensable tokens filter the names its cheapest tokens
 /// gathered.
 const REQUIRED_CHECKS: usize = 2;
+/// A filtering token's postings are read only when they are at most this many times the names
+/// they would filter.
+const FILTER_COST: usize = 50;
 
 /// Vocabulary tokens less alike than this to a query token (by
 /// [`crate::names::token_similarity`]) are not followed.
@@ -569,13 +572,14 @@ impl Index {
         // above what an unreached token could count): the two cheapest of those keep only the
         // names their postings hold, so that fewer names are estimated.
         let mut seen = vec![];
-        for &(_, i) in order
+        for &(cost, i) in order
             .iter()
             .skip(essentials)
             .filter(|(_, i)| floor(*i) >= TOKEN_SIM)
             .take(REQUIRED_CHECKS)
         {
-            if out.is_empty() {
+            // Reading a posting costs far less than estimating a name, but not nothing.
+            if out.is_empty() || cost > FILTER_COST * out.len() {
                 break;
             }
             seen.clear();
