@@ -204,6 +204,7 @@ fn query(
         birth_date: dob,
         country,
         identifiers,
+        address: None,
     })
 }
 

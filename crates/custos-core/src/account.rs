@@ -15,6 +15,7 @@ use crate::CoreError;
 use crate::customer::{CustomerSummary, SubjectRole};
 use crate::ids::{AccountId, CustomerId, SubjectId};
 use crate::policy::{CipPolicy, FailureAction, RiskLevel};
+use crate::screening::{AppliedConditions, CaseState, Measure};
 use crate::verification::{Method, VerificationState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -101,6 +102,12 @@ pub enum ReasonCode {
     ParentAccountNotActive,
     VerificationDeadlinePassed,
     ClosedOnRequest,
+    /// A subject is a confirmed match for a list entry whose measure is a prohibition.
+    ScreeningProhibited,
+    /// A possible match against a designated list awaits a reviewer.
+    ScreeningReview,
+    /// A confirmed match for a special measure with conditions: they apply.
+    SpecialMeasureConditions,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -134,6 +141,9 @@ pub struct AccountDecision {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schema(value_type = Object)]
     pub restrictions: BTreeMap<String, serde_json::Value>,
+    /// Special-measure conditions the account is held to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub special_measures: Vec<AppliedConditions>,
 }
 
 /// An Account.
@@ -281,17 +291,109 @@ pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
             }
         }
     }
-    let decided = |decision, status, reasons, steps| AccountDecision {
-        decision,
-        account_status: status,
-        required_steps: steps,
-        reasons,
-        risk: e.risk,
-        restrictions: if status == AccountStatus::Restricted {
+    // Screening: cases of the subjects that count.
+    let active: Vec<&SubjectId> = e.customer.active_subjects().map(|s| &s.id).collect();
+    let cases: Vec<&crate::screening::CaseSummary> = e
+        .customer
+        .screening
+        .iter()
+        .filter(|c| active.contains(&&c.subject_id))
+        .collect();
+    let prohibited: Vec<Reason> = cases
+        .iter()
+        .filter(|c| c.state == CaseState::Confirmed && c.measure == Measure::Prohibition)
+        .map(|c| {
+            reason(
+                ReasonCode::ScreeningProhibited,
+                Some(&c.subject_id),
+                format!(
+                    "confirmed match with {} entry {}, a prohibition",
+                    c.list, c.entity_id
+                ),
+            )
+        })
+        .collect();
+    let in_review: Vec<Reason> = cases
+        .iter()
+        .filter(|c| c.state == CaseState::Open)
+        .map(|c| {
+            reason(
+                ReasonCode::ScreeningReview,
+                Some(&c.subject_id),
+                format!(
+                    "possible match with {} entry {} awaits review (case {})",
+                    c.list, c.entity_id, c.id
+                ),
+            )
+        })
+        .collect();
+    let mut special_measures: Vec<AppliedConditions> = vec![];
+    for c in cases
+        .iter()
+        .filter(|c| c.state == CaseState::Confirmed && c.measure == Measure::Conditions)
+    {
+        if !special_measures
+            .iter()
+            .any(|m| m.list == c.list && m.entity_id == c.entity_id)
+        {
+            special_measures.push(AppliedConditions {
+                list: c.list.clone(),
+                entity_id: c.entity_id.clone(),
+                reference: c.reference.clone(),
+                conditions: c.conditions.clone(),
+            });
+        }
+    }
+    let decided = |decision, status: AccountStatus, mut reasons: Vec<Reason>, steps| {
+        // Conditions hold on every account that may be used; a usable account under them is
+        // restricted.
+        let applies = status.usable() && !special_measures.is_empty();
+        let status = if applies && status == AccountStatus::Active {
+            AccountStatus::Restricted
+        } else {
+            status
+        };
+        if applies {
+            reasons.extend(special_measures.iter().map(|m| {
+                reason(
+                    ReasonCode::SpecialMeasureConditions,
+                    None,
+                    format!("the conditions of {} entry {} apply", m.list, m.entity_id),
+                )
+            }));
+        }
+        let mut restrictions = if status == AccountStatus::Restricted
+            && (decision != Decision::Approve || !applies)
+        {
             p.pending.restrictions.clone()
         } else {
             BTreeMap::new()
-        },
+        };
+        if applies {
+            // For a control plane that reads only the restrictions: every condition, verbatim.
+            restrictions.insert(
+                "special_measure_conditions".to_owned(),
+                serde_json::Value::from(
+                    special_measures
+                        .iter()
+                        .flat_map(|m| m.conditions.iter().cloned())
+                        .collect::<Vec<String>>(),
+                ),
+            );
+        }
+        AccountDecision {
+            decision,
+            account_status: status,
+            required_steps: steps,
+            reasons,
+            risk: e.risk,
+            restrictions,
+            special_measures: if applies {
+                special_measures.clone()
+            } else {
+                vec![]
+            },
+        }
     };
 
     if let Some(parent) = e.parent
@@ -316,6 +418,11 @@ pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
         };
         return decided(Decision::Refuse, status, reasons, steps);
     }
+    if !prohibited.is_empty() {
+        let mut all = prohibited;
+        all.extend(reasons);
+        return decided(Decision::Refuse, AccountStatus::Closed, all, steps);
+    }
     if any_failed {
         let status = if new {
             if p.failure.refuse_open {
@@ -335,6 +442,16 @@ pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
             Decision::Pending
         };
         return decided(decision, status, reasons, steps);
+    }
+    if !in_review.is_empty() {
+        let mut all = in_review;
+        all.extend(reasons);
+        return decided(
+            Decision::Pending,
+            p.screening.review_account_status,
+            all,
+            steps,
+        );
     }
     if any_open {
         if new && p.pending.refuse_offerings.contains(&e.offering) {
@@ -446,6 +563,115 @@ mod tests {
             subjects,
             high_risk_link: false,
             resubmissions: 0,
+            screening: vec![],
+        }
+    }
+
+    fn screening_case(
+        subject: &SubjectSummary,
+        state: CaseState,
+        measure: Measure,
+    ) -> crate::screening::CaseSummary {
+        crate::screening::CaseSummary {
+            id: format!("scr_{state:?}_{measure:?}"),
+            subject_id: subject.id.clone(),
+            basis: crate::screening::Basis::Name,
+            list: "ofac-sdn".into(),
+            entity_id: "123".into(),
+            measure,
+            conditions: if measure == Measure::Conditions {
+                vec!["no_trial".into()]
+            } else {
+                vec![]
+            },
+            reference: None,
+            score: 0.95,
+            state,
+            opened_at: now(),
+            updated_at: now(),
+        }
+    }
+
+    fn decide_screened(
+        verified: bool,
+        cases: &[(CaseState, Measure)],
+        new: bool,
+    ) -> AccountDecision {
+        let policy = CipPolicy::default();
+        let sub = if verified {
+            subject(SubjectRole::Customer, false, &[Method::Email, Method::Phone, Method::Document], &[])
+        } else {
+            subject(SubjectRole::Customer, false, &[], &[])
+        };
+        let mut s = summary(vec![sub.clone()]);
+        s.screening = cases
+            .iter()
+            .map(|(st, m)| screening_case(&sub, *st, *m))
+            .collect();
+        evaluate(&Evaluation {
+            policy: &policy,
+            customer: &s,
+            risk: RiskLevel::Medium,
+            kind: AccountKind::Direct,
+            offering: Offering::Paid,
+            parent: None,
+            opened_at: (!new).then(now),
+            pending_since: None,
+            now: now(),
+        })
+    }
+
+    #[test]
+    fn screening_decides() {
+        use CaseState as C;
+        use Measure as M;
+        // A confirmed prohibition refuses a new account and closes an open one, verified or not.
+        for new in [true, false] {
+            let d = decide_screened(true, &[(C::Confirmed, M::Prohibition)], new);
+            assert_eq!(
+                (d.decision, d.account_status, d.reasons[0].code),
+                (
+                    Decision::Refuse,
+                    AccountStatus::Closed,
+                    ReasonCode::ScreeningProhibited
+                )
+            );
+        }
+        // A possible match holds the account for review.
+        let d = decide_screened(true, &[(C::Open, M::Prohibition)], true);
+        assert_eq!(
+            (d.decision, d.account_status, d.reasons[0].code),
+            (
+                Decision::Pending,
+                AccountStatus::PendingVerification,
+                ReasonCode::ScreeningReview
+            )
+        );
+        // Conditions apply: a verified customer's account is restricted under them.
+        let d = decide_screened(true, &[(C::Confirmed, M::Conditions)], false);
+        assert_eq!(d.decision, Decision::Approve);
+        assert_eq!(d.account_status, AccountStatus::Restricted);
+        assert_eq!(d.special_measures.len(), 1);
+        assert_eq!(
+            d.restrictions["special_measure_conditions"],
+            serde_json::json!(["no_trial"])
+        );
+        assert!(
+            d.reasons
+                .iter()
+                .any(|r| r.code == ReasonCode::SpecialMeasureConditions)
+        );
+        // ...and an unverified one keeps the pending restrictions too.
+        let d = decide_screened(false, &[(C::Confirmed, M::Conditions)], true);
+        assert_eq!(d.account_status, AccountStatus::Restricted);
+        assert!(d.restrictions.len() > 1);
+        // Resolved cases do nothing.
+        for st in [C::FalsePositive, C::Cleared] {
+            let d = decide_screened(true, &[(st, M::Prohibition)], true);
+            assert_eq!(
+                (d.decision, d.account_status),
+                (Decision::Approve, AccountStatus::Active)
+            );
         }
     }
 

@@ -6,6 +6,7 @@ pub mod error;
 pub mod ids;
 pub mod policy;
 pub mod retention;
+pub mod screening;
 pub mod triage;
 pub mod verification;
 

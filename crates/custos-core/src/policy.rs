@@ -44,6 +44,8 @@ pub struct CipPolicy {
     pub redress: RedressPolicy,
     pub retention: RetentionPolicy,
     pub resellers: ResellerPolicy,
+    #[serde(default)]
+    pub screening: ScreeningPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -181,6 +183,27 @@ pub struct RetentionPolicy {
 pub struct ResellerPolicy {
     /// How many reseller levels may stand above an account.
     pub max_chain_depth: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningPolicy {
+    /// The status of a customer's accounts while a screening case awaits a reviewer:
+    /// `pending_verification` (not usable) or `restricted`.
+    pub review_account_status: AccountStatus,
+    /// Links to a designated jurisdiction that are decisive on their own (the hit is confirmed
+    /// without review); a link of any other kind opens a review case.
+    pub confirming_links: Vec<crate::screening::LinkKind>,
+}
+
+impl Default for ScreeningPolicy {
+    fn default() -> Self {
+        use crate::screening::LinkKind;
+        ScreeningPolicy {
+            review_account_status: AccountStatus::PendingVerification,
+            confirming_links: vec![LinkKind::Address, LinkKind::Organisation],
+        }
+    }
 }
 
 impl Default for CipPolicy {

@@ -98,6 +98,7 @@ mod tests {
                 reasons: vec![],
                 risk: RiskLevel::Low,
                 restrictions: Default::default(),
+                special_measures: vec![],
             },
         }
     }

@@ -65,6 +65,10 @@ pub struct ListEntity {
     pub programs: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remarks: Option<String>,
+    /// For an entry of custos's own designations list: the special measure it carries. A
+    /// designated jurisdiction is an entry with no names, matched by country.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub designation: Option<Designation>,
 }
 
 impl ListEntity {
@@ -83,6 +87,7 @@ impl ListEntity {
             addresses: vec![],
             programs: vec![],
             remarks: None,
+            designation: None,
         }
     }
 
@@ -236,6 +241,22 @@ pub enum DesignationSubject {
         #[serde(default)]
         countries: Vec<String>,
     },
+}
+
+impl Designation {
+    /// Whether the designation is in force on `day`: from its effective date, until (not
+    /// including) its expiry.
+    pub fn in_force(&self, day: chrono::NaiveDate) -> bool {
+        day >= self.effective && self.expires.is_none_or(|x| day < x)
+    }
+
+    /// The designated jurisdiction, for a jurisdiction designation.
+    pub fn jurisdiction(&self) -> Option<&str> {
+        match &self.subject {
+            DesignationSubject::Jurisdiction { country } => Some(country),
+            DesignationSubject::Person { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::index::Index;
-use crate::model::{ListEntity, NameKind};
+use crate::model::{Designation, ListEntity, NameKind};
 use crate::names::{NameType, Normalized, compare_normalized, normalize};
 
 /// Hits at or above this score are reported when no limit is asked for.
@@ -20,6 +20,8 @@ pub const DEFAULT_THRESHOLD: f64 = 0.88;
 const BIRTH_YEAR_MATCH: f64 = 0.05;
 /// What a country matching a nationality or address adds.
 const COUNTRY_MATCH: f64 = 0.03;
+/// What an address sharing most of its words with one the list gives adds.
+const ADDRESS_MATCH: f64 = 0.03;
 
 /// How many candidates from the index are scored exactly.
 pub const CANDIDATES: usize = 64;
@@ -37,6 +39,10 @@ pub struct Query {
     /// `("email", ...)`, `("wallet", "xbt:1Abc...")`. A list entry carrying the same one is
     /// strong corroboration; one carrying others says nothing (people hold several).
     pub identifiers: Vec<(String, String)>,
+    /// A postal address, one line: an entry with an address sharing most of its words
+    /// (street, city, postal code) is corroborated; a different address says nothing (people
+    /// move, and lists keep old addresses).
+    pub address: Option<String>,
 }
 
 /// One part of a hit's explanation.
@@ -75,6 +81,8 @@ pub struct Screener {
     /// `(kind group, identifier in comparable form)` -> entities carrying it: a shared
     /// identifier brings an entry to scoring whatever its name.
     by_identifier: HashMap<(String, String), Vec<u32>>,
+    /// `(list, entry id)` -> entity.
+    by_id: HashMap<(String, String), u32>,
 }
 
 impl std::fmt::Debug for Screener {
@@ -122,6 +130,24 @@ fn same_kind(a: &str, b: &str) -> bool {
     kind_group(a) == kind_group(b)
 }
 
+/// The words of an address worth comparing: letters and digits, folded, two characters or more.
+fn address_words(s: &str) -> std::collections::BTreeSet<String> {
+    any_ascii::any_ascii(s)
+        .to_ascii_uppercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| w.len() >= 2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Two addresses share at least two thirds of the words of the shorter one (and at least two).
+fn same_address(a: &str, b: &str) -> bool {
+    let (a, b) = (address_words(a), address_words(b));
+    let shared = a.intersection(&b).count();
+    let shorter = a.len().min(b.len());
+    shared >= 2 && shared * 3 >= shorter * 2
+}
+
 fn years(s: &str) -> Vec<u32> {
     s.split(|c: char| !c.is_ascii_digit())
         .filter(|p| p.len() == 4)
@@ -165,13 +191,33 @@ impl Screener {
         }
         name_ids.push(meta.len() as u32);
         index.finish();
+        let by_id = entities
+            .iter()
+            .enumerate()
+            .map(|(i, (l, e))| ((l.clone(), e.id.clone()), i as u32))
+            .collect();
         Screener {
             entities,
             meta,
             index,
             name_ids,
             by_identifier,
+            by_id,
         }
+    }
+
+    /// The entry `id` of `list`, as indexed.
+    pub fn entity(&self, list: &str, id: &str) -> Option<&ListEntity> {
+        self.by_id
+            .get(&(list.to_owned(), id.to_owned()))
+            .map(|&i| &self.entities[i as usize].1)
+    }
+
+    /// Every special-measure designation among the indexed entries, with its list.
+    pub fn designations(&self) -> impl Iterator<Item = (&str, &ListEntity, &Designation)> {
+        self.entities
+            .iter()
+            .filter_map(|(l, e)| e.designation.as_ref().map(|d| (l.as_str(), e, d)))
     }
 
     pub fn entities(&self) -> usize {
@@ -304,6 +350,16 @@ impl Screener {
                         detail: detail.into(),
                     });
                 }
+            }
+            if let Some(a) = &q.address
+                && e.addresses.iter().any(|l| same_address(a, l))
+            {
+                score += ADDRESS_MATCH;
+                why.push(Factor {
+                    field: "address".into(),
+                    effect: ADDRESS_MATCH,
+                    detail: "the address matches one the list gives".into(),
+                });
             }
             if let Some((k, _)) = q.identifiers.iter().find(|(k, v)| {
                 let qv = ident(k, v);

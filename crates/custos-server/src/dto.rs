@@ -82,6 +82,9 @@ pub struct CardInput {
     pub last4: Option<String>,
     pub expiry_month: u8,
     pub expiry_year: u16,
+    /// The issuing country, as the payment processor reports it (ISO 3166-1 alpha-2).
+    #[serde(default)]
+    pub country: Option<Country>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -301,6 +304,9 @@ pub struct AccountView {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     #[schema(value_type = Object)]
     pub restrictions: BTreeMap<String, serde_json::Value>,
+    /// Special-measure conditions the account is held to (EO 13984 section 2).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub special_measures: Vec<custos_core::screening::AppliedConditions>,
 }
 
 impl From<&Account> for AccountView {
@@ -312,6 +318,7 @@ impl From<&Account> for AccountView {
             reasons,
             risk,
             restrictions,
+            special_measures,
         } = a.decision.clone();
         AccountView {
             account_id: a.id.clone(),
@@ -329,6 +336,7 @@ impl From<&Account> for AccountView {
             reasons,
             risk,
             restrictions,
+            special_measures,
         }
     }
 }

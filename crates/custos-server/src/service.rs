@@ -513,6 +513,7 @@ impl Service {
             }],
             risk: a.decision.risk,
             restrictions: BTreeMap::new(),
+            special_measures: vec![],
         };
         self.store.update_accounts(std::slice::from_ref(&a)).await?;
         self.cascade(std::slice::from_ref(&a), now).await?;

@@ -217,6 +217,7 @@ fn account(n: u32, c: &CustomerId, parent: Option<&AccountId>, decision: Decisio
             reasons: vec![],
             risk: RiskLevel::Low,
             restrictions: Default::default(),
+            special_measures: vec![],
         },
     }
 }

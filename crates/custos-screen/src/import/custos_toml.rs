@@ -89,8 +89,8 @@ pub fn designations(path: &Path) -> Result<Vec<Designation>, ImportError> {
     Ok(out)
 }
 
-/// The designated persons, as list entries to match against. Jurisdictions are matched by
-/// country, not by name, and are read with [`designations`].
+/// Every designation as a list entry, carrying the designation itself: a designated person
+/// with its names (matched by name), a designated jurisdiction with none (matched by country).
 pub fn import(path: &Path) -> Result<Vec<ListEntity>, ImportError> {
     let all = designations(path)?;
     if all.is_empty() {
@@ -101,27 +101,36 @@ pub fn import(path: &Path) -> Result<Vec<ListEntity>, ImportError> {
     }
     let mut out = vec![];
     for d in all {
-        if let DesignationSubject::Person {
-            name,
-            aliases,
-            entity_kind,
-            birth_date,
-            countries,
-        } = d.subject
-        {
-            let mut e = ListEntity::new(
-                format!("custos-{}", d.id),
-                entity_kind.unwrap_or(EntityKind::Unknown),
+        let mut e = match &d.subject {
+            DesignationSubject::Person {
                 name,
-            );
-            for a in aliases {
-                e.add_name(&a, NameKind::Alias);
+                aliases,
+                entity_kind,
+                birth_date,
+                countries,
+            } => {
+                let mut e = ListEntity::new(
+                    format!("custos-{}", d.id),
+                    entity_kind.unwrap_or(EntityKind::Unknown),
+                    name.clone(),
+                );
+                for a in aliases {
+                    e.add_name(a, NameKind::Alias);
+                }
+                e.birth_dates.extend(birth_date.clone());
+                e.countries = countries.clone();
+                e
             }
-            e.birth_dates.extend(birth_date);
-            e.countries = countries;
-            e.programs.push(d.reference.clone());
-            out.push(e);
-        }
+            DesignationSubject::Jurisdiction { country } => {
+                let mut e = ListEntity::new(format!("custos-{}", d.id), EntityKind::Unknown, "");
+                e.names.clear();
+                e.countries = vec![country.clone()];
+                e
+            }
+        };
+        e.programs.push(d.reference.clone());
+        e.designation = Some(d);
+        out.push(e);
     }
     Ok(out)
 }

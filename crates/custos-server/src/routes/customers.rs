@@ -250,6 +250,7 @@ fn instrument(st: &AppState, req: &AddPaymentMeans) -> Result<PaymentInstrument,
                 expiry_month: card.expiry_month,
                 expiry_year: card.expiry_year,
                 fingerprint,
+                country: card.country.clone(),
             })
         }
         (None, Some(b), None) => {

@@ -28,6 +28,10 @@ pub struct ScreenRequest {
     /// carrying the same one is strong corroboration.
     #[serde(default)]
     pub identifiers: Vec<ScreenIdentifier>,
+    /// A postal address on one line: an entry with an address sharing most of its words is
+    /// corroborated.
+    #[serde(default)]
+    pub address: Option<String>,
     /// The best N hits whatever their score; without it, every hit at or above the threshold.
     #[serde(default)]
     pub limit: Option<u32>,
@@ -109,6 +113,11 @@ pub async fn screen(
                 ))
             })
             .collect::<Result<_, ApiError>>()?,
+        address: req
+            .address
+            .as_deref()
+            .map(|a| text("address", a))
+            .transpose()?,
     };
     let limit = req.limit.map(|l| l as usize);
     let hits = tokio::task::spawn_blocking(move || screener.screen(&q, limit))

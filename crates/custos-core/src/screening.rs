@@ -1,0 +1,458 @@
+//! Screening outcomes and what they do to accounts.
+//!
+//! The screener (`custos-screen`) finds candidate matches of a subject against the designated
+//! lists: names against sanctions lists and designated foreign persons, country links against
+//! designated foreign jurisdictions (EO 13984 section 2). This module keeps the cases those
+//! findings open, remembers a reviewer's resolution, and says what they mean for an account:
+//!
+//! - a **confirmed** hit on a prohibition (every sanctions list, and special measures that
+//!   prohibit) refuses a new account and closes an open one;
+//! - a confirmed hit on a measure with **conditions** applies them (the account is restricted,
+//!   and the conditions travel with its decision);
+//! - a **possible** hit opens a review case and holds the account until a reviewer decides;
+//! - a reviewer's **false positive** is remembered for that subject and that list entry until
+//!   either of them changes (their fingerprints are kept with the case).
+//!
+//! Pure: findings, times and ids are passed in.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::CoreError;
+use crate::ids::{Country, SubjectId};
+
+/// How a subject came to match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// A name or alias on a list.
+    Name,
+    /// A link to a designated foreign jurisdiction.
+    Jurisdiction,
+}
+
+/// What a list entry requires of a provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// No account may be opened or maintained: sanctions lists, and special measures that
+    /// prohibit.
+    Prohibition,
+    /// Accounts only under the measure's conditions.
+    Conditions,
+}
+
+/// Where a case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseState {
+    /// A possible match: a reviewer must decide.
+    Open,
+    /// A true match, confirmed by a reviewer or by decisive evidence (a shared identifier, or
+    /// a confirming link to a designated jurisdiction).
+    Confirmed,
+    /// Not the listed party, as a reviewer decided; remembered until the subject or the list
+    /// entry changes.
+    FalsePositive,
+    /// The match is gone: the entry left the list, the designation expired, or the subject's
+    /// record no longer matches.
+    Cleared,
+}
+
+/// How a subject is linked to a country.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkKind {
+    /// A residence or business address.
+    Address,
+    /// The jurisdiction an entity is organised under.
+    Organisation,
+    Nationality,
+    /// The issuing state of an identity document or national id.
+    Document,
+    /// The country of a telephone number.
+    Phone,
+    /// The country of a payment instrument (a card's issuing country, an IBAN's or bank
+    /// account's country).
+    Payment,
+    /// The country of an IP address the customer connected from.
+    Ip,
+}
+
+/// One link of a subject to a country, as the records show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CountryLink {
+    pub subject_id: SubjectId,
+    pub country: Country,
+    pub kind: LinkKind,
+}
+
+/// One part of an explanation: which field, how much it moved the score, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Factor {
+    pub field: String,
+    pub effect: f64,
+    pub detail: String,
+}
+
+/// What one screening found for one subject against one list entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Finding {
+    pub subject_id: SubjectId,
+    pub basis: Basis,
+    pub list: String,
+    pub entity_id: String,
+    /// The entry's primary name (a jurisdiction's country code for a jurisdiction).
+    pub entity_name: String,
+    /// The name or alias that matched, or the links that tie the subject to the jurisdiction.
+    pub matched: String,
+    pub score: f64,
+    pub measure: Measure,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<String>,
+    /// The authority's reference, for special measures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    pub explanation: Vec<Factor>,
+    /// Decisive on its own: confirmed without review.
+    pub decisive: bool,
+    /// Fingerprint of the list entry's content, and of what of the subject was screened.
+    pub entity_fingerprint: String,
+    pub subject_fingerprint: String,
+}
+
+impl Finding {
+    fn key(&self) -> (&SubjectId, Basis, &str, &str) {
+        (&self.subject_id, self.basis, &self.list, &self.entity_id)
+    }
+}
+
+/// A reviewer's decision on a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    Confirmed,
+    FalsePositive,
+}
+
+/// A screening case: one subject against one list entry, over time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Case {
+    pub id: String,
+    pub state: CaseState,
+    /// The latest finding.
+    pub finding: Finding,
+    pub opened_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Every case of a customer, and the list versions last screened against.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Screening {
+    #[serde(default)]
+    pub cases: Vec<Case>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screened_at: Option<DateTime<Utc>>,
+    /// `(list, version id)` pairs of the last screening.
+    #[serde(default)]
+    pub versions: Vec<(String, i64)>,
+}
+
+/// A change a screening made to a case, for reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseChange {
+    pub case_id: String,
+    pub subject_id: SubjectId,
+    pub basis: Basis,
+    pub list: String,
+    pub entity_id: String,
+    /// The state after the change.
+    pub state: CaseState,
+}
+
+/// What a screening changed: hits that are new (or back), and hits that are gone.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Changes {
+    pub new: Vec<CaseChange>,
+    pub resolved: Vec<CaseChange>,
+}
+
+fn change(c: &Case) -> CaseChange {
+    CaseChange {
+        case_id: c.id.clone(),
+        subject_id: c.finding.subject_id.clone(),
+        basis: c.finding.basis,
+        list: c.finding.list.clone(),
+        entity_id: c.finding.entity_id.clone(),
+        state: c.state,
+    }
+}
+
+impl Screening {
+    /// Folds the findings of a complete screening into the cases. `new_id` makes case ids.
+    pub fn apply(
+        &mut self,
+        findings: Vec<Finding>,
+        versions: Vec<(String, i64)>,
+        now: DateTime<Utc>,
+        mut new_id: impl FnMut() -> String,
+    ) -> Changes {
+        let mut out = Changes::default();
+        let mut seen = vec![false; self.cases.len()];
+        for f in findings {
+            let fresh_state = if f.decisive {
+                CaseState::Confirmed
+            } else {
+                CaseState::Open
+            };
+            match self.cases.iter().position(|c| c.finding.key() == f.key()) {
+                Some(i) => {
+                    seen[i] = true;
+                    let c = &mut self.cases[i];
+                    let changed = c.finding.entity_fingerprint != f.entity_fingerprint
+                        || c.finding.subject_fingerprint != f.subject_fingerprint;
+                    let next = match c.state {
+                        // Remembered while neither side changed.
+                        CaseState::FalsePositive if !changed => CaseState::FalsePositive,
+                        CaseState::Confirmed => CaseState::Confirmed,
+                        CaseState::Open if f.decisive => CaseState::Confirmed,
+                        CaseState::Open => CaseState::Open,
+                        CaseState::FalsePositive | CaseState::Cleared => fresh_state,
+                    };
+                    let reopened = next != c.state
+                        && matches!(c.state, CaseState::FalsePositive | CaseState::Cleared);
+                    if next != c.state || c.finding != f {
+                        c.updated_at = now;
+                    }
+                    if reopened {
+                        c.resolved_by = None;
+                        c.resolved_at = None;
+                        c.note = None;
+                    }
+                    c.state = next;
+                    c.finding = f;
+                    if reopened {
+                        out.new.push(change(c));
+                    }
+                }
+                None => {
+                    let c = Case {
+                        id: new_id(),
+                        state: fresh_state,
+                        finding: f,
+                        opened_at: now,
+                        updated_at: now,
+                        resolved_by: None,
+                        resolved_at: None,
+                        note: None,
+                    };
+                    out.new.push(change(&c));
+                    self.cases.push(c);
+                    seen.push(true);
+                }
+            }
+        }
+        for (c, seen) in self.cases.iter_mut().zip(seen) {
+            if !seen && matches!(c.state, CaseState::Open | CaseState::Confirmed) {
+                c.state = CaseState::Cleared;
+                c.updated_at = now;
+                out.resolved.push(change(c));
+            }
+        }
+        self.screened_at = Some(now);
+        self.versions = versions;
+        out
+    }
+
+    /// A reviewer's decision on an open case (or a change of mind on a decided one).
+    pub fn resolve(
+        &mut self,
+        case_id: &str,
+        resolution: Resolution,
+        by: &str,
+        note: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<&Case, CoreError> {
+        let c = self
+            .cases
+            .iter_mut()
+            .find(|c| c.id == case_id)
+            .ok_or_else(|| CoreError::NotFound(format!("screening case {case_id}")))?;
+        if c.state == CaseState::Cleared {
+            return Err(CoreError::Conflict(format!(
+                "screening case {case_id} is cleared: the match no longer exists"
+            )));
+        }
+        c.state = match resolution {
+            Resolution::Confirmed => CaseState::Confirmed,
+            Resolution::FalsePositive => CaseState::FalsePositive,
+        };
+        c.resolved_by = Some(by.to_owned());
+        c.resolved_at = Some(now);
+        c.note = note;
+        c.updated_at = now;
+        Ok(c)
+    }
+
+    /// The clear summary: ids, states and the public terms of the measures, nothing of the
+    /// subject.
+    pub fn summary(&self) -> Vec<CaseSummary> {
+        self.cases
+            .iter()
+            .map(|c| CaseSummary {
+                id: c.id.clone(),
+                subject_id: c.finding.subject_id.clone(),
+                basis: c.finding.basis,
+                list: c.finding.list.clone(),
+                entity_id: c.finding.entity_id.clone(),
+                measure: c.finding.measure,
+                conditions: c.finding.conditions.clone(),
+                reference: c.finding.reference.clone(),
+                score: c.finding.score,
+                state: c.state,
+                opened_at: c.opened_at,
+                updated_at: c.updated_at,
+            })
+            .collect()
+    }
+}
+
+/// A case as the clear summary holds it: what decisions and case queues need, without
+/// decrypting the record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseSummary {
+    pub id: String,
+    pub subject_id: SubjectId,
+    pub basis: Basis,
+    pub list: String,
+    pub entity_id: String,
+    pub measure: Measure,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    pub score: f64,
+    pub state: CaseState,
+    pub opened_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Special-measure conditions applied to an account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AppliedConditions {
+    pub list: String,
+    pub entity_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    pub conditions: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2027, 1, d, 0, 0, 0).unwrap()
+    }
+
+    fn finding(entity: &str, decisive: bool, efp: &str, sfp: &str) -> Finding {
+        Finding {
+            subject_id: SubjectId::parse("sub_1").unwrap(),
+            basis: Basis::Name,
+            list: "ofac".into(),
+            entity_id: entity.into(),
+            entity_name: "X".into(),
+            matched: "X".into(),
+            score: 0.9,
+            measure: Measure::Prohibition,
+            conditions: vec![],
+            reference: None,
+            explanation: vec![],
+            decisive,
+            entity_fingerprint: efp.into(),
+            subject_fingerprint: sfp.into(),
+        }
+    }
+
+    fn ids() -> impl FnMut() -> String {
+        let mut n = 0;
+        move || {
+            n += 1;
+            format!("scr_{n}")
+        }
+    }
+
+    #[test]
+    fn a_possible_hit_opens_a_case_and_a_decisive_one_confirms() {
+        let mut s = Screening::default();
+        let mut id = ids();
+        let ch = s.apply(
+            vec![finding("1", false, "e", "s"), finding("2", true, "e", "s")],
+            vec![],
+            t(1),
+            &mut id,
+        );
+        assert_eq!(ch.new.len(), 2);
+        assert_eq!(s.cases[0].state, CaseState::Open);
+        assert_eq!(s.cases[1].state, CaseState::Confirmed);
+        // The same findings again change nothing.
+        let ch = s.apply(
+            vec![finding("1", false, "e", "s"), finding("2", true, "e", "s")],
+            vec![],
+            t(2),
+            &mut id,
+        );
+        assert_eq!(ch, Changes::default());
+        assert_eq!(s.cases[0].updated_at, t(1));
+    }
+
+    #[test]
+    fn a_false_positive_is_remembered_until_either_side_changes() {
+        let mut s = Screening::default();
+        let mut id = ids();
+        s.apply(vec![finding("1", false, "e", "s")], vec![], t(1), &mut id);
+        s.resolve("scr_1", Resolution::FalsePositive, "rev", None, t(2))
+            .unwrap();
+        let ch = s.apply(vec![finding("1", false, "e", "s")], vec![], t(3), &mut id);
+        assert!(ch.new.is_empty());
+        assert_eq!(s.cases[0].state, CaseState::FalsePositive);
+        // The list entry changed: the case opens again.
+        let ch = s.apply(vec![finding("1", false, "e2", "s")], vec![], t(4), &mut id);
+        assert_eq!(ch.new.len(), 1);
+        assert_eq!(s.cases[0].state, CaseState::Open);
+        assert_eq!(s.cases[0].resolved_by, None);
+        s.resolve("scr_1", Resolution::FalsePositive, "rev", None, t(5))
+            .unwrap();
+        // The subject changed: again.
+        s.apply(vec![finding("1", false, "e2", "s2")], vec![], t(6), &mut id);
+        assert_eq!(s.cases[0].state, CaseState::Open);
+        assert_eq!(s.cases.len(), 1);
+    }
+
+    #[test]
+    fn a_hit_that_disappears_is_cleared_and_reported() {
+        let mut s = Screening::default();
+        let mut id = ids();
+        s.apply(vec![finding("1", true, "e", "s")], vec![], t(1), &mut id);
+        let ch = s.apply(vec![], vec![], t(2), &mut id);
+        assert_eq!(ch.resolved.len(), 1);
+        assert_eq!(s.cases[0].state, CaseState::Cleared);
+        assert!(
+            s.resolve("scr_1", Resolution::Confirmed, "rev", None, t(3))
+                .is_err()
+        );
+        // Back on the list: reported as new, the same case.
+        let ch = s.apply(vec![finding("1", true, "e", "s")], vec![], t(4), &mut id);
+        assert_eq!(ch.new.len(), 1);
+        assert_eq!(ch.new[0].case_id, "scr_1");
+        assert_eq!(s.cases[0].state, CaseState::Confirmed);
+    }
+}
