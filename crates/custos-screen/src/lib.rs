@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod geo;
 pub mod import;
 pub mod index;
 pub mod model;

@@ -8,6 +8,7 @@ pub mod tokens;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use custos_core::customer::CustomerSummary;
+use custos_core::screening::{CaseState, CaseSummary};
 use custos_core::{Account, AccountId, Customer, CustomerId, LegalHold};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -100,6 +101,14 @@ pub struct StoredListVersion {
     /// What changed from the version before it.
     pub diff: custos_screen::Diff,
     pub current: bool,
+}
+
+/// A screening case as the store keeps it, with its customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredCase {
+    pub customer_id: CustomerId,
+    #[serde(flatten)]
+    pub case: CaseSummary,
 }
 
 /// The start of an idempotent request.
@@ -235,6 +244,16 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         &self,
         version_id: i64,
     ) -> Result<Vec<custos_screen::ListEntity>, StoreError>;
+
+    /// Screening cases, optionally in one state, in id order after `after`. They are
+    /// written with the customer's summary, in the same transaction.
+    async fn screening_cases(
+        &self,
+        state: Option<CaseState>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<StoredCase>, StoreError>;
+    async fn screening_case(&self, id: &str) -> Result<StoredCase, StoreError>;
 
     /// Re-wraps every data key under the keyring's primary KEK; returns how many changed.
     async fn rewrap_data_keys(&self) -> Result<u64, StoreError>;

@@ -13,6 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use custos_core::customer::CustomerSummary;
+use custos_core::screening::CaseState;
 use custos_core::{Account, AccountId, AccountStatus, Customer, CustomerId, Decision, LegalHold};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
@@ -20,7 +21,7 @@ use sqlx::{AnyPool, Executor, Row};
 use crate::blind::{self, IndexKind};
 use crate::crypto::{self, Keyring, SecretKey, WrappedKey};
 use crate::{
-    ApiKeyRecord, AuditEntry, AuditRecord, IdemBegin, Store, StoreError, StoredListVersion,
+    ApiKeyRecord, AuditEntry, AuditRecord, IdemBegin, Store, StoreError, StoredCase, StoredListVersion,
     Tombstone, Versioned, audit_hash,
 };
 
@@ -29,6 +30,23 @@ use crate::{
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+fn case_state(s: CaseState) -> &'static str {
+    match s {
+        CaseState::Open => "open",
+        CaseState::Confirmed => "confirmed",
+        CaseState::FalsePositive => "false_positive",
+        CaseState::Cleared => "cleared",
+    }
+}
+
+fn stored_case(row: &AnyRow) -> Result<StoredCase, StoreError> {
+    Ok(StoredCase {
+        customer_id: CustomerId::parse(&get::<String>(row, "customer_id")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        case: from_json(&get::<String>(row, "body")?, "screening case")?,
+    })
 }
 
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -42,6 +60,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "lists",
         include_str!("../migrations/sqlite/0002_lists.sql"),
     ),
+    (
+        3,
+        "screening",
+        include_str!("../migrations/sqlite/0003_screening.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -53,6 +76,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "lists",
         include_str!("../migrations/postgres/0002_lists.sql"),
+    ),
+    (
+        3,
+        "screening",
+        include_str!("../migrations/postgres/0003_screening.sql"),
     ),
 ];
 
@@ -252,6 +280,34 @@ impl SqlStore {
             .bind(kind.as_str())
             .bind(digest.to_vec())
             .bind(c.id.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        }
+        Ok(())
+    }
+
+    /// Mirrors the summary's screening cases into `screening_cases`.
+    async fn write_cases(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        customer: &CustomerId,
+        s: &CustomerSummary,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM screening_cases WHERE customer_id = $1")
+            .bind(customer.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        for c in &s.screening {
+            sqlx::query(
+                "INSERT INTO screening_cases (id, customer_id, state, updated_at, body) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(c.id.as_str())
+            .bind(customer.as_str())
+            .bind(case_state(c.state))
+            .bind(ts(c.updated_at))
+            .bind(json(c)?)
             .execute(&mut **tx)
             .await
             .map_err(db)?;
@@ -582,6 +638,7 @@ impl Store for SqlStore {
             .await
             .map_err(db)?;
         self.write_indexes(&mut tx, c).await?;
+        Self::write_cases(&mut tx, &c.id, s).await?;
         tx.commit().await.map_err(db)?;
         Ok(())
     }
@@ -670,6 +727,7 @@ impl Store for SqlStore {
             )));
         }
         self.write_indexes(&mut tx, c).await?;
+        Self::write_cases(&mut tx, &c.id, s).await?;
         Self::write_accounts(&mut tx, accounts).await?;
         tx.commit().await.map_err(db)?;
         Ok(next)
@@ -927,6 +985,11 @@ impl Store for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
+        sqlx::query("DELETE FROM screening_cases WHERE customer_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         sqlx::query(
             "UPDATE customers SET record = NULL, summary = '{}', destroyed_at = $1, \
              updated_at = $1, version = version + 1 WHERE id = $2",
@@ -1133,6 +1196,35 @@ impl Store for SqlStore {
                 Ok(())
             }
         }
+    }
+
+    async fn screening_cases(
+        &self,
+        state: Option<CaseState>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<StoredCase>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT customer_id, body FROM screening_cases \
+             WHERE ($1 = '' OR state = $1) AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(state.map_or("", case_state))
+        .bind(after.unwrap_or(""))
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        rows.iter().map(stored_case).collect()
+    }
+
+    async fn screening_case(&self, id: &str) -> Result<StoredCase, StoreError> {
+        let row = sqlx::query("SELECT customer_id, body FROM screening_cases WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?
+            .ok_or_else(|| StoreError::NotFound(format!("screening case {id}")))?;
+        stored_case(&row)
     }
 
     async fn rewrap_data_keys(&self) -> Result<u64, StoreError> {
