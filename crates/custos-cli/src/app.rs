@@ -56,7 +56,14 @@ impl App {
             store.migrate().await.context("cannot apply migrations")?;
         }
         let dyn_store: Arc<dyn Store> = store.clone();
-        let service = Service::new(dyn_store, Arc::new(policy), system_clock());
+        let ip_countries = config
+            .ip_country_db
+            .as_deref()
+            .map(|p| custos_screen::geo::IpCountries::open(p).map(Arc::new))
+            .transpose()
+            .map_err(anyhow::Error::msg)?;
+        let service = Service::new(dyn_store, Arc::new(policy), system_clock())
+            .with_ip_countries(ip_countries);
         Ok(App {
             keyring,
             store,

@@ -26,6 +26,11 @@ pub struct Config {
     /// A CIP policy TOML document; default: the shipped `policy/default-cip.toml`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cip_policy: Option<PathBuf>,
+    /// A MaxMind-format IP country database (`.mmdb`: GeoLite2/GeoIP2 Country or City, DB-IP,
+    /// or `@ip-location-db/geo-whois-asn-country-mmdb`): the country of an access reported
+    /// without one, for triage and jurisdiction screening.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_country_db: Option<PathBuf>,
     /// `text` or `json` (structured logs for collectors).
     pub log_format: String,
     /// A tracing filter, e.g. `info` or `custos_server=debug,info`.
@@ -40,6 +45,7 @@ impl Default for Config {
             database_url: None,
             keyring_path: None,
             cip_policy: None,
+            ip_country_db: None,
             log_format: "text".into(),
             log_level: "info".into(),
         }
@@ -78,6 +84,7 @@ impl Config {
             "database_url",
             "keyring_path",
             "cip_policy",
+            "ip_country_db",
             "log_format",
             "log_level",
         ]));

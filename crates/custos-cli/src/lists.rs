@@ -41,6 +41,7 @@ pub async fn run(app: &App, cmd: ListsCmd) -> Result<()> {
             file,
             name,
             allow_shrink,
+            no_rescreen,
         } => {
             let format = Format::parse(&format).map_err(anyhow::Error::msg)?;
             let name = name.unwrap_or_else(|| default_name(format, &file));
@@ -98,8 +99,12 @@ pub async fn run(app: &App, cmd: ListsCmd) -> Result<()> {
                 d.changed.len(),
                 d.removed.len()
             );
-            Ok(())
+            if no_rescreen {
+                return Ok(());
+            }
+            rescreen(app, false).await
         }
+        ListsCmd::Rescreen { json } => rescreen(app, json).await,
         ListsCmd::Ls { name } => {
             let versions = store.list_versions(name.as_deref()).await?;
             if versions.is_empty() {
@@ -148,6 +153,54 @@ pub async fn run(app: &App, cmd: ListsCmd) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Screens every stored customer again, with a progress bar, and prints what changed.
+async fn rescreen(app: &App, json: bool) -> Result<()> {
+    let actor = custos_server::service::Actor {
+        id: "cli".into(),
+        role: "admin".into(),
+    };
+    let bar = indicatif::ProgressBar::new_spinner().with_style(
+        indicatif::ProgressStyle::with_template("{spinner} screening customers: {pos} ({per_sec})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let report = app
+        .service
+        .rescreen_all(&actor, |n| bar.set_position(n))
+        .await;
+    bar.finish_and_clear();
+    let report = report.context("re-screening failed")?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
+    println!(
+        "re-screened {} customers against {}: {} new hits, {} resolved",
+        report.screened,
+        report
+            .lists
+            .iter()
+            .map(|(l, v)| format!("{l} v{v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        report.new.len(),
+        report.resolved.len()
+    );
+    for (sign, changes) in [("+", &report.new), ("-", &report.resolved)] {
+        for c in changes {
+            let state = serde_json::to_value(c.change.state)?;
+            println!(
+                "{sign} {} {} {}/{} ({})",
+                c.customer_id,
+                c.change.case_id,
+                c.change.list,
+                c.change.entity_id,
+                state.as_str().unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug)]

@@ -151,6 +151,17 @@ pub(crate) enum ListsCmd {
         /// drop is taken for a broken download and refused).
         #[arg(long)]
         allow_shrink: bool,
+        /// Do not screen the stored customers again after the import (when importing several
+        /// lists in a row; run `custos lists rescreen` after the last).
+        #[arg(long)]
+        no_rescreen: bool,
+    },
+    /// Screen every stored customer again against the current lists, and report the hits
+    /// that are new and those that are gone.
+    Rescreen {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// The lists and their versions.
     Ls {

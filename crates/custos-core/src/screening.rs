@@ -196,13 +196,14 @@ fn change(c: &Case) -> CaseChange {
 }
 
 impl Screening {
-    /// Folds the findings of a complete screening into the cases. `new_id` makes case ids.
+    /// Folds the findings of a complete screening into the cases. `new_id` names the case a
+    /// finding opens.
     pub fn apply(
         &mut self,
         findings: Vec<Finding>,
         versions: Vec<(String, i64)>,
         now: DateTime<Utc>,
-        mut new_id: impl FnMut() -> String,
+        mut new_id: impl FnMut(&Finding) -> String,
     ) -> Changes {
         let mut out = Changes::default();
         let mut seen = vec![false; self.cases.len()];
@@ -244,7 +245,7 @@ impl Screening {
                 }
                 None => {
                     let c = Case {
-                        id: new_id(),
+                        id: new_id(&f),
                         state: fresh_state,
                         finding: f,
                         opened_at: now,
@@ -382,9 +383,9 @@ mod tests {
         }
     }
 
-    fn ids() -> impl FnMut() -> String {
+    fn ids() -> impl FnMut(&Finding) -> String {
         let mut n = 0;
-        move || {
+        move |_| {
             n += 1;
             format!("scr_{n}")
         }

@@ -1,7 +1,9 @@
 //! Realistic demo records, with well-known ids so that the examples in the OpenAPI document
 //! work against a fresh `custos demo` server: US and foreign individuals, a foreign entity with
-//! beneficial owners, a US entity with a foreign owner, a reseller with sub-lessees, a customer
-//! whose verification failed, and one under legal hold.
+//! beneficial owners, a US entity with a foreign owner, a reseller with sub-lessees (one of
+//! them linked to a designated jurisdiction), a customer with a possible match on the demo's
+//! designations awaiting review, a customer whose verification failed, and one under legal
+//! hold.
 
 use chrono::NaiveDate;
 use custos_core::customer::BeneficialOwner;
@@ -388,6 +390,30 @@ pub async fn seed(svc: &Service) -> Result<(), ServiceError> {
         Some("acc_demo_reseller"),
     )
     .await?;
+    // A sub-lessee linked to a designated jurisdiction by nationality: a review case, and
+    // the reseller above shows the exposure.
+    let mut kim = person(
+        "Kim Chol-su",
+        (1986, 3, 3),
+        "KP",
+        addr("Jianguo Rd 9", "Dandong", "118000", "CN"),
+    );
+    kim.citizenships = vec![cc("KP")];
+    let sub3 = s
+        .customer(
+            "cus_demo_sublessee_3",
+            &["sub_demo_sublessee_3"],
+            ind(kim),
+            vec![],
+        )
+        .await?;
+    s.account(
+        "acc_demo_sublessee_3",
+        &sub3,
+        SubLessee,
+        Some("acc_demo_reseller"),
+    )
+    .await?;
     let sub2 = s
         .customer(
             "cus_demo_sublessee_2",
@@ -408,6 +434,24 @@ pub async fn seed(svc: &Service) -> Result<(), ServiceError> {
         Some("acc_demo_reseller"),
     )
     .await?;
+
+    // A possible match with a designated person's alias: its account is held for review.
+    let screened = s
+        .customer(
+            "cus_demo_screened",
+            &["sub_demo_screened"],
+            company(
+                "Primer Hosting LLC",
+                "AM",
+                None,
+                "286.110.1234567",
+                addr("Abovyan St 20", "Yerevan", "0001", "AM"),
+            ),
+            vec![],
+        )
+        .await?;
+    s.account("acc_demo_screened", &screened, Direct, None)
+        .await?;
 
     let failed = s
         .customer(

@@ -207,8 +207,10 @@ pub struct LegalHoldInput {
 pub struct AccessInput {
     /// The IPv4 or IPv6 address the access came from.
     pub ip: String,
-    /// The country the provider's geolocation puts that address in.
-    pub country: Country,
+    /// The country the provider's geolocation puts that address in. When omitted, custos
+    /// looks the address up in its IP country database (`ip_country_db`).
+    #[serde(default)]
+    pub country: Option<Country>,
     /// When; now when omitted.
     #[serde(default)]
     pub at: Option<DateTime<Utc>>,
@@ -353,6 +355,8 @@ pub struct CustomerView {
     pub verification_required: bool,
     pub subjects: Vec<SubjectView>,
     pub accounts: Vec<AccountView>,
+    /// Screening cases: list entries and their states, not what matched.
+    pub screening: Vec<custos_core::screening::CaseSummary>,
 }
 
 impl CustomerView {
@@ -408,6 +412,7 @@ impl CustomerView {
             verification_required: !s.all_us_persons(),
             subjects,
             accounts: accounts.iter().map(AccountView::from).collect(),
+            screening: s.screening.clone(),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod json;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
+pub mod screening;
 pub mod service;
 
 use std::sync::Arc;
@@ -99,7 +100,15 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/accounts/{id}", get(accounts::get))
         .route("/v1/accounts/{id}/close", post(accounts::close))
         .route("/v1/accounts/{id}/accesses", post(accounts::access))
+        .route("/v1/accounts/{id}/exposure", get(routes::screening::exposure))
         .route("/v1/screen", post(routes::screen::screen))
+        .route("/v1/screening/cases", get(routes::screening::cases))
+        .route("/v1/screening/cases/{id}", get(routes::screening::case))
+        .route(
+            "/v1/screening/cases/{id}/resolve",
+            post(routes::screening::resolve),
+        )
+        .route("/v1/screening/rescreen", post(routes::screening::rescreen))
         .route("/v1/audit", get(admin::audit))
         .route("/v1/api-keys", post(admin::create).get(admin::list))
         .layer(from_fn_with_state(state.clone(), idempotency::layer))

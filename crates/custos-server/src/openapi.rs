@@ -39,6 +39,9 @@ impl Modify for Bearer {
         customers::owner_change, customers::place_hold, customers::release_hold,
         accounts::open, accounts::get, accounts::close, accounts::access, accounts::needing_action,
         crate::routes::screen::screen,
+        crate::routes::screening::cases, crate::routes::screening::case,
+        crate::routes::screening::resolve, crate::routes::screening::rescreen,
+        crate::routes::screening::exposure,
         admin::audit, admin::create, admin::list,
         health::healthz, health::readyz, health::metrics,
     ),
@@ -47,7 +50,7 @@ impl Modify for Bearer {
         (name = "accounts", description = "Accounts and their decisions"),
         (name = "verification", description = "Verification results, reviews and redress"),
         (name = "legal", description = "Legal holds"),
-        (name = "screening", description = "Designated lists"),
+        (name = "screening", description = "Designated lists, screening cases and exposure"),
         (name = "admin", description = "Audit trail and API keys"),
         (name = "operations", description = "Health and metrics"),
     )

@@ -34,7 +34,7 @@ pub enum ServiceError {
     Store(#[from] StoreError),
 }
 
-type Result<T> = std::result::Result<T, ServiceError>;
+pub(crate) type Result<T> = std::result::Result<T, ServiceError>;
 
 /// Who is acting, for audit entries and `recorded_by` fields.
 #[derive(Debug, Clone)]
@@ -74,6 +74,8 @@ pub struct Service {
     policy: Arc<CipPolicy>,
     clock: Clock,
     screener: ScreenerCache,
+    /// The IP-country database, for accesses reported without a country.
+    ip_countries: Option<Arc<custos_screen::geo::IpCountries>>,
 }
 
 impl std::fmt::Debug for Service {
@@ -104,7 +106,18 @@ impl Service {
             policy,
             clock,
             screener: Arc::new(tokio::sync::RwLock::new(None)),
+            ip_countries: None,
         }
+    }
+
+    /// Uses an IP-country database for accesses reported without a country.
+    pub fn with_ip_countries(mut self, db: Option<Arc<custos_screen::geo::IpCountries>>) -> Self {
+        self.ip_countries = db;
+        self
+    }
+
+    pub fn ip_countries(&self) -> Option<&custos_screen::geo::IpCountries> {
+        self.ip_countries.as_deref()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -148,7 +161,8 @@ impl Service {
         external_ref: Option<String>,
     ) -> Result<Customer> {
         let now = self.now();
-        let c = Customer::new(
+        let lists = self.screener().await?;
+        let mut c = Customer::new(
             id,
             now,
             profile,
@@ -157,6 +171,9 @@ impl Service {
             external_ref,
             &self.policy,
         )?;
+        if let Some(l) = &lists {
+            self.screen_into(&mut c, l, now);
+        }
         self.store
             .create_customer(&c, &c.summary(&self.policy))
             .await?;
@@ -352,13 +369,27 @@ impl Service {
         Ok(())
     }
 
-    /// Loads a customer, applies `f`, re-decides its accounts and saves it all at once,
-    /// retrying when another request changed the customer in between.
+    /// Loads a customer, applies `f`, screens it against the current lists, re-decides its
+    /// accounts and saves it all at once, retrying when another request changed the customer
+    /// in between.
     pub async fn mutate<T>(
         &self,
         id: &CustomerId,
-        mut f: impl FnMut(&mut Customer, &[Account], DateTime<Utc>) -> Result<T>,
+        f: impl FnMut(&mut Customer, &[Account], DateTime<Utc>) -> Result<T>,
     ) -> Result<(T, Customer, Vec<Account>)> {
+        let lists = self.screener().await?;
+        let (out, c, accounts, _) = self.mutate_with(id, lists.as_ref(), f).await?;
+        Ok((out, c, accounts))
+    }
+
+    /// [`Service::mutate`] against the given lists (none: the cases stay as they are), also
+    /// returning what the screening changed.
+    pub(crate) async fn mutate_with<T>(
+        &self,
+        id: &CustomerId,
+        lists: Option<&crate::screening::Lists>,
+        mut f: impl FnMut(&mut Customer, &[Account], DateTime<Utc>) -> Result<T>,
+    ) -> Result<(T, Customer, Vec<Account>, custos_core::screening::Changes)> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -367,6 +398,10 @@ impl Service {
             let mut c = loaded.value;
             let accounts = self.store.accounts_of(id).await?;
             let out = f(&mut c, &accounts, now)?;
+            let changes = match lists {
+                Some(l) => self.screen_into(&mut c, l, now),
+                None => Default::default(),
+            };
             let summary = c.summary(&self.policy);
             let changed = self.reevaluate(&summary, accounts.clone(), now).await?;
             match self
@@ -382,7 +417,7 @@ impl Service {
                             *slot = ch;
                         }
                     }
-                    return Ok((out, c, merged));
+                    return Ok((out, c, merged, changes));
                 }
                 Err(StoreError::Conflict(_)) if attempt < RETRIES => continue,
                 Err(e) => return Err(e.into()),
@@ -461,10 +496,31 @@ impl Service {
     pub async fn record_access(
         &self,
         account_id: &AccountId,
-        ip: String,
-        country: custos_core::Country,
+        ip: std::net::IpAddr,
+        country: Option<custos_core::Country>,
         at: DateTime<Utc>,
     ) -> Result<Account> {
+        // The reporter's country when it gives one; otherwise the IP-country database's.
+        let country = match country {
+            Some(c) => c,
+            None => {
+                let Some(db) = &self.ip_countries else {
+                    return Err(CoreError::invalid(
+                        "country",
+                        "is required: no IP country database is configured (ip_country_db)",
+                    )
+                    .into());
+                };
+                let cc = db.country(ip).ok_or_else(|| {
+                    CoreError::invalid(
+                        "country",
+                        "is required: the IP country database does not know this address",
+                    )
+                })?;
+                custos_core::Country::parse(&cc)?
+            }
+        };
+        let ip = ip.to_string();
         let acc = self.store.get_account(account_id).await?;
         let policy = self.policy.clone();
         let target = acc.id.clone();

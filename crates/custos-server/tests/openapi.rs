@@ -81,4 +81,39 @@ async fn demo_holds_what_it_promises() {
         e["reasons"][0]["code"],
         "foreign_beneficial_owner_unverified"
     );
+    // Screening: a possible match holds an account; a sub-lessee with a designated
+    // jurisdiction's nationality is a case, and the reseller above shows it.
+    let held = get("acc_demo_screened").await;
+    assert_eq!(status(&held), "pending_verification");
+    assert_eq!(held["reasons"][0]["code"], "screening_review");
+    let sub3 = get("acc_demo_sublessee_3").await;
+    assert_eq!(status(&sub3), "pending_verification");
+    let open = app
+        .get("/v1/screening/cases?state=open", Role::Reviewer)
+        .await
+        .body;
+    let cases = open["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 2, "{open}");
+    let name_case = cases
+        .iter()
+        .find(|c| c["customer_id"] == "cus_demo_screened")
+        .unwrap();
+    assert_eq!(name_case["entity_id"], "custos-demo-001");
+    assert_eq!(
+        name_case["id"],
+        DEMO_CASE,
+        "the OpenAPI examples name this case"
+    );
+    let exp = app
+        .get("/v1/accounts/acc_demo_reseller/exposure", Role::Integrator)
+        .await
+        .body;
+    let exp = exp["exposure"].as_array().unwrap();
+    assert_eq!(exp.len(), 1, "{exp:?}");
+    assert_eq!(exp[0]["account_id"], "acc_demo_sublessee_3");
+    assert_eq!(exp[0]["depth"], 1);
+    assert_eq!(exp[0]["entity_id"], "custos-demo-002");
 }
+
+/// The demo's screening case, as the OpenAPI examples name it.
+const DEMO_CASE: &str = "scr_bb66024f6c1f45f758e0bf87";

@@ -101,7 +101,7 @@ pub async fn access(
     let at = reported_at(req.at, st.service.now())?;
     let a = st
         .service
-        .record_access(&account_id(&id)?, ip.to_string(), req.country, at)
+        .record_access(&account_id(&id)?, ip, req.country, at)
         .await?;
     Ok(Json(AccountView::from(&a)))
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod customers;
 pub mod health;
 pub mod screen;
+pub mod screening;
 
 use custos_core::{AccountId, CustomerId};
 

@@ -1,0 +1,198 @@
+//! `/v1/screening`: the reviewers' queue of screening cases, a case with its explanation
+//! (personal data: audited), a reviewer's resolution, re-screening every customer, and a
+//! reseller's exposure to designated jurisdictions through the accounts under it.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use custos_core::screening::{Case, CaseState, CaseSummary, Resolution};
+use custos_store::StoredCase;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{account_id, text};
+use crate::AppState;
+use crate::auth::{Permission, Principal, Purpose};
+use crate::dto::AccountView;
+use crate::error::{ApiError, Problem};
+use crate::json::ApiJson;
+use crate::screening::{Exposure, RescreenReport};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct CaseQuery {
+    /// `open`, `confirmed`, `false_positive` or `cleared`; every state when omitted.
+    pub state: Option<String>,
+    pub after: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CasePage {
+    #[schema(value_type = Vec<Object>)]
+    pub cases: Vec<StoredCase>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+fn state(s: &str) -> Result<CaseState, ApiError> {
+    Ok(match s {
+        "open" => CaseState::Open,
+        "confirmed" => CaseState::Confirmed,
+        "false_positive" => CaseState::FalsePositive,
+        "cleared" => CaseState::Cleared,
+        _ => {
+            return Err(ApiError::validation(
+                "state",
+                "must be open, confirmed, false_positive or cleared",
+            ));
+        }
+    })
+}
+
+fn case_id(s: &str) -> Result<&str, ApiError> {
+    if s.len() > 64 || !s.starts_with("scr_") || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(ApiError::validation("id", "is not a screening case id"));
+    }
+    Ok(s)
+}
+
+/// The screening cases, in id order: the reviewers' queue with `state=open`.
+#[utoipa::path(get, path = "/v1/screening/cases", tag = "screening",
+    params(CaseQuery),
+    responses((status = 200, body = CasePage), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn cases(
+    State(st): State<AppState>,
+    p: Principal,
+    Query(q): Query<CaseQuery>,
+) -> Result<Json<CasePage>, ApiError> {
+    p.require(Permission::ReadDecisions)?;
+    let s = q.state.as_deref().map(state).transpose()?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let after = q.after.as_deref().map(case_id).transpose()?;
+    let cases = st
+        .service
+        .store()
+        .screening_cases(s, after, limit)
+        .await?;
+    let next = (cases.len() == limit as usize)
+        .then(|| cases.last().map(|c| c.case.id.clone()))
+        .flatten();
+    Ok(Json(CasePage { cases, next }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseView {
+    pub customer_id: custos_core::CustomerId,
+    pub case: Case,
+}
+
+/// A case with its finding: the subject's name, the entry that matched and why. Personal
+/// data: needs a reviewer-or-higher role and `X-Custos-Purpose`, and is audited.
+#[utoipa::path(get, path = "/v1/screening/cases/{id}", tag = "screening",
+    params(("id" = String, Path, example = "scr_bb66024f6c1f45f758e0bf87"),
+        ("X-Custos-Purpose" = String, Header, description = "Why the case is read")),
+    responses((status = 200, body = CaseView), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn case(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    purpose: Result<Purpose, ApiError>,
+) -> Result<Json<CaseView>, ApiError> {
+    p.require(Permission::ReadPersonal)?;
+    let purpose = purpose?;
+    let (customer_id, case) = st
+        .service
+        .read_case(case_id(&id)?, &p.actor(), &purpose.0)
+        .await?;
+    Ok(Json(CaseView { customer_id, case }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveInput {
+    /// `confirmed` (the subject is the listed party) or `false_positive`.
+    pub resolution: Resolution,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Resolved {
+    pub customer_id: custos_core::CustomerId,
+    pub case: CaseSummary,
+    pub accounts: Vec<AccountView>,
+}
+
+/// A reviewer's decision on a case. A false positive is remembered for that subject and that
+/// list entry until either changes; a confirmed hit applies the entry's measure. The
+/// customer's accounts are decided again and returned.
+#[utoipa::path(post, path = "/v1/screening/cases/{id}/resolve", tag = "screening",
+    params(("id" = String, Path, example = "scr_bb66024f6c1f45f758e0bf87")),
+    request_body(content = ResolveInput, example = json!({"resolution": "false_positive",
+        "note": "different date of birth and nationality"})),
+    responses((status = 200, body = Resolved), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn resolve(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ResolveInput>,
+) -> Result<Json<Resolved>, ApiError> {
+    p.require(Permission::Review)?;
+    let note = req.note.as_deref().map(|n| text("note", n)).transpose()?;
+    let (customer_id, case, accounts) = st
+        .service
+        .resolve_case(case_id(&id)?, req.resolution, note, &p.actor())
+        .await?;
+    let summary = st
+        .service
+        .store()
+        .screening_case(&case.id)
+        .await
+        .map(|c| c.case)?;
+    Ok(Json(Resolved {
+        customer_id,
+        case: summary,
+        accounts: accounts.iter().map(AccountView::from).collect(),
+    }))
+}
+
+/// Screens every stored customer again against the current lists (done after every import
+/// by `custos lists import`), and reports the hits that are new and those that are gone.
+#[utoipa::path(post, path = "/v1/screening/rescreen", tag = "screening",
+    responses((status = 200, body = RescreenReport), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn rescreen(
+    State(st): State<AppState>,
+    p: Principal,
+) -> Result<Json<RescreenReport>, ApiError> {
+    p.require(Permission::Review)?;
+    Ok(Json(st.service.rescreen_all(&p.actor(), |_| {}).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExposureView {
+    pub account_id: custos_core::AccountId,
+    pub exposure: Vec<Exposure>,
+}
+
+/// An account's exposure to designated jurisdictions: links of its own customer, and of every
+/// customer in the reseller chains below it.
+#[utoipa::path(get, path = "/v1/accounts/{id}/exposure", tag = "screening",
+    params(("id" = String, Path, example = "acc_demo_reseller")),
+    responses((status = 200, body = ExposureView), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn exposure(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<ExposureView>, ApiError> {
+    p.require(Permission::ReadDecisions)?;
+    let id = account_id(&id)?;
+    let exposure = st.service.exposure(&id).await?;
+    Ok(Json(ExposureView {
+        account_id: id,
+        exposure,
+    }))
+}

@@ -1,0 +1,377 @@
+//! Screening inside the record flow: every subject of a customer is screened whenever its
+//! record changes (account opening included) and whenever a list gets a new version; the
+//! findings become cases (`custos_core::screening`), and the cases re-decide the accounts.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use custos_core::screening::{
+    Basis, CaseChange, CaseState, Changes, CountryLink, Factor, Finding, LinkKind, Measure,
+    Resolution,
+};
+use custos_core::{Account, AccountId, Customer, CustomerId, SubjectId};
+use custos_screen::screen::{Query, Screener};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::service::{Actor, Result, Service, ServiceError};
+use custos_store::StoreError;
+
+/// The index and the `(list, version)` pairs it covers.
+pub type Lists = (Arc<Screener>, Vec<(String, i64)>);
+
+fn fingerprint(v: &impl Serialize) -> String {
+    let bytes = serde_json::to_vec(v).unwrap_or_default();
+    hex::encode(&Sha256::digest(&bytes)[..16])
+}
+
+/// A case's id: the same customer, subject and list entry always give the same case, so that
+/// a case keeps its id however often it is found, cleared and found again.
+pub fn case_id(customer: &CustomerId, f: &Finding) -> String {
+    let basis = match f.basis {
+        Basis::Name => "name",
+        Basis::Jurisdiction => "jurisdiction",
+    };
+    let mut h = Sha256::new();
+    for part in [
+        customer.as_str(),
+        f.subject_id.as_str(),
+        basis,
+        &f.list,
+        &f.entity_id,
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    format!("scr_{}", hex::encode(&h.finalize()[..12]))
+}
+
+fn link_name(k: LinkKind) -> &'static str {
+    match k {
+        LinkKind::Address => "address",
+        LinkKind::Organisation => "jurisdiction of organisation",
+        LinkKind::Nationality => "nationality",
+        LinkKind::Document => "identity document",
+        LinkKind::Phone => "telephone number",
+        LinkKind::Payment => "payment instrument",
+        LinkKind::Ip => "IP address",
+    }
+}
+
+/// Everything the lists say about a customer today.
+pub fn findings(
+    c: &Customer,
+    lists: &Screener,
+    confirming: &[LinkKind],
+    today: NaiveDate,
+) -> Vec<Finding> {
+    let mut out = vec![];
+    for s in c.screening_subjects() {
+        let q = Query {
+            name: s.name.clone(),
+            name_type: if s.organization {
+                custos_screen::names::NameType::Organization
+            } else {
+                custos_screen::names::NameType::Person
+            },
+            birth_date: s.birth_date.map(|d| d.to_string()),
+            country: s.country.as_ref().map(|c| c.as_str().to_owned()),
+            identifiers: s.identifiers.clone(),
+            address: s.address.clone(),
+        };
+        let subject_fp = fingerprint(&s);
+        for h in lists.screen(&q, None) {
+            let Some(e) = lists.entity(&h.list, &h.entity_id) else {
+                continue;
+            };
+            let (measure, conditions, reference) = match &e.designation {
+                Some(d) if !d.in_force(today) => continue,
+                Some(d) => (
+                    match d.measure {
+                        custos_screen::model::Measure::Prohibition => Measure::Prohibition,
+                        custos_screen::model::Measure::Conditions => Measure::Conditions,
+                    },
+                    d.conditions.clone(),
+                    Some(d.reference.clone()),
+                ),
+                None => (Measure::Prohibition, vec![], None),
+            };
+            out.push(Finding {
+                subject_id: s.subject_id.clone(),
+                basis: Basis::Name,
+                list: h.list.clone(),
+                entity_id: h.entity_id.clone(),
+                entity_name: h.name.clone(),
+                matched: h.matched_name.clone(),
+                score: h.score,
+                measure,
+                conditions,
+                reference,
+                // A shared passport, national id, email, phone or wallet is decisive.
+                decisive: h.explanation.iter().any(|f| f.field == "identifier"),
+                explanation: h
+                    .explanation
+                    .into_iter()
+                    .map(|f| Factor {
+                        field: f.field,
+                        effect: f.effect,
+                        detail: f.detail,
+                    })
+                    .collect(),
+                entity_fingerprint: fingerprint(e),
+                subject_fingerprint: subject_fp.clone(),
+            });
+        }
+    }
+    let links = c.country_links();
+    for (list, e, d) in lists.designations() {
+        let Some(country) = d.jurisdiction() else {
+            continue;
+        };
+        if !d.in_force(today) {
+            continue;
+        }
+        let mut by_subject: BTreeMap<&SubjectId, Vec<&CountryLink>> = BTreeMap::new();
+        for l in links.iter().filter(|l| l.country.as_str() == country) {
+            by_subject.entry(&l.subject_id).or_default().push(l);
+        }
+        for (subject, ls) in by_subject {
+            let kinds: Vec<LinkKind> = ls.iter().map(|l| l.kind).collect();
+            out.push(Finding {
+                subject_id: subject.clone(),
+                basis: Basis::Jurisdiction,
+                list: list.to_owned(),
+                entity_id: e.id.clone(),
+                entity_name: country.to_owned(),
+                matched: kinds
+                    .iter()
+                    .map(|k| link_name(*k))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                score: 1.0,
+                measure: match d.measure {
+                    custos_screen::model::Measure::Prohibition => Measure::Prohibition,
+                    custos_screen::model::Measure::Conditions => Measure::Conditions,
+                },
+                conditions: d.conditions.clone(),
+                reference: Some(d.reference.clone()),
+                decisive: kinds.iter().any(|k| confirming.contains(k)),
+                explanation: kinds
+                    .iter()
+                    .map(|k| Factor {
+                        field: "jurisdiction".into(),
+                        effect: 0.0,
+                        detail: format!(
+                            "linked to {country}, a designated jurisdiction, by its {}{}",
+                            link_name(*k),
+                            if confirming.contains(k) {
+                                " (decisive under the policy)"
+                            } else {
+                                ""
+                            }
+                        ),
+                    })
+                    .collect(),
+                entity_fingerprint: fingerprint(e),
+                subject_fingerprint: fingerprint(&kinds),
+            });
+        }
+    }
+    out
+}
+
+/// The outcome of re-screening every customer.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct RescreenReport {
+    /// The `(list, version)` pairs screened against.
+    pub lists: Vec<(String, i64)>,
+    pub screened: u64,
+    /// Customers destroyed under retention, skipped.
+    pub skipped: u64,
+    pub new: Vec<CustomerCaseChange>,
+    pub resolved: Vec<CustomerCaseChange>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CustomerCaseChange {
+    pub customer_id: CustomerId,
+    #[serde(flatten)]
+    pub change: CaseChange,
+}
+
+/// Where a reseller is exposed to a designated jurisdiction through the accounts under it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Exposure {
+    /// The account under the reseller whose customer is linked.
+    pub account_id: AccountId,
+    pub customer_id: CustomerId,
+    /// 0 for the account itself, 1 for a direct sub-lessee, and so on.
+    pub depth: u32,
+    pub case_id: String,
+    pub list: String,
+    pub entity_id: String,
+    pub state: CaseState,
+    pub measure: Measure,
+}
+
+impl Service {
+    /// Screens a customer against `lists` and folds the findings into its cases.
+    pub(crate) fn screen_into(&self, c: &mut Customer, lists: &Lists, now: DateTime<Utc>) -> Changes {
+        let f = findings(
+            c,
+            &lists.0,
+            &self.policy().screening.confirming_links,
+            now.date_naive(),
+        );
+        let customer = c.id.clone();
+        c.screening
+            .apply(f, lists.1.clone(), now, |f| case_id(&customer, f))
+    }
+
+    /// Screens every stored customer again (after a list changed), re-deciding accounts, and
+    /// reports the hits that are new and those that are gone. Each customer's screening is
+    /// a read of personal data, audited with the purpose `screening`.
+    pub async fn rescreen_all(
+        &self,
+        actor: &Actor,
+        mut progress: impl FnMut(u64),
+    ) -> Result<RescreenReport> {
+        let Some(lists) = self.screener().await? else {
+            return Err(custos_core::CoreError::Conflict(
+                "no list has been imported: nothing to screen against".into(),
+            )
+            .into());
+        };
+        let mut report = RescreenReport {
+            lists: lists.1.clone(),
+            ..Default::default()
+        };
+        let mut after: Option<CustomerId> = None;
+        loop {
+            let ids = self.store().customer_ids(after.as_ref(), 500).await?;
+            let Some(last) = ids.last().cloned() else {
+                break;
+            };
+            for id in ids {
+                self.audit(actor, Some("screening"), "screen_customer", id.as_str())
+                    .await?;
+                match self.mutate_with(&id, Some(&lists), |_, _, _| Ok(())).await {
+                    Ok((_, _, _, ch)) => {
+                        let tag = |v: Vec<CaseChange>| {
+                            v.into_iter().map(|change| CustomerCaseChange {
+                                customer_id: id.clone(),
+                                change,
+                            })
+                        };
+                        report.new.extend(tag(ch.new));
+                        report.resolved.extend(tag(ch.resolved));
+                        report.screened += 1;
+                    }
+                    Err(ServiceError::Store(StoreError::Destroyed(_))) => report.skipped += 1,
+                    Err(e) => return Err(e),
+                }
+                progress(report.screened + report.skipped);
+            }
+            after = Some(last);
+        }
+        Ok(report)
+    }
+
+    /// A reviewer's decision on a screening case; the customer's accounts are re-decided.
+    pub async fn resolve_case(
+        &self,
+        case_id: &str,
+        resolution: Resolution,
+        note: Option<String>,
+        actor: &Actor,
+    ) -> Result<(CustomerId, custos_core::screening::Case, Vec<Account>)> {
+        let stored = self.store().screening_case(case_id).await?;
+        let by = actor.id.clone();
+        let (case, _, accounts) = self
+            .mutate(&stored.customer_id, |c, _, now| {
+                Ok(c.screening
+                    .resolve(case_id, resolution, &by, note.clone(), now)?
+                    .clone())
+            })
+            .await?;
+        self.audit(
+            actor,
+            None,
+            "resolve_screening_case",
+            &format!("{}/{case_id}", stored.customer_id),
+        )
+        .await?;
+        // The resolution was applied before the customer was screened again in the same
+        // write; report the case as it stands now.
+        Ok((stored.customer_id, case, accounts))
+    }
+
+    /// A case with its finding (names and the explanation: personal data), audited.
+    pub async fn read_case(
+        &self,
+        case_id: &str,
+        actor: &Actor,
+        purpose: &str,
+    ) -> Result<(CustomerId, custos_core::screening::Case)> {
+        let stored = self.store().screening_case(case_id).await?;
+        self.audit(
+            actor,
+            Some(purpose),
+            "read_screening_case",
+            &format!("{}/{case_id}", stored.customer_id),
+        )
+        .await?;
+        let c = self.store().load_customer(&stored.customer_id).await?.value;
+        let case = c
+            .screening
+            .cases
+            .into_iter()
+            .find(|k| k.id == case_id)
+            .ok_or_else(|| StoreError::NotFound(format!("screening case {case_id}")))?;
+        Ok((stored.customer_id, case))
+    }
+
+    /// The designated-jurisdiction links of an account's customer and of every customer in
+    /// the reseller chains below it.
+    pub async fn exposure(&self, id: &AccountId) -> Result<Vec<Exposure>> {
+        let root = self.store().get_account(id).await?;
+        let mut out = vec![];
+        let mut queue = std::collections::VecDeque::from([(root, 0u32)]);
+        let mut visited = 0usize;
+        while let Some((a, depth)) = queue.pop_front() {
+            visited += 1;
+            if visited > 100_000 {
+                break;
+            }
+            match self.store().load_summary(&a.customer_id).await {
+                Ok(s) => {
+                    for c in s.value.screening.iter().filter(|c| {
+                        c.basis == Basis::Jurisdiction
+                            && matches!(c.state, CaseState::Open | CaseState::Confirmed)
+                    }) {
+                        out.push(Exposure {
+                            account_id: a.id.clone(),
+                            customer_id: a.customer_id.clone(),
+                            depth,
+                            case_id: c.id.clone(),
+                            list: c.list.clone(),
+                            entity_id: c.entity_id.clone(),
+                            state: c.state,
+                            measure: c.measure,
+                        });
+                    }
+                }
+                Err(StoreError::Destroyed(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+            if a.kind == custos_core::AccountKind::Reseller {
+                for child in self.store().children_of(&a.id).await? {
+                    queue.push_back((child, depth + 1));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
