@@ -122,6 +122,54 @@ async fn demo_serves_seeded_records_and_the_curl_walkthrough_works() {
     let again = custos(dir.path(), &["demo", "--listen", "127.0.0.1:0"]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a custos database"));
+    drop(s);
+
+    // A new version of the designations that drops the designated person: the import
+    // re-screens every stored customer and reports the demo's possible match as resolved.
+    let list = dir.path().join("designations.toml");
+    std::fs::write(
+        &list,
+        "[[designation]]\nid = \"demo-002\"\n\
+         subject = { kind = \"jurisdiction\", country = \"KP\" }\n\
+         measure = \"prohibition\"\neffective = 2026-01-15\n\
+         reference = \"Demo designation, not a real determination\"\n",
+    )
+    .unwrap();
+    let imp = custos(
+        dir.path(),
+        &[
+            "lists",
+            "import",
+            "--allow-shrink",
+            "--format",
+            "custos-toml",
+            list.to_str().unwrap(),
+        ],
+    );
+    let out = String::from_utf8_lossy(&imp.stdout);
+    assert!(
+        imp.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imp.stderr)
+    );
+    assert!(out.contains("0 added, 0 changed, 1 removed"), "{out}");
+    assert!(out.contains("re-screened 12 customers"), "{out}");
+    assert!(
+        out.contains(
+            "- cus_demo_screened scr_bb66024f6c1f45f758e0bf87 special-measures/custos-demo-001 (cleared)"
+        ),
+        "{out}"
+    );
+    let again = custos(dir.path(), &["lists", "rescreen", "--json"]);
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(report["screened"], 12);
+    assert_eq!(report["new"], json!([]));
+    assert_eq!(report["resolved"], json!([]));
 }
 
 #[tokio::test]
@@ -131,7 +179,7 @@ async fn migrate_keys_rotation_and_retention() {
     assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
     assert_eq!(
         String::from_utf8_lossy(&m.stdout).trim(),
-        "applied 2 migration(s)"
+        "applied 3 migration(s)"
     );
     let m = custos(dir.path(), &["migrate"]);
     assert_eq!(

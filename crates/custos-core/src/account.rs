@@ -362,13 +362,12 @@ pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
                 )
             }));
         }
-        let mut restrictions = if status == AccountStatus::Restricted
-            && (decision != Decision::Approve || !applies)
-        {
-            p.pending.restrictions.clone()
-        } else {
-            BTreeMap::new()
-        };
+        let mut restrictions =
+            if status == AccountStatus::Restricted && (decision != Decision::Approve || !applies) {
+                p.pending.restrictions.clone()
+            } else {
+                BTreeMap::new()
+            };
         if applies {
             // For a control plane that reads only the restrictions: every condition, verbatim.
             restrictions.insert(
@@ -599,7 +598,12 @@ mod tests {
     ) -> AccountDecision {
         let policy = CipPolicy::default();
         let sub = if verified {
-            subject(SubjectRole::Customer, false, &[Method::Email, Method::Phone, Method::Document], &[])
+            subject(
+                SubjectRole::Customer,
+                false,
+                &[Method::Email, Method::Phone, Method::Document],
+                &[],
+            )
         } else {
             subject(SubjectRole::Customer, false, &[], &[])
         };

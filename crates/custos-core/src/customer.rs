@@ -929,15 +929,12 @@ impl Customer {
                 .filter(|d| d.subject_id == s.id)
                 .map(|d| ("document".to_owned(), d.number.clone()))
                 .collect();
-            ids.extend(
-                self.contacts
-                    .iter()
-                    .filter(|c| c.subject_id == s.id)
-                    .map(|c| match c.kind {
-                        ContactKind::Email => ("email".to_owned(), c.value.clone()),
-                        ContactKind::Phone => ("phone".to_owned(), c.value.clone()),
-                    }),
-            );
+            ids.extend(self.contacts.iter().filter(|c| c.subject_id == s.id).map(
+                |c| match c.kind {
+                    ContactKind::Email => ("email".to_owned(), c.value.clone()),
+                    ContactKind::Phone => ("phone".to_owned(), c.value.clone()),
+                },
+            ));
             let person = |i: &Individual, ids: &mut Vec<(String, String)>| {
                 ids.extend(
                     i.national_ids
@@ -980,12 +977,16 @@ impl Customer {
                 (SubjectRole::BeneficialOwner, _, None) => continue,
             };
             if s.role == SubjectRole::Customer {
-                ids.extend(self.payment_means.iter().filter_map(|p| match &p.instrument {
-                    PaymentInstrument::Wallet { chain, address } => {
-                        Some(("wallet".to_owned(), format!("{chain}:{address}")))
-                    }
-                    _ => None,
-                }));
+                ids.extend(
+                    self.payment_means
+                        .iter()
+                        .filter_map(|p| match &p.instrument {
+                            PaymentInstrument::Wallet { chain, address } => {
+                                Some(("wallet".to_owned(), format!("{chain}:{address}")))
+                            }
+                            _ => None,
+                        }),
+                );
             }
             subject.identifiers = ids;
             out.push(subject);
@@ -1049,9 +1050,12 @@ impl Customer {
                 for p in &self.payment_means {
                     let country = match &p.instrument {
                         PaymentInstrument::Card { country, .. } => country.clone(),
-                        PaymentInstrument::BankAccount { iban, country, .. } => country
-                            .clone()
-                            .or_else(|| iban.as_deref().and_then(|i| Country::parse(i.get(..2)?).ok())),
+                        PaymentInstrument::BankAccount { iban, country, .. } => {
+                            country.clone().or_else(|| {
+                                iban.as_deref()
+                                    .and_then(|i| Country::parse(i.get(..2)?).ok())
+                            })
+                        }
                         PaymentInstrument::Wallet { .. } => None,
                     };
                     if let Some(c) = country {

@@ -46,8 +46,12 @@ struct IsoCode<'a> {
 impl IpCountries {
     /// Opens a database, reading it into memory.
     pub fn open(path: &Path) -> Result<IpCountries, String> {
-        let reader = maxminddb::Reader::open_readfile(path)
-            .map_err(|e| format!("cannot open the IP country database {}: {e}", path.display()))?;
+        let reader = maxminddb::Reader::open_readfile(path).map_err(|e| {
+            format!(
+                "cannot open the IP country database {}: {e}",
+                path.display()
+            )
+        })?;
         Ok(IpCountries { reader })
     }
 
@@ -57,7 +61,10 @@ impl IpCountries {
             "{} built {}",
             self.reader.metadata().database_type,
             chrono::DateTime::from_timestamp(self.reader.metadata().build_epoch as i64, 0)
-                .map_or_else(|| "at an unknown time".to_owned(), |t| t.date_naive().to_string())
+                .map_or_else(
+                    || "at an unknown time".to_owned(),
+                    |t| t.date_naive().to_string()
+                )
         )
     }
 

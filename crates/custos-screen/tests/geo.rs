@@ -57,7 +57,10 @@ fn ip_countries_agree_with_the_python_reader() {
         .collect();
     let python = std::env::var("CUSTOS_PYTHON").unwrap_or_else(|_| "python3".into());
     let mut child = Command::new(&python)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracle/ip_country.py"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/oracle/ip_country.py"
+        ))
         .arg(&path)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -87,8 +90,15 @@ fn ip_countries_agree_with_the_python_reader() {
     assert!(disagree.is_empty(), "{}", disagree.join("\n"));
     // The sample is not all misses: most public IPv4 space is allocated.
     let known = ours.iter().filter(|c| *c != "-").count();
-    assert!(known > 2000, "only {known} of {} IPs have a country", ips.len());
-    assert_eq!(db.country("8.8.8.8".parse().unwrap()).as_deref(), Some("US"));
+    assert!(
+        known > 2000,
+        "only {known} of {} IPs have a country",
+        ips.len()
+    );
+    assert_eq!(
+        db.country("8.8.8.8".parse().unwrap()).as_deref(),
+        Some("US")
+    );
     assert_eq!(db.country("127.0.0.1".parse().unwrap()), None);
 }
 

@@ -79,6 +79,36 @@ fn the_index_keeps_what_an_exhaustive_scan_finds() {
 }
 
 #[test]
+fn an_address_the_list_gives_corroborates() {
+    let sdn = import(Format::OfacCsv, &peer("watchman/test/testdata/sdn.csv")).unwrap();
+    let e = sdn
+        .iter()
+        .find(|e| e.kind == custos_screen::EntityKind::Person && !e.addresses.is_empty())
+        .expect("SDN persons with addresses");
+    let s = screener();
+    let q = |address: &str| Query {
+        name: e.primary_name().to_owned(),
+        name_type: NameType::Person,
+        address: Some(address.to_owned()),
+        ..Default::default()
+    };
+    let factor = |hits: &[custos_screen::screen::Hit]| {
+        hits.iter()
+            .find(|h| h.entity_id == e.id)
+            .unwrap_or_else(|| panic!("{} not found: {hits:#?}", e.id))
+            .explanation
+            .iter()
+            .find(|f| f.field == "address")
+            .map(|f| f.effect)
+    };
+    let same = s.screen(&q(&e.addresses[0].to_lowercase()), Some(5));
+    assert!(factor(&same).is_some_and(|x| x > 0.0), "{:?}", e.addresses);
+    // A different address is not held against the subject: people move.
+    let other = s.screen(&q("1 Nowhere Lane, Springfield 99999"), Some(5));
+    assert_eq!(factor(&other), None);
+}
+
+#[test]
 fn hits_are_ranked_and_explained() {
     let s = screener();
     let hits = s.screen(
@@ -88,6 +118,7 @@ fn hits_are_ranked_and_explained() {
             birth_date: Some("1948".into()),
             country: None,
             identifiers: vec![],
+            address: None,
         },
         Some(5),
     );
@@ -107,6 +138,7 @@ fn hits_are_ranked_and_explained() {
             birth_date: Some("1990".into()),
             country: None,
             identifiers: vec![],
+            address: None,
         },
         Some(1),
     );

@@ -100,7 +100,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/accounts/{id}", get(accounts::get))
         .route("/v1/accounts/{id}/close", post(accounts::close))
         .route("/v1/accounts/{id}/accesses", post(accounts::access))
-        .route("/v1/accounts/{id}/exposure", get(routes::screening::exposure))
+        .route(
+            "/v1/accounts/{id}/exposure",
+            get(routes::screening::exposure),
+        )
         .route("/v1/screen", post(routes::screen::screen))
         .route("/v1/screening/cases", get(routes::screening::cases))
         .route("/v1/screening/cases/{id}", get(routes::screening::case))

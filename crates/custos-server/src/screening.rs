@@ -218,7 +218,12 @@ pub struct Exposure {
 
 impl Service {
     /// Screens a customer against `lists` and folds the findings into its cases.
-    pub(crate) fn screen_into(&self, c: &mut Customer, lists: &Lists, now: DateTime<Utc>) -> Changes {
+    pub(crate) fn screen_into(
+        &self,
+        c: &mut Customer,
+        lists: &Lists,
+        now: DateTime<Utc>,
+    ) -> Changes {
         let f = findings(
             c,
             &lists.0,

@@ -100,8 +100,7 @@ async fn demo_holds_what_it_promises() {
         .unwrap();
     assert_eq!(name_case["entity_id"], "custos-demo-001");
     assert_eq!(
-        name_case["id"],
-        DEMO_CASE,
+        name_case["id"], DEMO_CASE,
         "the OpenAPI examples name this case"
     );
     let exp = app

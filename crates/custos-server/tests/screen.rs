@@ -5,33 +5,9 @@ mod common;
 
 use axum::http::StatusCode;
 use common::TestApp;
-use custos_screen::{EntityKind, ListEntity, ListVersion};
+use custos_screen::{EntityKind, ListEntity};
 use custos_server::auth::Role;
 use serde_json::json;
-
-async fn import(app: &TestApp, list: &str, entities: Vec<ListEntity>) {
-    let store = app.service.store();
-    let prev = match store
-        .list_versions(Some(list))
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|v| v.current)
-    {
-        Some(v) => store.list_entries(v.id).await.unwrap(),
-        None => vec![],
-    };
-    let v = ListVersion {
-        list: list.into(),
-        format: "test".into(),
-        source: "test".into(),
-        retrieved_at: chrono::Utc::now(),
-        content_hash: custos_screen::version::content_hash(&entities),
-        entries: entities.len(),
-    };
-    let d = custos_screen::version::diff(&prev, &entities);
-    store.save_list_version(&v, &entities, &d).await.unwrap();
-}
 
 #[tokio::test]
 async fn screening_follows_the_current_lists() {
@@ -56,8 +32,7 @@ async fn screening_follows_the_current_lists() {
     );
     putin.birth_dates.push("07 Oct 1952".into());
     putin.nationalities.push("RU".into());
-    import(
-        &app,
+    app.import(
         "ofac-sdn",
         vec![
             putin,
@@ -79,8 +54,7 @@ async fn screening_follows_the_current_lists() {
     assert_eq!(fields, ["name", "birth_date", "country"]);
 
     // A new version of the list is screened at once.
-    import(
-        &app,
+    app.import(
         "ofac-sdn",
         vec![ListEntity::new(
             "ofac-2",

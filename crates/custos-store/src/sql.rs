@@ -21,8 +21,8 @@ use sqlx::{AnyPool, Executor, Row};
 use crate::blind::{self, IndexKind};
 use crate::crypto::{self, Keyring, SecretKey, WrappedKey};
 use crate::{
-    ApiKeyRecord, AuditEntry, AuditRecord, IdemBegin, Store, StoreError, StoredCase, StoredListVersion,
-    Tombstone, Versioned, audit_hash,
+    ApiKeyRecord, AuditEntry, AuditRecord, IdemBegin, Store, StoreError, StoredCase,
+    StoredListVersion, Tombstone, Versioned, audit_hash,
 };
 
 /// Which database a [`SqlStore`] talks to.

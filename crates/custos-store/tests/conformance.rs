@@ -80,7 +80,7 @@ async fn harness(backend: &str) -> Harness {
             )
         }
     };
-    assert_eq!(store.migrate().await.unwrap(), 2);
+    assert_eq!(store.migrate().await.unwrap(), 3);
     assert_eq!(store.migrate().await.unwrap(), 0, "migrations apply once");
     Harness {
         store,
@@ -179,6 +179,7 @@ fn customer(n: u32, store: &SqlStore) -> Customer {
             expiry_month: 12,
             expiry_year: 2030,
             fingerprint: card_fingerprint(store.keyring().index_key(), PAN),
+            country: Some(Country::parse("US").unwrap()),
         },
         financial_institution: None,
         provider_customer_ref: Some("cus_stripe_123".into()),
@@ -693,6 +694,93 @@ async fn list_versions_replace_only_whole(backend: &str) {
     );
 }
 
+fn finding(c: &Customer, entity: &str) -> custos_core::screening::Finding {
+    use custos_core::screening::{Basis, Finding, Measure};
+    Finding {
+        subject_id: c.customer_subject().clone(),
+        basis: Basis::Name,
+        list: "ofac-sdn".into(),
+        entity_id: entity.into(),
+        entity_name: "SOKOLOV, Igor".into(),
+        matched: "SOKOLOV, Igor".into(),
+        score: 0.93,
+        measure: Measure::Prohibition,
+        conditions: vec![],
+        reference: None,
+        explanation: vec![],
+        decisive: false,
+        entity_fingerprint: "e".into(),
+        subject_fingerprint: "s".into(),
+    }
+}
+
+async fn screening_cases_follow_the_summary(backend: &str) {
+    use custos_core::screening::{CaseState, Resolution};
+    let h = harness(backend).await;
+    let s = &h.store;
+    let policy = CipPolicy::default();
+    let mut a = customer(1, s);
+    let b = customer(2, s);
+    let f = vec![finding(&a, "sdn-1"), finding(&a, "sdn-2")];
+    a.screening
+        .apply(f, vec![], now(), |f| format!("scr_{}{}", a.id, f.entity_id));
+    s.create_customer(&a, &a.summary(&policy)).await.unwrap();
+    s.create_customer(&b, &b.summary(&policy)).await.unwrap();
+    let open = s
+        .screening_cases(Some(CaseState::Open), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 2);
+    assert!(open.iter().all(|c| c.customer_id == a.id));
+    assert!(open[0].case.id < open[1].case.id);
+    let paged = s
+        .screening_cases(None, Some(&open[0].case.id), 10)
+        .await
+        .unwrap();
+    assert_eq!(paged.len(), 1);
+    // A resolution saved with the record moves the case in the queue, in the same write.
+    let id = open[0].case.id.clone();
+    a.screening
+        .resolve(&id, Resolution::FalsePositive, "rev", None, now())
+        .unwrap();
+    s.save_customer(&a, &a.summary(&policy), 1, &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.screening_case(&id).await.unwrap().case.state,
+        CaseState::FalsePositive
+    );
+    assert_eq!(
+        s.screening_cases(Some(CaseState::Open), None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // A stale write changes nothing, the queue included.
+    let mut stale = a.clone();
+    stale
+        .screening
+        .resolve(&id, Resolution::Confirmed, "rev", None, now())
+        .unwrap();
+    assert!(
+        s.save_customer(&stale, &stale.summary(&policy), 1, &[])
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        s.screening_case(&id).await.unwrap().case.state,
+        CaseState::FalsePositive
+    );
+    // Destroyed customers leave no case behind.
+    s.destroy_customer(&a.id, now(), "test").await.unwrap();
+    assert!(matches!(
+        s.screening_case(&id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(s.screening_cases(None, None, 10).await.unwrap().is_empty());
+}
+
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -716,4 +804,5 @@ conformance!(
     rotation_rewraps,
     no_plaintext_at_rest,
     list_versions_replace_only_whole,
+    screening_cases_follow_the_summary,
 );

@@ -49,7 +49,10 @@ fn state(s: &str) -> Result<CaseState, ApiError> {
 }
 
 fn case_id(s: &str) -> Result<&str, ApiError> {
-    if s.len() > 64 || !s.starts_with("scr_") || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    if s.len() > 64
+        || !s.starts_with("scr_")
+        || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
         return Err(ApiError::validation("id", "is not a screening case id"));
     }
     Ok(s)
@@ -69,11 +72,7 @@ pub async fn cases(
     let s = q.state.as_deref().map(state).transpose()?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let after = q.after.as_deref().map(case_id).transpose()?;
-    let cases = st
-        .service
-        .store()
-        .screening_cases(s, after, limit)
-        .await?;
+    let cases = st.service.store().screening_cases(s, after, limit).await?;
     let next = (cases.len() == limit as usize)
         .then(|| cases.last().map(|c| c.case.id.clone()))
         .flatten();

@@ -41,6 +41,15 @@ impl TestApp {
     }
 
     pub async fn with_policy(policy: CipPolicy) -> Self {
+        Self::build(policy, None).await
+    }
+
+    /// With an IP country database for accesses reported without a country.
+    pub async fn with_ip_countries(db: custos_screen::geo::IpCountries) -> Self {
+        Self::build(CipPolicy::default(), Some(Arc::new(db))).await
+    }
+
+    async fn build(policy: CipPolicy, ip: Option<Arc<custos_screen::geo::IpCountries>>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let keyring =
             Arc::new(FileKeyring::open_or_create(&dir.path().join("keyring.json")).unwrap());
@@ -57,7 +66,8 @@ impl TestApp {
             store.clone(),
             Arc::new(policy),
             Arc::new(move || *c2.lock().unwrap()),
-        );
+        )
+        .with_ip_countries(ip);
         let mut keys = HashMap::new();
         for role in Role::ALL {
             let (token, _) = create_key(store.as_ref(), role.as_str(), role, Utc::now())
@@ -158,6 +168,31 @@ impl TestApp {
             serde_json::json!({"customer_id": customer, "kind": kind, "offering": offering}),
         )
         .await
+    }
+
+    /// Stores `entities` as the new current version of `list`, with its diff.
+    pub async fn import(&self, list: &str, entities: Vec<custos_screen::ListEntity>) {
+        let store = self.service.store();
+        let prev = match store
+            .list_versions(Some(list))
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|v| v.current)
+        {
+            Some(v) => store.list_entries(v.id).await.unwrap(),
+            None => vec![],
+        };
+        let v = custos_screen::ListVersion {
+            list: list.into(),
+            format: "test".into(),
+            source: "test".into(),
+            retrieved_at: Utc::now(),
+            content_hash: custos_screen::version::content_hash(&entities),
+            entries: entities.len(),
+        };
+        let d = custos_screen::version::diff(&prev, &entities);
+        store.save_list_version(&v, &entities, &d).await.unwrap();
     }
 
     /// How many rows of each table hold data: to check that a refused request stored nothing.
