@@ -20,8 +20,10 @@ fn default_name(format: Format, file: &Path) -> String {
         .unwrap_or("list")
         .to_lowercase();
     match format {
-        Format::OfacCsv if stem.starts_with("cons") => "ofac-consolidated".into(),
-        Format::OfacCsv => "ofac-sdn".into(),
+        Format::OfacCsv | Format::OfacXml | Format::OfacAdvancedXml if stem.starts_with("cons") => {
+            "ofac-consolidated".into()
+        }
+        Format::OfacCsv | Format::OfacXml | Format::OfacAdvancedXml => "ofac-sdn".into(),
         Format::UnXml => "un".into(),
         Format::BisDpl => "bis-dpl".into(),
         Format::CslCsv => "csl".into(),

@@ -139,8 +139,9 @@ pub(crate) enum ListsCmd {
     /// Import a list file as the list's new current version. A file that does not parse whole
     /// changes nothing: the current version stays.
     Import {
-        /// ofac-csv (FILE is sdn.csv or cons_prim.csv; companions beside it), un-xml, bis-dpl,
-        /// csl-csv, ftm-json, custos-toml.
+        /// ofac-csv (FILE is sdn.csv or cons_prim.csv; companions beside it), ofac-xml
+        /// (sdn.xml, consolidated.xml), ofac-advanced-xml (sdn_advanced.xml, cons_advanced.xml),
+        /// un-xml, bis-dpl, csl-csv, ftm-json, custos-toml.
         #[arg(long)]
         format: String,
         file: PathBuf,

@@ -1,6 +1,9 @@
 //! The importers on the real list files of peer projects (../shared/peer-data), and on broken
 //! ones. `CUSTOS_PEER_DATA` points elsewhere.
 
+mod common;
+use common::peer;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -8,17 +11,6 @@ use custos_screen::ListEntity;
 use custos_screen::import::{Format, designations, import};
 use custos_screen::model::{EntityKind, NameKind};
 use custos_screen::version::{content_hash, diff};
-
-fn peer(rel: &str) -> PathBuf {
-    let base = std::env::var("CUSTOS_PEER_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/peer-data")
-        });
-    let p = base.join(rel);
-    assert!(p.exists(), "peer data missing: {}", p.display());
-    p
-}
 
 fn find<'a>(list: &'a [ListEntity], id: &str) -> &'a ListEntity {
     list.iter()
@@ -155,9 +147,24 @@ fn custos_designations() {
         "2028-02-29",
         "365 days after 2027-03-01"
     );
-    let persons = import(Format::CustosToml, &path).unwrap();
-    assert_eq!(persons.len(), 1);
-    assert_eq!(persons[0].countries, ["RU"]);
+    // Every designation is an entry carrying it; a jurisdiction has no names to match.
+    let entries = import(Format::CustosToml, &path).unwrap();
+    assert_eq!(entries.len(), 2);
+    let kp = find(&entries, "custos-sm-2027-001");
+    assert!(kp.names.is_empty());
+    assert_eq!(kp.countries, ["KP"]);
+    let d = kp.designation.as_ref().unwrap();
+    assert_eq!(d.jurisdiction(), Some("KP"));
+    assert!(!d.in_force(chrono::NaiveDate::from_ymd_opt(2027, 2, 28).unwrap()));
+    assert!(d.in_force(chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap()));
+    assert!(!d.in_force(chrono::NaiveDate::from_ymd_opt(2028, 2, 29).unwrap()));
+    let person = find(&entries, "custos-sm-2027-002");
+    assert_eq!(person.countries, ["RU"]);
+    assert_eq!(person.primary_name(), "Example Hosting Ltd");
+    assert_eq!(
+        person.designation.as_ref().unwrap().conditions,
+        ["account.offering != 'trial'"]
+    );
     let dir = tempfile_dir();
     for (body, why) in [
         (

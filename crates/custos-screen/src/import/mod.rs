@@ -5,7 +5,9 @@ mod bis_dpl;
 mod csl_csv;
 mod custos_toml;
 mod ftm_json;
+mod ofac_advanced;
 mod ofac_csv;
+mod ofac_xml;
 mod un_xml;
 
 use std::path::Path;
@@ -19,6 +21,10 @@ pub use custos_toml::designations;
 pub enum Format {
     /// OFAC legacy CSV: `sdn.csv` (or `cons_prim.csv`) with its companions beside it.
     OfacCsv,
+    /// OFAC `sdn.xml` or `consolidated.xml`.
+    OfacXml,
+    /// OFAC `sdn_advanced.xml` or `cons_advanced.xml`.
+    OfacAdvancedXml,
     UnXml,
     BisDpl,
     CslCsv,
@@ -30,19 +36,16 @@ impl Format {
     pub fn parse(s: &str) -> Result<Format, String> {
         Ok(match s {
             "ofac-csv" => Format::OfacCsv,
+            "ofac-xml" => Format::OfacXml,
+            "ofac-advanced-xml" => Format::OfacAdvancedXml,
             "un-xml" => Format::UnXml,
             "bis-dpl" => Format::BisDpl,
             "csl-csv" => Format::CslCsv,
             "ftm-json" => Format::FtmJson,
             "custos-toml" => Format::CustosToml,
-            "ofac-xml" | "ofac-advanced-xml" => {
-                return Err(format!(
-                    "the `{s}` importer is not written yet; use ofac-csv"
-                ));
-            }
             other => {
                 return Err(format!(
-                    "unknown format `{other}`: ofac-csv, un-xml, bis-dpl, csl-csv, ftm-json, custos-toml"
+                    "unknown format `{other}`: ofac-csv, ofac-xml, ofac-advanced-xml, un-xml, bis-dpl, csl-csv, ftm-json, custos-toml"
                 ));
             }
         })
@@ -51,6 +54,8 @@ impl Format {
     pub fn name(self) -> &'static str {
         match self {
             Format::OfacCsv => "ofac-csv",
+            Format::OfacXml => "ofac-xml",
+            Format::OfacAdvancedXml => "ofac-advanced-xml",
             Format::UnXml => "un-xml",
             Format::BisDpl => "bis-dpl",
             Format::CslCsv => "csl-csv",
@@ -72,6 +77,8 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>, ImportError> {
 pub fn import(format: Format, path: &Path) -> Result<Vec<ListEntity>, ImportError> {
     let mut list = match format {
         Format::OfacCsv => ofac_csv::import(path)?,
+        Format::OfacXml => ofac_xml::import(path)?,
+        Format::OfacAdvancedXml => ofac_advanced::import(path)?,
         Format::UnXml => un_xml::import(path)?,
         Format::BisDpl => bis_dpl::import(path)?,
         Format::CslCsv => csl_csv::import(path)?,

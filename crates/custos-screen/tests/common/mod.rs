@@ -9,5 +9,7 @@ pub fn peer(rel: &str) -> PathBuf {
         .unwrap_or_else(|_| {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/peer-data")
         });
-    base.join(rel)
+    let p = base.join(rel);
+    assert!(p.exists(), "peer data missing: {}", p.display());
+    p
 }
