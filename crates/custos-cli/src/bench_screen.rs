@@ -260,6 +260,61 @@ fn rapidfuzz(names: &[String], qs: &[(String, Option<String>)], python: &str) ->
     Ok(serde_json::from_slice(&out.stdout)?)
 }
 
+/// How many of the true negatives (synthetic people on no list, from yente's quality
+/// fixtures) get a hit at the default threshold: by name alone, and with the date of birth
+/// and nationality they carry.
+#[derive(Debug, Serialize)]
+struct FalsePositives {
+    subjects: usize,
+    name_only: usize,
+    corroborated: usize,
+}
+
+fn false_positives(s: &Screener, a: &Args) -> Result<FalsePositives> {
+    let mut out = FalsePositives {
+        subjects: 0,
+        name_only: 0,
+        corroborated: 0,
+    };
+    for f in ["negatives_global.csv", "negatives_us.csv"] {
+        let path = peer(a, &format!("yente/contrib/validation_report/fixtures/{f}"));
+        let mut r = csv::Reader::from_path(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let headers = r.headers()?.clone();
+        let col = |name: &str| headers.iter().position(|h| h == name);
+        let (Some(n), Some(d), Some(c)) =
+            (col("full_name"), col("date_of_birth"), col("nationality"))
+        else {
+            bail!(
+                "{}: no full_name, date_of_birth and nationality columns",
+                path.display()
+            );
+        };
+        for rec in r.records() {
+            let rec = rec?;
+            let name = rec.get(n).unwrap_or_default().to_owned();
+            if name.trim().is_empty() {
+                continue;
+            }
+            out.subjects += 1;
+            let mut q = Query {
+                name,
+                name_type: custos_screen::names::NameType::Person,
+                ..Default::default()
+            };
+            if !s.screen(&q, None).is_empty() {
+                out.name_only += 1;
+            }
+            q.birth_date = rec.get(d).filter(|v| !v.is_empty()).map(str::to_owned);
+            q.country = rec.get(c).and_then(custos_screen::model::country_code);
+            if !s.screen(&q, None).is_empty() {
+                out.corroborated += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn peer(a: &Args, rel: &str) -> PathBuf {
     a.peer_data.join(rel)
 }
@@ -270,6 +325,10 @@ pub fn run(a: Args) -> Result<()> {
     let sdn = import(Format::OfacCsv, &sdn_path)?;
     let un = import(Format::UnXml, &un_path)?;
     let real: Vec<ListEntity> = sdn.into_iter().chain(un).collect();
+    let fp = false_positives(
+        &Screener::build(real.iter().map(|e| ("real".to_owned(), e.clone()))),
+        &a,
+    )?;
     // Names the corpora do not hold: a synthetic list from another seed, more misspelt.
     let outsiders = synthesize(&real, 10_000, a.seed ^ 0xdead_beef, 0.5);
     let mut figures = vec![measure("OFAC SDN + UN", real.clone(), &outsiders, &a)?];
@@ -285,7 +344,12 @@ pub fn run(a: Args) -> Result<()> {
         )?);
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&figures)?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"corpora": figures, "false_positives": fp})
+            )?
+        );
         return Ok(());
     }
     println!(
@@ -326,5 +390,16 @@ pub fn run(a: Args) -> Result<()> {
             );
         }
     }
+    let pct = |n: usize| n as f64 * 100.0 / fp.subjects.max(1) as f64;
+    println!(
+        "false positives on {} people on no list (yente negatives), OFAC SDN + UN, threshold {}: \
+         {} ({:.1}%) by name alone, {} ({:.1}%) with date of birth and nationality",
+        fp.subjects,
+        custos_screen::screen::DEFAULT_THRESHOLD,
+        fp.name_only,
+        pct(fp.name_only),
+        fp.corroborated,
+        pct(fp.corroborated)
+    );
     Ok(())
 }

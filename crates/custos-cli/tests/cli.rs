@@ -766,8 +766,14 @@ fn bench_screen_reports_its_figures_and_refuses_missing_lists() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let figures: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let figures = figures.as_array().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fp = &report["false_positives"];
+    assert_eq!(fp["subjects"], 2000, "{fp}");
+    assert!(
+        fp["corroborated"].as_u64().unwrap() <= fp["name_only"].as_u64().unwrap(),
+        "{fp}"
+    );
+    let figures = report["corpora"].as_array().unwrap();
     assert_eq!(figures.len(), 2, "the real lists and the synthetic one");
     assert_eq!(figures[1]["names"], 3000);
     for f in figures {
