@@ -68,7 +68,7 @@ pub struct ListEntity {
     /// For an entry of custos's own designations list: the special measure it carries. A
     /// designated jurisdiction is an entry with no names, matched by country.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub designation: Option<Designation>,
+    pub designation: Option<Box<Designation>>,
 }
 
 impl ListEntity {

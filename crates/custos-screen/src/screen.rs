@@ -81,8 +81,8 @@ pub struct Screener {
     /// `(kind group, identifier in comparable form)` -> entities carrying it: a shared
     /// identifier brings an entry to scoring whatever its name.
     by_identifier: HashMap<(String, String), Vec<u32>>,
-    /// `(list, entry id)` -> entity.
-    by_id: HashMap<(String, String), u32>,
+    /// Entities ordered by `(list, entry id)`, for look-ups by id (four bytes an entity).
+    by_id: Vec<u32>,
 }
 
 impl std::fmt::Debug for Screener {
@@ -191,11 +191,12 @@ impl Screener {
         }
         name_ids.push(meta.len() as u32);
         index.finish();
-        let by_id = entities
-            .iter()
-            .enumerate()
-            .map(|(i, (l, e))| ((l.clone(), e.id.clone()), i as u32))
-            .collect();
+        let mut by_id: Vec<u32> = (0..entities.len() as u32).collect();
+        by_id.sort_unstable_by(|&a, &b| {
+            let (la, ea) = &entities[a as usize];
+            let (lb, eb) = &entities[b as usize];
+            (la, &ea.id).cmp(&(lb, &eb.id))
+        });
         Screener {
             entities,
             meta,
@@ -208,16 +209,21 @@ impl Screener {
 
     /// The entry `id` of `list`, as indexed.
     pub fn entity(&self, list: &str, id: &str) -> Option<&ListEntity> {
-        self.by_id
-            .get(&(list.to_owned(), id.to_owned()))
-            .map(|&i| &self.entities[i as usize].1)
+        let at = self
+            .by_id
+            .binary_search_by(|&i| {
+                let (l, e) = &self.entities[i as usize];
+                (l.as_str(), e.id.as_str()).cmp(&(list, id))
+            })
+            .ok()?;
+        Some(&self.entities[self.by_id[at] as usize].1)
     }
 
     /// Every special-measure designation among the indexed entries, with its list.
     pub fn designations(&self) -> impl Iterator<Item = (&str, &ListEntity, &Designation)> {
         self.entities
             .iter()
-            .filter_map(|(l, e)| e.designation.as_ref().map(|d| (l.as_str(), e, d)))
+            .filter_map(|(l, e)| e.designation.as_deref().map(|d| (l.as_str(), e, d)))
     }
 
     pub fn entities(&self) -> usize {

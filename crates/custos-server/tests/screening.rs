@@ -29,7 +29,7 @@ fn jurisdiction(id: &str, country: &str, measure: Measure) -> ListEntity {
     let mut e = ListEntity::new(format!("custos-{id}"), EntityKind::Unknown, "");
     e.names.clear();
     e.countries.push(country.into());
-    e.designation = Some(Designation {
+    e.designation = Some(Box::new(Designation {
         id: id.into(),
         subject: DesignationSubject::Jurisdiction {
             country: country.into(),
@@ -39,7 +39,7 @@ fn jurisdiction(id: &str, country: &str, measure: Measure) -> ListEntity {
         effective: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
         expires: Some(chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),
         reference: format!("FR {id}"),
-    });
+    }));
     e
 }
 

@@ -129,7 +129,7 @@ pub fn import(path: &Path) -> Result<Vec<ListEntity>, ImportError> {
             }
         };
         e.programs.push(d.reference.clone());
-        e.designation = Some(d);
+        e.designation = Some(Box::new(d));
         out.push(e);
     }
     Ok(out)
