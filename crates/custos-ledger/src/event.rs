@@ -1,0 +1,331 @@
+//! The events the ledger keeps: an access or administrative action of an account, with the IP
+//! address and time EO 13984 1(a)(ii)(D) asks for, and their canonical encoding (the Merkle
+//! tree's leaves).
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Login,
+    Logout,
+    ApiCall,
+    Console,
+    Ssh,
+    AdminChange,
+    KeyChange,
+    BillingChange,
+    Other,
+}
+
+impl Action {
+    pub const ALL: [Action; 9] = [
+        Action::Login,
+        Action::Logout,
+        Action::ApiCall,
+        Action::Console,
+        Action::Ssh,
+        Action::AdminChange,
+        Action::KeyChange,
+        Action::BillingChange,
+        Action::Other,
+    ];
+
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_code(c: u8) -> Option<Action> {
+        Action::ALL.get(usize::from(c)).copied()
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Login => "login",
+            Action::Logout => "logout",
+            Action::ApiCall => "api_call",
+            Action::Console => "console",
+            Action::Ssh => "ssh",
+            Action::AdminChange => "admin_change",
+            Action::KeyChange => "key_change",
+            Action::BillingChange => "billing_change",
+            Action::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// One access or administrative action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub account_id: String,
+    /// RFC 3339; kept in UTC to the nanosecond.
+    pub time: DateTime<Utc>,
+    pub ip: IpAddr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    pub action: Action,
+    /// The system that reported it.
+    pub source: String,
+    /// A user within the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// Why an event is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{field}`: {reason}")]
+pub struct Invalid {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+const MAX_ID: usize = 256;
+const MAX_AGENT: usize = 1024;
+
+fn check(field: &'static str, v: &str, max: usize, required: bool) -> Result<(), Invalid> {
+    let bad = |reason: String| Err(Invalid { field, reason });
+    if required && v.is_empty() {
+        return bad("must not be empty".into());
+    }
+    if v.len() > max {
+        return bad(format!("longer than {max} bytes"));
+    }
+    if v.chars().any(char::is_control) {
+        return bad("contains control characters".into());
+    }
+    Ok(())
+}
+
+impl Event {
+    /// Checks the limits every stored event keeps.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        check("account_id", &self.account_id, MAX_ID, true)?;
+        check("source", &self.source, MAX_ID, true)?;
+        for (field, v, max) in [
+            ("actor", &self.actor, MAX_ID),
+            ("user_agent", &self.user_agent, MAX_AGENT),
+            ("request_id", &self.request_id, MAX_ID),
+        ] {
+            if let Some(v) = v {
+                check(field, v, max, true)?;
+            }
+        }
+        if self.time.timestamp() < 0 {
+            return Err(Invalid {
+                field: "time",
+                reason: "before 1970".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The canonical encoding, version 1: every field in a fixed order, integers big-endian,
+    /// strings as a 16-bit length and UTF-8, optional fields behind a presence bitmap. One event
+    /// has exactly one encoding, and [`Event::decode`] refuses any other.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + self.account_id.len() + self.source.len());
+        out.push(1);
+        let mut present = 0u8;
+        for (bit, on) in [
+            self.port.is_some(),
+            self.actor.is_some(),
+            self.user_agent.is_some(),
+            self.request_id.is_some(),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if on {
+                present |= 1 << bit;
+            }
+        }
+        out.push(present);
+        out.push(self.action.code());
+        out.extend_from_slice(&self.time.timestamp().to_be_bytes());
+        out.extend_from_slice(&self.time.timestamp_subsec_nanos().to_be_bytes());
+        match self.ip {
+            IpAddr::V4(v4) => {
+                out.push(4);
+                out.extend_from_slice(&v4.octets());
+            }
+            IpAddr::V6(v6) => {
+                out.push(6);
+                out.extend_from_slice(&v6.octets());
+            }
+        }
+        if let Some(p) = self.port {
+            out.extend_from_slice(&p.to_be_bytes());
+        }
+        for s in [Some(&self.account_id), Some(&self.source)]
+            .into_iter()
+            .chain([
+                self.actor.as_ref(),
+                self.user_agent.as_ref(),
+                self.request_id.as_ref(),
+            ])
+            .flatten()
+        {
+            out.extend_from_slice(&(s.len() as u16).to_be_bytes());
+            out.extend_from_slice(s.as_bytes());
+        }
+        out
+    }
+
+    /// Decodes a canonical encoding; anything else (another version, a short or long buffer,
+    /// a field out of range, bytes that would encode differently) is an error.
+    pub fn decode(b: &[u8]) -> Result<Event, String> {
+        let mut r = Reader { b, at: 0 };
+        if r.u8()? != 1 {
+            return Err("unknown encoding version".into());
+        }
+        let present = r.u8()?;
+        if present & 0xf0 != 0 {
+            return Err("unknown optional fields".into());
+        }
+        let action = Action::from_code(r.u8()?).ok_or("unknown action")?;
+        let secs = i64::from_be_bytes(r.take(8)?.try_into().map_err(|_| "short")?);
+        let nanos = u32::from_be_bytes(r.take(4)?.try_into().map_err(|_| "short")?);
+        let time = DateTime::from_timestamp(secs, nanos).ok_or("time out of range")?;
+        let ip = match r.u8()? {
+            4 => IpAddr::from(<[u8; 4]>::try_from(r.take(4)?).map_err(|_| "short")?),
+            6 => IpAddr::from(<[u8; 16]>::try_from(r.take(16)?).map_err(|_| "short")?),
+            _ => return Err("unknown address family".into()),
+        };
+        let port = if present & 1 != 0 {
+            Some(u16::from_be_bytes(
+                r.take(2)?.try_into().map_err(|_| "short")?,
+            ))
+        } else {
+            None
+        };
+        let account_id = r.string()?;
+        let source = r.string()?;
+        let mut opt = |bit: u8| -> Result<Option<String>, String> {
+            if present & (1 << bit) != 0 {
+                r.string().map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let actor = opt(1)?;
+        let user_agent = opt(2)?;
+        let request_id = opt(3)?;
+        if r.at != b.len() {
+            return Err("trailing bytes".into());
+        }
+        let e = Event {
+            account_id,
+            time,
+            ip,
+            port,
+            action,
+            source,
+            actor,
+            user_agent,
+            request_id,
+        };
+        if e.encode() != b {
+            return Err("not the canonical encoding".into());
+        }
+        Ok(e)
+    }
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self.at.checked_add(n).ok_or("overflow")?;
+        let s = self.b.get(self.at..end).ok_or("truncated")?;
+        self.at = end;
+        Ok(s)
+    }
+
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        let n = u16::from_be_bytes(self.take(2)?.try_into().map_err(|_| "short")?);
+        String::from_utf8(self.take(usize::from(n))?.to_vec()).map_err(|_| "not UTF-8".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event() -> Event {
+        Event {
+            account_id: "acc_1".into(),
+            time: DateTime::parse_from_rfc3339("2026-11-24T09:00:00.123456789Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            ip: "2001:db8::1".parse().unwrap(),
+            port: Some(22),
+            action: Action::Ssh,
+            source: "bastion".into(),
+            actor: Some("root".into()),
+            user_agent: None,
+            request_id: Some("req-1".into()),
+        }
+    }
+
+    #[test]
+    fn encoding_round_trips_and_is_canonical() {
+        let e = event();
+        let b = e.encode();
+        assert_eq!(Event::decode(&b).unwrap(), e);
+        let mut v4 = e.clone();
+        v4.ip = "192.0.2.7".parse().unwrap();
+        v4.port = None;
+        v4.actor = None;
+        assert_eq!(Event::decode(&v4.encode()).unwrap(), v4);
+        // Any change to a byte either fails to decode or decodes to another event.
+        for i in 0..b.len() {
+            let mut c = b.clone();
+            c[i] ^= 0x01;
+            if let Ok(d) = Event::decode(&c) {
+                assert_ne!(d, e, "byte {i}");
+            }
+        }
+        let mut long = b.clone();
+        long.push(0);
+        assert!(Event::decode(&long).is_err());
+        assert!(Event::decode(&b[..b.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn limits() {
+        let mut e = event();
+        e.account_id = String::new();
+        assert_eq!(e.validate().unwrap_err().field, "account_id");
+        let mut e = event();
+        e.user_agent = Some("x".repeat(2000));
+        assert_eq!(e.validate().unwrap_err().field, "user_agent");
+        let mut e = event();
+        e.source = "a\nb".into();
+        assert_eq!(e.validate().unwrap_err().field, "source");
+        assert!(event().validate().is_ok());
+        for a in Action::ALL {
+            assert_eq!(Action::parse(a.as_str()), Some(a));
+            assert_eq!(Action::from_code(a.code()), Some(a));
+        }
+    }
+}
