@@ -26,6 +26,18 @@ use tlog_tiles::{
 };
 
 use crate::event::Event;
+use crate::index::{BLOOM_BYTES, Probe, Summary};
+
+/// The entries of a bundle: each a 16-bit big-endian length and the bytes.
+pub fn split_bundle(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut at = 0usize;
+    std::iter::from_fn(move || {
+        let len = usize::from(u16::from_be_bytes([*data.get(at)?, *data.get(at + 1)?]));
+        let leaf = data.get(at + 2..at + 2 + len)?;
+        at += 2 + len;
+        Some(leaf)
+    })
+}
 
 /// Entries per bundle, and hashes per tile (C2SP tlog-tiles: height 8).
 pub const TILE: u64 = 256;
@@ -61,6 +73,12 @@ struct Files {
     bundles: File,
 }
 
+/// The query index of an indexed log (see [`crate::index`]).
+struct IndexFiles {
+    times: File,
+    blooms: File,
+}
+
 /// Where the log stands.
 struct Writer {
     files: Files,
@@ -88,6 +106,7 @@ pub struct Log {
     queue: Mutex<Queue>,
     /// Read handles for proofs, tiles and entries.
     read: Files,
+    index: Option<IndexFiles>,
 }
 
 impl std::fmt::Debug for Log {
@@ -233,6 +252,11 @@ impl Log {
     /// Opens the log in `dir`, creating it if empty, and trims anything past its checkpoint.
     /// `skey` is its signing key (see [`generate_key`]); `origin` names the log in checkpoints.
     pub fn open(dir: &Path, origin: &str, skey: &str) -> Result<Log> {
+        Self::open_with(dir, origin, skey, false)
+    }
+
+    /// The same, keeping the query index of [`crate::index`] when `indexed`.
+    pub fn open_with(dir: &Path, origin: &str, skey: &str, indexed: bool) -> Result<Log> {
         std::fs::create_dir_all(dir).map_err(io(format!("cannot create {}", dir.display())))?;
         let signer = StandardSigner::new(skey).map_err(|e| LedgerError::Key(format!("{e:?}")))?;
         let verifier_key = verifier_key(skey)?;
@@ -264,9 +288,45 @@ impl Log {
                 pending: vec![],
             }),
             read,
+            index: if indexed {
+                Some(IndexFiles {
+                    times: open_file(dir, "times")?,
+                    blooms: open_file(dir, "blooms")?,
+                })
+            } else {
+                None
+            },
         };
         log.recover()?;
+        log.catch_up_index()?;
         Ok(log)
+    }
+
+    /// Summarises every complete bundle the index lacks; drops summaries past the log.
+    fn catch_up_index(&self) -> Result<()> {
+        let Some(ix) = &self.index else {
+            return Ok(());
+        };
+        let complete = self.size() / TILE;
+        let len = |f: &File, what: &str| -> Result<u64> {
+            Ok(f.metadata()
+                .map_err(io(format!("cannot stat {what}")))?
+                .len())
+        };
+        let have = (len(&ix.times, "times")? / 16)
+            .min(len(&ix.blooms, "blooms")? / BLOOM_BYTES as u64)
+            .min(complete);
+        ix.times
+            .set_len(have * 16)
+            .map_err(io("cannot trim times"))?;
+        ix.blooms
+            .set_len(have * BLOOM_BYTES as u64)
+            .map_err(io("cannot trim blooms"))?;
+        let size = self.size();
+        for k in have..complete {
+            self.summarise_at(ix, k, size)?;
+        }
+        Ok(())
     }
 
     /// Cuts every file to what the checkpoint commits, and checks the tree's root.
@@ -491,7 +551,119 @@ impl Log {
         w.entries_len = offset;
         w.root = root;
         w.checkpoint = cp;
+        if let Some(ix) = &self.index {
+            // Derived data: a failure here loses no event, and the next open rebuilds it.
+            for k in start / TILE..n / TILE {
+                if let Err(e) = self.summarise_at(ix, k, n) {
+                    return Err(LedgerError::Corrupt(format!("indexing bundle {k}: {e}")));
+                }
+            }
+        }
         Ok(start..n)
+    }
+
+    /// [`Log::summarise`] while the writer is held (the size is not yet readable).
+    fn summarise_at(&self, ix: &IndexFiles, bundle: u64, size: u64) -> Result<()> {
+        let first = bundle * TILE;
+        debug_assert!(first + TILE <= size);
+        let start = self.bundle_start(bundle)?;
+        let end = if first + TILE == size {
+            None
+        } else {
+            Some(self.bundle_start(bundle + 1)?)
+        };
+        let end = match end {
+            Some(e) => e,
+            None => {
+                let mut at = start;
+                for _ in 0..TILE {
+                    let mut len = [0u8; 2];
+                    self.read
+                        .entries
+                        .read_exact_at(&mut len, at)
+                        .map_err(io("cannot read entries"))?;
+                    at += 2 + u64::from(u16::from_be_bytes(len));
+                }
+                at
+            }
+        };
+        let mut data = vec![0u8; (end - start) as usize];
+        self.read
+            .entries
+            .read_exact_at(&mut data, start)
+            .map_err(io("cannot read entries"))?;
+        let s = Summary::of(split_bundle(&data));
+        (&ix.times)
+            .write_all(&s.times_bytes())
+            .map_err(io("cannot write times"))?;
+        (&ix.blooms)
+            .write_all(&s.bloom)
+            .map_err(io("cannot write blooms"))?;
+        Ok(())
+    }
+
+    fn bundle_start(&self, bundle: u64) -> Result<u64> {
+        let mut b = [0u8; 8];
+        self.read
+            .bundles
+            .read_exact_at(&mut b, bundle * 8)
+            .map_err(|_| LedgerError::Corrupt(format!("no start for bundle {bundle}")))?;
+        Ok(u64::from_be_bytes(b))
+    }
+
+    /// Calls `f` with every event whose time is in `from..=to` (seconds) and that may match
+    /// `probe`, in log order; `f` applies the exact filter and returns whether to go on. Reads
+    /// only the bundles the index cannot rule out. An unindexed log is read whole.
+    pub fn scan(
+        &self,
+        from: i64,
+        to: i64,
+        probe: &Probe,
+        mut f: impl FnMut(u64, Event) -> bool,
+    ) -> Result<()> {
+        let size = self.size();
+        let complete = size / TILE;
+        let mut times = vec![];
+        if let Some(ix) = &self.index {
+            times = vec![0u8; (complete * 16) as usize];
+            ix.times
+                .read_exact_at(&mut times, 0)
+                .map_err(io("cannot read times"))?;
+        }
+        let mut bloom = [0u8; BLOOM_BYTES];
+        for k in 0..size.div_ceil(TILE) {
+            if let Some(ix) = &self.index
+                && k < complete
+            {
+                let t = &times[(k * 16) as usize..][..16];
+                let min = i64::from_be_bytes(t[..8].try_into().unwrap_or_default());
+                let max = i64::from_be_bytes(t[8..].try_into().unwrap_or_default());
+                if max < from || min > to {
+                    continue;
+                }
+                ix.blooms
+                    .read_exact_at(&mut bloom, k * BLOOM_BYTES as u64)
+                    .map_err(io("cannot read blooms"))?;
+                if !probe.may_match(&bloom) {
+                    continue;
+                }
+            }
+            let width = (size - k * TILE).min(TILE);
+            let data = self.entry_bundle(k, width)?;
+            for (j, leaf) in split_bundle(&data).enumerate() {
+                let Ok(e) = Event::decode(leaf) else {
+                    continue;
+                };
+                let t = e.time.timestamp();
+                if t < from || t > to {
+                    continue;
+                }
+                if !f(k * TILE + j as u64, e) {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
     }
 
     fn sign(&self, size: u64, root: Hash) -> Result<Vec<u8>> {

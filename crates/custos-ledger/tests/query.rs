@@ -1,0 +1,204 @@
+//! Queries through the index against a scan of every event: the events of an account in a time
+//! range, and the accounts that used an address or network; the index rebuilt from the entries
+//! answers the same; answers carry proofs that check against the checkpoint.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, Utc};
+use custos_ledger::index::Net;
+use custos_ledger::query::{account_events, net_accounts, prove};
+use custos_ledger::{Action, Event, Ledger};
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_790_000_000, 0).unwrap()
+}
+
+/// Traffic: 200 accounts, a few busy; each with a few home addresses, some shared; roughly in
+/// time order, with some late arrivals.
+fn traffic(n: u64) -> Vec<Event> {
+    let mut rng = Rng(5);
+    (0..n)
+        .map(|i| {
+            let account = if rng.below(4) == 0 {
+                rng.below(5)
+            } else {
+                rng.below(200)
+            };
+            let ip: IpAddr = if account % 4 == 0 {
+                format!("2001:db8:{:x}::{:x}", account, rng.below(3))
+                    .parse()
+                    .unwrap()
+            } else {
+                format!(
+                    "198.{}.{}.{}",
+                    18 + account % 2,
+                    account % 250,
+                    rng.below(4)
+                )
+                .parse()
+                .unwrap()
+            };
+            let late = if rng.below(50) == 0 { 5000 } else { 0 };
+            Event {
+                account_id: format!("acc_{account}"),
+                time: t0() + Duration::seconds(i as i64 * 10 - late),
+                ip,
+                port: None,
+                action: Action::ALL[rng.below(9) as usize],
+                source: "cp".into(),
+                actor: None,
+                user_agent: None,
+                request_id: None,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn queries_agree_with_a_scan_of_every_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = traffic(20_000);
+    {
+        let ledger = Ledger::open(dir.path(), "custos.test/ledger").unwrap();
+        for chunk in events.chunks(777) {
+            ledger.access.append(chunk).unwrap();
+        }
+    }
+    // The index is derived: delete it, and the next open rebuilds it.
+    let mut rebuilt = false;
+    for round in 0..2 {
+        if round == 1 {
+            for f in ["times", "blooms"] {
+                std::fs::remove_file(dir.path().join("access").join(f)).unwrap();
+            }
+            rebuilt = true;
+        }
+        let ledger = Ledger::open(dir.path(), "custos.test/ledger").unwrap();
+        let log = &ledger.access;
+        let mut rng = Rng(11 + round);
+        for _ in 0..40 {
+            let account = format!("acc_{}", rng.below(200));
+            let from = t0() + Duration::seconds(rng.below(200_000) as i64);
+            let to = from + Duration::seconds(rng.below(50_000) as i64);
+            let (found, more) = account_events(log, &account, from, to, 100_000).unwrap();
+            assert!(!more);
+            let want: Vec<u64> = events
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.account_id == account && e.time >= from && e.time <= to)
+                .map(|(i, _)| i as u64)
+                .collect();
+            let got: Vec<u64> = found.iter().map(|f| f.index).collect();
+            assert_eq!(got, want, "{account} {from} {to} (rebuilt: {rebuilt})");
+        }
+        for net in [
+            "198.18.3.1",
+            "198.19.7.0/24",
+            "198.18.0.0/16",
+            "198.0.0.0/8",
+            "2001:db8:8::/48",
+            "2001:db8::/32",
+            "2001:db8:c::1",
+        ] {
+            let n = Net::parse(net).unwrap();
+            let from = t0();
+            let to = t0() + Duration::days(3);
+            let got = net_accounts(log, &n, from, to).unwrap();
+            let mut want: std::collections::BTreeMap<&str, u64> = Default::default();
+            for e in &events {
+                if n.contains(e.ip) && e.time >= from && e.time <= to {
+                    *want.entry(e.account_id.as_str()).or_default() += 1;
+                }
+            }
+            let got_counts: std::collections::BTreeMap<&str, u64> = got
+                .iter()
+                .map(|u| (u.account_id.as_str(), u.count))
+                .collect();
+            assert_eq!(got_counts, want, "{net}");
+            for u in &got {
+                assert!(u.first_seen <= u.last_seen);
+                let first = Event::decode(&log.entry(u.first_index).unwrap()).unwrap();
+                assert_eq!(first.time, u.first_seen);
+            }
+        }
+    }
+}
+
+#[test]
+fn answers_carry_proofs_against_the_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(dir.path(), "custos.test/ledger").unwrap();
+    let events = traffic(1000);
+    ledger.access.append(&events).unwrap();
+    let log = &ledger.access;
+    let (found, _) = account_events(
+        log,
+        "acc_3",
+        t0() - Duration::days(1),
+        t0() + Duration::days(1),
+        10,
+    )
+    .unwrap();
+    assert!(!found.is_empty());
+    let size = log.size();
+    let root = log.root();
+    for f in found {
+        let p = prove(log, f.index, size).unwrap();
+        use base64::Engine;
+        let dec = |s: &str| {
+            tlog_tiles::Hash(
+                base64::engine::general_purpose::STANDARD
+                    .decode(s)
+                    .unwrap()
+                    .try_into()
+                    .unwrap(),
+            )
+        };
+        let hashes: Vec<tlog_tiles::Hash> = p.hashes.iter().map(|h| dec(h)).collect();
+        tlog_tiles::check_record(&hashes, size, root, f.index, dec(&p.leaf_hash)).unwrap();
+        assert_eq!(
+            dec(&p.leaf_hash),
+            tlog_tiles::record_hash(&f.event.encode())
+        );
+    }
+    // The audit log is a log of its own, with its own checkpoint.
+    ledger
+        .audit
+        .append_encoded(vec![b"{\"action\":\"read_customer\"}".to_vec()])
+        .unwrap();
+    assert_eq!(ledger.audit.size(), 1);
+    assert!(
+        String::from_utf8(ledger.audit.checkpoint())
+            .unwrap()
+            .starts_with("custos.test/ledger/audit\n1\n")
+    );
+    assert!(
+        String::from_utf8(ledger.access.checkpoint())
+            .unwrap()
+            .starts_with("custos.test/ledger/access\n1000\n")
+    );
+    // The key file is private.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.path().join("signing.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(ledger.verifier_key().starts_with("custos.test/ledger+"));
+}
