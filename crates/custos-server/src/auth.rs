@@ -234,18 +234,26 @@ pub async fn require_auth(
     mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let token = req
-        .headers()
+    let p = principal_from_headers(&state, req.headers()).await?;
+    req.extensions_mut().insert(p);
+    Ok(next.run(req).await)
+}
+
+/// Authenticates the bearer key of a request (for routes outside `/v1`, where only some
+/// requests need a key).
+pub async fn principal_from_headers(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Principal, ApiError> {
+    let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or(ApiError::Unauthenticated)?;
-    let p = state
+    state
         .keys
         .authenticate(state.service.store().as_ref(), token.trim())
-        .await?;
-    req.extensions_mut().insert(p);
-    Ok(next.run(req).await)
+        .await
 }
 
 /// The purpose a reader of personal data states, from `X-Custos-Purpose`.

@@ -105,6 +105,13 @@ pub fn router(state: AppState) -> Router {
             get(routes::screening::exposure),
         )
         .route("/v1/screen", post(routes::screen::screen))
+        .route(
+            "/v1/events",
+            post(routes::ledger::ingest)
+                .layer(DefaultBodyLimit::max(routes::ledger::MAX_EVENTS_BODY)),
+        )
+        .route("/v1/accounts/{id}/events", get(routes::ledger::account))
+        .route("/v1/ips/{ip_or_cidr}/accounts", get(routes::ledger::ip))
         .route("/v1/screening/cases", get(routes::screening::cases))
         .route("/v1/screening/cases/{id}", get(routes::screening::case))
         .route(
@@ -121,6 +128,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .route("/ledger/{log}/checkpoint", get(routes::ledger::checkpoint))
+        .route("/ledger/{log}/tile/{*rest}", get(routes::ledger::tile))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::ApiDoc::openapi()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -18,6 +18,8 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pub decisions: IntCounterVec,
+    /// Events appended to the access ledger, by whether custos knew the account.
+    ledger: IntCounterVec,
 }
 
 impl Metrics {
@@ -47,10 +49,19 @@ impl Metrics {
             &["decision"],
         )
         .expect("static metric definition");
+        let ledger = IntCounterVec::new(
+            Opts::new(
+                "ledger_events_total",
+                "Events appended to the access ledger, by whether the account is known",
+            ),
+            &["account"],
+        )
+        .expect("static metric definition");
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(decisions.clone()),
+            Box::new(ledger.clone()),
         ] {
             let _ = registry.register(c);
         }
@@ -59,7 +70,16 @@ impl Metrics {
             requests,
             latency,
             decisions,
+            ledger,
         }
+    }
+
+    /// Counts appended events; `unknown` of the accounts in the batch were not known.
+    pub fn ledger_events(&self, events: u64, unknown_accounts: u64) {
+        self.ledger.with_label_values(&["all"]).inc_by(events);
+        self.ledger
+            .with_label_values(&["unknown_accounts"])
+            .inc_by(unknown_accounts);
     }
 
     pub fn render(&self) -> String {

@@ -42,6 +42,7 @@ impl Modify for Bearer {
         crate::routes::screening::cases, crate::routes::screening::case,
         crate::routes::screening::resolve, crate::routes::screening::rescreen,
         crate::routes::screening::exposure,
+        crate::routes::ledger::ingest, crate::routes::ledger::account, crate::routes::ledger::ip,
         admin::audit, admin::create, admin::list,
         health::healthz, health::readyz, health::metrics,
     ),
@@ -51,6 +52,7 @@ impl Modify for Bearer {
         (name = "verification", description = "Verification results, reviews and redress"),
         (name = "legal", description = "Legal holds"),
         (name = "screening", description = "Designated lists, screening cases and exposure"),
+        (name = "ledger", description = "The access ledger (EO 1(a)(ii)(D)): events, and who did what from where"),
         (name = "admin", description = "Audit trail and API keys"),
         (name = "operations", description = "Health and metrics"),
     )

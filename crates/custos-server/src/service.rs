@@ -76,6 +76,8 @@ pub struct Service {
     screener: ScreenerCache,
     /// The IP-country database, for accesses reported without a country.
     ip_countries: Option<Arc<custos_screen::geo::IpCountries>>,
+    /// The access ledger; audit entries are mirrored into its audit log.
+    ledger: Option<Arc<custos_ledger::Ledger>>,
 }
 
 impl std::fmt::Debug for Service {
@@ -107,7 +109,18 @@ impl Service {
             clock,
             screener: Arc::new(tokio::sync::RwLock::new(None)),
             ip_countries: None,
+            ledger: None,
         }
+    }
+
+    /// Keeps access events in `ledger`, and mirrors the audit trail into its audit log.
+    pub fn with_ledger(mut self, ledger: Option<Arc<custos_ledger::Ledger>>) -> Self {
+        self.ledger = ledger;
+        self
+    }
+
+    pub fn ledger(&self) -> Option<&Arc<custos_ledger::Ledger>> {
+        self.ledger.as_ref()
     }
 
     /// Uses an IP-country database for accesses reported without a country.
@@ -630,7 +643,8 @@ impl Service {
         action: &str,
         record: &str,
     ) -> Result<()> {
-        self.store
+        let rec = self
+            .store
             .append_audit(&AuditEntry {
                 at: self.now(),
                 actor: actor.id.clone(),
@@ -640,6 +654,16 @@ impl Service {
                 record: record.to_owned(),
             })
             .await?;
+        // The same record in the ledger's audit log, durable before the read it announces.
+        if let Some(l) = &self.ledger {
+            let leaf = serde_json::to_vec(&rec)
+                .map_err(|e| StoreError::Corrupt(format!("audit record: {e}")))?;
+            let l = l.clone();
+            tokio::task::spawn_blocking(move || l.audit.append_encoded(vec![leaf]))
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("the audit log: {e}")))?
+                .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        }
         Ok(())
     }
 

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod customers;
 pub mod health;
+pub mod ledger;
 pub mod screen;
 pub mod screening;
 

@@ -67,7 +67,10 @@ impl TestApp {
             Arc::new(policy),
             Arc::new(move || *c2.lock().unwrap()),
         )
-        .with_ip_countries(ip);
+        .with_ip_countries(ip)
+        .with_ledger(Some(Arc::new(
+            custos_ledger::Ledger::open(&dir.path().join("ledger"), "custos.test/ledger").unwrap(),
+        )));
         let mut keys = HashMap::new();
         for role in Role::ALL {
             let (token, _) = create_key(store.as_ref(), role.as_str(), role, Utc::now())

@@ -1,0 +1,388 @@
+//! The access ledger through the API: ingest answers with the indexes once durable, flags
+//! unknown accounts and refuses bad batches whole; investigators' queries answer with proofs
+//! that check against the signed checkpoint; tiles are served in the C2SP layout, entry
+//! bundles only to auditors; custos's own audit trail lands in the audit log.
+
+mod common;
+
+use axum::http::StatusCode;
+use base64::Engine;
+use common::{TestApp, individual};
+use custos_server::auth::Role;
+use serde_json::{Value, json};
+
+fn ev(account: &str, t: &str, ip: &str) -> Value {
+    json!({"account_id": account, "time": t, "ip": ip, "action": "login", "source": "sso"})
+}
+
+async fn ingest(app: &TestApp, body: Value) -> (StatusCode, Value) {
+    let r = app
+        .send(
+            "POST",
+            "/v1/events",
+            Some(Role::Integrator),
+            Some(body),
+            &[],
+        )
+        .await;
+    (r.status, r.body)
+}
+
+fn size(app: &TestApp) -> u64 {
+    app.service.ledger().unwrap().access.size()
+}
+
+fn hash(s: &str) -> tlog_tiles::Hash {
+    tlog_tiles::Hash(
+        base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .unwrap()
+            .try_into()
+            .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn ingest_is_durable_flags_unknown_accounts_and_refuses_bad_batches_whole() {
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let acc = app.open(&c, "direct", "paid").await.body["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, b) = ingest(
+        &app,
+        json!([
+            ev(&acc, "2026-11-24T08:00:00.000000001Z", "203.0.113.7"),
+            ev("acc_not_yet_known", "2026-11-24T08:00:01Z", "2001:db8::7"),
+        ]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!((b["first"].as_u64(), b["end"].as_u64()), (Some(0), Some(2)));
+    assert_eq!(b["checkpoint_size"], 2);
+    assert_eq!(b["unknown_accounts"], json!(["acc_not_yet_known"]));
+
+    // NDJSON too.
+    let nd = format!(
+        "{}\n{}\n",
+        ev(&acc, "2026-11-24T09:00:00Z", "203.0.113.8"),
+        ev(&acc, "2026-11-24T10:00:00Z", "203.0.113.9")
+    );
+    let r = app
+        .send_raw(
+            "POST",
+            "/v1/events",
+            Some(Role::Integrator),
+            Some(nd.into_bytes()),
+            "application/x-ndjson",
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["first"], 2);
+
+    // A bad event refuses the batch, names the field, echoes nothing.
+    let before = size(&app);
+    let (s, b) = ingest(
+        &app,
+        json!([
+            ev(&acc, "2026-11-24T11:00:00Z", "203.0.113.7"),
+            ev(&acc, "2026-11-24T11:00:00Z", "999.1.2.3"),
+        ]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["field"], "events[1].ip");
+    assert!(!b.to_string().contains("999.1.2.3"));
+    let (s, b) = ingest(
+        &app,
+        json!([{"account_id": acc, "time": "2026-11-24T11:00:00Z",
+        "ip": "203.0.113.7", "action": "dance", "source": "x"}]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["field"], "events[0].action");
+    let (s, _) = ingest(
+        &app,
+        json!([{"account_id": "", "time": "2026-11-24T11:00:00Z",
+        "ip": "203.0.113.7", "action": "login", "source": "x"}]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = ingest(&app, json!([])).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let many: Vec<Value> = (0..10_001)
+        .map(|_| ev(&acc, "2026-11-24T11:00:00Z", "203.0.113.7"))
+        .collect();
+    let (s, _) = ingest(&app, Value::Array(many)).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    let r = app
+        .send_raw(
+            "POST",
+            "/v1/events",
+            Some(Role::Integrator),
+            Some(b"x".to_vec()),
+            "text/plain",
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let r = app
+        .send_raw(
+            "POST",
+            "/v1/events",
+            Some(Role::Integrator),
+            Some(b"{\"a\n".to_vec()),
+            "application/x-ndjson",
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(size(&app), before, "nothing of a refused batch is kept");
+    // Only integrators (and admins) ingest.
+    let r = app
+        .send(
+            "POST",
+            "/v1/events",
+            Some(Role::Reviewer),
+            Some(json!([ev(&acc, "2026-11-24T11:00:00Z", "203.0.113.7")])),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // The full batch of 10,000 goes in at once.
+    let full: Vec<Value> = (0..10_000)
+        .map(|i| {
+            ev(
+                &format!("acc_bulk_{}", i % 50),
+                "2026-11-24T12:00:00Z",
+                "198.51.100.1",
+            )
+        })
+        .collect();
+    let (s, b) = ingest(&app, Value::Array(full)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        b["end"].as_u64().unwrap() - b["first"].as_u64().unwrap(),
+        10_000
+    );
+}
+
+#[tokio::test]
+async fn investigators_get_answers_with_proofs() {
+    let app = TestApp::new().await;
+    let mut batch = vec![];
+    for h in 0..48 {
+        let t = format!("2026-11-2{}T{:02}:30:00Z", 2 + h / 24, h % 24);
+        batch.push(ev("acc_a", &t, "203.0.113.7"));
+        batch.push(ev("acc_b", &t, &format!("203.0.113.{}", 100 + h % 3)));
+        batch.push(ev("acc_c", &t, "2001:db8:1::5"));
+    }
+    let (s, _) = ingest(&app, Value::Array(batch)).await;
+    assert_eq!(s, StatusCode::OK);
+    let purpose = [("x-custos-purpose", "subpoena 2026-17")];
+    let r = app
+        .send("GET", "/v1/accounts/acc_a/events?from=2026-11-22T00:00:00Z&to=2026-11-22T23:59:59Z&proof=latest",
+            Some(Role::Reviewer), None, &purpose)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let events = r.body["events"].as_array().unwrap();
+    assert_eq!(events.len(), 24);
+    // Proofs check against the signed checkpoint returned with them.
+    let cp = r.body["checkpoint"].as_str().unwrap();
+    let lines: Vec<&str> = cp.lines().collect();
+    assert_eq!(lines[0], "custos.test/ledger/access");
+    let tree: u64 = lines[1].parse().unwrap();
+    let root = hash(lines[2]);
+    for e in events {
+        let p = &e["proof"];
+        let hashes: Vec<tlog_tiles::Hash> = p["hashes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| hash(h.as_str().unwrap()))
+            .collect();
+        tlog_tiles::check_record(
+            &hashes,
+            tree,
+            root,
+            e["index"].as_u64().unwrap(),
+            hash(p["leaf_hash"].as_str().unwrap()),
+        )
+        .unwrap();
+    }
+    // Without a purpose: refused; integrators may not read it.
+    let r = app.get("/v1/accounts/acc_a/events", Role::Reviewer).await;
+    assert!(r.status.is_client_error());
+    let r = app
+        .send(
+            "GET",
+            "/v1/accounts/acc_a/events",
+            Some(Role::Integrator),
+            None,
+            &purpose,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // Who used a network: `/` written `%2F`.
+    let r = app
+        .send(
+            "GET",
+            "/v1/ips/203.0.113.0%2F24/accounts?from=2026-11-22T00:00:00Z&to=2026-11-24T00:00:00Z",
+            Some(Role::ComplianceOfficer),
+            None,
+            &purpose,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let accounts = r.body["accounts"].as_array().unwrap();
+    let ids: Vec<&str> = accounts
+        .iter()
+        .map(|a| a["account_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["acc_a", "acc_b"]);
+    assert_eq!(accounts[0]["count"], 48);
+    assert_eq!(accounts[0]["first_seen"], "2026-11-22T00:30:00Z");
+    let r = app
+        .send(
+            "GET",
+            "/v1/ips/2001:db8:1::5/accounts?from=2026-11-22T00:00:00Z&to=2026-11-24T00:00:00Z",
+            Some(Role::ComplianceOfficer),
+            None,
+            &purpose,
+        )
+        .await;
+    assert_eq!(r.body["accounts"][0]["account_id"], "acc_c");
+    let r = app
+        .send(
+            "GET",
+            "/v1/ips/not-an-ip/accounts",
+            Some(Role::ComplianceOfficer),
+            None,
+            &purpose,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .send(
+            "GET",
+            "/v1/accounts/acc_a/events?from=2026-11-23T00:00:00Z&to=2026-11-22T00:00:00Z",
+            Some(Role::Reviewer),
+            None,
+            &purpose,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .send(
+            "GET",
+            "/v1/accounts/acc_a/events?proof=999999",
+            Some(Role::Reviewer),
+            None,
+            &purpose,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Every query is in the audit trail, and in the ledger's audit log.
+    let audit = app.get("/v1/audit", Role::Auditor).await.body.to_string();
+    assert!(audit.contains("query_account_events") && audit.contains("query_ip_accounts"));
+    let audit_log = &app.service.ledger().unwrap().audit;
+    assert!(audit_log.size() >= 3, "{}", audit_log.size());
+    let last = audit_log.entry(audit_log.size() - 1).unwrap();
+    assert!(String::from_utf8(last).unwrap().contains("query_"));
+}
+
+#[tokio::test]
+async fn tiles_are_served_in_the_c2sp_layout() {
+    let app = TestApp::new().await;
+    let r = app
+        .send("GET", "/ledger/access/checkpoint", None, None, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "empty log");
+    let batch: Vec<Value> = (0..300)
+        .map(|i| {
+            ev(
+                "acc_t",
+                &format!("2026-11-24T00:{:02}:{:02}Z", i / 60, i % 60),
+                "203.0.113.1",
+            )
+        })
+        .collect();
+    ingest(&app, Value::Array(batch)).await;
+    let r = app
+        .send("GET", "/ledger/access/checkpoint", None, None, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = String::from_utf8(r.raw.clone()).unwrap();
+    assert!(
+        text.starts_with("custos.test/ledger/access\n300\n"),
+        "{text}"
+    );
+    // Hash tiles for anyone: the first is the first 256 leaf hashes.
+    let r = app
+        .send("GET", "/ledger/access/tile/0/000", None, None, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.raw.len(), 256 * 32);
+    assert!(
+        r.headers["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    let r = app
+        .send("GET", "/ledger/access/tile/0/001.p/44", None, None, &[])
+        .await;
+    assert_eq!(r.raw.len(), 44 * 32);
+    let r = app
+        .send("GET", "/ledger/access/tile/0/001.p/45", None, None, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app
+        .send("GET", "/ledger/access/tile/0/1", None, None, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app
+        .send("GET", "/ledger/nope/checkpoint", None, None, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // Entry bundles hold addresses: auditors only, and audited.
+    let r = app
+        .send("GET", "/ledger/access/tile/entries/000", None, None, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = app
+        .send(
+            "GET",
+            "/ledger/access/tile/entries/000",
+            Some(Role::Integrator),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .send(
+            "GET",
+            "/ledger/access/tile/entries/000",
+            Some(Role::Auditor),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let first_len = usize::from(u16::from_be_bytes([r.raw[0], r.raw[1]]));
+    let first = custos_ledger::Event::decode(&r.raw[2..2 + first_len]).unwrap();
+    assert_eq!(first.account_id, "acc_t");
+    // The audit log has its own checkpoint, and records the bundle read.
+    let r = app
+        .send("GET", "/ledger/audit/checkpoint", None, None, &[])
+        .await;
+    assert!(
+        String::from_utf8(r.raw)
+            .unwrap()
+            .starts_with("custos.test/ledger/audit\n1\n")
+    );
+}
