@@ -27,6 +27,16 @@ pub fn load_policy(config: &Config) -> Result<CipPolicy> {
     }
 }
 
+/// Opens the access ledger in the data directory (created on first use).
+pub fn open_ledger(config: &Config) -> Result<custos_ledger::Ledger> {
+    custos_ledger::Ledger::open(&config.ledger_dir(), &config.ledger_origin).with_context(|| {
+        format!(
+            "cannot open the ledger in {}",
+            config.ledger_dir().display()
+        )
+    })
+}
+
 impl App {
     /// Opens everything; applies pending migrations when `migrate` is set.
     pub async fn open(config: Config, migrate: bool) -> Result<App> {
@@ -62,8 +72,25 @@ impl App {
             .map(|p| custos_screen::geo::IpCountries::open(p).map(Arc::new))
             .transpose()
             .map_err(anyhow::Error::msg)?;
+        // One process writes the ledger. While a server holds it, a command still runs; its
+        // audit records then go to the audit trail only.
+        let ledger = match open_ledger(&config) {
+            Ok(l) => Some(Arc::new(l)),
+            Err(e)
+                if e.downcast_ref::<custos_ledger::LedgerError>()
+                    .is_some_and(|l| matches!(l, custos_ledger::LedgerError::InUse)) =>
+            {
+                eprintln!(
+                    "note: the ledger is held by a running custos server; this command's audit \
+                     records go to the audit trail only"
+                );
+                None
+            }
+            Err(e) => return Err(e),
+        };
         let service = Service::new(dyn_store, Arc::new(policy), system_clock())
-            .with_ip_countries(ip_countries);
+            .with_ip_countries(ip_countries)
+            .with_ledger(ledger);
         Ok(App {
             keyring,
             store,

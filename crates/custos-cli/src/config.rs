@@ -31,6 +31,9 @@ pub struct Config {
     /// without one, for triage and jurisdiction screening.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip_country_db: Option<PathBuf>,
+    /// The name the access ledger's checkpoints carry (`ORIGIN/access`, `ORIGIN/audit`): a
+    /// schemaless URL that is yours, e.g. `custos.example.net/ledger`.
+    pub ledger_origin: String,
     /// `text` or `json` (structured logs for collectors).
     pub log_format: String,
     /// A tracing filter, e.g. `info` or `custos_server=debug,info`.
@@ -46,6 +49,7 @@ impl Default for Config {
             keyring_path: None,
             cip_policy: None,
             ip_country_db: None,
+            ledger_origin: "custos.localhost/ledger".into(),
             log_format: "text".into(),
             log_level: "info".into(),
         }
@@ -85,6 +89,7 @@ impl Config {
             "keyring_path",
             "cip_policy",
             "ip_country_db",
+            "ledger_origin",
             "log_format",
             "log_level",
         ]));
@@ -117,6 +122,11 @@ impl Config {
             Some(u) => u.expose_secret().to_owned(),
             None => format!("sqlite://{}", self.data_dir.join("custos.db").display()),
         }
+    }
+
+    /// Where the ledger's logs and signing key live.
+    pub fn ledger_dir(&self) -> PathBuf {
+        self.data_dir.join("ledger")
     }
 
     pub fn keyring_path(&self) -> PathBuf {

@@ -4,6 +4,7 @@ mod app;
 mod bench;
 mod bench_screen;
 mod config;
+mod ledger;
 mod lists;
 
 use std::io::Write;
@@ -110,6 +111,16 @@ enum Cmd {
     Id {
         #[command(subcommand)]
         cmd: IdCmd,
+    },
+    /// The access ledger: its verifier key, verification, queries.
+    Ledger {
+        #[command(subcommand)]
+        cmd: ledger::LedgerCmd,
+    },
+    /// Put events into the access ledger.
+    Ingest {
+        #[command(subcommand)]
+        cmd: ledger::IngestCmd,
     },
     /// Benchmarks whose figures go in docs/BENCHMARKS.md.
     Bench {
@@ -559,6 +570,10 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Bench { cmd } => bench::run(cmd).await,
+        Cmd::Ledger { cmd } => tokio::task::block_in_place(|| ledger::run(&config, cmd)),
+        Cmd::Ingest {
+            cmd: ledger::IngestCmd::File { file, format },
+        } => tokio::task::block_in_place(|| ledger::ingest_file(&config, file, format)),
         Cmd::Lists { cmd } => {
             let app = App::open(config, true).await?;
             lists::run(&app, cmd).await

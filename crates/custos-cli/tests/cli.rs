@@ -806,3 +806,111 @@ fn bench_screen_reports_its_figures_and_refuses_missing_lists() {
         "the cause is said once: {err}"
     );
 }
+
+#[test]
+fn ledger_backfill_verify_and_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let nd = dir.path().join("events.ndjson");
+    let mut text = String::new();
+    for i in 0..600 {
+        text += &format!(
+            "{{\"account_id\":\"acc_{}\",\"time\":\"2026-11-2{}T{:02}:{:02}:00Z\",\"ip\":\"203.0.113.{}\",\"action\":\"api_call\",\"source\":\"gw\"}}\n",
+            i % 3,
+            3 + i / 300,
+            (i / 60) % 24,
+            i % 60,
+            i % 7
+        );
+    }
+    std::fs::write(&nd, &text).unwrap();
+    let out = custos(dir.path(), &["ingest", "file", nd.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("600 events appended to the access log (indexes 0..600)")
+    );
+    let csv = dir.path().join("events.csv");
+    std::fs::write(
+        &csv,
+        "account_id,time,ip,port,action,source,actor\nacc_9,2026-11-25T00:00:00Z,2001:db8::9,22,ssh,bastion,root\nacc_9,2026-11-25T00:01:00Z,2001:db8::9,,logout,bastion,\n",
+    )
+    .unwrap();
+    let out = custos(dir.path(), &["ingest", "file", csv.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A bad record stops the backfill there, says where, and keeps what came before.
+    let bad = dir.path().join("bad.ndjson");
+    std::fs::write(
+        &bad,
+        "{\"account_id\":\"acc_1\",\"time\":\"2026-11-25T01:00:00Z\",\"ip\":\"203.0.113.1\",\"action\":\"login\",\"source\":\"sso\"}\n{\"account_id\":\"acc_1\",\"time\":\"yesterday\",\"ip\":\"203.0.113.1\",\"action\":\"login\",\"source\":\"sso\"}\n",
+    )
+    .unwrap();
+    let out = custos(dir.path(), &["ingest", "file", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("record 2: time"), "{err}");
+    assert!(!err.contains("yesterday"), "no value is echoed: {err}");
+
+    let key = custos(dir.path(), &["ledger", "key"]);
+    assert!(String::from_utf8_lossy(&key.stdout).starts_with("custos.localhost/ledger+"));
+    let v = custos(dir.path(), &["ledger", "verify"]);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    assert!(String::from_utf8_lossy(&v.stdout).contains("access: 602 entries verified"));
+
+    let q = custos(
+        dir.path(),
+        &[
+            "ledger",
+            "query",
+            "--account",
+            "acc_9",
+            "--from",
+            "2026-11-24T00:00:00Z",
+            "--to",
+            "2026-11-26T00:00:00Z",
+            "--proof",
+            "--json",
+        ],
+    );
+    assert!(q.status.success(), "{}", String::from_utf8_lossy(&q.stderr));
+    let v: Value = serde_json::from_slice(&q.stdout).unwrap();
+    assert_eq!(v["events"].as_array().unwrap().len(), 2);
+    assert_eq!(v["events"][0]["port"], 22);
+    assert!(v["events"][0]["proof"]["hashes"].as_array().is_some());
+    let q = custos(
+        dir.path(),
+        &[
+            "ledger",
+            "query",
+            "--ip",
+            "203.0.113.0/24",
+            "--from",
+            "2026-11-23T00:00:00Z",
+            "--to",
+            "2026-11-25T00:00:00Z",
+        ],
+    );
+    let lines = String::from_utf8_lossy(&q.stdout).lines().count();
+    assert_eq!(lines, 3, "{}", String::from_utf8_lossy(&q.stdout));
+
+    // A flipped byte: verify fails, naming the entry.
+    let entries = dir.path().join("ledger/access/entries");
+    let mut data = std::fs::read(&entries).unwrap();
+    let at = data.len() / 2;
+    data[at] ^= 0x20;
+    std::fs::write(&entries, &data).unwrap();
+    let v = custos(dir.path(), &["ledger", "verify", "--log", "access"]);
+    assert!(!v.status.success());
+    let err = String::from_utf8_lossy(&v.stderr);
+    assert!(
+        err.contains("the access log does not verify") && err.contains("entry "),
+        "{err}"
+    );
+}

@@ -35,6 +35,8 @@ impl Which {
 /// Both logs.
 #[derive(Debug)]
 pub struct Ledger {
+    /// Held for as long as the ledger is open: one writer process at a time.
+    _lock: std::fs::File,
     dir: PathBuf,
     origin: String,
     vkey: String,
@@ -75,6 +77,17 @@ fn signing_key(dir: &Path, name: &str) -> Result<String, LedgerError> {
     }
 }
 
+/// The verifier key of the ledger in `dir`, from its key file, without opening (or changing)
+/// anything.
+pub fn stored_verifier_key(dir: &Path) -> Result<String, LedgerError> {
+    let path = dir.join("signing.key");
+    let skey = std::fs::read_to_string(&path).map_err(|source| LedgerError::Io {
+        context: format!("cannot read {}", path.display()),
+        source,
+    })?;
+    verifier_key(skey.trim())
+}
+
 impl Ledger {
     /// Opens (or creates) the ledger in `dir`. `origin` names the installation, e.g.
     /// `custos.example.net/ledger`; the logs are `ORIGIN/access` and `ORIGIN/audit`.
@@ -92,9 +105,30 @@ impl Ledger {
             context: format!("cannot create {}", dir.display()),
             source,
         })?;
+        let lock_path = dir.join("lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| LedgerError::Io {
+                context: format!("cannot open {}", lock_path.display()),
+                source,
+            })?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Err(LedgerError::InUse),
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(LedgerError::Io {
+                    context: format!("cannot lock {}", lock_path.display()),
+                    source,
+                });
+            }
+        }
         let skey = signing_key(dir, origin)?;
         let vkey = verifier_key(&skey)?;
         Ok(Ledger {
+            _lock: lock,
             dir: dir.to_owned(),
             origin: origin.to_owned(),
             access: Log::open_with(

@@ -57,6 +57,8 @@ pub enum LedgerError {
     Invalid(String),
     #[error("the signing key: {0}")]
     Key(String),
+    #[error("the ledger is open in another custos process (a running server?)")]
+    InUse,
 }
 
 fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> LedgerError {

@@ -202,3 +202,17 @@ fn answers_carry_proofs_against_the_checkpoint() {
     assert_eq!(mode & 0o777, 0o600);
     assert!(ledger.verifier_key().starts_with("custos.test/ledger+"));
 }
+
+#[test]
+fn one_process_writes_a_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Ledger::open(dir.path(), "custos.test/ledger").unwrap();
+    let second = Ledger::open(dir.path(), "custos.test/ledger");
+    assert!(
+        matches!(second, Err(custos_ledger::LedgerError::InUse)),
+        "{second:?}"
+    );
+    drop(first);
+    Ledger::open(dir.path(), "custos.test/ledger").unwrap();
+    assert!(Ledger::open(dir.path(), "has space").is_err());
+}
