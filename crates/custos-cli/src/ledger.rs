@@ -57,6 +57,8 @@ pub enum IngestCmd {
         #[arg(long)]
         format: Option<String>,
     },
+    /// Consume a NATS JetStream stream; a message is acknowledged once its event is durable.
+    Nats(crate::nats::NatsArgs),
 }
 
 fn bar(len: u64, what: &str) -> indicatif::ProgressBar {

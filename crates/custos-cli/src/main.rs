@@ -6,6 +6,7 @@ mod bench_screen;
 mod config;
 mod ledger;
 mod lists;
+mod nats;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -574,6 +575,12 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Ingest {
             cmd: ledger::IngestCmd::File { file, format },
         } => tokio::task::block_in_place(|| ledger::ingest_file(&config, file, format)),
+        Cmd::Ingest {
+            cmd: ledger::IngestCmd::Nats(args),
+        } => {
+            let l = std::sync::Arc::new(app::open_ledger(&config)?);
+            nats::run(l, args).await
+        }
         Cmd::Lists { cmd } => {
             let app = App::open(config, true).await?;
             lists::run(&app, cmd).await

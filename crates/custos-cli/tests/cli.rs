@@ -914,3 +914,114 @@ fn ledger_backfill_verify_and_query() {
         "{err}"
     );
 }
+
+/// `custos ingest nats`, killed with SIGKILL again and again while it consumes, loses no
+/// event and duplicates none: every request id is in the ledger exactly once, republished
+/// duplicates are dropped, messages that are not events are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_ingest_survives_sigkill_without_loss_or_duplication() {
+    use async_nats::jetstream;
+    let client = async_nats::connect("nats://127.0.0.1:4222")
+        .await
+        .expect("NATS with JetStream on 127.0.0.1:4222 (.ci/test starts it)");
+    let js = jetstream::new(client);
+    let tag = format!(
+        "t{}x{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let name = format!("CUSTOS_TEST_{tag}");
+    let subject = format!("custos.test.{tag}.events");
+    js.create_stream(jetstream::stream::Config {
+        name: name.clone(),
+        subjects: vec![subject.clone()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    const N: u64 = 3000;
+    let ev = |i: u64| {
+        format!(
+            "{{\"account_id\":\"acc_{}\",\"time\":\"2026-11-24T10:{:02}:{:02}Z\",\"ip\":\"198.51.100.{}\",\"action\":\"api_call\",\"source\":\"gw\",\"request_id\":\"r-{i}\"}}",
+            i % 40,
+            (i / 60) % 60,
+            i % 60,
+            i % 250
+        )
+    };
+    let mut acks = vec![];
+    for i in 0..N {
+        acks.push(js.publish(subject.clone(), ev(i).into()).await.unwrap());
+        // Producers retry: some events arrive twice; and some messages are not events.
+        if i % 97 == 0 {
+            acks.push(js.publish(subject.clone(), ev(i).into()).await.unwrap());
+        }
+        if i % 1000 == 0 {
+            acks.push(
+                js.publish(subject.clone(), "not json".into())
+                    .await
+                    .unwrap(),
+            );
+        }
+    }
+    for a in acks {
+        a.await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let run = |kill_after: Option<u64>| {
+        let mut child = Command::new(BIN)
+            .args([
+                "ingest",
+                "nats",
+                "--stream",
+                &name,
+                "--subject",
+                &subject,
+                "--batch",
+                "150",
+                "--exit-when-idle",
+                "1",
+                "--ack-wait",
+                "2",
+                "--data-dir",
+            ])
+            .arg(dir.path())
+            .env_remove("CUSTOS_DATA_DIR")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        match kill_after {
+            Some(ms) => {
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+                let _ = child.kill();
+                child.wait().unwrap();
+            }
+            None => {
+                let s = child.wait().unwrap();
+                assert!(s.success());
+            }
+        }
+    };
+    for k in 0..8u64 {
+        tokio::task::block_in_place(|| run(Some(150 + (k * 137) % 400)));
+    }
+    tokio::task::block_in_place(|| run(None));
+    let ledger =
+        custos_ledger::Ledger::open(&dir.path().join("ledger"), "custos.localhost/ledger").unwrap();
+    let mut seen = std::collections::HashMap::<String, u32>::new();
+    for i in 0..ledger.access.size() {
+        let e = custos_ledger::Event::decode(&ledger.access.entry(i).unwrap()).unwrap();
+        *seen.entry(e.request_id.unwrap()).or_default() += 1;
+    }
+    let dup: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(dup.is_empty(), "duplicated: {dup:?}");
+    assert_eq!(seen.len() as u64, N, "every event arrived");
+    drop(ledger);
+    let v = custos(dir.path(), &["ledger", "verify"]);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    js.delete_stream(&name).await.unwrap();
+}
