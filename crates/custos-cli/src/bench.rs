@@ -45,6 +45,9 @@ pub enum BenchCmd {
     /// beside rapidfuzz's brute-force `process.extract` (Jaro-Winkler) on the same names and
     /// queries. The baseline needs python3 with tools/bench/requirements.txt.
     Screen(crate::bench_screen::Args),
+    /// The access ledger: durable ingest in process and over HTTP beside PostgreSQL COPY,
+    /// bytes on disk per event, queries and inclusion proofs, on synthetic traffic.
+    Ledger(crate::bench_ledger::Args),
     /// Account-open decisions per second over HTTP on loopback, with p50 and p99 latency.
     Accounts {
         /// sqlite or postgres.
@@ -204,6 +207,9 @@ impl Admin {
 pub async fn run(cmd: BenchCmd) -> Result<()> {
     if let BenchCmd::Screen(args) = cmd {
         return crate::bench_screen::run(args);
+    }
+    if let BenchCmd::Ledger(args) = cmd {
+        return crate::bench_ledger::run(args).await;
     }
     if let BenchCmd::Ids {
         per_kind,

@@ -2,6 +2,7 @@
 
 mod app;
 mod bench;
+mod bench_ledger;
 mod bench_screen;
 mod config;
 mod ledger;

@@ -169,6 +169,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     async fn insert_account(&self, a: &Account) -> Result<(), StoreError>;
     async fn get_account(&self, id: &AccountId) -> Result<Account, StoreError>;
+    /// Which of these account ids exist (in order, once each); ids that are not account ids
+    /// are simply not found.
+    async fn known_accounts(&self, ids: &[String]) -> Result<Vec<String>, StoreError>;
     async fn update_accounts(&self, a: &[Account]) -> Result<(), StoreError>;
     async fn accounts_of(&self, customer: &CustomerId) -> Result<Vec<Account>, StoreError>;
     async fn children_of(&self, parent: &AccountId) -> Result<Vec<Account>, StoreError>;

@@ -820,6 +820,25 @@ impl Store for SqlStore {
         Self::account_from_row(&row)
     }
 
+    async fn known_accounts(&self, ids: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut out = vec![];
+        // Chunks well under both databases' limits on bound parameters.
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("SELECT id FROM accounts WHERE id IN ({})", marks.join(", "));
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(id.as_str());
+            }
+            for row in q.fetch_all(&self.read).await.map_err(db)? {
+                out.push(get::<String>(&row, "id")?);
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
     async fn update_accounts(&self, a: &[Account]) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await.map_err(db)?;
         Self::write_accounts(&mut tx, a).await?;

@@ -322,6 +322,15 @@ async fn accounts(backend: &str) {
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(s.get_account(&child.id).await.unwrap(), child);
+    // Which of many ids exist, in one question (more than one chunk of 500).
+    let mut asked: Vec<String> = (0..1200).map(|i| format!("acc_nope_{i}")).collect();
+    asked.push(child.id.as_str().to_owned());
+    asked.push("'; DROP TABLE accounts; --".to_owned());
+    asked.push(parent.id.as_str().to_owned());
+    let mut want = vec![parent.id.as_str().to_owned(), child.id.as_str().to_owned()];
+    want.sort();
+    assert_eq!(s.known_accounts(&asked).await.unwrap(), want);
+    assert!(s.known_accounts(&[]).await.unwrap().is_empty());
     assert_eq!(
         s.accounts_of(&c.id).await.unwrap(),
         vec![parent.clone(), child.clone()]

@@ -176,17 +176,17 @@ pub async fn ingest(
     p.require(Permission::Intake)?;
     let l = ledger(&st)?;
     let events = events(&headers, &body)?;
-    let accounts: BTreeSet<String> = events.iter().map(|e| e.account_id.clone()).collect();
-    let mut unknown = vec![];
-    for a in accounts {
-        let known = match custos_core::AccountId::parse(&a) {
-            Ok(id) => st.service.store().get_account(&id).await.is_ok(),
-            Err(_) => false,
-        };
-        if !known {
-            unknown.push(a);
-        }
-    }
+    let accounts: Vec<String> = events
+        .iter()
+        .map(|e| e.account_id.clone())
+        .collect::<BTreeSet<String>>()
+        .into_iter()
+        .collect();
+    let known = st.service.store().known_accounts(&accounts).await?;
+    let unknown: Vec<String> = accounts
+        .into_iter()
+        .filter(|a| known.binary_search(a).is_err())
+        .collect();
     let n = events.len();
     let log = l.clone();
     let range = blocking(move || log.access.append(&events)).await?;
