@@ -43,6 +43,11 @@ pub struct Args {
     pub postgres_url: String,
     #[arg(long)]
     pub no_postgres: bool,
+    /// Skip the DuckDB baseline over the Parquet export.
+    #[arg(long)]
+    pub no_duckdb: bool,
+    #[arg(long, env = "CUSTOS_PYTHON", default_value = "python3")]
+    pub python: String,
     /// Where the ledgers are written (default: a temporary directory).
     #[arg(long)]
     pub dir: Option<std::path::PathBuf>,
@@ -185,6 +190,10 @@ struct Figures {
     account_day: Latency,
     ip_month: Latency,
     proof: Latency,
+    /// The same events as zstd Parquet (`custos ledger export`), bytes per event.
+    parquet_bytes_per_event: f64,
+    /// DuckDB running the same queries over that Parquet file.
+    duckdb: Option<serde_json::Value>,
     cpu: String,
 }
 
@@ -432,9 +441,16 @@ pub async fn run(a: Args) -> Result<()> {
     // Queries: an account's day, an address's month; accounts drawn by activity.
     let mut q = Traffic::new(a.accounts, a.events, 99);
     let (mut day, mut day_results) = (vec![], 0);
+    let (mut day_params, mut month_params) = (vec![], vec![]);
+    let rfc = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     for _ in 0..a.queries {
         let acc = format!("acc_{:06}", q.account());
         let from = start_time() + Duration::days(q.rng.below(29) as i64);
+        day_params.push(serde_json::json!([
+            acc,
+            rfc(from),
+            rfc(from + Duration::days(1))
+        ]));
         let s = Instant::now();
         let (found, _) = account_events(
             &ledger.access,
@@ -451,6 +467,11 @@ pub async fn run(a: Args) -> Result<()> {
         let acc = q.account();
         let ip = Traffic::home_ip(acc, q.rng.below(3));
         let net = Net::parse(&ip.to_string()).context("an address")?;
+        month_params.push(serde_json::json!([
+            ip.to_string(),
+            rfc(start_time()),
+            rfc(start_time() + Duration::days(30))
+        ]));
         let s = Instant::now();
         let uses = net_accounts(
             &ledger.access,
@@ -470,7 +491,37 @@ pub async fn run(a: Args) -> Result<()> {
         proofs.push(s.elapsed().as_secs_f64() * 1e6);
         std::hint::black_box(p);
     }
+    let pq = root.join("events.parquet");
+    crate::ledger::export_log(&ledger.access, &pq, None, None, None, None, false)?;
+    let parquet_bytes = std::fs::metadata(&pq)?.len();
     drop(ledger);
+    let duckdb = if a.no_duckdb {
+        None
+    } else {
+        let qf = root.join("queries.json");
+        std::fs::write(
+            &qf,
+            serde_json::to_vec(
+                &serde_json::json!({"account_day": day_params, "ip_month": month_params}),
+            )?,
+        )?;
+        let out = std::process::Command::new(&a.python)
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../tools/bench/duckdb_ledger.py"
+            ))
+            .arg(&pq)
+            .arg(&qf)
+            .output()
+            .with_context(|| format!("cannot run {}", a.python))?;
+        if !out.status.success() {
+            anyhow::bail!(
+                "the DuckDB baseline failed (pip install -r tools/bench/requirements.txt): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Some(serde_json::from_slice(&out.stdout)?)
+    };
     let http = if a.http_events > 0 {
         Some(http(&a, &root).await?)
     } else {
@@ -493,6 +544,8 @@ pub async fn run(a: Args) -> Result<()> {
         account_day: latency(day, day_results),
         ip_month: latency(month, month_results),
         proof: latency(proofs, 0),
+        parquet_bytes_per_event: parquet_bytes as f64 / a.events as f64,
+        duckdb,
         cpu: crate::bench::proc_field("/proc/cpuinfo", "model name").unwrap_or_default(),
     };
     if a.json {
@@ -522,6 +575,18 @@ pub async fn run(a: Args) -> Result<()> {
             c.events_per_s,
             c.bytes_per_event,
             f.ingest_events_per_s / c.events_per_s
+        );
+    }
+    println!(
+        "the same events as zstd Parquet: {:.1} bytes/event",
+        f.parquet_bytes_per_event
+    );
+    if let Some(d) = &f.duckdb {
+        println!(
+            "DuckDB {} over the Parquet: an account's day p50 {:.0} us; an address's 30 days p50 {:.0} us",
+            d["duckdb"].as_str().unwrap_or("?"),
+            d["account_day"]["p50_us"].as_f64().unwrap_or(0.0),
+            d["ip_month"]["p50_us"].as_f64().unwrap_or(0.0)
         );
     }
     for (what, l) in [

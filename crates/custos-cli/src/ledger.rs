@@ -46,6 +46,21 @@ pub enum LedgerCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Export the access log's events (an index range, a time range, or all) to a zstd
+    /// Parquet file that DuckDB, pandas or Spark read as it is; each row carries its leaf hash.
+    Export {
+        out: PathBuf,
+        /// The first index (default 0).
+        #[arg(long)]
+        first: Option<u64>,
+        /// The index after the last (default: the log's size).
+        #[arg(long)]
+        end: Option<u64>,
+        #[arg(long)]
+        from: Option<DateTime<Utc>>,
+        #[arg(long)]
+        to: Option<DateTime<Utc>>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,6 +134,13 @@ pub fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
             }
             Ok(())
         }
+        LedgerCmd::Export {
+            out,
+            first,
+            end,
+            from,
+            to,
+        } => export(config, out, first, end, from, to),
         LedgerCmd::Query {
             account,
             ip,
@@ -301,4 +323,154 @@ pub fn ingest_file(config: &Config, file: PathBuf, format: Option<String>) -> Re
         None => println!("no events in {}", file.display()),
     }
     Ok(())
+}
+
+/// Writes the access log's events from `first` to `end` (indexes), or those in a time range,
+/// as a zstd-compressed Parquet file, one row group per 128Ki events.
+pub fn export(
+    config: &Config,
+    out: PathBuf,
+    first: Option<u64>,
+    end: Option<u64>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<()> {
+    let l = crate::app::open_ledger(config)?;
+    let rows = export_log(&l.access, &out, first, end, from, to, true)?;
+    println!("{rows} events written to {}", out.display());
+    Ok(())
+}
+
+/// [`export`] of one log; returns the rows written.
+pub fn export_log(
+    log: &custos_ledger::Log,
+    out: &std::path::Path,
+    first: Option<u64>,
+    end: Option<u64>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    progress: bool,
+) -> Result<u64> {
+    use arrow_array::builder::{
+        FixedSizeBinaryBuilder, StringBuilder, TimestampNanosecondBuilder, UInt16Builder,
+        UInt64Builder,
+    };
+    use arrow_array::{ArrayRef, RecordBatch};
+    use arrow_schema::{DataType, Field, Schema, TimeUnit};
+    use std::sync::Arc;
+
+    let size = log.size();
+    let first = first.unwrap_or(0);
+    let end = end.unwrap_or(size).min(size);
+    if first > end {
+        bail!("--first is after --end");
+    }
+    let (from_s, to_s) = (
+        from.map_or(i64::MIN, |t| t.timestamp()),
+        to.map_or(i64::MAX, |t| t.timestamp()),
+    );
+    let tz: Arc<str> = Arc::from("UTC");
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("index", DataType::UInt64, false),
+        Field::new("account_id", DataType::Utf8, false),
+        Field::new(
+            "time",
+            DataType::Timestamp(TimeUnit::Nanosecond, Some(tz.clone())),
+            false,
+        ),
+        Field::new("ip", DataType::Utf8, false),
+        Field::new("port", DataType::UInt16, true),
+        Field::new("action", DataType::Utf8, false),
+        Field::new("source", DataType::Utf8, false),
+        Field::new("actor", DataType::Utf8, true),
+        Field::new("user_agent", DataType::Utf8, true),
+        Field::new("request_id", DataType::Utf8, true),
+        Field::new("leaf_hash", DataType::FixedSizeBinary(32), false),
+    ]));
+    let file =
+        std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::ZSTD(
+            parquet::basic::ZstdLevel::try_new(3).map_err(|e| anyhow::anyhow!("{e}"))?,
+        ))
+        .build();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(props))?;
+    let b = if progress {
+        indicatif::ProgressBar::new(end - first)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut rows = 0u64;
+    let mut i = first;
+    while i < end {
+        let chunk_end = (i + 131_072).min(end);
+        let (mut ix, mut acc, mut time, mut ip, mut port) = (
+            UInt64Builder::new(),
+            StringBuilder::new(),
+            TimestampNanosecondBuilder::new().with_timezone(tz.clone()),
+            StringBuilder::new(),
+            UInt16Builder::new(),
+        );
+        let (mut action, mut source, mut actor, mut ua, mut req, mut leaf) = (
+            StringBuilder::new(),
+            StringBuilder::new(),
+            StringBuilder::new(),
+            StringBuilder::new(),
+            StringBuilder::new(),
+            FixedSizeBinaryBuilder::new(32),
+        );
+        let mut n = 0;
+        let mut k = i;
+        while k < chunk_end {
+            let bundle = k / custos_ledger::log::TILE;
+            let width = (size - bundle * custos_ledger::log::TILE).min(custos_ledger::log::TILE);
+            let data = log.entry_bundle(bundle, width)?;
+            for (j, raw) in custos_ledger::log::split_bundle(&data).enumerate() {
+                let idx = bundle * custos_ledger::log::TILE + j as u64;
+                if idx < k || idx >= chunk_end {
+                    continue;
+                }
+                let e = Event::decode(raw).map_err(|e| anyhow::anyhow!("entry {idx}: {e}"))?;
+                let t = e.time.timestamp();
+                if t < from_s || t > to_s {
+                    continue;
+                }
+                ix.append_value(idx);
+                acc.append_value(&e.account_id);
+                time.append_value(e.time.timestamp_nanos_opt().unwrap_or(i64::MAX));
+                ip.append_value(e.ip.to_string());
+                port.append_option(e.port);
+                action.append_value(e.action.as_str());
+                source.append_value(&e.source);
+                actor.append_option(e.actor.as_deref());
+                ua.append_option(e.user_agent.as_deref());
+                req.append_option(e.request_id.as_deref());
+                leaf.append_value(tlog_tiles::record_hash(raw).0)?;
+                n += 1;
+            }
+            k = (bundle + 1) * custos_ledger::log::TILE;
+        }
+        if n > 0 {
+            let cols: Vec<ArrayRef> = vec![
+                Arc::new(ix.finish()),
+                Arc::new(acc.finish()),
+                Arc::new(time.finish()),
+                Arc::new(ip.finish()),
+                Arc::new(port.finish()),
+                Arc::new(action.finish()),
+                Arc::new(source.finish()),
+                Arc::new(actor.finish()),
+                Arc::new(ua.finish()),
+                Arc::new(req.finish()),
+                Arc::new(leaf.finish()),
+            ];
+            w.write(&RecordBatch::try_new(schema.clone(), cols)?)?;
+            rows += n;
+        }
+        b.inc(chunk_end - i);
+        i = chunk_end;
+    }
+    w.close()?;
+    b.finish_and_clear();
+    Ok(rows)
 }

@@ -1025,3 +1025,137 @@ async fn nats_ingest_survives_sigkill_without_loss_or_duplication() {
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
     js.delete_stream(&name).await.unwrap();
 }
+
+/// `custos ledger export` writes Parquet that DuckDB reads as it is: every row, its types, and
+/// the leaf hash that ties it to the tree.
+#[test]
+fn ledger_export_is_parquet_duckdb_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let nd = dir.path().join("events.ndjson");
+    let mut text = String::new();
+    for i in 0..1000 {
+        text += &format!(
+            "{{\"account_id\":\"acc_{}\",\"time\":\"2026-11-24T{:02}:{:02}:{:02}.000000123Z\",\"ip\":\"{}\",{}\"action\":\"ssh\",\"source\":\"bastion\"{}}}\n",
+            i % 7,
+            i / 3600,
+            (i / 60) % 60,
+            i % 60,
+            if i % 2 == 0 {
+                "203.0.113.5".to_owned()
+            } else {
+                format!("2001:db8::{i:x}")
+            },
+            if i % 3 == 0 { "\"port\":22," } else { "" },
+            if i % 5 == 0 {
+                ",\"request_id\":\"r\""
+            } else {
+                ""
+            },
+        );
+    }
+    std::fs::write(&nd, text).unwrap();
+    let out = custos(dir.path(), &["ingest", "file", nd.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pq = dir.path().join("range.parquet");
+    let out = custos(
+        dir.path(),
+        &[
+            "ledger",
+            "export",
+            pq.to_str().unwrap(),
+            "--first",
+            "100",
+            "--end",
+            "900",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("800 events written"));
+    let script = r#"
+import duckdb, sys
+c = duckdb.connect()
+q = lambda s: c.execute(s.replace("{P}", "'" + sys.argv[1] + "'")).fetchall()
+print(q("SELECT count(*), min(index), max(index), count(port), count(request_id) FROM read_parquet({P})")[0])
+print(q("SELECT account_id, strftime(time, '%Y-%m-%dT%H:%M:%S.%f'), ip, port, action, source, octet_length(leaf_hash) FROM read_parquet({P}) WHERE index = 102")[0])
+print(q("SELECT typeof(time), typeof(port) FROM read_parquet({P}) LIMIT 1")[0])
+"#;
+    let py = Command::new(std::env::var("CUSTOS_PYTHON").unwrap_or_else(|_| "python3".into()))
+        .args(["-c", script])
+        .arg(&pq)
+        .output()
+        .unwrap();
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    let lines: Vec<String> = String::from_utf8_lossy(&py.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let ports = (100..900).filter(|i| i % 3 == 0).count();
+    let reqs = (100..900).filter(|i| i % 5 == 0).count();
+    assert_eq!(lines[0], format!("(800, 100, 899, {ports}, {reqs})"));
+    assert_eq!(
+        lines[1],
+        "('acc_4', '2026-11-24T00:01:42.000000', '203.0.113.5', 22, 'ssh', 'bastion', 32)"
+    );
+    assert_eq!(lines[2], "('TIMESTAMP WITH TIME ZONE', 'USMALLINT')");
+    let bad = custos(
+        dir.path(),
+        &[
+            "ledger",
+            "export",
+            pq.to_str().unwrap(),
+            "--first",
+            "9",
+            "--end",
+            "3",
+        ],
+    );
+    assert!(!bad.status.success());
+}
+
+#[test]
+fn bench_ledger_reports_its_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = custos(
+        dir.path(),
+        &[
+            "bench",
+            "ledger",
+            "--events",
+            "3000",
+            "--http-events",
+            "2000",
+            "--batch",
+            "500",
+            "--queries",
+            "5",
+            "--no-postgres",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let f: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(f["events"], 3000);
+    assert!(f["ingest_events_per_s"].as_f64().unwrap() > 0.0);
+    assert!(f["http"]["events_per_s"].as_f64().unwrap() > 0.0);
+    assert!(f["bytes_per_event"].as_f64().unwrap() > 0.0, "{f}");
+    assert!(f["parquet_bytes_per_event"].as_f64().unwrap() > 0.0);
+    assert_eq!(f["account_day"]["n"], 5);
+    assert_eq!(f["duckdb"]["account_day"]["n"], 5);
+    assert!(f["proof"]["p50_us"].as_f64().unwrap() > 0.0);
+}
