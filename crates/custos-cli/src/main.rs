@@ -564,6 +564,11 @@ async fn run(cli: Cli) -> Result<()> {
                     println!("kept by legal hold: {id} ({})", holds.join(", "));
                 }
                 println!(
+                    "ledger events {}: {} (their leaf hashes stay)",
+                    if dry_run { "due for purging" } else { "purged" },
+                    report.ledger_events_purged
+                );
+                println!(
                     "{} {verb}, {} kept by legal holds",
                     report.destroyed.len(),
                     report.held.len()

@@ -704,7 +704,7 @@ impl Log {
         Ok(h[0])
     }
 
-    /// The encoded entry `i`.
+    /// The encoded entry `i` (all zeros once purged: see [`Log::purge`]).
     pub fn entry(&self, i: u64) -> Result<Vec<u8>> {
         self.committed(&format!("entry {i}"), i + 1, self.size())?;
         let bundle = self.entry_bundle(i / TILE, (i % TILE) + 1)?;
@@ -783,11 +783,91 @@ impl Log {
         prove_tree(new, old, &self.reader()).map_err(|e| LedgerError::Corrupt(format!("{e:?}")))
     }
 
+    /// Purges the payload of entries whose retention ended: their bytes are overwritten with
+    /// zeros (the bundle layout stays) and they are marked in `purged`; their leaf hashes stay,
+    /// so the tree, its checkpoints and every proof still verify. Returns how many were newly
+    /// purged. The only write that is not an append.
+    pub fn purge(&self, indexes: &[u64]) -> Result<u64> {
+        let w = self.lock_writer();
+        let size = w.size;
+        let open_rw = |name: &str| -> Result<File> {
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(self.dir.join(name))
+                .map_err(io(format!("cannot open {name}")))
+        };
+        let entries = open_rw("entries")?;
+        let purged = open_rw("purged")?;
+        let need = size.div_ceil(8);
+        if purged.metadata().map_err(io("cannot stat purged"))?.len() < need {
+            purged.set_len(need).map_err(io("cannot grow purged"))?;
+        }
+        let mut newly = 0;
+        for &i in indexes {
+            if i >= size {
+                return Err(LedgerError::Invalid(format!(
+                    "entry {i} is beyond the tree of {size} entries"
+                )));
+            }
+            let mut byte = [0u8; 1];
+            purged
+                .read_exact_at(&mut byte, i / 8)
+                .map_err(io("cannot read purged"))?;
+            if byte[0] & (1 << (i % 8)) != 0 {
+                continue;
+            }
+            // Where the entry's bytes are: its bundle's start, then the lengths before it.
+            let mut at = self.bundle_start(i / TILE)?;
+            for _ in (i / TILE) * TILE..i {
+                let mut len = [0u8; 2];
+                self.read
+                    .entries
+                    .read_exact_at(&mut len, at)
+                    .map_err(io("cannot read entries"))?;
+                at += 2 + u64::from(u16::from_be_bytes(len));
+            }
+            let mut len = [0u8; 2];
+            self.read
+                .entries
+                .read_exact_at(&mut len, at)
+                .map_err(io("cannot read entries"))?;
+            let zeros = vec![0u8; usize::from(u16::from_be_bytes(len))];
+            entries
+                .write_all_at(&zeros, at + 2)
+                .map_err(io("cannot purge an entry"))?;
+            byte[0] |= 1 << (i % 8);
+            purged
+                .write_all_at(&byte, i / 8)
+                .map_err(io("cannot mark an entry purged"))?;
+            newly += 1;
+        }
+        entries.sync_data().map_err(io("cannot sync entries"))?;
+        purged.sync_data().map_err(io("cannot sync purged"))?;
+        drop(w);
+        Ok(newly)
+    }
+
+    /// Whether entry `i`'s payload was purged.
+    pub fn is_purged(&self, i: u64) -> bool {
+        purged_bit(&self.dir, i)
+    }
+
     /// The root of the tree of the first `size` entries.
     pub fn root_at(&self, size: u64) -> Result<Hash> {
         self.committed("the tree", size, self.size())?;
         tree_hash(size, &self.reader()).map_err(|e| LedgerError::Corrupt(format!("{e:?}")))
     }
+}
+
+fn purged_bit(dir: &Path, i: u64) -> bool {
+    let Ok(f) = File::open(dir.join("purged")) else {
+        return false;
+    };
+    let mut b = [0u8; 1];
+    f.read_exact_at(&mut b, i / 8).is_ok() && b[0] & (1 << (i % 8)) != 0
 }
 
 /// Checks a checkpoint's signature and origin.
@@ -858,6 +938,21 @@ pub fn verify(
         file: &files.hashes,
         pending: (u64::MAX, &[]),
     };
+    let purged = match std::fs::read(dir.join("purged")) {
+        Ok(p) => p,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
+        Err(e) => return Err(io("cannot read purged")(e)),
+    };
+    if purged.len() as u64 > size.div_ceil(8)
+        || purged.iter().enumerate().any(|(k, &b)| {
+            // No mark past the last entry.
+            (0..8).any(|bit| b & (1 << bit) != 0 && (k as u64) * 8 + bit >= size)
+        })
+    {
+        return Err(LedgerError::Corrupt(
+            "purged marks past the last entry".into(),
+        ));
+    }
     let mut at = 0usize;
     for n in 0..size {
         if n.is_multiple_of(TILE) {
@@ -877,10 +972,25 @@ pub fn verify(
         let data = entries
             .get(at + 2..at + 2 + len)
             .ok_or_else(|| bad(n, "cut short"))?;
-        if decode {
-            Event::decode(data).map_err(|e| bad(n, &format!("does not decode: {e}")))?;
-        }
-        let want = stored_hashes(n, data, &reader).map_err(|e| bad(n, &format!("{e:?}")))?;
+        let is_purged = purged
+            .get((n / 8) as usize)
+            .is_some_and(|b| b & (1 << (n % 8)) != 0);
+        let want = if is_purged {
+            // Retention took the payload; the stored leaf hash stands for it.
+            if data.iter().any(|&b| b != 0) {
+                return Err(bad(n, "marked purged but its bytes are not"));
+            }
+            let leaf = reader
+                .read_hashes(&[stored_hash_index(0, n)])
+                .map_err(|e| bad(n, &format!("{e:?}")))?[0];
+            tlog_tiles::stored_hashes_for_record_hash(n, leaf, &reader)
+                .map_err(|e| bad(n, &format!("{e:?}")))?
+        } else {
+            if decode {
+                Event::decode(data).map_err(|e| bad(n, &format!("does not decode: {e}")))?;
+            }
+            stored_hashes(n, data, &reader).map_err(|e| bad(n, &format!("{e:?}")))?
+        };
         let first = stored_hash_count(n);
         let have = reader
             .read_hashes(&(first..first + want.len() as u64).collect::<Vec<_>>())
@@ -888,7 +998,7 @@ pub fn verify(
         if have != want {
             return Err(bad(n, "its stored hashes are not what its content gives"));
         }
-        debug_assert_eq!(record_hash(data), want[0]);
+        debug_assert!(is_purged || record_hash(data) == want[0]);
         at += 2 + len;
         if n.is_multiple_of(65_536) {
             progress(n);

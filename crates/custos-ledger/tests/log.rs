@@ -381,3 +381,56 @@ fn the_verifier_key_is_derived_from_any_private_key() {
     assert!(verifier_key("PRIVATE+KEY+x").is_err());
     assert!(verifier_key("not a key").is_err());
 }
+
+#[test]
+fn purged_payloads_leave_a_tree_that_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, vkey) = open(dir.path());
+    log.append(&(0..700).map(event).collect::<Vec<_>>())
+        .unwrap();
+    let size = log.size();
+    let root = log.root();
+    let proof_before = log.inclusion_proof(300, size).unwrap();
+    let leaf_before = log.leaf_hash(300).unwrap();
+    assert_eq!(log.purge(&[300, 301, 699, 300]).unwrap(), 3);
+    assert_eq!(log.purge(&[300]).unwrap(), 0, "already purged");
+    assert!(log.purge(&[700]).is_err(), "beyond the tree");
+    assert!(log.is_purged(301) && !log.is_purged(302));
+    // The payload is gone; the leaf hash, the root and the proofs stay.
+    assert!(log.entry(300).unwrap().iter().all(|&b| b == 0));
+    assert!(Event::decode(&log.entry(300).unwrap()).is_err());
+    assert_eq!(Event::decode(&log.entry(302).unwrap()).unwrap(), event(302));
+    assert_eq!(log.leaf_hash(300).unwrap(), leaf_before);
+    assert_eq!(log.root_at(size).unwrap(), root);
+    check_record(
+        &log.inclusion_proof(300, size).unwrap(),
+        size,
+        root,
+        300,
+        leaf_before,
+    )
+    .unwrap();
+    assert_eq!(log.inclusion_proof(300, size).unwrap(), proof_before);
+    // Appends go on after a purge.
+    log.append(&[event(700)]).unwrap();
+    drop(log);
+    let logdir = dir.path().join("log");
+    verify(&logdir, &vkey, ORIGIN, true, |_| {}).unwrap();
+    // A purged entry whose bytes come back, or a mark on an entry that was not purged, is
+    // found.
+    let purged = std::fs::read(logdir.join("purged")).unwrap();
+    let mut marked = purged.clone();
+    marked[(302 / 8) as usize] |= 1 << (302 % 8);
+    std::fs::write(logdir.join("purged"), &marked).unwrap();
+    let err = verify(&logdir, &vkey, ORIGIN, true, |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("entry 302"), "{err}");
+    std::fs::write(logdir.join("purged"), &purged).unwrap();
+    let mut past = purged.clone();
+    past.push(1);
+    std::fs::write(logdir.join("purged"), &past).unwrap();
+    assert!(verify(&logdir, &vkey, ORIGIN, true, |_| {}).is_err());
+    std::fs::write(logdir.join("purged"), &purged).unwrap();
+    verify(&logdir, &vkey, ORIGIN, true, |_| {}).unwrap();
+}

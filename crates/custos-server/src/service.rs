@@ -59,6 +59,9 @@ pub struct RetentionReport {
     pub destroyed: Vec<Tombstone>,
     /// Customers that are due but kept by legal holds, with the hold ids.
     pub held: Vec<(CustomerId, Vec<String>)>,
+    /// Ledger events of the destroyed customers' accounts whose payloads were purged (or, in
+    /// a dry run, would be); their leaf hashes stay.
+    pub ledger_events_purged: u64,
 }
 
 /// How many times a write that lost an optimistic-concurrency race is retried.
@@ -709,13 +712,21 @@ impl Service {
                 match retention::verdict(summary.created_at, &accounts, &holds, &self.policy, now) {
                     Verdict::Keep => {}
                     Verdict::Held(h) => report.held.push((id, h)),
-                    Verdict::Destroy if dry_run => report.destroyed.push(Tombstone {
-                        customer_id: id,
-                        destroyed_at: now,
-                        reason: "due (dry run)".into(),
-                        accounts: accounts.iter().map(|a| a.id.clone()).collect(),
-                        index_entries_removed: 0,
-                    }),
+                    Verdict::Destroy if dry_run => {
+                        report.ledger_events_purged += self
+                            .purge_ledger(
+                                &accounts.iter().map(|a| a.id.clone()).collect::<Vec<_>>(),
+                                false,
+                            )
+                            .await?;
+                        report.destroyed.push(Tombstone {
+                            customer_id: id,
+                            destroyed_at: now,
+                            reason: "due (dry run)".into(),
+                            accounts: accounts.iter().map(|a| a.id.clone()).collect(),
+                            index_entries_removed: 0,
+                        });
+                    }
                     Verdict::Destroy => {
                         let t = self
                             .store
@@ -723,6 +734,7 @@ impl Service {
                             .await?;
                         self.audit(actor, None, "destroy_customer", id.as_str())
                             .await?;
+                        report.ledger_events_purged += self.purge_ledger(&t.accounts, true).await?;
                         report.destroyed.push(t);
                     }
                 }
@@ -730,6 +742,38 @@ impl Service {
             after = Some(last);
         }
         Ok(report)
+    }
+
+    /// The ledger events of these accounts: purged (their payloads; the leaf hashes stay) when
+    /// `purge`, counted otherwise. Returns how many.
+    async fn purge_ledger(&self, accounts: &[AccountId], purge: bool) -> Result<u64> {
+        let Some(l) = self.ledger.clone() else {
+            return Ok(0);
+        };
+        let ids: Vec<String> = accounts.iter().map(|a| a.as_str().to_owned()).collect();
+        tokio::task::spawn_blocking(
+            move || -> std::result::Result<u64, custos_ledger::LedgerError> {
+                let mut found = vec![];
+                for a in &ids {
+                    let (events, _) = custos_ledger::query::account_events(
+                        &l.access,
+                        a,
+                        DateTime::<Utc>::MIN_UTC,
+                        DateTime::<Utc>::MAX_UTC,
+                        usize::MAX,
+                    )?;
+                    found.extend(events.into_iter().map(|f| f.index));
+                }
+                if purge {
+                    l.access.purge(&found)
+                } else {
+                    Ok(found.len() as u64)
+                }
+            },
+        )
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("the ledger: {e}")))?
+        .map_err(|e| StoreError::Backend(Box::new(e)).into())
     }
 
     /// The screening index over the current version of every list, rebuilt when a list gets a

@@ -386,3 +386,82 @@ async fn tiles_are_served_in_the_c2sp_layout() {
             .starts_with("custos.test/ledger/audit\n1\n")
     );
 }
+
+#[tokio::test]
+async fn retention_purges_the_events_of_destroyed_customers_and_the_tree_still_verifies() {
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let acc = app.open(&c, "direct", "paid").await.body["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = app.customer(individual("Jonas Weber", "DE", "DE")).await;
+    let kept = app.open(&other, "direct", "paid").await.body["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut batch = vec![];
+    for i in 0..300 {
+        let t = format!("2026-11-24T08:{:02}:{:02}Z", i / 60, i % 60);
+        batch.push(ev(if i % 3 == 0 { &kept } else { &acc }, &t, "203.0.113.7"));
+    }
+    let (s, _) = ingest(&app, Value::Array(batch)).await;
+    assert_eq!(s, StatusCode::OK);
+    let r = app
+        .send(
+            "POST",
+            &format!("/v1/accounts/{acc}/close"),
+            Some(Role::Integrator),
+            Some(json!({"reason": "customer left"})),
+            &[],
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    app.advance(chrono::Duration::days(800));
+    let actor = custos_server::service::Actor {
+        id: "test".into(),
+        role: "admin".into(),
+    };
+    let now = app.service.now();
+    let report = app
+        .service
+        .retention_run(now, false, &actor, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(report.destroyed.len(), 1);
+    assert_eq!(report.ledger_events_purged, 200);
+    let l = app.service.ledger().unwrap();
+    for i in 0..300u64 {
+        let purged = l.access.is_purged(i);
+        assert_eq!(purged, i % 3 != 0, "entry {i}");
+        if !purged {
+            assert_eq!(
+                custos_ledger::Event::decode(&l.access.entry(i).unwrap())
+                    .unwrap()
+                    .account_id,
+                kept
+            );
+        }
+    }
+    // The tree, its checkpoint and its proofs are untouched.
+    let size = l.access.size();
+    let root = l.access.root();
+    tlog_tiles::check_record(
+        &l.access.inclusion_proof(1, size).unwrap(),
+        size,
+        root,
+        1,
+        l.access.leaf_hash(1).unwrap(),
+    )
+    .unwrap();
+    let vkey = l.verifier_key().to_owned();
+    let dir = l.log_dir(custos_ledger::Which::Access);
+    custos_ledger::verify(&dir, &vkey, "custos.test/ledger/access", true, |_| {}).unwrap();
+    // A second run purges nothing more.
+    let report = app
+        .service
+        .retention_run(now, false, &actor, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(report.ledger_events_purged, 0);
+}
