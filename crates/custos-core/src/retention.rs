@@ -34,6 +34,18 @@ pub fn due_at(
     )
 }
 
+/// When one closed account's own records (its entries in the access ledger) become due: the
+/// policy's period after the later of its close and its last access. `None` while it is open.
+pub fn account_due_at(account: &Account, policy: &CipPolicy) -> Option<DateTime<Utc>> {
+    let months = chrono::Months::new(policy.retention.months_after_last_activity);
+    let closed = account.closed_at?;
+    let last = account.last_access_at.map_or(closed, |s| s.max(closed));
+    Some(
+        last.checked_add_months(months)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC),
+    )
+}
+
 /// The verdict for one customer at one time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -156,5 +168,19 @@ mod tests {
         // 2020 is a leap year: 730 days would end on 2021-12-31, a day short of two years.
         check(&[], &[], t(2021, 12, 31), Verdict::Keep);
         check(&[], &[], t(2022, 1, 1), Verdict::Destroy);
+    }
+
+    #[test]
+    fn an_account_is_due_two_years_after_its_close_or_last_access() {
+        let p = CipPolicy::default();
+        assert_eq!(account_due_at(&account(None, None), &p), None);
+        assert_eq!(
+            account_due_at(&account(Some(t(2024, 2, 29)), None), &p),
+            Some(t(2026, 2, 28))
+        );
+        assert_eq!(
+            account_due_at(&account(Some(t(2024, 1, 1)), Some(t(2024, 6, 1))), &p),
+            Some(t(2026, 6, 1))
+        );
     }
 }

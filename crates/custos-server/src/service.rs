@@ -710,6 +710,21 @@ impl Service {
                 let accounts = self.store.accounts_of(&id).await?;
                 let holds = self.store.holds(&id).await?;
                 match retention::verdict(summary.created_at, &accounts, &holds, &self.policy, now) {
+                    // The customer stays, but an account of it closed long enough ago loses
+                    // its ledger events' payloads, unless a legal hold keeps them.
+                    Verdict::Keep if holds.iter().all(|h| h.released_at.is_some()) => {
+                        let due: Vec<AccountId> = accounts
+                            .iter()
+                            .filter(|a| {
+                                retention::account_due_at(a, &self.policy).is_some_and(|d| d <= now)
+                            })
+                            .map(|a| a.id.clone())
+                            .collect();
+                        if !due.is_empty() {
+                            report.ledger_events_purged +=
+                                self.purge_ledger(&due, !dry_run).await?;
+                        }
+                    }
                     Verdict::Keep => {}
                     Verdict::Held(h) => report.held.push((id, h)),
                     Verdict::Destroy if dry_run => {

@@ -465,3 +465,96 @@ async fn retention_purges_the_events_of_destroyed_customers_and_the_tree_still_v
         .unwrap();
     assert_eq!(report.ledger_events_purged, 0);
 }
+
+#[tokio::test]
+async fn an_account_closed_long_ago_loses_its_events_unless_held() {
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let old = app.open(&c, "direct", "paid").await.body["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let live = app.open(&c, "direct", "paid").await.body["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let batch: Vec<Value> = (0..20)
+        .map(|i| {
+            ev(
+                if i % 2 == 0 { &old } else { &live },
+                "2026-11-24T08:00:00Z",
+                "203.0.113.7",
+            )
+        })
+        .collect();
+    ingest(&app, Value::Array(batch)).await;
+    let r = app
+        .send(
+            "POST",
+            &format!("/v1/accounts/{old}/close"),
+            Some(Role::Integrator),
+            Some(json!({"reason": "moved to another plan"})),
+            &[],
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let actor = custos_server::service::Actor {
+        id: "test".into(),
+        role: "admin".into(),
+    };
+    // Not yet two years.
+    app.advance(chrono::Duration::days(700));
+    let r = app
+        .service
+        .retention_run(app.service.now(), false, &actor, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(r.ledger_events_purged, 0);
+    // A legal hold keeps them past the period.
+    app.advance(chrono::Duration::days(100));
+    let hold = app
+        .send(
+            "POST",
+            &format!("/v1/customers/{c}/legal-holds"),
+            Some(Role::ComplianceOfficer),
+            Some(json!({"reason": "preservation request"})),
+            &[],
+        )
+        .await;
+    assert!(hold.status.is_success(), "{}", hold.body);
+    let r = app
+        .service
+        .retention_run(app.service.now(), false, &actor, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(r.ledger_events_purged, 0);
+    let hold_id = hold.body["id"].as_str().unwrap().to_owned();
+    let rel = app
+        .send(
+            "POST",
+            &format!("/v1/customers/{c}/legal-holds/{hold_id}/release"),
+            Some(Role::ComplianceOfficer),
+            None,
+            &[],
+        )
+        .await;
+    assert!(rel.status.is_success(), "{}", rel.body);
+    // A dry run counts, a run purges; the customer and its live account stay.
+    let r = app
+        .service
+        .retention_run(app.service.now(), true, &actor, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(r.ledger_events_purged, 10);
+    assert!(r.destroyed.is_empty());
+    let r = app
+        .service
+        .retention_run(app.service.now(), false, &actor, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(r.ledger_events_purged, 10);
+    let l = app.service.ledger().unwrap();
+    for i in 0..20u64 {
+        assert_eq!(l.access.is_purged(i), i % 2 == 0, "entry {i}");
+    }
+}
