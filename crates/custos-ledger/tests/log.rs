@@ -4,6 +4,9 @@
 //! what was never acknowledged, `verify` finds every flipped byte, and a writer killed with
 //! SIGKILL at random points never loses an acknowledged event.
 
+mod common;
+use common::Rng;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::IpAddr;
 use std::path::Path;
@@ -17,21 +20,6 @@ use tlog_tiles::{Hash, check_record, check_tree, record_hash};
 const ORIGIN: &str = "custos.test/ledger/access";
 
 /// A deterministic generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn event(i: u64) -> Event {
     let ip: IpAddr = if i.is_multiple_of(3) {

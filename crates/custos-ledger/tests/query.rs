@@ -2,28 +2,15 @@
 //! range, and the accounts that used an address or network; the index rebuilt from the entries
 //! answers the same; answers carry proofs that check against the checkpoint.
 
+mod common;
+use common::Rng;
+
 use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
 use custos_ledger::index::Net;
 use custos_ledger::query::{account_events, net_accounts, prove};
 use custos_ledger::{Action, Event, Ledger};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn t0() -> DateTime<Utc> {
     DateTime::from_timestamp(1_790_000_000, 0).unwrap()

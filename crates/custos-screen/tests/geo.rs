@@ -5,10 +5,10 @@
 //! `.ci/test` fetches the database into `target/test-data/` and installs the oracle
 //! (tests/oracle/requirements.txt). `CUSTOS_TEST_MMDB` names another database.
 
-use std::io::Write;
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use custos_screen::geo::IpCountries;
 use custos_screen::synth::Rng;
@@ -55,31 +55,8 @@ fn ip_countries_agree_with_the_python_reader() {
         .iter()
         .map(|ip| db.country(*ip).unwrap_or_else(|| "-".into()))
         .collect();
-    let python = std::env::var("CUSTOS_PYTHON").unwrap_or_else(|_| "python3".into());
-    let mut child = Command::new(&python)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/oracle/ip_country.py"
-        ))
-        .arg(&path)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
     let input: String = ips.iter().map(|ip| format!("{ip}\n")).collect();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(
-        out.status.success(),
-        "the oracle failed (pip install -r crates/custos-screen/tests/oracle/requirements.txt)"
-    );
-    let theirs: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect();
+    let theirs = common::oracle("ip_country.py", &[path.as_os_str()], input);
     assert_eq!(theirs.len(), ips.len());
     let disagree: Vec<String> = ips
         .iter()

@@ -12,7 +12,6 @@ use common::peer;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use custos_screen::import::{Format, import};
 use custos_screen::index::phonetic;
@@ -37,32 +36,11 @@ fn double_metaphone_agrees_with_the_python_port() {
         }
     }
     assert!(tokens.len() > 10_000, "{}", tokens.len());
-    let python = std::env::var("CUSTOS_PYTHON").unwrap_or_else(|_| "python3".into());
-    let mut child = Command::new(&python)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/oracle/double_metaphone.py"
-        ))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
     let input: String = tokens.iter().map(|t| format!("{t}\n")).collect();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(
-        out.status.success(),
-        "the oracle failed (pip install -r crates/custos-screen/tests/oracle/requirements.txt)"
-    );
+    let out = common::oracle("double_metaphone.py", &[], input);
     // rphonetic keeps Apache Commons Codec's default of four characters; the Python port does
     // not cut the code.
-    let theirs: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| l.chars().take(4).collect())
-        .collect();
+    let theirs: Vec<String> = out.iter().map(|l| l.chars().take(4).collect()).collect();
     assert_eq!(theirs.len(), tokens.len());
     let allowed: Vec<String> = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
