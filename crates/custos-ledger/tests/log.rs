@@ -19,8 +19,6 @@ use tlog_tiles::{Hash, check_record, check_tree, record_hash};
 
 const ORIGIN: &str = "custos.test/ledger/access";
 
-/// A deterministic generator (SplitMix64).
-
 fn event(i: u64) -> Event {
     let ip: IpAddr = if i.is_multiple_of(3) {
         format!("2001:db8::{:x}", i % 65_000).parse().unwrap()
