@@ -1159,3 +1159,82 @@ fn bench_ledger_reports_its_figures() {
     assert_eq!(f["duckdb"]["account_day"]["n"], 5);
     assert!(f["proof"]["p50_us"].as_f64().unwrap() > 0.0);
 }
+
+/// `custos serve` killed with SIGKILL again and again while clients send events: every batch it
+/// acknowledged is in the ledger, at the indexes it gave, and the ledger verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_ingest_survives_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(custos(dir.path(), &["migrate"]).status.success());
+    let k = custos(dir.path(), &["keys", "create", "--role", "integrator"]);
+    let key = String::from_utf8(k.stdout).unwrap().trim().to_owned();
+    assert!(key.starts_with("custos_"), "{key}");
+    let mut acked: Vec<(u64, Vec<String>)> = vec![];
+    for round in 0..10u64 {
+        let s = tokio::task::block_in_place(|| start(dir.path(), &["serve"]));
+        let url = format!("{}/v1/events", s.url);
+        let mut tasks = vec![];
+        for client in 0..2u64 {
+            let (url, key) = (url.clone(), key.clone());
+            tasks.push(tokio::spawn(async move {
+                let c = reqwest::Client::new();
+                let mut got = vec![];
+                for b in 0..1000u64 {
+                    let ids: Vec<String> =
+                        (0..300).map(|i| format!("r{round}-{client}-{b}-{i}")).collect();
+                    let body: String = ids
+                        .iter()
+                        .map(|r| {
+                            format!(
+                                "{{\"account_id\":\"acc_x\",\"time\":\"2026-11-24T10:00:00Z\",\"ip\":\"198.51.100.1\",\"action\":\"api_call\",\"source\":\"gw\",\"request_id\":\"{r}\"}}\n"
+                            )
+                        })
+                        .collect();
+                    let Ok(r) = c
+                        .post(&url)
+                        .bearer_auth(&key)
+                        .header("content-type", "application/x-ndjson")
+                        .body(body)
+                        .send()
+                        .await
+                    else {
+                        break;
+                    };
+                    if r.status() != 200 {
+                        break;
+                    }
+                    let Ok(v) = r.json::<Value>().await else { break };
+                    got.push((v["first"].as_u64().unwrap(), ids));
+                }
+                got
+            }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(150 + round * 41 % 300)).await;
+        drop(s); // SIGKILL, wherever the server is.
+        for t in tasks {
+            acked.extend(t.await.unwrap());
+        }
+    }
+    assert!(
+        acked.len() > 10,
+        "only {} batches were acknowledged",
+        acked.len()
+    );
+    let ledger =
+        custos_ledger::Ledger::open(&dir.path().join("ledger"), "custos.localhost/ledger").unwrap();
+    for (first, ids) in &acked {
+        for (j, id) in ids.iter().enumerate() {
+            let e = custos_ledger::Event::decode(&ledger.access.entry(first + j as u64).unwrap())
+                .unwrap();
+            assert_eq!(
+                e.request_id.as_deref(),
+                Some(id.as_str()),
+                "index {}",
+                first + j as u64
+            );
+        }
+    }
+    drop(ledger);
+    let v = custos(dir.path(), &["ledger", "verify"]);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+}
