@@ -228,7 +228,11 @@ pub fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
 fn event(v: serde_json::Value) -> Result<Event> {
     let e: Event = serde_path_to_error::deserialize(v).map_err(|err| {
         let path = err.path().to_string();
-        anyhow::anyhow!("{path}: {}", err.into_inner())
+        // The value is not repeated: a file of events holds addresses and account ids.
+        anyhow::anyhow!(
+            "{path}: {}",
+            custos_server::json::redact(&err.into_inner().to_string())
+        )
     })?;
     e.validate().map_err(anyhow::Error::msg)?;
     Ok(e)

@@ -199,14 +199,10 @@ pub async fn run(ledger: Arc<Ledger>, a: NatsArgs) -> Result<()> {
         let mut bad = vec![];
         for (i, m) in batch.iter().enumerate() {
             let parsed = serde_json::from_slice::<Event>(&m.payload)
-                .map_err(|e| e.classify())
-                .and_then(|e| {
-                    e.validate()
-                        .map(|()| e)
-                        .map_err(|_| serde_json::error::Category::Data)
-                });
+                .ok()
+                .filter(|e| e.validate().is_ok());
             match parsed {
-                Ok(e) => match key(&e) {
+                Some(e) => match key(&e) {
                     Some(k) if dedupe.seen.contains(&k) || !in_batch.insert(k) => duplicates += 1,
                     Some(k) => {
                         keys.push(k);
@@ -214,7 +210,7 @@ pub async fn run(ledger: Arc<Ledger>, a: NatsArgs) -> Result<()> {
                     }
                     None => events.push(e),
                 },
-                Err(_) => bad.push(i),
+                None => bad.push(i),
             }
         }
         if !events.is_empty() {

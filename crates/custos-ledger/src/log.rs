@@ -389,18 +389,17 @@ impl Log {
             return Ok(0);
         }
         let bundle = (i - 1) / TILE;
-        let mut start = [0u8; 8];
-        self.read
-            .bundles
-            .read_exact_at(&mut start, bundle * 8)
-            .map_err(|_| LedgerError::Corrupt(format!("no start for bundle {bundle}")))?;
-        let mut at = u64::from_be_bytes(start);
-        for _ in bundle * TILE..i {
+        self.skip(self.bundle_start(bundle)?, i - bundle * TILE)
+    }
+
+    /// The offset `n` entries past the one starting at `at`, read from their length prefixes.
+    fn skip(&self, mut at: u64, n: u64) -> Result<u64> {
+        for _ in 0..n {
             let mut len = [0u8; 2];
             self.read
                 .entries
                 .read_exact_at(&mut len, at)
-                .map_err(|_| LedgerError::Corrupt(format!("entries end inside bundle {bundle}")))?;
+                .map_err(|_| LedgerError::Corrupt(format!("the entries end at byte {at}")))?;
             at += 2 + u64::from(u16::from_be_bytes(len));
         }
         Ok(at)
@@ -569,26 +568,7 @@ impl Log {
         let first = bundle * TILE;
         debug_assert!(first + TILE <= size);
         let start = self.bundle_start(bundle)?;
-        let end = if first + TILE == size {
-            None
-        } else {
-            Some(self.bundle_start(bundle + 1)?)
-        };
-        let end = match end {
-            Some(e) => e,
-            None => {
-                let mut at = start;
-                for _ in 0..TILE {
-                    let mut len = [0u8; 2];
-                    self.read
-                        .entries
-                        .read_exact_at(&mut len, at)
-                        .map_err(io("cannot read entries"))?;
-                    at += 2 + u64::from(u16::from_be_bytes(len));
-                }
-                at
-            }
-        };
+        let end = self.skip(start, TILE)?;
         let mut data = vec![0u8; (end - start) as usize];
         self.read
             .entries
@@ -820,15 +800,7 @@ impl Log {
                 continue;
             }
             // Where the entry's bytes are: its bundle's start, then the lengths before it.
-            let mut at = self.bundle_start(i / TILE)?;
-            for _ in (i / TILE) * TILE..i {
-                let mut len = [0u8; 2];
-                self.read
-                    .entries
-                    .read_exact_at(&mut len, at)
-                    .map_err(io("cannot read entries"))?;
-                at += 2 + u64::from(u16::from_be_bytes(len));
-            }
+            let at = self.skip(self.bundle_start(i / TILE)?, i % TILE)?;
             let mut len = [0u8; 2];
             self.read
                 .entries

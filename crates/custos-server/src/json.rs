@@ -25,9 +25,16 @@ fn is_json(req: &Request) -> bool {
 }
 
 /// A serde message without the offending value: "invalid type: string \"x\", expected u8"
-/// becomes "invalid type, expected u8".
-fn redact(msg: &str) -> String {
+/// becomes "invalid type, expected u8"; "unknown variant `x`, expected one of ..." becomes
+/// "unknown variant, expected one of ...".
+pub fn redact(msg: &str) -> String {
     let msg = msg.split(" at line ").next().unwrap_or(msg);
+    if let Some(rest) = msg.strip_prefix("unknown variant ") {
+        return match rest.find(", expected ") {
+            Some(i) => format!("unknown variant{}", &rest[i..]),
+            None => "unknown variant".to_owned(),
+        };
+    }
     for lead in ["invalid type: ", "invalid value: ", "invalid length "] {
         if let Some(rest) = msg.strip_prefix(lead) {
             let kind = lead.trim_end_matches([':', ' ']);

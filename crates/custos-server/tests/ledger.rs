@@ -103,6 +103,14 @@ async fn ingest_is_durable_flags_unknown_accounts_and_refuses_bad_batches_whole(
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
     assert_eq!(b["field"], "events[0].action");
+    assert!(
+        !b.to_string().contains("dance"),
+        "the value is not echoed: {b}"
+    );
+    assert!(
+        b["detail"].as_str().unwrap().contains("expected one of"),
+        "{b}"
+    );
     let (s, _) = ingest(
         &app,
         json!([{"account_id": "", "time": "2026-11-24T11:00:00Z",

@@ -61,15 +61,6 @@ async fn blocking<T: Send + 'static>(
 fn event(i: usize, v: serde_json::Value) -> Result<Event, ApiError> {
     let e: Event = serde_path_to_error::deserialize(v).map_err(|err| {
         let path = err.path().to_string();
-        let inner = err.into_inner().to_string();
-        let why = inner
-            .split(" at line ")
-            .next()
-            .unwrap_or("")
-            .split(": ")
-            .next()
-            .unwrap_or("")
-            .to_owned();
         let field = if path == "." {
             String::new()
         } else {
@@ -77,11 +68,7 @@ fn event(i: usize, v: serde_json::Value) -> Result<Event, ApiError> {
         };
         ApiError::Validation {
             field: Some(format!("events[{i}]{field}")),
-            detail: if why.starts_with("unknown field") || why.starts_with("missing field") {
-                inner.split(" at line ").next().unwrap_or("").to_owned()
-            } else {
-                format!("{why}: not a valid value")
-            },
+            detail: crate::json::redact(&err.into_inner().to_string()),
         }
     })?;
     e.validate().map_err(|err| ApiError::Validation {
