@@ -46,7 +46,13 @@ pub async fn layer(
         .cloned()
         .ok_or(ApiError::Unauthenticated)?;
     let (parts, body) = req.into_parts();
-    let bytes = to_bytes(body, MAX_BODY)
+    // Event batches are the one body larger than the rest.
+    let limit = if parts.uri.path() == "/v1/events" {
+        crate::routes::ledger::MAX_EVENTS_BODY
+    } else {
+        MAX_BODY
+    };
+    let bytes = to_bytes(body, limit)
         .await
         .map_err(|_| ApiError::PayloadTooLarge)?;
     let mut h = Sha256::new();

@@ -169,12 +169,36 @@ async fn ingest_is_durable_flags_unknown_accounts_and_refuses_bad_batches_whole(
             )
         })
         .collect();
-    let (s, b) = ingest(&app, Value::Array(full)).await;
+    let (s, b) = ingest(&app, Value::Array(full.clone())).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(
         b["end"].as_u64().unwrap() - b["first"].as_u64().unwrap(),
         10_000
     );
+    // With an Idempotency-Key, the same full batch is kept once and the answer replayed.
+    let key = [("idempotency-key", "batch-77")];
+    let r1 = app
+        .send(
+            "POST",
+            "/v1/events",
+            Some(Role::Integrator),
+            Some(Value::Array(full.clone())),
+            &key,
+        )
+        .await;
+    assert_eq!(r1.status, StatusCode::OK, "{}", r1.body);
+    let before = size(&app);
+    let r2 = app
+        .send(
+            "POST",
+            "/v1/events",
+            Some(Role::Integrator),
+            Some(Value::Array(full)),
+            &key,
+        )
+        .await;
+    assert_eq!(r2.body, r1.body);
+    assert_eq!(size(&app), before, "a replay appends nothing");
 }
 
 #[tokio::test]
