@@ -15,7 +15,7 @@ use anyhow::{Context, Result, bail};
 use custos_screen::ListEntity;
 use custos_screen::import::{Format, import};
 use custos_screen::screen::{Query, Screener};
-use custos_screen::synth::{Rng, misspell, synthesize};
+use custos_screen::synth::{queries, synthesize};
 use serde::Serialize;
 
 const BASELINE: &str = concat!(
@@ -66,6 +66,10 @@ struct Figures {
     p50_us: f64,
     p99_us: f64,
     max_us: f64,
+    /// Mean time per query in each stage, µs: normalize, expand, gather, estimate, score.
+    stages_us: [f64; 5],
+    /// Names the index gathered per query: mean, p50, p99.
+    gathered: [f64; 3],
     /// Queries made from a list name whose entity came back among the first ten hits.
     source_in_top10: f64,
     baseline: Option<Baseline>,
@@ -97,45 +101,6 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
         return 0.0;
     }
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-/// The queries: `(query, the entity it was made from, if any)`.
-fn queries(
-    corpus: &[ListEntity],
-    outsiders: &[ListEntity],
-    n: usize,
-    seed: u64,
-) -> Vec<(String, Option<String>)> {
-    let mut rng = Rng::new(seed);
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        if i % 5 == 4 && !outsiders.is_empty() {
-            let o = &outsiders[rng.below(outsiders.len())];
-            out.push((o.primary_name().to_owned(), None));
-            continue;
-        }
-        let e = &corpus[rng.below(corpus.len())];
-        let Some(name) = e.names.get(rng.below(e.names.len())) else {
-            continue;
-        };
-        let mut tokens: Vec<String> = name.value.split_whitespace().map(str::to_owned).collect();
-        if tokens.is_empty() {
-            continue;
-        }
-        match i % 5 {
-            0 => {
-                let k = rng.below(tokens.len());
-                tokens[k] = misspell(&tokens[k], &mut rng);
-            }
-            1 => tokens.reverse(),
-            2 if tokens.len() > 2 => {
-                tokens.remove(rng.below(tokens.len()));
-            }
-            _ => {}
-        }
-        out.push((tokens.join(" "), Some(e.id.clone())));
-    }
-    out
 }
 
 fn bar(len: usize, what: &str) -> indicatif::ProgressBar {
@@ -173,18 +138,23 @@ fn measure(
 
     let progress = bar(qs.len(), &format!("screening {label}"));
     let mut lat = Vec::with_capacity(qs.len());
+    let mut stages = custos_screen::screen::Stages::default();
+    let mut gathered = Vec::with_capacity(qs.len());
     let (mut made_from_list, mut found) = (0usize, 0usize);
     let all = Instant::now();
     for (q, source) in &qs {
+        let before = stages.gathered;
         let t = Instant::now();
-        let hits = s.screen(
+        let hits = s.screen_timed(
             &Query {
                 name: q.clone(),
                 ..Default::default()
             },
             Some(10),
+            &mut stages,
         );
         lat.push(t.elapsed().as_secs_f64() * 1e6);
+        gathered.push((stages.gathered - before) as f64);
         if let Some(id) = source {
             made_from_list += 1;
             if hits.iter().any(|h| &h.entity_id == id) {
@@ -197,6 +167,8 @@ fn measure(
     progress.finish_and_clear();
     let mut sorted = lat.clone();
     sorted.sort_by(f64::total_cmp);
+    gathered.sort_by(f64::total_cmp);
+    let per_query = |d: std::time::Duration| d.as_secs_f64() * 1e6 / qs.len().max(1) as f64;
 
     let baseline = if a.no_baseline || a.baseline_queries == 0 {
         None
@@ -223,6 +195,18 @@ fn measure(
         p50_us: percentile(&sorted, 0.5),
         p99_us: percentile(&sorted, 0.99),
         max_us: sorted.last().copied().unwrap_or_default(),
+        stages_us: [
+            per_query(stages.normalize),
+            per_query(stages.expand),
+            per_query(stages.gather),
+            per_query(stages.estimate),
+            per_query(stages.score),
+        ],
+        gathered: [
+            gathered.iter().sum::<f64>() / gathered.len().max(1) as f64,
+            percentile(&gathered, 0.5),
+            percentile(&gathered, 0.99),
+        ],
         source_in_top10: found as f64 / made_from_list.max(1) as f64,
         baseline,
     })
@@ -382,6 +366,11 @@ pub fn run(a: Args) -> Result<()> {
         println!(
             "{:<22} index heap estimate: tables {:.0} MiB, postings {:.0} MiB, names {:.0} MiB; max {:.0} us",
             "", f.index_heap_mib[0], f.index_heap_mib[1], f.index_heap_mib[2], f.max_us
+        );
+        let st = f.stages_us;
+        println!(
+            "{:<22} mean us per query: normalize {:.0}, expand {:.0}, gather {:.0}, estimate {:.0}, score {:.0}; names gathered: mean {:.0}, p50 {:.0}, p99 {:.0}",
+            "", st[0], st[1], st[2], st[3], st[4], f.gathered[0], f.gathered[1], f.gathered[2]
         );
         if let Some(b) = &f.baseline {
             println!(

@@ -173,10 +173,10 @@ pub fn phonetic(token: &str) -> String {
 pub(crate) struct Names {
     entity: Vec<u32>,
     abjad: Vec<bool>,
-    /// Name `i` is `data[start[i]..start[i + 1]]`: the tokens that carry it (see
-    /// [`Normalized::tokens`]), up to `split[i]`, then every token, noise included, in order.
+    /// Name `i` is `data[start[i]..start[i + 1]]`: the number of tokens that carry it (see
+    /// [`Normalized::tokens`]), those tokens, then every token, noise included, in order. One
+    /// record a name, so that estimating a name reads one place.
     start: Vec<u32>,
-    split: Vec<u32>,
     data: Vec<u32>,
 }
 
@@ -190,13 +190,14 @@ impl Names {
     }
 
     pub fn tokens(&self, name: u32) -> &[u32] {
-        let i = name as usize;
-        &self.data[self.start[i] as usize..self.split[i] as usize]
+        let s = self.start[name as usize] as usize;
+        &self.data[s + 1..s + 1 + self.data[s] as usize]
     }
 
     pub fn all(&self, name: u32) -> &[u32] {
         let i = name as usize;
-        &self.data[self.split[i] as usize..self.start[i + 1] as usize]
+        let s = self.start[i] as usize;
+        &self.data[s + 1 + self.data[s] as usize..self.start[i + 1] as usize]
     }
 
     fn push(&mut self, entity: u32, abjad: bool, tokens: &[u32], all: &[u32]) {
@@ -205,14 +206,14 @@ impl Names {
         }
         self.entity.push(entity);
         self.abjad.push(abjad);
+        self.data.push(tokens.len() as u32);
         self.data.extend_from_slice(tokens);
-        self.split.push(self.data.len() as u32);
         self.data.extend_from_slice(all);
         self.start.push(self.data.len() as u32);
     }
 
     fn bytes(&self) -> usize {
-        self.entity.len() * 13 + self.data.len() * 4
+        self.entity.len() * 9 + self.data.len() * 4
     }
 }
 
@@ -220,7 +221,11 @@ impl Names {
 #[derive(Debug, Default)]
 pub(crate) struct Index {
     ids: HashMap<Box<str>, u32>,
-    text: Vec<Box<str>>,
+    /// Every token's text, one after the other: token `t` is `text[bounds[t]..bounds[t + 1]]`.
+    /// One arena rather than a string each, so that comparing a query token with the
+    /// vocabulary tokens it reaches reads nearby memory, not a pointer each.
+    text: String,
+    bounds: Vec<u32>,
     /// Each token's length (at most 255) and first letter: what estimating needs of it, kept
     /// apart from its text.
     lens: Vec<u8>,
@@ -248,7 +253,14 @@ struct Prefix {
     /// bound.
     ratio: u8,
     name: u32,
+    /// Another token the name cannot do without (the rarest), or [`NO_TOKEN`]: a query that
+    /// reaches nothing like it cannot match the name well enough, so the name is passed over
+    /// without reading it.
+    also: u32,
 }
+
+/// No token.
+const NO_TOKEN: u32 = u32::MAX;
 
 /// What a query token reaches in the vocabulary.
 #[derive(Debug, Default)]
@@ -278,9 +290,13 @@ impl Index {
         if let Some(&id) = self.ids.get(t) {
             return id;
         }
-        let id = self.text.len() as u32;
+        let id = self.lens.len() as u32;
         self.ids.insert(t.into(), id);
-        self.text.push(t.into());
+        if self.bounds.is_empty() {
+            self.bounds.push(0);
+        }
+        self.text.push_str(t);
+        self.bounds.push(self.text.len() as u32);
         self.lens.push(t.len().min(255) as u8);
         self.firsts
             .push(t.as_bytes().first().copied().unwrap_or(b' '));
@@ -316,20 +332,30 @@ impl Index {
             ranked.sort_unstable();
             ranked.dedup();
             // Rarest first; an initial only when the name has nothing else.
-            ranked.sort_by_key(|&t| (self.text[t as usize].len() < 2, self.full[t as usize].len()));
+            ranked.sort_by_key(|&t| (self.lens[t as usize] < 2, self.full[t as usize].len()));
             // The rarest tokens that carry more than the weight a candidate may leave unmatched.
-            let total: f32 = tokens
-                .iter()
-                .map(|&t| weight(self.text[t as usize].len()))
-                .sum();
+            let total: f32 = tokens.iter().map(|&t| self.weight(t)).sum();
             let mut carried = 0.0;
             let count = tokens.len().min(usize::from(u8::MAX)) as u8;
+            // The name's rarest tokens it cannot do without: left unmatched, each leaves it
+            // short of the lowest bound however well the rest match.
+            let indispensable: Vec<u32> = ranked
+                .iter()
+                .copied()
+                .filter(|&t| self.weight(t) > (1.0 - MIN_BOUND) * total)
+                .take(2)
+                .collect();
             for &t in &ranked {
-                let w = weight(self.text[t as usize].len());
+                let w = self.weight(t);
                 self.prefix[t as usize].push(Prefix {
                     count,
                     ratio: (total / w * 16.0).ceil().min(255.0) as u8,
                     name: id,
+                    also: indispensable
+                        .iter()
+                        .copied()
+                        .find(|&u| u != t)
+                        .unwrap_or(NO_TOKEN),
                 });
                 carried += w;
                 if carried > (1.0 - MIN_BOUND) * total {
@@ -342,10 +368,11 @@ impl Index {
         }
         let (mut deletes, mut skeletons, mut phonetics) = (vec![], vec![], vec![]);
         let mut keys = vec![];
-        for (t, text) in self.text.iter().enumerate() {
+        for t in 0..self.lens.len() {
             if self.full[t].is_empty() {
                 continue;
             }
+            let text = self.token(t as u32);
             let b = text.as_bytes();
             let t = t as u32;
             delete_keys(b, &mut keys);
@@ -377,7 +404,27 @@ impl Index {
     }
 
     pub fn token(&self, t: u32) -> &str {
-        &self.text[t as usize]
+        &self.text[self.bounds[t as usize] as usize..self.bounds[t as usize + 1] as usize]
+    }
+
+    /// A token's weight in a name's score: its length (see [`weight`]).
+    fn weight(&self, t: u32) -> f32 {
+        weight((self.bounds[t as usize + 1] - self.bounds[t as usize]) as usize)
+    }
+
+    /// The tokens of a name (see [`crate::names::NameRef`]) into `tokens` and `all`; whether
+    /// it is written in an abjad.
+    pub fn name_tokens<'a>(
+        &'a self,
+        name: u32,
+        tokens: &mut Vec<&'a str>,
+        all: &mut Vec<&'a str>,
+    ) -> bool {
+        tokens.clear();
+        tokens.extend(self.names.tokens(name).iter().map(|&t| self.token(t)));
+        all.clear();
+        all.extend(self.names.all(name).iter().map(|&t| self.token(t)));
+        self.names.abjad[name as usize]
     }
 
     /// The name as [`crate::names::normalize`] gave it, for exact scoring.
@@ -508,7 +555,7 @@ impl Index {
         }
         ex.by_vocab
             .sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-        ex.reached = vec![0; self.text.len().div_ceil(64)];
+        ex.reached = vec![0; self.lens.len().div_ceil(64)];
         for &(t, _, _) in &ex.by_vocab {
             ex.reached[t as usize / 64] |= 1 << (t % 64);
         }
@@ -604,12 +651,27 @@ impl Index {
                         .iter()
                         .take_while(|e| e.count <= m)
                         .filter(|e| sim >= 1.0 - name_slack * f32::from(e.ratio) / 16.0)
+                        .filter(|e| self.may_match(ex, e.also))
                         .map(|e| e.name),
                 );
             }
         }
         out.sort_unstable();
         out.dedup();
+    }
+
+    /// Whether the query could match name token `t` at all: it reached the token, or an
+    /// initial pairs with it.
+    fn may_match(&self, ex: &Expanded, t: u32) -> bool {
+        if t == NO_TOKEN || ex.reached[t as usize / 64] & (1 << (t % 64)) != 0 {
+            return true;
+        }
+        let first = self.firsts[t as usize];
+        if self.lens[t as usize] == 1 {
+            ex.q_first.contains(&first)
+        } else {
+            ex.q_initials.contains(&first)
+        }
     }
 
     /// The initial of query token `i` as a vocabulary token, when pairing with it could credit
@@ -621,6 +683,29 @@ impl Index {
         let first = [ex.q_first[i]];
         let letter = std::str::from_utf8(&first).ok()?;
         self.ids.get(letter).copied()
+    }
+
+    /// The estimates of the gathered names (in id order), `(estimate, name)`.
+    ///
+    /// Estimating is bound by memory latency: each name is one record somewhere in a large
+    /// array. The records are first touched in a tight loop of independent loads, which the
+    /// processor overlaps, so that estimating then finds them in cache rather than waiting on
+    /// one miss after another.
+    pub fn estimate_all(&self, ex: &Expanded, gathered: &[u32]) -> Vec<(f32, u32)> {
+        let starts: Vec<u32> = gathered
+            .iter()
+            .map(|&n| self.names.start[n as usize])
+            .collect();
+        let mut touched = 0u32;
+        for &s in &starts {
+            touched = touched.wrapping_add(self.names.data[s as usize]);
+        }
+        std::hint::black_box(touched);
+        let mut scratch = vec![];
+        gathered
+            .iter()
+            .map(|&id| (self.estimate(ex, id, &mut scratch), id))
+            .collect()
     }
 
     /// An estimate of the exact name score from token similarities alone, computed the way
@@ -693,19 +778,15 @@ impl Index {
             + self
                 .prefix
                 .iter()
-                .map(|p| p.capacity() * 8 + 24)
+                .map(|p| p.capacity() * size_of::<Prefix>() + 24)
                 .sum::<usize>();
-        let names: usize = self.names.bytes()
-            + self.lens.len() * 2
-            + self
-                .text
-                .iter()
-                .map(|t| t.len() * 2 + 16 + 24)
-                .sum::<usize>();
+        // The arena and the look-up map's copies of the text.
+        let names: usize =
+            self.names.bytes() + self.lens.len() * (2 + 4 + 16 + 24) + self.text.len() * 2;
         (tables, postings, names)
     }
 
     pub fn vocabulary(&self) -> usize {
-        self.text.len()
+        self.lens.len()
     }
 }

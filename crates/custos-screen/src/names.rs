@@ -142,7 +142,35 @@ impl Normalized {
     pub fn joined(&self) -> String {
         self.tokens.concat()
     }
+
+    /// The name as [`compare_tokens`] takes it.
+    pub fn as_ref(&self) -> NameRef<'_, String> {
+        NameRef {
+            tokens: &self.tokens,
+            all: &self.all,
+            abjad: self.abjad,
+        }
+    }
 }
+
+/// A normalised name's tokens, borrowed from wherever they are kept (a [`Normalized`], or the
+/// screening index's vocabulary), so that comparing allocates nothing it need not.
+#[derive(Debug)]
+pub struct NameRef<'a, S> {
+    /// The tokens that carry the name.
+    pub tokens: &'a [S],
+    /// Every token, noise included, in the name's order.
+    pub all: &'a [S],
+    pub abjad: bool,
+}
+
+impl<S> Clone for NameRef<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for NameRef<'_, S> {}
 
 impl fmt::Display for Normalized {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -324,17 +352,46 @@ pub fn initial_credit(len: usize) -> f64 {
 }
 
 /// Token alignment: each token of the shorter side paired with its best match on the other.
-fn aligned(a: &[String], b: &[String]) -> f64 {
+fn aligned<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
-    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    let mut used = vec![false; long.len()];
+    if a.len() <= b.len() {
+        aligned_short_long(a, b)
+    } else {
+        aligned_short_long(b, a)
+    }
+}
+
+fn aligned_short_long<A: AsRef<str>, B: AsRef<str>>(short: &[A], long: &[B]) -> f64 {
+    // Which tokens of the longer side are paired: a bit each (names rarely have more than 64
+    // tokens; a longer one spills to a vector).
+    let mut used_bits = 0u64;
+    let mut used_spill = if long.len() > 64 {
+        vec![false; long.len()]
+    } else {
+        vec![]
+    };
+    let mut is_used = |j: usize, set: bool| -> bool {
+        if j < 64 {
+            if set {
+                used_bits |= 1 << j;
+            }
+            used_bits & (1 << j) != 0
+        } else {
+            if set {
+                used_spill[j] = true;
+            }
+            used_spill[j]
+        }
+    };
     let (mut sum, mut weight) = (0.0, 0.0);
     for s in short {
+        let s = s.as_ref();
         let mut best = (0.0, None);
         for (j, l) in long.iter().enumerate() {
-            if used[j] {
+            let l = l.as_ref();
+            if is_used(j, false) {
                 continue;
             }
             // Initials match the token they abbreviate; a whole token matched by an initial
@@ -353,7 +410,7 @@ fn aligned(a: &[String], b: &[String]) -> f64 {
             }
         }
         if let Some(j) = best.1 {
-            used[j] = true;
+            is_used(j, true);
         }
         let w = s.len().max(2) as f64;
         sum += best.0 * w;
@@ -364,11 +421,11 @@ fn aligned(a: &[String], b: &[String]) -> f64 {
     // to nothing.
     let extra: usize = long
         .iter()
-        .zip(&used)
-        .filter(|(_, u)| !**u)
-        .map(|(t, _)| t.len())
+        .enumerate()
+        .filter(|(j, _)| !is_used(*j, false))
+        .map(|(_, t)| t.as_ref().len())
         .sum();
-    let total: usize = long.iter().map(String::len).sum();
+    let total: usize = long.iter().map(|t| t.as_ref().len()).sum();
     let penalty = 0.15 * extra as f64 / total.max(1) as f64;
     // One name alone ("ABBA") against a name of several ("ABU ABBAS") confirms too little.
     let single = if short.len() == 1 && long.len() > 1 {
@@ -418,20 +475,51 @@ pub fn compare(a: &str, b: &str, t: NameType) -> f64 {
 }
 
 pub fn compare_normalized(a: &Normalized, b: &Normalized) -> f64 {
+    compare_tokens(a.as_ref(), b.as_ref())
+}
+
+/// The length of the tokens written together.
+fn joined_len<S: AsRef<str>>(tokens: &[S]) -> usize {
+    tokens.iter().map(|t| t.as_ref().len()).sum()
+}
+
+/// Whether two joined forms of these lengths could be alike enough to count (see
+/// [`edit_similarity`]): when not, they are not built.
+fn joinable(la: usize, lb: usize) -> bool {
+    (la.abs_diff(lb) as f64) <= (1.0 - JOINED_SIM) * la.max(lb).max(1) as f64
+}
+
+fn concat<S: AsRef<str>>(tokens: &[S]) -> String {
+    let mut out = String::with_capacity(joined_len(tokens));
+    for t in tokens {
+        out.push_str(t.as_ref());
+    }
+    out
+}
+
+/// [`compare_normalized`] over borrowed tokens.
+pub fn compare_tokens<A: AsRef<str>, B: AsRef<str>>(a: NameRef<'_, A>, b: NameRef<'_, B>) -> f64 {
     if a.tokens.is_empty() || b.tokens.is_empty() {
         return 0.0;
     }
     // Greedy pairing depends on which side leads: take the better of both, so the score is
     // symmetric.
-    let align = aligned(&a.tokens, &b.tokens).max(aligned(&b.tokens, &a.tokens));
+    let align = aligned(a.tokens, b.tokens).max(aligned(b.tokens, a.tokens));
     // Joined forms are compared by edit distance, transpositions counted once: Jaro-Winkler
     // over long strings is generous to any two names that begin alike ("ABDULHADI" and
-    // "ABDULQADIR"), and they only count when nearly equal.
-    let joined = edit_similarity(&a.joined(), &b.joined())
-        .max(edit_similarity(&a.all.concat(), &b.all.concat()));
-    let sorted = if joined < JOINED_SIM {
-        let mut sa: Vec<&str> = a.tokens.iter().map(String::as_str).collect();
-        let mut sb: Vec<&str> = b.tokens.iter().map(String::as_str).collect();
+    // "ABDULQADIR"), and they only count when nearly equal. (Tokens sorted join to the same
+    // length as tokens in order.)
+    let tokens_joinable = joinable(joined_len(a.tokens), joined_len(b.tokens));
+    let mut joined = 0.0f64;
+    if tokens_joinable {
+        joined = edit_similarity(&concat(a.tokens), &concat(b.tokens));
+    }
+    if joinable(joined_len(a.all), joined_len(b.all)) {
+        joined = joined.max(edit_similarity(&concat(a.all), &concat(b.all)));
+    }
+    let sorted = if joined < JOINED_SIM && tokens_joinable {
+        let mut sa: Vec<&str> = a.tokens.iter().map(AsRef::as_ref).collect();
+        let mut sb: Vec<&str> = b.tokens.iter().map(AsRef::as_ref).collect();
         sa.sort_unstable();
         sb.sort_unstable();
         edit_similarity(&sa.concat(), &sb.concat())
@@ -446,8 +534,8 @@ pub fn compare_normalized(a: &Normalized, b: &Normalized) -> f64 {
     };
     // Against a name written in an abjad, compare consonant skeletons too, a little discounted.
     let skeleton_term = if a.abjad || b.abjad {
-        let ka: Vec<String> = a.tokens.iter().map(|t| skeleton(t)).collect();
-        let kb: Vec<String> = b.tokens.iter().map(|t| skeleton(t)).collect();
+        let ka: Vec<String> = a.tokens.iter().map(|t| skeleton(t.as_ref())).collect();
+        let kb: Vec<String> = b.tokens.iter().map(|t| skeleton(t.as_ref())).collect();
         0.95 * aligned(&ka, &kb).max(aligned(&kb, &ka))
     } else {
         0.0

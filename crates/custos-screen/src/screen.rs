@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::index::Index;
 use crate::model::{Designation, ListEntity, NameKind};
-use crate::names::{NameType, Normalized, compare_normalized, normalize};
+use crate::names::{NameRef, NameType, Normalized, compare_normalized, compare_tokens, normalize};
 
 /// Hits at or above this score are reported when no limit is asked for.
 pub const DEFAULT_THRESHOLD: f64 = 0.88;
@@ -43,6 +43,23 @@ pub struct Query {
     /// (street, city, postal code) is corroborated; a different address says nothing (people
     /// move, and lists keep old addresses).
     pub address: Option<String>,
+}
+
+/// Where a query's time went, summed over the queries screened with it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stages {
+    /// Normalising and transliterating the query's name.
+    pub normalize: std::time::Duration,
+    /// Finding the vocabulary tokens like the query's.
+    pub expand: std::time::Duration,
+    /// Reading posting lists for the names worth estimating.
+    pub gather: std::time::Duration,
+    /// Estimating those names' scores and keeping the best [`CANDIDATES`].
+    pub estimate: std::time::Duration,
+    /// Scoring the candidates exactly, with corroboration and explanations.
+    pub score: std::time::Duration,
+    /// Names gathered.
+    pub gathered: usize,
 }
 
 /// One part of a hit's explanation.
@@ -247,21 +264,24 @@ impl Screener {
 
     /// The names worth scoring exactly: those the index gathers for the query (see
     /// [`crate::index`]), best estimated first, at most [`CANDIDATES`].
-    fn candidates(&self, q: &Normalized, bound: f32) -> Vec<u32> {
+    fn candidates(&self, q: &Normalized, bound: f32, stages: &mut Stages) -> Vec<u32> {
+        let t = std::time::Instant::now();
         let ex = self.index.expand(q);
+        stages.expand += t.elapsed();
+        let t = std::time::Instant::now();
         let mut gathered = vec![];
         self.index.gather(&ex, bound, &mut gathered);
-        let mut scratch = vec![];
-        let mut ranked: Vec<(f32, u32)> = gathered
-            .into_iter()
-            .map(|id| (self.index.estimate(&ex, id, &mut scratch), id))
-            .collect();
+        stages.gather += t.elapsed();
+        stages.gathered += gathered.len();
+        let t = std::time::Instant::now();
+        let mut ranked = self.index.estimate_all(&ex, &gathered);
         if ranked.len() > CANDIDATES {
             ranked.select_nth_unstable_by(CANDIDATES - 1, |a, b| {
                 b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
             });
             ranked.truncate(CANDIDATES);
         }
+        stages.estimate += t.elapsed();
         ranked.into_iter().map(|(_, id)| id).collect()
     }
 
@@ -301,117 +321,162 @@ impl Screener {
         out
     }
 
-    fn score(&self, q: &Query, qn: &Normalized, ids: impl Iterator<Item = u32>) -> Vec<Hit> {
-        let mut best: HashMap<u32, Hit> = HashMap::new();
-        for id in ids {
-            let n = &self.meta[id as usize];
-            let entity = self.index.names.entity(id);
-            let mut score = compare_normalized(qn, &self.index.normalized(id));
-            let mut why = vec![Factor {
-                field: "name".into(),
-                effect: score,
-                detail: format!("`{}` against {} `{}`", q.name, kind_name(n.kind), n.value),
-            }];
-            if n.kind == NameKind::WeakAlias {
-                score *= 0.9;
+    /// The score of name `id` for the query, corroboration included; with `why`, the factors
+    /// that made it.
+    fn assess(
+        &self,
+        q: &Query,
+        qn: &Normalized,
+        id: u32,
+        mut why: Option<&mut Vec<Factor>>,
+    ) -> f64 {
+        let mut note = |field: &str, effect: f64, detail: &dyn Fn() -> String| {
+            if let Some(why) = why.as_deref_mut() {
                 why.push(Factor {
-                    field: "name".into(),
-                    effect: -0.1 * score,
-                    detail: "a weak alias counts less".into(),
-                });
-            }
-            let (list, e) = &self.entities[entity as usize];
-            if let Some(dob) = &q.birth_date {
-                let qy = years(dob);
-                let ey: Vec<u32> = e.birth_dates.iter().flat_map(|d| years(d)).collect();
-                if !qy.is_empty() && !ey.is_empty() {
-                    let (effect, detail) = if qy.iter().any(|y| ey.contains(y)) {
-                        (BIRTH_YEAR_MATCH, "the year of birth matches")
-                    } else {
-                        (-0.10, "the year of birth differs")
-                    };
-                    score += effect;
-                    why.push(Factor {
-                        field: "birth_date".into(),
-                        effect,
-                        detail: detail.into(),
-                    });
-                }
-            }
-            if let Some(c) = &q.country {
-                let linked: Vec<&String> = e.nationalities.iter().chain(&e.countries).collect();
-                if !linked.is_empty() {
-                    let (effect, detail) = if linked.contains(&c) {
-                        (
-                            COUNTRY_MATCH,
-                            "the country matches a nationality or address",
-                        )
-                    } else {
-                        (-0.03, "no nationality or address in that country")
-                    };
-                    score += effect;
-                    why.push(Factor {
-                        field: "country".into(),
-                        effect,
-                        detail: detail.into(),
-                    });
-                }
-            }
-            if let Some(a) = &q.address
-                && e.addresses.iter().any(|l| same_address(a, l))
-            {
-                score += ADDRESS_MATCH;
-                why.push(Factor {
-                    field: "address".into(),
-                    effect: ADDRESS_MATCH,
-                    detail: "the address matches one the list gives".into(),
-                });
-            }
-            if let Some((k, _)) = q.identifiers.iter().find(|(k, v)| {
-                let qv = ident(k, v);
-                !qv.is_empty()
-                    && e.identifiers
-                        .iter()
-                        .any(|i| same_kind(k, &i.kind) && ident(&i.kind, &i.value) == qv)
-            }) {
-                let effect = 0.15;
-                score += effect;
-                why.push(Factor {
-                    field: "identifier".into(),
+                    field: field.into(),
                     effect,
-                    // The value is not repeated: explanations may be kept in review cases.
-                    detail: format!("the list carries the same {k}"),
+                    detail: detail(),
                 });
             }
-            let score = score.clamp(0.0, 1.0);
-            let hit = Hit {
-                entity_id: e.id.clone(),
-                list: list.clone(),
-                name: e.primary_name().to_owned(),
-                matched_name: n.value.to_string(),
-                score,
-                explanation: why,
-            };
+        };
+        let n = &self.meta[id as usize];
+        let (mut tokens, mut all) = (vec![], vec![]);
+        let abjad = self.index.name_tokens(id, &mut tokens, &mut all);
+        let mut score = compare_tokens(
+            qn.as_ref(),
+            NameRef {
+                tokens: &tokens,
+                all: &all,
+                abjad,
+            },
+        );
+        note("name", score, &|| {
+            format!("`{}` against {} `{}`", q.name, kind_name(n.kind), n.value)
+        });
+        if n.kind == NameKind::WeakAlias {
+            let effect = -0.1 * score;
+            score += effect;
+            note("name", effect, &|| "a weak alias counts less".into());
+        }
+        let e = &self.entities[self.index.names.entity(id) as usize].1;
+        if let Some(dob) = &q.birth_date {
+            let qy = years(dob);
+            let ey: Vec<u32> = e.birth_dates.iter().flat_map(|d| years(d)).collect();
+            if !qy.is_empty() && !ey.is_empty() {
+                let (effect, detail) = if qy.iter().any(|y| ey.contains(y)) {
+                    (BIRTH_YEAR_MATCH, "the year of birth matches")
+                } else {
+                    (-0.10, "the year of birth differs")
+                };
+                score += effect;
+                note("birth_date", effect, &|| detail.into());
+            }
+        }
+        if let Some(c) = &q.country {
+            let mut linked = e.nationalities.iter().chain(&e.countries).peekable();
+            if linked.peek().is_some() {
+                let (effect, detail) = if linked.any(|l| l == c) {
+                    (
+                        COUNTRY_MATCH,
+                        "the country matches a nationality or address",
+                    )
+                } else {
+                    (-0.03, "no nationality or address in that country")
+                };
+                score += effect;
+                note("country", effect, &|| detail.into());
+            }
+        }
+        if let Some(a) = &q.address
+            && e.addresses.iter().any(|l| same_address(a, l))
+        {
+            score += ADDRESS_MATCH;
+            note("address", ADDRESS_MATCH, &|| {
+                "the address matches one the list gives".into()
+            });
+        }
+        if let Some((k, _)) = q.identifiers.iter().find(|(k, v)| {
+            let qv = ident(k, v);
+            !qv.is_empty()
+                && e.identifiers
+                    .iter()
+                    .any(|i| same_kind(k, &i.kind) && ident(&i.kind, &i.value) == qv)
+        }) {
+            let effect = 0.15;
+            score += effect;
+            // The value is not repeated: explanations may be kept in review cases.
+            note("identifier", effect, &|| {
+                format!("the list carries the same {k}")
+            });
+        }
+        score.clamp(0.0, 1.0)
+    }
+
+    /// Scores names exactly and keeps each entry's best, best first: without `limit`, those at
+    /// or above the default threshold; with it, the best `limit`. Only the hits kept are
+    /// explained.
+    fn score(
+        &self,
+        q: &Query,
+        qn: &Normalized,
+        ids: impl Iterator<Item = u32>,
+        limit: Option<usize>,
+    ) -> Vec<Hit> {
+        // Entity -> (score, name): the first of its best-scoring names.
+        let mut best: HashMap<u32, (f64, u32)> = HashMap::new();
+        for id in ids {
+            let score = self.assess(q, qn, id, None);
+            let entity = self.index.names.entity(id);
             match best.get(&entity) {
-                Some(h) if h.score >= score => {}
+                Some(b) if b.0 >= score => {}
                 _ => {
-                    best.insert(entity, hit);
+                    best.insert(entity, (score, id));
                 }
             }
         }
-        let mut hits: Vec<Hit> = best.into_values().collect();
-        hits.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then(a.entity_id.cmp(&b.entity_id))
+        let mut ranked: Vec<(u32, f64, u32)> =
+            best.into_iter().map(|(e, (s, id))| (e, s, id)).collect();
+        ranked.sort_by(|a, b| {
+            b.1.total_cmp(&a.1).then_with(|| {
+                self.entities[a.0 as usize]
+                    .1
+                    .id
+                    .cmp(&self.entities[b.0 as usize].1.id)
+            })
         });
-        hits
+        match limit {
+            Some(n) => ranked.truncate(n),
+            None => ranked.retain(|r| r.1 >= DEFAULT_THRESHOLD),
+        }
+        ranked
+            .into_iter()
+            .map(|(entity, score, id)| {
+                let mut why = vec![];
+                self.assess(q, qn, id, Some(&mut why));
+                let (list, e) = &self.entities[entity as usize];
+                Hit {
+                    entity_id: e.id.clone(),
+                    list: list.clone(),
+                    name: e.primary_name().to_owned(),
+                    matched_name: self.meta[id as usize].value.to_string(),
+                    score,
+                    explanation: why,
+                }
+            })
+            .collect()
     }
 
     /// Screens through the index. Without `limit`, returns the hits at or above the default
     /// threshold; with it, the best `limit` hits whatever their score.
     pub fn screen(&self, q: &Query, limit: Option<usize>) -> Vec<Hit> {
+        self.screen_timed(q, limit, &mut Stages::default())
+    }
+
+    /// The same, adding the time each stage took to `stages` (for the benchmark).
+    pub fn screen_timed(&self, q: &Query, limit: Option<usize>, stages: &mut Stages) -> Vec<Hit> {
+        let t = std::time::Instant::now();
         let qn = normalize(&q.name, q.name_type);
+        stages.normalize += t.elapsed();
         if qn.tokens.is_empty() {
             return vec![];
         }
@@ -424,7 +489,8 @@ impl Screener {
         if q.country.is_some() {
             bound -= COUNTRY_MATCH;
         }
-        let mut ids = self.candidates(&qn, bound as f32);
+        let mut ids = self.candidates(&qn, bound as f32, stages);
+        let t = std::time::Instant::now();
         for (k, v) in &q.identifiers {
             let key = (kind_group(k).to_owned(), ident(k, v));
             for &e in self.by_identifier.get(&key).into_iter().flatten() {
@@ -434,8 +500,8 @@ impl Screener {
         }
         ids.sort_unstable();
         ids.dedup();
-        let mut hits = self.score(q, &qn, ids.into_iter());
-        finish(&mut hits, limit);
+        let hits = self.score(q, &qn, ids.into_iter(), limit);
+        stages.score += t.elapsed();
         hits
     }
 
@@ -445,16 +511,7 @@ impl Screener {
         if qn.tokens.is_empty() {
             return vec![];
         }
-        let mut hits = self.score(q, &qn, 0..self.meta.len() as u32);
-        finish(&mut hits, limit);
-        hits
-    }
-}
-
-fn finish(hits: &mut Vec<Hit>, limit: Option<usize>) {
-    match limit {
-        Some(n) => hits.truncate(n),
-        None => hits.retain(|h| h.score >= DEFAULT_THRESHOLD),
+        self.score(q, &qn, 0..self.meta.len() as u32, limit)
     }
 }
 

@@ -166,6 +166,47 @@ pub fn synthesize(real: &[ListEntity], n: usize, seed: u64, mutation: f64) -> Ve
     out
 }
 
+/// Benchmark queries: the corpus's own names changed the way real input differs from a list
+/// (a misspelt token, tokens reversed, a token dropped, the name as is) and one in five a name
+/// of `outsiders`; `(query, the entity it was made from, if any)`.
+pub fn queries(
+    corpus: &[ListEntity],
+    outsiders: &[ListEntity],
+    n: usize,
+    seed: u64,
+) -> Vec<(String, Option<String>)> {
+    let mut rng = Rng::new(seed);
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        if i % 5 == 4 && !outsiders.is_empty() {
+            let o = &outsiders[rng.below(outsiders.len())];
+            out.push((o.primary_name().to_owned(), None));
+            continue;
+        }
+        let e = &corpus[rng.below(corpus.len())];
+        let Some(name) = e.names.get(rng.below(e.names.len())) else {
+            continue;
+        };
+        let mut tokens: Vec<String> = name.value.split_whitespace().map(str::to_owned).collect();
+        if tokens.is_empty() {
+            continue;
+        }
+        match i % 5 {
+            0 => {
+                let k = rng.below(tokens.len());
+                tokens[k] = misspell(&tokens[k], &mut rng);
+            }
+            1 => tokens.reverse(),
+            2 if tokens.len() > 2 => {
+                tokens.remove(rng.below(tokens.len()));
+            }
+            _ => {}
+        }
+        out.push((tokens.join(" "), Some(e.id.clone())));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
