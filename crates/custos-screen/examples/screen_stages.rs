@@ -53,6 +53,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &mut st,
         );
         lat.push(t.elapsed().as_secs_f64() * 1e6);
+        if std::env::var_os("MEDIAN").is_some() {
+            eprintln!(
+                "Q {:.0} {:.0} {:.0} {:.0} {:.0} {} {q}",
+                t.elapsed().as_secs_f64() * 1e6,
+                st.expand.as_secs_f64() * 1e6,
+                st.gather.as_secs_f64() * 1e6,
+                st.estimate.as_secs_f64() * 1e6,
+                st.score.as_secs_f64() * 1e6,
+                st.gathered
+            );
+        }
         gathered.push(st.gathered);
         total.normalize += st.normalize;
         total.expand += st.expand;

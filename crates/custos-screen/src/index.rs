@@ -464,13 +464,8 @@ impl Index {
         let m = q.tokens.len();
         ex.per_token = vec![vec![]; m];
         let mut keys = vec![];
-        let push = |ex: &mut Expanded, i: usize, t: u32, sim: f32| {
-            let list = &mut ex.per_token[i];
-            match list.iter_mut().find(|e| e.0 == t) {
-                Some(e) => e.1 = e.1.max(sim),
-                None => list.push((t, sim)),
-            }
-        };
+        // A token reached twice keeps its best similarity (see the end).
+        let push = |ex: &mut Expanded, i: usize, t: u32, sim: f32| ex.per_token[i].push((t, sim));
         for (i, qt) in q.tokens.iter().enumerate() {
             ex.q_len.push(weight(qt.len()));
             ex.q_first.push(qt.as_bytes()[0]);
@@ -508,6 +503,22 @@ impl Index {
                     false
                 }
             });
+            // The tokens found lie all over the vocabulary: their text is first touched in a
+            // tight loop of independent loads, which the processor overlaps, rather than
+            // waited for one by one while comparing.
+            let starts: Vec<u32> = found
+                .iter()
+                .map(|&(t, _)| self.bounds[t as usize])
+                .collect();
+            let text = self.text.as_bytes();
+            let mut touched = 0u8;
+            for &s in &starts {
+                touched ^= text.get(s as usize).copied().unwrap_or_default();
+            }
+            for &(t, _) in &found {
+                touched ^= u8::from(self.abjad[t as usize]);
+            }
+            std::hint::black_box(touched);
             for (t, by_skeleton) in found {
                 let mut sim = self.sim(qt, t);
                 if by_skeleton && (q.abjad || self.abjad[t as usize]) {
@@ -547,6 +558,10 @@ impl Index {
                     }
                 }
             }
+        }
+        for list in &mut ex.per_token {
+            list.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+            list.dedup_by_key(|e| e.0);
         }
         for (i, list) in ex.per_token.iter().enumerate() {
             for &(t, sim) in list {

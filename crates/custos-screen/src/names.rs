@@ -357,13 +357,40 @@ fn aligned<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> f64 {
         return 0.0;
     }
     if a.len() <= b.len() {
-        aligned_short_long(a, b)
+        aligned_short_long(a, b, &|i, j| token_similarity(a[i].as_ref(), b[j].as_ref()))
     } else {
-        aligned_short_long(b, a)
+        aligned_short_long(b, a, &|i, j| token_similarity(b[i].as_ref(), a[j].as_ref()))
     }
 }
 
-fn aligned_short_long<A: AsRef<str>, B: AsRef<str>>(short: &[A], long: &[B]) -> f64 {
+/// [`aligned`] both ways round, the better of the two. Names of different token counts align
+/// the same way round whichever leads; names of the same count share each pair's similarity
+/// between the two ways.
+fn aligned_both<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> f64 {
+    let (n, m) = (a.len(), b.len());
+    if n != m || n == 0 {
+        return aligned(a, b);
+    }
+    if n * m > 64 {
+        return aligned(a, b).max(aligned(b, a));
+    }
+    let memo: [std::cell::Cell<f64>; 64] = std::array::from_fn(|_| std::cell::Cell::new(-1.0));
+    let sim = |i: usize, j: usize| {
+        let slot = &memo[i * m + j];
+        if slot.get() < 0.0 {
+            slot.set(token_similarity(a[i].as_ref(), b[j].as_ref()));
+        }
+        slot.get()
+    };
+    aligned_short_long(a, b, &sim).max(aligned_short_long(b, a, &|i, j| sim(j, i)))
+}
+
+/// `sim(i, j)`: how alike `short[i]` and `long[j]` are, neither an initial.
+fn aligned_short_long<A: AsRef<str>, B: AsRef<str>>(
+    short: &[A],
+    long: &[B],
+    sim: &dyn Fn(usize, usize) -> f64,
+) -> f64 {
     // Which tokens of the longer side are paired: a bit each (names rarely have more than 64
     // tokens; a longer one spills to a vector).
     let mut used_bits = 0u64;
@@ -386,7 +413,7 @@ fn aligned_short_long<A: AsRef<str>, B: AsRef<str>>(short: &[A], long: &[B]) -> 
         }
     };
     let (mut sum, mut weight) = (0.0, 0.0);
-    for s in short {
+    for (i, s) in short.iter().enumerate() {
         let s = s.as_ref();
         let mut best = (0.0, None);
         for (j, l) in long.iter().enumerate() {
@@ -403,7 +430,7 @@ fn aligned_short_long<A: AsRef<str>, B: AsRef<str>>(short: &[A], long: &[B]) -> 
                     0.0
                 }
             } else {
-                token_similarity(s, l)
+                sim(i, j)
             };
             if sim > best.0 {
                 best = (sim, Some(j));
@@ -489,6 +516,33 @@ fn joinable(la: usize, lb: usize) -> bool {
     (la.abs_diff(lb) as f64) <= (1.0 - JOINED_SIM) * la.max(lb).max(1) as f64
 }
 
+/// Whether the letters of the two names, joined, leave room for them to be alike enough to
+/// count: an edit changes at most one letter's count on each side, so the letters one side has
+/// and the other lacks bound the edit distance from below (the bag distance).
+fn letters_allow<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> bool {
+    let mut counts = [0i32; 256];
+    for t in a {
+        for &c in t.as_ref().as_bytes() {
+            counts[usize::from(c)] += 1;
+        }
+    }
+    for t in b {
+        for &c in t.as_ref().as_bytes() {
+            counts[usize::from(c)] -= 1;
+        }
+    }
+    let (more, fewer) =
+        counts.iter().fold(
+            (0i32, 0i32),
+            |(m, f), &c| {
+                if c > 0 { (m + c, f) } else { (m, f - c) }
+            },
+        );
+    let bag = more.max(fewer) as f64;
+    let longest = joined_len(a).max(joined_len(b)).max(1) as f64;
+    1.0 - bag / longest >= JOINED_SIM
+}
+
 fn concat<S: AsRef<str>>(tokens: &[S]) -> String {
     let mut out = String::with_capacity(joined_len(tokens));
     for t in tokens {
@@ -504,17 +558,18 @@ pub fn compare_tokens<A: AsRef<str>, B: AsRef<str>>(a: NameRef<'_, A>, b: NameRe
     }
     // Greedy pairing depends on which side leads: take the better of both, so the score is
     // symmetric.
-    let align = aligned(a.tokens, b.tokens).max(aligned(b.tokens, a.tokens));
+    let align = aligned_both(a.tokens, b.tokens);
     // Joined forms are compared by edit distance, transpositions counted once: Jaro-Winkler
     // over long strings is generous to any two names that begin alike ("ABDULHADI" and
     // "ABDULQADIR"), and they only count when nearly equal. (Tokens sorted join to the same
     // length as tokens in order.)
-    let tokens_joinable = joinable(joined_len(a.tokens), joined_len(b.tokens));
+    let tokens_joinable =
+        joinable(joined_len(a.tokens), joined_len(b.tokens)) && letters_allow(a.tokens, b.tokens);
     let mut joined = 0.0f64;
     if tokens_joinable {
         joined = edit_similarity(&concat(a.tokens), &concat(b.tokens));
     }
-    if joinable(joined_len(a.all), joined_len(b.all)) {
+    if joinable(joined_len(a.all), joined_len(b.all)) && letters_allow(a.all, b.all) {
         joined = joined.max(edit_similarity(&concat(a.all), &concat(b.all)));
     }
     let sorted = if joined < JOINED_SIM && tokens_joinable {
@@ -536,7 +591,7 @@ pub fn compare_tokens<A: AsRef<str>, B: AsRef<str>>(a: NameRef<'_, A>, b: NameRe
     let skeleton_term = if a.abjad || b.abjad {
         let ka: Vec<String> = a.tokens.iter().map(|t| skeleton(t.as_ref())).collect();
         let kb: Vec<String> = b.tokens.iter().map(|t| skeleton(t.as_ref())).collect();
-        0.95 * aligned(&ka, &kb).max(aligned(&kb, &ka))
+        0.95 * aligned_both(&ka, &kb)
     } else {
         0.0
     };
