@@ -232,15 +232,77 @@ pub(crate) struct Index {
     firsts: Vec<u8>,
     /// The token appears in a name written in an abjad.
     abjad: Vec<bool>,
-    full: Vec<Vec<u32>>,
+    /// Every name carrying the token, while names are added; [`Index::finish`] moves them into
+    /// `full`.
+    building: Vec<Vec<u32>>,
+    full: Postings<u32>,
     /// The names for which the token is among their rarest (see the module docs), sorted by
     /// their token count.
-    prefix: Vec<Vec<Prefix>>,
+    prefix: Postings<Prefix>,
+    /// Query tokens' expansions already computed (see [`Index::token_expansion`]).
+    expansions: std::sync::Mutex<Expansions>,
     /// The token and its deletions (see [`delete_keys`]).
     deletes: Table,
     skeletons: Table,
     phonetics: Table,
     pub names: Names,
+}
+
+thread_local! {
+    /// A bit per name, all clear between uses: for filtering and ordering gathered names.
+    static SCRATCH: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// How many `(token, similarity)` pairs the expansion cache holds at most (8 bytes each).
+const EXPANSION_CACHE: usize = 4_000_000;
+
+/// Expansions of query tokens, for a query token written in Latin script (`maps[0]`) or in an
+/// abjad (`maps[1]`), and how many pairs they hold.
+#[derive(Debug, Default)]
+struct Expansions {
+    maps: [HashMap<Box<str>, std::sync::Arc<[(u32, f32)]>>; 2],
+    pairs: usize,
+}
+
+/// Posting lists, one a token, all in one array: a list is found through one small array of
+/// offsets rather than a pointer each.
+#[derive(Debug)]
+struct Postings<T> {
+    start: Vec<u32>,
+    data: Vec<T>,
+}
+
+impl<T> Default for Postings<T> {
+    fn default() -> Self {
+        Postings {
+            start: vec![0],
+            data: vec![],
+        }
+    }
+}
+
+impl<T: Copy> Postings<T> {
+    fn from_lists(lists: Vec<Vec<T>>) -> Postings<T> {
+        let mut start = Vec::with_capacity(lists.len() + 1);
+        start.push(0u32);
+        let mut data = Vec::with_capacity(lists.iter().map(Vec::len).sum());
+        for l in lists {
+            data.extend_from_slice(&l);
+            start.push(data.len() as u32);
+        }
+        Postings { start, data }
+    }
+
+    fn get(&self, t: u32) -> &[T] {
+        match (self.start.get(t as usize), self.start.get(t as usize + 1)) {
+            (Some(&a), Some(&b)) => &self.data[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.start.len() * 4 + self.data.len() * size_of::<T>()
+    }
 }
 
 /// An entry of the prefix postings.
@@ -301,8 +363,7 @@ impl Index {
         self.firsts
             .push(t.as_bytes().first().copied().unwrap_or(b' '));
         self.abjad.push(false);
-        self.full.push(vec![]);
-        self.prefix.push(vec![]);
+        self.building.push(vec![]);
         id
     }
 
@@ -315,7 +376,7 @@ impl Index {
         distinct.sort_unstable();
         distinct.dedup();
         for &t in &distinct {
-            self.full[t as usize].push(id);
+            self.building[t as usize].push(id);
             if n.abjad {
                 self.abjad[t as usize] = true;
             }
@@ -326,13 +387,15 @@ impl Index {
 
     /// Completes the index once every name is in: prefix postings and lookup tables.
     pub fn finish(&mut self) {
+        self.sort_vocabulary();
+        let mut prefix: Vec<Vec<Prefix>> = vec![vec![]; self.lens.len()];
         for id in 0..self.names.len() as u32 {
             let tokens = self.names.tokens(id);
             let mut ranked: Vec<u32> = tokens.to_vec();
             ranked.sort_unstable();
             ranked.dedup();
             // Rarest first; an initial only when the name has nothing else.
-            ranked.sort_by_key(|&t| (self.lens[t as usize] < 2, self.full[t as usize].len()));
+            ranked.sort_by_key(|&t| (self.lens[t as usize] < 2, self.building[t as usize].len()));
             // The rarest tokens that carry more than the weight a candidate may leave unmatched.
             let total: f32 = tokens.iter().map(|&t| self.weight(t)).sum();
             let mut carried = 0.0;
@@ -347,7 +410,7 @@ impl Index {
                 .collect();
             for &t in &ranked {
                 let w = self.weight(t);
-                self.prefix[t as usize].push(Prefix {
+                prefix[t as usize].push(Prefix {
                     count,
                     ratio: (total / w * 16.0).ceil().min(255.0) as u8,
                     name: id,
@@ -363,13 +426,14 @@ impl Index {
                 }
             }
         }
-        for p in &mut self.prefix {
+        for p in &mut prefix {
             p.sort_unstable();
         }
+        self.prefix = Postings::from_lists(prefix);
         let (mut deletes, mut skeletons, mut phonetics) = (vec![], vec![], vec![]);
         let mut keys = vec![];
         for t in 0..self.lens.len() {
-            if self.full[t].is_empty() {
+            if self.building[t].is_empty() {
                 continue;
             }
             let text = self.token(t as u32);
@@ -395,11 +459,45 @@ impl Index {
         self.deletes = Table::build(deletes);
         self.skeletons = Table::build(skeletons);
         self.phonetics = Table::build(phonetics);
-        for p in &mut self.full {
-            p.shrink_to_fit();
+        self.full = Postings::from_lists(std::mem::take(&mut self.building));
+    }
+
+    /// Renumbers the vocabulary in alphabetical order: a query token's variants ("MOHAMED",
+    /// "MOHAMMAD", "MOHAMMMED") then lie near one another, so that comparing the query token
+    /// with them reads a few nearby stretches of memory rather than one place per variant.
+    fn sort_vocabulary(&mut self) {
+        let n = self.lens.len();
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.token(a).cmp(self.token(b)));
+        let mut renumber = vec![0u32; n];
+        for (new, &old) in order.iter().enumerate() {
+            renumber[old as usize] = new as u32;
         }
-        for p in &mut self.prefix {
-            p.shrink_to_fit();
+        let (mut text, mut bounds) = (String::with_capacity(self.text.len()), vec![0u32]);
+        for &old in &order {
+            text.push_str(self.token(old));
+            bounds.push(text.len() as u32);
+        }
+        self.text = text;
+        self.bounds = bounds;
+        let permute = |v: &mut Vec<u8>| *v = order.iter().map(|&o| v[o as usize]).collect();
+        permute(&mut self.lens);
+        permute(&mut self.firsts);
+        self.abjad = order.iter().map(|&o| self.abjad[o as usize]).collect();
+        let mut full = Vec::with_capacity(n);
+        for &old in &order {
+            full.push(std::mem::take(&mut self.building[old as usize]));
+        }
+        self.building = full;
+        for id in self.ids.values_mut() {
+            *id = renumber[*id as usize];
+        }
+        let names = &mut self.names;
+        for i in 0..names.len() {
+            let (s, e) = (names.start[i] as usize, names.start[i + 1] as usize);
+            for t in &mut names.data[s + 1..e] {
+                *t = renumber[*t as usize];
+            }
         }
     }
 
@@ -458,12 +556,115 @@ impl Index {
         token_similarity(q, self.token(t)) as f32
     }
 
+    /// What one query token (of two letters or more) reaches in the vocabulary: `(token,
+    /// similarity)`, a token possibly more than once. Remembered for the next query with the
+    /// same token (names share their common tokens), up to [`EXPANSION_CACHE`] pairs.
+    fn token_expansion(&self, qt: &str, abjad: bool) -> std::sync::Arc<[(u32, f32)]> {
+        let side = usize::from(abjad);
+        if let Some(hit) = self
+            .expansions
+            .lock()
+            .ok()
+            .and_then(|c| c.maps[side].get(qt).cloned())
+        {
+            return hit;
+        }
+        let computed: std::sync::Arc<[(u32, f32)]> = self.expand_token(qt, abjad).into();
+        if let Ok(mut c) = self.expansions.lock() {
+            // Full: start again (simpler than evicting, and the common tokens soon return).
+            if c.pairs + computed.len() > EXPANSION_CACHE {
+                *c = Expansions::default();
+            }
+            c.pairs += computed.len();
+            c.maps[side].insert(qt.into(), computed.clone());
+        }
+        computed
+    }
+
+    fn expand_token(&self, qt: &str, abjad: bool) -> Vec<(u32, f32)> {
+        let b = qt.as_bytes();
+        let mut keys = vec![];
+        let mut out = vec![];
+        let mut found: Vec<(u32, bool)> = vec![];
+        delete_keys(b, &mut keys);
+        for &(k, level) in &keys {
+            found.extend(
+                self.deletes
+                    .get(k)
+                    .filter(|t| (t >> LEVEL_SHIFT) + u32::from(level) <= 3)
+                    .map(|t| (t & ((1 << LEVEL_SHIFT) - 1), false)),
+            );
+        }
+        found.extend(
+            self.skeletons
+                .get(key(skeleton(qt).as_bytes()))
+                .map(|t| (t, true)),
+        );
+        let ph = phonetic(qt);
+        if !ph.is_empty() {
+            found.extend(self.phonetics.get(key(ph.as_bytes())).map(|t| (t, false)));
+        }
+        found.sort_unstable();
+        found.dedup_by(|a, b| {
+            if a.0 == b.0 {
+                b.1 |= a.1;
+                true
+            } else {
+                false
+            }
+        });
+        // The tokens found lie all over the vocabulary: their text is first touched in a
+        // tight loop of independent loads, which the processor overlaps, rather than
+        // waited for one by one while comparing.
+        let starts: Vec<u32> = found
+            .iter()
+            .map(|&(t, _)| self.bounds[t as usize])
+            .collect();
+        let text = self.text.as_bytes();
+        let mut touched = 0u8;
+        for &s in &starts {
+            touched ^= text.get(s as usize).copied().unwrap_or_default();
+        }
+        for &(t, _) in &found {
+            touched ^= u8::from(self.abjad[t as usize]);
+        }
+        std::hint::black_box(touched);
+        for (t, by_skeleton) in found {
+            let mut sim = self.sim(qt, t);
+            if by_skeleton && (abjad || self.abjad[t as usize]) {
+                sim = sim.max(SKELETON_SIM);
+            }
+            if sim >= TOKEN_SIM {
+                out.push((t, sim));
+            }
+        }
+        // A token made of two or three vocabulary tokens.
+        for k in 2..b.len().saturating_sub(1) {
+            let (left, rest) = qt.split_at(k);
+            let Some(&l) = self.ids.get(left) else {
+                continue;
+            };
+            if let Some(&r) = self.ids.get(rest) {
+                out.push((l, 1.0));
+                out.push((r, 1.0));
+            }
+            for k2 in 2..rest.len().saturating_sub(1) {
+                let (mid, right) = rest.split_at(k2);
+                if let (Some(&mi), Some(&r)) = (self.ids.get(mid), self.ids.get(right)) {
+                    out.push((l, 1.0));
+                    out.push((mi, 1.0));
+                    out.push((r, 1.0));
+                }
+            }
+        }
+        out
+    }
+
     /// What each query token reaches in the vocabulary.
     pub fn expand(&self, q: &Normalized) -> Expanded {
         let mut ex = Expanded::default();
         let m = q.tokens.len();
         ex.per_token = vec![vec![]; m];
-        let mut keys = vec![];
         // A token reached twice keeps its best similarity (see the end).
         let push = |ex: &mut Expanded, i: usize, t: u32, sim: f32| ex.per_token[i].push((t, sim));
         for (i, qt) in q.tokens.iter().enumerate() {
@@ -475,78 +676,7 @@ impl Index {
                 ex.q_initials.push(b[0]);
                 continue;
             }
-            let mut found: Vec<(u32, bool)> = vec![];
-            delete_keys(b, &mut keys);
-            for &(k, level) in &keys {
-                found.extend(
-                    self.deletes
-                        .get(k)
-                        .filter(|t| (t >> LEVEL_SHIFT) + u32::from(level) <= 3)
-                        .map(|t| (t & ((1 << LEVEL_SHIFT) - 1), false)),
-                );
-            }
-            found.extend(
-                self.skeletons
-                    .get(key(skeleton(qt).as_bytes()))
-                    .map(|t| (t, true)),
-            );
-            let ph = phonetic(qt);
-            if !ph.is_empty() {
-                found.extend(self.phonetics.get(key(ph.as_bytes())).map(|t| (t, false)));
-            }
-            found.sort_unstable();
-            found.dedup_by(|a, b| {
-                if a.0 == b.0 {
-                    b.1 |= a.1;
-                    true
-                } else {
-                    false
-                }
-            });
-            // The tokens found lie all over the vocabulary: their text is first touched in a
-            // tight loop of independent loads, which the processor overlaps, rather than
-            // waited for one by one while comparing.
-            let starts: Vec<u32> = found
-                .iter()
-                .map(|&(t, _)| self.bounds[t as usize])
-                .collect();
-            let text = self.text.as_bytes();
-            let mut touched = 0u8;
-            for &s in &starts {
-                touched ^= text.get(s as usize).copied().unwrap_or_default();
-            }
-            for &(t, _) in &found {
-                touched ^= u8::from(self.abjad[t as usize]);
-            }
-            std::hint::black_box(touched);
-            for (t, by_skeleton) in found {
-                let mut sim = self.sim(qt, t);
-                if by_skeleton && (q.abjad || self.abjad[t as usize]) {
-                    sim = sim.max(SKELETON_SIM);
-                }
-                if sim >= TOKEN_SIM {
-                    push(&mut ex, i, t, sim);
-                }
-            }
-            // A token made of two or three vocabulary tokens.
-            for k in 2..b.len().saturating_sub(1) {
-                let (left, rest) = qt.split_at(k);
-                let Some(&l) = self.ids.get(left) else {
-                    continue;
-                };
-                if let Some(&r) = self.ids.get(rest) {
-                    push(&mut ex, i, l, 1.0);
-                    push(&mut ex, i, r, 1.0);
-                }
-                for k2 in 2..rest.len().saturating_sub(1) {
-                    let (mid, right) = rest.split_at(k2);
-                    if let (Some(&mi), Some(&r)) = (self.ids.get(mid), self.ids.get(right)) {
-                        push(&mut ex, i, l, 1.0);
-                        push(&mut ex, i, mi, 1.0);
-                        push(&mut ex, i, r, 1.0);
-                    }
-                }
-            }
+            ex.per_token[i].extend_from_slice(&self.token_expansion(qt, q.abjad));
         }
         // Adjacent query tokens that a name writes as one.
         for w in 2..=3 {
@@ -599,11 +729,11 @@ impl Index {
                 let cost = l
                     .iter()
                     .filter(|(_, sim)| *sim >= floor(i))
-                    .map(|(t, _)| self.full[*t as usize].len())
+                    .map(|(t, _)| self.full.get(*t).len())
                     .sum::<usize>()
                     + self
                         .initial(ex, i, floor(i))
-                        .map_or(0, |t| self.full[t as usize].len());
+                        .map_or(0, |t| self.full.get(t).len());
                 (cost, i)
             })
             .collect();
@@ -618,7 +748,7 @@ impl Index {
                 .filter(move |(_, sim)| *sim >= floor(i))
                 .map(|(t, _)| *t)
                 .chain(self.initial(ex, i, floor(i)))
-                .map(|t| &self.full[t as usize])
+                .map(|t| self.full.get(t))
         };
         for &(_, i) in &order {
             for p in postings(i) {
@@ -633,7 +763,6 @@ impl Index {
         // A name must also match each other token it cannot do without (one whose floor is
         // above what an unreached token could count): the two cheapest of those keep only the
         // names their postings hold, so that fewer names are estimated.
-        let mut seen = vec![];
         for &(cost, i) in order
             .iter()
             .skip(essentials)
@@ -644,14 +773,21 @@ impl Index {
             if out.is_empty() || cost > FILTER_COST * out.len() {
                 break;
             }
-            seen.clear();
-            seen.resize(self.names.len().div_ceil(64), 0u64);
-            for p in postings(i) {
-                for &n in p {
-                    seen[n as usize / 64] |= 1 << (n % 64);
+            SCRATCH.with_borrow_mut(|seen| {
+                seen.resize(seen.len().max(self.names.len().div_ceil(64)), 0);
+                for p in postings(i) {
+                    for &n in p {
+                        seen[n as usize / 64] |= 1 << (n % 64);
+                    }
                 }
-            }
-            out.retain(|&n| seen[n as usize / 64] & (1 << (n % 64)) != 0);
+                out.retain(|&n| seen[n as usize / 64] & (1 << (n % 64)) != 0);
+                // Left as found, for the next use.
+                for p in postings(i) {
+                    for &n in p {
+                        seen[n as usize / 64] = 0;
+                    }
+                }
+            });
         }
         // Names with no more tokens than the query must cover enough of themselves: they are
         // found through their rarest tokens.
@@ -662,7 +798,8 @@ impl Index {
                 // Matched less than this, the token leaves the name short of the bound even if
                 // every other token of it matches.
                 out.extend(
-                    self.prefix[t as usize]
+                    self.prefix
+                        .get(t)
                         .iter()
                         .take_while(|e| e.count <= m)
                         .filter(|e| sim >= 1.0 - name_slack * f32::from(e.ratio) / 16.0)
@@ -671,8 +808,22 @@ impl Index {
                 );
             }
         }
-        out.sort_unstable();
-        out.dedup();
+        // In order, once each: through a bitset rather than sorting, which costs more than
+        // reading the bitset back once the names number a few hundred.
+        SCRATCH.with_borrow_mut(|seen| {
+            seen.resize(seen.len().max(self.names.len().div_ceil(64)), 0);
+            for &n in out.iter() {
+                seen[n as usize / 64] |= 1 << (n % 64);
+            }
+            out.clear();
+            for (w, word) in seen.iter_mut().enumerate() {
+                let mut bits = std::mem::take(word);
+                while bits != 0 {
+                    out.push((w * 64) as u32 + bits.trailing_zeros());
+                    bits &= bits - 1;
+                }
+            }
+        });
     }
 
     /// Whether the query could match name token `t` at all: it reached the token, or an
@@ -785,16 +936,7 @@ impl Index {
     /// vocabulary)`.
     pub fn heap_bytes(&self) -> (usize, usize, usize) {
         let tables = self.deletes.bytes() + self.skeletons.bytes() + self.phonetics.bytes();
-        let postings: usize = self
-            .full
-            .iter()
-            .map(|p| p.capacity() * 4 + 24)
-            .sum::<usize>()
-            + self
-                .prefix
-                .iter()
-                .map(|p| p.capacity() * size_of::<Prefix>() + 24)
-                .sum::<usize>();
+        let postings = self.full.bytes() + self.prefix.bytes();
         // The arena and the look-up map's copies of the text.
         let names: usize =
             self.names.bytes() + self.lens.len() * (2 + 4 + 16 + 24) + self.text.len() * 2;
