@@ -256,11 +256,14 @@ thread_local! {
 /// How many `(token, similarity)` pairs the expansion cache holds at most (8 bytes each).
 const EXPANSION_CACHE: usize = 4_000_000;
 
+/// A query token's expansion: `(vocabulary token, similarity)`.
+type Expansion = std::sync::Arc<[(u32, f32)]>;
+
 /// Expansions of query tokens, for a query token written in Latin script (`maps[0]`) or in an
 /// abjad (`maps[1]`), and how many pairs they hold.
 #[derive(Debug, Default)]
 struct Expansions {
-    maps: [HashMap<Box<str>, std::sync::Arc<[(u32, f32)]>>; 2],
+    maps: [HashMap<Box<str>, Expansion>; 2],
     pairs: usize,
 }
 
@@ -559,7 +562,7 @@ impl Index {
     /// What one query token (of two letters or more) reaches in the vocabulary: `(token,
     /// similarity)`, a token possibly more than once. Remembered for the next query with the
     /// same token (names share their common tokens), up to [`EXPANSION_CACHE`] pairs.
-    fn token_expansion(&self, qt: &str, abjad: bool) -> std::sync::Arc<[(u32, f32)]> {
+    fn token_expansion(&self, qt: &str, abjad: bool) -> Expansion {
         let side = usize::from(abjad);
         if let Some(hit) = self
             .expansions
@@ -569,7 +572,7 @@ impl Index {
         {
             return hit;
         }
-        let computed: std::sync::Arc<[(u32, f32)]> = self.expand_token(qt, abjad).into();
+        let computed: Expansion = self.expand_token(qt, abjad).into();
         if let Ok(mut c) = self.expansions.lock() {
             // Full: start again (simpler than evicting, and the common tokens soon return).
             if c.pairs + computed.len() > EXPANSION_CACHE {
