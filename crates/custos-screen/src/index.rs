@@ -41,6 +41,15 @@ use crate::names::{Normalized, skeleton, token_similarity};
 /// those entries by identifier, not through this index.)
 pub const MIN_BOUND: f32 = 0.80;
 
+/// What a name scores at most against a query of one token when it has several (see
+/// [`crate::names::compare`]).
+const ONE_TOKEN_FACTOR: f32 = 0.9;
+/// What a name's score loses for the share of the longer name left unmatched.
+const UNMATCHED_PENALTY: f32 = 0.15;
+/// The lowest bound at which a name that a one-token query could reach must cover at least
+/// `MIN_BOUND` of itself (so that one of its rarest tokens is matched).
+const ONE_TOKEN_BOUND: f32 = ONE_TOKEN_FACTOR * (1.0 - UNMATCHED_PENALTY * (1.0 - MIN_BOUND));
+
 /// How many of the query's other indispensable tokens filter the names its cheapest tokens
 /// gathered.
 const REQUIRED_CHECKS: usize = 2;
@@ -716,6 +725,20 @@ impl Index {
     /// gathered.
     pub fn gather(&self, ex: &Expanded, bound: f32, out: &mut Vec<u32>) {
         out.clear();
+        // A query of one token (not an initial) scores at most 0.9 against a name of several
+        // (see [`crate::names::compare`]), less 0.15 of the share of the name it leaves
+        // unmatched: at a bound of [`ONE_TOKEN_BOUND`] or more, such a name must cover
+        // itself nearly whole, as a name with no more tokens than the query must, and it is
+        // found the same way, through its rarest tokens.
+        if let [only] = ex.q_is_initial[..]
+            && !only
+            && bound >= ONE_TOKEN_BOUND
+        {
+            let name_slack = (1.0 - bound / ONE_TOKEN_FACTOR) / UNMATCHED_PENALTY;
+            self.gather_by_rarest(ex, u8::MAX, name_slack, out);
+            self.order(out);
+            return;
+        }
         let total: f32 = ex.q_len.iter().sum();
         let slack = (1.0 - bound.max(MIN_BOUND)) * total;
         // A name must match query token `i` at least this well to reach the bound, whatever it
@@ -795,7 +818,14 @@ impl Index {
         // Names with no more tokens than the query must cover enough of themselves: they are
         // found through their rarest tokens.
         let m = ex.q_len.len().min(usize::from(u8::MAX)) as u8;
-        let name_slack = 1.0 - bound.max(MIN_BOUND);
+        self.gather_by_rarest(ex, m, 1.0 - bound.max(MIN_BOUND), out);
+        self.order(out);
+    }
+
+    /// Adds to `out` the names of at most `m` tokens that hold one of the query's vocabulary
+    /// tokens among their rarest, matched well enough that the name could leave no more than
+    /// `name_slack` of itself unmatched.
+    fn gather_by_rarest(&self, ex: &Expanded, m: u8, name_slack: f32, out: &mut Vec<u32>) {
         for list in &ex.per_token {
             for &(t, sim) in list {
                 // Matched less than this, the token leaves the name short of the bound even if
@@ -811,8 +841,11 @@ impl Index {
                 );
             }
         }
-        // In order, once each: through a bitset rather than sorting, which costs more than
-        // reading the bitset back once the names number a few hundred.
+    }
+
+    /// Puts the gathered names in order, once each: through a bitset rather than sorting,
+    /// which costs more than reading the bitset back once the names number a few hundred.
+    fn order(&self, out: &mut Vec<u32>) {
         SCRATCH.with_borrow_mut(|seen| {
             seen.resize(seen.len().max(self.names.len().div_ceil(64)), 0);
             for &n in out.iter() {
