@@ -537,6 +537,36 @@ impl Index {
         self.names.abjad[name as usize]
     }
 
+    /// Touches what exact scoring reads of these names (their records, the text of their
+    /// tokens) in tight loops of independent loads, a step of the chain at a time, so that
+    /// scoring finds it in cache (see [`Index::estimate_all`]).
+    pub fn touch_names(&self, names: impl Iterator<Item = u32> + Clone) {
+        let mut touched = 0u32;
+        for n in names.clone() {
+            let n = n as usize;
+            touched ^= self.names.start[n] ^ self.names.entity[n] ^ u32::from(self.names.abjad[n]);
+        }
+        for n in names.clone() {
+            touched ^= self.names.data[self.names.start[n as usize] as usize];
+        }
+        for n in names.clone() {
+            for &t in self.names.all(n) {
+                touched ^= self.bounds[t as usize];
+            }
+        }
+        let text = self.text.as_bytes();
+        for n in names {
+            for &t in self.names.all(n) {
+                touched ^= u32::from(
+                    text.get(self.bounds[t as usize] as usize)
+                        .copied()
+                        .unwrap_or(0),
+                );
+            }
+        }
+        std::hint::black_box(touched);
+    }
+
     /// The name as [`crate::names::normalize`] gave it, for exact scoring.
     pub fn normalized(&self, name: u32) -> Normalized {
         let tokens: Vec<String> = self

@@ -423,19 +423,29 @@ impl Screener {
         limit: Option<usize>,
     ) -> Vec<Hit> {
         // Entity -> (score, name): the first of its best-scoring names.
-        let mut best: HashMap<u32, (f64, u32)> = HashMap::new();
-        for id in ids {
-            let score = self.assess(q, qn, id, None);
-            let entity = self.index.names.entity(id);
-            match best.get(&entity) {
-                Some(b) if b.0 >= score => {}
-                _ => {
-                    best.insert(entity, (score, id));
-                }
+        let ids: Vec<u32> = ids.collect();
+        // Touching first what scoring reads (see [`Index::touch_names`]) saves about a tenth.
+        if ids.len() <= CANDIDATES {
+            let mut touched = 0u8;
+            for &id in &ids {
+                touched ^= self.meta[id as usize].kind as u8;
             }
+            std::hint::black_box(touched);
+            self.index.touch_names(ids.iter().copied());
         }
-        let mut ranked: Vec<(u32, f64, u32)> =
-            best.into_iter().map(|(e, (s, id))| (e, s, id)).collect();
+        let mut ranked: Vec<(u32, f64, u32)> = ids
+            .into_iter()
+            .map(|id| {
+                (
+                    self.index.names.entity(id),
+                    self.assess(q, qn, id, None),
+                    id,
+                )
+            })
+            .collect();
+        // Each entry's best name: the highest score, the lowest id among equals.
+        ranked.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
+        ranked.dedup_by_key(|r| r.0);
         ranked.sort_by(|a, b| {
             b.1.total_cmp(&a.1).then_with(|| {
                 self.entities[a.0 as usize]
