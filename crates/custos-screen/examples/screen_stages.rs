@@ -40,10 +40,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut total = Stages::default();
     let mut lat = vec![];
     let mut gathered = vec![];
-    for (q, _) in &qs {
+    let (mut from_list, mut in_top10) = (0usize, 0usize);
+    for (q, source) in &qs {
         let mut st = Stages::default();
         let t = Instant::now();
-        s.screen_timed(
+        let hits = s.screen_timed(
             &Query {
                 name: q.clone(),
                 name_type: NameType::Any,
@@ -53,6 +54,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &mut st,
         );
         lat.push(t.elapsed().as_secs_f64() * 1e6);
+        if let Some(id) = source {
+            from_list += 1;
+            in_top10 += usize::from(hits.iter().any(|h| &h.entity_id == id));
+        }
         if std::env::var_os("MEDIAN").is_some() {
             eprintln!(
                 "Q {:.0} {:.0} {:.0} {:.0} {:.0} {} {q}",
@@ -77,7 +82,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let per = |d: std::time::Duration| d.as_secs_f64() * 1e6 / qs.len() as f64;
     println!(
         "p50 {:.0} us, p99 {:.0} us; mean per query: normalize {:.0}, expand {:.0}, gather {:.0}, \
-         estimate {:.0}, score {:.0} us; gathered p50 {}, p99 {}, mean {:.0}",
+         estimate {:.0}, score {:.0} us; gathered p50 {}, p99 {}, mean {:.0}; top10 {:.1}%",
         pct(&lat, 0.5),
         pct(&lat, 0.99),
         per(total.normalize),
@@ -87,7 +92,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         per(total.score),
         gathered[gathered.len() / 2],
         gathered[gathered.len() * 99 / 100],
-        gathered.iter().sum::<usize>() as f64 / gathered.len() as f64
+        gathered.iter().sum::<usize>() as f64 / gathered.len() as f64,
+        in_top10 as f64 * 100.0 / from_list.max(1) as f64
     );
     Ok(())
 }

@@ -251,6 +251,11 @@ pub fn jw(a_str: &str, b_str: &str) -> f64 {
     }
 }
 
+/// Jaro over ASCII strings of at most 64 bytes, bit-parallel: the positions of each byte in
+/// `b` are a bitmask, so finding the first unmatched equal byte within the window is a mask
+/// and a count of trailing zeros rather than a scan. The matches, and so the result, are those
+/// of the classic scan (each byte of `a` in order takes the first free equal byte of `b` in
+/// its window).
 fn jaro_ascii(a: &[u8], b: &[u8]) -> f64 {
     let (la, lb) = (a.len(), b.len());
     if la == 0 && lb == 0 {
@@ -259,36 +264,40 @@ fn jaro_ascii(a: &[u8], b: &[u8]) -> f64 {
     if la == 0 || lb == 0 {
         return 0.0;
     }
+    let below = |n: usize| if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+    let mut positions = [0u64; 128];
+    for (j, &y) in b.iter().enumerate() {
+        positions[usize::from(y & 0x7f)] |= 1 << j;
+    }
     let range = (la.max(lb) / 2).saturating_sub(1);
     let (mut a_flags, mut b_flags) = (0u64, 0u64);
     let mut matches = 0usize;
     for (i, &x) in a.iter().enumerate() {
         let lo = i.saturating_sub(range);
         let hi = lb.min(i + range + 1);
-        for (j, &y) in b.iter().enumerate().take(hi).skip(lo) {
-            if y == x && b_flags & (1 << j) == 0 {
-                a_flags |= 1 << i;
-                b_flags |= 1 << j;
-                matches += 1;
-                break;
-            }
+        if lo >= hi {
+            continue;
+        }
+        let free = positions[usize::from(x & 0x7f)] & below(hi) & !below(lo) & !b_flags;
+        if free != 0 {
+            a_flags |= 1 << i;
+            b_flags |= 1 << free.trailing_zeros();
+            matches += 1;
         }
     }
     if matches == 0 {
         return 0.0;
     }
+    // The k-th matched byte of `a` against the k-th matched byte of `b`.
     let mut transpositions = 0usize;
-    let mut j = 0usize;
-    for (i, &x) in a.iter().enumerate() {
-        if a_flags & (1 << i) != 0 {
-            while b_flags & (1 << j) == 0 {
-                j += 1;
-            }
-            if b[j] != x {
-                transpositions += 1;
-            }
-            j += 1;
+    let (mut af, mut bf) = (a_flags, b_flags);
+    while af != 0 {
+        let (i, j) = (af.trailing_zeros() as usize, bf.trailing_zeros() as usize);
+        if a[i] != b[j] {
+            transpositions += 1;
         }
+        af &= af - 1;
+        bf &= bf - 1;
     }
     let t = transpositions / 2;
     let m = matches as f64;
@@ -685,6 +694,26 @@ mod tests {
         }
         let long = "A".repeat(70);
         assert_eq!(jw(&long, "AAA"), strsim::jaro_winkler(&long, "AAA"));
+        // Many random pairs: misspellings of one another, and strangers, of 1 to 64 letters.
+        let mut rng = crate::synth::Rng::new(7);
+        for _ in 0..200_000 {
+            let longest = if rng.chance(0.1) { 64 } else { 12 };
+            let len = 1 + rng.below(longest);
+            let alphabet = if rng.chance(0.5) { 4 } else { 26 };
+            let a: String = (0..len)
+                .map(|_| char::from(b'A' + rng.below(alphabet) as u8))
+                .collect();
+            let b = if rng.chance(0.5) {
+                crate::synth::misspell(&a, &mut rng)
+            } else {
+                let len = 1 + rng.below(64);
+                (0..len)
+                    .map(|_| char::from(b'A' + rng.below(alphabet) as u8))
+                    .collect()
+            };
+            let (ours, theirs) = (jw(&a, &b), strsim::jaro_winkler(&a, &b));
+            assert!(ours == theirs, "{a} ~ {b}: {ours} != {theirs}");
+        }
     }
 
     #[test]
