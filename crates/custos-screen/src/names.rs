@@ -529,24 +529,26 @@ fn joinable(la: usize, lb: usize) -> bool {
 /// count: an edit changes at most one letter's count on each side, so the letters one side has
 /// and the other lacks bound the edit distance from below (the bag distance).
 fn letters_allow<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> bool {
+    let bytes_a = a.iter().flat_map(|t| t.as_ref().bytes());
+    let bytes_b = b.iter().flat_map(|t| t.as_ref().bytes());
     let mut counts = [0i32; 256];
-    for t in a {
-        for &c in t.as_ref().as_bytes() {
-            counts[usize::from(c)] += 1;
+    for c in bytes_a.clone() {
+        counts[usize::from(c)] += 1;
+    }
+    for c in bytes_b.clone() {
+        counts[usize::from(c)] -= 1;
+    }
+    // Each letter's difference read once (and cleared), through the letters themselves rather
+    // than the whole table.
+    let (mut more, mut fewer) = (0i32, 0i32);
+    for c in bytes_a.chain(bytes_b) {
+        let d = std::mem::take(&mut counts[usize::from(c)]);
+        if d > 0 {
+            more += d;
+        } else {
+            fewer -= d;
         }
     }
-    for t in b {
-        for &c in t.as_ref().as_bytes() {
-            counts[usize::from(c)] -= 1;
-        }
-    }
-    let (more, fewer) =
-        counts.iter().fold(
-            (0i32, 0i32),
-            |(m, f), &c| {
-                if c > 0 { (m + c, f) } else { (m, f - c) }
-            },
-        );
     let bag = more.max(fewer) as f64;
     let longest = joined_len(a).max(joined_len(b)).max(1) as f64;
     1.0 - bag / longest >= JOINED_SIM
