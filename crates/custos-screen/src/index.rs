@@ -60,6 +60,30 @@ const FILTER_COST: usize = 50;
 /// Vocabulary tokens less alike than this to a query token (by
 /// [`crate::names::token_similarity`]) are not followed.
 const TOKEN_SIM: f32 = 0.50;
+/// The tokens that a query token of [`LONGER_FROM`] letters or more begins, up to
+/// [`LONGER_BY`] letters longer, are reached; [`LONGER_SCAN`] of them looked at, at most.
+const LONGER_FROM: usize = 4;
+const LONGER_BY: usize = 5;
+const LONGER_SCAN: usize = 64;
+
+/// The first id in `0..n` for which `before` is false (`before` true for a prefix of the ids).
+fn partition_ids(n: usize, before: impl Fn(u32) -> bool) -> u32 {
+    let (mut lo, mut hi) = (0u32, n as u32);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if before(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// The words of a name written as one bring their variants this alike, from this many letters.
+const SPLIT_VARIANTS_FROM: usize = 4;
+const SPLIT_VARIANT_SIM: f32 = 0.8;
+
 /// The similarity credited to a token written in an abjad (or against one) when consonant
 /// skeletons agree: what the exact scorer credits to skeletons.
 const SKELETON_SIM: f32 = 0.95;
@@ -109,6 +133,31 @@ fn delete_keys(b: &[u8], out: &mut Vec<(u32, u8)>) {
     }
     out.sort_unstable();
     out.dedup_by_key(|k| k.0);
+}
+
+/// The keys of a consonant skeleton (of two consonants or more): the skeleton itself, and each
+/// one-letter deletion leaving two or more. Paired up to two levels, two skeletons a letter
+/// apart ("MS" and "MSV", "MHMD" and "MHD") or a letter different share a key.
+fn skeleton_keys(b: &[u8], out: &mut Vec<(u32, u8)>) {
+    out.clear();
+    out.push((key(b), 0));
+    if b.len() > 2 {
+        for i in 0..b.len() {
+            out.push((key_skipping(b, [i, usize::MAX]), 1));
+        }
+    }
+    out.sort_unstable();
+    out.dedup_by_key(|k| k.0);
+}
+
+/// How alike two consonant skeletons are as the exact scorer compares them: a skeleton of one
+/// consonant only against the same consonant alone (see [`crate::names::compare`]).
+fn skeleton_similarity(a: &str, b: &str) -> f32 {
+    match (a.len(), b.len()) {
+        (1, 1) if a == b => crate::names::initial_credit(1) as f32,
+        (1, _) | (_, 1) => 0.0,
+        _ => token_similarity(a, b) as f32,
+    }
 }
 
 /// A token id with its deletion level in the top two bits, as the deletion table keeps them.
@@ -252,7 +301,15 @@ pub(crate) struct Index {
     expansions: std::sync::Mutex<Expansions>,
     /// The token and its deletions (see [`delete_keys`]).
     deletes: Table,
+    /// Consonant skeletons of two consonants or more and their one-letter deletions (see
+    /// [`skeleton_keys`]).
     skeletons: Table,
+    /// Skeletons of one consonant: what an abjad writes of "ALI" ("LY") or "WALI" ("WLY").
+    thin: Table,
+    /// The same two, of the tokens of names written in an abjad only: what a query in Latin
+    /// script is compared with by skeleton.
+    abjad_skeletons: Table,
+    abjad_thin: Table,
     phonetics: Table,
     pub names: Names,
 }
@@ -443,6 +500,7 @@ impl Index {
         }
         self.prefix = Postings::from_lists(prefix);
         let (mut deletes, mut skeletons, mut phonetics) = (vec![], vec![], vec![]);
+        let (mut thin, mut abjad_skeletons, mut abjad_thin) = (vec![], vec![], vec![]);
         let mut keys = vec![];
         for t in 0..self.lens.len() {
             if self.building[t].is_empty() {
@@ -458,9 +516,21 @@ impl Index {
             );
             if b.len() > 1 {
                 let k = skeleton(text);
-                // One consonant ("S" of "SA", "ISSA", "AWES") says nothing.
+                let in_abjad = self.abjad[t as usize];
                 if k.len() > 1 {
-                    skeletons.push((key(k.as_bytes()), t));
+                    skeleton_keys(k.as_bytes(), &mut keys);
+                    let entries = keys
+                        .iter()
+                        .map(|&(k, level)| (k, t | u32::from(level) << LEVEL_SHIFT));
+                    if in_abjad {
+                        abjad_skeletons.extend(entries.clone());
+                    }
+                    skeletons.extend(entries);
+                } else {
+                    thin.push((key(k.as_bytes()), t));
+                    if in_abjad {
+                        abjad_thin.push((key(k.as_bytes()), t));
+                    }
                 }
                 let ph = phonetic(text);
                 if !ph.is_empty() {
@@ -470,6 +540,9 @@ impl Index {
         }
         self.deletes = Table::build(deletes);
         self.skeletons = Table::build(skeletons);
+        self.thin = Table::build(thin);
+        self.abjad_skeletons = Table::build(abjad_skeletons);
+        self.abjad_thin = Table::build(abjad_thin);
         self.phonetics = Table::build(phonetics);
         self.full = Postings::from_lists(std::mem::take(&mut self.building));
     }
@@ -637,11 +710,58 @@ impl Index {
                     .map(|t| (t & ((1 << LEVEL_SHIFT) - 1), false)),
             );
         }
-        found.extend(
-            self.skeletons
-                .get(key(skeleton(qt).as_bytes()))
-                .map(|t| (t, true)),
-        );
+        // Tokens whose consonant skeletons are alike: what the exact scorer compares against a
+        // name written in an abjad.
+        // A query in Latin script is compared by skeleton with names written in an abjad only;
+        // with the rest, an equal skeleton marks a variant spelling ("MOHAMMED", "MUHAMMAD").
+        let sk = skeleton(qt);
+        let (near, thin) = if abjad {
+            (&self.skeletons, &self.thin)
+        } else {
+            (&self.abjad_skeletons, &self.abjad_thin)
+        };
+        if sk.len() > 1 {
+            skeleton_keys(sk.as_bytes(), &mut keys);
+            for &(k, level) in &keys {
+                found.extend(
+                    near.get(k)
+                        .filter(|t| (t >> LEVEL_SHIFT) + u32::from(level) <= 2)
+                        .map(|t| (t & ((1 << LEVEL_SHIFT) - 1), true)),
+                );
+            }
+            if !abjad {
+                found.extend(
+                    self.skeletons
+                        .get(key(sk.as_bytes()))
+                        .filter(|t| t >> LEVEL_SHIFT == 0)
+                        .map(|t| (t & ((1 << LEVEL_SHIFT) - 1), true)),
+                );
+            }
+        } else {
+            found.extend(thin.get(key(sk.as_bytes())).map(|t| (t, true)));
+        }
+        // Tokens that begin the query token, shorter than the deletions reach: Jaro-Winkler
+        // credits a shared beginning.
+        for k in 3..b.len().saturating_sub(2) {
+            if let Some(&t) = self.ids.get(&qt[..k]) {
+                found.push((t, false));
+            }
+        }
+        // And tokens the query token begins, longer than the deletions reach ("SONG" and
+        // "SONGBIRD"): the vocabulary is in alphabetical order, so they are one run of it.
+        if b.len() >= LONGER_FROM {
+            let start = partition_ids(self.lens.len(), |t| self.token(t) < qt);
+            found.extend(
+                (start..self.lens.len() as u32)
+                    .take(LONGER_SCAN)
+                    .take_while(|&t| self.token(t).starts_with(qt))
+                    .filter(|&t| {
+                        (b.len() + 3..=b.len() + LONGER_BY)
+                            .contains(&usize::from(self.lens[t as usize]))
+                    })
+                    .map(|t| (t, false)),
+            );
+        }
         let ph = phonetic(qt);
         if !ph.is_empty() {
             found.extend(self.phonetics.get(key(ph.as_bytes())).map(|t| (t, false)));
@@ -671,35 +791,97 @@ impl Index {
             touched ^= u8::from(self.abjad[t as usize]);
         }
         std::hint::black_box(touched);
-        for (t, by_skeleton) in found {
+        for (t, _) in found {
             let mut sim = self.sim(qt, t);
-            if by_skeleton && (abjad || self.abjad[t as usize]) {
-                sim = sim.max(SKELETON_SIM);
+            // Against a name written in an abjad, the exact scorer also compares skeletons.
+            if abjad || self.abjad[t as usize] {
+                sim = sim.max(SKELETON_SIM * skeleton_similarity(&sk, &skeleton(self.token(t))));
             }
             if sim >= TOKEN_SIM {
                 out.push((t, sim));
             }
         }
-        // A token made of two or three vocabulary tokens.
+        // A token made of two or three vocabulary tokens, every way it splits; failing those,
+        // of more, the fewest ("KAVEHCUTTINGTOOLSCOMPANY").
+        // Splits into words of SPLIT_VARIANTS_FROM letters or more are not accidents ("MO
+        // HAMMED"): their words' close variants are reached too, for the words of a name
+        // written as one are spelt as loosely as any ("ABDULRAHMAN" and "ABDUR RAHMAN").
+        let (mut parts, mut worded) = (vec![], vec![]);
+        let mut split = |ps: &[u32]| {
+            parts.extend_from_slice(ps);
+            if ps
+                .iter()
+                .all(|&p| usize::from(self.lens[p as usize]) >= SPLIT_VARIANTS_FROM)
+            {
+                worded.extend_from_slice(ps);
+            }
+        };
         for k in 2..b.len().saturating_sub(1) {
             let (left, rest) = qt.split_at(k);
             let Some(&l) = self.ids.get(left) else {
                 continue;
             };
             if let Some(&r) = self.ids.get(rest) {
-                out.push((l, 1.0));
-                out.push((r, 1.0));
+                split(&[l, r]);
             }
             for k2 in 2..rest.len().saturating_sub(1) {
                 let (mid, right) = rest.split_at(k2);
                 if let (Some(&mi), Some(&r)) = (self.ids.get(mid), self.ids.get(right)) {
-                    out.push((l, 1.0));
-                    out.push((mi, 1.0));
-                    out.push((r, 1.0));
+                    split(&[l, mi, r]);
                 }
             }
         }
+        if parts.is_empty() {
+            parts = self.segment(qt);
+        }
+        parts.sort_unstable();
+        parts.dedup();
+        out.extend(parts.iter().map(|&p| (p, 1.0)));
+        worded.sort_unstable();
+        worded.dedup();
+        for &p in &worded {
+            out.extend(
+                self.token_expansion(self.token(p), abjad)
+                    .iter()
+                    .filter(|e| e.1 >= SPLIT_VARIANT_SIM),
+            );
+        }
         out
+    }
+
+    /// The fewest vocabulary tokens (of two letters or more, at least four of them) that
+    /// written together make `qt`, or none.
+    fn segment(&self, qt: &str) -> Vec<u32> {
+        let n = qt.len();
+        if n < 8 || !qt.is_ascii() {
+            return vec![];
+        }
+        // best[i]: the fewest tokens making `qt[..i]`, and where the last begins.
+        let mut best: Vec<Option<(usize, usize)>> = vec![None; n + 1];
+        best[0] = Some((0, 0));
+        for end in 2..=n {
+            for start in (0..=end - 2).rev() {
+                let Some((count, _)) = best[start] else {
+                    continue;
+                };
+                if best[end].is_some_and(|(c, _)| c <= count + 1) {
+                    continue;
+                }
+                if self.ids.contains_key(&qt[start..end]) {
+                    best[end] = Some((count + 1, start));
+                }
+            }
+        }
+        let mut parts = vec![];
+        let mut end = n;
+        while end > 0 {
+            let Some((_, start)) = best[end] else {
+                return vec![];
+            };
+            parts.push(self.ids[&qt[start..end]]);
+            end = start;
+        }
+        if parts.len() < 4 { vec![] } else { parts }
     }
 
     /// What each query token reaches in the vocabulary.
@@ -1001,7 +1183,12 @@ impl Index {
     /// Roughly the heap the index takes, in bytes: `(lookup tables, postings, names and
     /// vocabulary)`.
     pub fn heap_bytes(&self) -> (usize, usize, usize) {
-        let tables = self.deletes.bytes() + self.skeletons.bytes() + self.phonetics.bytes();
+        let tables = self.deletes.bytes()
+            + self.skeletons.bytes()
+            + self.thin.bytes()
+            + self.abjad_skeletons.bytes()
+            + self.abjad_thin.bytes()
+            + self.phonetics.bytes();
         let postings = self.full.bytes() + self.prefix.bytes();
         // The arena and the look-up map's copies of the text.
         let names: usize =

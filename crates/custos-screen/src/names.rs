@@ -361,27 +361,33 @@ pub fn initial_credit(len: usize) -> f64 {
 }
 
 /// Token alignment: each token of the shorter side paired with its best match on the other.
-fn aligned<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> f64 {
+/// With `initials`, a one-letter token is an initial (it pairs with any token it begins);
+/// without, it pairs only with the same letter alone.
+fn aligned<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B], initials: bool) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
     if a.len() <= b.len() {
-        aligned_short_long(a, b, &|i, j| token_similarity(a[i].as_ref(), b[j].as_ref()))
+        aligned_short_long(a, b, initials, &|i, j| {
+            token_similarity(a[i].as_ref(), b[j].as_ref())
+        })
     } else {
-        aligned_short_long(b, a, &|i, j| token_similarity(b[i].as_ref(), a[j].as_ref()))
+        aligned_short_long(b, a, initials, &|i, j| {
+            token_similarity(b[i].as_ref(), a[j].as_ref())
+        })
     }
 }
 
 /// [`aligned`] both ways round, the better of the two. Names of different token counts align
 /// the same way round whichever leads; names of the same count share each pair's similarity
 /// between the two ways.
-fn aligned_both<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> f64 {
+fn aligned_both<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B], initials: bool) -> f64 {
     let (n, m) = (a.len(), b.len());
     if n != m || n == 0 {
-        return aligned(a, b);
+        return aligned(a, b, initials);
     }
     if n * m > 64 {
-        return aligned(a, b).max(aligned(b, a));
+        return aligned(a, b, initials).max(aligned(b, a, initials));
     }
     let memo: [std::cell::Cell<f64>; 64] = std::array::from_fn(|_| std::cell::Cell::new(-1.0));
     let sim = |i: usize, j: usize| {
@@ -391,13 +397,15 @@ fn aligned_both<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> f64 {
         }
         slot.get()
     };
-    aligned_short_long(a, b, &sim).max(aligned_short_long(b, a, &|i, j| sim(j, i)))
+    aligned_short_long(a, b, initials, &sim)
+        .max(aligned_short_long(b, a, initials, &|i, j| sim(j, i)))
 }
 
 /// `sim(i, j)`: how alike `short[i]` and `long[j]` are, neither an initial.
 fn aligned_short_long<A: AsRef<str>, B: AsRef<str>>(
     short: &[A],
     long: &[B],
+    initials: bool,
     sim: &dyn Fn(usize, usize) -> f64,
 ) -> f64 {
     // Which tokens of the longer side are paired: a bit each (names rarely have more than 64
@@ -433,7 +441,9 @@ fn aligned_short_long<A: AsRef<str>, B: AsRef<str>>(
             // Initials match the token they abbreviate; a whole token matched by an initial
             // is credited only for the letter the initial gives.
             let sim = if s.len() == 1 || l.len() == 1 {
-                if s.as_bytes()[0] == l.as_bytes()[0] {
+                if !initials && s.len() != l.len() {
+                    0.0
+                } else if s.as_bytes()[0] == l.as_bytes()[0] {
                     initial_credit(s.len())
                 } else {
                     0.0
@@ -569,7 +579,7 @@ pub fn compare_tokens<A: AsRef<str>, B: AsRef<str>>(a: NameRef<'_, A>, b: NameRe
     }
     // Greedy pairing depends on which side leads: take the better of both, so the score is
     // symmetric.
-    let align = aligned_both(a.tokens, b.tokens);
+    let align = aligned_both(a.tokens, b.tokens, true);
     // Joined forms are compared by edit distance, transpositions counted once: Jaro-Winkler
     // over long strings is generous to any two names that begin alike ("ABDULHADI" and
     // "ABDULQADIR"), and they only count when nearly equal. (Tokens sorted join to the same
@@ -599,10 +609,13 @@ pub fn compare_tokens<A: AsRef<str>, B: AsRef<str>>(a: NameRef<'_, A>, b: NameRe
         0.0
     };
     // Against a name written in an abjad, compare consonant skeletons too, a little discounted.
+    // A skeleton of one consonant is a whole name's ("WALI", "ALI"), not an initial: it pairs
+    // with the same consonant alone ("ALI" and "LY"), not with any skeleton that begins with
+    // it ("WALI" is not "LUNDIN").
     let skeleton_term = if a.abjad || b.abjad {
         let ka: Vec<String> = a.tokens.iter().map(|t| skeleton(t.as_ref())).collect();
         let kb: Vec<String> = b.tokens.iter().map(|t| skeleton(t.as_ref())).collect();
-        0.95 * aligned_both(&ka, &kb)
+        0.95 * aligned_both(&ka, &kb, false)
     } else {
         0.0
     };

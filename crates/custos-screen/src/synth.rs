@@ -123,44 +123,48 @@ impl Pool {
     }
 }
 
+/// Written in an abjad (Arabic, Hebrew, Syriac, Thaana), as [`crate::names::normalize`] tells.
+fn in_abjad(name: &str) -> bool {
+    name.chars().any(|c| ('\u{0590}'..='\u{08FF}').contains(&c))
+}
+
 /// `n` synthetic entries, one name each, from the names (and aliases) of `real`; persons and
-/// organisations in the proportions of `real`. About `mutation` of the tokens are misspelt.
+/// organisations, and names written in an abjad or not, in the proportions of `real` (a name's
+/// tokens all come from names of its kind and script, as a real name's do). About `mutation`
+/// of the tokens are misspelt.
 pub fn synthesize(real: &[ListEntity], n: usize, seed: u64, mutation: f64) -> Vec<ListEntity> {
-    let (mut persons, mut orgs) = (Pool::default(), Pool::default());
+    // Pools by (person, abjad).
+    let mut pools: [Pool; 4] = Default::default();
+    let slot = |person: bool, abjad: bool| usize::from(person) * 2 + usize::from(abjad);
     for e in real {
-        let pool = if e.kind == EntityKind::Person {
-            &mut persons
-        } else {
-            &mut orgs
-        };
+        let person = e.kind == EntityKind::Person;
         for name in e.names.iter().filter(|n| n.kind != NameKind::WeakAlias) {
-            pool.add(&name.value);
+            pools[slot(person, in_abjad(&name.value))].add(&name.value);
         }
     }
-    let person_share =
-        persons.lengths.len() as f64 / (persons.lengths.len() + orgs.lengths.len()).max(1) as f64;
+    let total: usize = pools.iter().map(|p| p.lengths.len()).sum();
     let mut rng = Rng::new(seed);
     let mut out = Vec::with_capacity(n);
+    if total == 0 {
+        return out;
+    }
     for i in 0..n {
-        let person = if orgs.lengths.is_empty() {
-            true
-        } else if persons.lengths.is_empty() {
-            false
-        } else {
-            rng.chance(person_share)
-        };
-        let (kind, pool) = if person {
-            (EntityKind::Person, &persons)
-        } else {
-            (EntityKind::Organization, &orgs)
-        };
-        if pool.lengths.is_empty() {
-            break;
+        // A pool in proportion to the names it holds.
+        let mut pick = rng.below(total);
+        let mut at = 0;
+        while pick >= pools[at].lengths.len() {
+            pick -= pools[at].lengths.len();
+            at += 1;
         }
+        let kind = if at >= 2 {
+            EntityKind::Person
+        } else {
+            EntityKind::Organization
+        };
         out.push(ListEntity::new(
             format!("synth-{i}"),
             kind,
-            pool.name(&mut rng, mutation),
+            pools[at].name(&mut rng, mutation),
         ));
     }
     out

@@ -78,6 +78,59 @@ fn the_index_keeps_what_an_exhaustive_scan_finds() {
     assert!(recall >= 0.995, "recall {recall:.4} ({found} of {total})");
 }
 
+/// One-token queries take their own path through the index (see `Index::gather`): a list
+/// name's longest token alone, or its tokens written as one. Measured 199 of 203 hits: the
+/// four missed are pairs of tokens three edits or more apart that Jaro-Winkler still rates
+/// above the threshold for their shared beginning ("DARYABAR" and "DARAB", "ABDULRAHMAN"
+/// and "ABDERAHMANE"), which the index's deletions (two a side) do not reach. Short of the
+/// 99.5% the main recall test holds; this holds what is measured.
+#[test]
+fn one_token_queries_keep_what_an_exhaustive_scan_finds() {
+    let s = screener();
+    let sdn = import(Format::OfacCsv, &peer("watchman/test/testdata/sdn.csv")).unwrap();
+    let (mut found, mut total, mut queries) = (0usize, 0usize, 0usize);
+    for (i, e) in sdn.iter().step_by(25).enumerate() {
+        let tokens: Vec<&str> = e
+            .primary_name()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|t| t.len() > 1)
+            .collect();
+        let name = if i % 2 == 0 {
+            tokens.iter().max_by_key(|t| t.len()).map(|t| t.to_string())
+        } else {
+            Some(tokens.concat())
+        };
+        let Some(name) = name.filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        queries += 1;
+        let q = Query {
+            name,
+            ..Default::default()
+        };
+        let exhaustive = s.screen_exhaustive(&q, None);
+        let indexed = s.screen(&q, None);
+        total += exhaustive.len();
+        for h in &exhaustive {
+            if indexed.iter().any(|x| x.entity_id == h.entity_id) {
+                found += 1;
+            } else {
+                eprintln!(
+                    "missed: `{}` -> `{}` ({:.3}) {}",
+                    q.name,
+                    h.matched_name,
+                    h.score,
+                    s.debug_candidate(&q, &h.entity_id)
+                );
+            }
+        }
+    }
+    let recall = found as f64 / total.max(1) as f64;
+    eprintln!("one-token recall {recall:.4} over {total} exhaustive hits of {queries} queries");
+    assert!(total > 50, "{total}");
+    assert!(recall >= 0.98, "recall {recall:.4} ({found} of {total})");
+}
+
 #[test]
 fn an_address_the_list_gives_corroborates() {
     let sdn = import(Format::OfacCsv, &peer("watchman/test/testdata/sdn.csv")).unwrap();
@@ -249,4 +302,43 @@ fn people_on_no_list_rarely_hit() {
         corroborated * 1000 <= subjects * 5,
         "{corroborated} of {subjects}"
     );
+}
+
+/// The index on names of many scripts (yente's true negatives: Arabic, Persian, Cyrillic,
+/// Chinese, Korean, Latin), at the default threshold: what it finds against what a scan of
+/// every name finds. Measured 66 of 69 hits: the three missed are among the 37 that one very
+/// common name ("حسین محمدی") gets, more than the candidates scored exactly.
+#[test]
+fn names_of_many_scripts_keep_what_an_exhaustive_scan_finds() {
+    let s = screener();
+    let (mut found, mut total) = (0usize, 0usize);
+    for f in ["negatives_global.csv", "negatives_us.csv"] {
+        let mut r = csv::Reader::from_path(peer(&format!(
+            "yente/contrib/validation_report/fixtures/{f}"
+        )))
+        .unwrap();
+        for rec in r.deserialize::<std::collections::HashMap<String, String>>() {
+            let q = Query {
+                name: rec.unwrap()["full_name"].clone(),
+                name_type: NameType::Person,
+                ..Default::default()
+            };
+            let exhaustive = s.screen_exhaustive(&q, None);
+            let indexed = s.screen(&q, None);
+            total += exhaustive.len();
+            for h in &exhaustive {
+                if indexed.iter().any(|x| x.entity_id == h.entity_id) {
+                    found += 1;
+                } else {
+                    eprintln!(
+                        "missed: `{}` -> `{}` ({:.3})",
+                        q.name, h.matched_name, h.score
+                    );
+                }
+            }
+        }
+    }
+    eprintln!("many-script recall {found} of {total}");
+    assert!(total >= 50, "{total}");
+    assert!(found * 100 >= total * 95, "{found} of {total}");
 }
