@@ -297,6 +297,9 @@ pub(crate) struct Index {
     /// The names for which the token is among their rarest (see the module docs), sorted by
     /// their token count.
     prefix: Postings<Prefix>,
+    /// The expansions of the vocabulary's common tokens, computed when the index is built (see
+    /// [`Index::store_common_expansions`]); empty for the others.
+    common: Postings<(u32, f32)>,
     /// Query tokens' expansions already computed (see [`Index::token_expansion`]).
     expansions: std::sync::Mutex<Expansions>,
     /// The token and its deletions (see [`delete_keys`]).
@@ -324,6 +327,26 @@ const EXPANSION_CACHE: usize = 4_000_000;
 
 /// A query token's expansion: `(vocabulary token, similarity)`.
 type Expansion = std::sync::Arc<[(u32, f32)]>;
+
+/// Tokens held by at least this many names have their expansions computed with the index.
+const COMMON_TOKEN: usize = 1;
+
+/// A query token's expansion, stored with the index or cached.
+enum TokenExpansion<'a> {
+    Stored(&'a [(u32, f32)]),
+    Cached(Expansion),
+}
+
+impl std::ops::Deref for TokenExpansion<'_> {
+    type Target = [(u32, f32)];
+
+    fn deref(&self) -> &[(u32, f32)] {
+        match self {
+            TokenExpansion::Stored(s) => s,
+            TokenExpansion::Cached(c) => c,
+        }
+    }
+}
 
 /// Expansions of query tokens, for a query token written in Latin script (`maps[0]`) or in an
 /// abjad (`maps[1]`), and how many pairs they hold.
@@ -545,6 +568,7 @@ impl Index {
         self.abjad_thin = Table::build(abjad_thin);
         self.phonetics = Table::build(phonetics);
         self.full = Postings::from_lists(std::mem::take(&mut self.building));
+        self.store_common_expansions();
     }
 
     /// Renumbers the vocabulary in alphabetical order: a query token's variants ("MOHAMED",
@@ -674,7 +698,18 @@ impl Index {
     /// What one query token (of two letters or more) reaches in the vocabulary: `(token,
     /// similarity)`, a token possibly more than once. Remembered for the next query with the
     /// same token (names share their common tokens), up to [`EXPANSION_CACHE`] pairs.
-    fn token_expansion(&self, qt: &str, abjad: bool) -> Expansion {
+    fn token_expansion(&self, qt: &str, abjad: bool) -> TokenExpansion<'_> {
+        if !abjad
+            && let Some(&t) = self.ids.get(qt)
+            && let stored = self.common.get(t)
+            && !stored.is_empty()
+        {
+            return TokenExpansion::Stored(stored);
+        }
+        TokenExpansion::Cached(self.cached_expansion(qt, abjad))
+    }
+
+    fn cached_expansion(&self, qt: &str, abjad: bool) -> Expansion {
         let side = usize::from(abjad);
         if let Some(hit) = self
             .expansions
@@ -694,6 +729,40 @@ impl Index {
             c.maps[side].insert(qt.into(), computed.clone());
         }
         computed
+    }
+
+    /// Computes once, when the index is built, the expansions of the tokens that at least
+    /// [`COMMON_TOKEN`] names hold: names share their common tokens, so queries do too, and
+    /// the first query with each would otherwise pay for it. On as many threads as there are
+    /// cores.
+    fn store_common_expansions(&mut self) {
+        let common: Vec<u32> = (0..self.lens.len() as u32)
+            .filter(|&t| self.full.get(t).len() >= COMMON_TOKEN)
+            .collect();
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let chunk = common.len().div_ceil(threads).max(1);
+        let this = &*self;
+        let computed: Vec<(u32, Vec<(u32, f32)>)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = common
+                .chunks(chunk)
+                .map(|ids| {
+                    scope.spawn(move || {
+                        ids.iter()
+                            .map(|&t| (t, this.expand_token(this.token(t), false)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
+        let mut lists: Vec<Vec<(u32, f32)>> = vec![vec![]; self.lens.len()];
+        for (t, e) in computed {
+            lists[t as usize] = e;
+        }
+        self.common = Postings::from_lists(lists);
     }
 
     fn expand_token(&self, qt: &str, abjad: bool) -> Vec<(u32, f32)> {
@@ -1038,14 +1107,25 @@ impl Index {
     /// tokens among their rarest, matched well enough that the name could leave no more than
     /// `name_slack` of itself unmatched.
     fn gather_by_rarest(&self, ex: &Expanded, m: u8, name_slack: f32, out: &mut Vec<u32>) {
-        for list in &ex.per_token {
-            for &(t, sim) in list {
+        // The lists first, and their first entries touched (see [`Index::estimate_all`]).
+        let lists: Vec<(&[Prefix], f32)> = ex
+            .per_token
+            .iter()
+            .flatten()
+            .map(|&(t, sim)| (self.prefix.get(t), sim))
+            .filter(|(l, _)| !l.is_empty())
+            .collect();
+        let mut touched = 0u8;
+        for (l, _) in &lists {
+            touched ^= l[0].count;
+        }
+        std::hint::black_box(touched);
+        for &(list, sim) in &lists {
+            {
                 // Matched less than this, the token leaves the name short of the bound even if
                 // every other token of it matches.
                 out.extend(
-                    self.prefix
-                        .get(t)
-                        .iter()
+                    list.iter()
                         .take_while(|e| e.count <= m)
                         .filter(|e| sim >= 1.0 - name_slack * f32::from(e.ratio) / 16.0)
                         .filter(|e| self.may_match(ex, e.also))
@@ -1189,7 +1269,7 @@ impl Index {
             + self.abjad_skeletons.bytes()
             + self.abjad_thin.bytes()
             + self.phonetics.bytes();
-        let postings = self.full.bytes() + self.prefix.bytes();
+        let postings = self.full.bytes() + self.prefix.bytes() + self.common.bytes();
         // The arena and the look-up map's copies of the text.
         let names: usize =
             self.names.bytes() + self.lens.len() * (2 + 4 + 16 + 24) + self.text.len() * 2;

@@ -323,10 +323,26 @@ impl Screener {
 
     /// The score of name `id` for the query, corroboration included; with `why`, the factors
     /// that made it.
+    /// How alike the query's name and name `id` are (see [`compare_tokens`]).
+    fn name_score(&self, qn: &Normalized, id: u32) -> f64 {
+        let (mut tokens, mut all) = (vec![], vec![]);
+        let abjad = self.index.name_tokens(id, &mut tokens, &mut all);
+        compare_tokens(
+            qn.as_ref(),
+            NameRef {
+                tokens: &tokens,
+                all: &all,
+                abjad,
+            },
+        )
+    }
+
+    /// The score of name `id` for the query, from its name score, corroboration included;
+    /// with `why`, the factors that made it.
     fn assess(
         &self,
         q: &Query,
-        qn: &Normalized,
+        name_score: f64,
         id: u32,
         mut why: Option<&mut Vec<Factor>>,
     ) -> f64 {
@@ -340,16 +356,7 @@ impl Screener {
             }
         };
         let n = &self.meta[id as usize];
-        let (mut tokens, mut all) = (vec![], vec![]);
-        let abjad = self.index.name_tokens(id, &mut tokens, &mut all);
-        let mut score = compare_tokens(
-            qn.as_ref(),
-            NameRef {
-                tokens: &tokens,
-                all: &all,
-                abjad,
-            },
-        );
+        let mut score = name_score;
         note("name", score, &|| {
             format!("`{}` against {} `{}`", q.name, kind_name(n.kind), n.value)
         });
@@ -433,13 +440,16 @@ impl Screener {
             std::hint::black_box(touched);
             self.index.touch_names(ids.iter().copied());
         }
-        let mut ranked: Vec<(u32, f64, u32)> = ids
+        // (entity, score, name, name score)
+        let mut ranked: Vec<(u32, f64, u32, f64)> = ids
             .into_iter()
             .map(|id| {
+                let name_score = self.name_score(qn, id);
                 (
                     self.index.names.entity(id),
-                    self.assess(q, qn, id, None),
+                    self.assess(q, name_score, id, None),
                     id,
+                    name_score,
                 )
             })
             .collect();
@@ -460,9 +470,9 @@ impl Screener {
         }
         ranked
             .into_iter()
-            .map(|(entity, score, id)| {
+            .map(|(entity, score, id, name_score)| {
                 let mut why = vec![];
-                self.assess(q, qn, id, Some(&mut why));
+                self.assess(q, name_score, id, Some(&mut why));
                 let (list, e) = &self.entities[entity as usize];
                 Hit {
                     entity_id: e.id.clone(),
