@@ -535,10 +535,14 @@ fn joinable(la: usize, lb: usize) -> bool {
     (la.abs_diff(lb) as f64) <= (1.0 - JOINED_SIM) * la.max(lb).max(1) as f64
 }
 
-/// Whether the letters of the two names, joined, leave room for them to be alike enough to
-/// count: an edit changes at most one letter's count on each side, so the letters one side has
-/// and the other lacks bound the edit distance from below (the bag distance).
-fn letters_allow<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> bool {
+/// The most two names' joined forms could score by [`edit_similarity`], or 0 when they could not
+/// count (lengths too far apart, or letters: an edit changes at most one letter's count on
+/// each side, so the letters one side has and the other lacks bound the edit distance from
+/// below, the bag distance).
+fn joined_bound<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> f64 {
+    if !joinable(joined_len(a), joined_len(b)) {
+        return 0.0;
+    }
     let bytes_a = a.iter().flat_map(|t| t.as_ref().bytes());
     let bytes_b = b.iter().flat_map(|t| t.as_ref().bytes());
     let mut counts = [0i32; 256];
@@ -561,7 +565,8 @@ fn letters_allow<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> bool {
     }
     let bag = more.max(fewer) as f64;
     let longest = joined_len(a).max(joined_len(b)).max(1) as f64;
-    1.0 - bag / longest >= JOINED_SIM
+    let bound = 1.0 - bag / longest;
+    if bound >= JOINED_SIM { bound } else { 0.0 }
 }
 
 fn concat<S: AsRef<str>>(tokens: &[S]) -> String {
@@ -584,16 +589,22 @@ pub fn compare_tokens<A: AsRef<str>, B: AsRef<str>>(a: NameRef<'_, A>, b: NameRe
     // over long strings is generous to any two names that begin alike ("ABDULHADI" and
     // "ABDULQADIR"), and they only count when nearly equal. (Tokens sorted join to the same
     // length as tokens in order.)
-    let tokens_joinable =
-        joinable(joined_len(a.tokens), joined_len(b.tokens)) && letters_allow(a.tokens, b.tokens);
+    // Each is computed only when its bound (see [`joined_bound`]) could beat what is found
+    // already; without noise words on either side, every token is a token that carries.
+    let tokens_bound = joined_bound(a.tokens, b.tokens);
+    let all_bound = if a.all.len() == a.tokens.len() && b.all.len() == b.tokens.len() {
+        0.0
+    } else {
+        joined_bound(a.all, b.all)
+    };
     let mut joined = 0.0f64;
-    if tokens_joinable {
+    if tokens_bound > align {
         joined = edit_similarity(&concat(a.tokens), &concat(b.tokens));
     }
-    if joinable(joined_len(a.all), joined_len(b.all)) && letters_allow(a.all, b.all) {
+    if all_bound > align.max(joined) {
         joined = joined.max(edit_similarity(&concat(a.all), &concat(b.all)));
     }
-    let sorted = if joined < JOINED_SIM && tokens_joinable {
+    let sorted = if joined < JOINED_SIM && tokens_bound > align.max(joined) {
         let mut sa: Vec<&str> = a.tokens.iter().map(AsRef::as_ref).collect();
         let mut sb: Vec<&str> = b.tokens.iter().map(AsRef::as_ref).collect();
         sa.sort_unstable();
