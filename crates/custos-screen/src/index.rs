@@ -225,8 +225,7 @@ pub fn phonetic(token: &str) -> String {
 }
 
 /// The names as the index keeps them: token ids instead of strings, every name's in one
-/// array, so that visiting the gathered names (in id order) reads memory in order rather than
-/// chasing a pointer per name.
+/// array, so that reading a gathered name is one record rather than a pointer to chase.
 #[derive(Debug, Default)]
 pub(crate) struct Names {
     entity: Vec<u32>,
@@ -1017,7 +1016,7 @@ impl Index {
         {
             let name_slack = (1.0 - bound / ONE_TOKEN_FACTOR) / UNMATCHED_PENALTY;
             self.gather_by_rarest(ex, u8::MAX, name_slack, out);
-            self.order(out);
+            self.once_each(out);
             return;
         }
         let total: f32 = ex.q_len.iter().sum();
@@ -1100,7 +1099,7 @@ impl Index {
         // found through their rarest tokens.
         let m = ex.q_len.len().min(usize::from(u8::MAX)) as u8;
         self.gather_by_rarest(ex, m, 1.0 - bound.max(MIN_BOUND), out);
-        self.order(out);
+        self.once_each(out);
     }
 
     /// Adds to `out` the names of at most `m` tokens that hold one of the query's vocabulary
@@ -1135,21 +1134,21 @@ impl Index {
         }
     }
 
-    /// Puts the gathered names in order, once each: through a bitset rather than sorting,
-    /// which costs more than reading the bitset back once the names number a few hundred.
-    fn order(&self, out: &mut Vec<u32>) {
+    /// Keeps each gathered name once (the first time it comes), through a bitset: their order
+    /// does not matter to what follows (sorting them was measured: it costs more than the
+    /// estimating it would speed up), and a bitset of every name need not be read back.
+    fn once_each(&self, out: &mut Vec<u32>) {
         SCRATCH.with_borrow_mut(|seen| {
             seen.resize(seen.len().max(self.names.len().div_ceil(64)), 0);
+            out.retain(|&n| {
+                let (word, bit) = (&mut seen[n as usize / 64], 1u64 << (n % 64));
+                let first = *word & bit == 0;
+                *word |= bit;
+                first
+            });
+            // Left as found, for the next use.
             for &n in out.iter() {
-                seen[n as usize / 64] |= 1 << (n % 64);
-            }
-            out.clear();
-            for (w, word) in seen.iter_mut().enumerate() {
-                let mut bits = std::mem::take(word);
-                while bits != 0 {
-                    out.push((w * 64) as u32 + bits.trailing_zeros());
-                    bits &= bits - 1;
-                }
+                seen[n as usize / 64] = 0;
             }
         });
     }
@@ -1179,7 +1178,7 @@ impl Index {
         self.ids.get(letter).copied()
     }
 
-    /// The estimates of the gathered names (in id order), `(estimate, name)`.
+    /// The estimates of the gathered names, `(estimate, name)`.
     ///
     /// Estimating is bound by memory latency: each name is one record somewhere in a large
     /// array. The records are first touched in a tight loop of independent loads, which the
