@@ -741,27 +741,49 @@ impl Index {
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let chunk = common.len().div_ceil(threads).max(1);
         let this = &*self;
-        let computed: Vec<(u32, Vec<(u32, f32)>)> = std::thread::scope(|scope| {
+        // Each thread's share as one list of pairs and each token's count: a few large
+        // allocations rather than one per token, so that the memory they take while the index
+        // is built goes back once they are copied.
+        let parts: Vec<(Vec<u32>, Vec<(u32, f32)>)> = std::thread::scope(|scope| {
             let workers: Vec<_> = common
                 .chunks(chunk)
                 .map(|ids| {
                     scope.spawn(move || {
-                        ids.iter()
-                            .map(|&t| (t, this.expand_token(this.token(t), false)))
-                            .collect::<Vec<_>>()
+                        let (mut counts, mut pairs) = (Vec::with_capacity(ids.len()), vec![]);
+                        for &t in ids {
+                            let e = this.expand_token(this.token(t), false);
+                            counts.push(e.len() as u32);
+                            pairs.extend(e);
+                        }
+                        (counts, pairs)
                     })
                 })
                 .collect();
             workers
                 .into_iter()
-                .flat_map(|w| w.join().unwrap_or_default())
+                .map(|w| w.join().unwrap_or_default())
                 .collect()
         });
-        let mut lists: Vec<Vec<(u32, f32)>> = vec![vec![]; self.lens.len()];
-        for (t, e) in computed {
-            lists[t as usize] = e;
+        let total: usize = parts.iter().map(|p| p.1.len()).sum();
+        let mut stored = Postings {
+            start: Vec::with_capacity(self.lens.len() + 1),
+            data: Vec::with_capacity(total),
+        };
+        stored.start.push(0);
+        let mut tokens = common.iter().copied().peekable();
+        let mut counts = parts.iter().flat_map(|p| p.0.iter().copied());
+        for t in 0..self.lens.len() as u32 {
+            if tokens.next_if_eq(&t).is_some() {
+                let n = counts.next().unwrap_or(0);
+                stored.start.push(stored.start[t as usize] + n);
+            } else {
+                stored.start.push(stored.start[t as usize]);
+            }
         }
-        self.common = Postings::from_lists(lists);
+        for (_, pairs) in parts {
+            stored.data.extend_from_slice(&pairs);
+        }
+        self.common = stored;
     }
 
     fn expand_token(&self, qt: &str, abjad: bool) -> Vec<(u32, f32)> {
