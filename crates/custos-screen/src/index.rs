@@ -327,6 +327,9 @@ const EXPANSION_CACHE: usize = 4_000_000;
 /// A query token's expansion: `(vocabulary token, similarity)`.
 type Expansion = std::sync::Arc<[(u32, f32)]>;
 
+/// One thread's share of the stored expansions: each token's count of pairs, and the pairs.
+type Share = (Vec<u32>, Vec<(u32, f32)>);
+
 /// Tokens held by at least this many names have their expansions computed with the index.
 const COMMON_TOKEN: usize = 1;
 
@@ -744,7 +747,7 @@ impl Index {
         // Each thread's share as one list of pairs and each token's count: a few large
         // allocations rather than one per token, so that the memory they take while the index
         // is built goes back once they are copied.
-        let parts: Vec<(Vec<u32>, Vec<(u32, f32)>)> = std::thread::scope(|scope| {
+        let parts: Vec<Share> = std::thread::scope(|scope| {
             let workers: Vec<_> = common
                 .chunks(chunk)
                 .map(|ids| {
