@@ -426,6 +426,10 @@ pub(crate) struct Expanded {
     /// `(vocabulary token, query token, similarity)`, sorted: the few tokens a query reaches,
     /// looked up once per token of every gathered name.
     by_vocab: Vec<(u32, u16, f32)>,
+    /// Where each token's run in `by_vocab` begins, by open addressing: `(token, start)`,
+    /// a power of two of slots, at most half full, empty slots [`NO_TOKEN`]. A look-up is a
+    /// probe or two in a small table rather than a binary search.
+    slots: Vec<(u32, u32)>,
     /// A bit per vocabulary token: set for those in `by_vocab`, so that most name tokens are
     /// passed over without a search.
     reached: Vec<u64>,
@@ -435,6 +439,29 @@ pub(crate) struct Expanded {
     q_initials: Vec<u8>,
     q_first: Vec<u8>,
     q_is_initial: Vec<bool>,
+}
+
+/// The first slot a token is looked for in, of `size` (a power of two).
+fn slot_of(t: u32, size: usize) -> usize {
+    (t.wrapping_mul(0x9e37_79b1) as usize) & (size - 1)
+}
+
+impl Expanded {
+    /// Where token `t`'s run in `by_vocab` begins (`by_vocab.len()` when it has none).
+    fn start_of(&self, t: u32) -> usize {
+        let size = self.slots.len();
+        if size == 0 {
+            return self.by_vocab.len();
+        }
+        let mut h = slot_of(t, size);
+        loop {
+            match self.slots[h] {
+                (s, start) if s == t => return start as usize,
+                (s, _) if s == NO_TOKEN => return self.by_vocab.len(),
+                _ => h = (h + 1) & (size - 1),
+            }
+        }
+    }
 }
 
 fn weight(len: usize) -> f32 {
@@ -1021,6 +1048,18 @@ impl Index {
         for &(t, _, _) in &ex.by_vocab {
             ex.reached[t as usize / 64] |= 1 << (t % 64);
         }
+        let size = (ex.by_vocab.len() * 2).next_power_of_two().max(16);
+        ex.slots = vec![(NO_TOKEN, 0); size];
+        for (at, &(t, _, _)) in ex.by_vocab.iter().enumerate() {
+            if at > 0 && ex.by_vocab[at - 1].0 == t {
+                continue;
+            }
+            let mut h = slot_of(t, size);
+            while ex.slots[h].0 != NO_TOKEN {
+                h = (h + 1) & (size - 1);
+            }
+            ex.slots[h] = (t, at as u32);
+        }
         ex
     }
 
@@ -1248,7 +1287,7 @@ impl Index {
                 }
             } else {
                 if ex.reached[t as usize / 64] & (1 << (t % 64)) != 0 {
-                    let start = ex.by_vocab.partition_point(|e| e.0 < t);
+                    let start = ex.start_of(t);
                     for &(_, qi, sim) in ex.by_vocab[start..].iter().take_while(|e| e.0 == t) {
                         best = best.max(sim);
                         let b = &mut q_best[qi as usize];
