@@ -100,6 +100,9 @@ pub struct Screener {
     by_identifier: HashMap<(String, String), Vec<u32>>,
     /// Entities ordered by `(list, entry id)`, for look-ups by id (four bytes an entity).
     by_id: Vec<u32>,
+    /// Each entity's place in `by_id`: hits of equal score are ordered by it, without reading
+    /// their ids.
+    rank: Vec<u32>,
 }
 
 impl std::fmt::Debug for Screener {
@@ -214,6 +217,10 @@ impl Screener {
             let (lb, eb) = &entities[b as usize];
             (la, &ea.id).cmp(&(lb, &eb.id))
         });
+        let mut rank = vec![0u32; entities.len()];
+        for (at, &e) in by_id.iter().enumerate() {
+            rank[e as usize] = at as u32;
+        }
         Screener {
             entities,
             meta,
@@ -221,6 +228,7 @@ impl Screener {
             name_ids,
             by_identifier,
             by_id,
+            rank,
         }
     }
 
@@ -456,13 +464,10 @@ impl Screener {
         // Each entry's best name: the highest score, the lowest id among equals.
         ranked.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
         ranked.dedup_by_key(|r| r.0);
+        // Best first; among equals, by list and entry id.
         ranked.sort_by(|a, b| {
-            b.1.total_cmp(&a.1).then_with(|| {
-                self.entities[a.0 as usize]
-                    .1
-                    .id
-                    .cmp(&self.entities[b.0 as usize].1.id)
-            })
+            b.1.total_cmp(&a.1)
+                .then_with(|| self.rank[a.0 as usize].cmp(&self.rank[b.0 as usize]))
         });
         match limit {
             Some(n) => ranked.truncate(n),
