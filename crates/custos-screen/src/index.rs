@@ -417,6 +417,8 @@ struct Prefix {
 
 /// No token.
 const NO_TOKEN: u32 = u32::MAX;
+/// Marks, in a token's expansion, a short word of a split (see [`Index::expand_token`]).
+const SHORT_PART: u32 = 1 << 31;
 
 /// What a query token reaches in the vocabulary.
 #[derive(Debug, Default)]
@@ -426,6 +428,10 @@ pub(crate) struct Expanded {
     /// `(vocabulary token, query token, similarity)`, sorted: the few tokens a query reaches,
     /// looked up once per token of every gathered name.
     by_vocab: Vec<(u32, u16, f32)>,
+    /// The short words of the query tokens' splits (see [`Index::expand_token`]) with their
+    /// similarities: in `by_vocab`, and looked up in the prefix postings, but never a way to
+    /// every name holding them.
+    short_parts: Vec<(u32, f32)>,
     /// Where each token's run in `by_vocab` begins, by open addressing: `(token, start)`,
     /// a power of two of slots, at most half full, empty slots [`NO_TOKEN`]. A look-up is a
     /// probe or two in a small table rather than a binary search.
@@ -956,7 +962,18 @@ impl Index {
         }
         parts.sort_unstable();
         parts.dedup();
-        out.extend(parts.iter().map(|&p| (p, 1.0)));
+        // A word of two letters ("IN" of "MUJAHIDIN", "AL" of "ALRAHMAN") beside a longer one
+        // is too common to gather names through: it is marked, and only estimating counts it.
+        let longer = parts
+            .iter()
+            .any(|&p| usize::from(self.lens[p as usize]) > 2);
+        out.extend(parts.iter().map(|&p| {
+            if longer && self.lens[p as usize] <= 2 {
+                (p | SHORT_PART, 1.0)
+            } else {
+                (p, 1.0)
+            }
+        }));
         worded.sort_unstable();
         worded.dedup();
         for &p in &worded {
@@ -1011,6 +1028,7 @@ impl Index {
         ex.per_token = vec![vec![]; m];
         // A token reached twice keeps its best similarity (see the end).
         let push = |ex: &mut Expanded, i: usize, t: u32, sim: f32| ex.per_token[i].push((t, sim));
+        let mut short_parts = vec![];
         for (i, qt) in q.tokens.iter().enumerate() {
             ex.q_len.push(weight(qt.len()));
             ex.q_first.push(qt.as_bytes()[0]);
@@ -1020,7 +1038,13 @@ impl Index {
                 ex.q_initials.push(b[0]);
                 continue;
             }
-            ex.per_token[i].extend_from_slice(&self.token_expansion(qt, q.abjad));
+            for &(t, sim) in self.token_expansion(qt, q.abjad).iter() {
+                if t & SHORT_PART == 0 {
+                    ex.per_token[i].push((t, sim));
+                } else {
+                    short_parts.push((t & !SHORT_PART, i as u16, sim));
+                }
+            }
         }
         // Adjacent query tokens that a name writes as one.
         for w in 2..=3 {
@@ -1042,6 +1066,12 @@ impl Index {
                 ex.by_vocab.push((t, i as u16, sim));
             }
         }
+        ex.by_vocab
+            .extend(short_parts.iter().map(|&(t, i, sim)| (t, i, sim)));
+        ex.short_parts = short_parts
+            .into_iter()
+            .map(|(t, _, sim)| (t, sim))
+            .collect();
         ex.by_vocab
             .sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
         ex.reached = vec![0; self.lens.len().div_ceil(64)];
@@ -1175,6 +1205,7 @@ impl Index {
             .per_token
             .iter()
             .flatten()
+            .chain(&ex.short_parts)
             .map(|&(t, sim)| (self.prefix.get(t), sim))
             .filter(|(l, _)| !l.is_empty())
             .collect();
