@@ -5,8 +5,10 @@
 //! up in the vocabulary, not in the names: exactly, within one edit (the token and each of its
 //! one-letter deletions are keys, as in SymSpell), by consonant skeleton (what an abjad
 //! transliteration keeps, and what "MOHAMMED" and "MUHAMMAD" share), by phonetic key (Double
-//! Metaphone), and split or joined ("JSCARGUMENT" against "JSC ARGUMENT"). Each vocabulary
-//! token found carries its Jaro-Winkler similarity to the query token.
+//! Metaphone), by the tokens it begins or that begin it, and split or joined ("JSCARGUMENT"
+//! against "JSC ARGUMENT"). Each vocabulary token found carries its similarity to the query
+//! token. What every vocabulary token reaches is computed when the index is built; a query
+//! token no list holds is looked up then, and remembered in a bounded cache.
 //!
 //! Names come from two posting lists per token, with prefix filtering (as in set-similarity
 //! joins), driven by the lowest name score a hit could have (the *bound*: the default threshold,
@@ -24,7 +26,13 @@
 //!   its weight, with its token count and the share of the name's weight the token carries
 //!   (which sets how well it must be matched to reach the bound).
 //!   Every query token's vocabulary tokens are looked up there, for names with no more tokens
-//!   than the query: such a name must cover enough of itself.
+//!   than the query: such a name must cover enough of itself. Each entry also names another
+//!   token the name cannot do without: a query that reaches nothing like it passes the name
+//!   over unread.
+//!
+//! A query of one token scores at most 0.9 against a name of several, so it gathers only
+//! through the prefix postings (of names of any length): at the default threshold such a name
+//! must cover itself nearly whole.
 //!
 //! A name that merely contains a common token ("MOHAMMAD") is not gathered through that
 //! token's long list, unless the query has nothing rarer.
