@@ -34,7 +34,7 @@ struct File {
 }
 
 /// Reads and checks a designations file: ids unique, countries ISO codes, conditions present
-/// exactly for `conditions`, expiry after the effective date.
+/// exactly for `conditions` and each a CEL expression, expiry after the effective date.
 pub fn designations(path: &Path) -> Result<Vec<Designation>, ImportError> {
     let bytes = read(path)?;
     let text = std::str::from_utf8(&bytes)
@@ -77,6 +77,9 @@ pub fn designations(path: &Path) -> Result<Vec<Designation>, ImportError> {
             }
             _ => {}
         }
+        for (i, c) in d.conditions.iter().enumerate() {
+            check_condition(c).map_err(|why| bad(&d.id, &format!("condition {}: {why}", i + 1)))?;
+        }
         let expires = d
             .expires
             .unwrap_or(d.effective + chrono::Duration::days(365));
@@ -87,6 +90,20 @@ pub fn designations(path: &Path) -> Result<Vec<Designation>, ImportError> {
         out.push(d);
     }
     Ok(out)
+}
+
+/// A condition is a CEL expression (see the Common Expression Language specification), meant
+/// to be evaluated over `account`, checked by the `cel` crate's parser when the list is read,
+/// so that a designation never carries a condition that cannot be parsed. (What it names is
+/// not checked here: the parser counts a macro's own variables, `t` of
+/// `account.tags.exists(t, t == 'vip')`, among the names an expression refers to.)
+pub fn check_condition(condition: &str) -> Result<(), String> {
+    if condition.trim().is_empty() {
+        return Err("empty".into());
+    }
+    cel::Program::compile(condition)
+        .map(|_| ())
+        .map_err(|e| format!("not a CEL expression: {}", e.to_string().trim()))
 }
 
 /// Every designation as a list entry, carrying the designation itself: a designated person

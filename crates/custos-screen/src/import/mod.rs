@@ -14,7 +14,7 @@ use std::path::Path;
 
 use crate::{ImportError, ListEntity};
 
-pub use custos_toml::designations;
+pub use custos_toml::{check_condition, designations};
 
 /// A list format, as `custos lists import --format` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
