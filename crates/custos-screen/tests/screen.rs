@@ -22,6 +22,27 @@ fn screener() -> Screener {
     )
 }
 
+/// Screens `q` through the index and by scanning every name, at the default threshold: adds to
+/// `tally` (found by the index, found by the scan) and reports each entry the index missed.
+fn against_exhaustive(s: &Screener, q: &Query, tally: &mut (usize, usize)) {
+    let exhaustive = s.screen_exhaustive(q, None);
+    let indexed = s.screen(q, None);
+    tally.1 += exhaustive.len();
+    for h in &exhaustive {
+        if indexed.iter().any(|x| x.entity_id == h.entity_id) {
+            tally.0 += 1;
+        } else if tally.1 - tally.0 < 100 {
+            eprintln!(
+                "missed: `{}` -> `{}` ({:.3}) {}",
+                q.name,
+                h.matched_name,
+                h.score,
+                s.debug_candidate(q, &h.entity_id)
+            );
+        }
+    }
+}
+
 /// A deterministic mutation: a typo, a swap of tokens, a dropped token, or the name as is.
 fn mutate(name: &str, i: usize) -> String {
     let mut tokens: Vec<String> = name.split_whitespace().map(str::to_owned).collect();
@@ -49,29 +70,15 @@ fn the_index_keeps_what_an_exhaustive_scan_finds() {
     let s = screener();
     assert!(s.names() > 10_000, "{}", s.names());
     let sdn = import(Format::OfacCsv, &peer("watchman/test/testdata/sdn.csv")).unwrap();
-    let (mut found, mut total) = (0usize, 0usize);
+    let mut tally = (0usize, 0usize);
     for (i, e) in sdn.iter().step_by(25).enumerate() {
         let q = Query {
             name: mutate(e.primary_name(), i),
             ..Default::default()
         };
-        let exhaustive = s.screen_exhaustive(&q, None);
-        let indexed = s.screen(&q, None);
-        total += exhaustive.len();
-        for h in &exhaustive {
-            if indexed.iter().any(|x| x.entity_id == h.entity_id) {
-                found += 1;
-            } else if total - found < 100 {
-                eprintln!(
-                    "missed: `{}` -> `{}` ({:.3}) {}",
-                    q.name,
-                    h.matched_name,
-                    h.score,
-                    s.debug_candidate(&q, &h.entity_id)
-                );
-            }
-        }
+        against_exhaustive(&s, &q, &mut tally);
     }
+    let (found, total) = tally;
     let recall = found as f64 / total as f64;
     eprintln!("recall {recall:.4} over {total} exhaustive hits");
     assert!(total > 200);
@@ -88,7 +95,7 @@ fn the_index_keeps_what_an_exhaustive_scan_finds() {
 fn one_token_queries_keep_what_an_exhaustive_scan_finds() {
     let s = screener();
     let sdn = import(Format::OfacCsv, &peer("watchman/test/testdata/sdn.csv")).unwrap();
-    let (mut found, mut total, mut queries) = (0usize, 0usize, 0usize);
+    let (mut tally, mut queries) = ((0usize, 0usize), 0usize);
     for (i, e) in sdn.iter().step_by(25).enumerate() {
         let tokens: Vec<&str> = e
             .primary_name()
@@ -108,23 +115,9 @@ fn one_token_queries_keep_what_an_exhaustive_scan_finds() {
             name,
             ..Default::default()
         };
-        let exhaustive = s.screen_exhaustive(&q, None);
-        let indexed = s.screen(&q, None);
-        total += exhaustive.len();
-        for h in &exhaustive {
-            if indexed.iter().any(|x| x.entity_id == h.entity_id) {
-                found += 1;
-            } else {
-                eprintln!(
-                    "missed: `{}` -> `{}` ({:.3}) {}",
-                    q.name,
-                    h.matched_name,
-                    h.score,
-                    s.debug_candidate(&q, &h.entity_id)
-                );
-            }
-        }
+        against_exhaustive(&s, &q, &mut tally);
     }
+    let (found, total) = tally;
     let recall = found as f64 / total.max(1) as f64;
     eprintln!("one-token recall {recall:.4} over {total} exhaustive hits of {queries} queries");
     assert!(total > 50, "{total}");
@@ -311,7 +304,7 @@ fn people_on_no_list_rarely_hit() {
 #[test]
 fn names_of_many_scripts_keep_what_an_exhaustive_scan_finds() {
     let s = screener();
-    let (mut found, mut total) = (0usize, 0usize);
+    let mut tally = (0usize, 0usize);
     for f in ["negatives_global.csv", "negatives_us.csv"] {
         let mut r = csv::Reader::from_path(peer(&format!(
             "yente/contrib/validation_report/fixtures/{f}"
@@ -323,21 +316,10 @@ fn names_of_many_scripts_keep_what_an_exhaustive_scan_finds() {
                 name_type: NameType::Person,
                 ..Default::default()
             };
-            let exhaustive = s.screen_exhaustive(&q, None);
-            let indexed = s.screen(&q, None);
-            total += exhaustive.len();
-            for h in &exhaustive {
-                if indexed.iter().any(|x| x.entity_id == h.entity_id) {
-                    found += 1;
-                } else {
-                    eprintln!(
-                        "missed: `{}` -> `{}` ({:.3})",
-                        q.name, h.matched_name, h.score
-                    );
-                }
-            }
+            against_exhaustive(&s, &q, &mut tally);
         }
     }
+    let (found, total) = tally;
     eprintln!("many-script recall {found} of {total}");
     assert!(total >= 50, "{total}");
     assert!(found * 100 >= total * 95, "{found} of {total}");
