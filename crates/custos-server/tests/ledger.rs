@@ -439,21 +439,9 @@ async fn retention_purges_the_events_of_destroyed_customers_and_the_tree_still_v
     }
     let (s, _) = ingest(&app, Value::Array(batch)).await;
     assert_eq!(s, StatusCode::OK);
-    let r = app
-        .send(
-            "POST",
-            &format!("/v1/accounts/{acc}/close"),
-            Some(Role::Integrator),
-            Some(json!({"reason": "customer left"})),
-            &[],
-        )
-        .await;
-    assert!(r.status.is_success(), "{}", r.body);
+    close(&app, &acc, "customer left").await;
     app.advance(chrono::Duration::days(800));
-    let actor = custos_server::service::Actor {
-        id: "test".into(),
-        role: "admin".into(),
-    };
+    let actor = admin();
     let now = app.service.now();
     let report = app
         .service
@@ -520,20 +508,8 @@ async fn an_account_closed_long_ago_loses_its_events_unless_held() {
         })
         .collect();
     ingest(&app, Value::Array(batch)).await;
-    let r = app
-        .send(
-            "POST",
-            &format!("/v1/accounts/{old}/close"),
-            Some(Role::Integrator),
-            Some(json!({"reason": "moved to another plan"})),
-            &[],
-        )
-        .await;
-    assert!(r.status.is_success(), "{}", r.body);
-    let actor = custos_server::service::Actor {
-        id: "test".into(),
-        role: "admin".into(),
-    };
+    close(&app, &old, "moved to another plan").await;
+    let actor = admin();
     // Not yet two years.
     app.advance(chrono::Duration::days(700));
     let r = app
@@ -588,5 +564,27 @@ async fn an_account_closed_long_ago_loses_its_events_unless_held() {
     let l = app.service.ledger().unwrap();
     for i in 0..20u64 {
         assert_eq!(l.access.is_purged(i), i % 2 == 0, "entry {i}");
+    }
+}
+
+/// Closes an account through the API, as the integrator.
+async fn close(app: &TestApp, account: &str, reason: &str) {
+    let r = app
+        .send(
+            "POST",
+            &format!("/v1/accounts/{account}/close"),
+            Some(Role::Integrator),
+            Some(json!({ "reason": reason })),
+            &[],
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+}
+
+/// The administrator a retention run is made by.
+fn admin() -> custos_server::service::Actor {
+    custos_server::service::Actor {
+        id: "test".into(),
+        role: "admin".into(),
     }
 }
