@@ -441,13 +441,7 @@ async fn retention_purges_the_events_of_destroyed_customers_and_the_tree_still_v
     assert_eq!(s, StatusCode::OK);
     close(&app, &acc, "customer left").await;
     app.advance(chrono::Duration::days(800));
-    let actor = admin();
-    let now = app.service.now();
-    let report = app
-        .service
-        .retention_run(now, false, &actor, |_| {})
-        .await
-        .unwrap();
+    let report = retain(&app, false).await;
     assert_eq!(report.destroyed.len(), 1);
     assert_eq!(report.ledger_events_purged, 200);
     let l = app.service.ledger().unwrap();
@@ -478,11 +472,7 @@ async fn retention_purges_the_events_of_destroyed_customers_and_the_tree_still_v
     let dir = l.log_dir(custos_ledger::Which::Access);
     custos_ledger::verify(&dir, &vkey, "custos.test/ledger/access", true, |_| {}).unwrap();
     // A second run purges nothing more.
-    let report = app
-        .service
-        .retention_run(now, false, &actor, |_| {})
-        .await
-        .unwrap();
+    let report = retain(&app, false).await;
     assert_eq!(report.ledger_events_purged, 0);
 }
 
@@ -509,14 +499,9 @@ async fn an_account_closed_long_ago_loses_its_events_unless_held() {
         .collect();
     ingest(&app, Value::Array(batch)).await;
     close(&app, &old, "moved to another plan").await;
-    let actor = admin();
     // Not yet two years.
     app.advance(chrono::Duration::days(700));
-    let r = app
-        .service
-        .retention_run(app.service.now(), false, &actor, |_| {})
-        .await
-        .unwrap();
+    let r = retain(&app, false).await;
     assert_eq!(r.ledger_events_purged, 0);
     // A legal hold keeps them past the period.
     app.advance(chrono::Duration::days(100));
@@ -530,11 +515,7 @@ async fn an_account_closed_long_ago_loses_its_events_unless_held() {
         )
         .await;
     assert!(hold.status.is_success(), "{}", hold.body);
-    let r = app
-        .service
-        .retention_run(app.service.now(), false, &actor, |_| {})
-        .await
-        .unwrap();
+    let r = retain(&app, false).await;
     assert_eq!(r.ledger_events_purged, 0);
     let hold_id = hold.body["id"].as_str().unwrap().to_owned();
     let rel = app
@@ -548,18 +529,10 @@ async fn an_account_closed_long_ago_loses_its_events_unless_held() {
         .await;
     assert!(rel.status.is_success(), "{}", rel.body);
     // A dry run counts, a run purges; the customer and its live account stay.
-    let r = app
-        .service
-        .retention_run(app.service.now(), true, &actor, |_| {})
-        .await
-        .unwrap();
+    let r = retain(&app, true).await;
     assert_eq!(r.ledger_events_purged, 10);
     assert!(r.destroyed.is_empty());
-    let r = app
-        .service
-        .retention_run(app.service.now(), false, &actor, |_| {})
-        .await
-        .unwrap();
+    let r = retain(&app, false).await;
     assert_eq!(r.ledger_events_purged, 10);
     let l = app.service.ledger().unwrap();
     for i in 0..20u64 {
@@ -581,10 +554,14 @@ async fn close(app: &TestApp, account: &str, reason: &str) {
     assert!(r.status.is_success(), "{}", r.body);
 }
 
-/// The administrator a retention run is made by.
-fn admin() -> custos_server::service::Actor {
-    custos_server::service::Actor {
+/// A retention run now (a dry run with `dry`), by an administrator.
+async fn retain(app: &TestApp, dry: bool) -> custos_server::service::RetentionReport {
+    let actor = custos_server::service::Actor {
         id: "test".into(),
         role: "admin".into(),
-    }
+    };
+    app.service
+        .retention_run(app.service.now(), dry, &actor, |_| {})
+        .await
+        .unwrap()
 }
