@@ -46,10 +46,7 @@ fn hash(s: &str) -> tlog_tiles::Hash {
 async fn ingest_is_durable_flags_unknown_accounts_and_refuses_bad_batches_whole() {
     let app = TestApp::new().await;
     let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
-    let acc = app.open(&c, "direct", "paid").await.body["account_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let acc = paid_account(&app, &c).await;
     let (s, b) = ingest(
         &app,
         json!([
@@ -423,15 +420,9 @@ async fn tiles_are_served_in_the_c2sp_layout() {
 async fn retention_purges_the_events_of_destroyed_customers_and_the_tree_still_verifies() {
     let app = TestApp::new().await;
     let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
-    let acc = app.open(&c, "direct", "paid").await.body["account_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let acc = paid_account(&app, &c).await;
     let other = app.customer(individual("Jonas Weber", "DE", "DE")).await;
-    let kept = app.open(&other, "direct", "paid").await.body["account_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let kept = paid_account(&app, &other).await;
     let mut batch = vec![];
     for i in 0..300 {
         let t = format!("2026-11-24T08:{:02}:{:02}Z", i / 60, i % 60);
@@ -480,14 +471,8 @@ async fn retention_purges_the_events_of_destroyed_customers_and_the_tree_still_v
 async fn an_account_closed_long_ago_loses_its_events_unless_held() {
     let app = TestApp::new().await;
     let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
-    let old = app.open(&c, "direct", "paid").await.body["account_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let live = app.open(&c, "direct", "paid").await.body["account_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let old = paid_account(&app, &c).await;
+    let live = paid_account(&app, &c).await;
     let batch: Vec<Value> = (0..20)
         .map(|i| {
             ev(
@@ -564,4 +549,12 @@ async fn retain(app: &TestApp, dry: bool) -> custos_server::service::RetentionRe
         .retention_run(app.service.now(), dry, &actor, |_| {})
         .await
         .unwrap()
+}
+
+/// Opens a paid direct account for customer `c`; its id.
+async fn paid_account(app: &TestApp, c: &str) -> String {
+    app.open(c, "direct", "paid").await.body["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
