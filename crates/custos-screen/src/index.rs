@@ -325,7 +325,7 @@ pub(crate) struct Index {
 }
 
 thread_local! {
-    /// A bit per name, all clear between uses: for filtering and ordering gathered names.
+    /// A bit per name, all clear between uses: to filter gathered names and keep each once.
     static SCRATCH: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -803,9 +803,11 @@ impl Index {
                     })
                 })
                 .collect();
+            // A share lost to a panic would shift every later token's count onto the wrong
+            // token: the panic goes on rather than leave a wrong index.
             workers
                 .into_iter()
-                .map(|w| w.join().unwrap_or_default())
+                .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
         });
         let total: usize = parts.iter().map(|p| p.1.len()).sum();

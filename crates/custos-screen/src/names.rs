@@ -318,11 +318,10 @@ const JOINED_SIM: f64 = 0.90;
 /// could not reach [`JOINED_SIM`], without computing it.
 fn edit_similarity(a: &str, b: &str) -> f64 {
     let (la, lb) = (a.chars().count(), b.chars().count());
-    let longest = la.max(lb).max(1) as f64;
-    if (la.abs_diff(lb) as f64) > (1.0 - JOINED_SIM) * longest {
+    if !joinable(la, lb) {
         return 0.0;
     }
-    1.0 - strsim::osa_distance(a, b) as f64 / longest
+    1.0 - strsim::osa_distance(a, b) as f64 / la.max(lb).max(1) as f64
 }
 
 /// Two Latin tokens count as variants by their skeletons only when already this alike, and
