@@ -188,14 +188,18 @@ reference = "Demo designation, not a real determination"
 "#;
 
 async fn seed_lists(svc: &Service) -> Result<(), ServiceError> {
-    let dir = std::env::temp_dir().join(format!("custos-demo-list-{}", std::process::id()));
+    // A directory of this seeding's own: two demos seeded at once in one process (the tests
+    // do) must not read each other's half-written file.
+    static SEEDINGS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SEEDINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("custos-demo-list-{}-{n}", std::process::id()));
     let bad = |e: String| ServiceError::Core(custos_core::CoreError::Conflict(e));
     std::fs::create_dir_all(&dir).map_err(|e| bad(e.to_string()))?;
     let path = dir.join("designations.toml");
     std::fs::write(&path, DEMO_DESIGNATIONS).map_err(|e| bad(e.to_string()))?;
-    let entities = custos_screen::import::import(custos_screen::import::Format::CustosToml, &path)
-        .map_err(|e| bad(e.to_string()))?;
+    let read = custos_screen::import::import(custos_screen::import::Format::CustosToml, &path);
     let _ = std::fs::remove_dir_all(&dir);
+    let entities = read.map_err(|e| bad(e.to_string()))?;
     let v = custos_screen::ListVersion {
         list: "special-measures".into(),
         format: "custos-toml".into(),
