@@ -43,6 +43,10 @@ pub struct Args {
     pub postgres_url: String,
     #[arg(long)]
     pub no_postgres: bool,
+    /// Events copied into PostgreSQL (default: as many as ingested); the figure compared is
+    /// a rate, so a run over 100,000,000 events may copy fewer.
+    #[arg(long)]
+    pub copy_events: Option<u64>,
     /// Skip the DuckDB baseline over the Parquet export.
     #[arg(long)]
     pub no_duckdb: bool,
@@ -183,6 +187,8 @@ struct Figures {
     accounts: u64,
     batch: usize,
     ingest_events_per_s: f64,
+    /// How long the index builder took to catch up once ingest ended.
+    index_catch_up_s: f64,
     bytes_per_event: f64,
     files: Vec<(String, u64)>,
     http: Option<Http>,
@@ -236,16 +242,20 @@ fn latency(mut v: Vec<f64>, results: usize) -> Latency {
     }
 }
 
+/// The files of a log, and of its index directory as one.
 fn dir_size(dir: &std::path::Path) -> Vec<(String, u64)> {
     let mut v: Vec<(String, u64)> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .filter_map(|e| {
-            Some((
-                e.file_name().to_string_lossy().into_owned(),
-                e.metadata().ok()?.len(),
-            ))
+            let m = e.metadata().ok()?;
+            let len = if m.is_dir() {
+                dir_size(&e.path()).iter().map(|f| f.1).sum()
+            } else {
+                m.len()
+            };
+            Some((e.file_name().to_string_lossy().into_owned(), len))
         })
         .collect();
     v.sort();
@@ -278,9 +288,10 @@ async fn postgres_copy(url: &str, a: &Args) -> Result<Copy> {
     sqlx::query(&format!("CREATE INDEX ON {table} (ip, time)"))
         .execute(&mut conn)
         .await?;
+    let events = a.copy_events.unwrap_or(a.events).min(a.events);
     let mut t = Traffic::new(a.accounts, a.events, 13984);
     let started = Instant::now();
-    let mut left = a.events;
+    let mut left = events;
     while left > 0 {
         let n = (a.batch as u64).min(left);
         let mut buf = String::with_capacity(n as usize * 120);
@@ -318,9 +329,9 @@ async fn postgres_copy(url: &str, a: &Args) -> Result<Copy> {
         .execute(&mut conn)
         .await?;
     Ok(Copy {
-        events: a.events,
-        events_per_s: a.events as f64 / secs,
-        bytes_per_event: bytes as f64 / a.events as f64,
+        events,
+        events_per_s: events as f64 / secs,
+        bytes_per_event: bytes as f64 / events as f64,
     })
 }
 
@@ -435,6 +446,11 @@ pub async fn run(a: Args) -> Result<()> {
         bar.inc(n);
     }
     bar.finish_and_clear();
+    // The index is built behind the writer, on another thread; queries are measured once it
+    // has caught up.
+    let s = Instant::now();
+    ledger.access.wait_indexed()?;
+    let index_catch_up_s = s.elapsed().as_secs_f64();
     let files = dir_size(&ledger_dir.join("access"));
     let bytes: u64 = files.iter().map(|f| f.1).sum();
 
@@ -537,6 +553,7 @@ pub async fn run(a: Args) -> Result<()> {
         accounts: a.accounts,
         batch: a.batch,
         ingest_events_per_s: a.events as f64 / ingest_secs,
+        index_catch_up_s,
         bytes_per_event: bytes as f64 / a.events as f64,
         files,
         http,
@@ -555,6 +572,10 @@ pub async fn run(a: Args) -> Result<()> {
     println!(
         "{} events, {} accounts, batches of {}: durable ingest in process {:.0} events/s; {:.1} bytes/event on disk",
         f.events, f.accounts, f.batch, f.ingest_events_per_s, f.bytes_per_event
+    );
+    println!(
+        "    the index caught up {:.1} s after the last append",
+        f.index_catch_up_s
     );
     for (name, len) in &f.files {
         println!(

@@ -244,6 +244,29 @@ impl Event {
     }
 }
 
+/// The fields a query filters on, read from a canonical encoding without decoding it whole:
+/// `(account id, (seconds, nanoseconds), address)`; `None` when the bytes are not an event of
+/// encoding version 1 (a purged entry, say). A match is still decoded in full.
+pub fn peek(b: &[u8]) -> Option<(&[u8], (i64, u32), IpAddr)> {
+    if *b.first()? != 1 {
+        return None;
+    }
+    let present = *b.get(1)?;
+    let secs = i64::from_be_bytes(b.get(3..11)?.try_into().ok()?);
+    let nanos = u32::from_be_bytes(b.get(11..15)?.try_into().ok()?);
+    let (ip, mut at) = match *b.get(15)? {
+        4 => (IpAddr::from(<[u8; 4]>::try_from(b.get(16..20)?).ok()?), 20),
+        6 => (IpAddr::from(<[u8; 16]>::try_from(b.get(16..32)?).ok()?), 32),
+        _ => return None,
+    };
+    if present & 1 != 0 {
+        at += 2;
+    }
+    let len = usize::from(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?));
+    let account = b.get(at + 2..at + 2 + len)?;
+    Some((account, (secs, nanos), ip))
+}
+
 struct Reader<'a> {
     b: &'a [u8],
     at: usize,
@@ -305,6 +328,12 @@ mod tests {
                 assert_ne!(d, e, "byte {i}");
             }
         }
+        let (acc, t, ip) = peek(&b).unwrap();
+        assert_eq!(acc, b"acc_1");
+        assert_eq!(t, (e.time.timestamp(), e.time.timestamp_subsec_nanos()));
+        assert_eq!(ip, e.ip);
+        assert_eq!(peek(&v4.encode()).unwrap().0, b"acc_1");
+        assert!(peek(&vec![0; b.len()]).is_none());
         let mut long = b.clone();
         long.push(0);
         assert!(Event::decode(&long).is_err());

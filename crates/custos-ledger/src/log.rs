@@ -1,32 +1,42 @@
-//! One append-only, tamper-evident log in a directory: the events (as C2SP entry bundles, each
-//! entry a 16-bit length and the event's canonical encoding), the RFC 6962 Merkle tree's
-//! stored hashes (`tlog_tiles`' layout), the start of every bundle, and the signed checkpoint
-//! that commits them.
+//! One append-only, tamper-evident log in a directory.
 //!
-//! **Durability**: a batch is written, the three data files are synced, and only then is the
-//! new checkpoint written to a temporary file, synced and renamed over the old one (and the
+//! **Files**: `entries` holds every complete bundle of 256 entries (C2SP tlog-tiles), each a
+//! zstd frame of the bundle's bytes (each entry a 16-bit length and the event's canonical
+//! encoding); `bundles` says where each frame lies (12 bytes a bundle); `upper` holds the
+//! RFC 6962 tree's hashes from level 8 up (the hashes of whole tiles, and every hash above
+//! them, in `tlog_tiles`' stored-hash layout over those); `tail-<N>` holds the entries of
+//! bundle `N` while it is incomplete, as they are; `checkpoint` is the C2SP checkpoint in a
+//! signed note (Ed25519) that commits them; `purged` and `purged-leaves` are what retention
+//! leaves (see [`Log::purge`]). The hashes below level 8 are not stored: they are recomputed
+//! from a bundle's entries when a proof or a tile needs them, which keeps the tree at an
+//! eighth of a byte an entry.
+//!
+//! **Durability**: a batch is written, the data files are synced, and only then is the new
+//! checkpoint written to a temporary file, synced and renamed over the old one (and the
 //! directory synced). A batch is acknowledged after that. Opening a log trims whatever lies
 //! past its checkpoint: a batch that was not acknowledged.
 //!
 //! **Group commit**: concurrent [`Log::append`] calls queue their batches; whichever holds the
 //! writer commits everything queued with one round of syncs.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 
 use signed_note::{Note, StandardSigner, StandardVerifier, VerifierList};
 use tlog_tiles::{
-    Checkpoint, HASH_SIZE, Hash, HashReader, Tile, prove_record, prove_tree, record_hash,
-    stored_hash_count, stored_hash_index, stored_hashes, tree_hash,
+    Checkpoint, HASH_SIZE, Hash, HashReader, Tile, node_hash, prove_record, prove_tree,
+    record_hash, split_stored_hash_index, stored_hash_count, stored_hash_index,
+    stored_hashes_for_record_hash, tree_hash,
 };
 
 use crate::event::Event;
-use crate::index::{BLOOM_BYTES, Probe, Summary};
+use crate::index::{Index, SEGMENT_BUNDLES};
 
 /// The entries of a bundle: each a 16-bit big-endian length and the bytes.
 pub fn split_bundle(data: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -68,27 +78,244 @@ fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> LedgerError 
 
 type Result<T> = std::result::Result<T, LedgerError>;
 
-/// The files of a log.
-struct Files {
+/// zstd level of stored bundles.
+const LEVEL: i32 = 3;
+/// Bytes of one `bundles` record: the frame's offset (8) and length (4).
+const LOC: u64 = 12;
+/// Bytes of one `purged-leaves` record: the entry's index (8) and its leaf hash (32).
+const PURGED_RECORD: usize = 40;
+
+/// What readers see: the committed size and the incomplete last bundle.
+#[derive(Debug, Clone)]
+pub(crate) struct State {
+    pub size: u64,
+    pub root: Hash,
+    pub checkpoint: Vec<u8>,
+    /// The entries of bundle `size / TILE` (fewer than 256), and their leaf hashes.
+    pub tail: Arc<Vec<Vec<u8>>>,
+    pub tail_hashes: Arc<Vec<Hash>>,
+}
+
+impl State {
+    pub fn complete(&self) -> u64 {
+        self.size / TILE
+    }
+}
+
+/// The read side of a log, shared with its indexer.
+#[derive(Debug)]
+pub(crate) struct Store {
+    dir: PathBuf,
     entries: File,
-    hashes: File,
     bundles: File,
+    upper: File,
+    /// Leaf hashes of purged entries, by index.
+    purged: RwLock<HashMap<u64, Hash>>,
+    state: RwLock<Arc<State>>,
 }
 
-/// The query index of an indexed log (see [`crate::index`]).
-struct IndexFiles {
-    times: File,
-    blooms: File,
+impl Store {
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn state(&self) -> Arc<State> {
+        self.state.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn locate(&self, k: u64) -> Result<(u64, u32)> {
+        let mut b = [0u8; LOC as usize];
+        self.bundles
+            .read_exact_at(&mut b, k * LOC)
+            .map_err(|_| LedgerError::Corrupt(format!("no record of bundle {k}")))?;
+        Ok(split_loc(&b))
+    }
+
+    /// The bytes of complete bundle `k`, as C2SP serves them.
+    pub fn read_bundle(&self, k: u64) -> Result<Vec<u8>> {
+        let (start, len) = self.locate(k)?;
+        let mut frame = vec![0u8; len as usize];
+        self.entries
+            .read_exact_at(&mut frame, start)
+            .map_err(|_| LedgerError::Corrupt(format!("bundle {k} is cut short")))?;
+        zstd::decode_all(frame.as_slice()).map_err(|e| {
+            LedgerError::Corrupt(format!(
+                "entry {} (the first of bundle {k}): its bundle does not decompress: {e}",
+                k * TILE
+            ))
+        })
+    }
+
+    /// The bytes of bundle `k` at `st`, complete or not.
+    pub fn bundle_at(&self, st: &State, k: u64) -> Result<Vec<u8>> {
+        if k < st.complete() {
+            return self.read_bundle(k);
+        }
+        Ok(join_bundle(st.tail.iter().map(Vec::as_slice)))
+    }
+
+    fn leaf_of(&self, i: u64, data: &[u8]) -> Hash {
+        if data.iter().all(|&b| b == 0)
+            && let Some(h) = self
+                .purged
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&i)
+        {
+            return *h;
+        }
+        record_hash(data)
+    }
+
+    /// The leaf hashes of complete bundle `k`.
+    fn leaf_hashes(&self, k: u64) -> Result<Vec<Hash>> {
+        let data = self.read_bundle(k)?;
+        Ok(split_bundle(&data)
+            .enumerate()
+            .map(|(j, leaf)| self.leaf_of(k * TILE + j as u64, leaf))
+            .collect())
+    }
 }
 
-/// Where the log stands.
+fn split_loc(b: &[u8; LOC as usize]) -> (u64, u32) {
+    let mut s = [0u8; 8];
+    s.copy_from_slice(&b[..8]);
+    let mut l = [0u8; 4];
+    l.copy_from_slice(&b[8..]);
+    (u64::from_be_bytes(s), u32::from_be_bytes(l))
+}
+
+fn loc_bytes(start: u64, len: u32) -> [u8; LOC as usize] {
+    let mut b = [0u8; LOC as usize];
+    b[..8].copy_from_slice(&start.to_be_bytes());
+    b[8..].copy_from_slice(&len.to_be_bytes());
+    b
+}
+
+/// A bundle's bytes from its entries.
+pub fn join_bundle<'a>(leaves: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut out = vec![];
+    for l in leaves {
+        out.extend_from_slice(&(l.len() as u16).to_be_bytes());
+        out.extend_from_slice(l);
+    }
+    out
+}
+
+/// The root of a complete subtree from its leaves' hashes (a power of two of them).
+fn subtree(hashes: &[Hash]) -> Hash {
+    let mut level: Vec<Hash> = hashes.to_vec();
+    while level.len() > 1 {
+        level = level.chunks(2).map(|p| node_hash(p[0], p[1])).collect();
+    }
+    level.first().copied().unwrap_or(tlog_tiles::EMPTY_HASH)
+}
+
+/// The hashes from level 8 up, from `upper` and those of a batch not yet written.
+struct Upper<'a> {
+    file: &'a File,
+    /// `(first stored index, hashes)` not yet on disk.
+    pending: (u64, &'a [Hash]),
+}
+
+impl Upper<'_> {
+    fn read(&self, i: u64) -> std::result::Result<Hash, tlog_tiles::Error> {
+        let (base, pending) = self.pending;
+        if i >= base {
+            return pending
+                .get((i - base) as usize)
+                .copied()
+                .ok_or(tlog_tiles::Error::IndexesNotInTree);
+        }
+        let mut h = [0u8; HASH_SIZE];
+        self.file
+            .read_exact_at(&mut h, i * HASH_SIZE as u64)
+            .map_err(|_| tlog_tiles::Error::IndexesNotInTree)?;
+        Ok(Hash(h))
+    }
+}
+
+impl HashReader for Upper<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> std::result::Result<Vec<Hash>, tlog_tiles::Error> {
+        indexes.iter().map(|&i| self.read(i)).collect()
+    }
+}
+
+/// Every stored hash of the tree, as `tlog_tiles` numbers them: from level 8 up out of
+/// `upper`; below, recomputed from the leaf hashes of the tile (a complete bundle's, read
+/// once a call, or the incomplete one's).
+struct Hashes<'a> {
+    store: &'a Store,
+    upper: Upper<'a>,
+    complete: u64,
+    tail_hashes: &'a [Hash],
+    tiles: RefCell<HashMap<u64, Vec<Hash>>>,
+}
+
+impl<'a> Hashes<'a> {
+    fn new(store: &'a Store, st: &'a State) -> Self {
+        Hashes {
+            store,
+            upper: Upper {
+                file: &store.upper,
+                pending: (u64::MAX, &[]),
+            },
+            complete: st.complete(),
+            tail_hashes: &st.tail_hashes,
+            tiles: RefCell::default(),
+        }
+    }
+}
+
+impl HashReader for Hashes<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> std::result::Result<Vec<Hash>, tlog_tiles::Error> {
+        indexes
+            .iter()
+            .map(|&i| {
+                let (level, n) = split_stored_hash_index(i);
+                if level >= HEIGHT {
+                    return self.upper.read(stored_hash_index(level - HEIGHT, n));
+                }
+                let first = n << level;
+                let tile = first / TILE;
+                let lo = (first % TILE) as usize;
+                let count = 1usize << level;
+                let sub = |leaves: &[Hash]| {
+                    leaves
+                        .get(lo..lo + count)
+                        .map(subtree)
+                        .ok_or(tlog_tiles::Error::IndexesNotInTree)
+                };
+                if tile == self.complete {
+                    return sub(self.tail_hashes);
+                }
+                if tile > self.complete {
+                    return Err(tlog_tiles::Error::IndexesNotInTree);
+                }
+                let mut tiles = self.tiles.borrow_mut();
+                let hs = match tiles.entry(tile) {
+                    std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(v) => v.insert(
+                        self.store
+                            .leaf_hashes(tile)
+                            .map_err(|_| tlog_tiles::Error::IndexesNotInTree)?,
+                    ),
+                };
+                sub(hs)
+            })
+            .collect()
+    }
+}
+
+/// Where the writer stands.
 struct Writer {
-    files: Files,
-    size: u64,
+    entries: File,
+    bundles: File,
+    upper: File,
+    /// The open `tail-<N>` file of the incomplete bundle.
+    tail_file: Option<(u64, File)>,
     entries_len: u64,
-    /// The signed checkpoint of `size`.
-    checkpoint: Vec<u8>,
-    root: Hash,
+    compressor: zstd::bulk::Compressor<'static>,
     /// Outcomes of batches committed by another caller, by ticket.
     done: HashMap<u64, std::result::Result<Range<u64>, String>>,
 }
@@ -100,52 +327,29 @@ struct Queue {
 
 /// An open log.
 pub struct Log {
-    dir: PathBuf,
     origin: String,
     signer: StandardSigner,
     verifier_key: String,
+    store: Arc<Store>,
     writer: Mutex<Writer>,
     queue: Mutex<Queue>,
-    /// Read handles for proofs, tiles and entries.
-    read: Files,
-    index: Option<IndexFiles>,
+    index: Option<Arc<Index>>,
 }
 
 impl std::fmt::Debug for Log {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Log")
-            .field("dir", &self.dir)
+            .field("dir", &self.store.dir)
             .field("origin", &self.origin)
             .finish()
     }
 }
 
-/// Reads stored hashes from the hashes file, and those of a batch not yet written from memory.
-struct Reader<'a> {
-    file: &'a File,
-    /// `(first stored index, hashes)` not yet on disk.
-    pending: (u64, &'a [Hash]),
-}
-
-impl HashReader for Reader<'_> {
-    fn read_hashes(&self, indexes: &[u64]) -> std::result::Result<Vec<Hash>, tlog_tiles::Error> {
-        let (base, pending) = self.pending;
-        indexes
-            .iter()
-            .map(|&i| {
-                if i >= base {
-                    return pending
-                        .get((i - base) as usize)
-                        .copied()
-                        .ok_or(tlog_tiles::Error::IndexesNotInTree);
-                }
-                let mut h = [0u8; HASH_SIZE];
-                self.file
-                    .read_exact_at(&mut h, i * HASH_SIZE as u64)
-                    .map_err(|_| tlog_tiles::Error::IndexesNotInTree)?;
-                Ok(Hash(h))
-            })
-            .collect()
+impl Drop for Log {
+    fn drop(&mut self) {
+        if let Some(ix) = &self.index {
+            ix.stop();
+        }
     }
 }
 
@@ -158,14 +362,101 @@ fn open_file(dir: &Path, name: &str) -> Result<File> {
         .map_err(io(format!("cannot open {}", dir.join(name).display())))
 }
 
-fn open_files(dir: &Path) -> Result<Files> {
-    Ok(Files {
-        entries: open_file(dir, "entries")?,
-        hashes: open_file(dir, "hashes")?,
-        bundles: open_file(dir, "bundles")?,
-    })
+fn open_rw(dir: &Path, name: &str) -> Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(dir.join(name))
+        .map_err(io(format!("cannot open {name}")))
 }
 
+fn file_len(f: &File, what: &str) -> Result<u64> {
+    Ok(f.metadata()
+        .map_err(io(format!("cannot stat {what}")))?
+        .len())
+}
+
+/// The file of incomplete bundle `k`: two files take turns, so that starting bundle `k + 1`
+/// never touches what the last checkpoint of bundle `k` needs. Each begins with its bundle's
+/// number (8 bytes).
+fn tail_name(k: u64) -> String {
+    format!("tail-{}", k % 2)
+}
+
+/// The entries' bytes of a tail file, if it holds bundle `k`.
+fn tail_body(data: &[u8], k: u64) -> Option<&[u8]> {
+    (data.get(..8)? == k.to_be_bytes()).then(|| &data[8..])
+}
+
+/// The first `n` entries of a tail file's bytes, and where they end.
+fn tail_entries(data: &[u8], n: u64) -> Option<(Vec<Vec<u8>>, usize)> {
+    let mut at = 0usize;
+    let mut out = vec![];
+    for _ in 0..n {
+        let len = usize::from(u16::from_be_bytes([*data.get(at)?, *data.get(at + 1)?]));
+        out.push(data.get(at + 2..at + 2 + len)?.to_vec());
+        at += 2 + len;
+    }
+    Some((out, at))
+}
+
+/// The `purged-leaves` records (a torn last record is ignored).
+fn read_purged_leaves(dir: &Path) -> Result<HashMap<u64, Hash>> {
+    let data = match std::fs::read(dir.join("purged-leaves")) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
+        Err(e) => return Err(io("cannot read purged-leaves")(e)),
+    };
+    let mut m = HashMap::new();
+    for r in data.chunks_exact(PURGED_RECORD) {
+        let mut i = [0u8; 8];
+        i.copy_from_slice(&r[..8]);
+        let mut h = [0u8; HASH_SIZE];
+        h.copy_from_slice(&r[8..]);
+        m.insert(u64::from_be_bytes(i), Hash(h));
+    }
+    Ok(m)
+}
+
+/// Every bundle record, `(offset, length)`, of the first `complete` bundles.
+fn read_locs(bundles: &File, complete: u64) -> Result<Vec<(u64, u32)>> {
+    let mut raw = vec![0u8; (complete * LOC) as usize];
+    bundles
+        .read_exact_at(&mut raw, 0)
+        .map_err(|_| LedgerError::Corrupt("bundles is cut short".into()))?;
+    Ok(raw
+        .chunks_exact(LOC as usize)
+        .map(|c| split_loc(c.try_into().unwrap_or(&[0; LOC as usize])))
+        .collect())
+}
+
+/// The byte ranges of `entries` no bundle holds (left by retention), and the end of the last
+/// frame; an error if two frames overlap.
+fn gaps(locs: &[(u64, u32)]) -> Result<(Vec<Range<u64>>, u64)> {
+    let mut v: Vec<(u64, u64, usize)> = locs
+        .iter()
+        .enumerate()
+        .map(|(k, &(s, l))| (s, s + u64::from(l), k))
+        .collect();
+    v.sort_unstable();
+    let mut at = 0u64;
+    let mut out = vec![];
+    for (s, e, k) in v {
+        if s < at {
+            return Err(LedgerError::Corrupt(format!(
+                "entry {} (the first of bundle {k}): its frame overlaps another",
+                k as u64 * TILE
+            )));
+        }
+        if s > at {
+            out.push(at..s);
+        }
+        at = e;
+    }
+    Ok((out, at))
+}
 fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
@@ -250,6 +541,7 @@ pub fn parse_tile_path(p: &str) -> Option<(Option<u8>, u64, u64)> {
     (tile_path(level, n, width) == p).then_some((level, n, width))
 }
 
+
 impl Log {
     /// Opens the log in `dir`, creating it if empty, and trims anything past its checkpoint.
     /// `skey` is its signing key (see [`generate_key`]); `origin` names the log in checkpoints.
@@ -257,13 +549,22 @@ impl Log {
         Self::open_with(dir, origin, skey, false)
     }
 
-    /// The same, keeping the query index of [`crate::index`] when `indexed`.
+    /// The same, keeping the query index of [`crate::index`] when `indexed` (segments of
+    /// [`SEGMENT_BUNDLES`] bundles).
     pub fn open_with(dir: &Path, origin: &str, skey: &str, indexed: bool) -> Result<Log> {
+        Self::open_indexed(dir, origin, skey, indexed.then_some(SEGMENT_BUNDLES))
+    }
+
+    /// The same, with index segments of `segment_bundles` bundles (or no index).
+    pub fn open_indexed(
+        dir: &Path,
+        origin: &str,
+        skey: &str,
+        segment_bundles: Option<u64>,
+    ) -> Result<Log> {
         std::fs::create_dir_all(dir).map_err(io(format!("cannot create {}", dir.display())))?;
         let signer = StandardSigner::new(skey).map_err(|e| LedgerError::Key(format!("{e:?}")))?;
         let verifier_key = verifier_key(skey)?;
-        let files = open_files(dir)?;
-        let read = open_files(dir)?;
         let cp_path = dir.join("checkpoint");
         let (size, root, checkpoint) = if cp_path.exists() {
             let bytes = std::fs::read(&cp_path).map_err(io("cannot read the checkpoint"))?;
@@ -272,137 +573,72 @@ impl Log {
         } else {
             (0, tlog_tiles::EMPTY_HASH, vec![])
         };
-        let log = Log {
+        let store = Store {
             dir: dir.to_owned(),
+            entries: open_file(dir, "entries")?,
+            bundles: open_file(dir, "bundles")?,
+            upper: open_file(dir, "upper")?,
+            purged: RwLock::new(read_purged_leaves(dir)?),
+            state: RwLock::new(Arc::new(State {
+                size,
+                root,
+                checkpoint,
+                tail: Arc::default(),
+                tail_hashes: Arc::default(),
+            })),
+        };
+        let (entries_len, tail_file) = recover(&store, size, root)?;
+        let mut compressor =
+            zstd::bulk::Compressor::new(LEVEL).map_err(io("cannot start zstd"))?;
+        compressor
+            .include_checksum(true)
+            .map_err(io("cannot set up zstd"))?;
+        let store = Arc::new(store);
+        let index = match segment_bundles {
+            Some(sb) => Some(Index::open(store.clone(), sb)?),
+            None => None,
+        };
+        Ok(Log {
             origin: origin.to_owned(),
             signer,
             verifier_key,
             writer: Mutex::new(Writer {
-                files,
-                size,
-                entries_len: 0,
-                checkpoint,
-                root,
+                entries: open_file(dir, "entries")?,
+                bundles: open_file(dir, "bundles")?,
+                upper: open_file(dir, "upper")?,
+                tail_file,
+                entries_len,
+                compressor,
                 done: HashMap::new(),
             }),
+            store,
             queue: Mutex::new(Queue {
                 next: 0,
                 pending: vec![],
             }),
-            read,
-            index: if indexed {
-                Some(IndexFiles {
-                    times: open_file(dir, "times")?,
-                    blooms: open_file(dir, "blooms")?,
-                })
-            } else {
-                None
-            },
-        };
-        log.recover()?;
-        log.catch_up_index()?;
-        Ok(log)
-    }
-
-    /// Summarises every complete bundle the index lacks; drops summaries past the log.
-    fn catch_up_index(&self) -> Result<()> {
-        let Some(ix) = &self.index else {
-            return Ok(());
-        };
-        let complete = self.size() / TILE;
-        let len = |f: &File, what: &str| -> Result<u64> {
-            Ok(f.metadata()
-                .map_err(io(format!("cannot stat {what}")))?
-                .len())
-        };
-        let have = (len(&ix.times, "times")? / 16)
-            .min(len(&ix.blooms, "blooms")? / BLOOM_BYTES as u64)
-            .min(complete);
-        ix.times
-            .set_len(have * 16)
-            .map_err(io("cannot trim times"))?;
-        ix.blooms
-            .set_len(have * BLOOM_BYTES as u64)
-            .map_err(io("cannot trim blooms"))?;
-        let size = self.size();
-        for k in have..complete {
-            self.summarise_at(ix, k, size)?;
-        }
-        Ok(())
-    }
-
-    /// Cuts every file to what the checkpoint commits, and checks the tree's root.
-    fn recover(&self) -> Result<()> {
-        let mut w = self.lock_writer();
-        let size = w.size;
-        let bundles = size.div_ceil(TILE);
-        let entries_len = self.entries_end(size)?;
-        let trim = |f: &File, len: u64, what: &str| -> Result<()> {
-            let have = f
-                .metadata()
-                .map_err(io(format!("cannot stat {what}")))?
-                .len();
-            if have < len {
-                return Err(LedgerError::Corrupt(format!(
-                    "{what} holds {have} bytes; the checkpoint needs {len}"
-                )));
-            }
-            if have > len {
-                f.set_len(len).map_err(io(format!("cannot trim {what}")))?;
-                f.sync_all().map_err(io(format!("cannot sync {what}")))?;
-            }
-            Ok(())
-        };
-        trim(&w.files.bundles, bundles * 8, "bundles")?;
-        trim(&w.files.entries, entries_len, "entries")?;
-        trim(
-            &w.files.hashes,
-            stored_hash_count(size) * HASH_SIZE as u64,
-            "hashes",
-        )?;
-        w.entries_len = entries_len;
-        if size > 0 {
-            let root = tree_hash(
-                size,
-                &Reader {
-                    file: &self.read.hashes,
-                    pending: (u64::MAX, &[]),
-                },
-            )
-            .map_err(|e| LedgerError::Corrupt(format!("the tree: {e:?}")))?;
-            if root != w.root {
-                return Err(LedgerError::Corrupt(
-                    "the stored tree does not have the checkpoint's root".into(),
-                ));
-            }
-        }
-        Ok(())
+            index,
+        })
     }
 
     fn lock_writer(&self) -> std::sync::MutexGuard<'_, Writer> {
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The byte offset where entry `i` starts (`i` = size: the end of the entries).
-    fn entries_end(&self, i: u64) -> Result<u64> {
-        if i == 0 {
-            return Ok(0);
-        }
-        let bundle = (i - 1) / TILE;
-        self.skip(self.bundle_start(bundle)?, i - bundle * TILE)
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
     }
 
-    /// The offset `n` entries past the one starting at `at`, read from their length prefixes.
-    fn skip(&self, mut at: u64, n: u64) -> Result<u64> {
-        for _ in 0..n {
-            let mut len = [0u8; 2];
-            self.read
-                .entries
-                .read_exact_at(&mut len, at)
-                .map_err(|_| LedgerError::Corrupt(format!("the entries end at byte {at}")))?;
-            at += 2 + u64::from(u16::from_be_bytes(len));
+    pub(crate) fn index(&self) -> Option<&Index> {
+        self.index.as_deref()
+    }
+
+    /// Waits until every complete index segment is built (benchmarks and tests; queries
+    /// never wait: they read what is not indexed yet from the entries).
+    pub fn wait_indexed(&self) -> Result<()> {
+        match &self.index {
+            Some(ix) => ix.wait(self.store.state().complete()),
+            None => Ok(()),
         }
-        Ok(at)
     }
 
     pub fn origin(&self) -> &str {
@@ -416,17 +652,17 @@ impl Log {
 
     /// How many events are committed.
     pub fn size(&self) -> u64 {
-        self.lock_writer().size
+        self.store.state().size
     }
 
     /// The latest signed checkpoint (empty before the first event).
     pub fn checkpoint(&self) -> Vec<u8> {
-        self.lock_writer().checkpoint.clone()
+        self.store.state().checkpoint.clone()
     }
 
     /// The root of the tree at the latest checkpoint.
     pub fn root(&self) -> Hash {
-        self.lock_writer().root
+        self.store.state().root
     }
 
     /// Appends events; returns their indexes once they are durable. Invalid events refuse the
@@ -485,167 +721,123 @@ impl Log {
 
     /// Writes leaves, syncs, signs and installs the new checkpoint.
     fn commit(&self, w: &mut Writer, leaves: Vec<Vec<u8>>) -> Result<Range<u64>> {
-        let start = w.size;
+        let st = self.store.state();
+        let start = st.size;
         if leaves.is_empty() {
             return Ok(start..start);
         }
-        let first_hash = stored_hash_count(start);
-        let mut hashes: Vec<Hash> = Vec::with_capacity(leaves.len() * 2);
-        let mut entries = Vec::with_capacity(leaves.iter().map(|l| l.len() + 2).sum());
-        let mut bundles = vec![];
-        let mut n = start;
+        let first_bundle = st.complete();
+        let mut tail: Vec<Vec<u8>> = st.tail.as_ref().clone();
+        let mut tail_hashes: Vec<Hash> = st.tail_hashes.as_ref().clone();
+        let upper_base = stored_hash_count(first_bundle);
+        let mut upper: Vec<Hash> = vec![];
+        let mut frames = vec![];
+        let mut locs = vec![];
         let mut offset = w.entries_len;
-        for leaf in &leaves {
-            if n.is_multiple_of(TILE) {
-                bundles.extend_from_slice(&offset.to_be_bytes());
+        let mut k = first_bundle;
+        // The entries new to the incomplete bundle's file.
+        let mut tail_new = 0usize;
+        for leaf in leaves {
+            tail_hashes.push(record_hash(&leaf));
+            tail.push(leaf);
+            tail_new += 1;
+            if tail.len() as u64 == TILE {
+                let tile = subtree(&tail_hashes);
+                let hs = stored_hashes_for_record_hash(
+                    k,
+                    tile,
+                    &Upper {
+                        file: &w.upper,
+                        pending: (upper_base, &upper),
+                    },
+                )
+                .map_err(|e| LedgerError::Corrupt(format!("hashing bundle {k}: {e:?}")))?;
+                upper.extend(hs);
+                let raw = join_bundle(tail.iter().map(Vec::as_slice));
+                let frame = w
+                    .compressor
+                    .compress(&raw)
+                    .map_err(io("cannot compress a bundle"))?;
+                locs.extend_from_slice(&loc_bytes(offset, frame.len() as u32));
+                offset += frame.len() as u64;
+                frames.extend_from_slice(&frame);
+                tail.clear();
+                tail_hashes.clear();
+                tail_new = 0;
+                k += 1;
             }
-            let reader = Reader {
-                file: &w.files.hashes,
-                pending: (first_hash, &hashes),
-            };
-            let hs = stored_hashes(n, leaf, &reader)
-                .map_err(|e| LedgerError::Corrupt(format!("hashing entry {n}: {e:?}")))?;
-            hashes.extend(hs);
-            entries.extend_from_slice(&(leaf.len() as u16).to_be_bytes());
-            entries.extend_from_slice(leaf);
-            offset += 2 + leaf.len() as u64;
-            n += 1;
         }
-        let hash_bytes: Vec<u8> = hashes.iter().flat_map(|h| h.0).collect();
-        w.files
-            .entries
-            .write_all(&entries)
-            .map_err(io("cannot write entries"))?;
-        w.files
-            .hashes
-            .write_all(&hash_bytes)
-            .map_err(io("cannot write hashes"))?;
-        w.files
-            .bundles
-            .write_all(&bundles)
-            .map_err(io("cannot write bundles"))?;
-        for (f, what) in [
-            (&w.files.entries, "entries"),
-            (&w.files.hashes, "hashes"),
-            (&w.files.bundles, "bundles"),
-        ] {
-            f.sync_data().map_err(io(format!("cannot sync {what}")))?;
+        let n = k * TILE + tail.len() as u64;
+        if !frames.is_empty() {
+            let upper_bytes: Vec<u8> = upper.iter().flat_map(|h| h.0).collect();
+            for (f, data, what) in [
+                (&w.entries, &frames, "entries"),
+                (&w.bundles, &locs, "bundles"),
+                (&w.upper, &upper_bytes, "upper"),
+            ] {
+                let mut f = f;
+                f.write_all(data).map_err(io(format!("cannot write {what}")))?;
+                f.sync_data().map_err(io(format!("cannot sync {what}")))?;
+            }
+        }
+        if !tail.is_empty() {
+            if w.tail_file.as_ref().is_none_or(|(tk, _)| *tk != k) {
+                let name = tail_name(k);
+                let new_file = !self.store.dir.join(&name).exists();
+                let mut f = open_file(&self.store.dir, &name)?;
+                f.set_len(0)
+                    .and_then(|()| f.write_all(&k.to_be_bytes()))
+                    .map_err(io("cannot start a tail"))?;
+                if new_file {
+                    sync_dir(&self.store.dir)?;
+                }
+                w.tail_file = Some((k, f));
+            }
+            if let Some((_, f)) = &w.tail_file {
+                let mut f = f;
+                let new = &tail[tail.len() - tail_new..];
+                f.write_all(&join_bundle(new.iter().map(Vec::as_slice)))
+                    .map_err(io("cannot write the tail"))?;
+                f.sync_data().map_err(io("cannot sync the tail"))?;
+            }
+        } else {
+            w.tail_file = None;
         }
         let root = tree_hash(
             n,
-            &Reader {
-                file: &w.files.hashes,
-                pending: (first_hash, &hashes),
+            &Hashes {
+                store: &self.store,
+                upper: Upper {
+                    file: &w.upper,
+                    pending: (u64::MAX, &[]),
+                },
+                complete: k,
+                tail_hashes: &tail_hashes,
+                tiles: RefCell::default(),
             },
         )
         .map_err(|e| LedgerError::Corrupt(format!("the tree: {e:?}")))?;
         let cp = self.sign(n, root)?;
-        let tmp = self.dir.join("checkpoint.tmp");
+        let tmp = self.store.dir.join("checkpoint.tmp");
         let mut f = File::create(&tmp).map_err(io("cannot write the checkpoint"))?;
         f.write_all(&cp)
             .map_err(io("cannot write the checkpoint"))?;
         f.sync_all().map_err(io("cannot sync the checkpoint"))?;
-        std::fs::rename(&tmp, self.dir.join("checkpoint"))
+        std::fs::rename(&tmp, self.store.dir.join("checkpoint"))
             .map_err(io("cannot install the checkpoint"))?;
-        sync_dir(&self.dir)?;
-        w.size = n;
+        sync_dir(&self.store.dir)?;
         w.entries_len = offset;
-        w.root = root;
-        w.checkpoint = cp;
+        *self.store.state.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(State {
+            size: n,
+            root,
+            checkpoint: cp,
+            tail: Arc::new(tail),
+            tail_hashes: Arc::new(tail_hashes),
+        });
         if let Some(ix) = &self.index {
-            // Derived data: a failure here loses no event, and the next open rebuilds it.
-            for k in start / TILE..n / TILE {
-                if let Err(e) = self.summarise_at(ix, k, n) {
-                    return Err(LedgerError::Corrupt(format!("indexing bundle {k}: {e}")));
-                }
-            }
+            ix.notify(k);
         }
         Ok(start..n)
-    }
-
-    /// [`Log::summarise`] while the writer is held (the size is not yet readable).
-    fn summarise_at(&self, ix: &IndexFiles, bundle: u64, size: u64) -> Result<()> {
-        let first = bundle * TILE;
-        debug_assert!(first + TILE <= size);
-        let start = self.bundle_start(bundle)?;
-        let end = self.skip(start, TILE)?;
-        let mut data = vec![0u8; (end - start) as usize];
-        self.read
-            .entries
-            .read_exact_at(&mut data, start)
-            .map_err(io("cannot read entries"))?;
-        let s = Summary::of(split_bundle(&data));
-        (&ix.times)
-            .write_all(&s.times_bytes())
-            .map_err(io("cannot write times"))?;
-        (&ix.blooms)
-            .write_all(&s.bloom)
-            .map_err(io("cannot write blooms"))?;
-        Ok(())
-    }
-
-    fn bundle_start(&self, bundle: u64) -> Result<u64> {
-        let mut b = [0u8; 8];
-        self.read
-            .bundles
-            .read_exact_at(&mut b, bundle * 8)
-            .map_err(|_| LedgerError::Corrupt(format!("no start for bundle {bundle}")))?;
-        Ok(u64::from_be_bytes(b))
-    }
-
-    /// Calls `f` with every event whose time is in `from..=to` (seconds) and that may match
-    /// `probe`, in log order; `f` applies the exact filter and returns whether to go on. Reads
-    /// only the bundles the index cannot rule out. An unindexed log is read whole.
-    pub fn scan(
-        &self,
-        from: i64,
-        to: i64,
-        probe: &Probe,
-        mut f: impl FnMut(u64, Event) -> bool,
-    ) -> Result<()> {
-        let size = self.size();
-        let complete = size / TILE;
-        let mut times = vec![];
-        if let Some(ix) = &self.index {
-            times = vec![0u8; (complete * 16) as usize];
-            ix.times
-                .read_exact_at(&mut times, 0)
-                .map_err(io("cannot read times"))?;
-        }
-        let mut bloom = [0u8; BLOOM_BYTES];
-        for k in 0..size.div_ceil(TILE) {
-            if let Some(ix) = &self.index
-                && k < complete
-            {
-                let t = &times[(k * 16) as usize..][..16];
-                let min = i64::from_be_bytes(t[..8].try_into().unwrap_or_default());
-                let max = i64::from_be_bytes(t[8..].try_into().unwrap_or_default());
-                if max < from || min > to {
-                    continue;
-                }
-                ix.blooms
-                    .read_exact_at(&mut bloom, k * BLOOM_BYTES as u64)
-                    .map_err(io("cannot read blooms"))?;
-                if !probe.may_match(&bloom) {
-                    continue;
-                }
-            }
-            let width = (size - k * TILE).min(TILE);
-            let data = self.entry_bundle(k, width)?;
-            for (j, leaf) in split_bundle(&data).enumerate() {
-                let Ok(e) = Event::decode(leaf) else {
-                    continue;
-                };
-                let t = e.time.timestamp();
-                if t < from || t > to {
-                    continue;
-                }
-                if !f(k * TILE + j as u64, e) {
-                    return Ok(());
-                }
-            }
-        }
-        Ok(())
     }
 
     fn sign(&self, size: u64, root: Hash) -> Result<Vec<u8>> {
@@ -656,13 +848,6 @@ impl Log {
         note.add_sigs(&[&self.signer])
             .map_err(|e| LedgerError::Key(format!("{e:?}")))?;
         Ok(note.to_bytes())
-    }
-
-    fn reader(&self) -> Reader<'_> {
-        Reader {
-            file: &self.read.hashes,
-            pending: (u64::MAX, &[]),
-        }
     }
 
     fn committed(&self, what: &str, needed: u64, size: u64) -> Result<()> {
@@ -676,9 +861,9 @@ impl Log {
 
     /// The leaf hash of entry `i`.
     pub fn leaf_hash(&self, i: u64) -> Result<Hash> {
-        self.committed(&format!("entry {i}"), i + 1, self.size())?;
-        let h = self
-            .reader()
+        let st = self.store.state();
+        self.committed(&format!("entry {i}"), i + 1, st.size)?;
+        let h = Hashes::new(&self.store, &st)
             .read_hashes(&[stored_hash_index(0, i)])
             .map_err(|e| LedgerError::Corrupt(format!("{e:?}")))?;
         Ok(h[0])
@@ -686,22 +871,13 @@ impl Log {
 
     /// The encoded entry `i` (all zeros once purged: see [`Log::purge`]).
     pub fn entry(&self, i: u64) -> Result<Vec<u8>> {
-        self.committed(&format!("entry {i}"), i + 1, self.size())?;
-        let bundle = self.entry_bundle(i / TILE, (i % TILE) + 1)?;
-        let mut at = 0usize;
-        let mut k = 0;
-        while at + 2 <= bundle.len() {
-            let len = usize::from(u16::from_be_bytes([bundle[at], bundle[at + 1]]));
-            if k == i % TILE {
-                return bundle
-                    .get(at + 2..at + 2 + len)
-                    .map(<[u8]>::to_vec)
-                    .ok_or_else(|| LedgerError::Corrupt(format!("entry {i} is cut short")));
-            }
-            at += 2 + len;
-            k += 1;
-        }
-        Err(LedgerError::Corrupt(format!("entry {i} is missing")))
+        let st = self.store.state();
+        self.committed(&format!("entry {i}"), i + 1, st.size)?;
+        let bundle = self.store.bundle_at(&st, i / TILE)?;
+        split_bundle(&bundle)
+            .nth((i % TILE) as usize)
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| LedgerError::Corrupt(format!("entry {i} is missing")))
     }
 
     /// Entry bundle `n` (C2SP tlog-tiles), `width` entries.
@@ -714,15 +890,14 @@ impl Log {
         let first = n
             .checked_mul(TILE)
             .ok_or_else(|| LedgerError::Invalid("no such bundle".into()))?;
-        self.committed(&format!("bundle {n}"), first + width, self.size())?;
-        let start = self.entries_end(first)?;
-        let end = self.entries_end(first + width)?;
-        let mut buf = vec![0u8; (end - start) as usize];
-        self.read
-            .entries
-            .read_exact_at(&mut buf, start)
-            .map_err(io("cannot read entries"))?;
-        Ok(buf)
+        let st = self.store.state();
+        self.committed(&format!("bundle {n}"), first + width, st.size)?;
+        let data = self.store.bundle_at(&st, n)?;
+        let end: usize = split_bundle(&data)
+            .take(width as usize)
+            .map(|l| l.len() + 2)
+            .sum();
+        Ok(data[..end].to_vec())
     }
 
     /// Hash tile `n` at `level` (C2SP tlog-tiles), `width` hashes.
@@ -735,102 +910,178 @@ impl Log {
             .and_then(|x| x.checked_add(width))
             .and_then(|x| x.checked_mul(1u64.checked_shl(8 * u32::from(level))?))
             .ok_or_else(|| LedgerError::Invalid("no such tile".into()))?;
-        self.committed(&format!("tile {level}/{n}"), needed, self.size())?;
+        let st = self.store.state();
+        self.committed(&format!("tile {level}/{n}"), needed, st.size)?;
         Tile::new(HEIGHT, level, n, width as u32, false)
-            .read_data(&self.reader())
+            .read_data(&Hashes::new(&self.store, &st))
             .map_err(|e| LedgerError::Corrupt(format!("tile {level}/{n}: {e:?}")))
     }
 
     /// The inclusion proof of entry `i` in the tree of `size` entries.
     pub fn inclusion_proof(&self, i: u64, size: u64) -> Result<Vec<Hash>> {
-        self.committed("the tree", size, self.size())?;
+        let st = self.store.state();
+        self.committed("the tree", size, st.size)?;
         if i >= size {
             return Err(LedgerError::Invalid(format!(
                 "entry {i} is not in a tree of {size}"
             )));
         }
-        prove_record(size, i, &self.reader()).map_err(|e| LedgerError::Corrupt(format!("{e:?}")))
+        prove_record(size, i, &Hashes::new(&self.store, &st))
+            .map_err(|e| LedgerError::Corrupt(format!("{e:?}")))
     }
 
     /// The consistency proof from the tree of `old` entries to the tree of `new`.
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>> {
-        self.committed("the tree", new, self.size())?;
+        let st = self.store.state();
+        self.committed("the tree", new, st.size)?;
         if old > new {
             return Err(LedgerError::Invalid(
                 "the older tree must be the smaller".into(),
             ));
         }
-        prove_tree(new, old, &self.reader()).map_err(|e| LedgerError::Corrupt(format!("{e:?}")))
-    }
-
-    /// Purges the payload of entries whose retention ended: their bytes are overwritten with
-    /// zeros (the bundle layout stays) and they are marked in `purged`; their leaf hashes stay,
-    /// so the tree, its checkpoints and every proof still verify. Returns how many were newly
-    /// purged. The only write that is not an append.
-    pub fn purge(&self, indexes: &[u64]) -> Result<u64> {
-        let w = self.lock_writer();
-        let size = w.size;
-        let open_rw = |name: &str| -> Result<File> {
-            OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(self.dir.join(name))
-                .map_err(io(format!("cannot open {name}")))
-        };
-        let entries = open_rw("entries")?;
-        let purged = open_rw("purged")?;
-        let need = size.div_ceil(8);
-        if purged.metadata().map_err(io("cannot stat purged"))?.len() < need {
-            purged.set_len(need).map_err(io("cannot grow purged"))?;
-        }
-        let mut newly = 0;
-        for &i in indexes {
-            if i >= size {
-                return Err(LedgerError::Invalid(format!(
-                    "entry {i} is beyond the tree of {size} entries"
-                )));
-            }
-            let mut byte = [0u8; 1];
-            purged
-                .read_exact_at(&mut byte, i / 8)
-                .map_err(io("cannot read purged"))?;
-            if byte[0] & (1 << (i % 8)) != 0 {
-                continue;
-            }
-            // Where the entry's bytes are: its bundle's start, then the lengths before it.
-            let at = self.skip(self.bundle_start(i / TILE)?, i % TILE)?;
-            let mut len = [0u8; 2];
-            self.read
-                .entries
-                .read_exact_at(&mut len, at)
-                .map_err(io("cannot read entries"))?;
-            let zeros = vec![0u8; usize::from(u16::from_be_bytes(len))];
-            entries
-                .write_all_at(&zeros, at + 2)
-                .map_err(io("cannot purge an entry"))?;
-            byte[0] |= 1 << (i % 8);
-            purged
-                .write_all_at(&byte, i / 8)
-                .map_err(io("cannot mark an entry purged"))?;
-            newly += 1;
-        }
-        entries.sync_data().map_err(io("cannot sync entries"))?;
-        purged.sync_data().map_err(io("cannot sync purged"))?;
-        drop(w);
-        Ok(newly)
-    }
-
-    /// Whether entry `i`'s payload was purged.
-    pub fn is_purged(&self, i: u64) -> bool {
-        purged_bit(&self.dir, i)
+        prove_tree(new, old, &Hashes::new(&self.store, &st))
+            .map_err(|e| LedgerError::Corrupt(format!("{e:?}")))
     }
 
     /// The root of the tree of the first `size` entries.
     pub fn root_at(&self, size: u64) -> Result<Hash> {
-        self.committed("the tree", size, self.size())?;
-        tree_hash(size, &self.reader()).map_err(|e| LedgerError::Corrupt(format!("{e:?}")))
+        let st = self.store.state();
+        self.committed("the tree", size, st.size)?;
+        tree_hash(size, &Hashes::new(&self.store, &st))
+            .map_err(|e| LedgerError::Corrupt(format!("{e:?}")))
+    }
+
+    /// Whether entry `i`'s payload was purged.
+    pub fn is_purged(&self, i: u64) -> bool {
+        purged_bit(&self.store.dir, i)
+    }
+
+    /// Purges the payload of entries whose retention ended: their bytes become zeros and they
+    /// are marked in `purged`, their leaf hashes kept in `purged-leaves`, so the tree, its
+    /// checkpoints and every proof still verify. Returns how many were newly purged. The only
+    /// write that is not an append: a complete bundle is written anew at the end of
+    /// `entries`, its record in `bundles` pointed at it, and only then is the old frame zeroed
+    /// (opening the log finishes that last step if it was cut short). The index segments that
+    /// held the entries are rebuilt without them.
+    pub fn purge(&self, indexes: &[u64]) -> Result<u64> {
+        let mut w = self.lock_writer();
+        let _building = self.index.as_ref().map(|ix| ix.hold());
+        let st = self.store.state();
+        let dir = &self.store.dir;
+        let mut by_bundle: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+        for &i in indexes {
+            if i >= st.size {
+                return Err(LedgerError::Invalid(format!(
+                    "entry {i} is beyond the tree of {} entries",
+                    st.size
+                )));
+            }
+            by_bundle.entry(i / TILE).or_default().push(i);
+        }
+        let purged_bits = open_rw(dir, "purged")?;
+        let need = st.size.div_ceil(8);
+        if file_len(&purged_bits, "purged")? < need {
+            purged_bits.set_len(need).map_err(io("cannot grow purged"))?;
+        }
+        let mut leaves_file = open_file(dir, "purged-leaves")?;
+        let mut newly = 0;
+        let mut segments = std::collections::BTreeSet::new();
+        let mut new_tail = None;
+        for (k, is) in by_bundle {
+            let mut entries: Vec<Vec<u8>> = split_bundle(&self.store.bundle_at(&st, k)?)
+                .map(<[u8]>::to_vec)
+                .collect();
+            let mut records = vec![];
+            for i in is {
+                let e = entries
+                    .get_mut((i % TILE) as usize)
+                    .ok_or_else(|| LedgerError::Corrupt(format!("entry {i} is missing")))?;
+                if e.iter().all(|&b| b == 0) {
+                    continue;
+                }
+                records.extend_from_slice(&i.to_be_bytes());
+                records.extend_from_slice(&record_hash(e).0);
+                e.iter_mut().for_each(|b| *b = 0);
+            }
+            if records.is_empty() {
+                continue;
+            }
+            // 1. The leaf hashes, so that the tree stands without the payloads.
+            leaves_file
+                .write_all(&records)
+                .and_then(|()| leaves_file.sync_data())
+                .map_err(io("cannot write purged-leaves"))?;
+            {
+                let mut m = self.store.purged.write().unwrap_or_else(|p| p.into_inner());
+                for r in records.chunks_exact(PURGED_RECORD) {
+                    let mut i = [0u8; 8];
+                    i.copy_from_slice(&r[..8]);
+                    let mut h = [0u8; HASH_SIZE];
+                    h.copy_from_slice(&r[8..]);
+                    m.insert(u64::from_be_bytes(i), Hash(h));
+                }
+            }
+            // 2. The marks.
+            for r in records.chunks_exact(PURGED_RECORD) {
+                let mut ib = [0u8; 8];
+                ib.copy_from_slice(&r[..8]);
+                let i = u64::from_be_bytes(ib);
+                let mut byte = [0u8; 1];
+                purged_bits
+                    .read_exact_at(&mut byte, i / 8)
+                    .map_err(io("cannot read purged"))?;
+                byte[0] |= 1 << (i % 8);
+                purged_bits
+                    .write_all_at(&byte, i / 8)
+                    .map_err(io("cannot mark an entry purged"))?;
+                newly += 1;
+            }
+            purged_bits.sync_data().map_err(io("cannot sync purged"))?;
+            // 3. The payloads.
+            if k < st.complete() {
+                let raw = join_bundle(entries.iter().map(Vec::as_slice));
+                let frame = w
+                    .compressor
+                    .compress(&raw)
+                    .map_err(io("cannot compress a bundle"))?;
+                let (old_start, old_len) = self.store.locate(k)?;
+                let start = w.entries_len;
+                (&w.entries)
+                    .write_all(&frame)
+                    .and_then(|()| w.entries.sync_data())
+                    .map_err(io("cannot write entries"))?;
+                w.entries_len += frame.len() as u64;
+                let rw = open_rw(dir, "bundles")?;
+                rw.write_all_at(&loc_bytes(start, frame.len() as u32), k * LOC)
+                    .and_then(|()| rw.sync_data())
+                    .map_err(io("cannot write bundles"))?;
+                let rw = open_rw(dir, "entries")?;
+                rw.write_all_at(&vec![0u8; old_len as usize], old_start)
+                    .and_then(|()| rw.sync_data())
+                    .map_err(io("cannot zero a purged bundle"))?;
+                if let Some(ix) = &self.index {
+                    segments.insert(k / ix.segment_bundles());
+                }
+            } else {
+                // The incomplete bundle's file, in place.
+                let rw = open_rw(dir, &tail_name(k))?;
+                rw.write_all_at(&join_bundle(entries.iter().map(Vec::as_slice)), 8)
+                    .and_then(|()| rw.sync_data())
+                    .map_err(io("cannot purge the tail"))?;
+                new_tail = Some(entries);
+            }
+        }
+        if let Some(tail) = new_tail {
+            let mut s = self.store.state.write().unwrap_or_else(|p| p.into_inner());
+            let mut next = s.as_ref().clone();
+            next.tail = Arc::new(tail);
+            *s = Arc::new(next);
+        }
+        if let Some(ix) = &self.index {
+            ix.rebuild(&segments)?;
+        }
+        drop(w);
+        Ok(newly)
     }
 }
 
@@ -842,6 +1093,96 @@ fn purged_bit(dir: &Path, i: u64) -> bool {
     f.read_exact_at(&mut b, i / 8).is_ok() && b[0] & (1 << (i % 8)) != 0
 }
 
+/// Cuts every file to what the checkpoint of `size` commits, zeroes what an interrupted
+/// purge left, reads the incomplete bundle, and checks the tree's root. Returns the end of
+/// `entries` and the open tail file.
+fn recover(store: &Store, size: u64, root: Hash) -> Result<(u64, Option<(u64, File)>)> {
+    let dir = &store.dir;
+    let complete = size / TILE;
+    let trim = |f: &File, len: u64, what: &str| -> Result<()> {
+        let have = file_len(f, what)?;
+        if have < len {
+            return Err(LedgerError::Corrupt(format!(
+                "{what} holds {have} bytes; the checkpoint needs {len}"
+            )));
+        }
+        if have > len {
+            f.set_len(len).map_err(io(format!("cannot trim {what}")))?;
+            f.sync_all().map_err(io(format!("cannot sync {what}")))?;
+        }
+        Ok(())
+    };
+    trim(&store.bundles, complete * LOC, "bundles")?;
+    trim(
+        &store.upper,
+        stored_hash_count(complete) * HASH_SIZE as u64,
+        "upper",
+    )?;
+    let locs = read_locs(&store.bundles, complete)?;
+    let (holes, end) = gaps(&locs)?;
+    trim(&store.entries, end, "entries")?;
+    if !holes.is_empty() {
+        let rw = open_rw(dir, "entries")?;
+        for h in holes {
+            let mut b = vec![0u8; (h.end - h.start) as usize];
+            rw.read_exact_at(&mut b, h.start)
+                .map_err(io("cannot read entries"))?;
+            if b.iter().any(|&x| x != 0) {
+                b.fill(0);
+                rw.write_all_at(&b, h.start)
+                    .and_then(|()| rw.sync_data())
+                    .map_err(io("cannot zero a purged bundle"))?;
+            }
+        }
+    }
+    let want = size % TILE;
+    let mut tail = vec![];
+    let mut tail_file = None;
+    if want > 0 {
+        let name = tail_name(complete);
+        let data = std::fs::read(dir.join(&name)).map_err(io(format!("cannot read {name}")))?;
+        let (leaves, end) = tail_body(&data, complete)
+            .and_then(|body| tail_entries(body, want))
+            .ok_or_else(|| {
+                LedgerError::Corrupt(format!(
+                    "{name} holds fewer than the {want} entries the checkpoint needs"
+                ))
+            })?;
+        let f = open_file(dir, &name)?;
+        trim(&f, 8 + end as u64, &name)?;
+        tail = leaves;
+        tail_file = Some((complete, f));
+    }
+    if tail.len() as u64 != want {
+        return Err(LedgerError::Corrupt(format!(
+            "{} is missing; the checkpoint needs {want} entries from it",
+            tail_name(complete)
+        )));
+    }
+    let tail_hashes: Vec<Hash> = tail
+        .iter()
+        .enumerate()
+        .map(|(j, l)| store.leaf_of(complete * TILE + j as u64, l))
+        .collect();
+    let st = State {
+        size,
+        root,
+        checkpoint: store.state().checkpoint.clone(),
+        tail: Arc::new(tail),
+        tail_hashes: Arc::new(tail_hashes),
+    };
+    if size > 0 {
+        let got = tree_hash(size, &Hashes::new(store, &st))
+            .map_err(|e| LedgerError::Corrupt(format!("the tree: {e:?}")))?;
+        if got != root {
+            return Err(LedgerError::Corrupt(
+                "the stored tree does not have the checkpoint's root".into(),
+            ));
+        }
+    }
+    *store.state.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(st);
+    Ok((end, tail_file))
+}
 /// Checks a checkpoint's signature and origin.
 pub fn open_checkpoint(bytes: &[u8], vkey: &str, origin: &str) -> Result<Checkpoint> {
     let verifier = StandardVerifier::new(vkey).map_err(|e| LedgerError::Key(format!("{e:?}")))?;
@@ -865,12 +1206,16 @@ pub fn open_checkpoint(bytes: &[u8], vkey: &str, origin: &str) -> Result<Checkpo
 pub struct Verified {
     pub size: u64,
     pub root: String,
+    /// Index segments rebuilt from the entries and found identical.
+    pub index_segments: u64,
 }
 
-/// Recomputes everything from the stored data: every entry decodes canonically (when
-/// `decode` is set), every stored hash is what the entries give, the bundle starts match, the
-/// root is the signed checkpoint's, and nothing lies past it. Fails at the first bad index,
-/// naming it.
+/// Recomputes everything from the stored data: every bundle decompresses and is stored as
+/// custos stores it, every entry decodes canonically (when `decode` is set), every stored
+/// hash is what the entries give, purged entries are zeros with their leaf hashes kept, no
+/// byte of `entries` lies outside a bundle but zeros, the root is the signed checkpoint's, and
+/// every index segment is what the entries give. Fails at the first bad index, naming it (for
+/// a bundle that does not decompress, or whose hashes are not the stored ones, its first).
 pub fn verify(
     dir: &Path,
     vkey: &str,
@@ -882,34 +1227,51 @@ pub fn verify(
     let bytes = std::fs::read(dir.join("checkpoint")).map_err(io("cannot read the checkpoint"))?;
     let cp = open_checkpoint(&bytes, vkey, origin)?;
     let size = cp.size();
-    let files = open_files(dir)?;
-    let entries = std::fs::read(dir.join("entries")).map_err(io("cannot read entries"))?;
-    let hashes_len = files
-        .hashes
-        .metadata()
-        .map_err(io("cannot stat hashes"))?
-        .len();
-    let bundles_len = files
-        .bundles
-        .metadata()
-        .map_err(io("cannot stat bundles"))?
-        .len();
-    if hashes_len != stored_hash_count(size) * HASH_SIZE as u64 {
-        return Err(LedgerError::Corrupt(format!(
-            "hashes holds {hashes_len} bytes; a tree of {size} needs {}",
-            stored_hash_count(size) * HASH_SIZE as u64
-        )));
+    let complete = size / TILE;
+    let opened = |name: &str| {
+        File::open(dir.join(name)).map_err(io(format!("cannot open {}", dir.join(name).display())))
+    };
+    let store = Store {
+        dir: dir.to_owned(),
+        entries: opened("entries")?,
+        bundles: opened("bundles")?,
+        upper: opened("upper")?,
+        purged: RwLock::new(read_purged_leaves(dir)?),
+        state: RwLock::new(Arc::new(State {
+            size: 0,
+            root: tlog_tiles::EMPTY_HASH,
+            checkpoint: vec![],
+            tail: Arc::default(),
+            tail_hashes: Arc::default(),
+        })),
+    };
+    let leaves_len = match std::fs::metadata(dir.join("purged-leaves")) {
+        Ok(m) => m.len(),
+        Err(_) => 0,
+    };
+    if leaves_len % PURGED_RECORD as u64 != 0 {
+        return Err(LedgerError::Corrupt("purged-leaves has a torn record".into()));
     }
-    if bundles_len != size.div_ceil(TILE) * 8 {
+    let purged_map = store.purged.read().unwrap_or_else(|p| p.into_inner()).clone();
+    if purged_map.len() as u64 != leaves_len / PURGED_RECORD as u64 {
+        return Err(LedgerError::Corrupt(
+            "purged-leaves holds an entry twice".into(),
+        ));
+    }
+    let bundles_len = file_len(&store.bundles, "bundles")?;
+    if bundles_len != complete * LOC {
         return Err(LedgerError::Corrupt(format!(
             "bundles holds {bundles_len} bytes; {size} entries need {}",
-            size.div_ceil(TILE) * 8
+            complete * LOC
         )));
     }
-    let reader = Reader {
-        file: &files.hashes,
-        pending: (u64::MAX, &[]),
-    };
+    let upper_len = file_len(&store.upper, "upper")?;
+    if upper_len != stored_hash_count(complete) * HASH_SIZE as u64 {
+        return Err(LedgerError::Corrupt(format!(
+            "upper holds {upper_len} bytes; a tree of {size} needs {}",
+            stored_hash_count(complete) * HASH_SIZE as u64
+        )));
+    }
     let purged = match std::fs::read(dir.join("purged")) {
         Ok(p) => p,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
@@ -925,73 +1287,163 @@ pub fn verify(
             "purged marks past the last entry".into(),
         ));
     }
-    let mut at = 0usize;
-    for n in 0..size {
-        if n.is_multiple_of(TILE) {
-            let mut b = [0u8; 8];
-            files
-                .bundles
-                .read_exact_at(&mut b, (n / TILE) * 8)
-                .map_err(|_| bad(n, "no bundle start"))?;
-            if u64::from_be_bytes(b) != at as u64 {
-                return Err(bad(n, "its bundle does not start where the entries say"));
-            }
-        }
-        let len = entries
-            .get(at..at + 2)
-            .map(|l| usize::from(u16::from_be_bytes([l[0], l[1]])))
-            .ok_or_else(|| bad(n, "missing"))?;
-        let data = entries
-            .get(at + 2..at + 2 + len)
-            .ok_or_else(|| bad(n, "cut short"))?;
-        let is_purged = purged
+    let is_purged = |n: u64| {
+        purged
             .get((n / 8) as usize)
-            .is_some_and(|b| b & (1 << (n % 8)) != 0);
-        let want = if is_purged {
-            // Retention took the payload; the stored leaf hash stands for it.
-            if data.iter().any(|&b| b != 0) {
-                return Err(bad(n, "marked purged but its bytes are not"));
-            }
-            let leaf = reader
-                .read_hashes(&[stored_hash_index(0, n)])
-                .map_err(|e| bad(n, &format!("{e:?}")))?[0];
-            tlog_tiles::stored_hashes_for_record_hash(n, leaf, &reader)
-                .map_err(|e| bad(n, &format!("{e:?}")))?
-        } else {
-            if decode {
-                Event::decode(data).map_err(|e| bad(n, &format!("does not decode: {e}")))?;
-            }
-            stored_hashes(n, data, &reader).map_err(|e| bad(n, &format!("{e:?}")))?
-        };
-        let first = stored_hash_count(n);
-        let have = reader
-            .read_hashes(&(first..first + want.len() as u64).collect::<Vec<_>>())
-            .map_err(|e| bad(n, &format!("{e:?}")))?;
-        if have != want {
-            return Err(bad(n, "its stored hashes are not what its content gives"));
-        }
-        debug_assert!(is_purged || record_hash(data) == want[0]);
-        at += 2 + len;
-        if n.is_multiple_of(65_536) {
-            progress(n);
-        }
+            .is_some_and(|b| b & (1 << (n % 8)) != 0)
+    };
+    if let Some(&i) = purged_map.keys().filter(|&&i| i >= size).min() {
+        return Err(bad(i, "a purged leaf hash past the last entry"));
     }
-    if at != entries.len() {
+    // One entry: its leaf hash, after every check on it.
+    let leaf = |n: u64, data: &[u8]| -> Result<Hash> {
+        let kept = purged_map.get(&n);
+        if is_purged(n) {
+            let Some(&h) = kept else {
+                return Err(bad(n, "marked purged but its leaf hash is not kept"));
+            };
+            if data.iter().any(|&b| b != 0) && record_hash(data) != h {
+                return Err(bad(n, "marked purged but its bytes are neither zeros nor its own"));
+            }
+            return Ok(h);
+        }
+        if decode {
+            Event::decode(data).map_err(|e| bad(n, &format!("does not decode: {e}")))?;
+        }
+        let h = record_hash(data);
+        if kept.is_some_and(|k| *k != h) {
+            return Err(bad(n, "its kept leaf hash is not its own"));
+        }
+        Ok(h)
+    };
+    let locs = read_locs(&store.bundles, complete)?;
+    let (holes, end) = gaps(&locs)?;
+    let entries_len = file_len(&store.entries, "entries")?;
+    if entries_len != end {
         return Err(LedgerError::Corrupt(format!(
-            "{} bytes of entries past entry {size}",
-            entries.len() - at
+            "entries holds {entries_len} bytes; its bundles end at {end}"
         )));
     }
-    let root = tree_hash(size, &reader).map_err(|e| LedgerError::Corrupt(format!("{e:?}")))?;
+    for h in holes {
+        let mut b = vec![0u8; (h.end - h.start) as usize];
+        store
+            .entries
+            .read_exact_at(&mut b, h.start)
+            .map_err(io("cannot read entries"))?;
+        if b.iter().any(|&x| x != 0) {
+            return Err(LedgerError::Corrupt(format!(
+                "bytes {}..{} of entries belong to no bundle and are not zeros",
+                h.start, h.end
+            )));
+        }
+    }
+    let mut compressor = zstd::bulk::Compressor::new(LEVEL).map_err(io("cannot start zstd"))?;
+    compressor
+        .include_checksum(true)
+        .map_err(io("cannot set up zstd"))?;
+    let mut upper: Vec<Hash> = vec![];
+    let reader = Upper {
+        file: &store.upper,
+        pending: (u64::MAX, &[]),
+    };
+    for k in 0..complete {
+        let first = k * TILE;
+        let (start, len) = locs[k as usize];
+        let mut frame = vec![0u8; len as usize];
+        store
+            .entries
+            .read_exact_at(&mut frame, start)
+            .map_err(|_| bad(first, "its bundle is cut short"))?;
+        let raw = zstd::decode_all(frame.as_slice())
+            .map_err(|e| bad(first, &format!("its bundle does not decompress: {e}")))?;
+        if compressor
+            .compress(&raw)
+            .map_err(io("cannot compress a bundle"))?
+            != frame
+        {
+            return Err(bad(first, "its bundle is not stored as custos stores it"));
+        }
+        let mut hashes = Vec::with_capacity(TILE as usize);
+        let mut used = 0usize;
+        for (j, data) in split_bundle(&raw).enumerate() {
+            if j as u64 >= TILE {
+                return Err(bad(first, "its bundle holds more than 256 entries"));
+            }
+            hashes.push(leaf(first + j as u64, data)?);
+            used += 2 + data.len();
+        }
+        if hashes.len() as u64 != TILE || used != raw.len() {
+            return Err(bad(
+                first + hashes.len() as u64,
+                "missing from its bundle, or cut short",
+            ));
+        }
+        let want = stored_hashes_for_record_hash(
+            k,
+            subtree(&hashes),
+            &Upper {
+                file: &store.upper,
+                pending: (stored_hash_count(k), &upper),
+            },
+        )
+        .map_err(|e| bad(first, &format!("{e:?}")))?;
+        let at = stored_hash_count(k);
+        let have = reader
+            .read_hashes(&(at..at + want.len() as u64).collect::<Vec<_>>())
+            .map_err(|e| bad(first, &format!("{e:?}")))?;
+        if have != want {
+            return Err(bad(
+                first,
+                "its bundle's hashes are not the stored ones",
+            ));
+        }
+        upper.clear();
+        if first.is_multiple_of(65_536) {
+            progress(first);
+        }
+    }
+    // The incomplete bundle.
+    let want = size % TILE;
+    let mut tail_hashes = vec![];
+    if want > 0 {
+        let name = tail_name(complete);
+        let data = std::fs::read(dir.join(&name)).map_err(io(format!("cannot read {name}")))?;
+        let body = tail_body(&data, complete)
+            .ok_or_else(|| bad(complete * TILE, &format!("{name} is not this bundle's")))?;
+        let (leaves, end) = tail_entries(body, want)
+            .ok_or_else(|| bad(complete * TILE, &format!("{name} is cut short")))?;
+        if end != body.len() {
+            return Err(bad(size, &format!("{name} holds bytes past the checkpoint")));
+        }
+        for (j, l) in leaves.iter().enumerate() {
+            tail_hashes.push(leaf(complete * TILE + j as u64, l)?);
+        }
+    }
+    let st = State {
+        size,
+        root: tlog_tiles::EMPTY_HASH,
+        checkpoint: vec![],
+        tail: Arc::default(),
+        tail_hashes: Arc::new(tail_hashes),
+    };
+    let root = tree_hash(size, &Hashes::new(&store, &st))
+        .map_err(|e| LedgerError::Corrupt(format!("{e:?}")))?;
     if &root != cp.hash() {
         return Err(LedgerError::Corrupt(
             "the tree's root is not the signed checkpoint's".into(),
         ));
     }
+    *store.state.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(State {
+        size,
+        root,
+        ..st
+    });
+    let index_segments = crate::index::verify(&store)?;
     progress(size);
     use base64::Engine;
     Ok(Verified {
         size,
         root: base64::engine::general_purpose::STANDARD.encode(root.0),
+        index_segments,
     })
 }

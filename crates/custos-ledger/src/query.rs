@@ -1,15 +1,16 @@
 //! Questions investigators ask of the access log: what did this account do, and who used this
 //! address; any answer can carry inclusion proofs against a checkpoint.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::event::Event;
-use crate::index::{Net, Probe};
-use crate::log::{LedgerError, Log};
+use crate::event::{Event, peek};
+use crate::index::{Net, Segment, T};
+use crate::log::{LedgerError, Log, State, TILE, split_bundle};
 
 /// One event found, with its place in the log.
 #[derive(Debug, Clone, Serialize)]
@@ -47,6 +48,40 @@ pub fn prove(log: &Log, index: u64, tree_size: u64) -> Result<Proof, LedgerError
     })
 }
 
+fn t(d: DateTime<Utc>) -> T {
+    (d.timestamp(), d.timestamp_subsec_nanos())
+}
+
+fn time_of(t: T) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.0, t.1).unwrap_or_default()
+}
+
+/// Calls `f` with every entry the index does not hold yet: the complete bundles from
+/// `from_bundle` on, then the incomplete one.
+fn scan_rest(log: &Log, st: &State, from_bundle: u64, mut f: impl FnMut(u64, &[u8])) -> Result<(), LedgerError> {
+    for k in from_bundle..=st.complete() {
+        if k == st.complete() && st.tail.is_empty() {
+            break;
+        }
+        let data = log.store().bundle_at(st, k)?;
+        for (j, leaf) in split_bundle(&data).enumerate() {
+            f(k * TILE + j as u64, leaf);
+        }
+    }
+    Ok(())
+}
+
+/// The index segments built, and the state of the log they lie within.
+fn segments(log: &Log) -> (Vec<Arc<Segment>>, u64, Arc<State>) {
+    let (segs, sb) = match log.index() {
+        Some(ix) => (ix.segments(), ix.segment_bundles()),
+        None => (vec![], 0),
+    };
+    // The state after the segments: it holds all they hold.
+    let st = log.store().state();
+    (segs, sb, st)
+}
+
 /// The events of `account` between `from` and `to` (inclusive), in log order, at most
 /// `limit`; and whether more were left out.
 pub fn account_events(
@@ -56,28 +91,38 @@ pub fn account_events(
     to: DateTime<Utc>,
     limit: usize,
 ) -> Result<(Vec<Found>, bool), LedgerError> {
-    let mut out = vec![];
-    let mut more = false;
-    log.scan(
-        from.timestamp(),
-        to.timestamp(),
-        &Probe::Account(account.to_owned()),
-        |index, event| {
-            if event.account_id != account || event.time < from || event.time > to {
-                return true;
-            }
-            if out.len() == limit {
-                more = true;
-                return false;
-            }
-            out.push(Found {
+    let (from, to) = (t(from), t(to));
+    let acc = account.as_bytes();
+    let mut hits: Vec<(u64, Vec<u8>)> = vec![];
+    let (segs, sb, st) = segments(log);
+    for s in &segs {
+        if s.max < from || s.min > to {
+            continue;
+        }
+        s.account_rows(acc, from, to, &mut |i, leaf| hits.push((i, leaf.to_vec())))?;
+    }
+    scan_rest(log, &st, segs.len() as u64 * sb, |i, leaf| {
+        if let Some((a, tm, _)) = peek(leaf)
+            && a == acc
+            && tm >= from
+            && tm <= to
+        {
+            hits.push((i, leaf.to_vec()));
+        }
+    })?;
+    hits.sort_unstable_by_key(|h| h.0);
+    let more = hits.len() > limit;
+    let out = hits
+        .into_iter()
+        .take(limit)
+        .filter_map(|(index, leaf)| {
+            Some(Found {
                 index,
-                event,
+                event: Event::decode(&leaf).ok()?,
                 proof: None,
-            });
-            true
-        },
-    )?;
+            })
+        })
+        .collect();
     Ok((out, more))
 }
 
@@ -93,6 +138,26 @@ pub struct AccountUse {
     pub last_index: u64,
 }
 
+/// Uses of an address by one account, being summed: count, first and last (time, index).
+struct Uses {
+    count: u64,
+    first: (T, u64),
+    last: (T, u64),
+}
+
+fn add(by: &mut HashMap<Vec<u8>, Uses>, account: &[u8], count: u64, first: (T, u64), last: (T, u64)) {
+    match by.get_mut(account) {
+        Some(u) => {
+            u.count += count;
+            u.first = u.first.min(first);
+            u.last = u.last.max(last);
+        }
+        None => {
+            by.insert(account.to_vec(), Uses { count, first, last });
+        }
+    }
+}
+
 /// The accounts that used `net` between `from` and `to`, with counts and first and last seen,
 /// busiest first.
 pub fn net_accounts(
@@ -101,36 +166,54 @@ pub fn net_accounts(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<AccountUse>, LedgerError> {
-    let mut by: BTreeMap<String, AccountUse> = BTreeMap::new();
-    log.scan(
-        from.timestamp(),
-        to.timestamp(),
-        &Probe::net(net),
-        |index, e| {
-            if !net.contains(e.ip) || e.time < from || e.time > to {
-                return true;
-            }
-            let u = by.entry(e.account_id.clone()).or_insert(AccountUse {
-                account_id: e.account_id.clone(),
-                count: 0,
-                first_seen: e.time,
-                last_seen: e.time,
-                first_index: index,
-                last_index: index,
-            });
-            u.count += 1;
-            if e.time < u.first_seen {
-                u.first_seen = e.time;
-                u.first_index = index;
-            }
-            if e.time >= u.last_seen {
-                u.last_seen = e.time;
-                u.last_index = index;
-            }
-            true
-        },
-    )?;
-    let mut v: Vec<AccountUse> = by.into_values().collect();
+    let (from, to) = (t(from), t(to));
+    let (lo, hi) = net.key_range();
+    let mut by: HashMap<Vec<u8>, Uses> = HashMap::new();
+    let (segs, sb, st) = segments(log);
+    for s in &segs {
+        if s.max < from || s.min > to {
+            continue;
+        }
+        if from <= s.min && s.max <= to {
+            // The whole segment is in range: its sums are the answer.
+            s.net_rows(lo, hi, &mut |r| add(&mut by, &r.account, r.count, r.first, r.last))?;
+            continue;
+        }
+        // Partly in range: the accounts it names, then their events one by one.
+        let mut accounts = std::collections::BTreeSet::new();
+        s.net_rows(lo, hi, &mut |r| {
+            accounts.insert(r.account);
+        })?;
+        for a in accounts {
+            s.account_rows(&a, from, to, &mut |i, leaf| {
+                if let Some((_, tm, ip)) = peek(leaf)
+                    && net.contains(ip)
+                {
+                    add(&mut by, &a, 1, (tm, i), (tm, i));
+                }
+            })?;
+        }
+    }
+    scan_rest(log, &st, segs.len() as u64 * sb, |i, leaf| {
+        if let Some((a, tm, ip)) = peek(leaf)
+            && tm >= from
+            && tm <= to
+            && net.contains(ip)
+        {
+            add(&mut by, a, 1, (tm, i), (tm, i));
+        }
+    })?;
+    let mut v: Vec<AccountUse> = by
+        .into_iter()
+        .map(|(a, u)| AccountUse {
+            account_id: String::from_utf8_lossy(&a).into_owned(),
+            count: u.count,
+            first_seen: time_of(u.first.0),
+            last_seen: time_of(u.last.0),
+            first_index: u.first.1,
+            last_index: u.last.1,
+        })
+        .collect();
     v.sort_by(|a, b| b.count.cmp(&a.count).then(a.account_id.cmp(&b.account_id)));
     Ok(v)
 }

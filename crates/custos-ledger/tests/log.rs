@@ -59,6 +59,17 @@ fn open(dir: &Path) -> (Log, String) {
     (Log::open(&dir.join("log"), ORIGIN, &skey).unwrap(), vkey)
 }
 
+/// The same log, indexed by segments of `sb` bundles.
+fn open_indexed(dir: &Path, sb: u64) -> (Log, String) {
+    let (log, vkey) = open(dir);
+    drop(log);
+    let skey = std::fs::read_to_string(dir.join("test.key")).unwrap();
+    (
+        Log::open_indexed(&dir.join("log"), ORIGIN, &skey, Some(sb)).unwrap(),
+        vkey,
+    )
+}
+
 fn root_of(log: &Log, size: u64) -> Hash {
     log.root_at(size).unwrap()
 }
@@ -245,7 +256,7 @@ fn reopening_trims_what_was_never_acknowledged() {
             .unwrap();
     }
     // A batch that was being written when the process died: bytes past the checkpoint.
-    for f in ["entries", "hashes", "bundles"] {
+    for f in ["entries", "upper", "bundles", "tail-1"] {
         let mut file = std::fs::OpenOptions::new()
             .append(true)
             .open(dir.path().join("log").join(f))
@@ -263,18 +274,32 @@ fn reopening_trims_what_was_never_acknowledged() {
 #[test]
 fn every_flipped_byte_is_found() {
     let dir = tempfile::tempdir().unwrap();
-    let (log, vkey) = open(dir.path());
+    // Indexed by segments of one bundle, and with retention's traces (purged entries in a
+    // complete bundle and in the incomplete one), so that every kind of file is there.
+    let (log, vkey) = open_indexed(dir.path(), 1);
     for k in 0..4 {
         log.append(&(k * 150..(k + 1) * 150).map(event).collect::<Vec<_>>())
             .unwrap();
     }
+    log.wait_indexed().unwrap();
+    assert_eq!(log.purge(&[5, 300, 590]).unwrap(), 3);
     drop(log);
     let logdir = dir.path().join("log");
     verify(&logdir, &vkey, ORIGIN, true, |_| {}).unwrap();
     let mut rng = Rng(7);
     let mut named = 0;
-    for round in 0..200 {
-        let file = ["entries", "hashes", "bundles", "checkpoint"][round % 4];
+    for round in 0..270 {
+        let file = [
+            "entries",
+            "upper",
+            "bundles",
+            "checkpoint",
+            "tail-0",
+            "index/seg-0",
+            "index/seg-1",
+            "purged-leaves",
+            "purged",
+        ][round % 9];
         let path = logdir.join(file);
         let original = std::fs::read(&path).unwrap();
         let mut flipped = original.clone();
@@ -283,13 +308,16 @@ fn every_flipped_byte_is_found() {
         std::fs::write(&path, &flipped).unwrap();
         let err = verify(&logdir, &vkey, ORIGIN, true, |_| {})
             .expect_err(&format!("a flip of byte {at} of {file} went unnoticed"));
-        if err.to_string().contains("entry ") {
+        let err = err.to_string();
+        if err.contains("entry ") || err.contains("index segment") {
             named += 1;
         }
         std::fs::write(&path, &original).unwrap();
     }
-    // Flips in entries, hashes and bundles name the entry.
-    assert!(named >= 100, "{named}");
+    // Flips name the entry or the index segment, but for those in the checkpoint, in
+    // `entries` outside any bundle (the zeroed frame a purge left) and in the marks of
+    // `purged` that stand for no entry.
+    assert!(named >= 120, "{named}");
     verify(&logdir, &vkey, ORIGIN, true, |_| {}).unwrap();
 }
 
@@ -300,7 +328,8 @@ fn crash_child() {
     let Ok(dir) = std::env::var("CUSTOS_LEDGER_CRASH_DIR") else {
         return;
     };
-    let (log, _) = open(Path::new(&dir));
+    // Indexed, so that the index builder is killed too.
+    let (log, _) = open_indexed(Path::new(&dir), 2);
     let mut out = std::io::stdout().lock();
     let mut rng = Rng(log.size() + 1);
     loop {
@@ -342,7 +371,7 @@ fn a_killed_writer_never_loses_an_acknowledged_event() {
         // SIGKILL, wherever the writer is.
         child.kill().unwrap();
         child.wait().unwrap();
-        let (log, vkey) = open(dir.path());
+        let (log, vkey) = open_indexed(dir.path(), 2);
         assert!(
             log.size() >= acked,
             "acknowledged {acked} events, {} survived",

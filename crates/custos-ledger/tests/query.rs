@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Duration, Utc};
 use custos_ledger::index::Net;
 use custos_ledger::query::{account_events, net_accounts, prove};
-use custos_ledger::{Action, Event, Ledger};
+use custos_ledger::{Action, Event, Ledger, Log, generate_key};
 
 fn t0() -> DateTime<Utc> {
     DateTime::from_timestamp(1_790_000_000, 0).unwrap()
@@ -57,33 +57,43 @@ fn traffic(n: u64) -> Vec<Event> {
         .collect()
 }
 
+/// An indexed access log in `dir`, with segments of `sb` bundles.
+fn open_log(dir: &std::path::Path, sb: u64) -> Log {
+    let key = dir.join("test.key");
+    if !key.exists() {
+        std::fs::write(&key, generate_key("custos.test").0).unwrap();
+    }
+    let skey = std::fs::read_to_string(&key).unwrap();
+    Log::open_indexed(&dir.join("access"), "custos.test/access", &skey, Some(sb)).unwrap()
+}
+
 #[test]
 fn queries_agree_with_a_scan_of_every_event() {
     let dir = tempfile::tempdir().unwrap();
     let events = traffic(20_000);
     {
-        let ledger = Ledger::open(dir.path(), "custos.test/ledger").unwrap();
+        let log = open_log(dir.path(), 4);
         for chunk in events.chunks(777) {
-            ledger.access.append(chunk).unwrap();
+            log.append(chunk).unwrap();
         }
     }
-    // The index is derived: delete it, and the next open rebuilds it.
-    let mut rebuilt = false;
-    for round in 0..2 {
-        if round == 1 {
-            for f in ["times", "blooms"] {
-                std::fs::remove_file(dir.path().join("access").join(f)).unwrap();
-            }
-            rebuilt = true;
+    // Round 0 asks before the builder has caught up (what it has not built is read from
+    // the entries); round 1 after; round 2 after the index is deleted and rebuilt.
+    for round in 0..3 {
+        if round == 2 {
+            std::fs::remove_dir_all(dir.path().join("access").join("index")).unwrap();
         }
-        let ledger = Ledger::open(dir.path(), "custos.test/ledger").unwrap();
-        let log = &ledger.access;
+        let log = open_log(dir.path(), 4);
+        if round > 0 {
+            log.wait_indexed().unwrap();
+        }
+        let rebuilt = round == 2;
         let mut rng = Rng(11 + round);
         for _ in 0..40 {
             let account = format!("acc_{}", rng.below(200));
             let from = t0() + Duration::seconds(rng.below(200_000) as i64);
             let to = from + Duration::seconds(rng.below(50_000) as i64);
-            let (found, more) = account_events(log, &account, from, to, 100_000).unwrap();
+            let (found, more) = account_events(&log, &account, from, to, 100_000).unwrap();
             assert!(!more);
             let want: Vec<u64> = events
                 .iter()
@@ -92,8 +102,18 @@ fn queries_agree_with_a_scan_of_every_event() {
                 .map(|(i, _)| i as u64)
                 .collect();
             let got: Vec<u64> = found.iter().map(|f| f.index).collect();
-            assert_eq!(got, want, "{account} {from} {to} (rebuilt: {rebuilt})");
+            assert_eq!(got, want, "{account} {from} {to} (round {round})");
+            for f in &found {
+                assert_eq!(f.event, events[f.index as usize]);
+            }
         }
+        let windows = [
+            (t0(), t0() + Duration::days(3)),
+            (
+                t0() + Duration::seconds(50_003),
+                t0() + Duration::seconds(121_111),
+            ),
+        ];
         for net in [
             "198.18.3.1",
             "198.19.7.0/24",
@@ -103,10 +123,9 @@ fn queries_agree_with_a_scan_of_every_event() {
             "2001:db8::/32",
             "2001:db8:c::1",
         ] {
+            for (from, to) in windows {
             let n = Net::parse(net).unwrap();
-            let from = t0();
-            let to = t0() + Duration::days(3);
-            let got = net_accounts(log, &n, from, to).unwrap();
+            let got = net_accounts(&log, &n, from, to).unwrap();
             let mut want: std::collections::BTreeMap<&str, u64> = Default::default();
             for e in &events {
                 if n.contains(e.ip) && e.time >= from && e.time <= to {
@@ -117,14 +136,52 @@ fn queries_agree_with_a_scan_of_every_event() {
                 .iter()
                 .map(|u| (u.account_id.as_str(), u.count))
                 .collect();
-            assert_eq!(got_counts, want, "{net}");
+            assert_eq!(got_counts, want, "{net} {from} {to} (round {round}, rebuilt: {rebuilt})");
             for u in &got {
                 assert!(u.first_seen <= u.last_seen);
                 let first = Event::decode(&log.entry(u.first_index).unwrap()).unwrap();
                 assert_eq!(first.time, u.first_seen);
+                let last = Event::decode(&log.entry(u.last_index).unwrap()).unwrap();
+                assert_eq!(last.time, u.last_seen);
+                assert_eq!(last.account_id, u.account_id);
+            }
             }
         }
     }
+}
+
+#[test]
+fn retention_takes_purged_events_out_of_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = traffic(6_000);
+    let log = open_log(dir.path(), 2);
+    log.append(&events).unwrap();
+    log.wait_indexed().unwrap();
+    let everything = (t0() - Duration::days(1), t0() + Duration::days(5));
+    let before = account_events(&log, "acc_1", everything.0, everything.1, 100_000)
+        .unwrap()
+        .0;
+    assert!(before.len() > 10);
+    let victims: Vec<u64> = before.iter().map(|f| f.index).collect();
+    assert_eq!(log.purge(&victims).unwrap(), victims.len() as u64);
+    let after = account_events(&log, "acc_1", everything.0, everything.1, 100_000)
+        .unwrap()
+        .0;
+    assert!(after.is_empty(), "{after:?}");
+    let net = Net::parse("0.0.0.0/0").unwrap();
+    let uses = net_accounts(&log, &net, everything.0, everything.1).unwrap();
+    assert!(uses.iter().all(|u| u.account_id != "acc_1"));
+    let vkey = log.verifier_key().to_owned();
+    drop(log);
+    let v = custos_ledger::verify(
+        &dir.path().join("access"),
+        &vkey,
+        "custos.test/access",
+        true,
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(v.index_segments, 6_000 / 512);
 }
 
 #[test]
