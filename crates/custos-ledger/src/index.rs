@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 
 use crate::event::peek;
-use crate::log::{LedgerError, Store, TILE, split_bundle};
+use crate::log::{LedgerError, Store, TILE, split_bundle, unzstd};
 
 /// Bundles in one index segment.
 pub const SEGMENT_BUNDLES: u64 = 1024;
@@ -309,7 +309,7 @@ impl Segment {
         self.file
             .read_exact_at(&mut frame, off)
             .map_err(|_| corrupt(self.seg, "a block is cut short"))?;
-        zstd::decode_all(frame.as_slice()).map_err(|_| corrupt(self.seg, "a block is damaged"))
+        unzstd(&frame).map_err(|_| corrupt(self.seg, "a block is damaged"))
     }
 
     /// Calls `f(index, encoded event)` for every event of `account` between `from` and `to`.
@@ -508,6 +508,100 @@ fn seg_name(seg: u64) -> String {
     format!("seg-{seg}")
 }
 
+/// A complete bundle that no segment holds yet, held in memory with its entries sorted by
+/// account and time and by address, so that queries need not read it.
+#[derive(Debug)]
+pub struct Pending {
+    pub bundle: u64,
+    data: Vec<u8>,
+    /// Where each entry lies in `data`.
+    leaves: Vec<(u32, u32)>,
+    /// Entries (by position) sorted by account, time and position.
+    by_account: Vec<u8>,
+    /// (address, position), sorted.
+    by_ip: Vec<(Key, u8)>,
+}
+
+impl Pending {
+    fn of(bundle: u64, data: Vec<u8>) -> Pending {
+        let mut leaves = vec![];
+        let mut at = 0usize;
+        for leaf in split_bundle(&data) {
+            leaves.push(((at + 2) as u32, leaf.len() as u32));
+            at += 2 + leaf.len();
+        }
+        let mut p = Pending {
+            bundle,
+            data,
+            leaves,
+            by_account: vec![],
+            by_ip: vec![],
+        };
+        let mut rows = vec![];
+        let mut by_ip = vec![];
+        for j in 0..p.leaves.len() {
+            if let Some((acc, t, ip)) = peek(p.leaf(j)) {
+                rows.push((acc, t, j as u8));
+                by_ip.push((ip_sort_key(ip), j as u8));
+            }
+        }
+        rows.sort_unstable();
+        let by_account = rows.into_iter().map(|r| r.2).collect();
+        by_ip.sort_unstable();
+        p.by_account = by_account;
+        p.by_ip = by_ip;
+        p
+    }
+
+    fn leaf(&self, j: usize) -> &[u8] {
+        let (at, len) = self.leaves[j];
+        &self.data[at as usize..(at + len) as usize]
+    }
+
+    fn index(&self, j: u8) -> u64 {
+        self.bundle * TILE + u64::from(j)
+    }
+
+    /// Calls `f(index, encoded event)` for every event of `account` between `from` and `to`.
+    pub fn account_rows(&self, account: &[u8], from: T, to: T, f: &mut dyn FnMut(u64, &[u8])) {
+        let key = |j: u8| peek(self.leaf(usize::from(j))).map(|(a, t, _)| (a, t));
+        let start = self
+            .by_account
+            .partition_point(|&j| key(j).is_some_and(|k| k < (account, from)));
+        for &j in &self.by_account[start..] {
+            match key(j) {
+                Some((a, t)) if a == account && t <= to => f(self.index(j), self.leaf(usize::from(j))),
+                _ => break,
+            }
+        }
+    }
+
+    /// Calls `f(index, encoded event)` for every event whose address is in `lo..=hi`.
+    pub fn net_rows(&self, lo: Key, hi: Key, f: &mut dyn FnMut(u64, &[u8])) {
+        let start = self.by_ip.partition_point(|r| r.0 < lo);
+        for &(k, j) in &self.by_ip[start..] {
+            if k > hi {
+                break;
+            }
+            f(self.index(j), self.leaf(usize::from(j)));
+        }
+    }
+}
+
+/// What a query reads: the segments built, then the bundles summarised past them.
+#[derive(Debug, Clone, Default)]
+pub struct View {
+    pub segments: Vec<Arc<Segment>>,
+    pub pending: Vec<Arc<Pending>>,
+}
+
+impl View {
+    /// The first bundle the view does not hold.
+    pub fn end(&self, sb: u64) -> u64 {
+        self.segments.len() as u64 * sb + self.pending.len() as u64
+    }
+}
+
 struct Signal {
     complete: u64,
     stop: bool,
@@ -519,7 +613,7 @@ pub(crate) struct Index {
     store: Arc<Store>,
     sb: u64,
     dir: PathBuf,
-    segments: RwLock<Vec<Arc<Segment>>>,
+    view: RwLock<View>,
     building: Mutex<()>,
     signal: Mutex<Signal>,
     wake: Condvar,
@@ -578,7 +672,10 @@ impl Index {
             store,
             sb,
             dir,
-            segments: RwLock::new(segments),
+            view: RwLock::new(View {
+                segments,
+                pending: vec![],
+            }),
             building: Mutex::new(()),
             signal: Mutex::new(Signal {
                 complete,
@@ -608,16 +705,19 @@ impl Index {
         self.signal.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The segments built, in order from the first.
-    pub fn segments(&self) -> Vec<Arc<Segment>> {
-        self.segments
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+    /// What is indexed now.
+    pub fn view(&self) -> View {
+        self.view.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    fn built(&self) -> u64 {
-        self.segments.read().unwrap_or_else(|p| p.into_inner()).len() as u64
+    fn write_view(&self) -> std::sync::RwLockWriteGuard<'_, View> {
+        self.view.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// (segments built, first bundle not summarised)
+    fn progress(&self) -> (u64, u64) {
+        let v = self.view.read().unwrap_or_else(|p| p.into_inner());
+        (v.segments.len() as u64, v.end(self.sb))
     }
 
     /// Bundles `0..complete` are committed.
@@ -639,14 +739,19 @@ impl Index {
         }
     }
 
-    /// Waits until every segment within `complete` bundles is built.
+    fn caught_up(&self, complete: u64) -> bool {
+        let (built, end) = self.progress();
+        built >= complete / self.sb && end >= complete
+    }
+
+    /// Waits until every bundle within `complete` is summarised and every segment built.
     pub fn wait(&self, complete: u64) -> Result<()> {
         let mut s = self.lock_signal();
         loop {
             if let Some(e) = &s.error {
                 return Err(LedgerError::Corrupt(format!("the index: {e}")));
             }
-            if self.built() >= complete / self.sb || s.stop {
+            if self.caught_up(complete) || s.stop {
                 return Ok(());
             }
             s = self.wake.wait(s).unwrap_or_else(|p| p.into_inner());
@@ -655,30 +760,40 @@ impl Index {
 
     fn run(&self) {
         loop {
-            {
+            let complete = {
                 let mut s = self.lock_signal();
-                while !s.stop && (s.error.is_some() || self.built() >= s.complete / self.sb) {
+                while !s.stop && (s.error.is_some() || self.caught_up(s.complete)) {
                     s = self.wake.wait(s).unwrap_or_else(|p| p.into_inner());
                 }
                 if s.stop {
                     return;
                 }
-            }
-            let seg = self.built();
-            let outcome = {
-                let _b = self.hold();
-                self.install(seg)
+                s.complete
             };
-            match outcome {
-                Ok(s) => self
-                    .segments
-                    .write()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(s),
-                Err(e) => self.lock_signal().error = Some(e.to_string()),
+            if let Err(e) = self.step(complete) {
+                self.lock_signal().error = Some(e.to_string());
             }
             self.wake.notify_all();
         }
+    }
+
+    /// Summarises the bundles committed since, then builds a segment if one is complete.
+    fn step(&self, complete: u64) -> Result<()> {
+        let _b = self.hold();
+        let (built, mut end) = self.progress();
+        while end < complete {
+            let p = Pending::of(end, self.store.read_bundle(end)?);
+            self.write_view().pending.push(Arc::new(p));
+            end += 1;
+        }
+        if built < complete / self.sb {
+            let s = self.install(built)?;
+            let mut v = self.write_view();
+            v.segments.push(s);
+            let n = (self.sb as usize).min(v.pending.len());
+            v.pending.drain(..n);
+        }
+        Ok(())
     }
 
     /// Builds segment `seg`, writes it (to a temporary file, synced, renamed) and loads it.
@@ -702,15 +817,23 @@ impl Index {
         Ok(Arc::new(Segment::parse(seg, self.sb, f)?))
     }
 
-    /// Rebuilds the segments given that are built (after retention); the caller holds the
-    /// builder off.
-    pub fn rebuild(&self, segs: &BTreeSet<u64>) -> Result<()> {
-        for &seg in segs {
-            if seg >= self.built() {
-                continue;
+    /// Rebuilds what held the bundles given (after retention): their segments, or their
+    /// summaries. The caller holds the builder off.
+    pub fn rebuild(&self, bundles: &BTreeSet<u64>) -> Result<()> {
+        let segs: BTreeSet<u64> = bundles.iter().map(|k| k / self.sb).collect();
+        for seg in segs {
+            if seg < self.progress().0 {
+                let s = self.install(seg)?;
+                self.write_view().segments[seg as usize] = s;
             }
-            let s = self.install(seg)?;
-            self.segments.write().unwrap_or_else(|p| p.into_inner())[seg as usize] = s;
+        }
+        for &k in bundles {
+            let (built, end) = self.progress();
+            let first = built * self.sb;
+            if k >= first && k < end {
+                let p = Arc::new(Pending::of(k, self.store.read_bundle(k)?));
+                self.write_view().pending[(k - first) as usize] = p;
+            }
         }
         Ok(())
     }

@@ -138,7 +138,7 @@ impl Store {
         self.entries
             .read_exact_at(&mut frame, start)
             .map_err(|_| LedgerError::Corrupt(format!("bundle {k} is cut short")))?;
-        zstd::decode_all(frame.as_slice()).map_err(|e| {
+        unzstd(&frame).map_err(|e| {
             LedgerError::Corrupt(format!(
                 "entry {} (the first of bundle {k}): its bundle does not decompress: {e}",
                 k * TILE
@@ -175,6 +175,47 @@ impl Store {
             .map(|(j, leaf)| self.leaf_of(k * TILE + j as u64, leaf))
             .collect())
     }
+}
+
+/// Decompresses one zstd frame, with one context per thread when the frame states its size
+/// (every frame custos writes does).
+pub(crate) fn unzstd(frame: &[u8]) -> std::io::Result<Vec<u8>> {
+    thread_local! {
+        static DCTX: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+    }
+    match zstd::zstd_safe::get_frame_content_size(frame) {
+        // A bundle is at most 256 entries of 64 KiB.
+        Ok(Some(n)) if n <= 32 << 20 => DCTX.with(|d| {
+            let mut d = d.borrow_mut();
+            if d.is_none() {
+                *d = Some(zstd::bulk::Decompressor::new()?);
+            }
+            match d.as_mut() {
+                Some(d) => d.decompress(frame, n as usize),
+                None => zstd::decode_all(frame),
+            }
+        }),
+        _ => zstd::decode_all(frame),
+    }
+}
+
+/// The levels of a tile's tree from its leaf hashes: level 0 the leaves, each next the
+/// hashes of complete pairs of the one before (so an incomplete tile has only its complete
+/// subtrees).
+fn tile_levels(leaves: Vec<Hash>) -> Vec<Vec<Hash>> {
+    let mut levels = vec![leaves];
+    while levels.last().is_some_and(|l| l.len() > 1) {
+        let next = levels
+            .last()
+            .map(|l| {
+                l.chunks_exact(2)
+                    .map(|p| node_hash(p[0], p[1]))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        levels.push(next);
+    }
+    levels
 }
 
 fn split_loc(b: &[u8; LOC as usize]) -> (u64, u32) {
@@ -249,7 +290,8 @@ struct Hashes<'a> {
     upper: Upper<'a>,
     complete: u64,
     tail_hashes: &'a [Hash],
-    tiles: RefCell<HashMap<u64, Vec<Hash>>>,
+    /// The levels of the tiles read in this call (see [`tile_levels`]).
+    tiles: RefCell<HashMap<u64, Vec<Vec<Hash>>>>,
 }
 
 impl<'a> Hashes<'a> {
@@ -276,32 +318,29 @@ impl HashReader for Hashes<'_> {
                 if level >= HEIGHT {
                     return self.upper.read(stored_hash_index(level - HEIGHT, n));
                 }
-                let first = n << level;
-                let tile = first / TILE;
-                let lo = (first % TILE) as usize;
-                let count = 1usize << level;
-                let sub = |leaves: &[Hash]| {
-                    leaves
-                        .get(lo..lo + count)
-                        .map(subtree)
-                        .ok_or(tlog_tiles::Error::IndexesNotInTree)
-                };
-                if tile == self.complete {
-                    return sub(self.tail_hashes);
-                }
+                let tile = (n << level) / TILE;
                 if tile > self.complete {
                     return Err(tlog_tiles::Error::IndexesNotInTree);
                 }
                 let mut tiles = self.tiles.borrow_mut();
-                let hs = match tiles.entry(tile) {
+                let levels = match tiles.entry(tile) {
                     std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(v) => v.insert(
-                        self.store
-                            .leaf_hashes(tile)
-                            .map_err(|_| tlog_tiles::Error::IndexesNotInTree)?,
-                    ),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        let leaves = if tile == self.complete {
+                            self.tail_hashes.to_vec()
+                        } else {
+                            self.store
+                                .leaf_hashes(tile)
+                                .map_err(|_| tlog_tiles::Error::IndexesNotInTree)?
+                        };
+                        v.insert(tile_levels(leaves))
+                    }
                 };
-                sub(hs)
+                levels
+                    .get(usize::from(level))
+                    .and_then(|l| l.get((n - ((tile * TILE) >> level)) as usize))
+                    .copied()
+                    .ok_or(tlog_tiles::Error::IndexesNotInTree)
             })
             .collect()
     }
@@ -985,7 +1024,7 @@ impl Log {
         }
         let mut leaves_file = open_file(dir, "purged-leaves")?;
         let mut newly = 0;
-        let mut segments = std::collections::BTreeSet::new();
+        let mut touched = std::collections::BTreeSet::new();
         let mut new_tail = None;
         for (k, is) in by_bundle {
             let mut entries: Vec<Vec<u8>> = split_bundle(&self.store.bundle_at(&st, k)?)
@@ -1059,9 +1098,7 @@ impl Log {
                 rw.write_all_at(&vec![0u8; old_len as usize], old_start)
                     .and_then(|()| rw.sync_data())
                     .map_err(io("cannot zero a purged bundle"))?;
-                if let Some(ix) = &self.index {
-                    segments.insert(k / ix.segment_bundles());
-                }
+                touched.insert(k);
             } else {
                 // The incomplete bundle's file, in place.
                 let rw = open_rw(dir, &tail_name(k))?;
@@ -1078,7 +1115,7 @@ impl Log {
             *s = Arc::new(next);
         }
         if let Some(ix) = &self.index {
-            ix.rebuild(&segments)?;
+            ix.rebuild(&touched)?;
         }
         drop(w);
         Ok(newly)
@@ -1354,7 +1391,7 @@ pub fn verify(
             .entries
             .read_exact_at(&mut frame, start)
             .map_err(|_| bad(first, "its bundle is cut short"))?;
-        let raw = zstd::decode_all(frame.as_slice())
+        let raw = unzstd(&frame)
             .map_err(|e| bad(first, &format!("its bundle does not decompress: {e}")))?;
         if compressor
             .compress(&raw)

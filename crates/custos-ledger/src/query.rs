@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::event::{Event, peek};
-use crate::index::{Net, Segment, T};
+use crate::index::{Net, T, View};
 use crate::log::{LedgerError, Log, State, TILE, split_bundle};
 
 /// One event found, with its place in the log.
@@ -71,15 +71,19 @@ fn scan_rest(log: &Log, st: &State, from_bundle: u64, mut f: impl FnMut(u64, &[u
     Ok(())
 }
 
-/// The index segments built, and the state of the log they lie within.
-fn segments(log: &Log) -> (Vec<Arc<Segment>>, u64, Arc<State>) {
-    let (segs, sb) = match log.index() {
-        Some(ix) => (ix.segments(), ix.segment_bundles()),
-        None => (vec![], 0),
+/// What the index holds, the first bundle it does not, and the state of the log (taken after
+/// the view: it holds all the view holds).
+fn view(log: &Log) -> (View, u64, Arc<State>) {
+    let (v, end) = match log.index() {
+        Some(ix) => {
+            let v = ix.view();
+            let end = v.end(ix.segment_bundles());
+            (v, end)
+        }
+        None => (View::default(), 0),
     };
-    // The state after the segments: it holds all they hold.
     let st = log.store().state();
-    (segs, sb, st)
+    (v, end, st)
 }
 
 /// The events of `account` between `from` and `to` (inclusive), in log order, at most
@@ -94,14 +98,17 @@ pub fn account_events(
     let (from, to) = (t(from), t(to));
     let acc = account.as_bytes();
     let mut hits: Vec<(u64, Vec<u8>)> = vec![];
-    let (segs, sb, st) = segments(log);
-    for s in &segs {
+    let (v, end, st) = view(log);
+    for s in &v.segments {
         if s.max < from || s.min > to {
             continue;
         }
         s.account_rows(acc, from, to, &mut |i, leaf| hits.push((i, leaf.to_vec())))?;
     }
-    scan_rest(log, &st, segs.len() as u64 * sb, |i, leaf| {
+    for p in &v.pending {
+        p.account_rows(acc, from, to, &mut |i, leaf| hits.push((i, leaf.to_vec())));
+    }
+    scan_rest(log, &st, end, |i, leaf| {
         if let Some((a, tm, _)) = peek(leaf)
             && a == acc
             && tm >= from
@@ -169,8 +176,8 @@ pub fn net_accounts(
     let (from, to) = (t(from), t(to));
     let (lo, hi) = net.key_range();
     let mut by: HashMap<Vec<u8>, Uses> = HashMap::new();
-    let (segs, sb, st) = segments(log);
-    for s in &segs {
+    let (v, end, st) = view(log);
+    for s in &v.segments {
         if s.max < from || s.min > to {
             continue;
         }
@@ -194,7 +201,19 @@ pub fn net_accounts(
             })?;
         }
     }
-    scan_rest(log, &st, segs.len() as u64 * sb, |i, leaf| {
+    let mut one = |i: u64, leaf: &[u8]| {
+        if let Some((a, tm, ip)) = peek(leaf)
+            && tm >= from
+            && tm <= to
+            && net.contains(ip)
+        {
+            add(&mut by, a, 1, (tm, i), (tm, i));
+        }
+    };
+    for p in &v.pending {
+        p.net_rows(lo, hi, &mut one);
+    }
+    scan_rest(log, &st, end, |i, leaf| {
         if let Some((a, tm, ip)) = peek(leaf)
             && tm >= from
             && tm <= to
