@@ -126,10 +126,11 @@ pub fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
                 b.finish_and_clear();
                 let v = v.with_context(|| format!("the {} log does not verify", w.as_str()))?;
                 println!(
-                    "{}: {} entries verified; root {}",
+                    "{}: {} entries verified; root {}; {} index segments rebuilt and identical",
                     w.as_str(),
                     v.size,
-                    v.root
+                    v.root,
+                    v.index_segments
                 );
             }
             Ok(())

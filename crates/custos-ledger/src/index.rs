@@ -3,10 +3,10 @@
 //!
 //! - the segment's events sorted by account, time and index, in zstd blocks of about 16 KiB
 //!   (each row the entry's index within the segment and its canonical encoding), so that an
-//!   account's day is one or two blocks of each segment of that day;
+//!   account's day is a few blocks of each segment of that day;
 //! - for every pair of address and account in the segment, the count and the first and last
-//!   events (time and index), sorted by address, in zstd blocks, so that an address or a
-//!   network over a month is one block of each segment;
+//!   events (time and index), sorted by address, in zstd blocks of about 4 KiB, so that an
+//!   address over a month is one small block of each segment;
 //! - a footer: the segment's time span and every block's first and last keys.
 //!
 //! A background thread builds each segment once its last bundle is committed; a query reads
@@ -27,11 +27,13 @@ use crate::log::{LedgerError, Store, TILE, split_bundle, unzstd};
 
 /// Bundles in one index segment.
 pub const SEGMENT_BUNDLES: u64 = 1024;
-/// Raw bytes at which a block is closed.
-const BLOCK: usize = 16 * 1024;
+/// Raw bytes at which a block of events is closed, and one of address rows: an address's
+/// month reads one block of every segment, so those are small.
+const ACC_BLOCK: usize = 16 * 1024;
+const IP_BLOCK: usize = 4 * 1024;
 const LEVEL: i32 = 3;
 const MAGIC: &[u8; 8] = b"CUSTOSIX";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 
 type Result<T> = std::result::Result<T, LedgerError>;
 
@@ -320,11 +322,14 @@ impl Segment {
         to: T,
         f: &mut dyn FnMut(u64, &[u8]),
     ) -> Result<()> {
-        for b in &self.acc {
-            if (b.last.0.as_slice(), b.last.1) < (account, from)
-                || (b.first.0.as_slice(), b.first.1) > (account, to)
-            {
-                continue;
+        // Blocks are in key order: the first that may hold the account's `from`, then on
+        // while they may hold its `to`.
+        let start = self
+            .acc
+            .partition_point(|b| (b.last.0.as_slice(), b.last.1) < (account, from));
+        for b in &self.acc[start..] {
+            if (b.first.0.as_slice(), b.first.1) > (account, to) {
+                break;
             }
             let data = self.block(b.off, b.len)?;
             let mut c = Cur { b: &data, at: 0 };
@@ -346,29 +351,36 @@ impl Segment {
 
     /// Calls `f` with every address and account pair whose address is in `lo..=hi`.
     pub fn net_rows(&self, lo: Key, hi: Key, f: &mut dyn FnMut(IpRow)) -> Result<()> {
-        for b in &self.ip {
-            if b.last < lo || b.first > hi {
-                continue;
+        let start = self.ip.partition_point(|b| b.last < lo);
+        for b in &self.ip[start..] {
+            if b.first > hi {
+                break;
             }
             let data = self.block(b.off, b.len)?;
             let mut c = Cur { b: &data, at: 0 };
             while !c.done() {
                 let row = (|| {
                     let key = c.key()?;
+                    if key < lo || key > hi {
+                        // Skipped without a copy: most rows of a block are.
+                        let n = usize::from(c.u16()?);
+                        c.take(n + 36)?;
+                        return Some(None);
+                    }
                     let account = c.bytes()?.to_vec();
                     let count = u64::from(c.u32()?);
                     let (ft, lt) = (c.t()?, c.t()?);
                     let (fi, li) = (c.u32()?, c.u32()?);
-                    Some(IpRow {
+                    Some(Some(IpRow {
                         key,
                         account,
                         count,
                         first: (ft, self.first + u64::from(fi)),
                         last: (lt, self.first + u64::from(li)),
-                    })
+                    }))
                 })()
                 .ok_or_else(|| corrupt(self.seg, "a block is malformed"))?;
-                if row.key >= lo && row.key <= hi {
+                if let Some(row) = row {
                     f(row);
                 }
             }
@@ -454,7 +466,7 @@ pub(crate) fn build(store: &Store, seg: u64, sb: u64) -> Result<Vec<u8>> {
         block_first.get_or_insert((r.0, r.1));
         raw.extend_from_slice(&r.2.to_be_bytes());
         put_bytes(&mut raw, &leaves[r.3..r.3 + r.4]);
-        if raw.len() >= BLOCK || i + 1 == rows.len() {
+        if raw.len() >= ACC_BLOCK || i + 1 == rows.len() {
             let (off, len) = flush(&mut raw, &mut out)?;
             let (fa, ft) = block_first.take().unwrap_or((r.0, r.1));
             acc_blocks.extend_from_slice(&off.to_be_bytes());
@@ -478,7 +490,7 @@ pub(crate) fn build(store: &Store, seg: u64, sb: u64) -> Result<Vec<u8>> {
         put_t(&mut raw, a.last.0);
         raw.extend_from_slice(&a.first.1.to_be_bytes());
         raw.extend_from_slice(&a.last.1.to_be_bytes());
-        if raw.len() >= BLOCK || i + 1 == ip_rows.len() {
+        if raw.len() >= IP_BLOCK || i + 1 == ip_rows.len() {
             let (off, len) = flush(&mut raw, &mut out)?;
             ip_blocks.extend_from_slice(&off.to_be_bytes());
             ip_blocks.extend_from_slice(&len.to_be_bytes());

@@ -97,16 +97,21 @@ pub fn account_events(
 ) -> Result<(Vec<Found>, bool), LedgerError> {
     let (from, to) = (t(from), t(to));
     let acc = account.as_bytes();
-    let mut hits: Vec<(u64, Vec<u8>)> = vec![];
+    let mut hits: Vec<(u64, Event)> = vec![];
+    let mut hit = |i: u64, leaf: &[u8]| {
+        if let Ok(e) = Event::parse(leaf) {
+            hits.push((i, e));
+        }
+    };
     let (v, end, st) = view(log);
     for s in &v.segments {
         if s.max < from || s.min > to {
             continue;
         }
-        s.account_rows(acc, from, to, &mut |i, leaf| hits.push((i, leaf.to_vec())))?;
+        s.account_rows(acc, from, to, &mut hit)?;
     }
     for p in &v.pending {
-        p.account_rows(acc, from, to, &mut |i, leaf| hits.push((i, leaf.to_vec())));
+        p.account_rows(acc, from, to, &mut hit);
     }
     scan_rest(log, &st, end, |i, leaf| {
         if let Some((a, tm, _)) = peek(leaf)
@@ -114,7 +119,7 @@ pub fn account_events(
             && tm >= from
             && tm <= to
         {
-            hits.push((i, leaf.to_vec()));
+            hit(i, leaf);
         }
     })?;
     hits.sort_unstable_by_key(|h| h.0);
@@ -122,12 +127,10 @@ pub fn account_events(
     let out = hits
         .into_iter()
         .take(limit)
-        .filter_map(|(index, leaf)| {
-            Some(Found {
-                index,
-                event: Event::decode(&leaf).ok()?,
-                proof: None,
-            })
+        .map(|(index, event)| Found {
+            index,
+            event,
+            proof: None,
         })
         .collect();
     Ok((out, more))
