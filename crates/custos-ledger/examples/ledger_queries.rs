@@ -25,6 +25,39 @@ fn main() {
         v[v.len() / 2]
     };
     // The busiest accounts' days and a quiet one's, and their addresses over the month.
+    if std::env::var("ZIPF").is_ok() {
+        // Accounts drawn by activity (Zipf, s = 1.1, over 100,000), as the benchmark draws them.
+        let mut cdf = vec![];
+        let mut total = 0.0;
+        for k in 1..=100_000u64 {
+            total += 1.0 / (k as f64).powf(1.1);
+            cdf.push(total);
+        }
+        let mut x = 99u64;
+        let mut v = vec![];
+        let rounds: usize = std::env::var("ZIPF").ok().and_then(|r| r.parse().ok()).unwrap_or(1);
+        for round in 0..50 * rounds {
+            if round % 50 == 0 {
+                x = 99;
+                v.clear();
+            }
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let u = (x >> 11) as f64 / (1u64 << 53) as f64 * total;
+            let acc = format!("acc_{:06}", cdf.partition_point(|&c| c < u));
+            let from = start + Duration::days(((x >> 7) % 29) as i64);
+            let s = Instant::now();
+            let n = account_events(log, &acc, from, from + Duration::days(1), 100_000)
+                .expect("a query")
+                .0
+                .len();
+            v.push((s.elapsed().as_secs_f64() * 1e6, n, acc));
+        }
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (us, n, acc) in &v[20..30] {
+            println!("{acc}: {n} events, {us:.0} us");
+        }
+        return;
+    }
     if let Ok(acc) = std::env::var("ONLY_ACCOUNT") {
         let s = Instant::now();
         let mut n = 0;

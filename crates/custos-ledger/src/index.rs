@@ -15,7 +15,7 @@
 //! from the entries when missing or unreadable, rebuilt without purged entries by retention,
 //! and compared byte for byte with a rebuild by `verify`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
 use std::net::IpAddr;
 use std::os::unix::fs::FileExt;
@@ -520,18 +520,13 @@ fn seg_name(seg: u64) -> String {
     format!("seg-{seg}")
 }
 
-/// A complete bundle that no segment holds yet, held in memory with its entries sorted by
-/// account and time and by address, so that queries need not read it.
+/// A complete bundle that no segment holds yet, held in memory.
 #[derive(Debug)]
 pub struct Pending {
     pub bundle: u64,
     data: Vec<u8>,
     /// Where each entry lies in `data`.
     leaves: Vec<(u32, u32)>,
-    /// Entries (by position) sorted by account, time and position.
-    by_account: Vec<u8>,
-    /// (address, position), sorted.
-    by_ip: Vec<(Key, u8)>,
 }
 
 impl Pending {
@@ -542,60 +537,39 @@ impl Pending {
             leaves.push(((at + 2) as u32, leaf.len() as u32));
             at += 2 + leaf.len();
         }
-        let mut p = Pending {
+        Pending {
             bundle,
             data,
             leaves,
-            by_account: vec![],
-            by_ip: vec![],
-        };
-        let mut rows = vec![];
-        let mut by_ip = vec![];
+        }
+    }
+
+    fn leaf(&self, j: usize) -> Option<&[u8]> {
+        let &(at, len) = self.leaves.get(j)?;
+        self.data.get(at as usize..(at + len) as usize)
+    }
+}
+
+/// The entries of the pending bundles by account and by address.
+#[derive(Debug, Clone, Default)]
+pub struct PendingIndex {
+    by_account: HashMap<Vec<u8>, Vec<u64>>,
+    by_ip: BTreeMap<Key, Vec<u64>>,
+}
+
+impl PendingIndex {
+    fn add(&mut self, p: &Pending) {
         for j in 0..p.leaves.len() {
-            if let Some((acc, t, ip)) = peek(p.leaf(j)) {
-                rows.push((acc, t, j as u8));
-                by_ip.push((ip_sort_key(ip), j as u8));
+            if let Some((acc, _, ip)) = p.leaf(j).and_then(peek) {
+                let i = p.bundle * TILE + j as u64;
+                match self.by_account.get_mut(acc) {
+                    Some(v) => v.push(i),
+                    None => {
+                        self.by_account.insert(acc.to_vec(), vec![i]);
+                    }
+                }
+                self.by_ip.entry(ip_sort_key(ip)).or_default().push(i);
             }
-        }
-        rows.sort_unstable();
-        let by_account = rows.into_iter().map(|r| r.2).collect();
-        by_ip.sort_unstable();
-        p.by_account = by_account;
-        p.by_ip = by_ip;
-        p
-    }
-
-    fn leaf(&self, j: usize) -> &[u8] {
-        let (at, len) = self.leaves[j];
-        &self.data[at as usize..(at + len) as usize]
-    }
-
-    fn index(&self, j: u8) -> u64 {
-        self.bundle * TILE + u64::from(j)
-    }
-
-    /// Calls `f(index, encoded event)` for every event of `account` between `from` and `to`.
-    pub fn account_rows(&self, account: &[u8], from: T, to: T, f: &mut dyn FnMut(u64, &[u8])) {
-        let key = |j: u8| peek(self.leaf(usize::from(j))).map(|(a, t, _)| (a, t));
-        let start = self
-            .by_account
-            .partition_point(|&j| key(j).is_some_and(|k| k < (account, from)));
-        for &j in &self.by_account[start..] {
-            match key(j) {
-                Some((a, t)) if a == account && t <= to => f(self.index(j), self.leaf(usize::from(j))),
-                _ => break,
-            }
-        }
-    }
-
-    /// Calls `f(index, encoded event)` for every event whose address is in `lo..=hi`.
-    pub fn net_rows(&self, lo: Key, hi: Key, f: &mut dyn FnMut(u64, &[u8])) {
-        let start = self.by_ip.partition_point(|r| r.0 < lo);
-        for &(k, j) in &self.by_ip[start..] {
-            if k > hi {
-                break;
-            }
-            f(self.index(j), self.leaf(usize::from(j)));
         }
     }
 }
@@ -605,12 +579,57 @@ impl Pending {
 pub struct View {
     pub segments: Vec<Arc<Segment>>,
     pub pending: Vec<Arc<Pending>>,
+    pub pending_index: Arc<PendingIndex>,
 }
 
 impl View {
     /// The first bundle the view does not hold.
     pub fn end(&self, sb: u64) -> u64 {
         self.segments.len() as u64 * sb + self.pending.len() as u64
+    }
+
+    fn pending_leaf(&self, i: u64) -> Option<&[u8]> {
+        let first = self.pending.first()?.bundle;
+        let p = self.pending.get(usize::try_from((i / TILE).checked_sub(first)?).ok()?)?;
+        p.leaf((i % TILE) as usize)
+    }
+
+    /// Calls `f(index, encoded event)` for every pending event of `account` between `from`
+    /// and `to`, in log order.
+    pub fn pending_account_rows(
+        &self,
+        account: &[u8],
+        from: T,
+        to: T,
+        f: &mut dyn FnMut(u64, &[u8]),
+    ) {
+        for &i in self
+            .pending_index
+            .by_account
+            .get(account)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            if let Some(leaf) = self.pending_leaf(i)
+                && let Some((_, t, _)) = peek(leaf)
+                && t >= from
+                && t <= to
+            {
+                f(i, leaf);
+            }
+        }
+    }
+
+    /// Calls `f(index, encoded event)` for every pending event whose address is in
+    /// `lo..=hi`.
+    pub fn pending_net_rows(&self, lo: Key, hi: Key, f: &mut dyn FnMut(u64, &[u8])) {
+        for is in self.pending_index.by_ip.range(lo..=hi).map(|(_, v)| v) {
+            for &i in is {
+                if let Some(leaf) = self.pending_leaf(i) {
+                    f(i, leaf);
+                }
+            }
+        }
     }
 }
 
@@ -686,7 +705,7 @@ impl Index {
             dir,
             view: RwLock::new(View {
                 segments,
-                pending: vec![],
+                ..View::default()
             }),
             building: Mutex::new(()),
             signal: Mutex::new(Signal {
@@ -795,7 +814,9 @@ impl Index {
         let (built, mut end) = self.progress();
         while end < complete {
             let p = Pending::of(end, self.store.read_bundle(end)?);
-            self.write_view().pending.push(Arc::new(p));
+            let mut v = self.write_view();
+            Arc::make_mut(&mut v.pending_index).add(&p);
+            v.pending.push(Arc::new(p));
             end += 1;
         }
         if built < complete / self.sb {
@@ -804,6 +825,7 @@ impl Index {
             v.segments.push(s);
             let n = (self.sb as usize).min(v.pending.len());
             v.pending.drain(..n);
+            reindex(&mut v);
         }
         Ok(())
     }
@@ -844,11 +866,22 @@ impl Index {
             let first = built * self.sb;
             if k >= first && k < end {
                 let p = Arc::new(Pending::of(k, self.store.read_bundle(k)?));
-                self.write_view().pending[(k - first) as usize] = p;
+                let mut v = self.write_view();
+                v.pending[(k - first) as usize] = p;
+                reindex(&mut v);
             }
         }
         Ok(())
     }
+}
+
+/// Indexes the pending bundles anew (after some left, or changed).
+fn reindex(v: &mut View) {
+    let mut ix = PendingIndex::default();
+    for p in &v.pending {
+        ix.add(p);
+    }
+    v.pending_index = Arc::new(ix);
 }
 
 /// Rebuilds every index segment of the log in `store` from its entries and compares it with

@@ -110,9 +110,7 @@ pub fn account_events(
         }
         s.account_rows(acc, from, to, &mut hit)?;
     }
-    for p in &v.pending {
-        p.account_rows(acc, from, to, &mut hit);
-    }
+    v.pending_account_rows(acc, from, to, &mut hit);
     scan_rest(log, &st, end, |i, leaf| {
         if let Some((a, tm, _)) = peek(leaf)
             && a == acc
@@ -122,7 +120,8 @@ pub fn account_events(
             hit(i, leaf);
         }
     })?;
-    hits.sort_unstable_by_key(|h| h.0);
+    // In log order already but for late arrivals: a stable sort finds the runs.
+    hits.sort_by_key(|h| h.0);
     let more = hits.len() > limit;
     let out = hits
         .into_iter()
@@ -213,9 +212,7 @@ pub fn net_accounts(
             add(&mut by, a, 1, (tm, i), (tm, i));
         }
     };
-    for p in &v.pending {
-        p.net_rows(lo, hi, &mut one);
-    }
+    v.pending_net_rows(lo, hi, &mut one);
     scan_rest(log, &st, end, |i, leaf| {
         if let Some((a, tm, ip)) = peek(leaf)
             && tm >= from
