@@ -15,7 +15,7 @@
 //! from the entries when missing or unreadable, rebuilt without purged entries by retention,
 //! and compared byte for byte with a rebuild by `verify`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fs::File;
 use std::net::IpAddr;
 use std::os::unix::fs::FileExt;
@@ -553,8 +553,8 @@ impl Pending {
 /// The entries of the pending bundles by account and by address.
 #[derive(Debug, Clone, Default)]
 pub struct PendingIndex {
-    by_account: HashMap<Vec<u8>, Vec<u64>>,
-    by_ip: BTreeMap<Key, Vec<u64>>,
+    by_account: HashMap<Vec<u8>, VecDeque<u64>>,
+    by_ip: BTreeMap<Key, VecDeque<u64>>,
 }
 
 impl PendingIndex {
@@ -563,12 +563,38 @@ impl PendingIndex {
             if let Some((acc, _, ip)) = p.leaf(j).and_then(peek) {
                 let i = p.bundle * TILE + j as u64;
                 match self.by_account.get_mut(acc) {
-                    Some(v) => v.push(i),
+                    Some(v) => v.push_back(i),
                     None => {
-                        self.by_account.insert(acc.to_vec(), vec![i]);
+                        self.by_account.insert(acc.to_vec(), VecDeque::from([i]));
                     }
                 }
-                self.by_ip.entry(ip_sort_key(ip)).or_default().push(i);
+                self.by_ip.entry(ip_sort_key(ip)).or_default().push_back(i);
+            }
+        }
+    }
+
+    /// Takes out the entries of `p`, the first pending bundle (so they are at the front).
+    fn remove_first(&mut self, p: &Pending) {
+        for j in 0..p.leaves.len() {
+            if let Some((acc, _, ip)) = p.leaf(j).and_then(peek) {
+                let i = p.bundle * TILE + j as u64;
+                if let Some(v) = self.by_account.get_mut(acc) {
+                    if v.front() == Some(&i) {
+                        v.pop_front();
+                    }
+                    if v.is_empty() {
+                        self.by_account.remove(acc);
+                    }
+                }
+                let k = ip_sort_key(ip);
+                if let Some(v) = self.by_ip.get_mut(&k) {
+                    if v.front() == Some(&i) {
+                        v.pop_front();
+                    }
+                    if v.is_empty() {
+                        self.by_ip.remove(&k);
+                    }
+                }
             }
         }
     }
@@ -607,8 +633,8 @@ impl View {
             .pending_index
             .by_account
             .get(account)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+            .into_iter()
+            .flatten()
         {
             if let Some(leaf) = self.pending_leaf(i)
                 && let Some((_, t, _)) = peek(leaf)
@@ -808,24 +834,31 @@ impl Index {
         }
     }
 
-    /// Summarises the bundles committed since, then builds a segment if one is complete.
+    /// Builds the next segment if it is complete (its bundles leave the pending ones), else
+    /// summarises the bundles committed since. While the writer is ahead by a segment or more,
+    /// segments come first: queries scan what is neither built nor summarised, and the pending
+    /// bundles held in memory stay under a segment's worth.
     fn step(&self, complete: u64) -> Result<()> {
         let _b = self.hold();
         let (built, mut end) = self.progress();
+        if built < complete / self.sb {
+            let s = self.install(built)?;
+            let mut v = self.write_view();
+            v.segments.push(s);
+            let n = (self.sb as usize).min(v.pending.len());
+            let gone: Vec<Arc<Pending>> = v.pending.drain(..n).collect();
+            let ix = Arc::make_mut(&mut v.pending_index);
+            for p in &gone {
+                ix.remove_first(p);
+            }
+            return Ok(());
+        }
         while end < complete {
             let p = Pending::of(end, self.store.read_bundle(end)?);
             let mut v = self.write_view();
             Arc::make_mut(&mut v.pending_index).add(&p);
             v.pending.push(Arc::new(p));
             end += 1;
-        }
-        if built < complete / self.sb {
-            let s = self.install(built)?;
-            let mut v = self.write_view();
-            v.segments.push(s);
-            let n = (self.sb as usize).min(v.pending.len());
-            v.pending.drain(..n);
-            reindex(&mut v);
         }
         Ok(())
     }
