@@ -314,6 +314,59 @@ impl Segment {
         unzstd(&frame).map_err(|_| corrupt(self.seg, "a block is damaged"))
     }
 
+    /// The blocks that may hold events of `account` between `from` and `to`: consecutive
+    /// in the file.
+    fn account_blocks(&self, account: &[u8], from: T, to: T) -> &[AccBlock] {
+        // Blocks are in key order: the first that may hold the account's `from`, then on
+        // while they may hold its `to`.
+        let start = self
+            .acc
+            .partition_point(|b| (b.last.0.as_slice(), b.last.1) < (account, from));
+        let n = self.acc[start..]
+            .iter()
+            .take_while(|b| (b.first.0.as_slice(), b.first.1) <= (account, to))
+            .count();
+        &self.acc[start..start + n]
+    }
+
+    /// The blocks that may hold addresses in `lo..=hi`.
+    fn ip_blocks(&self, lo: Key, hi: Key) -> &[IpBlock] {
+        let start = self.ip.partition_point(|b| b.last < lo);
+        let n = self.ip[start..]
+            .iter()
+            .take_while(|b| b.first <= hi)
+            .count();
+        &self.ip[start..start + n]
+    }
+
+    /// Asks the kernel to read a range of the file ahead (a query asks this of every segment
+    /// it will read, so that reads of pages not in memory overlap).
+    fn prefetch(&self, first: Option<(u64, u32)>, last: Option<(u64, u32)>) {
+        if let (Some((off, _)), Some((l_off, l_len))) = (first, last) {
+            let len = std::num::NonZeroU64::new(l_off + u64::from(l_len) - off);
+            // Advice only: a failure changes nothing but speed.
+            let _ = rustix::fs::fadvise(&self.file, off, len, rustix::fs::Advice::WillNeed);
+        }
+    }
+
+    /// See [`Segment::prefetch`]: the blocks [`Segment::account_rows`] will read.
+    pub fn prefetch_account(&self, account: &[u8], from: T, to: T) {
+        let bs = self.account_blocks(account, from, to);
+        self.prefetch(
+            bs.first().map(|b| (b.off, b.len)),
+            bs.last().map(|b| (b.off, b.len)),
+        );
+    }
+
+    /// See [`Segment::prefetch`]: the blocks [`Segment::net_rows`] will read.
+    pub fn prefetch_net(&self, lo: Key, hi: Key) {
+        let bs = self.ip_blocks(lo, hi);
+        self.prefetch(
+            bs.first().map(|b| (b.off, b.len)),
+            bs.last().map(|b| (b.off, b.len)),
+        );
+    }
+
     /// Calls `f(index, encoded event)` for every event of `account` between `from` and `to`.
     pub fn account_rows(
         &self,
@@ -322,15 +375,7 @@ impl Segment {
         to: T,
         f: &mut dyn FnMut(u64, &[u8]),
     ) -> Result<()> {
-        // Blocks are in key order: the first that may hold the account's `from`, then on
-        // while they may hold its `to`.
-        let start = self
-            .acc
-            .partition_point(|b| (b.last.0.as_slice(), b.last.1) < (account, from));
-        for b in &self.acc[start..] {
-            if (b.first.0.as_slice(), b.first.1) > (account, to) {
-                break;
-            }
+        for b in self.account_blocks(account, from, to) {
             let data = self.block(b.off, b.len)?;
             let mut c = Cur { b: &data, at: 0 };
             while !c.done() {
@@ -351,11 +396,7 @@ impl Segment {
 
     /// Calls `f` with every address and account pair whose address is in `lo..=hi`.
     pub fn net_rows(&self, lo: Key, hi: Key, f: &mut dyn FnMut(IpRow)) -> Result<()> {
-        let start = self.ip.partition_point(|b| b.last < lo);
-        for b in &self.ip[start..] {
-            if b.first > hi {
-                break;
-            }
+        for b in self.ip_blocks(lo, hi) {
             let data = self.block(b.off, b.len)?;
             let mut c = Cur { b: &data, at: 0 };
             while !c.done() {

@@ -104,10 +104,15 @@ pub fn account_events(
         }
     };
     let (v, end, st) = view(log);
-    for s in &v.segments {
-        if s.max < from || s.min > to {
-            continue;
-        }
+    let segments: Vec<_> = v
+        .segments
+        .iter()
+        .filter(|s| s.max >= from && s.min <= to)
+        .collect();
+    for s in &segments {
+        s.prefetch_account(acc, from, to);
+    }
+    for s in &segments {
         s.account_rows(acc, from, to, &mut hit)?;
     }
     v.pending_account_rows(acc, from, to, &mut hit);
@@ -179,10 +184,15 @@ pub fn net_accounts(
     let (lo, hi) = net.key_range();
     let mut by: HashMap<Vec<u8>, Uses> = HashMap::new();
     let (v, end, st) = view(log);
-    for s in &v.segments {
-        if s.max < from || s.min > to {
-            continue;
-        }
+    let segments: Vec<_> = v
+        .segments
+        .iter()
+        .filter(|s| s.max >= from && s.min <= to)
+        .collect();
+    for s in &segments {
+        s.prefetch_net(lo, hi);
+    }
+    for s in segments {
         if from <= s.min && s.max <= to {
             // The whole segment is in range: its sums are the answer.
             s.net_rows(lo, hi, &mut |r| add(&mut by, &r.account, r.count, r.first, r.last))?;
