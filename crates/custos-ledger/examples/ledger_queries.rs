@@ -35,13 +35,18 @@ fn main() {
         }
         let mut x = 99u64;
         let mut v = vec![];
-        let rounds: usize = std::env::var("ZIPF").ok().and_then(|r| r.parse().ok()).unwrap_or(1);
+        let rounds: usize = std::env::var("ZIPF")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(1);
         for round in 0..50 * rounds {
             if round % 50 == 0 {
                 x = 99;
                 v.clear();
             }
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let u = (x >> 11) as f64 / (1u64 << 53) as f64 * total;
             let acc = format!("acc_{:06}", cdf.partition_point(|&c| c < u));
             let from = start + Duration::days(((x >> 7) % 29) as i64);
@@ -68,28 +73,41 @@ fn main() {
                 .0
                 .len();
         }
-        println!("{acc}: {n} events in 29 days, {:.0} us a day", s.elapsed().as_secs_f64() * 1e6 / 29.0);
+        println!(
+            "{acc}: {n} events in 29 days, {:.0} us a day",
+            s.elapsed().as_secs_f64() * 1e6 / 29.0
+        );
         return;
     }
     let mut day = vec![];
     let mut results = 0;
-    for (i, acc) in ["acc_000000", "acc_000040", "acc_000100", "acc_001000", "acc_010000"]
-        .iter()
-        .cycle()
-        .take(50)
-        .enumerate()
+    for (i, acc) in [
+        "acc_000000",
+        "acc_000040",
+        "acc_000100",
+        "acc_001000",
+        "acc_010000",
+    ]
+    .iter()
+    .cycle()
+    .take(50)
+    .enumerate()
     {
         let from = start + Duration::days((i % 29) as i64);
         let s = Instant::now();
-        let (found, _) = account_events(log, acc, from, from + Duration::days(1), 1_000_000)
-            .expect("a query");
+        let (found, _) =
+            account_events(log, acc, from, from + Duration::days(1), 1_000_000).expect("a query");
         day.push(s.elapsed().as_secs_f64() * 1e6);
         results += found.len();
         if i < 5 {
             println!("{acc}: {} events in a day, {:.0} us", found.len(), day[i]);
         }
     }
-    println!("account's day p50 {:.0} us ({} results)", p50(day), results / 50);
+    println!(
+        "account's day p50 {:.0} us ({} results)",
+        p50(day),
+        results / 50
+    );
     let mut month = vec![];
     for ip in [
         "203.0.113.9",
@@ -102,12 +120,18 @@ fn main() {
         let s = Instant::now();
         let uses = net_accounts(log, &net, start, start + Duration::days(30)).expect("a query");
         month.push(s.elapsed().as_secs_f64() * 1e6);
-        println!("{ip}: {} accounts, {:.0} us", uses.len(), month[month.len() - 1]);
+        println!(
+            "{ip}: {} accounts, {:.0} us",
+            uses.len(),
+            month[month.len() - 1]
+        );
     }
     let mut proofs = vec![];
     let mut x = 12345u64;
     for _ in 0..2000 {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let i = (x >> 11) % size;
         let s = Instant::now();
         std::hint::black_box(log.inclusion_proof(i, size).expect("a proof"));

@@ -116,7 +116,6 @@ fn mask(ip: IpAddr, len: u8) -> IpAddr {
     }
 }
 
-
 impl Net {
     /// The first and last sort keys of the network.
     pub fn key_range(&self) -> (Key, Key) {
@@ -657,7 +656,9 @@ impl View {
 
     fn pending_leaf(&self, i: u64) -> Option<&[u8]> {
         let first = self.pending.first()?.bundle;
-        let p = self.pending.get(usize::try_from((i / TILE).checked_sub(first)?).ok()?)?;
+        let p = self
+            .pending
+            .get(usize::try_from((i / TILE).checked_sub(first)?).ok()?)?;
         p.leaf((i % TILE) as usize)
     }
 
@@ -729,7 +730,9 @@ impl Index {
     /// the log) and starts the builder.
     pub fn open(store: Arc<Store>, sb: u64) -> Result<Arc<Index>> {
         if sb == 0 {
-            return Err(LedgerError::Invalid("an index segment holds bundles".into()));
+            return Err(LedgerError::Invalid(
+                "an index segment holds bundles".into(),
+            ));
         }
         let dir = store.dir().join("index");
         std::fs::create_dir_all(&dir).map_err(|e| LedgerError::Io {

@@ -580,7 +580,6 @@ pub fn parse_tile_path(p: &str) -> Option<(Option<u8>, u64, u64)> {
     (tile_path(level, n, width) == p).then_some((level, n, width))
 }
 
-
 impl Log {
     /// Opens the log in `dir`, creating it if empty, and trims anything past its checkpoint.
     /// `skey` is its signing key (see [`generate_key`]); `origin` names the log in checkpoints.
@@ -627,8 +626,7 @@ impl Log {
             })),
         };
         let (entries_len, tail_file) = recover(&store, size, root)?;
-        let mut compressor =
-            zstd::bulk::Compressor::new(LEVEL).map_err(io("cannot start zstd"))?;
+        let mut compressor = zstd::bulk::Compressor::new(LEVEL).map_err(io("cannot start zstd"))?;
         compressor
             .include_checksum(true)
             .map_err(io("cannot set up zstd"))?;
@@ -815,7 +813,8 @@ impl Log {
                 (&w.upper, &upper_bytes, "upper"),
             ] {
                 let mut f = f;
-                f.write_all(data).map_err(io(format!("cannot write {what}")))?;
+                f.write_all(data)
+                    .map_err(io(format!("cannot write {what}")))?;
                 f.sync_data().map_err(io(format!("cannot sync {what}")))?;
             }
         }
@@ -1020,7 +1019,9 @@ impl Log {
         let purged_bits = open_rw(dir, "purged")?;
         let need = st.size.div_ceil(8);
         if file_len(&purged_bits, "purged")? < need {
-            purged_bits.set_len(need).map_err(io("cannot grow purged"))?;
+            purged_bits
+                .set_len(need)
+                .map_err(io("cannot grow purged"))?;
         }
         let mut leaves_file = open_file(dir, "purged-leaves")?;
         let mut newly = 0;
@@ -1287,9 +1288,15 @@ pub fn verify(
         Err(_) => 0,
     };
     if leaves_len % PURGED_RECORD as u64 != 0 {
-        return Err(LedgerError::Corrupt("purged-leaves has a torn record".into()));
+        return Err(LedgerError::Corrupt(
+            "purged-leaves has a torn record".into(),
+        ));
     }
-    let purged_map = store.purged.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let purged_map = store
+        .purged
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
     if purged_map.len() as u64 != leaves_len / PURGED_RECORD as u64 {
         return Err(LedgerError::Corrupt(
             "purged-leaves holds an entry twice".into(),
@@ -1340,7 +1347,10 @@ pub fn verify(
                 return Err(bad(n, "marked purged but its leaf hash is not kept"));
             };
             if data.iter().any(|&b| b != 0) && record_hash(data) != h {
-                return Err(bad(n, "marked purged but its bytes are neither zeros nor its own"));
+                return Err(bad(
+                    n,
+                    "marked purged but its bytes are neither zeros nor its own",
+                ));
             }
             return Ok(h);
         }
@@ -1429,10 +1439,7 @@ pub fn verify(
             .read_hashes(&(at..at + want.len() as u64).collect::<Vec<_>>())
             .map_err(|e| bad(first, &format!("{e:?}")))?;
         if have != want {
-            return Err(bad(
-                first,
-                "its bundle's hashes are not the stored ones",
-            ));
+            return Err(bad(first, "its bundle's hashes are not the stored ones"));
         }
         upper.clear();
         if first.is_multiple_of(65_536) {
@@ -1450,7 +1457,10 @@ pub fn verify(
         let (leaves, end) = tail_entries(body, want)
             .ok_or_else(|| bad(complete * TILE, &format!("{name} is cut short")))?;
         if end != body.len() {
-            return Err(bad(size, &format!("{name} holds bytes past the checkpoint")));
+            return Err(bad(
+                size,
+                &format!("{name} holds bytes past the checkpoint"),
+            ));
         }
         for (j, l) in leaves.iter().enumerate() {
             tail_hashes.push(leaf(complete * TILE + j as u64, l)?);
@@ -1470,11 +1480,7 @@ pub fn verify(
             "the tree's root is not the signed checkpoint's".into(),
         ));
     }
-    *store.state.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(State {
-        size,
-        root,
-        ..st
-    });
+    *store.state.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(State { size, root, ..st });
     let index_segments = crate::index::verify(&store)?;
     progress(size);
     use base64::Engine;

@@ -58,7 +58,12 @@ fn time_of(t: T) -> DateTime<Utc> {
 
 /// Calls `f` with every entry the index does not hold yet: the complete bundles from
 /// `from_bundle` on, then the incomplete one.
-fn scan_rest(log: &Log, st: &State, from_bundle: u64, mut f: impl FnMut(u64, &[u8])) -> Result<(), LedgerError> {
+fn scan_rest(
+    log: &Log,
+    st: &State,
+    from_bundle: u64,
+    mut f: impl FnMut(u64, &[u8]),
+) -> Result<(), LedgerError> {
     for k in from_bundle..=st.complete() {
         if k == st.complete() && st.tail.is_empty() {
             break;
@@ -159,7 +164,13 @@ struct Uses {
     last: (T, u64),
 }
 
-fn add(by: &mut HashMap<Vec<u8>, Uses>, account: &[u8], count: u64, first: (T, u64), last: (T, u64)) {
+fn add(
+    by: &mut HashMap<Vec<u8>, Uses>,
+    account: &[u8],
+    count: u64,
+    first: (T, u64),
+    last: (T, u64),
+) {
     match by.get_mut(account) {
         Some(u) => {
             u.count += count;
@@ -195,7 +206,9 @@ pub fn net_accounts(
     for s in segments {
         if from <= s.min && s.max <= to {
             // The whole segment is in range: its sums are the answer.
-            s.net_rows(lo, hi, &mut |r| add(&mut by, &r.account, r.count, r.first, r.last))?;
+            s.net_rows(lo, hi, &mut |r| {
+                add(&mut by, &r.account, r.count, r.first, r.last)
+            })?;
             continue;
         }
         // Partly in range: the accounts it names, then their events one by one.

@@ -132,27 +132,30 @@ fn queries_agree_with_a_scan_of_every_event() {
             "2001:db8:c::1",
         ] {
             for (from, to) in windows {
-            let n = Net::parse(net).unwrap();
-            let got = net_accounts(&log, &n, from, to).unwrap();
-            let mut want: std::collections::BTreeMap<&str, u64> = Default::default();
-            for e in &events {
-                if n.contains(e.ip) && e.time >= from && e.time <= to {
-                    *want.entry(e.account_id.as_str()).or_default() += 1;
+                let n = Net::parse(net).unwrap();
+                let got = net_accounts(&log, &n, from, to).unwrap();
+                let mut want: std::collections::BTreeMap<&str, u64> = Default::default();
+                for e in &events {
+                    if n.contains(e.ip) && e.time >= from && e.time <= to {
+                        *want.entry(e.account_id.as_str()).or_default() += 1;
+                    }
                 }
-            }
-            let got_counts: std::collections::BTreeMap<&str, u64> = got
-                .iter()
-                .map(|u| (u.account_id.as_str(), u.count))
-                .collect();
-            assert_eq!(got_counts, want, "{net} {from} {to} (round {round}, rebuilt: {rebuilt})");
-            for u in &got {
-                assert!(u.first_seen <= u.last_seen);
-                let first = Event::decode(&log.entry(u.first_index).unwrap()).unwrap();
-                assert_eq!(first.time, u.first_seen);
-                let last = Event::decode(&log.entry(u.last_index).unwrap()).unwrap();
-                assert_eq!(last.time, u.last_seen);
-                assert_eq!(last.account_id, u.account_id);
-            }
+                let got_counts: std::collections::BTreeMap<&str, u64> = got
+                    .iter()
+                    .map(|u| (u.account_id.as_str(), u.count))
+                    .collect();
+                assert_eq!(
+                    got_counts, want,
+                    "{net} {from} {to} (round {round}, rebuilt: {rebuilt})"
+                );
+                for u in &got {
+                    assert!(u.first_seen <= u.last_seen);
+                    let first = Event::decode(&log.entry(u.first_index).unwrap()).unwrap();
+                    assert_eq!(first.time, u.first_seen);
+                    let last = Event::decode(&log.entry(u.last_index).unwrap()).unwrap();
+                    assert_eq!(last.time, u.last_seen);
+                    assert_eq!(last.account_id, u.account_id);
+                }
             }
         }
     }
