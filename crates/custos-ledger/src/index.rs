@@ -348,7 +348,8 @@ impl Segment {
         }
     }
 
-    /// See [`Segment::prefetch`]: the blocks [`Segment::account_rows`] will read.
+    /// Asks the kernel to read ahead the blocks [`Segment::account_rows`] will read (a query
+    /// asks this of every segment first, so that reads of pages not in memory overlap).
     pub fn prefetch_account(&self, account: &[u8], from: T, to: T) {
         let bs = self.account_blocks(account, from, to);
         self.prefetch(
@@ -357,7 +358,7 @@ impl Segment {
         );
     }
 
-    /// See [`Segment::prefetch`]: the blocks [`Segment::net_rows`] will read.
+    /// The same for the blocks [`Segment::net_rows`] will read.
     pub fn prefetch_net(&self, lo: Key, hi: Key) {
         let bs = self.ip_blocks(lo, hi);
         self.prefetch(
