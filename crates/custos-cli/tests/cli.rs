@@ -39,10 +39,17 @@ fn start(dir: &Path, args: &[&str]) -> Server {
         .arg(dir)
         .env_remove("CUSTOS_DATA_DIR")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("custos starts");
     let stdout = child.stdout.take().unwrap();
+    // Its log, kept to say why it stopped if it does not start.
+    let mut stderr = child.stderr.take().unwrap();
+    let log = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
+        s
+    });
     // From here on the server is reaped by Drop, whatever happens.
     let mut server = Server {
         child,
@@ -52,10 +59,12 @@ fn start(dir: &Path, args: &[&str]) -> Server {
     let mut out = BufReader::new(stdout);
     loop {
         let mut line = String::new();
-        assert!(
-            out.read_line(&mut line).unwrap() > 0,
-            "custos exited before listening"
-        );
+        if out.read_line(&mut line).unwrap() == 0 {
+            let _ = server.child.wait();
+            let log = log.join().unwrap_or_default();
+            let tail: String = log.lines().rev().take(5).collect::<Vec<_>>().join("\n");
+            panic!("custos exited before listening: {tail}");
+        }
         if let Some(k) = line.strip_prefix("admin key: ") {
             server.admin_key = Some(k.trim().to_owned());
         }

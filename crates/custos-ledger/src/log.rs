@@ -4,8 +4,9 @@
 //! zstd frame of the bundle's bytes (each entry a 16-bit length and the event's canonical
 //! encoding); `bundles` says where each frame lies (12 bytes a bundle); `upper` holds the
 //! RFC 6962 tree's hashes from level 8 up (the hashes of whole tiles, and every hash above
-//! them, in `tlog_tiles`' stored-hash layout over those); `tail-<N>` holds the entries of
-//! bundle `N` while it is incomplete, as they are; `checkpoint` is the C2SP checkpoint in a
+//! them, in `tlog_tiles`' stored-hash layout over those); `tail-0` or `tail-1` holds the
+//! entries of the incomplete bundle as they are (the two take turns: a new incomplete bundle
+//! starts in the file the last checkpoint does not need); `checkpoint` is the C2SP checkpoint in a
 //! signed note (Ed25519) that commits them; `purged` and `purged-leaves` are what retention
 //! leaves (see [`Log::purge`]). The hashes below level 8 are not stored: they are recomputed
 //! from a bundle's entries when a proof or a tile needs them, which keeps the tree at an
@@ -346,13 +347,16 @@ impl HashReader for Hashes<'_> {
     }
 }
 
+/// The open tail file: its bundle, its slot (0 or 1) and the file.
+type TailFile = (u64, u8, File);
+
 /// Where the writer stands.
 struct Writer {
     entries: File,
     bundles: File,
     upper: File,
     /// The open `tail-<N>` file of the incomplete bundle.
-    tail_file: Option<(u64, File)>,
+    tail_file: Option<TailFile>,
     entries_len: u64,
     compressor: zstd::bulk::Compressor<'static>,
     /// Outcomes of batches committed by another caller, by ticket.
@@ -417,11 +421,33 @@ fn file_len(f: &File, what: &str) -> Result<u64> {
         .len())
 }
 
-/// The file of incomplete bundle `k`: two files take turns, so that starting bundle `k + 1`
-/// never touches what the last checkpoint of bundle `k` needs. Each begins with its bundle's
-/// number (8 bytes).
-fn tail_name(k: u64) -> String {
-    format!("tail-{}", k % 2)
+/// The files of the incomplete bundle: `tail-0` and `tail-1` take turns (a new incomplete
+/// bundle starts in the file the last checkpoint does not need), each beginning with its
+/// bundle's number (8 bytes).
+fn tail_name(slot: u8) -> String {
+    format!("tail-{slot}")
+}
+
+/// The tail file that holds bundle `k`, `(slot, bytes)`; an error if both claim it.
+fn find_tail(dir: &Path, k: u64) -> Result<Option<(u8, Vec<u8>)>> {
+    let mut found = None;
+    for slot in 0..2u8 {
+        let data = match std::fs::read(dir.join(tail_name(slot))) {
+            Ok(d) => d,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io(format!("cannot read {}", tail_name(slot)))(e)),
+        };
+        if tail_body(&data, k).is_some() {
+            if found.is_some() {
+                return Err(LedgerError::Corrupt(format!(
+                    "entry {}: both tail files claim its bundle",
+                    k * TILE
+                )));
+            }
+            found = Some((slot, data));
+        }
+    }
+    Ok(found)
 }
 
 /// The entries' bytes of a tail file, if it holds bundle `k`.
@@ -819,8 +845,10 @@ impl Log {
             }
         }
         if !tail.is_empty() {
-            if w.tail_file.as_ref().is_none_or(|(tk, _)| *tk != k) {
-                let name = tail_name(k);
+            if w.tail_file.as_ref().is_none_or(|(tk, _, _)| *tk != k) {
+                // The other file than the one the last checkpoint may need.
+                let slot = w.tail_file.as_ref().map_or(0, |(_, s, _)| 1 - s);
+                let name = tail_name(slot);
                 let new_file = !self.store.dir.join(&name).exists();
                 let mut f = open_file(&self.store.dir, &name)?;
                 f.set_len(0)
@@ -829,9 +857,9 @@ impl Log {
                 if new_file {
                     sync_dir(&self.store.dir)?;
                 }
-                w.tail_file = Some((k, f));
+                w.tail_file = Some((k, slot, f));
             }
-            if let Some((_, f)) = &w.tail_file {
+            if let Some((_, _, f)) = &w.tail_file {
                 let mut f = f;
                 let new = &tail[tail.len() - tail_new..];
                 f.write_all(&join_bundle(new.iter().map(Vec::as_slice)))
@@ -1102,7 +1130,10 @@ impl Log {
                 touched.insert(k);
             } else {
                 // The incomplete bundle's file, in place.
-                let rw = open_rw(dir, &tail_name(k))?;
+                let slot = w.tail_file.as_ref().map(|t| t.1).ok_or_else(|| {
+                    LedgerError::Corrupt(format!("no tail file holds bundle {k}"))
+                })?;
+                let rw = open_rw(dir, &tail_name(slot))?;
                 rw.write_all_at(&join_bundle(entries.iter().map(Vec::as_slice)), 8)
                     .and_then(|()| rw.sync_data())
                     .map_err(io("cannot purge the tail"))?;
@@ -1134,7 +1165,7 @@ fn purged_bit(dir: &Path, i: u64) -> bool {
 /// Cuts every file to what the checkpoint of `size` commits, zeroes what an interrupted
 /// purge left, reads the incomplete bundle, and checks the tree's root. Returns the end of
 /// `entries` and the open tail file.
-fn recover(store: &Store, size: u64, root: Hash) -> Result<(u64, Option<(u64, File)>)> {
+fn recover(store: &Store, size: u64, root: Hash) -> Result<(u64, Option<TailFile>)> {
     let dir = &store.dir;
     let complete = size / TILE;
     let trim = |f: &File, len: u64, what: &str| -> Result<()> {
@@ -1176,10 +1207,14 @@ fn recover(store: &Store, size: u64, root: Hash) -> Result<(u64, Option<(u64, Fi
     let want = size % TILE;
     let mut tail = vec![];
     let mut tail_file = None;
-    if want > 0 {
-        let name = tail_name(complete);
-        let data = std::fs::read(dir.join(&name)).map_err(io(format!("cannot read {name}")))?;
-        let (leaves, end) = tail_body(&data, complete)
+    let found = if want > 0 {
+        find_tail(dir, complete)?
+    } else {
+        None
+    };
+    if let Some((slot, data)) = &found {
+        let name = tail_name(*slot);
+        let (leaves, end) = tail_body(data, complete)
             .and_then(|body| tail_entries(body, want))
             .ok_or_else(|| {
                 LedgerError::Corrupt(format!(
@@ -1189,12 +1224,20 @@ fn recover(store: &Store, size: u64, root: Hash) -> Result<(u64, Option<(u64, Fi
         let f = open_file(dir, &name)?;
         trim(&f, 8 + end as u64, &name)?;
         tail = leaves;
-        tail_file = Some((complete, f));
+        tail_file = Some((complete, *slot, f));
+    }
+    // The other file holds nothing the checkpoint needs: emptied, so that no stale bundle
+    // number is ever read again.
+    for slot in 0..2u8 {
+        let path = dir.join(tail_name(slot));
+        if found.as_ref().is_none_or(|(s, _)| *s != slot) && path.exists() {
+            let f = open_file(dir, &tail_name(slot))?;
+            trim(&f, 0, &tail_name(slot))?;
+        }
     }
     if tail.len() as u64 != want {
         return Err(LedgerError::Corrupt(format!(
-            "{} is missing; the checkpoint needs {want} entries from it",
-            tail_name(complete)
+            "no tail file holds the {want} entries of bundle {complete} the checkpoint needs"
         )));
     }
     let tail_hashes: Vec<Hash> = tail
@@ -1450,8 +1493,9 @@ pub fn verify(
     let want = size % TILE;
     let mut tail_hashes = vec![];
     if want > 0 {
-        let name = tail_name(complete);
-        let data = std::fs::read(dir.join(&name)).map_err(io(format!("cannot read {name}")))?;
+        let (slot, data) = find_tail(dir, complete)?
+            .ok_or_else(|| bad(complete * TILE, "no tail file holds its bundle"))?;
+        let name = tail_name(slot);
         let body = tail_body(&data, complete)
             .ok_or_else(|| bad(complete * TILE, &format!("{name} is not this bundle's")))?;
         let (leaves, end) = tail_entries(body, want)
