@@ -650,6 +650,14 @@ pub struct View {
 }
 
 impl View {
+    /// The segments whose events may lie between `from` and `to`.
+    pub fn segments_within(&self, from: T, to: T) -> Vec<&Arc<Segment>> {
+        self.segments
+            .iter()
+            .filter(|s| s.max >= from && s.min <= to)
+            .collect()
+    }
+
     /// The first bundle the view does not hold.
     pub fn end(&self, sb: u64) -> u64 {
         self.segments.len() as u64 * sb + self.pending.len() as u64

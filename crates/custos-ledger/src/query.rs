@@ -109,11 +109,7 @@ pub fn account_events(
         }
     };
     let (v, end, st) = view(log);
-    let segments: Vec<_> = v
-        .segments
-        .iter()
-        .filter(|s| s.max >= from && s.min <= to)
-        .collect();
+    let segments = v.segments_within(from, to);
     for s in &segments {
         s.prefetch_account(acc, from, to);
     }
@@ -195,11 +191,7 @@ pub fn net_accounts(
     let (lo, hi) = net.key_range();
     let mut by: HashMap<Vec<u8>, Uses> = HashMap::new();
     let (v, end, st) = view(log);
-    let segments: Vec<_> = v
-        .segments
-        .iter()
-        .filter(|s| s.max >= from && s.min <= to)
-        .collect();
+    let segments = v.segments_within(from, to);
     for s in &segments {
         s.prefetch_net(lo, hi);
     }

@@ -67,6 +67,22 @@ fn open_log(dir: &std::path::Path, sb: u64) -> Log {
     Log::open_indexed(&dir.join("access"), "custos.test/access", &skey, Some(sb)).unwrap()
 }
 
+/// Closes the log of [`open_log`] and verifies it; returns how many index segments were
+/// rebuilt and found identical.
+fn close_and_verify(dir: &std::path::Path, log: Log) -> u64 {
+    let vkey = log.verifier_key().to_owned();
+    drop(log);
+    custos_ledger::verify(
+        &dir.join("access"),
+        &vkey,
+        "custos.test/access",
+        true,
+        |_| {},
+    )
+    .unwrap()
+    .index_segments
+}
+
 #[test]
 fn queries_agree_with_a_scan_of_every_event() {
     let dir = tempfile::tempdir().unwrap();
@@ -162,17 +178,7 @@ fn queries_agree_with_a_scan_of_every_event() {
     // The rebuilt index is the one the entries give.
     let log = open_log(dir.path(), 4);
     log.wait_indexed().unwrap();
-    let vkey = log.verifier_key().to_owned();
-    drop(log);
-    let v = custos_ledger::verify(
-        &dir.path().join("access"),
-        &vkey,
-        "custos.test/access",
-        true,
-        |_| {},
-    )
-    .unwrap();
-    assert_eq!(v.index_segments, 20_000 / 1024);
+    assert_eq!(close_and_verify(dir.path(), log), 20_000 / 1024);
 }
 
 #[test]
@@ -196,17 +202,7 @@ fn retention_takes_purged_events_out_of_the_index() {
     let net = Net::parse("0.0.0.0/0").unwrap();
     let uses = net_accounts(&log, &net, everything.0, everything.1).unwrap();
     assert!(uses.iter().all(|u| u.account_id != "acc_1"));
-    let vkey = log.verifier_key().to_owned();
-    drop(log);
-    let v = custos_ledger::verify(
-        &dir.path().join("access"),
-        &vkey,
-        "custos.test/access",
-        true,
-        |_| {},
-    )
-    .unwrap();
-    assert_eq!(v.index_segments, 6_000 / 512);
+    assert_eq!(close_and_verify(dir.path(), log), 6_000 / 512);
 }
 
 #[test]
