@@ -9,9 +9,11 @@
 //!   address over a month is one small block of each segment;
 //! - a footer: the segment's time span and every block's first and last keys.
 //!
-//! A background thread builds each segment once its last bundle is committed; a query reads
-//! the segments built and scans what lies past them (at most a segment and the incomplete
-//! bundle, and whatever the builder has not reached yet). The index is derived data: rebuilt
+//! A background thread builds each segment once its last bundle is committed, and holds the
+//! complete bundles past the last segment in memory with their entries by account and by
+//! address ([`PendingIndex`]); a query reads the segments, then those, then scans the rest
+//! (the incomplete bundle, and whatever the builder has not reached while the writer is a
+//! segment or more ahead). The index is derived data: rebuilt
 //! from the entries when missing or unreadable, rebuilt without purged entries by retention,
 //! and compared byte for byte with a rebuild by `verify`.
 

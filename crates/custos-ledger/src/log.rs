@@ -246,11 +246,11 @@ pub fn join_bundle<'a>(leaves: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
 
 /// The root of a complete subtree from its leaves' hashes (a power of two of them).
 fn subtree(hashes: &[Hash]) -> Hash {
-    let mut level: Vec<Hash> = hashes.to_vec();
-    while level.len() > 1 {
-        level = level.chunks(2).map(|p| node_hash(p[0], p[1])).collect();
-    }
-    level.first().copied().unwrap_or(tlog_tiles::EMPTY_HASH)
+    tile_levels(hashes.to_vec())
+        .last()
+        .and_then(|l| l.first())
+        .copied()
+        .unwrap_or(tlog_tiles::EMPTY_HASH)
 }
 
 /// The hashes from level 8 up, from `upper` and those of a batch not yet written.
@@ -1059,7 +1059,8 @@ impl Log {
             let mut entries: Vec<Vec<u8>> = split_bundle(&self.store.bundle_at(&st, k)?)
                 .map(<[u8]>::to_vec)
                 .collect();
-            let mut records = vec![];
+            // The entries whose payloads are still there, and their leaf hashes.
+            let mut victims: Vec<(u64, Hash)> = vec![];
             for i in is {
                 let e = entries
                     .get_mut((i % TILE) as usize)
@@ -1067,37 +1068,37 @@ impl Log {
                 if e.iter().all(|&b| b == 0) {
                     continue;
                 }
-                records.extend_from_slice(&i.to_be_bytes());
-                records.extend_from_slice(&record_hash(e).0);
+                victims.push((i, record_hash(e)));
                 e.iter_mut().for_each(|b| *b = 0);
             }
-            if records.is_empty() {
+            if victims.is_empty() {
                 continue;
             }
-            // 1. The leaf hashes, so that the tree stands without the payloads.
+            // 1. The leaf hashes, so that the tree stands without the payloads (but those a
+            // purge cut short already kept).
+            let mut records = vec![];
+            {
+                let mut m = self.store.purged.write().unwrap_or_else(|p| p.into_inner());
+                for &(i, h) in &victims {
+                    if m.insert(i, h).is_none() {
+                        records.extend_from_slice(&i.to_be_bytes());
+                        records.extend_from_slice(&h.0);
+                    }
+                }
+            }
             leaves_file
                 .write_all(&records)
                 .and_then(|()| leaves_file.sync_data())
                 .map_err(io("cannot write purged-leaves"))?;
-            {
-                let mut m = self.store.purged.write().unwrap_or_else(|p| p.into_inner());
-                for r in records.chunks_exact(PURGED_RECORD) {
-                    let mut i = [0u8; 8];
-                    i.copy_from_slice(&r[..8]);
-                    let mut h = [0u8; HASH_SIZE];
-                    h.copy_from_slice(&r[8..]);
-                    m.insert(u64::from_be_bytes(i), Hash(h));
-                }
-            }
             // 2. The marks.
-            for r in records.chunks_exact(PURGED_RECORD) {
-                let mut ib = [0u8; 8];
-                ib.copy_from_slice(&r[..8]);
-                let i = u64::from_be_bytes(ib);
+            for &(i, _) in &victims {
                 let mut byte = [0u8; 1];
                 purged_bits
                     .read_exact_at(&mut byte, i / 8)
                     .map_err(io("cannot read purged"))?;
+                if byte[0] & (1 << (i % 8)) != 0 {
+                    continue;
+                }
                 byte[0] |= 1 << (i % 8);
                 purged_bits
                     .write_all_at(&byte, i / 8)
@@ -1203,6 +1204,14 @@ fn recover(store: &Store, size: u64, root: Hash) -> Result<(u64, Option<TailFile
                     .map_err(io("cannot zero a purged bundle"))?;
             }
         }
+    }
+    // A purge cut short while appending leaves a torn record: cut it, so that the next
+    // record starts where records do.
+    let leaves_path = dir.join("purged-leaves");
+    if leaves_path.exists() {
+        let f = open_file(dir, "purged-leaves")?;
+        let len = file_len(&f, "purged-leaves")?;
+        trim(&f, len - len % PURGED_RECORD as u64, "purged-leaves")?;
     }
     let want = size % TILE;
     let mut tail = vec![];
