@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use crate::CoreError;
 use crate::customer::{CustomerSummary, SubjectRole};
 use crate::ids::{AccountId, CustomerId, SubjectId};
+use crate::measures::{self, AccountFacts, AccountProfile, CustomerFacts};
 use crate::policy::{CipPolicy, FailureAction, RiskLevel};
 use crate::screening::{AppliedConditions, CaseState, Measure};
 use crate::verification::{Method, VerificationState};
@@ -108,6 +109,8 @@ pub enum ReasonCode {
     ScreeningReview,
     /// A confirmed match for a special measure with conditions: they apply.
     SpecialMeasureConditions,
+    /// A condition of a special measure is not met: the account is held until it is.
+    SpecialMeasureConditionUnmet,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -116,6 +119,18 @@ pub struct Reason {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject_id: Option<SubjectId>,
     pub detail: String,
+    /// The list entry (a special-measure designation, a sanctions entry) the reason comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+}
+
+/// Where a screening reason comes from: the list, the entry, and the authority's reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Source {
+    pub list: String,
+    pub entity_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 /// What must still happen for a subject to be verified.
@@ -167,7 +182,14 @@ pub struct Account {
     /// opened, when triage changes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_since: Option<DateTime<Utc>>,
+    /// What the control plane reports of the account, for special measures' conditions.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub profile: AccountProfile,
     pub decision: AccountDecision,
+}
+
+fn is_default(p: &AccountProfile) -> bool {
+    *p == AccountProfile::default()
 }
 
 impl Account {
@@ -184,6 +206,8 @@ pub struct ParentInfo {
     pub status: AccountStatus,
     /// How many reseller accounts stand above the new account, the parent included.
     pub depth: u32,
+    /// The special measures the parent is held to: they hold for everything under it.
+    pub measures: Vec<AppliedConditions>,
 }
 
 /// Checks the shape of a new account before anything is decided.
@@ -221,7 +245,17 @@ fn reason(code: ReasonCode, subject_id: Option<&SubjectId>, detail: impl Into<St
         code,
         subject_id: subject_id.cloned(),
         detail: detail.into(),
+        source: None,
     }
+}
+
+fn sourced(mut r: Reason, list: &str, entity_id: &str, reference: Option<&String>) -> Reason {
+    r.source = Some(Source {
+        list: list.to_owned(),
+        entity_id: entity_id.to_owned(),
+        reference: reference.cloned(),
+    });
+    r
 }
 
 /// The inputs of one evaluation.
@@ -230,8 +264,11 @@ pub struct Evaluation<'a> {
     pub policy: &'a CipPolicy,
     pub customer: &'a CustomerSummary,
     pub risk: RiskLevel,
+    /// The account's id (chosen before it is opened).
+    pub account_id: &'a AccountId,
     pub kind: AccountKind,
     pub offering: Offering,
+    pub profile: &'a AccountProfile,
     pub parent: Option<&'a ParentInfo>,
     /// `None` while the account is being opened; its opening time afterwards.
     pub opened_at: Option<DateTime<Utc>>,
@@ -303,13 +340,18 @@ pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
         .iter()
         .filter(|c| c.state == CaseState::Confirmed && c.measure == Measure::Prohibition)
         .map(|c| {
-            reason(
-                ReasonCode::ScreeningProhibited,
-                Some(&c.subject_id),
-                format!(
-                    "confirmed match with {} entry {}, a prohibition",
-                    c.list, c.entity_id
+            sourced(
+                reason(
+                    ReasonCode::ScreeningProhibited,
+                    Some(&c.subject_id),
+                    format!(
+                        "confirmed match with {} entry {}, a prohibition",
+                        c.list, c.entity_id
+                    ),
                 ),
+                &c.list,
+                &c.entity_id,
+                c.reference.as_ref(),
             )
         })
         .collect();
@@ -317,13 +359,18 @@ pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
         .iter()
         .filter(|c| c.state == CaseState::Open)
         .map(|c| {
-            reason(
-                ReasonCode::ScreeningReview,
-                Some(&c.subject_id),
-                format!(
-                    "possible match with {} entry {} awaits review (case {})",
-                    c.list, c.entity_id, c.id
+            sourced(
+                reason(
+                    ReasonCode::ScreeningReview,
+                    Some(&c.subject_id),
+                    format!(
+                        "possible match with {} entry {} awaits review (case {})",
+                        c.list, c.entity_id, c.id
+                    ),
                 ),
+                &c.list,
+                &c.entity_id,
+                c.reference.as_ref(),
             )
         })
         .collect();
@@ -341,13 +388,80 @@ pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
                 entity_id: c.entity_id.clone(),
                 reference: c.reference.clone(),
                 conditions: c.conditions.clone(),
+                inherited_from: None,
+                unmet: vec![],
             });
         }
     }
+    // A reseller's measures hold for every account under it, at any depth.
+    if let Some(parent) = e.parent {
+        for m in &parent.measures {
+            if !special_measures
+                .iter()
+                .any(|s| s.list == m.list && s.entity_id == m.entity_id)
+            {
+                let mut m = m.clone();
+                m.inherited_from = m.inherited_from.or_else(|| Some(parent.id.clone()));
+                special_measures.push(m);
+            }
+        }
+    }
+    if !special_measures.is_empty() {
+        let account = AccountFacts::new(
+            e.account_id.as_str(),
+            e.kind,
+            e.offering,
+            e.parent.map_or(0, |p| p.depth),
+            e.profile,
+        );
+        let customer = CustomerFacts::of(e.customer, |s| {
+            matches!(
+                s.verification.state(
+                    s.us_person,
+                    p.requirement(e.risk, s.role, e.customer.entity)
+                ),
+                VerificationState::NotRequired | VerificationState::Verified
+            )
+        });
+        for m in &mut special_measures {
+            m.unmet = measures::unmet(&m.conditions, &account, &customer);
+        }
+    }
+    let unmet = special_measures.iter().any(|m| !m.unmet.is_empty());
     let decided = |decision, status: AccountStatus, mut reasons: Vec<Reason>, steps| {
+        // An account that could be used but does not meet a measure's conditions is held
+        // until it does: pending at opening, suspended afterwards.
+        let held = status.usable() && unmet;
+        let (decision, status) = if held {
+            reasons.extend(special_measures.iter().flat_map(|m| {
+                m.unmet.iter().map(|u| {
+                    sourced(
+                        reason(
+                            ReasonCode::SpecialMeasureConditionUnmet,
+                            None,
+                            format!(
+                                "condition `{}` of {} entry {} is not met: {}",
+                                u.condition, m.list, m.entity_id, u.why
+                            ),
+                        ),
+                        &m.list,
+                        &m.entity_id,
+                        m.reference.as_ref(),
+                    )
+                })
+            }));
+            let status = if new {
+                AccountStatus::PendingVerification
+            } else {
+                AccountStatus::Suspended
+            };
+            (Decision::Pending, status)
+        } else {
+            (decision, status)
+        };
         // Conditions hold on every account that may be used; a usable account under them is
         // restricted.
-        let applies = status.usable() && !special_measures.is_empty();
+        let applies = (status.usable() || held) && !special_measures.is_empty();
         let status = if applies && status == AccountStatus::Active {
             AccountStatus::Restricted
         } else {
@@ -355,10 +469,22 @@ pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
         };
         if applies {
             reasons.extend(special_measures.iter().map(|m| {
-                reason(
-                    ReasonCode::SpecialMeasureConditions,
-                    None,
-                    format!("the conditions of {} entry {} apply", m.list, m.entity_id),
+                let whence = match &m.inherited_from {
+                    Some(a) => format!(" (through reseller account {a})"),
+                    None => String::new(),
+                };
+                sourced(
+                    reason(
+                        ReasonCode::SpecialMeasureConditions,
+                        None,
+                        format!(
+                            "the conditions of {} entry {} apply{whence}",
+                            m.list, m.entity_id
+                        ),
+                    ),
+                    &m.list,
+                    &m.entity_id,
+                    m.reference.as_ref(),
                 )
             }));
         }
@@ -579,7 +705,7 @@ mod tests {
             entity_id: "123".into(),
             measure,
             conditions: if measure == Measure::Conditions {
-                vec!["no_trial".into()]
+                vec!["account.offering != 'trial'".into()]
             } else {
                 vec![]
             },
@@ -616,8 +742,10 @@ mod tests {
             policy: &policy,
             customer: &s,
             risk: RiskLevel::Medium,
+            account_id: &AccountId::parse("acc_t").unwrap(),
             kind: AccountKind::Direct,
             offering: Offering::Paid,
+            profile: &AccountProfile::default(),
             parent: None,
             opened_at: (!new).then(now),
             pending_since: None,
@@ -658,7 +786,7 @@ mod tests {
         assert_eq!(d.special_measures.len(), 1);
         assert_eq!(
             d.restrictions["special_measure_conditions"],
-            serde_json::json!(["no_trial"])
+            serde_json::json!(["account.offering != 'trial'"])
         );
         assert!(
             d.reasons
@@ -707,13 +835,16 @@ mod tests {
             kind: AccountKind::Reseller,
             status,
             depth: 1,
+            measures: vec![],
         });
         let d = evaluate(&Evaluation {
             policy: &policy,
             customer: &s,
             risk: policy.risk(&s, [(c.kind, c.offering)]),
+            account_id: &AccountId::parse("acc_t").unwrap(),
             kind: c.kind,
             offering: c.offering,
+            profile: &AccountProfile::default(),
             parent: parent.as_ref(),
             opened_at: (!c.new).then(now),
             pending_since: c.pending_since_days.map(|d| now() - Duration::days(d)),
@@ -721,6 +852,192 @@ mod tests {
         });
         let codes: Vec<ReasonCode> = d.reasons.iter().map(|r| r.code).collect();
         assert_eq!((d.decision, d.account_status, codes.as_slice()), expect);
+    }
+
+    /// A verified foreign customer's account under one measure with `conditions`, given
+    /// directly (a confirmed case) or through a parent reseller account.
+    fn decide_conditions(
+        conditions: &[&str],
+        kind: AccountKind,
+        offering: Offering,
+        profile: &AccountProfile,
+        inherited: bool,
+        new: bool,
+    ) -> AccountDecision {
+        let policy = CipPolicy::default();
+        let sub = subject(
+            SubjectRole::Customer,
+            false,
+            &[Method::Email, Method::Phone, Method::Document],
+            &[],
+        );
+        let mut s = summary(vec![sub.clone()]);
+        let conditions: Vec<String> = conditions.iter().map(|c| (*c).to_owned()).collect();
+        let applied = AppliedConditions {
+            list: "special-measures".into(),
+            entity_id: "custos-sm-1".into(),
+            reference: Some("92 FR 1".into()),
+            conditions: conditions.clone(),
+            inherited_from: None,
+            unmet: vec![],
+        };
+        if !inherited {
+            let mut c = screening_case(&sub, CaseState::Confirmed, Measure::Conditions);
+            c.list = applied.list.clone();
+            c.entity_id = applied.entity_id.clone();
+            c.reference = applied.reference.clone();
+            c.conditions = conditions;
+            s.screening = vec![c];
+        }
+        let parent = ParentInfo {
+            id: AccountId::parse("acc_reseller").unwrap(),
+            kind: AccountKind::Reseller,
+            status: AccountStatus::Restricted,
+            depth: 2,
+            measures: vec![applied],
+        };
+        evaluate(&Evaluation {
+            policy: &policy,
+            customer: &s,
+            risk: RiskLevel::Medium,
+            account_id: &AccountId::parse("acc_t").unwrap(),
+            kind,
+            offering,
+            profile,
+            parent: inherited.then_some(&parent),
+            opened_at: (!new).then(now),
+            pending_since: None,
+            now: now(),
+        })
+    }
+
+    #[test]
+    fn conditions_are_evaluated_over_the_account() {
+        use AccountKind::*;
+        use Offering::*;
+        let none = AccountProfile::default();
+        let big = AccountProfile {
+            resources: [("vcpus".to_owned(), 32)].into(),
+            monitoring: Some("enhanced".into()),
+            tags: vec![],
+        };
+        let small = AccountProfile {
+            resources: [("vcpus".to_owned(), 4)].into(),
+            ..Default::default()
+        };
+        // (condition, kind, offering, profile, met)
+        let cases: &[(&str, AccountKind, Offering, &AccountProfile, bool)] = &[
+            ("account.offering != 'trial'", Direct, Paid, &none, true),
+            ("account.offering != 'trial'", Direct, Trial, &none, false),
+            (
+                "'document' in customer.verified_by",
+                Direct,
+                Paid,
+                &none,
+                true,
+            ),
+            (
+                "'payment_instrument' in customer.verified_by",
+                Direct,
+                Paid,
+                &none,
+                false,
+            ),
+            ("account.resources.vcpus <= 8", Direct, Paid, &small, true),
+            ("account.resources.vcpus <= 8", Direct, Paid, &big, false),
+            // Not reported: the measure fails closed.
+            ("account.resources.vcpus <= 8", Direct, Paid, &none, false),
+            ("account.monitoring == 'enhanced'", Direct, Paid, &big, true),
+            (
+                "account.monitoring == 'enhanced'",
+                Direct,
+                Paid,
+                &none,
+                false,
+            ),
+            ("account.depth == 0", Reseller, Paid, &none, true),
+            (
+                "customer.verified && !customer.us_person",
+                Direct,
+                Paid,
+                &none,
+                true,
+            ),
+            // Not a boolean.
+            ("account.depth", Direct, Paid, &none, false),
+        ];
+        for (cond, kind, offering, profile, met) in cases {
+            for new in [true, false] {
+                let d = decide_conditions(&[cond], *kind, *offering, profile, false, new);
+                let m = &d.special_measures[0];
+                assert_eq!(
+                    m.unmet.is_empty(),
+                    *met,
+                    "{cond} on {kind:?}/{offering:?}: {m:?}"
+                );
+                if *met {
+                    assert_eq!(
+                        (d.decision, d.account_status),
+                        (Decision::Approve, AccountStatus::Restricted),
+                        "{cond}"
+                    );
+                } else {
+                    let held = if new {
+                        AccountStatus::PendingVerification
+                    } else {
+                        AccountStatus::Suspended
+                    };
+                    assert_eq!((d.decision, d.account_status), (Decision::Pending, held));
+                    let r = d
+                        .reasons
+                        .iter()
+                        .find(|r| r.code == ReasonCode::SpecialMeasureConditionUnmet)
+                        .unwrap();
+                    // The reason names the designation it comes from.
+                    assert_eq!(r.source.as_ref().unwrap().entity_id, "custos-sm-1");
+                    assert_eq!(
+                        r.source.as_ref().unwrap().reference.as_deref(),
+                        Some("92 FR 1")
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_resellers_measures_hold_under_it() {
+        // "No sub-accounts" on a designated reseller holds every sub-lessee under it, at any
+        // depth, while the reseller's own account meets it.
+        let d = decide_conditions(
+            &["account.depth == 0"],
+            AccountKind::SubLessee,
+            Offering::Paid,
+            &AccountProfile::default(),
+            true,
+            false,
+        );
+        assert_eq!(
+            (d.decision, d.account_status),
+            (Decision::Pending, AccountStatus::Suspended)
+        );
+        let m = &d.special_measures[0];
+        assert_eq!(m.inherited_from.as_ref().unwrap().as_str(), "acc_reseller");
+        assert!(
+            d.reasons
+                .iter()
+                .any(|r| r.detail.contains("through reseller account acc_reseller"))
+        );
+        // A condition the sub-lessee meets leaves it usable, under the measure.
+        let d = decide_conditions(
+            &["account.offering != 'trial'"],
+            AccountKind::SubLessee,
+            Offering::Paid,
+            &AccountProfile::default(),
+            true,
+            false,
+        );
+        assert_eq!(d.account_status, AccountStatus::Restricted);
+        assert_eq!(d.special_measures.len(), 1);
     }
 
     #[test]
@@ -824,6 +1141,7 @@ mod tests {
             kind,
             status: AccountStatus::Active,
             depth,
+            measures: vec![],
         };
         assert!(check_new(AccountKind::Direct, None, &p).is_ok());
         assert!(

@@ -4,6 +4,7 @@ pub mod account;
 pub mod customer;
 pub mod error;
 pub mod ids;
+pub mod measures;
 pub mod policy;
 pub mod retention;
 pub mod screening;

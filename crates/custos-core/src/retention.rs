@@ -103,6 +103,7 @@ mod tests {
             close_reason: None,
             last_access_at: seen,
             pending_since: None,
+            profile: Default::default(),
             decision: AccountDecision {
                 decision: Decision::Approve,
                 account_status: AccountStatus::Active,

@@ -357,6 +357,12 @@ pub struct AppliedConditions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
     pub conditions: Vec<String>,
+    /// The reseller account the measure holds through, when it is not the customer's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inherited_from: Option<crate::ids::AccountId>,
+    /// The conditions this account does not meet (it is held until it does).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmet: Vec<crate::measures::Unmet>,
 }
 
 #[cfg(test)]

@@ -211,6 +211,14 @@ pub struct Designation {
     /// Condition expressions, for `measure = "conditions"`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<String>,
+    /// When the authority made the determination; compliance is due no earlier than the
+    /// lead time after it (180 days by default, the CIP policy's `compliance` section).
+    #[serde(
+        default,
+        deserialize_with = "date::de_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub determined: Option<chrono::NaiveDate>,
     #[serde(deserialize_with = "date::de")]
     pub effective: chrono::NaiveDate,
     /// 365 days after `effective` when not given.
@@ -221,6 +229,19 @@ pub struct Designation {
     )]
     pub expires: Option<chrono::NaiveDate>,
     /// The authority's reference, e.g. the Federal Register citation.
+    pub reference: String,
+    /// Extensions, oldest first: each moves the expiry to its `until`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extensions: Vec<Extension>,
+}
+
+/// An extension of a designation past its expiry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Extension {
+    #[serde(deserialize_with = "date::de")]
+    pub until: chrono::NaiveDate,
+    /// The authority's reference for the extension.
     pub reference: String,
 }
 
@@ -247,7 +268,12 @@ impl Designation {
     /// Whether the designation is in force on `day`: from its effective date, until (not
     /// including) its expiry.
     pub fn in_force(&self, day: chrono::NaiveDate) -> bool {
-        day >= self.effective && self.expires.is_none_or(|x| day < x)
+        day >= self.effective && self.ends().is_none_or(|x| day < x)
+    }
+
+    /// The day it stops being in force: the last extension's, or its own expiry.
+    pub fn ends(&self) -> Option<chrono::NaiveDate> {
+        self.extensions.last().map(|e| e.until).or(self.expires)
     }
 
     /// The designated jurisdiction, for a jurisdiction designation.

@@ -95,3 +95,110 @@ fn a_designation_with_a_bad_condition_is_refused() {
     let entries = import(Format::CustosToml, &p).unwrap();
     assert_eq!(entries[0].designation.as_ref().unwrap().conditions.len(), 2);
 }
+
+/// Conditions are evaluated over the account by `custos_core::measures` (the `cel` crate);
+/// cel-python, evaluating the same expressions over the same variables, agrees on which hold,
+/// which do not, and which cannot be evaluated.
+#[test]
+fn evaluation_agrees_with_cel_python() {
+    use custos_core::measures::{AccountFacts, AccountProfile, CustomerFacts, check};
+    use custos_core::{AccountKind, Method, Offering};
+    let profiles = [
+        AccountProfile::default(),
+        AccountProfile {
+            resources: [("vcpus".to_owned(), 4), ("gpus".to_owned(), 0)].into(),
+            monitoring: Some("enhanced".into()),
+            tags: vec!["vip".into()],
+        },
+        AccountProfile {
+            resources: [("vcpus".to_owned(), 64), ("gpus".to_owned(), 8)].into(),
+            monitoring: Some("standard".into()),
+            tags: vec![],
+        },
+    ];
+    let accounts = [
+        (AccountKind::Direct, Offering::Paid, 0),
+        (AccountKind::Reseller, Offering::Trial, 0),
+        (AccountKind::SubLessee, Offering::Complimentary, 3),
+    ];
+    let customers = [
+        CustomerFacts {
+            entity: false,
+            us_person: false,
+            verified_by: vec![Method::Document, Method::Email],
+            verified: true,
+            owners_verified: true,
+        },
+        CustomerFacts {
+            entity: true,
+            us_person: false,
+            verified_by: vec![Method::Email],
+            verified: false,
+            owners_verified: false,
+        },
+    ];
+    let expressions = [
+        "account.offering != 'trial'",
+        "account.kind == 'sub_lessee' && account.depth > 2",
+        "account.depth == 0",
+        "'document' in customer.verified_by",
+        "customer.verified_by.exists(m, m == 'payment_instrument')",
+        "customer.verified && customer.owners_verified",
+        "!customer.entity || customer.owners_verified",
+        "account.resources.vcpus <= 8",
+        "has(account.resources.gpus) && account.resources.gpus == 0",
+        "!has(account.resources.gpus) || account.resources.gpus < 4",
+        "account.monitoring == 'enhanced'",
+        "account.monitoring in ['enhanced', 'full']",
+        "account.tags.exists(t, t == 'vip')",
+        "size(account.tags) == 0",
+        "account.resources.vcpus * 2 <= 16",
+        "account.offering",
+        "account.depth + 1",
+        "account.nothing == 1",
+        "account.resources['vcpus'] < 10 ? true : account.monitoring == 'enhanced'",
+        "account.kind.startsWith('sub')",
+        "customer.verified_by.all(m, m != 'address')",
+    ];
+    let mut items = vec![];
+    let mut input = String::new();
+    for e in expressions {
+        for p in &profiles {
+            for (i, (kind, offering, depth)) in accounts.iter().enumerate() {
+                let id = format!("acc_{i}");
+                let a = AccountFacts::new(&id, *kind, *offering, *depth, p);
+                let c = &customers[i % customers.len()];
+                let ours = match check(e, &a, c) {
+                    Ok(()) => "true",
+                    Err(u) if u.why == "false" => "false",
+                    Err(_) => "err",
+                };
+                input.push_str(
+                    &serde_json::json!({"expr": e, "account": a, "customer": c}).to_string(),
+                );
+                input.push('\n');
+                items.push((e, id, ours));
+            }
+        }
+    }
+    let theirs = oracle("cel_eval.py", &[], input);
+    assert_eq!(theirs.len(), items.len());
+    let (mut t, mut f, mut x) = (0, 0, 0);
+    for ((e, id, ours), theirs) in items.iter().zip(&theirs) {
+        let theirs = if theirs == "other" {
+            "err"
+        } else {
+            theirs.as_str()
+        };
+        assert_eq!(*ours, theirs, "`{e}` on {id}");
+        match *ours {
+            "true" => t += 1,
+            "false" => f += 1,
+            _ => x += 1,
+        }
+    }
+    assert!(
+        t >= 20 && f >= 20 && x >= 10,
+        "{t} true, {f} false, {x} not evaluated"
+    );
+}

@@ -228,6 +228,7 @@ impl Service {
             kind: parent.kind,
             status: parent.status(),
             depth: self.chain_depth(&parent).await?,
+            measures: parent.decision.special_measures.clone(),
         }))
     }
 
@@ -248,12 +249,15 @@ impl Service {
             &summary,
             open_accounts(&existing).chain([(req.kind, req.offering)]),
         );
+        let profile = custos_core::measures::AccountProfile::default();
         let decision = account::evaluate(&Evaluation {
             policy: &self.policy,
             customer: &summary,
             risk,
+            account_id: &id,
             kind: req.kind,
             offering: req.offering,
+            profile: &profile,
             parent: parent.as_ref(),
             opened_at: None,
             pending_since: None,
@@ -272,6 +276,7 @@ impl Service {
             close_reason: closed.then(|| "refused at opening".to_owned()),
             last_access_at: None,
             pending_since: pending.then_some(now),
+            profile,
             decision,
         };
         self.store.insert_account(&a).await?;
@@ -318,8 +323,10 @@ impl Service {
                 policy: &self.policy,
                 customer: summary,
                 risk,
+                account_id: &a.id,
                 kind: a.kind,
                 offering: a.offering,
+                profile: &a.profile,
                 parent,
                 opened_at: Some(a.opened_at),
                 pending_since: a.pending_since,
@@ -582,6 +589,7 @@ impl Service {
                 code: ReasonCode::ClosedOnRequest,
                 subject_id: None,
                 detail: "closed on request".into(),
+                source: None,
             }],
             risk: a.decision.risk,
             restrictions: BTreeMap::new(),

@@ -23,7 +23,9 @@ fn sdn_person(id: &str, name: &str, year: &str, country: &str) -> ListEntity {
 
 fn jurisdiction(id: &str, country: &str, measure: Measure) -> ListEntity {
     let conditions = match measure {
-        Measure::Conditions => vec!["no_gpu_offerings".to_owned()],
+        Measure::Conditions => {
+            vec!["!has(account.resources.gpus) || account.resources.gpus == 0".to_owned()]
+        }
         Measure::Prohibition => vec![],
     };
     let mut e = ListEntity::new(format!("custos-{id}"), EntityKind::Unknown, "");
@@ -36,9 +38,11 @@ fn jurisdiction(id: &str, country: &str, measure: Measure) -> ListEntity {
         },
         measure,
         conditions,
+        determined: None,
         effective: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
         expires: Some(chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),
         reference: format!("FR {id}"),
+        extensions: vec![],
     }));
     e
 }
@@ -308,7 +312,7 @@ async fn designated_jurisdictions_reach_subjects_and_the_resellers_above_them() 
     assert_eq!(a.body["special_measures"][0]["entity_id"], "custos-sm-2");
     assert_eq!(
         a.body["restrictions"]["special_measure_conditions"],
-        json!(["no_gpu_offerings"])
+        json!(["!has(account.resources.gpus) || account.resources.gpus == 0"])
     );
 
     // A reseller with a sub-lessee whose phone is North Korean: a review case for the

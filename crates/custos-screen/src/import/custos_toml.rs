@@ -44,52 +44,87 @@ pub fn designations(path: &Path) -> Result<Vec<Designation>, ImportError> {
         record: 0,
         reason: e.to_string(),
     })?;
-    let bad = |id: &str, why: &str| ImportError::Invalid(format!("designation {id}: {why}"));
     let mut seen = std::collections::BTreeSet::new();
     let mut out = vec![];
     for mut d in f.designation {
         if d.id.trim().is_empty() || !seen.insert(d.id.clone()) {
-            return Err(bad(&d.id, "an id must be present and unique"));
+            return Err(ImportError::Invalid(format!(
+                "designation {}: an id must be present and unique",
+                d.id
+            )));
         }
-        match &mut d.subject {
-            DesignationSubject::Jurisdiction { country } => {
-                *country = country_code(country)
-                    .ok_or_else(|| bad(&d.id, "the country is not an ISO 3166-1 code or name"))?;
-            }
-            DesignationSubject::Person {
-                name, countries, ..
-            } => {
-                if name.trim().is_empty() {
-                    return Err(bad(&d.id, "a designated person needs a name"));
-                }
-                for c in countries.iter_mut() {
-                    *c = country_code(c)
-                        .ok_or_else(|| bad(&d.id, "a country is not an ISO 3166-1 code or name"))?;
-                }
-            }
-        }
-        match (d.measure, d.conditions.is_empty()) {
-            (Measure::Conditions, true) => {
-                return Err(bad(&d.id, "`conditions` names no condition"));
-            }
-            (Measure::Prohibition, false) => {
-                return Err(bad(&d.id, "a prohibition has no conditions"));
-            }
-            _ => {}
-        }
-        for (i, c) in d.conditions.iter().enumerate() {
-            check_condition(c).map_err(|why| bad(&d.id, &format!("condition {}: {why}", i + 1)))?;
-        }
-        let expires = d
-            .expires
-            .unwrap_or(d.effective + chrono::Duration::days(365));
-        if expires <= d.effective {
-            return Err(bad(&d.id, "expires before it takes effect"));
-        }
-        d.expires = Some(expires);
+        check_designation(&mut d, DEFAULT_DAYS)
+            .map_err(|why| ImportError::Invalid(format!("designation {}: {why}", d.id)))?;
         out.push(d);
     }
     Ok(out)
+}
+
+/// How long a designation lasts when it names no expiry: 365 days.
+pub const DEFAULT_DAYS: i64 = 365;
+
+/// Checks a designation and puts it in canonical form: countries as ISO codes, conditions
+/// present exactly for `conditions` and each a CEL expression, the determination no later than
+/// the effective date, the expiry (`default_days` after the effective date when not given)
+/// after it, each extension later than what it extends.
+pub fn check_designation(d: &mut Designation, default_days: i64) -> Result<(), String> {
+    if d.id.trim().is_empty()
+        || d.id.len() > 100
+        || !d
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err("an id is 1 to 100 letters, digits, '-', '_' or '.'".into());
+    }
+    if d.reference.trim().is_empty() {
+        return Err("the authority's reference is required".into());
+    }
+    match &mut d.subject {
+        DesignationSubject::Jurisdiction { country } => {
+            *country =
+                country_code(country).ok_or("the country is not an ISO 3166-1 code or name")?;
+        }
+        DesignationSubject::Person {
+            name, countries, ..
+        } => {
+            if name.trim().is_empty() {
+                return Err("a designated person needs a name".into());
+            }
+            for c in countries.iter_mut() {
+                *c = country_code(c).ok_or("a country is not an ISO 3166-1 code or name")?;
+            }
+        }
+    }
+    match (d.measure, d.conditions.is_empty()) {
+        (Measure::Conditions, true) => return Err("`conditions` names no condition".into()),
+        (Measure::Prohibition, false) => return Err("a prohibition has no conditions".into()),
+        _ => {}
+    }
+    for (i, c) in d.conditions.iter().enumerate() {
+        check_condition(c).map_err(|why| format!("condition {}: {why}", i + 1))?;
+    }
+    if d.determined.is_some_and(|x| x > d.effective) {
+        return Err("it takes effect before it was determined".into());
+    }
+    let expires = d
+        .expires
+        .unwrap_or(d.effective + chrono::Duration::days(default_days));
+    if expires <= d.effective {
+        return Err("expires before it takes effect".into());
+    }
+    d.expires = Some(expires);
+    let mut last = expires;
+    for e in &d.extensions {
+        if e.until <= last {
+            return Err("an extension must end later than what it extends".into());
+        }
+        if e.reference.trim().is_empty() {
+            return Err("an extension needs the authority's reference".into());
+        }
+        last = e.until;
+    }
+    Ok(())
 }
 
 /// A condition is a CEL expression (see the Common Expression Language specification), meant
