@@ -207,6 +207,7 @@ fn account(n: u32, c: &CustomerId, parent: Option<&AccountId>, decision: Decisio
         close_reason: None,
         last_access_at: None,
         pending_since: None,
+        profile: Default::default(),
         decision: AccountDecision {
             decision,
             account_status: match decision {
