@@ -111,6 +111,42 @@ pub struct StoredCase {
     pub case: CaseSummary,
 }
 
+/// One record of the compliance program (an exemption, a request for resellers' CIPs, a
+/// non-compliance case, an ADP review, ...): its clocks in columns, the rest in `body`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComplianceRecord {
+    pub id: String,
+    pub kind: String,
+    /// What it is about: an account id, a customer id, a designation; none for the provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<DateTime<Utc>>,
+    pub body: serde_json::Value,
+}
+
+/// A stored version of a program document, without its content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentMeta {
+    pub id: String,
+    /// `provider`, or the reseller account the document belongs to.
+    pub owner: String,
+    /// `cip`, `adp`, `red_flag_procedures`, ...
+    pub kind: String,
+    /// 1 for the first version of this owner's document of this kind.
+    pub version: i64,
+    pub uploaded_at: DateTime<Utc>,
+    pub uploaded_by: String,
+    pub file_name: String,
+    pub media_type: String,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+    pub size: u64,
+}
+
 /// The start of an idempotent request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdemBegin {
@@ -257,6 +293,32 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         limit: u32,
     ) -> Result<Vec<StoredCase>, StoreError>;
     async fn screening_case(&self, id: &str) -> Result<StoredCase, StoreError>;
+
+    /// Creates or replaces a compliance record (by id).
+    async fn put_compliance_record(&self, r: &ComplianceRecord) -> Result<(), StoreError>;
+    async fn compliance_record(&self, id: &str) -> Result<ComplianceRecord, StoreError>;
+    /// Records of one kind (optionally about one subject), oldest first.
+    async fn compliance_records(
+        &self,
+        kind: &str,
+        subject: Option<&str>,
+    ) -> Result<Vec<ComplianceRecord>, StoreError>;
+    /// Stores a new version of a document, sealed; `meta.version` and `meta.id` are assigned
+    /// (the next version of this owner's document of this kind). Returns what was stored.
+    async fn add_document(
+        &self,
+        meta: &DocumentMeta,
+        content: &[u8],
+    ) -> Result<DocumentMeta, StoreError>;
+    /// Every version of the documents of one owner (or of all owners), optionally of one kind,
+    /// by owner, kind and version.
+    async fn documents(
+        &self,
+        owner: Option<&str>,
+        kind: Option<&str>,
+    ) -> Result<Vec<DocumentMeta>, StoreError>;
+    /// A document version with its content, unsealed.
+    async fn document(&self, id: &str) -> Result<(DocumentMeta, Vec<u8>), StoreError>;
 
     /// Re-wraps every data key under the keyring's primary KEK; returns how many changed.
     async fn rewrap_data_keys(&self) -> Result<u64, StoreError>;

@@ -21,8 +21,8 @@ use sqlx::{AnyPool, Executor, Row};
 use crate::blind::{self, IndexKind};
 use crate::crypto::{self, Keyring, SecretKey, WrappedKey};
 use crate::{
-    ApiKeyRecord, AuditEntry, AuditRecord, IdemBegin, Store, StoreError, StoredCase,
-    StoredListVersion, Tombstone, Versioned, audit_hash,
+    ApiKeyRecord, AuditEntry, AuditRecord, ComplianceRecord, DocumentMeta, IdemBegin, Store,
+    StoreError, StoredCase, StoredListVersion, Tombstone, Versioned, audit_hash,
 };
 
 /// Which database a [`SqlStore`] talks to.
@@ -65,6 +65,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "screening",
         include_str!("../migrations/sqlite/0003_screening.sql"),
     ),
+    (
+        4,
+        "compliance",
+        include_str!("../migrations/sqlite/0004_compliance.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -81,6 +86,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "screening",
         include_str!("../migrations/postgres/0003_screening.sql"),
+    ),
+    (
+        4,
+        "compliance",
+        include_str!("../migrations/postgres/0004_compliance.sql"),
     ),
 ];
 
@@ -147,6 +157,10 @@ fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, S
 
 fn dek_aad(id: &CustomerId) -> Vec<u8> {
     format!("custos:dek:v1:{id}").into_bytes()
+}
+
+fn document_aad(id: &str) -> Vec<u8> {
+    format!("custos:document:v1:{id}").into_bytes()
 }
 
 fn record_aad(id: &CustomerId) -> Vec<u8> {
@@ -1249,6 +1263,30 @@ impl Store for SqlStore {
     async fn rewrap_data_keys(&self) -> Result<u64, StoreError> {
         let primary = self.keyring.primary_id();
         let mut n = 0;
+        // Program documents' keys first, then customers'.
+        let rows =
+            sqlx::query("SELECT id, kek_id, wrapped FROM compliance_documents WHERE kek_id <> $1")
+                .bind(primary.as_str())
+                .fetch_all(&self.write)
+                .await
+                .map_err(db)?;
+        for r in &rows {
+            let id: String = get(r, "id")?;
+            let aad = document_aad(&id);
+            let w = WrappedKey {
+                kek_id: get(r, "kek_id")?,
+                bytes: get(r, "wrapped")?,
+            };
+            let w = self.keyring.wrap(&self.keyring.unwrap(&w, &aad)?, &aad)?;
+            sqlx::query("UPDATE compliance_documents SET kek_id = $1, wrapped = $2 WHERE id = $3")
+                .bind(w.kek_id)
+                .bind(w.bytes)
+                .bind(id.as_str())
+                .execute(&self.write)
+                .await
+                .map_err(db)?;
+            n += 1;
+        }
         loop {
             let rows = sqlx::query(
                 "SELECT customer_id, kek_id, wrapped FROM data_keys WHERE kek_id <> $1 \
@@ -1284,6 +1322,143 @@ impl Store for SqlStore {
 
     fn index_key(&self) -> &SecretKey {
         self.keyring.index_key()
+    }
+
+    async fn put_compliance_record(&self, r: &ComplianceRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO compliance_records (id, kind, subject, created_at, due_at, closed_at, \
+             body) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET \
+             kind = excluded.kind, subject = excluded.subject, created_at = \
+             excluded.created_at, due_at = excluded.due_at, closed_at = excluded.closed_at, \
+             body = excluded.body",
+        )
+        .bind(r.id.as_str())
+        .bind(r.kind.as_str())
+        .bind(r.subject.clone())
+        .bind(ts(r.created_at))
+        .bind(r.due_at.map(ts))
+        .bind(r.closed_at.map(ts))
+        .bind(json(r)?)
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn compliance_record(&self, id: &str) -> Result<ComplianceRecord, StoreError> {
+        let row = sqlx::query("SELECT body FROM compliance_records WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?
+            .ok_or_else(|| StoreError::NotFound(format!("compliance record {id}")))?;
+        from_json(&get::<String>(&row, "body")?, "compliance record")
+    }
+
+    async fn compliance_records(
+        &self,
+        kind: &str,
+        subject: Option<&str>,
+    ) -> Result<Vec<ComplianceRecord>, StoreError> {
+        let rows = match subject {
+            Some(sub) => sqlx::query(
+                "SELECT body FROM compliance_records WHERE kind = $1 AND subject = $2 \
+                 ORDER BY created_at, id",
+            )
+            .bind(kind)
+            .bind(sub),
+            None => sqlx::query(
+                "SELECT body FROM compliance_records WHERE kind = $1 ORDER BY created_at, id",
+            )
+            .bind(kind),
+        }
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| from_json(&get::<String>(r, "body")?, "compliance record"))
+            .collect()
+    }
+
+    async fn add_document(
+        &self,
+        meta: &DocumentMeta,
+        content: &[u8],
+    ) -> Result<DocumentMeta, StoreError> {
+        let mut tx = self.write.begin().await.map_err(db)?;
+        let row = sqlx::query(
+            "SELECT COALESCE(MAX(version), 0) AS last FROM compliance_documents \
+             WHERE owner = $1 AND kind = $2",
+        )
+        .bind(meta.owner.as_str())
+        .bind(meta.kind.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        let mut m = meta.clone();
+        m.version = get::<i64>(&row, "last")? + 1;
+        m.id = format!("doc_{}_{}_{}", m.owner, m.kind, m.version);
+        let dek = SecretKey::generate();
+        let aad = document_aad(&m.id);
+        let wrapped = self.keyring.wrap(&dek, &aad)?;
+        let sealed = crypto::seal(&dek, &aad, content)?;
+        sqlx::query(
+            "INSERT INTO compliance_documents (id, owner, kind, version, uploaded_at, meta, \
+             kek_id, wrapped, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(m.id.as_str())
+        .bind(m.owner.as_str())
+        .bind(m.kind.as_str())
+        .bind(m.version)
+        .bind(ts(m.uploaded_at))
+        .bind(json(&m)?)
+        .bind(wrapped.kek_id)
+        .bind(wrapped.bytes)
+        .bind(sealed)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(m)
+    }
+
+    async fn documents(
+        &self,
+        owner: Option<&str>,
+        kind: Option<&str>,
+    ) -> Result<Vec<DocumentMeta>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT meta FROM compliance_documents WHERE ($1 IS NULL OR owner = $1) \
+             AND ($2 IS NULL OR kind = $2) ORDER BY owner, kind, version",
+        )
+        .bind(owner.map(str::to_owned))
+        .bind(kind.map(str::to_owned))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| from_json(&get::<String>(r, "meta")?, "document"))
+            .collect()
+    }
+
+    async fn document(&self, id: &str) -> Result<(DocumentMeta, Vec<u8>), StoreError> {
+        let row = sqlx::query(
+            "SELECT meta, kek_id, wrapped, content FROM compliance_documents WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db)?
+        .ok_or_else(|| StoreError::NotFound(format!("document {id}")))?;
+        let m: DocumentMeta = from_json(&get::<String>(&row, "meta")?, "document")?;
+        let aad = document_aad(&m.id);
+        let w = WrappedKey {
+            kek_id: get(&row, "kek_id")?,
+            bytes: get(&row, "wrapped")?,
+        };
+        let dek = self.keyring.unwrap(&w, &aad)?;
+        let content = crypto::open(&dek, &aad, &get::<Vec<u8>>(&row, "content")?)?;
+        Ok((m, content))
     }
 
     async fn save_list_version(

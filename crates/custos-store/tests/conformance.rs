@@ -80,7 +80,7 @@ async fn harness(backend: &str) -> Harness {
             )
         }
     };
-    assert_eq!(store.migrate().await.unwrap(), 3);
+    assert_eq!(store.migrate().await.unwrap(), 4);
     assert_eq!(store.migrate().await.unwrap(), 0, "migrations apply once");
     Harness {
         store,
@@ -791,6 +791,88 @@ async fn screening_cases_follow_the_summary(backend: &str) {
     assert!(s.screening_cases(None, None, 10).await.unwrap().is_empty());
 }
 
+async fn compliance_records_and_documents(backend: &str) {
+    use custos_store::{ComplianceRecord, DocumentMeta};
+    let h = harness(backend).await;
+    let s = &h.store;
+    let rec = |id: &str, subject: Option<&str>, n: i64| ComplianceRecord {
+        id: id.into(),
+        kind: "exemption".into(),
+        subject: subject.map(str::to_owned),
+        created_at: now() + chrono::Duration::seconds(n),
+        due_at: Some(now() + chrono::Duration::days(10)),
+        closed_at: None,
+        body: serde_json::json!({"basis": "ADP", "n": n}),
+    };
+    s.put_compliance_record(&rec("ex_2", Some("acc_1"), 2))
+        .await
+        .unwrap();
+    s.put_compliance_record(&rec("ex_1", None, 1))
+        .await
+        .unwrap();
+    // Replaced by id.
+    let mut closed = rec("ex_2", Some("acc_1"), 2);
+    closed.closed_at = Some(now());
+    s.put_compliance_record(&closed).await.unwrap();
+    let all = s.compliance_records("exemption", None).await.unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["ex_1", "ex_2"]
+    );
+    assert_eq!(all[1], closed);
+    assert_eq!(
+        s.compliance_records("exemption", Some("acc_1"))
+            .await
+            .unwrap(),
+        vec![closed.clone()]
+    );
+    assert!(
+        s.compliance_records("adp_review", None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        s.compliance_record("nope").await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    let meta = |owner: &str| DocumentMeta {
+        id: String::new(),
+        owner: owner.into(),
+        kind: "cip".into(),
+        version: 0,
+        uploaded_at: now(),
+        uploaded_by: "key_1".into(),
+        file_name: "cip.pdf".into(),
+        media_type: "application/pdf".into(),
+        sha256: "00".into(),
+        size: 3,
+    };
+    let secret = format!("CIP contact: {NAME}");
+    let v1 = s.add_document(&meta("acc_r"), b"one").await.unwrap();
+    let v2 = s
+        .add_document(&meta("acc_r"), secret.as_bytes())
+        .await
+        .unwrap();
+    let p1 = s.add_document(&meta("provider"), b"ours").await.unwrap();
+    assert_eq!((v1.version, v2.version, p1.version), (1, 2, 1));
+    assert_eq!(s.document(&v1.id).await.unwrap().1, b"one");
+    assert_eq!(
+        s.document(&v2.id).await.unwrap(),
+        (v2.clone(), secret.clone().into_bytes())
+    );
+    assert_eq!(
+        s.documents(Some("acc_r"), None).await.unwrap(),
+        vec![v1, v2]
+    );
+    assert_eq!(s.documents(None, Some("cip")).await.unwrap().len(), 3);
+    // Sealed at rest, and re-wrapped with the customers' keys when the keyring rotates.
+    h.keyring.rotate().unwrap();
+    assert_eq!(s.rewrap_data_keys().await.unwrap(), 3);
+    assert_eq!(s.document(&p1.id).await.unwrap().1, b"ours");
+}
+
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -815,4 +897,5 @@ conformance!(
     no_plaintext_at_rest,
     list_versions_replace_only_whole,
     screening_cases_follow_the_summary,
+    compliance_records_and_documents,
 );
