@@ -38,6 +38,14 @@ pub struct Config {
     pub log_format: String,
     /// A tracing filter, e.g. `info` or `custos_server=debug,info`.
     pub log_level: String,
+    /// How often `custos serve` runs the compliance sweep (designations taking effect or
+    /// ending, verification deadlines), in seconds; 0 leaves it to `custos compliance sweep`.
+    #[serde(default = "default_sweep")]
+    pub sweep_interval_secs: u64,
+}
+
+fn default_sweep() -> u64 {
+    3600
 }
 
 impl Default for Config {
@@ -52,6 +60,7 @@ impl Default for Config {
             ledger_origin: "custos.localhost/ledger".into(),
             log_format: "text".into(),
             log_level: "info".into(),
+            sweep_interval_secs: default_sweep(),
         }
     }
 }

@@ -4,6 +4,7 @@ mod app;
 mod bench;
 mod bench_ledger;
 mod bench_screen;
+mod compliance;
 mod config;
 mod ledger;
 mod lists;
@@ -123,6 +124,16 @@ enum Cmd {
     Ingest {
         #[command(subcommand)]
         cmd: ledger::IngestCmd,
+    },
+    /// Special-measure designations: what is in force, the schedule, new ones, extensions.
+    Designations {
+        #[command(subcommand)]
+        cmd: compliance::DesignationsCmd,
+    },
+    /// The compliance program: the daily sweep.
+    Compliance {
+        #[command(subcommand)]
+        cmd: compliance::ComplianceCmd,
     },
     /// Benchmarks whose figures go in docs/BENCHMARKS.md.
     Bench {
@@ -276,7 +287,30 @@ async fn shutdown() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
-async fn serve(app: &App, listen: &str) -> Result<()> {
+async fn serve(app: &App, listen: &str, sweep_every: u64) -> Result<()> {
+    if sweep_every > 0 {
+        // The compliance calendar: a designation takes effect on its day even if nobody asks.
+        let service = app.service.clone();
+        tokio::spawn(async move {
+            let actor = Actor {
+                id: "system:sweep".into(),
+                role: "admin".into(),
+            };
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(sweep_every));
+            loop {
+                tick.tick().await;
+                match service.sweep(&actor).await {
+                    Ok(r) => tracing::info!(
+                        transitions = r.transitions.len(),
+                        redecided = r.redecided,
+                        closed = r.closed,
+                        "compliance sweep"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "compliance sweep failed"),
+                }
+            }
+        });
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -426,8 +460,9 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
         Cmd::Serve { listen } => {
             let listen = listen.unwrap_or_else(|| config.listen.clone());
+            let sweep = config.sweep_interval_secs;
             let app = App::open(config, true).await?;
-            serve(&app, &listen).await
+            serve(&app, &listen, sweep).await
         }
         Cmd::Demo { listen } => {
             if cli.data_dir.is_none() && std::env::var_os("CUSTOS_DATA_DIR").is_none() {
@@ -444,6 +479,7 @@ async fn run(cli: Cli) -> Result<()> {
                 );
             }
             eprintln!("demo data directory: {}", config.data_dir.display());
+            let sweep = config.sweep_interval_secs;
             let app = App::open(config, true).await?;
             custos_server::demo::seed(&app.service)
                 .await
@@ -451,7 +487,7 @@ async fn run(cli: Cli) -> Result<()> {
             let (token, _) =
                 create_key(app.store.as_ref(), "demo-admin", Role::Admin, Utc::now()).await?;
             println!("admin key: {token}");
-            serve(&app, &listen).await
+            serve(&app, &listen, sweep).await
         }
         Cmd::Migrate => {
             let app = App::open(config, false).await?;
@@ -590,6 +626,14 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Lists { cmd } => {
             let app = App::open(config, true).await?;
             lists::run(&app, cmd).await
+        }
+        Cmd::Designations { cmd } => {
+            let app = App::open(config, true).await?;
+            compliance::designations(&app, cmd).await
+        }
+        Cmd::Compliance { cmd } => {
+            let app = App::open(config, true).await?;
+            compliance::compliance(&app, cmd).await
         }
         Cmd::Screen {
             name,

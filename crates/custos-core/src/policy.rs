@@ -46,6 +46,68 @@ pub struct CipPolicy {
     pub resellers: ResellerPolicy,
     #[serde(default)]
     pub screening: ScreeningPolicy,
+    #[serde(default)]
+    pub compliance: CompliancePolicy,
+}
+
+/// The compliance program's clocks, in calendar days unless named otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CompliancePolicy {
+    /// A special measure takes effect no earlier than this after its determination.
+    pub special_measure_lead_days: u32,
+    /// A special measure lasts this long when it names no expiry.
+    pub special_measure_days: u32,
+    /// A reseller's CIP (and the provider's own) must be produced this soon after a request.
+    pub cip_request_days: u32,
+    /// A non-compliant reseller relationship must end this soon after it is flagged.
+    pub reseller_termination_days: u32,
+    /// New beneficial owners a customer reports must be verified this soon.
+    pub owner_change_days: u32,
+    /// How often a verified foreign subject is verified again, in months, per risk level.
+    pub reverification_months: ReverificationMonths,
+    /// A report on a transaction that may train a large AI model with malicious cyber-enabled
+    /// capabilities is due this soon (from a later, since revoked, order: optional).
+    pub ai_training_report_days: u32,
+    /// The annual certification is due this many days after the anniversary of the initial one.
+    pub annual_certification_grace_days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReverificationMonths {
+    pub low: u32,
+    pub medium: u32,
+    pub high: u32,
+}
+
+impl ReverificationMonths {
+    pub fn for_level(&self, r: RiskLevel) -> u32 {
+        match r {
+            RiskLevel::Low => self.low,
+            RiskLevel::Medium => self.medium,
+            RiskLevel::High => self.high,
+        }
+    }
+}
+
+impl Default for CompliancePolicy {
+    fn default() -> Self {
+        CompliancePolicy {
+            special_measure_lead_days: 180,
+            special_measure_days: 365,
+            cip_request_days: 10,
+            reseller_termination_days: 30,
+            owner_change_days: 30,
+            reverification_months: ReverificationMonths {
+                low: 36,
+                medium: 24,
+                high: 12,
+            },
+            ai_training_report_days: 15,
+            annual_certification_grace_days: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -236,6 +298,38 @@ impl CipPolicy {
         }
         if self.triage.max_observations == 0 || self.triage.max_observations > 1000 {
             return bad("triage.max_observations must be between 1 and 1000");
+        }
+        let c = &self.compliance;
+        for (name, v) in [
+            ("compliance.special_measure_days", c.special_measure_days),
+            ("compliance.cip_request_days", c.cip_request_days),
+            (
+                "compliance.reseller_termination_days",
+                c.reseller_termination_days,
+            ),
+            ("compliance.owner_change_days", c.owner_change_days),
+            (
+                "compliance.ai_training_report_days",
+                c.ai_training_report_days,
+            ),
+            (
+                "compliance.reverification_months.low",
+                c.reverification_months.low,
+            ),
+            (
+                "compliance.reverification_months.medium",
+                c.reverification_months.medium,
+            ),
+            (
+                "compliance.reverification_months.high",
+                c.reverification_months.high,
+            ),
+        ] {
+            if v == 0 || v > 3660 {
+                return Err(CoreError::Policy(format!(
+                    "{name} must be between 1 and 3660"
+                )));
+            }
         }
         for (name, lvl) in [
             ("low", &self.requirements.low),

@@ -88,6 +88,11 @@ pub enum Permission {
     LegalHold,
     ReadAudit,
     ManageKeys,
+    /// Run the compliance program: designations, exemptions, resellers' oversight, the ADP
+    /// record, sweeps.
+    Compliance,
+    /// Read the compliance program's records and reports (no personal data).
+    ReadCompliance,
 }
 
 impl Permission {
@@ -103,6 +108,8 @@ impl Permission {
             LegalHold => matches!(role, ComplianceOfficer | Admin),
             ReadAudit => matches!(role, ComplianceOfficer | Auditor | Admin),
             ManageKeys => matches!(role, Admin),
+            Compliance => matches!(role, ComplianceOfficer | Admin),
+            ReadCompliance => matches!(role, ComplianceOfficer | Auditor | Admin),
         }
     }
 }

@@ -210,6 +210,29 @@ async fn seed_lists(svc: &Service) -> Result<(), ServiceError> {
     };
     let d = custos_screen::version::diff(&[], &entities);
     svc.store().save_list_version(&v, &entities, &d).await?;
+    // One entered as a compliance officer would, scheduled: the lead time after today.
+    svc.add_designation(
+        crate::designations::NewDesignation {
+            id: "demo-003".into(),
+            subject: custos_screen::model::DesignationSubject::Jurisdiction {
+                country: "BY".into(),
+            },
+            measure: custos_screen::model::Measure::Conditions,
+            conditions: vec![
+                "account.offering != 'trial'".into(),
+                "account.kind != 'sub_lessee' || account.monitoring == 'enhanced'".into(),
+            ],
+            determined: None,
+            effective: None,
+            expires: None,
+            reference: "Demo designation, not a real determination".into(),
+        },
+        &crate::service::Actor {
+            id: "demo".into(),
+            role: "admin".into(),
+        },
+    )
+    .await?;
     Ok(())
 }
 

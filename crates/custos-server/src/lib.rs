@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod demo;
+pub mod designations;
 pub mod dto;
 pub mod error;
 pub mod idempotency;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -100,6 +101,20 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/accounts/{id}", get(accounts::get))
         .route("/v1/accounts/{id}/close", post(accounts::close))
         .route("/v1/accounts/{id}/accesses", post(accounts::access))
+        .route("/v1/accounts/{id}/profile", put(accounts::profile))
+        .route(
+            "/v1/designations",
+            get(routes::designations::list).post(routes::designations::create),
+        )
+        .route(
+            "/v1/designations/schedule",
+            get(routes::designations::schedule),
+        )
+        .route(
+            "/v1/designations/{id}/extensions",
+            post(routes::designations::extend),
+        )
+        .route("/v1/compliance/sweep", post(routes::designations::sweep))
         .route(
             "/v1/accounts/{id}/exposure",
             get(routes::screening::exposure),

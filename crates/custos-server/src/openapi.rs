@@ -38,6 +38,10 @@ impl Modify for Bearer {
         customers::verification_result, customers::review, customers::resubmit,
         customers::owner_change, customers::place_hold, customers::release_hold,
         accounts::open, accounts::get, accounts::close, accounts::access, accounts::needing_action,
+        accounts::profile,
+        crate::routes::designations::list, crate::routes::designations::schedule,
+        crate::routes::designations::create, crate::routes::designations::extend,
+        crate::routes::designations::sweep,
         crate::routes::screen::screen,
         crate::routes::screening::cases, crate::routes::screening::case,
         crate::routes::screening::resolve, crate::routes::screening::rescreen,
@@ -53,6 +57,7 @@ impl Modify for Bearer {
         (name = "legal", description = "Legal holds"),
         (name = "screening", description = "Designated lists, screening cases and exposure"),
         (name = "ledger", description = "The access ledger (EO 1(a)(ii)(D)): events, and who did what from where"),
+        (name = "compliance", description = "Special measures, resellers' oversight, exemptions, the ADP record, certifications and deadlines"),
         (name = "admin", description = "Audit trail and API keys"),
         (name = "operations", description = "Health and metrics"),
     )

@@ -573,6 +573,36 @@ impl Service {
         Ok(a)
     }
 
+    /// Records what the control plane reports of an account (resources, monitoring, tags),
+    /// which special measures' conditions read; the customer's accounts are re-decided, and
+    /// the sub-accounts of any reseller account that changed.
+    pub async fn set_profile(
+        &self,
+        id: &AccountId,
+        profile: custos_core::measures::AccountProfile,
+    ) -> Result<Account> {
+        let now = self.now();
+        let a = self.store.get_account(id).await?;
+        if a.closed_at.is_some() {
+            return Err(CoreError::Conflict(format!("account {id} is closed")).into());
+        }
+        let summary = self.store.load_summary(&a.customer_id).await?.value;
+        let mut accounts = self.store.accounts_of(&a.customer_id).await?;
+        for x in accounts.iter_mut().filter(|x| x.id == *id) {
+            x.profile = profile.clone();
+        }
+        let mut changed = self.reevaluate(&summary, accounts.clone(), now).await?;
+        if !changed.iter().any(|x| x.id == *id) {
+            changed.extend(accounts.into_iter().filter(|x| x.id == *id));
+        }
+        self.store.update_accounts(&changed).await?;
+        self.cascade(&changed, now).await?;
+        changed
+            .into_iter()
+            .find(|x| x.id == *id)
+            .ok_or_else(|| StoreError::NotFound(format!("account {id}")).into())
+    }
+
     pub async fn close_account(&self, id: &AccountId, reason: &str) -> Result<Account> {
         let now = self.now();
         let mut a = self.store.get_account(id).await?;

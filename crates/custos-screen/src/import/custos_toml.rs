@@ -151,38 +151,40 @@ pub fn import(path: &Path) -> Result<Vec<ListEntity>, ImportError> {
             path.display()
         )));
     }
-    let mut out = vec![];
-    for d in all {
-        let mut e = match &d.subject {
-            DesignationSubject::Person {
-                name,
-                aliases,
-                entity_kind,
-                birth_date,
-                countries,
-            } => {
-                let mut e = ListEntity::new(
-                    format!("custos-{}", d.id),
-                    entity_kind.unwrap_or(EntityKind::Unknown),
-                    name.clone(),
-                );
-                for a in aliases {
-                    e.add_name(a, NameKind::Alias);
-                }
-                e.birth_dates.extend(birth_date.clone());
-                e.countries = countries.clone();
-                e
+    Ok(all.into_iter().map(entity).collect())
+}
+
+/// A designation as a list entry, carrying the designation itself: a designated person with its
+/// names (matched by name), a designated jurisdiction with none (matched by country).
+pub fn entity(d: Designation) -> ListEntity {
+    let mut e = match &d.subject {
+        DesignationSubject::Person {
+            name,
+            aliases,
+            entity_kind,
+            birth_date,
+            countries,
+        } => {
+            let mut e = ListEntity::new(
+                format!("custos-{}", d.id),
+                entity_kind.unwrap_or(EntityKind::Unknown),
+                name.clone(),
+            );
+            for a in aliases {
+                e.add_name(a, NameKind::Alias);
             }
-            DesignationSubject::Jurisdiction { country } => {
-                let mut e = ListEntity::new(format!("custos-{}", d.id), EntityKind::Unknown, "");
-                e.names.clear();
-                e.countries = vec![country.clone()];
-                e
-            }
-        };
-        e.programs.push(d.reference.clone());
-        e.designation = Some(Box::new(d));
-        out.push(e);
-    }
-    Ok(out)
+            e.birth_dates.extend(birth_date.clone());
+            e.countries = countries.clone();
+            e
+        }
+        DesignationSubject::Jurisdiction { country } => {
+            let mut e = ListEntity::new(format!("custos-{}", d.id), EntityKind::Unknown, "");
+            e.names.clear();
+            e.countries = vec![country.clone()];
+            e
+        }
+    };
+    e.programs.push(d.reference.clone());
+    e.designation = Some(Box::new(d));
+    e
 }

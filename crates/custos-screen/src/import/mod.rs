@@ -14,7 +14,9 @@ use std::path::Path;
 
 use crate::{ImportError, ListEntity};
 
-pub use custos_toml::{DEFAULT_DAYS, check_condition, check_designation, designations};
+pub use custos_toml::{
+    DEFAULT_DAYS, check_condition, check_designation, designations, entity as designation_entity,
+};
 
 /// A list format, as `custos lists import --format` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

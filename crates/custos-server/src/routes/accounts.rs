@@ -106,6 +106,51 @@ pub async fn access(
     Ok(Json(AccountView::from(&a)))
 }
 
+/// Report what the control plane knows of the account: resource counts, the monitoring
+/// applied, tags. Special measures' conditions read it (`account.resources.vcpus <= 8`,
+/// `account.monitoring == 'enhanced'`); the account is re-decided, and the accounts under it.
+#[utoipa::path(put, path = "/v1/accounts/{id}/profile", tag = "accounts",
+    request_body(content = custos_core::measures::AccountProfile,
+        example = json!({"resources": {"vcpus": 8, "gpus": 0}, "monitoring": "enhanced"})),
+    params(("id" = String, Path, example = "acc_demo_foreign_direct")),
+    responses((status = 200, body = AccountView), (status = 409, body = Problem),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn profile(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<custos_core::measures::AccountProfile>,
+) -> Result<Json<AccountView>, ApiError> {
+    p.require(Permission::Intake)?;
+    let name_ok = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    };
+    if req.resources.len() > 50 || req.resources.iter().any(|(k, v)| !name_ok(k) || *v < 0) {
+        return Err(ApiError::validation(
+            "resources",
+            "at most 50 names (letters, digits, '_', '-', '.') with counts of zero or more",
+        ));
+    }
+    if req.monitoring.as_deref().is_some_and(|m| !name_ok(m)) {
+        return Err(ApiError::validation(
+            "monitoring",
+            "a level name of letters, digits, '_', '-' or '.'",
+        ));
+    }
+    if req.tags.len() > 50 || req.tags.iter().any(|t| !name_ok(t)) {
+        return Err(ApiError::validation(
+            "tags",
+            "at most 50 tags of letters, digits, '_', '-' or '.'",
+        ));
+    }
+    let a = st.service.set_profile(&account_id(&id)?, req).await?;
+    Ok(Json(AccountView::from(&a)))
+}
+
 /// Accounts that need action: pending verification, restricted, in manual review, suspended or
 /// refused but not closed. Paged by account id.
 #[utoipa::path(get, path = "/v1/accounts/needing-action", tag = "accounts",

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod customers;
+pub mod designations;
 pub mod health;
 pub mod ledger;
 pub mod screen;

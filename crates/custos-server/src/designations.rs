@@ -1,0 +1,417 @@
+//! Special-measure designations (EO 13984 section 2): the ones imported from a designations
+//! file and the ones a compliance officer enters through the API (kept as versions of the list
+//! [`API_LIST`], like any imported list), their schedule, their extensions, and the sweep that
+//! applies a designation to every existing account on the day it takes effect (and lifts it on
+//! the day it ends).
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use custos_core::CoreError;
+use custos_screen::model::{Designation, Extension};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::screening::RescreenReport;
+use crate::service::{Actor, Result, Service};
+use custos_store::{ComplianceRecord, StoreError};
+
+/// The list the designations entered through the API are kept in.
+pub const API_LIST: &str = "designations";
+
+/// A designation a compliance officer enters.
+#[derive(Debug, Clone)]
+pub struct NewDesignation {
+    pub id: String,
+    pub subject: custos_screen::model::DesignationSubject,
+    pub measure: custos_screen::model::Measure,
+    pub conditions: Vec<String>,
+    pub determined: Option<NaiveDate>,
+    pub effective: Option<NaiveDate>,
+    pub expires: Option<NaiveDate>,
+    pub reference: String,
+}
+
+/// Where a designation stands on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DesignationStatus {
+    /// Determined, not yet in force: see its effective date.
+    Scheduled,
+    InForce,
+    Expired,
+}
+
+/// A designation, where it is kept, and where it stands.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DesignationView {
+    pub list: String,
+    #[schema(value_type = Object)]
+    pub designation: Designation,
+    pub status: DesignationStatus,
+    /// The day it stops being in force, extensions included.
+    pub ends: Option<NaiveDate>,
+    /// Days from the determination to the effective date, when the determination is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_days: Option<i64>,
+    /// Whether that is at least the policy's lead time (`compliance.special_measure_lead_days`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_ok: Option<bool>,
+    /// Screening cases the designation has opened (and confirmed) so far.
+    pub open_cases: u64,
+    pub confirmed_cases: u64,
+}
+
+/// One dated event of the schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ScheduleEvent {
+    pub date: NaiveDate,
+    /// `takes_effect` or `ends`.
+    pub event: String,
+    pub list: String,
+    pub designation_id: String,
+    pub reference: String,
+    /// Negative for events that are past.
+    pub days_from_today: i64,
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct SweepReport {
+    pub day: Option<NaiveDate>,
+    /// The day of the sweep before this one.
+    pub previous: Option<NaiveDate>,
+    /// Designations that took effect or ended since the previous sweep.
+    pub transitions: Vec<ScheduleEvent>,
+    /// The re-screening those transitions caused, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rescreen: Option<RescreenReport>,
+    /// Accounts re-decided because a clock ran out (a verification deadline), and how many of
+    /// them that closed.
+    pub redecided: u64,
+    pub closed: u64,
+}
+
+fn status(d: &Designation, today: NaiveDate) -> DesignationStatus {
+    if d.in_force(today) {
+        DesignationStatus::InForce
+    } else if today < d.effective {
+        DesignationStatus::Scheduled
+    } else {
+        DesignationStatus::Expired
+    }
+}
+
+fn events(list: &str, d: &Designation, today: NaiveDate) -> Vec<ScheduleEvent> {
+    let ev = |date: NaiveDate, event: &str| ScheduleEvent {
+        date,
+        event: event.to_owned(),
+        list: list.to_owned(),
+        designation_id: d.id.clone(),
+        reference: d.reference.clone(),
+        days_from_today: (date - today).num_days(),
+    };
+    let mut out = vec![ev(d.effective, "takes_effect")];
+    out.extend(d.ends().map(|e| ev(e, "ends")));
+    out
+}
+
+impl Service {
+    /// Every designation of the current list versions, with its list.
+    pub async fn designations(&self) -> Result<Vec<(String, Designation)>> {
+        let Some((lists, _)) = self.screener().await? else {
+            return Ok(vec![]);
+        };
+        Ok(lists
+            .designations()
+            .map(|(l, _, d)| (l.to_owned(), d.clone()))
+            .collect())
+    }
+
+    /// Every designation as the schedule shows it today.
+    pub async fn designation_views(&self) -> Result<Vec<DesignationView>> {
+        let today = self.now().date_naive();
+        let lead = i64::from(self.policy().compliance.special_measure_lead_days);
+        let mut counts: std::collections::HashMap<(String, String), (u64, u64)> =
+            Default::default();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .store()
+                .screening_cases(None, after.as_deref(), 1000)
+                .await?;
+            let Some(last) = page.last().map(|c| c.case.id.clone()) else {
+                break;
+            };
+            for c in page {
+                let slot = counts
+                    .entry((c.case.list.clone(), c.case.entity_id.clone()))
+                    .or_default();
+                match c.case.state {
+                    custos_core::screening::CaseState::Open => slot.0 += 1,
+                    custos_core::screening::CaseState::Confirmed => slot.1 += 1,
+                    _ => {}
+                }
+            }
+            after = Some(last);
+        }
+        let mut out: Vec<DesignationView> = self
+            .designations()
+            .await?
+            .into_iter()
+            .map(|(list, d)| {
+                let lead_days = d.determined.map(|x| (d.effective - x).num_days());
+                let (open_cases, confirmed_cases) = counts
+                    .get(&(list.clone(), format!("custos-{}", d.id)))
+                    .copied()
+                    .unwrap_or_default();
+                DesignationView {
+                    status: status(&d, today),
+                    ends: d.ends(),
+                    lead_days,
+                    lead_ok: lead_days.map(|l| l >= lead),
+                    open_cases,
+                    confirmed_cases,
+                    list,
+                    designation: d,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (a.designation.effective, &a.designation.id)
+                .cmp(&(b.designation.effective, &b.designation.id))
+        });
+        Ok(out)
+    }
+
+    /// What takes effect and ends when, in date order.
+    pub async fn schedule(&self) -> Result<Vec<ScheduleEvent>> {
+        let today = self.now().date_naive();
+        let mut out: Vec<ScheduleEvent> = self
+            .designations()
+            .await?
+            .iter()
+            .flat_map(|(l, d)| events(l, d, today))
+            .collect();
+        out.sort_by(|a, b| (a.date, &a.designation_id).cmp(&(b.date, &b.designation_id)));
+        Ok(out)
+    }
+
+    /// Enters a designation. The determination is today unless given; the effective date is
+    /// the policy's lead time after it unless given, and never earlier; the expiry is the
+    /// policy's duration after the effective date unless given.
+    pub async fn add_designation(
+        &self,
+        n: NewDesignation,
+        actor: &Actor,
+    ) -> Result<DesignationView> {
+        let c = &self.policy().compliance;
+        let lead = i64::from(c.special_measure_lead_days);
+        let determined = n.determined.unwrap_or_else(|| self.now().date_naive());
+        let mut d = Designation {
+            id: n.id,
+            subject: n.subject,
+            measure: n.measure,
+            conditions: n.conditions,
+            determined: Some(determined),
+            effective: n.effective.unwrap_or(determined + Duration::days(lead)),
+            expires: n.expires,
+            reference: n.reference,
+            extensions: vec![],
+        };
+        if (d.effective - determined).num_days() < lead {
+            return Err(CoreError::invalid(
+                "effective",
+                format!(
+                    "is {} days after the determination; a special measure takes effect no \
+                     earlier than {lead} days after it (compliance.special_measure_lead_days)",
+                    (d.effective - determined).num_days()
+                ),
+            )
+            .into());
+        }
+        custos_screen::import::check_designation(&mut d, i64::from(c.special_measure_days))
+            .map_err(|why| CoreError::invalid("designation", why))?;
+        if self.designations().await?.iter().any(|(_, x)| x.id == d.id) {
+            return Err(CoreError::Conflict(format!("designation {} already exists", d.id)).into());
+        }
+        let id = d.id.clone();
+        self.save_api_designations(actor, |all| {
+            all.push(custos_screen::import::designation_entity(d.clone()));
+            Ok(())
+        })
+        .await?;
+        self.audit(actor, None, "add_designation", &id).await?;
+        self.designation_view(&id).await
+    }
+
+    /// Extends a designation entered through the API to `until`.
+    pub async fn extend_designation(
+        &self,
+        id: &str,
+        until: NaiveDate,
+        reference: String,
+        actor: &Actor,
+    ) -> Result<DesignationView> {
+        let Some((list, _)) = self
+            .designations()
+            .await?
+            .into_iter()
+            .find(|(_, d)| d.id == id)
+        else {
+            return Err(StoreError::NotFound(format!("designation {id}")).into());
+        };
+        if list != API_LIST {
+            return Err(CoreError::Conflict(format!(
+                "designation {id} comes from the list {list}, imported from a file: extend it \
+                 there and import the file again"
+            ))
+            .into());
+        }
+        self.save_api_designations(actor, |all| {
+            let e = all
+                .iter_mut()
+                .find_map(|e| e.designation.as_deref_mut().filter(|d| d.id == id))
+                .ok_or_else(|| StoreError::NotFound(format!("designation {id}")))?;
+            e.extensions.push(Extension {
+                until,
+                reference: reference.clone(),
+            });
+            let mut checked = e.clone();
+            custos_screen::import::check_designation(&mut checked, 365)
+                .map_err(|why| CoreError::invalid("until", why))?;
+            Ok(())
+        })
+        .await?;
+        self.audit(actor, None, "extend_designation", id).await?;
+        self.designation_view(id).await
+    }
+
+    async fn designation_view(&self, id: &str) -> Result<DesignationView> {
+        self.designation_views()
+            .await?
+            .into_iter()
+            .find(|v| v.designation.id == id)
+            .ok_or_else(|| StoreError::NotFound(format!("designation {id}")).into())
+    }
+
+    /// Writes a new version of [`API_LIST`]: its current entries changed by `f`.
+    async fn save_api_designations(
+        &self,
+        actor: &Actor,
+        f: impl FnOnce(&mut Vec<custos_screen::ListEntity>) -> Result<()>,
+    ) -> Result<()> {
+        let store = self.store();
+        let current = store
+            .list_versions(Some(API_LIST))
+            .await?
+            .into_iter()
+            .find(|v| v.current);
+        let before = match &current {
+            Some(v) => store.list_entries(v.id).await?,
+            None => vec![],
+        };
+        let mut after = before.clone();
+        f(&mut after)?;
+        let v = custos_screen::ListVersion {
+            list: API_LIST.to_owned(),
+            format: "custos-api".to_owned(),
+            source: format!("api:{}", actor.id),
+            retrieved_at: self.now(),
+            content_hash: custos_screen::version::content_hash(&after),
+            entries: after.len(),
+        };
+        let d = custos_screen::version::diff(&before, &after);
+        store.save_list_version(&v, &after, &d).await?;
+        Ok(())
+    }
+
+    /// Applies what the calendar changed since the last sweep: designations that took effect
+    /// or ended (every customer is screened again, so that each existing account is re-decided
+    /// under them), and accounts whose verification deadline passed (re-decided, and closed).
+    /// Meant to run daily (`custos compliance sweep`, or the server's own timer).
+    pub async fn sweep(&self, actor: &Actor) -> Result<SweepReport> {
+        let now = self.now();
+        let today = now.date_naive();
+        let previous = match self.store().compliance_record("sweep:last").await {
+            Ok(r) => r
+                .body
+                .get("day")
+                .and_then(|d| d.as_str())
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+            Err(StoreError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let mut report = SweepReport {
+            day: Some(today),
+            previous,
+            ..Default::default()
+        };
+        let all = self.designations().await?;
+        report.transitions = all
+            .iter()
+            .flat_map(|(l, d)| events(l, d, today))
+            .filter(|e| e.date <= today && previous.is_none_or(|p| e.date > p))
+            .collect();
+        report
+            .transitions
+            .sort_by(|a, b| (a.date, &a.designation_id).cmp(&(b.date, &b.designation_id)));
+        if !report.transitions.is_empty() {
+            report.rescreen = Some(self.rescreen_all(actor, |_| {}).await?);
+        }
+        let (redecided, closed) = self.redecide_overdue(now).await?;
+        report.redecided = redecided;
+        report.closed = closed;
+        self.store()
+            .put_compliance_record(&ComplianceRecord {
+                id: "sweep:last".into(),
+                kind: "sweep".into(),
+                subject: None,
+                created_at: now,
+                due_at: None,
+                closed_at: None,
+                body: serde_json::json!({"day": today.to_string(), "at": now}),
+            })
+            .await?;
+        self.audit(actor, None, "compliance_sweep", &today.to_string())
+            .await?;
+        Ok(report)
+    }
+
+    /// Re-decides the customers of accounts pending past the policy's deadline.
+    async fn redecide_overdue(&self, now: DateTime<Utc>) -> Result<(u64, u64)> {
+        let max = Duration::days(i64::from(self.policy().pending.max_days));
+        let mut after = None;
+        let mut due = std::collections::BTreeSet::new();
+        loop {
+            let page = self
+                .store()
+                .accounts_needing_action(after.as_ref(), 500)
+                .await?;
+            let Some(last) = page.last().map(|a| a.id.clone()) else {
+                break;
+            };
+            for a in page {
+                if a.pending_since.is_some_and(|s| now > s + max) {
+                    due.insert(a.customer_id.clone());
+                }
+            }
+            after = Some(last);
+        }
+        let (mut redecided, mut closed) = (0, 0);
+        for cid in due {
+            let before = self.store().accounts_of(&cid).await?;
+            let (_, _, accounts) = self.mutate(&cid, |_, _, _| Ok(())).await?;
+            for a in &accounts {
+                if before
+                    .iter()
+                    .any(|b| b.id == a.id && b.decision != a.decision)
+                {
+                    redecided += 1;
+                    if a.closed_at.is_some() {
+                        closed += 1;
+                    }
+                }
+            }
+        }
+        Ok((redecided, closed))
+    }
+}

@@ -1,0 +1,153 @@
+//! `/v1/designations`: special-measure designations (EO 13984 section 2): the schedule of what
+//! takes effect when, a compliance officer's new designations and extensions; and
+//! `/v1/compliance/sweep`, which applies what the calendar changed.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use custos_screen::model::{DesignationSubject, Measure};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::text;
+use crate::AppState;
+use crate::auth::{Permission, Principal};
+use crate::designations::{DesignationView, NewDesignation, ScheduleEvent, SweepReport};
+use crate::error::{ApiError, Problem};
+use crate::json::ApiJson;
+
+/// A new designation: a foreign jurisdiction or a foreign person, a prohibition or conditions.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DesignationInput {
+    /// Letters, digits, `-`, `_` and `.`; unique among every list's designations.
+    pub id: String,
+    /// `{"kind": "jurisdiction", "country": "KP"}` or `{"kind": "person", "name": ...,
+    /// "aliases": [...], "countries": [...], "birth_date": ..., "entity_kind": ...}`.
+    #[schema(value_type = Object)]
+    pub subject: DesignationSubject,
+    /// `prohibition` or `conditions`.
+    #[schema(value_type = String)]
+    pub measure: Measure,
+    /// CEL expressions over `account` and `customer`, for `conditions`.
+    #[serde(default)]
+    pub conditions: Vec<String>,
+    /// The day of the determination (today when omitted).
+    pub determined: Option<NaiveDate>,
+    /// No earlier than the policy's lead time after the determination (the default).
+    pub effective: Option<NaiveDate>,
+    /// The policy's duration after the effective date when omitted.
+    pub expires: Option<NaiveDate>,
+    /// The authority's reference, e.g. a Federal Register citation.
+    pub reference: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionInput {
+    pub until: NaiveDate,
+    pub reference: String,
+}
+
+/// Every designation of the current lists, with where it stands today.
+#[utoipa::path(get, path = "/v1/designations", tag = "compliance",
+    responses((status = 200, body = Vec<DesignationView>)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(st): State<AppState>,
+    p: Principal,
+) -> Result<Json<Vec<DesignationView>>, ApiError> {
+    p.require(Permission::ReadDecisions)?;
+    Ok(Json(st.service.designation_views().await?))
+}
+
+/// What takes effect and what ends when, in date order.
+#[utoipa::path(get, path = "/v1/designations/schedule", tag = "compliance",
+    responses((status = 200, body = Vec<ScheduleEvent>)),
+    security(("bearer" = [])))]
+pub async fn schedule(
+    State(st): State<AppState>,
+    p: Principal,
+) -> Result<Json<Vec<ScheduleEvent>>, ApiError> {
+    p.require(Permission::ReadDecisions)?;
+    Ok(Json(st.service.schedule().await?))
+}
+
+/// Enter a designation. It takes effect no earlier than the policy's lead time (180 days) after
+/// its determination; on that day the sweep applies it to every existing account.
+#[utoipa::path(post, path = "/v1/designations", tag = "compliance",
+    request_body(content = DesignationInput, example = json!({"id": "sm-2027-004",
+        "subject": {"kind": "jurisdiction", "country": "BY"}, "measure": "conditions",
+        "conditions": ["account.offering != 'trial'", "'document' in customer.verified_by"],
+        "determined": "2027-01-04", "reference": "92 FR 1234"})),
+    responses((status = 201, body = DesignationView), (status = 409, body = Problem),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(st): State<AppState>,
+    p: Principal,
+    ApiJson(req): ApiJson<DesignationInput>,
+) -> Result<(StatusCode, Json<DesignationView>), ApiError> {
+    p.require(Permission::Compliance)?;
+    let reference = text("reference", &req.reference)?;
+    if req.conditions.len() > 50 || req.conditions.iter().any(|c| c.len() > 1000) {
+        return Err(ApiError::validation(
+            "conditions",
+            "at most 50 conditions of at most 1000 characters",
+        ));
+    }
+    let v = st
+        .service
+        .add_designation(
+            NewDesignation {
+                id: req.id,
+                subject: req.subject,
+                measure: req.measure,
+                conditions: req.conditions,
+                determined: req.determined,
+                effective: req.effective,
+                expires: req.expires,
+                reference,
+            },
+            &p.actor(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// Extend a designation entered through the API.
+#[utoipa::path(post, path = "/v1/designations/{id}/extensions", tag = "compliance",
+    request_body(content = ExtensionInput, example = json!({"until": "2035-03-01", "reference": "93 FR 55"})),
+    params(("id" = String, Path, example = "demo-003")),
+    responses((status = 200, body = DesignationView), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn extend(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ExtensionInput>,
+) -> Result<Json<DesignationView>, ApiError> {
+    p.require(Permission::Compliance)?;
+    let reference = text("reference", &req.reference)?;
+    Ok(Json(
+        st.service
+            .extend_designation(&id, req.until, reference, &p.actor())
+            .await?,
+    ))
+}
+
+/// Apply what the calendar changed since the last sweep: designations that took effect or
+/// ended (every customer is screened again and every account re-decided), and accounts past
+/// their verification deadline. The server runs it daily; this runs it now.
+#[utoipa::path(post, path = "/v1/compliance/sweep", tag = "compliance",
+    responses((status = 200, body = SweepReport)),
+    security(("bearer" = [])))]
+pub async fn sweep(
+    State(st): State<AppState>,
+    p: Principal,
+) -> Result<Json<SweepReport>, ApiError> {
+    p.require(Permission::Compliance)?;
+    Ok(Json(st.service.sweep(&p.actor()).await?))
+}

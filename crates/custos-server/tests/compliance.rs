@@ -1,0 +1,524 @@
+//! The compliance program through the API: special-measure designations entered by a
+//! compliance officer, their lead time and schedule, the sweep that applies them to existing
+//! accounts on the day they take effect (and lifts them when they end), conditions evaluated
+//! over each account, and measures that hold down a reseller chain.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{TestApp, individual};
+use custos_server::auth::Role;
+use serde_json::{Value, json};
+
+async fn send(app: &TestApp, method: &str, path: &str, role: Role, body: Value) -> common::Resp {
+    app.send(method, path, Some(role), Some(body), &[]).await
+}
+
+async fn account(app: &TestApp, id: &str) -> Value {
+    app.get(&format!("/v1/accounts/{id}"), Role::Integrator)
+        .await
+        .body
+}
+
+async fn verified(app: &TestApp, body: Value, methods: &[&str]) -> String {
+    let c = app.customer(body).await;
+    for m in methods {
+        let r = app
+            .post(
+                &format!("/v1/customers/{c}/verification-results"),
+                json!({"method": m, "outcome": "pass"}),
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.body);
+    }
+    c
+}
+
+fn entity(name: &str, country: &str) -> Value {
+    json!({"entity": {"legal_name": name, "jurisdiction": country,
+        "addresses": [{"line1": "1 Harbour Street", "city": "Capital", "country": country}]}})
+}
+
+async fn open_under(app: &TestApp, customer: &str, kind: &str, parent: &str) -> String {
+    let r = app
+        .post(
+            "/v1/accounts",
+            json!({"customer_id": customer, "kind": kind, "offering": "paid",
+                   "parent_account_id": parent}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.body["account_id"].as_str().unwrap().to_owned()
+}
+
+async fn sweep(app: &TestApp) -> Value {
+    let r = send(
+        app,
+        "POST",
+        "/v1/compliance/sweep",
+        Role::ComplianceOfficer,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body
+}
+
+fn status(a: &Value) -> &str {
+    a["account_status"].as_str().unwrap()
+}
+
+#[tokio::test]
+async fn a_designation_takes_effect_on_existing_accounts_and_down_a_reseller_chain() {
+    let app = TestApp::new().await;
+    // A reseller organised in Belarus, two resellers under it, and a sub-lessee three reseller
+    // levels down; and a direct customer living in Belarus with a paid and a trial account.
+    let r1 = verified(
+        &app,
+        entity("Minsk Cloud LLC", "BY"),
+        &["document", "address"],
+    )
+    .await;
+    let r2 = verified(
+        &app,
+        entity("Polder Hosting B.V.", "NL"),
+        &["document", "address"],
+    )
+    .await;
+    let r3 = verified(
+        &app,
+        entity("Rhein Compute GmbH", "DE"),
+        &["document", "address"],
+    )
+    .await;
+    let s = verified(
+        &app,
+        individual("Marek Nowak", "PL", "PL"),
+        &["email", "phone", "document"],
+    )
+    .await;
+    let d = verified(
+        &app,
+        individual("Alena Kovalenko", "BY", "BY"),
+        &["email", "phone", "document", "address"],
+    )
+    .await;
+    let a1 = app.open(&r1, "reseller", "paid").await;
+    assert_eq!(status(&a1.body), "active", "{}", a1.body);
+    let a1 = a1.body["account_id"].as_str().unwrap().to_owned();
+    let a2 = open_under(&app, &r2, "reseller", &a1).await;
+    let a3 = open_under(&app, &r3, "reseller", &a2).await;
+    let sa = open_under(&app, &s, "sub_lessee", &a3).await;
+    let dp = app.open(&d, "direct", "paid").await.body["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dt = app.open(&d, "direct", "trial").await.body["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for a in [&a1, &a2, &a3, &sa, &dp, &dt] {
+        assert_eq!(status(&account(&app, a).await), "active", "{a}");
+    }
+
+    // The determination: conditions on accounts of persons in Belarus. Trial offerings are
+    // forbidden, and a sub-lessee served through such a reseller needs enhanced monitoring.
+    let conditions = json!([
+        "account.offering != 'trial'",
+        "account.kind != 'sub_lessee' || account.monitoring == 'enhanced'"
+    ]);
+    // Not earlier than 180 days after the determination.
+    let early = send(
+        &app,
+        "POST",
+        "/v1/designations",
+        Role::ComplianceOfficer,
+        json!({"id": "sm-by", "subject": {"kind": "jurisdiction", "country": "BY"},
+               "measure": "conditions", "conditions": conditions,
+               "determined": "2026-11-24", "effective": "2027-03-01", "reference": "92 FR 1"}),
+    )
+    .await;
+    assert_eq!(
+        early.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        early.body
+    );
+    assert!(
+        early.body["detail"].as_str().unwrap().contains("180 days"),
+        "{}",
+        early.body
+    );
+    let created = send(
+        &app,
+        "POST",
+        "/v1/designations",
+        Role::ComplianceOfficer,
+        json!({"id": "sm-by", "subject": {"kind": "jurisdiction", "country": "Belarus"},
+               "measure": "conditions", "conditions": conditions,
+               "determined": "2026-11-24", "reference": "92 FR 1"}),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let v = &created.body;
+    assert_eq!(v["list"], "designations");
+    assert_eq!(v["status"], "scheduled");
+    assert_eq!(v["designation"]["subject"]["country"], "BY");
+    assert_eq!(v["designation"]["effective"], "2027-05-23");
+    assert_eq!(v["ends"], "2028-05-22");
+    assert_eq!(
+        (v["lead_days"].as_i64(), v["lead_ok"].as_bool()),
+        (Some(180), Some(true))
+    );
+
+    let schedule = app
+        .get("/v1/designations/schedule", Role::Integrator)
+        .await
+        .body;
+    assert_eq!(
+        schedule
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["date"].as_str().unwrap(), e["event"].as_str().unwrap()))
+            .collect::<Vec<_>>(),
+        [("2027-05-23", "takes_effect"), ("2028-05-22", "ends")]
+    );
+    assert_eq!(schedule[0]["days_from_today"], 180);
+
+    // Nothing changes before it takes effect.
+    let r = sweep(&app).await;
+    assert_eq!(r["transitions"], json!([]));
+    assert!(r.get("rescreen").is_none());
+    for a in [&a1, &sa, &dt] {
+        assert_eq!(status(&account(&app, a).await), "active");
+    }
+
+    // The day it takes effect, the sweep applies it to every existing account.
+    app.advance(chrono::Duration::days(180));
+    let r = sweep(&app).await;
+    assert_eq!(r["transitions"][0]["event"], "takes_effect", "{r}");
+    assert_eq!(r["rescreen"]["screened"], 5);
+    assert_eq!(r["rescreen"]["new"].as_array().unwrap().len(), 2, "{r}");
+
+    // The designated reseller meets the conditions: usable, under them.
+    let x1 = account(&app, &a1).await;
+    assert_eq!(status(&x1), "restricted", "{x1}");
+    assert_eq!(x1["special_measures"][0]["entity_id"], "custos-sm-by");
+    assert_eq!(x1["special_measures"][0]["reference"], "92 FR 1");
+    // The resellers under it are held to its measure too, and meet it.
+    for a in [&a2, &a3] {
+        let x = account(&app, a).await;
+        assert_eq!(status(&x), "restricted", "{x}");
+        assert_eq!(x["special_measures"][0]["inherited_from"], a1.as_str());
+        assert!(
+            x["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["code"] == "special_measure_conditions"
+                    && r["source"]["entity_id"] == "custos-sm-by")
+        );
+    }
+    // The sub-lessee three levels down does not (no enhanced monitoring): suspended, and the
+    // reason names the condition and the designation.
+    let xs = account(&app, &sa).await;
+    assert_eq!(status(&xs), "suspended", "{xs}");
+    let unmet = xs["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "special_measure_condition_unmet")
+        .unwrap()
+        .clone();
+    assert_eq!(unmet["source"]["entity_id"], "custos-sm-by");
+    assert!(
+        unmet["detail"]
+            .as_str()
+            .unwrap()
+            .contains("account.monitoring == 'enhanced'")
+    );
+    // The direct customer's trial account is held; its paid account is usable under the measure.
+    assert_eq!(status(&account(&app, &dt).await), "suspended");
+    assert_eq!(status(&account(&app, &dp).await), "restricted");
+
+    // The control plane reports enhanced monitoring on the sub-lessee: the condition is met.
+    let p = send(
+        &app,
+        "PUT",
+        &format!("/v1/accounts/{sa}/profile"),
+        Role::Integrator,
+        json!({"monitoring": "enhanced", "resources": {"vcpus": 4}}),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert_eq!(status(&p.body), "restricted", "{}", p.body);
+    let bad = send(
+        &app,
+        "PUT",
+        &format!("/v1/accounts/{sa}/profile"),
+        Role::Integrator,
+        json!({"resources": {"vcpus": -1}}),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        status(&account(&app, &sa).await),
+        "restricted",
+        "a refused report changes nothing"
+    );
+
+    // A sweep the same day finds nothing new.
+    assert_eq!(sweep(&app).await["transitions"], json!([]));
+
+    // Extended by the authority; the schedule moves.
+    let ext = send(
+        &app,
+        "POST",
+        "/v1/designations/sm-by/extensions",
+        Role::ComplianceOfficer,
+        json!({"until": "2028-08-01", "reference": "93 FR 7"}),
+    )
+    .await;
+    assert_eq!(ext.status, StatusCode::OK, "{}", ext.body);
+    assert_eq!(ext.body["ends"], "2028-08-01");
+    assert_eq!(ext.body["status"], "in_force");
+    assert_eq!(ext.body["confirmed_cases"], 2);
+    let short = send(
+        &app,
+        "POST",
+        "/v1/designations/sm-by/extensions",
+        Role::ComplianceOfficer,
+        json!({"until": "2028-07-01", "reference": "93 FR 8"}),
+    )
+    .await;
+    assert_eq!(
+        short.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        short.body
+    );
+
+    // The day it ends, the sweep lifts it everywhere, down the chain.
+    app.advance(chrono::Duration::days(500));
+    let r = sweep(&app).await;
+    assert_eq!(r["transitions"][0]["event"], "ends", "{r}");
+    for a in [&a1, &a2, &a3, &sa, &dp, &dt] {
+        let x = account(&app, a).await;
+        assert_eq!(status(&x), "active", "{x}");
+        assert!(x.get("special_measures").is_none());
+    }
+    let list = app.get("/v1/designations", Role::Auditor).await.body;
+    assert_eq!(list[0]["status"], "expired");
+}
+
+#[tokio::test]
+async fn a_designated_person_under_any_reseller_is_found() {
+    let app = TestApp::new().await;
+    let r1 = verified(
+        &app,
+        entity("Polder Hosting B.V.", "NL"),
+        &["document", "address"],
+    )
+    .await;
+    let a1 = app.open(&r1, "reseller", "paid").await.body["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r2 = verified(
+        &app,
+        entity("Rhein Compute GmbH", "DE"),
+        &["document", "address"],
+    )
+    .await;
+    let a2 = open_under(&app, &r2, "reseller", &a1).await;
+    let s = verified(
+        &app,
+        individual("Dmitri Aleksandrovich Volkov", "RU", "RU"),
+        &["email", "phone", "document"],
+    )
+    .await;
+    let sa = open_under(&app, &s, "sub_lessee", &a2).await;
+    assert_eq!(status(&account(&app, &sa).await), "active");
+    let created = send(
+        &app,
+        "POST",
+        "/v1/designations",
+        Role::ComplianceOfficer,
+        json!({"id": "sm-volkov", "subject": {"kind": "person", "name": "Dmitri Volkov",
+               "countries": ["RU"]}, "measure": "prohibition",
+               "determined": "2026-11-24", "reference": "92 FR 9"}),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    app.advance(chrono::Duration::days(181));
+    let r = sweep(&app).await;
+    assert_eq!(
+        r["rescreen"]["new"][0]["entity_id"], "custos-sm-volkov",
+        "{r}"
+    );
+    // A possible match holds the sub-lessee for review; the resellers above are untouched.
+    let xs = account(&app, &sa).await;
+    assert_eq!(status(&xs), "pending_verification", "{xs}");
+    assert_eq!(xs["reasons"][0]["source"]["entity_id"], "custos-sm-volkov");
+    assert_eq!(status(&account(&app, &a2).await), "active");
+    // A reviewer confirms: the prohibition closes the sub-lessee's account.
+    let case = xs["reasons"][0]["detail"].as_str().unwrap();
+    let case = case[case.find("scr_").unwrap()..]
+        .trim_end_matches(')')
+        .to_owned();
+    let c = send(
+        &app,
+        "POST",
+        &format!("/v1/screening/cases/{case}/resolve"),
+        Role::Reviewer,
+        json!({"resolution": "confirmed"}),
+    )
+    .await;
+    assert!(c.status.is_success(), "{}", c.body);
+    assert_eq!(status(&account(&app, &sa).await), "closed");
+    let exp = app
+        .get(&format!("/v1/accounts/{a1}/exposure"), Role::Integrator)
+        .await;
+    assert!(exp.status.is_success());
+}
+
+#[tokio::test]
+async fn designations_are_checked() {
+    let app = TestApp::new().await;
+    let before = app.get("/v1/designations", Role::Integrator).await;
+    assert_eq!(before.body, json!([]));
+    let base = json!({"id": "sm-1", "subject": {"kind": "jurisdiction", "country": "KP"},
+        "measure": "prohibition", "reference": "92 FR 2"});
+    let with = |k: &str, v: Value| {
+        let mut b = base.clone();
+        b[k] = v;
+        b
+    };
+    for (body, status, role) in [
+        (base.clone(), StatusCode::FORBIDDEN, Role::Integrator),
+        (base.clone(), StatusCode::FORBIDDEN, Role::Auditor),
+        (
+            with("measure", json!("conditions")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Role::ComplianceOfficer,
+        ),
+        (
+            with("conditions", json!(["account.offering != 'trial'"])),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Role::ComplianceOfficer,
+        ),
+        (
+            with("reference", json!(" ")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Role::ComplianceOfficer,
+        ),
+        (
+            with(
+                "subject",
+                json!({"kind": "jurisdiction", "country": "Atlantis"}),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Role::ComplianceOfficer,
+        ),
+        (
+            with("id", json!("has space")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Role::ComplianceOfficer,
+        ),
+        (
+            with("expires", json!("2026-12-01")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Role::ComplianceOfficer,
+        ),
+        (
+            with("unknown", json!(1)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Role::ComplianceOfficer,
+        ),
+    ] {
+        let r = send(&app, "POST", "/v1/designations", role, body.clone()).await;
+        assert_eq!(r.status, status, "{body}: {}", r.body);
+        assert_eq!(r.content_type, "application/problem+json");
+    }
+    let mut bad_cel = with("measure", json!("conditions"));
+    bad_cel["conditions"] = json!(["account.vcpus <= 4 &&"]);
+    let r = send(
+        &app,
+        "POST",
+        "/v1/designations",
+        Role::ComplianceOfficer,
+        bad_cel,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("condition 1"),
+        "{}",
+        r.body
+    );
+    // Nothing was stored by any of them.
+    assert_eq!(
+        app.get("/v1/designations", Role::Integrator).await.body,
+        json!([])
+    );
+
+    let r = send(
+        &app,
+        "POST",
+        "/v1/designations",
+        Role::ComplianceOfficer,
+        base.clone(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let again = send(
+        &app,
+        "POST",
+        "/v1/designations",
+        Role::ComplianceOfficer,
+        base.clone(),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    let none = send(
+        &app,
+        "POST",
+        "/v1/designations/sm-9/extensions",
+        Role::ComplianceOfficer,
+        json!({"until": "2030-01-01", "reference": "x"}),
+    )
+    .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    // One from an imported designations file is extended in the file.
+    let mut e =
+        custos_screen::ListEntity::new("custos-sm-file", custos_screen::EntityKind::Unknown, "");
+    e.names.clear();
+    let mut d = custos_screen::import::designations(&{
+        let p = app.dir.path().join("d.toml");
+        std::fs::write(&p, "[[designation]]\nid = \"sm-file\"\nsubject = { kind = \"jurisdiction\", country = \"IR\" }\nmeasure = \"prohibition\"\neffective = 2027-01-01\nreference = \"x\"\n").unwrap();
+        p
+    })
+    .unwrap();
+    e.countries = vec!["IR".into()];
+    e.designation = Some(Box::new(d.remove(0)));
+    app.import("special-measures", vec![e]).await;
+    let r = send(
+        &app,
+        "POST",
+        "/v1/designations/sm-file/extensions",
+        Role::ComplianceOfficer,
+        json!({"until": "2030-01-01", "reference": "x"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(
+        app.get("/v1/designations", Role::Integrator)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
