@@ -130,6 +130,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: compliance::DesignationsCmd,
     },
+    /// Resellers: their trees, CIPs and the package that produces them, non-compliance.
+    Resellers {
+        #[command(subcommand)]
+        cmd: compliance::ResellersCmd,
+    },
     /// The compliance program: the daily sweep.
     Compliance {
         #[command(subcommand)]
@@ -146,11 +151,14 @@ enum Cmd {
 enum KeysCmd {
     /// Create a key; the token is printed once, on standard output.
     Create {
-        /// integrator, reviewer, compliance_officer, auditor or admin.
+        /// integrator, reviewer, compliance_officer, auditor, admin, or reseller (with --scope).
         #[arg(long)]
         role: String,
         #[arg(long, default_value = "cli")]
         name: String,
+        /// For a reseller's key: the reseller account it is limited to.
+        #[arg(long)]
+        scope: Option<String>,
     },
     /// List keys (never their secrets).
     List,
@@ -327,7 +335,7 @@ async fn serve(app: &App, listen: &str, sweep_every: u64) -> Result<()> {
 fn parse_role(s: &str) -> Result<Role> {
     Role::parse(s).with_context(|| {
         format!(
-            "unknown role `{s}`: use integrator, reviewer, compliance_officer, auditor or admin"
+            "unknown role `{s}`: use integrator, reviewer, compliance_officer, auditor, admin or reseller"
         )
     })
 }
@@ -502,10 +510,25 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Keys { cmd } => {
             let app = App::open(config, true).await?;
             match cmd {
-                KeysCmd::Create { role, name } => {
+                KeysCmd::Create { role, name, scope } => {
                     let role = parse_role(&role)?;
-                    let (token, id) =
-                        create_key(app.store.as_ref(), &name, role, Utc::now()).await?;
+                    let scope = scope
+                        .map(|s| {
+                            custos_core::AccountId::parse(&s)
+                                .with_context(|| format!("--scope `{s}` is not an account id"))
+                        })
+                        .transpose()?;
+                    app.service
+                        .check_key_scope(role == Role::Reseller, scope.as_ref())
+                        .await?;
+                    let (token, id) = custos_server::auth::create_scoped_key(
+                        app.store.as_ref(),
+                        &name,
+                        role,
+                        scope.as_ref(),
+                        Utc::now(),
+                    )
+                    .await?;
                     app.service
                         .audit(&cli_actor(), None, "create_api_key", &id)
                         .await?;
@@ -630,6 +653,10 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Designations { cmd } => {
             let app = App::open(config, true).await?;
             compliance::designations(&app, cmd).await
+        }
+        Cmd::Resellers { cmd } => {
+            let app = App::open(config, true).await?;
+            compliance::resellers(&app, cmd).await
         }
         Cmd::Compliance { cmd } => {
             let app = App::open(config, true).await?;

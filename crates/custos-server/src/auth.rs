@@ -40,6 +40,9 @@ pub enum Role {
     /// Reads personal data and the audit trail; changes nothing.
     Auditor,
     Admin,
+    /// A reseller: records its own sub-lessees (customers and accounts under its reseller
+    /// account) and its CIP; its key is scoped to its account's subtree.
+    Reseller,
 }
 
 impl Role {
@@ -50,6 +53,7 @@ impl Role {
             Role::ComplianceOfficer => "compliance_officer",
             Role::Auditor => "auditor",
             Role::Admin => "admin",
+            Role::Reseller => "reseller",
         }
     }
 
@@ -60,10 +64,12 @@ impl Role {
             "compliance_officer" => Role::ComplianceOfficer,
             "auditor" => Role::Auditor,
             "admin" => Role::Admin,
+            "reseller" => Role::Reseller,
             _ => return None,
         })
     }
 
+    /// The provider's roles (a reseller's key needs a scope besides).
     pub const ALL: [Role; 5] = [
         Role::Integrator,
         Role::Reviewer,
@@ -101,10 +107,10 @@ impl Permission {
         use Role::*;
         match self {
             ReadDecisions => true,
-            Intake => matches!(role, Integrator | Admin),
+            Intake => matches!(role, Integrator | Admin | Reseller),
             ReadPersonal => matches!(role, Reviewer | ComplianceOfficer | Auditor | Admin),
             Review => matches!(role, Reviewer | ComplianceOfficer | Admin),
-            CloseAccount => matches!(role, Integrator | ComplianceOfficer | Admin),
+            CloseAccount => matches!(role, Integrator | ComplianceOfficer | Admin | Reseller),
             LegalHold => matches!(role, ComplianceOfficer | Admin),
             ReadAudit => matches!(role, ComplianceOfficer | Auditor | Admin),
             ManageKeys => matches!(role, Admin),
@@ -119,6 +125,8 @@ impl Permission {
 pub struct Principal {
     pub key_id: String,
     pub role: Role,
+    /// A reseller's key: the reseller account it is limited to.
+    pub scope: Option<custos_core::AccountId>,
 }
 
 impl Principal {
@@ -157,6 +165,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
 struct Cached {
     secret_sha: [u8; 32],
     role: Role,
+    scope: Option<custos_core::AccountId>,
     checked: Instant,
 }
 
@@ -185,6 +194,7 @@ impl KeyCache {
             return Ok(Principal {
                 key_id: t.id.to_owned(),
                 role: c.role,
+                scope: c.scope.clone(),
             });
         }
         let rec = match store.get_api_key(t.id).await {
@@ -218,12 +228,24 @@ impl KeyCache {
             tracing::error!(key_id = %rec.id, "stored API key has an unknown role");
             ApiError::Internal
         })?;
+        let scope = match (role, rec.scope.as_deref()) {
+            (Role::Reseller, Some(s)) => Some(custos_core::AccountId::parse(s).map_err(|_| {
+                tracing::error!(key_id = %rec.id, "stored API key has a malformed scope");
+                ApiError::Internal
+            })?),
+            (Role::Reseller, None) | (_, Some(_)) => {
+                tracing::error!(key_id = %rec.id, "stored API key's scope does not fit its role");
+                return Err(ApiError::Internal);
+            }
+            (_, None) => None,
+        };
         if let Ok(mut map) = self.0.write() {
             map.insert(
                 t.id.to_owned(),
                 Cached {
                     secret_sha: digest,
                     role,
+                    scope: scope.clone(),
                     checked: Instant::now(),
                 },
             );
@@ -231,6 +253,7 @@ impl KeyCache {
         Ok(Principal {
             key_id: t.id.to_owned(),
             role,
+            scope,
         })
     }
 }
@@ -261,6 +284,75 @@ pub async fn principal_from_headers(
         .keys
         .authenticate(state.service.store().as_ref(), token.trim())
         .await
+}
+
+/// Middleware (after routing): a reseller's key reaches only what is in its subtree. It may
+/// create customers and accounts under its reseller account, add records to its own customers,
+/// read, close and report on the accounts in its subtree, and keep its CIP; nothing else. What
+/// is outside its subtree is answered as not found.
+pub async fn scope_guard(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let Some(p) = req.extensions().get::<Principal>().cloned() else {
+        return Ok(next.run(req).await);
+    };
+    let Some(scope) = p.scope.clone() else {
+        return Ok(next.run(req).await);
+    };
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_default();
+    let method = req.method().as_str().to_owned();
+    let (mut parts, body) = req.into_parts();
+    let params = axum::extract::RawPathParams::from_request_parts(&mut parts, &state)
+        .await
+        .map_err(|_| ApiError::NotFound("no such resource".into()))?;
+    let id = params
+        .iter()
+        .find(|(k, _)| *k == "id")
+        .map(|(_, v)| v.to_owned());
+    let svc = &state.service;
+    let forbidden = || ApiError::Forbidden("a reseller's key may not do this".into());
+    let allowed = match (method.as_str(), route.as_str()) {
+        ("POST", "/v1/customers" | "/v1/accounts") => true,
+        ("GET", "/v1/customers/{id}")
+        | (
+            "POST",
+            "/v1/customers/{id}/contacts"
+            | "/v1/customers/{id}/payment-means"
+            | "/v1/customers/{id}/documents"
+            | "/v1/customers/{id}/address-changes"
+            | "/v1/customers/{id}/verification-results"
+            | "/v1/customers/{id}/beneficial-owner-changes"
+            | "/v1/customers/{id}/resubmissions",
+        ) => {
+            let c = custos_core::CustomerId::parse(id.as_deref().unwrap_or(""))
+                .map_err(|_| ApiError::NotFound("no customer with this id".into()))?;
+            if !svc.customer_in_scope(&c, &scope).await? {
+                return Err(ApiError::NotFound("no customer with this id".into()));
+            }
+            true
+        }
+        ("GET", "/v1/accounts/{id}" | "/v1/resellers/{id}/tree" | "/v1/resellers/{id}/cip")
+        | ("POST", "/v1/accounts/{id}/close" | "/v1/accounts/{id}/accesses")
+        | ("PUT", "/v1/accounts/{id}/profile" | "/v1/resellers/{id}/cip") => {
+            let a = custos_core::AccountId::parse(id.as_deref().unwrap_or(""))
+                .map_err(|_| ApiError::NotFound("no account with this id".into()))?;
+            if !svc.in_subtree(&a, &scope).await? {
+                return Err(ApiError::NotFound("no account with this id".into()));
+            }
+            true
+        }
+        _ => false,
+    };
+    if !allowed {
+        return Err(forbidden());
+    }
+    Ok(next.run(Request::from_parts(parts, body)).await)
 }
 
 /// The purpose a reader of personal data states, from `X-Custos-Purpose`.
@@ -298,6 +390,17 @@ pub async fn create_key(
     role: Role,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(String, String), StoreError> {
+    create_scoped_key(store, name, role, None, now).await
+}
+
+/// Creates an API key, limited to `scope` (a reseller's key: its reseller account).
+pub async fn create_scoped_key(
+    store: &dyn Store,
+    name: &str,
+    role: Role,
+    scope: Option<&custos_core::AccountId>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(String, String), StoreError> {
     let (token, id, hash) = tokio::task::spawn_blocking(tokens::generate)
         .await
         .map_err(|e| StoreError::Crypto(e.to_string()))??;
@@ -309,6 +412,7 @@ pub async fn create_key(
             hash,
             created_at: now,
             revoked_at: None,
+            scope: scope.map(|s| s.as_str().to_owned()),
         })
         .await?;
     Ok((token, id))

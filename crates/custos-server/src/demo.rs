@@ -524,5 +524,32 @@ pub async fn seed(svc: &Service) -> Result<(), ServiceError> {
             },
         )
         .await?;
+    // Reseller oversight: the provider's CIP, and a non-compliance case on the reseller.
+    let demo = crate::service::Actor {
+        id: "demo".into(),
+        role: "admin".into(),
+    };
+    svc.put_document(
+        crate::resellers::PROVIDER,
+        "cip",
+        "provider-cip.md",
+        "text/markdown",
+        DEMO_CIP.as_bytes(),
+        &demo,
+    )
+    .await?;
+    svc.flag_non_compliance_as(
+        "nc_demo".into(),
+        &aid("acc_demo_reseller"),
+        "its CIP was not produced when requested".into(),
+        &demo,
+    )
+    .await?;
     Ok(())
 }
+
+/// The demo provider's CIP document.
+const DEMO_CIP: &str = "# Customer Identification Program (demo)\n\n\
+This is the demo provider's CIP. It follows `policy/default-cip.toml`: foreign customers and \
+foreign beneficial owners are verified by documentary and non-documentary methods before an \
+account may be used without restriction.\n";

@@ -247,6 +247,9 @@ pub struct SearchResult {
 pub struct CreateApiKey {
     pub name: String,
     pub role: crate::auth::Role,
+    /// For a `reseller` key: the reseller account it is limited to (and what is under it).
+    #[serde(default)]
+    pub scope: Option<AccountId>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -264,6 +267,8 @@ pub struct ApiKeyView {
     pub role: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// One subject of verification, without personal data.

@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod json;
 pub mod metrics;
 pub mod openapi;
+pub mod resellers;
 pub mod routes;
 pub mod screening;
 pub mod service;
@@ -115,6 +116,47 @@ pub fn router(state: AppState) -> Router {
             post(routes::designations::extend),
         )
         .route("/v1/compliance/sweep", post(routes::designations::sweep))
+        .route("/v1/resellers", get(routes::resellers::list))
+        .route("/v1/resellers/{id}/tree", get(routes::resellers::tree))
+        .route(
+            "/v1/resellers/{id}/cip",
+            put(routes::resellers::put_cip)
+                .get(routes::resellers::cip_versions)
+                .layer(DefaultBodyLimit::max(resellers::MAX_DOCUMENT + 1024)),
+        )
+        .route(
+            "/v1/resellers/{id}/non-compliance",
+            post(routes::resellers::flag),
+        )
+        .route(
+            "/v1/compliance/cip",
+            put(routes::resellers::put_provider_cip)
+                .layer(DefaultBodyLimit::max(resellers::MAX_DOCUMENT + 1024)),
+        )
+        .route(
+            "/v1/compliance/documents/{id}",
+            get(routes::resellers::document),
+        )
+        .route(
+            "/v1/compliance/cip-requests",
+            post(routes::resellers::add_cip_request).get(routes::resellers::cip_requests),
+        )
+        .route(
+            "/v1/compliance/cip-package",
+            get(routes::resellers::cip_package),
+        )
+        .route(
+            "/v1/compliance/non-compliance",
+            get(routes::resellers::cases),
+        )
+        .route(
+            "/v1/compliance/non-compliance/{id}/reports",
+            post(routes::resellers::report),
+        )
+        .route(
+            "/v1/compliance/non-compliance/{id}/close",
+            post(routes::resellers::close_case),
+        )
         .route(
             "/v1/accounts/{id}/exposure",
             get(routes::screening::exposure),
@@ -136,6 +178,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/screening/rescreen", post(routes::screening::rescreen))
         .route("/v1/audit", get(admin::audit))
         .route("/v1/api-keys", post(admin::create).get(admin::list))
+        .route_layer(from_fn_with_state(state.clone(), auth::scope_guard))
         .layer(from_fn_with_state(state.clone(), idempotency::layer))
         .layer(from_fn_with_state(state.clone(), auth::require_auth));
     Router::new()

@@ -90,6 +90,9 @@ pub struct ApiKeyRecord {
     pub hash: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// For a reseller's key: the reseller account it is limited to (and what is under it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// A stored version of a designated list.

@@ -1117,14 +1117,15 @@ impl Store for SqlStore {
 
     async fn insert_api_key(&self, k: &ApiKeyRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO api_keys (id, name, role, hash, created_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, NULL)",
+            "INSERT INTO api_keys (id, name, role, hash, created_at, revoked_at, scope) \
+             VALUES ($1, $2, $3, $4, $5, NULL, $6)",
         )
         .bind(k.id.as_str())
         .bind(k.name.as_str())
         .bind(k.role.as_str())
         .bind(k.hash.as_str())
         .bind(ts(k.created_at))
+        .bind(k.scope.clone())
         .execute(&self.write)
         .await
         .map_err(db)?;
@@ -1133,7 +1134,7 @@ impl Store for SqlStore {
 
     async fn get_api_key(&self, id: &str) -> Result<ApiKeyRecord, StoreError> {
         let row = sqlx::query(
-            "SELECT id, name, role, hash, created_at, revoked_at FROM api_keys WHERE id = $1",
+            "SELECT id, name, role, hash, created_at, revoked_at, scope FROM api_keys WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.read)
@@ -1145,7 +1146,7 @@ impl Store for SqlStore {
 
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, name, role, hash, created_at, revoked_at FROM api_keys ORDER BY created_at, id",
+            "SELECT id, name, role, hash, created_at, revoked_at, scope FROM api_keys ORDER BY created_at, id",
         )
         .fetch_all(&self.read)
         .await
@@ -1575,6 +1576,7 @@ fn key_from_row(row: &AnyRow) -> Result<ApiKeyRecord, StoreError> {
         revoked_at: get::<Option<i64>>(row, "revoked_at")?
             .map(from_ts)
             .transpose()?,
+        scope: get(row, "scope")?,
     })
 }
 

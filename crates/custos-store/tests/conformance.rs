@@ -470,10 +470,21 @@ async fn api_keys(backend: &str) {
         hash: "$argon2id$...".into(),
         created_at: now(),
         revoked_at: None,
+        scope: None,
     };
     s.insert_api_key(&k).await.unwrap();
     assert_eq!(s.get_api_key(&k.id).await.unwrap(), k);
     assert_eq!(s.list_api_keys().await.unwrap(), vec![k.clone()]);
+    let scoped = ApiKeyRecord {
+        id: "abc123def457".into(),
+        role: "reseller".into(),
+        scope: Some("acc_reseller".into()),
+        created_at: now() + Duration::seconds(1),
+        ..k.clone()
+    };
+    s.insert_api_key(&scoped).await.unwrap();
+    assert_eq!(s.get_api_key(&scoped.id).await.unwrap(), scoped);
+    assert_eq!(s.list_api_keys().await.unwrap(), vec![k.clone(), scoped]);
     s.revoke_api_key(&k.id, now()).await.unwrap();
     assert_eq!(s.get_api_key(&k.id).await.unwrap().revoked_at, Some(now()));
     assert!(matches!(

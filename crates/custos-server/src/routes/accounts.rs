@@ -27,6 +27,26 @@ pub async fn open(
     ApiJson(req): ApiJson<OpenAccount>,
 ) -> Result<(StatusCode, Json<AccountView>), ApiError> {
     p.require(Permission::Intake)?;
+    if let Some(scope) = &p.scope {
+        // A reseller opens accounts only under its own subtree, for its own customers.
+        let under = match &req.parent_account_id {
+            Some(parent) => st.service.in_subtree(parent, scope).await?,
+            None => false,
+        };
+        if !under {
+            return Err(ApiError::validation(
+                "parent_account_id",
+                "a reseller opens accounts under its own reseller account or the ones below it",
+            ));
+        }
+        if !st
+            .service
+            .customer_in_scope(&req.customer_id, scope)
+            .await?
+        {
+            return Err(ApiError::NotFound("no customer with this id".into()));
+        }
+    }
     let a = st
         .service
         .open_account(NewAccount {

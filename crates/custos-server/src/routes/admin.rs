@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 
 use super::text;
 use crate::AppState;
-use crate::auth::{Permission, Principal, create_key};
+use crate::auth::{Permission, Principal, Role, create_scoped_key};
 use crate::dto::*;
 use crate::error::{ApiError, Problem};
 use crate::json::ApiJson;
@@ -48,10 +48,14 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
     p.require(Permission::ManageKeys)?;
     let name = text("name", &req.name)?;
-    let (token, id) = create_key(
+    st.service
+        .check_key_scope(req.role == Role::Reseller, req.scope.as_ref())
+        .await?;
+    let (token, id) = create_scoped_key(
         st.service.store().as_ref(),
         &name,
         req.role,
+        req.scope.as_ref(),
         st.service.now(),
     )
     .await?;
@@ -86,6 +90,7 @@ pub async fn list(
                 role: k.role,
                 created_at: k.created_at,
                 revoked_at: k.revoked_at,
+                scope: k.scope,
             })
             .collect(),
     ))

@@ -73,6 +73,9 @@ pub async fn create(
         .service
         .create_customer(profile, req.beneficial_owners, req.external_ref)
         .await?;
+    if let Some(scope) = &p.scope {
+        st.service.record_customer_owner(&c.id, scope).await?;
+    }
     let v = CustomerView::new(&c.summary(st.service.policy()), &[], st.service.policy());
     Ok((StatusCode::CREATED, Json(v)))
 }

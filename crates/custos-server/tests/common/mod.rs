@@ -131,6 +131,12 @@ impl TestApp {
         let req = b
             .body(body.map(Body::from).unwrap_or_else(Body::empty))
             .unwrap();
+        self.send_request(req).await
+    }
+
+    /// Sends a request as it is.
+    #[allow(dead_code, reason = "each test binary uses part of this")]
+    pub async fn send_request(&self, req: Request<Body>) -> Resp {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();

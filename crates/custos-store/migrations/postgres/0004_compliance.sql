@@ -25,3 +25,5 @@ CREATE TABLE compliance_documents (
     content BYTEA NOT NULL,
     UNIQUE (owner, kind, version)
 );
+-- A reseller's key is scoped to its own account and everything under it.
+ALTER TABLE api_keys ADD COLUMN scope TEXT;

@@ -1,0 +1,725 @@
+//! Overseeing resellers: a reseller's own key, scoped to its reseller account and everything
+//! under it, to record its sub-lessees; the tree the provider sees whole; the CIP documents of
+//! the provider and of each reseller, every version kept; requests for them and their 10-day
+//! clock, answered by one package; and non-compliance: flag, 30-day termination clock,
+//! reports, resolution or termination.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::Write;
+
+use chrono::{DateTime, Duration, Utc};
+use custos_core::{Account, AccountId, AccountKind, AccountStatus, CoreError, CustomerId};
+use custos_store::{ComplianceRecord, DocumentMeta, StoreError};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::service::{Actor, Result, Service, new_id};
+
+/// The owner name of the provider's own program documents.
+pub const PROVIDER: &str = "provider";
+
+/// The largest program document kept: 20 MiB.
+pub const MAX_DOCUMENT: usize = 20 * 1024 * 1024;
+
+/// Media types a program document may have.
+pub const DOCUMENT_TYPES: &[&str] = &[
+    "application/pdf",
+    "text/markdown",
+    "text/plain",
+    "text/html",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.oasis.opendocument.text",
+];
+
+/// One account of a reseller tree.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TreeNode {
+    pub account_id: AccountId,
+    pub customer_id: CustomerId,
+    pub kind: AccountKind,
+    pub status: AccountStatus,
+    #[schema(no_recursion)]
+    pub children: Vec<TreeNode>,
+}
+
+/// A reseller account as its overseer sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResellerView {
+    pub account_id: AccountId,
+    pub customer_id: CustomerId,
+    pub status: AccountStatus,
+    /// The reseller is a foreign person: its CIP must be kept and produced on request.
+    pub foreign: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<AccountId>,
+    /// The latest version of its CIP, if it gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub cip: Option<DocumentMeta>,
+    /// Open non-compliance cases.
+    pub open_non_compliance: Vec<String>,
+}
+
+/// A request (from Commerce, or another authority) to produce the CIPs.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CipRequest {
+    pub id: String,
+    pub requested_at: DateTime<Utc>,
+    pub requested_by: String,
+    pub reference: String,
+    pub due_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fulfilled_at: Option<DateTime<Utc>>,
+    /// SHA-256 of the package that answered it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_sha256: Option<String>,
+    pub recorded_by: String,
+}
+
+/// A report made on a non-compliance case.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NonComplianceReport {
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub text: String,
+    /// The report includes suspected malicious cyber activity.
+    pub suspected_malicious_activity: bool,
+}
+
+/// How a non-compliance case ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NonComplianceOutcome {
+    /// The reseller came into compliance; the relationship continues.
+    Resolved,
+    /// The relationship was ended: the reseller account, and everything under it, closed.
+    Terminated,
+}
+
+/// A reseller flagged as not complying.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NonCompliance {
+    pub id: String,
+    pub account_id: AccountId,
+    pub reason: String,
+    pub flagged_at: DateTime<Utc>,
+    pub flagged_by: String,
+    /// The relationship must end by then unless resolved.
+    pub terminate_by: DateTime<Utc>,
+    #[serde(default)]
+    pub reports: Vec<NonComplianceReport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<NonComplianceOutcome>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The manifest of a CIP package.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PackageManifest {
+    pub generated_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Every document in the package, with its path in it.
+    pub documents: Vec<PackagedDocument>,
+    /// Foreign resellers that have given no CIP.
+    pub missing: Vec<AccountId>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PackagedDocument {
+    pub path: String,
+    #[schema(value_type = Object)]
+    pub document: DocumentMeta,
+}
+
+fn to_record<T: Serialize>(
+    kind: &str,
+    id: &str,
+    subject: Option<&str>,
+    created: DateTime<Utc>,
+    due: Option<DateTime<Utc>>,
+    closed: Option<DateTime<Utc>>,
+    body: &T,
+) -> Result<ComplianceRecord> {
+    Ok(ComplianceRecord {
+        id: id.to_owned(),
+        kind: kind.to_owned(),
+        subject: subject.map(str::to_owned),
+        created_at: created,
+        due_at: due,
+        closed_at: closed,
+        body: serde_json::to_value(body)
+            .map_err(|e| StoreError::Corrupt(format!("compliance record: {e}")))?,
+    })
+}
+
+pub(crate) fn from_record<T: for<'de> Deserialize<'de>>(r: &ComplianceRecord) -> Result<T> {
+    serde_json::from_value(r.body.clone())
+        .map_err(|e| StoreError::Corrupt(format!("compliance record {}: {e}", r.id)).into())
+}
+
+/// A file name as a document keeps it: its last path component, printable, at most 200 bytes.
+pub fn clean_file_name(s: &str) -> std::result::Result<String, CoreError> {
+    let base = s.rsplit(['/', '\\']).next().unwrap_or("").trim();
+    if base.is_empty()
+        || base.len() > 200
+        || base == "."
+        || base == ".."
+        || base.chars().any(char::is_control)
+    {
+        return Err(CoreError::invalid(
+            "file_name",
+            "a file name of 1 to 200 printable characters",
+        ));
+    }
+    Ok(base.to_owned())
+}
+
+impl Service {
+    /// Checks the scope of a new API key: a reseller's key needs an open reseller account,
+    /// and no other key has one.
+    pub async fn check_key_scope(&self, reseller: bool, scope: Option<&AccountId>) -> Result<()> {
+        match (reseller, scope) {
+            (true, None) => Err(CoreError::invalid(
+                "scope",
+                "a reseller's key needs the reseller account it is limited to",
+            )
+            .into()),
+            (false, Some(_)) => {
+                Err(CoreError::invalid("scope", "only a reseller's key has a scope").into())
+            }
+            (false, None) => Ok(()),
+            (true, Some(id)) => {
+                let a = match self.store().get_account(id).await {
+                    Ok(a) => a,
+                    Err(StoreError::NotFound(_)) => {
+                        return Err(CoreError::invalid("scope", format!("no account {id}")).into());
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                if a.kind != AccountKind::Reseller || a.closed_at.is_some() {
+                    return Err(CoreError::invalid(
+                        "scope",
+                        format!("account {id} is not an open reseller account"),
+                    )
+                    .into());
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether `account` is `scope` or under it.
+    pub async fn in_subtree(&self, account: &AccountId, scope: &AccountId) -> Result<bool> {
+        let mut cur = Some(account.clone());
+        for _ in 0..=self.policy().resellers.max_chain_depth + 1 {
+            let Some(id) = cur else { break };
+            if id == *scope {
+                return Ok(true);
+            }
+            cur = match self.store().get_account(&id).await {
+                Ok(a) => a.parent_id,
+                Err(StoreError::NotFound(_)) => return Ok(false),
+                Err(e) => return Err(e.into()),
+            };
+        }
+        Ok(false)
+    }
+
+    /// Records that a reseller's key created this customer.
+    pub async fn record_customer_owner(
+        &self,
+        customer: &CustomerId,
+        scope: &AccountId,
+    ) -> Result<()> {
+        self.store()
+            .put_compliance_record(&to_record(
+                "customer_owner",
+                &format!("owner:{customer}"),
+                Some(scope.as_str()),
+                self.now(),
+                None,
+                None,
+                &serde_json::json!({"customer_id": customer, "reseller_account_id": scope}),
+            )?)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether a reseller scoped to `scope` may see and change this customer: one it (or a
+    /// reseller under it) created, or one with an account in its subtree.
+    pub async fn customer_in_scope(
+        &self,
+        customer: &CustomerId,
+        scope: &AccountId,
+    ) -> Result<bool> {
+        match self
+            .store()
+            .compliance_record(&format!("owner:{customer}"))
+            .await
+        {
+            Ok(r) => {
+                if let Some(owner) = r.subject.as_deref().and_then(|s| AccountId::parse(s).ok())
+                    && self.in_subtree(&owner, scope).await?
+                {
+                    return Ok(true);
+                }
+            }
+            Err(StoreError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        for a in self.store().accounts_of(customer).await? {
+            if a.id != *scope && self.in_subtree(&a.id, scope).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The accounts under `root`, as a tree.
+    pub async fn tree(&self, root: &AccountId) -> Result<TreeNode> {
+        let a = self.store().get_account(root).await?;
+        let mut nodes: BTreeMap<AccountId, (Account, Vec<AccountId>)> = BTreeMap::new();
+        let mut queue = VecDeque::from([a]);
+        let mut order = vec![];
+        while let Some(a) = queue.pop_front() {
+            if nodes.len() > 100_000 {
+                break;
+            }
+            let children = if a.kind == AccountKind::Reseller {
+                self.store().children_of(&a.id).await?
+            } else {
+                vec![]
+            };
+            order.push(a.id.clone());
+            nodes.insert(
+                a.id.clone(),
+                (a, children.iter().map(|c| c.id.clone()).collect()),
+            );
+            queue.extend(children);
+        }
+        fn build(
+            id: &AccountId,
+            nodes: &BTreeMap<AccountId, (Account, Vec<AccountId>)>,
+        ) -> TreeNode {
+            let (a, kids) = &nodes[id];
+            TreeNode {
+                account_id: a.id.clone(),
+                customer_id: a.customer_id.clone(),
+                kind: a.kind,
+                status: a.status(),
+                children: kids
+                    .iter()
+                    .filter(|k| nodes.contains_key(*k))
+                    .map(|k| build(k, nodes))
+                    .collect(),
+            }
+        }
+        Ok(build(root, &nodes))
+    }
+
+    /// Every reseller account, with whether its customer is foreign, its latest CIP and its
+    /// open non-compliance cases.
+    pub async fn resellers(&self) -> Result<Vec<ResellerView>> {
+        let cips = self.store().documents(None, Some("cip")).await?;
+        let open: Vec<NonCompliance> = self
+            .store()
+            .compliance_records("non_compliance", None)
+            .await?
+            .iter()
+            .filter(|r| r.closed_at.is_none())
+            .map(from_record)
+            .collect::<Result<_>>()?;
+        let mut out = vec![];
+        let mut after: Option<CustomerId> = None;
+        loop {
+            let ids = self.store().customer_ids(after.as_ref(), 500).await?;
+            let Some(last) = ids.last().cloned() else {
+                break;
+            };
+            for cid in ids {
+                let accounts = self.store().accounts_of(&cid).await?;
+                if !accounts.iter().any(|a| a.kind == AccountKind::Reseller) {
+                    continue;
+                }
+                let foreign = match self.store().load_summary(&cid).await {
+                    Ok(s) => !s.value.all_us_persons(),
+                    Err(StoreError::Destroyed(_)) => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                for a in accounts
+                    .into_iter()
+                    .filter(|a| a.kind == AccountKind::Reseller)
+                {
+                    out.push(ResellerView {
+                        cip: cips
+                            .iter()
+                            .filter(|d| d.owner == a.id.as_str())
+                            .max_by_key(|d| d.version)
+                            .cloned(),
+                        open_non_compliance: open
+                            .iter()
+                            .filter(|n| n.account_id == a.id)
+                            .map(|n| n.id.clone())
+                            .collect(),
+                        account_id: a.id.clone(),
+                        customer_id: cid.clone(),
+                        status: a.status(),
+                        foreign,
+                        parent_id: a.parent_id.clone(),
+                    });
+                }
+            }
+            after = Some(last);
+        }
+        Ok(out)
+    }
+
+    /// Stores a new version of a program document of `owner` (the provider, or a reseller
+    /// account), of `kind` (`cip`, `adp`, ...).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn put_document(
+        &self,
+        owner: &str,
+        kind: &str,
+        file_name: &str,
+        media_type: &str,
+        content: &[u8],
+        actor: &Actor,
+    ) -> Result<DocumentMeta> {
+        if owner != PROVIDER {
+            let id = AccountId::parse(owner)?;
+            let a = self.store().get_account(&id).await?;
+            if a.kind != AccountKind::Reseller {
+                return Err(
+                    CoreError::Conflict(format!("account {id} is not a reseller account")).into(),
+                );
+            }
+        }
+        if content.is_empty() || content.len() > MAX_DOCUMENT {
+            return Err(CoreError::invalid("content", "a document of 1 byte to 20 MiB").into());
+        }
+        if !DOCUMENT_TYPES.contains(&media_type) {
+            return Err(CoreError::invalid(
+                "content-type",
+                format!("one of {}", DOCUMENT_TYPES.join(", ")),
+            )
+            .into());
+        }
+        let file_name = clean_file_name(file_name)?;
+        let meta = DocumentMeta {
+            id: String::new(),
+            owner: owner.to_owned(),
+            kind: kind.to_owned(),
+            version: 0,
+            uploaded_at: self.now(),
+            uploaded_by: actor.id.clone(),
+            file_name,
+            media_type: media_type.to_owned(),
+            sha256: hex::encode(Sha256::digest(content)),
+            size: content.len() as u64,
+        };
+        let m = self.store().add_document(&meta, content).await?;
+        self.audit(actor, None, "add_document", &m.id).await?;
+        Ok(m)
+    }
+
+    /// A document's content; the read is audited first.
+    pub async fn read_document(&self, id: &str, actor: &Actor) -> Result<(DocumentMeta, Vec<u8>)> {
+        // Refuse unknown ids before auditing.
+        if !self
+            .store()
+            .documents(None, None)
+            .await?
+            .iter()
+            .any(|d| d.id == id)
+        {
+            return Err(StoreError::NotFound(format!("document {id}")).into());
+        }
+        self.audit(actor, Some("oversight"), "read_document", id)
+            .await?;
+        Ok(self.store().document(id).await?)
+    }
+
+    /// Records a request to produce the CIPs; it is due the policy's days later.
+    pub async fn add_cip_request(
+        &self,
+        requested_at: Option<DateTime<Utc>>,
+        requested_by: String,
+        reference: String,
+        actor: &Actor,
+    ) -> Result<CipRequest> {
+        let now = self.now();
+        let at = requested_at.unwrap_or(now);
+        if at > now + Duration::minutes(5) {
+            return Err(CoreError::invalid("requested_at", "is in the future").into());
+        }
+        let r = CipRequest {
+            id: new_id("cipreq_"),
+            requested_at: at,
+            requested_by,
+            reference,
+            due_at: at + Duration::days(i64::from(self.policy().compliance.cip_request_days)),
+            fulfilled_at: None,
+            package_sha256: None,
+            recorded_by: actor.id.clone(),
+        };
+        self.store()
+            .put_compliance_record(&to_record(
+                "cip_request",
+                &r.id,
+                None,
+                at,
+                Some(r.due_at),
+                None,
+                &r,
+            )?)
+            .await?;
+        self.audit(actor, None, "add_cip_request", &r.id).await?;
+        Ok(r)
+    }
+
+    pub async fn cip_requests(&self) -> Result<Vec<CipRequest>> {
+        self.store()
+            .compliance_records("cip_request", None)
+            .await?
+            .iter()
+            .map(from_record)
+            .collect()
+    }
+
+    /// The package of CIPs: the provider's latest and every foreign reseller's latest, as a
+    /// zip with a `manifest.json`; it answers `request` when given. Every document read is
+    /// audited.
+    pub async fn cip_package(
+        &self,
+        request: Option<&str>,
+        actor: &Actor,
+    ) -> Result<(PackageManifest, Vec<u8>)> {
+        let mut req = match request {
+            Some(id) => {
+                let r = self.store().compliance_record(id).await?;
+                if r.kind != "cip_request" {
+                    return Err(StoreError::NotFound(format!("CIP request {id}")).into());
+                }
+                Some((r.clone(), from_record::<CipRequest>(&r)?))
+            }
+            None => None,
+        };
+        let mut wanted: Vec<(String, String)> = vec![];
+        let mut missing = vec![];
+        let all = self.store().documents(None, Some("cip")).await?;
+        let latest = |owner: &str| {
+            all.iter()
+                .filter(|d| d.owner == owner)
+                .max_by_key(|d| d.version)
+                .cloned()
+        };
+        match latest(PROVIDER) {
+            Some(d) => wanted.push(("provider".into(), d.id)),
+            None => {
+                return Err(CoreError::Conflict(
+                    "the provider's own CIP has not been stored (PUT /v1/compliance/cip)".into(),
+                )
+                .into());
+            }
+        }
+        for r in self.resellers().await?.into_iter().filter(|r| r.foreign) {
+            match latest(r.account_id.as_str()) {
+                Some(d) => wanted.push((format!("resellers/{}", r.account_id), d.id)),
+                None => missing.push(r.account_id),
+            }
+        }
+        let mut docs = vec![];
+        let mut buf = std::io::Cursor::new(Vec::new());
+        {
+            let mut zip = zip::ZipWriter::new(&mut buf);
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            for (dir, id) in &wanted {
+                let (m, content) = self.read_document(id, actor).await?;
+                let path = format!("{dir}/v{}-{}", m.version, m.file_name);
+                zip.start_file(path.as_str(), opts).map_err(zip_err)?;
+                zip.write_all(&content).map_err(|e| zip_err(e.into()))?;
+                docs.push(PackagedDocument { path, document: m });
+            }
+            let manifest = PackageManifest {
+                generated_at: self.now(),
+                request_id: request.map(str::to_owned),
+                documents: docs.clone(),
+                missing: missing.clone(),
+            };
+            zip.start_file("manifest.json", opts).map_err(zip_err)?;
+            zip.write_all(
+                &serde_json::to_vec_pretty(&manifest)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            )
+            .map_err(|e| zip_err(e.into()))?;
+            zip.finish().map_err(zip_err)?;
+        }
+        let bytes = buf.into_inner();
+        let manifest = PackageManifest {
+            generated_at: self.now(),
+            request_id: request.map(str::to_owned),
+            documents: docs,
+            missing,
+        };
+        if let Some((rec, mut r)) = req.take() {
+            let now = self.now();
+            r.fulfilled_at.get_or_insert(now);
+            r.package_sha256 = Some(hex::encode(Sha256::digest(&bytes)));
+            let mut rec = rec;
+            rec.closed_at = r.fulfilled_at;
+            rec.body = serde_json::to_value(&r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            self.store().put_compliance_record(&rec).await?;
+        }
+        self.audit(actor, None, "export_cip_package", request.unwrap_or("-"))
+            .await?;
+        Ok((manifest, bytes))
+    }
+
+    /// Flags a reseller as not complying: the termination clock starts.
+    pub async fn flag_non_compliance(
+        &self,
+        account: &AccountId,
+        reason: String,
+        actor: &Actor,
+    ) -> Result<NonCompliance> {
+        self.flag_non_compliance_as(new_id("nc_"), account, reason, actor)
+            .await
+    }
+
+    /// [`Service::flag_non_compliance`] with an id the caller chose (the demo's).
+    pub async fn flag_non_compliance_as(
+        &self,
+        id: String,
+        account: &AccountId,
+        reason: String,
+        actor: &Actor,
+    ) -> Result<NonCompliance> {
+        let a = self.store().get_account(account).await?;
+        if a.kind != AccountKind::Reseller {
+            return Err(CoreError::Conflict(format!(
+                "account {account} is not a reseller account"
+            ))
+            .into());
+        }
+        if a.closed_at.is_some() {
+            return Err(CoreError::Conflict(format!("account {account} is closed")).into());
+        }
+        let now = self.now();
+        let n = NonCompliance {
+            id,
+            account_id: account.clone(),
+            reason,
+            flagged_at: now,
+            flagged_by: actor.id.clone(),
+            terminate_by: now
+                + Duration::days(i64::from(
+                    self.policy().compliance.reseller_termination_days,
+                )),
+            reports: vec![],
+            outcome: None,
+            closed_at: None,
+            note: None,
+        };
+        self.save_non_compliance(&n).await?;
+        self.audit(actor, None, "flag_non_compliance", &n.id)
+            .await?;
+        Ok(n)
+    }
+
+    async fn save_non_compliance(&self, n: &NonCompliance) -> Result<()> {
+        self.store()
+            .put_compliance_record(&to_record(
+                "non_compliance",
+                &n.id,
+                Some(n.account_id.as_str()),
+                n.flagged_at,
+                Some(n.terminate_by),
+                n.closed_at,
+                n,
+            )?)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn non_compliance(&self, id: &str) -> Result<NonCompliance> {
+        let r = self.store().compliance_record(id).await?;
+        if r.kind != "non_compliance" {
+            return Err(StoreError::NotFound(format!("non-compliance case {id}")).into());
+        }
+        from_record(&r)
+    }
+
+    pub async fn non_compliance_cases(&self) -> Result<Vec<NonCompliance>> {
+        self.store()
+            .compliance_records("non_compliance", None)
+            .await?
+            .iter()
+            .map(from_record)
+            .collect()
+    }
+
+    /// Adds a report to an open case.
+    pub async fn report_non_compliance(
+        &self,
+        id: &str,
+        text: String,
+        suspected_malicious_activity: bool,
+        actor: &Actor,
+    ) -> Result<NonCompliance> {
+        let mut n = self.non_compliance(id).await?;
+        if n.closed_at.is_some() {
+            return Err(CoreError::Conflict(format!("non-compliance case {id} is closed")).into());
+        }
+        n.reports.push(NonComplianceReport {
+            at: self.now(),
+            by: actor.id.clone(),
+            text,
+            suspected_malicious_activity,
+        });
+        self.save_non_compliance(&n).await?;
+        self.audit(actor, None, "report_non_compliance", id).await?;
+        Ok(n)
+    }
+
+    /// Ends a case: resolved (the relationship continues) or terminated (the reseller account
+    /// and everything under it closed).
+    pub async fn close_non_compliance(
+        &self,
+        id: &str,
+        outcome: NonComplianceOutcome,
+        note: Option<String>,
+        actor: &Actor,
+    ) -> Result<NonCompliance> {
+        let mut n = self.non_compliance(id).await?;
+        if n.closed_at.is_some() {
+            return Err(CoreError::Conflict(format!("non-compliance case {id} is closed")).into());
+        }
+        if outcome == NonComplianceOutcome::Terminated {
+            let a = self.store().get_account(&n.account_id).await?;
+            if a.closed_at.is_none() {
+                self.close_account(
+                    &n.account_id,
+                    &format!("reseller relationship terminated for non-compliance ({id})"),
+                )
+                .await?;
+            }
+        }
+        n.outcome = Some(outcome);
+        n.closed_at = Some(self.now());
+        n.note = note;
+        self.save_non_compliance(&n).await?;
+        self.audit(actor, None, "close_non_compliance", id).await?;
+        Ok(n)
+    }
+}
+
+fn zip_err(e: zip::result::ZipError) -> crate::service::ServiceError {
+    StoreError::Corrupt(format!("writing the package: {e}")).into()
+}

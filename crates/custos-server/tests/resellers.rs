@@ -1,0 +1,668 @@
+//! Overseeing resellers through the API: a reseller's key scoped to its own subtree, the tree
+//! the provider sees whole, CIP documents and their versions, a request to produce them and
+//! the package that answers it (read back by Python's zipfile), and a non-compliance case
+//! from flag to termination.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{TestApp, individual};
+use custos_server::auth::Role;
+use serde_json::{Value, json};
+
+async fn verified(app: &TestApp, body: Value, methods: &[&str]) -> String {
+    let c = app.customer(body).await;
+    for m in methods {
+        let r = app
+            .post(
+                &format!("/v1/customers/{c}/verification-results"),
+                json!({"method": m, "outcome": "pass"}),
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.body);
+    }
+    c
+}
+
+fn entity(name: &str, country: &str) -> Value {
+    json!({"entity": {"legal_name": name, "jurisdiction": country,
+        "addresses": [{"line1": "1 Harbour Street", "city": "Capital", "country": country}]}})
+}
+
+/// Sends with a raw bearer token.
+async fn as_token(
+    app: &TestApp,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> common::Resp {
+    let mut b = axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"));
+    if body.is_some() {
+        b = b.header("content-type", "application/json");
+    }
+    let req = b
+        .body(axum::body::Body::from(
+            body.map(|v| serde_json::to_vec(&v).unwrap())
+                .unwrap_or_default(),
+        ))
+        .unwrap();
+    app.send_request(req).await
+}
+
+async fn reseller_key(app: &TestApp, account: &str) -> String {
+    let r = app
+        .send(
+            "POST",
+            "/v1/api-keys",
+            Some(Role::Admin),
+            Some(json!({"name": "reseller", "role": "reseller", "scope": account})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.body["token"].as_str().unwrap().to_owned()
+}
+
+async fn upload(
+    app: &TestApp,
+    token: Option<&str>,
+    path: &str,
+    content_type: &str,
+    name: &str,
+    body: &[u8],
+) -> common::Resp {
+    let mut b = axum::http::Request::builder()
+        .method("PUT")
+        .uri(path)
+        .header("content-type", content_type)
+        .header("x-custos-file-name", name);
+    b = b.header(
+        "authorization",
+        format!(
+            "Bearer {}",
+            token.unwrap_or_else(|| app.key(Role::ComplianceOfficer))
+        ),
+    );
+    app.send_request(b.body(axum::body::Body::from(body.to_vec())).unwrap())
+        .await
+}
+
+#[tokio::test]
+async fn a_resellers_key_reaches_its_own_subtree_only() {
+    let app = TestApp::new().await;
+    let r = verified(
+        &app,
+        entity("Polder Hosting B.V.", "NL"),
+        &["document", "address"],
+    )
+    .await;
+    let ra = app.open(&r, "reseller", "paid").await.body["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let direct = app.customer(individual("Jane Roe", "US", "US")).await;
+    let da = app.open(&direct, "direct", "paid").await.body["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Keys: a reseller's needs an open reseller account; no other key has a scope.
+    for (body, why) in [
+        (json!({"name": "x", "role": "reseller"}), "scope"),
+        (
+            json!({"name": "x", "role": "integrator", "scope": ra}),
+            "scope",
+        ),
+        (
+            json!({"name": "x", "role": "reseller", "scope": da}),
+            "scope",
+        ),
+        (
+            json!({"name": "x", "role": "reseller", "scope": "acc_nothing"}),
+            "scope",
+        ),
+    ] {
+        let k = app
+            .send(
+                "POST",
+                "/v1/api-keys",
+                Some(Role::Admin),
+                Some(body.clone()),
+                &[],
+            )
+            .await;
+        assert_eq!(
+            k.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            k.body
+        );
+        assert!(k.body.to_string().contains(why), "{}", k.body);
+    }
+    let key = reseller_key(&app, &ra).await;
+    let keys = app.get("/v1/api-keys", Role::Admin).await.body;
+    assert!(
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["scope"] == ra.as_str())
+    );
+
+    // The reseller records a sub-lessee with the same CIP data as anyone.
+    let c = as_token(
+        &app,
+        &key,
+        "POST",
+        "/v1/customers",
+        Some(individual("Marek Nowak", "PL", "PL")),
+    )
+    .await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.body);
+    let s = c.body["customer_id"].as_str().unwrap().to_owned();
+    for m in ["email", "phone", "document"] {
+        let v = as_token(
+            &app,
+            &key,
+            "POST",
+            &format!("/v1/customers/{s}/verification-results"),
+            Some(json!({"method": m, "outcome": "pass"})),
+        )
+        .await;
+        assert!(v.status.is_success(), "{}", v.body);
+    }
+    let sa = as_token(&app, &key, "POST", "/v1/accounts",
+        Some(json!({"customer_id": s, "kind": "sub_lessee", "offering": "paid", "parent_account_id": ra}))).await;
+    assert_eq!(sa.status, StatusCode::CREATED, "{}", sa.body);
+    assert_eq!(sa.body["account_status"], "active");
+    let sa = sa.body["account_id"].as_str().unwrap().to_owned();
+    // Not outside its subtree.
+    let direct_acc = as_token(
+        &app,
+        &key,
+        "POST",
+        "/v1/accounts",
+        Some(json!({"customer_id": s, "kind": "direct", "offering": "paid"})),
+    )
+    .await;
+    assert_eq!(direct_acc.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let under_other = as_token(&app, &key, "POST", "/v1/accounts",
+        Some(json!({"customer_id": direct, "kind": "sub_lessee", "offering": "paid", "parent_account_id": ra}))).await;
+    assert_eq!(
+        under_other.status,
+        StatusCode::NOT_FOUND,
+        "{}",
+        under_other.body
+    );
+    for path in [
+        format!("/v1/customers/{direct}"),
+        format!("/v1/accounts/{da}"),
+    ] {
+        let x = as_token(&app, &key, "GET", &path, None).await;
+        assert_eq!(x.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!x.raw.windows(8).any(|w| w == b"Jane Roe"));
+    }
+    let contact = as_token(
+        &app,
+        &key,
+        "POST",
+        &format!("/v1/customers/{direct}/contacts"),
+        Some(json!({"kind": "email", "value": "x@example.com"})),
+    )
+    .await;
+    assert_eq!(contact.status, StatusCode::NOT_FOUND);
+    for (method, path) in [
+        ("POST", "/v1/screening/rescreen"),
+        ("GET", "/v1/screening/cases"),
+        ("GET", "/v1/resellers"),
+        ("GET", "/v1/audit"),
+        ("GET", "/v1/designations"),
+    ] {
+        let x = as_token(&app, &key, method, path, None).await;
+        assert_eq!(
+            x.status,
+            StatusCode::FORBIDDEN,
+            "{method} {path}: {}",
+            x.body
+        );
+    }
+    // Its own customers and accounts, yes.
+    assert_eq!(
+        as_token(&app, &key, "GET", &format!("/v1/customers/{s}"), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        as_token(&app, &key, "GET", &format!("/v1/accounts/{sa}"), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // A reseller under it, with a sub-lessee of its own: the upper reseller sees it; the lower
+    // one does not see the upper one's.
+    let r2 = as_token(
+        &app,
+        &key,
+        "POST",
+        "/v1/customers",
+        Some(entity("Rhein Compute GmbH", "DE")),
+    )
+    .await;
+    let r2 = r2.body["customer_id"].as_str().unwrap().to_owned();
+    for m in ["document", "address"] {
+        as_token(
+            &app,
+            &key,
+            "POST",
+            &format!("/v1/customers/{r2}/verification-results"),
+            Some(json!({"method": m, "outcome": "pass"})),
+        )
+        .await;
+    }
+    let r2a = as_token(&app, &key, "POST", "/v1/accounts",
+        Some(json!({"customer_id": r2, "kind": "reseller", "offering": "paid", "parent_account_id": ra}))).await;
+    assert_eq!(r2a.status, StatusCode::CREATED, "{}", r2a.body);
+    let r2a = r2a.body["account_id"].as_str().unwrap().to_owned();
+    let key2 = reseller_key(&app, &r2a).await;
+    let s2 = as_token(
+        &app,
+        &key2,
+        "POST",
+        "/v1/customers",
+        Some(individual("Ana Costa", "PT", "PT")),
+    )
+    .await;
+    let s2 = s2.body["customer_id"].as_str().unwrap().to_owned();
+    let s2a = as_token(&app, &key2, "POST", "/v1/accounts",
+        Some(json!({"customer_id": s2, "kind": "sub_lessee", "offering": "paid", "parent_account_id": r2a}))).await;
+    assert_eq!(s2a.status, StatusCode::CREATED, "{}", s2a.body);
+    let s2a = s2a.body["account_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        as_token(&app, &key, "GET", &format!("/v1/accounts/{s2a}"), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        as_token(&app, &key, "GET", &format!("/v1/customers/{s2}"), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        as_token(&app, &key2, "GET", &format!("/v1/accounts/{sa}"), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        as_token(&app, &key2, "GET", &format!("/v1/customers/{s}"), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        as_token(
+            &app,
+            &key2,
+            "GET",
+            &format!("/v1/resellers/{ra}/tree"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The provider sees the whole tree; the reseller its own.
+    let tree = app
+        .get(&format!("/v1/resellers/{ra}/tree"), Role::Integrator)
+        .await
+        .body;
+    let kids: Vec<&str> = tree["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["account_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids.len(), 2, "{tree}");
+    assert!(kids.contains(&sa.as_str()) && kids.contains(&r2a.as_str()));
+    let mine = as_token(
+        &app,
+        &key2,
+        "GET",
+        &format!("/v1/resellers/{r2a}/tree"),
+        None,
+    )
+    .await
+    .body;
+    assert_eq!(mine["children"][0]["account_id"], s2a.as_str());
+}
+
+#[tokio::test]
+async fn cips_are_kept_requested_and_produced_in_one_package() {
+    let app = TestApp::new().await;
+    let foreign = verified(
+        &app,
+        entity("Polder Hosting B.V.", "NL"),
+        &["document", "address"],
+    )
+    .await;
+    let fa = app.open(&foreign, "reseller", "paid").await.body["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let silent = verified(
+        &app,
+        entity("Rhein Compute GmbH", "DE"),
+        &["document", "address"],
+    )
+    .await;
+    let sa = app.open(&silent, "reseller", "paid").await.body["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let us = app.customer(entity("Prairie Cloud Inc.", "US")).await;
+    let ua = app.open(&us, "reseller", "paid").await.body["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let key = reseller_key(&app, &fa).await;
+
+    // The reseller keeps its CIP through its key, versions and all.
+    let v1 = upload(
+        &app,
+        Some(&key),
+        &format!("/v1/resellers/{fa}/cip"),
+        "text/markdown",
+        "cip.md",
+        b"# CIP v1",
+    )
+    .await;
+    assert_eq!(v1.status, StatusCode::CREATED, "{}", v1.body);
+    let v2 = upload(
+        &app,
+        Some(&key),
+        &format!("/v1/resellers/{fa}/cip"),
+        "application/pdf",
+        "../../cip-2027.pdf",
+        b"%PDF-1.7 v2",
+    )
+    .await;
+    assert_eq!(v2.status, StatusCode::CREATED, "{}", v2.body);
+    assert_eq!(
+        (v1.body["version"].as_i64(), v2.body["version"].as_i64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(v2.body["file_name"], "cip-2027.pdf");
+    // Not another reseller's; not a type it cannot be; not empty.
+    let other = upload(
+        &app,
+        Some(&key),
+        &format!("/v1/resellers/{sa}/cip"),
+        "text/plain",
+        "x.txt",
+        b"x",
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    for (ct, body) in [
+        ("application/x-msdownload", &b"MZ"[..]),
+        ("text/plain", &b""[..]),
+    ] {
+        let bad = upload(
+            &app,
+            Some(&key),
+            &format!("/v1/resellers/{fa}/cip"),
+            ct,
+            "x",
+            body,
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{ct}");
+    }
+    let versions = as_token(&app, &key, "GET", &format!("/v1/resellers/{fa}/cip"), None)
+        .await
+        .body;
+    assert_eq!(versions.as_array().unwrap().len(), 2);
+
+    // No package without the provider's own CIP.
+    let r = app
+        .get("/v1/compliance/cip-package", Role::ComplianceOfficer)
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let own = upload(
+        &app,
+        None,
+        "/v1/compliance/cip",
+        "text/markdown",
+        "provider.md",
+        b"# Our CIP",
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::CREATED, "{}", own.body);
+
+    // A request: due ten calendar days later.
+    let req = app
+        .send(
+            "POST",
+            "/v1/compliance/cip-requests",
+            Some(Role::ComplianceOfficer),
+            Some(json!({"requested_by": "US Department of Commerce", "reference": "BIS-1"})),
+            &[],
+        )
+        .await;
+    assert_eq!(req.status, StatusCode::CREATED, "{}", req.body);
+    assert_eq!(req.body["due_at"], "2026-12-04T09:00:00Z");
+    let id = req.body["id"].as_str().unwrap().to_owned();
+    app.advance(chrono::Duration::days(3));
+    let pkg = app
+        .get(
+            &format!("/v1/compliance/cip-package?request={id}"),
+            Role::ComplianceOfficer,
+        )
+        .await;
+    assert_eq!(pkg.status, StatusCode::OK, "{}", pkg.body);
+    assert_eq!(pkg.content_type, "application/zip");
+    let path = app.dir.path().join("package.zip");
+    std::fs::write(&path, &pkg.raw).unwrap();
+    // Read back by an independent implementation: Python's zipfile.
+    let out = std::process::Command::new(std::env::var("CUSTOS_PYTHON").unwrap_or_else(|_| "python3".into()))
+        .arg("-c")
+        .arg("import json,sys,zipfile\nz=zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(json.dumps({n: z.read(n).decode('utf-8','replace') for n in z.namelist()}))")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(files["provider/v1-provider.md"], "# Our CIP");
+    assert_eq!(
+        files[format!("resellers/{fa}/v2-cip-2027.pdf")],
+        "%PDF-1.7 v2"
+    );
+    let manifest: Value = serde_json::from_str(files["manifest.json"].as_str().unwrap()).unwrap();
+    assert_eq!(manifest["request_id"], id.as_str());
+    assert_eq!(manifest["documents"].as_array().unwrap().len(), 2);
+    // The foreign reseller that gave none is named; the US one is not asked for.
+    assert_eq!(manifest["missing"], json!([sa]));
+    assert!(!manifest.to_string().contains(&ua));
+    let reqs = app
+        .get("/v1/compliance/cip-requests", Role::Auditor)
+        .await
+        .body;
+    assert_eq!(reqs[0]["fulfilled_at"], "2026-11-27T09:00:00Z");
+    assert_eq!(
+        reqs[0]["package_sha256"].as_str().unwrap(),
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&pkg.raw))
+    );
+    // Each document read for the package is in the audit trail.
+    let audit = app.get("/v1/audit?limit=500", Role::Auditor).await.body;
+    let reads = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["entry"]["action"] == "read_document")
+        .count();
+    assert_eq!(reads, 2);
+    // A document's content, for an auditor.
+    let doc = app
+        .get(
+            &format!(
+                "/v1/compliance/documents/{}",
+                v1.body["id"].as_str().unwrap()
+            ),
+            Role::Auditor,
+        )
+        .await;
+    assert_eq!(
+        (doc.status, doc.raw.as_slice()),
+        (StatusCode::OK, &b"# CIP v1"[..])
+    );
+    let resellers = app.get("/v1/resellers", Role::Auditor).await.body;
+    let f = resellers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["account_id"] == fa.as_str())
+        .unwrap();
+    assert_eq!(
+        (f["foreign"].as_bool(), f["cip"]["version"].as_i64()),
+        (Some(true), Some(2))
+    );
+    let u = resellers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["account_id"] == ua.as_str())
+        .unwrap();
+    assert_eq!(u["foreign"], false);
+}
+
+#[tokio::test]
+async fn a_non_compliant_reseller_is_flagged_reported_and_terminated() {
+    let app = TestApp::new().await;
+    let r = verified(
+        &app,
+        entity("Polder Hosting B.V.", "NL"),
+        &["document", "address"],
+    )
+    .await;
+    let ra = app.open(&r, "reseller", "paid").await.body["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let s = verified(
+        &app,
+        individual("Marek Nowak", "PL", "PL"),
+        &["email", "phone", "document"],
+    )
+    .await;
+    let sa = app
+        .post(
+            "/v1/accounts",
+            json!({"customer_id": s, "kind": "sub_lessee", "offering": "paid",
+        "parent_account_id": ra}),
+        )
+        .await
+        .body["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let co = Some(Role::ComplianceOfficer);
+    let f = app
+        .send(
+            "POST",
+            &format!("/v1/resellers/{ra}/non-compliance"),
+            Some(Role::Integrator),
+            Some(json!({"reason": "x"})),
+            &[],
+        )
+        .await;
+    assert_eq!(f.status, StatusCode::FORBIDDEN);
+    let f = app
+        .send(
+            "POST",
+            &format!("/v1/resellers/{sa}/non-compliance"),
+            co,
+            Some(json!({"reason": "x"})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        f.status,
+        StatusCode::CONFLICT,
+        "a sub-lessee is not a reseller"
+    );
+    let f = app
+        .send(
+            "POST",
+            &format!("/v1/resellers/{ra}/non-compliance"),
+            co,
+            Some(json!({"reason": "no CIP after two requests"})),
+            &[],
+        )
+        .await;
+    assert_eq!(f.status, StatusCode::CREATED, "{}", f.body);
+    assert_eq!(f.body["terminate_by"], "2026-12-24T09:00:00Z");
+    let id = f.body["id"].as_str().unwrap().to_owned();
+    let rep = app
+        .send(
+            "POST",
+            &format!("/v1/compliance/non-compliance/{id}/reports"),
+            co,
+            Some(json!({"text": "Reported to BIS", "suspected_malicious_activity": true})),
+            &[],
+        )
+        .await;
+    assert_eq!(rep.status, StatusCode::OK, "{}", rep.body);
+    assert_eq!(rep.body["reports"][0]["suspected_malicious_activity"], true);
+    let listed = app.get("/v1/resellers", Role::ComplianceOfficer).await.body;
+    assert_eq!(listed[0]["open_non_compliance"], json!([id]));
+    let t = app
+        .send(
+            "POST",
+            &format!("/v1/compliance/non-compliance/{id}/close"),
+            co,
+            Some(json!({"outcome": "terminated", "note": "relationship ended"})),
+            &[],
+        )
+        .await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.body);
+    assert_eq!(t.body["outcome"], "terminated");
+    for a in [&ra, &sa] {
+        let x = app
+            .get(&format!("/v1/accounts/{a}"), Role::Integrator)
+            .await
+            .body;
+        assert_eq!(x["account_status"], "closed", "{x}");
+    }
+    let again = app
+        .send(
+            "POST",
+            &format!("/v1/compliance/non-compliance/{id}/close"),
+            co,
+            Some(json!({"outcome": "resolved"})),
+            &[],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    let none = app
+        .send(
+            "POST",
+            "/v1/compliance/non-compliance/nc_nothing/reports",
+            co,
+            Some(json!({"text": "x"})),
+            &[],
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+}
