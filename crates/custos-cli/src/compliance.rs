@@ -70,12 +70,175 @@ pub enum DesignationsCmd {
 #[derive(Debug, Subcommand)]
 pub enum ComplianceCmd {
     /// Apply what the calendar changed since the last sweep: designations that took effect or
-    /// ended (every customer screened again, every account re-decided) and verification
-    /// deadlines that passed. Run it daily (the server does, every `sweep_interval_secs`).
+    /// ended (every customer screened again, every account re-decided), exemptions that
+    /// started or ended, and verification deadlines that passed. Run it daily (the server
+    /// does, every `sweep_interval_secs`).
     Sweep {
         #[arg(long)]
         json: bool,
     },
+    /// Every clock due within N days (default 90), and every one overdue.
+    Deadlines {
+        #[arg(long, default_value_t = 90)]
+        within: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verified foreign subjects due to be verified again within N days (default 90).
+    Reverification {
+        #[arg(long, default_value_t = 90)]
+        within: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Exemptions (EO 1(c)).
+    Exemptions {
+        #[command(subcommand)]
+        cmd: ExemptionsCmd,
+    },
+    /// The program profile: provider name, CIP contact, detection resources, reseller
+    /// oversight (`set FILE.json`, or `show`).
+    Profile {
+        #[command(subcommand)]
+        cmd: ProfileCmd,
+    },
+    /// Store a new version of a program document: cip, adp, red_flag_procedures,
+    /// reseller_oversight.
+    Document {
+        kind: String,
+        file: std::path::PathBuf,
+    },
+    /// The Abuse Deterrence Program's record.
+    Adp {
+        #[command(subcommand)]
+        cmd: AdpCmd,
+    },
+    /// Reports on transactions that may train a large AI model (due in 15 days; optional).
+    AiReport {
+        #[command(subcommand)]
+        cmd: AiReportCmd,
+    },
+    /// File the certification (initial, or --annual): its PDF is kept and the next one's
+    /// clock starts.
+    Certify {
+        #[arg(long)]
+        annual: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExemptionsCmd {
+    /// Grant one: --provider, --account-kind/--offering, or --lessee CUSTOMER.
+    Add {
+        #[arg(long)]
+        basis: String,
+        #[arg(long)]
+        provider: bool,
+        #[arg(long)]
+        account_kind: Option<String>,
+        #[arg(long)]
+        offering: Option<String>,
+        #[arg(long)]
+        lessee: Option<String>,
+        /// verification, reverification; repeatable.
+        #[arg(long = "requirement", required = true)]
+        requirements: Vec<String>,
+        /// RFC 3339; now when omitted.
+        #[arg(long)]
+        starts: Option<String>,
+        #[arg(long)]
+        expires: Option<String>,
+        #[arg(long)]
+        reference: Option<String>,
+    },
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
+    Revoke {
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCmd {
+    Set { file: std::path::PathBuf },
+    Show,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdpCmd {
+    Show,
+    Review {
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        on: String,
+        #[arg(long)]
+        reviewer: String,
+        #[arg(long)]
+        summary: String,
+        #[arg(long = "finding")]
+        findings: Vec<String>,
+        #[arg(long)]
+        next: Option<String>,
+    },
+    Deviation {
+        /// RFC 3339.
+        #[arg(long)]
+        at: String,
+        #[arg(long)]
+        description: String,
+    },
+    Notified {
+        id: String,
+        #[arg(long)]
+        reference: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AiReportCmd {
+    Add {
+        customer: String,
+        #[arg(long)]
+        transaction: String,
+        /// RFC 3339; now when omitted.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    Filed {
+        id: String,
+        #[arg(long)]
+        reference: String,
+    },
+    Ls,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCmd {
+    /// The CIP certification generated from the records as they are now.
+    Certification {
+        /// The annual certification (the last twelve months).
+        #[arg(long)]
+        annual: bool,
+        /// json, html or pdf.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Write here instead of standard output (a PDF needs a file).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+}
+
+fn time(flag: &str, s: &str) -> Result<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .with_context(|| format!("--{flag} `{s}` is not an RFC 3339 time"))
+}
+
+fn parse_enum<T: serde::de::DeserializeOwned>(flag: &str, s: &str) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .with_context(|| format!("--{flag} `{s}` is not one of the accepted values"))
 }
 
 pub fn date(flag: &str, s: &str) -> Result<NaiveDate> {
@@ -206,7 +369,249 @@ pub async fn designations(app: &App, cmd: DesignationsCmd) -> Result<()> {
 }
 
 pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
+    let s = &app.service;
+    let actor = cli_actor();
     match cmd {
+        ComplianceCmd::Deadlines { within, json } => {
+            let all = s
+                .deadlines(chrono::Duration::days(i64::from(within)))
+                .await?;
+            if json {
+                return print_json(&all);
+            }
+            for d in all {
+                println!(
+                    "{}\t{}{}\t{}\t{}",
+                    d.due_at.format("%Y-%m-%d"),
+                    d.clock,
+                    d.days.map(|n| format!(" ({n} days)")).unwrap_or_default(),
+                    if d.overdue { "OVERDUE" } else { "" },
+                    d.what
+                );
+            }
+            return Ok(());
+        }
+        ComplianceCmd::Reverification { within, json } => {
+            let all = s
+                .reverifications(chrono::Duration::days(i64::from(within)))
+                .await?;
+            if json {
+                return print_json(&all);
+            }
+            for r in all {
+                println!(
+                    "{}\t{}\t{}\tverified {}\t{}",
+                    r.due_at.format("%Y-%m-%d"),
+                    r.customer_id,
+                    r.subject_id,
+                    r.verified_at.format("%Y-%m-%d"),
+                    if r.overdue { "OVERDUE" } else { "" }
+                );
+            }
+            return Ok(());
+        }
+        ComplianceCmd::Exemptions { cmd } => {
+            use custos_core::exemptions::ExemptionScope;
+            match cmd {
+                ExemptionsCmd::Add {
+                    basis,
+                    provider,
+                    account_kind,
+                    offering,
+                    lessee,
+                    requirements,
+                    starts,
+                    expires,
+                    reference,
+                } => {
+                    let scope = match (
+                        provider,
+                        lessee,
+                        account_kind.is_some() || offering.is_some(),
+                    ) {
+                        (true, None, false) => ExemptionScope::Provider,
+                        (false, Some(c), false) => ExemptionScope::Lessee {
+                            customer_id: custos_core::CustomerId::parse(&c)
+                                .with_context(|| format!("`{c}` is not a customer id"))?,
+                        },
+                        (false, None, true) => ExemptionScope::AccountType {
+                            account_kind: account_kind
+                                .map(|k| parse_enum("account-kind", &k))
+                                .transpose()?,
+                            offering: offering.map(|o| parse_enum("offering", &o)).transpose()?,
+                        },
+                        _ => bail!(
+                            "name one scope: --provider, --lessee, or --account-kind/--offering"
+                        ),
+                    };
+                    let (e, n) = s
+                        .grant_exemption(
+                            custos_server::program::NewExemption {
+                                basis,
+                                scope,
+                                requirements: requirements
+                                    .iter()
+                                    .map(|r| parse_enum("requirement", r))
+                                    .collect::<Result<_>>()?,
+                                starts: starts.map(|t| time("starts", &t)).transpose()?,
+                                expires: expires.map(|t| time("expires", &t)).transpose()?,
+                                reference,
+                            },
+                            &actor,
+                        )
+                        .await?;
+                    println!("{}: granted; {n} accounts decided anew", e.id);
+                }
+                ExemptionsCmd::Ls { json } => {
+                    let all = s.exemptions().await?;
+                    if json {
+                        return print_json(&all);
+                    }
+                    for e in all {
+                        println!(
+                            "{}\t{}\t{:?}\t{:?}\t{}..{}{}",
+                            e.id,
+                            e.basis,
+                            e.scope,
+                            e.requirements,
+                            e.starts.format("%Y-%m-%d"),
+                            e.expires
+                                .map(|x| x.format("%Y-%m-%d").to_string())
+                                .unwrap_or_default(),
+                            e.revoked_at
+                                .map(|r| format!("\trevoked {}", r.format("%Y-%m-%d")))
+                                .unwrap_or_default()
+                        );
+                    }
+                }
+                ExemptionsCmd::Revoke { id } => {
+                    let (e, n) = s.revoke_exemption(&id, &actor).await?;
+                    println!("{}: revoked; {n} accounts decided anew", e.id);
+                }
+            }
+            return Ok(());
+        }
+        ComplianceCmd::Profile { cmd } => {
+            match cmd {
+                ProfileCmd::Set { file } => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    let p: custos_server::report::ProgramProfile = serde_json::from_str(&text)
+                        .with_context(|| format!("{} is not a program profile", file.display()))?;
+                    s.put_program_profile(&p, &actor).await?;
+                    println!("program profile stored");
+                }
+                ProfileCmd::Show => match s.program_profile(&actor).await? {
+                    Some(p) => print_json(&p)?,
+                    None => bail!("no program profile has been stored"),
+                },
+            }
+            return Ok(());
+        }
+        ComplianceCmd::Document { kind, file } => {
+            if !custos_server::program::PROGRAM_DOCUMENTS.contains(&kind.as_str()) {
+                bail!(
+                    "`{kind}`: a program document is one of {}",
+                    custos_server::program::PROGRAM_DOCUMENTS.join(", ")
+                );
+            }
+            let content =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("document")
+                .to_owned();
+            let m = s
+                .put_document(
+                    custos_server::resellers::PROVIDER,
+                    &kind,
+                    &name,
+                    media_type(&file)?,
+                    &content,
+                    &actor,
+                )
+                .await?;
+            println!("{}: version {} ({})", m.kind, m.version, m.id);
+            return Ok(());
+        }
+        ComplianceCmd::Adp { cmd } => {
+            match cmd {
+                AdpCmd::Show => print_json(&s.adp_record().await?)?,
+                AdpCmd::Review {
+                    on,
+                    reviewer,
+                    summary,
+                    findings,
+                    next,
+                } => {
+                    let r = s
+                        .add_adp_review(
+                            custos_server::program::AdpReview {
+                                id: String::new(),
+                                reviewed_on: date("on", &on)?,
+                                reviewer,
+                                summary,
+                                findings,
+                                next_review: next.map(|n| date("next", &n)).transpose()?,
+                                recorded_by: String::new(),
+                            },
+                            &actor,
+                        )
+                        .await?;
+                    println!("{}: recorded", r.id);
+                }
+                AdpCmd::Deviation { at, description } => {
+                    let d = s
+                        .add_adp_deviation(time("at", &at)?, description, &actor)
+                        .await?;
+                    println!("{}: notify by {}", d.id, d.notify_by.format("%Y-%m-%d"));
+                }
+                AdpCmd::Notified { id, reference } => {
+                    let d = s.notify_adp_deviation(&id, reference, &actor).await?;
+                    println!("{}: notified", d.id);
+                }
+            }
+            return Ok(());
+        }
+        ComplianceCmd::AiReport { cmd } => {
+            match cmd {
+                AiReportCmd::Add {
+                    customer,
+                    transaction,
+                    at,
+                } => {
+                    let at = match at {
+                        Some(t) => time("at", &t)?,
+                        None => s.now(),
+                    };
+                    let r = s
+                        .add_ai_report(
+                            custos_core::CustomerId::parse(&customer)
+                                .with_context(|| format!("`{customer}` is not a customer id"))?,
+                            transaction,
+                            at,
+                            &actor,
+                        )
+                        .await?;
+                    println!("{}: due {}", r.id, r.due_at.format("%Y-%m-%d"));
+                }
+                AiReportCmd::Filed { id, reference } => {
+                    let r = s.file_ai_report(&id, reference, &actor).await?;
+                    println!("{}: filed", r.id);
+                }
+                AiReportCmd::Ls => print_json(&s.ai_reports().await?)?,
+            }
+            return Ok(());
+        }
+        ComplianceCmd::Certify { annual } => {
+            let f = s.file_certification(annual, &actor).await?;
+            println!(
+                "{} certification filed: {} (document {}, sha256 {})",
+                f.kind, f.id, f.document_id, f.sha256
+            );
+            return Ok(());
+        }
         ComplianceCmd::Sweep { json } => {
             let r = app.service.sweep(&cli_actor()).await?;
             if json {
@@ -512,6 +917,46 @@ pub async fn resellers(app: &App, cmd: ResellersCmd) -> Result<()> {
                         _ => "open".into(),
                     }
                 );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn report(app: &App, cmd: ReportCmd) -> Result<()> {
+    match cmd {
+        ReportCmd::Certification {
+            annual,
+            format,
+            out,
+        } => {
+            let c = app.service.certification(annual, &cli_actor()).await?;
+            let bytes = match format.as_str() {
+                "json" => {
+                    let mut v = serde_json::to_vec_pretty(&c)?;
+                    v.push(b'\n');
+                    v
+                }
+                "html" => custos_server::report::to_html(&c).into_bytes(),
+                "pdf" => custos_server::report::to_pdf(&c)?,
+                f => bail!("--format `{f}`: use json, html or pdf"),
+            };
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &bytes)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!(
+                        "{}: {} certification, {} bytes",
+                        path.display(),
+                        c.kind,
+                        bytes.len()
+                    );
+                }
+                None if format == "pdf" => bail!("a PDF goes to a file: add --out FILE.pdf"),
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&bytes)?;
+                }
             }
         }
     }

@@ -135,7 +135,13 @@ enum Cmd {
         #[command(subcommand)]
         cmd: compliance::ResellersCmd,
     },
-    /// The compliance program: the daily sweep.
+    /// Reports: the CIP certification.
+    Report {
+        #[command(subcommand)]
+        cmd: compliance::ReportCmd,
+    },
+    /// The compliance program: the daily sweep, the deadlines calendar, exemptions, the
+    /// program profile and documents, the ADP record, re-verification, certifications.
     Compliance {
         #[command(subcommand)]
         cmd: compliance::ComplianceCmd,
@@ -657,6 +663,10 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Resellers { cmd } => {
             let app = App::open(config, true).await?;
             compliance::resellers(&app, cmd).await
+        }
+        Cmd::Report { cmd } => {
+            let app = App::open(config, true).await?;
+            compliance::report(&app, cmd).await
         }
         Cmd::Compliance { cmd } => {
             let app = App::open(config, true).await?;

@@ -1247,3 +1247,197 @@ async fn http_ingest_survives_sigkill() {
     let v = custos(dir.path(), &["ledger", "verify"]);
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
 }
+
+/// A compliance officer's commands, on a fresh data directory: designations and their lead
+/// time, the sweep, the program profile and documents, the certification as PDF, the
+/// calendar, the CIP package and a request it answers, exemptions; each mistake a clear
+/// message and a non-zero exit.
+#[test]
+fn compliance_officer_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ok = |args: &[&str]| {
+        let o = custos(d, args);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let fails = |args: &[&str], why: &str| {
+        let o = custos(d, args);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(why), "{args:?}: {err}");
+    };
+    let out = ok(&[
+        "designations",
+        "add",
+        "--id",
+        "sm-1",
+        "--jurisdiction",
+        "KP",
+        "--reference",
+        "92 FR 1",
+    ]);
+    assert!(out.contains("designation sm-1 entered"), "{out}");
+    let soon = (chrono::Utc::now() + chrono::Duration::days(10))
+        .format("%Y-%m-%d")
+        .to_string();
+    fails(
+        &[
+            "designations",
+            "add",
+            "--id",
+            "sm-2",
+            "--jurisdiction",
+            "IR",
+            "--effective",
+            &soon,
+            "--reference",
+            "x",
+        ],
+        "180 days",
+    );
+    fails(
+        &["designations", "add", "--id", "sm-3", "--reference", "x"],
+        "--jurisdiction or --person",
+    );
+    let ls: Value = serde_json::from_str(&ok(&["designations", "ls", "--json"])).unwrap();
+    assert_eq!(ls.as_array().unwrap().len(), 1);
+    assert_eq!(ls[0]["status"], "scheduled");
+    assert_eq!(ok(&["designations", "schedule"]).lines().count(), 2);
+    let sweep: Value = serde_json::from_str(&ok(&["compliance", "sweep", "--json"])).unwrap();
+    assert_eq!(sweep["transitions"], json!([]));
+
+    fails(&["report", "certification"], "no program profile");
+    let profile = d.join("profile.json");
+    std::fs::write(
+        &profile,
+        r#"{"provider_name": "Example Cloud LLC",
+        "cip_contact": {"name": "Dana Whitfield", "email": "cip@example.net"},
+        "detection_resources": ["abuse desk"], "reseller_oversight": "yearly CIP reviews"}"#,
+    )
+    .unwrap();
+    ok(&["compliance", "profile", "set", profile.to_str().unwrap()]);
+    std::fs::write(&profile, r#"{"provider_name": "x"}"#).unwrap();
+    fails(
+        &["compliance", "profile", "set", profile.to_str().unwrap()],
+        "not a program profile",
+    );
+    let json: Value =
+        serde_json::from_str(&ok(&["report", "certification", "--format", "json"])).unwrap();
+    assert_eq!(json["customers"]["total"], 0);
+    assert_eq!(json["provider_name"], "Example Cloud LLC");
+    fails(&["report", "certification", "--format", "pdf"], "--out");
+    let pdf = d.join("cert.pdf");
+    ok(&[
+        "report",
+        "certification",
+        "--annual",
+        "--format",
+        "pdf",
+        "--out",
+        pdf.to_str().unwrap(),
+    ]);
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-1.5"));
+    let html = ok(&["report", "certification", "--format", "html"]);
+    assert!(html.contains("<h2>CIP contact</h2>"));
+
+    let cal: Value = serde_json::from_str(&ok(&["compliance", "deadlines", "--json"])).unwrap();
+    assert_eq!(cal[0]["clock"], "initial_certification");
+    let out = ok(&["compliance", "certify"]);
+    assert!(out.contains("initial certification filed"), "{out}");
+    let cal = ok(&["compliance", "deadlines", "--within", "400"]);
+    assert!(
+        cal.contains("annual_certification") && !cal.contains("initial_certification"),
+        "{cal}"
+    );
+
+    let zip = d.join("package.zip");
+    fails(
+        &["resellers", "cips", "export", zip.to_str().unwrap()],
+        "provider's own CIP",
+    );
+    let cip = d.join("our-cip.md");
+    std::fs::write(&cip, "# Our CIP\n").unwrap();
+    ok(&["compliance", "document", "cip", cip.to_str().unwrap()]);
+    let exe = d.join("cip.exe");
+    std::fs::write(&exe, "MZ").unwrap();
+    fails(
+        &["compliance", "document", "cip", exe.to_str().unwrap()],
+        ".pdf, .md",
+    );
+    let out = ok(&[
+        "resellers",
+        "requests",
+        "add",
+        "--by",
+        "Commerce",
+        "--reference",
+        "R-1",
+    ]);
+    let req = out.split(':').next().unwrap().to_owned();
+    let out = ok(&[
+        "resellers",
+        "cips",
+        "export",
+        zip.to_str().unwrap(),
+        "--request",
+        &req,
+    ]);
+    assert!(out.contains("1 documents"), "{out}");
+    assert!(std::fs::read(&zip).unwrap().starts_with(b"PK"));
+    assert!(ok(&["resellers", "requests", "ls"]).contains("fulfilled"));
+
+    fails(&["keys", "create", "--role", "reseller"], "scope");
+    fails(
+        &[
+            "keys",
+            "create",
+            "--role",
+            "reseller",
+            "--scope",
+            "acc_nothing",
+        ],
+        "no account acc_nothing",
+    );
+    let out = ok(&[
+        "compliance",
+        "exemptions",
+        "add",
+        "--basis",
+        "ADP",
+        "--provider",
+        "--requirement",
+        "reverification",
+    ]);
+    assert!(out.contains("granted"), "{out}");
+    fails(
+        &[
+            "compliance",
+            "exemptions",
+            "add",
+            "--basis",
+            "ADP",
+            "--requirement",
+            "verification",
+        ],
+        "name one scope",
+    );
+    fails(
+        &[
+            "compliance",
+            "exemptions",
+            "add",
+            "--basis",
+            "ADP",
+            "--provider",
+            "--requirement",
+            "everything",
+        ],
+        "--requirement",
+    );
+    assert_eq!(ok(&["compliance", "exemptions", "ls"]).lines().count(), 1);
+}

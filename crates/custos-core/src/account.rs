@@ -111,6 +111,9 @@ pub enum ReasonCode {
     SpecialMeasureConditions,
     /// A condition of a special measure is not met: the account is held until it is.
     SpecialMeasureConditionUnmet,
+    /// An exemption lifts identity verification: unverified foreign subjects do not hold the
+    /// account.
+    ExemptFromVerification,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -159,6 +162,9 @@ pub struct AccountDecision {
     /// Special-measure conditions the account is held to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub special_measures: Vec<AppliedConditions>,
+    /// Exemptions (EO 1(c)) that cover the account.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exemptions: Vec<crate::exemptions::AppliedExemption>,
 }
 
 /// An Account.
@@ -185,7 +191,58 @@ pub struct Account {
     /// What the control plane reports of the account, for special measures' conditions.
     #[serde(default, skip_serializing_if = "is_default")]
     pub profile: AccountProfile,
+    /// Each time the account waited for verification and how the wait ended, for the
+    /// certification's account of unverified cases.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_history: Vec<PendingSpan>,
     pub decision: AccountDecision,
+}
+
+/// How a wait for verification ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PendingOutcome {
+    Verified,
+    /// An exemption lifted verification.
+    Exempted,
+    ClosedDeadline,
+    ClosedFailed,
+    ClosedScreening,
+    Closed,
+    Suspended,
+}
+
+/// One wait for verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PendingSpan {
+    pub since: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub outcome: PendingOutcome,
+}
+
+impl PendingOutcome {
+    /// How a wait ends with this decision (`None`: it goes on).
+    pub fn of(d: &AccountDecision) -> Option<PendingOutcome> {
+        let has = |c: ReasonCode| d.reasons.iter().any(|r| r.code == c);
+        Some(match (d.decision, d.account_status) {
+            (Decision::Pending, _) => return None,
+            (Decision::Approve, _) if has(ReasonCode::ExemptFromVerification) => {
+                PendingOutcome::Exempted
+            }
+            (Decision::Approve, _) => PendingOutcome::Verified,
+            (_, AccountStatus::Closed) if has(ReasonCode::VerificationDeadlinePassed) => {
+                PendingOutcome::ClosedDeadline
+            }
+            (_, AccountStatus::Closed) if has(ReasonCode::ScreeningProhibited) => {
+                PendingOutcome::ClosedScreening
+            }
+            (_, AccountStatus::Closed) if has(ReasonCode::VerificationFailed) => {
+                PendingOutcome::ClosedFailed
+            }
+            (_, AccountStatus::Closed) => PendingOutcome::Closed,
+            _ => PendingOutcome::Suspended,
+        })
+    }
 }
 
 fn is_default(p: &AccountProfile) -> bool {
@@ -269,6 +326,8 @@ pub struct Evaluation<'a> {
     pub kind: AccountKind,
     pub offering: Offering,
     pub profile: &'a AccountProfile,
+    /// The exemptions that cover the account.
+    pub exemptions: &'a [crate::exemptions::AppliedExemption],
     pub parent: Option<&'a ParentInfo>,
     /// `None` while the account is being opened; its opening time afterwards.
     pub opened_at: Option<DateTime<Utc>>,
@@ -285,11 +344,17 @@ pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
     let mut steps = vec![];
     let mut any_failed = false;
     let mut any_open = false;
+    let exempt = e.exemptions.iter().find(|x| {
+        x.requirements
+            .contains(&crate::exemptions::Requirement::Verification)
+    });
+    let mut exempted = false;
     for s in e.customer.active_subjects() {
         let req = p.requirement(e.risk, s.role, e.customer.entity);
         let state = s.verification.state(s.us_person, req);
         match state {
             VerificationState::NotRequired | VerificationState::Verified => {}
+            VerificationState::Pending if exempt.is_some() => exempted = true,
             VerificationState::Failed => {
                 any_failed = true;
                 reasons.push(reason(
@@ -518,6 +583,7 @@ pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
             } else {
                 vec![]
             },
+            exemptions: e.exemptions.to_vec(),
         }
     };
 
@@ -614,6 +680,19 @@ pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
             p.pending.account_status
         };
         return decided(Decision::Pending, status, reasons, steps);
+    }
+    if let Some(x) = exempt
+        && exempted
+    {
+        reasons.push(reason(
+            ReasonCode::ExemptFromVerification,
+            None,
+            format!(
+                "exemption {} ({}) lifts identity verification for this account",
+                x.id, x.basis
+            ),
+        ));
+        return decided(Decision::Approve, AccountStatus::Active, reasons, steps);
     }
     let all_us = e.customer.all_us_persons();
     reasons.push(if all_us {
@@ -746,6 +825,7 @@ mod tests {
             kind: AccountKind::Direct,
             offering: Offering::Paid,
             profile: &AccountProfile::default(),
+            exemptions: &[],
             parent: None,
             opened_at: (!new).then(now),
             pending_since: None,
@@ -814,6 +894,7 @@ mod tests {
         parent: Option<AccountStatus>,
         pending_since_days: Option<i64>,
         new: bool,
+        exemptions: Vec<crate::exemptions::AppliedExemption>,
     }
 
     fn case(subjects: Vec<SubjectSummary>) -> Case {
@@ -824,6 +905,7 @@ mod tests {
             parent: None,
             pending_since_days: None,
             new: true,
+            exemptions: vec![],
         }
     }
 
@@ -845,6 +927,7 @@ mod tests {
             kind: c.kind,
             offering: c.offering,
             profile: &AccountProfile::default(),
+            exemptions: &c.exemptions,
             parent: parent.as_ref(),
             opened_at: (!c.new).then(now),
             pending_since: c.pending_since_days.map(|d| now() - Duration::days(d)),
@@ -904,6 +987,7 @@ mod tests {
             kind,
             offering,
             profile,
+            exemptions: &[],
             parent: inherited.then_some(&parent),
             opened_at: (!new).then(now),
             pending_since: None,
@@ -1123,6 +1207,34 @@ mod tests {
                 S::Closed,
                 &[R::ForeignCustomerUnverified, R::VerificationDeadlinePassed],
             ),
+        );
+        // An exemption from verification: an unverified foreign customer's account is not
+        // held, and the decision says why; a failed verification still counts.
+        let exemption = crate::exemptions::AppliedExemption {
+            id: "ex_1".into(),
+            basis: "ADP".into(),
+            requirements: vec![crate::exemptions::Requirement::Verification],
+        };
+        let mut exempt = case(vec![subject(Customer, false, &[], &[])]);
+        exempt.exemptions = vec![exemption.clone()];
+        check(
+            exempt,
+            (D::Approve, S::Active, &[R::ExemptFromVerification]),
+        );
+        let mut exempt_failed = case(vec![subject(Customer, false, &[], &[Email])]);
+        exempt_failed.exemptions = vec![exemption.clone()];
+        check(
+            exempt_failed,
+            (D::Refuse, S::Closed, &[R::VerificationFailed]),
+        );
+        let mut reverification_only = case(vec![subject(Customer, false, &[], &[])]);
+        reverification_only.exemptions = vec![crate::exemptions::AppliedExemption {
+            requirements: vec![crate::exemptions::Requirement::Reverification],
+            ..exemption
+        }];
+        check(
+            reverification_only,
+            (D::Pending, S::Restricted, &[R::ForeignCustomerUnverified]),
         );
         let mut in_time = case(vec![subject(Customer, false, &[], &[])]);
         in_time.new = false;

@@ -639,6 +639,14 @@ impl Customer {
             .ok_or_else(|| CoreError::NotFound(format!("subject {id}")))
     }
 
+    /// The customer's name: an individual's full name, an entity's legal name.
+    pub fn display_name(&self) -> String {
+        match &self.profile {
+            CustomerProfile::Individual(i) => i.full_name.clone(),
+            CustomerProfile::Entity(e) => e.legal_name.clone(),
+        }
+    }
+
     /// The id of the customer's own subject.
     pub fn customer_subject(&self) -> &SubjectId {
         &self.subjects[0].id

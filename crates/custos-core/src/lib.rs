@@ -3,6 +3,7 @@
 pub mod account;
 pub mod customer;
 pub mod error;
+pub mod exemptions;
 pub mod ids;
 pub mod measures;
 pub mod policy;

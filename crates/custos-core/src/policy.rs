@@ -62,8 +62,6 @@ pub struct CompliancePolicy {
     pub cip_request_days: u32,
     /// A non-compliant reseller relationship must end this soon after it is flagged.
     pub reseller_termination_days: u32,
-    /// New beneficial owners a customer reports must be verified this soon.
-    pub owner_change_days: u32,
     /// How often a verified foreign subject is verified again, in months, per risk level.
     pub reverification_months: ReverificationMonths,
     /// A report on a transaction that may train a large AI model with malicious cyber-enabled
@@ -71,6 +69,8 @@ pub struct CompliancePolicy {
     pub ai_training_report_days: u32,
     /// The annual certification is due this many days after the anniversary of the initial one.
     pub annual_certification_grace_days: u32,
+    /// A deviation from the Abuse Deterrence Program is notified within this many days.
+    pub adp_deviation_notice_days: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,7 +98,6 @@ impl Default for CompliancePolicy {
             special_measure_days: 365,
             cip_request_days: 10,
             reseller_termination_days: 30,
-            owner_change_days: 30,
             reverification_months: ReverificationMonths {
                 low: 36,
                 medium: 24,
@@ -106,6 +105,7 @@ impl Default for CompliancePolicy {
             },
             ai_training_report_days: 15,
             annual_certification_grace_days: 0,
+            adp_deviation_notice_days: 30,
         }
     }
 }
@@ -307,10 +307,13 @@ impl CipPolicy {
                 "compliance.reseller_termination_days",
                 c.reseller_termination_days,
             ),
-            ("compliance.owner_change_days", c.owner_change_days),
             (
                 "compliance.ai_training_report_days",
                 c.ai_training_report_days,
+            ),
+            (
+                "compliance.adp_deviation_notice_days",
+                c.adp_deviation_notice_days,
             ),
             (
                 "compliance.reverification_months.low",

@@ -104,6 +104,7 @@ mod tests {
             last_access_at: seen,
             pending_since: None,
             profile: Default::default(),
+            pending_history: vec![],
             decision: AccountDecision {
                 decision: Decision::Approve,
                 account_status: AccountStatus::Active,
@@ -112,6 +113,7 @@ mod tests {
                 risk: RiskLevel::Low,
                 restrictions: Default::default(),
                 special_measures: vec![],
+                exemptions: vec![],
             },
         }
     }

@@ -545,6 +545,67 @@ pub async fn seed(svc: &Service) -> Result<(), ServiceError> {
         &demo,
     )
     .await?;
+    svc.put_program_profile(
+        &crate::report::ProgramProfile {
+            provider_name: "Demo Cloud LLC".into(),
+            cip_contact: crate::report::CipContact {
+                name: "Dana Whitfield".into(),
+                title: Some("CIP officer".into()),
+                email: "cip@demo-cloud.example".into(),
+                phone: None,
+            },
+            detection_resources: vec!["24x7 abuse desk".into(), "NetFlow anomaly detection".into()],
+            reseller_oversight: "Foreign resellers give their CIP yearly and record their \
+                sub-lessees through the API."
+                .into(),
+            verification_notes: None,
+        },
+        &demo,
+    )
+    .await?;
+    // The Abuse Deterrence Program: a deviation to notify, and a report due on an AI-training
+    // transaction, under well-known ids.
+    let now = svc.now();
+    let days = |d: u32| chrono::Duration::days(i64::from(d));
+    let c = &svc.policy().compliance;
+    svc.put_record(
+        "adp_deviation",
+        "adpdev_demo",
+        None,
+        now,
+        Some(now + days(c.adp_deviation_notice_days)),
+        None,
+        &crate::program::AdpDeviation {
+            id: "adpdev_demo".into(),
+            occurred_at: now,
+            description: "Red-flag alerts were not triaged for 72 hours during an outage".into(),
+            notify_by: now + days(c.adp_deviation_notice_days),
+            notified_at: None,
+            notice_reference: None,
+            recorded_by: "demo".into(),
+        },
+    )
+    .await?;
+    let foreign = cid("cus_demo_foreign_individual");
+    svc.put_record(
+        "ai_training_report",
+        "aird_demo",
+        Some(foreign.as_str()),
+        now,
+        Some(now + days(c.ai_training_report_days)),
+        None,
+        &crate::program::AiTrainingReport {
+            id: "aird_demo".into(),
+            customer_id: foreign.clone(),
+            transaction_reference: "order-77310".into(),
+            detected_at: now,
+            due_at: now + days(c.ai_training_report_days),
+            filed_at: None,
+            filing_reference: None,
+            recorded_by: "demo".into(),
+        },
+    )
+    .await?;
     Ok(())
 }
 

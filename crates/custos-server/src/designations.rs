@@ -84,6 +84,9 @@ pub struct SweepReport {
     /// The re-screening those transitions caused, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rescreen: Option<RescreenReport>,
+    /// Exemptions that started or ended since the previous sweep (every account is decided
+    /// again).
+    pub exemption_transitions: Vec<String>,
     /// Accounts re-decided because a clock ran out (a verification deadline), and how many of
     /// them that closed.
     pub redecided: u64,
@@ -326,7 +329,8 @@ impl Service {
 
     /// Applies what the calendar changed since the last sweep: designations that took effect
     /// or ended (every customer is screened again, so that each existing account is re-decided
-    /// under them), and accounts whose verification deadline passed (re-decided, and closed).
+    /// under them), exemptions that started or ended (every account is re-decided), and
+    /// accounts whose verification deadline passed (re-decided, and closed).
     /// Meant to run daily (`custos compliance sweep`, or the server's own timer).
     pub async fn sweep(&self, actor: &Actor) -> Result<SweepReport> {
         let now = self.now();
@@ -354,8 +358,18 @@ impl Service {
         report
             .transitions
             .sort_by(|a, b| (a.date, &a.designation_id).cmp(&(b.date, &b.designation_id)));
+        let passed = |t: DateTime<Utc>| t <= now && previous.is_none_or(|p| t.date_naive() > p);
+        report.exemption_transitions = self
+            .exemption_transitions()
+            .await?
+            .into_iter()
+            .filter(|(t, _)| passed(*t))
+            .map(|(_, id)| id)
+            .collect();
         if !report.transitions.is_empty() {
             report.rescreen = Some(self.rescreen_all(actor, |_| {}).await?);
+        } else if !report.exemption_transitions.is_empty() {
+            self.redecide_all().await?;
         }
         let (redecided, closed) = self.redecide_overdue(now).await?;
         report.redecided = redecided;

@@ -314,6 +314,12 @@ pub struct AccountView {
     /// Special-measure conditions the account is held to (EO 13984 section 2).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub special_measures: Vec<custos_core::screening::AppliedConditions>,
+    /// Exemptions (EO 13984 1(c)) that cover the account.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exemptions: Vec<custos_core::exemptions::AppliedExemption>,
+    /// What the control plane reported of the account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<custos_core::measures::AccountProfile>,
 }
 
 impl From<&Account> for AccountView {
@@ -326,6 +332,7 @@ impl From<&Account> for AccountView {
             risk,
             restrictions,
             special_measures,
+            exemptions,
         } = a.decision.clone();
         AccountView {
             account_id: a.id.clone(),
@@ -344,6 +351,8 @@ impl From<&Account> for AccountView {
             risk,
             restrictions,
             special_measures,
+            exemptions,
+            profile: (a.profile != Default::default()).then(|| a.profile.clone()),
         }
     }
 }

@@ -9,6 +9,8 @@ pub mod idempotency;
 pub mod json;
 pub mod metrics;
 pub mod openapi;
+pub mod program;
+pub mod report;
 pub mod resellers;
 pub mod routes;
 pub mod screening;
@@ -156,6 +158,57 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/compliance/non-compliance/{id}/close",
             post(routes::resellers::close_case),
+        )
+        .route(
+            "/v1/compliance/exemptions",
+            post(routes::program::grant).get(routes::program::exemptions),
+        )
+        .route(
+            "/v1/compliance/exemptions/{id}/revoke",
+            post(routes::program::revoke),
+        )
+        .route(
+            "/v1/compliance/program/{kind}",
+            put(routes::program::put_document)
+                .layer(DefaultBodyLimit::max(resellers::MAX_DOCUMENT + 1024)),
+        )
+        .route("/v1/compliance/adp", get(routes::program::adp))
+        .route(
+            "/v1/compliance/adp/reviews",
+            post(routes::program::add_review),
+        )
+        .route(
+            "/v1/compliance/adp/deviations",
+            post(routes::program::add_deviation),
+        )
+        .route(
+            "/v1/compliance/adp/deviations/{id}/notified",
+            post(routes::program::notified),
+        )
+        .route(
+            "/v1/compliance/ai-training-reports",
+            post(routes::program::add_ai_report).get(routes::program::ai_reports),
+        )
+        .route(
+            "/v1/compliance/ai-training-reports/{id}/filed",
+            post(routes::program::filed),
+        )
+        .route(
+            "/v1/compliance/reverification",
+            get(routes::program::reverification),
+        )
+        .route("/v1/compliance/deadlines", get(routes::program::deadlines))
+        .route(
+            "/v1/compliance/profile",
+            put(routes::program::put_profile).get(routes::program::profile),
+        )
+        .route(
+            "/v1/reports/certification",
+            get(routes::program::certification),
+        )
+        .route(
+            "/v1/compliance/certifications",
+            post(routes::program::file).get(routes::program::filings),
         )
         .route(
             "/v1/accounts/{id}/exposure",

@@ -250,6 +250,13 @@ impl Service {
             open_accounts(&existing).chain([(req.kind, req.offering)]),
         );
         let profile = custos_core::measures::AccountProfile::default();
+        let exemptions = custos_core::exemptions::covering(
+            &self.exemptions().await?,
+            &req.customer_id,
+            req.kind,
+            req.offering,
+            now,
+        );
         let decision = account::evaluate(&Evaluation {
             policy: &self.policy,
             customer: &summary,
@@ -258,6 +265,7 @@ impl Service {
             kind: req.kind,
             offering: req.offering,
             profile: &profile,
+            exemptions: &exemptions,
             parent: parent.as_ref(),
             opened_at: None,
             pending_since: None,
@@ -277,6 +285,7 @@ impl Service {
             last_access_at: None,
             pending_since: pending.then_some(now),
             profile,
+            pending_history: vec![],
             decision,
         };
         self.store.insert_account(&a).await?;
@@ -302,6 +311,7 @@ impl Service {
         now: DateTime<Utc>,
     ) -> Result<Vec<Account>> {
         let risk = self.risk(summary, &accounts);
+        let all_exemptions = self.exemptions().await?;
         let mut parents: HashMap<AccountId, ParentInfo> = HashMap::new();
         let mut changed = vec![];
         for mut a in accounts {
@@ -319,6 +329,13 @@ impl Service {
                 }
                 None => None,
             };
+            let exemptions = custos_core::exemptions::covering(
+                &all_exemptions,
+                &a.customer_id,
+                a.kind,
+                a.offering,
+                now,
+            );
             let d = account::evaluate(&Evaluation {
                 policy: &self.policy,
                 customer: summary,
@@ -327,12 +344,23 @@ impl Service {
                 kind: a.kind,
                 offering: a.offering,
                 profile: &a.profile,
+                exemptions: &exemptions,
                 parent,
                 opened_at: Some(a.opened_at),
                 pending_since: a.pending_since,
                 now,
             });
             if d != a.decision {
+                if let (Some(since), Some(outcome)) = (
+                    a.pending_since,
+                    custos_core::account::PendingOutcome::of(&d),
+                ) {
+                    a.pending_history.push(custos_core::account::PendingSpan {
+                        since,
+                        ended_at: now,
+                        outcome,
+                    });
+                }
                 a.pending_since = match d.decision {
                     Decision::Pending => a.pending_since.or(Some(now)),
                     _ => None,
@@ -611,6 +639,13 @@ impl Service {
         }
         a.closed_at = Some(now);
         a.close_reason = Some(reason.to_owned());
+        if let Some(since) = a.pending_since.take() {
+            a.pending_history.push(custos_core::account::PendingSpan {
+                since,
+                ended_at: now,
+                outcome: custos_core::account::PendingOutcome::Closed,
+            });
+        }
         a.decision = AccountDecision {
             decision: a.decision.decision,
             account_status: AccountStatus::Closed,
@@ -624,6 +659,7 @@ impl Service {
             risk: a.decision.risk,
             restrictions: BTreeMap::new(),
             special_measures: vec![],
+            exemptions: vec![],
         };
         self.store.update_accounts(std::slice::from_ref(&a)).await?;
         self.cascade(std::slice::from_ref(&a), now).await?;

@@ -208,6 +208,7 @@ fn account(n: u32, c: &CustomerId, parent: Option<&AccountId>, decision: Decisio
         last_access_at: None,
         pending_since: None,
         profile: Default::default(),
+        pending_history: vec![],
         decision: AccountDecision {
             decision,
             account_status: match decision {
@@ -220,6 +221,7 @@ fn account(n: u32, c: &CustomerId, parent: Option<&AccountId>, decision: Decisio
             risk: RiskLevel::Low,
             restrictions: Default::default(),
             special_measures: vec![],
+            exemptions: vec![],
         },
     }
 }

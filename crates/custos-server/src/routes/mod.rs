@@ -6,6 +6,7 @@ pub mod customers;
 pub mod designations;
 pub mod health;
 pub mod ledger;
+pub mod program;
 pub mod resellers;
 pub mod screen;
 pub mod screening;

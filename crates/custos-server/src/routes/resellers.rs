@@ -47,7 +47,7 @@ pub async fn tree(
     Ok(Json(st.service.tree(&account_id(&id)?).await?))
 }
 
-fn upload_meta(headers: &HeaderMap) -> Result<(String, String), ApiError> {
+pub(crate) fn upload_meta(headers: &HeaderMap) -> Result<(String, String), ApiError> {
     let media = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

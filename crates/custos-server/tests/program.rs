@@ -1,0 +1,727 @@
+//! The rest of the compliance program through the API: exemptions that lift what they name
+//! (and decisions that say so), the Abuse Deterrence Program's record, the deadlines calendar
+//! with every clock, re-verification, and the CIP certification, whose figures must match the
+//! records (its PDF read back by pypdf).
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{TestApp, individual};
+use custos_server::auth::Role;
+use serde_json::{Value, json};
+
+const CO: Option<Role> = Some(Role::ComplianceOfficer);
+
+async fn verified(app: &TestApp, body: Value, methods: &[&str]) -> String {
+    let c = app.customer(body).await;
+    verify(app, &c, None, methods).await;
+    c
+}
+
+async fn verify(app: &TestApp, c: &str, subject: Option<&Value>, methods: &[&str]) {
+    for m in methods {
+        let mut body = json!({"method": m, "outcome": "pass"});
+        if let Some(s) = subject {
+            body["subject_id"] = s.clone();
+        }
+        let r = app
+            .post(&format!("/v1/customers/{c}/verification-results"), body)
+            .await;
+        assert!(r.status.is_success(), "{}", r.body);
+    }
+}
+
+async fn open(app: &TestApp, c: &str, kind: &str, offering: &str) -> String {
+    let r = app.open(c, kind, offering).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.body["account_id"].as_str().unwrap().to_owned()
+}
+
+async fn status(app: &TestApp, a: &str) -> Value {
+    app.get(&format!("/v1/accounts/{a}"), Role::Integrator)
+        .await
+        .body
+}
+
+fn entity(name: &str, country: &str, owners: Value) -> Value {
+    json!({"entity": {"legal_name": name, "jurisdiction": country,
+        "addresses": [{"line1": "1 Harbour Street", "city": "Capital", "country": country}]},
+        "beneficial_owners": owners})
+}
+
+fn owner(name: &str, country: &str, percent: f64) -> Value {
+    json!({"person": {"full_name": name, "citizenships": [country],
+        "residence": {"line1": "2 Main Street", "city": "Town", "country": country}},
+        "ownership_percent": percent})
+}
+
+async fn profile(app: &TestApp) {
+    let r = app
+        .send("PUT", "/v1/compliance/profile", CO, Some(json!({
+            "provider_name": "Example Cloud LLC",
+            "cip_contact": {"name": "Dana Whitfield", "title": "CIP officer", "email": "cip@example.net"},
+            "detection_resources": ["24x7 abuse desk", "NetFlow anomaly detection"],
+            "reseller_oversight": "Foreign resellers give their CIP yearly."})), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+}
+
+#[tokio::test]
+async fn exemptions_lift_what_they_name_and_decisions_say_so() {
+    let app = TestApp::new().await;
+    let f = app.customer(individual("Jonas Weber", "DE", "DE")).await;
+    let fa = open(&app, &f, "direct", "paid").await;
+    let g = app.customer(individual("Lucie Martin", "FR", "FR")).await;
+    let ga = open(&app, &g, "direct", "trial").await;
+    assert_eq!(status(&app, &fa).await["account_status"], "restricted");
+    assert_eq!(
+        status(&app, &ga).await["account_status"],
+        "pending_verification"
+    );
+
+    for (body, code) in [
+        (
+            json!({"basis": "ADP", "scope": {"kind": "provider"}, "requirements": []}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"basis": "ADP", "scope": {"kind": "account_type"}, "requirements": ["verification"]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"basis": "ADP", "scope": {"kind": "lessee", "customer_id": "cus_nobody"}, "requirements": ["verification"]}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            json!({"basis": " ", "scope": {"kind": "provider"}, "requirements": ["verification"]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"basis": "ADP", "scope": {"kind": "planet"}, "requirements": ["verification"]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let r = app
+            .send(
+                "POST",
+                "/v1/compliance/exemptions",
+                CO,
+                Some(body.clone()),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, code, "{body}: {}", r.body);
+    }
+    let r = app.send("POST", "/v1/compliance/exemptions", Some(Role::Integrator),
+        Some(json!({"basis": "ADP", "scope": {"kind": "provider"}, "requirements": ["verification"]})), &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/v1/compliance/exemptions", Role::Auditor)
+            .await
+            .body,
+        json!([])
+    );
+
+    // A lessee exempted from verification: its unverified account is usable, and says why.
+    let r = app
+        .send(
+            "POST",
+            "/v1/compliance/exemptions",
+            CO,
+            Some(json!({
+        "basis": "Follows the provider's Abuse Deterrence Program",
+        "scope": {"kind": "lessee", "customer_id": f}, "requirements": ["verification"],
+        "reference": "BIS-EX-1"})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["redecided"], 1);
+    let lessee = r.body["exemption"]["id"].as_str().unwrap().to_owned();
+    let x = status(&app, &fa).await;
+    assert_eq!(x["account_status"], "active", "{x}");
+    assert_eq!(x["reasons"][0]["code"], "exempt_from_verification");
+    assert_eq!(x["exemptions"][0]["id"], lessee.as_str());
+    assert_eq!(
+        status(&app, &ga).await["account_status"],
+        "pending_verification"
+    );
+
+    // An account type: trial offerings, for ten days.
+    let r = app
+        .send(
+            "POST",
+            "/v1/compliance/exemptions",
+            CO,
+            Some(json!({
+        "basis": "Trial accounts run in an isolated sandbox",
+        "scope": {"kind": "account_type", "offering": "trial"}, "requirements": ["verification"],
+        "expires": "2026-12-04T09:00:00Z"})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let trial = r.body["exemption"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(status(&app, &ga).await["account_status"], "active");
+
+    // Revoked: back to the CIP's requirements.
+    let r = app
+        .send(
+            "POST",
+            &format!("/v1/compliance/exemptions/{lessee}/revoke"),
+            CO,
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(status(&app, &fa).await["account_status"], "restricted");
+    let again = app
+        .send(
+            "POST",
+            &format!("/v1/compliance/exemptions/{lessee}/revoke"),
+            CO,
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+
+    // Expired: the sweep re-decides.
+    app.advance(chrono::Duration::days(11));
+    let s = app
+        .send("POST", "/v1/compliance/sweep", CO, None, &[])
+        .await;
+    assert!(
+        s.body["exemption_transitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == trial.as_str()),
+        "{}",
+        s.body
+    );
+    assert_eq!(
+        status(&app, &ga).await["account_status"],
+        "pending_verification"
+    );
+    let all = app
+        .get("/v1/compliance/exemptions", Role::Auditor)
+        .await
+        .body;
+    assert_eq!(all.as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn certification_figures_match_the_records() {
+    let app = TestApp::new().await;
+    let no_profile = app
+        .get("/v1/reports/certification", Role::ComplianceOfficer)
+        .await;
+    assert_eq!(no_profile.status, StatusCode::CONFLICT);
+    profile(&app).await;
+
+    // Three US customers; two verified foreign customers in DE; an entity in NL with two
+    // foreign owners (DE, GB) and a US one; a foreign reseller (NL) with its CIP and a US
+    // reseller without one; one customer whose only account is closed (not counted).
+    for n in ["Ann Lee", "Bob Ray", "Cy Dunn"] {
+        let c = app.customer(individual(n, "US", "US")).await;
+        open(&app, &c, "direct", "paid").await;
+    }
+    for n in ["Jonas Weber", "Anna Schmidt"] {
+        let c = verified(&app, individual(n, "DE", "DE"), &["email", "document"]).await;
+        open(&app, &c, "direct", "paid").await;
+    }
+    let e = app
+        .customer(entity(
+            "Polder Data B.V.",
+            "NL",
+            json!([
+                owner("Klaus Berg", "DE", 40.0),
+                owner("Emma Hughes", "GB", 30.0),
+                owner("Sam Ortiz", "US", 30.0)
+            ]),
+        ))
+        .await;
+    let subjects = app
+        .get(&format!("/v1/customers/{e}"), Role::Integrator)
+        .await
+        .body["subjects"]
+        .clone();
+    verify(&app, &e, None, &["document", "address"]).await;
+    for s in subjects.as_array().unwrap().iter().skip(1) {
+        verify(&app, &e, Some(&s["subject_id"]), &["document", "address"]).await;
+    }
+    open(&app, &e, "direct", "paid").await;
+    let r = verified(
+        &app,
+        entity("Rhein Resale GmbH", "DE", json!([])),
+        &["document", "address"],
+    )
+    .await;
+    let ra = open(&app, &r, "reseller", "paid").await;
+    let cip = app
+        .send_raw(
+            "PUT",
+            &format!("/v1/resellers/{ra}/cip"),
+            CO,
+            Some(b"# CIP".to_vec()),
+            "text/markdown",
+            &[("x-custos-file-name", "cip.md")],
+        )
+        .await;
+    assert_eq!(cip.status, StatusCode::CREATED);
+    let us_r = app
+        .customer(entity("Prairie Resale Inc.", "US", json!([])))
+        .await;
+    open(&app, &us_r, "reseller", "paid").await;
+    let gone = app.customer(individual("Dee Fox", "US", "US")).await;
+    let gone_a = open(&app, &gone, "direct", "paid").await;
+    app.send(
+        "POST",
+        &format!("/v1/accounts/{gone_a}/close"),
+        Some(Role::Integrator),
+        Some(json!({"reason": "customer request"})),
+        &[],
+    )
+    .await;
+
+    // Unverified foreign customers: FR is never verified (closed at the deadline), IT is
+    // verified after waiting, ES opens later and is still waiting.
+    let fr = app.customer(individual("Lucie Martin", "FR", "FR")).await;
+    let fr_a = open(&app, &fr, "direct", "paid").await;
+    let it = app.customer(individual("Marco Rossi", "IT", "IT")).await;
+    open(&app, &it, "direct", "paid").await;
+    app.advance(chrono::Duration::days(5));
+    verify(&app, &it, None, &["email", "document"]).await;
+    app.advance(chrono::Duration::days(26));
+    let s = app
+        .send("POST", "/v1/compliance/sweep", CO, None, &[])
+        .await;
+    assert_eq!(s.body["closed"], 1, "{}", s.body);
+    assert_eq!(status(&app, &fr_a).await["account_status"], "closed");
+    let es = app.customer(individual("Lola Vidal", "ES", "ES")).await;
+    let es_a = open(&app, &es, "direct", "paid").await;
+
+    let c = app
+        .get("/v1/reports/certification?annual=true", Role::Auditor)
+        .await;
+    assert_eq!(c.status, StatusCode::OK, "{}", c.body);
+    let c = c.body;
+    assert_eq!(c["kind"], "annual");
+    assert_eq!(c["provider_name"], "Example Cloud LLC");
+    assert_eq!(c["cip_contact"]["email"], "cip@example.net");
+    // Customers with an open account: 3 US + 2 DE + NL entity + 2 resellers + IT + ES.
+    assert_eq!(c["customers"]["total"], 10, "{}", c["customers"]);
+    assert_eq!(
+        c["customers"]["by_country"],
+        json!({"US": 4, "DE": 3, "NL": 1, "IT": 1, "ES": 1})
+    );
+    assert_eq!(c["foreign_customers"]["total"], 6);
+    assert_eq!(
+        c["foreign_beneficial_owners"],
+        json!({"total": 2, "by_country": {"DE": 1, "GB": 1}})
+    );
+    let fr_list = c["foreign_resellers"].as_array().unwrap();
+    assert_eq!(fr_list.len(), 1);
+    assert_eq!(fr_list[0]["account_id"], ra.as_str());
+    assert_eq!(fr_list[0]["name"], "Rhein Resale GmbH");
+    assert_eq!(fr_list[0]["cip_version"], 1);
+    assert_eq!(c["reseller_oversight"]["reseller_accounts"], 2);
+    assert_eq!(c["reseller_oversight"]["foreign_with_cip_on_file"], 1);
+    assert_eq!(c["unverified_foreign_accounts"], 1);
+    assert_eq!(c["unverified_foreign_account_ids"], json!([es_a]));
+    let res = &c["unverified_resolutions"];
+    assert_eq!(
+        (
+            res["verified"].as_u64(),
+            res["closed_verification_deadline"].as_u64(),
+            res["still_pending"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1)),
+        "{res}"
+    );
+    assert!(
+        c["identity_verification"]["requirements"]["high"]["individual"]
+            .as_str()
+            .unwrap()
+            .contains("document")
+    );
+    // The whole read is in the audit trail, once, for the certification.
+    let audit = app.get("/v1/audit?limit=1000", Role::Auditor).await.body;
+    assert!(
+        audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["entry"]["action"] == "read_customers"
+                && e["entry"]["purpose"] == "certification")
+    );
+
+    // HTML and PDF carry the same figures; the PDF is read back by pypdf.
+    let html = app
+        .get("/v1/reports/certification?format=html", Role::Auditor)
+        .await;
+    assert!(html.content_type.starts_with("text/html"));
+    let html = String::from_utf8(html.raw).unwrap();
+    assert!(html.contains("<h1>Initial CIP certification: Example Cloud LLC</h1>"));
+    assert!(html.contains("<p>Total: 10</p>") && html.contains("<p>DE: 3</p>"));
+    let pdf = app
+        .get(
+            "/v1/reports/certification?format=pdf&annual=true",
+            Role::Auditor,
+        )
+        .await;
+    assert_eq!(pdf.content_type, "application/pdf");
+    let path = app.dir.path().join("cert.pdf");
+    std::fs::write(&path, &pdf.raw).unwrap();
+    let out = std::process::Command::new(
+        std::env::var("CUSTOS_PYTHON").unwrap_or_else(|_| "python3".into()),
+    )
+    .arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/oracle/pdf_text.py"
+    ))
+    .arg(&path)
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "pypdf: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "title: annual CIP certification",
+        "Annual CIP certification: Example Cloud LLC",
+        "Customers (number and locations)",
+        "Total: 10",
+        "DE: 3",
+        "GB: 1",
+        "Rhein Resale GmbH (DE)",
+        "Count: 1",
+        "closed: verification deadline passed: 1",
+        "Dana Whitfield (CIP officer), cip@example.net",
+    ] {
+        assert!(text.contains(needle), "`{needle}` not in the PDF:\n{text}");
+    }
+    let bad = app
+        .get("/v1/reports/certification?format=docx", Role::Auditor)
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Filed: the PDF is kept and the annual one falls due a year later.
+    let f = app
+        .send(
+            "POST",
+            "/v1/compliance/certifications",
+            CO,
+            Some(json!({"annual": false})),
+            &[],
+        )
+        .await;
+    assert_eq!(f.status, StatusCode::CREATED, "{}", f.body);
+    let doc = app
+        .get(
+            &format!(
+                "/v1/compliance/documents/{}",
+                f.body["document_id"].as_str().unwrap()
+            ),
+            Role::Auditor,
+        )
+        .await;
+    assert!(doc.raw.starts_with(b"%PDF-1.5"));
+    let d = app
+        .get("/v1/compliance/deadlines?within_days=400", Role::Auditor)
+        .await
+        .body;
+    let annual = d
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["clock"] == "annual_certification")
+        .unwrap();
+    assert_eq!(annual["due_at"], "2027-12-25T09:00:00Z");
+}
+
+#[tokio::test]
+async fn the_calendar_holds_every_clock() {
+    let app = TestApp::new().await;
+    // Before anything: the initial certification is due.
+    let d = app
+        .get("/v1/compliance/deadlines", Role::Auditor)
+        .await
+        .body;
+    assert_eq!(d[0]["clock"], "initial_certification");
+    assert_eq!(d[0]["overdue"], true);
+
+    let foreign = app.customer(individual("Lucie Martin", "FR", "FR")).await;
+    let fa = open(&app, &foreign, "direct", "paid").await;
+    let r = verified(
+        &app,
+        json!({"entity": {"legal_name": "Rhein Resale GmbH", "jurisdiction": "DE",
+        "addresses": [{"line1": "1 Ring", "city": "Bonn", "country": "DE"}]}}),
+        &["document", "address"],
+    )
+    .await;
+    let ra = open(&app, &r, "reseller", "paid").await;
+    let v = verified(
+        &app,
+        individual("Jonas Weber", "DE", "DE"),
+        &["email", "document"],
+    )
+    .await;
+    open(&app, &v, "direct", "paid").await;
+
+    let req = app
+        .send(
+            "POST",
+            "/v1/compliance/cip-requests",
+            CO,
+            Some(json!({"requested_by": "Commerce", "reference": "R-1"})),
+            &[],
+        )
+        .await;
+    assert_eq!(req.status, StatusCode::CREATED);
+    let ai = app
+        .send(
+            "POST",
+            "/v1/compliance/ai-training-reports",
+            CO,
+            Some(json!({"customer_id": foreign, "transaction_reference": "order-1"})),
+            &[],
+        )
+        .await;
+    assert_eq!(ai.status, StatusCode::CREATED, "{}", ai.body);
+    let nc = app
+        .send(
+            "POST",
+            &format!("/v1/resellers/{ra}/non-compliance"),
+            CO,
+            Some(json!({"reason": "no CIP"})),
+            &[],
+        )
+        .await;
+    assert_eq!(nc.status, StatusCode::CREATED);
+    let dev = app
+        .send(
+            "POST",
+            "/v1/compliance/adp/deviations",
+            CO,
+            Some(json!({"occurred_at": "2026-11-20T09:00:00Z", "description": "alerts untriaged"})),
+            &[],
+        )
+        .await;
+    assert_eq!(dev.status, StatusCode::CREATED, "{}", dev.body);
+    let rev = app
+        .send(
+            "POST",
+            "/v1/compliance/adp/reviews",
+            CO,
+            Some(
+                json!({"reviewed_on": "2026-11-01", "reviewer": "Internal audit", "summary": "ok",
+                    "next_review": "2027-11-01"}),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(rev.status, StatusCode::CREATED, "{}", rev.body);
+    let future = app
+        .send(
+            "POST",
+            "/v1/compliance/adp/reviews",
+            CO,
+            Some(json!({"reviewed_on": "2027-01-01", "reviewer": "x", "summary": "x"})),
+            &[],
+        )
+        .await;
+    assert_eq!(future.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let doc = app
+        .send_raw(
+            "PUT",
+            "/v1/compliance/program/adp",
+            CO,
+            Some(b"# ADP".to_vec()),
+            "text/markdown",
+            &[("x-custos-file-name", "adp.md")],
+        )
+        .await;
+    assert_eq!(doc.status, StatusCode::CREATED, "{}", doc.body);
+    let unknown = app
+        .send_raw(
+            "PUT",
+            "/v1/compliance/program/novel",
+            CO,
+            Some(b"x".to_vec()),
+            "text/plain",
+            &[("x-custos-file-name", "x.txt")],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let sm = app
+        .send(
+            "POST",
+            "/v1/designations",
+            CO,
+            Some(json!({"id": "sm-1",
+        "subject": {"kind": "jurisdiction", "country": "KP"}, "measure": "prohibition",
+        "reference": "92 FR 1"})),
+            &[],
+        )
+        .await;
+    assert_eq!(sm.status, StatusCode::CREATED);
+
+    let adp = app.get("/v1/compliance/adp", Role::Auditor).await.body;
+    assert_eq!(
+        (
+            adp["documents"][0]["kind"].as_str(),
+            adp["reviews"].as_array().unwrap().len(),
+            adp["deviations"].as_array().unwrap().len()
+        ),
+        (Some("adp"), 1, 1)
+    );
+
+    let d = app
+        .get("/v1/compliance/deadlines?within_days=400", Role::Auditor)
+        .await
+        .body;
+    let clock = |name: &str| -> Value {
+        d.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["clock"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {d}"))
+            .clone()
+    };
+    assert_eq!(
+        (
+            clock("cip_request")["days"].as_u64(),
+            clock("cip_request")["due_at"].as_str()
+        ),
+        (Some(10), Some("2026-12-04T09:00:00Z"))
+    );
+    assert_eq!(
+        (
+            clock("ai_training_report")["days"].as_u64(),
+            clock("ai_training_report")["due_at"].as_str()
+        ),
+        (Some(15), Some("2026-12-09T09:00:00Z"))
+    );
+    assert_eq!(
+        (
+            clock("reseller_termination")["days"].as_u64(),
+            clock("reseller_termination")["due_at"].as_str()
+        ),
+        (Some(30), Some("2026-12-24T09:00:00Z"))
+    );
+    assert_eq!(clock("pending_verification")["subject"], fa.as_str());
+    assert_eq!(
+        clock("pending_verification")["due_at"],
+        "2026-12-24T09:00:00Z"
+    );
+    assert_eq!(
+        clock("adp_deviation_notice")["due_at"],
+        "2026-12-20T09:00:00Z"
+    );
+    assert_eq!(clock("special_measure_effective")["days"], 180);
+    assert_eq!(
+        clock("special_measure_effective")["due_at"],
+        "2027-05-23T00:00:00Z"
+    );
+    assert_eq!(clock("adp_review")["due_at"], "2027-11-01T00:00:00Z");
+    assert!(
+        d.as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["clock"] != "special_measure_ends"),
+        "past the horizon"
+    );
+    let far = app
+        .get("/v1/compliance/deadlines?within_days=600", Role::Auditor)
+        .await
+        .body;
+    assert!(
+        far.as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["clock"] == "special_measure_ends" && x["days"] == 365)
+    );
+    let dates: Vec<&str> = d
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["due_at"].as_str().unwrap())
+        .collect();
+    let mut sorted = dates.clone();
+    sorted.sort();
+    assert_eq!(dates, sorted);
+
+    // Done things leave the calendar.
+    let id = dev.body["id"].as_str().unwrap();
+    let n = app
+        .send(
+            "POST",
+            &format!("/v1/compliance/adp/deviations/{id}/notified"),
+            CO,
+            Some(json!({"reference": "notice 1"})),
+            &[],
+        )
+        .await;
+    assert_eq!(n.status, StatusCode::OK);
+    let id = ai.body["id"].as_str().unwrap();
+    let n = app
+        .send(
+            "POST",
+            &format!("/v1/compliance/ai-training-reports/{id}/filed"),
+            CO,
+            Some(json!({"reference": "filing 1"})),
+            &[],
+        )
+        .await;
+    assert_eq!(n.status, StatusCode::OK);
+    let d = app
+        .get("/v1/compliance/deadlines?within_days=400", Role::Auditor)
+        .await
+        .body;
+    assert!(
+        d.as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["clock"] != "adp_deviation_notice" && x["clock"] != "ai_training_report")
+    );
+
+    // Re-verification: the verified German customer (low risk) is due 36 months after its
+    // latest check; the entity reseller (high risk) 12 months after.
+    let due = app
+        .get(
+            "/v1/compliance/reverification?within_days=3660",
+            Role::Auditor,
+        )
+        .await
+        .body;
+    let of = |c: &str| {
+        due.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["customer_id"] == c)
+            .map(|x| x["due_at"].clone())
+    };
+    assert_eq!(of(&v), Some(json!("2029-11-24T09:00:00Z")), "{due}");
+    assert_eq!(of(&r), Some(json!("2027-11-24T09:00:00Z")), "{due}");
+    assert_eq!(of(&foreign), None, "not verified yet");
+    let soon = app
+        .get(
+            "/v1/compliance/reverification?within_days=30",
+            Role::Auditor,
+        )
+        .await
+        .body;
+    assert_eq!(soon, json!([]));
+    app.advance(chrono::Duration::days(370));
+    let overdue = app
+        .get("/v1/compliance/reverification?within_days=0", Role::Auditor)
+        .await
+        .body;
+    assert_eq!(overdue[0]["customer_id"], r.as_str());
+    assert_eq!(overdue[0]["overdue"], true);
+}
