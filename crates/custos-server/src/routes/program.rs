@@ -89,9 +89,10 @@ pub async fn revoke(
 }
 
 /// Store a new version of one of the provider's program documents: `cip`, `adp`,
-/// `red_flag_procedures` or `reseller_oversight`. The body is the document.
+/// `red_flag_procedures` or `reseller_oversight`. The body is the document (PDF, Markdown,
+/// text, HTML, DOCX or ODT, up to 20 MiB; its `Content-Type` says which).
 #[utoipa::path(put, path = "/v1/compliance/program/{kind}", tag = "compliance",
-    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    request_body(content = Vec<u8>, content_type = "text/markdown"),
     params(("kind" = String, Path, example = "red_flag_procedures"),
         ("X-Custos-File-Name" = String, Header, description = "The document's file name")),
     responses((status = 201, body = Object), (status = 404, body = Problem), (status = 422, body = Problem)),

@@ -72,7 +72,7 @@ pub(crate) fn upload_meta(headers: &HeaderMap) -> Result<(String, String), ApiEr
 /// officer). The body is the document itself (PDF, Markdown, text, HTML, DOCX or ODT, up to
 /// 20 MiB); `X-Custos-File-Name` names it.
 #[utoipa::path(put, path = "/v1/resellers/{id}/cip", tag = "compliance",
-    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    request_body(content = Vec<u8>, content_type = "text/markdown"),
     params(("id" = String, Path, example = "acc_demo_reseller"),
         ("X-Custos-File-Name" = String, Header, description = "The document's file name")),
     responses((status = 201, body = Object), (status = 404, body = Problem), (status = 422, body = Problem)),
