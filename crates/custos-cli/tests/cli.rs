@@ -1440,4 +1440,42 @@ fn compliance_officer_commands() {
         "--requirement",
     );
     assert_eq!(ok(&["compliance", "exemptions", "ls"]).lines().count(), 1);
+    assert_eq!(ok(&["resellers", "ls"]), "");
+    fails(
+        &["resellers", "flag", "acc_nothing", "--reason", "x"],
+        "acc_nothing",
+    );
+    fails(
+        &["resellers", "flag", "not-an-id", "--reason", "x"],
+        "not an account id",
+    );
+    fails(
+        &["resellers", "close", "nc_x", "--outcome", "forgiven"],
+        "resolved or terminated",
+    );
+    fails(&["resellers", "report", "nc_x", "--text", "x"], "nc_x");
+    let dev = ok(&[
+        "compliance",
+        "adp",
+        "deviation",
+        "--at",
+        "2026-01-02T03:04:05Z",
+        "--description",
+        "late triage",
+    ]);
+    let id = dev.split(':').next().unwrap().to_owned();
+    ok(&[
+        "compliance",
+        "adp",
+        "notified",
+        &id,
+        "--reference",
+        "notice 1",
+    ]);
+    fails(
+        &["compliance", "adp", "notified", &id, "--reference", "again"],
+        "already notified",
+    );
+    let adp: Value = serde_json::from_str(&ok(&["compliance", "adp", "show"])).unwrap();
+    assert_eq!(adp["deviations"][0]["notice_reference"], "notice 1");
 }

@@ -690,6 +690,44 @@ async fn the_calendar_holds_every_clock() {
             .all(|x| x["clock"] != "adp_deviation_notice" && x["clock"] != "ai_training_report")
     );
 
+    // A new foreign beneficial owner reported by a US entity: triaged at once, its account
+    // waits for the owner's verification, and the calendar says by when.
+    let us = app
+        .customer(entity(
+            "Prairie Cloud Inc.",
+            "US",
+            json!([owner("Sam Ortiz", "US", 60.0)]),
+        ))
+        .await;
+    let ua = open(&app, &us, "direct", "paid").await;
+    assert_eq!(status(&app, &ua).await["account_status"], "active");
+    let ch = app
+        .post(
+            &format!("/v1/customers/{us}/beneficial-owner-changes"),
+            json!({"added": [owner("Klaus Berg", "DE", 30.0)]}),
+        )
+        .await;
+    assert_eq!(ch.status, StatusCode::OK, "{}", ch.body);
+    assert_eq!(ch.body["subjects"][2]["verification_state"], "pending");
+    assert_eq!(status(&app, &ua).await["decision"], "pending");
+    let d = app
+        .get("/v1/compliance/deadlines", Role::Auditor)
+        .await
+        .body;
+    let owners = d
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["clock"] == "pending_verification" && x["subject"] == ua.as_str())
+        .unwrap_or_else(|| panic!("{d}"));
+    assert_eq!(owners["due_at"], "2026-12-24T09:00:00Z");
+    assert!(
+        owners["what"]
+            .as_str()
+            .unwrap()
+            .contains("beneficial owners")
+    );
+
     // Re-verification: the verified German customer (low risk) is due 36 months after its
     // latest check; the entity reseller (high risk) 12 months after.
     let due = app
