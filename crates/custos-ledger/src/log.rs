@@ -8,9 +8,11 @@
 //! entries of the incomplete bundle as they are (the two take turns: a new incomplete bundle
 //! starts in the file the last checkpoint does not need); `checkpoint` is the C2SP checkpoint in a
 //! signed note (Ed25519) that commits them; `purged` and `purged-leaves` are what retention
-//! leaves (see [`Log::purge`]). The hashes below level 8 are not stored: they are recomputed
-//! from a bundle's entries when a proof or a tile needs them, which keeps the tree at an
-//! eighth of a byte an entry.
+//! leaves (see [`Log::purge`]). `mid` holds each complete bundle's four hashes at level 6 (128
+//! bytes a bundle): a proof recomputes only the 64 entries' subtree its entry is in, not the
+//! whole tile. The other hashes below level 8 are not stored: they are recomputed from a
+//! bundle's entries when a proof or a tile needs them, which keeps the tree at five eighths of a
+//! byte an entry.
 //!
 //! **Durability**: a batch is written, the data files are synced, and only then is the new
 //! checkpoint written to a temporary file, synced and renamed over the old one (and the
@@ -85,6 +87,11 @@ const LEVEL: i32 = 3;
 const LOC: u64 = 12;
 /// Bytes of one `purged-leaves` record: the entry's index (8) and its leaf hash (32).
 const PURGED_RECORD: usize = 40;
+/// The level of the hashes `mid` keeps, and how many a bundle has there.
+const MID_LEVEL: u8 = 6;
+const MID_PER_BUNDLE: u64 = TILE >> MID_LEVEL;
+/// Bytes of a bundle's hashes in `mid`.
+const MID_BYTES: u64 = MID_PER_BUNDLE * HASH_SIZE as u64;
 
 /// What readers see: the committed size and the incomplete last bundle.
 #[derive(Debug, Clone)]
@@ -110,6 +117,8 @@ pub(crate) struct Store {
     entries: File,
     bundles: File,
     upper: File,
+    /// Each complete bundle's hashes at [`MID_LEVEL`].
+    mid: File,
     /// Leaf hashes of purged entries, by index.
     purged: RwLock<HashMap<u64, Hash>>,
     state: RwLock<Arc<State>>,
@@ -170,10 +179,32 @@ impl Store {
 
     /// The leaf hashes of complete bundle `k`.
     fn leaf_hashes(&self, k: u64) -> Result<Vec<Hash>> {
+        self.group_leaf_hashes(k, 0, TILE as usize)
+    }
+
+    /// The leaf hashes of `count` entries of complete bundle `k` from its `first`.
+    fn group_leaf_hashes(&self, k: u64, first: usize, count: usize) -> Result<Vec<Hash>> {
         let data = self.read_bundle(k)?;
         Ok(split_bundle(&data)
             .enumerate()
+            .skip(first)
+            .take(count)
             .map(|(j, leaf)| self.leaf_of(k * TILE + j as u64, leaf))
+            .collect())
+    }
+
+    /// Complete bundle `k`'s hashes at [`MID_LEVEL`], from `mid`.
+    fn mid_hashes(&self, k: u64) -> Result<Vec<Hash>> {
+        let mut b = [0u8; MID_BYTES as usize];
+        self.mid
+            .read_exact_at(&mut b, k * MID_BYTES)
+            .map_err(|_| LedgerError::Corrupt(format!("no level-6 hashes of bundle {k}")))?;
+        Ok(b.chunks_exact(HASH_SIZE)
+            .map(|c| {
+                let mut h = [0u8; HASH_SIZE];
+                h.copy_from_slice(c);
+                Hash(h)
+            })
             .collect())
     }
 }
@@ -244,9 +275,9 @@ pub fn join_bundle<'a>(leaves: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
     out
 }
 
-/// The root of a complete subtree from its leaves' hashes (a power of two of them).
-fn subtree(hashes: &[Hash]) -> Hash {
-    tile_levels(hashes.to_vec())
+/// The root of a complete subtree from its levels (see [`tile_levels`]).
+fn top(levels: &[Vec<Hash>]) -> Hash {
+    levels
         .last()
         .and_then(|l| l.first())
         .copied()
@@ -291,8 +322,11 @@ struct Hashes<'a> {
     upper: Upper<'a>,
     complete: u64,
     tail_hashes: &'a [Hash],
-    /// The levels of the tiles read in this call (see [`tile_levels`]).
-    tiles: RefCell<HashMap<u64, Vec<Vec<Hash>>>>,
+    /// The levels of the subtrees read in this call (see [`tile_levels`]), by tile and group
+    /// of [`MID_LEVEL`] (the incomplete tile: group `u64::MAX`, the whole of it).
+    tiles: RefCell<HashMap<(u64, u64), Vec<Vec<Hash>>>>,
+    /// Complete tiles' hashes at [`MID_LEVEL`] read in this call.
+    mids: RefCell<HashMap<u64, Vec<Hash>>>,
 }
 
 impl<'a> Hashes<'a> {
@@ -306,7 +340,49 @@ impl<'a> Hashes<'a> {
             complete: st.complete(),
             tail_hashes: &st.tail_hashes,
             tiles: RefCell::default(),
+            mids: RefCell::default(),
         }
+    }
+
+    /// A stored hash below level 8 of complete tile `tile`: at [`MID_LEVEL`] and above from
+    /// `mid`, below it from the entries of its group.
+    fn below(&self, level: u8, n: u64, tile: u64) -> std::result::Result<Hash, tlog_tiles::Error> {
+        let gone = |_| tlog_tiles::Error::IndexesNotInTree;
+        if level >= MID_LEVEL {
+            let mut mids = self.mids.borrow_mut();
+            let m = match mids.entry(tile) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(self.store.mid_hashes(tile).map_err(gone)?)
+                }
+            };
+            // The mid-level hashes' own levels, up to the tile's root.
+            let levels = tile_levels(m.clone());
+            return levels
+                .get(usize::from(level - MID_LEVEL))
+                .and_then(|l| l.get((n - ((tile * TILE) >> level)) as usize))
+                .copied()
+                .ok_or(tlog_tiles::Error::IndexesNotInTree);
+        }
+        let leaf = (n << level) - tile * TILE;
+        let group = leaf >> MID_LEVEL;
+        let mut tiles = self.tiles.borrow_mut();
+        let levels = match tiles.entry((tile, group)) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let width = 1usize << MID_LEVEL;
+                v.insert(tile_levels(
+                    self.store
+                        .group_leaf_hashes(tile, group as usize * width, width)
+                        .map_err(gone)?,
+                ))
+            }
+        };
+        levels
+            .get(usize::from(level))
+            .and_then(|l| l.get(((leaf - (group << MID_LEVEL)) >> level) as usize))
+            .copied()
+            .ok_or(tlog_tiles::Error::IndexesNotInTree)
     }
 }
 
@@ -323,20 +399,13 @@ impl HashReader for Hashes<'_> {
                 if tile > self.complete {
                     return Err(tlog_tiles::Error::IndexesNotInTree);
                 }
+                if tile < self.complete {
+                    return self.below(level, n, tile);
+                }
                 let mut tiles = self.tiles.borrow_mut();
-                let levels = match tiles.entry(tile) {
-                    std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(v) => {
-                        let leaves = if tile == self.complete {
-                            self.tail_hashes.to_vec()
-                        } else {
-                            self.store
-                                .leaf_hashes(tile)
-                                .map_err(|_| tlog_tiles::Error::IndexesNotInTree)?
-                        };
-                        v.insert(tile_levels(leaves))
-                    }
-                };
+                let levels = tiles
+                    .entry((tile, u64::MAX))
+                    .or_insert_with(|| tile_levels(self.tail_hashes.to_vec()));
                 levels
                     .get(usize::from(level))
                     .and_then(|l| l.get((n - ((tile * TILE) >> level)) as usize))
@@ -355,6 +424,7 @@ struct Writer {
     entries: File,
     bundles: File,
     upper: File,
+    mid: File,
     /// The open `tail-<N>` file of the incomplete bundle.
     tail_file: Option<TailFile>,
     entries_len: u64,
@@ -642,6 +712,7 @@ impl Log {
             entries: open_file(dir, "entries")?,
             bundles: open_file(dir, "bundles")?,
             upper: open_file(dir, "upper")?,
+            mid: open_file(dir, "mid")?,
             purged: RwLock::new(read_purged_leaves(dir)?),
             state: RwLock::new(Arc::new(State {
                 size,
@@ -669,6 +740,7 @@ impl Log {
                 entries: open_file(dir, "entries")?,
                 bundles: open_file(dir, "bundles")?,
                 upper: open_file(dir, "upper")?,
+                mid: open_file(dir, "mid")?,
                 tail_file,
                 entries_len,
                 compressor,
@@ -794,6 +866,7 @@ impl Log {
         let mut tail_hashes: Vec<Hash> = st.tail_hashes.as_ref().clone();
         let upper_base = stored_hash_count(first_bundle);
         let mut upper: Vec<Hash> = vec![];
+        let mut mid: Vec<u8> = vec![];
         let mut frames = vec![];
         let mut locs = vec![];
         let mut offset = w.entries_len;
@@ -805,7 +878,9 @@ impl Log {
             tail.push(leaf);
             tail_new += 1;
             if tail.len() as u64 == TILE {
-                let tile = subtree(&tail_hashes);
+                let levels = tile_levels(tail_hashes.clone());
+                mid.extend(levels[usize::from(MID_LEVEL)].iter().flat_map(|h| h.0));
+                let tile = top(&levels);
                 let hs = stored_hashes_for_record_hash(
                     k,
                     tile,
@@ -837,6 +912,7 @@ impl Log {
                 (&w.entries, &frames, "entries"),
                 (&w.bundles, &locs, "bundles"),
                 (&w.upper, &upper_bytes, "upper"),
+                (&w.mid, &mid, "mid"),
             ] {
                 let mut f = f;
                 f.write_all(data)
@@ -880,6 +956,7 @@ impl Log {
                 complete: k,
                 tail_hashes: &tail_hashes,
                 tiles: RefCell::default(),
+                mids: RefCell::default(),
             },
         )
         .map_err(|e| LedgerError::Corrupt(format!("the tree: {e:?}")))?;
@@ -1188,6 +1265,32 @@ fn recover(store: &Store, size: u64, root: Hash) -> Result<(u64, Option<TailFile
         stored_hash_count(complete) * HASH_SIZE as u64,
         "upper",
     )?;
+    // `mid` is derived from the bundles: past the checkpoint it is trimmed; a log written
+    // before it existed gets it now.
+    let mid_have = file_len(&store.mid, "mid")?;
+    if mid_have > complete * MID_BYTES {
+        trim(&store.mid, complete * MID_BYTES, "mid")?;
+    } else if mid_have < complete * MID_BYTES {
+        let mut at = mid_have / MID_BYTES;
+        store
+            .mid
+            .set_len(at * MID_BYTES)
+            .map_err(io("cannot trim mid"))?;
+        let mut buf = vec![];
+        for k in at..complete {
+            let levels = tile_levels(store.leaf_hashes(k)?);
+            buf.extend(levels[usize::from(MID_LEVEL)].iter().flat_map(|h| h.0));
+            if buf.len() >= 1 << 20 || k + 1 == complete {
+                store
+                    .mid
+                    .write_all_at(&buf, at * MID_BYTES)
+                    .map_err(io("cannot write mid"))?;
+                at = k + 1;
+                buf.clear();
+            }
+        }
+        store.mid.sync_all().map_err(io("cannot sync mid"))?;
+    }
     let locs = read_locs(&store.bundles, complete)?;
     let (holes, end) = gaps(&locs)?;
     trim(&store.entries, end, "entries")?;
@@ -1326,6 +1429,7 @@ pub fn verify(
         entries: opened("entries")?,
         bundles: opened("bundles")?,
         upper: opened("upper")?,
+        mid: opened("mid")?,
         purged: RwLock::new(read_purged_leaves(dir)?),
         state: RwLock::new(Arc::new(State {
             size: 0,
@@ -1366,6 +1470,13 @@ pub fn verify(
         return Err(LedgerError::Corrupt(format!(
             "upper holds {upper_len} bytes; a tree of {size} needs {}",
             stored_hash_count(complete) * HASH_SIZE as u64
+        )));
+    }
+    let mid_len = file_len(&store.mid, "mid")?;
+    if mid_len != complete * MID_BYTES {
+        return Err(LedgerError::Corrupt(format!(
+            "mid holds {mid_len} bytes; a tree of {size} needs {}",
+            complete * MID_BYTES
         )));
     }
     let purged = match std::fs::read(dir.join("purged")) {
@@ -1477,9 +1588,19 @@ pub fn verify(
                 "missing from its bundle, or cut short",
             ));
         }
+        let levels = tile_levels(hashes);
+        let mid = store
+            .mid_hashes(k)
+            .map_err(|e| bad(first, &e.to_string()))?;
+        if levels[usize::from(MID_LEVEL)] != mid {
+            return Err(bad(
+                first,
+                "its bundle's level-6 hashes are not the stored ones",
+            ));
+        }
         let want = stored_hashes_for_record_hash(
             k,
-            subtree(&hashes),
+            top(&levels),
             &Upper {
                 file: &store.upper,
                 pending: (stored_hash_count(k), &upper),

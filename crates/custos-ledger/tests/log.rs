@@ -256,7 +256,7 @@ fn reopening_trims_what_was_never_acknowledged() {
             .unwrap();
     }
     // A batch that was being written when the process died: bytes past the checkpoint.
-    for f in ["entries", "upper", "bundles", "tail-0"] {
+    for f in ["entries", "upper", "mid", "bundles", "tail-0"] {
         let mut file = std::fs::OpenOptions::new()
             .append(true)
             .open(dir.path().join("log").join(f))
@@ -269,6 +269,37 @@ fn reopening_trims_what_was_never_acknowledged() {
     drop(log);
     let v = verify(&dir.path().join("log"), &vkey, ORIGIN, true, |_| {}).unwrap();
     assert_eq!(v.size, 301);
+}
+
+#[test]
+fn a_log_without_mid_gets_it_on_opening() {
+    // `mid` (each bundle's level-6 hashes) came after the first logs were written: opening
+    // one without it, or with it cut short, rebuilds it from the bundles.
+    let dir = tempfile::tempdir().unwrap();
+    let (log, vkey) = open(dir.path());
+    log.append(&(0..1100).map(event).collect::<Vec<_>>())
+        .unwrap();
+    let (size, root) = (log.size(), log.root());
+    drop(log);
+    let logdir = dir.path().join("log");
+    let whole = std::fs::read(logdir.join("mid")).unwrap();
+    assert_eq!(
+        whole.len(),
+        4 * 128,
+        "four complete bundles, 128 bytes each"
+    );
+    for cut in [0, 128 + 77] {
+        std::fs::write(logdir.join("mid"), &whole[..cut]).unwrap();
+        assert!(verify(&logdir, &vkey, ORIGIN, true, |_| {}).is_err());
+        let (log, _) = open(dir.path());
+        assert_eq!(std::fs::read(logdir.join("mid")).unwrap(), whole);
+        for i in [0, 63, 64, 700, 1023, 1099] {
+            let proof = log.inclusion_proof(i, size).unwrap();
+            check_record(&proof, size, root, i, log.leaf_hash(i).unwrap()).unwrap();
+        }
+        drop(log);
+        verify(&logdir, &vkey, ORIGIN, true, |_| {}).unwrap();
+    }
 }
 
 #[test]
@@ -288,10 +319,11 @@ fn every_flipped_byte_is_found() {
     verify(&logdir, &vkey, ORIGIN, true, |_| {}).unwrap();
     let mut rng = Rng(7);
     let mut named = 0;
-    for round in 0..270 {
+    for round in 0..300 {
         let file = [
             "entries",
             "upper",
+            "mid",
             "bundles",
             "checkpoint",
             "tail-0",
@@ -299,7 +331,7 @@ fn every_flipped_byte_is_found() {
             "index/seg-1",
             "purged-leaves",
             "purged",
-        ][round % 9];
+        ][round % 10];
         let path = logdir.join(file);
         let original = std::fs::read(&path).unwrap();
         let mut flipped = original.clone();
