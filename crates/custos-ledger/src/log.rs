@@ -231,6 +231,9 @@ pub(crate) fn unzstd(frame: &[u8]) -> std::io::Result<Vec<u8>> {
     }
 }
 
+/// A subtree's hashes, level by level (see [`tile_levels`]).
+type Levels = Vec<Vec<Hash>>;
+
 /// The levels of a tile's tree from its leaf hashes: level 0 the leaves, each next the
 /// hashes of complete pairs of the one before (so an incomplete tile has only its complete
 /// subtrees).
@@ -324,7 +327,7 @@ struct Hashes<'a> {
     tail_hashes: &'a [Hash],
     /// The levels of the subtrees read in this call (see [`tile_levels`]), by tile and group
     /// of [`MID_LEVEL`] (the incomplete tile: group `u64::MAX`, the whole of it).
-    tiles: RefCell<HashMap<(u64, u64), Vec<Vec<Hash>>>>,
+    tiles: RefCell<HashMap<(u64, u64), Levels>>,
     /// Complete tiles' hashes at [`MID_LEVEL`] read in this call.
     mids: RefCell<HashMap<u64, Vec<Hash>>>,
 }
@@ -1271,13 +1274,14 @@ fn recover(store: &Store, size: u64, root: Hash) -> Result<(u64, Option<TailFile
     if mid_have > complete * MID_BYTES {
         trim(&store.mid, complete * MID_BYTES, "mid")?;
     } else if mid_have < complete * MID_BYTES {
-        let mut at = mid_have / MID_BYTES;
+        let first = mid_have / MID_BYTES;
+        let mut at = first;
         store
             .mid
             .set_len(at * MID_BYTES)
             .map_err(io("cannot trim mid"))?;
         let mut buf = vec![];
-        for k in at..complete {
+        for k in first..complete {
             let levels = tile_levels(store.leaf_hashes(k)?);
             buf.extend(levels[usize::from(MID_LEVEL)].iter().flat_map(|h| h.0));
             if buf.len() >= 1 << 20 || k + 1 == complete {
