@@ -158,6 +158,14 @@ fn custos_designations() {
     assert!(!d.in_force(chrono::NaiveDate::from_ymd_opt(2027, 2, 28).unwrap()));
     assert!(d.in_force(chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap()));
     assert!(!d.in_force(chrono::NaiveDate::from_ymd_opt(2028, 2, 29).unwrap()));
+    // Extended by the authority: in force until the extension's end.
+    let mut x = d.clone();
+    x.extensions.push(custos_screen::model::Extension {
+        until: chrono::NaiveDate::from_ymd_opt(2028, 9, 1).unwrap(),
+        reference: "93 FR 1".into(),
+    });
+    assert!(x.in_force(chrono::NaiveDate::from_ymd_opt(2028, 8, 31).unwrap()));
+    assert_eq!(x.ends(), chrono::NaiveDate::from_ymd_opt(2028, 9, 1));
     let person = find(&entries, "custos-sm-2027-002");
     assert_eq!(person.countries, ["RU"]);
     assert_eq!(person.primary_name(), "Example Hosting Ltd");
@@ -182,6 +190,14 @@ fn custos_designations() {
         (
             "[[designation]]\nid = \"a\"\nsurprise = 1\n",
             "unknown field",
+        ),
+        (
+            "[[designation]]\nid = \"a\"\nsubject = { kind = \"jurisdiction\", country = \"KP\" }\nmeasure = \"prohibition\"\ndetermined = 2027-02-01\neffective = 2027-01-01\nreference = \"x\"\n",
+            "before it was determined",
+        ),
+        (
+            "[[designation]]\nid = \"a\"\nsubject = { kind = \"jurisdiction\", country = \"KP\" }\nmeasure = \"prohibition\"\neffective = 2027-01-01\nreference = \"x\"\n[[designation.extensions]]\nuntil = 2027-06-01\nreference = \"y\"\n",
+            "must end later",
         ),
         ("", "no designation"),
     ] {

@@ -13,10 +13,18 @@
 //! subject = { kind = "person", name = "Example Hosting Ltd", aliases = ["EHL"], countries = ["RU"] }
 //! measure = "conditions"
 //! conditions = ["account.offering != 'trial'"]
+//! determined = 2026-09-01
 //! effective = 2027-03-01
 //! expires = 2028-03-01
 //! reference = "92 FR 12346"
+//!
+//! [[designation.extensions]]
+//! until = 2029-03-01
+//! reference = "93 FR 4321"
 //! ```
+//!
+//! `determined` (optional) is when the authority decided; `extensions` (optional, oldest
+//! first) each move the end.
 
 use std::path::Path;
 
