@@ -56,6 +56,12 @@ pub enum DesignationsCmd {
         #[arg(long)]
         reference: String,
     },
+    /// Whom a designation will reach when it takes effect, as the records stand today.
+    Preview {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Extend a designation entered through the API or this command.
     Extend {
         id: String,
@@ -349,6 +355,33 @@ pub async fn designations(app: &App, cmd: DesignationsCmd) -> Result<()> {
                 v.designation.effective,
                 v.ends.map(|e| e.to_string()).unwrap_or_default()
             );
+        }
+        DesignationsCmd::Preview { id, json } => {
+            let p = s.preview_designation(&id, &cli_actor()).await?;
+            if json {
+                return print_json(&p);
+            }
+            println!(
+                "{}: from {}, of {} customers: {} reached, {} to review",
+                p.designation_id,
+                p.effective,
+                p.customers_screened,
+                p.decisive.len(),
+                p.review.len()
+            );
+            for (what, hits) in [("reached", &p.decisive), ("review", &p.review)] {
+                for h in hits {
+                    println!(
+                        "{what}\t{}\t{}",
+                        h.customer_id,
+                        h.accounts
+                            .iter()
+                            .map(|a| a.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    );
+                }
+            }
         }
         DesignationsCmd::Extend {
             id,

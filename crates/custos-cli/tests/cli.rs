@@ -1308,6 +1308,9 @@ fn compliance_officer_commands() {
     assert_eq!(ls.as_array().unwrap().len(), 1);
     assert_eq!(ls[0]["status"], "scheduled");
     assert_eq!(ok(&["designations", "schedule"]).lines().count(), 2);
+    let pv = ok(&["designations", "preview", "sm-1"]);
+    assert!(pv.contains("of 0 customers: 0 reached"), "{pv}");
+    fails(&["designations", "preview", "sm-9"], "sm-9");
     let sweep: Value = serde_json::from_str(&ok(&["compliance", "sweep", "--json"])).unwrap();
     assert_eq!(sweep["transitions"], json!([]));
 

@@ -73,6 +73,25 @@ pub struct ScheduleEvent {
     pub days_from_today: i64,
 }
 
+/// Whom a designation will reach when it takes effect, as the records stand today.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Preview {
+    pub designation_id: String,
+    pub effective: NaiveDate,
+    pub customers_screened: u64,
+    /// Customers it will reach decisively (their open accounts are decided under it at once).
+    pub decisive: Vec<PreviewHit>,
+    /// Customers it will put in review (a possible match).
+    pub review: Vec<PreviewHit>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PreviewHit {
+    pub customer_id: custos_core::CustomerId,
+    /// The customer's open accounts.
+    pub accounts: Vec<custos_core::AccountId>,
+}
+
 /// What a sweep did.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct SweepReport {
@@ -244,6 +263,74 @@ impl Service {
         .await?;
         self.audit(actor, None, "add_designation", &id).await?;
         self.designation_view(&id).await
+    }
+
+    /// Screens every customer against one designation as if it were in force on its
+    /// effective day, changing nothing: whom it will reach. Reading the records is audited
+    /// first, once, with the purpose `screening`.
+    pub async fn preview_designation(&self, id: &str, actor: &Actor) -> Result<Preview> {
+        let Some((lists, _)) = self.screener().await? else {
+            return Err(StoreError::NotFound(format!("designation {id}")).into());
+        };
+        let Some((list, entity, d)) = lists
+            .designations()
+            .find(|(_, _, d)| d.id == id)
+            .map(|(l, e, d)| (l.to_owned(), e.clone(), d.clone()))
+        else {
+            return Err(StoreError::NotFound(format!("designation {id}")).into());
+        };
+        let one = custos_screen::screen::Screener::build([(list, entity)]);
+        self.audit(actor, Some("screening"), "preview_designation", id)
+            .await?;
+        let mut out = Preview {
+            designation_id: d.id.clone(),
+            effective: d.effective,
+            customers_screened: 0,
+            decisive: vec![],
+            review: vec![],
+        };
+        let mut after: Option<custos_core::CustomerId> = None;
+        loop {
+            let ids = self.store().customer_ids(after.as_ref(), 500).await?;
+            let Some(last) = ids.last().cloned() else {
+                break;
+            };
+            for cid in ids {
+                let c = match self.store().load_customer(&cid).await {
+                    Ok(c) => c.value,
+                    Err(StoreError::Destroyed(_)) => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                out.customers_screened += 1;
+                let found = crate::screening::findings(
+                    &c,
+                    &one,
+                    &self.policy().screening.confirming_links,
+                    d.effective,
+                );
+                if found.is_empty() {
+                    continue;
+                }
+                let hit = PreviewHit {
+                    customer_id: cid.clone(),
+                    accounts: self
+                        .store()
+                        .accounts_of(&cid)
+                        .await?
+                        .into_iter()
+                        .filter(|a| a.closed_at.is_none())
+                        .map(|a| a.id)
+                        .collect(),
+                };
+                if found.iter().any(|f| f.decisive) {
+                    out.decisive.push(hit);
+                } else {
+                    out.review.push(hit);
+                }
+            }
+            after = Some(last);
+        }
+        Ok(out)
     }
 
     /// Extends a designation entered through the API to `until`.

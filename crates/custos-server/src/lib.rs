@@ -117,6 +117,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/designations/{id}/extensions",
             post(routes::designations::extend),
         )
+        .route(
+            "/v1/designations/{id}/preview",
+            get(routes::designations::preview),
+        )
         .route("/v1/compliance/sweep", post(routes::designations::sweep))
         .route("/v1/resellers", get(routes::resellers::list))
         .route("/v1/resellers/{id}/tree", get(routes::resellers::tree))

@@ -41,7 +41,7 @@ impl Modify for Bearer {
         accounts::profile,
         crate::routes::designations::list, crate::routes::designations::schedule,
         crate::routes::designations::create, crate::routes::designations::extend,
-        crate::routes::designations::sweep,
+        crate::routes::designations::sweep, crate::routes::designations::preview,
         crate::routes::resellers::list, crate::routes::resellers::tree,
         crate::routes::resellers::put_cip, crate::routes::resellers::cip_versions,
         crate::routes::resellers::put_provider_cip, crate::routes::resellers::document,

@@ -186,6 +186,42 @@ async fn a_designation_takes_effect_on_existing_accounts_and_down_a_reseller_cha
     );
     assert_eq!(schedule[0]["days_from_today"], 180);
 
+    // Whom it will reach, before it does: the two customers linked to Belarus by address,
+    // with their open accounts; nothing changes.
+    let pv = app
+        .get("/v1/designations/sm-by/preview", Role::ComplianceOfficer)
+        .await;
+    assert_eq!(pv.status, StatusCode::OK, "{}", pv.body);
+    assert_eq!(pv.body["customers_screened"], 5);
+    let mut reached: Vec<(String, usize)> = pv.body["decisive"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["customer_id"].as_str().unwrap().to_owned(),
+                h["accounts"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    reached.sort();
+    let mut want = vec![(r1.clone(), 1), (d.clone(), 2)];
+    want.sort();
+    assert_eq!(reached, want);
+    assert_eq!(pv.body["review"], json!([]));
+    assert_eq!(
+        app.get("/v1/designations/sm-none/preview", Role::ComplianceOfficer)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/v1/designations/sm-by/preview", Role::Integrator)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
     // Nothing changes before it takes effect.
     let r = sweep(&app).await;
     assert_eq!(r["transitions"], json!([]));

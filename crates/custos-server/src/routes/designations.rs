@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::text;
 use crate::AppState;
 use crate::auth::{Permission, Principal};
-use crate::designations::{DesignationView, NewDesignation, ScheduleEvent, SweepReport};
+use crate::designations::{DesignationView, NewDesignation, Preview, ScheduleEvent, SweepReport};
 use crate::error::{ApiError, Problem};
 use crate::json::ApiJson;
 
@@ -72,6 +72,21 @@ pub async fn schedule(
 ) -> Result<Json<Vec<ScheduleEvent>>, ApiError> {
     p.require(Permission::ReadDecisions)?;
     Ok(Json(st.service.schedule().await?))
+}
+
+/// Whom a designation will reach when it takes effect, as the records stand today: every
+/// customer screened against it alone, nothing changed (the reads are audited).
+#[utoipa::path(get, path = "/v1/designations/{id}/preview", tag = "compliance",
+    params(("id" = String, Path, example = "demo-003")),
+    responses((status = 200, body = Preview), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn preview(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Preview>, ApiError> {
+    p.require(Permission::Compliance)?;
+    Ok(Json(st.service.preview_designation(&id, &p.actor()).await?))
 }
 
 /// Enter a designation. It takes effect no earlier than the policy's lead time (180 days) after
