@@ -11,7 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::screening::RescreenReport;
-use crate::service::{Actor, Result, Service};
+use crate::service::{Actor, CustomerPages, Result, Service};
 use custos_store::{ComplianceRecord, StoreError};
 
 /// The list the designations entered through the API are kept in.
@@ -289,12 +289,8 @@ impl Service {
             decisive: vec![],
             review: vec![],
         };
-        let mut after: Option<custos_core::CustomerId> = None;
-        loop {
-            let ids = self.store().customer_ids(after.as_ref(), 500).await?;
-            let Some(last) = ids.last().cloned() else {
-                break;
-            };
+        let mut pages = CustomerPages::default();
+        while let Some(ids) = pages.next(self.store().as_ref()).await? {
             for cid in ids {
                 let c = match self.store().load_customer(&cid).await {
                     Ok(c) => c.value,
@@ -328,7 +324,6 @@ impl Service {
                     out.review.push(hit);
                 }
             }
-            after = Some(last);
         }
         Ok(out)
     }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::resellers::{PROVIDER, from_record};
-use crate::service::{Actor, Result, Service, new_id};
+use crate::service::{Actor, CustomerPages, Result, Service, new_id};
 
 /// The kinds of program document the provider keeps.
 pub const PROGRAM_DOCUMENTS: &[&str] = &["cip", "adp", "red_flag_procedures", "reseller_oversight"];
@@ -217,12 +217,8 @@ impl Service {
     /// Decides every customer's accounts again; returns how many changed.
     pub async fn redecide_all(&self) -> Result<u64> {
         let mut n = 0;
-        let mut after: Option<CustomerId> = None;
-        loop {
-            let ids = self.store().customer_ids(after.as_ref(), 500).await?;
-            let Some(last) = ids.last().cloned() else {
-                break;
-            };
+        let mut pages = CustomerPages::default();
+        while let Some(ids) = pages.next(self.store().as_ref()).await? {
             for id in ids {
                 match self.redecide(&id).await {
                     Ok(k) => n += k,
@@ -230,7 +226,6 @@ impl Service {
                     Err(e) => return Err(e),
                 }
             }
-            after = Some(last);
         }
         Ok(n)
     }
@@ -436,12 +431,8 @@ impl Service {
         let now = self.now();
         let exemptions = self.exemptions().await?;
         let mut out = vec![];
-        let mut after: Option<CustomerId> = None;
-        loop {
-            let ids = self.store().customer_ids(after.as_ref(), 500).await?;
-            let Some(last) = ids.last().cloned() else {
-                break;
-            };
+        let mut pages = CustomerPages::default();
+        while let Some(ids) = pages.next(self.store().as_ref()).await? {
             for id in ids {
                 let summary = match self.store().load_summary(&id).await {
                     Ok(s) => s.value,
@@ -497,7 +488,6 @@ impl Service {
                     }
                 }
             }
-            after = Some(last);
         }
         out.sort_by_key(|a| a.due_at);
         Ok(out)

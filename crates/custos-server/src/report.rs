@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::resellers::PROVIDER;
-use crate::service::{Actor, Result, Service};
+use crate::service::{Actor, CustomerPages, Result, Service};
 
 /// What the provider says of its program, kept (sealed, every version) as the document
 /// `program_profile`.
@@ -247,12 +247,8 @@ impl Service {
         let (mut reseller_accounts, mut foreign_reseller_accounts, mut with_cip) = (0, 0, 0);
         let cips = self.store().documents(None, Some("cip")).await?;
         let in_period = |t: DateTime<Utc>| from.is_none_or(|f| t >= f) && t <= now;
-        let mut after: Option<CustomerId> = None;
-        loop {
-            let ids = self.store().customer_ids(after.as_ref(), 500).await?;
-            let Some(last) = ids.last().cloned() else {
-                break;
-            };
+        let mut pages = CustomerPages::default();
+        while let Some(ids) = pages.next(self.store().as_ref()).await? {
             for id in ids {
                 let c = match self.store().load_customer(&id).await {
                     Ok(c) => c.value,
@@ -329,7 +325,6 @@ impl Service {
                     }
                 }
             }
-            after = Some(last);
         }
         res.still_pending = unverified.len() as u64;
         let nc = self.non_compliance_cases().await?;

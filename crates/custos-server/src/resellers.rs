@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::service::{Actor, Result, Service, new_id};
+use crate::service::{Actor, CustomerPages, Result, Service, new_id};
 
 /// The owner name of the provider's own program documents.
 pub const PROVIDER: &str = "provider";
@@ -335,12 +335,8 @@ impl Service {
             .map(from_record)
             .collect::<Result<_>>()?;
         let mut out = vec![];
-        let mut after: Option<CustomerId> = None;
-        loop {
-            let ids = self.store().customer_ids(after.as_ref(), 500).await?;
-            let Some(last) = ids.last().cloned() else {
-                break;
-            };
+        let mut pages = CustomerPages::default();
+        while let Some(ids) = pages.next(self.store().as_ref()).await? {
             for cid in ids {
                 let accounts = self.store().accounts_of(&cid).await?;
                 if !accounts.iter().any(|a| a.kind == AccountKind::Reseller) {
@@ -374,7 +370,6 @@ impl Service {
                     });
                 }
             }
-            after = Some(last);
         }
         Ok(out)
     }

@@ -16,7 +16,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::service::{Actor, Result, Service, ServiceError};
+use crate::service::{Actor, CustomerPages, Result, Service, ServiceError};
 use custos_store::StoreError;
 
 /// The index and the `(list, version)` pairs it covers.
@@ -253,12 +253,8 @@ impl Service {
             lists: lists.1.clone(),
             ..Default::default()
         };
-        let mut after: Option<CustomerId> = None;
-        loop {
-            let ids = self.store().customer_ids(after.as_ref(), 500).await?;
-            let Some(last) = ids.last().cloned() else {
-                break;
-            };
+        let mut pages = CustomerPages::default();
+        while let Some(ids) = pages.next(self.store().as_ref()).await? {
             for id in ids {
                 self.audit(actor, Some("screening"), "screen_customer", id.as_str())
                     .await?;
@@ -279,7 +275,6 @@ impl Service {
                 }
                 progress(report.screened + report.skipped);
             }
-            after = Some(last);
         }
         Ok(report)
     }

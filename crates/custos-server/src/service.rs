@@ -64,6 +64,34 @@ pub struct RetentionReport {
     pub ledger_events_purged: u64,
 }
 
+/// Every customer id not yet destroyed, a page at a time, for the walks over every customer
+/// (retention, re-screening, sweeps, reports).
+#[derive(Debug, Default)]
+pub struct CustomerPages {
+    after: Option<CustomerId>,
+    done: bool,
+}
+
+impl CustomerPages {
+    /// The next page of ids, in id order; `None` after the last.
+    pub async fn next(&mut self, store: &dyn Store) -> Result<Option<Vec<CustomerId>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let ids = store.customer_ids(self.after.as_ref(), 500).await?;
+        match ids.last() {
+            None => {
+                self.done = true;
+                Ok(None)
+            }
+            Some(last) => {
+                self.after = Some(last.clone());
+                Ok(Some(ids))
+            }
+        }
+    }
+}
+
 /// How many times a write that lost an optimistic-concurrency race is retried.
 const RETRIES: usize = 5;
 
@@ -771,12 +799,8 @@ impl Service {
         mut progress: impl FnMut(u64),
     ) -> Result<RetentionReport> {
         let mut report = RetentionReport::default();
-        let mut after: Option<CustomerId> = None;
-        loop {
-            let ids = self.store.customer_ids(after.as_ref(), 500).await?;
-            let Some(last) = ids.last().cloned() else {
-                break;
-            };
+        let mut pages = CustomerPages::default();
+        while let Some(ids) = pages.next(self.store().as_ref()).await? {
             for id in ids {
                 report.examined += 1;
                 progress(report.examined);
@@ -828,7 +852,6 @@ impl Service {
                     }
                 }
             }
-            after = Some(last);
         }
         Ok(report)
     }

@@ -6,49 +6,12 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{TestApp, individual};
+use common::{TestApp, entity, individual};
 use custos_server::auth::Role;
 use serde_json::{Value, json};
 
 async fn send(app: &TestApp, method: &str, path: &str, role: Role, body: Value) -> common::Resp {
     app.send(method, path, Some(role), Some(body), &[]).await
-}
-
-async fn account(app: &TestApp, id: &str) -> Value {
-    app.get(&format!("/v1/accounts/{id}"), Role::Integrator)
-        .await
-        .body
-}
-
-async fn verified(app: &TestApp, body: Value, methods: &[&str]) -> String {
-    let c = app.customer(body).await;
-    for m in methods {
-        let r = app
-            .post(
-                &format!("/v1/customers/{c}/verification-results"),
-                json!({"method": m, "outcome": "pass"}),
-            )
-            .await;
-        assert!(r.status.is_success(), "{}", r.body);
-    }
-    c
-}
-
-fn entity(name: &str, country: &str) -> Value {
-    json!({"entity": {"legal_name": name, "jurisdiction": country,
-        "addresses": [{"line1": "1 Harbour Street", "city": "Capital", "country": country}]}})
-}
-
-async fn open_under(app: &TestApp, customer: &str, kind: &str, parent: &str) -> String {
-    let r = app
-        .post(
-            "/v1/accounts",
-            json!({"customer_id": customer, "kind": kind, "offering": "paid",
-                   "parent_account_id": parent}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    r.body["account_id"].as_str().unwrap().to_owned()
 }
 
 async fn sweep(app: &TestApp) -> Value {
@@ -73,42 +36,42 @@ async fn a_designation_takes_effect_on_existing_accounts_and_down_a_reseller_cha
     let app = TestApp::new().await;
     // A reseller organised in Belarus, two resellers under it, and a sub-lessee three reseller
     // levels down; and a direct customer living in Belarus with a paid and a trial account.
-    let r1 = verified(
-        &app,
-        entity("Minsk Cloud LLC", "BY"),
-        &["document", "address"],
-    )
-    .await;
-    let r2 = verified(
-        &app,
-        entity("Polder Hosting B.V.", "NL"),
-        &["document", "address"],
-    )
-    .await;
-    let r3 = verified(
-        &app,
-        entity("Rhein Compute GmbH", "DE"),
-        &["document", "address"],
-    )
-    .await;
-    let s = verified(
-        &app,
-        individual("Marek Nowak", "PL", "PL"),
-        &["email", "phone", "document"],
-    )
-    .await;
-    let d = verified(
-        &app,
-        individual("Alena Kovalenko", "BY", "BY"),
-        &["email", "phone", "document", "address"],
-    )
-    .await;
+    let r1 = app
+        .verified(
+            entity("Minsk Cloud LLC", "BY", json!([])),
+            &["document", "address"],
+        )
+        .await;
+    let r2 = app
+        .verified(
+            entity("Polder Hosting B.V.", "NL", json!([])),
+            &["document", "address"],
+        )
+        .await;
+    let r3 = app
+        .verified(
+            entity("Rhein Compute GmbH", "DE", json!([])),
+            &["document", "address"],
+        )
+        .await;
+    let s = app
+        .verified(
+            individual("Marek Nowak", "PL", "PL"),
+            &["email", "phone", "document"],
+        )
+        .await;
+    let d = app
+        .verified(
+            individual("Alena Kovalenko", "BY", "BY"),
+            &["email", "phone", "document", "address"],
+        )
+        .await;
     let a1 = app.open(&r1, "reseller", "paid").await;
     assert_eq!(status(&a1.body), "active", "{}", a1.body);
     let a1 = a1.body["account_id"].as_str().unwrap().to_owned();
-    let a2 = open_under(&app, &r2, "reseller", &a1).await;
-    let a3 = open_under(&app, &r3, "reseller", &a2).await;
-    let sa = open_under(&app, &s, "sub_lessee", &a3).await;
+    let a2 = app.open_under(&r2, "reseller", &a1).await;
+    let a3 = app.open_under(&r3, "reseller", &a2).await;
+    let sa = app.open_under(&s, "sub_lessee", &a3).await;
     let dp = app.open(&d, "direct", "paid").await.body["account_id"]
         .as_str()
         .unwrap()
@@ -118,7 +81,7 @@ async fn a_designation_takes_effect_on_existing_accounts_and_down_a_reseller_cha
         .unwrap()
         .to_owned();
     for a in [&a1, &a2, &a3, &sa, &dp, &dt] {
-        assert_eq!(status(&account(&app, a).await), "active", "{a}");
+        assert_eq!(status(&app.account(a).await), "active", "{a}");
     }
 
     // The determination: conditions on accounts of persons in Belarus. Trial offerings are
@@ -227,7 +190,7 @@ async fn a_designation_takes_effect_on_existing_accounts_and_down_a_reseller_cha
     assert_eq!(r["transitions"], json!([]));
     assert!(r.get("rescreen").is_none());
     for a in [&a1, &sa, &dt] {
-        assert_eq!(status(&account(&app, a).await), "active");
+        assert_eq!(status(&app.account(a).await), "active");
     }
 
     // The day it takes effect, the sweep applies it to every existing account.
@@ -238,13 +201,13 @@ async fn a_designation_takes_effect_on_existing_accounts_and_down_a_reseller_cha
     assert_eq!(r["rescreen"]["new"].as_array().unwrap().len(), 2, "{r}");
 
     // The designated reseller meets the conditions: usable, under them.
-    let x1 = account(&app, &a1).await;
+    let x1 = app.account(&a1).await;
     assert_eq!(status(&x1), "restricted", "{x1}");
     assert_eq!(x1["special_measures"][0]["entity_id"], "custos-sm-by");
     assert_eq!(x1["special_measures"][0]["reference"], "92 FR 1");
     // The resellers under it are held to its measure too, and meet it.
     for a in [&a2, &a3] {
-        let x = account(&app, a).await;
+        let x = app.account(a).await;
         assert_eq!(status(&x), "restricted", "{x}");
         assert_eq!(x["special_measures"][0]["inherited_from"], a1.as_str());
         assert!(
@@ -258,7 +221,7 @@ async fn a_designation_takes_effect_on_existing_accounts_and_down_a_reseller_cha
     }
     // The sub-lessee three levels down does not (no enhanced monitoring): suspended, and the
     // reason names the condition and the designation.
-    let xs = account(&app, &sa).await;
+    let xs = app.account(&sa).await;
     assert_eq!(status(&xs), "suspended", "{xs}");
     let unmet = xs["reasons"]
         .as_array()
@@ -275,8 +238,8 @@ async fn a_designation_takes_effect_on_existing_accounts_and_down_a_reseller_cha
             .contains("account.monitoring == 'enhanced'")
     );
     // The direct customer's trial account is held; its paid account is usable under the measure.
-    assert_eq!(status(&account(&app, &dt).await), "suspended");
-    assert_eq!(status(&account(&app, &dp).await), "restricted");
+    assert_eq!(status(&app.account(&dt).await), "suspended");
+    assert_eq!(status(&app.account(&dp).await), "restricted");
 
     // The control plane reports enhanced monitoring on the sub-lessee: the condition is met.
     let p = send(
@@ -299,7 +262,7 @@ async fn a_designation_takes_effect_on_existing_accounts_and_down_a_reseller_cha
     .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        status(&account(&app, &sa).await),
+        status(&app.account(&sa).await),
         "restricted",
         "a refused report changes nothing"
     );
@@ -340,7 +303,7 @@ async fn a_designation_takes_effect_on_existing_accounts_and_down_a_reseller_cha
     let r = sweep(&app).await;
     assert_eq!(r["transitions"][0]["event"], "ends", "{r}");
     for a in [&a1, &a2, &a3, &sa, &dp, &dt] {
-        let x = account(&app, a).await;
+        let x = app.account(a).await;
         assert_eq!(status(&x), "active", "{x}");
         assert!(x.get("special_measures").is_none());
     }
@@ -351,31 +314,31 @@ async fn a_designation_takes_effect_on_existing_accounts_and_down_a_reseller_cha
 #[tokio::test]
 async fn a_designated_person_under_any_reseller_is_found() {
     let app = TestApp::new().await;
-    let r1 = verified(
-        &app,
-        entity("Polder Hosting B.V.", "NL"),
-        &["document", "address"],
-    )
-    .await;
+    let r1 = app
+        .verified(
+            entity("Polder Hosting B.V.", "NL", json!([])),
+            &["document", "address"],
+        )
+        .await;
     let a1 = app.open(&r1, "reseller", "paid").await.body["account_id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let r2 = verified(
-        &app,
-        entity("Rhein Compute GmbH", "DE"),
-        &["document", "address"],
-    )
-    .await;
-    let a2 = open_under(&app, &r2, "reseller", &a1).await;
-    let s = verified(
-        &app,
-        individual("Dmitri Aleksandrovich Volkov", "RU", "RU"),
-        &["email", "phone", "document"],
-    )
-    .await;
-    let sa = open_under(&app, &s, "sub_lessee", &a2).await;
-    assert_eq!(status(&account(&app, &sa).await), "active");
+    let r2 = app
+        .verified(
+            entity("Rhein Compute GmbH", "DE", json!([])),
+            &["document", "address"],
+        )
+        .await;
+    let a2 = app.open_under(&r2, "reseller", &a1).await;
+    let s = app
+        .verified(
+            individual("Dmitri Aleksandrovich Volkov", "RU", "RU"),
+            &["email", "phone", "document"],
+        )
+        .await;
+    let sa = app.open_under(&s, "sub_lessee", &a2).await;
+    assert_eq!(status(&app.account(&sa).await), "active");
     let created = send(
         &app,
         "POST",
@@ -394,10 +357,10 @@ async fn a_designated_person_under_any_reseller_is_found() {
         "{r}"
     );
     // A possible match holds the sub-lessee for review; the resellers above are untouched.
-    let xs = account(&app, &sa).await;
+    let xs = app.account(&sa).await;
     assert_eq!(status(&xs), "pending_verification", "{xs}");
     assert_eq!(xs["reasons"][0]["source"]["entity_id"], "custos-sm-volkov");
-    assert_eq!(status(&account(&app, &a2).await), "active");
+    assert_eq!(status(&app.account(&a2).await), "active");
     // A reviewer confirms: the prohibition closes the sub-lessee's account.
     let case = xs["reasons"][0]["detail"].as_str().unwrap();
     let case = case[case.find("scr_").unwrap()..]
@@ -412,7 +375,7 @@ async fn a_designated_person_under_any_reseller_is_found() {
     )
     .await;
     assert!(c.status.is_success(), "{}", c.body);
-    assert_eq!(status(&account(&app, &sa).await), "closed");
+    assert_eq!(status(&app.account(&sa).await), "closed");
     let exp = app
         .get(&format!("/v1/accounts/{a1}/exposure"), Role::Integrator)
         .await;

@@ -6,47 +6,16 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{TestApp, individual};
+use common::{TestApp, entity, individual};
 use custos_server::auth::Role;
 use serde_json::{Value, json};
 
 const CO: Option<Role> = Some(Role::ComplianceOfficer);
 
-async fn verified(app: &TestApp, body: Value, methods: &[&str]) -> String {
-    let c = app.customer(body).await;
-    verify(app, &c, None, methods).await;
-    c
-}
-
-async fn verify(app: &TestApp, c: &str, subject: Option<&Value>, methods: &[&str]) {
-    for m in methods {
-        let mut body = json!({"method": m, "outcome": "pass"});
-        if let Some(s) = subject {
-            body["subject_id"] = s.clone();
-        }
-        let r = app
-            .post(&format!("/v1/customers/{c}/verification-results"), body)
-            .await;
-        assert!(r.status.is_success(), "{}", r.body);
-    }
-}
-
 async fn open(app: &TestApp, c: &str, kind: &str, offering: &str) -> String {
     let r = app.open(c, kind, offering).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     r.body["account_id"].as_str().unwrap().to_owned()
-}
-
-async fn status(app: &TestApp, a: &str) -> Value {
-    app.get(&format!("/v1/accounts/{a}"), Role::Integrator)
-        .await
-        .body
-}
-
-fn entity(name: &str, country: &str, owners: Value) -> Value {
-    json!({"entity": {"legal_name": name, "jurisdiction": country,
-        "addresses": [{"line1": "1 Harbour Street", "city": "Capital", "country": country}]},
-        "beneficial_owners": owners})
 }
 
 fn owner(name: &str, country: &str, percent: f64) -> Value {
@@ -73,9 +42,9 @@ async fn exemptions_lift_what_they_name_and_decisions_say_so() {
     let fa = open(&app, &f, "direct", "paid").await;
     let g = app.customer(individual("Lucie Martin", "FR", "FR")).await;
     let ga = open(&app, &g, "direct", "trial").await;
-    assert_eq!(status(&app, &fa).await["account_status"], "restricted");
+    assert_eq!(app.account(&fa).await["account_status"], "restricted");
     assert_eq!(
-        status(&app, &ga).await["account_status"],
+        app.account(&ga).await["account_status"],
         "pending_verification"
     );
 
@@ -138,12 +107,12 @@ async fn exemptions_lift_what_they_name_and_decisions_say_so() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.body["redecided"], 1);
     let lessee = r.body["exemption"]["id"].as_str().unwrap().to_owned();
-    let x = status(&app, &fa).await;
+    let x = app.account(&fa).await;
     assert_eq!(x["account_status"], "active", "{x}");
     assert_eq!(x["reasons"][0]["code"], "exempt_from_verification");
     assert_eq!(x["exemptions"][0]["id"], lessee.as_str());
     assert_eq!(
-        status(&app, &ga).await["account_status"],
+        app.account(&ga).await["account_status"],
         "pending_verification"
     );
 
@@ -162,7 +131,7 @@ async fn exemptions_lift_what_they_name_and_decisions_say_so() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let trial = r.body["exemption"]["id"].as_str().unwrap().to_owned();
-    assert_eq!(status(&app, &ga).await["account_status"], "active");
+    assert_eq!(app.account(&ga).await["account_status"], "active");
 
     // Revoked: back to the CIP's requirements.
     let r = app
@@ -175,7 +144,7 @@ async fn exemptions_lift_what_they_name_and_decisions_say_so() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(status(&app, &fa).await["account_status"], "restricted");
+    assert_eq!(app.account(&fa).await["account_status"], "restricted");
     let again = app
         .send(
             "POST",
@@ -202,7 +171,7 @@ async fn exemptions_lift_what_they_name_and_decisions_say_so() {
         s.body
     );
     assert_eq!(
-        status(&app, &ga).await["account_status"],
+        app.account(&ga).await["account_status"],
         "pending_verification"
     );
     let all = app
@@ -229,7 +198,9 @@ async fn certification_figures_match_the_records() {
         open(&app, &c, "direct", "paid").await;
     }
     for n in ["Jonas Weber", "Anna Schmidt"] {
-        let c = verified(&app, individual(n, "DE", "DE"), &["email", "document"]).await;
+        let c = app
+            .verified(individual(n, "DE", "DE"), &["email", "document"])
+            .await;
         open(&app, &c, "direct", "paid").await;
     }
     let e = app
@@ -248,17 +219,18 @@ async fn certification_figures_match_the_records() {
         .await
         .body["subjects"]
         .clone();
-    verify(&app, &e, None, &["document", "address"]).await;
+    app.pass(&e, None, &["document", "address"]).await;
     for s in subjects.as_array().unwrap().iter().skip(1) {
-        verify(&app, &e, Some(&s["subject_id"]), &["document", "address"]).await;
+        app.pass(&e, Some(&s["subject_id"]), &["document", "address"])
+            .await;
     }
     open(&app, &e, "direct", "paid").await;
-    let r = verified(
-        &app,
-        entity("Rhein Resale GmbH", "DE", json!([])),
-        &["document", "address"],
-    )
-    .await;
+    let r = app
+        .verified(
+            entity("Rhein Resale GmbH", "DE", json!([])),
+            &["document", "address"],
+        )
+        .await;
     let ra = open(&app, &r, "reseller", "paid").await;
     let cip = app
         .send_raw(
@@ -293,13 +265,13 @@ async fn certification_figures_match_the_records() {
     let it = app.customer(individual("Marco Rossi", "IT", "IT")).await;
     open(&app, &it, "direct", "paid").await;
     app.advance(chrono::Duration::days(5));
-    verify(&app, &it, None, &["email", "document"]).await;
+    app.pass(&it, None, &["email", "document"]).await;
     app.advance(chrono::Duration::days(26));
     let s = app
         .send("POST", "/v1/compliance/sweep", CO, None, &[])
         .await;
     assert_eq!(s.body["closed"], 1, "{}", s.body);
-    assert_eq!(status(&app, &fr_a).await["account_status"], "closed");
+    assert_eq!(app.account(&fr_a).await["account_status"], "closed");
     let es = app.customer(individual("Lola Vidal", "ES", "ES")).await;
     let es_a = open(&app, &es, "direct", "paid").await;
 
@@ -457,20 +429,20 @@ async fn the_calendar_holds_every_clock() {
 
     let foreign = app.customer(individual("Lucie Martin", "FR", "FR")).await;
     let fa = open(&app, &foreign, "direct", "paid").await;
-    let r = verified(
-        &app,
-        json!({"entity": {"legal_name": "Rhein Resale GmbH", "jurisdiction": "DE",
+    let r = app
+        .verified(
+            json!({"entity": {"legal_name": "Rhein Resale GmbH", "jurisdiction": "DE",
         "addresses": [{"line1": "1 Ring", "city": "Bonn", "country": "DE"}]}}),
-        &["document", "address"],
-    )
-    .await;
+            &["document", "address"],
+        )
+        .await;
     let ra = open(&app, &r, "reseller", "paid").await;
-    let v = verified(
-        &app,
-        individual("Jonas Weber", "DE", "DE"),
-        &["email", "document"],
-    )
-    .await;
+    let v = app
+        .verified(
+            individual("Jonas Weber", "DE", "DE"),
+            &["email", "document"],
+        )
+        .await;
     open(&app, &v, "direct", "paid").await;
 
     let req = app
@@ -700,7 +672,7 @@ async fn the_calendar_holds_every_clock() {
         ))
         .await;
     let ua = open(&app, &us, "direct", "paid").await;
-    assert_eq!(status(&app, &ua).await["account_status"], "active");
+    assert_eq!(app.account(&ua).await["account_status"], "active");
     let ch = app
         .post(
             &format!("/v1/customers/{us}/beneficial-owner-changes"),
@@ -709,7 +681,7 @@ async fn the_calendar_holds_every_clock() {
         .await;
     assert_eq!(ch.status, StatusCode::OK, "{}", ch.body);
     assert_eq!(ch.body["subjects"][2]["verification_state"], "pending");
-    assert_eq!(status(&app, &ua).await["decision"], "pending");
+    assert_eq!(app.account(&ua).await["decision"], "pending");
     let d = app
         .get("/v1/compliance/deadlines", Role::Auditor)
         .await

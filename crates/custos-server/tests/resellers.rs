@@ -6,28 +6,9 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{TestApp, individual};
+use common::{TestApp, entity, individual};
 use custos_server::auth::Role;
 use serde_json::{Value, json};
-
-async fn verified(app: &TestApp, body: Value, methods: &[&str]) -> String {
-    let c = app.customer(body).await;
-    for m in methods {
-        let r = app
-            .post(
-                &format!("/v1/customers/{c}/verification-results"),
-                json!({"method": m, "outcome": "pass"}),
-            )
-            .await;
-        assert!(r.status.is_success(), "{}", r.body);
-    }
-    c
-}
-
-fn entity(name: &str, country: &str) -> Value {
-    json!({"entity": {"legal_name": name, "jurisdiction": country,
-        "addresses": [{"line1": "1 Harbour Street", "city": "Capital", "country": country}]}})
-}
 
 /// Sends with a raw bearer token.
 async fn as_token(
@@ -94,12 +75,12 @@ async fn upload(
 #[tokio::test]
 async fn a_resellers_key_reaches_its_own_subtree_only() {
     let app = TestApp::new().await;
-    let r = verified(
-        &app,
-        entity("Polder Hosting B.V.", "NL"),
-        &["document", "address"],
-    )
-    .await;
+    let r = app
+        .verified(
+            entity("Polder Hosting B.V.", "NL", json!([])),
+            &["document", "address"],
+        )
+        .await;
     let ra = app.open(&r, "reseller", "paid").await.body["account_id"]
         .as_str()
         .unwrap()
@@ -250,7 +231,7 @@ async fn a_resellers_key_reaches_its_own_subtree_only() {
         &key,
         "POST",
         "/v1/customers",
-        Some(entity("Rhein Compute GmbH", "DE")),
+        Some(entity("Rhein Compute GmbH", "DE", json!([]))),
     )
     .await;
     let r2 = r2.body["customer_id"].as_str().unwrap().to_owned();
@@ -347,27 +328,29 @@ async fn a_resellers_key_reaches_its_own_subtree_only() {
 #[tokio::test]
 async fn cips_are_kept_requested_and_produced_in_one_package() {
     let app = TestApp::new().await;
-    let foreign = verified(
-        &app,
-        entity("Polder Hosting B.V.", "NL"),
-        &["document", "address"],
-    )
-    .await;
+    let foreign = app
+        .verified(
+            entity("Polder Hosting B.V.", "NL", json!([])),
+            &["document", "address"],
+        )
+        .await;
     let fa = app.open(&foreign, "reseller", "paid").await.body["account_id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let silent = verified(
-        &app,
-        entity("Rhein Compute GmbH", "DE"),
-        &["document", "address"],
-    )
-    .await;
+    let silent = app
+        .verified(
+            entity("Rhein Compute GmbH", "DE", json!([])),
+            &["document", "address"],
+        )
+        .await;
     let sa = app.open(&silent, "reseller", "paid").await.body["account_id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let us = app.customer(entity("Prairie Cloud Inc.", "US")).await;
+    let us = app
+        .customer(entity("Prairie Cloud Inc.", "US", json!([])))
+        .await;
     let ua = app.open(&us, "reseller", "paid").await.body["account_id"]
         .as_str()
         .unwrap()
@@ -550,22 +533,22 @@ async fn cips_are_kept_requested_and_produced_in_one_package() {
 #[tokio::test]
 async fn a_non_compliant_reseller_is_flagged_reported_and_terminated() {
     let app = TestApp::new().await;
-    let r = verified(
-        &app,
-        entity("Polder Hosting B.V.", "NL"),
-        &["document", "address"],
-    )
-    .await;
+    let r = app
+        .verified(
+            entity("Polder Hosting B.V.", "NL", json!([])),
+            &["document", "address"],
+        )
+        .await;
     let ra = app.open(&r, "reseller", "paid").await.body["account_id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let s = verified(
-        &app,
-        individual("Marek Nowak", "PL", "PL"),
-        &["email", "phone", "document"],
-    )
-    .await;
+    let s = app
+        .verified(
+            individual("Marek Nowak", "PL", "PL"),
+            &["email", "phone", "document"],
+        )
+        .await;
     let sa = app
         .post(
             "/v1/accounts",

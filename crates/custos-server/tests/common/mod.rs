@@ -226,6 +226,58 @@ impl TestApp {
     }
 }
 
+/// An entity organised and addressed in `country`, with these beneficial owners.
+#[allow(dead_code, reason = "each test binary uses part of this")]
+pub fn entity(name: &str, country: &str, owners: Value) -> Value {
+    serde_json::json!({"entity": {"legal_name": name, "jurisdiction": country,
+        "addresses": [{"line1": "1 Harbour Street", "city": "Capital", "country": country}]},
+        "beneficial_owners": owners})
+}
+
+#[allow(dead_code, reason = "each test binary uses part of this")]
+impl TestApp {
+    /// Passes `methods` for a subject of customer `c` (its own when `subject` is `None`).
+    pub async fn pass(&self, c: &str, subject: Option<&Value>, methods: &[&str]) {
+        for m in methods {
+            let mut body = serde_json::json!({"method": m, "outcome": "pass"});
+            if let Some(s) = subject {
+                body["subject_id"] = s.clone();
+            }
+            let r = self
+                .post(&format!("/v1/customers/{c}/verification-results"), body)
+                .await;
+            assert!(r.status.is_success(), "{}", r.body);
+        }
+    }
+
+    /// Creates a customer and passes `methods` for it; its id.
+    pub async fn verified(&self, body: Value, methods: &[&str]) -> String {
+        let c = self.customer(body).await;
+        self.pass(&c, None, methods).await;
+        c
+    }
+
+    /// Opens a paid account of `kind` under the reseller account `parent`; its id.
+    pub async fn open_under(&self, customer: &str, kind: &str, parent: &str) -> String {
+        let r = self
+            .post(
+                "/v1/accounts",
+                serde_json::json!({"customer_id": customer, "kind": kind, "offering": "paid",
+                       "parent_account_id": parent}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["account_id"].as_str().unwrap().to_owned()
+    }
+
+    /// An account as the integrator reads it.
+    pub async fn account(&self, id: &str) -> Value {
+        self.get(&format!("/v1/accounts/{id}"), Role::Integrator)
+            .await
+            .body
+    }
+}
+
 pub fn individual(name: &str, citizenship: &str, residence: &str) -> Value {
     serde_json::json!({"individual": {
         "full_name": name,
