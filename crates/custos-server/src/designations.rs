@@ -472,11 +472,11 @@ impl Service {
         Ok(report)
     }
 
-    /// Re-decides the customers of accounts pending past the policy's deadline.
-    async fn redecide_overdue(&self, now: DateTime<Utc>) -> Result<(u64, u64)> {
-        let max = Duration::days(i64::from(self.policy().pending.max_days));
+    /// Every open account waiting for something (verification, a review, a condition), with
+    /// since when.
+    pub async fn waiting_accounts(&self) -> Result<Vec<custos_core::Account>> {
+        let mut out = vec![];
         let mut after = None;
-        let mut due = std::collections::BTreeSet::new();
         loop {
             let page = self
                 .store()
@@ -485,13 +485,22 @@ impl Service {
             let Some(last) = page.last().map(|a| a.id.clone()) else {
                 break;
             };
-            for a in page {
-                if a.pending_since.is_some_and(|s| now > s + max) {
-                    due.insert(a.customer_id.clone());
-                }
-            }
+            out.extend(page.into_iter().filter(|a| a.pending_since.is_some()));
             after = Some(last);
         }
+        Ok(out)
+    }
+
+    /// Re-decides the customers of accounts pending past the policy's deadline.
+    async fn redecide_overdue(&self, now: DateTime<Utc>) -> Result<(u64, u64)> {
+        let max = Duration::days(i64::from(self.policy().pending.max_days));
+        let due: std::collections::BTreeSet<_> = self
+            .waiting_accounts()
+            .await?
+            .into_iter()
+            .filter(|a| a.pending_since.is_some_and(|s| now > s + max))
+            .map(|a| a.customer_id)
+            .collect();
         let (mut redecided, mut closed) = (0, 0);
         for cid in due {
             let before = self.store().accounts_of(&cid).await?;

@@ -564,45 +564,33 @@ impl Service {
             );
         }
         let max = Duration::days(i64::from(self.policy().pending.max_days));
-        let mut after = None;
-        loop {
-            let page = self
-                .store()
-                .accounts_needing_action(after.as_ref(), 500)
-                .await?;
-            let Some(last) = page.last().map(|a| a.id.clone()) else {
-                break;
-            };
-            for a in page {
-                if a.decision.decision != Decision::Pending || a.decision.required_steps.is_empty()
-                {
-                    continue;
-                }
-                let Some(since) = a.pending_since else {
-                    continue;
-                };
-                let owners = a
-                    .decision
-                    .required_steps
-                    .iter()
-                    .any(|s| s.role == SubjectRole::BeneficialOwner);
-                push(
-                    since + max,
-                    "pending_verification",
-                    Some(self.policy().pending.max_days),
-                    a.id.to_string(),
-                    format!(
-                        "verify {} of customer {} or the account closes",
-                        if owners {
-                            "the beneficial owners"
-                        } else {
-                            "the customer"
-                        },
-                        a.customer_id
-                    ),
-                );
+        for a in self.waiting_accounts().await? {
+            if a.decision.decision != Decision::Pending || a.decision.required_steps.is_empty() {
+                continue;
             }
-            after = Some(last);
+            let Some(since) = a.pending_since else {
+                continue;
+            };
+            let owners = a
+                .decision
+                .required_steps
+                .iter()
+                .any(|s| s.role == SubjectRole::BeneficialOwner);
+            push(
+                since + max,
+                "pending_verification",
+                Some(self.policy().pending.max_days),
+                a.id.to_string(),
+                format!(
+                    "verify {} of customer {} or the account closes",
+                    if owners {
+                        "the beneficial owners"
+                    } else {
+                        "the customer"
+                    },
+                    a.customer_id
+                ),
+            );
         }
         for d in self
             .records_of::<AdpDeviation>("adp_deviation")

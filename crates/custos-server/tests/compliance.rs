@@ -72,14 +72,8 @@ async fn a_designation_takes_effect_on_existing_accounts_and_down_a_reseller_cha
     let a2 = app.open_under(&r2, "reseller", &a1).await;
     let a3 = app.open_under(&r3, "reseller", &a2).await;
     let sa = app.open_under(&s, "sub_lessee", &a3).await;
-    let dp = app.open(&d, "direct", "paid").await.body["account_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let dt = app.open(&d, "direct", "trial").await.body["account_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dp = app.open_id(&d, "direct", "paid").await;
+    let dt = app.open_id(&d, "direct", "trial").await;
     for a in [&a1, &a2, &a3, &sa, &dp, &dt] {
         assert_eq!(status(&app.account(a).await), "active", "{a}");
     }
@@ -320,10 +314,7 @@ async fn a_designated_person_under_any_reseller_is_found() {
             &["document", "address"],
         )
         .await;
-    let a1 = app.open(&r1, "reseller", "paid").await.body["account_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let a1 = app.open_id(&r1, "reseller", "paid").await;
     let r2 = app
         .verified(
             entity("Rhein Compute GmbH", "DE", json!([])),

@@ -12,12 +12,6 @@ use serde_json::{Value, json};
 
 const CO: Option<Role> = Some(Role::ComplianceOfficer);
 
-async fn open(app: &TestApp, c: &str, kind: &str, offering: &str) -> String {
-    let r = app.open(c, kind, offering).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    r.body["account_id"].as_str().unwrap().to_owned()
-}
-
 fn owner(name: &str, country: &str, percent: f64) -> Value {
     json!({"person": {"full_name": name, "citizenships": [country],
         "residence": {"line1": "2 Main Street", "city": "Town", "country": country}},
@@ -39,9 +33,9 @@ async fn profile(app: &TestApp) {
 async fn exemptions_lift_what_they_name_and_decisions_say_so() {
     let app = TestApp::new().await;
     let f = app.customer(individual("Jonas Weber", "DE", "DE")).await;
-    let fa = open(&app, &f, "direct", "paid").await;
+    let fa = app.open_id(&f, "direct", "paid").await;
     let g = app.customer(individual("Lucie Martin", "FR", "FR")).await;
-    let ga = open(&app, &g, "direct", "trial").await;
+    let ga = app.open_id(&g, "direct", "trial").await;
     assert_eq!(app.account(&fa).await["account_status"], "restricted");
     assert_eq!(
         app.account(&ga).await["account_status"],
@@ -195,13 +189,13 @@ async fn certification_figures_match_the_records() {
     // reseller without one; one customer whose only account is closed (not counted).
     for n in ["Ann Lee", "Bob Ray", "Cy Dunn"] {
         let c = app.customer(individual(n, "US", "US")).await;
-        open(&app, &c, "direct", "paid").await;
+        app.open_id(&c, "direct", "paid").await;
     }
     for n in ["Jonas Weber", "Anna Schmidt"] {
         let c = app
             .verified(individual(n, "DE", "DE"), &["email", "document"])
             .await;
-        open(&app, &c, "direct", "paid").await;
+        app.open_id(&c, "direct", "paid").await;
     }
     let e = app
         .customer(entity(
@@ -224,14 +218,14 @@ async fn certification_figures_match_the_records() {
         app.pass(&e, Some(&s["subject_id"]), &["document", "address"])
             .await;
     }
-    open(&app, &e, "direct", "paid").await;
+    app.open_id(&e, "direct", "paid").await;
     let r = app
         .verified(
             entity("Rhein Resale GmbH", "DE", json!([])),
             &["document", "address"],
         )
         .await;
-    let ra = open(&app, &r, "reseller", "paid").await;
+    let ra = app.open_id(&r, "reseller", "paid").await;
     let cip = app
         .send_raw(
             "PUT",
@@ -246,9 +240,9 @@ async fn certification_figures_match_the_records() {
     let us_r = app
         .customer(entity("Prairie Resale Inc.", "US", json!([])))
         .await;
-    open(&app, &us_r, "reseller", "paid").await;
+    app.open_id(&us_r, "reseller", "paid").await;
     let gone = app.customer(individual("Dee Fox", "US", "US")).await;
-    let gone_a = open(&app, &gone, "direct", "paid").await;
+    let gone_a = app.open_id(&gone, "direct", "paid").await;
     app.send(
         "POST",
         &format!("/v1/accounts/{gone_a}/close"),
@@ -261,9 +255,9 @@ async fn certification_figures_match_the_records() {
     // Unverified foreign customers: FR is never verified (closed at the deadline), IT is
     // verified after waiting, ES opens later and is still waiting.
     let fr = app.customer(individual("Lucie Martin", "FR", "FR")).await;
-    let fr_a = open(&app, &fr, "direct", "paid").await;
+    let fr_a = app.open_id(&fr, "direct", "paid").await;
     let it = app.customer(individual("Marco Rossi", "IT", "IT")).await;
-    open(&app, &it, "direct", "paid").await;
+    app.open_id(&it, "direct", "paid").await;
     app.advance(chrono::Duration::days(5));
     app.pass(&it, None, &["email", "document"]).await;
     app.advance(chrono::Duration::days(26));
@@ -273,7 +267,7 @@ async fn certification_figures_match_the_records() {
     assert_eq!(s.body["closed"], 1, "{}", s.body);
     assert_eq!(app.account(&fr_a).await["account_status"], "closed");
     let es = app.customer(individual("Lola Vidal", "ES", "ES")).await;
-    let es_a = open(&app, &es, "direct", "paid").await;
+    let es_a = app.open_id(&es, "direct", "paid").await;
 
     let c = app
         .get("/v1/reports/certification?annual=true", Role::Auditor)
@@ -428,7 +422,7 @@ async fn the_calendar_holds_every_clock() {
     assert_eq!(d[0]["overdue"], true);
 
     let foreign = app.customer(individual("Lucie Martin", "FR", "FR")).await;
-    let fa = open(&app, &foreign, "direct", "paid").await;
+    let fa = app.open_id(&foreign, "direct", "paid").await;
     let r = app
         .verified(
             json!({"entity": {"legal_name": "Rhein Resale GmbH", "jurisdiction": "DE",
@@ -436,14 +430,14 @@ async fn the_calendar_holds_every_clock() {
             &["document", "address"],
         )
         .await;
-    let ra = open(&app, &r, "reseller", "paid").await;
+    let ra = app.open_id(&r, "reseller", "paid").await;
     let v = app
         .verified(
             individual("Jonas Weber", "DE", "DE"),
             &["email", "document"],
         )
         .await;
-    open(&app, &v, "direct", "paid").await;
+    app.open_id(&v, "direct", "paid").await;
 
     let req = app
         .send(
@@ -671,7 +665,7 @@ async fn the_calendar_holds_every_clock() {
             json!([owner("Sam Ortiz", "US", 60.0)]),
         ))
         .await;
-    let ua = open(&app, &us, "direct", "paid").await;
+    let ua = app.open_id(&us, "direct", "paid").await;
     assert_eq!(app.account(&ua).await["account_status"], "active");
     let ch = app
         .post(

@@ -81,15 +81,9 @@ async fn a_resellers_key_reaches_its_own_subtree_only() {
             &["document", "address"],
         )
         .await;
-    let ra = app.open(&r, "reseller", "paid").await.body["account_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ra = app.open_id(&r, "reseller", "paid").await;
     let direct = app.customer(individual("Jane Roe", "US", "US")).await;
-    let da = app.open(&direct, "direct", "paid").await.body["account_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let da = app.open_id(&direct, "direct", "paid").await;
 
     // Keys: a reseller's needs an open reseller account; no other key has a scope.
     for (body, why) in [
@@ -334,27 +328,18 @@ async fn cips_are_kept_requested_and_produced_in_one_package() {
             &["document", "address"],
         )
         .await;
-    let fa = app.open(&foreign, "reseller", "paid").await.body["account_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let fa = app.open_id(&foreign, "reseller", "paid").await;
     let silent = app
         .verified(
             entity("Rhein Compute GmbH", "DE", json!([])),
             &["document", "address"],
         )
         .await;
-    let sa = app.open(&silent, "reseller", "paid").await.body["account_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let sa = app.open_id(&silent, "reseller", "paid").await;
     let us = app
         .customer(entity("Prairie Cloud Inc.", "US", json!([])))
         .await;
-    let ua = app.open(&us, "reseller", "paid").await.body["account_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ua = app.open_id(&us, "reseller", "paid").await;
     let key = reseller_key(&app, &fa).await;
 
     // The reseller keeps its CIP through its key, versions and all.
@@ -539,10 +524,7 @@ async fn a_non_compliant_reseller_is_flagged_reported_and_terminated() {
             &["document", "address"],
         )
         .await;
-    let ra = app.open(&r, "reseller", "paid").await.body["account_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ra = app.open_id(&r, "reseller", "paid").await;
     let s = app
         .verified(
             individual("Marek Nowak", "PL", "PL"),

@@ -257,6 +257,13 @@ impl TestApp {
         c
     }
 
+    /// Opens an account, checking that it was; its id.
+    pub async fn open_id(&self, customer: &str, kind: &str, offering: &str) -> String {
+        let r = self.open(customer, kind, offering).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["account_id"].as_str().unwrap().to_owned()
+    }
+
     /// Opens a paid account of `kind` under the reseller account `parent`; its id.
     pub async fn open_under(&self, customer: &str, kind: &str, parent: &str) -> String {
         let r = self
