@@ -643,8 +643,9 @@ impl Service {
             push(at, clock, Some(days), e.designation_id.clone(), what);
         }
         if let (Some(due), annual) = self.certification_due().await? {
+            // The initial one, never filed, is due from now on.
             push(
-                due,
+                if annual { due } else { now },
                 if annual {
                     "annual_certification"
                 } else {
