@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::event::{Event, peek};
-use crate::index::{Net, T, View};
+use crate::index::{Net, Segment, T, View};
 use crate::log::{LedgerError, Log, State, TILE, split_bundle};
 
 /// One event found, with its place in the log.
@@ -76,6 +76,26 @@ fn scan_rest(
     Ok(())
 }
 
+/// A segment whose blocks cannot be read (damaged after it was opened): its bundles are read
+/// instead, so that the answer is whole, and the segment is rebuilt from them for the next
+/// question (if that fails, the next question reads the bundles again).
+fn scan_segment(log: &Log, s: &Segment, mut f: impl FnMut(u64, &[u8])) -> Result<(), LedgerError> {
+    let Some(ix) = log.index() else {
+        return Ok(());
+    };
+    let sb = ix.segment_bundles();
+    let first = s.first / TILE;
+    for k in first..first + sb {
+        let data = log.store().read_bundle(k)?;
+        for (j, leaf) in split_bundle(&data).enumerate() {
+            f(k * TILE + j as u64, leaf);
+        }
+    }
+    let _building = ix.hold();
+    let _ = ix.rebuild(&(first..first + sb).collect());
+    Ok(())
+}
+
 /// What the index holds, the first bundle it does not, and the state of the log (taken after
 /// the view: it holds all the view holds).
 fn view(log: &Log) -> (View, u64, Arc<State>) {
@@ -103,27 +123,35 @@ pub fn account_events(
     let (from, to) = (t(from), t(to));
     let acc = account.as_bytes();
     let mut hits: Vec<(u64, Event)> = vec![];
-    let mut hit = |i: u64, leaf: &[u8]| {
+    let hit = |hits: &mut Vec<(u64, Event)>, i: u64, leaf: &[u8]| {
         if let Ok(e) = Event::parse(leaf) {
             hits.push((i, e));
         }
     };
+    let matching =
+        |leaf: &[u8]| peek(leaf).is_some_and(|(a, tm, _)| a == acc && tm >= from && tm <= to);
     let (v, end, st) = view(log);
     let segments = v.segments_within(from, to);
     for s in &segments {
         s.prefetch_account(acc, from, to);
     }
     for s in &segments {
-        s.account_rows(acc, from, to, &mut hit)?;
-    }
-    v.pending_account_rows(acc, from, to, &mut hit);
-    scan_rest(log, &st, end, |i, leaf| {
-        if let Some((a, tm, _)) = peek(leaf)
-            && a == acc
-            && tm >= from
-            && tm <= to
+        let before = hits.len();
+        if s.account_rows(acc, from, to, &mut |i, leaf| hit(&mut hits, i, leaf))
+            .is_err()
         {
-            hit(i, leaf);
+            hits.truncate(before);
+            scan_segment(log, s, |i, leaf| {
+                if matching(leaf) {
+                    hit(&mut hits, i, leaf);
+                }
+            })?;
+        }
+    }
+    v.pending_account_rows(acc, from, to, &mut |i, leaf| hit(&mut hits, i, leaf));
+    scan_rest(log, &st, end, |i, leaf| {
+        if matching(leaf) {
+            hit(&mut hits, i, leaf);
         }
     })?;
     // In log order already but for late arrivals: a stable sort finds the runs.
@@ -195,48 +223,52 @@ pub fn net_accounts(
     for s in &segments {
         s.prefetch_net(lo, hi);
     }
-    for s in segments {
-        if from <= s.min && s.max <= to {
-            // The whole segment is in range: its sums are the answer.
-            s.net_rows(lo, hi, &mut |r| {
-                add(&mut by, &r.account, r.count, r.first, r.last)
-            })?;
-            continue;
-        }
-        // Partly in range: the accounts it names, then their events one by one.
-        let mut accounts = std::collections::BTreeSet::new();
-        s.net_rows(lo, hi, &mut |r| {
-            accounts.insert(r.account);
-        })?;
-        for a in accounts {
-            s.account_rows(&a, from, to, &mut |i, leaf| {
-                if let Some((_, tm, ip)) = peek(leaf)
-                    && net.contains(ip)
-                {
-                    add(&mut by, &a, 1, (tm, i), (tm, i));
-                }
-            })?;
-        }
-    }
-    let mut one = |i: u64, leaf: &[u8]| {
+    let one = |by: &mut HashMap<Vec<u8>, Uses>, i: u64, leaf: &[u8]| {
         if let Some((a, tm, ip)) = peek(leaf)
             && tm >= from
             && tm <= to
             && net.contains(ip)
         {
-            add(&mut by, a, 1, (tm, i), (tm, i));
+            add(by, a, 1, (tm, i), (tm, i));
         }
     };
-    v.pending_net_rows(lo, hi, &mut one);
-    scan_rest(log, &st, end, |i, leaf| {
-        if let Some((a, tm, ip)) = peek(leaf)
-            && tm >= from
-            && tm <= to
-            && net.contains(ip)
-        {
-            add(&mut by, a, 1, (tm, i), (tm, i));
+    for s in segments {
+        // Each segment's sums apart, so that a segment whose blocks cannot be read is
+        // answered from its bundles instead, whole.
+        let mut mine: HashMap<Vec<u8>, Uses> = HashMap::new();
+        let from_index = (|| -> Result<(), LedgerError> {
+            if from <= s.min && s.max <= to {
+                // The whole segment is in range: its sums are the answer.
+                return s.net_rows(lo, hi, &mut |r| {
+                    add(&mut mine, &r.account, r.count, r.first, r.last)
+                });
+            }
+            // Partly in range: the accounts it names, then their events one by one.
+            let mut accounts = std::collections::BTreeSet::new();
+            s.net_rows(lo, hi, &mut |r| {
+                accounts.insert(r.account);
+            })?;
+            for a in accounts {
+                s.account_rows(&a, from, to, &mut |i, leaf| {
+                    if let Some((_, tm, ip)) = peek(leaf)
+                        && net.contains(ip)
+                    {
+                        add(&mut mine, &a, 1, (tm, i), (tm, i));
+                    }
+                })?;
+            }
+            Ok(())
+        })();
+        if from_index.is_err() {
+            mine.clear();
+            scan_segment(log, s, |i, leaf| one(&mut mine, i, leaf))?;
         }
-    })?;
+        for (a, u) in mine {
+            add(&mut by, &a, u.count, u.first, u.last);
+        }
+    }
+    v.pending_net_rows(lo, hi, &mut |i, leaf| one(&mut by, i, leaf));
+    scan_rest(log, &st, end, |i, leaf| one(&mut by, i, leaf))?;
     let mut v: Vec<AccountUse> = by
         .into_iter()
         .map(|(a, u)| AccountUse {
