@@ -143,7 +143,19 @@ impl Store {
 
     /// The bytes of complete bundle `k`, as C2SP serves them.
     pub fn read_bundle(&self, k: u64) -> Result<Vec<u8>> {
-        let (start, len) = self.locate(k)?;
+        let at = self.locate(k)?;
+        match self.read_frame(k, at) {
+            // A purge may have moved the bundle (written it anew and zeroed the old frame)
+            // between finding where it lay and reading it: where it lies now is the answer.
+            Err(e) => match self.locate(k)? {
+                now if now != at => self.read_frame(k, now),
+                _ => Err(e),
+            },
+            ok => ok,
+        }
+    }
+
+    fn read_frame(&self, k: u64, (start, len): (u64, u32)) -> Result<Vec<u8>> {
         let mut frame = vec![0u8; len as usize];
         self.entries
             .read_exact_at(&mut frame, start)

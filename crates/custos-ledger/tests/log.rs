@@ -498,3 +498,36 @@ fn purged_payloads_leave_a_tree_that_verifies() {
     drop(log);
     verify(&logdir, &vkey, ORIGIN, true, |_| {}).unwrap();
 }
+
+#[test]
+fn readers_racing_a_purge_read_the_bundle_where_it_is() {
+    // A purge writes a bundle anew at the end of `entries`, points `bundles` at it and zeroes
+    // the old frame: a reader that found the old place just before must still read the bundle.
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) = open(dir.path());
+    log.append(&(0..2048).map(event).collect::<Vec<_>>())
+        .unwrap();
+    let log = std::sync::Arc::new(log);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|r| {
+            let (log, stop) = (log.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let i = (n * 37 + r) % 256 + 256;
+                    log.entry(i).unwrap_or_else(|e| panic!("entry {i}: {e}"));
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    for i in 256..456 {
+        assert_eq!(log.purge(&[i]).unwrap(), 1);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for r in readers {
+        assert!(r.join().unwrap() > 0);
+    }
+}
