@@ -351,6 +351,7 @@ impl Service {
             ))
             .into());
         }
+        let days = i64::from(self.policy().compliance.special_measure_days);
         self.save_api_designations(actor, |all| {
             let e = all
                 .iter_mut()
@@ -361,7 +362,7 @@ impl Service {
                 reference: reference.clone(),
             });
             let mut checked = e.clone();
-            custos_screen::import::check_designation(&mut checked, 365)
+            custos_screen::import::check_designation(&mut checked, days)
                 .map_err(|why| CoreError::invalid("until", why))?;
             Ok(())
         })

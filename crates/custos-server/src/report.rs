@@ -648,7 +648,8 @@ pub fn to_pdf(c: &Certification) -> Result<Vec<u8>> {
         "Font" => dictionary! { "F1" => regular, "F2" => bold },
     });
     // Lay the lines out on pages: (font, size, text) at a falling y.
-    let mut pages: Vec<Vec<Operation>> = vec![vec![]];
+    let mut pages: Vec<Vec<Operation>> = vec![];
+    let mut ops: Vec<Operation> = vec![];
     let mut y = 800.0f32;
     for (level, text) in lines(c) {
         let (f, size, width, gap) = match level {
@@ -659,11 +660,10 @@ pub fn to_pdf(c: &Certification) -> Result<Vec<u8>> {
         for (i, part) in wrap(&text, width).into_iter().enumerate() {
             let lead = if i == 0 { gap } else { 0.0 } + size * 1.3;
             if y - lead < 50.0 {
-                pages.push(vec![]);
+                pages.push(std::mem::take(&mut ops));
                 y = 800.0;
             }
             y -= lead;
-            let ops = pages.last_mut().expect("a page");
             ops.extend([
                 Operation::new("BT", vec![]),
                 Operation::new("Tf", vec![f.into(), size.into()]),
@@ -679,6 +679,7 @@ pub fn to_pdf(c: &Certification) -> Result<Vec<u8>> {
             ]);
         }
     }
+    pages.push(ops);
     let mut kids = vec![];
     for ops in pages {
         let content = Content { operations: ops }
