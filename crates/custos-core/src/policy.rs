@@ -91,6 +91,43 @@ impl ReverificationMonths {
     }
 }
 
+impl CompliancePolicy {
+    /// A special measure's effective date: `effective` if given, else the lead time after the
+    /// determination; refused when it comes earlier than the lead time allows.
+    pub fn effective_date(
+        &self,
+        determined: chrono::NaiveDate,
+        effective: Option<chrono::NaiveDate>,
+    ) -> Result<chrono::NaiveDate, CoreError> {
+        let lead = i64::from(self.special_measure_lead_days);
+        let e = effective.unwrap_or(determined + chrono::Duration::days(lead));
+        let days = (e - determined).num_days();
+        if days < lead {
+            return Err(CoreError::invalid(
+                "effective",
+                format!(
+                    "is {days} days after the determination; a special measure takes effect \
+                     no earlier than {lead} days after it (compliance.special_measure_lead_days)"
+                ),
+            ));
+        }
+        Ok(e)
+    }
+
+    /// When a foreign subject last verified at `verified_at` is to be verified again.
+    pub fn reverification_due(
+        &self,
+        verified_at: chrono::DateTime<chrono::Utc>,
+        risk: RiskLevel,
+    ) -> chrono::DateTime<chrono::Utc> {
+        verified_at
+            .checked_add_months(chrono::Months::new(
+                self.reverification_months.for_level(risk),
+            ))
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+    }
+}
+
 impl Default for CompliancePolicy {
     fn default() -> Self {
         CompliancePolicy {
@@ -419,6 +456,36 @@ impl CipPolicy {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn compliance_clocks() {
+        use super::{CompliancePolicy, RiskLevel};
+        use chrono::{NaiveDate, TimeZone, Utc};
+        let c = CompliancePolicy::default();
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(
+            c.effective_date(d(2027, 1, 1), None).unwrap(),
+            d(2027, 6, 30)
+        );
+        assert_eq!(
+            c.effective_date(d(2027, 1, 1), Some(d(2027, 9, 1)))
+                .unwrap(),
+            d(2027, 9, 1)
+        );
+        assert!(
+            c.effective_date(d(2027, 1, 1), Some(d(2027, 6, 29)))
+                .is_err()
+        );
+        let at = Utc.with_ymd_and_hms(2027, 1, 31, 0, 0, 0).unwrap();
+        assert_eq!(
+            c.reverification_due(at, RiskLevel::High),
+            Utc.with_ymd_and_hms(2028, 1, 31, 0, 0, 0).unwrap()
+        );
+        assert_eq!(
+            c.reverification_due(at, RiskLevel::Low),
+            Utc.with_ymd_and_hms(2030, 1, 31, 0, 0, 0).unwrap()
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -226,7 +226,6 @@ impl Service {
         actor: &Actor,
     ) -> Result<DesignationView> {
         let c = &self.policy().compliance;
-        let lead = i64::from(c.special_measure_lead_days);
         let determined = n.determined.unwrap_or_else(|| self.now().date_naive());
         let mut d = Designation {
             id: n.id,
@@ -234,22 +233,11 @@ impl Service {
             measure: n.measure,
             conditions: n.conditions,
             determined: Some(determined),
-            effective: n.effective.unwrap_or(determined + Duration::days(lead)),
+            effective: c.effective_date(determined, n.effective)?,
             expires: n.expires,
             reference: n.reference,
             extensions: vec![],
         };
-        if (d.effective - determined).num_days() < lead {
-            return Err(CoreError::invalid(
-                "effective",
-                format!(
-                    "is {} days after the determination; a special measure takes effect no \
-                     earlier than {lead} days after it (compliance.special_measure_lead_days)",
-                    (d.effective - determined).num_days()
-                ),
-            )
-            .into());
-        }
         custos_screen::import::check_designation(&mut d, i64::from(c.special_measure_days))
             .map_err(|why| CoreError::invalid("designation", why))?;
         if self.designations().await?.iter().any(|(_, x)| x.id == d.id) {

@@ -3,7 +3,7 @@
 //! re-verification, owner changes), reports on transactions that may train a large AI model,
 //! and the calendar of every clock.
 
-use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use custos_core::exemptions::{Exemption, ExemptionScope, Requirement};
 use custos_core::{CoreError, CustomerId, Decision, SubjectId, SubjectRole};
 use custos_store::{ComplianceRecord, DocumentMeta, StoreError};
@@ -451,11 +451,6 @@ impl Service {
                     continue;
                 }
                 let risk = self.risk(&summary, &accounts);
-                let months = self
-                    .policy()
-                    .compliance
-                    .reverification_months
-                    .for_level(risk);
                 for s in summary.active_subjects().filter(|s| !s.us_person) {
                     let req = self.policy().requirement(risk, s.role, summary.entity);
                     if s.verification.state(false, req) != custos_core::VerificationState::Verified
@@ -472,9 +467,7 @@ impl Service {
                     else {
                         continue;
                     };
-                    let due = at
-                        .checked_add_months(Months::new(months))
-                        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+                    let due = self.policy().compliance.reverification_due(at, risk);
                     if due <= now + within {
                         out.push(Reverification {
                             customer_id: id.clone(),
