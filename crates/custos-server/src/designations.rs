@@ -244,11 +244,16 @@ impl Service {
             return Err(CoreError::Conflict(format!("designation {} already exists", d.id)).into());
         }
         let id = d.id.clone();
+        let now_in_force = d.in_force(self.now().date_naive());
         self.save_api_designations(actor, |all| {
             all.push(custos_screen::import::designation_entity(d.clone()));
             Ok(())
         })
         .await?;
+        if now_in_force {
+            // Already in force (a determination entered late): the next sweep applies it.
+            self.request_rescreen().await?;
+        }
         self.audit(actor, None, "add_designation", &id).await?;
         self.designation_view(&id).await
     }
@@ -340,21 +345,29 @@ impl Service {
             .into());
         }
         let days = i64::from(self.policy().compliance.special_measure_days);
+        let today = self.now().date_naive();
+        let mut revived = false;
         self.save_api_designations(actor, |all| {
             let e = all
                 .iter_mut()
                 .find_map(|e| e.designation.as_deref_mut().filter(|d| d.id == id))
                 .ok_or_else(|| StoreError::NotFound(format!("designation {id}")))?;
+            let before = e.in_force(today);
             e.extensions.push(Extension {
                 until,
                 reference: reference.clone(),
             });
+            revived = !before && e.in_force(today);
             let mut checked = e.clone();
             custos_screen::import::check_designation(&mut checked, days)
                 .map_err(|why| CoreError::invalid("until", why))?;
             Ok(())
         })
         .await?;
+        if revived {
+            // It had ended and is in force again: the next sweep applies it anew.
+            self.request_rescreen().await?;
+        }
         self.audit(actor, None, "extend_designation", id).await?;
         self.designation_view(id).await
     }
@@ -398,6 +411,22 @@ impl Service {
         Ok(())
     }
 
+    /// Asks the next sweep to screen every customer again, whatever the calendar says.
+    async fn request_rescreen(&self) -> Result<()> {
+        self.store()
+            .put_compliance_record(&ComplianceRecord {
+                id: "sweep:rescreen".into(),
+                kind: "sweep".into(),
+                subject: None,
+                created_at: self.now(),
+                due_at: None,
+                closed_at: None,
+                body: serde_json::json!({"requested_at": self.now()}),
+            })
+            .await?;
+        Ok(())
+    }
+
     /// Applies what the calendar changed since the last sweep: designations that took effect
     /// or ended (every customer is screened again, so that each existing account is re-decided
     /// under them), exemptions that started or ended (every account is re-decided), and
@@ -437,8 +466,21 @@ impl Service {
             .filter(|(t, _)| passed(*t))
             .map(|(_, id)| id)
             .collect();
-        if !report.transitions.is_empty() {
+        let requested = match self.store().compliance_record("sweep:rescreen").await {
+            Ok(r) => r.closed_at.is_none().then_some(r),
+            Err(StoreError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        if !report.transitions.is_empty() || requested.is_some() {
             report.rescreen = Some(self.rescreen_all(actor, |_| {}).await?);
+            // Done, unless another request came in while screening.
+            if let Some(seen) = requested
+                && let Ok(mut r) = self.store().compliance_record("sweep:rescreen").await
+                && r.created_at == seen.created_at
+            {
+                r.closed_at = Some(now);
+                self.store().put_compliance_record(&r).await?;
+            }
         } else if !report.exemption_transitions.is_empty() {
             self.redecide_all().await?;
         }

@@ -160,6 +160,34 @@ fn methods(m: &[custos_core::Method]) -> String {
 impl Service {
     /// Stores a new version of the program profile.
     pub async fn put_program_profile(&self, p: &ProgramProfile, actor: &Actor) -> Result<()> {
+        let c = &p.cip_contact;
+        let mut texts = vec![
+            ("provider_name", Some(&p.provider_name)),
+            ("reseller_oversight", Some(&p.reseller_oversight)),
+            ("verification_notes", p.verification_notes.as_ref()),
+            ("cip_contact.name", Some(&c.name)),
+            ("cip_contact.title", c.title.as_ref()),
+            ("cip_contact.phone", c.phone.as_ref()),
+        ];
+        texts.extend(
+            p.detection_resources
+                .iter()
+                .map(|r| ("detection_resources", Some(r))),
+        );
+        for (field, v) in texts {
+            if let Some(v) = v
+                && (v.len() > 2000 || v.chars().any(|ch| ch.is_control() && ch != '\n'))
+            {
+                return Err(CoreError::invalid(
+                    field,
+                    "at most 2000 bytes, without control characters",
+                )
+                .into());
+            }
+        }
+        if p.detection_resources.len() > 100 {
+            return Err(CoreError::invalid("detection_resources", "at most 100").into());
+        }
         if p.provider_name.trim().is_empty()
             || p.cip_contact.name.trim().is_empty()
             || custos_ids::email::check(&p.cip_contact.email).is_err()

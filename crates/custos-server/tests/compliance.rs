@@ -374,6 +374,34 @@ async fn a_designated_person_under_any_reseller_is_found() {
 }
 
 #[tokio::test]
+async fn a_designation_entered_late_is_applied_by_the_next_sweep() {
+    // A determination of last January, effective in July, entered in November: in force
+    // already, so the next sweep screens everyone though no date passed since the last one.
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Ri Song", "KP", "KP")).await;
+    let a = app.open_id(&c, "direct", "paid").await;
+    assert_eq!(sweep(&app).await["transitions"], json!([]));
+    let r = send(
+        &app,
+        "POST",
+        "/v1/designations",
+        Role::ComplianceOfficer,
+        json!({"id": "sm-late", "subject": {"kind": "jurisdiction", "country": "KP"},
+               "measure": "prohibition", "determined": "2026-01-05",
+               "effective": "2026-07-05", "reference": "91 FR 5"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["status"], "in_force");
+    let s = sweep(&app).await;
+    assert_eq!(s["transitions"], json!([]));
+    assert_eq!(s["rescreen"]["screened"], 1, "{s}");
+    assert_eq!(app.account(&a).await["account_status"], "closed");
+    // Once done, the next sweep does not screen again.
+    assert!(sweep(&app).await.get("rescreen").is_none());
+}
+
+#[tokio::test]
 async fn designations_are_checked() {
     let app = TestApp::new().await;
     let before = app.get("/v1/designations", Role::Integrator).await;

@@ -183,6 +183,22 @@ async fn certification_figures_match_the_records() {
         .await;
     assert_eq!(no_profile.status, StatusCode::CONFLICT);
     profile(&app).await;
+    // A profile that is not one changes nothing.
+    for bad in [
+        json!({"provider_name": "X\u{7}", "cip_contact": {"name": "A", "email": "a@example.net"},
+               "detection_resources": [], "reseller_oversight": "y"}),
+        json!({"provider_name": "X", "cip_contact": {"name": "A", "email": "not-an-email"},
+               "detection_resources": [], "reseller_oversight": "y"}),
+        json!({"provider_name": "X", "cip_contact": {"name": "A", "email": "a@example.net"},
+               "detection_resources": ["z".repeat(3000)], "reseller_oversight": "y"}),
+    ] {
+        let r = app
+            .send("PUT", "/v1/compliance/profile", CO, Some(bad.clone()), &[])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.body);
+    }
+    let kept = app.get("/v1/compliance/profile", Role::Auditor).await;
+    assert_eq!(kept.body["provider_name"], "Example Cloud LLC");
 
     // Three US customers; two verified foreign customers in DE; an entity in NL with two
     // foreign owners (DE, GB) and a US one; a foreign reseller (NL) with its CIP and a US

@@ -85,8 +85,8 @@ pub fn check_designation(d: &mut Designation, default_days: i64) -> Result<(), S
     {
         return Err("an id is 1 to 100 letters, digits, '-', '_' or '.'".into());
     }
-    if d.reference.trim().is_empty() {
-        return Err("the authority's reference is required".into());
+    if d.reference.trim().is_empty() || d.reference.len() > 500 {
+        return Err("the authority's reference is required, at most 500 bytes".into());
     }
     match &mut d.subject {
         DesignationSubject::Jurisdiction { country } => {
@@ -94,10 +94,24 @@ pub fn check_designation(d: &mut Designation, default_days: i64) -> Result<(), S
                 country_code(country).ok_or("the country is not an ISO 3166-1 code or name")?;
         }
         DesignationSubject::Person {
-            name, countries, ..
+            name,
+            aliases,
+            countries,
+            ..
         } => {
             if name.trim().is_empty() {
                 return Err("a designated person needs a name".into());
+            }
+            if name.len() > 500
+                || aliases.len() > 200
+                || aliases.iter().any(|a| a.trim().is_empty() || a.len() > 500)
+                || countries.len() > 50
+            {
+                return Err(
+                    "a name or alias is at most 500 bytes, with at most 200 aliases and 50 \
+                     countries"
+                        .into(),
+                );
             }
             for c in countries.iter_mut() {
                 *c = country_code(c).ok_or("a country is not an ISO 3166-1 code or name")?;

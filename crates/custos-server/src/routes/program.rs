@@ -48,6 +48,9 @@ pub async fn grant(
 ) -> Result<(StatusCode, Json<ExemptionChange>), ApiError> {
     p.require(Permission::Compliance)?;
     text("basis", &req.basis)?;
+    if let Some(r) = &req.reference {
+        text("reference", r)?;
+    }
     let (exemption, redecided) = st.service.grant_exemption(req, &p.actor()).await?;
     Ok((
         StatusCode::CREATED,
