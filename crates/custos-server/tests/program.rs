@@ -195,7 +195,12 @@ async fn certification_figures_match_the_records() {
         let r = app
             .send("PUT", "/v1/compliance/profile", CO, Some(bad.clone()), &[])
             .await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.body
+        );
     }
     let kept = app.get("/v1/compliance/profile", Role::Auditor).await;
     assert_eq!(kept.body["provider_name"], "Example Cloud LLC");
