@@ -28,6 +28,10 @@ pub struct Args {
     pub http_clients: usize,
     #[arg(long, default_value_t = 100_000)]
     pub accounts: u64,
+    /// Space the events in time as if this many spanned the month (default: `--events`): a
+    /// short run then has the density, and so the bytes per event, of a long one.
+    #[arg(long)]
+    pub span_events: Option<u64>,
     /// Events per batch (one commit each; the API takes up to 10,000).
     #[arg(long, default_value_t = 10_000)]
     pub batch: usize,
@@ -289,7 +293,8 @@ async fn postgres_copy(url: &str, a: &Args) -> Result<Copy> {
         .execute(&mut conn)
         .await?;
     let events = a.copy_events.unwrap_or(a.events).min(a.events);
-    let mut t = Traffic::new(a.accounts, a.events, 13984);
+    let span = a.span_events.unwrap_or(a.events);
+    let mut t = Traffic::new(a.accounts, span, 13984);
     let started = Instant::now();
     let mut left = events;
     while left > 0 {
@@ -425,7 +430,8 @@ pub async fn run(a: Args) -> Result<()> {
     let ledger_dir = root.join("inproc");
     let _ = std::fs::remove_dir_all(&ledger_dir);
     let ledger = Ledger::open(&ledger_dir, "custos.bench/ledger")?;
-    let mut t = Traffic::new(a.accounts, a.events, 13984);
+    let span = a.span_events.unwrap_or(a.events);
+    let mut t = Traffic::new(a.accounts, span, 13984);
     let bar = indicatif::ProgressBar::new(a.events);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -455,7 +461,7 @@ pub async fn run(a: Args) -> Result<()> {
     let bytes: u64 = files.iter().map(|f| f.1).sum();
 
     // Queries: an account's day, an address's month; accounts drawn by activity.
-    let mut q = Traffic::new(a.accounts, a.events, 99);
+    let mut q = Traffic::new(a.accounts, span, 99);
     let (mut day, mut day_results) = (vec![], 0);
     let (mut day_params, mut month_params) = (vec![], vec![]);
     let rfc = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);

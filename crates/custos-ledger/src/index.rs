@@ -35,7 +35,11 @@ const ACC_BLOCK: usize = 16 * 1024;
 const IP_BLOCK: usize = 4 * 1024;
 const LEVEL: i32 = 3;
 const MAGIC: &[u8; 8] = b"CUSTOSIX";
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
+/// The first byte of a block of events: its rows in columnar form ([`crate::columns`]), or
+/// each an index within the segment (32 bits), a 16-bit length and the encoding.
+const COLUMNS: u8 = 1;
+const ROWS: u8 = 0;
 
 type Result<T> = std::result::Result<T, LedgerError>;
 
@@ -379,11 +383,7 @@ impl Segment {
     ) -> Result<()> {
         for b in self.account_blocks(account, from, to) {
             let data = self.block(b.off, b.len)?;
-            let mut c = Cur { b: &data, at: 0 };
-            while !c.done() {
-                let (Some(rel), Some(leaf)) = (c.u32(), c.bytes()) else {
-                    return Err(corrupt(self.seg, "a block is malformed"));
-                };
+            let mut each = |rel: u32, leaf: &[u8]| {
                 if let Some((a, t, _)) = peek(leaf)
                     && a == account
                     && t >= from
@@ -391,6 +391,25 @@ impl Segment {
                 {
                     f(self.first + u64::from(rel), leaf);
                 }
+            };
+            match data.split_first() {
+                Some((&COLUMNS, cols)) => {
+                    let (leaves, rels) = crate::columns::decode(cols)
+                        .map_err(|_| corrupt(self.seg, "a block is malformed"))?;
+                    for (leaf, rel) in split_bundle(&leaves).zip(rels) {
+                        each(rel, leaf);
+                    }
+                }
+                Some((&ROWS, rows)) => {
+                    let mut c = Cur { b: rows, at: 0 };
+                    while !c.done() {
+                        let (Some(rel), Some(leaf)) = (c.u32(), c.bytes()) else {
+                            return Err(corrupt(self.seg, "a block is malformed"));
+                        };
+                        each(rel, leaf);
+                    }
+                }
+                _ => return Err(corrupt(self.seg, "a block is malformed")),
             }
         }
         Ok(())
@@ -400,31 +419,15 @@ impl Segment {
     pub fn net_rows(&self, lo: Key, hi: Key, f: &mut dyn FnMut(IpRow)) -> Result<()> {
         for b in self.ip_blocks(lo, hi) {
             let data = self.block(b.off, b.len)?;
-            let mut c = Cur { b: &data, at: 0 };
-            while !c.done() {
-                let row = (|| {
-                    let key = c.key()?;
-                    if key < lo || key > hi {
-                        // Skipped without a copy: most rows of a block are.
-                        let n = usize::from(c.u16()?);
-                        c.take(n + 36)?;
-                        return Some(None);
-                    }
-                    let account = c.bytes()?.to_vec();
-                    let count = u64::from(c.u32()?);
-                    let (ft, lt) = (c.t()?, c.t()?);
-                    let (fi, li) = (c.u32()?, c.u32()?);
-                    Some(Some(IpRow {
-                        key,
-                        account,
-                        count,
-                        first: (ft, self.first + u64::from(fi)),
-                        last: (lt, self.first + u64::from(li)),
-                    }))
-                })()
-                .ok_or_else(|| corrupt(self.seg, "a block is malformed"))?;
-                if let Some(row) = row {
-                    f(row);
+            let rows =
+                decode_ip_rows(&data).map_err(|_| corrupt(self.seg, "a block is malformed"))?;
+            for r in rows {
+                if r.key >= lo && r.key <= hi {
+                    f(IpRow {
+                        first: (r.first.0, self.first + r.first.1),
+                        last: (r.last.0, self.first + r.last.1),
+                        ..r
+                    });
                 }
             }
         }
@@ -505,11 +508,30 @@ pub(crate) fn build(store: &Store, seg: u64, sb: u64) -> Result<Vec<u8>> {
     let mut n_acc = 0u32;
     let mut raw = vec![];
     let mut block_first: Option<(u32, T)> = None;
+    let mut block_start = 0usize;
+    let mut block_len = 0usize;
     for (i, r) in rows.iter().enumerate() {
         block_first.get_or_insert((r.0, r.1));
-        raw.extend_from_slice(&r.2.to_be_bytes());
-        put_bytes(&mut raw, &leaves[r.3..r.3 + r.4]);
-        if raw.len() >= ACC_BLOCK || i + 1 == rows.len() {
+        block_len += 6 + r.4;
+        if block_len >= ACC_BLOCK || i + 1 == rows.len() {
+            let block = &rows[block_start..=i];
+            let ls: Vec<&[u8]> = block.iter().map(|r| &leaves[r.3..r.3 + r.4]).collect();
+            let rels: Vec<u32> = block.iter().map(|r| r.2).collect();
+            match crate::columns::encode(&ls, Some(&rels)) {
+                Some(cols) => {
+                    raw.push(COLUMNS);
+                    raw.extend_from_slice(&cols);
+                }
+                None => {
+                    raw.push(ROWS);
+                    for (leaf, rel) in ls.iter().zip(&rels) {
+                        raw.extend_from_slice(&rel.to_be_bytes());
+                        put_bytes(&mut raw, leaf);
+                    }
+                }
+            }
+            block_start = i + 1;
+            block_len = 0;
             let (off, len) = flush(&mut raw, &mut out)?;
             let (fa, ft) = block_first.take().unwrap_or((r.0, r.1));
             acc_blocks.extend_from_slice(&off.to_be_bytes());
@@ -524,16 +546,25 @@ pub(crate) fn build(store: &Store, seg: u64, sb: u64) -> Result<Vec<u8>> {
     let mut ip_blocks: Vec<u8> = vec![];
     let mut n_ip = 0u32;
     let mut block_first: Option<Key> = None;
-    for (i, ((key, id), a)) in ip_rows.iter().enumerate() {
+    let (mut block_start, mut block_len) = (0usize, 0usize);
+    for (i, ((key, id), _)) in ip_rows.iter().enumerate() {
         block_first.get_or_insert(*key);
-        raw.extend_from_slice(key);
-        put_bytes(&mut raw, &names[*id as usize]);
-        raw.extend_from_slice(&a.count.to_be_bytes());
-        put_t(&mut raw, a.first.0);
-        put_t(&mut raw, a.last.0);
-        raw.extend_from_slice(&a.first.1.to_be_bytes());
-        raw.extend_from_slice(&a.last.1.to_be_bytes());
-        if raw.len() >= IP_BLOCK || i + 1 == ip_rows.len() {
+        // Blocks close at the rows' size as they are, not as stored.
+        block_len += 65 + names[*id as usize].len();
+        if block_len >= IP_BLOCK || i + 1 == ip_rows.len() {
+            encode_ip_rows(
+                ip_rows[block_start..=i].iter().map(|((key, id), a)| {
+                    (
+                        key,
+                        names[*id as usize].as_slice(),
+                        a.count,
+                        a.first,
+                        a.last,
+                    )
+                }),
+                &mut raw,
+            );
+            (block_start, block_len) = (i + 1, 0);
             let (off, len) = flush(&mut raw, &mut out)?;
             ip_blocks.extend_from_slice(&off.to_be_bytes());
             ip_blocks.extend_from_slice(&len.to_be_bytes());
@@ -557,6 +588,135 @@ pub(crate) fn build(store: &Store, seg: u64, sb: u64) -> Result<Vec<u8>> {
     out.extend_from_slice(&(footer.len() as u32).to_be_bytes());
     out.extend_from_slice(MAGIC);
     Ok(out)
+}
+
+/// Nanoseconds since the epoch, if they fit (and the time is not a leap second).
+fn ns(t: T) -> Option<i64> {
+    (t.1 < 1_000_000_000)
+        .then(|| t.0.checked_mul(1_000_000_000)?.checked_add(i64::from(t.1)))
+        .flatten()
+}
+
+fn from_ns(ns: i64) -> T {
+    (
+        ns.div_euclid(1_000_000_000),
+        ns.rem_euclid(1_000_000_000) as u32,
+    )
+}
+
+/// A block of address rows, in columns: each address by what it shares with the one before,
+/// the accounts in a table, the counts, the first times as differences from the row before
+/// and the last ones from the first, and the same for the indexes within the segment.
+fn encode_ip_rows<'a>(
+    rows: impl Iterator<Item = (&'a Key, &'a [u8], u32, (T, u32), (T, u32))>,
+    out: &mut Vec<u8>,
+) {
+    use crate::columns::{Table, put_var, zigzag};
+    let (mut keys, mut ids, mut counts, mut times, mut rels) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    let mut names = Table::default();
+    let (mut prev_key, mut prev_ns, mut n) = ([0u8; 17], 0i64, 0u64);
+    for (key, account, count, first, last) in rows {
+        let common = key
+            .iter()
+            .zip(&prev_key)
+            .take_while(|(a, b)| a == b)
+            .count();
+        keys.push(common as u8);
+        keys.extend_from_slice(&key[common..]);
+        prev_key = *key;
+        put_var(&mut ids, u64::from(names.id(account)));
+        put_var(&mut counts, u64::from(count));
+        let step = ns(first.0)
+            .zip(ns(last.0))
+            .and_then(|(f, l)| Some((f, l, zigzag(f.wrapping_sub(prev_ns)).checked_add(1)?)));
+        match step {
+            Some((f, l, d)) => {
+                put_var(&mut times, d);
+                put_var(&mut times, zigzag(l.wrapping_sub(f)));
+                prev_ns = f;
+            }
+            // A time past 2262: as it is, behind a zero (a difference is kept plus one).
+            None => {
+                times.push(0);
+                for t in [first.0, last.0] {
+                    put_var(&mut times, zigzag(t.0));
+                    put_var(&mut times, u64::from(t.1));
+                }
+            }
+        }
+        put_var(&mut rels, u64::from(first.1));
+        put_var(&mut rels, zigzag(i64::from(last.1) - i64::from(first.1)));
+        n += 1;
+    }
+    put_var(out, n);
+    for col in [&keys, &names.bytes, &ids, &counts, &times, &rels] {
+        put_var(out, col.len() as u64);
+        out.extend_from_slice(col);
+    }
+}
+
+/// The rows of a block [`encode_ip_rows`] wrote (indexes within the segment).
+fn decode_ip_rows(b: &[u8]) -> std::result::Result<Vec<IpRow>, &'static str> {
+    use crate::columns::{Col, unzigzag};
+    let mut c = Col { b, at: 0 };
+    let n = c.len()?;
+    let mut cols = vec![];
+    for _ in 0..6 {
+        cols.push(c.column()?);
+    }
+    let [mut keys, names, mut ids, mut counts, mut times, mut rels]: [Col; 6] =
+        cols.try_into().map_err(|_| "a malformed block")?;
+    if !c.done() {
+        return Err("trailing bytes");
+    }
+    let names = names.table()?;
+    let mut rows = Vec::with_capacity(n.min(1 << 16));
+    let (mut key, mut prev_ns) = ([0u8; 17], 0i64);
+    for _ in 0..n {
+        let common = usize::from(keys.take(1)?[0]);
+        let rest = keys.take(17usize.checked_sub(common).ok_or("a malformed address")?)?;
+        key[common..].copy_from_slice(rest);
+        let account = ids.pick(&names)?.to_vec();
+        let count = counts.var()?;
+        let (first, last) = match times.var()? {
+            0 => {
+                let mut t = || -> std::result::Result<T, &'static str> {
+                    let secs = unzigzag(times.var()?);
+                    let nanos =
+                        u32::try_from(times.var()?).map_err(|_| "a time is out of range")?;
+                    Ok((secs, nanos))
+                };
+                (t()?, t()?)
+            }
+            d => {
+                let f = prev_ns.wrapping_add(unzigzag(d - 1));
+                let l = f.wrapping_add(unzigzag(times.var()?));
+                prev_ns = f;
+                (from_ns(f), from_ns(l))
+            }
+        };
+        let fr = rels.var()?;
+        let lr = (fr as i64).wrapping_add(unzigzag(rels.var()?));
+        let (fr, lr) = (
+            u32::try_from(fr).map_err(|_| "an index is out of range")?,
+            u32::try_from(lr).map_err(|_| "an index is out of range")?,
+        );
+        rows.push(IpRow {
+            key,
+            account,
+            count,
+            first: (first, u64::from(fr)),
+            last: (last, u64::from(lr)),
+        });
+    }
+    if ![&keys, &ids, &counts, &times, &rels]
+        .iter()
+        .all(|c| c.done())
+    {
+        return Err("a column is longer than its rows");
+    }
+    Ok(rows)
 }
 
 fn seg_name(seg: u64) -> String {
@@ -1029,4 +1189,73 @@ pub(crate) fn verify(store: &Store) -> Result<u64> {
         n += 1;
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_rows_round_trip() {
+        let k = |s: &str| ip_sort_key(s.parse().unwrap());
+        let keys = [
+            k("192.0.2.1"),
+            k("192.0.2.1"),
+            k("192.0.2.200"),
+            k("2001:db8::1"),
+            k("2001:db8::1"),
+        ];
+        type Row<'a> = (Key, &'a [u8], u32, (T, u32), (T, u32));
+        let rows: Vec<Row> = vec![
+            (
+                keys[0],
+                b"acc_1",
+                3,
+                ((1_793_000_000, 5), 7),
+                ((1_793_000_100, 0), 99),
+            ),
+            // The same first time as the row before.
+            (
+                keys[1],
+                b"acc_2",
+                1,
+                ((1_793_000_000, 5), 8),
+                ((1_793_000_000, 5), 8),
+            ),
+            // Past 2262, and a leap second.
+            (
+                keys[2],
+                b"acc_1",
+                2,
+                ((10_000_000_000, 1), 1),
+                ((1_793_000_000, 1_500_000_000), 0),
+            ),
+            (keys[3], b"acc_3", 1, ((0, 0), 262_143), ((0, 0), 262_143)),
+            (
+                keys[4],
+                b"acc_1",
+                9,
+                ((1_793_000_000, 5), 0),
+                ((1_793_000_001, 5), 262_143),
+            ),
+        ];
+        let mut b = vec![];
+        encode_ip_rows(rows.iter().map(|r| (&r.0, r.1, r.2, r.3, r.4)), &mut b);
+        let back = decode_ip_rows(&b).unwrap();
+        assert_eq!(back.len(), rows.len());
+        for (r, x) in rows.iter().zip(&back) {
+            assert_eq!(
+                (x.key, x.account.as_slice(), x.count),
+                (r.0, r.1, u64::from(r.2))
+            );
+            assert_eq!(x.first, (r.3.0, u64::from(r.3.1)));
+            assert_eq!(x.last, (r.4.0, u64::from(r.4.1)));
+        }
+        for i in 0..b.len() {
+            assert!(decode_ip_rows(&b[..i]).is_err(), "cut at {i}");
+            let mut d = b.clone();
+            d[i] ^= 0x80;
+            let _ = decode_ip_rows(&d);
+        }
+    }
 }

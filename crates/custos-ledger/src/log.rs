@@ -160,7 +160,7 @@ impl Store {
         self.entries
             .read_exact_at(&mut frame, start)
             .map_err(|_| LedgerError::Corrupt(format!("bundle {k} is cut short")))?;
-        unzstd(&frame).map_err(|e| {
+        crate::columns::unpack(&frame).map_err(|e| {
             LedgerError::Corrupt(format!(
                 "entry {} (the first of bundle {k}): its bundle does not decompress: {e}",
                 k * TILE
@@ -907,9 +907,7 @@ impl Log {
                 .map_err(|e| LedgerError::Corrupt(format!("hashing bundle {k}: {e:?}")))?;
                 upper.extend(hs);
                 let raw = join_bundle(tail.iter().map(Vec::as_slice));
-                let frame = w
-                    .compressor
-                    .compress(&raw)
+                let frame = crate::columns::pack(&mut w.compressor, &raw)
                     .map_err(io("cannot compress a bundle"))?;
                 locs.extend_from_slice(&loc_bytes(offset, frame.len() as u32));
                 offset += frame.len() as u64;
@@ -1201,9 +1199,7 @@ impl Log {
             // 3. The payloads.
             if k < st.complete() {
                 let raw = join_bundle(entries.iter().map(Vec::as_slice));
-                let frame = w
-                    .compressor
-                    .compress(&raw)
+                let frame = crate::columns::pack(&mut w.compressor, &raw)
                     .map_err(io("cannot compress a bundle"))?;
                 let (old_start, old_len) = self.store.locate(k)?;
                 let start = w.entries_len;
@@ -1580,12 +1576,18 @@ pub fn verify(
             .entries
             .read_exact_at(&mut frame, start)
             .map_err(|_| bad(first, "its bundle is cut short"))?;
-        let raw = unzstd(&frame)
+        let raw = crate::columns::unpack(&frame)
             .map_err(|e| bad(first, &format!("its bundle does not decompress: {e}")))?;
-        if compressor
-            .compress(&raw)
-            .map_err(io("cannot compress a bundle"))?
-            != frame
+        // As custos stores it now, or (written by a version before the columnar form) a
+        // zstd frame of the bytes as they are.
+        let packed =
+            crate::columns::pack(&mut compressor, &raw).map_err(io("cannot compress a bundle"))?;
+        if packed != frame
+            && (frame.first() == packed.first()
+                || compressor
+                    .compress(&raw)
+                    .map_err(io("cannot compress a bundle"))?
+                    != frame)
         {
             return Err(bad(first, "its bundle is not stored as custos stores it"));
         }
