@@ -2,11 +2,13 @@
 //! [`SEGMENT_BUNDLES`] complete bundles (262,144 events), a file `index/seg-<N>` holding
 //!
 //! - the segment's events sorted by account, time and index, in zstd blocks of about 16 KiB
-//!   (each row the entry's index within the segment and its canonical encoding), so that an
-//!   account's day is a few blocks of each segment of that day;
+//!   of events as they are (each row the entry's index within the segment and its canonical
+//!   encoding, stored in columns by `columns`), so that an account's day is a few
+//!   blocks of each segment of that day;
 //! - for every pair of address and account in the segment, the count and the first and last
-//!   events (time and index), sorted by address, in zstd blocks of about 4 KiB, so that an
-//!   address over a month is one small block of each segment;
+//!   events (time and index), sorted by address, in zstd blocks of about 4 KiB of rows as they
+//!   were (in columns: `encode_ip_rows`), so that an address over a month is one small
+//!   block of each segment;
 //! - a footer: the segment's time span and every block's first and last keys.
 //!
 //! A background thread builds each segment once its last bundle is committed, and holds the
@@ -36,7 +38,7 @@ const IP_BLOCK: usize = 4 * 1024;
 const LEVEL: i32 = 3;
 const MAGIC: &[u8; 8] = b"CUSTOSIX";
 const VERSION: u8 = 3;
-/// The first byte of a block of events: its rows in columnar form ([`crate::columns`]), or
+/// The first byte of a block of events: its rows in columnar form (`columns`), or
 /// each an index within the segment (32 bits), a 16-bit length and the encoding.
 const COLUMNS: u8 = 1;
 const ROWS: u8 = 0;
