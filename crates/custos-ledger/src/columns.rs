@@ -354,7 +354,8 @@ fn decode_rows(b: &[u8]) -> Result<(Vec<u8>, Vec<u32>), &'static str> {
     ]: [Col; 13] = cols.try_into().map_err(|_| "a malformed header")?;
     let ip_table = ip_table.table()?;
     let strings = strings.table()?;
-    let mut out = Vec::with_capacity(n * 80);
+    // (A damaged count does not reserve much: the rows must be there to be written.)
+    let mut out = Vec::with_capacity(n.min(4096) * 80);
     let mut prev_ns = 0i64;
     // Where the last request id lies in `out`.
     let mut prev_request = 0..0;
