@@ -2,9 +2,10 @@
 //!
 //! **Files**: `entries` holds every complete bundle of 256 entries (C2SP tlog-tiles: each entry
 //! a 16-bit length and the event's canonical encoding), each stored as the byte 0xc5 and a zstd
-//! frame of its fields in columns (`columns`, which gives the bundle's bytes back
-//! exactly), or, if it holds anything but events, as a zstd frame of its bytes as they are; `bundles` says where each frame lies (12 bytes a bundle); `upper` holds the
-//! RFC 6962 tree's hashes from level 8 up (the hashes of whole tiles, and every hash above
+//! frame of its fields in columns (`columns`, which gives the bundle's bytes back exactly), or,
+//! if it holds anything but events (or was written before the columnar form), as a zstd frame
+//! of its bytes as they are; `bundles` says where each frame lies (12 bytes a bundle); `upper`
+//! holds the RFC 6962 tree's hashes from level 8 up (the hashes of whole tiles, and every hash above
 //! them, in `tlog_tiles`' stored-hash layout over those); `tail-0` or `tail-1` holds the
 //! entries of the incomplete bundle as they are (the two take turns: a new incomplete bundle
 //! starts in the file the last checkpoint does not need); `checkpoint` is the C2SP checkpoint in a

@@ -531,3 +531,47 @@ fn readers_racing_a_purge_read_the_bundle_where_it_is() {
         assert!(r.join().unwrap() > 0);
     }
 }
+
+#[test]
+fn bundles_stored_before_columns_still_read_and_verify() {
+    // Before the columnar form a bundle was stored as a zstd frame of its bytes as they are
+    // (level 3, with a checksum): such a log reads, proves and verifies as it did.
+    let dir = tempfile::tempdir().unwrap();
+    let (log, vkey) = open(dir.path());
+    log.append(&(0..600).map(event).collect::<Vec<_>>())
+        .unwrap();
+    let (size, root) = (log.size(), log.root());
+    let bundle = log.entry_bundle(1, TILE).unwrap();
+    drop(log);
+    let logdir = dir.path().join("log");
+    let mut comp = zstd::bulk::Compressor::new(3).unwrap();
+    comp.include_checksum(true).unwrap();
+    let plain = comp.compress(&bundle).unwrap();
+    // Bundle 1 moved to the end of `entries` in the old form, its columnar frame zeroed, as a
+    // purge moves one.
+    let mut entries = std::fs::read(logdir.join("entries")).unwrap();
+    let mut locs = std::fs::read(logdir.join("bundles")).unwrap();
+    let old_start = u64::from_be_bytes(locs[12..20].try_into().unwrap()) as usize;
+    let old_len = u32::from_be_bytes(locs[20..24].try_into().unwrap()) as usize;
+    assert_eq!(entries[old_start], 0xc5, "stored in columns");
+    assert!(old_len * 2 < plain.len(), "{old_len} {}", plain.len());
+    entries[old_start..old_start + old_len].fill(0);
+    locs[12..20].copy_from_slice(&(entries.len() as u64).to_be_bytes());
+    locs[20..24].copy_from_slice(&(plain.len() as u32).to_be_bytes());
+    entries.extend_from_slice(&plain);
+    std::fs::write(logdir.join("entries"), &entries).unwrap();
+    std::fs::write(logdir.join("bundles"), &locs).unwrap();
+    verify(&logdir, &vkey, ORIGIN, true, |_| {}).unwrap();
+    let (log, _) = open(dir.path());
+    assert_eq!(log.entry_bundle(1, TILE).unwrap(), bundle);
+    for i in [256, 300, 511] {
+        let proof = log.inclusion_proof(i, size).unwrap();
+        check_record(&proof, size, root, i, log.leaf_hash(i).unwrap()).unwrap();
+    }
+    drop(log);
+    // And a flip in it is found.
+    let at = entries.len() - plain.len() / 2;
+    entries[at] ^= 0x10;
+    std::fs::write(logdir.join("entries"), &entries).unwrap();
+    assert!(verify(&logdir, &vkey, ORIGIN, true, |_| {}).is_err());
+}
