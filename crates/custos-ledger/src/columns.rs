@@ -2,7 +2,8 @@
 //! exactly, in about half the room once compressed.
 //!
 //! Each field goes to a column of its own, so that zstd meets like beside like: the times as
-//! differences from the one before (nanoseconds), the addresses and the strings (account,
+//! differences from the one before (nanoseconds) less the run's usual difference (its
+//! median: what is left is how irregular the times are, not how far apart), the addresses and the strings (account,
 //! source, actor, user agent) each once in a table with a small number per entry, request ids
 //! by what they share with the one before. An entry of zeros (one that retention purged) is
 //! kept as its length. Anything else, an entry that is not an event in the canonical encoding,
@@ -14,12 +15,29 @@
 //! answers a damaged column with an error, never a panic.
 //!
 //! The rows may carry a number each (`rel`: where the entry lies in its segment, in the
-//! index's blocks sorted by account), kept as differences too.
+//! index's blocks sorted by account), kept as differences too. Rows with numbers may keep
+//! their times as differences from times predicted from those numbers (`Predict`): in the
+//! index, rows sorted by account lie far apart in time, but each lies close to where its
+//! place in the log puts it.
+//!
+//! Bundles stored in the first form (times as plain differences) are read, and `verify`
+//! stores them again in that form to compare.
 
 use std::collections::HashMap;
 
-/// The version of the columnar form, its first byte.
-const FORM: u8 = 1;
+/// The first columnar form (its first byte): times as differences from the one before. Bundles
+/// stored in it are still read, and verified against it.
+pub(crate) const FORM_DELTAS: u8 = 1;
+/// The columnar form written now: times as differences from the one before less the run's
+/// usual difference (its median), or, for rows numbered by their place in a segment, as
+/// differences from a time predicted from that number (`Predict`).
+const FORM: u8 = 2;
+/// Form 2's flags: the rows carry numbers; their times are differences from predictions.
+const HAS_REL: u8 = 1;
+const PREDICTED: u8 = 2;
+
+/// A time (nanoseconds) predicted for a row from its number.
+pub(crate) type Predict<'a> = &'a dyn Fn(u32) -> i64;
 /// The tag of a purged entry (zeros).
 const ZEROS: u8 = 0xff;
 /// At most this many rows in one run (a bundle is 256; an index block a few hundred).
@@ -140,24 +158,59 @@ impl<'a> Table<'a> {
     }
 }
 
-/// The columnar form of `leaves` (with one number each from `rel`, if given), before
-/// compression; `None` if any entry is neither a canonical event nor zeros.
-pub fn encode(leaves: &[&[u8]], rel: Option<&[u32]>) -> Option<Vec<u8>> {
-    if leaves.len() > MAX_ROWS || rel.is_some_and(|r| r.len() != leaves.len()) {
+/// The columnar form of `leaves` (with one number each from `rel`, if given, and their times
+/// kept against `predict`'s times for those numbers, if given), before compression; `None`
+/// if any entry is neither a canonical event nor zeros.
+pub fn encode(leaves: &[&[u8]], rel: Option<&[u32]>, predict: Option<Predict>) -> Option<Vec<u8>> {
+    encode_form(FORM, leaves, rel, predict)
+}
+
+/// Times as differences from the one before, less `base`.
+fn time_differences(ns: &[i64], base: i64) -> impl Iterator<Item = u64> {
+    let mut prev = 0i64;
+    ns.iter().map(move |&t| {
+        let d = t.wrapping_sub(prev).wrapping_sub(base);
+        prev = t;
+        zigzag(d)
+    })
+}
+
+/// The median of the differences between consecutive times (zero for fewer than two).
+fn usual_difference(ns: &[i64]) -> i64 {
+    let mut d: Vec<i64> = ns.windows(2).map(|w| w[1].wrapping_sub(w[0])).collect();
+    if d.is_empty() {
+        return 0;
+    }
+    let mid = d.len() / 2;
+    *d.select_nth_unstable(mid).1
+}
+
+fn encode_form(
+    form: u8,
+    leaves: &[&[u8]],
+    rel: Option<&[u32]>,
+    predict: Option<Predict>,
+) -> Option<Vec<u8>> {
+    if leaves.len() > MAX_ROWS
+        || rel.is_some_and(|r| r.len() != leaves.len())
+        || (predict.is_some() && (rel.is_none() || form == FORM_DELTAS))
+    {
         return None;
     }
     let mut tags = Vec::with_capacity(leaves.len());
     let mut lens = vec![];
     let mut times = vec![];
+    // Each event's time, and its row.
+    let mut event_ns = Vec::with_capacity(leaves.len());
+    let mut event_rows = Vec::with_capacity(leaves.len());
     let mut ips = Table::default();
     let mut ip_ids = vec![];
     let mut ports = vec![];
     let mut strings = Table::default();
     let mut ids = [vec![], vec![], vec![], vec![]];
     let mut requests = vec![];
-    let mut prev_ns = 0i64;
     let mut prev_request: &[u8] = &[];
-    for leaf in leaves {
+    for (row, leaf) in leaves.iter().enumerate() {
         let Some(f) = fields(leaf) else {
             if leaf.iter().all(|&b| b == 0) {
                 tags.push(ZEROS);
@@ -167,8 +220,8 @@ pub fn encode(leaves: &[&[u8]], rel: Option<&[u32]>) -> Option<Vec<u8>> {
             return None;
         };
         tags.push(f.present | (f.action << 4));
-        put_var(&mut times, zigzag(f.ns.checked_sub(prev_ns)?));
-        prev_ns = f.ns;
+        event_ns.push(f.ns);
+        event_rows.push(row);
         put_var(&mut ip_ids, u64::from(ips.id(f.ip)));
         if let Some(p) = f.port {
             ports.extend_from_slice(p);
@@ -193,17 +246,50 @@ pub fn encode(leaves: &[&[u8]], rel: Option<&[u32]>) -> Option<Vec<u8>> {
             prev_request = r;
         }
     }
+    let mut flags = 0u8;
+    let mut base = None;
+    match (form, predict, rel) {
+        (FORM_DELTAS, ..) => {
+            // (As the first form wrote them: checked, not wrapping.)
+            let mut prev = 0i64;
+            for &t in &event_ns {
+                put_var(&mut times, zigzag(t.checked_sub(prev)?));
+                prev = t;
+            }
+        }
+        (_, Some(predict), Some(rel)) => {
+            flags |= PREDICTED;
+            for (&t, &row) in event_ns.iter().zip(&event_rows) {
+                put_var(&mut times, zigzag(t.wrapping_sub(predict(rel[row]))));
+            }
+        }
+        _ => {
+            let b = usual_difference(&event_ns);
+            for d in time_differences(&event_ns, b) {
+                put_var(&mut times, d);
+            }
+            base = Some(b);
+        }
+    }
     let mut rels = vec![];
     if let Some(rel) = rel {
+        flags |= HAS_REL;
         let mut prev = 0i64;
         for &r in rel {
             put_var(&mut rels, zigzag(i64::from(r) - prev));
             prev = i64::from(r);
         }
     }
-    let mut out = vec![FORM];
+    let mut out = vec![form];
     put_var(&mut out, leaves.len() as u64);
-    out.push(u8::from(rel.is_some()));
+    if form == FORM_DELTAS {
+        out.push(u8::from(rel.is_some()));
+    } else {
+        out.push(flags);
+        if let Some(b) = base {
+            put_var(&mut out, zigzag(b));
+        }
+    }
     let [accounts, sources, actors, agents] = ids;
     for col in [
         &tags,
@@ -311,24 +397,29 @@ fn put_string(out: &mut Vec<u8>, s: &[u8]) -> Result<(), &'static str> {
 }
 
 /// The entries again, as a C2SP bundle lays them out (each a 16-bit length and its bytes),
-/// and the rows' numbers (empty if they had none).
-pub fn decode(b: &[u8]) -> Result<(Vec<u8>, Vec<u32>), String> {
-    decode_rows(b).map_err(str::to_owned)
+/// and the rows' numbers (empty if they had none); `predict` as [`encode`] was given it.
+pub fn decode(b: &[u8], predict: Option<Predict>) -> Result<(Vec<u8>, Vec<u32>), String> {
+    decode_rows(b, predict).map_err(str::to_owned)
 }
 
-fn decode_rows(b: &[u8]) -> Result<(Vec<u8>, Vec<u32>), &'static str> {
+fn decode_rows(b: &[u8], predict: Option<Predict>) -> Result<(Vec<u8>, Vec<u32>), &'static str> {
     let mut c = Col { b, at: 0 };
-    if c.take(1)?[0] != FORM {
-        return Err("an unknown columnar form");
-    }
+    let form = c.take(1)?[0];
     let n = c.len()?;
     if n > MAX_ROWS {
         return Err("too many rows");
     }
-    let has_rel = match c.take(1)?[0] {
-        0 => false,
-        1 => true,
-        _ => return Err("a malformed header"),
+    let flags = c.take(1)?[0];
+    let (has_rel, predict, base) = match (form, flags) {
+        (FORM_DELTAS, 0 | 1) => (flags == 1, None, 0),
+        (FORM, 0 | HAS_REL) => (flags == HAS_REL, None, unzigzag(c.var()?)),
+        (FORM, f) if f == HAS_REL | PREDICTED => (
+            true,
+            Some(predict.ok_or("times kept against predictions that are not given")?),
+            0,
+        ),
+        (FORM_DELTAS | FORM, _) => return Err("a malformed header"),
+        _ => return Err("an unknown columnar form"),
     };
     let mut cols = Vec::with_capacity(13);
     for _ in 0..13 {
@@ -354,12 +445,22 @@ fn decode_rows(b: &[u8]) -> Result<(Vec<u8>, Vec<u32>), &'static str> {
     ]: [Col; 13] = cols.try_into().map_err(|_| "a malformed header")?;
     let ip_table = ip_table.table()?;
     let strings = strings.table()?;
+    let mut rel = vec![];
+    if has_rel {
+        let mut prev = 0i64;
+        for _ in 0..n {
+            prev = prev
+                .checked_add(unzigzag(rels.var()?))
+                .ok_or("a row number is out of range")?;
+            rel.push(u32::try_from(prev).map_err(|_| "a row number is out of range")?);
+        }
+    }
     // (A damaged count does not reserve much: the rows must be there to be written.)
     let mut out = Vec::with_capacity(n.min(4096) * 80);
     let mut prev_ns = 0i64;
     // Where the last request id lies in `out`.
     let mut prev_request = 0..0;
-    for _ in 0..n {
+    for row in 0..n {
         let tag = tags.take(1)?[0];
         if tag == ZEROS {
             let len = u16::try_from(lens.len()?).map_err(|_| "an entry is too long")?;
@@ -369,9 +470,15 @@ fn decode_rows(b: &[u8]) -> Result<(Vec<u8>, Vec<u32>), &'static str> {
         }
         let start = out.len();
         out.extend_from_slice(&[0, 0, 1, tag & 0x0f, tag >> 4]);
-        let ns = prev_ns
-            .checked_add(unzigzag(times.var()?))
-            .ok_or("a time is out of range")?;
+        let d = unzigzag(times.var()?);
+        let ns = match predict {
+            // (Predicted times come with row numbers, one a row.)
+            Some(predict) => predict(rel.get(row).copied().unwrap_or(0)).wrapping_add(d),
+            None if form == FORM_DELTAS => {
+                prev_ns.checked_add(d).ok_or("a time is out of range")?
+            }
+            None => prev_ns.wrapping_add(base).wrapping_add(d),
+        };
         prev_ns = ns;
         let secs = ns.div_euclid(BILLION);
         let nanos = ns.rem_euclid(BILLION) as u32;
@@ -410,16 +517,6 @@ fn decode_rows(b: &[u8]) -> Result<(Vec<u8>, Vec<u32>), &'static str> {
         let len = u16::try_from(out.len() - start - 2).map_err(|_| "an entry is too long")?;
         out[start..start + 2].copy_from_slice(&len.to_be_bytes());
     }
-    let mut rel = vec![];
-    if has_rel {
-        let mut prev = 0i64;
-        for _ in 0..n {
-            prev = prev
-                .checked_add(unzigzag(rels.var()?))
-                .ok_or("a row number is out of range")?;
-            rel.push(u32::try_from(prev).map_err(|_| "a row number is out of range")?);
-        }
-    }
     if ![
         &tags, &lens, &times, &ip_ids, &ports, &accounts, &sources, &actors, &agents, &requests,
         &rels,
@@ -442,8 +539,18 @@ pub(crate) fn pack(
     comp: &mut zstd::bulk::Compressor<'static>,
     raw: &[u8],
 ) -> std::io::Result<Vec<u8>> {
+    pack_as(comp, raw, Some(FORM))
+}
+
+/// A bundle's bytes as stored in columnar form `form` (if all its entries are events or
+/// zeros), or as they are (`None`).
+pub(crate) fn pack_as(
+    comp: &mut zstd::bulk::Compressor<'static>,
+    raw: &[u8],
+    form: Option<u8>,
+) -> std::io::Result<Vec<u8>> {
     let leaves: Vec<&[u8]> = crate::log::split_bundle(raw).collect();
-    match encode(&leaves, None) {
+    match form.and_then(|form| encode_form(form, &leaves, None, None)) {
         Some(cols) => {
             let mut out = vec![COLUMNAR];
             out.extend_from_slice(&comp.compress(&cols)?);
@@ -455,14 +562,21 @@ pub(crate) fn pack(
 
 /// A bundle's bytes from what [`pack`] stored.
 pub(crate) fn unpack(frame: &[u8]) -> Result<Vec<u8>, String> {
+    Ok(unpack_form(frame)?.0)
+}
+
+/// A bundle's bytes from what [`pack`] stored (or a version before it), and its columnar
+/// form (`None`: stored as they are).
+pub(crate) fn unpack_form(frame: &[u8]) -> Result<(Vec<u8>, Option<u8>), String> {
     match frame.split_first() {
         Some((&COLUMNAR, rest)) => {
             let cols = crate::log::unzstd(rest).map_err(|e| e.to_string())?;
-            Ok(decode(&cols)?.0)
+            Ok((decode(&cols, None)?.0, cols.first().copied()))
         }
-        _ => crate::log::unzstd(frame).map_err(|e| e.to_string()),
+        _ => Ok((crate::log::unzstd(frame).map_err(|e| e.to_string())?, None)),
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -501,16 +615,85 @@ mod tests {
         leaves[18] = vec![];
         let refs: Vec<&[u8]> = leaves.iter().map(Vec::as_slice).collect();
         let raw = join_bundle(refs.iter().copied());
-        let (back, rel) = decode(&encode(&refs, None).unwrap()).unwrap();
-        assert_eq!(back, raw);
-        assert!(rel.is_empty());
         let nums: Vec<u32> = (0..256u32).map(|i| (i * 7919) % 262_144).collect();
-        let (back, rel) = decode(&encode(&refs, Some(&nums)).unwrap()).unwrap();
-        assert_eq!(back, raw);
-        assert_eq!(rel, nums);
-        assert_eq!(split_bundle(&back).count(), 256);
-        let (back, _) = decode(&encode(&[], None).unwrap()).unwrap();
-        assert!(back.is_empty());
+        // A prediction that is near for some rows and far off (or overflowing) for others.
+        let near = |rel: u32| 1_793_000_000_000_000_000 + i64::from(rel % 1000) * 1_000;
+        let far = |rel: u32| {
+            if rel.is_multiple_of(2) {
+                i64::MIN
+            } else {
+                i64::MAX - i64::from(rel)
+            }
+        };
+        for form in [FORM, FORM_DELTAS] {
+            let (back, rel) = decode(&encode_form(form, &refs, None, None).unwrap(), None).unwrap();
+            assert_eq!(back, raw);
+            assert!(rel.is_empty());
+            let enc = encode_form(form, &refs, Some(&nums), None).unwrap();
+            let (back, rel) = decode(&enc, None).unwrap();
+            assert_eq!(back, raw);
+            assert_eq!(rel, nums);
+            assert_eq!(split_bundle(&back).count(), 256);
+            let (back, _) = decode(&encode_form(form, &[], None, None).unwrap(), None).unwrap();
+            assert!(back.is_empty());
+        }
+        for predict in [&near as Predict, &far] {
+            let enc = encode(&refs, Some(&nums), Some(predict)).unwrap();
+            assert_eq!(
+                decode(&enc, Some(predict)).unwrap(),
+                (raw.clone(), nums.clone())
+            );
+            assert!(
+                decode(&enc, None).is_err(),
+                "predicted times need the prediction"
+            );
+        }
+        // Predictions need row numbers, and the second form.
+        assert!(encode(&refs, None, Some(&near)).is_none());
+        assert!(encode_form(FORM_DELTAS, &refs, Some(&nums), Some(&near)).is_none());
+    }
+
+    #[test]
+    fn differences_less_the_usual_one_and_predictions_take_less_room() {
+        // Times a steady 26 ms apart, give or take a millisecond.
+        let t0 = DateTime::<Utc>::from_timestamp(1_793_000_000, 0).unwrap();
+        let mut x = 12345u64;
+        let mut noise = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) as i64 % 1_000_000
+        };
+        let ns: Vec<i64> = (0..256).map(|i| i * 26_000_000 + noise()).collect();
+        let leaves: Vec<Vec<u8>> = ns
+            .iter()
+            .map(|&n| {
+                Event {
+                    account_id: "acc_1".into(),
+                    time: t0 + Duration::nanoseconds(n),
+                    ip: "192.0.2.1".parse().unwrap(),
+                    port: None,
+                    action: Action::Login,
+                    source: "sso".into(),
+                    actor: None,
+                    user_agent: None,
+                    request_id: None,
+                }
+                .encode()
+            })
+            .collect();
+        let refs: Vec<&[u8]> = leaves.iter().map(Vec::as_slice).collect();
+        let nums: Vec<u32> = (0..256).collect();
+        let base = 1_793_000_000_000_000_000i64;
+        let predict = |rel: u32| base + i64::from(rel) * 26_000_000;
+        let size = |b: Vec<u8>| zstd::bulk::compress(&b, 3).unwrap().len();
+        let first = size(encode_form(FORM_DELTAS, &refs, Some(&nums), None).unwrap());
+        let usual = size(encode(&refs, Some(&nums), None).unwrap());
+        let predicted = size(encode(&refs, Some(&nums), Some(&predict)).unwrap());
+        assert!(
+            usual < first && predicted < first,
+            "{first} {usual} {predicted}"
+        );
     }
 
     #[test]
@@ -521,10 +704,18 @@ mod tests {
         let packed = pack(&mut c, &raw).unwrap();
         assert_eq!(packed[0], COLUMNAR);
         assert_eq!(unpack(&packed).unwrap(), raw);
+        assert_eq!(unpack_form(&packed).unwrap(), (raw.clone(), Some(FORM)));
+        // As bundles were stored in the first columnar form.
+        let first = pack_as(&mut c, &raw, Some(FORM_DELTAS)).unwrap();
+        assert_ne!(first, packed);
+        assert_eq!(
+            unpack_form(&first).unwrap(),
+            (raw.clone(), Some(FORM_DELTAS))
+        );
         // As bundles were stored before the columnar form, and as any bundle that holds
         // something other than events is.
         let plain = c.compress(&raw).unwrap();
-        assert_eq!(unpack(&plain).unwrap(), raw);
+        assert_eq!(unpack_form(&plain).unwrap(), (raw.clone(), None));
         let other = join_bundle([b"an audit record".as_slice()]);
         assert_eq!(pack(&mut c, &other).unwrap(), c.compress(&other).unwrap());
         assert!(
@@ -540,12 +731,12 @@ mod tests {
         let mut leaves = events(3);
         leaves[1].push(0);
         let refs: Vec<&[u8]> = leaves.iter().map(Vec::as_slice).collect();
-        assert!(encode(&refs, None).is_none());
-        assert!(encode(&[b"audit record".as_slice()], None).is_none());
+        assert!(encode(&refs, None, None).is_none());
+        assert!(encode(&[b"audit record".as_slice()], None, None).is_none());
         // A leap second's nanoseconds are kept as they are, by the caller.
         let mut leap = events(1).remove(0);
         leap[11..15].copy_from_slice(&1_500_000_000u32.to_be_bytes());
-        assert!(encode(&[leap.as_slice()], None).is_none());
+        assert!(encode(&[leap.as_slice()], None, None).is_none());
     }
 
     #[test]
@@ -553,17 +744,24 @@ mod tests {
         let leaves = events(64);
         let refs: Vec<&[u8]> = leaves.iter().map(Vec::as_slice).collect();
         let raw = join_bundle(refs.iter().copied());
-        let enc = encode(&refs, Some(&(0..64).collect::<Vec<u32>>())).unwrap();
-        for i in 0..enc.len() {
-            for bit in [0x01u8, 0x80] {
-                let mut d = enc.clone();
-                d[i] ^= bit;
-                if let Ok((back, _)) = decode(&d) {
-                    let _ = split_bundle(&back).count();
-                    let _ = back == raw;
+        let nums: Vec<u32> = (0..64).collect();
+        let predict = |rel: u32| 1_793_000_000_000_000_000 + i64::from(rel) * 7_000;
+        for enc in [
+            encode(&refs, Some(&nums), None).unwrap(),
+            encode(&refs, Some(&nums), Some(&predict)).unwrap(),
+            encode_form(FORM_DELTAS, &refs, Some(&nums), None).unwrap(),
+        ] {
+            for i in 0..enc.len() {
+                for bit in [0x01u8, 0x80] {
+                    let mut d = enc.clone();
+                    d[i] ^= bit;
+                    if let Ok((back, _)) = decode(&d, Some(&predict)) {
+                        let _ = split_bundle(&back).count();
+                        let _ = back == raw;
+                    }
                 }
+                assert!(decode(&enc[..i], Some(&predict)).is_err(), "cut at {i}");
             }
-            assert!(decode(&enc[..i]).is_err(), "cut at {i}");
         }
     }
 }

@@ -3,13 +3,15 @@
 //!
 //! - the segment's events sorted by account, time and index, in zstd blocks of about 16 KiB
 //!   of events as they are (each row the entry's index within the segment and its canonical
-//!   encoding, stored in columns by `columns`), so that an account's day is a few
-//!   blocks of each segment of that day;
+//!   encoding, stored in columns by `columns`, each time as its difference from the time
+//!   predicted from its index by the segment's `Anchors`), so that an account's day is a
+//!   few blocks of each segment of that day;
 //! - for every pair of address and account in the segment, the count and the first and last
 //!   events (time and index), sorted by address, in zstd blocks of about 4 KiB of rows as they
-//!   were (in columns: `encode_ip_rows`), so that an address over a month is one small
-//!   block of each segment;
-//! - a footer: the segment's time span and every block's first and last keys.
+//!   were (in columns: `encode_ip_rows`, times predicted as above), so that an address
+//!   over a month is one small block of each segment;
+//! - a footer: the segment's time span, its anchors (each bundle's time) and every block's
+//!   first and last keys.
 //!
 //! A background thread builds each segment once its last bundle is committed, and holds the
 //! complete bundles past the last segment in memory with their entries by account and by
@@ -37,7 +39,7 @@ const ACC_BLOCK: usize = 16 * 1024;
 const IP_BLOCK: usize = 4 * 1024;
 const LEVEL: i32 = 3;
 const MAGIC: &[u8; 8] = b"CUSTOSIX";
-const VERSION: u8 = 3;
+const VERSION: u8 = 4;
 /// The first byte of a block of events: its rows in columnar form (`columns`), or
 /// each an index within the segment (32 bits), a 16-bit length and the encoding.
 const COLUMNS: u8 = 1;
@@ -238,6 +240,7 @@ pub struct Segment {
     pub first: u64,
     pub min: T,
     pub max: T,
+    anchors: Anchors,
     acc: Vec<AccBlock>,
     ip: Vec<IpBlock>,
     file: File,
@@ -273,6 +276,7 @@ impl Segment {
             }
             let first = c.u64()?;
             let (min, max) = (c.t()?, c.t()?);
+            let anchors = Anchors::read(&mut c).filter(|a| a.0.len() as u64 == sb)?;
             let mut acc = vec![];
             for _ in 0..c.u32()? {
                 let (off, len) = (c.u64()?, c.u32()?);
@@ -305,6 +309,7 @@ impl Segment {
                 first,
                 min,
                 max,
+                anchors,
                 acc,
                 ip,
                 file: file.try_clone().ok()?,
@@ -396,7 +401,8 @@ impl Segment {
             };
             match data.split_first() {
                 Some((&COLUMNS, cols)) => {
-                    let (leaves, rels) = crate::columns::decode(cols)
+                    let predict = |rel| self.anchors.predict(rel);
+                    let (leaves, rels) = crate::columns::decode(cols, Some(&predict))
                         .map_err(|_| corrupt(self.seg, "a block is malformed"))?;
                     for (leaf, rel) in split_bundle(&leaves).zip(rels) {
                         each(rel, leaf);
@@ -421,8 +427,8 @@ impl Segment {
     pub fn net_rows(&self, lo: Key, hi: Key, f: &mut dyn FnMut(IpRow)) -> Result<()> {
         for b in self.ip_blocks(lo, hi) {
             let data = self.block(b.off, b.len)?;
-            let rows =
-                decode_ip_rows(&data).map_err(|_| corrupt(self.seg, "a block is malformed"))?;
+            let rows = decode_ip_rows(&data, &self.anchors)
+                .map_err(|_| corrupt(self.seg, "a block is malformed"))?;
             for r in rows {
                 if r.key >= lo && r.key <= hi {
                     f(IpRow {
@@ -453,13 +459,18 @@ pub(crate) fn build(store: &Store, seg: u64, sb: u64) -> Result<Vec<u8>> {
     }
     let mut ips: HashMap<(Key, u32), Agg> = HashMap::new();
     let (mut min, mut max) = ((i64::MAX, 0u32), (i64::MIN, 0u32));
+    let mut anchors = Anchors::default();
     for k in seg * sb..(seg + 1) * sb {
         let data = store.read_bundle(k)?;
+        let mut anchor = None;
         for (j, leaf) in split_bundle(&data).enumerate() {
             let rel = ((k - seg * sb) * TILE) as u32 + j as u32;
             let Some((acc, t, ip)) = peek(leaf) else {
                 continue;
             };
+            if anchor.is_none() {
+                anchor = ns(t);
+            }
             let id = match accounts.get(acc) {
                 Some(&id) => id,
                 None => {
@@ -482,6 +493,8 @@ pub(crate) fn build(store: &Store, seg: u64, sb: u64) -> Result<Vec<u8>> {
             a.first = a.first.min((t, rel));
             a.last = a.last.max((t, rel));
         }
+        let before = anchors.0.last().copied().unwrap_or(0);
+        anchors.0.push(anchor.unwrap_or(before));
     }
     rows.sort_unstable_by(|a, b| {
         (names[a.0 as usize].as_slice(), a.1, a.2).cmp(&(names[b.0 as usize].as_slice(), b.1, b.2))
@@ -519,7 +532,8 @@ pub(crate) fn build(store: &Store, seg: u64, sb: u64) -> Result<Vec<u8>> {
             let block = &rows[block_start..=i];
             let ls: Vec<&[u8]> = block.iter().map(|r| &leaves[r.3..r.3 + r.4]).collect();
             let rels: Vec<u32> = block.iter().map(|r| r.2).collect();
-            match crate::columns::encode(&ls, Some(&rels)) {
+            let predict = |rel| anchors.predict(rel);
+            match crate::columns::encode(&ls, Some(&rels), Some(&predict)) {
                 Some(cols) => {
                     raw.push(COLUMNS);
                     raw.extend_from_slice(&cols);
@@ -564,6 +578,7 @@ pub(crate) fn build(store: &Store, seg: u64, sb: u64) -> Result<Vec<u8>> {
                         a.last,
                     )
                 }),
+                &anchors,
                 &mut raw,
             );
             (block_start, block_len) = (i + 1, 0);
@@ -582,6 +597,7 @@ pub(crate) fn build(store: &Store, seg: u64, sb: u64) -> Result<Vec<u8>> {
     footer.extend_from_slice(&first.to_be_bytes());
     put_t(&mut footer, min);
     put_t(&mut footer, max);
+    anchors.put(&mut footer);
     footer.extend_from_slice(&n_acc.to_be_bytes());
     footer.extend_from_slice(&acc_blocks);
     footer.extend_from_slice(&n_ip.to_be_bytes());
@@ -606,18 +622,78 @@ fn from_ns(ns: i64) -> T {
     )
 }
 
+/// Each bundle's time in a segment (nanoseconds: the first event's that has one, else the
+/// bundle's before), from which a row's time is predicted by its index within the segment,
+/// so that the blocks keep only how far each time lies from its prediction: in a log kept in
+/// about the order of time, a few milliseconds rather than minutes or hours.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Anchors(Vec<i64>);
+
+impl Anchors {
+    /// The time predicted for the entry at `rel` within the segment: its bundle's time, and
+    /// the way to the next bundle's in proportion to its place in its bundle (any number
+    /// gives some prediction; a bad one costs room, never the time).
+    pub fn predict(&self, rel: u32) -> i64 {
+        let k = (u64::from(rel) / TILE) as usize;
+        let j = i128::from(rel) % i128::from(TILE);
+        let Some(&a) = self.0.get(k) else {
+            return 0;
+        };
+        let next = match self.0.get(k + 1) {
+            Some(&b) => i128::from(b),
+            None => match k.checked_sub(1).and_then(|p| self.0.get(p)) {
+                Some(&p) => 2 * i128::from(a) - i128::from(p),
+                None => i128::from(a),
+            },
+        };
+        (i128::from(a) + (next - i128::from(a)) * j / i128::from(TILE)) as i64
+    }
+
+    fn put(&self, out: &mut Vec<u8>) {
+        use crate::columns::{put_var, zigzag};
+        let mut b = vec![];
+        let mut prev = 0i64;
+        for &a in &self.0 {
+            put_var(&mut b, zigzag(a.wrapping_sub(prev)));
+            prev = a;
+        }
+        out.extend_from_slice(&(self.0.len() as u32).to_be_bytes());
+        out.extend_from_slice(&(b.len() as u32).to_be_bytes());
+        out.extend_from_slice(&b);
+    }
+
+    fn read(c: &mut Cur) -> Option<Anchors> {
+        use crate::columns::{Col, unzigzag};
+        let n = c.u32()?;
+        let len = c.u32()?;
+        let mut col = Col {
+            b: c.take(len as usize)?,
+            at: 0,
+        };
+        let mut v = Vec::with_capacity((n as usize).min(1 << 16));
+        let mut prev = 0i64;
+        for _ in 0..n {
+            prev = prev.wrapping_add(unzigzag(col.var().ok()?));
+            v.push(prev);
+        }
+        col.done().then_some(Anchors(v))
+    }
+}
+
 /// A block of address rows, in columns: each address by what it shares with the one before,
-/// the accounts in a table, the counts, the first times as differences from the row before
-/// and the last ones from the first, and the same for the indexes within the segment.
+/// the accounts in a table, the counts, the first and last times as differences from their
+/// predictions ([`Anchors`]), the first indexes within the segment and the last ones as
+/// differences from the first.
 fn encode_ip_rows<'a>(
     rows: impl Iterator<Item = (&'a Key, &'a [u8], u32, (T, u32), (T, u32))>,
+    anchors: &Anchors,
     out: &mut Vec<u8>,
 ) {
     use crate::columns::{Table, put_var, zigzag};
     let (mut keys, mut ids, mut counts, mut times, mut rels) =
         (vec![], vec![], vec![], vec![], vec![]);
     let mut names = Table::default();
-    let (mut prev_key, mut prev_ns, mut n) = ([0u8; 17], 0i64, 0u64);
+    let (mut prev_key, mut n) = ([0u8; 17], 0u64);
     for (key, account, count, first, last) in rows {
         let common = key
             .iter()
@@ -629,14 +705,14 @@ fn encode_ip_rows<'a>(
         prev_key = *key;
         put_var(&mut ids, u64::from(names.id(account)));
         put_var(&mut counts, u64::from(count));
-        let step = ns(first.0)
-            .zip(ns(last.0))
-            .and_then(|(f, l)| Some((f, l, zigzag(f.wrapping_sub(prev_ns)).checked_add(1)?)));
+        let off = |t: T, rel: u32| Some(zigzag(ns(t)?.wrapping_sub(anchors.predict(rel))));
+        let step = off(first.0, first.1)
+            .and_then(|f| f.checked_add(1))
+            .zip(off(last.0, last.1));
         match step {
-            Some((f, l, d)) => {
-                put_var(&mut times, d);
-                put_var(&mut times, zigzag(l.wrapping_sub(f)));
-                prev_ns = f;
+            Some((f, l)) => {
+                put_var(&mut times, f);
+                put_var(&mut times, l);
             }
             // A time past 2262: as it is, behind a zero (a difference is kept plus one).
             None => {
@@ -659,7 +735,7 @@ fn encode_ip_rows<'a>(
 }
 
 /// The rows of a block [`encode_ip_rows`] wrote (indexes within the segment).
-fn decode_ip_rows(b: &[u8]) -> std::result::Result<Vec<IpRow>, &'static str> {
+fn decode_ip_rows(b: &[u8], anchors: &Anchors) -> std::result::Result<Vec<IpRow>, &'static str> {
     use crate::columns::{Col, unzigzag};
     let mut c = Col { b, at: 0 };
     let n = c.len()?;
@@ -674,13 +750,19 @@ fn decode_ip_rows(b: &[u8]) -> std::result::Result<Vec<IpRow>, &'static str> {
     }
     let names = names.table()?;
     let mut rows = Vec::with_capacity(n.min(1 << 16));
-    let (mut key, mut prev_ns) = ([0u8; 17], 0i64);
+    let mut key = [0u8; 17];
     for _ in 0..n {
         let common = usize::from(keys.take(1)?[0]);
         let rest = keys.take(17usize.checked_sub(common).ok_or("a malformed address")?)?;
         key[common..].copy_from_slice(rest);
         let account = ids.pick(&names)?.to_vec();
         let count = counts.var()?;
+        let fr = rels.var()?;
+        let lr = (fr as i64).wrapping_add(unzigzag(rels.var()?));
+        let (fr, lr) = (
+            u32::try_from(fr).map_err(|_| "an index is out of range")?,
+            u32::try_from(lr).map_err(|_| "an index is out of range")?,
+        );
         let (first, last) = match times.var()? {
             0 => {
                 let mut t = || -> std::result::Result<T, &'static str> {
@@ -692,18 +774,11 @@ fn decode_ip_rows(b: &[u8]) -> std::result::Result<Vec<IpRow>, &'static str> {
                 (t()?, t()?)
             }
             d => {
-                let f = prev_ns.wrapping_add(unzigzag(d - 1));
-                let l = f.wrapping_add(unzigzag(times.var()?));
-                prev_ns = f;
+                let f = anchors.predict(fr).wrapping_add(unzigzag(d - 1));
+                let l = anchors.predict(lr).wrapping_add(unzigzag(times.var()?));
                 (from_ns(f), from_ns(l))
             }
         };
-        let fr = rels.var()?;
-        let lr = (fr as i64).wrapping_add(unzigzag(rels.var()?));
-        let (fr, lr) = (
-            u32::try_from(fr).map_err(|_| "an index is out of range")?,
-            u32::try_from(lr).map_err(|_| "an index is out of range")?,
-        );
         rows.push(IpRow {
             key,
             account,
@@ -1242,8 +1317,18 @@ mod tests {
             ),
         ];
         let mut b = vec![];
-        encode_ip_rows(rows.iter().map(|r| (&r.0, r.1, r.2, r.3, r.4)), &mut b);
-        let back = decode_ip_rows(&b).unwrap();
+        // Predictions near some of the times, and far from others.
+        let anchors = Anchors(
+            (0..1024)
+                .map(|k| 1_793_000_000_000_000_000 + k * 7_000_000_000)
+                .collect(),
+        );
+        encode_ip_rows(
+            rows.iter().map(|r| (&r.0, r.1, r.2, r.3, r.4)),
+            &anchors,
+            &mut b,
+        );
+        let back = decode_ip_rows(&b, &anchors).unwrap();
         assert_eq!(back.len(), rows.len());
         for (r, x) in rows.iter().zip(&back) {
             assert_eq!(
@@ -1254,10 +1339,10 @@ mod tests {
             assert_eq!(x.last, (r.4.0, u64::from(r.4.1)));
         }
         for i in 0..b.len() {
-            assert!(decode_ip_rows(&b[..i]).is_err(), "cut at {i}");
+            assert!(decode_ip_rows(&b[..i], &anchors).is_err(), "cut at {i}");
             let mut d = b.clone();
             d[i] ^= 0x80;
-            let _ = decode_ip_rows(&d);
+            let _ = decode_ip_rows(&d, &anchors);
         }
     }
 }

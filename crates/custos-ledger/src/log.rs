@@ -1578,19 +1578,13 @@ pub fn verify(
             .entries
             .read_exact_at(&mut frame, start)
             .map_err(|_| bad(first, "its bundle is cut short"))?;
-        let raw = crate::columns::unpack(&frame)
+        let (raw, form) = crate::columns::unpack_form(&frame)
             .map_err(|e| bad(first, &format!("its bundle does not decompress: {e}")))?;
-        // As custos stores it now, or (written by a version before the columnar form) a
-        // zstd frame of the bytes as they are.
-        let packed =
-            crate::columns::pack(&mut compressor, &raw).map_err(io("cannot compress a bundle"))?;
-        if packed != frame
-            && (frame.first() == packed.first()
-                || compressor
-                    .compress(&raw)
-                    .map_err(io("cannot compress a bundle"))?
-                    != frame)
-        {
+        // As custos stores it now, or as a version before did (in the first columnar form,
+        // or a zstd frame of the bytes as they are): the same bytes again in the same form.
+        let packed = crate::columns::pack_as(&mut compressor, &raw, form)
+            .map_err(io("cannot compress a bundle"))?;
+        if packed != frame {
             return Err(bad(first, "its bundle is not stored as custos stores it"));
         }
         let mut hashes = Vec::with_capacity(TILE as usize);
@@ -1683,4 +1677,75 @@ pub fn verify(
         root: base64::engine::general_purpose::STANDARD.encode(root.0),
         index_segments,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Action;
+    use chrono::{DateTime, Utc};
+
+    const ORIGIN: &str = "custos.test/ledger/access";
+
+    fn event(i: u64) -> Event {
+        Event {
+            account_id: format!("acc_{}", i % 97),
+            time: DateTime::<Utc>::from_timestamp(1_790_000_000 + i as i64, (i * 7919) as u32)
+                .unwrap(),
+            ip: format!("198.51.100.{}", i % 256).parse().unwrap(),
+            port: i.is_multiple_of(2).then_some(443),
+            action: Action::ALL[(i % 9) as usize],
+            source: "control-plane".into(),
+            actor: i.is_multiple_of(5).then(|| format!("user{}", i % 11)),
+            user_agent: None,
+            request_id: Some(format!("req-{i}")),
+        }
+    }
+
+    #[test]
+    fn bundles_stored_by_earlier_versions_still_read_prove_and_verify() {
+        // Before the columnar form a bundle was stored as a zstd frame of its bytes as they
+        // are (level 3, with a checksum), and then in the first columnar form (times as plain
+        // differences): logs holding such bundles read, prove and verify as they did.
+        let mut comp = zstd::bulk::Compressor::new(LEVEL).unwrap();
+        comp.include_checksum(true).unwrap();
+        for form in [None, Some(crate::columns::FORM_DELTAS)] {
+            let dir = tempfile::tempdir().unwrap();
+            let logdir = dir.path().join("log");
+            let (skey, vkey) = generate_key("custos.test");
+            let log = Log::open(&logdir, ORIGIN, &skey).unwrap();
+            log.append(&(0..600).map(event).collect::<Vec<_>>())
+                .unwrap();
+            let (size, root) = (log.size(), log.root());
+            let bundle = log.entry_bundle(1, TILE).unwrap();
+            drop(log);
+            let old = crate::columns::pack_as(&mut comp, &bundle, form).unwrap();
+            // Bundle 1 moved to the end of `entries` in the old form, its frame as written now
+            // zeroed, as a purge moves one.
+            let mut entries = std::fs::read(logdir.join("entries")).unwrap();
+            let mut locs = std::fs::read(logdir.join("bundles")).unwrap();
+            let (start, len) = split_loc(locs[12..24].try_into().unwrap());
+            let (start, len) = (start as usize, len as usize);
+            assert_eq!(entries[start], 0xc5, "stored in columns");
+            assert_ne!(entries[start..start + len], old[..]);
+            entries[start..start + len].fill(0);
+            locs[12..24].copy_from_slice(&loc_bytes(entries.len() as u64, old.len() as u32));
+            entries.extend_from_slice(&old);
+            std::fs::write(logdir.join("entries"), &entries).unwrap();
+            std::fs::write(logdir.join("bundles"), &locs).unwrap();
+            verify(&logdir, &vkey, ORIGIN, true, |_| {}).unwrap();
+            let log = Log::open(&logdir, ORIGIN, &skey).unwrap();
+            assert_eq!(log.entry_bundle(1, TILE).unwrap(), bundle);
+            for i in [256, 300, 511] {
+                let proof = log.inclusion_proof(i, size).unwrap();
+                tlog_tiles::check_record(&proof, size, root, i, log.leaf_hash(i).unwrap()).unwrap();
+            }
+            drop(log);
+            // And a flip in it is found.
+            let at = entries.len() - old.len() / 2;
+            entries[at] ^= 0x10;
+            std::fs::write(logdir.join("entries"), &entries).unwrap();
+            assert!(verify(&logdir, &vkey, ORIGIN, true, |_| {}).is_err());
+        }
+    }
 }
