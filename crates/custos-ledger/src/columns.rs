@@ -1,13 +1,23 @@
 //! A columnar form of a run of canonical event encodings, for storage: the same bytes back,
-//! exactly, in about half the room once compressed.
+//! exactly, in about a third of the room once compressed.
 //!
-//! Each field goes to a column of its own, so that zstd meets like beside like: the times as
-//! differences from the one before (nanoseconds) less the run's usual difference (its
-//! median: what is left is how irregular the times are, not how far apart), the addresses and the strings (account,
-//! source, actor, user agent) each once in a table with a small number per entry, request ids
-//! by what they share with the one before. An entry of zeros (one that retention purged) is
-//! kept as its length. Anything else, an entry that is not an event in the canonical encoding,
-//! makes [`encode`] decline: the caller keeps those bytes as they are.
+//! Each field goes to a column of its own, so that zstd meets like beside like:
+//!
+//! - the times as differences from the one before (nanoseconds) less the run's usual
+//!   difference (its median: what is left is how irregular the times are, not how far
+//!   apart);
+//! - each row's kind (its action, which optional fields it has, and its source) as a number
+//!   in a table of the kinds met;
+//! - the addresses, the accounts and the other strings (actor, user agent) each once in a
+//!   table of its own, kept as byte planes (the values' lengths, then every first byte, every
+//!   second byte, ...: an address family, an IPv6 prefix or an id's prefix becomes a run),
+//!   and each row's value as 0 if it is the next new one, else its number plus one (in a
+//!   bundle most addresses and accounts are new, and a column of zeros costs nothing);
+//! - request ids by what they share with the one before.
+//!
+//! An entry of zeros (one that retention purged) is kept as its length. Anything else, an
+//! entry that is not an event in the canonical encoding, makes [`encode`] decline: the caller
+//! keeps those bytes as they are.
 //!
 //! [`encode`] reads each entry only where the canonical layout puts each field and takes it
 //! only if the entry ends where the layout does; writing the fields back in that layout gives
@@ -20,8 +30,9 @@
 //! index, rows sorted by account lie far apart in time, but each lies close to where its
 //! place in the log puts it.
 //!
-//! Bundles stored in the first form (times as plain differences) are read, and `verify`
-//! stores them again in that form to compare.
+//! Bundles stored in the first form (times as plain differences, one table of every string
+//! numbered as first met, a tag a row) are read, and `verify` stores them again in that form
+//! to compare.
 
 use std::collections::HashMap;
 
@@ -30,7 +41,8 @@ use std::collections::HashMap;
 pub(crate) const FORM_DELTAS: u8 = 1;
 /// The columnar form written now: times as differences from the one before less the run's
 /// usual difference (its median), or, for rows numbered by their place in a segment, as
-/// differences from a time predicted from that number (`Predict`).
+/// differences from a time predicted from that number (`Predict`); kinds, addresses, accounts
+/// and strings in tables of byte planes.
 const FORM: u8 = 2;
 /// Form 2's flags: the rows carry numbers; their times are differences from predictions.
 const HAS_REL: u8 = 1;
@@ -140,21 +152,153 @@ pub(crate) fn unzigzag(v: u64) -> i64 {
     ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
-/// Strings or addresses, each once, numbered in the order first met.
-#[derive(Default)]
-pub(crate) struct Table<'a> {
-    ids: HashMap<&'a [u8], u32, foldhash::fast::RandomState>,
-    pub bytes: Vec<u8>,
+/// Values, each once, numbered in the order first met.
+pub(crate) struct Dict<K> {
+    ids: HashMap<K, u32, foldhash::fast::RandomState>,
+    pub values: Vec<K>,
 }
 
-impl<'a> Table<'a> {
-    pub fn id(&mut self, s: &'a [u8]) -> u32 {
-        let n = self.ids.len() as u32;
-        *self.ids.entry(s).or_insert_with(|| {
-            put_var(&mut self.bytes, s.len() as u64);
-            self.bytes.extend_from_slice(s);
+impl<K> Default for Dict<K> {
+    fn default() -> Self {
+        Dict {
+            ids: HashMap::default(),
+            values: vec![],
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Copy> Dict<K> {
+    /// `k`'s number.
+    pub fn id(&mut self, k: K) -> u32 {
+        let n = self.values.len() as u32;
+        *self.ids.entry(k).or_insert_with(|| {
+            self.values.push(k);
             n
         })
+    }
+
+    /// `k` as the second form refers to it: 0 for a value met for the first time (the next
+    /// in the table), else its number plus one. Runs where most values are new (a bundle's
+    /// addresses and accounts) then compress to little.
+    pub fn code(&mut self, k: K) -> u64 {
+        let n = self.values.len() as u32;
+        match self.id(k) {
+            id if id == n => 0,
+            id => u64::from(id) + 1,
+        }
+    }
+}
+
+impl Dict<&[u8]> {
+    /// The values in order, each its length and its bytes.
+    pub fn list(&self) -> Vec<u8> {
+        let mut out = vec![];
+        for v in &self.values {
+            put_var(&mut out, v.len() as u64);
+            out.extend_from_slice(v);
+        }
+        out
+    }
+
+    /// The values as byte planes: their lengths in order, then, for each length from the
+    /// shortest, the values of that length byte by byte (every first byte, then every second
+    /// one, ...), so that the bytes values share (a family byte, an IPv6 prefix, an id's
+    /// prefix) stand in runs.
+    pub fn planes(&self) -> Vec<u8> {
+        let mut out = vec![];
+        put_var(&mut out, self.values.len() as u64);
+        for v in &self.values {
+            put_var(&mut out, v.len() as u64);
+        }
+        let mut order: Vec<&[u8]> = self.values.clone();
+        order.sort_by_key(|v| v.len());
+        for group in order.chunk_by(|a, b| a.len() == b.len()) {
+            for p in 0..group[0].len() {
+                out.extend(group.iter().map(|v| v[p]));
+            }
+        }
+        out
+    }
+}
+
+/// A table [`Dict::planes`] wrote, read back.
+pub(crate) struct Planes {
+    buf: Vec<u8>,
+    /// Where each value starts in `buf` (and, last, where the last ends).
+    at: Vec<usize>,
+}
+
+impl Planes {
+    pub fn read(mut c: Col) -> Result<Planes, &'static str> {
+        let n = c.len()?;
+        if n > MAX_ROWS {
+            return Err("a table is too long");
+        }
+        let mut at = Vec::with_capacity(n + 1);
+        let mut total = 0usize;
+        let mut lens = Vec::with_capacity(n);
+        for _ in 0..n {
+            let len = c.len()?;
+            at.push(total);
+            total = total.checked_add(len).ok_or("a table is too long")?;
+            lens.push(len);
+        }
+        at.push(total);
+        let bytes = c.take(total)?;
+        if !c.done() {
+            return Err("a table is longer than its values");
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&i| lens[i]);
+        let mut buf = vec![0u8; total];
+        let mut from = 0usize;
+        for group in order.chunk_by(|&a, &b| lens[a] == lens[b]) {
+            for p in 0..lens[group[0]] {
+                for &i in group {
+                    buf[at[i] + p] = bytes[from];
+                    from += 1;
+                }
+            }
+        }
+        Ok(Planes { buf, at })
+    }
+
+    pub fn len(&self) -> usize {
+        self.at.len() - 1
+    }
+
+    pub fn get(&self, i: usize) -> &[u8] {
+        &self.buf[self.at[i]..self.at[i + 1]]
+    }
+}
+
+/// Reads [`Dict::code`]s: how many of the table's values have been met.
+pub(crate) struct Codes<'a> {
+    pub col: Col<'a>,
+    pub met: usize,
+}
+
+impl<'a> Codes<'a> {
+    pub fn new(col: Col<'a>) -> Self {
+        Codes { col, met: 0 }
+    }
+
+    /// The number of the next value referred to, in a table of `len`.
+    pub fn next(&mut self, len: usize) -> Result<usize, &'static str> {
+        let i = match self.col.var()? {
+            0 => {
+                self.met += 1;
+                self.met - 1
+            }
+            v => usize::try_from(v - 1)
+                .ok()
+                .filter(|&i| i < self.met)
+                .ok_or("a reference to a value not met yet")?,
+        };
+        if i >= len {
+            return Err("an index is out of range");
+        }
+        Ok(i)
     }
 }
 
@@ -185,6 +329,10 @@ fn usual_difference(ns: &[i64]) -> i64 {
     *d.select_nth_unstable(mid).1
 }
 
+/// The columns of either form: in the first, a tag a row (present fields and action), the
+/// addresses and one table of every string, numbered as first met; in the second, a table
+/// of kinds (tag and source) a row, the addresses, the accounts and the other strings
+/// (actor, user agent) each in a table of byte planes, referred to by [`Dict::code`].
 fn encode_form(
     form: u8,
     leaves: &[&[u8]],
@@ -197,41 +345,62 @@ fn encode_form(
     {
         return None;
     }
+    let first = form == FORM_DELTAS;
     let mut tags = Vec::with_capacity(leaves.len());
+    let mut kinds: Dict<(u8, &[u8])> = Dict::default();
     let mut lens = vec![];
     let mut times = vec![];
     // Each event's time, and its row.
     let mut event_ns = Vec::with_capacity(leaves.len());
     let mut event_rows = Vec::with_capacity(leaves.len());
-    let mut ips = Table::default();
+    let mut ips = Dict::default();
     let mut ip_ids = vec![];
     let mut ports = vec![];
-    let mut strings = Table::default();
+    let mut accounts = Dict::default();
+    let mut strings = Dict::default();
     let mut ids = [vec![], vec![], vec![], vec![]];
     let mut requests = vec![];
     let mut prev_request: &[u8] = &[];
+    fn refer<'a>(first: bool, d: &mut Dict<&'a [u8]>, out: &mut Vec<u8>, v: &'a [u8]) {
+        put_var(out, if first { u64::from(d.id(v)) } else { d.code(v) });
+    }
     for (row, leaf) in leaves.iter().enumerate() {
         let Some(f) = fields(leaf) else {
             if leaf.iter().all(|&b| b == 0) {
-                tags.push(ZEROS);
+                if first {
+                    tags.push(ZEROS);
+                } else {
+                    put_var(&mut tags, kinds.code((ZEROS, &[])));
+                }
                 put_var(&mut lens, leaf.len() as u64);
                 continue;
             }
             return None;
         };
-        tags.push(f.present | (f.action << 4));
+        let tag = f.present | (f.action << 4);
         event_ns.push(f.ns);
         event_rows.push(row);
-        put_var(&mut ip_ids, u64::from(ips.id(f.ip)));
+        refer(first, &mut ips, &mut ip_ids, f.ip);
         if let Some(p) = f.port {
             ports.extend_from_slice(p);
         }
-        for (col, s) in [Some(f.account), Some(f.source), f.actor, f.agent]
-            .into_iter()
-            .enumerate()
-        {
-            if let Some(s) = s {
-                put_var(&mut ids[col], u64::from(strings.id(s)));
+        if first {
+            tags.push(tag);
+            for (col, s) in [Some(f.account), Some(f.source), f.actor, f.agent]
+                .into_iter()
+                .enumerate()
+            {
+                if let Some(s) = s {
+                    refer(first, &mut strings, &mut ids[col], s);
+                }
+            }
+        } else {
+            put_var(&mut tags, kinds.code((tag, f.source)));
+            refer(first, &mut accounts, &mut ids[0], f.account);
+            for (col, s) in [(2, f.actor), (3, f.agent)] {
+                if let Some(s) = s {
+                    refer(first, &mut strings, &mut ids[col], s);
+                }
             }
         }
         if let Some(r) = f.request {
@@ -282,37 +451,66 @@ fn encode_form(
     }
     let mut out = vec![form];
     put_var(&mut out, leaves.len() as u64);
-    if form == FORM_DELTAS {
+    let [account_ids, source_ids, actor_ids, agent_ids] = ids;
+    let (ip_table, account_table, string_table, mut kind_table);
+    let cols: [&[u8]; _] = if first {
         out.push(u8::from(rel.is_some()));
+        (ip_table, string_table) = (ips.list(), strings.list());
+        [
+            &tags,
+            &lens,
+            &times,
+            &ip_table,
+            &ip_ids,
+            &ports,
+            &string_table,
+            &account_ids,
+            &source_ids,
+            &actor_ids,
+            &agent_ids,
+            &requests,
+            &rels,
+            &[],
+        ]
     } else {
         out.push(flags);
         if let Some(b) = base {
             put_var(&mut out, zigzag(b));
         }
-    }
-    let [accounts, sources, actors, agents] = ids;
-    for col in [
-        &tags,
-        &lens,
-        &times,
-        &ips.bytes,
-        &ip_ids,
-        &ports,
-        &strings.bytes,
-        &accounts,
-        &sources,
-        &actors,
-        &agents,
-        &requests,
-        &rels,
-    ] {
+        kind_table = vec![];
+        for (tag, source) in &kinds.values {
+            kind_table.push(*tag);
+            put_var(&mut kind_table, source.len() as u64);
+            kind_table.extend_from_slice(source);
+        }
+        (ip_table, account_table, string_table) =
+            (ips.planes(), accounts.planes(), strings.planes());
+        [
+            &kind_table,
+            &tags,
+            &lens,
+            &times,
+            &ip_table,
+            &ip_ids,
+            &ports,
+            &account_table,
+            &account_ids,
+            &string_table,
+            &actor_ids,
+            &agent_ids,
+            &requests,
+            &rels,
+        ]
+    };
+    // (The first form has 13 columns.)
+    for col in &cols[..if first { 13 } else { 14 }] {
         put_var(&mut out, col.len() as u64);
         out.extend_from_slice(col);
     }
     Some(out)
 }
-
 /// A reader of one column.
+#[derive(Clone, Copy)]
 pub(crate) struct Col<'a> {
     pub b: &'a [u8],
     pub at: usize,
@@ -402,6 +600,20 @@ pub fn decode(b: &[u8], predict: Option<Predict>) -> Result<(Vec<u8>, Vec<u32>),
     decode_rows(b, predict).map_err(str::to_owned)
 }
 
+/// The tables of either form.
+enum Tables<'a> {
+    First {
+        ips: Vec<&'a [u8]>,
+        strings: Vec<&'a [u8]>,
+    },
+    Second {
+        kinds: Vec<(u8, &'a [u8])>,
+        ips: Planes,
+        accounts: Planes,
+        strings: Planes,
+    },
+}
+
 fn decode_rows(b: &[u8], predict: Option<Predict>) -> Result<(Vec<u8>, Vec<u32>), &'static str> {
     let mut c = Col { b, at: 0 };
     let form = c.take(1)?[0];
@@ -421,30 +633,63 @@ fn decode_rows(b: &[u8], predict: Option<Predict>) -> Result<(Vec<u8>, Vec<u32>)
         (FORM_DELTAS | FORM, _) => return Err("a malformed header"),
         _ => return Err("an unknown columnar form"),
     };
-    let mut cols = Vec::with_capacity(13);
-    for _ in 0..13 {
+    let first = form == FORM_DELTAS;
+    let mut cols = Vec::with_capacity(14);
+    if first {
+        // (The first form has no table of kinds.)
+        cols.push(Col { b: &[], at: 0 });
+    }
+    while cols.len() < 14 {
         cols.push(c.column()?);
     }
     if !c.done() {
         return Err("trailing bytes");
     }
     let [
+        kinds,
         mut tags,
         mut lens,
         mut times,
         ip_table,
-        mut ip_ids,
+        ip_ids,
         mut ports,
-        strings,
-        mut accounts,
-        mut sources,
-        mut actors,
-        mut agents,
+        table_a,
+        ids_a,
+        table_b,
+        ids_b,
+        ids_c,
         mut requests,
         mut rels,
-    ]: [Col; 13] = cols.try_into().map_err(|_| "a malformed header")?;
-    let ip_table = ip_table.table()?;
-    let strings = strings.table()?;
+    ]: [Col; 14] = cols.try_into().map_err(|_| "a malformed header")?;
+    // The first form: strings, accounts, sources, actors, agents; the second: accounts,
+    // account ids, strings, actors, agents.
+    let tables = if first {
+        Tables::First {
+            ips: ip_table.table()?,
+            strings: table_a.table()?,
+        }
+    } else {
+        let mut k = kinds;
+        let mut v = vec![];
+        while !k.done() {
+            let tag = k.take(1)?[0];
+            let n = k.len()?;
+            v.push((tag, k.take(n)?));
+        }
+        Tables::Second {
+            kinds: v,
+            ips: Planes::read(ip_table)?,
+            accounts: Planes::read(table_a)?,
+            strings: Planes::read(table_b)?,
+        }
+    };
+    let (mut account_ids, mut source_ids, mut actor_ids, mut agent_ids) = if first {
+        (ids_a, table_b, ids_b, ids_c)
+    } else {
+        (ids_a, Col { b: &[], at: 0 }, ids_b, ids_c)
+    };
+    let (mut ip_ids, mut kind_ids) = (Codes::new(ip_ids), Codes::new(tags));
+    let (mut account_codes, mut string_codes) = (0usize, 0usize);
     let mut rel = vec![];
     if has_rel {
         let mut prev = 0i64;
@@ -455,14 +700,40 @@ fn decode_rows(b: &[u8], predict: Option<Predict>) -> Result<(Vec<u8>, Vec<u32>)
             rel.push(u32::try_from(prev).map_err(|_| "a row number is out of range")?);
         }
     }
+    // The next value of a table of the second form, by its code in `col`.
+    fn code<'t>(
+        col: &mut Col,
+        met: &mut usize,
+        table: &'t Planes,
+    ) -> Result<&'t [u8], &'static str> {
+        let mut codes = Codes {
+            col: Col {
+                b: col.b,
+                at: col.at,
+            },
+            met: *met,
+        };
+        let i = codes.next(table.len())?;
+        (col.at, *met) = (codes.col.at, codes.met);
+        Ok(table.get(i))
+    }
     // (A damaged count does not reserve much: the rows must be there to be written.)
     let mut out = Vec::with_capacity(n.min(4096) * 80);
     let mut prev_ns = 0i64;
     // Where the last request id lies in `out`.
     let mut prev_request = 0..0;
     for row in 0..n {
-        let tag = tags.take(1)?[0];
+        let (tag, source) = match &tables {
+            Tables::First { .. } => (tags.take(1)?[0], None),
+            Tables::Second { kinds, .. } => {
+                let (tag, source) = kinds[kind_ids.next(kinds.len())?];
+                (tag, Some(source))
+            }
+        };
         if tag == ZEROS {
+            if source.is_some_and(|s| !s.is_empty()) {
+                return Err("a purged entry with a source");
+            }
             let len = u16::try_from(lens.len()?).map_err(|_| "an entry is too long")?;
             out.extend_from_slice(&len.to_be_bytes());
             out.resize(out.len() + usize::from(len), 0);
@@ -474,9 +745,7 @@ fn decode_rows(b: &[u8], predict: Option<Predict>) -> Result<(Vec<u8>, Vec<u32>)
         let ns = match predict {
             // (Predicted times come with row numbers, one a row.)
             Some(predict) => predict(rel.get(row).copied().unwrap_or(0)).wrapping_add(d),
-            None if form == FORM_DELTAS => {
-                prev_ns.checked_add(d).ok_or("a time is out of range")?
-            }
+            None if first => prev_ns.checked_add(d).ok_or("a time is out of range")?,
             None => prev_ns.wrapping_add(base).wrapping_add(d),
         };
         prev_ns = ns;
@@ -484,7 +753,10 @@ fn decode_rows(b: &[u8], predict: Option<Predict>) -> Result<(Vec<u8>, Vec<u32>)
         let nanos = ns.rem_euclid(BILLION) as u32;
         out.extend_from_slice(&secs.to_be_bytes());
         out.extend_from_slice(&nanos.to_be_bytes());
-        let ip = ip_ids.pick(&ip_table)?;
+        let ip = match &tables {
+            Tables::First { ips, .. } => ip_ids.col.pick(ips)?,
+            Tables::Second { ips, .. } => ips.get(ip_ids.next(ips.len())?),
+        };
         if !matches!((ip.first(), ip.len()), (Some(4), 5) | (Some(6), 17)) {
             return Err("a malformed address");
         }
@@ -492,13 +764,32 @@ fn decode_rows(b: &[u8], predict: Option<Predict>) -> Result<(Vec<u8>, Vec<u32>)
         if tag & 1 != 0 {
             out.extend_from_slice(ports.take(2)?);
         }
-        put_string(&mut out, accounts.pick(&strings)?)?;
-        put_string(&mut out, sources.pick(&strings)?)?;
-        if tag & 2 != 0 {
-            put_string(&mut out, actors.pick(&strings)?)?;
-        }
-        if tag & 4 != 0 {
-            put_string(&mut out, agents.pick(&strings)?)?;
+        match &tables {
+            Tables::First { strings, .. } => {
+                put_string(&mut out, account_ids.pick(strings)?)?;
+                put_string(&mut out, source_ids.pick(strings)?)?;
+                if tag & 2 != 0 {
+                    put_string(&mut out, actor_ids.pick(strings)?)?;
+                }
+                if tag & 4 != 0 {
+                    put_string(&mut out, agent_ids.pick(strings)?)?;
+                }
+            }
+            Tables::Second {
+                accounts, strings, ..
+            } => {
+                put_string(
+                    &mut out,
+                    code(&mut account_ids, &mut account_codes, accounts)?,
+                )?;
+                put_string(&mut out, source.unwrap_or_default())?;
+                if tag & 2 != 0 {
+                    put_string(&mut out, code(&mut actor_ids, &mut string_codes, strings)?)?;
+                }
+                if tag & 4 != 0 {
+                    put_string(&mut out, code(&mut agent_ids, &mut string_codes, strings)?)?;
+                }
+            }
         }
         if tag & 8 != 0 {
             let common = requests.len()?;
@@ -517,14 +808,43 @@ fn decode_rows(b: &[u8], predict: Option<Predict>) -> Result<(Vec<u8>, Vec<u32>)
         let len = u16::try_from(out.len() - start - 2).map_err(|_| "an entry is too long")?;
         out[start..start + 2].copy_from_slice(&len.to_be_bytes());
     }
-    if ![
-        &tags, &lens, &times, &ip_ids, &ports, &accounts, &sources, &actors, &agents, &requests,
-        &rels,
-    ]
-    .iter()
-    .all(|c| c.done())
+    let tags_done = if first {
+        tags.done()
+    } else {
+        kind_ids.col.done()
+    };
+    let all_met = match &tables {
+        Tables::First { .. } => true,
+        Tables::Second {
+            kinds,
+            ips,
+            accounts,
+            strings,
+        } => {
+            kind_ids.met == kinds.len()
+                && ip_ids.met == ips.len()
+                && account_codes == accounts.len()
+                && string_codes == strings.len()
+        }
+    };
+    if !(tags_done
+        && all_met
+        && [
+            &lens,
+            &times,
+            &ip_ids.col,
+            &ports,
+            &account_ids,
+            &source_ids,
+            &actor_ids,
+            &agent_ids,
+            &requests,
+            &rels,
+        ]
+        .iter()
+        .all(|c| c.done()))
     {
-        return Err("a column is longer than its rows");
+        return Err("a column is longer than its rows, or a table than its references");
     }
     Ok((out, rel))
 }

@@ -689,10 +689,10 @@ fn encode_ip_rows<'a>(
     anchors: &Anchors,
     out: &mut Vec<u8>,
 ) {
-    use crate::columns::{Table, put_var, zigzag};
+    use crate::columns::{Dict, put_var, zigzag};
     let (mut keys, mut ids, mut counts, mut times, mut rels) =
         (vec![], vec![], vec![], vec![], vec![]);
-    let mut names = Table::default();
+    let mut names = Dict::default();
     let (mut prev_key, mut n) = ([0u8; 17], 0u64);
     for (key, account, count, first, last) in rows {
         let common = key
@@ -703,7 +703,7 @@ fn encode_ip_rows<'a>(
         keys.push(common as u8);
         keys.extend_from_slice(&key[common..]);
         prev_key = *key;
-        put_var(&mut ids, u64::from(names.id(account)));
+        put_var(&mut ids, names.code(account));
         put_var(&mut counts, u64::from(count));
         let off = |t: T, rel: u32| Some(zigzag(ns(t)?.wrapping_sub(anchors.predict(rel))));
         let step = off(first.0, first.1)
@@ -728,7 +728,7 @@ fn encode_ip_rows<'a>(
         n += 1;
     }
     put_var(out, n);
-    for col in [&keys, &names.bytes, &ids, &counts, &times, &rels] {
+    for col in [&keys, &names.planes(), &ids, &counts, &times, &rels] {
         put_var(out, col.len() as u64);
         out.extend_from_slice(col);
     }
@@ -736,26 +736,27 @@ fn encode_ip_rows<'a>(
 
 /// The rows of a block [`encode_ip_rows`] wrote (indexes within the segment).
 fn decode_ip_rows(b: &[u8], anchors: &Anchors) -> std::result::Result<Vec<IpRow>, &'static str> {
-    use crate::columns::{Col, unzigzag};
+    use crate::columns::{Codes, Col, Planes, unzigzag};
     let mut c = Col { b, at: 0 };
     let n = c.len()?;
     let mut cols = vec![];
     for _ in 0..6 {
         cols.push(c.column()?);
     }
-    let [mut keys, names, mut ids, mut counts, mut times, mut rels]: [Col; 6] =
+    let [mut keys, names, ids, mut counts, mut times, mut rels]: [Col; 6] =
         cols.try_into().map_err(|_| "a malformed block")?;
     if !c.done() {
         return Err("trailing bytes");
     }
-    let names = names.table()?;
+    let names = Planes::read(names)?;
+    let mut ids = Codes::new(ids);
     let mut rows = Vec::with_capacity(n.min(1 << 16));
     let mut key = [0u8; 17];
     for _ in 0..n {
         let common = usize::from(keys.take(1)?[0]);
         let rest = keys.take(17usize.checked_sub(common).ok_or("a malformed address")?)?;
         key[common..].copy_from_slice(rest);
-        let account = ids.pick(&names)?.to_vec();
+        let account = names.get(ids.next(names.len())?).to_vec();
         let count = counts.var()?;
         let fr = rels.var()?;
         let lr = (fr as i64).wrapping_add(unzigzag(rels.var()?));
@@ -787,11 +788,12 @@ fn decode_ip_rows(b: &[u8], anchors: &Anchors) -> std::result::Result<Vec<IpRow>
             last: (last, u64::from(lr)),
         });
     }
-    if ![&keys, &ids, &counts, &times, &rels]
-        .iter()
-        .all(|c| c.done())
+    if ids.met != names.len()
+        || ![&keys, &ids.col, &counts, &times, &rels]
+            .iter()
+            .all(|c| c.done())
     {
-        return Err("a column is longer than its rows");
+        return Err("a column is longer than its rows, or a table than its references");
     }
     Ok(rows)
 }
