@@ -706,11 +706,9 @@ fn decode_rows(b: &[u8], predict: Option<Predict>) -> Result<(Vec<u8>, Vec<u32>)
         met: &mut usize,
         table: &'t Planes,
     ) -> Result<&'t [u8], &'static str> {
+        // (Actors and user agents share a table, and so what has been met of it.)
         let mut codes = Codes {
-            col: Col {
-                b: col.b,
-                at: col.at,
-            },
+            col: *col,
             met: *met,
         };
         let i = codes.next(table.len())?;
