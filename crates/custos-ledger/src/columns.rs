@@ -452,58 +452,45 @@ fn encode_form(
     let mut out = vec![form];
     put_var(&mut out, leaves.len() as u64);
     let [account_ids, source_ids, actor_ids, agent_ids] = ids;
-    let (ip_table, account_table, string_table, mut kind_table);
-    let cols: [&[u8]; _] = if first {
+    // The same fourteen columns as `decode_rows` reads (the first form has no kinds, and its
+    // one table of strings and the sources where the second has its accounts' table and its
+    // strings').
+    if first {
         out.push(u8::from(rel.is_some()));
-        (ip_table, string_table) = (ips.list(), strings.list());
-        [
-            &tags,
-            &lens,
-            &times,
-            &ip_table,
-            &ip_ids,
-            &ports,
-            &string_table,
-            &account_ids,
-            &source_ids,
-            &actor_ids,
-            &agent_ids,
-            &requests,
-            &rels,
-            &[],
-        ]
     } else {
         out.push(flags);
         if let Some(b) = base {
             put_var(&mut out, zigzag(b));
         }
-        kind_table = vec![];
-        for (tag, source) in &kinds.values {
-            kind_table.push(*tag);
-            put_var(&mut kind_table, source.len() as u64);
-            kind_table.extend_from_slice(source);
-        }
-        (ip_table, account_table, string_table) =
-            (ips.planes(), accounts.planes(), strings.planes());
-        [
-            &kind_table,
-            &tags,
-            &lens,
-            &times,
-            &ip_table,
-            &ip_ids,
-            &ports,
-            &account_table,
-            &account_ids,
-            &string_table,
-            &actor_ids,
-            &agent_ids,
-            &requests,
-            &rels,
-        ]
+    }
+    let mut kind_table = vec![];
+    for (tag, source) in &kinds.values {
+        kind_table.push(*tag);
+        put_var(&mut kind_table, source.len() as u64);
+        kind_table.extend_from_slice(source);
+    }
+    let (ip_table, table_a, table_b) = if first {
+        (ips.list(), strings.list(), source_ids)
+    } else {
+        (ips.planes(), accounts.planes(), strings.planes())
     };
-    // (The first form has 13 columns.)
-    for col in &cols[..if first { 13 } else { 14 }] {
+    let cols: [&[u8]; 14] = [
+        &kind_table,
+        &tags,
+        &lens,
+        &times,
+        &ip_table,
+        &ip_ids,
+        &ports,
+        &table_a,
+        &account_ids,
+        &table_b,
+        &actor_ids,
+        &agent_ids,
+        &requests,
+        &rels,
+    ];
+    for col in &cols[usize::from(first)..] {
         put_var(&mut out, col.len() as u64);
         out.extend_from_slice(col);
     }
@@ -896,13 +883,14 @@ pub(crate) fn unpack_form(frame: &[u8]) -> Result<(Vec<u8>, Option<u8>), String>
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::event::{Action, Event};
     use crate::log::{join_bundle, split_bundle};
     use chrono::{DateTime, Duration, Utc};
 
-    fn events(n: usize) -> Vec<Vec<u8>> {
+    /// `n` canonical encodings of events of every shape.
+    pub(crate) fn events(n: usize) -> Vec<Vec<u8>> {
         let t0 = DateTime::<Utc>::from_timestamp(1_793_000_000, 5).unwrap();
         (0..n)
             .map(|i| {

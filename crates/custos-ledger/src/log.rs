@@ -1682,25 +1682,8 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Action;
-    use chrono::{DateTime, Utc};
 
     const ORIGIN: &str = "custos.test/ledger/access";
-
-    fn event(i: u64) -> Event {
-        Event {
-            account_id: format!("acc_{}", i % 97),
-            time: DateTime::<Utc>::from_timestamp(1_790_000_000 + i as i64, (i * 7919) as u32)
-                .unwrap(),
-            ip: format!("198.51.100.{}", i % 256).parse().unwrap(),
-            port: i.is_multiple_of(2).then_some(443),
-            action: Action::ALL[(i % 9) as usize],
-            source: "control-plane".into(),
-            actor: i.is_multiple_of(5).then(|| format!("user{}", i % 11)),
-            user_agent: None,
-            request_id: Some(format!("req-{i}")),
-        }
-    }
 
     #[test]
     fn bundles_stored_by_earlier_versions_still_read_prove_and_verify() {
@@ -1714,7 +1697,7 @@ mod tests {
             let logdir = dir.path().join("log");
             let (skey, vkey) = generate_key("custos.test");
             let log = Log::open(&logdir, ORIGIN, &skey).unwrap();
-            log.append(&(0..600).map(event).collect::<Vec<_>>())
+            log.append_encoded(crate::columns::tests::events(600))
                 .unwrap();
             let (size, root) = (log.size(), log.root());
             let bundle = log.entry_bundle(1, TILE).unwrap();
