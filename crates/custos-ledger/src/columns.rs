@@ -231,7 +231,8 @@ pub(crate) struct Planes {
 impl Planes {
     pub fn read(mut c: Col) -> Result<Planes, &'static str> {
         let n = c.len()?;
-        if n > MAX_ROWS {
+        // (Each value's length takes a byte at least: a damaged count reserves little.)
+        if n > MAX_ROWS || n > c.b.len() {
             return Err("a table is too long");
         }
         let mut at = Vec::with_capacity(n + 1);
