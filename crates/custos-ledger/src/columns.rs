@@ -1071,4 +1071,37 @@ pub(crate) mod tests {
             }
         }
     }
+
+    #[test]
+    fn many_bytes_damaged_at_once_never_panic() {
+        // Several random bytes of a run set to random values at once: the tables' counts and
+        // lengths, the references and the times go wrong together.
+        let leaves = events(256);
+        let refs: Vec<&[u8]> = leaves.iter().map(Vec::as_slice).collect();
+        let nums: Vec<u32> = (0..256).map(|i| i * 997 % 262_144).collect();
+        let predict = |rel: u32| 1_793_000_000_000_000_000 + i64::from(rel) * 7_000;
+        let encs = [
+            encode(&refs, None, None).unwrap(),
+            encode(&refs, Some(&nums), Some(&predict)).unwrap(),
+        ];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..20_000 {
+            let mut d = encs[round % 2].clone();
+            for _ in 0..1 + next() % 8 {
+                let at = (next() % d.len() as u64) as usize;
+                d[at] = next() as u8;
+            }
+            // What decodes is a well-formed run of entries, whatever they hold.
+            if let Ok((back, _)) = decode(&d, Some(&predict)) {
+                let laid: usize = split_bundle(&back).map(|l| 2 + l.len()).sum();
+                assert_eq!(laid, back.len());
+            }
+        }
+    }
 }
