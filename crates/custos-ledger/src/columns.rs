@@ -1,5 +1,6 @@
 //! A columnar form of a run of canonical event encodings, for storage: the same bytes back,
-//! exactly, in about a third of the room once compressed.
+//! exactly, in about two thirds of the room zstd alone takes over the encodings as they are
+//! (12.6 bytes an event against 18.2 in the ledger benchmark's bundles, docs/BENCHMARKS.md).
 //!
 //! Each field goes to a column of its own, so that zstd meets like beside like:
 //!
