@@ -142,6 +142,12 @@ impl Ledger {
         })
     }
 
+    /// Whether both logs can take a batch now (see [`Log::writable`]).
+    pub fn writable(&self) -> Result<(), LedgerError> {
+        self.access.writable()?;
+        self.audit.writable()
+    }
+
     pub fn log(&self, which: Which) -> &Log {
         match which {
             Which::Access => &self.access,

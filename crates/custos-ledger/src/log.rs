@@ -448,6 +448,18 @@ struct Writer {
     compressor: zstd::bulk::Compressor<'static>,
     /// Outcomes of batches committed by another caller, by ticket.
     done: HashMap<u64, std::result::Result<Range<u64>, String>>,
+    /// Set when a failed batch could not be cut back off the files: nothing more is written
+    /// until a later attempt cuts it off (see [`Log::commit`]).
+    broken: Option<String>,
+}
+
+/// Where the files stood before a batch: what a failed batch is cut back to.
+struct Before {
+    entries: u64,
+    complete: u64,
+    /// The incomplete bundle's file `(bundle, slot)`, and its length.
+    tail: Option<(u64, u8)>,
+    tail_len: u64,
 }
 
 struct Queue {
@@ -464,6 +476,9 @@ pub struct Log {
     writer: Mutex<Writer>,
     queue: Mutex<Queue>,
     index: Option<Arc<Index>>,
+    /// Whether the last write failed (a full disk, say); cleared by the next that succeeds
+    /// or by [`Log::writable`]'s probe.
+    failing: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Log {
@@ -762,6 +777,7 @@ impl Log {
                 entries_len,
                 compressor,
                 done: HashMap::new(),
+                broken: None,
             }),
             store,
             queue: Mutex::new(Queue {
@@ -769,6 +785,7 @@ impl Log {
                 pending: vec![],
             }),
             index,
+            failing: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -871,13 +888,120 @@ impl Log {
         }
     }
 
-    /// Writes leaves, syncs, signs and installs the new checkpoint.
+    /// Whether the log can take a batch now. After a write failed (a full disk, say), a
+    /// probe of a megabyte is written and synced in the log's directory, and removed: the
+    /// answer is whether that worked. Readiness checks ask this.
+    pub fn writable(&self) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        if let Some(b) = &self.lock_writer().broken {
+            return Err(LedgerError::Corrupt(b.clone()));
+        }
+        if !self.failing.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let path = self.store.dir.join("probe");
+        let probe = File::create(&path)
+            .and_then(|mut f| {
+                f.write_all(&vec![0u8; 1 << 20])?;
+                f.sync_all()
+            })
+            .map_err(io("the ledger cannot write (its last write failed)"));
+        let _ = std::fs::remove_file(&path);
+        probe?;
+        self.failing.store(false, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Writes leaves, syncs, signs and installs the new checkpoint. A batch that fails on the
+    /// way (a full disk, an I/O error) is cut back off every file, so that the files are as
+    /// the last checkpoint left them and the next batch starts where that one ends; if even
+    /// that fails, nothing more is written until a later batch manages it.
     fn commit(&self, w: &mut Writer, leaves: Vec<Vec<u8>>) -> Result<Range<u64>> {
+        use std::sync::atomic::Ordering;
         let st = self.store.state();
+        let before = Before {
+            entries: w.entries_len,
+            complete: st.complete(),
+            tail: w.tail_file.as_ref().map(|(k, s, _)| (*k, *s)),
+            tail_len: 8 + st.tail.iter().map(|l| 2 + l.len() as u64).sum::<u64>(),
+        };
+        if w.broken.is_some() {
+            match self.roll_back(w, &before) {
+                Ok(()) => w.broken = None,
+                Err(e) => {
+                    self.failing.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+            }
+        }
+        match self.write_batch(w, st, leaves) {
+            Ok((range, fully_synced)) => {
+                self.failing.store(!fully_synced, Ordering::Relaxed);
+                Ok(range)
+            }
+            Err(e) => {
+                self.failing.store(true, Ordering::Relaxed);
+                if let Err(re) = self.roll_back(w, &before) {
+                    w.broken = Some(format!(
+                        "a failed batch ({e}) could not be cut back off the files: {re}"
+                    ));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Cuts every file back to where it stood before a batch that failed.
+    fn roll_back(&self, w: &mut Writer, b: &Before) -> Result<()> {
+        let cut = |f: &File, len: u64, what: &str| -> Result<()> {
+            if file_len(f, what)? != len {
+                f.set_len(len)
+                    .and_then(|()| f.sync_all())
+                    .map_err(io(format!("cannot cut {what} back")))?;
+            }
+            Ok(())
+        };
+        cut(&w.entries, b.entries, "entries")?;
+        cut(&w.bundles, b.complete * LOC, "bundles")?;
+        cut(
+            &w.upper,
+            stored_hash_count(b.complete) * HASH_SIZE as u64,
+            "upper",
+        )?;
+        cut(&w.mid, b.complete * MID_BYTES, "mid")?;
+        w.entries_len = b.entries;
+        let now = w.tail_file.as_ref().map(|(k, s, _)| (*k, *s));
+        if now != b.tail {
+            // A new incomplete bundle was started, in the file no checkpoint needs: emptied.
+            if let Some((_, s, f)) = w.tail_file.take()
+                && b.tail.is_none_or(|(_, bs)| bs != s)
+            {
+                cut(&f, 0, &tail_name(s))?;
+            }
+            w.tail_file = match b.tail {
+                Some((k, s)) => Some((k, s, open_file(&self.store.dir, &tail_name(s))?)),
+                None => None,
+            };
+        }
+        if let Some((_, s, f)) = &w.tail_file {
+            cut(f, b.tail_len, &tail_name(*s))?;
+        }
+        Ok(())
+    }
+
+    /// [`Log::commit`]'s writing; also says whether the directory was synced after the
+    /// checkpoint was renamed into place (the batch is committed either way).
+    fn write_batch(
+        &self,
+        w: &mut Writer,
+        st: Arc<State>,
+        leaves: Vec<Vec<u8>>,
+    ) -> Result<(Range<u64>, bool)> {
         let start = st.size;
         if leaves.is_empty() {
-            return Ok(start..start);
+            return Ok((start..start, true));
         }
+        let prev_tail = w.tail_file.as_ref().map(|(k, s, _)| (*k, *s));
         let first_bundle = st.complete();
         let mut tail: Vec<Vec<u8>> = st.tail.as_ref().clone();
         let mut tail_hashes: Vec<Hash> = st.tail_hashes.as_ref().clone();
@@ -942,13 +1066,15 @@ impl Log {
                 let name = tail_name(slot);
                 let new_file = !self.store.dir.join(&name).exists();
                 let mut f = open_file(&self.store.dir, &name)?;
+                // Set as the writer's before anything is written to it, so that a failure
+                // from here on is cut back from this file (and the previous one reopened).
+                w.tail_file = Some((k, slot, f.try_clone().map_err(io("cannot open a tail"))?));
                 f.set_len(0)
                     .and_then(|()| f.write_all(&k.to_be_bytes()))
                     .map_err(io("cannot start a tail"))?;
                 if new_file {
                     sync_dir(&self.store.dir)?;
                 }
-                w.tail_file = Some((k, slot, f));
             }
             if let Some((_, _, f)) = &w.tail_file {
                 let mut f = f;
@@ -957,8 +1083,6 @@ impl Log {
                     .map_err(io("cannot write the tail"))?;
                 f.sync_data().map_err(io("cannot sync the tail"))?;
             }
-        } else {
-            w.tail_file = None;
         }
         let root = tree_hash(
             n,
@@ -983,8 +1107,27 @@ impl Log {
         f.sync_all().map_err(io("cannot sync the checkpoint"))?;
         std::fs::rename(&tmp, self.store.dir.join("checkpoint"))
             .map_err(io("cannot install the checkpoint"))?;
-        sync_dir(&self.store.dir)?;
+        // The batch is committed: the checkpoint in place needs what was written. A failed
+        // sync of the directory is not cut back (a crash could at worst bring the previous
+        // checkpoint back, and opening trims to it), but it is reported as a failing write.
+        let synced = sync_dir(&self.store.dir).is_ok();
         w.entries_len = offset;
+        // The file of the bundle that was incomplete before this batch, if the batch
+        // completed it: the checkpoint no longer needs it, and it is emptied so that no
+        // uncovered copy of a complete bundle's entries outlives this batch (a purge would
+        // not reach it).
+        if tail.is_empty() {
+            if let Some((_, _, f)) = w.tail_file.take() {
+                let _ = f.set_len(0).and_then(|()| f.sync_all());
+            }
+        } else if let Some((_, prev_slot)) = prev_tail
+            && w.tail_file
+                .as_ref()
+                .is_some_and(|(_, s, _)| *s != prev_slot)
+            && let Ok(f) = open_rw(&self.store.dir, &tail_name(prev_slot))
+        {
+            let _ = f.set_len(0).and_then(|()| f.sync_all());
+        }
         *self.store.state.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(State {
             size: n,
             root,
@@ -995,7 +1138,7 @@ impl Log {
         if let Some(ix) = &self.index {
             ix.notify(k);
         }
-        Ok(start..n)
+        Ok((start..n, synced))
     }
 
     fn sign(&self, size: u64, root: Hash) -> Result<Vec<u8>> {
@@ -1169,19 +1312,35 @@ impl Log {
             // 1. The leaf hashes, so that the tree stands without the payloads (but those a
             // purge cut short already kept).
             let mut records = vec![];
+            let mut added = vec![];
             {
                 let mut m = self.store.purged.write().unwrap_or_else(|p| p.into_inner());
                 for &(i, h) in &victims {
                     if m.insert(i, h).is_none() {
                         records.extend_from_slice(&i.to_be_bytes());
                         records.extend_from_slice(&h.0);
+                        added.push(i);
                     }
                 }
             }
-            leaves_file
+            let leaves_len = file_len(&leaves_file, "purged-leaves")?;
+            if let Err(e) = leaves_file
                 .write_all(&records)
                 .and_then(|()| leaves_file.sync_data())
-                .map_err(io("cannot write purged-leaves"))?;
+            {
+                // Neither a torn record on disk nor hashes only in memory: the next purge
+                // writes them again.
+                let mut m = self.store.purged.write().unwrap_or_else(|p| p.into_inner());
+                for i in added {
+                    m.remove(&i);
+                }
+                self.failing
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                let _ = leaves_file
+                    .set_len(leaves_len)
+                    .and_then(|()| leaves_file.sync_all());
+                return Err(io("cannot write purged-leaves")(e));
+            }
             // 2. The marks.
             for &(i, _) in &victims {
                 let mut byte = [0u8; 1];
@@ -1205,10 +1364,21 @@ impl Log {
                     .map_err(io("cannot compress a bundle"))?;
                 let (old_start, old_len) = self.store.locate(k)?;
                 let start = w.entries_len;
-                (&w.entries)
+                if let Err(e) = (&w.entries)
                     .write_all(&frame)
                     .and_then(|()| w.entries.sync_data())
-                    .map_err(io("cannot write entries"))?;
+                {
+                    // Cut back what was written of the frame, so that the next batch starts
+                    // where the last frame ends.
+                    self.failing
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    if let Err(re) = w.entries.set_len(start).and_then(|()| w.entries.sync_all()) {
+                        w.broken = Some(format!(
+                            "a failed purge could not be cut back off entries: {re}"
+                        ));
+                    }
+                    return Err(io("cannot write entries")(e));
+                }
                 w.entries_len += frame.len() as u64;
                 let rw = open_rw(dir, "bundles")?;
                 rw.write_all_at(&loc_bytes(start, frame.len() as u32), k * LOC)
@@ -1652,6 +1822,37 @@ pub fn verify(
         }
         for (j, l) in leaves.iter().enumerate() {
             tail_hashes.push(leaf(complete * TILE + j as u64, l)?);
+        }
+    }
+    // A tail file holds the incomplete bundle, or one a batch is writing now, or nothing:
+    // never a copy of a complete bundle, which nothing would cover (and no purge reach).
+    for slot in 0..2u8 {
+        let data = match std::fs::read(dir.join(tail_name(slot))) {
+            Ok(d) => d,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io(format!("cannot read {}", tail_name(slot)))(e)),
+        };
+        let Some(head) = data.get(..8) else {
+            if data.is_empty() {
+                continue;
+            }
+            return Err(LedgerError::Corrupt(format!(
+                "{} is cut short",
+                tail_name(slot)
+            )));
+        };
+        let k = u64::from_be_bytes(head.try_into().unwrap_or_default());
+        // A server that completed the bundle since the checkpoint was read empties the
+        // file next: only a checkpoint that still says so makes it an error.
+        let still = std::fs::read(dir.join("checkpoint")).is_ok_and(|b| b == bytes);
+        if k < complete && still {
+            return Err(bad(
+                k * TILE,
+                &format!(
+                    "{} keeps a copy of its bundle, which is complete; nothing covers it",
+                    tail_name(slot)
+                ),
+            ));
         }
     }
     let st = State {

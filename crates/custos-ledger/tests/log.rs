@@ -531,3 +531,170 @@ fn readers_racing_a_purge_read_the_bundle_where_it_is() {
         assert!(r.join().unwrap() > 0);
     }
 }
+
+/// A small tmpfs of its own, unmounted when dropped. The fault tests need it (and so root, as
+/// CI runs): they fail loudly where it cannot be had, never pass quietly.
+#[derive(Debug)]
+pub struct SmallDisk(tempfile::TempDir);
+
+impl SmallDisk {
+    pub fn new(bytes: u64) -> SmallDisk {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}")])
+            .arg("tmpfs")
+            .arg(dir.path())
+            .output()
+            .expect("mount(8) is needed to make a small disk");
+        assert!(
+            out.status.success(),
+            "cannot mount a {bytes}-byte tmpfs (the full-disk tests need root): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        SmallDisk(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    /// Fills the disk but `leave` bytes (about: tmpfs counts pages) with a file to free later.
+    pub fn fill(&self, leave: u64) -> std::path::PathBuf {
+        let filler = self.path().join("filler");
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let chunk = vec![0x5a; 4096];
+        loop {
+            let free = fs_free(self.path());
+            if free <= leave {
+                break;
+            }
+            let n = (free - leave).min(chunk.len() as u64) as usize;
+            if f.write_all(&chunk[..n]).is_err() {
+                break;
+            }
+        }
+        f.sync_all().ok();
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(self.0.path()).status();
+    }
+}
+
+fn fs_free(p: &Path) -> u64 {
+    let out = Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(p)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn a_full_disk_then_a_crash_leaves_a_ledger_that_verifies_and_keeps_what_was_acknowledged() {
+    // Batches of every size meet a full disk at every step of a commit (the frames, the
+    // bundle records, the tree's hashes, the tail files, the checkpoint); then space is
+    // freed, more batches are written, and the process "dies" (nothing is closed).
+    let disk = SmallDisk::new(1 << 21);
+    let mut rng = Rng(7);
+    let mut failures = 0;
+    for round in 0..12u64 {
+        let (log, vkey) = open(disk.path());
+        let filler = disk.fill(rng.below(48 * 1024));
+        let mut acked = log.size();
+        let mut failed = false;
+        for _ in 0..40 {
+            let start = acked;
+            let k = 1 + rng.below(600);
+            match log.append(&(start..start + k).map(event).collect::<Vec<_>>()) {
+                Ok(r) => {
+                    assert_eq!(r, start..start + k);
+                    acked = r.end;
+                }
+                Err(_) => {
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        if failed {
+            failures += 1;
+            assert!(log.writable().is_err(), "round {round}: the disk is full");
+        }
+        std::fs::remove_file(&filler).unwrap();
+        if failed {
+            assert!(log.writable().is_ok(), "round {round}: space was freed");
+        }
+        for _ in 0..3 {
+            let start = acked;
+            let k = 1 + rng.below(400);
+            let r = log
+                .append(&(start..start + k).map(event).collect::<Vec<_>>())
+                .unwrap_or_else(|e| panic!("round {round}: after space was freed: {e}"));
+            assert_eq!(r, start..start + k, "round {round}");
+            acked = r.end;
+        }
+        // The crash: nothing more is written, nothing closed.
+        std::mem::forget(log);
+        verify(&disk.path().join("log"), &vkey, ORIGIN, true, |_| {})
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        let (log, _) = open(disk.path());
+        assert_eq!(log.size(), acked, "round {round}");
+        for i in [0, acked / 2, acked - 1] {
+            assert_eq!(Event::decode(&log.entry(i).unwrap()).unwrap(), event(i));
+        }
+        drop(log);
+        // Keep the log small enough to go on meeting a full disk.
+        if fs_free(disk.path()) < 1 << 20 {
+            std::fs::remove_dir_all(disk.path().join("log")).unwrap();
+        }
+    }
+    assert!(failures >= 6, "only {failures} rounds met a full disk");
+}
+
+#[test]
+fn a_completed_bundle_leaves_no_copy_in_a_tail_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, vkey) = open(dir.path());
+    // Bundle 0 incomplete (tail-0), then completed by a batch that starts bundle 1 (tail-1),
+    // then bundle 1 completed exactly.
+    log.append(&(0..100).map(event).collect::<Vec<_>>())
+        .unwrap();
+    log.append(&(100..300).map(event).collect::<Vec<_>>())
+        .unwrap();
+    let logdir = dir.path().join("log");
+    let len = |n: &str| std::fs::metadata(logdir.join(n)).map_or(0, |m| m.len());
+    assert_eq!(len("tail-0"), 0, "bundle 0 is complete: its copy is gone");
+    assert!(len("tail-1") > 0);
+    log.append(&(300..512).map(event).collect::<Vec<_>>())
+        .unwrap();
+    assert_eq!((len("tail-0"), len("tail-1")), (0, 0));
+    drop(log);
+    verify(&logdir, &vkey, ORIGIN, true, |_| {}).unwrap();
+    // A copy of a complete bundle left in a tail file is found by verify.
+    let (log, _) = open(dir.path());
+    log.append(&(512..600).map(event).collect::<Vec<_>>())
+        .unwrap();
+    drop(log);
+    let bundle0 = log_bundle(&logdir, 0);
+    let mut copy = 0u64.to_be_bytes().to_vec();
+    copy.extend_from_slice(&bundle0);
+    std::fs::write(logdir.join("tail-1"), &copy).unwrap();
+    let err = verify(&logdir, &vkey, ORIGIN, true, |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("tail-1 keeps a copy"), "{err}");
+}
+
+fn log_bundle(logdir: &Path, k: u64) -> Vec<u8> {
+    let skey = std::fs::read_to_string(logdir.parent().unwrap().join("test.key")).unwrap();
+    let log = Log::open(logdir, ORIGIN, &skey).unwrap();
+    log.entry_bundle(k, TILE).unwrap()
+}
