@@ -115,6 +115,13 @@ pub trait Keyring: Send + Sync + std::fmt::Debug {
     fn unwrap(&self, w: &WrappedKey, aad: &[u8]) -> Result<SecretKey, StoreError>;
     /// The id of the KEK that new wraps use.
     fn primary_id(&self) -> String;
+    /// Adds a new KEK and makes it primary; returns its id.
+    fn rotate(&self) -> Result<String, StoreError>;
+    /// Forgets every KEK but the primary, for good: whatever they wrapped, wherever a copy of
+    /// it lies (a free page, a dead tuple, a WAL segment, a backup), can no longer be
+    /// unwrapped. Returns the ids forgotten. Call it only once nothing stored still needs them
+    /// ([`crate::Store::shred_keys`] does this).
+    fn retire_all_but_primary(&self) -> Result<Vec<String>, StoreError>;
     /// The key behind blind indexes and card fingerprints. It is not rotated with the KEKs:
     /// rotating it would need every index rebuilt from decrypted data.
     fn index_key(&self) -> &SecretKey;
@@ -132,6 +139,21 @@ struct KeyringFile {
 struct KeyringState {
     primary: String,
     keks: BTreeMap<String, SecretKey>,
+    /// The file as it was when read or written: another process that rotates or retires
+    /// keys changes it, and this one reads it again before its next wrap.
+    stamp: Option<FileStamp>,
+}
+
+/// What tells that a file changed: its inode (a rename replaces it), length and time.
+type FileStamp = (u64, u64, Option<std::time::SystemTime>);
+
+fn stamp(path: &Path) -> Option<FileStamp> {
+    let m = fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let ino = std::os::unix::fs::MetadataExt::ino(&m);
+    #[cfg(not(unix))]
+    let ino = 0;
+    Some((ino, m.len(), m.modified().ok()))
 }
 
 /// A keyring kept in a file readable only by its owner (mode 0600), created on first use.
@@ -146,6 +168,52 @@ fn kek_id(n: usize) -> String {
     format!("kek-{n:04}")
 }
 
+/// The number of a KEK id (`kek-0007`: 7).
+fn kek_number(id: &str) -> usize {
+    id.strip_prefix("kek-")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The keys of a keyring file, checked.
+fn read_keyring(path: &Path) -> Result<(KeyringState, SecretKey), StoreError> {
+    let text = fs::read_to_string(path)
+        .map_err(|e| StoreError::Keyring(format!("cannot read {}: {e}", path.display())))?;
+    let f: KeyringFile = serde_json::from_str(&text)
+        .map_err(|e| StoreError::Keyring(format!("{} is not a keyring: {e}", path.display())))?;
+    if f.version != 1 {
+        return Err(StoreError::Keyring(format!(
+            "{}: keyring version {} is not understood",
+            path.display(),
+            f.version
+        )));
+    }
+    let mut keks = BTreeMap::new();
+    for (id, k) in f.keks {
+        let bytes = B64
+            .decode(k)
+            .map_err(|_| StoreError::Keyring(format!("KEK {id} is not base64")))?;
+        keks.insert(id, SecretKey::from_bytes(&bytes)?);
+    }
+    if !keks.contains_key(&f.primary) {
+        return Err(StoreError::Keyring(format!(
+            "the primary KEK {} is not in the keyring",
+            f.primary
+        )));
+    }
+    let ik = B64
+        .decode(f.index_key)
+        .map_err(|_| StoreError::Keyring("the index key is not base64".into()))?;
+    Ok((
+        KeyringState {
+            primary: f.primary,
+            keks,
+            stamp: None,
+        },
+        SecretKey::from_bytes(&ik)?,
+    ))
+}
+
 impl FileKeyring {
     /// Opens the keyring at `path`, creating it with a fresh KEK and index key if it is absent.
     pub fn open_or_create(path: &Path) -> Result<Self, StoreError> {
@@ -157,48 +225,40 @@ impl FileKeyring {
                 state: RwLock::new(KeyringState {
                     primary: kek_id(1),
                     keks,
+                    stamp: None,
                 }),
                 index_key: SecretKey::generate(),
             };
             kr.persist()?;
             return Ok(kr);
         }
-        let text = fs::read_to_string(path)
-            .map_err(|e| StoreError::Keyring(format!("cannot read {}: {e}", path.display())))?;
-        let f: KeyringFile = serde_json::from_str(&text).map_err(|e| {
-            StoreError::Keyring(format!("{} is not a keyring: {e}", path.display()))
-        })?;
-        if f.version != 1 {
-            return Err(StoreError::Keyring(format!(
-                "{}: keyring version {} is not understood",
-                path.display(),
-                f.version
-            )));
-        }
-        let mut keks = BTreeMap::new();
-        for (id, k) in f.keks {
-            let bytes = B64
-                .decode(k)
-                .map_err(|_| StoreError::Keyring(format!("KEK {id} is not base64")))?;
-            keks.insert(id, SecretKey::from_bytes(&bytes)?);
-        }
-        if !keks.contains_key(&f.primary) {
-            return Err(StoreError::Keyring(format!(
-                "the primary KEK {} is not in the keyring",
-                f.primary
-            )));
-        }
-        let ik = B64
-            .decode(f.index_key)
-            .map_err(|_| StoreError::Keyring("the index key is not base64".into()))?;
+        warn_if_loose(path);
+        let before = stamp(path);
+        let (mut state, index_key) = read_keyring(path)?;
+        state.stamp = before;
         Ok(FileKeyring {
             path: path.to_owned(),
-            state: RwLock::new(KeyringState {
-                primary: f.primary,
-                keks,
-            }),
-            index_key: SecretKey::from_bytes(&ik)?,
+            state: RwLock::new(state),
+            index_key,
         })
+    }
+
+    /// Reads the file again if another process changed it since (a rotation, a retirement).
+    fn refresh(&self) -> Result<(), StoreError> {
+        let now = stamp(&self.path);
+        if self.state.read().map_err(|_| poisoned())?.stamp == now {
+            return Ok(());
+        }
+        let (mut fresh, index_key) = read_keyring(&self.path)?;
+        if index_key.expose() != self.index_key.expose() {
+            return Err(StoreError::Keyring(format!(
+                "{} now holds another index key; restart with the keyring that made the indexes",
+                self.path.display()
+            )));
+        }
+        fresh.stamp = now;
+        *self.state.write().map_err(|_| poisoned())? = fresh;
+        Ok(())
     }
 
     fn persist(&self) -> Result<(), StoreError> {
@@ -238,20 +298,17 @@ impl FileKeyring {
             .map_err(|e| StoreError::Keyring(format!("cannot write {}: {e}", tmp.display())))?;
         fs::rename(&tmp, &self.path)
             .map_err(|e| StoreError::Keyring(format!("cannot replace keyring: {e}")))?;
+        if let Some(dir) = self.path.parent() {
+            let _ = fs::File::open(dir).and_then(|d| d.sync_all());
+        }
+        drop(st);
+        self.state.write().map_err(|_| poisoned())?.stamp = stamp(&self.path);
         Ok(())
     }
 
-    /// Adds a new KEK and makes it primary. Data keys wrapped by older KEKs still unwrap;
-    /// [`crate::Store::rewrap_data_keys`] moves them to the new one.
+    /// Adds a new KEK and makes it primary (see [`Keyring::rotate`]).
     pub fn rotate(&self) -> Result<String, StoreError> {
-        {
-            let mut st = self.state.write().map_err(|_| poisoned())?;
-            let id = kek_id(st.keks.len() + 1);
-            st.keks.insert(id.clone(), SecretKey::generate());
-            st.primary = id;
-        }
-        self.persist()?;
-        Ok(self.primary_id())
+        <Self as Keyring>::rotate(self)
     }
 
     pub fn path(&self) -> &Path {
@@ -263,8 +320,64 @@ fn poisoned() -> StoreError {
     StoreError::Keyring("keyring lock poisoned".into())
 }
 
+/// A keyring file that others than its owner may read is used, with a warning: the keys in it
+/// decrypt every record.
+fn warn_if_loose(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(m) = fs::metadata(path)
+            && m.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{:o}", m.permissions().mode() & 0o777),
+                "the keyring file is readable by others than its owner: chmod 600 it"
+            );
+            eprintln!(
+                "warning: the keyring {} has mode {:o}; anyone who can read it can decrypt every \
+                 record: chmod 600 it",
+                path.display(),
+                m.permissions().mode() & 0o777
+            );
+        }
+    }
+}
+
 impl Keyring for FileKeyring {
+    /// Adds a new KEK and makes it primary. Data keys wrapped by older KEKs still unwrap;
+    /// [`crate::Store::rewrap_data_keys`] moves them to the new one.
+    fn rotate(&self) -> Result<String, StoreError> {
+        self.refresh()?;
+        {
+            let mut st = self.state.write().map_err(|_| poisoned())?;
+            let n = st.keks.keys().map(|k| kek_number(k)).max().unwrap_or(0);
+            let id = kek_id(n + 1);
+            st.keks.insert(id.clone(), SecretKey::generate());
+            st.primary = id;
+        }
+        self.persist()?;
+        Ok(self.primary_id())
+    }
+
+    fn retire_all_but_primary(&self) -> Result<Vec<String>, StoreError> {
+        self.refresh()?;
+        let gone: Vec<String> = {
+            let mut st = self.state.write().map_err(|_| poisoned())?;
+            let primary = st.primary.clone();
+            let gone = st.keks.keys().filter(|k| **k != primary).cloned().collect();
+            st.keks.retain(|k, _| *k == primary);
+            gone
+        };
+        if !gone.is_empty() {
+            self.persist()?;
+        }
+        Ok(gone)
+    }
+
     fn wrap(&self, dek: &SecretKey, aad: &[u8]) -> Result<WrappedKey, StoreError> {
+        // Never wrap under a KEK another process has retired.
+        self.refresh()?;
         let st = self.state.read().map_err(|_| poisoned())?;
         let kek = st
             .keks
@@ -277,6 +390,16 @@ impl Keyring for FileKeyring {
     }
 
     fn unwrap(&self, w: &WrappedKey, aad: &[u8]) -> Result<SecretKey, StoreError> {
+        let known = self
+            .state
+            .read()
+            .map_err(|_| poisoned())?
+            .keks
+            .contains_key(&w.kek_id);
+        if !known {
+            // Wrapped by a KEK another process made since this one read the file.
+            self.refresh()?;
+        }
         let st = self.state.read().map_err(|_| poisoned())?;
         let kek = st.keks.get(&w.kek_id).ok_or_else(|| {
             StoreError::Keyring(format!("KEK {} is not in the keyring", w.kek_id))

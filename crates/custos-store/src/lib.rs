@@ -327,6 +327,58 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn rewrap_data_keys(&self) -> Result<u64, StoreError>;
     /// The keyring's blind-index key, for values (card fingerprints) computed before storing.
     fn index_key(&self) -> &crypto::SecretKey;
+
+    /// Makes what crypto-shredding deleted unrecoverable from anything left on disk: a new
+    /// KEK is made primary, every data key is re-wrapped under it, and every other KEK is
+    /// forgotten, so that a copy of a deleted wrapped key (a free page, a dead tuple, the
+    /// WAL, a backup) no longer unwraps; then the database drops its own copies (SQLite:
+    /// deleted content is zeroed as it is deleted, and the WAL is checkpointed and truncated;
+    /// PostgreSQL: the tables that held keys and records are vacuumed). Returns the KEKs
+    /// forgotten.
+    async fn shred_keys(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Queues retention work for the ledger's owner (see [`RetentionWork`]). With `again`,
+    /// work already done is queued anew; without, it is left done.
+    async fn queue_work(
+        &self,
+        kind: RetentionWork,
+        subjects: &[String],
+        at: DateTime<Utc>,
+        again: bool,
+    ) -> Result<(), StoreError>;
+    /// Up to `limit` subjects of `kind` that wait, oldest first.
+    async fn pending_work(
+        &self,
+        kind: RetentionWork,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError>;
+    /// Marks a subject's work done, with its result (events purged, keys retired).
+    async fn work_done(
+        &self,
+        kind: RetentionWork,
+        subject: &str,
+        at: DateTime<Utc>,
+        result: i64,
+    ) -> Result<(), StoreError>;
+}
+
+/// Work retention leaves for whichever process holds the ledger, so that it is done whoever
+/// ran retention, and never forgotten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetentionWork {
+    /// An account's ledger events are to be purged (subject: the account id).
+    LedgerPurge,
+    /// Key-encryption keys that wrapped destroyed data keys are to be retired (subject: ``).
+    RetireKeys,
+}
+
+impl RetentionWork {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RetentionWork::LedgerPurge => "ledger_purge",
+            RetentionWork::RetireKeys => "retire_keys",
+        }
+    }
 }
 
 /// SHA-256 hash chain step of the audit trail.

@@ -21,8 +21,9 @@ use sqlx::{AnyPool, Executor, Row};
 use crate::blind::{self, IndexKind};
 use crate::crypto::{self, Keyring, SecretKey, WrappedKey};
 use crate::{
-    ApiKeyRecord, AuditEntry, AuditRecord, ComplianceRecord, DocumentMeta, IdemBegin, Store,
-    StoreError, StoredCase, StoredListVersion, Tombstone, Versioned, audit_hash,
+    ApiKeyRecord, AuditEntry, AuditRecord, ComplianceRecord, DocumentMeta, IdemBegin,
+    RetentionWork, Store, StoreError, StoredCase, StoredListVersion, Tombstone, Versioned,
+    audit_hash,
 };
 
 /// Which database a [`SqlStore`] talks to.
@@ -70,6 +71,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "compliance",
         include_str!("../migrations/sqlite/0004_compliance.sql"),
     ),
+    (
+        6,
+        "retention_queue",
+        include_str!("../migrations/sqlite/0006_retention_queue.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -91,6 +97,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "compliance",
         include_str!("../migrations/postgres/0004_compliance.sql"),
+    ),
+    (
+        6,
+        "retention_queue",
+        include_str!("../migrations/postgres/0006_retention_queue.sql"),
     ),
 ];
 
@@ -542,7 +553,9 @@ type SetupFuture<'c> =
 /// Per-connection SQLite settings: write-ahead logging, so readers never block the writer;
 /// `synchronous = NORMAL`, which in WAL mode loses no committed transaction on a process crash
 /// (only on power loss before the next checkpoint); a high auto-checkpoint threshold (see
-/// [`spawn_checkpointer`]); foreign keys; and a busy timeout.
+/// [`spawn_checkpointer`]); foreign keys; a busy timeout; and `secure_delete`, so that deleted
+/// content (a destroyed customer's sealed record and wrapped key) is overwritten with zeros,
+/// not left in free pages.
 fn sqlite_setup(
     conn: &mut sqlx::AnyConnection,
     _meta: sqlx::pool::PoolConnectionMetadata,
@@ -550,7 +563,7 @@ fn sqlite_setup(
     Box::pin(async move {
         conn.execute(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 20000; \
-             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA secure_delete = ON;",
         )
         .await?;
         Ok(())
@@ -1323,6 +1336,116 @@ impl Store for SqlStore {
 
     fn index_key(&self) -> &SecretKey {
         self.keyring.index_key()
+    }
+
+    async fn shred_keys(&self) -> Result<Vec<String>, StoreError> {
+        self.keyring.rotate()?;
+        self.rewrap_data_keys().await?;
+        // Nothing may still be wrapped under a KEK about to be forgotten.
+        let primary = self.keyring.primary_id();
+        for table in ["data_keys", "compliance_documents"] {
+            let left = sqlx::query(&format!(
+                "SELECT COUNT(*) AS n FROM {table} WHERE kek_id <> $1"
+            ))
+            .bind(primary.as_str())
+            .fetch_one(&self.write)
+            .await
+            .map_err(db)?;
+            let n: i64 = get(&left, "n")?;
+            if n > 0 {
+                return Err(StoreError::Conflict(format!(
+                    "{n} key(s) in {table} are still wrapped under an older KEK; nothing retired"
+                )));
+            }
+        }
+        let gone = self.keyring.retire_all_but_primary()?;
+        match self.backend {
+            Backend::Sqlite => {
+                // The WAL still holds the pages as they were before the deletes: copied into
+                // the database (where secure_delete zeroed the content) and cut to nothing.
+                // A reader in the middle of a transaction can hold the checkpoint back; the
+                // keys are retired whatever happens here.
+                if let Err(e) = self.write.execute("PRAGMA wal_checkpoint(TRUNCATE)").await {
+                    tracing::warn!(error = %e, "WAL checkpoint after shredding failed");
+                }
+            }
+            Backend::Postgres => {
+                for table in ["data_keys", "customers", "blind_index", "screening_cases"] {
+                    if let Err(e) = self.write.execute(&*format!("VACUUM {table}")).await {
+                        tracing::warn!(error = %e, table, "VACUUM after shredding failed");
+                    }
+                }
+            }
+        }
+        Ok(gone)
+    }
+
+    async fn queue_work(
+        &self,
+        kind: RetentionWork,
+        subjects: &[String],
+        at: DateTime<Utc>,
+        again: bool,
+    ) -> Result<(), StoreError> {
+        let conflict = if again {
+            "ON CONFLICT (kind, subject) DO UPDATE SET queued_at = excluded.queued_at, \
+             done_at = NULL, result = NULL"
+        } else {
+            "ON CONFLICT (kind, subject) DO NOTHING"
+        };
+        let mut tx = self.write.begin().await.map_err(db)?;
+        for s in subjects {
+            sqlx::query(&format!(
+                "INSERT INTO retention_queue (kind, subject, queued_at) VALUES ($1, $2, $3) \
+                 {conflict}"
+            ))
+            .bind(kind.as_str())
+            .bind(s.as_str())
+            .bind(ts(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn pending_work(
+        &self,
+        kind: RetentionWork,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        sqlx::query(
+            "SELECT subject FROM retention_queue WHERE kind = $1 AND done_at IS NULL \
+             ORDER BY queued_at, subject LIMIT $2",
+        )
+        .bind(kind.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.write)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|r| get::<String>(r, "subject"))
+        .collect()
+    }
+
+    async fn work_done(
+        &self,
+        kind: RetentionWork,
+        subject: &str,
+        at: DateTime<Utc>,
+        result: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE retention_queue SET done_at = $1, result = $2 WHERE kind = $3 AND subject = $4",
+        )
+        .bind(ts(at))
+        .bind(result)
+        .bind(kind.as_str())
+        .bind(subject)
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(())
     }
 
     async fn put_compliance_record(&self, r: &ComplianceRecord) -> Result<(), StoreError> {

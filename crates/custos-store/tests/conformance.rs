@@ -80,7 +80,7 @@ async fn harness(backend: &str) -> Harness {
             )
         }
     };
-    assert_eq!(store.migrate().await.unwrap(), 4);
+    assert_eq!(store.migrate().await.unwrap(), 5);
     assert_eq!(store.migrate().await.unwrap(), 0, "migrations apply once");
     Harness {
         store,
@@ -886,6 +886,109 @@ async fn compliance_records_and_documents(backend: &str) {
     assert_eq!(s.document(&p1.id).await.unwrap().1, b"ours");
 }
 
+/// Every KEK in the keyring file as it is on disk now (what an attacker holding the data
+/// directory has).
+fn keks_on_disk(path: &std::path::Path) -> Vec<custos_store::crypto::SecretKey> {
+    use base64::Engine;
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    v["keks"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|k| {
+            let b = base64::engine::general_purpose::STANDARD
+                .decode(k.as_str().unwrap())
+                .unwrap();
+            custos_store::crypto::SecretKey::from_bytes(&b).unwrap()
+        })
+        .collect()
+}
+
+/// The bytes a sealed data key is: version, nonce, key and tag.
+const WRAPPED_LEN: usize = 1 + 24 + 32 + 16;
+
+/// Carving as an attacker would: every offset of `data` where a wrapped key could start, tried
+/// with every KEK as each destroyed customer's data key.
+fn carve(data: &[u8], keks: &[custos_store::crypto::SecretKey], ids: &[CustomerId]) -> usize {
+    let mut found = 0;
+    for at in 0..data.len().saturating_sub(WRAPPED_LEN - 1) {
+        if data[at] != 1 {
+            continue;
+        }
+        let w = &data[at..at + WRAPPED_LEN];
+        for id in ids {
+            let aad = format!("custos:dek:v1:{id}");
+            for k in keks {
+                if custos_store::crypto::open(k, aad.as_bytes(), w).is_ok() {
+                    found += 1;
+                }
+            }
+        }
+    }
+    found
+}
+
+async fn shredded_records_cannot_be_carved(backend: &str) {
+    let h = harness(backend).await;
+    let s = &h.store;
+    let policy = CipPolicy::default();
+    let cs: Vec<Customer> = (0..3).map(|n| customer(n, s)).collect();
+    for c in &cs {
+        s.create_customer(&c, &c.summary(&policy)).await.unwrap();
+    }
+    // What a perfect carver of PostgreSQL's files (dead tuples, the WAL, a backup) could get
+    // at most: the wrapped keys as they were stored.
+    let mut stored = vec![];
+    if let Some((admin, name)) = &h.pg {
+        let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+        for c in &cs[..2] {
+            let out = std::process::Command::new("psql")
+                .args([
+                    url.as_str(),
+                    "-Atc",
+                    &format!(
+                        "SELECT encode(wrapped, 'hex') FROM data_keys WHERE customer_id = '{}'",
+                        c.id
+                    ),
+                ])
+                .output()
+                .unwrap();
+            stored.push(hex::decode(String::from_utf8_lossy(&out.stdout).trim()).unwrap());
+        }
+    }
+    let gone: Vec<CustomerId> = cs[..2].iter().map(|c| c.id.clone()).collect();
+    for id in &gone {
+        s.destroy_customer(id, now(), "retention").await.unwrap();
+    }
+    let retired = s.shred_keys().await.unwrap();
+    assert_eq!(retired, vec!["kek-0001".to_owned()]);
+    let keks = keks_on_disk(&h.dir.path().join("keyring.json"));
+    assert_eq!(keks.len(), 1, "only the new KEK is left");
+    match &h.pg {
+        None => {
+            // Every file of the directory, the keyring included.
+            let mut found = 0;
+            for e in std::fs::read_dir(h.dir.path()).unwrap() {
+                let p = e.unwrap().path();
+                found += carve(&std::fs::read(&p).unwrap(), &keks, &gone);
+            }
+            assert_eq!(found, 0, "a destroyed customer's data key was carved");
+        }
+        Some(_) => {
+            for w in &stored {
+                assert_eq!(w.len(), WRAPPED_LEN);
+                assert_eq!(carve(w, &keks, &gone), 0);
+            }
+        }
+    }
+    // The customer who stays is read as before, under the new KEK.
+    assert_eq!(s.load_customer(&cs[2].id).await.unwrap().value, cs[2]);
+    // Nothing wrapped is left for a second shredding to retire.
+    assert!(s.shred_keys().await.unwrap() == vec!["kek-0002".to_owned()]);
+    assert_eq!(s.load_customer(&cs[2].id).await.unwrap().value, cs[2]);
+}
+
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -911,4 +1014,5 @@ conformance!(
     list_versions_replace_only_whole,
     screening_cases_follow_the_summary,
     compliance_records_and_documents,
+    shredded_records_cannot_be_carved,
 );
