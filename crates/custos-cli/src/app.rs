@@ -38,8 +38,20 @@ pub fn open_ledger(config: &Config) -> Result<custos_ledger::Ledger> {
 }
 
 impl App {
-    /// Opens everything; applies pending migrations when `migrate` is set.
+    /// Opens everything; applies pending migrations when `migrate` is set. While a server
+    /// holds the ledger, a command still runs without it (its audit records reach the ledger
+    /// through the server, and the ledger's part of its work waits for the server).
     pub async fn open(config: Config, migrate: bool) -> Result<App> {
+        Self::open_with(config, migrate, false).await
+    }
+
+    /// Opens everything for a server: the ledger is needed, and one process only may hold
+    /// it, so a second server on the same data directory refuses to start.
+    pub async fn open_server(config: Config) -> Result<App> {
+        Self::open_with(config, true, true).await
+    }
+
+    async fn open_with(config: Config, migrate: bool, owner: bool) -> Result<App> {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!(
                 "cannot create the data directory {}",
@@ -80,9 +92,16 @@ impl App {
                 if e.downcast_ref::<custos_ledger::LedgerError>()
                     .is_some_and(|l| matches!(l, custos_ledger::LedgerError::InUse)) =>
             {
+                if owner {
+                    anyhow::bail!(
+                        "the data directory {} is in use by another custos server (it holds the \
+                         ledger); two servers cannot share one data directory",
+                        config.data_dir.display()
+                    );
+                }
                 eprintln!(
-                    "note: the ledger is held by a running custos server; this command's audit \
-                     records go to the audit trail only"
+                    "note: the ledger is held by a running custos server; it copies this \
+                     command's audit records into the ledger's audit log"
                 );
                 None
             }

@@ -42,10 +42,19 @@ pub struct Config {
     /// ending, verification deadlines), in seconds; 0 leaves it to `custos compliance sweep`.
     #[serde(default = "default_sweep")]
     pub sweep_interval_secs: u64,
+    /// How often `custos serve` does what other processes leave to the ledger's owner (copying
+    /// their audit records into the ledger's audit log; retention's ledger purges and the
+    /// retiring of keys), in seconds.
+    #[serde(default = "default_maintenance")]
+    pub maintenance_interval_secs: u64,
 }
 
 fn default_sweep() -> u64 {
     3600
+}
+
+fn default_maintenance() -> u64 {
+    5
 }
 
 impl Default for Config {
@@ -61,6 +70,7 @@ impl Default for Config {
             log_format: "text".into(),
             log_level: "info".into(),
             sweep_interval_secs: default_sweep(),
+            maintenance_interval_secs: default_maintenance(),
         }
     }
 }
@@ -101,6 +111,8 @@ impl Config {
             "ledger_origin",
             "log_format",
             "log_level",
+            "sweep_interval_secs",
+            "maintenance_interval_secs",
         ]));
         if let Some(d) = data_dir {
             fig = fig.merge(Serialized::default("data_dir", d));

@@ -45,6 +45,10 @@ pub enum LedgerCmd {
         proof: bool,
         #[arg(long)]
         json: bool,
+        /// Why the events are read (a case, a request): written to the audit trail before
+        /// anything is read, as the API's `X-Custos-Purpose` is.
+        #[arg(long)]
+        purpose: String,
     },
     /// Export the access log's events (an index range, a time range, or all) to a zstd
     /// Parquet file that DuckDB, pandas or Spark read as it is; each row carries its leaf hash.
@@ -60,6 +64,9 @@ pub enum LedgerCmd {
         from: Option<DateTime<Utc>>,
         #[arg(long)]
         to: Option<DateTime<Utc>>,
+        /// Why the events are read: written to the audit trail before anything is read.
+        #[arg(long)]
+        purpose: String,
     },
 }
 
@@ -87,7 +94,102 @@ fn bar(len: u64, what: &str) -> indicatif::ProgressBar {
     b
 }
 
-pub fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
+/// The ledger, held by this command, and the service that audits its reads. While a server
+/// holds the ledger, its events are read through the server's API.
+async fn open_for_reading(config: &Config) -> Result<crate::app::App> {
+    let app = crate::app::App::open(config.clone(), true).await?;
+    if app.service.ledger().is_none() {
+        bail!(
+            "the ledger is held by a running custos server: ask it (GET /v1/accounts/{{id}}/events, \
+             GET /v1/ips/{{ip}}/accounts)"
+        );
+    }
+    Ok(app)
+}
+
+/// A read of the access log's events, audited first: if the audit record cannot be written,
+/// nothing is read.
+async fn audited(
+    app: &crate::app::App,
+    purpose: &str,
+    action: &str,
+    record: &str,
+) -> Result<std::sync::Arc<custos_ledger::Ledger>> {
+    if purpose.trim().is_empty() {
+        bail!("--purpose must say why the events are read");
+    }
+    app.service
+        .audit(
+            &custos_server::service::Actor {
+                id: "cli".into(),
+                role: "admin".into(),
+            },
+            Some(purpose),
+            action,
+            record,
+        )
+        .await
+        .context("cannot write the audit record; nothing was read")?;
+    app.service
+        .ledger()
+        .cloned()
+        .context("the ledger is not open")
+}
+
+pub async fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
+    match cmd {
+        LedgerCmd::Export {
+            out,
+            first,
+            end,
+            from,
+            to,
+            purpose,
+        } => {
+            let app = open_for_reading(config).await?;
+            let what = format!(
+                "access[{}..{}]{}",
+                first.map(|f| f.to_string()).unwrap_or_default(),
+                end.map(|e| e.to_string()).unwrap_or_default(),
+                match (from, to) {
+                    (None, None) => String::new(),
+                    _ => format!(
+                        " {}..{}",
+                        from.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                        to.map(|t| t.to_rfc3339()).unwrap_or_default()
+                    ),
+                }
+            );
+            let l = audited(&app, &purpose, "ledger_export", &what).await?;
+            tokio::task::block_in_place(|| export(&l, out, first, end, from, to))
+        }
+        LedgerCmd::Query {
+            account,
+            ip,
+            from,
+            to,
+            limit,
+            proof,
+            json,
+            purpose,
+        } => {
+            let app = open_for_reading(config).await?;
+            let (action, record) = match (&account, &ip) {
+                (Some(a), None) => ("ledger_query_account", a.clone()),
+                (None, Some(n)) => ("ledger_query_network", n.clone()),
+                _ => bail!("give --account or --ip"),
+            };
+            if let Some(n) = &ip {
+                Net::parse(n).with_context(|| format!("`{n}` is not an address or network"))?;
+            }
+            let l = audited(&app, &purpose, action, &record).await?;
+            tokio::task::block_in_place(|| query(&l, account, ip, from, to, limit, proof, json))
+        }
+        other => tokio::task::block_in_place(|| run_sync(config, other)),
+    }
+}
+
+fn run_sync(config: &Config, cmd: LedgerCmd) -> Result<()> {
     match cmd {
         LedgerCmd::Key => {
             let l = crate::app::open_ledger(config)?;
@@ -135,94 +237,95 @@ pub fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
             }
             Ok(())
         }
-        LedgerCmd::Export {
-            out,
-            first,
-            end,
-            from,
-            to,
-        } => export(config, out, first, end, from, to),
-        LedgerCmd::Query {
-            account,
-            ip,
-            from,
-            to,
-            limit,
-            proof,
-            json,
-        } => {
-            let l = crate::app::open_ledger(config)?;
-            let to = to.unwrap_or_else(Utc::now);
-            match (account, ip) {
-                (Some(a), None) => {
-                    let from = from.unwrap_or(to - chrono::Duration::days(1));
-                    if from > to {
-                        bail!("--from is after --to");
-                    }
-                    let (mut found, more) = account_events(&l.access, &a, from, to, limit)?;
-                    let size = l.access.size();
-                    if proof {
-                        for f in &mut found {
-                            f.proof = Some(prove(&l.access, f.index, size)?);
-                        }
-                    }
-                    if json {
-                        println!(
-                            "{}",
-                            serde_json::json!({"account_id": a, "from": from, "to": to,
-                                "events": found, "truncated": more,
-                                "checkpoint": proof.then(|| String::from_utf8_lossy(&l.access.checkpoint()).into_owned())})
-                        );
-                    } else {
-                        for f in &found {
-                            println!(
-                                "{}\t{}\t{}\t{}\t{}",
-                                f.index,
-                                f.event
-                                    .time
-                                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-                                f.event.ip,
-                                f.event.action.as_str(),
-                                f.event.source
-                            );
-                        }
-                        if more {
-                            println!("(more than {limit}; use --limit)");
-                        }
-                    }
-                }
-                (None, Some(n)) => {
-                    let net = Net::parse(&n)
-                        .with_context(|| format!("`{n}` is not an address or network"))?;
-                    let from = from.unwrap_or(to - chrono::Duration::days(30));
-                    if from > to {
-                        bail!("--from is after --to");
-                    }
-                    let uses = net_accounts(&l.access, &net, from, to)?;
-                    if json {
-                        println!(
-                            "{}",
-                            serde_json::json!({"network": net.to_string(), "from": from, "to": to, "accounts": uses})
-                        );
-                    } else {
-                        for u in &uses {
-                            println!(
-                                "{}\t{}\t{}\t{}",
-                                u.account_id,
-                                u.count,
-                                u.first_seen
-                                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-                                u.last_seen
-                                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-                            );
-                        }
-                    }
-                }
-                _ => bail!("give --account or --ip"),
-            }
-            Ok(())
+        LedgerCmd::Export { .. } | LedgerCmd::Query { .. } => {
+            unreachable!("read through `run`, audited")
         }
     }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the command's own flags, passed as they came"
+)]
+fn query(
+    l: &custos_ledger::Ledger,
+    account: Option<String>,
+    ip: Option<String>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    limit: usize,
+    proof: bool,
+    json: bool,
+) -> Result<()> {
+    let to = to.unwrap_or_else(Utc::now);
+    match (account, ip) {
+        (Some(a), None) => {
+            let from = from.unwrap_or(to - chrono::Duration::days(1));
+            if from > to {
+                bail!("--from is after --to");
+            }
+            let (mut found, more) = account_events(&l.access, &a, from, to, limit)?;
+            let size = l.access.size();
+            if proof {
+                for f in &mut found {
+                    f.proof = Some(prove(&l.access, f.index, size)?);
+                }
+            }
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"account_id": a, "from": from, "to": to,
+                        "events": found, "truncated": more,
+                        "checkpoint": proof.then(|| String::from_utf8_lossy(&l.access.checkpoint()).into_owned())})
+                );
+            } else {
+                for f in &found {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        f.index,
+                        f.event
+                            .time
+                            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                        f.event.ip,
+                        f.event.action.as_str(),
+                        f.event.source
+                    );
+                }
+                if more {
+                    println!("(more than {limit}; use --limit)");
+                }
+            }
+        }
+        (None, Some(n)) => {
+            let net =
+                Net::parse(&n).with_context(|| format!("`{n}` is not an address or network"))?;
+            let from = from.unwrap_or(to - chrono::Duration::days(30));
+            if from > to {
+                bail!("--from is after --to");
+            }
+            let uses = net_accounts(&l.access, &net, from, to)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"network": net.to_string(), "from": from, "to": to, "accounts": uses})
+                );
+            } else {
+                for u in &uses {
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        u.account_id,
+                        u.count,
+                        u.first_seen
+                            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                        u.last_seen
+                            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+                    );
+                }
+            }
+        }
+        _ => bail!("give --account or --ip"),
+    }
+    Ok(())
 }
 
 /// One event from a JSON value, with a message naming the field.
@@ -333,15 +436,30 @@ pub fn ingest_file(config: &Config, file: PathBuf, format: Option<String>) -> Re
 /// Writes the access log's events from `first` to `end` (indexes), or those in a time range,
 /// as a zstd-compressed Parquet file, one row group per 128Ki events.
 pub fn export(
-    config: &Config,
+    l: &custos_ledger::Ledger,
     out: PathBuf,
     first: Option<u64>,
     end: Option<u64>,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
 ) -> Result<()> {
-    let l = crate::app::open_ledger(config)?;
-    let rows = export_log(&l.access, &out, first, end, from, to, true)?;
+    // Written beside the destination and renamed into place: a failed export leaves no
+    // partial file behind.
+    let name = out
+        .file_name()
+        .with_context(|| format!("{} is not a file name", out.display()))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(".partial");
+    let tmp = out.with_file_name(tmp_name);
+    let rows = match export_log(&l.access, &tmp, first, end, from, to, true) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&tmp, &out).with_context(|| format!("cannot write {}", out.display()))?;
     println!("{rows} events written to {}", out.display());
     Ok(())
 }
@@ -357,8 +475,8 @@ pub fn export_log(
     progress: bool,
 ) -> Result<u64> {
     use arrow_array::builder::{
-        FixedSizeBinaryBuilder, StringBuilder, TimestampNanosecondBuilder, UInt16Builder,
-        UInt64Builder,
+        BooleanBuilder, FixedSizeBinaryBuilder, StringBuilder, TimestampNanosecondBuilder,
+        UInt16Builder, UInt64Builder,
     };
     use arrow_array::{ArrayRef, RecordBatch};
     use arrow_schema::{DataType, Field, Schema, TimeUnit};
@@ -375,22 +493,25 @@ pub fn export_log(
         to.map_or(i64::MAX, |t| t.timestamp()),
     );
     let tz: Arc<str> = Arc::from("UTC");
+    // A row whose payload retention purged keeps its index and leaf hash (so the export
+    // still proves against the tree), `purged` set, and nulls for the rest.
     let schema = Arc::new(Schema::new(vec![
         Field::new("index", DataType::UInt64, false),
-        Field::new("account_id", DataType::Utf8, false),
+        Field::new("account_id", DataType::Utf8, true),
         Field::new(
             "time",
             DataType::Timestamp(TimeUnit::Nanosecond, Some(tz.clone())),
-            false,
+            true,
         ),
-        Field::new("ip", DataType::Utf8, false),
+        Field::new("ip", DataType::Utf8, true),
         Field::new("port", DataType::UInt16, true),
-        Field::new("action", DataType::Utf8, false),
-        Field::new("source", DataType::Utf8, false),
+        Field::new("action", DataType::Utf8, true),
+        Field::new("source", DataType::Utf8, true),
         Field::new("actor", DataType::Utf8, true),
         Field::new("user_agent", DataType::Utf8, true),
         Field::new("request_id", DataType::Utf8, true),
         Field::new("leaf_hash", DataType::FixedSizeBinary(32), false),
+        Field::new("purged", DataType::Boolean, false),
     ]));
     let file =
         std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
@@ -424,6 +545,7 @@ pub fn export_log(
             StringBuilder::new(),
             FixedSizeBinaryBuilder::new(32),
         );
+        let mut purged = BooleanBuilder::new();
         let mut n = 0;
         let mut k = i;
         while k < chunk_end {
@@ -433,6 +555,26 @@ pub fn export_log(
             for (j, raw) in custos_ledger::log::split_bundle(&data).enumerate() {
                 let idx = bundle * custos_ledger::log::TILE + j as u64;
                 if idx < k || idx >= chunk_end {
+                    continue;
+                }
+                if raw.iter().all(|&b| b == 0) && log.is_purged(idx) {
+                    // Its time is gone with its payload: only a range of indexes reaches it.
+                    if from.is_some() || to.is_some() {
+                        continue;
+                    }
+                    ix.append_value(idx);
+                    acc.append_null();
+                    time.append_null();
+                    ip.append_null();
+                    port.append_null();
+                    action.append_null();
+                    source.append_null();
+                    actor.append_null();
+                    ua.append_null();
+                    req.append_null();
+                    leaf.append_value(log.leaf_hash(idx)?.0)?;
+                    purged.append_value(true);
+                    n += 1;
                     continue;
                 }
                 let e = Event::decode(raw).map_err(|e| anyhow::anyhow!("entry {idx}: {e}"))?;
@@ -451,6 +593,7 @@ pub fn export_log(
                 ua.append_option(e.user_agent.as_deref());
                 req.append_option(e.request_id.as_deref());
                 leaf.append_value(tlog_tiles::record_hash(raw).0)?;
+                purged.append_value(false);
                 n += 1;
             }
             k = (bundle + 1) * custos_ledger::log::TILE;
@@ -468,6 +611,7 @@ pub fn export_log(
                 Arc::new(ua.finish()),
                 Arc::new(req.finish()),
                 Arc::new(leaf.finish()),
+                Arc::new(purged.finish()),
             ];
             w.write(&RecordBatch::try_new(schema.clone(), cols)?)?;
             rows += n;

@@ -301,7 +301,38 @@ async fn shutdown() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
-async fn serve(app: &App, listen: &str, sweep_every: u64) -> Result<()> {
+async fn serve(app: &App, listen: &str, sweep_every: u64, maintain_every: u64) -> Result<()> {
+    {
+        // What other processes leave for the ledger's owner: their audit records, to be
+        // copied into the ledger's audit log, and retention's ledger purges and key retiring.
+        let service = app.service.clone();
+        tokio::spawn(async move {
+            let actor = Actor {
+                id: "system:retention".into(),
+                role: "admin".into(),
+            };
+            let mut tick =
+                tokio::time::interval(std::time::Duration::from_secs(maintain_every.max(1)));
+            loop {
+                tick.tick().await;
+                if let Err(e) = service.mirror_audit().await {
+                    tracing::warn!(error = %e, "copying audit records into the ledger failed");
+                }
+                match service.retention_work(&actor).await {
+                    Ok(d) if d.accounts_purged > 0 || !d.keys_retired.is_empty() => {
+                        tracing::info!(
+                            accounts = d.accounts_purged,
+                            events = d.ledger_events_purged,
+                            keys_retired = d.keys_retired.len(),
+                            "retention work done"
+                        )
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "retention work failed"),
+                }
+            }
+        });
+    }
     if sweep_every > 0 {
         // The compliance calendar: a designation takes effect on its day even if nobody asks.
         let service = app.service.clone();
@@ -474,9 +505,9 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
         Cmd::Serve { listen } => {
             let listen = listen.unwrap_or_else(|| config.listen.clone());
-            let sweep = config.sweep_interval_secs;
-            let app = App::open(config, true).await?;
-            serve(&app, &listen, sweep).await
+            let (sweep, maintain) = (config.sweep_interval_secs, config.maintenance_interval_secs);
+            let app = App::open_server(config).await?;
+            serve(&app, &listen, sweep, maintain).await
         }
         Cmd::Demo { listen } => {
             if cli.data_dir.is_none() && std::env::var_os("CUSTOS_DATA_DIR").is_none() {
@@ -493,15 +524,15 @@ async fn run(cli: Cli) -> Result<()> {
                 );
             }
             eprintln!("demo data directory: {}", config.data_dir.display());
-            let sweep = config.sweep_interval_secs;
-            let app = App::open(config, true).await?;
+            let (sweep, maintain) = (config.sweep_interval_secs, config.maintenance_interval_secs);
+            let app = App::open_server(config).await?;
             custos_server::demo::seed(&app.service)
                 .await
                 .context("cannot seed the demo records")?;
             let (token, _) =
                 create_key(app.store.as_ref(), "demo-admin", Role::Admin, Utc::now()).await?;
             println!("admin key: {token}");
-            serve(&app, &listen, sweep).await
+            serve(&app, &listen, sweep, maintain).await
         }
         Cmd::Migrate => {
             let app = App::open(config, false).await?;
@@ -633,6 +664,26 @@ async fn run(cli: Cli) -> Result<()> {
                     if dry_run { "due for purging" } else { "purged" },
                     report.ledger_events_purged
                 );
+                if report.ledger_purges_waiting > 0 {
+                    println!(
+                        "ledger events of {} account(s) wait to be purged by the running server \
+                         (within its maintenance interval)",
+                        report.ledger_purges_waiting
+                    );
+                }
+                if !report.keys_retired.is_empty() {
+                    println!(
+                        "key-encryption key(s) retired: {} (nothing they wrapped can be \
+                         unwrapped again)",
+                        report.keys_retired.join(", ")
+                    );
+                }
+                if report.keys_retirement_waiting {
+                    println!(
+                        "the keys that wrapped what was destroyed wait to be retired by the \
+                         running server (within its maintenance interval)"
+                    );
+                }
                 println!(
                     "{} {verb}, {} kept by legal holds",
                     report.destroyed.len(),
@@ -642,7 +693,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Bench { cmd } => bench::run(cmd).await,
-        Cmd::Ledger { cmd } => tokio::task::block_in_place(|| ledger::run(&config, cmd)),
+        Cmd::Ledger { cmd } => ledger::run(&config, cmd).await,
         Cmd::Ingest {
             cmd: ledger::IngestCmd::File { file, format },
         } => tokio::task::block_in_place(|| ledger::ingest_file(&config, file, format)),

@@ -33,11 +33,17 @@ impl Drop for Server {
 
 /// Starts `custos ARGS --listen 127.0.0.1:0` and reads its announced address (and admin key).
 fn start(dir: &Path, args: &[&str]) -> Server {
+    start_with(dir, args, &[])
+}
+
+/// [`start`] with environment variables set.
+fn start_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(BIN)
         .args(args)
         .args(["--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .env_remove("CUSTOS_DATA_DIR")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -188,7 +194,7 @@ async fn migrate_keys_rotation_and_retention() {
     assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
     assert_eq!(
         String::from_utf8_lossy(&m.stdout).trim(),
-        "applied 4 migration(s)"
+        "applied 5 migration(s)"
     );
     let m = custos(dir.path(), &["migrate"]);
     assert_eq!(
@@ -886,6 +892,8 @@ fn ledger_backfill_verify_and_query() {
             "2026-11-26T00:00:00Z",
             "--proof",
             "--json",
+            "--purpose",
+            "case F-118",
         ],
     );
     assert!(q.status.success(), "{}", String::from_utf8_lossy(&q.stderr));
@@ -904,6 +912,8 @@ fn ledger_backfill_verify_and_query() {
             "2026-11-23T00:00:00Z",
             "--to",
             "2026-11-25T00:00:00Z",
+            "--purpose",
+            "case F-118",
         ],
     );
     let lines = String::from_utf8_lossy(&q.stdout).lines().count();
@@ -1080,6 +1090,8 @@ fn ledger_export_is_parquet_duckdb_reads() {
             "100",
             "--end",
             "900",
+            "--purpose",
+            "case F-118",
         ],
     );
     assert!(
@@ -1128,6 +1140,8 @@ print(q("SELECT typeof(time), typeof(port) FROM read_parquet({P}) LIMIT 1")[0])
             "9",
             "--end",
             "3",
+            "--purpose",
+            "case F-118",
         ],
     );
     assert!(!bad.status.success());
@@ -1481,4 +1495,264 @@ fn compliance_officer_commands() {
     );
     let adp: Value = serde_json::from_str(&ok(&["compliance", "adp", "show"])).unwrap();
     assert_eq!(adp["deviations"][0]["notice_reference"], "notice 1");
+}
+
+/// Every KEK in a keyring file as it is on disk.
+fn keks_on_disk(path: &Path) -> Vec<custos_store::crypto::SecretKey> {
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    v["keks"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|k| {
+            let b = base64_decode(k.as_str().unwrap());
+            custos_store::crypto::SecretKey::from_bytes(&b).unwrap()
+        })
+        .collect()
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}
+
+/// Every file under `dir`, recursively, with its bytes.
+fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else if let Ok(b) = std::fs::read(&p) {
+            out.push((p, b));
+        }
+    }
+    out
+}
+
+/// How many places of `data` open, with one of `keks`, as the wrapped data key of `customer`:
+/// an attacker's carving of the data directory.
+fn carve(data: &[u8], keks: &[custos_store::crypto::SecretKey], customer: &str) -> usize {
+    const WRAPPED: usize = 1 + 24 + 32 + 16;
+    let aad = format!("custos:dek:v1:{customer}");
+    (0..data.len().saturating_sub(WRAPPED - 1))
+        .filter(|&at| data[at] == 1)
+        .filter(|&at| {
+            keks.iter().any(|k| {
+                custos_store::crypto::open(k, aad.as_bytes(), &data[at..at + WRAPPED]).is_ok()
+            })
+        })
+        .count()
+}
+
+/// Waits (bounded) until `f` holds, asking again as the server's maintenance runs.
+async fn eventually<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !f().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited 30 s for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// Retention run by the CLI while the server holds the ledger: the customer is destroyed at
+/// once, the server purges the ledger events and retires the keys within its maintenance
+/// interval, the CLI's audit records reach the ledger's audit log, and afterwards nothing in
+/// the data directory (the keyring included) gives the record back. The export and every
+/// ledger read of the CLI still work after the purge, and are audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_while_the_server_runs_reaches_the_ledger_and_leaves_nothing_to_carve() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(custos(dir.path(), &["migrate"]).status.success());
+    let k = custos(dir.path(), &["keys", "create", "--role", "admin"]);
+    let admin = String::from_utf8_lossy(&k.stdout).trim().to_owned();
+    let s = start_with(
+        dir.path(),
+        &["serve"],
+        &[("CUSTOS_MAINTENANCE_INTERVAL_SECS", "1")],
+    );
+    // A second server on the same directory refuses to start.
+    let second = custos(dir.path(), &["serve", "--listen", "127.0.0.1:0"]);
+    assert!(!second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("in use by another custos server"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let (st, c) = call(
+        &s,
+        &admin,
+        "POST",
+        "/v1/customers",
+        Some(
+            json!({"individual": {"full_name": "Ottilie Carvalho-Brandt",
+            "date_of_birth": "1981-02-03", "citizenships": ["PT"],
+            "residence": {"line1": "Rua Augusta 12", "city": "Lisboa", "country": "PT"}}}),
+        ),
+    )
+    .await;
+    assert_eq!(st, 201, "{c}");
+    let gone = c["customer_id"].as_str().unwrap().to_owned();
+    let (st, r) = call(
+        &s,
+        &admin,
+        "POST",
+        &format!("/v1/customers/{gone}/contacts"),
+        Some(json!({"kind": "email", "value": "ottilie.carvalho@example.org"})),
+    )
+    .await;
+    assert!(st < 300, "{r}");
+    let (_, a) = call(
+        &s,
+        &admin,
+        "POST",
+        "/v1/accounts",
+        Some(json!({"customer_id": gone, "kind": "direct", "offering": "paid"})),
+    )
+    .await;
+    let acc = a["account_id"].as_str().unwrap().to_owned();
+    let events: Vec<Value> = (0..300)
+        .map(|i| {
+            json!({"account_id": acc, "time": format!("2026-11-24T10:{:02}:{:02}Z", i / 60, i % 60),
+                "ip": "198.51.100.77", "action": "login", "source": "console",
+                "user_agent": "CarveAgent/9.1", "request_id": format!("carve-req-{i}")})
+        })
+        .collect();
+    let (st, r) = call(&s, &admin, "POST", "/v1/events", Some(Value::Array(events))).await;
+    assert_eq!(st, 200, "{r}");
+    let (st, _) = call(
+        &s,
+        &admin,
+        "POST",
+        &format!("/v1/accounts/{acc}/close"),
+        Some(json!({"reason": "left"})),
+    )
+    .await;
+    assert_eq!(st, 200);
+
+    let run = custos(
+        dir.path(),
+        &["retention", "run", "--as-of", "2040-01-01T00:00:00Z"],
+    );
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(out.contains(&format!("destroyed: {gone}")), "{out}");
+    assert!(
+        out.contains("wait to be purged by the running server"),
+        "{out}"
+    );
+    let path =
+        format!("/v1/accounts/{acc}/events?from=2026-11-24T00:00:00Z&to=2026-11-25T00:00:00Z");
+    eventually("the server to purge the account's events", || async {
+        let (st, v) = call(&s, &admin, "GET", &path, None).await;
+        st == 200 && v["events"].as_array().is_some_and(|e| e.is_empty())
+    })
+    .await;
+    eventually("the server to retire the keys", || async {
+        keks_on_disk(&dir.path().join("keyring.json")).len() == 1
+    })
+    .await;
+    let (_, ips) = call(
+        &s,
+        &admin,
+        "GET",
+        "/v1/ips/198.51.100.77/accounts?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z",
+        None,
+    )
+    .await;
+    assert_eq!(ips["accounts"], json!([]), "{ips}");
+    drop(s);
+
+    // The CLI's ledger reads work after the purge, and are audited.
+    let pq = dir.path().join("all.parquet");
+    let ex = custos(
+        dir.path(),
+        &[
+            "ledger",
+            "export",
+            pq.to_str().unwrap(),
+            "--purpose",
+            "retention check",
+        ],
+    );
+    assert!(
+        ex.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ex.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ex.stdout).contains("300 events written"));
+    let q = custos(
+        dir.path(),
+        &[
+            "ledger",
+            "query",
+            "--ip",
+            "198.51.100.0/24",
+            "--from",
+            "2026-11-01T00:00:00Z",
+            "--purpose",
+            "retention check",
+        ],
+    );
+    assert!(q.status.success(), "{}", String::from_utf8_lossy(&q.stderr));
+    assert_eq!(String::from_utf8_lossy(&q.stdout).trim(), "");
+    let no_purpose = custos(dir.path(), &["ledger", "query", "--account", &acc]);
+    assert!(!no_purpose.status.success());
+    let v = custos(dir.path(), &["ledger", "verify"]);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    std::fs::remove_file(&pq).unwrap();
+
+    // Every audit record reached the ledger's audit log, the CLI's (written while the server
+    // held the ledger) included.
+    {
+        let ledger =
+            custos_ledger::Ledger::open(&dir.path().join("ledger"), "custos.localhost/ledger")
+                .unwrap();
+        let actions: Vec<String> = (0..ledger.audit.size())
+            .map(|i| {
+                let v: Value = serde_json::from_slice(&ledger.audit.entry(i).unwrap()).unwrap();
+                v["entry"]["action"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        for want in [
+            "destroy_customer",
+            "retire_keys",
+            "ledger_export",
+            "ledger_query_network",
+        ] {
+            assert!(
+                actions.iter().any(|a| a == want),
+                "{want} not in {actions:?}"
+            );
+        }
+    }
+
+    // Carving: nothing under the data directory opens as the destroyed customer's data key
+    // with any key the keyring holds, and nothing of the events is left in clear.
+    let keks = keks_on_disk(&dir.path().join("keyring.json"));
+    for (p, data) in files_under(dir.path()) {
+        assert_eq!(
+            carve(&data, &keks, &gone),
+            0,
+            "{} gives the key back",
+            p.display()
+        );
+        for needle in ["CarveAgent/9.1", "carve-req-1", "ottilie", "Carvalho"] {
+            assert!(
+                !data.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{} holds `{needle}`",
+                p.display()
+            );
+        }
+    }
 }

@@ -301,6 +301,13 @@ pub async fn scope_guard(
     let Some(scope) = p.scope.clone() else {
         return Ok(next.run(req).await);
     };
+    // A key whose reseller account is closed (terminated, or destroyed since) is dead, even
+    // while a cached check of it is fresh.
+    match state.service.store().get_account(&scope).await {
+        Ok(a) if a.closed_at.is_none() => {}
+        Ok(_) | Err(StoreError::NotFound(_)) => return Err(ApiError::Unauthenticated),
+        Err(e) => return Err(e.into()),
+    }
     let route = req
         .extensions()
         .get::<axum::extract::MatchedPath>()

@@ -38,6 +38,8 @@ pub enum ApiError {
     IdempotencyKeyReused,
     IdempotencyInProgress,
     Unavailable,
+    /// The ledger cannot write now (a full disk, an I/O error): nothing was written; retry.
+    LedgerUnavailable,
     Internal,
 }
 
@@ -108,6 +110,11 @@ impl ApiError {
                 "unavailable",
                 "Service unavailable",
             ),
+            LedgerUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ledger-unavailable",
+                "The ledger cannot write",
+            ),
             Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -147,6 +154,12 @@ impl ApiError {
                 None,
             ),
             Unavailable => ("the database is not reachable".into(), None),
+            LedgerUnavailable => (
+                "the ledger cannot write now (its storage failed, or is full); nothing of this \
+                 request was written: retry later"
+                    .into(),
+                None,
+            ),
             Internal => ("internal error".into(), None),
         };
         Problem {
@@ -226,6 +239,18 @@ impl From<ServiceError> for ApiError {
         match e {
             ServiceError::Core(c) => c.into(),
             ServiceError::Store(s) => s.into(),
+            ServiceError::Ledger(custos_ledger::LedgerError::Invalid(d)) => ApiError::Validation {
+                field: None,
+                detail: d,
+            },
+            ServiceError::Ledger(e @ custos_ledger::LedgerError::Io { .. }) => {
+                tracing::error!(error = %e, "the ledger cannot write");
+                ApiError::LedgerUnavailable
+            }
+            ServiceError::Ledger(e) => {
+                tracing::error!(error = %e, "ledger failure");
+                ApiError::Internal
+            }
         }
     }
 }

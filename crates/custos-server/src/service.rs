@@ -32,6 +32,8 @@ pub enum ServiceError {
     Core(#[from] CoreError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Ledger(#[from] custos_ledger::LedgerError),
 }
 
 pub(crate) type Result<T> = std::result::Result<T, ServiceError>;
@@ -59,9 +61,25 @@ pub struct RetentionReport {
     pub destroyed: Vec<Tombstone>,
     /// Customers that are due but kept by legal holds, with the hold ids.
     pub held: Vec<(CustomerId, Vec<String>)>,
-    /// Ledger events of the destroyed customers' accounts whose payloads were purged (or, in
-    /// a dry run, would be); their leaf hashes stay.
+    /// Ledger events whose payloads were purged by this run (or, in a dry run, would be);
+    /// their leaf hashes stay.
     pub ledger_events_purged: u64,
+    /// Accounts whose ledger events wait to be purged by the process that holds the ledger
+    /// (a running server does it within its maintenance interval).
+    pub ledger_purges_waiting: u64,
+    /// Key-encryption keys retired by this run: nothing they wrapped can be unwrapped again.
+    pub keys_retired: Vec<String>,
+    /// Whether the retiring of the keys that wrapped what was destroyed waits for the process
+    /// that holds the ledger.
+    pub keys_retirement_waiting: bool,
+}
+
+/// What the ledger's owner did of the work retention queued.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RetentionWorkDone {
+    pub accounts_purged: u64,
+    pub ledger_events_purged: u64,
+    pub keys_retired: Vec<String>,
 }
 
 /// Every customer id not yet destroyed, a page at a time, for the walks over every customer
@@ -109,6 +127,9 @@ pub struct Service {
     ip_countries: Option<Arc<custos_screen::geo::IpCountries>>,
     /// The access ledger; audit entries are mirrored into its audit log.
     ledger: Option<Arc<custos_ledger::Ledger>>,
+    /// The last audit record (its place in the trail) copied into the ledger's audit log;
+    /// `None` until read from the log.
+    audit_mirrored: Arc<tokio::sync::Mutex<Option<i64>>>,
 }
 
 impl std::fmt::Debug for Service {
@@ -141,6 +162,7 @@ impl Service {
             screener: Arc::new(tokio::sync::RwLock::new(None)),
             ip_countries: None,
             ledger: None,
+            audit_mirrored: Arc::new(tokio::sync::Mutex::new(None)),
         }
     }
 
@@ -599,8 +621,26 @@ impl Service {
                 custos_core::Country::parse(&cc)?
             }
         };
-        let ip = ip.to_string();
         let acc = self.store.get_account(account_id).await?;
+        // One access is one ledger event, whichever door it came in by: it is durable in the
+        // access log before anything else changes.
+        if let Some(l) = self.ledger.clone() {
+            let e = custos_ledger::Event {
+                account_id: acc.id.as_str().to_owned(),
+                time: at,
+                ip,
+                port: None,
+                action: custos_ledger::Action::Other,
+                source: "accesses".into(),
+                actor: None,
+                user_agent: None,
+                request_id: None,
+            };
+            tokio::task::spawn_blocking(move || l.access.append(&[e]))
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("the access log: {e}")))??;
+        }
+        let ip = ip.to_string();
         let policy = self.policy.clone();
         let target = acc.id.clone();
         let (_, _, accounts) = self
@@ -691,7 +731,46 @@ impl Service {
         };
         self.store.update_accounts(std::slice::from_ref(&a)).await?;
         self.cascade(std::slice::from_ref(&a), now).await?;
+        self.revoke_keys_of_closed_accounts().await?;
         Ok(a)
+    }
+
+    /// Revokes every reseller key whose account is closed (or gone): closing a reseller
+    /// account, terminating the relationship or destroying its records ends what hangs off
+    /// it. Returns the keys revoked.
+    pub async fn revoke_keys_of_closed_accounts(&self) -> Result<Vec<String>> {
+        let mut revoked = vec![];
+        for k in self.store.list_api_keys().await? {
+            let Some(scope) = k.scope.as_deref() else {
+                continue;
+            };
+            if k.revoked_at.is_some() {
+                continue;
+            }
+            let open = match AccountId::parse(scope) {
+                Ok(id) => match self.store.get_account(&id).await {
+                    Ok(a) => a.closed_at.is_none(),
+                    Err(StoreError::NotFound(_)) => false,
+                    Err(e) => return Err(e.into()),
+                },
+                Err(_) => false,
+            };
+            if !open {
+                self.store.revoke_api_key(&k.id, self.now()).await?;
+                self.audit(
+                    &Actor {
+                        id: "system".into(),
+                        role: "admin".into(),
+                    },
+                    None,
+                    "revoke_api_key",
+                    &k.id,
+                )
+                .await?;
+                revoked.push(k.id);
+            }
+        }
+        Ok(revoked)
     }
 
     pub async fn place_hold(
@@ -759,17 +838,65 @@ impl Service {
                 record: record.to_owned(),
             })
             .await?;
-        // The same record in the ledger's audit log, durable before the read it announces.
-        if let Some(l) = &self.ledger {
-            let leaf = serde_json::to_vec(&rec)
-                .map_err(|e| StoreError::Corrupt(format!("audit record: {e}")))?;
-            let l = l.clone();
-            tokio::task::spawn_blocking(move || l.audit.append_encoded(vec![leaf]))
-                .await
-                .map_err(|e| StoreError::Corrupt(format!("the audit log: {e}")))?
-                .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        // The same record in the ledger's audit log, durable before the read it announces
+        // (with any that other processes wrote to the trail since).
+        if self.ledger.is_some() {
+            self.mirror_audit_to(rec.seq).await?;
         }
         Ok(())
+    }
+
+    /// Copies into the ledger's audit log every audit record not yet there, in the trail's
+    /// order: those of this process, and those other processes (commands run while a server
+    /// holds the ledger) wrote to the trail only. Returns how many. Without the ledger, none.
+    pub async fn mirror_audit(&self) -> Result<u64> {
+        self.mirror_audit_to(i64::MAX).await
+    }
+
+    async fn mirror_audit_to(&self, upto: i64) -> Result<u64> {
+        let Some(l) = self.ledger.clone() else {
+            return Ok(0);
+        };
+        let mut last = self.audit_mirrored.lock().await;
+        let mut after = match *last {
+            Some(s) => s,
+            None => {
+                // Where the ledger's audit log ends: its last record's place in the trail.
+                let l = l.clone();
+                tokio::task::spawn_blocking(move || -> Result<i64> {
+                    let n = l.audit.size();
+                    if n == 0 {
+                        return Ok(0);
+                    }
+                    let bytes = l.audit.entry(n - 1)?;
+                    Ok(serde_json::from_slice::<custos_store::AuditRecord>(&bytes)
+                        .map(|r| r.seq)
+                        .unwrap_or(0))
+                })
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("the audit log: {e}")))??
+            }
+        };
+        let mut copied = 0;
+        while after < upto {
+            let recs = self.store.audit_entries(after, 1000).await?;
+            let Some(end) = recs.last().map(|r| r.seq) else {
+                break;
+            };
+            let leaves = recs
+                .iter()
+                .map(|r| serde_json::to_vec(r))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| StoreError::Corrupt(format!("audit record: {e}")))?;
+            copied += leaves.len() as u64;
+            let l = l.clone();
+            tokio::task::spawn_blocking(move || l.audit.append_encoded(leaves))
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("the audit log: {e}")))??;
+            after = end;
+            *last = Some(after);
+        }
+        Ok(copied)
     }
 
     /// Reads a customer's personal data. The read is audited first: if the audit entry cannot
@@ -798,6 +925,7 @@ impl Service {
         actor: &Actor,
         mut progress: impl FnMut(u64),
     ) -> Result<RetentionReport> {
+        use custos_store::RetentionWork;
         let mut report = RetentionReport::default();
         let mut pages = CustomerPages::default();
         while let Some(ids) = pages.next(self.store().as_ref()).await? {
@@ -818,9 +946,17 @@ impl Service {
                             })
                             .map(|a| a.id.clone())
                             .collect();
-                        if !due.is_empty() {
-                            report.ledger_events_purged +=
-                                self.purge_ledger(&due, !dry_run).await?;
+                        if due.is_empty() {
+                            continue;
+                        }
+                        if dry_run {
+                            report.ledger_events_purged += self.purge_ledger(&due, false).await?;
+                        } else {
+                            let ids: Vec<String> =
+                                due.iter().map(|a| a.as_str().to_owned()).collect();
+                            self.store
+                                .queue_work(RetentionWork::LedgerPurge, &ids, self.now(), false)
+                                .await?;
                         }
                     }
                     Verdict::Keep => {}
@@ -841,19 +977,103 @@ impl Service {
                         });
                     }
                     Verdict::Destroy => {
+                        // The ledger's part is queued first, so that it is done even if this
+                        // process stops before it gets there (or holds no ledger).
+                        let ids: Vec<String> =
+                            accounts.iter().map(|a| a.id.as_str().to_owned()).collect();
+                        self.store
+                            .queue_work(RetentionWork::LedgerPurge, &ids, self.now(), true)
+                            .await?;
+                        self.store
+                            .queue_work(
+                                RetentionWork::RetireKeys,
+                                &[String::new()],
+                                self.now(),
+                                true,
+                            )
+                            .await?;
+                        // Destroyed now; `now` (which may be `--as-of`) only decided that it
+                        // was due.
                         let t = self
                             .store
-                            .destroy_customer(&id, now, "retention period ended")
+                            .destroy_customer(&id, self.now(), "retention period ended")
                             .await?;
                         self.audit(actor, None, "destroy_customer", id.as_str())
                             .await?;
-                        report.ledger_events_purged += self.purge_ledger(&t.accounts, true).await?;
                         report.destroyed.push(t);
                     }
                 }
             }
         }
+        if !dry_run {
+            let done = self.retention_work(actor).await?;
+            report.ledger_events_purged += done.ledger_events_purged;
+            report.keys_retired = done.keys_retired;
+            report.ledger_purges_waiting = self
+                .store
+                .pending_work(RetentionWork::LedgerPurge, u32::MAX)
+                .await?
+                .len() as u64;
+            report.keys_retirement_waiting = !self
+                .store
+                .pending_work(RetentionWork::RetireKeys, 1)
+                .await?
+                .is_empty();
+        }
         Ok(report)
+    }
+
+    /// Does the work retention queued, if this process holds the ledger (a running server
+    /// calls it on a timer; a command that holds the ledger, after its retention run): purges
+    /// the ledger events of every account queued, then retires the key-encryption keys that
+    /// wrapped destroyed data keys ([`custos_store::Store::shred_keys`]). Without the ledger it
+    /// does nothing: the work waits for the process that has it.
+    pub async fn retention_work(&self, actor: &Actor) -> Result<RetentionWorkDone> {
+        use custos_store::RetentionWork;
+        let mut done = RetentionWorkDone::default();
+        if self.ledger.is_none() {
+            return Ok(done);
+        }
+        loop {
+            let due = self
+                .store
+                .pending_work(RetentionWork::LedgerPurge, 200)
+                .await?;
+            if due.is_empty() {
+                break;
+            }
+            for subject in due {
+                let n = match AccountId::parse(&subject) {
+                    Ok(a) => self.purge_ledger(&[a], true).await?,
+                    Err(_) => 0,
+                };
+                self.store
+                    .work_done(
+                        RetentionWork::LedgerPurge,
+                        &subject,
+                        self.now(),
+                        i64::try_from(n).unwrap_or(i64::MAX),
+                    )
+                    .await?;
+                done.accounts_purged += 1;
+                done.ledger_events_purged += n;
+            }
+        }
+        if !self
+            .store
+            .pending_work(RetentionWork::RetireKeys, 1)
+            .await?
+            .is_empty()
+        {
+            let gone = self.store.shred_keys().await?;
+            self.store
+                .work_done(RetentionWork::RetireKeys, "", self.now(), gone.len() as i64)
+                .await?;
+            self.audit(actor, None, "retire_keys", &gone.join(","))
+                .await?;
+            done.keys_retired = gone;
+        }
+        Ok(done)
     }
 
     /// The ledger events of these accounts: purged (their payloads; the leaf hashes stay) when

@@ -558,3 +558,57 @@ async fn paid_account(app: &TestApp, c: &str) -> String {
         .unwrap()
         .to_owned()
 }
+
+#[tokio::test]
+async fn an_access_recorded_through_the_accounts_api_is_a_ledger_event() {
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let acc = paid_account(&app, &c).await;
+    let r = app
+        .send(
+            "POST",
+            &format!("/v1/accounts/{acc}/accesses"),
+            Some(Role::Integrator),
+            Some(json!({"ip": "198.51.100.23", "country": "DE", "at": "2026-11-24T08:15:00Z"})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let purpose = [("x-custos-purpose", "case F-118")];
+    let ev = app
+        .send(
+            "GET",
+            &format!("/v1/accounts/{acc}/events?from=2026-11-24T00:00:00Z&to=2026-11-24T23:59:59Z"),
+            Some(Role::Reviewer),
+            None,
+            &purpose,
+        )
+        .await;
+    assert_eq!(ev.status, StatusCode::OK, "{}", ev.body);
+    let events = ev.body["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{}", ev.body);
+    assert_eq!(events[0]["ip"], "198.51.100.23", "{}", ev.body);
+    let ips = app
+        .send(
+            "GET",
+            "/v1/ips/198.51.100.23/accounts?from=2026-11-01T00:00:00Z&to=2026-11-30T00:00:00Z",
+            Some(Role::Reviewer),
+            None,
+            &purpose,
+        )
+        .await;
+    assert_eq!(ips.body["accounts"][0]["account_id"], acc, "{}", ips.body);
+    // A refused access (unknown account) writes nothing.
+    let size = app.service.ledger().unwrap().access.size();
+    let bad = app
+        .send(
+            "POST",
+            "/v1/accounts/acc_nope/accesses",
+            Some(Role::Integrator),
+            Some(json!({"ip": "198.51.100.23", "country": "DE"})),
+            &[],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.service.ledger().unwrap().access.size(), size);
+}

@@ -631,3 +631,96 @@ async fn a_non_compliant_reseller_is_flagged_reported_and_terminated() {
         .await;
     assert_eq!(none.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_terminated_or_closed_resellers_key_stops_working() {
+    let app = TestApp::new().await;
+    let r = app
+        .verified(
+            entity("Polder Hosting B.V.", "NL", json!([])),
+            &["document", "address"],
+        )
+        .await;
+    let ra = app.open_id(&r, "reseller", "paid").await;
+    let key = reseller_key(&app, &ra).await;
+    let new_customer = json!({"individual": {"full_name": "Marek Nowak", "citizenships": ["PL"]}});
+    let ok = as_token(
+        &app,
+        &key,
+        "POST",
+        "/v1/customers",
+        Some(new_customer.clone()),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+    let tree = format!("/v1/resellers/{ra}/tree");
+    assert_eq!(
+        as_token(&app, &key, "GET", &tree, None).await.status,
+        StatusCode::OK
+    );
+    // Terminated for non-compliance: the account closes, and the key with it.
+    let co = Some(Role::ComplianceOfficer);
+    let f = app
+        .send(
+            "POST",
+            &format!("/v1/resellers/{ra}/non-compliance"),
+            co,
+            Some(json!({"reason": "no CIP"})),
+            &[],
+        )
+        .await;
+    let id = f.body["id"].as_str().unwrap().to_owned();
+    let t = app
+        .send(
+            "POST",
+            &format!("/v1/compliance/non-compliance/{id}/close"),
+            co,
+            Some(json!({"outcome": "terminated"})),
+            &[],
+        )
+        .await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.body);
+    let refused = as_token(&app, &key, "POST", "/v1/customers", Some(new_customer)).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    assert_eq!(
+        as_token(&app, &key, "GET", &tree, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // And the key is revoked, as the key list says.
+    let keys = app.get("/v1/api-keys", Role::Admin).await.body;
+    let listed = keys
+        .as_array()
+        .or_else(|| keys["keys"].as_array())
+        .unwrap()
+        .iter()
+        .find(|k| k["role"] == "reseller")
+        .cloned()
+        .unwrap();
+    assert!(!listed["revoked_at"].is_null(), "{listed}");
+
+    // A reseller account closed on request (not terminated): the same.
+    let r2 = app
+        .verified(
+            entity("Fjord Cloud AS", "NO", json!([])),
+            &["document", "address"],
+        )
+        .await;
+    let r2a = app.open_id(&r2, "reseller", "paid").await;
+    let key2 = reseller_key(&app, &r2a).await;
+    let c = app
+        .send(
+            "POST",
+            &format!("/v1/accounts/{r2a}/close"),
+            Some(Role::ComplianceOfficer),
+            Some(json!({"reason": "contract ended"})),
+            &[],
+        )
+        .await;
+    assert_eq!(c.status, StatusCode::OK, "{}", c.body);
+    assert_eq!(
+        as_token(&app, &key2, "GET", &format!("/v1/accounts/{r2a}"), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -22,6 +22,16 @@ pub async fn readyz(State(st): State<AppState>) -> Result<&'static str, ApiError
         .ping()
         .await
         .map_err(|_| ApiError::Unavailable)?;
+    // Not ready while the ledger cannot write (after a write failed, a probe is written).
+    if let Some(l) = st.service.ledger().cloned() {
+        tokio::task::spawn_blocking(move || l.writable())
+            .await
+            .map_err(|_| ApiError::Internal)?
+            .map_err(|e| {
+                tracing::warn!(error = %e, "not ready: the ledger cannot write");
+                ApiError::LedgerUnavailable
+            })?;
+    }
     Ok("ready")
 }
 

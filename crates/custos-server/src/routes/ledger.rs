@@ -41,6 +41,10 @@ fn ledger_error(e: LedgerError) -> ApiError {
             field: None,
             detail: m,
         },
+        LedgerError::Io { .. } => {
+            tracing::error!(error = %e, "the ledger cannot write");
+            ApiError::LedgerUnavailable
+        }
         other => {
             tracing::error!(error = %other, "ledger failure");
             ApiError::Internal
