@@ -47,6 +47,21 @@ pub struct Config {
     /// retiring of keys), in seconds.
     #[serde(default = "default_maintenance")]
     pub maintenance_interval_secs: u64,
+    /// How many connections `custos serve` keeps open at once; one more is closed at once.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// How long a connection may take to send a request's headers (on a new connection, and
+    /// between requests on a kept-alive one) before it is closed, in seconds.
+    #[serde(default = "default_header_timeout")]
+    pub header_timeout_secs: u64,
+}
+
+fn default_max_connections() -> usize {
+    4096
+}
+
+fn default_header_timeout() -> u64 {
+    30
 }
 
 fn default_sweep() -> u64 {
@@ -71,6 +86,8 @@ impl Default for Config {
             log_level: "info".into(),
             sweep_interval_secs: default_sweep(),
             maintenance_interval_secs: default_maintenance(),
+            max_connections: default_max_connections(),
+            header_timeout_secs: default_header_timeout(),
         }
     }
 }
@@ -113,6 +130,8 @@ impl Config {
             "log_level",
             "sweep_interval_secs",
             "maintenance_interval_secs",
+            "max_connections",
+            "header_timeout_secs",
         ]));
         if let Some(d) = data_dir {
             fig = fig.merge(Serialized::default("data_dir", d));
@@ -123,6 +142,12 @@ impl Config {
     }
 
     fn validate(&self) -> Result<()> {
+        if self.max_connections == 0 {
+            bail!("max_connections must be at least 1");
+        }
+        if self.header_timeout_secs == 0 {
+            bail!("header_timeout_secs must be at least 1");
+        }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             bail!("log_format must be `text` or `json`");
         }
@@ -146,6 +171,15 @@ impl Config {
     }
 
     /// Where the ledger's logs and signing key live.
+    /// What `custos serve` accepts.
+    pub fn limits(&self) -> custos_server::serve::Limits {
+        custos_server::serve::Limits {
+            max_connections: self.max_connections,
+            header_timeout: std::time::Duration::from_secs(self.header_timeout_secs),
+            ..Default::default()
+        }
+    }
+
     pub fn ledger_dir(&self) -> PathBuf {
         self.data_dir.join("ledger")
     }

@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
+use custos_server::AppState;
 use custos_server::auth::{Role, create_key};
 use custos_server::service::Actor;
-use custos_server::{AppState, router};
 use custos_store::Store;
 use tracing_subscriber::EnvFilter;
 
@@ -301,7 +301,13 @@ async fn shutdown() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
-async fn serve(app: &App, listen: &str, sweep_every: u64, maintain_every: u64) -> Result<()> {
+async fn serve(
+    app: &App,
+    listen: &str,
+    sweep_every: u64,
+    maintain_every: u64,
+    limits: custos_server::serve::Limits,
+) -> Result<()> {
     {
         // What other processes leave for the ledger's owner: their audit records, to be
         // copied into the ledger's audit log, and retention's ledger purges and key retiring.
@@ -363,10 +369,14 @@ async fn serve(app: &App, listen: &str, sweep_every: u64, maintain_every: u64) -
     println!("listening on http://{addr}");
     std::io::stdout().flush()?;
     tracing::info!(%addr, "serving");
-    axum::serve(listener, router(AppState::new(app.service.clone())))
-        .with_graceful_shutdown(shutdown())
-        .await
-        .context("server error")
+    custos_server::serve::serve(
+        listener,
+        AppState::new(app.service.clone()),
+        limits,
+        shutdown(),
+    )
+    .await
+    .context("server error")
 }
 
 fn parse_role(s: &str) -> Result<Role> {
@@ -505,9 +515,13 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
         Cmd::Serve { listen } => {
             let listen = listen.unwrap_or_else(|| config.listen.clone());
-            let (sweep, maintain) = (config.sweep_interval_secs, config.maintenance_interval_secs);
+            let (sweep, maintain, limits) = (
+                config.sweep_interval_secs,
+                config.maintenance_interval_secs,
+                config.limits(),
+            );
             let app = App::open_server(config).await?;
-            serve(&app, &listen, sweep, maintain).await
+            serve(&app, &listen, sweep, maintain, limits).await
         }
         Cmd::Demo { listen } => {
             if cli.data_dir.is_none() && std::env::var_os("CUSTOS_DATA_DIR").is_none() {
@@ -524,7 +538,11 @@ async fn run(cli: Cli) -> Result<()> {
                 );
             }
             eprintln!("demo data directory: {}", config.data_dir.display());
-            let (sweep, maintain) = (config.sweep_interval_secs, config.maintenance_interval_secs);
+            let (sweep, maintain, limits) = (
+                config.sweep_interval_secs,
+                config.maintenance_interval_secs,
+                config.limits(),
+            );
             let app = App::open_server(config).await?;
             custos_server::demo::seed(&app.service)
                 .await
@@ -532,7 +550,7 @@ async fn run(cli: Cli) -> Result<()> {
             let (token, _) =
                 create_key(app.store.as_ref(), "demo-admin", Role::Admin, Utc::now()).await?;
             println!("admin key: {token}");
-            serve(&app, &listen, sweep, maintain).await
+            serve(&app, &listen, sweep, maintain, limits).await
         }
         Cmd::Migrate => {
             let app = App::open(config, false).await?;

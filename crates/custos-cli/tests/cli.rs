@@ -1756,3 +1756,50 @@ async fn retention_while_the_server_runs_reaches_the_ledger_and_leaves_nothing_t
         }
     }
 }
+
+/// A flood of connections that send nothing: each is closed after the header timeout, the
+/// server keeps at most its connection limit, and it answers as soon as slots free up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_are_closed_and_limited() {
+    use tokio::io::AsyncReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_with(
+        dir.path(),
+        &["serve"],
+        &[
+            ("CUSTOS_MAX_CONNECTIONS", "64"),
+            ("CUSTOS_HEADER_TIMEOUT_SECS", "1"),
+        ],
+    );
+    let addr = s.url.trim_start_matches("http://").to_owned();
+    let mut idle = vec![];
+    for _ in 0..300 {
+        idle.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    // Every one of them is closed by the server: at once past the limit, after the header
+    // timeout within it.
+    let started = std::time::Instant::now();
+    for mut c in idle {
+        let mut b = [0u8; 16];
+        let r = tokio::time::timeout(std::time::Duration::from_secs(10), c.read(&mut b)).await;
+        assert!(
+            matches!(r, Ok(Ok(0)) | Ok(Err(_))),
+            "an idle connection is still open after {:?}",
+            started.elapsed()
+        );
+    }
+    // And the server answers.
+    let url = format!("{}/healthz", s.url);
+    eventually("the server to answer after the flood", || async {
+        reqwest::get(&url).await.is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+    // A request that trickles in slower than the timeout is cut too.
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut slow, b"GET /healthz HTTP/1.1\r\n")
+        .await
+        .unwrap();
+    let mut b = [0u8; 256];
+    let r = tokio::time::timeout(std::time::Duration::from_secs(10), slow.read(&mut b)).await;
+    assert!(r.is_ok(), "a request whose headers never end is not cut");
+}

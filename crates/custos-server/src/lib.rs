@@ -14,6 +14,7 @@ pub mod report;
 pub mod resellers;
 pub mod routes;
 pub mod screening;
+pub mod serve;
 pub mod service;
 
 use std::sync::Arc;

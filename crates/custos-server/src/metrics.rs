@@ -20,6 +20,8 @@ pub struct Metrics {
     pub decisions: IntCounterVec,
     /// Events appended to the access ledger, by whether custos knew the account.
     ledger: IntCounterVec,
+    /// Connections accepted, and refused because the server had `max_connections` open.
+    connections: IntCounterVec,
 }
 
 impl Metrics {
@@ -57,11 +59,20 @@ impl Metrics {
             &["account"],
         )
         .expect("static metric definition");
+        let connections = IntCounterVec::new(
+            Opts::new(
+                "http_connections_total",
+                "TCP connections, by whether they were served or refused at the connection limit",
+            ),
+            &["outcome"],
+        )
+        .expect("static metric definition");
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(decisions.clone()),
             Box::new(ledger.clone()),
+            Box::new(connections.clone()),
         ] {
             let _ = registry.register(c);
         }
@@ -71,7 +82,15 @@ impl Metrics {
             latency,
             decisions,
             ledger,
+            connections,
         }
+    }
+
+    /// Counts a connection: served, or refused at the connection limit.
+    pub fn connection(&self, served: bool) {
+        self.connections
+            .with_label_values(&[if served { "served" } else { "refused" }])
+            .inc();
     }
 
     /// Counts appended events; `unknown` of the accounts in the batch were not known.
