@@ -37,6 +37,32 @@ pub fn open_ledger(config: &Config) -> Result<custos_ledger::Ledger> {
     })
 }
 
+/// Directories of an installation made before files were created private are made so now
+/// (0700), and its key files checked: one that others can read is warned about.
+fn tighten(config: &Config) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for dir in [config.data_dir.clone(), config.ledger_dir()] {
+            if let Ok(m) = std::fs::metadata(&dir)
+                && m.is_dir()
+                && m.permissions().mode() & 0o077 != 0
+            {
+                let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+            }
+        }
+        let key = config.ledger_dir().join("signing.key");
+        if let Ok(m) = std::fs::metadata(&key)
+            && m.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(
+                path = %key.display(),
+                "the ledger's signing key is readable by others than its owner: chmod 600 it"
+            );
+        }
+    }
+}
+
 impl App {
     /// Opens everything; applies pending migrations when `migrate` is set. While a server
     /// holds the ledger, a command still runs without it (its audit records reach the ledger
@@ -58,6 +84,7 @@ impl App {
                 config.data_dir.display()
             )
         })?;
+        tighten(&config);
         let policy = load_policy(&config)?;
         let keyring = Arc::new(
             FileKeyring::open_or_create(&config.keyring_path())

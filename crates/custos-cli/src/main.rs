@@ -775,6 +775,10 @@ async fn run(cli: Cli) -> Result<()> {
 
 #[tokio::main]
 async fn main() {
+    // Whatever the umask it was started with, what custos creates (the database, the ledger's
+    // files, exports, keys) is its owner's alone: files 0600, directories 0700.
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     if let Err(e) = run(cli).await {
         eprintln!("error: {e:#}");

@@ -1803,3 +1803,59 @@ async fn idle_connections_are_closed_and_limited() {
     let r = tokio::time::timeout(std::time::Duration::from_secs(10), slow.read(&mut b)).await;
     assert!(r.is_ok(), "a request whose headers never end is not cut");
 }
+
+/// Whatever the umask, what custos creates is its owner's alone; a key file others can read
+/// is warned about.
+#[test]
+fn data_files_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = |args: &str| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask 000; exec \"$0\" {args} --data-dir \"$1\""))
+            .arg(BIN)
+            .arg(&data)
+            .env_remove("CUSTOS_DATA_DIR")
+            .output()
+            .unwrap()
+    };
+    let out = run("migrate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run("ingest file /dev/null --format ndjson");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let mut seen = 0;
+    let mut check = vec![data.clone()];
+    while let Some(p) = check.pop() {
+        seen += 1;
+        if p.is_dir() {
+            assert_eq!(mode(&p), 0o700, "{}", p.display());
+            check.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            assert_eq!(mode(&p), 0o600, "{}", p.display());
+        }
+    }
+    assert!(seen > 8, "{seen}");
+    std::fs::set_permissions(
+        data.join("keyring.json"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let out = run("keys list");
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("readable by others"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

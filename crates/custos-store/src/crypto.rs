@@ -334,12 +334,6 @@ fn warn_if_loose(path: &Path) {
                 mode = format!("{:o}", m.permissions().mode() & 0o777),
                 "the keyring file is readable by others than its owner: chmod 600 it"
             );
-            eprintln!(
-                "warning: the keyring {} has mode {:o}; anyone who can read it can decrypt every \
-                 record: chmod 600 it",
-                path.display(),
-                m.permissions().mode() & 0o777
-            );
         }
     }
 }
