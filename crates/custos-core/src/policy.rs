@@ -67,6 +67,13 @@ pub struct CompliancePolicy {
     /// A report on a transaction that may train a large AI model with malicious cyber-enabled
     /// capabilities is due this soon (from a later, since revoked, order: optional).
     pub ai_training_report_days: u32,
+    /// The initial certification is due this many days after the compliance program started
+    /// (the first time custos was asked when it is due), unless `initial_certification_due`
+    /// names the date.
+    pub initial_certification_days: u32,
+    /// The date the initial certification is due, where a regulation or an agency set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_certification_due: Option<chrono::NaiveDate>,
     /// The annual certification is due this many days after the anniversary of the initial one.
     pub annual_certification_grace_days: u32,
     /// A deviation from the Abuse Deterrence Program is notified within this many days.
@@ -141,6 +148,8 @@ impl Default for CompliancePolicy {
                 high: 12,
             },
             ai_training_report_days: 15,
+            initial_certification_days: 90,
+            initial_certification_due: None,
             annual_certification_grace_days: 0,
             adp_deviation_notice_days: 30,
         }

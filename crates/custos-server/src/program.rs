@@ -636,9 +636,8 @@ impl Service {
             push(at, clock, Some(days), e.designation_id.clone(), what);
         }
         if let (Some(due), annual) = self.certification_due().await? {
-            // The initial one, never filed, is due from now on.
             push(
-                if annual { due } else { now },
+                due,
                 if annual {
                     "annual_certification"
                 } else {

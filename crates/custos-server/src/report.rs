@@ -232,7 +232,19 @@ impl Service {
     pub async fn certification_due(&self) -> Result<(Option<DateTime<Utc>>, bool)> {
         let filings: Vec<Filing> = self.records_of("certification").await?;
         Ok(match filings.iter().map(|f| f.filed_at).max() {
-            None => (Some(self.now()), false),
+            // The initial one: on the date the policy names, else a fixed time after the
+            // program started; never "now", which would make it overdue whenever asked.
+            None => {
+                let c = &self.policy().compliance;
+                let due = match c.initial_certification_due {
+                    Some(d) => d.and_hms_opt(0, 0, 0).map(|t| t.and_utc()),
+                    None => Some(
+                        self.program_started().await?
+                            + chrono::Duration::days(i64::from(c.initial_certification_days)),
+                    ),
+                };
+                (due, false)
+            }
             Some(last) => (
                 last.checked_add_months(Months::new(12)).map(|d| {
                     d + chrono::Duration::days(i64::from(
@@ -242,6 +254,29 @@ impl Service {
                 true,
             ),
         })
+    }
+
+    /// When the compliance program started: the first time this was asked, kept.
+    pub async fn program_started(&self) -> Result<DateTime<Utc>> {
+        match self.store().compliance_record("program:started").await {
+            Ok(r) => Ok(r.created_at),
+            Err(StoreError::NotFound(_)) => {
+                let now = self.now();
+                self.store()
+                    .put_compliance_record(&custos_store::ComplianceRecord {
+                        id: "program:started".into(),
+                        kind: "program".into(),
+                        subject: None,
+                        created_at: now,
+                        due_at: None,
+                        closed_at: None,
+                        body: serde_json::json!({"started_at": now}),
+                    })
+                    .await?;
+                Ok(now)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub async fn filings(&self) -> Result<Vec<Filing>> {

@@ -71,9 +71,18 @@ pub struct CipRequest {
     pub due_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fulfilled_at: Option<DateTime<Utc>>,
-    /// SHA-256 of the package that answered it.
+    /// SHA-256 of the package that answered it (or, while it is not answered, of the last
+    /// package made for it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_sha256: Option<String>,
+    /// When the last package for it was made; it answers the request only if it lacked no
+    /// foreign reseller's CIP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_package_at: Option<DateTime<Utc>>,
+    /// The foreign resellers whose CIP the last package lacked: the request stays open, and
+    /// its deadline with it, until a package has them all.
+    #[serde(default)]
+    pub outstanding: Vec<AccountId>,
     pub recorded_by: String,
 }
 
@@ -460,6 +469,8 @@ impl Service {
             reference,
             due_at: at + Duration::days(i64::from(self.policy().compliance.cip_request_days)),
             fulfilled_at: None,
+            last_package_at: None,
+            outstanding: vec![],
             package_sha256: None,
             recorded_by: actor.id.clone(),
         };
@@ -565,7 +576,12 @@ impl Service {
         };
         if let Some((rec, mut r)) = req.take() {
             let now = self.now();
-            r.fulfilled_at.get_or_insert(now);
+            // Fulfilled only by a package that lacks nothing.
+            if manifest.missing.is_empty() {
+                r.fulfilled_at.get_or_insert(now);
+            }
+            r.last_package_at = Some(now);
+            r.outstanding = manifest.missing.clone();
             r.package_sha256 = Some(hex::encode(Sha256::digest(&bytes)));
             let mut rec = rec;
             rec.closed_at = r.fulfilled_at;

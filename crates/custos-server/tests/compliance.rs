@@ -540,3 +540,53 @@ async fn designations_are_checked() {
         2
     );
 }
+
+#[tokio::test]
+async fn a_sweep_leaves_every_decision_it_changes_in_force_at_once() {
+    // The sub-lessee's customer is created before its reseller's, so that the sweep screens
+    // it first, with its reseller's measures as they were: the reseller's change must reach it
+    // in the same sweep, not with the next event.
+    let app = TestApp::new().await;
+    let s = app
+        .verified(
+            individual("Marek Nowak", "PL", "PL"),
+            &["email", "phone", "document"],
+        )
+        .await;
+    let r = app
+        .verified(
+            entity("Minsk Cloud LLC", "BY", json!([])),
+            &["document", "address"],
+        )
+        .await;
+    let ra = app.open_id(&r, "reseller", "paid").await;
+    let sa = app.open_under(&s, "sub_lessee", &ra).await;
+    let created = send(
+        &app,
+        "POST",
+        "/v1/designations",
+        Role::ComplianceOfficer,
+        json!({"id": "sm-by", "subject": {"kind": "jurisdiction", "country": "BY"},
+               "measure": "conditions",
+               "conditions": ["account.kind != 'sub_lessee' || account.monitoring == 'enhanced'"],
+               "determined": "2026-11-24", "reference": "92 FR 1"}),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    app.advance(chrono::Duration::days(181));
+    sweep(&app).await;
+    let xs = app.account(&sa).await;
+    assert_eq!(status(&xs), "suspended", "{xs}");
+    assert_eq!(
+        xs["special_measures"][0]["entity_id"], "custos-sm-by",
+        "{xs}"
+    );
+    assert!(
+        xs["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "special_measure_condition_unmet"),
+        "{xs}"
+    );
+}

@@ -434,13 +434,29 @@ async fn certification_figures_match_the_records() {
 #[tokio::test]
 async fn the_calendar_holds_every_clock() {
     let app = TestApp::new().await;
-    // Before anything: the initial certification is due.
+    // Before anything: the initial certification is due, on a date that does not move with
+    // the question (the policy's 90 days after the program started), and not yet overdue.
     let d = app
         .get("/v1/compliance/deadlines", Role::Auditor)
         .await
         .body;
     assert_eq!(d[0]["clock"], "initial_certification");
-    assert_eq!(d[0]["overdue"], true);
+    assert_eq!(d[0]["due_at"], "2027-02-22T09:00:00Z");
+    assert_eq!(d[0]["overdue"], false);
+    app.advance(chrono::Duration::days(91));
+    let late = app
+        .get("/v1/compliance/deadlines", Role::Auditor)
+        .await
+        .body;
+    let initial = late
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["clock"] == "initial_certification")
+        .unwrap();
+    assert_eq!(initial["due_at"], "2027-02-22T09:00:00Z");
+    assert_eq!(initial["overdue"], true);
+    app.advance(chrono::Duration::days(-91));
 
     let foreign = app.customer(individual("Lucie Martin", "FR", "FR")).await;
     let fa = app.open_id(&foreign, "direct", "paid").await;

@@ -463,14 +463,26 @@ async fn cips_are_kept_requested_and_produced_in_one_package() {
     // The foreign reseller that gave none is named; the US one is not asked for.
     assert_eq!(manifest["missing"], json!([sa]));
     assert!(!manifest.to_string().contains(&ua));
+    // A package that lacks a CIP does not answer the request: it stays open, its deadline on
+    // the calendar, the reseller named.
     let reqs = app
         .get("/v1/compliance/cip-requests", Role::Auditor)
         .await
         .body;
-    assert_eq!(reqs[0]["fulfilled_at"], "2026-11-27T09:00:00Z");
+    assert!(reqs[0]["fulfilled_at"].is_null(), "{}", reqs[0]);
+    assert_eq!(reqs[0]["outstanding"], json!([sa]));
+    assert_eq!(reqs[0]["last_package_at"], "2026-11-27T09:00:00Z");
     assert_eq!(
         reqs[0]["package_sha256"].as_str().unwrap(),
         hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&pkg.raw))
+    );
+    let due = app
+        .get("/v1/compliance/deadlines", Role::ComplianceOfficer)
+        .await;
+    assert!(
+        due.raw.windows(id.len()).any(|w| w == id.as_bytes()),
+        "{}",
+        due.body
     );
     // Each document read for the package is in the audit trail.
     let audit = app.get("/v1/audit?limit=500", Role::Auditor).await.body;
@@ -513,6 +525,44 @@ async fn cips_are_kept_requested_and_produced_in_one_package() {
         .find(|r| r["account_id"] == ua.as_str())
         .unwrap();
     assert_eq!(u["foreign"], false);
+    // Once the silent reseller gives its CIP, the next package answers it.
+    let skey = reseller_key(&app, &sa).await;
+    let up = upload(
+        &app,
+        Some(&skey),
+        &format!("/v1/resellers/{sa}/cip"),
+        "text/markdown",
+        "cip.md",
+        b"# Rhein CIP",
+    )
+    .await;
+    assert_eq!(up.status, StatusCode::CREATED, "{}", up.body);
+    app.advance(chrono::Duration::days(1));
+    let pkg2 = app
+        .get(
+            &format!("/v1/compliance/cip-package?request={id}"),
+            Role::ComplianceOfficer,
+        )
+        .await;
+    assert_eq!(pkg2.status, StatusCode::OK);
+    let reqs = app
+        .get("/v1/compliance/cip-requests", Role::Auditor)
+        .await
+        .body;
+    assert_eq!(
+        reqs[0]["fulfilled_at"], "2026-11-28T09:00:00Z",
+        "{}",
+        reqs[0]
+    );
+    assert_eq!(reqs[0]["outstanding"], json!([]));
+    let due = app
+        .get("/v1/compliance/deadlines", Role::ComplianceOfficer)
+        .await;
+    assert!(
+        !due.raw.windows(id.len()).any(|w| w == id.as_bytes()),
+        "{}",
+        due.body
+    );
 }
 
 #[tokio::test]
