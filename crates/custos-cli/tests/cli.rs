@@ -6,6 +6,10 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
 
+#[path = "../../custos-ledger/tests/common/disk.rs"]
+#[allow(dead_code, reason = "the ledger's tests use the rest")]
+mod disk;
+
 const BIN: &str = env!("CARGO_BIN_EXE_custos");
 
 fn custos(dir: &Path, args: &[&str]) -> std::process::Output {
@@ -1858,4 +1862,79 @@ fn data_files_are_private_whatever_the_umask() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The server on a disk that fills up: events are refused with 503 `ledger-unavailable` and
+/// `/readyz` says not ready; once space is freed it is ready again and takes events; killed
+/// then, its ledger verifies and holds every event it acknowledged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_is_refused_cleanly_and_survives_a_crash() {
+    let disk = disk::SmallDisk::new(24 << 20);
+    let dir = disk.path().join("data");
+    assert!(custos(&dir, &["migrate"]).status.success());
+    let k = custos(&dir, &["keys", "create", "--role", "integrator"]);
+    let key = String::from_utf8_lossy(&k.stdout).trim().to_owned();
+    let s = start(&dir, &["serve"]);
+    let c = reqwest::Client::new();
+    let mut batch_no = 0u64;
+    let mut post = || {
+        batch_no += 1;
+        let body: String = (0..400)
+            .map(|i| {
+                format!(
+                    "{{\"account_id\":\"acc_{}\",\"time\":\"2026-11-24T10:00:00Z\",\"ip\":\"198.51.{}.{}\",\"action\":\"api_call\",\"source\":\"gw\",\"request_id\":\"b{batch_no}-{i}-{:x}\"}}\n",
+                    i % 37,
+                    batch_no % 250,
+                    i % 250,
+                    (batch_no * 7919 + i) * 2_654_435_761
+                )
+            })
+            .collect();
+        c.post(format!("{}/v1/events", s.url))
+            .bearer_auth(&key)
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+    };
+    let readyz = format!("{}/readyz", s.url);
+    let ready = || async { reqwest::get(&readyz).await.unwrap().status() };
+    let mut acked = 0u64;
+    for _ in 0..5 {
+        let r = post().await.unwrap();
+        assert_eq!(r.status(), 200);
+        acked += 400;
+    }
+    let filler = disk.fill(64 * 1024);
+    let mut refused = None;
+    for _ in 0..200 {
+        let r = post().await.unwrap();
+        if r.status() == 200 {
+            acked += 400;
+            continue;
+        }
+        refused = Some((r.status().as_u16(), r.json::<Value>().await.unwrap()));
+        break;
+    }
+    let (status, problem) = refused.expect("the disk never filled up");
+    assert_eq!(status, 503, "{problem}");
+    assert_eq!(problem["type"], "urn:custos:problem:ledger-unavailable");
+    assert_eq!(ready().await, 503);
+    std::fs::remove_file(&filler).unwrap();
+    assert_eq!(ready().await, 200);
+    for _ in 0..3 {
+        let r = post().await.unwrap();
+        assert_eq!(r.status(), 200, "after space was freed");
+        acked += 400;
+    }
+    drop(s); // SIGKILL
+    let v = custos(&dir, &["ledger", "verify"]);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    assert!(
+        String::from_utf8_lossy(&v.stdout).contains(&format!("access: {acked} entries verified")),
+        "{}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+    let s = start(&dir, &["serve"]);
+    let again = reqwest::get(format!("{}/readyz", s.url)).await.unwrap();
+    assert_eq!(again.status(), 200);
 }

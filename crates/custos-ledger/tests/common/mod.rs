@@ -1,5 +1,8 @@
 //! What the integration tests share.
 
+#[allow(dead_code, reason = "each test binary uses part of this")]
+pub mod disk;
+
 /// A deterministic generator (SplitMix64).
 pub struct Rng(pub u64);
 
