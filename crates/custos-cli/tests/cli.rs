@@ -424,6 +424,24 @@ fn id_check_answers_in_json_and_exits_zero_either_way() {
     assert!(lines[2]["error"].as_str().unwrap().contains("check digit"));
 }
 
+/// National numbers as people write them: a Finnish code in lower case, a Swedish
+/// personnummer as ten digits; each answered in its canonical form.
+#[test]
+fn id_check_reads_national_numbers_as_people_write_them() {
+    let dir = tempfile::tempdir().unwrap();
+    for (kind, value, normalized) in [
+        ("national-id:FI", "131052-308t", "131052-308T"),
+        ("national-id:SE", "8803200016", "880320-0016"),
+        ("national-id:SE", "198803200016", "880320-0016"),
+    ] {
+        let out = custos(dir.path(), &["id", "check", kind, value]);
+        assert_eq!(out.status.code(), Some(0));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["valid"], true, "{kind} {value}: {v}");
+        assert_eq!(v["normalized"], normalized, "{kind} {value}");
+    }
+}
+
 /// schemathesis generates requests from the OpenAPI document (valid, and broken in every way
 /// the schema allows) and sends them to a demo server: not one may get a 5xx.
 #[test]
