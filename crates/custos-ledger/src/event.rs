@@ -69,6 +69,9 @@ pub struct Event {
     pub account_id: String,
     /// RFC 3339; kept in UTC to the nanosecond.
     pub time: DateTime<Utc>,
+    /// An IPv4-mapped IPv6 address (`::ffff:203.0.113.7`) is read as the IPv4 address it
+    /// carries, so that one address has one form in the ledger.
+    #[serde(deserialize_with = "canonical_ip")]
     pub ip: IpAddr,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
@@ -82,6 +85,10 @@ pub struct Event {
     pub user_agent: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+}
+
+fn canonical_ip<'de, D: serde::Deserializer<'de>>(d: D) -> Result<IpAddr, D::Error> {
+    IpAddr::deserialize(d).map(|ip| ip.to_canonical())
 }
 
 /// Why an event is refused.
@@ -362,6 +369,27 @@ mod tests {
         for a in Action::ALL {
             assert_eq!(Action::parse(a.as_str()), Some(a));
             assert_eq!(Action::from_code(a.code()), Some(a));
+        }
+    }
+
+    #[test]
+    fn an_ipv4_mapped_address_is_read_as_ipv4() {
+        let read = |ip: &str| -> Event {
+            let mut v = serde_json::to_value(event()).unwrap();
+            v["ip"] = ip.into();
+            serde_json::from_value(v).unwrap()
+        };
+        let v4: IpAddr = "203.0.113.77".parse().unwrap();
+        assert_eq!(read("::ffff:203.0.113.77").ip, v4);
+        assert_eq!(read("::ffff:cb00:714d").ip, v4);
+        assert_eq!(read("203.0.113.77").ip, v4);
+        assert_eq!(
+            read("::ffff:203.0.113.77").encode(),
+            read("203.0.113.77").encode()
+        );
+        // Other IPv6 addresses stay as they are, IPv4-compatible ones included.
+        for ip in ["2001:db8::1", "::203.0.113.77", "64:ff9b::cb00:714d"] {
+            assert_eq!(read(ip).ip, ip.parse::<IpAddr>().unwrap(), "{ip}");
         }
     }
 }

@@ -558,3 +558,110 @@ async fn paid_account(app: &TestApp, c: &str) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// Sends a raw body to `POST /v1/events`, as the integrator.
+async fn ingest_raw(app: &TestApp, body: &str, content_type: &str) -> common::Resp {
+    app.send_raw(
+        "POST",
+        "/v1/events",
+        Some(Role::Integrator),
+        Some(body.as_bytes().to_vec()),
+        content_type,
+        &[],
+    )
+    .await
+}
+
+/// The accounts behind an address or network, as an investigator asks.
+async fn ip_accounts(app: &TestApp, net: &str) -> Vec<String> {
+    let r = app
+        .send(
+            "GET",
+            &format!("/v1/ips/{net}/accounts?from=2026-11-24T00:00:00Z&to=2026-11-24T09:00:00Z"),
+            Some(Role::ComplianceOfficer),
+            None,
+            &[("x-custos-purpose", "subpoena 2026-17")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["account_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_ipv4_mapped_address_is_the_ipv4_address() {
+    let app = TestApp::new().await;
+    let (s, b) = ingest(
+        &app,
+        json!([
+            ev("acc_mapped", "2026-11-24T08:00:00Z", "::ffff:203.0.113.77"),
+            ev("acc_plain", "2026-11-24T08:00:01Z", "203.0.113.78"),
+        ]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let nd = format!(
+        "{}\n",
+        ev("acc_nd", "2026-11-24T08:00:02Z", "::ffff:203.0.113.77")
+    );
+    let r = ingest_raw(&app, &nd, "application/x-ndjson").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Either form of the address, or of its network, finds the events of both.
+    assert_eq!(
+        ip_accounts(&app, "203.0.113.77").await,
+        ["acc_mapped", "acc_nd"]
+    );
+    assert_eq!(
+        ip_accounts(&app, "::ffff:203.0.113.77").await,
+        ["acc_mapped", "acc_nd"]
+    );
+    assert_eq!(
+        ip_accounts(&app, "::ffff:203.0.113.78").await,
+        ["acc_plain"]
+    );
+    assert_eq!(
+        ip_accounts(&app, "::ffff:203.0.113.0%2F120").await,
+        ["acc_mapped", "acc_nd", "acc_plain"]
+    );
+    // The event is kept with the IPv4 form.
+    let r = app
+        .send(
+            "GET",
+            "/v1/accounts/acc_mapped/events?from=2026-11-24T00:00:00Z&to=2026-11-24T09:00:00Z",
+            Some(Role::Reviewer),
+            None,
+            &[("x-custos-purpose", "subpoena 2026-17")],
+        )
+        .await;
+    assert_eq!(r.body["events"][0]["ip"], "203.0.113.77", "{}", r.body);
+
+    // An access reported from the mapped form is seen from the IPv4 address.
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let acc = paid_account(&app, &c).await;
+    let r = app
+        .post(
+            &format!("/v1/accounts/{acc}/accesses"),
+            json!({"ip": "::ffff:203.0.113.77", "country": "DE"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let record = app
+        .send(
+            "GET",
+            &format!("/v1/customers/{c}/record"),
+            Some(Role::Reviewer),
+            None,
+            &[("x-custos-purpose", "test")],
+        )
+        .await;
+    assert_eq!(record.status, StatusCode::OK, "{}", record.body);
+    assert_eq!(
+        record.body["customer"]["observations"][0]["ip"], "203.0.113.77",
+        "{}",
+        record.body
+    );
+}
