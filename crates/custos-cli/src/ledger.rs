@@ -225,7 +225,8 @@ pub fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
     }
 }
 
-/// One event from a JSON value, with a message naming the field.
+/// One event from a JSON value, with a message naming the field; its time checked against
+/// the clock.
 fn event(v: serde_json::Value) -> Result<Event> {
     let e: Event = serde_path_to_error::deserialize(v).map_err(|err| {
         let path = err.path().to_string();
@@ -235,7 +236,7 @@ fn event(v: serde_json::Value) -> Result<Event> {
             custos_server::json::redact(&err.into_inner().to_string())
         )
     })?;
-    e.validate().map_err(anyhow::Error::msg)?;
+    e.validate_at(Utc::now()).map_err(anyhow::Error::msg)?;
     Ok(e)
 }
 
@@ -440,9 +441,21 @@ pub fn export_log(
                 if t < from_s || t > to_s {
                     continue;
                 }
+                // A time a Parquet timestamp in nanoseconds cannot hold (a ledger may keep one
+                // from before times were bounded) stops the export: no value is written as
+                // another.
+                let Some(nanos) = e.time.timestamp_nanos_opt() else {
+                    bail!(
+                        "entry {idx}: its time is outside what a Parquet timestamp in nanoseconds \
+                         holds (1677-09-21 to 2262-04-11); {} is not a complete export: export \
+                         the entries before it (--end {idx}) and after it (--first {})",
+                        out.display(),
+                        idx + 1
+                    );
+                };
                 ix.append_value(idx);
                 acc.append_value(&e.account_id);
-                time.append_value(e.time.timestamp_nanos_opt().unwrap_or(i64::MAX));
+                time.append_value(nanos);
                 ip.append_value(e.ip.to_string());
                 port.append_option(e.port);
                 action.append_value(e.action.as_str());

@@ -45,6 +45,8 @@ fn hash(s: &str) -> tlog_tiles::Hash {
 #[tokio::test]
 async fn ingest_is_durable_flags_unknown_accounts_and_refuses_bad_batches_whole() {
     let app = TestApp::new().await;
+    // The events below reach noon; the clock is past them (a time ahead of it is refused).
+    app.advance(chrono::Duration::hours(4));
     let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
     let acc = paid_account(&app, &c).await;
     let (s, b) = ingest(
@@ -663,5 +665,57 @@ async fn an_ipv4_mapped_address_is_the_ipv4_address() {
         record.body["customer"]["observations"][0]["ip"], "203.0.113.77",
         "{}",
         record.body
+    );
+}
+
+#[tokio::test]
+async fn event_times_are_bounded_as_accesses_are() {
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let acc = paid_account(&app, &c).await;
+    let before = size(&app);
+    // The clock reads 2026-11-24T09:00:00Z: five minutes of skew, no more, at both doors.
+    for (t, ok) in [
+        ("2026-11-24T09:05:00Z", true),
+        ("2026-11-24T09:05:00.000000001Z", false),
+        ("9999-12-31T00:00:00Z", false),
+        ("+10000-01-01T00:00:00Z", false),
+    ] {
+        let (s, b) = ingest(&app, json!([ev(&acc, t, "203.0.113.7")])).await;
+        let access = app
+            .post(
+                &format!("/v1/accounts/{acc}/accesses"),
+                json!({"ip": "203.0.113.7", "country": "DE", "at": t}),
+            )
+            .await;
+        if ok {
+            assert_eq!(s, StatusCode::OK, "{t}: {b}");
+            assert_eq!(access.status, StatusCode::OK, "{t}: {}", access.body);
+            continue;
+        }
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{t}: {b}");
+        assert_eq!(b["field"], "events[0].time", "{t}");
+        assert_eq!(b["type"], access.body["type"], "{t}");
+        assert_eq!(b["detail"], access.body["detail"], "{t}");
+        assert_eq!(access.body["field"], "at", "{t}");
+        assert!(
+            !b.to_string().contains(&t[..8]),
+            "the value is not echoed: {b}"
+        );
+    }
+    // NDJSON names the event.
+    let nd = format!(
+        "{}\n{}\n",
+        ev(&acc, "2026-11-24T08:00:00Z", "203.0.113.7"),
+        ev(&acc, "9999-12-31T00:00:00Z", "203.0.113.7")
+    );
+    let r = ingest_raw(&app, &nd, "application/x-ndjson").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.content_type.starts_with("application/problem+json"));
+    assert_eq!(r.body["field"], "events[1].time");
+    assert_eq!(
+        size(&app),
+        before + 1,
+        "only the event within bounds is kept"
     );
 }

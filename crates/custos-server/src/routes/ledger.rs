@@ -57,8 +57,9 @@ async fn blocking<T: Send + 'static>(
         .map_err(ledger_error)
 }
 
-/// Parses one event, naming the field and the rule, never the value.
-fn event(i: usize, v: serde_json::Value) -> Result<Event, ApiError> {
+/// Parses one event, naming the field and the rule, never the value; its time is checked
+/// against the server's clock, `now`.
+fn event(i: usize, v: serde_json::Value, now: DateTime<Utc>) -> Result<Event, ApiError> {
     let e: Event = serde_path_to_error::deserialize(v).map_err(|err| {
         let path = err.path().to_string();
         let field = if path == "." {
@@ -71,7 +72,7 @@ fn event(i: usize, v: serde_json::Value) -> Result<Event, ApiError> {
             detail: crate::json::redact(&err.into_inner().to_string()),
         }
     })?;
-    e.validate().map_err(|err| ApiError::Validation {
+    e.validate_at(now).map_err(|err| ApiError::Validation {
         field: Some(format!("events[{i}].{}", err.field)),
         detail: err.reason,
     })?;
@@ -79,7 +80,7 @@ fn event(i: usize, v: serde_json::Value) -> Result<Event, ApiError> {
 }
 
 /// The events of a body: a JSON array, or NDJSON (one object a line).
-fn events(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Event>, ApiError> {
+fn events(headers: &HeaderMap, body: &[u8], now: DateTime<Utc>) -> Result<Vec<Event>, ApiError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -128,7 +129,7 @@ fn events(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Event>, ApiError> {
     values
         .into_iter()
         .enumerate()
-        .map(|(i, v)| event(i, v))
+        .map(|(i, v)| event(i, v, now))
         .collect()
 }
 
@@ -162,7 +163,7 @@ pub async fn ingest(
 ) -> Result<Json<Ingested>, ApiError> {
     p.require(Permission::Intake)?;
     let l = ledger(&st)?;
-    let events = events(&headers, &body)?;
+    let events = events(&headers, &body, st.service.now())?;
     let accounts: Vec<String> = events
         .iter()
         .map(|e| e.account_id.clone())
