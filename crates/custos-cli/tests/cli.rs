@@ -1199,6 +1199,24 @@ fn ingest_file_refuses_times_ahead_of_the_clock() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("2 events appended"));
 }
 
+/// A key given twice in a backfill's line is refused, as the API refuses it, not read as its
+/// last value.
+#[test]
+fn ingest_file_refuses_a_key_given_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("twice.ndjson");
+    std::fs::write(
+        &f,
+        "{\"account_id\":\"acc_1\",\"time\":\"2026-11-24T01:00:00Z\",\"ip\":\"203.0.113.1\",\"action\":\"login\",\"source\":\"sso\",\"ip\":\"198.51.100.1\"}\n",
+    )
+    .unwrap();
+    let out = custos(dir.path(), &["ingest", "file", f.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("record 1: .: duplicate field `ip`"), "{err}");
+    assert!(!err.contains("198.51") && !err.contains("203.0"), "{err}");
+}
+
 /// A time a Parquet timestamp in nanoseconds cannot hold (a ledger written before times were
 /// bounded may keep one) stops the export, naming the entry: no time is written as another.
 #[test]

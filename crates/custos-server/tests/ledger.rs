@@ -719,3 +719,59 @@ async fn event_times_are_bounded_as_accesses_are() {
         "only the event within bounds is kept"
     );
 }
+
+#[tokio::test]
+async fn a_key_given_twice_is_refused_as_in_every_body() {
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let acc = paid_account(&app, &c).await;
+    // The other endpoints' answer to a key given twice.
+    let other = app
+        .send_raw(
+            "POST",
+            &format!("/v1/accounts/{acc}/accesses"),
+            Some(Role::Integrator),
+            Some(br#"{"ip": "203.0.113.7", "country": "DE", "ip": "198.51.100.1"}"#.to_vec()),
+            "application/json",
+            &[],
+        )
+        .await;
+    assert_eq!(
+        other.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        other.body
+    );
+    let one = format!(
+        r#"{{"account_id": "{acc}", "time": "2026-11-24T08:00:00Z", "ip": "203.0.113.7", "action": "login", "source": "sso"}}"#
+    );
+    let twice = format!(
+        r#"{{"account_id": "{acc}", "time": "2026-11-24T08:00:00Z", "ip": "203.0.113.7", "action": "login", "source": "sso", "ip": "198.51.100.1"}}"#
+    );
+    let before = size(&app);
+    for (body, content_type, field) in [
+        (
+            format!("[{one}, {twice}]"),
+            "application/json",
+            "events[1].ip",
+        ),
+        (twice.clone(), "application/json", "events[0].ip"),
+        (
+            format!("{one}\n{twice}\n"),
+            "application/x-ndjson",
+            "events[1].ip",
+        ),
+    ] {
+        let r = ingest_raw(&app, &body, content_type).await;
+        assert_eq!(r.status, other.status, "{body}: {}", r.body);
+        assert!(r.content_type.starts_with("application/problem+json"));
+        assert_eq!(r.body["type"], other.body["type"], "{body}");
+        assert_eq!(r.body["detail"], other.body["detail"], "{body}");
+        assert_eq!(r.body["field"], field, "{body}");
+        assert!(!r.body.to_string().contains("198.51"), "{}", r.body);
+    }
+    assert_eq!(size(&app), before, "nothing of a refused batch is kept");
+    // Once each, the same events go in.
+    let r = ingest_raw(&app, &format!("[{one}, {one}]"), "application/json").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
