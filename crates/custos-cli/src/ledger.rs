@@ -328,17 +328,22 @@ fn query(
     Ok(())
 }
 
-/// One event from a JSON value, with a message naming the field.
-fn event(v: serde_json::Value) -> Result<Event> {
-    let e: Event = serde_path_to_error::deserialize(v).map_err(|err| {
+/// One event from JSON (a line of a file, or a CSV record as an object), with a message naming
+/// the field; its time checked against the clock. A key given twice is refused.
+fn event<'de, D: serde::Deserializer<'de, Error = serde_json::Error>>(de: D) -> Result<Event> {
+    let e: Event = serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.classify() != serde_json::error::Category::Data {
+            return anyhow::anyhow!("not a JSON object");
+        }
         // The value is not repeated: a file of events holds addresses and account ids.
         anyhow::anyhow!(
             "{path}: {}",
-            custos_server::json::redact(&err.into_inner().to_string())
+            custos_server::json::redact(&inner.to_string())
         )
     })?;
-    e.validate().map_err(anyhow::Error::msg)?;
+    e.validate_at(Utc::now()).map_err(anyhow::Error::msg)?;
     Ok(e)
 }
 
@@ -382,9 +387,12 @@ pub fn ingest_file(config: &Config, file: PathBuf, format: Option<String>) -> Re
                 if line.trim().is_empty() {
                     continue;
                 }
-                let e = serde_json::from_str(&line)
-                    .map_err(|_| anyhow::anyhow!("not a JSON object"))
-                    .and_then(event)
+                let de = &mut serde_json::Deserializer::from_str(&line);
+                let e = event(&mut *de)
+                    .and_then(|e| {
+                        de.end().map_err(|_| anyhow::anyhow!("not a JSON object"))?;
+                        Ok(e)
+                    })
                     .map_err(|e| fail(n as u64 + 1, e, total + batch.len() as u64))?;
                 batch.push(e);
                 if batch.len() == 10_000 {
@@ -582,9 +590,21 @@ pub fn export_log(
                 if t < from_s || t > to_s {
                     continue;
                 }
+                // A time a Parquet timestamp in nanoseconds cannot hold (a ledger may keep one
+                // from before times were bounded) stops the export: no value is written as
+                // another.
+                let Some(nanos) = e.time.timestamp_nanos_opt() else {
+                    bail!(
+                        "entry {idx}: its time is outside what a Parquet timestamp in nanoseconds \
+                         holds (1677-09-21 to 2262-04-11); {} is not a complete export: export \
+                         the entries before it (--end {idx}) and after it (--first {})",
+                        out.display(),
+                        idx + 1
+                    );
+                };
                 ix.append_value(idx);
                 acc.append_value(&e.account_id);
-                time.append_value(e.time.timestamp_nanos_opt().unwrap_or(i64::MAX));
+                time.append_value(nanos);
                 ip.append_value(e.ip.to_string());
                 port.append_option(e.port);
                 action.append_value(e.action.as_str());

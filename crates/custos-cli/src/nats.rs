@@ -7,7 +7,8 @@
 //! (`nats-dedupe`), and on start the events appended since the last acknowledged batch
 //! (`nats-offset`) are read back from the ledger itself, so a death between append and
 //! acknowledgement never duplicates an event that has a request id. A message that is not an
-//! event is terminated (never delivered again) and reported by its stream sequence.
+//! event, or whose event is refused (its time ahead of the clock, say), is terminated (never
+//! delivered again) and reported by its stream sequence and why.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -197,12 +198,14 @@ pub async fn run(ledger: Arc<Ledger>, a: NatsArgs) -> Result<()> {
         let mut keys = vec![];
         let mut in_batch: HashSet<[u8; 16]> = HashSet::new();
         let mut bad = vec![];
+        let now = chrono::Utc::now();
         for (i, m) in batch.iter().enumerate() {
+            // Why a message is refused names the field, never the value.
             let parsed = serde_json::from_slice::<Event>(&m.payload)
-                .ok()
-                .filter(|e| e.validate().is_ok());
+                .map_err(|_| "not an event".to_owned())
+                .and_then(|e| e.validate_at(now).map(|()| e).map_err(|e| e.to_string()));
             match parsed {
-                Some(e) => match key(&e) {
+                Ok(e) => match key(&e) {
                     Some(k) if dedupe.seen.contains(&k) || !in_batch.insert(k) => duplicates += 1,
                     Some(k) => {
                         keys.push(k);
@@ -210,7 +213,7 @@ pub async fn run(ledger: Arc<Ledger>, a: NatsArgs) -> Result<()> {
                     }
                     None => events.push(e),
                 },
-                None => bad.push(i),
+                Err(why) => bad.push((i, why)),
             }
         }
         if !events.is_empty() {
@@ -224,10 +227,10 @@ pub async fn run(ledger: Arc<Ledger>, a: NatsArgs) -> Result<()> {
         dedupe.record(&keys)?;
         dedupe.seen.extend(keys);
         for (i, m) in batch.iter().enumerate() {
-            if bad.contains(&i) {
+            if let Some((_, why)) = bad.iter().find(|(b, _)| *b == i) {
                 refused += 1;
                 let seq = m.info().map(|i| i.stream_sequence).unwrap_or(0);
-                eprintln!("stream sequence {seq}: not an event; terminated");
+                eprintln!("stream sequence {seq}: {why}; terminated");
                 m.ack_with(AckKind::Term)
                     .await
                     .map_err(|e| anyhow::anyhow!("cannot terminate a message: {e}"))?;

@@ -434,6 +434,24 @@ fn id_check_answers_in_json_and_exits_zero_either_way() {
     assert!(lines[2]["error"].as_str().unwrap().contains("check digit"));
 }
 
+/// National numbers as people write them: a Finnish code in lower case, a Swedish
+/// personnummer as ten digits; each answered in its canonical form.
+#[test]
+fn id_check_reads_national_numbers_as_people_write_them() {
+    let dir = tempfile::tempdir().unwrap();
+    for (kind, value, normalized) in [
+        ("national-id:FI", "131052-308t", "131052-308T"),
+        ("national-id:SE", "8803200016", "880320-0016"),
+        ("national-id:SE", "198803200016", "880320-0016"),
+    ] {
+        let out = custos(dir.path(), &["id", "check", kind, value]);
+        assert_eq!(out.status.code(), Some(0));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["valid"], true, "{kind} {value}: {v}");
+        assert_eq!(v["normalized"], normalized, "{kind} {value}");
+    }
+}
+
 /// schemathesis generates requests from the OpenAPI document (valid, and broken in every way
 /// the schema allows) and sends them to a demo server: not one may get a 5xx.
 #[test]
@@ -1149,6 +1167,186 @@ print(q("SELECT typeof(time), typeof(port) FROM read_parquet({P}) LIMIT 1")[0])
         ],
     );
     assert!(!bad.status.success());
+}
+
+/// A backfill keeps the bound every door keeps on times: not more than clock skew ahead of
+/// the clock. The record is named, the value is not repeated.
+#[test]
+fn ingest_file_refuses_times_ahead_of_the_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |t: &str| {
+        format!(
+            "{{\"account_id\":\"acc_1\",\"time\":\"{t}\",\"ip\":\"203.0.113.1\",\"action\":\"login\",\"source\":\"sso\"}}\n"
+        )
+    };
+    for (name, text) in [
+        (
+            "far.ndjson",
+            line("2026-11-24T01:00:00Z") + &line("9999-12-31T00:00:00Z"),
+        ),
+        (
+            "further.ndjson",
+            line("2026-11-24T01:00:00Z") + &line("+10000-01-01T00:00:00Z"),
+        ),
+        (
+            "far.csv",
+            "account_id,time,ip,action,source\nacc_1,2026-11-24T02:00:00Z,203.0.113.1,login,sso\nacc_1,9999-12-31T00:00:00Z,203.0.113.1,login,sso\n".to_owned(),
+        ),
+    ] {
+        let f = dir.path().join(name);
+        std::fs::write(&f, text).unwrap();
+        let out = custos(dir.path(), &["ingest", "file", f.to_str().unwrap()]);
+        assert!(!out.status.success(), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("record 2: `time`: is in the future;"),
+            "{name}: {err}"
+        );
+        assert!(!err.contains("9999") && !err.contains("10000"), "{err}");
+    }
+    // A minute ahead is clock skew.
+    let soon = (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339();
+    let f = dir.path().join("soon.ndjson");
+    std::fs::write(&f, line("2026-11-24T01:00:00Z") + &line(&soon)).unwrap();
+    let out = custos(dir.path(), &["ingest", "file", f.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("2 events appended"));
+}
+
+/// A key given twice in a backfill's line is refused, as the API refuses it, not read as its
+/// last value.
+#[test]
+fn ingest_file_refuses_a_key_given_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("twice.ndjson");
+    std::fs::write(
+        &f,
+        "{\"account_id\":\"acc_1\",\"time\":\"2026-11-24T01:00:00Z\",\"ip\":\"203.0.113.1\",\"action\":\"login\",\"source\":\"sso\",\"ip\":\"198.51.100.1\"}\n",
+    )
+    .unwrap();
+    let out = custos(dir.path(), &["ingest", "file", f.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("record 1: .: duplicate field `ip`"), "{err}");
+    assert!(!err.contains("198.51") && !err.contains("203.0"), "{err}");
+}
+
+/// A time a Parquet timestamp in nanoseconds cannot hold (a ledger written before times were
+/// bounded may keep one) stops the export, naming the entry: no time is written as another.
+#[test]
+fn ledger_export_never_changes_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let event = |t: &str| -> custos_ledger::Event {
+        serde_json::from_value(json!({"account_id": "acc_1", "time": t,
+            "ip": "203.0.113.1", "action": "login", "source": "sso"}))
+        .unwrap()
+    };
+    {
+        let ledger =
+            custos_ledger::Ledger::open(&dir.path().join("ledger"), "custos.localhost/ledger")
+                .unwrap();
+        ledger
+            .access
+            .append(&[
+                event("2026-11-24T01:00:00Z"),
+                event("2262-04-12T00:00:00Z"),
+                event("2026-11-24T02:00:00Z"),
+            ])
+            .unwrap();
+    }
+    let pq = dir.path().join("all.parquet");
+    let out = custos(dir.path(), &["ledger", "export", pq.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("entry 1: its time is outside what a Parquet timestamp")
+            && err.contains("(--end 1)")
+            && err.contains("(--first 2)"),
+        "{err}"
+    );
+    for range in [["--end", "1"], ["--first", "2"]] {
+        let mut args = vec!["ledger", "export", pq.to_str().unwrap()];
+        args.extend(range);
+        let out = custos(dir.path(), &args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with("1 events written"));
+    }
+}
+
+/// `custos ingest nats` keeps the same bound: a message whose time is ahead of the clock is
+/// terminated, with its stream sequence and why; the others go in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_ingest_refuses_times_ahead_of_the_clock() {
+    use async_nats::jetstream;
+    let client = async_nats::connect("nats://127.0.0.1:4222")
+        .await
+        .expect("NATS with JetStream on 127.0.0.1:4222 (.ci/test starts it)");
+    let js = jetstream::new(client);
+    let tag = format!(
+        "f{}x{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let name = format!("CUSTOS_TEST_{tag}");
+    let subject = format!("custos.test.{tag}.events");
+    js.create_stream(jetstream::stream::Config {
+        name: name.clone(),
+        subjects: vec![subject.clone()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    for t in ["2026-11-24T10:00:00Z", "9999-12-31T00:00:00Z"] {
+        let ev = format!(
+            "{{\"account_id\":\"acc_1\",\"time\":\"{t}\",\"ip\":\"198.51.100.1\",\"action\":\"api_call\",\"source\":\"gw\"}}"
+        );
+        js.publish(subject.clone(), ev.into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = tokio::task::block_in_place(|| {
+        Command::new(BIN)
+            .args([
+                "ingest",
+                "nats",
+                "--stream",
+                &name,
+                "--subject",
+                &subject,
+                "--exit-when-idle",
+                "1",
+                "--data-dir",
+            ])
+            .arg(dir.path())
+            .env_remove("CUSTOS_DATA_DIR")
+            .output()
+            .unwrap()
+    });
+    js.delete_stream(&name).await.unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("stream sequence 2: `time`: is in the future; terminated"),
+        "{err}"
+    );
+    assert!(!err.contains("9999"), "{err}");
+    let ledger =
+        custos_ledger::Ledger::open(&dir.path().join("ledger"), "custos.localhost/ledger").unwrap();
+    assert_eq!(ledger.access.size(), 1);
 }
 
 #[test]

@@ -52,7 +52,7 @@ static SCHEMES: &[(&str, &[Scheme])] = &[
     ("PL", &[Stdnum("pl/pesel")]),
     ("RO", &[Own("ro/cnp", romania)]),
     ("RU", &[Stdnum("ru/inn")]),
-    ("SE", &[Stdnum("se/personnummer")]),
+    ("SE", &[Own("se/personnummer", sweden)]),
     ("SG", &[Own("sg/nric", singapore)]),
     ("TH", &[Stdnum("th/idnr")]),
     ("TR", &[Stdnum("tr/tckimlik")]),
@@ -303,6 +303,21 @@ fn netherlands(value: &str) -> Result<String, String> {
     stdnum_key("nl/bsn", &padded)
 }
 
+/// Sweden's personnummer: the stdnum check. Ten digits, or twelve with the century, written
+/// without a separator are read as python-stdnum reads them: with `-` before the last four.
+/// (The `+` of people aged 100 or more cannot be told from the digits alone.)
+fn sweden(value: &str) -> Result<String, String> {
+    let v: Vec<char> = value.chars().filter(|c| !matches!(c, ' ' | ':')).collect();
+    let v: String = match v.len() {
+        10 | 12 if !matches!(v[v.len() - 5], '-' | '+') => {
+            let (head, tail) = v.split_at(v.len() - 4);
+            head.iter().chain(['-'].iter()).chain(tail).collect()
+        }
+        _ => v.into_iter().collect(),
+    };
+    stdnum_key("se/personnummer", &v)
+}
+
 /// New Zealand's IRD number: the stdnum check, within the issued range (10,000,000 to
 /// 150,000,000).
 fn new_zealand(value: &str) -> Result<String, String> {
@@ -416,6 +431,27 @@ mod tests {
         bad("BG", "9253169210");
         ok("NL", "1112223");
         bad("NZ", "497951852");
+    }
+
+    #[test]
+    fn spellings_python_stdnum_accepts() {
+        for (cc, v, canonical) in [
+            // Finnish codes in lower case.
+            ("FI", "131052-308t", "131052-308T"),
+            ("FI", "131002a301n", "131002A301N"),
+            // Swedish personnummer as ten or twelve digits, the separator put back.
+            ("SE", "8803200016", "880320-0016"),
+            ("SE", "198803200016", "880320-0016"),
+            ("SE", "880320-0016", "880320-0016"),
+        ] {
+            let got = check(cc, v).map(|p| p.normalized);
+            assert_eq!(got, Ok(Some(canonical.to_owned())), "{cc} {v}");
+        }
+        // Century sign A is the 2000s: a birth date in 2052 is refused whatever the case.
+        bad("FI", "131052a308t");
+        bad("FI", "131052A308T");
+        bad("SE", "8803200018");
+        bad("SE", "88032000160");
     }
 
     #[test]

@@ -69,6 +69,9 @@ pub struct Event {
     pub account_id: String,
     /// RFC 3339; kept in UTC to the nanosecond.
     pub time: DateTime<Utc>,
+    /// An IPv4-mapped IPv6 address (`::ffff:203.0.113.7`) is read as the IPv4 address it
+    /// carries, so that one address has one form in the ledger.
+    #[serde(deserialize_with = "canonical_ip")]
     pub ip: IpAddr,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
@@ -84,12 +87,27 @@ pub struct Event {
     pub request_id: Option<String>,
 }
 
+fn canonical_ip<'de, D: serde::Deserializer<'de>>(d: D) -> Result<IpAddr, D::Error> {
+    IpAddr::deserialize(d).map(|ip| ip.to_canonical())
+}
+
 /// Why an event is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{field}`: {reason}")]
 pub struct Invalid {
     pub field: &'static str,
     pub reason: String,
+}
+
+/// How far ahead of the clock of the system that records it a reported time may be: clock
+/// skew, no more. Every door that takes reported times keeps this one bound: the ledger's
+/// events (HTTP, files, NATS) and the accesses and verification results reported to the API.
+pub const MAX_AHEAD: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// Whether `time`, reported to a system whose clock reads `now`, is further ahead of it than
+/// clock skew explains.
+pub fn too_far_ahead(time: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    time > now + MAX_AHEAD
 }
 
 const MAX_ID: usize = 256;
@@ -127,6 +145,20 @@ impl Event {
             return Err(Invalid {
                 field: "time",
                 reason: "before 1970".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// [`Event::validate`], and a time not [`too_far_ahead`] of `now`, the clock of the system
+    /// that takes the event in: what every door checks. (Stored events are not checked against
+    /// a clock: the log keeps none.)
+    pub fn validate_at(&self, now: DateTime<Utc>) -> Result<(), Invalid> {
+        self.validate()?;
+        if too_far_ahead(self.time, now) {
+            return Err(Invalid {
+                field: "time",
+                reason: "is in the future".into(),
             });
         }
         Ok(())
@@ -362,6 +394,51 @@ mod tests {
         for a in Action::ALL {
             assert_eq!(Action::parse(a.as_str()), Some(a));
             assert_eq!(Action::from_code(a.code()), Some(a));
+        }
+    }
+
+    #[test]
+    fn a_time_ahead_of_the_clock_is_refused() {
+        let now = event().time;
+        let check = |time: DateTime<Utc>| {
+            let mut e = event();
+            e.time = time;
+            e.validate_at(now).map_err(|i| i.to_string())
+        };
+        assert_eq!(check(now), Ok(()));
+        assert_eq!(check(now + MAX_AHEAD), Ok(()), "clock skew");
+        let refused = Err("`time`: is in the future".to_owned());
+        assert_eq!(
+            check(now + MAX_AHEAD + chrono::TimeDelta::nanoseconds(1)),
+            refused
+        );
+        for far in ["9999-12-31T00:00:00Z", "+10000-01-01T00:00:00Z"] {
+            let t = serde_json::from_value(serde_json::json!(far)).unwrap();
+            assert_eq!(check(t), refused, "{far}");
+        }
+        let mut old = event();
+        old.time = DateTime::UNIX_EPOCH - chrono::TimeDelta::seconds(1);
+        assert_eq!(old.validate_at(now).unwrap_err().field, "time");
+    }
+
+    #[test]
+    fn an_ipv4_mapped_address_is_read_as_ipv4() {
+        let read = |ip: &str| -> Event {
+            let mut v = serde_json::to_value(event()).unwrap();
+            v["ip"] = ip.into();
+            serde_json::from_value(v).unwrap()
+        };
+        let v4: IpAddr = "203.0.113.77".parse().unwrap();
+        assert_eq!(read("::ffff:203.0.113.77").ip, v4);
+        assert_eq!(read("::ffff:cb00:714d").ip, v4);
+        assert_eq!(read("203.0.113.77").ip, v4);
+        assert_eq!(
+            read("::ffff:203.0.113.77").encode(),
+            read("203.0.113.77").encode()
+        );
+        // Other IPv6 addresses stay as they are, IPv4-compatible ones included.
+        for ip in ["2001:db8::1", "::203.0.113.77", "64:ff9b::cb00:714d"] {
+            assert_eq!(read(ip).ip, ip.parse::<IpAddr>().unwrap(), "{ip}");
         }
     }
 }

@@ -76,7 +76,9 @@ pub struct Net {
 }
 
 impl Net {
-    /// Parses `ADDR` or `ADDR/LEN`; the address is masked to the prefix.
+    /// Parses `ADDR` or `ADDR/LEN`; the address is masked to the prefix. A network of
+    /// IPv4-mapped IPv6 addresses (`::ffff:203.0.113.7`, `::ffff:203.0.113.0/120`) is the
+    /// IPv4 network it maps, as events' addresses are.
     pub fn parse(s: &str) -> Option<Net> {
         let (a, len) = match s.split_once('/') {
             Some((a, l)) => (a, Some(l.parse::<u8>().ok()?)),
@@ -88,14 +90,24 @@ impl Net {
         if len > max {
             return None;
         }
-        Some(Net {
-            addr: mask(addr, len),
-            len,
-        })
+        let addr = mask(addr, len);
+        if let (IpAddr::V6(v6), 96..) = (addr, len)
+            && let Some(v4) = v6.to_ipv4_mapped()
+        {
+            return Some(Net {
+                addr: IpAddr::V4(v4),
+                len: len - 96,
+            });
+        }
+        Some(Net { addr, len })
     }
 
+    /// Whether `ip` is in the network, as it is or as the IPv4 address it maps (events stored
+    /// before their addresses were read that way).
     pub fn contains(&self, ip: IpAddr) -> bool {
-        ip.is_ipv4() == self.addr.is_ipv4() && mask(ip, self.len) == self.addr
+        let within =
+            |ip: IpAddr| ip.is_ipv4() == self.addr.is_ipv4() && mask(ip, self.len) == self.addr;
+        within(ip) || within(ip.to_canonical())
     }
 }
 
@@ -127,8 +139,22 @@ fn mask(ip: IpAddr, len: u8) -> IpAddr {
 }
 
 impl Net {
+    /// The ranges of sort keys that hold the network's addresses: its own, and for an IPv4
+    /// network the IPv4-mapped IPv6 addresses of it too. They never overlap.
+    pub fn key_ranges(&self) -> Vec<(Key, Key)> {
+        let mut ranges = vec![self.key_range()];
+        if let IpAddr::V4(v4) = self.addr {
+            let mapped = Net {
+                addr: IpAddr::V6(v4.to_ipv6_mapped()),
+                len: self.len + 96,
+            };
+            ranges.push(mapped.key_range());
+        }
+        ranges
+    }
+
     /// The first and last sort keys of the network.
-    pub fn key_range(&self) -> (Key, Key) {
+    fn key_range(&self) -> (Key, Key) {
         let lo = ip_sort_key(self.addr);
         let hi = match self.addr {
             IpAddr::V4(v) => {
@@ -1273,6 +1299,52 @@ pub(crate) fn verify(store: &Store) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_network_of_ipv4_mapped_addresses_is_the_ipv4_network() {
+        let check = |s: &str, expect: &str| {
+            assert_eq!(
+                Net::parse(s).map(|n| n.to_string()).as_deref(),
+                Some(expect),
+                "{s}"
+            );
+        };
+        check("::ffff:203.0.113.77", "203.0.113.77/32");
+        check("::ffff:203.0.113.77/120", "203.0.113.0/24");
+        check("::ffff:0:0/96", "0.0.0.0/0");
+        check("::ffff:0:0/95", "::fffe:0:0/95");
+        check("::203.0.113.77", "::cb00:714d/128");
+        check("203.0.113.77", "203.0.113.77/32");
+        check("2001:db8::1/32", "2001:db8::/32");
+        // An IPv4 network holds the mapped form of its addresses too (events stored before
+        // addresses were read as IPv4), under keys of their own.
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let net = Net::parse("203.0.113.0/24").unwrap();
+        for a in ["203.0.113.77", "::ffff:203.0.113.77"] {
+            assert!(net.contains(ip(a)), "{a}");
+            let k = ip_sort_key(ip(a));
+            assert!(
+                net.key_ranges().iter().any(|&(lo, hi)| lo <= k && k <= hi),
+                "{a}"
+            );
+        }
+        for a in [
+            "203.0.114.1",
+            "::ffff:203.0.114.1",
+            "::203.0.113.77",
+            "2001:db8::1",
+        ] {
+            assert!(!net.contains(ip(a)), "{a}");
+            let k = ip_sort_key(ip(a));
+            assert!(
+                !net.key_ranges().iter().any(|&(lo, hi)| lo <= k && k <= hi),
+                "{a}"
+            );
+        }
+        let ranges = Net::parse("0.0.0.0/0").unwrap().key_ranges();
+        assert!(ranges[0].1 < ranges[1].0, "{ranges:?}");
+        assert_eq!(Net::parse("2001:db8::/32").unwrap().key_ranges().len(), 1);
+    }
 
     #[test]
     fn address_rows_round_trip() {

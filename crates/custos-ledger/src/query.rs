@@ -216,12 +216,14 @@ pub fn net_accounts(
     to: DateTime<Utc>,
 ) -> Result<Vec<AccountUse>, LedgerError> {
     let (from, to) = (t(from), t(to));
-    let (lo, hi) = net.key_range();
+    let ranges = net.key_ranges();
     let mut by: HashMap<Vec<u8>, Uses> = HashMap::new();
     let (v, end, st) = view(log);
     let segments = v.segments_within(from, to);
     for s in &segments {
-        s.prefetch_net(lo, hi);
+        for &(lo, hi) in &ranges {
+            s.prefetch_net(lo, hi);
+        }
     }
     let one = |by: &mut HashMap<Vec<u8>, Uses>, i: u64, leaf: &[u8]| {
         if let Some((a, tm, ip)) = peek(leaf)
@@ -239,15 +241,20 @@ pub fn net_accounts(
         let from_index = (|| -> Result<(), LedgerError> {
             if from <= s.min && s.max <= to {
                 // The whole segment is in range: its sums are the answer.
-                return s.net_rows(lo, hi, &mut |r| {
-                    add(&mut mine, &r.account, r.count, r.first, r.last)
-                });
+                for &(lo, hi) in &ranges {
+                    s.net_rows(lo, hi, &mut |r| {
+                        add(&mut mine, &r.account, r.count, r.first, r.last)
+                    })?;
+                }
+                return Ok(());
             }
             // Partly in range: the accounts it names, then their events one by one.
             let mut accounts = std::collections::BTreeSet::new();
-            s.net_rows(lo, hi, &mut |r| {
-                accounts.insert(r.account);
-            })?;
+            for &(lo, hi) in &ranges {
+                s.net_rows(lo, hi, &mut |r| {
+                    accounts.insert(r.account);
+                })?;
+            }
             for a in accounts {
                 s.account_rows(&a, from, to, &mut |i, leaf| {
                     if let Some((_, tm, ip)) = peek(leaf)
@@ -267,7 +274,9 @@ pub fn net_accounts(
             add(&mut by, &a, u.count, u.first, u.last);
         }
     }
-    v.pending_net_rows(lo, hi, &mut |i, leaf| one(&mut by, i, leaf));
+    for &(lo, hi) in &ranges {
+        v.pending_net_rows(lo, hi, &mut |i, leaf| one(&mut by, i, leaf));
+    }
     scan_rest(log, &st, end, |i, leaf| one(&mut by, i, leaf))?;
     let mut v: Vec<AccountUse> = by
         .into_iter()

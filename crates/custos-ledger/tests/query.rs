@@ -299,3 +299,76 @@ fn one_process_writes_a_ledger() {
     Ledger::open(dir.path(), "custos.test/ledger").unwrap();
     assert!(Ledger::open(dir.path(), "has space").is_err());
 }
+
+/// An IPv4 address is one address whichever form it was stored in: the events a log holds
+/// with the IPv4-mapped form of an address (appended before addresses were read as IPv4)
+/// answer the questions about the IPv4 address or network, and the mapped form of either,
+/// from the entries and from the index, whole segments or in part.
+#[test]
+fn mapped_and_ipv4_forms_of_an_address_answer_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+    let events: Vec<Event> = traffic(3000)
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut e)| {
+            let host = i % 5;
+            e.ip = match i % 3 {
+                0 => ip(&format!("203.0.113.{host}")),
+                1 => ip(&format!("::ffff:203.0.113.{host}")),
+                _ => ip(&format!("2001:db8::{host}")),
+            };
+            e
+        })
+        .collect();
+    // The IPv4 address an event's address is or maps, within `net/len`.
+    let within = |e: &Event, net: [u8; 4], len: u32| {
+        let v4 = match e.ip {
+            IpAddr::V4(a) => a,
+            IpAddr::V6(a) => match a.to_ipv4_mapped() {
+                Some(a) => a,
+                None => return false,
+            },
+        };
+        let m = u32::MAX.checked_shl(32 - len).unwrap_or(0);
+        u32::from(v4) & m == u32::from_be_bytes(net) & m
+    };
+    let log = open_log(dir.path(), 1);
+    log.append(&events).unwrap();
+    for indexed in [false, true] {
+        if indexed {
+            log.wait_indexed().unwrap();
+        }
+        let windows = [
+            (t0() - Duration::days(1), t0() + Duration::days(1)),
+            (
+                t0() + Duration::seconds(5_003),
+                t0() + Duration::seconds(17_111),
+            ),
+        ];
+        for (net, v4, len) in [
+            ("203.0.113.2", [203, 0, 113, 2], 32),
+            ("::ffff:203.0.113.2", [203, 0, 113, 2], 32),
+            ("203.0.113.0/24", [203, 0, 113, 0], 24),
+            ("::ffff:203.0.113.0/120", [203, 0, 113, 0], 24),
+        ] {
+            let n = Net::parse(net).unwrap();
+            for (from, to) in windows {
+                let mut want: std::collections::BTreeMap<String, u64> = Default::default();
+                for e in &events {
+                    if within(e, v4, len) && e.time >= from && e.time <= to {
+                        *want.entry(e.account_id.clone()).or_default() += 1;
+                    }
+                }
+                assert!(!want.is_empty());
+                let got: std::collections::BTreeMap<String, u64> = net_accounts(&log, &n, from, to)
+                    .unwrap()
+                    .into_iter()
+                    .map(|u| (u.account_id, u.count))
+                    .collect();
+                assert_eq!(got, want, "{net} {from} {to} (indexed: {indexed})");
+            }
+        }
+    }
+    assert_eq!(close_and_verify(dir.path(), log), 3000 / 256);
+}

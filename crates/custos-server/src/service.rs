@@ -601,6 +601,8 @@ impl Service {
         country: Option<custos_core::Country>,
         at: DateTime<Utc>,
     ) -> Result<Account> {
+        // An IPv4-mapped IPv6 address is the IPv4 address it carries, as in the ledger.
+        let ip = ip.to_canonical();
         // The reporter's country when it gives one; otherwise the IP-country database's.
         let country = match country {
             Some(c) => c,

@@ -45,6 +45,8 @@ fn hash(s: &str) -> tlog_tiles::Hash {
 #[tokio::test]
 async fn ingest_is_durable_flags_unknown_accounts_and_refuses_bad_batches_whole() {
     let app = TestApp::new().await;
+    // The events below reach noon; the clock is past them (a time ahead of it is refused).
+    app.advance(chrono::Duration::hours(4));
     let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
     let acc = paid_account(&app, &c).await;
     let (s, b) = ingest(
@@ -611,4 +613,220 @@ async fn an_access_recorded_through_the_accounts_api_is_a_ledger_event() {
         .await;
     assert_eq!(bad.status, StatusCode::NOT_FOUND);
     assert_eq!(app.service.ledger().unwrap().access.size(), size);
+}
+
+/// Sends a raw body to `POST /v1/events`, as the integrator.
+async fn ingest_raw(app: &TestApp, body: &str, content_type: &str) -> common::Resp {
+    app.send_raw(
+        "POST",
+        "/v1/events",
+        Some(Role::Integrator),
+        Some(body.as_bytes().to_vec()),
+        content_type,
+        &[],
+    )
+    .await
+}
+
+/// The accounts behind an address or network, as an investigator asks.
+async fn ip_accounts(app: &TestApp, net: &str) -> Vec<String> {
+    let r = app
+        .send(
+            "GET",
+            &format!("/v1/ips/{net}/accounts?from=2026-11-24T00:00:00Z&to=2026-11-24T09:00:00Z"),
+            Some(Role::ComplianceOfficer),
+            None,
+            &[("x-custos-purpose", "subpoena 2026-17")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["account_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_ipv4_mapped_address_is_the_ipv4_address() {
+    let app = TestApp::new().await;
+    let (s, b) = ingest(
+        &app,
+        json!([
+            ev("acc_mapped", "2026-11-24T08:00:00Z", "::ffff:203.0.113.77"),
+            ev("acc_plain", "2026-11-24T08:00:01Z", "203.0.113.78"),
+        ]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let nd = format!(
+        "{}\n",
+        ev("acc_nd", "2026-11-24T08:00:02Z", "::ffff:203.0.113.77")
+    );
+    let r = ingest_raw(&app, &nd, "application/x-ndjson").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Either form of the address, or of its network, finds the events of both.
+    assert_eq!(
+        ip_accounts(&app, "203.0.113.77").await,
+        ["acc_mapped", "acc_nd"]
+    );
+    assert_eq!(
+        ip_accounts(&app, "::ffff:203.0.113.77").await,
+        ["acc_mapped", "acc_nd"]
+    );
+    assert_eq!(
+        ip_accounts(&app, "::ffff:203.0.113.78").await,
+        ["acc_plain"]
+    );
+    assert_eq!(
+        ip_accounts(&app, "::ffff:203.0.113.0%2F120").await,
+        ["acc_mapped", "acc_nd", "acc_plain"]
+    );
+    // The event is kept with the IPv4 form.
+    let r = app
+        .send(
+            "GET",
+            "/v1/accounts/acc_mapped/events?from=2026-11-24T00:00:00Z&to=2026-11-24T09:00:00Z",
+            Some(Role::Reviewer),
+            None,
+            &[("x-custos-purpose", "subpoena 2026-17")],
+        )
+        .await;
+    assert_eq!(r.body["events"][0]["ip"], "203.0.113.77", "{}", r.body);
+
+    // An access reported from the mapped form is seen from the IPv4 address.
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let acc = paid_account(&app, &c).await;
+    let r = app
+        .post(
+            &format!("/v1/accounts/{acc}/accesses"),
+            json!({"ip": "::ffff:203.0.113.77", "country": "DE"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let record = app
+        .send(
+            "GET",
+            &format!("/v1/customers/{c}/record"),
+            Some(Role::Reviewer),
+            None,
+            &[("x-custos-purpose", "test")],
+        )
+        .await;
+    assert_eq!(record.status, StatusCode::OK, "{}", record.body);
+    assert_eq!(
+        record.body["customer"]["observations"][0]["ip"], "203.0.113.77",
+        "{}",
+        record.body
+    );
+}
+
+#[tokio::test]
+async fn event_times_are_bounded_as_accesses_are() {
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let acc = paid_account(&app, &c).await;
+    let before = size(&app);
+    // The clock reads 2026-11-24T09:00:00Z: five minutes of skew, no more, at both doors.
+    for (t, ok) in [
+        ("2026-11-24T09:05:00Z", true),
+        ("2026-11-24T09:05:00.000000001Z", false),
+        ("9999-12-31T00:00:00Z", false),
+        ("+10000-01-01T00:00:00Z", false),
+    ] {
+        let (s, b) = ingest(&app, json!([ev(&acc, t, "203.0.113.7")])).await;
+        let access = app
+            .post(
+                &format!("/v1/accounts/{acc}/accesses"),
+                json!({"ip": "203.0.113.7", "country": "DE", "at": t}),
+            )
+            .await;
+        if ok {
+            assert_eq!(s, StatusCode::OK, "{t}: {b}");
+            assert_eq!(access.status, StatusCode::OK, "{t}: {}", access.body);
+            continue;
+        }
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{t}: {b}");
+        assert_eq!(b["field"], "events[0].time", "{t}");
+        assert_eq!(b["type"], access.body["type"], "{t}");
+        assert_eq!(b["detail"], access.body["detail"], "{t}");
+        assert_eq!(access.body["field"], "at", "{t}");
+        assert!(
+            !b.to_string().contains(&t[..8]),
+            "the value is not echoed: {b}"
+        );
+    }
+    // NDJSON names the event.
+    let nd = format!(
+        "{}\n{}\n",
+        ev(&acc, "2026-11-24T08:00:00Z", "203.0.113.7"),
+        ev(&acc, "9999-12-31T00:00:00Z", "203.0.113.7")
+    );
+    let r = ingest_raw(&app, &nd, "application/x-ndjson").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.content_type.starts_with("application/problem+json"));
+    assert_eq!(r.body["field"], "events[1].time");
+    // The event within bounds, and the access within bounds (an access is an event too).
+    assert_eq!(
+        size(&app),
+        before + 2,
+        "only what was within bounds is kept"
+    );
+}
+
+#[tokio::test]
+async fn a_key_given_twice_is_refused_as_in_every_body() {
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let acc = paid_account(&app, &c).await;
+    // The other endpoints' answer to a key given twice.
+    let other = app
+        .send_raw(
+            "POST",
+            &format!("/v1/accounts/{acc}/accesses"),
+            Some(Role::Integrator),
+            Some(br#"{"ip": "203.0.113.7", "country": "DE", "ip": "198.51.100.1"}"#.to_vec()),
+            "application/json",
+            &[],
+        )
+        .await;
+    assert_eq!(
+        other.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        other.body
+    );
+    let one = format!(
+        r#"{{"account_id": "{acc}", "time": "2026-11-24T08:00:00Z", "ip": "203.0.113.7", "action": "login", "source": "sso"}}"#
+    );
+    let twice = format!(
+        r#"{{"account_id": "{acc}", "time": "2026-11-24T08:00:00Z", "ip": "203.0.113.7", "action": "login", "source": "sso", "ip": "198.51.100.1"}}"#
+    );
+    let before = size(&app);
+    for (body, content_type, field) in [
+        (
+            format!("[{one}, {twice}]"),
+            "application/json",
+            "events[1].ip",
+        ),
+        (twice.clone(), "application/json", "events[0].ip"),
+        (
+            format!("{one}\n{twice}\n"),
+            "application/x-ndjson",
+            "events[1].ip",
+        ),
+    ] {
+        let r = ingest_raw(&app, &body, content_type).await;
+        assert_eq!(r.status, other.status, "{body}: {}", r.body);
+        assert!(r.content_type.starts_with("application/problem+json"));
+        assert_eq!(r.body["type"], other.body["type"], "{body}");
+        assert_eq!(r.body["detail"], other.body["detail"], "{body}");
+        assert_eq!(r.body["field"], field, "{body}");
+        assert!(!r.body.to_string().contains("198.51"), "{}", r.body);
+    }
+    assert_eq!(size(&app), before, "nothing of a refused batch is kept");
+    // Once each, the same events go in.
+    let r = ingest_raw(&app, &format!("[{one}, {one}]"), "application/json").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }

@@ -285,6 +285,22 @@ def born_in_future(mod, number):
     return False
 
 
+def spellings(cc, v):
+    """Other ways people write the same number, which python-stdnum reads too: a Finnish code
+    in lower case; a Swedish personnummer without its separator, as ten digits or as twelve
+    with the century."""
+    if cc == "FI":
+        return [v.lower()]
+    if cc == "SE":
+        bare = re.sub("[-+]", "", v)
+        out = [bare]
+        born = judge(importlib.import_module("stdnum.se.personnummer").get_birth_date, v)
+        if born is not None and len(bare) == 10:
+            out.append(f"{born.year // 100}{bare}")
+        return out
+    return []
+
+
 def national(rng, n):
     for cc, names in NATIONAL.items():
         mods = [importlib.import_module("stdnum." + m) for m in names]
@@ -316,6 +332,9 @@ def national(rng, n):
         for v in valid:
             values.append(v)
             values.extend(mutations(rng, v, 1))
+        # After the mutations, so that the generator's sequence (and every other kind's
+        # values) stays as it was.
+        values.extend(s for v in valid for s in spellings(cc, v))
         for v in values:
             r = oracle(v)
             emit(f"national-id:{cc}", "python-stdnum", v, r is not None, r)

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use custos_ledger::index::Net;
 use custos_ledger::query::{AccountUse, Found, account_events, net_accounts, prove};
 use custos_ledger::{Event, Ledger, LedgerError, Which};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -61,36 +62,53 @@ async fn blocking<T: Send + 'static>(
         .map_err(ledger_error)
 }
 
-/// Parses one event, naming the field and the rule, never the value.
-fn event(i: usize, v: serde_json::Value) -> Result<Event, ApiError> {
-    let e: Event = serde_path_to_error::deserialize(v).map_err(|err| {
-        let path = err.path().to_string();
-        let field = if path == "." {
-            String::new()
-        } else {
-            format!(".{path}")
-        };
-        ApiError::Validation {
-            field: Some(format!("events[{i}]{field}")),
-            detail: crate::json::redact(&err.into_inner().to_string()),
+/// Parses JSON text as `T`, one event or an array of them, straight from the text (not through
+/// a `Value`, which keeps the last of a key given twice), so that a key given twice is refused
+/// as in every other body (`crate::json`). A value that is not an event is refused naming it
+/// (`events`, `at`, then the path within: `events[3].ip`) and the rule, never the value; `None`
+/// is text that is not JSON, or not only JSON.
+fn parse<T: DeserializeOwned>(json: &[u8], at: &str) -> Result<Option<T>, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(json);
+    let v = match serde_path_to_error::deserialize(&mut *de) {
+        Ok(v) => v,
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            if inner.classify() != serde_json::error::Category::Data {
+                return Ok(None);
+            }
+            let mut path = match path.as_str() {
+                "." => String::new(),
+                p if p.starts_with('[') => path,
+                _ => format!(".{path}"),
+            };
+            let msg = inner.to_string();
+            // A key given twice is named in the message (one of the event's own), not the path.
+            if let Some((key, _)) = msg
+                .strip_prefix("duplicate field `")
+                .and_then(|rest| rest.split_once('`'))
+            {
+                path = format!("{path}.{key}");
+            }
+            return Err(ApiError::Validation {
+                field: Some(format!("events{at}{path}")),
+                detail: crate::json::redact(&msg),
+            });
         }
-    })?;
-    e.validate().map_err(|err| ApiError::Validation {
-        field: Some(format!("events[{i}].{}", err.field)),
-        detail: err.reason,
-    })?;
-    Ok(e)
+    };
+    Ok(de.end().is_ok().then_some(v))
 }
 
-/// The events of a body: a JSON array, or NDJSON (one object a line).
-fn events(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Event>, ApiError> {
+/// The events of a body: a JSON array, or NDJSON (one object a line); each checked against
+/// the server's clock, `now`.
+fn events(headers: &HeaderMap, body: &[u8], now: DateTime<Utc>) -> Result<Vec<Event>, ApiError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
         .unwrap_or_default();
-    let values: Vec<serde_json::Value> = match ct.as_str() {
+    let events: Vec<Event> = match ct.as_str() {
         "application/x-ndjson" | "application/jsonl" | "application/json-seq" => {
             let mut v = vec![];
             for (n, line) in body.split(|&b| b == b'\n').enumerate() {
@@ -100,40 +118,44 @@ fn events(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Event>, ApiError> {
                 if v.len() == MAX_EVENTS {
                     return Err(ApiError::PayloadTooLarge);
                 }
-                v.push(
-                    serde_json::from_slice(line).map_err(|_| ApiError::Validation {
+                let e = parse(line, &format!("[{}]", v.len()))?.ok_or_else(|| {
+                    ApiError::Validation {
                         field: None,
                         detail: format!("line {} is not a JSON object", n + 1),
-                    })?,
-                );
+                    }
+                })?;
+                v.push(e);
             }
             v
         }
-        "application/json" => match serde_json::from_slice::<serde_json::Value>(body) {
-            Ok(serde_json::Value::Array(a)) => a,
-            Ok(o @ serde_json::Value::Object(_)) => vec![o],
-            _ => {
-                return Err(ApiError::Validation {
-                    field: None,
-                    detail: "the body must be a JSON array of events (or NDJSON)".into(),
-                });
-            }
-        },
+        "application/json" => {
+            let parsed = match body.iter().find(|b| !b.is_ascii_whitespace()) {
+                Some(b'[') => parse(body, "")?,
+                Some(b'{') => parse(body, "[0]")?.map(|e| vec![e]),
+                _ => None,
+            };
+            parsed.ok_or_else(|| ApiError::Validation {
+                field: None,
+                detail: "the body must be a JSON array of events (or NDJSON)".into(),
+            })?
+        }
         _ => {
             return Err(ApiError::UnsupportedMediaType);
         }
     };
-    if values.is_empty() {
+    if events.is_empty() {
         return Err(ApiError::BadRequest("no events".into()));
     }
-    if values.len() > MAX_EVENTS {
+    if events.len() > MAX_EVENTS {
         return Err(ApiError::PayloadTooLarge);
     }
-    values
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| event(i, v))
-        .collect()
+    for (i, e) in events.iter().enumerate() {
+        e.validate_at(now).map_err(|err| ApiError::Validation {
+            field: Some(format!("events[{i}].{}", err.field)),
+            detail: err.reason,
+        })?;
+    }
+    Ok(events)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -166,7 +188,7 @@ pub async fn ingest(
 ) -> Result<Json<Ingested>, ApiError> {
     p.require(Permission::Intake)?;
     let l = ledger(&st)?;
-    let events = events(&headers, &body)?;
+    let events = events(&headers, &body, st.service.now())?;
     let accounts: Vec<String> = events
         .iter()
         .map(|e| e.account_id.clone())
@@ -435,5 +457,65 @@ fn not_yet(e: ApiError) -> ApiError {
     match e {
         ApiError::Validation { .. } => ApiError::NotFound("no such tile in this tree".into()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(content_type: &str, body: &str, expect: &str) {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, content_type.parse().unwrap());
+        let now = DateTime::parse_from_rfc3339("2026-11-24T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let got = match events(&headers, body.as_bytes(), now) {
+            Ok(e) => format!("{} events", e.len()),
+            Err(e) => {
+                let p = e.problem();
+                format!("{} {} {}", p.status, p.field.unwrap_or_default(), p.detail)
+            }
+        };
+        assert_eq!(got, expect, "{body}");
+    }
+
+    const ONE: &str = r#"{"account_id": "a", "time": "2026-11-24T08:00:00Z", "ip": "192.0.2.1", "action": "login", "source": "s"}"#;
+    const TWICE: &str = r#"{"account_id": "a", "time": "2026-11-24T08:00:00Z", "ip": "192.0.2.1", "action": "login", "source": "s", "ip": "192.0.2.2"}"#;
+
+    #[test]
+    fn a_key_given_twice_is_refused_naming_the_event_and_key() {
+        let json = "application/json";
+        let nd = "application/x-ndjson";
+        check(json, &format!("[{ONE}, {ONE}]"), "2 events");
+        check(nd, &format!("{ONE}\n\n{ONE}\n"), "2 events");
+        check(
+            json,
+            &format!("[{ONE}, {TWICE}]"),
+            "422 events[1].ip duplicate field `ip`",
+        );
+        check(json, TWICE, "422 events[0].ip duplicate field `ip`");
+        check(
+            nd,
+            &format!("{ONE}\n\n{TWICE}\n"),
+            "422 events[1].ip duplicate field `ip`",
+        );
+        // The other ways a body is wrong answer as before.
+        check(
+            json,
+            &format!("[{ONE}] x"),
+            "422  the body must be a JSON array of events (or NDJSON)",
+        );
+        check(
+            nd,
+            &format!("{ONE}\n{{\"a"),
+            "422  line 2 is not a JSON object",
+        );
+        check(
+            json,
+            &format!("[{}]", ONE.replace("192.0.2.1", "999.1.2.3")),
+            "422 events[0].ip invalid IP address syntax",
+        );
+        check(json, "[]", "400  no events");
     }
 }

@@ -40,13 +40,14 @@ pub fn text(field: &str, s: &str) -> Result<String, ApiError> {
 }
 
 /// When a reported event happened: now when not given. A time more than five minutes ahead of
-/// the server's clock (more than clock skew explains) is refused.
+/// the server's clock (more than clock skew explains) is refused: the bound every reported time
+/// keeps, the ledger's events' too (`custos_ledger::event::MAX_AHEAD`).
 pub fn reported_at(
     at: Option<chrono::DateTime<chrono::Utc>>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
     let at = at.unwrap_or(now);
-    if at > now + chrono::Duration::minutes(5) {
+    if custos_ledger::event::too_far_ahead(at, now) {
         return Err(ApiError::validation("at", "is in the future"));
     }
     Ok(at)
