@@ -887,7 +887,7 @@ impl Service {
             };
             let leaves = recs
                 .iter()
-                .map(|r| serde_json::to_vec(r))
+                .map(serde_json::to_vec)
                 .collect::<std::result::Result<Vec<_>, _>>()
                 .map_err(|e| StoreError::Corrupt(format!("audit record: {e}")))?;
             copied += leaves.len() as u64;

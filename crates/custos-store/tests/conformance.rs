@@ -935,7 +935,7 @@ async fn shredded_records_cannot_be_carved(backend: &str) {
     let policy = CipPolicy::default();
     let cs: Vec<Customer> = (0..3).map(|n| customer(n, s)).collect();
     for c in &cs {
-        s.create_customer(&c, &c.summary(&policy)).await.unwrap();
+        s.create_customer(c, &c.summary(&policy)).await.unwrap();
     }
     // What a perfect carver of PostgreSQL's files (dead tuples, the WAL, a backup) could get
     // at most: the wrapped keys as they were stored.
