@@ -1115,10 +1115,11 @@ impl Log {
         // The file of the bundle that was incomplete before this batch, if the batch
         // completed it: the checkpoint no longer needs it, and it is emptied so that no
         // uncovered copy of a complete bundle's entries outlives this batch (a purge would
-        // not reach it).
+        // not reach it). Not synced: a crash that brought it back would find it trimmed when
+        // the log is opened, and a sync here would cost every such batch another flush.
         if tail.is_empty() {
             if let Some((_, _, f)) = w.tail_file.take() {
-                let _ = f.set_len(0).and_then(|()| f.sync_all());
+                let _ = f.set_len(0);
             }
         } else if let Some((_, prev_slot)) = prev_tail
             && w.tail_file
@@ -1126,7 +1127,7 @@ impl Log {
                 .is_some_and(|(_, s, _)| *s != prev_slot)
             && let Ok(f) = open_rw(&self.store.dir, &tail_name(prev_slot))
         {
-            let _ = f.set_len(0).and_then(|()| f.sync_all());
+            let _ = f.set_len(0);
         }
         *self.store.state.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(State {
             size: n,
