@@ -961,28 +961,7 @@ fn ledger_backfill_verify_and_query() {
 /// duplicates are dropped, messages that are not events are refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_ingest_survives_sigkill_without_loss_or_duplication() {
-    use async_nats::jetstream;
-    let client = async_nats::connect("nats://127.0.0.1:4222")
-        .await
-        .expect("NATS with JetStream on 127.0.0.1:4222 (.ci/test starts it)");
-    let js = jetstream::new(client);
-    let tag = format!(
-        "t{}x{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    let name = format!("CUSTOS_TEST_{tag}");
-    let subject = format!("custos.test.{tag}.events");
-    js.create_stream(jetstream::stream::Config {
-        name: name.clone(),
-        subjects: vec![subject.clone()],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let (js, name, subject) = nats_stream("t").await;
     const N: u64 = 3000;
     let ev = |i: u64| {
         format!(
@@ -1300,28 +1279,7 @@ fn ledger_export_never_changes_a_time() {
 /// terminated, with its stream sequence and why; the others go in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_ingest_refuses_times_ahead_of_the_clock() {
-    use async_nats::jetstream;
-    let client = async_nats::connect("nats://127.0.0.1:4222")
-        .await
-        .expect("NATS with JetStream on 127.0.0.1:4222 (.ci/test starts it)");
-    let js = jetstream::new(client);
-    let tag = format!(
-        "f{}x{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    let name = format!("CUSTOS_TEST_{tag}");
-    let subject = format!("custos.test.{tag}.events");
-    js.create_stream(jetstream::stream::Config {
-        name: name.clone(),
-        subjects: vec![subject.clone()],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let (js, name, subject) = nats_stream("f").await;
     for t in ["2026-11-24T10:00:00Z", "9999-12-31T00:00:00Z"] {
         let ev = format!(
             "{{\"account_id\":\"acc_1\",\"time\":\"{t}\",\"ip\":\"198.51.100.1\",\"action\":\"api_call\",\"source\":\"gw\"}}"
@@ -2165,4 +2123,31 @@ async fn a_full_disk_is_refused_cleanly_and_survives_a_crash() {
     let s = start(&dir, &["serve"]);
     let again = reqwest::get(format!("{}/readyz", s.url)).await.unwrap();
     assert_eq!(again.status(), 200);
+}
+
+/// A fresh JetStream stream on the machine's NATS: the context, its name and its subject.
+async fn nats_stream(prefix: &str) -> (async_nats::jetstream::Context, String, String) {
+    use async_nats::jetstream;
+    let client = async_nats::connect("nats://127.0.0.1:4222")
+        .await
+        .expect("NATS with JetStream on 127.0.0.1:4222 (.ci/test starts it)");
+    let js = jetstream::new(client);
+    let tag = format!(
+        "{prefix}{}x{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let name = format!("CUSTOS_TEST_{tag}");
+    let subject = format!("custos.test.{tag}.events");
+    js.create_stream(jetstream::stream::Config {
+        name: name.clone(),
+        subjects: vec![subject.clone()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    (js, name, subject)
 }
