@@ -830,3 +830,34 @@ async fn a_key_given_twice_is_refused_as_in_every_body() {
     let r = ingest_raw(&app, &format!("[{one}, {one}]"), "application/json").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
+
+#[tokio::test]
+async fn a_destroyed_customer_is_destroyed_when_retention_runs_not_as_of_its_question() {
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let acc = paid_account(&app, &c).await;
+    close(&app, &acc, "customer left").await;
+    let actor = custos_server::service::Actor {
+        id: "test".into(),
+        role: "admin".into(),
+    };
+    // Asked as of three years on (what `--as-of` does): due then, destroyed now.
+    let as_of = app.service.now() + chrono::Duration::days(1100);
+    let report = app
+        .service
+        .retention_run(as_of, false, &actor, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(report.destroyed.len(), 1);
+    assert_eq!(report.destroyed[0].destroyed_at, app.service.now());
+    let r = app
+        .send(
+            "GET",
+            &format!("/v1/customers/{c}"),
+            Some(Role::Integrator),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::GONE);
+}
