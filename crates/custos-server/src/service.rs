@@ -624,6 +624,8 @@ impl Service {
             }
         };
         let acc = self.store.get_account(account_id).await?;
+        // Nothing is recorded of an account whose customer's records were destroyed.
+        self.store.load_summary(&acc.customer_id).await?;
         // One access is one ledger event, whichever door it came in by: it is durable in the
         // access log before anything else changes.
         if let Some(l) = self.ledger.clone() {
@@ -782,6 +784,8 @@ impl Service {
         reference: Option<String>,
         actor: &Actor,
     ) -> Result<LegalHold> {
+        // A hold on records already destroyed would preserve nothing: 410, as every write.
+        self.store.load_summary(id).await?;
         let hold = LegalHold {
             id: new_id("hold_"),
             reason,
@@ -996,11 +1000,16 @@ impl Service {
                             .await?;
                         // Destroyed now; `now` (which may be `--as-of`) only decided that it
                         // was due.
+                        let reason = if now == self.now() {
+                            "retention period ended".to_owned()
+                        } else {
+                            format!("retention period ended (as of {})", now.to_rfc3339())
+                        };
                         let t = self
                             .store
-                            .destroy_customer(&id, self.now(), "retention period ended")
+                            .destroy_customer(&id, self.now(), &reason)
                             .await?;
-                        self.audit(actor, None, "destroy_customer", id.as_str())
+                        self.audit(actor, Some(&reason), "destroy_customer", id.as_str())
                             .await?;
                         report.destroyed.push(t);
                     }

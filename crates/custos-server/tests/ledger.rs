@@ -850,6 +850,23 @@ async fn a_destroyed_customer_is_destroyed_when_retention_runs_not_as_of_its_que
         .unwrap();
     assert_eq!(report.destroyed.len(), 1);
     assert_eq!(report.destroyed[0].destroyed_at, app.service.now());
+    // The time the run was asked as of is kept with the tombstone and in the audit trail.
+    assert!(
+        report.destroyed[0].reason.contains(&as_of.to_rfc3339()),
+        "{}",
+        report.destroyed[0].reason
+    );
+    // A hold on what is already destroyed would preserve nothing: refused.
+    let hold = app
+        .send(
+            "POST",
+            &format!("/v1/customers/{c}/legal-holds"),
+            Some(Role::ComplianceOfficer),
+            Some(json!({"reason": "preservation request"})),
+            &[],
+        )
+        .await;
+    assert_eq!(hold.status, StatusCode::GONE, "{}", hold.body);
     let r = app
         .send(
             "GET",
@@ -860,4 +877,44 @@ async fn a_destroyed_customer_is_destroyed_when_retention_runs_not_as_of_its_que
         )
         .await;
     assert_eq!(r.status, StatusCode::GONE);
+}
+
+#[tokio::test]
+async fn events_that_come_after_retention_purged_an_account_are_purged_too() {
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let acc = paid_account(&app, &c).await;
+    let (s, _) = ingest(
+        &app,
+        json!([ev(&acc, "2026-11-24T08:00:00Z", "203.0.113.7")]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    close(&app, &acc, "customer left").await;
+    app.advance(chrono::Duration::days(800));
+    let r = retain(&app, false).await;
+    assert_eq!((r.destroyed.len(), r.ledger_events_purged), (1, 1));
+    // An access to the destroyed customer's account is refused, and writes nothing.
+    let before = size(&app);
+    let a = app
+        .post(
+            &format!("/v1/accounts/{acc}/accesses"),
+            json!({"ip": "203.0.113.8", "country": "DE"}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::GONE, "{}", a.body);
+    assert_eq!(size(&app), before);
+    // A late event from the control plane is kept (the batch is not refused), then purged by
+    // the next round of retention's work.
+    let t = (app.service.now() - chrono::Duration::hours(1)).to_rfc3339();
+    let (s, b) = ingest(&app, json!([ev(&acc, &t, "203.0.113.9")])).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let late = b["first"].as_u64().unwrap();
+    let actor = custos_server::service::Actor {
+        id: "test".into(),
+        role: "admin".into(),
+    };
+    let done = app.service.retention_work(&actor).await.unwrap();
+    assert_eq!(done.ledger_events_purged, 1);
+    assert!(app.service.ledger().unwrap().access.is_purged(late));
 }

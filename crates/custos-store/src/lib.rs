@@ -352,6 +352,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         kind: RetentionWork,
         limit: u32,
     ) -> Result<Vec<String>, StoreError>;
+    /// Of these subjects, those whose work of `kind` was done, queued again: events that came
+    /// for an account after its ledger events were purged are purged in turn. Returns them.
+    async fn requeue_done(
+        &self,
+        kind: RetentionWork,
+        subjects: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError>;
     /// Marks a subject's work done, with its result (events purged, keys retired).
     async fn work_done(
         &self,

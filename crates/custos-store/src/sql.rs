@@ -1428,6 +1428,35 @@ impl Store for SqlStore {
         .collect()
     }
 
+    async fn requeue_done(
+        &self,
+        kind: RetentionWork,
+        subjects: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        // Read first: nearly always none is found, and the writer is left alone.
+        let mut done = vec![];
+        for chunk in subjects.chunks(500) {
+            let marks: Vec<String> = (2..=chunk.len() + 1).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT subject FROM retention_queue WHERE kind = $1 AND done_at IS NOT NULL \
+                 AND subject IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(kind.as_str());
+            for s in chunk {
+                q = q.bind(s.as_str());
+            }
+            for row in q.fetch_all(&self.read).await.map_err(db)? {
+                done.push(get::<String>(&row, "subject")?);
+            }
+        }
+        if !done.is_empty() {
+            self.queue_work(kind, &done, at, true).await?;
+        }
+        Ok(done)
+    }
+
     async fn work_done(
         &self,
         kind: RetentionWork,
