@@ -1252,6 +1252,68 @@ async fn http_ingest_survives_sigkill() {
 /// time, the sweep, the program profile and documents, the certification as PDF, the
 /// calendar, the CIP package and a request it answers, exemptions; each mistake a clear
 /// message and a non-zero exit.
+/// A condition naming a field accounts do not have is refused by `designations add` and by a
+/// designations file's import alike, naming the field, and nothing is stored.
+#[test]
+fn designation_conditions_naming_no_field_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = custos(
+        d,
+        &[
+            "designations",
+            "add",
+            "--id",
+            "sm-typo",
+            "--jurisdiction",
+            "BY",
+            "--condition",
+            "account.offerng != 'trial'",
+            "--reference",
+            "92 FR 3",
+        ],
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("condition 1: `account.offerng` is not a field"),
+        "{err}"
+    );
+    let file = d.join("designations.toml");
+    std::fs::write(
+        &file,
+        "[[designation]]\nid = \"sm-typo\"\nsubject = { kind = \"jurisdiction\", country = \"BY\" }\nmeasure = \"conditions\"\nconditions = [\"account.offerng != 'trial'\"]\neffective = 2027-01-01\nreference = \"92 FR 3\"\n",
+    )
+    .unwrap();
+    let o = custos(
+        d,
+        &[
+            "lists",
+            "import",
+            "--format",
+            "custos-toml",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("designation sm-typo: condition 1: `account.offerng` is not a field"),
+        "{err}"
+    );
+    let ls = custos(d, &["designations", "ls", "--json"]);
+    assert!(ls.status.success());
+    assert_eq!(
+        serde_json::from_slice::<Value>(&ls.stdout).unwrap(),
+        json!([])
+    );
+    let ls = custos(d, &["lists", "ls"]);
+    assert_eq!(
+        String::from_utf8_lossy(&ls.stdout).trim(),
+        "no list imported yet"
+    );
+}
+
 #[test]
 fn compliance_officer_commands() {
     let dir = tempfile::tempdir().unwrap();
