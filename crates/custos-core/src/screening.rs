@@ -11,7 +11,11 @@
 //!   and the conditions travel with its decision);
 //! - a **possible** hit opens a review case and holds the account until a reviewer decides;
 //! - a reviewer's **false positive** is remembered for that subject and that list entry until
-//!   either of them changes (their fingerprints are kept with the case).
+//!   either of them changes (their fingerprints are kept with the case);
+//! - a reviewer who **reverses** a decision (a confirmed match called a false positive, or
+//!   back) gives the reason in the case's note, and so does one who calls an **exact** match
+//!   (the whole name, with the full date of birth the entry gives) a false positive; a reversal
+//!   decides again the accounts the case closed (see [`crate::account::closed_by`]).
 //!
 //! Pure: findings, times and ids are passed in.
 
@@ -121,6 +125,9 @@ pub struct Finding {
     pub explanation: Vec<Factor>,
     /// Decisive on its own: confirmed without review.
     pub decisive: bool,
+    /// The subject's full date of birth is one the entry gives (not the year alone).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub birth_date_equal: bool,
     /// Fingerprint of the list entry's content, and of what of the subject was screened.
     pub entity_fingerprint: String,
     pub subject_fingerprint: String,
@@ -129,6 +136,11 @@ pub struct Finding {
 impl Finding {
     fn key(&self) -> (&SubjectId, Basis, &str, &str) {
         (&self.subject_id, self.basis, &self.list, &self.entity_id)
+    }
+
+    /// An exact match: the highest score, and the full date of birth the entry gives.
+    pub fn exact(&self) -> bool {
+        self.score >= 1.0 && self.birth_date_equal
     }
 }
 
@@ -276,7 +288,8 @@ impl Screening {
         out
     }
 
-    /// A reviewer's decision on an open case (or a change of mind on a decided one).
+    /// A reviewer's decision on an open case (or a change of mind on a decided one). A
+    /// reversal, and a false positive on an exact match, need the reason in `note`.
     pub fn resolve(
         &mut self,
         case_id: &str,
@@ -295,10 +308,33 @@ impl Screening {
                 "screening case {case_id} is cleared: the match no longer exists"
             )));
         }
-        c.state = match resolution {
+        let next = match resolution {
             Resolution::Confirmed => CaseState::Confirmed,
             Resolution::FalsePositive => CaseState::FalsePositive,
         };
+        let noted = note.as_deref().is_some_and(|n| !n.trim().is_empty());
+        if !noted && reversal(c.state, next) {
+            return Err(CoreError::invalid(
+                "note",
+                format!(
+                    "case {case_id} is {}: reversing it needs the reason",
+                    match c.state {
+                        CaseState::Confirmed => "confirmed",
+                        _ => "a false positive",
+                    }
+                ),
+            ));
+        }
+        if !noted && next == CaseState::FalsePositive && c.finding.exact() {
+            return Err(CoreError::invalid(
+                "note",
+                format!(
+                    "case {case_id} is an exact match (the whole name and the full date of \
+                     birth): calling it a false positive needs the reason"
+                ),
+            ));
+        }
+        c.state = next;
         c.resolved_by = Some(by.to_owned());
         c.resolved_at = Some(now);
         c.note = note;
@@ -327,6 +363,16 @@ impl Screening {
             })
             .collect()
     }
+}
+
+/// Whether resolving a case in `from` as `to` reverses a reviewer's (or decisive evidence's)
+/// decision: a confirmed match called a false positive, or back.
+pub fn reversal(from: CaseState, to: CaseState) -> bool {
+    matches!(
+        (from, to),
+        (CaseState::Confirmed, CaseState::FalsePositive)
+            | (CaseState::FalsePositive, CaseState::Confirmed)
+    )
 }
 
 /// A case as the clear summary holds it: what decisions and case queues need, without
@@ -388,6 +434,7 @@ mod tests {
             reference: None,
             explanation: vec![],
             decisive,
+            birth_date_equal: false,
             entity_fingerprint: efp.into(),
             subject_fingerprint: sfp.into(),
         }
@@ -465,5 +512,83 @@ mod tests {
         assert_eq!(ch.new.len(), 1);
         assert_eq!(ch.new[0].case_id, "scr_1");
         assert_eq!(s.cases[0].state, CaseState::Confirmed);
+    }
+
+    #[test]
+    fn a_reversal_needs_a_reason() {
+        let mut s = Screening::default();
+        let mut id = ids();
+        s.apply(vec![finding("1", false, "e", "s")], vec![], t(1), &mut id);
+        // Deciding an open case needs no note.
+        s.resolve("scr_1", Resolution::Confirmed, "rev", None, t(2))
+            .unwrap();
+        for note in [None, Some("".to_owned()), Some(" \n".to_owned())] {
+            let err = s
+                .resolve("scr_1", Resolution::FalsePositive, "rev", note, t(3))
+                .unwrap_err();
+            assert!(
+                matches!(&err, CoreError::Invalid { field, .. } if field == "note"),
+                "{err}"
+            );
+        }
+        assert_eq!(s.cases[0].state, CaseState::Confirmed);
+        assert_eq!(s.cases[0].resolved_at, Some(t(2)));
+        // Confirming again what is confirmed is no reversal.
+        s.resolve("scr_1", Resolution::Confirmed, "rev", None, t(3))
+            .unwrap();
+        s.resolve(
+            "scr_1",
+            Resolution::FalsePositive,
+            "rev",
+            Some("another date of birth".into()),
+            t(4),
+        )
+        .unwrap();
+        assert_eq!(s.cases[0].state, CaseState::FalsePositive);
+        assert!(
+            s.resolve("scr_1", Resolution::Confirmed, "rev", None, t(5))
+                .is_err()
+        );
+        s.resolve(
+            "scr_1",
+            Resolution::Confirmed,
+            "rev",
+            Some("x".into()),
+            t(5),
+        )
+        .unwrap();
+        assert_eq!(s.cases[0].state, CaseState::Confirmed);
+    }
+
+    #[test]
+    fn a_false_positive_on_an_exact_match_needs_a_note() {
+        let mut s = Screening::default();
+        let mut id = ids();
+        let mut exact = finding("1", false, "e", "s");
+        exact.score = 1.0;
+        exact.birth_date_equal = true;
+        let mut same_year = finding("2", false, "e", "s");
+        same_year.score = 1.0;
+        let mut close = finding("3", false, "e", "s");
+        close.score = 0.97;
+        close.birth_date_equal = true;
+        s.apply(vec![exact, same_year, close], vec![], t(1), &mut id);
+        let err = s
+            .resolve("scr_1", Resolution::FalsePositive, "rev", None, t(2))
+            .unwrap_err();
+        assert!(err.to_string().contains("exact match"), "{err}");
+        s.resolve("scr_2", Resolution::FalsePositive, "rev", None, t(2))
+            .unwrap();
+        s.resolve("scr_3", Resolution::FalsePositive, "rev", None, t(2))
+            .unwrap();
+        s.resolve(
+            "scr_1",
+            Resolution::FalsePositive,
+            "rev",
+            Some("the passport photo is another person".into()),
+            t(2),
+        )
+        .unwrap();
+        assert_eq!(s.cases[0].state, CaseState::FalsePositive);
     }
 }

@@ -732,6 +732,7 @@ fn finding(c: &Customer, entity: &str) -> custos_core::screening::Finding {
         reference: None,
         explanation: vec![],
         decisive: false,
+        birth_date_equal: false,
         entity_fingerprint: "e".into(),
         subject_fingerprint: "s".into(),
     }
@@ -784,7 +785,13 @@ async fn screening_cases_follow_the_summary(backend: &str) {
     let mut stale = a.clone();
     stale
         .screening
-        .resolve(&id, Resolution::Confirmed, "rev", None, now())
+        .resolve(
+            &id,
+            Resolution::Confirmed,
+            "rev",
+            Some("the list's passport number".into()),
+            now(),
+        )
         .unwrap();
     assert!(
         s.save_customer(&stale, &stale.summary(&policy), 1, &[])
