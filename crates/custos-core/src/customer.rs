@@ -652,6 +652,27 @@ impl Customer {
         &self.subjects[0].id
     }
 
+    /// The subject a verification result is for: the one named, or, when none is, the only
+    /// subject that counts. When more than one counts (an entity and its beneficial owners),
+    /// a result that names none could be meant for any of them, and is refused rather than
+    /// given to the customer's own subject.
+    pub fn result_subject(&self, named: Option<&SubjectId>) -> Result<SubjectId, CoreError> {
+        if let Some(id) = named {
+            return Ok(self.subject(id)?.id.clone());
+        }
+        let counting = self.subjects.iter().filter(|s| s.is_active()).count();
+        if counting > 1 {
+            return Err(CoreError::invalid(
+                "subject_id",
+                format!(
+                    "the customer has {counting} subjects (itself and its beneficial owners): \
+                     name the one the result is for"
+                ),
+            ));
+        }
+        Ok(self.customer_subject().clone())
+    }
+
     pub fn add_contact(&mut self, contact: Contact) -> Result<(), CoreError> {
         self.subject(&contact.subject_id)?;
         check_text("value", &contact.value, true)?;
@@ -1095,5 +1116,94 @@ impl CustomerSummary {
     /// EO 5(k): the customer and all its beneficial owners are United States persons.
     pub fn all_us_persons(&self) -> bool {
         self.active_subjects().all(|s| s.us_person)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn person(name: &str, citizenship: &str) -> Individual {
+        Individual {
+            full_name: name.into(),
+            given_names: None,
+            family_name: None,
+            date_of_birth: None,
+            citizenships: vec![Country::parse(citizenship).unwrap()],
+            us_lawful_permanent_resident: false,
+            residence: None,
+            national_ids: vec![],
+        }
+    }
+
+    /// A customer with owners of these shares; its subjects are `sub_0` (itself), `sub_1`...
+    fn customer(shares: &[f64]) -> Customer {
+        let now = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+        let (profile, owners) = if shares.is_empty() {
+            (
+                CustomerProfile::Individual(person("Lena Fischer", "DE")),
+                vec![],
+            )
+        } else {
+            (
+                CustomerProfile::Entity(Entity {
+                    legal_name: "Blue Mesa Compute LLC".into(),
+                    jurisdiction: Country::parse("US").unwrap(),
+                    jurisdiction_subdivision: None,
+                    registration_number: None,
+                    lei: None,
+                    addresses: vec![],
+                }),
+                shares
+                    .iter()
+                    .map(|p| BeneficialOwner {
+                        person: person("Chen Wei", "CN"),
+                        ownership_percent: Some(*p),
+                        substantial_control: false,
+                        title: None,
+                    })
+                    .collect(),
+            )
+        };
+        let ids = (0..=shares.len())
+            .map(|i| SubjectId::parse(&format!("sub_{i}")).unwrap())
+            .collect();
+        Customer::new(
+            CustomerId::parse("cus_1").unwrap(),
+            now,
+            profile,
+            owners,
+            ids,
+            None,
+            &CipPolicy::default(),
+        )
+        .unwrap()
+    }
+
+    /// `expect`: the subject chosen, or the field the refusal names.
+    fn check(shares: &[f64], named: Option<&str>, expect: Result<&str, &str>) {
+        let named = named.map(|n| SubjectId::parse(n).unwrap());
+        let got = customer(shares).result_subject(named.as_ref());
+        match (got, expect) {
+            (Ok(s), Ok(e)) => assert_eq!(s.as_str(), e),
+            (Err(CoreError::Invalid { field, .. }), Err(e)) => assert_eq!(field, e),
+            (Err(CoreError::NotFound(what)), Err(e)) => assert!(what.contains(e), "{what}"),
+            (got, _) => panic!("{shares:?} {named:?}: {got:?}, expected {expect:?}"),
+        }
+    }
+
+    #[test]
+    fn a_result_names_its_subject_when_more_than_one_could_be_meant() {
+        // One subject: it is the one meant.
+        check(&[], None, Ok("sub_0"));
+        check(&[], Some("sub_0"), Ok("sub_0"));
+        // An entity alone, or with owners below the threshold: only the entity counts.
+        check(&[5.0], None, Ok("sub_0"));
+        // An entity with an owner that counts: the result must say whose it is.
+        check(&[30.0], None, Err("subject_id"));
+        check(&[30.0], Some("sub_1"), Ok("sub_1"));
+        check(&[30.0], Some("sub_0"), Ok("sub_0"));
+        check(&[30.0], Some("sub_9"), Err("sub_9"));
     }
 }

@@ -603,9 +603,7 @@ impl Service {
     ) -> Result<(Customer, Vec<Account>)> {
         let (_, c, a) = self
             .mutate(id, |c, _, _| {
-                let s = subject
-                    .clone()
-                    .unwrap_or_else(|| c.customer_subject().clone());
+                let s = c.result_subject(subject.as_ref())?;
                 c.record_result(&s, result.clone())?;
                 Ok(())
             })

@@ -175,6 +175,84 @@ async fn us_entity_with_foreign_30_percent_owner_needs_that_owner_verified() {
     assert_eq!(a.body["decision"], "approve", "{}", a.body);
 }
 
+/// A result sent without `subject_id` for a customer with beneficial owners could be meant for
+/// any of them: it is refused, naming the field, instead of landing on the entity (which needs
+/// no verification here) while the foreign owner stays pending. A customer with one subject
+/// still needs none.
+#[tokio::test]
+async fn a_result_for_a_customer_with_owners_names_its_subject() {
+    let app = TestApp::new().await;
+    let body = json!({
+        "entity": {"legal_name": "Blue Mesa Compute LLC", "jurisdiction": "US",
+                   "jurisdiction_subdivision": "DE"},
+        "beneficial_owners": [
+            {"person": {"full_name": "Sam Carter", "citizenships": ["US"]}, "ownership_percent": 70.0},
+            {"person": {"full_name": "Chen Wei", "citizenships": ["CN"],
+                        "residence": {"line1": "88 Century Ave", "city": "Shanghai", "country": "CN"}},
+             "ownership_percent": 30.0}
+        ]
+    });
+    let r = app.post("/v1/customers", body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let c = r.body["customer_id"].as_str().unwrap().to_owned();
+    let owner = r.body["subjects"][2]["subject_id"].clone();
+    let acc = app.open_id(&c, "direct", "paid").await;
+    let d = app
+        .post(
+            &format!("/v1/customers/{c}/documents"),
+            json!({"subject_id": owner, "kind": "passport", "issuing_country": "CN",
+                   "number": "E12345678"}),
+        )
+        .await;
+    assert_eq!(d.status, StatusCode::CREATED, "{}", d.body);
+
+    let before = app.counts().await;
+    let view = app
+        .get(&format!("/v1/customers/{c}"), Role::Integrator)
+        .await
+        .body;
+    for method in ["document", "email"] {
+        let r = app
+            .post(
+                &format!("/v1/customers/{c}/verification-results"),
+                json!({"method": method, "outcome": "pass"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.content_type, "application/problem+json");
+        assert_eq!(r.body["type"], "urn:custos:problem:validation-failed");
+        assert_eq!(r.body["field"], "subject_id");
+    }
+    assert_eq!(app.counts().await, before);
+    assert_eq!(
+        app.get(&format!("/v1/customers/{c}"), Role::Integrator)
+            .await
+            .body,
+        view
+    );
+    assert_eq!(app.account(&acc).await["decision"], "pending");
+
+    let r = app
+        .post(
+            &format!("/v1/customers/{c}/verification-results"),
+            json!({"subject_id": owner, "method": "document", "outcome": "pass"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["subjects"][2]["verification_state"], "verified");
+    assert_eq!(app.account(&acc).await["decision"], "approve");
+
+    // One subject: it is the one meant.
+    let one = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let r = app
+        .post(
+            &format!("/v1/customers/{one}/verification-results"),
+            json!({"method": "email", "outcome": "pass"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
 #[tokio::test]
 async fn triage_flips_when_a_us_customer_moves_abroad_and_is_seen_only_from_there() {
     let app = TestApp::new().await;
