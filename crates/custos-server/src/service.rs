@@ -604,7 +604,7 @@ impl Service {
         let (_, c, a) = self
             .mutate(id, |c, _, _| {
                 let s = c.result_subject(subject.as_ref())?;
-                c.record_result(&s, result.clone())?;
+                c.record_result(&s, result.clone(), &self.policy)?;
                 Ok(())
             })
             .await?;

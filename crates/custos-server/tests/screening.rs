@@ -324,6 +324,8 @@ async fn designated_jurisdictions_reach_subjects_and_the_resellers_above_them() 
             "addresses": [{"line1": "Keizersgracht 100", "city": "Amsterdam", "country": "NL"}]}}),
         )
         .await;
+    let own = app.own_subject(&r).await;
+    app.document(&r, &own).await;
     for method in ["document", "address"] {
         let v = app
             .post(

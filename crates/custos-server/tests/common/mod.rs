@@ -251,12 +251,29 @@ impl TestApp {
             .clone()
     }
 
-    /// Passes `methods` for a subject of customer `c` (its own when `subject` is `None`).
+    /// Files an identity document for a subject of customer `c`, as the flow does before it
+    /// reports a documentary check (issued by a country no test designates).
+    pub async fn document(&self, c: &str, subject: &Value) {
+        let r = self
+            .post(
+                &format!("/v1/customers/{c}/documents"),
+                serde_json::json!({"subject_id": subject, "kind": "other",
+                                   "issuing_country": "CH", "number": "TEST-DOC-1"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+
+    /// Passes `methods` for a subject of customer `c` (its own when `subject` is `None`), a
+    /// document on file first for `document`.
     pub async fn pass(&self, c: &str, subject: Option<&Value>, methods: &[&str]) {
         let subject = match subject {
             Some(s) => s.clone(),
             None => self.own_subject(c).await,
         };
+        if methods.contains(&"document") {
+            self.document(c, &subject).await;
+        }
         for m in methods {
             let body = serde_json::json!({"method": m, "outcome": "pass", "subject_id": subject});
             let r = self
