@@ -183,9 +183,22 @@ pub(crate) enum ListsCmd {
         #[arg(long)]
         format: String,
         file: PathBuf,
-        /// The list's name (default: from the format and file, e.g. ofac-sdn, un, csl).
+        /// The list's name (default: from the format and file, e.g. ofac-sdn, un, csl; for
+        /// ftm-json the file's name, `entities` for `entities.ftm.json`).
         #[arg(long)]
         name: Option<String>,
+        /// Without --name: the file is a new version of the list its default name names, even
+        /// though it comes from another file and shares few entries with the current version
+        /// (such an import is otherwise refused, as one list replacing another).
+        #[arg(long)]
+        new_version: bool,
+        /// What the list's hits ask: prohibition (a confirmed hit refuses and closes
+        /// accounts), review (a hit holds the accounts until a reviewer decides, and decides
+        /// nothing itself) or informational (a case for the reviewers; holds nothing).
+        /// Default: prohibition for ofac-* and un-xml, review for bis-dpl, csl-csv and
+        /// ftm-json. A custos-toml file's designations carry their own.
+        #[arg(long)]
+        measure: Option<String>,
         /// Accept a version with under 90% of the current version's entries (by default such a
         /// drop is taken for a broken download and refused).
         #[arg(long)]

@@ -188,7 +188,7 @@ async fn migrate_keys_rotation_and_retention() {
     assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
     assert_eq!(
         String::from_utf8_lossy(&m.stdout).trim(),
-        "applied 4 migration(s)"
+        "applied 5 migration(s)"
     );
     let m = custos(dir.path(), &["migrate"]);
     assert_eq!(
@@ -590,6 +590,190 @@ fn lists_are_imported_as_versions_and_a_broken_file_changes_nothing() {
     );
     let unknown = custos(&data, &["lists", "import", "--format", "pdf", "x"]);
     assert_eq!(unknown.status.code(), Some(1));
+}
+
+/// Two OpenSanctions exports are both `entities.ftm.json`: imported without a name, the second
+/// would have replaced the first under the default name `entities`. It is refused, saying how
+/// to import it (its own `--name`, or `--new-version` when it is a new version of that list),
+/// and the first stays as it was.
+#[test]
+fn lists_sharing_a_default_name_do_not_replace_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let t1 = peer("yente/tests/fixtures/dataset/t1/entities.ftm.json");
+    let zala = peer("yente/tests/fixtures/dataset/zala/entities.ftm.json");
+    let import = |extra: &[&str], file: &Path| {
+        let mut args = vec!["lists", "import", "--format", "ftm-json", "--no-rescreen"];
+        args.extend_from_slice(extra);
+        args.push(file.to_str().unwrap());
+        custos(d, &args)
+    };
+    let first = import(&[], &t1);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let first_out = String::from_utf8_lossy(&first.stdout).to_string();
+    assert!(
+        first_out.starts_with("entities: version 1 with "),
+        "{first_out}"
+    );
+    let ls_before = custos(d, &["lists", "ls"]).stdout;
+
+    let second = import(&[], &zala);
+    assert_eq!(second.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains("entities was not imported")
+            && err.contains("--name")
+            && err.contains("--new-version"),
+        "{err}"
+    );
+    assert_eq!(custos(d, &["lists", "ls"]).stdout, ls_before);
+
+    // Named, it is a list of its own; the first is untouched.
+    let named = import(&["--name", "zala"], &zala);
+    assert!(
+        named.status.success(),
+        "{}",
+        String::from_utf8_lossy(&named.stderr)
+    );
+    assert!(String::from_utf8_lossy(&named.stdout).starts_with("zala: version 2 with "));
+    let ls = String::from_utf8_lossy(&custos(d, &["lists", "ls"]).stdout).to_string();
+    assert_eq!(ls.matches("(current)").count(), 2, "{ls}");
+    // Said to be a new version of the same list, it is one.
+    let newer = import(&["--new-version"], &zala);
+    assert!(
+        newer.status.success(),
+        "{}",
+        String::from_utf8_lossy(&newer.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&newer.stdout).starts_with("entities: version 3 with "),
+        "{}",
+        String::from_utf8_lossy(&newer.stdout)
+    );
+}
+
+/// What a list's hits do is set when it is imported, with a default per format (a prohibition
+/// for OFAC and the UN, review for BIS's Denied Persons, the CSL and OpenSanctions datasets),
+/// kept with the version and shown by `lists ls`.
+#[test]
+fn a_list_carries_the_measure_it_was_imported_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ok = |args: &[&str]| {
+        let o = custos(d, args);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let sdn = peer("watchman/internal/ofactest/testdata/sdn.csv");
+    let dpl = peer("watchman/test/testdata/dpl.txt");
+    let donations = peer("yente/tests/fixtures/dataset/parteispenden/entities.ftm.json");
+    ok(&[
+        "lists",
+        "import",
+        "--no-rescreen",
+        "--format",
+        "ofac-csv",
+        sdn.to_str().unwrap(),
+    ]);
+    ok(&[
+        "lists",
+        "import",
+        "--no-rescreen",
+        "--format",
+        "bis-dpl",
+        dpl.to_str().unwrap(),
+    ]);
+    ok(&[
+        "lists",
+        "import",
+        "--no-rescreen",
+        "--format",
+        "ftm-json",
+        "--name",
+        "de-donations",
+        "--measure",
+        "informational",
+        donations.to_str().unwrap(),
+    ]);
+    let ls = ok(&["lists", "ls"]);
+    let measure = |list: &str| {
+        ls.lines()
+            .find(|l| l.starts_with(&format!("{list}\t")))
+            .unwrap_or_else(|| panic!("{list}: {ls}"))
+            .split('\t')
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        measure("ofac-sdn").contains(&"prohibition".to_owned()),
+        "{ls}"
+    );
+    assert!(measure("bis-dpl").contains(&"review".to_owned()), "{ls}");
+    assert!(
+        measure("de-donations").contains(&"informational".to_owned()),
+        "{ls}"
+    );
+
+    // The same content under another measure is a new version carrying it.
+    let out = ok(&[
+        "lists",
+        "import",
+        "--no-rescreen",
+        "--format",
+        "bis-dpl",
+        "--measure",
+        "prohibition",
+        dpl.to_str().unwrap(),
+    ]);
+    assert!(out.contains("bis-dpl: version 4"), "{out}");
+    let ls = ok(&["lists", "ls", "bis-dpl"]);
+    assert!(
+        ls.lines().next().unwrap().contains("prohibition") && ls.contains("review"),
+        "{ls}"
+    );
+
+    let bad = custos(
+        d,
+        &[
+            "lists",
+            "import",
+            "--format",
+            "bis-dpl",
+            "--measure",
+            "maybe",
+            dpl.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("prohibition, review or informational"));
+    let toml = d.join("designations.toml");
+    std::fs::write(
+        &toml,
+        "[[designation]]\nid = \"sm-1\"\nsubject = { kind = \"jurisdiction\", country = \"KP\" }\nmeasure = \"prohibition\"\neffective = 2027-01-01\nreference = \"x\"\n",
+    )
+    .unwrap();
+    let bad = custos(
+        d,
+        &[
+            "lists",
+            "import",
+            "--format",
+            "custos-toml",
+            "--measure",
+            "review",
+            toml.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("its own measure"));
 }
 
 #[test]

@@ -480,7 +480,7 @@ pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
         .collect();
     let in_review: Vec<Reason> = cases
         .iter()
-        .filter(|c| c.state == CaseState::Open)
+        .filter(|c| c.state == CaseState::Open && c.measure.holds_for_review())
         .map(|c| {
             sourced(
                 reason(
@@ -943,6 +943,51 @@ mod tests {
                 (Decision::Approve, AccountStatus::Active)
             );
         }
+    }
+
+    #[test]
+    fn a_lists_measure_says_what_its_hits_do() {
+        use CaseState as C;
+        use Measure as M;
+        let held = (
+            Decision::Pending,
+            AccountStatus::PendingVerification,
+            Some(ReasonCode::ScreeningReview),
+        );
+        let free = (
+            Decision::Approve,
+            AccountStatus::Active,
+            Some(ReasonCode::ForeignSubjectsVerified),
+        );
+        for (case, expect) in [
+            // A list kept for review holds while a reviewer looks, and decides nothing after.
+            ((C::Open, M::Review), held),
+            ((C::Confirmed, M::Review), free),
+            ((C::FalsePositive, M::Review), free),
+            // An informational list holds nothing, open or confirmed.
+            ((C::Open, M::Informational), free),
+            ((C::Confirmed, M::Informational), free),
+        ] {
+            for new in [true, false] {
+                let d = decide_screened(true, &[case], new);
+                assert_eq!(
+                    (
+                        d.decision,
+                        d.account_status,
+                        d.reasons.first().map(|r| r.code)
+                    ),
+                    expect,
+                    "{case:?}"
+                );
+            }
+        }
+        // Beside a prohibition, they change nothing of it.
+        let d = decide_screened(
+            true,
+            &[(C::Confirmed, M::Prohibition), (C::Open, M::Informational)],
+            false,
+        );
+        assert_eq!(d.account_status, AccountStatus::Closed);
     }
 
     #[test]

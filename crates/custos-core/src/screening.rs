@@ -5,11 +5,15 @@
 //! designated foreign jurisdictions (EO 13984 section 2). This module keeps the cases those
 //! findings open, remembers a reviewer's resolution, and says what they mean for an account:
 //!
-//! - a **confirmed** hit on a prohibition (every sanctions list, and special measures that
-//!   prohibit) refuses a new account and closes an open one;
+//! - a **confirmed** hit on a prohibition (a sanctions list imported as one, and special
+//!   measures that prohibit) refuses a new account and closes an open one;
 //! - a confirmed hit on a measure with **conditions** applies them (the account is restricted,
 //!   and the conditions travel with its decision);
 //! - a **possible** hit opens a review case and holds the account until a reviewer decides;
+//! - a hit on a list imported for **review** (see [`ListMeasure`]) opens a case that holds the
+//!   account until a reviewer decides, and is never decisive: neither evidence nor a reviewer's
+//!   confirmation makes it refuse or close anything; one on an **informational** list opens a
+//!   case for the reviewers and holds nothing;
 //! - a reviewer's **false positive** is remembered for that subject and that list entry until
 //!   either of them changes (their fingerprints are kept with the case);
 //! - a reviewer who **reverses** a decision (a confirmed match called a false positive, or
@@ -42,11 +46,80 @@ pub enum Basis {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Measure {
-    /// No account may be opened or maintained: sanctions lists, and special measures that
-    /// prohibit.
+    /// No account may be opened or maintained: sanctions lists imported as prohibitions, and
+    /// special measures that prohibit.
     Prohibition,
     /// Accounts only under the measure's conditions.
     Conditions,
+    /// A reviewer looks at the match; it holds the accounts while open and decides nothing.
+    Review,
+    /// Kept for the reviewers; it holds and refuses nothing.
+    Informational,
+}
+
+impl Measure {
+    /// Whether a hit on it can decide anything: be confirmed by evidence alone, refuse, close,
+    /// or apply conditions.
+    pub fn decides(self) -> bool {
+        matches!(self, Measure::Prohibition | Measure::Conditions)
+    }
+
+    /// Whether an open case on it holds the accounts until a reviewer decides.
+    pub fn holds_for_review(self) -> bool {
+        self != Measure::Informational
+    }
+}
+
+/// What the hits on a list ask of a provider: chosen when the list is imported (each format
+/// has its default), and kept with every version. A list of special-measure designations
+/// carries each designation's own measure instead.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListMeasure {
+    /// A sanctions list that bars the relationship (OFAC's SDN list, the UN's): a confirmed
+    /// hit refuses a new account and closes open ones.
+    #[default]
+    Prohibition,
+    /// A list whose hits a reviewer must look at but that bars nothing by itself (BIS's Denied
+    /// Persons List denies export privileges): an open case holds the accounts; it is never
+    /// decisive, confirmed or not.
+    Review,
+    /// Context for the reviewers (an OpenSanctions dataset of party donations): a case is
+    /// opened, and holds and refuses nothing.
+    Informational,
+}
+
+impl ListMeasure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListMeasure::Prohibition => "prohibition",
+            ListMeasure::Review => "review",
+            ListMeasure::Informational => "informational",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<ListMeasure, String> {
+        Ok(match s {
+            "prohibition" => ListMeasure::Prohibition,
+            "review" => ListMeasure::Review,
+            "informational" => ListMeasure::Informational,
+            other => {
+                return Err(format!(
+                    "unknown measure `{other}`: prohibition, review or informational"
+                ));
+            }
+        })
+    }
+}
+
+impl From<ListMeasure> for Measure {
+    fn from(m: ListMeasure) -> Measure {
+        match m {
+            ListMeasure::Prohibition => Measure::Prohibition,
+            ListMeasure::Review => Measure::Review,
+            ListMeasure::Informational => Measure::Informational,
+        }
+    }
 }
 
 /// Where a case stands.
@@ -223,7 +296,10 @@ impl Screening {
     ) -> Changes {
         let mut out = Changes::default();
         let mut seen = vec![false; self.cases.len()];
-        for f in findings {
+        for mut f in findings {
+            // Only what can decide is decisive: a shared identifier on a list kept for review
+            // still leaves the decision to a reviewer.
+            f.decisive &= f.measure.decides();
             let fresh_state = if f.decisive {
                 CaseState::Confirmed
             } else {
@@ -590,5 +666,33 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.cases[0].state, CaseState::FalsePositive);
+    }
+
+    #[test]
+    fn only_a_measure_that_decides_is_decisive() {
+        let mut s = Screening::default();
+        let mut id = ids();
+        let mut findings = vec![];
+        for (entity, m) in [
+            ("1", Measure::Prohibition),
+            ("2", Measure::Review),
+            ("3", Measure::Informational),
+        ] {
+            let mut f = finding(entity, true, "e", "s");
+            f.measure = m;
+            findings.push(f);
+        }
+        s.apply(findings, vec![], t(1), &mut id);
+        let states: Vec<CaseState> = s.cases.iter().map(|c| c.state).collect();
+        assert_eq!(
+            states,
+            [CaseState::Confirmed, CaseState::Open, CaseState::Open]
+        );
+        assert_eq!(ListMeasure::parse("review"), Ok(ListMeasure::Review));
+        assert!(ListMeasure::parse("maybe").is_err());
+        assert_eq!(
+            Measure::from(ListMeasure::Informational),
+            Measure::Informational
+        );
     }
 }

@@ -103,6 +103,9 @@ pub struct Screener {
     /// Each entity's place in `by_id`: hits of equal score are ordered by it, without reading
     /// their ids.
     rank: Vec<u32>,
+    /// What each list's hits ask of a provider, as it was imported (a prohibition unless
+    /// said otherwise).
+    measures: HashMap<String, custos_core::screening::ListMeasure>,
 }
 
 impl std::fmt::Debug for Screener {
@@ -240,7 +243,22 @@ impl Screener {
             by_identifier,
             by_id,
             rank,
+            measures: HashMap::new(),
         }
+    }
+
+    /// The same index, with what each list's hits ask of a provider.
+    pub fn with_measures(
+        mut self,
+        measures: impl IntoIterator<Item = (String, custos_core::screening::ListMeasure)>,
+    ) -> Screener {
+        self.measures = measures.into_iter().collect();
+        self
+    }
+
+    /// What the hits on `list` ask of a provider (a prohibition when nobody said).
+    pub fn measure(&self, list: &str) -> custos_core::screening::ListMeasure {
+        self.measures.get(list).copied().unwrap_or_default()
     }
 
     /// The entry `id` of `list`, as indexed.

@@ -241,6 +241,8 @@ async fn seed_lists(svc: &Service) -> Result<(), ServiceError> {
         retrieved_at: svc.now(),
         content_hash: custos_screen::version::content_hash(&entities),
         entries: entities.len(),
+        // The designations carry their own measures.
+        measure: Default::default(),
     };
     let d = custos_screen::version::diff(&[], &entities);
     svc.store().save_list_version(&v, &entities, &d).await?;

@@ -96,7 +96,8 @@ pub fn findings(
                     d.conditions.clone(),
                     Some(d.reference.clone()),
                 ),
-                None => (Measure::Prohibition, vec![], None),
+                // A list's own entries ask what the list was imported as.
+                None => (lists.measure(&h.list).into(), vec![], None),
             };
             out.push(Finding {
                 subject_id: s.subject_id.clone(),

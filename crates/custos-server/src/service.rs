@@ -1009,10 +1009,16 @@ impl Service {
                 entries.push((v.version.list.clone(), e));
             }
         }
+        let measures: Vec<(String, custos_core::screening::ListMeasure)> = current
+            .iter()
+            .map(|v| (v.version.list.clone(), v.version.measure))
+            .collect();
         let s = Arc::new(
-            tokio::task::spawn_blocking(move || custos_screen::screen::Screener::build(entries))
-                .await
-                .map_err(|e| StoreError::Corrupt(format!("building the screening index: {e}")))?,
+            tokio::task::spawn_blocking(move || {
+                custos_screen::screen::Screener::build(entries).with_measures(measures)
+            })
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("building the screening index: {e}")))?,
         );
         *self.screener.write().await = Some((ids, s.clone()));
         Ok(Some((s, covered)))

@@ -712,3 +712,104 @@ async fn a_reversal_opens_again_the_sub_accounts_closed_with_a_reseller() {
     let a = account(&app, &sa).await;
     assert_eq!(a["account_status"], "active", "{a}");
 }
+
+/// What a list was imported as decides what its hits do. A list kept for review (BIS's Denied
+/// Persons) holds the account while a reviewer looks, however strong the match (a shared
+/// passport), and neither refuses nor closes anything once confirmed; an informational list (a
+/// dataset of party donations) opens a case for the reviewers and holds nothing; a prohibition
+/// does as it always did.
+#[tokio::test]
+async fn a_lists_measure_decides_what_its_hits_do() {
+    use custos_core::screening::ListMeasure;
+    let app = TestApp::new().await;
+    let mut denied = sdn_person("dpl-1", "SOKOLOV, Igor Petrovich", "1971", "RU");
+    denied
+        .identifiers
+        .push(custos_screen::model::ListIdentifier {
+            kind: "passport".into(),
+            value: "7512345678".into(),
+            country: Some("RU".into()),
+        });
+    app.import_as("bis-dpl", ListMeasure::Review, vec![denied])
+        .await;
+    app.import_as(
+        "de-donations",
+        ListMeasure::Informational,
+        vec![ListEntity::new(
+            "don-1",
+            EntityKind::Person,
+            "Frau Lina Dachner",
+        )],
+    )
+    .await;
+    app.import(
+        "ofac-sdn",
+        vec![sdn_person("sdn-1", "KARIMI, Ahmad Nasser", "1980", "IR")],
+    )
+    .await;
+
+    // Review: held, though a shared passport would have confirmed a prohibition at once.
+    let mut body = individual("Igor Petrovich Sokolov", "RU", "RU");
+    body["individual"]["date_of_birth"] = json!("1971-03-02");
+    body["individual"]["national_ids"] =
+        json!([{"country": "RU", "kind": "passport", "number": "7512345678"}]);
+    let igor = app.customer(body).await;
+    let a = app.open(&igor, "direct", "paid").await;
+    assert_eq!(
+        a.body["account_status"], "pending_verification",
+        "{}",
+        a.body
+    );
+    assert_eq!(a.body["reasons"][0]["code"], "screening_review");
+    let igor_acc = a.body["account_id"].as_str().unwrap().to_owned();
+    let case = cases(&app, "open").await;
+    let review = case
+        .iter()
+        .find(|c| c["customer_id"] == igor.as_str())
+        .unwrap();
+    assert_eq!(review["measure"], "review", "{review}");
+    let review = review["id"].as_str().unwrap().to_owned();
+    // Confirmed, it decides nothing: the account is decided as if there were no case.
+    let (s, b) = resolve(&app, &review, "confirmed").await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let a = account(&app, &igor_acc).await;
+    assert_eq!(a["account_status"], "restricted", "{a}");
+    assert_eq!(a["reasons"][0]["code"], "foreign_customer_unverified");
+    let a = app.open(&igor, "direct", "paid").await;
+    assert_eq!(a.body["decision"], "pending", "{}", a.body);
+
+    // Informational: a case for the reviewers, and the account goes on as it would.
+    let lina = app.customer(individual("Lina Dachner", "DE", "DE")).await;
+    let a = app.open(&lina, "direct", "paid").await;
+    assert_eq!(a.body["account_status"], "restricted", "{}", a.body);
+    assert_eq!(a.body["reasons"][0]["code"], "foreign_customer_unverified");
+    let info = cases(&app, "open").await;
+    let info = info
+        .iter()
+        .find(|c| c["customer_id"] == lina.as_str())
+        .unwrap_or_else(|| panic!("{info:?}"));
+    assert_eq!(info["measure"], "informational");
+    let (s, b) = resolve(&app, info["id"].as_str().unwrap(), "confirmed").await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["accounts"][0]["account_status"], "restricted", "{b}");
+
+    // Prohibition: held, then closed once confirmed.
+    let mut body = individual("Ahmad Nasser Karimi", "IR", "IR");
+    body["individual"]["date_of_birth"] = json!("1980-07-07");
+    let ahmad = app.customer(body).await;
+    let a = app.open(&ahmad, "direct", "paid").await;
+    assert_eq!(
+        a.body["account_status"], "pending_verification",
+        "{}",
+        a.body
+    );
+    let acc = a.body["account_id"].as_str().unwrap().to_owned();
+    let open = cases(&app, "open").await;
+    let prohibited = open
+        .iter()
+        .find(|c| c["customer_id"] == ahmad.as_str())
+        .unwrap();
+    assert_eq!(prohibited["measure"], "prohibition");
+    resolve(&app, prohibited["id"].as_str().unwrap(), "confirmed").await;
+    assert_eq!(account(&app, &acc).await["account_status"], "closed");
+}

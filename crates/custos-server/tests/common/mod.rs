@@ -181,6 +181,16 @@ impl TestApp {
 
     /// Stores `entities` as the new current version of `list`, with its diff.
     pub async fn import(&self, list: &str, entities: Vec<custos_screen::ListEntity>) {
+        self.import_as(list, Default::default(), entities).await
+    }
+
+    /// [`TestApp::import`], the list's hits asking `measure` of the provider.
+    pub async fn import_as(
+        &self,
+        list: &str,
+        measure: custos_core::screening::ListMeasure,
+        entities: Vec<custos_screen::ListEntity>,
+    ) {
         let store = self.service.store();
         let prev = match store
             .list_versions(Some(list))
@@ -199,6 +209,7 @@ impl TestApp {
             retrieved_at: Utc::now(),
             content_hash: custos_screen::version::content_hash(&entities),
             entries: entities.len(),
+            measure,
         };
         let d = custos_screen::version::diff(&prev, &entities);
         store.save_list_version(&v, &entities, &d).await.unwrap();
