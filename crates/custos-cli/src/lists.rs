@@ -301,13 +301,15 @@ fn query(
     country: Option<String>,
     ids: &[String],
 ) -> Result<custos_screen::screen::Query> {
+    // What a subject holds is personal data: the messages name the field, not the value.
     let identifiers = ids
         .iter()
-        .map(|i| {
+        .enumerate()
+        .map(|(n, i)| {
             i.split_once(':')
                 .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
                 .filter(|(k, v)| !k.is_empty() && !v.is_empty())
-                .with_context(|| format!("`{i}` is not KIND:VALUE"))
+                .with_context(|| format!("identifier {} is not KIND:VALUE", n + 1))
         })
         .collect::<Result<Vec<_>>>()?;
     use custos_screen::names::NameType;
@@ -318,14 +320,14 @@ fn query(
         .map(|c| {
             custos_ids::country::lookup(&c)
                 .map(|c| c.alpha2.to_owned())
-                .with_context(|| format!("`{c}` is not an ISO 3166-1 country"))
+                .context("the country is not an ISO 3166-1 country")
         })
         .transpose()?;
     if let Some(d) = &dob {
         let ok = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok()
             || (d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()));
         if !ok {
-            bail!("`{d}` is not a YYYY or YYYY-MM-DD date of birth");
+            bail!("the date of birth is not a YYYY or YYYY-MM-DD date");
         }
     }
     Ok(custos_screen::screen::Query {
@@ -341,7 +343,6 @@ fn query(
 }
 
 pub async fn screen(app: &App, a: ScreenArgs) -> Result<()> {
-    use std::io::{BufRead, Write};
     let store = app.store.as_ref();
     let mut entries = vec![];
     for v in store
@@ -362,36 +363,31 @@ pub async fn screen(app: &App, a: ScreenArgs) -> Result<()> {
         if a.name.is_some() {
             bail!("give --name or --batch, not both");
         }
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::new(stdout.lock());
-        for (i, line) in std::io::stdin().lock().lines().enumerate() {
-            let line = line.context("cannot read standard input")?;
-            let v: serde_json::Value = serde_json::from_str(&line)
-                .with_context(|| format!("line {}: not a JSON object", i + 1))?;
-            let name = v["name"]
-                .as_str()
-                .with_context(|| format!("line {}: no `name`", i + 1))?;
-            let ids: Vec<String> = v["ids"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let q = query(
-                name,
-                v["type"].as_str(),
-                v["dob"].as_str().map(str::to_owned),
-                v["country"].as_str().map(str::to_owned),
-                &ids,
-            )
-            .with_context(|| format!("line {}", i + 1))?;
-            let hits = s.screen(&q, a.limit);
-            writeln!(out, "{}", serde_json::json!({ "hits": hits }))?;
-        }
-        out.flush()?;
-        return Ok(());
+        return crate::batch::run(|n, line| {
+            let answer = || -> Result<String> {
+                let v: serde_json::Value =
+                    serde_json::from_str(line).context("not a JSON object")?;
+                let name = v["name"].as_str().context("no `name`")?;
+                let ids: Vec<String> = v["ids"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let q = query(
+                    name,
+                    v["type"].as_str(),
+                    v["dob"].as_str().map(str::to_owned),
+                    v["country"].as_str().map(str::to_owned),
+                    &ids,
+                )?;
+                let hits = s.screen(&q, a.limit);
+                Ok(serde_json::json!({ "hits": hits }).to_string())
+            };
+            answer().map_err(|e| crate::batch::error_line(n, &e))
+        });
     }
     let name = a.name.context("give --name, or --batch")?;
     let q = query(&name, a.name_type.as_deref(), a.dob, a.country, &a.ids)?;

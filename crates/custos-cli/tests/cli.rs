@@ -411,7 +411,8 @@ fn id_check_answers_in_json_and_exits_zero_either_way() {
         .unwrap();
     }
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
+    // A line that is not a JSON string could not be checked: answered, and the exit says so.
+    assert_eq!(out.status.code(), Some(1));
     let lines: Vec<Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -919,12 +920,111 @@ fn screen_finds_listed_names_and_explains() {
     assert!(lines[1]["hits"].as_array().unwrap().is_empty());
 }
 
+/// Every `--batch` command answers every line, in order: a line that cannot be answered (a
+/// date of birth on the 32nd, a line that is not JSON, a pair missing a name, a zone that is
+/// not a JSON string) gets an object naming it, the lines after it still get theirs, and the
+/// exit status says that some failed. What the line held is not echoed back.
+#[test]
+fn batch_commands_answer_every_line_and_fail_when_one_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sdn = peer("watchman/internal/ofactest/testdata/sdn.csv");
+    let o = custos(
+        d,
+        &[
+            "lists",
+            "import",
+            "--no-rescreen",
+            "--format",
+            "ofac-csv",
+            sdn.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines = |out: &std::process::Output| -> Vec<Value> {
+        String::from_utf8(out.stdout.clone())
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+
+    let mut cmd = Command::new(BIN);
+    cmd.args(["screen", "--batch", "--data-dir"]).arg(d);
+    let out = batch(
+        cmd,
+        &[
+            r#"{"name": "KHOROSHEV, Dmitry Yuryevich", "type": "person"}"#.to_string(),
+            r#"{"name": "Dmitry Khoroshev", "dob": "1974-01-32"}"#.to_string(),
+            "not json".to_string(),
+            r#"{"name": "Dmitry Khoroshev", "country": "Atlantis"}"#.to_string(),
+            r#"{"name": "Zxqv Wprtk"}"#.to_string(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let got = lines(&out);
+    assert_eq!(got.len(), 5, "{got:?}");
+    assert!(!got[0]["hits"].as_array().unwrap().is_empty(), "{got:?}");
+    for (i, n) in [(1, 2), (2, 3), (3, 4)] {
+        assert_eq!(got[i]["line"], n, "{got:?}");
+        assert!(got[i]["error"].is_string(), "{got:?}");
+        assert!(got[i].get("hits").is_none());
+    }
+    assert!(got[1]["error"].as_str().unwrap().contains("date of birth"));
+    assert_eq!(got[4]["hits"], json!([]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains("1974-01-32") && !text.contains("Atlantis"),
+        "{text}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("3 of 5 lines failed"), "{err}");
+
+    let mut cmd = Command::new(BIN);
+    cmd.args(["names", "compare", "--batch"]);
+    let out = batch(
+        cmd,
+        &[
+            r#"{"a": "John Smith", "b": "Maria Garcia"}"#.to_string(),
+            r#"{"a": "John Smith"}"#.to_string(),
+            r#"{"a": "JSCARGUMENT", "b": "JSC ARGUMENT", "type": "vessel"}"#.to_string(),
+            r#"{"a": "JSCARGUMENT", "b": "JSC ARGUMENT", "type": "organization"}"#.to_string(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let got = lines(&out);
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert!(got[0].as_f64().unwrap() < 0.6);
+    assert_eq!(got[1]["line"], 2);
+    assert_eq!(got[2]["line"], 3);
+    assert!(got[3].as_f64().unwrap() > 0.95);
+
+    // Invalid values are answers; a zone that is not a JSON string is a line that failed.
+    let mut cmd = Command::new(BIN);
+    cmd.args(["id", "check", "--batch", "iban"]);
+    let out = batch(cmd, &["GB82 WEST 1234 5698 7654 32".into(), "GB00".into()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(lines(&out).len(), 2);
+    let mut cmd = Command::new(BIN);
+    cmd.args(["id", "check", "--batch", "mrz"]);
+    let out = batch(
+        cmd,
+        &["\"P<D<<\"".into(), "P<D<<".into(), "\"I<UTO\"".into()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let got = lines(&out);
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got[1]["valid"], false);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 of 3 lines failed"));
+}
+
 /// Runs a batch command with `lines` on its standard input.
 fn batch(mut cmd: Command, lines: &[String]) -> std::process::Output {
     use std::io::Write;
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
