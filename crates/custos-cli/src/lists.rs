@@ -4,6 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
+use custos_core::screening::ListMeasure;
 use custos_screen::ListVersion;
 use custos_screen::import::{Format, import};
 use custos_screen::version::{content_hash, diff};
@@ -11,6 +12,27 @@ use custos_store::Store;
 
 use crate::ListsCmd;
 use crate::app::App;
+
+/// Whether `entities`, read from `source` in `format`, are a new version of the list whose
+/// current version is `current` (with `previous` its entries, both sorted by id): a list's
+/// next version comes in the same format, and from the same file or keeping at least half of
+/// its entries. Anything else under the same name would replace one list with another.
+fn same_list(
+    current: &custos_store::StoredListVersion,
+    previous: &[custos_screen::ListEntity],
+    format: Format,
+    source: &str,
+    entities: &[custos_screen::ListEntity],
+) -> (bool, usize) {
+    let ids: std::collections::HashSet<&str> = entities.iter().map(|e| e.id.as_str()).collect();
+    let shared = previous
+        .iter()
+        .filter(|e| ids.contains(e.id.as_str()))
+        .count();
+    let same = current.version.format == format.name()
+        && (current.version.source == source || shared * 2 >= previous.len());
+    (same, shared)
+}
 
 /// The name a list gets when none is given.
 fn default_name(format: Format, file: &Path) -> String {
@@ -42,10 +64,27 @@ pub async fn run(app: &App, cmd: ListsCmd) -> Result<()> {
             format,
             file,
             name,
+            new_version,
+            measure,
             allow_shrink,
             no_rescreen,
         } => {
             let format = Format::parse(&format).map_err(anyhow::Error::msg)?;
+            let measure = match (format.default_measure(), measure) {
+                (None, Some(_)) => bail!(
+                    "a {} file's designations each carry its own measure (prohibition or \
+                     conditions): import it without --measure",
+                    format.name()
+                ),
+                // Unused: each designation says what it asks.
+                (None, None) => ListMeasure::default(),
+                (Some(default), m) => m
+                    .map(|m| ListMeasure::parse(&m))
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?
+                    .unwrap_or(default),
+            };
+            let named = name.is_some();
             let name = name.unwrap_or_else(|| default_name(format, &file));
             let bar = indicatif::ProgressBar::new_spinner();
             bar.set_message(format!("reading {}", file.display()));
@@ -58,7 +97,7 @@ pub async fn run(app: &App, cmd: ListsCmd) -> Result<()> {
             let versions = store.list_versions(Some(&name)).await?;
             let current = versions.iter().find(|v| v.current);
             let previous = match current {
-                Some(c) if c.version.content_hash == hash => {
+                Some(c) if c.version.content_hash == hash && c.version.measure == measure => {
                     println!(
                         "{name}: unchanged since version {} ({} entries, {hash})",
                         c.id, c.version.entries
@@ -78,25 +117,52 @@ pub async fn run(app: &App, cmd: ListsCmd) -> Result<()> {
                     previous.len()
                 );
             }
+            let source = std::fs::canonicalize(&file)
+                .unwrap_or(file.clone())
+                .display()
+                .to_string();
+            // A default name is a guess from the format and the file's name (two OpenSanctions
+            // exports are both `entities.ftm.json`): it may not replace another list's content
+            // unless the user says which list this is.
+            if let Some(c) = current
+                && !named
+                && !new_version
+            {
+                let (same, shared) = same_list(c, &previous, format, &source, &entities);
+                if !same {
+                    bail!(
+                        "{name} was not imported: {name} is only the name this file gets by \
+                         default, and its current version (version {}, {} from {}) shares {shared} \
+                         of its {} entries with this file, so this would replace one list with \
+                         another. Give this list its own name with --name NAME; or, if it is a \
+                         new version of {name}, say so with --new-version",
+                        c.id,
+                        c.version.format,
+                        c.version.source,
+                        previous.len()
+                    );
+                }
+            }
             let d = diff(&previous, &entities);
-            let source = std::fs::canonicalize(&file).unwrap_or(file.clone());
             let v = ListVersion {
                 list: name.clone(),
                 format: format.name().into(),
-                source: source.display().to_string(),
+                source,
                 retrieved_at: Utc::now(),
                 content_hash: hash,
                 entries: entities.len(),
+                measure,
             };
             let saved = store
                 .save_list_version(&v, &entities, &d)
                 .await
                 .with_context(|| format!("{name} was not stored; its current version stays"))?;
             println!(
-                "{name}: version {} with {} entries ({}): {} added, {} changed, {} removed",
+                "{name}: version {} with {} entries ({}), {}: {} added, {} changed, {} removed",
                 saved.id,
                 v.entries,
                 v.content_hash,
+                measure_name(&v),
                 d.added.len(),
                 d.changed.len(),
                 d.removed.len()
@@ -114,13 +180,14 @@ pub async fn run(app: &App, cmd: ListsCmd) -> Result<()> {
             }
             for v in versions {
                 println!(
-                    "{}\t{}\t{}{}\t{} entries\t{}\t{}\t{}",
+                    "{}\t{}\t{}{}\t{} entries\t{}\t{}\t{}\t{}",
                     v.version.list,
                     v.id,
                     v.version.retrieved_at.format("%Y-%m-%dT%H:%M:%SZ"),
                     if v.current { " (current)" } else { "" },
                     v.version.entries,
                     v.version.format,
+                    measure_name(&v.version),
                     &v.version.content_hash[..16],
                     v.version.source
                 );
@@ -154,6 +221,16 @@ pub async fn run(app: &App, cmd: ListsCmd) -> Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+/// What a version's hits ask, as `lists` prints it: designations (a custos-toml file, or those
+/// entered through the API) each carry their own.
+fn measure_name(v: &ListVersion) -> &'static str {
+    if matches!(v.format.as_str(), "custos-toml" | "custos-api") {
+        "per-designation"
+    } else {
+        v.measure.as_str()
     }
 }
 
@@ -224,13 +301,15 @@ fn query(
     country: Option<String>,
     ids: &[String],
 ) -> Result<custos_screen::screen::Query> {
+    // What a subject holds is personal data: the messages name the field, not the value.
     let identifiers = ids
         .iter()
-        .map(|i| {
+        .enumerate()
+        .map(|(n, i)| {
             i.split_once(':')
                 .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
                 .filter(|(k, v)| !k.is_empty() && !v.is_empty())
-                .with_context(|| format!("`{i}` is not KIND:VALUE"))
+                .with_context(|| format!("identifier {} is not KIND:VALUE", n + 1))
         })
         .collect::<Result<Vec<_>>>()?;
     use custos_screen::names::NameType;
@@ -241,14 +320,14 @@ fn query(
         .map(|c| {
             custos_ids::country::lookup(&c)
                 .map(|c| c.alpha2.to_owned())
-                .with_context(|| format!("`{c}` is not an ISO 3166-1 country"))
+                .context("the country is not an ISO 3166-1 country")
         })
         .transpose()?;
     if let Some(d) = &dob {
         let ok = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok()
             || (d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()));
         if !ok {
-            bail!("`{d}` is not a YYYY or YYYY-MM-DD date of birth");
+            bail!("the date of birth is not a YYYY or YYYY-MM-DD date");
         }
     }
     Ok(custos_screen::screen::Query {
@@ -264,7 +343,6 @@ fn query(
 }
 
 pub async fn screen(app: &App, a: ScreenArgs) -> Result<()> {
-    use std::io::{BufRead, Write};
     let store = app.store.as_ref();
     let mut entries = vec![];
     for v in store
@@ -285,36 +363,31 @@ pub async fn screen(app: &App, a: ScreenArgs) -> Result<()> {
         if a.name.is_some() {
             bail!("give --name or --batch, not both");
         }
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::new(stdout.lock());
-        for (i, line) in std::io::stdin().lock().lines().enumerate() {
-            let line = line.context("cannot read standard input")?;
-            let v: serde_json::Value = serde_json::from_str(&line)
-                .with_context(|| format!("line {}: not a JSON object", i + 1))?;
-            let name = v["name"]
-                .as_str()
-                .with_context(|| format!("line {}: no `name`", i + 1))?;
-            let ids: Vec<String> = v["ids"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let q = query(
-                name,
-                v["type"].as_str(),
-                v["dob"].as_str().map(str::to_owned),
-                v["country"].as_str().map(str::to_owned),
-                &ids,
-            )
-            .with_context(|| format!("line {}", i + 1))?;
-            let hits = s.screen(&q, a.limit);
-            writeln!(out, "{}", serde_json::json!({ "hits": hits }))?;
-        }
-        out.flush()?;
-        return Ok(());
+        return crate::batch::run(|n, line| {
+            let answer = || -> Result<String> {
+                let v: serde_json::Value =
+                    serde_json::from_str(line).context("not a JSON object")?;
+                let name = v["name"].as_str().context("no `name`")?;
+                let ids: Vec<String> = v["ids"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let q = query(
+                    name,
+                    v["type"].as_str(),
+                    v["dob"].as_str().map(str::to_owned),
+                    v["country"].as_str().map(str::to_owned),
+                    &ids,
+                )?;
+                let hits = s.screen(&q, a.limit);
+                Ok(serde_json::json!({ "hits": hits }).to_string())
+            };
+            answer().map_err(|e| crate::batch::error_line(n, &e))
+        });
     }
     let name = a.name.context("give --name, or --batch")?;
     let q = query(&name, a.name_type.as_deref(), a.dob, a.country, &a.ids)?;

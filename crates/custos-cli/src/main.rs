@@ -1,6 +1,7 @@
 //! The `custos` binary.
 
 mod app;
+mod batch;
 mod bench;
 mod bench_ledger;
 mod bench_screen;
@@ -101,7 +102,8 @@ enum Cmd {
         #[arg(long)]
         json: bool,
         /// Read JSON lines of subjects ({"name","type","dob","country"}) and write one JSON line
-        /// of results each.
+        /// of results each ({"line":N,"error":..} for a line that cannot be screened; the exit
+        /// status is then non-zero).
         #[arg(long)]
         batch: bool,
     },
@@ -183,9 +185,22 @@ pub(crate) enum ListsCmd {
         #[arg(long)]
         format: String,
         file: PathBuf,
-        /// The list's name (default: from the format and file, e.g. ofac-sdn, un, csl).
+        /// The list's name (default: from the format and file, e.g. ofac-sdn, un, csl; for
+        /// ftm-json the file's name, `entities` for `entities.ftm.json`).
         #[arg(long)]
         name: Option<String>,
+        /// Without --name: the file is a new version of the list its default name names, even
+        /// though it comes from another file and shares few entries with the current version
+        /// (such an import is otherwise refused, as one list replacing another).
+        #[arg(long)]
+        new_version: bool,
+        /// What the list's hits ask: prohibition (a confirmed hit refuses and closes
+        /// accounts), review (a hit holds the accounts until a reviewer decides, and decides
+        /// nothing itself) or informational (a case for the reviewers; holds nothing).
+        /// Default: prohibition for ofac-* and un-xml, review for bis-dpl, csl-csv and
+        /// ftm-json. A custos-toml file's designations carry their own.
+        #[arg(long)]
+        measure: Option<String>,
         /// Accept a version with under 90% of the current version's entries (by default such a
         /// drop is taken for a broken download and refused).
         #[arg(long)]
@@ -218,7 +233,8 @@ pub(crate) enum ListsCmd {
 #[derive(Debug, Subcommand)]
 enum NamesCmd {
     /// How alike two names are: a score in [0, 1]. With --batch, reads JSON lines
-    /// {"a":..,"b":..,"type":..} and writes one score a line.
+    /// {"a":..,"b":..,"type":..} and writes one score a line ({"line":N,"error":..} for a line
+    /// that is not such a pair; the exit status is then non-zero).
     Compare {
         a: Option<String>,
         b: Option<String>,
@@ -234,7 +250,8 @@ enum NamesCmd {
 enum IdCmd {
     /// Check one value (or, with --batch, one value per line of standard input) and print one
     /// JSON object per value: {"kind","valid","normalized","country","details","error"}.
-    /// Exits 0 whether the value is valid or not.
+    /// Exits 0 whether the value is valid or not; with --batch, non-zero when a line could
+    /// not be read as a value (every line is still answered).
     Check {
         /// mrz, iban, bic, card, aba, ein, lei, wallet, phone, email, country, national-id:CC.
         kind: String,
@@ -399,7 +416,6 @@ fn is_fresh(dir: &Path) -> bool {
 }
 
 fn id_check(kind: &str, value: Option<String>, batch: bool, on: Option<String>) -> Result<()> {
-    use std::io::BufRead;
     let kind = custos_ids::Kind::parse(kind).map_err(anyhow::Error::msg)?;
     let on = on
         .map(|s| {
@@ -407,21 +423,23 @@ fn id_check(kind: &str, value: Option<String>, batch: bool, on: Option<String>) 
                 .with_context(|| format!("--on `{s}` is not a YYYY-MM-DD date"))
         })
         .transpose()?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
     match (value, batch) {
         (Some(v), false) => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
             serde_json::to_writer(&mut out, &custos_ids::check(&kind, &v, on))?;
             writeln!(out)?;
+            out.flush()?;
+            Ok(())
         }
-        (None, true) => {
-            let stdin = std::io::stdin();
-            for line in stdin.lock().lines() {
-                let line = line.context("cannot read standard input")?;
-                let checked = if kind == custos_ids::Kind::Mrz {
-                    match serde_json::from_str::<String>(&line) {
-                        Ok(zone) => custos_ids::check(&kind, &zone, on),
-                        Err(_) => custos_ids::Checked {
+        // An invalid value is an answer; a line that cannot be read as a value (an mrz line
+        // that is not a JSON string) is a line that failed.
+        (None, true) => batch::run(|n, line| {
+            let (checked, failed) = if kind == custos_ids::Kind::Mrz {
+                match serde_json::from_str::<String>(line) {
+                    Ok(zone) => (custos_ids::check(&kind, &zone, on), false),
+                    Err(_) => (
+                        custos_ids::Checked {
                             kind: kind.name(),
                             valid: false,
                             normalized: None,
@@ -429,19 +447,19 @@ fn id_check(kind: &str, value: Option<String>, batch: bool, on: Option<String>) 
                             details: Default::default(),
                             error: Some("in batch mode each mrz line is a JSON string".into()),
                         },
-                    }
-                } else {
-                    custos_ids::check(&kind, &line, on)
-                };
-                serde_json::to_writer(&mut out, &checked)?;
-                writeln!(out)?;
-            }
-        }
+                        true,
+                    ),
+                }
+            } else {
+                (custos_ids::check(&kind, line, on), false)
+            };
+            let text =
+                serde_json::to_string(&checked).map_err(|e| batch::error_line(n, &e.into()))?;
+            if failed { Err(text) } else { Ok(text) }
+        }),
         (Some(_), true) => bail!("give a VALUE or --batch, not both"),
         (None, false) => bail!("give a VALUE, or --batch to read values from standard input"),
     }
-    out.flush()?;
-    Ok(())
 }
 
 fn names_compare(
@@ -451,7 +469,6 @@ fn names_compare(
     batch: bool,
 ) -> Result<()> {
     use custos_screen::names::{NameType, compare};
-    use std::io::BufRead;
     let parse_type = |t: Option<&str>| -> Result<NameType> {
         t.map_or(Ok(NameType::Any), |t| {
             NameType::parse(t).map_err(anyhow::Error::msg)
@@ -463,22 +480,21 @@ fn names_compare(
         }
         (None, None, true) => {
             let default = parse_type(t.as_deref())?;
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::new(stdout.lock());
-            for (i, line) in std::io::stdin().lock().lines().enumerate() {
-                let line = line.context("cannot read standard input")?;
-                let v: serde_json::Value = serde_json::from_str(&line)
-                    .with_context(|| format!("line {}: not a JSON object", i + 1))?;
-                let (Some(a), Some(b)) = (v["a"].as_str(), v["b"].as_str()) else {
-                    bail!("line {}: needs string fields `a` and `b`", i + 1);
+            batch::run(|n, line| {
+                let pair = || -> Result<String> {
+                    let v: serde_json::Value =
+                        serde_json::from_str(line).context("not a JSON object")?;
+                    let (Some(a), Some(b)) = (v["a"].as_str(), v["b"].as_str()) else {
+                        bail!("needs string fields `a` and `b`");
+                    };
+                    let t = match v["type"].as_str() {
+                        Some(t) => parse_type(Some(t))?,
+                        None => default,
+                    };
+                    Ok(format!("{:.4}", compare(a, b, t)))
                 };
-                let t = match v["type"].as_str() {
-                    Some(t) => parse_type(Some(t)).with_context(|| format!("line {}", i + 1))?,
-                    None => default,
-                };
-                writeln!(out, "{:.4}", compare(a, b, t))?;
-            }
-            out.flush()?;
+                pair().map_err(|e| batch::error_line(n, &e))
+            })?;
         }
         _ => bail!("give two names, or --batch to read pairs from standard input"),
     }

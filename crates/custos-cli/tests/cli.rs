@@ -198,7 +198,7 @@ async fn migrate_keys_rotation_and_retention() {
     assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
     assert_eq!(
         String::from_utf8_lossy(&m.stdout).trim(),
-        "applied 5 migration(s)"
+        "applied 6 migration(s)"
     );
     let m = custos(dir.path(), &["migrate"]);
     assert_eq!(
@@ -421,7 +421,8 @@ fn id_check_answers_in_json_and_exits_zero_either_way() {
         .unwrap();
     }
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
+    // A line that is not a JSON string could not be checked: answered, and the exit says so.
+    assert_eq!(out.status.code(), Some(1));
     let lines: Vec<Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -620,6 +621,190 @@ fn lists_are_imported_as_versions_and_a_broken_file_changes_nothing() {
     assert_eq!(unknown.status.code(), Some(1));
 }
 
+/// Two OpenSanctions exports are both `entities.ftm.json`: imported without a name, the second
+/// would have replaced the first under the default name `entities`. It is refused, saying how
+/// to import it (its own `--name`, or `--new-version` when it is a new version of that list),
+/// and the first stays as it was.
+#[test]
+fn lists_sharing_a_default_name_do_not_replace_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let t1 = peer("yente/tests/fixtures/dataset/t1/entities.ftm.json");
+    let zala = peer("yente/tests/fixtures/dataset/zala/entities.ftm.json");
+    let import = |extra: &[&str], file: &Path| {
+        let mut args = vec!["lists", "import", "--format", "ftm-json", "--no-rescreen"];
+        args.extend_from_slice(extra);
+        args.push(file.to_str().unwrap());
+        custos(d, &args)
+    };
+    let first = import(&[], &t1);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let first_out = String::from_utf8_lossy(&first.stdout).to_string();
+    assert!(
+        first_out.starts_with("entities: version 1 with "),
+        "{first_out}"
+    );
+    let ls_before = custos(d, &["lists", "ls"]).stdout;
+
+    let second = import(&[], &zala);
+    assert_eq!(second.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains("entities was not imported")
+            && err.contains("--name")
+            && err.contains("--new-version"),
+        "{err}"
+    );
+    assert_eq!(custos(d, &["lists", "ls"]).stdout, ls_before);
+
+    // Named, it is a list of its own; the first is untouched.
+    let named = import(&["--name", "zala"], &zala);
+    assert!(
+        named.status.success(),
+        "{}",
+        String::from_utf8_lossy(&named.stderr)
+    );
+    assert!(String::from_utf8_lossy(&named.stdout).starts_with("zala: version 2 with "));
+    let ls = String::from_utf8_lossy(&custos(d, &["lists", "ls"]).stdout).to_string();
+    assert_eq!(ls.matches("(current)").count(), 2, "{ls}");
+    // Said to be a new version of the same list, it is one.
+    let newer = import(&["--new-version"], &zala);
+    assert!(
+        newer.status.success(),
+        "{}",
+        String::from_utf8_lossy(&newer.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&newer.stdout).starts_with("entities: version 3 with "),
+        "{}",
+        String::from_utf8_lossy(&newer.stdout)
+    );
+}
+
+/// What a list's hits do is set when it is imported, with a default per format (a prohibition
+/// for OFAC and the UN, review for BIS's Denied Persons, the CSL and OpenSanctions datasets),
+/// kept with the version and shown by `lists ls`.
+#[test]
+fn a_list_carries_the_measure_it_was_imported_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ok = |args: &[&str]| {
+        let o = custos(d, args);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let sdn = peer("watchman/internal/ofactest/testdata/sdn.csv");
+    let dpl = peer("watchman/test/testdata/dpl.txt");
+    let donations = peer("yente/tests/fixtures/dataset/parteispenden/entities.ftm.json");
+    ok(&[
+        "lists",
+        "import",
+        "--no-rescreen",
+        "--format",
+        "ofac-csv",
+        sdn.to_str().unwrap(),
+    ]);
+    ok(&[
+        "lists",
+        "import",
+        "--no-rescreen",
+        "--format",
+        "bis-dpl",
+        dpl.to_str().unwrap(),
+    ]);
+    ok(&[
+        "lists",
+        "import",
+        "--no-rescreen",
+        "--format",
+        "ftm-json",
+        "--name",
+        "de-donations",
+        "--measure",
+        "informational",
+        donations.to_str().unwrap(),
+    ]);
+    let ls = ok(&["lists", "ls"]);
+    let measure = |list: &str| {
+        ls.lines()
+            .find(|l| l.starts_with(&format!("{list}\t")))
+            .unwrap_or_else(|| panic!("{list}: {ls}"))
+            .split('\t')
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        measure("ofac-sdn").contains(&"prohibition".to_owned()),
+        "{ls}"
+    );
+    assert!(measure("bis-dpl").contains(&"review".to_owned()), "{ls}");
+    assert!(
+        measure("de-donations").contains(&"informational".to_owned()),
+        "{ls}"
+    );
+
+    // The same content under another measure is a new version carrying it.
+    let out = ok(&[
+        "lists",
+        "import",
+        "--no-rescreen",
+        "--format",
+        "bis-dpl",
+        "--measure",
+        "prohibition",
+        dpl.to_str().unwrap(),
+    ]);
+    assert!(out.contains("bis-dpl: version 4"), "{out}");
+    let ls = ok(&["lists", "ls", "bis-dpl"]);
+    assert!(
+        ls.lines().next().unwrap().contains("prohibition") && ls.contains("review"),
+        "{ls}"
+    );
+
+    let bad = custos(
+        d,
+        &[
+            "lists",
+            "import",
+            "--format",
+            "bis-dpl",
+            "--measure",
+            "maybe",
+            dpl.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("prohibition, review or informational"));
+    let toml = d.join("designations.toml");
+    std::fs::write(
+        &toml,
+        "[[designation]]\nid = \"sm-1\"\nsubject = { kind = \"jurisdiction\", country = \"KP\" }\nmeasure = \"prohibition\"\neffective = 2027-01-01\nreference = \"x\"\n",
+    )
+    .unwrap();
+    let bad = custos(
+        d,
+        &[
+            "lists",
+            "import",
+            "--format",
+            "custos-toml",
+            "--measure",
+            "review",
+            toml.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("its own measure"));
+}
+
 #[test]
 fn names_compare_scores_pairs() {
     let dir = tempfile::tempdir().unwrap();
@@ -763,12 +948,111 @@ fn screen_finds_listed_names_and_explains() {
     assert!(lines[1]["hits"].as_array().unwrap().is_empty());
 }
 
+/// Every `--batch` command answers every line, in order: a line that cannot be answered (a
+/// date of birth on the 32nd, a line that is not JSON, a pair missing a name, a zone that is
+/// not a JSON string) gets an object naming it, the lines after it still get theirs, and the
+/// exit status says that some failed. What the line held is not echoed back.
+#[test]
+fn batch_commands_answer_every_line_and_fail_when_one_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sdn = peer("watchman/internal/ofactest/testdata/sdn.csv");
+    let o = custos(
+        d,
+        &[
+            "lists",
+            "import",
+            "--no-rescreen",
+            "--format",
+            "ofac-csv",
+            sdn.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines = |out: &std::process::Output| -> Vec<Value> {
+        String::from_utf8(out.stdout.clone())
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+
+    let mut cmd = Command::new(BIN);
+    cmd.args(["screen", "--batch", "--data-dir"]).arg(d);
+    let out = batch(
+        cmd,
+        &[
+            r#"{"name": "KHOROSHEV, Dmitry Yuryevich", "type": "person"}"#.to_string(),
+            r#"{"name": "Dmitry Khoroshev", "dob": "1974-01-32"}"#.to_string(),
+            "not json".to_string(),
+            r#"{"name": "Dmitry Khoroshev", "country": "Atlantis"}"#.to_string(),
+            r#"{"name": "Zxqv Wprtk"}"#.to_string(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let got = lines(&out);
+    assert_eq!(got.len(), 5, "{got:?}");
+    assert!(!got[0]["hits"].as_array().unwrap().is_empty(), "{got:?}");
+    for (i, n) in [(1, 2), (2, 3), (3, 4)] {
+        assert_eq!(got[i]["line"], n, "{got:?}");
+        assert!(got[i]["error"].is_string(), "{got:?}");
+        assert!(got[i].get("hits").is_none());
+    }
+    assert!(got[1]["error"].as_str().unwrap().contains("date of birth"));
+    assert_eq!(got[4]["hits"], json!([]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains("1974-01-32") && !text.contains("Atlantis"),
+        "{text}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("3 of 5 lines failed"), "{err}");
+
+    let mut cmd = Command::new(BIN);
+    cmd.args(["names", "compare", "--batch"]);
+    let out = batch(
+        cmd,
+        &[
+            r#"{"a": "John Smith", "b": "Maria Garcia"}"#.to_string(),
+            r#"{"a": "John Smith"}"#.to_string(),
+            r#"{"a": "JSCARGUMENT", "b": "JSC ARGUMENT", "type": "vessel"}"#.to_string(),
+            r#"{"a": "JSCARGUMENT", "b": "JSC ARGUMENT", "type": "organization"}"#.to_string(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let got = lines(&out);
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert!(got[0].as_f64().unwrap() < 0.6);
+    assert_eq!(got[1]["line"], 2);
+    assert_eq!(got[2]["line"], 3);
+    assert!(got[3].as_f64().unwrap() > 0.95);
+
+    // Invalid values are answers; a zone that is not a JSON string is a line that failed.
+    let mut cmd = Command::new(BIN);
+    cmd.args(["id", "check", "--batch", "iban"]);
+    let out = batch(cmd, &["GB82 WEST 1234 5698 7654 32".into(), "GB00".into()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(lines(&out).len(), 2);
+    let mut cmd = Command::new(BIN);
+    cmd.args(["id", "check", "--batch", "mrz"]);
+    let out = batch(
+        cmd,
+        &["\"P<D<<\"".into(), "P<D<<".into(), "\"I<UTO\"".into()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let got = lines(&out);
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got[1]["valid"], false);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 of 3 lines failed"));
+}
+
 /// Runs a batch command with `lines` on its standard input.
 fn batch(mut cmd: Command, lines: &[String]) -> std::process::Output {
     use std::io::Write;
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
@@ -1441,6 +1725,68 @@ async fn http_ingest_survives_sigkill() {
 /// time, the sweep, the program profile and documents, the certification as PDF, the
 /// calendar, the CIP package and a request it answers, exemptions; each mistake a clear
 /// message and a non-zero exit.
+/// A condition naming a field accounts do not have is refused by `designations add` and by a
+/// designations file's import alike, naming the field, and nothing is stored.
+#[test]
+fn designation_conditions_naming_no_field_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = custos(
+        d,
+        &[
+            "designations",
+            "add",
+            "--id",
+            "sm-typo",
+            "--jurisdiction",
+            "BY",
+            "--condition",
+            "account.offerng != 'trial'",
+            "--reference",
+            "92 FR 3",
+        ],
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("condition 1: `account.offerng` is not a field"),
+        "{err}"
+    );
+    let file = d.join("designations.toml");
+    std::fs::write(
+        &file,
+        "[[designation]]\nid = \"sm-typo\"\nsubject = { kind = \"jurisdiction\", country = \"BY\" }\nmeasure = \"conditions\"\nconditions = [\"account.offerng != 'trial'\"]\neffective = 2027-01-01\nreference = \"92 FR 3\"\n",
+    )
+    .unwrap();
+    let o = custos(
+        d,
+        &[
+            "lists",
+            "import",
+            "--format",
+            "custos-toml",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("designation sm-typo: condition 1: `account.offerng` is not a field"),
+        "{err}"
+    );
+    let ls = custos(d, &["designations", "ls", "--json"]);
+    assert!(ls.status.success());
+    assert_eq!(
+        serde_json::from_slice::<Value>(&ls.stdout).unwrap(),
+        json!([])
+    );
+    let ls = custos(d, &["lists", "ls"]);
+    assert_eq!(
+        String::from_utf8_lossy(&ls.stdout).trim(),
+        "no list imported yet"
+    );
+}
+
 #[test]
 fn compliance_officer_commands() {
     let dir = tempfile::tempdir().unwrap();

@@ -3,7 +3,9 @@
 //! An account's status is decided by [`evaluate`] from the customer's verification record, the
 //! policy, the account's kind and offering, and its parent reseller account; it is evaluated
 //! when the account opens and again whenever any of those change ("opening or maintaining" an
-//! Account, EO 1(a)). Only an explicit close, or a decision to close, ends an account for good.
+//! Account, EO 1(a)). Only an explicit close, or a decision to close, ends an account for good,
+//! with one exception: a reviewer who reverses the confirmed screening match that closed it
+//! (see [`closed_by`]) withdraws that decision, and the account is decided again ([`reopen`]).
 
 use std::collections::BTreeMap;
 
@@ -245,6 +247,62 @@ impl PendingOutcome {
     }
 }
 
+/// Whether the account was closed for a confirmed prohibition on `case` (its list entry, for
+/// its subject), and not on request: a reviewer who reverses that case decides it again.
+pub fn closed_by(a: &Account, case: &crate::screening::Case) -> bool {
+    let f = &case.finding;
+    a.closed_at.is_some()
+        && a.decision.account_status == AccountStatus::Closed
+        && !a
+            .decision
+            .reasons
+            .iter()
+            .any(|r| r.code == ReasonCode::ClosedOnRequest)
+        && a.decision.reasons.iter().any(|r| {
+            r.code == ReasonCode::ScreeningProhibited
+                && r.subject_id.as_ref() == Some(&f.subject_id)
+                && r.source
+                    .as_ref()
+                    .is_some_and(|s| s.list == f.list && s.entity_id == f.entity_id)
+        })
+}
+
+/// Whether the account was closed because its reseller account was, and not on request: when
+/// the reseller account is open again, so is the question.
+pub fn closed_with_parent(a: &Account) -> bool {
+    a.closed_at.is_some()
+        && a.decision.account_status == AccountStatus::Closed
+        && !a
+            .decision
+            .reasons
+            .iter()
+            .any(|r| r.code == ReasonCode::ClosedOnRequest)
+        && a.decision
+            .reasons
+            .iter()
+            .any(|r| r.code == ReasonCode::ParentAccountNotActive)
+}
+
+/// Withdraws a closure (see [`closed_by`], [`closed_with_parent`]) so that the account can be
+/// decided again as if it had not been closed: it is open, and a wait for verification the
+/// closure ended goes on from when it began (the deadline is not restarted).
+pub fn reopen(a: &mut Account) {
+    let Some(closed) = a.closed_at.take() else {
+        return;
+    };
+    a.close_reason = None;
+    if let Some(last) = a.pending_history.last()
+        && last.ended_at == closed
+        && matches!(
+            last.outcome,
+            PendingOutcome::ClosedScreening | PendingOutcome::Closed
+        )
+    {
+        a.pending_since = Some(last.since);
+        a.pending_history.pop();
+    }
+}
+
 fn is_default(p: &AccountProfile) -> bool {
     *p == AccountProfile::default()
 }
@@ -422,7 +480,7 @@ pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
         .collect();
     let in_review: Vec<Reason> = cases
         .iter()
-        .filter(|c| c.state == CaseState::Open)
+        .filter(|c| c.state == CaseState::Open && c.measure.holds_for_review())
         .map(|c| {
             sourced(
                 reason(
@@ -885,6 +943,127 @@ mod tests {
                 (Decision::Approve, AccountStatus::Active)
             );
         }
+    }
+
+    #[test]
+    fn a_lists_measure_says_what_its_hits_do() {
+        use CaseState as C;
+        use Measure as M;
+        let held = (
+            Decision::Pending,
+            AccountStatus::PendingVerification,
+            Some(ReasonCode::ScreeningReview),
+        );
+        let free = (
+            Decision::Approve,
+            AccountStatus::Active,
+            Some(ReasonCode::ForeignSubjectsVerified),
+        );
+        for (case, expect) in [
+            // A list kept for review holds while a reviewer looks, and decides nothing after.
+            ((C::Open, M::Review), held),
+            ((C::Confirmed, M::Review), free),
+            ((C::FalsePositive, M::Review), free),
+            // An informational list holds nothing, open or confirmed.
+            ((C::Open, M::Informational), free),
+            ((C::Confirmed, M::Informational), free),
+        ] {
+            for new in [true, false] {
+                let d = decide_screened(true, &[case], new);
+                assert_eq!(
+                    (
+                        d.decision,
+                        d.account_status,
+                        d.reasons.first().map(|r| r.code)
+                    ),
+                    expect,
+                    "{case:?}"
+                );
+            }
+        }
+        // Beside a prohibition, they change nothing of it.
+        let d = decide_screened(
+            true,
+            &[(C::Confirmed, M::Prohibition), (C::Open, M::Informational)],
+            false,
+        );
+        assert_eq!(d.account_status, AccountStatus::Closed);
+    }
+
+    #[test]
+    fn a_reversal_withdraws_only_its_own_closure() {
+        let decision =
+            decide_screened(true, &[(CaseState::Confirmed, Measure::Prohibition)], false);
+        let since = now() - Duration::days(5);
+        let closed = Account {
+            id: AccountId::parse("acc_t").unwrap(),
+            customer_id: CustomerId::parse("cus_t").unwrap(),
+            kind: AccountKind::Direct,
+            offering: Offering::Paid,
+            parent_id: None,
+            opened_at: since,
+            closed_at: Some(now()),
+            close_reason: Some(decision.reasons[0].detail.clone()),
+            last_access_at: None,
+            pending_since: None,
+            profile: AccountProfile::default(),
+            pending_history: vec![PendingSpan {
+                since,
+                ended_at: now(),
+                outcome: PendingOutcome::ClosedScreening,
+            }],
+            decision,
+        };
+        let subject = closed.decision.reasons[0].subject_id.clone().unwrap();
+        let case = |entity: &str, subject: &SubjectId| crate::screening::Case {
+            id: "scr_1".into(),
+            state: CaseState::FalsePositive,
+            finding: crate::screening::Finding {
+                subject_id: subject.clone(),
+                basis: crate::screening::Basis::Name,
+                list: "ofac-sdn".into(),
+                entity_id: entity.into(),
+                entity_name: "X".into(),
+                matched: "X".into(),
+                score: 0.95,
+                measure: Measure::Prohibition,
+                conditions: vec![],
+                reference: None,
+                explanation: vec![],
+                decisive: false,
+                birth_date_equal: false,
+                entity_fingerprint: "e".into(),
+                subject_fingerprint: "s".into(),
+            },
+            opened_at: since,
+            updated_at: now(),
+            resolved_by: None,
+            resolved_at: None,
+            note: None,
+        };
+        assert!(closed_by(&closed, &case("123", &subject)));
+        // Another entry, another subject: not this case's closure.
+        assert!(!closed_by(&closed, &case("456", &subject)));
+        assert!(!closed_by(
+            &closed,
+            &case("123", &SubjectId::parse("sub_other").unwrap())
+        ));
+        // Closed on request: it stays closed whatever the case says.
+        let mut asked = closed.clone();
+        asked.decision.reasons.push(reason(
+            ReasonCode::ClosedOnRequest,
+            None,
+            "closed on request",
+        ));
+        assert!(!closed_by(&asked, &case("123", &subject)));
+        assert!(!closed_with_parent(&closed));
+
+        let mut a = closed.clone();
+        reopen(&mut a);
+        assert_eq!((a.closed_at, a.close_reason), (None, None));
+        // The wait the closure ended goes on from when it began.
+        assert_eq!(a.pending_since, Some(since));
+        assert!(a.pending_history.is_empty());
     }
 
     struct Case {

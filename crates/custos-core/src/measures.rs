@@ -18,6 +18,12 @@
 //! `account.resources.vcpus <= 8`; require enhanced monitoring,
 //! `account.monitoring == 'enhanced'`; forbid reseller sub-accounts, `account.depth == 0`.
 //!
+//! These are the only fields there are: a condition naming another (`account.offerng`) is
+//! refused when it is entered ([`check_fields`]), as one that does not parse is, since it could
+//! never be met and would hold every account it reaches. The keys of `resources` are the
+//! control plane's own, so any is accepted; a macro's own variables (the `t` of
+//! `account.tags.exists(t, t == 'vip')`) are not fields.
+//!
 //! A condition that does not evaluate to a boolean (a resource the control plane has not
 //! reported, a type error) is not met: the measure fails closed. The `cel` crate evaluates;
 //! `custos-screen`'s `tests/conditions.rs` holds its results against cel-python's.
@@ -130,6 +136,175 @@ pub struct Unmet {
     pub why: String,
 }
 
+/// The fields of `account`, as [`AccountFacts`] presents them, and what each holds.
+const ACCOUNT_FIELDS: &[(&str, Shape)] = &[
+    ("id", Shape::Value),
+    ("kind", Shape::Value),
+    ("offering", Shape::Value),
+    ("depth", Shape::Value),
+    ("resources", Shape::Map),
+    ("monitoring", Shape::Value),
+    ("tags", Shape::List),
+];
+
+/// The fields of `customer`, as [`CustomerFacts`] presents them.
+const CUSTOMER_FIELDS: &[(&str, Shape)] = &[
+    ("entity", Shape::Value),
+    ("us_person", Shape::Value),
+    ("verified_by", Shape::List),
+    ("verified", Shape::Value),
+    ("owners_verified", Shape::Value),
+];
+
+/// CEL's type names, which an expression may use as values (`type(account.depth) == int`).
+const TYPE_NAMES: &[&str] = &[
+    "bool",
+    "bytes",
+    "double",
+    "int",
+    "uint",
+    "string",
+    "list",
+    "map",
+    "null_type",
+    "type",
+];
+
+/// What an expression of a condition is, as far as its names go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// `account` or `customer`: only their fields may be selected.
+    Object(&'static str, &'static [(&'static str, Shape)]),
+    /// A map whose keys are not ours to know (`account.resources`).
+    Map,
+    List,
+    /// A string, number or boolean: nothing to select.
+    Value,
+    /// Anything else (a macro's variable, a call's result): not checked.
+    Unknown,
+}
+
+/// Checks that a condition names only variables and fields there are (see the module's
+/// documentation): the reason otherwise, naming the field. A condition that does not parse
+/// is refused too.
+pub fn check_fields(condition: &str) -> Result<(), String> {
+    let program = cel::Program::compile(condition)
+        .map_err(|e| format!("not a CEL expression: {}", e.to_string().trim()))?;
+    let mut bound = vec![];
+    shape(program.expression(), &mut bound).map(|_| ())
+}
+
+fn fields_list(fields: &[(&str, Shape)]) -> String {
+    let names: Vec<&str> = fields.iter().map(|f| f.0).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
+}
+
+/// The shape of `operand.field` (or `operand[field]`): an object's field must be one of its own.
+fn select(operand: Shape, field: &str, path: &str) -> Result<Shape, String> {
+    match operand {
+        Shape::Object(name, fields) => fields
+            .iter()
+            .find(|f| f.0 == field)
+            .map(|f| f.1)
+            .ok_or_else(|| {
+                format!(
+                    "`{name}.{field}` is not a field: `{name}` has {}",
+                    fields_list(fields)
+                )
+            }),
+        Shape::Map => Ok(Shape::Value),
+        Shape::List | Shape::Value => Err(format!("`{path}` has no field `{field}`")),
+        Shape::Unknown => Ok(Shape::Unknown),
+    }
+}
+
+/// How `e` reads, as written (for messages): `account.resources`.
+fn path(e: &cel::IdedExpr) -> String {
+    use cel::common::ast::Expr;
+    match &e.expr {
+        Expr::Ident(n) => n.clone(),
+        Expr::Select(s) => format!("{}.{}", path(&s.operand), s.field),
+        _ => "the value".into(),
+    }
+}
+
+/// The shape of `e`, checking every name in it. `bound` holds the macros' variables in scope.
+fn shape(e: &cel::IdedExpr, bound: &mut Vec<String>) -> Result<Shape, String> {
+    use cel::common::ast::{EntryExpr, Expr, LiteralValue, operators};
+    match &e.expr {
+        Expr::Unspecified | Expr::Literal(_) => Ok(Shape::Unknown),
+        // A macro's variable (`@result` is the crate's own accumulator).
+        Expr::Ident(n) if bound.contains(n) || n.starts_with('@') => Ok(Shape::Unknown),
+        Expr::Ident(n) if n == "account" => Ok(Shape::Object("account", ACCOUNT_FIELDS)),
+        Expr::Ident(n) if n == "customer" => Ok(Shape::Object("customer", CUSTOMER_FIELDS)),
+        Expr::Ident(n) if TYPE_NAMES.contains(&n.as_str()) => Ok(Shape::Unknown),
+        Expr::Ident(n) => Err(format!(
+            "`{n}` is not a variable: a condition reads `account` and `customer`"
+        )),
+        Expr::Select(s) => {
+            let operand = shape(&s.operand, bound)?;
+            select(operand, &s.field, &path(&s.operand))
+        }
+        Expr::Call(c) => {
+            let target = c.target.as_deref().map(|t| shape(t, bound)).transpose()?;
+            let mut args = Vec::with_capacity(c.args.len());
+            for a in &c.args {
+                args.push(shape(a, bound)?);
+            }
+            // `account['offering']` names a field as `account.offering` does.
+            if matches!(
+                c.func_name.as_str(),
+                operators::INDEX | operators::OPT_INDEX
+            ) && target.is_none()
+                && let [operand, key] = c.args.as_slice()
+                && let Expr::Literal(LiteralValue::String(k)) = &key.expr
+            {
+                return select(args[0], k.inner(), &path(operand));
+            }
+            Ok(Shape::Unknown)
+        }
+        Expr::Comprehension(c) => {
+            shape(&c.iter_range, bound)?;
+            shape(&c.accu_init, bound)?;
+            let before = bound.len();
+            bound.push(c.iter_var.clone());
+            bound.extend(c.iter_var2.clone());
+            bound.push(c.accu_var.clone());
+            let inner = [&c.loop_cond, &c.loop_step, &c.result]
+                .into_iter()
+                .try_for_each(|x| shape(x, bound).map(|_| ()));
+            bound.truncate(before);
+            inner.map(|()| Shape::Unknown)
+        }
+        Expr::List(l) => {
+            for x in &l.elements {
+                shape(x, bound)?;
+            }
+            Ok(Shape::List)
+        }
+        Expr::Map(m) => {
+            for x in &m.entries {
+                if let EntryExpr::MapEntry(x) = &x.expr {
+                    shape(&x.key, bound)?;
+                    shape(&x.value, bound)?;
+                }
+            }
+            Ok(Shape::Unknown)
+        }
+        Expr::Struct(s) => {
+            for x in &s.entries {
+                if let EntryExpr::StructField(x) = &x.expr {
+                    shape(&x.value, bound)?;
+                }
+            }
+            Ok(Shape::Unknown)
+        }
+    }
+}
+
 /// Evaluates one condition: `Ok(())` when it holds, the reason otherwise.
 pub fn check(
     condition: &str,
@@ -168,4 +343,113 @@ pub fn unmet(
         .iter()
         .filter_map(|c| check(c, account, customer).err())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `expect` is `ok`, or a part of the reason the condition is refused.
+    fn check(condition: &str, expect: &str) {
+        match (check_fields(condition), expect) {
+            (Ok(()), "ok") => {}
+            (Err(why), e) if e != "ok" => assert!(why.contains(e), "`{condition}`: {why}"),
+            (got, _) => panic!("`{condition}`: expected {expect}, got {got:?}"),
+        }
+    }
+
+    #[test]
+    fn conditions_name_only_the_fields_there_are() {
+        for (condition, expect) in [
+            ("account.offering != 'trial'", "ok"),
+            ("'document' in customer.verified_by", "ok"),
+            ("account.resources.gpus <= 8", "ok"),
+            (
+                "!has(account.resources.gpus) || account.resources.gpus == 0",
+                "ok",
+            ),
+            ("account.resources['vcpus'] < 10", "ok"),
+            ("account['offering'] == 'paid'", "ok"),
+            (
+                "account.kind != 'sub_lessee' || account.monitoring == 'enhanced'",
+                "ok",
+            ),
+            ("account.tags.exists(t, t == 'vip')", "ok"),
+            ("customer.verified_by.all(m, m != 'address')", "ok"),
+            (
+                "account.tags.map(t, t + 'x').exists(u, u == t2)",
+                "`t2` is not a variable",
+            ),
+            (
+                "account.depth == 0 && customer.verified && customer.owners_verified",
+                "ok",
+            ),
+            ("customer.entity || customer.us_person", "ok"),
+            ("type(account.depth) == int", "ok"),
+            ("size(account.id) > 0", "ok"),
+            (
+                "account.offerng != 'trial'",
+                "`account.offerng` is not a field: `account` has id, kind, offering, depth, \
+                 resources, monitoring and tags",
+            ),
+            ("has(account.offerng)", "`account.offerng` is not a field"),
+            (
+                "account['offerng'] == 'trial'",
+                "`account.offerng` is not a field",
+            ),
+            ("account.vcpus <= 4", "`account.vcpus` is not a field"),
+            (
+                "customer.verfied",
+                "`customer.verfied` is not a field: `customer` has entity",
+            ),
+            (
+                "account.kind.name == 'x'",
+                "`account.kind` has no field `name`",
+            ),
+            (
+                "account.resources.gpus.count == 1",
+                "`account.resources.gpus` has no field",
+            ),
+            ("acount.offering != 'trial'", "`acount` is not a variable"),
+            // A macro's variable is not a field, and is gone outside its macro.
+            (
+                "account.tags.exists(t, t == 'vip') && t == 'x'",
+                "`t` is not a variable",
+            ),
+            ("account.tags.exists(t, t.x == 1)", "ok"),
+            ("account.offering != 'trial", "not a CEL expression"),
+        ] {
+            check(condition, expect);
+        }
+    }
+
+    /// The vocabulary is what the facts are: a field added to them is a field conditions may
+    /// name, and one removed is refused.
+    #[test]
+    fn the_vocabulary_is_the_facts_fields() {
+        let profile = AccountProfile::default();
+        let a = AccountFacts::new("acc_1", AccountKind::Direct, Offering::Paid, 0, &profile);
+        let c = CustomerFacts {
+            entity: false,
+            us_person: false,
+            verified_by: vec![],
+            verified: false,
+            owners_verified: false,
+        };
+        for (value, fields) in [
+            (serde_json::to_value(&a).unwrap(), ACCOUNT_FIELDS),
+            (serde_json::to_value(&c).unwrap(), CUSTOMER_FIELDS),
+        ] {
+            let mut keys: Vec<&str> = value
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(|k| k.as_str())
+                .collect();
+            keys.sort_unstable();
+            let mut ours: Vec<&str> = fields.iter().map(|f| f.0).collect();
+            ours.sort_unstable();
+            assert_eq!(keys, ours);
+        }
+    }
 }

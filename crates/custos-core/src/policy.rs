@@ -2,8 +2,9 @@
 //!
 //! A provider writes its risk-based CIP as a TOML document (the default shipped is
 //! `policy/default-cip.toml`, documented line by line). It decides which verification methods
-//! each risk level and subject requires, what a pending account may do, when to refuse to open,
-//! when to close, how a refused customer may submit again, and how long records are kept.
+//! each risk level and subject requires, which results need their evidence on file, what a
+//! pending account may do, when to refuse to open, when to close, how a refused customer may
+//! submit again, and how long records are kept.
 
 use std::collections::BTreeMap;
 
@@ -39,6 +40,8 @@ pub struct CipPolicy {
     pub triage: TriagePolicy,
     pub risk: RiskPolicy,
     pub requirements: Requirements,
+    #[serde(default)]
+    pub evidence: EvidencePolicy,
     pub pending: PendingPolicy,
     pub failure: FailurePolicy,
     pub redress: RedressPolicy,
@@ -227,6 +230,26 @@ pub struct Requirements {
     pub low: LevelRequirements,
     pub medium: LevelRequirements,
     pub high: LevelRequirements,
+}
+
+/// Which verification results are taken only with what they rest on already on record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvidencePolicy {
+    /// Methods whose `pass` is refused unless its evidence is on file for that subject:
+    /// `document` an identity document, `email` and `phone` a contact of that kind, `address`
+    /// an address, `payment_instrument` a means of payment of the customer, `ip_location` an
+    /// access the customer was seen making. A policy that leaves this section out asks it of
+    /// `document` (a documentary check with no document to show for it is no evidence).
+    pub pass_requires_on_file: Vec<Method>,
+}
+
+impl Default for EvidencePolicy {
+    fn default() -> Self {
+        EvidencePolicy {
+            pass_requires_on_file: vec![Method::Document],
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -502,6 +525,26 @@ mod tests {
         let p = CipPolicy::from_toml(DEFAULT_POLICY_TOML).unwrap();
         assert_eq!(p.beneficial_owners.ownership_threshold_percent, 25.0);
         assert_eq!(p.retention.months_after_last_activity, 24);
+        assert_eq!(p.evidence.pass_requires_on_file, [Method::Document]);
+    }
+
+    /// A policy written before `[evidence]` existed still asks for a document on file.
+    #[test]
+    fn without_an_evidence_section_a_documentary_pass_needs_its_document() {
+        let start = DEFAULT_POLICY_TOML.find("[evidence]").unwrap();
+        let end = start + DEFAULT_POLICY_TOML[start..].find("\n[").unwrap() + 1;
+        let older = format!(
+            "{}{}",
+            &DEFAULT_POLICY_TOML[..start],
+            &DEFAULT_POLICY_TOML[end..]
+        );
+        let p = CipPolicy::from_toml(&older).unwrap();
+        assert_eq!(p.evidence, EvidencePolicy::default());
+        assert_eq!(p.evidence.pass_requires_on_file, [Method::Document]);
+        check(
+            "pass_requires_on_file = [\"document\"]|pass_requires_on_file = [\"passport\"]",
+            "unknown variant `passport`",
+        );
     }
 
     fn check(mutate: &str, expect_err: &str) {

@@ -5,13 +5,21 @@
 //! designated foreign jurisdictions (EO 13984 section 2). This module keeps the cases those
 //! findings open, remembers a reviewer's resolution, and says what they mean for an account:
 //!
-//! - a **confirmed** hit on a prohibition (every sanctions list, and special measures that
-//!   prohibit) refuses a new account and closes an open one;
+//! - a **confirmed** hit on a prohibition (a sanctions list imported as one, and special
+//!   measures that prohibit) refuses a new account and closes an open one;
 //! - a confirmed hit on a measure with **conditions** applies them (the account is restricted,
 //!   and the conditions travel with its decision);
 //! - a **possible** hit opens a review case and holds the account until a reviewer decides;
+//! - a hit on a list imported for **review** (see [`ListMeasure`]) opens a case that holds the
+//!   account until a reviewer decides, and is never decisive: neither evidence nor a reviewer's
+//!   confirmation makes it refuse or close anything; one on an **informational** list opens a
+//!   case for the reviewers and holds nothing;
 //! - a reviewer's **false positive** is remembered for that subject and that list entry until
-//!   either of them changes (their fingerprints are kept with the case).
+//!   either of them changes (their fingerprints are kept with the case);
+//! - a reviewer who **reverses** a decision (a confirmed match called a false positive, or
+//!   back) gives the reason in the case's note, and so does one who calls an **exact** match
+//!   (the whole name, with the full date of birth the entry gives) a false positive; a reversal
+//!   decides again the accounts the case closed (see [`crate::account::closed_by`]).
 //!
 //! Pure: findings, times and ids are passed in.
 
@@ -38,11 +46,80 @@ pub enum Basis {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Measure {
-    /// No account may be opened or maintained: sanctions lists, and special measures that
-    /// prohibit.
+    /// No account may be opened or maintained: sanctions lists imported as prohibitions, and
+    /// special measures that prohibit.
     Prohibition,
     /// Accounts only under the measure's conditions.
     Conditions,
+    /// A reviewer looks at the match; it holds the accounts while open and decides nothing.
+    Review,
+    /// Kept for the reviewers; it holds and refuses nothing.
+    Informational,
+}
+
+impl Measure {
+    /// Whether a hit on it can decide anything: be confirmed by evidence alone, refuse, close,
+    /// or apply conditions.
+    pub fn decides(self) -> bool {
+        matches!(self, Measure::Prohibition | Measure::Conditions)
+    }
+
+    /// Whether an open case on it holds the accounts until a reviewer decides.
+    pub fn holds_for_review(self) -> bool {
+        self != Measure::Informational
+    }
+}
+
+/// What the hits on a list ask of a provider: chosen when the list is imported (each format
+/// has its default), and kept with every version. A list of special-measure designations
+/// carries each designation's own measure instead.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListMeasure {
+    /// A sanctions list that bars the relationship (OFAC's SDN list, the UN's): a confirmed
+    /// hit refuses a new account and closes open ones.
+    #[default]
+    Prohibition,
+    /// A list whose hits a reviewer must look at but that bars nothing by itself (BIS's Denied
+    /// Persons List denies export privileges): an open case holds the accounts; it is never
+    /// decisive, confirmed or not.
+    Review,
+    /// Context for the reviewers (an OpenSanctions dataset of party donations): a case is
+    /// opened, and holds and refuses nothing.
+    Informational,
+}
+
+impl ListMeasure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListMeasure::Prohibition => "prohibition",
+            ListMeasure::Review => "review",
+            ListMeasure::Informational => "informational",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<ListMeasure, String> {
+        Ok(match s {
+            "prohibition" => ListMeasure::Prohibition,
+            "review" => ListMeasure::Review,
+            "informational" => ListMeasure::Informational,
+            other => {
+                return Err(format!(
+                    "unknown measure `{other}`: prohibition, review or informational"
+                ));
+            }
+        })
+    }
+}
+
+impl From<ListMeasure> for Measure {
+    fn from(m: ListMeasure) -> Measure {
+        match m {
+            ListMeasure::Prohibition => Measure::Prohibition,
+            ListMeasure::Review => Measure::Review,
+            ListMeasure::Informational => Measure::Informational,
+        }
+    }
 }
 
 /// Where a case stands.
@@ -121,6 +198,9 @@ pub struct Finding {
     pub explanation: Vec<Factor>,
     /// Decisive on its own: confirmed without review.
     pub decisive: bool,
+    /// The subject's full date of birth is one the entry gives (not the year alone).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub birth_date_equal: bool,
     /// Fingerprint of the list entry's content, and of what of the subject was screened.
     pub entity_fingerprint: String,
     pub subject_fingerprint: String,
@@ -129,6 +209,11 @@ pub struct Finding {
 impl Finding {
     fn key(&self) -> (&SubjectId, Basis, &str, &str) {
         (&self.subject_id, self.basis, &self.list, &self.entity_id)
+    }
+
+    /// An exact match: the highest score, and the full date of birth the entry gives.
+    pub fn exact(&self) -> bool {
+        self.score >= 1.0 && self.birth_date_equal
     }
 }
 
@@ -211,7 +296,10 @@ impl Screening {
     ) -> Changes {
         let mut out = Changes::default();
         let mut seen = vec![false; self.cases.len()];
-        for f in findings {
+        for mut f in findings {
+            // Only what can decide is decisive: a shared identifier on a list kept for review
+            // still leaves the decision to a reviewer.
+            f.decisive &= f.measure.decides();
             let fresh_state = if f.decisive {
                 CaseState::Confirmed
             } else {
@@ -276,7 +364,8 @@ impl Screening {
         out
     }
 
-    /// A reviewer's decision on an open case (or a change of mind on a decided one).
+    /// A reviewer's decision on an open case (or a change of mind on a decided one). A
+    /// reversal, and a false positive on an exact match, need the reason in `note`.
     pub fn resolve(
         &mut self,
         case_id: &str,
@@ -295,10 +384,33 @@ impl Screening {
                 "screening case {case_id} is cleared: the match no longer exists"
             )));
         }
-        c.state = match resolution {
+        let next = match resolution {
             Resolution::Confirmed => CaseState::Confirmed,
             Resolution::FalsePositive => CaseState::FalsePositive,
         };
+        let noted = note.as_deref().is_some_and(|n| !n.trim().is_empty());
+        if !noted && reversal(c.state, next) {
+            return Err(CoreError::invalid(
+                "note",
+                format!(
+                    "case {case_id} is {}: reversing it needs the reason",
+                    match c.state {
+                        CaseState::Confirmed => "confirmed",
+                        _ => "a false positive",
+                    }
+                ),
+            ));
+        }
+        if !noted && next == CaseState::FalsePositive && c.finding.exact() {
+            return Err(CoreError::invalid(
+                "note",
+                format!(
+                    "case {case_id} is an exact match (the whole name and the full date of \
+                     birth): calling it a false positive needs the reason"
+                ),
+            ));
+        }
+        c.state = next;
         c.resolved_by = Some(by.to_owned());
         c.resolved_at = Some(now);
         c.note = note;
@@ -327,6 +439,16 @@ impl Screening {
             })
             .collect()
     }
+}
+
+/// Whether resolving a case in `from` as `to` reverses a reviewer's (or decisive evidence's)
+/// decision: a confirmed match called a false positive, or back.
+pub fn reversal(from: CaseState, to: CaseState) -> bool {
+    matches!(
+        (from, to),
+        (CaseState::Confirmed, CaseState::FalsePositive)
+            | (CaseState::FalsePositive, CaseState::Confirmed)
+    )
 }
 
 /// A case as the clear summary holds it: what decisions and case queues need, without
@@ -388,6 +510,7 @@ mod tests {
             reference: None,
             explanation: vec![],
             decisive,
+            birth_date_equal: false,
             entity_fingerprint: efp.into(),
             subject_fingerprint: sfp.into(),
         }
@@ -465,5 +588,111 @@ mod tests {
         assert_eq!(ch.new.len(), 1);
         assert_eq!(ch.new[0].case_id, "scr_1");
         assert_eq!(s.cases[0].state, CaseState::Confirmed);
+    }
+
+    #[test]
+    fn a_reversal_needs_a_reason() {
+        let mut s = Screening::default();
+        let mut id = ids();
+        s.apply(vec![finding("1", false, "e", "s")], vec![], t(1), &mut id);
+        // Deciding an open case needs no note.
+        s.resolve("scr_1", Resolution::Confirmed, "rev", None, t(2))
+            .unwrap();
+        for note in [None, Some("".to_owned()), Some(" \n".to_owned())] {
+            let err = s
+                .resolve("scr_1", Resolution::FalsePositive, "rev", note, t(3))
+                .unwrap_err();
+            assert!(
+                matches!(&err, CoreError::Invalid { field, .. } if field == "note"),
+                "{err}"
+            );
+        }
+        assert_eq!(s.cases[0].state, CaseState::Confirmed);
+        assert_eq!(s.cases[0].resolved_at, Some(t(2)));
+        // Confirming again what is confirmed is no reversal.
+        s.resolve("scr_1", Resolution::Confirmed, "rev", None, t(3))
+            .unwrap();
+        s.resolve(
+            "scr_1",
+            Resolution::FalsePositive,
+            "rev",
+            Some("another date of birth".into()),
+            t(4),
+        )
+        .unwrap();
+        assert_eq!(s.cases[0].state, CaseState::FalsePositive);
+        assert!(
+            s.resolve("scr_1", Resolution::Confirmed, "rev", None, t(5))
+                .is_err()
+        );
+        s.resolve(
+            "scr_1",
+            Resolution::Confirmed,
+            "rev",
+            Some("x".into()),
+            t(5),
+        )
+        .unwrap();
+        assert_eq!(s.cases[0].state, CaseState::Confirmed);
+    }
+
+    #[test]
+    fn a_false_positive_on_an_exact_match_needs_a_note() {
+        let mut s = Screening::default();
+        let mut id = ids();
+        let mut exact = finding("1", false, "e", "s");
+        exact.score = 1.0;
+        exact.birth_date_equal = true;
+        let mut same_year = finding("2", false, "e", "s");
+        same_year.score = 1.0;
+        let mut close = finding("3", false, "e", "s");
+        close.score = 0.97;
+        close.birth_date_equal = true;
+        s.apply(vec![exact, same_year, close], vec![], t(1), &mut id);
+        let err = s
+            .resolve("scr_1", Resolution::FalsePositive, "rev", None, t(2))
+            .unwrap_err();
+        assert!(err.to_string().contains("exact match"), "{err}");
+        s.resolve("scr_2", Resolution::FalsePositive, "rev", None, t(2))
+            .unwrap();
+        s.resolve("scr_3", Resolution::FalsePositive, "rev", None, t(2))
+            .unwrap();
+        s.resolve(
+            "scr_1",
+            Resolution::FalsePositive,
+            "rev",
+            Some("the passport photo is another person".into()),
+            t(2),
+        )
+        .unwrap();
+        assert_eq!(s.cases[0].state, CaseState::FalsePositive);
+    }
+
+    #[test]
+    fn only_a_measure_that_decides_is_decisive() {
+        let mut s = Screening::default();
+        let mut id = ids();
+        let mut findings = vec![];
+        for (entity, m) in [
+            ("1", Measure::Prohibition),
+            ("2", Measure::Review),
+            ("3", Measure::Informational),
+        ] {
+            let mut f = finding(entity, true, "e", "s");
+            f.measure = m;
+            findings.push(f);
+        }
+        s.apply(findings, vec![], t(1), &mut id);
+        let states: Vec<CaseState> = s.cases.iter().map(|c| c.state).collect();
+        assert_eq!(
+            states,
+            [CaseState::Confirmed, CaseState::Open, CaseState::Open]
+        );
+        assert_eq!(ListMeasure::parse("review"), Ok(ListMeasure::Review));
+        assert!(ListMeasure::parse("maybe").is_err());
+        assert_eq!(
+            Measure::from(ListMeasure::Informational),
+            Measure::Informational
+        );
     }
 }

@@ -49,6 +49,18 @@ impl Method {
     pub fn is_documentary(self) -> bool {
         self == Method::Document
     }
+
+    /// The method's name, as the API and the policy spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Document => "document",
+            Method::Email => "email",
+            Method::Phone => "phone",
+            Method::Address => "address",
+            Method::PaymentInstrument => "payment_instrument",
+            Method::IpLocation => "ip_location",
+        }
+    }
 }
 
 /// The result of one method.

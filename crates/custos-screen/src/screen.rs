@@ -103,6 +103,9 @@ pub struct Screener {
     /// Each entity's place in `by_id`: hits of equal score are ordered by it, without reading
     /// their ids.
     rank: Vec<u32>,
+    /// What each list's hits ask of a provider, as it was imported (a prohibition unless
+    /// said otherwise).
+    measures: HashMap<String, custos_core::screening::ListMeasure>,
 }
 
 impl std::fmt::Debug for Screener {
@@ -168,6 +171,17 @@ fn same_address(a: &str, b: &str) -> bool {
     shared >= 2 && shared * 3 >= shorter * 2
 }
 
+/// Whether `date` is a full date of birth a list gives (as `1971-03-02`, `02 Mar 1971` or
+/// `2 March 1971`), not only its year: what makes a match exact.
+pub fn same_birth_date(date: chrono::NaiveDate, listed: &[String]) -> bool {
+    listed.iter().any(|l| {
+        let l = l.trim();
+        ["%Y-%m-%d", "%d %b %Y", "%d %B %Y"]
+            .iter()
+            .any(|f| chrono::NaiveDate::parse_from_str(l, f).is_ok_and(|d| d == date))
+    })
+}
+
 fn years(s: &str) -> Vec<u32> {
     s.split(|c: char| !c.is_ascii_digit())
         .filter(|p| p.len() == 4)
@@ -229,7 +243,22 @@ impl Screener {
             by_identifier,
             by_id,
             rank,
+            measures: HashMap::new(),
         }
+    }
+
+    /// The same index, with what each list's hits ask of a provider.
+    pub fn with_measures(
+        mut self,
+        measures: impl IntoIterator<Item = (String, custos_core::screening::ListMeasure)>,
+    ) -> Screener {
+        self.measures = measures.into_iter().collect();
+        self
+    }
+
+    /// What the hits on `list` ask of a provider (a prohibition when nobody said).
+    pub fn measure(&self, list: &str) -> custos_core::screening::ListMeasure {
+        self.measures.get(list).copied().unwrap_or_default()
     }
 
     /// The entry `id` of `list`, as indexed.
@@ -546,5 +575,30 @@ fn kind_name(k: NameKind) -> &'static str {
         NameKind::Alias => "the alias",
         NameKind::WeakAlias => "the weak alias",
         NameKind::Former => "the former name",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_birth_date;
+
+    fn check(listed: &[&str], expect: bool) {
+        let d = chrono::NaiveDate::from_ymd_opt(1971, 3, 2).unwrap();
+        let listed: Vec<String> = listed.iter().map(|s| (*s).to_owned()).collect();
+        assert_eq!(same_birth_date(d, &listed), expect, "{listed:?}");
+    }
+
+    #[test]
+    fn a_full_date_of_birth_is_the_same_only_when_all_of_it_is() {
+        check(&["1971-03-02"], true);
+        check(&["02 Mar 1971"], true);
+        check(&["2 March 1971"], true);
+        check(&["1968", "02 Mar 1971"], true);
+        check(&["1971"], false);
+        check(&["Mar 1971"], false);
+        check(&["circa 1971"], false);
+        check(&["1971-03-03"], false);
+        check(&["1970 to 1972"], false);
+        check(&[], false);
     }
 }

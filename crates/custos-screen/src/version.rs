@@ -20,6 +20,9 @@ pub struct ListVersion {
     /// order or formatting.
     pub content_hash: String,
     pub entries: usize,
+    /// What the list's hits ask of a provider (see `custos_core::screening::ListMeasure`).
+    #[serde(default)]
+    pub measure: custos_core::screening::ListMeasure,
 }
 
 /// The content hash of canonicalised entries sorted by id.

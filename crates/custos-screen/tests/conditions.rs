@@ -89,11 +89,50 @@ fn a_designation_with_a_bad_condition_is_refused() {
     let p = dir.join("d.toml");
     std::fs::write(
         &p,
-        file("\"account.offering != 'trial'\", \"account.vcpus <= 4\""),
+        file("\"account.offering != 'trial'\", \"account.resources.vcpus <= 4\""),
     )
     .unwrap();
     let entries = import(Format::CustosToml, &p).unwrap();
     assert_eq!(entries[0].designation.as_ref().unwrap().conditions.len(), 2);
+}
+
+/// A condition naming a field the account does not have could never be met: it would hold
+/// every account it reaches. The file is refused, naming the designation, the condition and
+/// the field; a macro's own variable is not a field.
+#[test]
+fn a_designation_naming_no_field_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("d.toml");
+    let file = |conditions: &str| {
+        format!(
+            "[[designation]]\nid = \"sm-1\"\nsubject = {{ kind = \"jurisdiction\", country = \"BY\" }}\nmeasure = \"conditions\"\nconditions = [{conditions}]\neffective = 2027-01-01\nreference = \"x\"\n"
+        )
+    };
+    for (conditions, why) in [
+        (
+            "\"account.monitoring == 'enhanced'\", \"account.offerng != 'trial'\"",
+            "designation sm-1: condition 2: `account.offerng` is not a field",
+        ),
+        (
+            "\"'document' in customer.verifed_by\"",
+            "designation sm-1: condition 1: `customer.verifed_by` is not a field",
+        ),
+        (
+            "\"acount.offering != 'trial'\"",
+            "designation sm-1: condition 1: `acount` is not a variable",
+        ),
+    ] {
+        std::fs::write(&p, file(conditions)).unwrap();
+        let err = import(Format::CustosToml, &p).unwrap_err().to_string();
+        assert!(err.contains(why), "{why}: {err}");
+    }
+    std::fs::write(
+        &p,
+        file("\"account.tags.exists(t, t == 'vip') || account.offering != 'trial'\""),
+    )
+    .unwrap();
+    let entries = import(Format::CustosToml, &p).unwrap();
+    assert_eq!(entries[0].designation.as_ref().unwrap().conditions.len(), 1);
 }
 
 /// Conditions are evaluated over the account by `custos_core::measures` (the `cel` crate);

@@ -10,7 +10,7 @@ use custos_core::customer::BeneficialOwner;
 use custos_core::verification::{Method, MethodOutcome, MethodResult};
 use custos_core::{
     AccountId, AccountKind, Address, Contact, ContactKind, Country, CustomerId, CustomerProfile,
-    Entity, Individual, LegalHold, NationalId, Offering, SubjectId,
+    Document, DocumentKind, Entity, Individual, LegalHold, NationalId, Offering, SubjectId,
 };
 
 use crate::service::{NewAccount, Service, ServiceError};
@@ -127,6 +127,40 @@ impl Seeder<'_> {
         Ok(())
     }
 
+    /// Files an identity document for a subject, as the sign-up flow does before it reports a
+    /// documentary check.
+    async fn document(
+        &self,
+        c: &CustomerId,
+        subject: &str,
+        kind: DocumentKind,
+        issuer: &str,
+        number: &str,
+    ) -> Result<(), ServiceError> {
+        let policy = self.svc.policy().clone();
+        self.svc
+            .mutate(c, |cust, _, now| {
+                cust.add_document(
+                    Document {
+                        id: format!("doc_{}", subject.trim_start_matches("sub_")),
+                        subject_id: sid(subject),
+                        kind,
+                        issuing_country: cc(issuer),
+                        number: number.into(),
+                        nationality: None,
+                        expires_on: None,
+                        mrz: None,
+                        added_at: now,
+                    },
+                    &policy,
+                    now,
+                )?;
+                Ok(())
+            })
+            .await?;
+        Ok(())
+    }
+
     async fn pass(
         &self,
         c: &CustomerId,
@@ -207,6 +241,8 @@ async fn seed_lists(svc: &Service) -> Result<(), ServiceError> {
         retrieved_at: svc.now(),
         content_hash: custos_screen::version::content_hash(&entities),
         entries: entities.len(),
+        // The designations carry their own measures.
+        measure: Default::default(),
     };
     let d = custos_screen::version::diff(&[], &entities);
     svc.store().save_list_version(&v, &entities, &d).await?;
@@ -381,6 +417,22 @@ pub async fn seed(svc: &Service) -> Result<(), ServiceError> {
             )],
         )
         .await?;
+    s.document(
+        &reseller,
+        "sub_demo_reseller",
+        DocumentKind::CompanyRegistration,
+        "NL",
+        "KvK 81234567",
+    )
+    .await?;
+    s.document(
+        &reseller,
+        "sub_demo_owner_5",
+        DocumentKind::Passport,
+        "NL",
+        "NW3H81K27",
+    )
+    .await?;
     s.pass(
         &reseller,
         "sub_demo_reseller",

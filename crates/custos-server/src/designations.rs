@@ -405,6 +405,8 @@ impl Service {
             retrieved_at: self.now(),
             content_hash: custos_screen::version::content_hash(&after),
             entries: after.len(),
+            // The designations carry their own measures.
+            measure: Default::default(),
         };
         let d = custos_screen::version::diff(&before, &after);
         store.save_list_version(&v, &after, &d).await?;

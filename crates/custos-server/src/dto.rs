@@ -149,6 +149,9 @@ pub struct AddDocument {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerificationResultInput {
+    /// The subject the result is for. May be left out only when the customer has one subject
+    /// that counts (an individual, or an entity without beneficial owners that count); else a
+    /// 422 names this field.
     #[serde(default)]
     pub subject_id: Option<SubjectId>,
     pub method: Method,

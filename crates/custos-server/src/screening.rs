@@ -96,7 +96,8 @@ pub fn findings(
                     d.conditions.clone(),
                     Some(d.reference.clone()),
                 ),
-                None => (Measure::Prohibition, vec![], None),
+                // A list's own entries ask what the list was imported as.
+                None => (lists.measure(&h.list).into(), vec![], None),
             };
             out.push(Finding {
                 subject_id: s.subject_id.clone(),
@@ -111,6 +112,9 @@ pub fn findings(
                 reference,
                 // A shared passport, national id, email, phone or wallet is decisive.
                 decisive: h.explanation.iter().any(|f| f.field == "identifier"),
+                birth_date_equal: s
+                    .birth_date
+                    .is_some_and(|d| custos_screen::screen::same_birth_date(d, &e.birth_dates)),
                 explanation: h
                     .explanation
                     .into_iter()
@@ -158,6 +162,7 @@ pub fn findings(
                 conditions: d.conditions.clone(),
                 reference: Some(d.reference.clone()),
                 decisive: kinds.iter().any(|k| confirming.contains(k)),
+                birth_date_equal: false,
                 explanation: kinds
                     .iter()
                     .map(|k| Factor {
@@ -279,7 +284,9 @@ impl Service {
         Ok(report)
     }
 
-    /// A reviewer's decision on a screening case; the customer's accounts are re-decided.
+    /// A reviewer's decision on a screening case; the customer's accounts are re-decided, and
+    /// when it reverses a confirmed match, so are the accounts that match closed (and the
+    /// accounts closed with them under a reseller account).
     pub async fn resolve_case(
         &self,
         case_id: &str,
@@ -289,12 +296,41 @@ impl Service {
     ) -> Result<(CustomerId, custos_core::screening::Case, Vec<Account>)> {
         let stored = self.store().screening_case(case_id).await?;
         let by = actor.id.clone();
-        let (case, _, accounts) = self
-            .mutate(&stored.customer_id, |c, _, now| {
-                Ok(c.screening
-                    .resolve(case_id, resolution, &by, note.clone(), now)?
-                    .clone())
-            })
+        let lists = self.screener().await?;
+        // The case as resolved, if the resolution withdrew its confirmation: set by the
+        // resolution, read when the accounts are decided again in the same write.
+        let withdrawn = std::sync::Mutex::new(None);
+        let reconsider = |a: &Account| {
+            withdrawn
+                .lock()
+                .ok()
+                .and_then(|w| w.as_ref().map(|c| custos_core::account::closed_by(a, c)))
+                .unwrap_or(false)
+        };
+        let (case, _, accounts, _) = self
+            .mutate_reconsidering(
+                &stored.customer_id,
+                lists.as_ref(),
+                &reconsider,
+                |c, _, now| {
+                    let was = c
+                        .screening
+                        .cases
+                        .iter()
+                        .find(|k| k.id == case_id)
+                        .map(|k| k.state);
+                    let case = c
+                        .screening
+                        .resolve(case_id, resolution, &by, note.clone(), now)?
+                        .clone();
+                    if let Ok(mut w) = withdrawn.lock() {
+                        *w = (was == Some(CaseState::Confirmed)
+                            && case.state == CaseState::FalsePositive)
+                            .then(|| case.clone());
+                    }
+                    Ok(case)
+                },
+            )
             .await?;
         self.audit(
             actor,

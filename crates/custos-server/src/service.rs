@@ -3,7 +3,7 @@
 //! account's status changes its sub-lessees'). HTTP handlers and CLI commands call this; it
 //! holds no HTTP and no business rules of its own (those are in `custos-core`).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -144,6 +144,16 @@ impl std::fmt::Debug for Service {
 /// primary-key index) in lower-case hex.
 pub fn new_id(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::now_v7().simple())
+}
+
+/// Why a decision closes an account, in a line: its first reason other than a failed
+/// verification (which is told by the verification's state), else its first.
+fn close_reason(d: &AccountDecision) -> Option<String> {
+    d.reasons
+        .iter()
+        .find(|r| r.code != ReasonCode::VerificationFailed)
+        .or(d.reasons.first())
+        .map(|r| r.detail.clone())
 }
 
 fn open_accounts(accounts: &[Account]) -> impl Iterator<Item = (AccountKind, Offering)> + '_ {
@@ -360,13 +370,32 @@ impl Service {
         accounts: Vec<Account>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Account>> {
+        self.reevaluate_with(summary, accounts, now, &|_| false)
+            .await
+    }
+
+    /// [`Service::reevaluate`], deciding again too the closed accounts `reconsider` names (a
+    /// closure a reviewer's reversal withdrew, see [`account::reopen`]): one the decision opens
+    /// again is open, one it closes again keeps its closing time.
+    async fn reevaluate_with(
+        &self,
+        summary: &CustomerSummary,
+        accounts: Vec<Account>,
+        now: DateTime<Utc>,
+        reconsider: &(dyn Fn(&Account) -> bool + Sync),
+    ) -> Result<Vec<Account>> {
         let risk = self.risk(summary, &accounts);
         let all_exemptions = self.exemptions().await?;
         let mut parents: HashMap<AccountId, ParentInfo> = HashMap::new();
         let mut changed = vec![];
         for mut a in accounts {
-            if a.closed_at.is_some() {
-                continue;
+            let closed = match a.closed_at {
+                Some(_) if reconsider(&a) => Some(a.clone()),
+                Some(_) => continue,
+                None => None,
+            };
+            if closed.is_some() {
+                account::reopen(&mut a);
             }
             let parent = match &a.parent_id {
                 Some(pid) => {
@@ -400,6 +429,17 @@ impl Service {
                 pending_since: a.pending_since,
                 now,
             });
+            if let Some(mut was) = closed
+                && d.account_status == AccountStatus::Closed
+            {
+                // Still closed, for what the decision says now, since it first was.
+                if d != was.decision {
+                    was.close_reason = close_reason(&d);
+                    was.decision = d;
+                    changed.push(was);
+                }
+                continue;
+            }
             if d != a.decision {
                 if let (Some(since), Some(outcome)) = (
                     a.pending_since,
@@ -417,12 +457,7 @@ impl Service {
                 };
                 if d.account_status == AccountStatus::Closed {
                     a.closed_at = Some(now);
-                    a.close_reason = d
-                        .reasons
-                        .iter()
-                        .find(|r| r.code != ReasonCode::VerificationFailed)
-                        .or(d.reasons.first())
-                        .map(|r| r.detail.clone());
+                    a.close_reason = close_reason(&d);
                 }
                 a.decision = d;
                 changed.push(a);
@@ -433,6 +468,17 @@ impl Service {
 
     /// Carries status changes of reseller accounts down to their sub-accounts, level by level.
     async fn cascade(&self, changed: &[Account], now: DateTime<Utc>) -> Result<()> {
+        self.cascade_reopening(changed, HashSet::new(), now).await
+    }
+
+    /// [`Service::cascade`], where the reseller accounts `reopened` were open again after a
+    /// withdrawn closure: the sub-accounts closed with them are decided again too.
+    async fn cascade_reopening(
+        &self,
+        changed: &[Account],
+        mut reopened: HashSet<AccountId>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let mut queue: VecDeque<AccountId> = changed
             .iter()
             .filter(|a| a.kind == AccountKind::Reseller)
@@ -446,7 +492,11 @@ impl Service {
             }
             let children = self.store.children_of(&pid).await?;
             let mut by_customer: BTreeMap<CustomerId, ()> = BTreeMap::new();
-            for c in children.iter().filter(|c| c.closed_at.is_none()) {
+            let parent_reopened = reopened.contains(&pid);
+            for c in children
+                .iter()
+                .filter(|c| c.closed_at.is_none() || parent_reopened)
+            {
                 by_customer.insert(c.customer_id.clone(), ());
             }
             for cid in by_customer.into_keys() {
@@ -456,9 +506,25 @@ impl Service {
                     Err(e) => return Err(e.into()),
                 };
                 let accounts = self.store.accounts_of(&cid).await?;
-                let ch = self.reevaluate(&summary, accounts, now).await?;
+                let was_closed: HashSet<AccountId> = accounts
+                    .iter()
+                    .filter(|a| a.closed_at.is_some())
+                    .map(|a| a.id.clone())
+                    .collect();
+                let reconsider = |a: &Account| {
+                    a.parent_id.as_ref().is_some_and(|p| reopened.contains(p))
+                        && account::closed_with_parent(a)
+                };
+                let ch = self
+                    .reevaluate_with(&summary, accounts, now, &reconsider)
+                    .await?;
                 if !ch.is_empty() {
                     self.store.update_accounts(&ch).await?;
+                    reopened.extend(
+                        ch.iter()
+                            .filter(|a| a.closed_at.is_none() && was_closed.contains(&a.id))
+                            .map(|a| a.id.clone()),
+                    );
                     queue.extend(
                         ch.iter()
                             .filter(|a| a.kind == AccountKind::Reseller)
@@ -489,6 +555,19 @@ impl Service {
         &self,
         id: &CustomerId,
         lists: Option<&crate::screening::Lists>,
+        f: impl FnMut(&mut Customer, &[Account], DateTime<Utc>) -> Result<T>,
+    ) -> Result<(T, Customer, Vec<Account>, custos_core::screening::Changes)> {
+        self.mutate_reconsidering(id, lists, &|_| false, f).await
+    }
+
+    /// [`Service::mutate_with`], deciding again too the closed accounts `reconsider` names
+    /// once `f` has run (see [`Service::reevaluate_with`]), and the sub-accounts closed with
+    /// those of them that open again.
+    pub(crate) async fn mutate_reconsidering<T>(
+        &self,
+        id: &CustomerId,
+        lists: Option<&crate::screening::Lists>,
+        reconsider: &(dyn Fn(&Account) -> bool + Sync),
         mut f: impl FnMut(&mut Customer, &[Account], DateTime<Utc>) -> Result<T>,
     ) -> Result<(T, Customer, Vec<Account>, custos_core::screening::Changes)> {
         let mut attempt = 0;
@@ -504,14 +583,26 @@ impl Service {
                 None => Default::default(),
             };
             let summary = c.summary(&self.policy);
-            let changed = self.reevaluate(&summary, accounts.clone(), now).await?;
+            let changed = self
+                .reevaluate_with(&summary, accounts.clone(), now, reconsider)
+                .await?;
             match self
                 .store
                 .save_customer(&c, &summary, loaded.version, &changed)
                 .await
             {
                 Ok(_) => {
-                    self.cascade(&changed, now).await?;
+                    let reopened = changed
+                        .iter()
+                        .filter(|a| {
+                            a.closed_at.is_none()
+                                && accounts
+                                    .iter()
+                                    .any(|b| b.id == a.id && b.closed_at.is_some())
+                        })
+                        .map(|a| a.id.clone())
+                        .collect();
+                    self.cascade_reopening(&changed, reopened, now).await?;
                     let mut merged = accounts;
                     for ch in changed {
                         if let Some(slot) = merged.iter_mut().find(|a| a.id == ch.id) {
@@ -534,10 +625,8 @@ impl Service {
     ) -> Result<(Customer, Vec<Account>)> {
         let (_, c, a) = self
             .mutate(id, |c, _, _| {
-                let s = subject
-                    .clone()
-                    .unwrap_or_else(|| c.customer_subject().clone());
-                c.record_result(&s, result.clone())?;
+                let s = c.result_subject(subject.as_ref())?;
+                c.record_result(&s, result.clone(), &self.policy)?;
                 Ok(())
             })
             .await?;
@@ -1151,10 +1240,16 @@ impl Service {
                 entries.push((v.version.list.clone(), e));
             }
         }
+        let measures: Vec<(String, custos_core::screening::ListMeasure)> = current
+            .iter()
+            .map(|v| (v.version.list.clone(), v.version.measure))
+            .collect();
         let s = Arc::new(
-            tokio::task::spawn_blocking(move || custos_screen::screen::Screener::build(entries))
-                .await
-                .map_err(|e| StoreError::Corrupt(format!("building the screening index: {e}")))?,
+            tokio::task::spawn_blocking(move || {
+                custos_screen::screen::Screener::build(entries).with_measures(measures)
+            })
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("building the screening index: {e}")))?,
         );
         *self.screener.write().await = Some((ids, s.clone()));
         Ok(Some((s, covered)))

@@ -55,6 +55,8 @@ async fn foreign_individual_stays_pending_until_verified() {
     assert_eq!(a.body["decision"], "pending", "one method is not enough");
     assert_eq!(a.body["required_steps"][0]["methods"], json!([]));
 
+    let sub = app.own_subject(&c).await;
+    app.document(&c, &sub).await;
     let doc = json!({"method": "document", "outcome": "pass", "reference": "chk_1"});
     app.post(&format!("/v1/customers/{c}/verification-results"), doc)
         .await;
@@ -165,6 +167,7 @@ async fn us_entity_with_foreign_30_percent_owner_needs_that_owner_verified() {
     assert_eq!(codes(&a.body), ["foreign_beneficial_owner_unverified"]);
     assert_eq!(a.body["required_steps"][0]["subject_id"], owner);
     assert_eq!(a.body["required_steps"].as_array().unwrap().len(), 1);
+    app.document(c, &json!(owner)).await;
     let v = json!({"subject_id": owner, "method": "document", "outcome": "pass"});
     app.post(&format!("/v1/customers/{c}/verification-results"), v)
         .await;
@@ -173,6 +176,185 @@ async fn us_entity_with_foreign_30_percent_owner_needs_that_owner_verified() {
         .get(&format!("/v1/accounts/{acc}"), Role::Integrator)
         .await;
     assert_eq!(a.body["decision"], "approve", "{}", a.body);
+}
+
+/// A result sent without `subject_id` for a customer with beneficial owners could be meant for
+/// any of them: it is refused, naming the field, instead of landing on the entity (which needs
+/// no verification here) while the foreign owner stays pending. A customer with one subject
+/// still needs none.
+#[tokio::test]
+async fn a_result_for_a_customer_with_owners_names_its_subject() {
+    let app = TestApp::new().await;
+    let body = json!({
+        "entity": {"legal_name": "Blue Mesa Compute LLC", "jurisdiction": "US",
+                   "jurisdiction_subdivision": "DE"},
+        "beneficial_owners": [
+            {"person": {"full_name": "Sam Carter", "citizenships": ["US"]}, "ownership_percent": 70.0},
+            {"person": {"full_name": "Chen Wei", "citizenships": ["CN"],
+                        "residence": {"line1": "88 Century Ave", "city": "Shanghai", "country": "CN"}},
+             "ownership_percent": 30.0}
+        ]
+    });
+    let r = app.post("/v1/customers", body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let c = r.body["customer_id"].as_str().unwrap().to_owned();
+    let owner = r.body["subjects"][2]["subject_id"].clone();
+    let acc = app.open_id(&c, "direct", "paid").await;
+    let d = app
+        .post(
+            &format!("/v1/customers/{c}/documents"),
+            json!({"subject_id": owner, "kind": "passport", "issuing_country": "CN",
+                   "number": "E12345678"}),
+        )
+        .await;
+    assert_eq!(d.status, StatusCode::CREATED, "{}", d.body);
+
+    let before = app.counts().await;
+    let view = app
+        .get(&format!("/v1/customers/{c}"), Role::Integrator)
+        .await
+        .body;
+    for method in ["document", "email"] {
+        let r = app
+            .post(
+                &format!("/v1/customers/{c}/verification-results"),
+                json!({"method": method, "outcome": "pass"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.content_type, "application/problem+json");
+        assert_eq!(r.body["type"], "urn:custos:problem:validation-failed");
+        assert_eq!(r.body["field"], "subject_id");
+    }
+    assert_eq!(app.counts().await, before);
+    assert_eq!(
+        app.get(&format!("/v1/customers/{c}"), Role::Integrator)
+            .await
+            .body,
+        view
+    );
+    assert_eq!(app.account(&acc).await["decision"], "pending");
+
+    let r = app
+        .post(
+            &format!("/v1/customers/{c}/verification-results"),
+            json!({"subject_id": owner, "method": "document", "outcome": "pass"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["subjects"][2]["verification_state"], "verified");
+    assert_eq!(app.account(&acc).await["decision"], "approve");
+
+    // One subject: it is the one meant.
+    let one = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let r = app
+        .post(
+            &format!("/v1/customers/{one}/verification-results"),
+            json!({"method": "email", "outcome": "pass"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+/// A documentary `pass` rests on a document: with none on file for that subject it is
+/// refused, naming the method and what to add, and nothing changes. The CIP policy says which
+/// methods need their evidence on file (`[evidence]`); the default asks it of `document`.
+#[tokio::test]
+async fn a_documentary_pass_needs_a_document_on_file_for_its_subject() {
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let acc = app.open_id(&c, "direct", "paid").await;
+    app.pass(&c, None, &["email"]).await;
+    let before = app.counts().await;
+    let doc = json!({"method": "document", "outcome": "pass", "provider": "acme-kyc",
+                     "reference": "chk_7Hq2"});
+    let r = app
+        .post(
+            &format!("/v1/customers/{c}/verification-results"),
+            doc.clone(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.content_type, "application/problem+json");
+    assert_eq!(r.body["type"], "urn:custos:problem:validation-failed");
+    assert_eq!(r.body["field"], "method");
+    let detail = r.body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("no identity document on file") && detail.contains("documents"),
+        "{detail}"
+    );
+    assert_eq!(app.counts().await, before);
+    assert_eq!(app.account(&acc).await["decision"], "pending");
+    // A failed check needs no evidence on file.
+    let r = app
+        .post(
+            &format!("/v1/customers/{c}/verification-results"),
+            json!({"method": "document", "outcome": "inconclusive"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // With the passport on file, the same result is taken and the account follows.
+    let d = app
+        .post(
+            &format!("/v1/customers/{c}/documents"),
+            json!({"kind": "passport", "issuing_country": "DE", "number": "C01X00T47"}),
+        )
+        .await;
+    assert_eq!(d.status, StatusCode::CREATED, "{}", d.body);
+    let r = app
+        .post(&format!("/v1/customers/{c}/verification-results"), doc)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(app.account(&acc).await["decision"], "approve");
+
+    // An entity's document is not its owner's.
+    let e = app
+        .customer(common::entity(
+            "Nordlicht Rechenzentrum GmbH",
+            "DE",
+            json!([{"person": {"full_name": "Jonas Weber", "citizenships": ["DE"]},
+                    "ownership_percent": 60.0}]),
+        ))
+        .await;
+    let subjects = app
+        .get(&format!("/v1/customers/{e}"), Role::Integrator)
+        .await
+        .body["subjects"]
+        .clone();
+    let d = app
+        .post(
+            &format!("/v1/customers/{e}/documents"),
+            json!({"subject_id": subjects[0]["subject_id"], "kind": "company_registration",
+                   "issuing_country": "DE", "number": "HRB 123456 B"}),
+        )
+        .await;
+    assert_eq!(d.status, StatusCode::CREATED, "{}", d.body);
+    let r = app
+        .post(
+            &format!("/v1/customers/{e}/verification-results"),
+            json!({"subject_id": subjects[1]["subject_id"], "method": "document",
+                   "outcome": "pass"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["field"], "method");
+
+    // The policy decides: one that asks nothing on file takes the result as it comes.
+    let lax = custos_core::policy::DEFAULT_POLICY_TOML.replace(
+        "pass_requires_on_file = [\"document\"]",
+        "pass_requires_on_file = []",
+    );
+    assert_ne!(lax, custos_core::policy::DEFAULT_POLICY_TOML);
+    let app = TestApp::with_policy(custos_core::CipPolicy::from_toml(&lax).unwrap()).await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let r = app
+        .post(
+            &format!("/v1/customers/{c}/verification-results"),
+            json!({"method": "document", "outcome": "pass"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
 
 #[tokio::test]
@@ -808,6 +990,8 @@ async fn owner_changes_trigger_triage_and_verification() {
         .as_str()
         .unwrap()
         .to_owned();
+    app.document(&c, &json!(entity)).await;
+    app.document(&c, &json!(daan)).await;
     for (s, m) in [
         (&entity, "document"),
         (&entity, "address"),

@@ -401,6 +401,62 @@ async fn a_designation_entered_late_is_applied_by_the_next_sweep() {
     assert!(sweep(&app).await.get("rescreen").is_none());
 }
 
+/// A condition naming a field accounts do not have (`account.offerng`) could never be met and
+/// would hold every account of the jurisdiction: it is refused when entered, naming the field,
+/// and nothing is stored. A macro's own variable is not a field.
+#[tokio::test]
+async fn a_condition_naming_no_field_is_refused() {
+    let app = TestApp::new().await;
+    let with = |conditions: Value| {
+        json!({"id": "sm-typo", "subject": {"kind": "jurisdiction", "country": "BY"},
+               "measure": "conditions", "conditions": conditions, "reference": "92 FR 3"})
+    };
+    for (conditions, why) in [
+        (
+            json!(["account.kind != 'reseller'", "account.offerng != 'trial'"]),
+            "condition 2: `account.offerng` is not a field: `account` has id, kind, offering",
+        ),
+        (
+            json!(["'document' in customer.verifed_by"]),
+            "condition 1: `customer.verifed_by` is not a field",
+        ),
+        (
+            json!(["account.tags.exists(t, t == 'vip') && t == 'x'"]),
+            "condition 1: `t` is not a variable",
+        ),
+    ] {
+        let r = send(
+            &app,
+            "POST",
+            "/v1/designations",
+            Role::ComplianceOfficer,
+            with(conditions),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.content_type, "application/problem+json");
+        assert_eq!(r.body["type"], "urn:custos:problem:validation-failed");
+        assert_eq!(r.body["field"], "designation");
+        let detail = r.body["detail"].as_str().unwrap();
+        assert!(detail.contains(why), "{why}: {detail}");
+    }
+    assert_eq!(
+        app.get("/v1/designations", Role::Integrator).await.body,
+        json!([])
+    );
+    let r = send(
+        &app,
+        "POST",
+        "/v1/designations",
+        Role::ComplianceOfficer,
+        with(json!([
+            "account.tags.exists(t, t == 'vip') || account.offering != 'trial'"
+        ])),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}
+
 #[tokio::test]
 async fn designations_are_checked() {
     let app = TestApp::new().await;

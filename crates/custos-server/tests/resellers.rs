@@ -138,6 +138,15 @@ async fn a_resellers_key_reaches_its_own_subtree_only() {
     .await;
     assert_eq!(c.status, StatusCode::CREATED, "{}", c.body);
     let s = c.body["customer_id"].as_str().unwrap().to_owned();
+    let d = as_token(
+        &app,
+        &key,
+        "POST",
+        &format!("/v1/customers/{s}/documents"),
+        Some(json!({"kind": "passport", "issuing_country": "PL", "number": "EA1234567"})),
+    )
+    .await;
+    assert_eq!(d.status, StatusCode::CREATED, "{}", d.body);
     for m in ["email", "phone", "document"] {
         let v = as_token(
             &app,
@@ -229,6 +238,17 @@ async fn a_resellers_key_reaches_its_own_subtree_only() {
     )
     .await;
     let r2 = r2.body["customer_id"].as_str().unwrap().to_owned();
+    as_token(
+        &app,
+        &key,
+        "POST",
+        &format!("/v1/customers/{r2}/documents"),
+        Some(
+            json!({"kind": "company_registration", "issuing_country": "DE",
+                    "number": "HRB 98765"}),
+        ),
+    )
+    .await;
     for m in ["document", "address"] {
         as_token(
             &app,

@@ -324,6 +324,8 @@ async fn designated_jurisdictions_reach_subjects_and_the_resellers_above_them() 
             "addresses": [{"line1": "Keizersgracht 100", "city": "Amsterdam", "country": "NL"}]}}),
         )
         .await;
+    let own = app.own_subject(&r).await;
+    app.document(&r, &own).await;
     for method in ["document", "address"] {
         let v = app
             .post(
@@ -496,4 +498,318 @@ async fn bad_case_requests_get_problems() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+}
+
+async fn resolve_without_note(app: &TestApp, case: &str, resolution: &str) -> common::Resp {
+    app.send(
+        "POST",
+        &format!("/v1/screening/cases/{case}/resolve"),
+        Some(Role::Reviewer),
+        Some(json!({"resolution": resolution})),
+        &[],
+    )
+    .await
+}
+
+async fn case_state(app: &TestApp, case: &str) -> Value {
+    let r = app.get("/v1/screening/cases", Role::Reviewer).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == case)
+        .unwrap()["state"]
+        .clone()
+}
+
+/// A reviewer who changes their mind on a decided case says why; a confirmed match reversed as
+/// a false positive decides again the account it closed (it no longer stays closed for a match
+/// its case denies), and a false positive confirmed again closes it again.
+#[tokio::test]
+async fn a_reversal_needs_a_reason_and_decides_the_accounts_again() {
+    let app = TestApp::new().await;
+    app.import(
+        "ofac-sdn",
+        vec![sdn_person("sdn-1", "SOKOLOV, Igor Petrovich", "1971", "RU")],
+    )
+    .await;
+    let mut body = individual("Igor Petrovich Sokolov", "RU", "RU");
+    body["individual"]["date_of_birth"] = json!("1971-03-02");
+    let c = app.customer(body).await;
+    let acc = app.open_id(&c, "direct", "paid").await;
+    let case = cases(&app, "open").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, b) = resolve(&app, &case, "confirmed").await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(account(&app, &acc).await["account_status"], "closed");
+
+    // Reversed with no reason, or a blank one: refused, and nothing changes.
+    let before = app.counts().await;
+    for body in [
+        json!({"resolution": "false_positive"}),
+        json!({"resolution": "false_positive", "note": "  "}),
+    ] {
+        let r = app
+            .send(
+                "POST",
+                &format!("/v1/screening/cases/{case}/resolve"),
+                Some(Role::Reviewer),
+                Some(body),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.content_type, "application/problem+json");
+        assert_eq!(r.body["type"], "urn:custos:problem:validation-failed");
+        assert_eq!(r.body["field"], "note");
+    }
+    assert_eq!(app.counts().await, before);
+    assert_eq!(case_state(&app, &case).await, "confirmed");
+    assert_eq!(account(&app, &acc).await["account_status"], "closed");
+
+    // With the reason: a false positive, and the account is decided again as if the match
+    // had never been confirmed (a foreign customer not yet verified: restricted).
+    let (s, b) = resolve(&app, &case, "false_positive").await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["case"]["state"], "false_positive");
+    assert_eq!(b["accounts"][0]["account_status"], "restricted", "{b}");
+    let a = account(&app, &acc).await;
+    assert_eq!(a["account_status"], "restricted", "{a}");
+    assert_eq!(
+        a["reasons"][0]["code"], "foreign_customer_unverified",
+        "{a}"
+    );
+    assert!(a.get("closed_at").is_none_or(Value::is_null), "{a}");
+
+    // And back: confirming a false positive is a reversal too.
+    let r = resolve_without_note(&app, &case, "confirmed").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["field"], "note");
+    assert_eq!(account(&app, &acc).await["account_status"], "restricted");
+    let (s, b) = resolve(&app, &case, "confirmed").await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(account(&app, &acc).await["account_status"], "closed");
+}
+
+/// Calling an exact match (the whole name, and the full date of birth the list gives) a false
+/// positive needs the reviewer's note; a match on the year of birth alone does not.
+#[tokio::test]
+async fn a_false_positive_on_an_exact_match_needs_a_note() {
+    let app = TestApp::new().await;
+    app.import(
+        "ofac-sdn",
+        vec![
+            sdn_person("sdn-1", "SOKOLOV, Igor Petrovich", "1971-03-02", "RU"),
+            sdn_person("sdn-2", "KARIMI, Ahmad Nasser", "1980-05-05", "IR"),
+        ],
+    )
+    .await;
+    let mut exact = individual("Igor Petrovich Sokolov", "RU", "RU");
+    exact["individual"]["date_of_birth"] = json!("1971-03-02");
+    let exact = app.customer(exact).await;
+    let mut year = individual("Ahmad Nasser Karimi", "IR", "IR");
+    year["individual"]["date_of_birth"] = json!("1980-07-07");
+    let year = app.customer(year).await;
+    let open = cases(&app, "open").await;
+    let of = |c: &str| {
+        open.iter()
+            .find(|x| x["customer_id"] == c)
+            .unwrap_or_else(|| panic!("{open:?}"))
+            .clone()
+    };
+    let (exact_case, year_case) = (of(&exact), of(&year));
+    assert_eq!(exact_case["score"], 1.0, "{exact_case}");
+    assert_eq!(year_case["score"], 1.0, "{year_case}");
+    let exact_case = exact_case["id"].as_str().unwrap();
+    let year_case = year_case["id"].as_str().unwrap();
+
+    let r = resolve_without_note(&app, exact_case, "false_positive").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["field"], "note");
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("exact match"),
+        "{}",
+        r.body
+    );
+    assert_eq!(case_state(&app, exact_case).await, "open");
+    let (s, b) = resolve(&app, exact_case, "false_positive").await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    let r = resolve_without_note(&app, year_case, "false_positive").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["case"]["state"], "false_positive");
+}
+
+/// A reseller account closed for a confirmed match closes the accounts under it; when the
+/// reviewer reverses the match, those are decided again with it.
+#[tokio::test]
+async fn a_reversal_opens_again_the_sub_accounts_closed_with_a_reseller() {
+    let app = TestApp::new().await;
+    let r = app
+        .customer(
+            json!({"entity": {"legal_name": "Polder Hosting B.V.", "jurisdiction": "NL",
+            "addresses": [{"line1": "Keizersgracht 100", "city": "Amsterdam", "country": "NL"}]}}),
+        )
+        .await;
+    let d = app
+        .post(
+            &format!("/v1/customers/{r}/documents"),
+            json!({"kind": "company_registration", "issuing_country": "NL",
+                   "number": "KvK 81234567"}),
+        )
+        .await;
+    assert!(d.status.is_success(), "{}", d.body);
+    for method in ["document", "address"] {
+        let v = app
+            .post(
+                &format!("/v1/customers/{r}/verification-results"),
+                json!({"method": method, "outcome": "pass"}),
+            )
+            .await;
+        assert!(v.status.is_success(), "{}", v.body);
+    }
+    let ra = app.open_id(&r, "reseller", "paid").await;
+    let sub = app.customer(individual("Riley Brooks", "US", "US")).await;
+    let sa = app.open_under(&sub, "sub_lessee", &ra).await;
+    assert_eq!(account(&app, &sa).await["account_status"], "active");
+
+    app.import(
+        "ofac-sdn",
+        vec![ListEntity::new(
+            "sdn-9",
+            EntityKind::Organization,
+            "POLDER HOSTING",
+        )],
+    )
+    .await;
+    let r = app
+        .send(
+            "POST",
+            "/v1/screening/rescreen",
+            Some(Role::ComplianceOfficer),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let case = cases(&app, "open").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, b) = resolve(&app, &case, "confirmed").await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(account(&app, &ra).await["account_status"], "closed");
+    let a = account(&app, &sa).await;
+    assert_eq!(a["account_status"], "closed", "{a}");
+    assert_eq!(a["reasons"][0]["code"], "parent_account_not_active");
+
+    let (s, b) = resolve(&app, &case, "false_positive").await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(account(&app, &ra).await["account_status"], "active");
+    let a = account(&app, &sa).await;
+    assert_eq!(a["account_status"], "active", "{a}");
+}
+
+/// What a list was imported as decides what its hits do. A list kept for review (BIS's Denied
+/// Persons) holds the account while a reviewer looks, however strong the match (a shared
+/// passport), and neither refuses nor closes anything once confirmed; an informational list (a
+/// dataset of party donations) opens a case for the reviewers and holds nothing; a prohibition
+/// does as it always did.
+#[tokio::test]
+async fn a_lists_measure_decides_what_its_hits_do() {
+    use custos_core::screening::ListMeasure;
+    let app = TestApp::new().await;
+    let mut denied = sdn_person("dpl-1", "SOKOLOV, Igor Petrovich", "1971", "RU");
+    denied
+        .identifiers
+        .push(custos_screen::model::ListIdentifier {
+            kind: "passport".into(),
+            value: "7512345678".into(),
+            country: Some("RU".into()),
+        });
+    app.import_as("bis-dpl", ListMeasure::Review, vec![denied])
+        .await;
+    app.import_as(
+        "de-donations",
+        ListMeasure::Informational,
+        vec![ListEntity::new(
+            "don-1",
+            EntityKind::Person,
+            "Frau Lina Dachner",
+        )],
+    )
+    .await;
+    app.import(
+        "ofac-sdn",
+        vec![sdn_person("sdn-1", "KARIMI, Ahmad Nasser", "1980", "IR")],
+    )
+    .await;
+
+    // Review: held, though a shared passport would have confirmed a prohibition at once.
+    let mut body = individual("Igor Petrovich Sokolov", "RU", "RU");
+    body["individual"]["date_of_birth"] = json!("1971-03-02");
+    body["individual"]["national_ids"] =
+        json!([{"country": "RU", "kind": "passport", "number": "7512345678"}]);
+    let igor = app.customer(body).await;
+    let a = app.open(&igor, "direct", "paid").await;
+    assert_eq!(
+        a.body["account_status"], "pending_verification",
+        "{}",
+        a.body
+    );
+    assert_eq!(a.body["reasons"][0]["code"], "screening_review");
+    let igor_acc = a.body["account_id"].as_str().unwrap().to_owned();
+    let case = cases(&app, "open").await;
+    let review = case
+        .iter()
+        .find(|c| c["customer_id"] == igor.as_str())
+        .unwrap();
+    assert_eq!(review["measure"], "review", "{review}");
+    let review = review["id"].as_str().unwrap().to_owned();
+    // Confirmed, it decides nothing: the account is decided as if there were no case.
+    let (s, b) = resolve(&app, &review, "confirmed").await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let a = account(&app, &igor_acc).await;
+    assert_eq!(a["account_status"], "restricted", "{a}");
+    assert_eq!(a["reasons"][0]["code"], "foreign_customer_unverified");
+    let a = app.open(&igor, "direct", "paid").await;
+    assert_eq!(a.body["decision"], "pending", "{}", a.body);
+
+    // Informational: a case for the reviewers, and the account goes on as it would.
+    let lina = app.customer(individual("Lina Dachner", "DE", "DE")).await;
+    let a = app.open(&lina, "direct", "paid").await;
+    assert_eq!(a.body["account_status"], "restricted", "{}", a.body);
+    assert_eq!(a.body["reasons"][0]["code"], "foreign_customer_unverified");
+    let info = cases(&app, "open").await;
+    let info = info
+        .iter()
+        .find(|c| c["customer_id"] == lina.as_str())
+        .unwrap_or_else(|| panic!("{info:?}"));
+    assert_eq!(info["measure"], "informational");
+    let (s, b) = resolve(&app, info["id"].as_str().unwrap(), "confirmed").await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["accounts"][0]["account_status"], "restricted", "{b}");
+
+    // Prohibition: held, then closed once confirmed.
+    let mut body = individual("Ahmad Nasser Karimi", "IR", "IR");
+    body["individual"]["date_of_birth"] = json!("1980-07-07");
+    let ahmad = app.customer(body).await;
+    let a = app.open(&ahmad, "direct", "paid").await;
+    assert_eq!(
+        a.body["account_status"], "pending_verification",
+        "{}",
+        a.body
+    );
+    let acc = a.body["account_id"].as_str().unwrap().to_owned();
+    let open = cases(&app, "open").await;
+    let prohibited = open
+        .iter()
+        .find(|c| c["customer_id"] == ahmad.as_str())
+        .unwrap();
+    assert_eq!(prohibited["measure"], "prohibition");
+    resolve(&app, prohibited["id"].as_str().unwrap(), "confirmed").await;
+    assert_eq!(account(&app, &acc).await["account_status"], "closed");
 }

@@ -72,6 +72,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_compliance.sql"),
     ),
     (
+        5,
+        "list_measure",
+        include_str!("../migrations/sqlite/0005_list_measure.sql"),
+    ),
+    (
         6,
         "retention_queue",
         include_str!("../migrations/sqlite/0006_retention_queue.sql"),
@@ -97,6 +102,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "compliance",
         include_str!("../migrations/postgres/0004_compliance.sql"),
+    ),
+    (
+        5,
+        "list_measure",
+        include_str!("../migrations/postgres/0005_list_measure.sql"),
     ),
     (
         6,
@@ -1633,7 +1643,7 @@ impl Store for SqlStore {
             .map_err(db)?;
         sqlx::query(
             "INSERT INTO list_versions (id, list, format, source, retrieved_at, content_hash, \
-             entries, diff, current) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
+             entries, diff, current, measure) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)",
         )
         .bind(id)
         .bind(v.list.as_str())
@@ -1643,6 +1653,7 @@ impl Store for SqlStore {
         .bind(v.content_hash.as_str())
         .bind(i64::try_from(v.entries).unwrap_or(i64::MAX))
         .bind(json(diff)?)
+        .bind(v.measure.as_str())
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -1675,8 +1686,8 @@ impl Store for SqlStore {
         list: Option<&str>,
     ) -> Result<Vec<StoredListVersion>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, list, format, source, retrieved_at, content_hash, entries, diff, current \
-             FROM list_versions WHERE ($1 = '' OR list = $1) ORDER BY id DESC",
+            "SELECT id, list, format, source, retrieved_at, content_hash, entries, diff, current, \
+             measure FROM list_versions WHERE ($1 = '' OR list = $1) ORDER BY id DESC",
         )
         .bind(list.unwrap_or(""))
         .fetch_all(&self.read)
@@ -1694,6 +1705,10 @@ impl Store for SqlStore {
                         content_hash: get(r, "content_hash")?,
                         entries: usize::try_from(get::<i64>(r, "entries")?)
                             .map_err(|_| StoreError::Corrupt("entries".into()))?,
+                        measure: custos_core::screening::ListMeasure::parse(&get::<String>(
+                            r, "measure",
+                        )?)
+                        .map_err(StoreError::Corrupt)?,
                     },
                     diff: from_json(&get::<String>(r, "diff")?, "list diff")?,
                     current: get::<i64>(r, "current")? == 1,

@@ -80,7 +80,7 @@ async fn harness(backend: &str) -> Harness {
             )
         }
     };
-    assert_eq!(store.migrate().await.unwrap(), 5);
+    assert_eq!(store.migrate().await.unwrap(), 6);
     assert_eq!(store.migrate().await.unwrap(), 0, "migrations apply once");
     Harness {
         store,
@@ -643,6 +643,7 @@ fn list_version(list: &str, entities: &[custos_screen::ListEntity]) -> custos_sc
         retrieved_at: now(),
         content_hash: custos_screen::version::content_hash(entities),
         entries: entities.len(),
+        measure: custos_core::screening::ListMeasure::Prohibition,
     }
 }
 
@@ -715,6 +716,20 @@ async fn list_versions_replace_only_whole(backend: &str) {
         s.list_versions(Some("ofac-sdn")).await.unwrap()[0].current,
         "other lists are untouched"
     );
+    // Each version keeps the measure it was imported with.
+    use custos_core::screening::ListMeasure;
+    assert_eq!(versions[0].version.measure, ListMeasure::Prohibition);
+    for m in [ListMeasure::Review, ListMeasure::Informational] {
+        let mut v = list_version("bis-dpl", &v1);
+        v.measure = m;
+        let saved = s
+            .save_list_version(&v, &v1, &custos_screen::version::diff(&[], &v1))
+            .await
+            .unwrap();
+        let read = s.list_versions(Some("bis-dpl")).await.unwrap();
+        assert_eq!(read[0].id, saved.id);
+        assert_eq!(read[0].version.measure, m);
+    }
 }
 
 fn finding(c: &Customer, entity: &str) -> custos_core::screening::Finding {
@@ -732,6 +747,7 @@ fn finding(c: &Customer, entity: &str) -> custos_core::screening::Finding {
         reference: None,
         explanation: vec![],
         decisive: false,
+        birth_date_equal: false,
         entity_fingerprint: "e".into(),
         subject_fingerprint: "s".into(),
     }
@@ -784,7 +800,13 @@ async fn screening_cases_follow_the_summary(backend: &str) {
     let mut stale = a.clone();
     stale
         .screening
-        .resolve(&id, Resolution::Confirmed, "rev", None, now())
+        .resolve(
+            &id,
+            Resolution::Confirmed,
+            "rev",
+            Some("the list's passport number".into()),
+            now(),
+        )
         .unwrap();
     assert!(
         s.save_customer(&stale, &stale.summary(&policy), 1, &[])

@@ -42,7 +42,8 @@ struct File {
 }
 
 /// Reads and checks a designations file: ids unique, countries ISO codes, conditions present
-/// exactly for `conditions` and each a CEL expression, expiry after the effective date.
+/// exactly for `conditions` and each a CEL expression naming only fields there are, expiry
+/// after the effective date.
 pub fn designations(path: &Path) -> Result<Vec<Designation>, ImportError> {
     let bytes = read(path)?;
     let text = std::str::from_utf8(&bytes)
@@ -72,7 +73,8 @@ pub fn designations(path: &Path) -> Result<Vec<Designation>, ImportError> {
 pub const DEFAULT_DAYS: i64 = 365;
 
 /// Checks a designation and puts it in canonical form: countries as ISO codes, conditions
-/// present exactly for `conditions` and each a CEL expression, the determination no later than
+/// present exactly for `conditions` and each a CEL expression naming only fields there are
+/// (`custos_core::measures::check_fields`), the determination no later than
 /// the effective date, the expiry (`default_days` after the effective date when not given)
 /// after it, each extension later than what it extends.
 pub fn check_designation(d: &mut Designation, default_days: i64) -> Result<(), String> {
@@ -124,7 +126,9 @@ pub fn check_designation(d: &mut Designation, default_days: i64) -> Result<(), S
         _ => {}
     }
     for (i, c) in d.conditions.iter().enumerate() {
-        check_condition(c).map_err(|why| format!("condition {}: {why}", i + 1))?;
+        check_condition(c)
+            .and_then(|()| custos_core::measures::check_fields(c))
+            .map_err(|why| format!("condition {}: {why}", i + 1))?;
     }
     if d.determined.is_some_and(|x| x > d.effective) {
         return Err("it takes effect before it was determined".into());
@@ -152,8 +156,8 @@ pub fn check_designation(d: &mut Designation, default_days: i64) -> Result<(), S
 /// A condition is a CEL expression (see the Common Expression Language specification), meant
 /// to be evaluated over `account`, checked by the `cel` crate's parser when the list is read,
 /// so that a designation never carries a condition that cannot be parsed. (What it names is
-/// not checked here: the parser counts a macro's own variables, `t` of
-/// `account.tags.exists(t, t == 'vip')`, among the names an expression refers to.)
+/// checked beside this, by [`check_designation`], against the vocabulary
+/// `custos_core::measures` documents.)
 pub fn check_condition(condition: &str) -> Result<(), String> {
     if condition.trim().is_empty() {
         return Err("empty".into());

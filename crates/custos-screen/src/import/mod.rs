@@ -53,6 +53,23 @@ impl Format {
         })
     }
 
+    /// What a list in this format asks of a provider unless the import says otherwise: OFAC's
+    /// and the UN's sanctions bar the relationship; BIS's Denied Persons List denies export
+    /// privileges and the Consolidated Screening List gathers lists of many effects, so their
+    /// hits go to a reviewer; an OpenSanctions dataset may be anything (sanctions, politically
+    /// exposed persons, donations), so a reviewer looks too. A designations file carries each
+    /// designation's own measure (`None`).
+    pub fn default_measure(self) -> Option<custos_core::screening::ListMeasure> {
+        use custos_core::screening::ListMeasure;
+        match self {
+            Format::OfacCsv | Format::OfacXml | Format::OfacAdvancedXml | Format::UnXml => {
+                Some(ListMeasure::Prohibition)
+            }
+            Format::BisDpl | Format::CslCsv | Format::FtmJson => Some(ListMeasure::Review),
+            Format::CustosToml => None,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Format::OfacCsv => "ofac-csv",

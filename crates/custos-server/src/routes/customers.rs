@@ -423,7 +423,8 @@ pub async fn address_change(
     changed(&st, StatusCode::OK, &c, &accounts)
 }
 
-/// Report the result of a verification method for a subject (the customer when omitted).
+/// Report the result of a verification method for a subject. `subject_id` may be left out
+/// only when the customer has one subject that counts (then it is that one).
 #[utoipa::path(post, path = "/v1/customers/{id}/verification-results", tag = "verification",
     request_body(content = VerificationResultInput, example = json!({"method": "email", "outcome": "pass",
         "provider": "acme-kyc", "reference": "chk_7Hq2"})),

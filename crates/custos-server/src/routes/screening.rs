@@ -112,6 +112,9 @@ pub async fn case(
 pub struct ResolveInput {
     /// `confirmed` (the subject is the listed party) or `false_positive`.
     pub resolution: Resolution,
+    /// Why. Required to reverse a decided case (`confirmed` to `false_positive`, or back) and
+    /// to call an exact match (score 1.0, the full date of birth the entry gives) a false
+    /// positive.
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -124,13 +127,15 @@ pub struct Resolved {
 }
 
 /// A reviewer's decision on a case. A false positive is remembered for that subject and that
-/// list entry until either changes; a confirmed hit applies the entry's measure. The
-/// customer's accounts are decided again and returned.
+/// list entry until either changes; a confirmed hit applies the entry's measure. A reversal,
+/// and a false positive on an exact match, need a `note`. The customer's accounts are decided
+/// again and returned, those a reversed confirmation closed included.
 #[utoipa::path(post, path = "/v1/screening/cases/{id}/resolve", tag = "screening",
     params(("id" = String, Path, example = "scr_bb66024f6c1f45f758e0bf87")),
     request_body(content = ResolveInput, example = json!({"resolution": "false_positive",
         "note": "different date of birth and nationality"})),
-    responses((status = 200, body = Resolved), (status = 404, body = Problem), (status = 409, body = Problem)),
+    responses((status = 200, body = Resolved), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn resolve(
     State(st): State<AppState>,

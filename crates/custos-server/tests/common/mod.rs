@@ -181,6 +181,16 @@ impl TestApp {
 
     /// Stores `entities` as the new current version of `list`, with its diff.
     pub async fn import(&self, list: &str, entities: Vec<custos_screen::ListEntity>) {
+        self.import_as(list, Default::default(), entities).await
+    }
+
+    /// [`TestApp::import`], the list's hits asking `measure` of the provider.
+    pub async fn import_as(
+        &self,
+        list: &str,
+        measure: custos_core::screening::ListMeasure,
+        entities: Vec<custos_screen::ListEntity>,
+    ) {
         let store = self.service.store();
         let prev = match store
             .list_versions(Some(list))
@@ -199,6 +209,7 @@ impl TestApp {
             retrieved_at: Utc::now(),
             content_hash: custos_screen::version::content_hash(&entities),
             entries: entities.len(),
+            measure,
         };
         let d = custos_screen::version::diff(&prev, &entities);
         store.save_list_version(&v, &entities, &d).await.unwrap();
@@ -236,13 +247,46 @@ pub fn entity(name: &str, country: &str, owners: Value) -> Value {
 
 #[allow(dead_code, reason = "each test binary uses part of this")]
 impl TestApp {
-    /// Passes `methods` for a subject of customer `c` (its own when `subject` is `None`).
+    /// The id of customer `c`'s own subject.
+    pub async fn own_subject(&self, c: &str) -> Value {
+        let view = self
+            .get(&format!("/v1/customers/{c}"), Role::Integrator)
+            .await
+            .body;
+        view["subjects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["role"] == "customer")
+            .unwrap_or_else(|| panic!("{view}"))["subject_id"]
+            .clone()
+    }
+
+    /// Files an identity document for a subject of customer `c`, as the flow does before it
+    /// reports a documentary check (issued by a country no test designates).
+    pub async fn document(&self, c: &str, subject: &Value) {
+        let r = self
+            .post(
+                &format!("/v1/customers/{c}/documents"),
+                serde_json::json!({"subject_id": subject, "kind": "other",
+                                   "issuing_country": "CH", "number": "TEST-DOC-1"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+
+    /// Passes `methods` for a subject of customer `c` (its own when `subject` is `None`), a
+    /// document on file first for `document`.
     pub async fn pass(&self, c: &str, subject: Option<&Value>, methods: &[&str]) {
+        let subject = match subject {
+            Some(s) => s.clone(),
+            None => self.own_subject(c).await,
+        };
+        if methods.contains(&"document") {
+            self.document(c, &subject).await;
+        }
         for m in methods {
-            let mut body = serde_json::json!({"method": m, "outcome": "pass"});
-            if let Some(s) = subject {
-                body["subject_id"] = s.clone();
-            }
+            let body = serde_json::json!({"method": m, "outcome": "pass", "subject_id": subject});
             let r = self
                 .post(&format!("/v1/customers/{c}/verification-results"), body)
                 .await;
