@@ -693,11 +693,18 @@ async fn run(cli: Cli) -> Result<()> {
                 for (id, holds) in &report.held {
                     println!("kept by legal hold: {id} ({})", holds.join(", "));
                 }
-                println!(
-                    "ledger events {}: {} (their leaf hashes stay)",
-                    if dry_run { "due for purging" } else { "purged" },
-                    report.ledger_events_purged
-                );
+                if report.ledger_counted {
+                    println!(
+                        "ledger events {}: {} (their leaf hashes stay)",
+                        if dry_run { "due for purging" } else { "purged" },
+                        report.ledger_events_purged
+                    );
+                } else {
+                    println!(
+                        "ledger events due for purging: not counted (the running server holds \
+                         the ledger)"
+                    );
+                }
                 if report.ledger_purges_waiting > 0 {
                     println!(
                         "ledger events of {} account(s) wait to be purged by the running server \

@@ -2172,6 +2172,22 @@ async fn retention_while_the_server_runs_reaches_the_ledger_and_leaves_nothing_t
     .await;
     assert_eq!(st, 200);
 
+    // A dry run while the server holds the ledger says it cannot count the ledger's part.
+    let dry = custos(
+        dir.path(),
+        &[
+            "retention",
+            "run",
+            "--as-of",
+            "2040-01-01T00:00:00Z",
+            "--dry-run",
+        ],
+    );
+    let out = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        out.contains("not counted (the running server holds the ledger)"),
+        "{out}"
+    );
     let run = custos(
         dir.path(),
         &["retention", "run", "--as-of", "2040-01-01T00:00:00Z"],
@@ -2496,4 +2512,35 @@ async fn nats_stream(prefix: &str) -> (async_nats::jetstream::Context, String, S
     .await
     .unwrap();
     (js, name, subject)
+}
+
+/// One keyring serves one database: retention in one would retire keys the other needs.
+#[test]
+fn a_keyring_shared_by_two_databases_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = dir.path().join("shared-keyring.json");
+    let run = |data: &str, args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path().join(data))
+            .env_remove("CUSTOS_DATA_DIR")
+            .env("CUSTOS_KEYRING_PATH", &keyring)
+            .output()
+            .unwrap()
+    };
+    let first = run("one", &["keys", "create", "--role", "admin"]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(run("one", &["keys", "list"]).status.success());
+    let second = run("two", &["keys", "create", "--role", "admin"]);
+    assert!(!second.status.success());
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("holds the keys of another database"), "{err}");
+    // And a server on the second refuses to start.
+    let serve = run("two", &["serve", "--listen", "127.0.0.1:0"]);
+    assert!(!serve.status.success());
 }

@@ -72,6 +72,9 @@ pub struct RetentionReport {
     /// Whether the retiring of the keys that wrapped what was destroyed waits for the process
     /// that holds the ledger.
     pub keys_retirement_waiting: bool,
+    /// Whether `ledger_events_purged` could be counted: a dry run while a server holds the
+    /// ledger cannot read it.
+    pub ledger_counted: bool,
 }
 
 /// What the ledger's owner did of the work retention queued.
@@ -1105,21 +1108,23 @@ impl Service {
                 }
             }
         }
+        report.ledger_counted = self.ledger.is_some() || !dry_run;
         if !dry_run {
             let done = self.retention_work(actor).await?;
             report.ledger_events_purged += done.ledger_events_purged;
             report.keys_retired = done.keys_retired;
-            report.ledger_purges_waiting = self
-                .store
-                .pending_work(RetentionWork::LedgerPurge, u32::MAX)
-                .await?
-                .len() as u64;
-            report.keys_retirement_waiting = !self
-                .store
-                .pending_work(RetentionWork::RetireKeys, 1)
-                .await?
-                .is_empty();
         }
+        // What waits (from this run, or left by one that stopped halfway).
+        report.ledger_purges_waiting = self
+            .store
+            .pending_work(RetentionWork::LedgerPurge, u32::MAX)
+            .await?
+            .len() as u64;
+        report.keys_retirement_waiting = !self
+            .store
+            .pending_work(RetentionWork::RetireKeys, 1)
+            .await?
+            .is_empty();
         Ok(report)
     }
 

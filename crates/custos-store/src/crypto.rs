@@ -133,12 +133,17 @@ struct KeyringFile {
     primary: String,
     keks: BTreeMap<String, String>,
     index_key: String,
+    /// The installation (database) whose keys this keyring holds: retiring keys for one
+    /// database would destroy another's records, so a keyring serves one only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    installation: Option<String>,
 }
 
 #[derive(Debug)]
 struct KeyringState {
     primary: String,
     keks: BTreeMap<String, SecretKey>,
+    installation: Option<String>,
     /// The file as it was when read or written: another process that rotates or retires
     /// keys changes it, and this one reads it again before its next wrap.
     stamp: Option<FileStamp>,
@@ -208,6 +213,7 @@ fn read_keyring(path: &Path) -> Result<(KeyringState, SecretKey), StoreError> {
         KeyringState {
             primary: f.primary,
             keks,
+            installation: f.installation,
             stamp: None,
         },
         SecretKey::from_bytes(&ik)?,
@@ -225,6 +231,7 @@ impl FileKeyring {
                 state: RwLock::new(KeyringState {
                     primary: kek_id(1),
                     keks,
+                    installation: None,
                     stamp: None,
                 }),
                 index_key: SecretKey::generate(),
@@ -272,6 +279,7 @@ impl FileKeyring {
                 .map(|(id, k)| (id.clone(), B64.encode(k.expose())))
                 .collect(),
             index_key: B64.encode(self.index_key.expose()),
+            installation: st.installation.clone(),
         };
         let text =
             serde_json::to_string_pretty(&f).map_err(|e| StoreError::Keyring(e.to_string()))?;
@@ -304,6 +312,31 @@ impl FileKeyring {
         drop(st);
         self.state.write().map_err(|_| poisoned())?.stamp = stamp(&self.path);
         Ok(())
+    }
+
+    /// Ties the keyring to the installation (database) `id`: the first time, it is written
+    /// into the keyring; after that, any other installation is refused, since retiring keys
+    /// for one would make the other's records unreadable for good.
+    pub fn bind(&self, id: &str) -> Result<(), StoreError> {
+        self.refresh()?;
+        let bound = self
+            .state
+            .read()
+            .map_err(|_| poisoned())?
+            .installation
+            .clone();
+        match bound {
+            Some(b) if b == id => Ok(()),
+            Some(b) => Err(StoreError::Keyring(format!(
+                "{} holds the keys of another database (installation {b}; this one is {id}): \
+                 give each database its own keyring (keyring_path)",
+                self.path.display()
+            ))),
+            None => {
+                self.state.write().map_err(|_| poisoned())?.installation = Some(id.to_owned());
+                self.persist()
+            }
+        }
     }
 
     /// Adds a new KEK and makes it primary (see [`Keyring::rotate`]).
