@@ -2354,6 +2354,22 @@ async fn idle_connections_are_closed_and_limited() {
     let mut b = [0u8; 256];
     let r = tokio::time::timeout(std::time::Duration::from_secs(10), slow.read(&mut b)).await;
     assert!(r.is_ok(), "a request whose headers never end is not cut");
+    // So is one whose body stops coming, with a valid key.
+    let k = custos(dir.path(), &["keys", "create", "--role", "integrator"]);
+    let key = String::from_utf8_lossy(&k.stdout).trim().to_owned();
+    let mut stalled = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(
+        &mut stalled,
+        format!(
+            "POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
+             Content-Type: application/x-ndjson\r\nContent-Length: 1000\r\n\r\n{{"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let r = tokio::time::timeout(std::time::Duration::from_secs(10), stalled.read(&mut b)).await;
+    assert!(r.is_ok(), "a request whose body stops coming is not cut");
 }
 
 /// Whatever the umask, what custos creates is its owner's alone; a key file others can read

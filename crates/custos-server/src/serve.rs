@@ -1,7 +1,7 @@
 //! Serving the router on a TCP listener with the limits a server facing the internet needs:
 //! at most `max_connections` at once (one more is closed as soon as it is accepted), a
-//! connection that sends nothing, or stays idle between requests, is closed after
-//! `header_timeout`, and a shutdown lets the requests in flight finish (for `drain` at most).
+//! connection that sends nothing, or stays idle between requests, or stops sending a request's
+//! body, is closed after `header_timeout`, and a shutdown lets the requests in flight finish (for `drain` at most).
 //!
 //! axum's own `serve` sets no timer on hyper, so a connection that never sends a byte is kept
 //! for ever: twenty thousand of them exhausted the file limit and about 2 GB of memory.
@@ -84,7 +84,14 @@ pub async fn serve(
         };
         metrics.connection(true);
         let _ = stream.set_nodelay(true);
-        let svc = TowerToHyperService::new(app.clone());
+        // A request body that stops arriving is cut after the same time as headers are.
+        let svc = TowerToHyperService::new(
+            tower::ServiceBuilder::new()
+                .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+                    limits.header_timeout,
+                ))
+                .service(app.clone()),
+        );
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let header_timeout = limits.header_timeout;
