@@ -192,8 +192,13 @@ pub async fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
 fn run_sync(config: &Config, cmd: LedgerCmd) -> Result<()> {
     match cmd {
         LedgerCmd::Key => {
-            let l = crate::app::open_ledger(config)?;
-            println!("{}", l.verifier_key());
+            // The key is public: read from its file, so that it is given while a server
+            // holds the ledger; a ledger not made yet is made.
+            let key = match custos_ledger::ledger::stored_verifier_key(&config.ledger_dir()) {
+                Ok(k) => k,
+                Err(_) => crate::app::open_ledger(config)?.verifier_key().to_owned(),
+            };
+            println!("{key}");
             Ok(())
         }
         LedgerCmd::Verify { log } => {

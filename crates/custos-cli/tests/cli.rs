@@ -2113,6 +2113,14 @@ async fn retention_while_the_server_runs_reaches_the_ledger_and_leaves_nothing_t
         &["serve"],
         &[("CUSTOS_MAINTENANCE_INTERVAL_SECS", "1")],
     );
+    // The ledger's public key is given while the server holds the ledger.
+    let key = custos(dir.path(), &["ledger", "key"]);
+    assert!(
+        key.status.success(),
+        "{}",
+        String::from_utf8_lossy(&key.stderr)
+    );
+    assert!(String::from_utf8_lossy(&key.stdout).starts_with("custos.localhost/ledger+"));
     // A second server on the same directory refuses to start.
     let second = custos(dir.path(), &["serve", "--listen", "127.0.0.1:0"]);
     assert!(!second.status.success());
