@@ -262,6 +262,9 @@ fn query(
     proof: bool,
     json: bool,
 ) -> Result<()> {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
     let to = to.unwrap_or_else(Utc::now);
     match (account, ip) {
         (Some(a), None) => {
@@ -277,15 +280,17 @@ fn query(
                 }
             }
             if json {
-                println!(
+                writeln!(
+                    out,
                     "{}",
                     serde_json::json!({"account_id": a, "from": from, "to": to,
                         "events": found, "truncated": more,
                         "checkpoint": proof.then(|| String::from_utf8_lossy(&l.access.checkpoint()).into_owned())})
-                );
+                )?;
             } else {
                 for f in &found {
-                    println!(
+                    writeln!(
+                        out,
                         "{}\t{}\t{}\t{}\t{}",
                         f.index,
                         f.event
@@ -294,10 +299,10 @@ fn query(
                         f.event.ip,
                         f.event.action.as_str(),
                         f.event.source
-                    );
+                    )?;
                 }
                 if more {
-                    println!("(more than {limit}; use --limit)");
+                    writeln!(out, "(more than {limit}; use --limit)")?;
                 }
             }
         }
@@ -310,13 +315,15 @@ fn query(
             }
             let uses = net_accounts(&l.access, &net, from, to)?;
             if json {
-                println!(
+                writeln!(
+                    out,
                     "{}",
                     serde_json::json!({"network": net.to_string(), "from": from, "to": to, "accounts": uses})
-                );
+                )?;
             } else {
                 for u in &uses {
-                    println!(
+                    writeln!(
+                        out,
                         "{}\t{}\t{}\t{}",
                         u.account_id,
                         u.count,
@@ -324,7 +331,7 @@ fn query(
                             .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
                         u.last_seen
                             .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-                    );
+                    )?;
                 }
             }
         }

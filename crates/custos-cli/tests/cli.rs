@@ -1224,6 +1224,33 @@ fn ledger_backfill_verify_and_query() {
     );
     let lines = String::from_utf8_lossy(&q.stdout).lines().count();
     assert_eq!(lines, 3, "{}", String::from_utf8_lossy(&q.stdout));
+    // A reader that stops reading (`| head`) ends the command quietly, not with a panic.
+    let mut child = Command::new(BIN)
+        .args([
+            "ledger",
+            "query",
+            "--ip",
+            "203.0.113.0/24",
+            "--from",
+            "2026-11-23T00:00:00Z",
+        ])
+        .args([
+            "--to",
+            "2026-11-25T00:00:00Z",
+            "--purpose",
+            "case F-118",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .env_remove("CUSTOS_DATA_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let gone = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&gone.stderr);
+    assert!(gone.status.success() && !err.contains("panicked"), "{err}");
 
     // A flipped byte: verify fails, naming the entry.
     let entries = dir.path().join("ledger/access/entries");
