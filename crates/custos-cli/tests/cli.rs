@@ -2389,6 +2389,19 @@ async fn idle_connections_are_closed_and_limited() {
     let mut b = [0u8; 256];
     let r = tokio::time::timeout(std::time::Duration::from_secs(10), slow.read(&mut b)).await;
     assert!(r.is_ok(), "a request whose headers never end is not cut");
+    // And one that sent a byte of a request line (or of HTTP/2's preface) and stopped.
+    for start in [&b"P"[..], b"PRI * HTTP/2.0\r\n"] {
+        let mut partial = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        tokio::io::AsyncWriteExt::write_all(&mut partial, start)
+            .await
+            .unwrap();
+        let r =
+            tokio::time::timeout(std::time::Duration::from_secs(10), partial.read(&mut b)).await;
+        assert!(
+            r.is_ok(),
+            "a connection that sent {start:?} and stopped is not cut"
+        );
+    }
     // So is one whose body stops coming, with a valid key.
     let k = custos(dir.path(), &["keys", "create", "--role", "integrator"]);
     let key = String::from_utf8_lossy(&k.stdout).trim().to_owned();

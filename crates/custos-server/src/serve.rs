@@ -1,4 +1,4 @@
-//! Serving the router on a TCP listener with the limits a server facing the internet needs:
+//! Serving the router (HTTP/1.1) on a TCP listener with the limits a server facing the internet needs:
 //! at most `max_connections` at once (one more is closed as soon as it is accepted), a
 //! connection that sends nothing, or stays idle between requests, or stops sending a request's
 //! body, is closed after `header_timeout`, and a shutdown lets the requests in flight finish (for `drain` at most).
@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1::Builder;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -52,16 +52,12 @@ pub async fn serve(
     let app: Router = crate::router(state);
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut builder = Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only: telling HTTP/2 from HTTP/1 reads the first bytes with no timer, so a
+    // connection that sent one byte and stopped would hold its slot for ever.
+    let mut builder = Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Some(limits.header_timeout))
-        .keep_alive_timeout(limits.header_timeout);
     let builder = Arc::new(builder);
     tokio::pin!(shutdown);
     loop {
@@ -94,18 +90,12 @@ pub async fn serve(
         );
         let builder = builder.clone();
         let watcher = graceful.watcher();
-        let header_timeout = limits.header_timeout;
         tokio::spawn(async move {
             let _slot = slot;
-            // Which protocol a connection speaks is read from its first bytes, with no timer
-            // of hyper's: a connection that sends nothing is closed here.
-            let mut first = [0u8; 1];
-            match tokio::time::timeout(header_timeout, stream.peek(&mut first)).await {
-                Ok(Ok(n)) if n > 0 => {}
-                _ => return,
-            }
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
-            if let Err(e) = watcher.watch(conn.into_owned()).await {
+            // hyper's header timer starts when it first waits for a request's head: from the
+            // accept on.
+            let conn = builder.serve_connection(TokioIo::new(stream), svc);
+            if let Err(e) = watcher.watch(conn).await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
         });
