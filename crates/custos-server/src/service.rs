@@ -81,6 +81,8 @@ pub struct RetentionReport {
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct RetentionWorkDone {
     pub accounts_purged: u64,
+    /// Accounts whose purge waits because a legal hold now covers their customer.
+    pub accounts_held: u64,
     pub ledger_events_purged: u64,
     pub keys_retired: Vec<String>,
 }
@@ -1139,30 +1141,36 @@ impl Service {
         if self.ledger.is_none() {
             return Ok(done);
         }
-        loop {
-            let due = self
-                .store
-                .pending_work(RetentionWork::LedgerPurge, 200)
-                .await?;
-            if due.is_empty() {
-                break;
-            }
-            for subject in due {
-                let n = match AccountId::parse(&subject) {
-                    Ok(a) => self.purge_ledger(&[a], true).await?,
-                    Err(_) => 0,
-                };
+        // The work pending now, once: work queued while this runs waits for the next round,
+        // so a stream of late events cannot keep this from the rest of the maintenance.
+        let due = self
+            .store
+            .pending_work(RetentionWork::LedgerPurge, u32::MAX)
+            .await?;
+        for subject in due {
+            let Ok(account) = AccountId::parse(&subject) else {
                 self.store
-                    .work_done(
-                        RetentionWork::LedgerPurge,
-                        &subject,
-                        self.now(),
-                        i64::try_from(n).unwrap_or(i64::MAX),
-                    )
+                    .work_done(RetentionWork::LedgerPurge, &subject, self.now(), 0)
                     .await?;
-                done.accounts_purged += 1;
-                done.ledger_events_purged += n;
+                continue;
+            };
+            // A legal hold placed since the purge was queued keeps the events: the work waits
+            // until the hold is released.
+            if self.account_held(&account).await? {
+                done.accounts_held += 1;
+                continue;
             }
+            let n = self.purge_ledger(&[account], true).await?;
+            self.store
+                .work_done(
+                    RetentionWork::LedgerPurge,
+                    &subject,
+                    self.now(),
+                    i64::try_from(n).unwrap_or(i64::MAX),
+                )
+                .await?;
+            done.accounts_purged += 1;
+            done.ledger_events_purged += n;
         }
         if !self
             .store
@@ -1179,6 +1187,21 @@ impl Service {
             done.keys_retired = gone;
         }
         Ok(done)
+    }
+
+    /// Whether a legal hold in force covers the customer of this account.
+    async fn account_held(&self, account: &AccountId) -> Result<bool> {
+        let a = match self.store.get_account(account).await {
+            Ok(a) => a,
+            Err(StoreError::NotFound(_)) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(self
+            .store
+            .holds(&a.customer_id)
+            .await?
+            .iter()
+            .any(|h| h.released_at.is_none()))
     }
 
     /// The ledger events of these accounts: purged (their payloads; the leaf hashes stay) when

@@ -918,3 +918,56 @@ async fn events_that_come_after_retention_purged_an_account_are_purged_too() {
     assert_eq!(done.ledger_events_purged, 1);
     assert!(app.service.ledger().unwrap().access.is_purged(late));
 }
+
+#[tokio::test]
+async fn a_hold_placed_after_a_purge_was_queued_keeps_the_events() {
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let acc = paid_account(&app, &c).await;
+    let (s, _) = ingest(&app, json!([ev(&acc, "2026-11-24T08:00:00Z", "203.0.113.7")])).await;
+    assert_eq!(s, StatusCode::OK);
+    // The purge is queued (as a retention run whose process does not hold the ledger leaves
+    // it), then a hold is placed before the ledger's owner gets to it.
+    app.service
+        .store()
+        .queue_work(
+            custos_store::RetentionWork::LedgerPurge,
+            std::slice::from_ref(&acc),
+            app.service.now(),
+            true,
+        )
+        .await
+        .unwrap();
+    let hold = app
+        .send(
+            "POST",
+            &format!("/v1/customers/{c}/legal-holds"),
+            Some(Role::ComplianceOfficer),
+            Some(json!({"reason": "preservation request 2703(f)"})),
+            &[],
+        )
+        .await;
+    assert!(hold.status.is_success(), "{}", hold.body);
+    let actor = custos_server::service::Actor {
+        id: "test".into(),
+        role: "admin".into(),
+    };
+    let done = app.service.retention_work(&actor).await.unwrap();
+    assert_eq!((done.accounts_held, done.ledger_events_purged), (1, 0));
+    assert!(!app.service.ledger().unwrap().access.is_purged(0));
+    // Released: the work still waiting is done.
+    let id = hold.body["id"].as_str().unwrap().to_owned();
+    let rel = app
+        .send(
+            "POST",
+            &format!("/v1/customers/{c}/legal-holds/{id}/release"),
+            Some(Role::ComplianceOfficer),
+            None,
+            &[],
+        )
+        .await;
+    assert!(rel.status.is_success(), "{}", rel.body);
+    let done = app.service.retention_work(&actor).await.unwrap();
+    assert_eq!(done.ledger_events_purged, 1);
+    assert!(app.service.ledger().unwrap().access.is_purged(0));
+}
