@@ -829,44 +829,32 @@ impl Service {
         };
         self.store.update_accounts(std::slice::from_ref(&a)).await?;
         self.cascade(std::slice::from_ref(&a), now).await?;
-        self.revoke_keys_of_closed_accounts().await?;
+        self.revoke_keys_of(id).await?;
         Ok(a)
     }
 
-    /// Revokes every reseller key whose account is closed (or gone): closing a reseller
-    /// account, terminating the relationship or destroying its records ends what hangs off
-    /// it. Returns the keys revoked.
-    pub async fn revoke_keys_of_closed_accounts(&self) -> Result<Vec<String>> {
+    /// Revokes the reseller keys scoped to `account`, which was just closed (on request, or by
+    /// terminating the relationship): what hangs off it ends with it. Keys of reseller accounts
+    /// closed with it, or closed by a screening match that may be reversed, are refused while
+    /// their account is closed (`auth::scope_guard`), not revoked. Returns the keys revoked.
+    pub async fn revoke_keys_of(&self, account: &AccountId) -> Result<Vec<String>> {
         let mut revoked = vec![];
         for k in self.store.list_api_keys().await? {
-            let Some(scope) = k.scope.as_deref() else {
-                continue;
-            };
-            if k.revoked_at.is_some() {
+            if k.revoked_at.is_some() || k.scope.as_deref() != Some(account.as_str()) {
                 continue;
             }
-            let open = match AccountId::parse(scope) {
-                Ok(id) => match self.store.get_account(&id).await {
-                    Ok(a) => a.closed_at.is_none(),
-                    Err(StoreError::NotFound(_)) => false,
-                    Err(e) => return Err(e.into()),
+            self.store.revoke_api_key(&k.id, self.now()).await?;
+            self.audit(
+                &Actor {
+                    id: "system".into(),
+                    role: "admin".into(),
                 },
-                Err(_) => false,
-            };
-            if !open {
-                self.store.revoke_api_key(&k.id, self.now()).await?;
-                self.audit(
-                    &Actor {
-                        id: "system".into(),
-                        role: "admin".into(),
-                    },
-                    None,
-                    "revoke_api_key",
-                    &k.id,
-                )
-                .await?;
-                revoked.push(k.id);
-            }
+                None,
+                "revoke_api_key",
+                &k.id,
+            )
+            .await?;
+            revoked.push(k.id);
         }
         Ok(revoked)
     }
