@@ -448,12 +448,14 @@ struct Writer {
     compressor: zstd::bulk::Compressor<'static>,
     /// Outcomes of batches committed by another caller, by ticket.
     done: HashMap<u64, std::result::Result<Range<u64>, String>>,
-    /// Set when a failed batch could not be cut back off the files: nothing more is written
-    /// until a later attempt cuts it off (see [`Log::commit`]).
-    broken: Option<String>,
+    /// Set when a failed batch could not be cut back off the files, with where they stood
+    /// before it: nothing more is written until a later attempt cuts it off to there (see
+    /// [`Log::commit`]).
+    broken: Option<(String, Before)>,
 }
 
 /// Where the files stood before a batch: what a failed batch is cut back to.
+#[derive(Clone)]
 struct Before {
     entries: u64,
     complete: u64,
@@ -893,7 +895,7 @@ impl Log {
     /// answer is whether that worked. Readiness checks ask this.
     pub fn writable(&self) -> Result<()> {
         use std::sync::atomic::Ordering;
-        if let Some(b) = &self.lock_writer().broken {
+        if let Some((b, _)) = &self.lock_writer().broken {
             return Err(LedgerError::Corrupt(b.clone()));
         }
         if !self.failing.load(Ordering::Relaxed) {
@@ -918,15 +920,10 @@ impl Log {
     /// that fails, nothing more is written until a later batch manages it.
     fn commit(&self, w: &mut Writer, leaves: Vec<Vec<u8>>) -> Result<Range<u64>> {
         use std::sync::atomic::Ordering;
-        let st = self.store.state();
-        let before = Before {
-            entries: w.entries_len,
-            complete: st.complete(),
-            tail: w.tail_file.as_ref().map(|(k, s, _)| (*k, *s)),
-            tail_len: 8 + st.tail.iter().map(|l| 2 + l.len() as u64).sum::<u64>(),
-        };
-        if w.broken.is_some() {
-            match self.roll_back(w, &before) {
+        // A batch that failed and could not be cut back is cut back first, to where the files
+        // stood before it (not to where they stand now, which is what failed).
+        if let Some((_, b)) = w.broken.clone() {
+            match self.roll_back(w, &b) {
                 Ok(()) => w.broken = None,
                 Err(e) => {
                     self.failing.store(true, Ordering::Relaxed);
@@ -934,6 +931,13 @@ impl Log {
                 }
             }
         }
+        let st = self.store.state();
+        let before = Before {
+            entries: w.entries_len,
+            complete: st.complete(),
+            tail: w.tail_file.as_ref().map(|(k, s, _)| (*k, *s)),
+            tail_len: 8 + st.tail.iter().map(|l| 2 + l.len() as u64).sum::<u64>(),
+        };
         match self.write_batch(w, st, leaves) {
             Ok((range, fully_synced)) => {
                 self.failing.store(!fully_synced, Ordering::Relaxed);
@@ -942,8 +946,9 @@ impl Log {
             Err(e) => {
                 self.failing.store(true, Ordering::Relaxed);
                 if let Err(re) = self.roll_back(w, &before) {
-                    w.broken = Some(format!(
-                        "a failed batch ({e}) could not be cut back off the files: {re}"
+                    w.broken = Some((
+                        format!("a failed batch ({e}) could not be cut back off the files: {re}"),
+                        before,
                     ));
                 }
                 Err(e)
@@ -972,16 +977,18 @@ impl Log {
         w.entries_len = b.entries;
         let now = w.tail_file.as_ref().map(|(k, s, _)| (*k, *s));
         if now != b.tail {
-            // A new incomplete bundle was started, in the file no checkpoint needs: emptied.
-            if let Some((_, s, f)) = w.tail_file.take()
-                && b.tail.is_none_or(|(_, bs)| bs != s)
-            {
-                cut(&f, 0, &tail_name(s))?;
-            }
-            w.tail_file = match b.tail {
+            // The file of the incomplete bundle before the batch, opened before anything is
+            // given up; then the one the batch started, which no checkpoint needs, emptied.
+            let prev = match b.tail {
                 Some((k, s)) => Some((k, s, open_file(&self.store.dir, &tail_name(s))?)),
                 None => None,
             };
+            if let Some((_, s, f)) = &w.tail_file
+                && b.tail.is_none_or(|(_, bs)| bs != *s)
+            {
+                cut(f, 0, &tail_name(*s))?;
+            }
+            w.tail_file = prev;
         }
         if let Some((_, s, f)) = &w.tail_file {
             cut(f, b.tail_len, &tail_name(*s))?;
@@ -1002,6 +1009,11 @@ impl Log {
             return Ok((start..start, true));
         }
         let prev_tail = w.tail_file.as_ref().map(|(k, s, _)| (*k, *s));
+        if !st.tail.is_empty() && prev_tail.is_none_or(|(k, _)| k != st.complete()) {
+            return Err(LedgerError::Corrupt(
+                "the incomplete bundle's file is not open; reopen the ledger".into(),
+            ));
+        }
         let first_bundle = st.complete();
         let mut tail: Vec<Vec<u8>> = st.tail.as_ref().clone();
         let mut tail_hashes: Vec<Hash> = st.tail_hashes.as_ref().clone();
@@ -1117,17 +1129,21 @@ impl Log {
         // uncovered copy of a complete bundle's entries outlives this batch (a purge would
         // not reach it). Not synced: a crash that brought it back would find it trimmed when
         // the log is opened, and a sync here would cost every such batch another flush.
-        if tail.is_empty() {
-            if let Some((_, _, f)) = w.tail_file.take() {
+        // Unless the directory could not be synced: a crash could then bring back the previous
+        // checkpoint, which needs that file.
+        if synced {
+            if tail.is_empty() {
+                if let Some((_, _, f)) = w.tail_file.take() {
+                    let _ = f.set_len(0);
+                }
+            } else if let Some((_, prev_slot)) = prev_tail
+                && w.tail_file
+                    .as_ref()
+                    .is_some_and(|(_, s, _)| *s != prev_slot)
+                && let Ok(f) = open_rw(&self.store.dir, &tail_name(prev_slot))
+            {
                 let _ = f.set_len(0);
             }
-        } else if let Some((_, prev_slot)) = prev_tail
-            && w.tail_file
-                .as_ref()
-                .is_some_and(|(_, s, _)| *s != prev_slot)
-            && let Ok(f) = open_rw(&self.store.dir, &tail_name(prev_slot))
-        {
-            let _ = f.set_len(0);
         }
         *self.store.state.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(State {
             size: n,
@@ -1267,6 +1283,11 @@ impl Log {
     /// held the entries are rebuilt without them.
     pub fn purge(&self, indexes: &[u64]) -> Result<u64> {
         let mut w = self.lock_writer();
+        if let Some((m, _)) = &w.broken {
+            return Err(LedgerError::Corrupt(format!(
+                "{m}; the next append cuts it back, then purges can run"
+            )));
+        }
         let _building = self.index.as_ref().map(|ix| ix.hold());
         let st = self.store.state();
         let dir = &self.store.dir;
@@ -1374,8 +1395,15 @@ impl Log {
                     self.failing
                         .store(true, std::sync::atomic::Ordering::Relaxed);
                     if let Err(re) = w.entries.set_len(start).and_then(|()| w.entries.sync_all()) {
-                        w.broken = Some(format!(
-                            "a failed purge could not be cut back off entries: {re}"
+                        let before = Before {
+                            entries: start,
+                            complete: st.complete(),
+                            tail: w.tail_file.as_ref().map(|(k, s, _)| (*k, *s)),
+                            tail_len: 8 + st.tail.iter().map(|l| 2 + l.len() as u64).sum::<u64>(),
+                        };
+                        w.broken = Some((
+                            format!("a failed purge could not be cut back off entries: {re}"),
+                            before,
                         ));
                     }
                     return Err(io("cannot write entries")(e));

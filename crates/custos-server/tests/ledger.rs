@@ -924,7 +924,11 @@ async fn a_hold_placed_after_a_purge_was_queued_keeps_the_events() {
     let app = TestApp::new().await;
     let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
     let acc = paid_account(&app, &c).await;
-    let (s, _) = ingest(&app, json!([ev(&acc, "2026-11-24T08:00:00Z", "203.0.113.7")])).await;
+    let (s, _) = ingest(
+        &app,
+        json!([ev(&acc, "2026-11-24T08:00:00Z", "203.0.113.7")]),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     // The purge is queued (as a retention run whose process does not hold the ledger leaves
     // it), then a hold is placed before the ledger's owner gets to it.
