@@ -117,11 +117,12 @@ pub trait Keyring: Send + Sync + std::fmt::Debug {
     fn primary_id(&self) -> String;
     /// Adds a new KEK and makes it primary; returns its id.
     fn rotate(&self) -> Result<String, StoreError>;
-    /// Forgets every KEK but the primary, for good: whatever they wrapped, wherever a copy of
-    /// it lies (a free page, a dead tuple, a WAL segment, a backup), can no longer be
-    /// unwrapped. Returns the ids forgotten. Call it only once nothing stored still needs them
+    /// Forgets every KEK but `keep`, for good: whatever they wrapped, wherever a copy of it
+    /// lies (a free page, a dead tuple, a WAL segment, a backup), can no longer be unwrapped.
+    /// Refused unless `keep` is still the primary (another process rotated since). Returns the
+    /// ids forgotten. Call it only once nothing stored still needs them
     /// ([`crate::Store::shred_keys`] does this).
-    fn retire_all_but_primary(&self) -> Result<Vec<String>, StoreError>;
+    fn retire_all_but(&self, keep: &str) -> Result<Vec<String>, StoreError>;
     /// The key behind blind indexes and card fingerprints. It is not rotated with the KEKs:
     /// rotating it would need every index rebuilt from decrypted data.
     fn index_key(&self) -> &SecretKey;
@@ -250,6 +251,29 @@ impl FileKeyring {
         })
     }
 
+    /// Runs `f` holding the keyring's lock file, so that two processes never change the
+    /// keyring from the same reading of it (two rotations would each make a KEK of the same
+    /// id; one's re-wrapped keys would then be lost).
+    fn locked<T>(&self, f: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let lock_path = self.path.with_extension("lock");
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let lock = opts.open(&lock_path).map_err(|e| {
+            StoreError::Keyring(format!("cannot open {}: {e}", lock_path.display()))
+        })?;
+        lock.lock().map_err(|e| {
+            StoreError::Keyring(format!("cannot lock {}: {e}", lock_path.display()))
+        })?;
+        let out = f();
+        let _ = lock.unlock();
+        out
+    }
+
     /// Reads the file again if another process changed it since (a rotation, a retirement).
     fn refresh(&self) -> Result<(), StoreError> {
         let now = stamp(&self.path);
@@ -290,7 +314,9 @@ impl FileKeyring {
         }
         // Write a new file with 0600 from the start, then rename over the old one, so the
         // keyring is never readable by others and never half-written.
-        let tmp = self.path.with_extension("tmp");
+        let tmp = self
+            .path
+            .with_extension(format!("tmp.{}", std::process::id()));
         let mut opts = fs::OpenOptions::new();
         opts.write(true).create(true).truncate(true);
         #[cfg(unix)]
@@ -318,6 +344,10 @@ impl FileKeyring {
     /// into the keyring; after that, any other installation is refused, since retiring keys
     /// for one would make the other's records unreadable for good.
     pub fn bind(&self, id: &str) -> Result<(), StoreError> {
+        self.locked(|| self.bind_unlocked(id))
+    }
+
+    fn bind_unlocked(&self, id: &str) -> Result<(), StoreError> {
         self.refresh()?;
         let bound = self
             .state
@@ -375,31 +405,42 @@ impl Keyring for FileKeyring {
     /// Adds a new KEK and makes it primary. Data keys wrapped by older KEKs still unwrap;
     /// [`crate::Store::rewrap_data_keys`] moves them to the new one.
     fn rotate(&self) -> Result<String, StoreError> {
-        self.refresh()?;
-        {
-            let mut st = self.state.write().map_err(|_| poisoned())?;
-            let n = st.keks.keys().map(|k| kek_number(k)).max().unwrap_or(0);
-            let id = kek_id(n + 1);
-            st.keks.insert(id.clone(), SecretKey::generate());
-            st.primary = id;
-        }
-        self.persist()?;
-        Ok(self.primary_id())
+        self.locked(|| {
+            self.refresh()?;
+            let id = {
+                let mut st = self.state.write().map_err(|_| poisoned())?;
+                let n = st.keks.keys().map(|k| kek_number(k)).max().unwrap_or(0);
+                let id = kek_id(n + 1);
+                st.keks.insert(id.clone(), SecretKey::generate());
+                st.primary = id.clone();
+                id
+            };
+            self.persist()?;
+            Ok(id)
+        })
     }
 
-    fn retire_all_but_primary(&self) -> Result<Vec<String>, StoreError> {
-        self.refresh()?;
-        let gone: Vec<String> = {
-            let mut st = self.state.write().map_err(|_| poisoned())?;
-            let primary = st.primary.clone();
-            let gone = st.keks.keys().filter(|k| **k != primary).cloned().collect();
-            st.keks.retain(|k, _| *k == primary);
-            gone
-        };
-        if !gone.is_empty() {
-            self.persist()?;
-        }
-        Ok(gone)
+    fn retire_all_but(&self, keep: &str) -> Result<Vec<String>, StoreError> {
+        self.locked(|| {
+            self.refresh()?;
+            let gone: Vec<String> = {
+                let mut st = self.state.write().map_err(|_| poisoned())?;
+                if st.primary != keep {
+                    return Err(StoreError::Conflict(format!(
+                        "the primary KEK is now {}, not {keep}: another process rotated the \
+                         keyring; nothing retired",
+                        st.primary
+                    )));
+                }
+                let gone = st.keks.keys().filter(|k| *k != keep).cloned().collect();
+                st.keks.retain(|k, _| k == keep);
+                gone
+            };
+            if !gone.is_empty() {
+                self.persist()?;
+            }
+            Ok(gone)
+        })
     }
 
     fn wrap(&self, dek: &SecretKey, aad: &[u8]) -> Result<WrappedKey, StoreError> {
@@ -417,16 +458,9 @@ impl Keyring for FileKeyring {
     }
 
     fn unwrap(&self, w: &WrappedKey, aad: &[u8]) -> Result<SecretKey, StoreError> {
-        let known = self
-            .state
-            .read()
-            .map_err(|_| poisoned())?
-            .keks
-            .contains_key(&w.kek_id);
-        if !known {
-            // Wrapped by a KEK another process made since this one read the file.
-            self.refresh()?;
-        }
+        // A KEK another process made, or retired, since this one read the file: the file is
+        // read again when it changed (a stat otherwise), so a retired key is forgotten here too.
+        self.refresh()?;
         let st = self.state.read().map_err(|_| poisoned())?;
         let kek = st.keks.get(&w.kek_id).ok_or_else(|| {
             StoreError::Keyring(format!("KEK {} is not in the keyring", w.kek_id))
@@ -505,6 +539,37 @@ mod tests {
         assert_eq!(again.unwrap(&w1, b"a").unwrap().expose(), dek.expose());
         assert_eq!(again.unwrap(&w2, b"a").unwrap().expose(), dek.expose());
         assert_eq!(again.index_key().expose(), kr.index_key().expose());
+    }
+
+    #[test]
+    fn two_processes_rotating_one_keyring_never_lose_a_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyring.json");
+        let a = FileKeyring::open_or_create(&path).unwrap();
+        let b = FileKeyring::open_or_create(&path).unwrap();
+        let dek = SecretKey::generate();
+        assert_eq!(Keyring::rotate(&a).unwrap(), "kek-0002");
+        let under_a = a.wrap(&dek, b"x").unwrap();
+        // The other process rotates from its own (stale) reading: a new id, not a second
+        // kek-0002 with another key.
+        assert_eq!(Keyring::rotate(&b).unwrap(), "kek-0003");
+        assert_eq!(b.unwrap(&under_a, b"x").unwrap().expose(), dek.expose());
+        // Retiring all but the KEK a process rotated to is refused once another rotated since.
+        let refused = a.retire_all_but("kek-0002").unwrap_err().to_string();
+        assert!(refused.contains("another process rotated"), "{refused}");
+        assert_eq!(a.unwrap(&under_a, b"x").unwrap().expose(), dek.expose());
+        assert_eq!(
+            b.retire_all_but("kek-0003").unwrap(),
+            vec!["kek-0001".to_owned(), "kek-0002".to_owned()]
+        );
+        // Gone for every process.
+        assert!(a.unwrap(&under_a, b"x").is_err());
+        assert!(
+            FileKeyring::open_or_create(&path)
+                .unwrap()
+                .unwrap(&under_a, b"x")
+                .is_err()
+        );
     }
 
     #[test]

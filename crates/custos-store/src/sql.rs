@@ -1312,6 +1312,9 @@ impl Store for SqlStore {
             n += 1;
         }
         loop {
+            // Read again each round: if another process rotated meanwhile, keys are wrapped
+            // under its primary, and the query must not find them again for ever.
+            let primary = self.keyring.primary_id();
             let rows = sqlx::query(
                 "SELECT customer_id, kek_id, wrapped FROM data_keys WHERE kek_id <> $1 \
                  ORDER BY customer_id LIMIT 500",
@@ -1349,10 +1352,10 @@ impl Store for SqlStore {
     }
 
     async fn shred_keys(&self) -> Result<Vec<String>, StoreError> {
-        self.keyring.rotate()?;
+        let primary = self.keyring.rotate()?;
         self.rewrap_data_keys().await?;
-        // Nothing may still be wrapped under a KEK about to be forgotten.
-        let primary = self.keyring.primary_id();
+        // Nothing may still be wrapped under a KEK about to be forgotten (and if another
+        // process rotated meanwhile, nothing is retired: `retire_all_but` refuses).
         for table in ["data_keys", "compliance_documents"] {
             let left = sqlx::query(&format!(
                 "SELECT COUNT(*) AS n FROM {table} WHERE kek_id <> $1"
@@ -1368,15 +1371,24 @@ impl Store for SqlStore {
                 )));
             }
         }
-        let gone = self.keyring.retire_all_but_primary()?;
+        let gone = self.keyring.retire_all_but(&primary)?;
         match self.backend {
             Backend::Sqlite => {
                 // The WAL still holds the pages as they were before the deletes: copied into
                 // the database (where secure_delete zeroed the content) and cut to nothing.
                 // A reader in the middle of a transaction can hold the checkpoint back; the
                 // keys are retired whatever happens here.
-                if let Err(e) = self.write.execute("PRAGMA wal_checkpoint(TRUNCATE)").await {
-                    tracing::warn!(error = %e, "WAL checkpoint after shredding failed");
+                match sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .fetch_one(&self.write)
+                    .await
+                {
+                    // A reader held it back: the WAL keeps what it held until the next
+                    // checkpoint (the data keys in it no longer unwrap).
+                    Ok(row) if row.try_get::<i64, _>(0).unwrap_or(0) != 0 => {
+                        tracing::warn!("the WAL could not be truncated after shredding: busy");
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "WAL checkpoint after shredding failed"),
                 }
             }
             Backend::Postgres => {
