@@ -479,7 +479,10 @@ pub fn export(
             return Err(e);
         }
     };
-    std::fs::rename(&tmp, &out).with_context(|| format!("cannot write {}", out.display()))?;
+    std::fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, &out))
+        .with_context(|| format!("cannot write {}", out.display()))?;
     println!("{rows} events written to {}", out.display());
     Ok(())
 }
