@@ -692,15 +692,7 @@ fn lists_sharing_a_default_name_do_not_replace_each_other() {
 fn a_list_carries_the_measure_it_was_imported_with() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let ok = |args: &[&str]| {
-        let o = custos(d, args);
-        assert!(
-            o.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    };
+    let ok = |args: &[&str]| ok_in(d, args);
     let sdn = peer("watchman/internal/ofactest/testdata/sdn.csv");
     let dpl = peer("watchman/test/testdata/dpl.txt");
     let donations = peer("yente/tests/fixtures/dataset/parteispenden/entities.ftm.json");
@@ -1818,15 +1810,7 @@ fn designation_conditions_naming_no_field_are_refused() {
 fn compliance_officer_commands() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let ok = |args: &[&str]| {
-        let o = custos(d, args);
-        assert!(
-            o.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    };
+    let ok = |args: &[&str]| ok_in(d, args);
     let fails = |args: &[&str], why: &str| {
         let o = custos(d, args);
         assert!(!o.status.success(), "{args:?} succeeded");
@@ -2607,4 +2591,15 @@ fn a_keyring_shared_by_two_databases_is_refused() {
     // And a server on the second refuses to start.
     let serve = run("two", &["serve", "--listen", "127.0.0.1:0"]);
     assert!(!serve.status.success());
+}
+
+/// Runs `custos ARGS` on `dir`, which must succeed; its standard output.
+fn ok_in(dir: &Path, args: &[&str]) -> String {
+    let o = custos(dir, args);
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
 }

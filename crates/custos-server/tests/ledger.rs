@@ -543,10 +543,7 @@ async fn close(app: &TestApp, account: &str, reason: &str) {
 
 /// A retention run now (a dry run with `dry`), by an administrator.
 async fn retain(app: &TestApp, dry: bool) -> custos_server::service::RetentionReport {
-    let actor = custos_server::service::Actor {
-        id: "test".into(),
-        role: "admin".into(),
-    };
+    let actor = admin();
     app.service
         .retention_run(app.service.now(), dry, &actor, |_| {})
         .await
@@ -837,10 +834,7 @@ async fn a_destroyed_customer_is_destroyed_when_retention_runs_not_as_of_its_que
     let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
     let acc = paid_account(&app, &c).await;
     close(&app, &acc, "customer left").await;
-    let actor = custos_server::service::Actor {
-        id: "test".into(),
-        role: "admin".into(),
-    };
+    let actor = admin();
     // Asked as of three years on (what `--as-of` does): due then, destroyed now.
     let as_of = app.service.now() + chrono::Duration::days(1100);
     let report = app
@@ -910,10 +904,7 @@ async fn events_that_come_after_retention_purged_an_account_are_purged_too() {
     let (s, b) = ingest(&app, json!([ev(&acc, &t, "203.0.113.9")])).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let late = b["first"].as_u64().unwrap();
-    let actor = custos_server::service::Actor {
-        id: "test".into(),
-        role: "admin".into(),
-    };
+    let actor = admin();
     let done = app.service.retention_work(&actor).await.unwrap();
     assert_eq!(done.ledger_events_purged, 1);
     assert!(app.service.ledger().unwrap().access.is_purged(late));
@@ -952,10 +943,7 @@ async fn a_hold_placed_after_a_purge_was_queued_keeps_the_events() {
         )
         .await;
     assert!(hold.status.is_success(), "{}", hold.body);
-    let actor = custos_server::service::Actor {
-        id: "test".into(),
-        role: "admin".into(),
-    };
+    let actor = admin();
     let done = app.service.retention_work(&actor).await.unwrap();
     assert_eq!((done.accounts_held, done.ledger_events_purged), (1, 0));
     assert!(!app.service.ledger().unwrap().access.is_purged(0));
@@ -974,4 +962,12 @@ async fn a_hold_placed_after_a_purge_was_queued_keeps_the_events() {
     let done = app.service.retention_work(&actor).await.unwrap();
     assert_eq!(done.ledger_events_purged, 1);
     assert!(app.service.ledger().unwrap().access.is_purged(0));
+}
+
+/// An administrator, as the retention command acts.
+fn admin() -> custos_server::service::Actor {
+    custos_server::service::Actor {
+        id: "test".into(),
+        role: "admin".into(),
+    }
 }
