@@ -1135,10 +1135,16 @@ impl Service {
             .store
             .pending_work(RetentionWork::LedgerPurge, u32::MAX)
             .await?;
-        for subject in due {
+        for (subject, generation) in due {
             let Ok(account) = AccountId::parse(&subject) else {
                 self.store
-                    .work_done(RetentionWork::LedgerPurge, &subject, self.now(), 0)
+                    .work_done(
+                        RetentionWork::LedgerPurge,
+                        &subject,
+                        generation,
+                        self.now(),
+                        0,
+                    )
                     .await?;
                 continue;
             };
@@ -1153,6 +1159,7 @@ impl Service {
                 .work_done(
                     RetentionWork::LedgerPurge,
                     &subject,
+                    generation,
                     self.now(),
                     i64::try_from(n).unwrap_or(i64::MAX),
                 )
@@ -1160,15 +1167,22 @@ impl Service {
             done.accounts_purged += 1;
             done.ledger_events_purged += n;
         }
-        if !self
+        if let Some((_, generation)) = self
             .store
             .pending_work(RetentionWork::RetireKeys, 1)
             .await?
-            .is_empty()
+            .pop()
         {
             let gone = self.store.shred_keys().await?;
+            // Keys destroyed while these were retired wait for the next round.
             self.store
-                .work_done(RetentionWork::RetireKeys, "", self.now(), gone.len() as i64)
+                .work_done(
+                    RetentionWork::RetireKeys,
+                    "",
+                    generation,
+                    self.now(),
+                    gone.len() as i64,
+                )
                 .await?;
             self.audit(actor, None, "retire_keys", &gone.join(","))
                 .await?;

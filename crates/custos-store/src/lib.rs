@@ -346,25 +346,29 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         at: DateTime<Utc>,
         again: bool,
     ) -> Result<(), StoreError>;
-    /// Up to `limit` subjects of `kind` that wait, oldest first.
+    /// Up to `limit` subjects of `kind` that wait, oldest first, each with the generation of
+    /// its work (to hand back to [`Store::work_done`]).
     async fn pending_work(
         &self,
         kind: RetentionWork,
         limit: u32,
-    ) -> Result<Vec<String>, StoreError>;
-    /// Of these subjects, those whose work of `kind` was done, queued again: events that came
-    /// for an account after its ledger events were purged are purged in turn. Returns them.
+    ) -> Result<Vec<(String, i64)>, StoreError>;
+    /// Of these subjects, those that have work of `kind` (done, or in progress), queued again:
+    /// events that came for an account during or after the purge of its ledger events are
+    /// purged in turn. Returns them.
     async fn requeue_done(
         &self,
         kind: RetentionWork,
         subjects: &[String],
         at: DateTime<Utc>,
     ) -> Result<Vec<String>, StoreError>;
-    /// Marks a subject's work done, with its result (events purged, keys retired).
+    /// Marks a subject's work done, with its result (events purged, keys retired), unless it
+    /// was queued again since `generation` was read: then it stays pending.
     async fn work_done(
         &self,
         kind: RetentionWork,
         subject: &str,
+        generation: i64,
         at: DateTime<Utc>,
         result: i64,
     ) -> Result<(), StoreError>;

@@ -1411,7 +1411,7 @@ impl Store for SqlStore {
     ) -> Result<(), StoreError> {
         let conflict = if again {
             "ON CONFLICT (kind, subject) DO UPDATE SET queued_at = excluded.queued_at, \
-             done_at = NULL, result = NULL"
+             done_at = NULL, result = NULL, generation = retention_queue.generation + 1"
         } else {
             "ON CONFLICT (kind, subject) DO NOTHING"
         };
@@ -1435,9 +1435,9 @@ impl Store for SqlStore {
         &self,
         kind: RetentionWork,
         limit: u32,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<(String, i64)>, StoreError> {
         sqlx::query(
-            "SELECT subject FROM retention_queue WHERE kind = $1 AND done_at IS NULL \
+            "SELECT subject, generation FROM retention_queue WHERE kind = $1 AND done_at IS NULL \
              ORDER BY queued_at, subject LIMIT $2",
         )
         .bind(kind.as_str())
@@ -1446,7 +1446,7 @@ impl Store for SqlStore {
         .await
         .map_err(db)?
         .iter()
-        .map(|r| get::<String>(r, "subject"))
+        .map(|r| Ok((get::<String>(r, "subject")?, get::<i64>(r, "generation")?)))
         .collect()
     }
 
@@ -1461,8 +1461,7 @@ impl Store for SqlStore {
         for chunk in subjects.chunks(500) {
             let marks: Vec<String> = (2..=chunk.len() + 1).map(|i| format!("${i}")).collect();
             let sql = format!(
-                "SELECT subject FROM retention_queue WHERE kind = $1 AND done_at IS NOT NULL \
-                 AND subject IN ({})",
+                "SELECT subject FROM retention_queue WHERE kind = $1 AND subject IN ({})",
                 marks.join(", ")
             );
             let mut q = sqlx::query(&sql).bind(kind.as_str());
@@ -1483,16 +1482,19 @@ impl Store for SqlStore {
         &self,
         kind: RetentionWork,
         subject: &str,
+        generation: i64,
         at: DateTime<Utc>,
         result: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE retention_queue SET done_at = $1, result = $2 WHERE kind = $3 AND subject = $4",
+            "UPDATE retention_queue SET done_at = $1, result = $2 WHERE kind = $3 AND subject = $4 \
+             AND generation = $5",
         )
         .bind(ts(at))
         .bind(result)
         .bind(kind.as_str())
         .bind(subject)
+        .bind(generation)
         .execute(&self.write)
         .await
         .map_err(db)?;

@@ -1011,6 +1011,43 @@ async fn shredded_records_cannot_be_carved(backend: &str) {
     assert_eq!(s.load_customer(&cs[2].id).await.unwrap().value, cs[2]);
 }
 
+async fn retention_work_queued_again_while_done_stays_pending(backend: &str) {
+    use custos_store::RetentionWork::LedgerPurge;
+    let h = harness(backend).await;
+    let s = &h.store;
+    let a = "acc_t0001".to_owned();
+    s.queue_work(LedgerPurge, std::slice::from_ref(&a), now(), true)
+        .await
+        .unwrap();
+    let pending = s.pending_work(LedgerPurge, 10).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    let (subject, generation) = pending[0].clone();
+    assert_eq!(subject, a);
+    // Events come for the account while its purge runs: queued again; an account with no
+    // work is left alone.
+    let again = s
+        .requeue_done(LedgerPurge, &[a.clone(), "acc_t0002".into()], now())
+        .await
+        .unwrap();
+    assert_eq!(again, vec![a.clone()]);
+    // The purge that read the earlier generation finishes: the work stays pending.
+    s.work_done(LedgerPurge, &a, generation, now(), 1)
+        .await
+        .unwrap();
+    let pending = s.pending_work(LedgerPurge, 10).await.unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert!(pending[0].1 > generation);
+    s.work_done(LedgerPurge, &a, pending[0].1, now(), 1)
+        .await
+        .unwrap();
+    assert!(s.pending_work(LedgerPurge, 10).await.unwrap().is_empty());
+    // Done, then an event comes: pending again.
+    s.requeue_done(LedgerPurge, std::slice::from_ref(&a), now())
+        .await
+        .unwrap();
+    assert_eq!(s.pending_work(LedgerPurge, 10).await.unwrap().len(), 1);
+}
+
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -1037,4 +1074,5 @@ conformance!(
     screening_cases_follow_the_summary,
     compliance_records_and_documents,
     shredded_records_cannot_be_carved,
+    retention_work_queued_again_while_done_stays_pending,
 );
