@@ -37,34 +37,6 @@ pub fn open_ledger(config: &Config) -> Result<custos_ledger::Ledger> {
     })
 }
 
-/// The database's installation id (made on first use), and the keyring tied to it: a keyring
-/// shared by two databases would have one's retention retire keys the other needs.
-async fn bind_keyring(store: &SqlStore, keyring: &FileKeyring) -> Result<()> {
-    let id = match store.compliance_record("installation").await {
-        Ok(r) => r.body["id"].as_str().unwrap_or_default().to_owned(),
-        Err(custos_store::StoreError::NotFound(_)) => {
-            let id = uuid::Uuid::now_v7().simple().to_string();
-            store
-                .put_compliance_record(&custos_store::ComplianceRecord {
-                    id: "installation".into(),
-                    kind: "installation".into(),
-                    subject: None,
-                    created_at: chrono::Utc::now(),
-                    due_at: None,
-                    closed_at: None,
-                    body: serde_json::json!({ "id": id }),
-                })
-                .await
-                .context("cannot record the installation")?;
-            id
-        }
-        Err(e) => return Err(e).context("cannot read the installation"),
-    };
-    keyring
-        .bind(&id)
-        .context("the keyring does not belong to this database")
-}
-
 /// Directories of an installation made before files were created private are made so now
 /// (0700), and its key files checked: one that others can read is warned about.
 fn tighten(config: &Config) {
@@ -131,7 +103,10 @@ impl App {
         );
         if migrate {
             store.migrate().await.context("cannot apply migrations")?;
-            bind_keyring(store.as_ref(), &keyring).await?;
+            store
+                .bind_keyring()
+                .await
+                .context("the keyring does not belong to this database")?;
         }
         let dyn_store: Arc<dyn Store> = store.clone();
         let ip_countries = config

@@ -1191,6 +1191,20 @@ impl Service {
         Ok(done)
     }
 
+    /// After events were appended for these (known) accounts: those whose ledger events
+    /// retention purged, or is purging, are queued again, so that the late events are purged
+    /// in turn by the ledger's owner.
+    pub async fn events_appended(&self, accounts: &[String]) -> Result<()> {
+        self.store
+            .requeue_done(
+                custos_store::RetentionWork::LedgerPurge,
+                accounts,
+                self.now(),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Whether a legal hold in force covers the customer of this account.
     async fn account_held(&self, account: &AccountId) -> Result<bool> {
         let a = match self.store.get_account(account).await {

@@ -117,6 +117,9 @@ pub trait Keyring: Send + Sync + std::fmt::Debug {
     fn primary_id(&self) -> String;
     /// Adds a new KEK and makes it primary; returns its id.
     fn rotate(&self) -> Result<String, StoreError>;
+    /// Ties the keyring to the installation (database) `id`, refusing any other (see
+    /// [`FileKeyring::bind`]); a keyring kept outside the installation (a KMS) may accept any.
+    fn bind(&self, id: &str) -> Result<(), StoreError>;
     /// Forgets every KEK but `keep`, for good: whatever they wrapped, wherever a copy of it
     /// lies (a free page, a dead tuple, a WAL segment, a backup), can no longer be unwrapped.
     /// Refused unless `keep` is still the primary (another process rotated since). Returns the
@@ -343,10 +346,6 @@ impl FileKeyring {
     /// Ties the keyring to the installation (database) `id`: the first time, it is written
     /// into the keyring; after that, any other installation is refused, since retiring keys
     /// for one would make the other's records unreadable for good.
-    pub fn bind(&self, id: &str) -> Result<(), StoreError> {
-        self.locked(|| self.bind_unlocked(id))
-    }
-
     fn bind_unlocked(&self, id: &str) -> Result<(), StoreError> {
         self.refresh()?;
         let bound = self
@@ -418,6 +417,10 @@ impl Keyring for FileKeyring {
             self.persist()?;
             Ok(id)
         })
+    }
+
+    fn bind(&self, id: &str) -> Result<(), StoreError> {
+        self.locked(|| self.bind_unlocked(id))
     }
 
     fn retire_all_but(&self, keep: &str) -> Result<Vec<String>, StoreError> {

@@ -269,6 +269,45 @@ impl SqlStore {
         Ok(self.write.execute(sql).await.map_err(db)?.rows_affected())
     }
 
+    /// The installation's id, made the first time it is asked for (by whichever process is
+    /// first: the insert leaves an id already there alone), and the keyring tied to it; see
+    /// [`Keyring::bind`].
+    pub async fn bind_keyring(&self) -> Result<String, StoreError> {
+        let mut fresh = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut fresh);
+        let now = Utc::now();
+        let candidate = crate::ComplianceRecord {
+            id: "installation".into(),
+            kind: "installation".into(),
+            subject: None,
+            created_at: now,
+            due_at: None,
+            closed_at: None,
+            body: serde_json::json!({ "id": hex::encode(fresh) }),
+        };
+        sqlx::query(
+            "INSERT INTO compliance_records (id, kind, subject, created_at, due_at, closed_at, \
+             body) VALUES ($1, $2, NULL, $3, NULL, NULL, $4) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(candidate.id.as_str())
+        .bind(candidate.kind.as_str())
+        .bind(ts(now))
+        .bind(json(&candidate)?)
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        let id = self
+            .compliance_record("installation")
+            .await?
+            .body
+            .get("id")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| StoreError::Corrupt("the installation record has no id".into()))?;
+        self.keyring.bind(&id)?;
+        Ok(id)
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -204,17 +204,7 @@ pub async fn ingest(
     let log = l.clone();
     let range = blocking(move || log.access.append(&events)).await?;
     st.metrics.ledger_events(n as u64, unknown.len() as u64);
-    // Events that came for an account whose events retention purged (its customer destroyed,
-    // or it closed long ago) are purged in turn, by the ledger's owner: this server.
-    let known: Vec<String> = known.into_iter().collect();
-    st.service
-        .store()
-        .requeue_done(
-            custos_store::RetentionWork::LedgerPurge,
-            &known,
-            st.service.now(),
-        )
-        .await?;
+    st.service.events_appended(&known).await?;
     Ok(Json(Ingested {
         first: range.start,
         end: range.end,
