@@ -876,14 +876,7 @@ async fn a_destroyed_customer_is_destroyed_when_retention_runs_not_as_of_its_que
 #[tokio::test]
 async fn events_that_come_after_retention_purged_an_account_are_purged_too() {
     let app = TestApp::new().await;
-    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
-    let acc = paid_account(&app, &c).await;
-    let (s, _) = ingest(
-        &app,
-        json!([ev(&acc, "2026-11-24T08:00:00Z", "203.0.113.7")]),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
+    let (_, acc) = account_with_an_event(&app).await;
     close(&app, &acc, "customer left").await;
     app.advance(chrono::Duration::days(800));
     let r = retain(&app, false).await;
@@ -913,14 +906,7 @@ async fn events_that_come_after_retention_purged_an_account_are_purged_too() {
 #[tokio::test]
 async fn a_hold_placed_after_a_purge_was_queued_keeps_the_events() {
     let app = TestApp::new().await;
-    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
-    let acc = paid_account(&app, &c).await;
-    let (s, _) = ingest(
-        &app,
-        json!([ev(&acc, "2026-11-24T08:00:00Z", "203.0.113.7")]),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
+    let (c, acc) = account_with_an_event(&app).await;
     // The purge is queued (as a retention run whose process does not hold the ledger leaves
     // it), then a hold is placed before the ledger's owner gets to it.
     app.service
@@ -970,4 +956,17 @@ fn admin() -> custos_server::service::Actor {
         id: "test".into(),
         role: "admin".into(),
     }
+}
+
+/// A customer with a paid account and one event of it in the ledger (entry 0).
+async fn account_with_an_event(app: &TestApp) -> (String, String) {
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let acc = paid_account(app, &c).await;
+    let (s, _) = ingest(
+        app,
+        json!([ev(&acc, "2026-11-24T08:00:00Z", "203.0.113.7")]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    (c, acc)
 }
