@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use custos_app::{App as Service, system_clock};
 use custos_core::CipPolicy;
-use custos_server::service::{Service, system_clock};
 use custos_store::{FileKeyring, SqlStore, Store};
 
 use crate::config::Config;

@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use clap::Subcommand;
+use custos_app::keys::Role;
+use custos_app::{App as Service, system_clock};
 use custos_core::customer::BeneficialOwner;
 use custos_core::{CipPolicy, Country, CustomerProfile, Entity, Individual};
-use custos_server::auth::{Role, create_key};
-use custos_server::service::{Service, system_clock};
-use custos_server::{AppState, router};
+use custos_server::AppState;
+use custos_server::router;
 use custos_store::{FileKeyring, SqlStore, Store};
 use serde::Serialize;
 
@@ -280,7 +281,7 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
     );
     eprintln!("seeding {customers} customers on {backend}...");
     let ids = Arc::new(seed(&svc, customers).await?);
-    let (token, _) = create_key(store.as_ref(), "bench", Role::Integrator, Utc::now()).await?;
+    let (token, _) = svc.create_key("bench", Role::Integrator).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(async move {

@@ -350,20 +350,16 @@ async fn http(a: &Args, root: &std::path::Path) -> Result<Http> {
     let store = custos_store::SqlStore::open_sqlite(&dir.join("custos.db"), keyring).await?;
     store.migrate().await?;
     let store: Arc<dyn Store> = Arc::new(store);
-    let (token, _) = custos_server::auth::create_key(
-        store.as_ref(),
-        "bench",
-        custos_server::auth::Role::Integrator,
-        Utc::now(),
-    )
-    .await?;
     let ledger = Arc::new(Ledger::open(&dir.join("ledger"), "custos.bench/ledger")?);
-    let service = custos_server::service::Service::new(
+    let service = custos_app::App::new(
         store,
         Arc::new(custos_core::CipPolicy::default()),
-        custos_server::service::system_clock(),
+        custos_app::system_clock(),
     )
     .with_ledger(Some(ledger));
+    let (token, _) = service
+        .create_key("bench", custos_app::keys::Role::Integrator)
+        .await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(async move {

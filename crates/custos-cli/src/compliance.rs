@@ -4,8 +4,8 @@
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::Subcommand;
+use custos_app::designations::NewDesignation;
 use custos_screen::model::{DesignationSubject, Measure};
-use custos_server::designations::NewDesignation;
 
 use crate::app::App;
 use crate::cli_actor;
@@ -479,7 +479,7 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
                     };
                     let (e, n) = s
                         .grant_exemption(
-                            custos_server::program::NewExemption {
+                            custos_app::program::NewExemption {
                                 basis,
                                 scope,
                                 requirements: requirements
@@ -529,7 +529,7 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
                 ProfileCmd::Set { file } => {
                     let text = std::fs::read_to_string(&file)
                         .with_context(|| format!("cannot read {}", file.display()))?;
-                    let p: custos_server::report::ProgramProfile = serde_json::from_str(&text)
+                    let p: custos_app::report::ProgramProfile = serde_json::from_str(&text)
                         .with_context(|| format!("{} is not a program profile", file.display()))?;
                     s.put_program_profile(&p, &actor).await?;
                     println!("program profile stored");
@@ -542,10 +542,10 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
             return Ok(());
         }
         ComplianceCmd::Document { kind, file } => {
-            if !custos_server::program::PROGRAM_DOCUMENTS.contains(&kind.as_str()) {
+            if !custos_app::program::PROGRAM_DOCUMENTS.contains(&kind.as_str()) {
                 bail!(
                     "`{kind}`: a program document is one of {}",
-                    custos_server::program::PROGRAM_DOCUMENTS.join(", ")
+                    custos_app::program::PROGRAM_DOCUMENTS.join(", ")
                 );
             }
             let content =
@@ -557,7 +557,7 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
                 .to_owned();
             let m = s
                 .put_document(
-                    custos_server::resellers::PROVIDER,
+                    custos_app::resellers::PROVIDER,
                     &kind,
                     &name,
                     media_type(&file)?,
@@ -580,7 +580,7 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
                 } => {
                     let r = s
                         .add_adp_review(
-                            custos_server::program::AdpReview {
+                            custos_app::program::AdpReview {
                                 id: String::new(),
                                 reviewed_on: date("on", &on)?,
                                 reviewer,
@@ -785,8 +785,8 @@ fn media_type(file: &std::path::Path) -> Result<&'static str> {
 }
 
 pub async fn resellers(app: &App, cmd: ResellersCmd) -> Result<()> {
+    use custos_app::resellers::NonComplianceOutcome;
     use custos_core::AccountId;
-    use custos_server::resellers::NonComplianceOutcome;
     let s = &app.service;
     let actor = cli_actor();
     let account =
@@ -823,7 +823,7 @@ pub async fn resellers(app: &App, cmd: ResellersCmd) -> Result<()> {
         } => {
             let content =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let owner = if owner == custos_server::resellers::PROVIDER {
+            let owner = if owner == custos_app::resellers::PROVIDER {
                 owner
             } else {
                 account(&owner)?.as_str().to_owned()
@@ -970,8 +970,8 @@ pub async fn report(app: &App, cmd: ReportCmd) -> Result<()> {
                     v.push(b'\n');
                     v
                 }
-                "html" => custos_server::report::to_html(&c).into_bytes(),
-                "pdf" => custos_server::report::to_pdf(&c)?,
+                "html" => custos_app::report::to_html(&c).into_bytes(),
+                "pdf" => custos_app::report::to_pdf(&c)?,
                 f => bail!("--format `{f}`: use json, html or pdf"),
             };
             match out {

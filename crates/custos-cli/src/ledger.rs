@@ -7,8 +7,6 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
-use custos_ledger::index::Net;
-use custos_ledger::query::{account_events, net_accounts, prove};
 use custos_ledger::{Event, Which};
 
 use crate::config::Config;
@@ -107,35 +105,6 @@ async fn open_for_reading(config: &Config) -> Result<crate::app::App> {
     Ok(app)
 }
 
-/// A read of the access log's events, audited first: if the audit record cannot be written,
-/// nothing is read.
-async fn audited(
-    app: &crate::app::App,
-    purpose: &str,
-    action: &str,
-    record: &str,
-) -> Result<std::sync::Arc<custos_ledger::Ledger>> {
-    if purpose.trim().is_empty() {
-        bail!("--purpose must say why the events are read");
-    }
-    app.service
-        .audit(
-            &custos_server::service::Actor {
-                id: "cli".into(),
-                role: "admin".into(),
-            },
-            Some(purpose),
-            action,
-            record,
-        )
-        .await
-        .context("cannot write the audit record; nothing was read")?;
-    app.service
-        .ledger()
-        .cloned()
-        .context("the ledger is not open")
-}
-
 pub async fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
     match cmd {
         LedgerCmd::Export {
@@ -160,7 +129,11 @@ pub async fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
                     ),
                 }
             );
-            let l = audited(&app, &purpose, "ledger_export", &what).await?;
+            let l = app
+                .service
+                .audited_ledger(&crate::cli_actor(), &purpose, "ledger_export", &what)
+                .await
+                .context("cannot write the audit record; nothing was read")?;
             tokio::task::block_in_place(|| export(&l, out, first, end, from, to))
         }
         LedgerCmd::Query {
@@ -174,16 +147,27 @@ pub async fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
             purpose,
         } => {
             let app = open_for_reading(config).await?;
-            let (action, record) = match (&account, &ip) {
-                (Some(a), None) => ("ledger_query_account", a.clone()),
-                (None, Some(n)) => ("ledger_query_network", n.clone()),
+            let actor = crate::cli_actor();
+            match (account, ip) {
+                (Some(a), None) => {
+                    let q = custos_app::ledger::EventsQuery {
+                        from,
+                        to,
+                        limit,
+                        proof: proof.then_some(custos_app::ledger::ProofAt::Latest),
+                    };
+                    let found = app.service.account_events(&actor, &purpose, &a, q).await?;
+                    print_events(&found, limit, json)
+                }
+                (None, Some(n)) => {
+                    let uses = app
+                        .service
+                        .network_accounts(&actor, &purpose, &n, from, to)
+                        .await?;
+                    print_uses(&uses, json)
+                }
                 _ => bail!("give --account or --ip"),
-            };
-            if let Some(n) = &ip {
-                Net::parse(n).with_context(|| format!("`{n}` is not an address or network"))?;
             }
-            let l = audited(&app, &purpose, action, &record).await?;
-            tokio::task::block_in_place(|| query(&l, account, ip, from, to, limit, proof, json))
         }
         other => tokio::task::block_in_place(|| run_sync(config, other)),
     }
@@ -248,115 +232,59 @@ fn run_sync(config: &Config, cmd: LedgerCmd) -> Result<()> {
     }
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the command's own flags, passed as they came"
-)]
-fn query(
-    l: &custos_ledger::Ledger,
-    account: Option<String>,
-    ip: Option<String>,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-    limit: usize,
-    proof: bool,
-    json: bool,
-) -> Result<()> {
+fn print_events(found: &custos_app::ledger::AccountEvents, limit: usize, json: bool) -> Result<()> {
     use std::io::Write;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let to = to.unwrap_or_else(Utc::now);
-    match (account, ip) {
-        (Some(a), None) => {
-            let from = from.unwrap_or(to - chrono::Duration::days(1));
-            if from > to {
-                bail!("--from is after --to");
-            }
-            let (mut found, more) = account_events(&l.access, &a, from, to, limit)?;
-            let size = l.access.size();
-            if proof {
-                for f in &mut found {
-                    f.proof = Some(prove(&l.access, f.index, size)?);
-                }
-            }
-            if json {
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::json!({"account_id": a, "from": from, "to": to,
-                        "events": found, "truncated": more,
-                        "checkpoint": proof.then(|| String::from_utf8_lossy(&l.access.checkpoint()).into_owned())})
-                )?;
-            } else {
-                for f in &found {
-                    writeln!(
-                        out,
-                        "{}\t{}\t{}\t{}\t{}",
-                        f.index,
-                        f.event
-                            .time
-                            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-                        f.event.ip,
-                        f.event.action.as_str(),
-                        f.event.source
-                    )?;
-                }
-                if more {
-                    writeln!(out, "(more than {limit}; use --limit)")?;
-                }
-            }
-        }
-        (None, Some(n)) => {
-            let net =
-                Net::parse(&n).with_context(|| format!("`{n}` is not an address or network"))?;
-            let from = from.unwrap_or(to - chrono::Duration::days(30));
-            if from > to {
-                bail!("--from is after --to");
-            }
-            let uses = net_accounts(&l.access, &net, from, to)?;
-            if json {
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::json!({"network": net.to_string(), "from": from, "to": to, "accounts": uses})
-                )?;
-            } else {
-                for u in &uses {
-                    writeln!(
-                        out,
-                        "{}\t{}\t{}\t{}",
-                        u.account_id,
-                        u.count,
-                        u.first_seen
-                            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-                        u.last_seen
-                            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-                    )?;
-                }
-            }
-        }
-        _ => bail!("give --account or --ip"),
+    if json {
+        writeln!(out, "{}", serde_json::to_string(found)?)?;
+        return Ok(());
+    }
+    for f in &found.events {
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}",
+            f.index,
+            f.event
+                .time
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            f.event.ip,
+            f.event.action.as_str(),
+            f.event.source
+        )?;
+    }
+    if found.truncated {
+        writeln!(out, "(more than {limit}; use --limit)")?;
     }
     Ok(())
 }
 
-/// One event from JSON (a line of a file, or a CSV record as an object), with a message naming
-/// the field; its time checked against the clock. A key given twice is refused.
-fn event<'de, D: serde::Deserializer<'de, Error = serde_json::Error>>(de: D) -> Result<Event> {
-    let e: Event = serde_path_to_error::deserialize(de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        if inner.classify() != serde_json::error::Category::Data {
-            return anyhow::anyhow!("not a JSON object");
-        }
-        // The value is not repeated: a file of events holds addresses and account ids.
-        anyhow::anyhow!(
-            "{path}: {}",
-            custos_server::json::redact(&inner.to_string())
-        )
-    })?;
-    e.validate_at(Utc::now()).map_err(anyhow::Error::msg)?;
-    Ok(e)
+fn print_uses(uses: &custos_app::ledger::NetAccounts, json: bool) -> Result<()> {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string(uses)?)?;
+        return Ok(());
+    }
+    for u in &uses.accounts {
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{}",
+            u.account_id,
+            u.count,
+            u.first_seen
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            u.last_seen
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        )?;
+    }
+    Ok(())
+}
+
+/// One event from its JSON text, read as every door reads it ([`custos_app::events`]).
+fn event(json: &[u8]) -> Result<Event> {
+    custos_app::events::parse_event(json, Utc::now()).map_err(|r| anyhow::anyhow!("{r}"))
 }
 
 /// Reads events in batches of up to 10,000 and appends each; stops at the first bad record.
@@ -399,12 +327,7 @@ pub fn ingest_file(config: &Config, file: PathBuf, format: Option<String>) -> Re
                 if line.trim().is_empty() {
                     continue;
                 }
-                let de = &mut serde_json::Deserializer::from_str(&line);
-                let e = event(&mut *de)
-                    .and_then(|e| {
-                        de.end().map_err(|_| anyhow::anyhow!("not a JSON object"))?;
-                        Ok(e)
-                    })
+                let e = event(line.as_bytes())
                     .map_err(|e| fail(n as u64 + 1, e, total + batch.len() as u64))?;
                 batch.push(e);
                 if batch.len() == 10_000 {
@@ -431,7 +354,7 @@ pub fn ingest_file(config: &Config, file: PathBuf, format: Option<String>) -> Re
                     };
                     obj.insert(h.to_owned(), value);
                 }
-                let e = event(serde_json::Value::Object(obj))
+                let e = event(&serde_json::to_vec(&serde_json::Value::Object(obj))?)
                     .map_err(|e| fail(n as u64 + 1, e, total + batch.len() as u64))?;
                 batch.push(e);
                 if batch.len() == 10_000 {

@@ -3,36 +3,13 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use chrono::Utc;
+use custos_app::lists::Published;
 use custos_core::screening::ListMeasure;
 use custos_screen::ListVersion;
 use custos_screen::import::{Format, import};
-use custos_screen::version::{content_hash, diff};
-use custos_store::Store;
 
 use crate::ListsCmd;
 use crate::app::App;
-
-/// Whether `entities`, read from `source` in `format`, are a new version of the list whose
-/// current version is `current` (with `previous` its entries, both sorted by id): a list's
-/// next version comes in the same format, and from the same file or keeping at least half of
-/// its entries. Anything else under the same name would replace one list with another.
-fn same_list(
-    current: &custos_store::StoredListVersion,
-    previous: &[custos_screen::ListEntity],
-    format: Format,
-    source: &str,
-    entities: &[custos_screen::ListEntity],
-) -> (bool, usize) {
-    let ids: std::collections::HashSet<&str> = entities.iter().map(|e| e.id.as_str()).collect();
-    let shared = previous
-        .iter()
-        .filter(|e| ids.contains(e.id.as_str()))
-        .count();
-    let same = current.version.format == format.name()
-        && (current.version.source == source || shared * 2 >= previous.len());
-    (same, shared)
-}
 
 /// The name a list gets when none is given.
 fn default_name(format: Format, file: &Path) -> String {
@@ -58,7 +35,6 @@ fn default_name(format: Format, file: &Path) -> String {
 }
 
 pub async fn run(app: &App, cmd: ListsCmd) -> Result<()> {
-    let store = app.store.as_ref();
     match cmd {
         ListsCmd::Import {
             format,
@@ -93,80 +69,67 @@ pub async fn run(app: &App, cmd: ListsCmd) -> Result<()> {
             bar.finish_and_clear();
             let entities = entities
                 .with_context(|| format!("{name} was not imported; its current version stays"))?;
-            let hash = content_hash(&entities);
-            let versions = store.list_versions(Some(&name)).await?;
-            let current = versions.iter().find(|v| v.current);
-            let previous = match current {
-                Some(c) if c.version.content_hash == hash && c.version.measure == measure => {
-                    println!(
-                        "{name}: unchanged since version {} ({} entries, {hash})",
-                        c.id, c.version.entries
-                    );
-                    return Ok(());
-                }
-                Some(c) => store.list_entries(c.id).await?,
-                None => vec![],
-            };
-            // Lists grow slowly and shrink slowly: a version that loses more than a tenth of the
-            // entries at once is far likelier a broken download than a mass delisting.
-            if !allow_shrink && entities.len() * 10 < previous.len() * 9 {
-                bail!(
-                    "{name} was not imported: it has {} entries where the current version has {}; \
-                     if that is right, import again with --allow-shrink",
-                    entities.len(),
-                    previous.len()
-                );
-            }
             let source = std::fs::canonicalize(&file)
                 .unwrap_or(file.clone())
                 .display()
                 .to_string();
-            // A default name is a guess from the format and the file's name (two OpenSanctions
-            // exports are both `entities.ftm.json`): it may not replace another list's content
-            // unless the user says which list this is.
-            if let Some(c) = current
-                && !named
-                && !new_version
-            {
-                let (same, shared) = same_list(c, &previous, format, &source, &entities);
-                if !same {
-                    bail!(
-                        "{name} was not imported: {name} is only the name this file gets by \
-                         default, and its current version (version {}, {} from {}) shares {shared} \
-                         of its {} entries with this file, so this would replace one list with \
-                         another. Give this list its own name with --name NAME; or, if it is a \
-                         new version of {name}, say so with --new-version",
-                        c.id,
-                        c.version.format,
-                        c.version.source,
-                        previous.len()
-                    );
-                }
-            }
-            let d = diff(&previous, &entities);
-            let v = ListVersion {
+            let p = custos_app::lists::Publication {
                 list: name.clone(),
                 format: format.name().into(),
                 source,
-                retrieved_at: Utc::now(),
-                content_hash: hash,
-                entries: entities.len(),
                 measure,
+                allow_shrink,
+                // A default name is a guess from the format and the file's name (two
+                // OpenSanctions exports are both `entities.ftm.json`).
+                name_guessed: !named && !new_version,
             };
-            let saved = store
-                .save_list_version(&v, &entities, &d)
+            let published = app
+                .service
+                .publish_entities(entities, p)
                 .await
                 .with_context(|| format!("{name} was not stored; its current version stays"))?;
-            println!(
-                "{name}: version {} with {} entries ({}), {}: {} added, {} changed, {} removed",
-                saved.id,
-                v.entries,
-                v.content_hash,
-                measure_name(&v),
-                d.added.len(),
-                d.changed.len(),
-                d.removed.len()
-            );
+            match published {
+                Published::Unchanged {
+                    version,
+                    entries,
+                    content_hash,
+                } => {
+                    println!(
+                        "{name}: unchanged since version {version} ({entries} entries, {content_hash})"
+                    );
+                    return Ok(());
+                }
+                Published::Shrinks { entries, current } => bail!(
+                    "{name} was not imported: it has {entries} entries where the current version \
+                     has {current}; if that is right, import again with --allow-shrink"
+                ),
+                Published::OtherList {
+                    version,
+                    format,
+                    source,
+                    entries,
+                    shared,
+                } => bail!(
+                    "{name} was not imported: {name} is only the name this file gets by \
+                     default, and its current version (version {version}, {format} from \
+                     {source}) shares {shared} of its {entries} entries with this file, so this \
+                     would replace one list with another. Give this list its own name with \
+                     --name NAME; or, if it is a new version of {name}, say so with --new-version"
+                ),
+                Published::Saved {
+                    version,
+                    list: v,
+                    diff: d,
+                } => println!(
+                    "{name}: version {version} with {} entries ({}), {}: {} added, {} changed, {} removed",
+                    v.entries,
+                    v.content_hash,
+                    measure_name(&v),
+                    d.added.len(),
+                    d.changed.len(),
+                    d.removed.len()
+                ),
+            }
             if no_rescreen {
                 return Ok(());
             }
@@ -174,7 +137,7 @@ pub async fn run(app: &App, cmd: ListsCmd) -> Result<()> {
         }
         ListsCmd::Rescreen { json } => rescreen(app, json).await,
         ListsCmd::Ls { name } => {
-            let versions = store.list_versions(name.as_deref()).await?;
+            let versions = app.service.list_versions(name.as_deref()).await?;
             if versions.is_empty() {
                 println!("no list imported yet");
             }
@@ -195,7 +158,7 @@ pub async fn run(app: &App, cmd: ListsCmd) -> Result<()> {
             Ok(())
         }
         ListsCmd::Diff { name, version } => {
-            let versions = store.list_versions(Some(&name)).await?;
+            let versions = app.service.list_versions(Some(&name)).await?;
             let v = match version {
                 Some(id) => versions.iter().find(|v| v.id == id),
                 None => versions.iter().find(|v| v.current),
@@ -236,10 +199,7 @@ fn measure_name(v: &ListVersion) -> &'static str {
 
 /// Screens every stored customer again, with a progress bar, and prints what changed.
 async fn rescreen(app: &App, json: bool) -> Result<()> {
-    let actor = custos_server::service::Actor {
-        id: "cli".into(),
-        role: "admin".into(),
-    };
+    let actor = crate::cli_actor();
     let bar = indicatif::ProgressBar::new_spinner().with_style(
         indicatif::ProgressStyle::with_template("{spinner} screening customers: {pos} ({per_sec})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
@@ -343,22 +303,9 @@ fn query(
 }
 
 pub async fn screen(app: &App, a: ScreenArgs) -> Result<()> {
-    let store = app.store.as_ref();
-    let mut entries = vec![];
-    for v in store
-        .list_versions(None)
-        .await?
-        .into_iter()
-        .filter(|v| v.current)
-    {
-        for e in store.list_entries(v.id).await? {
-            entries.push((v.version.list.clone(), e));
-        }
-    }
-    if entries.is_empty() {
+    let Some((s, _)) = app.service.screener().await? else {
         bail!("no list imported yet: see `custos lists import`");
-    }
-    let s = custos_screen::screen::Screener::build(entries);
+    };
     if a.batch {
         if a.name.is_some() {
             bail!("give --name or --batch, not both");

@@ -17,9 +17,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
+use custos_app::Actor;
+use custos_app::keys::Role;
 use custos_server::AppState;
-use custos_server::auth::{Role, create_key};
-use custos_server::service::Actor;
 use custos_store::Store;
 use tracing_subscriber::EnvFilter;
 
@@ -39,6 +39,10 @@ struct Cli {
     /// A TOML configuration file (default: DATA_DIR/custos.toml when it exists).
     #[arg(long, global = true)]
     config: Option<PathBuf>,
+    /// Who is acting, for the audit trail (default: the operating-system user). Also
+    /// CUSTOS_ACTOR.
+    #[arg(long, global = true, env = "CUSTOS_ACTOR")]
+    actor: Option<String>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -404,9 +408,20 @@ fn parse_role(s: &str) -> Result<Role> {
     })
 }
 
-fn cli_actor() -> Actor {
+/// Who the audit trail names for what this command does: `--actor`, else the
+/// operating-system user. The CLI acts with the installation's full authority.
+static ACTOR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+pub(crate) fn cli_actor() -> Actor {
+    let id = ACTOR.get_or_init(|| {
+        let user = ["USER", "LOGNAME"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+            .unwrap_or_else(|| format!("uid {}", rustix::process::getuid().as_raw()));
+        format!("os:{user}")
+    });
     Actor {
-        id: "cli".into(),
+        id: id.clone(),
         role: "admin".into(),
     }
 }
@@ -560,11 +575,10 @@ async fn run(cli: Cli) -> Result<()> {
                 config.limits(),
             );
             let app = App::open_server(config).await?;
-            custos_server::demo::seed(&app.service)
+            custos_app::demo::seed(&app.service)
                 .await
                 .context("cannot seed the demo records")?;
-            let (token, _) =
-                create_key(app.store.as_ref(), "demo-admin", Role::Admin, Utc::now()).await?;
+            let (token, _) = app.service.create_key("demo-admin", Role::Admin).await?;
             println!("admin key: {token}");
             serve(&app, &listen, sweep, maintain, limits).await
         }
@@ -592,14 +606,10 @@ async fn run(cli: Cli) -> Result<()> {
                     app.service
                         .check_key_scope(role == Role::Reseller, scope.as_ref())
                         .await?;
-                    let (token, id) = custos_server::auth::create_scoped_key(
-                        app.store.as_ref(),
-                        &name,
-                        role,
-                        scope.as_ref(),
-                        Utc::now(),
-                    )
-                    .await?;
+                    let (token, id) = app
+                        .service
+                        .create_scoped_key(&name, role, scope.as_ref())
+                        .await?;
                     app.service
                         .audit(&cli_actor(), None, "create_api_key", &id)
                         .await?;
@@ -803,6 +813,13 @@ async fn main() {
     #[cfg(unix)]
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
+    if let Some(a) = cli.actor.as_deref().map(str::trim) {
+        if a.is_empty() || a.len() > 200 || a.chars().any(char::is_control) {
+            eprintln!("error: --actor must be 1 to 200 printable characters");
+            std::process::exit(2);
+        }
+        let _ = ACTOR.set(a.to_owned());
+    }
     if let Err(e) = run(cli).await {
         // A reader that stopped reading (`| head`) is not an error of ours.
         if e.chain().any(|c| {

@@ -201,9 +201,8 @@ pub async fn run(ledger: Arc<Ledger>, a: NatsArgs) -> Result<()> {
         let now = chrono::Utc::now();
         for (i, m) in batch.iter().enumerate() {
             // Why a message is refused names the field, never the value.
-            let parsed = serde_json::from_slice::<Event>(&m.payload)
-                .map_err(|_| "not an event".to_owned())
-                .and_then(|e| e.validate_at(now).map(|()| e).map_err(|e| e.to_string()));
+            let parsed =
+                custos_app::events::parse_event(&m.payload, now).map_err(|r| r.to_string());
             match parsed {
                 Ok(e) => match key(&e) {
                     Some(k) if dedupe.seen.contains(&k) || !in_batch.insert(k) => duplicates += 1,

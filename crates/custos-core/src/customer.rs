@@ -19,6 +19,8 @@ use crate::verification::{
     ManualDecision, Method, MethodOutcome, MethodResult, SubjectVerification, VerificationState,
 };
 
+pub use crate::kinds::SubjectRole;
+
 /// Upper bounds that keep one customer's record small; they protect the store from hostile input.
 pub const MAX_TEXT: usize = 512;
 pub const MAX_LIST: usize = 50;
@@ -132,14 +134,6 @@ impl BeneficialOwner {
                 .ownership_percent
                 .is_some_and(|p| p >= threshold_percent)
     }
-}
-
-/// The role a subject of verification plays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SubjectRole {
-    Customer,
-    BeneficialOwner,
 }
 
 /// One person whose identity may need verifying: the customer itself, or a beneficial owner.

@@ -5,10 +5,14 @@ pub mod customer;
 pub mod error;
 pub mod exemptions;
 pub mod ids;
+pub mod kinds;
 pub mod measures;
+pub mod payment;
 pub mod policy;
 pub mod retention;
 pub mod screening;
+pub mod status;
+pub mod text;
 pub mod triage;
 pub mod verification;
 

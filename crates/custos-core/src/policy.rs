@@ -12,10 +12,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::CoreError;
-use crate::account::{AccountKind, AccountStatus, Offering};
-use crate::customer::SubjectRole;
 use crate::ids::Country;
-use crate::verification::Method;
+use crate::kinds::{AccountKind, AccountStatus, Method, Offering, SubjectRole};
 
 /// The default policy document, shipped with the binary.
 pub const DEFAULT_POLICY_TOML: &str = include_str!("../../../policy/default-cip.toml");

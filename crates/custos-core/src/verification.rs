@@ -14,6 +14,8 @@ use utoipa::ToSchema;
 
 use crate::policy::Requirement;
 
+pub use crate::kinds::Method;
+
 /// Where a subject stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -23,44 +25,6 @@ pub enum VerificationState {
     Verified,
     Failed,
     ManualReview,
-}
-
-/// A verification method. `document` is documentary; the others are non-documentary.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Method {
-    /// A passport, identity card or, for an entity, its registration documents.
-    Document,
-    /// Control of the email address was confirmed.
-    Email,
-    /// Control of the telephone number was confirmed.
-    Phone,
-    /// The address was confirmed against an independent source.
-    Address,
-    /// The payment instrument was confirmed to belong to the subject.
-    PaymentInstrument,
-    /// Where the subject connects from is consistent with what it declared.
-    IpLocation,
-}
-
-impl Method {
-    pub fn is_documentary(self) -> bool {
-        self == Method::Document
-    }
-
-    /// The method's name, as the API and the policy spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Document => "document",
-            Method::Email => "email",
-            Method::Phone => "phone",
-            Method::Address => "address",
-            Method::PaymentInstrument => "payment_instrument",
-            Method::IpLocation => "ip_location",
-        }
-    }
 }
 
 /// The result of one method.

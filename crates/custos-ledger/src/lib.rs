@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod bundle;
 mod columns;
 pub mod event;
 pub mod index;

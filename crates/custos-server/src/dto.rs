@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use custos_core::account::{Reason, RequiredStep};
-use custos_core::customer::{BeneficialOwner, CustomerSummary, PaymentSource, SubjectRole};
+use custos_core::customer::{BeneficialOwner, CustomerSummary, SubjectRole};
 use custos_core::verification::{ManualOutcome, Method, MethodOutcome};
 use custos_core::{
     Account, AccountDecision, AccountId, AccountKind, AccountStatus, CipPolicy, ContactKind,
@@ -67,68 +67,7 @@ pub struct AddContact {
     pub verified_at: Option<DateTime<Utc>>,
 }
 
-/// A payment card. Send either the full `number` (custos keeps brand, BIN, last four and a keyed
-/// fingerprint, and drops the number) or, when the processor holds the number, `bin` and `last4`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CardInput {
-    #[serde(default)]
-    pub number: Option<String>,
-    #[serde(default)]
-    pub brand: Option<String>,
-    #[serde(default)]
-    pub bin: Option<String>,
-    #[serde(default)]
-    pub last4: Option<String>,
-    pub expiry_month: u8,
-    pub expiry_year: u16,
-    /// The issuing country, as the payment processor reports it (ISO 3166-1 alpha-2).
-    #[serde(default)]
-    pub country: Option<Country>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BankAccountInput {
-    #[serde(default)]
-    pub iban: Option<String>,
-    #[serde(default)]
-    pub account_number: Option<String>,
-    #[serde(default)]
-    pub routing_number: Option<String>,
-    #[serde(default)]
-    pub bic: Option<String>,
-    #[serde(default)]
-    pub country: Option<Country>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WalletInput {
-    pub chain: String,
-    pub address: String,
-}
-
-/// A means of payment: exactly one of `card`, `bank_account` or `wallet`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddPaymentMeans {
-    #[serde(default)]
-    pub card: Option<CardInput>,
-    #[serde(default)]
-    pub bank_account: Option<BankAccountInput>,
-    #[serde(default)]
-    pub wallet: Option<WalletInput>,
-    #[serde(default)]
-    pub financial_institution: Option<String>,
-    #[serde(default)]
-    pub provider_customer_ref: Option<String>,
-    #[serde(default)]
-    pub transaction_ids: Vec<String>,
-    /// Who pays; the customer itself when omitted.
-    #[serde(default)]
-    pub source: Option<PaymentSource>,
-}
+pub use custos_core::payment::{AddPaymentMeans, BankAccountInput, CardInput, WalletInput};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -219,26 +158,7 @@ pub struct AccessInput {
     pub at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SearchKind {
-    Email,
-    Phone,
-    /// `CC:NUMBER`, e.g. `DE:36574261809`.
-    NationalId,
-    /// A full card number; it is fingerprinted and dropped.
-    CardNumber,
-    Iban,
-    /// `CHAIN:ADDRESS`, e.g. `ethereum:0x...`.
-    Wallet,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SearchInput {
-    pub kind: SearchKind,
-    pub value: String,
-}
+pub use custos_app::reads::{SearchInput, SearchKind};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResult {
@@ -378,47 +298,21 @@ pub struct CustomerView {
 
 impl CustomerView {
     pub fn new(s: &CustomerSummary, accounts: &[Account], policy: &CipPolicy) -> Self {
-        let risk = policy.risk(
-            s,
-            accounts
-                .iter()
-                .filter(|a| a.closed_at.is_none())
-                .map(|a| (a.kind, a.offering)),
-        );
+        let (risk, statuses) = custos_core::status::subjects(policy, s, accounts);
         let subjects = s
             .subjects
             .iter()
-            .map(|sub| {
-                let req = policy.requirement(risk, sub.role, s.entity);
-                let state = sub.verification.state(sub.us_person, req);
-                let (missing, any_of) = if matches!(
-                    state,
-                    VerificationState::Pending | VerificationState::ManualReview
-                ) && sub.qualifies
-                    && !sub.removed
-                {
-                    sub.verification
-                        .missing(req)
-                        .into_iter()
-                        .partition(|m| req.all.contains(m) || req.one_of.is_empty())
-                } else {
-                    (vec![], vec![])
-                };
-                SubjectView {
-                    subject_id: sub.id.clone(),
-                    role: sub.role,
-                    qualifies: sub.qualifies,
-                    removed: sub.removed,
-                    us_person: sub.us_person,
-                    basis: sub.basis,
-                    verification_state: if sub.qualifies && !sub.removed {
-                        state
-                    } else {
-                        VerificationState::NotRequired
-                    },
-                    missing_methods: missing,
-                    any_of,
-                }
+            .zip(statuses)
+            .map(|(sub, st)| SubjectView {
+                subject_id: sub.id.clone(),
+                role: sub.role,
+                qualifies: sub.qualifies,
+                removed: sub.removed,
+                us_person: sub.us_person,
+                basis: sub.basis,
+                verification_state: st.state,
+                missing_methods: st.missing,
+                any_of: st.any_of,
             })
             .collect();
         CustomerView {
@@ -452,7 +346,7 @@ pub struct Created {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditPage {
     #[schema(value_type = Vec<Object>)]
-    pub entries: Vec<custos_store::AuditRecord>,
+    pub entries: Vec<custos_app::records::AuditRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<i64>,
 }

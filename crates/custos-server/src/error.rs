@@ -10,11 +10,8 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use custos_core::CoreError;
-use custos_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
-
-use crate::service::ServiceError;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -40,10 +37,19 @@ pub enum ApiError {
     Unavailable,
     /// The ledger cannot write now (a full disk, an I/O error): nothing was written; retry.
     LedgerUnavailable,
+    /// A report, package or PDF could not be produced.
+    Rendering,
+    /// A file the server reads or writes failed.
+    Io,
     Internal,
 }
 
-/// The problem document.
+/// The problem document. Its `type` is one of `urn:custos:problem:` followed by
+/// `invalid-request` (400), `validation-failed` (422), `unauthenticated` (401), `forbidden`
+/// (403), `purpose-required` (403), `not-found` (404), `conflict` (409), `records-destroyed`
+/// (410), `payload-too-large` (413), `unsupported-media-type` (415), `idempotency-key-reused`
+/// (422), `idempotency-key-in-progress` (409), `unavailable` (503: the database),
+/// `ledger-unavailable` (503), `rendering-failed` (500), `io-failed` (500) or `internal` (500).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"type": "urn:custos:problem:validation-failed", "title": "Validation failed",
     "status": 422, "detail": "must start with `cus_`", "field": "customer_id"}))]
@@ -115,6 +121,16 @@ impl ApiError {
                 "ledger-unavailable",
                 "The ledger cannot write",
             ),
+            Rendering => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "rendering-failed",
+                "Rendering failed",
+            ),
+            Io => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "io-failed",
+                "A file could not be read or written",
+            ),
             Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -160,6 +176,14 @@ impl ApiError {
                     .into(),
                 None,
             ),
+            Rendering => (
+                "the document could not be produced; nothing was changed".into(),
+                None,
+            ),
+            Io => (
+                "a file the server needs could not be read or written".into(),
+                None,
+            ),
             Internal => ("internal error".into(), None),
         };
         Problem {
@@ -197,60 +221,32 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<custos_app::Error> for ApiError {
+    fn from(e: custos_app::Error) -> Self {
+        use custos_app::Error as E;
+        if e.is_server_side() {
+            tracing::error!(error = %e, "request failed");
+        }
+        match e {
+            E::Malformed(d) => ApiError::BadRequest(d),
+            E::TooLarge(_) => ApiError::PayloadTooLarge,
+            E::Validation { field, detail } => ApiError::Validation { field, detail },
+            E::Unauthenticated => ApiError::Unauthenticated,
+            E::Forbidden(d) => ApiError::Forbidden(d),
+            e @ E::NotFound(_) => ApiError::NotFound(e.to_string()),
+            E::Conflict(d) => ApiError::Conflict(d),
+            e @ E::Destroyed(_) => ApiError::Gone(e.to_string()),
+            E::StoreUnavailable(_) => ApiError::Unavailable,
+            E::LedgerUnavailable(_) => ApiError::LedgerUnavailable,
+            E::Rendering(_) => ApiError::Rendering,
+            E::Io(_) => ApiError::Io,
+            E::Internal(_) => ApiError::Internal,
+        }
+    }
+}
+
 impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
-        match e {
-            CoreError::Invalid { field, reason } => ApiError::Validation {
-                field: Some(field),
-                detail: reason,
-            },
-            CoreError::Conflict(d) => ApiError::Conflict(d),
-            CoreError::NotFound(d) => ApiError::NotFound(format!("{d} not found")),
-            CoreError::Policy(d) => {
-                tracing::error!(error = %d, "CIP policy error at request time");
-                ApiError::Internal
-            }
-        }
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound(d) => ApiError::NotFound(format!("{d} not found")),
-            StoreError::Conflict(d) => ApiError::Conflict(d),
-            StoreError::Destroyed(id) => ApiError::Gone(format!(
-                "the records of customer {id} were destroyed under the retention policy"
-            )),
-            StoreError::Backend(ref src) => {
-                tracing::error!(error = %e, cause = %src, "database error");
-                ApiError::Unavailable
-            }
-            other => {
-                tracing::error!(error = %other, "store error");
-                ApiError::Internal
-            }
-        }
-    }
-}
-
-impl From<ServiceError> for ApiError {
-    fn from(e: ServiceError) -> Self {
-        match e {
-            ServiceError::Core(c) => c.into(),
-            ServiceError::Store(s) => s.into(),
-            ServiceError::Ledger(custos_ledger::LedgerError::Invalid(d)) => ApiError::Validation {
-                field: None,
-                detail: d,
-            },
-            ServiceError::Ledger(e @ custos_ledger::LedgerError::Io { .. }) => {
-                tracing::error!(error = %e, "the ledger cannot write");
-                ApiError::LedgerUnavailable
-            }
-            ServiceError::Ledger(e) => {
-                tracing::error!(error = %e, "ledger failure");
-                ApiError::Internal
-            }
-        }
+        custos_app::Error::from(e).into()
     }
 }

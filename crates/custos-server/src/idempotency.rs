@@ -9,17 +9,18 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use custos_store::IdemBegin;
+use custos_app::records::IdemBegin;
 use sha2::{Digest, Sha256};
 
+use crate::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::{AppState, MAX_BODY};
 
 pub const HEADER: &str = "idempotency-key";
 
+/// Middleware of a group of routes whose bodies are at most `limit` bytes.
 pub async fn layer(
-    State(state): State<AppState>,
+    State((state, limit)): State<(AppState, usize)>,
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
@@ -46,12 +47,6 @@ pub async fn layer(
         .cloned()
         .ok_or(ApiError::Unauthenticated)?;
     let (parts, body) = req.into_parts();
-    // Event batches are the one body larger than the rest.
-    let limit = if parts.uri.path() == "/v1/events" {
-        crate::routes::ledger::MAX_EVENTS_BODY
-    } else {
-        MAX_BODY
-    };
     let bytes = to_bytes(body, limit)
         .await
         .map_err(|_| ApiError::PayloadTooLarge)?;
@@ -62,9 +57,9 @@ pub async fn layer(
     h.update(b"\n");
     h.update(&bytes);
     let hash: [u8; 32] = h.finalize().into();
-    let store = state.service.store();
-    match store
-        .idem_begin(&principal.key_id, &key, &hash, state.service.now())
+    let app = &state.service;
+    match app
+        .idempotency_begin(&principal.key_id, &key, &hash)
         .await?
     {
         IdemBegin::Replay { status, body } => {
@@ -90,19 +85,18 @@ pub async fn layer(
         .await;
     let status = res.status();
     if status.is_server_error() {
-        store.idem_abandon(&principal.key_id, &key).await?;
+        app.idempotency_abandon(&principal.key_id, &key).await?;
         return Ok(res);
     }
     let (parts, body) = res.into_parts();
     let bytes = match to_bytes(body, 16 * 1024 * 1024).await {
         Ok(b) => b,
         Err(_) => {
-            store.idem_abandon(&principal.key_id, &key).await?;
+            app.idempotency_abandon(&principal.key_id, &key).await?;
             return Err(ApiError::Internal);
         }
     };
-    store
-        .idem_complete(&principal.key_id, &key, status.as_u16(), &bytes)
+    app.idempotency_complete(&principal.key_id, &key, status.as_u16(), &bytes)
         .await?;
     Ok(Response::from_parts(parts, Body::from(bytes)))
 }

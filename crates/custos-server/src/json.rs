@@ -24,75 +24,9 @@ fn is_json(req: &Request) -> bool {
         .unwrap_or(false)
 }
 
-/// A serde message without the offending value: "invalid type: string \"x\", expected u8"
-/// becomes "invalid type, expected u8"; "unknown variant `x`, expected one of ..." becomes
-/// "unknown variant, expected one of ...".
-pub fn redact(msg: &str) -> String {
-    let msg = msg.split(" at line ").next().unwrap_or(msg);
-    if let Some(rest) = msg.strip_prefix("unknown variant ") {
-        return match rest.find(", expected ") {
-            Some(i) => format!("unknown variant{}", &rest[i..]),
-            None => "unknown variant".to_owned(),
-        };
-    }
-    for lead in ["invalid type: ", "invalid value: ", "invalid length "] {
-        if let Some(rest) = msg.strip_prefix(lead) {
-            let kind = lead.trim_end_matches([':', ' ']);
-            return match rest.rfind(", expected ") {
-                Some(i) => format!("{kind}, expected {}", &rest[i + 11..]),
-                None => kind.to_owned(),
-            };
-        }
-    }
-    // Errors from our own types (`invalid field `x`: reason`) carry no values.
-    msg.to_owned()
-}
-
-/// Parses a JSON body into `T`.
+/// Parses a JSON body into `T` (see [`custos_app::json::parse`]).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    // Every body is an object. (serde would otherwise read a struct from an array too.)
-    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'{') => {}
-        None => return Err(ApiError::BadRequest("the body is empty".into())),
-        Some(_) => {
-            return Err(ApiError::Validation {
-                field: None,
-                detail: "the body must be a JSON object".into(),
-            });
-        }
-    }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let v: T = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let msg = inner.to_string();
-                // Our own validation errors name their field themselves.
-                if let Some(rest) = msg.strip_prefix("invalid field `")
-                    && let Some((field, reason)) = rest.split_once("`: ")
-                {
-                    let full = if path == "." || path.is_empty() {
-                        field.to_owned()
-                    } else {
-                        path.clone()
-                    };
-                    return ApiError::validation(full, redact(reason));
-                }
-                ApiError::Validation {
-                    field: (path != ".").then_some(path),
-                    detail: redact(&msg),
-                }
-            }
-            _ => ApiError::BadRequest(format!(
-                "the body is not valid JSON (line {}, column {})",
-                inner.line(),
-                inner.column()
-            )),
-        }
-    })?;
-    // Trailing content after the value is an error too.
-    Ok(v)
+    custos_app::json::parse(bytes).map_err(ApiError::from)
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {

@@ -1,32 +1,28 @@
 #![doc = include_str!("../README.md")]
 
 pub mod auth;
-pub mod demo;
-pub mod designations;
 pub mod dto;
 pub mod error;
 pub mod idempotency;
 pub mod json;
 pub mod metrics;
 pub mod openapi;
-pub mod program;
-pub mod report;
-pub mod resellers;
 pub mod routes;
-pub mod screening;
 pub mod serve;
-pub mod service;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::ResellerAccess;
 use crate::error::ApiError;
 
 /// The largest request body any endpoint takes. One customer with fifty owners fits easily.
@@ -35,16 +31,16 @@ pub const MAX_BODY: usize = 256 * 1024;
 /// What every handler shares.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub service: service::Service,
-    pub keys: auth::KeyCache,
+    pub service: custos_app::App,
+    pub keys: custos_app::keys::KeyCache,
     pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
-    pub fn new(service: service::Service) -> Self {
+    pub fn new(service: custos_app::App) -> Self {
         AppState {
             service,
-            keys: auth::KeyCache::default(),
+            keys: custos_app::keys::KeyCache::default(),
             metrics: Arc::new(metrics::Metrics::new()),
         }
     }
@@ -58,195 +54,15 @@ async fn method_not_allowed() -> ApiError {
     ApiError::BadRequest("this endpoint does not take that method".into())
 }
 
-/// The whole HTTP API.
+/// The whole HTTP API. Every route is listed once, here, by its handler (whose
+/// `#[utoipa::path]` gives the OpenAPI document its path, method and schemas), in the group
+/// that declares who may call it with a reseller's key, its body limit and idempotency.
 pub fn router(state: AppState) -> Router {
-    use routes::{accounts, admin, customers, health};
-    let v1 = Router::new()
-        .route("/v1/customers", post(customers::create))
-        .route("/v1/customers/search", post(customers::search))
-        .route("/v1/customers/{id}", get(customers::get))
-        .route("/v1/customers/{id}/record", get(customers::record))
-        .route("/v1/customers/{id}/contacts", post(customers::add_contact))
-        .route(
-            "/v1/customers/{id}/payment-means",
-            post(customers::add_payment_means),
-        )
-        .route(
-            "/v1/customers/{id}/documents",
-            post(customers::add_document),
-        )
-        .route(
-            "/v1/customers/{id}/address-changes",
-            post(customers::address_change),
-        )
-        .route(
-            "/v1/customers/{id}/verification-results",
-            post(customers::verification_result),
-        )
-        .route("/v1/customers/{id}/reviews", post(customers::review))
-        .route(
-            "/v1/customers/{id}/resubmissions",
-            post(customers::resubmit),
-        )
-        .route(
-            "/v1/customers/{id}/beneficial-owner-changes",
-            post(customers::owner_change),
-        )
-        .route(
-            "/v1/customers/{id}/legal-holds",
-            post(customers::place_hold),
-        )
-        .route(
-            "/v1/customers/{id}/legal-holds/{hold_id}/release",
-            post(customers::release_hold),
-        )
-        .route("/v1/accounts", post(accounts::open))
-        .route("/v1/accounts/needing-action", get(accounts::needing_action))
-        .route("/v1/accounts/{id}", get(accounts::get))
-        .route("/v1/accounts/{id}/close", post(accounts::close))
-        .route("/v1/accounts/{id}/accesses", post(accounts::access))
-        .route("/v1/accounts/{id}/profile", put(accounts::profile))
-        .route(
-            "/v1/designations",
-            get(routes::designations::list).post(routes::designations::create),
-        )
-        .route(
-            "/v1/designations/schedule",
-            get(routes::designations::schedule),
-        )
-        .route(
-            "/v1/designations/{id}/extensions",
-            post(routes::designations::extend),
-        )
-        .route(
-            "/v1/designations/{id}/preview",
-            get(routes::designations::preview),
-        )
-        .route("/v1/compliance/sweep", post(routes::designations::sweep))
-        .route("/v1/resellers", get(routes::resellers::list))
-        .route("/v1/resellers/{id}/tree", get(routes::resellers::tree))
-        .route(
-            "/v1/resellers/{id}/cip",
-            put(routes::resellers::put_cip)
-                .get(routes::resellers::cip_versions)
-                .layer(DefaultBodyLimit::max(resellers::MAX_DOCUMENT + 1024)),
-        )
-        .route(
-            "/v1/resellers/{id}/non-compliance",
-            post(routes::resellers::flag),
-        )
-        .route(
-            "/v1/compliance/cip",
-            put(routes::resellers::put_provider_cip)
-                .layer(DefaultBodyLimit::max(resellers::MAX_DOCUMENT + 1024)),
-        )
-        .route(
-            "/v1/compliance/documents/{id}",
-            get(routes::resellers::document),
-        )
-        .route(
-            "/v1/compliance/cip-requests",
-            post(routes::resellers::add_cip_request).get(routes::resellers::cip_requests),
-        )
-        .route(
-            "/v1/compliance/cip-package",
-            get(routes::resellers::cip_package),
-        )
-        .route(
-            "/v1/compliance/non-compliance",
-            get(routes::resellers::cases),
-        )
-        .route(
-            "/v1/compliance/non-compliance/{id}/reports",
-            post(routes::resellers::report),
-        )
-        .route(
-            "/v1/compliance/non-compliance/{id}/close",
-            post(routes::resellers::close_case),
-        )
-        .route(
-            "/v1/compliance/exemptions",
-            post(routes::program::grant).get(routes::program::exemptions),
-        )
-        .route(
-            "/v1/compliance/exemptions/{id}/revoke",
-            post(routes::program::revoke),
-        )
-        .route(
-            "/v1/compliance/program/{kind}",
-            put(routes::program::put_document)
-                .layer(DefaultBodyLimit::max(resellers::MAX_DOCUMENT + 1024)),
-        )
-        .route("/v1/compliance/adp", get(routes::program::adp))
-        .route(
-            "/v1/compliance/adp/reviews",
-            post(routes::program::add_review),
-        )
-        .route(
-            "/v1/compliance/adp/deviations",
-            post(routes::program::add_deviation),
-        )
-        .route(
-            "/v1/compliance/adp/deviations/{id}/notified",
-            post(routes::program::notified),
-        )
-        .route(
-            "/v1/compliance/ai-training-reports",
-            post(routes::program::add_ai_report).get(routes::program::ai_reports),
-        )
-        .route(
-            "/v1/compliance/ai-training-reports/{id}/filed",
-            post(routes::program::filed),
-        )
-        .route(
-            "/v1/compliance/reverification",
-            get(routes::program::reverification),
-        )
-        .route("/v1/compliance/deadlines", get(routes::program::deadlines))
-        .route(
-            "/v1/compliance/profile",
-            put(routes::program::put_profile).get(routes::program::profile),
-        )
-        .route(
-            "/v1/reports/certification",
-            get(routes::program::certification),
-        )
-        .route(
-            "/v1/compliance/certifications",
-            post(routes::program::file).get(routes::program::filings),
-        )
-        .route(
-            "/v1/accounts/{id}/exposure",
-            get(routes::screening::exposure),
-        )
-        .route("/v1/screen", post(routes::screen::screen))
-        .route(
-            "/v1/events",
-            post(routes::ledger::ingest)
-                .layer(DefaultBodyLimit::max(routes::ledger::MAX_EVENTS_BODY)),
-        )
-        .route("/v1/accounts/{id}/events", get(routes::ledger::account))
-        .route("/v1/ips/{ip_or_cidr}/accounts", get(routes::ledger::ip))
-        .route("/v1/screening/cases", get(routes::screening::cases))
-        .route("/v1/screening/cases/{id}", get(routes::screening::case))
-        .route(
-            "/v1/screening/cases/{id}/resolve",
-            post(routes::screening::resolve),
-        )
-        .route("/v1/screening/rescreen", post(routes::screening::rescreen))
-        .route("/v1/audit", get(admin::audit))
-        .route("/v1/api-keys", post(admin::create).get(admin::list))
-        .route_layer(from_fn_with_state(state.clone(), auth::scope_guard))
-        .layer(from_fn_with_state(state.clone(), idempotency::layer))
-        .layer(from_fn_with_state(state.clone(), auth::require_auth));
-    Router::new()
-        .merge(v1)
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
+    let (router, api) = api(state.clone()).split_for_parts();
+    router
         .route("/ledger/{log}/checkpoint", get(routes::ledger::checkpoint))
         .route("/ledger/{log}/tile/{*rest}", get(routes::ledger::tile))
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::ApiDoc::openapi()))
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -271,4 +87,113 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .with_state(state)
+}
+
+/// The routes of the OpenAPI document, with the document.
+fn api(state: AppState) -> OpenApiRouter<AppState> {
+    use routes::{accounts, admin, customers, designations, health, ledger, program, resellers};
+    use routes::{screen, screening};
+    let group = |access: ResellerAccess, body: usize, routes: OpenApiRouter<AppState>| {
+        routes
+            .route_layer(from_fn_with_state(
+                (state.clone(), access),
+                auth::reseller_access,
+            ))
+            .layer(from_fn_with_state(
+                (state.clone(), body),
+                idempotency::layer,
+            ))
+            .layer(DefaultBodyLimit::max(body))
+    };
+    // A reseller's key creates customers and accounts under its reseller account.
+    let reseller_creates = OpenApiRouter::new()
+        .routes(routes!(customers::create))
+        .routes(routes!(accounts::open));
+    // ... adds records to its own customers and reads their status.
+    let own_customers = OpenApiRouter::new()
+        .routes(routes!(customers::get))
+        .routes(routes!(customers::add_contact))
+        .routes(routes!(customers::add_payment_means))
+        .routes(routes!(customers::add_document))
+        .routes(routes!(customers::address_change))
+        .routes(routes!(customers::verification_result))
+        .routes(routes!(customers::resubmit))
+        .routes(routes!(customers::owner_change));
+    // ... reads, closes and reports on the accounts in its subtree.
+    let subtree = OpenApiRouter::new()
+        .routes(routes!(accounts::get))
+        .routes(routes!(accounts::close))
+        .routes(routes!(accounts::access))
+        .routes(routes!(accounts::profile))
+        .routes(routes!(resellers::tree));
+    // ... and keeps its CIP (a document upload).
+    let subtree_documents =
+        OpenApiRouter::new().routes(routes!(resellers::put_cip, resellers::cip_versions));
+    // The provider's own: a reseller's key may not call these.
+    let provider = OpenApiRouter::new()
+        .routes(routes!(customers::search))
+        .routes(routes!(customers::record))
+        .routes(routes!(customers::review))
+        .routes(routes!(customers::place_hold))
+        .routes(routes!(customers::release_hold))
+        .routes(routes!(accounts::needing_action))
+        .routes(routes!(designations::list, designations::create))
+        .routes(routes!(designations::schedule))
+        .routes(routes!(designations::extend))
+        .routes(routes!(designations::preview))
+        .routes(routes!(designations::sweep))
+        .routes(routes!(resellers::list))
+        .routes(routes!(resellers::flag))
+        .routes(routes!(resellers::document))
+        .routes(routes!(resellers::add_cip_request, resellers::cip_requests))
+        .routes(routes!(resellers::cip_package))
+        .routes(routes!(resellers::cases))
+        .routes(routes!(resellers::report))
+        .routes(routes!(resellers::close_case))
+        .routes(routes!(program::grant, program::exemptions))
+        .routes(routes!(program::revoke))
+        .routes(routes!(program::adp))
+        .routes(routes!(program::add_review))
+        .routes(routes!(program::add_deviation))
+        .routes(routes!(program::notified))
+        .routes(routes!(program::add_ai_report, program::ai_reports))
+        .routes(routes!(program::filed))
+        .routes(routes!(program::reverification))
+        .routes(routes!(program::deadlines))
+        .routes(routes!(program::put_profile, program::profile))
+        .routes(routes!(program::certification))
+        .routes(routes!(program::file, program::filings))
+        .routes(routes!(screening::exposure))
+        .routes(routes!(screen::screen))
+        .routes(routes!(ledger::account))
+        .routes(routes!(ledger::ip))
+        .routes(routes!(screening::cases))
+        .routes(routes!(screening::case))
+        .routes(routes!(screening::resolve))
+        .routes(routes!(screening::rescreen))
+        .routes(routes!(admin::audit))
+        .routes(routes!(admin::create, admin::list));
+    let provider_documents = OpenApiRouter::new()
+        .routes(routes!(resellers::put_provider_cip))
+        .routes(routes!(program::put_document));
+    let provider_events = OpenApiRouter::new().routes(routes!(ledger::ingest));
+    let document = custos_app::resellers::MAX_DOCUMENT + 1024;
+    let v1 = OpenApiRouter::new()
+        .merge(group(ResellerAccess::Create, MAX_BODY, reseller_creates))
+        .merge(group(ResellerAccess::OwnCustomer, MAX_BODY, own_customers))
+        .merge(group(ResellerAccess::Subtree, MAX_BODY, subtree))
+        .merge(group(ResellerAccess::Subtree, document, subtree_documents))
+        .merge(group(ResellerAccess::None, MAX_BODY, provider))
+        .merge(group(ResellerAccess::None, document, provider_documents))
+        .merge(group(
+            ResellerAccess::None,
+            routes::ledger::MAX_EVENTS_BODY,
+            provider_events,
+        ))
+        .layer(from_fn_with_state(state.clone(), auth::require_auth));
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(v1)
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
 }

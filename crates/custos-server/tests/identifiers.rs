@@ -154,13 +154,9 @@ async fn well_formed_identifiers_are_kept_in_canonical_form() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let rec = app
-        .send(
-            "GET",
-            &format!("/v1/customers/{c}/record"),
-            Some(Role::Reviewer),
-            None,
-            &[("x-custos-purpose", "t")],
-        )
+        .as_role(Role::Reviewer)
+        .purpose("t")
+        .get(&format!("/v1/customers/{c}/record"))
         .await;
     let cust = &rec.body["customer"];
     assert_eq!(cust["contacts"][0]["value"], "Lena@xn--mnchen-3ya.de");
@@ -267,13 +263,9 @@ async fn a_document_zone_is_cross_checked_against_the_declaration() {
     let r = app.post(&path, doc(good, "C01X00T47")).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let rec = app
-        .send(
-            "GET",
-            &format!("/v1/customers/{c}/record"),
-            Some(Role::Reviewer),
-            None,
-            &[("x-custos-purpose", "t")],
-        )
+        .as_role(Role::Reviewer)
+        .purpose("t")
+        .get(&format!("/v1/customers/{c}/record"))
         .await;
     assert_eq!(
         rec.body["customer"]["documents"][0]["expires_on"], "2031-08-14",

@@ -16,15 +16,7 @@ fn ev(account: &str, t: &str, ip: &str) -> Value {
 }
 
 async fn ingest(app: &TestApp, body: Value) -> (StatusCode, Value) {
-    let r = app
-        .send(
-            "POST",
-            "/v1/events",
-            Some(Role::Integrator),
-            Some(body),
-            &[],
-        )
-        .await;
+    let r = app.as_role(Role::Integrator).post("/v1/events", body).await;
     (r.status, r.body)
 }
 
@@ -149,12 +141,10 @@ async fn ingest_is_durable_flags_unknown_accounts_and_refuses_bad_batches_whole(
     assert_eq!(size(&app), before, "nothing of a refused batch is kept");
     // Only integrators (and admins) ingest.
     let r = app
-        .send(
-            "POST",
+        .as_role(Role::Reviewer)
+        .post(
             "/v1/events",
-            Some(Role::Reviewer),
-            Some(json!([ev(&acc, "2026-11-24T11:00:00Z", "203.0.113.7")])),
-            &[],
+            json!([ev(&acc, "2026-11-24T11:00:00Z", "203.0.113.7")]),
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
@@ -328,9 +318,7 @@ async fn investigators_get_answers_with_proofs() {
 #[tokio::test]
 async fn tiles_are_served_in_the_c2sp_layout() {
     let app = TestApp::new().await;
-    let r = app
-        .send("GET", "/ledger/access/checkpoint", None, None, &[])
-        .await;
+    let r = app.anonymous().get("/ledger/access/checkpoint").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "empty log");
     let batch: Vec<Value> = (0..300)
         .map(|i| {
@@ -342,9 +330,7 @@ async fn tiles_are_served_in_the_c2sp_layout() {
         })
         .collect();
     ingest(&app, Value::Array(batch)).await;
-    let r = app
-        .send("GET", "/ledger/access/checkpoint", None, None, &[])
-        .await;
+    let r = app.anonymous().get("/ledger/access/checkpoint").await;
     assert_eq!(r.status, StatusCode::OK);
     let text = String::from_utf8(r.raw.clone()).unwrap();
     assert!(
@@ -352,9 +338,7 @@ async fn tiles_are_served_in_the_c2sp_layout() {
         "{text}"
     );
     // Hash tiles for anyone: the first is the first 256 leaf hashes.
-    let r = app
-        .send("GET", "/ledger/access/tile/0/000", None, None, &[])
-        .await;
+    let r = app.anonymous().get("/ledger/access/tile/0/000").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.raw.len(), 256 * 32);
     assert!(
@@ -363,54 +347,32 @@ async fn tiles_are_served_in_the_c2sp_layout() {
             .unwrap()
             .contains("immutable")
     );
-    let r = app
-        .send("GET", "/ledger/access/tile/0/001.p/44", None, None, &[])
-        .await;
+    let r = app.anonymous().get("/ledger/access/tile/0/001.p/44").await;
     assert_eq!(r.raw.len(), 44 * 32);
-    let r = app
-        .send("GET", "/ledger/access/tile/0/001.p/45", None, None, &[])
-        .await;
+    let r = app.anonymous().get("/ledger/access/tile/0/001.p/45").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = app
-        .send("GET", "/ledger/access/tile/0/1", None, None, &[])
-        .await;
+    let r = app.anonymous().get("/ledger/access/tile/0/1").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = app
-        .send("GET", "/ledger/nope/checkpoint", None, None, &[])
-        .await;
+    let r = app.anonymous().get("/ledger/nope/checkpoint").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // Entry bundles hold addresses: auditors only, and audited.
-    let r = app
-        .send("GET", "/ledger/access/tile/entries/000", None, None, &[])
-        .await;
+    let r = app.anonymous().get("/ledger/access/tile/entries/000").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     let r = app
-        .send(
-            "GET",
-            "/ledger/access/tile/entries/000",
-            Some(Role::Integrator),
-            None,
-            &[],
-        )
+        .as_role(Role::Integrator)
+        .get("/ledger/access/tile/entries/000")
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = app
-        .send(
-            "GET",
-            "/ledger/access/tile/entries/000",
-            Some(Role::Auditor),
-            None,
-            &[],
-        )
+        .as_role(Role::Auditor)
+        .get("/ledger/access/tile/entries/000")
         .await;
     assert_eq!(r.status, StatusCode::OK);
     let first_len = usize::from(u16::from_be_bytes([r.raw[0], r.raw[1]]));
     let first = custos_ledger::Event::decode(&r.raw[2..2 + first_len]).unwrap();
     assert_eq!(first.account_id, "acc_t");
     // The audit log has its own checkpoint, and records the bundle read.
-    let r = app
-        .send("GET", "/ledger/audit/checkpoint", None, None, &[])
-        .await;
+    let r = app.anonymous().get("/ledger/audit/checkpoint").await;
     assert!(
         String::from_utf8(r.raw)
             .unwrap()
@@ -493,12 +455,10 @@ async fn an_account_closed_long_ago_loses_its_events_unless_held() {
     // A legal hold keeps them past the period.
     app.advance(chrono::Duration::days(100));
     let hold = app
-        .send(
-            "POST",
+        .as_role(Role::ComplianceOfficer)
+        .post(
             &format!("/v1/customers/{c}/legal-holds"),
-            Some(Role::ComplianceOfficer),
-            Some(json!({"reason": "preservation request"})),
-            &[],
+            json!({"reason": "preservation request"}),
         )
         .await;
     assert!(hold.status.is_success(), "{}", hold.body);
@@ -530,19 +490,17 @@ async fn an_account_closed_long_ago_loses_its_events_unless_held() {
 /// Closes an account through the API, as the integrator.
 async fn close(app: &TestApp, account: &str, reason: &str) {
     let r = app
-        .send(
-            "POST",
+        .as_role(Role::Integrator)
+        .post(
             &format!("/v1/accounts/{account}/close"),
-            Some(Role::Integrator),
-            Some(json!({ "reason": reason })),
-            &[],
+            json!({ "reason": reason }),
         )
         .await;
     assert!(r.status.is_success(), "{}", r.body);
 }
 
 /// A retention run now (a dry run with `dry`), by an administrator.
-async fn retain(app: &TestApp, dry: bool) -> custos_server::service::RetentionReport {
+async fn retain(app: &TestApp, dry: bool) -> custos_app::retention::RetentionReport {
     let actor = admin();
     app.service
         .retention_run(app.service.now(), dry, &actor, |_| {})
@@ -564,12 +522,10 @@ async fn an_access_recorded_through_the_accounts_api_is_a_ledger_event() {
     let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
     let acc = paid_account(&app, &c).await;
     let r = app
-        .send(
-            "POST",
+        .as_role(Role::Integrator)
+        .post(
             &format!("/v1/accounts/{acc}/accesses"),
-            Some(Role::Integrator),
-            Some(json!({"ip": "198.51.100.23", "country": "DE", "at": "2026-11-24T08:15:00Z"})),
-            &[],
+            json!({"ip": "198.51.100.23", "country": "DE", "at": "2026-11-24T08:15:00Z"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -600,12 +556,10 @@ async fn an_access_recorded_through_the_accounts_api_is_a_ledger_event() {
     // A refused access (unknown account) writes nothing.
     let size = app.service.ledger().unwrap().access.size();
     let bad = app
-        .send(
-            "POST",
+        .as_role(Role::Integrator)
+        .post(
             "/v1/accounts/acc_nope/accesses",
-            Some(Role::Integrator),
-            Some(json!({"ip": "198.51.100.23", "country": "DE"})),
-            &[],
+            json!({"ip": "198.51.100.23", "country": "DE"}),
         )
         .await;
     assert_eq!(bad.status, StatusCode::NOT_FOUND);
@@ -628,13 +582,11 @@ async fn ingest_raw(app: &TestApp, body: &str, content_type: &str) -> common::Re
 /// The accounts behind an address or network, as an investigator asks.
 async fn ip_accounts(app: &TestApp, net: &str) -> Vec<String> {
     let r = app
-        .send(
-            "GET",
-            &format!("/v1/ips/{net}/accounts?from=2026-11-24T00:00:00Z&to=2026-11-24T09:00:00Z"),
-            Some(Role::ComplianceOfficer),
-            None,
-            &[("x-custos-purpose", "subpoena 2026-17")],
-        )
+        .as_role(Role::ComplianceOfficer)
+        .purpose("subpoena 2026-17")
+        .get(&format!(
+            "/v1/ips/{net}/accounts?from=2026-11-24T00:00:00Z&to=2026-11-24T09:00:00Z"
+        ))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     r.body["accounts"]
@@ -682,13 +634,9 @@ async fn an_ipv4_mapped_address_is_the_ipv4_address() {
     );
     // The event is kept with the IPv4 form.
     let r = app
-        .send(
-            "GET",
-            "/v1/accounts/acc_mapped/events?from=2026-11-24T00:00:00Z&to=2026-11-24T09:00:00Z",
-            Some(Role::Reviewer),
-            None,
-            &[("x-custos-purpose", "subpoena 2026-17")],
-        )
+        .as_role(Role::Reviewer)
+        .purpose("subpoena 2026-17")
+        .get("/v1/accounts/acc_mapped/events?from=2026-11-24T00:00:00Z&to=2026-11-24T09:00:00Z")
         .await;
     assert_eq!(r.body["events"][0]["ip"], "203.0.113.77", "{}", r.body);
 
@@ -703,13 +651,9 @@ async fn an_ipv4_mapped_address_is_the_ipv4_address() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let record = app
-        .send(
-            "GET",
-            &format!("/v1/customers/{c}/record"),
-            Some(Role::Reviewer),
-            None,
-            &[("x-custos-purpose", "test")],
-        )
+        .as_role(Role::Reviewer)
+        .purpose("test")
+        .get(&format!("/v1/customers/{c}/record"))
         .await;
     assert_eq!(record.status, StatusCode::OK, "{}", record.body);
     assert_eq!(
@@ -852,23 +796,16 @@ async fn a_destroyed_customer_is_destroyed_when_retention_runs_not_as_of_its_que
     );
     // A hold on what is already destroyed would preserve nothing: refused.
     let hold = app
-        .send(
-            "POST",
+        .as_role(Role::ComplianceOfficer)
+        .post(
             &format!("/v1/customers/{c}/legal-holds"),
-            Some(Role::ComplianceOfficer),
-            Some(json!({"reason": "preservation request"})),
-            &[],
+            json!({"reason": "preservation request"}),
         )
         .await;
     assert_eq!(hold.status, StatusCode::GONE, "{}", hold.body);
     let r = app
-        .send(
-            "GET",
-            &format!("/v1/customers/{c}"),
-            Some(Role::Integrator),
-            None,
-            &[],
-        )
+        .as_role(Role::Integrator)
+        .get(&format!("/v1/customers/{c}"))
         .await;
     assert_eq!(r.status, StatusCode::GONE);
 }
@@ -912,7 +849,7 @@ async fn a_hold_placed_after_a_purge_was_queued_keeps_the_events() {
     app.service
         .store()
         .queue_work(
-            custos_store::RetentionWork::LedgerPurge,
+            custos_app::testing::custos_store::RetentionWork::LedgerPurge,
             std::slice::from_ref(&acc),
             app.service.now(),
             true,
@@ -920,12 +857,10 @@ async fn a_hold_placed_after_a_purge_was_queued_keeps_the_events() {
         .await
         .unwrap();
     let hold = app
-        .send(
-            "POST",
+        .as_role(Role::ComplianceOfficer)
+        .post(
             &format!("/v1/customers/{c}/legal-holds"),
-            Some(Role::ComplianceOfficer),
-            Some(json!({"reason": "preservation request 2703(f)"})),
-            &[],
+            json!({"reason": "preservation request 2703(f)"}),
         )
         .await;
     assert!(hold.status.is_success(), "{}", hold.body);
@@ -951,8 +886,8 @@ async fn a_hold_placed_after_a_purge_was_queued_keeps_the_events() {
 }
 
 /// An administrator, as the retention command acts.
-fn admin() -> custos_server::service::Actor {
-    custos_server::service::Actor {
+fn admin() -> custos_app::Actor {
+    custos_app::Actor {
         id: "test".into(),
         role: "admin".into(),
     }

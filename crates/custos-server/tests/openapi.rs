@@ -7,9 +7,39 @@ use common::TestApp;
 use custos_server::auth::Role;
 use serde_json::Value;
 
+/// The whole document, as a reviewed snapshot: every change to the API shows as a diff of
+/// `tests/snapshots/openapi__document.snap` (`cargo insta review`, or `INSTA_UPDATE=always`).
+#[tokio::test]
+async fn document() {
+    let app = TestApp::new().await;
+    let doc = app.send("GET", "/openapi.json", None, None, &[]).await.body;
+    insta::with_settings!({sort_maps => true}, {
+        insta::assert_json_snapshot!("document", doc);
+    });
+}
+
+/// Every operation has an id, and no two share one: clients generated from the document name
+/// their methods by it.
+#[tokio::test]
+async fn operation_ids_are_unique() {
+    let app = TestApp::new().await;
+    let doc = app.send("GET", "/openapi.json", None, None, &[]).await.body;
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            if let Some(first) = seen.insert(id.to_owned(), format!("{method} {path}")) {
+                panic!("operationId `{id}` is used by {first} and {method} {path}");
+            }
+        }
+    }
+}
+
 async fn demo() -> TestApp {
     let app = TestApp::new().await;
-    custos_server::demo::seed(&app.service).await.unwrap();
+    custos_app::demo::seed(&app.service).await.unwrap();
     app
 }
 

@@ -75,8 +75,7 @@ async fn exemptions_lift_what_they_name_and_decisions_say_so() {
             .await;
         assert_eq!(r.status, code, "{body}: {}", r.body);
     }
-    let r = app.send("POST", "/v1/compliance/exemptions", Some(Role::Integrator),
-        Some(json!({"basis": "ADP", "scope": {"kind": "provider"}, "requirements": ["verification"]})), &[]).await;
+    let r = app.as_role(Role::Integrator).post("/v1/compliance/exemptions", json!({"basis": "ADP", "scope": {"kind": "provider"}, "requirements": ["verification"]})).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(
         app.get("/v1/compliance/exemptions", Role::Auditor)
@@ -264,14 +263,12 @@ async fn certification_figures_match_the_records() {
     app.open_id(&us_r, "reseller", "paid").await;
     let gone = app.customer(individual("Dee Fox", "US", "US")).await;
     let gone_a = app.open_id(&gone, "direct", "paid").await;
-    app.send(
-        "POST",
-        &format!("/v1/accounts/{gone_a}/close"),
-        Some(Role::Integrator),
-        Some(json!({"reason": "customer request"})),
-        &[],
-    )
-    .await;
+    app.as_role(Role::Integrator)
+        .post(
+            &format!("/v1/accounts/{gone_a}/close"),
+            json!({"reason": "customer request"}),
+        )
+        .await;
 
     // Unverified foreign customers: FR is never verified (closed at the deadline), IT is
     // verified after waiting, ES opens later and is still waiting.

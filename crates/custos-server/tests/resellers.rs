@@ -36,12 +36,10 @@ async fn as_token(
 
 async fn reseller_key(app: &TestApp, account: &str) -> String {
     let r = app
-        .send(
-            "POST",
+        .as_role(Role::Admin)
+        .post(
             "/v1/api-keys",
-            Some(Role::Admin),
-            Some(json!({"name": "reseller", "role": "reseller", "scope": account})),
-            &[],
+            json!({"name": "reseller", "role": "reseller", "scope": account}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -102,13 +100,8 @@ async fn a_resellers_key_reaches_its_own_subtree_only() {
         ),
     ] {
         let k = app
-            .send(
-                "POST",
-                "/v1/api-keys",
-                Some(Role::Admin),
-                Some(body.clone()),
-                &[],
-            )
+            .as_role(Role::Admin)
+            .post("/v1/api-keys", body.clone())
             .await;
         assert_eq!(
             k.status,
@@ -437,12 +430,10 @@ async fn cips_are_kept_requested_and_produced_in_one_package() {
 
     // A request: due ten calendar days later.
     let req = app
-        .send(
-            "POST",
+        .as_role(Role::ComplianceOfficer)
+        .post(
             "/v1/compliance/cip-requests",
-            Some(Role::ComplianceOfficer),
-            Some(json!({"requested_by": "US Department of Commerce", "reference": "BIS-1"})),
-            &[],
+            json!({"requested_by": "US Department of Commerce", "reference": "BIS-1"}),
         )
         .await;
     assert_eq!(req.status, StatusCode::CREATED, "{}", req.body);
@@ -614,12 +605,10 @@ async fn a_non_compliant_reseller_is_flagged_reported_and_terminated() {
         .to_owned();
     let co = Some(Role::ComplianceOfficer);
     let f = app
-        .send(
-            "POST",
+        .as_role(Role::Integrator)
+        .post(
             &format!("/v1/resellers/{ra}/non-compliance"),
-            Some(Role::Integrator),
-            Some(json!({"reason": "x"})),
-            &[],
+            json!({"reason": "x"}),
         )
         .await;
     assert_eq!(f.status, StatusCode::FORBIDDEN);
@@ -778,12 +767,10 @@ async fn a_terminated_or_closed_resellers_key_stops_working() {
     let r2a = app.open_id(&r2, "reseller", "paid").await;
     let key2 = reseller_key(&app, &r2a).await;
     let c = app
-        .send(
-            "POST",
+        .as_role(Role::ComplianceOfficer)
+        .post(
             &format!("/v1/accounts/{r2a}/close"),
-            Some(Role::ComplianceOfficer),
-            Some(json!({"reason": "contract ended"})),
-            &[],
+            json!({"reason": "contract ended"}),
         )
         .await;
     assert_eq!(c.status, StatusCode::OK, "{}", c.body);

@@ -14,13 +14,8 @@ async fn screening_follows_the_current_lists() {
     let app = TestApp::new().await;
     let q = json!({"name": "Vladimir Putin", "type": "person"});
     let none = app
-        .send(
-            "POST",
-            "/v1/screen",
-            Some(Role::Integrator),
-            Some(q.clone()),
-            &[],
-        )
+        .as_role(Role::Integrator)
+        .post("/v1/screen", q.clone())
         .await;
     assert_eq!(none.status, StatusCode::CONFLICT, "{}", none.body);
     assert!(none.body["detail"].as_str().unwrap().contains("no list"));
@@ -40,8 +35,7 @@ async fn screening_follows_the_current_lists() {
         ],
     )
     .await;
-    let r = app.send("POST", "/v1/screen", Some(Role::Integrator),
-        Some(json!({"name": "Владимир Владимирович Путин", "type": "person", "dob": "1952", "country": "RU"})), &[]).await;
+    let r = app.as_role(Role::Integrator).post("/v1/screen", json!({"name": "Владимир Владимирович Путин", "type": "person", "dob": "1952", "country": "RU"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["hits"][0]["entity_id"], "ofac-1");
     assert_eq!(r.body["lists"], json!([{"list": "ofac-sdn", "version": 1}]));
@@ -63,9 +57,7 @@ async fn screening_follows_the_current_lists() {
         )],
     )
     .await;
-    let r = app
-        .send("POST", "/v1/screen", Some(Role::Integrator), Some(q), &[])
-        .await;
+    let r = app.as_role(Role::Integrator).post("/v1/screen", q).await;
     assert_eq!(r.body["hits"], json!([]), "{}", r.body);
     assert_eq!(r.body["lists"][0]["version"], 2);
 
@@ -76,15 +68,7 @@ async fn screening_follows_the_current_lists() {
         (json!({"name": "X", "limit": 0}), "limit"),
         (json!({"name": "X", "country": "Atlantis"}), "country"),
     ] {
-        let r = app
-            .send(
-                "POST",
-                "/v1/screen",
-                Some(Role::Integrator),
-                Some(body),
-                &[],
-            )
-            .await;
+        let r = app.as_role(Role::Integrator).post("/v1/screen", body).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert_eq!(r.body["field"], field);
     }

@@ -66,12 +66,10 @@ async fn cases(app: &TestApp, state: &str) -> Vec<Value> {
 
 async fn resolve(app: &TestApp, case: &str, resolution: &str) -> (StatusCode, Value) {
     let r = app
-        .send(
-            "POST",
+        .as_role(Role::Reviewer)
+        .post(
             &format!("/v1/screening/cases/{case}/resolve"),
-            Some(Role::Reviewer),
-            Some(json!({"resolution": resolution, "note": "checked the passport photo"})),
-            &[],
+            json!({"resolution": resolution, "note": "checked the passport photo"}),
         )
         .await;
     (r.status, r.body)
@@ -125,13 +123,9 @@ async fn a_possible_hit_holds_the_account_until_a_reviewer_decides() {
         .await;
     assert!(r.status.is_client_error(), "{}", r.status);
     let r = app
-        .send(
-            "GET",
-            &format!("/v1/screening/cases/{case}"),
-            Some(Role::Reviewer),
-            None,
-            &[("x-custos-purpose", "screening review")],
-        )
+        .as_role(Role::Reviewer)
+        .purpose("screening review")
+        .get(&format!("/v1/screening/cases/{case}"))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let f = &r.body["case"]["finding"];
@@ -148,12 +142,10 @@ async fn a_possible_hit_holds_the_account_until_a_reviewer_decides() {
 
     // An integrator may not decide; a reviewer may.
     let r = app
-        .send(
-            "POST",
+        .as_role(Role::Integrator)
+        .post(
             &format!("/v1/screening/cases/{case}/resolve"),
-            Some(Role::Integrator),
-            Some(json!({"resolution": "false_positive"})),
-            &[],
+            json!({"resolution": "false_positive"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
@@ -478,12 +470,10 @@ async fn bad_case_requests_get_problems() {
     let (s, b) = resolve(&app, "../etc", "confirmed").await;
     assert!(s.is_client_error(), "{b}");
     let r = app
-        .send(
-            "POST",
+        .as_role(Role::Reviewer)
+        .post(
             "/v1/screening/cases/scr_000000000000000000000000/resolve",
-            Some(Role::Reviewer),
-            Some(json!({"resolution": "maybe"})),
-            &[],
+            json!({"resolution": "maybe"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
@@ -501,14 +491,12 @@ async fn bad_case_requests_get_problems() {
 }
 
 async fn resolve_without_note(app: &TestApp, case: &str, resolution: &str) -> common::Resp {
-    app.send(
-        "POST",
-        &format!("/v1/screening/cases/{case}/resolve"),
-        Some(Role::Reviewer),
-        Some(json!({"resolution": resolution})),
-        &[],
-    )
-    .await
+    app.as_role(Role::Reviewer)
+        .post(
+            &format!("/v1/screening/cases/{case}/resolve"),
+            json!({"resolution": resolution}),
+        )
+        .await
 }
 
 async fn case_state(app: &TestApp, case: &str) -> Value {
@@ -553,13 +541,8 @@ async fn a_reversal_needs_a_reason_and_decides_the_accounts_again() {
         json!({"resolution": "false_positive", "note": "  "}),
     ] {
         let r = app
-            .send(
-                "POST",
-                &format!("/v1/screening/cases/{case}/resolve"),
-                Some(Role::Reviewer),
-                Some(body),
-                &[],
-            )
+            .as_role(Role::Reviewer)
+            .post(&format!("/v1/screening/cases/{case}/resolve"), body)
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert_eq!(r.content_type, "application/problem+json");

@@ -2,16 +2,16 @@
 
 use std::path::Path;
 
-use crate::import::{malformed, read, synthetic_id};
+use crate::import::{malformed, synthetic_id};
 use crate::model::{EntityKind, country_code};
 use crate::{ImportError, ListEntity};
 
-pub fn import(path: &Path) -> Result<Vec<ListEntity>, ImportError> {
-    let bytes = read(path)?;
+/// The list in `bytes`; `path` names it in messages.
+pub fn parse(bytes: &[u8], path: &Path) -> Result<Vec<ListEntity>, ImportError> {
     let mut r = csv::ReaderBuilder::new()
         .delimiter(b'\t')
         .flexible(false)
-        .from_reader(bytes.as_slice());
+        .from_reader(bytes);
     let headers = r
         .headers()
         .map_err(|e| malformed(path, 0, e.to_string()))?

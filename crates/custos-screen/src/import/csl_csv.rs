@@ -2,15 +2,13 @@
 
 use std::path::Path;
 
-use crate::import::{malformed, read, synthetic_id};
+use crate::import::{malformed, synthetic_id};
 use crate::model::{EntityKind, ListIdentifier, NameKind, country_code};
 use crate::{ImportError, ListEntity};
 
-pub fn import(path: &Path) -> Result<Vec<ListEntity>, ImportError> {
-    let bytes = read(path)?;
-    let mut r = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(bytes.as_slice());
+/// The list in `bytes`; `path` names it in messages.
+pub fn parse(bytes: &[u8], path: &Path) -> Result<Vec<ListEntity>, ImportError> {
+    let mut r = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
     let headers = r
         .headers()
         .map_err(|e| malformed(path, 0, e.to_string()))?

@@ -45,8 +45,12 @@ struct File {
 /// exactly for `conditions` and each a CEL expression naming only fields there are, expiry
 /// after the effective date.
 pub fn designations(path: &Path) -> Result<Vec<Designation>, ImportError> {
-    let bytes = read(path)?;
-    let text = std::str::from_utf8(&bytes)
+    parse_designations(&read(path)?, path)
+}
+
+/// The designations in `bytes`; `path` names them in messages.
+pub fn parse_designations(bytes: &[u8], path: &Path) -> Result<Vec<Designation>, ImportError> {
+    let text = std::str::from_utf8(bytes)
         .map_err(|_| ImportError::Invalid(format!("{} is not UTF-8", path.display())))?;
     let f: File = toml::from_str(text).map_err(|e| ImportError::Malformed {
         file: path.display().to_string(),
@@ -167,10 +171,9 @@ pub fn check_condition(condition: &str) -> Result<(), String> {
         .map_err(|e| format!("not a CEL expression: {}", e.to_string().trim()))
 }
 
-/// Every designation as a list entry, carrying the designation itself: a designated person
-/// with its names (matched by name), a designated jurisdiction with none (matched by country).
-pub fn import(path: &Path) -> Result<Vec<ListEntity>, ImportError> {
-    let all = designations(path)?;
+/// The list in `bytes`; `path` names it in messages.
+pub fn parse(bytes: &[u8], path: &Path) -> Result<Vec<ListEntity>, ImportError> {
+    let all = parse_designations(bytes, path)?;
     if all.is_empty() {
         return Err(ImportError::Invalid(format!(
             "{} holds no designation",

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::import::{malformed, read};
+use crate::import::malformed;
 use crate::model::{EntityKind, ListIdentifier, NameKind, country_code};
 use crate::{ImportError, ListEntity};
 
@@ -31,9 +31,9 @@ fn strings(p: &serde_json::Map<String, Value>, key: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-pub fn import(path: &Path) -> Result<Vec<ListEntity>, ImportError> {
-    let bytes = read(path)?;
-    let text = std::str::from_utf8(&bytes)
+/// The list in `bytes`; `path` names it in messages.
+pub fn parse(bytes: &[u8], path: &Path) -> Result<Vec<ListEntity>, ImportError> {
+    let text = std::str::from_utf8(bytes)
         .map_err(|_| ImportError::Invalid(format!("{} is not UTF-8", path.display())))?;
     let mut out = vec![];
     for (i, line) in text.lines().enumerate() {

@@ -94,16 +94,57 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>, ImportError> {
 /// Imports the list at `path`. The entities come back canonicalised and sorted by id; an
 /// empty list is refused (a truncated download looks like one).
 pub fn import(format: Format, path: &Path) -> Result<Vec<ListEntity>, ImportError> {
-    let mut list = match format {
+    let list = match format {
+        // Four files, read from beside each other.
         Format::OfacCsv => ofac_csv::import(path)?,
-        Format::OfacXml => ofac_xml::import(path)?,
-        Format::OfacAdvancedXml => ofac_advanced::import(path)?,
-        Format::UnXml => un_xml::import(path)?,
-        Format::BisDpl => bis_dpl::import(path)?,
-        Format::CslCsv => csl_csv::import(path)?,
-        Format::FtmJson => ftm_json::import(path)?,
-        Format::CustosToml => custos_toml::import(path)?,
+        _ => return import_bytes(format, &read(path)?, path),
     };
+    finish(format, list, path)
+}
+
+/// Imports a list from a reader (a download, an upload, text built in memory); `name` names it
+/// in messages. As [`import`]; an OFAC CSV list, which is four files, is refused here.
+pub fn import_reader(
+    format: Format,
+    mut reader: impl std::io::Read,
+    name: &str,
+) -> Result<Vec<ListEntity>, ImportError> {
+    let mut bytes = vec![];
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|source| ImportError::Read {
+            path: name.to_owned(),
+            source,
+        })?;
+    import_bytes(format, &bytes, Path::new(name))
+}
+
+fn import_bytes(format: Format, bytes: &[u8], path: &Path) -> Result<Vec<ListEntity>, ImportError> {
+    let list = match format {
+        Format::OfacCsv => {
+            return Err(ImportError::Invalid(format!(
+                "{}: an OFAC CSV list is four files (sdn.csv with add.csv, alt.csv and \
+                 sdn_comments.csv): import it from the directory that holds them",
+                path.display()
+            )));
+        }
+        Format::OfacXml => ofac_xml::parse(bytes, path)?,
+        Format::OfacAdvancedXml => ofac_advanced::parse(bytes, path)?,
+        Format::UnXml => un_xml::parse(bytes, path)?,
+        Format::BisDpl => bis_dpl::parse(bytes, path)?,
+        Format::CslCsv => csl_csv::parse(bytes, path)?,
+        Format::FtmJson => ftm_json::parse(bytes, path)?,
+        Format::CustosToml => custos_toml::parse(bytes, path)?,
+    };
+    finish(format, list, path)
+}
+
+/// Canonicalises and sorts what was read; refuses an empty list and duplicate ids.
+fn finish(
+    format: Format,
+    mut list: Vec<ListEntity>,
+    path: &Path,
+) -> Result<Vec<ListEntity>, ImportError> {
     // Designations may all be jurisdictions (no entries to match by name); a downloaded list
     // with no entries is a broken download.
     if list.is_empty() && format != Format::CustosToml {

@@ -12,8 +12,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::import::malformed;
 use crate::import::ofac_xml::{id_kind, push_identifier};
-use crate::import::{malformed, read};
 use crate::model::{EntityKind, NameKind, country_code};
 use crate::{ImportError, ListEntity};
 
@@ -339,9 +339,9 @@ fn date(p: &DatePeriod) -> Option<String> {
     })
 }
 
-pub fn import(path: &Path) -> Result<Vec<ListEntity>, ImportError> {
-    let bytes = read(path)?;
-    let text = std::str::from_utf8(&bytes)
+/// The list in `bytes`; `path` names it in messages.
+pub fn parse(bytes: &[u8], path: &Path) -> Result<Vec<ListEntity>, ImportError> {
+    let text = std::str::from_utf8(bytes)
         .map_err(|_| ImportError::Invalid(format!("{} is not UTF-8", path.display())))?;
     let doc: Sanctions =
         quick_xml::de::from_str(text).map_err(|e| malformed(path, 0, e.to_string()))?;

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::import::{malformed, read};
+use crate::import::malformed;
 use crate::model::{EntityKind, ListIdentifier, NameKind, country_code};
 use crate::{ImportError, ListEntity};
 
@@ -211,9 +211,9 @@ pub(crate) fn push_identifier(
     });
 }
 
-pub fn import(path: &Path) -> Result<Vec<ListEntity>, ImportError> {
-    let bytes = read(path)?;
-    let text_in = std::str::from_utf8(&bytes)
+/// The list in `bytes`; `path` names it in messages.
+pub fn parse(bytes: &[u8], path: &Path) -> Result<Vec<ListEntity>, ImportError> {
+    let text_in = std::str::from_utf8(bytes)
         .map_err(|_| ImportError::Invalid(format!("{} is not UTF-8", path.display())))?;
     let list: SdnList =
         quick_xml::de::from_str(text_in).map_err(|e| malformed(path, 0, e.to_string()))?;

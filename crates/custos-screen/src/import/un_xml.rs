@@ -4,7 +4,6 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::import::read;
 use crate::model::{EntityKind, ListIdentifier, NameKind, country_code};
 use crate::{ImportError, ListEntity};
 
@@ -159,9 +158,9 @@ fn common(
     e.remarks = some(comments).map(str::to_owned);
 }
 
-pub fn import(path: &Path) -> Result<Vec<ListEntity>, ImportError> {
-    let bytes = read(path)?;
-    let text = std::str::from_utf8(&bytes)
+/// The list in `bytes`; `path` names it in messages.
+pub fn parse(bytes: &[u8], path: &Path) -> Result<Vec<ListEntity>, ImportError> {
+    let text = std::str::from_utf8(bytes)
         .map_err(|_| ImportError::Invalid(format!("{} is not UTF-8", path.display())))?;
     let list: Consolidated = quick_xml::de::from_str(text).map_err(|e| ImportError::Malformed {
         file: path.display().to_string(),

@@ -11,7 +11,7 @@ use crate::auth::{Permission, Principal};
 use crate::dto::*;
 use crate::error::{ApiError, Problem};
 use crate::json::ApiJson;
-use crate::service::NewAccount;
+use custos_app::service::NewAccount;
 
 /// Open an account. The decision comes back synchronously: `approve` (active), `pending`
 /// (restricted or blocked until the listed steps are done) or `refuse`, with reason codes.
@@ -66,7 +66,7 @@ pub async fn open(
 }
 
 /// An account and its current decision.
-#[utoipa::path(get, path = "/v1/accounts/{id}", tag = "accounts",
+#[utoipa::path(get, path = "/v1/accounts/{id}", operation_id = "get_account", tag = "accounts",
     params(("id" = String, Path, example = "acc_demo_foreign_direct")),
     responses((status = 200, body = AccountView), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -76,7 +76,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<AccountView>, ApiError> {
     p.require(Permission::ReadDecisions)?;
-    let a = st.service.store().get_account(&account_id(&id)?).await?;
+    let a = st.service.account(&account_id(&id)?).await?;
     Ok(Json(AccountView::from(&a)))
 }
 
@@ -129,7 +129,7 @@ pub async fn access(
 /// Report what the control plane knows of the account: resource counts, the monitoring
 /// applied, tags. Special measures' conditions read it (`account.resources.vcpus <= 8`,
 /// `account.monitoring == 'enhanced'`); the account is re-decided, and the accounts under it.
-#[utoipa::path(put, path = "/v1/accounts/{id}/profile", tag = "accounts",
+#[utoipa::path(put, path = "/v1/accounts/{id}/profile", operation_id = "put_account_profile", tag = "accounts",
     request_body(content = custos_core::measures::AccountProfile,
         example = json!({"resources": {"vcpus": 8, "gpus": 0}, "monitoring": "enhanced"})),
     params(("id" = String, Path, example = "acc_demo_foreign_direct")),
@@ -187,7 +187,6 @@ pub async fn needing_action(
     let limit = page.limit();
     let accounts = st
         .service
-        .store()
         .accounts_needing_action(after.as_ref(), limit)
         .await?;
     let next = (accounts.len() == limit as usize)

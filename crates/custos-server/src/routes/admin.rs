@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 
 use super::text;
 use crate::AppState;
-use crate::auth::{Permission, Principal, Role, create_scoped_key};
+use crate::auth::{Permission, Principal, Role};
 use crate::dto::*;
 use crate::error::{ApiError, Problem};
 use crate::json::ApiJson;
@@ -29,7 +29,7 @@ pub async fn audit(
             .map_err(|_| ApiError::validation("after", "must be a sequence number"))?,
     };
     let limit = page.limit();
-    let entries = st.service.store().audit_entries(after, limit).await?;
+    let entries = st.service.audit_entries(after, limit).await?;
     let next = (entries.len() == limit as usize)
         .then(|| entries.last().map(|e| e.seq))
         .flatten();
@@ -37,7 +37,7 @@ pub async fn audit(
 }
 
 /// Create an API key. The token is in this response only.
-#[utoipa::path(post, path = "/v1/api-keys", tag = "admin",
+#[utoipa::path(post, path = "/v1/api-keys", operation_id = "create_api_key", tag = "admin",
     request_body(content = CreateApiKey, example = json!({"name": "signup-service", "role": "integrator"})),
     responses((status = 201, body = CreatedApiKey), (status = 403, body = Problem)),
     security(("bearer" = [])))]
@@ -51,14 +51,10 @@ pub async fn create(
     st.service
         .check_key_scope(req.role == Role::Reseller, req.scope.as_ref())
         .await?;
-    let (token, id) = create_scoped_key(
-        st.service.store().as_ref(),
-        &name,
-        req.role,
-        req.scope.as_ref(),
-        st.service.now(),
-    )
-    .await?;
+    let (token, id) = st
+        .service
+        .create_scoped_key(&name, req.role, req.scope.as_ref())
+        .await?;
     st.service
         .audit(&p.actor(), None, "create_api_key", &id)
         .await?;
@@ -73,7 +69,7 @@ pub async fn create(
 }
 
 /// The API keys (never their secrets).
-#[utoipa::path(get, path = "/v1/api-keys", tag = "admin",
+#[utoipa::path(get, path = "/v1/api-keys", operation_id = "list_api_keys", tag = "admin",
     responses((status = 200, body = Vec<ApiKeyView>), (status = 403, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(
@@ -81,7 +77,7 @@ pub async fn list(
     p: Principal,
 ) -> Result<Json<Vec<ApiKeyView>>, ApiError> {
     p.require(Permission::ManageKeys)?;
-    let keys = st.service.store().list_api_keys().await?;
+    let keys = st.service.api_keys().await?;
     Ok(Json(
         keys.into_iter()
             .map(|k| ApiKeyView {

@@ -4,13 +4,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::Datelike;
-use custos_core::customer::{PaymentInstrument, PaymentMeans, PaymentSource};
 use custos_core::verification::{ManualDecision, MethodResult};
 use custos_core::{Contact, CustomerProfile, Document, LegalHold};
-use custos_ids::card::facts;
-use custos_store::IndexKind;
-use custos_store::blind::card_fingerprint_key;
 
 use super::{customer_id, reported_at, text};
 use crate::AppState;
@@ -18,13 +13,12 @@ use crate::auth::{Permission, Principal, Purpose};
 use crate::dto::*;
 use crate::error::{ApiError, Problem};
 use crate::json::ApiJson;
-use crate::service::new_id;
+use custos_app::service::new_id;
 
 type Res<T> = Result<(StatusCode, Json<T>), ApiError>;
 
 async fn view(st: &AppState, id: &custos_core::CustomerId) -> Result<CustomerView, ApiError> {
-    let s = st.service.store().load_summary(id).await?.value;
-    let accounts = st.service.store().accounts_of(id).await?;
+    let (s, accounts) = st.service.customer_status(id).await?;
     Ok(CustomerView::new(&s, &accounts, st.service.policy()))
 }
 
@@ -43,7 +37,7 @@ fn changed(
 }
 
 /// Create a customer (individual or entity) and triage it.
-#[utoipa::path(post, path = "/v1/customers", tag = "customers",
+#[utoipa::path(post, path = "/v1/customers", operation_id = "create_customer", tag = "customers",
     request_body(content = CreateCustomer, example = json!({
         "individual": {"full_name": "Lena Fischer", "given_names": "Lena", "family_name": "Fischer",
             "date_of_birth": "1988-04-12", "citizenships": ["DE"],
@@ -81,7 +75,7 @@ pub async fn create(
 }
 
 /// A customer's compliance status: triage, verification state and accounts. No personal data.
-#[utoipa::path(get, path = "/v1/customers/{id}", tag = "customers",
+#[utoipa::path(get, path = "/v1/customers/{id}", operation_id = "get_customer", tag = "customers",
     params(("id" = String, Path, example = "cus_demo_foreign_individual")),
     responses((status = 200, body = CustomerView), (status = 404, body = Problem), (status = 410, body = Problem)),
     security(("bearer" = [])))]
@@ -136,28 +130,10 @@ pub async fn search(
 ) -> Res<SearchResult> {
     p.require(Permission::ReadPersonal)?;
     let purpose = purpose?;
-    let store = st.service.store();
-    let (kind, value) = match req.kind {
-        SearchKind::Email => (IndexKind::Email, req.value),
-        SearchKind::Phone => (IndexKind::Phone, req.value),
-        SearchKind::NationalId => (IndexKind::NationalId, req.value),
-        SearchKind::Iban => (IndexKind::Iban, req.value),
-        SearchKind::Wallet => (IndexKind::Wallet, req.value),
-        SearchKind::CardNumber => {
-            let key = card_fingerprint_key(store.index_key());
-            let f = facts(&req.value, &key).map_err(|e| ApiError::validation("value", e))?;
-            (IndexKind::CardFingerprint, f.fingerprint)
-        }
-    };
-    st.service
-        .audit(
-            &p.actor(),
-            Some(&purpose.0),
-            "search_customers",
-            kind.as_str(),
-        )
+    let ids = st
+        .service
+        .search_customers(&p.actor(), &purpose.0, req.kind, req.value)
         .await?;
-    let ids = store.find_customers(kind, &value).await?;
     Ok((StatusCode::OK, Json(SearchResult { customer_ids: ids })))
 }
 
@@ -208,110 +184,6 @@ pub async fn add_contact(
     Ok((StatusCode::CREATED, Json(Created { id: cid })))
 }
 
-fn instrument(st: &AppState, req: &AddPaymentMeans) -> Result<PaymentInstrument, ApiError> {
-    match (&req.card, &req.bank_account, &req.wallet) {
-        (Some(card), None, None) => {
-            if !(1..=12).contains(&card.expiry_month) {
-                return Err(ApiError::validation("card.expiry_month", "must be 1 to 12"));
-            }
-            let this_year = chrono::Utc::now().year();
-            if !(2000..=2100).contains(&i32::from(card.expiry_year))
-                || i32::from(card.expiry_year) < this_year - 30
-            {
-                return Err(ApiError::validation(
-                    "card.expiry_year",
-                    "is not a plausible year",
-                ));
-            }
-            let (brand, bin, last4, fingerprint) = match &card.number {
-                Some(n) => {
-                    let key = card_fingerprint_key(st.service.store().index_key());
-                    let f = facts(n, &key).map_err(|e| ApiError::validation("card.number", e))?;
-                    (f.brand.to_owned(), f.bin, f.last4, f.fingerprint)
-                }
-                None => {
-                    let bin = card.bin.clone().unwrap_or_default();
-                    let last4 = card.last4.clone().unwrap_or_default();
-                    if !(6..=8).contains(&bin.len()) || !bin.bytes().all(|b| b.is_ascii_digit()) {
-                        return Err(ApiError::validation("card.bin", "must be 6 to 8 digits"));
-                    }
-                    if last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_digit()) {
-                        return Err(ApiError::validation("card.last4", "must be 4 digits"));
-                    }
-                    let brand = card.brand.clone().unwrap_or_else(|| {
-                        custos_ids::card::brand(&bin)
-                            .map_or("unknown", |b| b.0)
-                            .to_owned()
-                    });
-                    (brand, bin, last4, String::new())
-                }
-            };
-            Ok(PaymentInstrument::Card {
-                brand,
-                bin,
-                last4,
-                expiry_month: card.expiry_month,
-                expiry_year: card.expiry_year,
-                fingerprint,
-                country: card.country.clone(),
-            })
-        }
-        (None, Some(b), None) => {
-            let iban = b
-                .iban
-                .as_deref()
-                .map(|i| {
-                    custos_ids::bank::iban(i)
-                        .map(|p| p.normalized.unwrap_or_default())
-                        .map_err(|e| ApiError::validation("bank_account.iban", e))
-                })
-                .transpose()?;
-            if let Some(bic) = &b.bic {
-                custos_ids::bank::bic(bic)
-                    .map_err(|e| ApiError::validation("bank_account.bic", e))?;
-            }
-            if iban.is_none() && b.account_number.is_none() {
-                return Err(ApiError::validation(
-                    "bank_account",
-                    "needs an `iban` or an `account_number`",
-                ));
-            }
-            if let Some(a) = &b.account_number {
-                text("bank_account.account_number", a)?;
-            }
-            if let Some(r) = &b.routing_number {
-                text("bank_account.routing_number", r)?;
-                let us = b.country.as_ref().is_none_or(|c| c.as_str() == "US");
-                if us {
-                    custos_ids::us::aba(r)
-                        .map_err(|e| ApiError::validation("bank_account.routing_number", e))?;
-                }
-            }
-            Ok(PaymentInstrument::BankAccount {
-                iban,
-                bic: b.bic.as_ref().map(|s| s.trim().to_ascii_uppercase()),
-                account_number: b.account_number.clone(),
-                routing_number: b.routing_number.clone(),
-                country: b.country.clone(),
-            })
-        }
-        (None, None, Some(w)) => {
-            let chain = text("wallet.chain", &w.chain)?.to_ascii_lowercase();
-            let address = text("wallet.address", &w.address)?;
-            let p = custos_ids::wallet::check(&format!("{chain}:{address}"))
-                .map_err(|e| ApiError::validation("wallet.address", e))?;
-            Ok(PaymentInstrument::Wallet {
-                chain,
-                address: p.normalized.unwrap_or(address),
-            })
-        }
-        _ => Err(ApiError::Validation {
-            field: None,
-            detail: "send exactly one of `card`, `bank_account` or `wallet`".into(),
-        }),
-    }
-}
-
 /// Add a means of payment (EO 1(a)(ii)(B)). A full card number is fingerprinted and dropped.
 #[utoipa::path(post, path = "/v1/customers/{id}/payment-means", tag = "customers",
     request_body(content = AddPaymentMeans, example = json!({
@@ -329,25 +201,7 @@ pub async fn add_payment_means(
 ) -> Res<Created> {
     p.require(Permission::Intake)?;
     let id = customer_id(&id)?;
-    let instrument = instrument(&st, &req)?;
-    if let Some(PaymentSource::ThirdParty { name }) = &req.source {
-        text("source.name", name)?;
-    }
-    let pid = new_id("pay_");
-    st.service
-        .mutate(&id, |c, _, now| {
-            c.add_payment_means(PaymentMeans {
-                id: pid.clone(),
-                instrument: instrument.clone(),
-                financial_institution: req.financial_institution.clone(),
-                provider_customer_ref: req.provider_customer_ref.clone(),
-                transaction_ids: req.transaction_ids.clone(),
-                source: req.source.clone().unwrap_or(PaymentSource::Customer),
-                added_at: now,
-            })?;
-            Ok(())
-        })
-        .await?;
+    let pid = st.service.add_payment_means(&id, &req).await?;
     Ok((StatusCode::CREATED, Json(Created { id: pid })))
 }
 

@@ -13,9 +13,11 @@ use utoipa::ToSchema;
 use super::text;
 use crate::AppState;
 use crate::auth::{Permission, Principal};
-use crate::designations::{DesignationView, NewDesignation, Preview, ScheduleEvent, SweepReport};
 use crate::error::{ApiError, Problem};
 use crate::json::ApiJson;
+use custos_app::designations::{
+    DesignationView, NewDesignation, Preview, ScheduleEvent, SweepReport,
+};
 
 /// A new designation: a foreign jurisdiction or a foreign person, a prohibition or conditions.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -51,7 +53,7 @@ pub struct ExtensionInput {
 }
 
 /// Every designation of the current lists, with where it stands today.
-#[utoipa::path(get, path = "/v1/designations", tag = "compliance",
+#[utoipa::path(get, path = "/v1/designations", operation_id = "list_designations", tag = "compliance",
     responses((status = 200, body = Vec<DesignationView>)),
     security(("bearer" = [])))]
 pub async fn list(
@@ -91,7 +93,7 @@ pub async fn preview(
 
 /// Enter a designation. It takes effect no earlier than the policy's lead time (180 days) after
 /// its determination; on that day the sweep applies it to every existing account.
-#[utoipa::path(post, path = "/v1/designations", tag = "compliance",
+#[utoipa::path(post, path = "/v1/designations", operation_id = "create_designation", tag = "compliance",
     request_body(content = DesignationInput, example = json!({"id": "sm-2027-004",
         "subject": {"kind": "jurisdiction", "country": "BY"}, "measure": "conditions",
         "conditions": ["account.offering != 'trial'", "'document' in customer.verified_by"],

@@ -17,21 +17,12 @@ pub async fn healthz() -> &'static str {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = String), (status = 503, body = crate::error::Problem)))]
 pub async fn readyz(State(st): State<AppState>) -> Result<&'static str, ApiError> {
-    st.service
-        .store()
-        .ping()
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
+    st.service.ping().await.map_err(|_| ApiError::Unavailable)?;
     // Not ready while the ledger cannot write (after a write failed, a probe is written).
-    if let Some(l) = st.service.ledger().cloned() {
-        tokio::task::spawn_blocking(move || l.writable())
-            .await
-            .map_err(|_| ApiError::Internal)?
-            .map_err(|e| {
-                tracing::warn!(error = %e, "not ready: the ledger cannot write");
-                ApiError::LedgerUnavailable
-            })?;
-    }
+    st.service.ledger_writable().await.map_err(|e| {
+        tracing::warn!(error = %e, "not ready: the ledger cannot write");
+        ApiError::LedgerUnavailable
+    })?;
     Ok("ready")
 }
 

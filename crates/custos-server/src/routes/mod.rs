@@ -24,19 +24,9 @@ pub fn account_id(s: &str) -> Result<AccountId, ApiError> {
     AccountId::parse(s).map_err(|_| ApiError::NotFound("no account with this id".into()))
 }
 
-/// Checks a free-text field from a request body.
+/// Checks a free-text field from a request body (see [`custos_core::text::free_text`]).
 pub fn text(field: &str, s: &str) -> Result<String, ApiError> {
-    let t = s.trim();
-    if t.is_empty() {
-        return Err(ApiError::validation(field, "must not be empty"));
-    }
-    if t.len() > 1000 || t.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(ApiError::validation(
-            field,
-            "must be at most 1000 characters without control characters",
-        ));
-    }
-    Ok(t.to_owned())
+    Ok(custos_core::text::free_text(field, s)?)
 }
 
 /// When a reported event happened: now when not given. A time more than five minutes ahead of

@@ -8,9 +8,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
+use custos_app::records::DocumentMeta;
 use custos_core::CustomerId;
 use custos_core::exemptions::Exemption;
-use custos_store::DocumentMeta;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -19,12 +19,12 @@ use crate::AppState;
 use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, Problem};
 use crate::json::ApiJson;
-use crate::program::{
+use custos_app::program::{
     AdpDeviation, AdpRecord, AdpReview, AiTrainingReport, Deadline, NewExemption,
     PROGRAM_DOCUMENTS, Reverification,
 };
-use crate::report::{Certification, Filing, ProgramProfile};
-use crate::resellers::PROVIDER;
+use custos_app::report::{Certification, Filing, ProgramProfile};
+use custos_app::resellers::PROVIDER;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ExemptionChange {
@@ -366,7 +366,7 @@ pub async fn put_profile(
 }
 
 /// The program profile (audited).
-#[utoipa::path(get, path = "/v1/compliance/profile", tag = "compliance",
+#[utoipa::path(get, path = "/v1/compliance/profile", operation_id = "get_program_profile", tag = "compliance",
     responses((status = 200, body = ProgramProfile), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn profile(
@@ -409,12 +409,12 @@ pub async fn certification(
     Ok(match format {
         "html" => (
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            crate::report::to_html(&c),
+            custos_app::report::to_html(&c),
         )
             .into_response(),
         "pdf" => (
             [(header::CONTENT_TYPE, "application/pdf")],
-            crate::report::to_pdf(&c)?,
+            custos_app::report::to_pdf(&c)?,
         )
             .into_response(),
         _ => Json(c).into_response(),

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use custos_store::DocumentMeta;
+use custos_app::records::DocumentMeta;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -17,12 +17,12 @@ use crate::AppState;
 use crate::auth::{Permission, Principal, Role};
 use crate::error::{ApiError, Problem};
 use crate::json::ApiJson;
-use crate::resellers::{
+use custos_app::resellers::{
     CipRequest, NonCompliance, NonComplianceOutcome, PROVIDER, ResellerView, TreeNode,
 };
 
 /// Every reseller account: foreign or not, its latest CIP, its open non-compliance cases.
-#[utoipa::path(get, path = "/v1/resellers", tag = "compliance",
+#[utoipa::path(get, path = "/v1/resellers", operation_id = "list_resellers", tag = "compliance",
     responses((status = 200, body = Vec<ResellerView>), (status = 403, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(
@@ -110,10 +110,9 @@ pub async fn cip_versions(
         p.require(Permission::ReadCompliance)?;
     }
     let account = account_id(&id)?;
-    st.service.store().get_account(&account).await?;
+    st.service.account(&account).await?;
     Ok(Json(
         st.service
-            .store()
             .documents(Some(account.as_str()), Some("cip"))
             .await?,
     ))
@@ -296,7 +295,7 @@ pub async fn flag(
 }
 
 /// Every non-compliance case, open and closed.
-#[utoipa::path(get, path = "/v1/compliance/non-compliance", tag = "compliance",
+#[utoipa::path(get, path = "/v1/compliance/non-compliance", operation_id = "list_non_compliance_cases", tag = "compliance",
     responses((status = 200, body = Vec<NonCompliance>)),
     security(("bearer" = [])))]
 pub async fn cases(

@@ -4,8 +4,8 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use custos_app::records::StoredCase;
 use custos_core::screening::{Case, CaseState, CaseSummary, Resolution};
-use custos_store::StoredCase;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -15,7 +15,7 @@ use crate::auth::{Permission, Principal, Purpose};
 use crate::dto::AccountView;
 use crate::error::{ApiError, Problem};
 use crate::json::ApiJson;
-use crate::screening::{Exposure, RescreenReport};
+use custos_app::screening::{Exposure, RescreenReport};
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct CaseQuery {
@@ -59,7 +59,7 @@ fn case_id(s: &str) -> Result<&str, ApiError> {
 }
 
 /// The screening cases, in id order: the reviewers' queue with `state=open`.
-#[utoipa::path(get, path = "/v1/screening/cases", tag = "screening",
+#[utoipa::path(get, path = "/v1/screening/cases", operation_id = "list_screening_cases", tag = "screening",
     params(CaseQuery),
     responses((status = 200, body = CasePage), (status = 422, body = Problem)),
     security(("bearer" = [])))]
@@ -72,7 +72,7 @@ pub async fn cases(
     let s = q.state.as_deref().map(state).transpose()?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let after = q.after.as_deref().map(case_id).transpose()?;
-    let cases = st.service.store().screening_cases(s, after, limit).await?;
+    let cases = st.service.screening_cases(s, after, limit).await?;
     let next = (cases.len() == limit as usize)
         .then(|| cases.last().map(|c| c.case.id.clone()))
         .flatten();
@@ -149,12 +149,7 @@ pub async fn resolve(
         .service
         .resolve_case(case_id(&id)?, req.resolution, note, &p.actor())
         .await?;
-    let summary = st
-        .service
-        .store()
-        .screening_case(&case.id)
-        .await
-        .map(|c| c.case)?;
+    let summary = st.service.screening_case(&case.id).await.map(|c| c.case)?;
     Ok(Json(Resolved {
         customer_id,
         case: summary,

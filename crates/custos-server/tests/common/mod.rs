@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
+use custos_app::App as Service;
+use custos_app::testing::Fixture;
 use custos_core::CipPolicy;
-use custos_server::auth::{Role, create_key};
-use custos_server::service::Service;
+use custos_server::auth::Role;
 use custos_server::{AppState, router};
-use custos_store::{FileKeyring, SqlStore, Store};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -50,32 +50,14 @@ impl TestApp {
     }
 
     async fn build(policy: CipPolicy, ip: Option<Arc<custos_screen::geo::IpCountries>>) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let keyring =
-            Arc::new(FileKeyring::open_or_create(&dir.path().join("keyring.json")).unwrap());
-        let store = SqlStore::open_sqlite(&dir.path().join("custos.db"), keyring)
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        let store: Arc<dyn Store> = Arc::new(store);
-        let clock = Arc::new(Mutex::new(
-            Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap(),
-        ));
-        let c2 = clock.clone();
-        let service = Service::new(
-            store.clone(),
-            Arc::new(policy),
-            Arc::new(move || *c2.lock().unwrap()),
-        )
-        .with_ip_countries(ip)
-        .with_ledger(Some(Arc::new(
-            custos_ledger::Ledger::open(&dir.path().join("ledger"), "custos.test/ledger").unwrap(),
-        )));
+        let Fixture {
+            app: service,
+            clock,
+            dir,
+        } = Fixture::new(policy, ip).await;
         let mut keys = HashMap::new();
         for role in Role::ALL {
-            let (token, _) = create_key(store.as_ref(), role.as_str(), role, Utc::now())
-                .await
-                .unwrap();
+            let (token, _) = service.create_key(role.as_str(), role).await.unwrap();
             keys.insert(role, token);
         }
         TestApp {
@@ -184,35 +166,23 @@ impl TestApp {
         self.import_as(list, Default::default(), entities).await
     }
 
-    /// [`TestApp::import`], the list's hits asking `measure` of the provider.
+    /// [`TestApp::import`], the list's hits asking `measure` of the provider: published as
+    /// every door publishes a list version.
     pub async fn import_as(
         &self,
         list: &str,
         measure: custos_core::screening::ListMeasure,
         entities: Vec<custos_screen::ListEntity>,
     ) {
-        let store = self.service.store();
-        let prev = match store
-            .list_versions(Some(list))
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|v| v.current)
-        {
-            Some(v) => store.list_entries(v.id).await.unwrap(),
-            None => vec![],
-        };
-        let v = custos_screen::ListVersion {
+        let p = custos_app::lists::Publication {
             list: list.into(),
             format: "test".into(),
             source: "test".into(),
-            retrieved_at: Utc::now(),
-            content_hash: custos_screen::version::content_hash(&entities),
-            entries: entities.len(),
             measure,
+            allow_shrink: true,
+            name_guessed: false,
         };
-        let d = custos_screen::version::diff(&prev, &entities);
-        store.save_list_version(&v, &entities, &d).await.unwrap();
+        self.service.publish_entities(entities, p).await.unwrap();
     }
 
     /// How many rows of each table hold data: to check that a refused request stored nothing.
@@ -335,4 +305,99 @@ pub fn individual(name: &str, citizenship: &str, residence: &str) -> Value {
         "citizenships": if citizenship.is_empty() { vec![] } else { vec![citizenship] },
         "residence": {"line1": "1 Main Street", "city": "Springfield", "country": residence}
     }})
+}
+
+/// A caller of the test API: its role (or none), and the headers it sends with every request.
+#[allow(dead_code, reason = "each test binary uses part of this")]
+pub struct Client<'a> {
+    app: &'a TestApp,
+    role: Option<Role>,
+    headers: Vec<(String, String)>,
+}
+
+#[allow(dead_code, reason = "each test binary uses part of this")]
+impl<'a> Client<'a> {
+    /// States why personal data is read (`X-Custos-Purpose`).
+    pub fn purpose(self, why: &str) -> Self {
+        self.header("x-custos-purpose", why)
+    }
+
+    /// Sends `Idempotency-Key: key`.
+    pub fn idempotency_key(self, key: &str) -> Self {
+        self.header("idempotency-key", key)
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    fn headers(&self) -> Vec<(&str, &str)> {
+        self.headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.app
+            .send("GET", path, self.role, None, &self.headers())
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.app
+            .send("POST", path, self.role, Some(body), &self.headers())
+            .await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Resp {
+        self.app
+            .send("PUT", path, self.role, Some(body), &self.headers())
+            .await
+    }
+
+    /// A body as it is, of `content_type`.
+    pub async fn post_raw(&self, path: &str, body: Vec<u8>, content_type: &str) -> Resp {
+        self.app
+            .send_raw(
+                "POST",
+                path,
+                self.role,
+                Some(body),
+                content_type,
+                &self.headers(),
+            )
+            .await
+    }
+}
+
+#[allow(dead_code, reason = "each test binary uses part of this")]
+impl TestApp {
+    /// A caller with `role`'s key.
+    pub fn as_role(&self, role: Role) -> Client<'_> {
+        Client {
+            app: self,
+            role: Some(role),
+            headers: vec![],
+        }
+    }
+
+    /// A caller with no key.
+    pub fn anonymous(&self) -> Client<'_> {
+        Client {
+            app: self,
+            role: None,
+            headers: vec![],
+        }
+    }
+
+    /// A caller with this bearer key (a reseller's, a revoked one).
+    pub fn with_key(&self, key: &str) -> Client<'_> {
+        Client {
+            app: self,
+            role: None,
+            headers: vec![("authorization".into(), format!("Bearer {key}"))],
+        }
+    }
 }

@@ -13,8 +13,9 @@ use custos_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::error::Error;
 use crate::resellers::PROVIDER;
-use crate::service::{Actor, CustomerPages, Result, Service};
+use crate::service::{Actor, App, CustomerPages, Result};
 
 /// What the provider says of its program, kept (sealed, every version) as the document
 /// `program_profile`.
@@ -157,7 +158,7 @@ fn methods(m: &[custos_core::Method]) -> String {
         .join(", ")
 }
 
-impl Service {
+impl App {
     /// Stores a new version of the program profile.
     pub async fn put_program_profile(&self, p: &ProgramProfile, actor: &Actor) -> Result<()> {
         let c = &p.cip_contact;
@@ -198,7 +199,7 @@ impl Service {
             )
             .into());
         }
-        let bytes = serde_json::to_vec_pretty(p).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let bytes = serde_json::to_vec_pretty(p).map_err(|e| Error::Internal(e.to_string()))?;
         self.put_document(
             PROVIDER,
             "program_profile",
@@ -224,7 +225,7 @@ impl Service {
         };
         let (_, bytes) = self.read_document(&latest.id, actor).await?;
         Ok(Some(serde_json::from_slice(&bytes).map_err(|e| {
-            StoreError::Corrupt(format!("the program profile: {e}"))
+            Error::Internal(format!("the program profile: {e}"))
         })?))
     }
 
@@ -747,7 +748,7 @@ pub fn to_pdf(c: &Certification) -> Result<Vec<u8>> {
     for ops in pages {
         let content = Content { operations: ops }
             .encode()
-            .map_err(|e| StoreError::Corrupt(format!("the PDF: {e}")))?;
+            .map_err(|e| Error::Rendering(format!("the PDF: {e}")))?;
         let content_id = doc.add_object(Stream::new(dictionary! {}, content));
         let page = doc.add_object(dictionary! {
             "Type" => "Page",
@@ -773,6 +774,6 @@ pub fn to_pdf(c: &Certification) -> Result<Vec<u8>> {
     doc.compress();
     let mut out = vec![];
     doc.save_to(&mut out)
-        .map_err(|e| StoreError::Corrupt(format!("the PDF: {e}")))?;
+        .map_err(|e| Error::Rendering(format!("the PDF: {e}")))?;
     Ok(out)
 }

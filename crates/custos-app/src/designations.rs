@@ -10,8 +10,9 @@ use custos_screen::model::{Designation, Extension};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::error::Error;
 use crate::screening::RescreenReport;
-use crate::service::{Actor, CustomerPages, Result, Service};
+use crate::service::{Actor, App, CustomerPages, Result};
 use custos_store::{ComplianceRecord, StoreError};
 
 /// The list the designations entered through the API are kept in.
@@ -136,7 +137,7 @@ fn events(list: &str, d: &Designation, today: NaiveDate) -> Vec<ScheduleEvent> {
     out
 }
 
-impl Service {
+impl App {
     /// Every designation of the current list versions, with its list.
     pub async fn designations(&self) -> Result<Vec<(String, Designation)>> {
         let Some((lists, _)) = self.screener().await? else {
@@ -263,14 +264,14 @@ impl Service {
     /// first, once, with the purpose `screening`.
     pub async fn preview_designation(&self, id: &str, actor: &Actor) -> Result<Preview> {
         let Some((lists, _)) = self.screener().await? else {
-            return Err(StoreError::NotFound(format!("designation {id}")).into());
+            return Err(Error::NotFound(format!("designation {id}")));
         };
         let Some((list, entity, d)) = lists
             .designations()
             .find(|(_, _, d)| d.id == id)
             .map(|(l, e, d)| (l.to_owned(), e.clone(), d.clone()))
         else {
-            return Err(StoreError::NotFound(format!("designation {id}")).into());
+            return Err(Error::NotFound(format!("designation {id}")));
         };
         let one = custos_screen::screen::Screener::build([(list, entity)]);
         self.audit(actor, Some("screening"), "preview_designation", id)
@@ -335,7 +336,7 @@ impl Service {
             .into_iter()
             .find(|(_, d)| d.id == id)
         else {
-            return Err(StoreError::NotFound(format!("designation {id}")).into());
+            return Err(Error::NotFound(format!("designation {id}")));
         };
         if list != API_LIST {
             return Err(CoreError::Conflict(format!(
@@ -351,7 +352,7 @@ impl Service {
             let e = all
                 .iter_mut()
                 .find_map(|e| e.designation.as_deref_mut().filter(|d| d.id == id))
-                .ok_or_else(|| StoreError::NotFound(format!("designation {id}")))?;
+                .ok_or_else(|| Error::NotFound(format!("designation {id}")))?;
             let before = e.in_force(today);
             e.extensions.push(Extension {
                 until,
@@ -377,7 +378,7 @@ impl Service {
             .await?
             .into_iter()
             .find(|v| v.designation.id == id)
-            .ok_or_else(|| StoreError::NotFound(format!("designation {id}")).into())
+            .ok_or_else(|| Error::NotFound(format!("designation {id}")))
     }
 
     /// Writes a new version of [`API_LIST`]: its current entries changed by `f`.
@@ -386,30 +387,20 @@ impl Service {
         actor: &Actor,
         f: impl FnOnce(&mut Vec<custos_screen::ListEntity>) -> Result<()>,
     ) -> Result<()> {
-        let store = self.store();
-        let current = store
-            .list_versions(Some(API_LIST))
-            .await?
-            .into_iter()
-            .find(|v| v.current);
-        let before = match &current {
-            Some(v) => store.list_entries(v.id).await?,
-            None => vec![],
-        };
-        let mut after = before.clone();
+        let (_, before) = self.current_list(API_LIST).await?;
+        let mut after = before;
         f(&mut after)?;
-        let v = custos_screen::ListVersion {
+        let p = crate::lists::Publication {
             list: API_LIST.to_owned(),
             format: "custos-api".to_owned(),
             source: format!("api:{}", actor.id),
-            retrieved_at: self.now(),
-            content_hash: custos_screen::version::content_hash(&after),
-            entries: after.len(),
             // The designations carry their own measures.
             measure: Default::default(),
+            // Designations end and are withdrawn: any number may go at once.
+            allow_shrink: true,
+            name_guessed: false,
         };
-        let d = custos_screen::version::diff(&before, &after);
-        store.save_list_version(&v, &after, &d).await?;
+        self.publish_entities(after, p).await?;
         Ok(())
     }
 

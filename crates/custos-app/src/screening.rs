@@ -16,7 +16,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::service::{Actor, CustomerPages, Result, Service, ServiceError};
+use crate::error::Error;
+use crate::service::{Actor, App, CustomerPages, Result};
 use custos_store::StoreError;
 
 /// The index and the `(list, version)` pairs it covers.
@@ -221,7 +222,7 @@ pub struct Exposure {
     pub measure: Measure,
 }
 
-impl Service {
+impl App {
     /// Screens a customer against `lists` and folds the findings into its cases.
     pub(crate) fn screen_into(
         &self,
@@ -275,7 +276,7 @@ impl Service {
                         report.resolved.extend(tag(ch.resolved));
                         report.screened += 1;
                     }
-                    Err(ServiceError::Store(StoreError::Destroyed(_))) => report.skipped += 1,
+                    Err(Error::Destroyed(_)) => report.skipped += 1,
                     Err(e) => return Err(e),
                 }
                 progress(report.screened + report.skipped);
@@ -365,7 +366,7 @@ impl Service {
             .cases
             .into_iter()
             .find(|k| k.id == case_id)
-            .ok_or_else(|| StoreError::NotFound(format!("screening case {case_id}")))?;
+            .ok_or_else(|| Error::NotFound(format!("screening case {case_id}")))?;
         Ok((stored.customer_id, case))
     }
 

@@ -10,8 +10,9 @@ use custos_store::{ComplianceRecord, DocumentMeta, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::error::Error;
 use crate::resellers::{PROVIDER, from_record};
-use crate::service::{Actor, CustomerPages, Result, Service, new_id};
+use crate::service::{Actor, App, CustomerPages, Result, new_id};
 
 /// The kinds of program document the provider keeps.
 pub const PROGRAM_DOCUMENTS: &[&str] = &["cip", "adp", "red_flag_procedures", "reseller_oversight"];
@@ -116,7 +117,7 @@ pub struct Deadline {
     pub overdue: bool,
 }
 
-impl Service {
+impl App {
     /// Every exemption granted, revoked or not.
     pub async fn exemptions(&self) -> Result<Vec<Exemption>> {
         self.store()
@@ -162,7 +163,7 @@ impl Service {
             .await?
             .into_iter()
             .find(|e| e.id == id)
-            .ok_or_else(|| StoreError::NotFound(format!("exemption {id}")))?;
+            .ok_or_else(|| Error::NotFound(format!("exemption {id}")))?;
         if e.revoked_at.is_some() {
             return Err(CoreError::Conflict(format!("exemption {id} is already revoked")).into());
         }
@@ -186,7 +187,7 @@ impl Service {
                 created_at: e.starts,
                 due_at: e.expires,
                 closed_at: e.revoked_at,
-                body: serde_json::to_value(e).map_err(|x| StoreError::Corrupt(x.to_string()))?,
+                body: serde_json::to_value(e).map_err(|x| Error::Internal(x.to_string()))?,
             })
             .await?;
         Ok(())
@@ -222,7 +223,7 @@ impl Service {
             for id in ids {
                 match self.redecide(&id).await {
                     Ok(k) => n += k,
-                    Err(crate::service::ServiceError::Store(StoreError::Destroyed(_))) => {}
+                    Err(crate::service::Error::Destroyed(_)) => {}
                     Err(e) => return Err(e),
                 }
             }
@@ -684,7 +685,7 @@ impl Service {
                 created_at: created,
                 due_at: due,
                 closed_at: closed,
-                body: serde_json::to_value(body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                body: serde_json::to_value(body).map_err(|e| Error::Internal(e.to_string()))?,
             })
             .await?;
         Ok(())
@@ -693,7 +694,7 @@ impl Service {
     pub(crate) async fn record_of(&self, kind: &str, id: &str) -> Result<ComplianceRecord> {
         let r = self.store().compliance_record(id).await?;
         if r.kind != kind {
-            return Err(StoreError::NotFound(format!("{} {id}", kind.replace('_', " "))).into());
+            return Err(Error::NotFound(format!("{} {id}", kind.replace('_', " "))));
         }
         Ok(r)
     }

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::service::{Actor, CustomerPages, Result, Service, new_id};
+use crate::error::Error;
+use crate::service::{Actor, App, CustomerPages, Result, new_id};
 
 /// The owner name of the provider's own program documents.
 pub const PROVIDER: &str = "provider";
@@ -162,13 +163,13 @@ fn to_record<T: Serialize>(
         due_at: due,
         closed_at: closed,
         body: serde_json::to_value(body)
-            .map_err(|e| StoreError::Corrupt(format!("compliance record: {e}")))?,
+            .map_err(|e| Error::Internal(format!("compliance record: {e}")))?,
     })
 }
 
 pub(crate) fn from_record<T: for<'de> Deserialize<'de>>(r: &ComplianceRecord) -> Result<T> {
     serde_json::from_value(r.body.clone())
-        .map_err(|e| StoreError::Corrupt(format!("compliance record {}: {e}", r.id)).into())
+        .map_err(|e| Error::Internal(format!("compliance record {}: {e}", r.id)))
 }
 
 /// A file name as a document keeps it: its last path component, printable, at most 200 bytes.
@@ -188,7 +189,7 @@ pub fn clean_file_name(s: &str) -> std::result::Result<String, CoreError> {
     Ok(base.to_owned())
 }
 
-impl Service {
+impl App {
     /// Checks the scope of a new API key: a reseller's key needs an open reseller account,
     /// and no other key has one.
     pub async fn check_key_scope(&self, reseller: bool, scope: Option<&AccountId>) -> Result<()> {
@@ -442,7 +443,7 @@ impl Service {
             .iter()
             .any(|d| d.id == id)
         {
-            return Err(StoreError::NotFound(format!("document {id}")).into());
+            return Err(Error::NotFound(format!("document {id}")));
         }
         self.audit(actor, Some("oversight"), "read_document", id)
             .await?;
@@ -510,7 +511,7 @@ impl Service {
             Some(id) => {
                 let r = self.store().compliance_record(id).await?;
                 if r.kind != "cip_request" {
-                    return Err(StoreError::NotFound(format!("CIP request {id}")).into());
+                    return Err(Error::NotFound(format!("CIP request {id}")));
                 }
                 Some((r.clone(), from_record::<CipRequest>(&r)?))
             }
@@ -562,7 +563,7 @@ impl Service {
             zip.start_file("manifest.json", opts).map_err(zip_err)?;
             zip.write_all(
                 &serde_json::to_vec_pretty(&manifest)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    .map_err(|e| Error::Internal(e.to_string()))?,
             )
             .map_err(|e| zip_err(e.into()))?;
             zip.finish().map_err(zip_err)?;
@@ -585,7 +586,7 @@ impl Service {
             r.package_sha256 = Some(hex::encode(Sha256::digest(&bytes)));
             let mut rec = rec;
             rec.closed_at = r.fulfilled_at;
-            rec.body = serde_json::to_value(&r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            rec.body = serde_json::to_value(&r).map_err(|e| Error::Internal(e.to_string()))?;
             self.store().put_compliance_record(&rec).await?;
         }
         self.audit(actor, None, "export_cip_package", request.unwrap_or("-"))
@@ -604,7 +605,7 @@ impl Service {
             .await
     }
 
-    /// [`Service::flag_non_compliance`] with an id the caller chose (the demo's).
+    /// [`App::flag_non_compliance`] with an id the caller chose (the demo's).
     pub async fn flag_non_compliance_as(
         &self,
         id: String,
@@ -662,7 +663,7 @@ impl Service {
     pub async fn non_compliance(&self, id: &str) -> Result<NonCompliance> {
         let r = self.store().compliance_record(id).await?;
         if r.kind != "non_compliance" {
-            return Err(StoreError::NotFound(format!("non-compliance case {id}")).into());
+            return Err(Error::NotFound(format!("non-compliance case {id}")));
         }
         from_record(&r)
     }
@@ -731,6 +732,6 @@ impl Service {
     }
 }
 
-fn zip_err(e: zip::result::ZipError) -> crate::service::ServiceError {
-    StoreError::Corrupt(format!("writing the package: {e}")).into()
+fn zip_err(e: zip::result::ZipError) -> crate::service::Error {
+    Error::Rendering(format!("the package: {e}"))
 }

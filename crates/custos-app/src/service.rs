@@ -9,15 +9,14 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use custos_core::account::{self, Evaluation, Reason, ReasonCode};
 use custos_core::customer::{BeneficialOwner, CustomerSummary};
-use custos_core::retention::{self, Verdict};
+
 use custos_core::verification::{ManualDecision, MethodResult};
 use custos_core::{
     Account, AccountDecision, AccountId, AccountKind, AccountStatus, CipPolicy, CoreError,
     Customer, CustomerId, CustomerProfile, Decision, LegalHold, Offering, ParentInfo, RiskLevel,
     SubjectId,
 };
-use custos_store::{AuditEntry, Store, StoreError, Tombstone};
-use thiserror::Error;
+use custos_store::{Store, StoreError};
 
 /// A source of the current time; tests pass a fixed one.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -26,17 +25,7 @@ pub fn system_clock() -> Clock {
     Arc::new(Utc::now)
 }
 
-#[derive(Debug, Error)]
-pub enum ServiceError {
-    #[error(transparent)]
-    Core(#[from] CoreError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Ledger(#[from] custos_ledger::LedgerError),
-}
-
-pub(crate) type Result<T> = std::result::Result<T, ServiceError>;
+pub use crate::error::{Error, Result};
 
 /// Who is acting, for audit entries and `recorded_by` fields.
 #[derive(Debug, Clone)]
@@ -52,39 +41,6 @@ pub struct NewAccount {
     pub kind: AccountKind,
     pub offering: Offering,
     pub parent_id: Option<AccountId>,
-}
-
-/// The outcome of a retention run.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct RetentionReport {
-    pub examined: u64,
-    pub destroyed: Vec<Tombstone>,
-    /// Customers that are due but kept by legal holds, with the hold ids.
-    pub held: Vec<(CustomerId, Vec<String>)>,
-    /// Ledger events whose payloads were purged by this run (or, in a dry run, would be);
-    /// their leaf hashes stay.
-    pub ledger_events_purged: u64,
-    /// Accounts whose ledger events wait to be purged by the process that holds the ledger
-    /// (a running server does it within its maintenance interval).
-    pub ledger_purges_waiting: u64,
-    /// Key-encryption keys retired by this run: nothing they wrapped can be unwrapped again.
-    pub keys_retired: Vec<String>,
-    /// Whether the retiring of the keys that wrapped what was destroyed waits for the process
-    /// that holds the ledger.
-    pub keys_retirement_waiting: bool,
-    /// Whether `ledger_events_purged` could be counted: a dry run while a server holds the
-    /// ledger cannot read it.
-    pub ledger_counted: bool,
-}
-
-/// What the ledger's owner did of the work retention queued.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct RetentionWorkDone {
-    pub accounts_purged: u64,
-    /// Accounts whose purge waits because a legal hold now covers their customer.
-    pub accounts_held: u64,
-    pub ledger_events_purged: u64,
-    pub keys_retired: Vec<String>,
 }
 
 /// Every customer id not yet destroyed, a page at a time, for the walks over every customer
@@ -123,25 +79,23 @@ type ScreenerCache =
     Arc<tokio::sync::RwLock<Option<(Vec<i64>, Arc<custos_screen::screen::Screener>)>>>;
 
 #[derive(Clone)]
-pub struct Service {
-    store: Arc<dyn Store>,
-    policy: Arc<CipPolicy>,
-    clock: Clock,
-    screener: ScreenerCache,
+pub struct App {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) policy: Arc<CipPolicy>,
+    pub(crate) clock: Clock,
+    pub(crate) screener: ScreenerCache,
     /// The IP-country database, for accesses reported without a country.
-    ip_countries: Option<Arc<custos_screen::geo::IpCountries>>,
+    pub(crate) ip_countries: Option<Arc<custos_screen::geo::IpCountries>>,
     /// The access ledger; audit entries are mirrored into its audit log.
-    ledger: Option<Arc<custos_ledger::Ledger>>,
+    pub(crate) ledger: Option<Arc<custos_ledger::Ledger>>,
     /// The last audit record (its place in the trail) copied into the ledger's audit log;
     /// `None` until read from the log.
-    audit_mirrored: Arc<tokio::sync::Mutex<Option<i64>>>,
+    pub(crate) audit_mirrored: Arc<tokio::sync::Mutex<Option<i64>>>,
 }
 
-impl std::fmt::Debug for Service {
+impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Service")
-            .field("store", &self.store)
-            .finish()
+        f.debug_struct("App").field("store", &self.store).finish()
     }
 }
 
@@ -168,9 +122,9 @@ fn open_accounts(accounts: &[Account]) -> impl Iterator<Item = (AccountKind, Off
         .map(|a| (a.kind, a.offering))
 }
 
-impl Service {
+impl App {
     pub fn new(store: Arc<dyn Store>, policy: Arc<CipPolicy>, clock: Clock) -> Self {
-        Service {
+        App {
             store,
             policy,
             clock,
@@ -215,7 +169,7 @@ impl Service {
 
     /// The customer's current risk level.
     pub fn risk(&self, summary: &CustomerSummary, accounts: &[Account]) -> RiskLevel {
-        self.policy.risk(summary, open_accounts(accounts))
+        custos_core::status::risk(&self.policy, summary, accounts)
     }
 
     pub async fn create_customer(
@@ -379,7 +333,7 @@ impl Service {
             .await
     }
 
-    /// [`Service::reevaluate`], deciding again too the closed accounts `reconsider` names (a
+    /// [`App::reevaluate`], deciding again too the closed accounts `reconsider` names (a
     /// closure a reviewer's reversal withdrew, see [`account::reopen`]): one the decision opens
     /// again is open, one it closes again keeps its closing time.
     async fn reevaluate_with(
@@ -476,7 +430,7 @@ impl Service {
         self.cascade_reopening(changed, HashSet::new(), now).await
     }
 
-    /// [`Service::cascade`], where the reseller accounts `reopened` were open again after a
+    /// [`App::cascade`], where the reseller accounts `reopened` were open again after a
     /// withdrawn closure: the sub-accounts closed with them are decided again too.
     async fn cascade_reopening(
         &self,
@@ -554,7 +508,7 @@ impl Service {
         Ok((out, c, accounts))
     }
 
-    /// [`Service::mutate`] against the given lists (none: the cases stay as they are), also
+    /// [`App::mutate`] against the given lists (none: the cases stay as they are), also
     /// returning what the screening changed.
     pub(crate) async fn mutate_with<T>(
         &self,
@@ -565,8 +519,8 @@ impl Service {
         self.mutate_reconsidering(id, lists, &|_| false, f).await
     }
 
-    /// [`Service::mutate_with`], deciding again too the closed accounts `reconsider` names
-    /// once `f` has run (see [`Service::reevaluate_with`]), and the sub-accounts closed with
+    /// [`App::mutate_with`], deciding again too the closed accounts `reconsider` names
+    /// once `f` has run (see [`App::reevaluate_with`]), and the sub-accounts closed with
     /// those of them that open again.
     pub(crate) async fn mutate_reconsidering<T>(
         &self,
@@ -734,9 +688,7 @@ impl Service {
                 user_agent: None,
                 request_id: None,
             };
-            tokio::task::spawn_blocking(move || l.access.append(&[e]))
-                .await
-                .map_err(|e| StoreError::Corrupt(format!("the access log: {e}")))??;
+            tokio::task::spawn_blocking(move || l.access.append(&[e])).await??;
         }
         let ip = ip.to_string();
         let policy = self.policy.clone();
@@ -759,7 +711,7 @@ impl Service {
         let mut a = accounts
             .into_iter()
             .find(|a| a.id == acc.id)
-            .ok_or_else(|| StoreError::NotFound(format!("account {}", acc.id)))?;
+            .ok_or_else(|| Error::NotFound(format!("account {}", acc.id)))?;
         if a.last_access_at.is_none_or(|t| t < at) {
             a.last_access_at = Some(at);
             self.store.update_accounts(std::slice::from_ref(&a)).await?;
@@ -794,7 +746,7 @@ impl Service {
         changed
             .into_iter()
             .find(|x| x.id == *id)
-            .ok_or_else(|| StoreError::NotFound(format!("account {id}")).into())
+            .ok_or_else(|| Error::NotFound(format!("account {id}")))
     }
 
     pub async fn close_account(&self, id: &AccountId, reason: &str) -> Result<Account> {
@@ -908,85 +860,6 @@ impl Service {
         Ok(h)
     }
 
-    pub async fn audit(
-        &self,
-        actor: &Actor,
-        purpose: Option<&str>,
-        action: &str,
-        record: &str,
-    ) -> Result<()> {
-        let rec = self
-            .store
-            .append_audit(&AuditEntry {
-                at: self.now(),
-                actor: actor.id.clone(),
-                role: actor.role.clone(),
-                purpose: purpose.map(str::to_owned),
-                action: action.to_owned(),
-                record: record.to_owned(),
-            })
-            .await?;
-        // The same record in the ledger's audit log, durable before the read it announces
-        // (with any that other processes wrote to the trail since).
-        if self.ledger.is_some() {
-            self.mirror_audit_to(rec.seq).await?;
-        }
-        Ok(())
-    }
-
-    /// Copies into the ledger's audit log every audit record not yet there, in the trail's
-    /// order: those of this process, and those other processes (commands run while a server
-    /// holds the ledger) wrote to the trail only. Returns how many. Without the ledger, none.
-    pub async fn mirror_audit(&self) -> Result<u64> {
-        self.mirror_audit_to(i64::MAX).await
-    }
-
-    async fn mirror_audit_to(&self, upto: i64) -> Result<u64> {
-        let Some(l) = self.ledger.clone() else {
-            return Ok(0);
-        };
-        let mut last = self.audit_mirrored.lock().await;
-        let mut after = match *last {
-            Some(s) => s,
-            None => {
-                // Where the ledger's audit log ends: its last record's place in the trail.
-                let l = l.clone();
-                tokio::task::spawn_blocking(move || -> Result<i64> {
-                    let n = l.audit.size();
-                    if n == 0 {
-                        return Ok(0);
-                    }
-                    let bytes = l.audit.entry(n - 1)?;
-                    Ok(serde_json::from_slice::<custos_store::AuditRecord>(&bytes)
-                        .map(|r| r.seq)
-                        .unwrap_or(0))
-                })
-                .await
-                .map_err(|e| StoreError::Corrupt(format!("the audit log: {e}")))??
-            }
-        };
-        let mut copied = 0;
-        while after < upto {
-            let recs = self.store.audit_entries(after, 1000).await?;
-            let Some(end) = recs.last().map(|r| r.seq) else {
-                break;
-            };
-            let leaves = recs
-                .iter()
-                .map(serde_json::to_vec)
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| StoreError::Corrupt(format!("audit record: {e}")))?;
-            copied += leaves.len() as u64;
-            let l = l.clone();
-            tokio::task::spawn_blocking(move || l.audit.append_encoded(leaves))
-                .await
-                .map_err(|e| StoreError::Corrupt(format!("the audit log: {e}")))??;
-            after = end;
-            *last = Some(after);
-        }
-        Ok(copied)
-    }
-
     /// Reads a customer's personal data. The read is audited first: if the audit entry cannot
     /// be written, nothing is read.
     pub async fn read_customer(
@@ -1003,253 +876,6 @@ impl Service {
         let accounts = self.store.accounts_of(id).await?;
         let holds = self.store.holds(id).await?;
         Ok((c, accounts, holds))
-    }
-
-    /// Destroys what retention says is due, unless held; `dry_run` only reports.
-    pub async fn retention_run(
-        &self,
-        now: DateTime<Utc>,
-        dry_run: bool,
-        actor: &Actor,
-        mut progress: impl FnMut(u64),
-    ) -> Result<RetentionReport> {
-        use custos_store::RetentionWork;
-        let mut report = RetentionReport::default();
-        let mut pages = CustomerPages::default();
-        while let Some(ids) = pages.next(self.store().as_ref()).await? {
-            for id in ids {
-                report.examined += 1;
-                progress(report.examined);
-                let summary = self.store.load_summary(&id).await?.value;
-                let accounts = self.store.accounts_of(&id).await?;
-                let holds = self.store.holds(&id).await?;
-                match retention::verdict(summary.created_at, &accounts, &holds, &self.policy, now) {
-                    // The customer stays, but an account of it closed long enough ago loses
-                    // its ledger events' payloads, unless a legal hold keeps them.
-                    Verdict::Keep if holds.iter().all(|h| h.released_at.is_some()) => {
-                        let due: Vec<AccountId> = accounts
-                            .iter()
-                            .filter(|a| {
-                                retention::account_due_at(a, &self.policy).is_some_and(|d| d <= now)
-                            })
-                            .map(|a| a.id.clone())
-                            .collect();
-                        if due.is_empty() {
-                            continue;
-                        }
-                        if dry_run {
-                            report.ledger_events_purged += self.purge_ledger(&due, false).await?;
-                        } else {
-                            let ids: Vec<String> =
-                                due.iter().map(|a| a.as_str().to_owned()).collect();
-                            self.store
-                                .queue_work(RetentionWork::LedgerPurge, &ids, self.now(), false)
-                                .await?;
-                        }
-                    }
-                    Verdict::Keep => {}
-                    Verdict::Held(h) => report.held.push((id, h)),
-                    Verdict::Destroy if dry_run => {
-                        report.ledger_events_purged += self
-                            .purge_ledger(
-                                &accounts.iter().map(|a| a.id.clone()).collect::<Vec<_>>(),
-                                false,
-                            )
-                            .await?;
-                        report.destroyed.push(Tombstone {
-                            customer_id: id,
-                            destroyed_at: now,
-                            reason: "due (dry run)".into(),
-                            accounts: accounts.iter().map(|a| a.id.clone()).collect(),
-                            index_entries_removed: 0,
-                        });
-                    }
-                    Verdict::Destroy => {
-                        // The ledger's part is queued first, so that it is done even if this
-                        // process stops before it gets there (or holds no ledger).
-                        let ids: Vec<String> =
-                            accounts.iter().map(|a| a.id.as_str().to_owned()).collect();
-                        self.store
-                            .queue_work(RetentionWork::LedgerPurge, &ids, self.now(), true)
-                            .await?;
-                        self.store
-                            .queue_work(
-                                RetentionWork::RetireKeys,
-                                &[String::new()],
-                                self.now(),
-                                true,
-                            )
-                            .await?;
-                        // Destroyed now; `now` (which may be `--as-of`) only decided that it
-                        // was due.
-                        let reason = if now == self.now() {
-                            "retention period ended".to_owned()
-                        } else {
-                            format!("retention period ended (as of {})", now.to_rfc3339())
-                        };
-                        let t = self
-                            .store
-                            .destroy_customer(&id, self.now(), &reason)
-                            .await?;
-                        self.audit(actor, Some(&reason), "destroy_customer", id.as_str())
-                            .await?;
-                        report.destroyed.push(t);
-                    }
-                }
-            }
-        }
-        report.ledger_counted = self.ledger.is_some() || !dry_run;
-        if !dry_run {
-            let done = self.retention_work(actor).await?;
-            report.ledger_events_purged += done.ledger_events_purged;
-            report.keys_retired = done.keys_retired;
-        }
-        // What waits (from this run, or left by one that stopped halfway).
-        report.ledger_purges_waiting = self
-            .store
-            .pending_work(RetentionWork::LedgerPurge, u32::MAX)
-            .await?
-            .len() as u64;
-        report.keys_retirement_waiting = !self
-            .store
-            .pending_work(RetentionWork::RetireKeys, 1)
-            .await?
-            .is_empty();
-        Ok(report)
-    }
-
-    /// Does the work retention queued, if this process holds the ledger (a running server
-    /// calls it on a timer; a command that holds the ledger, after its retention run): purges
-    /// the ledger events of every account queued, then retires the key-encryption keys that
-    /// wrapped destroyed data keys ([`custos_store::Store::shred_keys`]). Without the ledger it
-    /// does nothing: the work waits for the process that has it.
-    pub async fn retention_work(&self, actor: &Actor) -> Result<RetentionWorkDone> {
-        use custos_store::RetentionWork;
-        let mut done = RetentionWorkDone::default();
-        if self.ledger.is_none() {
-            return Ok(done);
-        }
-        // The work pending now, once: work queued while this runs waits for the next round,
-        // so a stream of late events cannot keep this from the rest of the maintenance.
-        let due = self
-            .store
-            .pending_work(RetentionWork::LedgerPurge, u32::MAX)
-            .await?;
-        for (subject, generation) in due {
-            let Ok(account) = AccountId::parse(&subject) else {
-                self.store
-                    .work_done(
-                        RetentionWork::LedgerPurge,
-                        &subject,
-                        generation,
-                        self.now(),
-                        0,
-                    )
-                    .await?;
-                continue;
-            };
-            // A legal hold placed since the purge was queued keeps the events: the work waits
-            // until the hold is released.
-            if self.account_held(&account).await? {
-                done.accounts_held += 1;
-                continue;
-            }
-            let n = self.purge_ledger(&[account], true).await?;
-            self.store
-                .work_done(
-                    RetentionWork::LedgerPurge,
-                    &subject,
-                    generation,
-                    self.now(),
-                    i64::try_from(n).unwrap_or(i64::MAX),
-                )
-                .await?;
-            done.accounts_purged += 1;
-            done.ledger_events_purged += n;
-        }
-        if let Some((_, generation)) = self
-            .store
-            .pending_work(RetentionWork::RetireKeys, 1)
-            .await?
-            .pop()
-        {
-            let gone = self.store.shred_keys().await?;
-            // Keys destroyed while these were retired wait for the next round.
-            self.store
-                .work_done(
-                    RetentionWork::RetireKeys,
-                    "",
-                    generation,
-                    self.now(),
-                    gone.len() as i64,
-                )
-                .await?;
-            self.audit(actor, None, "retire_keys", &gone.join(","))
-                .await?;
-            done.keys_retired = gone;
-        }
-        Ok(done)
-    }
-
-    /// After events were appended for these (known) accounts: those whose ledger events
-    /// retention purged, or is purging, are queued again, so that the late events are purged
-    /// in turn by the ledger's owner.
-    pub async fn events_appended(&self, accounts: &[String]) -> Result<()> {
-        self.store
-            .requeue_done(
-                custos_store::RetentionWork::LedgerPurge,
-                accounts,
-                self.now(),
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// Whether a legal hold in force covers the customer of this account.
-    async fn account_held(&self, account: &AccountId) -> Result<bool> {
-        let a = match self.store.get_account(account).await {
-            Ok(a) => a,
-            Err(StoreError::NotFound(_)) => return Ok(false),
-            Err(e) => return Err(e.into()),
-        };
-        Ok(self
-            .store
-            .holds(&a.customer_id)
-            .await?
-            .iter()
-            .any(|h| h.released_at.is_none()))
-    }
-
-    /// The ledger events of these accounts: purged (their payloads; the leaf hashes stay) when
-    /// `purge`, counted otherwise. Returns how many.
-    async fn purge_ledger(&self, accounts: &[AccountId], purge: bool) -> Result<u64> {
-        let Some(l) = self.ledger.clone() else {
-            return Ok(0);
-        };
-        let ids: Vec<String> = accounts.iter().map(|a| a.as_str().to_owned()).collect();
-        tokio::task::spawn_blocking(
-            move || -> std::result::Result<u64, custos_ledger::LedgerError> {
-                let mut found = vec![];
-                for a in &ids {
-                    let (events, _) = custos_ledger::query::account_events(
-                        &l.access,
-                        a,
-                        DateTime::<Utc>::MIN_UTC,
-                        DateTime::<Utc>::MAX_UTC,
-                        usize::MAX,
-                    )?;
-                    found.extend(events.into_iter().map(|f| f.index));
-                }
-                if purge {
-                    l.access.purge(&found)
-                } else {
-                    Ok(found.len() as u64)
-                }
-            },
-        )
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("the ledger: {e}")))?
-        .map_err(|e| StoreError::Backend(Box::new(e)).into())
     }
 
     /// The screening index over the current version of every list, rebuilt when a list gets a
@@ -1292,8 +918,7 @@ impl Service {
             tokio::task::spawn_blocking(move || {
                 custos_screen::screen::Screener::build(entries).with_measures(measures)
             })
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("building the screening index: {e}")))?,
+            .await?,
         );
         *self.screener.write().await = Some((ids, s.clone()));
         Ok(Some((s, covered)))

@@ -13,7 +13,8 @@ use custos_core::{
     Document, DocumentKind, Entity, Individual, LegalHold, NationalId, Offering, SubjectId,
 };
 
-use crate::service::{NewAccount, Service, ServiceError};
+use crate::error::Error;
+use crate::service::{App, NewAccount};
 
 fn cc(s: &str) -> Country {
     Country::parse(s).expect("demo country codes are valid")
@@ -83,7 +84,7 @@ fn aid(s: &str) -> AccountId {
 }
 
 struct Seeder<'a> {
-    svc: &'a Service,
+    svc: &'a App,
 }
 
 impl Seeder<'_> {
@@ -93,7 +94,7 @@ impl Seeder<'_> {
         subjects: &[&str],
         profile: CustomerProfile,
         owners: Vec<BeneficialOwner>,
-    ) -> Result<CustomerId, ServiceError> {
+    ) -> Result<CustomerId, Error> {
         let c = self
             .svc
             .create_customer_with_ids(
@@ -107,7 +108,7 @@ impl Seeder<'_> {
         Ok(c.id)
     }
 
-    async fn email(&self, c: &CustomerId, email: &str) -> Result<(), ServiceError> {
+    async fn email(&self, c: &CustomerId, email: &str) -> Result<(), Error> {
         let value = email.to_owned();
         let id = format!("con_{}", c.as_str().trim_start_matches("cus_"));
         self.svc
@@ -136,7 +137,7 @@ impl Seeder<'_> {
         kind: DocumentKind,
         issuer: &str,
         number: &str,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<(), Error> {
         let policy = self.svc.policy().clone();
         self.svc
             .mutate(c, |cust, _, now| {
@@ -167,7 +168,7 @@ impl Seeder<'_> {
         subject: &str,
         methods: &[Method],
         outcome: MethodOutcome,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<(), Error> {
         for m in methods {
             let r = MethodResult {
                 method: *m,
@@ -188,7 +189,7 @@ impl Seeder<'_> {
         c: &CustomerId,
         kind: AccountKind,
         parent: Option<&str>,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<(), Error> {
         self.svc
             .open_account_with_id(
                 aid(id),
@@ -221,31 +222,23 @@ effective = 2026-01-15
 reference = "Demo designation, not a real determination"
 "#;
 
-async fn seed_lists(svc: &Service) -> Result<(), ServiceError> {
-    // A directory of this seeding's own: two demos seeded at once in one process (the tests
-    // do) must not read each other's half-written file.
-    static SEEDINGS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = SEEDINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("custos-demo-list-{}-{n}", std::process::id()));
-    let bad = |e: String| ServiceError::Core(custos_core::CoreError::Conflict(e));
-    std::fs::create_dir_all(&dir).map_err(|e| bad(e.to_string()))?;
-    let path = dir.join("designations.toml");
-    std::fs::write(&path, DEMO_DESIGNATIONS).map_err(|e| bad(e.to_string()))?;
-    let read = custos_screen::import::import(custos_screen::import::Format::CustosToml, &path);
-    let _ = std::fs::remove_dir_all(&dir);
-    let entities = read.map_err(|e| bad(e.to_string()))?;
-    let v = custos_screen::ListVersion {
+async fn seed_lists(svc: &App) -> Result<(), Error> {
+    let p = crate::lists::Publication {
         list: "special-measures".into(),
         format: "custos-toml".into(),
         source: "custos demo".into(),
-        retrieved_at: svc.now(),
-        content_hash: custos_screen::version::content_hash(&entities),
-        entries: entities.len(),
         // The designations carry their own measures.
         measure: Default::default(),
+        allow_shrink: false,
+        name_guessed: false,
     };
-    let d = custos_screen::version::diff(&[], &entities);
-    svc.store().save_list_version(&v, &entities, &d).await?;
+    svc.publish_list(
+        custos_screen::import::Format::CustosToml,
+        DEMO_DESIGNATIONS.as_bytes(),
+        "designations.toml",
+        p,
+    )
+    .await?;
     // One entered as a compliance officer would, scheduled: the lead time after today.
     svc.add_designation(
         crate::designations::NewDesignation {
@@ -273,7 +266,7 @@ async fn seed_lists(svc: &Service) -> Result<(), ServiceError> {
 }
 
 /// Seeds the demo records into an empty store.
-pub async fn seed(svc: &Service) -> Result<(), ServiceError> {
+pub async fn seed(svc: &App) -> Result<(), Error> {
     seed_lists(svc).await?;
     use AccountKind::*;
     use Method::*;

@@ -1,0 +1,78 @@
+//! JSON bodies, read one way whichever door they come in by (the API, a file, a NATS message):
+//! every way a body can be wrong becomes a precise error, naming the field by its path and the
+//! rule it broke, never echoing the value sent.
+
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+
+/// A serde message without the offending value: "invalid type: string \"x\", expected u8"
+/// becomes "invalid type, expected u8"; "unknown variant `x`, expected one of ..." becomes
+/// "unknown variant, expected one of ...".
+pub fn redact(msg: &str) -> String {
+    let msg = msg.split(" at line ").next().unwrap_or(msg);
+    if let Some(rest) = msg.strip_prefix("unknown variant ") {
+        return match rest.find(", expected ") {
+            Some(i) => format!("unknown variant{}", &rest[i..]),
+            None => "unknown variant".to_owned(),
+        };
+    }
+    for lead in ["invalid type: ", "invalid value: ", "invalid length "] {
+        if let Some(rest) = msg.strip_prefix(lead) {
+            let kind = lead.trim_end_matches([':', ' ']);
+            return match rest.rfind(", expected ") {
+                Some(i) => format!("{kind}, expected {}", &rest[i + 11..]),
+                None => kind.to_owned(),
+            };
+        }
+    }
+    // Errors from our own types (`invalid field `x`: reason`) carry no values.
+    msg.to_owned()
+}
+
+/// Parses a JSON body into `T`.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    // Every body is an object. (serde would otherwise read a struct from an array too.)
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        None => return Err(Error::Malformed("the body is empty".into())),
+        Some(_) => {
+            return Err(Error::Validation {
+                field: None,
+                detail: "the body must be a JSON object".into(),
+            });
+        }
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let v: T = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let msg = inner.to_string();
+                // Our own validation errors name their field themselves.
+                if let Some(rest) = msg.strip_prefix("invalid field `")
+                    && let Some((field, reason)) = rest.split_once("`: ")
+                {
+                    let full = if path == "." || path.is_empty() {
+                        field.to_owned()
+                    } else {
+                        path.clone()
+                    };
+                    return Error::invalid(full, redact(reason));
+                }
+                Error::Validation {
+                    field: (path != ".").then_some(path),
+                    detail: redact(&msg),
+                }
+            }
+            _ => Error::Malformed(format!(
+                "the body is not valid JSON (line {}, column {})",
+                inner.line(),
+                inner.column()
+            )),
+        }
+    })?;
+    // Trailing content after the value is an error too.
+    Ok(v)
+}

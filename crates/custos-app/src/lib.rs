@@ -1,0 +1,41 @@
+//! The custos application layer.
+//!
+//! Every operation a person or a system performs (open an account, record a result, read a
+//! record with a purpose, query the ledger, publish a list version, enter a designation, build
+//! a certification, run retention, the sweep, the demo seed) is one method of [`App`], used by
+//! the HTTP handlers (`custos-server`), the CLI (`custos-cli`) and the console alike. Each read
+//! of personal data goes through one audited path, whichever door it came in by.
+//!
+//! **What this crate does not do**: no HTTP (that is `custos-server`), no SQL (that is
+//! `custos-store`), no business rules of its own (those are in `custos-core`), no process
+//! set-up (that is the `custos` binary).
+
+pub mod audit;
+pub mod demo;
+pub mod designations;
+pub mod error;
+pub mod events;
+pub mod json;
+pub mod keys;
+pub mod ledger;
+pub mod lists;
+pub mod program;
+pub mod reads;
+pub mod report;
+pub mod resellers;
+pub mod retention;
+pub mod screening;
+pub mod service;
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+pub use error::{Error, Result};
+pub use service::{Actor, App, Clock, NewAccount, system_clock};
+
+/// The records the application hands to its doors, as the store keeps them.
+pub mod records {
+    pub use custos_store::{
+        ApiKeyRecord, AuditEntry, AuditRecord, DocumentMeta, IdemBegin, IndexKind, StoredCase,
+        StoredListVersion, Tombstone,
+    };
+}

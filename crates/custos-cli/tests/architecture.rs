@@ -1,0 +1,99 @@
+//! The architecture as ARCHITECTURE.md draws it is the one the manifests declare, and the
+//! doors keep to their side of the application layer.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Each workspace crate's normal dependencies within the workspace, from `cargo metadata`.
+fn declared() -> BTreeMap<String, BTreeSet<String>> {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut map = BTreeMap::new();
+    for p in v["packages"].as_array().unwrap() {
+        let deps = p["dependencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["kind"].is_null() && d["name"].as_str().unwrap().starts_with("custos-"))
+            .map(|d| d["name"].as_str().unwrap().to_owned())
+            .collect();
+        map.insert(p["name"].as_str().unwrap().to_owned(), deps);
+    }
+    map
+}
+
+/// The table of ARCHITECTURE.md's map.
+fn drawn() -> BTreeMap<String, BTreeSet<String>> {
+    let text = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    let mut map = BTreeMap::new();
+    for line in text.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if cells.len() == 4 && cells[1].starts_with("custos-") {
+            let deps = cells[2]
+                .split(',')
+                .map(str::trim)
+                .filter(|d| *d != "none")
+                .map(str::to_owned)
+                .collect();
+            map.insert(cells[1].to_owned(), deps);
+        }
+    }
+    map
+}
+
+#[test]
+fn the_map_is_the_manifests() {
+    assert_eq!(drawn(), declared());
+}
+
+#[test]
+fn the_server_does_not_reach_the_store() {
+    assert!(!declared()["custos-server"].contains("custos-store"));
+}
+
+/// The CLI calls the application layer; it uses the HTTP crate only to serve.
+#[test]
+fn the_cli_uses_the_server_only_to_serve() {
+    let allowed = [
+        "custos_server::router",
+        "custos_server::AppState",
+        "custos_server::serve::",
+    ];
+    let dir = root().join("crates/custos-cli/src");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let mut rest = line;
+            while let Some(i) = rest.find("custos_server::") {
+                let tail = &rest[i..];
+                assert!(
+                    allowed.iter().any(|a| tail.starts_with(a)),
+                    "{}:{}: {line}",
+                    path.display(),
+                    n + 1
+                );
+                rest = &tail["custos_server::".len()..];
+            }
+        }
+    }
+}

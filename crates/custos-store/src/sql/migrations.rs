@@ -1,0 +1,66 @@
+//! The schema migrations, per backend.
+
+pub(super) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "lists",
+        include_str!("../../migrations/sqlite/0002_lists.sql"),
+    ),
+    (
+        3,
+        "screening",
+        include_str!("../../migrations/sqlite/0003_screening.sql"),
+    ),
+    (
+        4,
+        "compliance",
+        include_str!("../../migrations/sqlite/0004_compliance.sql"),
+    ),
+    (
+        5,
+        "list_measure",
+        include_str!("../../migrations/sqlite/0005_list_measure.sql"),
+    ),
+    (
+        6,
+        "retention_queue",
+        include_str!("../../migrations/sqlite/0006_retention_queue.sql"),
+    ),
+];
+pub(super) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "lists",
+        include_str!("../../migrations/postgres/0002_lists.sql"),
+    ),
+    (
+        3,
+        "screening",
+        include_str!("../../migrations/postgres/0003_screening.sql"),
+    ),
+    (
+        4,
+        "compliance",
+        include_str!("../../migrations/postgres/0004_compliance.sql"),
+    ),
+    (
+        5,
+        "list_measure",
+        include_str!("../../migrations/postgres/0005_list_measure.sql"),
+    ),
+    (
+        6,
+        "retention_queue",
+        include_str!("../../migrations/postgres/0006_retention_queue.sql"),
+    ),
+];
