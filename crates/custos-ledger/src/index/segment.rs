@@ -585,7 +585,10 @@ pub(super) fn encode_ip_rows<'a>(
 }
 
 /// The rows of a block [`encode_ip_rows`] wrote (indexes within the segment).
-pub(super) fn decode_ip_rows(b: &[u8], anchors: &Anchors) -> std::result::Result<Vec<IpRow>, &'static str> {
+pub(super) fn decode_ip_rows(
+    b: &[u8],
+    anchors: &Anchors,
+) -> std::result::Result<Vec<IpRow>, &'static str> {
     use crate::columns::{Codes, Col, Planes, unzigzag};
     let mut c = Col { b, at: 0 };
     let n = c.len()?;
