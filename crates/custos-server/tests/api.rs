@@ -175,20 +175,8 @@ async fn us_entity_with_foreign_30_percent_owner_needs_that_owner_verified() {
 #[tokio::test]
 async fn a_result_for_a_customer_with_owners_names_its_subject() {
     let app = TestApp::new().await;
-    let body = json!({
-        "entity": {"legal_name": "Blue Mesa Compute LLC", "jurisdiction": "US",
-                   "jurisdiction_subdivision": "DE"},
-        "beneficial_owners": [
-            {"person": {"full_name": "Sam Carter", "citizenships": ["US"]}, "ownership_percent": 70.0},
-            {"person": {"full_name": "Chen Wei", "citizenships": ["CN"],
-                        "residence": {"line1": "88 Century Ave", "city": "Shanghai", "country": "CN"}},
-             "ownership_percent": 30.0}
-        ]
-    });
-    let r = app.post("/v1/customers", body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let c = r.body["customer_id"].as_str().unwrap().to_owned();
-    let owner = r.body["subjects"][2]["subject_id"].clone();
+    let (c, created) = app.entity_with_foreign_owner().await;
+    let owner = created["subjects"][2]["subject_id"].clone();
     let acc = app.open_id(&c, "direct", "paid").await;
     let d = app
         .post(

@@ -308,13 +308,7 @@ async fn a_designation_takes_effect_on_existing_accounts_and_down_a_reseller_cha
 #[tokio::test]
 async fn a_designated_person_under_any_reseller_is_found() {
     let app = TestApp::new().await;
-    let r1 = app
-        .verified(
-            entity("Polder Hosting B.V.", "NL", json!([])),
-            &["document", "address"],
-        )
-        .await;
-    let a1 = app.open_id(&r1, "reseller", "paid").await;
+    let (_, a1) = app.verified_foreign_reseller().await;
     let r2 = app
         .verified(
             entity("Rhein Compute GmbH", "DE", json!([])),

@@ -73,13 +73,7 @@ async fn upload(
 #[tokio::test]
 async fn a_resellers_key_reaches_its_own_subtree_only() {
     let app = TestApp::new().await;
-    let r = app
-        .verified(
-            entity("Polder Hosting B.V.", "NL", json!([])),
-            &["document", "address"],
-        )
-        .await;
-    let ra = app.open_id(&r, "reseller", "paid").await;
+    let (_, ra) = app.verified_foreign_reseller().await;
     let direct = app.customer(individual("Jane Roe", "US", "US")).await;
     let da = app.open_id(&direct, "direct", "paid").await;
 
@@ -335,13 +329,7 @@ async fn a_resellers_key_reaches_its_own_subtree_only() {
 #[tokio::test]
 async fn cips_are_kept_requested_and_produced_in_one_package() {
     let app = TestApp::new().await;
-    let foreign = app
-        .verified(
-            entity("Polder Hosting B.V.", "NL", json!([])),
-            &["document", "address"],
-        )
-        .await;
-    let fa = app.open_id(&foreign, "reseller", "paid").await;
+    let (_, fa) = app.verified_foreign_reseller().await;
     let silent = app
         .verified(
             entity("Rhein Compute GmbH", "DE", json!([])),
@@ -579,13 +567,7 @@ async fn cips_are_kept_requested_and_produced_in_one_package() {
 #[tokio::test]
 async fn a_non_compliant_reseller_is_flagged_reported_and_terminated() {
     let app = TestApp::new().await;
-    let r = app
-        .verified(
-            entity("Polder Hosting B.V.", "NL", json!([])),
-            &["document", "address"],
-        )
-        .await;
-    let ra = app.open_id(&r, "reseller", "paid").await;
+    let (_, ra) = app.verified_foreign_reseller().await;
     let s = app
         .verified(
             individual("Marek Nowak", "PL", "PL"),
@@ -694,13 +676,7 @@ async fn a_non_compliant_reseller_is_flagged_reported_and_terminated() {
 #[tokio::test]
 async fn a_terminated_or_closed_resellers_key_stops_working() {
     let app = TestApp::new().await;
-    let r = app
-        .verified(
-            entity("Polder Hosting B.V.", "NL", json!([])),
-            &["document", "address"],
-        )
-        .await;
-    let ra = app.open_id(&r, "reseller", "paid").await;
+    let (_, ra) = app.verified_foreign_reseller().await;
     let key = reseller_key(&app, &ra).await;
     let new_customer = json!({"individual": {"full_name": "Marek Nowak", "citizenships": ["PL"]}});
     let ok = as_token(

@@ -292,6 +292,37 @@ impl TestApp {
     }
 
     /// An account as the integrator reads it.
+    /// A verified foreign reseller (Polder Hosting B.V., NL) and its open reseller account:
+    /// `(customer, account)`.
+    pub async fn verified_foreign_reseller(&self) -> (String, String) {
+        let r = self
+            .verified(
+                entity("Polder Hosting B.V.", "NL", serde_json::json!([])),
+                &["document", "address"],
+            )
+            .await;
+        let ra = self.open_id(&r, "reseller", "paid").await;
+        (r, ra)
+    }
+
+    /// A US entity (Blue Mesa Compute LLC) with a 70% US owner and a 30% foreign (Chinese)
+    /// owner: its id and its status as created (subjects: the entity, then the owners).
+    pub async fn entity_with_foreign_owner(&self) -> (String, Value) {
+        let body = serde_json::json!({
+            "entity": {"legal_name": "Blue Mesa Compute LLC", "jurisdiction": "US",
+                       "jurisdiction_subdivision": "DE"},
+            "beneficial_owners": [
+                {"person": {"full_name": "Sam Carter", "citizenships": ["US"]}, "ownership_percent": 70.0},
+                {"person": {"full_name": "Chen Wei", "citizenships": ["CN"],
+                            "residence": {"line1": "88 Century Ave", "city": "Shanghai", "country": "CN"}},
+                 "ownership_percent": 30.0}
+            ]
+        });
+        let r = self.post("/v1/customers", body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        (r.body["customer_id"].as_str().unwrap().to_owned(), r.body)
+    }
+
     pub async fn account(&self, id: &str) -> Value {
         self.get(&format!("/v1/accounts/{id}"), Role::Integrator)
             .await
