@@ -613,43 +613,27 @@ pub async fn seed(svc: &App) -> Result<(), Error> {
     let now = svc.now();
     let days = |d: u32| chrono::Duration::days(i64::from(d));
     let c = &svc.policy().compliance;
-    svc.put_record(
-        "adp_deviation",
-        "adpdev_demo",
-        None,
-        now,
-        Some(now + days(c.adp_deviation_notice_days)),
-        None,
-        &crate::program::AdpDeviation {
-            id: "adpdev_demo".into(),
-            occurred_at: now,
-            description: "Red-flag alerts were not triaged for 72 hours during an outage".into(),
-            notify_by: now + days(c.adp_deviation_notice_days),
-            notified_at: None,
-            notice_reference: None,
-            recorded_by: "demo".into(),
-        },
-    )
+    svc.keep(&crate::program::AdpDeviation {
+        id: "adpdev_demo".into(),
+        occurred_at: now,
+        description: "Red-flag alerts were not triaged for 72 hours during an outage".into(),
+        notify_by: now + days(c.adp_deviation_notice_days),
+        notified_at: None,
+        notice_reference: None,
+        recorded_by: "demo".into(),
+    })
     .await?;
     let foreign = cid("cus_demo_foreign_individual");
-    svc.put_record(
-        "ai_training_report",
-        "aird_demo",
-        Some(foreign.as_str()),
-        now,
-        Some(now + days(c.ai_training_report_days)),
-        None,
-        &crate::program::AiTrainingReport {
-            id: "aird_demo".into(),
-            customer_id: foreign.clone(),
-            transaction_reference: "order-77310".into(),
-            detected_at: now,
-            due_at: now + days(c.ai_training_report_days),
-            filed_at: None,
-            filing_reference: None,
-            recorded_by: "demo".into(),
-        },
-    )
+    svc.keep(&crate::program::AiTrainingReport {
+        id: "aird_demo".into(),
+        customer_id: foreign.clone(),
+        transaction_reference: "order-77310".into(),
+        detected_at: now,
+        due_at: now + days(c.ai_training_report_days),
+        filed_at: None,
+        filing_reference: None,
+        recorded_by: "demo".into(),
+    })
     .await?;
     Ok(())
 }

@@ -11,9 +11,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::Error;
+use crate::kept::{LastSweep, RescreenRequest};
 use crate::screening::RescreenReport;
 use crate::service::{Actor, App, CustomerPages, Result};
-use custos_store::{ComplianceRecord, StoreError};
+use custos_store::StoreError;
 
 /// The list the designations entered through the API are kept in.
 pub const API_LIST: &str = "designations";
@@ -406,18 +407,11 @@ impl App {
 
     /// Asks the next sweep to screen every customer again, whatever the calendar says.
     async fn request_rescreen(&self) -> Result<()> {
-        self.store()
-            .put_compliance_record(&ComplianceRecord {
-                id: "sweep:rescreen".into(),
-                kind: "sweep".into(),
-                subject: None,
-                created_at: self.now(),
-                due_at: None,
-                closed_at: None,
-                body: serde_json::json!({"requested_at": self.now()}),
-            })
-            .await?;
-        Ok(())
+        self.keep(&RescreenRequest {
+            requested_at: self.now(),
+            done_at: None,
+        })
+        .await
     }
 
     /// Applies what the calendar changed since the last sweep: designations that took effect
@@ -428,15 +422,10 @@ impl App {
     pub async fn sweep(&self, actor: &Actor) -> Result<SweepReport> {
         let now = self.now();
         let today = now.date_naive();
-        let previous = match self.store().compliance_record("sweep:last").await {
-            Ok(r) => r
-                .body
-                .get("day")
-                .and_then(|d| d.as_str())
-                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
-            Err(StoreError::NotFound(_)) => None,
-            Err(e) => return Err(e.into()),
-        };
+        let previous = self
+            .kept::<LastSweep>("sweep:last")
+            .await?
+            .and_then(|(_, last)| NaiveDate::parse_from_str(&last.day, "%Y-%m-%d").ok());
         let mut report = SweepReport {
             day: Some(today),
             previous,
@@ -459,20 +448,20 @@ impl App {
             .filter(|(t, _)| passed(*t))
             .map(|(_, id)| id)
             .collect();
-        let requested = match self.store().compliance_record("sweep:rescreen").await {
-            Ok(r) => r.closed_at.is_none().then_some(r),
-            Err(StoreError::NotFound(_)) => None,
-            Err(e) => return Err(e.into()),
-        };
+        let requested = self
+            .kept::<RescreenRequest>("sweep:rescreen")
+            .await?
+            .filter(|(r, _)| r.closed_at.is_none())
+            .map(|(_, req)| req);
         if !report.transitions.is_empty() || requested.is_some() {
             report.rescreen = Some(self.rescreen_all(actor, |_| {}).await?);
             // Done, unless another request came in while screening.
             if let Some(seen) = requested
-                && let Ok(mut r) = self.store().compliance_record("sweep:rescreen").await
-                && r.created_at == seen.created_at
+                && let Some((_, mut r)) = self.kept::<RescreenRequest>("sweep:rescreen").await?
+                && r.requested_at == seen.requested_at
             {
-                r.closed_at = Some(now);
-                self.store().put_compliance_record(&r).await?;
+                r.done_at = Some(now);
+                self.keep(&r).await?;
             }
         } else if !report.exemption_transitions.is_empty() {
             self.redecide_all().await?;
@@ -480,17 +469,11 @@ impl App {
         let (redecided, closed) = self.redecide_overdue(now).await?;
         report.redecided = redecided;
         report.closed = closed;
-        self.store()
-            .put_compliance_record(&ComplianceRecord {
-                id: "sweep:last".into(),
-                kind: "sweep".into(),
-                subject: None,
-                created_at: now,
-                due_at: None,
-                closed_at: None,
-                body: serde_json::json!({"day": today.to_string(), "at": now}),
-            })
-            .await?;
+        self.keep(&LastSweep {
+            day: today.to_string(),
+            at: now,
+        })
+        .await?;
         self.audit(actor, None, "compliance_sweep", &today.to_string())
             .await?;
         Ok(report)

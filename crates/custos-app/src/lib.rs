@@ -16,6 +16,7 @@ pub mod designations;
 pub mod error;
 pub mod events;
 pub mod json;
+pub mod kept;
 pub mod keys;
 pub mod ledger;
 pub mod lists;

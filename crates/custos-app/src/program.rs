@@ -6,12 +6,14 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use custos_core::exemptions::{Exemption, ExemptionScope, Requirement};
 use custos_core::{CoreError, CustomerId, Decision, SubjectId, SubjectRole};
-use custos_store::{ComplianceRecord, DocumentMeta, StoreError};
+use custos_store::{DocumentMeta, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::Error;
-use crate::resellers::{PROVIDER, from_record};
+use crate::kept::Kept;
+use crate::resellers::CipRequest;
+use crate::resellers::PROVIDER;
 use crate::service::{Actor, App, CustomerPages, Result, new_id};
 
 /// The kinds of program document the provider keeps.
@@ -120,12 +122,7 @@ pub struct Deadline {
 impl App {
     /// Every exemption granted, revoked or not.
     pub async fn exemptions(&self) -> Result<Vec<Exemption>> {
-        self.store()
-            .compliance_records("exemption", None)
-            .await?
-            .iter()
-            .map(from_record)
-            .collect()
+        self.all_kept().await
     }
 
     /// Grants an exemption; the accounts it covers are decided again.
@@ -175,22 +172,7 @@ impl App {
     }
 
     async fn save_exemption(&self, e: &Exemption) -> Result<()> {
-        let subject = match &e.scope {
-            ExemptionScope::Lessee { customer_id } => Some(customer_id.as_str().to_owned()),
-            _ => None,
-        };
-        self.store()
-            .put_compliance_record(&ComplianceRecord {
-                id: e.id.clone(),
-                kind: "exemption".into(),
-                subject,
-                created_at: e.starts,
-                due_at: e.expires,
-                closed_at: e.revoked_at,
-                body: serde_json::to_value(e).map_err(|x| Error::Internal(x.to_string()))?,
-            })
-            .await?;
-        Ok(())
+        self.keep(e).await
     }
 
     /// Decides again the accounts an exemption's scope reaches; returns how many changed.
@@ -253,17 +235,7 @@ impl App {
         if r.reviewed_on > self.now().date_naive() {
             return Err(CoreError::invalid("reviewed_on", "is in the future").into());
         }
-        let at = r
-            .reviewed_on
-            .and_hms_opt(0, 0, 0)
-            .map(|d| d.and_utc())
-            .unwrap_or_else(|| self.now());
-        let due = r
-            .next_review
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|d| d.and_utc());
-        self.put_record("adp_review", &r.id, None, at, due, None, &r)
-            .await?;
+        self.keep(&r).await?;
         self.audit(actor, None, "add_adp_review", &r.id).await?;
         Ok(r)
     }
@@ -290,16 +262,7 @@ impl App {
             notice_reference: None,
             recorded_by: actor.id.clone(),
         };
-        self.put_record(
-            "adp_deviation",
-            &d.id,
-            None,
-            occurred_at,
-            Some(d.notify_by),
-            None,
-            &d,
-        )
-        .await?;
+        self.keep(&d).await?;
         self.audit(actor, None, "add_adp_deviation", &d.id).await?;
         Ok(d)
     }
@@ -311,23 +274,13 @@ impl App {
         reference: String,
         actor: &Actor,
     ) -> Result<AdpDeviation> {
-        let r = self.record_of("adp_deviation", id).await?;
-        let mut d: AdpDeviation = from_record(&r)?;
+        let mut d: AdpDeviation = self.kept_one(id).await?;
         if d.notified_at.is_some() {
             return Err(CoreError::Conflict(format!("deviation {id} was already notified")).into());
         }
         d.notified_at = Some(self.now());
         d.notice_reference = Some(reference);
-        self.put_record(
-            "adp_deviation",
-            id,
-            None,
-            d.occurred_at,
-            Some(d.notify_by),
-            d.notified_at,
-            &d,
-        )
-        .await?;
+        self.keep(&d).await?;
         self.audit(actor, None, "notify_adp_deviation", id).await?;
         Ok(d)
     }
@@ -347,8 +300,8 @@ impl App {
         }
         Ok(AdpRecord {
             documents,
-            reviews: self.records_of("adp_review").await?,
-            deviations: self.records_of("adp_deviation").await?,
+            reviews: self.all_kept().await?,
+            deviations: self.all_kept().await?,
         })
     }
 
@@ -376,16 +329,7 @@ impl App {
             filing_reference: None,
             recorded_by: actor.id.clone(),
         };
-        self.put_record(
-            "ai_training_report",
-            &r.id,
-            Some(r.customer_id.as_str()),
-            detected_at,
-            Some(r.due_at),
-            None,
-            &r,
-        )
-        .await?;
+        self.keep(&r).await?;
         self.audit(actor, None, "add_ai_training_report", &r.id)
             .await?;
         Ok(r)
@@ -398,30 +342,20 @@ impl App {
         reference: String,
         actor: &Actor,
     ) -> Result<AiTrainingReport> {
-        let rec = self.record_of("ai_training_report", id).await?;
-        let mut r: AiTrainingReport = from_record(&rec)?;
+        let mut r: AiTrainingReport = self.kept_one(id).await?;
         if r.filed_at.is_some() {
             return Err(CoreError::Conflict(format!("report {id} was already filed")).into());
         }
         r.filed_at = Some(self.now());
         r.filing_reference = Some(reference);
-        self.put_record(
-            "ai_training_report",
-            id,
-            Some(r.customer_id.as_str()),
-            r.detected_at,
-            Some(r.due_at),
-            r.filed_at,
-            &r,
-        )
-        .await?;
+        self.keep(&r).await?;
         self.audit(actor, None, "file_ai_training_report", id)
             .await?;
         Ok(r)
     }
 
     pub async fn ai_reports(&self) -> Result<Vec<AiTrainingReport>> {
-        self.records_of("ai_training_report").await
+        self.all_kept().await
     }
 
     /// Verified foreign subjects and when each is to be verified again (the policy's
@@ -517,7 +451,7 @@ impl App {
         {
             push(
                 r.due_at,
-                "cip_request",
+                CipRequest::KIND,
                 Some(c.cip_request_days),
                 r.id.clone(),
                 format!("produce the CIPs for {} ({})", r.requested_by, r.reference),
@@ -531,7 +465,7 @@ impl App {
         {
             push(
                 r.due_at,
-                "ai_training_report",
+                AiTrainingReport::KIND,
                 Some(c.ai_training_report_days),
                 r.id.clone(),
                 format!(
@@ -587,7 +521,7 @@ impl App {
             );
         }
         for d in self
-            .records_of::<AdpDeviation>("adp_deviation")
+            .all_kept::<AdpDeviation>()
             .await?
             .into_iter()
             .filter(|d| d.notified_at.is_none())
@@ -600,11 +534,11 @@ impl App {
                 "notify the deviation from the Abuse Deterrence Program".into(),
             );
         }
-        for r in self.records_of::<AdpReview>("adp_review").await? {
+        for r in self.all_kept::<AdpReview>().await? {
             if let Some(next) = r.next_review.and_then(|d| d.and_hms_opt(0, 0, 0)) {
                 push(
                     next.and_utc(),
-                    "adp_review",
+                    AdpReview::KIND,
                     None,
                     r.id.clone(),
                     "review the Abuse Deterrence Program".into(),
@@ -664,50 +598,5 @@ impl App {
         }
         out.sort_by(|a, b| (a.due_at, &a.clock).cmp(&(b.due_at, &b.clock)));
         Ok(out)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn put_record<T: Serialize>(
-        &self,
-        kind: &str,
-        id: &str,
-        subject: Option<&str>,
-        created: DateTime<Utc>,
-        due: Option<DateTime<Utc>>,
-        closed: Option<DateTime<Utc>>,
-        body: &T,
-    ) -> Result<()> {
-        self.store()
-            .put_compliance_record(&ComplianceRecord {
-                id: id.to_owned(),
-                kind: kind.to_owned(),
-                subject: subject.map(str::to_owned),
-                created_at: created,
-                due_at: due,
-                closed_at: closed,
-                body: serde_json::to_value(body).map_err(|e| Error::Internal(e.to_string()))?,
-            })
-            .await?;
-        Ok(())
-    }
-
-    pub(crate) async fn record_of(&self, kind: &str, id: &str) -> Result<ComplianceRecord> {
-        let r = self.store().compliance_record(id).await?;
-        if r.kind != kind {
-            return Err(Error::NotFound(format!("{} {id}", kind.replace('_', " "))));
-        }
-        Ok(r)
-    }
-
-    pub(crate) async fn records_of<T: for<'de> Deserialize<'de>>(
-        &self,
-        kind: &str,
-    ) -> Result<Vec<T>> {
-        self.store()
-            .compliance_records(kind, None)
-            .await?
-            .iter()
-            .map(from_record)
-            .collect()
     }
 }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::Error;
+use crate::kept::ProgramStarted;
 use crate::resellers::PROVIDER;
 use crate::service::{Actor, App, CustomerPages, Result};
 
@@ -231,7 +232,7 @@ impl App {
 
     /// When the next certification is due, and whether it is an annual one.
     pub async fn certification_due(&self) -> Result<(Option<DateTime<Utc>>, bool)> {
-        let filings: Vec<Filing> = self.records_of("certification").await?;
+        let filings: Vec<Filing> = self.all_kept().await?;
         Ok(match filings.iter().map(|f| f.filed_at).max() {
             // The initial one: on the date the policy names, else a fixed time after the
             // program started; never "now", which would make it overdue whenever asked.
@@ -259,29 +260,18 @@ impl App {
 
     /// When the compliance program started: the first time this was asked, kept.
     pub async fn program_started(&self) -> Result<DateTime<Utc>> {
-        match self.store().compliance_record("program:started").await {
-            Ok(r) => Ok(r.created_at),
-            Err(StoreError::NotFound(_)) => {
+        match self.kept::<ProgramStarted>("program:started").await? {
+            Some((r, _)) => Ok(r.created_at),
+            None => {
                 let now = self.now();
-                self.store()
-                    .put_compliance_record(&custos_store::ComplianceRecord {
-                        id: "program:started".into(),
-                        kind: "program".into(),
-                        subject: None,
-                        created_at: now,
-                        due_at: None,
-                        closed_at: None,
-                        body: serde_json::json!({"started_at": now}),
-                    })
-                    .await?;
+                self.keep(&ProgramStarted { started_at: now }).await?;
                 Ok(now)
             }
-            Err(e) => Err(e.into()),
         }
     }
 
     pub async fn filings(&self) -> Result<Vec<Filing>> {
-        self.records_of("certification").await
+        self.all_kept().await
     }
 
     /// Generates the certification from the records as they are now. The annual one covers
@@ -499,8 +489,7 @@ impl App {
             sha256: doc.sha256,
             filed_by: actor.id.clone(),
         };
-        self.put_record("certification", &f.id, None, f.filed_at, None, None, &f)
-            .await?;
+        self.keep(&f).await?;
         self.audit(actor, None, "file_certification", &f.id).await?;
         Ok(f)
     }

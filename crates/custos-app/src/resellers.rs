@@ -9,12 +9,13 @@ use std::io::Write;
 
 use chrono::{DateTime, Duration, Utc};
 use custos_core::{Account, AccountId, AccountKind, AccountStatus, CoreError, CustomerId};
-use custos_store::{ComplianceRecord, DocumentMeta, StoreError};
+use custos_store::{DocumentMeta, StoreError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::error::Error;
+use crate::kept::CustomerOwner;
 use crate::service::{Actor, App, CustomerPages, Result, new_id};
 
 /// The owner name of the provider's own program documents.
@@ -146,32 +147,6 @@ pub struct PackagedDocument {
     pub document: DocumentMeta,
 }
 
-fn to_record<T: Serialize>(
-    kind: &str,
-    id: &str,
-    subject: Option<&str>,
-    created: DateTime<Utc>,
-    due: Option<DateTime<Utc>>,
-    closed: Option<DateTime<Utc>>,
-    body: &T,
-) -> Result<ComplianceRecord> {
-    Ok(ComplianceRecord {
-        id: id.to_owned(),
-        kind: kind.to_owned(),
-        subject: subject.map(str::to_owned),
-        created_at: created,
-        due_at: due,
-        closed_at: closed,
-        body: serde_json::to_value(body)
-            .map_err(|e| Error::Internal(format!("compliance record: {e}")))?,
-    })
-}
-
-pub(crate) fn from_record<T: for<'de> Deserialize<'de>>(r: &ComplianceRecord) -> Result<T> {
-    serde_json::from_value(r.body.clone())
-        .map_err(|e| Error::Internal(format!("compliance record {}: {e}", r.id)))
-}
-
 /// A file name as a document keeps it: its last path component, printable, at most 200 bytes.
 pub fn clean_file_name(s: &str) -> std::result::Result<String, CoreError> {
     let base = s.rsplit(['/', '\\']).next().unwrap_or("").trim();
@@ -246,18 +221,12 @@ impl App {
         customer: &CustomerId,
         scope: &AccountId,
     ) -> Result<()> {
-        self.store()
-            .put_compliance_record(&to_record(
-                "customer_owner",
-                &format!("owner:{customer}"),
-                Some(scope.as_str()),
-                self.now(),
-                None,
-                None,
-                &serde_json::json!({"customer_id": customer, "reseller_account_id": scope}),
-            )?)
-            .await?;
-        Ok(())
+        self.keep(&CustomerOwner {
+            customer_id: customer.clone(),
+            reseller_account_id: scope.clone(),
+            at: self.now(),
+        })
+        .await
     }
 
     /// Whether a reseller scoped to `scope` may see and change this customer: one it (or a
@@ -267,20 +236,12 @@ impl App {
         customer: &CustomerId,
         scope: &AccountId,
     ) -> Result<bool> {
-        match self
-            .store()
-            .compliance_record(&format!("owner:{customer}"))
-            .await
+        if let Some((_, owner)) = self
+            .kept::<CustomerOwner>(&format!("owner:{customer}"))
+            .await?
+            && self.in_subtree(&owner.reseller_account_id, scope).await?
         {
-            Ok(r) => {
-                if let Some(owner) = r.subject.as_deref().and_then(|s| AccountId::parse(s).ok())
-                    && self.in_subtree(&owner, scope).await?
-                {
-                    return Ok(true);
-                }
-            }
-            Err(StoreError::NotFound(_)) => {}
-            Err(e) => return Err(e.into()),
+            return Ok(true);
         }
         for a in self.store().accounts_of(customer).await? {
             if a.id != *scope && self.in_subtree(&a.id, scope).await? {
@@ -337,13 +298,11 @@ impl App {
     pub async fn resellers(&self) -> Result<Vec<ResellerView>> {
         let cips = self.store().documents(None, Some("cip")).await?;
         let open: Vec<NonCompliance> = self
-            .store()
-            .compliance_records("non_compliance", None)
+            .all_kept::<NonCompliance>()
             .await?
-            .iter()
-            .filter(|r| r.closed_at.is_none())
-            .map(from_record)
-            .collect::<Result<_>>()?;
+            .into_iter()
+            .filter(|n| n.closed_at.is_none())
+            .collect();
         let mut out = vec![];
         let mut pages = CustomerPages::default();
         while let Some(ids) = pages.next(self.store().as_ref()).await? {
@@ -475,28 +434,13 @@ impl App {
             package_sha256: None,
             recorded_by: actor.id.clone(),
         };
-        self.store()
-            .put_compliance_record(&to_record(
-                "cip_request",
-                &r.id,
-                None,
-                at,
-                Some(r.due_at),
-                None,
-                &r,
-            )?)
-            .await?;
+        self.keep(&r).await?;
         self.audit(actor, None, "add_cip_request", &r.id).await?;
         Ok(r)
     }
 
     pub async fn cip_requests(&self) -> Result<Vec<CipRequest>> {
-        self.store()
-            .compliance_records("cip_request", None)
-            .await?
-            .iter()
-            .map(from_record)
-            .collect()
+        self.all_kept().await
     }
 
     /// The package of CIPs: the provider's latest and every foreign reseller's latest, as a
@@ -508,13 +452,7 @@ impl App {
         actor: &Actor,
     ) -> Result<(PackageManifest, Vec<u8>)> {
         let mut req = match request {
-            Some(id) => {
-                let r = self.store().compliance_record(id).await?;
-                if r.kind != "cip_request" {
-                    return Err(Error::NotFound(format!("CIP request {id}")));
-                }
-                Some((r.clone(), from_record::<CipRequest>(&r)?))
-            }
+            Some(id) => Some(self.kept_one::<CipRequest>(id).await?),
             None => None,
         };
         let mut wanted: Vec<(String, String)> = vec![];
@@ -575,7 +513,7 @@ impl App {
             documents: docs,
             missing,
         };
-        if let Some((rec, mut r)) = req.take() {
+        if let Some(mut r) = req.take() {
             let now = self.now();
             // Fulfilled only by a package that lacks nothing.
             if manifest.missing.is_empty() {
@@ -584,10 +522,7 @@ impl App {
             r.last_package_at = Some(now);
             r.outstanding = manifest.missing.clone();
             r.package_sha256 = Some(hex::encode(Sha256::digest(&bytes)));
-            let mut rec = rec;
-            rec.closed_at = r.fulfilled_at;
-            rec.body = serde_json::to_value(&r).map_err(|e| Error::Internal(e.to_string()))?;
-            self.store().put_compliance_record(&rec).await?;
+            self.keep(&r).await?;
         }
         self.audit(actor, None, "export_cip_package", request.unwrap_or("-"))
             .await?;
@@ -646,35 +581,15 @@ impl App {
     }
 
     async fn save_non_compliance(&self, n: &NonCompliance) -> Result<()> {
-        self.store()
-            .put_compliance_record(&to_record(
-                "non_compliance",
-                &n.id,
-                Some(n.account_id.as_str()),
-                n.flagged_at,
-                Some(n.terminate_by),
-                n.closed_at,
-                n,
-            )?)
-            .await?;
-        Ok(())
+        self.keep(n).await
     }
 
     pub async fn non_compliance(&self, id: &str) -> Result<NonCompliance> {
-        let r = self.store().compliance_record(id).await?;
-        if r.kind != "non_compliance" {
-            return Err(Error::NotFound(format!("non-compliance case {id}")));
-        }
-        from_record(&r)
+        self.kept_one(id).await
     }
 
     pub async fn non_compliance_cases(&self) -> Result<Vec<NonCompliance>> {
-        self.store()
-            .compliance_records("non_compliance", None)
-            .await?
-            .iter()
-            .map(from_record)
-            .collect()
+        self.all_kept().await
     }
 
     /// Adds a report to an open case.
