@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use custos_core::customer::BeneficialOwner;
 use custos_core::verification::{Method, MethodOutcome, MethodResult};
 use custos_core::{
-    AccountId, AccountKind, Address, Contact, ContactKind, Country, CustomerId, CustomerProfile,
-    Document, DocumentKind, Entity, Individual, LegalHold, NationalId, Offering, SubjectId,
+    AccountId, AccountKind, Address, ContactKind, Country, CustomerId, CustomerProfile,
+    DocumentKind, Entity, Individual, LegalHold, NationalId, Offering, SubjectId,
 };
 
 use crate::error::Error;
@@ -109,22 +109,13 @@ impl Seeder<'_> {
     }
 
     async fn email(&self, c: &CustomerId, email: &str) -> Result<(), Error> {
-        let value = email.to_owned();
-        let id = format!("con_{}", c.as_str().trim_start_matches("cus_"));
-        self.svc
-            .mutate(c, |cust, _, now| {
-                let subject = cust.customer_subject().clone();
-                cust.add_contact(Contact {
-                    id: id.clone(),
-                    subject_id: subject,
-                    kind: ContactKind::Email,
-                    value: value.clone(),
-                    verified_at: Some(now),
-                    added_at: now,
-                })?;
-                Ok(())
-            })
-            .await?;
+        let req = crate::intake::AddContact {
+            subject_id: None,
+            kind: ContactKind::Email,
+            value: email.to_owned(),
+            verified_at: Some(self.svc.now()),
+        };
+        self.svc.add_contact(c, req).await?;
         Ok(())
     }
 
@@ -138,27 +129,16 @@ impl Seeder<'_> {
         issuer: &str,
         number: &str,
     ) -> Result<(), Error> {
-        let policy = self.svc.policy().clone();
-        self.svc
-            .mutate(c, |cust, _, now| {
-                cust.add_document(
-                    Document {
-                        id: format!("doc_{}", subject.trim_start_matches("sub_")),
-                        subject_id: sid(subject),
-                        kind,
-                        issuing_country: cc(issuer),
-                        number: number.into(),
-                        nationality: None,
-                        expires_on: None,
-                        mrz: None,
-                        added_at: now,
-                    },
-                    &policy,
-                    now,
-                )?;
-                Ok(())
-            })
-            .await?;
+        let req = crate::intake::AddDocument {
+            subject_id: Some(sid(subject)),
+            kind,
+            issuing_country: cc(issuer),
+            number: number.into(),
+            nationality: None,
+            expires_on: None,
+            mrz: None,
+        };
+        self.svc.add_document(c, req).await?;
         Ok(())
     }
 

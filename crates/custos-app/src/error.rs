@@ -23,10 +23,9 @@
 use custos_core::{CoreError, CustomerId};
 use custos_ledger::LedgerError;
 use custos_store::StoreError;
-use thiserror::Error;
 
 /// What an operation of the application can fail with.
-#[derive(Debug, Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The input is not what the operation takes (not JSON, an empty body).
     #[error("{0}")]

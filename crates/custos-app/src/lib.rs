@@ -15,6 +15,7 @@ pub mod demo;
 pub mod designations;
 pub mod error;
 pub mod events;
+pub mod intake;
 pub mod json;
 pub mod kept;
 pub mod keys;

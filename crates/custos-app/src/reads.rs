@@ -3,17 +3,15 @@
 //! idempotency records of the API.
 
 use custos_core::customer::CustomerSummary;
-use custos_core::payment::{self, AddPaymentMeans};
 use custos_core::screening::CaseState;
-use custos_core::text::free_text;
-use custos_core::{Account, AccountId, CustomerId, PaymentMeans, PaymentSource};
+use custos_core::{Account, AccountId, CustomerId};
 use custos_store::blind::card_fingerprint_key;
 use custos_store::{AuditRecord, DocumentMeta, IdemBegin, IndexKind, StoredCase};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::error::Result;
-use crate::service::{Actor, App, new_id};
+use crate::service::{Actor, App};
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -73,35 +71,6 @@ impl App {
         self.audit(actor, Some(purpose), "search_customers", kind.as_str())
             .await?;
         Ok(self.store().find_customers(kind, &value).await?)
-    }
-
-    /// Adds a means of payment (EO 1(a)(ii)(B)); returns its id. A full card number is
-    /// fingerprinted and dropped before anything is stored.
-    pub async fn add_payment_means(
-        &self,
-        id: &CustomerId,
-        req: &AddPaymentMeans,
-    ) -> Result<String> {
-        let key = card_fingerprint_key(self.store().index_key());
-        let instrument = payment::instrument(req, &key, self.now().date_naive())?;
-        if let Some(PaymentSource::ThirdParty { name }) = &req.source {
-            free_text("source.name", name)?;
-        }
-        let pid = new_id("pay_");
-        self.mutate(id, |c, _, now| {
-            c.add_payment_means(PaymentMeans {
-                id: pid.clone(),
-                instrument: instrument.clone(),
-                financial_institution: req.financial_institution.clone(),
-                provider_customer_ref: req.provider_customer_ref.clone(),
-                transaction_ids: req.transaction_ids.clone(),
-                source: req.source.clone().unwrap_or(PaymentSource::Customer),
-                added_at: now,
-            })?;
-            Ok(())
-        })
-        .await?;
-        Ok(pid)
     }
 
     pub async fn account(&self, id: &AccountId) -> Result<Account> {

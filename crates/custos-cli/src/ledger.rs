@@ -146,6 +146,17 @@ pub async fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
             json,
             purpose,
         } => {
+            // The flags' own names in what is wrong, before anything is opened or audited.
+            if let (Some(f), Some(t)) = (from, to)
+                && f > t
+            {
+                bail!("--from is after --to");
+            }
+            if let Some(n) = &ip {
+                custos_ledger::index::Net::parse(n).with_context(|| {
+                    format!("--ip `{n}` is not an address or network (ADDR/LEN)")
+                })?;
+            }
             let app = open_for_reading(config).await?;
             let actor = crate::cli_actor();
             match (account, ip) {

@@ -105,6 +105,31 @@ fn ledger_backfill_verify_and_query() {
     );
     let lines = String::from_utf8_lossy(&q.stdout).lines().count();
     assert_eq!(lines, 3, "{}", String::from_utf8_lossy(&q.stdout));
+    // What is wrong is said in the flags' own names.
+    for (args, want) in [
+        (
+            &["--ip", "999.1.1.1"][..],
+            "--ip `999.1.1.1` is not an address or network",
+        ),
+        (
+            &[
+                "--account",
+                "acc_1",
+                "--from",
+                "2026-11-25T00:00:00Z",
+                "--to",
+                "2026-11-23T00:00:00Z",
+            ][..],
+            "--from is after --to",
+        ),
+    ] {
+        let mut all = vec!["ledger", "query", "--purpose", "case F-118"];
+        all.extend_from_slice(args);
+        let bad = custos(dir.path(), &all);
+        assert!(!bad.status.success());
+        let err = String::from_utf8_lossy(&bad.stderr);
+        assert!(err.contains(want), "{err}");
+    }
     // A reader that stops reading (`| head`) ends the command quietly, not with a panic.
     let mut child = Command::new(BIN)
         .args([

@@ -3,14 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use custos_core::account::{Reason, RequiredStep};
 use custos_core::customer::{BeneficialOwner, CustomerSummary, SubjectRole};
 use custos_core::verification::{ManualOutcome, Method, MethodOutcome};
 use custos_core::{
-    Account, AccountDecision, AccountId, AccountKind, AccountStatus, CipPolicy, ContactKind,
-    Country, CustomerId, Decision, DocumentKind, Entity, Individual, Offering, RiskLevel,
-    SubjectId, UsPersonBasis, VerificationState,
+    Account, AccountDecision, AccountId, AccountKind, AccountStatus, CipPolicy, Country,
+    CustomerId, Decision, Entity, Individual, Offering, RiskLevel, SubjectId, UsPersonBasis,
+    VerificationState,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -54,36 +54,8 @@ pub struct CloseAccount {
     pub reason: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddContact {
-    /// The subject the contact belongs to; the customer itself when omitted.
-    #[serde(default)]
-    pub subject_id: Option<SubjectId>,
-    pub kind: ContactKind,
-    pub value: String,
-    /// When the provider confirmed control of it.
-    #[serde(default)]
-    pub verified_at: Option<DateTime<Utc>>,
-}
-
+pub use custos_app::intake::{AddContact, AddDocument, AddressChange};
 pub use custos_core::payment::{AddPaymentMeans, BankAccountInput, CardInput, WalletInput};
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddDocument {
-    #[serde(default)]
-    pub subject_id: Option<SubjectId>,
-    pub kind: DocumentKind,
-    pub issuing_country: Country,
-    pub number: String,
-    #[serde(default)]
-    pub nationality: Option<Country>,
-    #[serde(default)]
-    pub expires_on: Option<NaiveDate>,
-    #[serde(default)]
-    pub mrz: Option<String>,
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -127,13 +99,6 @@ pub struct OwnerChange {
     pub added: Vec<BeneficialOwner>,
     #[serde(default)]
     pub removed: Vec<SubjectId>,
-}
-
-/// A new residence address (individual) or primary address (entity), as the customer declared it.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddressChange {
-    pub address: custos_core::Address,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use custos_core::verification::{ManualDecision, MethodResult};
-use custos_core::{Contact, CustomerProfile, Document, LegalHold};
+use custos_core::{CustomerProfile, LegalHold};
 
 use super::{customer_id, reported_at, text};
 use crate::AppState;
@@ -13,7 +13,6 @@ use crate::auth::{Permission, Principal, Purpose};
 use crate::dto::*;
 use crate::error::{ApiError, Problem};
 use crate::json::ApiJson;
-use custos_app::service::new_id;
 
 type Res<T> = Result<(StatusCode, Json<T>), ApiError>;
 
@@ -152,35 +151,7 @@ pub async fn add_contact(
 ) -> Res<Created> {
     p.require(Permission::Intake)?;
     let id = customer_id(&id)?;
-    let raw = text("value", &req.value)?;
-    // Kept in canonical form: E.164 for phones; the IDNA (ASCII) domain for emails.
-    let checked = match req.kind {
-        custos_core::ContactKind::Email => custos_ids::email::check(&raw),
-        custos_core::ContactKind::Phone => custos_ids::phone::check(&raw),
-    };
-    let value = checked
-        .map_err(|e| ApiError::validation("value", e))?
-        .normalized
-        .unwrap_or(raw);
-    let cid = new_id("con_");
-    let (_, _, _) = st
-        .service
-        .mutate(&id, |c, _, now| {
-            let subject = req
-                .subject_id
-                .clone()
-                .unwrap_or_else(|| c.customer_subject().clone());
-            c.add_contact(Contact {
-                id: cid.clone(),
-                subject_id: subject,
-                kind: req.kind,
-                value: value.clone(),
-                verified_at: req.verified_at,
-                added_at: now,
-            })?;
-            Ok(())
-        })
-        .await?;
+    let cid = st.service.add_contact(&id, req).await?;
     Ok((StatusCode::CREATED, Json(Created { id: cid })))
 }
 
@@ -221,32 +192,7 @@ pub async fn add_document(
 ) -> Res<CustomerView> {
     p.require(Permission::Intake)?;
     let id = customer_id(&id)?;
-    let policy = st.service.policy().clone();
-    let (_, c, accounts) = st
-        .service
-        .mutate(&id, |c, _, now| {
-            let subject = req
-                .subject_id
-                .clone()
-                .unwrap_or_else(|| c.customer_subject().clone());
-            c.add_document(
-                Document {
-                    id: new_id("doc_"),
-                    subject_id: subject,
-                    kind: req.kind,
-                    issuing_country: req.issuing_country.clone(),
-                    number: req.number.clone(),
-                    nationality: req.nationality.clone(),
-                    expires_on: req.expires_on,
-                    mrz: req.mrz.clone(),
-                    added_at: now,
-                },
-                &policy,
-                now,
-            )?;
-            Ok(())
-        })
-        .await?;
+    let (c, accounts) = st.service.add_document(&id, req).await?;
     changed(&st, StatusCode::CREATED, &c, &accounts)
 }
 
@@ -266,14 +212,7 @@ pub async fn address_change(
 ) -> Res<CustomerView> {
     p.require(Permission::Intake)?;
     let id = customer_id(&id)?;
-    let policy = st.service.policy().clone();
-    let (_, c, accounts) = st
-        .service
-        .mutate(&id, |c, _, now| {
-            c.change_address(req.address.clone(), &policy, now)?;
-            Ok(())
-        })
-        .await?;
+    let (c, accounts) = st.service.change_address(&id, req).await?;
     changed(&st, StatusCode::OK, &c, &accounts)
 }
 
