@@ -94,6 +94,12 @@ pub enum Permission {
     Compliance,
     /// Read the compliance program's records and reports (no personal data).
     ReadCompliance,
+    /// Keep a reseller's CIP: the compliance program's, or the reseller's own.
+    KeepCip,
+    /// Read a reseller's CIP versions: the compliance program, or the reseller itself.
+    ReadCip,
+    /// Ask for redress after a failed verification: the sign-up flow or a reviewer.
+    Redress,
 }
 
 impl Permission {
@@ -111,6 +117,12 @@ impl Permission {
             ManageKeys => matches!(role, Admin),
             Compliance => matches!(role, ComplianceOfficer | Admin),
             ReadCompliance => matches!(role, ComplianceOfficer | Auditor | Admin),
+            KeepCip => matches!(role, ComplianceOfficer | Admin | Reseller),
+            ReadCip => matches!(role, ComplianceOfficer | Auditor | Admin | Reseller),
+            Redress => matches!(
+                role,
+                Integrator | Admin | Reseller | Reviewer | ComplianceOfficer
+            ),
         }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use custos_core::account::{self, Evaluation, Reason, ReasonCode};
+use custos_core::account::{self, Evaluation, ReasonCode};
 use custos_core::customer::{BeneficialOwner, CustomerSummary};
 
 use custos_core::verification::{ManualDecision, MethodResult};
@@ -752,33 +752,7 @@ impl App {
     pub async fn close_account(&self, id: &AccountId, reason: &str) -> Result<Account> {
         let now = self.now();
         let mut a = self.store.get_account(id).await?;
-        if a.closed_at.is_some() {
-            return Err(CoreError::Conflict(format!("account {id} is already closed")).into());
-        }
-        a.closed_at = Some(now);
-        a.close_reason = Some(reason.to_owned());
-        if let Some(since) = a.pending_since.take() {
-            a.pending_history.push(custos_core::account::PendingSpan {
-                since,
-                ended_at: now,
-                outcome: custos_core::account::PendingOutcome::Closed,
-            });
-        }
-        a.decision = AccountDecision {
-            decision: a.decision.decision,
-            account_status: AccountStatus::Closed,
-            required_steps: vec![],
-            reasons: vec![Reason {
-                code: ReasonCode::ClosedOnRequest,
-                subject_id: None,
-                detail: "closed on request".into(),
-                source: None,
-            }],
-            risk: a.decision.risk,
-            restrictions: BTreeMap::new(),
-            special_measures: vec![],
-            exemptions: vec![],
-        };
+        account::close_on_request(&mut a, reason, now)?;
         self.store.update_accounts(std::slice::from_ref(&a)).await?;
         self.cascade(std::slice::from_ref(&a), now).await?;
         self.revoke_keys_of(id).await?;

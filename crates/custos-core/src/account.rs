@@ -227,6 +227,42 @@ pub fn closed_with_parent(a: &Account) -> bool {
             .any(|r| r.code == ReasonCode::ParentAccountNotActive)
 }
 
+/// Closes an account on request (the customer's, the provider's, a compliance officer's):
+/// closed at `now` for `why`, a wait for verification ended as closed, and a decision
+/// that says so. Refused when it is already closed.
+pub fn close_on_request(a: &mut Account, why: &str, now: DateTime<Utc>) -> Result<(), CoreError> {
+    if a.closed_at.is_some() {
+        return Err(CoreError::Conflict(format!(
+            "account {} is already closed",
+            a.id
+        )));
+    }
+    a.closed_at = Some(now);
+    a.close_reason = Some(why.to_owned());
+    if let Some(since) = a.pending_since.take() {
+        a.pending_history.push(PendingSpan {
+            since,
+            ended_at: now,
+            outcome: PendingOutcome::Closed,
+        });
+    }
+    a.decision = AccountDecision {
+        decision: a.decision.decision,
+        account_status: AccountStatus::Closed,
+        required_steps: vec![],
+        reasons: vec![reason(
+            ReasonCode::ClosedOnRequest,
+            None,
+            "closed on request",
+        )],
+        risk: a.decision.risk,
+        restrictions: BTreeMap::new(),
+        special_measures: vec![],
+        exemptions: vec![],
+    };
+    Ok(())
+}
+
 /// Withdraws a closure (see [`closed_by`], [`closed_with_parent`]) so that the account can be
 /// decided again as if it had not been closed: it is open, and a wait for verification the
 /// closure ended goes on from when it began (the deadline is not restarted).

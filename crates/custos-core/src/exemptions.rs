@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::CoreError;
-use crate::account::{AccountKind, Offering};
 use crate::ids::CustomerId;
+use crate::kinds::{AccountKind, Offering};
 
 /// What an exemption covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -33,9 +33,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::account::{AccountKind, Offering};
-use crate::customer::{CustomerSummary, SubjectRole};
-use crate::verification::{Method, MethodOutcome};
+use crate::customer::CustomerSummary;
+use crate::kinds::Method;
+use crate::kinds::SubjectRole;
+use crate::kinds::{AccountKind, Offering};
+use crate::verification::MethodOutcome;
 
 /// What the provider's control plane reports of an account, for conditions to read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -70,6 +70,21 @@ pub async fn principal_from_headers(
     ))
 }
 
+/// Middleware of a route: the caller's role must allow `permission` (the route declares it,
+/// see [`crate::router`]).
+pub async fn require(
+    State(permission): State<Permission>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let p = req
+        .extensions()
+        .get::<Principal>()
+        .ok_or(ApiError::Unauthenticated)?;
+    p.require(permission)?;
+    Ok(next.run(req).await)
+}
+
 /// What a reseller's key may do on a group of routes; the group declares it (see
 /// [`crate::router`]). A reseller's key reaches only what is in its subtree: what is outside is
 /// answered as not found.

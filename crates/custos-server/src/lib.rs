@@ -18,11 +18,11 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::ResellerAccess;
+use crate::auth::{Permission, ResellerAccess};
 use crate::error::ApiError;
 
 /// The largest request body any endpoint takes. One customer with fifty owners fits easily.
@@ -55,8 +55,9 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// The whole HTTP API. Every route is listed once, here, by its handler (whose
-/// `#[utoipa::path]` gives the OpenAPI document its path, method and schemas), in the group
-/// that declares who may call it with a reseller's key, its body limit and idempotency.
+/// `#[utoipa::path]` gives the OpenAPI document its path, method and schemas), with the
+/// permission a caller's role needs, in the group that declares what a reseller's key may do
+/// there, its body limit and idempotency.
 pub fn router(state: AppState) -> Router {
     let (router, api) = api(state.clone()).split_for_parts();
     router
@@ -89,6 +90,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// A route that a caller's role must allow `permission` for.
+fn may(
+    permission: Permission,
+    route: UtoipaMethodRouter<AppState>,
+) -> UtoipaMethodRouter<AppState> {
+    route.layer(from_fn_with_state(permission, auth::require))
+}
+
 /// The routes of the OpenAPI document, with the document.
 fn api(state: AppState) -> OpenApiRouter<AppState> {
     use routes::{accounts, admin, customers, designations, health, ledger, program, resellers};
@@ -107,76 +116,121 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
     };
     // A reseller's key creates customers and accounts under its reseller account.
     let reseller_creates = OpenApiRouter::new()
-        .routes(routes!(customers::create))
-        .routes(routes!(accounts::open));
+        .routes(may(Permission::Intake, routes!(customers::create)))
+        .routes(may(Permission::Intake, routes!(accounts::open)));
     // ... adds records to its own customers and reads their status.
     let own_customers = OpenApiRouter::new()
-        .routes(routes!(customers::get))
-        .routes(routes!(customers::add_contact))
-        .routes(routes!(customers::add_payment_means))
-        .routes(routes!(customers::add_document))
-        .routes(routes!(customers::address_change))
-        .routes(routes!(customers::verification_result))
-        .routes(routes!(customers::resubmit))
-        .routes(routes!(customers::owner_change));
+        .routes(may(Permission::ReadDecisions, routes!(customers::get)))
+        .routes(may(Permission::Intake, routes!(customers::add_contact)))
+        .routes(may(
+            Permission::Intake,
+            routes!(customers::add_payment_means),
+        ))
+        .routes(may(Permission::Intake, routes!(customers::add_document)))
+        .routes(may(Permission::Intake, routes!(customers::address_change)))
+        .routes(may(
+            Permission::Intake,
+            routes!(customers::verification_result),
+        ))
+        .routes(may(Permission::Redress, routes!(customers::resubmit)))
+        .routes(may(Permission::Intake, routes!(customers::owner_change)));
     // ... reads, closes and reports on the accounts in its subtree.
     let subtree = OpenApiRouter::new()
-        .routes(routes!(accounts::get))
-        .routes(routes!(accounts::close))
-        .routes(routes!(accounts::access))
-        .routes(routes!(accounts::profile))
-        .routes(routes!(resellers::tree));
+        .routes(may(Permission::ReadDecisions, routes!(accounts::get)))
+        .routes(may(Permission::CloseAccount, routes!(accounts::close)))
+        .routes(may(Permission::Intake, routes!(accounts::access)))
+        .routes(may(Permission::Intake, routes!(accounts::profile)))
+        .routes(may(Permission::ReadDecisions, routes!(resellers::tree)));
     // ... and keeps its CIP (a document upload).
-    let subtree_documents =
-        OpenApiRouter::new().routes(routes!(resellers::put_cip, resellers::cip_versions));
+    let subtree_documents = OpenApiRouter::new()
+        .routes(may(Permission::KeepCip, routes!(resellers::put_cip)))
+        .routes(may(Permission::ReadCip, routes!(resellers::cip_versions)));
     // The provider's own: a reseller's key may not call these.
     let provider = OpenApiRouter::new()
-        .routes(routes!(customers::search))
-        .routes(routes!(customers::record))
-        .routes(routes!(customers::review))
-        .routes(routes!(customers::place_hold))
-        .routes(routes!(customers::release_hold))
-        .routes(routes!(accounts::needing_action))
-        .routes(routes!(designations::list, designations::create))
-        .routes(routes!(designations::schedule))
-        .routes(routes!(designations::extend))
-        .routes(routes!(designations::preview))
-        .routes(routes!(designations::sweep))
-        .routes(routes!(resellers::list))
-        .routes(routes!(resellers::flag))
-        .routes(routes!(resellers::document))
-        .routes(routes!(resellers::add_cip_request, resellers::cip_requests))
-        .routes(routes!(resellers::cip_package))
-        .routes(routes!(resellers::cases))
-        .routes(routes!(resellers::report))
-        .routes(routes!(resellers::close_case))
-        .routes(routes!(program::grant, program::exemptions))
-        .routes(routes!(program::revoke))
-        .routes(routes!(program::adp))
-        .routes(routes!(program::add_review))
-        .routes(routes!(program::add_deviation))
-        .routes(routes!(program::notified))
-        .routes(routes!(program::add_ai_report, program::ai_reports))
-        .routes(routes!(program::filed))
-        .routes(routes!(program::reverification))
-        .routes(routes!(program::deadlines))
-        .routes(routes!(program::put_profile, program::profile))
-        .routes(routes!(program::certification))
-        .routes(routes!(program::file, program::filings))
-        .routes(routes!(screening::exposure))
-        .routes(routes!(screen::screen))
-        .routes(routes!(ledger::account))
-        .routes(routes!(ledger::ip))
-        .routes(routes!(screening::cases))
-        .routes(routes!(screening::case))
-        .routes(routes!(screening::resolve))
-        .routes(routes!(screening::rescreen))
-        .routes(routes!(admin::audit))
-        .routes(routes!(admin::create, admin::list));
+        .routes(may(Permission::ReadPersonal, routes!(customers::search)))
+        .routes(may(Permission::ReadPersonal, routes!(customers::record)))
+        .routes(may(Permission::Review, routes!(customers::review)))
+        .routes(may(Permission::LegalHold, routes!(customers::place_hold)))
+        .routes(may(Permission::LegalHold, routes!(customers::release_hold)))
+        .routes(may(
+            Permission::ReadDecisions,
+            routes!(accounts::needing_action),
+        ))
+        .routes(may(Permission::ReadDecisions, routes!(designations::list)))
+        .routes(may(Permission::Compliance, routes!(designations::create)))
+        .routes(may(
+            Permission::ReadDecisions,
+            routes!(designations::schedule),
+        ))
+        .routes(may(Permission::Compliance, routes!(designations::extend)))
+        .routes(may(Permission::Compliance, routes!(designations::preview)))
+        .routes(may(Permission::Compliance, routes!(designations::sweep)))
+        .routes(may(Permission::ReadCompliance, routes!(resellers::list)))
+        .routes(may(Permission::Compliance, routes!(resellers::flag)))
+        .routes(may(
+            Permission::ReadCompliance,
+            routes!(resellers::document),
+        ))
+        .routes(may(
+            Permission::Compliance,
+            routes!(resellers::add_cip_request),
+        ))
+        .routes(may(
+            Permission::ReadCompliance,
+            routes!(resellers::cip_requests),
+        ))
+        .routes(may(Permission::Compliance, routes!(resellers::cip_package)))
+        .routes(may(Permission::ReadCompliance, routes!(resellers::cases)))
+        .routes(may(Permission::Compliance, routes!(resellers::report)))
+        .routes(may(Permission::Compliance, routes!(resellers::close_case)))
+        .routes(may(Permission::Compliance, routes!(program::grant)))
+        .routes(may(
+            Permission::ReadCompliance,
+            routes!(program::exemptions),
+        ))
+        .routes(may(Permission::Compliance, routes!(program::revoke)))
+        .routes(may(Permission::ReadCompliance, routes!(program::adp)))
+        .routes(may(Permission::Compliance, routes!(program::add_review)))
+        .routes(may(Permission::Compliance, routes!(program::add_deviation)))
+        .routes(may(Permission::Compliance, routes!(program::notified)))
+        .routes(may(Permission::Compliance, routes!(program::add_ai_report)))
+        .routes(may(
+            Permission::ReadCompliance,
+            routes!(program::ai_reports),
+        ))
+        .routes(may(Permission::Compliance, routes!(program::filed)))
+        .routes(may(
+            Permission::ReadCompliance,
+            routes!(program::reverification),
+        ))
+        .routes(may(Permission::ReadCompliance, routes!(program::deadlines)))
+        .routes(may(Permission::Compliance, routes!(program::put_profile)))
+        .routes(may(Permission::ReadCompliance, routes!(program::profile)))
+        .routes(may(
+            Permission::ReadCompliance,
+            routes!(program::certification),
+        ))
+        .routes(may(Permission::Compliance, routes!(program::file)))
+        .routes(may(Permission::ReadCompliance, routes!(program::filings)))
+        .routes(may(Permission::ReadDecisions, routes!(screening::exposure)))
+        .routes(may(Permission::ReadDecisions, routes!(screen::screen)))
+        .routes(may(Permission::ReadPersonal, routes!(ledger::account)))
+        .routes(may(Permission::ReadPersonal, routes!(ledger::ip)))
+        .routes(may(Permission::ReadDecisions, routes!(screening::cases)))
+        .routes(may(Permission::ReadPersonal, routes!(screening::case)))
+        .routes(may(Permission::Review, routes!(screening::resolve)))
+        .routes(may(Permission::Review, routes!(screening::rescreen)))
+        .routes(may(Permission::ReadAudit, routes!(admin::audit)))
+        .routes(may(Permission::ManageKeys, routes!(admin::create)))
+        .routes(may(Permission::ManageKeys, routes!(admin::list)));
     let provider_documents = OpenApiRouter::new()
-        .routes(routes!(resellers::put_provider_cip))
-        .routes(routes!(program::put_document));
-    let provider_events = OpenApiRouter::new().routes(routes!(ledger::ingest));
+        .routes(may(
+            Permission::Compliance,
+            routes!(resellers::put_provider_cip),
+        ))
+        .routes(may(Permission::Compliance, routes!(program::put_document)));
+    let provider_events =
+        OpenApiRouter::new().routes(may(Permission::Intake, routes!(ledger::ingest)));
     let document = custos_app::resellers::MAX_DOCUMENT + 1024;
     let v1 = OpenApiRouter::new()
         .merge(group(ResellerAccess::Create, MAX_BODY, reseller_creates))

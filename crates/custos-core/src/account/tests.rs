@@ -694,3 +694,39 @@ fn new_account_shapes() {
         .is_ok()
     );
 }
+
+#[test]
+fn closing_on_request_ends_the_wait_and_says_why() {
+    let since = now() - Duration::days(3);
+    let mut a = Account {
+        id: AccountId::parse("acc_c").unwrap(),
+        customer_id: CustomerId::parse("cus_c").unwrap(),
+        kind: AccountKind::Direct,
+        offering: Offering::Paid,
+        parent_id: None,
+        opened_at: since,
+        closed_at: None,
+        close_reason: None,
+        last_access_at: None,
+        pending_since: Some(since),
+        profile: AccountProfile::default(),
+        pending_history: vec![],
+        decision: decide_screened(false, &[], false),
+    };
+    close_on_request(&mut a, "customer request", now()).unwrap();
+    assert_eq!(a.status(), AccountStatus::Closed);
+    assert_eq!(a.closed_at, Some(now()));
+    assert_eq!(a.close_reason.as_deref(), Some("customer request"));
+    assert_eq!(a.pending_since, None);
+    assert_eq!(a.pending_history.len(), 1);
+    assert_eq!(a.pending_history[0].outcome, PendingOutcome::Closed);
+    assert_eq!(a.decision.reasons[0].code, ReasonCode::ClosedOnRequest);
+    assert!(a.decision.required_steps.is_empty());
+    // Closing again is refused and changes nothing.
+    let before = a.clone();
+    assert!(matches!(
+        close_on_request(&mut a, "again", now() + Duration::days(1)),
+        Err(CoreError::Conflict(_))
+    ));
+    assert_eq!(a, before);
+}

@@ -9,7 +9,7 @@ use custos_core::{CustomerProfile, LegalHold};
 
 use super::{customer_id, reported_at, text};
 use crate::AppState;
-use crate::auth::{Permission, Principal, Purpose};
+use crate::auth::{Principal, Purpose};
 use crate::dto::*;
 use crate::error::{ApiError, Problem};
 use crate::json::ApiJson;
@@ -51,7 +51,6 @@ pub async fn create(
     p: Principal,
     ApiJson(req): ApiJson<CreateCustomer>,
 ) -> Res<CustomerView> {
-    p.require(Permission::Intake)?;
     let profile = match (req.individual, req.entity) {
         (Some(i), None) => CustomerProfile::Individual(i),
         (None, Some(e)) => CustomerProfile::Entity(e),
@@ -80,10 +79,8 @@ pub async fn create(
     security(("bearer" = [])))]
 pub async fn get(
     State(st): State<AppState>,
-    p: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<CustomerView>, ApiError> {
-    p.require(Permission::ReadDecisions)?;
     Ok(Json(view(&st, &customer_id(&id)?).await?))
 }
 
@@ -100,7 +97,6 @@ pub async fn record(
     Path(id): Path<String>,
     purpose: Result<Purpose, ApiError>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    p.require(Permission::ReadPersonal)?;
     let purpose = purpose?;
     let id = customer_id(&id)?;
     let (c, accounts, holds) = st
@@ -127,7 +123,6 @@ pub async fn search(
     purpose: Result<Purpose, ApiError>,
     ApiJson(req): ApiJson<SearchInput>,
 ) -> Res<SearchResult> {
-    p.require(Permission::ReadPersonal)?;
     let purpose = purpose?;
     let ids = st
         .service
@@ -145,11 +140,9 @@ pub async fn search(
     security(("bearer" = [])))]
 pub async fn add_contact(
     State(st): State<AppState>,
-    p: Principal,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<AddContact>,
 ) -> Res<Created> {
-    p.require(Permission::Intake)?;
     let id = customer_id(&id)?;
     let cid = st.service.add_contact(&id, req).await?;
     Ok((StatusCode::CREATED, Json(Created { id: cid })))
@@ -166,11 +159,9 @@ pub async fn add_contact(
     security(("bearer" = [])))]
 pub async fn add_payment_means(
     State(st): State<AppState>,
-    p: Principal,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<AddPaymentMeans>,
 ) -> Res<Created> {
-    p.require(Permission::Intake)?;
     let id = customer_id(&id)?;
     let pid = st.service.add_payment_means(&id, &req).await?;
     Ok((StatusCode::CREATED, Json(Created { id: pid })))
@@ -186,11 +177,9 @@ pub async fn add_payment_means(
     security(("bearer" = [])))]
 pub async fn add_document(
     State(st): State<AppState>,
-    p: Principal,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<AddDocument>,
 ) -> Res<CustomerView> {
-    p.require(Permission::Intake)?;
     let id = customer_id(&id)?;
     let (c, accounts) = st.service.add_document(&id, req).await?;
     changed(&st, StatusCode::CREATED, &c, &accounts)
@@ -206,11 +195,9 @@ pub async fn add_document(
     security(("bearer" = [])))]
 pub async fn address_change(
     State(st): State<AppState>,
-    p: Principal,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<AddressChange>,
 ) -> Res<CustomerView> {
-    p.require(Permission::Intake)?;
     let id = customer_id(&id)?;
     let (c, accounts) = st.service.change_address(&id, req).await?;
     changed(&st, StatusCode::OK, &c, &accounts)
@@ -230,7 +217,6 @@ pub async fn verification_result(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<VerificationResultInput>,
 ) -> Res<CustomerView> {
-    p.require(Permission::Intake)?;
     let id = customer_id(&id)?;
     let at = reported_at(req.at, st.service.now())?;
     let result = MethodResult {
@@ -269,7 +255,6 @@ pub async fn review(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ReviewInput>,
 ) -> Res<CustomerView> {
-    p.require(Permission::Review)?;
     let id = customer_id(&id)?;
     let reason = text("reason", &req.reason)?;
     let d = ManualDecision {
@@ -298,13 +283,9 @@ pub async fn review(
     security(("bearer" = [])))]
 pub async fn resubmit(
     State(st): State<AppState>,
-    p: Principal,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ResubmitInput>,
 ) -> Res<CustomerView> {
-    if !(Permission::Intake.allows(p.role) || Permission::Review.allows(p.role)) {
-        p.require(Permission::Review)?;
-    }
     if let Some(n) = &req.note {
         text("note", n)?;
     }
@@ -326,11 +307,9 @@ pub async fn resubmit(
     security(("bearer" = [])))]
 pub async fn owner_change(
     State(st): State<AppState>,
-    p: Principal,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<OwnerChange>,
 ) -> Res<CustomerView> {
-    p.require(Permission::Intake)?;
     let id = customer_id(&id)?;
     if req.added.is_empty() && req.removed.is_empty() {
         return Err(ApiError::Validation {
@@ -358,7 +337,6 @@ pub async fn place_hold(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<LegalHoldInput>,
 ) -> Res<LegalHold> {
-    p.require(Permission::LegalHold)?;
     let id = customer_id(&id)?;
     let reason = text("reason", &req.reason)?;
     let reference = req
@@ -383,7 +361,6 @@ pub async fn release_hold(
     p: Principal,
     Path((id, hold_id)): Path<(String, String)>,
 ) -> Res<LegalHold> {
-    p.require(Permission::LegalHold)?;
     let id = customer_id(&id)?;
     let h = st.service.release_hold(&id, &hold_id, &p.actor()).await?;
     Ok((StatusCode::OK, Json(h)))

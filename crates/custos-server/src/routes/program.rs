@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::text;
 use crate::AppState;
-use crate::auth::{Permission, Principal};
+use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::json::ApiJson;
 use custos_app::program::{
@@ -46,7 +46,6 @@ pub async fn grant(
     p: Principal,
     ApiJson(req): ApiJson<NewExemption>,
 ) -> Result<(StatusCode, Json<ExemptionChange>), ApiError> {
-    p.require(Permission::Compliance)?;
     text("basis", &req.basis)?;
     if let Some(r) = &req.reference {
         text("reference", r)?;
@@ -65,11 +64,7 @@ pub async fn grant(
 #[utoipa::path(get, path = "/v1/compliance/exemptions", tag = "compliance",
     responses((status = 200, body = Vec<Exemption>)),
     security(("bearer" = [])))]
-pub async fn exemptions(
-    State(st): State<AppState>,
-    p: Principal,
-) -> Result<Json<Vec<Exemption>>, ApiError> {
-    p.require(Permission::ReadCompliance)?;
+pub async fn exemptions(State(st): State<AppState>) -> Result<Json<Vec<Exemption>>, ApiError> {
     Ok(Json(st.service.exemptions().await?))
 }
 
@@ -83,7 +78,6 @@ pub async fn revoke(
     p: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<ExemptionChange>, ApiError> {
-    p.require(Permission::Compliance)?;
     let (exemption, redecided) = st.service.revoke_exemption(&id, &p.actor()).await?;
     Ok(Json(ExemptionChange {
         exemption,
@@ -107,7 +101,6 @@ pub async fn put_document(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<DocumentMeta>), ApiError> {
-    p.require(Permission::Compliance)?;
     if !PROGRAM_DOCUMENTS.contains(&kind.as_str()) {
         return Err(ApiError::NotFound(format!(
             "no program document `{kind}`: use {}",
@@ -126,8 +119,7 @@ pub async fn put_document(
 #[utoipa::path(get, path = "/v1/compliance/adp", tag = "compliance",
     responses((status = 200, body = AdpRecord)),
     security(("bearer" = [])))]
-pub async fn adp(State(st): State<AppState>, p: Principal) -> Result<Json<AdpRecord>, ApiError> {
-    p.require(Permission::ReadCompliance)?;
+pub async fn adp(State(st): State<AppState>) -> Result<Json<AdpRecord>, ApiError> {
     Ok(Json(st.service.adp_record().await?))
 }
 
@@ -154,7 +146,6 @@ pub async fn add_review(
     p: Principal,
     ApiJson(req): ApiJson<ReviewInput>,
 ) -> Result<(StatusCode, Json<AdpReview>), ApiError> {
-    p.require(Permission::Compliance)?;
     let findings = req
         .findings
         .iter()
@@ -197,7 +188,6 @@ pub async fn add_deviation(
     p: Principal,
     ApiJson(req): ApiJson<DeviationInput>,
 ) -> Result<(StatusCode, Json<AdpDeviation>), ApiError> {
-    p.require(Permission::Compliance)?;
     let d = st
         .service
         .add_adp_deviation(
@@ -227,7 +217,6 @@ pub async fn notified(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ReferenceInput>,
 ) -> Result<Json<AdpDeviation>, ApiError> {
-    p.require(Permission::Compliance)?;
     Ok(Json(
         st.service
             .notify_adp_deviation(&id, text("reference", &req.reference)?, &p.actor())
@@ -257,7 +246,6 @@ pub async fn add_ai_report(
     p: Principal,
     ApiJson(req): ApiJson<AiReportInput>,
 ) -> Result<(StatusCode, Json<AiTrainingReport>), ApiError> {
-    p.require(Permission::Compliance)?;
     let now = st.service.now();
     let r = st
         .service
@@ -277,9 +265,7 @@ pub async fn add_ai_report(
     security(("bearer" = [])))]
 pub async fn ai_reports(
     State(st): State<AppState>,
-    p: Principal,
 ) -> Result<Json<Vec<AiTrainingReport>>, ApiError> {
-    p.require(Permission::ReadCompliance)?;
     Ok(Json(st.service.ai_reports().await?))
 }
 
@@ -295,7 +281,6 @@ pub async fn filed(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ReferenceInput>,
 ) -> Result<Json<AiTrainingReport>, ApiError> {
-    p.require(Permission::Compliance)?;
     Ok(Json(
         st.service
             .file_ai_report(&id, text("reference", &req.reference)?, &p.actor())
@@ -324,10 +309,8 @@ fn horizon(w: &Within) -> Result<chrono::Duration, ApiError> {
     security(("bearer" = [])))]
 pub async fn reverification(
     State(st): State<AppState>,
-    p: Principal,
     Query(w): Query<Within>,
 ) -> Result<Json<Vec<Reverification>>, ApiError> {
-    p.require(Permission::ReadCompliance)?;
     Ok(Json(st.service.reverifications(horizon(&w)?).await?))
 }
 
@@ -339,10 +322,8 @@ pub async fn reverification(
     security(("bearer" = [])))]
 pub async fn deadlines(
     State(st): State<AppState>,
-    p: Principal,
     Query(w): Query<Within>,
 ) -> Result<Json<Vec<Deadline>>, ApiError> {
-    p.require(Permission::ReadCompliance)?;
     Ok(Json(st.service.deadlines(horizon(&w)?).await?))
 }
 
@@ -360,7 +341,6 @@ pub async fn put_profile(
     p: Principal,
     ApiJson(req): ApiJson<ProgramProfile>,
 ) -> Result<StatusCode, ApiError> {
-    p.require(Permission::Compliance)?;
     st.service.put_program_profile(&req, &p.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -373,7 +353,6 @@ pub async fn profile(
     State(st): State<AppState>,
     p: Principal,
 ) -> Result<Json<ProgramProfile>, ApiError> {
-    p.require(Permission::ReadCompliance)?;
     st.service
         .program_profile(&p.actor())
         .await?
@@ -400,7 +379,6 @@ pub async fn certification(
     p: Principal,
     Query(q): Query<CertificationQuery>,
 ) -> Result<Response, ApiError> {
-    p.require(Permission::ReadCompliance)?;
     let format = q.format.as_deref().unwrap_or("json");
     if !matches!(format, "json" | "html" | "pdf") {
         return Err(ApiError::validation("format", "json, html or pdf"));
@@ -439,7 +417,6 @@ pub async fn file(
     p: Principal,
     ApiJson(req): ApiJson<FileInput>,
 ) -> Result<(StatusCode, Json<Filing>), ApiError> {
-    p.require(Permission::Compliance)?;
     let f = st
         .service
         .file_certification(req.annual, &p.actor())
@@ -451,10 +428,6 @@ pub async fn file(
 #[utoipa::path(get, path = "/v1/compliance/certifications", tag = "compliance",
     responses((status = 200, body = Vec<Filing>)),
     security(("bearer" = [])))]
-pub async fn filings(
-    State(st): State<AppState>,
-    p: Principal,
-) -> Result<Json<Vec<Filing>>, ApiError> {
-    p.require(Permission::ReadCompliance)?;
+pub async fn filings(State(st): State<AppState>) -> Result<Json<Vec<Filing>>, ApiError> {
     Ok(Json(st.service.filings().await?))
 }

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{account_id, text};
 use crate::AppState;
-use crate::auth::{Permission, Principal, Role};
+use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::json::ApiJson;
 use custos_app::resellers::{
@@ -25,11 +25,7 @@ use custos_app::resellers::{
 #[utoipa::path(get, path = "/v1/resellers", operation_id = "list_resellers", tag = "compliance",
     responses((status = 200, body = Vec<ResellerView>), (status = 403, body = Problem)),
     security(("bearer" = [])))]
-pub async fn list(
-    State(st): State<AppState>,
-    p: Principal,
-) -> Result<Json<Vec<ResellerView>>, ApiError> {
-    p.require(Permission::ReadCompliance)?;
+pub async fn list(State(st): State<AppState>) -> Result<Json<Vec<ResellerView>>, ApiError> {
     Ok(Json(st.service.resellers().await?))
 }
 
@@ -40,10 +36,8 @@ pub async fn list(
     security(("bearer" = [])))]
 pub async fn tree(
     State(st): State<AppState>,
-    p: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<TreeNode>, ApiError> {
-    p.require(Permission::ReadDecisions)?;
     Ok(Json(st.service.tree(&account_id(&id)?).await?))
 }
 
@@ -84,9 +78,6 @@ pub async fn put_cip(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<DocumentMeta>), ApiError> {
-    if p.role != Role::Reseller {
-        p.require(Permission::Compliance)?;
-    }
     let account = account_id(&id)?;
     let (media, name) = upload_meta(&headers)?;
     let m = st
@@ -103,12 +94,8 @@ pub async fn put_cip(
     security(("bearer" = [])))]
 pub async fn cip_versions(
     State(st): State<AppState>,
-    p: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<DocumentMeta>>, ApiError> {
-    if p.role != Role::Reseller {
-        p.require(Permission::ReadCompliance)?;
-    }
     let account = account_id(&id)?;
     st.service.account(&account).await?;
     Ok(Json(
@@ -130,7 +117,6 @@ pub async fn put_provider_cip(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<DocumentMeta>), ApiError> {
-    p.require(Permission::Compliance)?;
     let (media, name) = upload_meta(&headers)?;
     let m = st
         .service
@@ -149,7 +135,6 @@ pub async fn document(
     p: Principal,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    p.require(Permission::ReadCompliance)?;
     let (m, content) = st.service.read_document(&id, &p.actor()).await?;
     Ok((
         [
@@ -190,7 +175,6 @@ pub async fn add_cip_request(
     p: Principal,
     ApiJson(req): ApiJson<CipRequestInput>,
 ) -> Result<(StatusCode, Json<CipRequest>), ApiError> {
-    p.require(Permission::Compliance)?;
     let r = st
         .service
         .add_cip_request(
@@ -207,11 +191,7 @@ pub async fn add_cip_request(
 #[utoipa::path(get, path = "/v1/compliance/cip-requests", tag = "compliance",
     responses((status = 200, body = Vec<CipRequest>)),
     security(("bearer" = [])))]
-pub async fn cip_requests(
-    State(st): State<AppState>,
-    p: Principal,
-) -> Result<Json<Vec<CipRequest>>, ApiError> {
-    p.require(Permission::ReadCompliance)?;
+pub async fn cip_requests(State(st): State<AppState>) -> Result<Json<Vec<CipRequest>>, ApiError> {
     Ok(Json(st.service.cip_requests().await?))
 }
 
@@ -232,7 +212,6 @@ pub async fn cip_package(
     p: Principal,
     Query(q): Query<PackageQuery>,
 ) -> Result<Response, ApiError> {
-    p.require(Permission::Compliance)?;
     let (_, bytes) = st
         .service
         .cip_package(q.request.as_deref(), &p.actor())
@@ -286,7 +265,6 @@ pub async fn flag(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<FlagInput>,
 ) -> Result<(StatusCode, Json<NonCompliance>), ApiError> {
-    p.require(Permission::Compliance)?;
     let n = st
         .service
         .flag_non_compliance(&account_id(&id)?, text("reason", &req.reason)?, &p.actor())
@@ -298,11 +276,7 @@ pub async fn flag(
 #[utoipa::path(get, path = "/v1/compliance/non-compliance", operation_id = "list_non_compliance_cases", tag = "compliance",
     responses((status = 200, body = Vec<NonCompliance>)),
     security(("bearer" = [])))]
-pub async fn cases(
-    State(st): State<AppState>,
-    p: Principal,
-) -> Result<Json<Vec<NonCompliance>>, ApiError> {
-    p.require(Permission::ReadCompliance)?;
+pub async fn cases(State(st): State<AppState>) -> Result<Json<Vec<NonCompliance>>, ApiError> {
     Ok(Json(st.service.non_compliance_cases().await?))
 }
 
@@ -319,7 +293,6 @@ pub async fn report(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ReportInput>,
 ) -> Result<Json<NonCompliance>, ApiError> {
-    p.require(Permission::Compliance)?;
     let text = text("text", &req.text)?;
     Ok(Json(
         st.service
@@ -341,7 +314,6 @@ pub async fn close_case(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<CloseCaseInput>,
 ) -> Result<Json<NonCompliance>, ApiError> {
-    p.require(Permission::Compliance)?;
     let note = req.note.as_deref().map(|n| text("note", n)).transpose()?;
     Ok(Json(
         st.service
