@@ -503,3 +503,34 @@ async fn operations_endpoints() {
     assert_eq!(docs.status, StatusCode::OK);
     assert!(String::from_utf8_lossy(&docs.raw).contains("swagger"));
 }
+
+/// Who may call a route is decided before its body is read: a role that may not call it is
+/// told so, whatever the body holds.
+#[tokio::test]
+async fn a_role_that_may_not_call_a_route_is_refused_before_its_body_is_read() {
+    let app = TestApp::new().await;
+    let r = app
+        .send_raw(
+            "POST",
+            "/v1/customers",
+            Some(Role::Auditor),
+            Some(b"{not json".to_vec()),
+            "application/json",
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(r.body["type"], "urn:custos:problem:forbidden");
+    // The same body from a role that may call it is named for what it is.
+    let r = app
+        .send_raw(
+            "POST",
+            "/v1/customers",
+            Some(Role::Integrator),
+            Some(b"{not json".to_vec()),
+            "application/json",
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+}
