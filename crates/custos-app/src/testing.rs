@@ -10,7 +10,14 @@ use custos_core::CipPolicy;
 pub use custos_store;
 use custos_store::{FileKeyring, SqlStore, Store};
 
-use crate::service::App;
+use custos_core::verification::{MethodOutcome, MethodResult};
+use custos_core::{
+    AccountId, AccountKind, Country, CustomerId, CustomerProfile, DocumentKind, Method, Offering,
+    SubjectId,
+};
+
+use crate::intake::AddDocument;
+use crate::service::{App, NewAccount};
 
 /// An application on its own data directory.
 #[derive(Debug)]
@@ -56,4 +63,69 @@ impl Fixture {
     pub fn advance(&self, d: Duration) {
         *self.clock.lock().unwrap() += d;
     }
+}
+
+/// Passes `methods` for a subject of customer `c`, a document on file first for `document`,
+/// as the sign-up flow reports them.
+pub async fn pass(app: &App, c: &CustomerId, subject: &SubjectId, methods: &[Method]) {
+    if methods.contains(&Method::Document) {
+        app.add_document(
+            c,
+            AddDocument {
+                subject_id: Some(subject.clone()),
+                kind: DocumentKind::Other,
+                issuing_country: Country::parse("CH").unwrap(),
+                number: "TEST-DOC-1".into(),
+                nationality: None,
+                expires_on: None,
+                mrz: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    for m in methods {
+        let result = MethodResult {
+            method: *m,
+            outcome: MethodOutcome::Pass,
+            at: app.now(),
+            provider: None,
+            reference: None,
+            recorded_by: "test".into(),
+        };
+        app.record_result(c, Some(subject.clone()), result)
+            .await
+            .unwrap();
+    }
+}
+
+/// A verified foreign reseller (Polder Hosting B.V., organised and addressed in the
+/// Netherlands; its document and address checks passed) and its open reseller account.
+pub async fn verified_foreign_reseller(app: &App) -> (CustomerId, AccountId) {
+    let entity = serde_json::from_value(serde_json::json!({
+        "legal_name": "Polder Hosting B.V.", "jurisdiction": "NL",
+        "addresses": [{"line1": "1 Harbour Street", "city": "Capital", "country": "NL"}]
+    }))
+    .unwrap();
+    let c = app
+        .create_customer(CustomerProfile::Entity(entity), vec![], None)
+        .await
+        .unwrap();
+    pass(
+        app,
+        &c.id,
+        c.customer_subject(),
+        &[Method::Document, Method::Address],
+    )
+    .await;
+    let a = app
+        .open_account(NewAccount {
+            customer_id: c.id.clone(),
+            kind: AccountKind::Reseller,
+            offering: Offering::Paid,
+            parent_id: None,
+        })
+        .await
+        .unwrap();
+    (c.id, a.id)
 }

@@ -295,14 +295,8 @@ impl TestApp {
     /// A verified foreign reseller (Polder Hosting B.V., NL) and its open reseller account:
     /// `(customer, account)`.
     pub async fn verified_foreign_reseller(&self) -> (String, String) {
-        let r = self
-            .verified(
-                entity("Polder Hosting B.V.", "NL", serde_json::json!([])),
-                &["document", "address"],
-            )
-            .await;
-        let ra = self.open_id(&r, "reseller", "paid").await;
-        (r, ra)
+        let (c, a) = custos_app::testing::verified_foreign_reseller(&self.service).await;
+        (c.as_str().to_owned(), a.as_str().to_owned())
     }
 
     /// A US entity (Blue Mesa Compute LLC) with a 70% US owner and a 30% foreign (Chinese)
