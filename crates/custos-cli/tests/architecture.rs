@@ -122,3 +122,87 @@ fn no_source_file_is_over_a_thousand_lines() {
         assert!(lines <= 1000, "{} has {lines} lines", f.display());
     }
 }
+
+/// The domain's modules import one another in one direction only: no two rule modules need
+/// each other (shared kinds live in `kinds`, records in `records`).
+#[test]
+fn the_core_has_no_import_circle() {
+    let src = root().join("crates/custos-core/src");
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut files = vec![];
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                files.push(e.unwrap().path());
+            }
+        } else {
+            files.push(p);
+        }
+    }
+    let modules: BTreeSet<String> = files
+        .iter()
+        .filter_map(|f| {
+            let rel = f.strip_prefix(&src).unwrap();
+            rel.components().next().map(|c| {
+                c.as_os_str()
+                    .to_string_lossy()
+                    .trim_end_matches(".rs")
+                    .to_owned()
+            })
+        })
+        .filter(|m| m != "lib")
+        .collect();
+    for f in &files {
+        let rel = f.strip_prefix(&src).unwrap();
+        if rel.file_name().is_some_and(|n| n == "tests.rs") {
+            continue;
+        }
+        let from = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_owned();
+        if from == "lib" {
+            continue;
+        }
+        for line in std::fs::read_to_string(f).unwrap().lines() {
+            let Some(rest) = line.trim().strip_prefix("use crate::") else {
+                continue;
+            };
+            let to: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if modules.contains(&to) && to != from {
+                edges.entry(from.clone()).or_default().insert(to);
+            }
+        }
+    }
+    fn visit(
+        m: &str,
+        edges: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) {
+        if let Some(i) = path.iter().position(|p| p == m) {
+            panic!("import circle: {} -> {m}", path[i..].join(" -> "));
+        }
+        if done.contains(m) {
+            return;
+        }
+        path.push(m.to_owned());
+        for n in edges.get(m).into_iter().flatten() {
+            visit(n, edges, path, done);
+        }
+        path.pop();
+        done.insert(m.to_owned());
+    }
+    let mut done = BTreeSet::new();
+    for m in &modules {
+        visit(m, &edges, &mut vec![], &mut done);
+    }
+}

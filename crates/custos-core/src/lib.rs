@@ -9,11 +9,13 @@ pub mod kinds;
 pub mod measures;
 pub mod payment;
 pub mod policy;
+pub mod records;
 pub mod retention;
 pub mod screening;
 pub mod status;
 pub mod text;
 pub mod triage;
+pub mod us_person;
 pub mod verification;
 
 pub use account::{

@@ -6,65 +6,12 @@
 //! changes (a new document, a new address, a new place the customer was seen connecting from).
 
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use crate::customer::{Document, DocumentKind, Entity, Individual, LocationObservation};
 use crate::ids::Country;
 use crate::policy::TriagePolicy;
+use crate::records::{Document, DocumentKind, Entity, Individual, LocationObservation};
 
-/// Why a subject is, or is not, a United States person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum UsPersonBasis {
-    Citizen,
-    LawfulPermanentResident,
-    UsEntity,
-    LocatedInUs,
-    Foreign,
-}
-
-/// What kind of fact a piece of evidence is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EvidenceKind {
-    DeclaredCitizenship,
-    DeclaredLawfulPermanentResident,
-    Document,
-    Jurisdiction,
-    ResidenceAddress,
-    IpLocation,
-}
-
-/// One fact the triage considered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Evidence {
-    pub kind: EvidenceKind,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<Country>,
-    /// Whether this fact points to the United States.
-    pub points_to_us: bool,
-    pub detail: String,
-}
-
-/// The outcome of triage for one subject.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Triage {
-    pub us_person: bool,
-    pub basis: UsPersonBasis,
-    pub evidence: Vec<Evidence>,
-}
-
-impl Triage {
-    /// Used only between creating a subject and its first triage: foreign until shown otherwise.
-    pub fn placeholder() -> Self {
-        Triage {
-            us_person: false,
-            basis: UsPersonBasis::Foreign,
-            evidence: vec![],
-        }
-    }
-}
+pub use crate::us_person::{Evidence, EvidenceKind, Triage, UsPersonBasis};
 
 fn ev(kind: EvidenceKind, country: Option<&Country>, us: bool, detail: String) -> Evidence {
     Evidence {
@@ -231,7 +178,7 @@ pub fn entity(e: &Entity) -> Triage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::customer::Address;
+    use crate::records::Address;
     use crate::ids::SubjectId;
 
     fn c(s: &str) -> Country {

@@ -7,13 +7,12 @@
 //! screening cases name list entries and their states, not what of the subject matched).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Serialize;
 
 use crate::CoreError;
-use crate::ids::{AccountId, Country, CustomerId, SubjectId};
+use crate::ids::{Country, CustomerId, SubjectId};
 use crate::policy::{CipPolicy, RiskLevel};
-use crate::screening::{CaseSummary, CountryLink, LinkKind, Screening};
+use crate::screening::{CountryLink, LinkKind, Screening};
 use crate::triage::{self, Triage};
 use crate::verification::{
     ManualDecision, Method, MethodOutcome, MethodResult, SubjectVerification, VerificationState,
@@ -21,8 +20,7 @@ use crate::verification::{
 
 pub use crate::kinds::SubjectRole;
 
-mod records;
-pub use records::*;
+pub use crate::records::*;
 mod screening;
 pub use screening::*;
 

@@ -1,6 +1,14 @@
 //! What a customer record holds: its profile, beneficial owners, subjects, contacts, means of payment, documents, observations and holds, and the clear summary derived from it.
 
-use super::*;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::ids::{AccountId, Country, CustomerId, SubjectId};
+use crate::kinds::SubjectRole;
+use crate::screening::{CaseSummary, Screening};
+use crate::us_person::Triage;
+use crate::verification::SubjectVerification;
 
 /// A postal address.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -309,7 +317,7 @@ pub struct SubjectSummary {
     pub qualifies: bool,
     pub removed: bool,
     pub us_person: bool,
-    pub basis: triage::UsPersonBasis,
+    pub basis: crate::us_person::UsPersonBasis,
     pub verification: SubjectVerification,
 }
 
