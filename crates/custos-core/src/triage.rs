@@ -178,8 +178,8 @@ pub fn entity(e: &Entity) -> Triage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::Address;
     use crate::ids::SubjectId;
+    use crate::records::Address;
 
     fn c(s: &str) -> Country {
         Country::parse(s).unwrap()

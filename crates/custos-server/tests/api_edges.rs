@@ -509,28 +509,22 @@ async fn operations_endpoints() {
 #[tokio::test]
 async fn a_role_that_may_not_call_a_route_is_refused_before_its_body_is_read() {
     let app = TestApp::new().await;
-    let r = app
-        .send_raw(
-            "POST",
-            "/v1/customers",
-            Some(Role::Auditor),
-            Some(b"{not json".to_vec()),
-            "application/json",
-            &[],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    assert_eq!(r.body["type"], "urn:custos:problem:forbidden");
-    // The same body from a role that may call it is named for what it is.
-    let r = app
-        .send_raw(
-            "POST",
-            "/v1/customers",
-            Some(Role::Integrator),
-            Some(b"{not json".to_vec()),
-            "application/json",
-            &[],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    // The same malformed body: refused for the role an auditor has, named for what it is for
+    // the role that may call the route.
+    for (role, status) in [
+        (Role::Auditor, StatusCode::FORBIDDEN),
+        (Role::Integrator, StatusCode::BAD_REQUEST),
+    ] {
+        let r = app
+            .send_raw(
+                "POST",
+                "/v1/customers",
+                Some(role),
+                Some(b"{not json".to_vec()),
+                "application/json",
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, status, "{role:?}: {}", r.body);
+    }
 }
