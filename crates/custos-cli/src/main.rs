@@ -10,6 +10,7 @@ mod config;
 mod ledger;
 mod lists;
 mod nats;
+mod resellers;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -139,7 +140,7 @@ enum Cmd {
     /// Resellers: their trees, CIPs and the package that produces them, non-compliance.
     Resellers {
         #[command(subcommand)]
-        cmd: compliance::ResellersCmd,
+        cmd: resellers::ResellersCmd,
     },
     /// Reports: the CIP certification.
     Report {
@@ -764,7 +765,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Resellers { cmd } => {
             let app = App::open(config, true).await?;
-            compliance::resellers(&app, cmd).await
+            resellers::resellers(&app, cmd).await
         }
         Cmd::Report { cmd } => {
             let app = App::open(config, true).await?;
