@@ -212,13 +212,22 @@ async fn seed_lists(svc: &App) -> Result<(), Error> {
         allow_shrink: false,
         name_guessed: false,
     };
-    svc.publish_list(
-        custos_screen::import::Format::CustosToml,
-        DEMO_DESIGNATIONS.as_bytes(),
-        "designations.toml",
-        p,
-    )
-    .await?;
+    match svc
+        .publish_list(
+            custos_screen::import::Format::CustosToml,
+            DEMO_DESIGNATIONS.as_bytes(),
+            "designations.toml",
+            p,
+        )
+        .await?
+    {
+        crate::lists::Published::Saved { .. } | crate::lists::Published::Unchanged { .. } => {}
+        other => {
+            return Err(Error::Conflict(format!(
+                "the demo's designations were not published: {other:?}"
+            )));
+        }
+    }
     // One entered as a compliance officer would, scheduled: the lead time after today.
     svc.add_designation(
         crate::designations::NewDesignation {

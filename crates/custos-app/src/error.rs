@@ -7,7 +7,7 @@
 //!   [`StoreError`]; `custos-ledger` raises [`LedgerError`]. This layer turns each into one
 //!   [`Error`] that names the real failure: a ledger that cannot write is
 //!   [`Error::LedgerUnavailable`], never "the database is not reachable"; a PDF that cannot be
-//!   drawn is [`Error::Rendering`]; a file that cannot be read or written is [`Error::Io`].
+//!   drawn is [`Error::Rendering`].
 //!   Operations raise [`Error`] directly for what only they know (a destroyed customer, a
 //!   missing designation).
 //! - **What reaches a client.** The doors map each variant to one answer: the API to one
@@ -17,14 +17,15 @@
 //!   [`Error::Destroyed`], [`Error::Malformed`]) is written for the caller: it names a field
 //!   and a rule, never a value sent, never personal data. The text of a server-side variant
 //!   ([`Error::StoreUnavailable`], [`Error::LedgerUnavailable`], [`Error::Rendering`],
-//!   [`Error::Io`], [`Error::Internal`]) is for the operator's log only: the API sends a fixed
+//!   [`Error::Internal`]) is for the operator's log only: the API sends a fixed
 //!   detail instead.
 
 use custos_core::{CoreError, CustomerId};
 use custos_ledger::LedgerError;
 use custos_store::StoreError;
 
-/// What an operation of the application can fail with.
+/// What an operation of the application can fail with. (The files a door reads or writes,
+/// a CLI's export for one, are that door's to report.)
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The input is not what the operation takes (not JSON, an empty body).
@@ -63,9 +64,6 @@ pub enum Error {
     /// A report, a package or a PDF could not be produced.
     #[error("rendering {0}")]
     Rendering(String),
-    /// A file the operation reads or writes failed.
-    #[error("{0}")]
-    Io(String),
     /// A defect, corrupt stored data or a broken configuration.
     #[error("internal error: {0}")]
     Internal(String),
@@ -92,7 +90,6 @@ impl Error {
             Error::StoreUnavailable(_)
                 | Error::LedgerUnavailable(_)
                 | Error::Rendering(_)
-                | Error::Io(_)
                 | Error::Internal(_)
         )
     }

@@ -157,7 +157,8 @@ impl Kept for NonCompliance {
 pub struct CustomerOwner {
     pub customer_id: custos_core::CustomerId,
     pub reseller_account_id: custos_core::AccountId,
-    #[serde(skip)]
+    /// When it was recorded (absent from records kept before it was written in the body).
+    #[serde(default)]
     pub at: DateTime<Utc>,
 }
 
@@ -176,7 +177,8 @@ impl Kept for CustomerOwner {
     }
 }
 
-/// The last sweep: the day it covered.
+/// The last sweep: the day it covered. It shares the kind `sweep` with [`RescreenRequest`]:
+/// both are read by their well-known ids, never listed by kind.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LastSweep {
     pub day: String,
@@ -201,7 +203,9 @@ impl Kept for LastSweep {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RescreenRequest {
     pub requested_at: DateTime<Utc>,
-    #[serde(skip)]
+    /// When a sweep screened every customer for it (absent from records kept before it was
+    /// written in the body).
+    #[serde(default)]
     pub done_at: Option<DateTime<Utc>>,
 }
 

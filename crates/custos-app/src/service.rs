@@ -762,7 +762,7 @@ impl App {
     /// Revokes the reseller keys scoped to `account`, which was just closed (on request, or by
     /// terminating the relationship): what hangs off it ends with it. Keys of reseller accounts
     /// closed with it, or closed by a screening match that may be reversed, are refused while
-    /// their account is closed (`auth::scope_guard`), not revoked. Returns the keys revoked.
+    /// their account is closed (`custos_server::auth::reseller_access`), not revoked. Returns the keys revoked.
     pub async fn revoke_keys_of(&self, account: &AccountId) -> Result<Vec<String>> {
         let mut revoked = vec![];
         for k in self.store.list_api_keys().await? {

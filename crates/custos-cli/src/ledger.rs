@@ -115,6 +115,9 @@ pub async fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
             to,
             purpose,
         } => {
+            if purpose.trim().is_empty() {
+                bail!("--purpose must say why the events are read");
+            }
             let app = open_for_reading(config).await?;
             let what = format!(
                 "access[{}..{}]{}",
@@ -133,7 +136,7 @@ pub async fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
                 .service
                 .audited_ledger(&crate::cli_actor(), &purpose, "ledger_export", &what)
                 .await
-                .context("cannot write the audit record; nothing was read")?;
+                .context("nothing was read")?;
             tokio::task::block_in_place(|| export(&l, out, first, end, from, to))
         }
         LedgerCmd::Query {
@@ -146,6 +149,9 @@ pub async fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
             json,
             purpose,
         } => {
+            if purpose.trim().is_empty() {
+                bail!("--purpose must say why the events are read");
+            }
             // The flags' own names in what is wrong, before anything is opened or audited.
             if let (Some(f), Some(t)) = (from, to)
                 && f > t

@@ -102,7 +102,7 @@ pub enum ResellerAccess {
 
 /// Middleware (after routing) of a group of routes: a reseller's key is let through as the
 /// group's [`ResellerAccess`] says; every other key is let through (its role is checked by the
-/// handler).
+/// route's permission, [`require`]).
 pub async fn reseller_access(
     State((state, access)): State<(AppState, ResellerAccess)>,
     req: Request,

@@ -39,8 +39,6 @@ pub enum ApiError {
     LedgerUnavailable,
     /// A report, package or PDF could not be produced.
     Rendering,
-    /// A file the server reads or writes failed.
-    Io,
     Internal,
 }
 
@@ -49,7 +47,7 @@ pub enum ApiError {
 /// (403), `purpose-required` (403), `not-found` (404), `conflict` (409), `records-destroyed`
 /// (410), `payload-too-large` (413), `unsupported-media-type` (415), `idempotency-key-reused`
 /// (422), `idempotency-key-in-progress` (409), `unavailable` (503: the database),
-/// `ledger-unavailable` (503), `rendering-failed` (500), `io-failed` (500) or `internal` (500).
+/// `ledger-unavailable` (503), `rendering-failed` (500) or `internal` (500).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"type": "urn:custos:problem:validation-failed", "title": "Validation failed",
     "status": 422, "detail": "must start with `cus_`", "field": "customer_id"}))]
@@ -126,11 +124,6 @@ impl ApiError {
                 "rendering-failed",
                 "Rendering failed",
             ),
-            Io => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "io-failed",
-                "A file could not be read or written",
-            ),
             Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -178,10 +171,6 @@ impl ApiError {
             ),
             Rendering => (
                 "the document could not be produced; nothing was changed".into(),
-                None,
-            ),
-            Io => (
-                "a file the server needs could not be read or written".into(),
                 None,
             ),
             Internal => ("internal error".into(), None),
@@ -239,7 +228,6 @@ impl From<custos_app::Error> for ApiError {
             E::StoreUnavailable(_) => ApiError::Unavailable,
             E::LedgerUnavailable(_) => ApiError::LedgerUnavailable,
             E::Rendering(_) => ApiError::Rendering,
-            E::Io(_) => ApiError::Io,
             E::Internal(_) => ApiError::Internal,
         }
     }

@@ -18,9 +18,13 @@ use crate::error::ApiError;
 
 pub const HEADER: &str = "idempotency-key";
 
-/// Middleware of a group of routes whose bodies are at most `limit` bytes.
+/// The largest body a group of routes takes (set by the group, read by [`layer`]).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// Middleware of a route, inside its permission check.
 pub async fn layer(
-    State((state, limit)): State<(AppState, usize)>,
+    State(state): State<AppState>,
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
@@ -46,6 +50,10 @@ pub async fn layer(
         .get::<Principal>()
         .cloned()
         .ok_or(ApiError::Unauthenticated)?;
+    let limit = req
+        .extensions()
+        .get::<BodyLimit>()
+        .map_or(crate::MAX_BODY, |l| l.0);
     let (parts, body) = req.into_parts();
     let bytes = to_bytes(body, limit)
         .await

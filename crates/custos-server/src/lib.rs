@@ -90,28 +90,27 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// A route that a caller's role must allow `permission` for.
-fn may(
-    permission: Permission,
-    route: UtoipaMethodRouter<AppState>,
-) -> UtoipaMethodRouter<AppState> {
-    route.layer(from_fn_with_state(permission, auth::require))
-}
-
 /// The routes of the OpenAPI document, with the document.
 fn api(state: AppState) -> OpenApiRouter<AppState> {
     use routes::{accounts, admin, customers, designations, health, ledger, program, resellers};
     use routes::{screen, screening};
+    // A route: the permission a caller's role needs is checked first, then an
+    // `Idempotency-Key` is honoured (so a caller that may not call the route never has its
+    // body read, kept or replayed).
+    let may = |permission: Permission, route: UtoipaMethodRouter<AppState>| {
+        route
+            .layer(from_fn_with_state(state.clone(), idempotency::layer))
+            .layer(from_fn_with_state(permission, auth::require))
+    };
+    // A group: what a reseller's key may do there (checked before the route's permission),
+    // and the largest body its routes take.
     let group = |access: ResellerAccess, body: usize, routes: OpenApiRouter<AppState>| {
         routes
             .route_layer(from_fn_with_state(
                 (state.clone(), access),
                 auth::reseller_access,
             ))
-            .layer(from_fn_with_state(
-                (state.clone(), body),
-                idempotency::layer,
-            ))
+            .layer(axum::Extension(idempotency::BodyLimit(body)))
             .layer(DefaultBodyLimit::max(body))
     };
     // A reseller's key creates customers and accounts under its reseller account.

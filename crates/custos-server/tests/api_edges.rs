@@ -527,4 +527,19 @@ async fn a_role_that_may_not_call_a_route_is_refused_before_its_body_is_read() {
             .await;
         assert_eq!(r.status, status, "{role:?}: {}", r.body);
     }
+    // Nor is it kept under an `Idempotency-Key`: the refusal is not stored and replayed.
+    for _ in 0..2 {
+        let r = app
+            .send_raw(
+                "POST",
+                "/v1/customers",
+                Some(Role::Auditor),
+                Some(b"{not json".to_vec()),
+                "application/json",
+                &[("idempotency-key", "forbidden-1")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.headers.get("idempotent-replayed").is_none());
+    }
 }
