@@ -249,6 +249,28 @@ impl KeyCache {
 }
 
 impl App {
+    /// Issues an API key, as an administrator does by any door: its name and scope checked,
+    /// the key created, the act audited. Returns the token (to show once) and its id.
+    pub async fn issue_key(
+        &self,
+        actor: &Actor,
+        name: &str,
+        role: Role,
+        scope: Option<&AccountId>,
+    ) -> Result<(String, String)> {
+        let name = custos_core::text::free_text("name", name)?;
+        self.check_key_scope(role == Role::Reseller, scope).await?;
+        let (token, id) = self.create_scoped_key(&name, role, scope).await?;
+        self.audit(actor, None, "create_api_key", &id).await?;
+        Ok((token, id))
+    }
+
+    /// Revokes an API key, audited. A running server refuses it within [`RECHECK`].
+    pub async fn revoke_key(&self, actor: &Actor, id: &str) -> Result<()> {
+        self.store().revoke_api_key(id, self.now()).await?;
+        self.audit(actor, None, "revoke_api_key", id).await
+    }
+
     /// Creates an API key; returns the token (to show once) and its id.
     pub async fn create_key(&self, name: &str, role: Role) -> Result<(String, String)> {
         self.create_scoped_key(name, role, None).await

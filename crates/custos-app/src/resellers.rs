@@ -215,6 +215,47 @@ impl App {
         Ok(false)
     }
 
+    /// Creates a customer for a caller: when the caller is a reseller's key (`scope`), the
+    /// customer is recorded as the reseller's own, so that its key sees it.
+    pub async fn create_customer_as(
+        &self,
+        profile: custos_core::CustomerProfile,
+        owners: Vec<custos_core::BeneficialOwner>,
+        external_ref: Option<String>,
+        scope: Option<&AccountId>,
+    ) -> Result<custos_core::Customer> {
+        let c = self.create_customer(profile, owners, external_ref).await?;
+        if let Some(scope) = scope {
+            self.record_customer_owner(&c.id, scope).await?;
+        }
+        Ok(c)
+    }
+
+    /// Opens an account for a caller: a reseller's key (`scope`) opens accounts only under
+    /// its own subtree, for its own customers.
+    pub async fn open_account_as(
+        &self,
+        req: crate::service::NewAccount,
+        scope: Option<&AccountId>,
+    ) -> Result<Account> {
+        if let Some(scope) = scope {
+            let under = match &req.parent_id {
+                Some(parent) => self.in_subtree(parent, scope).await?,
+                None => false,
+            };
+            if !under {
+                return Err(Error::invalid(
+                    "parent_account_id",
+                    "a reseller opens accounts under its own reseller account or the ones below it",
+                ));
+            }
+            if !self.customer_in_scope(&req.customer_id, scope).await? {
+                return Err(Error::NotFound(format!("customer {}", req.customer_id)));
+            }
+        }
+        self.open_account(req).await
+    }
+
     /// Records that a reseller's key created this customer.
     pub async fn record_customer_owner(
         &self,

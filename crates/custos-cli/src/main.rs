@@ -604,15 +604,9 @@ async fn run(cli: Cli) -> Result<()> {
                                 .with_context(|| format!("--scope `{s}` is not an account id"))
                         })
                         .transpose()?;
-                    app.service
-                        .check_key_scope(role == Role::Reseller, scope.as_ref())
-                        .await?;
                     let (token, id) = app
                         .service
-                        .create_scoped_key(&name, role, scope.as_ref())
-                        .await?;
-                    app.service
-                        .audit(&cli_actor(), None, "create_api_key", &id)
+                        .issue_key(&cli_actor(), &name, role, scope.as_ref())
                         .await?;
                     eprintln!(
                         "created {} key {id}; the token is shown only now:",
@@ -621,7 +615,7 @@ async fn run(cli: Cli) -> Result<()> {
                     println!("{token}");
                 }
                 KeysCmd::List => {
-                    for k in app.store.list_api_keys().await? {
+                    for k in app.service.api_keys().await? {
                         let revoked = k
                             .revoked_at
                             .map(|t| format!(" revoked {t}"))
@@ -633,10 +627,7 @@ async fn run(cli: Cli) -> Result<()> {
                     }
                 }
                 KeysCmd::Revoke { id } => {
-                    app.store.revoke_api_key(&id, Utc::now()).await?;
-                    app.service
-                        .audit(&cli_actor(), None, "revoke_api_key", &id)
-                        .await?;
+                    app.service.revoke_key(&cli_actor(), &id).await?;
                     println!("revoked {id}");
                 }
             }

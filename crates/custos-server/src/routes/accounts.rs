@@ -26,35 +26,13 @@ pub async fn open(
     p: Principal,
     ApiJson(req): ApiJson<OpenAccount>,
 ) -> Result<(StatusCode, Json<AccountView>), ApiError> {
-    if let Some(scope) = &p.scope {
-        // A reseller opens accounts only under its own subtree, for its own customers.
-        let under = match &req.parent_account_id {
-            Some(parent) => st.service.in_subtree(parent, scope).await?,
-            None => false,
-        };
-        if !under {
-            return Err(ApiError::validation(
-                "parent_account_id",
-                "a reseller opens accounts under its own reseller account or the ones below it",
-            ));
-        }
-        if !st
-            .service
-            .customer_in_scope(&req.customer_id, scope)
-            .await?
-        {
-            return Err(ApiError::NotFound("no customer with this id".into()));
-        }
-    }
-    let a = st
-        .service
-        .open_account(NewAccount {
-            customer_id: req.customer_id,
-            kind: req.kind,
-            offering: req.offering,
-            parent_id: req.parent_account_id,
-        })
-        .await?;
+    let req = NewAccount {
+        customer_id: req.customer_id,
+        kind: req.kind,
+        offering: req.offering,
+        parent_id: req.parent_account_id,
+    };
+    let a = st.service.open_account_as(req, p.scope.as_ref()).await?;
     let label = match a.decision.decision {
         custos_core::Decision::Approve => "approve",
         custos_core::Decision::Pending => "pending",

@@ -4,9 +4,8 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 
-use super::text;
 use crate::AppState;
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::dto::*;
 use crate::error::{ApiError, Problem};
 use crate::json::ApiJson;
@@ -44,16 +43,9 @@ pub async fn create(
     p: Principal,
     ApiJson(req): ApiJson<CreateApiKey>,
 ) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
-    let name = text("name", &req.name)?;
-    st.service
-        .check_key_scope(req.role == Role::Reseller, req.scope.as_ref())
-        .await?;
     let (token, id) = st
         .service
-        .create_scoped_key(&name, req.role, req.scope.as_ref())
-        .await?;
-    st.service
-        .audit(&p.actor(), None, "create_api_key", &id)
+        .issue_key(&p.actor(), &req.name, req.role, req.scope.as_ref())
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -63,11 +63,13 @@ pub async fn create(
     };
     let c = st
         .service
-        .create_customer(profile, req.beneficial_owners, req.external_ref)
+        .create_customer_as(
+            profile,
+            req.beneficial_owners,
+            req.external_ref,
+            p.scope.as_ref(),
+        )
         .await?;
-    if let Some(scope) = &p.scope {
-        st.service.record_customer_owner(&c.id, scope).await?;
-    }
     let v = CustomerView::new(&c.summary(st.service.policy()), &[], st.service.policy());
     Ok((StatusCode::CREATED, Json(v)))
 }
