@@ -111,6 +111,26 @@ impl App {
         Ok(l)
     }
 
+    /// An entry bundle of a log (`tile/entries/N`), as the log serves it: it holds addresses
+    /// and account ids, so reading it is audited first.
+    pub async fn entry_bundle(
+        &self,
+        actor: &Actor,
+        which: custos_ledger::Which,
+        n: u64,
+        width: u64,
+    ) -> Result<Vec<u8>> {
+        let l = self
+            .audited_ledger(
+                actor,
+                "ledger audit",
+                "read_entry_bundle",
+                &format!("{}/{n}", which.as_str()),
+            )
+            .await?;
+        blocking(move || l.log(which).entry_bundle(n, width)).await
+    }
+
     /// The events of an account in a time range (kept after the account closes), with
     /// inclusion proofs when asked.
     pub async fn account_events(

@@ -592,17 +592,29 @@ impl App {
         Ok((c, a))
     }
 
+    /// A reviewer's decision on a subject, with its reason: recorded (the accounts are
+    /// decided again) and audited.
     pub async fn review(
         &self,
+        actor: &Actor,
         id: &CustomerId,
         subject: &SubjectId,
-        decision: ManualDecision,
+        outcome: custos_core::verification::ManualOutcome,
+        reason: &str,
     ) -> Result<(Customer, Vec<Account>)> {
+        let decision = ManualDecision {
+            outcome,
+            reason: custos_core::text::free_text("reason", reason)?,
+            by: actor.id.clone(),
+            at: self.now(),
+        };
         let (_, c, a) = self
             .mutate(id, |c, _, _| {
                 c.record_manual_decision(subject, decision.clone())?;
                 Ok(())
             })
+            .await?;
+        self.audit(actor, None, "review_subject", &format!("{id}/{subject}"))
             .await?;
         Ok((c, a))
     }

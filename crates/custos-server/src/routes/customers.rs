@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use custos_core::verification::{ManualDecision, MethodResult};
+use custos_core::verification::MethodResult;
 use custos_core::{CustomerProfile, LegalHold};
 
 use super::{customer_id, reported_at, text};
@@ -258,21 +258,9 @@ pub async fn review(
     ApiJson(req): ApiJson<ReviewInput>,
 ) -> Res<CustomerView> {
     let id = customer_id(&id)?;
-    let reason = text("reason", &req.reason)?;
-    let d = ManualDecision {
-        outcome: req.outcome,
-        reason,
-        by: p.key_id.clone(),
-        at: st.service.now(),
-    };
-    let (c, accounts) = st.service.review(&id, &req.subject_id, d).await?;
-    st.service
-        .audit(
-            &p.actor(),
-            None,
-            "review_subject",
-            &format!("{id}/{}", req.subject_id),
-        )
+    let (c, accounts) = st
+        .service
+        .review(&p.actor(), &id, &req.subject_id, req.outcome, &req.reason)
         .await?;
     changed(&st, StatusCode::OK, &c, &accounts)
 }

@@ -195,15 +195,9 @@ pub async fn tile(
             let p = crate::auth::principal_from_headers(&st, &headers).await?;
             p.require(Permission::ReadAudit)?;
             st.service
-                .audit(
-                    &p.actor(),
-                    Some("ledger audit"),
-                    "read_entry_bundle",
-                    &format!("{}/{n}", which.as_str()),
-                )
-                .await?;
-            blocking(move || ll.log(which).entry_bundle(n, width))
+                .entry_bundle(&p.actor(), which, n, width)
                 .await
+                .map_err(ApiError::from)
                 .map_err(not_yet)?
         }
     };
