@@ -30,6 +30,40 @@ pub fn redact(msg: &str) -> String {
     msg.to_owned()
 }
 
+/// The error of a value that did not deserialise (from a body, or a query string): `path` is
+/// where serde was (`.` at the top), `msg` serde's message. The field is named by its path;
+/// a missing field, or one of our own types' errors (`invalid field `x`: reason`), by its own
+/// name (below that path, for a missing one). The value sent is never echoed.
+pub fn blame(path: &str, msg: &str) -> Error {
+    let under = |field: &str| {
+        if path == "." || path.is_empty() {
+            field.to_owned()
+        } else {
+            format!("{path}.{field}")
+        }
+    };
+    if let Some(rest) = msg.strip_prefix("invalid field `")
+        && let Some((field, reason)) = rest.split_once("`: ")
+    {
+        // Below the top, the path names the value whose type refused it.
+        let at = if path == "." || path.is_empty() {
+            field.to_owned()
+        } else {
+            path.to_owned()
+        };
+        return Error::invalid(at, redact(reason));
+    }
+    if let Some(rest) = msg.strip_prefix("missing field `")
+        && let Some((field, _)) = rest.split_once('`')
+    {
+        return Error::invalid(under(field), "is required");
+    }
+    Error::Validation {
+        field: (path != "." && !path.is_empty()).then(|| path.to_owned()),
+        detail: redact(msg),
+    }
+}
+
 /// Parses a JSON body into `T`.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     // Every body is an object. (serde would otherwise read a struct from an array too.)
@@ -48,24 +82,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data => {
-                let msg = inner.to_string();
-                // Our own validation errors name their field themselves.
-                if let Some(rest) = msg.strip_prefix("invalid field `")
-                    && let Some((field, reason)) = rest.split_once("`: ")
-                {
-                    let full = if path == "." || path.is_empty() {
-                        field.to_owned()
-                    } else {
-                        path.clone()
-                    };
-                    return Error::invalid(full, redact(reason));
-                }
-                Error::Validation {
-                    field: (path != ".").then_some(path),
-                    detail: redact(&msg),
-                }
-            }
+            serde_json::error::Category::Data => blame(&path, &inner.to_string()),
             _ => Error::Malformed(format!(
                 "the body is not valid JSON (line {}, column {})",
                 inner.line(),

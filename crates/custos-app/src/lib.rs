@@ -30,6 +30,7 @@ pub mod screening;
 pub mod service;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod when;
 
 pub use error::{Error, Result};
 pub use service::{Actor, App, Clock, NewAccount, system_clock};

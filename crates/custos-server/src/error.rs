@@ -32,6 +32,8 @@ pub enum ApiError {
     Gone(String),
     PayloadTooLarge,
     UnsupportedMediaType,
+    /// The path exists, but not with this method (the response's `Allow` lists those it has).
+    MethodNotAllowed,
     IdempotencyKeyReused,
     IdempotencyInProgress,
     Unavailable,
@@ -45,7 +47,7 @@ pub enum ApiError {
 /// The problem document. Its `type` is one of `urn:custos:problem:` followed by
 /// `invalid-request` (400), `validation-failed` (422), `unauthenticated` (401), `forbidden`
 /// (403), `purpose-required` (403), `not-found` (404), `conflict` (409), `records-destroyed`
-/// (410), `payload-too-large` (413), `unsupported-media-type` (415), `idempotency-key-reused`
+/// (410), `payload-too-large` (413), `method-not-allowed` (405), `unsupported-media-type` (415), `idempotency-key-reused`
 /// (422), `idempotency-key-in-progress` (409), `unavailable` (503: the database),
 /// `ledger-unavailable` (503), `rendering-failed` (500) or `internal` (500).
 #[derive(Debug, Serialize, ToSchema)]
@@ -93,6 +95,11 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
                 "Payload too large",
+            ),
+            MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
             ),
             UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -148,6 +155,10 @@ impl ApiError {
             ),
             PayloadTooLarge => (
                 "the request body is larger than this endpoint accepts".into(),
+                None,
+            ),
+            MethodNotAllowed => (
+                "this path does not take this method; `Allow` lists those it takes".into(),
                 None,
             ),
             UnsupportedMediaType => (

@@ -1,8 +1,14 @@
 //! `Idempotency-Key` on POST requests: a replay with the same key and the same request gets
 //! the first response back, byte for byte, and changes nothing. Keys are scoped to the API key
 //! that sent them. A key reused with a different request is refused; a key whose first request
-//! is still running gets 409. Responses of 5xx are not kept, so a retry after a server fault
-//! runs again.
+//! is still running gets 409.
+//!
+//! As Stripe's keys do, a key keeps a result only once the request started executing: a
+//! request refused before that (its body or a field invalid, 400, 413, 415 or 422; its key or
+//! role not allowed, 401 or 403) keeps nothing, so the same key can be sent again with the
+//! body corrected; nor is a server fault (5xx) kept, so a retry runs again. What is kept, and
+//! replayed: a success, and the answers that come of executing it (404: what it names does
+//! not exist; 409: it conflicts with what is stored; 410: destroyed).
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -92,7 +98,7 @@ pub async fn layer(
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
     let status = res.status();
-    if status.is_server_error() {
+    if !kept(status) {
         app.idempotency_abandon(&principal.key_id, &key).await?;
         return Ok(res);
     }
@@ -107,4 +113,13 @@ pub async fn layer(
     app.idempotency_complete(&principal.key_id, &key, status.as_u16(), &bytes)
         .await?;
     Ok(Response::from_parts(parts, Body::from(bytes)))
+}
+
+/// Whether a response is the result of the request executing (see the module's text).
+fn kept(status: StatusCode) -> bool {
+    status.is_success()
+        || matches!(
+            status,
+            StatusCode::NOT_FOUND | StatusCode::CONFLICT | StatusCode::GONE
+        )
 }

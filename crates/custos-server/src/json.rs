@@ -73,7 +73,7 @@ mod tests {
             "{\"a\": 1, \"c\": 2}",
             "422 c unknown field `c`, expected `a` or `b`",
         );
-        check("{\"b\": \"x\"}", "422  missing field `a`");
+        check("{\"b\": \"x\"}", "422 a is required");
         check(
             "{\"a\": 1",
             "400  the body is not valid JSON (line 1, column 7)",

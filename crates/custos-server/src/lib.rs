@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod dto;
 pub mod error;
+pub mod extract;
 pub mod idempotency;
 pub mod json;
 pub mod metrics;
@@ -51,7 +52,7 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::BadRequest("this endpoint does not take that method".into())
+    ApiError::MethodNotAllowed
 }
 
 /// The whole HTTP API. Every route is listed once, here, by its handler (whose

@@ -543,3 +543,133 @@ async fn a_role_that_may_not_call_a_route_is_refused_before_its_body_is_read() {
         assert!(r.headers.get("idempotent-replayed").is_none());
     }
 }
+
+#[tokio::test]
+async fn a_request_refused_before_it_ran_keeps_no_result_under_its_key() {
+    let app = TestApp::new().await;
+    let api = app.as_role(Role::Integrator).idempotency_key("signup-1");
+    // A typo in a field: 422, and the key is still free.
+    let mut typo = individual("Lena Fischer", "DE", "DE");
+    typo["external_rfe"] = json!("x");
+    let a = api.post("/v1/customers", typo).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let b = api
+        .post("/v1/customers", individual("Lena Fischer", "DE", "DE"))
+        .await;
+    assert_eq!(b.status, StatusCode::CREATED, "{:?}", b.body);
+    assert!(!b.headers.contains_key("idempotent-replayed"));
+    // Refused for permission: nothing kept; the right key gets a fresh run.
+    let c = app.as_role(Role::Reviewer).idempotency_key("open-1");
+    let open = json!({"customer_id": b.body["customer_id"], "kind": "direct"});
+    assert_eq!(
+        c.post("/v1/accounts", open.clone()).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // A result that came of executing is kept: a 404 replays.
+    let gone = json!({"customer_id": "cus_nobody", "kind": "direct"});
+    let d = app.as_role(Role::Integrator).idempotency_key("open-2");
+    assert_eq!(
+        d.post("/v1/accounts", gone.clone()).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let again = d.post("/v1/accounts", gone).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+}
+
+#[tokio::test]
+async fn every_error_is_problem_json_naming_what_to_blame() {
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let acc = app.open_id(&c, "direct", "paid").await;
+    let api = app.as_role(Role::Auditor).purpose("case 1");
+    let check = |r: &common::Resp, status: StatusCode, kind: &str, field: Option<&str>| {
+        assert_eq!(r.status, status, "{:?}", r.body);
+        assert_eq!(r.content_type, "application/problem+json");
+        assert_eq!(r.body["type"], format!("urn:custos:problem:{kind}"));
+        assert_eq!(r.body["field"].as_str(), field, "{:?}", r.body);
+    };
+    // Query strings.
+    let r = api
+        .get(&format!("/v1/accounts/{acc}/events?limit=abc"))
+        .await;
+    check(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+        Some("limit"),
+    );
+    let r = api
+        .get(&format!("/v1/accounts/{acc}/events?from=yesterday"))
+        .await;
+    check(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+        Some("from"),
+    );
+    assert!(
+        !r.raw.windows(9).any(|w| w == b"yesterday"),
+        "the value is not echoed"
+    );
+    let r = api
+        .get(&format!("/v1/accounts/{acc}/events?form=2026-11-01"))
+        .await;
+    check(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+        Some("form"),
+    );
+    let r = api.get("/v1/screening/cases?state=shut").await;
+    check(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+        Some("state"),
+    );
+    // A day where a time is meant is read as the day.
+    let r = api
+        .get(&format!(
+            "/v1/accounts/{acc}/events?from=2026-11-01&to=2026-11-30"
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    // A missing required field is named.
+    let r = app
+        .as_role(Role::Integrator)
+        .post("/v1/accounts", json!({"kind": "direct"}))
+        .await;
+    check(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+        Some("customer_id"),
+    );
+    // A wrong method: 405, with the methods the path takes.
+    let r = app
+        .as_role(Role::Admin)
+        .send_method("DELETE", &format!("/v1/customers/{c}"))
+        .await;
+    check(
+        &r,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        None,
+    );
+    assert_eq!(r.headers["allow"], "GET,HEAD");
+    let r = app
+        .as_role(Role::Admin)
+        .send_method("PUT", "/v1/customers")
+        .await;
+    check(
+        &r,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        None,
+    );
+    assert_eq!(r.headers["allow"], "POST");
+    // A path that is not there.
+    let r = app.as_role(Role::Admin).get("/v1/customerz").await;
+    check(&r, StatusCode::NOT_FOUND, "not-found", None);
+}

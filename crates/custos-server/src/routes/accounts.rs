@@ -2,7 +2,7 @@
 //! and the queue of accounts that need action.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 
 use super::{account_id, reported_at, text};
@@ -10,6 +10,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::dto::*;
 use crate::error::{ApiError, Problem};
+use crate::extract::{ApiPath, ApiQuery};
 use crate::json::ApiJson;
 use custos_app::service::NewAccount;
 
@@ -49,7 +50,7 @@ pub async fn open(
     security(("bearer" = [])))]
 pub async fn get(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<AccountView>, ApiError> {
     let a = st.service.account(&account_id(&id)?).await?;
     Ok(Json(AccountView::from(&a)))
@@ -63,7 +64,7 @@ pub async fn get(
     security(("bearer" = [])))]
 pub async fn close(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<CloseAccount>,
 ) -> Result<Json<AccountView>, ApiError> {
     let reason = text("reason", &req.reason)?;
@@ -81,7 +82,7 @@ pub async fn close(
     security(("bearer" = [])))]
 pub async fn access(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<AccessInput>,
 ) -> Result<Json<AccountView>, ApiError> {
     let ip: std::net::IpAddr = req
@@ -109,7 +110,7 @@ pub async fn access(
     security(("bearer" = [])))]
 pub async fn profile(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<custos_core::measures::AccountProfile>,
 ) -> Result<Json<AccountView>, ApiError> {
     let name_ok = |s: &str| {
@@ -148,7 +149,7 @@ pub async fn profile(
     security(("bearer" = [])))]
 pub async fn needing_action(
     State(st): State<AppState>,
-    Query(page): Query<Page>,
+    ApiQuery(page): ApiQuery<Page>,
 ) -> Result<Json<AccountPage>, ApiError> {
     let after = page.after.as_deref().map(account_id).transpose()?;
     let limit = page.limit();

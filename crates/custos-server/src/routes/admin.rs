@@ -1,13 +1,14 @@
 //! `/v1/audit` and `/v1/api-keys`.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::AppState;
 use crate::auth::Principal;
 use crate::dto::*;
 use crate::error::{ApiError, Problem};
+use crate::extract::ApiQuery;
 use crate::json::ApiJson;
 
 /// The audit trail: every read of personal data and every compliance action, hash-chained.
@@ -17,7 +18,7 @@ use crate::json::ApiJson;
     security(("bearer" = [])))]
 pub async fn audit(
     State(st): State<AppState>,
-    Query(page): Query<Page>,
+    ApiQuery(page): ApiQuery<Page>,
 ) -> Result<Json<AuditPage>, ApiError> {
     let after = match page.after.as_deref() {
         None => 0,

@@ -2,7 +2,7 @@
 //! results, reviews, beneficial-owner changes and legal holds.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use custos_core::verification::MethodResult;
 use custos_core::{CustomerProfile, LegalHold};
@@ -12,6 +12,7 @@ use crate::AppState;
 use crate::auth::{Principal, Purpose};
 use crate::dto::*;
 use crate::error::{ApiError, Problem};
+use crate::extract::ApiPath;
 use crate::json::ApiJson;
 
 type Res<T> = Result<(StatusCode, Json<T>), ApiError>;
@@ -81,7 +82,7 @@ pub async fn create(
     security(("bearer" = [])))]
 pub async fn get(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<CustomerView>, ApiError> {
     Ok(Json(view(&st, &customer_id(&id)?).await?))
 }
@@ -96,7 +97,7 @@ pub async fn get(
 pub async fn record(
     State(st): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     purpose: Result<Purpose, ApiError>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let purpose = purpose?;
@@ -142,7 +143,7 @@ pub async fn search(
     security(("bearer" = [])))]
 pub async fn add_contact(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<AddContact>,
 ) -> Res<Created> {
     let id = customer_id(&id)?;
@@ -161,7 +162,7 @@ pub async fn add_contact(
     security(("bearer" = [])))]
 pub async fn add_payment_means(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<AddPaymentMeans>,
 ) -> Res<Created> {
     let id = customer_id(&id)?;
@@ -179,7 +180,7 @@ pub async fn add_payment_means(
     security(("bearer" = [])))]
 pub async fn add_document(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<AddDocument>,
 ) -> Res<CustomerView> {
     let id = customer_id(&id)?;
@@ -197,7 +198,7 @@ pub async fn add_document(
     security(("bearer" = [])))]
 pub async fn address_change(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<AddressChange>,
 ) -> Res<CustomerView> {
     let id = customer_id(&id)?;
@@ -216,7 +217,7 @@ pub async fn address_change(
 pub async fn verification_result(
     State(st): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<VerificationResultInput>,
 ) -> Res<CustomerView> {
     let id = customer_id(&id)?;
@@ -254,7 +255,7 @@ pub async fn verification_result(
 pub async fn review(
     State(st): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ReviewInput>,
 ) -> Res<CustomerView> {
     let id = customer_id(&id)?;
@@ -273,7 +274,7 @@ pub async fn review(
     security(("bearer" = [])))]
 pub async fn resubmit(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ResubmitInput>,
 ) -> Res<CustomerView> {
     if let Some(n) = &req.note {
@@ -297,7 +298,7 @@ pub async fn resubmit(
     security(("bearer" = [])))]
 pub async fn owner_change(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<OwnerChange>,
 ) -> Res<CustomerView> {
     let id = customer_id(&id)?;
@@ -324,7 +325,7 @@ pub async fn owner_change(
 pub async fn place_hold(
     State(st): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<LegalHoldInput>,
 ) -> Res<LegalHold> {
     let id = customer_id(&id)?;
@@ -349,7 +350,7 @@ pub async fn place_hold(
 pub async fn release_hold(
     State(st): State<AppState>,
     p: Principal,
-    Path((id, hold_id)): Path<(String, String)>,
+    ApiPath((id, hold_id)): ApiPath<(String, String)>,
 ) -> Res<LegalHold> {
     let id = customer_id(&id)?;
     let h = st.service.release_hold(&id, &hold_id, &p.actor()).await?;

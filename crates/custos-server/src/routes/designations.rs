@@ -3,7 +3,7 @@
 //! `/v1/compliance/sweep`, which applies what the calendar changed.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use custos_screen::model::{DesignationSubject, Measure};
@@ -14,6 +14,7 @@ use super::text;
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
+use crate::extract::ApiPath;
 use crate::json::ApiJson;
 use custos_app::designations::{
     DesignationView, NewDesignation, Preview, ScheduleEvent, SweepReport,
@@ -77,7 +78,7 @@ pub async fn schedule(State(st): State<AppState>) -> Result<Json<Vec<ScheduleEve
 pub async fn preview(
     State(st): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Preview>, ApiError> {
     Ok(Json(st.service.preview_designation(&id, &p.actor()).await?))
 }
@@ -133,7 +134,7 @@ pub async fn create(
 pub async fn extend(
     State(st): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ExtensionInput>,
 ) -> Result<Json<DesignationView>, ApiError> {
     let reference = text("reference", &req.reference)?;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -21,6 +21,7 @@ use utoipa::IntoParams;
 use crate::AppState;
 use crate::auth::{Permission, Principal, Purpose};
 use crate::error::{ApiError, Problem};
+use crate::extract::{ApiPath, ApiQuery};
 
 /// The largest body `POST /v1/events` takes.
 pub const MAX_EVENTS_BODY: usize = 16 * 1024 * 1024;
@@ -76,11 +77,16 @@ pub async fn ingest(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RangeQuery {
-    /// RFC 3339; default: 24 hours before `to`.
+    /// An RFC 3339 time, or a day (from its start, UTC); default: 24 hours before `to`.
+    #[serde(default, deserialize_with = "custos_app::when::start")]
+    #[param(value_type = Option<String>)]
     pub from: Option<DateTime<Utc>>,
-    /// RFC 3339; default: now.
+    /// An RFC 3339 time, or a day (to its end, UTC); default: now.
+    #[serde(default, deserialize_with = "custos_app::when::end")]
+    #[param(value_type = Option<String>)]
     pub to: Option<DateTime<Utc>>,
     /// At most this many events (1 to 10,000; default 1,000).
     pub limit: Option<u32>,
@@ -99,8 +105,8 @@ pub struct RangeQuery {
 pub async fn account(
     State(st): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
-    Query(q): Query<RangeQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<RangeQuery>,
     purpose: Result<Purpose, ApiError>,
 ) -> Result<Json<AccountEvents>, ApiError> {
     let purpose = purpose?;
@@ -127,8 +133,8 @@ pub async fn account(
 pub async fn ip(
     State(st): State<AppState>,
     p: Principal,
-    Path(net): Path<String>,
-    Query(q): Query<RangeQuery>,
+    ApiPath(net): ApiPath<String>,
+    ApiQuery(q): ApiQuery<RangeQuery>,
     purpose: Result<Purpose, ApiError>,
 ) -> Result<Json<NetAccounts>, ApiError> {
     let purpose = purpose?;
@@ -163,7 +169,7 @@ fn bytes(data: Vec<u8>, content_type: &'static str, immutable: bool) -> Response
 /// The latest signed checkpoint of a log (C2SP tlog-checkpoint, a signed note).
 pub async fn checkpoint(
     State(st): State<AppState>,
-    Path(log): Path<String>,
+    ApiPath(log): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let l = ledger(&st)?;
     let cp = l.log(which(&log)?).checkpoint();
@@ -179,7 +185,7 @@ pub async fn checkpoint(
 /// (`tile/entries/<N>[.p/<W>]`, auditors only, audited).
 pub async fn tile(
     State(st): State<AppState>,
-    Path((log, rest)): Path<(String, String)>,
+    ApiPath((log, rest)): ApiPath<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let l = ledger(&st)?;

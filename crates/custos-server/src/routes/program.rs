@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -18,6 +18,7 @@ use super::text;
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
+use crate::extract::{ApiPath, ApiQuery};
 use crate::json::ApiJson;
 use custos_app::program::{
     AdpDeviation, AdpRecord, AdpReview, AiTrainingReport, Deadline, NewExemption,
@@ -76,7 +77,7 @@ pub async fn exemptions(State(st): State<AppState>) -> Result<Json<Vec<Exemption
 pub async fn revoke(
     State(st): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ExemptionChange>, ApiError> {
     let (exemption, redecided) = st.service.revoke_exemption(&id, &p.actor()).await?;
     Ok(Json(ExemptionChange {
@@ -97,7 +98,7 @@ pub async fn revoke(
 pub async fn put_document(
     State(st): State<AppState>,
     p: Principal,
-    Path(kind): Path<String>,
+    ApiPath(kind): ApiPath<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<DocumentMeta>), ApiError> {
@@ -214,7 +215,7 @@ pub struct ReferenceInput {
 pub async fn notified(
     State(st): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ReferenceInput>,
 ) -> Result<Json<AdpDeviation>, ApiError> {
     Ok(Json(
@@ -278,7 +279,7 @@ pub async fn ai_reports(
 pub async fn filed(
     State(st): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ReferenceInput>,
 ) -> Result<Json<AiTrainingReport>, ApiError> {
     Ok(Json(
@@ -289,6 +290,7 @@ pub async fn filed(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Within {
     /// How far ahead, in days (default 90; overdue ones are always included).
     pub within_days: Option<u32>,
@@ -309,7 +311,7 @@ fn horizon(w: &Within) -> Result<chrono::Duration, ApiError> {
     security(("bearer" = [])))]
 pub async fn reverification(
     State(st): State<AppState>,
-    Query(w): Query<Within>,
+    ApiQuery(w): ApiQuery<Within>,
 ) -> Result<Json<Vec<Reverification>>, ApiError> {
     Ok(Json(st.service.reverifications(horizon(&w)?).await?))
 }
@@ -322,7 +324,7 @@ pub async fn reverification(
     security(("bearer" = [])))]
 pub async fn deadlines(
     State(st): State<AppState>,
-    Query(w): Query<Within>,
+    ApiQuery(w): ApiQuery<Within>,
 ) -> Result<Json<Vec<Deadline>>, ApiError> {
     Ok(Json(st.service.deadlines(horizon(&w)?).await?))
 }
@@ -361,6 +363,7 @@ pub async fn profile(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CertificationQuery {
     /// The annual certification (the last twelve months) rather than the initial one.
     #[serde(default)]
@@ -377,7 +380,7 @@ pub struct CertificationQuery {
 pub async fn certification(
     State(st): State<AppState>,
     p: Principal,
-    Query(q): Query<CertificationQuery>,
+    ApiQuery(q): ApiQuery<CertificationQuery>,
 ) -> Result<Response, ApiError> {
     let format = q.format.as_deref().unwrap_or("json");
     if !matches!(format, "json" | "html" | "pdf") {

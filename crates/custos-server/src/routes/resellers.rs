@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -16,6 +16,7 @@ use super::{account_id, text};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
+use crate::extract::{ApiPath, ApiQuery};
 use crate::json::ApiJson;
 use custos_app::resellers::{
     CipRequest, NonCompliance, NonComplianceOutcome, PROVIDER, ResellerView, TreeNode,
@@ -36,7 +37,7 @@ pub async fn list(State(st): State<AppState>) -> Result<Json<Vec<ResellerView>>,
     security(("bearer" = [])))]
 pub async fn tree(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TreeNode>, ApiError> {
     Ok(Json(st.service.tree(&account_id(&id)?).await?))
 }
@@ -74,7 +75,7 @@ pub(crate) fn upload_meta(headers: &HeaderMap) -> Result<(String, String), ApiEr
 pub async fn put_cip(
     State(st): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<DocumentMeta>), ApiError> {
@@ -94,7 +95,7 @@ pub async fn put_cip(
     security(("bearer" = [])))]
 pub async fn cip_versions(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Vec<DocumentMeta>>, ApiError> {
     let account = account_id(&id)?;
     st.service.account(&account).await?;
@@ -133,7 +134,7 @@ pub async fn put_provider_cip(
 pub async fn document(
     State(st): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let (m, content) = st.service.read_document(&id, &p.actor()).await?;
     Ok((
@@ -196,6 +197,7 @@ pub async fn cip_requests(State(st): State<AppState>) -> Result<Json<Vec<CipRequ
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PackageQuery {
     /// The request this package answers (it is marked fulfilled).
     pub request: Option<String>,
@@ -210,7 +212,7 @@ pub struct PackageQuery {
 pub async fn cip_package(
     State(st): State<AppState>,
     p: Principal,
-    Query(q): Query<PackageQuery>,
+    ApiQuery(q): ApiQuery<PackageQuery>,
 ) -> Result<Response, ApiError> {
     let (_, bytes) = st
         .service
@@ -262,7 +264,7 @@ pub struct CloseCaseInput {
 pub async fn flag(
     State(st): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<FlagInput>,
 ) -> Result<(StatusCode, Json<NonCompliance>), ApiError> {
     let n = st
@@ -290,7 +292,7 @@ pub async fn cases(State(st): State<AppState>) -> Result<Json<Vec<NonCompliance>
 pub async fn report(
     State(st): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ReportInput>,
 ) -> Result<Json<NonCompliance>, ApiError> {
     let text = text("text", &req.text)?;
@@ -311,7 +313,7 @@ pub async fn report(
 pub async fn close_case(
     State(st): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<CloseCaseInput>,
 ) -> Result<Json<NonCompliance>, ApiError> {
     let note = req.note.as_deref().map(|n| text("note", n)).transpose()?;

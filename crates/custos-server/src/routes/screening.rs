@@ -3,7 +3,7 @@
 //! reseller's exposure to designated jurisdictions through the accounts under it.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use custos_app::records::StoredCase;
 use custos_core::screening::{Case, CaseState, CaseSummary, Resolution};
 use serde::{Deserialize, Serialize};
@@ -14,10 +14,12 @@ use crate::AppState;
 use crate::auth::{Principal, Purpose};
 use crate::dto::AccountView;
 use crate::error::{ApiError, Problem};
+use crate::extract::{ApiPath, ApiQuery};
 use crate::json::ApiJson;
 use custos_app::screening::{Exposure, RescreenReport};
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CaseQuery {
     /// `open`, `confirmed`, `false_positive` or `cleared`; every state when omitted.
     pub state: Option<String>,
@@ -65,7 +67,7 @@ fn case_id(s: &str) -> Result<&str, ApiError> {
     security(("bearer" = [])))]
 pub async fn cases(
     State(st): State<AppState>,
-    Query(q): Query<CaseQuery>,
+    ApiQuery(q): ApiQuery<CaseQuery>,
 ) -> Result<Json<CasePage>, ApiError> {
     let s = q.state.as_deref().map(state).transpose()?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
@@ -93,7 +95,7 @@ pub struct CaseView {
 pub async fn case(
     State(st): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     purpose: Result<Purpose, ApiError>,
 ) -> Result<Json<CaseView>, ApiError> {
     let purpose = purpose?;
@@ -137,7 +139,7 @@ pub struct Resolved {
 pub async fn resolve(
     State(st): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ResolveInput>,
 ) -> Result<Json<Resolved>, ApiError> {
     let note = req.note.as_deref().map(|n| text("note", n)).transpose()?;
@@ -179,7 +181,7 @@ pub struct ExposureView {
     security(("bearer" = [])))]
 pub async fn exposure(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ExposureView>, ApiError> {
     let id = account_id(&id)?;
     let exposure = st.service.exposure(&id).await?;

@@ -382,6 +382,13 @@ impl<'a> Client<'a> {
             .await
     }
 
+    /// A request with no body and any method.
+    pub async fn send_method(&self, method: &str, path: &str) -> Resp {
+        self.app
+            .send(method, path, self.role, None, &self.headers())
+            .await
+    }
+
     /// A body as it is, of `content_type`.
     pub async fn post_raw(&self, path: &str, body: Vec<u8>, content_type: &str) -> Resp {
         self.app
