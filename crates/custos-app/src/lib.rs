@@ -11,6 +11,7 @@
 //! set-up (that is the `custos` binary).
 
 pub mod audit;
+pub mod browse;
 pub mod demo;
 pub mod designations;
 pub mod error;

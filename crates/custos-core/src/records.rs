@@ -327,6 +327,10 @@ pub struct CustomerSummary {
     pub id: CustomerId,
     pub entity: bool,
     pub created_at: DateTime<Utc>,
+    /// The provider's own reference for the customer (an opaque id of its systems, not
+    /// personal data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_ref: Option<String>,
     pub subjects: Vec<SubjectSummary>,
     /// Whether any subject is linked to a country the policy rates high-risk.
     pub high_risk_link: bool,

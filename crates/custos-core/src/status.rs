@@ -67,3 +67,22 @@ pub fn subjects(
         .collect();
     (risk, subjects)
 }
+
+/// Where a customer stands as a whole, from where its subjects stand: failed if any subject
+/// that counts failed; else in manual review, else pending, if any is; verified if every one
+/// that counts is verified or needs none and at least one was verified; else not required.
+pub fn customer_state(subjects: &[SubjectStatus]) -> VerificationState {
+    use VerificationState::*;
+    let has = |s: VerificationState| subjects.iter().any(|x| x.state == s);
+    if has(Failed) {
+        Failed
+    } else if has(ManualReview) {
+        ManualReview
+    } else if has(Pending) {
+        Pending
+    } else if has(Verified) {
+        Verified
+    } else {
+        NotRequired
+    }
+}

@@ -249,12 +249,19 @@ impl From<&Account> for AccountView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CustomerView {
     pub customer_id: CustomerId,
+    /// The provider's own reference, when it gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_ref: Option<String>,
     /// `individual` or `entity`.
     pub kind: String,
     pub created_at: DateTime<Utc>,
     pub risk: RiskLevel,
     /// Whether any subject is foreign, so that verification is needed.
     pub verification_required: bool,
+    /// Where the customer stands as a whole: `failed` if a subject that counts failed; else
+    /// `manual_review`, else `pending`, if one is; `verified` when every one that counts is
+    /// done; `not_required` when none needs verifying.
+    pub verification_state: VerificationState,
     pub subjects: Vec<SubjectView>,
     pub accounts: Vec<AccountView>,
     /// Screening cases: list entries and their states, not what matched.
@@ -264,6 +271,7 @@ pub struct CustomerView {
 impl CustomerView {
     pub fn new(s: &CustomerSummary, accounts: &[Account], policy: &CipPolicy) -> Self {
         let (risk, statuses) = custos_core::status::subjects(policy, s, accounts);
+        let verification_state = custos_core::status::customer_state(&statuses);
         let subjects = s
             .subjects
             .iter()
@@ -282,15 +290,106 @@ impl CustomerView {
             .collect();
         CustomerView {
             customer_id: s.id.clone(),
+            external_ref: s.external_ref.clone(),
             kind: if s.entity { "entity" } else { "individual" }.into(),
             created_at: s.created_at,
             risk,
             verification_required: !s.all_us_persons(),
+            verification_state,
             subjects,
             accounts: accounts.iter().map(AccountView::from).collect(),
             screening: s.screening.clone(),
         }
     }
+}
+
+/// A page of a list. When `has_more`, send `next_cursor` back as `starting_after` for the
+/// next page. A page may hold fewer than `limit` items and still have more after it (when
+/// filters are applied while reading): follow `next_cursor` until it is absent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListOf<T: ToSchema> {
+    pub data: Vec<T>,
+    pub has_more: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+impl<T: ToSchema> ListOf<T> {
+    /// A page of the application's, each item made into what the API shows.
+    pub fn of<U>(p: custos_app::browse::Page<U>, f: impl FnMut(U) -> T) -> Self {
+        ListOf {
+            data: p.data.into_iter().map(f).collect(),
+            has_more: p.has_more,
+            next_cursor: p.next_cursor,
+        }
+    }
+}
+
+/// Which customers: filters on what is not personal data.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerListQuery {
+    /// `not_required`, `pending`, `verified`, `failed` or `manual_review`.
+    pub verification_state: Option<VerificationState>,
+    /// `low`, `medium` or `high`.
+    pub risk: Option<RiskLevel>,
+    /// `true`: customers all of whose subjects are US persons; `false`: the others.
+    pub us_person: Option<bool>,
+    /// Created at or after (an RFC 3339 time, or a day).
+    #[serde(default, deserialize_with = "custos_app::when::start")]
+    #[param(value_type = Option<String>)]
+    pub created_from: Option<DateTime<Utc>>,
+    /// Created before (an RFC 3339 time, or a day: to its end).
+    #[serde(default, deserialize_with = "custos_app::when::end")]
+    #[param(value_type = Option<String>)]
+    pub created_to: Option<DateTime<Utc>>,
+    /// The provider's own reference.
+    pub external_ref: Option<String>,
+    /// With an account at any depth under this reseller account.
+    pub reseller_account_id: Option<String>,
+    /// The `next_cursor` of the page before.
+    pub starting_after: Option<String>,
+    /// 1 to 100; default 20.
+    pub limit: Option<u32>,
+}
+
+/// Which accounts.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AccountListQuery {
+    /// `pending_verification`, `active`, `restricted`, `suspended` or `closed`.
+    pub account_status: Option<AccountStatus>,
+    pub kind: Option<AccountKind>,
+    pub offering: Option<Offering>,
+    pub decision: Option<Decision>,
+    pub customer_id: Option<String>,
+    /// Directly under this account.
+    pub parent_account_id: Option<String>,
+    /// The `next_cursor` of the page before.
+    pub starting_after: Option<String>,
+    /// 1 to 100; default 20.
+    pub limit: Option<u32>,
+}
+
+/// Paging of a list without filters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// The `next_cursor` of the page before.
+    pub starting_after: Option<String>,
+    /// 1 to 100; default 20.
+    pub limit: Option<u32>,
+}
+
+/// A legal hold, with its customer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HoldView {
+    pub customer_id: CustomerId,
+    #[serde(flatten)]
+    pub hold: custos_core::LegalHold,
 }
 
 /// A page of accounts.

@@ -147,6 +147,9 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
         .routes(may(Permission::ReadCip, routes!(resellers::cip_versions)));
     // The provider's own: a reseller's key may not call these.
     let provider = OpenApiRouter::new()
+        .routes(may(Permission::ReadDecisions, routes!(customers::list)))
+        .routes(may(Permission::ReadDecisions, routes!(accounts::list)))
+        .routes(may(Permission::ReadCompliance, routes!(customers::holds)))
         .routes(may(Permission::ReadPersonal, routes!(customers::search)))
         .routes(may(Permission::ReadPersonal, routes!(customers::record)))
         .routes(may(Permission::Review, routes!(customers::review)))

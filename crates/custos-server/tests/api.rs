@@ -653,5 +653,6 @@ async fn legal_holds_and_the_review_queue() {
     let bad_page = app
         .get("/v1/accounts/needing-action?limit=abc", Role::Reviewer)
         .await;
-    assert_eq!(bad_page.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad_page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad_page.body["field"], "limit");
 }

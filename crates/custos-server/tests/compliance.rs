@@ -302,7 +302,7 @@ async fn a_designation_takes_effect_on_existing_accounts_and_down_a_reseller_cha
         assert!(x.get("special_measures").is_none());
     }
     let list = app.get("/v1/designations", Role::Auditor).await.body;
-    assert_eq!(list[0]["status"], "expired");
+    assert_eq!(list["data"][0]["status"], "expired");
 }
 
 #[tokio::test]
@@ -435,7 +435,7 @@ async fn a_condition_naming_no_field_is_refused() {
         assert!(detail.contains(why), "{why}: {detail}");
     }
     assert_eq!(
-        app.get("/v1/designations", Role::Integrator).await.body,
+        app.get("/v1/designations", Role::Integrator).await.body["data"],
         json!([])
     );
     let r = send(
@@ -455,7 +455,7 @@ async fn a_condition_naming_no_field_is_refused() {
 async fn designations_are_checked() {
     let app = TestApp::new().await;
     let before = app.get("/v1/designations", Role::Integrator).await;
-    assert_eq!(before.body, json!([]));
+    assert_eq!(before.body, json!({"data": [], "has_more": false}));
     let base = json!({"id": "sm-1", "subject": {"kind": "jurisdiction", "country": "KP"},
         "measure": "prohibition", "reference": "92 FR 2"});
     let with = |k: &str, v: Value| {
@@ -527,7 +527,7 @@ async fn designations_are_checked() {
     );
     // Nothing was stored by any of them.
     assert_eq!(
-        app.get("/v1/designations", Role::Integrator).await.body,
+        app.get("/v1/designations", Role::Integrator).await.body["data"],
         json!([])
     );
 
@@ -581,9 +581,7 @@ async fn designations_are_checked() {
     .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert_eq!(
-        app.get("/v1/designations", Role::Integrator)
-            .await
-            .body
+        app.get("/v1/designations", Role::Integrator).await.body["data"]
             .as_array()
             .unwrap()
             .len(),

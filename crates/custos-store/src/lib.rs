@@ -150,6 +150,39 @@ pub struct DocumentMeta {
     pub size: u64,
 }
 
+/// Which customers a page holds, by what the store keeps in clear (what depends on the
+/// policy, a customer's risk and verification state, is filtered by the application).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CustomerQuery {
+    /// Created at or after.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub created_to: Option<DateTime<Utc>>,
+    /// The provider's own reference.
+    pub external_ref: Option<String>,
+    /// With an account at any depth under this reseller account.
+    pub reseller: Option<AccountId>,
+}
+
+/// Which accounts a page holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AccountQuery {
+    pub status: Option<custos_core::AccountStatus>,
+    pub kind: Option<custos_core::AccountKind>,
+    pub offering: Option<custos_core::Offering>,
+    pub customer: Option<CustomerId>,
+    /// Directly under this account.
+    pub parent: Option<AccountId>,
+}
+
+/// Which legal holds a page holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HoldQuery {
+    pub customer: Option<CustomerId>,
+    /// Released ones only, or in-force ones only.
+    pub released: Option<bool>,
+}
+
 /// The start of an idempotent request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdemBegin {
@@ -175,6 +208,28 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn migrate(&self) -> Result<usize, StoreError>;
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Customers not destroyed, in id order after `after`, as their clear summaries.
+    async fn customers_page(
+        &self,
+        q: &CustomerQuery,
+        after: Option<&CustomerId>,
+        limit: u32,
+    ) -> Result<Vec<CustomerSummary>, StoreError>;
+    /// Accounts, in id order after `after`.
+    async fn accounts_page(
+        &self,
+        q: &AccountQuery,
+        after: Option<&AccountId>,
+        limit: u32,
+    ) -> Result<Vec<Account>, StoreError>;
+    /// Legal holds with their customers, in hold id order after `after`.
+    async fn holds_page(
+        &self,
+        q: &HoldQuery,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<(CustomerId, LegalHold)>, StoreError>;
 
     async fn create_customer(&self, c: &Customer, s: &CustomerSummary) -> Result<(), StoreError>;
     /// Loads and decrypts a customer record.

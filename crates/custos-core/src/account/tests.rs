@@ -44,6 +44,7 @@ fn summary(subjects: Vec<SubjectSummary>) -> CustomerSummary {
         id: CustomerId::parse("cus_t").unwrap(),
         entity: subjects.len() > 1,
         created_at: now(),
+        external_ref: None,
         subjects,
         high_risk_link: false,
         resubmissions: 0,

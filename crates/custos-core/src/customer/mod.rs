@@ -619,6 +619,7 @@ impl Customer {
             id: self.id.clone(),
             entity: self.profile.is_entity(),
             created_at: self.created_at,
+            external_ref: self.external_ref.clone(),
             subjects: self
                 .subjects
                 .iter()

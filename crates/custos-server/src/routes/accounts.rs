@@ -141,6 +141,47 @@ pub async fn profile(
     Ok(Json(AccountView::from(&a)))
 }
 
+/// Find accounts: by status, kind, offering, decision, customer or parent, in id order.
+#[utoipa::path(get, path = "/v1/accounts", operation_id = "list_accounts", tag = "accounts",
+    params(AccountListQuery),
+    responses((status = 200, body = ListOf<AccountView>), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(st): State<AppState>,
+    ApiQuery(q): ApiQuery<AccountListQuery>,
+) -> Result<Json<ListOf<AccountView>>, ApiError> {
+    let limit = custos_app::browse::limit(q.limit)?;
+    let id = |field: &'static str, v: Option<String>| {
+        v.map(|v| {
+            custos_core::AccountId::parse(&v)
+                .map_err(|_| ApiError::validation(field, "is not an account id"))
+        })
+        .transpose()
+    };
+    let customer = q
+        .customer_id
+        .map(|c| {
+            custos_core::CustomerId::parse(&c)
+                .map_err(|_| ApiError::validation("customer_id", "is not a customer id"))
+        })
+        .transpose()?;
+    let f = custos_app::browse::AccountFilter {
+        stored: custos_app::browse::AccountQuery {
+            status: q.account_status,
+            kind: q.kind,
+            offering: q.offering,
+            customer,
+            parent: id("parent_account_id", q.parent_account_id)?,
+        },
+        decision: q.decision,
+    };
+    let page = st
+        .service
+        .list_accounts(&f, q.starting_after.as_deref(), limit)
+        .await?;
+    Ok(Json(ListOf::of(page, |a| AccountView::from(&a))))
+}
+
 /// Accounts that need action: pending verification, restricted, in manual review, suspended or
 /// refused but not closed. Paged by account id.
 #[utoipa::path(get, path = "/v1/accounts/needing-action", tag = "accounts",

@@ -58,22 +58,30 @@ pub async fn create(
     ))
 }
 
-/// The API keys (never their secrets).
+/// The API keys (never their secrets), in id order.
 #[utoipa::path(get, path = "/v1/api-keys", operation_id = "list_api_keys", tag = "admin",
-    responses((status = 200, body = Vec<ApiKeyView>), (status = 403, body = Problem)),
+    params(ListQuery),
+    responses((status = 200, body = ListOf<ApiKeyView>), (status = 403, body = Problem)),
     security(("bearer" = [])))]
-pub async fn list(State(st): State<AppState>) -> Result<Json<Vec<ApiKeyView>>, ApiError> {
+pub async fn list(
+    State(st): State<AppState>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<ListOf<ApiKeyView>>, ApiError> {
+    let limit = custos_app::browse::limit(q.limit)?;
     let keys = st.service.api_keys().await?;
-    Ok(Json(
-        keys.into_iter()
-            .map(|k| ApiKeyView {
-                id: k.id,
-                name: k.name,
-                role: k.role,
-                created_at: k.created_at,
-                revoked_at: k.revoked_at,
-                scope: k.scope,
-            })
-            .collect(),
-    ))
+    let page = custos_app::browse::page_of(
+        custos_app::browse::List::ApiKeys,
+        keys,
+        |k| k.id.clone(),
+        q.starting_after.as_deref(),
+        limit,
+    )?;
+    Ok(Json(ListOf::of(page, |k| ApiKeyView {
+        id: k.id,
+        name: k.name,
+        role: k.role,
+        created_at: k.created_at,
+        revoked_at: k.revoked_at,
+        scope: k.scope,
+    })))
 }

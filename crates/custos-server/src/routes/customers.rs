@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::auth::{Principal, Purpose};
 use crate::dto::*;
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiPath;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::json::ApiJson;
 
 type Res<T> = Result<(StatusCode, Json<T>), ApiError>;
@@ -73,6 +73,96 @@ pub async fn create(
         .await?;
     let v = CustomerView::new(&c.summary(st.service.policy()), &[], st.service.policy());
     Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// Find customers: by verification state, risk, US person or not, creation time, the
+/// provider's own reference or reseller, in id order. No personal data, and no filter on it
+/// (that is the audited search's).
+#[utoipa::path(get, path = "/v1/customers", operation_id = "list_customers", tag = "customers",
+    params(CustomerListQuery),
+    responses((status = 200, body = ListOf<CustomerView>), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(st): State<AppState>,
+    ApiQuery(q): ApiQuery<CustomerListQuery>,
+) -> Result<Json<ListOf<CustomerView>>, ApiError> {
+    let limit = custos_app::browse::limit(q.limit)?;
+    let reseller = q
+        .reseller_account_id
+        .as_deref()
+        .map(|r| {
+            custos_core::AccountId::parse(r)
+                .map_err(|_| ApiError::validation("reseller_account_id", "is not an account id"))
+        })
+        .transpose()?;
+    if let Some(r) = &q.external_ref {
+        text("external_ref", r)?;
+    }
+    let f = custos_app::browse::CustomerFilter {
+        stored: custos_app::browse::CustomerQuery {
+            created_from: q.created_from,
+            created_to: q.created_to,
+            external_ref: q.external_ref,
+            reseller,
+        },
+        state: q.verification_state,
+        risk: q.risk,
+        us_person: q.us_person,
+    };
+    let page = st
+        .service
+        .list_customers(&f, q.starting_after.as_deref(), limit)
+        .await?;
+    let policy = st.service.policy();
+    Ok(Json(ListOf::of(page, |(s, accounts)| {
+        CustomerView::new(&s, &accounts, policy)
+    })))
+}
+
+/// Legal holds: every one, a customer's, or those in force (`released=false`), in id order.
+#[utoipa::path(get, path = "/v1/legal-holds", operation_id = "list_legal_holds", tag = "legal",
+    params(HoldListQuery),
+    responses((status = 200, body = ListOf<HoldView>), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn holds(
+    State(st): State<AppState>,
+    ApiQuery(q): ApiQuery<HoldListQuery>,
+) -> Result<Json<ListOf<HoldView>>, ApiError> {
+    let limit = custos_app::browse::limit(q.limit)?;
+    let customer = q
+        .customer_id
+        .as_deref()
+        .map(|c| {
+            custos_core::CustomerId::parse(c)
+                .map_err(|_| ApiError::validation("customer_id", "is not a customer id"))
+        })
+        .transpose()?;
+    let hq = custos_app::browse::HoldQuery {
+        customer,
+        released: q.released,
+    };
+    let page = st
+        .service
+        .list_holds(&hq, q.starting_after.as_deref(), limit)
+        .await?;
+    Ok(Json(ListOf::of(page, |(customer_id, hold)| HoldView {
+        customer_id,
+        hold,
+    })))
+}
+
+/// Which legal holds.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct HoldListQuery {
+    pub customer_id: Option<String>,
+    /// `true`: released ones; `false`: those in force.
+    pub released: Option<bool>,
+    /// The `next_cursor` of the page before.
+    pub starting_after: Option<String>,
+    /// 1 to 100; default 20.
+    pub limit: Option<u32>,
 }
 
 /// A customer's compliance status: triage, verification state and accounts. No personal data.

@@ -13,8 +13,9 @@ use utoipa::ToSchema;
 use super::text;
 use crate::AppState;
 use crate::auth::Principal;
+use crate::dto::{ListOf, ListQuery};
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiPath;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::json::ApiJson;
 use custos_app::designations::{
     DesignationView, NewDesignation, Preview, ScheduleEvent, SweepReport,
@@ -53,12 +54,25 @@ pub struct ExtensionInput {
     pub reference: String,
 }
 
-/// Every designation of the current lists, with where it stands today.
+/// Every designation of the current lists, with where it stands today, in id order.
 #[utoipa::path(get, path = "/v1/designations", operation_id = "list_designations", tag = "compliance",
-    responses((status = 200, body = Vec<DesignationView>)),
+    params(ListQuery),
+    responses((status = 200, body = ListOf<DesignationView>), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn list(State(st): State<AppState>) -> Result<Json<Vec<DesignationView>>, ApiError> {
-    Ok(Json(st.service.designation_views().await?))
+pub async fn list(
+    State(st): State<AppState>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<ListOf<DesignationView>>, ApiError> {
+    let limit = custos_app::browse::limit(q.limit)?;
+    let all = st.service.designation_views().await?;
+    let page = custos_app::browse::page_of(
+        custos_app::browse::List::Designations,
+        all,
+        |d| d.designation.id.clone(),
+        q.starting_after.as_deref(),
+        limit,
+    )?;
+    Ok(Json(ListOf::of(page, |d| d)))
 }
 
 /// What takes effect and what ends when, in date order.

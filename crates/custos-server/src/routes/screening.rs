@@ -20,18 +20,32 @@ use custos_app::screening::{Exposure, RescreenReport};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct CaseQuery {
     /// `open`, `confirmed`, `false_positive` or `cleared`; every state when omitted.
     pub state: Option<String>,
+    /// The `next_cursor` of the page before.
+    pub starting_after: Option<String>,
+    /// Deprecated (until the next release): the last case id of the page before.
     pub after: Option<String>,
+    /// 1 to 100; default 20.
     pub limit: Option<u32>,
 }
 
+/// A page of screening cases: `data`, `has_more` and `next_cursor` as every list has them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CasePage {
     #[schema(value_type = Vec<Object>)]
-    pub cases: Vec<StoredCase>,
+    pub data: Vec<StoredCase>,
+    pub has_more: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// Deprecated (until the next release): `data`.
+    #[schema(value_type = Vec<Object>, deprecated)]
+    pub cases: Vec<StoredCase>,
+    /// Deprecated (until the next release): the last case id, when more follow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(deprecated)]
     pub next: Option<String>,
 }
 
@@ -70,13 +84,27 @@ pub async fn cases(
     ApiQuery(q): ApiQuery<CaseQuery>,
 ) -> Result<Json<CasePage>, ApiError> {
     let s = q.state.as_deref().map(state).transpose()?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let after = q.after.as_deref().map(case_id).transpose()?;
-    let cases = st.service.screening_cases(s, after, limit).await?;
-    let next = (cases.len() == limit as usize)
-        .then(|| cases.last().map(|c| c.case.id.clone()))
+    let limit = custos_app::browse::limit(q.limit)?;
+    let cursor = match (q.starting_after, q.after.as_deref()) {
+        (Some(c), _) => Some(c),
+        (None, Some(a)) => Some(custos_app::browse::List::ScreeningCases.cursor(case_id(a)?)),
+        (None, None) => None,
+    };
+    let page = st
+        .service
+        .list_screening_cases(s, cursor.as_deref(), limit)
+        .await?;
+    let next = page
+        .has_more
+        .then(|| page.data.last().map(|c| c.case.id.clone()))
         .flatten();
-    Ok(Json(CasePage { cases, next }))
+    Ok(Json(CasePage {
+        cases: page.data.clone(),
+        data: page.data,
+        has_more: page.has_more,
+        next_cursor: page.next_cursor,
+        next,
+    }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -13,13 +13,14 @@ pub(super) async fn create_customer(
     let now = ts(c.created_at);
     let mut tx = st.write.begin().await.map_err(db)?;
     sqlx::query(
-        "INSERT INTO customers (id, created_at, updated_at, version, summary, record) \
-         VALUES ($1, $2, $2, 1, $3, $4)",
+        "INSERT INTO customers (id, created_at, updated_at, version, summary, record, \
+         external_ref) VALUES ($1, $2, $2, 1, $3, $4, $5)",
     )
     .bind(c.id.as_str())
     .bind(now)
     .bind(json(s)?)
     .bind(record)
+    .bind(s.external_ref.clone())
     .execute(&mut *tx)
     .await
     .map_err(db)?;
@@ -103,8 +104,8 @@ pub(super) async fn save_customer(
     let record = st.seal_record(&dek, c)?;
     let next = expected_version + 1;
     let n = sqlx::query(
-        "UPDATE customers SET record = $1, summary = $2, version = $3, updated_at = $4 \
-         WHERE id = $5 AND version = $6 AND destroyed_at IS NULL",
+        "UPDATE customers SET record = $1, summary = $2, version = $3, updated_at = $4, \
+         external_ref = $7 WHERE id = $5 AND version = $6 AND destroyed_at IS NULL",
     )
     .bind(record)
     .bind(json(s)?)
@@ -112,6 +113,7 @@ pub(super) async fn save_customer(
     .bind(ts(Utc::now()))
     .bind(c.id.as_str())
     .bind(expected_version)
+    .bind(s.external_ref.clone())
     .execute(&mut *tx)
     .await
     .map_err(db)?
@@ -325,7 +327,8 @@ pub(super) async fn destroy_customer(
         .await
         .map_err(db)?;
     sqlx::query(
-        "UPDATE customers SET record = NULL, summary = '{}', destroyed_at = $1, \
+        "UPDATE customers SET record = NULL, summary = '{}', external_ref = NULL, \
+         destroyed_at = $1, \
          updated_at = $1, version = version + 1 WHERE id = $2",
     )
     .bind(ts(at))

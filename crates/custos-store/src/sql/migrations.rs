@@ -31,6 +31,11 @@ pub(super) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "retention_queue",
         include_str!("../../migrations/sqlite/0006_retention_queue.sql"),
     ),
+    (
+        7,
+        "lookups",
+        include_str!("../../migrations/sqlite/0007_lookups.sql"),
+    ),
 ];
 pub(super) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -62,5 +67,10 @@ pub(super) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         "retention_queue",
         include_str!("../../migrations/postgres/0006_retention_queue.sql"),
+    ),
+    (
+        7,
+        "lookups",
+        include_str!("../../migrations/postgres/0007_lookups.sql"),
     ),
 ];

@@ -21,9 +21,9 @@ use sqlx::{AnyPool, Executor, Row};
 use crate::blind::{self, IndexKind};
 use crate::crypto::{self, Keyring, SecretKey, WrappedKey};
 use crate::{
-    ApiKeyRecord, AuditEntry, AuditRecord, ComplianceRecord, DocumentMeta, IdemBegin,
-    RetentionWork, Store, StoreError, StoredCase, StoredListVersion, Tombstone, Versioned,
-    audit_hash,
+    AccountQuery, ApiKeyRecord, AuditEntry, AuditRecord, ComplianceRecord, CustomerQuery,
+    DocumentMeta, HoldQuery, IdemBegin, RetentionWork, Store, StoreError, StoredCase,
+    StoredListVersion, Tombstone, Versioned, audit_hash,
 };
 
 mod accounts;
@@ -31,6 +31,7 @@ mod audit;
 mod compliance;
 mod customers;
 mod keys;
+mod lookups;
 mod migrations;
 
 use migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
@@ -470,6 +471,9 @@ impl Store for SqlStore {
             .map_err(db)?;
             tx.commit().await.map_err(db)?;
             applied += 1;
+            if *version == 7 {
+                lookups::backfill_external_refs(self).await?;
+            }
         }
         Ok(applied)
     }
@@ -480,6 +484,33 @@ impl Store for SqlStore {
             .await
             .map_err(db)?;
         Ok(())
+    }
+
+    async fn customers_page(
+        &self,
+        q: &CustomerQuery,
+        after: Option<&CustomerId>,
+        limit: u32,
+    ) -> Result<Vec<CustomerSummary>, StoreError> {
+        lookups::customers_page(self, q, after, limit).await
+    }
+
+    async fn accounts_page(
+        &self,
+        q: &AccountQuery,
+        after: Option<&AccountId>,
+        limit: u32,
+    ) -> Result<Vec<Account>, StoreError> {
+        lookups::accounts_page(self, q, after, limit).await
+    }
+
+    async fn holds_page(
+        &self,
+        q: &HoldQuery,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<(CustomerId, LegalHold)>, StoreError> {
+        lookups::holds_page(self, q, after, limit).await
     }
 
     async fn create_customer(&self, c: &Customer, s: &CustomerSummary) -> Result<(), StoreError> {

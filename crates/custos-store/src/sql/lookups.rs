@@ -1,0 +1,210 @@
+//! Finding what exists: pages of customers, accounts and legal holds, filtered on their clear
+//! columns, in id order (stable: ids never change). What depends on the policy (a customer's
+//! risk and verification state) is filtered by the application.
+
+use super::*;
+use crate::{AccountQuery, CustomerQuery, HoldQuery};
+
+/// A `WHERE` clause being built, with its bound values, `$1` upwards.
+#[derive(Default)]
+struct Clause {
+    conds: Vec<String>,
+    binds: Vec<Bound>,
+}
+
+enum Bound {
+    Text(String),
+    Int(i64),
+}
+
+impl Clause {
+    fn mark(&mut self, b: Bound) -> String {
+        self.binds.push(b);
+        format!("${}", self.binds.len())
+    }
+
+    fn text(&mut self, cond: &str, v: &str) {
+        let m = self.mark(Bound::Text(v.to_owned()));
+        self.conds.push(cond.replace('?', &m));
+    }
+
+    fn int(&mut self, cond: &str, v: i64) {
+        let m = self.mark(Bound::Int(v));
+        self.conds.push(cond.replace('?', &m));
+    }
+
+    /// `SELECT <cols> FROM <from> WHERE ... ORDER BY <order> LIMIT n`.
+    async fn fetch(
+        mut self,
+        st: &SqlStore,
+        head: &str,
+        order: &str,
+        limit: u32,
+    ) -> Result<Vec<AnyRow>, StoreError> {
+        let l = self.mark(Bound::Int(i64::from(limit)));
+        let wh = if self.conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.conds.join(" AND "))
+        };
+        let sql = format!("{head}{wh} ORDER BY {order} LIMIT {l}");
+        let mut q = sqlx::query(&sql);
+        for b in self.binds {
+            q = match b {
+                Bound::Text(s) => q.bind(s),
+                Bound::Int(i) => q.bind(i),
+            };
+        }
+        q.fetch_all(&st.read).await.map_err(db)
+    }
+}
+
+fn plain<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    Ok(json(v)?.trim_matches('"').to_owned())
+}
+
+/// The accounts at or under a reseller account, as a subquery of ids.
+const SUBTREE: &str = "WITH RECURSIVE sub(id) AS (SELECT id FROM accounts WHERE id = ? \
+     UNION SELECT a.id FROM accounts a JOIN sub ON a.parent_id = sub.id) SELECT id FROM sub";
+
+pub(super) async fn customers_page(
+    st: &SqlStore,
+    q: &CustomerQuery,
+    after: Option<&CustomerId>,
+    limit: u32,
+) -> Result<Vec<CustomerSummary>, StoreError> {
+    let mut c = Clause::default();
+    c.conds.push("destroyed_at IS NULL".into());
+    if let Some(a) = after {
+        c.text("id > ?", a.as_str());
+    }
+    if let Some(t) = q.created_from {
+        c.int("created_at >= ?", ts(t));
+    }
+    if let Some(t) = q.created_to {
+        c.int("created_at < ?", ts(t));
+    }
+    if let Some(r) = &q.external_ref {
+        c.text("external_ref = ?", r);
+    }
+    if let Some(r) = &q.reseller {
+        c.text(
+            &format!(
+                "EXISTS (SELECT 1 FROM accounts a WHERE a.customer_id = customers.id \
+                 AND a.parent_id IN ({SUBTREE}))"
+            ),
+            r.as_str(),
+        );
+    }
+    let rows = c
+        .fetch(st, "SELECT summary FROM customers", "id", limit)
+        .await?;
+    rows.iter()
+        .map(|r| from_json(&get::<String>(r, "summary")?, "customer summary"))
+        .collect()
+}
+
+pub(super) async fn accounts_page(
+    st: &SqlStore,
+    q: &AccountQuery,
+    after: Option<&AccountId>,
+    limit: u32,
+) -> Result<Vec<Account>, StoreError> {
+    let mut c = Clause::default();
+    if let Some(a) = after {
+        c.text("id > ?", a.as_str());
+    }
+    if let Some(s) = q.status {
+        c.text("status = ?", s.as_str());
+    }
+    if let Some(k) = q.kind {
+        c.text("kind = ?", &plain(&k)?);
+    }
+    if let Some(o) = q.offering {
+        c.text("offering = ?", &plain(&o)?);
+    }
+    if let Some(cu) = &q.customer {
+        c.text("customer_id = ?", cu.as_str());
+    }
+    if let Some(p) = &q.parent {
+        c.text("parent_id = ?", p.as_str());
+    }
+    let rows = c
+        .fetch(st, "SELECT body FROM accounts", "id", limit)
+        .await?;
+    rows.iter().map(SqlStore::account_from_row).collect()
+}
+
+pub(super) async fn holds_page(
+    st: &SqlStore,
+    q: &HoldQuery,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<(CustomerId, LegalHold)>, StoreError> {
+    let mut c = Clause::default();
+    if let Some(a) = after {
+        c.text("id > ?", a);
+    }
+    if let Some(cu) = &q.customer {
+        c.text("customer_id = ?", cu.as_str());
+    }
+    match q.released {
+        Some(true) => c.conds.push("released_at IS NOT NULL".into()),
+        Some(false) => c.conds.push("released_at IS NULL".into()),
+        None => {}
+    }
+    let rows = c
+        .fetch(st, "SELECT customer_id, body FROM legal_holds", "id", limit)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let id = CustomerId::parse(&get::<String>(r, "customer_id")?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok((id, from_json(&get::<String>(r, "body")?, "legal hold")?))
+        })
+        .collect()
+}
+
+/// Customers made before the `external_ref` column get it from their sealed record.
+pub(super) async fn backfill_external_refs(st: &SqlStore) -> Result<u64, StoreError> {
+    let mut after = String::new();
+    let mut n = 0;
+    loop {
+        let rows = sqlx::query(
+            "SELECT id FROM customers WHERE destroyed_at IS NULL AND external_ref IS NULL \
+             AND id > $1 ORDER BY id LIMIT 500",
+        )
+        .bind(after.as_str())
+        .fetch_all(&st.read)
+        .await
+        .map_err(db)?;
+        let Some(last) = rows.last() else {
+            return Ok(n);
+        };
+        after = get::<String>(last, "id")?;
+        for r in &rows {
+            let id = CustomerId::parse(&get::<String>(r, "id")?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let c = customers::load_customer(st, &id).await?;
+            let Some(reference) = c.value.external_ref else {
+                continue;
+            };
+            let row = sqlx::query("SELECT summary FROM customers WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_one(&st.read)
+                .await
+                .map_err(db)?;
+            let mut summary: serde_json::Value =
+                from_json(&get::<String>(&row, "summary")?, "customer summary")?;
+            summary["external_ref"] = serde_json::Value::String(reference.clone());
+            sqlx::query("UPDATE customers SET external_ref = $1, summary = $2 WHERE id = $3")
+                .bind(reference)
+                .bind(json(&summary)?)
+                .bind(id.as_str())
+                .execute(&st.write)
+                .await
+                .map_err(db)?;
+            n += 1;
+        }
+    }
+}
