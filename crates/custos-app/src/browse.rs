@@ -57,6 +57,8 @@ pub enum List {
     Designations,
     LegalHolds,
     ApiKeys,
+    /// An account's events in the ledger, in time order.
+    AccountEvents,
 }
 
 impl List {
@@ -68,6 +70,7 @@ impl List {
             List::Designations => "des",
             List::LegalHolds => "hold",
             List::ApiKeys => "key",
+            List::AccountEvents => "evt",
         }
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use custos_ledger::Ledger;
 use custos_ledger::index::Net;
-use custos_ledger::query::{AccountUse, Found, account_events, net_accounts, prove};
+use custos_ledger::query::{AccountUse, Found, account_events_in_time, net_accounts, prove};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -44,6 +44,28 @@ pub struct EventsQuery {
     pub to: Option<DateTime<Utc>>,
     pub limit: usize,
     pub proof: Option<ProofAt>,
+    /// The `next_cursor` of the page before.
+    pub starting_after: Option<String>,
+}
+
+/// The cursor of a page of an account's events that ends at this event.
+fn events_cursor(f: &Found) -> String {
+    let key = format!(
+        "{}@{}",
+        f.event
+            .time
+            .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+        f.index
+    );
+    crate::browse::List::AccountEvents.cursor(&key)
+}
+
+fn events_after(cursor: &str) -> Result<custos_ledger::query::After> {
+    let key = crate::browse::List::AccountEvents.key(cursor)?;
+    let bad = || Error::invalid("starting_after", "is not a cursor of this list");
+    let (time, index) = key.split_once('@').ok_or_else(bad)?;
+    let time = DateTime::parse_from_rfc3339(time).map_err(|_| bad())?;
+    Ok((time.with_timezone(&Utc), index.parse().map_err(|_| bad())?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -51,9 +73,14 @@ pub struct AccountEvents {
     pub account_id: String,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
+    /// In time order (events of one time in log order).
     #[schema(value_type = Vec<Object>)]
     pub events: Vec<Found>,
-    /// More events matched than `limit`.
+    /// More events follow: send `next_cursor` as `starting_after` for them.
+    pub has_more: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// Deprecated (until the next release): `has_more`.
     pub truncated: bool,
     /// The signed checkpoint the proofs are against, when proofs were asked for at the latest.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -66,8 +93,12 @@ pub struct NetAccounts {
     pub network: String,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
+    /// Busiest first.
     #[schema(value_type = Vec<Object>)]
     pub accounts: Vec<AccountUse>,
+    /// The signed checkpoint the proofs are against, when proofs were asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
 }
 
 fn range(
@@ -82,6 +113,24 @@ fn range(
         return Err(Error::invalid("from", "is after `to`"));
     }
     Ok((from, to))
+}
+
+/// The tree size proofs are to be against.
+fn proof_size(l: &Ledger, proof: Option<ProofAt>) -> Result<Option<u64>> {
+    match proof {
+        None => Ok(None),
+        Some(ProofAt::Latest) => Ok(Some(l.access.size())),
+        Some(ProofAt::Size(n)) if n == 0 || n > l.access.size() => Err(Error::invalid(
+            "proof",
+            "is not the size of a checkpoint of this log",
+        )),
+        Some(ProofAt::Size(n)) => Ok(Some(n)),
+    }
+}
+
+/// The signed checkpoint of the log, when it is the one of `size`.
+fn latest_checkpoint(l: &Ledger, size: u64) -> Option<String> {
+    (size == l.access.size()).then(|| String::from_utf8_lossy(&l.access.checkpoint()).into_owned())
 }
 
 async fn blocking<T: Send + 'static>(
@@ -144,24 +193,16 @@ impl App {
             return Err(Error::invalid("id", "is not an account id"));
         }
         let (from, to) = range(q.from, q.to, self.now(), Duration::hours(24))?;
+        let after = q.starting_after.as_deref().map(events_after).transpose()?;
         let l = self.ledger_or_conflict()?;
-        let at = match q.proof {
-            None => None,
-            Some(ProofAt::Latest) => Some(l.access.size()),
-            Some(ProofAt::Size(n)) if n == 0 || n > l.access.size() => {
-                return Err(Error::invalid(
-                    "proof",
-                    "is not the size of a checkpoint of this log",
-                ));
-            }
-            Some(ProofAt::Size(n)) => Some(n),
-        };
+        let at = proof_size(&l, q.proof)?;
         let l = self
             .audited_ledger(actor, purpose, "query_account_events", account)
             .await?;
         let (id, ll, limit) = (account.to_owned(), l.clone(), q.limit);
-        let (mut events, truncated) =
-            blocking(move || account_events(&ll.access, &id, from, to, limit)).await?;
+        let (mut events, has_more) =
+            blocking(move || account_events_in_time(&ll.access, &id, from, to, after, limit))
+                .await?;
         let mut checkpoint = None;
         if let Some(size) = at {
             let ll = l.clone();
@@ -177,16 +218,17 @@ impl App {
                     .collect()
             })
             .await?;
-            if size == l.access.size() {
-                checkpoint = Some(String::from_utf8_lossy(&l.access.checkpoint()).into_owned());
-            }
+            checkpoint = latest_checkpoint(&l, size);
         }
+        let next_cursor = has_more.then(|| events.last().map(events_cursor)).flatten();
         Ok(AccountEvents {
             account_id: account.to_owned(),
             from,
             to,
             events,
-            truncated,
+            has_more,
+            next_cursor,
+            truncated: has_more,
             checkpoint,
         })
     }
@@ -200,20 +242,38 @@ impl App {
         network: &str,
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
+        proof: Option<ProofAt>,
     ) -> Result<NetAccounts> {
         let net = Net::parse(network).ok_or_else(|| {
             Error::invalid("ip_or_cidr", "is not an IP address or network (ADDR/LEN)")
         })?;
         let (from, to) = range(from, to, self.now(), Duration::days(30))?;
+        let at = proof_size(&*self.ledger_or_conflict()?, proof)?;
         let l = self
             .audited_ledger(actor, purpose, "query_ip_accounts", &net.to_string())
             .await?;
-        let accounts = blocking(move || net_accounts(&l.access, &net, from, to)).await?;
+        let (ll, network) = (l.clone(), net.to_string());
+        let accounts = blocking(move || {
+            let mut uses = net_accounts(&ll.access, &net, from, to)?;
+            if let Some(size) = at {
+                for u in &mut uses {
+                    if u.first_index < size {
+                        u.first_proof = Some(prove(&ll.access, u.first_index, size)?);
+                    }
+                    if u.last_index < size {
+                        u.last_proof = Some(prove(&ll.access, u.last_index, size)?);
+                    }
+                }
+            }
+            Ok(uses)
+        })
+        .await?;
         Ok(NetAccounts {
-            network: net.to_string(),
+            network,
             from,
             to,
             accounts,
+            checkpoint: at.and_then(|size| latest_checkpoint(&l, size)),
         })
     }
 }

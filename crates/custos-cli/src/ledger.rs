@@ -172,6 +172,7 @@ pub async fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
                         to,
                         limit,
                         proof: proof.then_some(custos_app::ledger::ProofAt::Latest),
+                        starting_after: None,
                     };
                     let found = app.service.account_events(&actor, &purpose, &a, q).await?;
                     print_events(&found, limit, json)
@@ -179,7 +180,14 @@ pub async fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
                 (None, Some(n)) => {
                     let uses = app
                         .service
-                        .network_accounts(&actor, &purpose, &n, from, to)
+                        .network_accounts(
+                            &actor,
+                            &purpose,
+                            &n,
+                            from,
+                            to,
+                            proof.then_some(custos_app::ledger::ProofAt::Latest),
+                        )
                         .await?;
                     print_uses(&uses, json)
                 }

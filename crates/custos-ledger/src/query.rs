@@ -24,7 +24,7 @@ pub struct Found {
 
 /// An inclusion proof of one entry in the tree of `tree_size` entries (RFC 6962 audit path,
 /// base64 hashes).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Proof {
     pub tree_size: u64,
     pub leaf_hash: String,
@@ -120,6 +120,19 @@ pub fn account_events(
     to: DateTime<Utc>,
     limit: usize,
 ) -> Result<(Vec<Found>, bool), LedgerError> {
+    let mut hits = account_hits(log, account, from, to)?;
+    // In log order already but for late arrivals: a stable sort finds the runs.
+    hits.sort_by_key(|h| h.0);
+    Ok(page(hits, limit))
+}
+
+/// Every event of an account between `from` and `to`, with its index, in no set order.
+fn account_hits(
+    log: &Log,
+    account: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(u64, Event)>, LedgerError> {
     let (from, to) = (t(from), t(to));
     let acc = account.as_bytes();
     let mut hits: Vec<(u64, Event)> = vec![];
@@ -154,8 +167,31 @@ pub fn account_events(
             hit(&mut hits, i, leaf);
         }
     })?;
-    // In log order already but for late arrivals: a stable sort finds the runs.
-    hits.sort_by_key(|h| h.0);
+    Ok(hits)
+}
+
+/// Where a page of an account's events in time order ends: the last event's time and index.
+pub type After = (DateTime<Utc>, u64);
+
+/// An account's events between `from` and `to`, in time order (events with one time in log
+/// order), after `after` when given: up to `limit`, and whether more follow.
+pub fn account_events_in_time(
+    log: &Log,
+    account: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    after: Option<After>,
+    limit: usize,
+) -> Result<(Vec<Found>, bool), LedgerError> {
+    let mut hits = account_hits(log, account, from, to)?;
+    if let Some((at, index)) = after {
+        hits.retain(|(i, e)| (e.time, *i) > (at, index));
+    }
+    hits.sort_by_key(|(i, e)| (e.time, *i));
+    Ok(page(hits, limit))
+}
+
+fn page(hits: Vec<(u64, Event)>, limit: usize) -> (Vec<Found>, bool) {
     let more = hits.len() > limit;
     let out = hits
         .into_iter()
@@ -166,7 +202,7 @@ pub fn account_events(
             proof: None,
         })
         .collect();
-    Ok((out, more))
+    (out, more)
 }
 
 /// How an account used an address or network.
@@ -176,9 +212,16 @@ pub struct AccountUse {
     pub count: u64,
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
-    /// The first and last entries, to prove.
+    /// The entries of `first_seen` and `last_seen`, to prove. An event that reached the
+    /// ledger late has a later index than events after it in time: the entry of the first use
+    /// may come after the entry of the last.
     pub first_index: u64,
     pub last_index: u64,
+    /// Inclusion proofs of those two entries, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_proof: Option<Proof>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_proof: Option<Proof>,
 }
 
 /// Uses of an address by one account, being summed: count, first and last (time, index).
@@ -287,6 +330,8 @@ pub fn net_accounts(
             last_seen: time_of(u.last.0),
             first_index: u.first.1,
             last_index: u.last.1,
+            first_proof: None,
+            last_proof: None,
         })
         .collect();
     v.sort_by(|a, b| b.count.cmp(&a.count).then(a.account_id.cmp(&b.account_id)));

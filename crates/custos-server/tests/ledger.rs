@@ -905,3 +905,85 @@ async fn account_with_an_event(app: &TestApp) -> (String, String) {
     assert_eq!(s, StatusCode::OK);
     (c, acc)
 }
+
+#[tokio::test]
+async fn an_accounts_events_page_in_time_order_and_an_ip_answer_proves_itself() {
+    let app = TestApp::new().await;
+    app.advance(chrono::Duration::hours(4));
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let acc = paid_account(&app, &c).await;
+    // Log order is not time order: the 08:00 event arrives last.
+    let times = [
+        "2026-11-24T09:00:00Z",
+        "2026-11-24T10:00:00Z",
+        "2026-11-24T09:30:00Z",
+        "2026-11-24T11:00:00Z",
+        "2026-11-24T08:00:00Z",
+    ];
+    for t in times {
+        let (s, b) = ingest(&app, json!([ev(&acc, t, "2001:db8::7")])).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+    }
+    let api = app.as_role(Role::Reviewer).purpose("case 7");
+    let base = format!("/v1/accounts/{acc}/events?from=2026-11-24&to=2026-11-24&limit=2");
+    let mut seen = vec![];
+    let mut path = base.clone();
+    loop {
+        let r = api.get(&path).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        for e in r.body["events"].as_array().unwrap() {
+            seen.push(e["time"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(r.body["truncated"], r.body["has_more"]);
+        match r.body["next_cursor"].as_str() {
+            Some(c) => path = format!("{base}&starting_after={c}"),
+            None => break,
+        }
+    }
+    let mut sorted: Vec<String> = times.iter().map(|t| t.to_string()).collect();
+    sorted.sort();
+    let seen: Vec<String> = seen.iter().map(|t| t.replace(".000000000", "")).collect();
+    assert_eq!(seen, sorted, "every event once, in time order");
+    let r = api.get(&format!("{base}&starting_after=abc")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["field"], "starting_after");
+
+    // The IP answer: first and last seen in time order, with proofs when asked.
+    let r = api
+        .get("/v1/ips/2001:db8::7/accounts?from=2026-11-24&to=2026-11-24&proof=latest")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let u = &r.body["accounts"][0];
+    assert_eq!(u["count"], 5);
+    assert_eq!(u["first_seen"], "2026-11-24T08:00:00Z");
+    assert_eq!(u["last_seen"], "2026-11-24T11:00:00Z");
+    assert_eq!(
+        (u["first_index"].as_u64(), u["last_index"].as_u64()),
+        (Some(4), Some(3))
+    );
+    let cp = r.body["checkpoint"].as_str().unwrap();
+    let root = cp.lines().nth(2).unwrap();
+    for (which, index) in [("first_proof", 4), ("last_proof", 3)] {
+        let p = &u[which];
+        let hashes: Vec<tlog_tiles::Hash> = p["hashes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| hash(h.as_str().unwrap()))
+            .collect();
+        assert_eq!(p["tree_size"], 5);
+        let got = tlog_tiles::check_record(
+            &hashes,
+            5,
+            hash(root),
+            index,
+            hash(p["leaf_hash"].as_str().unwrap()),
+        );
+        assert!(got.is_ok(), "{which}: {got:?}");
+    }
+    let plain = api
+        .get("/v1/ips/2001:db8::7/accounts?from=2026-11-24&to=2026-11-24")
+        .await;
+    assert!(plain.body["accounts"][0].get("first_proof").is_none());
+    assert!(plain.body.get("checkpoint").is_none());
+}

@@ -334,8 +334,7 @@ async fn a_wrong_cursor_limit_or_filter_is_named() {
         "status",
     );
     check(
-        app.get("/v1/accounts?kind=timeshare", Role::Reviewer)
-            .await,
+        app.get("/v1/accounts?kind=timeshare", Role::Reviewer).await,
         "kind",
     );
     check(

@@ -91,12 +91,16 @@ pub struct RangeQuery {
     /// At most this many events (1 to 10,000; default 1,000).
     pub limit: Option<u32>,
     /// Carry an inclusion proof for each result against the checkpoint of this tree size
-    /// (`latest` or a size up to the current one).
+    /// (`latest` or a size up to the current one): each event's, or each account's first and
+    /// last use.
     pub proof: Option<String>,
+    /// The `next_cursor` of the page before (events only).
+    pub starting_after: Option<String>,
 }
 
 /// The events of an account in a time range, from the access ledger (kept after the account
-/// closes). Personal data: reviewer or higher, audited.
+/// closes), in time order, a page at a time (`limit`, `starting_after`). Personal data:
+/// reviewer or higher, audited.
 #[utoipa::path(get, path = "/v1/accounts/{id}/events", tag = "ledger",
     params(("id" = String, Path, example = "acc_demo_foreign_direct"), RangeQuery,
         ("X-Custos-Purpose" = String, Header, description = "Why the events are read")),
@@ -115,6 +119,7 @@ pub async fn account(
         to: q.to,
         limit: q.limit.unwrap_or(1000).clamp(1, 10_000) as usize,
         proof: q.proof.as_deref().map(ProofAt::parse).transpose()?,
+        starting_after: q.starting_after,
     };
     Ok(Json(
         st.service
@@ -140,7 +145,14 @@ pub async fn ip(
     let purpose = purpose?;
     Ok(Json(
         st.service
-            .network_accounts(&p.actor(), &purpose.0, &net, q.from, q.to)
+            .network_accounts(
+                &p.actor(),
+                &purpose.0,
+                &net,
+                q.from,
+                q.to,
+                q.proof.as_deref().map(ProofAt::parse).transpose()?,
+            )
             .await?,
     ))
 }
