@@ -59,6 +59,8 @@ pub enum List {
     ApiKeys,
     /// An account's events in the ledger, in time order.
     AccountEvents,
+    WebhookDeliveries,
+    WebhookEndpoints,
 }
 
 impl List {
@@ -71,6 +73,8 @@ impl List {
             List::LegalHolds => "hold",
             List::ApiKeys => "key",
             List::AccountEvents => "evt",
+            List::WebhookDeliveries => "whd",
+            List::WebhookEndpoints => "we",
         }
     }
 

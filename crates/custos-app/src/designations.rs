@@ -469,10 +469,15 @@ impl App {
         let (redecided, closed) = self.redecide_overdue(now).await?;
         report.redecided = redecided;
         report.closed = closed;
-        self.keep(&LastSweep {
-            day: today.to_string(),
-            at: now,
-        })
+        // The designations' transitions are told once: with the day the sweep reached.
+        let events = crate::webhooks::designation_changes(&report.transitions, now);
+        self.keep_with(
+            &LastSweep {
+                day: today.to_string(),
+                at: now,
+            },
+            &events,
+        )
         .await?;
         self.audit(actor, None, "compliance_sweep", &today.to_string())
             .await?;

@@ -252,18 +252,30 @@ fn body<R: Kept>(r: &ComplianceRecord) -> Result<R> {
 impl App {
     /// Keeps a record (a new one, or a new state of one).
     pub(crate) async fn keep<R: Kept>(&self, r: &R) -> Result<()> {
+        self.keep_with(r, &[]).await
+    }
+
+    /// Keeps a record and the outbox events of the change, in one transaction.
+    pub(crate) async fn keep_with<R: Kept>(
+        &self,
+        r: &R,
+        events: &[custos_store::OutboxEvent],
+    ) -> Result<()> {
         let place = r.place();
         self.store()
-            .put_compliance_record(&ComplianceRecord {
-                id: r.id(),
-                kind: R::KIND.to_owned(),
-                subject: place.subject,
-                created_at: place.created,
-                due_at: place.due,
-                closed_at: place.closed,
-                body: serde_json::to_value(r)
-                    .map_err(|e| Error::Internal(format!("compliance record: {e}")))?,
-            })
+            .put_compliance_record(
+                &ComplianceRecord {
+                    id: r.id(),
+                    kind: R::KIND.to_owned(),
+                    subject: place.subject,
+                    created_at: place.created,
+                    due_at: place.due,
+                    closed_at: place.closed,
+                    body: serde_json::to_value(r)
+                        .map_err(|e| Error::Internal(format!("compliance record: {e}")))?,
+                },
+                events,
+            )
             .await?;
         Ok(())
     }

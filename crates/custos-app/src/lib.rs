@@ -31,6 +31,7 @@ pub mod screening;
 pub mod service;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod webhooks;
 pub mod when;
 
 pub use error::{Error, Result};
@@ -39,7 +40,8 @@ pub use service::{Actor, App, Clock, NewAccount, system_clock};
 /// The records the application hands to its doors, as the store keeps them.
 pub mod records {
     pub use custos_store::{
-        ApiKeyRecord, AuditEntry, AuditRecord, DocumentMeta, IdemBegin, IndexKind, StoredCase,
-        StoredListVersion, Tombstone,
+        ApiKeyRecord, AuditEntry, AuditRecord, DocumentMeta, IdemBegin, IndexKind, OutboxEvent,
+        StoredCase, StoredEvent, StoredListVersion, Tombstone, WebhookAttempt, WebhookDelivery,
+        WebhookEndpoint,
     };
 }

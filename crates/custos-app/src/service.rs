@@ -209,9 +209,9 @@ impl App {
         if let Some(l) = &lists {
             self.screen_into(&mut c, l, now);
         }
-        self.store
-            .create_customer(&c, &c.summary(&self.policy))
-            .await?;
+        let summary = c.summary(&self.policy);
+        let events = crate::webhooks::opened_cases(&summary, now);
+        self.store.create_customer(&c, &summary, &events).await?;
         Ok(c)
     }
 
@@ -307,15 +307,20 @@ impl App {
             pending_history: vec![],
             decision,
         };
-        self.store.insert_account(&a).await?;
+        let mut all = existing.clone();
+        all.push(a.clone());
+        let events =
+            crate::webhooks::accounts_changes(&self.policy, &summary, &existing, &all, now);
+        self.store.insert_account(&a, &events).await?;
         // A new account can raise the customer's risk, and with it what the other accounts
         // need; bring them in line.
         if a.decision.risk > self.risk(&summary, &existing) {
-            let mut all = existing;
-            all.push(a.clone());
-            let changed = self.reevaluate(&summary, all, now).await?;
+            let changed = self.reevaluate(&summary, all.clone(), now).await?;
             if !changed.is_empty() {
-                self.store.update_accounts(&changed).await?;
+                let after = crate::webhooks::merged(&all, &changed);
+                let events =
+                    crate::webhooks::accounts_changes(&self.policy, &summary, &all, &after, now);
+                self.store.update_accounts(&changed, &events).await?;
                 self.cascade(&changed, now).await?;
             }
         }
@@ -475,10 +480,18 @@ impl App {
                         && account::closed_with_parent(a)
                 };
                 let ch = self
-                    .reevaluate_with(&summary, accounts, now, &reconsider)
+                    .reevaluate_with(&summary, accounts.clone(), now, &reconsider)
                     .await?;
                 if !ch.is_empty() {
-                    self.store.update_accounts(&ch).await?;
+                    let after = crate::webhooks::merged(&accounts, &ch);
+                    let events = crate::webhooks::accounts_changes(
+                        &self.policy,
+                        &summary,
+                        &accounts,
+                        &after,
+                        now,
+                    );
+                    self.store.update_accounts(&ch, &events).await?;
                     reopened.extend(
                         ch.iter()
                             .filter(|a| a.closed_at.is_none() && was_closed.contains(&a.id))
@@ -535,6 +548,7 @@ impl App {
             let now = self.now();
             let loaded = self.store.load_customer(id).await?;
             let mut c = loaded.value;
+            let before = c.summary(&self.policy);
             let accounts = self.store.accounts_of(id).await?;
             let out = f(&mut c, &accounts, now)?;
             let changes = match lists {
@@ -545,9 +559,16 @@ impl App {
             let changed = self
                 .reevaluate_with(&summary, accounts.clone(), now, reconsider)
                 .await?;
+            let after = crate::webhooks::merged(&accounts, &changed);
+            let events = crate::webhooks::customer_changes(
+                &self.policy,
+                (&before, &accounts),
+                (&summary, &after),
+                now,
+            );
             match self
                 .store
-                .save_customer(&c, &summary, loaded.version, &changed)
+                .save_customer(&c, &summary, loaded.version, &changed, &events)
                 .await
             {
                 Ok(_) => {
@@ -726,7 +747,9 @@ impl App {
             .ok_or_else(|| Error::NotFound(format!("account {}", acc.id)))?;
         if a.last_access_at.is_none_or(|t| t < at) {
             a.last_access_at = Some(at);
-            self.store.update_accounts(std::slice::from_ref(&a)).await?;
+            self.store
+                .update_accounts(std::slice::from_ref(&a), &[])
+                .await?;
         }
         Ok(a)
     }
@@ -750,10 +773,13 @@ impl App {
             x.profile = profile.clone();
         }
         let mut changed = self.reevaluate(&summary, accounts.clone(), now).await?;
+        let after = crate::webhooks::merged(&accounts, &changed);
+        let events =
+            crate::webhooks::accounts_changes(&self.policy, &summary, &accounts, &after, now);
         if !changed.iter().any(|x| x.id == *id) {
             changed.extend(accounts.into_iter().filter(|x| x.id == *id));
         }
-        self.store.update_accounts(&changed).await?;
+        self.store.update_accounts(&changed, &events).await?;
         self.cascade(&changed, now).await?;
         changed
             .into_iter()
@@ -764,8 +790,20 @@ impl App {
     pub async fn close_account(&self, id: &AccountId, reason: &str) -> Result<Account> {
         let now = self.now();
         let mut a = self.store.get_account(id).await?;
+        let before = self.store.accounts_of(&a.customer_id).await?;
         account::close_on_request(&mut a, reason, now)?;
-        self.store.update_accounts(std::slice::from_ref(&a)).await?;
+        let after = crate::webhooks::merged(&before, std::slice::from_ref(&a));
+        let events = match self.store.load_summary(&a.customer_id).await {
+            Ok(s) => {
+                crate::webhooks::accounts_changes(&self.policy, &s.value, &before, &after, now)
+            }
+            // A destroyed customer has no verification state left to change.
+            Err(StoreError::Destroyed(_)) => crate::webhooks::account_changes(&before, &after, now),
+            Err(e) => return Err(e.into()),
+        };
+        self.store
+            .update_accounts(std::slice::from_ref(&a), &events)
+            .await?;
         self.cascade(std::slice::from_ref(&a), now).await?;
         self.revoke_keys_of(id).await?;
         Ok(a)

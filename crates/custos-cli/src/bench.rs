@@ -76,6 +76,10 @@ pub enum BenchCmd {
         /// Send no Idempotency-Key (to see what idempotency costs).
         #[arg(long)]
         no_idempotency: bool,
+        /// Register a webhook endpoint for every event type (a receiver on loopback that
+        /// answers 204) and run the dispatcher beside the server, as `custos serve` does.
+        #[arg(long)]
+        webhook: bool,
         #[arg(long)]
         json: bool,
     },
@@ -94,6 +98,8 @@ struct Report {
     max_ms: f64,
     errors: usize,
     decisions: [usize; 3],
+    /// With a webhook endpoint registered: the deliveries it received during the run.
+    webhook_deliveries: Option<usize>,
     cores: usize,
     cpu: String,
 }
@@ -229,6 +235,7 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
         concurrency,
         customers,
         no_idempotency,
+        webhook,
         json,
     } = cmd
     else {
@@ -282,6 +289,34 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
     eprintln!("seeding {customers} customers on {backend}...");
     let ids = Arc::new(seed(&svc, customers).await?);
     let (token, _) = svc.create_key("bench", Role::Integrator).await?;
+    let delivered = Arc::new(AtomicUsize::new(0));
+    let dispatcher = if webhook {
+        let got = delivered.clone();
+        let receiver = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move || {
+                got.fetch_add(1, Ordering::Relaxed);
+                async { axum::http::StatusCode::NO_CONTENT }
+            }),
+        );
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let at = l.local_addr()?;
+        tokio::spawn(async move {
+            let _ = axum::serve(l, receiver).await;
+        });
+        let admin = custos_app::Actor {
+            id: "bench".into(),
+            role: "admin".into(),
+        };
+        svc.add_webhook_endpoint(&admin, &format!("http://{at}/hook"), vec!["*".into()])
+            .await?;
+        Some(custos_app::webhooks::spawn_dispatcher(
+            svc.clone(),
+            Duration::from_secs(1),
+        ))
+    } else {
+        None
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(async move {
@@ -398,6 +433,10 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
         max_ms: pct(1.0),
         errors,
         decisions,
+        webhook_deliveries: dispatcher.map(|d| {
+            d.abort();
+            delivered.load(Ordering::Relaxed)
+        }),
         cores: std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(0),
@@ -423,6 +462,9 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
             report.cores,
             report.cpu
         );
+        if let Some(n) = report.webhook_deliveries {
+            println!("webhook endpoint registered: {n} deliveries received during the run");
+        }
     }
     if errors > 0 {
         bail!("{errors} request(s) failed");

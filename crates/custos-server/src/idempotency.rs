@@ -24,6 +24,13 @@ use crate::error::ApiError;
 
 pub const HEADER: &str = "idempotency-key";
 
+/// Marks a response that holds a secret shown once (a new API key's token, a webhook
+/// endpoint's signing secret): it is not kept under its `Idempotency-Key`, for nothing may hold
+/// the secret at rest. A replay answers 409 instead: the request was done, and what it made is
+/// found by listing.
+#[derive(Debug, Clone, Copy)]
+pub struct HoldsSecret;
+
 /// The largest body a group of routes takes (set by the group, read by [`layer`]).
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
@@ -102,6 +109,7 @@ pub async fn layer(
         app.idempotency_abandon(&principal.key_id, &key).await?;
         return Ok(res);
     }
+    let holds_secret = res.extensions().get::<HoldsSecret>().is_some();
     let (parts, body) = res.into_parts();
     let bytes = match to_bytes(body, 16 * 1024 * 1024).await {
         Ok(b) => b,
@@ -110,8 +118,20 @@ pub async fn layer(
             return Err(ApiError::Internal);
         }
     };
-    app.idempotency_complete(&principal.key_id, &key, status.as_u16(), &bytes)
-        .await?;
+    if holds_secret {
+        let replay = ApiError::Conflict(
+            "this request was done, and its answer held a secret shown once, which is not \
+             kept: list what it made to find it"
+                .into(),
+        );
+        let p = replay.problem();
+        let body = serde_json::to_vec(&p).map_err(|_| ApiError::Internal)?;
+        app.idempotency_complete(&principal.key_id, &key, p.status, &body)
+            .await?;
+    } else {
+        app.idempotency_complete(&principal.key_id, &key, status.as_u16(), &bytes)
+            .await?;
+    }
     Ok(Response::from_parts(parts, Body::from(bytes)))
 }
 

@@ -94,7 +94,7 @@ pub fn router(state: AppState) -> Router {
 /// The routes of the OpenAPI document, with the document.
 fn api(state: AppState) -> OpenApiRouter<AppState> {
     use routes::{accounts, admin, customers, designations, health, ledger, program, resellers};
-    use routes::{screen, screening};
+    use routes::{screen, screening, webhooks};
     // A route: the permission a caller's role needs is checked first, then an
     // `Idempotency-Key` is honoured (so a caller that may not call the route never has its
     // body read, kept or replayed).
@@ -225,7 +225,15 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
         .routes(may(Permission::Review, routes!(screening::rescreen)))
         .routes(may(Permission::ReadAudit, routes!(admin::audit)))
         .routes(may(Permission::ManageKeys, routes!(admin::create)))
-        .routes(may(Permission::ManageKeys, routes!(admin::list)));
+        .routes(may(Permission::ManageKeys, routes!(admin::list)))
+        .routes(may(Permission::ManageKeys, routes!(webhooks::create)))
+        .routes(may(Permission::ManageKeys, routes!(webhooks::list)))
+        .routes(may(Permission::ManageKeys, routes!(webhooks::get)))
+        .routes(may(Permission::ManageKeys, routes!(webhooks::delete)))
+        .routes(may(Permission::ManageKeys, routes!(webhooks::deliveries)))
+        .routes(may(Permission::ManageKeys, routes!(webhooks::delivery)))
+        .routes(may(Permission::ManageKeys, routes!(webhooks::redeliver)))
+        .routes(may(Permission::ReadDecisions, routes!(webhooks::feed)));
     let provider_documents = OpenApiRouter::new()
         .routes(may(
             Permission::Compliance,

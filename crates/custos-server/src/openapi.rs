@@ -39,6 +39,7 @@ impl Modify for Bearer {
         (name = "ledger", description = "The access ledger (EO 1(a)(ii)(D)): events, and who did what from where"),
         (name = "compliance", description = "Special measures, resellers' oversight, exemptions, the ADP record, certifications and deadlines"),
         (name = "admin", description = "Audit trail and API keys"),
+        (name = "webhooks", description = "Webhook endpoints, their deliveries, and the events feed"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

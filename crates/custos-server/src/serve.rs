@@ -49,6 +49,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let metrics = state.metrics.clone();
+    // Webhooks go out from every server, at least once (several servers on one database
+    // may each make an attempt).
+    let dispatcher =
+        custos_app::webhooks::spawn_dispatcher(state.service.clone(), Duration::from_secs(1));
     let app: Router = crate::router(state);
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -101,6 +105,7 @@ pub async fn serve(
         });
     }
     drop(listener);
+    dispatcher.abort();
     if tokio::time::timeout(limits.drain, graceful.shutdown())
         .await
         .is_err()

@@ -183,6 +183,90 @@ pub struct HoldQuery {
     pub released: Option<bool>,
 }
 
+/// A change a control plane acts on (`account.decision_changed`, `screening.case_opened`,
+/// ...), for webhooks and the events feed. Written to the outbox in the same transaction as
+/// the change. Ids and states only: nothing personal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEvent {
+    /// `evt_` and a unique suffix: the `webhook-id` of its deliveries.
+    pub id: String,
+    /// Its type, e.g. `account.decision_changed`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// When the change was made.
+    #[serde(rename = "timestamp")]
+    pub at: DateTime<Utc>,
+    pub data: serde_json::Value,
+}
+
+/// An event with its place in the outbox (in commit order).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub seq: i64,
+    #[serde(flatten)]
+    pub event: OutboxEvent,
+}
+
+/// An endpoint an admin registered to receive webhooks (its secret is kept apart, wrapped).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookEndpoint {
+    pub id: String,
+    pub url: String,
+    /// The event types it receives; `*` for all.
+    pub event_types: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl WebhookEndpoint {
+    /// Whether it receives events of this type.
+    pub fn wants(&self, kind: &str) -> bool {
+        self.event_types.iter().any(|t| t == "*" || t == kind)
+    }
+}
+
+/// One event's delivery to one endpoint: `pending` (with its next attempt), `delivered`,
+/// `failed` (every attempt made) or `cancelled` (its endpoint was deleted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookDelivery {
+    pub id: String,
+    pub endpoint_id: String,
+    pub event_seq: i64,
+    pub event_id: String,
+    pub event_type: String,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// The HTTP status of the last attempt, when the receiver answered.
+    pub last_status: Option<i64>,
+    /// Why the last attempt failed, when it did (no body of the receiver's is kept).
+    pub last_error: Option<String>,
+}
+
+/// One attempt at a delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookAttempt {
+    /// 1 for the first attempt.
+    pub n: i64,
+    pub at: DateTime<Utc>,
+    pub status: Option<i64>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+/// What an attempt leaves a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    Delivered,
+    /// Try again then.
+    Retry(DateTime<Utc>),
+    /// No attempt is left.
+    Failed,
+}
+
 /// The start of an idempotent request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdemBegin {
@@ -231,7 +315,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         limit: u32,
     ) -> Result<Vec<(CustomerId, LegalHold)>, StoreError>;
 
-    async fn create_customer(&self, c: &Customer, s: &CustomerSummary) -> Result<(), StoreError>;
+    /// Creates a customer, with the events of its creation, in one transaction.
+    async fn create_customer(
+        &self,
+        c: &Customer,
+        s: &CustomerSummary,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError>;
     /// Loads and decrypts a customer record.
     async fn load_customer(&self, id: &CustomerId) -> Result<Versioned<Customer>, StoreError>;
     /// Loads the clear summary, without decrypting anything.
@@ -245,6 +335,7 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         s: &CustomerSummary,
         expected_version: i64,
         accounts: &[Account],
+        events: &[OutboxEvent],
     ) -> Result<i64, StoreError>;
     /// The customers whose records hold this value (exact match on the normalised value).
     async fn find_customers(
@@ -261,12 +352,18 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// The customer's creation time, whether it was destroyed, and its tombstone if so.
     async fn tombstone(&self, id: &CustomerId) -> Result<Option<Tombstone>, StoreError>;
 
-    async fn insert_account(&self, a: &Account) -> Result<(), StoreError>;
+    /// Inserts an account, with the events of its opening, in one transaction.
+    async fn insert_account(&self, a: &Account, events: &[OutboxEvent]) -> Result<(), StoreError>;
     async fn get_account(&self, id: &AccountId) -> Result<Account, StoreError>;
     /// Which of these account ids exist (in order, once each); ids that are not account ids
     /// are simply not found.
     async fn known_accounts(&self, ids: &[String]) -> Result<Vec<String>, StoreError>;
-    async fn update_accounts(&self, a: &[Account]) -> Result<(), StoreError>;
+    /// Writes changed accounts, and the events of their changes, in one transaction.
+    async fn update_accounts(
+        &self,
+        a: &[Account],
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError>;
     async fn accounts_of(&self, customer: &CustomerId) -> Result<Vec<Account>, StoreError>;
     async fn children_of(&self, parent: &AccountId) -> Result<Vec<Account>, StoreError>;
     /// Accounts whose decision is not a plain approval and that are not closed, in id order.
@@ -352,8 +449,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<Vec<StoredCase>, StoreError>;
     async fn screening_case(&self, id: &str) -> Result<StoredCase, StoreError>;
 
-    /// Creates or replaces a compliance record (by id).
-    async fn put_compliance_record(&self, r: &ComplianceRecord) -> Result<(), StoreError>;
+    /// Creates or replaces a compliance record (by id), with the events of the change, in one
+    /// transaction.
+    async fn put_compliance_record(
+        &self,
+        r: &ComplianceRecord,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError>;
     async fn compliance_record(&self, id: &str) -> Result<ComplianceRecord, StoreError>;
     /// Records of one kind (optionally about one subject), oldest first.
     async fn compliance_records(
@@ -377,6 +479,56 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<Vec<DocumentMeta>, StoreError>;
     /// A document version with its content, unsealed.
     async fn document(&self, id: &str) -> Result<(DocumentMeta, Vec<u8>), StoreError>;
+
+    /// Appends events to the outbox, alone.
+    async fn append_events(&self, events: &[OutboxEvent]) -> Result<(), StoreError>;
+    /// The outbox after `after`, in commit order.
+    async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Registers an endpoint, its signing secret wrapped under the keyring's KEK.
+    async fn add_webhook_endpoint(
+        &self,
+        e: &WebhookEndpoint,
+        secret: &crypto::SecretKey,
+    ) -> Result<(), StoreError>;
+    /// Every endpoint, deleted ones too, in id order.
+    async fn webhook_endpoints(&self) -> Result<Vec<WebhookEndpoint>, StoreError>;
+    async fn webhook_endpoint(&self, id: &str) -> Result<WebhookEndpoint, StoreError>;
+    async fn webhook_secret(&self, id: &str) -> Result<crypto::SecretKey, StoreError>;
+    /// Deletes an endpoint: nothing more is delivered to it (what was pending is cancelled);
+    /// its deliveries stay, for the record.
+    async fn delete_webhook_endpoint(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Makes the deliveries of up to `limit` outbox events not yet fanned out (to the live
+    /// endpoints that want them and existed when they were committed); returns the events
+    /// read.
+    async fn fan_out(&self, limit: u32) -> Result<u64, StoreError>;
+    /// Claims pending deliveries whose next attempt is due (of live endpoints), with their
+    /// events, moving their next attempt to `lease_until` meanwhile.
+    async fn due_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(WebhookDelivery, StoredEvent)>, StoreError>;
+    /// Records an attempt at a delivery and what it leaves the delivery: only when it follows
+    /// the last attempt recorded and the delivery is still pending (else only the attempt is
+    /// kept).
+    async fn record_attempt(
+        &self,
+        delivery: &str,
+        attempt: &WebhookAttempt,
+        outcome: DeliveryOutcome,
+    ) -> Result<(), StoreError>;
+    /// An endpoint's deliveries in id order (event order) after `after`.
+    async fn webhook_deliveries(
+        &self,
+        endpoint: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<WebhookDelivery>, StoreError>;
+    async fn webhook_delivery(&self, id: &str) -> Result<WebhookDelivery, StoreError>;
+    async fn webhook_attempts(&self, delivery: &str) -> Result<Vec<WebhookAttempt>, StoreError>;
+    /// Queues a delivery again (of an endpoint not deleted), due at `at`.
+    async fn redeliver(&self, id: &str, at: DateTime<Utc>) -> Result<WebhookDelivery, StoreError>;
 
     /// Re-wraps every data key under the keyring's primary KEK; returns how many changed.
     async fn rewrap_data_keys(&self) -> Result<u64, StoreError>;

@@ -21,7 +21,9 @@ async fn customers_round_trip(backend: &str) {
     let s = &h.store;
     let policy = CipPolicy::default();
     let c = customer(1, s);
-    s.create_customer(&c, &c.summary(&policy)).await.unwrap();
+    s.create_customer(&c, &c.summary(&policy), &[])
+        .await
+        .unwrap();
     let got = s.load_customer(&c.id).await.unwrap();
     assert_eq!(got.value, c);
     assert_eq!(got.version, 1);
@@ -33,7 +35,7 @@ async fn customers_round_trip(backend: &str) {
         Err(StoreError::NotFound(_))
     ));
     assert!(matches!(
-        s.create_customer(&c, &c.summary(&policy)).await,
+        s.create_customer(&c, &c.summary(&policy), &[]).await,
         Err(StoreError::Conflict(_))
     ));
 }
@@ -43,15 +45,17 @@ async fn optimistic_versions(backend: &str) {
     let s = &h.store;
     let policy = CipPolicy::default();
     let mut c = customer(1, s);
-    s.create_customer(&c, &c.summary(&policy)).await.unwrap();
+    s.create_customer(&c, &c.summary(&policy), &[])
+        .await
+        .unwrap();
     c.external_ref = Some("crm-1".into());
     assert_eq!(
-        s.save_customer(&c, &c.summary(&policy), 1, &[])
+        s.save_customer(&c, &c.summary(&policy), 1, &[], &[])
             .await
             .unwrap(),
         2
     );
-    let stale = s.save_customer(&c, &c.summary(&policy), 1, &[]).await;
+    let stale = s.save_customer(&c, &c.summary(&policy), 1, &[], &[]).await;
     assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
     let got = s.load_customer(&c.id).await.unwrap();
     assert_eq!(got.version, 2);
@@ -64,8 +68,12 @@ async fn blind_indexes(backend: &str) {
     let policy = CipPolicy::default();
     let a = customer(1, s);
     let b = customer(2, s);
-    s.create_customer(&a, &a.summary(&policy)).await.unwrap();
-    s.create_customer(&b, &b.summary(&policy)).await.unwrap();
+    s.create_customer(&a, &a.summary(&policy), &[])
+        .await
+        .unwrap();
+    s.create_customer(&b, &b.summary(&policy), &[])
+        .await
+        .unwrap();
     let both = vec![a.id.clone(), b.id.clone()];
     assert_eq!(
         s.find_customers(IndexKind::Email, " KSENIA.V@example.ORG")
@@ -105,13 +113,15 @@ async fn accounts(backend: &str) {
     let s = &h.store;
     let policy = CipPolicy::default();
     let c = customer(1, s);
-    s.create_customer(&c, &c.summary(&policy)).await.unwrap();
+    s.create_customer(&c, &c.summary(&policy), &[])
+        .await
+        .unwrap();
     let parent = account(1, &c.id, None, Decision::Approve);
     let mut child = account(2, &c.id, Some(&parent.id), Decision::Pending);
-    s.insert_account(&parent).await.unwrap();
-    s.insert_account(&child).await.unwrap();
+    s.insert_account(&parent, &[]).await.unwrap();
+    s.insert_account(&child, &[]).await.unwrap();
     assert!(matches!(
-        s.insert_account(&child).await,
+        s.insert_account(&child, &[]).await,
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(s.get_account(&child.id).await.unwrap(), child);
@@ -138,7 +148,7 @@ async fn accounts(backend: &str) {
     );
     child.decision = parent.decision.clone();
     child.last_access_at = Some(now() + Duration::hours(1));
-    s.update_accounts(std::slice::from_ref(&child))
+    s.update_accounts(std::slice::from_ref(&child), &[])
         .await
         .unwrap();
     assert!(
@@ -150,7 +160,7 @@ async fn accounts(backend: &str) {
     assert_eq!(s.get_account(&child.id).await.unwrap(), child);
     let ghost = account(9, &c.id, None, Decision::Approve);
     assert!(matches!(
-        s.update_accounts(&[ghost]).await,
+        s.update_accounts(&[ghost], &[]).await,
         Err(StoreError::NotFound(_))
     ));
 }
@@ -160,8 +170,10 @@ async fn holds_block_destruction(backend: &str) {
     let s = &h.store;
     let policy = CipPolicy::default();
     let c = customer(1, s);
-    s.create_customer(&c, &c.summary(&policy)).await.unwrap();
-    s.insert_account(&account(1, &c.id, None, Decision::Approve))
+    s.create_customer(&c, &c.summary(&policy), &[])
+        .await
+        .unwrap();
+    s.insert_account(&account(1, &c.id, None, Decision::Approve), &[])
         .await
         .unwrap();
     let hold = LegalHold {
@@ -357,7 +369,9 @@ async fn rotation_rewraps(backend: &str) {
     let s = &h.store;
     let policy = CipPolicy::default();
     let c = customer(1, s);
-    s.create_customer(&c, &c.summary(&policy)).await.unwrap();
+    s.create_customer(&c, &c.summary(&policy), &[])
+        .await
+        .unwrap();
     let new = h.keyring.rotate().unwrap();
     assert_eq!(s.rewrap_data_keys().await.unwrap(), 1);
     assert_eq!(s.rewrap_data_keys().await.unwrap(), 0);
@@ -391,7 +405,9 @@ async fn no_plaintext_at_rest(backend: &str) {
     let policy = CipPolicy::default();
     for n in 0..3 {
         let c = customer(n, s);
-        s.create_customer(&c, &c.summary(&policy)).await.unwrap();
+        s.create_customer(&c, &c.summary(&policy), &[])
+            .await
+            .unwrap();
     }
     match &h.pg {
         None => {
@@ -553,8 +569,12 @@ async fn screening_cases_follow_the_summary(backend: &str) {
     let f = vec![finding(&a, "sdn-1"), finding(&a, "sdn-2")];
     a.screening
         .apply(f, vec![], now(), |f| format!("scr_{}{}", a.id, f.entity_id));
-    s.create_customer(&a, &a.summary(&policy)).await.unwrap();
-    s.create_customer(&b, &b.summary(&policy)).await.unwrap();
+    s.create_customer(&a, &a.summary(&policy), &[])
+        .await
+        .unwrap();
+    s.create_customer(&b, &b.summary(&policy), &[])
+        .await
+        .unwrap();
     let open = s
         .screening_cases(Some(CaseState::Open), None, 10)
         .await
@@ -572,7 +592,7 @@ async fn screening_cases_follow_the_summary(backend: &str) {
     a.screening
         .resolve(&id, Resolution::FalsePositive, "rev", None, now())
         .unwrap();
-    s.save_customer(&a, &a.summary(&policy), 1, &[])
+    s.save_customer(&a, &a.summary(&policy), 1, &[], &[])
         .await
         .unwrap();
     assert_eq!(
@@ -599,7 +619,7 @@ async fn screening_cases_follow_the_summary(backend: &str) {
         )
         .unwrap();
     assert!(
-        s.save_customer(&stale, &stale.summary(&policy), 1, &[])
+        s.save_customer(&stale, &stale.summary(&policy), 1, &[], &[])
             .await
             .is_err()
     );
@@ -629,16 +649,16 @@ async fn compliance_records_and_documents(backend: &str) {
         closed_at: None,
         body: serde_json::json!({"basis": "ADP", "n": n}),
     };
-    s.put_compliance_record(&rec("ex_2", Some("acc_1"), 2))
+    s.put_compliance_record(&rec("ex_2", Some("acc_1"), 2), &[])
         .await
         .unwrap();
-    s.put_compliance_record(&rec("ex_1", None, 1))
+    s.put_compliance_record(&rec("ex_1", None, 1), &[])
         .await
         .unwrap();
     // Replaced by id.
     let mut closed = rec("ex_2", Some("acc_1"), 2);
     closed.closed_at = Some(now());
-    s.put_compliance_record(&closed).await.unwrap();
+    s.put_compliance_record(&closed, &[]).await.unwrap();
     let all = s.compliance_records("exemption", None).await.unwrap();
     assert_eq!(
         all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
@@ -747,7 +767,9 @@ async fn shredded_records_cannot_be_carved(backend: &str) {
     let policy = CipPolicy::default();
     let cs: Vec<Customer> = (0..3).map(|n| customer(n, s)).collect();
     for c in &cs {
-        s.create_customer(c, &c.summary(&policy)).await.unwrap();
+        s.create_customer(c, &c.summary(&policy), &[])
+            .await
+            .unwrap();
     }
     // What a perfect carver of PostgreSQL's files (dead tuples, the WAL, a backup) could get
     // at most: the wrapped keys as they were stored.
@@ -850,7 +872,9 @@ async fn lookups_filter_and_page(backend: &str) {
         if n == 2 {
             c.external_ref = Some("signup-2".into());
         }
-        s.create_customer(&c, &c.summary(&policy)).await.unwrap();
+        s.create_customer(&c, &c.summary(&policy), &[])
+            .await
+            .unwrap();
         ids.push(c.id.clone());
     }
     let reseller = account(1, &ids[0], None, Decision::Approve);
@@ -858,7 +882,7 @@ async fn lookups_filter_and_page(backend: &str) {
     under.kind = custos_core::AccountKind::Reseller;
     let deeper = account(3, &ids[2], Some(&under.id), Decision::Pending);
     for a in [&reseller, &under, &deeper] {
-        s.insert_account(a).await.unwrap();
+        s.insert_account(a, &[]).await.unwrap();
     }
     let page = |q: CustomerQuery, after: Option<CustomerId>, n| async move {
         s.customers_page(&q, after.as_ref(), n)
@@ -968,14 +992,16 @@ async fn an_upgrade_finds_references_kept_before(backend: &str) {
     let policy = CipPolicy::default();
     let mut c = customer(1, s);
     c.external_ref = Some("signup-1".into());
-    s.create_customer(&c, &c.summary(&policy)).await.unwrap();
+    s.create_customer(&c, &c.summary(&policy), &[])
+        .await
+        .unwrap();
     for sql in [
         "DROP INDEX customers_external_ref",
         "DROP INDEX customers_created",
         "DROP INDEX accounts_status",
         "DROP INDEX legal_holds_open",
         "ALTER TABLE customers DROP COLUMN external_ref",
-        "DELETE FROM custos_migrations WHERE version = 7",
+        "DELETE FROM custos_migrations WHERE version IN (7, 1007)",
     ] {
         s.execute_unchecked(sql).await.unwrap();
     }
@@ -987,6 +1013,131 @@ async fn an_upgrade_finds_references_kept_before(backend: &str) {
     let found = s.customers_page(&q, None, 10).await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].external_ref.as_deref(), Some("signup-1"));
+}
+
+/// The outbox, in commit order, written with the change; endpoints with wrapped secrets that
+/// survive key rotation; deliveries fanned out once, attempted, retried, redelivered.
+async fn webhooks_outbox_and_deliveries(backend: &str) {
+    use custos_store::{DeliveryOutcome, OutboxEvent, WebhookAttempt, WebhookEndpoint};
+    let h = harness(backend).await;
+    let s = &h.store;
+    let policy = CipPolicy::default();
+    let c = customer(1, s);
+    let ev = |id: &str, kind: &str| OutboxEvent {
+        id: id.into(),
+        kind: kind.into(),
+        at: now(),
+        data: serde_json::json!({"customer_id": "cus_t0001"}),
+    };
+    s.create_customer(
+        &c,
+        &c.summary(&policy),
+        &[ev("evt_1", "screening.case_opened")],
+    )
+    .await
+    .unwrap();
+    let mut a = account(1, &c.id, None, Decision::Pending);
+    s.insert_account(&a, &[]).await.unwrap();
+    a.decision.decision = Decision::Approve;
+    s.update_accounts(
+        std::slice::from_ref(&a),
+        &[ev("evt_2", "account.decision_changed")],
+    )
+    .await
+    .unwrap();
+    // A write that fails leaves no event behind.
+    let ghost = account(9, &c.id, None, Decision::Approve);
+    assert!(
+        s.update_accounts(&[ghost], &[ev("evt_x", "account.closed")])
+            .await
+            .is_err()
+    );
+    let feed = s.events_after(0, 10).await.unwrap();
+    let ids: Vec<&str> = feed.iter().map(|e| e.event.id.as_str()).collect();
+    assert_eq!(ids, ["evt_1", "evt_2"]);
+    assert!(feed[0].seq < feed[1].seq);
+    assert_eq!(s.events_after(feed[0].seq, 10).await.unwrap().len(), 1);
+
+    let ep = |id: &str, types: &[&str]| WebhookEndpoint {
+        id: id.into(),
+        url: "https://hooks.example.com/x".into(),
+        event_types: types.iter().map(|t| t.to_string()).collect(),
+        created_at: now(),
+        created_by: "admin".into(),
+        deleted_at: None,
+    };
+    let key = custos_store::crypto::SecretKey::generate();
+    s.add_webhook_endpoint(&ep("we_all", &["*"]), &key)
+        .await
+        .unwrap();
+    s.add_webhook_endpoint(&ep("we_acc", &["account.decision_changed"]), &key)
+        .await
+        .unwrap();
+    assert_eq!(s.fan_out(100).await.unwrap(), 2, "events read");
+    assert_eq!(s.fan_out(100).await.unwrap(), 0, "fanned out once");
+    let lease = now() + Duration::seconds(60);
+    let due = s.due_deliveries(now(), lease, 10).await.unwrap();
+    assert_eq!(due.len(), 3);
+    assert!(
+        s.due_deliveries(now(), lease, 10).await.unwrap().is_empty(),
+        "claimed"
+    );
+    let (d, e) = &due[0];
+    assert_eq!(e.event.id, d.event_id);
+    let attempt = |n: i64, status: i64| WebhookAttempt {
+        n,
+        at: now(),
+        status: Some(status),
+        error: (status >= 300).then(|| "the receiver answered 500".into()),
+        duration_ms: 3,
+    };
+    let later = now() + Duration::seconds(5);
+    s.record_attempt(&d.id, &attempt(1, 500), DeliveryOutcome::Retry(later))
+        .await
+        .unwrap();
+    // The same attempt recorded twice (two dispatchers) settles nothing the second time.
+    s.record_attempt(&d.id, &attempt(1, 204), DeliveryOutcome::Delivered)
+        .await
+        .unwrap();
+    assert_eq!(s.webhook_delivery(&d.id).await.unwrap().state, "pending");
+    assert_eq!(s.due_deliveries(later, lease, 10).await.unwrap().len(), 1);
+    s.record_attempt(&d.id, &attempt(2, 204), DeliveryOutcome::Delivered)
+        .await
+        .unwrap();
+    let got = s.webhook_delivery(&d.id).await.unwrap();
+    assert_eq!(
+        (got.state.as_str(), got.attempts, got.last_status),
+        ("delivered", 2, Some(204))
+    );
+    let log: Vec<Option<i64>> = s
+        .webhook_attempts(&d.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.status)
+        .collect();
+    assert_eq!(log, [Some(500), Some(204)]);
+    assert_eq!(s.redeliver(&d.id, later).await.unwrap().state, "pending");
+    let page = s
+        .webhook_deliveries(&d.endpoint_id, None, 10)
+        .await
+        .unwrap();
+    assert!(page.iter().any(|x| x.id == d.id));
+
+    // The secrets outlive a rotation that forgets every older KEK.
+    s.shred_keys().await.unwrap();
+    assert_eq!(
+        s.webhook_secret("we_all").await.unwrap().expose(),
+        key.expose()
+    );
+    // A deleted endpoint gets nothing more, and what it had pending is cancelled.
+    s.delete_webhook_endpoint("we_all", now()).await.unwrap();
+    assert!(s.delete_webhook_endpoint("we_all", now()).await.is_err());
+    assert!(s.redeliver(&d.id, later).await.is_err());
+    let left = s.due_deliveries(lease, lease, 10).await.unwrap();
+    assert!(!left.is_empty());
+    assert!(left.iter().all(|(d, _)| d.endpoint_id == "we_acc"));
+    assert_eq!(s.webhook_endpoints().await.unwrap().len(), 2);
 }
 
 macro_rules! conformance {
@@ -1004,6 +1155,7 @@ conformance!(
     customers_round_trip,
     lookups_filter_and_page,
     an_upgrade_finds_references_kept_before,
+    webhooks_outbox_and_deliveries,
     optimistic_versions,
     blind_indexes,
     accounts,

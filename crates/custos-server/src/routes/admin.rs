@@ -1,14 +1,15 @@
 //! `/v1/audit` and `/v1/api-keys`.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 
 use crate::AppState;
 use crate::auth::Principal;
 use crate::dto::*;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
+use crate::idempotency::HoldsSecret;
 use crate::json::ApiJson;
 
 /// The audit trail: every read of personal data and every compliance action, hash-chained.
@@ -43,13 +44,14 @@ pub async fn create(
     State(st): State<AppState>,
     p: Principal,
     ApiJson(req): ApiJson<CreateApiKey>,
-) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
+) -> Result<(StatusCode, Extension<HoldsSecret>, Json<CreatedApiKey>), ApiError> {
     let (token, id) = st
         .service
         .issue_key(&p.actor(), &req.name, req.role, req.scope.as_ref())
         .await?;
     Ok((
         StatusCode::CREATED,
+        Extension(HoldsSecret),
         Json(CreatedApiKey {
             id,
             role: req.role,

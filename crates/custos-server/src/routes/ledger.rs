@@ -117,7 +117,11 @@ pub async fn account(
     let q = EventsQuery {
         from: q.from,
         to: q.to,
-        limit: q.limit.unwrap_or(1000).clamp(1, 10_000) as usize,
+        limit: match q.limit {
+            None => 1000,
+            Some(n @ 1..=10_000) => n as usize,
+            Some(_) => return Err(ApiError::validation("limit", "must be 1 to 10000")),
+        },
         proof: q.proof.as_deref().map(ProofAt::parse).transpose()?,
         starting_after: q.starting_after,
     };

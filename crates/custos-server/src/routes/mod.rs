@@ -10,6 +10,7 @@ pub mod program;
 pub mod resellers;
 pub mod screen;
 pub mod screening;
+pub mod webhooks;
 
 use custos_core::{AccountId, CustomerId};
 

@@ -2,8 +2,12 @@
 
 use super::*;
 
-pub(super) async fn insert_account(st: &SqlStore, a: &Account) -> Result<(), StoreError> {
-    sqlx::query(
+pub(super) async fn insert_account(
+    st: &SqlStore,
+    a: &Account,
+    events: &[OutboxEvent],
+) -> Result<(), StoreError> {
+    let q = sqlx::query(
         "INSERT INTO accounts (id, customer_id, kind, offering, parent_id, status, \
          needs_action, opened_at, closed_at, last_access_at, body) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -18,11 +22,16 @@ pub(super) async fn insert_account(st: &SqlStore, a: &Account) -> Result<(), Sto
     .bind(ts(a.opened_at))
     .bind(a.closed_at.map(ts))
     .bind(a.last_access_at.map(ts))
-    .bind(json(a)?)
-    .execute(&st.write)
-    .await
-    .map_err(db)?;
-    Ok(())
+    .bind(json(a)?);
+    if events.is_empty() {
+        // One statement: no transaction of its own to open and commit.
+        q.execute(&st.write).await.map_err(db)?;
+        return Ok(());
+    }
+    let mut tx = st.write.begin().await.map_err(db)?;
+    q.execute(&mut *tx).await.map_err(db)?;
+    webhooks::write_outbox(st, &mut tx, events).await?;
+    tx.commit().await.map_err(db)
 }
 
 pub(super) async fn get_account(st: &SqlStore, id: &AccountId) -> Result<Account, StoreError> {
@@ -57,9 +66,14 @@ pub(super) async fn known_accounts(
     Ok(out)
 }
 
-pub(super) async fn update_accounts(st: &SqlStore, a: &[Account]) -> Result<(), StoreError> {
+pub(super) async fn update_accounts(
+    st: &SqlStore,
+    a: &[Account],
+    events: &[OutboxEvent],
+) -> Result<(), StoreError> {
     let mut tx = st.write.begin().await.map_err(db)?;
     SqlStore::write_accounts(&mut tx, a).await?;
+    webhooks::write_outbox(st, &mut tx, events).await?;
     tx.commit().await.map_err(db)
 }
 

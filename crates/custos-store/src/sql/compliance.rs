@@ -5,7 +5,9 @@ use super::*;
 pub(super) async fn put_compliance_record(
     st: &SqlStore,
     r: &ComplianceRecord,
+    events: &[OutboxEvent],
 ) -> Result<(), StoreError> {
+    let mut tx = st.write.begin().await.map_err(db)?;
     sqlx::query(
         "INSERT INTO compliance_records (id, kind, subject, created_at, due_at, closed_at, \
          body) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET \
@@ -20,10 +22,11 @@ pub(super) async fn put_compliance_record(
     .bind(r.due_at.map(ts))
     .bind(r.closed_at.map(ts))
     .bind(json(r)?)
-    .execute(&st.write)
+    .execute(&mut *tx)
     .await
     .map_err(db)?;
-    Ok(())
+    webhooks::write_outbox(st, &mut tx, events).await?;
+    tx.commit().await.map_err(db)
 }
 
 pub(super) async fn compliance_record(

@@ -6,6 +6,7 @@ pub(super) async fn create_customer(
     st: &SqlStore,
     c: &Customer,
     s: &CustomerSummary,
+    events: &[OutboxEvent],
 ) -> Result<(), StoreError> {
     let dek = SecretKey::generate();
     let wrapped = st.keyring.wrap(&dek, &dek_aad(&c.id))?;
@@ -33,6 +34,7 @@ pub(super) async fn create_customer(
         .map_err(db)?;
     st.write_indexes(&mut tx, c).await?;
     SqlStore::write_cases(&mut tx, &c.id, s).await?;
+    webhooks::write_outbox(st, &mut tx, events).await?;
     tx.commit().await.map_err(db)?;
     Ok(())
 }
@@ -89,6 +91,7 @@ pub(super) async fn save_customer(
     s: &CustomerSummary,
     expected_version: i64,
     accounts: &[Account],
+    events: &[OutboxEvent],
 ) -> Result<i64, StoreError> {
     let mut tx = st.write.begin().await.map_err(db)?;
     let row = sqlx::query(&format!(
@@ -127,6 +130,7 @@ pub(super) async fn save_customer(
     st.write_indexes(&mut tx, c).await?;
     SqlStore::write_cases(&mut tx, &c.id, s).await?;
     SqlStore::write_accounts(&mut tx, accounts).await?;
+    webhooks::write_outbox(st, &mut tx, events).await?;
     tx.commit().await.map_err(db)?;
     Ok(next)
 }

@@ -2,32 +2,44 @@
 
 use super::*;
 
+/// The additional data a table's wrapped keys are bound to, from the row's id.
+type Aad = fn(&str) -> Vec<u8>;
+
 pub(super) async fn rewrap_data_keys(st: &SqlStore) -> Result<u64, StoreError> {
     let primary = st.keyring.primary_id();
     let mut n = 0;
-    // Program documents' keys first, then customers'.
-    let rows =
-        sqlx::query("SELECT id, kek_id, wrapped FROM compliance_documents WHERE kek_id <> $1")
-            .bind(primary.as_str())
-            .fetch_all(&st.write)
-            .await
-            .map_err(db)?;
-    for r in &rows {
-        let id: String = get(r, "id")?;
-        let aad = document_aad(&id);
-        let w = WrappedKey {
-            kek_id: get(r, "kek_id")?,
-            bytes: get(r, "wrapped")?,
-        };
-        let w = st.keyring.wrap(&st.keyring.unwrap(&w, &aad)?, &aad)?;
-        sqlx::query("UPDATE compliance_documents SET kek_id = $1, wrapped = $2 WHERE id = $3")
+    // Program documents' keys and webhook secrets first, then customers'.
+    let apart: [(&str, Aad); 2] = [
+        ("compliance_documents", document_aad),
+        ("webhook_endpoints", webhooks::webhook_aad),
+    ];
+    for (table, aad_of) in apart {
+        let rows = sqlx::query(&format!(
+            "SELECT id, kek_id, wrapped FROM {table} WHERE kek_id <> $1"
+        ))
+        .bind(primary.as_str())
+        .fetch_all(&st.write)
+        .await
+        .map_err(db)?;
+        for r in &rows {
+            let id: String = get(r, "id")?;
+            let aad = aad_of(&id);
+            let w = WrappedKey {
+                kek_id: get(r, "kek_id")?,
+                bytes: get(r, "wrapped")?,
+            };
+            let w = st.keyring.wrap(&st.keyring.unwrap(&w, &aad)?, &aad)?;
+            sqlx::query(&format!(
+                "UPDATE {table} SET kek_id = $1, wrapped = $2 WHERE id = $3"
+            ))
             .bind(w.kek_id)
             .bind(w.bytes)
             .bind(id.as_str())
             .execute(&st.write)
             .await
             .map_err(db)?;
-        n += 1;
+            n += 1;
+        }
     }
     loop {
         // Read again each round: if another process rotated meanwhile, keys are wrapped
@@ -68,7 +80,7 @@ pub(super) async fn shred_keys(st: &SqlStore) -> Result<Vec<String>, StoreError>
     st.rewrap_data_keys().await?;
     // Nothing may still be wrapped under a KEK about to be forgotten (and if another
     // process rotated meanwhile, nothing is retired: `retire_all_but` refuses).
-    for table in ["data_keys", "compliance_documents"] {
+    for table in ["data_keys", "compliance_documents", "webhook_endpoints"] {
         let left = sqlx::query(&format!(
             "SELECT COUNT(*) AS n FROM {table} WHERE kek_id <> $1"
         ))

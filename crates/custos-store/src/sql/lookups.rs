@@ -165,8 +165,42 @@ pub(super) async fn holds_page(
         .collect()
 }
 
+/// The mark, in `custos_migrations`, that the backfill of migration 7 is done.
+const BACKFILLED: i64 = 1007;
+
+/// Runs the backfill of migration 7 until it has once run to the end (a backfill cut short
+/// runs again at the next start), then marks it done.
+pub(super) async fn backfill_once(st: &SqlStore) -> Result<(), StoreError> {
+    let done = sqlx::query("SELECT version FROM custos_migrations WHERE version = $1")
+        .bind(BACKFILLED)
+        .fetch_optional(&st.write)
+        .await
+        .map_err(db)?;
+    if done.is_some() {
+        return Ok(());
+    }
+    let n = backfill_external_refs(st).await?;
+    if n > 0 {
+        tracing::info!(
+            customers = n,
+            "external references copied out of sealed records"
+        );
+    }
+    sqlx::query(
+        "INSERT INTO custos_migrations (version, name, applied_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (version) DO NOTHING",
+    )
+    .bind(BACKFILLED)
+    .bind("lookups: external_ref backfilled")
+    .bind(ts(Utc::now()))
+    .execute(&st.write)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
 /// Customers made before the `external_ref` column get it from their sealed record.
-pub(super) async fn backfill_external_refs(st: &SqlStore) -> Result<u64, StoreError> {
+async fn backfill_external_refs(st: &SqlStore) -> Result<u64, StoreError> {
     let mut after = String::new();
     let mut n = 0;
     loop {
@@ -189,7 +223,7 @@ pub(super) async fn backfill_external_refs(st: &SqlStore) -> Result<u64, StoreEr
             let Some(reference) = c.value.external_ref else {
                 continue;
             };
-            let row = sqlx::query("SELECT summary FROM customers WHERE id = $1")
+            let row = sqlx::query("SELECT summary, version FROM customers WHERE id = $1")
                 .bind(id.as_str())
                 .fetch_one(&st.read)
                 .await
@@ -197,13 +231,18 @@ pub(super) async fn backfill_external_refs(st: &SqlStore) -> Result<u64, StoreEr
             let mut summary: serde_json::Value =
                 from_json(&get::<String>(&row, "summary")?, "customer summary")?;
             summary["external_ref"] = serde_json::Value::String(reference.clone());
-            sqlx::query("UPDATE customers SET external_ref = $1, summary = $2 WHERE id = $3")
-                .bind(reference)
-                .bind(json(&summary)?)
-                .bind(id.as_str())
-                .execute(&st.write)
-                .await
-                .map_err(db)?;
+            // Unless it changed meanwhile: then its save wrote the column itself.
+            sqlx::query(
+                "UPDATE customers SET external_ref = $1, summary = $2 WHERE id = $3 \
+                 AND version = $4",
+            )
+            .bind(reference)
+            .bind(json(&summary)?)
+            .bind(id.as_str())
+            .bind(get::<i64>(&row, "version")?)
+            .execute(&st.write)
+            .await
+            .map_err(db)?;
             n += 1;
         }
     }

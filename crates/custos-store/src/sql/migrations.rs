@@ -36,6 +36,11 @@ pub(super) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "lookups",
         include_str!("../../migrations/sqlite/0007_lookups.sql"),
     ),
+    (
+        8,
+        "webhooks",
+        include_str!("../../migrations/sqlite/0008_webhooks.sql"),
+    ),
 ];
 pub(super) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -72,5 +77,10 @@ pub(super) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "lookups",
         include_str!("../../migrations/postgres/0007_lookups.sql"),
+    ),
+    (
+        8,
+        "webhooks",
+        include_str!("../../migrations/postgres/0008_webhooks.sql"),
     ),
 ];

@@ -22,8 +22,9 @@ use crate::blind::{self, IndexKind};
 use crate::crypto::{self, Keyring, SecretKey, WrappedKey};
 use crate::{
     AccountQuery, ApiKeyRecord, AuditEntry, AuditRecord, ComplianceRecord, CustomerQuery,
-    DocumentMeta, HoldQuery, IdemBegin, RetentionWork, Store, StoreError, StoredCase,
-    StoredListVersion, Tombstone, Versioned, audit_hash,
+    DeliveryOutcome, DocumentMeta, HoldQuery, IdemBegin, OutboxEvent, RetentionWork, Store,
+    StoreError, StoredCase, StoredEvent, StoredListVersion, Tombstone, Versioned, WebhookAttempt,
+    WebhookDelivery, WebhookEndpoint, audit_hash,
 };
 
 mod accounts;
@@ -33,6 +34,7 @@ mod customers;
 mod keys;
 mod lookups;
 mod migrations;
+mod webhooks;
 
 use migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 
@@ -471,10 +473,8 @@ impl Store for SqlStore {
             .map_err(db)?;
             tx.commit().await.map_err(db)?;
             applied += 1;
-            if *version == 7 {
-                lookups::backfill_external_refs(self).await?;
-            }
         }
+        lookups::backfill_once(self).await?;
         Ok(applied)
     }
 
@@ -513,8 +513,13 @@ impl Store for SqlStore {
         lookups::holds_page(self, q, after, limit).await
     }
 
-    async fn create_customer(&self, c: &Customer, s: &CustomerSummary) -> Result<(), StoreError> {
-        customers::create_customer(self, c, s).await
+    async fn create_customer(
+        &self,
+        c: &Customer,
+        s: &CustomerSummary,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        customers::create_customer(self, c, s, events).await
     }
 
     async fn load_customer(&self, id: &CustomerId) -> Result<Versioned<Customer>, StoreError> {
@@ -534,8 +539,9 @@ impl Store for SqlStore {
         s: &CustomerSummary,
         expected_version: i64,
         accounts: &[Account],
+        events: &[OutboxEvent],
     ) -> Result<i64, StoreError> {
-        customers::save_customer(self, c, s, expected_version, accounts).await
+        customers::save_customer(self, c, s, expected_version, accounts, events).await
     }
 
     async fn find_customers(
@@ -558,8 +564,8 @@ impl Store for SqlStore {
         customers::tombstone(self, id).await
     }
 
-    async fn insert_account(&self, a: &Account) -> Result<(), StoreError> {
-        accounts::insert_account(self, a).await
+    async fn insert_account(&self, a: &Account, events: &[OutboxEvent]) -> Result<(), StoreError> {
+        accounts::insert_account(self, a, events).await
     }
 
     async fn get_account(&self, id: &AccountId) -> Result<Account, StoreError> {
@@ -570,8 +576,12 @@ impl Store for SqlStore {
         accounts::known_accounts(self, ids).await
     }
 
-    async fn update_accounts(&self, a: &[Account]) -> Result<(), StoreError> {
-        accounts::update_accounts(self, a).await
+    async fn update_accounts(
+        &self,
+        a: &[Account],
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        accounts::update_accounts(self, a, events).await
     }
 
     async fn accounts_of(&self, customer: &CustomerId) -> Result<Vec<Account>, StoreError> {
@@ -732,8 +742,87 @@ impl Store for SqlStore {
         keys::work_done(self, kind, subject, generation, at, result).await
     }
 
-    async fn put_compliance_record(&self, r: &ComplianceRecord) -> Result<(), StoreError> {
-        compliance::put_compliance_record(self, r).await
+    async fn put_compliance_record(
+        &self,
+        r: &ComplianceRecord,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        compliance::put_compliance_record(self, r, events).await
+    }
+
+    async fn append_events(&self, events: &[OutboxEvent]) -> Result<(), StoreError> {
+        webhooks::append_events(self, events).await
+    }
+
+    async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        webhooks::events_after(self, after, limit).await
+    }
+
+    async fn add_webhook_endpoint(
+        &self,
+        e: &WebhookEndpoint,
+        secret: &SecretKey,
+    ) -> Result<(), StoreError> {
+        webhooks::add_endpoint(self, e, secret).await
+    }
+
+    async fn webhook_endpoints(&self) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        webhooks::endpoints(self).await
+    }
+
+    async fn webhook_endpoint(&self, id: &str) -> Result<WebhookEndpoint, StoreError> {
+        webhooks::endpoint(self, id).await
+    }
+
+    async fn webhook_secret(&self, id: &str) -> Result<SecretKey, StoreError> {
+        webhooks::endpoint_secret(self, id).await
+    }
+
+    async fn delete_webhook_endpoint(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        webhooks::delete_endpoint(self, id, at).await
+    }
+
+    async fn fan_out(&self, limit: u32) -> Result<u64, StoreError> {
+        webhooks::fan_out(self, limit).await
+    }
+
+    async fn due_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(WebhookDelivery, StoredEvent)>, StoreError> {
+        webhooks::due_deliveries(self, now, lease_until, limit).await
+    }
+
+    async fn record_attempt(
+        &self,
+        delivery: &str,
+        attempt: &WebhookAttempt,
+        outcome: DeliveryOutcome,
+    ) -> Result<(), StoreError> {
+        webhooks::record_attempt(self, delivery, attempt, outcome).await
+    }
+
+    async fn webhook_deliveries(
+        &self,
+        endpoint: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        webhooks::deliveries(self, endpoint, after, limit).await
+    }
+
+    async fn webhook_delivery(&self, id: &str) -> Result<WebhookDelivery, StoreError> {
+        webhooks::delivery(self, id).await
+    }
+
+    async fn webhook_attempts(&self, delivery: &str) -> Result<Vec<WebhookAttempt>, StoreError> {
+        webhooks::attempts(self, delivery).await
+    }
+
+    async fn redeliver(&self, id: &str, at: DateTime<Utc>) -> Result<WebhookDelivery, StoreError> {
+        webhooks::redeliver(self, id, at).await
     }
 
     async fn compliance_record(&self, id: &str) -> Result<ComplianceRecord, StoreError> {
