@@ -1,0 +1,159 @@
+//! Finding what exists: pages of customers, accounts and legal holds, and an upgrade that
+//! finds customers' references kept before they had a column.
+
+use super::*;
+
+pub(crate) async fn lookups_filter_and_page(backend: &str) {
+    use custos_store::{AccountQuery, CustomerQuery, HoldQuery};
+    let h = harness(backend).await;
+    let s = &h.store;
+    let policy = CipPolicy::default();
+    let mut ids = vec![];
+    for n in 1..=3 {
+        let mut c = customer(n, s);
+        c.created_at = now() + Duration::days(i64::from(n));
+        if n == 2 {
+            c.external_ref = Some("signup-2".into());
+        }
+        s.create_customer(&c, &c.summary(&policy), &[])
+            .await
+            .unwrap();
+        ids.push(c.id.clone());
+    }
+    let reseller = account(1, &ids[0], None, Decision::Approve);
+    let mut under = account(2, &ids[1], Some(&reseller.id), Decision::Pending);
+    under.kind = custos_core::AccountKind::Reseller;
+    let deeper = account(3, &ids[2], Some(&under.id), Decision::Pending);
+    for a in [&reseller, &under, &deeper] {
+        s.insert_account(a, &[]).await.unwrap();
+    }
+    let page = |q: CustomerQuery, after: Option<CustomerId>, n| async move {
+        s.customers_page(&q, after.as_ref(), n)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(page(CustomerQuery::default(), None, 10).await, ids);
+    assert_eq!(page(CustomerQuery::default(), None, 2).await, ids[..2]);
+    assert_eq!(
+        page(CustomerQuery::default(), Some(ids[1].clone()), 2).await,
+        ids[2..]
+    );
+    let by_ref = CustomerQuery {
+        external_ref: Some("signup-2".into()),
+        ..Default::default()
+    };
+    assert_eq!(page(by_ref, None, 10).await, ids[1..2]);
+    let in_time = CustomerQuery {
+        created_from: Some(now() + Duration::days(2)),
+        created_to: Some(now() + Duration::days(3)),
+        ..Default::default()
+    };
+    assert_eq!(page(in_time, None, 10).await, ids[1..2]);
+    let subtree = CustomerQuery {
+        reseller: Some(reseller.id.clone()),
+        ..Default::default()
+    };
+    assert_eq!(page(subtree, None, 10).await, ids[1..]);
+    let q = AccountQuery {
+        kind: Some(custos_core::AccountKind::Reseller),
+        ..Default::default()
+    };
+    let got = s.accounts_page(&q, None, 10).await.unwrap();
+    assert_eq!(got, vec![under.clone()]);
+    let q = AccountQuery {
+        parent: Some(reseller.id.clone()),
+        ..Default::default()
+    };
+    assert_eq!(
+        s.accounts_page(&q, None, 10).await.unwrap(),
+        vec![under.clone()]
+    );
+    let q = AccountQuery {
+        status: Some(reseller.status()),
+        customer: Some(ids[0].clone()),
+        ..Default::default()
+    };
+    assert_eq!(
+        s.accounts_page(&q, None, 10).await.unwrap(),
+        vec![reseller.clone()]
+    );
+    let hold = |id: &str| LegalHold {
+        id: id.into(),
+        reason: "subpoena".into(),
+        reference: None,
+        placed_by: "t".into(),
+        placed_at: now(),
+        released_by: None,
+        released_at: None,
+    };
+    s.place_hold(&ids[0], &hold("hold_b")).await.unwrap();
+    s.place_hold(&ids[1], &hold("hold_a")).await.unwrap();
+    s.release_hold(&ids[0], "hold_b", "t", now()).await.unwrap();
+    let holds = s.holds_page(&HoldQuery::default(), None, 10).await.unwrap();
+    let order: Vec<&str> = holds.iter().map(|(_, h)| h.id.as_str()).collect();
+    assert_eq!(order, ["hold_a", "hold_b"]);
+    let open = HoldQuery {
+        released: Some(false),
+        ..Default::default()
+    };
+    let got = s.holds_page(&open, None, 10).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0, ids[1]);
+    assert_eq!(
+        s.holds_page(&HoldQuery::default(), Some("hold_a"), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // A destroyed customer is in no list, and its reference is gone.
+    s.destroy_customer(&ids[1], now(), "retention").await.ok();
+    s.release_hold(&ids[1], "hold_a", "t", now()).await.unwrap();
+    s.destroy_customer(&ids[1], now(), "retention")
+        .await
+        .unwrap();
+    let by_ref = CustomerQuery {
+        external_ref: Some("signup-2".into()),
+        ..Default::default()
+    };
+    assert!(page(by_ref, None, 10).await.is_empty());
+    assert!(
+        !page(CustomerQuery::default(), None, 10)
+            .await
+            .contains(&ids[1])
+    );
+}
+
+/// A database made before customers' references had a column of their own: upgrading fills
+/// it from each sealed record.
+pub(crate) async fn an_upgrade_finds_references_kept_before(backend: &str) {
+    let h = harness(backend).await;
+    let s = &h.store;
+    let policy = CipPolicy::default();
+    let mut c = customer(1, s);
+    c.external_ref = Some("signup-1".into());
+    s.create_customer(&c, &c.summary(&policy), &[])
+        .await
+        .unwrap();
+    for sql in [
+        "DROP INDEX customers_external_ref",
+        "DROP INDEX customers_created",
+        "DROP INDEX accounts_status",
+        "DROP INDEX legal_holds_open",
+        "ALTER TABLE customers DROP COLUMN external_ref",
+        "DELETE FROM custos_migrations WHERE version IN (7, 1007)",
+    ] {
+        s.execute_unchecked(sql).await.unwrap();
+    }
+    assert_eq!(s.migrate().await.unwrap(), 1);
+    let q = custos_store::CustomerQuery {
+        external_ref: Some("signup-1".into()),
+        ..Default::default()
+    };
+    let found = s.customers_page(&q, None, 10).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].external_ref.as_deref(), Some("signup-1"));
+}
