@@ -60,7 +60,8 @@ async fn method_not_allowed() -> ApiError {
 /// permission a caller's role needs, in the group that declares what a reseller's key may do
 /// there, its body limit and idempotency.
 pub fn router(state: AppState) -> Router {
-    let (router, api) = api(state.clone()).split_for_parts();
+    let (router, mut api) = api(state.clone()).split_for_parts();
+    openapi::finish(&mut api);
     router
         .route("/ledger/{log}/checkpoint", get(routes::ledger::checkpoint))
         .route("/ledger/{log}/tile/{*rest}", get(routes::ledger::tile))

@@ -44,3 +44,64 @@ impl Modify for Bearer {
     )
 )]
 pub struct ApiDoc;
+
+/// What every operation shares, added once the routes are in the document: every POST takes
+/// an `Idempotency-Key`; every operation that needs a key can answer 401 and 403, and every
+/// one may answer a problem (`default`), all as RFC 9457 problem+json.
+pub fn finish(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
+    let problem = |what: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(what)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    let key = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Replays return the first response (a request refused before it ran keeps \
+             nothing: send it again, corrected, under the same key)",
+        ))
+        .schema(Some(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .max_length(Some(255)),
+        ))
+        .build();
+    for item in api.paths.paths.values_mut() {
+        if let Some(op) = item.post.as_mut() {
+            let params = op.parameters.get_or_insert_with(Vec::new);
+            if !params.iter().any(|p| p.name == "Idempotency-Key") {
+                params.push(key.clone());
+            }
+        }
+        let ops = [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.delete.as_mut(),
+            item.patch.as_mut(),
+        ];
+        for op in ops.into_iter().flatten() {
+            let r = &mut op.responses.responses;
+            if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                r.entry("401".into())
+                    .or_insert_with(|| problem("No valid API key"));
+                r.entry("403".into())
+                    .or_insert_with(|| problem("The key's role may not do this"));
+            }
+            r.entry("default".into())
+                .or_insert_with(|| problem("An error (RFC 9457 problem+json)"));
+        }
+    }
+}

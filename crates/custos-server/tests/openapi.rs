@@ -37,6 +37,31 @@ async fn operation_ids_are_unique() {
     }
 }
 
+/// Every POST declares `Idempotency-Key`; every operation that needs a key documents 401 and
+/// 403; every one documents its errors.
+#[tokio::test]
+async fn every_post_takes_an_idempotency_key_and_every_error_is_documented() {
+    let app = TestApp::new().await;
+    let doc = app.send("GET", "/openapi.json", None, None, &[]).await.body;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let keys = params
+                .iter()
+                .filter(|p| p["name"] == "Idempotency-Key" && p["in"] == "header")
+                .count();
+            assert_eq!(keys, usize::from(method == "post"), "{method} {path}");
+            let r = &op["responses"];
+            assert!(r.get("default").is_some(), "{method} {path}");
+            if op.get("security").is_some() {
+                for code in ["401", "403"] {
+                    assert!(r.get(code).is_some(), "{method} {path}: {code}");
+                }
+            }
+        }
+    }
+}
+
 async fn demo() -> TestApp {
     let app = TestApp::new().await;
     custos_app::demo::seed(&app.service).await.unwrap();
