@@ -5,5 +5,4 @@
 ALTER TABLE customers ADD COLUMN external_ref TEXT;
 CREATE INDEX customers_external_ref ON customers(external_ref);
 CREATE INDEX customers_created ON customers(created_at, id);
-CREATE INDEX accounts_status ON accounts(status, id);
 CREATE INDEX legal_holds_open ON legal_holds(released_at, id);

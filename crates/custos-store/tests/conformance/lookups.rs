@@ -141,7 +141,6 @@ pub(crate) async fn an_upgrade_finds_references_kept_before(backend: &str) {
     for sql in [
         "DROP INDEX customers_external_ref",
         "DROP INDEX customers_created",
-        "DROP INDEX accounts_status",
         "DROP INDEX legal_holds_open",
         "ALTER TABLE customers DROP COLUMN external_ref",
         "DELETE FROM custos_migrations WHERE version IN (7, 1007)",
