@@ -342,6 +342,7 @@ impl App {
             created_at: self.now(),
             created_by: actor.id.clone(),
             deleted_at: None,
+            since_seq: 0,
         };
         let key = SecretKey::generate();
         self.store().add_webhook_endpoint(&endpoint, &key).await?;
@@ -574,6 +575,65 @@ pub fn spawn_dispatcher(app: App, every: StdDuration) -> tokio::task::JoinHandle
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn summary(cases: &[(&str, &str)]) -> CustomerSummary {
+        let screening: Vec<serde_json::Value> = cases
+            .iter()
+            .map(|(id, state)| {
+                json!({"id": id, "subject_id": "sub_1", "basis": "name", "list": "ofac-sdn",
+                       "entity_id": "sdn-1", "measure": "prohibition", "score": 0.97,
+                       "state": state, "opened_at": "2026-11-24T09:00:00Z",
+                       "updated_at": "2026-11-24T09:00:00Z"})
+            })
+            .collect();
+        serde_json::from_value(json!({"id": "cus_1", "entity": false,
+            "created_at": "2026-11-24T09:00:00Z", "high_risk_link": false, "resubmissions": 0,
+            "subjects": [{"id": "sub_1", "role": "customer", "qualifies": true, "removed": false,
+                          "us_person": true, "basis": "citizen", "verification": {}}],
+            "screening": screening}))
+        .unwrap()
+    }
+
+    fn kinds(old: &[(&str, &str)], new: &[(&str, &str)]) -> Vec<String> {
+        let (o, n) = (summary(old), summary(new));
+        customer_changes(&CipPolicy::default(), (&o, &[]), (&n, &[]), Utc::now())
+            .into_iter()
+            .map(|e| {
+                format!(
+                    "{} {}",
+                    e.kind,
+                    e.data["state"].as_str().unwrap_or_default()
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_change_of_a_case_is_told() {
+        let opened = |s: &str| format!("{SCREENING_CASE_OPENED} {s}");
+        let resolved = |s: &str| format!("{SCREENING_CASE_RESOLVED} {s}");
+        assert_eq!(kinds(&[], &[("scr_1", "open")]), [opened("open")]);
+        // Confirmed at once (an exact hit on a designation): opened all the same.
+        assert_eq!(kinds(&[], &[("scr_1", "confirmed")]), [opened("confirmed")]);
+        assert_eq!(
+            kinds(&[("scr_1", "open")], &[("scr_1", "false_positive")]),
+            [resolved("false_positive")]
+        );
+        // Reversals and clearing are told too; an open case again is opened again.
+        assert_eq!(
+            kinds(&[("scr_1", "false_positive")], &[("scr_1", "confirmed")]),
+            [resolved("confirmed")]
+        );
+        assert_eq!(
+            kinds(&[("scr_1", "confirmed")], &[("scr_1", "cleared")]),
+            [resolved("cleared")]
+        );
+        assert_eq!(
+            kinds(&[("scr_1", "cleared")], &[("scr_1", "open")]),
+            [opened("open")]
+        );
+        assert!(kinds(&[("scr_1", "open")], &[("scr_1", "open")]).is_empty());
+    }
 
     #[test]
     fn the_schedule_retries_for_more_than_a_day() {

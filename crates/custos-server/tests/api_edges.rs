@@ -599,6 +599,18 @@ async fn every_error_is_problem_json_naming_what_to_blame() {
         "validation-failed",
         Some("limit"),
     );
+    // Out of range: refused, not quietly cut to the range.
+    for limit in ["0", "10001"] {
+        let r = api
+            .get(&format!("/v1/accounts/{acc}/events?limit={limit}"))
+            .await;
+        check(
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+            Some("limit"),
+        );
+    }
     let r = api
         .get(&format!("/v1/accounts/{acc}/events?from=yesterday"))
         .await;

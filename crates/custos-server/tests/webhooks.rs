@@ -454,3 +454,68 @@ async fn a_secret_shown_once_is_not_kept_for_a_replay() {
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert!(!String::from_utf8_lossy(&again.raw).contains(token));
 }
+
+#[tokio::test]
+async fn an_endpoint_gets_what_came_after_it_and_an_account_can_change_its_customers_state() {
+    let app = TestApp::new().await;
+    // Before the endpoint: in the feed, not delivered to it.
+    let early = app.customer(individual("Sam Carter", "US", "US")).await;
+    let acc = app.open_id(&early, "direct", "paid").await;
+    let r = app
+        .post(
+            &format!("/v1/accounts/{acc}/close"),
+            json!({"reason": "moved"}),
+        )
+        .await;
+    assert!(r.status.is_success());
+    let (url, got) = receiver(0).await;
+    let (endpoint, _) = register(&app, &url, json!(["*"])).await;
+    dispatch(&app).await;
+    assert!(got.all().is_empty(), "{:?}", got.types());
+    let feed = app.get("/v1/events-feed", Role::Integrator).await;
+    assert!(!feed.body["data"].as_array().unwrap().is_empty());
+
+    // A verified customer whose new account raises its risk needs more: its state changes
+    // with the opening.
+    let c = app
+        .verified(
+            individual("Joost Bakker", "NL", "NL"),
+            &["document", "email"],
+        )
+        .await;
+    app.open_id(&c, "direct", "paid").await;
+    let before = app
+        .get(&format!("/v1/customers/{c}"), Role::Reviewer)
+        .await
+        .body;
+    app.open_id(&c, "direct", "trial").await;
+    let after = app
+        .get(&format!("/v1/customers/{c}"), Role::Reviewer)
+        .await
+        .body;
+    dispatch(&app).await;
+    let changed: Vec<Value> = got
+        .all()
+        .iter()
+        .map(|(_, b)| serde_json::from_str::<Value>(b).unwrap())
+        .filter(|e| {
+            e["type"] == "customer.verification_changed" && e["data"]["customer_id"] == json!(c)
+        })
+        .collect();
+    assert_eq!(
+        (&before["verification_state"], &after["verification_state"]),
+        (&json!("verified"), &json!("pending")),
+        "a trial raises the risk, and the requirement"
+    );
+    let states: Vec<(&str, &str)> = changed
+        .iter()
+        .map(|e| {
+            (
+                e["data"]["previous_verification_state"].as_str().unwrap(),
+                e["data"]["verification_state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(states, [("pending", "verified"), ("verified", "pending")]);
+    let _ = endpoint;
+}

@@ -218,6 +218,10 @@ pub struct WebhookEndpoint {
     pub created_by: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<DateTime<Utc>>,
+    /// The last outbox event committed before it was registered (set by the store): it
+    /// receives those after.
+    #[serde(default)]
+    pub since_seq: i64,
 }
 
 impl WebhookEndpoint {

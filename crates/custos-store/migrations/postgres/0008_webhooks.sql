@@ -19,6 +19,8 @@ CREATE TABLE webhook_endpoints (
     wrapped BYTEA NOT NULL,
     created_at BIGINT NOT NULL,
     created_by TEXT NOT NULL,
+    -- The last outbox event before it was registered: it gets those after.
+    since_seq BIGINT NOT NULL,
     deleted_at BIGINT
 );
 CREATE TABLE webhook_deliveries (

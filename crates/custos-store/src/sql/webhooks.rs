@@ -85,10 +85,11 @@ fn endpoint_from_row(row: &AnyRow) -> Result<WebhookEndpoint, StoreError> {
         deleted_at: get::<Option<i64>>(row, "deleted_at")?
             .map(from_ts)
             .transpose()?,
+        since_seq: get(row, "since_seq")?,
     })
 }
 
-const ENDPOINT_COLS: &str = "id, url, event_types, created_at, created_by, deleted_at";
+const ENDPOINT_COLS: &str = "id, url, event_types, created_at, created_by, deleted_at, since_seq";
 
 pub(super) async fn add_endpoint(
     st: &SqlStore,
@@ -98,7 +99,8 @@ pub(super) async fn add_endpoint(
     let w = st.keyring.wrap(secret, &webhook_aad(&e.id))?;
     sqlx::query(
         "INSERT INTO webhook_endpoints (id, url, event_types, kek_id, wrapped, created_at, \
-         created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         created_by, since_seq) SELECT $1, $2, $3, $4, $5, $6, $7, \
+         COALESCE((SELECT MAX(seq) FROM outbox), 0)",
     )
     .bind(e.id.as_str())
     .bind(e.url.as_str())
@@ -226,7 +228,7 @@ pub(super) async fn fan_out(st: &SqlStore, limit: u32) -> Result<u64, StoreError
         let e = event_from_row(r)?;
         let wanted = live
             .iter()
-            .filter(|ep| ep.wants(&e.event.kind) && ep.created_at <= e.event.at);
+            .filter(|ep| ep.wants(&e.event.kind) && e.seq > ep.since_seq);
         for ep in wanted {
             sqlx::query(
                 "INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, state, attempts, \

@@ -16,6 +16,22 @@ pub(crate) async fn webhooks_outbox_and_deliveries(backend: &str) {
         at: now(),
         data: serde_json::json!({"customer_id": "cus_t0001"}),
     };
+    let ep = |id: &str, types: &[&str]| WebhookEndpoint {
+        id: id.into(),
+        url: "https://hooks.example.com/x".into(),
+        event_types: types.iter().map(|t| t.to_string()).collect(),
+        created_at: now(),
+        created_by: "admin".into(),
+        deleted_at: None,
+        since_seq: 0,
+    };
+    let key = custos_store::crypto::SecretKey::generate();
+    s.add_webhook_endpoint(&ep("we_all", &["*"]), &key)
+        .await
+        .unwrap();
+    s.add_webhook_endpoint(&ep("we_acc", &["account.decision_changed"]), &key)
+        .await
+        .unwrap();
     s.create_customer(
         &c,
         &c.summary(&policy),
@@ -45,21 +61,6 @@ pub(crate) async fn webhooks_outbox_and_deliveries(backend: &str) {
     assert!(feed[0].seq < feed[1].seq);
     assert_eq!(s.events_after(feed[0].seq, 10).await.unwrap().len(), 1);
 
-    let ep = |id: &str, types: &[&str]| WebhookEndpoint {
-        id: id.into(),
-        url: "https://hooks.example.com/x".into(),
-        event_types: types.iter().map(|t| t.to_string()).collect(),
-        created_at: now(),
-        created_by: "admin".into(),
-        deleted_at: None,
-    };
-    let key = custos_store::crypto::SecretKey::generate();
-    s.add_webhook_endpoint(&ep("we_all", &["*"]), &key)
-        .await
-        .unwrap();
-    s.add_webhook_endpoint(&ep("we_acc", &["account.decision_changed"]), &key)
-        .await
-        .unwrap();
     assert_eq!(s.fan_out(100).await.unwrap(), 2, "events read");
     assert_eq!(s.fan_out(100).await.unwrap(), 0, "fanned out once");
     let lease = now() + Duration::seconds(60);
@@ -125,4 +126,14 @@ pub(crate) async fn webhooks_outbox_and_deliveries(backend: &str) {
     assert!(!left.is_empty());
     assert!(left.iter().all(|(d, _)| d.endpoint_id == "we_acc"));
     assert_eq!(s.webhook_endpoints().await.unwrap().len(), 2);
+    let late = ep("we_late", &["*"]);
+    s.add_webhook_endpoint(&late, &key).await.unwrap();
+    assert!(s.webhook_endpoint("we_late").await.unwrap().since_seq >= 2);
+    s.append_events(&[ev("evt_3", "account.closed")])
+        .await
+        .unwrap();
+    assert_eq!(s.fan_out(100).await.unwrap(), 1);
+    let mine = s.webhook_deliveries("we_late", None, 10).await.unwrap();
+    let got: Vec<&str> = mine.iter().map(|d| d.event_id.as_str()).collect();
+    assert_eq!(got, ["evt_3"]);
 }
