@@ -48,6 +48,16 @@ fn not_a_cursor() -> Error {
     Error::invalid("starting_after", "is not a cursor of this list")
 }
 
+/// [`limit`] for a list that kept a larger page from before (the review queue and the audit
+/// trail: 1 to 1,000, default 100, as they always had).
+pub fn limit_within(limit: Option<u32>, default: u32, max: u32) -> Result<u32> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(Error::invalid("limit", format!("must be 1 to {max}"))),
+    }
+}
+
 /// The lists, each with cursors of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum List {
@@ -61,6 +71,10 @@ pub enum List {
     AccountEvents,
     WebhookDeliveries,
     WebhookEndpoints,
+    /// Accounts that need action.
+    NeedingAction,
+    /// The audit trail, in its order.
+    Audit,
 }
 
 impl List {
@@ -75,6 +89,8 @@ impl List {
             List::AccountEvents => "evt",
             List::WebhookDeliveries => "whd",
             List::WebhookEndpoints => "we",
+            List::NeedingAction => "act",
+            List::Audit => "aud",
         }
     }
 
@@ -300,6 +316,47 @@ impl App {
                 .holds_page(q, scan.after(), scan.want())
                 .await?;
             if let Some(p) = scan.take(batch, |(_, h)| h.id.clone(), |_| true) {
+                return Ok(p);
+            }
+        }
+    }
+
+    /// A page of the accounts that need action (the review queue).
+    pub async fn list_needing_action(
+        &self,
+        starting_after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Account>> {
+        let mut scan = Scan::new(List::NeedingAction, limit, starting_after)?;
+        loop {
+            let after = scan
+                .after()
+                .map(|a| AccountId::parse(a).map_err(|_| not_a_cursor()))
+                .transpose()?;
+            let batch = self
+                .store()
+                .accounts_needing_action(after.as_ref(), scan.want())
+                .await?;
+            if let Some(p) = scan.take(batch, |a| a.id.as_str().to_owned(), |_| true) {
+                return Ok(p);
+            }
+        }
+    }
+
+    /// A page of the audit trail, in its order.
+    pub async fn list_audit(
+        &self,
+        starting_after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<custos_store::AuditRecord>> {
+        let mut scan = Scan::new(List::Audit, limit, starting_after)?;
+        loop {
+            let after = match scan.after() {
+                None => 0,
+                Some(a) => a.parse().map_err(|_| not_a_cursor())?,
+            };
+            let batch = self.store().audit_entries(after, scan.want()).await?;
+            if let Some(p) = scan.take(batch, |e| e.seq.to_string(), |_| true) {
                 return Ok(p);
             }
         }

@@ -392,12 +392,19 @@ pub struct HoldView {
     pub hold: custos_core::LegalHold,
 }
 
-/// A page of accounts.
+/// A page of accounts: `data`, `has_more`, `next_cursor` as every list has them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccountPage {
-    pub accounts: Vec<AccountView>,
-    /// Pass as `after` for the next page; absent on the last page.
+    pub data: Vec<AccountView>,
+    pub has_more: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// Deprecated (until the next release): `data`.
+    #[schema(deprecated)]
+    pub accounts: Vec<AccountView>,
+    /// Deprecated (until the next release): the last account id, when more follow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(deprecated)]
     pub next: Option<AccountId>,
 }
 
@@ -406,26 +413,33 @@ pub struct Created {
     pub id: String,
 }
 
-/// A page of the audit trail.
+/// A page of the audit trail: `data`, `has_more`, `next_cursor` as every list has them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditPage {
     #[schema(value_type = Vec<Object>)]
-    pub entries: Vec<custos_app::records::AuditRecord>,
+    pub data: Vec<custos_app::records::AuditRecord>,
+    pub has_more: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// Deprecated (until the next release): `data`.
+    #[schema(value_type = Vec<Object>, deprecated)]
+    pub entries: Vec<custos_app::records::AuditRecord>,
+    /// Deprecated (until the next release): the last sequence number, when more follow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(deprecated)]
     pub next: Option<i64>,
 }
 
-/// Paging parameters.
+/// Paging parameters of the review queue and the audit trail.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
+    /// The `next_cursor` of the page before.
+    pub starting_after: Option<String>,
+    /// Deprecated (until the next release): the last id (or sequence number) of the page
+    /// before.
     pub after: Option<String>,
+    /// 1 to 1,000; default 100.
     pub limit: Option<u32>,
-}
-
-impl Page {
-    pub fn limit(&self) -> u32 {
-        self.limit.unwrap_or(100).clamp(1, 1000)
-    }
 }

@@ -355,3 +355,84 @@ async fn a_wrong_cursor_limit_or_filter_is_named() {
         "the next page starts after"
     );
 }
+
+#[tokio::test]
+async fn the_review_queue_and_the_audit_trail_page_as_every_list_does() {
+    let app = TestApp::new().await;
+    let mut pending = vec![];
+    for (i, name) in ["Lena Fischer", "Joost Bakker", "Ana Lopez"]
+        .iter()
+        .enumerate()
+    {
+        let c = app
+            .customer(individual(
+                name,
+                ["DE", "NL", "ES"][i],
+                ["DE", "NL", "ES"][i],
+            ))
+            .await;
+        pending.push(app.open_id(&c, "direct", "paid").await);
+    }
+    pending.sort();
+    let queue = all(
+        &app,
+        Role::Reviewer,
+        "/v1/accounts/needing-action",
+        1,
+        "account_id",
+    )
+    .await;
+    assert_eq!(queue, pending);
+    // The old names answer for one more release.
+    let r = app
+        .get("/v1/accounts/needing-action?limit=2", Role::Reviewer)
+        .await;
+    assert_eq!(r.body["accounts"], r.body["data"]);
+    let next = r.body["next"].as_str().unwrap();
+    let r = app
+        .get(
+            &format!("/v1/accounts/needing-action?after={next}"),
+            Role::Reviewer,
+        )
+        .await;
+    assert_eq!(r.body["data"][0]["account_id"], json!(pending[2]));
+    // The audit trail: a read of each record.
+    for c in &pending {
+        let a = app.account(c).await;
+        let cid = a["customer_id"].as_str().unwrap();
+        let r = app
+            .as_role(Role::Reviewer)
+            .purpose("case 3")
+            .get(&format!("/v1/customers/{cid}/record"))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    let mut seqs = vec![];
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/audit?limit=2&starting_after={c}"),
+            None => "/v1/audit?limit=2".into(),
+        };
+        let r = app.get(&path, Role::Auditor).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["entries"], r.body["data"]);
+        seqs.extend(
+            r.body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["seq"].as_i64().unwrap()),
+        );
+        match r.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert!(seqs.len() >= 3);
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+    let r = app.get("/v1/audit?after=1&limit=1", Role::Auditor).await;
+    assert_eq!(r.body["data"][0]["seq"], 2);
+    let r = app.get("/v1/audit?limit=1001", Role::Auditor).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -192,17 +192,27 @@ pub async fn needing_action(
     State(st): State<AppState>,
     ApiQuery(page): ApiQuery<Page>,
 ) -> Result<Json<AccountPage>, ApiError> {
-    let after = page.after.as_deref().map(account_id).transpose()?;
-    let limit = page.limit();
-    let accounts = st
+    let limit = custos_app::browse::limit_within(page.limit, 100, 1000)?;
+    let list = custos_app::browse::List::NeedingAction;
+    let cursor = match (page.starting_after, page.after.as_deref()) {
+        (Some(c), _) => Some(c),
+        (None, Some(a)) => Some(list.cursor(account_id(a)?.as_str())),
+        (None, None) => None,
+    };
+    let p = st
         .service
-        .accounts_needing_action(after.as_ref(), limit)
+        .list_needing_action(cursor.as_deref(), limit)
         .await?;
-    let next = (accounts.len() == limit as usize)
-        .then(|| accounts.last().map(|a| a.id.clone()))
+    let data: Vec<AccountView> = p.data.iter().map(AccountView::from).collect();
+    let next = p
+        .has_more
+        .then(|| p.data.last().map(|a| a.id.clone()))
         .flatten();
     Ok(Json(AccountPage {
-        accounts: accounts.iter().map(AccountView::from).collect(),
+        accounts: p.data.iter().map(AccountView::from).collect(),
+        data,
+        has_more: p.has_more,
+        next_cursor: p.next_cursor,
         next,
     }))
 }

@@ -21,18 +21,27 @@ pub async fn audit(
     State(st): State<AppState>,
     ApiQuery(page): ApiQuery<Page>,
 ) -> Result<Json<AuditPage>, ApiError> {
-    let after = match page.after.as_deref() {
-        None => 0,
-        Some(s) => s
-            .parse::<i64>()
-            .map_err(|_| ApiError::validation("after", "must be a sequence number"))?,
+    let limit = custos_app::browse::limit_within(page.limit, 100, 1000)?;
+    let list = custos_app::browse::List::Audit;
+    let cursor = match (page.starting_after, page.after.as_deref()) {
+        (Some(c), _) => Some(c),
+        (None, Some(a)) => {
+            let seq = a
+                .parse::<i64>()
+                .map_err(|_| ApiError::validation("after", "must be a sequence number"))?;
+            (seq > 0).then(|| list.cursor(&seq.to_string()))
+        }
+        (None, None) => None,
     };
-    let limit = page.limit();
-    let entries = st.service.audit_entries(after, limit).await?;
-    let next = (entries.len() == limit as usize)
-        .then(|| entries.last().map(|e| e.seq))
-        .flatten();
-    Ok(Json(AuditPage { entries, next }))
+    let p = st.service.list_audit(cursor.as_deref(), limit).await?;
+    let next = p.has_more.then(|| p.data.last().map(|e| e.seq)).flatten();
+    Ok(Json(AuditPage {
+        entries: p.data.clone(),
+        data: p.data,
+        has_more: p.has_more,
+        next_cursor: p.next_cursor,
+        next,
+    }))
 }
 
 /// Create an API key. The token is in this response only.
