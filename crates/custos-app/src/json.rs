@@ -58,6 +58,11 @@ pub fn blame(path: &str, msg: &str) -> Error {
     {
         return Error::invalid(under(field), "is required");
     }
+    if let Some(rest) = msg.strip_prefix("duplicate field `")
+        && let Some((field, _)) = rest.split_once('`')
+    {
+        return Error::invalid(under(field), "is given more than once");
+    }
     Error::Validation {
         field: (path != "." && !path.is_empty()).then(|| path.to_owned()),
         detail: redact(msg),

@@ -273,6 +273,9 @@ pub fn check_url(url: &str) -> Result<reqwest::Url> {
     if url.len() > 2048 {
         return Err(bad("is longer than 2048 characters"));
     }
+    if url.trim() != url || url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(bad("must not hold spaces or control characters"));
+    }
     let u = reqwest::Url::parse(url).map_err(|_| bad("is not an absolute URL"))?;
     if !matches!(u.scheme(), "https" | "http") {
         return Err(bad("must be https (or http)"));
@@ -312,7 +315,7 @@ impl App {
         url: &str,
         event_types: Vec<String>,
     ) -> Result<NewEndpoint> {
-        check_url(url)?;
+        let url = check_url(url)?.to_string();
         if event_types.is_empty() {
             return Err(Error::invalid(
                 "event_types",
@@ -335,9 +338,12 @@ impl App {
         let mut types = event_types;
         types.sort();
         types.dedup();
+        if types.iter().any(|t| t == "*") {
+            types = vec!["*".to_owned()];
+        }
         let endpoint = WebhookEndpoint {
             id: new_id("we_"),
-            url: url.to_owned(),
+            url,
             event_types: types,
             created_at: self.now(),
             created_by: actor.id.clone(),
@@ -563,14 +569,28 @@ pub fn spawn_dispatcher(app: App, every: StdDuration) -> tokio::task::JoinHandle
         };
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Rounds overlap, up to ROUNDS at once: a round held up by a receiver that does not
+        // answer does not hold up the next (each takes only deliveries nobody holds).
+        let mut rounds = tokio::task::JoinSet::new();
         loop {
             tick.tick().await;
-            if let Err(e) = app.dispatch(&client).await {
-                tracing::warn!(error = %e, "a webhook dispatch round failed");
+            while let Some(done) = rounds.try_join_next() {
+                match done {
+                    Ok(Err(e)) => tracing::warn!(error = %e, "a webhook dispatch round failed"),
+                    Err(e) => tracing::error!(error = %e, "a webhook dispatch round failed"),
+                    Ok(Ok(_)) => {}
+                }
+            }
+            if rounds.len() < ROUNDS {
+                let (app, client) = (app.clone(), client.clone());
+                rounds.spawn(async move { app.dispatch(&client).await });
             }
         }
     })
 }
+
+/// Dispatch rounds running at once.
+const ROUNDS: usize = 4;
 
 #[cfg(test)]
 mod tests {
@@ -657,6 +677,9 @@ mod tests {
             "/relative",
             "https://example.com/#frag",
             "file:///etc/passwd",
+            " https://example.com/",
+            "https://example.com/\n",
+            "https://exa mple.com/",
         ] {
             assert!(check_url(bad).is_err(), "{bad}");
         }

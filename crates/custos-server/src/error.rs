@@ -190,8 +190,8 @@ impl ApiError {
             kind: format!("urn:custos:problem:{slug}"),
             title: title.into(),
             status: status.as_u16(),
-            detail,
-            field,
+            detail: clean(&detail, 300),
+            field: field.map(|f| clean(&f, 100)),
         }
     }
 
@@ -201,6 +201,23 @@ impl ApiError {
             detail: detail.into(),
         }
     }
+}
+
+/// What an error sends back of the caller's own input (a field name it sent, an id from its
+/// path) is cut to `max` characters, and control and bidirectional-override characters are
+/// dropped: an answer never carries back a flood, a header to inject or text that renders
+/// reversed.
+fn clean(s: &str, max: usize) -> String {
+    let mut out: String = s
+        .chars()
+        .filter(|c| !c.is_control() && !('\u{202a}'..='\u{202e}').contains(c))
+        .filter(|c| !('\u{2066}'..='\u{2069}').contains(c))
+        .take(max + 1)
+        .collect();
+    if out.chars().count() > max {
+        out = out.chars().take(max).collect::<String>() + "…";
+    }
+    out
 }
 
 impl IntoResponse for ApiError {

@@ -687,3 +687,42 @@ async fn every_error_is_problem_json_naming_what_to_blame() {
     let r = app.as_role(Role::Admin).get("/v1/customerz").await;
     check(&r, StatusCode::NOT_FOUND, "not-found", None);
 }
+
+#[tokio::test]
+async fn an_error_never_carries_back_a_flood_or_control_characters() {
+    let app = TestApp::new().await;
+    let long = "x".repeat(5000);
+    let r = app
+        .get(&format!("/v1/customers?{long}=1"), Role::Reviewer)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.raw.len() < 1200, "{} bytes", r.raw.len());
+    let r = app
+        .get(
+            "/v1/webhook-endpoints/we_%0d%0aX-Injected:%201%E2%80%AE",
+            Role::Admin,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let detail = r.body["detail"].as_str().unwrap();
+    assert!(
+        !detail.contains('\r') && !detail.contains('\n') && !detail.contains('\u{202e}'),
+        "{detail}"
+    );
+    // A parameter or key given twice is named.
+    let r = app
+        .get("/v1/customers?limit=1&limit=2", Role::Reviewer)
+        .await;
+    assert_eq!(r.body["field"], "limit", "{}", r.body);
+    let r = app
+        .as_role(Role::Admin)
+        .post_raw(
+            "/v1/webhook-endpoints",
+            br#"{"url": "https://a.example/", "url": "https://b.example/", "event_types": ["*"]}"#
+                .to_vec(),
+            "application/json",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["field"], "url", "{}", r.body);
+}
