@@ -61,7 +61,7 @@ pub fn blame(path: &str, msg: &str) -> Error {
     if let Some(rest) = msg.strip_prefix("duplicate field `")
         && let Some((field, _)) = rest.split_once('`')
     {
-        return Error::invalid(under(field), "is given more than once");
+        return Error::invalid(under(field), redact(msg));
     }
     Error::Validation {
         field: (path != "." && !path.is_empty()).then(|| path.to_owned()),
