@@ -204,7 +204,7 @@ reference = "Demo designation, not a real determination"
 
 async fn seed_lists(svc: &App) -> Result<(), Error> {
     let p = crate::lists::Publication {
-        list: "special-measures".into(),
+        list: crate::designations::API_LIST.into(),
         format: "custos-toml".into(),
         source: "custos demo".into(),
         // The designations carry their own measures.

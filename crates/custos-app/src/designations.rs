@@ -1,6 +1,6 @@
-//! Special-measure designations (EO 13984 section 2): the ones imported from a designations
-//! file and the ones a compliance officer enters through the API (kept as versions of the list
-//! [`API_LIST`], like any imported list), their schedule, their extensions, and the sweep that
+//! Special-measure designations (EO 13984 section 2), in one list, [`API_LIST`]: the ones
+//! imported from a designations file and the ones a compliance officer enters through the API
+//! alike (kept as versions of that list, like any imported list), their schedule, their extensions, and the sweep that
 //! applies a designation to every existing account on the day it takes effect (and lifts it on
 //! the day it ends).
 
@@ -16,7 +16,8 @@ use crate::screening::RescreenReport;
 use crate::service::{Actor, App, CustomerPages, Result};
 use custos_store::StoreError;
 
-/// The list the designations entered through the API are kept in.
+/// The one list designations are kept in, whether entered through the API or imported from a
+/// designations file (`custos lists import --format custos-toml`).
 pub const API_LIST: &str = "designations";
 
 /// A designation a compliance officer enters.
@@ -183,10 +184,11 @@ impl App {
             .into_iter()
             .map(|(list, d)| {
                 let lead_days = d.determined.map(|x| (d.effective - x).num_days());
-                let (open_cases, confirmed_cases) = counts
-                    .get(&(list.clone(), format!("custos-{}", d.id)))
-                    .copied()
-                    .unwrap_or_default();
+                // A designation's entry bears its id (before 0.2, `custos-<id>`).
+                let (open_cases, confirmed_cases) = [d.id.clone(), format!("custos-{}", d.id)]
+                    .into_iter()
+                    .filter_map(|e| counts.get(&(list.clone(), e)).copied())
+                    .fold((0, 0), |(o, c), (o2, c2)| (o + o2, c + c2));
                 DesignationView {
                     status: status(&d, today),
                     ends: d.ends(),
@@ -239,6 +241,7 @@ impl App {
             expires: n.expires,
             reference: n.reference,
             extensions: vec![],
+            entered_by: Some(actor.id.clone()),
         };
         custos_screen::import::check_designation(&mut d, i64::from(c.special_measure_days))
             .map_err(|why| CoreError::invalid("designation", why))?;
@@ -331,7 +334,7 @@ impl App {
         reference: String,
         actor: &Actor,
     ) -> Result<DesignationView> {
-        let Some((list, _)) = self
+        let Some((list, found)) = self
             .designations()
             .await?
             .into_iter()
@@ -339,10 +342,10 @@ impl App {
         else {
             return Err(Error::NotFound(format!("designation {id}")));
         };
-        if list != API_LIST {
+        if list != API_LIST || !self.entered(&found).await? {
             return Err(CoreError::Conflict(format!(
-                "designation {id} comes from the list {list}, imported from a file: extend it \
-                 there and import the file again"
+                "designation {id} was imported from a designations file: extend it in the file \
+                 (an `extensions` entry) and import the file again"
             ))
             .into());
         }
@@ -372,6 +375,21 @@ impl App {
         }
         self.audit(actor, None, "extend_designation", id).await?;
         self.designation_view(id).await
+    }
+
+    /// Whether a designation of [`API_LIST`] was entered through the API (or the CLI), not
+    /// imported from a file. Those entered before their origin was kept carry none; they are
+    /// the entered ones while the list holds nothing from a file.
+    pub(crate) async fn entered(&self, d: &Designation) -> Result<bool> {
+        if d.entered_by.is_some() {
+            return Ok(true);
+        }
+        Ok(self
+            .store()
+            .list_versions(Some(API_LIST))
+            .await?
+            .iter()
+            .all(|v| v.version.format == "custos-api"))
     }
 
     async fn designation_view(&self, id: &str) -> Result<DesignationView> {

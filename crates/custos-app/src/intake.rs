@@ -10,7 +10,7 @@ use custos_core::{
     PaymentMeans, PaymentSource, SubjectId,
 };
 use custos_store::blind::card_fingerprint_key;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
@@ -45,6 +45,30 @@ pub struct AddDocument {
     pub mrz: Option<String>,
 }
 
+/// A record added to a customer, as the answer to adding it: its id and what it is, never the
+/// personal data it holds (reading that back is `GET /v1/customers/{id}/record`, audited).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AddedRecord {
+    pub id: String,
+    /// `contact`, `payment_means` or `document`.
+    pub object: String,
+    pub customer_id: CustomerId,
+    /// The subject it belongs to (contacts and documents).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject_id: Option<SubjectId>,
+    /// `email` or `phone`; `card`, `bank_account` or `wallet`; the document's kind.
+    pub kind: String,
+    pub added_at: DateTime<Utc>,
+}
+
+/// The name serde gives a unit variant (`passport`, `email`).
+fn kind_name(v: &impl Serialize) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// A new residence address (individual) or primary address (entity), as the customer declared it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -53,9 +77,9 @@ pub struct AddressChange {
 }
 
 impl App {
-    /// Adds an email address or telephone number used to verify identity; returns its id.
+    /// Adds an email address or telephone number used to verify identity.
     /// It is kept in canonical form: E.164 for phones, the IDNA (ASCII) domain for emails.
-    pub async fn add_contact(&self, id: &CustomerId, req: AddContact) -> Result<String> {
+    pub async fn add_contact(&self, id: &CustomerId, req: AddContact) -> Result<AddedRecord> {
         let raw = free_text("value", &req.value)?;
         let checked = match req.kind {
             ContactKind::Email => custos_ids::email::check(&raw),
@@ -66,63 +90,85 @@ impl App {
             .normalized
             .unwrap_or(raw);
         let cid = new_id("con_");
-        self.mutate(id, |c, _, now| {
-            let subject = req
-                .subject_id
-                .clone()
-                .unwrap_or_else(|| c.customer_subject().clone());
-            c.add_contact(Contact {
-                id: cid.clone(),
-                subject_id: subject,
-                kind: req.kind,
-                value: value.clone(),
-                verified_at: req.verified_at,
-                added_at: now,
-            })?;
-            Ok(())
-        })
-        .await?;
-        Ok(cid)
+        let (added, _, _) = self
+            .mutate(id, |c, _, now| {
+                let subject = req
+                    .subject_id
+                    .clone()
+                    .unwrap_or_else(|| c.customer_subject().clone());
+                c.add_contact(Contact {
+                    id: cid.clone(),
+                    subject_id: subject.clone(),
+                    kind: req.kind,
+                    value: value.clone(),
+                    verified_at: req.verified_at,
+                    added_at: now,
+                })?;
+                Ok(AddedRecord {
+                    id: cid.clone(),
+                    object: "contact".into(),
+                    customer_id: id.clone(),
+                    subject_id: Some(subject),
+                    kind: kind_name(&req.kind),
+                    added_at: now,
+                })
+            })
+            .await?;
+        Ok(added)
     }
 
-    /// Adds a means of payment (EO 1(a)(ii)(B)); returns its id. A full card number is
+    /// Adds a means of payment (EO 1(a)(ii)(B)). A full card number is
     /// fingerprinted and dropped before anything is stored.
     pub async fn add_payment_means(
         &self,
         id: &CustomerId,
         req: &AddPaymentMeans,
-    ) -> Result<String> {
+    ) -> Result<AddedRecord> {
         let key = card_fingerprint_key(self.store().index_key());
         let instrument = payment::instrument(req, &key, self.now().date_naive())?;
         if let Some(PaymentSource::ThirdParty { name }) = &req.source {
             free_text("source.name", name)?;
         }
         let pid = new_id("pay_");
-        self.mutate(id, |c, _, now| {
-            c.add_payment_means(PaymentMeans {
-                id: pid.clone(),
-                instrument: instrument.clone(),
-                financial_institution: req.financial_institution.clone(),
-                provider_customer_ref: req.provider_customer_ref.clone(),
-                transaction_ids: req.transaction_ids.clone(),
-                source: req.source.clone().unwrap_or(PaymentSource::Customer),
-                added_at: now,
-            })?;
-            Ok(())
-        })
-        .await?;
-        Ok(pid)
+        let kind = match (&req.card, &req.bank_account) {
+            (Some(_), _) => "card",
+            (None, Some(_)) => "bank_account",
+            (None, None) => "wallet",
+        };
+        let (added, _, _) = self
+            .mutate(id, |c, _, now| {
+                c.add_payment_means(PaymentMeans {
+                    id: pid.clone(),
+                    instrument: instrument.clone(),
+                    financial_institution: req.financial_institution.clone(),
+                    provider_customer_ref: req.provider_customer_ref.clone(),
+                    transaction_ids: req.transaction_ids.clone(),
+                    source: req.source.clone().unwrap_or(PaymentSource::Customer),
+                    added_at: now,
+                })?;
+                Ok(AddedRecord {
+                    id: pid.clone(),
+                    object: "payment_means".into(),
+                    customer_id: id.clone(),
+                    subject_id: None,
+                    kind: kind.into(),
+                    added_at: now,
+                })
+            })
+            .await?;
+        Ok(added)
     }
 
     /// Adds documentary evidence; a document can change triage (a US passport makes its holder
-    /// a US citizen). Returns the customer and its accounts after it.
+    /// a US citizen). Returns the document as added, and the customer and its accounts after it.
     pub async fn add_document(
         &self,
         id: &CustomerId,
         req: AddDocument,
-    ) -> Result<(Customer, Vec<Account>)> {
+    ) -> Result<(AddedRecord, Customer, Vec<Account>)> {
         let policy = self.policy().clone();
-        let (_, c, accounts) = self
+        let did = new_id("doc_");
+        let (added, c, accounts) = self
             .mutate(id, |c, _, now| {
                 let subject = req
                     .subject_id
@@ -130,8 +176,8 @@ impl App {
                     .unwrap_or_else(|| c.customer_subject().clone());
                 c.add_document(
                     Document {
-                        id: new_id("doc_"),
-                        subject_id: subject,
+                        id: did.clone(),
+                        subject_id: subject.clone(),
                         kind: req.kind,
                         issuing_country: req.issuing_country.clone(),
                         number: req.number.clone(),
@@ -143,10 +189,17 @@ impl App {
                     &policy,
                     now,
                 )?;
-                Ok(())
+                Ok(AddedRecord {
+                    id: did.clone(),
+                    object: "document".into(),
+                    customer_id: id.clone(),
+                    subject_id: Some(subject),
+                    kind: kind_name(&req.kind),
+                    added_at: now,
+                })
             })
             .await?;
-        Ok((c, accounts))
+        Ok((added, c, accounts))
     }
 
     /// Records an address change the customer declared; triage is recomputed.

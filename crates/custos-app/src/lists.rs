@@ -10,6 +10,7 @@ use custos_screen::import::{Format, import_reader};
 use custos_screen::version::{Diff, content_hash, diff};
 use custos_screen::{ListEntity, ListVersion};
 
+use crate::designations::API_LIST;
 use crate::error::{Error, Result};
 use crate::service::App;
 
@@ -30,7 +31,7 @@ pub struct Publication {
     pub name_guessed: bool,
 }
 
-/// What publishing did.
+/// What publishing did. A `version` is the version's number within its list.
 #[derive(Debug, Clone)]
 pub enum Published {
     /// The content and measure are those of the current version: nothing was stored.
@@ -81,6 +82,7 @@ impl App {
         entities: Vec<ListEntity>,
         p: Publication,
     ) -> Result<Published> {
+        let (entities, p) = self.one_designations_list(entities, p).await?;
         let store = self.store();
         let hash = content_hash(&entities);
         let versions = store.list_versions(Some(&p.list)).await?;
@@ -88,7 +90,7 @@ impl App {
         let previous = match current {
             Some(c) if c.version.content_hash == hash && c.version.measure == p.measure => {
                 return Ok(Published::Unchanged {
-                    version: c.id,
+                    version: c.number,
                     entries: c.version.entries,
                     content_hash: hash,
                 });
@@ -120,7 +122,7 @@ impl App {
                 && (c.version.source == p.source || shared * 2 >= previous.len());
             if !same {
                 return Ok(Published::OtherList {
-                    version: c.id,
+                    version: c.number,
                     format: c.version.format.clone(),
                     source: c.version.source.clone(),
                     entries: previous.len(),
@@ -140,10 +142,55 @@ impl App {
         };
         let saved = store.save_list_version(&v, &entities, &d).await?;
         Ok(Published::Saved {
-            version: saved.id,
+            version: saved.number,
             list: v,
             diff: d,
         })
+    }
+
+    /// Designations are kept in one list, [`API_LIST`]: a designations file (`custos-toml`)
+    /// goes there, whatever name it was given by default. The file's designations replace those
+    /// of the file before it; the ones entered through the API stay (unless the file names
+    /// one: the file's wins). A name of the caller's other than that list's is refused.
+    async fn one_designations_list(
+        &self,
+        entities: Vec<ListEntity>,
+        mut p: Publication,
+    ) -> Result<(Vec<ListEntity>, Publication)> {
+        if p.format != Format::CustosToml.name() {
+            return Ok((entities, p));
+        }
+        if p.list != API_LIST && !p.name_guessed {
+            return Err(Error::invalid(
+                "list",
+                format!(
+                    "designations are kept in one list, {API_LIST}: import the file without \
+                     --name (or with --name {API_LIST})"
+                ),
+            ));
+        }
+        p.list = API_LIST.to_owned();
+        p.name_guessed = false;
+        let ids: std::collections::HashSet<String> = entities
+            .iter()
+            .filter_map(|e| e.designation.as_ref().map(|d| d.id.clone()))
+            .collect();
+        let (_, current) = self.current_list(API_LIST).await?;
+        let mut kept = vec![];
+        for mut e in current {
+            let Some(d) = e.designation.as_deref_mut() else {
+                continue;
+            };
+            if ids.contains(&d.id) || !self.entered(d).await? {
+                continue;
+            }
+            // From now on the list also holds a file's: the entered ones say so.
+            d.entered_by.get_or_insert_with(|| "api".to_owned());
+            kept.push(e);
+        }
+        let mut merged: Vec<ListEntity> = kept.into_iter().chain(entities).collect();
+        merged.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok((merged, p))
     }
 
     /// The name's current entries, and its current version's id.
@@ -158,6 +205,28 @@ impl App {
             Some(v) => (Some(v.id), store.list_entries(v.id).await?),
             None => (None, vec![]),
         })
+    }
+
+    /// `(list, version id)` pairs as people are shown them: each version by its number within
+    /// its list.
+    pub async fn numbered(
+        &self,
+        covered: &[(String, i64)],
+    ) -> Result<Vec<crate::screening::ScreenedList>> {
+        let numbers: std::collections::HashMap<i64, i64> = self
+            .store()
+            .list_versions(None)
+            .await?
+            .into_iter()
+            .map(|v| (v.id, v.number))
+            .collect();
+        Ok(covered
+            .iter()
+            .map(|(l, id)| crate::screening::ScreenedList {
+                list: l.clone(),
+                version: numbers.get(id).copied().unwrap_or(*id),
+            })
+            .collect())
     }
 
     /// Every version of a list, or of every list.

@@ -23,7 +23,9 @@ pub const PROGRAM_DOCUMENTS: &[&str] = &["cip", "adp", "red_flag_procedures", "r
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewExemption {
-    pub basis: String,
+    /// Why it is granted. (`basis`, its name before, is accepted until the next release.)
+    #[serde(alias = "basis")]
+    pub reason: String,
     pub scope: ExemptionScope,
     pub requirements: Vec<Requirement>,
     /// Now when omitted.
@@ -134,7 +136,7 @@ impl App {
         let now = self.now();
         let e = Exemption {
             id: new_id("ex_"),
-            basis: n.basis,
+            reason: n.reason,
             scope: n.scope,
             requirements: n.requirements,
             starts: n.starts.unwrap_or(now),

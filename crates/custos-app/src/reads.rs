@@ -20,8 +20,10 @@ pub enum SearchKind {
     Phone,
     /// `CC:NUMBER`, e.g. `DE:36574261809`.
     NationalId,
-    /// A full card number; it is fingerprinted and dropped.
-    CardNumber,
+    /// A full card number; it is fingerprinted and dropped. (`card_number`, its name before,
+    /// is accepted until the next release.)
+    #[serde(alias = "card_number")]
+    Card,
     Iban,
     /// `CHAIN:ADDRESS`, e.g. `ethereum:0x...`.
     Wallet,
@@ -61,7 +63,7 @@ impl App {
             SearchKind::NationalId => (IndexKind::NationalId, value),
             SearchKind::Iban => (IndexKind::Iban, value),
             SearchKind::Wallet => (IndexKind::Wallet, value),
-            SearchKind::CardNumber => {
+            SearchKind::Card => {
                 let key = card_fingerprint_key(self.store().index_key());
                 let f = custos_ids::card::facts(&value, &key)
                     .map_err(|e| crate::Error::invalid("value", e))?;

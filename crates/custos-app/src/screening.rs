@@ -188,11 +188,18 @@ pub fn findings(
     out
 }
 
+/// A list version screened against: the list, and the version's number within it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ScreenedList {
+    pub list: String,
+    pub version: i64,
+}
+
 /// The outcome of re-screening every customer.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct RescreenReport {
-    /// The `(list, version)` pairs screened against.
-    pub lists: Vec<(String, i64)>,
+    /// The list versions screened against.
+    pub lists: Vec<ScreenedList>,
     pub screened: u64,
     /// Customers destroyed under retention, skipped.
     pub skipped: u64,
@@ -256,7 +263,7 @@ impl App {
             .into());
         };
         let mut report = RescreenReport {
-            lists: lists.1.clone(),
+            lists: self.numbered(&lists.1).await?,
             ..Default::default()
         };
         let mut pages = CustomerPages::default();

@@ -2,13 +2,14 @@
 //! designations and extensions, and the daily sweep that applies what the calendar changed.
 
 use anyhow::{Context, Result, bail};
-use chrono::NaiveDate;
 use clap::Subcommand;
 use custos_app::designations::NewDesignation;
 use custos_screen::model::{DesignationSubject, Measure};
 
 use crate::app::App;
 use crate::cli_actor;
+use crate::out::{Table, day, name};
+pub(crate) use crate::out::{date, print_json, time};
 
 #[derive(Debug, Subcommand)]
 pub enum DesignationsCmd {
@@ -55,6 +56,8 @@ pub enum DesignationsCmd {
         /// The authority's reference, e.g. a Federal Register citation.
         #[arg(long)]
         reference: String,
+        #[arg(long)]
+        json: bool,
     },
     /// Whom a designation will reach when it takes effect, as the records stand today.
     Preview {
@@ -70,6 +73,8 @@ pub enum DesignationsCmd {
         until: String,
         #[arg(long)]
         reference: String,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -136,8 +141,9 @@ pub enum ComplianceCmd {
 pub enum ExemptionsCmd {
     /// Grant one: --provider, --account-kind/--offering, or --lessee CUSTOMER.
     Add {
-        #[arg(long)]
-        basis: String,
+        /// Why it is granted (`--basis` until the next release).
+        #[arg(long, alias = "basis")]
+        reason: String,
         #[arg(long)]
         provider: bool,
         #[arg(long)]
@@ -149,7 +155,7 @@ pub enum ExemptionsCmd {
         /// verification, reverification; repeatable.
         #[arg(long = "requirement", required = true)]
         requirements: Vec<String>,
-        /// RFC 3339; now when omitted.
+        /// A day (YYYY-MM-DD) or an RFC 3339 time; now when omitted.
         #[arg(long)]
         starts: Option<String>,
         #[arg(long)]
@@ -189,7 +195,7 @@ pub enum AdpCmd {
         next: Option<String>,
     },
     Deviation {
-        /// RFC 3339.
+        /// A day (YYYY-MM-DD) or an RFC 3339 time.
         #[arg(long)]
         at: String,
         #[arg(long)]
@@ -208,7 +214,7 @@ pub enum AiReportCmd {
         customer: String,
         #[arg(long)]
         transaction: String,
-        /// RFC 3339; now when omitted.
+        /// A day (YYYY-MM-DD) or an RFC 3339 time; now when omitted.
         #[arg(long)]
         at: Option<String>,
     },
@@ -217,7 +223,10 @@ pub enum AiReportCmd {
         #[arg(long)]
         reference: String,
     },
-    Ls,
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -236,25 +245,9 @@ pub enum ReportCmd {
     },
 }
 
-fn time(flag: &str, s: &str) -> Result<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .with_context(|| format!("--{flag} `{s}` is not an RFC 3339 time"))
-}
-
 fn parse_enum<T: serde::de::DeserializeOwned>(flag: &str, s: &str) -> Result<T> {
     serde_json::from_value(serde_json::Value::String(s.to_owned()))
         .with_context(|| format!("--{flag} `{s}` is not one of the accepted values"))
-}
-
-pub fn date(flag: &str, s: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .with_context(|| format!("--{flag} `{s}` is not a YYYY-MM-DD date"))
-}
-
-pub(crate) fn print_json(v: &impl serde::Serialize) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
-    Ok(())
 }
 
 pub async fn designations(app: &App, cmd: DesignationsCmd) -> Result<()> {
@@ -265,9 +258,16 @@ pub async fn designations(app: &App, cmd: DesignationsCmd) -> Result<()> {
             if json {
                 return print_json(&all);
             }
-            if all.is_empty() {
-                println!("no designation");
-            }
+            let mut t = Table::new(&[
+                "ID",
+                "STATUS",
+                "SUBJECT",
+                "EFFECTIVE",
+                "ENDS",
+                "MEASURE",
+                "CASES",
+                "REFERENCE",
+            ]);
             for v in all {
                 let d = &v.designation;
                 let subject = match &d.subject {
@@ -276,35 +276,38 @@ pub async fn designations(app: &App, cmd: DesignationsCmd) -> Result<()> {
                     }
                     DesignationSubject::Person { name, .. } => format!("person {name}"),
                 };
-                println!(
-                    "{}\t{}\t{:?}\t{}\t{}..{}\t{}\t{} confirmed, {} open\t{}",
-                    d.id,
-                    v.list,
-                    v.status,
+                t.row(vec![
+                    d.id.clone(),
+                    name(&v.status),
                     subject,
-                    d.effective,
-                    v.ends.map(|e| e.to_string()).unwrap_or_default(),
+                    d.effective.to_string(),
+                    v.ends.map_or_else(|| "-".into(), |e| e.to_string()),
                     match d.measure {
                         Measure::Prohibition => "prohibition".to_owned(),
                         Measure::Conditions => format!("conditions: {}", d.conditions.join(" ; ")),
                     },
-                    v.confirmed_cases,
-                    v.open_cases,
-                    d.reference
-                );
+                    format!("{} confirmed, {} open", v.confirmed_cases, v.open_cases),
+                    d.reference.clone(),
+                ]);
             }
+            t.print("no designation");
         }
         DesignationsCmd::Schedule { json } => {
             let all = s.schedule().await?;
             if json {
                 return print_json(&all);
             }
+            let mut t = Table::new(&["DATE", "DAYS", "EVENT", "DESIGNATION", "REFERENCE"]);
             for e in all {
-                println!(
-                    "{}\t{:+} days\t{}\t{}\t{}\t{}",
-                    e.date, e.days_from_today, e.event, e.designation_id, e.list, e.reference
-                );
+                t.row(vec![
+                    e.date.to_string(),
+                    format!("{:+}", e.days_from_today),
+                    e.event,
+                    e.designation_id,
+                    e.reference,
+                ]);
             }
+            t.print("nothing scheduled");
         }
         DesignationsCmd::Add {
             id,
@@ -317,6 +320,7 @@ pub async fn designations(app: &App, cmd: DesignationsCmd) -> Result<()> {
             effective,
             expires,
             reference,
+            json,
         } => {
             let subject = match (jurisdiction, person) {
                 (Some(country), None) => DesignationSubject::Jurisdiction { country },
@@ -349,6 +353,9 @@ pub async fn designations(app: &App, cmd: DesignationsCmd) -> Result<()> {
                     &cli_actor(),
                 )
                 .await?;
+            if json {
+                return print_json(&v);
+            }
             println!(
                 "designation {} entered: in force {} until {}",
                 v.designation.id,
@@ -369,28 +376,36 @@ pub async fn designations(app: &App, cmd: DesignationsCmd) -> Result<()> {
                 p.decisive.len(),
                 p.review.len()
             );
+            let mut t = Table::new(&["REACH", "CUSTOMER", "OPEN ACCOUNTS"]);
             for (what, hits) in [("reached", &p.decisive), ("review", &p.review)] {
                 for h in hits {
-                    println!(
-                        "{what}\t{}\t{}",
-                        h.customer_id,
+                    t.row(vec![
+                        what.to_owned(),
+                        h.customer_id.to_string(),
                         h.accounts
                             .iter()
                             .map(|a| a.as_str())
                             .collect::<Vec<_>>()
-                            .join(",")
-                    );
+                            .join(","),
+                    ]);
                 }
+            }
+            if !t.is_empty() {
+                t.print("");
             }
         }
         DesignationsCmd::Extend {
             id,
             until,
             reference,
+            json,
         } => {
             let v = s
                 .extend_designation(&id, date("until", &until)?, reference, &cli_actor())
                 .await?;
+            if json {
+                return print_json(&v);
+            }
             println!(
                 "designation {} extended until {}",
                 v.designation.id,
@@ -412,16 +427,17 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
             if json {
                 return print_json(&all);
             }
+            let mut t = Table::new(&["DUE", "CLOCK", "DAYS", "OVERDUE", "WHAT"]);
             for d in all {
-                println!(
-                    "{}\t{}{}\t{}\t{}",
-                    d.due_at.format("%Y-%m-%d"),
+                t.row(vec![
+                    day(d.due_at),
                     d.clock,
-                    d.days.map(|n| format!(" ({n} days)")).unwrap_or_default(),
-                    if d.overdue { "OVERDUE" } else { "" },
-                    d.what
-                );
+                    d.days.map_or_else(|| "-".into(), |n| n.to_string()),
+                    if d.overdue { "overdue" } else { "" }.to_owned(),
+                    d.what,
+                ]);
             }
+            t.print("nothing due");
             return Ok(());
         }
         ComplianceCmd::Reverification { within, json } => {
@@ -431,23 +447,24 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
             if json {
                 return print_json(&all);
             }
+            let mut t = Table::new(&["DUE", "CUSTOMER", "SUBJECT", "VERIFIED", "OVERDUE"]);
             for r in all {
-                println!(
-                    "{}\t{}\t{}\tverified {}\t{}",
-                    r.due_at.format("%Y-%m-%d"),
-                    r.customer_id,
-                    r.subject_id,
-                    r.verified_at.format("%Y-%m-%d"),
-                    if r.overdue { "OVERDUE" } else { "" }
-                );
+                t.row(vec![
+                    day(r.due_at),
+                    r.customer_id.to_string(),
+                    r.subject_id.to_string(),
+                    day(r.verified_at),
+                    if r.overdue { "overdue" } else { "" }.to_owned(),
+                ]);
             }
+            t.print("nothing due");
             return Ok(());
         }
         ComplianceCmd::Exemptions { cmd } => {
             use custos_core::exemptions::ExemptionScope;
             match cmd {
                 ExemptionsCmd::Add {
-                    basis,
+                    reason,
                     provider,
                     account_kind,
                     offering,
@@ -480,7 +497,7 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
                     let (e, n) = s
                         .grant_exemption(
                             custos_app::program::NewExemption {
-                                basis,
+                                reason,
                                 scope,
                                 requirements: requirements
                                     .iter()
@@ -500,22 +517,43 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
                     if json {
                         return print_json(&all);
                     }
+                    let mut t = Table::new(&[
+                        "ID",
+                        "SCOPE",
+                        "REQUIREMENTS",
+                        "STARTS",
+                        "EXPIRES",
+                        "REVOKED",
+                        "REASON",
+                    ]);
                     for e in all {
-                        println!(
-                            "{}\t{}\t{:?}\t{:?}\t{}..{}{}",
+                        let scope = match &e.scope {
+                            ExemptionScope::Lessee { customer_id } => {
+                                format!("lessee {customer_id}")
+                            }
+                            ExemptionScope::AccountType {
+                                account_kind,
+                                offering,
+                            } => {
+                                let parts: Vec<String> = [name(account_kind), name(offering)]
+                                    .into_iter()
+                                    .filter(|p| !p.is_empty())
+                                    .collect();
+                                format!("account type {}", parts.join(" "))
+                            }
+                            other => name(other),
+                        };
+                        t.row(vec![
                             e.id,
-                            e.basis,
-                            e.scope,
-                            e.requirements,
-                            e.starts.format("%Y-%m-%d"),
-                            e.expires
-                                .map(|x| x.format("%Y-%m-%d").to_string())
-                                .unwrap_or_default(),
-                            e.revoked_at
-                                .map(|r| format!("\trevoked {}", r.format("%Y-%m-%d")))
-                                .unwrap_or_default()
-                        );
+                            scope,
+                            name(&e.requirements),
+                            day(e.starts),
+                            crate::out::day_or_dash(e.expires),
+                            crate::out::day_or_dash(e.revoked_at),
+                            e.reason,
+                        ]);
                     }
+                    t.print("no exemption");
                 }
                 ExemptionsCmd::Revoke { id } => {
                     let (e, n) = s.revoke_exemption(&id, &actor).await?;
@@ -633,7 +671,25 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
                     let r = s.file_ai_report(&id, reference, &actor).await?;
                     println!("{}: filed", r.id);
                 }
-                AiReportCmd::Ls => print_json(&s.ai_reports().await?)?,
+                AiReportCmd::Ls { json } => {
+                    let all = s.ai_reports().await?;
+                    if json {
+                        return print_json(&all);
+                    }
+                    let mut t =
+                        Table::new(&["ID", "CUSTOMER", "TRANSACTION", "DETECTED", "DUE", "FILED"]);
+                    for r in all {
+                        t.row(vec![
+                            r.id,
+                            r.customer_id.to_string(),
+                            r.transaction_reference,
+                            day(r.detected_at),
+                            day(r.due_at),
+                            crate::out::day_or_dash(r.filed_at),
+                        ]);
+                    }
+                    t.print("no report");
+                }
             }
             return Ok(());
         }
@@ -650,8 +706,16 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
             if json {
                 return print_json(&r);
             }
-            for t in &r.transitions {
-                println!("{}\t{}\t{}", t.date, t.event, t.designation_id);
+            let mut t = Table::new(&["DATE", "EVENT", "DESIGNATION"]);
+            for x in &r.transitions {
+                t.row(vec![
+                    x.date.to_string(),
+                    x.event.clone(),
+                    x.designation_id.clone(),
+                ]);
+            }
+            if !t.is_empty() {
+                t.print("");
             }
             if let Some(x) = &r.rescreen {
                 println!(

@@ -30,11 +30,12 @@ pub enum LedgerCmd {
         /// An address or a network (ADDR/LEN).
         #[arg(long)]
         ip: Option<String>,
-        /// RFC 3339; default: a day (an account) or 30 days (an address) before --to.
-        #[arg(long)]
+        /// A day or an RFC 3339 time; default: a day (an account) or 30 days (an address)
+        /// before --to.
+        #[arg(long, value_parser = crate::out::range_start)]
         from: Option<DateTime<Utc>>,
-        /// RFC 3339; default: now.
-        #[arg(long)]
+        /// A day (to its end) or an RFC 3339 time; default: now.
+        #[arg(long, value_parser = crate::out::range_end)]
         to: Option<DateTime<Utc>>,
         #[arg(long, default_value_t = 1000)]
         limit: usize,
@@ -58,9 +59,9 @@ pub enum LedgerCmd {
         /// The index after the last (default: the log's size).
         #[arg(long)]
         end: Option<u64>,
-        #[arg(long)]
+        #[arg(long, value_parser = crate::out::range_start)]
         from: Option<DateTime<Utc>>,
-        #[arg(long)]
+        #[arg(long, value_parser = crate::out::range_end)]
         to: Option<DateTime<Utc>>,
         /// Why the events are read: written to the audit trail before anything is read.
         #[arg(long)]

@@ -30,7 +30,8 @@ fn default_name(format: Format, file: &Path) -> String {
             .trim_end_matches(".json")
             .trim_end_matches(".ftm")
             .to_owned(),
-        Format::CustosToml => "special-measures".into(),
+        // Designations are kept in one list, wherever they come from.
+        Format::CustosToml => custos_app::designations::API_LIST.into(),
     }
 }
 
@@ -136,39 +137,72 @@ pub async fn run(app: &App, cmd: ListsCmd) -> Result<()> {
             rescreen(app, false).await
         }
         ListsCmd::Rescreen { json } => rescreen(app, json).await,
-        ListsCmd::Ls { name } => {
+        ListsCmd::Ls { name, json } => {
             let versions = app.service.list_versions(name.as_deref()).await?;
-            if versions.is_empty() {
-                println!("no list imported yet");
+            if json {
+                let all: Vec<serde_json::Value> = versions
+                    .iter()
+                    .map(|v| {
+                        serde_json::json!({"list": v.version.list, "version": v.number,
+                            "current": v.current, "retrieved_at": v.version.retrieved_at,
+                            "entries": v.version.entries, "format": v.version.format,
+                            "measure": measure_name(&v.version),
+                            "content_hash": v.version.content_hash, "source": v.version.source,
+                            "added": v.diff.added.len(), "changed": v.diff.changed.len(),
+                            "removed": v.diff.removed.len()})
+                    })
+                    .collect();
+                return crate::out::print_json(&all);
             }
+            let mut t = crate::out::Table::new(&[
+                "LIST",
+                "VERSION",
+                "CURRENT",
+                "RETRIEVED",
+                "ENTRIES",
+                "FORMAT",
+                "MEASURE",
+                "HASH",
+                "SOURCE",
+            ]);
             for v in versions {
-                println!(
-                    "{}\t{}\t{}{}\t{} entries\t{}\t{}\t{}\t{}",
+                let measure = measure_name(&v.version).to_owned();
+                t.row(vec![
                     v.version.list,
-                    v.id,
-                    v.version.retrieved_at.format("%Y-%m-%dT%H:%M:%SZ"),
-                    if v.current { " (current)" } else { "" },
-                    v.version.entries,
-                    v.version.format,
-                    measure_name(&v.version),
-                    &v.version.content_hash[..16],
-                    v.version.source
-                );
+                    v.number.to_string(),
+                    if v.current { "yes" } else { "" }.to_owned(),
+                    crate::out::time_text(v.version.retrieved_at),
+                    v.version.entries.to_string(),
+                    v.version.format.clone(),
+                    measure,
+                    v.version.content_hash.chars().take(16).collect(),
+                    v.version.source,
+                ]);
             }
+            t.print("no list imported yet");
             Ok(())
         }
-        ListsCmd::Diff { name, version } => {
+        ListsCmd::Diff {
+            name,
+            version,
+            json,
+        } => {
             let versions = app.service.list_versions(Some(&name)).await?;
             let v = match version {
-                Some(id) => versions.iter().find(|v| v.id == id),
+                Some(n) => versions.iter().find(|v| v.number == n),
                 None => versions.iter().find(|v| v.current),
             };
             let Some(v) = v else {
                 bail!("no such version of {name}; see `custos lists ls {name}`");
             };
+            if json {
+                return crate::out::print_json(&serde_json::json!({"list": name,
+                    "version": v.number, "added": v.diff.added, "changed": v.diff.changed,
+                    "removed": v.diff.removed}));
+            }
             println!(
                 "{name} version {}: {} added, {} changed, {} removed",
-                v.id,
+                v.number,
                 v.diff.added.len(),
                 v.diff.changed.len(),
                 v.diff.removed.len()
@@ -220,7 +254,7 @@ async fn rescreen(app: &App, json: bool) -> Result<()> {
         report
             .lists
             .iter()
-            .map(|(l, v)| format!("{l} v{v}"))
+            .map(|l| format!("{} version {}", l.list, l.version))
             .collect::<Vec<_>>()
             .join(", "),
         report.new.len(),
@@ -326,7 +360,11 @@ pub async fn screen(app: &App, a: ScreenArgs) -> Result<()> {
                 let q = query(
                     name,
                     v["type"].as_str(),
-                    v["dob"].as_str().map(str::to_owned),
+                    // `dob` was its name before; accepted until the next release.
+                    v["date_of_birth"]
+                        .as_str()
+                        .or(v["dob"].as_str())
+                        .map(str::to_owned),
                     v["country"].as_str().map(str::to_owned),
                     &ids,
                 )?;
@@ -347,12 +385,17 @@ pub async fn screen(app: &App, a: ScreenArgs) -> Result<()> {
             custos_screen::screen::DEFAULT_THRESHOLD
         );
     } else {
+        let mut t = crate::out::Table::new(&["SCORE", "LIST", "ENTRY", "NAME", "MATCHED"]);
         for h in hits {
-            println!(
-                "{:.3}  {}  {}  {} (matched `{}`)",
-                h.score, h.list, h.entity_id, h.name, h.matched_name
-            );
+            t.row(vec![
+                format!("{:.3}", h.score),
+                h.list,
+                h.entity_id,
+                h.name,
+                h.matched_name,
+            ]);
         }
+        t.print("");
     }
     Ok(())
 }

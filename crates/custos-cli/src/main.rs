@@ -10,6 +10,7 @@ mod config;
 mod ledger;
 mod lists;
 mod nats;
+mod out;
 mod resellers;
 
 use std::io::Write;
@@ -90,8 +91,8 @@ enum Cmd {
         /// person or organization.
         #[arg(long = "type")]
         name_type: Option<String>,
-        /// Year or date of birth: YYYY or YYYY-MM-DD.
-        #[arg(long)]
+        /// Year or date of birth: YYYY or YYYY-MM-DD (`--dob` until the next release).
+        #[arg(long = "date-of-birth", alias = "dob")]
         dob: Option<String>,
         /// ISO 3166-1 country (nationality or residence).
         #[arg(long)]
@@ -106,7 +107,7 @@ enum Cmd {
         /// Print JSON: {"hits":[{"entity_id","list","name","matched_name","score","explanation"}]}.
         #[arg(long)]
         json: bool,
-        /// Read JSON lines of subjects ({"name","type","dob","country"}) and write one JSON line
+        /// Read JSON lines of subjects ({"name","type","date_of_birth","country"}) and write one JSON line
         /// of results each ({"line":N,"error":..} for a line that cannot be screened; the exit
         /// status is then non-zero).
         #[arg(long)]
@@ -174,7 +175,11 @@ enum KeysCmd {
         scope: Option<String>,
     },
     /// List keys (never their secrets).
-    List,
+    #[command(visible_alias = "ls")]
+    List {
+        #[arg(long)]
+        json: bool,
+    },
     /// Revoke a key by id.
     Revoke { id: String },
 }
@@ -226,12 +231,17 @@ pub(crate) enum ListsCmd {
     Ls {
         /// Only this list.
         name: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
     /// What a version changed (default: the current version of the list).
     Diff {
         name: String,
+        /// The version's number in its list, as `lists ls` shows it.
         #[arg(long)]
         version: Option<i64>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -283,7 +293,7 @@ enum RetentionCmd {
     /// Destroy (crypto-shred) every customer whose retention period has ended, unless a legal
     /// hold keeps it; print what was destroyed and what holds kept.
     Run {
-        /// Judge as of this time (RFC 3339) instead of now.
+        /// Judge as of this time (an RFC 3339 time, or a day) instead of now.
         #[arg(long)]
         as_of: Option<String>,
         /// Report what is due without destroying anything.
@@ -614,17 +624,33 @@ async fn run(cli: Cli) -> Result<()> {
                     );
                     println!("{token}");
                 }
-                KeysCmd::List => {
-                    for k in app.service.api_keys().await? {
-                        let revoked = k
-                            .revoked_at
-                            .map(|t| format!(" revoked {t}"))
-                            .unwrap_or_default();
-                        println!(
-                            "{}\t{}\t{}\t{}{revoked}",
-                            k.id, k.role, k.name, k.created_at
-                        );
+                KeysCmd::List { json } => {
+                    let keys = app.service.api_keys().await?;
+                    if json {
+                        // Never the hash.
+                        let all: Vec<serde_json::Value> = keys
+                            .iter()
+                            .map(|k| {
+                                serde_json::json!({"id": k.id, "name": k.name, "role": k.role,
+                                    "scope": k.scope, "created_at": k.created_at,
+                                    "revoked_at": k.revoked_at})
+                            })
+                            .collect();
+                        return out::print_json(&all);
                     }
+                    let mut t =
+                        out::Table::new(&["ID", "ROLE", "NAME", "SCOPE", "CREATED", "REVOKED"]);
+                    for k in keys {
+                        t.row(vec![
+                            k.id,
+                            k.role,
+                            k.name,
+                            k.scope.unwrap_or_else(|| "-".into()),
+                            out::day(k.created_at),
+                            out::day_or_dash(k.revoked_at),
+                        ]);
+                    }
+                    t.print("no API key");
                 }
                 KeysCmd::Revoke { id } => {
                     app.service.revoke_key(&cli_actor(), &id).await?;
@@ -658,9 +684,7 @@ async fn run(cli: Cli) -> Result<()> {
                 },
         } => {
             let now: DateTime<Utc> = match as_of {
-                Some(s) => DateTime::parse_from_rfc3339(&s)
-                    .with_context(|| format!("--as-of `{s}` is not an RFC 3339 time"))?
-                    .with_timezone(&Utc),
+                Some(s) => out::time("as-of", &s)?,
                 None => Utc::now(),
             };
             let app = App::open(config, true).await?;
@@ -684,7 +708,11 @@ async fn run(cli: Cli) -> Result<()> {
                 } else {
                     "destroyed"
                 };
-                println!("examined {} customer(s) as of {now}", report.examined);
+                println!(
+                    "examined {} customer(s) as of {}",
+                    report.examined,
+                    out::time_text(now)
+                );
                 for t in &report.destroyed {
                     println!(
                         "{verb}: {} ({} account(s))",

@@ -7,6 +7,7 @@ use clap::Subcommand;
 use crate::app::App;
 use crate::cli_actor;
 use crate::compliance::print_json;
+use crate::out::{Table, day, name};
 
 #[derive(Debug, Subcommand)]
 pub enum ResellersCmd {
@@ -16,7 +17,11 @@ pub enum ResellersCmd {
         json: bool,
     },
     /// The accounts under a reseller account.
-    Tree { account: String },
+    Tree {
+        account: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// CIP documents: store a new version of a reseller's (or, with `provider`, your own).
     Cip {
         #[command(subcommand)]
@@ -53,7 +58,8 @@ pub enum ResellersCmd {
         case: String,
         #[arg(long)]
         outcome: String,
-        #[arg(long)]
+        /// Why (`--note` until the next release).
+        #[arg(long = "reason", alias = "note")]
         note: Option<String>,
     },
     /// Every non-compliance case.
@@ -91,7 +97,7 @@ pub enum RequestsCmd {
         by: String,
         #[arg(long)]
         reference: String,
-        /// When it arrived (RFC 3339; now when omitted).
+        /// When it arrived (a day or an RFC 3339 time; now when omitted).
         #[arg(long)]
         at: Option<String>,
     },
@@ -135,26 +141,48 @@ pub async fn resellers(app: &App, cmd: ResellersCmd) -> Result<()> {
             if json {
                 return print_json(&all);
             }
+            let mut t = Table::new(&[
+                "ACCOUNT",
+                "CUSTOMER",
+                "STATUS",
+                "FOREIGN",
+                "CIP",
+                "OPEN NON-COMPLIANCE",
+            ]);
             for r in all {
-                println!(
-                    "{}\t{}\t{}\t{}\tCIP {}\t{}",
-                    r.account_id,
-                    r.customer_id,
-                    r.status.as_str(),
-                    if r.foreign { "foreign" } else { "US" },
+                t.row(vec![
+                    r.account_id.to_string(),
+                    r.customer_id.to_string(),
+                    r.status.as_str().to_owned(),
+                    if r.foreign { "yes" } else { "no" }.to_owned(),
                     r.cip
-                        .map(|c| format!("v{}", c.version))
-                        .unwrap_or_else(|| "none".into()),
+                        .map_or_else(|| "none".into(), |c| format!("version {}", c.version)),
                     if r.open_non_compliance.is_empty() {
-                        String::new()
+                        "-".into()
                     } else {
-                        format!("non-compliance: {}", r.open_non_compliance.join(", "))
-                    }
-                );
+                        r.open_non_compliance.join(", ")
+                    },
+                ]);
             }
+            t.print("no reseller");
         }
-        ResellersCmd::Tree { account: a } => {
-            print_json(&s.tree(&account(&a)?).await?)?;
+        ResellersCmd::Tree { account: a, json } => {
+            let tree = s.tree(&account(&a)?).await?;
+            if json {
+                return print_json(&tree);
+            }
+            let mut t = Table::new(&["ACCOUNT", "KIND", "STATUS", "CUSTOMER"]);
+            let mut stack = vec![(0usize, &tree)];
+            while let Some((depth, n)) = stack.pop() {
+                t.row(vec![
+                    format!("{}{}", "  ".repeat(depth), n.account_id),
+                    name(&n.kind),
+                    n.status.as_str().to_owned(),
+                    n.customer_id.to_string(),
+                ]);
+                stack.extend(n.children.iter().rev().map(|c| (depth + 1, c)));
+            }
+            t.print("");
         }
         ResellersCmd::Cip {
             cmd: CipCmd::Put { owner, file },
@@ -210,13 +238,7 @@ pub async fn resellers(app: &App, cmd: ResellersCmd) -> Result<()> {
         ResellersCmd::Requests {
             cmd: RequestsCmd::Add { by, reference, at },
         } => {
-            let at = at
-                .map(|t| {
-                    chrono::DateTime::parse_from_rfc3339(&t)
-                        .map(|t| t.with_timezone(&chrono::Utc))
-                        .with_context(|| format!("--at `{t}` is not an RFC 3339 time"))
-                })
-                .transpose()?;
+            let at = at.map(|t| crate::out::time("at", &t)).transpose()?;
             let r = s.add_cip_request(at, by, reference, &actor).await?;
             println!("{}: due {}", r.id, r.due_at.format("%Y-%m-%d %H:%M UTC"));
         }
@@ -227,18 +249,17 @@ pub async fn resellers(app: &App, cmd: ResellersCmd) -> Result<()> {
             if json {
                 return print_json(&all);
             }
+            let mut t = Table::new(&["ID", "REQUESTED BY", "REFERENCE", "DUE", "FULFILLED"]);
             for r in all {
-                println!(
-                    "{}\t{}\t{}\tdue {}\t{}",
+                t.row(vec![
                     r.id,
                     r.requested_by,
                     r.reference,
-                    r.due_at.format("%Y-%m-%d"),
-                    r.fulfilled_at
-                        .map(|f| format!("fulfilled {}", f.format("%Y-%m-%d")))
-                        .unwrap_or_else(|| "open".into())
-                );
+                    day(r.due_at),
+                    r.fulfilled_at.map_or_else(|| "open".into(), day),
+                ]);
             }
+            t.print("no request");
         }
         ResellersCmd::Flag { account: a, reason } => {
             let n = s.flag_non_compliance(&account(&a)?, reason, &actor).await?;
@@ -269,26 +290,27 @@ pub async fn resellers(app: &App, cmd: ResellersCmd) -> Result<()> {
                 o => bail!("--outcome `{o}`: use resolved or terminated"),
             };
             let n = s.close_non_compliance(&case, outcome, note, &actor).await?;
-            println!("{}: {:?}", n.id, n.outcome.unwrap_or(outcome));
+            println!("{}: {}", n.id, name(&n.outcome.unwrap_or(outcome)));
         }
         ResellersCmd::Cases { json } => {
             let all = s.non_compliance_cases().await?;
             if json {
                 return print_json(&all);
             }
+            let mut t = Table::new(&["ID", "ACCOUNT", "FLAGGED", "TERMINATE BY", "OUTCOME"]);
             for n in all {
-                println!(
-                    "{}\t{}\tflagged {}\tterminate by {}\t{}",
+                t.row(vec![
                     n.id,
-                    n.account_id,
-                    n.flagged_at.format("%Y-%m-%d"),
-                    n.terminate_by.format("%Y-%m-%d"),
+                    n.account_id.to_string(),
+                    day(n.flagged_at),
+                    day(n.terminate_by),
                     match (n.outcome, n.closed_at) {
-                        (Some(o), Some(t)) => format!("{o:?} {}", t.format("%Y-%m-%d")),
+                        (Some(o), Some(c)) => format!("{} {}", name(&o), day(c)),
                         _ => "open".into(),
-                    }
-                );
+                    },
+                ]);
             }
+            t.print("no non-compliance case");
         }
     }
     Ok(())

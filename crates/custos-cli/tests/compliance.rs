@@ -52,7 +52,10 @@ fn compliance_officer_commands() {
     let ls: Value = serde_json::from_str(&ok(&["designations", "ls", "--json"])).unwrap();
     assert_eq!(ls.as_array().unwrap().len(), 1);
     assert_eq!(ls[0]["status"], "scheduled");
-    assert_eq!(ok(&["designations", "schedule"]).lines().count(), 2);
+    // A header, then sm-1 taking effect and ending.
+    let schedule = ok(&["designations", "schedule"]);
+    assert_eq!(schedule.lines().count(), 3, "{schedule}");
+    assert!(schedule.starts_with("DATE "), "{schedule}");
     let pv = ok(&["designations", "preview", "sm-1"]);
     assert!(pv.contains("of 0 customers: 0 reached"), "{pv}");
     fails(&["designations", "preview", "sm-9"], "sm-9");
@@ -152,7 +155,14 @@ fn compliance_officer_commands() {
     ]);
     assert!(out.contains("1 documents"), "{out}");
     assert!(std::fs::read(&zip).unwrap().starts_with(b"PK"));
-    assert!(ok(&["resellers", "requests", "ls"]).contains("fulfilled"));
+    // A table: the request is fulfilled (its FULFILLED column holds the day, not `open`).
+    let requests = ok(&["resellers", "requests", "ls"]);
+    assert!(requests.starts_with("ID "), "{requests}");
+    let row = requests.lines().nth(1).unwrap();
+    assert!(
+        !row.ends_with("open") && row.ends_with(&chrono::Utc::now().format("%Y-%m-%d").to_string()),
+        "{requests}"
+    );
 
     fails(&["keys", "create", "--role", "reseller"], "scope");
     fails(
@@ -202,8 +212,34 @@ fn compliance_officer_commands() {
         ],
         "--requirement",
     );
-    assert_eq!(ok(&["compliance", "exemptions", "ls"]).lines().count(), 1);
-    assert_eq!(ok(&["resellers", "ls"]), "");
+    // A header and the one exemption, its scope and requirements as the API names them.
+    let ls = ok(&["compliance", "exemptions", "ls"]);
+    assert_eq!(ls.lines().count(), 2, "{ls}");
+    let row = ls.lines().nth(1).unwrap();
+    assert!(row.contains("  provider  reverification  "), "{ls}");
+    assert!(row.ends_with("ADP") && !ls.contains('{'), "{ls}");
+    // `--reason` is the flag's name; `--basis` above is its old name, still accepted.
+    let out = ok(&[
+        "compliance",
+        "exemptions",
+        "add",
+        "--reason",
+        "Customer-specific arrangement",
+        "--account-kind",
+        "direct",
+        "--offering",
+        "trial",
+        "--requirement",
+        "verification",
+    ]);
+    assert!(out.contains("granted"), "{out}");
+    let ls = ok(&["compliance", "exemptions", "ls"]);
+    assert!(ls.contains("account type direct trial"), "{ls}");
+    assert!(
+        !ls.contains("AccountType {") && !ls.contains("Some("),
+        "{ls}"
+    );
+    assert_eq!(ok(&["resellers", "ls"]), "no reseller\n");
     fails(
         &["resellers", "flag", "acc_nothing", "--reason", "x"],
         "acc_nothing",

@@ -64,12 +64,12 @@ fn lists_are_imported_as_versions_and_a_broken_file_changes_nothing() {
     );
     assert_eq!(broken.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&broken.stderr).contains("its current version stays"));
-    let ls = String::from_utf8_lossy(&custos(&data, &["lists", "ls"]).stdout).to_string();
-    assert_eq!(ls.lines().count(), 1, "{ls}");
-    assert!(
-        ls.contains("(current)") && ls.contains("7379 entries"),
-        "{ls}"
-    );
+    let ls = String::from_utf8_lossy(&custos(&data, &["lists", "ls", "--json"]).stdout).to_string();
+    let ls: Value = serde_json::from_str(&ls).unwrap();
+    assert_eq!(ls.as_array().unwrap().len(), 1, "{ls}");
+    assert_eq!(ls[0]["current"], true, "{ls}");
+    assert_eq!(ls[0]["entries"], 7379, "{ls}");
+    assert_eq!(ls[0]["version"], 1, "{ls}");
     // Cut at a line boundary, with its companions: well-formed, but half the list.
     let lines: Vec<&str> = text.lines().collect();
     std::fs::write(cut_dir.join("sdn.csv"), lines[..lines.len() / 2].join("\n")).unwrap();
@@ -172,9 +172,16 @@ fn lists_sharing_a_default_name_do_not_replace_each_other() {
         "{}",
         String::from_utf8_lossy(&named.stderr)
     );
-    assert!(String::from_utf8_lossy(&named.stdout).starts_with("zala: version 2 with "));
-    let ls = String::from_utf8_lossy(&custos(d, &["lists", "ls"]).stdout).to_string();
-    assert_eq!(ls.matches("(current)").count(), 2, "{ls}");
+    // Versions are numbered within their list: zala's first is its version 1.
+    assert!(String::from_utf8_lossy(&named.stdout).starts_with("zala: version 1 with "));
+    let ls: Value = serde_json::from_slice(&custos(d, &["lists", "ls", "--json"]).stdout).unwrap();
+    let current: Vec<&Value> = ls
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["current"] == true)
+        .collect();
+    assert_eq!(current.len(), 2, "{ls}");
     // Said to be a new version of the same list, it is one.
     let newer = import(&["--new-version"], &zala);
     assert!(
@@ -183,7 +190,7 @@ fn lists_sharing_a_default_name_do_not_replace_each_other() {
         String::from_utf8_lossy(&newer.stderr)
     );
     assert!(
-        String::from_utf8_lossy(&newer.stdout).starts_with("entities: version 3 with "),
+        String::from_utf8_lossy(&newer.stdout).starts_with("entities: version 2 with "),
         "{}",
         String::from_utf8_lossy(&newer.stdout)
     );
@@ -228,24 +235,37 @@ fn a_list_carries_the_measure_it_was_imported_with() {
         "informational",
         donations.to_str().unwrap(),
     ]);
-    let ls = ok(&["lists", "ls"]);
+    let ls: Value = serde_json::from_str(&ok(&["lists", "ls", "--json"])).unwrap();
     let measure = |list: &str| {
-        ls.lines()
-            .find(|l| l.starts_with(&format!("{list}\t")))
-            .unwrap_or_else(|| panic!("{list}: {ls}"))
-            .split('\t')
-            .map(str::to_owned)
-            .collect::<Vec<_>>()
+        ls.as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["list"] == list)
+            .unwrap_or_else(|| panic!("{list}: {ls}"))["measure"]
+            .clone()
     };
-    assert!(
-        measure("ofac-sdn").contains(&"prohibition".to_owned()),
-        "{ls}"
+    assert_eq!(measure("ofac-sdn"), "prohibition", "{ls}");
+    assert_eq!(measure("bis-dpl"), "review", "{ls}");
+    assert_eq!(measure("de-donations"), "informational", "{ls}");
+    // People get a table with a header, the same columns.
+    let table = ok(&["lists", "ls"]);
+    let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        [
+            "LIST",
+            "VERSION",
+            "CURRENT",
+            "RETRIEVED",
+            "ENTRIES",
+            "FORMAT",
+            "MEASURE",
+            "HASH",
+            "SOURCE"
+        ],
+        "{table}"
     );
-    assert!(measure("bis-dpl").contains(&"review".to_owned()), "{ls}");
-    assert!(
-        measure("de-donations").contains(&"informational".to_owned()),
-        "{ls}"
-    );
+    assert_eq!(table.lines().count(), 4, "{table}");
 
     // The same content under another measure is a new version carrying it.
     let out = ok(&[
@@ -258,10 +278,11 @@ fn a_list_carries_the_measure_it_was_imported_with() {
         "prohibition",
         dpl.to_str().unwrap(),
     ]);
-    assert!(out.contains("bis-dpl: version 4"), "{out}");
+    assert!(out.contains("bis-dpl: version 2"), "{out}");
     let ls = ok(&["lists", "ls", "bis-dpl"]);
+    let rows: Vec<&str> = ls.lines().skip(1).collect();
     assert!(
-        ls.lines().next().unwrap().contains("prohibition") && ls.contains("review"),
+        rows[0].contains("prohibition") && rows[1].contains("review"),
         "{ls}"
     );
 

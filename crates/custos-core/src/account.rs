@@ -785,7 +785,7 @@ pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
             None,
             format!(
                 "exemption {} ({}) lifts identity verification for this account",
-                x.id, x.basis
+                x.id, x.reason
             ),
         ));
         return decided(Decision::Approve, AccountStatus::Active, reasons, steps);

@@ -1,6 +1,6 @@
 //! Exemptions (EO 13984 1(c)): a provider, a type of account or a lessee can be exempted from
 //! requirements when it follows security best practices that deter abuse (an Abuse Deterrence
-//! Program, for one). Each has a basis, a scope, the requirements it lifts, a start and an
+//! Program, for one). Each has a reason, a scope, the requirements it lifts, a start and an
 //! expiry; an exempted account skips those requirements, and its decision says so.
 
 use chrono::{DateTime, Utc};
@@ -43,8 +43,10 @@ pub enum Requirement {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Exemption {
     pub id: String,
-    /// Why it was granted, e.g. "Abuse Deterrence Program accepted by Commerce".
-    pub basis: String,
+    /// Why it was granted, e.g. "Abuse Deterrence Program accepted by Commerce". (Named
+    /// `basis` before; records kept under that name read as before.)
+    #[serde(alias = "basis")]
+    pub reason: String,
     pub scope: ExemptionScope,
     pub requirements: Vec<Requirement>,
     pub starts: DateTime<Utc>,
@@ -62,7 +64,8 @@ pub struct Exemption {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AppliedExemption {
     pub id: String,
-    pub basis: String,
+    #[serde(alias = "basis")]
+    pub reason: String,
     pub requirements: Vec<Requirement>,
 }
 
@@ -120,7 +123,7 @@ impl Exemption {
     pub fn applied(&self) -> AppliedExemption {
         AppliedExemption {
             id: self.id.clone(),
-            basis: self.basis.clone(),
+            reason: self.reason.clone(),
             requirements: self.requirements.clone(),
         }
     }
@@ -152,7 +155,7 @@ mod tests {
     fn ex(scope: ExemptionScope) -> Exemption {
         Exemption {
             id: "ex_1".into(),
-            basis: "ADP".into(),
+            reason: "ADP".into(),
             scope,
             requirements: vec![Requirement::Verification],
             starts: t(10),

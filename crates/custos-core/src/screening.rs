@@ -391,7 +391,7 @@ impl Screening {
         let noted = note.as_deref().is_some_and(|n| !n.trim().is_empty());
         if !noted && reversal(c.state, next) {
             return Err(CoreError::invalid(
-                "note",
+                "reason",
                 format!(
                     "case {case_id} is {}: reversing it needs the reason",
                     match c.state {
@@ -403,7 +403,7 @@ impl Screening {
         }
         if !noted && next == CaseState::FalsePositive && c.finding.exact() {
             return Err(CoreError::invalid(
-                "note",
+                "reason",
                 format!(
                     "case {case_id} is an exact match (the whole name and the full date of \
                      birth): calling it a false positive needs the reason"
@@ -603,7 +603,7 @@ mod tests {
                 .resolve("scr_1", Resolution::FalsePositive, "rev", note, t(3))
                 .unwrap_err();
             assert!(
-                matches!(&err, CoreError::Invalid { field, .. } if field == "note"),
+                matches!(&err, CoreError::Invalid { field, .. } if field == "reason"),
                 "{err}"
             );
         }

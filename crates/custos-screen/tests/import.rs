@@ -150,7 +150,7 @@ fn custos_designations() {
     // Every designation is an entry carrying it; a jurisdiction has no names to match.
     let entries = import(Format::CustosToml, &path).unwrap();
     assert_eq!(entries.len(), 2);
-    let kp = find(&entries, "custos-sm-2027-001");
+    let kp = find(&entries, "sm-2027-001");
     assert!(kp.names.is_empty());
     assert_eq!(kp.countries, ["KP"]);
     let d = kp.designation.as_ref().unwrap();
@@ -166,7 +166,7 @@ fn custos_designations() {
     });
     assert!(x.in_force(chrono::NaiveDate::from_ymd_opt(2028, 8, 31).unwrap()));
     assert_eq!(x.ends(), chrono::NaiveDate::from_ymd_opt(2028, 9, 1));
-    let person = find(&entries, "custos-sm-2027-002");
+    let person = find(&entries, "sm-2027-002");
     assert_eq!(person.countries, ["RU"]);
     assert_eq!(person.primary_name(), "Example Hosting Ltd");
     assert_eq!(

@@ -26,6 +26,24 @@ impl Principal {
     pub fn require(&self, p: Permission) -> Result<(), ApiError> {
         Ok(self.0.require(p)?)
     }
+
+    /// The reseller account a list is to be narrowed to: for a reseller's key, its own
+    /// account, or the one asked for (`reseller_account_id`) when that is in its subtree (else
+    /// 404, as for any account outside it); for every other key, the one asked for, if any.
+    pub async fn within(
+        &self,
+        svc: &custos_app::App,
+        asked: Option<custos_core::AccountId>,
+    ) -> Result<Option<custos_core::AccountId>, ApiError> {
+        let Some(scope) = &self.scope else {
+            return Ok(asked);
+        };
+        match asked {
+            None => Ok(Some(scope.clone())),
+            Some(a) if svc.in_subtree(&a, scope).await? => Ok(Some(a)),
+            Some(_) => Err(ApiError::NotFound("no account with this id".into())),
+        }
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Principal {
@@ -98,6 +116,8 @@ pub enum ResellerAccess {
     OwnCustomer,
     /// The account `{id}` must be in its subtree.
     Subtree,
+    /// A list: the route narrows it to the key's subtree ([`Principal::within`]).
+    List,
 }
 
 /// Middleware (after routing) of a group of routes: a reseller's key is let through as the
@@ -135,7 +155,7 @@ pub async fn reseller_access(
                 "a reseller's key may not do this".into(),
             ));
         }
-        ResellerAccess::Create => {}
+        ResellerAccess::Create | ResellerAccess::List => {}
         ResellerAccess::OwnCustomer => {
             let c = custos_core::CustomerId::parse(&id)
                 .map_err(|_| ApiError::NotFound("no customer with this id".into()))?;

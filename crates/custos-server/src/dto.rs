@@ -54,7 +54,7 @@ pub struct CloseAccount {
     pub reason: String,
 }
 
-pub use custos_app::intake::{AddContact, AddDocument, AddressChange};
+pub use custos_app::intake::{AddContact, AddDocument, AddedRecord, AddressChange};
 pub use custos_core::payment::{AddPaymentMeans, BankAccountInput, CardInput, WalletInput};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -87,9 +87,10 @@ pub struct ReviewInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResubmitInput {
-    /// What the customer provided anew.
-    #[serde(default)]
-    pub note: Option<String>,
+    /// Why another chance: what the customer provided anew. (`note`, its name before, is
+    /// accepted until the next release.)
+    #[serde(default, alias = "note")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -367,6 +368,8 @@ pub struct AccountListQuery {
     pub customer_id: Option<String>,
     /// Directly under this account.
     pub parent_account_id: Option<String>,
+    /// At any depth under this reseller account.
+    pub reseller_account_id: Option<String>,
     /// The `next_cursor` of the page before.
     pub starting_after: Option<String>,
     /// 1 to 100; default 20.

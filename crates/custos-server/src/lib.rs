@@ -146,10 +146,12 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
     let subtree_documents = OpenApiRouter::new()
         .routes(may(Permission::KeepCip, routes!(resellers::put_cip)))
         .routes(may(Permission::ReadCip, routes!(resellers::cip_versions)));
+    // ... finds its customers and accounts (each list narrowed to its subtree).
+    let lists = OpenApiRouter::new()
+        .routes(may(Permission::ReadDecisions, routes!(customers::list)))
+        .routes(may(Permission::ReadDecisions, routes!(accounts::list)));
     // The provider's own: a reseller's key may not call these.
     let provider = OpenApiRouter::new()
-        .routes(may(Permission::ReadDecisions, routes!(customers::list)))
-        .routes(may(Permission::ReadDecisions, routes!(accounts::list)))
         .routes(may(Permission::ReadCompliance, routes!(customers::holds)))
         .routes(may(Permission::ReadPersonal, routes!(customers::search)))
         .routes(may(Permission::ReadPersonal, routes!(customers::record)))
@@ -249,6 +251,7 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
         .merge(group(ResellerAccess::OwnCustomer, MAX_BODY, own_customers))
         .merge(group(ResellerAccess::Subtree, MAX_BODY, subtree))
         .merge(group(ResellerAccess::Subtree, document, subtree_documents))
+        .merge(group(ResellerAccess::List, MAX_BODY, lists))
         .merge(group(ResellerAccess::None, MAX_BODY, provider))
         .merge(group(ResellerAccess::None, document, provider_documents))
         .merge(group(

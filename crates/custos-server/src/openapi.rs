@@ -80,10 +80,10 @@ pub fn finish(api: &mut utoipa::openapi::OpenApi) {
         .build();
     for item in api.paths.paths.values_mut() {
         if let Some(op) = item.post.as_mut() {
+            // One declaration of the header for every POST, whatever a route said of it.
             let params = op.parameters.get_or_insert_with(Vec::new);
-            if !params.iter().any(|p| p.name == "Idempotency-Key") {
-                params.push(key.clone());
-            }
+            params.retain(|p| p.name != "Idempotency-Key");
+            params.push(key.clone());
         }
         let ops = [
             item.get.as_mut(),
@@ -102,6 +102,17 @@ pub fn finish(api: &mut utoipa::openapi::OpenApi) {
             }
             r.entry("default".into())
                 .or_insert_with(|| problem("An error (RFC 9457 problem+json)"));
+            // A problem is sent as `application/problem+json`, whichever status a route
+            // declared it under.
+            for resp in r.values_mut() {
+                let RefOr::T(resp) = resp else { continue };
+                let is_problem = resp.content.get("application/json").is_some_and(|c| {
+                    matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"))
+                });
+                if is_problem && let Some(c) = resp.content.shift_remove("application/json") {
+                    resp.content.insert("application/problem+json".into(), c);
+                }
+            }
         }
     }
 }

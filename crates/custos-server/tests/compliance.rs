@@ -197,7 +197,7 @@ async fn a_designation_takes_effect_on_existing_accounts_and_down_a_reseller_cha
     // The designated reseller meets the conditions: usable, under them.
     let x1 = app.account(&a1).await;
     assert_eq!(status(&x1), "restricted", "{x1}");
-    assert_eq!(x1["special_measures"][0]["entity_id"], "custos-sm-by");
+    assert_eq!(x1["special_measures"][0]["entity_id"], "sm-by");
     assert_eq!(x1["special_measures"][0]["reference"], "92 FR 1");
     // The resellers under it are held to its measure too, and meet it.
     for a in [&a2, &a3] {
@@ -210,7 +210,7 @@ async fn a_designation_takes_effect_on_existing_accounts_and_down_a_reseller_cha
                 .unwrap()
                 .iter()
                 .any(|r| r["code"] == "special_measure_conditions"
-                    && r["source"]["entity_id"] == "custos-sm-by")
+                    && r["source"]["entity_id"] == "sm-by")
         );
     }
     // The sub-lessee three levels down does not (no enhanced monitoring): suspended, and the
@@ -224,7 +224,7 @@ async fn a_designation_takes_effect_on_existing_accounts_and_down_a_reseller_cha
         .find(|r| r["code"] == "special_measure_condition_unmet")
         .unwrap()
         .clone();
-    assert_eq!(unmet["source"]["entity_id"], "custos-sm-by");
+    assert_eq!(unmet["source"]["entity_id"], "sm-by");
     assert!(
         unmet["detail"]
             .as_str()
@@ -337,14 +337,11 @@ async fn a_designated_person_under_any_reseller_is_found() {
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     app.advance(chrono::Duration::days(181));
     let r = sweep(&app).await;
-    assert_eq!(
-        r["rescreen"]["new"][0]["entity_id"], "custos-sm-volkov",
-        "{r}"
-    );
+    assert_eq!(r["rescreen"]["new"][0]["entity_id"], "sm-volkov", "{r}");
     // A possible match holds the sub-lessee for review; the resellers above are untouched.
     let xs = app.account(&sa).await;
     assert_eq!(status(&xs), "pending_verification", "{xs}");
-    assert_eq!(xs["reasons"][0]["source"]["entity_id"], "custos-sm-volkov");
+    assert_eq!(xs["reasons"][0]["source"]["entity_id"], "sm-volkov");
     assert_eq!(status(&app.account(&a2).await), "active");
     // A reviewer confirms: the prohibition closes the sub-lessee's account.
     let case = xs["reasons"][0]["detail"].as_str().unwrap();
@@ -625,10 +622,7 @@ async fn a_sweep_leaves_every_decision_it_changes_in_force_at_once() {
     sweep(&app).await;
     let xs = app.account(&sa).await;
     assert_eq!(status(&xs), "suspended", "{xs}");
-    assert_eq!(
-        xs["special_measures"][0]["entity_id"], "custos-sm-by",
-        "{xs}"
-    );
+    assert_eq!(xs["special_measures"][0]["entity_id"], "sm-by", "{xs}");
     assert!(
         xs["reasons"]
             .as_array()

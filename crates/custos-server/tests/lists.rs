@@ -436,3 +436,78 @@ async fn the_review_queue_and_the_audit_trail_page_as_every_list_does() {
     let r = app.get("/v1/audit?limit=1001", Role::Auditor).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// A reseller's key finds its own: the customers and accounts under its reseller account, and
+/// nothing of another reseller's or of the provider's (asked for, such an account is not found,
+/// as it is on every route a reseller's key may call).
+#[tokio::test]
+async fn a_resellers_key_finds_only_what_is_under_its_account() {
+    let app = TestApp::new().await;
+    let de = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    app.open_id(&de, "direct", "paid").await;
+    let (_, mine) = app.verified_foreign_reseller().await;
+    let sub = app.customer(individual("Aiko Tanaka", "JP", "JP")).await;
+    let a_sub = app.open_under(&sub, "sub_lessee", &mine).await;
+    let (_, theirs) = app.verified_foreign_reseller().await;
+    let other = app.customer(individual("Jan de Vries", "NL", "NL")).await;
+    app.open_under(&other, "sub_lessee", &theirs).await;
+    let r = app
+        .as_role(Role::Admin)
+        .post(
+            "/v1/api-keys",
+            json!({"name": "reseller", "role": "reseller", "scope": mine}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let key = r.body["token"].as_str().unwrap().to_owned();
+    let get = |path: String| {
+        let app = &app;
+        let key = key.clone();
+        async move { app.with_key(&key).get(&path).await }
+    };
+    let listed = |r: &common::Resp, field: &str| -> Vec<String> {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d[field].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        listed(&get("/v1/accounts".into()).await, "account_id"),
+        vec![a_sub.clone()]
+    );
+    assert_eq!(
+        listed(&get("/v1/customers".into()).await, "customer_id"),
+        vec![sub.clone()]
+    );
+    assert_eq!(
+        listed(
+            &get(format!("/v1/accounts?parent_account_id={mine}")).await,
+            "account_id"
+        ),
+        vec![a_sub.clone()]
+    );
+    for path in [
+        format!("/v1/accounts?reseller_account_id={theirs}"),
+        format!("/v1/accounts?parent_account_id={theirs}"),
+        format!("/v1/customers?reseller_account_id={theirs}"),
+    ] {
+        let r = get(path.clone()).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.body);
+    }
+    // The provider asks the same of any reseller.
+    assert_eq!(
+        all(
+            &app,
+            Role::Reviewer,
+            &format!("/v1/accounts?reseller_account_id={theirs}"),
+            5,
+            "account_id"
+        )
+        .await
+        .len(),
+        1
+    );
+}

@@ -179,7 +179,10 @@ async fn demo_holds_what_it_promises() {
         .iter()
         .find(|c| c["customer_id"] == "cus_demo_screened")
         .unwrap();
-    assert_eq!(name_case["entity_id"], "custos-demo-001");
+    // A designation's entry is the designation, by its own id, in the one list designations
+    // are kept in.
+    assert_eq!(name_case["entity_id"], "demo-001");
+    assert_eq!(name_case["list"], "designations");
     assert_eq!(
         name_case["id"], DEMO_CASE,
         "the OpenAPI examples name this case"
@@ -192,8 +195,8 @@ async fn demo_holds_what_it_promises() {
     assert_eq!(exp.len(), 1, "{exp:?}");
     assert_eq!(exp[0]["account_id"], "acc_demo_sublessee_3");
     assert_eq!(exp[0]["depth"], 1);
-    assert_eq!(exp[0]["entity_id"], "custos-demo-002");
+    assert_eq!(exp[0]["entity_id"], "demo-002");
 }
 
 /// The demo's screening case, as the OpenAPI examples name it.
-const DEMO_CASE: &str = "scr_bb66024f6c1f45f758e0bf87";
+const DEMO_CASE: &str = "scr_a1c16c334f3b0c41e671274d";

@@ -64,7 +64,7 @@ async fn screening_follows_the_current_lists() {
     for (body, field) in [
         (json!({"name": ""}), "name"),
         (json!({"name": "X", "type": "vessel"}), "type"),
-        (json!({"name": "X", "dob": "last year"}), "dob"),
+        (json!({"name": "X", "dob": "last year"}), "date_of_birth"),
         (json!({"name": "X", "limit": 0}), "limit"),
         (json!({"name": "X", "country": "Atlantis"}), "country"),
     ] {

@@ -43,6 +43,7 @@ fn jurisdiction(id: &str, country: &str, measure: Measure) -> ListEntity {
         expires: Some(chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),
         reference: format!("FR {id}"),
         extensions: vec![],
+        entered_by: None,
     }));
     e
 }
@@ -547,7 +548,7 @@ async fn a_reversal_needs_a_reason_and_decides_the_accounts_again() {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert_eq!(r.content_type, "application/problem+json");
         assert_eq!(r.body["type"], "urn:custos:problem:validation-failed");
-        assert_eq!(r.body["field"], "note");
+        assert_eq!(r.body["field"], "reason");
     }
     assert_eq!(app.counts().await, before);
     assert_eq!(case_state(&app, &case).await, "confirmed");
@@ -570,7 +571,7 @@ async fn a_reversal_needs_a_reason_and_decides_the_accounts_again() {
     // And back: confirming a false positive is a reversal too.
     let r = resolve_without_note(&app, &case, "confirmed").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    assert_eq!(r.body["field"], "note");
+    assert_eq!(r.body["field"], "reason");
     assert_eq!(account(&app, &acc).await["account_status"], "restricted");
     let (s, b) = resolve(&app, &case, "confirmed").await;
     assert_eq!(s, StatusCode::OK, "{b}");
@@ -611,7 +612,7 @@ async fn a_false_positive_on_an_exact_match_needs_a_note() {
 
     let r = resolve_without_note(&app, exact_case, "false_positive").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    assert_eq!(r.body["field"], "note");
+    assert_eq!(r.body["field"], "reason");
     assert!(
         r.body["detail"].as_str().unwrap().contains("exact match"),
         "{}",

@@ -98,7 +98,12 @@ pub struct ApiKeyRecord {
 /// A stored version of a designated list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredListVersion {
+    /// The version's id among every list's versions (what screening states refer to).
     pub id: i64,
+    /// The version's number within its list: 1 for the first version of each list. What
+    /// people are shown and name.
+    #[serde(default)]
+    pub number: i64,
     #[serde(flatten)]
     pub version: custos_screen::ListVersion,
     /// What changed from the version before it.
@@ -173,6 +178,8 @@ pub struct AccountQuery {
     pub customer: Option<CustomerId>,
     /// Directly under this account.
     pub parent: Option<AccountId>,
+    /// At any depth under this (reseller) account.
+    pub under: Option<AccountId>,
 }
 
 /// Which legal holds a page holds.

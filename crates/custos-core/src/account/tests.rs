@@ -609,7 +609,7 @@ fn decisions() {
     // held, and the decision says why; a failed verification still counts.
     let exemption = crate::exemptions::AppliedExemption {
         id: "ex_1".into(),
-        basis: "ADP".into(),
+        reason: "ADP".into(),
         requirements: vec![crate::exemptions::Requirement::Verification],
     };
     let mut exempt = case(vec![subject(Customer, false, &[], &[])]);

@@ -195,7 +195,7 @@ pub fn entity(d: Designation) -> ListEntity {
             countries,
         } => {
             let mut e = ListEntity::new(
-                format!("custos-{}", d.id),
+                d.id.clone(),
                 entity_kind.unwrap_or(EntityKind::Unknown),
                 name.clone(),
             );
@@ -207,7 +207,7 @@ pub fn entity(d: Designation) -> ListEntity {
             e
         }
         DesignationSubject::Jurisdiction { country } => {
-            let mut e = ListEntity::new(format!("custos-{}", d.id), EntityKind::Unknown, "");
+            let mut e = ListEntity::new(d.id.clone(), EntityKind::Unknown, "");
             e.names.clear();
             e.countries = vec![country.clone()];
             e

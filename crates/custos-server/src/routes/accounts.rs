@@ -148,6 +148,7 @@ pub async fn profile(
     security(("bearer" = [])))]
 pub async fn list(
     State(st): State<AppState>,
+    p: Principal,
     ApiQuery(q): ApiQuery<AccountListQuery>,
 ) -> Result<Json<ListOf<AccountView>>, ApiError> {
     let limit = custos_app::browse::limit(q.limit)?;
@@ -165,13 +166,23 @@ pub async fn list(
                 .map_err(|_| ApiError::validation("customer_id", "is not a customer id"))
         })
         .transpose()?;
+    // A reseller's key finds the accounts under its own account only.
+    let parent = id("parent_account_id", q.parent_account_id)?;
+    let under = id("reseller_account_id", q.reseller_account_id)?;
+    let under = p.within(&st.service, under).await?;
+    if let (Some(parent), Some(scope)) = (&parent, &p.scope)
+        && !st.service.in_subtree(parent, scope).await?
+    {
+        return Err(ApiError::NotFound("no account with this id".into()));
+    }
     let f = custos_app::browse::AccountFilter {
         stored: custos_app::browse::AccountQuery {
             status: q.account_status,
             kind: q.kind,
             offering: q.offering,
             customer,
-            parent: id("parent_account_id", q.parent_account_id)?,
+            parent,
+            under,
         },
         decision: q.decision,
     };

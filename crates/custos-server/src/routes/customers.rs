@@ -6,6 +6,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use custos_core::verification::MethodResult;
 use custos_core::{CustomerProfile, LegalHold};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{customer_id, reported_at, text};
 use crate::AppState;
@@ -77,13 +79,15 @@ pub async fn create(
 
 /// Find customers: by verification state, risk, US person or not, creation time, the
 /// provider's own reference or reseller, in id order. No personal data, and no filter on it
-/// (that is the audited search's).
+/// (that is the audited search's). A reseller's key finds those with an account under its
+/// reseller account.
 #[utoipa::path(get, path = "/v1/customers", operation_id = "list_customers", tag = "customers",
     params(CustomerListQuery),
     responses((status = 200, body = ListOf<CustomerView>), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(
     State(st): State<AppState>,
+    p: Principal,
     ApiQuery(q): ApiQuery<CustomerListQuery>,
 ) -> Result<Json<ListOf<CustomerView>>, ApiError> {
     let limit = custos_app::browse::limit(q.limit)?;
@@ -95,6 +99,8 @@ pub async fn list(
                 .map_err(|_| ApiError::validation("reseller_account_id", "is not an account id"))
         })
         .transpose()?;
+    // A reseller's key finds the customers under its own account only.
+    let reseller = p.within(&st.service, reseller).await?;
     if let Some(r) = &q.external_ref {
         text("external_ref", r)?;
     }
@@ -229,16 +235,16 @@ pub async fn search(
     request_body(content = AddContact, example = json!({"kind": "email", "value": "lena.fischer@example.de",
         "verified_at": "2026-11-20T10:00:00Z"})),
     params(("id" = String, Path, example = "cus_demo_foreign_individual")),
-    responses((status = 201, body = Created), (status = 422, body = Problem)),
+    responses((status = 201, body = AddedRecord), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn add_contact(
     State(st): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<AddContact>,
-) -> Res<Created> {
+) -> Res<AddedRecord> {
     let id = customer_id(&id)?;
-    let cid = st.service.add_contact(&id, req).await?;
-    Ok((StatusCode::CREATED, Json(Created { id: cid })))
+    let added = st.service.add_contact(&id, req).await?;
+    Ok((StatusCode::CREATED, Json(added)))
 }
 
 /// Add a means of payment (EO 1(a)(ii)(B)). A full card number is fingerprinted and dropped.
@@ -248,16 +254,16 @@ pub async fn add_contact(
         "financial_institution": "Deutsche Bank", "provider_customer_ref": "cus_P9x2",
         "transaction_ids": ["ch_3PqL2"]})),
     params(("id" = String, Path, example = "cus_demo_foreign_individual")),
-    responses((status = 201, body = Created), (status = 422, body = Problem)),
+    responses((status = 201, body = AddedRecord), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn add_payment_means(
     State(st): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<AddPaymentMeans>,
-) -> Res<Created> {
+) -> Res<AddedRecord> {
     let id = customer_id(&id)?;
-    let pid = st.service.add_payment_means(&id, &req).await?;
-    Ok((StatusCode::CREATED, Json(Created { id: pid })))
+    let added = st.service.add_payment_means(&id, &req).await?;
+    Ok((StatusCode::CREATED, Json(added)))
 }
 
 /// Add documentary evidence (passport, ID card, permanent resident card, company registration).
@@ -266,16 +272,31 @@ pub async fn add_payment_means(
     request_body(content = AddDocument, example = json!({"kind": "passport", "issuing_country": "DE",
         "number": "C01X00T47", "nationality": "DE", "expires_on": "2031-08-14"})),
     params(("id" = String, Path, example = "cus_demo_foreign_individual")),
-    responses((status = 201, body = CustomerView), (status = 422, body = Problem)),
+    responses((status = 201, body = DocumentAdded), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn add_document(
     State(st): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<AddDocument>,
-) -> Res<CustomerView> {
+) -> Res<DocumentAdded> {
     let id = customer_id(&id)?;
-    let (c, accounts) = st.service.add_document(&id, req).await?;
-    changed(&st, StatusCode::CREATED, &c, &accounts)
+    let (added, c, accounts) = st.service.add_document(&id, req).await?;
+    let (status, Json(customer)) = changed(&st, StatusCode::CREATED, &c, &accounts)?;
+    Ok((
+        status,
+        Json(DocumentAdded {
+            document: added,
+            customer,
+        }),
+    ))
+}
+
+/// A document as added, and the customer after it (a document can change triage).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentAdded {
+    #[serde(flatten)]
+    pub document: AddedRecord,
+    pub customer: CustomerView,
 }
 
 /// Record an address change the customer declared. Triage is recomputed: a customer who was a
@@ -358,7 +379,7 @@ pub async fn review(
 
 /// Redress: a customer whose verification failed submits again, as the CIP policy allows.
 #[utoipa::path(post, path = "/v1/customers/{id}/resubmissions", tag = "verification",
-    request_body(content = ResubmitInput, example = json!({"note": "new passport scan provided"})),
+    request_body(content = ResubmitInput, example = json!({"reason": "new passport scan provided"})),
     params(("id" = String, Path, example = "cus_demo_failed")),
     responses((status = 200, body = CustomerView), (status = 409, body = Problem)),
     security(("bearer" = [])))]
@@ -367,8 +388,8 @@ pub async fn resubmit(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ResubmitInput>,
 ) -> Res<CustomerView> {
-    if let Some(n) = &req.note {
-        text("note", n)?;
+    if let Some(n) = &req.reason {
+        text("reason", n)?;
     }
     let id = customer_id(&id)?;
     let (c, accounts) = st.service.resubmit(&id).await?;

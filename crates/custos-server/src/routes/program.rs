@@ -37,7 +37,7 @@ pub struct ExemptionChange {
 /// Grant an exemption (EO 13984 1(c)) to the provider, a type of account or a lessee, from the
 /// requirements it names; the accounts it covers are decided again.
 #[utoipa::path(post, path = "/v1/compliance/exemptions", tag = "compliance",
-    request_body(content = NewExemption, example = json!({"basis": "Abuse Deterrence Program accepted by Commerce",
+    request_body(content = NewExemption, example = json!({"reason": "Abuse Deterrence Program accepted by Commerce",
         "scope": {"kind": "account_type", "account_kind": "direct", "offering": "paid"},
         "requirements": ["reverification"], "reference": "BIS-EX-2027-01"})),
     responses((status = 201, body = ExemptionChange), (status = 422, body = Problem)),
@@ -47,7 +47,7 @@ pub async fn grant(
     p: Principal,
     ApiJson(req): ApiJson<NewExemption>,
 ) -> Result<(StatusCode, Json<ExemptionChange>), ApiError> {
-    text("basis", &req.basis)?;
+    text("reason", &req.reason)?;
     if let Some(r) = &req.reference {
         text("reference", r)?;
     }

@@ -251,7 +251,9 @@ pub struct CloseCaseInput {
     /// `resolved` (the reseller complies; the relationship continues) or `terminated` (the
     /// reseller account and everything under it closed).
     pub outcome: NonComplianceOutcome,
-    pub note: Option<String>,
+    /// Why. (`note`, its name before, is accepted until the next release.)
+    #[serde(default, alias = "note")]
+    pub reason: Option<String>,
 }
 
 /// Flag a reseller as not complying: the relationship must end within 30 days (the policy's
@@ -306,7 +308,7 @@ pub async fn report(
 /// Close a case: resolved, or terminated (the reseller account and its subtree closed).
 #[utoipa::path(post, path = "/v1/compliance/non-compliance/{id}/close", tag = "compliance",
     request_body(content = CloseCaseInput, example = json!({"outcome": "resolved",
-        "note": "CIP received and reviewed"})),
+        "reason": "CIP received and reviewed"})),
     params(("id" = String, Path, example = "nc_demo")),
     responses((status = 200, body = NonCompliance), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
@@ -316,7 +318,11 @@ pub async fn close_case(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<CloseCaseInput>,
 ) -> Result<Json<NonCompliance>, ApiError> {
-    let note = req.note.as_deref().map(|n| text("note", n)).transpose()?;
+    let note = req
+        .reason
+        .as_deref()
+        .map(|n| text("reason", n))
+        .transpose()?;
     Ok(Json(
         st.service
             .close_non_compliance(&id, req.outcome, note, &p.actor())

@@ -17,9 +17,10 @@ pub struct ScreenRequest {
     /// `person` or `organization`; either when omitted.
     #[serde(default, rename = "type")]
     pub name_type: Option<String>,
-    /// Year or date of birth: `YYYY` or `YYYY-MM-DD`.
-    #[serde(default)]
-    pub dob: Option<String>,
+    /// Year or date of birth: `YYYY` or `YYYY-MM-DD`. (`dob`, its name before, is accepted
+    /// until the next release.)
+    #[serde(default, alias = "dob")]
+    pub date_of_birth: Option<String>,
     /// ISO 3166-1 country of nationality or residence.
     #[serde(default)]
     pub country: Option<custos_core::Country>,
@@ -43,11 +44,7 @@ pub struct ScreenIdentifier {
     pub value: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ScreenedList {
-    pub list: String,
-    pub version: i64,
-}
+pub use custos_app::screening::ScreenedList;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ScreenResponse {
@@ -80,11 +77,14 @@ pub async fn screen(
             custos_screen::names::NameType::parse,
         )
         .map_err(|e| ApiError::validation("type", e))?;
-    if let Some(d) = &req.dob {
+    if let Some(d) = &req.date_of_birth {
         let ok = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok()
             || (d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()));
         if !ok {
-            return Err(ApiError::validation("dob", "must be YYYY or YYYY-MM-DD"));
+            return Err(ApiError::validation(
+                "date_of_birth",
+                "must be YYYY or YYYY-MM-DD",
+            ));
         }
     }
     if req.limit.is_some_and(|l| l == 0 || l > 1000) {
@@ -98,7 +98,7 @@ pub async fn screen(
     let q = custos_screen::screen::Query {
         name,
         name_type,
-        birth_date: req.dob,
+        birth_date: req.date_of_birth,
         country: req.country.map(|c| c.as_str().to_owned()),
         identifiers: req
             .identifiers
@@ -120,12 +120,10 @@ pub async fn screen(
     let hits = tokio::task::spawn_blocking(move || screener.screen(&q, limit))
         .await
         .map_err(|_| ApiError::Internal)?;
+    let lists = st.service.numbered(&lists).await?;
     Ok(Json(ScreenResponse {
         hits,
-        lists: lists
-            .into_iter()
-            .map(|(list, version)| ScreenedList { list, version })
-            .collect(),
+        lists,
         threshold: custos_screen::screen::DEFAULT_THRESHOLD,
     }))
 }

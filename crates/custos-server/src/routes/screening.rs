@@ -116,7 +116,7 @@ pub struct CaseView {
 /// A case with its finding: the subject's name, the entry that matched and why. Personal
 /// data: needs a reviewer-or-higher role and `X-Custos-Purpose`, and is audited.
 #[utoipa::path(get, path = "/v1/screening/cases/{id}", tag = "screening",
-    params(("id" = String, Path, example = "scr_bb66024f6c1f45f758e0bf87"),
+    params(("id" = String, Path, example = "scr_a1c16c334f3b0c41e671274d"),
         ("X-Custos-Purpose" = String, Header, description = "Why the case is read")),
     responses((status = 200, body = CaseView), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -142,8 +142,9 @@ pub struct ResolveInput {
     /// Why. Required to reverse a decided case (`confirmed` to `false_positive`, or back) and
     /// to call an exact match (score 1.0, the full date of birth the entry gives) a false
     /// positive.
-    #[serde(default)]
-    pub note: Option<String>,
+    /// (`note`, its name before, is accepted until the next release.)
+    #[serde(default, alias = "note")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -155,12 +156,12 @@ pub struct Resolved {
 
 /// A reviewer's decision on a case. A false positive is remembered for that subject and that
 /// list entry until either changes; a confirmed hit applies the entry's measure. A reversal,
-/// and a false positive on an exact match, need a `note`. The customer's accounts are decided
+/// and a false positive on an exact match, need a `reason`. The customer's accounts are decided
 /// again and returned, those a reversed confirmation closed included.
 #[utoipa::path(post, path = "/v1/screening/cases/{id}/resolve", tag = "screening",
-    params(("id" = String, Path, example = "scr_bb66024f6c1f45f758e0bf87")),
+    params(("id" = String, Path, example = "scr_a1c16c334f3b0c41e671274d")),
     request_body(content = ResolveInput, example = json!({"resolution": "false_positive",
-        "note": "different date of birth and nationality"})),
+        "reason": "different date of birth and nationality"})),
     responses((status = 200, body = Resolved), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
@@ -170,7 +171,11 @@ pub async fn resolve(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ResolveInput>,
 ) -> Result<Json<Resolved>, ApiError> {
-    let note = req.note.as_deref().map(|n| text("note", n)).transpose()?;
+    let note = req
+        .reason
+        .as_deref()
+        .map(|n| text("reason", n))
+        .transpose()?;
     let (customer_id, case, accounts) = st
         .service
         .resolve_case(case_id(&id)?, req.resolution, note, &p.actor())

@@ -163,6 +163,12 @@ pub(super) async fn save_list_version(
         .await
         .map_err(db)?;
     let id: i64 = get::<i64>(&row, "last")? + 1;
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM list_versions WHERE list = $1")
+        .bind(v.list.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+    let number: i64 = get::<i64>(&row, "n")? + 1;
     sqlx::query("UPDATE list_versions SET current = 0 WHERE list = $1")
         .bind(v.list.as_str())
         .execute(&mut *tx)
@@ -202,6 +208,7 @@ pub(super) async fn save_list_version(
     tx.commit().await.map_err(db)?;
     Ok(StoredListVersion {
         id,
+        number,
         version: v.clone(),
         diff: diff.clone(),
         current: true,
@@ -213,8 +220,11 @@ pub(super) async fn list_versions(
     list: Option<&str>,
 ) -> Result<Vec<StoredListVersion>, StoreError> {
     let rows = sqlx::query(
+        // Versions are never deleted: a version's number in its list is how many of its
+        // list's versions there are up to it.
         "SELECT id, list, format, source, retrieved_at, content_hash, entries, diff, current, \
-         measure FROM list_versions WHERE ($1 = '' OR list = $1) ORDER BY id DESC",
+         measure, (SELECT COUNT(*) FROM list_versions w WHERE w.list = v.list AND w.id <= v.id) \
+         AS number FROM list_versions v WHERE ($1 = '' OR list = $1) ORDER BY id DESC",
     )
     .bind(list.unwrap_or(""))
     .fetch_all(&st.read)
@@ -224,6 +234,7 @@ pub(super) async fn list_versions(
         .map(|r| {
             Ok(StoredListVersion {
                 id: get(r, "id")?,
+                number: get(r, "number")?,
                 version: custos_screen::ListVersion {
                     list: get(r, "list")?,
                     format: get(r, "format")?,

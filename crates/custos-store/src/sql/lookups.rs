@@ -129,6 +129,9 @@ pub(super) async fn accounts_page(
     if let Some(p) = &q.parent {
         c.text("parent_id = ?", p.as_str());
     }
+    if let Some(r) = &q.under {
+        c.text(&format!("parent_id IN ({SUBTREE})"), r.as_str());
+    }
     let rows = c
         .fetch(st, "SELECT body FROM accounts", "id", limit)
         .await?;

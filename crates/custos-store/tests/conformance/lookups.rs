@@ -71,6 +71,23 @@ pub(crate) async fn lookups_filter_and_page(backend: &str) {
         s.accounts_page(&q, None, 10).await.unwrap(),
         vec![under.clone()]
     );
+    // At any depth under the reseller: both below it, not itself.
+    let q = AccountQuery {
+        under: Some(reseller.id.clone()),
+        ..Default::default()
+    };
+    assert_eq!(
+        s.accounts_page(&q, None, 10).await.unwrap(),
+        vec![under.clone(), deeper.clone()]
+    );
+    let q = AccountQuery {
+        under: Some(under.id.clone()),
+        ..Default::default()
+    };
+    assert_eq!(
+        s.accounts_page(&q, None, 10).await.unwrap(),
+        vec![deeper.clone()]
+    );
     let q = AccountQuery {
         status: Some(reseller.status()),
         customer: Some(ids[0].clone()),

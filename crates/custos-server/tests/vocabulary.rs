@@ -1,0 +1,345 @@
+//! One name per concept (the README's glossary): the names that were second names are still
+//! accepted for one release; every create answers the created object with its id; designations
+//! are in one list, each entry bearing the designation's id; list versions are numbered per
+//! list.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use custos_server::auth::Role;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn contacts_payment_means_and_documents_answer_the_record_added_with_its_id() {
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let subject = app.own_subject(&c).await;
+
+    let r = app
+        .post(
+            &format!("/v1/customers/{c}/contacts"),
+            json!({"kind": "email", "value": "lena.fischer@example.de"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let contact = r.body.clone();
+    assert!(
+        contact["id"].as_str().unwrap().starts_with("con_"),
+        "{contact}"
+    );
+    assert_eq!(contact["object"], "contact");
+    assert_eq!(contact["customer_id"], c.as_str());
+    assert_eq!(contact["subject_id"], subject);
+    assert_eq!(contact["kind"], "email");
+    assert!(contact["added_at"].is_string());
+    // The answer names the record, never the personal data it holds.
+    assert!(!r.body.to_string().contains("lena.fischer"), "{}", r.body);
+
+    let r = app
+        .post(
+            &format!("/v1/customers/{c}/payment-means"),
+            json!({"card": {"number": "4111 1111 1111 1111", "expiry_month": 12,
+                            "expiry_year": 2030}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let payment = r.body.clone();
+    assert!(
+        payment["id"].as_str().unwrap().starts_with("pay_"),
+        "{payment}"
+    );
+    assert_eq!(payment["object"], "payment_means");
+    assert_eq!(payment["kind"], "card");
+    assert!(!r.body.to_string().contains("1111"), "{}", r.body);
+
+    let r = app
+        .post(
+            &format!("/v1/customers/{c}/documents"),
+            json!({"kind": "passport", "issuing_country": "DE", "number": "C01X00T47"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let document = r.body.clone();
+    assert!(
+        document["id"].as_str().unwrap().starts_with("doc_"),
+        "{document}"
+    );
+    assert_eq!(document["object"], "document");
+    assert_eq!(document["kind"], "passport");
+    assert_eq!(document["subject_id"], subject);
+    // The customer after it, as a document can change triage.
+    assert_eq!(document["customer"]["customer_id"], c.as_str());
+    assert!(document["customer"]["subjects"].is_array());
+    assert!(!r.body.to_string().contains("C01X00T47"), "{}", r.body);
+
+    // The ids are those of the records kept.
+    let record = app
+        .as_role(Role::Reviewer)
+        .purpose("glossary test")
+        .get(&format!("/v1/customers/{c}/record"))
+        .await;
+    assert_eq!(record.status, StatusCode::OK, "{}", record.body);
+    let text = record.body.to_string();
+    for id in [&contact["id"], &payment["id"], &document["id"]] {
+        assert!(text.contains(id.as_str().unwrap()), "{id} not in {text}");
+    }
+}
+
+#[tokio::test]
+async fn the_second_names_of_a_concept_are_still_accepted_and_errors_use_the_first() {
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let r = app
+        .post(
+            &format!("/v1/customers/{c}/payment-means"),
+            json!({"card": {"number": "4111 1111 1111 1111", "expiry_month": 12,
+                            "expiry_year": 2030}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // A card is `card` in a search as in a means of payment; `card_number` was its other name.
+    for kind in ["card", "card_number"] {
+        let r = app
+            .as_role(Role::Reviewer)
+            .purpose("glossary test")
+            .post(
+                "/v1/customers/search",
+                json!({"kind": kind, "value": "4111111111111111"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{kind}: {}", r.body);
+        assert_eq!(r.body["customer_ids"], json!([c]), "{kind}");
+    }
+
+    // A date of birth is `date_of_birth` in screening as in a customer; `dob` was its other
+    // name, and an error names the first.
+    app.import(
+        "test-list",
+        vec![custos_screen::ListEntity::new(
+            "e1",
+            custos_screen::model::EntityKind::Person,
+            "Ivan Petrov",
+        )],
+    )
+    .await;
+    for field in ["date_of_birth", "dob"] {
+        let r = app
+            .as_role(Role::Reviewer)
+            .post("/v1/screen", json!({"name": "Ivan Petrov", field: "1970"}))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{field}: {}", r.body);
+    }
+    let r = app
+        .as_role(Role::Reviewer)
+        .post(
+            "/v1/screen",
+            json!({"name": "Ivan Petrov", "date_of_birth": "seventies"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["field"], "date_of_birth", "{}", r.body);
+
+    // Why a person acted is a `reason` everywhere: an exemption's (`basis` before) is answered
+    // as `reason`.
+    for field in ["reason", "basis"] {
+        let r = app
+            .as_role(Role::ComplianceOfficer)
+            .post(
+                "/v1/compliance/exemptions",
+                json!({field: "Trial accounts run in a sandbox",
+                       "scope": {"kind": "account_type", "offering": "trial"},
+                       "requirements": ["verification"]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{field}: {}", r.body);
+        let e = &r.body["exemption"];
+        let e = if e.is_null() { &r.body } else { e };
+        assert_eq!(e["reason"], "Trial accounts run in a sandbox", "{}", r.body);
+        assert!(e.get("basis").is_none(), "{}", r.body);
+    }
+    let r = app
+        .as_role(Role::ComplianceOfficer)
+        .post(
+            "/v1/compliance/exemptions",
+            json!({"reason": " ", "scope": {"kind": "provider"}, "requirements": ["verification"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["field"], "reason", "{}", r.body);
+}
+
+const DESIGNATIONS_FILE: &str = r#"
+[[designation]]
+id = "file-1"
+subject = { kind = "jurisdiction", country = "KP" }
+measure = "prohibition"
+effective = 2026-01-15
+reference = "FR file-1"
+
+[[designation]]
+id = "file-2"
+subject = { kind = "person", name = "Example Hosting Ltd", countries = ["RU"] }
+measure = "prohibition"
+effective = 2026-01-15
+reference = "FR file-2"
+"#;
+
+async fn import_file(app: &TestApp, text: &str, list: &str) -> custos_app::Result<String> {
+    let p = custos_app::lists::Publication {
+        list: list.into(),
+        format: "custos-toml".into(),
+        source: "designations.toml".into(),
+        measure: Default::default(),
+        // Designations end: a file may hold fewer than the one before.
+        allow_shrink: true,
+        name_guessed: list == "guessed",
+    };
+    let published = app
+        .service
+        .publish_list(
+            custos_screen::import::Format::CustosToml,
+            std::io::Cursor::new(text.as_bytes().to_vec()),
+            "designations.toml",
+            p,
+        )
+        .await?;
+    Ok(format!("{published:?}"))
+}
+
+fn ids(body: &Value) -> Vec<(String, String)> {
+    body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["list"].as_str().unwrap().to_owned(),
+                d["designation"]["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn designations_from_a_file_and_from_the_api_are_one_list_and_entries_bear_their_ids() {
+    let app = TestApp::new().await;
+    // A file imported under the name a designations file gets by default goes to the one list.
+    import_file(&app, DESIGNATIONS_FILE, "guessed")
+        .await
+        .unwrap();
+    let r = app
+        .as_role(Role::ComplianceOfficer)
+        .post(
+            "/v1/designations",
+            json!({"id": "api-1", "subject": {"kind": "jurisdiction", "country": "IR"},
+                   "measure": "prohibition", "determined": "2026-01-01",
+                   "reference": "FR api-1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let all = app
+        .get("/v1/designations?limit=100", Role::Integrator)
+        .await;
+    let mut got = ids(&all.body);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("designations".to_owned(), "api-1".to_owned()),
+            ("designations".to_owned(), "file-1".to_owned()),
+            ("designations".to_owned(), "file-2".to_owned()),
+        ]
+    );
+    // A hit names the designation by its own id.
+    let hit = app
+        .as_role(Role::Reviewer)
+        .post("/v1/screen", json!({"name": "Example Hosting Ltd"}))
+        .await;
+    assert_eq!(hit.status, StatusCode::OK, "{}", hit.body);
+    assert_eq!(hit.body["hits"][0]["entity_id"], "file-2", "{}", hit.body);
+    assert_eq!(hit.body["hits"][0]["list"], "designations", "{}", hit.body);
+
+    // A new version of the file replaces the file's designations (file-2 is gone) and keeps
+    // the one entered through the API.
+    let first_only = DESIGNATIONS_FILE
+        .split("\n[[designation]]\nid = \"file-2\"")
+        .next()
+        .unwrap();
+    import_file(&app, first_only, "designations").await.unwrap();
+    let all = app
+        .get("/v1/designations?limit=100", Role::Integrator)
+        .await;
+    let mut got: Vec<String> = ids(&all.body).into_iter().map(|(_, id)| id).collect();
+    got.sort();
+    assert_eq!(got, vec!["api-1", "file-1"]);
+
+    // A designation from a file is extended in the file; one entered through the API here.
+    let r = app
+        .as_role(Role::ComplianceOfficer)
+        .post(
+            "/v1/designations/file-1/extensions",
+            json!({"until": "2028-01-01", "reference": "FR ext"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let r = app
+        .as_role(Role::ComplianceOfficer)
+        .post(
+            "/v1/designations/api-1/extensions",
+            json!({"until": "2028-01-01", "reference": "FR ext"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // A name of the caller's other than the one list is refused, and nothing changes.
+    let e = import_file(&app, DESIGNATIONS_FILE, "special-measures")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("one list"), "{e}");
+    let versions = app.service.list_versions(None).await.unwrap();
+    assert!(
+        versions.iter().all(|v| v.version.list == "designations"),
+        "{versions:?}"
+    );
+}
+
+#[tokio::test]
+async fn list_versions_are_numbered_within_their_list() {
+    let app = TestApp::new().await;
+    let entity = |id: &str, name: &str| {
+        custos_screen::ListEntity::new(id, custos_screen::model::EntityKind::Person, name)
+    };
+    app.import("alpha", vec![entity("a1", "Ivan Petrov")]).await;
+    app.import(
+        "alpha",
+        vec![entity("a1", "Ivan Petrov"), entity("a2", "Olga Ivanova")],
+    )
+    .await;
+    app.import("beta", vec![entity("b1", "Pavel Sidorov")])
+        .await;
+    let versions = app.service.list_versions(None).await.unwrap();
+    let numbers: Vec<(String, i64, bool)> = versions
+        .iter()
+        .map(|v| (v.version.list.clone(), v.number, v.current))
+        .collect();
+    assert_eq!(
+        numbers,
+        vec![
+            ("beta".to_owned(), 1, true),
+            ("alpha".to_owned(), 2, true),
+            ("alpha".to_owned(), 1, false),
+        ]
+    );
+    let r = app
+        .as_role(Role::Reviewer)
+        .post("/v1/screen", json!({"name": "Pavel Sidorov"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let mut lists = r.body["lists"].as_array().unwrap().clone();
+    lists.sort_by_key(|l| l["list"].as_str().unwrap().to_owned());
+    assert_eq!(
+        Value::Array(lists),
+        json!([{"list": "alpha", "version": 2}, {"list": "beta", "version": 1}])
+    );
+}
