@@ -440,10 +440,10 @@ impl App {
     pub async fn sweep(&self, actor: &Actor) -> Result<SweepReport> {
         let now = self.now();
         let today = now.date_naive();
-        let previous = self
-            .kept::<LastSweep>("sweep:last")
-            .await?
-            .and_then(|(_, last)| NaiveDate::parse_from_str(&last.day, "%Y-%m-%d").ok());
+        let last = self.kept::<LastSweep>("sweep:last").await?.map(|(_, l)| l);
+        let previous = last
+            .as_ref()
+            .and_then(|last| NaiveDate::parse_from_str(&last.day, "%Y-%m-%d").ok());
         let mut report = SweepReport {
             day: Some(today),
             previous,
@@ -487,12 +487,22 @@ impl App {
         let (redecided, closed) = self.redecide_overdue(now).await?;
         report.redecided = redecided;
         report.closed = closed;
-        // The designations' transitions are told once: with the day the sweep reached.
-        let events = crate::webhooks::designation_changes(&report.transitions, now);
+        // Webhooks are told of each designation that came into force or stopped being in force
+        // since the sweep before, whatever moved it: its dates, a late entry, an extension.
+        let in_force: Vec<(String, String, String)> = all
+            .iter()
+            .filter(|(_, d)| d.in_force(today))
+            .map(|(l, d)| (l.clone(), d.id.clone(), d.reference.clone()))
+            .collect();
+        let events = match last.and_then(|l| l.in_force) {
+            Some(before) => crate::webhooks::designation_set_changes(&all, &before, &in_force, now),
+            None => crate::webhooks::designation_changes(&report.transitions, now),
+        };
         self.keep_with(
             &LastSweep {
                 day: today.to_string(),
                 at: now,
+                in_force: Some(in_force),
             },
             &events,
         )

@@ -183,6 +183,10 @@ impl Kept for CustomerOwner {
 pub struct LastSweep {
     pub day: String,
     pub at: DateTime<Utc>,
+    /// The designations in force at that sweep, as told to webhooks: `(list, id, reference)`.
+    /// Absent for a sweep before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_force: Option<Vec<(String, String, String)>>,
 }
 
 impl Kept for LastSweep {

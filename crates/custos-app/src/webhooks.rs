@@ -13,6 +13,7 @@ use custos_core::customer::CustomerSummary;
 use custos_core::screening::CaseState;
 use custos_core::verification::VerificationState;
 use custos_core::{Account, CipPolicy};
+use custos_screen::model::Designation;
 use custos_store::crypto::SecretKey;
 use custos_store::{
     DeliveryOutcome, OutboxEvent, StoredEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint,
@@ -250,6 +251,46 @@ pub fn designation_changes(
         .collect()
 }
 
+/// The events of what changed in the set of designations in force between two sweeps:
+/// `designation.in_force` for each that came in (dated its effective day), and
+/// `designation.ended` for each that went out (dated its end, or the sweep's day when it has
+/// none, e.g. withdrawn). `all` is every designation now known, with its list.
+pub fn designation_set_changes(
+    all: &[(String, Designation)],
+    before: &[(String, String, String)],
+    now_in_force: &[(String, String, String)],
+    at: DateTime<Utc>,
+) -> Vec<OutboxEvent> {
+    let known = |list: &str, id: &str| all.iter().find(|(l, d)| l == list && d.id == id);
+    let mut out = vec![];
+    for (list, id, reference) in now_in_force {
+        if !before.iter().any(|(l, i, _)| l == list && i == id) {
+            let date = known(list, id).map(|(_, d)| d.effective);
+            out.push(event(
+                DESIGNATION_IN_FORCE,
+                at,
+                json!({"designation_id": id, "list": list, "date": date,
+                       "reference": reference}),
+            ));
+        }
+    }
+    for (list, id, reference) in before {
+        if !now_in_force.iter().any(|(l, i, _)| l == list && i == id) {
+            let date = known(list, id)
+                .and_then(|(_, d)| d.ends())
+                .filter(|e| *e <= at.date_naive())
+                .unwrap_or_else(|| at.date_naive());
+            out.push(event(
+                DESIGNATION_ENDED,
+                at,
+                json!({"designation_id": id, "list": list, "date": date,
+                       "reference": reference}),
+            ));
+        }
+    }
+    out
+}
+
 /// A new endpoint, with its secret (shown once).
 #[derive(Debug, Clone)]
 pub struct NewEndpoint {
@@ -416,14 +457,38 @@ impl App {
         id: &str,
     ) -> Result<WebhookDelivery> {
         self.webhook_delivery(endpoint, id).await?;
+        if self
+            .store()
+            .webhook_endpoint(endpoint)
+            .await?
+            .deleted_at
+            .is_some()
+        {
+            return Err(Error::Conflict(format!(
+                "webhook endpoint {endpoint} was deleted: nothing is delivered to it any more"
+            )));
+        }
         let d = self.store().redeliver(id, self.now()).await?;
         self.audit(actor, None, "redeliver_webhook", id).await?;
         Ok(d)
     }
 
     /// The events after `after` (a sequence number), in commit order.
+    /// An `after` past the last event is refused: a consumer holding one (mistyped, or from
+    /// another installation) would otherwise wait in silence for events it already missed.
     pub async fn events_feed(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>> {
-        Ok(self.store().events_after(after, limit).await?)
+        let events = self.store().events_after(after, limit).await?;
+        // Nothing after it, and no event `after` itself: it is past the last.
+        if events.is_empty()
+            && after > 0
+            && self.store().events_after(after - 1, 1).await?.is_empty()
+        {
+            return Err(crate::Error::invalid(
+                "after",
+                "is past the last event: start from 0, or from a `next_after` the feed gave",
+            ));
+        }
+        Ok(events)
     }
 
     /// One round of the dispatcher: fans new events out, then makes every attempt that is

@@ -312,6 +312,15 @@ async fn every_event_type_is_delivered_signed_retried_and_redelivered() {
         .await;
     assert_eq!(r.body["data"], json!([]));
     assert_eq!(r.body["next_after"], after, "an empty page keeps the place");
+    // A place past the last event is refused, not waited on in silence.
+    let r = app
+        .get(
+            &format!("/v1/events-feed?after={}", after + 1),
+            Role::Integrator,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["field"], "after");
 
     // Deleted: nothing more goes to it.
     let r = app
@@ -323,6 +332,16 @@ async fn every_event_type_is_delivered_signed_retried_and_redelivered() {
     let n = got.all().len();
     dispatch(&app).await;
     assert_eq!(got.all().len(), n);
+    // Nor is anything sent again to it by hand: refused, not accepted and dropped.
+    let one = list[0]["id"].as_str().unwrap();
+    let r = app
+        .as_role(Role::Admin)
+        .post(
+            &format!("/v1/webhook-endpoints/{endpoint}/deliveries/{one}/redeliver"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 }
 
 #[tokio::test]
@@ -518,4 +537,92 @@ async fn an_endpoint_gets_what_came_after_it_and_an_account_can_change_its_custo
         .collect();
     assert_eq!(states, [("pending", "verified"), ("verified", "pending")]);
     let _ = endpoint;
+}
+
+/// The `designation.*` events of the feed: type, designation and date, in order.
+async fn designation_events(app: &TestApp) -> Vec<(String, String, String)> {
+    let r = app
+        .get("/v1/events-feed?after=0&limit=100", Role::Integrator)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"].as_str().unwrap().starts_with("designation."))
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap().to_owned(),
+                e["data"]["designation_id"].as_str().unwrap().to_owned(),
+                e["data"]["date"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// A designation entered after its effective day (a determination entered late) is in force
+/// at once: the next sweep tells webhooks so, though its effective day is before that sweep's
+/// last. One that ended and is extended is in force again: told again.
+#[tokio::test]
+async fn a_late_or_revived_designation_is_told_when_the_sweep_applies_it() {
+    let app = TestApp::new().await;
+    let officer = app.as_role(Role::ComplianceOfficer);
+    let sweep = || async {
+        let r = app
+            .as_role(Role::ComplianceOfficer)
+            .post("/v1/compliance/sweep", json!({}))
+            .await;
+        assert!(r.status.is_success(), "{}", r.body);
+    };
+    sweep().await;
+    app.advance(Duration::days(1));
+    sweep().await;
+    // Determined a year ago: effective half a year ago, in force now.
+    let determined = (app.service.now().date_naive() - Duration::days(365)).to_string();
+    let r = officer
+        .post(
+            "/v1/designations",
+            json!({"id": "sm-late", "subject": {"kind": "jurisdiction", "country": "KP"},
+                   "measure": "prohibition", "determined": determined,
+                   "expires": (app.service.now().date_naive() + Duration::days(10)).to_string(),
+                   "reference": "92 FR 9"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["status"], "in_force", "{}", r.body);
+    let effective = r.body["designation"]["effective"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sweep().await;
+    assert_eq!(
+        designation_events(&app).await,
+        [(
+            "designation.in_force".to_owned(),
+            "sm-late".to_owned(),
+            effective.clone()
+        )]
+    );
+    // It ends; extended, it is in force again.
+    app.advance(Duration::days(11));
+    sweep().await;
+    let ended = designation_events(&app).await;
+    assert_eq!(ended.len(), 2, "{ended:?}");
+    assert_eq!(ended[1].0, "designation.ended");
+    let r = officer
+        .post(
+            "/v1/designations/sm-late/extensions",
+            json!({"until": (app.service.now().date_naive() + Duration::days(30)).to_string(),
+                   "reference": "92 FR 10"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    sweep().await;
+    let all = designation_events(&app).await;
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert_eq!(all[2].0, "designation.in_force");
+    assert_eq!(all[2].1, "sm-late");
+    // Nothing changed since: a sweep tells nothing.
+    sweep().await;
+    assert_eq!(designation_events(&app).await.len(), 3);
 }
