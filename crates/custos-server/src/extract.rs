@@ -19,8 +19,23 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        custos_app::json::blame(&path, &e.into_inner().to_string()).into()
+        custos_app::json::blame(&path, plain(&e.into_inner().to_string())).into()
     })
+}
+
+/// The standard library's words for a value that does not parse, in people's: a query
+/// string's values are all text, so a number or a boolean fails as one of these.
+fn plain(msg: &str) -> &str {
+    match msg {
+        "invalid digit found in string" | "cannot parse integer from empty string" => {
+            "must be a whole number"
+        }
+        "number too large to fit in target type" => "is too large",
+        "number too small to fit in target type" => "is too small",
+        "invalid float literal" => "must be a number",
+        "provided string was not `true` or `false`" => "must be true or false",
+        other => other,
+    }
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
@@ -68,6 +83,7 @@ mod tests {
         from: Option<chrono::DateTime<chrono::Utc>>,
         limit: Option<u32>,
         state: Option<custos_core::screening::CaseState>,
+        flag: Option<bool>,
         need: String,
     }
 
@@ -79,10 +95,11 @@ mod tests {
 
     #[test]
     fn query_errors_name_the_parameter_not_the_value() {
-        check(
-            "need=x&limit=abc",
-            "422 limit invalid digit found in string",
-        );
+        check("need=x&limit=abc", "422 limit must be a whole number");
+        check("need=x&limit=", "422 limit must be a whole number");
+        check("need=x&limit=-1", "422 limit must be a whole number");
+        check("need=x&limit=99999999999", "422 limit is too large");
+        check("need=x&flag=yes", "422 flag must be true or false");
         check("need=x&from=2026-11-01", "422 from premature end of input");
         check(
             "need=x&state=secret",
@@ -90,7 +107,7 @@ mod tests {
         );
         check(
             "need=x&lmit=3",
-            "422 lmit unknown field `lmit`, expected one of `from`, `limit`, `state`, `need`",
+            "422 lmit unknown field `lmit`, expected one of `from`, `limit`, `state`, `flag`, `need`",
         );
         check("limit=3", "422 need is required");
     }

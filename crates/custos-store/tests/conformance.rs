@@ -883,6 +883,7 @@ conformance!(
     customers_round_trip,
     lookups_filter_and_page,
     an_upgrade_finds_references_kept_before,
+    an_upgrade_forgets_tokens_kept_for_replays,
     webhooks_outbox_and_deliveries,
     optimistic_versions,
     blind_indexes,

@@ -41,6 +41,11 @@ pub(super) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "webhooks",
         include_str!("../../migrations/sqlite/0008_webhooks.sql"),
     ),
+    (
+        9,
+        "forget_replayed_secrets",
+        include_str!("../../migrations/sqlite/0009_forget_replayed_secrets.sql"),
+    ),
 ];
 pub(super) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -82,5 +87,10 @@ pub(super) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         8,
         "webhooks",
         include_str!("../../migrations/postgres/0008_webhooks.sql"),
+    ),
+    (
+        9,
+        "forget_replayed_secrets",
+        include_str!("../../migrations/postgres/0009_forget_replayed_secrets.sql"),
     ),
 ];

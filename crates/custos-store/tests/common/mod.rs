@@ -77,7 +77,7 @@ pub async fn harness(backend: &str) -> Harness {
             )
         }
     };
-    assert_eq!(store.migrate().await.unwrap(), 8);
+    assert_eq!(store.migrate().await.unwrap(), 9);
     assert_eq!(store.migrate().await.unwrap(), 0, "migrations apply once");
     Harness {
         store,

@@ -173,3 +173,41 @@ pub(crate) async fn an_upgrade_finds_references_kept_before(backend: &str) {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].external_ref.as_deref(), Some("signup-1"));
 }
+
+/// An upgrade forgets the API keys' tokens that answers kept for replays held in clear (before
+/// a secret shown once was kept from replays), and nothing else.
+pub(crate) async fn an_upgrade_forgets_tokens_kept_for_replays(backend: &str) {
+    let h = harness(backend).await;
+    let s = &h.store;
+    let now = now();
+    for (key, body) in [
+        (
+            "with-token",
+            br#"{"id":"key_1","token":"custos_abc_def_123","role":"admin"}"#.as_slice(),
+        ),
+        ("without", br#"{"customer_id":"cus_1"}"#.as_slice()),
+    ] {
+        assert!(matches!(
+            s.idem_begin("admin", key, &[1; 32], now).await.unwrap(),
+            custos_store::IdemBegin::Fresh
+        ));
+        s.idem_complete("admin", key, 201, body).await.unwrap();
+    }
+    s.execute_unchecked("DELETE FROM custos_migrations WHERE version = 9")
+        .await
+        .unwrap();
+    assert_eq!(s.migrate().await.unwrap(), 1);
+    // The token's answer is gone: the key is fresh again; the other is replayed.
+    assert!(matches!(
+        s.idem_begin("admin", "with-token", &[1; 32], now)
+            .await
+            .unwrap(),
+        custos_store::IdemBegin::Fresh
+    ));
+    assert!(matches!(
+        s.idem_begin("admin", "without", &[1; 32], now)
+            .await
+            .unwrap(),
+        custos_store::IdemBegin::Replay { status: 201, .. }
+    ));
+}
