@@ -61,6 +61,26 @@ pub struct AddedRecord {
     pub added_at: DateTime<Utc>,
 }
 
+impl AddedRecord {
+    fn new(
+        object: &str,
+        id: &str,
+        customer: &CustomerId,
+        subject: Option<SubjectId>,
+        kind: String,
+        at: DateTime<Utc>,
+    ) -> AddedRecord {
+        AddedRecord {
+            id: id.to_owned(),
+            object: object.to_owned(),
+            customer_id: customer.clone(),
+            subject_id: subject,
+            kind,
+            added_at: at,
+        }
+    }
+}
+
 /// The name serde gives a unit variant (`passport`, `email`).
 fn kind_name(v: &impl Serialize) -> String {
     serde_json::to_value(v)
@@ -104,14 +124,14 @@ impl App {
                     verified_at: req.verified_at,
                     added_at: now,
                 })?;
-                Ok(AddedRecord {
-                    id: cid.clone(),
-                    object: "contact".into(),
-                    customer_id: id.clone(),
-                    subject_id: Some(subject),
-                    kind: kind_name(&req.kind),
-                    added_at: now,
-                })
+                Ok(AddedRecord::new(
+                    "contact",
+                    &cid,
+                    id,
+                    Some(subject),
+                    kind_name(&req.kind),
+                    now,
+                ))
             })
             .await?;
         Ok(added)
@@ -146,14 +166,14 @@ impl App {
                     source: req.source.clone().unwrap_or(PaymentSource::Customer),
                     added_at: now,
                 })?;
-                Ok(AddedRecord {
-                    id: pid.clone(),
-                    object: "payment_means".into(),
-                    customer_id: id.clone(),
-                    subject_id: None,
-                    kind: kind.into(),
-                    added_at: now,
-                })
+                Ok(AddedRecord::new(
+                    "payment_means",
+                    &pid,
+                    id,
+                    None,
+                    kind.into(),
+                    now,
+                ))
             })
             .await?;
         Ok(added)
@@ -189,14 +209,14 @@ impl App {
                     &policy,
                     now,
                 )?;
-                Ok(AddedRecord {
-                    id: did.clone(),
-                    object: "document".into(),
-                    customer_id: id.clone(),
-                    subject_id: Some(subject),
-                    kind: kind_name(&req.kind),
-                    added_at: now,
-                })
+                Ok(AddedRecord::new(
+                    "document",
+                    &did,
+                    id,
+                    Some(subject),
+                    kind_name(&req.kind),
+                    now,
+                ))
             })
             .await?;
         Ok((added, c, accounts))

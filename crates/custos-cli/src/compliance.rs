@@ -290,7 +290,7 @@ pub async fn designations(app: &App, cmd: DesignationsCmd) -> Result<()> {
                     d.reference.clone(),
                 ]);
             }
-            t.print("no designation");
+            t.print("no designation")?;
         }
         DesignationsCmd::Schedule { json } => {
             let all = s.schedule().await?;
@@ -307,7 +307,7 @@ pub async fn designations(app: &App, cmd: DesignationsCmd) -> Result<()> {
                     e.reference,
                 ]);
             }
-            t.print("nothing scheduled");
+            t.print("nothing scheduled")?;
         }
         DesignationsCmd::Add {
             id,
@@ -391,7 +391,7 @@ pub async fn designations(app: &App, cmd: DesignationsCmd) -> Result<()> {
                 }
             }
             if !t.is_empty() {
-                t.print("");
+                t.print("")?;
             }
         }
         DesignationsCmd::Extend {
@@ -437,7 +437,7 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
                     d.what,
                 ]);
             }
-            t.print("nothing due");
+            t.print("nothing due")?;
             return Ok(());
         }
         ComplianceCmd::Reverification { within, json } => {
@@ -457,7 +457,7 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
                     if r.overdue { "overdue" } else { "" }.to_owned(),
                 ]);
             }
-            t.print("nothing due");
+            t.print("nothing due")?;
             return Ok(());
         }
         ComplianceCmd::Exemptions { cmd } => {
@@ -553,7 +553,7 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
                             e.reason,
                         ]);
                     }
-                    t.print("no exemption");
+                    t.print("no exemption")?;
                 }
                 ExemptionsCmd::Revoke { id } => {
                     let (e, n) = s.revoke_exemption(&id, &actor).await?;
@@ -688,7 +688,7 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
                             crate::out::day_or_dash(r.filed_at),
                         ]);
                     }
-                    t.print("no report");
+                    t.print("no report")?;
                 }
             }
             return Ok(());
@@ -715,7 +715,7 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
                 ]);
             }
             if !t.is_empty() {
-                t.print("");
+                t.print("")?;
             }
             if let Some(x) = &r.rescreen {
                 println!(

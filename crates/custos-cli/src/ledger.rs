@@ -266,20 +266,20 @@ fn print_events(found: &custos_app::ledger::AccountEvents, limit: usize, json: b
         writeln!(out, "{}", serde_json::to_string(found)?)?;
         return Ok(());
     }
+    let mut t = crate::out::Table::new(&["INDEX", "TIME", "IP", "ACTION", "SOURCE"]);
     for f in &found.events {
-        writeln!(
-            out,
-            "{}\t{}\t{}\t{}\t{}",
-            f.index,
+        t.row(vec![
+            f.index.to_string(),
             f.event
                 .time
                 .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-            f.event.ip,
-            f.event.action.as_str(),
-            f.event.source
-        )?;
+            f.event.ip.to_string(),
+            f.event.action.as_str().to_owned(),
+            f.event.source.to_string(),
+        ]);
     }
-    if found.truncated {
+    out.write_all(t.render("no event").as_bytes())?;
+    if found.has_more {
         writeln!(out, "(more than {limit}; use --limit)")?;
     }
     Ok(())
@@ -293,18 +293,21 @@ fn print_uses(uses: &custos_app::ledger::NetAccounts, json: bool) -> Result<()> 
         writeln!(out, "{}", serde_json::to_string(uses)?)?;
         return Ok(());
     }
+    if uses.accounts.is_empty() {
+        return Ok(());
+    }
+    let mut t = crate::out::Table::new(&["ACCOUNT", "EVENTS", "FIRST SEEN", "LAST SEEN"]);
     for u in &uses.accounts {
-        writeln!(
-            out,
-            "{}\t{}\t{}\t{}",
-            u.account_id,
-            u.count,
+        t.row(vec![
+            u.account_id.to_string(),
+            u.count.to_string(),
             u.first_seen
                 .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
             u.last_seen
-                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-        )?;
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        ]);
     }
+    out.write_all(t.render("").as_bytes())?;
     Ok(())
 }
 

@@ -179,7 +179,7 @@ pub async fn run(app: &App, cmd: ListsCmd) -> Result<()> {
                     v.version.source,
                 ]);
             }
-            t.print("no list imported yet");
+            t.print("no list imported yet")?;
             Ok(())
         }
         ListsCmd::Diff {
@@ -395,7 +395,7 @@ pub async fn screen(app: &App, a: ScreenArgs) -> Result<()> {
                 h.matched_name,
             ]);
         }
-        t.print("");
+        t.print("")?;
     }
     Ok(())
 }

@@ -650,7 +650,7 @@ async fn run(cli: Cli) -> Result<()> {
                             out::day_or_dash(k.revoked_at),
                         ]);
                     }
-                    t.print("no API key");
+                    t.print("no API key")?;
                 }
                 KeysCmd::Revoke { id } => {
                     app.service.revoke_key(&cli_actor(), &id).await?;

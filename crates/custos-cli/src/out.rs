@@ -72,8 +72,14 @@ impl Table {
         out
     }
 
-    pub fn print(&self, empty: &str) {
-        print!("{}", self.render(empty));
+    /// Writes the table to standard output. A reader that stops reading (`| head`) ends the
+    /// command quietly: the broken pipe is returned, and `main` exits without a word.
+    pub fn print(&self, empty: &str) -> Result<()> {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        out.write_all(self.render(empty).as_bytes())?;
+        out.flush()?;
+        Ok(())
     }
 }
 

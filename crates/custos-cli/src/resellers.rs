@@ -164,7 +164,7 @@ pub async fn resellers(app: &App, cmd: ResellersCmd) -> Result<()> {
                     },
                 ]);
             }
-            t.print("no reseller");
+            t.print("no reseller")?;
         }
         ResellersCmd::Tree { account: a, json } => {
             let tree = s.tree(&account(&a)?).await?;
@@ -182,7 +182,7 @@ pub async fn resellers(app: &App, cmd: ResellersCmd) -> Result<()> {
                 ]);
                 stack.extend(n.children.iter().rev().map(|c| (depth + 1, c)));
             }
-            t.print("");
+            t.print("")?;
         }
         ResellersCmd::Cip {
             cmd: CipCmd::Put { owner, file },
@@ -259,7 +259,7 @@ pub async fn resellers(app: &App, cmd: ResellersCmd) -> Result<()> {
                     r.fulfilled_at.map_or_else(|| "open".into(), day),
                 ]);
             }
-            t.print("no request");
+            t.print("no request")?;
         }
         ResellersCmd::Flag { account: a, reason } => {
             let n = s.flag_non_compliance(&account(&a)?, reason, &actor).await?;
@@ -310,7 +310,7 @@ pub async fn resellers(app: &App, cmd: ResellersCmd) -> Result<()> {
                     },
                 ]);
             }
-            t.print("no non-compliance case");
+            t.print("no non-compliance case")?;
         }
     }
     Ok(())

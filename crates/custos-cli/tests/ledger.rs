@@ -103,8 +103,32 @@ fn ledger_backfill_verify_and_query() {
             "case F-118",
         ],
     );
-    let lines = String::from_utf8_lossy(&q.stdout).lines().count();
-    assert_eq!(lines, 3, "{}", String::from_utf8_lossy(&q.stdout));
+    // A header, then the three accounts.
+    let table = String::from_utf8_lossy(&q.stdout).to_string();
+    assert_eq!(table.lines().count(), 4, "{table}");
+    assert!(table.starts_with("ACCOUNT  EVENTS  FIRST SEEN"), "{table}");
+    // A day is taken where a time is (from its start, to its end).
+    let by_day = custos(
+        dir.path(),
+        &[
+            "ledger",
+            "query",
+            "--ip",
+            "203.0.113.0/24",
+            "--from",
+            "2026-11-23",
+            "--to",
+            "2026-11-24",
+            "--purpose",
+            "case F-118",
+        ],
+    );
+    assert!(
+        by_day.status.success(),
+        "{}",
+        String::from_utf8_lossy(&by_day.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&by_day.stdout), table);
     // What is wrong is said in the flags' own names.
     for (args, want) in [
         (
