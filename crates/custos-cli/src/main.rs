@@ -12,6 +12,7 @@ mod lists;
 mod nats;
 mod out;
 mod resellers;
+mod webhooks;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -142,6 +143,11 @@ enum Cmd {
     Resellers {
         #[command(subcommand)]
         cmd: resellers::ResellersCmd,
+    },
+    /// Webhooks: the endpoints that receive them, their delivery log, redelivery.
+    Webhooks {
+        #[command(subcommand)]
+        cmd: webhooks::WebhooksCmd,
     },
     /// Reports: the CIP certification.
     Report {
@@ -785,6 +791,10 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Resellers { cmd } => {
             let app = App::open(config, true).await?;
             resellers::resellers(&app, cmd).await
+        }
+        Cmd::Webhooks { cmd } => {
+            let app = App::open(config, true).await?;
+            webhooks::run(&app, cmd).await
         }
         Cmd::Report { cmd } => {
             let app = App::open(config, true).await?;

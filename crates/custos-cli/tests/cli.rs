@@ -590,3 +590,67 @@ fn a_generated_python_client_runs_the_walkthrough() {
     );
     assert!(stdout.contains("walk-through passed"), "{stdout}\n{stderr}");
 }
+
+/// `custos webhooks`: an admin's door to the endpoints, as the API's: the secret printed once,
+/// a table (or JSON) of endpoints, the delivery log, deletion, and a redelivery refused once
+/// the endpoint is gone; wrong input is a clear message and a non-zero exit.
+#[test]
+fn webhooks_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let secret = ok_in(
+        d,
+        &[
+            "webhooks",
+            "add",
+            "https://hooks.example.net/custos",
+            "--event",
+            "account.closed",
+        ],
+    );
+    assert!(secret.trim().starts_with("whsec_"), "{secret}");
+    let ls: Value = serde_json::from_str(&ok_in(d, &["webhooks", "ls", "--json"])).unwrap();
+    let id = ls[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(ls[0]["event_types"], json!(["account.closed"]));
+    assert!(!ls.to_string().contains(secret.trim()), "{ls}");
+    let table = ok_in(d, &["webhooks", "ls"]);
+    assert!(table.starts_with("ID "), "{table}");
+    assert!(
+        table.contains(&id) && table.contains("account.closed"),
+        "{table}"
+    );
+    assert_eq!(
+        ok_in(d, &["webhooks", "deliveries", &id]).trim(),
+        "no delivery"
+    );
+    for (args, want) in [
+        (&["webhooks", "add", "ftp://x.example"][..], "url"),
+        (
+            &[
+                "webhooks",
+                "add",
+                "https://x.example",
+                "--event",
+                "account.closd",
+            ][..],
+            "unknown type",
+        ),
+        (&["webhooks", "deliveries", "we_nothing"][..], "we_nothing"),
+        (
+            &["webhooks", "deliveries", &id, "--limit", "0"][..],
+            "limit",
+        ),
+    ] {
+        let o = custos(d, args);
+        assert!(!o.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    assert_eq!(
+        ok_in(d, &["webhooks", "rm", &id]).trim(),
+        format!("deleted {id}")
+    );
+    let table = ok_in(d, &["webhooks", "ls"]);
+    let row = table.lines().nth(1).unwrap();
+    assert!(!row.ends_with('-'), "deleted, with its day: {table}");
+}
