@@ -62,21 +62,27 @@ fn exact<T: DeserializeOwned>(json: &[u8]) -> std::result::Result<Option<T>, Ref
                 return Ok(None);
             }
             let msg = inner.to_string();
-            // A key given twice is named in the message (one of the event's own), not the path.
-            let dup = msg
-                .strip_prefix("duplicate field `")
-                .and_then(|rest| rest.split_once('`'))
-                .map(|(key, _)| key.to_owned());
-            let field = match (path.as_str(), dup) {
+            // A key given twice, or one missing, is named in the message (one of the event's
+            // own), not the path.
+            let key_of = |lead: &str| {
+                msg.strip_prefix(lead)
+                    .and_then(|rest| rest.split_once('`'))
+                    .map(|(key, _)| key.to_owned())
+            };
+            let missing = key_of("missing field `");
+            let named = missing.clone().or_else(|| key_of("duplicate field `"));
+            let field = match (path.as_str(), named) {
                 (".", Some(key)) => Some(key),
                 (".", None) => None,
                 (p, Some(key)) => Some(format!("{p}.{key}")),
                 (p, None) => Some(p.to_owned()),
             };
-            return Err(Refused {
-                field,
-                reason: crate::json::redact(&msg),
-            });
+            let reason = if missing.is_some() {
+                "is required".to_owned()
+            } else {
+                crate::json::redact(&msg)
+            };
+            return Err(Refused { field, reason });
         }
     };
     Ok(de.end().is_ok().then_some(v))

@@ -8,13 +8,14 @@ use crate::error::{Error, Result};
 
 /// A serde message without the offending value: "invalid type: string \"x\", expected u8"
 /// becomes "invalid type, expected u8"; "unknown variant `x`, expected one of ..." becomes
-/// "unknown variant, expected one of ...".
+/// "must be one of ...", as every value outside a set is refused.
 pub fn redact(msg: &str) -> String {
     let msg = msg.split(" at line ").next().unwrap_or(msg);
+    // One wording for a value outside a set, wherever it is refused: "must be one of ...".
     if let Some(rest) = msg.strip_prefix("unknown variant ") {
         return match rest.find(", expected ") {
-            Some(i) => format!("unknown variant{}", &rest[i..]),
-            None => "unknown variant".to_owned(),
+            Some(i) => format!("must be {}", &rest[i + 11..]),
+            None => "is not one of the accepted values".to_owned(),
         };
     }
     for lead in ["invalid type: ", "invalid value: ", "invalid length "] {

@@ -150,14 +150,24 @@ impl App {
 
     /// Designations are kept in one list, [`API_LIST`]: a designations file (`custos-toml`)
     /// goes there, whatever name it was given by default. The file's designations replace those
-    /// of the file before it; the ones entered through the API stay (unless the file names
-    /// one: the file's wins). A name of the caller's other than that list's is refused.
+    /// of the file before it; the ones entered through the API stay, and a file naming one of
+    /// them is refused. A name of the caller's other than that list's is refused, and so is any
+    /// other list under that name.
     async fn one_designations_list(
         &self,
         entities: Vec<ListEntity>,
         mut p: Publication,
     ) -> Result<(Vec<ListEntity>, Publication)> {
         if p.format != Format::CustosToml.name() {
+            if p.list == API_LIST && p.format != "custos-api" {
+                return Err(Error::invalid(
+                    "list",
+                    format!(
+                        "{API_LIST} holds special-measure designations only (a custos-toml \
+                         file): import this list under a name of its own"
+                    ),
+                ));
+            }
             return Ok((entities, p));
         }
         if p.list != API_LIST && !p.name_guessed {
@@ -181,8 +191,16 @@ impl App {
             let Some(d) = e.designation.as_deref_mut() else {
                 continue;
             };
-            if ids.contains(&d.id) || !self.entered(d).await? {
+            if !self.entered(d).await? {
                 continue;
+            }
+            // A file does not take over what a person entered (and may have extended).
+            if ids.contains(&d.id) {
+                return Err(Error::Conflict(format!(
+                    "designation {} was entered through the API or `custos designations add`: \
+                     the file may not replace it; give the file's another id",
+                    d.id
+                )));
             }
             // From now on the list also holds a file's: the entered ones say so.
             d.entered_by.get_or_insert_with(|| "api".to_owned());

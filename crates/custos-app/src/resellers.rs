@@ -124,7 +124,14 @@ pub struct NonCompliance {
     pub outcome: Option<NonComplianceOutcome>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Why it was closed so, beside `reason`, why it was flagged (named `note` before; kept
+    /// cases read as before).
+    #[serde(
+        default,
+        rename = "close_reason",
+        alias = "note",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub note: Option<String>,
 }
 

@@ -640,15 +640,23 @@ impl App {
         Ok((c, a))
     }
 
-    pub async fn resubmit(&self, id: &CustomerId) -> Result<(Customer, Vec<Account>)> {
+    /// Redress after a failed verification, with why (kept in the sealed record: it may say
+    /// what the customer provided); audited.
+    pub async fn resubmit(
+        &self,
+        actor: &Actor,
+        id: &CustomerId,
+        reason: Option<String>,
+    ) -> Result<(Customer, Vec<Account>)> {
         let policy = self.policy.clone();
         let (_, c, a) = self
             .mutate(id, |c, accounts, now| {
                 let risk = policy.risk(&c.summary(&policy), open_accounts(accounts));
-                c.resubmit(&policy, risk, now)?;
+                c.resubmit(&policy, risk, reason.clone(), now)?;
                 Ok(())
             })
             .await?;
+        self.audit(actor, None, "resubmit", id.as_str()).await?;
         Ok((c, a))
     }
 

@@ -174,13 +174,22 @@ pub enum ExemptionsCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum ProfileCmd {
+    /// Store the program profile from a JSON file.
     Set { file: std::path::PathBuf },
-    Show,
+    /// The program profile.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AdpCmd {
-    Show,
+    /// The program's documents, reviews and deviations.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
     Review {
         /// YYYY-MM-DD.
         #[arg(long)]
@@ -572,8 +581,40 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
                     s.put_program_profile(&p, &actor).await?;
                     println!("program profile stored");
                 }
-                ProfileCmd::Show => match s.program_profile(&actor).await? {
-                    Some(p) => print_json(&p)?,
+                ProfileCmd::Show { json } => match s.program_profile(&actor).await? {
+                    Some(p) if json => print_json(&p)?,
+                    Some(p) => {
+                        let c = &p.cip_contact;
+                        let mut t = Table::new(&["FIELD", "VALUE"]);
+                        for (k, v) in [
+                            ("provider", p.provider_name.clone()),
+                            (
+                                "CIP contact",
+                                format!(
+                                    "{}{} <{}>{}",
+                                    c.name,
+                                    c.title
+                                        .as_deref()
+                                        .map(|t| format!(", {t}"))
+                                        .unwrap_or_default(),
+                                    c.email,
+                                    c.phone
+                                        .as_deref()
+                                        .map(|t| format!(", {t}"))
+                                        .unwrap_or_default()
+                                ),
+                            ),
+                            ("detection resources", p.detection_resources.join("; ")),
+                            ("reseller oversight", p.reseller_oversight.clone()),
+                            (
+                                "verification notes",
+                                p.verification_notes.clone().unwrap_or_else(|| "-".into()),
+                            ),
+                        ] {
+                            t.row(vec![k.to_owned(), v]);
+                        }
+                        t.print("")?;
+                    }
                     None => bail!("no program profile has been stored"),
                 },
             }
@@ -608,7 +649,52 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
         }
         ComplianceCmd::Adp { cmd } => {
             match cmd {
-                AdpCmd::Show => print_json(&s.adp_record().await?)?,
+                AdpCmd::Show { json } => {
+                    let r = s.adp_record().await?;
+                    if json {
+                        return print_json(&r);
+                    }
+                    let mut t = Table::new(&["DOCUMENT", "VERSION", "ID", "STORED"]);
+                    for d in &r.documents {
+                        t.row(vec![
+                            d.kind.clone(),
+                            d.version.to_string(),
+                            d.id.clone(),
+                            day(d.uploaded_at),
+                        ]);
+                    }
+                    t.print("no program document")?;
+                    println!();
+                    let mut t = Table::new(&["REVIEW", "REVIEWED", "REVIEWER", "NEXT", "SUMMARY"]);
+                    for v in &r.reviews {
+                        t.row(vec![
+                            v.id.clone(),
+                            v.reviewed_on.to_string(),
+                            v.reviewer.clone(),
+                            v.next_review.map_or_else(|| "-".into(), |n| n.to_string()),
+                            v.summary.clone(),
+                        ]);
+                    }
+                    t.print("no review")?;
+                    println!();
+                    let mut t = Table::new(&[
+                        "DEVIATION",
+                        "OCCURRED",
+                        "NOTIFY BY",
+                        "NOTIFIED",
+                        "DESCRIPTION",
+                    ]);
+                    for v in &r.deviations {
+                        t.row(vec![
+                            v.id.clone(),
+                            day(v.occurred_at),
+                            day(v.notify_by),
+                            crate::out::day_or_dash(v.notified_at),
+                            v.description.clone(),
+                        ]);
+                    }
+                    t.print("no deviation")?;
+                }
                 AdpCmd::Review {
                     on,
                     reviewer,

@@ -348,6 +348,15 @@ pub async fn screen(app: &App, a: ScreenArgs) -> Result<()> {
             let answer = || -> Result<String> {
                 let v: serde_json::Value =
                     serde_json::from_str(line).context("not a JSON object")?;
+                // A misspelt field would be screened without (as the API refuses it, so here).
+                const FIELDS: &[&str] = &["name", "type", "date_of_birth", "dob", "country", "ids"];
+                let obj = v.as_object().context("not a JSON object")?;
+                if let Some(k) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+                    bail!(
+                        "unknown field `{}`; the fields are name, type, date_of_birth, country, ids",
+                        k.chars().take(40).collect::<String>()
+                    );
+                }
                 let name = v["name"].as_str().context("no `name`")?;
                 let ids: Vec<String> = v["ids"]
                     .as_array()

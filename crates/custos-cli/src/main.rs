@@ -93,7 +93,7 @@ enum Cmd {
         #[arg(long = "type")]
         name_type: Option<String>,
         /// Year or date of birth: YYYY or YYYY-MM-DD (`--dob` until the next release).
-        #[arg(long = "date-of-birth", alias = "dob")]
+        #[arg(long = "date-of-birth", alias = "dob", value_name = "DATE")]
         dob: Option<String>,
         /// ISO 3166-1 country (nationality or residence).
         #[arg(long)]
@@ -560,6 +560,16 @@ async fn run(cli: Cli) -> Result<()> {
     }
     let mut config = Config::load(cli.config.as_deref(), cli.data_dir.as_deref())?;
     init_tracing(&config);
+    // A command that only reads does not make an installation where there is none (a
+    // mistyped --data-dir would otherwise answer "no API key", over a new empty database).
+    let installed = std::fs::read_dir(&config.data_dir).is_ok_and(|mut d| d.next().is_some());
+    if reads_only(&cli.cmd) && !installed {
+        bail!(
+            "{} holds no custos installation (check --data-dir or CUSTOS_DATA_DIR; `custos \
+             migrate` or `custos serve` makes one)",
+            config.data_dir.display()
+        );
+    }
     match cli.cmd {
         Cmd::Serve { listen } => {
             let listen = listen.unwrap_or_else(|| config.listen.clone());
@@ -833,6 +843,59 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Id { .. } | Cmd::Names { .. } => {
             unreachable!("handled before configuration is loaded")
         }
+    }
+}
+
+/// Whether a command only reads what an installation holds.
+fn reads_only(cmd: &Cmd) -> bool {
+    use compliance::ProfileCmd;
+    use compliance::{AdpCmd, AiReportCmd, ComplianceCmd, DesignationsCmd, ExemptionsCmd};
+    use resellers::{RequestsCmd, ResellersCmd};
+    match cmd {
+        Cmd::Keys { cmd } => matches!(cmd, KeysCmd::List { .. }),
+        Cmd::Lists { cmd } => matches!(cmd, ListsCmd::Ls { .. } | ListsCmd::Diff { .. }),
+        Cmd::Screen { .. } | Cmd::Report { .. } => true,
+        Cmd::Ledger { .. } => true,
+        Cmd::Designations { cmd } => matches!(
+            cmd,
+            DesignationsCmd::Ls { .. }
+                | DesignationsCmd::Schedule { .. }
+                | DesignationsCmd::Preview { .. }
+        ),
+        Cmd::Resellers { cmd } => matches!(
+            cmd,
+            ResellersCmd::Ls { .. }
+                | ResellersCmd::Tree { .. }
+                | ResellersCmd::Cases { .. }
+                | ResellersCmd::Requests {
+                    cmd: RequestsCmd::Ls { .. }
+                }
+        ),
+        Cmd::Compliance { cmd } => matches!(
+            cmd,
+            ComplianceCmd::Deadlines { .. }
+                | ComplianceCmd::Reverification { .. }
+                | ComplianceCmd::Exemptions {
+                    cmd: ExemptionsCmd::Ls { .. }
+                }
+                | ComplianceCmd::Profile {
+                    cmd: ProfileCmd::Show { .. }
+                }
+                | ComplianceCmd::Adp {
+                    cmd: AdpCmd::Show { .. }
+                }
+                | ComplianceCmd::AiReport {
+                    cmd: AiReportCmd::Ls { .. }
+                }
+        ),
+        Cmd::Webhooks { cmd } => matches!(
+            cmd,
+            webhooks::WebhooksCmd::Ls { .. } | webhooks::WebhooksCmd::Deliveries { .. }
+        ),
+        Cmd::Retention {
+            cmd: RetentionCmd::Run { dry_run, .. },
+        } => *dry_run,
+        _ => false,
     }
 }
 

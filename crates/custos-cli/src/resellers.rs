@@ -59,7 +59,7 @@ pub enum ResellersCmd {
         #[arg(long)]
         outcome: String,
         /// Why (`--note` until the next release).
-        #[arg(long = "reason", alias = "note")]
+        #[arg(long = "reason", alias = "note", value_name = "REASON")]
         note: Option<String>,
     },
     /// Every non-compliance case.

@@ -654,3 +654,30 @@ fn webhooks_are_managed_from_the_command_line() {
     let row = table.lines().nth(1).unwrap();
     assert!(!row.ends_with('-'), "deleted, with its day: {table}");
 }
+
+/// A command that only reads, on a mistyped data directory, says there is no installation
+/// there and makes none (it answered "no API key" over a new, empty database).
+#[test]
+fn a_read_on_a_mistyped_data_directory_makes_no_installation() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("custos-dta");
+    for args in [
+        &["keys", "ls"][..],
+        &["lists", "ls"],
+        &["webhooks", "ls"],
+        &["compliance", "deadlines"],
+        &["retention", "run", "--dry-run"],
+    ] {
+        let o = custos(&typo, args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("holds no custos installation"),
+            "{args:?}: {err}"
+        );
+        assert!(!typo.exists(), "{args:?} made {}", typo.display());
+    }
+    // A command that writes makes one, as before.
+    assert!(custos(&typo, &["migrate"]).status.success());
+    assert!(custos(&typo, &["keys", "ls"]).status.success());
+}

@@ -275,7 +275,12 @@ fn compliance_officer_commands() {
         &["compliance", "adp", "notified", &id, "--reference", "again"],
         "already notified",
     );
-    let adp: Value = serde_json::from_str(&ok(&["compliance", "adp", "show"])).unwrap();
+    let adp: Value = serde_json::from_str(&ok(&["compliance", "adp", "show", "--json"])).unwrap();
+    let table = ok(&["compliance", "adp", "show"]);
+    assert!(
+        table.contains("DEVIATION ") && table.contains("late triage") && !table.contains('{'),
+        "{table}"
+    );
     assert_eq!(adp["deviations"][0]["notice_reference"], "notice 1");
 }
 

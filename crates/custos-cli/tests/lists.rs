@@ -382,6 +382,10 @@ fn screen_finds_listed_names_and_explains() {
     let dir = tempfile::tempdir().unwrap();
     let none = custos(dir.path(), &["screen", "--name", "Abu Abbas"]);
     assert_eq!(none.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("holds no custos installation"));
+    assert!(custos(dir.path(), &["migrate"]).status.success());
+    let none = custos(dir.path(), &["screen", "--name", "Abu Abbas"]);
+    assert_eq!(none.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&none.stderr).contains("no list imported"));
     let sdn = peer("watchman/test/testdata/sdn.csv");
     let un = peer("watchman/test/testdata/UN_consolidated.xml");
@@ -504,12 +508,22 @@ fn batch_commands_answer_every_line_and_fail_when_one_did() {
             "not json".to_string(),
             r#"{"name": "Dmitry Khoroshev", "country": "Atlantis"}"#.to_string(),
             r#"{"name": "Zxqv Wprtk"}"#.to_string(),
+            r#"{"name": "Dmitry Khoroshev", "date_of_brith": "1974"}"#.to_string(),
         ],
     );
     assert_eq!(out.status.code(), Some(1));
     let got = lines(&out);
-    assert_eq!(got.len(), 5, "{got:?}");
+    assert_eq!(got.len(), 6, "{got:?}");
     assert!(!got[0]["hits"].as_array().unwrap().is_empty(), "{got:?}");
+    // A misspelt field is refused, named, as the API refuses it: not screened without it.
+    assert_eq!(got[5]["line"], 6, "{got:?}");
+    assert!(
+        got[5]["error"]
+            .as_str()
+            .unwrap()
+            .contains("`date_of_brith`"),
+        "{got:?}"
+    );
     for (i, n) in [(1, 2), (2, 3), (3, 4)] {
         assert_eq!(got[i]["line"], n, "{got:?}");
         assert!(got[i]["error"].is_string(), "{got:?}");
@@ -523,7 +537,7 @@ fn batch_commands_answer_every_line_and_fail_when_one_did() {
         "{text}"
     );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("3 of 5 lines failed"), "{err}");
+    assert!(err.contains("4 of 6 lines failed"), "{err}");
 
     let mut cmd = Command::new(BIN);
     cmd.args(["names", "compare", "--batch"]);

@@ -300,6 +300,10 @@ pub struct Customer {
     /// How many times the customer has used redress after a failed verification.
     #[serde(default)]
     pub resubmissions: u32,
+    /// When each resubmission was made, and why (what the customer provided anew), as the
+    /// caller said.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resubmission_log: Vec<(DateTime<Utc>, Option<String>)>,
     /// Addresses replaced by a declared change, with when they stopped being current. Records
     /// outlive the facts they describe.
     #[serde(default)]

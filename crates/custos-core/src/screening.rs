@@ -238,7 +238,13 @@ pub struct Case {
     pub resolved_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Why it was resolved so (named `note` before; kept cases read as before).
+    #[serde(
+        default,
+        rename = "reason",
+        alias = "note",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub note: Option<String>,
 }
 

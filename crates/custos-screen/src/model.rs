@@ -261,7 +261,8 @@ pub enum DesignationSubject {
         aliases: Vec<String>,
         #[serde(default)]
         entity_kind: Option<EntityKind>,
-        #[serde(default)]
+        /// `YYYY` or `YYYY-MM-DD` (`birth_date`, its name before, is read as well).
+        #[serde(default, rename = "date_of_birth", alias = "birth_date")]
         birth_date: Option<String>,
         #[serde(default)]
         countries: Vec<String>,

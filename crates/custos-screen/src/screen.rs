@@ -413,7 +413,7 @@ impl Screener {
                     (-0.10, "the year of birth differs")
                 };
                 score += effect;
-                note("birth_date", effect, &|| detail.into());
+                note("date_of_birth", effect, &|| detail.into());
             }
         }
         if let Some(c) = &q.country {

@@ -175,7 +175,7 @@ fn hits_are_ranked_and_explained() {
     assert!(
         top.explanation
             .iter()
-            .any(|f| f.field == "birth_date" && f.effect > 0.0)
+            .any(|f| f.field == "date_of_birth" && f.effect > 0.0)
     );
     let wrong_year = s.screen(
         &Query {

@@ -103,7 +103,7 @@ mod tests {
         check("need=x&from=2026-11-01", "422 from premature end of input");
         check(
             "need=x&state=secret",
-            "422 state unknown variant, expected one of `open`, `confirmed`, `false_positive`, `cleared`",
+            "422 state must be one of `open`, `confirmed`, `false_positive`, `cleared`",
         );
         check(
             "need=x&lmit=3",

@@ -45,7 +45,7 @@ async fn screening_follows_the_current_lists() {
         .iter()
         .map(|f| f["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, ["name", "birth_date", "country"]);
+    assert_eq!(fields, ["name", "date_of_birth", "country"]);
 
     // A new version of the list is screened at once.
     app.import(

@@ -137,7 +137,7 @@ async fn a_possible_hit_holds_the_account_until_a_reviewer_decides() {
         .iter()
         .map(|x| x["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, ["name", "birth_date", "country"]);
+    assert_eq!(fields, ["name", "date_of_birth", "country"]);
     let audit = app.get("/v1/audit", Role::Auditor).await.body.to_string();
     assert!(audit.contains("read_screening_case"), "{audit}");
 

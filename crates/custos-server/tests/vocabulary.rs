@@ -292,6 +292,47 @@ async fn designations_from_a_file_and_from_the_api_are_one_list_and_entries_bear
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 
+    // A file does not take over a designation a person entered (and extended)...
+    let clash = format!(
+        "{first_only}\n[[designation]]\nid = \"api-1\"\nsubject = {{ kind = \"jurisdiction\", \
+         country = \"CU\" }}\nmeasure = \"prohibition\"\neffective = 2026-01-15\n\
+         reference = \"FR clash\"\n"
+    );
+    let e = import_file(&app, &clash, "designations").await.unwrap_err();
+    assert!(e.to_string().contains("api-1"), "{e}");
+    // ... nor claims who entered one ...
+    let forged = format!("{first_only}entered_by = \"someone\"\n");
+    let e = import_file(&app, &forged, "designations")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("entered_by"), "{e}");
+    // ... and no other list goes under its name.
+    let p = custos_app::lists::Publication {
+        list: "designations".into(),
+        format: "ofac-csv".into(),
+        source: "sdn.csv".into(),
+        measure: Default::default(),
+        allow_shrink: true,
+        name_guessed: false,
+    };
+    let sanctions = vec![custos_screen::ListEntity::new(
+        "ofac-1",
+        custos_screen::model::EntityKind::Person,
+        "Ivan Petrov",
+    )];
+    let e = app
+        .service
+        .publish_entities(sanctions, p)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("designations only"), "{e}");
+    let mut got: Vec<String> = ids(&app.get("/v1/designations", Role::Integrator).await.body)
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    got.sort();
+    assert_eq!(got, vec!["api-1", "file-1"]);
+
     // A name of the caller's other than the one list is refused, and nothing changes.
     let e = import_file(&app, DESIGNATIONS_FILE, "special-measures")
         .await
@@ -342,4 +383,62 @@ async fn list_versions_are_numbered_within_their_list() {
         Value::Array(lists),
         json!([{"list": "alpha", "version": 2}, {"list": "beta", "version": 1}])
     );
+}
+
+/// Why a customer resubmits is kept (in the sealed record, read with a purpose) and the
+/// resubmission is audited: the reason was checked, then dropped.
+#[tokio::test]
+async fn a_resubmissions_reason_is_kept_and_the_resubmission_audited() {
+    let app = TestApp::new().await;
+    let c = app
+        .customer(individual("Viktor Petrenko", "UA", "UA"))
+        .await;
+    app.open(&c, "direct", "paid").await;
+    let fail = json!({"method": "email", "outcome": "fail"});
+    app.post(&format!("/v1/customers/{c}/verification-results"), fail)
+        .await;
+    let r = app
+        .post(
+            &format!("/v1/customers/{c}/resubmissions"),
+            json!({"reason": "new passport scan provided"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let record = app
+        .as_role(Role::Reviewer)
+        .purpose("redress check")
+        .get(&format!("/v1/customers/{c}/record"))
+        .await;
+    let log = &record.body["customer"]["resubmission_log"];
+    assert_eq!(log[0][1], "new passport scan provided", "{}", record.body);
+    // The versions last screened against are named as every answer names them.
+    assert!(
+        record.body["customer"]["screening"]["versions"].is_array(),
+        "{}",
+        record.body
+    );
+    let audit = app.get("/v1/audit?limit=1000", Role::Auditor).await;
+    let found = audit.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["entry"]["action"] == "resubmit" && e["entry"]["record"] == c.as_str());
+    assert!(found, "{}", audit.body);
+}
+
+/// A field missing from an event is named by its whole path and said to be required, as in
+/// every other body (it was `events[0]`, "missing field `source`").
+#[tokio::test]
+async fn a_missing_event_field_is_named_as_every_missing_field_is() {
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let acc = app.open_id(&c, "direct", "paid").await;
+    let ok = json!({"account_id": acc, "time": "2026-11-24T11:00:00Z", "ip": "203.0.113.7",
+                    "action": "login", "source": "sso"});
+    let mut no_source = ok.clone();
+    no_source.as_object_mut().unwrap().remove("source");
+    let r = app.post("/v1/events", json!([ok, no_source])).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["field"], "events[1].source", "{}", r.body);
+    assert_eq!(r.body["detail"], "is required", "{}", r.body);
 }

@@ -212,6 +212,7 @@ impl Customer {
             documents: vec![],
             observations: vec![],
             resubmissions: 0,
+            resubmission_log: vec![],
             address_history: vec![],
             screening: Screening::default(),
         };
@@ -534,6 +535,7 @@ impl Customer {
         &mut self,
         policy: &CipPolicy,
         risk: RiskLevel,
+        reason: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<(), CoreError> {
         if !policy.redress.allowed {
@@ -564,6 +566,7 @@ impl Customer {
             ));
         }
         self.resubmissions += 1;
+        self.resubmission_log.push((now, reason));
         Ok(())
     }
 

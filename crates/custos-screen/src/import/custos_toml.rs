@@ -66,6 +66,13 @@ pub fn parse_designations(bytes: &[u8], path: &Path) -> Result<Vec<Designation>,
                 d.id
             )));
         }
+        // Who entered a designation is custos's to record, not a file's to claim.
+        if d.entered_by.is_some() {
+            return Err(ImportError::Invalid(format!(
+                "designation {}: `entered_by` is not a field of a designations file",
+                d.id
+            )));
+        }
         check_designation(&mut d, DEFAULT_DAYS)
             .map_err(|why| ImportError::Invalid(format!("designation {}: {why}", d.id)))?;
         out.push(d);

@@ -202,8 +202,15 @@ pub async fn record(
         .service
         .read_customer(&id, &p.actor(), &purpose.0)
         .await?;
+    let mut customer = serde_json::to_value(&c).map_err(|_| ApiError::Internal)?;
+    // The list versions last screened against, as every answer names them: by list and the
+    // version's number within it (the record keeps the versions' ids).
+    if let Some(v) = customer.pointer_mut("/screening/versions") {
+        *v = serde_json::to_value(st.service.numbered(&c.screening.versions).await?)
+            .map_err(|_| ApiError::Internal)?;
+    }
     Ok(Json(serde_json::json!({
-        "customer": c,
+        "customer": customer,
         "accounts": accounts.iter().map(AccountView::from).collect::<Vec<_>>(),
         "legal_holds": holds,
     })))
@@ -385,14 +392,17 @@ pub async fn review(
     security(("bearer" = [])))]
 pub async fn resubmit(
     State(st): State<AppState>,
+    p: Principal,
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ResubmitInput>,
 ) -> Res<CustomerView> {
-    if let Some(n) = &req.reason {
-        text("reason", n)?;
-    }
+    let reason = req
+        .reason
+        .as_deref()
+        .map(|n| text("reason", n))
+        .transpose()?;
     let id = customer_id(&id)?;
-    let (c, accounts) = st.service.resubmit(&id).await?;
+    let (c, accounts) = st.service.resubmit(&p.actor(), &id, reason).await?;
     changed(&st, StatusCode::OK, &c, &accounts)
 }
 

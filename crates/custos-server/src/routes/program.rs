@@ -126,7 +126,7 @@ pub async fn adp(State(st): State<AppState>) -> Result<Json<AdpRecord>, ApiError
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReviewInput {
+pub struct AdpReviewInput {
     pub reviewed_on: NaiveDate,
     pub reviewer: String,
     pub summary: String,
@@ -137,7 +137,7 @@ pub struct ReviewInput {
 
 /// Record a review of the Abuse Deterrence Program.
 #[utoipa::path(post, path = "/v1/compliance/adp/reviews", tag = "compliance",
-    request_body(content = ReviewInput, example = json!({"reviewed_on": "2026-11-01",
+    request_body(content = AdpReviewInput, example = json!({"reviewed_on": "2026-11-01",
         "reviewer": "Internal audit", "summary": "Red-flag procedures followed",
         "findings": ["two alerts closed late"], "next_review": "2027-11-01"})),
     responses((status = 201, body = AdpReview), (status = 422, body = Problem)),
@@ -145,7 +145,7 @@ pub struct ReviewInput {
 pub async fn add_review(
     State(st): State<AppState>,
     p: Principal,
-    ApiJson(req): ApiJson<ReviewInput>,
+    ApiJson(req): ApiJson<AdpReviewInput>,
 ) -> Result<(StatusCode, Json<AdpReview>), ApiError> {
     let findings = req
         .findings
