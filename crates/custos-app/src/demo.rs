@@ -211,6 +211,7 @@ async fn seed_lists(svc: &App) -> Result<(), Error> {
         measure: Default::default(),
         allow_shrink: false,
         name_guessed: false,
+        based_on: None,
     };
     match svc
         .publish_list(

@@ -241,7 +241,7 @@ impl App {
             expires: n.expires,
             reference: n.reference,
             extensions: vec![],
-            entered_by: Some(actor.id.clone()),
+            entered: true,
         };
         custos_screen::import::check_designation(&mut d, i64::from(c.special_measure_days))
             .map_err(|why| CoreError::invalid("designation", why))?;
@@ -381,7 +381,7 @@ impl App {
     /// imported from a file. Those entered before their origin was kept carry none; they are
     /// the entered ones while the list holds nothing from a file.
     pub(crate) async fn entered(&self, d: &Designation) -> Result<bool> {
-        if d.entered_by.is_some() {
+        if d.entered {
             return Ok(true);
         }
         Ok(self
@@ -406,9 +406,16 @@ impl App {
         actor: &Actor,
         f: impl FnOnce(&mut Vec<custos_screen::ListEntity>) -> Result<()>,
     ) -> Result<()> {
-        let (_, before) = self.current_list(API_LIST).await?;
+        let (base, before) = self.current_list(API_LIST).await?;
         let mut after = before;
         f(&mut after)?;
+        // Each entry bears its designation's id (those entered before were `custos-<id>`).
+        for e in &mut after {
+            if let Some(d) = &e.designation {
+                e.id = d.id.clone();
+            }
+        }
+        after.sort_by(|a, b| a.id.cmp(&b.id));
         let p = crate::lists::Publication {
             list: API_LIST.to_owned(),
             format: "custos-api".to_owned(),
@@ -418,6 +425,7 @@ impl App {
             // Designations end and are withdrawn: any number may go at once.
             allow_shrink: true,
             name_guessed: false,
+            based_on: Some(base),
         };
         self.publish_entities(after, p).await?;
         Ok(())
@@ -494,10 +502,22 @@ impl App {
             .filter(|(_, d)| d.in_force(today))
             .map(|(l, d)| (l.clone(), d.id.clone(), d.reference.clone()))
             .collect();
-        let events = match last.and_then(|l| l.in_force) {
-            Some(before) => crate::webhooks::designation_set_changes(&all, &before, &in_force, now),
-            None => crate::webhooks::designation_changes(&report.transitions, now),
+        let mut events = match last.and_then(|l| l.in_force) {
+            Some(before) => {
+                crate::webhooks::designation_set_changes(&all, &before, &in_force, previous, now)
+            }
+            None => vec![],
         };
+        // And each date that fell since (a designation whose whole time in force fell between
+        // two sweeps is told both ends), once.
+        for e in crate::webhooks::designation_changes(&report.transitions, now) {
+            let same = |x: &custos_store::OutboxEvent| {
+                x.kind == e.kind && x.data["designation_id"] == e.data["designation_id"]
+            };
+            if !events.iter().any(same) {
+                events.push(e);
+            }
+        }
         self.keep_with(
             &LastSweep {
                 day: today.to_string(),

@@ -29,6 +29,10 @@ pub struct Publication {
     /// The name was only guessed from the format and the file: a version that shares little
     /// with the current one, from another source or in another format, is refused.
     pub name_guessed: bool,
+    /// The version the entities were made from, when they were merged into what the list
+    /// held (`Some(None)`: it held nothing): if another became current since, nothing is
+    /// stored (a conflict). `None`: they replace whatever is current.
+    pub based_on: Option<Option<i64>>,
 }
 
 /// What publishing did. A `version` is the version's number within its list.
@@ -140,7 +144,17 @@ impl App {
             entries: entities.len(),
             measure: p.measure,
         };
-        let saved = store.save_list_version(&v, &entities, &d).await?;
+        let file_of_designations = v.list == API_LIST && v.format == Format::CustosToml.name();
+        let based_on = match p.based_on {
+            Some(base) => base.unwrap_or(0),
+            None => current.map_or(0, |c| c.id),
+        };
+        let saved = store
+            .save_list_version(&v, &entities, &d, Some(based_on))
+            .await?;
+        if file_of_designations {
+            self.retire_other_designation_lists().await?;
+        }
         Ok(Published::Saved {
             version: saved.number,
             list: v,
@@ -185,7 +199,8 @@ impl App {
             .iter()
             .filter_map(|e| e.designation.as_ref().map(|d| d.id.clone()))
             .collect();
-        let (_, current) = self.current_list(API_LIST).await?;
+        let (base, current) = self.current_list(API_LIST).await?;
+        p.based_on = Some(base);
         let mut kept = vec![];
         for mut e in current {
             let Some(d) = e.designation.as_deref_mut() else {
@@ -202,13 +217,43 @@ impl App {
                     d.id
                 )));
             }
-            // From now on the list also holds a file's: the entered ones say so.
-            d.entered_by.get_or_insert_with(|| "api".to_owned());
+            // From now on the list also holds a file's: the entered ones say so, and bear their
+            // own ids (those entered before were kept as `custos-<id>`).
+            d.entered = true;
+            e.id = d.id.clone();
             kept.push(e);
         }
         let mut merged: Vec<ListEntity> = kept.into_iter().chain(entities).collect();
         merged.sort_by(|a, b| a.id.cmp(&b.id));
         Ok((merged, p))
+    }
+
+    /// Designations imported before they were one list were kept under the name they were
+    /// imported as (`special-measures` by default): once the file is imported into
+    /// [`API_LIST`], such a list gets an empty version, so that its designations are not
+    /// screened twice. Its versions stay, for the record.
+    async fn retire_other_designation_lists(&self) -> Result<()> {
+        let store = self.store();
+        for c in store.list_versions(None).await? {
+            let designations = matches!(c.version.format.as_str(), "custos-toml" | "custos-api");
+            if !c.current || c.version.list == API_LIST || !designations || c.version.entries == 0 {
+                continue;
+            }
+            let before = store.list_entries(c.id).await?;
+            let v = ListVersion {
+                list: c.version.list.clone(),
+                format: c.version.format.clone(),
+                source: format!("superseded by the list {API_LIST}"),
+                retrieved_at: self.now(),
+                content_hash: content_hash(&[]),
+                entries: 0,
+                measure: c.version.measure,
+            };
+            store
+                .save_list_version(&v, &[], &diff(&before, &[]), Some(c.id))
+                .await?;
+        }
+        Ok(())
     }
 
     /// The name's current entries, and its current version's id.

@@ -28,6 +28,29 @@ fn fingerprint(v: &impl Serialize) -> String {
     hex::encode(&Sha256::digest(&bytes)[..16])
 }
 
+/// A list entry's fingerprint: its content, in the form designations had before they were one
+/// list (entry id `custos-<id>`, `birth_date`, nothing of who entered one), so that the same
+/// content keeps the same fingerprint across that change and a reviewer's false positive
+/// stays decided.
+pub fn entity_fingerprint(e: &custos_screen::ListEntity) -> String {
+    let Some(d) = &e.designation else {
+        return fingerprint(e);
+    };
+    let Ok(mut v) = serde_json::to_value(e) else {
+        return fingerprint(e);
+    };
+    v["id"] = format!("custos-{}", d.id).into();
+    if let Some(des) = v.get_mut("designation").and_then(|d| d.as_object_mut()) {
+        des.remove("entered");
+        if let Some(subject) = des.get_mut("subject").and_then(|s| s.as_object_mut())
+            && let Some(born) = subject.remove("date_of_birth")
+        {
+            subject.insert("birth_date".into(), born);
+        }
+    }
+    fingerprint(&v)
+}
+
 /// A case's id: the same customer, subject and list entry always give the same case, so that
 /// a case keeps its id however often it is found, cleared and found again.
 pub fn case_id(customer: &CustomerId, f: &Finding) -> String {
@@ -125,7 +148,7 @@ pub fn findings(
                         detail: f.detail,
                     })
                     .collect(),
-                entity_fingerprint: fingerprint(e),
+                entity_fingerprint: entity_fingerprint(e),
                 subject_fingerprint: subject_fp.clone(),
             });
         }
@@ -180,7 +203,7 @@ pub fn findings(
                         ),
                     })
                     .collect(),
-                entity_fingerprint: fingerprint(e),
+                entity_fingerprint: entity_fingerprint(e),
                 subject_fingerprint: fingerprint(&kinds),
             });
         }

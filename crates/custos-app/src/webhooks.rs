@@ -252,20 +252,25 @@ pub fn designation_changes(
 }
 
 /// The events of what changed in the set of designations in force between two sweeps:
-/// `designation.in_force` for each that came in (dated its effective day), and
-/// `designation.ended` for each that went out (dated its end, or the sweep's day when it has
-/// none, e.g. withdrawn). `all` is every designation now known, with its list.
+/// `designation.in_force` for each that came in (dated its effective day when that came since
+/// the sweep before, `since`; else the sweep's, as for one entered late or extended after it
+/// ended), and `designation.ended` for each that went out (dated its end, or the sweep's day
+/// when it has none, e.g. withdrawn). `all` is every designation now known, with its list.
 pub fn designation_set_changes(
     all: &[(String, Designation)],
     before: &[(String, String, String)],
     now_in_force: &[(String, String, String)],
+    since: Option<chrono::NaiveDate>,
     at: DateTime<Utc>,
 ) -> Vec<OutboxEvent> {
     let known = |list: &str, id: &str| all.iter().find(|(l, d)| l == list && d.id == id);
     let mut out = vec![];
     for (list, id, reference) in now_in_force {
         if !before.iter().any(|(l, i, _)| l == list && i == id) {
-            let date = known(list, id).map(|(_, d)| d.effective);
+            let date = known(list, id)
+                .map(|(_, d)| d.effective)
+                .filter(|e| since.is_none_or(|s| *e > s))
+                .unwrap_or_else(|| at.date_naive());
             out.push(event(
                 DESIGNATION_IN_FORCE,
                 at,

@@ -83,6 +83,7 @@ pub async fn run(app: &App, cmd: ListsCmd) -> Result<()> {
                 // A default name is a guess from the format and the file's name (two
                 // OpenSanctions exports are both `entities.ftm.json`).
                 name_guessed: !named && !new_version,
+                based_on: None,
             };
             let published = app
                 .service

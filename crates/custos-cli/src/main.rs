@@ -562,7 +562,8 @@ async fn run(cli: Cli) -> Result<()> {
     init_tracing(&config);
     // A command that only reads does not make an installation where there is none (a
     // mistyped --data-dir would otherwise answer "no API key", over a new empty database).
-    let installed = std::fs::read_dir(&config.data_dir).is_ok_and(|mut d| d.next().is_some());
+    let installed = config.keyring_path().exists()
+        || std::fs::read_dir(&config.data_dir).is_ok_and(|mut d| d.next().is_some());
     if reads_only(&cli.cmd) && !installed {
         bail!(
             "{} holds no custos installation (check --data-dir or CUSTOS_DATA_DIR; `custos \

@@ -83,9 +83,13 @@ impl Table {
     }
 }
 
-/// Pretty JSON on standard output.
+/// Pretty JSON on standard output (a closed pipe ends the command quietly, as for a table).
 pub fn print_json(v: &impl serde::Serialize) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, v)?;
+    out.write_all(b"\n")?;
+    out.flush()?;
     Ok(())
 }
 

@@ -25,11 +25,15 @@ pub enum WebhooksCmd {
     },
     /// Delete an endpoint: nothing more is delivered to it; its deliveries stay on record.
     Rm { id: String },
-    /// An endpoint's deliveries, in event order (the most recent 100, or --limit).
+    /// An endpoint's deliveries, in event order, a page at a time (up to --limit, from after
+    /// --starting-after).
     Deliveries {
         endpoint: String,
         #[arg(long, default_value_t = 100)]
         limit: u32,
+        /// The last delivery of the page before (its id, as printed).
+        #[arg(long)]
+        starting_after: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -74,13 +78,19 @@ pub async fn run(app: &App, cmd: WebhooksCmd) -> Result<()> {
         WebhooksCmd::Deliveries {
             endpoint,
             limit,
+            starting_after,
             json,
         } => {
             let limit = custos_app::browse::limit(Some(limit))?;
-            let page = s.webhook_deliveries(&endpoint, None, limit).await?;
+            let cursor =
+                starting_after.map(|id| custos_app::browse::List::WebhookDeliveries.cursor(&id));
+            let page = s
+                .webhook_deliveries(&endpoint, cursor.as_deref(), limit)
+                .await?;
             if json {
                 return print_json(&page.data);
             }
+            let last = page.data.last().map(|d| d.id.clone());
             let mut t = Table::new(&[
                 "ID", "EVENT", "TYPE", "STATE", "ATTEMPTS", "LAST", "STATUS", "NEXT",
             ]);
@@ -97,8 +107,10 @@ pub async fn run(app: &App, cmd: WebhooksCmd) -> Result<()> {
                 ]);
             }
             t.print("no delivery")?;
-            if page.has_more {
-                println!("(more than {limit}; use --limit, up to 100)");
+            if page.has_more
+                && let Some(last) = last
+            {
+                println!("(more: --starting-after {last})");
             }
         }
         WebhooksCmd::Redeliver { endpoint, delivery } => {

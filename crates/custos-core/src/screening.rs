@@ -211,6 +211,16 @@ impl Finding {
         (&self.subject_id, self.basis, &self.list, &self.entity_id)
     }
 
+    /// The same subject against the same designation, found before designations were one list:
+    /// its case was kept under the list it was imported as and the entry id `custos-<id>`.
+    fn same_designation(&self, before: &Finding) -> bool {
+        self.reference.is_some()
+            && before.reference.is_some()
+            && self.subject_id == before.subject_id
+            && self.basis == before.basis
+            && before.entity_id.strip_prefix("custos-") == Some(self.entity_id.as_str())
+    }
+
     /// An exact match: the highest score, and the full date of birth the entry gives.
     pub fn exact(&self) -> bool {
         self.score >= 1.0 && self.birth_date_equal
@@ -311,7 +321,16 @@ impl Screening {
             } else {
                 CaseState::Open
             };
-            match self.cases.iter().position(|c| c.finding.key() == f.key()) {
+            let found = self
+                .cases
+                .iter()
+                .position(|c| c.finding.key() == f.key())
+                .or_else(|| {
+                    self.cases
+                        .iter()
+                        .position(|c| f.same_designation(&c.finding))
+                });
+            match found {
                 Some(i) => {
                     seen[i] = true;
                     let c = &mut self.cases[i];
@@ -371,7 +390,7 @@ impl Screening {
     }
 
     /// A reviewer's decision on an open case (or a change of mind on a decided one). A
-    /// reversal, and a false positive on an exact match, need the reason in `note`.
+    /// reversal, and a false positive on an exact match, need the reason.
     pub fn resolve(
         &mut self,
         case_id: &str,

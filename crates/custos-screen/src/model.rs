@@ -233,10 +233,11 @@ pub struct Designation {
     /// Extensions, oldest first: each moves the expiry to its `until`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extensions: Vec<Extension>,
-    /// Who entered it through the API or `custos designations add`; absent for a designation
-    /// imported from a designations file (which a new version of the file replaces).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entered_by: Option<String>,
+    /// Entered by a person, through the API or `custos designations add` (who did is in the
+    /// audit trail); false for a designation imported from a designations file, which a new
+    /// version of the file replaces.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub entered: bool,
 }
 
 /// An extension of a designation past its expiry.

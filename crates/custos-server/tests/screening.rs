@@ -43,7 +43,7 @@ fn jurisdiction(id: &str, country: &str, measure: Measure) -> ListEntity {
         expires: Some(chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),
         reference: format!("FR {id}"),
         extensions: vec![],
-        entered_by: None,
+        entered: false,
     }));
     e
 }

@@ -194,6 +194,7 @@ async fn import_file(app: &TestApp, text: &str, list: &str) -> custos_app::Resul
         // Designations end: a file may hold fewer than the one before.
         allow_shrink: true,
         name_guessed: list == "guessed",
+        based_on: None,
     };
     let published = app
         .service
@@ -300,12 +301,12 @@ async fn designations_from_a_file_and_from_the_api_are_one_list_and_entries_bear
     );
     let e = import_file(&app, &clash, "designations").await.unwrap_err();
     assert!(e.to_string().contains("api-1"), "{e}");
-    // ... nor claims who entered one ...
-    let forged = format!("{first_only}entered_by = \"someone\"\n");
+    // ... nor claims a person entered one ...
+    let forged = format!("{first_only}entered = true\n");
     let e = import_file(&app, &forged, "designations")
         .await
         .unwrap_err();
-    assert!(e.to_string().contains("entered_by"), "{e}");
+    assert!(e.to_string().contains("`entered`"), "{e}");
     // ... and no other list goes under its name.
     let p = custos_app::lists::Publication {
         list: "designations".into(),
@@ -314,6 +315,7 @@ async fn designations_from_a_file_and_from_the_api_are_one_list_and_entries_bear
         measure: Default::default(),
         allow_shrink: true,
         name_guessed: false,
+        based_on: None,
     };
     let sanctions = vec![custos_screen::ListEntity::new(
         "ofac-1",
@@ -390,6 +392,13 @@ async fn list_versions_are_numbered_within_their_list() {
 #[tokio::test]
 async fn a_resubmissions_reason_is_kept_and_the_resubmission_audited() {
     let app = TestApp::new().await;
+    let e = custos_screen::ListEntity::new(
+        "x1",
+        custos_screen::model::EntityKind::Person,
+        "Pavel Sidorov",
+    );
+    app.import("alpha", vec![e.clone()]).await;
+    app.import("beta", vec![e]).await;
     let c = app
         .customer(individual("Viktor Petrenko", "UA", "UA"))
         .await;
@@ -412,8 +421,22 @@ async fn a_resubmissions_reason_is_kept_and_the_resubmission_audited() {
     let log = &record.body["customer"]["resubmission_log"];
     assert_eq!(log[0][1], "new passport scan provided", "{}", record.body);
     // The versions last screened against are named as every answer names them.
+    let versions = &record.body["customer"]["screening"]["versions"];
+    assert_eq!(versions.as_array().unwrap().len(), 2, "{}", record.body);
+    // beta's first version, though the second version stored.
+    let beta = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["list"] == "beta")
+        .unwrap();
+    assert_eq!(beta["version"], 1, "{}", record.body);
     assert!(
-        record.body["customer"]["screening"]["versions"].is_array(),
+        versions
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["list"].is_string() && v["version"].is_i64()),
         "{}",
         record.body
     );
@@ -441,4 +464,99 @@ async fn a_missing_event_field_is_named_as_every_missing_field_is() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(r.body["field"], "events[1].source", "{}", r.body);
     assert_eq!(r.body["detail"], "is required", "{}", r.body);
+}
+
+/// An installation from before designations were one list: its designations file kept as
+/// `special-measures`, each entry `custos-<id>`, and a reviewer's false positive on one. The
+/// file imported again goes to `designations`: the old list is retired (no hit twice), and the
+/// case is the same case, still a false positive, now under the designation's own id.
+#[tokio::test]
+async fn an_upgrade_keeps_the_cases_of_designations_kept_under_an_old_list() {
+    use custos_screen::model::{Designation, DesignationSubject, Measure};
+    let app = TestApp::new().await;
+    let designation = Designation {
+        id: "sm-x".into(),
+        subject: DesignationSubject::Person {
+            name: "Ivan Petrovich Volkov".into(),
+            aliases: vec![],
+            entity_kind: None,
+            birth_date: None,
+            countries: vec!["RU".into()],
+        },
+        measure: Measure::Prohibition,
+        conditions: vec![],
+        determined: None,
+        effective: chrono::NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
+        expires: Some(chrono::NaiveDate::from_ymd_opt(2028, 1, 15).unwrap()),
+        reference: "FR sm-x".into(),
+        extensions: vec![],
+        entered: false,
+    };
+    let mut legacy = custos_screen::import::designation_entity(designation);
+    legacy.id = "custos-sm-x".into();
+    let v = custos_screen::ListVersion {
+        list: "special-measures".into(),
+        format: "custos-toml".into(),
+        source: "designations.toml".into(),
+        retrieved_at: app.service.now(),
+        content_hash: custos_screen::version::content_hash(std::slice::from_ref(&legacy)),
+        entries: 1,
+        measure: Default::default(),
+    };
+    let d = custos_screen::version::diff(&[], std::slice::from_ref(&legacy));
+    app.service
+        .store()
+        .save_list_version(&v, &[legacy], &d, Some(0))
+        .await
+        .unwrap();
+    let c = app
+        .customer(individual("Ivan Petrovich Volkov", "RU", "RU"))
+        .await;
+    let cases = app.get("/v1/screening/cases", Role::Reviewer).await;
+    let case = &cases.body["data"][0];
+    assert_eq!(case["entity_id"], "custos-sm-x", "{}", cases.body);
+    let id = case["id"].as_str().unwrap().to_owned();
+    let r = app
+        .as_role(Role::Reviewer)
+        .post(
+            &format!("/v1/screening/cases/{id}/resolve"),
+            json!({"resolution": "false_positive", "reason": "another man: other birth date"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // The file again, as it now goes.
+    let file = r#"
+[[designation]]
+id = "sm-x"
+subject = { kind = "person", name = "Ivan Petrovich Volkov", countries = ["RU"] }
+measure = "prohibition"
+effective = 2026-01-15
+expires = 2028-01-15
+reference = "FR sm-x"
+"#;
+    import_file(&app, file, "guessed").await.unwrap();
+    let r = app
+        .as_role(Role::Reviewer)
+        .post("/v1/screening/rescreen", json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let cases = app.get("/v1/screening/cases", Role::Reviewer).await;
+    let mine: Vec<&Value> = cases.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["customer_id"] == c.as_str())
+        .collect();
+    assert_eq!(mine.len(), 1, "{}", cases.body);
+    assert_eq!(mine[0]["id"], id.as_str());
+    assert_eq!(mine[0]["state"], "false_positive", "{}", cases.body);
+    assert_eq!(mine[0]["list"], "designations");
+    assert_eq!(mine[0]["entity_id"], "sm-x");
+    let old = app
+        .service
+        .list_versions(Some("special-measures"))
+        .await
+        .unwrap();
+    assert!(old[0].current && old[0].version.entries == 0, "{old:?}");
 }

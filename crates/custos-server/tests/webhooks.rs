@@ -590,17 +590,15 @@ async fn a_late_or_revived_designation_is_told_when_the_sweep_applies_it() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.body["status"], "in_force", "{}", r.body);
-    let effective = r.body["designation"]["effective"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     sweep().await;
+    // Dated the day it was applied: its effective day was before the sweep before.
+    let today = app.service.now().date_naive().to_string();
     assert_eq!(
         designation_events(&app).await,
         [(
             "designation.in_force".to_owned(),
             "sm-late".to_owned(),
-            effective.clone()
+            today
         )]
     );
     // It ends; extended, it is in force again.

@@ -435,12 +435,17 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Records a new version of a list, with its entries and its diff against the version
     /// before, and makes it current, all in one transaction: if anything fails, the previous
-    /// version stays current and nothing of the new one is kept.
+    /// version stays current and nothing of the new one is kept. `based_on` is the id of the
+    /// current version the new one was made from (`Some(0)`: the list had none): if another
+    /// became current meanwhile, nothing is kept and the answer is a `Conflict`, so that two
+    /// writers that merge into one list (a file import and a designation entered through the
+    /// API) never drop each other's entries. `None` checks nothing.
     async fn save_list_version(
         &self,
         v: &custos_screen::ListVersion,
         entities: &[custos_screen::ListEntity],
         diff: &custos_screen::Diff,
+        based_on: Option<i64>,
     ) -> Result<StoredListVersion, StoreError>;
     /// Versions of one list, or of all lists, newest first.
     async fn list_versions(&self, list: Option<&str>)

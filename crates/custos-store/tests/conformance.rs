@@ -474,6 +474,7 @@ async fn list_versions_replace_only_whole(backend: &str) {
             &list_version("ofac-sdn", &v1),
             &v1,
             &custos_screen::version::diff(&[], &v1),
+            Some(0),
         )
         .await
         .unwrap();
@@ -482,9 +483,15 @@ async fn list_versions_replace_only_whole(backend: &str) {
     v2.push(ListEntity::new("ofac-3", EntityKind::Vessel, "SEA STAR"));
     let d = custos_screen::version::diff(&v1, &v2);
     let b = s
-        .save_list_version(&list_version("ofac-sdn", &v2), &v2, &d)
+        .save_list_version(&list_version("ofac-sdn", &v2), &v2, &d, Some(a.id))
         .await
         .unwrap();
+    // A version made from one that is no longer current is refused: a writer merging into
+    // the list would drop what the other wrote.
+    let stale = s
+        .save_list_version(&list_version("ofac-sdn", &v1), &v1, &d, Some(a.id))
+        .await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
     assert_eq!(b.id, a.id + 1);
     let versions = s.list_versions(Some("ofac-sdn")).await.unwrap();
     assert_eq!(
@@ -500,7 +507,7 @@ async fn list_versions_replace_only_whole(backend: &str) {
     // A version that cannot be written whole (two entries with one id) leaves the current one.
     let broken = vec![v2[0].clone(), v2[0].clone()];
     assert!(
-        s.save_list_version(&list_version("ofac-sdn", &broken), &broken, &d)
+        s.save_list_version(&list_version("ofac-sdn", &broken), &broken, &d, None)
             .await
             .is_err()
     );
@@ -522,6 +529,7 @@ async fn list_versions_replace_only_whole(backend: &str) {
             &list_version("un", &many),
             &many,
             &custos_screen::version::diff(&[], &many),
+            None,
         )
         .await
         .unwrap();
@@ -537,7 +545,7 @@ async fn list_versions_replace_only_whole(backend: &str) {
         let mut v = list_version("bis-dpl", &v1);
         v.measure = m;
         let saved = s
-            .save_list_version(&v, &v1, &custos_screen::version::diff(&[], &v1))
+            .save_list_version(&v, &v1, &custos_screen::version::diff(&[], &v1), None)
             .await
             .unwrap();
         let read = s.list_versions(Some("bis-dpl")).await.unwrap();

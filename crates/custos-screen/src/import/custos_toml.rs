@@ -67,9 +67,9 @@ pub fn parse_designations(bytes: &[u8], path: &Path) -> Result<Vec<Designation>,
             )));
         }
         // Who entered a designation is custos's to record, not a file's to claim.
-        if d.entered_by.is_some() {
+        if d.entered {
             return Err(ImportError::Invalid(format!(
-                "designation {}: `entered_by` is not a field of a designations file",
+                "designation {}: `entered` is not a field of a designations file",
                 d.id
             )));
         }

@@ -25,10 +25,10 @@ use custos_app::designations::{
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DesignationInput {
-    /// Letters, digits, `-`, `_` and `.`; unique among every list's designations.
+    /// Letters, digits, `-`, `_` and `.`; unique among the designations.
     pub id: String,
     /// `{"kind": "jurisdiction", "country": "KP"}` or `{"kind": "person", "name": ...,
-    /// "aliases": [...], "countries": [...], "birth_date": ..., "entity_kind": ...}`.
+    /// "aliases": [...], "countries": [...], "date_of_birth": ..., "entity_kind": ...}`.
     #[schema(value_type = Object)]
     pub subject: DesignationSubject,
     /// `prohibition` or `conditions`.

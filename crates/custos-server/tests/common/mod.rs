@@ -181,6 +181,7 @@ impl TestApp {
             measure,
             allow_shrink: true,
             name_guessed: false,
+            based_on: None,
         };
         self.service.publish_entities(entities, p).await.unwrap();
     }

@@ -1,4 +1,8 @@
 -- Before API keys' creating answers were kept from replays, an `Idempotency-Key` on
--- `POST /v1/api-keys` kept the answer, the key's token with it, in clear. Those answers go:
--- a replay of such a request now answers 409 (a secret is shown once).
-DELETE FROM idempotency WHERE position(convert_to('"token":"custos_', 'UTF8') in body) > 0;
+-- `POST /v1/api-keys` kept the answer, the key's token with it, in clear. Such an answer is
+-- replaced by what a replay of it answers now: 409, the secret not kept (so that the key
+-- replayed does not make a second API key).
+UPDATE idempotency
+SET status = 409,
+    body = convert_to('{"type":"urn:custos:problem:conflict","title":"Conflict","status":409,"detail":"this request was done, and its answer held a secret shown once, which is not kept: list what it made to find it"}', 'UTF8')
+WHERE position(convert_to('"token":"custos_', 'UTF8') in body) > 0;

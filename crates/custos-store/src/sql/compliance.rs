@@ -156,8 +156,35 @@ pub(super) async fn save_list_version(
     v: &custos_screen::ListVersion,
     entities: &[custos_screen::ListEntity],
     diff: &custos_screen::Diff,
+    based_on: Option<i64>,
 ) -> Result<StoredListVersion, StoreError> {
     let mut tx = st.write.begin().await.map_err(db)?;
+    if let Some(expected) = based_on {
+        // The current version, locked (on PostgreSQL) until this one is written: a writer
+        // that read the same one waits, then finds it is no longer current.
+        let lock = if st.backend == Backend::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        let row = sqlx::query(&format!(
+            "SELECT id FROM list_versions WHERE list = $1 AND current = 1{lock}"
+        ))
+        .bind(v.list.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let current = match row {
+            Some(r) => get::<i64>(&r, "id")?,
+            None => 0,
+        };
+        if current != expected {
+            return Err(StoreError::Conflict(format!(
+                "the list {} got another version while this one was made: make it again",
+                v.list
+            )));
+        }
+    }
     let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS last FROM list_versions")
         .fetch_one(&mut *tx)
         .await

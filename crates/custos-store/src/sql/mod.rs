@@ -862,8 +862,9 @@ impl Store for SqlStore {
         v: &custos_screen::ListVersion,
         entities: &[custos_screen::ListEntity],
         diff: &custos_screen::Diff,
+        based_on: Option<i64>,
     ) -> Result<StoredListVersion, StoreError> {
-        compliance::save_list_version(self, v, entities, diff).await
+        compliance::save_list_version(self, v, entities, diff, based_on).await
     }
 
     async fn list_versions(

@@ -175,7 +175,8 @@ pub(crate) async fn an_upgrade_finds_references_kept_before(backend: &str) {
 }
 
 /// An upgrade forgets the API keys' tokens that answers kept for replays held in clear (before
-/// a secret shown once was kept from replays), and nothing else.
+/// a secret shown once was kept from replays): such an answer becomes the 409 a replay of it
+/// answers now. Nothing else changes.
 pub(crate) async fn an_upgrade_forgets_tokens_kept_for_replays(backend: &str) {
     let h = harness(backend).await;
     let s = &h.store;
@@ -197,13 +198,21 @@ pub(crate) async fn an_upgrade_forgets_tokens_kept_for_replays(backend: &str) {
         .await
         .unwrap();
     assert_eq!(s.migrate().await.unwrap(), 1);
-    // The token's answer is gone: the key is fresh again; the other is replayed.
-    assert!(matches!(
-        s.idem_begin("admin", "with-token", &[1; 32], now)
-            .await
-            .unwrap(),
-        custos_store::IdemBegin::Fresh
-    ));
+    // The token's answer is gone, replaced by the 409 a replay of it answers now (a fresh
+    // key would make a second API key); the other is replayed as it was.
+    match s
+        .idem_begin("admin", "with-token", &[1; 32], now)
+        .await
+        .unwrap()
+    {
+        custos_store::IdemBegin::Replay { status, body } => {
+            assert_eq!(status, 409);
+            let body = String::from_utf8(body).unwrap();
+            assert!(!body.contains("custos_abc"), "{body}");
+            assert!(body.contains("urn:custos:problem:conflict"), "{body}");
+        }
+        other => panic!("{other:?}"),
+    }
     assert!(matches!(
         s.idem_begin("admin", "without", &[1; 32], now)
             .await
