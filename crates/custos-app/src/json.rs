@@ -64,6 +64,14 @@ pub fn blame(path: &str, msg: &str) -> Error {
     {
         return Error::invalid(under(field), redact(msg));
     }
+    // An unknown key is named by its path; inside a value serde buffered first (an internally
+    // tagged enum, such as a designation's `subject`) the path stops above it.
+    if let Some(rest) = msg.strip_prefix("unknown field `")
+        && let Some((field, _)) = rest.split_once('`')
+        && path.rsplit('.').next() != Some(field)
+    {
+        return Error::invalid(under(field), redact(msg));
+    }
     Error::Validation {
         field: (path != "." && !path.is_empty()).then(|| path.to_owned()),
         detail: redact(msg),
@@ -98,4 +106,38 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     })?;
     // Trailing content after the value is an error too.
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(path: &str, msg: &str) -> Option<String> {
+        match blame(path, msg) {
+            Error::Validation { field, .. } => field,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_by_its_whole_path() {
+        // As serde_path_to_error reports one inside a struct: the path ends with it.
+        assert_eq!(
+            field(
+                "individual.ful_name",
+                "unknown field `ful_name`, expected `full_name`"
+            )
+            .as_deref(),
+            Some("individual.ful_name")
+        );
+        // Inside an internally tagged enum, the path stops above it.
+        assert_eq!(
+            field("subject", "unknown field `nme`, expected one of `name`").as_deref(),
+            Some("subject.nme")
+        );
+        assert_eq!(
+            field(".", "unknown field `nme`, expected one of `name`").as_deref(),
+            Some("nme")
+        );
+    }
 }

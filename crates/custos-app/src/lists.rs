@@ -213,7 +213,7 @@ impl App {
             if ids.contains(&d.id) {
                 return Err(Error::Conflict(format!(
                     "designation {} was entered through the API or `custos designations add`: \
-                     the file may not replace it; give the file's another id",
+                     a file may not replace it: give the file's designation another id",
                     d.id
                 )));
             }

@@ -140,6 +140,11 @@ pub async fn run(app: &App, cmd: ListsCmd) -> Result<()> {
         ListsCmd::Rescreen { json } => rescreen(app, json).await,
         ListsCmd::Ls { name, json } => {
             let versions = app.service.list_versions(name.as_deref()).await?;
+            if let Some(n) = &name
+                && versions.is_empty()
+            {
+                bail!("no list is named {n}; `custos lists ls` shows every list");
+            }
             if json {
                 let all: Vec<serde_json::Value> = versions
                     .iter()
@@ -189,6 +194,9 @@ pub async fn run(app: &App, cmd: ListsCmd) -> Result<()> {
             json,
         } => {
             let versions = app.service.list_versions(Some(&name)).await?;
+            if versions.is_empty() {
+                bail!("no list is named {name}; `custos lists ls` shows every list");
+            }
             let v = match version {
                 Some(n) => versions.iter().find(|v| v.number == n),
                 None => versions.iter().find(|v| v.current),

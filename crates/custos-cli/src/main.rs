@@ -566,8 +566,8 @@ async fn run(cli: Cli) -> Result<()> {
         || std::fs::read_dir(&config.data_dir).is_ok_and(|mut d| d.next().is_some());
     if reads_only(&cli.cmd) && !installed {
         bail!(
-            "{} holds no custos installation (check --data-dir or CUSTOS_DATA_DIR; `custos \
-             migrate` or `custos serve` makes one)",
+            "{} holds no custos installation (check --data-dir or CUSTOS_DATA_DIR; a command \
+             that writes, such as `custos migrate` or `custos serve`, makes one)",
             config.data_dir.display()
         );
     }

@@ -31,7 +31,8 @@ pub enum WebhooksCmd {
         endpoint: String,
         #[arg(long, default_value_t = 100)]
         limit: u32,
-        /// The last delivery of the page before (its id, as printed).
+        /// The last delivery of the page before (its id, as printed), or the API's
+        /// `next_cursor`.
         #[arg(long)]
         starting_after: Option<String>,
         #[arg(long)]
@@ -82,13 +83,35 @@ pub async fn run(app: &App, cmd: WebhooksCmd) -> Result<()> {
             json,
         } => {
             let limit = custos_app::browse::limit(Some(limit))?;
-            let cursor =
-                starting_after.map(|id| custos_app::browse::List::WebhookDeliveries.cursor(&id));
+            // A delivery's id is made the list's cursor; anything else is taken as a cursor,
+            // and refused if it is not one of this list's.
+            let list = custos_app::browse::List::WebhookDeliveries;
+            let cursor = match starting_after {
+                Some(c) if c.starts_with("whd_") => {
+                    // One of this endpoint's, or the page would start anywhere.
+                    s.webhook_delivery(&endpoint, &c).await?;
+                    Some(list.cursor(&c))
+                }
+                other => other,
+            };
             let page = s
                 .webhook_deliveries(&endpoint, cursor.as_deref(), limit)
-                .await?;
+                .await
+                .map_err(|e| match e {
+                    custos_app::Error::Validation { field: Some(f), .. }
+                        if f == "starting_after" =>
+                    {
+                        anyhow::anyhow!(
+                            "--starting-after is neither a delivery id of this endpoint's nor a \
+                             cursor of its deliveries"
+                        )
+                    }
+                    e => e.into(),
+                })?;
             if json {
-                return print_json(&page.data);
+                return print_json(&serde_json::json!({
+                    "data": page.data, "has_more": page.has_more, "next_cursor": page.next_cursor,
+                }));
             }
             let last = page.data.last().map(|d| d.id.clone());
             let mut t = Table::new(&[

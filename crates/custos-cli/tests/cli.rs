@@ -623,6 +623,9 @@ fn webhooks_are_managed_from_the_command_line() {
         ok_in(d, &["webhooks", "deliveries", &id]).trim(),
         "no delivery"
     );
+    let page: Value =
+        serde_json::from_str(&ok_in(d, &["webhooks", "deliveries", &id, "--json"])).unwrap();
+    assert_eq!(page["has_more"], false, "{page}");
     for (args, want) in [
         (&["webhooks", "add", "ftp://x.example"][..], "url"),
         (
@@ -636,6 +639,20 @@ fn webhooks_are_managed_from_the_command_line() {
             "unknown type",
         ),
         (&["webhooks", "deliveries", "we_nothing"][..], "we_nothing"),
+        (
+            &["webhooks", "deliveries", &id, "--starting-after", "bogus"][..],
+            "--starting-after",
+        ),
+        (
+            &[
+                "webhooks",
+                "deliveries",
+                &id,
+                "--starting-after",
+                "whd_nothing",
+            ][..],
+            "whd_nothing",
+        ),
         (
             &["webhooks", "deliveries", &id, "--limit", "0"][..],
             "limit",

@@ -266,6 +266,13 @@ fn a_list_carries_the_measure_it_was_imported_with() {
         "{table}"
     );
     assert_eq!(table.lines().count(), 4, "{table}");
+    // A list that is not there is said to be not there (it said "no list imported yet").
+    for args in [&["lists", "ls", "nosuch"][..], &["lists", "diff", "nosuch"]] {
+        let o = custos(d, args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("no list is named nosuch"), "{args:?}: {err}");
+    }
 
     // The same content under another measure is a new version carrying it.
     let out = ok(&[

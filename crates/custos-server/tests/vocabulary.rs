@@ -239,6 +239,36 @@ async fn designations_from_a_file_and_from_the_api_are_one_list_and_entries_bear
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // A key mistyped inside the subject is named by its whole path.
+    let r = app
+        .as_role(Role::ComplianceOfficer)
+        .post(
+            "/v1/designations",
+            json!({"id": "api-2", "subject": {"kind": "person", "nme": "X"},
+                   "measure": "prohibition", "reference": "FR api-2"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["field"], "subject.nme", "{}", r.body);
+    // A date of birth is a year or a day, here as in a customer.
+    for bad in ["banana", "1965-13-45"] {
+        let r = app
+            .as_role(Role::ComplianceOfficer)
+            .post(
+                "/v1/designations",
+                json!({"id": "api-3", "subject": {"kind": "person", "name": "X Y",
+                       "date_of_birth": bad}, "measure": "prohibition",
+                       "reference": "FR api-3"}),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.body
+        );
+        assert!(!r.body.to_string().contains(bad), "{}", r.body);
+    }
     let all = app
         .get("/v1/designations?limit=100", Role::Integrator)
         .await;

@@ -110,10 +110,18 @@ pub fn check_designation(d: &mut Designation, default_days: i64) -> Result<(), S
             name,
             aliases,
             countries,
+            birth_date,
             ..
         } => {
             if name.trim().is_empty() {
                 return Err("a designated person needs a name".into());
+            }
+            if let Some(b) = birth_date {
+                let year = b.len() == 4 && b.bytes().all(|c| c.is_ascii_digit());
+                let day = chrono::NaiveDate::parse_from_str(b, "%Y-%m-%d").is_ok();
+                if !year && !day {
+                    return Err("`date_of_birth` is a year (YYYY) or a day (YYYY-MM-DD)".into());
+                }
             }
             if name.len() > 500
                 || aliases.len() > 200
