@@ -163,13 +163,13 @@ pub enum ExemptionsCmd {
         #[arg(long)]
         reference: Option<String>,
     },
+    /// Every exemption, revoked ones too.
     Ls {
         #[arg(long)]
         json: bool,
     },
-    Revoke {
-        id: String,
-    },
+    /// Revoke an exemption: every account is decided anew without it.
+    Revoke { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -190,6 +190,7 @@ pub enum AdpCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Record a periodic review of the program.
     Review {
         /// YYYY-MM-DD.
         #[arg(long)]
@@ -203,6 +204,7 @@ pub enum AdpCmd {
         #[arg(long)]
         next: Option<String>,
     },
+    /// Record a deviation from the program (Commerce is to be told within 30 days).
     Deviation {
         /// A day (YYYY-MM-DD) or an RFC 3339 time.
         #[arg(long)]
@@ -210,6 +212,7 @@ pub enum AdpCmd {
         #[arg(long)]
         description: String,
     },
+    /// Record that Commerce was told of a deviation.
     Notified {
         id: String,
         #[arg(long)]
@@ -219,6 +222,7 @@ pub enum AdpCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum AiReportCmd {
+    /// Record a transaction that may train a large AI model (the report is due in 15 days).
     Add {
         customer: String,
         #[arg(long)]
@@ -227,11 +231,13 @@ pub enum AiReportCmd {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Record that a report was filed.
     Filed {
         id: String,
         #[arg(long)]
         reference: String,
     },
+    /// Every report, with its due day.
     Ls {
         #[arg(long)]
         json: bool,

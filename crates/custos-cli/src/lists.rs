@@ -346,7 +346,7 @@ fn query(
 }
 
 pub async fn screen(app: &App, a: ScreenArgs) -> Result<()> {
-    let Some((s, _)) = app.service.screener().await? else {
+    let Some((s, covered)) = app.service.screener().await? else {
         bail!("no list imported yet: see `custos lists import`");
     };
     if a.batch {
@@ -396,7 +396,13 @@ pub async fn screen(app: &App, a: ScreenArgs) -> Result<()> {
     let q = query(&name, a.name_type.as_deref(), a.dob, a.country, &a.ids)?;
     let hits = s.screen(&q, a.limit);
     if a.json {
-        println!("{}", serde_json::json!({ "hits": hits }));
+        // As the API answers it: the hits, the list versions, the threshold.
+        let lists = app.service.numbered(&covered).await?;
+        println!(
+            "{}",
+            serde_json::json!({ "hits": hits, "lists": lists,
+                "threshold": custos_screen::screen::DEFAULT_THRESHOLD })
+        );
     } else if hits.is_empty() {
         println!(
             "no hit at or above {}",

@@ -91,6 +91,7 @@ pub enum CipsCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum RequestsCmd {
+    /// Record a request to produce the CIPs (due 10 calendar days after it arrived).
     Add {
         /// Who asked.
         #[arg(long)]
@@ -101,6 +102,7 @@ pub enum RequestsCmd {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Every request, open or fulfilled.
     Ls {
         #[arg(long)]
         json: bool,

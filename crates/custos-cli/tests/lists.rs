@@ -448,6 +448,21 @@ fn screen_finds_listed_names_and_explains() {
         .map(|h| h["list"].as_str().unwrap())
         .collect();
     assert!(lists.contains(&"un") && lists.contains(&"ofac-sdn"), "{v}");
+    // As the API answers it: the versions screened against, each numbered in its list.
+    assert!(v["threshold"].is_f64(), "{v}");
+    let mut screened: Vec<(String, i64)> = v["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["list"].as_str().unwrap().to_owned(),
+                l["version"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    screened.sort();
+    assert_eq!(screened, [("ofac-sdn".into(), 1), ("un".into(), 1)], "{v}");
     assert!(
         v["hits"][0]["explanation"][0]["detail"]
             .as_str()
