@@ -303,7 +303,7 @@ pub struct Customer {
     /// When each resubmission was made, and why (what the customer provided anew), as the
     /// caller said.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub resubmission_log: Vec<(DateTime<Utc>, Option<String>)>,
+    pub resubmission_log: Vec<Resubmission>,
     /// Addresses replaced by a declared change, with when they stopped being current. Records
     /// outlive the facts they describe.
     #[serde(default)]
@@ -343,4 +343,12 @@ pub struct CustomerSummary {
     /// [`Screening::summary`]).
     #[serde(default)]
     pub screening: Vec<CaseSummary>,
+}
+
+/// A resubmission after a failed verification: when, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resubmission {
+    pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }

@@ -449,7 +449,11 @@ async fn a_resubmissions_reason_is_kept_and_the_resubmission_audited() {
         .get(&format!("/v1/customers/{c}/record"))
         .await;
     let log = &record.body["customer"]["resubmission_log"];
-    assert_eq!(log[0][1], "new passport scan provided", "{}", record.body);
+    assert_eq!(
+        log[0]["reason"], "new passport scan provided",
+        "{}",
+        record.body
+    );
     // The versions last screened against are named as every answer names them.
     let versions = &record.body["customer"]["screening"]["versions"];
     assert_eq!(versions.as_array().unwrap().len(), 2, "{}", record.body);

@@ -566,7 +566,8 @@ impl Customer {
             ));
         }
         self.resubmissions += 1;
-        self.resubmission_log.push((now, reason));
+        self.resubmission_log
+            .push(crate::records::Resubmission { at: now, reason });
         Ok(())
     }
 
