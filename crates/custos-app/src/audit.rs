@@ -83,3 +83,52 @@ impl App {
         Ok(copied)
     }
 }
+
+/// Where the audit trail's hash chain stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditChain {
+    /// Entries in the trail.
+    pub entries: i64,
+    /// The first entry whose hash, or link to the one before, is not what its content gives.
+    pub broken_at: Option<i64>,
+    /// Entries in the ledger's signed audit log (none without a ledger).
+    pub mirrored: u64,
+}
+
+impl App {
+    /// Checks the audit trail's hash chain (each entry's hash from the one before, its place
+    /// and its content), from where the last check ended: a console page or an operator can
+    /// ask it as often as they like.
+    pub async fn audit_chain(&self) -> Result<AuditChain> {
+        let mut checked = self.audit_checked.lock().await;
+        let (mut seq, mut prev) = checked.clone();
+        let mut broken_at = None;
+        'pages: loop {
+            let page = self.store.audit_entries(seq, 1000).await?;
+            if page.is_empty() {
+                break;
+            }
+            for r in &page {
+                let body = serde_json::to_string(&r.entry)
+                    .map_err(|e| Error::Internal(format!("an audit entry: {e}")))?;
+                let linked = hex::encode(&prev) == r.prev_hash;
+                let hash = custos_store::audit_hash(&prev, r.seq, &body);
+                if !linked || r.seq != seq + 1 || hex::encode(hash) != r.hash {
+                    broken_at = Some(r.seq);
+                    break 'pages;
+                }
+                seq = r.seq;
+                prev = hash.to_vec();
+            }
+        }
+        if broken_at.is_none() {
+            *checked = (seq, prev);
+        }
+        let mirrored = self.ledger.as_ref().map_or(0, |l| l.audit.size());
+        Ok(AuditChain {
+            entries: seq.max(checked.0),
+            broken_at,
+            mirrored,
+        })
+    }
+}

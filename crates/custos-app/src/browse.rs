@@ -226,6 +226,71 @@ pub struct CustomerFilter {
     pub us_person: Option<bool>,
 }
 
+/// Which audit entries: by who, what, which record, why, and when.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// The person's email or the key's id, exactly.
+    pub actor: Option<String>,
+    /// A record id, contained in the entry's record (`cus_…` finds `cus_…/hold_…`).
+    pub record: Option<String>,
+    /// Words the stated purpose contains (case-insensitive).
+    pub purpose: Option<String>,
+    /// The action, exactly (`read_customer`) or its words (`read customer`).
+    pub action: Option<String>,
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl AuditFilter {
+    pub fn matches(&self, e: &custos_store::AuditEntry) -> bool {
+        self.actor.as_ref().is_none_or(|a| e.actor == *a)
+            && self
+                .record
+                .as_ref()
+                .is_none_or(|r| e.record.contains(r.as_str()))
+            && self.purpose.as_ref().is_none_or(|p| {
+                e.purpose
+                    .as_deref()
+                    .is_some_and(|x| x.to_lowercase().contains(&p.to_lowercase()))
+            })
+            && self
+                .action
+                .as_ref()
+                .is_none_or(|a| e.action == a.trim().replace(' ', "_"))
+            && self.from.is_none_or(|t| e.at >= t)
+            && self.to.is_none_or(|t| e.at < t)
+    }
+}
+
+/// Which accounts of the review queue (those needing action).
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    /// One of the decision's reason codes.
+    pub reason: Option<custos_core::ReasonCode>,
+    pub status: Option<custos_core::AccountStatus>,
+    pub risk: Option<RiskLevel>,
+    /// The reseller account it is opened under (directly).
+    pub reseller: Option<AccountId>,
+    /// Waiting (for verification, or since opening) since before this time.
+    pub waiting_before: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl QueueFilter {
+    pub fn matches(&self, a: &Account) -> bool {
+        self.reason
+            .is_none_or(|r| a.decision.reasons.iter().any(|x| x.code == r))
+            && self.status.is_none_or(|s| a.status() == s)
+            && self.risk.is_none_or(|r| a.decision.risk == r)
+            && self
+                .reseller
+                .as_ref()
+                .is_none_or(|r| a.parent_id.as_ref() == Some(r))
+            && self
+                .waiting_before
+                .is_none_or(|t| a.pending_since.unwrap_or(a.opened_at) < t)
+    }
+}
+
 /// Which accounts.
 #[derive(Debug, Clone, Default)]
 pub struct AccountFilter {
@@ -327,6 +392,17 @@ impl App {
         starting_after: Option<&str>,
         limit: u32,
     ) -> Result<Page<Account>> {
+        self.queue(&QueueFilter::default(), starting_after, limit)
+            .await
+    }
+
+    /// A page of the review queue, filtered.
+    pub async fn queue(
+        &self,
+        f: &QueueFilter,
+        starting_after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Account>> {
         let mut scan = Scan::new(List::NeedingAction, limit, starting_after)?;
         loop {
             let after = scan
@@ -337,7 +413,7 @@ impl App {
                 .store()
                 .accounts_needing_action(after.as_ref(), scan.want())
                 .await?;
-            if let Some(p) = scan.take(batch, |a| a.id.as_str().to_owned(), |_| true) {
+            if let Some(p) = scan.take(batch, |a| a.id.as_str().to_owned(), |a| f.matches(a)) {
                 return Ok(p);
             }
         }
@@ -362,10 +438,43 @@ impl App {
         }
     }
 
+    /// A page of the audit trail's entries that match, in its order (each page reads at most
+    /// [`SCAN`] entries).
+    pub async fn search_audit(
+        &self,
+        f: &AuditFilter,
+        starting_after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<custos_store::AuditRecord>> {
+        let mut scan = Scan::new(List::Audit, limit, starting_after)?;
+        loop {
+            let after = match scan.after() {
+                None => 0,
+                Some(a) => a.parse().map_err(|_| not_a_cursor())?,
+            };
+            let batch = self.store().audit_entries(after, scan.want()).await?;
+            if let Some(p) = scan.take(batch, |e| e.seq.to_string(), |e| f.matches(&e.entry)) {
+                return Ok(p);
+            }
+        }
+    }
+
     /// A page of screening cases, optionally in one state.
     pub async fn list_screening_cases(
         &self,
         state: Option<custos_core::screening::CaseState>,
+        starting_after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<custos_store::StoredCase>> {
+        self.screening_queue(state, None, starting_after, limit)
+            .await
+    }
+
+    /// A page of screening cases, optionally in one state and against one list.
+    pub async fn screening_queue(
+        &self,
+        state: Option<custos_core::screening::CaseState>,
+        list: Option<&str>,
         starting_after: Option<&str>,
         limit: u32,
     ) -> Result<Page<custos_store::StoredCase>> {
@@ -375,7 +484,8 @@ impl App {
                 .store()
                 .screening_cases(state, scan.after(), scan.want())
                 .await?;
-            if let Some(p) = scan.take(batch, |c| c.case.id.clone(), |_| true) {
+            let keep = |c: &custos_store::StoredCase| list.is_none_or(|l| c.case.list == l);
+            if let Some(p) = scan.take(batch, |c| c.case.id.clone(), keep) {
                 return Ok(p);
             }
         }

@@ -256,6 +256,21 @@ async fn seed_lists(svc: &App) -> Result<(), Error> {
 }
 
 /// Seeds the demo records into an empty store.
+/// One console user per role, to sign in with (`ROLE@console.example`), with their passwords
+/// and second factors.
+pub async fn console_users(svc: &App) -> Result<Vec<crate::users::Credentials>, Error> {
+    let actor = crate::Actor {
+        id: "demo".into(),
+        role: "admin".into(),
+    };
+    let mut out = vec![];
+    for role in crate::keys::Role::ALL {
+        let email = format!("{}@console.example", role.as_str().replace('_', "-"));
+        out.push(svc.create_user(&actor, &email, role, false).await?);
+    }
+    Ok(out)
+}
+
 pub async fn seed(svc: &App) -> Result<(), Error> {
     seed_lists(svc).await?;
     use AccountKind::*;

@@ -43,6 +43,9 @@ pub enum Error {
     /// The caller's key is missing, wrong or revoked.
     #[error("authentication required")]
     Unauthenticated,
+    /// Too many attempts (failed sign-ins) from this caller: wait and try again.
+    #[error("{0}")]
+    RateLimited(String),
     /// The caller may not do this.
     #[error("{0}")]
     Forbidden(String),

@@ -277,3 +277,59 @@ impl App {
         })
     }
 }
+
+/// An account's events as the console shows them: each with whether its inclusion proof was
+/// checked, here, against the latest signed checkpoint.
+#[derive(Debug)]
+pub struct ProvenEvents {
+    pub events: AccountEvents,
+    /// In the order of `events.events`.
+    pub proven: Vec<bool>,
+}
+
+impl App {
+    /// An account's access events of the last `days` days (up to `limit`), read for a purpose
+    /// (audited), each proven in the log: its inclusion proof checked against the latest
+    /// signed checkpoint (signature, size and audit path).
+    pub async fn proven_account_events(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        account: &str,
+        days: i64,
+        limit: usize,
+    ) -> Result<ProvenEvents> {
+        let now = self.now();
+        let events = self
+            .account_events(
+                actor,
+                purpose,
+                account,
+                EventsQuery {
+                    from: Some(now - Duration::days(days)),
+                    to: Some(now),
+                    limit,
+                    proof: Some(ProofAt::Latest),
+                    starting_after: None,
+                },
+            )
+            .await?;
+        let l = self.ledger_or_conflict()?;
+        let proven = events
+            .events
+            .iter()
+            .map(|f| match (&f.proof, &events.checkpoint) {
+                (Some(p), Some(cp)) => custos_ledger::query::check_proof(
+                    p,
+                    f.index,
+                    cp.as_bytes(),
+                    l.access.verifier_key(),
+                    l.access.origin(),
+                )
+                .is_ok(),
+                _ => false,
+            })
+            .collect();
+        Ok(ProvenEvents { events, proven })
+    }
+}

@@ -10,6 +10,7 @@
 //! `custos-store`), no business rules of its own (those are in `custos-core`), no process
 //! set-up (that is the `custos` binary).
 
+pub mod approvals;
 pub mod audit;
 pub mod browse;
 pub mod demo;
@@ -31,6 +32,7 @@ pub mod screening;
 pub mod service;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod users;
 pub mod webhooks;
 pub mod when;
 
@@ -40,8 +42,8 @@ pub use service::{Actor, App, Clock, NewAccount, system_clock};
 /// The records the application hands to its doors, as the store keeps them.
 pub mod records {
     pub use custos_store::{
-        ApiKeyRecord, AuditEntry, AuditRecord, DocumentMeta, IdemBegin, IndexKind, OutboxEvent,
-        StoredCase, StoredEvent, StoredListVersion, Tombstone, WebhookAttempt, WebhookDelivery,
-        WebhookEndpoint,
+        ApiKeyRecord, Approval, AuditEntry, AuditRecord, ConsoleSession, ConsoleUser, DocumentMeta,
+        IdemBegin, IndexKind, OutboxEvent, StoredCase, StoredEvent, StoredListVersion, Tombstone,
+        WebhookAttempt, WebhookDelivery, WebhookEndpoint,
     };
 }

@@ -91,6 +91,8 @@ pub struct App {
     /// The last audit record (its place in the trail) copied into the ledger's audit log;
     /// `None` until read from the log.
     pub(crate) audit_mirrored: Arc<tokio::sync::Mutex<Option<i64>>>,
+    /// How far the audit trail's hash chain was checked: the last entry and its hash.
+    pub(crate) audit_checked: Arc<tokio::sync::Mutex<(i64, Vec<u8>)>>,
 }
 
 impl std::fmt::Debug for App {
@@ -132,6 +134,7 @@ impl App {
             ip_countries: None,
             ledger: None,
             audit_mirrored: Arc::new(tokio::sync::Mutex::new(None)),
+            audit_checked: Arc::new(tokio::sync::Mutex::new((0, vec![0; 32]))),
         }
     }
 

@@ -49,6 +49,9 @@ pub enum BenchCmd {
     /// The access ledger: durable ingest in process and over HTTP beside PostgreSQL COPY,
     /// bytes on disk per event, queries and inclusion proofs, on synthetic traffic.
     Ledger(crate::bench_ledger::Args),
+    /// The console's server time (p50, p95, p99) for the queue and customer pages over a
+    /// large SQLite store, beside the API's answers to the same questions.
+    Console(crate::bench_console::Args),
     /// Account-open decisions per second over HTTP on loopback, with p50 and p99 latency.
     Accounts {
         /// sqlite or postgres.
@@ -114,7 +117,7 @@ pub(crate) fn proc_field(file: &str, key: &str) -> Option<String> {
     })
 }
 
-fn cpu_model() -> String {
+pub(crate) fn cpu_model() -> String {
     proc_field("/proc/cpuinfo", "model name").unwrap_or_else(|| "unknown".into())
 }
 
@@ -142,7 +145,7 @@ fn person(i: usize, country: &str) -> Individual {
     }
 }
 
-async fn seed(svc: &Service, n: usize) -> Result<Vec<String>> {
+pub(crate) async fn seed(svc: &Service, n: usize) -> Result<Vec<String>> {
     const FOREIGN: [&str; 8] = ["DE", "BR", "IN", "CN", "NG", "GB", "RU", "MX"];
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
@@ -217,6 +220,9 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
     }
     if let BenchCmd::Ledger(args) = cmd {
         return crate::bench_ledger::run(args).await;
+    }
+    if let BenchCmd::Console(args) = cmd {
+        return crate::bench_console::run(args).await;
     }
     if let BenchCmd::Ids {
         per_kind,

@@ -3,6 +3,7 @@
 mod app;
 mod batch;
 mod bench;
+mod bench_console;
 mod bench_ledger;
 mod bench_screen;
 mod compliance;
@@ -12,6 +13,7 @@ mod lists;
 mod nats;
 mod out;
 mod resellers;
+mod users;
 mod webhooks;
 
 use std::io::Write;
@@ -69,6 +71,11 @@ enum Cmd {
     Keys {
         #[command(subcommand)]
         cmd: KeysCmd,
+    },
+    /// The people who sign in to the console.
+    Users {
+        #[command(subcommand)]
+        cmd: users::UsersCmd,
     },
     /// The key-encryption keyring.
     Keyring {
@@ -608,6 +615,18 @@ async fn run(cli: Cli) -> Result<()> {
                 .context("cannot seed the demo records")?;
             let (token, _) = app.service.create_key("demo-admin", Role::Admin).await?;
             println!("admin key: {token}");
+            for c in custos_app::demo::console_users(&app.service).await? {
+                let totp = c
+                    .totp_secret
+                    .map(|t| format!(" totp:{t}"))
+                    .unwrap_or_default();
+                println!(
+                    "console user {}: {} {}{totp}",
+                    c.user.role.as_str(),
+                    c.user.email,
+                    c.password
+                );
+            }
             serve(&app, &listen, sweep, maintain, limits).await
         }
         Cmd::Migrate => {
@@ -807,6 +826,10 @@ async fn run(cli: Cli) -> Result<()> {
             let app = App::open(config, true).await?;
             webhooks::run(&app, cmd).await
         }
+        Cmd::Users { cmd } => {
+            let app = App::open(config, true).await?;
+            users::run(&app, cmd).await
+        }
         Cmd::Report { cmd } => {
             let app = App::open(config, true).await?;
             compliance::report(&app, cmd).await
@@ -889,6 +912,7 @@ fn reads_only(cmd: &Cmd) -> bool {
                     cmd: AiReportCmd::Ls { .. }
                 }
         ),
+        Cmd::Users { cmd } => matches!(cmd, users::UsersCmd::Ls { .. }),
         Cmd::Webhooks { cmd } => matches!(
             cmd,
             webhooks::WebhooksCmd::Ls { .. } | webhooks::WebhooksCmd::Deliveries { .. }

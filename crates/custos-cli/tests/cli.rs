@@ -102,7 +102,7 @@ async fn migrate_keys_rotation_and_retention() {
     assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
     assert_eq!(
         String::from_utf8_lossy(&m.stdout).trim(),
-        "applied 9 migration(s)"
+        "applied 11 migration(s)"
     );
     let m = custos(dir.path(), &["migrate"]);
     assert_eq!(
@@ -128,6 +128,10 @@ async fn migrate_keys_rotation_and_retention() {
     let list = custos(dir.path(), &["keys", "list"]);
     assert!(String::from_utf8_lossy(&list.stdout).contains("admin"));
     assert!(!String::from_utf8_lossy(&list.stdout).contains(&admin));
+    // The control plane's key: it closes accounts on the customer's request, at once (an
+    // admin's close, a person's, would wait for a second person).
+    let k = custos(dir.path(), &["keys", "create", "--role", "integrator"]);
+    let integrator = String::from_utf8_lossy(&k.stdout).trim().to_owned();
 
     // Two customers whose only accounts are closed; one of them under legal hold.
     let (gone, held);
@@ -155,7 +159,7 @@ async fn migrate_keys_rotation_and_retention() {
             let acc = a["account_id"].as_str().unwrap();
             let (st, _) = call(
                 &s,
-                &admin,
+                &integrator,
                 "POST",
                 &format!("/v1/accounts/{acc}/close"),
                 Some(json!({"reason": "left"})),
@@ -697,4 +701,157 @@ fn a_read_on_a_mistyped_data_directory_makes_no_installation() {
     // A command that writes makes one, as before.
     assert!(custos(&typo, &["migrate"]).status.success());
     assert!(custos(&typo, &["keys", "ls"]).status.success());
+}
+
+/// `custos users`: the console's people, as an admin keeps them: a password (and a second
+/// factor where the role needs one) printed once; a table or JSON; disabling; a new password;
+/// a new role. Wrong input is a clear message and a non-zero exit; a running server's sign-in
+/// sees each change.
+#[tokio::test]
+async fn console_users_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = ok_in(
+        d,
+        &[
+            "users",
+            "create",
+            "--email",
+            "Ana@Example.org",
+            "--role",
+            "compliance_officer",
+        ],
+    );
+    let pw = out
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .unwrap()
+        .to_owned();
+    let totp = out.lines().find_map(|l| l.strip_prefix("totp: ")).unwrap();
+    assert_eq!(totp.len(), 52, "{out}");
+    assert!(out.contains("otpauth://totp/"), "{out}");
+    let created: Value = serde_json::from_str(&ok_in(
+        d,
+        &[
+            "users",
+            "create",
+            "--email",
+            "rev@example.org",
+            "--role",
+            "reviewer",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(created["user"]["role"], "reviewer");
+    assert_eq!(created["user"]["totp"], false);
+    assert!(created.get("totp_secret").is_none());
+    let table = ok_in(d, &["users", "ls"]);
+    assert!(table.starts_with("EMAIL "), "{table}");
+    assert!(table.contains("ana@example.org") && table.contains("compliance_officer"));
+    let ls: Value = serde_json::from_str(&ok_in(d, &["users", "ls", "--json"])).unwrap();
+    assert_eq!(ls.as_array().unwrap().len(), 2);
+    assert!(!ls.to_string().contains(&pw) && !ls.to_string().contains("argon2"));
+    for (args, want) in [
+        (
+            vec![
+                "users",
+                "create",
+                "--email",
+                "ana@example.org",
+                "--role",
+                "reviewer",
+            ],
+            "already exists",
+        ),
+        (
+            vec![
+                "users",
+                "create",
+                "--email",
+                "not an email",
+                "--role",
+                "reviewer",
+            ],
+            "email",
+        ),
+        (
+            vec![
+                "users",
+                "create",
+                "--email",
+                "x@example.org",
+                "--role",
+                "reseller",
+            ],
+            "--role must be one of",
+        ),
+        (
+            vec!["users", "disable", "nobody@example.org"],
+            "no console user",
+        ),
+    ] {
+        let o = custos(d, &args);
+        assert!(!o.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    // A new password replaces the old one; a disabled user cannot sign in.
+    let out = ok_in(d, &["users", "reset-password", "rev@example.org"]);
+    assert!(out.contains("password: ") && !out.contains("totp"), "{out}");
+    let out = ok_in(
+        d,
+        &["users", "set-role", "rev@example.org", "--role", "admin"],
+    );
+    assert!(
+        out.contains("is now admin") && out.contains("totp: "),
+        "{out}"
+    );
+    assert!(ok_in(d, &["users", "disable", "rev@example.org"]).contains("disabled"));
+    let o = custos(d, &["users", "disable", "rev@example.org"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already disabled"));
+    let ls: Value = serde_json::from_str(&ok_in(d, &["users", "ls", "--json"])).unwrap();
+    let rev = ls
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "rev@example.org")
+        .unwrap();
+    assert!(rev["disabled_at"].is_string(), "{rev}");
+    // A server on the directory signs Ana in with her password and code.
+    let s = start(d, &["serve"]);
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = c
+        .get(format!("{}/console/login", s.url))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let form = r.text().await.unwrap();
+    let at = form.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = &form[at..at + form[at..].find('"').unwrap()];
+    let code = custos_app::users::code_at(totp, chrono::Utc::now()).unwrap();
+    let r = c
+        .post(format!("{}/console/login", s.url))
+        .header("cookie", cookie)
+        .form(&[
+            ("csrf", csrf),
+            ("email", "ana@example.org"),
+            ("password", &pw),
+            ("code", &code),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .starts_with("custos_session=")
+    );
 }

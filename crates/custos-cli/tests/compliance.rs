@@ -295,6 +295,9 @@ async fn retention_while_the_server_runs_reaches_the_ledger_and_leaves_nothing_t
     assert!(custos(dir.path(), &["migrate"]).status.success());
     let k = custos(dir.path(), &["keys", "create", "--role", "admin"]);
     let admin = String::from_utf8_lossy(&k.stdout).trim().to_owned();
+    // The control plane's key closes the account on the customer's request, at once.
+    let k = custos(dir.path(), &["keys", "create", "--role", "integrator"]);
+    let integrator = String::from_utf8_lossy(&k.stdout).trim().to_owned();
     let s = start_with(
         dir.path(),
         &["serve"],
@@ -359,7 +362,7 @@ async fn retention_while_the_server_runs_reaches_the_ledger_and_leaves_nothing_t
     assert_eq!(st, 200, "{r}");
     let (st, _) = call(
         &s,
-        &admin,
+        &integrator,
         "POST",
         &format!("/v1/accounts/{acc}/close"),
         Some(json!({"reason": "left"})),

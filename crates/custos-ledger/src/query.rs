@@ -337,3 +337,86 @@ pub fn net_accounts(
     v.sort_by(|a, b| b.count.cmp(&a.count).then(a.account_id.cmp(&b.account_id)));
     Ok(v)
 }
+
+/// Checks an inclusion proof of entry `index` against a signed checkpoint: the checkpoint's
+/// signature (by `vkey`, for `origin`), its size (the proof's), then the audit path to its
+/// root hash (RFC 6962).
+pub fn check_proof(
+    proof: &Proof,
+    index: u64,
+    checkpoint: &[u8],
+    vkey: &str,
+    origin: &str,
+) -> Result<(), LedgerError> {
+    let cp = crate::log::open_checkpoint(checkpoint, vkey, origin)?;
+    if cp.size() != proof.tree_size {
+        return Err(LedgerError::Invalid(format!(
+            "the proof is for a tree of {} entries, the checkpoint of {}",
+            proof.tree_size,
+            cp.size()
+        )));
+    }
+    let hash = |s: &str| -> Result<tlog_tiles::Hash, LedgerError> {
+        let b = base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .map_err(|_| LedgerError::Invalid("a proof hash is not base64".into()))?;
+        let a: [u8; tlog_tiles::HASH_SIZE] = b
+            .try_into()
+            .map_err(|_| LedgerError::Invalid("a proof hash is not 32 bytes".into()))?;
+        Ok(tlog_tiles::Hash(a))
+    };
+    let path = proof
+        .hashes
+        .iter()
+        .map(|h| hash(h))
+        .collect::<Result<Vec<_>, _>>()?;
+    tlog_tiles::check_record(&path, cp.size(), *cp.hash(), index, hash(&proof.leaf_hash)?)
+        .map_err(|e| LedgerError::Invalid(format!("the inclusion proof does not hold: {e:?}")))
+}
+
+#[cfg(test)]
+mod proof_tests {
+    use super::*;
+
+    #[test]
+    fn a_proof_holds_against_its_signed_checkpoint_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = crate::Ledger::open(dir.path(), "custos.test/ledger").unwrap();
+        let t = chrono::DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let events: Vec<Event> = (0..9)
+            .map(|i| Event {
+                account_id: format!("acc_{i}"),
+                time: t,
+                ip: "203.0.113.7".parse().unwrap(),
+                port: None,
+                action: crate::Action::Login,
+                source: "sso".into(),
+                actor: None,
+                user_agent: None,
+                request_id: None,
+            })
+            .collect();
+        l.access.append(&events).unwrap();
+        let size = l.access.size();
+        let cp = l.access.checkpoint();
+        let (vkey, origin) = (l.access.verifier_key(), l.access.origin());
+        for i in 0..size {
+            let p = prove(&l.access, i, size).unwrap();
+            check_proof(&p, i, &cp, vkey, origin).unwrap();
+            // Another entry's place, another leaf, a forged path: refused.
+            assert!(check_proof(&p, (i + 1) % size, &cp, vkey, origin).is_err());
+            let mut bad = p.clone();
+            bad.leaf_hash = prove(&l.access, (i + 1) % size, size).unwrap().leaf_hash;
+            assert!(check_proof(&bad, i, &cp, vkey, origin).is_err());
+        }
+        // A checkpoint altered by one byte: its signature fails.
+        let p = prove(&l.access, 0, size).unwrap();
+        let mut forged = cp.clone();
+        let at = forged.iter().position(|b| *b == b'\n').unwrap() + 1;
+        forged[at] ^= 1;
+        assert!(check_proof(&p, 0, &forged, vkey, origin).is_err());
+        assert!(check_proof(&p, 0, &cp, vkey, "another/origin").is_err());
+    }
+}

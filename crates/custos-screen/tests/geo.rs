@@ -23,7 +23,7 @@ fn database() -> PathBuf {
     );
     assert!(
         p.exists(),
-        "{} is missing: .ci/test fetches it (npm pack @ip-location-db/geo-whois-asn-country-mmdb)",
+        "{} is missing: .ci/test fetches it (the npm package @ip-location-db/geo-whois-asn-country-mmdb)",
         p.display()
     );
     p

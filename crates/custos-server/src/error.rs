@@ -24,6 +24,8 @@ pub enum ApiError {
     },
     Unauthenticated,
     Forbidden(String),
+    /// Too many failed attempts: wait, then try again.
+    TooManyRequests(String),
     /// Reading personal data needs a stated purpose.
     PurposeRequired,
     NotFound(String),
@@ -46,7 +48,7 @@ pub enum ApiError {
 
 /// The problem document. Its `type` is one of `urn:custos:problem:` followed by
 /// `invalid-request` (400), `validation-failed` (422), `unauthenticated` (401), `forbidden`
-/// (403), `purpose-required` (403), `not-found` (404), `conflict` (409), `records-destroyed`
+/// (403), `too-many-requests` (429), `purpose-required` (403), `not-found` (404), `conflict` (409), `records-destroyed`
 /// (410), `payload-too-large` (413), `method-not-allowed` (405), `unsupported-media-type` (415), `idempotency-key-reused`
 /// (422), `idempotency-key-in-progress` (409), `unavailable` (503: the database),
 /// `ledger-unavailable` (503), `rendering-failed` (500) or `internal` (500).
@@ -83,6 +85,11 @@ impl ApiError {
                 "Authentication required",
             ),
             Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
+            TooManyRequests(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too many requests",
+            ),
             PurposeRequired => (
                 StatusCode::FORBIDDEN,
                 "purpose-required",
@@ -143,7 +150,8 @@ impl ApiError {
         use ApiError::*;
         let (status, slug, title) = self.parts();
         let (detail, field) = match self {
-            BadRequest(d) | Forbidden(d) | NotFound(d) | Conflict(d) | Gone(d) => (d.clone(), None),
+            BadRequest(d) | Forbidden(d) | TooManyRequests(d) | NotFound(d) | Conflict(d)
+            | Gone(d) => (d.clone(), None),
             Validation { field, detail } => (detail.clone(), field.clone()),
             Unauthenticated => (
                 "send a valid API key as `Authorization: Bearer <key>`".into(),
@@ -250,6 +258,7 @@ impl From<custos_app::Error> for ApiError {
             E::Validation { field, detail } => ApiError::Validation { field, detail },
             E::Unauthenticated => ApiError::Unauthenticated,
             E::Forbidden(d) => ApiError::Forbidden(d),
+            E::RateLimited(d) => ApiError::TooManyRequests(d),
             e @ E::NotFound(_) => ApiError::NotFound(e.to_string()),
             E::Conflict(d) => ApiError::Conflict(d),
             e @ E::Destroyed(_) => ApiError::Gone(e.to_string()),

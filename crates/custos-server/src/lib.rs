@@ -13,6 +13,9 @@ pub mod serve;
 
 use std::sync::Arc;
 
+/// The console's session cookie (for clients of the console that are not browsers).
+pub use custos_console::SESSION_COOKIE as CONSOLE_SESSION_COOKIE;
+
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::middleware::from_fn_with_state;
@@ -66,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ledger/{log}/checkpoint", get(routes::ledger::checkpoint))
         .route("/ledger/{log}/tile/{*rest}", get(routes::ledger::tile))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
+        .merge(custos_console::router(state.service.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -94,7 +98,8 @@ pub fn router(state: AppState) -> Router {
 
 /// The routes of the OpenAPI document, with the document.
 fn api(state: AppState) -> OpenApiRouter<AppState> {
-    use routes::{accounts, admin, customers, designations, health, ledger, program, resellers};
+    use routes::resellers;
+    use routes::{accounts, admin, approvals, customers, designations, health, ledger, program};
     use routes::{screen, screening, webhooks};
     // A route: the permission a caller's role needs is checked first, then an
     // `Idempotency-Key` is honoured (so a caller that may not call the route never has its
@@ -226,6 +231,10 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
         .routes(may(Permission::ReadPersonal, routes!(screening::case)))
         .routes(may(Permission::Review, routes!(screening::resolve)))
         .routes(may(Permission::Review, routes!(screening::rescreen)))
+        .routes(may(Permission::Review, routes!(approvals::list)))
+        .routes(may(Permission::Review, routes!(approvals::get)))
+        .routes(may(Permission::Review, routes!(approvals::approve)))
+        .routes(may(Permission::Review, routes!(approvals::reject)))
         .routes(may(Permission::ReadAudit, routes!(admin::audit)))
         .routes(may(Permission::ManageKeys, routes!(admin::create)))
         .routes(may(Permission::ManageKeys, routes!(admin::list)))

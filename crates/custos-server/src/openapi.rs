@@ -38,6 +38,7 @@ impl Modify for Bearer {
         (name = "screening", description = "Designated lists, screening cases and exposure"),
         (name = "ledger", description = "The access ledger (EO 1(a)(ii)(D)): events, and who did what from where"),
         (name = "compliance", description = "Special measures, resellers' oversight, exemptions, the ADP record, certifications and deadlines"),
+        (name = "approvals", description = "Four eyes: decisions that wait for a second person"),
         (name = "admin", description = "Audit trail and API keys"),
         (name = "webhooks", description = "Webhook endpoints, their deliveries, and the events feed"),
         (name = "operations", description = "Health and metrics"),

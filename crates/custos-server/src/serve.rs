@@ -65,7 +65,7 @@ pub async fn serve(
     let builder = Arc::new(builder);
     tokio::pin!(shutdown);
     loop {
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(x) => x,
                 Err(e) => {
@@ -90,6 +90,8 @@ pub async fn serve(
                 .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
                     limits.header_timeout,
                 ))
+                // The peer's address, for the console's limits on failed sign-ins.
+                .layer(axum::Extension(axum::extract::ConnectInfo(peer)))
                 .service(app.clone()),
         );
         let builder = builder.clone();

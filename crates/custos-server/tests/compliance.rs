@@ -343,7 +343,8 @@ async fn a_designated_person_under_any_reseller_is_found() {
     assert_eq!(status(&xs), "pending_verification", "{xs}");
     assert_eq!(xs["reasons"][0]["source"]["entity_id"], "sm-volkov");
     assert_eq!(status(&app.account(&a2).await), "active");
-    // A reviewer confirms: the prohibition closes the sub-lessee's account.
+    // A reviewer confirms, a second person approves: the prohibition closes the sub-lessee's
+    // account.
     let case = xs["reasons"][0]["detail"].as_str().unwrap();
     let case = case[case.find("scr_").unwrap()..]
         .trim_end_matches(')')
@@ -356,7 +357,8 @@ async fn a_designated_person_under_any_reseller_is_found() {
         json!({"resolution": "confirmed"}),
     )
     .await;
-    assert!(c.status.is_success(), "{}", c.body);
+    // A person's confirmation waits for a second person; a compliance officer approves.
+    app.approved_by(&c, Role::ComplianceOfficer).await;
     assert_eq!(status(&app.account(&sa).await), "closed");
     let exp = app
         .get(&format!("/v1/accounts/{a1}/exposure"), Role::Integrator)

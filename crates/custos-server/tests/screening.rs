@@ -65,6 +65,9 @@ async fn cases(app: &TestApp, state: &str) -> Vec<Value> {
     r.body["cases"].as_array().unwrap().clone()
 }
 
+/// A reviewer resolves a case. Confirming a match, or reversing a confirmed one, waits for a
+/// second person (`202`): a compliance officer approves it, and the answer is then the
+/// approval's status with the customer's accounts as they stand.
 async fn resolve(app: &TestApp, case: &str, resolution: &str) -> (StatusCode, Value) {
     let r = app
         .as_role(Role::Reviewer)
@@ -73,7 +76,21 @@ async fn resolve(app: &TestApp, case: &str, resolution: &str) -> (StatusCode, Va
             json!({"resolution": resolution, "note": "checked the passport photo"}),
         )
         .await;
-    (r.status, r.body)
+    if r.status != StatusCode::ACCEPTED {
+        return (r.status, r.body);
+    }
+    assert_eq!(r.body["object"], "approval", "{}", r.body);
+    let approved = app.approved_by(&r, Role::ComplianceOfficer).await;
+    let customer = r.body["customer_id"].as_str().unwrap();
+    let view = app
+        .get(&format!("/v1/customers/{customer}"), Role::Reviewer)
+        .await;
+    let state = case_state(app, case).await;
+    (
+        approved.status,
+        json!({"approval": approved.body, "customer_id": customer,
+               "case": {"id": case, "state": state}, "accounts": view.body["accounts"]}),
+    )
 }
 
 #[tokio::test]

@@ -50,7 +50,7 @@ pub struct Versioned<T> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub at: DateTime<Utc>,
-    /// The API key id (or `cli` for local administration).
+    /// Who: the API key's id, the console user's email, or `os:USER` for a command.
     pub actor: String,
     pub role: String,
     /// The purpose the actor stated, for reads of personal data.
@@ -93,6 +93,71 @@ pub struct ApiKeyRecord {
     /// For a reseller's key: the reseller account it is limited to (and what is under it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+}
+
+/// A person who signs in to the console (not an API key). The password is kept only as an
+/// argon2id hash; the TOTP secret of a second factor is wrapped under the keyring in the store
+/// and clear only in memory.
+#[derive(Clone)]
+pub struct ConsoleUser {
+    pub id: String,
+    /// Lower-case; unique.
+    pub email: String,
+    pub role: String,
+    pub password_hash: String,
+    /// The RFC 6238 secret of the user's second factor; `None`: none is set.
+    pub totp: Option<crypto::SecretKey>,
+    pub created_at: DateTime<Utc>,
+    /// The last change of role, password or second factor: every session begun before it is
+    /// over.
+    pub changed_at: DateTime<Utc>,
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for ConsoleUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsoleUser")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .field("totp", &self.totp.is_some())
+            .field("disabled_at", &self.disabled_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A decision that waits for a second person (four eyes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Approval {
+    pub id: String,
+    /// `refuse_subject`, `close_account`, `confirm_match` or `reverse_match`.
+    pub kind: String,
+    pub customer_id: CustomerId,
+    /// What it is about: a subject, an account or a screening case.
+    pub target: String,
+    pub requested_by: String,
+    pub requested_role: String,
+    pub requested_at: DateTime<Utc>,
+    /// `pending`, `approved`, `rejected`, or `failed` (approved, but the decision could no
+    /// longer be applied).
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<DateTime<Utc>>,
+    /// What the decision says (sealed in the store); read only by [`Store::approval`].
+    #[serde(skip)]
+    pub body: Option<serde_json::Value>,
+}
+
+/// A console session: kept by the SHA-256 of its token (the cookie holds the token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleSession {
+    /// Hex SHA-256 of the session's token.
+    pub id: String,
+    pub user_id: String,
+    pub created_at: DateTime<Utc>,
+    pub seen_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
 }
 
 /// A stored version of a designated list.
@@ -291,6 +356,85 @@ pub enum IdemBegin {
     Mismatch,
 }
 
+/// What the console's people leave: users, sessions, failed sign-ins, claims on queue items,
+/// and the decisions waiting for a second person (four eyes). A part of every [`Store`].
+#[async_trait]
+pub trait PeopleStore: Send + Sync {
+    async fn insert_console_user(&self, u: &ConsoleUser) -> Result<(), StoreError>;
+    /// Writes a user's role, password hash, second factor, change time and disabled time.
+    async fn update_console_user(&self, u: &ConsoleUser) -> Result<(), StoreError>;
+    async fn console_user(&self, id: &str) -> Result<ConsoleUser, StoreError>;
+    async fn console_user_by_email(&self, email: &str) -> Result<ConsoleUser, StoreError>;
+    /// Every console user, by email.
+    async fn console_users(&self) -> Result<Vec<ConsoleUser>, StoreError>;
+    /// Takes TOTP time step `step` for a user: `true` when it is later than every step taken
+    /// before, so that a one-time code is accepted once.
+    async fn take_totp_step(&self, user_id: &str, step: i64) -> Result<bool, StoreError>;
+    async fn insert_console_session(&self, s: &ConsoleSession) -> Result<(), StoreError>;
+    async fn console_session(&self, id: &str) -> Result<ConsoleSession, StoreError>;
+    async fn touch_console_session(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Ends one session (`session`), or every session of a user (`user`).
+    async fn end_console_sessions(
+        &self,
+        session: Option<&str>,
+        user: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+    async fn record_login_failure(
+        &self,
+        email: &str,
+        address: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Failed sign-ins since `since`: those for `email`, and those from `address`.
+    async fn login_failures_since(
+        &self,
+        email: &str,
+        address: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(u64, u64), StoreError>;
+
+    /// Claims a queue item for `email`, unless another holds a claim on it made at or after
+    /// `lapsed_before`. Returns who holds it now.
+    async fn claim_item(
+        &self,
+        item: &str,
+        email: &str,
+        at: DateTime<Utc>,
+        lapsed_before: DateTime<Utc>,
+    ) -> Result<String, StoreError>;
+    /// Releases `email`'s claim on an item (another's stays).
+    async fn release_claim(&self, item: &str, email: &str) -> Result<(), StoreError>;
+    /// The claims made at or after `lapsed_before` on these items: (item, email, when).
+    async fn claims(
+        &self,
+        items: &[String],
+        lapsed_before: DateTime<Utc>,
+    ) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError>;
+
+    /// Keeps a decision waiting for a second person, its body sealed under the customer's
+    /// data key (a destroyed customer's: `Destroyed`).
+    async fn insert_approval(&self, a: &Approval) -> Result<(), StoreError>;
+    /// One, with its body opened (none once its customer's records were destroyed).
+    async fn approval(&self, id: &str) -> Result<Approval, StoreError>;
+    /// A page of them (bodies not opened), in id order, optionally in one state.
+    async fn approvals(
+        &self,
+        state: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Approval>, StoreError>;
+    /// Moves one from state `from` to `to`, by `by`; `Conflict` if it is no longer in `from`.
+    async fn decide_approval(
+        &self,
+        id: &str,
+        from: &str,
+        to: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
+
 /// The record store. Every backend passes the same conformance suite
 /// (`tests/conformance.rs`).
 ///
@@ -298,7 +442,7 @@ pub enum IdemBegin {
 /// under a per-customer data key. Writes of one customer's record are optimistic: they name the
 /// version they read and fail with [`StoreError::Conflict`] if another write came first.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: PeopleStore + Send + Sync + std::fmt::Debug + 'static {
     /// Applies pending schema migrations; returns how many were applied.
     async fn migrate(&self) -> Result<usize, StoreError>;
     /// Checks that the database answers.

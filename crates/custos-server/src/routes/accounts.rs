@@ -56,20 +56,33 @@ pub async fn get(
     Ok(Json(AccountView::from(&a)))
 }
 
-/// Close an account. Sub-accounts of a closed reseller account are closed with it.
+/// Close an account. Sub-accounts of a closed reseller account are closed with it. The
+/// control plane (an integrator's or a reseller's key) closes at once, on the customer's
+/// request; a person's close waits for a second person (`202`).
 #[utoipa::path(post, path = "/v1/accounts/{id}/close", tag = "accounts",
     request_body(content = CloseAccount, example = json!({"reason": "customer request"})),
     params(("id" = String, Path, example = "acc_demo_us_direct")),
-    responses((status = 200, body = AccountView), (status = 409, body = Problem)),
+    responses((status = 200, body = AccountView),
+        (status = 202, body = custos_app::approvals::ApprovalView,
+            description = "Closed by a person: it waits for a second person (`/v1/approvals`)"),
+        (status = 409, body = Problem)),
     security(("bearer" = [])))]
 pub async fn close(
     State(st): State<AppState>,
+    p: crate::auth::Principal,
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<CloseAccount>,
-) -> Result<Json<AccountView>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     let reason = text("reason", &req.reason)?;
-    let a = st.service.close_account(&account_id(&id)?, &reason).await?;
-    Ok(Json(AccountView::from(&a)))
+    match st
+        .service
+        .decide_close(&p, &account_id(&id)?, &reason)
+        .await?
+    {
+        custos_app::approvals::Decided::Done(a) => Ok(Json(AccountView::from(&a)).into_response()),
+        custos_app::approvals::Decided::Waiting(a) => Ok(super::approvals::waiting(a)),
+    }
 }
 
 /// Record an access to the account: its time (for retention) and where it came from (evidence

@@ -363,25 +363,35 @@ pub async fn verification_result(
     changed(&st, StatusCode::OK, &c, &accounts)
 }
 
-/// A reviewer's decision on a subject: verified or failed, with the reason.
+/// A reviewer's decision on a subject: verified or failed, with the reason. Failing a subject
+/// refuses its accounts: decided by a person, it waits for a second one (`202`).
 #[utoipa::path(post, path = "/v1/customers/{id}/reviews", tag = "verification",
     request_body(content = ReviewInput, example = json!({"subject_id": "sub_demo_foreign_individual",
         "outcome": "verified", "reason": "passport checked by video call, case R-1182"})),
     params(("id" = String, Path, example = "cus_demo_foreign_individual")),
-    responses((status = 200, body = CustomerView), (status = 403, body = Problem)),
+    responses((status = 200, body = CustomerView),
+        (status = 202, body = custos_app::approvals::ApprovalView,
+            description = "A person failed the subject: it waits for a second person (`/v1/approvals`)"),
+        (status = 403, body = Problem)),
     security(("bearer" = [])))]
 pub async fn review(
     State(st): State<AppState>,
     p: Principal,
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ReviewInput>,
-) -> Res<CustomerView> {
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     let id = customer_id(&id)?;
-    let (c, accounts) = st
+    match st
         .service
-        .review(&p.actor(), &id, &req.subject_id, req.outcome, &req.reason)
-        .await?;
-    changed(&st, StatusCode::OK, &c, &accounts)
+        .decide_review(&p.actor(), &id, &req.subject_id, req.outcome, &req.reason)
+        .await?
+    {
+        custos_app::approvals::Decided::Done((c, accounts)) => {
+            Ok(changed(&st, StatusCode::OK, &c, &accounts).into_response())
+        }
+        custos_app::approvals::Decided::Waiting(a) => Ok(super::approvals::waiting(a)),
+    }
 }
 
 /// Redress: a customer whose verification failed submits again, as the CIP policy allows.

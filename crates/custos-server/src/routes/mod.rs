@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod approvals;
 pub mod customers;
 pub mod designations;
 pub mod health;

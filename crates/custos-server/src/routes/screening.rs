@@ -157,12 +157,16 @@ pub struct Resolved {
 /// A reviewer's decision on a case. A false positive is remembered for that subject and that
 /// list entry until either changes; a confirmed hit applies the entry's measure. A reversal,
 /// and a false positive on an exact match, need a `reason`. The customer's accounts are decided
-/// again and returned, those a reversed confirmation closed included.
+/// again and returned, those a reversed confirmation closed included. A person's confirmation,
+/// and a person's reversal, wait for a second person (`202`).
 #[utoipa::path(post, path = "/v1/screening/cases/{id}/resolve", tag = "screening",
     params(("id" = String, Path, example = "scr_a1c16c334f3b0c41e671274d")),
     request_body(content = ResolveInput, example = json!({"resolution": "false_positive",
         "reason": "different date of birth and nationality"})),
-    responses((status = 200, body = Resolved), (status = 404, body = Problem), (status = 409, body = Problem),
+    responses((status = 200, body = Resolved),
+        (status = 202, body = custos_app::approvals::ApprovalView,
+            description = "A person confirmed a match, or reversed a confirmed one: it waits for a second person (`/v1/approvals`)"),
+        (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn resolve(
@@ -170,22 +174,28 @@ pub async fn resolve(
     p: Principal,
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ResolveInput>,
-) -> Result<Json<Resolved>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     let note = req
         .reason
         .as_deref()
         .map(|n| text("reason", n))
         .transpose()?;
-    let (customer_id, case, accounts) = st
+    let (customer_id, case, accounts) = match st
         .service
-        .resolve_case(case_id(&id)?, req.resolution, note, &p.actor())
-        .await?;
+        .decide_resolution(&p.actor(), case_id(&id)?, req.resolution, note)
+        .await?
+    {
+        custos_app::approvals::Decided::Done(x) => x,
+        custos_app::approvals::Decided::Waiting(a) => return Ok(super::approvals::waiting(a)),
+    };
     let summary = st.service.screening_case(&case.id).await.map(|c| c.case)?;
     Ok(Json(Resolved {
         customer_id,
         case: summary,
         accounts: accounts.iter().map(AccountView::from).collect(),
-    }))
+    })
+    .into_response())
 }
 
 /// Screens every stored customer again against the current lists (done after every import

@@ -69,6 +69,24 @@ impl TestApp {
         }
     }
 
+    /// A decision that waits for a second person (`202 Accepted`, an approval), approved by
+    /// `role`'s key.
+    pub async fn approved_by(&self, waiting: &Resp, role: Role) -> Resp {
+        assert_eq!(waiting.status, StatusCode::ACCEPTED, "{}", waiting.body);
+        let id = waiting.body["id"].as_str().unwrap();
+        let r = self
+            .send(
+                "POST",
+                &format!("/v1/approvals/{id}/approve"),
+                Some(role),
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r
+    }
+
     pub fn advance(&self, d: Duration) {
         *self.clock.lock().unwrap() += d;
     }

@@ -9,9 +9,10 @@ pub(super) async fn rewrap_data_keys(st: &SqlStore) -> Result<u64, StoreError> {
     let primary = st.keyring.primary_id();
     let mut n = 0;
     // Program documents' keys and webhook secrets first, then customers'.
-    let apart: [(&str, Aad); 2] = [
+    let apart: [(&str, Aad); 3] = [
         ("compliance_documents", document_aad),
         ("webhook_endpoints", webhooks::webhook_aad),
+        ("console_users", console::totp_aad),
     ];
     for (table, aad_of) in apart {
         let rows = sqlx::query(&format!(
@@ -80,7 +81,12 @@ pub(super) async fn shred_keys(st: &SqlStore) -> Result<Vec<String>, StoreError>
     st.rewrap_data_keys().await?;
     // Nothing may still be wrapped under a KEK about to be forgotten (and if another
     // process rotated meanwhile, nothing is retired: `retire_all_but` refuses).
-    for table in ["data_keys", "compliance_documents", "webhook_endpoints"] {
+    for table in [
+        "data_keys",
+        "compliance_documents",
+        "webhook_endpoints",
+        "console_users",
+    ] {
         let left = sqlx::query(&format!(
             "SELECT COUNT(*) AS n FROM {table} WHERE kek_id <> $1"
         ))

@@ -46,6 +46,16 @@ pub(super) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "forget_replayed_secrets",
         include_str!("../../migrations/sqlite/0009_forget_replayed_secrets.sql"),
     ),
+    (
+        10,
+        "console",
+        include_str!("../../migrations/sqlite/0010_console.sql"),
+    ),
+    (
+        11,
+        "approvals",
+        include_str!("../../migrations/sqlite/0011_approvals.sql"),
+    ),
 ];
 pub(super) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -92,5 +102,15 @@ pub(super) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         "forget_replayed_secrets",
         include_str!("../../migrations/postgres/0009_forget_replayed_secrets.sql"),
+    ),
+    (
+        10,
+        "console",
+        include_str!("../../migrations/postgres/0010_console.sql"),
+    ),
+    (
+        11,
+        "approvals",
+        include_str!("../../migrations/postgres/0011_approvals.sql"),
     ),
 ];

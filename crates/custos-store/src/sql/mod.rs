@@ -30,6 +30,7 @@ use crate::{
 mod accounts;
 mod audit;
 mod compliance;
+mod console;
 mod customers;
 mod keys;
 mod lookups;

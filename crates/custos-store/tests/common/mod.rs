@@ -24,6 +24,42 @@ pub struct Harness {
     pub pg: Option<(String, String)>,
 }
 
+impl Harness {
+    /// Every byte the database keeps: the SQLite files (after a checkpoint), or a `pg_dump`.
+    pub async fn dump(&self) -> Vec<u8> {
+        match &self.pg {
+            None => {
+                self.store
+                    .execute_unchecked("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .await
+                    .unwrap();
+                let mut all = vec![];
+                for e in std::fs::read_dir(self.dir.path()).unwrap() {
+                    let p = e.unwrap().path();
+                    if p.to_string_lossy().contains("custos.db") {
+                        all.extend(std::fs::read(&p).unwrap());
+                    }
+                }
+                all
+            }
+            Some((admin, name)) => {
+                let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+                let out = std::process::Command::new("pg_dump")
+                    .arg(&url)
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                assert!(String::from_utf8_lossy(&out.stdout).contains("COPY public.customers"));
+                out.stdout
+            }
+        }
+    }
+}
+
 impl Drop for Harness {
     fn drop(&mut self) {
         if let Some((admin, name)) = &self.pg {
@@ -77,7 +113,7 @@ pub async fn harness(backend: &str) -> Harness {
             )
         }
     };
-    assert_eq!(store.migrate().await.unwrap(), 9);
+    assert_eq!(store.migrate().await.unwrap(), 11);
     assert_eq!(store.migrate().await.unwrap(), 0, "migrations apply once");
     Harness {
         store,

@@ -1,0 +1,378 @@
+//! Four eyes: the decisions that hurt a customer need two people.
+//!
+//! Refusing a subject (a manual review that fails it, which refuses its accounts), closing an
+//! account, confirming a sanctions match and reversing a confirmed match, when a person takes
+//! them (a reviewer's, a compliance officer's or an admin's key or console session), wait as an
+//! [`Approval`] in `pending` until a second, different person with the same power approves
+//! (the decision is then applied, in the requester's name) or rejects it. The provider's
+//! control plane (an integrator's or a reseller's key) closes accounts on the customer's own
+//! request without waiting: that is not a decision against the customer.
+//!
+//! Every door obeys the same rule, because it is here: the API answers `202 Accepted` with the
+//! approval, the console says it waits.
+
+use custos_core::screening::{CaseState, Resolution};
+use custos_core::verification::ManualOutcome;
+use custos_core::{Account, AccountId, Customer, CustomerId, SubjectId};
+use custos_store::Approval;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{Error, Result};
+use crate::keys::{Caller, Permission, Role};
+use crate::service::{Actor, App, new_id};
+
+/// A decision waiting for a second person, as every door shows it: what it is about, who asked
+/// and where it stands; never what it says (its reason may be personal data).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApprovalView {
+    pub id: String,
+    /// Always `approval`.
+    pub object: &'static str,
+    /// `refuse_subject`, `close_account`, `confirm_match` or `reverse_match`.
+    pub kind: String,
+    pub customer_id: String,
+    /// The subject, account or screening case it is about.
+    pub target: String,
+    pub requested_by: String,
+    pub requested_at: chrono::DateTime<chrono::Utc>,
+    /// `pending`, `approved`, `rejected` or `failed`.
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<&Approval> for ApprovalView {
+    fn from(a: &Approval) -> Self {
+        ApprovalView {
+            id: a.id.clone(),
+            object: "approval",
+            kind: a.kind.clone(),
+            customer_id: a.customer_id.as_str().to_owned(),
+            target: a.target.clone(),
+            requested_by: a.requested_by.clone(),
+            requested_at: a.requested_at,
+            state: a.state.clone(),
+            decided_by: a.decided_by.clone(),
+            decided_at: a.decided_at,
+        }
+    }
+}
+
+/// What a decision came to: applied, or waiting for a second person.
+#[derive(Debug)]
+pub enum Decided<T> {
+    Done(T),
+    Waiting(Box<ApprovalView>),
+}
+
+impl<T> Decided<T> {
+    pub fn is_waiting(&self) -> bool {
+        matches!(self, Decided::Waiting(_))
+    }
+}
+
+/// Whether a decision by this role is a person's, and so needs a second one.
+fn by_a_person(role: &str) -> bool {
+    matches!(
+        Role::parse(role),
+        Some(Role::Reviewer | Role::ComplianceOfficer | Role::Admin | Role::Auditor)
+    )
+}
+
+/// What approving a kind of decision needs.
+fn power(kind: &str) -> Permission {
+    match kind {
+        "close_account" => Permission::CloseAccount,
+        _ => Permission::Review,
+    }
+}
+
+fn field<'a>(a: &'a Approval, k: &str) -> Option<&'a str> {
+    a.body
+        .as_ref()
+        .and_then(|b| b.get(k))
+        .and_then(|v| v.as_str())
+}
+
+impl App {
+    async fn ask(
+        &self,
+        actor: &Actor,
+        kind: &str,
+        customer: &CustomerId,
+        target: &str,
+        body: serde_json::Value,
+    ) -> Result<ApprovalView> {
+        let a = Approval {
+            id: new_id("apr_"),
+            kind: kind.to_owned(),
+            customer_id: customer.clone(),
+            target: target.to_owned(),
+            requested_by: actor.id.clone(),
+            requested_role: actor.role.clone(),
+            requested_at: self.now(),
+            state: "pending".into(),
+            decided_by: None,
+            decided_at: None,
+            body: Some(body),
+        };
+        if self
+            .store
+            .approvals(Some("pending"), None, 1000)
+            .await?
+            .iter()
+            .any(|x| x.kind == a.kind && x.target == a.target)
+        {
+            return Err(Error::Conflict(format!(
+                "a {} of {target} already waits for a second person",
+                kind.replace('_', " ")
+            )));
+        }
+        self.store.insert_approval(&a).await?;
+        self.audit(
+            actor,
+            None,
+            &format!("request_{kind}"),
+            &format!("{customer}/{}", a.id),
+        )
+        .await?;
+        Ok(ApprovalView::from(&a))
+    }
+
+    /// A reviewer's decision on a subject. Failing it, by a person, waits for a second one.
+    pub async fn decide_review(
+        &self,
+        actor: &Actor,
+        id: &CustomerId,
+        subject: &SubjectId,
+        outcome: ManualOutcome,
+        reason: &str,
+    ) -> Result<Decided<(Customer, Vec<Account>)>> {
+        if outcome == ManualOutcome::Failed && by_a_person(&actor.role) {
+            let reason = custos_core::text::free_text("reason", reason)?;
+            // The decision must be one the rules would take now: tried on a copy.
+            let mut c = self.store.load_customer(id).await?.value;
+            c.record_manual_decision(
+                subject,
+                custos_core::verification::ManualDecision {
+                    outcome,
+                    reason: reason.clone(),
+                    by: actor.id.clone(),
+                    at: self.now(),
+                },
+            )?;
+            let body = serde_json::json!({"subject_id": subject.as_str(), "reason": reason});
+            return Ok(Decided::Waiting(Box::new(
+                self.ask(actor, "refuse_subject", id, subject.as_str(), body)
+                    .await?,
+            )));
+        }
+        Ok(Decided::Done(
+            self.review(actor, id, subject, outcome, reason).await?,
+        ))
+    }
+
+    /// Closes an account. Closing by a person waits for a second one; the control plane
+    /// closes on the customer's request at once.
+    pub async fn decide_close(
+        &self,
+        caller: &Caller,
+        id: &AccountId,
+        reason: &str,
+    ) -> Result<Decided<Account>> {
+        let reason = custos_core::text::free_text("reason", reason)?;
+        let actor = caller.actor();
+        if by_a_person(&actor.role) {
+            let a = self.store.get_account(id).await?;
+            custos_core::account::close_on_request(&mut a.clone(), &reason, self.now())?;
+            let body = serde_json::json!({"reason": reason});
+            return Ok(Decided::Waiting(Box::new(
+                self.ask(&actor, "close_account", &a.customer_id, id.as_str(), body)
+                    .await?,
+            )));
+        }
+        let a = self.close_account(id, &reason).await?;
+        self.audit(&actor, None, "close_account", id.as_str())
+            .await?;
+        Ok(Decided::Done(a))
+    }
+
+    /// Resolves a screening case. Confirming a match, and reversing a confirmed one, by a
+    /// person wait for a second one.
+    pub async fn decide_resolution(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        resolution: Resolution,
+        note: Option<String>,
+    ) -> Result<Decided<(CustomerId, custos_core::screening::Case, Vec<Account>)>> {
+        let stored = self.store.screening_case(case_id).await?;
+        let kind = match (resolution, stored.case.state) {
+            (Resolution::Confirmed, s) if s != CaseState::Confirmed => Some("confirm_match"),
+            (Resolution::FalsePositive, CaseState::Confirmed) => Some("reverse_match"),
+            _ => None,
+        };
+        if let Some(kind) = kind.filter(|_| by_a_person(&actor.role)) {
+            let note = note
+                .as_deref()
+                .map(|n| custos_core::text::free_text("reason", n))
+                .transpose()?;
+            // The resolution must be one the rules would take now: tried on a copy.
+            let mut c = self.store.load_customer(&stored.customer_id).await?.value;
+            c.screening
+                .resolve(case_id, resolution, &actor.id, note.clone(), self.now())?;
+            let body = serde_json::json!({
+                "resolution": resolution,
+                "reason": note,
+            });
+            return Ok(Decided::Waiting(Box::new(
+                self.ask(actor, kind, &stored.customer_id, case_id, body)
+                    .await?,
+            )));
+        }
+        Ok(Decided::Done(
+            self.resolve_case(case_id, resolution, note, actor).await?,
+        ))
+    }
+
+    /// A page of approvals, optionally in one state (`pending`, ...).
+    pub async fn approvals(
+        &self,
+        state: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ApprovalView>> {
+        if let Some(s) = state
+            && !["pending", "approved", "rejected", "failed"].contains(&s)
+        {
+            return Err(Error::invalid(
+                "state",
+                "must be one of pending, approved, rejected, failed",
+            ));
+        }
+        Ok(self
+            .store
+            .approvals(state, after, limit)
+            .await?
+            .iter()
+            .map(ApprovalView::from)
+            .collect())
+    }
+
+    /// The decisions waiting for a second person.
+    pub async fn pending_approvals(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ApprovalView>> {
+        self.approvals(Some("pending"), after, limit).await
+    }
+
+    pub async fn approval(&self, id: &str) -> Result<ApprovalView> {
+        Ok(ApprovalView::from(&self.store.approval(id).await?))
+    }
+
+    /// A second person approves: the decision is applied, in the name of whoever asked for it.
+    pub async fn approve(&self, caller: &Caller, id: &str) -> Result<ApprovalView> {
+        let a = self.store.approval(id).await?;
+        let approver = caller.actor();
+        caller.require(power(&a.kind))?;
+        if a.state != "pending" {
+            return Err(Error::Conflict(format!(
+                "approval {id} is {} already",
+                a.state
+            )));
+        }
+        if a.requested_by == approver.id {
+            return Err(Error::Forbidden(
+                "a second, different person must approve this decision".into(),
+            ));
+        }
+        self.store
+            .decide_approval(id, "pending", "approved", &approver.id, self.now())
+            .await?;
+        self.audit(
+            &approver,
+            None,
+            &format!("approve_{}", a.kind),
+            &format!("{}/{id}", a.customer_id),
+        )
+        .await?;
+        let requester = Actor {
+            id: a.requested_by.clone(),
+            role: a.requested_role.clone(),
+        };
+        let applied = self.apply(&requester, &a).await;
+        if let Err(e) = applied {
+            // The decision could no longer be taken (the record changed meanwhile): say so.
+            self.store
+                .decide_approval(id, "approved", "failed", &approver.id, self.now())
+                .await?;
+            return Err(e);
+        }
+        Ok(ApprovalView::from(&self.store.approval(id).await?))
+    }
+
+    async fn apply(&self, requester: &Actor, a: &Approval) -> Result<()> {
+        let reason = field(a, "reason").unwrap_or_default().to_owned();
+        match a.kind.as_str() {
+            "refuse_subject" => {
+                let subject =
+                    SubjectId::parse(&a.target).map_err(|e| Error::Internal(e.to_string()))?;
+                self.review(
+                    requester,
+                    &a.customer_id,
+                    &subject,
+                    ManualOutcome::Failed,
+                    &reason,
+                )
+                .await?;
+            }
+            "close_account" => {
+                let id = AccountId::parse(&a.target).map_err(|e| Error::Internal(e.to_string()))?;
+                self.close_account(&id, &reason).await?;
+                self.audit(requester, None, "close_account", id.as_str())
+                    .await?;
+            }
+            "confirm_match" | "reverse_match" => {
+                let resolution = if a.kind == "confirm_match" {
+                    Resolution::Confirmed
+                } else {
+                    Resolution::FalsePositive
+                };
+                let note = Some(reason).filter(|r| !r.is_empty());
+                self.resolve_case(&a.target, resolution, note, requester)
+                    .await?;
+            }
+            other => {
+                return Err(Error::Internal(format!(
+                    "an approval of unknown kind {other}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// A second person rejects (or the one who asked withdraws): nothing is applied.
+    pub async fn reject(&self, caller: &Caller, id: &str) -> Result<ApprovalView> {
+        let a = self.store.approval(id).await?;
+        let who = caller.actor();
+        if a.requested_by != who.id {
+            caller.require(power(&a.kind))?;
+        }
+        self.store
+            .decide_approval(id, "pending", "rejected", &who.id, self.now())
+            .await?;
+        self.audit(
+            &who,
+            None,
+            &format!("reject_{}", a.kind),
+            &format!("{}/{id}", a.customer_id),
+        )
+        .await?;
+        Ok(ApprovalView::from(&self.store.approval(id).await?))
+    }
+}

@@ -1,0 +1,134 @@
+#![doc = include_str!("../README.md")]
+
+mod pages;
+mod program;
+mod records;
+mod session;
+mod view;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+pub use session::SESSION_COOKIE;
+
+/// What every console handler shares.
+#[derive(Debug, Clone)]
+pub struct Console {
+    pub(crate) app: custos_app::App,
+}
+
+/// The policy every console answer sends: no script or style but the console's own, no
+/// frames, no form sent elsewhere.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+                       img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; \
+                       base-uri 'none'";
+
+const CSS: &str = include_str!("../assets/console.css");
+
+/// The console's routes, each under `/console/`, to merge into the server's router.
+pub fn router<S: Clone + Send + Sync + 'static>(app: custos_app::App) -> Router<S> {
+    Router::new()
+        .route(
+            "/console",
+            get(|| async { Redirect::permanent("/console/") }),
+        )
+        .route("/console/", get(pages::home))
+        .route(
+            "/console/login",
+            get(session::login_form).post(session::login),
+        )
+        .route("/console/logout", post(session::logout))
+        .route("/console/queues/accounts", get(pages::accounts))
+        .route("/console/queues/cases", get(pages::cases))
+        .route("/console/claims", post(pages::claim))
+        .route("/console/approvals", get(pages::approvals))
+        .route("/console/approvals/{id}/{verb}", post(pages::decide))
+        .route("/console/customers/{id}", get(records::customer))
+        .route(
+            "/console/customers/{id}/reveal",
+            post(records::reveal_customer),
+        )
+        .route("/console/customers/{id}/review", post(records::review))
+        .route("/console/customers/{id}/resubmit", post(records::resubmit))
+        .route("/console/customers/{id}/holds", post(records::place_hold))
+        .route(
+            "/console/customers/{id}/holds/{hold}/release",
+            post(records::release_hold),
+        )
+        .route("/console/accounts/{id}", get(records::account))
+        .route("/console/accounts/{id}/close", post(records::close))
+        .route(
+            "/console/accounts/{id}/events",
+            post(records::account_events),
+        )
+        .route("/console/screening/cases/{id}", get(records::case))
+        .route(
+            "/console/screening/cases/{id}/reveal",
+            post(records::reveal_case),
+        )
+        .route(
+            "/console/screening/cases/{id}/resolve",
+            post(records::resolve),
+        )
+        .route(
+            "/console/designations",
+            get(program::designations).post(program::add_designation),
+        )
+        .route("/console/designations/{id}", get(program::designation))
+        .route("/console/designations/{id}/preview", post(program::preview))
+        .route("/console/designations/{id}/extend", post(program::extend))
+        .route("/console/compliance", get(program::compliance))
+        .route(
+            "/console/compliance/certification",
+            get(program::certification),
+        )
+        .route("/console/compliance/filings", post(program::file))
+        .route("/console/audit", get(program::audit))
+        .route("/console/assets/console.css", get(css))
+        .route("/console/{*rest}", get(not_found).post(not_found))
+        .layer(axum::middleware::map_response(headers))
+        .with_state(Console { app })
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        CSS,
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    view::message(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is no page at this address.",
+    )
+}
+
+/// The headers every console answer carries.
+async fn headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    r
+}
