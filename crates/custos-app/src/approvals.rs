@@ -83,7 +83,7 @@ fn by_a_person(role: &str) -> bool {
 }
 
 /// What approving a kind of decision needs.
-fn power(kind: &str) -> Permission {
+pub fn power(kind: &str) -> Permission {
     match kind {
         "close_account" => Permission::CloseAccount,
         _ => Permission::Review,
@@ -106,6 +106,8 @@ impl App {
         target: &str,
         body: serde_json::Value,
     ) -> Result<ApprovalView> {
+        let mut body = body;
+        body["standing"] = serde_json::Value::String(self.standing(kind, customer, target).await?);
         let a = Approval {
             id: new_id("apr_"),
             kind: kind.to_owned(),
@@ -238,6 +240,34 @@ impl App {
         ))
     }
 
+    /// Where the record a decision is about stands, as a fingerprint: a decision is applied
+    /// only if it still stands where it did when it was asked for (no one decided otherwise
+    /// meanwhile).
+    async fn standing(&self, kind: &str, customer: &CustomerId, target: &str) -> Result<String> {
+        use sha2::{Digest, Sha256};
+        let facts = match kind {
+            "refuse_subject" => {
+                let s = self.store.load_summary(customer).await?.value;
+                let sub = s
+                    .subjects
+                    .iter()
+                    .find(|x| x.id.as_str() == target)
+                    .ok_or_else(|| Error::NotFound(format!("subject {target}")))?;
+                serde_json::to_string(&sub.verification)
+            }
+            "close_account" => {
+                let id = AccountId::parse(target).map_err(|e| Error::Internal(e.to_string()))?;
+                serde_json::to_string(&self.store.get_account(&id).await?.closed_at)
+            }
+            _ => {
+                let c = self.store.screening_case(target).await?.case;
+                serde_json::to_string(&(c.state, c.updated_at))
+            }
+        }
+        .map_err(|e| Error::Internal(format!("a decision's standing: {e}")))?;
+        Ok(hex::encode(Sha256::digest(facts.as_bytes())))
+    }
+
     /// A page of approvals, optionally in one state (`pending`, ...).
     pub async fn approvals(
         &self,
@@ -271,6 +301,29 @@ impl App {
         self.approvals(Some("pending"), after, limit).await
     }
 
+    /// The decisions waiting for a second person, each with the reason its asker gave, for
+    /// one who may decide them (the reasons are sealed: the reading is audited).
+    pub async fn pending_with_reasons(
+        &self,
+        caller: &Caller,
+        limit: u32,
+    ) -> Result<Vec<(ApprovalView, Option<String>)>> {
+        caller.require(Permission::Review)?;
+        let pending = self.store.approvals(Some("pending"), None, limit).await?;
+        if pending.is_empty() {
+            return Ok(vec![]);
+        }
+        self.audit(&caller.actor(), None, "read_pending_approvals", "")
+            .await?;
+        let mut out = Vec::with_capacity(pending.len());
+        for a in pending {
+            let full = self.store.approval(&a.id).await?;
+            let reason = field(&full, "reason").map(str::to_owned);
+            out.push((ApprovalView::from(&a), reason));
+        }
+        Ok(out)
+    }
+
     pub async fn approval(&self, id: &str) -> Result<ApprovalView> {
         Ok(ApprovalView::from(&self.store.approval(id).await?))
     }
@@ -294,26 +347,54 @@ impl App {
         self.store
             .decide_approval(id, "pending", "approved", &approver.id, self.now())
             .await?;
-        self.audit(
-            &approver,
-            None,
-            &format!("approve_{}", a.kind),
-            &format!("{}/{id}", a.customer_id),
-        )
-        .await?;
         let requester = Actor {
             id: a.requested_by.clone(),
             role: a.requested_role.clone(),
         };
-        let applied = self.apply(&requester, &a).await;
+        let applied = match self.still_stands(&a).await {
+            Ok(()) => self.apply(&requester, &a).await,
+            Err(e) => Err(e),
+        };
+        let record = format!("{}/{id}", a.customer_id);
         if let Err(e) = applied {
-            // The decision could no longer be taken (the record changed meanwhile): say so.
+            // The decision can no longer be taken as it was asked: nothing is applied.
             self.store
                 .decide_approval(id, "approved", "failed", &approver.id, self.now())
                 .await?;
+            self.audit(
+                &approver,
+                None,
+                &format!("approve_{}_failed", a.kind),
+                &record,
+            )
+            .await?;
             return Err(e);
         }
+        self.audit(&approver, None, &format!("approve_{}", a.kind), &record)
+            .await?;
         Ok(ApprovalView::from(&self.store.approval(id).await?))
+    }
+
+    /// Refuses to apply a decision whose record changed since it was asked for, or whose
+    /// asker has since been disabled.
+    async fn still_stands(&self, a: &Approval) -> Result<()> {
+        if let Ok(u) = self.store.console_user_by_email(&a.requested_by).await
+            && u.disabled_at.is_some()
+        {
+            return Err(Error::Conflict(format!(
+                "{} has been disabled since asking: nothing was applied",
+                a.requested_by
+            )));
+        }
+        let was = field(a, "standing").unwrap_or_default().to_owned();
+        if self.standing(&a.kind, &a.customer_id, &a.target).await? != was {
+            return Err(Error::Conflict(format!(
+                "{} changed since this was asked (someone decided it meanwhile): nothing was \
+                 applied; ask again if it still stands",
+                a.target
+            )));
+        }
+        Ok(())
     }
 
     async fn apply(&self, requester: &Actor, a: &Approval) -> Result<()> {

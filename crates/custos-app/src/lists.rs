@@ -13,6 +13,7 @@ use custos_screen::{ListEntity, ListVersion};
 use crate::designations::API_LIST;
 use crate::error::{Error, Result};
 use crate::service::App;
+use serde::Serialize;
 
 /// What to publish the entities as.
 #[derive(Debug, Clone)]
@@ -298,5 +299,54 @@ impl App {
         list: Option<&str>,
     ) -> Result<Vec<crate::records::StoredListVersion>> {
         Ok(self.store().list_versions(list).await?)
+    }
+}
+
+/// A version's changes with the names of the entries, not only their ids: added and changed
+/// as this version has them, removed as the version before had them.
+#[derive(Debug, Clone, Serialize)]
+pub struct NamedDiff {
+    pub list: String,
+    pub number: i64,
+    pub added: Vec<(String, String)>,
+    pub changed: Vec<(String, String)>,
+    pub removed: Vec<(String, String)>,
+}
+
+impl App {
+    /// Version `number` of a list (its current one when `None`), with its diff named.
+    pub async fn named_diff(&self, list: &str, number: Option<i64>) -> Result<NamedDiff> {
+        let versions = self.store().list_versions(Some(list)).await?;
+        if versions.is_empty() {
+            return Err(Error::NotFound(format!("list {list}")));
+        }
+        let v = match number {
+            Some(n) => versions.iter().find(|v| v.number == n),
+            None => versions.iter().find(|v| v.current),
+        }
+        .ok_or_else(|| Error::NotFound(format!("version of list {list}")))?;
+        let names = |entries: Vec<ListEntity>| -> std::collections::HashMap<String, String> {
+            entries
+                .into_iter()
+                .map(|e| (e.id.clone(), e.primary_name().to_owned()))
+                .collect()
+        };
+        let now = names(self.store().list_entries(v.id).await?);
+        let before = match versions.iter().find(|x| x.number == v.number - 1) {
+            Some(p) => names(self.store().list_entries(p.id).await?),
+            None => Default::default(),
+        };
+        let named = |ids: &[String], from: &std::collections::HashMap<String, String>| {
+            ids.iter()
+                .map(|id| (id.clone(), from.get(id).cloned().unwrap_or_default()))
+                .collect()
+        };
+        Ok(NamedDiff {
+            list: list.to_owned(),
+            number: v.number,
+            added: named(&v.diff.added, &now),
+            changed: named(&v.diff.changed, &now),
+            removed: named(&v.diff.removed, &before),
+        })
     }
 }

@@ -501,9 +501,22 @@ impl App {
         Ok(())
     }
 
-    /// Gives up one's claim on a queue item.
+    /// Gives up a claim on a queue item: one's own, or (a compliance officer, an admin)
+    /// another's, as when its holder left.
     pub async fn release_claim(&self, caller: &Caller, item: &str) -> Result<()> {
-        Ok(self.store.release_claim(item, &caller.key_id).await?)
+        caller.require(crate::keys::Permission::Review)?;
+        let holder = self
+            .claims(&[item.to_owned()])
+            .await?
+            .remove(item)
+            .ok_or_else(|| Error::NotFound(format!("a claim on {item}")))?;
+        if holder != caller.key_id && !matches!(caller.role, Role::ComplianceOfficer | Role::Admin)
+        {
+            return Err(Error::Forbidden(format!(
+                "{holder} holds this claim; a compliance officer may release it"
+            )));
+        }
+        Ok(self.store.release_claim(item, &holder).await?)
     }
 
     /// Who holds a live claim on each of these items.

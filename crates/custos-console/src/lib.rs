@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod oversight;
 mod pages;
 mod program;
 mod records;
@@ -39,53 +40,78 @@ pub fn router<S: Clone + Send + Sync + 'static>(app: custos_app::App) -> Router<
             "/console/login",
             get(session::login_form).post(session::login),
         )
-        .route("/console/logout", post(session::logout))
+        .route("/console/logout", post(session::logout).get(up))
         .route("/console/queues/accounts", get(pages::accounts))
         .route("/console/queues/cases", get(pages::cases))
-        .route("/console/claims", post(pages::claim))
+        .route("/console/claims", post(pages::claim).get(up))
         .route("/console/approvals", get(pages::approvals))
-        .route("/console/approvals/{id}/{verb}", post(pages::decide))
+        .route(
+            "/console/approvals/{id}/{verb}",
+            post(pages::decide).get(up),
+        )
         .route("/console/customers/{id}", get(records::customer))
         .route(
             "/console/customers/{id}/reveal",
-            post(records::reveal_customer),
+            post(records::reveal_customer).get(up),
         )
-        .route("/console/customers/{id}/review", post(records::review))
-        .route("/console/customers/{id}/resubmit", post(records::resubmit))
-        .route("/console/customers/{id}/holds", post(records::place_hold))
+        .route(
+            "/console/customers/{id}/review",
+            post(records::review).get(up),
+        )
+        .route(
+            "/console/customers/{id}/resubmit",
+            post(records::resubmit).get(up),
+        )
+        .route(
+            "/console/customers/{id}/holds",
+            post(records::place_hold).get(up),
+        )
         .route(
             "/console/customers/{id}/holds/{hold}/release",
-            post(records::release_hold),
+            post(records::release_hold).get(up),
         )
         .route("/console/accounts/{id}", get(records::account))
-        .route("/console/accounts/{id}/close", post(records::close))
+        .route("/console/accounts/{id}/close", post(records::close).get(up))
         .route(
             "/console/accounts/{id}/events",
-            post(records::account_events),
+            post(records::account_events).get(up),
         )
         .route("/console/screening/cases/{id}", get(records::case))
         .route(
             "/console/screening/cases/{id}/reveal",
-            post(records::reveal_case),
+            post(records::reveal_case).get(up),
         )
         .route(
             "/console/screening/cases/{id}/resolve",
-            post(records::resolve),
+            post(records::resolve).get(up),
         )
         .route(
             "/console/designations",
             get(program::designations).post(program::add_designation),
         )
         .route("/console/designations/{id}", get(program::designation))
-        .route("/console/designations/{id}/preview", post(program::preview))
-        .route("/console/designations/{id}/extend", post(program::extend))
+        .route(
+            "/console/designations/{id}/preview",
+            post(program::preview).get(up),
+        )
+        .route(
+            "/console/designations/{id}/extend",
+            post(program::extend).get(up),
+        )
         .route("/console/compliance", get(program::compliance))
         .route(
             "/console/compliance/certification",
             get(program::certification),
         )
-        .route("/console/compliance/filings", post(program::file))
+        .route("/console/compliance/filings", post(program::file).get(up))
         .route("/console/audit", get(program::audit))
+        .route("/console/resellers", get(oversight::resellers))
+        .route("/console/resellers/{id}", get(oversight::reseller))
+        .route("/console/lists", get(oversight::lists))
+        .route(
+            "/console/lists/{list}/{number}",
+            get(oversight::list_version),
+        )
         .route("/console/assets/console.css", get(css))
         .route("/console/{*rest}", get(not_found).post(not_found))
         .layer(axum::middleware::map_response(headers))
@@ -101,6 +127,18 @@ async fn css() -> Response {
         CSS,
     )
         .into_response()
+}
+
+/// A form's address reached by its method but POST (a reload, a pasted address): the page
+/// the form is on.
+async fn up(uri: axum::http::Uri) -> Redirect {
+    let path = uri.path().trim_end_matches('/');
+    let parent = path.rsplit_once('/').map_or("/console/", |(p, _)| p);
+    Redirect::to(if parent.len() > "/console".len() {
+        parent
+    } else {
+        "/console/"
+    })
 }
 
 async fn not_found() -> Response {

@@ -41,7 +41,7 @@ struct Home {
     by_reason: Vec<(String, usize)>,
     cases_open: usize,
     cases_more: bool,
-    approvals: usize,
+    approvals: Option<usize>,
     deadlines: Option<Vec<DeadlineRow>>,
 }
 
@@ -79,7 +79,11 @@ pub async fn home(State(st): State<Console>, p: Person) -> Result<Response, Fail
     } else {
         None
     };
-    let approvals = app.pending_approvals(None, 1000).await?.len();
+    let approvals = if p.caller.require(Permission::Review).is_ok() {
+        Some(app.pending_approvals(None, 1000).await?.len())
+    } else {
+        None
+    };
     Ok(page(
         StatusCode::OK,
         Home {
@@ -484,6 +488,10 @@ pub struct ApprovalRow {
     pub requested_by: String,
     pub requested_at: String,
     pub mine: bool,
+    /// Whether this person may decide it.
+    pub can_decide: bool,
+    /// Why its asker asked.
+    pub reason: String,
 }
 
 #[derive(Template)]
@@ -491,7 +499,6 @@ pub struct ApprovalRow {
 struct Approvals {
     f: Frame,
     rows: Vec<ApprovalRow>,
-    can_decide: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -521,10 +528,15 @@ async fn approvals_page(
 ) -> Result<Response, Failure> {
     let rows = st
         .app
-        .pending_approvals(None, 200)
+        .pending_with_reasons(&p.caller, 200)
         .await?
         .into_iter()
-        .map(|a| ApprovalRow {
+        .map(|(a, reason)| ApprovalRow {
+            can_decide: p
+                .caller
+                .require(custos_app::approvals::power(&a.kind))
+                .is_ok(),
+            reason: reason.unwrap_or_default(),
             href: match a.kind.as_str() {
                 "close_account" => Some(format!("/console/accounts/{}", a.target)),
                 "confirm_match" | "reverse_match" => {
@@ -546,7 +558,6 @@ async fn approvals_page(
         Approvals {
             f: Frame::new("Approvals", p, "/console/approvals").with(notices),
             rows,
-            can_decide: p.caller.require(Permission::Review).is_ok(),
         },
     ))
 }

@@ -128,9 +128,16 @@ impl FromRequestParts<Console> for Person {
     }
 }
 
-/// A form body, or what is wrong with it.
+/// A form body, or what is wrong with it (named by its field, as the page labels it).
 pub fn form<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Failure> {
-    serde_urlencoded::from_bytes(body).map_err(|e| {
+    // A browser sends a textarea's line breaks as CR LF (HTML's form encoding): they are
+    // kept as the line feeds every other door takes.
+    let text = String::from_utf8_lossy(body)
+        .replace("%0D%0A", "%0A")
+        .replace("%0d%0a", "%0A")
+        .replace("%0D", "%0A")
+        .replace("%0d", "%0A");
+    serde_urlencoded::from_str(&text).map_err(|e| {
         Failure::App(custos_app::Error::Malformed(format!(
             "the form could not be read: {e}"
         )))

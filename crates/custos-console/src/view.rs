@@ -58,7 +58,7 @@ pub struct Frame {
 }
 
 /// The main navigation: each page, and what a role needs to see it there.
-const NAV: [(&str, &str, Permission); 7] = [
+const NAV: [(&str, &str, Permission); 9] = [
     ("/console/", "Home", Permission::ReadDecisions),
     (
         "/console/queues/accounts",
@@ -81,6 +81,12 @@ const NAV: [(&str, &str, Permission); 7] = [
         "Compliance",
         Permission::ReadCompliance,
     ),
+    (
+        "/console/resellers",
+        "Resellers",
+        Permission::ReadCompliance,
+    ),
+    ("/console/lists", "Lists", Permission::ReadDecisions),
     ("/console/audit", "Audit trail", Permission::ReadAudit),
 ];
 

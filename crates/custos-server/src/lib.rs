@@ -50,6 +50,13 @@ impl AppState {
     }
 }
 
+async fn no_store(mut r: axum::response::Response) -> axum::response::Response {
+    r.headers_mut()
+        .entry(axum::http::header::CACHE_CONTROL)
+        .or_insert(axum::http::HeaderValue::from_static("no-store"));
+    r
+}
+
 async fn not_found() -> ApiError {
     ApiError::NotFound("no such endpoint".into())
 }
@@ -80,6 +87,9 @@ pub fn router(state: AppState) -> Router {
                 axum::response::IntoResponse::into_response(ApiError::Internal)
             },
         ))
+        // Nothing the server answers is for a cache to keep: answers hold personal data, and
+        // the console's pages say so again themselves.
+        .layer(axum::middleware::map_response(no_store))
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(
             // Spans carry the method and route template only: paths hold ids, and headers and

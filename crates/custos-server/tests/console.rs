@@ -602,8 +602,8 @@ async fn four_eyes_closing_an_account_waits_for_a_second_different_person() {
         who,
         [
             ("request_close_account".into(), "co@example.org".into()),
-            ("approve_close_account".into(), "admin@example.org".into()),
             ("close_account".into(), "co@example.org".into()),
+            ("approve_close_account".into(), "admin@example.org".into()),
         ]
     );
 }
@@ -789,4 +789,179 @@ async fn the_audit_trail_is_searched_by_person_record_purpose_and_time_and_its_c
         "{}",
         p.html
     );
+}
+
+#[tokio::test]
+async fn a_decision_is_not_applied_when_its_record_changed_or_its_asker_left() {
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let subject = app.own_subject(&c).await.as_str().unwrap().to_owned();
+    // A reviewer fails the subject; before anyone approves, a compliance officer verifies it.
+    let r = app
+        .as_role(Role::Reviewer)
+        .post(
+            &format!("/v1/customers/{c}/reviews"),
+            json!({"subject_id": subject, "outcome": "failed", "reason": "document altered"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let v = app
+        .as_role(Role::ComplianceOfficer)
+        .post(
+            &format!("/v1/customers/{c}/reviews"),
+            json!({"subject_id": subject, "outcome": "verified", "reason": "seen in person"}),
+        )
+        .await;
+    assert_eq!(v.status, StatusCode::OK, "{}", v.body);
+    // The stale refusal is not applied: a conflict, the approval failed, and said so.
+    let a = app
+        .as_role(Role::Admin)
+        .post(&format!("/v1/approvals/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.body);
+    assert!(a.body["detail"].as_str().unwrap().contains("changed since"));
+    let got = app
+        .get(&format!("/v1/approvals/{id}"), Role::Reviewer)
+        .await;
+    assert_eq!(got.body["state"], "failed");
+    let view = app.get(&format!("/v1/customers/{c}"), Role::Reviewer).await;
+    assert_eq!(view.body["subjects"][0]["verification_state"], "verified");
+    let audit = app.service.audit_entries(0, 1000).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.entry.action == "approve_refuse_subject_failed"),
+        "a failed approval is audited as failed"
+    );
+    assert!(
+        !audit
+            .iter()
+            .any(|e| e.entry.action == "approve_refuse_subject")
+    );
+    // A console user who asked, then was disabled: the request is not applied.
+    let acc = app.open_id(&c, "direct", "paid").await;
+    let co = user(&app, "co@example.org", Role::ComplianceOfficer).await;
+    let mut b = Browser::new(&app);
+    b.sign_in(&co).await;
+    let page = b.get(&format!("/console/accounts/{acc}")).await;
+    // A reason typed on two lines (a browser sends CR LF) is taken.
+    let p = b
+        .post(
+            &format!("/console/accounts/{acc}/close"),
+            &[("csrf", &page.csrf()), ("reason", "fraud ring\r\ncase 77")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    app.service
+        .disable_user(&admin(), "co@example.org")
+        .await
+        .unwrap();
+    let id = app.service.pending_approvals(None, 10).await.unwrap()[0]
+        .id
+        .clone();
+    let a = app
+        .as_role(Role::Admin)
+        .post(&format!("/v1/approvals/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.body);
+    assert!(a.body["detail"].as_str().unwrap().contains("disabled"));
+    assert_ne!(app.account(&acc).await["account_status"], "closed");
+}
+
+#[tokio::test]
+async fn a_claim_is_released_by_its_holder_or_a_compliance_officer_only() {
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let acc = app.open_id(&c, "direct", "paid").await;
+    let one = user(&app, "one@example.org", Role::Reviewer).await;
+    let two = user(&app, "two@example.org", Role::Reviewer).await;
+    let co = user(&app, "co@example.org", Role::ComplianceOfficer).await;
+    let mut b1 = Browser::new(&app);
+    b1.sign_in(&one).await;
+    let q = b1.get("/console/queues/accounts").await;
+    let back = "/console/queues/accounts";
+    let p = b1
+        .post(
+            "/console/claims",
+            &[
+                ("csrf", &q.csrf()),
+                ("item", &acc),
+                ("action", "claim"),
+                ("back", back),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let mut b2 = Browser::new(&app);
+    b2.sign_in(&two).await;
+    let q2 = b2.get("/console/queues/accounts").await;
+    let p = b2
+        .post(
+            "/console/claims",
+            &[
+                ("csrf", &q2.csrf()),
+                ("item", &acc),
+                ("action", "release"),
+                ("back", back),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.html);
+    let q = b2.get("/console/queues/accounts").await;
+    assert!(
+        q.html.contains("one@example.org"),
+        "another's release changed nothing"
+    );
+    // Nothing to release: said so.
+    let p = b2
+        .post(
+            "/console/claims",
+            &[
+                ("csrf", &q2.csrf()),
+                ("item", "acc_nope"),
+                ("action", "release"),
+                ("back", back),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    // A compliance officer releases it (its holder left, say).
+    let mut b3 = Browser::new(&app);
+    b3.sign_in(&co).await;
+    let q3 = b3.get("/console/queues/accounts").await;
+    let p = b3
+        .post(
+            "/console/claims",
+            &[
+                ("csrf", &q3.csrf()),
+                ("item", &acc),
+                ("action", "release"),
+                ("back", back),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let q = b3.get("/console/queues/accounts").await;
+    assert!(!q.html.contains("one@example.org"));
+}
+
+#[tokio::test]
+async fn a_forms_address_reached_by_get_leads_back_to_its_page_and_api_answers_are_not_cached() {
+    let app = TestApp::new().await;
+    let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let r = user(&app, "rev@example.org", Role::Reviewer).await;
+    let mut b = Browser::new(&app);
+    b.sign_in(&r).await;
+    let p = b.get(&format!("/console/customers/{c}/reveal")).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(p.location.unwrap(), format!("/console/customers/{c}"));
+    assert!(p.headers.contains_key("content-security-policy"));
+    let r = app
+        .as_role(Role::Reviewer)
+        .purpose("review")
+        .get(&format!("/v1/customers/{c}/record"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["cache-control"], "no-store");
 }

@@ -245,6 +245,18 @@ with sync_playwright() as p:
         co.evaluate("document.querySelector('a[href*=\"format=pdf\"]').click()")
     pdf = dl.value.path()
     assert open(pdf, "rb").read(5) == b"%PDF-", "the download is not a PDF"
+    # Resellers and lists.
+    look(co, "/console/resellers", "resellers")
+    reseller = co.locator("a[href^='/console/resellers/']").first
+    if reseller.count():
+        submit(co, reseller)
+        axe(co, "reseller")
+        shot(co, "reseller")
+    look(co, "/console/lists", "lists")
+    submit(co, co.locator("a[href^='/console/lists/']").first)
+    assert "Added" in co.content()
+    axe(co, "list-version")
+    shot(co, "list-version")
     # The audit trail names the people, with their purposes.
     look(co, "/console/audit?actor=" + users["reviewer"]["email"], "audit")
     trail = co.locator("table").inner_text()
