@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::Console;
 use crate::session::{Person, encode, form};
-use crate::view::{Failure, Frame, Notice, name, page, time, time_or_dash, tone};
+use crate::view::{Failure, Frame, Notice, name, page, page_or_notice, time, time_or_dash, tone};
 
 /// How many items the home page counts before it says "at least".
 const COUNT_UP_TO: u32 = 100;
@@ -252,18 +252,10 @@ pub async fn accounts(
             (vec![], None)
         }
         Ok(f) => {
-            let pg = match st.app.queue(&f, q.after.as_deref(), PAGE).await {
-                Ok(pg) => pg,
-                Err(e @ custos_app::Error::Validation { .. }) => {
-                    notices.push(Notice::error(crate::view::explain(&e).1));
-                    custos_app::browse::Page {
-                        data: vec![],
-                        has_more: false,
-                        next_cursor: None,
-                    }
-                }
-                Err(e) => return Err(e.into()),
-            };
+            let pg = page_or_notice(
+                st.app.queue(&f, q.after.as_deref(), PAGE).await,
+                &mut notices,
+            )?;
             let ids: Vec<String> = pg.data.iter().map(|a| a.id.as_str().to_owned()).collect();
             let claims = st.app.claims(&ids).await?;
             let rows = pg
@@ -379,22 +371,12 @@ pub async fn cases(
     };
     let list = q.list.clone().unwrap_or_default();
     let list_f = Some(list.trim()).filter(|l| !l.is_empty());
-    let pg = match st
-        .app
-        .screening_queue(state, list_f, q.after.as_deref(), PAGE)
-        .await
-    {
-        Ok(pg) => pg,
-        Err(e @ custos_app::Error::Validation { .. }) => {
-            notices.push(Notice::error(crate::view::explain(&e).1));
-            custos_app::browse::Page {
-                data: vec![],
-                has_more: false,
-                next_cursor: None,
-            }
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let pg = page_or_notice(
+        st.app
+            .screening_queue(state, list_f, q.after.as_deref(), PAGE)
+            .await,
+        &mut notices,
+    )?;
     let ids: Vec<String> = pg.data.iter().map(|c| c.case.id.clone()).collect();
     let claims = st.app.claims(&ids).await?;
     let rows = pg

@@ -604,6 +604,8 @@ pub async fn audit(
             (None, None)
         }
     };
+    // A search with a wrong bound shows nothing rather than everything.
+    let searchable = notices.is_empty();
     let filter = custos_app::browse::AuditFilter {
         actor: given(&q.actor),
         record: given(&q.record),
@@ -612,17 +614,17 @@ pub async fn audit(
         from,
         to,
     };
-    let pg = match st.app.search_audit(&filter, q.after.as_deref(), 100).await {
-        Ok(pg) => pg,
-        Err(e @ custos_app::Error::Validation { .. }) => {
-            notices.push(Notice::error(explain(&e).1));
-            custos_app::browse::Page {
-                data: vec![],
-                has_more: false,
-                next_cursor: None,
-            }
+    let pg = if searchable {
+        crate::view::page_or_notice(
+            st.app.search_audit(&filter, q.after.as_deref(), 100).await,
+            &mut notices,
+        )?
+    } else {
+        custos_app::browse::Page {
+            data: vec![],
+            has_more: false,
+            next_cursor: None,
         }
-        Err(e) => return Err(e.into()),
     };
     let chain = st.app.audit_chain().await?;
     let rows = pg

@@ -5,7 +5,6 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use custos_app::browse::HoldQuery;
 use custos_app::keys::Permission;
@@ -14,7 +13,9 @@ use serde::Deserialize;
 
 use crate::Console;
 use crate::session::{Person, form};
-use crate::view::{Failure, Frame, Notice, explain, name, page, rows, time, time_or_dash, tone};
+use crate::view::{
+    Failure, Frame, Notice, explain, name, page, rows, status_of, time, time_or_dash, tone,
+};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Done {
@@ -224,11 +225,7 @@ async fn customer_page(
             opened: time(k.opened_at),
         })
         .collect();
-    let status = if notices.iter().any(|n| n.kind == "error") {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = status_of(&notices);
     let (revealed, purpose) = match revealed {
         Some((r, p)) => (Some(r), p),
         None => (None, String::new()),
@@ -605,11 +602,7 @@ async fn account_page(
             )
         })
         .collect();
-    let status = if notices.iter().any(|n| n.kind == "error") {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = status_of(&notices);
     Ok(page(
         status,
         AccountPage {
@@ -711,11 +704,7 @@ async fn case_page(
         opened: time(k.opened_at),
         updated: time_or_dash(Some(k.updated_at)),
     };
-    let status = if notices.iter().any(|n| n.kind == "error") {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = status_of(&notices);
     let (revealed, purpose) = match revealed {
         Some((r, p)) => (Some(r), p),
         None => (None, String::new()),

@@ -181,7 +181,17 @@ fn login_page(
     r
 }
 
-pub async fn login_form(headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
+pub async fn login_form(
+    State(st): State<Console>,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    // Signed in already: on to where the sign-in would have led.
+    if let Some(token) = cookie(&headers, SESSION_COOKIE)
+        && let Ok(Some(_)) = st.app.session(token).await
+    {
+        return Redirect::to(local(q.next.as_deref().unwrap_or("/console/"))).into_response();
+    }
     login_page(
         &headers,
         StatusCode::OK,

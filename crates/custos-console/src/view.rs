@@ -130,6 +130,35 @@ impl Frame {
     }
 }
 
+/// The status of a page that shows these notices: 422 when one says what was wrong.
+pub fn status_of(notices: &[Notice]) -> StatusCode {
+    if notices.iter().any(|n| n.kind == "error") {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// A page of a list, or (the query was wrong: a cursor, a filter) an empty one with what was
+/// wrong said above it.
+pub fn page_or_notice<T>(
+    r: Result<custos_app::browse::Page<T>, custos_app::Error>,
+    notices: &mut Vec<Notice>,
+) -> Result<custos_app::browse::Page<T>, Failure> {
+    match r {
+        Ok(p) => Ok(p),
+        Err(e @ custos_app::Error::Validation { .. }) => {
+            notices.push(Notice::error(explain(&e).1));
+            Ok(custos_app::browse::Page {
+                data: vec![],
+                has_more: false,
+                next_cursor: None,
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// A value's serde name (`snake_case` enums), as the API spells it.
 pub fn name<T: Serialize>(v: &T) -> String {
     match serde_json::to_value(v) {

@@ -789,6 +789,10 @@ async fn the_audit_trail_is_searched_by_person_record_purpose_and_time_and_its_c
         "{}",
         p.html
     );
+    assert!(
+        p.html.contains("No entry matches"),
+        "a wrong bound shows nothing"
+    );
 }
 
 #[tokio::test]

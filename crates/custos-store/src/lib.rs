@@ -144,7 +144,7 @@ pub struct Approval {
     pub decided_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_at: Option<DateTime<Utc>>,
-    /// What the decision says (sealed in the store); read only by [`Store::approval`].
+    /// What the decision says (sealed in the store); read only by [`PeopleStore::approval`].
     #[serde(skip)]
     pub body: Option<serde_json::Value>,
 }

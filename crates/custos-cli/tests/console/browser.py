@@ -178,7 +178,7 @@ with sync_playwright() as p:
     submit(rev, rev.get_by_role("button", name="Show what matched"))
     assert "Shown for: screening review" in rev.content()
     rev.get_by_label("A true match").check()
-    rev.get_by_label("Note").fill("same date of birth and passport country")
+    rev.get_by_label("Reason").fill("same date of birth and passport country")
     submit(rev, rev.get_by_role("button", name="Resolve the case"))
     assert "waits for a second" in notice(rev), notice(rev)
     # The reviewer cannot approve their own decision.
