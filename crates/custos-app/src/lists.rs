@@ -350,3 +350,81 @@ impl App {
         })
     }
 }
+
+/// A list file handed over whole (an upload through the console).
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// The list's name.
+    pub list: String,
+    /// The format's name (`ofac-xml`, `un-xml`, `custos-toml`, ...).
+    pub format: String,
+    /// What its hits ask (`prohibition`, `review`, `informational`); none for designations,
+    /// each of which carries its own, and for the format's default.
+    pub measure: Option<String>,
+    pub allow_shrink: bool,
+    pub file_name: String,
+}
+
+impl App {
+    /// Publishes an uploaded list file as its list's new version, with every guard of
+    /// [`App::publish_entities`] (the shrink guard first); audited. When a version is saved,
+    /// every customer is screened again, as after `custos lists import`.
+    pub async fn publish_upload(
+        &self,
+        actor: &crate::Actor,
+        u: Upload,
+        bytes: Vec<u8>,
+    ) -> Result<(Published, Option<crate::screening::RescreenReport>)> {
+        let list = custos_core::text::free_text("list", &u.list)?;
+        let format = Format::parse(u.format.trim()).map_err(|e| Error::invalid("format", e))?;
+        if format == Format::OfacCsv {
+            return Err(Error::invalid(
+                "format",
+                "ofac-csv comes as several files (sdn.csv and its companions): import it with \
+                 `custos lists import`, or upload the same list as ofac-xml",
+            ));
+        }
+        let measure = match (format.default_measure(), u.measure.as_deref()) {
+            (None, Some(_)) => {
+                return Err(Error::invalid(
+                    "measure",
+                    "a designations file's entries each carry their own measure",
+                ));
+            }
+            (None, None) => ListMeasure::default(),
+            (Some(default), m) => m
+                .map(ListMeasure::parse)
+                .transpose()
+                .map_err(|e| Error::invalid("measure", e))?
+                .unwrap_or(default),
+        };
+        if bytes.is_empty() {
+            return Err(Error::invalid("file", "is empty"));
+        }
+        let p = Publication {
+            list: list.clone(),
+            format: format.name().into(),
+            source: format!("upload:{}", u.file_name.trim()),
+            measure,
+            allow_shrink: u.allow_shrink,
+            name_guessed: false,
+            based_on: None,
+        };
+        let published = self
+            .publish_list(format, std::io::Cursor::new(bytes), &list, p)
+            .await?;
+        let rescreened = if let Published::Saved { version, .. } = &published {
+            self.audit(
+                actor,
+                None,
+                "publish_list_version",
+                &format!("{list}/{version}"),
+            )
+            .await?;
+            Some(self.rescreen_all(actor, |_| {}).await?)
+        } else {
+            None
+        };
+        Ok((published, rescreened))
+    }
+}

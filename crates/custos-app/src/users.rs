@@ -18,6 +18,9 @@ use crate::error::{Error, Result};
 use crate::keys::{Caller, Role};
 use crate::service::{Actor, App, new_id};
 
+/// The name of the cookie that carries a session's token.
+pub const SESSION_COOKIE: &str = "custos_session";
+
 /// A session unused this long is over.
 pub const IDLE: Duration = Duration::from_secs(30 * 60);
 /// A session is over this long after sign-in, however used.

@@ -18,7 +18,8 @@ use axum::http::Request;
 use custos_app::keys::Role;
 use custos_app::{App as Service, NewAccount, system_clock};
 use custos_core::{AccountKind, CipPolicy, CustomerId, Offering};
-use custos_server::{AppState, router};
+use custos_server::AppState;
+use custos_server::router;
 use custos_store::{FileKeyring, SqlStore, Store};
 use http_body_util::BodyExt;
 use serde::Serialize;
@@ -133,7 +134,7 @@ pub async fn run(a: Args) -> Result<()> {
         .await?;
     let (key, _) = svc.create_key("bench", Role::Reviewer).await?;
     let app = router(AppState::new(svc.clone()));
-    let cookie = format!("{}={session}", custos_server::CONSOLE_SESSION_COOKIE);
+    let cookie = format!("{}={session}", custos_app::users::SESSION_COOKIE);
     let get = |path: String, console: bool| {
         let mut r = Request::builder().uri(path);
         r = if console {

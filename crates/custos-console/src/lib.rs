@@ -28,6 +28,9 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 
 const CSS: &str = include_str!("../assets/console.css");
 
+/// The largest list file the console takes.
+pub const MAX_LIST_FILE: usize = 128 * 1024 * 1024;
+
 /// The console's routes, each under `/console/`, to merge into the server's router.
 pub fn router<S: Clone + Send + Sync + 'static>(app: custos_app::App) -> Router<S> {
     Router::new()
@@ -107,7 +110,13 @@ pub fn router<S: Clone + Send + Sync + 'static>(app: custos_app::App) -> Router<
         .route("/console/audit", get(program::audit))
         .route("/console/resellers", get(oversight::resellers))
         .route("/console/resellers/{id}", get(oversight::reseller))
-        .route("/console/lists", get(oversight::lists))
+        .route(
+            "/console/lists",
+            get(oversight::lists)
+                .post(oversight::import)
+                // A list file is large: the real OFAC and UN lists are tens of megabytes.
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_LIST_FILE)),
+        )
         .route(
             "/console/lists/{list}/{number}",
             get(oversight::list_version),

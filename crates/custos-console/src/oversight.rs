@@ -9,7 +9,7 @@ use custos_app::keys::Permission;
 
 use crate::Console;
 use crate::session::{Person, encode};
-use crate::view::{Failure, Frame, name, page, time};
+use crate::view::{Failure, Frame, Notice, name, page, time};
 
 #[derive(Debug)]
 pub struct ResellerRow {
@@ -186,10 +186,22 @@ pub struct VersionRow {
 struct Lists {
     f: Frame,
     rows: Vec<VersionRow>,
+    can_import: bool,
+    names: Vec<String>,
+    formats: Vec<&'static str>,
 }
 
 pub async fn lists(State(st): State<Console>, p: Person) -> Result<Response, Failure> {
-    let rows = st
+    lists_page(&st, &p, StatusCode::OK, vec![]).await
+}
+
+async fn lists_page(
+    st: &Console,
+    p: &Person,
+    status: StatusCode,
+    notices: Vec<Notice>,
+) -> Result<Response, Failure> {
+    let rows: Vec<VersionRow> = st
         .app
         .list_versions(None)
         .await?
@@ -210,13 +222,90 @@ pub async fn lists(State(st): State<Console>, p: Person) -> Result<Response, Fai
             ),
         })
         .collect();
+    let mut names: Vec<String> = rows.iter().map(|r| r.list.clone()).collect();
+    names.dedup();
     Ok(page(
-        StatusCode::OK,
+        status,
         Lists {
-            f: Frame::new("Lists", &p, "/console/lists"),
+            f: Frame::new("Lists", p, "/console/lists").with(notices),
             rows,
+            can_import: p.caller.require(Permission::Compliance).is_ok(),
+            names,
+            formats: vec![
+                "ofac-xml",
+                "ofac-advanced-xml",
+                "un-xml",
+                "bis-dpl",
+                "csl-csv",
+                "ftm-json",
+                "custos-toml",
+            ],
         },
     ))
+}
+
+/// A list file uploaded whole: published with the shrink guard, then every customer screened
+/// again; what came of it said on the lists page.
+pub async fn import(
+    State(st): State<Console>,
+    p: Person,
+    mut m: axum::extract::Multipart,
+) -> Result<Response, Failure> {
+    use custos_app::lists::{Published, Upload};
+    p.caller.require(Permission::Compliance)?;
+    let mut fields = std::collections::HashMap::new();
+    let (mut file, mut file_name) = (None, String::new());
+    let bad =
+        |_| custos_app::Error::Malformed("the upload could not be read: send it again".into());
+    while let Some(field) = m.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            file_name = field.file_name().unwrap_or_default().to_owned();
+            file = Some(field.bytes().await.map_err(bad)?.to_vec());
+        } else {
+            fields.insert(name, field.text().await.map_err(bad)?);
+        }
+    }
+    p.check(fields.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let u = Upload {
+        list: fields.get("list").cloned().unwrap_or_default(),
+        format: fields.get("format").cloned().unwrap_or_default(),
+        measure: fields.get("measure").cloned().filter(|m| !m.is_empty()),
+        allow_shrink: fields.get("allow_shrink").is_some_and(|v| v == "true"),
+        file_name,
+    };
+    let list = u.list.trim().to_owned();
+    let notice = match st
+        .app
+        .publish_upload(&p.actor(), u, file.unwrap_or_default())
+        .await
+    {
+        Ok((Published::Saved { version, diff, .. }, report)) => Notice::done(format!(
+            "{list} version {version} is current: {} added, {} changed, {} removed; {} \
+             customers screened again.",
+            diff.added.len(),
+            diff.changed.len(),
+            diff.removed.len(),
+            report.map_or(0, |r| r.screened)
+        )),
+        Ok((Published::Unchanged { version, .. }, _)) => Notice::done(format!(
+            "{list} is unchanged since version {version}: nothing was stored."
+        )),
+        Ok((Published::Shrinks { entries, current }, _)) => Notice::error(format!(
+            "Not published: this version has {entries} entries where the current one has \
+             {current}. A broken download looks like this; if the list really shrank, tick \
+             the box and import it again."
+        )),
+        Ok((Published::OtherList { .. }, _)) => Notice::error(format!(
+            "Not published: {list} holds another list; choose its own name."
+        )),
+        Err(e @ (custos_app::Error::Validation { .. } | custos_app::Error::Conflict(_))) => {
+            Notice::error(crate::view::explain(&e).1)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let status = crate::view::status_of(std::slice::from_ref(&notice));
+    lists_page(&st, &p, status, vec![notice]).await
 }
 
 #[derive(Template)]

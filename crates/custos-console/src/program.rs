@@ -370,6 +370,9 @@ struct Compliance {
     exemptions: Vec<String>,
     filings: Vec<(String, String, String)>,
     can_file: bool,
+    adp_documents: Vec<(String, i64, String, String, String)>,
+    adp_reviews: Vec<(String, String, String, String, String)>,
+    adp_deviations: Vec<(String, String, String, String)>,
 }
 
 async fn compliance_page(
@@ -419,9 +422,55 @@ async fn compliance_page(
         .into_iter()
         .map(|x| (time(x.filed_at), x.kind, x.filed_by))
         .collect();
+    let adp = st.app.adp_record().await?;
+    let adp_documents = adp
+        .documents
+        .into_iter()
+        .map(|d| {
+            (
+                d.kind.replace('_', " "),
+                d.version,
+                time(d.uploaded_at),
+                d.uploaded_by,
+                d.file_name,
+            )
+        })
+        .collect();
+    let adp_reviews = adp
+        .reviews
+        .into_iter()
+        .map(|r| {
+            (
+                r.reviewed_on.to_string(),
+                r.reviewer,
+                r.summary,
+                r.findings.join("; "),
+                r.next_review.map(|d| d.to_string()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let adp_deviations = adp
+        .deviations
+        .into_iter()
+        .map(|d| {
+            (
+                time(d.occurred_at),
+                d.description,
+                time(d.notify_by),
+                match (d.notified_at, d.notice_reference) {
+                    (Some(t), Some(r)) => format!("{} ({r})", time(t)),
+                    (Some(t), None) => time(t),
+                    _ => "not yet".into(),
+                },
+            )
+        })
+        .collect();
     Ok(page(
         status,
         Compliance {
+            adp_documents,
+            adp_reviews,
+            adp_deviations,
             f: Frame::new("Compliance", p, "/console/compliance").with(notices),
             deadlines,
             exemptions,

@@ -119,6 +119,8 @@ struct CustomerPage {
     can_reveal: bool,
     revealed: Option<Vec<(String, String)>>,
     purpose: String,
+    /// Customers sharing an identifier with this one (shown with the personal data).
+    links: Vec<(String, String)>,
 }
 
 fn account_line(a: &custos_core::Account) -> AccountLine {
@@ -147,6 +149,7 @@ async fn customer_page(
     id: &CustomerId,
     notices: Vec<Notice>,
     revealed: Option<(Vec<(String, String)>, String)>,
+    links: Vec<(String, String)>,
 ) -> Result<Response, Failure> {
     let app = &st.app;
     let (s, accounts) = app.customer_status(id).await?;
@@ -243,6 +246,7 @@ async fn customer_page(
             can_reveal: p.caller.require(Permission::ReadPersonal).is_ok(),
             revealed,
             purpose,
+            links,
         },
     ))
 }
@@ -254,7 +258,15 @@ pub async fn customer(
     Query(d): Query<Done>,
 ) -> Result<Response, Failure> {
     let id = customer_id(&id)?;
-    customer_page(&st, &p, &id, done_notice(&d).into_iter().collect(), None).await
+    customer_page(
+        &st,
+        &p,
+        &id,
+        done_notice(&d).into_iter().collect(),
+        None,
+        vec![],
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -291,12 +303,19 @@ pub async fn reveal_customer(
     allowed(&p, Permission::ReadPersonal)?;
     let purpose = match purpose_of(&f.purpose) {
         Ok(x) => x,
-        Err(e) => return customer_page(&st, &p, &id, vec![Notice::error(e)], None).await,
+        Err(e) => return customer_page(&st, &p, &id, vec![Notice::error(e)], None, vec![]).await,
     };
     let (c, _, _) = st.app.read_customer(&id, &p.actor(), &purpose).await?;
     let v = serde_json::to_value(&c)
         .map_err(|e| Failure::App(custos_app::Error::Internal(format!("customer record: {e}"))))?;
-    customer_page(&st, &p, &id, vec![], Some((rows(&v), purpose))).await
+    let links = st
+        .app
+        .linked_customers(&p.actor(), &purpose, &id)
+        .await?
+        .into_iter()
+        .map(|(kind, c)| (kind.replace('_', " "), c.as_str().to_owned()))
+        .collect();
+    customer_page(&st, &p, &id, vec![], Some((rows(&v), purpose)), links).await
 }
 
 /// After an action: back to the page with what was done, or the page again with why not.
@@ -311,7 +330,7 @@ async fn after_customer(
             Ok(Redirect::to(&format!("/console/customers/{id}?done={done}")).into_response())
         }
         Err(e @ (custos_app::Error::Validation { .. } | custos_app::Error::Conflict(_))) => {
-            customer_page(st, p, id, vec![Notice::error(explain(&e).1)], None).await
+            customer_page(st, p, id, vec![Notice::error(explain(&e).1)], None, vec![]).await
         }
         Err(e) => Err(e.into()),
     }

@@ -16,7 +16,7 @@ use crate::Console;
 use crate::view::{Failure, Frame, Notice, explain, page};
 
 /// The cookie that holds a session's token.
-pub const SESSION_COOKIE: &str = "custos_session";
+pub use custos_app::users::SESSION_COOKIE;
 /// The cookie the sign-in form's CSRF token is bound to.
 const LOGIN_COOKIE: &str = "custos_login";
 

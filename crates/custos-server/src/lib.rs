@@ -13,9 +13,6 @@ pub mod serve;
 
 use std::sync::Arc;
 
-/// The console's session cookie (for clients of the console that are not browsers).
-pub use custos_console::SESSION_COOKIE as CONSOLE_SESSION_COOKIE;
-
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::middleware::from_fn_with_state;

@@ -498,6 +498,14 @@ pub trait Store: PeopleStore + Send + Sync + std::fmt::Debug + 'static {
         kind: IndexKind,
         value: &str,
     ) -> Result<Vec<CustomerId>, StoreError>;
+    /// The other customers whose records share an identifier (an email, a phone, a national
+    /// id, a card, an IBAN, a wallet) with this one's, through the blind indexes: each with
+    /// the kind of identifier shared, in customer order (up to `limit`).
+    async fn linked_customers(
+        &self,
+        id: &CustomerId,
+        limit: u32,
+    ) -> Result<Vec<(String, CustomerId)>, StoreError>;
     /// Every customer id not yet destroyed, in id order, after `after`.
     async fn customer_ids(
         &self,

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, reason = "each test binary uses part of this")]
 
+pub mod browser;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 

@@ -250,3 +250,30 @@ async fn backfill_external_refs(st: &SqlStore) -> Result<u64, StoreError> {
         }
     }
 }
+
+pub(super) async fn linked_customers(
+    st: &SqlStore,
+    id: &CustomerId,
+    limit: u32,
+) -> Result<Vec<(String, CustomerId)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT b2.kind AS kind, b2.customer_id AS customer_id FROM blind_index b1 \
+         JOIN blind_index b2 ON b2.kind = b1.kind AND b2.digest = b1.digest \
+         AND b2.customer_id <> b1.customer_id \
+         WHERE b1.customer_id = $1 ORDER BY b2.customer_id, b2.kind LIMIT $2",
+    )
+    .bind(id.as_str())
+    .bind(i64::from(limit))
+    .fetch_all(&st.read)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                get::<String>(r, "kind")?,
+                CustomerId::parse(&get::<String>(r, "customer_id")?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            ))
+        })
+        .collect()
+}

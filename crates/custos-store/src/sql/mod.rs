@@ -545,6 +545,14 @@ impl Store for SqlStore {
         customers::save_customer(self, c, s, expected_version, accounts, events).await
     }
 
+    async fn linked_customers(
+        &self,
+        id: &CustomerId,
+        limit: u32,
+    ) -> Result<Vec<(String, CustomerId)>, StoreError> {
+        lookups::linked_customers(self, id, limit).await
+    }
+
     async fn find_customers(
         &self,
         kind: IndexKind,

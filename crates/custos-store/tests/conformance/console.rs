@@ -252,3 +252,25 @@ pub(crate) async fn approvals_are_sealed_and_decided_once(backend: &str) {
         Err(StoreError::Destroyed(_))
     ));
 }
+
+/// Customers sharing a blind-indexed identifier are found from either side, with the kind
+/// shared; a customer shares nothing with itself.
+pub(crate) async fn customers_linked_by_a_shared_identifier(backend: &str) {
+    let h = harness(backend).await;
+    let s = &h.store;
+    let policy = CipPolicy::default();
+    // The harness's customers share their email (the same seeded contact).
+    let (a, b) = (customer(1, s), customer(2, s));
+    for c in [&a, &b] {
+        s.create_customer(c, &c.summary(&policy), &[])
+            .await
+            .unwrap();
+    }
+    let links = s.linked_customers(&a.id, 100).await.unwrap();
+    assert!(!links.is_empty(), "{links:?}");
+    assert!(links.iter().all(|(_, c)| *c == b.id), "{links:?}");
+    assert!(links.iter().any(|(k, _)| k == "email"), "{links:?}");
+    let back = s.linked_customers(&b.id, 100).await.unwrap();
+    assert!(back.iter().all(|(_, c)| *c == a.id) && !back.is_empty());
+    assert!(s.linked_customers(&a.id, 0).await.unwrap().is_empty());
+}
