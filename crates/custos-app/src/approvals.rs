@@ -378,11 +378,22 @@ impl App {
     /// Refuses to apply a decision whose record changed since it was asked for, or whose
     /// asker has since been disabled.
     async fn still_stands(&self, a: &Approval) -> Result<()> {
-        if let Ok(u) = self.store.console_user_by_email(&a.requested_by).await
-            && u.disabled_at.is_some()
-        {
+        // The asker must still be able to ask: a person not disabled, whose role still has the
+        // power; a key not revoked.
+        let still = match self.store.console_user_by_email(&a.requested_by).await {
+            Ok(u) if u.disabled_at.is_some() => Err("has been disabled since asking"),
+            Ok(u) => match Role::parse(&u.role) {
+                Some(r) if power(&a.kind).allows(r) => Ok(()),
+                _ => Err("no longer has a role that may ask for this"),
+            },
+            Err(_) => match self.store.get_api_key(&a.requested_by).await {
+                Ok(k) if k.revoked_at.is_some() => Err("was revoked since asking"),
+                _ => Ok(()),
+            },
+        };
+        if let Err(why) = still {
             return Err(Error::Conflict(format!(
-                "{} has been disabled since asking: nothing was applied",
+                "{} {why}: nothing was applied",
                 a.requested_by
             )));
         }

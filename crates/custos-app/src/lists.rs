@@ -324,7 +324,10 @@ impl App {
             Some(n) => versions.iter().find(|v| v.number == n),
             None => versions.iter().find(|v| v.current),
         }
-        .ok_or_else(|| Error::NotFound(format!("version of list {list}")))?;
+        .ok_or_else(|| match number {
+            Some(n) => Error::NotFound(format!("version {n} of list {list}")),
+            None => Error::NotFound(format!("a current version of list {list}")),
+        })?;
         let names = |entries: Vec<ListEntity>| -> std::collections::HashMap<String, String> {
             entries
                 .into_iter()

@@ -134,6 +134,8 @@ struct Accounts {
     rows: Vec<AccountRow>,
     next: Option<String>,
     can_claim: bool,
+    /// A compliance officer or an admin may release another's claim.
+    can_release_any: bool,
     here: String,
 }
 
@@ -298,6 +300,10 @@ pub async fn accounts(
         Accounts {
             f: Frame::new("Accounts queue", &p, "/console/queues/accounts").with(notices),
             can_claim: p.caller.require(Permission::Review).is_ok(),
+            can_release_any: matches!(
+                p.user.role,
+                custos_app::keys::Role::ComplianceOfficer | custos_app::keys::Role::Admin
+            ),
             filter: q,
             reasons,
             statuses,
@@ -341,6 +347,8 @@ struct Cases {
     rows: Vec<CaseRow>,
     next: Option<String>,
     can_claim: bool,
+    /// A compliance officer or an admin may release another's claim.
+    can_release_any: bool,
     here: String,
 }
 
@@ -411,6 +419,10 @@ pub async fn cases(
         Cases {
             f: Frame::new("Screening cases", &p, "/console/queues/cases").with(notices),
             can_claim: p.caller.require(Permission::Review).is_ok(),
+            can_release_any: matches!(
+                p.user.role,
+                custos_app::keys::Role::ComplianceOfficer | custos_app::keys::Role::Admin
+            ),
             state: state_text,
             states,
             list,

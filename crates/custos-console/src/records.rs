@@ -308,12 +308,17 @@ pub async fn reveal_customer(
     let (c, _, _) = st.app.read_customer(&id, &p.actor(), &purpose).await?;
     let v = serde_json::to_value(&c)
         .map_err(|e| Failure::App(custos_app::Error::Internal(format!("customer record: {e}"))))?;
-    let links = st
-        .app
-        .linked_customers(&p.actor(), &purpose, &id)
-        .await?
+    // One line a customer, with every kind of identifier it shares.
+    let mut shared: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (kind, c) in st.app.linked_customers(&p.actor(), &purpose, &id).await? {
+        shared
+            .entry(c.as_str().to_owned())
+            .or_default()
+            .push(kind.replace('_', " "));
+    }
+    let links = shared
         .into_iter()
-        .map(|(kind, c)| (kind.replace('_', " "), c.as_str().to_owned()))
+        .map(|(c, kinds)| (kinds.join(", "), c))
         .collect();
     customer_page(&st, &p, &id, vec![], Some((rows(&v), purpose)), links).await
 }

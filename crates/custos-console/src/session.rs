@@ -52,10 +52,11 @@ fn set_cookie(name: &str, value: &str, headers: &HeaderMap, max_age: Option<u64>
     HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// Percent-encodes a value for a query string.
+/// Percent-encodes a value for a query string or a path segment (a space as `%20`, which
+/// both read as a space; a `+` is `%2B`).
 pub fn encode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)])
-        .map(|q| q.trim_start_matches('=').to_owned())
+        .map(|q| q.trim_start_matches('=').replace('+', "%20"))
         .unwrap_or_default()
 }
 

@@ -415,6 +415,47 @@ async fn a_decision_is_not_applied_when_its_record_changed_or_its_asker_left() {
     assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.body);
     assert!(a.body["detail"].as_str().unwrap().contains("disabled"));
     assert_ne!(app.account(&acc).await["account_status"], "closed");
+    // A reviewer who asked, then was made an auditor: the request is not applied either.
+    let rev = user(&app, "rev@example.org", Role::Reviewer).await;
+    let mut rb = Browser::new(&app);
+    rb.sign_in(&rev).await;
+    let page = rb.get(&format!("/console/customers/{c}")).await;
+    let p = rb
+        .post(
+            &format!("/console/customers/{c}/review"),
+            &[
+                ("csrf", &page.csrf()),
+                ("subject", &subject),
+                ("outcome", "failed"),
+                ("reason", "forged"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    app.service
+        .set_user_role(&admin(), "rev@example.org", Role::Auditor)
+        .await
+        .unwrap();
+    let id = app
+        .service
+        .pending_approvals(None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.kind == "refuse_subject")
+        .unwrap()
+        .id;
+    let a = app
+        .as_role(Role::ComplianceOfficer)
+        .post(&format!("/v1/approvals/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.body);
+    assert!(
+        a.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no longer has a role")
+    );
 }
 
 #[tokio::test]
@@ -478,6 +519,11 @@ async fn a_claim_is_released_by_its_holder_or_a_compliance_officer_only() {
     let mut b3 = Browser::new(&app);
     b3.sign_in(&co).await;
     let q3 = b3.get("/console/queues/accounts").await;
+    assert!(
+        q3.html.contains(&format!("aria-label=\"Release {acc}\"")),
+        "a compliance officer is offered the release: {}",
+        q3.html
+    );
     let p = b3
         .post(
             "/console/claims",
@@ -624,6 +670,25 @@ async fn a_list_is_imported_by_upload_with_the_shrink_guard_and_its_diff_shows_n
         app.service.list_versions(Some("csl")).await.unwrap().len(),
         2
     );
+    // A list whose name has a space is reached by the link the table gives.
+    let mut named = fields(false);
+    named[1].1 = "csl copy".into();
+    let r = app.send_request(upload(&b, named, csl.clone())).await;
+    assert!(String::from_utf8_lossy(&r.raw).contains("csl copy version 1 is current"));
+    let lists = b.get("/console/lists").await;
+    let at = lists.html.find("href=\"/console/lists/csl%20copy/1\"");
+    assert!(at.is_some(), "{}", lists.html);
+    assert_eq!(
+        b.get("/console/lists/csl%20copy/1").await.status,
+        StatusCode::OK
+    );
+    let missing = b.get("/console/lists/csl/99").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(
+        missing.html.contains("version 99 of list csl"),
+        "{}",
+        missing.html
+    );
     // A reviewer may not import.
     let rev = user(&app, "rev@example.org", Role::Reviewer).await;
     let mut rb = Browser::new(&app);
@@ -640,15 +705,17 @@ async fn customers_sharing_an_identifier_are_linked_on_the_page_for_a_purpose() 
     let a = app.customer(individual("Lena Fischer", "DE", "DE")).await;
     let b_ = app.customer(individual("Lene Fisher", "AT", "AT")).await;
     let c = app.customer(individual("Otto Normal", "DE", "DE")).await;
-    for (who, email) in [
-        (&a, "shared.box@example.org"),
-        (&b_, "Shared.Box@example.org"),
-        (&c, "otto@example.org"),
+    for (who, kind, value) in [
+        (&a, "email", "shared.box@example.org"),
+        (&b_, "email", "Shared.Box@example.org"),
+        (&c, "email", "otto@example.org"),
+        (&a, "phone", "+49 30 1234567"),
+        (&b_, "phone", "+493012 34567"),
     ] {
         let r = app
             .post(
                 &format!("/v1/customers/{who}/contacts"),
-                json!({"kind": "email", "value": email}),
+                json!({"kind": kind, "value": value}),
             )
             .await;
         assert!(r.status.is_success(), "{}", r.body);
@@ -669,7 +736,14 @@ async fn customers_sharing_an_identifier_are_linked_on_the_page_for_a_purpose() 
         "{}",
         p.html
     );
-    assert!(p.html.contains("(shared email)"));
+    assert!(p.html.contains("(shared email, phone)"), "{}", p.html);
+    assert_eq!(
+        p.html
+            .matches(&format!("/console/customers/{b_}\""))
+            .count(),
+        1,
+        "one line a linked customer"
+    );
     assert!(!p.html.contains(&format!("/console/customers/{c}\"")));
     let audit = app.service.audit_entries(0, 1000).await.unwrap();
     assert!(audit.iter().any(|e| e.entry.action == "read_customer_links"
