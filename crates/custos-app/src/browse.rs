@@ -273,6 +273,8 @@ pub struct QueueFilter {
     pub reseller: Option<AccountId>,
     /// Waiting (for verification, or since opening) since before this time.
     pub waiting_before: Option<chrono::DateTime<chrono::Utc>>,
+    /// Newest first; by default the oldest first (the order accounts were opened in).
+    pub newest_first: bool,
 }
 
 impl QueueFilter {
@@ -409,10 +411,15 @@ impl App {
                 .after()
                 .map(|a| AccountId::parse(a).map_err(|_| not_a_cursor()))
                 .transpose()?;
-            let batch = self
-                .store()
-                .accounts_needing_action(after.as_ref(), scan.want())
-                .await?;
+            let batch = if f.newest_first {
+                self.store()
+                    .accounts_needing_action_newest(after.as_ref(), scan.want())
+                    .await?
+            } else {
+                self.store()
+                    .accounts_needing_action(after.as_ref(), scan.want())
+                    .await?
+            };
             if let Some(p) = scan.take(batch, |a| a.id.as_str().to_owned(), |a| f.matches(a)) {
                 return Ok(p);
             }

@@ -106,6 +106,8 @@ pub struct QueueQuery {
     pub risk: Option<String>,
     pub reseller: Option<String>,
     pub older_than_days: Option<String>,
+    /// `oldest` (the default) or `newest`.
+    pub sort: Option<String>,
     pub after: Option<String>,
     pub done: Option<String>,
 }
@@ -185,7 +187,13 @@ fn filter_of(q: &QueueQuery, now: chrono::DateTime<chrono::Utc>) -> Result<Queue
             Some(now - chrono::Duration::days(i64::from(d)))
         }
     };
+    let newest_first = match q.sort.as_deref().unwrap_or("oldest") {
+        "oldest" | "" => false,
+        "newest" => true,
+        _ => return Err("sort: oldest or newest".to_owned()),
+    };
     Ok(QueueFilter {
+        newest_first,
         reason: parse("reason", &q.reason)?,
         status: parse("status", &q.status)?,
         risk: parse("risk", &q.risk)?,
@@ -203,6 +211,7 @@ fn query_with(q: &QueueQuery, after: &str) -> String {
         ("risk", &q.risk),
         ("reseller", &q.reseller),
         ("older_than_days", &q.older_than_days),
+        ("sort", &q.sort),
     ] {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
             parts.push(format!("{k}={}", encode(v)));

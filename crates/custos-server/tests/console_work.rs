@@ -57,6 +57,18 @@ async fn claims_keep_two_reviewers_off_the_same_item() {
         p.html
             .contains("one@example.org is working on this already")
     );
+    // Newest first: the account opened last leads.
+    let newer = app.open_id(&c, "direct", "trial").await;
+    let q = b1.get("/console/queues/accounts?sort=newest").await;
+    assert!(
+        q.html.find(&newer).unwrap() < q.html.find(&acc).unwrap(),
+        "{}",
+        q.html
+    );
+    let q = b1.get("/console/queues/accounts").await;
+    assert!(q.html.find(&acc).unwrap() < q.html.find(&newer).unwrap());
+    let q = b1.get("/console/queues/accounts?sort=sideways").await;
+    assert!(q.html.contains("sort: oldest or newest"), "{}", q.html);
     // Filters: a reason no account has shows none; a typo is said inline.
     let q = b1
         .get("/console/queues/accounts?reason=screening_prohibited")

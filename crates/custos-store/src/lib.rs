@@ -535,6 +535,13 @@ pub trait Store: PeopleStore + Send + Sync + std::fmt::Debug + 'static {
         after: Option<&AccountId>,
         limit: u32,
     ) -> Result<Vec<Account>, StoreError>;
+    /// The same, newest first (ids are time-ordered): those before `before`, in descending id
+    /// order.
+    async fn accounts_needing_action_newest(
+        &self,
+        before: Option<&AccountId>,
+        limit: u32,
+    ) -> Result<Vec<Account>, StoreError>;
 
     async fn place_hold(&self, customer: &CustomerId, hold: &LegalHold) -> Result<(), StoreError>;
     async fn release_hold(

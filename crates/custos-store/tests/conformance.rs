@@ -869,6 +869,7 @@ conformance!(
     console_claims,
     approvals_are_sealed_and_decided_once,
     customers_linked_by_a_shared_identifier,
+    the_review_queue_newest_first,
     lookups_filter_and_page,
     an_upgrade_finds_references_kept_before,
     an_upgrade_forgets_tokens_kept_for_replays,

@@ -113,3 +113,29 @@ pub(super) async fn accounts_needing_action(
     )
     .await
 }
+
+pub(super) async fn accounts_needing_action_newest(
+    st: &SqlStore,
+    before: Option<&AccountId>,
+    limit: u32,
+) -> Result<Vec<Account>, StoreError> {
+    match before {
+        Some(b) => {
+            st.accounts_where(
+                "SELECT body FROM accounts WHERE needs_action = 1 AND id < $1 \
+                 ORDER BY id DESC LIMIT $2",
+                &[b.as_str()],
+                Some(limit),
+            )
+            .await
+        }
+        None => {
+            st.accounts_where(
+                "SELECT body FROM accounts WHERE needs_action = 1 ORDER BY id DESC LIMIT $1",
+                &[],
+                Some(limit),
+            )
+            .await
+        }
+    }
+}

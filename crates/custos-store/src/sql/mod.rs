@@ -609,6 +609,14 @@ impl Store for SqlStore {
         accounts::accounts_needing_action(self, after, limit).await
     }
 
+    async fn accounts_needing_action_newest(
+        &self,
+        before: Option<&AccountId>,
+        limit: u32,
+    ) -> Result<Vec<Account>, StoreError> {
+        accounts::accounts_needing_action_newest(self, before, limit).await
+    }
+
     async fn place_hold(&self, customer: &CustomerId, hold: &LegalHold) -> Result<(), StoreError> {
         customers::place_hold(self, customer, hold).await
     }

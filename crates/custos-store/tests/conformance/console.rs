@@ -274,3 +274,48 @@ pub(crate) async fn customers_linked_by_a_shared_identifier(backend: &str) {
     assert!(back.iter().all(|(_, c)| *c == a.id) && !back.is_empty());
     assert!(s.linked_customers(&a.id, 0).await.unwrap().is_empty());
 }
+
+/// The accounts needing action, newest first, a page at a time, as the console's queue sorts
+/// them: the same accounts as oldest first, reversed.
+pub(crate) async fn the_review_queue_newest_first(backend: &str) {
+    use custos_core::account::Decision;
+    let h = harness(backend).await;
+    let s = &h.store;
+    let policy = CipPolicy::default();
+    let c = customer(1, s);
+    s.create_customer(&c, &c.summary(&policy), &[])
+        .await
+        .unwrap();
+    for n in 1..=7 {
+        let d = if n == 4 {
+            Decision::Approve
+        } else {
+            Decision::Pending
+        };
+        s.insert_account(&account(n, &c.id, None, d), &[])
+            .await
+            .unwrap();
+    }
+    let oldest: Vec<String> = s
+        .accounts_needing_action(None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id.as_str().to_owned())
+        .collect();
+    assert_eq!(oldest.len(), 6);
+    let mut newest = vec![];
+    let mut before = None;
+    loop {
+        let page = s
+            .accounts_needing_action_newest(before.as_ref(), 4)
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        before = Some(last.id.clone());
+        newest.extend(page.iter().map(|a| a.id.as_str().to_owned()));
+    }
+    let mut reversed = oldest.clone();
+    reversed.reverse();
+    assert_eq!(newest, reversed);
+}
