@@ -432,17 +432,8 @@ impl App {
         starting_after: Option<&str>,
         limit: u32,
     ) -> Result<Page<custos_store::AuditRecord>> {
-        let mut scan = Scan::new(List::Audit, limit, starting_after)?;
-        loop {
-            let after = match scan.after() {
-                None => 0,
-                Some(a) => a.parse().map_err(|_| not_a_cursor())?,
-            };
-            let batch = self.store().audit_entries(after, scan.want()).await?;
-            if let Some(p) = scan.take(batch, |e| e.seq.to_string(), |_| true) {
-                return Ok(p);
-            }
-        }
+        self.search_audit(&AuditFilter::default(), starting_after, limit)
+            .await
     }
 
     /// A page of the audit trail's entries that match, in its order (each page reads at most
