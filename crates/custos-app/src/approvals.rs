@@ -1,7 +1,8 @@
 //! Four eyes: the decisions that hurt a customer need two people.
 //!
 //! Refusing a subject (a manual review that fails it, which refuses its accounts), closing an
-//! account, confirming a sanctions match and reversing a confirmed match, when a person takes
+//! account, terminating a reseller for non-compliance (which closes its account and every
+//! account under it), confirming a sanctions match and reversing a confirmed match, when a person takes
 //! them (a reviewer's, a compliance officer's or an admin's key or console session), wait as an
 //! [`Approval`] in `pending` until a second, different person with the same power approves
 //! (the decision is then applied, in the requester's name) or rejects it. The provider's
@@ -29,10 +30,11 @@ pub struct ApprovalView {
     pub id: String,
     /// Always `approval`.
     pub object: &'static str,
-    /// `refuse_subject`, `close_account`, `confirm_match` or `reverse_match`.
+    /// `refuse_subject`, `close_account`, `terminate_reseller`, `confirm_match` or
+    /// `reverse_match`.
     pub kind: String,
     pub customer_id: String,
-    /// The subject, account or screening case it is about.
+    /// The subject, account, non-compliance case or screening case it is about.
     pub target: String,
     pub requested_by: String,
     pub requested_at: chrono::DateTime<chrono::Utc>,
@@ -86,6 +88,7 @@ fn by_a_person(role: &str) -> bool {
 pub fn power(kind: &str) -> Permission {
     match kind {
         "close_account" => Permission::CloseAccount,
+        "terminate_reseller" => Permission::Compliance,
         _ => Permission::Review,
     }
 }
@@ -202,6 +205,40 @@ impl App {
         Ok(Decided::Done(a))
     }
 
+    /// Ends a reseller's non-compliance case. Terminating the relationship (which closes the
+    /// reseller account and everything under it), by a person, waits for a second one; a
+    /// case resolved is closed at once.
+    pub async fn decide_non_compliance_close(
+        &self,
+        actor: &Actor,
+        id: &str,
+        outcome: crate::resellers::NonComplianceOutcome,
+        note: Option<String>,
+    ) -> Result<Decided<crate::resellers::NonCompliance>> {
+        use crate::resellers::NonComplianceOutcome;
+        let note = note
+            .as_deref()
+            .map(|n| custos_core::text::free_text("reason", n))
+            .transpose()?;
+        if outcome == NonComplianceOutcome::Terminated && by_a_person(&actor.role) {
+            let n = self.non_compliance(id).await?;
+            if n.closed_at.is_some() {
+                return Err(Error::Conflict(format!(
+                    "non-compliance case {id} is closed"
+                )));
+            }
+            let a = self.store.get_account(&n.account_id).await?;
+            let body = serde_json::json!({"reason": note});
+            return Ok(Decided::Waiting(Box::new(
+                self.ask(actor, "terminate_reseller", &a.customer_id, id, body)
+                    .await?,
+            )));
+        }
+        Ok(Decided::Done(
+            self.close_non_compliance(id, outcome, note, actor).await?,
+        ))
+    }
+
     /// Resolves a screening case. Confirming a match, and reversing a confirmed one, by a
     /// person wait for a second one.
     pub async fn decide_resolution(
@@ -258,6 +295,11 @@ impl App {
             "close_account" => {
                 let id = AccountId::parse(target).map_err(|e| Error::Internal(e.to_string()))?;
                 serde_json::to_string(&self.store.get_account(&id).await?.closed_at)
+            }
+            "terminate_reseller" => {
+                let n = self.non_compliance(target).await?;
+                let a = self.store.get_account(&n.account_id).await?;
+                serde_json::to_string(&(n.closed_at, a.closed_at))
             }
             _ => {
                 let c = self.store.screening_case(target).await?.case;
@@ -428,6 +470,16 @@ impl App {
                 self.close_account(&id, &reason).await?;
                 self.audit(requester, None, "close_account", id.as_str())
                     .await?;
+            }
+            "terminate_reseller" => {
+                let note = Some(reason).filter(|r| !r.is_empty());
+                self.close_non_compliance(
+                    &a.target,
+                    crate::resellers::NonComplianceOutcome::Terminated,
+                    note,
+                    requester,
+                )
+                .await?;
             }
             "confirm_match" | "reverse_match" => {
                 let resolution = if a.kind == "confirm_match" {

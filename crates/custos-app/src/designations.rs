@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use custos_core::CoreError;
-use custos_screen::model::{Designation, Extension};
+pub use custos_screen::model::{Designation, Extension};
 /// What a designation is about and what it does, for the doors that enter one.
 pub use custos_screen::model::{DesignationSubject, Measure};
 use serde::Serialize;

@@ -606,6 +606,20 @@ impl App {
         if a.closed_at.is_some() {
             return Err(CoreError::Conflict(format!("account {account} is closed")).into());
         }
+        // One open case a reseller: flagging again (a form sent twice) would start a second
+        // clock beside the first.
+        if let Some(open) = self
+            .non_compliance_cases()
+            .await?
+            .into_iter()
+            .find(|c| c.account_id == *account && c.closed_at.is_none())
+        {
+            return Err(CoreError::Conflict(format!(
+                "reseller {account} is flagged already: case {} is open",
+                open.id
+            ))
+            .into());
+        }
         let now = self.now();
         let n = NonCompliance {
             id,

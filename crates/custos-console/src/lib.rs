@@ -1,10 +1,13 @@
 #![doc = include_str!("../README.md")]
 
-mod oversight;
+mod exemptions;
+mod lists;
 mod pages;
 mod program;
 mod records;
+mod resellers;
 mod session;
+mod timeline;
 mod view;
 
 use axum::Router;
@@ -107,20 +110,37 @@ pub fn router<S: Clone + Send + Sync + 'static>(app: custos_app::App) -> Router<
             get(program::certification),
         )
         .route("/console/compliance/filings", post(program::file).get(up))
+        .route(
+            "/console/compliance/exemptions",
+            post(exemptions::grant).get(up),
+        )
+        .route(
+            "/console/compliance/exemptions/{id}/revoke",
+            post(exemptions::revoke).get(up),
+        )
         .route("/console/audit", get(program::audit))
-        .route("/console/resellers", get(oversight::resellers))
-        .route("/console/resellers/{id}", get(oversight::reseller))
+        .route("/console/resellers", get(resellers::resellers))
+        .route("/console/resellers/{id}", get(resellers::reseller))
+        .route(
+            "/console/resellers/{id}/non-compliance",
+            post(resellers::flag).get(up),
+        )
+        .route(
+            "/console/resellers/{id}/non-compliance/{case}/reports",
+            post(resellers::report).get(up),
+        )
+        .route(
+            "/console/resellers/{id}/non-compliance/{case}/close",
+            post(resellers::close).get(up),
+        )
         .route(
             "/console/lists",
-            get(oversight::lists)
-                .post(oversight::import)
+            get(lists::lists)
+                .post(lists::import)
                 // A list file is large: the real OFAC and UN lists are tens of megabytes.
                 .layer(axum::extract::DefaultBodyLimit::max(MAX_LIST_FILE)),
         )
-        .route(
-            "/console/lists/{list}/{number}",
-            get(oversight::list_version),
-        )
+        .route("/console/lists/{list}/{number}", get(lists::list_version))
         .route("/console/assets/console.css", get(css))
         .route("/console/{*rest}", get(not_found).post(not_found))
         .layer(axum::middleware::map_response(headers))

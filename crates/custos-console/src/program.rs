@@ -40,7 +40,7 @@ fn row(v: &DesignationView) -> DesignationRow {
         id: d.id.clone(),
         subject,
         measure: name(&d.measure),
-        status: name(&v.status),
+        status: name(&v.status).replace('_', " "),
         status_class: match v.status {
             S::InForce => "bad",
             S::Scheduled => "warn",
@@ -68,6 +68,7 @@ struct Designations {
     f: Frame,
     rows: Vec<DesignationRow>,
     schedule: Vec<ScheduleRow>,
+    timeline: Option<crate::timeline::Timeline>,
     can_enter: bool,
 }
 
@@ -77,7 +78,9 @@ async fn designations_page(
     status: StatusCode,
     notices: Vec<Notice>,
 ) -> Result<Response, Failure> {
-    let rows = st.app.designation_views().await?.iter().map(row).collect();
+    let views = st.app.designation_views().await?;
+    let rows = views.iter().map(row).collect();
+    let timeline = crate::timeline::draw(&views, st.app.now().date_naive());
     let schedule = st
         .app
         .schedule()
@@ -101,6 +104,7 @@ async fn designations_page(
             f: Frame::new("Designations", p, "/console/designations").with(notices),
             rows,
             schedule,
+            timeline,
             can_enter: p.caller.require(Permission::Compliance).is_ok(),
         },
     ))
@@ -205,7 +209,13 @@ pub async fn add_designation(
         .into_response()),
         Err(e @ (custos_app::Error::Validation { .. } | custos_app::Error::Conflict(_))) => {
             let (status, text) = explain(&e);
-            designations_page(&st, &p, status, vec![Notice::error(text)]).await
+            designations_page(
+                &st,
+                &p,
+                status,
+                vec![Notice::refused(text, "designation", &body)],
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -233,6 +243,8 @@ struct DesignationPage {
 #[derive(Debug, Default, Deserialize)]
 pub struct DoneQuery {
     done: Option<String>,
+    /// How many accounts an exemption's grant or revocation decided again.
+    redecided: Option<u64>,
 }
 
 async fn designation_page(
@@ -356,7 +368,15 @@ pub async fn extend(
         .into_response()),
         Err(e @ (custos_app::Error::Validation { .. } | custos_app::Error::Conflict(_))) => {
             let (status, text) = explain(&e);
-            designation_page(&st, &p, &id, status, vec![Notice::error(text)], None).await
+            designation_page(
+                &st,
+                &p,
+                &id,
+                status,
+                vec![Notice::refused(text, "extend", &body)],
+                None,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -367,7 +387,7 @@ pub async fn extend(
 struct Compliance {
     f: Frame,
     deadlines: Vec<DeadlineRow>,
-    exemptions: Vec<String>,
+    exemptions: Vec<crate::exemptions::ExemptionRow>,
     filings: Vec<(String, String, String)>,
     can_file: bool,
     adp_documents: Vec<(String, i64, String, String, String)>,
@@ -375,7 +395,7 @@ struct Compliance {
     adp_deviations: Vec<(String, String, String, String)>,
 }
 
-async fn compliance_page(
+pub(crate) async fn compliance_page(
     st: &Console,
     p: &Person,
     status: StatusCode,
@@ -396,25 +416,7 @@ async fn compliance_page(
             days: d.days.map(|x| x.to_string()).unwrap_or_default(),
         })
         .collect();
-    let now = st.app.now();
-    let exemptions = st
-        .app
-        .exemptions()
-        .await?
-        .into_iter()
-        .filter(|e| e.starts <= now && e.expires.is_none_or(|x| x > now))
-        .map(|e| {
-            format!(
-                "{}: {} (granted by {}{})",
-                e.id,
-                e.reason,
-                e.granted_by,
-                e.expires
-                    .map(|x| format!(", until {}", time(x)))
-                    .unwrap_or_default()
-            )
-        })
-        .collect();
+    let exemptions = crate::exemptions::in_force(st).await?;
     let filings = st
         .app
         .filings()
@@ -487,6 +489,10 @@ pub async fn compliance(
 ) -> Result<Response, Failure> {
     let notice = match q.done.as_deref() {
         Some("filed") => Some(Notice::done("The certification is recorded as filed.")),
+        Some(x @ ("granted" | "revoked")) => Some(Notice::done(format!(
+            "The exemption is {x}; {} accounts were decided again.",
+            q.redecided.unwrap_or_default()
+        ))),
         _ => None,
     };
     compliance_page(&st, &p, StatusCode::OK, notice.into_iter().collect()).await
@@ -578,14 +584,26 @@ pub async fn file(State(st): State<Console>, p: Person, body: Bytes) -> Result<R
                 "kind",
                 "choose initial or annual",
             ));
-            return compliance_page(&st, &p, status, vec![Notice::error(text)]).await;
+            return compliance_page(
+                &st,
+                &p,
+                status,
+                vec![Notice::refused(text, "filing", &body)],
+            )
+            .await;
         }
     };
     match st.app.file_certification(annual, &p.actor()).await {
         Ok(_) => Ok(Redirect::to("/console/compliance?done=filed").into_response()),
         Err(e @ (custos_app::Error::Validation { .. } | custos_app::Error::Conflict(_))) => {
             let (status, text) = explain(&e);
-            compliance_page(&st, &p, status, vec![Notice::error(text)]).await
+            compliance_page(
+                &st,
+                &p,
+                status,
+                vec![Notice::refused(text, "filing", &body)],
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }

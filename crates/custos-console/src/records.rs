@@ -329,13 +329,15 @@ async fn after_customer(
     p: &Person,
     id: &CustomerId,
     r: Result<&str, custos_app::Error>,
+    (form, body): (&'static str, &[u8]),
 ) -> Result<Response, Failure> {
     match r {
         Ok(done) => {
             Ok(Redirect::to(&format!("/console/customers/{id}?done={done}")).into_response())
         }
         Err(e @ (custos_app::Error::Validation { .. } | custos_app::Error::Conflict(_))) => {
-            customer_page(st, p, id, vec![Notice::error(explain(&e).1)], None, vec![]).await
+            let refused = Notice::refused(explain(&e).1, form, body);
+            customer_page(st, p, id, vec![refused], None, vec![]).await
         }
         Err(e) => Err(e.into()),
     }
@@ -377,7 +379,7 @@ pub async fn review(
         })
     }
     .await;
-    after_customer(&st, &p, &id, r).await
+    after_customer(&st, &p, &id, r, ("review", &body)).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -405,7 +407,7 @@ pub async fn resubmit(
         .resubmit(&p.actor(), &id, reason)
         .await
         .map(|_| "resubmitted");
-    after_customer(&st, &p, &id, r).await
+    after_customer(&st, &p, &id, r, ("resubmit", &body)).await
 }
 
 pub async fn place_hold(
@@ -427,7 +429,7 @@ pub async fn place_hold(
         Ok("held")
     }
     .await;
-    after_customer(&st, &p, &id, r).await
+    after_customer(&st, &p, &id, r, ("hold", &body)).await
 }
 
 pub async fn release_hold(
@@ -445,7 +447,7 @@ pub async fn release_hold(
         .release_hold(&id, &hold, &p.actor())
         .await
         .map(|_| "released");
-    after_customer(&st, &p, &id, r).await
+    after_customer(&st, &p, &id, r, ("release", &body)).await
 }
 
 #[derive(Debug)]
@@ -672,7 +674,8 @@ pub async fn close(
             Ok(Redirect::to(&format!("/console/accounts/{id}?done={done}")).into_response())
         }
         Err(e @ (custos_app::Error::Validation { .. } | custos_app::Error::Conflict(_))) => {
-            account_page(&st, &p, &id, vec![Notice::error(explain(&e).1)], None).await
+            let refused = Notice::refused(explain(&e).1, "close", &body);
+            account_page(&st, &p, &id, vec![refused], None).await
         }
         Err(e) => Err(e.into()),
     }
@@ -814,7 +817,8 @@ pub async fn resolve(
             Ok(Redirect::to(&format!("/console/screening/cases/{id}?done={done}")).into_response())
         }
         Err(e @ (custos_app::Error::Validation { .. } | custos_app::Error::Conflict(_))) => {
-            case_page(&st, &p, &id, vec![Notice::error(explain(&e).1)], None).await
+            let refused = Notice::refused(explain(&e).1, "resolve", &body);
+            case_page(&st, &p, &id, vec![refused], None).await
         }
         Err(e) => Err(e.into()),
     }

@@ -131,18 +131,26 @@ impl FromRequestParts<Console> for Person {
 
 /// A form body, or what is wrong with it (named by its field, as the page labels it).
 pub fn form<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Failure> {
-    // A browser sends a textarea's line breaks as CR LF (HTML's form encoding): they are
-    // kept as the line feeds every other door takes.
-    let text = String::from_utf8_lossy(body)
-        .replace("%0D%0A", "%0A")
-        .replace("%0d%0a", "%0A")
-        .replace("%0D", "%0A")
-        .replace("%0d", "%0A");
-    serde_urlencoded::from_str(&text).map_err(|e| {
+    serde_urlencoded::from_str(&line_feeds(body)).map_err(|e| {
         Failure::App(custos_app::Error::Malformed(format!(
             "the form could not be read: {e}"
         )))
     })
+}
+
+/// A form's body with a textarea's line breaks, which a browser sends as CR LF (HTML's form
+/// encoding), as the line feeds every other door takes.
+fn line_feeds(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .replace("%0D%0A", "%0A")
+        .replace("%0d%0a", "%0A")
+        .replace("%0D", "%0A")
+        .replace("%0d", "%0A")
+}
+
+/// A form's fields as they were sent, in order (what a refused form shows again).
+pub fn fields(body: &[u8]) -> Vec<(String, String)> {
+    serde_urlencoded::from_str(&line_feeds(body)).unwrap_or_default()
 }
 
 #[derive(Template)]

@@ -29,19 +29,44 @@ pub struct Nav {
 pub struct Notice {
     pub kind: &'static str,
     pub text: String,
+    /// The form a refusal answers (a name of the page's choosing), and what was typed in it,
+    /// so that the form shows it again rather than empty.
+    form: &'static str,
+    typed: Vec<(String, String)>,
 }
+
+/// Fields never shown again: the CSRF token, and secrets.
+const NOT_KEPT: [&str; 4] = ["csrf", "password", "code", "new_password"];
 
 impl Notice {
     pub fn error(text: impl Into<String>) -> Self {
         Notice {
             kind: "error",
             text: text.into(),
+            form: "",
+            typed: vec![],
         }
     }
     pub fn done(text: impl Into<String>) -> Self {
         Notice {
             kind: "done",
             text: text.into(),
+            form: "",
+            typed: vec![],
+        }
+    }
+
+    /// A form refused: the reason, and what was typed in `form` (its body), to fill it again.
+    pub fn refused(text: impl Into<String>, form: &'static str, body: &[u8]) -> Self {
+        let typed = crate::session::fields(body)
+            .into_iter()
+            .filter(|(k, _)| !NOT_KEPT.contains(&k.as_str()))
+            .collect();
+        Notice {
+            kind: "error",
+            text: text.into(),
+            form,
+            typed,
         }
     }
 }
@@ -127,6 +152,27 @@ impl Frame {
     pub fn with(mut self, notices: impl IntoIterator<Item = Notice>) -> Self {
         self.notices.extend(notices);
         self
+    }
+
+    /// What was typed in field `name` of `form` before it was refused; empty otherwise.
+    pub fn typed(&self, form: &str, name: &str) -> &str {
+        self.notices
+            .iter()
+            .filter(|n| n.form == form)
+            .flat_map(|n| n.typed.iter())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    }
+
+    /// Whether `value` was chosen in field `name` of `form` before it was refused (a radio
+    /// button or a check box to check again).
+    pub fn chose(&self, form: &str, name: &str, value: &str) -> bool {
+        self.notices
+            .iter()
+            .filter(|n| n.form == form)
+            .flat_map(|n| n.typed.iter())
+            .any(|(k, v)| k == name && v == value)
     }
 }
 

@@ -621,6 +621,22 @@ async fn a_non_compliant_reseller_is_flagged_reported_and_terminated() {
     assert_eq!(f.status, StatusCode::CREATED, "{}", f.body);
     assert_eq!(f.body["terminate_by"], "2026-12-24T09:00:00Z");
     let id = f.body["id"].as_str().unwrap().to_owned();
+    // Flagged again while the case is open (a request sent twice): refused, one clock only.
+    let again = app
+        .send(
+            "POST",
+            &format!("/v1/resellers/{ra}/non-compliance"),
+            co,
+            Some(json!({"reason": "no CIP after two requests"})),
+            &[],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(
+        again.body["detail"].as_str().unwrap().contains(&id),
+        "{}",
+        again.body
+    );
     let rep = app
         .send(
             "POST",
@@ -634,7 +650,7 @@ async fn a_non_compliant_reseller_is_flagged_reported_and_terminated() {
     assert_eq!(rep.body["reports"][0]["suspected_malicious_activity"], true);
     let listed = app.get("/v1/resellers", Role::ComplianceOfficer).await.body;
     assert_eq!(listed[0]["open_non_compliance"], json!([id]));
-    let t = app
+    let waiting = app
         .send(
             "POST",
             &format!("/v1/compliance/non-compliance/{id}/close"),
@@ -643,8 +659,66 @@ async fn a_non_compliant_reseller_is_flagged_reported_and_terminated() {
             &[],
         )
         .await;
-    assert_eq!(t.status, StatusCode::OK, "{}", t.body);
-    assert_eq!(t.body["outcome"], "terminated");
+    // Terminating closes accounts: a person's termination waits for a second person.
+    assert_eq!(waiting.status, StatusCode::ACCEPTED, "{}", waiting.body);
+    assert_eq!(waiting.body["kind"], "terminate_reseller");
+    assert_eq!(waiting.body["target"], id.as_str());
+    let open = app
+        .get(&format!("/v1/accounts/{ra}"), Role::Integrator)
+        .await
+        .body;
+    assert_eq!(open["account_status"], "active", "{open}");
+    let twice = app
+        .send(
+            "POST",
+            &format!("/v1/compliance/non-compliance/{id}/close"),
+            co,
+            Some(json!({"outcome": "terminated"})),
+            &[],
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
+    let own = app
+        .send(
+            "POST",
+            &format!(
+                "/v1/approvals/{}/approve",
+                waiting.body["id"].as_str().unwrap()
+            ),
+            co,
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN, "{}", own.body);
+    // A reviewer may not approve a termination: it needs a compliance officer's power.
+    let reviewer = app
+        .send(
+            "POST",
+            &format!(
+                "/v1/approvals/{}/approve",
+                waiting.body["id"].as_str().unwrap()
+            ),
+            Some(Role::Reviewer),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(reviewer.status, StatusCode::FORBIDDEN, "{}", reviewer.body);
+    app.approved_by(&waiting, Role::Admin).await;
+    let cases = app
+        .get("/v1/compliance/non-compliance", Role::ComplianceOfficer)
+        .await
+        .body;
+    let t = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(t["outcome"], "terminated", "{t}");
+    assert_eq!(t["close_reason"], "relationship ended", "{t}");
     for a in [&ra, &sa] {
         let x = app
             .get(&format!("/v1/accounts/{a}"), Role::Integrator)
@@ -715,7 +789,7 @@ async fn a_terminated_or_closed_resellers_key_stops_working() {
             &[],
         )
         .await;
-    assert_eq!(t.status, StatusCode::OK, "{}", t.body);
+    app.approved_by(&t, Role::Admin).await;
     let refused = as_token(&app, &key, "POST", "/v1/customers", Some(new_customer)).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
     assert_eq!(

@@ -238,6 +238,12 @@ with sync_playwright() as p:
     submit(co, co.get_by_role("button", name="Enter the designation"))
     assert co.locator(".notice.error").count() == 1, co.content()
     assert "console-002" not in co.locator("table").inner_text()
+    # ... and the form keeps what was typed, to be corrected rather than typed again.
+    assert co.get_by_label("Id").input_value() == "console-002"
+    assert co.get_by_label("Reference (the Federal Register notice)").input_value() == "FR Doc. 2026-00003"
+    # The schedule is drawn as a timeline, each bar a link to its designation.
+    assert co.locator("svg.timeline-chart rect.bar").count() >= 2
+    shot(co, "designations-timeline")
     # The program: deadlines, the certification previewed and downloaded.
     look(co, "/console/compliance", "compliance")
     look(co, "/console/compliance/certification", "certification")
@@ -245,13 +251,35 @@ with sync_playwright() as p:
         co.evaluate("document.querySelector('a[href*=\"format=pdf\"]').click()")
     pdf = dl.value.path()
     assert open(pdf, "rb").read(5) == b"%PDF-", "the download is not a PDF"
+    # An exemption granted (trial accounts, re-verification lifted), then revoked.
+    co.goto(BASE + "/console/compliance")
+    co.get_by_label("Why (e.g. the Abuse Deterrence Program accepted by Commerce)").fill(
+        "ADP accepted for trials"
+    )
+    co.get_by_label("a type of account:").check()
+    co.get_by_label("offering").select_option("trial")
+    co.get_by_label("periodic re-verification").check()
+    co.get_by_label("Reference (the authority's)").fill("BIS-EX-2027-01")
+    submit(co, co.get_by_role("button", name="Grant the exemption"))
+    assert "exemption is granted" in notice(co), notice(co)
+    assert "ADP accepted for trials" in co.locator("table", has_text="Lifts").inner_text()
+    axe(co, "compliance-exemption")
+    submit(co, co.get_by_role("button", name="Revoke"))
+    assert "exemption is revoked" in notice(co), notice(co)
     # Resellers and lists.
     look(co, "/console/resellers", "resellers")
-    reseller = co.locator("a[href^='/console/resellers/']").first
-    if reseller.count():
-        submit(co, reseller)
-        axe(co, "reseller")
-        shot(co, "reseller")
+    co.goto(BASE + "/console/resellers/acc_demo_reseller")
+    axe(co, "reseller")
+    shot(co, "reseller")
+    # The demo's non-compliance case: a report, then the termination, which waits.
+    co.get_by_label("Report (what was reported, to whom)").fill("Reported to BIS by email")
+    co.get_by_label("it includes suspected malicious cyber activity").check()
+    submit(co, co.get_by_role("button", name="Add the report"))
+    assert "report is added" in notice(co), notice(co)
+    co.get_by_label("terminated:", exact=False).check()
+    co.locator("#why-nc_demo").fill("no CIP after the deadline")
+    submit(co, co.get_by_role("button", name="Close the case"))
+    assert "waits for a second person" in notice(co), notice(co)
     look(co, "/console/lists", "lists")
     submit(co, co.locator("a[href^='/console/lists/']").first)
     assert "Added" in co.content()
@@ -270,6 +298,10 @@ with sync_playwright() as p:
     assert "decision is applied" in notice(adm), notice(adm)
     submit(adm, adm.locator("tr", has_text="refuse subject").get_by_role("button", name="Reject"))
     assert "nothing was applied" in notice(adm), notice(adm)
+    submit(adm, adm.locator("tr", has_text="terminate reseller").get_by_role("button", name="Approve"))
+    assert "decision is applied" in notice(adm), notice(adm)
+    adm.goto(BASE + "/console/resellers/acc_demo_reseller")
+    assert "no CIP after the deadline" in adm.content()
     adm.goto(BASE + f"/console/accounts/{ACCOUNT}")
     assert "closed" in adm.locator("dl").inner_text()
     ctx.close()

@@ -305,27 +305,35 @@ pub async fn report(
     ))
 }
 
-/// Close a case: resolved, or terminated (the reseller account and its subtree closed).
+/// Close a case: resolved, or terminated (the reseller account and its subtree closed). A
+/// person's termination waits for a second person (`202`), as closing an account does.
 #[utoipa::path(post, path = "/v1/compliance/non-compliance/{id}/close", tag = "compliance",
     request_body(content = CloseCaseInput, example = json!({"outcome": "resolved",
         "reason": "CIP received and reviewed"})),
     params(("id" = String, Path, example = "nc_demo")),
-    responses((status = 200, body = NonCompliance), (status = 404, body = Problem), (status = 409, body = Problem)),
+    responses((status = 200, body = NonCompliance),
+        (status = 202, body = custos_app::approvals::ApprovalView,
+            description = "Terminated by a person: it waits for a second person (`/v1/approvals`)"),
+        (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
 pub async fn close_case(
     State(st): State<AppState>,
     p: Principal,
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<CloseCaseInput>,
-) -> Result<Json<NonCompliance>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     let note = req
         .reason
         .as_deref()
         .map(|n| text("reason", n))
         .transpose()?;
-    Ok(Json(
-        st.service
-            .close_non_compliance(&id, req.outcome, note, &p.actor())
-            .await?,
-    ))
+    match st
+        .service
+        .decide_non_compliance_close(&p.actor(), &id, req.outcome, note)
+        .await?
+    {
+        custos_app::approvals::Decided::Done(n) => Ok(Json(n).into_response()),
+        custos_app::approvals::Decided::Waiting(a) => Ok(super::approvals::waiting(a)),
+    }
 }
