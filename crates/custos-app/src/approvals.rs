@@ -124,6 +124,7 @@ impl App {
             decided_at: None,
             body: Some(body),
         };
+        let _once = self.once.lock().await;
         if self
             .store
             .approvals(Some("pending"), None, 1000)
@@ -132,8 +133,14 @@ impl App {
             .any(|x| x.kind == a.kind && x.target == a.target)
         {
             return Err(Error::Conflict(format!(
-                "a {} of {target} already waits for a second person",
-                kind.replace('_', " ")
+                "a request to {} {target} already waits for a second person",
+                match kind {
+                    "refuse_subject" => "refuse subject",
+                    "close_account" => "close account",
+                    "terminate_reseller" => "terminate the reseller of case",
+                    "confirm_match" => "confirm the match of case",
+                    _ => "reverse the match of case",
+                }
             )));
         }
         self.store.insert_approval(&a).await?;
@@ -221,6 +228,12 @@ impl App {
             .map(|n| custos_core::text::free_text("reason", n))
             .transpose()?;
         if outcome == NonComplianceOutcome::Terminated && by_a_person(&actor.role) {
+            if note.is_none() {
+                return Err(Error::invalid(
+                    "reason",
+                    "say why the relationship ends: the second person decides on it",
+                ));
+            }
             let n = self.non_compliance(id).await?;
             if n.closed_at.is_some() {
                 return Err(Error::Conflict(format!(

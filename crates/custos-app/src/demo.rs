@@ -447,6 +447,9 @@ pub async fn seed(svc: &App) -> Result<(), Error> {
     .await?;
     s.account("acc_demo_reseller", &reseller, Reseller, None)
         .await?;
+    // A second reseller account of the same reseller (another region), with no case open.
+    s.account("acc_demo_reseller_apac", &reseller, Reseller, None)
+        .await?;
     let sub1 = s
         .customer(
             "cus_demo_sublessee_1",

@@ -232,7 +232,17 @@ impl App {
         actor: &Actor,
     ) -> Result<DesignationView> {
         let c = &self.policy().compliance;
-        let determined = n.determined.unwrap_or_else(|| self.now().date_naive());
+        let today = self.now().date_naive();
+        let determined = n.determined.unwrap_or(today);
+        // A determination is a fact of the past (or of today, wherever the officer is: a day
+        // of slack past UTC's): one to come is a typo.
+        if determined > today + chrono::Duration::days(1) {
+            return Err(CoreError::invalid(
+                "determined",
+                format!("is after today ({today}): a determination already made is entered"),
+            )
+            .into());
+        }
         let mut d = Designation {
             id: n.id,
             subject: n.subject,

@@ -333,3 +333,49 @@ impl App {
         Ok(ProvenEvents { events, proven })
     }
 }
+
+/// One log's head: its origin line, size and latest signed checkpoint (C2SP signed-note text).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LogHead {
+    pub origin: String,
+    pub size: u64,
+    /// None before the log's first entry.
+    pub checkpoint: Option<String>,
+}
+
+/// The ledger's verifier key and each log's head: what anyone needs to check an inclusion
+/// proof, a records package or a tile against the running ledger, without stopping it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LedgerKey {
+    /// Always `ledger_key`.
+    pub object: &'static str,
+    /// The Ed25519 verifier key of both logs, in signed-note form (`NAME+HASH+KEY`).
+    pub verifier_key: String,
+    pub access: LogHead,
+    pub audit: LogHead,
+}
+
+impl App {
+    /// The verifier key and the logs' latest checkpoints (nothing personal: hashes and sizes).
+    pub fn ledger_key(&self) -> Result<LedgerKey> {
+        let l = self.ledger_or_conflict()?;
+        let head = |log: &custos_ledger::Log| {
+            // Read together: an append between two reads would pair a size with another's
+            // checkpoint.
+            let (size, checkpoint) = log.head();
+            LogHead {
+                origin: log.origin().to_owned(),
+                size,
+                checkpoint: Some(checkpoint)
+                    .filter(|c| !c.is_empty())
+                    .map(|c| String::from_utf8_lossy(&c).into_owned()),
+            }
+        };
+        Ok(LedgerKey {
+            object: "ledger_key",
+            verifier_key: l.verifier_key().to_owned(),
+            access: head(&l.access),
+            audit: head(&l.audit),
+        })
+    }
+}

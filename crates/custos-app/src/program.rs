@@ -136,12 +136,15 @@ impl App {
         let now = self.now();
         let e = Exemption {
             id: new_id("ex_"),
-            reason: n.reason,
+            reason: custos_core::text::free_text("reason", &n.reason)?,
             scope: n.scope,
             requirements: n.requirements,
             starts: n.starts.unwrap_or(now),
             expires: n.expires,
-            reference: n.reference,
+            reference: n
+                .reference
+                .map(|r| custos_core::text::free_text("reference", &r))
+                .transpose()?,
             granted_by: actor.id.clone(),
             revoked_at: None,
         };
@@ -149,14 +152,38 @@ impl App {
         if let ExemptionScope::Lessee { customer_id } = &e.scope {
             self.store().load_summary(customer_id).await?;
         }
+        // The same exemption granted twice (a form sent twice): one is kept.
+        let _once = self.once.lock().await;
+        if let Some(same) = self.exemptions().await?.into_iter().find(|x| {
+            x.revoked_at.is_none()
+                && x.expires.is_none_or(|t| t > now)
+                && x.reason == e.reason
+                && x.scope == e.scope
+                && x.requirements
+                    .iter()
+                    .collect::<std::collections::HashSet<_>>()
+                    == e.requirements.iter().collect()
+                && x.expires == e.expires
+                && x.reference == e.reference
+        }) {
+            return Err(CoreError::Conflict(format!(
+                "exemption {} grants the same and is in force",
+                same.id
+            ))
+            .into());
+        }
         self.save_exemption(&e).await?;
         self.audit(actor, None, "grant_exemption", &e.id).await?;
+        // Deciding every account again can take long: others need not wait for it.
+        drop(_once);
         let n = self.redecide_scope(&e.scope).await?;
         Ok((e, n))
     }
 
     /// Revokes an exemption now; the accounts it covered are decided again.
     pub async fn revoke_exemption(&self, id: &str, actor: &Actor) -> Result<(Exemption, u64)> {
+        // Read and written under the lock: revoked twice at once is revoked once.
+        let once = self.once.lock().await;
         let mut e = self
             .exemptions()
             .await?
@@ -169,6 +196,7 @@ impl App {
         e.revoked_at = Some(self.now());
         self.save_exemption(&e).await?;
         self.audit(actor, None, "revoke_exemption", id).await?;
+        drop(once);
         let n = self.redecide_scope(&e.scope).await?;
         Ok((e, n))
     }

@@ -465,8 +465,46 @@ impl App {
     /// Generates the certification and files it: the PDF is kept as a program document, and
     /// the filing starts the clock to the next one.
     pub async fn file_certification(&self, annual: bool, actor: &Actor) -> Result<Filing> {
+        // Generated first (it reads every customer, and renders a PDF), then checked and kept
+        // under the lock, so that a filing sent twice is kept once.
         let c = self.certification(annual, actor).await?;
         let pdf = to_pdf(&c)?;
+        let _once = self.once.lock().await;
+        // In order, once: the initial certification first and only once; an annual one not
+        // again within 30 days of the last (a form sent twice).
+        let filed = self.filings().await?;
+        let day = |f: &Filing| f.filed_at.format("%Y-%m-%d").to_string();
+        match (annual, filed.iter().find(|f| f.kind == "initial")) {
+            (false, Some(i)) => {
+                return Err(crate::error::Error::Conflict(format!(
+                    "the initial certification was recorded as filed on {} by {}; the next is \
+                     annual",
+                    day(i),
+                    i.filed_by
+                )));
+            }
+            // An installation that recorded annual ones before the order was kept goes on.
+            (true, None) if !filed.iter().any(|f| f.kind == "annual") => {
+                return Err(crate::error::Error::Conflict(
+                    "no initial certification is recorded as filed: record the initial one \
+                     first (one filed before custos is recorded here too)"
+                        .into(),
+                ));
+            }
+            _ => {}
+        }
+        if let Some(last) = filed
+            .iter()
+            .filter(|f| f.kind == "annual")
+            .max_by_key(|f| f.filed_at)
+            .filter(|f| self.now() - f.filed_at < chrono::Duration::days(30))
+        {
+            return Err(crate::error::Error::Conflict(format!(
+                "an annual certification was recorded as filed on {} by {}",
+                day(last),
+                last.filed_by
+            )));
+        }
         let doc = self
             .put_document(
                 PROVIDER,

@@ -596,6 +596,7 @@ impl App {
         reason: String,
         actor: &Actor,
     ) -> Result<NonCompliance> {
+        let reason = custos_core::text::free_text("reason", &reason)?;
         let a = self.store().get_account(account).await?;
         if a.kind != AccountKind::Reseller {
             return Err(CoreError::Conflict(format!(
@@ -608,6 +609,7 @@ impl App {
         }
         // One open case a reseller: flagging again (a form sent twice) would start a second
         // clock beside the first.
+        let _once = self.once.lock().await;
         if let Some(open) = self
             .non_compliance_cases()
             .await?
@@ -662,6 +664,9 @@ impl App {
         suspected_malicious_activity: bool,
         actor: &Actor,
     ) -> Result<NonCompliance> {
+        let text = custos_core::text::free_text("text", &text)?;
+        // Read and written under the lock: a report and a close at once both count.
+        let _once = self.once.lock().await;
         let mut n = self.non_compliance(id).await?;
         if n.closed_at.is_some() {
             return Err(CoreError::Conflict(format!("non-compliance case {id} is closed")).into());
@@ -686,6 +691,10 @@ impl App {
         note: Option<String>,
         actor: &Actor,
     ) -> Result<NonCompliance> {
+        let note = note
+            .map(|n| custos_core::text::free_text("reason", &n))
+            .transpose()?;
+        let _once = self.once.lock().await;
         let mut n = self.non_compliance(id).await?;
         if n.closed_at.is_some() {
             return Err(CoreError::Conflict(format!("non-compliance case {id} is closed")).into());

@@ -93,6 +93,10 @@ pub struct App {
     pub(crate) audit_mirrored: Arc<tokio::sync::Mutex<Option<i64>>>,
     /// How far the audit trail's hash chain was checked: the last entry and its hash.
     pub(crate) audit_checked: Arc<tokio::sync::Mutex<(i64, Vec<u8>)>>,
+    /// Held by a write that first checks it is not a repeat (a request waiting for a second
+    /// person, a flag, an exemption, a filing): a form sent twice at once is then one write
+    /// and one refusal, not two writes.
+    pub(crate) once: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for App {
@@ -135,6 +139,7 @@ impl App {
             ledger: None,
             audit_mirrored: Arc::new(tokio::sync::Mutex::new(None)),
             audit_checked: Arc::new(tokio::sync::Mutex::new((0, vec![0; 32]))),
+            once: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -419,7 +424,9 @@ impl App {
                     });
                 }
                 a.pending_since = match d.decision {
-                    Decision::Pending => a.pending_since.or(Some(now)),
+                    Decision::Pending => a
+                        .pending_since
+                        .or_else(|| Some(custos_core::account::wait_starts(&a, now))),
                     _ => None,
                 };
                 if d.account_status == AccountStatus::Closed {
@@ -651,6 +658,10 @@ impl App {
         id: &CustomerId,
         reason: Option<String>,
     ) -> Result<(Customer, Vec<Account>)> {
+        // Every door's: at most 1000 characters, no control characters.
+        let reason = reason
+            .map(|r| custos_core::text::free_text("reason", &r))
+            .transpose()?;
         let policy = self.policy.clone();
         let (_, c, a) = self
             .mutate(id, |c, accounts, now| {

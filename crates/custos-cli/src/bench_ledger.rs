@@ -510,7 +510,13 @@ pub async fn run(a: Args) -> Result<()> {
         std::hint::black_box(p);
     }
     let pq = root.join("events.parquet");
-    crate::ledger::export_log(&ledger.access, &pq, None, None, None, None, false)?;
+    crate::ledger::export_log(
+        &ledger.access,
+        &pq,
+        &crate::ledger::Only::default(),
+        None,
+        false,
+    )?;
     let parquet_bytes = std::fs::metadata(&pq)?.len();
     drop(ledger);
     let duckdb = if a.no_duckdb {

@@ -519,7 +519,19 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
                                     .map(|r| parse_enum("requirement", r))
                                     .collect::<Result<_>>()?,
                                 starts: starts.map(|t| time("starts", &t)).transpose()?,
-                                expires: expires.map(|t| time("expires", &t)).transpose()?,
+                                // A day is the last one in force, as a range's end is.
+                                expires: expires
+                                    .map(|t| {
+                                        custos_app::when::parse(&t, custos_app::when::End::End)
+                                            .map_err(anyhow::Error::msg)
+                                            .with_context(|| {
+                                                format!(
+                                                    "--expires `{t}` is not a day (YYYY-MM-DD) \
+                                                     or an RFC 3339 time"
+                                                )
+                                            })
+                                    })
+                                    .transpose()?,
                                 reference,
                             },
                             &actor,

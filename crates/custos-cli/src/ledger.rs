@@ -49,10 +49,14 @@ pub enum LedgerCmd {
         #[arg(long)]
         purpose: String,
     },
-    /// Export the access log's events (an index range, a time range, or all) to a zstd
-    /// Parquet file that DuckDB, pandas or Spark read as it is; each row carries its leaf hash.
+    /// Export the access log's events (an index range, a time range, one account's, or all) to
+    /// a zstd Parquet file that DuckDB, pandas or Spark read as it is; each row carries its leaf
+    /// hash, and the file's metadata the signed checkpoint it was cut at and the verifier key.
     Export {
         out: PathBuf,
+        /// Only this account's events.
+        #[arg(long)]
+        account: Option<String>,
         /// The first index (default 0).
         #[arg(long)]
         first: Option<u64>,
@@ -110,6 +114,7 @@ pub async fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
     match cmd {
         LedgerCmd::Export {
             out,
+            account,
             first,
             end,
             from,
@@ -120,8 +125,15 @@ pub async fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
                 bail!("--purpose must say why the events are read");
             }
             let app = open_for_reading(config).await?;
+            // The ledger keeps events of accounts custos does not know, under the id they
+            // came with: any id a query takes is exported.
+            if let Some(a) = &account
+                && (a.is_empty() || a.len() > 256 || a.chars().any(char::is_control))
+            {
+                bail!("--account `{a}` is not an account id (1 to 256 characters)");
+            }
             let what = format!(
-                "access[{}..{}]{}",
+                "access[{}..{}]{}{}",
                 first.map(|f| f.to_string()).unwrap_or_default(),
                 end.map(|e| e.to_string()).unwrap_or_default(),
                 match (from, to) {
@@ -131,14 +143,25 @@ pub async fn run(config: &Config, cmd: LedgerCmd) -> Result<()> {
                         from.map(|t| t.to_rfc3339()).unwrap_or_default(),
                         to.map(|t| t.to_rfc3339()).unwrap_or_default()
                     ),
-                }
+                },
+                account
+                    .as_deref()
+                    .map(|a| format!(" account {a}"))
+                    .unwrap_or_default()
             );
             let l = app
                 .service
                 .audited_ledger(&crate::cli_actor(), &purpose, "ledger_export", &what)
                 .await
                 .context("nothing was read")?;
-            tokio::task::block_in_place(|| export(&l, out, first, end, from, to))
+            let only = Only {
+                first,
+                end,
+                from,
+                to,
+                account,
+            };
+            tokio::task::block_in_place(|| export(&l, out, &only))
         }
         LedgerCmd::Query {
             account,
@@ -405,16 +428,20 @@ pub fn ingest_file(config: &Config, file: PathBuf, format: Option<String>) -> Re
     Ok(())
 }
 
-/// Writes the access log's events from `first` to `end` (indexes), or those in a time range,
-/// as a zstd-compressed Parquet file, one row group per 128Ki events.
-pub fn export(
-    l: &custos_ledger::Ledger,
-    out: PathBuf,
-    first: Option<u64>,
-    end: Option<u64>,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-) -> Result<()> {
+/// Which events an export holds: an index range, a time range, one account's (each bound
+/// optional; all of them apply).
+#[derive(Debug, Default)]
+pub struct Only {
+    pub first: Option<u64>,
+    pub end: Option<u64>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub account: Option<String>,
+}
+
+/// Writes the access log's events that `only` names as a zstd-compressed Parquet file, one
+/// row group per 128Ki events.
+pub fn export(l: &custos_ledger::Ledger, out: PathBuf, only: &Only) -> Result<()> {
     // Written beside the destination and renamed into place: a failed export leaves no
     // partial file behind.
     let name = out
@@ -424,7 +451,7 @@ pub fn export(
     tmp_name.push(name);
     tmp_name.push(".partial");
     let tmp = out.with_file_name(tmp_name);
-    let rows = match export_log(&l.access, &tmp, first, end, from, to, true) {
+    let rows = match export_log(&l.access, &tmp, only, Some(l.verifier_key()), true) {
         Ok(r) => r,
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
@@ -439,14 +466,14 @@ pub fn export(
     Ok(())
 }
 
-/// [`export`] of one log; returns the rows written.
+/// [`export`] of one log; returns the rows written. The file's key-value metadata carries
+/// `custos.checkpoint`, the signed checkpoint the export was cut at (no row is past its size),
+/// and `custos.verifier_key`, so that each row's leaf hash can be proven against it.
 pub fn export_log(
     log: &custos_ledger::Log,
     out: &std::path::Path,
-    first: Option<u64>,
-    end: Option<u64>,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
+    only: &Only,
+    vkey: Option<&str>,
     progress: bool,
 ) -> Result<u64> {
     use arrow_array::builder::{
@@ -457,7 +484,15 @@ pub fn export_log(
     use arrow_schema::{DataType, Field, Schema, TimeUnit};
     use std::sync::Arc;
 
-    let size = log.size();
+    let Only {
+        first,
+        end,
+        from,
+        to,
+        account,
+    } = only;
+    let (from, to) = (*from, *to);
+    let (size, checkpoint) = log.head();
     let first = first.unwrap_or(0);
     let end = end.unwrap_or(size).min(size);
     if first > end {
@@ -493,6 +528,21 @@ pub fn export_log(
     let props = parquet::file::properties::WriterProperties::builder()
         .set_compression(parquet::basic::Compression::ZSTD(
             parquet::basic::ZstdLevel::try_new(3).map_err(|e| anyhow::anyhow!("{e}"))?,
+        ))
+        .set_key_value_metadata(Some(
+            [
+                (
+                    "custos.checkpoint",
+                    Some(String::from_utf8_lossy(&checkpoint).into_owned()),
+                ),
+                ("custos.verifier_key", vkey.map(str::to_owned)),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| {
+                v.filter(|v| !v.is_empty())
+                    .map(|v| parquet::file::metadata::KeyValue::new(k.to_owned(), v))
+            })
+            .collect(),
         ))
         .build();
     let mut w = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(props))?;
@@ -533,8 +583,9 @@ pub fn export_log(
                     continue;
                 }
                 if raw.iter().all(|&b| b == 0) && log.is_purged(idx) {
-                    // Its time is gone with its payload: only a range of indexes reaches it.
-                    if from.is_some() || to.is_some() {
+                    // Its time and account are gone with its payload: only a range of indexes
+                    // reaches it.
+                    if from.is_some() || to.is_some() || account.is_some() {
                         continue;
                     }
                     ix.append_value(idx);
@@ -554,7 +605,7 @@ pub fn export_log(
                 }
                 let e = Event::decode(raw).map_err(|e| anyhow::anyhow!("entry {idx}: {e}"))?;
                 let t = e.time.timestamp();
-                if t < from_s || t > to_s {
+                if t < from_s || t > to_s || account.as_ref().is_some_and(|a| *a != e.account_id) {
                     continue;
                 }
                 // A time a Parquet timestamp in nanoseconds cannot hold (a ledger may keep one

@@ -372,6 +372,70 @@ print(q("SELECT typeof(time), typeof(port) FROM read_parquet({P}) LIMIT 1")[0])
         "('acc_4', '2026-11-24T00:01:42.000000', '203.0.113.5', 22, 'ssh', 'bastion', 32)"
     );
     assert_eq!(lines[2], "('TIMESTAMP WITH TIME ZONE', 'USMALLINT')");
+    // One account's events, and the checkpoint the export was cut at in the file's metadata.
+    let one = dir.path().join("one.parquet");
+    let out = custos(
+        dir.path(),
+        &[
+            "ledger",
+            "export",
+            one.to_str().unwrap(),
+            "--account",
+            "acc_4",
+            "--purpose",
+            "case F-118",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let script = r#"
+import duckdb, sys
+c = duckdb.connect()
+p = "'" + sys.argv[1] + "'"
+print(c.execute(f"SELECT count(*), count(DISTINCT account_id), min(account_id) FROM read_parquet({p})").fetchall()[0])
+kv = dict((k.decode(), v.decode()) for k, v in c.execute(f"SELECT key, value FROM parquet_kv_metadata({p})").fetchall())
+cp = kv["custos.checkpoint"].split("\n")
+print(cp[1], cp[3] == "")
+print(kv["custos.verifier_key"])
+"#;
+    let py = Command::new(std::env::var("CUSTOS_PYTHON").unwrap_or_else(|_| "python3".into()))
+        .args(["-c", script])
+        .arg(&one)
+        .output()
+        .unwrap();
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    let lines: Vec<String> = String::from_utf8_lossy(&py.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let n = (0..1000).filter(|i| i % 7 == 4).count();
+    assert_eq!(lines[0], format!("({n}, 1, 'acc_4')"));
+    // The checkpoint's size line is the log's size, and a blank line parts its body from its
+    // signature; the key is the one `custos ledger key` prints.
+    assert_eq!(lines[1], "1000 True");
+    let key = custos(dir.path(), &["ledger", "key"]);
+    assert_eq!(lines[2], String::from_utf8_lossy(&key.stdout).trim());
+    let bad = custos(
+        dir.path(),
+        &[
+            "ledger",
+            "export",
+            one.to_str().unwrap(),
+            "--account",
+            &"x".repeat(300),
+            "--purpose",
+            "case F-118",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--account"));
     let bad = custos(
         dir.path(),
         &[

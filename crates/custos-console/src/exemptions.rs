@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{NaiveDate, Utc};
 use custos_app::keys::Permission;
 use custos_app::program::NewExemption;
 use custos_core::exemptions::{ExemptionScope, Requirement};
@@ -26,45 +26,71 @@ pub struct ExemptionRow {
     pub granted_by: String,
     pub until: String,
     pub reference: String,
+    /// When it was revoked, or when it starts.
+    pub state: String,
 }
 
-/// The exemptions in force now.
-pub async fn in_force(st: &Console) -> Result<Vec<ExemptionRow>, custos_app::Error> {
+/// The exemptions in force now, and those that ended (revoked or expired) or are to come.
+pub async fn listed(
+    st: &Console,
+) -> Result<(Vec<ExemptionRow>, Vec<ExemptionRow>), custos_app::Error> {
     let now = st.app.now();
-    Ok(st
+    let (now_in, other): (Vec<_>, Vec<_>) = st
         .app
         .exemptions()
         .await?
         .into_iter()
-        .filter(|e| e.in_force(now))
-        .map(|e| ExemptionRow {
-            scope: match &e.scope {
-                ExemptionScope::Provider => "every account".to_owned(),
-                ExemptionScope::AccountType {
-                    account_kind,
-                    offering,
-                } => {
-                    let kind = account_kind.map(|k| name(&k)).unwrap_or_default();
-                    let offering = offering.map(|o| name(&o)).unwrap_or_default();
-                    format!("{offering} {kind} accounts")
-                        .trim()
-                        .replace("  ", " ")
+        .partition(|e| e.in_force(now));
+    let rows = |v: Vec<custos_core::exemptions::Exemption>| {
+        v.into_iter().map(|e| row(e, now)).collect::<Vec<_>>()
+    };
+    Ok((rows(now_in), rows(other)))
+}
+
+fn row(e: custos_core::exemptions::Exemption, now: chrono::DateTime<Utc>) -> ExemptionRow {
+    ExemptionRow {
+        state: match e.revoked_at {
+            Some(t) => format!("revoked {}", time(t)),
+            None if e.starts > now => format!("starts {}", time(e.starts)),
+            None if e.in_force(now) => "in force".into(),
+            None => "expired".into(),
+        },
+        scope: match &e.scope {
+            ExemptionScope::Provider => "every account".to_owned(),
+            ExemptionScope::AccountType {
+                account_kind,
+                offering,
+            } => {
+                let kind = account_kind.map(|k| name(&k)).unwrap_or_default();
+                let offering = offering.map(|o| name(&o)).unwrap_or_default();
+                format!("{offering} {kind} accounts")
+                    .trim()
+                    .replace("  ", " ")
+            }
+            ExemptionScope::Lessee { customer_id } => format!("customer {customer_id}"),
+        },
+        lifts: e
+            .requirements
+            .iter()
+            .map(name)
+            .collect::<Vec<_>>()
+            .join(", "),
+        // Granted "through a day" ends at the next midnight: the day is shown.
+        until: e
+            .expires
+            .map(|x| {
+                if x.time() == chrono::NaiveTime::MIN {
+                    format!("through {}", (x - chrono::Duration::days(1)).date_naive())
+                } else {
+                    time(x)
                 }
-                ExemptionScope::Lessee { customer_id } => format!("customer {customer_id}"),
-            },
-            lifts: e
-                .requirements
-                .iter()
-                .map(name)
-                .collect::<Vec<_>>()
-                .join(", "),
-            until: e.expires.map(time).unwrap_or_else(|| "-".into()),
-            reference: e.reference.clone().unwrap_or_default(),
-            id: e.id,
-            reason: e.reason,
-            granted_by: e.granted_by,
-        })
-        .collect())
+            })
+            .unwrap_or_else(|| "until revoked".into()),
+        reference: e.reference.clone().unwrap_or_default(),
+        id: e.id,
+        reason: e.reason,
+        granted_by: e.granted_by,
+    }
 }
 
 /// The grant form, read by hand: its requirements are check boxes, one field each.
@@ -119,17 +145,16 @@ fn exemption(body: &[u8]) -> Result<NewExemption, custos_app::Error> {
                 .map_err(|_| Error::invalid("requirements", "is not a requirement"))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    // In force through that day, as every door reads a day that ends a range.
     let expires = match one("expires") {
         "" => None,
         d => {
-            let day = NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            NaiveDate::parse_from_str(d, "%Y-%m-%d")
                 .map_err(|_| Error::invalid("expires", "must be a day, YYYY-MM-DD"))?;
-            // In force through that day.
-            let end = day
-                .succ_opt()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .ok_or_else(|| Error::invalid("expires", "is out of range"))?;
-            Some(Utc.from_utc_datetime(&end))
+            Some(
+                custos_app::when::parse(d, custos_app::when::End::End)
+                    .map_err(|why| Error::invalid("expires", why))?,
+            )
         }
     };
     Ok(NewExemption {

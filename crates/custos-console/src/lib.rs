@@ -163,8 +163,17 @@ async fn css() -> Response {
 async fn up(uri: axum::http::Uri) -> Redirect {
     let path = uri.path().trim_end_matches('/');
     let parent = path.rsplit_once('/').map_or("/console/", |(p, _)| p);
-    Redirect::to(if parent.len() > "/console".len() {
-        parent
+    // The page a form's address belongs to: a record's own page, or the section's.
+    let page = match parent.split('/').collect::<Vec<_>>()[..] {
+        ["", "console", section @ ("compliance" | "approvals"), ..] => {
+            format!("/console/{section}")
+        }
+        ["", "console", "screening", "cases", id, ..] => format!("/console/screening/cases/{id}"),
+        ["", "console", section, id, ..] => format!("/console/{section}/{id}"),
+        _ => parent.to_owned(),
+    };
+    Redirect::to(if page.len() > "/console".len() {
+        &page
     } else {
         "/console/"
     })

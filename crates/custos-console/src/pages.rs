@@ -529,10 +529,20 @@ async fn approvals_page(
     status: StatusCode,
     notices: Vec<Notice>,
 ) -> Result<Response, Failure> {
-    let rows = st
-        .app
-        .pending_with_reasons(&p.caller, 200)
-        .await?
+    let rows = st.app.pending_with_reasons(&p.caller, 200).await?;
+    // A termination is about a case: linked on its reseller's page.
+    let cases: std::collections::HashMap<String, String> =
+        if rows.iter().any(|(a, _)| a.kind == "terminate_reseller") {
+            st.app
+                .non_compliance_cases()
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c.account_id.as_str().to_owned()))
+                .collect()
+        } else {
+            Default::default()
+        };
+    let rows = rows
         .into_iter()
         .map(|(a, reason)| ApprovalRow {
             can_decide: p
@@ -545,6 +555,13 @@ async fn approvals_page(
                 "confirm_match" | "reverse_match" => {
                     Some(format!("/console/screening/cases/{}", a.target))
                 }
+                "terminate_reseller" => cases.get(&a.target).map(|r| {
+                    format!(
+                        "/console/resellers/{}#case-{}",
+                        encode(r),
+                        encode(&a.target)
+                    )
+                }),
                 _ => None,
             },
             kind: a.kind.replace('_', " "),

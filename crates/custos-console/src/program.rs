@@ -235,6 +235,8 @@ struct DesignationPage {
     d: DesignationRow,
     list: String,
     conditions: Vec<String>,
+    /// Each extension: until when, and the notice that made it.
+    extensions: Vec<(String, String)>,
     determined: String,
     can_enter: bool,
     preview: Option<PreviewView>,
@@ -243,8 +245,9 @@ struct DesignationPage {
 #[derive(Debug, Default, Deserialize)]
 pub struct DoneQuery {
     done: Option<String>,
-    /// How many accounts an exemption's grant or revocation decided again.
-    redecided: Option<u64>,
+    /// How many accounts an exemption's grant or revocation decided again (anything else in
+    /// the address is ignored: it only words the notice).
+    redecided: Option<String>,
 }
 
 async fn designation_page(
@@ -269,6 +272,12 @@ async fn designation_page(
             d: row(&v),
             list: v.list.clone(),
             conditions: v.designation.conditions.clone(),
+            extensions: v
+                .designation
+                .extensions
+                .iter()
+                .map(|x| (x.until.to_string(), x.reference.clone()))
+                .collect(),
             determined: v
                 .designation
                 .determined
@@ -388,6 +397,8 @@ struct Compliance {
     f: Frame,
     deadlines: Vec<DeadlineRow>,
     exemptions: Vec<crate::exemptions::ExemptionRow>,
+    /// Revoked, expired, or to come.
+    other_exemptions: Vec<crate::exemptions::ExemptionRow>,
     filings: Vec<(String, String, String)>,
     can_file: bool,
     adp_documents: Vec<(String, i64, String, String, String)>,
@@ -416,7 +427,7 @@ pub(crate) async fn compliance_page(
             days: d.days.map(|x| x.to_string()).unwrap_or_default(),
         })
         .collect();
-    let exemptions = crate::exemptions::in_force(st).await?;
+    let (exemptions, other_exemptions) = crate::exemptions::listed(st).await?;
     let filings = st
         .app
         .filings()
@@ -476,6 +487,7 @@ pub(crate) async fn compliance_page(
             f: Frame::new("Compliance", p, "/console/compliance").with(notices),
             deadlines,
             exemptions,
+            other_exemptions,
             filings,
             can_file: p.caller.require(Permission::Compliance).is_ok(),
         },
@@ -489,10 +501,14 @@ pub async fn compliance(
 ) -> Result<Response, Failure> {
     let notice = match q.done.as_deref() {
         Some("filed") => Some(Notice::done("The certification is recorded as filed.")),
-        Some(x @ ("granted" | "revoked")) => Some(Notice::done(format!(
-            "The exemption is {x}; {} accounts were decided again.",
-            q.redecided.unwrap_or_default()
-        ))),
+        Some(x @ ("granted" | "revoked")) => Some(Notice::done(
+            match q.redecided.as_deref().and_then(|n| n.parse::<u64>().ok()) {
+                Some(0) => format!("The exemption is {x}; no account's decision changed."),
+                Some(1) => format!("The exemption is {x}; one account's decision changed."),
+                Some(n) => format!("The exemption is {x}; {n} accounts' decisions changed."),
+                None => format!("The exemption is {x}."),
+            },
+        )),
         _ => None,
     };
     compliance_page(&st, &p, StatusCode::OK, notice.into_iter().collect()).await

@@ -303,7 +303,10 @@ pub async fn reveal_customer(
     allowed(&p, Permission::ReadPersonal)?;
     let purpose = match purpose_of(&f.purpose) {
         Ok(x) => x,
-        Err(e) => return customer_page(&st, &p, &id, vec![Notice::error(e)], None, vec![]).await,
+        Err(e) => {
+            let refused = Notice::refused(e, "reveal", &body);
+            return customer_page(&st, &p, &id, vec![refused], None, vec![]).await;
+        }
     };
     let (c, _, _) = st.app.read_customer(&id, &p.actor(), &purpose).await?;
     let v = serde_json::to_value(&c)
@@ -612,7 +615,18 @@ async fn account_page(
         exemptions: d
             .exemptions
             .iter()
-            .map(|e| serde_json::to_string(e).unwrap_or_default())
+            .map(|e| {
+                format!(
+                    "{}: {} (lifts {})",
+                    e.id,
+                    e.reason,
+                    e.requirements
+                        .iter()
+                        .map(|r| name(r).replace('_', " "))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
             .collect(),
     };
     let exposure = st
@@ -770,7 +784,10 @@ pub async fn reveal_case(
     allowed(&p, Permission::ReadPersonal)?;
     let purpose = match purpose_of(&f.purpose) {
         Ok(x) => x,
-        Err(e) => return case_page(&st, &p, &id, vec![Notice::error(e)], None).await,
+        Err(e) => {
+            let refused = Notice::refused(e, "reveal", &body);
+            return case_page(&st, &p, &id, vec![refused], None).await;
+        }
     };
     let (_, case) = st.app.read_case(&id, &p.actor(), &purpose).await?;
     let v = serde_json::to_value(&case)
@@ -836,7 +853,10 @@ pub async fn account_events(
     allowed(&p, Permission::ReadPersonal)?;
     let purpose = match purpose_of(&f.purpose) {
         Ok(x) => x,
-        Err(e) => return account_page(&st, &p, &id, vec![Notice::error(e)], None).await,
+        Err(e) => {
+            let refused = Notice::refused(e, "reveal", &body);
+            return account_page(&st, &p, &id, vec![refused], None).await;
+        }
     };
     // The account must exist before anything is read or audited.
     st.app.account(&id).await?;

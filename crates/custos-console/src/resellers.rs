@@ -203,6 +203,9 @@ async fn reseller_page(
     let account = custos_core::AccountId::parse(&id)
         .map_err(|_| custos_app::Error::NotFound(format!("reseller account {id}")))?;
     let root = st.app.tree(&account).await?;
+    if root.kind != custos_core::AccountKind::Reseller {
+        return Err(custos_app::Error::NotFound(format!("reseller account {id}")).into());
+    }
     let mut tree = vec![];
     flatten(&root, 0, &mut tree);
     let cips = st

@@ -14,6 +14,8 @@ const TOP: f64 = 28.0;
 #[derive(Debug, PartialEq)]
 pub struct Bar {
     pub id: String,
+    /// The id, shortened to fit beside the bar.
+    pub label: String,
     pub y: f64,
     pub x: f64,
     pub w: f64,
@@ -23,7 +25,7 @@ pub struct Bar {
     pub title: String,
     /// Where the determination falls, when it is known and before the bar.
     pub determined_x: Option<f64>,
-    /// The bar runs on past the drawing's end (no end, or after it).
+    /// The bar runs on past an edge of the drawing (no end, after it, or from before it).
     pub open: bool,
 }
 
@@ -55,16 +57,32 @@ fn next_month(d: NaiveDate) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(d)
 }
 
+/// How far the drawing reaches back and ahead of today: a designation wholly outside is
+/// left to the list below it, one that runs past an edge is drawn to the edge, open.
+const BACK_DAYS: i64 = 2 * 365;
+const AHEAD_DAYS: i64 = 3 * 365;
+/// The longest id drawn in full beside its bar.
+const LABEL_CHARS: usize = 26;
+
 /// The timeline of `views` as of `today`; none when there is nothing to draw.
 pub fn draw(views: &[DesignationView], today: NaiveDate) -> Option<Timeline> {
+    let (edge_back, edge_ahead) = (
+        today - chrono::Duration::days(BACK_DAYS),
+        today + chrono::Duration::days(AHEAD_DAYS),
+    );
+    let views: Vec<&DesignationView> = views
+        .iter()
+        .filter(|v| v.ends.is_none_or(|e| e >= edge_back) && v.designation.effective <= edge_ahead)
+        .collect();
     if views.is_empty() {
         return None;
     }
     // From a month before the earliest date (or today) to a month after the latest known end
-    // (or three months after today), so that today and every start are on the drawing.
+    // (or three months after today), so that today and every start are on the drawing; never
+    // further than the edges.
     let mut first = today;
     let mut last = today + chrono::Duration::days(90);
-    for v in views {
+    for v in &views {
         let d = &v.designation;
         first = first.min(d.effective);
         if let Some(x) = d.determined {
@@ -75,10 +93,9 @@ pub fn draw(views: &[DesignationView], today: NaiveDate) -> Option<Timeline> {
             last = last.max(e);
         }
     }
-    let first = (first - chrono::Duration::days(30))
-        .with_day(1)
-        .unwrap_or(first);
-    let last = next_month(last);
+    let first = (first - chrono::Duration::days(30)).max(edge_back);
+    let first = first.with_day(1).unwrap_or(first);
+    let last = next_month(last.min(edge_ahead));
     let span = (last - first).num_days().max(1) as f64;
     let x = |d: NaiveDate| LEFT + (WIDTH - LEFT - 10.0) * ((d - first).num_days() as f64 / span);
     let round = |v: f64| (v * 10.0).round() / 10.0;
@@ -86,7 +103,7 @@ pub fn draw(views: &[DesignationView], today: NaiveDate) -> Option<Timeline> {
     let mut bars = Vec::with_capacity(views.len());
     for (i, v) in views.iter().enumerate() {
         let d = &v.designation;
-        let start = x(d.effective);
+        let start = x(d.effective.max(first));
         let (end, open) = match v.ends {
             Some(e) if e <= last => (x(e), false),
             _ => (x(last), true),
@@ -105,6 +122,14 @@ pub fn draw(views: &[DesignationView], today: NaiveDate) -> Option<Timeline> {
             DesignationStatus::Expired => ("expired", "expired"),
         };
         bars.push(Bar {
+            label: if d.id.chars().count() > LABEL_CHARS {
+                format!(
+                    "{}…",
+                    d.id.chars().take(LABEL_CHARS - 1).collect::<String>()
+                )
+            } else {
+                d.id.clone()
+            },
             id: d.id.clone(),
             y: round(TOP + ROW * i as f64),
             x: round(start),
@@ -118,9 +143,9 @@ pub fn draw(views: &[DesignationView], today: NaiveDate) -> Option<Timeline> {
             ),
             determined_x: d
                 .determined
-                .filter(|x| *x < d.effective)
+                .filter(|t| *t < d.effective && *t >= first)
                 .map(|t| round(x(t))),
-            open,
+            open: open || d.effective < first,
         });
     }
     // A tick at the first of each month, thinned to at most a dozen labels.
@@ -141,7 +166,7 @@ pub fn draw(views: &[DesignationView], today: NaiveDate) -> Option<Timeline> {
         .collect();
     Some(Timeline {
         width: WIDTH,
-        height: TOP + ROW * views.len() as f64 + 6.0,
+        height: TOP + ROW * views.len() as f64 + 18.0,
         left: LEFT,
         bars,
         ticks,
@@ -236,6 +261,54 @@ mod tests {
         assert!(t.ticks.iter().all(|k| k.x >= t.left && k.x <= t.width));
         assert!(t.ticks.len() <= 13 && !t.ticks.is_empty());
         assert!(t.bars[2].title.contains("until 2027-10-01"));
+    }
+
+    #[test]
+    fn the_drawing_stays_near_today_whatever_the_dates() {
+        let today = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        let t = draw(
+            &[
+                view(
+                    "past",
+                    "1990-01-01",
+                    Some("1991-01-01"),
+                    DesignationStatus::Expired,
+                ),
+                view(
+                    "far",
+                    "2100-01-01",
+                    Some("2101-01-01"),
+                    DesignationStatus::Scheduled,
+                ),
+                view(
+                    "now",
+                    "2027-01-01",
+                    Some("2028-01-01"),
+                    DesignationStatus::InForce,
+                ),
+                view(
+                    "a-designation-with-a-very-long-identifier-indeed",
+                    "2020-01-01",
+                    Some("2040-01-01"),
+                    DesignationStatus::InForce,
+                ),
+            ],
+            today,
+        )
+        .unwrap();
+        // Those wholly outside are left to the list; the others are wide enough to read.
+        let ids: Vec<&str> = t.bars.iter().map(|b| b.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["now", "a-designation-with-a-very-long-identifier-indeed"]
+        );
+        assert!(t.bars[0].w > 100.0, "{t:?}");
+        assert!(
+            t.from.as_str() >= "2025-01-01" && t.to.as_str() <= "2030-04-01",
+            "{t:?}"
+        );
+        assert!(t.bars[1].open && t.bars[1].x == t.left);
+        assert!(t.bars[1].label.chars().count() <= 26 && t.bars[1].label.ends_with('…'));
     }
 
     #[test]

@@ -191,6 +191,26 @@ impl PendingOutcome {
     }
 }
 
+/// When a wait for verification that starts at `now` counts from. After a wait an exemption
+/// ended (the exemption since revoked or expired), the clock goes on where it stopped: the
+/// time already waited counts, the time exempted does not. A brief exemption granted and
+/// revoked must not buy a new deadline.
+/// Only a wait that the account's decision until now ended (its decision is still the
+/// exemption's) goes on; any other wait, however the last one ended, starts at `now`.
+pub fn wait_starts(a: &Account, now: DateTime<Utc>) -> DateTime<Utc> {
+    let exempted_now = a.decision.decision == Decision::Approve
+        && a.decision
+            .reasons
+            .iter()
+            .any(|r| r.code == ReasonCode::ExemptFromVerification);
+    match a.pending_history.last() {
+        Some(last) if exempted_now && last.outcome == PendingOutcome::Exempted => {
+            now - (last.ended_at - last.since).max(chrono::Duration::zero())
+        }
+        _ => now,
+    }
+}
+
 /// Whether the account was closed for a confirmed prohibition on `case` (its list entry, for
 /// its subject), and not on request: a reviewer who reverses that case decides it again.
 pub fn closed_by(a: &Account, case: &crate::screening::Case) -> bool {

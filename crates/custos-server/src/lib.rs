@@ -233,6 +233,7 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
         .routes(may(Permission::ReadDecisions, routes!(screening::exposure)))
         .routes(may(Permission::ReadDecisions, routes!(screen::screen)))
         .routes(may(Permission::ReadPersonal, routes!(ledger::account)))
+        .routes(may(Permission::ReadDecisions, routes!(ledger::key)))
         .routes(may(Permission::ReadPersonal, routes!(ledger::ip)))
         .routes(may(Permission::ReadDecisions, routes!(screening::cases)))
         .routes(may(Permission::ReadPersonal, routes!(screening::case)))

@@ -656,3 +656,52 @@ async fn legal_holds_and_the_review_queue() {
     assert_eq!(bad_page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad_page.body["field"], "limit");
 }
+
+/// The ledger's verifier key and checkpoints, from the running server.
+#[tokio::test]
+async fn the_verifier_key_and_checkpoints_are_read_from_the_running_server() {
+    let app = TestApp::new().await;
+    let r = app.get("/v1/ledger/key", Role::Auditor).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let l = app.service.ledger().unwrap();
+    assert_eq!(r.body["verifier_key"], l.verifier_key());
+    assert_eq!(r.body["access"]["size"], 0);
+    assert!(r.body["access"]["checkpoint"].is_null(), "{}", r.body);
+    let batch: Vec<Value> = (0..3)
+        .map(|i| {
+            json!({"account_id": "acc_t", "time": format!("2026-11-24T00:00:0{i}Z"),
+                "ip": "203.0.113.1", "action": "login", "source": "sso"})
+        })
+        .collect();
+    let r = app
+        .as_role(Role::Integrator)
+        .post("/v1/events", Value::Array(batch))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app.get("/v1/ledger/key", Role::Integrator).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["access"]["size"], 3);
+    // The checkpoint served is signed by the key served, for the origin served.
+    // (The audit log's is there once custos's own audit trail was copied into it.)
+    for log in ["access", "audit"] {
+        let Some(cp) = r.body[log]["checkpoint"].as_str() else {
+            assert_eq!(log, "audit", "{}", r.body);
+            continue;
+        };
+        let origin = r.body[log]["origin"].as_str().unwrap();
+        let opened = custos_ledger::log::open_checkpoint(
+            cp.as_bytes(),
+            r.body["verifier_key"].as_str().unwrap(),
+            origin,
+        )
+        .unwrap();
+        assert_eq!(
+            opened.size(),
+            r.body[log]["size"].as_u64().unwrap(),
+            "{log}"
+        );
+    }
+    // No key: refused.
+    let r = app.anonymous().get("/v1/ledger/key").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}

@@ -52,6 +52,9 @@ async fn a_reseller_is_flagged_reported_on_and_terminated_by_two_people() {
 
     let mut b = Browser::new(&app);
     b.sign_in(&co).await;
+    // An account that is not a reseller's has no reseller page.
+    let p = b.get(&format!("/console/resellers/{sa}")).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND, "{}", p.html);
     let p = b.get(&page_of).await;
     assert!(p.html.contains("Flag the reseller"), "{}", p.html);
     // No reason: refused inline, nothing flagged.
@@ -144,6 +147,28 @@ async fn a_reseller_is_flagged_reported_on_and_terminated_by_two_people() {
     );
     assert!(r.html.contains(">they wrote back</textarea>"), "{}", r.html);
 
+    // Terminating needs a reason: the second person decides on it.
+    let r = b
+        .post(
+            &format!("{page_of}/non-compliance/{case}/close"),
+            &[
+                ("csrf", &p.csrf()),
+                ("outcome", "terminated"),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.html);
+    assert!(
+        r.html.contains("value=\"terminated\" checked"),
+        "{}",
+        r.html
+    );
+    // A form's address reached by GET (a reload) leads back to the reseller's page.
+    let r = b
+        .get(&format!("{page_of}/non-compliance/{case}/close"))
+        .await;
+    assert_eq!(r.location.as_deref(), Some(page_of.as_str()));
     // Terminating waits for a second person; nothing is closed meanwhile.
     let r = b
         .post(
@@ -223,6 +248,7 @@ async fn a_reseller_is_flagged_reported_on_and_terminated_by_two_people() {
 async fn exemptions_are_granted_and_revoked_in_the_console() {
     let app = TestApp::new().await;
     let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
+    let acc = app.open_id(&c, "direct", "paid").await;
     let co = user(&app, "co@example.org", Role::ComplianceOfficer).await;
     let rev = user(&app, "rev@example.org", Role::Reviewer).await;
     let mut b = Browser::new(&app);
@@ -305,7 +331,47 @@ async fn exemptions_are_granted_and_revoked_in_the_console() {
     assert_eq!(all[0].granted_by, "co@example.org");
     let p = b.get(&r.location.unwrap()).await;
     assert!(p.html.contains("The exemption is granted"), "{}", p.html);
+    assert!(
+        p.html.contains("one account&#39;s decision changed"),
+        "{}",
+        p.html
+    );
+    // The same granted again (a form sent twice): refused, one kept.
+    let again = b
+        .post(
+            "/console/compliance/exemptions",
+            &[
+                ("csrf", &p.csrf()),
+                ("reason", "one lessee"),
+                ("scope", "lessee"),
+                ("customer_id", &c),
+                ("requirements", "verification"),
+                ("requirements", "reverification"),
+                ("reference", "BIS-EX-2"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.html);
+    assert_eq!(app.service.exemptions().await.unwrap().len(), 1);
+    // A notice's wording is not read from a hostile address.
+    let odd = b
+        .get("/console/compliance?done=granted&redecided=abc")
+        .await;
+    assert_eq!(odd.status, StatusCode::OK, "{}", odd.html);
+    assert!(
+        odd.html.contains("The exemption is granted.<"),
+        "{}",
+        odd.html
+    );
     assert!(p.html.contains(&format!("customer {c}")), "{}", p.html);
+    // The account it covers says so in words.
+    let a = b.get(&format!("/console/accounts/{acc}")).await;
+    assert!(
+        a.html
+            .contains("one lessee (lifts verification, reverification)"),
+        "{}",
+        a.html
+    );
     // Revoked: gone from the list of those in force; revoking again is refused.
     let id = all[0].id.clone();
     let r = b
@@ -318,6 +384,14 @@ async fn exemptions_are_granted_and_revoked_in_the_console() {
     let p = b.get(&r.location.unwrap()).await;
     assert!(p.html.contains("The exemption is revoked"));
     assert!(!p.html.contains(&format!("exemption-{id}")));
+    // ... but kept in the history, with when it was revoked.
+    assert!(
+        p.html
+            .contains("Revoked, expired and coming exemptions (1)"),
+        "{}",
+        p.html
+    );
+    assert!(p.html.contains("revoked 2026-"), "{}", p.html);
     let r = b
         .post(
             &format!("/console/compliance/exemptions/{id}/revoke"),
@@ -325,6 +399,10 @@ async fn exemptions_are_granted_and_revoked_in_the_console() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.html);
+    let r = b
+        .get(&format!("/console/compliance/exemptions/{id}/revoke"))
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/console/compliance"));
 }
 
 #[tokio::test]
@@ -370,6 +448,21 @@ async fn a_refused_designation_keeps_what_was_typed_and_the_schedule_is_drawn() 
         "{}",
         r.html
     );
+    // A determination dated after today is a typo: refused.
+    let r = b
+        .post(
+            "/console/designations",
+            &[
+                ("csrf", &p.csrf()),
+                ("id", "sm-2027-01"),
+                ("jurisdiction", "KP"),
+                ("determined", "2099-05-01"),
+                ("reference", "92 FR 1234"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.html);
+    assert!(r.html.contains("determined: is after today"), "{}", r.html);
     // Entered: the schedule is drawn, today marked.
     let r = b
         .post(
@@ -394,4 +487,52 @@ async fn a_refused_designation_keeps_what_was_typed_and_the_schedule_is_drawn() 
     assert!(p.html.contains("href=\"/console/designations/sm-2027-01\""));
     assert!(p.html.contains("class=\"today\""));
     assert!(p.html.contains("class=\"bar in-force\""), "{}", p.html);
+    // Extended: the designation's page names each extension and its notice.
+    let r = b
+        .post(
+            "/console/designations/sm-2027-01/extend",
+            &[
+                ("csrf", &p.csrf()),
+                ("until", "2028-12-01"),
+                ("reference", "93 FR 77"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let d = b.get(&r.location.unwrap()).await;
+    assert!(d.html.contains("until 2028-12-01 (93 FR 77)"), "{}", d.html);
+}
+
+#[tokio::test]
+async fn a_resubmissions_reason_is_checked_in_the_console_as_in_the_api() {
+    let app = TestApp::new().await;
+    let c = app
+        .customer(individual("Viktor Petrenko", "UA", "UA"))
+        .await;
+    app.open(&c, "direct", "paid").await;
+    let fail = json!({"method": "email", "outcome": "fail"});
+    app.post(&format!("/v1/customers/{c}/verification-results"), fail)
+        .await;
+    let co = user(&app, "co@example.org", Role::ComplianceOfficer).await;
+    let mut b = Browser::new(&app);
+    b.sign_in(&co).await;
+    let p = b.get(&format!("/console/customers/{c}")).await;
+    for reason in ["x".repeat(1001), "a\tb\u{7}".to_owned()] {
+        let r = b
+            .post(
+                &format!("/console/customers/{c}/resubmit"),
+                &[("csrf", &p.csrf()), ("reason", &reason)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.html);
+    }
+    let audit = app.service.audit_entries(0, 1000).await.unwrap();
+    assert!(!audit.iter().any(|e| e.entry.action == "resubmit"));
+    let r = b
+        .post(
+            &format!("/console/customers/{c}/resubmit"),
+            &[("csrf", &p.csrf()), ("reason", "new passport scan")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
 }

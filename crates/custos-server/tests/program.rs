@@ -29,6 +29,19 @@ async fn profile(app: &TestApp) {
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
 }
 
+/// When account `acc`'s wait for verification is due.
+async fn due(app: &TestApp, acc: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let d = app
+        .get("/v1/compliance/deadlines?within_days=400", Role::Auditor)
+        .await
+        .body;
+    d.as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["clock"] == "pending_verification" && x["subject"] == acc)
+        .map(|x| x["due_at"].as_str().unwrap().parse().unwrap())
+}
+
 #[tokio::test]
 async fn exemptions_lift_what_they_name_and_decisions_say_so() {
     let app = TestApp::new().await;
@@ -84,6 +97,9 @@ async fn exemptions_lift_what_they_name_and_decisions_say_so() {
         json!([])
     );
 
+    let first_due = due(&app, &fa).await.expect("a verification deadline");
+    app.advance(chrono::Duration::days(2));
+
     // A lessee exempted from verification: its unverified account is usable, and says why.
     let r = app
         .send(
@@ -126,7 +142,8 @@ async fn exemptions_lift_what_they_name_and_decisions_say_so() {
     let trial = r.body["exemption"]["id"].as_str().unwrap().to_owned();
     assert_eq!(app.account(&ga).await["account_status"], "active");
 
-    // Revoked: back to the CIP's requirements.
+    // Revoked a day later: back to the CIP's requirements.
+    app.advance(chrono::Duration::days(1));
     let r = app
         .send(
             "POST",
@@ -138,6 +155,11 @@ async fn exemptions_lift_what_they_name_and_decisions_say_so() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(app.account(&fa).await["account_status"], "restricted");
+    // The wait goes on where it stopped: the day exempted is added, no new 30 days.
+    assert_eq!(
+        due(&app, &fa).await.unwrap(),
+        first_due + chrono::Duration::days(1)
+    );
     let again = app
         .send(
             "POST",
@@ -762,4 +784,59 @@ async fn the_calendar_holds_every_clock() {
         .body;
     assert_eq!(overdue[0]["customer_id"], r.as_str());
     assert_eq!(overdue[0]["overdue"], true);
+}
+
+#[tokio::test]
+async fn certifications_are_filed_in_order_and_once() {
+    let app = TestApp::new().await;
+    profile(&app).await;
+    let file = |annual: bool| {
+        app.send(
+            "POST",
+            "/v1/compliance/certifications",
+            CO,
+            Some(json!({"annual": annual})),
+            &[],
+        )
+    };
+    // An annual certification before the initial one: refused, and the initial one still due.
+    let r = file(true).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("initial one first")
+    );
+    let clocks = |b: &serde_json::Value| -> Vec<String> {
+        b.as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["clock"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let d = app
+        .get("/v1/compliance/deadlines?within_days=400", Role::Auditor)
+        .await;
+    assert!(
+        clocks(&d.body).contains(&"initial_certification".to_owned()),
+        "{}",
+        d.body
+    );
+    assert_eq!(file(false).await.status, StatusCode::CREATED);
+    // The initial one once only; an annual one once within 30 days.
+    let r = file(false).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(file(true).await.status, StatusCode::CREATED);
+    let r = file(true).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let filings = app
+        .get("/v1/compliance/certifications", Role::Auditor)
+        .await;
+    assert_eq!(
+        filings.body.as_array().unwrap().len(),
+        2,
+        "{}",
+        filings.body
+    );
 }

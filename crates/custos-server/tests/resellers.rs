@@ -659,6 +659,17 @@ async fn a_non_compliant_reseller_is_flagged_reported_and_terminated() {
             &[],
         )
         .await;
+    // A person's termination says why: the second person decides on it.
+    let why = app
+        .send(
+            "POST",
+            &format!("/v1/compliance/non-compliance/{id}/close"),
+            co,
+            Some(json!({"outcome": "terminated"})),
+            &[],
+        )
+        .await;
+    assert_eq!(why.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", why.body);
     // Terminating closes accounts: a person's termination waits for a second person.
     assert_eq!(waiting.status, StatusCode::ACCEPTED, "{}", waiting.body);
     assert_eq!(waiting.body["kind"], "terminate_reseller");
@@ -673,7 +684,7 @@ async fn a_non_compliant_reseller_is_flagged_reported_and_terminated() {
             "POST",
             &format!("/v1/compliance/non-compliance/{id}/close"),
             co,
-            Some(json!({"outcome": "terminated"})),
+            Some(json!({"outcome": "terminated", "reason": "again"})),
             &[],
         )
         .await;
@@ -785,7 +796,7 @@ async fn a_terminated_or_closed_resellers_key_stops_working() {
             "POST",
             &format!("/v1/compliance/non-compliance/{id}/close"),
             co,
-            Some(json!({"outcome": "terminated"})),
+            Some(json!({"outcome": "terminated", "reason": "no CIP"})),
             &[],
         )
         .await;
@@ -830,5 +841,85 @@ async fn a_terminated_or_closed_resellers_key_stops_working() {
             .await
             .status,
         StatusCode::UNAUTHORIZED
+    );
+}
+
+/// A request sent twice at once (a double click, a retry racing the first): one is kept.
+#[tokio::test]
+async fn repeats_sent_at_once_are_kept_once() {
+    let app = TestApp::new().await;
+    let (_, ra) = app.verified_foreign_reseller().await;
+    let co = Some(Role::ComplianceOfficer);
+    let flag_path = format!("/v1/resellers/{ra}/non-compliance");
+    let flag = || {
+        app.send(
+            "POST",
+            &flag_path,
+            co,
+            Some(json!({"reason": "no CIP"})),
+            &[],
+        )
+    };
+    let (a, b) = tokio::join!(flag(), flag());
+    let mut codes = [a.status, b.status];
+    codes.sort();
+    assert_eq!(
+        codes,
+        [StatusCode::CREATED, StatusCode::CONFLICT],
+        "{} {}",
+        a.body,
+        b.body
+    );
+    let id = [a, b]
+        .into_iter()
+        .find(|r| r.status == StatusCode::CREATED)
+        .unwrap()
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let close_path = format!("/v1/compliance/non-compliance/{id}/close");
+    let close = || {
+        app.send(
+            "POST",
+            &close_path,
+            co,
+            Some(json!({"outcome": "terminated", "reason": "no CIP"})),
+            &[],
+        )
+    };
+    let (a, b) = tokio::join!(close(), close());
+    let mut codes = [a.status, b.status];
+    codes.sort();
+    assert_eq!(
+        codes,
+        [StatusCode::ACCEPTED, StatusCode::CONFLICT],
+        "{} {}",
+        a.body,
+        b.body
+    );
+    assert_eq!(
+        app.service.pending_approvals(None, 10).await.unwrap().len(),
+        1
+    );
+    let grant = || {
+        app.send(
+            "POST",
+            "/v1/compliance/exemptions",
+            co,
+            Some(json!({"reason": "ADP", "scope": {"kind": "provider"},
+                "requirements": ["reverification"]})),
+            &[],
+        )
+    };
+    let (a, b) = tokio::join!(grant(), grant());
+    let mut codes = [a.status, b.status];
+    codes.sort();
+    assert_eq!(
+        codes,
+        [StatusCode::CREATED, StatusCode::CONFLICT],
+        "{} {}",
+        a.body,
+        b.body
     );
 }

@@ -147,7 +147,8 @@ async fn the_second_names_of_a_concept_are_still_accepted_and_errors_use_the_fir
             .as_role(Role::ComplianceOfficer)
             .post(
                 "/v1/compliance/exemptions",
-                json!({field: "Trial accounts run in a sandbox",
+                // (Each its own: the same exemption twice is refused as a repeat.)
+                json!({field: format!("Trial accounts run in a sandbox ({field})"),
                        "scope": {"kind": "account_type", "offering": "trial"},
                        "requirements": ["verification"]}),
             )
@@ -155,7 +156,12 @@ async fn the_second_names_of_a_concept_are_still_accepted_and_errors_use_the_fir
         assert_eq!(r.status, StatusCode::CREATED, "{field}: {}", r.body);
         let e = &r.body["exemption"];
         let e = if e.is_null() { &r.body } else { e };
-        assert_eq!(e["reason"], "Trial accounts run in a sandbox", "{}", r.body);
+        assert_eq!(
+            e["reason"],
+            format!("Trial accounts run in a sandbox ({field})"),
+            "{}",
+            r.body
+        );
         assert!(e.get("basis").is_none(), "{}", r.body);
     }
     let r = app

@@ -458,6 +458,13 @@ impl Log {
         self.store.state().checkpoint.clone()
     }
 
+    /// The size and the signed checkpoint of that size, read together (an append between two
+    /// separate reads would pair a size with another's checkpoint).
+    pub fn head(&self) -> (u64, Vec<u8>) {
+        let s = self.store.state();
+        (s.size, s.checkpoint.clone())
+    }
+
     /// The root of the tree at the latest checkpoint.
     pub fn root(&self) -> Hash {
         self.store.state().root

@@ -103,7 +103,7 @@ pub async fn preview(
     request_body(content = DesignationInput, example = json!({"id": "sm-2027-004",
         "subject": {"kind": "jurisdiction", "country": "BY"}, "measure": "conditions",
         "conditions": ["account.offering != 'trial'", "'document' in customer.verified_by"],
-        "determined": "2027-01-04", "reference": "92 FR 1234"})),
+        "determined": "2026-10-05", "reference": "92 FR 1234"})),
     responses((status = 201, body = DesignationView), (status = 409, body = Problem),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]

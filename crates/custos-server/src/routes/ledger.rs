@@ -52,6 +52,19 @@ fn events(headers: &HeaderMap, body: &[u8], now: DateTime<Utc>) -> Result<Vec<Ev
     Ok(parse_batch(format, body, now)?)
 }
 
+/// The ledger's verifier key (signed-note form) and each log's latest signed checkpoint: what
+/// an investigator or a court's expert needs to check a proof or a records package, read from
+/// the running server.
+#[utoipa::path(get, path = "/v1/ledger/key", tag = "ledger",
+    responses((status = 200, body = custos_app::ledger::LedgerKey),
+        (status = 409, body = Problem, description = "This server keeps no ledger")),
+    security(("bearer" = [])))]
+pub async fn key(
+    State(st): State<AppState>,
+) -> Result<Json<custos_app::ledger::LedgerKey>, ApiError> {
+    Ok(Json(st.service.ledger_key()?))
+}
+
 /// Append access and administrative events to the ledger: a JSON array or NDJSON body of up
 /// to 10,000 events. Answers once they are durable (synced, with the signed checkpoint that
 /// commits them), with the indexes they got. Events for accounts custos does not know are kept

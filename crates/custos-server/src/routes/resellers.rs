@@ -260,7 +260,7 @@ pub struct CloseCaseInput {
 /// `compliance.reseller_termination_days`) unless resolved.
 #[utoipa::path(post, path = "/v1/resellers/{id}/non-compliance", tag = "compliance",
     request_body(content = FlagInput, example = json!({"reason": "no CIP produced after two requests"})),
-    params(("id" = String, Path, example = "acc_demo_reseller")),
+    params(("id" = String, Path, example = "acc_demo_reseller_apac")),
     responses((status = 201, body = NonCompliance), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
 pub async fn flag(
@@ -314,7 +314,8 @@ pub async fn report(
     responses((status = 200, body = NonCompliance),
         (status = 202, body = custos_app::approvals::ApprovalView,
             description = "Terminated by a person: it waits for a second person (`/v1/approvals`)"),
-        (status = 404, body = Problem), (status = 409, body = Problem)),
+        (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem, description = "A person's termination without a reason")),
     security(("bearer" = [])))]
 pub async fn close_case(
     State(st): State<AppState>,
