@@ -350,20 +350,7 @@ print(q("SELECT count(*), min(index), max(index), count(port), count(request_id)
 print(q("SELECT account_id, strftime(time, '%Y-%m-%dT%H:%M:%S.%f'), ip, port, action, source, octet_length(leaf_hash) FROM read_parquet({P}) WHERE index = 102")[0])
 print(q("SELECT typeof(time), typeof(port) FROM read_parquet({P}) LIMIT 1")[0])
 "#;
-    let py = Command::new(std::env::var("CUSTOS_PYTHON").unwrap_or_else(|_| "python3".into()))
-        .args(["-c", script])
-        .arg(&pq)
-        .output()
-        .unwrap();
-    assert!(
-        py.status.success(),
-        "{}",
-        String::from_utf8_lossy(&py.stderr)
-    );
-    let lines: Vec<String> = String::from_utf8_lossy(&py.stdout)
-        .lines()
-        .map(str::to_owned)
-        .collect();
+    let lines = python_lines(script, &pq);
     let ports = (100..900).filter(|i| i % 3 == 0).count();
     let reqs = (100..900).filter(|i| i % 5 == 0).count();
     assert_eq!(lines[0], format!("(800, 100, 899, {ports}, {reqs})"));
@@ -401,20 +388,7 @@ cp = kv["custos.checkpoint"].split("\n")
 print(cp[1], cp[3] == "")
 print(kv["custos.verifier_key"])
 "#;
-    let py = Command::new(std::env::var("CUSTOS_PYTHON").unwrap_or_else(|_| "python3".into()))
-        .args(["-c", script])
-        .arg(&one)
-        .output()
-        .unwrap();
-    assert!(
-        py.status.success(),
-        "{}",
-        String::from_utf8_lossy(&py.stderr)
-    );
-    let lines: Vec<String> = String::from_utf8_lossy(&py.stdout)
-        .lines()
-        .map(str::to_owned)
-        .collect();
+    let lines = python_lines(script, &one);
     let n = (0..1000).filter(|i| i % 7 == 4).count();
     assert_eq!(lines[0], format!("({n}, 1, 'acc_4')"));
     // The checkpoint's size line is the log's size, and a blank line parts its body from its
@@ -818,4 +792,22 @@ async fn a_full_disk_is_refused_cleanly_and_survives_a_crash() {
     let s = start(&dir, &["serve"]);
     let again = reqwest::get(format!("{}/readyz", s.url)).await.unwrap();
     assert_eq!(again.status(), 200);
+}
+
+/// What a Python script prints, a line each, given `arg` (the test's oracle: DuckDB).
+fn python_lines(script: &str, arg: &std::path::Path) -> Vec<String> {
+    let py = Command::new(std::env::var("CUSTOS_PYTHON").unwrap_or_else(|_| "python3".into()))
+        .args(["-c", script])
+        .arg(arg)
+        .output()
+        .unwrap();
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    String::from_utf8_lossy(&py.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }

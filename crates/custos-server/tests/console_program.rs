@@ -13,24 +13,7 @@ use serde_json::json;
 #[tokio::test]
 async fn a_reseller_is_flagged_reported_on_and_terminated_by_two_people() {
     let app = TestApp::new().await;
-    let (_, ra) = app.verified_foreign_reseller().await;
-    let sub = app
-        .verified(
-            individual("Marek Nowak", "PL", "PL"),
-            &["email", "phone", "document"],
-        )
-        .await;
-    let sa = app
-        .post(
-            "/v1/accounts",
-            json!({"customer_id": sub, "kind": "sub_lessee", "offering": "paid",
-                "parent_account_id": ra}),
-        )
-        .await
-        .body["account_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (ra, sa) = app.reseller_with_sub_lessee().await;
     let co = user(&app, "co@example.org", Role::ComplianceOfficer).await;
     let ad = user(&app, "admin@example.org", Role::Admin).await;
     let aud = user(&app, "auditor@example.org", Role::Auditor).await;

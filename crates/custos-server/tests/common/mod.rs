@@ -320,6 +320,29 @@ impl TestApp {
         (c.as_str().to_owned(), a.as_str().to_owned())
     }
 
+    /// A verified foreign reseller's account and, under it, a verified sub-lessee's account.
+    pub async fn reseller_with_sub_lessee(&self) -> (String, String) {
+        let (_, ra) = self.verified_foreign_reseller().await;
+        let s = self
+            .verified(
+                individual("Marek Nowak", "PL", "PL"),
+                &["email", "phone", "document"],
+            )
+            .await;
+        let sa = self
+            .post(
+                "/v1/accounts",
+                serde_json::json!({"customer_id": s, "kind": "sub_lessee", "offering": "paid",
+                    "parent_account_id": ra}),
+            )
+            .await
+            .body["account_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (ra, sa)
+    }
+
     /// A US entity (Blue Mesa Compute LLC) with a 70% US owner and a 30% foreign (Chinese)
     /// owner: its id and its status as created (subjects: the entity, then the owners).
     pub async fn entity_with_foreign_owner(&self) -> (String, Value) {
