@@ -601,6 +601,7 @@ pub async fn seed(svc: &App) -> Result<(), Error> {
     svc.put_program_profile(
         &crate::report::ProgramProfile {
             provider_name: "Demo Cloud LLC".into(),
+            provider_address: Some("1 Example Way, Reston, VA 20190, United States".into()),
             cip_contact: crate::report::CipContact {
                 name: "Dana Whitfield".into(),
                 title: Some("CIP officer".into()),

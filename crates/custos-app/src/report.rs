@@ -24,6 +24,9 @@ use crate::service::{Actor, App, CustomerPages, Result};
 #[serde(deny_unknown_fields)]
 pub struct ProgramProfile {
     pub provider_name: String,
+    /// The provider's address, as the certification states it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_address: Option<String>,
     pub cip_contact: CipContact,
     /// The resources used to detect malicious cyber activity (tools, teams, feeds).
     pub detection_resources: Vec<String>,
@@ -110,12 +113,47 @@ pub struct ResellerOversight {
     pub terminated_in_period: u64,
 }
 
+/// The official who certifies: named on the document, which a person then signs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Signer {
+    pub name: String,
+    pub title: String,
+}
+
+impl Signer {
+    /// A signer with a name and a title, each a line of at most 200 characters.
+    pub fn new(name: &str, title: &str) -> Result<Signer> {
+        let line = |field: &str, v: &str| {
+            let v = v.trim();
+            if v.is_empty() || v.chars().count() > 200 || v.chars().any(char::is_control) {
+                Err(Error::invalid(
+                    field,
+                    "a line of 1 to 200 characters, without control characters",
+                ))
+            } else {
+                Ok(v.to_owned())
+            }
+        };
+        Ok(Signer {
+            name: line("signer.name", name)?,
+            title: line("signer.title", title)?,
+        })
+    }
+}
+
 /// The certification.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Certification {
     /// `initial` or `annual`.
     pub kind: String,
     pub provider_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_address: Option<String>,
+    /// The certifying official, when named (`custos compliance certify --signer`); else the
+    /// document leaves the lines blank.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<Signer>,
     pub generated_at: DateTime<Utc>,
     pub period_from: Option<DateTime<Utc>>,
     pub period_to: DateTime<Utc>,
@@ -145,6 +183,9 @@ pub struct Filing {
     pub document_id: String,
     pub sha256: String,
     pub filed_by: String,
+    /// The official named to sign it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<Signer>,
 }
 
 fn methods(m: &[custos_core::Method]) -> String {
@@ -152,11 +193,19 @@ fn methods(m: &[custos_core::Method]) -> String {
         .map(|m| {
             serde_json::to_value(m)
                 .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
+                .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
                 .unwrap_or_default()
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A country code as a reader knows it: `Germany (DE)`; `unknown` as it is.
+fn country(code: &str) -> String {
+    match custos_ids::country::lookup(code) {
+        Some(c) if code.len() == 2 => format!("{} ({code})", c.name),
+        _ => code.to_owned(),
+    }
 }
 
 impl App {
@@ -165,6 +214,7 @@ impl App {
         let c = &p.cip_contact;
         let mut texts = vec![
             ("provider_name", Some(&p.provider_name)),
+            ("provider_address", p.provider_address.as_ref()),
             ("reseller_oversight", Some(&p.reseller_oversight)),
             ("verification_notes", p.verification_notes.as_ref()),
             ("cip_contact.name", Some(&c.name)),
@@ -406,6 +456,8 @@ impl App {
         Ok(Certification {
             kind: if annual { "annual" } else { "initial" }.into(),
             provider_name: profile.provider_name.clone(),
+            provider_address: profile.provider_address.clone(),
+            signer: None,
             generated_at: now,
             period_from: from,
             period_to: now,
@@ -464,10 +516,16 @@ impl App {
 
     /// Generates the certification and files it: the PDF is kept as a program document, and
     /// the filing starts the clock to the next one.
-    pub async fn file_certification(&self, annual: bool, actor: &Actor) -> Result<Filing> {
+    pub async fn file_certification(
+        &self,
+        annual: bool,
+        signer: Option<Signer>,
+        actor: &Actor,
+    ) -> Result<Filing> {
         // Generated first (it reads every customer, and renders a PDF), then checked and kept
         // under the lock, so that a filing sent twice is kept once.
-        let c = self.certification(annual, actor).await?;
+        let mut c = self.certification(annual, actor).await?;
+        c.signer = signer;
         let pdf = to_pdf(&c)?;
         let _once = self.once.lock().await;
         // In order, once: the initial certification first and only once; an annual one not
@@ -526,6 +584,7 @@ impl App {
             document_id: doc.id,
             sha256: doc.sha256,
             filed_by: actor.id.clone(),
+            signer: c.signer.clone(),
         };
         self.keep(&f).await?;
         self.audit(actor, None, "file_certification", &f.id).await?;
@@ -533,11 +592,15 @@ impl App {
     }
 }
 
-/// The certification as lines of text: what the HTML and the PDF show.
+/// The certification as lines of text: what the HTML and the PDF show. A document a
+/// regulator reads: who certifies what, for which period, each figure in plain words with
+/// what it counts, the attestation, and the lines a person signs (custos does not sign).
 fn lines(c: &Certification) -> Vec<(u8, String)> {
     let mut out: Vec<(u8, String)> = vec![];
     let h = |t: &str| (1u8, t.to_owned());
     let l = |t: String| (0u8, t);
+    // What a figure counts, set apart from the figure.
+    let why = |t: &str| (0u8, format!("What this counts: {t}"));
     out.push((
         2,
         format!(
@@ -551,14 +614,29 @@ fn lines(c: &Certification) -> Vec<(u8, String)> {
         ),
     ));
     out.push(l(format!(
-        "Generated {}; period {} to {}.",
-        c.generated_at.format("%Y-%m-%d %H:%M UTC"),
+        "Certification of the Customer Identification Program of {}{}, a provider of \
+         Infrastructure as a Service products, under Executive Order 13984 (Taking Additional \
+         Steps To Address the National Emergency With Respect to Significant Malicious \
+         Cyber-Enabled Activities).",
+        c.provider_name,
+        c.provider_address
+            .as_ref()
+            .map(|a| format!(", {a}"))
+            .unwrap_or_default()
+    )));
+    out.push(l(format!(
+        "Period: {} to {}. Generated {} from the provider's records.",
         c.period_from
             .map(|f| f.format("%Y-%m-%d").to_string())
-            .unwrap_or_else(|| "the start of records".into()),
-        c.period_to.format("%Y-%m-%d")
+            .unwrap_or_else(|| "the start of the provider's records".into()),
+        c.period_to.format("%Y-%m-%d"),
+        c.generated_at.format("%Y-%m-%d %H:%M UTC"),
     )));
     out.push(h("How identities are verified"));
+    out.push(why(
+        "the evidence the program requires of a foreign customer, of a foreign entity and of \
+         each of its foreign beneficial owners, by the risk the customer presents.",
+    ));
     for (level, m) in &c.identity_verification.requirements {
         for (who, text) in m {
             out.push(l(format!(
@@ -569,7 +647,7 @@ fn lines(c: &Certification) -> Vec<(u8, String)> {
     }
     out.push(l(format!(
         "While pending: {}.",
-        c.identity_verification.while_pending
+        c.identity_verification.while_pending.replace('_', " ")
     )));
     out.push(l(format!(
         "On failure: {}.",
@@ -596,6 +674,12 @@ fn lines(c: &Certification) -> Vec<(u8, String)> {
         o.open_non_compliance,
         o.terminated_in_period
     )));
+    out.push(why(
+        "open accounts of customers who offer the provider's products to others; those whose \
+         customer is foreign; of those, the ones whose own CIP the provider holds; cases \
+         opened against resellers not complying and not yet closed; and resellers whose \
+         relationship ended for non-compliance during the period.",
+    ));
     out.push(h("CIP contact"));
     let k = &c.cip_contact;
     out.push(l(format!(
@@ -611,21 +695,39 @@ fn lines(c: &Certification) -> Vec<(u8, String)> {
             .map(|p| format!(", {p}"))
             .unwrap_or_default()
     )));
-    let located = |title: &str, x: &Located, out: &mut Vec<(u8, String)>| {
+    let located = |title: &str, counts: &str, x: &Located, out: &mut Vec<(u8, String)>| {
         out.push(h(title));
+        out.push(why(counts));
         out.push(l(format!("Total: {}", x.total)));
         for (cc, n) in &x.by_country {
-            out.push(l(format!("{cc}: {n}")));
+            out.push(l(format!("{}: {n}", country(cc))));
         }
     };
-    located("Customers (number and locations)", &c.customers, &mut out);
-    located("Foreign customers", &c.foreign_customers, &mut out);
+    located(
+        "Customers (number and locations)",
+        "customers with at least one open account at the end of the period, by the country \
+         of their address on record.",
+        &c.customers,
+        &mut out,
+    );
+    located(
+        "Foreign customers",
+        "of those, the customers who are not United States persons.",
+        &c.foreign_customers,
+        &mut out,
+    );
     located(
         "Foreign beneficial owners (number and locations)",
+        "the beneficial owners, not United States persons, of the entities among those \
+         customers, by the country of their address on record.",
         &c.foreign_beneficial_owners,
         &mut out,
     );
     out.push(h("Foreign resellers"));
+    out.push(why(
+        "each open reseller account whose customer is foreign, its status, and the version \
+         of its CIP the provider holds.",
+    ));
     if c.foreign_resellers.is_empty() {
         out.push(l("None.".into()));
     }
@@ -633,17 +735,28 @@ fn lines(c: &Certification) -> Vec<(u8, String)> {
         out.push(l(format!(
             "{} ({}), account {}, {}, CIP {}",
             r.name,
-            r.country.as_deref().unwrap_or("unknown"),
+            r.country
+                .as_deref()
+                .map(country)
+                .unwrap_or_else(|| "unknown".into()),
             r.account_id,
-            r.status,
+            r.status.replace('_', " "),
             r.cip_version
                 .map(|v| format!("version {v}"))
                 .unwrap_or_else(|| "not on file".into())
         )));
     }
     out.push(h("Foreign-customer accounts not yet verified"));
+    out.push(why(
+        "open accounts of foreign customers still waiting, at the end of the period, for the \
+         verification the program requires.",
+    ));
     out.push(l(format!("Count: {}", c.unverified_foreign_accounts)));
     out.push(h("How unverified cases were resolved in the period"));
+    out.push(why(
+        "accounts of foreign customers that waited for verification during the period, by \
+         how the wait ended.",
+    ));
     let r = &c.unverified_resolutions;
     for (what, n) in [
         ("verified", r.verified),
@@ -660,6 +773,30 @@ fn lines(c: &Certification) -> Vec<(u8, String)> {
     ] {
         out.push(l(format!("{what}: {n}")));
     }
+    out.push(h("Attestation"));
+    out.push(l(format!(
+        "I certify that {} maintains and implements the Customer Identification Program \
+         described above, and that, to the best of my knowledge and belief, the information \
+         in this certification is true, correct and complete.",
+        c.provider_name
+    )));
+    let (name, title) = c
+        .signer
+        .as_ref()
+        .map(|s| (s.name.as_str(), s.title.as_str()))
+        .unwrap_or(("", ""));
+    let blank = "______________________________";
+    let or_blank = |v: &str| {
+        if v.is_empty() {
+            blank.to_owned()
+        } else {
+            v.to_owned()
+        }
+    };
+    out.push(l(format!("Certifying official: {}", or_blank(name))));
+    out.push(l(format!("Title: {}", or_blank(title))));
+    out.push(l(format!("Signature: {blank}")));
+    out.push(l(format!("Date: {blank}")));
     out
 }
 

@@ -134,6 +134,17 @@ pub enum ComplianceCmd {
     Certify {
         #[arg(long)]
         annual: bool,
+        /// The certifying official the document names (a person signs it).
+        #[arg(long, requires = "title")]
+        signer: Option<String>,
+        /// The official's title.
+        #[arg(long, requires = "signer")]
+        title: Option<String>,
+    },
+    /// The certifications recorded as filed, oldest first.
+    Filings {
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -797,12 +808,41 @@ pub async fn compliance(app: &App, cmd: ComplianceCmd) -> Result<()> {
             }
             return Ok(());
         }
-        ComplianceCmd::Certify { annual } => {
-            let f = s.file_certification(annual, &actor).await?;
+        ComplianceCmd::Certify {
+            annual,
+            signer,
+            title,
+        } => {
+            let signer = match (signer, title) {
+                (Some(n), Some(t)) => Some(custos_app::report::Signer::new(&n, &t)?),
+                _ => None,
+            };
+            let f = s.file_certification(annual, signer, &actor).await?;
             println!(
                 "{} certification filed: {} (document {}, sha256 {})",
                 f.kind, f.id, f.document_id, f.sha256
             );
+            return Ok(());
+        }
+        ComplianceCmd::Filings { json } => {
+            let all = s.filings().await?;
+            if json {
+                return print_json(&all);
+            }
+            let mut t = Table::new(&["FILED", "KIND", "BY", "SIGNER", "DOCUMENT"]);
+            for f in &all {
+                t.row(vec![
+                    crate::out::time_text(f.filed_at),
+                    f.kind.clone(),
+                    f.filed_by.clone(),
+                    f.signer
+                        .as_ref()
+                        .map(|x| format!("{} ({})", x.name, x.title))
+                        .unwrap_or_default(),
+                    f.document_id.clone(),
+                ]);
+            }
+            t.print("nothing filed")?;
             return Ok(());
         }
         ComplianceCmd::Sweep { json } => {

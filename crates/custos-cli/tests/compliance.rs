@@ -113,8 +113,31 @@ fn compliance_officer_commands() {
             .any(|d| d["clock"] == "initial_certification"),
         "{cal}"
     );
-    let out = ok(&["compliance", "certify"]);
+    // A signer without a title: refused before anything is filed.
+    fails(
+        &["compliance", "certify", "--signer", "Dana Whitfield"],
+        "--title",
+    );
+    let out = ok(&[
+        "compliance",
+        "certify",
+        "--signer",
+        "Dana Whitfield",
+        "--title",
+        "Chief Compliance Officer",
+    ]);
     assert!(out.contains("initial certification filed"), "{out}");
+    let filed: Value =
+        serde_json::from_str(&ok(&["compliance", "filings", "--json"])).unwrap_or_default();
+    assert!(
+        filed.to_string().contains("Chief Compliance Officer"),
+        "the signer is recorded: {filed}"
+    );
+    // Filed once: the initial certification again is refused.
+    fails(
+        &["compliance", "certify"],
+        "initial certification was recorded",
+    );
     let cal = ok(&["compliance", "deadlines", "--within", "400"]);
     assert!(
         cal.contains("annual_certification") && !cal.contains("initial_certification"),

@@ -586,20 +586,29 @@ pub struct FileForm {
     csrf: String,
     #[serde(default)]
     kind: String,
+    #[serde(default)]
+    signer: String,
+    #[serde(default)]
+    title: String,
 }
 
 pub async fn file(State(st): State<Console>, p: Person, body: Bytes) -> Result<Response, Failure> {
     let f: FileForm = form(&body)?;
     p.check(&f.csrf)?;
     p.caller.require(Permission::Compliance)?;
-    let annual = match f.kind.as_str() {
-        "initial" => false,
-        "annual" => true,
-        _ => {
-            let (status, text) = explain(&custos_app::Error::invalid(
-                "kind",
-                "choose initial or annual",
-            ));
+    // The official named on the document: both a name and a title, or neither.
+    let signer = match (f.signer.trim(), f.title.trim()) {
+        ("", "") => Ok(None),
+        (n, t) => custos_app::report::Signer::new(n, t).map(Some),
+    };
+    let annual = match (f.kind.as_str(), signer) {
+        ("initial", Ok(s)) => (false, s),
+        ("annual", Ok(s)) => (true, s),
+        (_, r) => {
+            let (status, text) =
+                explain(&r.err().unwrap_or_else(|| {
+                    custos_app::Error::invalid("kind", "choose initial or annual")
+                }));
             return compliance_page(
                 &st,
                 &p,
@@ -609,7 +618,8 @@ pub async fn file(State(st): State<Console>, p: Person, body: Bytes) -> Result<R
             .await;
         }
     };
-    match st.app.file_certification(annual, &p.actor()).await {
+    let (annual, signer) = annual;
+    match st.app.file_certification(annual, signer, &p.actor()).await {
         Ok(_) => Ok(Redirect::to("/console/compliance?done=filed").into_response()),
         Err(e @ (custos_app::Error::Validation { .. } | custos_app::Error::Conflict(_))) => {
             let (status, text) = explain(&e);

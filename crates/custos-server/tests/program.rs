@@ -22,6 +22,7 @@ async fn profile(app: &TestApp) {
     let r = app
         .send("PUT", "/v1/compliance/profile", CO, Some(json!({
             "provider_name": "Example Cloud LLC",
+            "provider_address": "100 Main Street, Reston, VA 20190, United States",
             "cip_contact": {"name": "Dana Whitfield", "title": "CIP officer", "email": "cip@example.net"},
             "detection_resources": ["24x7 abuse desk", "NetFlow anomaly detection"],
             "reseller_oversight": "Foreign resellers give their CIP yearly."})), &[])
@@ -371,7 +372,19 @@ async fn certification_figures_match_the_records() {
     assert!(html.content_type.starts_with("text/html"));
     let html = String::from_utf8(html.raw).unwrap();
     assert!(html.contains("<h1>Initial CIP certification: Example Cloud LLC</h1>"));
-    assert!(html.contains("<p>Total: 10</p>") && html.contains("<p>DE: 3</p>"));
+    assert!(html.contains("<p>Total: 10</p>") && html.contains("<p>Germany (DE): 3</p>"));
+    // A document a regulator reads: the provider and its address, what each figure counts,
+    // the attestation, and blank lines for the official to sign (none was named).
+    for needle in [
+        "Example Cloud LLC, 100 Main Street, Reston, VA 20190, United States",
+        "<p>What this counts: customers with at least one open account",
+        "<h2>Attestation</h2>",
+        "<p>Certifying official: ______________________________</p>",
+        "<p>Signature: ______________________________</p>",
+    ] {
+        assert!(html.contains(needle), "`{needle}` not in:\n{html}");
+    }
+    assert!(!html.contains("payment_instrument"), "raw codes: {html}");
     let pdf = app
         .get(
             "/v1/reports/certification?format=pdf&annual=true",
@@ -402,9 +415,10 @@ async fn certification_figures_match_the_records() {
         "Annual CIP certification: Example Cloud LLC",
         "Customers (number and locations)",
         "Total: 10",
-        "DE: 3",
-        "GB: 1",
-        "Rhein Resale GmbH (DE)",
+        "Germany (DE): 3",
+        "United Kingdom (GB): 1",
+        "Rhein Resale GmbH (Germany (DE))",
+        "I certify that Example Cloud LLC maintains and implements",
         "Count: 1",
         "closed: verification deadline passed: 1",
         "Dana Whitfield (CIP officer), cip@example.net",
@@ -422,11 +436,13 @@ async fn certification_figures_match_the_records() {
             "POST",
             "/v1/compliance/certifications",
             CO,
-            Some(json!({"annual": false})),
+            Some(json!({"annual": false,
+                "signer": {"name": "Dana Whitfield", "title": "Chief Compliance Officer"}})),
             &[],
         )
         .await;
     assert_eq!(f.status, StatusCode::CREATED, "{}", f.body);
+    assert_eq!(f.body["signer"]["name"], "Dana Whitfield", "{}", f.body);
     let doc = app
         .get(
             &format!(

@@ -251,6 +251,17 @@ with sync_playwright() as p:
         co.evaluate("document.querySelector('a[href*=\"format=pdf\"]').click()")
     pdf = dl.value.path()
     assert open(pdf, "rb").read(5) == b"%PDF-", "the download is not a PDF"
+    # The initial certification recorded as filed, naming the official who signs it; a
+    # second initial one is refused inline.
+    co.goto(BASE + "/console/compliance")
+    co.get_by_label("initial", exact=True).check()
+    co.get_by_label("Certifying official's name").fill("Dana Whitfield")
+    co.get_by_label("Title", exact=True).fill("Chief Compliance Officer")
+    submit(co, co.get_by_role("button", name="Record as filed"))
+    assert "recorded as filed" in notice(co), notice(co)
+    co.get_by_label("initial", exact=True).check()
+    submit(co, co.get_by_role("button", name="Record as filed"))
+    assert "the next is annual" in notice(co), notice(co)
     # An exemption granted (trial accounts, re-verification lifted), then revoked.
     co.goto(BASE + "/console/compliance")
     co.get_by_label("Why (e.g. the Abuse Deterrence Program accepted by Commerce)").fill(

@@ -407,12 +407,16 @@ pub async fn certification(
 pub struct FileInput {
     #[serde(default)]
     pub annual: bool,
+    /// The certifying official the document names (its signature lines are signed by hand).
+    #[serde(default)]
+    pub signer: Option<custos_app::report::Signer>,
 }
 
 /// File the certification: generated now, its PDF kept, and the clock to the next (annual)
 /// one started.
 #[utoipa::path(post, path = "/v1/compliance/certifications", tag = "compliance",
-    request_body(content = FileInput, example = json!({"annual": false})),
+    request_body(content = FileInput, example = json!({"annual": false,
+        "signer": {"name": "Dana Whitfield", "title": "Chief Compliance Officer"}})),
     responses((status = 201, body = Filing), (status = 409, body = Problem)),
     security(("bearer" = [])))]
 pub async fn file(
@@ -420,9 +424,13 @@ pub async fn file(
     p: Principal,
     ApiJson(req): ApiJson<FileInput>,
 ) -> Result<(StatusCode, Json<Filing>), ApiError> {
+    let signer = req
+        .signer
+        .map(|s| custos_app::report::Signer::new(&s.name, &s.title))
+        .transpose()?;
     let f = st
         .service
-        .file_certification(req.annual, &p.actor())
+        .file_certification(req.annual, signer, &p.actor())
         .await?;
     Ok((StatusCode::CREATED, Json(f)))
 }
