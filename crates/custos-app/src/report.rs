@@ -132,7 +132,7 @@ impl Signer {
                     "a line of 1 to 200 characters, without control characters",
                 ))
             } else {
-                Ok(v.to_owned())
+                printable(field, v).map(|()| v.to_owned())
             }
         };
         Ok(Signer {
@@ -227,14 +227,16 @@ impl App {
                 .map(|r| ("detection_resources", Some(r))),
         );
         for (field, v) in texts {
-            if let Some(v) = v
-                && (v.len() > 2000 || v.chars().any(|ch| ch.is_control() && ch != '\n'))
-            {
-                return Err(CoreError::invalid(
-                    field,
-                    "at most 2000 bytes, without control characters",
-                )
-                .into());
+            if let Some(v) = v {
+                if v.len() > 2000 || v.chars().any(|ch| ch.is_control() && ch != '\n') {
+                    return Err(CoreError::invalid(
+                        field,
+                        "at most 2000 bytes, without control characters",
+                    )
+                    .into());
+                }
+                // Printed on the certification.
+                printable(field, &v.replace('\n', " "))?;
             }
         }
         if p.detection_resources.len() > 100 {
@@ -553,12 +555,13 @@ impl App {
         }
         if let Some(last) = filed
             .iter()
-            .filter(|f| f.kind == "annual")
             .max_by_key(|f| f.filed_at)
-            .filter(|f| self.now() - f.filed_at < chrono::Duration::days(30))
+            .filter(|f| annual && self.now() - f.filed_at < chrono::Duration::days(30))
         {
             return Err(crate::error::Error::Conflict(format!(
-                "an annual certification was recorded as filed on {} by {}",
+                "the {} certification was recorded as filed on {} by {}: the annual one is not \
+                 due within 30 days of it",
+                last.kind,
                 day(last),
                 last.filed_by
             )));
@@ -591,6 +594,8 @@ impl App {
         Ok(f)
     }
 }
+
+const ATTESTATION: &str = "Attestation";
 
 /// The certification as lines of text: what the HTML and the PDF show. A document a
 /// regulator reads: who certifies what, for which period, each figure in plain words with
@@ -705,21 +710,23 @@ fn lines(c: &Certification) -> Vec<(u8, String)> {
     };
     located(
         "Customers (number and locations)",
-        "customers with at least one open account at the end of the period, by the country \
-         of their address on record.",
+        "customers with at least one open account at the end of the period, by the country on \
+         record for each: an individual's first citizenship (else the country of residence), \
+         an entity's jurisdiction of registration.",
         &c.customers,
         &mut out,
     );
     located(
         "Foreign customers",
-        "of those, the customers who are not United States persons.",
+        "of those, the customers who are not United States persons or have a beneficial \
+         owner who is not: those whose identities the program must verify.",
         &c.foreign_customers,
         &mut out,
     );
     located(
         "Foreign beneficial owners (number and locations)",
         "the beneficial owners, not United States persons, of the entities among those \
-         customers, by the country of their address on record.",
+         customers, by each one's first citizenship (else the country of residence).",
         &c.foreign_beneficial_owners,
         &mut out,
     );
@@ -773,7 +780,7 @@ fn lines(c: &Certification) -> Vec<(u8, String)> {
     ] {
         out.push(l(format!("{what}: {n}")));
     }
-    out.push(h("Attestation"));
+    out.push(h(ATTESTATION));
     out.push(l(format!(
         "I certify that {} maintains and implements the Customer Identification Program \
          described above, and that, to the best of my knowledge and belief, the information \
@@ -823,6 +830,25 @@ pub fn to_html(c: &Certification) -> String {
     }
     out.push_str("</body></html>\n");
     out
+}
+
+/// Refuses text the certification's PDF cannot show as written (its standard fonts hold the
+/// Latin script of Windows-1252): a name printed with `?` for a letter is not the name.
+fn printable(field: &str, v: &str) -> Result<()> {
+    match v
+        .chars()
+        .find(|&c| win_ansi(&c.to_string()) == b"?" && c != '?')
+    {
+        Some(c) => Err(Error::invalid(
+            field,
+            format!(
+                "`{}` cannot be printed on the certification (Latin script only): write it as \
+                 it is written on official documents in Latin letters",
+                c.escape_unicode()
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// WinAnsi text for a standard PDF font: what it cannot show becomes `?`.
@@ -885,6 +911,11 @@ pub fn to_pdf(c: &Certification) -> Result<Vec<u8>> {
             1 => ("F2", 12.0, 80, 8.0),
             _ => ("F1", 10.0, 95, 2.0),
         };
+        // The attestation and its signature lines stay on one page.
+        if level == 1 && text == ATTESTATION && y < 260.0 && !ops.is_empty() {
+            pages.push(std::mem::take(&mut ops));
+            y = 800.0;
+        }
         for (i, part) in wrap(&text, width).into_iter().enumerate() {
             let lead = if i == 0 { gap } else { 0.0 } + size * 1.3;
             if y - lead < 50.0 {

@@ -494,9 +494,17 @@ pub fn export_log(
     let (from, to) = (*from, *to);
     let (size, checkpoint) = log.head();
     let first = first.unwrap_or(0);
+    if only.end.is_none() && first > size {
+        bail!("--first {first} is past the log's end: it holds {size} events");
+    }
     let end = end.unwrap_or(size).min(size);
     if first > end {
         bail!("--first is after --end");
+    }
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        bail!("--from is after --to");
     }
     let (from_s, to_s) = (
         from.map_or(i64::MIN, |t| t.timestamp()),

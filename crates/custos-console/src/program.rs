@@ -44,7 +44,7 @@ fn row(v: &DesignationView) -> DesignationRow {
         status_class: match v.status {
             S::InForce => "bad",
             S::Scheduled => "warn",
-            S::Expired => "ok",
+            S::Expired => "done",
         },
         effective: d.effective.to_string(),
         ends: v.ends.map(|e| e.to_string()).unwrap_or_else(|| "-".into()),
@@ -399,7 +399,8 @@ struct Compliance {
     exemptions: Vec<crate::exemptions::ExemptionRow>,
     /// Revoked, expired, or to come.
     other_exemptions: Vec<crate::exemptions::ExemptionRow>,
-    filings: Vec<(String, String, String)>,
+    /// Each filing: when, which, by whom, and the official named.
+    filings: Vec<(String, String, String, String)>,
     can_file: bool,
     adp_documents: Vec<(String, i64, String, String, String)>,
     adp_reviews: Vec<(String, String, String, String, String)>,
@@ -433,7 +434,16 @@ pub(crate) async fn compliance_page(
         .filings()
         .await?
         .into_iter()
-        .map(|x| (time(x.filed_at), x.kind, x.filed_by))
+        .map(|x| {
+            (
+                time(x.filed_at),
+                x.kind,
+                x.filed_by,
+                x.signer
+                    .map(|s| format!("{} ({})", s.name, s.title))
+                    .unwrap_or_default(),
+            )
+        })
         .collect();
     let adp = st.app.adp_record().await?;
     let adp_documents = adp
@@ -538,7 +548,13 @@ pub async fn certification(
     Query(q): Query<CertQuery>,
 ) -> Result<Response, Failure> {
     p.caller.require(Permission::ReadCompliance)?;
-    let annual = q.annual.as_deref() == Some("true");
+    let annual = match q.annual.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(custos_app::Error::invalid("annual", "is true or false").into());
+        }
+    };
     let c = st.app.certification(annual, &p.actor()).await?;
     match q.format.as_deref() {
         None | Some("html") => {

@@ -840,12 +840,31 @@ async fn certifications_are_filed_in_order_and_once() {
         d.body
     );
     assert_eq!(file(false).await.status, StatusCode::CREATED);
-    // The initial one once only; an annual one once within 30 days.
+    // The initial one once only; an annual one not within 30 days of the last filing.
     let r = file(false).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let r = file(true).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    app.advance(chrono::Duration::days(31));
     assert_eq!(file(true).await.status, StatusCode::CREATED);
     let r = file(true).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    // A name the PDF cannot print as written is refused, not printed with `?`.
+    let r = app
+        .send(
+            "POST",
+            "/v1/compliance/certifications",
+            CO,
+            Some(json!({"annual": true, "signer": {"name": "王小明", "title": "CCO"}})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("Latin"),
+        "{}",
+        r.body
+    );
     let filings = app
         .get("/v1/compliance/certifications", Role::Auditor)
         .await;
