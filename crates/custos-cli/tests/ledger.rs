@@ -654,8 +654,12 @@ async fn http_ingest_survives_sigkill() {
         let s = tokio::task::block_in_place(|| start(dir.path(), &["serve"]));
         let url = format!("{}/v1/events", s.url);
         let mut tasks = vec![];
+        // Batches acknowledged in this round: the kill waits for the first, so that it falls
+        // mid-ingest however slow the machine is to start the server.
+        let round_acks = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         for client in 0..2u64 {
             let (url, key) = (url.clone(), key.clone());
+            let round_acks = round_acks.clone();
             tasks.push(tokio::spawn(async move {
                 let c = reqwest::Client::new();
                 let mut got = vec![];
@@ -685,9 +689,16 @@ async fn http_ingest_survives_sigkill() {
                     }
                     let Ok(v) = r.json::<Value>().await else { break };
                     got.push((v["first"].as_u64().unwrap(), ids));
+                    round_acks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
                 got
             }));
+        }
+        let began = std::time::Instant::now();
+        while round_acks.load(std::sync::atomic::Ordering::Relaxed) == 0
+            && began.elapsed() < std::time::Duration::from_secs(20)
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         tokio::time::sleep(std::time::Duration::from_millis(150 + round * 41 % 300)).await;
         drop(s); // SIGKILL, wherever the server is.
