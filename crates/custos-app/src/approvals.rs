@@ -30,8 +30,8 @@ pub struct ApprovalView {
     pub id: String,
     /// Always `approval`.
     pub object: &'static str,
-    /// `refuse_subject`, `close_account`, `terminate_reseller`, `confirm_match` or
-    /// `reverse_match`.
+    /// `refuse_subject`, `close_account`, `terminate_reseller`, `confirm_match`,
+    /// `reverse_match`, `produce_records` or `emergency_disclosure`.
     pub kind: String,
     pub customer_id: String,
     /// The subject, account, non-compliance case or screening case it is about.
@@ -89,6 +89,7 @@ pub fn power(kind: &str) -> Permission {
     match kind {
         "close_account" => Permission::CloseAccount,
         "terminate_reseller" => Permission::Compliance,
+        "produce_records" | "emergency_disclosure" => Permission::LegalHold,
         _ => Permission::Review,
     }
 }
@@ -101,7 +102,7 @@ fn field<'a>(a: &'a Approval, k: &str) -> Option<&'a str> {
 }
 
 impl App {
-    async fn ask(
+    pub(crate) async fn ask(
         &self,
         actor: &Actor,
         kind: &str,
@@ -139,6 +140,9 @@ impl App {
                     "close_account" => "close account",
                     "terminate_reseller" => "terminate the reseller of case",
                     "confirm_match" => "confirm the match of case",
+                    "produce_records" => "produce the records of legal request",
+                    "emergency_disclosure" =>
+                        "disclose, in an emergency, the records of legal request",
                     _ => "reverse the match of case",
                 }
             )));
@@ -308,6 +312,12 @@ impl App {
             "close_account" => {
                 let id = AccountId::parse(target).map_err(|e| Error::Internal(e.to_string()))?;
                 serde_json::to_string(&self.store.get_account(&id).await?.closed_at)
+            }
+            "produce_records" | "emergency_disclosure" => {
+                return self.legal_standing(target).await.map(|f| {
+                    use sha2::{Digest, Sha256};
+                    hex::encode(Sha256::digest(f.as_bytes()))
+                });
             }
             "terminate_reseller" => {
                 let n = self.non_compliance(target).await?;
@@ -493,6 +503,9 @@ impl App {
                     requester,
                 )
                 .await?;
+            }
+            "produce_records" | "emergency_disclosure" => {
+                self.legal_approved(requester, &a.target).await?;
             }
             "confirm_match" | "reverse_match" => {
                 let resolution = if a.kind == "confirm_match" {

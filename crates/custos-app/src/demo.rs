@@ -574,6 +574,7 @@ pub async fn seed(svc: &App) -> Result<(), Error> {
                 placed_at: svc.now(),
                 released_by: None,
                 released_at: None,
+                expires_at: None,
             },
         )
         .await?;

@@ -22,6 +22,7 @@ pub mod json;
 pub mod kept;
 pub mod keys;
 pub mod ledger;
+pub mod legal;
 pub mod lists;
 pub mod program;
 pub mod reads;

@@ -521,6 +521,72 @@ impl App {
                 ),
             );
         }
+        let legal = self.policy().legal.clone();
+        for r in self.all_kept::<crate::legal::LegalRequest>().await? {
+            if r.state.is_final() {
+                continue;
+            }
+            let produced = matches!(
+                r.state,
+                custos_core::legal::RequestState::Produced
+                    | custos_core::legal::RequestState::PartiallyProduced
+            );
+            if let Some(due) = r.due.and_then(|d| d.and_hms_opt(0, 0, 0))
+                && !produced
+                && r.instrument != custos_core::legal::Instrument::Preservation
+            {
+                push(
+                    due.and_utc(),
+                    "legal_request_due",
+                    None,
+                    r.id.clone(),
+                    format!(
+                        "answer {} case {} ({})",
+                        r.agency,
+                        r.case_number,
+                        r.instrument.as_str()
+                    ),
+                );
+            }
+            if let Some(until) = r.preserved_until
+                && until > now
+            {
+                push(
+                    until,
+                    "preservation_ends",
+                    Some(if r.preservation_extended {
+                        legal.preservation_days + legal.preservation_extension_days
+                    } else {
+                        legal.preservation_days
+                    }),
+                    r.id.clone(),
+                    format!(
+                        "the preservation for {} case {} lapses{}",
+                        r.agency,
+                        r.case_number,
+                        if r.preservation_extended {
+                            " (extended once already)"
+                        } else {
+                            " unless a renewed request extends it"
+                        }
+                    ),
+                );
+            }
+            if let Some(ndo) = r.ndo_expires.and_then(|d| d.and_hms_opt(0, 0, 0))
+                && ndo.and_utc() > now
+            {
+                push(
+                    ndo.and_utc(),
+                    "non_disclosure_ends",
+                    None,
+                    r.id.clone(),
+                    format!(
+                        "the non-disclosure order of {} case {} expires",
+                        r.agency, r.case_number
+                    ),
+                );
+            }
+        }
         let max = Duration::days(i64::from(self.policy().pending.max_days));
         for a in self.waiting_accounts().await? {
             if a.decision.decision != Decision::Pending || a.decision.required_steps.is_empty() {

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::error::Result;
 use crate::service::{Actor, App};
 
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, serde::Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SearchKind {
     Email,

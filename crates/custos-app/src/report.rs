@@ -807,7 +807,7 @@ fn lines(c: &Certification) -> Vec<(u8, String)> {
     out
 }
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -834,7 +834,7 @@ pub fn to_html(c: &Certification) -> String {
 
 /// Refuses text the certification's PDF cannot show as written (its standard fonts hold the
 /// Latin script of Windows-1252): a name printed with `?` for a letter is not the name.
-fn printable(field: &str, v: &str) -> Result<()> {
+pub(crate) fn printable(field: &str, v: &str) -> Result<()> {
     match v
         .chars()
         .find(|&c| win_ansi(&c.to_string()) == b"?" && c != '?')
@@ -884,6 +884,17 @@ fn wrap(s: &str, width: usize) -> Vec<String> {
 
 /// The certification as a PDF (A4, Helvetica), through `lopdf`.
 pub fn to_pdf(c: &Certification) -> Result<Vec<u8>> {
+    pdf_of(
+        &lines(c),
+        &format!("{} CIP certification", c.kind),
+        ATTESTATION,
+    )
+}
+
+/// A document of lines (level 2: title, 1: heading, 0: text) as a PDF (A4, Helvetica): the
+/// heading `together` starts a page if fewer than ~15 lines are left on the one it would be on,
+/// so that it stays with the signature lines after it.
+pub(crate) fn pdf_of(doc_lines: &[(u8, String)], title: &str, together: &str) -> Result<Vec<u8>> {
     use lopdf::content::{Content, Operation};
     use lopdf::{Document, Object, Stream, dictionary};
     let mut doc = Document::with_version("1.5");
@@ -905,14 +916,14 @@ pub fn to_pdf(c: &Certification) -> Result<Vec<u8>> {
     let mut pages: Vec<Vec<Operation>> = vec![];
     let mut ops: Vec<Operation> = vec![];
     let mut y = 800.0f32;
-    for (level, text) in lines(c) {
+    for (level, text) in doc_lines.iter().cloned() {
         let (f, size, width, gap) = match level {
             2 => ("F2", 15.0f32, 60, 10.0f32),
             1 => ("F2", 12.0, 80, 8.0),
             _ => ("F1", 10.0, 95, 2.0),
         };
         // The attestation and its signature lines stay on one page.
-        if level == 1 && text == ATTESTATION && y < 260.0 && !ops.is_empty() {
+        if level == 1 && text == together && y < 260.0 && !ops.is_empty() {
             pages.push(std::mem::take(&mut ops));
             y = 800.0;
         }
@@ -962,7 +973,7 @@ pub fn to_pdf(c: &Certification) -> Result<Vec<u8>> {
     let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     doc.trailer.set("Root", catalog);
     let info = doc.add_object(dictionary! {
-        "Title" => Object::string_literal(format!("{} CIP certification", c.kind)),
+        "Title" => Object::string_literal(title.to_owned()),
         "Producer" => Object::string_literal("custos"),
     });
     doc.trailer.set("Info", info);

@@ -62,10 +62,17 @@ impl App {
                 let summary = self.store.load_summary(&id).await?.value;
                 let accounts = self.store.accounts_of(&id).await?;
                 let holds = self.store.holds(&id).await?;
-                match retention::verdict(summary.created_at, &accounts, &holds, &self.policy, now) {
+                match retention::verdict(
+                    summary.created_at,
+                    &accounts,
+                    &holds,
+                    &self.policy,
+                    now,
+                    self.now(),
+                ) {
                     // The customer stays, but an account of it closed long enough ago loses
                     // its ledger events' payloads, unless a legal hold keeps them.
-                    Verdict::Keep if holds.iter().all(|h| h.released_at.is_some()) => {
+                    Verdict::Keep if holds.iter().all(|h| !h.in_force(self.now())) => {
                         let due: Vec<AccountId> = accounts
                             .iter()
                             .filter(|a| {
@@ -256,7 +263,7 @@ impl App {
             .holds(&a.customer_id)
             .await?
             .iter()
-            .any(|h| h.released_at.is_none()))
+            .any(|h| h.in_force(self.now())))
     }
 
     /// The ledger events of these accounts: purged (their payloads; the leaf hashes stay) when

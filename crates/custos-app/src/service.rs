@@ -874,6 +874,7 @@ impl App {
             placed_at: self.now(),
             released_by: None,
             released_at: None,
+            expires_at: None,
         };
         self.store.place_hold(id, &hold).await?;
         self.audit(

@@ -9,6 +9,7 @@ mod bench_screen;
 mod compliance;
 mod config;
 mod ledger;
+mod legal;
 mod lists;
 mod nats;
 mod out;
@@ -135,6 +136,11 @@ enum Cmd {
     Ledger {
         #[command(subcommand)]
         cmd: ledger::LedgerCmd,
+    },
+    /// Legal process: requests, their approval, preservation, records packages.
+    Legal {
+        #[command(subcommand)]
+        cmd: Box<legal::LegalCmd>,
     },
     /// Put events into the access ledger.
     Ingest {
@@ -838,6 +844,15 @@ async fn run(cli: Cli) -> Result<()> {
             let app = App::open(config, true).await?;
             compliance::compliance(&app, cmd).await
         }
+        Cmd::Legal { cmd } => match *cmd {
+            legal::LegalCmd::VerifyPackage { path, json } => {
+                tokio::task::block_in_place(|| legal::verify(path, json))
+            }
+            cmd => {
+                let app = App::open(config, true).await?;
+                legal::run(&app, cmd).await
+            }
+        },
         Cmd::Screen {
             name,
             name_type,

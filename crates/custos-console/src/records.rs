@@ -189,7 +189,7 @@ async fn customer_page(
             pg.data
                 .into_iter()
                 .map(|(_, h)| HoldLine {
-                    in_force: h.released_at.is_none(),
+                    in_force: h.in_force(app.now()),
                     id: h.id,
                     reason: h.reason,
                     reference: h.reference.unwrap_or_default(),

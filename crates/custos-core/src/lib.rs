@@ -6,6 +6,7 @@ pub mod error;
 pub mod exemptions;
 pub mod ids;
 pub mod kinds;
+pub mod legal;
 pub mod measures;
 pub mod payment;
 pub mod policy;

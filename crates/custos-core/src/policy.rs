@@ -49,6 +49,9 @@ pub struct CipPolicy {
     pub screening: ScreeningPolicy,
     #[serde(default)]
     pub compliance: CompliancePolicy,
+    /// What each instrument of legal process reaches, and preservation's clock.
+    #[serde(default)]
+    pub legal: crate::legal::LegalPolicy,
 }
 
 /// The compliance program's clocks, in calendar days unless named otherwise.
@@ -355,6 +358,7 @@ impl CipPolicy {
         if self.version != 1 {
             return bad("only version = 1 is understood");
         }
+        self.legal.validate()?;
         let t = self.beneficial_owners.ownership_threshold_percent;
         if !(t.is_finite() && t > 0.0 && t <= 100.0) {
             return bad("beneficial_owners.ownership_threshold_percent must be in (0, 100]");

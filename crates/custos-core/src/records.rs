@@ -278,6 +278,16 @@ pub struct LegalHold {
     pub released_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub released_at: Option<DateTime<Utc>>,
+    /// When it lapses by itself (a preservation's 90 days); none: until released.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl LegalHold {
+    /// Whether it keeps the customer's records at `now`: not released, not lapsed.
+    pub fn in_force(&self, now: DateTime<Utc>) -> bool {
+        self.released_at.is_none() && self.expires_at.is_none_or(|e| e > now)
+    }
 }
 
 /// The whole customer record. Stored encrypted under the customer's data key.

@@ -55,18 +55,22 @@ pub enum Verdict {
     Destroy,
 }
 
+/// Whether a customer's records are due at `as_of` (a run judged as of another day), and
+/// whether a hold in force at `now` (the real clock: a hold that lapses before `as_of` still
+/// keeps the records today) keeps them.
 pub fn verdict(
     created_at: DateTime<Utc>,
     accounts: &[Account],
     holds: &[LegalHold],
     policy: &CipPolicy,
+    as_of: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Verdict {
     match due_at(created_at, accounts, policy) {
-        Some(due) if due <= now => {
+        Some(due) if due <= as_of => {
             let active: Vec<String> = holds
                 .iter()
-                .filter(|h| h.released_at.is_none())
+                .filter(|h| h.in_force(now))
                 .map(|h| h.id.clone())
                 .collect();
             if active.is_empty() {
@@ -127,16 +131,42 @@ mod tests {
             placed_at: t(2021, 1, 1),
             released_by: None,
             released_at: released.then(|| t(2021, 2, 1)),
+            expires_at: None,
         }
     }
 
     fn check(accounts: &[Account], holds: &[LegalHold], now: DateTime<Utc>, expect: Verdict) {
         let p = CipPolicy::default();
         assert_eq!(
-            verdict(t(2020, 1, 1), accounts, holds, &p, now),
+            verdict(t(2020, 1, 1), accounts, holds, &p, now, now),
             expect,
             "{now}"
         );
+    }
+
+    #[test]
+    fn a_preservation_keeps_until_it_lapses_judged_by_the_real_clock() {
+        let closed = account(Some(t(2021, 1, 1)), Some(t(2021, 6, 1)));
+        let mut h = hold(false);
+        h.expires_at = Some(t(2024, 3, 1));
+        let p = CipPolicy::default();
+        let run = |as_of, now| {
+            verdict(
+                t(2020, 1, 1),
+                std::slice::from_ref(&closed),
+                std::slice::from_ref(&h),
+                &p,
+                as_of,
+                now,
+            )
+        };
+        // Judged as of a day past its lapse, while it is in force today: it keeps.
+        assert_eq!(
+            run(t(2030, 1, 1), t(2024, 1, 1)),
+            Verdict::Held(vec!["hold_1".into()])
+        );
+        // Once it has lapsed, nothing keeps the records.
+        assert_eq!(run(t(2024, 3, 1), t(2024, 3, 1)), Verdict::Destroy);
     }
 
     #[test]

@@ -195,6 +195,7 @@ async fn holds_block_destruction(backend: &str) {
         placed_at: now(),
         released_by: None,
         released_at: None,
+        expires_at: None,
     };
     s.place_hold(&c.id, &hold).await.unwrap();
     let blocked = s.destroy_customer(&c.id, now(), "retention").await;

@@ -105,6 +105,7 @@ pub(crate) async fn lookups_filter_and_page(backend: &str) {
         placed_at: now(),
         released_by: None,
         released_at: None,
+        expires_at: None,
     };
     s.place_hold(&ids[0], &hold("hold_b")).await.unwrap();
     s.place_hold(&ids[1], &hold("hold_a")).await.unwrap();

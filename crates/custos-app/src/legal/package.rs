@@ -1,0 +1,709 @@
+//! The records package that answers a legal request: a BagIt bag (RFC 8493), a directory or a
+//! `.zip` of one, holding what the request's instrument reaches and nothing else:
+//!
+//! - `data/request.json`: the request as recorded, with the served document's SHA-256;
+//! - `data/subscriber/CUSTOMER.json` per customer, and `data/subscriber/records.html`, one
+//!   readable document of them all;
+//! - `data/access/`: the events in scope (`events.csv`, `events.ndjson`), each with its
+//!   inclusion proof as a C2SP tlog-proof (`proofs/INDEX.tlog-proof`) against the one signed
+//!   checkpoint the package is cut at (`checkpoint`), the verifier key (`ledger.vkey`) and
+//!   `ENCODING.md`, which says how a row's leaf hash is recomputed;
+//! - `data/declaration.html` and `.pdf`: the certificate of authenticity of business records
+//!   (28 U.S.C. 1746; FRE 902(11), (13), (14)) with the records' digest, for a person to sign;
+//! - `bagit.txt`, `bag-info.txt`, `manifest-sha256.txt`, `tagmanifest-sha256.txt`.
+//!
+//! The bag is written under a temporary name beside `OUT` and renamed when complete: a package
+//! that failed halfway (a full disk) leaves nothing under `OUT`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use chrono::{DateTime, SecondsFormat, Utc};
+use custos_core::CustomerId;
+use custos_core::legal::{Category, RequestState};
+use custos_ledger::Event;
+use custos_ledger::index::Net;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+pub use super::document::record_of;
+use super::document::{DECLARE, declaration_html, declaration_lines, records_html};
+use super::{LegalRequest, Production, RequestView};
+use crate::error::{Error, Result};
+use crate::keys::{Caller, Permission};
+use crate::service::{App, new_id};
+
+/// What one customer's part of a package holds.
+#[derive(Debug, Clone)]
+pub struct SubscriberPart {
+    pub customer_id: CustomerId,
+    /// The record, by category; `None` when retention destroyed it before the request.
+    pub record: Option<Value>,
+}
+
+/// One event produced, with its place in the log and its leaf hash.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub index: u64,
+    pub event: Event,
+    pub leaf_hash: [u8; 32],
+    pub proof: Vec<[u8; 32]>,
+}
+
+/// The access part of a package: the events, and the signed checkpoint they are proven
+/// against.
+#[derive(Debug, Clone)]
+pub struct AccessPart {
+    pub rows: Vec<EventRow>,
+    pub checkpoint: Vec<u8>,
+    pub checkpoint_size: u64,
+    pub verifier_key: String,
+}
+
+/// Everything a package is written from.
+#[derive(Debug, Clone)]
+pub struct Contents {
+    pub request: RequestView,
+    pub produced_at: DateTime<Utc>,
+    pub production_id: String,
+    pub recipient: String,
+    pub provider_name: String,
+    pub provider_address: Option<String>,
+    pub subscribers: Vec<SubscriberPart>,
+    pub access: Option<AccessPart>,
+}
+
+/// What a package came to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    pub path: PathBuf,
+    /// SHA-256 of `manifest-sha256.txt`, hex.
+    pub manifest_sha256: String,
+    /// SHA-256 of the records' manifest lines (all but the declaration's), hex: what the
+    /// declaration names.
+    pub records_digest: String,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// The stages of writing a package, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Reading the records and the events.
+    Gathering,
+    /// Writing the events and their proofs: done, of how many.
+    Events(u64, u64),
+    /// Hashing the manifest.
+    Manifest,
+    Done,
+}
+
+fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+    let context = context.into();
+    move |e| Error::Internal(format!("{context}: {e}"))
+}
+
+/// Writing fails with what the disk said, naming the file (a full disk is the usual cause).
+fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |e| {
+        if e.kind() == std::io::ErrorKind::StorageFull {
+            Error::StoreUnavailable(format!(
+                "the disk is full: cannot write {}; nothing was produced",
+                path.display()
+            ))
+        } else {
+            Error::Internal(format!("cannot write {}: {e}", path.display()))
+        }
+    }
+}
+
+/// The RFC 6962 leaf hash of an entry: SHA-256(0x00 || entry).
+pub fn leaf_hash(entry: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update(entry);
+    h.finalize().into()
+}
+
+fn b64(b: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+/// An event's time as the package writes it: RFC 3339 in UTC, to the nanosecond.
+pub fn time_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+/// The columns of `events.csv`.
+pub const CSV_HEADER: [&str; 11] = [
+    "index",
+    "account_id",
+    "time",
+    "ip",
+    "port",
+    "action",
+    "source",
+    "actor",
+    "user_agent",
+    "request_id",
+    "leaf_hash",
+];
+
+/// A row of `events.csv` (an absent field is an empty cell: a present one is never empty).
+pub fn csv_row(r: &EventRow) -> [String; 11] {
+    let e = &r.event;
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    [
+        r.index.to_string(),
+        e.account_id.clone(),
+        time_text(e.time),
+        e.ip.to_string(),
+        e.port.map(|p| p.to_string()).unwrap_or_default(),
+        e.action.as_str().to_owned(),
+        e.source.clone(),
+        o(&e.actor),
+        o(&e.user_agent),
+        o(&e.request_id),
+        b64(&r.leaf_hash),
+    ]
+}
+
+/// A C2SP tlog-proof (`c2sp.org/tlog-proof@v1`) of entry `index` against `checkpoint`.
+pub fn tlog_proof(index: u64, proof: &[[u8; 32]], checkpoint: &[u8]) -> Vec<u8> {
+    let mut out = format!("c2sp.org/tlog-proof@v1\nindex {index}\n").into_bytes();
+    for h in proof {
+        out.extend_from_slice(b64(h).as_bytes());
+        out.push(b'\n');
+    }
+    out.push(b'\n');
+    out.extend_from_slice(checkpoint);
+    out
+}
+
+/// The leaf encoding, the proofs and the checkpoint, specified for whoever verifies a package
+/// with tools of their own.
+pub const ENCODING: &str = include_str!("ENCODING.md");
+
+const BAGIT: &str = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+
+/// The payload files that are records (all but the declaration), for the records' digest.
+pub fn is_declaration(rel: &str) -> bool {
+    rel == "data/declaration.html" || rel == "data/declaration.pdf"
+}
+
+/// The records' digest: SHA-256 over the manifest lines of every payload file but the
+/// declaration, in manifest order, each line ending in `\n`.
+pub fn records_digest(manifest: &str) -> String {
+    let mut h = Sha256::new();
+    for line in manifest.lines() {
+        let rel = line.split_once("  ").map(|(_, p)| p).unwrap_or_default();
+        if !is_declaration(rel) {
+            h.update(line.as_bytes());
+            h.update(b"\n");
+        }
+    }
+    hex::encode(h.finalize())
+}
+
+/// A small writer that counts and names what it writes.
+struct Bag {
+    root: PathBuf,
+    /// (path relative to the bag, SHA-256 hex, size) of each payload file.
+    payload: Vec<(String, String, u64)>,
+}
+
+impl Bag {
+    fn put(&mut self, rel: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.root.join(rel);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(write_err(dir))?;
+        }
+        let mut f = std::fs::File::create(&path).map_err(write_err(&path))?;
+        f.write_all(bytes).map_err(write_err(&path))?;
+        if rel.starts_with("data/") {
+            self.payload.push((
+                rel.to_owned(),
+                hex::encode(Sha256::digest(bytes)),
+                bytes.len() as u64,
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Writes the package to `out` (a directory, or a `.zip` when it ends so), under a temporary
+/// name renamed when complete. `out` must not exist.
+pub fn write(c: &Contents, out: &Path, progress: &dyn Fn(Stage)) -> Result<Written> {
+    if out.exists() {
+        return Err(Error::Conflict(format!(
+            "{} exists: a package is never written over anything",
+            out.display()
+        )));
+    }
+    let zip = out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    if !parent.is_dir() {
+        return Err(Error::invalid(
+            "out",
+            format!("{} is not a directory", parent.display()),
+        ));
+    }
+    let name = out
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("package")
+        .to_owned();
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.partial-"))
+        .tempdir_in(&parent)
+        .map_err(write_err(&parent))?;
+    let bag_dir = tmp.path().join(&name);
+    std::fs::create_dir(&bag_dir).map_err(write_err(&bag_dir))?;
+    let written = write_bag(c, &bag_dir, progress)?;
+    if zip {
+        let tmp_zip = tmp.path().join("package.zip");
+        zip_dir(&bag_dir, &name, &tmp_zip)?;
+        std::fs::rename(&tmp_zip, out).map_err(write_err(out))?;
+    } else {
+        std::fs::rename(&bag_dir, out).map_err(write_err(out))?;
+    }
+    if let Ok(d) = std::fs::File::open(&parent) {
+        let _ = d.sync_all();
+    }
+    progress(Stage::Done);
+    Ok(Written {
+        path: out.to_owned(),
+        ..written
+    })
+}
+
+fn write_bag(c: &Contents, root: &Path, progress: &dyn Fn(Stage)) -> Result<Written> {
+    let mut bag = Bag {
+        root: root.to_owned(),
+        payload: vec![],
+    };
+    let pretty = |v: &Value| -> Result<Vec<u8>> {
+        let mut b = serde_json::to_vec_pretty(v)
+            .map_err(|e| Error::Internal(format!("a package's JSON: {e}")))?;
+        b.push(b'\n');
+        Ok(b)
+    };
+    let request = json!({
+        "request": c.request.request,
+        "sealed": c.request.sealed,
+        "production": {"id": c.production_id, "produced_at": c.produced_at, "recipient": c.recipient},
+    });
+    bag.put("data/request.json", &pretty(&request)?)?;
+    if !c.subscribers.is_empty() {
+        for s in &c.subscribers {
+            let v = match &s.record {
+                Some(v) => v.clone(),
+                None => json!({
+                    "customer_id": s.customer_id,
+                    "destroyed": "destroyed under the retention policy before the request was received",
+                }),
+            };
+            bag.put(
+                &format!("data/subscriber/{}.json", s.customer_id),
+                &pretty(&v)?,
+            )?;
+        }
+        bag.put("data/subscriber/records.html", records_html(c).as_bytes())?;
+    }
+    if let Some(a) = &c.access {
+        write_access(&mut bag, a, progress)?;
+    }
+    progress(Stage::Manifest);
+    bag.payload.sort_by(|a, b| a.0.cmp(&b.0));
+    let records_manifest: String = bag
+        .payload
+        .iter()
+        .map(|(p, h, _)| format!("{h}  {p}\n"))
+        .collect();
+    let digest = records_digest(&records_manifest);
+    let lines = declaration_lines(c, &digest);
+    bag.put("data/declaration.html", declaration_html(&lines).as_bytes())?;
+    let pdf = crate::report::pdf_of(
+        &lines,
+        "Certificate of authenticity of business records",
+        DECLARE,
+    )?;
+    bag.put("data/declaration.pdf", &pdf)?;
+    bag.payload.sort_by(|a, b| a.0.cmp(&b.0));
+    let manifest: String = bag
+        .payload
+        .iter()
+        .map(|(p, h, _)| format!("{h}  {p}\n"))
+        .collect();
+    let (files, bytes) = (
+        bag.payload.len() as u64,
+        bag.payload.iter().map(|p| p.2).sum::<u64>(),
+    );
+    let r = &c.request.request;
+    let info = format!(
+        "Source-Organization: {}\nExternal-Identifier: {}\nExternal-Description: Records produced \
+         for {} case {} under {}\nBagging-Date: {}\nBag-Software-Agent: custos {}\nPayload-Oxum: \
+         {bytes}.{files}\nRecords-Digest: sha256:{digest}\n",
+        one_line(&c.provider_name),
+        c.production_id,
+        one_line(&r.agency),
+        one_line(&r.case_number),
+        r.instrument.as_str(),
+        c.produced_at.date_naive(),
+        env!("CARGO_PKG_VERSION"),
+    );
+    let mut tags = vec![];
+    for (rel, body) in [
+        ("bagit.txt", BAGIT.as_bytes().to_vec()),
+        ("bag-info.txt", info.into_bytes()),
+        ("manifest-sha256.txt", manifest.clone().into_bytes()),
+    ] {
+        bag.put(rel, &body)?;
+        tags.push(format!("{}  {rel}\n", hex::encode(Sha256::digest(&body))));
+    }
+    bag.put("tagmanifest-sha256.txt", tags.concat().as_bytes())?;
+    Ok(Written {
+        path: root.to_owned(),
+        manifest_sha256: hex::encode(Sha256::digest(manifest.as_bytes())),
+        records_digest: digest,
+        files,
+        bytes,
+    })
+}
+
+/// A bag-info value on one line.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn write_access(bag: &mut Bag, a: &AccessPart, progress: &dyn Fn(Stage)) -> Result<()> {
+    let dir = bag.root.join("data/access/proofs");
+    std::fs::create_dir_all(&dir).map_err(write_err(&dir))?;
+    let mut csv = csv::Writer::from_writer(vec![]);
+    csv.write_record(CSV_HEADER)
+        .map_err(|e| Error::Internal(format!("events.csv: {e}")))?;
+    let mut ndjson = Vec::with_capacity(a.rows.len() * 256);
+    let total = a.rows.len() as u64;
+    for (n, r) in a.rows.iter().enumerate() {
+        csv.write_record(csv_row(r))
+            .map_err(|e| Error::Internal(format!("events.csv: {e}")))?;
+        let mut line = serde_json::to_value(&r.event)
+            .map_err(|e| Error::Internal(format!("events.ndjson: {e}")))?;
+        line["index"] = json!(r.index);
+        line["time"] = json!(time_text(r.event.time));
+        line["leaf_hash"] = json!(b64(&r.leaf_hash));
+        serde_json::to_writer(&mut ndjson, &line)
+            .map_err(|e| Error::Internal(format!("events.ndjson: {e}")))?;
+        ndjson.push(b'\n');
+        bag.put(
+            &format!("data/access/proofs/{}.tlog-proof", r.index),
+            &tlog_proof(r.index, &r.proof, &a.checkpoint),
+        )?;
+        if n % 4096 == 0 {
+            progress(Stage::Events(n as u64, total));
+        }
+    }
+    progress(Stage::Events(total, total));
+    let csv = csv
+        .into_inner()
+        .map_err(|e| Error::Internal(format!("events.csv: {e}")))?;
+    bag.put("data/access/events.csv", &csv)?;
+    bag.put("data/access/events.ndjson", &ndjson)?;
+    bag.put("data/access/checkpoint", &a.checkpoint)?;
+    let mut vkey = a.verifier_key.clone().into_bytes();
+    vkey.push(b'\n');
+    bag.put("data/access/ledger.vkey", &vkey)?;
+    bag.put("data/access/ENCODING.md", ENCODING.as_bytes())?;
+    Ok(())
+}
+
+/// Zips a bag directory as `name/...` (deflated), to `to`.
+fn zip_dir(dir: &Path, name: &str, to: &Path) -> Result<()> {
+    let f = std::fs::File::create(to).map_err(write_err(to))?;
+    let mut z = zip::ZipWriter::new(std::io::BufWriter::new(f));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .unix_permissions(0o600);
+    let mut files = vec![];
+    collect(dir, dir, &mut files)?;
+    files.sort();
+    for rel in files {
+        let zname = format!("{name}/{rel}");
+        z.start_file(zname, opts)
+            .map_err(|e| Error::Internal(format!("the zip: {e}")))?;
+        let bytes = std::fs::read(dir.join(&rel)).map_err(io(format!("cannot read {rel}")))?;
+        z.write_all(&bytes).map_err(write_err(to))?;
+    }
+    let mut w = z
+        .finish()
+        .map_err(|e| Error::Internal(format!("the zip: {e}")))?;
+    w.flush().map_err(write_err(to))?;
+    w.into_inner()
+        .map_err(|e| Error::Internal(format!("the zip: {e}")))?
+        .sync_all()
+        .map_err(write_err(to))?;
+    Ok(())
+}
+
+/// Every file under `dir`, relative to `root`, with `/` separators.
+pub(crate) fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
+    for e in std::fs::read_dir(dir).map_err(io(format!("cannot read {}", dir.display())))? {
+        let e = e.map_err(io(format!("cannot read {}", dir.display())))?;
+        let p = e.path();
+        let t = e
+            .file_type()
+            .map_err(io(format!("cannot read {}", p.display())))?;
+        if t.is_dir() {
+            collect(root, &p, out)?;
+        } else {
+            let rel = p
+                .strip_prefix(root)
+                .map_err(|_| Error::Internal("a path outside the bag".into()))?;
+            out.push(
+                rel.components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            );
+        }
+    }
+    Ok(())
+}
+
+impl App {
+    /// Produces the records a request reaches as a package at `out`, recorded as a
+    /// disclosure (to `recipient`, the agency unless named) before anything is read. The
+    /// request must be approved (by a second person); a preservation produces nothing.
+    pub async fn produce_legal(
+        &self,
+        caller: &Caller,
+        id: &str,
+        out: &Path,
+        recipient: Option<String>,
+        progress: &(dyn Fn(Stage) + Send + Sync),
+    ) -> Result<Production> {
+        caller.require(Permission::LegalHold)?;
+        let actor = caller.actor();
+        let r = self.kept_one::<LegalRequest>(id).await?;
+        if r.instrument == custos_core::legal::Instrument::Preservation {
+            return Err(Error::Conflict(format!(
+                "legal request {id} is a preservation: it keeps records, it discloses none \
+                 (a subpoena, an order or a warrant for the same scope produces them)"
+            )));
+        }
+        if !matches!(
+            r.state,
+            RequestState::Approved | RequestState::Produced | RequestState::PartiallyProduced
+        ) {
+            return Err(Error::Conflict(format!(
+                "legal request {id} is {}: a second person approves a production first{}",
+                r.state.as_str(),
+                r.approval_id
+                    .as_deref()
+                    .map(|a| format!(" (approval {a})"))
+                    .unwrap_or_default()
+            )));
+        }
+        if out.exists() {
+            return Err(Error::Conflict(format!(
+                "{} exists: a package is never written over anything",
+                out.display()
+            )));
+        }
+        let recipient = match recipient {
+            Some(v) => super::text("recipient", &v)?,
+            None => r.agency.clone(),
+        };
+        let sessions = r.categories.contains(&Category::Sessions);
+        let ledger = if sessions && !r.accounts.is_empty() {
+            Some(self.ledger_or_conflict()?)
+        } else {
+            None
+        };
+        progress(Stage::Gathering);
+        // The disclosure is recorded first: if it cannot be, nothing is read.
+        let production_id = new_id("lprod_");
+        self.audit(
+            &actor,
+            Some(&format!(
+                "legal request {id}: {} {}",
+                r.agency, r.case_number
+            )),
+            "disclose_records",
+            &format!(
+                "{id}/{production_id} to {recipient} under {}: {} customer(s), categories {}",
+                r.instrument.as_str(),
+                r.customers.len(),
+                r.categories
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        )
+        .await?;
+        let sealed = self.sealed_of(id).await?;
+        let profile = self.program_profile(&actor).await?;
+        let mut subscribers = vec![];
+        let mut destroyed = vec![];
+        for c in &r.customers {
+            match self.store().load_customer(c).await {
+                Ok(v) => {
+                    let accounts = self.store().accounts_of(c).await?;
+                    let mut children = BTreeMap::new();
+                    for a in &accounts {
+                        let kids = self.store().children_of(&a.id).await?;
+                        if !kids.is_empty() {
+                            children.insert(a.id.clone(), kids.into_iter().map(|k| k.id).collect());
+                        }
+                    }
+                    subscribers.push(SubscriberPart {
+                        customer_id: c.clone(),
+                        record: Some(record_of(&v.value, &accounts, &children, &r.categories)),
+                    });
+                }
+                Err(custos_store::StoreError::Destroyed(_)) => {
+                    destroyed.push(c.clone());
+                    subscribers.push(SubscriberPart {
+                        customer_id: c.clone(),
+                        record: None,
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let nets = sealed
+            .ips
+            .iter()
+            .map(|n| Net::parse(n))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| Error::Internal("a kept network does not parse".into()))?;
+        let access = match ledger {
+            Some(l) => {
+                let (accounts, from, to) = (
+                    r.accounts
+                        .iter()
+                        .map(|a| a.as_str().to_owned())
+                        .collect::<Vec<_>>(),
+                    r.from.unwrap_or(DateTime::<Utc>::MIN_UTC),
+                    r.to.unwrap_or(DateTime::<Utc>::MAX_UTC),
+                );
+                Some(
+                    tokio::task::spawn_blocking(move || {
+                        gather_events(&l, &accounts, from, to, &nets)
+                    })
+                    .await??,
+                )
+            }
+            None => None,
+        };
+        let contents = Contents {
+            request: RequestView {
+                request: r.clone(),
+                sealed,
+            },
+            produced_at: self.now(),
+            production_id: production_id.clone(),
+            recipient: recipient.clone(),
+            provider_name: profile
+                .as_ref()
+                .map(|p| p.provider_name.clone())
+                .unwrap_or_else(|| "the provider".into()),
+            provider_address: profile.and_then(|p| p.provider_address),
+            subscribers,
+            access,
+        };
+        let events = contents.access.as_ref().map_or(0, |a| a.rows.len() as u64);
+        let checkpoint_size = contents.access.as_ref().map(|a| a.checkpoint_size);
+        let out = out.to_owned();
+        let written = {
+            let progress: &(dyn Fn(Stage) + Send + Sync) = progress;
+            // The writing is blocking file work; it runs here, on a blocking-friendly thread of
+            // the caller's choosing (the CLI's runtime is multi-threaded).
+            tokio::task::block_in_place(|| write(&contents, &out, progress))?
+        };
+        let production = Production {
+            id: production_id,
+            produced_at: contents.produced_at,
+            produced_by: actor.id.clone(),
+            recipient,
+            categories: r.categories.clone(),
+            customers: r.customers.clone(),
+            destroyed: destroyed.clone(),
+            events,
+            checkpoint_size,
+            manifest_sha256: written.manifest_sha256,
+            document_id: None,
+        };
+        let _once = self.once.lock().await;
+        let mut r = self.kept_one::<LegalRequest>(id).await?;
+        let to = if destroyed.is_empty() {
+            RequestState::Produced
+        } else {
+            RequestState::PartiallyProduced
+        };
+        r.state.check(to)?;
+        r.productions.push(production.clone());
+        r.step(
+            self.now(),
+            &actor.id,
+            to,
+            Some(format!("production {}", production.id)),
+        );
+        self.keep(&r).await?;
+        Ok(production)
+    }
+}
+
+/// The events of `accounts` in the range (from the given networks, when any), each with its
+/// leaf hash and inclusion proof against the log's current checkpoint, in log order.
+pub fn gather_events(
+    l: &custos_ledger::Ledger,
+    accounts: &[String],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    nets: &[Net],
+) -> std::result::Result<AccessPart, custos_ledger::LedgerError> {
+    let (size, checkpoint) = l.access.head();
+    let mut found = vec![];
+    for a in accounts {
+        let (events, _) = custos_ledger::query::account_events(&l.access, a, from, to, usize::MAX)?;
+        found.extend(
+            events
+                .into_iter()
+                .filter(|f| f.index < size)
+                .filter(|f| nets.is_empty() || nets.iter().any(|n| n.contains(f.event.ip))),
+        );
+    }
+    found.sort_by_key(|f| f.index);
+    found.dedup_by_key(|f| f.index);
+    let mut rows = Vec::with_capacity(found.len());
+    for f in found {
+        let leaf_hash = l.access.leaf_hash(f.index)?.0;
+        let proof = l
+            .access
+            .inclusion_proof(f.index, size)?
+            .into_iter()
+            .map(|h| h.0)
+            .collect();
+        rows.push(EventRow {
+            index: f.index,
+            event: f.event,
+            leaf_hash,
+            proof,
+        });
+    }
+    Ok(AccessPart {
+        rows,
+        checkpoint,
+        checkpoint_size: size,
+        verifier_key: l.access.verifier_key().to_owned(),
+    })
+}

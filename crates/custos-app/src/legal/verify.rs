@@ -1,0 +1,445 @@
+//! Checks a records package ([`super::package`]) with nothing but the package: the bag (every
+//! file in the manifest and no other, every digest, the tag manifest, the payload's size), the
+//! checkpoint's signature against the key in the package, every event's leaf hash against its
+//! row, every proof against the checkpoint, the NDJSON against the CSV, and the declaration's
+//! records digest. Names the first thing that fails.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use chrono::DateTime;
+use custos_ledger::{Action, Event};
+use sha2::{Digest, Sha256};
+
+use super::package::{CSV_HEADER, leaf_hash, records_digest, time_text};
+use crate::error::{Error, Result};
+
+/// What a package that holds up holds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Verified {
+    /// Payload files checked against the manifest.
+    pub files: u64,
+    /// Events whose leaf hash and proof were checked.
+    pub events: u64,
+    /// The size of the log at the checkpoint the events are proven against.
+    pub checkpoint_size: Option<u64>,
+    /// The records' digest the declaration names.
+    pub records_digest: String,
+}
+
+/// What failed.
+fn fail(what: impl Into<String>) -> Error {
+    Error::Validation {
+        field: None,
+        detail: what.into(),
+    }
+}
+
+fn read(root: &Path, rel: &str) -> Result<Vec<u8>> {
+    std::fs::read(root.join(rel)).map_err(|e| fail(format!("{rel}: cannot be read ({e})")))
+}
+
+fn b64(s: &str, what: &str) -> Result<[u8; 32]> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| fail(format!("{what}: `{s}` is not a base64 SHA-256 hash")))
+}
+
+fn node(l: &[u8; 32], r: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update([1u8]);
+    h.update(l);
+    h.update(r);
+    h.finalize().into()
+}
+
+/// The root of the tree of `size` entries from entry `index`'s leaf hash and audit path
+/// (RFC 9162, section 2.1.3.2); `None` when the path does not fit the tree.
+pub fn root_from(index: u64, size: u64, leaf: [u8; 32], path: &[[u8; 32]]) -> Option<[u8; 32]> {
+    if index >= size {
+        return None;
+    }
+    let (mut f, mut s, mut r) = (index, size - 1, leaf);
+    for p in path {
+        if s == 0 {
+            return None;
+        }
+        if f & 1 == 1 || f == s {
+            r = node(p, &r);
+            if f & 1 == 0 {
+                while f & 1 == 0 && f != 0 {
+                    f >>= 1;
+                    s >>= 1;
+                }
+            }
+        } else {
+            r = node(&r, p);
+        }
+        f >>= 1;
+        s >>= 1;
+    }
+    (s == 0).then_some(r)
+}
+
+/// Checks the package at `path`: a bag directory, or a `.zip` of one.
+pub fn verify_package(path: &Path) -> Result<Verified> {
+    if path.is_dir() {
+        return verify_bag(path);
+    }
+    let tmp =
+        tempfile::tempdir().map_err(|e| Error::Internal(format!("a temporary directory: {e}")))?;
+    let root = unzip(path, tmp.path())?;
+    verify_bag(&root)
+}
+
+/// Unpacks a zip (refusing any name that would land outside `to`); returns the bag's root: the
+/// one top directory, or `to` itself.
+fn unzip(path: &Path, to: &Path) -> Result<PathBuf> {
+    let f = std::fs::File::open(path)
+        .map_err(|e| fail(format!("{}: cannot be read ({e})", path.display())))?;
+    let mut z = zip::ZipArchive::new(f)
+        .map_err(|e| fail(format!("{}: not a zip ({e})", path.display())))?;
+    let mut tops = BTreeSet::new();
+    for i in 0..z.len() {
+        let mut e = z
+            .by_index(i)
+            .map_err(|e| fail(format!("the zip's entry {i}: {e}")))?;
+        let Some(rel) = e.enclosed_name() else {
+            return Err(fail(format!(
+                "the zip's entry `{}` names a place outside the package",
+                e.name()
+            )));
+        };
+        if let Some(first) = rel.components().next() {
+            tops.insert(first.as_os_str().to_owned());
+        }
+        let dest = to.join(&rel);
+        if e.is_dir() {
+            std::fs::create_dir_all(&dest)
+                .map_err(|e| Error::Internal(format!("unpacking: {e}")))?;
+            continue;
+        }
+        if let Some(d) = dest.parent() {
+            std::fs::create_dir_all(d).map_err(|e| Error::Internal(format!("unpacking: {e}")))?;
+        }
+        let mut bytes = vec![];
+        e.read_to_end(&mut bytes)
+            .map_err(|err| fail(format!("the zip's entry `{}`: {err}", rel.display())))?;
+        std::fs::write(&dest, bytes).map_err(|e| Error::Internal(format!("unpacking: {e}")))?;
+    }
+    Ok(match (tops.len(), tops.into_iter().next()) {
+        (1, Some(t)) if to.join(&t).is_dir() => to.join(t),
+        _ => to.to_owned(),
+    })
+}
+
+/// The `HASH  PATH` lines of a manifest, in order.
+fn manifest_lines(text: &str, name: &str) -> Result<Vec<(String, String)>> {
+    let mut out = vec![];
+    for (n, line) in text.lines().enumerate() {
+        let Some((h, p)) = line.split_once(char::is_whitespace) else {
+            return Err(fail(format!("{name} line {}: not `DIGEST PATH`", n + 1)));
+        };
+        let p = p.trim_start();
+        if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(fail(format!("{name} line {}: not a SHA-256 digest", n + 1)));
+        }
+        if p.split('/').any(|c| c == ".." || c.is_empty()) || p.starts_with('/') {
+            return Err(fail(format!(
+                "{name} line {}: `{p}` is not a path in the bag",
+                n + 1
+            )));
+        }
+        out.push((h.to_ascii_lowercase(), p.to_owned()));
+    }
+    Ok(out)
+}
+
+fn check_digest(root: &Path, rel: &str, want: &str, manifest: &str) -> Result<u64> {
+    let bytes = read(root, rel)?;
+    if hex::encode(Sha256::digest(&bytes)) != want {
+        return Err(fail(format!(
+            "{rel}: its SHA-256 is not the one {manifest} lists (the file was changed)"
+        )));
+    }
+    Ok(bytes.len() as u64)
+}
+
+fn verify_bag(root: &Path) -> Result<Verified> {
+    let bagit =
+        String::from_utf8(read(root, "bagit.txt")?).map_err(|_| fail("bagit.txt is not UTF-8"))?;
+    if !bagit.lines().any(|l| l.starts_with("BagIt-Version: "))
+        || !bagit
+            .lines()
+            .any(|l| l == "Tag-File-Character-Encoding: UTF-8")
+    {
+        return Err(fail("bagit.txt does not declare a BagIt version and UTF-8"));
+    }
+    // The tag manifest first: it covers the manifest.
+    let tagman = String::from_utf8(read(root, "tagmanifest-sha256.txt")?)
+        .map_err(|_| fail("tagmanifest-sha256.txt is not UTF-8"))?;
+    let tags = manifest_lines(&tagman, "tagmanifest-sha256.txt")?;
+    for need in ["bagit.txt", "bag-info.txt", "manifest-sha256.txt"] {
+        if !tags.iter().any(|(_, p)| p == need) {
+            return Err(fail(format!("tagmanifest-sha256.txt does not list {need}")));
+        }
+    }
+    for (h, p) in &tags {
+        check_digest(root, p, h, "tagmanifest-sha256.txt")?;
+    }
+    let manifest = String::from_utf8(read(root, "manifest-sha256.txt")?)
+        .map_err(|_| fail("manifest-sha256.txt is not UTF-8"))?;
+    let lines = manifest_lines(&manifest, "manifest-sha256.txt")?;
+    let listed: BTreeSet<&str> = lines.iter().map(|(_, p)| p.as_str()).collect();
+    let mut on_disk = vec![];
+    if root.join("data").is_dir() {
+        super::package::collect(root, &root.join("data"), &mut on_disk)?;
+    }
+    for p in &on_disk {
+        if !listed.contains(p.as_str()) {
+            return Err(fail(format!(
+                "{p} is in the bag but not in manifest-sha256.txt"
+            )));
+        }
+    }
+    let mut bytes = 0u64;
+    for (h, p) in &lines {
+        if !p.starts_with("data/") {
+            return Err(fail(format!(
+                "manifest-sha256.txt lists {p}, outside data/"
+            )));
+        }
+        bytes += check_digest(root, p, h, "manifest-sha256.txt")?;
+    }
+    let info = String::from_utf8(read(root, "bag-info.txt")?)
+        .map_err(|_| fail("bag-info.txt is not UTF-8"))?;
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(": ")))
+            .map(str::to_owned)
+    };
+    if let Some(oxum) = field("Payload-Oxum")
+        && oxum != format!("{bytes}.{}", lines.len())
+    {
+        return Err(fail(format!(
+            "bag-info.txt's Payload-Oxum {oxum} is not the payload's {bytes}.{}",
+            lines.len()
+        )));
+    }
+    // The events before the digests that cover them: a changed row is named as such.
+    let mut events = 0;
+    let mut checkpoint_size = None;
+    if listed.contains("data/access/checkpoint") {
+        let (n, size) = verify_access(root, &listed)?;
+        events = n;
+        checkpoint_size = Some(size);
+    }
+    let digest = records_digest(&manifest);
+    if let Some(d) = field("Records-Digest")
+        && d != format!("sha256:{digest}")
+    {
+        return Err(fail(
+            "bag-info.txt's Records-Digest is not the records' digest",
+        ));
+    }
+    if listed.contains("data/declaration.html") {
+        let decl = String::from_utf8_lossy(&read(root, "data/declaration.html")?).into_owned();
+        if !decl.contains(&digest) {
+            return Err(fail(
+                "data/declaration.html does not name the records' digest: the records are not \
+                 the ones it declares",
+            ));
+        }
+    }
+    Ok(Verified {
+        files: lines.len() as u64,
+        events,
+        checkpoint_size,
+        records_digest: digest,
+    })
+}
+
+fn event_of(row: &csv::StringRecord, line: usize) -> Result<(u64, Event, [u8; 32])> {
+    let at = |i: usize| row.get(i).unwrap_or_default();
+    let bad = |col: &str, why: &str| fail(format!("events.csv row {line}: `{col}` {why}"));
+    let opt = |i: usize| Some(at(i).to_owned()).filter(|v| !v.is_empty());
+    let index: u64 = at(0).parse().map_err(|_| bad("index", "is not a number"))?;
+    let time = DateTime::parse_from_rfc3339(at(2))
+        .map_err(|_| bad("time", "is not an RFC 3339 time"))?
+        .with_timezone(&chrono::Utc);
+    if time_text(time) != at(2) {
+        return Err(bad("time", "is not in UTC to the nanosecond"));
+    }
+    let event = Event {
+        account_id: at(1).to_owned(),
+        time,
+        ip: at(3).parse().map_err(|_| bad("ip", "is not an address"))?,
+        port: match at(4) {
+            "" => None,
+            p => Some(p.parse().map_err(|_| bad("port", "is not a port"))?),
+        },
+        action: Action::parse(at(5)).ok_or_else(|| bad("action", "is not an action"))?,
+        source: at(6).to_owned(),
+        actor: opt(7),
+        user_agent: opt(8),
+        request_id: opt(9),
+    };
+    Ok((
+        index,
+        event,
+        b64(at(10), &format!("events.csv row {line}: leaf_hash"))?,
+    ))
+}
+
+/// A tlog-proof's index, audit path and checkpoint.
+fn parse_proof(bytes: &[u8], name: &str) -> Result<(u64, Vec<[u8; 32]>, Vec<u8>)> {
+    let bad = |why: &str| fail(format!("{name}: {why}"));
+    let split = bytes
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .ok_or_else(|| bad("no empty line before the checkpoint"))?;
+    let head = std::str::from_utf8(&bytes[..split]).map_err(|_| bad("not UTF-8"))?;
+    let mut lines = head.lines();
+    if lines.next() != Some("c2sp.org/tlog-proof@v1") {
+        return Err(bad("not a c2sp.org/tlog-proof@v1"));
+    }
+    let mut line = lines.next().ok_or_else(|| bad("no index line"))?;
+    if line.starts_with("extra ") {
+        line = lines.next().ok_or_else(|| bad("no index line"))?;
+    }
+    let index = line
+        .strip_prefix("index ")
+        .filter(|n| *n == "0" || !n.starts_with('0'))
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| bad("the index line is not `index N`"))?;
+    let path = lines.map(|l| b64(l, name)).collect::<Result<Vec<_>>>()?;
+    Ok((index, path, bytes[split + 2..].to_vec()))
+}
+
+fn verify_access(root: &Path, listed: &BTreeSet<&str>) -> Result<(u64, u64)> {
+    let checkpoint = read(root, "data/access/checkpoint")?;
+    let vkey = String::from_utf8(read(root, "data/access/ledger.vkey")?)
+        .map_err(|_| fail("data/access/ledger.vkey is not UTF-8"))?;
+    let text = String::from_utf8(checkpoint.clone())
+        .map_err(|_| fail("data/access/checkpoint is not UTF-8"))?;
+    let mut cl = text.lines();
+    let origin = cl.next().unwrap_or_default().to_owned();
+    custos_ledger::log::open_checkpoint(&checkpoint, vkey.trim(), &origin).map_err(|e| {
+        fail(format!(
+            "data/access/checkpoint: its signature does not verify with data/access/ledger.vkey \
+             ({e})"
+        ))
+    })?;
+    let size: u64 = cl
+        .next()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| fail("data/access/checkpoint has no size"))?;
+    let root_hash = b64(
+        cl.next().unwrap_or_default(),
+        "data/access/checkpoint's root hash",
+    )?;
+    let csv_bytes = read(root, "data/access/events.csv")?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(csv_bytes.as_slice());
+    let header = rdr
+        .headers()
+        .map_err(|e| fail(format!("events.csv: {e}")))?
+        .clone();
+    if header.iter().collect::<Vec<_>>() != CSV_HEADER {
+        return Err(fail(format!(
+            "events.csv's header is not {}",
+            CSV_HEADER.join(",")
+        )));
+    }
+    let ndjson = read(root, "data/access/events.ndjson")?;
+    let mut nd = ndjson.split(|b| *b == b'\n').filter(|l| !l.is_empty());
+    let mut n = 0u64;
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| fail(format!("events.csv row {line}: {e}")))?;
+        let (index, event, leaf) = event_of(&rec, line)?;
+        if event.validate().is_err() {
+            return Err(fail(format!(
+                "events.csv row {line}: not an event custos keeps"
+            )));
+        }
+        if leaf_hash(&event.encode()) != leaf {
+            return Err(fail(format!(
+                "events.csv row {line} (entry {index}): its fields do not give its leaf hash (the \
+                 row was changed)"
+            )));
+        }
+        let name = format!("data/access/proofs/{index}.tlog-proof");
+        if !listed.contains(name.as_str()) {
+            return Err(fail(format!("{name} is missing")));
+        }
+        let (pi, path, cp) = parse_proof(&read(root, &name)?, &name)?;
+        if pi != index {
+            return Err(fail(format!("{name} proves entry {pi}, not {index}")));
+        }
+        if cp != checkpoint {
+            return Err(fail(format!(
+                "{name} is against another checkpoint than data/access/checkpoint"
+            )));
+        }
+        if root_from(index, size, leaf, &path) != Some(root_hash) {
+            return Err(fail(format!(
+                "{name}: the inclusion proof of entry {index} does not lead to the checkpoint's \
+                 root"
+            )));
+        }
+        let j: serde_json::Value = nd
+            .next()
+            .and_then(|l| serde_json::from_slice(l).ok())
+            .ok_or_else(|| fail(format!("events.ndjson has no line for entry {index}")))?;
+        let mut want = serde_json::to_value(&event).unwrap_or_default();
+        want["index"] = index.into();
+        want["time"] = time_text(event.time).into();
+        want["leaf_hash"] = base64::engine::general_purpose::STANDARD
+            .encode(leaf)
+            .into();
+        if j != want {
+            return Err(fail(format!(
+                "events.ndjson's line for entry {index} is not its row in events.csv"
+            )));
+        }
+        n += 1;
+    }
+    if nd.next().is_some() {
+        return Err(fail(
+            "events.ndjson has more lines than events.csv has rows",
+        ));
+    }
+    let proofs = listed
+        .iter()
+        .filter(|p| p.starts_with("data/access/proofs/"))
+        .count() as u64;
+    if proofs != n {
+        return Err(fail(format!(
+            "data/access/proofs holds {proofs} proofs for {n} events"
+        )));
+    }
+    Ok((n, size))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_that_does_not_fit_the_tree_is_refused() {
+        let leaf = [7u8; 32];
+        assert_eq!(root_from(0, 1, leaf, &[]), Some(leaf));
+        assert_eq!(root_from(1, 1, leaf, &[]), None);
+        assert_eq!(root_from(0, 2, leaf, &[]), None);
+        let sib = [9u8; 32];
+        assert_eq!(root_from(0, 2, leaf, &[sib]), Some(node(&leaf, &sib)));
+        assert_eq!(root_from(1, 2, leaf, &[sib]), Some(node(&sib, &leaf)));
+        assert_eq!(root_from(0, 1, leaf, &[sib]), None);
+    }
+}
