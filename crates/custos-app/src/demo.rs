@@ -578,6 +578,7 @@ pub async fn seed(svc: &App) -> Result<(), Error> {
             },
         )
         .await?;
+    seed_legal(svc).await?;
     // Reseller oversight: the provider's CIP, and a non-compliance case on the reseller.
     let demo = crate::service::Actor {
         id: "demo".into(),
@@ -653,3 +654,63 @@ const DEMO_CIP: &str = "# Customer Identification Program (demo)\n\n\
 This is the demo provider's CIP. It follows `policy/default-cip.toml`: foreign customers and \
 foreign beneficial owners are verified by documentary and non-documentary methods before an \
 account may be used without restriction.\n";
+
+/// Legal process: a subpoena waiting for its second person, a 2703(d) order approved, and a
+/// preservation in force (the ids the OpenAPI examples name).
+async fn seed_legal(svc: &App) -> Result<(), Error> {
+    use crate::keys::{Caller, Role};
+    use crate::legal::{Officer, RequestInput, ScopeInput};
+    use custos_core::legal::Instrument;
+    let officer = Caller {
+        key_id: "demo".into(),
+        role: Role::ComplianceOfficer,
+        scope: None,
+    };
+    let second = Caller {
+        key_id: "demo-second".into(),
+        role: Role::ComplianceOfficer,
+        scope: None,
+    };
+    let served = svc.now() - chrono::Duration::days(2);
+    let request = |instrument, accounts: &[&str]| RequestInput {
+        agency: "FBI Cyber Division".into(),
+        case_number: "2026-CY-0117".into(),
+        instrument,
+        court: (instrument == Instrument::CourtOrder2703d)
+            .then(|| "U.S. District Court for the Eastern District of Virginia".into()),
+        served_at: served,
+        served_how: Some("email".into()),
+        due: Some((served + chrono::Duration::days(14)).date_naive()),
+        ndo_expires: Some((served + chrono::Duration::days(180)).date_naive()),
+        officer: Some(Officer {
+            name: "Special Agent Dana Whitfield".into(),
+            email: Some("dana.whitfield@fbi.example".into()),
+            phone: Some("+1 202 555 0143".into()),
+        }),
+        contact_verified: Some("called back the field office's published number".into()),
+        justification: None,
+        scope: ScopeInput {
+            accounts: accounts.iter().map(|a| a.to_string()).collect(),
+            ..Default::default()
+        },
+    };
+    svc.add_legal_request_with_id(
+        &officer,
+        "lreq_demo_subpoena".into(),
+        request(Instrument::Subpoena, &["acc_demo_foreign_direct"]),
+    )
+    .await?;
+    svc.add_legal_request_with_id(
+        &officer,
+        "lreq_demo_order".into(),
+        request(Instrument::CourtOrder2703d, &["acc_demo_screened"]),
+    )
+    .await?;
+    svc.approve_legal(&second, "lreq_demo_order").await?;
+    let mut p = request(Instrument::Preservation, &["acc_demo_entity_direct"]);
+    p.due = None;
+    p.ndo_expires = None;
+    svc.add_legal_request_with_id(&officer, "lreq_demo_preservation".into(), p)
+        .await?;
+    Ok(())
+}

@@ -132,7 +132,13 @@ impl App {
         owner: Option<&str>,
         kind: Option<&str>,
     ) -> Result<Vec<DocumentMeta>> {
-        Ok(self.store().documents(owner, kind).await?)
+        Ok(self
+            .store()
+            .documents(owner, kind)
+            .await?
+            .into_iter()
+            .filter(|d| !crate::legal::is_legal_document(&d.kind))
+            .collect())
     }
 
     pub async fn screening_cases(

@@ -547,7 +547,7 @@ pub async fn run(app: &App, cmd: LegalCmd) -> Result<()> {
             json,
         } => {
             let b = bar();
-            let progress = move |s: Stage| match s {
+            let progress = std::sync::Arc::new(move |s: Stage| match s {
                 Stage::Gathering => b.set_message("reading the records"),
                 Stage::Events(n, total) => {
                     b.set_message("writing events and proofs");
@@ -556,9 +556,9 @@ pub async fn run(app: &App, cmd: LegalCmd) -> Result<()> {
                 }
                 Stage::Manifest => b.set_message("hashing the manifest"),
                 Stage::Done => b.finish_and_clear(),
-            };
+            });
             let p = svc
-                .produce_legal(&c, &request, &out, recipient, &progress)
+                .produce_legal(&c, &request, &out, recipient, progress)
                 .await?;
             if json {
                 return print_json(&p);

@@ -110,7 +110,7 @@ fn a_subpoena_is_recorded_approved_and_produced_as_a_package_that_proves_itself(
             "--account",
             "acc_demo_foreign_directt",
         ],
-        "no account acc_demo_foreign_directt is known",
+        "`scope.accounts[0]`: is not a known account",
     );
     run_fails(
         &[

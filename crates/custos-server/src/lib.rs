@@ -105,6 +105,7 @@ pub fn router(state: AppState) -> Router {
 
 /// The routes of the OpenAPI document, with the document.
 fn api(state: AppState) -> OpenApiRouter<AppState> {
+    use routes::legal;
     use routes::resellers;
     use routes::{accounts, admin, approvals, customers, designations, health, ledger, program};
     use routes::{screen, screening, webhooks};
@@ -170,6 +171,16 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
         .routes(may(Permission::Review, routes!(customers::review)))
         .routes(may(Permission::LegalHold, routes!(customers::place_hold)))
         .routes(may(Permission::LegalHold, routes!(customers::release_hold)))
+        .routes(may(
+            Permission::LegalHold,
+            routes!(legal::create, legal::list),
+        ))
+        .routes(may(Permission::LegalHold, routes!(legal::get)))
+        .routes(may(Permission::LegalHold, routes!(legal::document)))
+        .routes(may(Permission::LegalHold, routes!(legal::set_state)))
+        .routes(may(Permission::LegalHold, routes!(legal::extend)))
+        .routes(may(Permission::LegalHold, routes!(legal::produce)))
+        .routes(may(Permission::LegalHold, routes!(legal::production)))
         .routes(may(
             Permission::ReadDecisions,
             routes!(accounts::needing_action),
@@ -259,7 +270,8 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
             Permission::Compliance,
             routes!(resellers::put_provider_cip),
         ))
-        .routes(may(Permission::Compliance, routes!(program::put_document)));
+        .routes(may(Permission::Compliance, routes!(program::put_document)))
+        .routes(may(Permission::LegalHold, routes!(legal::put_document)));
     let provider_events =
         OpenApiRouter::new().routes(may(Permission::Intake, routes!(ledger::ingest)));
     let document = custos_app::resellers::MAX_DOCUMENT + 1024;

@@ -34,7 +34,7 @@ impl Modify for Bearer {
         (name = "customers", description = "Customer records (EO 1(a)(ii))"),
         (name = "accounts", description = "Accounts and their decisions"),
         (name = "verification", description = "Verification results, reviews and redress"),
-        (name = "legal", description = "Legal holds"),
+        (name = "legal", description = "Legal holds, and legal process: requests, preservation, records packages"),
         (name = "screening", description = "Designated lists, screening cases and exposure"),
         (name = "ledger", description = "The access ledger (EO 1(a)(ii)(D)): events, and who did what from where"),
         (name = "compliance", description = "Special measures, resellers' oversight, exemptions, the ADP record, certifications and deadlines"),

@@ -31,6 +31,16 @@ use crate::service::{Actor, App, new_id};
 /// The sealed part's document kind, and the served document's.
 const SEALED_KIND: &str = "legal_request";
 const SERVED_KIND: &str = "legal_served_document";
+/// A package kept for download (a production made through the API).
+pub(crate) const PRODUCTION_KIND: &str = "legal_production";
+
+/// Whether a sealed document is a legal request's (its sealed part, its served document, a
+/// production): those are read through the legal operations alone, never as program
+/// documents.
+pub fn is_legal_document(kind: &str) -> bool {
+    [SEALED_KIND, SERVED_KIND, PRODUCTION_KIND].contains(&kind)
+}
+
 /// The largest served document kept.
 pub const MAX_DOCUMENT: usize = 20 * 1024 * 1024;
 
@@ -310,7 +320,21 @@ impl App {
         caller: &Caller,
         input: RequestInput,
     ) -> Result<RequestView> {
+        self.add_legal_request_with_id(caller, new_id("lreq_"), input)
+            .await
+    }
+
+    /// [`App::add_legal_request`] under a given id (the demo's well-known requests).
+    pub async fn add_legal_request_with_id(
+        &self,
+        caller: &Caller,
+        id: String,
+        input: RequestInput,
+    ) -> Result<RequestView> {
         caller.require(Permission::LegalHold)?;
+        if self.kept::<LegalRequest>(&id).await?.is_some() {
+            return Err(Error::Conflict(format!("legal request {id} exists")));
+        }
         let actor = caller.actor();
         let now = self.now();
         let agency = text("agency", &input.agency)?;
@@ -395,7 +419,7 @@ impl App {
             let acc = match self.store().get_account(&id).await {
                 Ok(acc) => acc,
                 Err(StoreError::NotFound(_)) => {
-                    return Err(Error::invalid(field, format!("no account {a} is known")));
+                    return Err(Error::invalid(field, "is not a known account"));
                 }
                 Err(e) => return Err(e.into()),
             };
@@ -410,7 +434,7 @@ impl App {
                 // Destroyed by retention: named, produced as destroyed.
                 Err(StoreError::Destroyed(_)) => {}
                 Err(StoreError::NotFound(_)) => {
-                    return Err(Error::invalid(field, format!("no customer {c} is known")));
+                    return Err(Error::invalid(field, "is not a known customer"));
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -457,7 +481,6 @@ impl App {
         }
         accounts.sort();
         accounts.dedup();
-        let id = new_id("lreq_");
         let mut r = LegalRequest {
             id: id.clone(),
             object: object(),

@@ -487,7 +487,7 @@ impl App {
         id: &str,
         out: &Path,
         recipient: Option<String>,
-        progress: &(dyn Fn(Stage) + Send + Sync),
+        progress: std::sync::Arc<dyn Fn(Stage) + Send + Sync>,
     ) -> Result<Production> {
         caller.require(Permission::LegalHold)?;
         let actor = caller.actor();
@@ -622,12 +622,12 @@ impl App {
         };
         let events = contents.access.as_ref().map_or(0, |a| a.rows.len() as u64);
         let checkpoint_size = contents.access.as_ref().map(|a| a.checkpoint_size);
-        let out = out.to_owned();
+        let (out, contents) = (out.to_owned(), std::sync::Arc::new(contents));
         let written = {
-            let progress: &(dyn Fn(Stage) + Send + Sync) = progress;
-            // The writing is blocking file work; it runs here, on a blocking-friendly thread of
-            // the caller's choosing (the CLI's runtime is multi-threaded).
-            tokio::task::block_in_place(|| write(&contents, &out, progress))?
+            let contents = contents.clone();
+            tokio::task::spawn_blocking(move || write(&contents, &out, &*progress))
+                .await
+                .map_err(|e| Error::Internal(format!("writing the package: {e}")))??
         };
         let production = Production {
             id: production_id,
@@ -706,4 +706,94 @@ pub fn gather_events(
         checkpoint_size: size,
         verifier_key: l.access.verifier_key().to_owned(),
     })
+}
+
+/// The largest package kept for download through the API; a larger one is written by
+/// `custos legal package`, straight to where it goes.
+pub const MAX_KEPT_PACKAGE: u64 = 256 * 1024 * 1024;
+
+impl App {
+    /// Produces a request's package as a zip and keeps it sealed for download (the API's
+    /// production): the production names the document it is kept as.
+    pub async fn produce_legal_kept(
+        &self,
+        caller: &Caller,
+        id: &str,
+        recipient: Option<String>,
+    ) -> Result<Production> {
+        let tmp = tempfile::tempdir()
+            .map_err(|e| Error::Internal(format!("a temporary directory: {e}")))?;
+        let out = tmp.path().join(format!("{id}.zip"));
+        let p = self
+            .produce_legal(caller, id, &out, recipient, std::sync::Arc::new(|_| {}))
+            .await?;
+        let bytes = tokio::fs::read(&out)
+            .await
+            .map_err(|e| Error::Internal(format!("reading the package: {e}")))?;
+        if bytes.len() as u64 > MAX_KEPT_PACKAGE {
+            return Err(Error::TooLarge(format!(
+                "the package is {} MiB, more than the {} MiB kept for download: it was recorded \
+                 as produced but not kept; write it with `custos legal package {id} OUT`",
+                bytes.len() / 1024 / 1024,
+                MAX_KEPT_PACKAGE / 1024 / 1024
+            )));
+        }
+        let meta = self
+            .store()
+            .add_document(
+                &custos_store::DocumentMeta {
+                    id: String::new(),
+                    owner: id.to_owned(),
+                    kind: super::PRODUCTION_KIND.into(),
+                    version: 0,
+                    uploaded_at: self.now(),
+                    uploaded_by: caller.actor().id,
+                    file_name: format!("{}.zip", p.id),
+                    media_type: "application/zip".into(),
+                    sha256: hex::encode(Sha256::digest(&bytes)),
+                    size: bytes.len() as u64,
+                },
+                &bytes,
+            )
+            .await?;
+        let _once = self.once.lock().await;
+        let mut r = self.kept_one::<LegalRequest>(id).await?;
+        let mut kept = p.clone();
+        kept.document_id = Some(meta.id.clone());
+        if let Some(x) = r.productions.iter_mut().find(|x| x.id == p.id) {
+            *x = kept.clone();
+        }
+        self.keep(&r).await?;
+        Ok(kept)
+    }
+
+    /// A kept package, for download: reading it is recorded as a disclosure read.
+    pub async fn legal_production(
+        &self,
+        caller: &Caller,
+        id: &str,
+        production: &str,
+    ) -> Result<(String, Vec<u8>)> {
+        caller.require(Permission::LegalHold)?;
+        let r = self.kept_one::<LegalRequest>(id).await?;
+        let Some(p) = r.productions.iter().find(|p| p.id == production) else {
+            return Err(Error::NotFound(format!(
+                "production {production} of legal request {id}"
+            )));
+        };
+        let Some(doc) = &p.document_id else {
+            return Err(Error::NotFound(format!(
+                "a kept package of production {production}: it was written by the CLI, not kept"
+            )));
+        };
+        self.audit(
+            &caller.actor(),
+            Some(&format!("legal request {id}")),
+            "read_production",
+            &format!("{id}/{production}"),
+        )
+        .await?;
+        let (_, bytes) = self.store().document(doc).await?;
+        Ok((format!("{production}.zip"), bytes))
+    }
 }

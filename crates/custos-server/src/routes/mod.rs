@@ -7,6 +7,7 @@ pub mod customers;
 pub mod designations;
 pub mod health;
 pub mod ledger;
+pub mod legal;
 pub mod program;
 pub mod resellers;
 pub mod screen;
