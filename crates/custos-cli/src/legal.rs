@@ -557,9 +557,27 @@ pub async fn run(app: &App, cmd: LegalCmd) -> Result<()> {
                 Stage::Manifest => b.set_message("hashing the manifest"),
                 Stage::Done => b.finish_and_clear(),
             });
-            let p = svc
-                .produce_legal(&c, &request, &out, recipient, progress)
-                .await?;
+            let p = if svc.ledger().is_some() {
+                svc.produce_legal(&c, &request, &out, recipient, progress)
+                    .await?
+            } else {
+                // A running server holds the ledger: it writes the package, in our name.
+                let spin = indicatif::ProgressBar::new_spinner();
+                spin.set_message("the running server writes the package");
+                let tick = spin.clone();
+                let p = svc
+                    .produce_legal_via_owner(
+                        &c,
+                        &request,
+                        &out,
+                        recipient,
+                        std::time::Duration::from_secs(15 * 60),
+                        &move || tick.tick(),
+                    )
+                    .await;
+                spin.finish_and_clear();
+                p?
+            };
             if json {
                 return print_json(&p);
             }

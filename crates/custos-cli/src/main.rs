@@ -390,6 +390,22 @@ async fn serve(
             }
         });
     }
+    {
+        // Records packages commands ordered while this server holds the ledger: written soon,
+        // since a person waits for each.
+        let service = app.service.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                match service.package_work().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(packages = n, "records packages written"),
+                    Err(e) => tracing::warn!(error = %e, "writing ordered records packages failed"),
+                }
+            }
+        });
+    }
     if sweep_every > 0 {
         // The compliance calendar: a designation takes effect on its day even if nobody asks.
         let service = app.service.clone();

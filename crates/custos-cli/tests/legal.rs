@@ -145,7 +145,7 @@ fn a_subpoena_is_recorded_approved_and_produced_as_a_package_that_proves_itself(
         &["--instrument", "subpoena"],
         "name the accounts, customers",
     );
-    assert!(ok_in(d, &["legal", "requests", "ls"]).contains("no legal requests"));
+    assert!(!ok_in(d, &["legal", "requests", "ls"]).contains("2027-CY-0042"));
 
     let served = d.join("subpoena.pdf");
     std::fs::write(&served, b"%PDF-1.4 the served subpoena").unwrap();
@@ -426,5 +426,48 @@ async fn a_preservation_keeps_an_accounts_events_through_retention() {
             .iter()
             .any(|e| e["subject"] == id.as_str() && e["clock"] == "preservation_ends"),
         "{cal}"
+    );
+}
+
+#[test]
+fn while_the_server_runs_it_writes_the_package_a_command_asks_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let _server = start(d, &["demo"]);
+    // The demo's 2703(d) order, approved: the running server holds the ledger and writes it.
+    let out = ok_in(d, &["legal", "requests", "ls"]);
+    assert!(out.contains("lreq_demo_order"), "{out}");
+    let pkg = d.join("order.zip");
+    let out = ok_in(
+        d,
+        &["legal", "package", "lreq_demo_order", pkg.to_str().unwrap()],
+    );
+    assert!(out.contains("wrote"), "{out}");
+    let out = ok_in(d, &["legal", "verify-package", pkg.to_str().unwrap()]);
+    assert!(out.contains("the package holds"), "{out}");
+    // What the order reaches: verification too.
+    let unzipped = d.join("order");
+    let (good, o) = python(&[
+        "-c",
+        "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])",
+        pkg.to_str().unwrap(),
+        unzipped.to_str().unwrap(),
+    ]);
+    assert!(good, "{o}");
+    let rec =
+        std::fs::read_to_string(unzipped.join("order/data/subscriber/cus_demo_screened.json"))
+            .unwrap();
+    assert!(rec.contains("\"verification\""), "{rec}");
+    assert!(rec.contains("\"screening\""), "{rec}");
+    // The subpoena waits for its second person: refused while the server runs too.
+    fails_in(
+        d,
+        &[
+            "legal",
+            "package",
+            "lreq_demo_subpoena",
+            d.join("s").to_str().unwrap(),
+        ],
+        "a second person approves a production first",
     );
 }

@@ -764,6 +764,9 @@ pub enum RetentionWork {
     LedgerPurge,
     /// Key-encryption keys that wrapped destroyed data keys are to be retired (subject: ``).
     RetireKeys,
+    /// A records package a command asked for while a server holds the ledger (subject: the
+    /// order's id).
+    LegalPackage,
 }
 
 impl RetentionWork {
@@ -771,6 +774,7 @@ impl RetentionWork {
         match self {
             RetentionWork::LedgerPurge => "ledger_purge",
             RetentionWork::RetireKeys => "retire_keys",
+            RetentionWork::LegalPackage => "legal_package",
         }
     }
 }

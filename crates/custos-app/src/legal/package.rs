@@ -416,10 +416,13 @@ fn write_access(bag: &mut Bag, a: &AccessPart, progress: &dyn Fn(Stage)) -> Resu
         .map_err(|e| Error::Internal(format!("events.csv: {e}")))?;
     bag.put("data/access/events.csv", &csv)?;
     bag.put("data/access/events.ndjson", &ndjson)?;
-    bag.put("data/access/checkpoint", &a.checkpoint)?;
-    let mut vkey = a.verifier_key.clone().into_bytes();
-    vkey.push(b'\n');
-    bag.put("data/access/ledger.vkey", &vkey)?;
+    // A log that has never had an event has no checkpoint: the files say there is none.
+    if !a.checkpoint.is_empty() {
+        bag.put("data/access/checkpoint", &a.checkpoint)?;
+        let mut vkey = a.verifier_key.clone().into_bytes();
+        vkey.push(b'\n');
+        bag.put("data/access/ledger.vkey", &vkey)?;
+    }
     bag.put("data/access/ENCODING.md", ENCODING.as_bytes())?;
     Ok(())
 }
@@ -492,31 +495,7 @@ impl App {
         caller.require(Permission::LegalHold)?;
         let actor = caller.actor();
         let r = self.kept_one::<LegalRequest>(id).await?;
-        if r.instrument == custos_core::legal::Instrument::Preservation {
-            return Err(Error::Conflict(format!(
-                "legal request {id} is a preservation: it keeps records, it discloses none \
-                 (a subpoena, an order or a warrant for the same scope produces them)"
-            )));
-        }
-        if !matches!(
-            r.state,
-            RequestState::Approved | RequestState::Produced | RequestState::PartiallyProduced
-        ) {
-            return Err(Error::Conflict(format!(
-                "legal request {id} is {}: a second person approves a production first{}",
-                r.state.as_str(),
-                r.approval_id
-                    .as_deref()
-                    .map(|a| format!(" (approval {a})"))
-                    .unwrap_or_default()
-            )));
-        }
-        if out.exists() {
-            return Err(Error::Conflict(format!(
-                "{} exists: a package is never written over anything",
-                out.display()
-            )));
-        }
+        ready_to_produce(&r, out)?;
         let recipient = match recipient {
             Some(v) => super::text("recipient", &v)?,
             None => r.agency.clone(),
@@ -796,4 +775,210 @@ impl App {
         let (_, bytes) = self.store().document(doc).await?;
         Ok((format!("{production}.zip"), bytes))
     }
+}
+
+/// A package a command asked for while a server held the ledger: the server writes it, where
+/// the command said, in the asker's name.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PackageOrder {
+    pub id: String,
+    pub request_id: String,
+    /// Where to write it: an absolute path on the machine both run on.
+    pub out: PathBuf,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    pub asked_by: String,
+    pub asked_role: crate::keys::Role,
+    pub asked_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production: Option<Production>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl crate::kept::Kept for PackageOrder {
+    const KIND: &'static str = "legal_package_order";
+    const NAME: &'static str = "package order";
+    fn id(&self) -> String {
+        self.id.clone()
+    }
+    fn place(&self) -> crate::kept::Place {
+        crate::kept::Place {
+            subject: Some(self.request_id.clone()),
+            created: self.asked_at,
+            due: None,
+            closed: self.done_at,
+        }
+    }
+}
+
+/// An order older than this when the server comes to it is not written (its asker is long
+/// gone): it fails, saying so.
+const ORDER_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+impl App {
+    /// [`App::produce_legal`] for a process that does not hold the ledger (a command while a
+    /// server runs): the package is ordered from the ledger's owner, which writes it to `out`
+    /// in the caller's name; this waits for it up to `wait`, calling `waiting` as it does.
+    pub async fn produce_legal_via_owner(
+        &self,
+        caller: &Caller,
+        id: &str,
+        out: &Path,
+        recipient: Option<String>,
+        wait: std::time::Duration,
+        waiting: &(dyn Fn() + Send + Sync),
+    ) -> Result<Production> {
+        caller.require(Permission::LegalHold)?;
+        let r = self.kept_one::<LegalRequest>(id).await?;
+        ready_to_produce(&r, out)?;
+        let out = std::path::absolute(out)
+            .map_err(|e| Error::invalid("out", format!("{}: {e}", out.display())))?;
+        let order = PackageOrder {
+            id: new_id("lpkg_"),
+            request_id: id.to_owned(),
+            out,
+            recipient,
+            asked_by: caller.actor().id,
+            asked_role: caller.role,
+            asked_at: self.now(),
+            done_at: None,
+            production: None,
+            error: None,
+        };
+        self.keep(&order).await?;
+        self.store()
+            .queue_work(
+                custos_store::RetentionWork::LegalPackage,
+                std::slice::from_ref(&order.id),
+                self.now(),
+                false,
+            )
+            .await?;
+        let started = std::time::Instant::now();
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            waiting();
+            let o = self.kept_one::<PackageOrder>(&order.id).await?;
+            if o.done_at.is_some() {
+                return match (o.production, o.error) {
+                    (Some(p), _) => Ok(p),
+                    (None, e) => Err(Error::Conflict(format!(
+                        "the running server could not write the package: {}",
+                        e.unwrap_or_default()
+                    ))),
+                };
+            }
+            if started.elapsed() > wait {
+                return Err(Error::Conflict(format!(
+                    "the running server has not written the package yet: order {} stays queued \
+                     for {} minutes more, and `custos legal requests show {id}` lists the \
+                     production once it is written",
+                    order.id,
+                    (ORDER_LIFETIME.num_minutes() - (wait.as_secs() / 60) as i64).max(0)
+                )));
+            }
+        }
+    }
+
+    /// Writes the packages commands ordered (the ledger's owner calls it on a timer); without
+    /// the ledger it does nothing. Returns how many it wrote.
+    pub async fn package_work(&self) -> Result<u64> {
+        use custos_store::RetentionWork;
+        if self.ledger.is_none() {
+            return Ok(0);
+        }
+        let mut n = 0;
+        for (subject, generation) in self
+            .store()
+            .pending_work(RetentionWork::LegalPackage, 10)
+            .await?
+        {
+            let Some((_, mut o)) = self.kept::<PackageOrder>(&subject).await? else {
+                self.store()
+                    .work_done(
+                        RetentionWork::LegalPackage,
+                        &subject,
+                        generation,
+                        self.now(),
+                        0,
+                    )
+                    .await?;
+                continue;
+            };
+            let result = if self.now() - o.asked_at > ORDER_LIFETIME {
+                Err(Error::Conflict(format!(
+                    "ordered at {} and not written within {} minutes: ask again",
+                    o.asked_at.to_rfc3339(),
+                    ORDER_LIFETIME.num_minutes()
+                )))
+            } else {
+                let caller = Caller {
+                    key_id: o.asked_by.clone(),
+                    role: o.asked_role,
+                    scope: None,
+                };
+                self.produce_legal(
+                    &caller,
+                    &o.request_id,
+                    &o.out,
+                    o.recipient.clone(),
+                    std::sync::Arc::new(|_| {}),
+                )
+                .await
+            };
+            o.done_at = Some(self.now());
+            match result {
+                Ok(p) => {
+                    o.production = Some(p);
+                    n += 1;
+                }
+                Err(e) => o.error = Some(e.to_string()),
+            }
+            self.keep(&o).await?;
+            self.store()
+                .work_done(
+                    RetentionWork::LegalPackage,
+                    &subject,
+                    generation,
+                    self.now(),
+                    1,
+                )
+                .await?;
+        }
+        Ok(n)
+    }
+}
+
+/// What a production needs of its request and its destination, checked before anything is read.
+fn ready_to_produce(r: &LegalRequest, out: &Path) -> Result<()> {
+    let id = &r.id;
+    if r.instrument == custos_core::legal::Instrument::Preservation {
+        return Err(Error::Conflict(format!(
+            "legal request {id} is a preservation: it keeps records, it discloses none \
+             (a subpoena, an order or a warrant for the same scope produces them)"
+        )));
+    }
+    if !matches!(
+        r.state,
+        RequestState::Approved | RequestState::Produced | RequestState::PartiallyProduced
+    ) {
+        return Err(Error::Conflict(format!(
+            "legal request {id} is {}: a second person approves a production first{}",
+            r.state.as_str(),
+            r.approval_id
+                .as_deref()
+                .map(|a| format!(" (approval {a})"))
+                .unwrap_or_default()
+        )));
+    }
+    if out.exists() {
+        return Err(Error::Conflict(format!(
+            "{} exists: a package is never written over anything",
+            out.display()
+        )));
+    }
+    Ok(())
 }

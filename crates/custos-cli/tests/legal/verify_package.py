@@ -123,7 +123,12 @@ def main():
         fail(f"bagit: {e}")
     access = os.path.join(bag_dir, "data", "access")
     events = 0
-    if os.path.isdir(access):
+    if os.path.isdir(access) and not os.path.exists(os.path.join(access, "checkpoint")):
+        # The log had no event when the package was cut: neither may the package.
+        with open(os.path.join(access, "events.csv"), newline="", encoding="utf-8") as f:
+            if list(csv.DictReader(f)):
+                fail("events without a checkpoint to prove them against")
+    elif os.path.isdir(access):
         with open(os.path.join(access, "checkpoint"), "rb") as f:
             checkpoint = f.read()
         with open(os.path.join(access, "ledger.vkey")) as f:
