@@ -52,6 +52,9 @@ pub enum BenchCmd {
     /// The console's server time (p50, p95, p99) for the queue and customer pages over a
     /// large SQLite store, beside the API's answers to the same questions.
     Console(crate::bench_console::Args),
+    /// A legal request's records package: one account's events among many more in the ledger,
+    /// written and verified, beside Python's bagit and the independent verifier.
+    Legal(crate::bench_legal::Args),
     /// Account-open decisions per second over HTTP on loopback, with p50 and p99 latency.
     Accounts {
         /// sqlite or postgres.
@@ -220,6 +223,9 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
     }
     if let BenchCmd::Ledger(args) = cmd {
         return crate::bench_ledger::run(args).await;
+    }
+    if let BenchCmd::Legal(args) = cmd {
+        return crate::bench_legal::run(args).await;
     }
     if let BenchCmd::Console(args) = cmd {
         return crate::bench_console::run(args).await;

@@ -247,7 +247,7 @@ fn latency(mut v: Vec<f64>, results: usize) -> Latency {
 }
 
 /// The files of a log, and of its index directory as one.
-fn dir_size(dir: &std::path::Path) -> Vec<(String, u64)> {
+pub fn dir_size(dir: &std::path::Path) -> Vec<(String, u64)> {
     let mut v: Vec<(String, u64)> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()

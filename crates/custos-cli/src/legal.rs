@@ -453,25 +453,13 @@ pub async fn run(app: &App, cmd: LegalCmd) -> Result<()> {
                 Ok(())
             }
             RequestsCmd::Review { request, note } => {
-                let r = svc
-                    .set_legal_state(&c, &request, RequestState::InReview, note)
-                    .await?;
-                print_request(&r);
-                Ok(())
+                move_to(svc, &c, &request, RequestState::InReview, note).await
             }
             RequestsCmd::Reject { request, note } => {
-                let r = svc
-                    .set_legal_state(&c, &request, RequestState::Rejected, Some(note))
-                    .await?;
-                print_request(&r);
-                Ok(())
+                move_to(svc, &c, &request, RequestState::Rejected, Some(note)).await
             }
             RequestsCmd::Withdraw { request, note } => {
-                let r = svc
-                    .set_legal_state(&c, &request, RequestState::Withdrawn, note)
-                    .await?;
-                print_request(&r);
-                Ok(())
+                move_to(svc, &c, &request, RequestState::Withdrawn, note).await
             }
             RequestsCmd::Document { request, file } => {
                 let bytes = std::fs::read(&file)
@@ -604,6 +592,17 @@ pub async fn run(app: &App, cmd: LegalCmd) -> Result<()> {
         }
         LegalCmd::VerifyPackage { .. } => unreachable!("verified without opening anything"),
     }
+}
+
+async fn move_to(
+    svc: &custos_app::App,
+    c: &Caller,
+    request: &str,
+    to: RequestState,
+    note: Option<String>,
+) -> Result<()> {
+    print_request(&svc.set_legal_state(c, request, to, note).await?);
+    Ok(())
 }
 
 /// Checks a package: needs nothing of the installation.

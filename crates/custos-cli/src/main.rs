@@ -5,6 +5,7 @@ mod batch;
 mod bench;
 mod bench_console;
 mod bench_ledger;
+mod bench_legal;
 mod bench_screen;
 mod compliance;
 mod config;

@@ -277,6 +277,19 @@ fn a_subpoena_is_recorded_approved_and_produced_as_a_package_that_proves_itself(
         }
     }
     ok_in(d, &["legal", "verify-package", pkg_s]);
+    // The zip is read in place: a byte changed in it is found too.
+    let bytes = std::fs::read(&zip).unwrap();
+    for at in [bytes.len() / 3, bytes.len() / 2] {
+        let mut flipped = bytes.clone();
+        flipped[at] ^= 0x01;
+        std::fs::write(&zip, &flipped).unwrap();
+        fails_in(
+            d,
+            &["legal", "verify-package", zip.to_str().unwrap()],
+            "does not verify",
+        );
+    }
+    std::fs::write(&zip, &bytes).unwrap();
     // A row changed, with its manifests made to match: the leaf hash finds it, and so does the
     // independent verifier.
     let forged = csv.replacen("203.0.113.", "198.51.100.", 1);

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod exemptions;
+mod legal;
 mod lists;
 mod pages;
 mod program;
@@ -117,6 +118,26 @@ pub fn router<S: Clone + Send + Sync + 'static>(app: custos_app::App) -> Router<
         .route(
             "/console/compliance/exemptions/{id}/revoke",
             post(exemptions::revoke).get(up),
+        )
+        .route("/console/legal", get(legal::requests).post(legal::record))
+        .route("/console/legal/{id}", get(legal::request))
+        .route("/console/legal/{id}/state", post(legal::state).get(up))
+        .route("/console/legal/{id}/extend", post(legal::extend).get(up))
+        .route(
+            "/console/legal/{id}/productions",
+            post(legal::produce).get(up),
+        )
+        .route(
+            "/console/legal/{id}/productions/{production}",
+            get(legal::download),
+        )
+        .route(
+            "/console/legal/{id}/document",
+            get(legal::served)
+                .post(legal::attach)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    custos_app::legal::MAX_DOCUMENT + 64 * 1024,
+                )),
         )
         .route("/console/audit", get(program::audit))
         .route("/console/resellers", get(resellers::resellers))

@@ -83,7 +83,7 @@ pub struct Frame {
 }
 
 /// The main navigation: each page, and what a role needs to see it there.
-const NAV: [(&str, &str, Permission); 9] = [
+const NAV: [(&str, &str, Permission); 10] = [
     ("/console/", "Home", Permission::ReadDecisions),
     (
         "/console/queues/accounts",
@@ -111,6 +111,7 @@ const NAV: [(&str, &str, Permission); 9] = [
         "Resellers",
         Permission::ReadCompliance,
     ),
+    ("/console/legal", "Legal", Permission::LegalHold),
     ("/console/lists", "Lists", Permission::ReadDecisions),
     ("/console/audit", "Audit trail", Permission::ReadAudit),
 ];

@@ -411,6 +411,19 @@ mod proof_tests {
             bad.leaf_hash = prove(&l.access, (i + 1) % size, size).unwrap().leaf_hash;
             assert!(check_proof(&bad, i, &cp, vkey, origin).is_err());
         }
+        // Many at once: the same leaves and paths as one at a time.
+        let all: Vec<u64> = (0..size).collect();
+        for (i, (leaf, path)) in l
+            .access
+            .prove_many(&all, size)
+            .unwrap()
+            .into_iter()
+            .enumerate()
+        {
+            let one = prove(&l.access, i as u64, size).unwrap();
+            assert_eq!(b64(&leaf), one.leaf_hash);
+            assert_eq!(path.iter().map(b64).collect::<Vec<_>>(), one.hashes);
+        }
         // A checkpoint altered by one byte: its signature fails.
         let p = prove(&l.access, 0, size).unwrap();
         let mut forged = cp.clone();
@@ -418,5 +431,45 @@ mod proof_tests {
         forged[at] ^= 1;
         assert!(check_proof(&p, 0, &forged, vkey, origin).is_err());
         assert!(check_proof(&p, 0, &cp, vkey, "another/origin").is_err());
+    }
+
+    #[test]
+    fn proofs_many_at_once_are_those_one_at_a_time_across_tiles() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = crate::Ledger::open(dir.path(), "custos.test/ledger").unwrap();
+        let t = chrono::DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        for batch in 0..7 {
+            let events: Vec<Event> = (0..100)
+                .map(|i| Event {
+                    account_id: format!("acc_{}", (batch * 100 + i) % 13),
+                    time: t,
+                    ip: "203.0.113.7".parse().unwrap(),
+                    port: None,
+                    action: crate::Action::Login,
+                    source: "sso".into(),
+                    actor: None,
+                    user_agent: None,
+                    request_id: None,
+                })
+                .collect();
+            l.access.append(&events).unwrap();
+        }
+        let size = l.access.size();
+        let some: Vec<u64> = (0..size)
+            .filter(|i| i % 13 == 5 || *i == size - 1)
+            .collect();
+        let many = l.access.prove_many(&some, size).unwrap();
+        for (i, (leaf, path)) in some.iter().zip(many) {
+            let one = prove(&l.access, *i, size).unwrap();
+            assert_eq!(b64(&leaf), one.leaf_hash, "entry {i}");
+            assert_eq!(
+                path.iter().map(b64).collect::<Vec<_>>(),
+                one.hashes,
+                "entry {i}"
+            );
+        }
+        assert!(l.access.prove_many(&[size], size).is_err());
     }
 }

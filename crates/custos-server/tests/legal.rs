@@ -9,6 +9,16 @@ use common::*;
 use custos_app::keys::Role;
 use serde_json::json;
 
+async fn as_role(
+    app: &TestApp,
+    role: Role,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Resp {
+    app.send(method, path, Some(role), body, &[]).await
+}
+
 fn subpoena(account: &str) -> serde_json::Value {
     json!({"agency": "FBI Cyber Division", "case_number": "2027-CY-0042",
         "instrument": "subpoena", "served_at": "2026-11-20T15:00:00Z", "due": "2026-12-04",
@@ -27,43 +37,33 @@ async fn a_request_is_approved_by_a_second_person_and_produced_as_a_package_that
                 "ip": "203.0.113.9", "port": 22, "action": "ssh", "source": "bastion"})
         })
         .collect();
-    let r = app
-        .send(
-            "POST",
-            "/v1/events",
-            Some(Role::Admin),
-            Some(json!(events)),
-            &[],
-        )
-        .await;
+    let r = as_role(&app, Role::Admin, "POST", "/v1/events", Some(json!(events))).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 
     // Wrong paths: a typo in the scope, a category the instrument does not reach, an unknown
     // instrument, an unknown field. Nothing is recorded.
     let mut typo = subpoena(&acc);
     typo["scope"]["accounts"] = json!([format!("{acc}x")]);
-    let r = app
-        .send(
-            "POST",
-            "/v1/legal/requests",
-            Some(Role::ComplianceOfficer),
-            Some(typo),
-            &[],
-        )
-        .await;
+    let r = as_role(
+        &app,
+        Role::ComplianceOfficer,
+        "POST",
+        "/v1/legal/requests",
+        Some(typo),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(r.body["field"], "scope.accounts[0]", "{}", r.body);
     let mut wide = subpoena(&acc);
     wide["scope"]["categories"] = json!(["verification"]);
-    let r = app
-        .send(
-            "POST",
-            "/v1/legal/requests",
-            Some(Role::ComplianceOfficer),
-            Some(wide),
-            &[],
-        )
-        .await;
+    let r = as_role(
+        &app,
+        Role::ComplianceOfficer,
+        "POST",
+        "/v1/legal/requests",
+        Some(wide),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(
         r.body["detail"]
@@ -75,53 +75,49 @@ async fn a_request_is_approved_by_a_second_person_and_produced_as_a_package_that
     );
     let mut bad = subpoena(&acc);
     bad["instrument"] = json!("letter");
-    let r = app
-        .send(
-            "POST",
-            "/v1/legal/requests",
-            Some(Role::ComplianceOfficer),
-            Some(bad),
-            &[],
-        )
-        .await;
+    let r = as_role(
+        &app,
+        Role::ComplianceOfficer,
+        "POST",
+        "/v1/legal/requests",
+        Some(bad),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let mut extra = subpoena(&acc);
     extra["scope"]["acounts"] = json!([]);
-    let r = app
-        .send(
-            "POST",
-            "/v1/legal/requests",
-            Some(Role::ComplianceOfficer),
-            Some(extra),
-            &[],
-        )
-        .await;
+    let r = as_role(
+        &app,
+        Role::ComplianceOfficer,
+        "POST",
+        "/v1/legal/requests",
+        Some(extra),
+    )
+    .await;
     assert!(r.status.is_client_error(), "{}", r.body);
     // Who may: not the control plane, not an auditor, not a reseller.
     for role in [Role::Integrator, Role::Auditor, Role::Reviewer] {
-        let r = app
-            .send(
-                "POST",
-                "/v1/legal/requests",
-                Some(role),
-                Some(subpoena(&acc)),
-                &[],
-            )
-            .await;
+        let r = as_role(
+            &app,
+            role,
+            "POST",
+            "/v1/legal/requests",
+            Some(subpoena(&acc)),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{role:?}: {}", r.body);
     }
     let list = app.get("/v1/legal/requests", Role::ComplianceOfficer).await;
     assert_eq!(list.body, json!([]));
 
-    let r = app
-        .send(
-            "POST",
-            "/v1/legal/requests",
-            Some(Role::ComplianceOfficer),
-            Some(subpoena(&acc)),
-            &[],
-        )
-        .await;
+    let r = as_role(
+        &app,
+        Role::ComplianceOfficer,
+        "POST",
+        "/v1/legal/requests",
+        Some(subpoena(&acc)),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let id = r.body["id"].as_str().unwrap().to_owned();
     let approval = r.body["approval_id"].as_str().unwrap().to_owned();
@@ -151,46 +147,42 @@ async fn a_request_is_approved_by_a_second_person_and_produced_as_a_package_that
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
 
     // Not produced before approval; the asker cannot approve their own.
-    let r = app
-        .send(
-            "POST",
-            &format!("/v1/legal/requests/{id}/productions"),
-            Some(Role::ComplianceOfficer),
-            Some(json!({})),
-            &[],
-        )
-        .await;
+    let r = as_role(
+        &app,
+        Role::ComplianceOfficer,
+        "POST",
+        &format!("/v1/legal/requests/{id}/productions"),
+        Some(json!({})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    let r = app
-        .send(
-            "POST",
-            &format!("/v1/approvals/{approval}/approve"),
-            Some(Role::ComplianceOfficer),
-            None,
-            &[],
-        )
-        .await;
+    let r = as_role(
+        &app,
+        Role::ComplianceOfficer,
+        "POST",
+        &format!("/v1/approvals/{approval}/approve"),
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     // A reviewer may approve decisions, but not a production.
-    let r = app
-        .send(
-            "POST",
-            &format!("/v1/approvals/{approval}/approve"),
-            Some(Role::Reviewer),
-            None,
-            &[],
-        )
-        .await;
+    let r = as_role(
+        &app,
+        Role::Reviewer,
+        "POST",
+        &format!("/v1/approvals/{approval}/approve"),
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    let r = app
-        .send(
-            "POST",
-            &format!("/v1/approvals/{approval}/approve"),
-            Some(Role::Admin),
-            None,
-            &[],
-        )
-        .await;
+    let r = as_role(
+        &app,
+        Role::Admin,
+        "POST",
+        &format!("/v1/approvals/{approval}/approve"),
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = app
         .get(&format!("/v1/legal/requests/{id}"), Role::ComplianceOfficer)
@@ -201,15 +193,14 @@ async fn a_request_is_approved_by_a_second_person_and_produced_as_a_package_that
         "Special Agent Dana Whitfield"
     );
 
-    let r = app
-        .send(
-            "POST",
-            &format!("/v1/legal/requests/{id}/productions"),
-            Some(Role::ComplianceOfficer),
-            Some(json!({})),
-            &[],
-        )
-        .await;
+    let r = as_role(
+        &app,
+        Role::ComplianceOfficer,
+        "POST",
+        &format!("/v1/legal/requests/{id}/productions"),
+        Some(json!({})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.body["events"], 5);
     let prod = r.body["id"].as_str().unwrap().to_owned();
@@ -238,25 +229,23 @@ async fn a_request_is_approved_by_a_second_person_and_produced_as_a_package_that
     assert!(actions.contains(&"read_production"), "{actions:?}");
 
     // Moving a produced request backwards is refused; an unknown state is a 422.
-    let r = app
-        .send(
-            "POST",
-            &format!("/v1/legal/requests/{id}/state"),
-            Some(Role::ComplianceOfficer),
-            Some(json!({"state": "in_review"})),
-            &[],
-        )
-        .await;
+    let r = as_role(
+        &app,
+        Role::ComplianceOfficer,
+        "POST",
+        &format!("/v1/legal/requests/{id}/state"),
+        Some(json!({"state": "in_review"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    let r = app
-        .send(
-            "POST",
-            &format!("/v1/legal/requests/{id}/state"),
-            Some(Role::ComplianceOfficer),
-            Some(json!({"state": "approved"})),
-            &[],
-        )
-        .await;
+    let r = as_role(
+        &app,
+        Role::ComplianceOfficer,
+        "POST",
+        &format!("/v1/legal/requests/{id}/state"),
+        Some(json!({"state": "approved"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
 }
 

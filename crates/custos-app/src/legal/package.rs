@@ -207,21 +207,52 @@ pub fn records_digest(manifest: &str) -> String {
     hex::encode(h.finalize())
 }
 
+/// Where a bag's files go: a directory, or a zip written as it goes (no file of it on disk
+/// but the zip: a million proofs are a million entries, not a million inodes).
+enum Sink {
+    Dir(PathBuf),
+    Zip {
+        z: Box<zip::ZipWriter<std::io::BufWriter<std::fs::File>>>,
+        /// The bag's directory inside the zip, with its `/`.
+        prefix: String,
+        path: PathBuf,
+    },
+}
+
 /// A small writer that counts and names what it writes.
 struct Bag {
-    root: PathBuf,
+    sink: Sink,
     /// (path relative to the bag, SHA-256 hex, size) of each payload file.
     payload: Vec<(String, String, u64)>,
 }
 
 impl Bag {
     fn put(&mut self, rel: &str, bytes: &[u8]) -> Result<()> {
-        let path = self.root.join(rel);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(write_err(dir))?;
+        match &mut self.sink {
+            Sink::Dir(root) => {
+                let path = root.join(rel);
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(write_err(dir))?;
+                }
+                let mut f = std::fs::File::create(&path).map_err(write_err(&path))?;
+                f.write_all(bytes).map_err(write_err(&path))?;
+            }
+            Sink::Zip { z, prefix, path } => {
+                // Proofs and the PDF do not compress; the rest does.
+                let method = if rel.ends_with(".tlog-proof") || rel.ends_with(".pdf") {
+                    zip::CompressionMethod::Stored
+                } else {
+                    zip::CompressionMethod::Deflated
+                };
+                let opts = zip::write::SimpleFileOptions::default()
+                    .compression_method(method)
+                    .large_file(bytes.len() as u64 >= u32::MAX as u64)
+                    .unix_permissions(0o600);
+                z.start_file(format!("{prefix}{rel}"), opts)
+                    .map_err(|e| zip_err(path, e))?;
+                z.write_all(bytes).map_err(write_err(path))?;
+            }
         }
-        let mut f = std::fs::File::create(&path).map_err(write_err(&path))?;
-        f.write_all(bytes).map_err(write_err(&path))?;
         if rel.starts_with("data/") {
             self.payload.push((
                 rel.to_owned(),
@@ -230,6 +261,13 @@ impl Bag {
             ));
         }
         Ok(())
+    }
+}
+
+fn zip_err(path: &Path, e: zip::result::ZipError) -> Error {
+    match e {
+        zip::result::ZipError::Io(io) => write_err(path)(io),
+        e => Error::Internal(format!("the zip {}: {e}", path.display())),
     }
 }
 
@@ -260,20 +298,41 @@ pub fn write(c: &Contents, out: &Path, progress: &dyn Fn(Stage)) -> Result<Writt
         .and_then(|s| s.to_str())
         .unwrap_or("package")
         .to_owned();
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.partial-"))
-        .tempdir_in(&parent)
-        .map_err(write_err(&parent))?;
-    let bag_dir = tmp.path().join(&name);
-    std::fs::create_dir(&bag_dir).map_err(write_err(&bag_dir))?;
-    let written = write_bag(c, &bag_dir, progress)?;
-    if zip {
-        let tmp_zip = tmp.path().join("package.zip");
-        zip_dir(&bag_dir, &name, &tmp_zip)?;
-        std::fs::rename(&tmp_zip, out).map_err(write_err(out))?;
+    let written = if zip {
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}.partial-"))
+            .suffix(".zip")
+            .tempfile_in(&parent)
+            .map_err(write_err(&parent))?;
+        let file = tmp.as_file().try_clone().map_err(write_err(tmp.path()))?;
+        let sink = Sink::Zip {
+            z: Box::new(zip::ZipWriter::new(std::io::BufWriter::with_capacity(
+                1 << 20,
+                file,
+            ))),
+            prefix: format!("{name}/"),
+            path: tmp.path().to_owned(),
+        };
+        let (written, sink) = write_bag(c, sink, progress)?;
+        if let Sink::Zip { z, path, .. } = sink {
+            let mut w = z.finish().map_err(|e| zip_err(&path, e))?;
+            w.flush().map_err(write_err(&path))?;
+            w.get_ref().sync_all().map_err(write_err(&path))?;
+        }
+        tmp.persist_noclobber(out)
+            .map_err(|e| write_err(out)(e.error))?;
+        written
     } else {
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}.partial-"))
+            .tempdir_in(&parent)
+            .map_err(write_err(&parent))?;
+        let bag_dir = tmp.path().join(&name);
+        std::fs::create_dir(&bag_dir).map_err(write_err(&bag_dir))?;
+        let (written, _) = write_bag(c, Sink::Dir(bag_dir.clone()), progress)?;
         std::fs::rename(&bag_dir, out).map_err(write_err(out))?;
-    }
+        written
+    };
     if let Ok(d) = std::fs::File::open(&parent) {
         let _ = d.sync_all();
     }
@@ -284,9 +343,9 @@ pub fn write(c: &Contents, out: &Path, progress: &dyn Fn(Stage)) -> Result<Writt
     })
 }
 
-fn write_bag(c: &Contents, root: &Path, progress: &dyn Fn(Stage)) -> Result<Written> {
+fn write_bag(c: &Contents, sink: Sink, progress: &dyn Fn(Stage)) -> Result<(Written, Sink)> {
     let mut bag = Bag {
-        root: root.to_owned(),
+        sink,
         payload: vec![],
     };
     let pretty = |v: &Value| -> Result<Vec<u8>> {
@@ -369,13 +428,16 @@ fn write_bag(c: &Contents, root: &Path, progress: &dyn Fn(Stage)) -> Result<Writ
         tags.push(format!("{}  {rel}\n", hex::encode(Sha256::digest(&body))));
     }
     bag.put("tagmanifest-sha256.txt", tags.concat().as_bytes())?;
-    Ok(Written {
-        path: root.to_owned(),
-        manifest_sha256: hex::encode(Sha256::digest(manifest.as_bytes())),
-        records_digest: digest,
-        files,
-        bytes,
-    })
+    Ok((
+        Written {
+            path: PathBuf::new(),
+            manifest_sha256: hex::encode(Sha256::digest(manifest.as_bytes())),
+            records_digest: digest,
+            files,
+            bytes,
+        },
+        bag.sink,
+    ))
 }
 
 /// A bag-info value on one line.
@@ -384,8 +446,6 @@ fn one_line(s: &str) -> String {
 }
 
 fn write_access(bag: &mut Bag, a: &AccessPart, progress: &dyn Fn(Stage)) -> Result<()> {
-    let dir = bag.root.join("data/access/proofs");
-    std::fs::create_dir_all(&dir).map_err(write_err(&dir))?;
     let mut csv = csv::Writer::from_writer(vec![]);
     csv.write_record(CSV_HEADER)
         .map_err(|e| Error::Internal(format!("events.csv: {e}")))?;
@@ -424,34 +484,6 @@ fn write_access(bag: &mut Bag, a: &AccessPart, progress: &dyn Fn(Stage)) -> Resu
         bag.put("data/access/ledger.vkey", &vkey)?;
     }
     bag.put("data/access/ENCODING.md", ENCODING.as_bytes())?;
-    Ok(())
-}
-
-/// Zips a bag directory as `name/...` (deflated), to `to`.
-fn zip_dir(dir: &Path, name: &str, to: &Path) -> Result<()> {
-    let f = std::fs::File::create(to).map_err(write_err(to))?;
-    let mut z = zip::ZipWriter::new(std::io::BufWriter::new(f));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .unix_permissions(0o600);
-    let mut files = vec![];
-    collect(dir, dir, &mut files)?;
-    files.sort();
-    for rel in files {
-        let zname = format!("{name}/{rel}");
-        z.start_file(zname, opts)
-            .map_err(|e| Error::Internal(format!("the zip: {e}")))?;
-        let bytes = std::fs::read(dir.join(&rel)).map_err(io(format!("cannot read {rel}")))?;
-        z.write_all(&bytes).map_err(write_err(to))?;
-    }
-    let mut w = z
-        .finish()
-        .map_err(|e| Error::Internal(format!("the zip: {e}")))?;
-    w.flush().map_err(write_err(to))?;
-    w.into_inner()
-        .map_err(|e| Error::Internal(format!("the zip: {e}")))?
-        .sync_all()
-        .map_err(write_err(to))?;
     Ok(())
 }
 
@@ -663,22 +695,18 @@ pub fn gather_events(
     }
     found.sort_by_key(|f| f.index);
     found.dedup_by_key(|f| f.index);
-    let mut rows = Vec::with_capacity(found.len());
-    for f in found {
-        let leaf_hash = l.access.leaf_hash(f.index)?.0;
-        let proof = l
-            .access
-            .inclusion_proof(f.index, size)?
-            .into_iter()
-            .map(|h| h.0)
-            .collect();
-        rows.push(EventRow {
+    let indexes: Vec<u64> = found.iter().map(|f| f.index).collect();
+    let proven = l.access.prove_many(&indexes, size)?;
+    let rows = found
+        .into_iter()
+        .zip(proven)
+        .map(|(f, (leaf, proof))| EventRow {
             index: f.index,
             event: f.event,
-            leaf_hash,
-            proof,
-        });
-    }
+            leaf_hash: leaf.0,
+            proof: proof.into_iter().map(|h| h.0).collect(),
+        })
+        .collect();
     Ok(AccessPart {
         rows,
         checkpoint,
@@ -896,16 +924,17 @@ impl App {
             .pending_work(RetentionWork::LegalPackage, 10)
             .await?
         {
+            let done = |n: i64| {
+                self.store().work_done(
+                    RetentionWork::LegalPackage,
+                    &subject,
+                    generation,
+                    self.now(),
+                    n,
+                )
+            };
             let Some((_, mut o)) = self.kept::<PackageOrder>(&subject).await? else {
-                self.store()
-                    .work_done(
-                        RetentionWork::LegalPackage,
-                        &subject,
-                        generation,
-                        self.now(),
-                        0,
-                    )
-                    .await?;
+                done(0).await?;
                 continue;
             };
             let result = if self.now() - o.asked_at > ORDER_LIFETIME {
@@ -938,15 +967,7 @@ impl App {
                 Err(e) => o.error = Some(e.to_string()),
             }
             self.keep(&o).await?;
-            self.store()
-                .work_done(
-                    RetentionWork::LegalPackage,
-                    &subject,
-                    generation,
-                    self.now(),
-                    1,
-                )
-                .await?;
+            done(1).await?;
         }
         Ok(n)
     }

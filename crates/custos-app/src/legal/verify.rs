@@ -37,8 +37,57 @@ fn fail(what: impl Into<String>) -> Error {
     }
 }
 
-fn read(root: &Path, rel: &str) -> Result<Vec<u8>> {
-    std::fs::read(root.join(rel)).map_err(|e| fail(format!("{rel}: cannot be read ({e})")))
+/// Where a package is read from: a bag directory, or a zip of one, read in place.
+enum Source {
+    Dir(PathBuf),
+    Zip {
+        z: std::cell::RefCell<zip::ZipArchive<std::fs::File>>,
+        /// The bag's directory inside the zip, with its `/` (or empty).
+        prefix: String,
+    },
+}
+
+impl Source {
+    fn read(&self, rel: &str) -> Result<Vec<u8>> {
+        match self {
+            Source::Dir(root) => std::fs::read(root.join(rel))
+                .map_err(|e| fail(format!("{rel}: cannot be read ({e})"))),
+            Source::Zip { z, prefix } => {
+                let mut z = z.borrow_mut();
+                let mut e = z
+                    .by_name(&format!("{prefix}{rel}"))
+                    .map_err(|_| fail(format!("{rel}: not in the package")))?;
+                let mut out = Vec::with_capacity(e.size() as usize);
+                e.read_to_end(&mut out)
+                    .map_err(|err| fail(format!("{rel}: cannot be read ({err})")))?;
+                Ok(out)
+            }
+        }
+    }
+
+    /// Every file under `data/`, as paths in the bag.
+    fn payload(&self) -> Result<Vec<String>> {
+        match self {
+            Source::Dir(root) => {
+                let mut out = vec![];
+                if root.join("data").is_dir() {
+                    super::package::collect(root, &root.join("data"), &mut out)?;
+                }
+                Ok(out)
+            }
+            Source::Zip { z, prefix } => Ok(z
+                .borrow()
+                .file_names()
+                .filter_map(|n| n.strip_prefix(prefix.as_str()))
+                .filter(|n| n.starts_with("data/") && !n.ends_with('/'))
+                .map(str::to_owned)
+                .collect()),
+        }
+    }
+}
+
+fn read(src: &Source, rel: &str) -> Result<Vec<u8>> {
+    src.read(rel)
 }
 
 fn b64(s: &str, what: &str) -> Result<[u8; 32]> {
@@ -85,55 +134,27 @@ pub fn root_from(index: u64, size: u64, leaf: [u8; 32], path: &[[u8; 32]]) -> Op
     (s == 0).then_some(r)
 }
 
-/// Checks the package at `path`: a bag directory, or a `.zip` of one.
+/// Checks the package at `path`: a bag directory, or a `.zip` of one (read in place).
 pub fn verify_package(path: &Path) -> Result<Verified> {
     if path.is_dir() {
-        return verify_bag(path);
+        return verify_bag(&Source::Dir(path.to_owned()));
     }
-    let tmp =
-        tempfile::tempdir().map_err(|e| Error::Internal(format!("a temporary directory: {e}")))?;
-    let root = unzip(path, tmp.path())?;
-    verify_bag(&root)
-}
-
-/// Unpacks a zip (refusing any name that would land outside `to`); returns the bag's root: the
-/// one top directory, or `to` itself.
-fn unzip(path: &Path, to: &Path) -> Result<PathBuf> {
     let f = std::fs::File::open(path)
         .map_err(|e| fail(format!("{}: cannot be read ({e})", path.display())))?;
-    let mut z = zip::ZipArchive::new(f)
+    let z = zip::ZipArchive::new(f)
         .map_err(|e| fail(format!("{}: not a zip ({e})", path.display())))?;
-    let mut tops = BTreeSet::new();
-    for i in 0..z.len() {
-        let mut e = z
-            .by_index(i)
-            .map_err(|e| fail(format!("the zip's entry {i}: {e}")))?;
-        let Some(rel) = e.enclosed_name() else {
-            return Err(fail(format!(
-                "the zip's entry `{}` names a place outside the package",
-                e.name()
-            )));
-        };
-        if let Some(first) = rel.components().next() {
-            tops.insert(first.as_os_str().to_owned());
-        }
-        let dest = to.join(&rel);
-        if e.is_dir() {
-            std::fs::create_dir_all(&dest)
-                .map_err(|e| Error::Internal(format!("unpacking: {e}")))?;
-            continue;
-        }
-        if let Some(d) = dest.parent() {
-            std::fs::create_dir_all(d).map_err(|e| Error::Internal(format!("unpacking: {e}")))?;
-        }
-        let mut bytes = vec![];
-        e.read_to_end(&mut bytes)
-            .map_err(|err| fail(format!("the zip's entry `{}`: {err}", rel.display())))?;
-        std::fs::write(&dest, bytes).map_err(|e| Error::Internal(format!("unpacking: {e}")))?;
-    }
-    Ok(match (tops.len(), tops.into_iter().next()) {
-        (1, Some(t)) if to.join(&t).is_dir() => to.join(t),
-        _ => to.to_owned(),
+    // The bag is the zip's one top directory, or the zip itself.
+    let prefix = z
+        .file_names()
+        .find_map(|n| {
+            n.strip_suffix("bagit.txt")
+                .filter(|p| p.matches('/').count() <= 1)
+        })
+        .unwrap_or_default()
+        .to_owned();
+    verify_bag(&Source::Zip {
+        z: std::cell::RefCell::new(z),
+        prefix,
     })
 }
 
@@ -159,7 +180,7 @@ fn manifest_lines(text: &str, name: &str) -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
-fn check_digest(root: &Path, rel: &str, want: &str, manifest: &str) -> Result<u64> {
+fn check_digest(root: &Source, rel: &str, want: &str, manifest: &str) -> Result<u64> {
     let bytes = read(root, rel)?;
     if hex::encode(Sha256::digest(&bytes)) != want {
         return Err(fail(format!(
@@ -169,7 +190,7 @@ fn check_digest(root: &Path, rel: &str, want: &str, manifest: &str) -> Result<u6
     Ok(bytes.len() as u64)
 }
 
-fn verify_bag(root: &Path) -> Result<Verified> {
+fn verify_bag(root: &Source) -> Result<Verified> {
     let bagit =
         String::from_utf8(read(root, "bagit.txt")?).map_err(|_| fail("bagit.txt is not UTF-8"))?;
     if !bagit.lines().any(|l| l.starts_with("BagIt-Version: "))
@@ -195,10 +216,7 @@ fn verify_bag(root: &Path) -> Result<Verified> {
         .map_err(|_| fail("manifest-sha256.txt is not UTF-8"))?;
     let lines = manifest_lines(&manifest, "manifest-sha256.txt")?;
     let listed: BTreeSet<&str> = lines.iter().map(|(_, p)| p.as_str()).collect();
-    let mut on_disk = vec![];
-    if root.join("data").is_dir() {
-        super::package::collect(root, &root.join("data"), &mut on_disk)?;
-    }
+    let on_disk = root.payload()?;
     for p in &on_disk {
         if !listed.contains(p.as_str()) {
             return Err(fail(format!(
@@ -330,7 +348,7 @@ fn parse_proof(bytes: &[u8], name: &str) -> Result<(u64, Vec<[u8; 32]>, Vec<u8>)
     Ok((index, path, bytes[split + 2..].to_vec()))
 }
 
-fn verify_access(root: &Path, listed: &BTreeSet<&str>) -> Result<(u64, u64)> {
+fn verify_access(root: &Source, listed: &BTreeSet<&str>) -> Result<(u64, u64)> {
     let checkpoint = read(root, "data/access/checkpoint")?;
     let vkey = String::from_utf8(read(root, "data/access/ledger.vkey")?)
         .map_err(|_| fail("data/access/ledger.vkey is not UTF-8"))?;

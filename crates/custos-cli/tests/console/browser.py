@@ -11,6 +11,7 @@ critical violation on any page; forms are filled and sent with the keyboard; no 
 leaves 127.0.0.1 and the page's Content-Security-Policy is never violated.
 """
 
+import datetime
 import os
 import sys
 from urllib.parse import urlparse
@@ -296,6 +297,27 @@ with sync_playwright() as p:
     assert "Added" in co.content()
     axe(co, "list-version")
     shot(co, "list-version")
+    # Legal process: a preservation recorded (a typo in its account refused inline, what was
+    # typed kept), and the demo's approved 2703(d) order produced.
+    look(co, "/console/legal", "legal")
+    co.get_by_label("Agency").fill("HSI Cyber Crimes Center")
+    co.get_by_label("Case number").fill("C3-2026-77")
+    co.get_by_label("Legal process").select_option("preservation")
+    co.get_by_label("Served (YYYY-MM-DD", exact=False).fill(datetime.date.today().isoformat())
+    co.get_by_label("Accounts (ids", exact=False).fill("acc_demo_entity_directx")
+    submit(co, co.get_by_role("button", name="Record the request"))
+    assert "is not a known account" in notice(co), notice(co)
+    assert co.get_by_label("Case number").input_value() == "C3-2026-77"
+    co.get_by_label("Accounts (ids", exact=False).fill("acc_demo_entity_direct")
+    submit(co, co.get_by_role("button", name="Record the request"))
+    assert "is recorded" in notice(co), notice(co)
+    assert "Preserved until" in co.content()
+    axe(co, "legal-request")
+    shot(co, "legal-request")
+    look(co, "/console/legal/lreq_demo_order", "legal-order")
+    submit(co, co.get_by_role("button", name="Produce"))
+    assert "recorded as a disclosure" in notice(co), notice(co)
+    assert co.locator("a[href*='/productions/lprod_']").count() == 1
     # The audit trail names the people, with their purposes.
     look(co, "/console/audit?actor=" + users["reviewer"]["email"], "audit")
     trail = co.locator("table").inner_text()

@@ -294,6 +294,37 @@ impl Log {
             .map_err(|e| LedgerError::Corrupt(format!("{e:?}")))
     }
 
+    /// The leaf hashes and inclusion proofs of entries `indexes` (ascending, for the reads
+    /// neighbours share) in the tree of `size`: what a records package proves, thousands at a
+    /// time. The hashes from level 8 up are read once for the whole run; those below, once per
+    /// tile.
+    pub fn prove_many(&self, indexes: &[u64], size: u64) -> Result<Vec<(Hash, Vec<Hash>)>> {
+        let st = self.store.state();
+        self.committed("the tree", size, st.size)?;
+        let h = Shared {
+            below: Hashes::new(&self.store, &st),
+            upper: RefCell::default(),
+        };
+        let corrupt = |e: tlog_tiles::Error| LedgerError::Corrupt(format!("{e:?}"));
+        let mut tile = u64::MAX;
+        let mut out = Vec::with_capacity(indexes.len());
+        for &i in indexes {
+            if i >= size {
+                return Err(LedgerError::Invalid(format!(
+                    "entry {i} is not in a tree of {size}"
+                )));
+            }
+            if i / TILE != tile {
+                tile = i / TILE;
+                h.below.tiles.borrow_mut().clear();
+                h.below.mids.borrow_mut().clear();
+            }
+            let leaf = h.read_hashes(&[stored_hash_index(0, i)]).map_err(corrupt)?[0];
+            out.push((leaf, prove_record(size, i, &h).map_err(corrupt)?));
+        }
+        Ok(out)
+    }
+
     /// The consistency proof from the tree of `old` entries to the tree of `new`.
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>> {
         let st = self.store.state();
@@ -313,5 +344,31 @@ impl Log {
         self.committed("the tree", size, st.size)?;
         tree_hash(size, &Hashes::new(&self.store, &st))
             .map_err(|e| LedgerError::Corrupt(format!("{e:?}")))
+    }
+}
+
+/// [`Hashes`] with the hashes from level 8 up kept across calls (a run of proofs).
+struct Shared<'a> {
+    below: Hashes<'a>,
+    upper: RefCell<HashMap<u64, Hash>>,
+}
+
+impl HashReader for Shared<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> std::result::Result<Vec<Hash>, tlog_tiles::Error> {
+        indexes
+            .iter()
+            .map(|&i| {
+                let (level, _) = split_stored_hash_index(i);
+                if level < HEIGHT {
+                    return Ok(self.below.read_hashes(&[i])?[0]);
+                }
+                if let Some(h) = self.upper.borrow().get(&i) {
+                    return Ok(*h);
+                }
+                let h = self.below.read_hashes(&[i])?[0];
+                self.upper.borrow_mut().insert(i, h);
+                Ok(h)
+            })
+            .collect()
     }
 }

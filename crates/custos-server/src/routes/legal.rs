@@ -106,7 +106,8 @@ pub async fn document(
     Ok(download(&m.media_type, &m.file_name, content))
 }
 
-fn download(media: &str, name: &str, content: Vec<u8>) -> Response {
+/// A stored file as a download, under its name.
+pub(crate) fn download(media: &str, name: &str, content: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, media.to_owned()),

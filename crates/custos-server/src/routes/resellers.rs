@@ -137,20 +137,7 @@ pub async fn document(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let (m, content) = st.service.read_document(&id, &p.actor()).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, m.media_type.clone()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"{}\"",
-                    m.file_name.replace(['"', '\\'], "_")
-                ),
-            ),
-        ],
-        content,
-    )
-        .into_response())
+    Ok(super::legal::download(&m.media_type, &m.file_name, content))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
