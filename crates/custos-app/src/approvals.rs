@@ -404,7 +404,11 @@ impl App {
                 a.state
             )));
         }
-        if a.requested_by == approver.id {
+        // One person under two spellings of a name (`Alice@…`, `alice@…`) is one person.
+        if a.requested_by
+            .trim()
+            .eq_ignore_ascii_case(approver.id.trim())
+        {
             return Err(Error::Forbidden(
                 "a second, different person must approve this decision".into(),
             ));
@@ -417,7 +421,7 @@ impl App {
             role: a.requested_role.clone(),
         };
         let applied = match self.still_stands(&a).await {
-            Ok(()) => self.apply(&requester, &a).await,
+            Ok(()) => self.apply(&requester, &approver, &a).await,
             Err(e) => Err(e),
         };
         let record = format!("{}/{id}", a.customer_id);
@@ -473,7 +477,7 @@ impl App {
         Ok(())
     }
 
-    async fn apply(&self, requester: &Actor, a: &Approval) -> Result<()> {
+    async fn apply(&self, requester: &Actor, approver: &Actor, a: &Approval) -> Result<()> {
         let reason = field(a, "reason").unwrap_or_default().to_owned();
         match a.kind.as_str() {
             "refuse_subject" => {
@@ -505,7 +509,7 @@ impl App {
                 .await?;
             }
             "produce_records" | "emergency_disclosure" => {
-                self.legal_approved(requester, &a.target).await?;
+                self.legal_approved(approver, &a.target).await?;
             }
             "confirm_match" | "reverse_match" => {
                 let resolution = if a.kind == "confirm_match" {

@@ -867,7 +867,16 @@ fn win_ansi(s: &str) -> Vec<u8> {
 fn wrap(s: &str, width: usize) -> Vec<String> {
     let mut out = vec![];
     let mut cur = String::new();
-    for w in s.split_whitespace() {
+    // A word longer than a line is cut into lines' widths: nothing runs off the page.
+    let words = s.split_whitespace().flat_map(|w| {
+        let chars: Vec<char> = w.chars().collect();
+        chars
+            .chunks(width.max(1))
+            .map(|c| c.iter().collect::<String>())
+            .collect::<Vec<_>>()
+    });
+    for w in words {
+        let w = w.as_str();
         if !cur.is_empty() && cur.chars().count() + 1 + w.chars().count() > width {
             out.push(std::mem::take(&mut cur));
         }

@@ -190,6 +190,12 @@ fn a_subpoena_is_recorded_approved_and_produced_as_a_package_that_proves_itself(
         &["--actor", "alice", "legal", "approve", &id],
         "a second, different person must approve",
     );
+    // One person under another spelling of the name is still the one who asked.
+    fails_in(
+        d,
+        &["--actor", "ALICE", "legal", "approve", &id],
+        "a second, different person must approve",
+    );
     let out = ok_in(d, &["--actor", "bob", "legal", "approve", &id]);
     assert!(out.contains("(approved)"), "{out}");
     fails_in(
@@ -277,9 +283,16 @@ fn a_subpoena_is_recorded_approved_and_produced_as_a_package_that_proves_itself(
         }
     }
     ok_in(d, &["legal", "verify-package", pkg_s]);
-    // The zip is read in place: a byte changed in it is found too.
+    // The zip is read in place: a byte changed in what it holds is found too (a proof's, the
+    // PDF's; a byte of the zip's own bookkeeping, a time stamp, changes no record).
     let bytes = std::fs::read(&zip).unwrap();
-    for at in [bytes.len() / 3, bytes.len() / 2] {
+    let find = |needle: &[u8]| {
+        bytes
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .unwrap()
+    };
+    for at in [find(b"c2sp.org/tlog-proof@v1") + 30, find(b"%PDF-") + 3] {
         let mut flipped = bytes.clone();
         flipped[at] ^= 0x01;
         std::fs::write(&zip, &flipped).unwrap();
@@ -306,6 +319,20 @@ fn a_subpoena_is_recorded_approved_and_produced_as_a_package_that_proves_itself(
         "{out}"
     );
 
+    // The declaration's PDF of another production in its place (the manifests made to
+    // match): it names other records, and that is found.
+    std::fs::write(pkg.join("data/access/events.csv"), &csv).unwrap();
+    std::fs::copy(
+        unzipped.join("pkg/data/declaration.pdf"),
+        pkg.join("data/declaration.pdf"),
+    )
+    .unwrap();
+    let (good, out) = python(&["-c", rehash, pkg_s]);
+    assert!(good, "{out}");
+    let o = custos(d, &["legal", "verify-package", pkg_s]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("declaration.pdf does not name"), "{err}");
+
     // Every production is an accounted disclosure.
     let shown = ok_in(d, &["legal", "requests", "show", &id, "--json"]);
     let v: serde_json::Value = serde_json::from_str(&shown).unwrap();
@@ -313,6 +340,9 @@ fn a_subpoena_is_recorded_approved_and_produced_as_a_package_that_proves_itself(
     assert_eq!(v["productions"].as_array().unwrap().len(), 2);
     assert_eq!(v["productions"][0]["recipient"], "FBI Cyber Division");
     assert_eq!(v["sealed"]["officer"]["name"], "Jane Roe");
+    // The approver is the second person, not the one who asked.
+    assert_eq!(v["received_by"], "alice");
+    assert_eq!(v["approved_by"], "bob");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -359,6 +389,23 @@ async fn a_preservation_keeps_an_accounts_events_through_retention() {
         &["legal", "package", &id, d.join("p").to_str().unwrap()],
         "is a preservation",
     );
+    // A preservation the agency withdrew keeps nothing.
+    let out = ok_in(
+        d,
+        &[
+            "legal",
+            "preserve",
+            "--agency",
+            "HSI",
+            "--case",
+            "C3-2026-78",
+            "--account",
+            "acc_demo_us_direct",
+            "--json",
+        ],
+    );
+    let other = request_id(&out);
+    ok_in(d, &["legal", "requests", "withdraw", &other]);
     // Retention judged as of a day every demo record is due: the preserved customer and its
     // events stay; another's events are purged.
     let out = ok_in(

@@ -84,6 +84,36 @@ async fn a_request_is_approved_by_a_second_person_and_produced_as_a_package_that
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    // What the declaration's PDF cannot print, an order without its court, a range in the
+    // future.
+    for (field, change) in [
+        ("agency", json!({"agency": "東京地方検察庁"})),
+        ("court", json!({"instrument": "court_order_2703d"})),
+        (
+            "scope.from",
+            json!({"scope": {"accounts": [acc], "from": "2030-01-01T00:00:00Z"}}),
+        ),
+    ] {
+        let mut b = subpoena(&acc);
+        for (k, v) in change.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        let r = as_role(
+            &app,
+            Role::ComplianceOfficer,
+            "POST",
+            "/v1/legal/requests",
+            Some(b),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}: {}",
+            r.body
+        );
+        assert_eq!(r.body["field"], field, "{}", r.body);
+    }
     let mut extra = subpoena(&acc);
     extra["scope"]["acounts"] = json!([]);
     let r = as_role(

@@ -225,10 +225,10 @@ pub(super) fn records_html(c: &Contents) -> String {
         ));
         match &s.record {
             Some(v) => html_value(v, &mut out),
-            None => out.push_str(
-                "<p>This customer's records were destroyed under the retention policy before \
-                 the request was received: none are kept.</p>",
-            ),
+            None => out.push_str(&format!(
+                "<p>{}.</p>",
+                esc(&destroyed_text(s.destroyed_at, r.received_at))
+            )),
         }
         out.push('\n');
     }
@@ -351,4 +351,23 @@ pub(super) fn declaration_html(lines: &[(u8, String)]) -> String {
     }
     out.push_str("</body></html>\n");
     out
+}
+
+/// What a package says of a customer whose records retention destroyed: when, and whether
+/// before or after the request was received.
+pub(super) fn destroyed_text(
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    received: chrono::DateTime<chrono::Utc>,
+) -> String {
+    match at {
+        Some(t) => format!(
+            "This customer's records were destroyed under the retention policy on {} ({} the \
+             request was received on {}): none are kept",
+            t.date_naive(),
+            if t < received { "before" } else { "after" },
+            received.date_naive()
+        ),
+        None => "This customer's records were destroyed under the retention policy: none are kept"
+            .into(),
+    }
 }

@@ -340,6 +340,23 @@ impl App {
         let agency = text("agency", &input.agency)?;
         let case_number = text("case_number", &input.case_number)?;
         let court = opt_text("court", &input.court)?;
+        // What the declaration's PDF prints must print as written.
+        crate::report::printable("agency", &agency)?;
+        crate::report::printable("case_number", &case_number)?;
+        if let Some(c) = &court {
+            crate::report::printable("court", c)?;
+        }
+        if court.is_none()
+            && matches!(
+                input.instrument,
+                Instrument::CourtOrder2703d | Instrument::Warrant
+            )
+        {
+            return Err(Error::invalid(
+                "court",
+                "name the court that issued the order or the warrant",
+            ));
+        }
         let served_how = opt_text("served_how", &input.served_how)?;
         let contact_verified = opt_text("contact_verified", &input.contact_verified)?;
         let justification = opt_text("justification", &input.justification)?;
@@ -390,6 +407,15 @@ impl App {
             && f > t
         {
             return Err(Error::invalid("scope.from", "is after scope.to"));
+        }
+        if scope
+            .from
+            .is_some_and(|f| custos_ledger::event::too_far_ahead(f, now))
+        {
+            return Err(Error::invalid(
+                "scope.from",
+                "is in the future: no record is kept from then yet",
+            ));
         }
         let mut ips = vec![];
         for (i, n) in scope.ips.iter().enumerate() {
@@ -522,6 +548,10 @@ impl App {
         self.seal_request(&r, &sealed, &actor).await?;
         if r.instrument == Instrument::Preservation {
             self.preserve(&mut r, &actor, false).await?;
+        } else {
+            // Served process keeps what it reaches until it is answered: retention destroys
+            // nothing in scope meanwhile.
+            r.holds = self.hold_scope(&r, &actor, None).await?;
         }
         self.keep(&r).await?;
         self.audit(
@@ -582,20 +612,45 @@ impl App {
     async fn preserve(&self, r: &mut LegalRequest, actor: &Actor, extend: bool) -> Result<()> {
         let p = &self.policy().legal;
         let until = preserved_until(p, r.received_at, extend);
+        let holds = self.hold_scope(r, actor, Some(until)).await?;
+        if holds.is_empty() && !r.customers.is_empty() {
+            return Err(Error::Conflict(
+                "every customer in scope was destroyed by retention before the request: \
+                 nothing is left to preserve"
+                    .into(),
+            ));
+        }
+        r.preserved_until = Some(until);
+        r.preservation_extended = extend;
+        r.holds = holds;
+        Ok(())
+    }
+
+    /// Legal holds on the customers in scope (those not destroyed): until `until`, or until
+    /// they are released (when the request is answered, rejected or withdrawn).
+    async fn hold_scope(
+        &self,
+        r: &LegalRequest,
+        actor: &Actor,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(CustomerId, String)>> {
         let mut holds = vec![];
         for c in &r.customers {
             let hold = custos_core::LegalHold {
                 id: new_id("hold_"),
-                reason: format!(
-                    "preservation under 18 U.S.C. 2703(f) until {}",
-                    until.date_naive()
-                ),
+                reason: match until {
+                    Some(u) => format!(
+                        "preservation under 18 U.S.C. 2703(f) until {}",
+                        u.date_naive()
+                    ),
+                    None => "legal process served: kept until it is answered".into(),
+                },
                 reference: Some(r.id.clone()),
                 placed_by: actor.id.clone(),
                 placed_at: self.now(),
                 released_by: None,
                 released_at: None,
-                expires_at: Some(until),
+                expires_at: until,
             };
             match self.store().place_hold(c, &hold).await {
                 Ok(()) => holds.push((c.clone(), hold.id)),
@@ -604,20 +659,31 @@ impl App {
                 Err(e) => return Err(e.into()),
             }
         }
-        if holds.is_empty() && !r.customers.is_empty() {
-            return Err(Error::Destroyed(
-                "every customer in scope was destroyed by retention before the request: \
-                 nothing is left to preserve"
-                    .into(),
-            ));
-        }
         for (c, h) in &holds {
             self.audit(actor, None, "place_legal_hold", &format!("{c}/{h}"))
                 .await?;
         }
-        r.preserved_until = Some(until);
-        r.preservation_extended = extend;
-        r.holds = holds;
+        Ok(holds)
+    }
+
+    /// Releases a request's holds (those still in force): retention takes its course again.
+    pub(crate) async fn release_scope(&self, r: &mut LegalRequest, actor: &Actor) -> Result<()> {
+        for (c, h) in std::mem::take(&mut r.holds) {
+            match self
+                .store()
+                .release_hold(&c, &h, &actor.id, self.now())
+                .await
+            {
+                Ok(_) => {
+                    self.audit(actor, None, "release_legal_hold", &format!("{c}/{h}"))
+                        .await?
+                }
+                Err(
+                    StoreError::Conflict(_) | StoreError::Destroyed(_) | StoreError::NotFound(_),
+                ) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         Ok(())
     }
 
@@ -662,19 +728,10 @@ impl App {
                 r.state.as_str()
             )));
         }
-        let old = r.holds.clone();
+        let mut old = r.clone();
         self.preserve(&mut r, &actor, true).await?;
         // The old holds give way to the new ones, which last longer.
-        for (c, h) in old {
-            match self
-                .store()
-                .release_hold(&c, &h, &actor.id, self.now())
-                .await
-            {
-                Ok(_) | Err(StoreError::Conflict(_)) | Err(StoreError::Destroyed(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
+        self.release_scope(&mut old, &actor).await?;
         let state = r.state;
         r.step(
             self.now(),
@@ -703,7 +760,7 @@ impl App {
             }
         }
         let Some(customer) = anchor else {
-            return Err(Error::Destroyed(
+            return Err(Error::Conflict(
                 "every customer in scope was destroyed by retention: nothing is left to produce"
                     .into(),
             ));
@@ -714,13 +771,13 @@ impl App {
         Ok(self.ask(actor, kind, &customer, &r.id, body).await?.id)
     }
 
-    /// Applies an approved production: the request becomes `approved`.
-    pub(crate) async fn legal_approved(&self, requester: &Actor, id: &str) -> Result<()> {
+    /// Applies an approved production: the request becomes `approved`, by its approver.
+    pub(crate) async fn legal_approved(&self, approver: &Actor, id: &str) -> Result<()> {
         let mut r = self.kept_one::<LegalRequest>(id).await?;
         r.state.check(RequestState::Approved)?;
-        r.approved_by = Some(requester.id.clone());
+        r.approved_by = Some(approver.id.clone());
         r.approved_at = Some(self.now());
-        r.step(self.now(), &requester.id, RequestState::Approved, None);
+        r.step(self.now(), &approver.id, RequestState::Approved, None);
         self.keep(&r).await?;
         Ok(())
     }
@@ -771,6 +828,9 @@ impl App {
                 .decide_approval(a, "pending", "rejected", &actor.id, self.now())
                 .await?;
         }
+        if to != RequestState::InReview {
+            self.release_scope(&mut r, &actor).await?;
+        }
         self.keep(&r).await?;
         self.audit(&actor, None, &format!("legal_request_{}", to.as_str()), id)
             .await?;
@@ -798,7 +858,7 @@ impl App {
             )));
         }
         let file_name = text("file_name", file_name)?;
-        if file_name.contains(['/', '\\']) {
+        if file_name.contains(['/', '\\']) || file_name.chars().all(|c| c == '.') {
             return Err(Error::invalid(
                 "file_name",
                 "must be a file's name, not a path",

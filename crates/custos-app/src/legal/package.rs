@@ -39,8 +39,10 @@ use crate::service::{App, new_id};
 #[derive(Debug, Clone)]
 pub struct SubscriberPart {
     pub customer_id: CustomerId,
-    /// The record, by category; `None` when retention destroyed it before the request.
+    /// The record, by category; `None` when retention destroyed it.
     pub record: Option<Value>,
+    /// When retention destroyed it.
+    pub destroyed_at: Option<DateTime<Utc>>,
 }
 
 /// One event produced, with its place in the log and its leaf hash.
@@ -193,16 +195,22 @@ pub fn is_declaration(rel: &str) -> bool {
     rel == "data/declaration.html" || rel == "data/declaration.pdf"
 }
 
-/// The records' digest: SHA-256 over the manifest lines of every payload file but the
-/// declaration, in manifest order, each line ending in `\n`.
+/// The records' digest: SHA-256 over the lines `DIGEST  PATH` of every payload file but the
+/// declaration, sorted by path, each ending in `\n`, whatever the manifest's own layout (a
+/// tool that rewrites the manifest changes nothing of it).
 pub fn records_digest(manifest: &str) -> String {
+    let mut lines: Vec<(&str, String)> = manifest
+        .lines()
+        .filter_map(|l| {
+            let (h, p) = l.split_once(char::is_whitespace)?;
+            let p = p.trim_start();
+            (!is_declaration(p)).then(|| (p, h.to_ascii_lowercase()))
+        })
+        .collect();
+    lines.sort();
     let mut h = Sha256::new();
-    for line in manifest.lines() {
-        let rel = line.split_once("  ").map(|(_, p)| p).unwrap_or_default();
-        if !is_declaration(rel) {
-            h.update(line.as_bytes());
-            h.update(b"\n");
-        }
+    for (p, d) in lines {
+        h.update(format!("{d}  {p}\n").as_bytes());
     }
     hex::encode(h.finalize())
 }
@@ -366,7 +374,7 @@ fn write_bag(c: &Contents, sink: Sink, progress: &dyn Fn(Stage)) -> Result<(Writ
                 Some(v) => v.clone(),
                 None => json!({
                     "customer_id": s.customer_id,
-                    "destroyed": "destroyed under the retention policy before the request was received",
+                    "destroyed": super::document::destroyed_text(s.destroyed_at, c.request.request.received_at),
                 }),
             };
             bag.put(
@@ -578,13 +586,16 @@ impl App {
                     subscribers.push(SubscriberPart {
                         customer_id: c.clone(),
                         record: Some(record_of(&v.value, &accounts, &children, &r.categories)),
+                        destroyed_at: None,
                     });
                 }
                 Err(custos_store::StoreError::Destroyed(_)) => {
                     destroyed.push(c.clone());
+                    let at = self.store().tombstone(c).await?.map(|t| t.destroyed_at);
                     subscribers.push(SubscriberPart {
                         customer_id: c.clone(),
                         record: None,
+                        destroyed_at: at,
                     });
                 }
                 Err(e) => return Err(e.into()),
@@ -662,6 +673,10 @@ impl App {
         };
         r.state.check(to)?;
         r.productions.push(production.clone());
+        // Answered: what it held is retention's again (a preservation keeps its own clock).
+        if r.instrument != custos_core::legal::Instrument::Preservation {
+            self.release_scope(&mut r, &actor).await?;
+        }
         r.step(
             self.now(),
             &actor.id,
@@ -696,7 +711,24 @@ pub fn gather_events(
     found.sort_by_key(|f| f.index);
     found.dedup_by_key(|f| f.index);
     let indexes: Vec<u64> = found.iter().map(|f| f.index).collect();
-    let proven = l.access.prove_many(&indexes, size)?;
+    // The proofs on every core: each thread a run of neighbours, with the hashes they share.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let chunk = indexes.len().div_ceil(threads).max(4096);
+    let proven = std::thread::scope(|sc| {
+        let runs: Vec<_> = indexes
+            .chunks(chunk)
+            .map(|run| sc.spawn(move || l.access.prove_many(run, size)))
+            .collect();
+        let mut all = Vec::with_capacity(indexes.len());
+        for r in runs {
+            all.extend(r.join().map_err(|_| {
+                custos_ledger::LedgerError::Invalid("a proof thread panicked".into())
+            })??);
+        }
+        Ok::<_, custos_ledger::LedgerError>(all)
+    })?;
     let rows = found
         .into_iter()
         .zip(proven)
@@ -980,6 +1012,12 @@ fn ready_to_produce(r: &LegalRequest, out: &Path) -> Result<()> {
         return Err(Error::Conflict(format!(
             "legal request {id} is a preservation: it keeps records, it discloses none \
              (a subpoena, an order or a warrant for the same scope produces them)"
+        )));
+    }
+    if r.state.is_final() {
+        return Err(Error::Conflict(format!(
+            "legal request {id} is {}: nothing is produced for it",
+            r.state.as_str()
         )));
     }
     if !matches!(

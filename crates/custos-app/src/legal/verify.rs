@@ -283,6 +283,26 @@ fn verify_bag(root: &Source) -> Result<Verified> {
             ));
         }
     }
+    if listed.contains("data/declaration.pdf") {
+        let pdf = read(root, "data/declaration.pdf")?;
+        let text = lopdf::Document::load_mem(&pdf)
+            .ok()
+            .and_then(|d| {
+                let pages: Vec<u32> = d.get_pages().keys().copied().collect();
+                d.extract_text(&pages).ok()
+            })
+            .unwrap_or_default();
+        if !text
+            .split_whitespace()
+            .collect::<String>()
+            .contains(&digest)
+        {
+            return Err(fail(
+                "data/declaration.pdf does not name the records' digest: the records are not \
+                 the ones it declares",
+            ));
+        }
+    }
     Ok(Verified {
         files: lines.len() as u64,
         events,
