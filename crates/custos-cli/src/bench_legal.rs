@@ -130,7 +130,7 @@ pub async fn run(a: Args) -> Result<()> {
                 agency: "FBI Cyber Division".into(),
                 case_number: "BENCH-1".into(),
                 instrument: Instrument::Warrant,
-                court: None,
+                court: Some("U.S. District Court for the District of Columbia".into()),
                 served_at: svc.now() - Duration::days(1),
                 served_how: None,
                 due: None,

@@ -44,15 +44,72 @@ enum Source {
         z: std::cell::RefCell<zip::ZipArchive<std::fs::File>>,
         /// The bag's directory inside the zip, with its `/` (or empty).
         prefix: String,
+        path: PathBuf,
     },
 }
 
+/// Runs `f` over `items` in runs, one a core, each with a source of its own; the first error
+/// in `items`' order wins.
+fn in_parallel<T: Sync, R: Send>(
+    src: &Source,
+    items: &[T],
+    f: impl Fn(&Source, &[T]) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let chunk = items.len().div_ceil(threads).max(1024);
+    if items.len() <= chunk {
+        return Ok(vec![f(src, items)?]);
+    }
+    // Each run's own handle, opened here (a handle is not shared between threads).
+    let sources = items
+        .chunks(chunk)
+        .map(|_| src.reopen())
+        .collect::<Result<Vec<_>>>()?;
+    std::thread::scope(|sc| {
+        let runs: Vec<_> = items
+            .chunks(chunk)
+            .zip(sources)
+            .map(|(run, own)| {
+                let f = &f;
+                sc.spawn(move || f(&own, run))
+            })
+            .collect();
+        runs.into_iter()
+            .map(|r| {
+                r.join()
+                    .map_err(|_| Error::Internal("a verifying thread panicked".into()))?
+            })
+            .collect()
+    })
+}
+
 impl Source {
+    /// Another handle on the same package, for another thread.
+    fn reopen(&self) -> Result<Source> {
+        Ok(match self {
+            Source::Dir(root) => Source::Dir(root.clone()),
+            Source::Zip { prefix, path, .. } => {
+                let f = std::fs::File::open(path)
+                    .map_err(|e| fail(format!("{}: cannot be read ({e})", path.display())))?;
+                Source::Zip {
+                    z: std::cell::RefCell::new(
+                        zip::ZipArchive::new(f)
+                            .map_err(|e| fail(format!("{}: not a zip ({e})", path.display())))?,
+                    ),
+                    prefix: prefix.clone(),
+                    path: path.clone(),
+                }
+            }
+        })
+    }
+
     fn read(&self, rel: &str) -> Result<Vec<u8>> {
         match self {
             Source::Dir(root) => std::fs::read(root.join(rel))
                 .map_err(|e| fail(format!("{rel}: cannot be read ({e})"))),
-            Source::Zip { z, prefix } => {
+            Source::Zip { z, prefix, .. } => {
                 let mut z = z.borrow_mut();
                 let mut e = z
                     .by_name(&format!("{prefix}{rel}"))
@@ -75,7 +132,7 @@ impl Source {
                 }
                 Ok(out)
             }
-            Source::Zip { z, prefix } => Ok(z
+            Source::Zip { z, prefix, .. } => Ok(z
                 .borrow()
                 .file_names()
                 .filter_map(|n| n.strip_prefix(prefix.as_str()))
@@ -155,6 +212,7 @@ pub fn verify_package(path: &Path) -> Result<Verified> {
     verify_bag(&Source::Zip {
         z: std::cell::RefCell::new(z),
         prefix,
+        path: path.to_owned(),
     })
 }
 
@@ -224,15 +282,27 @@ fn verify_bag(root: &Source) -> Result<Verified> {
             )));
         }
     }
-    let mut bytes = 0u64;
-    for (h, p) in &lines {
-        if !p.starts_with("data/") {
-            return Err(fail(format!(
-                "manifest-sha256.txt lists {p}, outside data/"
-            )));
-        }
-        bytes += check_digest(root, p, h, "manifest-sha256.txt")?;
+    if let Some((_, p)) = lines.iter().find(|(_, p)| !p.starts_with("data/")) {
+        return Err(fail(format!(
+            "manifest-sha256.txt lists {p}, outside data/"
+        )));
     }
+    // The proofs' digests are checked as each proof is read (once): the rest here.
+    let proven = listed.contains("data/access/checkpoint");
+    let is_proof = |p: &str| proven && p.starts_with("data/access/proofs/");
+    let rest: Vec<&(String, String)> = lines.iter().filter(|(_, p)| !is_proof(p)).collect();
+    let mut bytes: u64 = in_parallel(root, &rest, |src, run| {
+        run.iter()
+            .map(|(h, p)| check_digest(src, p, h, "manifest-sha256.txt"))
+            .sum::<Result<u64>>()
+    })?
+    .into_iter()
+    .sum();
+    let proof_digests: std::collections::HashMap<&str, &str> = lines
+        .iter()
+        .filter(|(_, p)| is_proof(p))
+        .map(|(h, p)| (p.as_str(), h.as_str()))
+        .collect();
     let info = String::from_utf8(read(root, "bag-info.txt")?)
         .map_err(|_| fail("bag-info.txt is not UTF-8"))?;
     let field = |name: &str| {
@@ -240,19 +310,12 @@ fn verify_bag(root: &Source) -> Result<Verified> {
             .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(": ")))
             .map(str::to_owned)
     };
-    if let Some(oxum) = field("Payload-Oxum")
-        && oxum != format!("{bytes}.{}", lines.len())
-    {
-        return Err(fail(format!(
-            "bag-info.txt's Payload-Oxum {oxum} is not the payload's {bytes}.{}",
-            lines.len()
-        )));
-    }
     // The events before the digests that cover them: a changed row is named as such.
     let mut events = 0;
     let mut checkpoint_size = None;
     if listed.contains("data/access/checkpoint") {
-        let (n, size) = verify_access(root, &listed)?;
+        let (n, size, proof_bytes) = verify_access(root, &listed, &proof_digests)?;
+        bytes += proof_bytes;
         events = n;
         checkpoint_size = Some(size);
     } else if listed.contains("data/access/events.csv") {
@@ -265,6 +328,14 @@ fn verify_bag(root: &Source) -> Result<Verified> {
                 "data/access holds events but no checkpoint to prove them against",
             ));
         }
+    }
+    if let Some(oxum) = field("Payload-Oxum")
+        && oxum != format!("{bytes}.{}", lines.len())
+    {
+        return Err(fail(format!(
+            "bag-info.txt's Payload-Oxum {oxum} is not the payload's {bytes}.{}",
+            lines.len()
+        )));
     }
     let digest = records_digest(&manifest);
     if let Some(d) = field("Records-Digest")
@@ -368,7 +439,13 @@ fn parse_proof(bytes: &[u8], name: &str) -> Result<(u64, Vec<[u8; 32]>, Vec<u8>)
     Ok((index, path, bytes[split + 2..].to_vec()))
 }
 
-fn verify_access(root: &Source, listed: &BTreeSet<&str>) -> Result<(u64, u64)> {
+/// Checks the access events and their proofs (each proof's manifest digest too, from
+/// `digests`); returns the events, the checkpoint's size and the proofs' bytes.
+fn verify_access(
+    root: &Source,
+    listed: &BTreeSet<&str>,
+    digests: &std::collections::HashMap<&str, &str>,
+) -> Result<(u64, u64, u64)> {
     let checkpoint = read(root, "data/access/checkpoint")?;
     let vkey = String::from_utf8(read(root, "data/access/ledger.vkey")?)
         .map_err(|_| fail("data/access/ledger.vkey is not UTF-8"))?;
@@ -407,6 +484,7 @@ fn verify_access(root: &Source, listed: &BTreeSet<&str>) -> Result<(u64, u64)> {
     let ndjson = read(root, "data/access/events.ndjson")?;
     let mut nd = ndjson.split(|b| *b == b'\n').filter(|l| !l.is_empty());
     let mut n = 0u64;
+    let mut rows: Vec<(u64, [u8; 32])> = vec![];
     for (i, rec) in rdr.records().enumerate() {
         let line = i + 2;
         let rec = rec.map_err(|e| fail(format!("events.csv row {line}: {e}")))?;
@@ -426,21 +504,7 @@ fn verify_access(root: &Source, listed: &BTreeSet<&str>) -> Result<(u64, u64)> {
         if !listed.contains(name.as_str()) {
             return Err(fail(format!("{name} is missing")));
         }
-        let (pi, path, cp) = parse_proof(&read(root, &name)?, &name)?;
-        if pi != index {
-            return Err(fail(format!("{name} proves entry {pi}, not {index}")));
-        }
-        if cp != checkpoint {
-            return Err(fail(format!(
-                "{name} is against another checkpoint than data/access/checkpoint"
-            )));
-        }
-        if root_from(index, size, leaf, &path) != Some(root_hash) {
-            return Err(fail(format!(
-                "{name}: the inclusion proof of entry {index} does not lead to the checkpoint's \
-                 root"
-            )));
-        }
+        rows.push((index, leaf));
         let j: serde_json::Value = nd
             .next()
             .and_then(|l| serde_json::from_slice(l).ok())
@@ -463,6 +527,42 @@ fn verify_access(root: &Source, listed: &BTreeSet<&str>) -> Result<(u64, u64)> {
             "events.ndjson has more lines than events.csv has rows",
         ));
     }
+    // Each row's proof, against the one checkpoint, on every core.
+    let proof_bytes: u64 = in_parallel(root, &rows, |src, run| {
+        let mut bytes = 0u64;
+        for &(index, leaf) in run {
+            let name = format!("data/access/proofs/{index}.tlog-proof");
+            let data = read(src, &name)?;
+            if digests
+                .get(name.as_str())
+                .is_none_or(|h| hex::encode(Sha256::digest(&data)) != *h)
+            {
+                return Err(fail(format!(
+                    "{name}: its SHA-256 is not the one manifest-sha256.txt lists (the file was \
+                     changed)"
+                )));
+            }
+            bytes += data.len() as u64;
+            let (pi, path, cp) = parse_proof(&data, &name)?;
+            if pi != index {
+                return Err(fail(format!("{name} proves entry {pi}, not {index}")));
+            }
+            if cp != checkpoint {
+                return Err(fail(format!(
+                    "{name} is against another checkpoint than data/access/checkpoint"
+                )));
+            }
+            if root_from(index, size, leaf, &path) != Some(root_hash) {
+                return Err(fail(format!(
+                    "{name}: the inclusion proof of entry {index} does not lead to the \
+                     checkpoint's root"
+                )));
+            }
+        }
+        Ok(bytes)
+    })?
+    .into_iter()
+    .sum();
     let proofs = listed
         .iter()
         .filter(|p| p.starts_with("data/access/proofs/"))
@@ -472,7 +572,7 @@ fn verify_access(root: &Source, listed: &BTreeSet<&str>) -> Result<(u64, u64)> {
             "data/access/proofs holds {proofs} proofs for {n} events"
         )));
     }
-    Ok((n, size))
+    Ok((n, size, proof_bytes))
 }
 
 #[cfg(test)]

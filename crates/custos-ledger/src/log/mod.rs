@@ -202,12 +202,17 @@ impl Store {
     /// The leaf hashes of `count` entries of complete bundle `k` from its `first`.
     fn group_leaf_hashes(&self, k: u64, first: usize, count: usize) -> Result<Vec<Hash>> {
         let data = self.read_bundle(k)?;
-        Ok(split_bundle(&data)
+        Ok(self.group_leaf_hashes_in(k, &data, first, count))
+    }
+
+    /// [`Store::group_leaf_hashes`] of bundle `k` already read (`data`).
+    fn group_leaf_hashes_in(&self, k: u64, data: &[u8], first: usize, count: usize) -> Vec<Hash> {
+        split_bundle(data)
             .enumerate()
             .skip(first)
             .take(count)
             .map(|(j, leaf)| self.leaf_of(k * TILE + j as u64, leaf))
-            .collect())
+            .collect()
     }
 
     /// Complete bundle `k`'s hashes at [`MID_LEVEL`], from `mid`.

@@ -77,6 +77,8 @@ pub(super) struct Hashes<'a> {
     pub(super) tiles: RefCell<HashMap<(u64, u64), Levels>>,
     /// Complete tiles' hashes at [`MID_LEVEL`] read in this call.
     pub(super) mids: RefCell<HashMap<u64, Vec<Hash>>>,
+    /// The last complete bundle read, decoded: its other groups need it too.
+    pub(super) bundle: RefCell<Option<(u64, Vec<u8>)>>,
 }
 
 impl<'a> Hashes<'a> {
@@ -91,6 +93,7 @@ impl<'a> Hashes<'a> {
             tail_hashes: &st.tail_hashes,
             tiles: RefCell::default(),
             mids: RefCell::default(),
+            bundle: RefCell::default(),
         }
     }
 
@@ -126,11 +129,17 @@ impl<'a> Hashes<'a> {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(v) => {
                 let width = 1usize << MID_LEVEL;
-                v.insert(tile_levels(
-                    self.store
-                        .group_leaf_hashes(tile, group as usize * width, width)
-                        .map_err(gone)?,
-                ))
+                let mut b = self.bundle.borrow_mut();
+                if b.as_ref().is_none_or(|(k, _)| *k != tile) {
+                    *b = Some((tile, self.store.read_bundle(tile).map_err(gone)?));
+                }
+                let data = b.as_ref().map(|(_, d)| d.as_slice()).unwrap_or_default();
+                v.insert(tile_levels(self.store.group_leaf_hashes_in(
+                    tile,
+                    data,
+                    group as usize * width,
+                    width,
+                )))
             }
         };
         levels

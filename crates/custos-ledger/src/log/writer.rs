@@ -312,6 +312,7 @@ impl Log {
                 tail_hashes: &tail_hashes,
                 tiles: RefCell::default(),
                 mids: RefCell::default(),
+                bundle: RefCell::default(),
             },
         )
         .map_err(|e| LedgerError::Corrupt(format!("the tree: {e:?}")))?;
