@@ -12,6 +12,7 @@
 //! its reseller: requests emit no outbox events, and reseller keys cannot reach them.
 
 mod document;
+pub mod orders;
 pub mod package;
 pub mod verify;
 
