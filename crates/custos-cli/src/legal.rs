@@ -432,7 +432,11 @@ pub async fn run(app: &App, cmd: LegalCmd) -> Result<()> {
                 if let Some(h) = &v.sealed.contact_verified {
                     println!("  contact verified: {h}");
                 }
-                for (k, val) in &v.sealed.identifiers {
+                for custos_app::legal::Named {
+                    kind: k,
+                    value: val,
+                } in &v.sealed.identifiers
+                {
                     println!("  identifier: {k} {val}");
                 }
                 for ip in &v.sealed.ips {

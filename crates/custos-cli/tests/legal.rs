@@ -333,6 +333,42 @@ fn a_subpoena_is_recorded_approved_and_produced_as_a_package_that_proves_itself(
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("declaration.pdf does not name"), "{err}");
 
+    // A package without its declaration, or with a row twice and a stray proof (manifests
+    // made to match each time), is refused; so is a zip with an entry beside its bag.
+    std::fs::copy(
+        unzipped.join("pkg/data/declaration.pdf"),
+        d.join("other.pdf"),
+    )
+    .unwrap();
+    std::fs::remove_file(pkg.join("data/declaration.pdf")).unwrap();
+    let (good, out) = python(&["-c", rehash, pkg_s]);
+    assert!(good, "{out}");
+    fails_in(
+        d,
+        &["legal", "verify-package", pkg_s],
+        "declaration.pdf is missing",
+    );
+    let (good, out) = python(&[
+        "-c",
+        "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1], 'a')\nz.writestr('evil.txt', 'x')",
+        zip.to_str().unwrap(),
+    ]);
+    assert!(good, "{out}");
+    fails_in(
+        d,
+        &["legal", "verify-package", zip.to_str().unwrap()],
+        "lies outside the bag",
+    );
+    // Never over a dangling link either.
+    let link = d.join("link");
+    std::os::unix::fs::symlink(d.join("nowhere"), &link).unwrap();
+    fails_in(
+        d,
+        &["legal", "package", &id, link.to_str().unwrap()],
+        "exists",
+    );
+    assert!(!d.join("nowhere").exists());
+
     // Every production is an accounted disclosure.
     let shown = ok_in(d, &["legal", "requests", "show", &id, "--json"]);
     let v: serde_json::Value = serde_json::from_str(&shown).unwrap();

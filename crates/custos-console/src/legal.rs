@@ -387,7 +387,11 @@ async fn request_page(
     if let Some(j) = &v.sealed.justification {
         sealed.push(("Emergency justification".into(), j.clone()));
     }
-    for (k, val) in &v.sealed.identifiers {
+    for custos_app::legal::Named {
+        kind: k,
+        value: val,
+    } in &v.sealed.identifiers
+    {
         sealed.push((format!("Identifier ({k})"), val.clone()));
     }
     for ip in &v.sealed.ips {

@@ -158,6 +158,21 @@ pub struct Step {
     pub note: Option<String>,
 }
 
+/// A legal hold a request placed, on a customer in its scope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Held {
+    pub customer_id: CustomerId,
+    pub hold_id: String,
+}
+
+/// An identifier a scope named, as kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Named {
+    /// `email`, `phone`, `national_id`, `card`, `iban` or `wallet`.
+    pub kind: String,
+    pub value: String,
+}
+
 /// A legal request as kept: no personal data (that is [`Sealed`]).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LegalRequest {
@@ -202,7 +217,7 @@ pub struct LegalRequest {
     pub preservation_extended: bool,
     /// The legal holds that preserve its scope, by customer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub holds: Vec<(CustomerId, String)>,
+    pub holds: Vec<Held>,
     /// The approval a second person gives before records are produced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_id: Option<String>,
@@ -231,7 +246,7 @@ pub struct Sealed {
     pub justification: Option<String>,
     /// The identifiers named, as kept (a card as its brand, BIN and last four digits).
     #[serde(default)]
-    pub identifiers: Vec<(String, String)>,
+    pub identifiers: Vec<Named>,
     #[serde(default)]
     pub ips: Vec<String>,
 }
@@ -489,13 +504,13 @@ impl App {
                     "no customer's records hold it",
                 ));
             }
-            identifiers.push((
-                serde_json::to_value(s.kind)
+            identifiers.push(Named {
+                kind: serde_json::to_value(s.kind)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_owned))
                     .unwrap_or_default(),
-                shown(&s.kind, &s.value),
-            ));
+                value: shown(&s.kind, &s.value),
+            });
             customers.extend(found);
         }
         customers.sort();
@@ -546,6 +561,15 @@ impl App {
             identifiers,
             ips,
         };
+        // What can still refuse it is checked before anything is written: a scope whose every
+        // customer retention destroyed has nothing left to preserve or produce.
+        if !r.customers.is_empty() && self.kept_customer(&r).await?.is_none() {
+            return Err(Error::Conflict(
+                "every customer in scope was destroyed by retention: nothing is left to \
+                 preserve or produce"
+                    .into(),
+            ));
+        }
         self.seal_request(&r, &sealed, &actor).await?;
         if r.instrument == Instrument::Preservation {
             self.preserve(&mut r, &actor, false).await?;
@@ -634,7 +658,7 @@ impl App {
         r: &LegalRequest,
         actor: &Actor,
         until: Option<DateTime<Utc>>,
-    ) -> Result<Vec<(CustomerId, String)>> {
+    ) -> Result<Vec<Held>> {
         let mut holds = vec![];
         for c in &r.customers {
             let hold = custos_core::LegalHold {
@@ -654,13 +678,30 @@ impl App {
                 expires_at: until,
             };
             match self.store().place_hold(c, &hold).await {
-                Ok(()) => holds.push((c.clone(), hold.id)),
+                Ok(()) => holds.push(Held {
+                    customer_id: c.clone(),
+                    hold_id: hold.id,
+                }),
                 // Nothing of a destroyed customer is left to preserve.
                 Err(StoreError::Destroyed(_)) => {}
-                Err(e) => return Err(e.into()),
+                Err(e) => {
+                    // None of this request's holds stay behind it unrecorded.
+                    for Held {
+                        customer_id: c,
+                        hold_id: h,
+                    } in &holds
+                    {
+                        let _ = self.store().release_hold(c, h, &actor.id, self.now()).await;
+                    }
+                    return Err(e.into());
+                }
             }
         }
-        for (c, h) in &holds {
+        for Held {
+            customer_id: c,
+            hold_id: h,
+        } in &holds
+        {
             self.audit(actor, None, "place_legal_hold", &format!("{c}/{h}"))
                 .await?;
         }
@@ -669,7 +710,11 @@ impl App {
 
     /// Releases a request's holds (those still in force): retention takes its course again.
     pub(crate) async fn release_scope(&self, r: &mut LegalRequest, actor: &Actor) -> Result<()> {
-        for (c, h) in std::mem::take(&mut r.holds) {
+        for Held {
+            customer_id: c,
+            hold_id: h,
+        } in std::mem::take(&mut r.holds)
+        {
             match self
                 .store()
                 .release_hold(&c, &h, &actor.id, self.now())
@@ -753,14 +798,7 @@ impl App {
             "produce_records"
         };
         // The approval is sealed under a customer's key: the first one still kept.
-        let mut anchor = None;
-        for c in &r.customers {
-            if self.store().load_summary(c).await.is_ok() {
-                anchor = Some(c.clone());
-                break;
-            }
-        }
-        let Some(customer) = anchor else {
+        let Some(customer) = self.kept_customer(r).await? else {
             return Err(Error::Conflict(
                 "every customer in scope was destroyed by retention: nothing is left to produce"
                     .into(),
@@ -770,6 +808,18 @@ impl App {
             "reason": format!("{} {} ({})", r.agency, r.case_number, r.instrument.as_str()),
         });
         Ok(self.ask(actor, kind, &customer, &r.id, body).await?.id)
+    }
+
+    /// The first customer in scope whose records are kept (not destroyed by retention).
+    async fn kept_customer(&self, r: &LegalRequest) -> Result<Option<CustomerId>> {
+        for c in &r.customers {
+            match self.store().load_summary(c).await {
+                Ok(_) => return Ok(Some(c.clone())),
+                Err(StoreError::Destroyed(_) | StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(None)
     }
 
     /// Applies an approved production: the request becomes `approved`, by its approver.
@@ -786,7 +836,11 @@ impl App {
     /// Where a request stands, for the approvals' check that nothing changed meanwhile.
     pub(crate) async fn legal_standing(&self, id: &str) -> Result<String> {
         let r = self.kept_one::<LegalRequest>(id).await?;
-        serde_json::to_string(&(r.state, &r.categories, &r.accounts, &r.customers))
+        // Reviewing it changes nothing the approval decides on: received and in review are
+        // one standing.
+        let open = matches!(r.state, RequestState::Received | RequestState::InReview);
+        let state = if open { "open" } else { r.state.as_str() };
+        serde_json::to_string(&(state, &r.categories, &r.accounts, &r.customers))
             .map_err(|e| Error::Internal(format!("a decision's standing: {e}")))
     }
 

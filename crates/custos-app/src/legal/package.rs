@@ -282,7 +282,7 @@ fn zip_err(path: &Path, e: zip::result::ZipError) -> Error {
 /// Writes the package to `out` (a directory, or a `.zip` when it ends so), under a temporary
 /// name renamed when complete. `out` must not exist.
 pub fn write(c: &Contents, out: &Path, progress: &dyn Fn(Stage)) -> Result<Written> {
-    if out.exists() {
+    if std::fs::symlink_metadata(out).is_ok() {
         return Err(Error::Conflict(format!(
             "{} exists: a package is never written over anything",
             out.display()
@@ -338,7 +338,22 @@ pub fn write(c: &Contents, out: &Path, progress: &dyn Fn(Stage)) -> Result<Writt
         let bag_dir = tmp.path().join(&name);
         std::fs::create_dir(&bag_dir).map_err(write_err(&bag_dir))?;
         let (written, _) = write_bag(c, Sink::Dir(bag_dir.clone()), progress)?;
-        std::fs::rename(&bag_dir, out).map_err(write_err(out))?;
+        // OUT is made here first (it fails if anything, a dangling link too, is there), then
+        // the bag is renamed over that empty directory of ours: nothing else is replaced.
+        std::fs::create_dir(out).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::Conflict(format!(
+                    "{} exists: a package is never written over anything",
+                    out.display()
+                ))
+            } else {
+                write_err(out)(e)
+            }
+        })?;
+        if let Err(e) = std::fs::rename(&bag_dir, out) {
+            let _ = std::fs::remove_dir(out);
+            return Err(write_err(out)(e));
+        }
         written
     };
     if let Ok(d) = std::fs::File::open(&parent) {
@@ -646,7 +661,7 @@ impl App {
         let checkpoint_size = contents.access.as_ref().map(|a| a.checkpoint_size);
         let (out, contents) = (out.to_owned(), std::sync::Arc::new(contents));
         let written = {
-            let contents = contents.clone();
+            let (contents, out) = (contents.clone(), out.clone());
             tokio::task::spawn_blocking(move || write(&contents, &out, &*progress))
                 .await
                 .map_err(|e| Error::Internal(format!("writing the package: {e}")))??
@@ -671,7 +686,15 @@ impl App {
         } else {
             RequestState::PartiallyProduced
         };
-        r.state.check(to)?;
+        if let Err(e) = r.state.check(to) {
+            // Withdrawn or rejected while it was written: the package does not stay.
+            if out.is_dir() {
+                let _ = std::fs::remove_dir_all(&out);
+            } else {
+                let _ = std::fs::remove_file(&out);
+            }
+            return Err(e.into());
+        }
         r.productions.push(production.clone());
         // Answered: what it held is retention's again (a preservation keeps its own clock).
         if r.instrument != custos_core::legal::Instrument::Preservation {
@@ -775,7 +798,7 @@ pub(super) fn ready_to_produce(r: &LegalRequest, out: &Path) -> Result<()> {
                 .unwrap_or_default()
         )));
     }
-    if out.exists() {
+    if std::fs::symlink_metadata(out).is_ok() {
         return Err(Error::Conflict(format!(
             "{} exists: a package is never written over anything",
             out.display()

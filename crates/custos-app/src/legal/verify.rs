@@ -16,6 +16,9 @@ use sha2::{Digest, Sha256};
 use super::package::{CSV_HEADER, leaf_hash, records_digest, time_text};
 use crate::error::{Error, Result};
 
+/// The largest file of a package read (a zip's entries say their sizes; they are not trusted).
+const MAX_ENTRY: u64 = 4 * 1024 * 1024 * 1024;
+
 /// What a package that holds up holds.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Verified {
@@ -114,8 +117,11 @@ impl Source {
                 let mut e = z
                     .by_name(&format!("{prefix}{rel}"))
                     .map_err(|_| fail(format!("{rel}: not in the package")))?;
-                let mut out = Vec::with_capacity(e.size() as usize);
-                e.read_to_end(&mut out)
+                // The size a zip states is not trusted: what is read is bounded.
+                let mut out = Vec::with_capacity(e.size().min(1 << 20) as usize);
+                e.by_ref()
+                    .take(MAX_ENTRY)
+                    .read_to_end(&mut out)
                     .map_err(|err| fail(format!("{rel}: cannot be read ({err})")))?;
                 Ok(out)
             }
@@ -200,15 +206,22 @@ pub fn verify_package(path: &Path) -> Result<Verified> {
         .map_err(|e| fail(format!("{}: cannot be read ({e})", path.display())))?;
     let z = zip::ZipArchive::new(f)
         .map_err(|e| fail(format!("{}: not a zip ({e})", path.display())))?;
-    // The bag is the zip's one top directory, or the zip itself.
+    // The bag is the zip's one top directory, or the zip itself; nothing may lie outside it.
     let prefix = z
         .file_names()
         .find_map(|n| {
-            n.strip_suffix("bagit.txt")
-                .filter(|p| p.matches('/').count() <= 1)
+            if n == "bagit.txt" {
+                return Some(String::new());
+            }
+            let (dir, file) = n.split_once('/')?;
+            (file == "bagit.txt" && !dir.is_empty()).then(|| format!("{dir}/"))
         })
-        .unwrap_or_default()
-        .to_owned();
+        .ok_or_else(|| fail("the zip holds no bagit.txt at its top or in one folder"))?;
+    if let Some(stray) = z.file_names().find(|n| !n.starts_with(prefix.as_str())) {
+        return Err(fail(format!(
+            "the zip's entry `{stray}` lies outside the bag `{prefix}`"
+        )));
+    }
     verify_bag(&Source::Zip {
         z: std::cell::RefCell::new(z),
         prefix,
@@ -338,16 +351,23 @@ fn verify_bag(root: &Source) -> Result<Verified> {
         )));
     }
     let digest = records_digest(&manifest);
-    if let Some(d) = field("Records-Digest")
-        && d != format!("sha256:{digest}")
-    {
+    for d in ["data/declaration.html", "data/declaration.pdf"] {
+        if !listed.contains(d) {
+            return Err(fail(format!(
+                "{d} is missing: a package carries its declaration"
+            )));
+        }
+    }
+    // Where the declaration names it: after "is:", before the sentence's full stop.
+    let named = format!(":{digest}.");
+    if field("Records-Digest") != Some(format!("sha256:{digest}")) {
         return Err(fail(
             "bag-info.txt's Records-Digest is not the records' digest",
         ));
     }
     if listed.contains("data/declaration.html") {
         let decl = String::from_utf8_lossy(&read(root, "data/declaration.html")?).into_owned();
-        if !decl.contains(&digest) {
+        if !decl.split_whitespace().collect::<String>().contains(&named) {
             return Err(fail(
                 "data/declaration.html does not name the records' digest: the records are not \
                  the ones it declares",
@@ -363,11 +383,7 @@ fn verify_bag(root: &Source) -> Result<Verified> {
                 d.extract_text(&pages).ok()
             })
             .unwrap_or_default();
-        if !text
-            .split_whitespace()
-            .collect::<String>()
-            .contains(&digest)
-        {
+        if !text.split_whitespace().collect::<String>().contains(&named) {
             return Err(fail(
                 "data/declaration.pdf does not name the records' digest: the records are not \
                  the ones it declares",
@@ -504,6 +520,12 @@ fn verify_access(
         if !listed.contains(name.as_str()) {
             return Err(fail(format!("{name} is missing")));
         }
+        if rows.last().is_some_and(|(last, _)| *last >= index) {
+            return Err(fail(format!(
+                "events.csv row {line}: entry {index} is not after the row before (each entry \
+                 once, in log order)"
+            )));
+        }
         rows.push((index, leaf));
         let j: serde_json::Value = nd
             .next()
@@ -563,6 +585,14 @@ fn verify_access(
     })?
     .into_iter()
     .sum();
+    let proven: std::collections::HashSet<u64> = rows.iter().map(|(i, _)| *i).collect();
+    if let Some(stray) = listed.iter().find(|p| {
+        p.strip_prefix("data/access/proofs/")
+            .and_then(|f| f.strip_suffix(".tlog-proof"))
+            .is_some_and(|i| i.parse::<u64>().map_or(true, |i| !proven.contains(&i)))
+    }) {
+        return Err(fail(format!("{stray} proves no row of events.csv")));
+    }
     let proofs = listed
         .iter()
         .filter(|p| p.starts_with("data/access/proofs/"))

@@ -70,7 +70,8 @@ pub async fn get(
 /// Attach the served document (kept sealed, with its SHA-256); a new one replaces it. The body
 /// is the document; `X-Custos-File-Name` names it.
 #[utoipa::path(put, path = "/v1/legal/requests/{id}/document", operation_id = "put_served_document", tag = "legal",
-    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    request_body(content = Vec<u8>, content_type = "text/plain",
+        description = "The document as served, of any type (its Content-Type is kept with it)"),
     params(("id" = String, Path, example = "lreq_demo_subpoena"),
         ("X-Custos-File-Name" = String, Header, description = "The document's file name")),
     responses((status = 200, body = LegalRequest), (status = 404, body = Problem),
