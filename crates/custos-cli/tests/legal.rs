@@ -169,6 +169,12 @@ fn a_subpoena_is_recorded_approved_and_produced_as_a_package_that_proves_itself(
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = ok_in(d, &args);
     let id = request_id(&out);
+    // The same subpoena recorded again (a retry) is refused, naming the first.
+    fails_in(
+        d,
+        &args,
+        &format!("is recorded already: legal request {id}"),
+    );
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["state"], "received");
     assert!(v["approval_id"].as_str().unwrap().starts_with("apr_"));

@@ -378,26 +378,28 @@ pub fn check_proof(
 mod proof_tests {
     use super::*;
 
+    /// A login of `account` from one address, at one time.
+    fn login(account: String) -> Event {
+        Event {
+            account_id: account,
+            time: chrono::DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            ip: "203.0.113.7".parse().unwrap(),
+            port: None,
+            action: crate::Action::Login,
+            source: "sso".into(),
+            actor: None,
+            user_agent: None,
+            request_id: None,
+        }
+    }
+
     #[test]
     fn a_proof_holds_against_its_signed_checkpoint_and_nothing_else() {
         let dir = tempfile::tempdir().unwrap();
         let l = crate::Ledger::open(dir.path(), "custos.test/ledger").unwrap();
-        let t = chrono::DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let events: Vec<Event> = (0..9)
-            .map(|i| Event {
-                account_id: format!("acc_{i}"),
-                time: t,
-                ip: "203.0.113.7".parse().unwrap(),
-                port: None,
-                action: crate::Action::Login,
-                source: "sso".into(),
-                actor: None,
-                user_agent: None,
-                request_id: None,
-            })
-            .collect();
+        let events: Vec<Event> = (0..9).map(|i| login(format!("acc_{i}"))).collect();
         l.access.append(&events).unwrap();
         let size = l.access.size();
         let cp = l.access.checkpoint();
@@ -437,22 +439,9 @@ mod proof_tests {
     fn proofs_many_at_once_are_those_one_at_a_time_across_tiles() {
         let dir = tempfile::tempdir().unwrap();
         let l = crate::Ledger::open(dir.path(), "custos.test/ledger").unwrap();
-        let t = chrono::DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
         for batch in 0..7 {
             let events: Vec<Event> = (0..100)
-                .map(|i| Event {
-                    account_id: format!("acc_{}", (batch * 100 + i) % 13),
-                    time: t,
-                    ip: "203.0.113.7".parse().unwrap(),
-                    port: None,
-                    action: crate::Action::Login,
-                    source: "sso".into(),
-                    actor: None,
-                    user_agent: None,
-                    request_id: None,
-                })
+                .map(|i| login(format!("acc_{}", (batch * 100 + i) % 13)))
                 .collect();
             l.access.append(&events).unwrap();
         }

@@ -571,15 +571,39 @@ impl App {
                     .into(),
             ));
         }
-        self.seal_request(&r, &sealed, &actor).await?;
-        if r.instrument == Instrument::Preservation {
-            self.preserve(&mut r, &actor, false).await?;
-        } else {
-            // Served process keeps what it reaches until it is answered: retention destroys
-            // nothing in scope meanwhile.
-            r.holds = self.hold_scope(&r, &actor, None).await?;
+        {
+            // The same process recorded twice (a form sent again, a retry) is one request: the
+            // check and the write are one step.
+            let _once = self.once.lock().await;
+            if let Some(open) = self
+                .all_kept::<LegalRequest>()
+                .await?
+                .into_iter()
+                .find(|o| {
+                    !o.state.is_final()
+                        && o.instrument == r.instrument
+                        && o.agency == r.agency
+                        && o.case_number == r.case_number
+                })
+            {
+                return Err(Error::Conflict(format!(
+                    "a {} of {} in case {} is recorded already: legal request {}",
+                    r.instrument.as_str(),
+                    r.agency,
+                    r.case_number,
+                    open.id
+                )));
+            }
+            self.seal_request(&r, &sealed, &actor).await?;
+            if r.instrument == Instrument::Preservation {
+                self.preserve(&mut r, &actor, false).await?;
+            } else {
+                // Served process keeps what it reaches until it is answered: retention
+                // destroys nothing in scope meanwhile.
+                r.holds = self.hold_scope(&r, &actor, None).await?;
+            }
+            self.keep(&r).await?;
         }
-        self.keep(&r).await?;
         self.audit(
             &actor,
             None,
