@@ -573,3 +573,73 @@ fn while_the_server_runs_it_writes_the_package_a_command_asks_for() {
         "a second person approves a production first",
     );
 }
+
+/// A package of more events than one run of proofs (4,096), made on several threads while
+/// the zip is written: custos and the independent verifier find every proof in place.
+#[test]
+fn a_package_of_many_runs_of_events_proves_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    drop(start(d, &["demo"]));
+    let mut lines = String::new();
+    for i in 0..10_000u32 {
+        let acc = if i % 5 == 0 {
+            "acc_demo_us_direct"
+        } else {
+            "acc_demo_foreign_direct"
+        };
+        let e = serde_json::json!({
+            "account_id": acc,
+            "time": format!("2026-11-{:02}T{:02}:{:02}:{:02}Z", 1 + i / 3600 % 28, i / 60 % 24, i % 60, i % 59),
+            "ip": format!("198.51.100.{}", i % 250),
+            "action": "api_call",
+            "source": "api",
+        });
+        lines.push_str(&e.to_string());
+        lines.push('\n');
+    }
+    let f = d.join("events.ndjson");
+    std::fs::write(&f, lines).unwrap();
+    ok_in(d, &["ingest", "file", f.to_str().unwrap()]);
+    let out = ok_in(
+        d,
+        &[
+            "--actor",
+            "alice",
+            "legal",
+            "requests",
+            "add",
+            "--agency",
+            "FBI Cyber Division",
+            "--case",
+            "2027-CY-0099",
+            "--served-at",
+            "2026-12-01T15:00:00Z",
+            "--instrument",
+            "subpoena",
+            "--account",
+            "acc_demo_foreign_direct",
+            "--json",
+        ],
+    );
+    let id = request_id(&out);
+    ok_in(d, &["--actor", "bob", "legal", "approve", &id]);
+    let (pkg, zip) = (d.join("many"), d.join("many.zip"));
+    ok_in(d, &["legal", "package", &id, pkg.to_str().unwrap()]);
+    ok_in(d, &["legal", "package", &id, zip.to_str().unwrap()]);
+    for p in [&pkg, &zip] {
+        let out = ok_in(d, &["legal", "verify-package", p.to_str().unwrap()]);
+        assert!(out.contains("8000 event(s) proven"), "{out}");
+    }
+    let csv = std::fs::read_to_string(pkg.join("data/access/events.csv")).unwrap();
+    let indexes: Vec<u64> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(indexes.len(), 8000);
+    assert!(indexes.windows(2).all(|w| w[0] < w[1]), "in log order");
+    let (good, out) = python(&[VERIFIER, pkg.to_str().unwrap()]);
+    assert!(good, "{out}");
+    assert!(out.trim().ends_with(" 8000"), "{out}");
+}

@@ -459,6 +459,32 @@ mod proof_tests {
                 "entry {i}"
             );
         }
+        // Handed out in chunks of three, and for every other chunk only (as the threads
+        // of a package take them): the same leaves and paths, each chunk its own entries.
+        let every_other: Vec<u64> = some.chunks(3).step_by(2).flatten().copied().collect();
+        let mut seen = vec![];
+        l.access
+            .prove_each(&every_other, size, 3, |run, proven| {
+                assert!(run.len() <= 3);
+                assert_eq!(run.len(), proven.len());
+                seen.extend(run.iter().copied().zip(proven));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), every_other);
+        for (i, (leaf, path)) in seen {
+            let one = prove(&l.access, i, size).unwrap();
+            assert_eq!(b64(&leaf), one.leaf_hash, "entry {i}");
+            assert_eq!(path.iter().map(b64).collect::<Vec<_>>(), one.hashes);
+        }
+        // What the chunk's user fails with ends the run.
+        let mut calls = 0;
+        let stopped = l.access.prove_each(&some, size, 2, |_, _| {
+            calls += 1;
+            Err(crate::LedgerError::Invalid("enough".into()))
+        });
+        assert!(stopped.is_err());
+        assert_eq!(calls, 1);
         assert!(l.access.prove_many(&[size], size).is_err());
     }
 }

@@ -15,6 +15,7 @@ mod document;
 pub mod orders;
 pub mod package;
 mod preservation;
+pub mod proofs;
 pub mod verify;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};

@@ -44,11 +44,46 @@ fn fail(what: impl Into<String>) -> Error {
 enum Source {
     Dir(PathBuf),
     Zip {
-        z: std::cell::RefCell<zip::ZipArchive<std::fs::File>>,
+        z: std::cell::RefCell<zip::ZipArchive<At>>,
         /// The bag's directory inside the zip, with its `/` (or empty).
         prefix: String,
         path: PathBuf,
     },
+}
+
+/// A file read at positions of its own (`pread`): its clones share the file, so one zip's
+/// directory serves every thread.
+#[derive(Clone)]
+struct At {
+    f: std::sync::Arc<std::fs::File>,
+    pos: u64,
+    len: u64,
+}
+
+impl std::io::Read for At {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let n = self.f.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for At {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let (base, off) = match to {
+            std::io::SeekFrom::Start(n) => (n, 0),
+            std::io::SeekFrom::End(d) => (self.len, d),
+            std::io::SeekFrom::Current(d) => (self.pos, d),
+        };
+        self.pos = base.checked_add_signed(off).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a seek before the start of the file",
+            )
+        })?;
+        Ok(self.pos)
+    }
 }
 
 /// Runs `f` over `items` in runs, one a core, each with a source of its own; the first error
@@ -93,18 +128,12 @@ impl Source {
     fn reopen(&self) -> Result<Source> {
         Ok(match self {
             Source::Dir(root) => Source::Dir(root.clone()),
-            Source::Zip { prefix, path, .. } => {
-                let f = std::fs::File::open(path)
-                    .map_err(|e| fail(format!("{}: cannot be read ({e})", path.display())))?;
-                Source::Zip {
-                    z: std::cell::RefCell::new(
-                        zip::ZipArchive::new(f)
-                            .map_err(|e| fail(format!("{}: not a zip ({e})", path.display())))?,
-                    ),
-                    prefix: prefix.clone(),
-                    path: path.clone(),
-                }
-            }
+            // The zip's directory (a million entries, read once) is shared, not read again.
+            Source::Zip { z, prefix, path } => Source::Zip {
+                z: std::cell::RefCell::new(z.borrow().clone()),
+                prefix: prefix.clone(),
+                path: path.clone(),
+            },
         })
     }
 
@@ -118,7 +147,9 @@ impl Source {
                     .by_name(&format!("{prefix}{rel}"))
                     .map_err(|_| fail(format!("{rel}: not in the package")))?;
                 // The size a zip states is not trusted: what is read is bounded.
-                let mut out = Vec::with_capacity(e.size().min(1 << 20) as usize);
+                // Room for what it states, up to 256 MiB (the rows of a million events: fewer
+                // copies as it grows).
+                let mut out = Vec::with_capacity(e.size().min(256 << 20) as usize);
                 e.by_ref()
                     .take(MAX_ENTRY)
                     .read_to_end(&mut out)
@@ -204,8 +235,16 @@ pub fn verify_package(path: &Path) -> Result<Verified> {
     }
     let f = std::fs::File::open(path)
         .map_err(|e| fail(format!("{}: cannot be read ({e})", path.display())))?;
-    let z = zip::ZipArchive::new(f)
-        .map_err(|e| fail(format!("{}: not a zip ({e})", path.display())))?;
+    let len = f
+        .metadata()
+        .map_err(|e| fail(format!("{}: cannot be read ({e})", path.display())))?
+        .len();
+    let z = zip::ZipArchive::new(At {
+        f: std::sync::Arc::new(f),
+        pos: 0,
+        len,
+    })
+    .map_err(|e| fail(format!("{}: not a zip ({e})", path.display())))?;
     // The bag is the zip's one top directory, or the zip itself; nothing may lie outside it.
     let prefix = z
         .file_names()
@@ -498,61 +537,71 @@ fn verify_access(
         )));
     }
     let ndjson = read(root, "data/access/events.ndjson")?;
-    let mut nd = ndjson.split(|b| *b == b'\n').filter(|l| !l.is_empty());
-    let mut n = 0u64;
-    let mut rows: Vec<(u64, [u8; 32])> = vec![];
+    let nd: Vec<&[u8]> = ndjson
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    // In order first: each entry once, ascending, with its proof in the bag.
+    let mut rows: Vec<(usize, u64, csv::StringRecord)> = vec![];
     for (i, rec) in rdr.records().enumerate() {
         let line = i + 2;
         let rec = rec.map_err(|e| fail(format!("events.csv row {line}: {e}")))?;
-        let (index, event, leaf) = event_of(&rec, line)?;
-        if event.validate().is_err() {
-            return Err(fail(format!(
-                "events.csv row {line}: not an event custos keeps"
-            )));
-        }
-        if leaf_hash(&event.encode()) != leaf {
-            return Err(fail(format!(
-                "events.csv row {line} (entry {index}): its fields do not give its leaf hash (the \
-                 row was changed)"
-            )));
-        }
+        let index: u64 = rec
+            .get(0)
+            .unwrap_or_default()
+            .parse()
+            .map_err(|_| fail(format!("events.csv row {line}: `index` is not a number")))?;
         let name = format!("data/access/proofs/{index}.tlog-proof");
         if !listed.contains(name.as_str()) {
             return Err(fail(format!("{name} is missing")));
         }
-        if rows.last().is_some_and(|(last, _)| *last >= index) {
+        if rows.last().is_some_and(|(_, last, _)| *last >= index) {
             return Err(fail(format!(
                 "events.csv row {line}: entry {index} is not after the row before (each entry \
                  once, in log order)"
             )));
         }
-        rows.push((index, leaf));
-        let j: serde_json::Value = nd
-            .next()
-            .and_then(|l| serde_json::from_slice(l).ok())
-            .ok_or_else(|| fail(format!("events.ndjson has no line for entry {index}")))?;
-        let mut want = serde_json::to_value(&event).unwrap_or_default();
-        want["index"] = index.into();
-        want["time"] = time_text(event.time).into();
-        want["leaf_hash"] = base64::engine::general_purpose::STANDARD
-            .encode(leaf)
-            .into();
-        if j != want {
-            return Err(fail(format!(
-                "events.ndjson's line for entry {index} is not its row in events.csv"
-            )));
-        }
-        n += 1;
+        rows.push((line, index, rec));
     }
-    if nd.next().is_some() {
+    if nd.len() > rows.len() {
         return Err(fail(
             "events.ndjson has more lines than events.csv has rows",
         ));
     }
-    // Each row's proof, against the one checkpoint, on every core.
+    let n = rows.len() as u64;
+    // Then each row (its fields, its leaf hash, its NDJSON line) and its proof, against the
+    // one checkpoint, on every core.
     let proof_bytes: u64 = in_parallel(root, &rows, |src, run| {
         let mut bytes = 0u64;
-        for &(index, leaf) in run {
+        for (line, index, rec) in run {
+            let (line, index) = (*line, *index);
+            let (_, event, leaf) = event_of(rec, line)?;
+            if event.validate().is_err() {
+                return Err(fail(format!(
+                    "events.csv row {line}: not an event custos keeps"
+                )));
+            }
+            if leaf_hash(&event.encode()) != leaf {
+                return Err(fail(format!(
+                    "events.csv row {line} (entry {index}): its fields do not give its leaf hash \
+                     (the row was changed)"
+                )));
+            }
+            let j: serde_json::Value = nd
+                .get(line - 2)
+                .and_then(|l| serde_json::from_slice(l).ok())
+                .ok_or_else(|| fail(format!("events.ndjson has no line for entry {index}")))?;
+            let mut want = serde_json::to_value(&event).unwrap_or_default();
+            want["index"] = index.into();
+            want["time"] = time_text(event.time).into();
+            want["leaf_hash"] = base64::engine::general_purpose::STANDARD
+                .encode(leaf)
+                .into();
+            if j != want {
+                return Err(fail(format!(
+                    "events.ndjson's line for entry {index} is not its row in events.csv"
+                )));
+            }
             let name = format!("data/access/proofs/{index}.tlog-proof");
             let data = read(src, &name)?;
             if digests
@@ -585,7 +634,7 @@ fn verify_access(
     })?
     .into_iter()
     .sum();
-    let proven: std::collections::HashSet<u64> = rows.iter().map(|(i, _)| *i).collect();
+    let proven: std::collections::HashSet<u64> = rows.iter().map(|r| r.1).collect();
     if let Some(stray) = listed.iter().find(|p| {
         p.strip_prefix("data/access/proofs/")
             .and_then(|f| f.strip_suffix(".tlog-proof"))

@@ -34,10 +34,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 use signed_note::{Note, StandardSigner, StandardVerifier, VerifierList};
+/// A tree hash (SHA-256), as proofs hold them.
+pub use tlog_tiles::Hash;
 use tlog_tiles::{
-    Checkpoint, HASH_SIZE, Hash, HashReader, Tile, node_hash, prove_record, prove_tree,
-    record_hash, split_stored_hash_index, stored_hash_count, stored_hash_index,
-    stored_hashes_for_record_hash, tree_hash,
+    Checkpoint, HASH_SIZE, HashReader, Tile, node_hash, prove_record, prove_tree, record_hash,
+    split_stored_hash_index, stored_hash_count, stored_hash_index, stored_hashes_for_record_hash,
+    tree_hash,
 };
 
 use crate::event::Event;

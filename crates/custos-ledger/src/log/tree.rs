@@ -308,6 +308,24 @@ impl Log {
     /// time. The hashes from level 8 up are read once for the whole run; those below, once per
     /// tile.
     pub fn prove_many(&self, indexes: &[u64], size: u64) -> Result<Vec<(Hash, Vec<Hash>)>> {
+        let mut out = Vec::with_capacity(indexes.len());
+        self.prove_each(indexes, size, indexes.len().max(1), |_, proven| {
+            out.extend(proven);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// [`Log::prove_many`] handed out `chunk` entries at a time, in order, as they are
+    /// proven (so that what uses them need not wait for the whole run): `each` gets the
+    /// entries of the chunk and their leaf hashes and proofs. An error of `each` ends the run.
+    pub fn prove_each(
+        &self,
+        indexes: &[u64],
+        size: u64,
+        chunk: usize,
+        mut each: impl FnMut(&[u64], Vec<(Hash, Vec<Hash>)>) -> Result<()>,
+    ) -> Result<()> {
         let st = self.store.state();
         self.committed("the tree", size, st.size)?;
         let h = Shared {
@@ -316,22 +334,25 @@ impl Log {
         };
         let corrupt = |e: tlog_tiles::Error| LedgerError::Corrupt(format!("{e:?}"));
         let mut tile = u64::MAX;
-        let mut out = Vec::with_capacity(indexes.len());
-        for &i in indexes {
-            if i >= size {
-                return Err(LedgerError::Invalid(format!(
-                    "entry {i} is not in a tree of {size}"
-                )));
+        for run in indexes.chunks(chunk.max(1)) {
+            let mut out = Vec::with_capacity(run.len());
+            for &i in run {
+                if i >= size {
+                    return Err(LedgerError::Invalid(format!(
+                        "entry {i} is not in a tree of {size}"
+                    )));
+                }
+                if i / TILE != tile {
+                    tile = i / TILE;
+                    h.below.tiles.borrow_mut().clear();
+                    h.below.mids.borrow_mut().clear();
+                }
+                let leaf = h.read_hashes(&[stored_hash_index(0, i)]).map_err(corrupt)?[0];
+                out.push((leaf, prove_record(size, i, &h).map_err(corrupt)?));
             }
-            if i / TILE != tile {
-                tile = i / TILE;
-                h.below.tiles.borrow_mut().clear();
-                h.below.mids.borrow_mut().clear();
-            }
-            let leaf = h.read_hashes(&[stored_hash_index(0, i)]).map_err(corrupt)?[0];
-            out.push((leaf, prove_record(size, i, &h).map_err(corrupt)?));
+            each(run, out)?;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The consistency proof from the tree of `old` entries to the tree of `new`.
