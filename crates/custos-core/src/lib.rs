@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 
 pub mod account;
+mod cel_check;
 pub mod customer;
+pub mod detection;
 pub mod error;
 pub mod exemptions;
 pub mod ids;

@@ -33,6 +33,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::cel_check::Shape;
 use crate::customer::CustomerSummary;
 use crate::kinds::Method;
 use crate::kinds::SubjectRole;
@@ -139,7 +140,7 @@ pub struct Unmet {
 }
 
 /// The fields of `account`, as [`AccountFacts`] presents them, and what each holds.
-const ACCOUNT_FIELDS: &[(&str, Shape)] = &[
+pub(crate) const ACCOUNT_FIELDS: &[(&str, Shape)] = &[
     ("id", Shape::Value),
     ("kind", Shape::Value),
     ("offering", Shape::Value),
@@ -158,153 +159,19 @@ const CUSTOMER_FIELDS: &[(&str, Shape)] = &[
     ("owners_verified", Shape::Value),
 ];
 
-/// CEL's type names, which an expression may use as values (`type(account.depth) == int`).
-const TYPE_NAMES: &[&str] = &[
-    "bool",
-    "bytes",
-    "double",
-    "int",
-    "uint",
-    "string",
-    "list",
-    "map",
-    "null_type",
-    "type",
-];
-
-/// What an expression of a condition is, as far as its names go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
-    /// `account` or `customer`: only their fields may be selected.
-    Object(&'static str, &'static [(&'static str, Shape)]),
-    /// A map whose keys are not ours to know (`account.resources`).
-    Map,
-    List,
-    /// A string, number or boolean: nothing to select.
-    Value,
-    /// Anything else (a macro's variable, a call's result): not checked.
-    Unknown,
-}
-
 /// Checks that a condition names only variables and fields there are (see the module's
 /// documentation): the reason otherwise, naming the field. A condition that does not parse
 /// is refused too.
 pub fn check_fields(condition: &str) -> Result<(), String> {
-    let program = cel::Program::compile(condition)
-        .map_err(|e| format!("not a CEL expression: {}", e.to_string().trim()))?;
-    let mut bound = vec![];
-    shape(program.expression(), &mut bound).map(|_| ())
-}
-
-fn fields_list(fields: &[(&str, Shape)]) -> String {
-    let names: Vec<&str> = fields.iter().map(|f| f.0).collect();
-    match names.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
-        _ => names.concat(),
-    }
-}
-
-/// The shape of `operand.field` (or `operand[field]`): an object's field must be one of its own.
-fn select(operand: Shape, field: &str, path: &str) -> Result<Shape, String> {
-    match operand {
-        Shape::Object(name, fields) => fields
-            .iter()
-            .find(|f| f.0 == field)
-            .map(|f| f.1)
-            .ok_or_else(|| {
-                format!(
-                    "`{name}.{field}` is not a field: `{name}` has {}",
-                    fields_list(fields)
-                )
-            }),
-        Shape::Map => Ok(Shape::Value),
-        Shape::List | Shape::Value => Err(format!("`{path}` has no field `{field}`")),
-        Shape::Unknown => Ok(Shape::Unknown),
-    }
-}
-
-/// How `e` reads, as written (for messages): `account.resources`.
-fn path(e: &cel::IdedExpr) -> String {
-    use cel::common::ast::Expr;
-    match &e.expr {
-        Expr::Ident(n) => n.clone(),
-        Expr::Select(s) => format!("{}.{}", path(&s.operand), s.field),
-        _ => "the value".into(),
-    }
-}
-
-/// The shape of `e`, checking every name in it. `bound` holds the macros' variables in scope.
-fn shape(e: &cel::IdedExpr, bound: &mut Vec<String>) -> Result<Shape, String> {
-    use cel::common::ast::{EntryExpr, Expr, LiteralValue, operators};
-    match &e.expr {
-        Expr::Unspecified | Expr::Literal(_) => Ok(Shape::Unknown),
-        // A macro's variable (`@result` is the crate's own accumulator).
-        Expr::Ident(n) if bound.contains(n) || n.starts_with('@') => Ok(Shape::Unknown),
-        Expr::Ident(n) if n == "account" => Ok(Shape::Object("account", ACCOUNT_FIELDS)),
-        Expr::Ident(n) if n == "customer" => Ok(Shape::Object("customer", CUSTOMER_FIELDS)),
-        Expr::Ident(n) if TYPE_NAMES.contains(&n.as_str()) => Ok(Shape::Unknown),
-        Expr::Ident(n) => Err(format!(
-            "`{n}` is not a variable: a condition reads `account` and `customer`"
-        )),
-        Expr::Select(s) => {
-            let operand = shape(&s.operand, bound)?;
-            select(operand, &s.field, &path(&s.operand))
-        }
-        Expr::Call(c) => {
-            let target = c.target.as_deref().map(|t| shape(t, bound)).transpose()?;
-            let mut args = Vec::with_capacity(c.args.len());
-            for a in &c.args {
-                args.push(shape(a, bound)?);
-            }
-            // `account['offering']` names a field as `account.offering` does.
-            if matches!(
-                c.func_name.as_str(),
-                operators::INDEX | operators::OPT_INDEX
-            ) && target.is_none()
-                && let [operand, key] = c.args.as_slice()
-                && let Expr::Literal(LiteralValue::String(k)) = &key.expr
-            {
-                return select(args[0], k.inner(), &path(operand));
-            }
-            Ok(Shape::Unknown)
-        }
-        Expr::Comprehension(c) => {
-            shape(&c.iter_range, bound)?;
-            shape(&c.accu_init, bound)?;
-            let before = bound.len();
-            bound.push(c.iter_var.clone());
-            bound.extend(c.iter_var2.clone());
-            bound.push(c.accu_var.clone());
-            let inner = [&c.loop_cond, &c.loop_step, &c.result]
-                .into_iter()
-                .try_for_each(|x| shape(x, bound).map(|_| ()));
-            bound.truncate(before);
-            inner.map(|()| Shape::Unknown)
-        }
-        Expr::List(l) => {
-            for x in &l.elements {
-                shape(x, bound)?;
-            }
-            Ok(Shape::List)
-        }
-        Expr::Map(m) => {
-            for x in &m.entries {
-                if let EntryExpr::MapEntry(x) = &x.expr {
-                    shape(&x.key, bound)?;
-                    shape(&x.value, bound)?;
-                }
-            }
-            Ok(Shape::Unknown)
-        }
-        Expr::Struct(s) => {
-            for x in &s.entries {
-                if let EntryExpr::StructField(x) = &x.expr {
-                    shape(&x.value, bound)?;
-                }
-            }
-            Ok(Shape::Unknown)
-        }
-    }
+    crate::cel_check::check(
+        condition,
+        &[
+            ("account", Shape::Object("account", ACCOUNT_FIELDS)),
+            ("customer", Shape::Object("customer", CUSTOMER_FIELDS)),
+        ],
+        "a condition reads `account` and `customer`",
+    )
+    .map(|_| ())
 }
 
 /// Evaluates one condition: `Ok(())` when it holds, the reason otherwise.

@@ -52,6 +52,9 @@ pub struct CipPolicy {
     /// What each instrument of legal process reaches, and preservation's clock.
     #[serde(default)]
     pub legal: crate::legal::LegalPolicy,
+    /// The red flags at sign-up (`policy/detection.toml` when the section is absent).
+    #[serde(default)]
+    pub detection: crate::detection::DetectionPolicy,
 }
 
 /// The compliance program's clocks, in calendar days unless named otherwise.
@@ -359,6 +362,7 @@ impl CipPolicy {
             return bad("only version = 1 is understood");
         }
         self.legal.validate()?;
+        self.detection.check().map_err(CoreError::Policy)?;
         let t = self.beneficial_owners.ownership_threshold_percent;
         if !(t.is_finite() && t > 0.0 && t <= 100.0) {
             return bad("beneficial_owners.ownership_threshold_percent must be in (0, 100]");
