@@ -26,6 +26,7 @@ pub mod legal;
 pub mod lists;
 pub mod program;
 pub mod reads;
+pub mod reference;
 pub mod report;
 pub mod resellers;
 pub mod retention;

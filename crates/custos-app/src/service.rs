@@ -97,6 +97,8 @@ pub struct App {
     /// person, a flag, an exemption, a filing): a form sent twice at once is then one write
     /// and one refusal, not two writes.
     pub(crate) once: Arc<tokio::sync::Mutex<()>>,
+    /// The reference lists in use, loaded once (`App::reference_data`).
+    pub(crate) references: crate::reference::ReferenceCache,
 }
 
 impl std::fmt::Debug for App {
@@ -140,6 +142,7 @@ impl App {
             audit_mirrored: Arc::new(tokio::sync::Mutex::new(None)),
             audit_checked: Arc::new(tokio::sync::Mutex::new((0, vec![0; 32]))),
             once: Arc::new(tokio::sync::Mutex::new(())),
+            references: Arc::default(),
         }
     }
 

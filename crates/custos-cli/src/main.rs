@@ -14,6 +14,7 @@ mod legal;
 mod lists;
 mod nats;
 mod out;
+mod reference;
 mod resellers;
 mod users;
 mod webhooks;
@@ -88,6 +89,11 @@ enum Cmd {
     Retention {
         #[command(subcommand)]
         cmd: RetentionCmd,
+    },
+    /// Reference lists for detection: IP ranges, disposable email domains, BIN ranges.
+    Reference {
+        #[command(subcommand)]
+        cmd: reference::ReferenceCmd,
     },
     /// Designated lists: sanctions lists and special-measure designations.
     Lists {
@@ -837,6 +843,10 @@ async fn run(cli: Cli) -> Result<()> {
             let app = App::open(config, true).await?;
             lists::run(&app, cmd).await
         }
+        Cmd::Reference { cmd } => {
+            let app = App::open(config, true).await?;
+            reference::run(&app, cmd).await
+        }
         Cmd::Designations { cmd } => {
             let app = App::open(config, true).await?;
             compliance::designations(&app, cmd).await
@@ -910,6 +920,7 @@ fn reads_only(cmd: &Cmd) -> bool {
     match cmd {
         Cmd::Keys { cmd } => matches!(cmd, KeysCmd::List { .. }),
         Cmd::Lists { cmd } => matches!(cmd, ListsCmd::Ls { .. } | ListsCmd::Diff { .. }),
+        Cmd::Reference { cmd } => !matches!(cmd, reference::ReferenceCmd::Import { .. }),
         Cmd::Screen { .. } | Cmd::Report { .. } => true,
         Cmd::Ledger { .. } => true,
         Cmd::Designations { cmd } => matches!(

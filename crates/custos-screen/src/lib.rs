@@ -5,6 +5,7 @@ pub mod import;
 pub mod index;
 pub mod model;
 pub mod names;
+pub mod reference;
 pub mod screen;
 pub mod synth;
 pub mod version;

@@ -160,6 +160,23 @@ pub struct ConsoleSession {
     pub ended_at: Option<DateTime<Utc>>,
 }
 
+/// A stored version of a reference list (its canonical text is read by
+/// [`Store::reference_body`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredReference {
+    pub id: i64,
+    /// `ip-ranges`, `disposable-domains` or `bin-ranges`.
+    pub kind: String,
+    /// The version's number within its kind: 1 for the first.
+    pub number: i64,
+    /// Where it came from: a file path or URL.
+    pub source: String,
+    pub retrieved_at: DateTime<Utc>,
+    /// SHA-256 of the canonical text.
+    pub content_hash: String,
+    pub entries: i64,
+}
+
 /// A stored version of a designated list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredListVersion {
@@ -606,6 +623,17 @@ pub trait Store: PeopleStore + Send + Sync + std::fmt::Debug + 'static {
         diff: &custos_screen::Diff,
         based_on: Option<i64>,
     ) -> Result<StoredListVersion, StoreError>;
+    /// Keeps a version of a reference list (its canonical text): the newest of its kind is
+    /// the one in use.
+    async fn save_reference(
+        &self,
+        v: &StoredReference,
+        body: &[u8],
+    ) -> Result<StoredReference, StoreError>;
+    /// Versions of one kind of reference list, or of all, newest first.
+    async fn references(&self, kind: Option<&str>) -> Result<Vec<StoredReference>, StoreError>;
+    /// The canonical text of a reference version.
+    async fn reference_body(&self, id: i64) -> Result<Vec<u8>, StoreError>;
     /// Versions of one list, or of all lists, newest first.
     async fn list_versions(&self, list: Option<&str>)
     -> Result<Vec<StoredListVersion>, StoreError>;

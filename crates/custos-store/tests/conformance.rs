@@ -872,6 +872,7 @@ conformance!(
     customers_linked_by_a_shared_identifier,
     the_review_queue_newest_first,
     lookups_filter_and_page,
+    reference_versions_by_kind,
     an_upgrade_finds_references_kept_before,
     an_upgrade_forgets_tokens_kept_for_replays,
     webhooks_outbox_and_deliveries,

@@ -56,6 +56,11 @@ pub(super) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "approvals",
         include_str!("../../migrations/sqlite/0011_approvals.sql"),
     ),
+    (
+        12,
+        "reference",
+        include_str!("../../migrations/sqlite/0012_reference.sql"),
+    ),
 ];
 pub(super) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -112,5 +117,10 @@ pub(super) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         11,
         "approvals",
         include_str!("../../migrations/postgres/0011_approvals.sql"),
+    ),
+    (
+        12,
+        "reference",
+        include_str!("../../migrations/postgres/0012_reference.sql"),
     ),
 ];

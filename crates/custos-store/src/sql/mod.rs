@@ -35,6 +35,7 @@ mod customers;
 mod keys;
 mod lookups;
 mod migrations;
+mod reference;
 mod webhooks;
 
 use migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
@@ -872,6 +873,25 @@ impl Store for SqlStore {
 
     async fn document(&self, id: &str) -> Result<(DocumentMeta, Vec<u8>), StoreError> {
         compliance::document(self, id).await
+    }
+
+    async fn save_reference(
+        &self,
+        v: &crate::StoredReference,
+        body: &[u8],
+    ) -> Result<crate::StoredReference, StoreError> {
+        reference::save_reference(self, v, body).await
+    }
+
+    async fn references(
+        &self,
+        kind: Option<&str>,
+    ) -> Result<Vec<crate::StoredReference>, StoreError> {
+        reference::references(self, kind).await
+    }
+
+    async fn reference_body(&self, id: i64) -> Result<Vec<u8>, StoreError> {
+        reference::reference_body(self, id).await
     }
 
     async fn save_list_version(

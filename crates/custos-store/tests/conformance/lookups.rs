@@ -221,3 +221,45 @@ pub(crate) async fn an_upgrade_forgets_tokens_kept_for_replays(backend: &str) {
         custos_store::IdemBegin::Replay { status: 201, .. }
     ));
 }
+
+/// Reference lists' versions: numbered per kind, newest first, each with its text.
+pub(crate) async fn reference_versions_by_kind(backend: &str) {
+    use custos_store::StoredReference;
+    let h = harness(backend).await;
+    let s = &h.store;
+    let v = |kind: &str, hash: &str| StoredReference {
+        id: 0,
+        kind: kind.into(),
+        number: 0,
+        source: "ranges.csv".into(),
+        retrieved_at: now(),
+        content_hash: hash.into(),
+        entries: 2,
+    };
+    let body = b"start,end,kind,provider\n203.0.113.0,203.0.113.255,hosting,\n".to_vec();
+    let a = s
+        .save_reference(&v("ip-ranges", "h1"), &body)
+        .await
+        .unwrap();
+    let b = s
+        .save_reference(&v("disposable-domains", "h2"), b"mailinator.com\n")
+        .await
+        .unwrap();
+    let c = s.save_reference(&v("ip-ranges", "h3"), b"x").await.unwrap();
+    assert_eq!((a.number, b.number, c.number), (1, 1, 2));
+    assert!(a.id < b.id && b.id < c.id);
+    let ip = s.references(Some("ip-ranges")).await.unwrap();
+    assert_eq!(
+        ip.iter()
+            .map(|r| r.content_hash.as_str())
+            .collect::<Vec<_>>(),
+        ["h3", "h1"]
+    );
+    assert_eq!(ip[1].retrieved_at, a.retrieved_at);
+    assert_eq!(s.references(None).await.unwrap().len(), 3);
+    assert_eq!(s.reference_body(a.id).await.unwrap(), body);
+    assert!(matches!(
+        s.reference_body(99).await,
+        Err(StoreError::NotFound(_))
+    ));
+}

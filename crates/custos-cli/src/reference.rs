@@ -1,0 +1,161 @@
+//! `custos reference`: the reference lists detection reads (IP ranges with labels, disposable
+//! email domains, BIN ranges), imported whole as versions, listed, and asked.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use custos_app::reference::Imported;
+use custos_screen::reference::RefKind;
+
+use crate::app::App;
+use crate::cli_actor;
+use crate::out::{Table, print_json, time_text};
+
+#[derive(Subcommand, Debug)]
+pub enum ReferenceCmd {
+    /// Import a file whole as the kind's version in use. `ip-ranges`: CSV with a header
+    /// naming `network` (or `start` and `end`), `kind` (tor, vpn, proxy, hosting, cdn, bot,
+    /// residential, mobile) and optionally `provider`, or a JSON array of such objects.
+    /// `disposable-domains`: a domain a line, `#` comments. `bin-ranges`: CSV with `bin` (or
+    /// `from` and `to`), `brand`, `funding` (credit, debit, prepaid, charge, unknown) and
+    /// `country`. A file with one bad line is refused, naming it: the version in use stays.
+    Import {
+        /// ip-ranges, disposable-domains or bin-ranges.
+        kind: String,
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The versions of every kind (or one), newest first.
+    Ls {
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What the lists in use say of an IP address, an email domain or a card's first six to
+    /// eight digits.
+    Lookup {
+        /// ip, domain or bin.
+        what: String,
+        value: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn kind(s: &str) -> Result<RefKind> {
+    RefKind::parse(s.trim()).with_context(|| {
+        format!(
+            "`{s}` is not a kind of reference list: one of {}",
+            RefKind::ALL.map(RefKind::as_str).join(", ")
+        )
+    })
+}
+
+pub async fn run(app: &App, cmd: ReferenceCmd) -> Result<()> {
+    let s = &app.service;
+    match cmd {
+        ReferenceCmd::Import {
+            kind: k,
+            file,
+            json,
+        } => {
+            let k = kind(&k)?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let source = std::fs::canonicalize(&file)
+                .unwrap_or(file.clone())
+                .display()
+                .to_string();
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_message(format!("reading {}", file.display()));
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            let got = s.import_reference(&cli_actor(), k, &source, bytes).await;
+            bar.finish_and_clear();
+            let got = got?;
+            if json {
+                let (state, v) = match &got {
+                    Imported::Saved(v) => ("saved", v),
+                    Imported::Unchanged(v) => ("unchanged", v),
+                };
+                return print_json(&serde_json::json!({"result": state, "version": v}));
+            }
+            match got {
+                Imported::Saved(v) => println!(
+                    "{} version {}: {} entries, now in use (sha256 {})",
+                    v.kind, v.number, v.entries, v.content_hash
+                ),
+                Imported::Unchanged(v) => println!(
+                    "{} unchanged: the same data as version {} in use ({} entries); nothing \
+                     written",
+                    v.kind, v.number, v.entries
+                ),
+            }
+            Ok(())
+        }
+        ReferenceCmd::Ls { kind: k, json } => {
+            let k = k.as_deref().map(kind).transpose()?;
+            let all = s.references(k).await?;
+            if json {
+                return print_json(&all);
+            }
+            let mut t = Table::new(&["kind", "version", "entries", "imported", "source"]);
+            for v in &all {
+                t.row(vec![
+                    v.kind.clone(),
+                    v.number.to_string(),
+                    v.entries.to_string(),
+                    time_text(v.retrieved_at),
+                    v.source.clone(),
+                ]);
+            }
+            t.print("no reference list imported: custos reference import KIND FILE")
+        }
+        ReferenceCmd::Lookup { what, value, json } => {
+            let d = s.reference_data().await?;
+            let v = match what.trim() {
+                "ip" => {
+                    let ip: std::net::IpAddr = value
+                        .trim()
+                        .parse()
+                        .with_context(|| format!("`{}` is not an IP address", value.trim()))?;
+                    serde_json::to_value(d.ip(ip))?
+                }
+                "domain" => {
+                    let domain = custos_ids::email::domain_ascii(value.trim())
+                        .map_err(|e| anyhow::anyhow!("`{}` is not a domain: {e}", value.trim()))?;
+                    serde_json::json!({"domain": domain, "disposable": d.disposable(&domain)})
+                }
+                "bin" => match d.bin(&value) {
+                    Some(b) => serde_json::json!({
+                        "brand": b.brand, "funding": b.funding, "country": b.country,
+                        "from": format!("{:08}", b.from), "to": format!("{:08}", b.to),
+                    }),
+                    None if value.trim().len() < 6
+                        || !value.trim().bytes().all(|b| b.is_ascii_digit()) =>
+                    {
+                        bail!("a BIN is a card's first six to eight digits")
+                    }
+                    None => {
+                        serde_json::json!({"brand": null, "funding": "unknown", "country": null})
+                    }
+                },
+                other => bail!("`{other}` cannot be looked up: ip, domain or bin"),
+            };
+            if json {
+                return print_json(&v);
+            }
+            for (k, v) in v.as_object().into_iter().flatten() {
+                let text = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Null => "-".into(),
+                    v => v.to_string(),
+                };
+                println!("{k}: {text}");
+            }
+            Ok(())
+        }
+    }
+}

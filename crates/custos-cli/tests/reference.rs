@@ -1,0 +1,158 @@
+//! The reference lists detection reads, through the CLI as a platform engineer keeps them:
+//! imported whole as versions, the same file again writing nothing, a file with one bad line
+//! refused with the version in use kept, and lookups reading the newest versions.
+
+mod common;
+
+use common::*;
+
+const DATA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../custos-screen/tests/data/reference"
+);
+
+fn fails(d: &std::path::Path, args: &[&str], why: &str) {
+    let o = custos(d, args);
+    assert!(!o.status.success(), "{args:?} succeeded");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(why), "{args:?}: {err}");
+}
+
+#[test]
+fn reference_lists_are_imported_whole_and_looked_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok_in(d, &["migrate"]);
+    let ranges = format!("{DATA}/ranges.csv");
+    let out = ok_in(d, &["reference", "import", "ip-ranges", &ranges]);
+    assert!(
+        out.contains("ip-ranges version 1: 4 entries, now in use"),
+        "{out}"
+    );
+    // The same data again, even laid out otherwise, writes nothing.
+    let same = d.join("same.json");
+    std::fs::write(
+        &same,
+        r#"[{"network": "2001:db8::/32", "kind": "hosting", "provider": "Example Cloud"},
+            {"start": "198.51.100.0", "end": "198.51.100.127", "kind": "vpn", "provider": "Example VPN"},
+            {"network": "203.0.113.7/32", "kind": "tor"},
+            {"network": "203.0.113.0/24", "kind": "hosting", "provider": "Example Cloud"}]"#,
+    )
+    .unwrap();
+    let out = ok_in(
+        d,
+        &["reference", "import", "ip-ranges", same.to_str().unwrap()],
+    );
+    assert!(
+        out.contains("unchanged: the same data as version 1"),
+        "{out}"
+    );
+    // One bad line refuses the whole file, naming the line; version 1 stays in use.
+    let bad = d.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "network,kind\n192.0.2.0/24,hosting\n192.0.2.999/32,tor\n",
+    )
+    .unwrap();
+    fails(
+        d,
+        &["reference", "import", "ip-ranges", bad.to_str().unwrap()],
+        "the version in use stays: line 3: `192.0.2.999/32` is not an address or a network",
+    );
+    fails(
+        d,
+        &["reference", "import", "ip-range", &ranges],
+        "`ip-range` is not a kind of reference list",
+    );
+    let empty = d.join("empty.txt");
+    std::fs::write(&empty, "").unwrap();
+    fails(
+        d,
+        &[
+            "reference",
+            "import",
+            "disposable-domains",
+            empty.to_str().unwrap(),
+        ],
+        "is empty",
+    );
+    ok_in(
+        d,
+        &[
+            "reference",
+            "import",
+            "disposable-domains",
+            &format!("{DATA}/domains.txt"),
+        ],
+    );
+    ok_in(
+        d,
+        &[
+            "reference",
+            "import",
+            "bin-ranges",
+            &format!("{DATA}/bins.csv"),
+        ],
+    );
+    let ls: serde_json::Value =
+        serde_json::from_str(&ok_in(d, &["reference", "ls", "--json"])).unwrap();
+    assert_eq!(ls.as_array().unwrap().len(), 3, "{ls}");
+    let ip: serde_json::Value = serde_json::from_str(&ok_in(
+        d,
+        &["reference", "lookup", "ip", "203.0.113.7", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(ip["kind"], "tor");
+    assert_eq!(ip["labels"], serde_json::json!(["hosting", "tor"]));
+    let ip: serde_json::Value = serde_json::from_str(&ok_in(
+        d,
+        &["reference", "lookup", "ip", "192.0.2.1", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(
+        ip["kind"], "unknown",
+        "the refused file's range is not in use"
+    );
+    let dom: serde_json::Value = serde_json::from_str(&ok_in(
+        d,
+        &[
+            "reference",
+            "lookup",
+            "domain",
+            "EU.Mailinator.com",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(dom["disposable"], true);
+    let bin: serde_json::Value = serde_json::from_str(&ok_in(
+        d,
+        &["reference", "lookup", "bin", "41111199", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(bin["funding"], "prepaid");
+    fails(
+        d,
+        &["reference", "lookup", "bin", "4111"],
+        "first six to eight digits",
+    );
+    fails(
+        d,
+        &["reference", "lookup", "ip", "nope"],
+        "is not an IP address",
+    );
+    // A newer version replaces what lookups read.
+    let more = d.join("more.csv");
+    std::fs::write(&more, "network,kind\n192.0.2.0/24,vpn\n").unwrap();
+    let out = ok_in(
+        d,
+        &["reference", "import", "ip-ranges", more.to_str().unwrap()],
+    );
+    assert!(out.contains("ip-ranges version 2"), "{out}");
+    let ip: serde_json::Value = serde_json::from_str(&ok_in(
+        d,
+        &["reference", "lookup", "ip", "192.0.2.1", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(ip["kind"], "vpn");
+}

@@ -1,0 +1,141 @@
+use super::*;
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/reference");
+
+fn read(kind: RefKind, file: &str) -> Reference {
+    Reference::parse(kind, &std::fs::read(format!("{DATA}/{file}")).unwrap()).unwrap()
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+#[test]
+fn ip_ranges_overlap_and_the_most_telling_kind_wins() {
+    let Reference::IpRanges(r) = read(RefKind::IpRanges, "ranges.csv") else {
+        panic!()
+    };
+    let t = IpTable::new(&r);
+    let tor = t.lookup(ip("203.0.113.7"));
+    assert_eq!(tor.kind, "tor");
+    assert_eq!(tor.labels, ["hosting", "tor"]);
+    assert_eq!(tor.providers, ["Example Cloud"]);
+    assert_eq!(t.lookup(ip("203.0.113.8")).kind, "hosting");
+    assert_eq!(t.lookup(ip("203.0.113.6")).kind, "hosting");
+    assert_eq!(t.lookup(ip("203.0.113.255")).kind, "hosting");
+    assert_eq!(t.lookup(ip("203.0.114.0")).kind, "unknown");
+    assert_eq!(t.lookup(ip("198.51.100.127")).kind, "vpn");
+    assert_eq!(t.lookup(ip("198.51.100.128")).kind, "unknown");
+    assert_eq!(t.lookup(ip("2001:db8::1")).kind, "hosting");
+    assert_eq!(t.lookup(ip("2001:db9::1")).kind, "unknown");
+    // An IPv4 address written as IPv6 is the same address.
+    assert_eq!(t.lookup(ip("::ffff:203.0.113.7")).kind, "tor");
+    // The hosting block cut around the Tor exit: three segments, then the VPN's and IPv6's.
+    assert_eq!(t.segments(), 5);
+}
+
+#[test]
+fn the_same_ranges_written_otherwise_are_the_same_version() {
+    let csv = read(RefKind::IpRanges, "ranges.csv");
+    let json = Reference::parse(
+        RefKind::IpRanges,
+        br#"[{"network": "2001:db8::/32", "kind": "hosting", "provider": "Example Cloud"},
+             {"start": "198.51.100.0", "end": "198.51.100.127", "kind": "VPN", "provider": "Example VPN"},
+             {"network": "203.0.113.7", "kind": "tor"},
+             {"network": "203.0.113.0/24", "kind": "datacenter", "provider": "Example Cloud"}]"#,
+    )
+    .unwrap();
+    assert_eq!(csv.content_hash(), json.content_hash());
+    // The canonical text reads back as itself.
+    let again = Reference::parse(RefKind::IpRanges, csv.canonical().as_bytes()).unwrap();
+    assert_eq!(again.canonical(), csv.canonical());
+}
+
+#[test]
+fn a_list_that_does_not_parse_whole_is_refused_naming_the_line() {
+    for (kind, text, why) in [
+        (
+            RefKind::IpRanges,
+            "network,kind\n203.0.113.0/24,hosting\n203.0.113.300/32,tor\n",
+            "line 3: `203.0.113.300/32` is not an address or a network",
+        ),
+        (
+            RefKind::IpRanges,
+            "network,kind\n203.0.113.0/24,hostng\n",
+            "line 2: `hostng` is not a kind of range",
+        ),
+        (
+            RefKind::IpRanges,
+            "cidr,kind\n203.0.113.0/24,hosting\n",
+            "no `network` column",
+        ),
+        (
+            RefKind::IpRanges,
+            "start,end,kind\n203.0.113.9,203.0.113.1,vpn\n",
+            "is not a range",
+        ),
+        (
+            RefKind::IpRanges,
+            r#"[{"network": "203.0.113.0/24", "knd": "tor"}]"#,
+            "not the JSON of IP ranges",
+        ),
+        (RefKind::IpRanges, "network,kind\n", "holds no ip-ranges"),
+        (
+            RefKind::DisposableDomains,
+            "mailinator.com\nnot a domain\n",
+            "line 2: `not a domain` is not a domain",
+        ),
+        (
+            RefKind::BinRanges,
+            "bin,brand,funding,country\n41111,visa,credit,US\n",
+            "line 2: `41111` is not a BIN of 6 to 8 digits",
+        ),
+        (
+            RefKind::BinRanges,
+            "bin,brand,funding,country\n411111,visa,gift,US\n",
+            "line 2: `gift` is not a funding type",
+        ),
+        (
+            RefKind::BinRanges,
+            "bin,brand,funding,country\n411111,visa,credit,XX\n",
+            "line 2: `XX` is not a country",
+        ),
+        (
+            RefKind::BinRanges,
+            "bin,brand,country\n411111,visa,US\n",
+            "no `funding` column",
+        ),
+    ] {
+        match Reference::parse(kind, text.as_bytes()) {
+            Ok(r) => panic!("{text}: accepted {r:?}"),
+            Err(e) => assert!(e.contains(why), "{text}\n{e}"),
+        }
+    }
+}
+
+#[test]
+fn a_domain_or_its_parent_listed_is_disposable() {
+    let Reference::DisposableDomains(d) = read(RefKind::DisposableDomains, "domains.txt") else {
+        panic!()
+    };
+    assert_eq!(d.len(), 3);
+    assert!(is_listed(&d, "mailinator.com"));
+    assert!(is_listed(&d, "eu.mailinator.com"));
+    assert!(is_listed(&d, "MAILINATOR.COM."));
+    assert!(!is_listed(&d, "example.com"));
+    assert!(!is_listed(&d, "com"));
+}
+
+#[test]
+fn the_narrowest_bin_range_names_the_card() {
+    let Reference::BinRanges(b) = read(RefKind::BinRanges, "bins.csv") else {
+        panic!()
+    };
+    let r = bin_lookup(&b, "41111199").unwrap();
+    assert_eq!((r.funding.as_str(), r.country.as_str()), ("prepaid", "US"));
+    assert_eq!(bin_lookup(&b, "41111100").unwrap().funding, "credit");
+    assert_eq!(bin_lookup(&b, "411111").unwrap().funding, "credit");
+    assert_eq!(bin_lookup(&b, "535522").unwrap().brand, "mastercard");
+    assert!(bin_lookup(&b, "999999").is_none());
+    assert!(bin_lookup(&b, "4111").is_none());
+}
