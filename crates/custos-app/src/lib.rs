@@ -23,6 +23,7 @@ pub mod kept;
 pub mod keys;
 pub mod ledger;
 pub mod legal;
+pub mod links;
 pub mod lists;
 pub mod program;
 pub mod reads;

@@ -1,15 +1,76 @@
 //! `custos lists`: import list files as versions, list them, show what changed.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use clap::Subcommand;
 use custos_app::lists::Published;
 use custos_core::screening::ListMeasure;
 use custos_screen::ListVersion;
 use custos_screen::import::{Format, import};
 
-use crate::ListsCmd;
 use crate::app::App;
+
+#[derive(Debug, Subcommand)]
+pub enum ListsCmd {
+    /// Import a list file as the list's new current version. A file that does not parse whole
+    /// changes nothing: the current version stays.
+    Import {
+        /// ofac-csv (FILE is sdn.csv or cons_prim.csv; companions beside it), ofac-xml
+        /// (sdn.xml, consolidated.xml), ofac-advanced-xml (sdn_advanced.xml, cons_advanced.xml),
+        /// un-xml, bis-dpl, csl-csv, ftm-json, custos-toml.
+        #[arg(long)]
+        format: String,
+        file: PathBuf,
+        /// The list's name (default: from the format and file, e.g. ofac-sdn, un, csl; for
+        /// ftm-json the file's name, `entities` for `entities.ftm.json`).
+        #[arg(long)]
+        name: Option<String>,
+        /// Without --name: the file is a new version of the list its default name names, even
+        /// though it comes from another file and shares few entries with the current version
+        /// (such an import is otherwise refused, as one list replacing another).
+        #[arg(long)]
+        new_version: bool,
+        /// What the list's hits ask: prohibition (a confirmed hit refuses and closes
+        /// accounts), review (a hit holds the accounts until a reviewer decides, and decides
+        /// nothing itself) or informational (a case for the reviewers; holds nothing).
+        /// Default: prohibition for ofac-* and un-xml, review for bis-dpl, csl-csv and
+        /// ftm-json. A custos-toml file's designations carry their own.
+        #[arg(long)]
+        measure: Option<String>,
+        /// Accept a version with under 90% of the current version's entries (by default such a
+        /// drop is taken for a broken download and refused).
+        #[arg(long)]
+        allow_shrink: bool,
+        /// Do not screen the stored customers again after the import (when importing several
+        /// lists in a row; run `custos lists rescreen` after the last).
+        #[arg(long)]
+        no_rescreen: bool,
+    },
+    /// Screen every stored customer again against the current lists, and report the hits
+    /// that are new and those that are gone.
+    Rescreen {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The lists and their versions.
+    Ls {
+        /// Only this list.
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What a version changed (default: the current version of the list).
+    Diff {
+        name: String,
+        /// The version's number in its list, as `lists ls` shows it.
+        #[arg(long)]
+        version: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+}
 
 /// The name a list gets when none is given.
 fn default_name(format: Format, file: &Path) -> String {

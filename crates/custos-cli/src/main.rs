@@ -9,6 +9,7 @@ mod bench_legal;
 mod bench_screen;
 mod compliance;
 mod config;
+mod detection;
 mod ledger;
 mod legal;
 mod lists;
@@ -90,6 +91,17 @@ enum Cmd {
         #[command(subcommand)]
         cmd: RetentionCmd,
     },
+    /// The customers linked to one through shared values (an email, a phone, a document, a
+    /// card, an IBAN, a wallet): the connected group, each link with the kind shared (never
+    /// the value) and when. A read of personal data: audited with its purpose.
+    Links {
+        customer: String,
+        /// Why the links are read, e.g. a case number.
+        #[arg(long)]
+        purpose: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Reference lists for detection: IP ranges, disposable email domains, BIN ranges.
     Reference {
         #[command(subcommand)]
@@ -98,7 +110,7 @@ enum Cmd {
     /// Designated lists: sanctions lists and special-measure designations.
     Lists {
         #[command(subcommand)]
-        cmd: ListsCmd,
+        cmd: lists::ListsCmd,
     },
     /// Screen a name against the current version of every imported list.
     Screen {
@@ -208,67 +220,6 @@ enum KeysCmd {
     },
     /// Revoke a key by id.
     Revoke { id: String },
-}
-
-#[derive(Debug, Subcommand)]
-pub(crate) enum ListsCmd {
-    /// Import a list file as the list's new current version. A file that does not parse whole
-    /// changes nothing: the current version stays.
-    Import {
-        /// ofac-csv (FILE is sdn.csv or cons_prim.csv; companions beside it), ofac-xml
-        /// (sdn.xml, consolidated.xml), ofac-advanced-xml (sdn_advanced.xml, cons_advanced.xml),
-        /// un-xml, bis-dpl, csl-csv, ftm-json, custos-toml.
-        #[arg(long)]
-        format: String,
-        file: PathBuf,
-        /// The list's name (default: from the format and file, e.g. ofac-sdn, un, csl; for
-        /// ftm-json the file's name, `entities` for `entities.ftm.json`).
-        #[arg(long)]
-        name: Option<String>,
-        /// Without --name: the file is a new version of the list its default name names, even
-        /// though it comes from another file and shares few entries with the current version
-        /// (such an import is otherwise refused, as one list replacing another).
-        #[arg(long)]
-        new_version: bool,
-        /// What the list's hits ask: prohibition (a confirmed hit refuses and closes
-        /// accounts), review (a hit holds the accounts until a reviewer decides, and decides
-        /// nothing itself) or informational (a case for the reviewers; holds nothing).
-        /// Default: prohibition for ofac-* and un-xml, review for bis-dpl, csl-csv and
-        /// ftm-json. A custos-toml file's designations carry their own.
-        #[arg(long)]
-        measure: Option<String>,
-        /// Accept a version with under 90% of the current version's entries (by default such a
-        /// drop is taken for a broken download and refused).
-        #[arg(long)]
-        allow_shrink: bool,
-        /// Do not screen the stored customers again after the import (when importing several
-        /// lists in a row; run `custos lists rescreen` after the last).
-        #[arg(long)]
-        no_rescreen: bool,
-    },
-    /// Screen every stored customer again against the current lists, and report the hits
-    /// that are new and those that are gone.
-    Rescreen {
-        /// Print the report as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// The lists and their versions.
-    Ls {
-        /// Only this list.
-        name: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
-    /// What a version changed (default: the current version of the list).
-    Diff {
-        name: String,
-        /// The version's number in its list, as `lists ls` shows it.
-        #[arg(long)]
-        version: Option<i64>,
-        #[arg(long)]
-        json: bool,
-    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -847,6 +798,14 @@ async fn run(cli: Cli) -> Result<()> {
             let app = App::open(config, true).await?;
             reference::run(&app, cmd).await
         }
+        Cmd::Links {
+            customer,
+            purpose,
+            json,
+        } => {
+            let app = App::open(config, true).await?;
+            detection::links(&app, &customer, &purpose, json).await
+        }
         Cmd::Designations { cmd } => {
             let app = App::open(config, true).await?;
             compliance::designations(&app, cmd).await
@@ -919,8 +878,12 @@ fn reads_only(cmd: &Cmd) -> bool {
     use resellers::{RequestsCmd, ResellersCmd};
     match cmd {
         Cmd::Keys { cmd } => matches!(cmd, KeysCmd::List { .. }),
-        Cmd::Lists { cmd } => matches!(cmd, ListsCmd::Ls { .. } | ListsCmd::Diff { .. }),
+        Cmd::Lists { cmd } => matches!(
+            cmd,
+            lists::ListsCmd::Ls { .. } | lists::ListsCmd::Diff { .. }
+        ),
         Cmd::Reference { cmd } => !matches!(cmd, reference::ReferenceCmd::Import { .. }),
+        Cmd::Links { .. } => true,
         Cmd::Screen { .. } | Cmd::Report { .. } => true,
         Cmd::Ledger { .. } => true,
         Cmd::Designations { cmd } => matches!(

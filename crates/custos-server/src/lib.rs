@@ -168,6 +168,7 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
         .routes(may(Permission::ReadCompliance, routes!(customers::holds)))
         .routes(may(Permission::ReadPersonal, routes!(customers::search)))
         .routes(may(Permission::ReadPersonal, routes!(customers::record)))
+        .routes(may(Permission::ReadPersonal, routes!(customers::links)))
         .routes(may(Permission::Review, routes!(customers::review)))
         .routes(may(Permission::LegalHold, routes!(customers::place_hold)))
         .routes(may(Permission::LegalHold, routes!(customers::release_hold)))

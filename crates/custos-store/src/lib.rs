@@ -160,6 +160,21 @@ pub struct ConsoleSession {
     pub ended_at: Option<DateTime<Utc>>,
 }
 
+/// A link of a customer through a value it shares (see [`Store::link_edges`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkEdge {
+    pub from: CustomerId,
+    /// The kind of value shared (`email`, `phone`, `national_id`, `card_fingerprint`, `iban`,
+    /// `wallet`): never the value.
+    pub kind: String,
+    /// The other customer; `None` for a widely shared value.
+    pub to: Option<CustomerId>,
+    /// When the link appeared: the later of the two customers' creation.
+    pub since: Option<DateTime<Utc>>,
+    /// More customers than the cap share the value: not followed.
+    pub widely_shared: bool,
+}
+
 /// A stored version of a reference list (its canonical text is read by
 /// [`Store::reference_body`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -523,6 +538,11 @@ pub trait Store: PeopleStore + Send + Sync + std::fmt::Debug + 'static {
         id: &CustomerId,
         limit: u32,
     ) -> Result<Vec<(String, CustomerId)>, StoreError>;
+    /// The links of `ids` through the blind indexes: for each value of theirs that at most
+    /// `cap` other customers share, one edge per other customer (with the kind shared and when
+    /// the later of the two came); for each value more share, one edge with no other customer,
+    /// marked widely shared (reported, never followed). Values no one else holds give nothing.
+    async fn link_edges(&self, ids: &[CustomerId], cap: u32) -> Result<Vec<LinkEdge>, StoreError>;
     /// Every customer id not yet destroyed, in id order, after `after`.
     async fn customer_ids(
         &self,

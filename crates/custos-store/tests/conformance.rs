@@ -873,6 +873,7 @@ conformance!(
     the_review_queue_newest_first,
     lookups_filter_and_page,
     reference_versions_by_kind,
+    link_edges_follow_values_under_the_cap,
     an_upgrade_finds_references_kept_before,
     an_upgrade_forgets_tokens_kept_for_replays,
     webhooks_outbox_and_deliveries,

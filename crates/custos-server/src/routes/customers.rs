@@ -216,6 +216,33 @@ pub async fn record(
     })))
 }
 
+/// A customer's connected group through the values customers share (an email in its
+/// provider-aware form, a phone, a document or national id, a card, an IBAN, a wallet), found
+/// through the blind indexes: each link names the kind shared, never the value, and when it
+/// appeared. A value more customers share than the policy's `detection.share_cap` is reported
+/// as widely shared and not followed. Reveals links between people: a read of personal data,
+/// with a purpose in `X-Custos-Purpose`, audited.
+#[utoipa::path(get, path = "/v1/customers/{id}/links", operation_id = "get_customer_links", tag = "customers",
+    params(("id" = String, Path, example = "cus_demo_foreign_individual"),
+        ("X-Custos-Purpose" = String, Header, description = "Why the links are read, e.g. a case number")),
+    responses((status = 200, body = custos_app::links::LinkGroup), (status = 403, body = Problem),
+        (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn links(
+    State(st): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<String>,
+    purpose: Result<Purpose, ApiError>,
+) -> Result<Json<custos_app::links::LinkGroup>, ApiError> {
+    let purpose = purpose?;
+    let id = customer_id(&id)?;
+    Ok(Json(
+        st.service
+            .customer_links(&p.actor(), &purpose.0, &id)
+            .await?,
+    ))
+}
+
 /// Find the customers whose records hold a value (exact match through blind indexes).
 /// Reveals links between customers, so it is treated as a read of personal data.
 #[utoipa::path(post, path = "/v1/customers/search", tag = "customers",

@@ -277,3 +277,58 @@ pub(super) async fn linked_customers(
         })
         .collect()
 }
+
+pub(super) async fn link_edges(
+    st: &SqlStore,
+    ids: &[CustomerId],
+    cap: u32,
+) -> Result<Vec<crate::LinkEdge>, StoreError> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    // Each value of theirs counted (up to cap + 2: enough to know it is over), and its other
+    // holders read only when it is under the cap: a value a whole NAT shares costs a count.
+    let within = i64::from(cap) + 1;
+    let params: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 1)).collect();
+    let sql = format!(
+        "WITH mine AS (SELECT m.customer_id AS customer_id, m.kind AS kind, m.digest AS digest, \
+         (SELECT COUNT(*) FROM (SELECT 1 AS one FROM blind_index w WHERE w.kind = m.kind AND \
+         w.digest = m.digest LIMIT {limit}) s) AS n FROM blind_index m WHERE m.customer_id IN \
+         ({list})) \
+         SELECT mine.customer_id AS from_id, mine.kind AS kind, mine.n AS n, b.customer_id AS \
+         to_id, c.created_at AS to_created, f.created_at AS from_created FROM mine \
+         JOIN customers f ON f.id = mine.customer_id \
+         LEFT JOIN blind_index b ON mine.n <= {within} AND b.kind = mine.kind AND b.digest = \
+         mine.digest AND b.customer_id <> mine.customer_id \
+         LEFT JOIN customers c ON c.id = b.customer_id \
+         WHERE mine.n > 1 ORDER BY from_id, kind, to_id",
+        limit = within + 1,
+        list = params.join(", "),
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(id.as_str());
+    }
+    let rows = q.fetch_all(&st.read).await.map_err(db)?;
+    let parse = |s: String| CustomerId::parse(&s).map_err(|e| StoreError::Corrupt(e.to_string()));
+    rows.iter()
+        .map(|r| {
+            let n: i64 = get(r, "n")?;
+            let to: Option<String> = get(r, "to_id")?;
+            let since = match (
+                get::<Option<i64>>(r, "to_created")?,
+                get::<i64>(r, "from_created")?,
+            ) {
+                (Some(t), f) => Some(from_ts(t.max(f))?),
+                (None, _) => None,
+            };
+            Ok(crate::LinkEdge {
+                from: parse(get(r, "from_id")?)?,
+                kind: get(r, "kind")?,
+                to: to.map(parse).transpose()?,
+                since,
+                widely_shared: n > within,
+            })
+        })
+        .collect()
+}

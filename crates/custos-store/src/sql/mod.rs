@@ -562,6 +562,14 @@ impl Store for SqlStore {
         customers::find_customers(self, kind, value).await
     }
 
+    async fn link_edges(
+        &self,
+        ids: &[CustomerId],
+        cap: u32,
+    ) -> Result<Vec<crate::LinkEdge>, StoreError> {
+        lookups::link_edges(self, ids, cap).await
+    }
+
     async fn customer_ids(
         &self,
         after: Option<&CustomerId>,

@@ -263,3 +263,37 @@ pub(crate) async fn reference_versions_by_kind(backend: &str) {
         Err(StoreError::NotFound(_))
     ));
 }
+
+/// Links through shared values: followed under the cap, reported as widely shared over it.
+pub(crate) async fn link_edges_follow_values_under_the_cap(backend: &str) {
+    let h = harness(backend).await;
+    let s = &h.store;
+    let policy = CipPolicy::default();
+    // The harness's customers share their email (the same seeded contact).
+    let mut ids = vec![];
+    for n in 1..=4 {
+        let mut c = customer(n, s);
+        c.created_at = now() + Duration::days(i64::from(n));
+        s.create_customer(&c, &c.summary(&policy), &[])
+            .await
+            .unwrap();
+        ids.push(c.id.clone());
+    }
+    let edges = s.link_edges(&ids[..1], 5).await.unwrap();
+    let email: Vec<_> = edges.iter().filter(|e| e.kind == "email").collect();
+    assert_eq!(email.len(), 3, "{edges:?}");
+    assert!(email.iter().all(|e| e.from == ids[0] && !e.widely_shared));
+    let to: Vec<_> = email.iter().map(|e| e.to.clone().unwrap()).collect();
+    assert_eq!(to, ids[1..].to_vec());
+    // When the link appeared: when the later customer came.
+    assert_eq!(email[2].since, Some(now() + Duration::days(4)));
+    // Over the cap: one edge, naming no one.
+    let edges = s.link_edges(&ids[..1], 2).await.unwrap();
+    let email: Vec<_> = edges.iter().filter(|e| e.kind == "email").collect();
+    assert_eq!(email.len(), 1, "{edges:?}");
+    assert!(email[0].widely_shared && email[0].to.is_none());
+    // Several at once; none at all.
+    let edges = s.link_edges(&ids[..2], 5).await.unwrap();
+    assert!(edges.iter().any(|e| e.from == ids[1]));
+    assert!(s.link_edges(&[], 5).await.unwrap().is_empty());
+}

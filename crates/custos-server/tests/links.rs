@@ -1,0 +1,125 @@
+//! A customer's linked group through the API, as an investigator reads it: customers sharing
+//! a phone or an email are linked (the kind shared, never the value), a value shared by more
+//! customers than the policy's cap is reported and not followed, and the read is personal data
+//! (a purpose, a role that may read it).
+
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use custos_server::auth::Role;
+use serde_json::json;
+
+async fn with_contacts(app: &TestApp, name: &str, contacts: &[(&str, &str)]) -> String {
+    let c = app.customer(individual(name, "DE", "DE")).await;
+    for (kind, value) in contacts {
+        let r = app
+            .post(
+                &format!("/v1/customers/{c}/contacts"),
+                json!({"kind": kind, "value": value}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    c
+}
+
+#[tokio::test]
+async fn customers_sharing_values_are_one_group() {
+    let app = TestApp::new().await;
+    let a = with_contacts(&app, "Anna Berg", &[("phone", "+49 30 901820")]).await;
+    let b = with_contacts(
+        &app,
+        "Bernd Claus",
+        &[("phone", "0049 30 901820"), ("email", "b.claus@example.de")],
+    )
+    .await;
+    let c = with_contacts(&app, "Carla Diaz", &[("email", "B.Claus@Example.de")]).await;
+    let lone = with_contacts(&app, "Dora Ek", &[("email", "dora@example.de")]).await;
+    let r = app
+        .as_role(Role::Reviewer)
+        .purpose("abuse case 7")
+        .get(&format!("/v1/customers/{a}/links"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let members: Vec<(&str, u64)> = r.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["customer_id"].as_str().unwrap(),
+                m["hops"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(members, [(b.as_str(), 1), (c.as_str(), 2)], "{}", r.body);
+    let kinds: Vec<&str> = r.body["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 2, "{}", r.body);
+    assert!(
+        kinds.contains(&"phone") && kinds.contains(&"email"),
+        "{kinds:?}"
+    );
+    // The kind, never the value.
+    assert!(!r.raw.windows(6).any(|w| w == b"901820"), "{}", r.body);
+    assert!(!String::from_utf8_lossy(&r.raw).contains("claus"));
+    assert_eq!(r.body["complete"], true);
+    let r = app
+        .as_role(Role::Reviewer)
+        .purpose("abuse case 7")
+        .get(&format!("/v1/customers/{lone}/links"))
+        .await;
+    assert_eq!(r.body["members"], json!([]), "{}", r.body);
+    // The wrong paths: no purpose, a role that may not read personal data, no such customer.
+    let r = app
+        .as_role(Role::Reviewer)
+        .get(&format!("/v1/customers/{a}/links"))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(r.body["type"], "urn:custos:problem:purpose-required");
+    let r = app
+        .get(&format!("/v1/customers/{a}/links"), Role::Integrator)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = app
+        .as_role(Role::Reviewer)
+        .purpose("x")
+        .get("/v1/customers/cus_nobody/links")
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_value_shared_over_the_cap_is_reported_not_followed() {
+    let mut policy = custos_core::CipPolicy::default();
+    policy.detection.share_cap = 2;
+    let app = TestApp::with_policy(policy).await;
+    let mut ids = vec![];
+    for n in 0..4 {
+        ids.push(
+            with_contacts(
+                &app,
+                &format!("Person {}", ["Eins", "Zwei", "Drei", "Vier"][n]),
+                &[("email", "office@corp.example")],
+            )
+            .await,
+        );
+    }
+    let r = app
+        .as_role(Role::Reviewer)
+        .purpose("abuse case 8")
+        .get(&format!("/v1/customers/{}/links", ids[0]))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["members"], json!([]), "{}", r.body);
+    assert_eq!(r.body["share_cap"], 2);
+    assert_eq!(
+        r.body["widely_shared"],
+        json!([{"customer_id": ids[0], "kind": "email"}])
+    );
+}
