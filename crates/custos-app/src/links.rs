@@ -1,10 +1,10 @@
 //! Linked customers: the connected group of a customer through the values they share (an
 //! email in its provider-aware form, a phone, a document or national id, a card fingerprint,
 //! an IBAN, a wallet), found through the blind indexes, never by decrypting. A value more
-//! customers share than the policy's `detection.share_cap` (a corporate mail domain's shared
+//! other customers share than the policy's `detection.share_cap` (a corporate mail domain's shared
 //! inbox, a family's card) is reported as widely shared, not followed.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use custos_core::CustomerId;
@@ -38,7 +38,7 @@ pub struct Link {
     pub since: Option<DateTime<Utc>>,
 }
 
-/// A value of a member that more customers share than the cap: reported, not followed.
+/// A value of a member that more other customers share than the cap: reported, not followed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct WidelyShared {
     #[schema(value_type = String)]
@@ -70,8 +70,15 @@ impl App {
         purpose: &str,
         id: &CustomerId,
     ) -> Result<LinkGroup> {
+        let purpose = custos_core::text::free_text("purpose", purpose)?;
+        if purpose.chars().count() > 200 {
+            return Err(crate::Error::invalid(
+                "purpose",
+                "must be at most 200 characters",
+            ));
+        }
         self.store().load_summary(id).await?;
-        self.audit(actor, Some(purpose), "read_customer_links", id.as_str())
+        self.audit(actor, Some(&purpose), "read_customer_links", id.as_str())
             .await?;
         self.link_group(id).await
     }
@@ -84,34 +91,40 @@ impl App {
         let mut links: BTreeMap<(CustomerId, CustomerId, String), Option<DateTime<Utc>>> =
             BTreeMap::new();
         let mut wide: BTreeSet<(CustomerId, String)> = BTreeSet::new();
-        let mut frontier: VecDeque<CustomerId> = VecDeque::from([id.clone()]);
+        // One level at a time, so that a customer's distance is its shortest: every customer
+        // of a level is read (in batches) before any of the next.
+        let mut level: Vec<CustomerId> = vec![id.clone()];
         let mut complete = true;
-        while !frontier.is_empty() {
-            let batch: Vec<CustomerId> = frontier.drain(..frontier.len().min(100)).collect();
-            for e in self.store().link_edges(&batch, cap).await? {
-                let Some(to) = e.to else {
-                    if e.widely_shared {
-                        wide.insert((e.from, e.kind));
-                    }
-                    continue;
-                };
-                let (a, b) = if e.from < to {
-                    (e.from.clone(), to.clone())
-                } else {
-                    (to.clone(), e.from.clone())
-                };
-                if !hops.contains_key(&to) {
-                    if hops.len() > MAX_GROUP {
-                        complete = false;
+        let mut depth = 0u32;
+        while !level.is_empty() {
+            depth += 1;
+            let mut next = vec![];
+            for batch in level.chunks(100) {
+                for e in self.store().link_edges(batch, cap).await? {
+                    let Some(to) = e.to else {
+                        if e.widely_shared {
+                            wide.insert((e.from, e.kind));
+                        }
                         continue;
+                    };
+                    if !hops.contains_key(&to) {
+                        if hops.len() > MAX_GROUP {
+                            complete = false;
+                            continue;
+                        }
+                        hops.insert(to.clone(), depth);
+                        order.push(to.clone());
+                        next.push(to.clone());
                     }
-                    let h = hops.get(&e.from).copied().unwrap_or(0) + 1;
-                    hops.insert(to.clone(), h);
-                    order.push(to.clone());
-                    frontier.push_back(to);
+                    let (a, b) = if e.from < to {
+                        (e.from, to)
+                    } else {
+                        (to, e.from)
+                    };
+                    links.entry((a, b, e.kind)).or_insert(e.since);
                 }
-                links.entry((a, b, e.kind)).or_insert(e.since);
             }
+            level = next;
         }
         let mut members: Vec<Member> = order
             .into_iter()

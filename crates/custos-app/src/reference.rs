@@ -49,6 +49,13 @@ impl ReferenceData {
     }
 }
 
+/// A version read back and made ready for lookups.
+enum Ready {
+    Ip(IpTable),
+    Domains(BTreeSet<String>),
+    Bins(Vec<BinRange>),
+}
+
 /// What an import came to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Imported {
@@ -156,19 +163,26 @@ impl App {
                 continue;
             };
             let body = self.store.reference_body(v.id).await?;
-            let parsed = tokio::task::spawn_blocking(move || Reference::parse(kind, &body))
-                .await
-                .map_err(|e| Error::Internal(format!("reading a reference list: {e}")))?
-                .map_err(|e| {
-                    Error::Internal(format!(
-                        "the stored {} version {} does not read back: {e}",
-                        v.kind, v.number
-                    ))
-                })?;
+            // Read and made ready off the runtime: a large list takes a while.
+            let parsed = tokio::task::spawn_blocking(move || {
+                Reference::parse(kind, &body).map(|r| match r {
+                    Reference::IpRanges(r) => Ready::Ip(IpTable::new(&r)),
+                    Reference::DisposableDomains(d) => Ready::Domains(d),
+                    Reference::BinRanges(b) => Ready::Bins(b),
+                })
+            })
+            .await
+            .map_err(|e| Error::Internal(format!("reading a reference list: {e}")))?
+            .map_err(|e| {
+                Error::Internal(format!(
+                    "the stored {} version {} does not read back: {e}",
+                    v.kind, v.number
+                ))
+            })?;
             match parsed {
-                Reference::IpRanges(r) => data.ip = IpTable::new(&r),
-                Reference::DisposableDomains(d) => data.domains = d,
-                Reference::BinRanges(b) => data.bins = b,
+                Ready::Ip(t) => data.ip = t,
+                Ready::Domains(d) => data.domains = d,
+                Ready::Bins(b) => data.bins = b,
             }
         }
         data.versions = newest;

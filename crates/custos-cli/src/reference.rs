@@ -63,6 +63,17 @@ pub async fn run(app: &App, cmd: ReferenceCmd) -> Result<()> {
             json,
         } => {
             let k = kind(&k)?;
+            // A file over the limit is refused before it is read into memory.
+            let len = std::fs::metadata(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?
+                .len();
+            let most = custos_app::reference::MAX_REFERENCE_BYTES as u64;
+            if len > most {
+                bail!(
+                    "{} holds {len} bytes: a reference list holds at most {most}",
+                    file.display()
+                );
+            }
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let source = std::fs::canonicalize(&file)
@@ -133,10 +144,12 @@ pub async fn run(app: &App, cmd: ReferenceCmd) -> Result<()> {
                         "brand": b.brand, "funding": b.funding, "country": b.country,
                         "from": format!("{:08}", b.from), "to": format!("{:08}", b.to),
                     }),
-                    None if value.trim().len() < 6
+                    None if !(6..=8).contains(&value.trim().len())
                         || !value.trim().bytes().all(|b| b.is_ascii_digit()) =>
                     {
-                        bail!("a BIN is a card's first six to eight digits")
+                        bail!(
+                            "a BIN is a card's first six to eight digits (never its whole number)"
+                        )
                     }
                     None => {
                         serde_json::json!({"brand": null, "funding": "unknown", "country": null})

@@ -156,3 +156,22 @@ fn reference_lists_are_imported_whole_and_looked_up() {
     .unwrap();
     assert_eq!(ip["kind"], "vpn");
 }
+
+/// Linked customers are a read of personal data: a blank purpose is refused before anything
+/// is read or audited.
+#[test]
+fn links_need_a_purpose() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok_in(d, &["migrate"]);
+    fails(
+        d,
+        &["links", "cus_demo_foreign_individual", "--purpose", "  "],
+        "invalid field `purpose`: must not be empty",
+    );
+    fails(
+        d,
+        &["links", "cus_nobody", "--purpose", "case 7"],
+        "customer cus_nobody not found",
+    );
+}

@@ -180,12 +180,15 @@ impl Walk<'_> {
         }
     }
 
-    /// Notes that the expression reads `path` (a path already noted, or inside one, is not
-    /// noted again: `ip` after `ip.kind` adds nothing, `ip.kind` after `ip` does).
+    /// Notes that the expression reads `path`, most precisely: `ip.kind` replaces an `ip`
+    /// noted before it (the variable is visited before its field), and `ip` after an
+    /// `ip.kind` adds nothing. A path noted already is not noted again.
     fn read(&mut self, path: String) {
-        if !self.paths.contains(&path) {
-            self.paths.retain(|p| !path.starts_with(&format!("{p}.")));
-            self.paths.push(path);
+        let under = |p: &str, q: &str| q.starts_with(p) && q.as_bytes().get(p.len()) == Some(&b'.');
+        if self.paths.iter().any(|p| *p == path || under(&path, p)) {
+            return;
         }
+        self.paths.retain(|p| !under(p, &path));
+        self.paths.push(path);
     }
 }

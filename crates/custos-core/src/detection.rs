@@ -79,7 +79,7 @@ pub struct Thresholds {
 #[serde(deny_unknown_fields)]
 pub struct DetectionPolicy {
     pub thresholds: Thresholds,
-    /// An identifier shared by more customers than this (a corporate NAT, a popular VPN's
+    /// An identifier shared with more other customers than this (a corporate NAT, a popular VPN's
     /// exit) is reported as widely shared instead of linking them all; the counts in the facts
     /// stop there.
     pub share_cap: u32,
@@ -166,7 +166,8 @@ pub struct IbanFacts {
 pub struct IpFacts {
     pub present: bool,
     pub country: String,
-    /// `tor`, `vpn`, `proxy`, `hosting`, `residential` or `unknown`, from the IP ranges.
+    /// `tor`, `vpn`, `proxy`, `hosting`, `cdn`, `bot`, `residential`, `mobile` or `unknown`,
+    /// from the IP ranges.
     pub kind: String,
     /// Every label the IP ranges give the address.
     pub labels: Vec<String>,

@@ -64,6 +64,9 @@ pub struct IpRange {
     pub provider: String,
 }
 
+/// The most providers an address is said to be of.
+const MAX_PROVIDERS: usize = 8;
+
 /// Card funding types.
 pub const FUNDING: [&str; 5] = ["credit", "debit", "prepaid", "charge", "unknown"];
 
@@ -440,8 +443,9 @@ pub struct IpTable {
 
 impl IpTable {
     pub fn new(ranges: &[IpRange]) -> IpTable {
-        // A sweep over the ranges' ends: where a range starts, its label joins; past its end,
-        // it leaves.
+        // A sweep over the ranges' ends: where a range starts, its kind and provider are
+        // counted in; past its end, out. Each segment's labels are read from the counts, so a
+        // file of deeply nested ranges costs its points, not its points times its ranges.
         let mut points: Vec<(u128, bool, usize)> = Vec::with_capacity(ranges.len() * 2);
         for (i, r) in ranges.iter().enumerate() {
             points.push((num(r.start), true, i));
@@ -449,39 +453,53 @@ impl IpTable {
                 points.push((after, false, i));
             }
         }
-        points.sort();
-        let mut active: BTreeMap<usize, ()> = BTreeMap::new();
+        points.sort_unstable();
+        let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut providers: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut active = 0usize;
         let mut classes: BTreeMap<(Vec<String>, Vec<String>), usize> = BTreeMap::new();
         let mut table = IpTable::default();
+        fn count<'a>(m: &mut BTreeMap<&'a str, usize>, k: &'a str, starts: bool) {
+            if starts {
+                *m.entry(k).or_default() += 1;
+            } else if let Some(n) = m.get_mut(k) {
+                *n -= 1;
+                if *n == 0 {
+                    m.remove(k);
+                }
+            }
+        }
         let mut k = 0;
         while k < points.len() {
             let at = points[k].0;
             while k < points.len() && points[k].0 == at {
                 let (_, starts, i) = points[k];
+                let r = &ranges[i];
+                count(&mut kinds, r.kind.as_str(), starts);
+                if !r.provider.is_empty() {
+                    count(&mut providers, r.provider.as_str(), starts);
+                }
                 if starts {
-                    active.insert(i, ());
+                    active += 1;
                 } else {
-                    active.remove(&i);
+                    active -= 1;
                 }
                 k += 1;
             }
-            if active.is_empty() {
+            if active == 0 {
                 continue;
             }
             let end = points.get(k).map_or(u128::MAX, |p| p.0 - 1);
-            let mut labels: Vec<String> = active.keys().map(|i| ranges[*i].kind.clone()).collect();
-            labels.sort();
-            labels.dedup();
-            let mut providers: Vec<String> = active
+            let labels: Vec<String> = kinds.keys().map(|s| (*s).to_owned()).collect();
+            // At most a few providers a segment: an address is not of a hundred providers.
+            let named: Vec<String> = providers
                 .keys()
-                .map(|i| ranges[*i].provider.clone())
-                .filter(|p| !p.is_empty())
+                .take(MAX_PROVIDERS)
+                .map(|s| (*s).to_owned())
                 .collect();
-            providers.sort();
-            providers.dedup();
             let next = classes.len();
             let c = *classes
-                .entry((labels.clone(), providers.clone()))
+                .entry((labels.clone(), named.clone()))
                 .or_insert_with(|| {
                     let kind = IP_KINDS
                         .iter()
@@ -491,7 +509,7 @@ impl IpTable {
                     table.labels.push(IpClass {
                         kind,
                         labels,
-                        providers,
+                        providers: named,
                     });
                     next
                 });

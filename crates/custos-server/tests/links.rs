@@ -123,3 +123,64 @@ async fn a_value_shared_over_the_cap_is_reported_not_followed() {
         json!([{"customer_id": ids[0], "kind": "email"}])
     );
 }
+
+/// A customer's distance is its shortest, however many customers a level holds: W is two
+/// links away (through the last of 101 customers sharing the root's email), not three
+/// (through X, a customer of the next level read in the same batch).
+#[tokio::test]
+async fn a_distance_is_the_shortest_whatever_the_level_holds() {
+    let mut policy = custos_core::CipPolicy::default();
+    policy.detection.share_cap = 200;
+    let app = TestApp::with_policy(policy).await;
+    let email = ("email", "team@corp.example");
+    let root = with_contacts(&app, "Root Person", &[email]).await;
+    let mut first = vec![];
+    for n in 0..100 {
+        let mut contacts = vec![email];
+        if n == 0 {
+            contacts.push(("phone", "+4930901821"));
+        }
+        first.push(with_contacts(&app, &format!("Level One {n}"), &contacts).await);
+    }
+    // X (made before the last of level one, so its id sorts first) is two links away.
+    let x = with_contacts(
+        &app,
+        "Xaver Next",
+        &[("phone", "+4930901821"), ("phone", "+4930901822")],
+    )
+    .await;
+    let last = with_contacts(&app, "Level One Last", &[email, ("phone", "+4930901823")]).await;
+    let w = with_contacts(
+        &app,
+        "Wanda West",
+        &[("phone", "+4930901822"), ("phone", "+4930901823")],
+    )
+    .await;
+    assert!(x < last, "ids are made in time order");
+    let r = app
+        .as_role(Role::Reviewer)
+        .purpose("abuse case 9")
+        .get(&format!("/v1/customers/{root}/links"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let hops = |id: &str| {
+        r.body["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["customer_id"] == id)
+            .map(|m| m["hops"].as_u64().unwrap())
+    };
+    assert_eq!(hops(&first[0]), Some(1));
+    assert_eq!(hops(&last), Some(1));
+    assert_eq!(hops(&x), Some(2));
+    assert_eq!(hops(&w), Some(2), "W is two links away");
+    assert_eq!(r.body["members"].as_array().unwrap().len(), 103);
+    // A blank purpose is no purpose, at the API as in the CLI.
+    let r = app
+        .as_role(Role::Reviewer)
+        .purpose("   ")
+        .get(&format!("/v1/customers/{root}/links"))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+}

@@ -98,11 +98,12 @@ impl AccessPart {
             .min(runs);
         std::thread::scope(|sc| {
             let mut ready: Vec<Receiver<Result<Rendered>>> = Vec::with_capacity(threads);
+            let mut workers = Vec::with_capacity(threads);
             for t in 0..threads {
                 // Thread t takes runs t, t + threads, ...: the writer takes them in turn.
                 let (tx, rx) = sync_channel::<Result<Rendered>>(2);
                 ready.push(rx);
-                sc.spawn(move || {
+                workers.push(sc.spawn(move || {
                     let mine: Vec<u64> = (t..runs)
                         .step_by(threads)
                         .flat_map(|k| &self.events[k * RUN..((k + 1) * RUN).min(n)])
@@ -127,13 +128,21 @@ impl AccessPart {
                     {
                         let _ = tx.send(Err(e.into()));
                     }
-                });
+                }));
             }
-            for k in 0..runs {
+            let written = (0..runs).try_for_each(|k| {
                 let r = ready[k % threads].recv().map_err(|_| {
                     Error::Internal("a proof thread ended before its events".into())
                 })??;
-                each(r)?;
+                each(r)
+            });
+            // The threads stop (their channels are gone) and are joined here: one that
+            // panicked is an error, not a panic of the writer.
+            drop(ready);
+            let panicked = workers.into_iter().any(|w| w.join().is_err());
+            written?;
+            if panicked {
+                return Err(Error::Internal("a proof thread panicked".into()));
             }
             Ok(())
         })

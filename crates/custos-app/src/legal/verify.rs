@@ -147,9 +147,16 @@ impl Source {
                     .by_name(&format!("{prefix}{rel}"))
                     .map_err(|_| fail(format!("{rel}: not in the package")))?;
                 // The size a zip states is not trusted: what is read is bounded.
-                // Room for what it states, up to 256 MiB (the rows of a million events: fewer
-                // copies as it grows).
-                let mut out = Vec::with_capacity(e.size().min(256 << 20) as usize);
+                // Room for what it states, up to 256 MiB for the rows (a million events: fewer
+                // copies as they grow) and 1 MiB for the rest; what cannot be had is not
+                // reserved (a hostile size never aborts the process).
+                let most: u64 = if rel.ends_with(".csv") || rel.ends_with(".ndjson") {
+                    256 << 20
+                } else {
+                    1 << 20
+                };
+                let mut out = Vec::new();
+                let _ = out.try_reserve_exact(e.size().min(most) as usize);
                 e.by_ref()
                     .take(MAX_ENTRY)
                     .read_to_end(&mut out)

@@ -139,3 +139,36 @@ fn the_narrowest_bin_range_names_the_card() {
     assert!(bin_lookup(&b, "999999").is_none());
     assert!(bin_lookup(&b, "4111").is_none());
 }
+
+/// Nested ranges: each segment has the labels of every range around it, counted in where a
+/// range starts and out past its end; an address is said to be of eight providers at most.
+#[test]
+fn nested_ranges_label_each_segment_with_every_range_around_it() {
+    let mut text = String::from("start,end,kind,provider\n");
+    for i in 0..20u32 {
+        let kind = ["hosting", "vpn", "tor", "cdn"][i as usize % 4];
+        text.push_str(&format!("10.0.{i}.0,10.0.{}.255,{kind},P{i:02}\n", 40 - i));
+    }
+    let Reference::IpRanges(r) = Reference::parse(RefKind::IpRanges, text.as_bytes()).unwrap()
+    else {
+        panic!()
+    };
+    let t = IpTable::new(&r);
+    // The outermost alone, then one more range a block, then all twenty in the middle.
+    let outer = t.lookup(ip("10.0.0.1"));
+    assert_eq!(
+        (outer.kind.as_str(), outer.providers.clone()),
+        ("hosting", vec!["P00".to_owned()])
+    );
+    let two = t.lookup(ip("10.0.1.1"));
+    assert_eq!(two.kind, "vpn");
+    assert_eq!(two.labels, ["hosting", "vpn"]);
+    let middle = t.lookup(ip("10.0.20.1"));
+    assert_eq!(middle.kind, "tor");
+    assert_eq!(middle.labels, ["cdn", "hosting", "tor", "vpn"]);
+    assert_eq!(middle.providers.len(), 8);
+    assert_eq!(t.lookup(ip("10.0.40.255")).providers, ["P00"]);
+    assert_eq!(t.lookup(ip("10.0.41.0")).kind, "unknown");
+    // 20 ranges nested: 39 segments (each start and each end makes one).
+    assert_eq!(t.segments(), 39);
+}

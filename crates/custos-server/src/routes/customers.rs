@@ -219,7 +219,7 @@ pub async fn record(
 /// A customer's connected group through the values customers share (an email in its
 /// provider-aware form, a phone, a document or national id, a card, an IBAN, a wallet), found
 /// through the blind indexes: each link names the kind shared, never the value, and when it
-/// appeared. A value more customers share than the policy's `detection.share_cap` is reported
+/// appeared. A value more other customers share than the policy's `detection.share_cap` is reported
 /// as widely shared and not followed. Reveals links between people: a read of personal data,
 /// with a purpose in `X-Custos-Purpose`, audited.
 #[utoipa::path(get, path = "/v1/customers/{id}/links", operation_id = "get_customer_links", tag = "customers",
