@@ -55,6 +55,8 @@ pub enum BenchCmd {
     /// A legal request's records package: one account's events among many more in the ledger,
     /// written and verified, beside Python's bagit and the independent verifier.
     Legal(crate::bench_legal::Args),
+    /// A customer's linked group among many customers (`custos links`), p50 and p99.
+    Links(crate::bench_links::Args),
     /// Account-open decisions per second over HTTP on loopback, with p50 and p99 latency.
     Accounts {
         /// sqlite or postgres.
@@ -223,6 +225,9 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
     }
     if let BenchCmd::Ledger(args) = cmd {
         return crate::bench_ledger::run(args).await;
+    }
+    if let BenchCmd::Links(args) = cmd {
+        return crate::bench_links::run(args).await;
     }
     if let BenchCmd::Legal(args) = cmd {
         return crate::bench_legal::run(args).await;

@@ -38,14 +38,23 @@ pub struct Args {
 
 const TARGET: &str = "acc_bench_target";
 
-pub async fn run(a: Args) -> Result<()> {
+/// Where a benchmark's installation is made: `dir`, or a temporary directory (removed when
+/// the first value is dropped); its configuration.
+pub(crate) fn installation(
+    dir: Option<&std::path::Path>,
+) -> Result<(tempfile::TempDir, std::path::PathBuf, crate::config::Config)> {
     let tmp = tempfile::tempdir()?;
-    let root = a.dir.clone().unwrap_or_else(|| tmp.path().to_owned());
+    let root = dir.map_or_else(|| tmp.path().to_owned(), std::path::Path::to_owned);
     std::fs::create_dir_all(&root)?;
     let config = crate::config::Config {
         data_dir: root.clone(),
         ..Default::default()
     };
+    Ok((tmp, root, config))
+}
+
+pub async fn run(a: Args) -> Result<()> {
+    let (_tmp, root, config) = installation(a.dir.as_deref())?;
     // The ledger: kept from an earlier run of the same size, or made.
     let reuse = {
         let l = crate::app::open_ledger(&config)?;

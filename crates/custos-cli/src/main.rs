@@ -6,6 +6,7 @@ mod bench;
 mod bench_console;
 mod bench_ledger;
 mod bench_legal;
+mod bench_links;
 mod bench_screen;
 mod compliance;
 mod config;

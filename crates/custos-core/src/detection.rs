@@ -389,12 +389,32 @@ impl DetectionPolicy {
     }
 }
 
+/// The variables rules read, as JSON: the facts, with an empty account when there is none
+/// yet (a sign-up), so that rules on it read nothing.
+pub fn variables(facts: &Facts<'_>) -> serde_json::Value {
+    let mut json = serde_json::to_value(facts).unwrap_or_default();
+    if let serde_json::Value::Object(m) = &mut json {
+        m.entry("account").or_insert_with(|| {
+            serde_json::json!({"id": "", "kind": "", "offering": "", "depth": 0,
+                "resources": {}, "monitoring": "", "tags": []})
+        });
+    }
+    json
+}
+
 /// The value at `path` (`ip.kind`) of `v`.
 fn at<'v>(v: &'v serde_json::Value, path: &str) -> Option<&'v serde_json::Value> {
     path.split('.').try_fold(v, |v, k| v.get(k))
 }
 
 impl Detector {
+    /// The rules' ids and expressions, in order.
+    pub fn rules(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.rules
+            .iter()
+            .map(|c| (c.rule.id.as_str(), c.rule.when.as_str()))
+    }
+
     /// How many rules there are.
     pub fn len(&self) -> usize {
         self.rules.len()
@@ -421,14 +441,7 @@ impl Detector {
     /// Every rule over `facts`: what fired, the sum and its outcome.
     pub fn evaluate(&self, facts: &Facts<'_>) -> Verdict {
         let mut ctx = cel::Context::default();
-        let mut json = serde_json::to_value(facts).unwrap_or_default();
-        // No account yet (a sign-up): an empty one, so that rules on it read nothing.
-        if let serde_json::Value::Object(m) = &mut json {
-            m.entry("account").or_insert_with(|| {
-                serde_json::json!({"id": "", "kind": "", "offering": "", "depth": 0,
-                    "resources": {}, "monitoring": "", "tags": []})
-            });
-        }
+        let json = variables(facts);
         if let serde_json::Value::Object(m) = &json {
             for (k, v) in m {
                 if let Ok(v) = cel::to_value(v) {

@@ -167,6 +167,20 @@ fn columns(h: &csv::StringRecord) -> BTreeMap<String, usize> {
         .collect()
 }
 
+/// A CSV's records, each with the line it starts on (an error names its line).
+fn records<'r>(
+    rdr: &'r mut csv::Reader<&[u8]>,
+) -> impl Iterator<Item = Result<(usize, csv::StringRecord), String>> + 'r {
+    rdr.records().enumerate().map(|(i, rec)| {
+        let line = rec
+            .as_ref()
+            .ok()
+            .and_then(|r| r.position())
+            .map_or(i + 2, |p| p.line() as usize);
+        rec.map(|r| (line, r)).map_err(|e| line_err(line, e))
+    })
+}
+
 fn parse_ip_ranges(bytes: &[u8]) -> Result<Vec<IpRange>, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "the file is not UTF-8".to_owned())?;
     let mut out = vec![];
@@ -213,13 +227,8 @@ fn parse_ip_ranges(bytes: &[u8]) -> Result<Vec<IpRange>, String> {
         (None, Some(s), Some(e)) => (*s, Some(*e)),
         _ => return Err("the header names no `network` column, nor `start` and `end`".into()),
     };
-    for (i, rec) in rdr.records().enumerate() {
-        let line = rec
-            .as_ref()
-            .ok()
-            .and_then(|r| r.position())
-            .map_or(i + 2, |p| p.line() as usize);
-        let rec = rec.map_err(|e| line_err(line, e))?;
+    for rec in records(&mut rdr) {
+        let (line, rec) = rec?;
         let get = |c: usize| rec.get(c).unwrap_or_default();
         let r = ip_range(
             get(range.0),
@@ -281,13 +290,8 @@ fn parse_bins(bytes: &[u8]) -> Result<Vec<BinRange>, String> {
         _ => return Err("the header names no `bin` column, nor `from` and `to`".into()),
     };
     let mut out = vec![];
-    for (i, rec) in rdr.records().enumerate() {
-        let line = rec
-            .as_ref()
-            .ok()
-            .and_then(|r| r.position())
-            .map_or(i + 2, |p| p.line() as usize);
-        let rec = rec.map_err(|e| line_err(line, e))?;
+    for rec in records(&mut rdr) {
+        let (line, rec) = rec?;
         let get = |c: usize| rec.get(c).unwrap_or_default();
         let bad = |e: String| line_err(line, e);
         let (from, to) = match range.1 {

@@ -213,14 +213,15 @@ fn evaluation_agrees_with_cel_python() {
                     Err(_) => "err",
                 };
                 input.push_str(
-                    &serde_json::json!({"expr": e, "account": a, "customer": c}).to_string(),
+                    &serde_json::json!({"expr": e, "vars": {"account": a, "customer": c}})
+                        .to_string(),
                 );
                 input.push('\n');
                 items.push((e, id, ours));
             }
         }
     }
-    let theirs = oracle("cel_eval.py", &[], input);
+    let theirs = oracle("cel_vars.py", &[], input);
     assert_eq!(theirs.len(), items.len());
     let (mut t, mut f, mut x) = (0, 0, 0);
     for ((e, id, ours), theirs) in items.iter().zip(&theirs) {
@@ -240,4 +241,114 @@ fn evaluation_agrees_with_cel_python() {
         t >= 20 && f >= 20 && x >= 10,
         "{t} true, {f} false, {x} not evaluated"
     );
+}
+
+/// The shipped red-flag rules (`custos_core::detection`, the `cel` crate) fire over a
+/// thousand varied sign-ups exactly where cel-python's evaluation of the same expressions over
+/// the same facts is true.
+#[test]
+fn the_shipped_rules_fire_as_cel_python_says() {
+    use custos_core::detection::*;
+    use custos_core::measures::{AccountFacts, AccountProfile};
+    use custos_core::{AccountKind, Offering};
+    use custos_screen::synth::Rng;
+    let detector = DetectionPolicy::default().check().unwrap();
+    let mut rng = Rng::new(13984);
+    let pick = |rng: &mut Rng, xs: &[&str]| xs[rng.below(xs.len())].to_owned();
+    let profiles = [
+        AccountProfile::default(),
+        AccountProfile {
+            resources: [("gpus".to_owned(), 8)].into(),
+            ..AccountProfile::default()
+        },
+        AccountProfile {
+            resources: [("gpus".to_owned(), 0), ("vcpus".to_owned(), 4)].into(),
+            ..AccountProfile::default()
+        },
+    ];
+    let (mut input, mut ours) = (String::new(), vec![]);
+    let mut fired_somewhere = std::collections::BTreeSet::new();
+    for i in 0..1000 {
+        let countries = ["DE", "NG", "RU", "US", "BR", ""];
+        let mut f = Facts::default();
+        f.email.present = rng.chance(0.9);
+        f.email.disposable = f.email.present && rng.chance(0.2);
+        f.phone.line_type = pick(
+            &mut rng,
+            &[
+                "mobile",
+                "fixed",
+                "voip",
+                "toll_free",
+                "premium",
+                "unknown",
+                "",
+            ],
+        );
+        f.phone.present = !f.phone.line_type.is_empty();
+        f.card.present = rng.chance(0.8);
+        f.card.prepaid = f.card.present && rng.chance(0.2);
+        f.card.funding = if f.card.prepaid { "prepaid" } else { "debit" }.into();
+        f.card.country = pick(&mut rng, &countries);
+        f.ip.present = true;
+        f.ip.kind = pick(
+            &mut rng,
+            &["tor", "vpn", "proxy", "hosting", "residential", "unknown"],
+        );
+        if rng.chance(0.1) {
+            f.ip.labels = vec!["tor".into()];
+        }
+        f.ip.country = pick(&mut rng, &countries);
+        let address = pick(&mut rng, &countries);
+        f.countries = CountryFacts::of([
+            address.as_str(),
+            f.card.country.as_str(),
+            f.ip.country.as_str(),
+        ]);
+        f.customer.address_countries = vec![address];
+        f.burst.card = rng.below(4) as i64;
+        f.burst.ip = rng.below(5) as i64;
+        f.shared.card = rng.below(5) as i64;
+        f.abused.card = rng.chance(0.05);
+        f.abused.document = rng.chance(0.05);
+        f.abused.ip = rng.chance(0.1);
+        let id = format!("acc_{i}");
+        let offering = [Offering::Paid, Offering::Trial, Offering::Complimentary][rng.below(3)];
+        if rng.chance(0.7) {
+            f.account = Some(AccountFacts::new(
+                &id,
+                AccountKind::Direct,
+                offering,
+                0,
+                &profiles[rng.below(profiles.len())],
+            ));
+        }
+        let vars = variables(&f);
+        let v = detector.evaluate(&f);
+        for (rule, when) in detector.rules() {
+            let fired = v.fired.iter().any(|x| x.rule == rule);
+            let failed = v.unevaluated.iter().any(|x| x.rule == rule);
+            if fired {
+                fired_somewhere.insert(rule.to_owned());
+            }
+            ours.push((
+                rule.to_owned(),
+                i,
+                match (fired, failed) {
+                    (true, _) => "true",
+                    (_, true) => "err",
+                    _ => "false",
+                },
+            ));
+            input.push_str(&serde_json::json!({"expr": when, "vars": vars}).to_string());
+            input.push('\n');
+        }
+    }
+    let theirs = oracle("cel_vars.py", &[], input);
+    assert_eq!(theirs.len(), ours.len());
+    for ((rule, i, ours), theirs) in ours.iter().zip(&theirs) {
+        assert_eq!(ours, theirs, "rule {rule} on sign-up {i}");
+    }
+    // Every shipped rule fired on some sign-up: none is vacuous.
+    assert_eq!(fired_somewhere.len(), detector.len(), "{fired_somewhere:?}");
 }

@@ -1,7 +1,7 @@
-"""Reads JSON lines {"expr", "account", "customer"} and prints, one per line, what cel-python
-(an independent implementation of the Common Expression Language) makes of the expression over
-those two variables: `true`, `false`, `other` for a value that is not a boolean, or `err` when
-it cannot be evaluated."""
+"""Reads JSON lines {"expr", "vars"} and prints, one per line, what cel-python (an independent
+implementation of the Common Expression Language) makes of the expression over those
+variables: `true`, `false`, `other` for a value that is not a boolean, or `err` when it cannot
+be evaluated."""
 
 import json
 import sys
@@ -15,10 +15,7 @@ for line in sys.stdin:
     try:
         program = env.program(env.compile(item["expr"]))
         result = program.evaluate(
-            {
-                "account": celpy.json_to_cel(item["account"]),
-                "customer": celpy.json_to_cel(item["customer"]),
-            }
+            {k: celpy.json_to_cel(v) for k, v in item["vars"].items()}
         )
     except Exception:  # a parse or evaluation error
         print("err")
