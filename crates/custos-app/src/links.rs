@@ -71,10 +71,10 @@ impl App {
         id: &CustomerId,
     ) -> Result<LinkGroup> {
         let purpose = custos_core::text::free_text("purpose", purpose)?;
-        if purpose.chars().count() > 200 {
+        if purpose.chars().count() > 200 || purpose.chars().any(char::is_control) {
             return Err(crate::Error::invalid(
                 "purpose",
-                "must be at most 200 characters",
+                "must be one line of at most 200 characters",
             ));
         }
         self.store().load_summary(id).await?;

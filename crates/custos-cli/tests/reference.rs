@@ -171,6 +171,11 @@ fn links_need_a_purpose() {
     );
     fails(
         d,
+        &["links", "cus_nobody", "--purpose", "case 7\nforged: line"],
+        "invalid field `purpose`: must be one line",
+    );
+    fails(
+        d,
         &["links", "cus_nobody", "--purpose", "case 7"],
         "customer cus_nobody not found",
     );

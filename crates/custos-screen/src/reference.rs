@@ -94,6 +94,14 @@ fn line_err(line: usize, why: impl std::fmt::Display) -> String {
     format!("line {line}: {why}")
 }
 
+/// A value as an error message shows it: at most 60 characters.
+fn shown(s: &str) -> String {
+    match s.char_indices().nth(60) {
+        Some((at, _)) => format!("{}…", &s[..at]),
+        None => s.to_owned(),
+    }
+}
+
 /// An address as a number on one line of both families (IPv4 mapped into IPv6's space).
 fn num(ip: IpAddr) -> u128 {
     match ip {
@@ -118,7 +126,7 @@ fn network(s: &str) -> Result<(IpAddr, IpAddr), String> {
     }
     s.parse::<IpAddr>()
         .map(|a| (a, a))
-        .map_err(|_| format!("`{s}` is not an address or a network"))
+        .map_err(|_| format!("`{}` is not an address or a network", shown(s)))
 }
 
 fn ip_kind(k: &str) -> Result<String, String> {
@@ -129,7 +137,8 @@ fn ip_kind(k: &str) -> Result<String, String> {
         "tor_exit" | "tor-exit" => Ok("tor".into()),
         k if IP_KINDS.contains(&k) => Ok(k.to_owned()),
         _ => Err(format!(
-            "`{k}` is not a kind of range: one of {}",
+            "`{}` is not a kind of range: one of {}",
+            shown(&k),
             IP_KINDS.join(", ")
         )),
     }
@@ -167,17 +176,32 @@ fn columns(h: &csv::StringRecord) -> BTreeMap<String, usize> {
         .collect()
 }
 
-/// A CSV's records, each with the line it starts on (an error names its line).
+/// A CSV's records, each with the line of `bytes` it starts on, counted from its byte offset
+/// (the reader's own count skips comment and blank lines): an error names its line.
 fn records<'r>(
     rdr: &'r mut csv::Reader<&[u8]>,
+    bytes: &'r [u8],
 ) -> impl Iterator<Item = Result<(usize, csv::StringRecord), String>> + 'r {
-    rdr.records().enumerate().map(|(i, rec)| {
-        let line = rec
-            .as_ref()
-            .ok()
-            .and_then(|r| r.position())
-            .map_or(i + 2, |p| p.line() as usize);
-        rec.map(|r| (line, r)).map_err(|e| line_err(line, e))
+    let line_at = move |byte: u64| {
+        let end = (byte as usize).min(bytes.len());
+        bytes[..end].iter().filter(|b| **b == b'\n').count() + 1
+    };
+    rdr.records().enumerate().map(move |(i, rec)| {
+        let pos = match &rec {
+            Ok(r) => r.position().cloned(),
+            Err(e) => e.position().cloned(),
+        };
+        let line = pos.map_or(i + 2, |p| line_at(p.byte()));
+        rec.map(|r| (line, r)).map_err(|e| match e.kind() {
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => line_err(
+                line,
+                format!("has {len} fields where the header has {expected_len}"),
+            ),
+            csv::ErrorKind::Utf8 { .. } => line_err(line, "is not UTF-8"),
+            _ => line_err(line, "is not a CSV record"),
+        })
     })
 }
 
@@ -227,7 +251,7 @@ fn parse_ip_ranges(bytes: &[u8]) -> Result<Vec<IpRange>, String> {
         (None, Some(s), Some(e)) => (*s, Some(*e)),
         _ => return Err("the header names no `network` column, nor `start` and `end`".into()),
     };
-    for rec in records(&mut rdr) {
+    for rec in records(&mut rdr, bytes) {
         let (line, rec) = rec?;
         let get = |c: usize| rec.get(c).unwrap_or_default();
         let r = ip_range(
@@ -251,9 +275,9 @@ fn parse_domains(bytes: &[u8]) -> Result<BTreeSet<String>, String> {
             continue;
         }
         let d = custos_ids::email::domain_ascii(l.trim_end_matches('.'))
-            .map_err(|e| line_err(i + 1, format!("`{l}` is not a domain: {e}")))?;
+            .map_err(|e| line_err(i + 1, format!("`{}` is not a domain: {e}", shown(l))))?;
         if !d.contains('.') {
-            return Err(line_err(i + 1, format!("`{l}` is not a domain")));
+            return Err(line_err(i + 1, format!("`{}` is not a domain", shown(l))));
         }
         out.insert(d);
     }
@@ -262,8 +286,16 @@ fn parse_domains(bytes: &[u8]) -> Result<BTreeSet<String>, String> {
 
 fn digits8(s: &str, fill: char) -> Result<u32, String> {
     let s = s.trim();
+    if s.len() > 8 && s.bytes().all(|b| b.is_ascii_digit() || b == b' ') {
+        // Perhaps a whole card number: never echoed.
+        return Err(
+            "holds more than 8 digits: a BIN is a card's first 6 to 8, never its \
+                    whole number"
+                .into(),
+        );
+    }
     if !(6..=8).contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("`{s}` is not a BIN of 6 to 8 digits"));
+        return Err(format!("`{}` is not a BIN of 6 to 8 digits", shown(s)));
     }
     let mut p = s.to_owned();
     while p.len() < 8 {
@@ -290,7 +322,7 @@ fn parse_bins(bytes: &[u8]) -> Result<Vec<BinRange>, String> {
         _ => return Err("the header names no `bin` column, nor `from` and `to`".into()),
     };
     let mut out = vec![];
-    for rec in records(&mut rdr) {
+    for rec in records(&mut rdr, bytes) {
         let (line, rec) = rec?;
         let get = |c: usize| rec.get(c).unwrap_or_default();
         let bad = |e: String| line_err(line, e);
@@ -310,17 +342,18 @@ fn parse_bins(bytes: &[u8]) -> Result<Vec<BinRange>, String> {
         };
         if !FUNDING.contains(&f.as_str()) {
             return Err(bad(format!(
-                "`{f}` is not a funding type: one of {}",
+                "`{}` is not a funding type: one of {}",
+                shown(&f),
                 FUNDING.join(", ")
             )));
         }
         let c = get(country).to_ascii_uppercase();
         if !c.is_empty() && !custos_ids::country::is_alpha2(&c) {
-            return Err(bad(format!("`{c}` is not a country")));
+            return Err(bad(format!("`{}` is not a country", shown(&c))));
         }
         let b = get(brand).to_ascii_lowercase();
         if b.is_empty() || b.len() > 40 || !b.bytes().all(|x| x.is_ascii_graphic() || x == b' ') {
-            return Err(bad(format!("`{b}` is not a brand")));
+            return Err(bad(format!("`{}` is not a brand", shown(&b))));
         }
         out.push(BinRange {
             from,

@@ -184,3 +184,32 @@ async fn a_distance_is_the_shortest_whatever_the_level_holds() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
 }
+
+/// A card given only as its BIN and last four digits has no fingerprint: it links no one
+/// (an empty fingerprint once linked every such card to every other).
+#[tokio::test]
+async fn cards_without_a_fingerprint_link_no_one() {
+    let app = TestApp::new().await;
+    let mut ids = vec![];
+    for (name, bin, last4) in [
+        ("Ida Lund", "376000", "0005"),
+        ("Jon Moe", "411111", "1234"),
+    ] {
+        let c = app.customer(individual(name, "DE", "DE")).await;
+        let r = app
+            .post(
+                &format!("/v1/customers/{c}/payment-means"),
+                json!({"card": {"bin": bin, "last4": last4, "expiry_month": 12, "expiry_year": 2030}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        ids.push(c);
+    }
+    let r = app
+        .as_role(Role::Reviewer)
+        .purpose("abuse case 10")
+        .get(&format!("/v1/customers/{}/links", ids[0]))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["members"], json!([]), "{}", r.body);
+}

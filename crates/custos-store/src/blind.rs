@@ -132,6 +132,9 @@ pub fn entries(c: &Customer) -> Vec<(IndexKind, String)> {
     }
     for p in &c.payment_means {
         match &p.instrument {
+            // A card given as its BIN and last four digits has no fingerprint: nothing to
+            // index (an empty one would link every such card to every other).
+            PaymentInstrument::Card { fingerprint, .. } if fingerprint.trim().is_empty() => {}
             PaymentInstrument::Card { fingerprint, .. } => {
                 out.push((IndexKind::CardFingerprint, fingerprint.clone()))
             }

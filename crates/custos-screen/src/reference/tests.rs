@@ -172,3 +172,35 @@ fn nested_ranges_label_each_segment_with_every_range_around_it() {
     // 20 ranges nested: 39 segments (each start and each end makes one).
     assert_eq!(t.segments(), 39);
 }
+
+/// What a refusal says: the file's own line (blank and comment lines counted), a value cut
+/// short, and never a whole card number.
+#[test]
+fn a_refusal_names_the_files_line_and_echoes_no_card_number() {
+    let e = Reference::parse(
+        RefKind::IpRanges,
+        b"network,kind\n\n# a comment\n\n203.0.113.0/24,hosting\n203.0.113.999/32,tor\n",
+    )
+    .unwrap_err();
+    assert!(e.starts_with("line 6: "), "{e}");
+    let e = Reference::parse(
+        RefKind::BinRanges,
+        b"bin,brand,funding,country\n4111111111111111,visa,credit,US\n",
+    )
+    .unwrap_err();
+    assert!(e.starts_with("line 2: "), "{e}");
+    assert!(!e.contains("4111111111111111"), "{e}");
+    let long = "x".repeat(10_000);
+    let e = Reference::parse(
+        RefKind::BinRanges,
+        format!("bin,brand,funding,country\n411111,{long},credit,US\n").as_bytes(),
+    )
+    .unwrap_err();
+    assert!(e.len() < 200, "{e}");
+    let e = Reference::parse(
+        RefKind::BinRanges,
+        b"bin,brand,funding,country\n411111,visa,credit\n",
+    )
+    .unwrap_err();
+    assert_eq!(e, "line 2: has 3 fields where the header has 4");
+}
