@@ -111,7 +111,7 @@ impl App {
         {
             return Ok(Imported::Unchanged(c.clone()));
         }
-        let saved = self
+        let Some(saved) = self
             .store
             .save_reference(
                 &StoredReference {
@@ -125,7 +125,16 @@ impl App {
                 },
                 canonical.as_bytes(),
             )
-            .await?;
+            .await?
+        else {
+            // Another process imported the same data a moment ago.
+            let current = self.store.references(Some(kind.as_str())).await?;
+            let c = current
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::Internal("a reference version vanished".into()))?;
+            return Ok(Imported::Unchanged(c));
+        };
         self.audit(
             actor,
             None,

@@ -180,3 +180,26 @@ fn links_need_a_purpose() {
         "customer cus_nobody not found",
     );
 }
+
+/// The same file imported by four commands at once is one version: each command succeeds,
+/// and the others say it is unchanged.
+#[test]
+fn one_file_imported_four_times_at_once_is_one_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_owned();
+    ok_in(&d, &["migrate"]);
+    let ranges = format!("{DATA}/ranges.csv");
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let (d, ranges) = (d.clone(), ranges.clone());
+            std::thread::spawn(move || custos(&d, &["reference", "import", "ip-ranges", &ranges]))
+        })
+        .collect();
+    for r in runs {
+        let o = r.join().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let ls: serde_json::Value =
+        serde_json::from_str(&ok_in(&d, &["reference", "ls", "--json"])).unwrap();
+    assert_eq!(ls.as_array().unwrap().len(), 1, "{ls}");
+}

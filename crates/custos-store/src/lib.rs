@@ -644,12 +644,13 @@ pub trait Store: PeopleStore + Send + Sync + std::fmt::Debug + 'static {
         based_on: Option<i64>,
     ) -> Result<StoredListVersion, StoreError>;
     /// Keeps a version of a reference list (its canonical text): the newest of its kind is
-    /// the one in use.
+    /// the one in use. `None`, writing nothing, when the newest already holds this content
+    /// (checked in the same transaction: two imports of one file at once save one version).
     async fn save_reference(
         &self,
         v: &StoredReference,
         body: &[u8],
-    ) -> Result<StoredReference, StoreError>;
+    ) -> Result<Option<StoredReference>, StoreError>;
     /// Versions of one kind of reference list, or of all, newest first.
     async fn references(&self, kind: Option<&str>) -> Result<Vec<StoredReference>, StoreError>;
     /// The canonical text of a reference version.

@@ -887,7 +887,7 @@ impl Store for SqlStore {
         &self,
         v: &crate::StoredReference,
         body: &[u8],
-    ) -> Result<crate::StoredReference, StoreError> {
+    ) -> Result<Option<crate::StoredReference>, StoreError> {
         reference::save_reference(self, v, body).await
     }
 

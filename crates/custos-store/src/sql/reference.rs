@@ -7,21 +7,30 @@ pub(super) async fn save_reference(
     st: &SqlStore,
     v: &StoredReference,
     body: &[u8],
-) -> Result<StoredReference, StoreError> {
+) -> Result<Option<StoredReference>, StoreError> {
     let mut tx = st.write.begin().await.map_err(db)?;
-    // The kind's versions, locked (on PostgreSQL) while this one is numbered.
+    // The table is the writer's from the first statement, so that two imports at once (two
+    // processes) wait for each other: on PostgreSQL a table lock (ids and numbers are the
+    // table's), on SQLite a write that takes the database's write lock before anything is
+    // read (a read first would fail at once where it turns into a write).
     let lock = if st.backend == Backend::Postgres {
-        " FOR UPDATE"
+        "LOCK TABLE reference_versions IN EXCLUSIVE MODE"
     } else {
-        ""
+        "UPDATE reference_versions SET kind = kind WHERE id < 0"
     };
-    let rows = sqlx::query(&format!(
-        "SELECT id FROM reference_versions WHERE kind = $1{lock}"
-    ))
-    .bind(v.kind.as_str())
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(db)?;
+    sqlx::query(lock).execute(&mut *tx).await.map_err(db)?;
+    let rows =
+        sqlx::query("SELECT content_hash FROM reference_versions WHERE kind = $1 ORDER BY id DESC")
+            .bind(v.kind.as_str())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+    // The same data as the newest version: nothing is written.
+    if let Some(r) = rows.first()
+        && get::<String>(r, "content_hash")? == v.content_hash
+    {
+        return Ok(None);
+    }
     let number = rows.len() as i64 + 1;
     let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS last FROM reference_versions")
         .fetch_one(&mut *tx)
@@ -43,11 +52,11 @@ pub(super) async fn save_reference(
     .await
     .map_err(db)?;
     tx.commit().await.map_err(db)?;
-    Ok(StoredReference {
+    Ok(Some(StoredReference {
         id,
         number,
         ..v.clone()
-    })
+    }))
 }
 
 pub(super) async fn references(

@@ -240,12 +240,23 @@ pub(crate) async fn reference_versions_by_kind(backend: &str) {
     let a = s
         .save_reference(&v("ip-ranges", "h1"), &body)
         .await
+        .unwrap()
         .unwrap();
     let b = s
         .save_reference(&v("disposable-domains", "h2"), b"mailinator.com\n")
         .await
+        .unwrap()
         .unwrap();
-    let c = s.save_reference(&v("ip-ranges", "h3"), b"x").await.unwrap();
+    let c = s
+        .save_reference(&v("ip-ranges", "h3"), b"x")
+        .await
+        .unwrap()
+        .unwrap();
+    // The newest's content again writes nothing; an older one's is a new version.
+    assert_eq!(
+        s.save_reference(&v("ip-ranges", "h3"), b"x").await.unwrap(),
+        None
+    );
     assert_eq!((a.number, b.number, c.number), (1, 1, 2));
     assert!(a.id < b.id && b.id < c.id);
     let ip = s.references(Some("ip-ranges")).await.unwrap();
@@ -257,6 +268,12 @@ pub(crate) async fn reference_versions_by_kind(backend: &str) {
     );
     assert_eq!(ip[1].retrieved_at, a.retrieved_at);
     assert_eq!(s.references(None).await.unwrap().len(), 3);
+    let again = s
+        .save_reference(&v("ip-ranges", "h1"), &body)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.number, 3);
     assert_eq!(s.reference_body(a.id).await.unwrap(), body);
     assert!(matches!(
         s.reference_body(99).await,
