@@ -15,6 +15,7 @@ pub mod audit;
 pub mod browse;
 pub mod demo;
 pub mod designations;
+pub mod detect;
 pub mod error;
 pub mod events;
 pub mod intake;

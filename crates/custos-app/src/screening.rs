@@ -442,3 +442,51 @@ impl App {
         Ok(out)
     }
 }
+
+impl App {
+    /// The screening index over the current version of every list, rebuilt when a list gets a
+    /// new version (by any process: the versions are read from the store each time), with the
+    /// (list, version) pairs it covers. `None` when no list was imported.
+    pub async fn screener(
+        &self,
+    ) -> Result<Option<(Arc<custos_screen::screen::Screener>, Vec<(String, i64)>)>> {
+        let current: Vec<custos_store::StoredListVersion> = self
+            .store
+            .list_versions(None)
+            .await?
+            .into_iter()
+            .filter(|v| v.current)
+            .collect();
+        if current.is_empty() {
+            return Ok(None);
+        }
+        let ids: Vec<i64> = current.iter().map(|v| v.id).collect();
+        let covered: Vec<(String, i64)> = current
+            .iter()
+            .map(|v| (v.version.list.clone(), v.id))
+            .collect();
+        if let Some((built, s)) = self.screener.read().await.as_ref()
+            && *built == ids
+        {
+            return Ok(Some((s.clone(), covered)));
+        }
+        let mut entries = vec![];
+        for v in &current {
+            for e in self.store.list_entries(v.id).await? {
+                entries.push((v.version.list.clone(), e));
+            }
+        }
+        let measures: Vec<(String, custos_core::screening::ListMeasure)> = current
+            .iter()
+            .map(|v| (v.version.list.clone(), v.version.measure))
+            .collect();
+        let s = Arc::new(
+            tokio::task::spawn_blocking(move || {
+                custos_screen::screen::Screener::build(entries).with_measures(measures)
+            })
+            .await?,
+        );
+        *self.screener.write().await = Some((ids, s.clone()));
+        Ok(Some((s, covered)))
+    }
+}

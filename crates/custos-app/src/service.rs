@@ -99,6 +99,8 @@ pub struct App {
     pub(crate) once: Arc<tokio::sync::Mutex<()>>,
     /// The reference lists in use, loaded once (`App::reference_data`).
     pub(crate) references: crate::reference::ReferenceCache,
+    /// The policy's red-flag rules, compiled once.
+    pub(crate) detector: Arc<custos_core::detection::Detector>,
 }
 
 impl std::fmt::Debug for App {
@@ -132,6 +134,14 @@ fn open_accounts(accounts: &[Account]) -> impl Iterator<Item = (AccountKind, Off
 
 impl App {
     pub fn new(store: Arc<dyn Store>, policy: Arc<CipPolicy>, clock: Clock) -> Self {
+        // A policy is checked when it is loaded; one that was not (a test's) and whose rules
+        // do not compile has none.
+        let detector = Arc::new(
+            policy
+                .detection
+                .check()
+                .unwrap_or_else(|_| custos_core::detection::Detector::none()),
+        );
         App {
             store,
             policy,
@@ -143,6 +153,7 @@ impl App {
             audit_checked: Arc::new(tokio::sync::Mutex::new((0, vec![0; 32]))),
             once: Arc::new(tokio::sync::Mutex::new(())),
             references: Arc::default(),
+            detector,
         }
     }
 
@@ -207,8 +218,7 @@ impl App {
         external_ref: Option<String>,
     ) -> Result<Customer> {
         let now = self.now();
-        let lists = self.screener().await?;
-        let mut c = Customer::new(
+        let c = Customer::new(
             id,
             now,
             profile,
@@ -217,9 +227,19 @@ impl App {
             external_ref,
             &self.policy,
         )?;
+        self.insert_customer(c).await
+    }
+
+    /// Stores a new customer record as it stands (a sign-up with its contacts, payment means
+    /// and connection in one write, as a migration or the detection benchmark brings them):
+    /// screened, put to the red-flag rules, and stored with its clear summary.
+    pub async fn insert_customer(&self, mut c: Customer) -> Result<Customer> {
+        let now = self.now();
+        let lists = self.screener().await?;
         if let Some(l) = &lists {
             self.screen_into(&mut c, l, now);
         }
+        self.detect(&mut c, now).await?;
         let summary = c.summary(&self.policy);
         let events = crate::webhooks::opened_cases(&summary, now);
         self.store.create_customer(&c, &summary, &events).await?;
@@ -300,6 +320,7 @@ impl App {
             opened_at: None,
             pending_since: None,
             now,
+            detector: Some(&self.detector),
         });
         let closed = decision.account_status == AccountStatus::Closed;
         let pending = decision.decision == Decision::Pending;
@@ -403,6 +424,7 @@ impl App {
                 opened_at: Some(a.opened_at),
                 pending_since: a.pending_since,
                 now,
+                detector: Some(&self.detector),
             });
             if let Some(mut was) = closed
                 && d.account_status == AccountStatus::Closed
@@ -568,6 +590,7 @@ impl App {
                 Some(l) => self.screen_into(&mut c, l, now),
                 None => Default::default(),
             };
+            self.detect(&mut c, now).await?;
             let summary = c.summary(&self.policy);
             let changed = self
                 .reevaluate_with(&summary, accounts.clone(), now, reconsider)
@@ -926,52 +949,6 @@ impl App {
         let accounts = self.store.accounts_of(id).await?;
         let holds = self.store.holds(id).await?;
         Ok((c, accounts, holds))
-    }
-
-    /// The screening index over the current version of every list, rebuilt when a list gets a
-    /// new version (by any process: the versions are read from the store each time), with the
-    /// (list, version) pairs it covers. `None` when no list was imported.
-    pub async fn screener(
-        &self,
-    ) -> Result<Option<(Arc<custos_screen::screen::Screener>, Vec<(String, i64)>)>> {
-        let current: Vec<custos_store::StoredListVersion> = self
-            .store
-            .list_versions(None)
-            .await?
-            .into_iter()
-            .filter(|v| v.current)
-            .collect();
-        if current.is_empty() {
-            return Ok(None);
-        }
-        let ids: Vec<i64> = current.iter().map(|v| v.id).collect();
-        let covered: Vec<(String, i64)> = current
-            .iter()
-            .map(|v| (v.version.list.clone(), v.id))
-            .collect();
-        if let Some((built, s)) = self.screener.read().await.as_ref()
-            && *built == ids
-        {
-            return Ok(Some((s.clone(), covered)));
-        }
-        let mut entries = vec![];
-        for v in &current {
-            for e in self.store.list_entries(v.id).await? {
-                entries.push((v.version.list.clone(), e));
-            }
-        }
-        let measures: Vec<(String, custos_core::screening::ListMeasure)> = current
-            .iter()
-            .map(|v| (v.version.list.clone(), v.version.measure))
-            .collect();
-        let s = Arc::new(
-            tokio::task::spawn_blocking(move || {
-                custos_screen::screen::Screener::build(entries).with_measures(measures)
-            })
-            .await?,
-        );
-        *self.screener.write().await = Some((ids, s.clone()));
-        Ok(Some((s, covered)))
     }
 
     /// Whether an account's decision is a plain approval.

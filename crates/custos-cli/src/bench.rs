@@ -57,6 +57,9 @@ pub enum BenchCmd {
     Legal(crate::bench_legal::Args),
     /// A customer's linked group among many customers (`custos links`), p50 and p99.
     Links(crate::bench_links::Args),
+    /// The red-flag rules and ring detection on a synthetic sign-up stream with planted abuse
+    /// (rings, returners of banned identifiers, throwaway sign-ups): precision and recall.
+    Detection(crate::bench_detection::Args),
     /// Account-open decisions per second over HTTP on loopback, with p50 and p99 latency.
     Accounts {
         /// sqlite or postgres.
@@ -88,6 +91,10 @@ pub enum BenchCmd {
         /// answers 204) and run the dispatcher beside the server, as `custos serve` does.
         #[arg(long)]
         webhook: bool,
+        /// Run with no red-flag rules (a policy whose `[detection]` has none), to see what
+        /// detection costs the decision.
+        #[arg(long)]
+        no_detection: bool,
         #[arg(long)]
         json: bool,
     },
@@ -229,6 +236,9 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
     if let BenchCmd::Links(args) = cmd {
         return crate::bench_links::run(args).await;
     }
+    if let BenchCmd::Detection(args) = cmd {
+        return crate::bench_detection::run(args).await;
+    }
     if let BenchCmd::Legal(args) = cmd {
         return crate::bench_legal::run(args).await;
     }
@@ -253,6 +263,7 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
         customers,
         no_idempotency,
         webhook,
+        no_detection,
         json,
     } = cmd
     else {
@@ -298,11 +309,11 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
     };
     store.migrate().await?;
     let store: Arc<dyn Store> = Arc::new(store);
-    let svc = Service::new(
-        store.clone(),
-        Arc::new(CipPolicy::default()),
-        system_clock(),
-    );
+    let mut policy = CipPolicy::default();
+    if no_detection {
+        policy.detection.rules.clear();
+    }
+    let svc = Service::new(store.clone(), Arc::new(policy), system_clock());
     eprintln!("seeding {customers} customers on {backend}...");
     let ids = Arc::new(seed(&svc, customers).await?);
     let (token, _) = svc.create_key("bench", Role::Integrator).await?;

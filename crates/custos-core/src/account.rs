@@ -60,6 +60,11 @@ pub enum ReasonCode {
     /// An exemption lifts identity verification: unverified foreign subjects do not hold the
     /// account.
     ExemptFromVerification,
+    /// The red-flag rules that fired sum to the policy's `review`, `restrict` or `refuse`
+    /// threshold: what that does to the account.
+    RedFlags,
+    /// One red-flag rule that fired, with the facts it read (`red_flag`).
+    RedFlag,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -71,6 +76,9 @@ pub struct Reason {
     /// The list entry (a special-measure designation, a sanctions entry) the reason comes from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
+    /// For a `red_flag` reason: the rule, its reason code, its score and the facts it read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub red_flag: Option<crate::detection::Fired>,
 }
 
 /// Where a screening reason comes from: the list, the entry, and the authority's reference.
@@ -361,6 +369,7 @@ fn reason(code: ReasonCode, subject_id: Option<&SubjectId>, detail: impl Into<St
         subject_id: subject_id.cloned(),
         detail: detail.into(),
         source: None,
+        red_flag: None,
     }
 }
 
@@ -392,6 +401,9 @@ pub struct Evaluation<'a> {
     /// Since when the account has been pending, if it was pending before this evaluation.
     pub pending_since: Option<DateTime<Utc>>,
     pub now: DateTime<Utc>,
+    /// The red-flag rules, compiled from the policy's `[detection]`: applied to the
+    /// customer's detection (`CustomerSummary::detection`) and the account. `None`: none.
+    pub detector: Option<&'a crate::detection::Detector>,
 }
 
 /// Where each subject that counts stands: the reasons and the steps still to take.
@@ -685,6 +697,99 @@ fn decided(
 
 /// Decides an account's status. Pure: the same inputs always give the same decision.
 pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
+    let d = evaluate_cip(e);
+    match (e.detector, &e.customer.detection) {
+        (Some(detector), Some(cd)) => {
+            let facts = AccountFacts::new(
+                e.account_id.as_str(),
+                e.kind,
+                e.offering,
+                e.parent.map_or(0, |p| p.depth),
+                e.profile,
+            );
+            red_flags(e, d, &detector.account(cd, &facts))
+        }
+        _ => d,
+    }
+}
+
+/// The red flags' verdict applied to a decision: it only ever makes it stricter. At
+/// `review` a usable account waits for a reviewer (as for a possible screening match); at
+/// `restrict` an active account is restricted to the policy's limits; at `refuse` a new
+/// account is refused and an open one suspended (closing an account for abuse is a person's
+/// decision, with a second person's approval). A verdict a reviewer cleared holds nothing.
+fn red_flags(
+    e: &Evaluation<'_>,
+    mut d: AccountDecision,
+    v: &crate::detection::Verdict,
+) -> AccountDecision {
+    use crate::detection::Outcome;
+    if v.outcome == Outcome::Approve || v.cleared || d.account_status == AccountStatus::Closed {
+        return d;
+    }
+    let p = e.policy;
+    let new = e.opened_at.is_none();
+    let before = d.account_status;
+    match v.outcome {
+        Outcome::Approve => {}
+        Outcome::Review if d.account_status.usable() => {
+            d.decision = Decision::Pending;
+            d.account_status = p.screening.review_account_status;
+        }
+        Outcome::Review => {}
+        Outcome::Restrict if d.account_status == AccountStatus::Active => {
+            d.account_status = AccountStatus::Restricted;
+        }
+        Outcome::Restrict => {}
+        Outcome::Refuse => {
+            d.decision = Decision::Refuse;
+            d.account_status = if new {
+                AccountStatus::Closed
+            } else {
+                AccountStatus::Suspended
+            };
+            d.required_steps.clear();
+        }
+    }
+    if d.account_status == AccountStatus::Restricted && before != AccountStatus::Restricted {
+        for (k, v) in &p.pending.restrictions {
+            d.restrictions.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    let t = &p.detection.thresholds;
+    let from = match v.outcome {
+        Outcome::Refuse => t.refuse,
+        Outcome::Restrict => t.restrict,
+        _ => t.review,
+    };
+    d.reasons.insert(
+        0,
+        reason(
+            ReasonCode::RedFlags,
+            None,
+            format!(
+                "red flags sum to {}, at or above the `{}` threshold ({from})",
+                v.score,
+                v.outcome.as_str()
+            ),
+        ),
+    );
+    for (i, f) in v.fired.iter().enumerate() {
+        let mut r = reason(
+            ReasonCode::RedFlag,
+            None,
+            format!(
+                "{} ({}, {:+}): {}",
+                f.rule, f.reason, f.score, f.description
+            ),
+        );
+        r.red_flag = Some(f.clone());
+        d.reasons.insert(1 + i, r);
+    }
+    d
+}
+
+fn evaluate_cip(e: &Evaluation<'_>) -> AccountDecision {
     let p = e.policy;
     let new = e.opened_at.is_none();
     let exempt = e.exemptions.iter().find(|x| {

@@ -14,12 +14,13 @@
 //! A rule that cannot be evaluated over some facts (a resource the control plane has not
 //! reported) does not fire, and says so.
 
-use std::collections::BTreeMap;
+use chrono::{DateTime, Utc};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::cel_check::Shape;
+pub use crate::flags::{Cleared, CustomerDetection, Fired, Unevaluated};
 use crate::measures::AccountFacts;
 
 /// The shipped rule set, used when a policy has no `[detection]` section.
@@ -294,11 +295,35 @@ const ROOTS: &[(&str, Shape)] = &[
 const READS: &str = "a rule reads `email`, `phone`, `card`, `iban`, `ip`, `customer`, \
                      `countries`, `shared`, `abused`, `burst` and `account`";
 
+/// The facts whose values are a customer's personal data: a customer's detection keeps them
+/// out of its clear summary ([`CustomerDetection::signals`]), so a rule on the account (which
+/// is evaluated from that summary whenever the account is decided) may not read them.
+pub const PERSONAL_FACTS: &[&str] = &[
+    "email.domain",
+    "phone.country",
+    "card.country",
+    "iban.country",
+    "ip.country",
+    "customer.nationalities",
+    "customer.address_countries",
+    "countries.all",
+];
+
+/// Whether reading `path` (`ip`, `ip.country`) reads a personal fact.
+fn reads_personal(path: &str) -> bool {
+    PERSONAL_FACTS
+        .iter()
+        .any(|p| *p == path || (p.starts_with(path) && p.as_bytes().get(path.len()) == Some(&b'.')))
+}
+
 /// A rule compiled, with the facts it reads.
 struct Compiled {
     rule: Rule,
     program: cel::Program,
     reads: Vec<String>,
+    /// It reads the account: it is evaluated whenever an account is decided, over the
+    /// customer's signals; the others, when the customer's records change.
+    on_account: bool,
 }
 
 /// A rule set ready to evaluate: every rule compiled and checked once.
@@ -315,19 +340,6 @@ impl std::fmt::Debug for Detector {
     }
 }
 
-/// A rule that fired: its reason, and the facts it read with their values.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Fired {
-    pub rule: String,
-    pub reason: String,
-    pub score: i64,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub description: String,
-    /// Each fact the rule read (`ip.kind`), with its value.
-    #[schema(value_type = Object)]
-    pub facts: BTreeMap<String, serde_json::Value>,
-}
-
 /// What the rules made of a sign-up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Verdict {
@@ -337,13 +349,10 @@ pub struct Verdict {
     /// Rules that could not be evaluated over these facts, with why: they did not fire.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unevaluated: Vec<Unevaluated>,
-}
-
-/// A rule that could not be evaluated, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Unevaluated {
-    pub rule: String,
-    pub why: String,
+    /// A reviewer cleared red flags summing to this much or more: they do not hold the
+    /// account.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cleared: bool,
 }
 
 impl DetectionPolicy {
@@ -376,10 +385,23 @@ impl DetectionPolicy {
             }
             let (program, reads) = crate::cel_check::check(&r.when, ROOTS, READS)
                 .map_err(|why| format!("{named}: {why}"))?;
+            let on_account = reads
+                .iter()
+                .any(|p| p == "account" || p.starts_with("account."));
+            if on_account && let Some(p) = reads.iter().find(|p| reads_personal(p)) {
+                return Err(format!(
+                    "{named} reads the account and `{p}`: a rule on the account is evaluated \
+                     from the clear summary whenever the account is decided, which keeps no \
+                     personal fact ({}); split it into a rule on the customer and one on the \
+                     account",
+                    PERSONAL_FACTS.join(", ")
+                ));
+            }
             rules.push(Compiled {
                 rule: r.clone(),
                 program,
                 reads,
+                on_account,
             });
         }
         Ok(Detector {
@@ -408,6 +430,18 @@ fn at<'v>(v: &'v serde_json::Value, path: &str) -> Option<&'v serde_json::Value>
 }
 
 impl Detector {
+    /// A detector with no rules: nothing ever fires.
+    pub fn none() -> Detector {
+        Detector {
+            thresholds: Thresholds {
+                review: i64::MAX,
+                restrict: i64::MAX,
+                refuse: i64::MAX,
+            },
+            rules: vec![],
+        }
+    }
+
     /// The rules' ids and expressions, in order.
     pub fn rules(&self) -> impl Iterator<Item = (&str, &str)> {
         self.rules
@@ -440,17 +474,98 @@ impl Detector {
 
     /// Every rule over `facts`: what fired, the sum and its outcome.
     pub fn evaluate(&self, facts: &Facts<'_>) -> Verdict {
-        let mut ctx = cel::Context::default();
         let json = variables(facts);
+        let (score, fired, unevaluated) = self.run(&json, |_| true);
+        Verdict {
+            outcome: self.outcome(score),
+            score,
+            fired,
+            unevaluated,
+            cleared: false,
+        }
+    }
+
+    /// The rules on the customer (those that read no account) over `facts`, kept with the
+    /// customer's clear summary: what fired (personal values left out) and the signals the
+    /// rules on the account read later.
+    pub fn customer(&self, facts: &Facts<'_>, at: DateTime<Utc>) -> CustomerDetection {
+        let json = variables(facts);
+        let (score, mut fired, unevaluated) = self.run(&json, |c| !c.on_account);
+        for f in &mut fired {
+            for (path, v) in f.facts.iter_mut() {
+                if reads_personal(path) {
+                    *v = serde_json::Value::String(WITHHELD.into());
+                }
+            }
+        }
+        CustomerDetection {
+            at,
+            score,
+            fired,
+            unevaluated,
+            signals: signals(json),
+            cleared: None,
+        }
+    }
+
+    /// What the rules make of an account of a customer: the customer's rules as they fired
+    /// when its records last changed, and the rules on the account over its signals.
+    pub fn account(&self, d: &CustomerDetection, account: &AccountFacts<'_>) -> Verdict {
+        let (mut score, mut fired, mut unevaluated) =
+            (d.score, d.fired.clone(), d.unevaluated.clone());
+        if self.rules.iter().any(|c| c.on_account) {
+            // The signals the rules on the account read, and the account.
+            let mut m = serde_json::Map::new();
+            if let serde_json::Value::Object(sig) = &d.signals {
+                for (k, v) in sig {
+                    if self.rules.iter().any(|c| c.on_account && c.reads_root(k)) {
+                        m.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            m.insert(
+                "account".into(),
+                serde_json::to_value(account).unwrap_or_default(),
+            );
+            let json = serde_json::Value::Object(m);
+            let (s, f, u) = self.run(&json, |c| c.on_account);
+            score = score.saturating_add(s);
+            fired.extend(f);
+            unevaluated.extend(u);
+        }
+        let cleared = d.cleared.as_ref().is_some_and(|c| score <= c.score);
+        Verdict {
+            outcome: self.outcome(score),
+            score,
+            fired,
+            unevaluated,
+            cleared,
+        }
+    }
+
+    /// The rules `which` picks over the variables `json`: the sum, what fired, what could not
+    /// be evaluated.
+    fn run(
+        &self,
+        json: &serde_json::Value,
+        which: impl Fn(&Compiled) -> bool,
+    ) -> (i64, Vec<Fired>, Vec<Unevaluated>) {
+        let rules: Vec<&Compiled> = self.rules.iter().filter(|c| which(c)).collect();
+        let mut ctx = cel::Context::default();
         if let serde_json::Value::Object(m) = &json {
-            for (k, v) in m {
+            // Only the variables the rules read are made CEL values: on the account's path
+            // (every decision) that is the account alone for the shipped rules.
+            for (k, v) in m
+                .iter()
+                .filter(|(k, _)| rules.iter().any(|c| c.reads_root(k)))
+            {
                 if let Ok(v) = cel::to_value(v) {
                     ctx.add_variable_from_value(k.as_str(), v);
                 }
             }
         }
         let (mut score, mut fired, mut unevaluated) = (0i64, vec![], vec![]);
-        for c in &self.rules {
+        for c in rules {
             match c.program.execute(&ctx) {
                 Ok(cel::Value::Bool(true)) => {
                     score = score.saturating_add(c.rule.score);
@@ -465,7 +580,7 @@ impl Detector {
                             .map(|p| {
                                 (
                                     p.clone(),
-                                    at(&json, p).cloned().unwrap_or(serde_json::Value::Null),
+                                    at(json, p).cloned().unwrap_or(serde_json::Value::Null),
                                 )
                             })
                             .collect(),
@@ -482,14 +597,42 @@ impl Detector {
                 }),
             }
         }
-        Verdict {
-            outcome: self.outcome(score),
-            score,
-            fired,
-            unevaluated,
-        }
+        (score, fired, unevaluated)
     }
 }
+
+impl Compiled {
+    /// Whether the rule reads the variable `root` (or a field of it).
+    fn reads_root(&self, root: &str) -> bool {
+        self.reads.iter().any(|p| {
+            p == root || (p.starts_with(root) && p.as_bytes().get(root.len()) == Some(&b'.'))
+        })
+    }
+}
+
+/// What a fired rule's personal fact shows outside the customer's record.
+pub const WITHHELD: &str = "(withheld: in the customer's record)";
+
+/// The variables without personal values (emptied, so that a rule reading one reads nothing)
+/// and without the account.
+fn signals(mut json: serde_json::Value) -> serde_json::Value {
+    for p in PERSONAL_FACTS {
+        let ptr = format!("/{}", p.replace('.', "/"));
+        if let Some(v) = json.pointer_mut(&ptr) {
+            *v = match v {
+                serde_json::Value::Array(_) => serde_json::Value::Array(vec![]),
+                _ => serde_json::Value::String(String::new()),
+            };
+        }
+    }
+    if let serde_json::Value::Object(m) = &mut json {
+        m.remove("account");
+    }
+    json
+}
+
+mod facts;
+pub use facts::Classify;
 
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,7 @@ pub mod customer;
 pub mod detection;
 pub mod error;
 pub mod exemptions;
+pub mod flags;
 pub mod ids;
 pub mod kinds;
 pub mod legal;

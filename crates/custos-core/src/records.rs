@@ -321,6 +321,9 @@ pub struct Customer {
     /// Screening cases against designated lists and jurisdictions.
     #[serde(default)]
     pub screening: Screening,
+    /// What the red-flag rules made of the customer when its records last changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection: Option<crate::flags::CustomerDetection>,
 }
 
 /// One subject in the clear summary.
@@ -353,6 +356,10 @@ pub struct CustomerSummary {
     /// [`Screening::summary`]).
     #[serde(default)]
     pub screening: Vec<CaseSummary>,
+    /// What the red-flag rules made of the customer (no personal value: see
+    /// [`crate::flags::CustomerDetection`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection: Option<crate::flags::CustomerDetection>,
 }
 
 /// A resubmission after a failed verification: when, and why.

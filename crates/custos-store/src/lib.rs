@@ -175,6 +175,18 @@ pub struct LinkEdge {
     pub widely_shared: bool,
 }
 
+/// The other customers holding one of a customer's indexed values (see [`Store::sharers`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedValue {
+    /// The kind of value (`email`, `phone`, `national_id`, `card_fingerprint`, `iban`,
+    /// `wallet`): never the value.
+    pub kind: String,
+    /// Up to `cap + 1` of them, each with when it came.
+    pub others: Vec<(CustomerId, DateTime<Utc>)>,
+    /// Whether any holder (counted or not) was closed for abuse.
+    pub abused: bool,
+}
+
 /// A stored version of a reference list (its canonical text is read by
 /// [`Store::reference_body`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -543,6 +555,22 @@ pub trait Store: PeopleStore + Send + Sync + std::fmt::Debug + 'static {
     /// the later of the two came); for each value more share, one edge with no other customer,
     /// marked widely shared (reported, never followed). Values no one else holds give nothing.
     async fn link_edges(&self, ids: &[CustomerId], cap: u32) -> Result<Vec<LinkEdge>, StoreError>;
+    /// For each indexed value of `c` (found by its digest, so values not yet stored are found
+    /// too), the other customers holding it: up to `cap + 1`, and whether any holder was
+    /// closed for abuse. Values no one else holds give nothing.
+    async fn sharers(&self, c: &Customer, cap: u32) -> Result<Vec<SharedValue>, StoreError>;
+    /// The abuse case that closed a customer for abuse, and when; `None` if none did.
+    async fn abuse_closure(
+        &self,
+        customer: &CustomerId,
+    ) -> Result<Option<(String, DateTime<Utc>)>, StoreError>;
+    /// Marks a customer closed for abuse by `case_id` (a repeat keeps the first).
+    async fn mark_abuse_closure(
+        &self,
+        customer: &CustomerId,
+        case_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// Every customer id not yet destroyed, in id order, after `after`.
     async fn customer_ids(
         &self,

@@ -49,6 +49,7 @@ fn summary(subjects: Vec<SubjectSummary>) -> CustomerSummary {
         high_risk_link: false,
         resubmissions: 0,
         screening: vec![],
+        detection: None,
     }
 }
 
@@ -107,6 +108,7 @@ fn decide_screened(verified: bool, cases: &[(CaseState, Measure)], new: bool) ->
         opened_at: (!new).then(now),
         pending_since: None,
         now: now(),
+        detector: None,
     })
 }
 
@@ -329,6 +331,7 @@ fn check(c: Case, expect: (Decision, AccountStatus, &[ReasonCode])) {
         opened_at: (!c.new).then(now),
         pending_since: c.pending_since_days.map(|d| now() - Duration::days(d)),
         now: now(),
+        detector: None,
     });
     let codes: Vec<ReasonCode> = d.reasons.iter().map(|r| r.code).collect();
     assert_eq!((d.decision, d.account_status, codes.as_slice()), expect);
@@ -389,6 +392,7 @@ fn decide_conditions(
         opened_at: (!new).then(now),
         pending_since: None,
         now: now(),
+        detector: None,
     })
 }
 
@@ -730,4 +734,92 @@ fn closing_on_request_ends_the_wait_and_says_why() {
         Err(CoreError::Conflict(_))
     ));
     assert_eq!(a, before);
+}
+
+/// The red flags' outcome on an otherwise approved account, new and open.
+#[test]
+fn red_flags_hold_review_restrict_and_refuse() {
+    use crate::detection::{CustomerDetection, DetectionPolicy, Fired};
+    let policy = CipPolicy::default();
+    let detector = DetectionPolicy::default().check().unwrap();
+    let flagged = |score: i64, cleared: bool| {
+        let mut s = summary(vec![subject(SubjectRole::Customer, true, &[], &[])]);
+        s.detection = Some(CustomerDetection {
+            at: now(),
+            score,
+            fired: vec![Fired {
+                rule: "tor_exit".into(),
+                reason: "IP_TOR_EXIT".into(),
+                score,
+                description: "Tor".into(),
+                facts: [("ip.kind".to_owned(), serde_json::json!("tor"))].into(),
+            }],
+            unevaluated: vec![],
+            signals: serde_json::json!({}),
+            cleared: cleared.then(|| crate::detection::Cleared {
+                by: "rev".into(),
+                at: now(),
+                score,
+                reason: "a researcher's Tor use, known".into(),
+            }),
+        });
+        s
+    };
+    let decide = |s: &CustomerSummary, new: bool| {
+        evaluate(&Evaluation {
+            policy: &policy,
+            customer: s,
+            risk: RiskLevel::Medium,
+            account_id: &AccountId::parse("acc_t").unwrap(),
+            kind: AccountKind::Direct,
+            offering: Offering::Paid,
+            profile: &AccountProfile::default(),
+            exemptions: &[],
+            parent: None,
+            opened_at: (!new).then(now),
+            pending_since: None,
+            now: now(),
+            detector: Some(&detector),
+        })
+    };
+    let cases = [
+        (10, true, Decision::Approve, AccountStatus::Active),
+        (
+            30,
+            true,
+            Decision::Pending,
+            AccountStatus::PendingVerification,
+        ),
+        (60, true, Decision::Approve, AccountStatus::Restricted),
+        (100, true, Decision::Refuse, AccountStatus::Closed),
+        (100, false, Decision::Refuse, AccountStatus::Suspended),
+    ];
+    for (score, new, decision, status) in cases {
+        let d = decide(&flagged(score, false), new);
+        assert_eq!(
+            (d.decision, d.account_status),
+            (decision, status),
+            "{score}"
+        );
+        if score >= 30 {
+            assert_eq!(d.reasons[0].code, ReasonCode::RedFlags);
+            assert_eq!(d.reasons[1].code, ReasonCode::RedFlag);
+            let f = d.reasons[1].red_flag.as_ref().unwrap();
+            assert_eq!(
+                (f.rule.as_str(), &f.facts["ip.kind"]),
+                ("tor_exit", &serde_json::json!("tor"))
+            );
+        } else {
+            assert!(d.reasons.iter().all(|r| r.code != ReasonCode::RedFlags));
+        }
+    }
+    assert!(
+        decide(&flagged(60, false), true).restrictions.len() >= policy.pending.restrictions.len()
+    );
+    // Cleared by a reviewer: the flags hold nothing.
+    let d = decide(&flagged(100, true), true);
+    assert_eq!(
+        (d.decision, d.account_status),
+        (Decision::Approve, AccountStatus::Active)
+    );
 }

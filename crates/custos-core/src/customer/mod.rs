@@ -215,6 +215,7 @@ impl Customer {
             resubmission_log: vec![],
             address_history: vec![],
             screening: Screening::default(),
+            detection: None,
         };
         for (i, (o, sid)) in owners.into_iter().zip(ids).enumerate() {
             c.add_owner(sid, o, now, policy, &format!("beneficial_owners[{i}]"))?;
@@ -640,6 +641,7 @@ impl Customer {
             high_risk_link: high,
             resubmissions: self.resubmissions,
             screening: self.screening.summary(),
+            detection: self.detection.clone(),
         }
     }
 }

@@ -295,3 +295,102 @@ fn the_vocabulary_is_the_facts_fields() {
         assert_eq!(keys, ours, "{name}");
     }
 }
+
+#[test]
+fn a_rule_on_the_account_may_not_read_a_personal_fact() {
+    let rule = |when: &str| {
+        format!(
+            "[[detection.rules]]\nid = \"gpu_from\"\nwhen = \"{when}\"\nscore = 10\nreason = \"X\"\n"
+        )
+    };
+    let e = section(&policy_with(&rule(
+        "account.offering == 'trial' && ip.country == 'KP'",
+    )))
+    .unwrap_err();
+    assert!(
+        e.contains("detection rule `gpu_from` reads the account and `ip.country`"),
+        "{e}"
+    );
+    // A whole object holding a personal fact is as personal.
+    let e = section(&policy_with(&rule(
+        "account.offering == 'trial' && size(countries) > 0",
+    )))
+    .unwrap_err();
+    assert!(e.contains("`countries`"), "{e}");
+    // Classifications are kept in the clear: a rule on the account may read them.
+    let d = section(&policy_with(&rule(
+        "account.offering == 'trial' && ip.kind == 'tor'",
+    )))
+    .unwrap();
+    assert_eq!(d.len(), 1);
+}
+
+fn at() -> DateTime<Utc> {
+    "2026-12-01T10:00:00Z".parse().unwrap()
+}
+
+#[test]
+fn a_customers_detection_withholds_personal_values() {
+    let mut f = clean();
+    f.countries = CountryFacts::of(["DE", "RU", "BR"]);
+    f.ip.kind = "tor".into();
+    let policy = policy_with(
+        "[[detection.rules]]\nid = \"far\"\nwhen = \"countries.distinct >= 3 && 'RU' in countries.all\"\nscore = 40\nreason = \"FAR\"\n\
+         [[detection.rules]]\nid = \"tor\"\nwhen = \"ip.kind == 'tor'\"\nscore = 50\nreason = \"TOR\"\n",
+    );
+    let d = section(&policy).unwrap().customer(&f, at());
+    assert_eq!(d.score, 90);
+    let far = &d.fired[0];
+    assert_eq!(far.facts["countries.distinct"], serde_json::json!(3));
+    assert_eq!(far.facts["countries.all"], serde_json::json!(WITHHELD));
+    // The signals keep classifications and counts, never a country or a domain.
+    let text = d.signals.to_string();
+    for personal in ["\"DE\"", "\"RU\"", "\"BR\"", "example.de"] {
+        assert!(!text.contains(personal), "{personal} in {text}");
+    }
+    assert_eq!(d.signals["ip"]["kind"], "tor");
+    assert_eq!(d.signals["countries"]["distinct"], 3);
+    assert!(d.signals.get("account").is_none());
+}
+
+#[test]
+fn an_accounts_verdict_adds_the_rules_on_the_account() {
+    let d = shipped();
+    let mut f = clean();
+    f.card.prepaid = true;
+    f.card.funding = "prepaid".into();
+    let cd = d.customer(&f, at());
+    assert_eq!(cd.score, 25);
+    let mut profile = AccountProfile::default();
+    profile.resources.insert("gpus".into(), 8);
+    let trial = crate::measures::AccountFacts::new(
+        "acc_1",
+        AccountKind::Direct,
+        Offering::Trial,
+        0,
+        &profile,
+    );
+    let v = d.account(&cd, &trial);
+    assert_eq!(fired(&v), ["prepaid_card", "gpus_at_first_order"]);
+    assert_eq!((v.score, v.outcome), (45, Outcome::Review));
+    let paid = crate::measures::AccountFacts::new(
+        "acc_2",
+        AccountKind::Direct,
+        Offering::Paid,
+        0,
+        &profile,
+    );
+    let v = d.account(&cd, &paid);
+    assert_eq!((v.score, v.outcome), (25, Outcome::Approve));
+    // Cleared at 45: the same flags hold nothing; one more does.
+    let mut cleared = cd.clone();
+    cleared.cleared = Some(Cleared {
+        by: "rev".into(),
+        at: at(),
+        score: 45,
+        reason: "known reseller of GPU time".into(),
+    });
+    assert!(d.account(&cleared, &trial).cleared);
+    cleared.cleared.as_mut().unwrap().score = 44;
+    assert!(!d.account(&cleared, &trial).cleared);
+}

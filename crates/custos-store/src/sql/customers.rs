@@ -320,6 +320,11 @@ pub(super) async fn destroy_customer(
         .await
         .map_err(db)?
         .rows_affected();
+    sqlx::query("DELETE FROM abuse_closures WHERE customer_id = $1")
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
     sqlx::query("DELETE FROM data_keys WHERE customer_id = $1")
         .bind(id.as_str())
         .execute(&mut *tx)

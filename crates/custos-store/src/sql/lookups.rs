@@ -332,3 +332,94 @@ pub(super) async fn link_edges(
         })
         .collect()
 }
+
+pub(super) async fn sharers(
+    st: &SqlStore,
+    c: &custos_core::Customer,
+    cap: u32,
+) -> Result<Vec<crate::SharedValue>, StoreError> {
+    let mut out = vec![];
+    for (kind, value) in crate::blind::entries(c) {
+        let d = crate::blind::digest(st.keyring.index_key(), kind, &value).to_vec();
+        let rows = sqlx::query(
+            "SELECT b.customer_id AS customer_id, c.created_at AS created_at FROM blind_index b \
+             JOIN customers c ON c.id = b.customer_id WHERE b.kind = $1 AND b.digest = $2 \
+             AND b.customer_id <> $3 ORDER BY b.customer_id LIMIT $4",
+        )
+        .bind(kind.as_str())
+        .bind(d.clone())
+        .bind(c.id.as_str())
+        .bind(i64::from(cap) + 1)
+        .fetch_all(&st.read)
+        .await
+        .map_err(db)?;
+        if rows.is_empty() {
+            continue;
+        }
+        let others = rows
+            .iter()
+            .map(|r| {
+                Ok((
+                    CustomerId::parse(&get::<String>(r, "customer_id")?)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    from_ts(get::<i64>(r, "created_at")?)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // Few customers are closed for abuse: read from their side.
+        let abused = sqlx::query(
+            "SELECT 1 AS one FROM abuse_closures x JOIN blind_index b ON b.customer_id = \
+             x.customer_id WHERE b.kind = $1 AND b.digest = $2 AND b.customer_id <> $3 LIMIT 1",
+        )
+        .bind(kind.as_str())
+        .bind(d)
+        .bind(c.id.as_str())
+        .fetch_optional(&st.read)
+        .await
+        .map_err(db)?
+        .is_some();
+        out.push(crate::SharedValue {
+            kind: kind.as_str().to_owned(),
+            others,
+            abused,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) async fn mark_abuse_closure(
+    st: &SqlStore,
+    customer: &CustomerId,
+    case_id: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO abuse_closures (customer_id, closed_at, case_id) VALUES ($1, $2, $3) \
+         ON CONFLICT (customer_id) DO NOTHING",
+    )
+    .bind(customer.as_str())
+    .bind(ts(at))
+    .bind(case_id)
+    .execute(&st.write)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+pub(super) async fn abuse_closure(
+    st: &SqlStore,
+    customer: &CustomerId,
+) -> Result<Option<(String, chrono::DateTime<chrono::Utc>)>, StoreError> {
+    let row = sqlx::query("SELECT case_id, closed_at FROM abuse_closures WHERE customer_id = $1")
+        .bind(customer.as_str())
+        .fetch_optional(&st.read)
+        .await
+        .map_err(db)?;
+    row.map(|r| {
+        Ok((
+            get::<String>(&r, "case_id")?,
+            from_ts(get::<i64>(&r, "closed_at")?)?,
+        ))
+    })
+    .transpose()
+}

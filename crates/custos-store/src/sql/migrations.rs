@@ -61,6 +61,11 @@ pub(super) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "reference",
         include_str!("../../migrations/sqlite/0012_reference.sql"),
     ),
+    (
+        13,
+        "abuse_closures",
+        include_str!("../../migrations/sqlite/0013_abuse_closures.sql"),
+    ),
 ];
 pub(super) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -122,5 +127,10 @@ pub(super) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         12,
         "reference",
         include_str!("../../migrations/postgres/0012_reference.sql"),
+    ),
+    (
+        13,
+        "abuse_closures",
+        include_str!("../../migrations/postgres/0013_abuse_closures.sql"),
     ),
 ];

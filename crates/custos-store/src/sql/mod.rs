@@ -570,6 +570,26 @@ impl Store for SqlStore {
         lookups::link_edges(self, ids, cap).await
     }
 
+    async fn sharers(&self, c: &Customer, cap: u32) -> Result<Vec<crate::SharedValue>, StoreError> {
+        lookups::sharers(self, c, cap).await
+    }
+
+    async fn abuse_closure(
+        &self,
+        customer: &CustomerId,
+    ) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
+        lookups::abuse_closure(self, customer).await
+    }
+
+    async fn mark_abuse_closure(
+        &self,
+        customer: &CustomerId,
+        case_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        lookups::mark_abuse_closure(self, customer, case_id, at).await
+    }
+
     async fn customer_ids(
         &self,
         after: Option<&CustomerId>,

@@ -1,0 +1,182 @@
+//! Red flags at sign-up: the facts of a customer (its record, the reference lists, the other
+//! customers sharing its identifiers through the blind indexes, and those connecting from its
+//! address through the ledger), put to the policy's rules whenever its records change. What
+//! the rules made of it is kept with the customer (`Customer::detection`, and its clear
+//! summary without personal values), and every decision on its accounts reads it.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, Utc};
+use custos_core::detection::{Classify, Counts, Facts, Flags};
+use custos_core::{Customer, CustomerId};
+
+use crate::error::Result;
+use crate::reference::ReferenceData;
+use crate::service::App;
+
+impl Classify for ReferenceData {
+    fn disposable(&self, domain_ascii: &str) -> bool {
+        ReferenceData::disposable(self, domain_ascii)
+    }
+
+    fn ip(&self, ip: IpAddr) -> (String, Vec<String>) {
+        let c = ReferenceData::ip(self, ip);
+        (c.kind, c.labels)
+    }
+
+    fn bin(&self, bin: &str) -> Option<(String, String, String)> {
+        ReferenceData::bin(self, bin)
+            .map(|b| (b.brand.clone(), b.funding.clone(), b.country.clone()))
+    }
+}
+
+/// A count and a flag per kind of identifier, as the rules read them.
+fn slot<'a, T>(per: &'a mut (T, T, T, T, T, T, T), kind: &str) -> Option<&'a mut T> {
+    Some(match kind {
+        "email" => &mut per.0,
+        "phone" => &mut per.1,
+        "national_id" => &mut per.2,
+        "card_fingerprint" => &mut per.3,
+        "iban" => &mut per.4,
+        "wallet" => &mut per.5,
+        "ip" => &mut per.6,
+        _ => return None,
+    })
+}
+
+fn counts(c: (i64, i64, i64, i64, i64, i64, i64)) -> Counts {
+    Counts {
+        email: c.0,
+        phone: c.1,
+        document: c.2,
+        card: c.3,
+        iban: c.4,
+        wallet: c.5,
+        ip: c.6,
+    }
+}
+
+fn flags(c: (bool, bool, bool, bool, bool, bool, bool)) -> Flags {
+    Flags {
+        email: c.0,
+        phone: c.1,
+        document: c.2,
+        card: c.3,
+        iban: c.4,
+        wallet: c.5,
+        ip: c.6,
+    }
+}
+
+impl App {
+    /// What the rules make of `c` now, kept on it (a reviewer's clearing stays). Nothing
+    /// changes when the policy has no rules.
+    pub(crate) async fn detect(&self, c: &mut Customer, now: DateTime<Utc>) -> Result<()> {
+        if self.detector.is_empty() {
+            c.detection = None;
+            return Ok(());
+        }
+        let refs = self.reference_data().await?;
+        let mut facts = Facts::of(c, &*refs);
+        let p = &self.policy.detection;
+        let burst = Duration::hours(i64::from(p.burst_hours));
+        let in_burst = |t: DateTime<Utc>| (t - c.created_at).abs() <= burst;
+        let (mut shared, mut abused, mut bursts) = Default::default();
+        for v in self.store.sharers(c, p.share_cap).await? {
+            if let Some(n) = slot(&mut shared, &v.kind) {
+                *n += v.others.len() as i64;
+            }
+            if let Some(n) = slot(&mut bursts, &v.kind) {
+                *n += v.others.iter().filter(|(_, t)| in_burst(*t)).count() as i64;
+            }
+            if let Some(f) = slot(&mut abused, &v.kind) {
+                *f |= v.abused;
+            }
+        }
+        if let Some((n, b, a)) = self.ip_sharers(c, now).await? {
+            shared.6 = n;
+            bursts.6 = b;
+            abused.6 = a;
+        }
+        let cap = i64::from(p.share_cap) + 1;
+        facts.shared = counts((
+            shared.0.min(cap),
+            shared.1.min(cap),
+            shared.2.min(cap),
+            shared.3.min(cap),
+            shared.4.min(cap),
+            shared.5.min(cap),
+            shared.6.min(cap),
+        ));
+        facts.burst = counts(bursts);
+        facts.abused = flags(abused);
+        let mut d = self.detector.customer(&facts, now);
+        if let Some(old) = c.detection.take() {
+            d.cleared = old.cleared.clone();
+            // Unchanged facts keep their time: the record says when they last changed.
+            if (old.score, &old.fired, &old.unevaluated, &old.signals)
+                == (d.score, &d.fired, &d.unevaluated, &d.signals)
+            {
+                d.at = old.at;
+            }
+        }
+        c.detection = Some(d);
+        Ok(())
+    }
+
+    /// The other customers whose accounts connected from the customer's newest address in
+    /// the policy's window before now, through the ledger: how many (up to the share cap and
+    /// one), how many of them came within the burst window, and whether any was closed for
+    /// abuse. `None` without a ledger or an address.
+    async fn ip_sharers(
+        &self,
+        c: &Customer,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(i64, i64, bool)>> {
+        let (Some(l), Some(o)) = (
+            self.ledger.clone(),
+            c.observations.iter().max_by_key(|o| o.at),
+        ) else {
+            return Ok(None);
+        };
+        let Ok(ip) = o.ip.parse::<IpAddr>() else {
+            return Ok(None);
+        };
+        let p = &self.policy.detection;
+        let from = now - Duration::hours(i64::from(p.ip_link_hours));
+        let Some(net) = custos_ledger::index::Net::parse(&ip.to_string()) else {
+            return Ok(None);
+        };
+        let uses = tokio::task::spawn_blocking(move || {
+            custos_ledger::query::net_accounts(&l.access, &net, from, now)
+        })
+        .await??;
+        let burst = Duration::hours(i64::from(p.burst_hours));
+        let mut seen: Vec<CustomerId> = vec![];
+        let (mut b, mut abused) = (0, false);
+        for u in uses {
+            if seen.len() > p.share_cap as usize {
+                break;
+            }
+            let Ok(a) = self
+                .store
+                .get_account(&custos_core::AccountId::parse(&u.account_id)?)
+                .await
+            else {
+                continue;
+            };
+            if a.customer_id == c.id || seen.contains(&a.customer_id) {
+                continue;
+            }
+            let Ok(s) = self.store.load_summary(&a.customer_id).await else {
+                continue;
+            };
+            if (s.value.created_at - c.created_at).abs() <= burst {
+                b += 1;
+            }
+            abused |= self.store.abuse_closure(&a.customer_id).await?.is_some();
+            seen.push(a.customer_id);
+        }
+        Ok(Some((seen.len() as i64, b, abused)))
+    }
+}
