@@ -15,10 +15,9 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args as ClapArgs;
-use custos_core::customer::PaymentInstrument;
 use custos_core::{
-    Address, Contact, ContactKind, Country, Customer, CustomerId, CustomerProfile, Decision,
-    Individual, LocationObservation, PaymentMeans, PaymentSource, SubjectId,
+    Address, ContactKind, Country, Customer, CustomerId, CustomerProfile, Decision, Individual,
+    LocationObservation, SubjectId,
 };
 use custos_screen::reference::RefKind;
 use custos_screen::synth::Rng;
@@ -333,35 +332,17 @@ fn customer(
         None,
         policy,
     )?;
-    let contact = |n: &str, kind, value: String| Contact {
-        id: n.into(),
-        subject_id: sid.clone(),
-        kind,
-        value,
-        verified_at: None,
-        added_at: at,
-    };
+    let contact =
+        |n: &str, kind, value: String| crate::bench_links::contact(&sid, n, kind, value, at);
     c.add_contact(contact("con_1", ContactKind::Email, p.email.clone()))?;
     c.add_contact(contact("con_2", ContactKind::Phone, p.phone.clone()))?;
     if let Some((digits, bin, country)) = &p.card {
-        c.add_payment_means(PaymentMeans {
-            id: "pay_1".into(),
-            instrument: PaymentInstrument::Card {
-                brand: "visa".into(),
-                bin: bin.clone(),
-                last4: format!("{:04}", digits % 10_000),
-                expiry_month: 12,
-                expiry_year: 2030,
-                // (A fingerprint is a keyed digest: any stable text stands for one here.)
-                fingerprint: format!("{digits:064x}"),
-                country: Some(cc(country)?),
-            },
-            financial_institution: None,
-            provider_customer_ref: None,
-            transaction_ids: vec![],
-            source: PaymentSource::Customer,
-            added_at: at,
-        })?;
+        c.add_payment_means(crate::bench_links::card(
+            *digits,
+            bin,
+            Some(cc(country)?),
+            at,
+        ))?;
     }
     c.observe_location(
         LocationObservation {

@@ -64,14 +64,7 @@ fn customer(i: u64, policy: &CipPolicy) -> Result<Customer> {
         None,
         policy,
     )?;
-    let contact = |n: &str, kind, value: String| Contact {
-        id: n.into(),
-        subject_id: sid.clone(),
-        kind,
-        value,
-        verified_at: None,
-        added_at: at,
-    };
+    let contact = |n: &str, kind, value: String| contact(&sid, n, kind, value, at);
     let email = if i % 200 == 7 {
         "office@corp.example".to_owned()
     } else {
@@ -85,25 +78,53 @@ fn customer(i: u64, policy: &CipPolicy) -> Result<Customer> {
     };
     c.add_contact(contact("con_2", ContactKind::Phone, phone))?;
     let pan = if i % 100 == 51 { i - 1 } else { i };
-    c.add_payment_means(PaymentMeans {
+    c.add_payment_means(card(pan, "411111", None, at))?;
+    Ok(c)
+}
+
+/// A contact of a benchmark's customer.
+pub(crate) fn contact(
+    sid: &SubjectId,
+    id: &str,
+    kind: ContactKind,
+    value: String,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Contact {
+    Contact {
+        id: id.into(),
+        subject_id: sid.clone(),
+        kind,
+        value,
+        verified_at: None,
+        added_at: at,
+    }
+}
+
+/// A benchmark's visa card: the card `pan` (its fingerprint stands for it) of BIN `bin`.
+pub(crate) fn card(
+    pan: u64,
+    bin: &str,
+    country: Option<Country>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> PaymentMeans {
+    PaymentMeans {
         id: "pay_1".into(),
         instrument: PaymentInstrument::Card {
             brand: "visa".into(),
-            bin: "411111".into(),
+            bin: bin.into(),
             last4: format!("{:04}", pan % 10_000),
             expiry_month: 12,
             expiry_year: 2030,
             // (A fingerprint is a keyed digest: any stable text stands for one here.)
             fingerprint: format!("{pan:064x}"),
-            country: None,
+            country,
         },
         financial_institution: None,
         provider_customer_ref: None,
         transaction_ids: vec![],
         source: PaymentSource::Customer,
         added_at: at,
-    })?;
-    Ok(c)
+    }
 }
 
 pub async fn run(a: Args) -> Result<()> {

@@ -565,13 +565,7 @@ fn special_measures(
         }
     }
     if !special_measures.is_empty() {
-        let account = AccountFacts::new(
-            e.account_id.as_str(),
-            e.kind,
-            e.offering,
-            e.parent.map_or(0, |p| p.depth),
-            e.profile,
-        );
+        let account = account_facts(e);
         let customer = CustomerFacts::of(e.customer, |s| {
             matches!(
                 s.verification.state(
@@ -695,20 +689,22 @@ fn decided(
     }
 }
 
+/// The account as special measures' conditions and red-flag rules read it.
+fn account_facts<'e>(e: &Evaluation<'e>) -> AccountFacts<'e> {
+    AccountFacts::new(
+        e.account_id.as_str(),
+        e.kind,
+        e.offering,
+        e.parent.map_or(0, |p| p.depth),
+        e.profile,
+    )
+}
+
 /// Decides an account's status. Pure: the same inputs always give the same decision.
 pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
     let d = evaluate_cip(e);
     match (e.detector, &e.customer.detection) {
-        (Some(detector), Some(cd)) => {
-            let facts = AccountFacts::new(
-                e.account_id.as_str(),
-                e.kind,
-                e.offering,
-                e.parent.map_or(0, |p| p.depth),
-                e.profile,
-            );
-            red_flags(e, d, &detector.account(cd, &facts))
-        }
+        (Some(detector), Some(cd)) => red_flags(e, d, &detector.account(cd, &account_facts(e))),
         _ => d,
     }
 }
