@@ -77,7 +77,7 @@ impl<T> Decided<T> {
 }
 
 /// Whether a decision by this role is a person's, and so needs a second one.
-fn by_a_person(role: &str) -> bool {
+pub(crate) fn by_a_person(role: &str) -> bool {
     matches!(
         Role::parse(role),
         Some(Role::Reviewer | Role::ComplianceOfficer | Role::Admin | Role::Auditor)
@@ -141,6 +141,7 @@ impl App {
                     "terminate_reseller" => "terminate the reseller of case",
                     "confirm_match" => "confirm the match of case",
                     "produce_records" => "produce the records of legal request",
+                    "close_for_abuse" => "close for abuse the account of abuse case",
                     "emergency_disclosure" =>
                         "disclose, in an emergency, the records of legal request",
                     _ => "reverse the match of case",
@@ -319,6 +320,7 @@ impl App {
                     hex::encode(Sha256::digest(f.as_bytes()))
                 });
             }
+            "close_for_abuse" => Ok(self.abuse_standing(target).await?),
             "terminate_reseller" => {
                 let n = self.non_compliance(target).await?;
                 let a = self.store.get_account(&n.account_id).await?;
@@ -510,6 +512,16 @@ impl App {
             }
             "produce_records" | "emergency_disclosure" => {
                 self.legal_approved(approver, &a.target).await?;
+            }
+            "close_for_abuse" => {
+                let note = Some(reason).filter(|r| !r.is_empty());
+                self.apply_abuse_action(
+                    requester,
+                    &a.target,
+                    custos_core::abuse::Action::CloseForAbuse,
+                    note,
+                )
+                .await?;
             }
             "confirm_match" | "reverse_match" => {
                 let resolution = if a.kind == "confirm_match" {

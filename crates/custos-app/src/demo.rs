@@ -579,6 +579,7 @@ pub async fn seed(svc: &App) -> Result<(), Error> {
         )
         .await?;
     seed_legal(svc).await?;
+    seed_abuse(svc).await?;
     // Reseller oversight: the provider's CIP, and a non-compliance case on the reseller.
     let demo = crate::service::Actor {
         id: "demo".into(),
@@ -712,5 +713,31 @@ async fn seed_legal(svc: &App) -> Result<(), Error> {
     p.ndo_expires = None;
     svc.add_legal_request_with_id(&officer, "lreq_demo_preservation".into(), p)
         .await?;
+    Ok(())
+}
+
+/// An abuse report on an account, its case open (the id the OpenAPI examples name).
+async fn seed_abuse(svc: &App) -> Result<(), Error> {
+    use crate::keys::{Caller, Role};
+    let desk = Caller {
+        key_id: "demo-abuse-desk".into(),
+        role: Role::Integrator,
+        scope: None,
+    };
+    svc.report_abuse_with_id(
+        &desk,
+        Some("abc_demo_phishing".into()),
+        crate::abuse::AbuseReport {
+            ip: None,
+            at: Some(svc.now() - chrono::Duration::hours(3)),
+            account_id: Some("acc_demo_us_direct".into()),
+            category: custos_core::abuse::Category::Phishing,
+            evidence: "A copy of a bank's login page served from the account's instance at \
+                       /secure/login, reported by the bank's CERT."
+                .into(),
+            references: vec!["CERT ticket 2026-8812".into()],
+        },
+    )
+    .await?;
     Ok(())
 }

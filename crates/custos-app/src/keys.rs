@@ -100,6 +100,9 @@ pub enum Permission {
     ReadCip,
     /// Ask for redress after a failed verification: the sign-up flow or a reviewer.
     Redress,
+    /// Report abuse (an address and a time, or an account): the abuse desk's automation or a
+    /// person working abuse.
+    ReportAbuse,
 }
 
 impl Permission {
@@ -123,6 +126,7 @@ impl Permission {
                 role,
                 Integrator | Admin | Reseller | Reviewer | ComplianceOfficer
             ),
+            ReportAbuse => matches!(role, Integrator | Reviewer | ComplianceOfficer | Admin),
         }
     }
 }

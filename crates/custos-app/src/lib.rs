@@ -10,6 +10,7 @@
 //! `custos-store`), no business rules of its own (those are in `custos-core`), no process
 //! set-up (that is the `custos` binary).
 
+pub mod abuse;
 pub mod approvals;
 pub mod audit;
 pub mod browse;

@@ -504,6 +504,28 @@ impl App {
                 ),
             );
         }
+        for a in self
+            .abuse_cases(Some(custos_core::abuse::CaseState::Open))
+            .await?
+            .into_iter()
+            .filter(|a| a.handled_at.is_none())
+        {
+            push(
+                a.due_at,
+                crate::abuse::CASE_KIND,
+                None,
+                a.id.clone(),
+                format!(
+                    "act on abuse case {} ({})",
+                    a.id,
+                    a.account_id
+                        .as_ref()
+                        .map(|x| x.as_str())
+                        .or(a.customer_id.as_ref().map(|x| x.as_str()))
+                        .unwrap_or("unmatched")
+                ),
+            );
+        }
         for n in self
             .non_compliance_cases()
             .await?

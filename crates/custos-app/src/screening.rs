@@ -370,6 +370,16 @@ impl App {
             &format!("{}/{case_id}", stored.customer_id),
         )
         .await?;
+        // A confirmed match: the rest of the customer's linked group gets a review case.
+        if resolution == Resolution::Confirmed {
+            self.open_group_cases(
+                &stored.customer_id,
+                custos_core::abuse::Category::Other,
+                case_id,
+                None,
+            )
+            .await?;
+        }
         // The resolution was applied before the customer was screened again in the same
         // write; report the case as it stands now.
         Ok((stored.customer_id, case, accounts))

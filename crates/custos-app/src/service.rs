@@ -243,6 +243,7 @@ impl App {
         let summary = c.summary(&self.policy);
         let events = crate::webhooks::opened_cases(&summary, now);
         self.store.create_customer(&c, &summary, &events).await?;
+        self.red_flag_case(&summary).await?;
         Ok(c)
     }
 
@@ -321,6 +322,7 @@ impl App {
             pending_since: None,
             now,
             detector: Some(&self.detector),
+            abuse_hold: None,
         });
         let closed = decision.account_status == AccountStatus::Closed;
         let pending = decision.decision == Decision::Pending;
@@ -337,6 +339,7 @@ impl App {
             pending_since: pending.then_some(now),
             profile,
             pending_history: vec![],
+            abuse_hold: None,
             decision,
         };
         let mut all = existing.clone();
@@ -360,7 +363,7 @@ impl App {
     }
 
     /// Re-decides the customer's open accounts; returns those whose decision changed.
-    async fn reevaluate(
+    pub(crate) async fn reevaluate(
         &self,
         summary: &CustomerSummary,
         accounts: Vec<Account>,
@@ -425,6 +428,7 @@ impl App {
                 pending_since: a.pending_since,
                 now,
                 detector: Some(&self.detector),
+                abuse_hold: a.abuse_hold.as_deref(),
             });
             if let Some(mut was) = closed
                 && d.account_status == AccountStatus::Closed
@@ -466,7 +470,7 @@ impl App {
     }
 
     /// Carries status changes of reseller accounts down to their sub-accounts, level by level.
-    async fn cascade(&self, changed: &[Account], now: DateTime<Utc>) -> Result<()> {
+    pub(crate) async fn cascade(&self, changed: &[Account], now: DateTime<Utc>) -> Result<()> {
         self.cascade_reopening(changed, HashSet::new(), now).await
     }
 
@@ -608,6 +612,7 @@ impl App {
                 .await
             {
                 Ok(_) => {
+                    self.red_flag_case(&summary).await?;
                     let reopened = changed
                         .iter()
                         .filter(|a| {

@@ -5,7 +5,8 @@
 //! funding types and connection kinds, and some honest customers who look odd (a VPN, a
 //! prepaid card, a VoIP line, a family sharing a card). Planted in it: rings of four to eight
 //! sign-ups within an hour sharing one card or one phone; returners, who bring back the phone
-//! or card of a customer closed for abuse earlier in the stream; throwaway sign-ups (a
+//! or card of a ring closed for abuse earlier in the stream (a ring is closed once it is
+//! complete, not while it signs up); throwaway sign-ups (a
 //! disposable email, with VoIP, prepaid, Tor or VPN, countries that do not agree). Each
 //! sign-up is stored whole (`App::insert_customer`: screened, put to the rules) and an account
 //! opened for it, as a sign-up flow does, in the embedded SQLite store; the reference lists
@@ -402,6 +403,12 @@ pub async fn run(a: Args) -> Result<()> {
     bar.set_message("signing up");
     let mut flagged = vec![false; plans.len()];
     let mut outcomes = [0usize; 3];
+    // Per rule: how often it fired on honest and on abusive sign-ups.
+    let mut per_rule: std::collections::BTreeMap<String, [usize; 2]> = Default::default();
+    // Ring members are found and closed for abuse once their ring is complete (the next
+    // sign-up that is not of it): not while it signs up.
+    let mut ring_pending: Vec<(CustomerId, chrono::DateTime<chrono::Utc>)> = vec![];
+    let mut ring_now: Option<usize> = None;
     let started = Instant::now();
     for (i, p) in plans.iter().enumerate() {
         let at = start + chrono::Duration::milliseconds(step * i as i64);
@@ -420,16 +427,27 @@ pub async fn run(a: Args) -> Result<()> {
             .iter()
             .any(|r| r.code == custos_core::account::ReasonCode::RedFlags);
         flagged[i] = held;
+        for f in c.detection.iter().flat_map(|d| d.fired.iter()) {
+            per_rule.entry(f.rule.clone()).or_default()[usize::from(p.truth != Truth::Honest)] += 1;
+        }
         outcomes[match acc.decision.decision {
             Decision::Approve => 0,
             Decision::Pending => 1,
             Decision::Refuse => 2,
         }] += 1;
-        // Ring members are closed for abuse when found: their identifiers flag returners.
-        if let Truth::Ring(_) = p.truth {
-            svc.store()
-                .mark_abuse_closure(&c.id, "synthetic", at)
-                .await?;
+        // A ring is closed for abuse when it is complete: its identifiers then flag returners.
+        let this_ring = match p.truth {
+            Truth::Ring(r) => Some(r),
+            _ => None,
+        };
+        if this_ring != ring_now {
+            for (id, t) in ring_pending.drain(..) {
+                svc.store().mark_abuse_closure(&id, "synthetic", t).await?;
+            }
+            ring_now = this_ring;
+        }
+        if this_ring.is_some() {
+            ring_pending.push((c.id.clone(), at));
         }
         bar.inc(1);
     }
@@ -506,6 +524,10 @@ pub async fn run(a: Args) -> Result<()> {
             "returners": per(|t| t == Truth::Returner),
             "throwaways": per(|t| t == Truth::Throwaway),
         },
+        "rules_fired": per_rule
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::json!({"honest": v[0], "abusive": v[1]})))
+            .collect::<serde_json::Map<_, _>>(),
         "ring_detection": {
             "rings": ring_first.len(),
             "members_to_find": wanted,

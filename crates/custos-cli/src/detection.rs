@@ -64,3 +64,193 @@ pub async fn links(app: &App, customer: &str, purpose: &str, json: bool) -> Resu
     }
     Ok(())
 }
+
+/// Abuse reports and the cases they open.
+#[derive(clap::Subcommand, Debug)]
+pub enum AbuseCmd {
+    /// Report abuse: an address and a time (or an account), a category, the evidence. The
+    /// ledger says which accounts used the address then; a case opens on each, or one
+    /// unmatched case.
+    Report {
+        /// The address the abuse came from (with --at).
+        #[arg(long, conflicts_with = "account")]
+        ip: Option<String>,
+        /// When it happened (RFC 3339, e.g. 2026-12-01T10:15:00Z).
+        #[arg(long)]
+        at: Option<String>,
+        /// The account, when the report names one instead of an address.
+        #[arg(long)]
+        account: Option<String>,
+        /// scanning, phishing, malware_c2, ddos, spam, fraud, crypto_mining or other.
+        #[arg(long)]
+        category: String,
+        /// A file holding the evidence (log lines, headers), or - for standard input.
+        #[arg(long)]
+        evidence: std::path::PathBuf,
+        /// Where more is (a ticket, a URL); repeatable.
+        #[arg(long = "reference")]
+        references: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The cases, newest first.
+    Ls {
+        /// open or closed.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One case, with its actions.
+    Show { case: String },
+    /// A case's sealed evidence (the report and the ledger's trace): audited, with a purpose.
+    Evidence {
+        case: String,
+        #[arg(long)]
+        purpose: String,
+    },
+    /// Act on a case: suspend, lift, preserve, close_for_abuse (waits for a second person),
+    /// dismiss, or clear (red flags).
+    Act {
+        case: String,
+        action: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+}
+
+fn parse_word<T: serde::de::DeserializeOwned>(what: &str, v: &str, words: &str) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(v.trim().to_owned()))
+        .map_err(|_| anyhow!("{what} `{}` is not one of: {words}", v.trim()))
+}
+
+pub async fn abuse(app: &App, cmd: AbuseCmd) -> Result<()> {
+    use custos_core::abuse::{Action, CaseState, Category};
+    let caller = crate::legal::caller();
+    match cmd {
+        AbuseCmd::Report {
+            ip,
+            at,
+            account,
+            category,
+            evidence,
+            references,
+            json,
+        } => {
+            let category: Category = parse_word(
+                "--category",
+                &category,
+                "scanning, phishing, malware_c2, ddos, spam, fraud, crypto_mining, other",
+            )?;
+            let at = at
+                .map(|a| {
+                    chrono::DateTime::parse_from_rfc3339(a.trim())
+                        .map(|t| t.with_timezone(&chrono::Utc))
+                        .map_err(|_| anyhow!("--at `{a}` is not an RFC 3339 time"))
+                })
+                .transpose()?;
+            let text = if evidence.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&evidence)
+                    .map_err(|e| anyhow!("reading {}: {e}", evidence.display()))?
+            };
+            let r = app
+                .service
+                .report_abuse(
+                    &caller,
+                    custos_app::abuse::AbuseReport {
+                        ip,
+                        at,
+                        account_id: account,
+                        category,
+                        evidence: text,
+                        references,
+                    },
+                )
+                .await?;
+            if json {
+                return print_json(&r);
+            }
+            if r.matched {
+                println!("report {}: {} case(s) opened", r.report_id, r.cases.len());
+            } else {
+                println!(
+                    "report {}: no account used the address then; kept as unmatched case {}",
+                    r.report_id, r.cases[0].id
+                );
+            }
+            cases_table(&r.cases)
+        }
+        AbuseCmd::Ls { state, json } => {
+            let state: Option<CaseState> = state
+                .map(|s| parse_word("--state", &s, "open, closed"))
+                .transpose()?;
+            let cases = app.service.abuse_cases(state).await?;
+            if json {
+                return print_json(&cases);
+            }
+            cases_table(&cases)
+        }
+        AbuseCmd::Show { case } => print_json(&app.service.abuse_case(case.trim()).await?),
+        AbuseCmd::Evidence { case, purpose } => print_json(
+            &app.service
+                .abuse_evidence(&cli_actor(), &purpose, case.trim())
+                .await?,
+        ),
+        AbuseCmd::Act { case, action, note } => {
+            let action: Action = parse_word(
+                "the action",
+                &action,
+                "suspend, lift, preserve, close_for_abuse, dismiss, clear",
+            )?;
+            match app
+                .service
+                .act_on_abuse_case(&caller, case.trim(), action, note)
+                .await?
+            {
+                custos_app::approvals::Decided::Done(c) => {
+                    println!("abuse case {}: {} ({:?})", c.id, action.as_str(), c.state);
+                    Ok(())
+                }
+                custos_app::approvals::Decided::Waiting(a) => {
+                    println!(
+                        "waiting for a second person: approval {} (custos approvals approve {})",
+                        a.id, a.id
+                    );
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+fn cases_table(cases: &[custos_core::abuse::AbuseCase]) -> Result<()> {
+    let mut t = Table::new(&[
+        "case", "kind", "state", "category", "about", "opened", "due", "actions",
+    ]);
+    for c in cases {
+        t.row(vec![
+            c.id.clone(),
+            format!("{:?}", c.kind).to_lowercase(),
+            format!("{:?}", c.state).to_lowercase(),
+            serde_json::to_value(c.category)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            c.account_id
+                .as_ref()
+                .map(|a| a.to_string())
+                .or_else(|| c.customer_id.as_ref().map(|x| x.to_string()))
+                .unwrap_or_else(|| "unmatched".into()),
+            day_or_dash(Some(c.opened_at)),
+            day_or_dash(Some(c.due_at)),
+            c.actions
+                .iter()
+                .map(|a| a.action.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ]);
+    }
+    t.print("no abuse case")
+}

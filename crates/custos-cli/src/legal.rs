@@ -176,7 +176,7 @@ pub enum RequestsCmd {
 }
 
 /// The CLI acts with the installation's full authority, under `--actor`'s name.
-fn caller() -> Caller {
+pub(crate) fn caller() -> Caller {
     Caller {
         key_id: crate::cli_actor().id,
         role: Role::Admin,

@@ -104,6 +104,11 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Abuse reports traced through the ledger to accounts, and the cases they open.
+    Abuse {
+        #[command(subcommand)]
+        cmd: detection::AbuseCmd,
+    },
     /// Reference lists for detection: IP ranges, disposable email domains, BIN ranges.
     Reference {
         #[command(subcommand)]
@@ -800,6 +805,10 @@ async fn run(cli: Cli) -> Result<()> {
             let app = App::open(config, true).await?;
             reference::run(&app, cmd).await
         }
+        Cmd::Abuse { cmd } => {
+            let app = App::open(config, true).await?;
+            detection::abuse(&app, cmd).await
+        }
         Cmd::Links {
             customer,
             purpose,
@@ -886,6 +895,10 @@ fn reads_only(cmd: &Cmd) -> bool {
         ),
         Cmd::Reference { cmd } => !matches!(cmd, reference::ReferenceCmd::Import { .. }),
         Cmd::Links { .. } => true,
+        Cmd::Abuse { cmd } => matches!(
+            cmd,
+            detection::AbuseCmd::Ls { .. } | detection::AbuseCmd::Show { .. }
+        ),
         Cmd::Screen { .. } | Cmd::Report { .. } => true,
         Cmd::Ledger { .. } => true,
         Cmd::Designations { cmd } => matches!(

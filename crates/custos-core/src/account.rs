@@ -65,6 +65,8 @@ pub enum ReasonCode {
     RedFlags,
     /// One red-flag rule that fired, with the facts it read (`red_flag`).
     RedFlag,
+    /// Suspended by a person on an abuse case, until lifted or the case is dismissed.
+    AbuseSuspension,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -149,6 +151,9 @@ pub struct Account {
     /// certification's account of unverified cases.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_history: Vec<PendingSpan>,
+    /// The abuse case the account is suspended on, while it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abuse_hold: Option<String>,
     pub decision: AccountDecision,
 }
 
@@ -404,6 +409,8 @@ pub struct Evaluation<'a> {
     /// The red-flag rules, compiled from the policy's `[detection]`: applied to the
     /// customer's detection (`CustomerSummary::detection`) and the account. `None`: none.
     pub detector: Option<&'a crate::detection::Detector>,
+    /// The abuse case the account is suspended on, if it is.
+    pub abuse_hold: Option<&'a str>,
 }
 
 /// Where each subject that counts stands: the reasons and the steps still to take.
@@ -703,10 +710,26 @@ fn account_facts<'e>(e: &Evaluation<'e>) -> AccountFacts<'e> {
 /// Decides an account's status. Pure: the same inputs always give the same decision.
 pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
     let d = evaluate_cip(e);
-    match (e.detector, &e.customer.detection) {
+    let mut d = match (e.detector, &e.customer.detection) {
         (Some(detector), Some(cd)) => red_flags(e, d, &detector.account(cd, &account_facts(e))),
         _ => d,
+    };
+    if let Some(case) = e.abuse_hold
+        && d.account_status != AccountStatus::Closed
+    {
+        d.decision = Decision::Refuse;
+        d.account_status = AccountStatus::Suspended;
+        d.required_steps.clear();
+        d.reasons.insert(
+            0,
+            reason(
+                ReasonCode::AbuseSuspension,
+                None,
+                format!("suspended on abuse case {case}"),
+            ),
+        );
     }
+    d
 }
 
 /// The red flags' verdict applied to a decision: it only ever makes it stricter. At

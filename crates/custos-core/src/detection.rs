@@ -88,8 +88,23 @@ pub struct DetectionPolicy {
     pub burst_hours: u32,
     /// Customers connecting from one address within this many hours are linked.
     pub ip_link_hours: u32,
+    /// An abuse report is traced to the accounts that used its address this many minutes
+    /// either side of its time.
+    #[serde(default = "trace_minutes")]
+    pub trace_minutes: u32,
+    /// An abuse case's first action is due this many hours after it opens.
+    #[serde(default = "case_hours")]
+    pub case_hours: u32,
     #[serde(default)]
     pub rules: Vec<Rule>,
+}
+
+fn trace_minutes() -> u32 {
+    60
+}
+
+fn case_hours() -> u32 {
+    24
 }
 
 impl Default for DetectionPolicy {

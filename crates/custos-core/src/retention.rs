@@ -109,6 +109,7 @@ mod tests {
             pending_since: None,
             profile: Default::default(),
             pending_history: vec![],
+            abuse_hold: None,
             decision: AccountDecision {
                 decision: Decision::Approve,
                 account_status: AccountStatus::Active,

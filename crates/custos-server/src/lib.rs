@@ -106,8 +106,9 @@ pub fn router(state: AppState) -> Router {
 /// The routes of the OpenAPI document, with the document.
 fn api(state: AppState) -> OpenApiRouter<AppState> {
     use routes::legal;
+    use routes::program;
     use routes::resellers;
-    use routes::{accounts, admin, approvals, customers, designations, health, ledger, program};
+    use routes::{abuse, accounts, admin, approvals, customers, designations, health, ledger};
     use routes::{screen, screening, webhooks};
     // A route: the permission a caller's role needs is checked first, then an
     // `Idempotency-Key` is honoured (so a caller that may not call the route never has its
@@ -182,6 +183,11 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
         .routes(may(Permission::LegalHold, routes!(legal::extend)))
         .routes(may(Permission::LegalHold, routes!(legal::produce)))
         .routes(may(Permission::LegalHold, routes!(legal::production)))
+        .routes(may(Permission::ReportAbuse, routes!(abuse::report)))
+        .routes(may(Permission::Review, routes!(abuse::list)))
+        .routes(may(Permission::Review, routes!(abuse::get)))
+        .routes(may(Permission::ReadPersonal, routes!(abuse::evidence)))
+        .routes(may(Permission::Review, routes!(abuse::act)))
         .routes(may(
             Permission::ReadDecisions,
             routes!(accounts::needing_action),

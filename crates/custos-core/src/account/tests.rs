@@ -109,6 +109,7 @@ fn decide_screened(verified: bool, cases: &[(CaseState, Measure)], new: bool) ->
         pending_since: None,
         now: now(),
         detector: None,
+        abuse_hold: None,
     })
 }
 
@@ -232,6 +233,7 @@ fn a_reversal_withdraws_only_its_own_closure() {
             ended_at: now(),
             outcome: PendingOutcome::ClosedScreening,
         }],
+        abuse_hold: None,
         decision,
     };
     let subject = closed.decision.reasons[0].subject_id.clone().unwrap();
@@ -332,6 +334,7 @@ fn check(c: Case, expect: (Decision, AccountStatus, &[ReasonCode])) {
         pending_since: c.pending_since_days.map(|d| now() - Duration::days(d)),
         now: now(),
         detector: None,
+        abuse_hold: None,
     });
     let codes: Vec<ReasonCode> = d.reasons.iter().map(|r| r.code).collect();
     assert_eq!((d.decision, d.account_status, codes.as_slice()), expect);
@@ -393,6 +396,7 @@ fn decide_conditions(
         pending_since: None,
         now: now(),
         detector: None,
+        abuse_hold: None,
     })
 }
 
@@ -716,6 +720,7 @@ fn closing_on_request_ends_the_wait_and_says_why() {
         pending_since: Some(since),
         profile: AccountProfile::default(),
         pending_history: vec![],
+        abuse_hold: None,
         decision: decide_screened(false, &[], false),
     };
     close_on_request(&mut a, "customer request", now()).unwrap();
@@ -780,6 +785,7 @@ fn red_flags_hold_review_restrict_and_refuse() {
             pending_since: None,
             now: now(),
             detector: Some(&detector),
+            abuse_hold: None,
         })
     };
     let cases = [

@@ -1,5 +1,6 @@
 //! HTTP handlers, one file per resource.
 
+pub mod abuse;
 pub mod accounts;
 pub mod admin;
 pub mod approvals;

@@ -1,0 +1,610 @@
+//! Abuse reports traced to accounts, and the cases they open.
+//!
+//! A report names an address and a time (or an account), a category, the evidence and its
+//! references. The ledger says which accounts used that address around that time
+//! (`detection.trace_minutes` either side), with inclusion proofs of their first and last use
+//! against the latest signed checkpoint; a case opens on each (one report, one report id), and
+//! a report no account matches is kept as an unmatched case, never dropped. The report and the
+//! trace are sealed as the case's evidence (a read of it is audited, with a purpose); the case
+//! holds the workflow: its actions (suspend, lift, preserve, close for abuse, dismiss), who
+//! took each and when, when it was due and when it was handled.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, Utc};
+use custos_core::abuse::{AbuseCase, Action, CaseKind, CaseState, Category};
+use custos_core::{AccountId, CustomerId};
+use custos_store::{ComplianceRecord, DocumentMeta};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::approvals::Decided;
+use crate::error::{Error, Result};
+use crate::keys::{Caller, Permission};
+use crate::service::{Actor, App, new_id};
+
+/// The kind of compliance record a case is kept as.
+pub const CASE_KIND: &str = "abuse_case";
+/// The kind of sealed document a case's evidence is kept as.
+const EVIDENCE_KIND: &str = "abuse_evidence";
+/// The most evidence a report carries (characters).
+const MAX_EVIDENCE: usize = 20_000;
+/// The most accounts one report opens cases on (a busy shared address).
+const MAX_MATCHES: usize = 20;
+
+/// An abuse report, as the abuse desk (or a peer) sends it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AbuseReport {
+    /// The address the abuse came from; with `at`.
+    #[serde(default)]
+    pub ip: Option<String>,
+    /// When the abuse happened (RFC 3339).
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
+    /// The account, when the report names one instead of an address.
+    #[serde(default)]
+    pub account_id: Option<String>,
+    pub category: Category,
+    /// What was seen: log lines, headers, a description. At most 20,000 characters.
+    pub evidence: String,
+    /// Where more is: ticket numbers, URLs, message ids. At most 20, each one line.
+    #[serde(default)]
+    pub references: Vec<String>,
+}
+
+/// What a report came to: its id, and the cases it opened (one unmatched case when no account
+/// used the address then).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Reported {
+    pub report_id: String,
+    pub matched: bool,
+    pub cases: Vec<AbuseCase>,
+}
+
+/// What the sealed evidence holds.
+#[derive(Debug, Serialize, Deserialize)]
+struct Evidence {
+    report_id: String,
+    reported_by: String,
+    category: Category,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip: Option<String>,
+    at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<String>,
+    evidence: String,
+    references: Vec<String>,
+    /// The ledger's answer: the accounts that used the address in the window, with proofs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace: Option<serde_json::Value>,
+}
+
+fn invalid(field: &str, why: &str) -> Error {
+    Error::invalid(field, why)
+}
+
+/// Checks a report's text fields; the evidence keeps its line breaks and tabs.
+fn checked(r: &AbuseReport) -> Result<(String, Vec<String>)> {
+    let evidence = r.evidence.trim();
+    if evidence.is_empty() {
+        return Err(invalid("evidence", "must say what was seen"));
+    }
+    if evidence.chars().count() > MAX_EVIDENCE
+        || evidence
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+    {
+        return Err(invalid(
+            "evidence",
+            "must be at most 20,000 characters without control characters",
+        ));
+    }
+    if r.references.len() > 20 {
+        return Err(invalid("references", "at most 20"));
+    }
+    let mut refs = vec![];
+    for x in &r.references {
+        let x = x.trim();
+        if x.is_empty() || x.chars().count() > 500 || x.chars().any(char::is_control) {
+            return Err(invalid(
+                "references",
+                "each is one line of at most 500 characters, not empty",
+            ));
+        }
+        refs.push(x.to_owned());
+    }
+    Ok((evidence.to_owned(), refs))
+}
+
+impl App {
+    /// Records an abuse report: traces it through the ledger (or to the account it names),
+    /// seals the report and the trace, and opens a case on each account found, or one
+    /// unmatched case. Audited.
+    pub async fn report_abuse(&self, caller: &Caller, r: AbuseReport) -> Result<Reported> {
+        self.report_abuse_with_id(caller, None, r).await
+    }
+
+    /// [`App::report_abuse`], the first case with an id the caller chose (the demo's).
+    pub async fn report_abuse_with_id(
+        &self,
+        caller: &Caller,
+        first_case: Option<String>,
+        r: AbuseReport,
+    ) -> Result<Reported> {
+        caller.require(Permission::ReportAbuse)?;
+        let actor = caller.actor();
+        let (evidence, references) = checked(&r)?;
+        let now = self.now();
+        let report_id = new_id("abr_");
+        let (at, matched, trace) = match (&r.ip, &r.account_id) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "account_id",
+                    "give an address and a time, or an account, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(invalid(
+                    "ip",
+                    "give the address and the time of the abuse, or the account",
+                ));
+            }
+            (None, Some(acc)) => {
+                let id = AccountId::parse(acc)
+                    .map_err(|_| invalid("account_id", "is not an account id"))?;
+                let a = match self.store.get_account(&id).await {
+                    Ok(a) => a,
+                    Err(custos_store::StoreError::NotFound(_)) => {
+                        return Err(invalid("account_id", "no such account"));
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                (r.at.unwrap_or(now), vec![(a.id, a.customer_id)], None)
+            }
+            (Some(ip), None) => {
+                let ip: IpAddr = ip
+                    .trim()
+                    .parse()
+                    .map_err(|_| invalid("ip", "is not an IPv4 or IPv6 address"))?;
+                let at =
+                    r.at.ok_or_else(|| invalid("at", "say when the abuse happened"))?;
+                if at > now + Duration::minutes(5) {
+                    return Err(invalid("at", "is in the future"));
+                }
+                let w = Duration::minutes(i64::from(self.policy.detection.trace_minutes));
+                let found = self
+                    .network_accounts(
+                        &actor,
+                        &format!("abuse report {report_id}"),
+                        &ip.to_string(),
+                        Some(at - w),
+                        Some(at + w),
+                        Some(crate::ledger::ProofAt::Latest),
+                    )
+                    .await?;
+                // The account nearest the time first.
+                let mut uses = found.accounts.clone();
+                uses.sort_by_key(|u| {
+                    let d = |t: DateTime<Utc>| (t - at).num_seconds().abs();
+                    d(u.first_seen).min(d(u.last_seen))
+                });
+                let mut matched = vec![];
+                for u in uses.iter().take(MAX_MATCHES) {
+                    let Ok(id) = AccountId::parse(&u.account_id) else {
+                        continue;
+                    };
+                    // Events outlive an account's records: a use by an account no longer
+                    // known stays in the trace, with no case.
+                    if let Ok(a) = self.store.get_account(&id).await {
+                        matched.push((a.id, a.customer_id));
+                    }
+                }
+                let trace = serde_json::to_value(&found)
+                    .map_err(|e| Error::Internal(format!("an abuse trace: {e}")))?;
+                (at, matched, Some(trace))
+            }
+        };
+        let sealed = Evidence {
+            report_id: report_id.clone(),
+            reported_by: actor.id.clone(),
+            category: r.category,
+            ip: r.ip.as_ref().map(|i| i.trim().to_owned()),
+            at,
+            account_id: r.account_id.clone(),
+            evidence,
+            references,
+            trace,
+        };
+        let body = serde_json::to_vec(&sealed)
+            .map_err(|e| Error::Internal(format!("an abuse report's evidence: {e}")))?;
+        let meta = self
+            .store
+            .add_document(
+                &DocumentMeta {
+                    id: String::new(),
+                    owner: report_id.clone(),
+                    kind: EVIDENCE_KIND.into(),
+                    version: 0,
+                    uploaded_at: now,
+                    uploaded_by: actor.id.clone(),
+                    file_name: "report.json".into(),
+                    media_type: "application/json".into(),
+                    sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&body)),
+                    size: body.len() as u64,
+                },
+                &body,
+            )
+            .await?;
+        let due = now + Duration::hours(i64::from(self.policy.detection.case_hours));
+        let new_case = |account: Option<(AccountId, CustomerId)>| {
+            let (account_id, customer_id) = account.unzip();
+            AbuseCase {
+                id: new_id("abc_"),
+                kind: CaseKind::Report,
+                state: CaseState::Open,
+                category: r.category,
+                report_id: report_id.clone(),
+                account_id,
+                customer_id,
+                occurred_at: at,
+                opened_at: now,
+                due_at: due,
+                handled_at: None,
+                closed_at: None,
+                reported_by: actor.id.clone(),
+                suspended: false,
+                actions: vec![],
+                evidence_id: Some(meta.id.clone()),
+                linked_to: None,
+            }
+        };
+        let found = !matched.is_empty();
+        let mut cases: Vec<AbuseCase> = if found {
+            matched.into_iter().map(|m| new_case(Some(m))).collect()
+        } else {
+            vec![new_case(None)]
+        };
+        if let (Some(id), Some(first)) = (first_case, cases.first_mut()) {
+            first.id = id;
+        }
+        for c in &cases {
+            self.save_case(c).await?;
+        }
+        self.audit(&actor, None, "report_abuse", &report_id).await?;
+        Ok(Reported {
+            report_id,
+            matched: found,
+            cases,
+        })
+    }
+
+    async fn save_case(&self, c: &AbuseCase) -> Result<()> {
+        let record = ComplianceRecord {
+            id: c.id.clone(),
+            kind: CASE_KIND.into(),
+            subject: c
+                .account_id
+                .as_ref()
+                .map(|a| a.as_str().to_owned())
+                .or_else(|| c.customer_id.as_ref().map(|x| x.as_str().to_owned())),
+            created_at: c.opened_at,
+            due_at: (c.handled_at.is_none() && c.state == CaseState::Open).then_some(c.due_at),
+            closed_at: c.closed_at,
+            body: serde_json::to_value(c)
+                .map_err(|e| Error::Internal(format!("an abuse case: {e}")))?,
+        };
+        Ok(self.store.put_compliance_record(&record, &[]).await?)
+    }
+
+    /// Every abuse case, optionally in one state, newest first.
+    pub async fn abuse_cases(&self, state: Option<CaseState>) -> Result<Vec<AbuseCase>> {
+        let mut out: Vec<AbuseCase> = self
+            .store
+            .compliance_records(CASE_KIND, None)
+            .await?
+            .into_iter()
+            .map(|r| {
+                serde_json::from_value::<AbuseCase>(r.body)
+                    .map_err(|e| Error::Internal(format!("a stored abuse case: {e}")))
+            })
+            .collect::<Result<_>>()?;
+        out.retain(|c| state.is_none_or(|s| c.state == s));
+        out.sort_by(|a, b| b.opened_at.cmp(&a.opened_at).then(b.id.cmp(&a.id)));
+        Ok(out)
+    }
+
+    pub async fn abuse_case(&self, id: &str) -> Result<AbuseCase> {
+        let r = match self.store.compliance_record(id).await {
+            Ok(r) if r.kind == CASE_KIND => r,
+            Ok(_) | Err(custos_store::StoreError::NotFound(_)) => {
+                return Err(Error::NotFound(format!("abuse case {id}")));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        serde_json::from_value(r.body)
+            .map_err(|e| Error::Internal(format!("a stored abuse case: {e}")))
+    }
+
+    /// A case's sealed evidence: the report and the ledger's trace. Personal data: read with
+    /// a purpose, audited first.
+    pub async fn abuse_evidence(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        id: &str,
+    ) -> Result<serde_json::Value> {
+        let purpose = custos_core::text::free_text("purpose", purpose)?;
+        let c = self.abuse_case(id).await?;
+        self.audit(actor, Some(&purpose), "read_abuse_evidence", id)
+            .await?;
+        let Some(doc) = &c.evidence_id else {
+            return Err(Error::NotFound(format!("evidence of abuse case {id}")));
+        };
+        let (_, body) = self.store.document(doc).await?;
+        serde_json::from_slice(&body)
+            .map_err(|e| Error::Internal(format!("a stored abuse report's evidence: {e}")))
+    }
+
+    /// Takes an action on a case. Closing for abuse, by a person, waits for a second one.
+    pub async fn act_on_abuse_case(
+        &self,
+        caller: &Caller,
+        id: &str,
+        action: Action,
+        note: Option<String>,
+    ) -> Result<Decided<AbuseCase>> {
+        caller.require(Permission::Review)?;
+        let actor = caller.actor();
+        let note = note
+            .as_deref()
+            .map(|n| custos_core::text::free_text("note", n))
+            .transpose()?;
+        let c = self.abuse_case(id).await?;
+        c.check(action)?;
+        if action == Action::CloseForAbuse && crate::approvals::by_a_person(&actor.role) {
+            let (Some(customer), Some(_)) = (&c.customer_id, &c.account_id) else {
+                return Err(Error::Internal("a matched case without its account".into()));
+            };
+            let Some(reason) = note else {
+                return Err(invalid(
+                    "note",
+                    "say why the account is closed for abuse: the second person decides on it",
+                ));
+            };
+            let body = serde_json::json!({"reason": reason});
+            return Ok(Decided::Waiting(Box::new(
+                self.ask(&actor, "close_for_abuse", customer, id, body)
+                    .await?,
+            )));
+        }
+        Ok(Decided::Done(
+            self.apply_abuse_action(&actor, id, action, note).await?,
+        ))
+    }
+
+    /// What an approval of `close_for_abuse` (or any action) checks has not changed.
+    pub(crate) async fn abuse_standing(&self, id: &str) -> Result<String> {
+        let c = self.abuse_case(id).await?;
+        Ok(format!("{:?}/{}/{}", c.state, c.suspended, c.actions.len()))
+    }
+
+    /// Applies an action to a case, in `actor`'s name.
+    pub(crate) async fn apply_abuse_action(
+        &self,
+        actor: &Actor,
+        id: &str,
+        action: Action,
+        note: Option<String>,
+    ) -> Result<AbuseCase> {
+        let _once = self.once.lock().await;
+        let mut c = self.abuse_case(id).await?;
+        c.check(action)?;
+        let account = c.account_id.clone();
+        match (action, &account) {
+            (Action::Suspend, Some(a)) => self.hold_account(a, Some(id)).await?,
+            (Action::Lift, Some(a)) => self.hold_account(a, None).await?,
+            (Action::Dismiss, Some(a)) if c.suspended => self.hold_account(a, None).await?,
+            (Action::Preserve, Some(_)) => {
+                if let Some(customer) = &c.customer_id {
+                    self.place_hold(
+                        customer,
+                        format!("abuse case {id} ({:?})", c.category).to_lowercase(),
+                        Some(id.to_owned()),
+                        actor,
+                    )
+                    .await?;
+                }
+            }
+            (Action::CloseForAbuse, Some(a)) => {
+                if c.suspended {
+                    self.hold_account(a, None).await?;
+                }
+                let why = match &note {
+                    Some(n) => format!("closed for abuse (case {id}): {n}"),
+                    None => format!("closed for abuse (case {id})"),
+                };
+                match self.close_account(a, &why).await {
+                    Ok(_) => {}
+                    // Closed meanwhile (on request, by its reseller): the customer is still
+                    // marked.
+                    Err(Error::Conflict(_)) => {}
+                    Err(e) => return Err(e),
+                }
+                if let Some(customer) = &c.customer_id {
+                    self.store
+                        .mark_abuse_closure(customer, id, self.now())
+                        .await?;
+                    self.open_group_cases(customer, c.category, id, c.evidence_id.clone())
+                        .await?;
+                }
+            }
+            (Action::Clear, _) => {
+                let Some(customer) = &c.customer_id else {
+                    return Err(Error::Internal(
+                        "a red-flag case without its customer".into(),
+                    ));
+                };
+                let Some(reason) = note.clone() else {
+                    return Err(invalid("note", "say why the red flags are harmless"));
+                };
+                let (by, at) = (actor.id.clone(), self.now());
+                self.mutate(customer, |cu, _, _| {
+                    if let Some(d) = cu.detection.as_mut() {
+                        d.cleared = Some(custos_core::detection::Cleared {
+                            by: by.clone(),
+                            at,
+                            score: d.score,
+                            reason: reason.clone(),
+                        });
+                    }
+                    Ok(())
+                })
+                .await?;
+            }
+            _ => {}
+        }
+        c.take(action, &actor.id, self.now(), note);
+        self.save_case(&c).await?;
+        self.audit(actor, None, &format!("abuse_{}", action.as_str()), id)
+            .await?;
+        Ok(c)
+    }
+
+    /// Suspends an account on an abuse case (or lifts it: `None`), and decides its
+    /// customer's accounts again.
+    async fn hold_account(&self, id: &AccountId, case: Option<&str>) -> Result<()> {
+        let now = self.now();
+        let a = self.store.get_account(id).await?;
+        if a.closed_at.is_some() {
+            return Err(custos_core::CoreError::Conflict(format!("account {id} is closed")).into());
+        }
+        let summary = self.store.load_summary(&a.customer_id).await?.value;
+        let mut accounts = self.store.accounts_of(&a.customer_id).await?;
+        for x in accounts.iter_mut().filter(|x| x.id == *id) {
+            x.abuse_hold = case.map(str::to_owned);
+        }
+        let before = self.store.accounts_of(&a.customer_id).await?;
+        let mut changed = self.reevaluate(&summary, accounts.clone(), now).await?;
+        if !changed.iter().any(|x| x.id == *id)
+            && let Some(x) = accounts.iter().find(|x| x.id == *id)
+        {
+            changed.push(x.clone());
+        }
+        let after = crate::webhooks::merged(&before, &changed);
+        let events =
+            crate::webhooks::accounts_changes(&self.policy, &summary, &before, &after, now);
+        self.store.update_accounts(&changed, &events).await?;
+        self.cascade(&changed, now).await
+    }
+
+    /// Opens a review case on every other customer of `origin`'s linked group (one closed for
+    /// abuse, or confirmed on a list), unless one is open for it from the same origin.
+    pub(crate) async fn open_group_cases(
+        &self,
+        origin: &CustomerId,
+        category: Category,
+        origin_case: &str,
+        evidence_id: Option<String>,
+    ) -> Result<usize> {
+        let group = self.link_group(origin).await?;
+        let now = self.now();
+        let due = now + Duration::hours(i64::from(self.policy.detection.case_hours));
+        let mut opened = 0;
+        for m in &group.members {
+            let open = self
+                .store
+                .compliance_records(CASE_KIND, Some(m.customer_id.as_str()))
+                .await?;
+            if open.iter().any(|r| {
+                r.closed_at.is_none()
+                    && r.body.get("report_id").and_then(|v| v.as_str()) == Some(origin_case)
+            }) {
+                continue;
+            }
+            let how: Vec<&str> = group
+                .links
+                .iter()
+                .filter(|l| l.a == m.customer_id || l.b == m.customer_id)
+                .map(|l| l.kind.as_str())
+                .collect();
+            self.save_case(&AbuseCase {
+                id: new_id("abc_"),
+                kind: CaseKind::Linked,
+                state: CaseState::Open,
+                category,
+                report_id: origin_case.to_owned(),
+                account_id: None,
+                customer_id: Some(m.customer_id.clone()),
+                occurred_at: now,
+                opened_at: now,
+                due_at: due,
+                handled_at: None,
+                closed_at: None,
+                reported_by: "custos".into(),
+                suspended: false,
+                actions: vec![],
+                evidence_id: evidence_id.clone(),
+                linked_to: Some(format!(
+                    "{origin} ({} link(s) away, through {})",
+                    m.hops,
+                    if how.is_empty() {
+                        "others".to_owned()
+                    } else {
+                        how.join(", ")
+                    }
+                )),
+            })
+            .await?;
+            opened += 1;
+        }
+        Ok(opened)
+    }
+
+    /// Opens a red-flag case on a customer whose flags reach `review` and were not cleared,
+    /// unless one is open.
+    pub(crate) async fn red_flag_case(
+        &self,
+        summary: &custos_core::customer::CustomerSummary,
+    ) -> Result<()> {
+        let Some(d) = &summary.detection else {
+            return Ok(());
+        };
+        if self.detector.outcome(d.score) == custos_core::detection::Outcome::Approve
+            || d.cleared.as_ref().is_some_and(|c| d.score <= c.score)
+        {
+            return Ok(());
+        }
+        let open = self
+            .store
+            .compliance_records(CASE_KIND, Some(summary.id.as_str()))
+            .await?;
+        if open.iter().any(|r| {
+            r.closed_at.is_none()
+                && r.body.get("kind").and_then(|v| v.as_str()) == Some("red_flags")
+        }) {
+            return Ok(());
+        }
+        let now = self.now();
+        self.save_case(&AbuseCase {
+            id: new_id("abc_"),
+            kind: CaseKind::RedFlags,
+            state: CaseState::Open,
+            category: Category::Fraud,
+            report_id: "detection".into(),
+            account_id: None,
+            customer_id: Some(summary.id.clone()),
+            occurred_at: d.at,
+            opened_at: now,
+            due_at: now + Duration::hours(i64::from(self.policy.detection.case_hours)),
+            handled_at: None,
+            closed_at: None,
+            reported_by: "custos".into(),
+            suspended: false,
+            actions: vec![],
+            evidence_id: None,
+            linked_to: None,
+        })
+        .await
+    }
+}
