@@ -27,6 +27,8 @@ use crate::service::{Actor, App, new_id};
 pub const CASE_KIND: &str = "abuse_case";
 /// The kind of sealed document a case's evidence is kept as.
 const EVIDENCE_KIND: &str = "abuse_evidence";
+/// The kind of sealed document a note given with an action is kept as.
+const NOTE_KIND: &str = "abuse_note";
 /// The most evidence a report carries (characters).
 const MAX_EVIDENCE: usize = 20_000;
 /// The most accounts one report opens cases on (a busy shared address).
@@ -326,8 +328,9 @@ impl App {
             .map_err(|e| Error::Internal(format!("a stored abuse case: {e}")))
     }
 
-    /// A case's sealed evidence: the report and the ledger's trace. Personal data: read with
-    /// a purpose, audited first.
+    /// A case's sealed evidence: the report and the ledger's trace (none for a red-flag
+    /// case), and the notes given with its actions. Personal data: read with a purpose,
+    /// audited first.
     pub async fn abuse_evidence(
         &self,
         actor: &Actor,
@@ -338,15 +341,31 @@ impl App {
         let c = self.abuse_case(id).await?;
         self.audit(actor, Some(&purpose), "read_abuse_evidence", id)
             .await?;
-        let Some(doc) = &c.evidence_id else {
-            return Err(Error::NotFound(format!("evidence of abuse case {id}")));
+        let mut out = match &c.evidence_id {
+            Some(doc) => {
+                let (_, body) = self.store.document(doc).await?;
+                serde_json::from_slice(&body).map_err(|e| {
+                    Error::Internal(format!("a stored abuse report's evidence: {e}"))
+                })?
+            }
+            None => serde_json::json!({}),
         };
-        let (_, body) = self.store.document(doc).await?;
-        serde_json::from_slice(&body)
-            .map_err(|e| Error::Internal(format!("a stored abuse report's evidence: {e}")))
+        let mut notes = vec![];
+        for t in &c.actions {
+            if let Some(n) = &t.note_id {
+                let (_, body) = self.store.document(n).await?;
+                notes.push(
+                    serde_json::json!({"action": t.action, "by": t.by, "at": t.at,
+                    "note": String::from_utf8_lossy(&body)}),
+                );
+            }
+        }
+        out["notes"] = serde_json::Value::Array(notes);
+        Ok(out)
     }
 
-    /// Takes an action on a case. Closing for abuse, by a person, waits for a second one.
+    /// Takes an action on a case. Closing for abuse, by a person, waits for a second one; so
+    /// does clearing red flags that reach `refuse` (a banned identifier come back, say).
     pub async fn act_on_abuse_case(
         &self,
         caller: &Caller,
@@ -362,20 +381,35 @@ impl App {
             .transpose()?;
         let c = self.abuse_case(id).await?;
         c.check(action)?;
-        if action == Action::CloseForAbuse && crate::approvals::by_a_person(&actor.role) {
-            let (Some(customer), Some(_)) = (&c.customer_id, &c.account_id) else {
-                return Err(Error::Internal("a matched case without its account".into()));
-            };
+        let Some(customer) = c.customer_id.clone() else {
+            return Ok(Decided::Done(
+                self.apply_abuse_action(&actor, id, action, note).await?,
+            ));
+        };
+        let refusing = action == Action::Clear
+            && self
+                .store
+                .load_summary(&customer)
+                .await?
+                .value
+                .detection
+                .is_some_and(|d| {
+                    self.detector.outcome(d.score) == custos_core::detection::Outcome::Refuse
+                });
+        let kind = match action {
+            Action::CloseForAbuse => Some("close_for_abuse"),
+            Action::Clear if refusing => Some("clear_red_flags"),
+            _ => None,
+        };
+        if let Some(kind) = kind
+            && crate::approvals::by_a_person(&actor.role)
+        {
             let Some(reason) = note else {
-                return Err(invalid(
-                    "note",
-                    "say why the account is closed for abuse: the second person decides on it",
-                ));
+                return Err(invalid("note", "say why: the second person decides on it"));
             };
             let body = serde_json::json!({"reason": reason});
             return Ok(Decided::Waiting(Box::new(
-                self.ask(&actor, "close_for_abuse", customer, id, body)
-                    .await?,
+                self.ask(&actor, kind, &customer, id, body).await?,
             )));
         }
         Ok(Decided::Done(
@@ -387,6 +421,30 @@ impl App {
     pub(crate) async fn abuse_standing(&self, id: &str) -> Result<String> {
         let c = self.abuse_case(id).await?;
         Ok(format!("{:?}/{}/{}", c.state, c.suspended, c.actions.len()))
+    }
+
+    /// Seals a note given with an action on case `id`; the document's id.
+    async fn seal_note(&self, actor: &Actor, id: &str, note: &str) -> Result<String> {
+        let body = note.as_bytes();
+        let meta = self
+            .store
+            .add_document(
+                &DocumentMeta {
+                    id: String::new(),
+                    owner: id.to_owned(),
+                    kind: NOTE_KIND.into(),
+                    version: 0,
+                    uploaded_at: self.now(),
+                    uploaded_by: actor.id.clone(),
+                    file_name: "note.txt".into(),
+                    media_type: "text/plain".into(),
+                    sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(body)),
+                    size: body.len() as u64,
+                },
+                body,
+            )
+            .await?;
+        Ok(meta.id)
     }
 
     /// Applies an action to a case, in `actor`'s name.
@@ -402,28 +460,11 @@ impl App {
         c.check(action)?;
         let account = c.account_id.clone();
         match (action, &account) {
-            (Action::Suspend, Some(a)) => self.hold_account(a, Some(id)).await?,
-            (Action::Lift, Some(a)) => self.hold_account(a, None).await?,
-            (Action::Dismiss, Some(a)) if c.suspended => self.hold_account(a, None).await?,
-            (Action::Preserve, Some(_)) => {
-                if let Some(customer) = &c.customer_id {
-                    self.place_hold(
-                        customer,
-                        format!("abuse case {id} ({:?})", c.category).to_lowercase(),
-                        Some(id.to_owned()),
-                        actor,
-                    )
-                    .await?;
-                }
-            }
+            (Action::Suspend, Some(a)) => self.hold_account(a, id, true).await?,
+            (Action::Lift, Some(a)) => self.hold_account(a, id, false).await?,
+            (Action::Dismiss, Some(a)) if c.suspended => self.hold_account(a, id, false).await?,
             (Action::CloseForAbuse, Some(a)) => {
-                if c.suspended {
-                    self.hold_account(a, None).await?;
-                }
-                let why = match &note {
-                    Some(n) => format!("closed for abuse (case {id}): {n}"),
-                    None => format!("closed for abuse (case {id})"),
-                };
+                let why = format!("closed for abuse (case {id})");
                 match self.close_account(a, &why).await {
                     Ok(_) => {}
                     // Closed meanwhile (on request, by its reseller): the customer is still
@@ -431,20 +472,47 @@ impl App {
                     Err(Error::Conflict(_)) => {}
                     Err(e) => return Err(e),
                 }
+                if c.suspended {
+                    self.hold_account(a, id, false).await?;
+                }
                 if let Some(customer) = &c.customer_id {
                     self.store
                         .mark_abuse_closure(customer, id, self.now())
                         .await?;
+                    // Its other open accounts are suspended on the case: they are a person's
+                    // to close.
+                    for other in self.store.accounts_of(customer).await? {
+                        if other.id != *a && other.closed_at.is_none() {
+                            self.hold_account(&other.id, id, true).await?;
+                        }
+                    }
                     self.open_group_cases(customer, c.category, id, c.evidence_id.clone())
                         .await?;
                 }
             }
-            (Action::Clear, _) => {
-                let Some(customer) = &c.customer_id else {
-                    return Err(Error::Internal(
-                        "a red-flag case without its customer".into(),
-                    ));
-                };
+            _ => {}
+        }
+        match (action, &c.customer_id) {
+            (Action::Preserve, Some(customer)) => {
+                let holds = self.store.holds(customer).await?;
+                let now = self.now();
+                if holds
+                    .iter()
+                    .any(|h| h.in_force(now) && h.reference.as_deref() == Some(id))
+                {
+                    return Err(Error::Conflict(format!(
+                        "abuse case {id}: the customer's records are preserved on it already"
+                    )));
+                }
+                self.place_hold(
+                    customer,
+                    format!("abuse case {id} ({:?})", c.category).to_lowercase(),
+                    Some(id.to_owned()),
+                    actor,
+                )
+                .await?;
+            }
+            (Action::Clear, Some(customer)) => {
                 let Some(reason) = note.clone() else {
                     return Err(invalid("note", "say why the red flags are harmless"));
                 };
@@ -455,6 +523,7 @@ impl App {
                             by: by.clone(),
                             at,
                             score: d.score,
+                            rules: d.fired.iter().map(|f| f.rule.clone()).collect(),
                             reason: reason.clone(),
                         });
                     }
@@ -464,32 +533,50 @@ impl App {
             }
             _ => {}
         }
-        c.take(action, &actor.id, self.now(), note);
+        let note_id = match &note {
+            Some(n) => Some(self.seal_note(actor, id, n).await?),
+            None => None,
+        };
+        c.take(action, &actor.id, self.now(), note_id);
         self.save_case(&c).await?;
         self.audit(actor, None, &format!("abuse_{}", action.as_str()), id)
             .await?;
         Ok(c)
     }
 
-    /// Suspends an account on an abuse case (or lifts it: `None`), and decides its
-    /// customer's accounts again.
-    async fn hold_account(&self, id: &AccountId, case: Option<&str>) -> Result<()> {
+    /// Suspends an account on abuse case `case` (or lifts that case's suspension: another
+    /// case's stays), and decides its customer's accounts again. An account closed meanwhile
+    /// only loses the case.
+    async fn hold_account(&self, id: &AccountId, case: &str, hold: bool) -> Result<()> {
         let now = self.now();
         let a = self.store.get_account(id).await?;
-        if a.closed_at.is_some() {
-            return Err(custos_core::CoreError::Conflict(format!("account {id} is closed")).into());
-        }
         let summary = self.store.load_summary(&a.customer_id).await?.value;
-        let mut accounts = self.store.accounts_of(&a.customer_id).await?;
-        for x in accounts.iter_mut().filter(|x| x.id == *id) {
-            x.abuse_hold = case.map(str::to_owned);
-        }
         let before = self.store.accounts_of(&a.customer_id).await?;
-        let mut changed = self.reevaluate(&summary, accounts.clone(), now).await?;
-        if !changed.iter().any(|x| x.id == *id)
-            && let Some(x) = accounts.iter().find(|x| x.id == *id)
-        {
-            changed.push(x.clone());
+        let mut accounts = before.clone();
+        for x in accounts.iter_mut().filter(|x| x.id == *id) {
+            x.abuse_holds.retain(|h| h != case);
+            if hold {
+                x.abuse_holds.push(case.to_owned());
+            }
+        }
+        let mut changed = if a.closed_at.is_some() {
+            vec![]
+        } else {
+            self.reevaluate(&summary, accounts.clone(), now).await?
+        };
+        match changed.iter_mut().find(|x| x.id == *id) {
+            Some(x) => {
+                x.abuse_holds = accounts
+                    .iter()
+                    .find(|y| y.id == *id)
+                    .map(|y| y.abuse_holds.clone())
+                    .unwrap_or_default();
+            }
+            None => {
+                if let Some(x) = accounts.iter().find(|x| x.id == *id) {
+                    changed.push(x.clone());
+                }
+            }
         }
         let after = crate::webhooks::merged(&before, &changed);
         let events =
@@ -561,6 +648,18 @@ impl App {
         Ok(opened)
     }
 
+    /// [`App::red_flag_case`] after a customer's write has committed: a failure to open the
+    /// case does not undo the write (nor fail it); it is logged, and the next change of the
+    /// customer tries again.
+    pub(crate) async fn red_flag_case_after(
+        &self,
+        summary: &custos_core::customer::CustomerSummary,
+    ) {
+        if let Err(e) = self.red_flag_case(summary).await {
+            tracing::warn!(customer = %summary.id, error = %e, "a red-flag case could not be opened");
+        }
+    }
+
     /// Opens a red-flag case on a customer whose flags reach `review` and were not cleared,
     /// unless one is open.
     pub(crate) async fn red_flag_case(
@@ -570,9 +669,13 @@ impl App {
         let Some(d) = &summary.detection else {
             return Ok(());
         };
-        if self.detector.outcome(d.score) == custos_core::detection::Outcome::Approve
-            || d.cleared.as_ref().is_some_and(|c| d.score <= c.score)
-        {
+        let cleared = d.cleared.as_ref().is_some_and(|c| {
+            d.score <= c.score
+                && d.fired
+                    .iter()
+                    .all(|f| c.rules.is_empty() || c.rules.contains(&f.rule))
+        });
+        if self.detector.outcome(d.score) == custos_core::detection::Outcome::Approve || cleared {
             return Ok(());
         }
         let open = self

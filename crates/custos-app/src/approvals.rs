@@ -31,7 +31,8 @@ pub struct ApprovalView {
     /// Always `approval`.
     pub object: &'static str,
     /// `refuse_subject`, `close_account`, `terminate_reseller`, `confirm_match`,
-    /// `reverse_match`, `produce_records` or `emergency_disclosure`.
+    /// `reverse_match`, `produce_records`, `emergency_disclosure`, `close_for_abuse` or
+    /// `clear_red_flags`.
     pub kind: String,
     pub customer_id: String,
     /// The subject, account, non-compliance case or screening case it is about.
@@ -142,6 +143,7 @@ impl App {
                     "confirm_match" => "confirm the match of case",
                     "produce_records" => "produce the records of legal request",
                     "close_for_abuse" => "close for abuse the account of abuse case",
+                    "clear_red_flags" => "clear the red flags of abuse case",
                     "emergency_disclosure" =>
                         "disclose, in an emergency, the records of legal request",
                     _ => "reverse the match of case",
@@ -320,7 +322,7 @@ impl App {
                     hex::encode(Sha256::digest(f.as_bytes()))
                 });
             }
-            "close_for_abuse" => Ok(self.abuse_standing(target).await?),
+            "close_for_abuse" | "clear_red_flags" => Ok(self.abuse_standing(target).await?),
             "terminate_reseller" => {
                 let n = self.non_compliance(target).await?;
                 let a = self.store.get_account(&n.account_id).await?;
@@ -513,15 +515,15 @@ impl App {
             "produce_records" | "emergency_disclosure" => {
                 self.legal_approved(approver, &a.target).await?;
             }
-            "close_for_abuse" => {
+            "close_for_abuse" | "clear_red_flags" => {
                 let note = Some(reason).filter(|r| !r.is_empty());
-                self.apply_abuse_action(
-                    requester,
-                    &a.target,
-                    custos_core::abuse::Action::CloseForAbuse,
-                    note,
-                )
-                .await?;
+                let action = if a.kind == "close_for_abuse" {
+                    custos_core::abuse::Action::CloseForAbuse
+                } else {
+                    custos_core::abuse::Action::Clear
+                };
+                self.apply_abuse_action(requester, &a.target, action, note)
+                    .await?;
             }
             "confirm_match" | "reverse_match" => {
                 let resolution = if a.kind == "confirm_match" {

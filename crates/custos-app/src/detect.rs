@@ -82,15 +82,22 @@ impl App {
         let burst = Duration::hours(i64::from(p.burst_hours));
         let in_burst = |t: DateTime<Utc>| (t - c.created_at).abs() <= burst;
         let (mut shared, mut abused, mut bursts) = Default::default();
+        // Each other customer once a kind, however many of its values of that kind it shares
+        // (two emails, one typed two ways).
+        type Holders = std::collections::BTreeMap<CustomerId, DateTime<Utc>>;
+        let mut others: std::collections::BTreeMap<String, Holders> = Default::default();
         for v in self.store.sharers(c, p.share_cap).await? {
-            if let Some(n) = slot(&mut shared, &v.kind) {
-                *n += v.others.len() as i64;
-            }
-            if let Some(n) = slot(&mut bursts, &v.kind) {
-                *n += v.others.iter().filter(|(_, t)| in_burst(*t)).count() as i64;
-            }
             if let Some(f) = slot(&mut abused, &v.kind) {
                 *f |= v.abused;
+            }
+            others.entry(v.kind).or_default().extend(v.others);
+        }
+        for (kind, who) in &others {
+            if let Some(n) = slot(&mut shared, kind) {
+                *n = who.len() as i64;
+            }
+            if let Some(n) = slot(&mut bursts, kind) {
+                *n = who.values().filter(|t| in_burst(**t)).count() as i64;
             }
         }
         if let Some((n, b, a)) = self.ip_sharers(c, now).await? {
@@ -143,12 +150,15 @@ impl App {
             return Ok(None);
         };
         let p = &self.policy.detection;
-        let from = now - Duration::hours(i64::from(p.ip_link_hours));
+        // The window around that connection (not around now: a detection run days later
+        // asks about the same connection).
+        let window = Duration::hours(i64::from(p.ip_link_hours));
+        let (from, to) = (o.at - window, (o.at + window).min(now.max(o.at)));
         let Some(net) = custos_ledger::index::Net::parse(&ip.to_string()) else {
             return Ok(None);
         };
         let uses = tokio::task::spawn_blocking(move || {
-            custos_ledger::query::net_accounts(&l.access, &net, from, now)
+            custos_ledger::query::net_accounts(&l.access, &net, from, to)
         })
         .await??;
         let burst = Duration::hours(i64::from(p.burst_hours));
@@ -158,11 +168,12 @@ impl App {
             if seen.len() > p.share_cap as usize {
                 break;
             }
-            let Ok(a) = self
-                .store
-                .get_account(&custos_core::AccountId::parse(&u.account_id)?)
-                .await
-            else {
+            // The ledger keeps events of accounts custos does not know (any id the control
+            // plane sent): they link nobody.
+            let Ok(id) = custos_core::AccountId::parse(&u.account_id) else {
+                continue;
+            };
+            let Ok(a) = self.store.get_account(&id).await else {
                 continue;
             };
             if a.customer_id == c.id || seen.contains(&a.customer_id) {

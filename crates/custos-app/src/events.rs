@@ -220,9 +220,13 @@ impl App {
 
     /// The ledger, or a conflict when this process keeps none.
     pub fn ledger_or_conflict(&self) -> Result<std::sync::Arc<custos_ledger::Ledger>> {
-        self.ledger()
-            .cloned()
-            .ok_or_else(|| Error::Conflict("this process keeps no ledger".into()))
+        self.ledger().cloned().ok_or_else(|| {
+            Error::Conflict(
+                "this process keeps no ledger: a running server holds it (ask the server, \
+                     through the API or the console, or stop it first), or none is configured"
+                    .into(),
+            )
+        })
     }
 }
 

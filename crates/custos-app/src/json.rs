@@ -91,8 +91,8 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
             });
         }
     }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let v: T = serde_path_to_error::deserialize(de).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let v: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         match inner.classify() {
@@ -104,7 +104,15 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
             )),
         }
     })?;
-    // Trailing content after the value is an error too.
+    // Trailing content after the value is an error too: a second object sent after the
+    // first would otherwise be dropped without a word.
+    de.end().map_err(|e| {
+        Error::Malformed(format!(
+            "the body is not valid JSON: something follows the object (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
     Ok(v)
 }
 
@@ -139,5 +147,25 @@ mod tests {
             field(".", "unknown field `nme`, expected one of `name`").as_deref(),
             Some("nme")
         );
+    }
+
+    #[test]
+    fn anything_after_the_object_is_refused() {
+        #[derive(Debug, serde::Deserialize)]
+        struct T {
+            #[allow(dead_code)]
+            a: u8,
+        }
+        assert!(parse::<T>(b" {\"a\": 1}\n ").is_ok());
+        for body in [
+            &b"{\"a\": 1} xyz"[..],
+            b"{\"a\": 1}]]]",
+            b"{\"a\": 1}{\"a\": 2}",
+        ] {
+            match parse::<T>(body) {
+                Err(Error::Malformed(m)) => assert!(m.contains("follows the object"), "{m}"),
+                other => panic!("{:?}: {other:?}", String::from_utf8_lossy(body)),
+            }
+        }
     }
 }

@@ -103,6 +103,8 @@ pub enum Permission {
     /// Report abuse (an address and a time, or an account): the abuse desk's automation or a
     /// person working abuse.
     ReportAbuse,
+    /// Read abuse cases (the workflow, no personal data): the people who work or audit them.
+    ReadCases,
 }
 
 impl Permission {
@@ -127,6 +129,7 @@ impl Permission {
                 Integrator | Admin | Reseller | Reviewer | ComplianceOfficer
             ),
             ReportAbuse => matches!(role, Integrator | Reviewer | ComplianceOfficer | Admin),
+            ReadCases => matches!(role, Reviewer | ComplianceOfficer | Auditor | Admin),
         }
     }
 }

@@ -243,7 +243,7 @@ impl App {
         let summary = c.summary(&self.policy);
         let events = crate::webhooks::opened_cases(&summary, now);
         self.store.create_customer(&c, &summary, &events).await?;
-        self.red_flag_case(&summary).await?;
+        self.red_flag_case_after(&summary).await;
         Ok(c)
     }
 
@@ -308,6 +308,8 @@ impl App {
             req.offering,
             now,
         );
+        // A customer closed for abuse opens nothing more.
+        let banned = self.store.abuse_closure(&req.customer_id).await?;
         let decision = account::evaluate(&Evaluation {
             policy: &self.policy,
             customer: &summary,
@@ -322,7 +324,7 @@ impl App {
             pending_since: None,
             now,
             detector: Some(&self.detector),
-            abuse_hold: None,
+            abuse_hold: banned.as_ref().map(|(case, _)| case.as_str()),
         });
         let closed = decision.account_status == AccountStatus::Closed;
         let pending = decision.decision == Decision::Pending;
@@ -339,7 +341,7 @@ impl App {
             pending_since: pending.then_some(now),
             profile,
             pending_history: vec![],
-            abuse_hold: None,
+            abuse_holds: vec![],
             decision,
         };
         let mut all = existing.clone();
@@ -428,7 +430,7 @@ impl App {
                 pending_since: a.pending_since,
                 now,
                 detector: Some(&self.detector),
-                abuse_hold: a.abuse_hold.as_deref(),
+                abuse_hold: a.abuse_holds.first().map(String::as_str),
             });
             if let Some(mut was) = closed
                 && d.account_status == AccountStatus::Closed
@@ -612,7 +614,6 @@ impl App {
                 .await
             {
                 Ok(_) => {
-                    self.red_flag_case(&summary).await?;
                     let reopened = changed
                         .iter()
                         .filter(|a| {
@@ -624,6 +625,7 @@ impl App {
                         .map(|a| a.id.clone())
                         .collect();
                     self.cascade_reopening(&changed, reopened, now).await?;
+                    self.red_flag_case_after(&summary).await;
                     let mut merged = accounts;
                     for ch in changed {
                         if let Some(slot) = merged.iter_mut().find(|a| a.id == ch.id) {

@@ -210,12 +210,21 @@ pub async fn abuse(app: &App, cmd: AbuseCmd) -> Result<()> {
                 .await?
             {
                 custos_app::approvals::Decided::Done(c) => {
-                    println!("abuse case {}: {} ({:?})", c.id, action.as_str(), c.state);
+                    let state = match c.state {
+                        CaseState::Open => "open",
+                        CaseState::Closed => "closed",
+                    };
+                    println!(
+                        "abuse case {}: {} (the case is {state})",
+                        c.id,
+                        action.as_str()
+                    );
                     Ok(())
                 }
                 custos_app::approvals::Decided::Waiting(a) => {
                     println!(
-                        "waiting for a second person: approval {} (custos approvals approve {})",
+                        "waiting for a second person: approval {} (approve it in the console's \
+                         approvals, or with POST /v1/approvals/{}/approve)",
                         a.id, a.id
                     );
                     Ok(())

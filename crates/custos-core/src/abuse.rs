@@ -95,8 +95,9 @@ pub struct Taken {
     pub action: Action,
     pub by: String,
     pub at: DateTime<Utc>,
+    /// The note given with it, sealed (it may name people): the document that holds it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note_id: Option<String>,
 }
 
 /// An abuse case.
@@ -181,7 +182,7 @@ impl AbuseCase {
     }
 
     /// Records `action` as taken: the first one handles the case; closing ones close it.
-    pub fn take(&mut self, action: Action, by: &str, at: DateTime<Utc>, note: Option<String>) {
+    pub fn take(&mut self, action: Action, by: &str, at: DateTime<Utc>, note_id: Option<String>) {
         self.handled_at.get_or_insert(at);
         match action {
             Action::Suspend => self.suspended = true,
@@ -202,7 +203,7 @@ impl AbuseCase {
             action,
             by: by.to_owned(),
             at,
-            note,
+            note_id,
         });
     }
 }

@@ -151,9 +151,9 @@ pub struct Account {
     /// certification's account of unverified cases.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_history: Vec<PendingSpan>,
-    /// The abuse case the account is suspended on, while it is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub abuse_hold: Option<String>,
+    /// The abuse cases the account is suspended on, while they are: it is held while any is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub abuse_holds: Vec<String>,
     pub decision: AccountDecision,
 }
 
@@ -409,7 +409,8 @@ pub struct Evaluation<'a> {
     /// The red-flag rules, compiled from the policy's `[detection]`: applied to the
     /// customer's detection (`CustomerSummary::detection`) and the account. `None`: none.
     pub detector: Option<&'a crate::detection::Detector>,
-    /// The abuse case the account is suspended on, if it is.
+    /// The abuse case the account is suspended on, if it is (a new account of a customer
+    /// closed for abuse: the case that closed it).
     pub abuse_hold: Option<&'a str>,
 }
 
@@ -718,16 +719,21 @@ pub fn evaluate(e: &Evaluation<'_>) -> AccountDecision {
         && d.account_status != AccountStatus::Closed
     {
         d.decision = Decision::Refuse;
-        d.account_status = AccountStatus::Suspended;
         d.required_steps.clear();
-        d.reasons.insert(
-            0,
-            reason(
-                ReasonCode::AbuseSuspension,
-                None,
+        let (status, why) = if e.opened_at.is_none() {
+            (
+                AccountStatus::Closed,
+                format!("the customer was closed for abuse (case {case})"),
+            )
+        } else {
+            (
+                AccountStatus::Suspended,
                 format!("suspended on abuse case {case}"),
-            ),
-        );
+            )
+        };
+        d.account_status = status;
+        d.reasons
+            .insert(0, reason(ReasonCode::AbuseSuspension, None, why));
     }
     d
 }

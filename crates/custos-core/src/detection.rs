@@ -548,7 +548,12 @@ impl Detector {
             fired.extend(f);
             unevaluated.extend(u);
         }
-        let cleared = d.cleared.as_ref().is_some_and(|c| score <= c.score);
+        let cleared = d.cleared.as_ref().is_some_and(|c| {
+            score <= c.score
+                && fired
+                    .iter()
+                    .all(|f| c.rules.is_empty() || c.rules.contains(&f.rule))
+        });
         Verdict {
             outcome: self.outcome(score),
             score,
@@ -606,9 +611,22 @@ impl Detector {
                     rule: c.rule.id.clone(),
                     why: format!("evaluates to {:?}, not a boolean", other.type_of()),
                 }),
+                // CEL's messages quote the values they met (a country, a domain): the reason
+                // names the kind of failure only.
                 Err(e) => unevaluated.push(Unevaluated {
                     rule: c.rule.id.clone(),
-                    why: e.to_string(),
+                    why: format!(
+                        "could not be evaluated over these facts ({})",
+                        match e {
+                            cel::ExecutionError::NoSuchKey(_) => "a key that is not there",
+                            cel::ExecutionError::UndeclaredReference(_) =>
+                                "a name that is not there",
+                            cel::ExecutionError::UnsupportedBinaryOperator(..)
+                            | cel::ExecutionError::ValuesNotComparable(..) =>
+                                "values of types that do not combine",
+                            _ => "an error",
+                        }
+                    ),
                 }),
             }
         }

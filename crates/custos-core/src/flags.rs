@@ -53,5 +53,9 @@ pub struct Cleared {
     pub at: DateTime<Utc>,
     /// The sum cleared: a higher one holds the accounts again.
     pub score: i64,
+    /// The rules that had fired: a rule firing that is not among them holds the accounts
+    /// again, whatever the sum.
+    #[serde(default)]
+    pub rules: Vec<String>,
     pub reason: String,
 }

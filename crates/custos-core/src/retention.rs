@@ -109,7 +109,7 @@ mod tests {
             pending_since: None,
             profile: Default::default(),
             pending_history: vec![],
-            abuse_hold: None,
+            abuse_holds: vec![],
             decision: AccountDecision {
                 decision: Decision::Approve,
                 account_status: AccountStatus::Active,

@@ -184,8 +184,8 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
         .routes(may(Permission::LegalHold, routes!(legal::produce)))
         .routes(may(Permission::LegalHold, routes!(legal::production)))
         .routes(may(Permission::ReportAbuse, routes!(abuse::report)))
-        .routes(may(Permission::Review, routes!(abuse::list)))
-        .routes(may(Permission::Review, routes!(abuse::get)))
+        .routes(may(Permission::ReadCases, routes!(abuse::list)))
+        .routes(may(Permission::ReadCases, routes!(abuse::get)))
         .routes(may(Permission::ReadPersonal, routes!(abuse::evidence)))
         .routes(may(Permission::Review, routes!(abuse::act)))
         .routes(may(

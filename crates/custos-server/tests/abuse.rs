@@ -366,3 +366,148 @@ async fn red_flags_open_a_case_a_reviewer_clears() {
     let r = act(&app, &spam, "clear", Some("no")).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 }
+
+#[tokio::test]
+async fn two_cases_suspend_one_account_and_each_lifts_only_its_own() {
+    let app = TestApp::new().await;
+    let (_, acc) = connected(&app, "Two Cases", "203.0.113.80").await;
+    let mut cases = vec![];
+    for what in ["spam run", "phishing page"] {
+        let r = report(
+            &app,
+            json!({"account_id": acc, "category": "spam", "evidence": what}),
+        )
+        .await;
+        cases.push(r.body["cases"][0]["id"].as_str().unwrap().to_owned());
+    }
+    for c in &cases {
+        assert_eq!(act(&app, c, "suspend", None).await.status, StatusCode::OK);
+    }
+    assert_eq!(
+        act(&app, &cases[0], "lift", None).await.status,
+        StatusCode::OK
+    );
+    // The other case still holds it.
+    assert_eq!(app.account(&acc).await["account_status"], "suspended");
+    assert_eq!(
+        act(&app, &cases[1], "dismiss", None).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(app.account(&acc).await["account_status"], "active");
+}
+
+#[tokio::test]
+async fn notes_are_sealed_and_auditors_read_cases() {
+    let app = TestApp::new().await;
+    let (_, acc) = connected(&app, "Noted Person", "203.0.113.81").await;
+    let r = report(
+        &app,
+        json!({"account_id": acc, "category": "fraud", "evidence": "chargebacks"}),
+    )
+    .await;
+    let case = r.body["cases"][0]["id"].as_str().unwrap().to_owned();
+    let r = act(
+        &app,
+        &case,
+        "preserve",
+        Some("jane.doe@bank.example called about it"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Preserving twice on one case places one hold.
+    let r = act(&app, &case, "preserve", None).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    for role in [Role::Auditor, Role::Reviewer] {
+        let r = app.get("/v1/abuse-cases", role).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(
+            !String::from_utf8_lossy(&r.raw).contains("jane.doe"),
+            "{}",
+            r.body
+        );
+    }
+    let r = app
+        .as_role(Role::Reviewer)
+        .purpose("fraud review")
+        .get(&format!("/v1/abuse-cases/{case}/evidence"))
+        .await;
+    assert_eq!(
+        r.body["notes"][0]["note"], "jane.doe@bank.example called about it",
+        "{}",
+        r.body
+    );
+    // A second object after the first is refused, not dropped.
+    let r = app
+        .as_role(Role::Integrator)
+        .post_raw(
+            "/v1/abuse-reports",
+            br#"{"account_id": "x", "category": "spam", "evidence": "a"}{"category": "spam"}"#
+                .to_vec(),
+            "application/json",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_customer_closed_for_abuse_opens_nothing_more_and_its_flags_need_two_to_clear() {
+    let app = TestApp::new().await;
+    let (c, acc) = connected(&app, "Closed Abuser", "203.0.113.82").await;
+    let other = app.open_id(&c, "direct", "paid").await;
+    contact(&app, &c, "email", "abuser@example.org").await;
+    let r = report(
+        &app,
+        json!({"account_id": acc, "category": "ddos", "evidence": "booter"}),
+    )
+    .await;
+    let case = r.body["cases"][0]["id"].as_str().unwrap().to_owned();
+    let waiting = act(&app, &case, "close_for_abuse", Some("booter service")).await;
+    app.approved_by(&waiting, Role::ComplianceOfficer).await;
+    // Its other account is suspended on the case; a new one is refused.
+    assert_eq!(app.account(&other).await["account_status"], "suspended");
+    let r = app.open(&c, "direct", "paid").await;
+    assert_eq!(r.body["account_status"], "closed", "{}", r.body);
+    // A returning email refuses the next sign-up; clearing that takes two people.
+    let back = app.customer(individual("Comes Back", "US", "US")).await;
+    let acc2 = app.open_id(&back, "direct", "paid").await;
+    contact(&app, &back, "email", "Abuser@example.org").await;
+    assert_eq!(app.account(&acc2).await["account_status"], "suspended");
+    let cases = app.get("/v1/abuse-cases?state=open", Role::Reviewer).await;
+    let flags = cases
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["kind"] == "red_flags" && x["customer_id"] == back.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let waiting = act(
+        &app,
+        &flags,
+        "clear",
+        Some("a different person, same inbox"),
+    )
+    .await;
+    assert_eq!(waiting.status, StatusCode::ACCEPTED, "{}", waiting.body);
+    assert_eq!(app.account(&acc2).await["account_status"], "suspended");
+    app.approved_by(&waiting, Role::ComplianceOfficer).await;
+    assert_eq!(app.account(&acc2).await["account_status"], "active");
+}
+
+#[tokio::test]
+async fn a_ledger_event_of_an_unknown_account_links_nobody_and_breaks_nothing() {
+    let app = TestApp::new().await;
+    let at = app.service.now();
+    let r = app
+        .post(
+            "/v1/events",
+            json!([{"account_id": "legacy-42", "time": at, "ip": "203.0.113.90", "action": "login", "source": "sso"}]),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    // A customer connecting from that address: its records still change.
+    let (c, _) = connected(&app, "Same Address", "203.0.113.90").await;
+    contact(&app, &c, "email", "same@example.org").await;
+}

@@ -233,7 +233,7 @@ fn a_reversal_withdraws_only_its_own_closure() {
             ended_at: now(),
             outcome: PendingOutcome::ClosedScreening,
         }],
-        abuse_hold: None,
+        abuse_holds: vec![],
         decision,
     };
     let subject = closed.decision.reasons[0].subject_id.clone().unwrap();
@@ -720,7 +720,7 @@ fn closing_on_request_ends_the_wait_and_says_why() {
         pending_since: Some(since),
         profile: AccountProfile::default(),
         pending_history: vec![],
-        abuse_hold: None,
+        abuse_holds: vec![],
         decision: decide_screened(false, &[], false),
     };
     close_on_request(&mut a, "customer request", now()).unwrap();
@@ -766,6 +766,7 @@ fn red_flags_hold_review_restrict_and_refuse() {
                 at: now(),
                 score,
                 reason: "a researcher's Tor use, known".into(),
+                rules: vec![],
             }),
         });
         s

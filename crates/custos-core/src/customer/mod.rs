@@ -641,7 +641,13 @@ impl Customer {
             high_risk_link: high,
             resubmissions: self.resubmissions,
             screening: self.screening.summary(),
-            detection: self.detection.clone(),
+            // The reviewer's words on a clearing may be personal: the sealed record keeps them.
+            detection: self.detection.clone().map(|mut d| {
+                if let Some(c) = d.cleared.as_mut() {
+                    c.reason.clear();
+                }
+                d
+            }),
         }
     }
 }

@@ -389,8 +389,17 @@ fn an_accounts_verdict_adds_the_rules_on_the_account() {
         at: at(),
         score: 45,
         reason: "known reseller of GPU time".into(),
+        rules: vec![],
     });
     assert!(d.account(&cleared, &trial).cleared);
     cleared.cleared.as_mut().unwrap().score = 44;
     assert!(!d.account(&cleared, &trial).cleared);
+    // Cleared for some rules: another rule firing holds again, whatever the sum.
+    cleared.cleared.as_mut().unwrap().score = 100;
+    cleared.cleared.as_mut().unwrap().rules = vec!["prepaid_card".into()];
+    assert!(
+        !d.account(&cleared, &trial).cleared,
+        "the GPU rule was not cleared"
+    );
+    assert!(d.account(&cleared, &paid).cleared);
 }

@@ -42,6 +42,7 @@ pub async fn report(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct CasesQuery {
     /// `open` or `closed`; every case when omitted.
     #[serde(default)]

@@ -242,7 +242,7 @@ pub fn account(n: u32, c: &CustomerId, parent: Option<&AccountId>, decision: Dec
         pending_since: None,
         profile: Default::default(),
         pending_history: vec![],
-        abuse_hold: None,
+        abuse_holds: vec![],
         decision: AccountDecision {
             decision,
             account_status: match decision {
