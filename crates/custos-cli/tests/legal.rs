@@ -43,13 +43,6 @@ fn demo_with_events(d: &Path) {
     ok_in(d, &["ingest", "file", f.to_str().unwrap()]);
 }
 
-fn fails_in(d: &Path, args: &[&str], why: &str) {
-    let o = custos(d, args);
-    assert!(!o.status.success(), "{args:?} succeeded");
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains(why), "{args:?}: {err}");
-}
-
 fn python(args: &[&str]) -> (bool, String) {
     let o = std::process::Command::new("python3")
         .args(args)

@@ -11,13 +11,6 @@ const DATA: &str = concat!(
     "/../custos-screen/tests/data/reference"
 );
 
-fn fails(d: &std::path::Path, args: &[&str], why: &str) {
-    let o = custos(d, args);
-    assert!(!o.status.success(), "{args:?} succeeded");
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains(why), "{args:?}: {err}");
-}
-
 #[test]
 fn reference_lists_are_imported_whole_and_looked_up() {
     let dir = tempfile::tempdir().unwrap();
@@ -54,19 +47,19 @@ fn reference_lists_are_imported_whole_and_looked_up() {
         "network,kind\n192.0.2.0/24,hosting\n192.0.2.999/32,tor\n",
     )
     .unwrap();
-    fails(
+    fails_in(
         d,
         &["reference", "import", "ip-ranges", bad.to_str().unwrap()],
         "the version in use stays: line 3: `192.0.2.999/32` is not an address or a network",
     );
-    fails(
+    fails_in(
         d,
         &["reference", "import", "ip-range", &ranges],
         "`ip-range` is not a kind of reference list",
     );
     let empty = d.join("empty.txt");
     std::fs::write(&empty, "").unwrap();
-    fails(
+    fails_in(
         d,
         &[
             "reference",
@@ -131,12 +124,12 @@ fn reference_lists_are_imported_whole_and_looked_up() {
     ))
     .unwrap();
     assert_eq!(bin["funding"], "prepaid");
-    fails(
+    fails_in(
         d,
         &["reference", "lookup", "bin", "4111"],
         "first six to eight digits",
     );
-    fails(
+    fails_in(
         d,
         &["reference", "lookup", "ip", "nope"],
         "is not an IP address",
@@ -164,17 +157,17 @@ fn links_need_a_purpose() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     ok_in(d, &["migrate"]);
-    fails(
+    fails_in(
         d,
         &["links", "cus_demo_foreign_individual", "--purpose", "  "],
         "invalid field `purpose`: must not be empty",
     );
-    fails(
+    fails_in(
         d,
         &["links", "cus_nobody", "--purpose", "case 7\nforged: line"],
         "invalid field `purpose`: must be one line",
     );
-    fails(
+    fails_in(
         d,
         &["links", "cus_nobody", "--purpose", "case 7"],
         "customer cus_nobody not found",

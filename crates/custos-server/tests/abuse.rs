@@ -11,16 +11,6 @@ use common::*;
 use custos_server::auth::Role;
 use serde_json::{Value, json};
 
-async fn contact(app: &TestApp, c: &str, kind: &str, value: &str) {
-    let r = app
-        .post(
-            &format!("/v1/customers/{c}/contacts"),
-            json!({"kind": kind, "value": value}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-}
-
 /// A US customer with an account that connected from `ip` now.
 async fn connected(app: &TestApp, name: &str, ip: &str) -> (String, String) {
     let c = app.customer(individual(name, "US", "US")).await;
@@ -148,7 +138,7 @@ async fn a_suspension_holds_until_lifted() {
     assert_eq!(a["account_status"], "suspended", "{a}");
     assert_eq!(a["reasons"][0]["code"], "abuse_suspension");
     // A later change decides the account again: it stays suspended.
-    contact(&app, &c, "email", "mia@example.org").await;
+    app.contact(&c, "email", "mia@example.org").await;
     assert_eq!(app.account(&acc).await["account_status"], "suspended");
     let r = act(&app, &case, "suspend", None).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
@@ -170,10 +160,10 @@ async fn a_suspension_holds_until_lifted() {
 async fn closing_for_abuse_takes_two_people_and_bans_the_identifiers() {
     let app = TestApp::new().await;
     let (c, acc) = connected(&app, "Bad Actor", "203.0.113.66").await;
-    contact(&app, &c, "phone", "+1 202 555 0199").await;
-    contact(&app, &c, "email", "actor@example.org").await;
+    app.contact(&c, "phone", "+1 202 555 0199").await;
+    app.contact(&c, "email", "actor@example.org").await;
     let sibling = app.customer(individual("Sib Ling", "US", "US")).await;
-    contact(&app, &sibling, "email", "Actor@example.org").await;
+    app.contact(&sibling, "email", "Actor@example.org").await;
     let r = report(
         &app,
         json!({"account_id": acc, "category": "malware_c2",
@@ -212,7 +202,7 @@ async fn closing_for_abuse_takes_two_people_and_bans_the_identifiers() {
     );
     // The same phone in a new sign-up: refused.
     let back = app.customer(individual("Bad Returns", "US", "US")).await;
-    contact(&app, &back, "phone", "+12025550199").await;
+    app.contact(&back, "phone", "+12025550199").await;
     let r = app.open(&back, "direct", "paid").await;
     assert_eq!(r.body["account_status"], "closed", "{}", r.body);
     assert!(
@@ -288,8 +278,8 @@ async fn red_flags_open_a_case_a_reviewer_clears() {
     let app = TestApp::new().await;
     let c = app.customer(individual("Rita Flag", "US", "US")).await;
     let acc = app.open_id(&c, "direct", "paid").await;
-    contact(&app, &c, "email", "rita@mailinator.com").await;
-    contact(&app, &c, "phone", "+44 56 1234 5678").await;
+    app.contact(&c, "email", "rita@mailinator.com").await;
+    app.contact(&c, "phone", "+44 56 1234 5678").await;
     assert_eq!(
         app.account(&acc).await["account_status"],
         "pending_verification"
@@ -303,7 +293,7 @@ async fn red_flags_open_a_case_a_reviewer_clears() {
         .filter(|x| x["kind"] == "red_flags")
         .collect();
     // One case, though the customer changed twice after the flags reached review.
-    contact(&app, &c, "email", "rita2@mailinator.com").await;
+    app.contact(&c, "email", "rita2@mailinator.com").await;
     let again = app.get("/v1/abuse-cases?state=open", Role::Reviewer).await;
     assert_eq!(
         again.body.as_array().unwrap().len(),
@@ -343,7 +333,7 @@ async fn red_flags_open_a_case_a_reviewer_clears() {
         )
         .await;
     }
-    contact(&app, &c, "email", "rita3@mailinator.com").await;
+    app.contact(&c, "email", "rita3@mailinator.com").await;
     // 25 + 20 + 40 (a burst of sign-ups sharing the card): restricted.
     assert_eq!(app.account(&acc).await["account_status"], "restricted");
     let open = app.get("/v1/abuse-cases?state=open", Role::Reviewer).await;
@@ -454,7 +444,7 @@ async fn a_customer_closed_for_abuse_opens_nothing_more_and_its_flags_need_two_t
     let app = TestApp::new().await;
     let (c, acc) = connected(&app, "Closed Abuser", "203.0.113.82").await;
     let other = app.open_id(&c, "direct", "paid").await;
-    contact(&app, &c, "email", "abuser@example.org").await;
+    app.contact(&c, "email", "abuser@example.org").await;
     let r = report(
         &app,
         json!({"account_id": acc, "category": "ddos", "evidence": "booter"}),
@@ -470,7 +460,7 @@ async fn a_customer_closed_for_abuse_opens_nothing_more_and_its_flags_need_two_t
     // A returning email refuses the next sign-up; clearing that takes two people.
     let back = app.customer(individual("Comes Back", "US", "US")).await;
     let acc2 = app.open_id(&back, "direct", "paid").await;
-    contact(&app, &back, "email", "Abuser@example.org").await;
+    app.contact(&back, "email", "Abuser@example.org").await;
     assert_eq!(app.account(&acc2).await["account_status"], "suspended");
     let cases = app.get("/v1/abuse-cases?state=open", Role::Reviewer).await;
     let flags = cases
@@ -509,5 +499,5 @@ async fn a_ledger_event_of_an_unknown_account_links_nobody_and_breaks_nothing() 
     assert!(r.status.is_success(), "{}", r.body);
     // A customer connecting from that address: its records still change.
     let (c, _) = connected(&app, "Same Address", "203.0.113.90").await;
-    contact(&app, &c, "email", "same@example.org").await;
+    app.contact(&c, "email", "same@example.org").await;
 }

@@ -13,16 +13,6 @@ use custos_screen::reference::RefKind;
 use custos_server::auth::Role;
 use serde_json::{Value, json};
 
-async fn contact(app: &TestApp, c: &str, kind: &str, value: &str) {
-    let r = app
-        .post(
-            &format!("/v1/customers/{c}/contacts"),
-            json!({"kind": kind, "value": value}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-}
-
 fn codes(account: &Value) -> Vec<String> {
     account["reasons"]
         .as_array()
@@ -52,11 +42,11 @@ async fn a_throwaway_email_and_a_voip_number_hold_the_account_for_review() {
     let c = app.customer(us("Eve Ample")).await;
     let acc = app.open_id(&c, "direct", "paid").await;
     assert_eq!(app.account(&acc).await["account_status"], "active");
-    contact(&app, &c, "email", "eve@mailinator.com").await;
+    app.contact(&c, "email", "eve@mailinator.com").await;
     let a = app.account(&acc).await;
     // 25: under the review threshold, the account stays as it was.
     assert_eq!(a["account_status"], "active", "{a}");
-    contact(&app, &c, "phone", "+44 56 1234 5678").await;
+    app.contact(&c, "phone", "+44 56 1234 5678").await;
     let a = app.account(&acc).await;
     assert_eq!(a["account_status"], "pending_verification", "{a}");
     assert_eq!(a["decision"], "pending");
@@ -100,7 +90,7 @@ async fn a_prepaid_card_from_the_imported_bin_ranges_counts() {
         .unwrap();
     let c = app.customer(us("Pia Paid")).await;
     let acc = app.open_id(&c, "direct", "paid").await;
-    contact(&app, &c, "email", "pia@mailinator.com").await;
+    app.contact(&c, "email", "pia@mailinator.com").await;
     let r = app
         .post(
             &format!("/v1/customers/{c}/payment-means"),
@@ -119,7 +109,7 @@ async fn a_prepaid_card_from_the_imported_bin_ranges_counts() {
 async fn an_identifier_of_a_customer_closed_for_abuse_refuses_the_next_sign_up() {
     let app = TestApp::new().await;
     let old = app.customer(us("Mal Former")).await;
-    contact(&app, &old, "phone", "+1 202 555 0123").await;
+    app.contact(&old, "phone", "+1 202 555 0123").await;
     let old_id = custos_core::CustomerId::parse(&old).unwrap();
     app.service
         .store()
@@ -129,7 +119,7 @@ async fn an_identifier_of_a_customer_closed_for_abuse_refuses_the_next_sign_up()
     let new = app.customer(us("Mal Returns")).await;
     let acc = app.open_id(&new, "direct", "paid").await;
     assert_eq!(app.account(&acc).await["account_status"], "active");
-    contact(&app, &new, "phone", "+12025550123").await;
+    app.contact(&new, "phone", "+12025550123").await;
     let a = app.account(&acc).await;
     // An open account is suspended, not closed: closing for abuse is a person's decision.
     assert_eq!(a["account_status"], "suspended", "{a}");

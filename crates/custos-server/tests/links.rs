@@ -13,13 +13,7 @@ use serde_json::json;
 async fn with_contacts(app: &TestApp, name: &str, contacts: &[(&str, &str)]) -> String {
     let c = app.customer(individual(name, "DE", "DE")).await;
     for (kind, value) in contacts {
-        let r = app
-            .post(
-                &format!("/v1/customers/{c}/contacts"),
-                json!({"kind": kind, "value": value}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        app.contact(&c, kind, value).await;
     }
     c
 }

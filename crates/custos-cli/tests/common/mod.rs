@@ -226,6 +226,15 @@ pub async fn nats_stream(prefix: &str) -> (async_nats::jetstream::Context, Strin
     (js, name, subject)
 }
 
+/// Runs `custos ARGS` on `dir`, which must fail saying `why` (on standard error).
+#[allow(dead_code, reason = "each test binary uses part of this")]
+pub fn fails_in(dir: &Path, args: &[&str], why: &str) {
+    let o = custos(dir, args);
+    assert!(!o.status.success(), "{args:?} succeeded");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(why), "{args:?}: {err}");
+}
+
 /// Runs `custos ARGS` on `dir`, which must succeed; its standard output.
 pub fn ok_in(dir: &Path, args: &[&str]) -> String {
     let o = custos(dir, args);

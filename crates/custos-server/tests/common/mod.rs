@@ -167,6 +167,17 @@ impl TestApp {
     }
 
     /// Creates a customer and returns its id, checking the response.
+    /// Adds a contact (`email` or `phone`) to customer `c`, which must succeed.
+    pub async fn contact(&self, c: &str, kind: &str, value: &str) {
+        let r = self
+            .post(
+                &format!("/v1/customers/{c}/contacts"),
+                serde_json::json!({"kind": kind, "value": value}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+
     pub async fn customer(&self, body: Value) -> String {
         let r = self.post("/v1/customers", body).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
