@@ -76,6 +76,23 @@ impl App {
             c.detection = None;
             return Ok(());
         }
+        let facts = self.facts(c, now).await?;
+        let mut d = self.detector.customer(&facts, now);
+        if let Some(old) = c.detection.take() {
+            d.cleared = old.cleared.clone();
+            // Unchanged facts keep their time: the record says when they last changed.
+            if (old.score, &old.fired, &old.unevaluated, &old.signals)
+                == (d.score, &d.fired, &d.unevaluated, &d.signals)
+            {
+                d.at = old.at;
+            }
+        }
+        c.detection = Some(d);
+        Ok(())
+    }
+
+    /// The facts of `c` the rules read now.
+    pub(crate) async fn facts(&self, c: &Customer, now: DateTime<Utc>) -> Result<Facts<'static>> {
         let refs = self.reference_data().await?;
         let mut facts = Facts::of(c, &*refs);
         let p = &self.policy.detection;
@@ -117,18 +134,7 @@ impl App {
         ));
         facts.burst = counts(bursts);
         facts.abused = flags(abused);
-        let mut d = self.detector.customer(&facts, now);
-        if let Some(old) = c.detection.take() {
-            d.cleared = old.cleared.clone();
-            // Unchanged facts keep their time: the record says when they last changed.
-            if (old.score, &old.fired, &old.unevaluated, &old.signals)
-                == (d.score, &d.fired, &d.unevaluated, &d.signals)
-            {
-                d.at = old.at;
-            }
-        }
-        c.detection = Some(d);
-        Ok(())
+        Ok(facts)
     }
 
     /// The other customers whose accounts connected from the customer's newest address in

@@ -13,6 +13,7 @@
 pub mod abuse;
 pub mod approvals;
 pub mod audit;
+pub mod backtest;
 pub mod browse;
 pub mod demo;
 pub mod designations;

@@ -263,3 +263,83 @@ fn cases_table(cases: &[custos_core::abuse::AbuseCase]) -> Result<()> {
     }
     t.print("no abuse case")
 }
+
+/// Red-flag rules.
+#[derive(clap::Subcommand, Debug)]
+pub enum RulesCmd {
+    /// Run a candidate rule set (a TOML file with a `[detection]` section, as in the CIP
+    /// policy) over every stored customer beside the rules in use, changing nothing: per rule,
+    /// on how many customers it fires now and would fire; which account decisions would
+    /// change. One audited read of personal data.
+    Backtest {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn rules(app: &App, cmd: RulesCmd) -> Result<()> {
+    let RulesCmd::Backtest { file, json } = cmd;
+    let text =
+        std::fs::read_to_string(&file).map_err(|e| anyhow!("reading {}: {e}", file.display()))?;
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        detection: Option<custos_core::detection::DetectionPolicy>,
+    }
+    let doc: Doc = toml::from_str(&text)
+        .map_err(|e| anyhow!("{} is not a rule set: {}", file.display(), e.message()))?;
+    let Some(candidate) = doc.detection else {
+        anyhow::bail!("{} has no [detection] section", file.display());
+    };
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(indicatif::ProgressStyle::with_template(
+        "{spinner} {pos} customers ({per_sec})",
+    )?);
+    let b = app
+        .service
+        .backtest_rules(&cli_actor(), &candidate, &|n| bar.set_position(n as u64))
+        .await?;
+    bar.finish_and_clear();
+    if json {
+        return print_json(&b);
+    }
+    println!(
+        "{} customers, {} open accounts: {} decision(s) would change",
+        b.customers, b.open_accounts, b.changed
+    );
+    let mut t = Table::new(&["rule", "fires now", "would fire"]);
+    for r in &b.rules {
+        t.row(vec![
+            r.rule.clone(),
+            r.now.to_string(),
+            r.candidate.to_string(),
+        ]);
+    }
+    t.print("no rule fires on any customer")?;
+    let mut t = Table::new(&["account", "customer", "now", "would be"]);
+    let word = |d: &(custos_core::Decision, custos_core::AccountStatus)| {
+        format!(
+            "{} / {}",
+            serde_json::to_value(d.0)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            d.1.as_str()
+        )
+    };
+    for c in b.changes.iter().take(50) {
+        t.row(vec![
+            c.account_id.to_string(),
+            c.customer_id.to_string(),
+            word(&c.from),
+            word(&c.to),
+        ]);
+    }
+    if !b.changes.is_empty() {
+        t.print("")?;
+    }
+    if b.changed > 50 {
+        println!("(the first 50 of {}; --json lists up to 1,000)", b.changed);
+    }
+    Ok(())
+}

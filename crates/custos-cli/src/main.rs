@@ -104,6 +104,11 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Red-flag rules: backtest a candidate set over the stored customers.
+    Rules {
+        #[command(subcommand)]
+        cmd: detection::RulesCmd,
+    },
     /// Abuse reports traced through the ledger to accounts, and the cases they open.
     Abuse {
         #[command(subcommand)]
@@ -809,6 +814,10 @@ async fn run(cli: Cli) -> Result<()> {
             let app = App::open(config, true).await?;
             detection::abuse(&app, cmd).await
         }
+        Cmd::Rules { cmd } => {
+            let app = App::open(config, true).await?;
+            detection::rules(&app, cmd).await
+        }
         Cmd::Links {
             customer,
             purpose,
@@ -895,6 +904,7 @@ fn reads_only(cmd: &Cmd) -> bool {
         ),
         Cmd::Reference { cmd } => !matches!(cmd, reference::ReferenceCmd::Import { .. }),
         Cmd::Links { .. } => true,
+        Cmd::Rules { .. } => false,
         Cmd::Abuse { cmd } => matches!(
             cmd,
             detection::AbuseCmd::Ls { .. } | detection::AbuseCmd::Show { .. }
