@@ -71,6 +71,8 @@ pub struct AdpRecord {
     pub documents: Vec<DocumentMeta>,
     pub reviews: Vec<AdpReview>,
     pub deviations: Vec<AdpDeviation>,
+    /// Abuse cases: how many, of what, and how fast each was first acted on.
+    pub abuse_cases: custos_core::abuse::Counts,
 }
 
 /// A report on a foreign person's transaction that may train a large AI model with
@@ -332,6 +334,7 @@ impl App {
             documents,
             reviews: self.all_kept().await?,
             deviations: self.all_kept().await?,
+            abuse_cases: custos_core::abuse::counts(&self.abuse_cases(None).await?, self.now()),
         })
     }
 

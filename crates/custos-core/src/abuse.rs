@@ -208,6 +208,85 @@ impl AbuseCase {
     }
 }
 
+/// How abuse cases were handled, for the Abuse Deterrence Program's record: how many, of
+/// what, and how fast the first action came.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+#[schema(as = AbuseCaseCounts)]
+pub struct Counts {
+    pub cases: usize,
+    pub open: usize,
+    /// Open, with no action taken, and past due.
+    pub overdue: usize,
+    /// With a first action taken.
+    pub handled: usize,
+    /// Of those, how many after they were due.
+    pub handled_late: usize,
+    pub closed: usize,
+    /// Reports no account matched.
+    pub unmatched: usize,
+    /// Cases by what opened them (`report`, `linked`, `red_flags`).
+    #[schema(value_type = Object)]
+    pub by_kind: std::collections::BTreeMap<String, usize>,
+    /// Reports by category.
+    #[schema(value_type = Object)]
+    pub by_category: std::collections::BTreeMap<String, usize>,
+    /// Hours from opening to the first action: the median and the 90th percentile of the
+    /// cases handled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hours_to_first_action_p50: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hours_to_first_action_p90: Option<f64>,
+}
+
+/// The counts of `cases` at `now`.
+pub fn counts(cases: &[AbuseCase], now: DateTime<Utc>) -> Counts {
+    let word = |v: serde_json::Result<serde_json::Value>| {
+        v.ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let mut c = Counts {
+        cases: cases.len(),
+        ..Counts::default()
+    };
+    let mut hours: Vec<f64> = vec![];
+    for k in cases {
+        *c.by_kind
+            .entry(word(serde_json::to_value(k.kind)))
+            .or_default() += 1;
+        if k.kind == CaseKind::Report {
+            *c.by_category
+                .entry(word(serde_json::to_value(k.category)))
+                .or_default() += 1;
+            if k.customer_id.is_none() {
+                c.unmatched += 1;
+            }
+        }
+        match k.state {
+            CaseState::Open => c.open += 1,
+            CaseState::Closed => c.closed += 1,
+        }
+        match k.handled_at {
+            Some(h) => {
+                c.handled += 1;
+                if h > k.due_at {
+                    c.handled_late += 1;
+                }
+                hours.push((h - k.opened_at).num_seconds().max(0) as f64 / 3600.0);
+            }
+            None if k.state == CaseState::Open && k.due_at <= now => c.overdue += 1,
+            None => {}
+        }
+    }
+    hours.sort_by(f64::total_cmp);
+    let at = |p: f64| {
+        (!hours.is_empty()).then(|| hours[((hours.len() - 1) as f64 * p).round() as usize])
+    };
+    c.hours_to_first_action_p50 = at(0.5);
+    c.hours_to_first_action_p90 = at(0.9);
+    c
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +312,34 @@ mod tests {
             evidence_id: Some("doc_1".into()),
             linked_to: None,
         }
+    }
+
+    #[test]
+    fn the_program_record_counts_cases_and_how_fast_each_was_handled() {
+        let h = |n: i64| chrono::Duration::hours(n);
+        let base = case();
+        let mut fast = base.clone();
+        fast.due_at = base.opened_at + h(24);
+        fast.take(Action::Suspend, "ana", base.opened_at + h(2), None);
+        let mut late = base.clone();
+        late.due_at = base.opened_at + h(24);
+        late.take(Action::Dismiss, "ana", base.opened_at + h(30), None);
+        let mut waiting = base.clone();
+        waiting.due_at = base.opened_at + h(24);
+        let mut unmatched = waiting.clone();
+        unmatched.customer_id = None;
+        unmatched.account_id = None;
+        unmatched.category = Category::Scanning;
+        let c = counts(&[fast, late, waiting, unmatched], base.opened_at + h(48));
+        assert_eq!((c.cases, c.open, c.closed), (4, 3, 1));
+        assert_eq!(
+            (c.handled, c.handled_late, c.overdue, c.unmatched),
+            (2, 1, 2, 1)
+        );
+        assert_eq!(c.by_category["phishing"], 3);
+        assert_eq!(c.by_kind["report"], 4);
+        assert_eq!(c.hours_to_first_action_p50, Some(30.0));
+        assert_eq!(counts(&[], base.opened_at).hours_to_first_action_p50, None);
     }
 
     #[test]

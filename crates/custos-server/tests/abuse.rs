@@ -154,6 +154,22 @@ async fn a_suspension_holds_until_lifted() {
         "{}",
         holds.body
     );
+    // The Abuse Deterrence Program's record counts the case and how fast it was handled.
+    let adp = app.get("/v1/compliance/adp", Role::ComplianceOfficer).await;
+    assert_eq!(adp.status, StatusCode::OK, "{}", adp.body);
+    let counts = &adp.body["abuse_cases"];
+    assert_eq!(
+        (counts["cases"].as_u64(), counts["handled"].as_u64()),
+        (Some(1), Some(1)),
+        "{}",
+        adp.body
+    );
+    assert_eq!(counts["by_category"]["crypto_mining"], 1, "{}", adp.body);
+    assert!(
+        counts["hours_to_first_action_p50"].is_number(),
+        "{}",
+        adp.body
+    );
 }
 
 #[tokio::test]
