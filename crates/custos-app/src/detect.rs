@@ -7,7 +7,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
-use custos_core::detection::{Classify, Counts, Facts, Flags};
+use custos_core::detection::{Classify, Facts};
 use custos_core::{Customer, CustomerId};
 
 use crate::error::Result;
@@ -27,44 +27,6 @@ impl Classify for ReferenceData {
     fn bin(&self, bin: &str) -> Option<(String, String, String)> {
         ReferenceData::bin(self, bin)
             .map(|b| (b.brand.clone(), b.funding.clone(), b.country.clone()))
-    }
-}
-
-/// A count and a flag per kind of identifier, as the rules read them.
-fn slot<'a, T>(per: &'a mut (T, T, T, T, T, T, T), kind: &str) -> Option<&'a mut T> {
-    Some(match kind {
-        "email" => &mut per.0,
-        "phone" => &mut per.1,
-        "national_id" => &mut per.2,
-        "card_fingerprint" => &mut per.3,
-        "iban" => &mut per.4,
-        "wallet" => &mut per.5,
-        "ip" => &mut per.6,
-        _ => return None,
-    })
-}
-
-fn counts(c: (i64, i64, i64, i64, i64, i64, i64)) -> Counts {
-    Counts {
-        email: c.0,
-        phone: c.1,
-        document: c.2,
-        card: c.3,
-        iban: c.4,
-        wallet: c.5,
-        ip: c.6,
-    }
-}
-
-fn flags(c: (bool, bool, bool, bool, bool, bool, bool)) -> Flags {
-    Flags {
-        email: c.0,
-        phone: c.1,
-        document: c.2,
-        card: c.3,
-        iban: c.4,
-        wallet: c.5,
-        ip: c.6,
     }
 }
 
@@ -98,42 +60,31 @@ impl App {
         let p = &self.policy.detection;
         let burst = Duration::hours(i64::from(p.burst_hours));
         let in_burst = |t: DateTime<Utc>| (t - c.created_at).abs() <= burst;
-        let (mut shared, mut abused, mut bursts) = Default::default();
+        // Counts stop one past the cap: enough to know it is over.
+        let cap = i64::from(p.share_cap) + 1;
         // Each other customer once a kind, however many of its values of that kind it shares
         // (two emails, one typed two ways).
         type Holders = std::collections::BTreeMap<CustomerId, DateTime<Utc>>;
         let mut others: std::collections::BTreeMap<String, Holders> = Default::default();
         for v in self.store.sharers(c, p.share_cap).await? {
-            if let Some(f) = slot(&mut abused, &v.kind) {
+            if let Some(f) = facts.abused.slot(&v.kind) {
                 *f |= v.abused;
             }
             others.entry(v.kind).or_default().extend(v.others);
         }
         for (kind, who) in &others {
-            if let Some(n) = slot(&mut shared, kind) {
-                *n = who.len() as i64;
+            if let Some(n) = facts.shared.slot(kind) {
+                *n = (who.len() as i64).min(cap);
             }
-            if let Some(n) = slot(&mut bursts, kind) {
+            if let Some(n) = facts.burst.slot(kind) {
                 *n = who.values().filter(|t| in_burst(**t)).count() as i64;
             }
         }
         if let Some((n, b, a)) = self.ip_sharers(c, now).await? {
-            shared.6 = n;
-            bursts.6 = b;
-            abused.6 = a;
+            facts.shared.ip = n.min(cap);
+            facts.burst.ip = b;
+            facts.abused.ip = a;
         }
-        let cap = i64::from(p.share_cap) + 1;
-        facts.shared = counts((
-            shared.0.min(cap),
-            shared.1.min(cap),
-            shared.2.min(cap),
-            shared.3.min(cap),
-            shared.4.min(cap),
-            shared.5.min(cap),
-            shared.6.min(cap),
-        ));
-        facts.burst = counts(bursts);
-        facts.abused = flags(abused);
         Ok(facts)
     }
 

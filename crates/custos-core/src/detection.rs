@@ -207,29 +207,40 @@ pub struct CountryFacts {
     pub all: Vec<String>,
 }
 
-/// A count per kind of identifier.
+/// A value per kind of identifier, named as the rules read them (`shared.card`).
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Counts {
-    pub email: i64,
-    pub phone: i64,
-    pub document: i64,
-    pub card: i64,
-    pub iban: i64,
-    pub wallet: i64,
-    pub ip: i64,
+pub struct PerKind<T> {
+    pub email: T,
+    pub phone: T,
+    pub document: T,
+    pub card: T,
+    pub iban: T,
+    pub wallet: T,
+    pub ip: T,
 }
 
-/// A flag per kind of identifier.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Flags {
-    pub email: bool,
-    pub phone: bool,
-    pub document: bool,
-    pub card: bool,
-    pub iban: bool,
-    pub wallet: bool,
-    pub ip: bool,
+impl<T> PerKind<T> {
+    /// The value of a kind of indexed value (`email`, `phone`, `national_id`,
+    /// `card_fingerprint`, `iban`, `wallet`) or of `ip`; `None` for another.
+    pub fn slot(&mut self, kind: &str) -> Option<&mut T> {
+        Some(match kind {
+            "email" => &mut self.email,
+            "phone" => &mut self.phone,
+            "national_id" => &mut self.document,
+            "card_fingerprint" => &mut self.card,
+            "iban" => &mut self.iban,
+            "wallet" => &mut self.wallet,
+            "ip" => &mut self.ip,
+            _ => return None,
+        })
+    }
 }
+
+/// A count per kind of identifier.
+pub type Counts = PerKind<i64>;
+
+/// A flag per kind of identifier.
+pub type Flags = PerKind<bool>;
 
 impl CountryFacts {
     /// The distinct countries of those given (empty ones skipped).

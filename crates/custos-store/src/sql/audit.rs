@@ -5,15 +5,7 @@ use super::*;
 pub(super) async fn append_audit(st: &SqlStore, e: &AuditEntry) -> Result<AuditRecord, StoreError> {
     let body = json(e)?;
     let mut tx = st.write.begin().await.map_err(db)?;
-    // On SQLite the write lock is taken before the head is read: a read first turns into a
-    // write later, which fails at once (not after the busy timeout) when another process (the
-    // server, while a command runs) wrote in between.
-    if st.backend == Backend::Sqlite {
-        sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-    }
+    st.writer_first(&mut tx).await?;
     let head = sqlx::query(&format!(
         "SELECT seq, hash FROM audit_head WHERE id = 1{}",
         st.for_update()

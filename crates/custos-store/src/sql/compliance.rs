@@ -73,6 +73,7 @@ pub(super) async fn add_document(
     content: &[u8],
 ) -> Result<DocumentMeta, StoreError> {
     let mut tx = st.write.begin().await.map_err(db)?;
+    st.writer_first(&mut tx).await?;
     let row = sqlx::query(
         "SELECT COALESCE(MAX(version), 0) AS last FROM compliance_documents \
          WHERE owner = $1 AND kind = $2",

@@ -431,6 +431,26 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+impl SqlStore {
+    /// Makes a transaction that reads before it writes the writer from its first statement.
+    /// On SQLite a transaction that reads first and writes later fails at once (not after the
+    /// busy timeout) when another process (the server, while a command runs) wrote in
+    /// between: a no-op write takes the write lock, waiting for it, before anything is read.
+    /// PostgreSQL locks the rows it reads (`for_update`).
+    pub(crate) async fn writer_first(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Store for SqlStore {
     async fn migrate(&self) -> Result<usize, StoreError> {
