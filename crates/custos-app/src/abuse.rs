@@ -271,7 +271,7 @@ impl App {
             first.id = id;
         }
         for c in &cases {
-            self.save_case(c).await?;
+            self.save_case(c, None).await?;
         }
         self.audit(&actor, None, "report_abuse", &report_id).await?;
         Ok(Reported {
@@ -281,7 +281,8 @@ impl App {
         })
     }
 
-    async fn save_case(&self, c: &AbuseCase) -> Result<()> {
+    /// Keeps a case, with its webhook events: opened (no `action`), or the action taken.
+    async fn save_case(&self, c: &AbuseCase, action: Option<Action>) -> Result<()> {
         let record = ComplianceRecord {
             id: c.id.clone(),
             kind: CASE_KIND.into(),
@@ -296,7 +297,8 @@ impl App {
             body: serde_json::to_value(c)
                 .map_err(|e| Error::Internal(format!("an abuse case: {e}")))?,
         };
-        Ok(self.store.put_compliance_record(&record, &[]).await?)
+        let events = crate::webhooks::abuse_case_changes(c, action, self.now());
+        Ok(self.store.put_compliance_record(&record, &events).await?)
     }
 
     /// Every abuse case, optionally in one state, newest first.
@@ -538,7 +540,7 @@ impl App {
             None => None,
         };
         c.take(action, &actor.id, self.now(), note_id);
-        self.save_case(&c).await?;
+        self.save_case(&c, Some(action)).await?;
         self.audit(actor, None, &format!("abuse_{}", action.as_str()), id)
             .await?;
         Ok(c)
@@ -615,33 +617,36 @@ impl App {
                 .filter(|l| l.a == m.customer_id || l.b == m.customer_id)
                 .map(|l| l.kind.as_str())
                 .collect();
-            self.save_case(&AbuseCase {
-                id: new_id("abc_"),
-                kind: CaseKind::Linked,
-                state: CaseState::Open,
-                category,
-                report_id: origin_case.to_owned(),
-                account_id: None,
-                customer_id: Some(m.customer_id.clone()),
-                occurred_at: now,
-                opened_at: now,
-                due_at: due,
-                handled_at: None,
-                closed_at: None,
-                reported_by: "custos".into(),
-                suspended: false,
-                actions: vec![],
-                evidence_id: evidence_id.clone(),
-                linked_to: Some(format!(
-                    "{origin} ({} link(s) away, through {})",
-                    m.hops,
-                    if how.is_empty() {
-                        "others".to_owned()
-                    } else {
-                        how.join(", ")
-                    }
-                )),
-            })
+            self.save_case(
+                &AbuseCase {
+                    id: new_id("abc_"),
+                    kind: CaseKind::Linked,
+                    state: CaseState::Open,
+                    category,
+                    report_id: origin_case.to_owned(),
+                    account_id: None,
+                    customer_id: Some(m.customer_id.clone()),
+                    occurred_at: now,
+                    opened_at: now,
+                    due_at: due,
+                    handled_at: None,
+                    closed_at: None,
+                    reported_by: "custos".into(),
+                    suspended: false,
+                    actions: vec![],
+                    evidence_id: evidence_id.clone(),
+                    linked_to: Some(format!(
+                        "{origin} ({} link(s) away, through {})",
+                        m.hops,
+                        if how.is_empty() {
+                            "others".to_owned()
+                        } else {
+                            how.join(", ")
+                        }
+                    )),
+                },
+                None,
+            )
             .await?;
             opened += 1;
         }
@@ -689,25 +694,28 @@ impl App {
             return Ok(());
         }
         let now = self.now();
-        self.save_case(&AbuseCase {
-            id: new_id("abc_"),
-            kind: CaseKind::RedFlags,
-            state: CaseState::Open,
-            category: Category::Fraud,
-            report_id: "detection".into(),
-            account_id: None,
-            customer_id: Some(summary.id.clone()),
-            occurred_at: d.at,
-            opened_at: now,
-            due_at: now + Duration::hours(i64::from(self.policy.detection.case_hours)),
-            handled_at: None,
-            closed_at: None,
-            reported_by: "custos".into(),
-            suspended: false,
-            actions: vec![],
-            evidence_id: None,
-            linked_to: None,
-        })
+        self.save_case(
+            &AbuseCase {
+                id: new_id("abc_"),
+                kind: CaseKind::RedFlags,
+                state: CaseState::Open,
+                category: Category::Fraud,
+                report_id: "detection".into(),
+                account_id: None,
+                customer_id: Some(summary.id.clone()),
+                occurred_at: d.at,
+                opened_at: now,
+                due_at: now + Duration::hours(i64::from(self.policy.detection.case_hours)),
+                handled_at: None,
+                closed_at: None,
+                reported_by: "custos".into(),
+                suspended: false,
+                actions: vec![],
+                evidence_id: None,
+                linked_to: None,
+            },
+            None,
+        )
         .await
     }
 }

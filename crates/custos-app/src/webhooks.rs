@@ -32,6 +32,9 @@ pub const EVENT_TYPES: &[&str] = &[
     SCREENING_CASE_RESOLVED,
     DESIGNATION_IN_FORCE,
     DESIGNATION_ENDED,
+    ABUSE_CASE_OPENED,
+    ABUSE_CASE_ACTION,
+    ABUSE_CASE_CLOSED,
 ];
 /// An account's decision or status changed (`data`: the account and customer ids, the
 /// decision and status now and before).
@@ -48,6 +51,36 @@ pub const SCREENING_CASE_RESOLVED: &str = "screening.case_resolved";
 pub const DESIGNATION_IN_FORCE: &str = "designation.in_force";
 /// A designation ended.
 pub const DESIGNATION_ENDED: &str = "designation.ended";
+
+/// An abuse case opened: on an abuse report (matched or not), on a customer linked to one
+/// closed for abuse, or on red flags.
+pub const ABUSE_CASE_OPENED: &str = "abuse.case_opened";
+/// An action was taken on an abuse case (suspend, lift, preserve, close for abuse, dismiss,
+/// clear).
+pub const ABUSE_CASE_ACTION: &str = "abuse.case_action";
+/// An abuse case closed (dismissed, cleared, or closed for abuse).
+pub const ABUSE_CASE_CLOSED: &str = "abuse.case_closed";
+
+/// The events of an abuse case saved: opened (no `action`), or an action taken on it, and
+/// closed when that action closed it.
+pub fn abuse_case_changes(
+    c: &custos_core::abuse::AbuseCase,
+    action: Option<custos_core::abuse::Action>,
+    at: DateTime<Utc>,
+) -> Vec<OutboxEvent> {
+    let data = json!({"case_id": c.id, "kind": name(&c.kind), "category": name(&c.category),
+        "account_id": c.account_id, "customer_id": c.customer_id, "report_id": c.report_id,
+        "state": name(&c.state), "suspended": c.suspended, "due_at": c.due_at,
+        "action": action.map(|a| name(&a))});
+    let Some(_) = action else {
+        return vec![event(ABUSE_CASE_OPENED, at, data)];
+    };
+    let mut out = vec![event(ABUSE_CASE_ACTION, at, data.clone())];
+    if c.state == custos_core::abuse::CaseState::Closed {
+        out.push(event(ABUSE_CASE_CLOSED, at, data));
+    }
+    out
+}
 
 /// The wait before each retry after a failed attempt: the Standard Webhooks schedule, over
 /// 27 hours in all; after the last, the delivery has failed (and can be sent again by hand).

@@ -168,6 +168,25 @@ async fn every_event_type_is_delivered_signed_retried_and_redelivered() {
         )
         .await;
     assert!(r.status.is_success(), "{}", r.body);
+    // The abuse desk reports the account: a case opens; it is suspended, then dismissed.
+    let r = app
+        .post(
+            "/v1/abuse-reports",
+            json!({"account_id": acc, "category": "spam", "evidence": "bulk mail complaints"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let abuse = r.body["cases"][0]["id"].as_str().unwrap().to_owned();
+    for action in ["suspend", "dismiss"] {
+        let r = app
+            .as_role(Role::Reviewer)
+            .post(
+                &format!("/v1/abuse-cases/{abuse}/actions"),
+                json!({"action": action, "note": "checked the complaints"}),
+            )
+            .await;
+        assert!(r.status.is_success(), "{action}: {}", r.body);
+    }
     // The account is closed.
     let r = app
         .post(
