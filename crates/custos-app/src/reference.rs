@@ -7,10 +7,13 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use custos_screen::reference::{
     BinRange, IpClass, IpTable, RefKind, Reference, bin_lookup, is_listed,
 };
 use custos_store::StoredReference;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
 use crate::service::{Actor, App};
@@ -63,6 +66,91 @@ pub enum Imported {
     Saved(StoredReference),
     /// The same data as the version in use: nothing was written.
     Unchanged(StoredReference),
+}
+
+impl Imported {
+    /// `saved` or `unchanged`, and the version in use.
+    pub fn parts(&self) -> (&'static str, &StoredReference) {
+        match self {
+            Imported::Saved(v) => ("saved", v),
+            Imported::Unchanged(v) => ("unchanged", v),
+        }
+    }
+}
+
+/// A version of a reference list.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ReferenceVersion {
+    /// `ip-ranges`, `disposable-domains` or `bin-ranges`.
+    pub kind: String,
+    /// The version's number within its kind: 1 for the first.
+    pub number: i64,
+    /// Where it came from: the file imported (its path, or the name an upload gave).
+    pub source: String,
+    pub imported_at: DateTime<Utc>,
+    /// SHA-256 of its canonical text: the same data laid out otherwise has the same hash.
+    pub content_hash: String,
+    pub entries: i64,
+}
+
+impl From<&StoredReference> for ReferenceVersion {
+    fn from(v: &StoredReference) -> Self {
+        ReferenceVersion {
+            kind: v.kind.clone(),
+            number: v.number,
+            source: v.source.clone(),
+            imported_at: v.retrieved_at,
+            content_hash: v.content_hash.clone(),
+            entries: v.entries,
+        }
+    }
+}
+
+/// What an import came to, as the API and `custos reference import --json` say it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ImportResult {
+    /// `saved` (a new version, now in use) or `unchanged` (the same data as the version in
+    /// use: nothing written).
+    pub result: String,
+    pub version: ReferenceVersion,
+}
+
+impl From<&Imported> for ImportResult {
+    fn from(i: &Imported) -> Self {
+        let (result, v) = i.parts();
+        ImportResult {
+            result: result.into(),
+            version: v.into(),
+        }
+    }
+}
+
+/// What the reference lists in use say of a value.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(tag = "what", rename_all = "snake_case")]
+#[schema(as = ReferenceLookup)]
+pub enum Lookup {
+    /// An IP address: the most telling kind of the ranges holding it (`tor`, `vpn`, `proxy`,
+    /// `hosting`, `cdn`, `bot`, `residential`, `mobile`, or `unknown`), every label, and the
+    /// providers named.
+    Ip {
+        ip: String,
+        kind: String,
+        labels: Vec<String>,
+        providers: Vec<String>,
+    },
+    /// An email domain (IDNA-encoded): whether it is a throwaway one.
+    Domain { domain: String, disposable: bool },
+    /// A card's first six to eight digits: the narrowest range holding them (`funding`
+    /// `unknown` and no brand when none does).
+    Bin {
+        bin: String,
+        brand: Option<String>,
+        funding: String,
+        country: Option<String>,
+        from: Option<String>,
+        to: Option<String>,
+    },
 }
 
 impl App {
@@ -144,6 +232,67 @@ impl App {
         .await?;
         *self.references.write().await = None;
         Ok(Imported::Saved(saved))
+    }
+
+    /// What the lists in use say of `value`: `what` is `ip`, `domain` or `bin`. A value that
+    /// is not one is refused (a BIN is never a whole card number).
+    pub async fn reference_lookup(&self, what: &str, value: &str) -> Result<Lookup> {
+        let value = value.trim();
+        let d = self.reference_data().await?;
+        Ok(match what {
+            "ip" => {
+                let ip: IpAddr = value
+                    .parse()
+                    .map_err(|_| Error::invalid("ip", "is not an IP address"))?;
+                let c = d.ip(ip);
+                Lookup::Ip {
+                    ip: ip.to_string(),
+                    kind: c.kind,
+                    labels: c.labels,
+                    providers: c.providers,
+                }
+            }
+            "domain" => {
+                let domain = custos_ids::email::domain_ascii(value)
+                    .map_err(|e| Error::invalid("domain", format!("is not a domain: {e}")))?;
+                Lookup::Domain {
+                    disposable: d.disposable(&domain),
+                    domain,
+                }
+            }
+            "bin" => {
+                if !(6..=8).contains(&value.len()) || !value.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(Error::invalid(
+                        "bin",
+                        "a BIN is a card's first six to eight digits (never its whole number)",
+                    ));
+                }
+                match d.bin(value) {
+                    Some(b) => Lookup::Bin {
+                        bin: value.into(),
+                        brand: Some(b.brand.clone()),
+                        funding: b.funding.clone(),
+                        country: (!b.country.is_empty()).then(|| b.country.clone()),
+                        from: Some(format!("{:08}", b.from)),
+                        to: Some(format!("{:08}", b.to)),
+                    },
+                    None => Lookup::Bin {
+                        bin: value.into(),
+                        brand: None,
+                        funding: "unknown".into(),
+                        country: None,
+                        from: None,
+                        to: None,
+                    },
+                }
+            }
+            other => {
+                return Err(Error::invalid(
+                    "what",
+                    format!("`{other}` cannot be looked up: ip, domain or bin"),
+                ));
+            }
+        })
     }
 
     /// The versions of one kind of reference list, or of all, newest first.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use custos_app::reference::Imported;
+use custos_app::reference::{ImportResult, Imported, ReferenceVersion};
 use custos_screen::reference::RefKind;
 
 use crate::app::App;
@@ -87,11 +87,7 @@ pub async fn run(app: &App, cmd: ReferenceCmd) -> Result<()> {
             bar.finish_and_clear();
             let got = got?;
             if json {
-                let (state, v) = match &got {
-                    Imported::Saved(v) => ("saved", v),
-                    Imported::Unchanged(v) => ("unchanged", v),
-                };
-                return print_json(&serde_json::json!({"result": state, "version": v}));
+                return print_json(&ImportResult::from(&got));
             }
             match got {
                 Imported::Saved(v) => println!(
@@ -110,6 +106,7 @@ pub async fn run(app: &App, cmd: ReferenceCmd) -> Result<()> {
             let k = k.as_deref().map(kind).transpose()?;
             let all = s.references(k).await?;
             if json {
+                let all: Vec<ReferenceVersion> = all.iter().map(Into::into).collect();
                 return print_json(&all);
             }
             let mut t = Table::new(&["kind", "version", "entries", "imported", "source"]);
@@ -125,38 +122,7 @@ pub async fn run(app: &App, cmd: ReferenceCmd) -> Result<()> {
             t.print("no reference list imported: custos reference import KIND FILE")
         }
         ReferenceCmd::Lookup { what, value, json } => {
-            let d = s.reference_data().await?;
-            let v = match what.trim() {
-                "ip" => {
-                    let ip: std::net::IpAddr = value
-                        .trim()
-                        .parse()
-                        .with_context(|| format!("`{}` is not an IP address", value.trim()))?;
-                    serde_json::to_value(d.ip(ip))?
-                }
-                "domain" => {
-                    let domain = custos_ids::email::domain_ascii(value.trim())
-                        .map_err(|e| anyhow::anyhow!("`{}` is not a domain: {e}", value.trim()))?;
-                    serde_json::json!({"domain": domain, "disposable": d.disposable(&domain)})
-                }
-                "bin" => match d.bin(&value) {
-                    Some(b) => serde_json::json!({
-                        "brand": b.brand, "funding": b.funding, "country": b.country,
-                        "from": format!("{:08}", b.from), "to": format!("{:08}", b.to),
-                    }),
-                    None if !(6..=8).contains(&value.trim().len())
-                        || !value.trim().bytes().all(|b| b.is_ascii_digit()) =>
-                    {
-                        bail!(
-                            "a BIN is a card's first six to eight digits (never its whole number)"
-                        )
-                    }
-                    None => {
-                        serde_json::json!({"brand": null, "funding": "unknown", "country": null})
-                    }
-                },
-                other => bail!("`{other}` cannot be looked up: ip, domain or bin"),
-            };
+            let v = serde_json::to_value(s.reference_lookup(what.trim(), &value).await?)?;
             if json {
                 return print_json(&v);
             }

@@ -109,7 +109,7 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
     use routes::program;
     use routes::resellers;
     use routes::{abuse, accounts, admin, approvals, customers, designations, health, ledger};
-    use routes::{screen, screening, webhooks};
+    use routes::{reference, screen, screening, webhooks};
     // A route: the permission a caller's role needs is checked first, then an
     // `Idempotency-Key` is honoured (so a caller that may not call the route never has its
     // body read, kept or replayed).
@@ -201,6 +201,8 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
         .routes(may(Permission::Compliance, routes!(designations::extend)))
         .routes(may(Permission::Compliance, routes!(designations::preview)))
         .routes(may(Permission::Compliance, routes!(designations::sweep)))
+        .routes(may(Permission::ReadCompliance, routes!(reference::list)))
+        .routes(may(Permission::ReadCases, routes!(reference::lookup)))
         .routes(may(Permission::ReadCompliance, routes!(resellers::list)))
         .routes(may(Permission::Compliance, routes!(resellers::flag)))
         .routes(may(
@@ -279,6 +281,8 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
         ))
         .routes(may(Permission::Compliance, routes!(program::put_document)))
         .routes(may(Permission::LegalHold, routes!(legal::put_document)));
+    let provider_imports =
+        OpenApiRouter::new().routes(may(Permission::Compliance, routes!(reference::import)));
     let provider_events =
         OpenApiRouter::new().routes(may(Permission::Intake, routes!(ledger::ingest)));
     let document = custos_app::resellers::MAX_DOCUMENT + 1024;
@@ -294,6 +298,11 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
             ResellerAccess::None,
             routes::ledger::MAX_EVENTS_BODY,
             provider_events,
+        ))
+        .merge(group(
+            ResellerAccess::None,
+            reference::MAX_IMPORT_BODY,
+            provider_imports,
         ))
         .layer(from_fn_with_state(state.clone(), auth::require_auth));
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())

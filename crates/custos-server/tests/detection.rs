@@ -163,3 +163,121 @@ async fn sign_ups_sharing_a_card_make_a_burst() {
         .await;
     assert_eq!(fired(&app.account(&acc).await), ["card_shared"]);
 }
+
+const REFERENCE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../custos-screen/tests/data/reference"
+);
+
+/// The reference lists through the API, as a compliance officer keeps them and a reviewer
+/// asks them: imported whole, the same file again writing nothing, a file with one bad line
+/// refused naming it with the version in use kept, an oversized body refused before it is
+/// read, and lookups reading the newest versions.
+#[tokio::test]
+async fn reference_lists_are_imported_listed_and_asked_through_the_api() {
+    let app = TestApp::new().await;
+    let put = |kind: &str, body: Vec<u8>, role: Role| {
+        let app = &app;
+        let path = format!("/v1/reference-lists/{kind}");
+        async move {
+            app.send_raw(
+                "PUT",
+                &path,
+                Some(role),
+                Some(body),
+                "text/csv",
+                &[("x-custos-file-name", "ranges.csv")],
+            )
+            .await
+        }
+    };
+    let ranges = std::fs::read(format!("{REFERENCE}/ranges.csv")).unwrap();
+    let officer = Role::ComplianceOfficer;
+    let r = put("ip-ranges", ranges.clone(), officer).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["result"], "saved");
+    assert_eq!(r.body["version"]["number"], 1);
+    assert_eq!(r.body["version"]["entries"], 4);
+    assert_eq!(r.body["version"]["source"], "ranges.csv");
+    // The same file again: nothing written.
+    let r = put("ip-ranges", ranges.clone(), officer).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["result"], "unchanged");
+    // One bad line refuses the whole file, naming the line (not echoing the file).
+    let bad = b"network,kind\n192.0.2.0/24,hosting\n192.0.2.999/32,tor\n".to_vec();
+    let r = put("ip-ranges", bad, officer).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let detail = r.body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("the version in use stays: line 3"),
+        "{detail}"
+    );
+    // Only the compliance program imports; a kind that does not exist is not there.
+    let r = put("ip-ranges", ranges.clone(), Role::Reviewer).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = put("ip-range", ranges.clone(), officer).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    assert!(r.body["detail"].as_str().unwrap().contains("ip-ranges"));
+    let r = put("disposable-domains", vec![], officer).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    // A body over 64 MiB is refused as too large; nothing changes.
+    let huge = vec![b'#'; custos_app::reference::MAX_REFERENCE_BYTES + 4096];
+    let r = put("disposable-domains", huge, officer).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    let bins = std::fs::read(format!("{REFERENCE}/bins.csv")).unwrap();
+    let r = put("bin-ranges", bins, officer).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+    let v = app.get("/v1/reference-lists", Role::Auditor).await;
+    assert_eq!(v.status, StatusCode::OK, "{}", v.body);
+    let kinds: Vec<&str> = v.body["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["bin-ranges", "ip-ranges"]);
+    let v = app
+        .get("/v1/reference-lists?kind=ip-ranges", Role::Auditor)
+        .await;
+    assert_eq!(v.body["versions"].as_array().unwrap().len(), 1);
+    let v = app.get("/v1/reference-lists?knd=ip", Role::Auditor).await;
+    assert_eq!(v.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", v.body);
+
+    let ask = |q: &'static str| app.get(q, Role::Reviewer);
+    let r = ask("/v1/reference-lists/lookup?ip=203.0.113.7").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["what"], "ip");
+    assert_eq!(r.body["kind"], "tor");
+    assert_eq!(r.body["labels"], json!(["hosting", "tor"]));
+    let r = ask("/v1/reference-lists/lookup?ip=192.0.2.1").await;
+    assert_eq!(r.body["kind"], "unknown", "the refused file is not in use");
+    let r = ask("/v1/reference-lists/lookup?domain=someone%40EU.Mailinator.com").await;
+    assert_eq!(r.body["disposable"], true, "{}", r.body);
+    let r = ask("/v1/reference-lists/lookup?bin=41111199").await;
+    assert_eq!(r.body["funding"], "prepaid", "{}", r.body);
+    for (q, field) in [
+        ("/v1/reference-lists/lookup?bin=4111111111111111", "bin"),
+        ("/v1/reference-lists/lookup?ip=nope", "ip"),
+        ("/v1/reference-lists/lookup?ip=192.0.2.1&bin=411111", "ip"),
+        ("/v1/reference-lists/lookup", "ip"),
+    ] {
+        let r = ask(q).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{q}: {}",
+            r.body
+        );
+        assert_eq!(r.body["field"], field, "{q}: {}", r.body);
+        assert!(
+            !r.body.to_string().contains("4111111111111111"),
+            "{}",
+            r.body
+        );
+    }
+    let r = app
+        .get("/v1/reference-lists/lookup?ip=192.0.2.1", Role::Integrator)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+}

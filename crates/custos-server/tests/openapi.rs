@@ -115,12 +115,17 @@ async fn every_request_body_example_succeeds_on_a_fresh_demo() {
                         .await
                 }
                 Some(content_type) => {
+                    // Its own example when it gives one (a reference list), else a document.
+                    let body = match rb["content"][content_type.as_str()]["example"].as_str() {
+                        Some(ex) => ex.as_bytes().to_vec(),
+                        None => b"%PDF-1.4 example document".to_vec(),
+                    };
                     fresh
                         .send_raw(
                             &method.to_uppercase(),
                             &url,
                             Some(Role::Admin),
-                            Some(b"%PDF-1.4 example document".to_vec()),
+                            Some(body),
                             content_type,
                             &[("x-custos-file-name", "example.pdf")],
                         )

@@ -10,6 +10,7 @@ pub mod health;
 pub mod ledger;
 pub mod legal;
 pub mod program;
+pub mod reference;
 pub mod resellers;
 pub mod screen;
 pub mod screening;
