@@ -1,13 +1,17 @@
 //! Linked customers: the connected group of a customer through the values they share (an
 //! email in its provider-aware form, a phone, a document or national id, a card fingerprint,
-//! an IBAN, a wallet), found through the blind indexes, never by decrypting. A value more
-//! other customers share than the policy's `detection.share_cap` (a corporate mail domain's shared
-//! inbox, a family's card) is reported as widely shared, not followed.
+//! an IBAN, a wallet), found through the blind indexes, and through the addresses their
+//! accounts connected from within `detection.ip_link_hours` of each other, found through the
+//! ledger: never by decrypting. A value more other customers share than the policy's
+//! `detection.share_cap` (a corporate mail domain's shared inbox, a corporate NAT, a popular
+//! VPN's exit) is reported as widely shared, not followed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
 
-use chrono::{DateTime, Utc};
-use custos_core::CustomerId;
+use chrono::{DateTime, Duration, Utc};
+use custos_core::{AccountId, CustomerId};
+use custos_store::LinkEdge;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -16,6 +20,12 @@ use crate::service::{Actor, App};
 
 /// The most customers a group is followed to.
 pub const MAX_GROUP: usize = 500;
+/// How far back a customer's own connections are read for links through an address.
+pub const IP_LOOKBACK_DAYS: i64 = 90;
+/// The most connections of one account read for links through an address.
+const IP_EVENTS: usize = 5_000;
+/// The most addresses of one customer followed (its busiest).
+const IP_ADDRESSES: usize = 50;
 
 /// A customer of the group, and how many links away from the one asked about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -32,9 +42,11 @@ pub struct Link {
     pub a: CustomerId,
     #[schema(value_type = String)]
     pub b: CustomerId,
-    /// `email`, `phone`, `national_id`, `card_fingerprint`, `iban` or `wallet`.
+    /// `email`, `phone`, `national_id`, `card_fingerprint`, `iban`, `wallet`, or `ip` (their
+    /// accounts connected from one address within `detection.ip_link_hours` of each other).
     pub kind: String,
-    /// When the link appeared: when the later of the two customers came.
+    /// When the link appeared: when the later of the two customers came (for `ip`, the first
+    /// connection that linked them).
     pub since: Option<DateTime<Utc>>,
 }
 
@@ -59,6 +71,9 @@ pub struct LinkGroup {
     pub share_cap: u32,
     /// `false` when the group is larger than 500 customers and was followed no further.
     pub complete: bool,
+    /// Whether links through connecting addresses were followed: `false` where the process
+    /// answering keeps no ledger (a command beside the running server; ask the server).
+    pub addresses_followed: bool,
 }
 
 impl App {
@@ -100,7 +115,11 @@ impl App {
             depth += 1;
             let mut next = vec![];
             for batch in level.chunks(100) {
-                for e in self.store().link_edges(batch, cap).await? {
+                let mut edges = self.store().link_edges(batch, cap).await?;
+                for c in batch {
+                    edges.extend(self.ip_edges(c, cap).await?);
+                }
+                for e in edges {
                     let Some(to) = e.to else {
                         if e.widely_shared {
                             wide.insert((e.from, e.kind));
@@ -147,6 +166,112 @@ impl App {
                 .collect(),
             share_cap: cap,
             complete,
+            addresses_followed: self.ledger.is_some(),
         })
+    }
+
+    /// The customers linked to `customer` through the addresses its accounts connected from in
+    /// the last [`IP_LOOKBACK_DAYS`] days: any other customer whose account used one of them
+    /// within `detection.ip_link_hours` of one of its connections. An address more other
+    /// customers used than the cap is reported as widely shared. None without a ledger.
+    async fn ip_edges(&self, customer: &CustomerId, cap: u32) -> Result<Vec<LinkEdge>> {
+        let Some(l) = self.ledger.clone() else {
+            return Ok(vec![]);
+        };
+        let mine = self.store().accounts_of(customer).await?;
+        if mine.is_empty() {
+            return Ok(vec![]);
+        }
+        let own: Vec<String> = mine.iter().map(|a| a.id.as_str().to_owned()).collect();
+        let now = self.now();
+        let window = Duration::hours(i64::from(self.policy.detection.ip_link_hours));
+        let since = now - Duration::days(IP_LOOKBACK_DAYS);
+        // Every address the accounts used, with when; then who else used each within the
+        // window of those times (one query a run of connections closer than twice the window).
+        let uses = tokio::task::spawn_blocking(move || {
+            let mut at: HashMap<IpAddr, Vec<DateTime<Utc>>> = HashMap::new();
+            for id in &own {
+                let (found, _) = custos_ledger::query::account_events_in_time(
+                    &l.access, id, since, now, None, IP_EVENTS,
+                )?;
+                for f in found {
+                    at.entry(f.event.ip).or_default().push(f.event.time);
+                }
+            }
+            let mut busiest: Vec<(IpAddr, Vec<DateTime<Utc>>)> = at.into_iter().collect();
+            busiest.sort_by_key(|(ip, t)| (std::cmp::Reverse(t.len()), *ip));
+            busiest.truncate(IP_ADDRESSES);
+            let mut out: Vec<(IpAddr, String, DateTime<Utc>)> = vec![];
+            for (ip, mut times) in busiest {
+                let Some(net) = custos_ledger::index::Net::parse(&ip.to_string()) else {
+                    continue;
+                };
+                times.sort();
+                let mut runs: Vec<(DateTime<Utc>, DateTime<Utc>)> = vec![];
+                for t in times {
+                    match runs.last_mut() {
+                        Some((_, hi)) if t - *hi <= window * 2 => *hi = t,
+                        _ => runs.push((t, t)),
+                    }
+                }
+                for (lo, hi) in runs {
+                    for u in custos_ledger::query::net_accounts(
+                        &l.access,
+                        &net,
+                        lo - window,
+                        hi + window,
+                    )? {
+                        if !own.contains(&u.account_id) {
+                            out.push((ip, u.account_id, u.first_seen.max(lo)));
+                        }
+                    }
+                }
+            }
+            Ok::<_, custos_ledger::LedgerError>(out)
+        })
+        .await??;
+        // Accounts to customers; accounts custos does not know link nobody.
+        let mut owner: HashMap<String, Option<CustomerId>> = HashMap::new();
+        let mut by_ip: BTreeMap<IpAddr, BTreeMap<CustomerId, DateTime<Utc>>> = BTreeMap::new();
+        for (ip, account, at) in uses {
+            if !owner.contains_key(&account) {
+                let c = match AccountId::parse(&account) {
+                    Ok(id) => self.store().get_account(&id).await.ok(),
+                    Err(_) => None,
+                };
+                owner.insert(account.clone(), c.map(|a| a.customer_id));
+            }
+            let Some(Some(c)) = owner.get(&account) else {
+                continue;
+            };
+            if c == customer {
+                continue;
+            }
+            let first = by_ip.entry(ip).or_default().entry(c.clone()).or_insert(at);
+            *first = (*first).min(at);
+        }
+        let mut edges = vec![];
+        for others in by_ip.into_values() {
+            if others.len() > cap as usize {
+                edges.push(LinkEdge {
+                    from: customer.clone(),
+                    kind: "ip".into(),
+                    to: None,
+                    since: None,
+                    widely_shared: true,
+                });
+                continue;
+            }
+            for (c, at) in others {
+                edges.push(LinkEdge {
+                    from: customer.clone(),
+                    kind: "ip".into(),
+                    to: Some(c),
+                    since: Some(at),
+                    widely_shared: false,
+                });
+            }
+        }
+        Ok(edges)
     }
 }

@@ -62,6 +62,13 @@ pub async fn links(app: &App, customer: &str, purpose: &str, json: bool) -> Resu
             w.customer_id, w.kind, g.share_cap
         );
     }
+    if !g.addresses_followed {
+        eprintln!(
+            "note: links through connecting addresses are not in this answer: the running \
+             server holds the ledger (ask it: GET /v1/customers/{}/links)",
+            g.customer_id
+        );
+    }
     Ok(())
 }
 

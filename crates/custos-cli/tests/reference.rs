@@ -196,3 +196,47 @@ fn one_file_imported_four_times_at_once_is_one_version() {
         serde_json::from_str(&ok_in(&d, &["reference", "ls", "--json"])).unwrap();
     assert_eq!(ls.as_array().unwrap().len(), 1, "{ls}");
 }
+
+/// `custos links` beside the running server says that links through connecting addresses are
+/// not in its answer (the server holds the ledger); once the ledger is the command's, two
+/// customers whose accounts connected from one address hours apart are linked through it.
+#[test]
+fn links_through_an_address_come_from_the_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let server = start(d, &["demo"]);
+    let out = custos(
+        d,
+        &["links", "cus_demo_us_individual", "--purpose", "case 12"],
+    );
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("links through connecting addresses are not in this answer"),
+        "{err}"
+    );
+    drop(server);
+    let now = chrono::Utc::now();
+    let at = |h: i64| (now - chrono::Duration::hours(h)).to_rfc3339();
+    let events = d.join("events.ndjson");
+    std::fs::write(
+        &events,
+        format!(
+            "{{\"account_id\": \"acc_demo_us_direct\", \"time\": \"{}\", \"ip\": \"203.0.113.44\", \"action\": \"login\", \"source\": \"sso\"}}\n\
+             {{\"account_id\": \"acc_demo_foreign_direct\", \"time\": \"{}\", \"ip\": \"203.0.113.44\", \"action\": \"login\", \"source\": \"sso\"}}\n",
+            at(6),
+            at(3)
+        ),
+    )
+    .unwrap();
+    ok_in(d, &["ingest", "file", events.to_str().unwrap()]);
+    let out = ok_in(
+        d,
+        &["links", "cus_demo_us_individual", "--purpose", "case 12"],
+    );
+    assert!(
+        out.contains("cus_demo_foreign_individual") && out.contains(" ip "),
+        "{out}"
+    );
+    assert!(!out.contains("203.0.113.44"), "{out}");
+}

@@ -207,3 +207,77 @@ async fn cards_without_a_fingerprint_link_no_one() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["members"], json!([]), "{}", r.body);
 }
+
+/// Customers whose accounts connected from one address within `detection.ip_link_hours` (24)
+/// of each other are linked through the ledger (`ip`, never the address); one that used it
+/// days apart is not; an address more customers used than the cap is reported, not followed.
+#[tokio::test]
+async fn customers_connecting_from_one_address_within_the_window_are_linked() {
+    let mut policy = custos_core::CipPolicy::default();
+    policy.detection.share_cap = 2;
+    let app = TestApp::with_policy(policy).await;
+    let now = app.service.now();
+    let mut people = vec![];
+    for name in [
+        "Ida Ost",
+        "Jan Prag",
+        "Kai Quell",
+        "Lea Rhein",
+        "Mia Saal",
+        "Nils Tal",
+    ] {
+        let c = with_contacts(&app, name, &[]).await;
+        let acc = app.open_id(&c, "direct", "paid").await;
+        people.push((c, acc));
+    }
+    let event = |i: usize, hours_ago: i64, ip: &str| {
+        json!({"account_id": people[i].1, "time": now - chrono::Duration::hours(hours_ago),
+               "ip": ip, "action": "login", "source": "sso"})
+    };
+    // Ida and Jan: one address eight hours apart. Kai: the same address three days before.
+    // Ida, Lea, Mia and Nils: a busy exit, all within hours (four customers, over the cap).
+    let events = json!([
+        event(0, 10, "203.0.113.5"),
+        event(1, 2, "203.0.113.5"),
+        event(2, 80, "203.0.113.5"),
+        event(0, 5, "198.51.100.77"),
+        event(3, 4, "198.51.100.77"),
+        event(4, 3, "198.51.100.77"),
+        event(5, 1, "198.51.100.77"),
+    ]);
+    let r = app.post("/v1/events", events).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let links = |i: usize| {
+        let app = &app;
+        let c = people[i].0.clone();
+        async move {
+            let r = app
+                .as_role(Role::Reviewer)
+                .purpose("abuse case 9")
+                .get(&format!("/v1/customers/{c}/links"))
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            r.body
+        }
+    };
+    let g = links(0).await;
+    assert_eq!(g["addresses_followed"], true);
+    let members: Vec<&str> = g["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["customer_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(members, [people[1].0.as_str()], "{g}");
+    assert_eq!(g["links"][0]["kind"], "ip", "{g}");
+    assert_eq!(
+        g["widely_shared"],
+        json!([{"customer_id": people[0].0, "kind": "ip"}]),
+        "{g}"
+    );
+    assert!(!g.to_string().contains("203.0.113.5"), "{g}");
+    // Kai connected there, but days from anyone else.
+    let g = links(2).await;
+    assert_eq!(g["members"], json!([]), "{g}");
+    assert_eq!(g["links"], json!([]), "{g}");
+}
