@@ -75,21 +75,6 @@ impl App {
         Ok(self.store().find_customers(kind, &value).await?)
     }
 
-    /// The customers that share an identifier with this one (through the blind indexes), each
-    /// with the kind shared. It reveals links between people, so it is a read of personal data:
-    /// audited, with a purpose, before anything is read.
-    pub async fn linked_customers(
-        &self,
-        actor: &Actor,
-        purpose: &str,
-        id: &CustomerId,
-    ) -> Result<Vec<(String, CustomerId)>> {
-        self.store().load_summary(id).await?;
-        self.audit(actor, Some(purpose), "read_customer_links", id.as_str())
-            .await?;
-        Ok(self.store().linked_customers(id, 100).await?)
-    }
-
     pub async fn account(&self, id: &AccountId) -> Result<Account> {
         Ok(self.store().get_account(id).await?)
     }

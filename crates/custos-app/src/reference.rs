@@ -8,9 +8,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use custos_screen::reference::{
-    BinRange, IpClass, IpTable, RefKind, Reference, bin_lookup, is_listed,
-};
+pub use custos_screen::reference::RefKind;
+use custos_screen::reference::{BinRange, IpClass, IpTable, Reference, bin_lookup, is_listed};
 use custos_store::StoredReference;
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 
+mod abuse;
 mod exemptions;
 mod legal;
 mod lists;
 mod pages;
 mod program;
 mod records;
+mod reference;
 mod resellers;
 mod session;
 mod timeline;
@@ -162,6 +164,21 @@ pub fn router<S: Clone + Send + Sync + 'static>(app: custos_app::App) -> Router<
                 .layer(axum::extract::DefaultBodyLimit::max(MAX_LIST_FILE)),
         )
         .route("/console/lists/{list}/{number}", get(lists::list_version))
+        .route("/console/abuse", get(abuse::cases).post(abuse::report))
+        .route("/console/abuse/{id}", get(abuse::case))
+        .route(
+            "/console/abuse/{id}/evidence",
+            post(abuse::evidence).get(up),
+        )
+        .route("/console/abuse/{id}/actions", post(abuse::act).get(up))
+        .route(
+            "/console/reference",
+            get(reference::reference).post(reference::import).layer(
+                axum::extract::DefaultBodyLimit::max(
+                    custos_app::reference::MAX_REFERENCE_BYTES + 64 * 1024,
+                ),
+            ),
+        )
         .route("/console/assets/console.css", get(css))
         .route("/console/{*rest}", get(not_found).post(not_found))
         .layer(axum::middleware::map_response(headers))

@@ -119,8 +119,10 @@ struct CustomerPage {
     can_reveal: bool,
     revealed: Option<Vec<(String, String)>>,
     purpose: String,
-    /// Customers sharing an identifier with this one (shown with the personal data).
-    links: Vec<(String, String)>,
+    /// The customer's linked group (shown with the personal data), and what was not
+    /// followed.
+    links: Vec<crate::abuse::LinkLine>,
+    link_notes: Vec<String>,
 }
 
 fn account_line(a: &custos_core::Account) -> AccountLine {
@@ -149,7 +151,7 @@ async fn customer_page(
     id: &CustomerId,
     notices: Vec<Notice>,
     revealed: Option<(Vec<(String, String)>, String)>,
-    links: Vec<(String, String)>,
+    (links, link_notes): (Vec<crate::abuse::LinkLine>, Vec<String>),
 ) -> Result<Response, Failure> {
     let app = &st.app;
     let (s, accounts) = app.customer_status(id).await?;
@@ -247,6 +249,7 @@ async fn customer_page(
             revealed,
             purpose,
             links,
+            link_notes,
         },
     ))
 }
@@ -264,7 +267,7 @@ pub async fn customer(
         &id,
         done_notice(&d).into_iter().collect(),
         None,
-        vec![],
+        Default::default(),
     )
     .await
 }
@@ -305,24 +308,14 @@ pub async fn reveal_customer(
         Ok(x) => x,
         Err(e) => {
             let refused = Notice::refused(e, "reveal", &body);
-            return customer_page(&st, &p, &id, vec![refused], None, vec![]).await;
+            return customer_page(&st, &p, &id, vec![refused], None, Default::default()).await;
         }
     };
     let (c, _, _) = st.app.read_customer(&id, &p.actor(), &purpose).await?;
     let v = serde_json::to_value(&c)
         .map_err(|e| Failure::App(custos_app::Error::Internal(format!("customer record: {e}"))))?;
-    // One line a customer, with every kind of identifier it shares.
-    let mut shared: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for (kind, c) in st.app.linked_customers(&p.actor(), &purpose, &id).await? {
-        shared
-            .entry(c.as_str().to_owned())
-            .or_default()
-            .push(kind.replace('_', " "));
-    }
-    let links = shared
-        .into_iter()
-        .map(|(c, kinds)| (kinds.join(", "), c))
-        .collect();
+    let group = st.app.customer_links(&p.actor(), &purpose, &id).await?;
+    let links = crate::abuse::link_lines(&group);
     customer_page(&st, &p, &id, vec![], Some((rows(&v), purpose)), links).await
 }
 
@@ -340,7 +333,7 @@ async fn after_customer(
         }
         Err(e @ (custos_app::Error::Validation { .. } | custos_app::Error::Conflict(_))) => {
             let refused = Notice::refused(explain(&e).1, form, body);
-            customer_page(st, p, id, vec![refused], None, vec![]).await
+            customer_page(st, p, id, vec![refused], None, Default::default()).await
         }
         Err(e) => Err(e.into()),
     }

@@ -83,7 +83,7 @@ pub struct Frame {
 }
 
 /// The main navigation: each page, and what a role needs to see it there.
-const NAV: [(&str, &str, Permission); 10] = [
+const NAV: [(&str, &str, Permission); 12] = [
     ("/console/", "Home", Permission::ReadDecisions),
     (
         "/console/queues/accounts",
@@ -111,8 +111,14 @@ const NAV: [(&str, &str, Permission); 10] = [
         "Resellers",
         Permission::ReadCompliance,
     ),
+    ("/console/abuse", "Abuse", Permission::ReadCases),
     ("/console/legal", "Legal", Permission::LegalHold),
     ("/console/lists", "Lists", Permission::ReadDecisions),
+    (
+        "/console/reference",
+        "Reference",
+        Permission::ReadCompliance,
+    ),
     ("/console/audit", "Audit trail", Permission::ReadAudit),
 ];
 

@@ -155,6 +155,8 @@ with sync_playwright() as p:
     with rev.expect_navigation():
         rev.keyboard.press("Enter")
     assert "Shown for: manual review, ticket R-1182" in rev.content()
+    # The customer's linked group is read with the personal data, for the same purpose.
+    assert "Linked customers" in rev.content()
     axe(rev, "customer-revealed")
     shot(rev, "customer-revealed")
     # Failing the subject refuses its accounts: it waits for a second person.
@@ -195,6 +197,43 @@ with sync_playwright() as p:
     assert rev.locator("text=not proven").count() == 0
     axe(rev, "account-events")
     shot(rev, "account-events")
+    # Abuse: the reviewer works the demo's phishing case (evidence for a purpose, a
+    # suspension, a close for abuse that waits) and takes a report from the form.
+    rev.goto(BASE + "/console/abuse")
+    axe(rev, "abuse-cases")
+    shot(rev, "abuse-cases")
+    submit(rev, rev.locator("a[href='/console/abuse/abc_demo_phishing']"))
+    axe(rev, "abuse-case")
+    shot(rev, "abuse-case")
+    rev.get_by_label("Purpose").fill("abuse ticket ABUSE-4411")
+    submit(rev, rev.get_by_role("button", name="Show the evidence"))
+    assert "Shown for: abuse ticket ABUSE-4411" in rev.content()
+    rev.get_by_label("Suspend the account").check()
+    submit(rev, rev.get_by_role("button", name="Take the action"))
+    assert "Done" in notice(rev), notice(rev)
+    assert "account suspended" in rev.content()
+    rev.get_by_label("Close the account for abuse").check()
+    submit(rev, rev.get_by_role("button", name="Take the action"))
+    assert "say why" in notice(rev), notice(rev)
+    # The choice is kept; with a note, it is asked.
+    assert rev.get_by_label("Close the account for abuse").is_checked()
+    rev.get_by_label("Note").fill("phishing kit confirmed on the host")
+    submit(rev, rev.get_by_role("button", name="Take the action"))
+    assert "waits for a second" in notice(rev), notice(rev)
+    axe(rev, "abuse-case-waiting")
+    shot(rev, "abuse-case-waiting")
+    rev.goto(BASE + "/console/abuse")
+    rev.get_by_label("IP address").fill("198.51.100.200")
+    rev.get_by_label("When (UTC", exact=False).fill("yesterday")
+    rev.get_by_label("Category").select_option("spam")
+    rev.get_by_label("Evidence", exact=False).fill("a spam run, 30,000 messages")
+    submit(rev, rev.get_by_role("button", name="Report"))
+    assert "is not a time" in notice(rev), notice(rev)
+    assert rev.get_by_label("Evidence", exact=False).input_value() == "a spam run, 30,000 messages"
+    hour_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+    rev.get_by_label("When (UTC", exact=False).fill(hour_ago.strftime("%Y-%m-%dT%H:%M"))
+    submit(rev, rev.get_by_role("button", name="Report"))
+    assert "report" in notice(rev).lower(), notice(rev)
     ctx.close()
 
     # The compliance officer (second factor): approves the confirmation, holds, asks to close.
@@ -323,6 +362,26 @@ with sync_playwright() as p:
     trail = co.locator("table").inner_text()
     assert "read customer" in trail and "manual review, ticket R-1182" in trail, trail
     assert "hash chain holds" in notice(co), notice(co)
+    # The close for abuse the reviewer asked for, approved; the reference lists kept.
+    co.goto(BASE + "/console/approvals")
+    submit(co, co.locator("tr", has_text="close for abuse").get_by_role("button", name="Approve"))
+    assert "decision is applied" in notice(co), notice(co)
+    co.goto(BASE + "/console/abuse/abc_demo_phishing")
+    assert "closed" in co.locator("dl").inner_text()
+    look(co, "/console/reference", "reference")
+    ranges = os.path.abspath("ranges.csv")
+    with open(ranges, "w", encoding="utf-8") as f:
+        f.write("network,kind,provider\n203.0.113.0/24,hosting,Example Cloud\n203.0.113.7/32,tor,\n")
+    co.get_by_label("Kind").select_option("ip-ranges")
+    co.get_by_label("File").set_input_files(ranges)
+    submit(co, co.get_by_role("button", name="Import"))
+    assert "version 1 is in use" in notice(co), notice(co)
+    co.get_by_label("What").select_option("ip")
+    co.get_by_label("Value").fill("203.0.113.7")
+    submit(co, co.get_by_role("button", name="Look up"))
+    assert "tor" in co.locator("dl").inner_text()
+    axe(co, "reference-lookup")
+    shot(co, "reference-lookup")
     ctx.close()
 
     # The admin approves the close; the reviewer's refusal is rejected.

@@ -46,15 +46,47 @@ impl<'a> Browser<'a> {
     }
 
     pub async fn send(&mut self, method: &str, path: &str, form: Option<&[(&str, &str)]>) -> Page {
+        let body = form.map(|f| {
+            (
+                "application/x-www-form-urlencoded".to_owned(),
+                serde_urlencoded::to_string(f).unwrap().into_bytes(),
+            )
+        });
+        self.send_body(method, path, body).await
+    }
+
+    /// Posts a multipart form of these text fields and one file (`name`, bytes), as a browser
+    /// uploads one.
+    pub async fn upload(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &[u8]),
+    ) -> Page {
+        self.send_body("POST", path, Some(multipart(fields, file)))
+            .await
+    }
+
+    /// The cookies of the jar, as a `cookie` header's value.
+    pub fn cookies(&self) -> String {
+        let c: Vec<String> = self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        c.join("; ")
+    }
+
+    async fn send_body(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<(String, Vec<u8>)>,
+    ) -> Page {
         let mut b = Request::builder().method(method).uri(path);
         if !self.jar.is_empty() {
-            let c: Vec<String> = self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            b = b.header("cookie", c.join("; "));
+            b = b.header("cookie", self.cookies());
         }
-        let body = match form {
-            Some(f) => {
-                b = b.header("content-type", "application/x-www-form-urlencoded");
-                Body::from(serde_urlencoded::to_string(f).unwrap())
+        let body = match body {
+            Some((content_type, bytes)) => {
+                b = b.header("content-type", content_type);
+                Body::from(bytes)
             }
             None => Body::empty(),
         };
@@ -135,4 +167,27 @@ pub async fn user(app: &TestApp, email: &str, role: Role) -> Credentials {
         .create_user(&admin(), email, role, false)
         .await
         .unwrap()
+}
+
+/// A multipart body of these text fields and one file: its content type and bytes.
+pub fn multipart(fields: &[(&str, &str)], file: (&str, &[u8])) -> (String, Vec<u8>) {
+    let boundary = "----custos-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = vec![];
+    for (k, v) in fields {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .bytes(),
+        );
+    }
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\n\
+             Content-Type: text/csv\r\n\r\n",
+            file.0
+        )
+        .bytes(),
+    );
+    body.extend_from_slice(file.1);
+    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
