@@ -230,28 +230,40 @@ impl App {
             Ok::<_, custos_ledger::LedgerError>(out)
         })
         .await??;
-        // Accounts to customers; accounts custos does not know link nobody.
-        let mut owner: HashMap<String, Option<CustomerId>> = HashMap::new();
-        let mut by_ip: BTreeMap<IpAddr, BTreeMap<CustomerId, DateTime<Utc>>> = BTreeMap::new();
+        // Accounts to customers (accounts custos does not know link nobody), an address at a
+        // time, no further than one customer over the cap: that address is widely shared.
+        let mut by_ip: BTreeMap<IpAddr, Vec<(String, DateTime<Utc>)>> = BTreeMap::new();
         for (ip, account, at) in uses {
-            if !owner.contains_key(&account) {
-                let c = match AccountId::parse(&account) {
-                    Ok(id) => self.store().get_account(&id).await.ok(),
-                    Err(_) => None,
+            by_ip.entry(ip).or_default().push((account, at));
+        }
+        let mut owner: HashMap<String, Option<CustomerId>> = HashMap::new();
+        let mut linked: Vec<BTreeMap<CustomerId, DateTime<Utc>>> = vec![];
+        for (_, accounts) in by_ip {
+            let mut others: BTreeMap<CustomerId, DateTime<Utc>> = BTreeMap::new();
+            for (account, at) in accounts {
+                if others.len() > cap as usize {
+                    break;
+                }
+                if !owner.contains_key(&account) {
+                    let c = match AccountId::parse(&account) {
+                        Ok(id) => self.store().get_account(&id).await.ok(),
+                        Err(_) => None,
+                    };
+                    owner.insert(account.clone(), c.map(|a| a.customer_id));
+                }
+                let Some(Some(c)) = owner.get(&account) else {
+                    continue;
                 };
-                owner.insert(account.clone(), c.map(|a| a.customer_id));
+                if c == customer {
+                    continue;
+                }
+                let first = others.entry(c.clone()).or_insert(at);
+                *first = (*first).min(at);
             }
-            let Some(Some(c)) = owner.get(&account) else {
-                continue;
-            };
-            if c == customer {
-                continue;
-            }
-            let first = by_ip.entry(ip).or_default().entry(c.clone()).or_insert(at);
-            *first = (*first).min(at);
+            linked.push(others);
         }
         let mut edges = vec![];
-        for others in by_ip.into_values() {
+        for others in linked {
             if others.len() > cap as usize {
                 edges.push(LinkEdge {
                     from: customer.clone(),

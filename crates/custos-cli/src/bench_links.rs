@@ -1,6 +1,8 @@
 //! `custos bench links`: a customer's linked group (`App::customer_links`, audited as the API
 //! and the CLI run it) among many customers in the embedded SQLite store, with rings sharing a
-//! phone, pairs sharing a card, and one inbox shared by thousands (over the share cap).
+//! phone, pairs sharing a card, and one inbox shared by thousands (over the share cap); each
+//! customer with an account whose connections are in the ledger, rings connecting from one
+//! address, and one VPN exit used by thousands within hours (over the cap).
 
 use std::time::Instant;
 
@@ -25,6 +27,81 @@ pub struct Args {
     /// by an earlier run of the same size is used again.
     #[arg(long)]
     pub dir: Option<std::path::PathBuf>,
+    /// Customers without accounts or connections: the links through shared values alone
+    /// (the figure measured before links through addresses were built).
+    #[arg(long)]
+    pub no_accounts: bool,
+}
+
+/// Connections a customer's account makes in the ledger.
+const CONNECTIONS: i64 = 3;
+
+/// Customer `i`'s account.
+fn account(i: u64, at: chrono::DateTime<chrono::Utc>) -> Result<custos_core::Account> {
+    use custos_core::account::{AccountDecision, Decision};
+    Ok(custos_core::Account {
+        id: custos_core::AccountId::from_suffix(&format!("bl{i:09}"))?,
+        customer_id: CustomerId::from_suffix(&format!("bl{i:09}"))?,
+        kind: custos_core::AccountKind::Direct,
+        offering: custos_core::Offering::Paid,
+        parent_id: None,
+        opened_at: at,
+        closed_at: None,
+        close_reason: None,
+        last_access_at: None,
+        pending_since: None,
+        profile: Default::default(),
+        pending_history: vec![],
+        abuse_holds: vec![],
+        decision: AccountDecision {
+            decision: Decision::Approve,
+            account_status: custos_core::AccountStatus::Active,
+            required_steps: vec![],
+            reasons: vec![],
+            risk: custos_core::RiskLevel::Low,
+            restrictions: Default::default(),
+            special_measures: vec![],
+            exemptions: vec![],
+        },
+    })
+}
+
+/// Customer `i`'s connections, hours apart over the last days before `now`: from its own
+/// address; a ring (`i % 1000` in 10..15) also from one address it shares, within hours; one
+/// customer in 500 also from one VPN exit, all within a day (2,000 of a million: over the cap).
+fn connections(i: u64, now: chrono::DateTime<chrono::Utc>) -> Vec<custos_ledger::Event> {
+    let own = std::net::IpAddr::V4(std::net::Ipv4Addr::from(
+        0x0a00_0000 | (i as u32 & 0x00ff_ffff),
+    ));
+    let mut out = vec![];
+    let event = |n: i64, ip: std::net::IpAddr, hours: i64| custos_ledger::Event {
+        account_id: format!("acc_bl{i:09}"),
+        time: now
+            - chrono::Duration::hours(hours)
+            - chrono::Duration::seconds((i % 3600) as i64 + n),
+        ip,
+        port: None,
+        action: custos_ledger::event::Action::Login,
+        source: "bench".into(),
+        actor: None,
+        user_agent: None,
+        request_id: None,
+    };
+    for n in 0..CONNECTIONS {
+        out.push(event(n, own, 24 * (n + 1) + (i % 24) as i64));
+    }
+    if i % 1000 >= 10 && i % 1000 < 15 {
+        let ring = std::net::IpAddr::V4(std::net::Ipv4Addr::from(0xc633_0000 | (i / 1000) as u32));
+        out.push(event(CONNECTIONS, ring, 5));
+    }
+    if i % 500 == 3 {
+        out.push(event(
+            CONNECTIONS + 1,
+            "198.18.0.1".parse().unwrap_or(own),
+            2,
+        ));
+    }
+    out
 }
 
 /// Customer `i`: its own email and document; in a ring of five sharing a phone when
@@ -129,7 +206,11 @@ pub(crate) fn card(
 
 pub async fn run(a: Args) -> Result<()> {
     let (_tmp, root, config) = crate::bench_legal::installation(a.dir.as_deref())?;
-    let marker = root.join(format!(".bench-links-{}", a.customers));
+    let marker = root.join(format!(
+        ".bench-links-{}{}",
+        a.customers,
+        if a.no_accounts { "" } else { "-accounts" }
+    ));
     let reused = marker.exists();
     if !reused {
         for f in std::fs::read_dir(&root)? {
@@ -141,9 +222,13 @@ pub async fn run(a: Args) -> Result<()> {
             {
                 std::fs::remove_file(f.path())?;
             }
+            if name == "ledger" {
+                std::fs::remove_dir_all(f.path())?;
+            }
         }
     }
     let app = crate::app::App::open(config, true).await?;
+    let with_accounts = !a.no_accounts;
     let svc = &app.service;
     let policy = CipPolicy::default();
     if !reused {
@@ -159,6 +244,11 @@ pub async fn run(a: Args) -> Result<()> {
                 async move {
                     let c = customer(i, policy)?;
                     store.create_customer(&c, &c.summary(policy), &[]).await?;
+                    if with_accounts {
+                        store
+                            .insert_account(&account(i, c.created_at)?, &[])
+                            .await?;
+                    }
                     anyhow::Ok(())
                 }
             })
@@ -168,6 +258,23 @@ pub async fn run(a: Args) -> Result<()> {
             bar.inc(1);
         }
         bar.finish_and_clear();
+        if with_accounts {
+            let now = svc.now();
+            let bar = indicatif::ProgressBar::new(a.customers);
+            bar.set_style(indicatif::ProgressStyle::with_template(
+                "{msg} {wide_bar} {pos}/{len} accounts ({per_sec}, {eta})",
+            )?);
+            bar.set_message("connecting");
+            let mut batch = vec![];
+            for i in 0..a.customers {
+                batch.extend(connections(i, now));
+                if batch.len() >= custos_app::events::MAX_EVENTS - 8 || i + 1 == a.customers {
+                    svc.ingest(std::mem::take(&mut batch)).await?;
+                }
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+        }
         std::fs::write(&marker, b"")?;
     }
     let actor = custos_app::Actor {
@@ -176,11 +283,14 @@ pub async fn run(a: Args) -> Result<()> {
     };
     let mut rng = custos_screen::synth::Rng::new(13984);
     let mut times = Vec::with_capacity(a.queries);
-    let (mut members, mut wide) = (0usize, 0usize);
+    let (mut members, mut wide, mut through_addresses) = (0usize, 0usize, 0usize);
     for q in 0..a.queries {
         // One query in ten of a ring's member, so that groups are read too.
+        // One in ten of a phone ring's member, one in ten of an address ring's.
         let i = if q % 10 == 0 {
             (rng.below((a.customers / 1000).max(1) as usize) as u64) * 1000 + 2
+        } else if q % 10 == 5 && with_accounts {
+            (rng.below((a.customers / 1000).max(1) as usize) as u64) * 1000 + 11
         } else {
             rng.below(a.customers as usize) as u64
         }
@@ -189,6 +299,7 @@ pub async fn run(a: Args) -> Result<()> {
         let s = Instant::now();
         let g = svc.customer_links(&actor, "benchmark", &id).await?;
         times.push(s.elapsed().as_secs_f64() * 1e3);
+        through_addresses += g.links.iter().filter(|l| l.kind == "ip").count();
         members += g.members.len();
         wide += g.widely_shared.len();
     }
@@ -203,6 +314,8 @@ pub async fn run(a: Args) -> Result<()> {
         "max_ms": times.last().copied().unwrap_or(0.0),
         "members_found": members,
         "widely_shared_reported": wide,
+        "links_through_addresses": through_addresses,
+        "accounts_and_connections": with_accounts,
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     println!(
