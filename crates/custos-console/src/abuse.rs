@@ -14,6 +14,7 @@ use custos_core::abuse::{AbuseCase, Action, CaseState, Category};
 use serde::Deserialize;
 
 use crate::Console;
+use crate::records::{PurposeForm, allowed, purpose_of};
 use crate::session::{Person, form};
 use crate::view::{Failure, Frame, Notice, explain, name, page, rows, status_of, time, tone};
 
@@ -52,10 +53,6 @@ const CATEGORIES: [Category; 8] = [
     Category::CryptoMining,
     Category::Other,
 ];
-
-fn allowed(p: &Person, perm: Permission) -> Result<(), Failure> {
-    Ok(p.caller.require(perm)?)
-}
 
 /// What an error the person can correct says inline; any other is the page's failure.
 fn inline(e: custos_app::Error) -> Result<Notice, Failure> {
@@ -373,13 +370,6 @@ async fn case_page(
     ))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct PurposeForm {
-    csrf: String,
-    #[serde(default)]
-    purpose: String,
-}
-
 /// The case's sealed evidence and notes, for a purpose (audited before it is read).
 pub async fn evidence(
     State(st): State<Console>,
@@ -390,26 +380,15 @@ pub async fn evidence(
     let f: PurposeForm = form(&body)?;
     p.check(&f.csrf)?;
     allowed(&p, Permission::ReadPersonal)?;
-    let purpose = f.purpose.trim().to_owned();
-    match st.app.abuse_evidence(&p.actor(), &purpose, &id).await {
-        Ok(v) => case_page(&st, &p, &id, vec![], Some((rows(&v), purpose))).await,
+    let purpose = match purpose_of(&f.purpose) {
+        Ok(x) => x,
         Err(e) => {
-            let n = inline(e)?;
-            let text = if purpose.is_empty() {
-                "State a purpose: the evidence is shown only for one.".to_owned()
-            } else {
-                n.text
-            };
-            case_page(
-                &st,
-                &p,
-                &id,
-                vec![Notice::refused(text, "reveal", &body)],
-                None,
-            )
-            .await
+            let refused = Notice::refused(e, "reveal", &body);
+            return case_page(&st, &p, &id, vec![refused], None).await;
         }
-    }
+    };
+    let v = st.app.abuse_evidence(&p.actor(), &purpose, &id).await?;
+    case_page(&st, &p, &id, vec![], Some((rows(&v), purpose))).await
 }
 
 #[derive(Debug, Deserialize)]

@@ -91,23 +91,15 @@ async fn lists_page(
 pub async fn import(
     State(st): State<Console>,
     p: Person,
-    mut m: axum::extract::Multipart,
+    m: axum::extract::Multipart,
 ) -> Result<Response, Failure> {
     use custos_app::lists::{Published, Upload};
     p.caller.require(Permission::Compliance)?;
-    let mut fields = std::collections::HashMap::new();
-    let (mut file, mut file_name) = (None, String::new());
-    let bad =
-        |_| custos_app::Error::Malformed("the upload could not be read: send it again".into());
-    while let Some(field) = m.next_field().await.map_err(bad)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            file_name = field.file_name().unwrap_or_default().to_owned();
-            file = Some(field.bytes().await.map_err(bad)?.to_vec());
-        } else {
-            fields.insert(name, field.text().await.map_err(bad)?);
-        }
-    }
+    let crate::session::Uploaded {
+        fields,
+        file_name,
+        file,
+    } = crate::session::uploaded(m).await?;
     p.check(fields.get("csrf").map(String::as_str).unwrap_or_default())?;
     let u = Upload {
         list: fields.get("list").cloned().unwrap_or_default(),
@@ -117,11 +109,7 @@ pub async fn import(
         file_name,
     };
     let list = u.list.trim().to_owned();
-    let notice = match st
-        .app
-        .publish_upload(&p.actor(), u, file.unwrap_or_default())
-        .await
-    {
+    let notice = match st.app.publish_upload(&p.actor(), u, file).await {
         Ok((Published::Saved { version, diff, .. }, report)) => Notice::done(format!(
             "{list} version {version} is current: {} added, {} changed, {} removed; {} \
              customers screened again.",

@@ -49,7 +49,7 @@ fn account_id(id: &str) -> Result<AccountId, Failure> {
         .map_err(|_| Failure::App(custos_app::Error::NotFound(format!("account {id}"))))
 }
 
-fn allowed(p: &Person, perm: Permission) -> Result<(), Failure> {
+pub(crate) fn allowed(p: &Person, perm: Permission) -> Result<(), Failure> {
     Ok(p.caller.require(perm)?)
 }
 
@@ -274,13 +274,13 @@ pub async fn customer(
 
 #[derive(Debug, Deserialize)]
 pub struct PurposeForm {
-    csrf: String,
+    pub(crate) csrf: String,
     #[serde(default)]
-    purpose: String,
+    pub(crate) purpose: String,
 }
 
 /// Checks a stated purpose as the API's header is checked.
-fn purpose_of(text: &str) -> Result<String, String> {
+pub(crate) fn purpose_of(text: &str) -> Result<String, String> {
     let t = text.trim();
     if t.is_empty() {
         return Err("State a purpose: personal data is shown only for one.".into());

@@ -174,23 +174,12 @@ async fn reference_page(
 pub async fn import(
     State(st): State<Console>,
     p: Person,
-    mut m: axum::extract::Multipart,
+    m: axum::extract::Multipart,
 ) -> Result<Response, Failure> {
     p.caller.require(Permission::Compliance)?;
-    let (mut kind, mut csrf, mut file, mut file_name) = (String::new(), String::new(), None, None);
-    let bad =
-        |_| custos_app::Error::Malformed("the upload could not be read: send it again".into());
-    while let Some(field) = m.next_field().await.map_err(bad)? {
-        match field.name().unwrap_or_default() {
-            "file" => {
-                file_name = field.file_name().map(str::to_owned);
-                file = Some(field.bytes().await.map_err(bad)?.to_vec());
-            }
-            "kind" => kind = field.text().await.map_err(bad)?,
-            "csrf" => csrf = field.text().await.map_err(bad)?,
-            _ => {}
-        }
-    }
+    let u = crate::session::uploaded(m).await?;
+    let field = |k: &str| u.fields.get(k).cloned().unwrap_or_default();
+    let (kind, csrf) = (field("kind"), field("csrf"));
     p.check(&csrf)?;
     let notice = match RefKind::parse(kind.trim()) {
         None => Notice::error(format!(
@@ -198,12 +187,12 @@ pub async fn import(
             kind.trim()
         )),
         Some(k) => {
-            let source = file_name
+            let source = Some(u.file_name.clone())
                 .filter(|n| !n.trim().is_empty())
                 .unwrap_or_else(|| format!("uploaded by {}", p.user.email));
             match st
                 .app
-                .import_reference(&p.actor(), k, &source, file.unwrap_or_default())
+                .import_reference(&p.actor(), k, &source, u.file)
                 .await
             {
                 Ok(Imported::Saved(v)) => Notice::done(format!(

@@ -333,3 +333,30 @@ pub async fn logout(
     );
     Ok(r)
 }
+
+/// An upload form read whole: its text fields, and its one file (its name and bytes).
+pub struct Uploaded {
+    pub fields: std::collections::HashMap<String, String>,
+    pub file_name: String,
+    pub file: Vec<u8>,
+}
+
+pub async fn uploaded(mut m: axum::extract::Multipart) -> Result<Uploaded, Failure> {
+    let mut u = Uploaded {
+        fields: Default::default(),
+        file_name: String::new(),
+        file: vec![],
+    };
+    let bad =
+        |_| custos_app::Error::Malformed("the upload could not be read: send it again".into());
+    while let Some(field) = m.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            u.file_name = field.file_name().unwrap_or_default().to_owned();
+            u.file = field.bytes().await.map_err(bad)?.to_vec();
+        } else {
+            u.fields.insert(name, field.text().await.map_err(bad)?);
+        }
+    }
+    Ok(u)
+}

@@ -197,55 +197,33 @@ async fn reference_lists_are_imported_by_upload_and_asked_in_the_console() {
     assert!(page.html.contains("No reference list is imported"));
     let csrf = page.csrf();
     let ranges = std::fs::read(format!("{REFERENCE}/ranges.csv")).unwrap();
-    let p = b
-        .upload(
-            "/console/reference",
-            &[("csrf", &csrf), ("kind", "ip-ranges")],
-            ("ranges.csv", &ranges),
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
-    assert!(
-        p.html.contains("ip-ranges version 1 is in use: 4 entries"),
-        "{}",
-        p.html
-    );
-    let p = b
-        .upload(
-            "/console/reference",
-            &[("csrf", &csrf), ("kind", "ip-ranges")],
-            ("ranges.csv", &ranges),
-        )
-        .await;
-    assert!(p.html.contains("unchanged"), "{}", p.html);
-    let p = b
-        .upload(
-            "/console/reference",
-            &[("csrf", &csrf), ("kind", "ip-ranges")],
-            (
-                "bad.csv",
-                b"network,kind\n192.0.2.0/24,hosting\n192.0.2.999/32,tor\n",
-            ),
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
-    assert!(
-        p.html.contains("the version in use stays: line 3"),
-        "{}",
-        p.html
-    );
-    let p = b
-        .upload(
-            "/console/reference",
-            &[("csrf", &csrf), ("kind", "ip-rangez")],
-            ("ranges.csv", &ranges),
-        )
-        .await;
-    assert!(
-        p.html.contains("is not a kind of reference list"),
-        "{}",
-        p.html
-    );
+    // A kind and a file, sent as the form sends them.
+    let bad = b"network,kind\n192.0.2.0/24,hosting\n192.0.2.999/32,tor\n".to_vec();
+    let mut sent = vec![];
+    for (kind, file) in [
+        ("ip-ranges", &ranges),
+        ("ip-ranges", &ranges),
+        ("ip-ranges", &bad),
+        ("ip-rangez", &ranges),
+    ] {
+        let p = b
+            .upload(
+                "/console/reference",
+                &[("csrf", &csrf), ("kind", kind)],
+                ("list.csv", file),
+            )
+            .await;
+        sent.push((p.status, p.html));
+    }
+    let said = |n: usize, what: &str| {
+        assert!(sent[n].1.contains(what), "{what}: {}", sent[n].1);
+    };
+    assert_eq!(sent[0].0, StatusCode::OK);
+    said(0, "ip-ranges version 1 is in use: 4 entries");
+    said(1, "unchanged");
+    assert_eq!(sent[2].0, StatusCode::UNPROCESSABLE_ENTITY);
+    said(2, "the version in use stays: line 3");
+    said(3, "is not a kind of reference list");
     let l = b.get("/console/reference?what=ip&value=203.0.113.7").await;
     assert!(l.html.contains("<dd>tor</dd>"), "{}", l.html);
     // A whole card number is refused and not shown back.
