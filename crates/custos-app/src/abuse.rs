@@ -601,6 +601,15 @@ impl App {
         let due = now + Duration::hours(i64::from(self.policy.detection.case_hours));
         let mut opened = 0;
         for m in &group.members {
+            // An address links loosely (an office's NAT, a small VPN): a customer reached
+            // through addresses alone gets a case only when it is one link away.
+            let by_value = group
+                .links
+                .iter()
+                .any(|l| (l.a == m.customer_id || l.b == m.customer_id) && l.kind != "ip");
+            if m.hops > 1 && !by_value {
+                continue;
+            }
             let open = self
                 .store
                 .compliance_records(CASE_KIND, Some(m.customer_id.as_str()))

@@ -22,9 +22,9 @@ use crate::service::{Actor, App};
 pub const MAX_GROUP: usize = 500;
 /// How far back a customer's own connections are read for links through an address.
 pub const IP_LOOKBACK_DAYS: i64 = 90;
-/// The most connections of one account read for links through an address.
+/// The most connections of one account read for links through an address (its newest).
 const IP_EVENTS: usize = 5_000;
-/// The most addresses of one customer followed (its busiest).
+/// The most addresses of one customer followed (its most recently used).
 const IP_ADDRESSES: usize = 50;
 
 /// A customer of the group, and how many links away from the one asked about.
@@ -69,7 +69,9 @@ pub struct LinkGroup {
     pub widely_shared: Vec<WidelyShared>,
     /// How many other customers a value may be shared with and still link them.
     pub share_cap: u32,
-    /// `false` when the group is larger than 500 customers and was followed no further.
+    /// `false` when the group was not followed whole: it is larger than 500 customers, or a
+    /// member's connections were more than were read (its newest 5,000 an account, its 50
+    /// most recently used addresses).
     pub complete: bool,
     /// Whether links through connecting addresses were followed: `false` where the process
     /// answering keeps no ledger (a command beside the running server; ask the server).
@@ -117,7 +119,9 @@ impl App {
             for batch in level.chunks(100) {
                 let mut edges = self.store().link_edges(batch, cap).await?;
                 for c in batch {
-                    edges.extend(self.ip_edges(c, cap).await?);
+                    let (more, whole) = self.ip_edges(c, cap).await?;
+                    edges.extend(more);
+                    complete &= whole;
                 }
                 for e in edges {
                     let Some(to) = e.to else {
@@ -140,7 +144,11 @@ impl App {
                     } else {
                         (to, e.from)
                     };
-                    links.entry((a, b, e.kind)).or_insert(e.since);
+                    // The earliest of the ways the pair shares the kind.
+                    let since = links.entry((a, b, e.kind)).or_insert(e.since);
+                    if let Some(t) = e.since {
+                        *since = Some(since.map_or(t, |s| s.min(t)));
+                    }
                 }
             }
             level = next;
@@ -173,14 +181,15 @@ impl App {
     /// The customers linked to `customer` through the addresses its accounts connected from in
     /// the last [`IP_LOOKBACK_DAYS`] days: any other customer whose account used one of them
     /// within `detection.ip_link_hours` of one of its connections. An address more other
-    /// customers used than the cap is reported as widely shared. None without a ledger.
-    async fn ip_edges(&self, customer: &CustomerId, cap: u32) -> Result<Vec<LinkEdge>> {
+    /// customers used than the cap is reported as widely shared. None without a ledger. With
+    /// whether its connections were read whole.
+    async fn ip_edges(&self, customer: &CustomerId, cap: u32) -> Result<(Vec<LinkEdge>, bool)> {
         let Some(l) = self.ledger.clone() else {
-            return Ok(vec![]);
+            return Ok((vec![], true));
         };
         let mine = self.store().accounts_of(customer).await?;
         if mine.is_empty() {
-            return Ok(vec![]);
+            return Ok((vec![], true));
         }
         let own: Vec<String> = mine.iter().map(|a| a.id.as_str().to_owned()).collect();
         let now = self.now();
@@ -188,18 +197,54 @@ impl App {
         let since = now - Duration::days(IP_LOOKBACK_DAYS);
         // Every address the accounts used, with when; then who else used each within the
         // window of those times (one query a run of connections closer than twice the window).
-        let uses = tokio::task::spawn_blocking(move || {
+        let (uses, whole) = tokio::task::spawn_blocking(move || {
             let mut at: HashMap<IpAddr, Vec<DateTime<Utc>>> = HashMap::new();
+            let mut whole = true;
             for id in &own {
-                let (found, _) = custos_ledger::query::account_events_in_time(
+                // The whole lookback when it holds no more than the account's share (most
+                // accounts); else the newest first: the last day, week, month, then the rest,
+                // until the share is read.
+                let (found, more) = custos_ledger::query::account_events_in_time(
                     &l.access, id, since, now, None, IP_EVENTS,
                 )?;
-                for f in found {
-                    at.entry(f.event.ip).or_default().push(f.event.time);
+                if !more {
+                    for f in found {
+                        at.entry(f.event.ip).or_default().push(f.event.time);
+                    }
+                    continue;
+                }
+                let mut read = 0;
+                let mut to = now;
+                for days in [1, 7, 30, IP_LOOKBACK_DAYS] {
+                    let from = (now - Duration::days(days)).max(since);
+                    let (found, more) = custos_ledger::query::account_events_in_time(
+                        &l.access,
+                        id,
+                        from,
+                        to,
+                        None,
+                        IP_EVENTS - read,
+                    )?;
+                    read += found.len();
+                    for f in found {
+                        at.entry(f.event.ip).or_default().push(f.event.time);
+                    }
+                    if more {
+                        whole = false;
+                        break;
+                    }
+                    // The next window ends where this one began (a connection at that very
+                    // instant was read in this one).
+                    to = from - Duration::nanoseconds(1);
                 }
             }
             let mut busiest: Vec<(IpAddr, Vec<DateTime<Utc>>)> = at.into_iter().collect();
-            busiest.sort_by_key(|(ip, t)| (std::cmp::Reverse(t.len()), *ip));
+            // The most recently used first, then the busiest.
+            busiest.sort_by_key(|(ip, t)| {
+                let newest = t.iter().max().copied();
+                (std::cmp::Reverse(newest), std::cmp::Reverse(t.len()), *ip)
+            });
+            whole &= busiest.len() <= IP_ADDRESSES;
             busiest.truncate(IP_ADDRESSES);
             let mut out: Vec<(IpAddr, String, DateTime<Utc>)> = vec![];
             for (ip, mut times) in busiest {
@@ -227,7 +272,7 @@ impl App {
                     }
                 }
             }
-            Ok::<_, custos_ledger::LedgerError>(out)
+            Ok::<_, custos_ledger::LedgerError>((out, whole))
         })
         .await??;
         // Accounts to customers (accounts custos does not know link nobody), an address at a
@@ -246,7 +291,11 @@ impl App {
                 }
                 if !owner.contains_key(&account) {
                     let c = match AccountId::parse(&account) {
-                        Ok(id) => self.store().get_account(&id).await.ok(),
+                        Ok(id) => match self.store().get_account(&id).await {
+                            Ok(a) => Some(a),
+                            Err(custos_store::StoreError::NotFound(_)) => None,
+                            Err(e) => return Err(e.into()),
+                        },
                         Err(_) => None,
                     };
                     owner.insert(account.clone(), c.map(|a| a.customer_id));
@@ -284,6 +333,6 @@ impl App {
                 });
             }
         }
-        Ok(edges)
+        Ok((edges, whole))
     }
 }

@@ -169,13 +169,10 @@ impl App {
             return Err(Error::invalid("file", "is empty"));
         }
         if bytes.len() > MAX_REFERENCE_BYTES {
-            return Err(Error::invalid(
-                "file",
-                format!(
-                    "holds {} bytes: a reference list holds at most {MAX_REFERENCE_BYTES}",
-                    bytes.len()
-                ),
-            ));
+            return Err(Error::TooLarge(format!(
+                "the file holds {} bytes: a reference list holds at most {MAX_REFERENCE_BYTES}",
+                bytes.len()
+            )));
         }
         let parsed = tokio::task::spawn_blocking(move || Reference::parse(kind, &bytes))
             .await
@@ -233,8 +230,9 @@ impl App {
         Ok(Imported::Saved(saved))
     }
 
-    /// What the lists in use say of `value`: `what` is `ip`, `domain` or `bin`. A value that
-    /// is not one is refused (a BIN is never a whole card number).
+    /// What the lists in use say of `value`: `what` is `ip`, `domain` (or an email address:
+    /// its domain) or `bin`. A value that is not one is refused (a BIN is never a whole card
+    /// number, and one is not echoed).
     pub async fn reference_lookup(&self, what: &str, value: &str) -> Result<Lookup> {
         let value = value.trim();
         let d = self.reference_data().await?;
@@ -252,6 +250,8 @@ impl App {
                 }
             }
             "domain" => {
+                // An address is asked of its domain.
+                let value = value.rsplit_once('@').map_or(value, |(_, d)| d);
                 let domain = custos_ids::email::domain_ascii(value)
                     .map_err(|e| Error::invalid("domain", format!("is not a domain: {e}")))?;
                 Lookup::Domain {

@@ -127,6 +127,8 @@ struct CasesPage {
 pub struct CasesQuery {
     #[serde(default)]
     state: Option<String>,
+    #[serde(default)]
+    done: Option<String>,
 }
 
 pub async fn cases(
@@ -134,7 +136,15 @@ pub async fn cases(
     p: Person,
     Query(q): Query<CasesQuery>,
 ) -> Result<Response, Failure> {
-    cases_page(&st, &p, q.state.as_deref().unwrap_or("open"), vec![]).await
+    let done = (q.done.as_deref() == Some("traced"))
+        .then(|| Notice::done("The report is traced to several accounts: a case is open on each."));
+    cases_page(
+        &st,
+        &p,
+        q.state.as_deref().unwrap_or("open"),
+        done.into_iter().collect(),
+    )
+    .await
 }
 
 async fn cases_page(
@@ -251,14 +261,8 @@ pub async fn report(
                 [one] => Ok(
                     Redirect::to(&format!("/console/abuse/{}?done={done}", one.id)).into_response(),
                 ),
-                _ => {
-                    let n = Notice::done(format!(
-                        "Report {} traced to {} accounts: a case is open on each.",
-                        r.report_id,
-                        r.cases.len()
-                    ));
-                    cases_page(&st, &p, "open", vec![n]).await
-                }
+                // Several: to the list (a reload does not send the report again).
+                _ => Ok(Redirect::to("/console/abuse?done=traced").into_response()),
             }
         }
         Err(e) => {

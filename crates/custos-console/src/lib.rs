@@ -179,6 +179,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(app: custos_app::App) -> Router<
                 ),
             ),
         )
+        .route("/console/reference/lookup", post(reference::lookup).get(up))
         .route("/console/assets/console.css", get(css))
         .route("/console/{*rest}", get(not_found).post(not_found))
         .layer(axum::middleware::map_response(headers))

@@ -2,14 +2,15 @@
 //! their versions, a new version imported by upload, and a lookup.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::body::Bytes;
+use axum::extract::State;
 use axum::response::Response;
 use custos_app::keys::Permission;
 use custos_app::reference::{Imported, Lookup, RefKind};
 use serde::Deserialize;
 
 use crate::Console;
-use crate::session::Person;
+use crate::session::{Person, form};
 use crate::view::{Failure, Frame, Notice, explain, page, status_of, time};
 
 #[derive(Debug)]
@@ -29,6 +30,7 @@ struct ReferencePage {
     f: Frame,
     rows: Vec<VersionRow>,
     kinds: Vec<&'static str>,
+    can_read: bool,
     can_import: bool,
     can_look_up: bool,
     what: String,
@@ -37,12 +39,12 @@ struct ReferencePage {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LookupQuery {
+pub struct LookupForm {
+    csrf: String,
     #[serde(default)]
-    what: Option<String>,
+    what: String,
     #[serde(default)]
-    value: Option<String>,
+    value: String,
 }
 
 /// What a lookup found, as lines.
@@ -97,32 +99,34 @@ fn answer(l: &Lookup) -> Vec<(String, String)> {
     }
 }
 
-pub async fn reference(
+pub async fn reference(State(st): State<Console>, p: Person) -> Result<Response, Failure> {
+    reference_page(&st, &p, vec![], "ip".into(), String::new(), vec![]).await
+}
+
+/// A lookup, sent as a form (a BIN typed whole stays out of addresses and history).
+pub async fn lookup(
     State(st): State<Console>,
     p: Person,
-    Query(q): Query<LookupQuery>,
+    body: Bytes,
 ) -> Result<Response, Failure> {
+    let f: LookupForm = form(&body)?;
+    p.check(&f.csrf)?;
+    p.caller.require(Permission::ReadCases)?;
+    let (what, value) = (f.what.trim().to_owned(), f.value.trim().to_owned());
     let mut notices = vec![];
     let mut found = vec![];
-    let (what, value) = (
-        q.what.unwrap_or_default().trim().to_owned(),
-        q.value.unwrap_or_default().trim().to_owned(),
-    );
-    if !value.is_empty() {
-        p.caller.require(Permission::ReadCases)?;
-        match st.app.reference_lookup(&what, &value).await {
-            Ok(l) => found = answer(&l),
-            Err(e @ custos_app::Error::Validation { .. }) => {
-                notices.push(Notice::error(explain(&e).1));
-            }
-            Err(e) => return Err(e.into()),
+    match st.app.reference_lookup(&what, &value).await {
+        Ok(l) => found = answer(&l),
+        Err(e @ custos_app::Error::Validation { .. }) => {
+            notices.push(Notice::error(explain(&e).1));
         }
+        Err(e) => return Err(e.into()),
     }
-    // A BIN that was a whole card number is not shown back.
-    let value = if what == "bin" && !notices.is_empty() {
-        String::new()
-    } else {
+    // A value refused is not shown back: it may be a whole card number.
+    let value = if notices.is_empty() {
         value
+    } else {
+        String::new()
     };
     reference_page(&st, &p, notices, what, value, found).await
 }
@@ -135,8 +139,17 @@ async fn reference_page(
     value: String,
     answer: Vec<(String, String)>,
 ) -> Result<Response, Failure> {
-    p.caller.require(Permission::ReadCompliance)?;
-    let all = st.app.references(None).await?;
+    let can_look_up = p.caller.require(Permission::ReadCases).is_ok();
+    let can_read = p.caller.require(Permission::ReadCompliance).is_ok();
+    if !can_read {
+        // The abuse desk asks the lists; the compliance program keeps them.
+        p.caller.require(Permission::ReadCases)?;
+    }
+    let all = if can_read {
+        st.app.references(None).await?
+    } else {
+        vec![]
+    };
     let mut seen: Vec<String> = vec![];
     let rows = all
         .iter()
@@ -161,7 +174,8 @@ async fn reference_page(
             rows,
             kinds: RefKind::ALL.map(RefKind::as_str).to_vec(),
             can_import: p.caller.require(Permission::Compliance).is_ok(),
-            can_look_up: p.caller.require(Permission::ReadCases).is_ok(),
+            can_read,
+            can_look_up,
             what: if what.is_empty() { "ip".into() } else { what },
             value,
             answer,
@@ -189,7 +203,7 @@ pub async fn import(
         Some(k) => {
             let source = Some(u.file_name.clone())
                 .filter(|n| !n.trim().is_empty())
-                .unwrap_or_else(|| format!("uploaded by {}", p.user.email));
+                .unwrap_or_else(|| format!("uploaded by {}", p.actor().id));
             match st
                 .app
                 .import_reference(&p.actor(), k, &source, u.file)

@@ -347,8 +347,13 @@ pub async fn uploaded(mut m: axum::extract::Multipart) -> Result<Uploaded, Failu
         file_name: String::new(),
         file: vec![],
     };
-    let bad =
-        |_| custos_app::Error::Malformed("the upload could not be read: send it again".into());
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            custos_app::Error::TooLarge("the file is larger than this form takes".into())
+        } else {
+            custos_app::Error::Malformed("the upload could not be read: send it again".into())
+        }
+    };
     while let Some(field) = m.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {

@@ -114,11 +114,7 @@ const NAV: [(&str, &str, Permission); 12] = [
     ("/console/abuse", "Abuse", Permission::ReadCases),
     ("/console/legal", "Legal", Permission::LegalHold),
     ("/console/lists", "Lists", Permission::ReadDecisions),
-    (
-        "/console/reference",
-        "Reference",
-        Permission::ReadCompliance,
-    ),
+    ("/console/reference", "Reference", Permission::ReadCases),
     ("/console/audit", "Audit trail", Permission::ReadAudit),
 ];
 

@@ -286,8 +286,8 @@ fn parse_domains(bytes: &[u8]) -> Result<BTreeSet<String>, String> {
 
 fn digits8(s: &str, fill: char) -> Result<u32, String> {
     let s = s.trim();
-    if s.len() > 8 && s.bytes().all(|b| b.is_ascii_digit() || b == b' ') {
-        // Perhaps a whole card number: never echoed.
+    if s.bytes().filter(u8::is_ascii_digit).count() > 8 {
+        // Perhaps a whole card number, however written (spaces, dashes, dots): never echoed.
         return Err(
             "holds more than 8 digits: a BIN is a card's first 6 to 8, never its \
                     whole number"

@@ -517,3 +517,53 @@ async fn a_ledger_event_of_an_unknown_account_links_nobody_and_breaks_nothing() 
     let (c, _) = connected(&app, "Same Address", "203.0.113.90").await;
     app.contact(&c, "email", "same@example.org").await;
 }
+
+/// A customer closed for abuse opens cases on the customers its accounts shared an address
+/// with, one link away; one reached through addresses alone two links away (an office NAT
+/// behind the first) gets none.
+#[tokio::test]
+async fn closing_for_abuse_opens_cases_one_address_away_only() {
+    let app = TestApp::new().await;
+    let now = app.service.now();
+    let mut accs = vec![];
+    let mut ids = vec![];
+    for name in ["Rex Ample", "Sam Ample", "Tom Ample"] {
+        let c = app.customer(individual(name, "US", "US")).await;
+        accs.push(app.open_id(&c, "direct", "paid").await);
+        ids.push(c);
+    }
+    let e = |i: usize, h: i64, ip: &str| {
+        json!({"account_id": accs[i], "time": now - chrono::Duration::hours(h), "ip": ip,
+               "action": "login", "source": "sso"})
+    };
+    let r = app
+        .post(
+            "/v1/events",
+            json!([
+                e(0, 6, "203.0.113.66"),
+                e(1, 4, "203.0.113.66"),
+                e(1, 3, "198.51.100.5"),
+                e(2, 2, "198.51.100.5")
+            ]),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let r = report(
+        &app,
+        json!({"account_id": accs[0], "category": "ddos", "evidence": "booter panel"}),
+    )
+    .await;
+    let case = r.body["cases"][0]["id"].as_str().unwrap().to_owned();
+    let waiting = act(&app, &case, "close_for_abuse", Some("booter confirmed")).await;
+    app.approved_by(&waiting, Role::ComplianceOfficer).await;
+    let cases = app.get("/v1/abuse-cases?state=open", Role::Reviewer).await;
+    let linked: Vec<&str> = cases
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "linked")
+        .map(|c| c["customer_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(linked, [ids[1].as_str()], "{}", cases.body);
+}

@@ -224,19 +224,22 @@ async fn reference_lists_are_imported_by_upload_and_asked_in_the_console() {
     assert_eq!(sent[2].0, StatusCode::UNPROCESSABLE_ENTITY);
     said(2, "the version in use stays: line 3");
     said(3, "is not a kind of reference list");
-    let l = b.get("/console/reference?what=ip&value=203.0.113.7").await;
+    let l = look_up(&mut b, &csrf, "ip", "203.0.113.7").await;
     assert!(l.html.contains("<dd>tor</dd>"), "{}", l.html);
-    // A whole card number is refused and not shown back.
-    let l = b
-        .get("/console/reference?what=bin&value=4111111111111111")
-        .await;
+    // A whole card number is refused and not shown back; an address is asked of its domain.
+    let l = look_up(&mut b, &csrf, "bin", "4111-1111-1111-1111").await;
     assert_eq!(l.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", l.html);
-    assert!(!l.html.contains("4111111111111111"), "{}", l.html);
+    assert!(!l.html.contains("1111"), "{}", l.html);
+    let l = look_up(&mut b, &csrf, "domain", "someone@mailinator.com").await;
+    assert!(l.html.contains("<dd>yes</dd>"), "{}", l.html);
     // A reviewer does not keep the lists; an upload is refused.
     let rev = user(&app, "rev@example.org", Role::Reviewer).await;
     let mut rb = Browser::new(&app);
     rb.sign_in(&rev).await;
-    let home = rb.get("/console/").await;
+    // The abuse desk asks the lists, and does not see their versions.
+    let home = rb.get("/console/reference").await;
+    assert_eq!(home.status, StatusCode::OK, "{}", home.html);
+    assert!(home.html.contains("Look up") && !home.html.contains("ranges.csv"));
     let p = rb
         .upload(
             "/console/reference",
@@ -245,4 +248,12 @@ async fn reference_lists_are_imported_by_upload_and_asked_in_the_console() {
         )
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.html);
+}
+
+async fn look_up(b: &mut Browser<'_>, csrf: &str, what: &str, value: &str) -> Page {
+    b.post(
+        "/console/reference/lookup",
+        &[("csrf", csrf), ("what", what), ("value", value)],
+    )
+    .await
 }

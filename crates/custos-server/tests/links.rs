@@ -281,3 +281,44 @@ async fn customers_connecting_from_one_address_within_the_window_are_linked() {
     assert_eq!(g["members"], json!([]), "{g}");
     assert_eq!(g["links"], json!([]), "{g}");
 }
+
+/// A busy account's newest connections are the ones read: a link through yesterday's address
+/// is found behind six thousand older connections, and the group says it was not read whole.
+#[tokio::test]
+async fn a_busy_accounts_newest_connections_are_read_first() {
+    let app = TestApp::new().await;
+    let now = app.service.now();
+    let mut people = vec![];
+    for name in ["Ole Berg", "Pia Dorn"] {
+        let c = with_contacts(&app, name, &[]).await;
+        let acc = app.open_id(&c, "direct", "paid").await;
+        people.push((c, acc));
+    }
+    let old: Vec<serde_json::Value> = (0..6000)
+        .map(|n| {
+            json!({"account_id": people[0].1,
+                   "time": now - chrono::Duration::days(40) - chrono::Duration::minutes(n),
+                   "ip": format!("10.1.{}.{}", n / 250, n % 250), "action": "login",
+                   "source": "sso"})
+        })
+        .collect();
+    let r = app.post("/v1/events", json!(old)).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let recent = json!([
+        {"account_id": people[0].1, "time": now - chrono::Duration::hours(20),
+         "ip": "203.0.113.77", "action": "login", "source": "sso"},
+        {"account_id": people[1].1, "time": now - chrono::Duration::hours(18),
+         "ip": "203.0.113.77", "action": "login", "source": "sso"},
+    ]);
+    let r = app.post("/v1/events", recent).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let g = app
+        .as_role(Role::Reviewer)
+        .purpose("abuse case 10")
+        .get(&format!("/v1/customers/{}/links", people[0].0))
+        .await
+        .body;
+    assert_eq!(g["members"][0]["customer_id"], people[1].0, "{g}");
+    assert_eq!(g["links"][0]["kind"], "ip");
+    assert_eq!(g["complete"], false, "{g}");
+}

@@ -204,3 +204,18 @@ fn a_refusal_names_the_files_line_and_echoes_no_card_number() {
     .unwrap_err();
     assert_eq!(e, "line 2: has 3 fields where the header has 4");
 }
+
+/// A whole card number in a BIN file, however written, refuses the file without being echoed.
+#[test]
+fn a_card_number_in_a_bin_file_is_never_echoed() {
+    for pan in [
+        "4111111111111111",
+        "4111 1111 1111 1111",
+        "4111-1111-1111-1111",
+    ] {
+        let text = format!("bin,brand,funding,country\n{pan},visa,credit,US\n");
+        let e = Reference::parse(RefKind::BinRanges, text.as_bytes()).unwrap_err();
+        assert!(e.contains("never its whole number"), "{pan}: {e}");
+        assert!(!e.contains("1111"), "{pan} echoed: {e}");
+    }
+}

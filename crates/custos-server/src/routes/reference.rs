@@ -143,9 +143,5 @@ pub async fn lookup(
             "give exactly one of `ip`, `domain` and `bin`",
         ));
     };
-    let value = match (what, value.rsplit_once('@')) {
-        ("domain", Some((_, d))) => d,
-        _ => value.as_str(),
-    };
     Ok(Json(st.service.reference_lookup(what, value).await?))
 }
