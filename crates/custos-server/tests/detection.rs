@@ -243,6 +243,9 @@ async fn reference_lists_are_imported_listed_and_asked_through_the_api() {
     assert_eq!(v.body["versions"].as_array().unwrap().len(), 1);
     let v = app.get("/v1/reference-lists?knd=ip", Role::Auditor).await;
     assert_eq!(v.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", v.body);
+    let v = app.get("/v1/reference-lists?kind=ip", Role::Auditor).await;
+    assert_eq!(v.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", v.body);
+    assert_eq!(v.body["field"], "kind", "{}", v.body);
 
     let ask = |q: &'static str| app.get(q, Role::Reviewer);
     let r = ask("/v1/reference-lists/lookup?ip=203.0.113.7").await;

@@ -45,13 +45,28 @@ pub struct VersionsQuery {
 /// The versions of every reference list (or one kind), newest first.
 #[utoipa::path(get, path = "/v1/reference-lists", operation_id = "list_reference_versions",
     tag = "detection", params(VersionsQuery),
-    responses((status = 200, body = ReferenceVersions), (status = 404, body = Problem)),
+    responses((status = 200, body = ReferenceVersions), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(
     State(st): State<AppState>,
     ApiQuery(q): ApiQuery<VersionsQuery>,
 ) -> Result<Json<ReferenceVersions>, ApiError> {
-    let k = q.kind.as_deref().map(kind).transpose()?;
+    // A filter naming no kind is a wrong query, not a missing resource.
+    let k = q
+        .kind
+        .as_deref()
+        .map(|k| {
+            RefKind::parse(k).ok_or_else(|| {
+                ApiError::validation(
+                    "kind",
+                    format!(
+                        "no such kind: one of {}",
+                        RefKind::ALL.map(RefKind::as_str).join(", ")
+                    ),
+                )
+            })
+        })
+        .transpose()?;
     let all = st.service.references(k).await?;
     Ok(Json(ReferenceVersions {
         versions: all.iter().map(Into::into).collect(),
