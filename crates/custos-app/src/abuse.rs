@@ -467,7 +467,7 @@ impl App {
             (Action::Dismiss, Some(a)) if c.suspended => self.hold_account(a, id, false).await?,
             (Action::CloseForAbuse, Some(a)) => {
                 let why = format!("closed for abuse (case {id})");
-                match self.close_account(a, &why).await {
+                match self.close_account_for_abuse(a, &why).await {
                     Ok(_) => {}
                     // Closed meanwhile (on request, by its reseller): the customer is still
                     // marked.

@@ -843,10 +843,34 @@ impl App {
     }
 
     pub async fn close_account(&self, id: &AccountId, reason: &str) -> Result<Account> {
+        self.close_account_as(id, reason, account::close_on_request)
+            .await
+    }
+
+    /// Closes an account for abuse (on an abuse case): its reason says so.
+    pub(crate) async fn close_account_for_abuse(
+        &self,
+        id: &AccountId,
+        reason: &str,
+    ) -> Result<Account> {
+        self.close_account_as(id, reason, account::close_for_abuse)
+            .await
+    }
+
+    async fn close_account_as(
+        &self,
+        id: &AccountId,
+        reason: &str,
+        close: fn(
+            &mut custos_core::Account,
+            &str,
+            DateTime<Utc>,
+        ) -> std::result::Result<(), custos_core::CoreError>,
+    ) -> Result<Account> {
         let now = self.now();
         let mut a = self.store.get_account(id).await?;
         let before = self.store.accounts_of(&a.customer_id).await?;
-        account::close_on_request(&mut a, reason, now)?;
+        close(&mut a, reason, now)?;
         let after = crate::webhooks::merged(&before, std::slice::from_ref(&a));
         let events = match self.store.load_summary(&a.customer_id).await {
             Ok(s) => {

@@ -49,6 +49,9 @@ pub enum ReasonCode {
     ParentAccountNotActive,
     VerificationDeadlinePassed,
     ClosedOnRequest,
+    /// Closed for abuse, on an abuse case (its decision by two people): the customer's
+    /// identifiers coming back flag a sign-up.
+    ClosedForAbuse,
     /// A subject is a confirmed match for a list entry whose measure is a prohibition.
     ScreeningProhibited,
     /// A possible match against a designated list awaits a reviewer.
@@ -234,7 +237,7 @@ pub fn closed_by(a: &Account, case: &crate::screening::Case) -> bool {
             .decision
             .reasons
             .iter()
-            .any(|r| r.code == ReasonCode::ClosedOnRequest)
+            .any(|r| closed_deliberately(r.code))
         && a.decision.reasons.iter().any(|r| {
             r.code == ReasonCode::ScreeningProhibited
                 && r.subject_id.as_ref() == Some(&f.subject_id)
@@ -253,17 +256,48 @@ pub fn closed_with_parent(a: &Account) -> bool {
             .decision
             .reasons
             .iter()
-            .any(|r| r.code == ReasonCode::ClosedOnRequest)
+            .any(|r| closed_deliberately(r.code))
         && a.decision
             .reasons
             .iter()
             .any(|r| r.code == ReasonCode::ParentAccountNotActive)
 }
 
+/// Whether a reason says a person closed the account (on request, or for abuse): such a
+/// closure is not withdrawn when what else closed it goes away.
+fn closed_deliberately(code: ReasonCode) -> bool {
+    matches!(
+        code,
+        ReasonCode::ClosedOnRequest | ReasonCode::ClosedForAbuse
+    )
+}
+
 /// Closes an account on request (the customer's, the provider's, a compliance officer's):
 /// closed at `now` for `why`, a wait for verification ended as closed, and a decision
 /// that says so. Refused when it is already closed.
 pub fn close_on_request(a: &mut Account, why: &str, now: DateTime<Utc>) -> Result<(), CoreError> {
+    close_with(
+        a,
+        ReasonCode::ClosedOnRequest,
+        "closed on request",
+        why,
+        now,
+    )
+}
+
+/// Closes an account for abuse (on an abuse case): as [`close_on_request`], its reason
+/// `closed_for_abuse`.
+pub fn close_for_abuse(a: &mut Account, why: &str, now: DateTime<Utc>) -> Result<(), CoreError> {
+    close_with(a, ReasonCode::ClosedForAbuse, "closed for abuse", why, now)
+}
+
+fn close_with(
+    a: &mut Account,
+    code: ReasonCode,
+    said: &str,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<(), CoreError> {
     if a.closed_at.is_some() {
         return Err(CoreError::Conflict(format!(
             "account {} is already closed",
@@ -283,11 +317,7 @@ pub fn close_on_request(a: &mut Account, why: &str, now: DateTime<Utc>) -> Resul
         decision: a.decision.decision,
         account_status: AccountStatus::Closed,
         required_steps: vec![],
-        reasons: vec![reason(
-            ReasonCode::ClosedOnRequest,
-            None,
-            "closed on request",
-        )],
+        reasons: vec![reason(code, None, said)],
         risk: a.decision.risk,
         restrictions: BTreeMap::new(),
         special_measures: vec![],

@@ -195,6 +195,8 @@ async fn closing_for_abuse_takes_two_people_and_bans_the_identifiers() {
     app.approved_by(&waiting, Role::ComplianceOfficer).await;
     let a = app.account(&acc).await;
     assert_eq!(a["account_status"], "closed", "{a}");
+    // Its record says why: for abuse, not on request.
+    assert_eq!(a["reasons"][0]["code"], "closed_for_abuse", "{a}");
     let r = app
         .get(&format!("/v1/abuse-cases/{case}"), Role::Reviewer)
         .await;

@@ -278,6 +278,13 @@ fn a_reversal_withdraws_only_its_own_closure() {
         "closed on request",
     ));
     assert!(!closed_by(&asked, &case("123", &subject)));
+    // Closed for abuse too.
+    let mut abused = closed.clone();
+    abused
+        .decision
+        .reasons
+        .push(reason(ReasonCode::ClosedForAbuse, None, "closed for abuse"));
+    assert!(!closed_by(&abused, &case("123", &subject)));
     assert!(!closed_with_parent(&closed));
 
     let mut a = closed.clone();
