@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::Console;
 use crate::records::{PurposeForm, allowed, purpose_of};
 use crate::session::{Person, form};
-use crate::view::{Failure, Frame, Notice, explain, name, page, rows, status_of, time, tone};
+use crate::view::{Failure, Frame, Notice, explain, name, page, rows, status_of, time, tone, word};
 
 /// Every action, in the order the form offers them.
 const ACTIONS: [(Action, &str); 6] = [
@@ -234,9 +234,7 @@ pub async fn report(
     allowed(&p, Permission::ReportAbuse)?;
     let opt = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
     let r = async {
-        let category: Category =
-            serde_json::from_value(serde_json::Value::String(f.category.clone()))
-                .map_err(|_| custos_app::Error::invalid("category", "choose one"))?;
+        let category: Category = word("category", &f.category, "choose one")?;
         let report = AbuseReport {
             ip: opt(&f.ip),
             at: when(&f.at)?,
@@ -292,6 +290,8 @@ struct CasePage {
     linked_to: String,
     closed: String,
     taken: Vec<TakenRow>,
+    /// Decisions on the case waiting for a second person.
+    waiting: Vec<String>,
     has_evidence: bool,
     can_reveal: bool,
     actions: Vec<(String, &'static str)>,
@@ -338,10 +338,24 @@ async fn case_page(
 ) -> Result<Response, Failure> {
     allowed(p, Permission::ReadCases)?;
     let c = st.app.abuse_case(id).await?;
+    // A decision on the case that waits for a second person: said, and not offered again.
+    let waiting: Vec<custos_app::approvals::ApprovalView> = st
+        .app
+        .approvals(Some("pending"), None, 1000)
+        .await?
+        .into_iter()
+        .filter(|a| a.target == c.id)
+        .collect();
+    let asked = |a: Action| {
+        waiting.iter().any(|w| {
+            (w.kind == "close_for_abuse" && a == Action::CloseForAbuse)
+                || (w.kind == "clear_red_flags" && a == Action::Clear)
+        })
+    };
     let may_act = p.caller.require(Permission::Review).is_ok();
     let actions = ACTIONS
         .iter()
-        .filter(|(a, _)| may_act && c.check(*a).is_ok())
+        .filter(|(a, _)| may_act && c.check(*a).is_ok() && !asked(*a))
         .map(|(a, label)| (a.as_str().to_owned(), *label))
         .collect();
     let (revealed, purpose) = revealed.map_or((None, String::new()), |(r, p)| (Some(r), p));
@@ -365,6 +379,17 @@ async fn case_page(
                 })
                 .collect(),
             has_evidence: c.evidence_id.is_some() || c.actions.iter().any(|t| t.note_id.is_some()),
+            waiting: waiting
+                .iter()
+                .map(|w| {
+                    format!(
+                        "{}, asked by {} at {}",
+                        w.kind.replace('_', " "),
+                        w.requested_by,
+                        time(w.requested_at)
+                    )
+                })
+                .collect(),
             can_reveal: p.caller.require(Permission::ReadPersonal).is_ok(),
             actions,
             c: row(&c, st.app.now()),
@@ -414,8 +439,7 @@ pub async fn act(
     p.check(&f.csrf)?;
     allowed(&p, Permission::Review)?;
     let r = async {
-        let action: Action = serde_json::from_value(serde_json::Value::String(f.action.clone()))
-            .map_err(|_| custos_app::Error::invalid("action", "choose one"))?;
+        let action: Action = word("action", &f.action, "choose one")?;
         let note = Some(f.note.trim().to_owned()).filter(|n| !n.is_empty());
         st.app.act_on_abuse_case(&p.caller, &id, action, note).await
     }

@@ -131,15 +131,11 @@ fn input(body: &[u8]) -> Result<RequestInput, custos_app::Error> {
                 "write each as KIND:VALUE, e.g. email:a@example.com",
             )
         })?;
-        let kind: SearchKind = serde_json::from_value(serde_json::Value::String(
-            k.trim().to_owned(),
-        ))
-        .map_err(|_| {
-            Error::invalid(
-                "identifiers",
-                "a kind is email, phone, national_id, card, iban or wallet",
-            )
-        })?;
+        let kind: SearchKind = crate::view::word(
+            "identifiers",
+            k,
+            "a kind is email, phone, national_id, card, iban or wallet",
+        )?;
         identifiers.push(SearchInput {
             kind,
             value: v.trim().to_owned(),

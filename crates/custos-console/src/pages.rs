@@ -148,7 +148,7 @@ fn parse<T: serde::de::DeserializeOwned>(
 ) -> Result<Option<T>, String> {
     match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        Some(s) => crate::view::word(field, s, "no such value")
             .map(Some)
             .map_err(|_| format!("{field}: no such value")),
     }

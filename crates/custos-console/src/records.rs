@@ -362,8 +362,7 @@ pub async fn review(
         let subject = SubjectId::parse(&f.subject)
             .map_err(|_| custos_app::Error::invalid("subject", "is not one of this customer's"))?;
         let outcome: custos_core::verification::ManualOutcome =
-            serde_json::from_value(serde_json::Value::String(f.outcome.clone()))
-                .map_err(|_| custos_app::Error::invalid("outcome", "must be verified or failed"))?;
+            crate::view::word("outcome", &f.outcome, "must be verified or failed")?;
         let d = st
             .app
             .decide_review(&p.actor(), &id, &subject, outcome, &f.reason)
@@ -807,10 +806,11 @@ pub async fn resolve(
     p.check(&f.csrf)?;
     allowed(&p, Permission::Review)?;
     let r = async {
-        let resolution: custos_core::screening::Resolution =
-            serde_json::from_value(serde_json::Value::String(f.resolution.clone())).map_err(
-                |_| custos_app::Error::invalid("resolution", "must be confirmed or false_positive"),
-            )?;
+        let resolution: custos_core::screening::Resolution = crate::view::word(
+            "resolution",
+            &f.resolution,
+            "must be confirmed or false_positive",
+        )?;
         let note = Some(f.note.trim().to_owned()).filter(|n| !n.is_empty());
         st.app
             .decide_resolution(&p.actor(), &id, resolution, note)

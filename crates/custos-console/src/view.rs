@@ -208,6 +208,17 @@ pub fn page_or_notice<T>(
     }
 }
 
+/// A word a form sent (a radio button's or a select's value) read as the enum it names, or
+/// a validation error on `field` saying which words are allowed (`expected`).
+pub fn word<T: serde::de::DeserializeOwned>(
+    field: &str,
+    value: &str,
+    expected: &str,
+) -> Result<T, custos_app::Error> {
+    serde_json::from_value(serde_json::Value::String(value.trim().to_owned()))
+        .map_err(|_| custos_app::Error::invalid(field, expected.to_owned()))
+}
+
 /// A value's serde name (`snake_case` enums), as the API spells it.
 pub fn name<T: Serialize>(v: &T) -> String {
     match serde_json::to_value(v) {

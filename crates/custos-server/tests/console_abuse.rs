@@ -135,6 +135,13 @@ async fn a_report_becomes_a_case_worked_to_a_close_for_abuse_with_four_eyes() {
         .await;
     let page = b.get(&p.location.unwrap()).await;
     assert!(page.html.contains("waits for a second"), "{}", page.html);
+    // The page says what waits, and does not offer it again.
+    assert!(
+        page.html.contains("Waiting for a second person"),
+        "{}",
+        page.html
+    );
+    assert!(!page.html.contains("value=\"close_for_abuse\""));
     assert!(app.account(&acc).await["closed_at"].is_null());
     // An auditor reads the case, takes no action.
     let aud = user(&app, "aud@example.org", Role::Auditor).await;

@@ -220,6 +220,8 @@ with sync_playwright() as p:
     rev.get_by_label("Note").fill("phishing kit confirmed on the host")
     submit(rev, rev.get_by_role("button", name="Take the action"))
     assert "waits for a second" in notice(rev), notice(rev)
+    assert "Waiting for a second person" in rev.locator("dl").inner_text()
+    assert rev.get_by_label("Close the account for abuse").count() == 0
     axe(rev, "abuse-case-waiting")
     shot(rev, "abuse-case-waiting")
     rev.goto(BASE + "/console/abuse")
