@@ -66,13 +66,13 @@ pub struct Reported {
 
 /// What the sealed evidence holds.
 #[derive(Debug, Serialize, Deserialize)]
-struct Evidence {
-    report_id: String,
+pub(crate) struct Evidence {
+    pub(crate) report_id: String,
     reported_by: String,
     category: Category,
     #[serde(skip_serializing_if = "Option::is_none")]
-    ip: Option<String>,
-    at: DateTime<Utc>,
+    pub(crate) ip: Option<String>,
+    pub(crate) at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     account_id: Option<String>,
     evidence: String,
@@ -376,6 +376,12 @@ impl App {
         note: Option<String>,
     ) -> Result<Decided<AbuseCase>> {
         caller.require(Permission::Review)?;
+        if action == Action::Share {
+            return Err(invalid(
+                "action",
+                "`share` names a collection and a TLP level: POST /v1/abuse-cases/{id}/share",
+            ));
+        }
         let actor = caller.actor();
         let note = note
             .as_deref()

@@ -38,6 +38,9 @@ pub enum Role {
     /// A reseller: records its own sub-lessees (customers and accounts under its reseller
     /// account) and its CIP; its key is scoped to its account's subtree.
     Reseller,
+    /// Another provider or an agency: reads (and writes) the TAXII collections it was given,
+    /// under `/taxii2/`, and nothing else.
+    Peer,
 }
 
 impl Role {
@@ -49,6 +52,7 @@ impl Role {
             Role::Auditor => "auditor",
             Role::Admin => "admin",
             Role::Reseller => "reseller",
+            Role::Peer => "peer",
         }
     }
 
@@ -60,11 +64,18 @@ impl Role {
             "auditor" => Role::Auditor,
             "admin" => Role::Admin,
             "reseller" => Role::Reseller,
+            "peer" => Role::Peer,
             _ => return None,
         })
     }
 
-    /// The provider's roles (a reseller's key needs a scope besides).
+    /// Whether a person may have this role in the console: a reseller and a peer work
+    /// through their API keys only.
+    pub fn for_people(self) -> bool {
+        !matches!(self, Role::Reseller | Role::Peer)
+    }
+
+    /// The provider's roles (a reseller's key needs a scope besides; a peer is outside).
     pub const ALL: [Role; 5] = [
         Role::Integrator,
         Role::Reviewer,
@@ -105,6 +116,12 @@ pub enum Permission {
     ReportAbuse,
     /// Read abuse cases (the workflow, no personal data): the people who work or audit them.
     ReadCases,
+    /// Share with peers: keep the TAXII collections, share an abuse case, take a peer's
+    /// objects in.
+    Share,
+    /// Reach the TAXII server (`/taxii2/`): a peer, within the collections it was given, and
+    /// the provider's people who keep sharing.
+    Taxii,
 }
 
 impl Permission {
@@ -112,6 +129,8 @@ impl Permission {
         use Permission::*;
         use Role::*;
         match self {
+            // A peer reaches the TAXII server and nothing else.
+            _ if role == Peer => self == Taxii,
             ReadDecisions => true,
             Intake => matches!(role, Integrator | Admin | Reseller),
             ReadPersonal => matches!(role, Reviewer | ComplianceOfficer | Auditor | Admin),
@@ -130,6 +149,8 @@ impl Permission {
             ),
             ReportAbuse => matches!(role, Integrator | Reviewer | ComplianceOfficer | Admin),
             ReadCases => matches!(role, Reviewer | ComplianceOfficer | Auditor | Admin),
+            Share => matches!(role, ComplianceOfficer | Admin),
+            Taxii => matches!(role, ComplianceOfficer | Auditor | Admin),
         }
     }
 }

@@ -36,6 +36,7 @@ pub mod resellers;
 pub mod retention;
 pub mod screening;
 pub mod service;
+pub mod sharing;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod users;

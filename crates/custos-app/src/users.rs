@@ -191,10 +191,10 @@ impl App {
         totp: bool,
     ) -> Result<Credentials> {
         let email = email(email_)?;
-        if role == Role::Reseller {
+        if !role.for_people() {
             return Err(Error::invalid(
                 "role",
-                "a reseller works through its API key, not the console",
+                "a reseller or a peer works through its API key, not the console",
             ));
         }
         let secret = (totp || totp_required(role)).then(SecretKey::generate);
@@ -295,10 +295,10 @@ impl App {
         email_: &str,
         role: Role,
     ) -> Result<(User, Option<String>)> {
-        if role == Role::Reseller {
+        if !role.for_people() {
             return Err(Error::invalid(
                 "role",
-                "a reseller works through its API key, not the console",
+                "a reseller or a peer works through its API key, not the console",
             ));
         }
         let mut fresh = None;

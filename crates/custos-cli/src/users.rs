@@ -54,10 +54,10 @@ pub enum UsersCmd {
 /// A role a person may have (a reseller works by its API key).
 fn role(s: &str) -> Result<Role> {
     match Role::parse(s) {
-        Some(r) if r != Role::Reseller => Ok(r),
+        Some(r) if r.for_people() => Ok(r),
         _ => bail!(
             "--role must be one of integrator, reviewer, compliance_officer, auditor, admin \
-             (a reseller works through its API key)"
+             (a reseller or a peer works through its API key)"
         ),
     }
 }

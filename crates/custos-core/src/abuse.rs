@@ -73,6 +73,9 @@ pub enum Action {
     /// A red-flag case: the flags are harmless. They hold the customer's accounts no more
     /// (until the sum rises), and the case closes.
     Clear,
+    /// A report's case: the address it came from, its sighting and the incident go to a
+    /// TAXII collection peers read (nothing of the customer). Open or closed.
+    Share,
 }
 
 impl Action {
@@ -84,6 +87,7 @@ impl Action {
             Action::CloseForAbuse => "close_for_abuse",
             Action::Dismiss => "dismiss",
             Action::Clear => "clear",
+            Action::Share => "share",
         }
     }
 }
@@ -153,6 +157,13 @@ impl AbuseCase {
                 self.id
             )))
         };
+        if action == Action::Share {
+            return if self.kind == CaseKind::Report {
+                Ok(())
+            } else {
+                conflict("only a report's case is shared: no other holds the actor's infrastructure")
+            };
+        }
         if self.state == CaseState::Closed {
             return conflict("it is closed");
         }
@@ -197,7 +208,7 @@ impl AbuseCase {
                 self.state = CaseState::Closed;
                 self.closed_at = Some(at);
             }
-            Action::Preserve => {}
+            Action::Preserve | Action::Share => {}
         }
         self.actions.push(Taken {
             action,

@@ -204,6 +204,62 @@ pub struct StoredReference {
     pub entries: i64,
 }
 
+/// A STIX object to keep in a collection: what TAXII filters on, and the object's JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedObject {
+    /// The STIX id (`indicator--…`).
+    pub id: String,
+    /// The object's version: its `modified` (or `created`) time, as RFC 3339 to the
+    /// microsecond in UTC, so that versions order as text.
+    pub version: String,
+    pub object_type: String,
+    pub spec_version: String,
+    /// The object's JSON.
+    pub body: Vec<u8>,
+}
+
+/// An object version as a collection holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredShared {
+    pub collection_id: String,
+    pub id: String,
+    pub version: String,
+    /// When the collection took this version in (unique within the collection).
+    pub date_added: DateTime<Utc>,
+    pub object_type: String,
+    pub spec_version: String,
+    /// The JSON (empty when the query asked for none).
+    pub body: Vec<u8>,
+}
+
+/// Which versions of each object a [`SharedQuery`] takes; several are or-ed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionMatch {
+    All,
+    First,
+    Last,
+    /// One version, by its time (as [`SharedObject::version`]).
+    At(String),
+}
+
+/// A query of a collection's objects, as TAXII's filters say: oldest added first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedQuery {
+    pub collection: String,
+    /// Only versions added after this time.
+    pub added_after: Option<DateTime<Utc>>,
+    /// Any of these ids (none: any).
+    pub ids: Vec<String>,
+    pub types: Vec<String>,
+    pub spec_versions: Vec<String>,
+    /// Which versions (none: the last).
+    pub versions: Vec<VersionMatch>,
+    /// At most this many rows.
+    pub limit: u32,
+    /// Whether to read (and unseal) the objects' JSON.
+    pub with_body: bool,
+}
+
 /// A stored version of a designated list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredListVersion {
@@ -700,6 +756,19 @@ pub trait Store: PeopleStore + Send + Sync + std::fmt::Debug + 'static {
         limit: u32,
     ) -> Result<Vec<StoredCase>, StoreError>;
     async fn screening_case(&self, id: &str) -> Result<StoredCase, StoreError>;
+
+    /// Adds object versions to a collection, in one transaction: each new version is sealed and
+    /// given a `date_added` after every other in the collection. A version the collection
+    /// holds already is left as it is. Returns, for each object, when it was added (`None`:
+    /// held already).
+    async fn add_shared_objects(
+        &self,
+        collection: &str,
+        objects: &[SharedObject],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Option<DateTime<Utc>>>, StoreError>;
+    /// A collection's object versions that match `q`, oldest added first, at most `q.limit`.
+    async fn shared_objects(&self, q: &SharedQuery) -> Result<Vec<StoredShared>, StoreError>;
 
     /// Creates or replaces a compliance record (by id), with the events of the change, in one
     /// transaction.

@@ -20,11 +20,14 @@ use common::*;
 mod console;
 #[path = "conformance/lookups.rs"]
 mod lookups;
+#[path = "conformance/sharing.rs"]
+mod sharing;
 #[path = "conformance/webhooks.rs"]
 mod webhooks;
 
 use console::*;
 use lookups::*;
+use sharing::*;
 use webhooks::*;
 
 async fn customers_round_trip(backend: &str) {
@@ -891,4 +894,5 @@ conformance!(
     compliance_records_and_documents,
     shredded_records_cannot_be_carved,
     retention_work_queued_again_while_done_stays_pending,
+    shared_objects_by_version_and_page,
 );

@@ -9,8 +9,9 @@ pub(super) async fn rewrap_data_keys(st: &SqlStore) -> Result<u64, StoreError> {
     let primary = st.keyring.primary_id();
     let mut n = 0;
     // Program documents' keys and webhook secrets first, then customers'.
-    let apart: [(&str, Aad); 3] = [
+    let apart: [(&str, Aad); 4] = [
         ("compliance_documents", document_aad),
+        ("sharing_objects", sharing::object_aad),
         ("webhook_endpoints", webhooks::webhook_aad),
         ("console_users", console::totp_aad),
     ];
@@ -86,6 +87,7 @@ pub(super) async fn shred_keys(st: &SqlStore) -> Result<Vec<String>, StoreError>
         "compliance_documents",
         "webhook_endpoints",
         "console_users",
+        "sharing_objects",
     ] {
         let left = sqlx::query(&format!(
             "SELECT COUNT(*) AS n FROM {table} WHERE kek_id <> $1"

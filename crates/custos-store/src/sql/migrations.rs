@@ -66,6 +66,11 @@ pub(super) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "abuse_closures",
         include_str!("../../migrations/sqlite/0013_abuse_closures.sql"),
     ),
+    (
+        14,
+        "sharing",
+        include_str!("../../migrations/sqlite/0014_sharing.sql"),
+    ),
 ];
 pub(super) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -132,5 +137,10 @@ pub(super) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         13,
         "abuse_closures",
         include_str!("../../migrations/postgres/0013_abuse_closures.sql"),
+    ),
+    (
+        14,
+        "sharing",
+        include_str!("../../migrations/postgres/0014_sharing.sql"),
     ),
 ];

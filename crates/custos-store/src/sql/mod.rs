@@ -36,6 +36,7 @@ mod keys;
 mod lookups;
 mod migrations;
 mod reference;
+mod sharing;
 mod webhooks;
 
 use migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
@@ -814,6 +815,22 @@ impl Store for SqlStore {
         events: &[OutboxEvent],
     ) -> Result<(), StoreError> {
         compliance::put_compliance_record(self, r, events).await
+    }
+
+    async fn add_shared_objects(
+        &self,
+        collection: &str,
+        objects: &[crate::SharedObject],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Option<DateTime<Utc>>>, StoreError> {
+        sharing::add(self, collection, objects, now).await
+    }
+
+    async fn shared_objects(
+        &self,
+        q: &crate::SharedQuery,
+    ) -> Result<Vec<crate::StoredShared>, StoreError> {
+        sharing::query(self, q).await
     }
 
     async fn append_events(&self, events: &[OutboxEvent]) -> Result<(), StoreError> {

@@ -1,0 +1,455 @@
+//! Information sharing with peers and agencies (EO 13984 section 3): TAXII collections of STIX
+//! objects, the abuse cases shared into them, and what peers' objects bring in.
+//!
+//! A collection is a compliance record (`sharing_collection`) naming the `peer` keys that may
+//! read it (`*`: every peer) and write to it; its objects are kept by the store, each version
+//! sealed. What custos writes into a collection is the actor's infrastructure (the address an
+//! abuse came from, its sighting, the incident), never a customer's record.
+
+pub mod stix;
+pub mod taxii;
+
+use chrono::{DateTime, Utc};
+use custos_core::abuse::{AbuseCase, Action, CaseState};
+use custos_store::{ComplianceRecord, SharedObject, SharedQuery, StoreError, VersionMatch};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::error::{Error, Result};
+use crate::keys::{Caller, Permission, Role};
+use crate::service::{Actor, App};
+use stix::Tlp;
+
+/// The kind of compliance record a collection is kept as.
+pub const COLLECTION_KIND: &str = "sharing_collection";
+/// The compliance record that holds the provider's STIX identity.
+const IDENTITY_RECORD: &str = "sharing_identity";
+/// How long an indicator of an abuse's address stays valid after the abuse.
+pub const INDICATOR_DAYS: u32 = 30;
+/// Who may read a collection when every peer may.
+pub const EVERY_PEER: &str = "*";
+
+/// A TAXII collection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = SharingCollection)]
+pub struct Collection {
+    /// A UUID, as TAXII names collections.
+    pub id: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The `peer` keys that may read it, by id; `*` for every peer.
+    pub readers: Vec<String>,
+    /// The `peer` keys that may add objects to it, by id.
+    pub writers: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+}
+
+/// A collection to create.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCollection {
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The `peer` keys that may read it, by id; `*` for every peer.
+    #[serde(default)]
+    pub readers: Vec<String>,
+    /// The `peer` keys that may add objects to it, by id.
+    #[serde(default)]
+    pub writers: Vec<String>,
+}
+
+/// What a caller may do with a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    pub read: bool,
+    pub write: bool,
+}
+
+/// A case to share: where, and under which TLP level.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShareCase {
+    /// The collection's id.
+    pub collection: String,
+    /// Who recipients may pass it on to; `amber` unless said.
+    #[serde(default)]
+    pub tlp: Option<Tlp>,
+}
+
+/// What sharing a case wrote.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Shared {
+    pub collection: String,
+    /// The objects written (their STIX ids), in the order of the bundle.
+    pub objects: Vec<String>,
+    /// How many of them were new versions (the rest the collection held already).
+    pub added: usize,
+    pub case: AbuseCase,
+}
+
+/// The provider's STIX identity, made once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Identity {
+    id: String,
+    name: String,
+    created: DateTime<Utc>,
+}
+
+fn invalid(field: &str, why: &str) -> Error {
+    Error::invalid(field, why)
+}
+
+/// A title or description: one line, bounded.
+fn line(field: &str, v: &str, max: usize) -> Result<String> {
+    let v = v.trim();
+    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+        return Err(invalid(
+            field,
+            &format!("one line of at most {max} characters, not empty"),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+/// The STIX fields TAXII filters on, from an object; the reason it cannot be kept otherwise.
+pub(crate) fn shared_object(o: &Value) -> std::result::Result<SharedObject, String> {
+    let kind = o
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or("no `type`")?;
+    if kind.len() < 3
+        || kind.len() > 250
+        || !kind
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err("`type` is not a STIX type".into());
+    }
+    let id = o.get("id").and_then(Value::as_str).ok_or("no `id`")?;
+    let uuid_ok = id
+        .strip_prefix(kind)
+        .and_then(|r| r.strip_prefix("--"))
+        .is_some_and(|u| uuid::Uuid::parse_str(u).is_ok() && u.len() == 36);
+    if !uuid_ok {
+        return Err("`id` is not the type, `--` and a UUID".into());
+    }
+    let spec = o
+        .get("spec_version")
+        .and_then(Value::as_str)
+        .unwrap_or("2.0");
+    if spec != stix::SPEC_VERSION {
+        return Err(format!("spec_version {spec}: this server keeps STIX 2.1"));
+    }
+    let version = match (o.get("modified").or_else(|| o.get("created")), stix::version_of(o)) {
+        (Some(_), None) => return Err("`modified` or `created` is not an RFC 3339 time".into()),
+        (_, v) => v.unwrap_or_default(),
+    };
+    let body = serde_json::to_vec(o).map_err(|e| e.to_string())?;
+    Ok(SharedObject {
+        id: id.to_owned(),
+        version,
+        object_type: kind.to_owned(),
+        spec_version: spec.to_owned(),
+        body,
+    })
+}
+
+impl App {
+    /// Every collection, oldest first.
+    pub async fn collections(&self) -> Result<Vec<Collection>> {
+        self.store
+            .compliance_records(COLLECTION_KIND, None)
+            .await?
+            .into_iter()
+            .map(|r| {
+                serde_json::from_value(r.body)
+                    .map_err(|e| Error::Internal(format!("a stored collection: {e}")))
+            })
+            .collect()
+    }
+
+    /// One collection.
+    pub async fn collection(&self, id: &str) -> Result<Collection> {
+        match self.store.compliance_record(&format!("col_{id}")).await {
+            Ok(r) if r.kind == COLLECTION_KIND => serde_json::from_value(r.body)
+                .map_err(|e| Error::Internal(format!("a stored collection: {e}"))),
+            Ok(_) | Err(StoreError::NotFound(_)) => {
+                Err(Error::NotFound(format!("collection {id}")))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// What `caller` may do with collection `c`: a peer what the collection gives its key;
+    /// the provider's people who reach TAXII read every collection, and those who keep sharing
+    /// write to them.
+    pub fn access(caller: &Caller, c: &Collection) -> Access {
+        if caller.role == Role::Peer {
+            let named = |list: &[String]| list.iter().any(|k| *k == caller.key_id);
+            Access {
+                read: named(&c.readers) || c.readers.iter().any(|k| k == EVERY_PEER),
+                write: named(&c.writers),
+            }
+        } else {
+            Access {
+                read: Permission::Taxii.allows(caller.role),
+                write: Permission::Share.allows(caller.role),
+            }
+        }
+    }
+
+    /// Creates a collection, its readers and writers checked to be live `peer` keys. Audited.
+    pub async fn create_collection(&self, caller: &Caller, n: NewCollection) -> Result<Collection> {
+        self.create_collection_with_id(caller, uuid::Uuid::new_v4().to_string(), n)
+            .await
+    }
+
+    /// [`App::create_collection`] under an id the caller chose (the demo's).
+    pub async fn create_collection_with_id(
+        &self,
+        caller: &Caller,
+        id: String,
+        n: NewCollection,
+    ) -> Result<Collection> {
+        caller.require(Permission::Share)?;
+        let title = line("title", &n.title, 200)?;
+        let description = n
+            .description
+            .as_deref()
+            .map(|d| custos_core::text::free_text("description", d))
+            .transpose()?;
+        let keys = self.store.list_api_keys().await?;
+        let check = |field: &str, list: &[String], star: bool| -> Result<Vec<String>> {
+            let mut out: Vec<String> = vec![];
+            for k in list {
+                let k = k.trim();
+                let ok = (star && k == EVERY_PEER)
+                    || keys.iter().any(|r| {
+                        r.id == k && r.role == Role::Peer.as_str() && r.revoked_at.is_none()
+                    });
+                if !ok {
+                    return Err(invalid(
+                        field,
+                        if star {
+                            "each is the id of a live `peer` key, or `*` for every peer"
+                        } else {
+                            "each is the id of a live `peer` key"
+                        },
+                    ));
+                }
+                if !out.iter().any(|x| x == k) {
+                    out.push(k.to_owned());
+                }
+            }
+            Ok(out)
+        };
+        let c = Collection {
+            id,
+            title,
+            description,
+            readers: check("readers", &n.readers, true)?,
+            writers: check("writers", &n.writers, false)?,
+            created_at: self.now(),
+            created_by: caller.key_id.clone(),
+        };
+        let _once = self.once.lock().await;
+        if self.collections().await?.iter().any(|x| x.title == c.title) {
+            return Err(Error::Conflict(format!(
+                "a collection is titled `{}` already",
+                c.title
+            )));
+        }
+        self.store
+            .put_compliance_record(
+                &ComplianceRecord {
+                    id: format!("col_{}", c.id),
+                    kind: COLLECTION_KIND.into(),
+                    subject: None,
+                    created_at: c.created_at,
+                    due_at: None,
+                    closed_at: None,
+                    body: serde_json::to_value(&c)
+                        .map_err(|e| Error::Internal(format!("a collection: {e}")))?,
+                },
+                &[],
+            )
+            .await?;
+        self.audit(&caller.actor(), None, "create_collection", &c.id)
+            .await?;
+        Ok(c)
+    }
+
+    /// The provider's STIX identity (made the first time, named as the program profile names
+    /// the provider).
+    async fn sharing_identity(&self, actor: &Actor) -> Result<Identity> {
+        match self.store.compliance_record(IDENTITY_RECORD).await {
+            Ok(r) => {
+                return serde_json::from_value(r.body)
+                    .map_err(|e| Error::Internal(format!("the sharing identity: {e}")));
+            }
+            Err(StoreError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let name = self
+            .program_profile(actor)
+            .await?
+            .map(|p| p.provider_name)
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| "IaaS provider".into());
+        let i = Identity {
+            id: format!("identity--{}", uuid::Uuid::new_v4()),
+            name,
+            created: self.now(),
+        };
+        self.store
+            .put_compliance_record(
+                &ComplianceRecord {
+                    id: IDENTITY_RECORD.into(),
+                    kind: IDENTITY_RECORD.into(),
+                    subject: None,
+                    created_at: i.created,
+                    due_at: None,
+                    closed_at: None,
+                    body: serde_json::to_value(&i)
+                        .map_err(|e| Error::Internal(format!("the sharing identity: {e}")))?,
+                },
+                &[],
+            )
+            .await?;
+        Ok(i)
+    }
+
+    /// The STIX objects abuse case `id` is shared as, under `tlp`: the provider's identity,
+    /// the marking, and the case's objects (new versions of those shared before in
+    /// `collection`, if any). Nothing of the customer goes in.
+    async fn case_objects(
+        &self,
+        actor: &Actor,
+        c: &AbuseCase,
+        tlp: Tlp,
+        collection: Option<&str>,
+    ) -> Result<Vec<Value>> {
+        let identity = self.sharing_identity(actor).await?;
+        let ip = match &c.evidence_id {
+            Some(doc) => {
+                let (_, body) = self.store.document(doc).await?;
+                let e: crate::abuse::Evidence = serde_json::from_slice(&body).map_err(|e| {
+                    Error::Internal(format!("a stored abuse report's evidence: {e}"))
+                })?;
+                e.ip.and_then(|i| i.parse().ok())
+            }
+            None => None,
+        };
+        let siblings = self
+            .abuse_cases(None)
+            .await?
+            .into_iter()
+            .filter(|x| x.report_id == c.report_id)
+            .count();
+        let facts = stix::CaseFacts {
+            report_id: format!("{}/{}", identity.id, c.report_id),
+            case_id: format!("{}/{}", identity.id, c.id),
+            category: serde_json::to_value(c.category)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            ip,
+            occurred_at: c.occurred_at,
+            valid_days: INDICATOR_DAYS,
+            confirmed: c.actions.iter().any(|t| t.action == Action::CloseForAbuse),
+            closed: c.state == CaseState::Closed,
+            reports: u32::try_from(siblings).unwrap_or(u32::MAX),
+            first_seen: c.occurred_at,
+            last_seen: c.occurred_at,
+        };
+        // An object shared before keeps its creation time: this is a new version of it.
+        let mut first: std::collections::HashMap<String, String> = Default::default();
+        if let Some(col) = collection {
+            let made = self
+                .store
+                .shared_objects(&SharedQuery {
+                    collection: col.to_owned(),
+                    added_after: None,
+                    ids: vec![],
+                    types: vec![],
+                    spec_versions: vec![],
+                    versions: vec![VersionMatch::First],
+                    limit: 10_000,
+                    with_body: false,
+                })
+                .await?;
+            for o in made {
+                if let Ok(t) = DateTime::parse_from_rfc3339(&o.version) {
+                    first.insert(o.id, stix::timestamp(t.with_timezone(&Utc)));
+                }
+            }
+        }
+        let now = self.now();
+        let mut out = vec![
+            stix::identity(&identity.id, &identity.name, identity.created),
+            tlp.marking(),
+        ];
+        out.extend(stix::case_objects(
+            &facts,
+            &identity.id,
+            tlp,
+            &|id: &str| first.get(id).cloned(),
+            now,
+        ));
+        Ok(out)
+    }
+
+    /// Abuse case `id` as a STIX bundle, to look at before sharing it. Audited.
+    pub async fn abuse_case_bundle(&self, caller: &Caller, id: &str, tlp: Tlp) -> Result<Value> {
+        caller.require(Permission::Share)?;
+        let c = self.abuse_case(id).await?;
+        c.check(Action::Share)?;
+        let actor = caller.actor();
+        self.audit(&actor, Some("sharing: the bundle a case is shared as"), "abuse_case_bundle", id)
+            .await?;
+        Ok(stix::bundle(self.case_objects(&actor, &c, tlp, None).await?))
+    }
+
+    /// Shares abuse case `id` into a collection: its objects are added (new versions of those
+    /// shared before), and the case records the share. Audited.
+    pub async fn share_abuse_case(&self, caller: &Caller, id: &str, s: ShareCase) -> Result<Shared> {
+        caller.require(Permission::Share)?;
+        let actor = caller.actor();
+        let col = match self.collection(s.collection.trim()).await {
+            Ok(c) => c,
+            Err(Error::NotFound(_)) => return Err(invalid("collection", "no such collection")),
+            Err(e) => return Err(e),
+        };
+        let c = self.abuse_case(id).await?;
+        c.check(Action::Share)?;
+        let tlp = s.tlp.unwrap_or(Tlp::Amber);
+        self.audit(
+            &actor,
+            Some(&format!("sharing into collection {}", col.id)),
+            "share_abuse_case",
+            id,
+        )
+        .await?;
+        let objects = self.case_objects(&actor, &c, tlp, Some(&col.id)).await?;
+        let rows = objects
+            .iter()
+            .map(shared_object)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| Error::Internal(format!("an object custos made: {e}")))?;
+        let added = self
+            .store
+            .add_shared_objects(&col.id, &rows, self.now())
+            .await?;
+        let case = self.apply_abuse_action(&actor, id, Action::Share, None).await?;
+        Ok(Shared {
+            collection: col.id,
+            objects: rows.into_iter().map(|r| r.id).collect(),
+            added: added.iter().filter(|a| a.is_some()).count(),
+            case,
+        })
+    }
+}

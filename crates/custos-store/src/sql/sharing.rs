@@ -1,0 +1,173 @@
+//! STIX objects in TAXII collections: each version sealed under its own data key; the clear
+//! columns are what TAXII filters on.
+
+use super::*;
+use crate::{SharedObject, SharedQuery, StoredShared, VersionMatch};
+
+pub(super) fn object_aad(id: &str) -> Vec<u8> {
+    format!("custos:shared:v1:{id}").into_bytes()
+}
+
+pub(super) async fn add(
+    st: &SqlStore,
+    collection: &str,
+    objects: &[SharedObject],
+    now: DateTime<Utc>,
+) -> Result<Vec<Option<DateTime<Utc>>>, StoreError> {
+    let mut tx = st.write.begin().await.map_err(db)?;
+    st.writer_first(&mut tx).await?;
+    let row = sqlx::query(
+        "SELECT COALESCE(MAX(date_added), 0) AS last FROM sharing_objects \
+         WHERE collection_id = $1",
+    )
+    .bind(collection)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    let mut last: i64 = get(&row, "last")?;
+    let mut out = Vec::with_capacity(objects.len());
+    for o in objects {
+        let held = sqlx::query(
+            "SELECT 1 AS one FROM sharing_objects WHERE collection_id = $1 AND object_id = $2 \
+             AND version = $3",
+        )
+        .bind(collection)
+        .bind(o.id.as_str())
+        .bind(o.version.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        if held.is_some() {
+            out.push(None);
+            continue;
+        }
+        last = ts(now).max(last + 1);
+        let id = format!("sho_{collection}_{last}");
+        let aad = object_aad(&id);
+        let dek = SecretKey::generate();
+        let wrapped = st.keyring.wrap(&dek, &aad)?;
+        let sealed = crypto::seal(&dek, &aad, &o.body)?;
+        sqlx::query(
+            "INSERT INTO sharing_objects (id, collection_id, object_id, version, date_added, \
+             object_type, spec_version, kek_id, wrapped, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id.as_str())
+        .bind(collection)
+        .bind(o.id.as_str())
+        .bind(o.version.as_str())
+        .bind(last)
+        .bind(o.object_type.as_str())
+        .bind(o.spec_version.as_str())
+        .bind(wrapped.kek_id)
+        .bind(wrapped.bytes)
+        .bind(sealed)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        out.push(Some(from_ts(last)?));
+    }
+    tx.commit().await.map_err(db)?;
+    Ok(out)
+}
+
+pub(super) async fn query(st: &SqlStore, q: &SharedQuery) -> Result<Vec<StoredShared>, StoreError> {
+    // Every value is bound; only the number of placeholders is written into the statement.
+    let mut binds: Vec<String> = vec![q.collection.clone()];
+    let mut mark = |v: &str, binds: &mut Vec<String>| {
+        binds.push(v.to_owned());
+        format!("${}", binds.len())
+    };
+    let mut wh = vec!["o.collection_id = $1".to_owned()];
+    let after = q.added_after.map(ts);
+    if after.is_some() {
+        wh.push("o.date_added > $2".into());
+        binds.push(String::new()); // $2 is bound as a number below
+    }
+    let any_of = |col: &str,
+                  vals: &[String],
+                  binds: &mut Vec<String>,
+                  mark: &mut dyn FnMut(&str, &mut Vec<String>) -> String| {
+        let marks: Vec<String> = vals.iter().map(|v| mark(v, binds)).collect();
+        format!("{col} IN ({})", marks.join(", "))
+    };
+    if !q.ids.is_empty() {
+        wh.push(any_of("o.object_id", &q.ids, &mut binds, &mut mark));
+    }
+    if !q.types.is_empty() {
+        wh.push(any_of("o.object_type", &q.types, &mut binds, &mut mark));
+    }
+    if !q.spec_versions.is_empty() {
+        wh.push(any_of(
+            "o.spec_version",
+            &q.spec_versions,
+            &mut binds,
+            &mut mark,
+        ));
+    }
+    let versions = if q.versions.is_empty() {
+        &[VersionMatch::Last][..]
+    } else {
+        &q.versions[..]
+    };
+    let mut ors = vec![];
+    for v in versions {
+        ors.push(match v {
+            VersionMatch::All => "1 = 1".to_owned(),
+            VersionMatch::Last => "NOT EXISTS (SELECT 1 FROM sharing_objects n WHERE \
+                n.collection_id = o.collection_id AND n.object_id = o.object_id AND \
+                n.version > o.version)"
+                .to_owned(),
+            VersionMatch::First => "NOT EXISTS (SELECT 1 FROM sharing_objects n WHERE \
+                n.collection_id = o.collection_id AND n.object_id = o.object_id AND \
+                n.version < o.version)"
+                .to_owned(),
+            VersionMatch::At(t) => format!("o.version = {}", mark(t, &mut binds)),
+        });
+    }
+    wh.push(format!("({})", ors.join(" OR ")));
+    let body = if q.with_body {
+        ", o.kek_id, o.wrapped, o.body"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT o.id, o.object_id, o.version, o.date_added, o.object_type, o.spec_version{body} \
+         FROM sharing_objects o WHERE {} ORDER BY o.date_added LIMIT {}",
+        wh.join(" AND "),
+        q.limit
+    );
+    let mut query = sqlx::query(&sql);
+    for (i, b) in binds.iter().enumerate() {
+        query = match (i, after) {
+            (1, Some(a)) => query.bind(a),
+            _ => query.bind(b.as_str()),
+        };
+    }
+    let rows = query.fetch_all(&st.read).await.map_err(db)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let row_id: String = get(r, "id")?;
+        let body = if q.with_body {
+            let aad = object_aad(&row_id);
+            let w = WrappedKey {
+                kek_id: get(r, "kek_id")?,
+                bytes: get(r, "wrapped")?,
+            };
+            let dek = st.keyring.unwrap(&w, &aad)?;
+            crypto::open(&dek, &aad, &get::<Vec<u8>>(r, "body")?)?
+        } else {
+            vec![]
+        };
+        out.push(StoredShared {
+            collection_id: q.collection.clone(),
+            id: get(r, "object_id")?,
+            version: get(r, "version")?,
+            date_added: from_ts(get(r, "date_added")?)?,
+            object_type: get(r, "object_type")?,
+            spec_version: get(r, "spec_version")?,
+            body,
+        });
+    }
+    Ok(out)
+}
