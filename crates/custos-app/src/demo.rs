@@ -580,6 +580,7 @@ pub async fn seed(svc: &App) -> Result<(), Error> {
         .await?;
     seed_legal(svc).await?;
     seed_abuse(svc).await?;
+    seed_sharing(svc).await?;
     // Reseller oversight: the provider's CIP, and a non-compliance case on the reseller.
     let demo = crate::service::Actor {
         id: "demo".into(),
@@ -736,6 +737,64 @@ async fn seed_abuse(svc: &App) -> Result<(), Error> {
                        /secure/login, reported by the bank's CERT."
                 .into(),
             references: vec!["CERT ticket 2026-8812".into()],
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The collection every peer key may read (its id the OpenAPI examples name), with a report
+/// of an address shared into it: an indicator, its sighting and the incident, so that a TAXII
+/// client pointed at the demo finds them at once.
+pub const DEMO_COLLECTION: &str = "8c1d5e8e-3b89-4a52-9c11-4f6f0c2a1e10";
+
+async fn seed_sharing(svc: &App) -> Result<(), Error> {
+    use crate::keys::{Caller, Role};
+    let officer = Caller {
+        key_id: "demo-compliance-officer".into(),
+        role: Role::ComplianceOfficer,
+        scope: None,
+    };
+    svc.create_collection_with_id(
+        &officer,
+        DEMO_COLLECTION.into(),
+        crate::sharing::NewCollection {
+            title: "Abuse indicators".into(),
+            description: Some(
+                "Addresses abuse of the provider came from, their sightings and the incidents"
+                    .into(),
+            ),
+            readers: vec![crate::sharing::EVERY_PEER.into()],
+            writers: vec![],
+        },
+    )
+    .await?;
+    let desk = Caller {
+        key_id: "demo-abuse-desk".into(),
+        role: Role::Integrator,
+        scope: None,
+    };
+    svc.report_abuse_with_id(
+        &desk,
+        Some("abc_demo_scanning".into()),
+        crate::abuse::AbuseReport {
+            ip: Some("203.0.113.66".into()),
+            at: Some(svc.now() - chrono::Duration::hours(5)),
+            account_id: None,
+            category: custos_core::abuse::Category::Scanning,
+            evidence: "SSH brute force against a customer's instances: 14,000 attempts in an \
+                       hour from one address."
+                .into(),
+            references: vec!["abuse desk ticket 4411".into()],
+        },
+    )
+    .await?;
+    svc.share_abuse_case(
+        &officer,
+        "abc_demo_scanning",
+        crate::sharing::ShareCase {
+            collection: DEMO_COLLECTION.into(),
+            tlp: Some(crate::sharing::stix::Tlp::Green),
         },
     )
     .await?;

@@ -607,6 +607,12 @@ async fn run(cli: Cli) -> Result<()> {
                 .context("cannot seed the demo records")?;
             let (token, _) = app.service.create_key("demo-admin", Role::Admin).await?;
             println!("admin key: {token}");
+            let (peer, _) = app.service.create_key("demo-peer", Role::Peer).await?;
+            println!("peer key: {peer}");
+            println!(
+                "TAXII 2.1: /taxii2/ (every peer reads collection {})",
+                custos_app::demo::DEMO_COLLECTION
+            );
             for c in custos_app::demo::console_users(&app.service).await? {
                 let totp = c
                     .totp_secret

@@ -161,7 +161,9 @@ impl AbuseCase {
             return if self.kind == CaseKind::Report {
                 Ok(())
             } else {
-                conflict("only a report's case is shared: no other holds the actor's infrastructure")
+                conflict(
+                    "only a report's case is shared: no other holds the actor's infrastructure",
+                )
             };
         }
         if self.state == CaseState::Closed {

@@ -33,6 +33,8 @@ pub enum ApiError {
     /// The records were destroyed under the retention policy.
     Gone(String),
     PayloadTooLarge,
+    /// No media type the client accepts can be answered.
+    NotAcceptable(String),
     UnsupportedMediaType,
     /// The path exists, but not with this method (the response's `Allow` lists those it has).
     MethodNotAllowed,
@@ -49,7 +51,7 @@ pub enum ApiError {
 /// The problem document. Its `type` is one of `urn:custos:problem:` followed by
 /// `invalid-request` (400), `validation-failed` (422), `unauthenticated` (401), `forbidden`
 /// (403), `too-many-requests` (429), `purpose-required` (403), `not-found` (404), `conflict` (409), `records-destroyed`
-/// (410), `payload-too-large` (413), `method-not-allowed` (405), `unsupported-media-type` (415), `idempotency-key-reused`
+/// (410), `payload-too-large` (413), `not-acceptable` (406), `method-not-allowed` (405), `unsupported-media-type` (415), `idempotency-key-reused`
 /// (422), `idempotency-key-in-progress` (409), `unavailable` (503: the database),
 /// `ledger-unavailable` (503), `rendering-failed` (500) or `internal` (500).
 #[derive(Debug, Serialize, ToSchema)]
@@ -103,6 +105,11 @@ impl ApiError {
                 "payload-too-large",
                 "Payload too large",
             ),
+            NotAcceptable(_) => (
+                StatusCode::NOT_ACCEPTABLE,
+                "not-acceptable",
+                "Not acceptable",
+            ),
             MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method-not-allowed",
@@ -151,7 +158,7 @@ impl ApiError {
         let (status, slug, title) = self.parts();
         let (detail, field) = match self {
             BadRequest(d) | Forbidden(d) | TooManyRequests(d) | NotFound(d) | Conflict(d)
-            | Gone(d) => (d.clone(), None),
+            | Gone(d) | NotAcceptable(d) => (d.clone(), None),
             Validation { field, detail } => (detail.clone(), field.clone()),
             Unauthenticated => (
                 "send a valid API key as `Authorization: Bearer <key>`".into(),

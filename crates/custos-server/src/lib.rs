@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ledger/{log}/tile/{*rest}", get(routes::ledger::tile))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .merge(custos_console::router(state.service.clone()))
+        .merge(routes::taxii::router(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -109,7 +110,7 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
     use routes::program;
     use routes::resellers;
     use routes::{abuse, accounts, admin, approvals, customers, designations, health, ledger};
-    use routes::{reference, screen, screening, webhooks};
+    use routes::{reference, screen, screening, sharing, webhooks};
     // A route: the permission a caller's role needs is checked first, then an
     // `Idempotency-Key` is honoured (so a caller that may not call the route never has its
     // body read, kept or replayed).
@@ -188,6 +189,12 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
         .routes(may(Permission::ReadCases, routes!(abuse::get)))
         .routes(may(Permission::ReadPersonal, routes!(abuse::evidence)))
         .routes(may(Permission::Review, routes!(abuse::act)))
+        .routes(may(Permission::Share, routes!(sharing::share)))
+        .routes(may(Permission::Share, routes!(sharing::bundle)))
+        .routes(may(
+            Permission::Share,
+            routes!(sharing::create, sharing::list),
+        ))
         .routes(may(
             Permission::ReadDecisions,
             routes!(accounts::needing_action),

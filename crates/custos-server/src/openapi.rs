@@ -37,6 +37,7 @@ impl Modify for Bearer {
         (name = "legal", description = "Legal holds, and legal process: requests, preservation, records packages"),
         (name = "abuse", description = "Abuse reports traced through the ledger to accounts, and the cases they open"),
         (name = "detection", description = "The reference lists red flags read: IP ranges, disposable email domains, BIN ranges"),
+        (name = "sharing", description = "What the provider shares with peers: TAXII collections (served under `/taxii2/`), abuse cases shared as STIX 2.1"),
         (name = "screening", description = "Designated lists, screening cases and exposure"),
         (name = "ledger", description = "The access ledger (EO 1(a)(ii)(D)): events, and who did what from where"),
         (name = "compliance", description = "Special measures, resellers' oversight, exemptions, the ADP record, certifications and deadlines"),

@@ -117,10 +117,7 @@ fn line(field: &str, v: &str, max: usize) -> Result<String> {
 
 /// The STIX fields TAXII filters on, from an object; the reason it cannot be kept otherwise.
 pub(crate) fn shared_object(o: &Value) -> std::result::Result<SharedObject, String> {
-    let kind = o
-        .get("type")
-        .and_then(Value::as_str)
-        .ok_or("no `type`")?;
+    let kind = o.get("type").and_then(Value::as_str).ok_or("no `type`")?;
     if kind.len() < 3
         || kind.len() > 250
         || !kind
@@ -144,7 +141,10 @@ pub(crate) fn shared_object(o: &Value) -> std::result::Result<SharedObject, Stri
     if spec != stix::SPEC_VERSION {
         return Err(format!("spec_version {spec}: this server keeps STIX 2.1"));
     }
-    let version = match (o.get("modified").or_else(|| o.get("created")), stix::version_of(o)) {
+    let version = match (
+        o.get("modified").or_else(|| o.get("created")),
+        stix::version_of(o),
+    ) {
         (Some(_), None) => return Err("`modified` or `created` is not an RFC 3339 time".into()),
         (_, v) => v.unwrap_or_default(),
     };
@@ -189,7 +189,7 @@ impl App {
     /// write to them.
     pub fn access(caller: &Caller, c: &Collection) -> Access {
         if caller.role == Role::Peer {
-            let named = |list: &[String]| list.iter().any(|k| *k == caller.key_id);
+            let named = |list: &[String]| list.contains(&caller.key_id);
             Access {
                 read: named(&c.readers) || c.readers.iter().any(|k| k == EVERY_PEER),
                 write: named(&c.writers),
@@ -323,6 +323,40 @@ impl App {
         Ok(i)
     }
 
+    /// The ids of case `c`'s objects: those kept when it was first shared, else fresh ones
+    /// (kept, when `keep`).
+    async fn case_ids(&self, c: &AbuseCase, keep: bool) -> Result<stix::CaseIds> {
+        let record = format!("stix_ids_{}", c.id);
+        let _once = self.once.lock().await;
+        match self.store.compliance_record(&record).await {
+            Ok(r) => {
+                return serde_json::from_value(r.body)
+                    .map_err(|e| Error::Internal(format!("a case's STIX ids: {e}")));
+            }
+            Err(StoreError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let ids = stix::CaseIds::new();
+        if keep {
+            self.store
+                .put_compliance_record(
+                    &ComplianceRecord {
+                        id: record,
+                        kind: "stix_ids".into(),
+                        subject: Some(c.id.clone()),
+                        created_at: self.now(),
+                        due_at: None,
+                        closed_at: None,
+                        body: serde_json::to_value(&ids)
+                            .map_err(|e| Error::Internal(format!("a case's STIX ids: {e}")))?,
+                    },
+                    &[],
+                )
+                .await?;
+        }
+        Ok(ids)
+    }
+
     /// The STIX objects abuse case `id` is shared as, under `tlp`: the provider's identity,
     /// the marking, and the case's objects (new versions of those shared before in
     /// `collection`, if any). Nothing of the customer goes in.
@@ -351,8 +385,7 @@ impl App {
             .filter(|x| x.report_id == c.report_id)
             .count();
         let facts = stix::CaseFacts {
-            report_id: format!("{}/{}", identity.id, c.report_id),
-            case_id: format!("{}/{}", identity.id, c.id),
+            ids: self.case_ids(c, collection.is_some()).await?,
             category: serde_json::to_value(c.category)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -409,14 +442,26 @@ impl App {
         let c = self.abuse_case(id).await?;
         c.check(Action::Share)?;
         let actor = caller.actor();
-        self.audit(&actor, Some("sharing: the bundle a case is shared as"), "abuse_case_bundle", id)
-            .await?;
-        Ok(stix::bundle(self.case_objects(&actor, &c, tlp, None).await?))
+        self.audit(
+            &actor,
+            Some("sharing: the bundle a case is shared as"),
+            "abuse_case_bundle",
+            id,
+        )
+        .await?;
+        Ok(stix::bundle(
+            self.case_objects(&actor, &c, tlp, None).await?,
+        ))
     }
 
     /// Shares abuse case `id` into a collection: its objects are added (new versions of those
     /// shared before), and the case records the share. Audited.
-    pub async fn share_abuse_case(&self, caller: &Caller, id: &str, s: ShareCase) -> Result<Shared> {
+    pub async fn share_abuse_case(
+        &self,
+        caller: &Caller,
+        id: &str,
+        s: ShareCase,
+    ) -> Result<Shared> {
         caller.require(Permission::Share)?;
         let actor = caller.actor();
         let col = match self.collection(s.collection.trim()).await {
@@ -444,7 +489,9 @@ impl App {
             .store
             .add_shared_objects(&col.id, &rows, self.now())
             .await?;
-        let case = self.apply_abuse_action(&actor, id, Action::Share, None).await?;
+        let case = self
+            .apply_abuse_action(&actor, id, Action::Share, None)
+            .await?;
         Ok(Shared {
             collection: col.id,
             objects: rows.into_iter().map(|r| r.id).collect(),

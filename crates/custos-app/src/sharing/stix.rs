@@ -3,9 +3,10 @@
 //! the incident (with the Incident Core extension). Only the actor's infrastructure goes in: a
 //! customer's record never does.
 //!
-//! Ids are UUIDv5 of what the object is about, so that sharing a case again makes a new
-//! version of the same objects, never a second copy; cyber-observables take the id the
-//! specification derives from their value.
+//! Ids are random (UUIDv4, as the specification asks of domain objects) and kept with the
+//! report the first time its case is shared, so that sharing it again makes a new version of
+//! the same objects, never a second copy; cyber-observables take the id the specification
+//! derives from their value.
 
 use std::net::IpAddr;
 
@@ -23,8 +24,6 @@ pub const TLP_EXTENSION: &str = "extension-definition--60a3c5c5-0d10-413e-aab3-9
 pub const INCIDENT_EXTENSION: &str = "extension-definition--ef765651-680c-498d-9894-99799f2fa126";
 /// The namespace of the ids of cyber-observables (STIX 2.1, 2.9).
 const SCO_NAMESPACE: Uuid = Uuid::from_u128(0x00abedb4_aa42_466c_9c01_fed23315a9b7);
-/// The namespace of the ids custos gives the objects it makes.
-const CUSTOS_NAMESPACE: Uuid = Uuid::from_u128(0x6c0b7e4e_3f0a_5d57_9d0e_c0575a11ed00);
 
 /// A Traffic Light Protocol 2.0 level: who a recipient may pass an object on to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -81,9 +80,15 @@ impl Tlp {
 
     /// The level a marking definition's id stands for, if it is a TLP 2.0 one.
     pub fn of_marking(id: &str) -> Option<Tlp> {
-        [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red]
-            .into_iter()
-            .find(|t| t.marking_id() == id)
+        [
+            Tlp::Clear,
+            Tlp::Green,
+            Tlp::Amber,
+            Tlp::AmberStrict,
+            Tlp::Red,
+        ]
+        .into_iter()
+        .find(|t| t.marking_id() == id)
     }
 }
 
@@ -104,9 +109,35 @@ pub fn version_of(o: &Value) -> Option<String> {
     Some(t.to_rfc3339_opts(SecondsFormat::Micros, true))
 }
 
-/// The id custos gives an object of `kind` about `what`.
-pub fn id(kind: &str, what: &str) -> String {
-    format!("{kind}--{}", Uuid::new_v5(&CUSTOS_NAMESPACE, what.as_bytes()))
+/// A fresh id for a domain or relationship object of `kind`.
+pub fn new_id(kind: &str) -> String {
+    format!("{kind}--{}", Uuid::new_v4())
+}
+
+/// The ids of a shared case's objects, made once and kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseIds {
+    pub incident: String,
+    pub indicator: String,
+    pub sighting: String,
+    pub relationship: String,
+}
+
+impl CaseIds {
+    pub fn new() -> Self {
+        CaseIds {
+            incident: new_id("incident"),
+            indicator: new_id("indicator"),
+            sighting: new_id("sighting"),
+            relationship: new_id("relationship"),
+        }
+    }
+}
+
+impl Default for CaseIds {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The provider's identity.
@@ -126,7 +157,11 @@ pub fn identity(id: &str, name: &str, created: DateTime<Utc>) -> Value {
 /// An address as a cyber-observable (`ipv4-addr` or `ipv6-addr`), with the id STIX derives
 /// from its value.
 pub fn address(ip: IpAddr) -> Value {
-    let kind = if ip.is_ipv4() { "ipv4-addr" } else { "ipv6-addr" };
+    let kind = if ip.is_ipv4() {
+        "ipv4-addr"
+    } else {
+        "ipv6-addr"
+    };
     let value = ip.to_string();
     // The id's name is the canonical JSON of the contributing property, `value`.
     let name = serde_json::to_string(&json!({ "value": value })).unwrap_or_default();
@@ -140,16 +175,19 @@ pub fn address(ip: IpAddr) -> Value {
 
 /// The STIX pattern that matches an address.
 pub fn address_pattern(ip: IpAddr) -> String {
-    let kind = if ip.is_ipv4() { "ipv4-addr" } else { "ipv6-addr" };
+    let kind = if ip.is_ipv4() {
+        "ipv4-addr"
+    } else {
+        "ipv6-addr"
+    };
     format!("[{kind}:value = '{ip}']")
 }
 
 /// What a shared case is made of: the facts of the case, none of them personal.
 #[derive(Debug, Clone)]
 pub struct CaseFacts {
-    /// The report's id: the incident's and the indicator's ids derive from it.
-    pub report_id: String,
-    pub case_id: String,
+    /// The ids its objects have (had, when shared before).
+    pub ids: CaseIds,
     /// The category's word (`phishing`).
     pub category: String,
     /// The address the abuse came from, when the report named one.
@@ -196,13 +234,13 @@ pub fn case_objects(
         }
         o
     };
-    let incident_id = id("incident", &f.report_id);
+    let incident_id = f.ids.incident.clone();
     let mut out = vec![];
     let mut related = vec![];
     if let Some(ip) = f.ip {
         let mut sco = address(ip);
         sco["object_marking_refs"] = json!([tlp.marking_id()]);
-        let indicator_id = id("indicator", &format!("{}/{ip}", f.report_id));
+        let indicator_id = f.ids.indicator.clone();
         let until = f.occurred_at + chrono::Duration::days(i64::from(f.valid_days.max(1)));
         let indicator = merge(
             base("indicator", indicator_id.clone()),
@@ -222,7 +260,7 @@ pub fn case_objects(
             }),
         );
         let sighting = merge(
-            base("sighting", id("sighting", &f.case_id)),
+            base("sighting", f.ids.sighting.clone()),
             json!({
                 "sighting_of_ref": indicator_id,
                 "count": f.reports.max(1),
@@ -232,7 +270,7 @@ pub fn case_objects(
             }),
         );
         let rel = merge(
-            base("relationship", id("relationship", &format!("{}/{ip}", f.report_id))),
+            base("relationship", f.ids.relationship.clone()),
             json!({
                 "relationship_type": "related-to",
                 "source_ref": indicator_id,
@@ -284,10 +322,14 @@ mod tests {
 
     #[test]
     fn versions_order_as_text() {
-        let o = json!({"created": "2026-12-01T10:00:00Z", "modified": "2026-12-02T10:00:00.5+01:00"});
+        let o =
+            json!({"created": "2026-12-01T10:00:00Z", "modified": "2026-12-02T10:00:00.5+01:00"});
         assert_eq!(version_of(&o).unwrap(), "2026-12-02T09:00:00.500000Z");
         assert_eq!(version_of(&json!({"value": "x"})), None);
-        assert_eq!(Tlp::of_marking(Tlp::AmberStrict.marking_id()), Some(Tlp::AmberStrict));
+        assert_eq!(
+            Tlp::of_marking(Tlp::AmberStrict.marking_id()),
+            Some(Tlp::AmberStrict)
+        );
         assert_eq!(Tlp::AmberStrict.marking()["name"], "TLP:AMBER+STRICT");
     }
 }

@@ -123,7 +123,10 @@ pub fn query(
             Endpoint::Objects => true,
             Endpoint::Object => !matches!(k.as_str(), "match[id]" | "match[type]"),
             Endpoint::Versions => {
-                matches!(k.as_str(), "added_after" | "limit" | "next" | "match[spec_version]")
+                matches!(
+                    k.as_str(),
+                    "added_after" | "limit" | "next" | "match[spec_version]"
+                )
             }
         };
         if !allowed {
@@ -165,9 +168,7 @@ pub fn query(
                         "last" => VersionMatch::Last,
                         t => VersionMatch::At(
                             DateTime::parse_from_rfc3339(t)
-                                .map_err(|_| {
-                                    bad(k, "is `all`, `first`, `last` or RFC 3339 times")
-                                })?
+                                .map_err(|_| bad(k, "is `all`, `first`, `last` or RFC 3339 times"))?
                                 .with_timezone(&Utc)
                                 .to_rfc3339_opts(SecondsFormat::Micros, true),
                         ),
@@ -228,7 +229,11 @@ impl App {
     }
 
     /// One collection `caller` may read or write (else: not found).
-    pub async fn taxii_collection(&self, caller: &Caller, id: &str) -> Result<(Collection, Access)> {
+    pub async fn taxii_collection(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<(Collection, Access)> {
         caller.require(Permission::Taxii)?;
         let c = self.collection(id).await?;
         let a = App::access(caller, &c);
@@ -279,17 +284,28 @@ impl App {
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         if object.is_some() && rows.is_empty() && q.added_after.is_none() {
-            return Err(Error::NotFound(format!("object {}", object.unwrap_or_default())));
+            return Err(Error::NotFound(format!(
+                "object {}",
+                object.unwrap_or_default()
+            )));
         }
         let next = more
-            .then(|| rows.last().map(|r| r.date_added.timestamp_micros().to_string()))
+            .then(|| {
+                rows.last()
+                    .map(|r| r.date_added.timestamp_micros().to_string())
+            })
             .flatten();
         Ok(Page { rows, more, next })
     }
 
     /// Adds an envelope's objects to a collection `caller` may write: each is checked and
     /// kept (or counted a failure, with why); the status says what came of each. Audited.
-    pub async fn taxii_add(&self, caller: &Caller, collection: &str, envelope: &[u8]) -> Result<Status> {
+    pub async fn taxii_add(
+        &self,
+        caller: &Caller,
+        collection: &str,
+        envelope: &[u8],
+    ) -> Result<Status> {
         let (c, a) = self.taxii_collection(caller, collection).await?;
         if !a.write {
             return Err(Error::Forbidden(format!(
@@ -375,7 +391,11 @@ impl App {
     pub async fn taxii_status(&self, caller: &Caller, id: &str) -> Result<Status> {
         caller.require(Permission::Taxii)?;
         let gone = || Error::NotFound(format!("status {id}"));
-        let r = match self.store.compliance_record(&format!("taxii_status_{id}")).await {
+        let r = match self
+            .store
+            .compliance_record(&format!("taxii_status_{id}"))
+            .await
+        {
             Ok(r) if r.kind == STATUS_KIND => r,
             Ok(_) | Err(custos_store::StoreError::NotFound(_)) => return Err(gone()),
             Err(e) => return Err(e.into()),

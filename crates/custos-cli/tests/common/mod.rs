@@ -24,6 +24,8 @@ pub struct Server {
     pub child: Child,
     pub url: String,
     pub admin_key: Option<String>,
+    /// The demo's `peer` key (TAXII).
+    pub peer_key: Option<String>,
     /// The demo's `console user ROLE: EMAIL PASSWORD [totp:SECRET]` lines.
     pub console_users: Vec<String>,
 }
@@ -65,6 +67,7 @@ pub fn start_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         child,
         url: String::new(),
         admin_key: None,
+        peer_key: None,
         console_users: vec![],
     };
     let mut out = BufReader::new(stdout);
@@ -78,6 +81,9 @@ pub fn start_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         }
         if let Some(k) = line.strip_prefix("admin key: ") {
             server.admin_key = Some(k.trim().to_owned());
+        }
+        if let Some(k) = line.strip_prefix("peer key: ") {
+            server.peer_key = Some(k.trim().to_owned());
         }
         if line.starts_with("console user ") {
             server.console_users.push(line.trim().to_owned());

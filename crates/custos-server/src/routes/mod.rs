@@ -14,6 +14,8 @@ pub mod reference;
 pub mod resellers;
 pub mod screen;
 pub mod screening;
+pub mod sharing;
+pub mod taxii;
 pub mod webhooks;
 
 use custos_core::{AccountId, CustomerId};

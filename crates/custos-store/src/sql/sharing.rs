@@ -72,57 +72,56 @@ pub(super) async fn add(
 }
 
 pub(super) async fn query(st: &SqlStore, q: &SharedQuery) -> Result<Vec<StoredShared>, StoreError> {
-    // Every value is bound; only the number of placeholders is written into the statement.
-    let mut binds: Vec<String> = vec![q.collection.clone()];
-    let mut mark = |v: &str, binds: &mut Vec<String>| {
-        binds.push(v.to_owned());
+    /// A value bound to a placeholder: only the placeholders are written into the statement.
+    enum Bind {
+        Text(String),
+        Number(i64),
+    }
+    let mut binds = vec![Bind::Text(q.collection.clone())];
+    let mut wh = vec!["o.collection_id = $1".to_owned()];
+    let mark = |b: Bind, binds: &mut Vec<Bind>| {
+        binds.push(b);
         format!("${}", binds.len())
     };
-    let mut wh = vec!["o.collection_id = $1".to_owned()];
-    let after = q.added_after.map(ts);
-    if after.is_some() {
-        wh.push("o.date_added > $2".into());
-        binds.push(String::new()); // $2 is bound as a number below
-    }
-    let any_of = |col: &str,
-                  vals: &[String],
-                  binds: &mut Vec<String>,
-                  mark: &mut dyn FnMut(&str, &mut Vec<String>) -> String| {
-        let marks: Vec<String> = vals.iter().map(|v| mark(v, binds)).collect();
-        format!("{col} IN ({})", marks.join(", "))
-    };
-    if !q.ids.is_empty() {
-        wh.push(any_of("o.object_id", &q.ids, &mut binds, &mut mark));
-    }
-    if !q.types.is_empty() {
-        wh.push(any_of("o.object_type", &q.types, &mut binds, &mut mark));
-    }
-    if !q.spec_versions.is_empty() {
-        wh.push(any_of(
-            "o.spec_version",
-            &q.spec_versions,
-            &mut binds,
-            &mut mark,
+    if let Some(a) = q.added_after {
+        wh.push(format!(
+            "o.date_added > {}",
+            mark(Bind::Number(ts(a)), &mut binds)
         ));
+    }
+    for (col, vals) in [
+        ("o.object_id", &q.ids),
+        ("o.object_type", &q.types),
+        ("o.spec_version", &q.spec_versions),
+    ] {
+        if !vals.is_empty() {
+            let marks: Vec<String> = vals
+                .iter()
+                .map(|v| mark(Bind::Text(v.clone()), &mut binds))
+                .collect();
+            wh.push(format!("{col} IN ({})", marks.join(", ")));
+        }
     }
     let versions = if q.versions.is_empty() {
         &[VersionMatch::Last][..]
     } else {
         &q.versions[..]
     };
+    let newer = |cmp: &str| {
+        format!(
+            "NOT EXISTS (SELECT 1 FROM sharing_objects n WHERE n.collection_id = o.collection_id \
+             AND n.object_id = o.object_id AND n.version {cmp} o.version)"
+        )
+    };
     let mut ors = vec![];
     for v in versions {
         ors.push(match v {
             VersionMatch::All => "1 = 1".to_owned(),
-            VersionMatch::Last => "NOT EXISTS (SELECT 1 FROM sharing_objects n WHERE \
-                n.collection_id = o.collection_id AND n.object_id = o.object_id AND \
-                n.version > o.version)"
-                .to_owned(),
-            VersionMatch::First => "NOT EXISTS (SELECT 1 FROM sharing_objects n WHERE \
-                n.collection_id = o.collection_id AND n.object_id = o.object_id AND \
-                n.version < o.version)"
-                .to_owned(),
-            VersionMatch::At(t) => format!("o.version = {}", mark(t, &mut binds)),
+            VersionMatch::Last => newer(">"),
+            VersionMatch::First => newer("<"),
+            VersionMatch::At(t) => {
+                format!("o.version = {}", mark(Bind::Text(t.clone()), &mut binds))
+            }
         });
     }
     wh.push(format!("({})", ors.join(" OR ")));
@@ -138,10 +137,10 @@ pub(super) async fn query(st: &SqlStore, q: &SharedQuery) -> Result<Vec<StoredSh
         q.limit
     );
     let mut query = sqlx::query(&sql);
-    for (i, b) in binds.iter().enumerate() {
-        query = match (i, after) {
-            (1, Some(a)) => query.bind(a),
-            _ => query.bind(b.as_str()),
+    for b in binds {
+        query = match b {
+            Bind::Text(t) => query.bind(t),
+            Bind::Number(n) => query.bind(n),
         };
     }
     let rows = query.fetch_all(&st.read).await.map_err(db)?;

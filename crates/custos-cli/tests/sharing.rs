@@ -1,0 +1,406 @@
+//! Sharing with peers, end to end: the demo's collection read by the OASIS TAXII client and
+//! every object checked by the OASIS validator; peers limited to the collections they were
+//! given and to `/taxii2/`; objects added by a peer; abuse cases shared again as new versions.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use serde_json::{Value, json};
+
+const DEMO_COLLECTION: &str = "8c1d5e8e-3b89-4a52-9c11-4f6f0c2a1e10";
+const TAXII: &str = "application/taxii+json;version=2.1";
+const GREEN: &str = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+
+fn script(name: &str) -> String {
+    format!("{}/tests/sharing/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn python(args: &[&str]) -> Value {
+    let out = Command::new("python3")
+        .args(args)
+        .output()
+        .expect("python3 runs (pip install -r crates/custos-cli/tests/requirements.txt)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_oasis_client_pages_the_demo_collection_and_every_object_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &["demo"]);
+    let peer = s.peer_key.clone().expect("the demo prints a peer key");
+    let r = python(&[&script("taxii_read.py"), &s.url, &peer]);
+    assert_eq!(r["versions"], json!([TAXII]));
+    let cols = r["collections"].as_array().unwrap();
+    assert_eq!(cols.len(), 1, "{r}");
+    let c = &cols[0];
+    assert_eq!(c["id"], DEMO_COLLECTION);
+    assert_eq!(
+        (c["can_read"].clone(), c["can_write"].clone()),
+        (json!(true), json!(false))
+    );
+    assert_eq!(
+        c["types"],
+        json!([
+            "identity",
+            "incident",
+            "indicator",
+            "ipv4-addr",
+            "marking-definition",
+            "relationship",
+            "sighting"
+        ])
+    );
+    // Seven objects two to a page: the client followed `next` to the end.
+    assert_eq!(c["pages"], 4);
+    assert_eq!(c["problems"], json!([]), "{c}");
+    assert_eq!(c["manifest"], 7);
+    assert_eq!(c["one"].as_array().unwrap().len(), 1);
+    assert_eq!(c["versions"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        c["incident_extensions"],
+        json!([["extension-definition--ef765651-680c-498d-9894-99799f2fa126"]])
+    );
+    assert_eq!(c["patterns"], json!(["[ipv4-addr:value = '203.0.113.66']"]));
+    assert_eq!(c["markings"], json!([GREEN]));
+}
+
+async fn key(s: &Server, admin: &str, name: &str) -> (String, String) {
+    let (st, k) = call(
+        s,
+        admin,
+        "POST",
+        "/v1/api-keys",
+        Some(json!({"name": name, "role": "peer"})),
+    )
+    .await;
+    assert_eq!(st, 201, "{k}");
+    (
+        k["id"].as_str().unwrap().to_owned(),
+        k["token"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// A TAXII request: the key as HTTP Basic's password, TAXII's media types.
+async fn taxii(
+    s: &Server,
+    key: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut r = reqwest::Client::new()
+        .request(method.parse().unwrap(), format!("{}{path}", s.url))
+        .basic_auth("peer", Some(key))
+        .header("accept", TAXII);
+    if let Some(b) = body {
+        r = r.header("content-type", TAXII).body(b.to_string());
+    }
+    let resp = r.send().await.unwrap();
+    let (st, h) = (resp.status().as_u16(), resp.headers().clone());
+    (st, h, resp.json().await.unwrap_or(Value::Null))
+}
+
+fn indicator(id: &str) -> Value {
+    json!({"type": "indicator", "spec_version": "2.1", "id": id,
+        "created": "2026-12-01T10:00:00.000Z", "modified": "2026-12-01T10:00:00.000Z",
+        "pattern": "[ipv4-addr:value = '198.51.100.9']", "pattern_type": "stix",
+        "valid_from": "2026-12-01T10:00:00Z"})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_reaches_the_collections_it_was_given_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &["demo"]);
+    let admin = s.admin_key.clone().unwrap();
+    let (a_id, a) = key(&s, &admin, "peer-a").await;
+    let (_, b) = key(&s, &admin, "peer-b").await;
+
+    // A collection for A alone; readers must be live peer keys, titles one each.
+    let (st, bad) = call(
+        &s,
+        &admin,
+        "POST",
+        "/v1/sharing/collections",
+        Some(json!({"title": "For A", "readers": ["key_nobody"]})),
+    )
+    .await;
+    assert_eq!((st, bad["field"].as_str()), (422, Some("readers")), "{bad}");
+    let (st, col) = call(
+        &s,
+        &admin,
+        "POST",
+        "/v1/sharing/collections",
+        Some(json!({"title": "For A", "readers": [a_id], "writers": [a_id]})),
+    )
+    .await;
+    assert_eq!(st, 201, "{col}");
+    let for_a = col["id"].as_str().unwrap().to_owned();
+    let (st, _) = call(
+        &s,
+        &admin,
+        "POST",
+        "/v1/sharing/collections",
+        Some(json!({"title": "For A"})),
+    )
+    .await;
+    assert_eq!(st, 409);
+
+    // A sees both; B only the one open to every peer, and the other is not there for it.
+    let (st, _, list) = taxii(&s, &a, "GET", "/taxii2/api/collections/", None).await;
+    assert_eq!(
+        (st, list["collections"].as_array().unwrap().len()),
+        (200, 2)
+    );
+    let (st, _, list) = taxii(&s, &b, "GET", "/taxii2/api/collections/", None).await;
+    assert_eq!(
+        (st, list["collections"].as_array().unwrap().len()),
+        (200, 1)
+    );
+    for path in ["", "objects/", "manifest/"] {
+        let (st, h, e) = taxii(
+            &s,
+            &b,
+            "GET",
+            &format!("/taxii2/api/collections/{for_a}/{path}"),
+            None,
+        )
+        .await;
+        assert_eq!(st, 404, "{path}: {e}");
+        assert_eq!(h["content-type"], TAXII);
+        assert_eq!(e["http_status"], "404");
+    }
+    // Reading is not writing.
+    let env = json!({"objects": [indicator("indicator--3f6e8d2a-3a4d-4f3e-9a49-7c2b0d9e1f01")]});
+    let (st, _, _) = taxii(
+        &s,
+        &b,
+        "POST",
+        &format!("/taxii2/api/collections/{DEMO_COLLECTION}/objects/"),
+        Some(env.clone()),
+    )
+    .await;
+    assert_eq!(st, 403);
+
+    // A adds objects: one good, one not a STIX 2.1 object; the status says which.
+    let mut bad_obj = indicator("indicator--not-a-uuid");
+    bad_obj["spec_version"] = json!("2.1");
+    let env =
+        json!({"objects": [indicator("indicator--3f6e8d2a-3a4d-4f3e-9a49-7c2b0d9e1f01"), bad_obj]});
+    let (st, _, status) = taxii(
+        &s,
+        &a,
+        "POST",
+        &format!("/taxii2/api/collections/{for_a}/objects/"),
+        Some(env),
+    )
+    .await;
+    assert_eq!(st, 202, "{status}");
+    assert_eq!(
+        (
+            status["success_count"].clone(),
+            status["failure_count"].clone()
+        ),
+        (json!(1), json!(1))
+    );
+    let sid = status["id"].as_str().unwrap();
+    let (st, _, again) = taxii(&s, &a, "GET", &format!("/taxii2/api/status/{sid}/"), None).await;
+    assert_eq!((st, again["total_count"].clone()), (200, json!(2)));
+    let (st, _, _) = taxii(&s, &b, "GET", &format!("/taxii2/api/status/{sid}/"), None).await;
+    assert_eq!(st, 404, "a status is its sender's");
+    let (st, h, page) = taxii(
+        &s,
+        &a,
+        "GET",
+        &format!("/taxii2/api/collections/{for_a}/objects/"),
+        None,
+    )
+    .await;
+    assert_eq!((st, page["objects"].as_array().unwrap().len()), (200, 1));
+    assert!(
+        h.contains_key("x-taxii-date-added-first") && h.contains_key("x-taxii-date-added-last")
+    );
+
+    // Media types, filters and credentials, as the specification says.
+    let c = reqwest::Client::new();
+    let url = format!("{}/taxii2/api/collections/{for_a}/objects/", s.url);
+    let r = c
+        .get(&url)
+        .bearer_auth(&a)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 406);
+    let r = c
+        .post(&url)
+        .bearer_auth(&a)
+        .header("content-type", "application/json")
+        .body("{\"objects\":[]}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 415);
+    let r = c.get(&url).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("Basic")
+    );
+    let r = c
+        .get(format!("{url}?match[colour]=red"))
+        .bearer_auth(&a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert!(
+        e["description"].as_str().unwrap().contains("match[colour]"),
+        "{e}"
+    );
+
+    // Nothing outside /taxii2/: not the API, not the console.
+    for path in [
+        "/v1/customers",
+        "/v1/abuse-cases",
+        "/v1/sharing/collections",
+        "/v1/audit",
+    ] {
+        let (st, _) = call(&s, &a, "GET", path, None).await;
+        assert_eq!(st, 403, "{path}");
+    }
+    // Every read is audited under the peer's key.
+    let (_, audit) = call(&s, &admin, "GET", "/v1/audit?limit=1000", None).await;
+    let reads: Vec<&Value> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["entry"]["actor"] == a_id.as_str() && e["entry"]["action"] == "taxii_get_objects"
+        })
+        .collect();
+    assert!(!reads.is_empty(), "{audit}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &["demo"]);
+    let admin = s.admin_key.clone().unwrap();
+    let case = "/v1/abuse-cases/abc_demo_scanning";
+    let (st, e) = call(
+        &s,
+        &admin,
+        "POST",
+        &format!("{case}/share"),
+        Some(json!({"collection": "no-such-collection"})),
+    )
+    .await;
+    assert_eq!((st, e["field"].as_str()), (422, Some("collection")), "{e}");
+    let (st, e) = call(
+        &s,
+        &admin,
+        "POST",
+        &format!("{case}/actions"),
+        Some(json!({"action": "share"})),
+    )
+    .await;
+    assert_eq!((st, e["field"].as_str()), (422, Some("action")), "{e}");
+    let (st, shared) = call(
+        &s,
+        &admin,
+        "POST",
+        &format!("{case}/share"),
+        Some(json!({"collection": DEMO_COLLECTION, "tlp": "green"})),
+    )
+    .await;
+    assert_eq!(st, 200, "{shared}");
+    // The identity, the marking and the address are as they were; the rest are new versions.
+    assert_eq!(
+        (
+            shared["objects"].as_array().unwrap().len(),
+            shared["added"].clone()
+        ),
+        (7, json!(4))
+    );
+    let peer = s.peer_key.clone().unwrap();
+    let incident = shared["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o.as_str().unwrap().starts_with("incident--"))
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (st, _, v) = taxii(
+        &s,
+        &peer,
+        "GET",
+        &format!("/taxii2/api/collections/{DEMO_COLLECTION}/objects/{incident}/versions/"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (st, v["versions"].as_array().unwrap().len()),
+        (200, 2),
+        "{v}"
+    );
+    let (_, _, all) = taxii(
+        &s,
+        &peer,
+        "GET",
+        &format!("/taxii2/api/collections/{DEMO_COLLECTION}/objects/?match[version]=all"),
+        None,
+    )
+    .await;
+    assert_eq!(all["objects"].as_array().unwrap().len(), 11);
+    let (_, _, last) = taxii(
+        &s,
+        &peer,
+        "GET",
+        &format!("/taxii2/api/collections/{DEMO_COLLECTION}/objects/"),
+        None,
+    )
+    .await;
+    assert_eq!(last["objects"].as_array().unwrap().len(), 7);
+    // The case says it was shared.
+    let (_, c) = call(&s, &admin, "GET", case, None).await;
+    assert!(
+        c["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["action"] == "share"),
+        "{c}"
+    );
+    // The bundle to look at first, under another level.
+    let r = reqwest::Client::new()
+        .get(format!("{}{case}/stix?tlp=amber_strict", s.url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/stix+json;version=2.1"
+    );
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["type"], "bundle");
+    assert!(
+        b["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["name"] == "TLP:AMBER+STRICT")
+    );
+}
