@@ -26,7 +26,7 @@ use crate::service::{Actor, App, new_id};
 /// The kind of compliance record a case is kept as.
 pub const CASE_KIND: &str = "abuse_case";
 /// The kind of sealed document a case's evidence is kept as.
-const EVIDENCE_KIND: &str = "abuse_evidence";
+pub(crate) const EVIDENCE_KIND: &str = "abuse_evidence";
 /// The kind of sealed document a note given with an action is kept as.
 const NOTE_KIND: &str = "abuse_note";
 /// The most evidence a report carries (characters).
@@ -282,7 +282,7 @@ impl App {
     }
 
     /// Keeps a case, with its webhook events: opened (no `action`), or the action taken.
-    async fn save_case(&self, c: &AbuseCase, action: Option<Action>) -> Result<()> {
+    pub(crate) async fn save_case(&self, c: &AbuseCase, action: Option<Action>) -> Result<()> {
         let record = ComplianceRecord {
             id: c.id.clone(),
             kind: CASE_KIND.into(),

@@ -54,6 +54,35 @@ pub struct Config {
     /// between requests on a kept-alive one) before it is closed, in seconds.
     #[serde(default = "default_header_timeout")]
     pub header_timeout_secs: u64,
+    /// Peers' TAXII collections `custos serve` pulls on a schedule (`[[sharing_pulls]]`), as
+    /// `custos sharing pull` does once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sharing_pulls: Vec<SharingPull>,
+}
+
+/// A peer's collection the server pulls.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharingPull {
+    /// The peer's TAXII API root.
+    pub from: String,
+    pub collection: String,
+    /// The user name HTTP Basic sends.
+    #[serde(default = "default_pull_user")]
+    pub user: String,
+    /// The environment variable holding the key or password (never the file).
+    pub secret_env: String,
+    /// How often, in seconds.
+    #[serde(default = "default_pull_every")]
+    pub every_secs: u64,
+}
+
+fn default_pull_user() -> String {
+    "custos".into()
+}
+
+fn default_pull_every() -> u64 {
+    3600
 }
 
 fn default_max_connections() -> usize {
@@ -88,6 +117,7 @@ impl Default for Config {
             maintenance_interval_secs: default_maintenance(),
             max_connections: default_max_connections(),
             header_timeout_secs: default_header_timeout(),
+            sharing_pulls: vec![],
         }
     }
 }

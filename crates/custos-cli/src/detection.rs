@@ -245,15 +245,18 @@ fn cases_table(cases: &[custos_core::abuse::AbuseCase]) -> Result<()> {
     let mut t = Table::new(&[
         "case", "kind", "state", "category", "about", "opened", "due", "actions",
     ]);
+    // Each as the API writes it (`red_flags`, `peer_signal`), not as the code names it.
+    let word = |v: serde_json::Result<serde_json::Value>| {
+        v.ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
     for c in cases {
         t.row(vec![
             c.id.clone(),
-            format!("{:?}", c.kind).to_lowercase(),
-            format!("{:?}", c.state).to_lowercase(),
-            serde_json::to_value(c.category)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            word(serde_json::to_value(c.kind)),
+            word(serde_json::to_value(c.state)),
+            word(serde_json::to_value(c.category)),
             c.account_id
                 .as_ref()
                 .map(|a| a.to_string())

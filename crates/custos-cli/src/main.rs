@@ -19,6 +19,7 @@ mod nats;
 mod out;
 mod reference;
 mod resellers;
+mod sharing;
 mod users;
 mod webhooks;
 
@@ -113,6 +114,12 @@ enum Cmd {
     Abuse {
         #[command(subcommand)]
         cmd: detection::AbuseCmd,
+    },
+    /// Sharing with peers: TAXII collections, abuse cases shared as STIX, peers' collections
+    /// pulled in.
+    Sharing {
+        #[command(subcommand)]
+        cmd: sharing::SharingCmd,
     },
     /// Reference lists for detection: IP ranges, disposable email domains, BIN ranges.
     Reference {
@@ -328,7 +335,44 @@ async fn serve(
     sweep_every: u64,
     maintain_every: u64,
     limits: custos_server::serve::Limits,
+    pulls: Vec<config::SharingPull>,
 ) -> Result<()> {
+    for p in pulls {
+        // A peer's collection, taken in on its schedule; a failure is logged and tried again
+        // at the next tick.
+        let service = app.service.clone();
+        tokio::spawn(async move {
+            let caller = custos_app::keys::Caller {
+                key_id: "system:sharing".into(),
+                role: Role::Admin,
+                scope: None,
+            };
+            let mut tick =
+                tokio::time::interval(std::time::Duration::from_secs(p.every_secs.max(60)));
+            loop {
+                tick.tick().await;
+                let creds = custos_app::sharing::pull::Credentials {
+                    user: p.user.clone(),
+                    secret: std::env::var(&p.secret_env).unwrap_or_default(),
+                };
+                match service
+                    .pull_collection(&caller, &p.from, &p.collection, &creds)
+                    .await
+                {
+                    Ok(r) => tracing::info!(
+                        collection = %p.collection,
+                        objects = r.objects,
+                        added = r.added,
+                        signals = r.signals.len(),
+                        "pulled a peer's collection"
+                    ),
+                    Err(e) => {
+                        tracing::warn!(collection = %p.collection, error = %e, "pulling a peer's collection failed")
+                    }
+                }
+            }
+        });
+    }
     {
         // What other processes leave for the ledger's owner: their audit records, to be
         // copied into the ledger's audit log, and retention's ledger purges and key retiring.
@@ -344,6 +388,18 @@ async fn serve(
                 tick.tick().await;
                 if let Err(e) = service.mirror_audit().await {
                     tracing::warn!(error = %e, "copying audit records into the ledger failed");
+                }
+                // Indicators peers' collections brought in (a command's pull, a peer's post).
+                let sharing = Actor {
+                    id: "system:sharing".into(),
+                    role: "admin".into(),
+                };
+                match service.match_peer_indicators(&sharing).await {
+                    Ok(c) if !c.is_empty() => {
+                        tracing::info!(cases = c.len(), "peer signals matched")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "matching peers' indicators failed"),
                 }
                 match service.retention_work(&actor).await {
                     Ok(d) if d.accounts_purged > 0 || !d.keys_retired.is_empty() => {
@@ -573,13 +629,14 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
         Cmd::Serve { listen } => {
             let listen = listen.unwrap_or_else(|| config.listen.clone());
+            let pulls = config.sharing_pulls.clone();
             let (sweep, maintain, limits) = (
                 config.sweep_interval_secs,
                 config.maintenance_interval_secs,
                 config.limits(),
             );
             let app = App::open_server(config).await?;
-            serve(&app, &listen, sweep, maintain, limits).await
+            serve(&app, &listen, sweep, maintain, limits, pulls).await
         }
         Cmd::Demo { listen } => {
             if cli.data_dir.is_none() && std::env::var_os("CUSTOS_DATA_DIR").is_none() {
@@ -596,6 +653,7 @@ async fn run(cli: Cli) -> Result<()> {
                 );
             }
             eprintln!("demo data directory: {}", config.data_dir.display());
+            let pulls = config.sharing_pulls.clone();
             let (sweep, maintain, limits) = (
                 config.sweep_interval_secs,
                 config.maintenance_interval_secs,
@@ -625,7 +683,7 @@ async fn run(cli: Cli) -> Result<()> {
                     c.password
                 );
             }
-            serve(&app, &listen, sweep, maintain, limits).await
+            serve(&app, &listen, sweep, maintain, limits, pulls).await
         }
         Cmd::Migrate => {
             let app = App::open(config, false).await?;
@@ -816,6 +874,10 @@ async fn run(cli: Cli) -> Result<()> {
             let app = App::open(config, true).await?;
             reference::run(&app, cmd).await
         }
+        Cmd::Sharing { cmd } => {
+            let app = App::open(config, true).await?;
+            sharing::run(&app, cmd).await
+        }
         Cmd::Abuse { cmd } => {
             let app = App::open(config, true).await?;
             detection::abuse(&app, cmd).await
@@ -910,6 +972,7 @@ fn reads_only(cmd: &Cmd) -> bool {
         ),
         Cmd::Reference { cmd } => !matches!(cmd, reference::ReferenceCmd::Import { .. }),
         Cmd::Links { .. } => true,
+        Cmd::Sharing { cmd } => matches!(cmd, sharing::SharingCmd::Ls { .. }),
         Cmd::Rules { .. } => false,
         Cmd::Abuse { cmd } => matches!(
             cmd,

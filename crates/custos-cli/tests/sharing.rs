@@ -404,3 +404,160 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
             .any(|o| o["name"] == "TLP:AMBER+STRICT")
     );
 }
+
+/// A peer's server (medallion, the OASIS reference), filled with `bundle`; killed on drop.
+struct Medallion {
+    child: std::process::Child,
+    api_root: String,
+    collection: String,
+    user: String,
+    password: String,
+}
+
+impl Drop for Medallion {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+fn medallion(dir: &std::path::Path, bundle: &Value) -> Medallion {
+    use std::io::BufRead;
+    let file = dir.join("bundle.json");
+    std::fs::write(&file, bundle.to_string()).unwrap();
+    let mut child = Command::new("python3")
+        .arg(script("medallion_peer.py"))
+        .arg(&file)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs medallion (pip install -r crates/custos-cli/tests/requirements.txt)");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let v: Value = serde_json::from_str(&line).expect("medallion started");
+    let s = |k: &str| v[k].as_str().unwrap().to_owned();
+    Medallion {
+        api_root: s("api_root"),
+        collection: s("collection"),
+        user: s("user"),
+        password: s("password"),
+        child,
+    }
+}
+
+fn pull(dir: &std::path::Path, m: &Medallion, secret: &str, json: bool) -> std::process::Output {
+    let mut c = Command::new(BIN);
+    c.args([
+        "sharing",
+        "pull",
+        "--from",
+        &m.api_root,
+        "--collection",
+        &m.collection,
+    ])
+    .args(["--user", &m.user, "--data-dir"])
+    .arg(dir)
+    .env_remove("CUSTOS_DATA_DIR")
+    .env("CUSTOS_PEER_SECRET", secret);
+    if json {
+        c.arg("--json");
+    }
+    c.output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custos_pulls_a_medallion_collection_and_an_address_it_saw_opens_a_peer_signal() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    {
+        // One of the demo's accounts connects from 198.51.100.23 two hours ago.
+        let s = start(&data, &["demo"]);
+        let admin = s.admin_key.clone().unwrap();
+        let at = (chrono::Utc::now() - chrono::Duration::hours(2)).to_rfc3339();
+        let r = reqwest::Client::new()
+            .post(format!("{}/v1/events", s.url))
+            .bearer_auth(&admin)
+            .header("content-type", "application/x-ndjson")
+            .body(
+                json!({"account_id": "acc_demo_us_direct", "time": at, "ip": "198.51.100.23",
+                "action": "login", "source": "console"})
+                .to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    // The peer shares an indicator of that address, one of a domain and its identity.
+    let obj = |kind: &str, n: u32, more: Value| {
+        let mut o = json!({"type": kind, "spec_version": "2.1",
+            "id": format!("{kind}--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd{n:02}"),
+            "created": "2026-12-01T10:00:00.000Z", "modified": "2026-12-01T10:00:00.000Z"});
+        o.as_object_mut()
+            .unwrap()
+            .extend(more.as_object().unwrap().clone());
+        o
+    };
+    let valid = (chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339();
+    let bundle = json!({"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
+    "objects": [
+        obj("indicator", 1, json!({"pattern": "[ipv4-addr:value = '198.51.100.23']",
+            "pattern_type": "stix", "valid_from": valid, "labels": ["phishing"]})),
+        obj("indicator", 2, json!({"pattern": "[domain-name:value = 'evil.example']",
+            "pattern_type": "stix", "valid_from": valid})),
+        obj("identity", 3, json!({"name": "Peer Cloud", "identity_class": "organization"})),
+    ]});
+    let m = medallion(dir.path(), &bundle);
+
+    // Wrong credentials: a clear refusal, nothing taken in.
+    let out = pull(&data, &m, "not-the-secret", false);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refused"),
+        "{out:?}"
+    );
+
+    // Three objects, two to a page; with no server, the command holds the ledger and matches.
+    let out = pull(&data, &m, &m.password, true);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (p["objects"].clone(), p["added"].clone(), p["pages"].clone()),
+        (json!(3), json!(3), json!(2)),
+        "{p}"
+    );
+    assert_eq!(p["matched"], true);
+    let signals = p["signals"].as_array().unwrap();
+    assert_eq!(signals.len(), 1, "{p}");
+    assert_eq!(signals[0]["kind"], "peer_signal");
+    assert_eq!(signals[0]["account_id"], "acc_demo_us_direct");
+    assert_eq!(signals[0]["category"], "phishing");
+
+    // Again: from where the last pull ended; nothing new, no second case.
+    let out = pull(&data, &m, &m.password, true);
+    let p: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (p["added"].clone(), p["signals"].clone()),
+        (json!(0), json!([])),
+        "{p}"
+    );
+    let ls = custos(&data, &["abuse", "ls"]);
+    let text = String::from_utf8_lossy(&ls.stdout);
+    assert_eq!(text.matches("peer_signal").count(), 1, "{text}");
+    // The objects are kept in a local collection of their own, which no peer reads.
+    let ls = custos(&data, &["sharing", "ls", "--json"]);
+    let cols: Value = serde_json::from_slice(&ls.stdout).unwrap();
+    let local = cols
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["title"].as_str().unwrap().starts_with("From 127.0.0.1"))
+        .unwrap();
+    assert_eq!(local["readers"], json!([]));
+}

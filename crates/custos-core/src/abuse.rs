@@ -44,6 +44,9 @@ pub enum CaseKind {
     /// The red-flag rules reached `review` or more on a customer's sign-up: to review, and
     /// clear or act on.
     RedFlags,
+    /// A peer's signal: an indicator a peer shared (an address) that one of the provider's
+    /// accounts used while it was valid. To review; never decided on by itself.
+    PeerSignal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -1,0 +1,582 @@
+//! Taking in what peers share: a TAXII 2.1 client that pulls a peer's collection into a local
+//! one (continuing where the last pull ended), and the matching of the indicators taken in
+//! (pulled, or added by a peer allowed to write) against the provider's own ledger. An
+//! indicator of an address one of the provider's accounts used while it was valid opens a
+//! `peer_signal` case on that account, to review: nothing is decided by a peer's word.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, Utc};
+use custos_core::AccountId;
+use custos_core::abuse::{AbuseCase, CaseKind, CaseState, Category};
+use custos_store::{ComplianceRecord, DocumentMeta, SharedQuery, StoreError, VersionMatch};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::{NewCollection, shared_object};
+use crate::error::{Error, Result};
+use crate::keys::{Caller, Permission};
+use crate::service::{Actor, App, new_id};
+
+/// The kind of compliance record a pulled source is kept as.
+pub const PULL_KIND: &str = "sharing_pull";
+/// The record of how far a collection's objects were matched.
+const MATCHED_KIND: &str = "sharing_matched";
+/// Objects asked for a page, and the most pages one pull follows.
+const PAGE: u32 = 100;
+const MAX_PAGES: usize = 1000;
+/// The largest page a peer may answer.
+const MAX_PAGE_BYTES: usize = 16 * 1024 * 1024;
+/// How far back a peer's indicator is looked for in the ledger.
+const LOOKBACK_DAYS: i64 = 90;
+/// The most accounts one indicator opens cases on.
+const MAX_SIGNALS: usize = 20;
+
+/// A peer's collection this provider pulls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PullSource {
+    pub id: String,
+    /// The peer's API root (`https://peer.example/taxii2/api1/`).
+    pub from: String,
+    /// The peer's collection id.
+    pub collection: String,
+    /// The local collection its objects are kept in.
+    pub local_collection: String,
+    /// The `X-TAXII-Date-Added-Last` of the last pull: the next asks for what came after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_after: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_pull_at: Option<DateTime<Utc>>,
+    /// Object versions taken in, over every pull.
+    #[serde(default)]
+    pub objects_taken: u64,
+}
+
+/// What a peer's server is asked with: a user name and its secret (a peer's key, or a
+/// password). Never printed.
+#[derive(Clone)]
+pub struct Credentials {
+    pub user: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a pull took in.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Pulled {
+    pub source: PullSource,
+    pub pages: usize,
+    /// Objects the peer sent.
+    pub objects: usize,
+    /// New object versions kept (the rest were held already, or not STIX 2.1).
+    pub added: usize,
+    /// Objects that were not STIX 2.1 objects, with why (at most 20 listed).
+    pub refused: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refusals: Vec<String>,
+    /// Whether the indicators were matched against the ledger now (a command beside the
+    /// running server leaves that to the server).
+    pub matched: bool,
+    /// The `peer_signal` cases opened.
+    pub signals: Vec<AbuseCase>,
+}
+
+fn invalid(field: &str, why: impl Into<String>) -> Error {
+    Error::invalid(field, why.into())
+}
+
+/// The address (or network) a STIX pattern matches, when it is one comparison of an
+/// `ipv4-addr` or `ipv6-addr` value (`=` or `ISSUBSET`).
+pub fn pattern_address(pattern: &str) -> Option<String> {
+    let inner = pattern.trim().strip_prefix('[')?.strip_suffix(']')?.trim();
+    let (lhs, rhs) = inner
+        .split_once(" = ")
+        .or_else(|| inner.split_once(" ISSUBSET "))?;
+    if !matches!(lhs.trim(), "ipv4-addr:value" | "ipv6-addr:value") {
+        return None;
+    }
+    let v = rhs.trim().strip_prefix('\'')?.strip_suffix('\'')?;
+    let (addr, len) = match v.split_once('/') {
+        Some((a, l)) => (a, Some(l.parse::<u8>().ok()?)),
+        None => (v, None),
+    };
+    let ip: IpAddr = addr.parse().ok()?;
+    Some(match len {
+        Some(l) => format!("{ip}/{l}"),
+        None => ip.to_string(),
+    })
+}
+
+fn time(o: &Value, field: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(o.get(field)?.as_str()?)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The category a peer's labels name, if one of custos's.
+fn category(o: &Value) -> Category {
+    o.get("labels")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|l| serde_json::from_value::<Category>(l.clone()).ok())
+        .next()
+        .unwrap_or(Category::Other)
+}
+
+impl App {
+    /// The sources pulled, oldest first.
+    pub async fn pull_sources(&self) -> Result<Vec<PullSource>> {
+        self.store
+            .compliance_records(PULL_KIND, None)
+            .await?
+            .into_iter()
+            .map(|r| {
+                serde_json::from_value(r.body)
+                    .map_err(|e| Error::Internal(format!("a stored pull source: {e}")))
+            })
+            .collect()
+    }
+
+    async fn keep_source(&self, s: &PullSource) -> Result<()> {
+        Ok(self
+            .store
+            .put_compliance_record(
+                &ComplianceRecord {
+                    id: s.id.clone(),
+                    kind: PULL_KIND.into(),
+                    subject: Some(s.local_collection.clone()),
+                    created_at: s.last_pull_at.unwrap_or_else(|| self.now()),
+                    due_at: None,
+                    closed_at: None,
+                    body: serde_json::to_value(s)
+                        .map_err(|e| Error::Internal(format!("a pull source: {e}")))?,
+                },
+                &[],
+            )
+            .await?)
+    }
+
+    /// Pulls a peer's collection (`from`: its API root) into a local collection, from where
+    /// the last pull of it ended; then matches the indicators taken in, when this process
+    /// holds the ledger. Audited.
+    pub async fn pull_collection(
+        &self,
+        caller: &Caller,
+        from: &str,
+        collection: &str,
+        creds: &Credentials,
+    ) -> Result<Pulled> {
+        caller.require(Permission::Share)?;
+        let actor = caller.actor();
+        let mut root = reqwest::Url::parse(from.trim())
+            .map_err(|_| invalid("from", "is not a URL (the peer's TAXII API root)"))?;
+        if !matches!(root.scheme(), "http" | "https") || root.host().is_none() {
+            return Err(invalid("from", "is an http or https URL"));
+        }
+        if !root.path().ends_with('/') {
+            root.set_path(&format!("{}/", root.path()));
+        }
+        let collection = collection.trim();
+        if collection.is_empty()
+            || collection.len() > 200
+            || !collection
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            return Err(invalid(
+                "collection",
+                "is a collection id (letters, digits, `-`)",
+            ));
+        }
+        let key = format!("{root}|{collection}");
+        let id = format!(
+            "pull_{}",
+            &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(key.as_bytes()))[..20]
+        );
+        let mut source = match self.pull_sources().await?.into_iter().find(|s| s.id == id) {
+            Some(s) => s,
+            None => {
+                let host = root.host_str().unwrap_or("peer").to_owned();
+                let local = self
+                    .create_collection_with_id(
+                        caller,
+                        uuid::Uuid::new_v4().to_string(),
+                        NewCollection {
+                            title: format!("From {host}: {collection}"),
+                            description: Some(format!(
+                                "Pulled from {root}collections/{collection}/"
+                            )),
+                            readers: vec![],
+                            writers: vec![],
+                        },
+                    )
+                    .await?;
+                let s = PullSource {
+                    id,
+                    from: root.to_string(),
+                    collection: collection.to_owned(),
+                    local_collection: local.id,
+                    added_after: None,
+                    last_pull_at: None,
+                    objects_taken: 0,
+                };
+                // Kept at once: a first pull that fails finds its collection the next time.
+                self.keep_source(&s).await?;
+                s
+            }
+        };
+        self.audit(
+            &actor,
+            Some("taking in a peer's collection"),
+            "sharing_pull",
+            &source.id,
+        )
+        .await?;
+        let url = root
+            .join(&format!("collections/{collection}/objects/"))
+            .map_err(|_| invalid("collection", "cannot be put in a URL"))?;
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .map_err(|e| Error::Internal(format!("an HTTP client: {e}")))?;
+        let mut out = Pulled {
+            source: source.clone(),
+            pages: 0,
+            objects: 0,
+            added: 0,
+            refused: 0,
+            refusals: vec![],
+            matched: false,
+            signals: vec![],
+        };
+        let mut next: Option<String> = None;
+        let mut last_added = source.added_after.clone();
+        loop {
+            if out.pages >= MAX_PAGES {
+                break;
+            }
+            let mut q: Vec<(&str, String)> = vec![("limit", PAGE.to_string())];
+            if let Some(a) = &source.added_after {
+                q.push(("added_after", a.clone()));
+            }
+            if let Some(n) = &next {
+                q.push(("next", n.clone()));
+            }
+            let resp = client
+                .get(url.clone())
+                .query(&q)
+                .header("accept", "application/taxii+json;version=2.1")
+                .basic_auth(&creds.user, Some(&creds.secret))
+                .send()
+                .await
+                .map_err(|e| {
+                    invalid(
+                        "from",
+                        format!(
+                            "cannot reach the peer ({})",
+                            if e.is_timeout() {
+                                "timed out"
+                            } else if e.is_connect() {
+                                "no connection"
+                            } else {
+                                "request failed"
+                            }
+                        ),
+                    )
+                })?;
+            let status = resp.status().as_u16();
+            match status {
+                200 => {}
+                401 | 403 => {
+                    return Err(invalid(
+                        "credentials",
+                        format!("the peer refused them ({status})"),
+                    ));
+                }
+                404 => {
+                    return Err(invalid(
+                        "collection",
+                        "the peer has no such collection, or does not give it to these credentials",
+                    ));
+                }
+                s => return Err(invalid("from", format!("the peer answered {s}"))),
+            }
+            if let Some(v) = resp
+                .headers()
+                .get("x-taxii-date-added-last")
+                .and_then(|v| v.to_str().ok())
+                && DateTime::parse_from_rfc3339(v.trim()).is_ok()
+            {
+                last_added = Some(v.trim().to_owned());
+            }
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|_| invalid("from", "the peer's answer broke off"))?;
+            if body.len() > MAX_PAGE_BYTES {
+                return Err(invalid("from", "the peer's page is larger than 16 MiB"));
+            }
+            #[derive(Deserialize)]
+            struct Envelope {
+                #[serde(default)]
+                more: bool,
+                #[serde(default)]
+                next: Option<String>,
+                #[serde(default)]
+                objects: Vec<Value>,
+            }
+            let env: Envelope = serde_json::from_slice(&body)
+                .map_err(|_| invalid("from", "the peer's answer is not a TAXII envelope"))?;
+            out.pages += 1;
+            out.objects += env.objects.len();
+            let mut rows = vec![];
+            for o in &env.objects {
+                match shared_object(o) {
+                    Ok(r) => rows.push(r),
+                    Err(why) => {
+                        out.refused += 1;
+                        if out.refusals.len() < 20 {
+                            let id = o.get("id").and_then(Value::as_str).unwrap_or("?");
+                            out.refusals.push(format!(
+                                "{}: {why}",
+                                id.chars().take(120).collect::<String>()
+                            ));
+                        }
+                    }
+                }
+            }
+            let added = self
+                .store
+                .add_shared_objects(&source.local_collection, &rows, self.now())
+                .await?;
+            out.added += added.iter().filter(|a| a.is_some()).count();
+            match (env.more, env.next) {
+                (true, Some(n)) if !n.is_empty() => next = Some(n),
+                _ => break,
+            }
+        }
+        source.added_after = last_added;
+        source.last_pull_at = Some(self.now());
+        source.objects_taken += out.added as u64;
+        self.keep_source(&source).await?;
+        out.source = source;
+        if self.ledger().is_some() {
+            out.signals = self.match_peer_indicators(&actor).await?;
+            out.matched = true;
+        }
+        Ok(out)
+    }
+
+    /// Matches the indicators taken in since the last match (pulled, or added by a peer that
+    /// may write) against the ledger: each address one of the provider's accounts used while
+    /// the indicator was valid opens a `peer_signal` case on that account, once. Returns the
+    /// cases opened. Needs the ledger (the server runs it).
+    pub async fn match_peer_indicators(&self, actor: &Actor) -> Result<Vec<AbuseCase>> {
+        let mut collections: Vec<String> = self
+            .pull_sources()
+            .await?
+            .into_iter()
+            .map(|s| s.local_collection)
+            .collect();
+        for c in self.collections().await? {
+            if !c.writers.is_empty() && !collections.contains(&c.id) {
+                collections.push(c.id);
+            }
+        }
+        let mut opened = vec![];
+        for col in collections {
+            let record = format!("sharing_matched_{col}");
+            let through = match self.store.compliance_record(&record).await {
+                Ok(r) => r.body.get("through").and_then(Value::as_i64).unwrap_or(0),
+                Err(StoreError::NotFound(_)) => 0,
+                Err(e) => return Err(e.into()),
+            };
+            let mut after = DateTime::from_timestamp_micros(through);
+            loop {
+                let rows = self
+                    .store
+                    .shared_objects(&SharedQuery {
+                        collection: col.clone(),
+                        added_after: after,
+                        ids: vec![],
+                        types: vec!["indicator".into()],
+                        spec_versions: vec![],
+                        versions: vec![VersionMatch::All],
+                        limit: 500,
+                        with_body: true,
+                    })
+                    .await?;
+                let Some(last) = rows.last().map(|r| r.date_added) else {
+                    break;
+                };
+                for r in &rows {
+                    let Ok(o) = serde_json::from_slice::<Value>(&r.body) else {
+                        continue;
+                    };
+                    opened.extend(self.signal_cases(actor, &col, &o).await?);
+                }
+                after = Some(last);
+                self.store
+                    .put_compliance_record(
+                        &ComplianceRecord {
+                            id: record.clone(),
+                            kind: MATCHED_KIND.into(),
+                            subject: Some(col.clone()),
+                            created_at: self.now(),
+                            due_at: None,
+                            closed_at: None,
+                            body: serde_json::json!({"through": last.timestamp_micros()}),
+                        },
+                        &[],
+                    )
+                    .await?;
+            }
+        }
+        Ok(opened)
+    }
+
+    /// The `peer_signal` cases one indicator opens.
+    async fn signal_cases(&self, actor: &Actor, col: &str, o: &Value) -> Result<Vec<AbuseCase>> {
+        let (Some(id), Some(pattern)) = (
+            o.get("id").and_then(Value::as_str),
+            o.get("pattern").and_then(Value::as_str),
+        ) else {
+            return Ok(vec![]);
+        };
+        let Some(net) = pattern_address(pattern) else {
+            return Ok(vec![]);
+        };
+        let now = self.now();
+        let from = time(o, "valid_from")
+            .unwrap_or(now - Duration::days(LOOKBACK_DAYS))
+            .max(now - Duration::days(LOOKBACK_DAYS));
+        let to = time(o, "valid_until").unwrap_or(now).min(now);
+        if from > to {
+            return Ok(vec![]);
+        }
+        let found = self
+            .network_accounts(
+                actor,
+                &format!("peer signal {id}"),
+                &net,
+                Some(from),
+                Some(to),
+                None,
+            )
+            .await?;
+        if found.accounts.is_empty() {
+            return Ok(vec![]);
+        }
+        let existing = self.abuse_cases(None).await?;
+        let mut out = vec![];
+        for u in found.accounts.iter().take(MAX_SIGNALS) {
+            let Ok(aid) = AccountId::parse(&u.account_id) else {
+                continue;
+            };
+            let Ok(a) = self.store.get_account(&aid).await else {
+                continue;
+            };
+            if existing.iter().any(|c| {
+                c.kind == CaseKind::PeerSignal
+                    && c.report_id == id
+                    && c.account_id.as_ref() == Some(&a.id)
+            }) {
+                continue;
+            }
+            let evidence = serde_json::json!({
+                "report_id": id,
+                "reported_by": format!("collection {col}"),
+                "category": category(o),
+                "ip": net,
+                "at": u.first_seen,
+                "evidence": format!("A peer's indicator ({pattern}), valid from {from} to {to}; the account used the address {} time(s) from {} to {}.", u.count, u.first_seen, u.last_seen),
+                "references": [id],
+                "indicator": o,
+                "trace": {"account_id": u.account_id, "count": u.count,
+                          "first_seen": u.first_seen, "last_seen": u.last_seen},
+            });
+            let body = serde_json::to_vec(&evidence)
+                .map_err(|e| Error::Internal(format!("a peer signal's evidence: {e}")))?;
+            let owner = new_id("abr_");
+            let meta = self
+                .store
+                .add_document(
+                    &DocumentMeta {
+                        id: String::new(),
+                        owner: owner.clone(),
+                        kind: crate::abuse::EVIDENCE_KIND.into(),
+                        version: 0,
+                        uploaded_at: now,
+                        uploaded_by: actor.id.clone(),
+                        file_name: "peer-signal.json".into(),
+                        media_type: "application/json".into(),
+                        sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&body)),
+                        size: body.len() as u64,
+                    },
+                    &body,
+                )
+                .await?;
+            let c = AbuseCase {
+                id: new_id("abc_"),
+                kind: CaseKind::PeerSignal,
+                state: CaseState::Open,
+                category: category(o),
+                report_id: id.to_owned(),
+                account_id: Some(a.id.clone()),
+                customer_id: Some(a.customer_id.clone()),
+                occurred_at: u.first_seen,
+                opened_at: now,
+                due_at: now + Duration::hours(i64::from(self.policy.detection.case_hours)),
+                handled_at: None,
+                closed_at: None,
+                reported_by: format!("collection {col}"),
+                suspended: false,
+                actions: vec![],
+                evidence_id: Some(meta.id),
+                linked_to: None,
+            };
+            self.save_case(&c, None).await?;
+            self.audit(actor, None, "peer_signal", &c.id).await?;
+            out.push(c);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pattern_of_one_address_or_network_is_read() {
+        assert_eq!(
+            pattern_address("[ipv4-addr:value = '198.51.100.9']").as_deref(),
+            Some("198.51.100.9")
+        );
+        assert_eq!(
+            pattern_address("[ipv4-addr:value ISSUBSET '198.51.100.0/24']").as_deref(),
+            Some("198.51.100.0/24")
+        );
+        assert_eq!(
+            pattern_address("[ipv6-addr:value = '2001:db8::1']").as_deref(),
+            Some("2001:db8::1")
+        );
+        for other in [
+            "[domain-name:value = 'evil.example']",
+            "[ipv4-addr:value = '198.51.100.9'] OR [ipv4-addr:value = '198.51.100.10']",
+            "[ipv4-addr:value = 'not an address']",
+            "ipv4-addr:value = '198.51.100.9'",
+        ] {
+            assert_eq!(pattern_address(other), None, "{other}");
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! `custos sharing`: the TAXII collections peers read, an abuse case shared into one, and a
+//! peer's collection pulled in (its indicators matched against the ledger).
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use custos_app::sharing::pull::Credentials;
+use custos_app::sharing::stix::Tlp;
+use custos_app::sharing::{NewCollection, ShareCase};
+
+use crate::app::App;
+use crate::out::{Table, print_json, time_text};
+
+#[derive(Subcommand, Debug)]
+pub enum SharingCmd {
+    /// The collections, with who may read and write each.
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a collection: the peer keys that may read it (`*`: every peer) and write to it.
+    Add {
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// A `peer` key's id, or `*` for every peer; repeat for several.
+        #[arg(long = "reader")]
+        readers: Vec<String>,
+        /// A `peer` key's id; repeat for several.
+        #[arg(long = "writer")]
+        writers: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Share an abuse case (a report's) into a collection, as STIX 2.1.
+    Share {
+        case: String,
+        #[arg(long)]
+        collection: String,
+        /// clear, green, amber (the default), amber_strict or red.
+        #[arg(long, default_value = "amber")]
+        tlp: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take in a peer's TAXII 2.1 collection (from where the last pull of it ended); its
+    /// indicators of addresses the provider's accounts used open `peer_signal` cases.
+    Pull {
+        /// The peer's TAXII API root, e.g. https://peer.example/taxii2/api1/.
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        collection: String,
+        /// The user name HTTP Basic sends (a custos peer takes any, with its key as the
+        /// password).
+        #[arg(long, default_value = "custos")]
+        user: String,
+        /// The environment variable that holds the password or key (never a flag: it would
+        /// be in the process list and the shell's history).
+        #[arg(long, default_value = "CUSTOS_PEER_SECRET")]
+        secret_env: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn tlp(s: &str) -> Result<Tlp> {
+    serde_json::from_value(serde_json::Value::String(s.trim().replace('+', "_"))).with_context(
+        || format!("--tlp `{s}` is not one of clear, green, amber, amber_strict, red"),
+    )
+}
+
+pub async fn run(app: &App, cmd: SharingCmd) -> Result<()> {
+    let s = &app.service;
+    let caller = crate::legal::caller();
+    match cmd {
+        SharingCmd::Ls { json } => {
+            let all = s.collections().await?;
+            if json {
+                return print_json(&all);
+            }
+            let mut t = Table::new(&["id", "title", "readers", "writers", "created"]);
+            for c in &all {
+                t.row(vec![
+                    c.id.clone(),
+                    c.title.clone(),
+                    c.readers.join(" "),
+                    c.writers.join(" "),
+                    time_text(c.created_at),
+                ]);
+            }
+            t.print("no collections")
+        }
+        SharingCmd::Add {
+            title,
+            description,
+            readers,
+            writers,
+            json,
+        } => {
+            let c = s
+                .create_collection(
+                    &caller,
+                    NewCollection {
+                        title,
+                        description,
+                        readers,
+                        writers,
+                    },
+                )
+                .await?;
+            if json {
+                return print_json(&c);
+            }
+            println!(
+                "collection {} ({}): /taxii2/api/collections/{}/",
+                c.id, c.title, c.id
+            );
+            Ok(())
+        }
+        SharingCmd::Share {
+            case,
+            collection,
+            tlp: level,
+            json,
+        } => {
+            let shared = s
+                .share_abuse_case(
+                    &caller,
+                    &case,
+                    ShareCase {
+                        collection,
+                        tlp: Some(tlp(&level)?),
+                    },
+                )
+                .await?;
+            if json {
+                return print_json(&shared);
+            }
+            println!(
+                "shared {case} into {}: {} object(s), {} new version(s)",
+                shared.collection,
+                shared.objects.len(),
+                shared.added
+            );
+            for o in &shared.objects {
+                println!("  {o}");
+            }
+            Ok(())
+        }
+        SharingCmd::Pull {
+            from,
+            collection,
+            user,
+            secret_env,
+            json,
+        } => {
+            let secret = std::env::var(&secret_env).unwrap_or_default();
+            if secret.trim().is_empty() {
+                bail!("set ${secret_env} to the key or password the peer gave you");
+            }
+            let creds = Credentials {
+                user,
+                secret: secret.trim().to_owned(),
+            };
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_message(format!("pulling {collection}"));
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            let p = s.pull_collection(&caller, &from, &collection, &creds).await;
+            bar.finish_and_clear();
+            let p = p?;
+            if json {
+                return print_json(&p);
+            }
+            println!(
+                "pulled {} object(s) in {} page(s) into collection {}: {} new version(s), {} refused",
+                p.objects, p.pages, p.source.local_collection, p.added, p.refused
+            );
+            for r in &p.refusals {
+                println!("  refused {r}");
+            }
+            if p.matched {
+                println!("{} peer signal case(s) opened", p.signals.len());
+                for c in &p.signals {
+                    println!(
+                        "  {} on {}",
+                        c.id,
+                        c.account_id.as_ref().map(|a| a.as_str()).unwrap_or("?")
+                    );
+                }
+            } else {
+                eprintln!(
+                    "note: the running server holds the ledger; it matches the indicators \
+                     against it within seconds (peer_signal cases in `custos abuse ls`)"
+                );
+            }
+            Ok(())
+        }
+    }
+}
