@@ -747,6 +747,8 @@ async fn seed_abuse(svc: &App) -> Result<(), Error> {
 /// of an address shared into it: an indicator, its sighting and the incident, so that a TAXII
 /// client pointed at the demo finds them at once.
 pub const DEMO_COLLECTION: &str = "8c1d5e8e-3b89-4a52-9c11-4f6f0c2a1e10";
+/// The demo's trust group key id.
+pub const DEMO_TRUST_KEY: &str = "trust-group-1-2026-12";
 
 async fn seed_sharing(svc: &App) -> Result<(), Error> {
     use crate::keys::{Caller, Role};
@@ -787,6 +789,13 @@ async fn seed_sharing(svc: &App) -> Result<(), Error> {
                 .into(),
             references: vec!["abuse desk ticket 4411".into()],
         },
+    )
+    .await?;
+    // The demo's trust group key (a real group makes its own and gives it to its members).
+    svc.put_trust_key(
+        &officer,
+        DEMO_TRUST_KEY,
+        Some("ZGVtbyB0cnVzdCBncm91cCBrZXksIG5vdCBzZWNyZXQ="),
     )
     .await?;
     svc.share_abuse_case(

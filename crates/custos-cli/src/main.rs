@@ -972,7 +972,10 @@ fn reads_only(cmd: &Cmd) -> bool {
         ),
         Cmd::Reference { cmd } => !matches!(cmd, reference::ReferenceCmd::Import { .. }),
         Cmd::Links { .. } => true,
-        Cmd::Sharing { cmd } => matches!(cmd, sharing::SharingCmd::Ls { .. }),
+        Cmd::Sharing { cmd } => matches!(
+            cmd,
+            sharing::SharingCmd::Ls { .. } | sharing::SharingCmd::Sets { .. }
+        ),
         Cmd::Rules { .. } => false,
         Cmd::Abuse { cmd } => matches!(
             cmd,

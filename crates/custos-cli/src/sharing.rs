@@ -43,6 +43,35 @@ pub enum SharingCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Keep a trust group's key under its id: the key the group gave (from an environment
+    /// variable), or with `--new` a new one, printed once to give the other members.
+    TrustKey {
+        key_id: String,
+        #[arg(long)]
+        new: bool,
+        /// The environment variable holding the key (base64, 32 bytes).
+        #[arg(long, default_value = "CUSTOS_TRUST_KEY")]
+        key_env: String,
+    },
+    /// Write the keyed set of the customers closed for abuse, under a trust group's key.
+    ExportSet {
+        #[arg(long)]
+        key_id: String,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Take in a peer's keyed set: each customer with an identifier in it gets a
+    /// `peer_signal` case.
+    ImportSet {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The keyed sets taken in.
+    Sets {
+        #[arg(long)]
+        json: bool,
+    },
     /// Take in a peer's TAXII 2.1 collection (from where the last pull of it ended); its
     /// indicators of addresses the provider's accounts used open `peer_signal` cases.
     Pull {
@@ -147,6 +176,91 @@ pub async fn run(app: &App, cmd: SharingCmd) -> Result<()> {
                 println!("  {o}");
             }
             Ok(())
+        }
+        SharingCmd::TrustKey {
+            key_id,
+            new,
+            key_env,
+        } => {
+            let given = if new {
+                None
+            } else {
+                let k = std::env::var(&key_env).unwrap_or_default();
+                if k.trim().is_empty() {
+                    bail!("set ${key_env} to the trust group's key (base64), or pass --new");
+                }
+                Some(k)
+            };
+            let k = s.put_trust_key(&caller, &key_id, given.as_deref()).await?;
+            match k.key {
+                Some(key) => {
+                    eprintln!(
+                        "trust group key {}; give it to the other members, shown only now:",
+                        k.key_id
+                    );
+                    println!("{key}");
+                }
+                None => println!("trust group key {} kept", k.key_id),
+            }
+            Ok(())
+        }
+        SharingCmd::ExportSet { key_id, out } => {
+            let set = s.export_keyed_set(&caller, &key_id).await?;
+            let body = serde_json::to_vec_pretty(&set)?;
+            std::fs::write(&out, body)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "wrote {} entries under {} to {}",
+                set.entries.len(),
+                set.key_id,
+                out.display()
+            );
+            Ok(())
+        }
+        SharingCmd::ImportSet { file, json } => {
+            let len = std::fs::metadata(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?
+                .len();
+            if len > 80 * 1024 * 1024 {
+                bail!(
+                    "{} holds {len} bytes: a keyed set is at most 80 MiB",
+                    file.display()
+                );
+            }
+            let text =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let set: custos_app::sharing::keyed::KeyedSet = serde_json::from_slice(&text)
+                .with_context(|| format!("{} is not a keyed set", file.display()))?;
+            let r = s.import_keyed_set(&caller, set).await?;
+            if json {
+                return print_json(&r);
+            }
+            println!(
+                "took in {} ({} entries from {}): {} customer(s) matched",
+                r.id, r.entries, r.publisher, r.matched_customers
+            );
+            for c in &r.cases {
+                println!("  peer_signal case {c}");
+            }
+            Ok(())
+        }
+        SharingCmd::Sets { json } => {
+            let all = s.keyed_sets().await?;
+            if json {
+                return print_json(&all);
+            }
+            let mut t = Table::new(&["set", "publisher", "key", "entries", "matched", "taken in"]);
+            for x in &all {
+                t.row(vec![
+                    x.id.clone(),
+                    x.publisher.clone(),
+                    x.key_id.clone(),
+                    x.entries.to_string(),
+                    x.matched_customers.to_string(),
+                    time_text(x.imported_at),
+                ]);
+            }
+            t.print("no keyed sets taken in")
         }
         SharingCmd::Pull {
             from,

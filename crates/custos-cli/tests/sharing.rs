@@ -561,3 +561,157 @@ async fn custos_pulls_a_medallion_collection_and_an_address_it_saw_opens_a_peer_
         .unwrap();
     assert_eq!(local["readers"], json!([]));
 }
+
+/// Two providers in one trust group: the first closes a customer for abuse and exports its
+/// keyed set; the second, holding the same key, takes it in and finds its own customer with
+/// that email (written another way), without either seeing the other's customers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_providers_share_a_keyed_set_and_one_finds_the_others_abuser() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = start(&dir.path().join("a"), &["demo"]);
+    let admin_a = a.admin_key.clone().unwrap();
+    // The first provider closes Jordan Ellis's account for abuse (an admin asks, a compliance
+    // officer approves).
+    let (st, waiting) = call(
+        &a,
+        &admin_a,
+        "POST",
+        "/v1/abuse-cases/abc_demo_phishing/actions",
+        Some(json!({"action": "close_for_abuse", "note": "phishing kit confirmed"})),
+    )
+    .await;
+    assert_eq!(st, 202, "{waiting}");
+    let (_, officer) = call(
+        &a,
+        &admin_a,
+        "POST",
+        "/v1/api-keys",
+        Some(json!({"name": "officer", "role": "compliance_officer"})),
+    )
+    .await;
+    let officer = officer["token"].as_str().unwrap().to_owned();
+    let approval = waiting["id"].as_str().unwrap();
+    let (st, e) = call(
+        &a,
+        &officer,
+        "POST",
+        &format!("/v1/approvals/{approval}/approve"),
+        None,
+    )
+    .await;
+    assert_eq!(st, 200, "{e}");
+    let (st, set) = call(
+        &a,
+        &admin_a,
+        "GET",
+        "/v1/sharing/keyed-sets/export?key_id=trust-group-1-2026-12",
+        None,
+    )
+    .await;
+    assert_eq!(st, 200, "{set}");
+    assert_eq!(set["algorithm"], "HMAC-SHA-256");
+    let entries = set["entries"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    // Only MACs travel: no identifier in clear.
+    assert!(!set.to_string().contains("jordan"), "{set}");
+    // Python's own HMAC over the canonical form the README writes down gives an entry.
+    let py = Command::new("python3")
+        .args([
+            "-c",
+            "import base64,hmac,hashlib,sys; k=base64.b64decode(sys.argv[1]); \
+            print(hmac.new(k, sys.argv[2].encode(), hashlib.sha256).hexdigest())",
+            "ZGVtbyB0cnVzdCBncm91cCBrZXksIG5vdCBzZWNyZXQ=",
+            "email:jordan.ellis@example.com",
+        ])
+        .output()
+        .unwrap();
+    let mac = String::from_utf8_lossy(&py.stdout).trim().to_owned();
+    assert!(
+        entries.iter().any(|e| e == mac.as_str()),
+        "{mac} not in {set}"
+    );
+
+    // The second provider: its own installation, the group's key, a customer of its own.
+    let b_dir = dir.path().join("b");
+    std::fs::create_dir_all(&b_dir).unwrap();
+    let out = custos(
+        &b_dir,
+        &["keys", "create", "--role", "admin", "--name", "b"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let admin_b = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let b = start(&b_dir, &["serve"]);
+    let (st, k) = call(
+        &b,
+        &admin_b,
+        "PUT",
+        "/v1/sharing/trust-keys/trust-group-1-2026-12",
+        Some(json!({"key": "ZGVtbyB0cnVzdCBncm91cCBrZXksIG5vdCBzZWNyZXQ="})),
+    )
+    .await;
+    assert_eq!(st, 201, "{k}");
+    assert!(k.get("key").is_none(), "a key given is not echoed");
+    let (st, c) = call(
+        &b,
+        &admin_b,
+        "POST",
+        "/v1/customers",
+        Some(json!({
+        "individual": {"full_name": "Jordan Ellis", "date_of_birth": "1985-07-02",
+            "citizenships": ["CA"],
+            "residence": {"line1": "1 Front St W", "city": "Toronto", "postal_code": "M5J 2X6",
+                "country": "CA"}}})),
+    )
+    .await;
+    assert_eq!(st, 201, "{c}");
+    let cus = c["customer_id"].as_str().unwrap().to_owned();
+    let (st, _) = call(
+        &b,
+        &admin_b,
+        "POST",
+        &format!("/v1/customers/{cus}/contacts"),
+        Some(json!({"kind": "email", "value": " Jordan.Ellis@EXAMPLE.com"})),
+    )
+    .await;
+    assert_eq!(st, 201);
+    // A set under a key B does not hold is refused, naming the field.
+    let mut other = set.clone();
+    other["key_id"] = json!("another-group");
+    let (st, e) = call(&b, &admin_b, "POST", "/v1/sharing/keyed-sets", Some(other)).await;
+    assert_eq!((st, e["field"].as_str()), (422, Some("key_id")), "{e}");
+    let (st, imported) = call(
+        &b,
+        &admin_b,
+        "POST",
+        "/v1/sharing/keyed-sets",
+        Some(set.clone()),
+    )
+    .await;
+    assert_eq!(st, 201, "{imported}");
+    assert_eq!(imported["matched_customers"], 1);
+    let case = imported["cases"][0].as_str().unwrap();
+    let (_, c) = call(
+        &b,
+        &admin_b,
+        "GET",
+        &format!("/v1/abuse-cases/{case}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (c["kind"].as_str(), c["customer_id"].as_str()),
+        (Some("peer_signal"), Some(cus.as_str()))
+    );
+    let (_, ev) = call(
+        &b,
+        &admin_b,
+        "GET",
+        &format!("/v1/abuse-cases/{case}/evidence"),
+        None,
+    )
+    .await;
+    assert_eq!(ev["matched_kinds"], json!(["email"]), "{ev}");
+    // Taken in once.
+    let (st, _) = call(&b, &admin_b, "POST", "/v1/sharing/keyed-sets", Some(set)).await;
+    assert_eq!(st, 409);
+}

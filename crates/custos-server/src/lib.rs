@@ -195,6 +195,10 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
             Permission::Share,
             routes!(sharing::create, sharing::list),
         ))
+        .routes(may(Permission::Share, routes!(sharing::put_trust_key)))
+        .routes(may(Permission::Share, routes!(sharing::trust_keys)))
+        .routes(may(Permission::Share, routes!(sharing::export_set)))
+        .routes(may(Permission::Share, routes!(sharing::keyed_sets)))
         .routes(may(
             Permission::ReadDecisions,
             routes!(accounts::needing_action),
@@ -288,8 +292,9 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
         ))
         .routes(may(Permission::Compliance, routes!(program::put_document)))
         .routes(may(Permission::LegalHold, routes!(legal::put_document)));
-    let provider_imports =
-        OpenApiRouter::new().routes(may(Permission::Compliance, routes!(reference::import)));
+    let provider_imports = OpenApiRouter::new()
+        .routes(may(Permission::Compliance, routes!(reference::import)))
+        .routes(may(Permission::Share, routes!(sharing::import_set)));
     let provider_events =
         OpenApiRouter::new().routes(may(Permission::Intake, routes!(ledger::ingest)));
     let document = custos_app::resellers::MAX_DOCUMENT + 1024;

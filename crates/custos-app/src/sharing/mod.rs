@@ -6,6 +6,7 @@
 //! sealed. What custos writes into a collection is the actor's infrastructure (the address an
 //! abuse came from, its sighting, the incident), never a customer's record.
 
+pub mod keyed;
 pub mod pull;
 pub mod stix;
 pub mod taxii;

@@ -100,3 +100,129 @@ pub async fn bundle(
         .await?;
     Ok(super::taxii::stix_json(&b))
 }
+
+/// A trust group's key to keep: the key the group gave (base64, 32 bytes), or none to make
+/// one here (answered once, to give the other members).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutTrustKey {
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+/// Keep a trust group's key under its key id (sealed). A key id is kept once: rotate by
+/// making a new one. Without `key`, a new key is made and answered this once.
+#[utoipa::path(put, path = "/v1/sharing/trust-keys/{key_id}", operation_id = "put_trust_key",
+    tag = "sharing",
+    params(("key_id" = String, Path, example = "trust-group-1-2027-01")),
+    request_body(content = PutTrustKey, example = json!({})),
+    responses((status = 201, body = custos_app::sharing::keyed::NewTrustKey),
+        (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn put_trust_key(
+    State(st): State<AppState>,
+    p: Principal,
+    ApiPath(key_id): ApiPath<String>,
+    ApiJson(req): ApiJson<PutTrustKey>,
+) -> Result<
+    (
+        StatusCode,
+        axum::Extension<crate::idempotency::HoldsSecret>,
+        Json<custos_app::sharing::keyed::NewTrustKey>,
+    ),
+    ApiError,
+> {
+    let k = st
+        .service
+        .put_trust_key(&p, &key_id, req.key.as_deref())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Extension(crate::idempotency::HoldsSecret),
+        Json(k),
+    ))
+}
+
+/// A trust group's key held (never the key).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrustKeyView {
+    pub key_id: String,
+    pub kept_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The trust groups' keys held (their ids).
+#[utoipa::path(get, path = "/v1/sharing/trust-keys", operation_id = "list_trust_keys",
+    tag = "sharing", responses((status = 200, body = Vec<TrustKeyView>)),
+    security(("bearer" = [])))]
+pub async fn trust_keys(
+    State(st): State<AppState>,
+    p: Principal,
+) -> Result<Json<Vec<TrustKeyView>>, ApiError> {
+    Ok(Json(
+        st.service
+            .trust_keys(&p)
+            .await?
+            .into_iter()
+            .map(|(key_id, kept_at)| TrustKeyView { key_id, kept_at })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// The trust group's key to make the set under.
+    pub key_id: String,
+}
+
+/// The keyed set of this provider's customers closed for abuse: the HMAC-SHA-256 of the
+/// canonical form of each identifier, under the trust group's key, to give the other members.
+/// Their records are read for it (audited).
+#[utoipa::path(get, path = "/v1/sharing/keyed-sets/export", operation_id = "export_keyed_set",
+    tag = "sharing", params(ExportQuery),
+    responses((status = 200, body = custos_app::sharing::keyed::KeyedSet),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn export_set(
+    State(st): State<AppState>,
+    p: Principal,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> Result<Json<custos_app::sharing::keyed::KeyedSet>, ApiError> {
+    Ok(Json(st.service.export_keyed_set(&p, &q.key_id).await?))
+}
+
+/// Take in a peer's keyed set: every customer with an identifier in it gets a `peer_signal`
+/// review case. A set is taken in once.
+#[utoipa::path(post, path = "/v1/sharing/keyed-sets", operation_id = "import_keyed_set",
+    tag = "sharing",
+    request_body(content = custos_app::sharing::keyed::KeyedSet, example = json!({
+        "format": "custos-keyed-set/1", "algorithm": "HMAC-SHA-256",
+        "key_id": "trust-group-1-2026-12", "canonicalization": "custos-identifiers/1",
+        "generated_at": "2026-12-01T00:00:00Z", "publisher": "Peer Cloud",
+        "entries": ["5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"]})),
+    responses((status = 201, body = custos_app::sharing::keyed::ImportedSet),
+        (status = 409, body = Problem), (status = 413, body = Problem),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn import_set(
+    State(st): State<AppState>,
+    p: Principal,
+    ApiJson(req): ApiJson<custos_app::sharing::keyed::KeyedSet>,
+) -> Result<(StatusCode, Json<custos_app::sharing::keyed::ImportedSet>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(st.service.import_keyed_set(&p, req).await?),
+    ))
+}
+
+/// The keyed sets taken in.
+#[utoipa::path(get, path = "/v1/sharing/keyed-sets", operation_id = "list_keyed_sets",
+    tag = "sharing",
+    responses((status = 200, body = Vec<custos_app::sharing::keyed::ImportedSet>)),
+    security(("bearer" = [])))]
+pub async fn keyed_sets(
+    State(st): State<AppState>,
+) -> Result<Json<Vec<custos_app::sharing::keyed::ImportedSet>>, ApiError> {
+    Ok(Json(st.service.keyed_sets().await?))
+}
