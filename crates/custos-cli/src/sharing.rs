@@ -67,6 +67,25 @@ pub enum SharingCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Ask a peer's OPRF whether it closed customers with these phones (or saw abuse from
+    /// these addresses), without showing them: the values given, or every own customer's
+    /// phone (each the peer holds opens a `peer_signal` case).
+    OprfLookup {
+        /// The peer's server, e.g. https://peer.example/.
+        #[arg(long)]
+        from: String,
+        /// phone or ipv4.
+        #[arg(long)]
+        kind: String,
+        #[arg(long = "value")]
+        values: Vec<String>,
+        #[arg(long, default_value = "custos")]
+        user: String,
+        #[arg(long, default_value = "CUSTOS_PEER_SECRET")]
+        secret_env: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// The keyed sets taken in.
     Sets {
         #[arg(long)]
@@ -239,6 +258,51 @@ pub async fn run(app: &App, cmd: SharingCmd) -> Result<()> {
                 "took in {} ({} entries from {}): {} customer(s) matched",
                 r.id, r.entries, r.publisher, r.matched_customers
             );
+            for c in &r.cases {
+                println!("  peer_signal case {c}");
+            }
+            Ok(())
+        }
+        SharingCmd::OprfLookup {
+            from,
+            kind,
+            values,
+            user,
+            secret_env,
+            json,
+        } => {
+            let kind: custos_app::sharing::oprf::OprfKind =
+                serde_json::from_value(serde_json::Value::String(kind.trim().to_owned()))
+                    .with_context(|| format!("--kind `{kind}` is not phone or ipv4"))?;
+            let secret = std::env::var(&secret_env).unwrap_or_default();
+            if secret.trim().is_empty() {
+                bail!("set ${secret_env} to the key the peer gave you");
+            }
+            let creds = Credentials {
+                user,
+                secret: secret.trim().to_owned(),
+            };
+            let r = s.oprf_lookup(&caller, &from, &creds, kind, &values).await?;
+            if json {
+                return print_json(&r);
+            }
+            for (v, held) in values.iter().zip(&r.held) {
+                println!(
+                    "{v}: {}",
+                    if *held {
+                        "held by the peer"
+                    } else {
+                        "not held"
+                    }
+                );
+            }
+            println!("{} checked, {} held by the peer", r.checked, r.found);
+            if r.left > 0 {
+                eprintln!(
+                    "note: the peer's hourly budget ran out; {} left to ask later",
+                    r.left
+                );
+            }
             for c in &r.cases {
                 println!("  peer_signal case {c}");
             }

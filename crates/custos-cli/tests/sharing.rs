@@ -715,3 +715,153 @@ async fn two_providers_share_a_keyed_set_and_one_finds_the_others_abuser() {
     let (st, _) = call(&b, &admin_b, "POST", "/v1/sharing/keyed-sets", Some(set)).await;
     assert_eq!(st, 409);
 }
+
+/// The oblivious look-up: a peer learns whether this provider closed a customer with a phone,
+/// showing neither the phone it asks about nor learning any other; each evaluation spends
+/// the peer key's hourly budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_looks_up_a_phone_obliviously_within_its_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = start(&dir.path().join("a"), &["demo"]);
+    let admin = a.admin_key.clone().unwrap();
+    let peer = a.peer_key.clone().unwrap();
+    let (st, _) = call(
+        &a,
+        &admin,
+        "POST",
+        "/v1/customers/cus_demo_us_individual/contacts",
+        Some(json!({"kind": "phone", "value": "+1 512 555 0142"})),
+    )
+    .await;
+    assert_eq!(st, 201);
+    let (_, waiting) = call(
+        &a,
+        &admin,
+        "POST",
+        "/v1/abuse-cases/abc_demo_phishing/actions",
+        Some(json!({"action": "close_for_abuse", "note": "phishing kit confirmed"})),
+    )
+    .await;
+    let (_, officer) = call(
+        &a,
+        &admin,
+        "POST",
+        "/v1/api-keys",
+        Some(json!({"name": "officer", "role": "compliance_officer"})),
+    )
+    .await;
+    let officer = officer["token"].as_str().unwrap().to_owned();
+    let (st, _) = call(
+        &a,
+        &officer,
+        "POST",
+        &format!("/v1/approvals/{}/approve", waiting["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert_eq!(st, 200);
+
+    let c = reqwest::Client::new();
+    let set: Value = c
+        .get(format!("{}/taxii2/oprf/sets/phone", a.url))
+        .basic_auth("p", Some(&peer))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            set["suite"].as_str(),
+            set["outputs"].as_array().unwrap().len()
+        ),
+        (Some("ristretto255-SHA512"), 1),
+        "{set}"
+    );
+    assert!(!set.to_string().contains("5550142"));
+
+    // Another provider's custos asks about two phones, one of them the abuser's.
+    let b = dir.path().join("b");
+    let out = Command::new(BIN)
+        .args([
+            "sharing",
+            "oprf-lookup",
+            "--from",
+            &a.url,
+            "--kind",
+            "phone",
+            "--json",
+            "--value",
+            "+1 (512) 555-0142",
+            "--value",
+            "+15125550199",
+            "--data-dir",
+        ])
+        .arg(&b)
+        .env_remove("CUSTOS_DATA_DIR")
+        .env("CUSTOS_PEER_SECRET", &peer)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["held"], json!([true, false]), "{r}");
+
+    // A broken element is a precise error; the budget is per key and per hour.
+    let url = format!("{}/taxii2/oprf/evaluate", a.url);
+    let r = c
+        .post(&url)
+        .basic_auth("p", Some(&peer))
+        .json(&json!({"blinded_elements": ["00ff"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    // RFC 9497's blinded element, a hundred times a request.
+    let element = "609a0ae68c15a3cf6903766461307e5c8bb2f95e7e6550e1ffa2dc99e412803c";
+    let batch = json!({"blinded_elements": vec![element; 100]});
+    let mut statuses = vec![];
+    for _ in 0..10 {
+        let r = c
+            .post(&url)
+            .basic_auth("p", Some(&peer))
+            .json(&batch)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    // Two were spent above (the look-up), so the tenth hundred goes over the thousand.
+    assert_eq!(&statuses[..9], &[200; 9]);
+    assert_eq!(statuses[9], 429);
+    let r = c
+        .post(&url)
+        .basic_auth("p", Some(&peer))
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    // An integrator's key is not a peer's: it reaches no OPRF.
+    let (_, integ) = call(
+        &a,
+        &admin,
+        "POST",
+        "/v1/api-keys",
+        Some(json!({"name": "i", "role": "integrator"})),
+    )
+    .await;
+    let r = c
+        .post(&url)
+        .bearer_auth(integ["token"].as_str().unwrap())
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+}

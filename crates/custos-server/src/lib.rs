@@ -35,6 +35,9 @@ pub struct AppState {
     pub service: custos_app::App,
     pub keys: custos_app::keys::KeyCache,
     pub metrics: Arc<metrics::Metrics>,
+    /// The OPRF evaluations each peer key had this hour: when its hour began, how many.
+    pub oprf_budget:
+        Arc<std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, u32)>>>,
 }
 
 impl AppState {
@@ -43,6 +46,7 @@ impl AppState {
             service,
             keys: custos_app::keys::KeyCache::default(),
             metrics: Arc::new(metrics::Metrics::new()),
+            oprf_budget: Arc::default(),
         }
     }
 }

@@ -362,7 +362,7 @@ impl App {
         let mut cases = vec![];
         for (cid, kinds) in &matched {
             cases.push(
-                self.keyed_signal(&actor, &id, &publisher, cid, kinds)
+                self.keyed_signal_of(&actor, &id, &publisher, cid, kinds)
                     .await?
                     .id,
             );
@@ -409,7 +409,7 @@ impl App {
     }
 
     /// A `peer_signal` case on a customer a peer's set matched (by the kinds of identifier).
-    async fn keyed_signal(
+    pub(crate) async fn keyed_signal_of(
         &self,
         actor: &Actor,
         set: &str,
@@ -424,7 +424,7 @@ impl App {
             "category": Category::Other,
             "at": now,
             "evidence": format!(
-                "{publisher}'s keyed set of customers it closed for abuse holds this customer's {}.",
+                "{publisher}'s set of the customers it closed for abuse holds this customer's {}.",
                 kinds.join(", ")
             ),
             "references": [set],

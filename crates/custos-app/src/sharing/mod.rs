@@ -7,6 +7,7 @@
 //! abuse came from, its sighting, the incident), never a customer's record.
 
 pub mod keyed;
+pub mod oprf;
 pub mod pull;
 pub mod stix;
 pub mod taxii;

@@ -332,6 +332,78 @@ async fn not_allowed() -> TaxiiError {
     TaxiiError(ApiError::MethodNotAllowed)
 }
 
+/// How many blinded elements one peer key may have evaluated an hour: each is one guess at a
+/// phone number or an address, so this is what makes guessing them all slow.
+pub const OPRF_PER_HOUR: u32 = 1000;
+
+/// Middleware of the OPRF routes: the caller as TAXII authenticates it; JSON both ways, and
+/// the API's problem details (this is not TAXII).
+async fn oprf_gate(
+    State(st): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let token = bearer_or_basic(req.headers()).ok_or(ApiError::Unauthenticated)?;
+    let caller = st.keys.authenticate(&st.service, &token).await?;
+    caller.require(custos_app::keys::Permission::Taxii)?;
+    req.extensions_mut().insert(Principal(caller));
+    Ok(next.run(req).await)
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EvaluateRequest {
+    blinded_elements: Vec<String>,
+}
+
+/// `POST /taxii2/oprf/evaluate`: blinded elements evaluated under this provider's OPRF key,
+/// within the key's hourly budget.
+async fn oprf_evaluate(
+    State(st): State<AppState>,
+    p: Principal,
+    crate::json::ApiJson(req): crate::json::ApiJson<EvaluateRequest>,
+) -> Result<Response, ApiError> {
+    let n = u32::try_from(req.blinded_elements.len()).unwrap_or(u32::MAX);
+    {
+        let mut budget = st.oprf_budget.lock().map_err(|_| ApiError::Internal)?;
+        let now = std::time::Instant::now();
+        let hour = std::time::Duration::from_secs(3600);
+        let spent = budget.entry(p.key_id.clone()).or_insert((now, 0));
+        if now.duration_since(spent.0) >= hour {
+            *spent = (now, 0);
+        }
+        if spent.1.saturating_add(n) > OPRF_PER_HOUR {
+            let wait = hour
+                .saturating_sub(now.duration_since(spent.0))
+                .as_secs()
+                .max(1);
+            let mut r = ApiError::TooManyRequests(format!(
+                "this key may have {OPRF_PER_HOUR} elements evaluated an hour; {} are left",
+                OPRF_PER_HOUR - spent.1.min(OPRF_PER_HOUR)
+            ))
+            .into_response();
+            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return Ok(r);
+        }
+        spent.1 += n;
+    }
+    let e = st.service.oprf_evaluate(&p, &req.blinded_elements).await?;
+    Ok(axum::Json(e).into_response())
+}
+
+/// `GET /taxii2/oprf/sets/{kind}`: the OPRF outputs of this provider's phones or addresses.
+async fn oprf_set(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(kind): Path<String>,
+) -> Result<Response, ApiError> {
+    let kind: custos_app::sharing::oprf::OprfKind = serde_json::from_value(Value::String(kind))
+        .map_err(|_| ApiError::NotFound("no such set: `phone` or `ipv4`".into()))?;
+    Ok(axum::Json(st.service.oprf_set(&p, kind).await?).into_response())
+}
+
 /// The TAXII routes, each with and without its trailing slash.
 pub fn router(state: AppState) -> Router<AppState> {
     let mut r = Router::new();
@@ -362,7 +434,12 @@ pub fn router(state: AppState) -> Router<AppState> {
             .route(path, route.clone())
             .route(&format!("{path}/"), route);
     }
+    let oprf = Router::new()
+        .route("/taxii2/oprf/evaluate", axum::routing::post(oprf_evaluate))
+        .route("/taxii2/oprf/sets/{kind}", get(oprf_set))
+        .layer(from_fn_with_state(state.clone(), oprf_gate));
     r.route("/taxii2/{*rest}", axum::routing::any(not_found))
         .layer(from_fn_with_state(state, gate))
         .layer(DefaultBodyLimit::max(MAX_CONTENT))
+        .merge(oprf)
 }
