@@ -807,5 +807,44 @@ async fn seed_sharing(svc: &App) -> Result<(), Error> {
         },
     )
     .await?;
+    use crate::sharing::incident::{IncidentActivity, NewIncident, PointOfContact, Severity};
+    svc.record_incident_with_id(
+        &officer,
+        "inc_demo_scanning".into(),
+        NewIncident {
+            occurred_at: svc.now() - chrono::Duration::hours(6),
+            detected_at: Some(svc.now() - chrono::Duration::hours(5)),
+            location: "the provider's SSH bastions and 14 customer instances".into(),
+            activity: IncidentActivity::UnauthorizedAccess,
+            narrative: "SSH brute force from one address against the instances of several \
+                        customers; the address is shared with peers."
+                .into(),
+            systems_affected: 14,
+            accounts_affected: 0,
+            organisation: "Demo Cloud LLC".into(),
+            contact: PointOfContact {
+                name: "Security desk".into(),
+                email: "security@demo-cloud.example".into(),
+                phone: None,
+            },
+            severity: Severity::Medium,
+            sector: "information technology".into(),
+            told: vec![],
+            covered: true,
+            abuse_cases: vec!["abc_demo_scanning".into()],
+        },
+    )
+    .await?;
+    // The incident's bundle goes in the collection too: a peer sees the incident beside the
+    // indicator.
+    svc.share_incident(
+        &officer,
+        "inc_demo_scanning",
+        crate::sharing::ShareCase {
+            collection: DEMO_COLLECTION.into(),
+            tlp: Some(crate::sharing::stix::Tlp::Green),
+        },
+    )
+    .await?;
     Ok(())
 }

@@ -112,7 +112,7 @@ pub struct Deadline {
     /// `cip_request` (10 days), `ai_training_report` (15), `reseller_termination` (30),
     /// `pending_verification` (30), `adp_deviation_notice`, `special_measure_effective`
     /// (180), `special_measure_ends` (365), `annual_certification`, `initial_certification`,
-    /// `reverification`.
+    /// `reverification`, `abuse_case`, `incident_report` (72 hours).
     pub clock: String,
     /// The clock's length in days, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -528,6 +528,21 @@ impl App {
                         .unwrap_or("unmatched")
                 ),
             );
+        }
+        for i in self.unreported_incidents().await? {
+            if let Some(due) = i.due_at {
+                let hours = self.policy().compliance.incident_report_hours;
+                push(
+                    due,
+                    crate::sharing::incident::INCIDENT_KIND,
+                    None,
+                    i.id.clone(),
+                    format!(
+                        "report covered cyber incident {} to CISA (within {hours} hours)",
+                        i.id
+                    ),
+                );
+            }
         }
         for n in self
             .non_compliance_cases()

@@ -121,6 +121,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: sharing::SharingCmd,
     },
+    /// Cyber incidents: recorded with what CISA asks, their 72-hour clock, the sheet and STIX.
+    Incidents {
+        #[command(subcommand)]
+        cmd: sharing::IncidentsCmd,
+    },
     /// Reference lists for detection: IP ranges, disposable email domains, BIN ranges.
     Reference {
         #[command(subcommand)]
@@ -878,6 +883,10 @@ async fn run(cli: Cli) -> Result<()> {
             let app = App::open(config, true).await?;
             sharing::run(&app, cmd).await
         }
+        Cmd::Incidents { cmd } => {
+            let app = App::open(config, true).await?;
+            sharing::incidents(&app, cmd).await
+        }
         Cmd::Abuse { cmd } => {
             let app = App::open(config, true).await?;
             detection::abuse(&app, cmd).await
@@ -976,6 +985,7 @@ fn reads_only(cmd: &Cmd) -> bool {
             cmd,
             sharing::SharingCmd::Ls { .. } | sharing::SharingCmd::Sets { .. }
         ),
+        Cmd::Incidents { cmd } => matches!(cmd, sharing::IncidentsCmd::Ls { .. }),
         Cmd::Rules { .. } => false,
         Cmd::Abuse { cmd } => matches!(
             cmd,

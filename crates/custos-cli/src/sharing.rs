@@ -376,3 +376,118 @@ pub async fn run(app: &App, cmd: SharingCmd) -> Result<()> {
         }
     }
 }
+
+#[derive(Subcommand, Debug)]
+pub enum IncidentsCmd {
+    /// Record an incident from a JSON file with the fields CISA's form asks for (see the
+    /// README); a covered one's report is due 72 hours after it was detected.
+    Add {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The incidents, newest first.
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One incident with its report.
+    Show { id: String },
+    /// Record that it was reported (its clock stops).
+    Reported {
+        id: String,
+        /// Whom (`CISA`, `FBI IC3`); repeat for several.
+        #[arg(long = "to", required = true)]
+        to: Vec<String>,
+        #[arg(long)]
+        reference: Option<String>,
+    },
+    /// The filled sheet to paste into the CISA and FBI IC3 forms.
+    Sheet {
+        id: String,
+        /// html or pdf.
+        #[arg(long, default_value = "html")]
+        format: String,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// The incident as a STIX 2.1 bundle, on standard output.
+    Stix {
+        id: String,
+        #[arg(long, default_value = "amber")]
+        tlp: String,
+    },
+}
+
+pub async fn incidents(app: &App, cmd: IncidentsCmd) -> Result<()> {
+    use custos_app::sharing::incident::{NewIncident, Reported};
+    let s = &app.service;
+    let caller = crate::legal::caller();
+    match cmd {
+        IncidentsCmd::Add { file, json } => {
+            let text =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let n: NewIncident = serde_json::from_slice(&text).with_context(|| {
+                format!("{} is not an incident (see the README)", file.display())
+            })?;
+            let i = s.record_incident(&caller, n).await?;
+            if json {
+                return print_json(&i);
+            }
+            println!("incident {} recorded", i.id);
+            if let Some(d) = i.due_at {
+                println!("report it by {}", time_text(d));
+            }
+            Ok(())
+        }
+        IncidentsCmd::Ls { json } => {
+            let all = s.incidents(&caller).await?;
+            if json {
+                return print_json(&all);
+            }
+            let mut t = Table::new(&[
+                "incident", "activity", "severity", "detected", "due", "reported",
+            ]);
+            let w = |v: serde_json::Result<serde_json::Value>| {
+                v.ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            };
+            for i in &all {
+                t.row(vec![
+                    i.id.clone(),
+                    w(serde_json::to_value(i.activity)),
+                    w(serde_json::to_value(i.severity)),
+                    time_text(i.detected_at),
+                    i.due_at.map(time_text).unwrap_or_else(|| "-".into()),
+                    i.reported_at.map(time_text).unwrap_or_else(|| "-".into()),
+                ]);
+            }
+            t.print("no incidents")
+        }
+        IncidentsCmd::Show { id } => print_json(&s.incident(&caller, &id).await?),
+        IncidentsCmd::Reported { id, to, reference } => {
+            let i = s
+                .incident_reported(&caller, &id, Reported { to, reference })
+                .await?;
+            println!("incident {} reported to {}", i.id, i.reported_to.join(", "));
+            Ok(())
+        }
+        IncidentsCmd::Sheet { id, format, out } => {
+            let bytes = match format.as_str() {
+                "html" => s.incident_sheet_html(&caller, &id).await?.into_bytes(),
+                "pdf" => s.incident_sheet_pdf(&caller, &id).await?,
+                other => bail!("--format `{other}` is not html or pdf"),
+            };
+            std::fs::write(&out, bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("wrote {}", out.display());
+            Ok(())
+        }
+        IncidentsCmd::Stix { id, tlp: level } => {
+            let b = s.incident_bundle(&caller, &id, tlp(&level)?).await?;
+            println!("{}", serde_json::to_string_pretty(&b)?);
+            Ok(())
+        }
+    }
+}

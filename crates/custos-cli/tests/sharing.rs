@@ -50,6 +50,7 @@ fn the_oasis_client_pages_the_demo_collection_and_every_object_validates() {
         json!([
             "identity",
             "incident",
+            "incident",
             "indicator",
             "ipv4-addr",
             "marking-definition",
@@ -57,15 +58,19 @@ fn the_oasis_client_pages_the_demo_collection_and_every_object_validates() {
             "sighting"
         ])
     );
-    // Seven objects two to a page: the client followed `next` to the end.
+    // Eight objects (the case's and the incident report's) two to a page: the client followed
+    // `next` to the end.
     assert_eq!(c["pages"], 4);
     assert_eq!(c["problems"], json!([]), "{c}");
-    assert_eq!(c["manifest"], 7);
+    assert_eq!(c["manifest"], 8);
     assert_eq!(c["one"].as_array().unwrap().len(), 1);
     assert_eq!(c["versions"].as_array().unwrap().len(), 1);
     assert_eq!(
         c["incident_extensions"],
-        json!([["extension-definition--ef765651-680c-498d-9894-99799f2fa126"]])
+        json!([
+            ["extension-definition--ef765651-680c-498d-9894-99799f2fa126"],
+            ["extension-definition--ef765651-680c-498d-9894-99799f2fa126"]
+        ])
     );
     assert_eq!(c["patterns"], json!(["[ipv4-addr:value = '203.0.113.66']"]));
     assert_eq!(c["markings"], json!([GREEN]));
@@ -315,22 +320,45 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
     )
     .await;
     assert_eq!((st, e["field"].as_str()), (422, Some("action")), "{e}");
+    let share = json!({"collection": DEMO_COLLECTION, "tlp": "green"});
+    // Unchanged since the demo shared it: the same versions, nothing added.
     let (st, shared) = call(
         &s,
         &admin,
         "POST",
         &format!("{case}/share"),
-        Some(json!({"collection": DEMO_COLLECTION, "tlp": "green"})),
+        Some(share.clone()),
     )
     .await;
     assert_eq!(st, 200, "{shared}");
-    // The identity, the marking and the address are as they were; the rest are new versions.
     assert_eq!(
         (
             shared["objects"].as_array().unwrap().len(),
             shared["added"].clone()
         ),
-        (7, json!(4))
+        (7, json!(0)),
+        "{shared}"
+    );
+    // Dismissed, then shared again: the identity, the marking and the address are as they
+    // were; the incident, indicator, sighting and relationship are new versions.
+    let (st, _) = call(
+        &s,
+        &admin,
+        "POST",
+        &format!("{case}/actions"),
+        Some(json!({"action": "dismiss", "note": "blocked at the edge; nothing more to do"})),
+    )
+    .await;
+    assert_eq!(st, 200);
+    let (st, shared) = call(&s, &admin, "POST", &format!("{case}/share"), Some(share)).await;
+    assert_eq!(st, 200, "{shared}");
+    assert_eq!(
+        (
+            shared["objects"].as_array().unwrap().len(),
+            shared["added"].clone()
+        ),
+        (7, json!(4)),
+        "{shared}"
     );
     let peer = s.peer_key.clone().unwrap();
     let incident = shared["objects"]
@@ -363,7 +391,8 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
         None,
     )
     .await;
-    assert_eq!(all["objects"].as_array().unwrap().len(), 11);
+    // The demo's eight (the case's seven and the incident report's), four new versions.
+    assert_eq!(all["objects"].as_array().unwrap().len(), 12);
     let (_, _, last) = taxii(
         &s,
         &peer,
@@ -372,7 +401,7 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
         None,
     )
     .await;
-    assert_eq!(last["objects"].as_array().unwrap().len(), 7);
+    assert_eq!(last["objects"].as_array().unwrap().len(), 8);
     // The case says it was shared.
     let (_, c) = call(&s, &admin, "GET", case, None).await;
     assert!(
@@ -864,4 +893,201 @@ async fn a_peer_looks_up_a_phone_obliviously_within_its_budget() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
+}
+
+fn validate(bundle: &Value) -> Value {
+    use std::io::Write;
+    let mut child = Command::new("python3")
+        .arg(script("validate.py"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(bundle.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// An incident, from record to report: its 72-hour clock in the deadlines, its sheet, its
+/// bundle; by the API and the CLI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incident_has_its_clock_its_sheet_and_its_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let s = start(&data, &["demo"]);
+    let admin = s.admin_key.clone().unwrap();
+    let at = |h: i64| (chrono::Utc::now() - chrono::Duration::hours(h)).to_rfc3339();
+    let body = json!({"occurred_at": at(10), "detected_at": at(8),
+        "location": "eu-west control plane", "activity": "unauthorized_access",
+        "narrative": "A stolen API token was used to start instances.\nThe token was revoked.",
+        "systems_affected": 3, "accounts_affected": 1, "organisation": "Demo Cloud LLC",
+        "contact": {"name": "Ana Duarte", "email": "ana@demo-cloud.example", "phone": "+1 512 555 0100"},
+        "severity": "high", "sector": "information technology", "told": ["State CERT"],
+        "abuse_cases": ["abc_demo_scanning"]});
+    // Wrong paths: a time ahead, an address that is not one, a case that does not exist.
+    for (field, v) in [
+        ("detected_at", json!(at(-2))),
+        ("abuse_cases", json!(["abc_nope"])),
+    ] {
+        let mut b = body.clone();
+        b[field] = v;
+        let (st, e) = call(&s, &admin, "POST", "/v1/incidents", Some(b)).await;
+        assert_eq!((st, e["field"].as_str()), (422, Some(field)), "{e}");
+    }
+    let mut b = body.clone();
+    b["contact"]["email"] = json!("not an address");
+    let (st, e) = call(&s, &admin, "POST", "/v1/incidents", Some(b)).await;
+    assert_eq!(
+        (st, e["field"].as_str()),
+        (422, Some("contact.email")),
+        "{e}"
+    );
+    let (st, i) = call(&s, &admin, "POST", "/v1/incidents", Some(body)).await;
+    assert_eq!(st, 201, "{i}");
+    let id = i["id"].as_str().unwrap().to_owned();
+    // Due 72 hours after it was detected, in the calendar.
+    let due = chrono::DateTime::parse_from_rfc3339(i["due_at"].as_str().unwrap()).unwrap();
+    let detected =
+        chrono::DateTime::parse_from_rfc3339(i["detected_at"].as_str().unwrap()).unwrap();
+    assert_eq!(due - detected, chrono::Duration::hours(72));
+    let (_, d) = call(
+        &s,
+        &admin,
+        "GET",
+        "/v1/compliance/deadlines?within_days=30",
+        None,
+    )
+    .await;
+    let clocks: Vec<&Value> = d
+        .as_array()
+        .or(d["deadlines"].as_array())
+        .unwrap()
+        .iter()
+        .filter(|x| x["clock"] == "incident_report")
+        .collect();
+    assert!(clocks.iter().any(|x| x["subject"] == id.as_str()), "{d}");
+    // Its list entry holds no report; reading it does.
+    let (_, list) = call(&s, &admin, "GET", "/v1/incidents", None).await;
+    assert!(!list.to_string().contains("Ana Duarte"));
+    let (_, full) = call(&s, &admin, "GET", &format!("/v1/incidents/{id}"), None).await;
+    assert_eq!(full["report"]["contact"]["phone"], "+15125550100");
+
+    // The sheet, as HTML and as a PDF whose text pypdf reads.
+    let c = reqwest::Client::new();
+    let html = c
+        .get(format!("{}/v1/incidents/{id}/sheet", s.url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for want in [
+        "Type of activity: unauthorized access",
+        "Systems affected: 3",
+        "Point of contact: Ana Duarte",
+        "Others told: State CERT",
+        "Report due",
+    ] {
+        assert!(html.contains(want), "{want}: {html}");
+    }
+    let pdf = c
+        .get(format!("{}/v1/incidents/{id}/sheet?format=pdf", s.url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let file = dir.path().join("sheet.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let out = Command::new("python3")
+        .args(["-c", "import sys,pypdf; print(''.join(p.extract_text() for p in pypdf.PdfReader(sys.argv[1]).pages))"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Cyber incident report") && text.contains("Accounts affected: 1"),
+        "{text}"
+    );
+
+    // The bundle validates; it carries the case's indicator, not the narrative.
+    let r = c
+        .get(format!("{}/v1/incidents/{id}/stix?tlp=amber", s.url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    let bundle: Value = r.json().await.unwrap();
+    assert_eq!(validate(&bundle), json!([]), "{bundle}");
+    let types: Vec<&str> = bundle["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.contains(&"indicator") && types.contains(&"sighting"),
+        "{types:?}"
+    );
+    assert_eq!(types.iter().filter(|t| **t == "incident").count(), 1);
+    assert!(!bundle.to_string().contains("stolen API token"));
+
+    // Reported: the clock stops, once.
+    let (st, r) = call(
+        &s,
+        &admin,
+        "POST",
+        &format!("/v1/incidents/{id}/reported"),
+        Some(json!({"to": ["CISA"], "reference": "CISA-2026-000123"})),
+    )
+    .await;
+    assert_eq!(st, 200, "{r}");
+    let (st, _) = call(
+        &s,
+        &admin,
+        "POST",
+        &format!("/v1/incidents/{id}/reported"),
+        Some(json!({"to": ["CISA"]})),
+    )
+    .await;
+    assert_eq!(st, 409);
+    let (_, d) = call(
+        &s,
+        &admin,
+        "GET",
+        "/v1/compliance/deadlines?within_days=30",
+        None,
+    )
+    .await;
+    assert!(!d.to_string().contains(&id), "{d}");
+    drop(s);
+
+    // The CLI: the list, the sheet to a file.
+    let ls = custos(&data, &["incidents", "ls"]);
+    assert!(String::from_utf8_lossy(&ls.stdout).contains(&id));
+    let out = dir.path().join("sheet.html");
+    let r = custos(
+        &data,
+        &["incidents", "sheet", &id, "--out", out.to_str().unwrap()],
+    );
+    assert!(r.status.success(), "{r:?}");
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .contains("CISA-2026-000123")
+    );
+    let r = custos(
+        &data,
+        &["incidents", "sheet", &id, "--format", "docx", "--out", "x"],
+    );
+    assert!(!r.status.success());
 }

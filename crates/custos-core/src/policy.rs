@@ -85,6 +85,9 @@ pub struct CompliancePolicy {
     pub annual_certification_grace_days: u32,
     /// A deviation from the Abuse Deterrence Program is notified within this many days.
     pub adp_deviation_notice_days: u32,
+    /// A covered cyber incident is reported to CISA within this many hours of the provider
+    /// reasonably believing it occurred (72 under the proposed CIRCIA rule).
+    pub incident_report_hours: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,6 +162,7 @@ impl Default for CompliancePolicy {
             initial_certification_due: None,
             annual_certification_grace_days: 0,
             adp_deviation_notice_days: 30,
+            incident_report_hours: 72,
         }
     }
 }
@@ -390,6 +394,7 @@ impl CipPolicy {
                 "compliance.adp_deviation_notice_days",
                 c.adp_deviation_notice_days,
             ),
+            ("compliance.incident_report_hours", c.incident_report_hours),
             (
                 "compliance.reverification_months.low",
                 c.reverification_months.low,

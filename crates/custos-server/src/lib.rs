@@ -203,6 +203,16 @@ fn api(state: AppState) -> OpenApiRouter<AppState> {
         .routes(may(Permission::Share, routes!(sharing::trust_keys)))
         .routes(may(Permission::Share, routes!(sharing::export_set)))
         .routes(may(Permission::Share, routes!(sharing::keyed_sets)))
+        .routes(may(Permission::Share, routes!(sharing::record_incident)))
+        .routes(may(Permission::ReadCompliance, routes!(sharing::incidents)))
+        .routes(may(Permission::ReadCompliance, routes!(sharing::incident)))
+        .routes(may(Permission::Share, routes!(sharing::incident_reported)))
+        .routes(may(Permission::Share, routes!(sharing::incident_bundle)))
+        .routes(may(Permission::Share, routes!(sharing::share_incident)))
+        .routes(may(
+            Permission::ReadCompliance,
+            routes!(sharing::incident_sheet),
+        ))
         .routes(may(
             Permission::ReadDecisions,
             routes!(accounts::needing_action),

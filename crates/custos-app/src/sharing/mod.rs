@@ -6,6 +6,7 @@
 //! sealed. What custos writes into a collection is the actor's infrastructure (the address an
 //! abuse came from, its sighting, the incident), never a customer's record.
 
+pub mod incident;
 pub mod keyed;
 pub mod oprf;
 pub mod pull;
@@ -14,7 +15,7 @@ pub mod taxii;
 
 use chrono::{DateTime, Utc};
 use custos_core::abuse::{AbuseCase, Action, CaseState};
-use custos_store::{ComplianceRecord, SharedObject, SharedQuery, StoreError, VersionMatch};
+use custos_store::{ComplianceRecord, SharedObject, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -91,7 +92,9 @@ pub struct Shared {
     pub objects: Vec<String>,
     /// How many of them were new versions (the rest the collection held already).
     pub added: usize,
-    pub case: AbuseCase,
+    /// The case shared (with the share recorded), when a case was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<AbuseCase>,
 }
 
 /// The provider's STIX identity, made once.
@@ -326,6 +329,12 @@ impl App {
         Ok(i)
     }
 
+    /// The provider's STIX identity object.
+    pub(crate) async fn case_objects_identity(&self, actor: &Actor) -> Result<Value> {
+        let i = self.sharing_identity(actor).await?;
+        Ok(stix::identity(&i.id, &i.name, i.created))
+    }
+
     /// The ids of case `c`'s objects: those kept when it was first shared, else fresh ones
     /// (kept, when `keep`).
     async fn case_ids(&self, c: &AbuseCase, keep: bool) -> Result<stix::CaseIds> {
@@ -339,7 +348,7 @@ impl App {
             Err(StoreError::NotFound(_)) => {}
             Err(e) => return Err(e.into()),
         }
-        let ids = stix::CaseIds::new();
+        let ids = stix::CaseIds::new(self.now());
         if keep {
             self.store
                 .put_compliance_record(
@@ -361,14 +370,14 @@ impl App {
     }
 
     /// The STIX objects abuse case `id` is shared as, under `tlp`: the provider's identity,
-    /// the marking, and the case's objects (new versions of those shared before in
-    /// `collection`, if any). Nothing of the customer goes in.
+    /// the marking, and the case's objects (the same ids as when it was shared before; kept the
+    /// first time when `keep`). Nothing of the customer goes in.
     async fn case_objects(
         &self,
         actor: &Actor,
         c: &AbuseCase,
         tlp: Tlp,
-        collection: Option<&str>,
+        keep: bool,
     ) -> Result<Vec<Value>> {
         let identity = self.sharing_identity(actor).await?;
         let ip = match &c.evidence_id {
@@ -388,7 +397,7 @@ impl App {
             .filter(|x| x.report_id == c.report_id)
             .count();
         let facts = stix::CaseFacts {
-            ids: self.case_ids(c, collection.is_some()).await?,
+            ids: self.case_ids(c, keep).await?,
             category: serde_json::to_value(c.category)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -402,40 +411,20 @@ impl App {
             first_seen: c.occurred_at,
             last_seen: c.occurred_at,
         };
-        // An object shared before keeps its creation time: this is a new version of it.
-        let mut first: std::collections::HashMap<String, String> = Default::default();
-        if let Some(col) = collection {
-            let made = self
-                .store
-                .shared_objects(&SharedQuery {
-                    collection: col.to_owned(),
-                    added_after: None,
-                    ids: vec![],
-                    types: vec![],
-                    spec_versions: vec![],
-                    versions: vec![VersionMatch::First],
-                    limit: 10_000,
-                    with_body: false,
-                })
-                .await?;
-            for o in made {
-                if let Ok(t) = DateTime::parse_from_rfc3339(&o.version) {
-                    first.insert(o.id, stix::timestamp(t.with_timezone(&Utc)));
-                }
-            }
-        }
-        let now = self.now();
+        // The case's last change is the objects' version (sharing it is not a change of it).
+        let changed = c
+            .actions
+            .iter()
+            .filter(|t| t.action != Action::Share)
+            .map(|t| t.at)
+            .chain([c.opened_at])
+            .max()
+            .unwrap_or(c.opened_at);
         let mut out = vec![
             stix::identity(&identity.id, &identity.name, identity.created),
             tlp.marking(),
         ];
-        out.extend(stix::case_objects(
-            &facts,
-            &identity.id,
-            tlp,
-            &|id: &str| first.get(id).cloned(),
-            now,
-        ));
+        out.extend(stix::case_objects(&facts, &identity.id, tlp, changed));
         Ok(out)
     }
 
@@ -453,7 +442,7 @@ impl App {
         )
         .await?;
         Ok(stix::bundle(
-            self.case_objects(&actor, &c, tlp, None).await?,
+            self.case_objects(&actor, &c, tlp, false).await?,
         ))
     }
 
@@ -482,7 +471,7 @@ impl App {
             id,
         )
         .await?;
-        let objects = self.case_objects(&actor, &c, tlp, Some(&col.id)).await?;
+        let objects = self.case_objects(&actor, &c, tlp, true).await?;
         let rows = objects
             .iter()
             .map(shared_object)
@@ -499,7 +488,7 @@ impl App {
             collection: col.id,
             objects: rows.into_iter().map(|r| r.id).collect(),
             added: added.iter().filter(|a| a.is_some()).count(),
-            case,
+            case: Some(case),
         })
     }
 }

@@ -114,29 +114,25 @@ pub fn new_id(kind: &str) -> String {
     format!("{kind}--{}", Uuid::new_v4())
 }
 
-/// The ids of a shared case's objects, made once and kept.
+/// The ids of a shared case's objects, made once and kept, with when they were made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseIds {
     pub incident: String,
     pub indicator: String,
     pub sighting: String,
     pub relationship: String,
+    pub created: DateTime<Utc>,
 }
 
 impl CaseIds {
-    pub fn new() -> Self {
+    pub fn new(created: DateTime<Utc>) -> Self {
         CaseIds {
             incident: new_id("incident"),
             indicator: new_id("indicator"),
             sighting: new_id("sighting"),
             relationship: new_id("relationship"),
+            created,
         }
-    }
-}
-
-impl Default for CaseIds {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -206,18 +202,13 @@ pub struct CaseFacts {
 
 /// The objects a case is shared as: the indicator of its address (with the address itself)
 /// and its sighting, the incident, and the relationship between them, each created by
-/// `identity` and marked `tlp`. `created` says when each object was first made (an earlier
-/// share); `now` is this version's time.
-pub fn case_objects(
-    f: &CaseFacts,
-    identity: &str,
-    tlp: Tlp,
-    created: &dyn Fn(&str) -> Option<String>,
-    now: DateTime<Utc>,
-) -> Vec<Value> {
-    let at = timestamp(now);
+/// `identity` and marked `tlp`. Each was created when the case's ids were made
+/// (`f.ids.created`); its version is the case's last change, so that an unchanged case makes
+/// the same versions again, and a changed one new versions.
+pub fn case_objects(f: &CaseFacts, identity: &str, tlp: Tlp, changed: DateTime<Utc>) -> Vec<Value> {
+    let made = timestamp(f.ids.created);
+    let at = timestamp(changed.max(f.ids.created));
     let base = |kind: &str, id: String| {
-        let made = created(&id).unwrap_or_else(|| at.clone());
         json!({
             "type": kind,
             "spec_version": SPEC_VERSION,

@@ -226,3 +226,150 @@ pub async fn keyed_sets(
 ) -> Result<Json<Vec<custos_app::sharing::keyed::ImportedSet>>, ApiError> {
     Ok(Json(st.service.keyed_sets().await?))
 }
+
+/// Record a cyber incident with the fields CISA's form asks for; a covered incident's report
+/// is due `compliance.incident_report_hours` (72) after `detected_at`, in the deadlines.
+#[utoipa::path(post, path = "/v1/incidents", operation_id = "record_incident", tag = "sharing",
+    request_body(content = custos_app::sharing::incident::NewIncident, example = json!({
+        "occurred_at": "2026-10-01T02:10:00Z", "detected_at": "2026-10-01T06:00:00Z",
+        "location": "us-east-1 control plane; 14 customer instances",
+        "activity": "infrastructure_abuse",
+        "narrative": "Instances of one customer ran SSH brute force against third parties. The account was closed for abuse.",
+        "systems_affected": 14, "accounts_affected": 1, "organisation": "Demo Cloud LLC",
+        "contact": {"name": "Security desk", "email": "security@demo-cloud.example"},
+        "severity": "medium", "sector": "information technology",
+        "told": ["FBI field office"], "abuse_cases": ["abc_demo_scanning"]})),
+    responses((status = 201, body = custos_app::sharing::incident::Incident),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn record_incident(
+    State(st): State<AppState>,
+    p: Principal,
+    ApiJson(req): ApiJson<custos_app::sharing::incident::NewIncident>,
+) -> Result<(StatusCode, Json<custos_app::sharing::incident::Incident>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(st.service.record_incident(&p, req).await?),
+    ))
+}
+
+/// The incidents, newest first (without their reports).
+#[utoipa::path(get, path = "/v1/incidents", operation_id = "list_incidents", tag = "sharing",
+    responses((status = 200, body = Vec<custos_app::sharing::incident::Incident>)),
+    security(("bearer" = [])))]
+pub async fn incidents(
+    State(st): State<AppState>,
+    p: Principal,
+) -> Result<Json<Vec<custos_app::sharing::incident::Incident>>, ApiError> {
+    Ok(Json(st.service.incidents(&p).await?))
+}
+
+/// An incident with its report (read, audited).
+#[utoipa::path(get, path = "/v1/incidents/{id}", operation_id = "get_incident", tag = "sharing",
+    params(("id" = String, Path, example = "inc_demo_scanning")),
+    responses((status = 200, body = custos_app::sharing::incident::Incident),
+        (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn incident(
+    State(st): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<custos_app::sharing::incident::Incident>, ApiError> {
+    Ok(Json(st.service.incident(&p, &id).await?))
+}
+
+/// Record that the incident was reported (to whom, their reference): its clock stops.
+#[utoipa::path(post, path = "/v1/incidents/{id}/reported", operation_id = "incident_reported",
+    tag = "sharing", params(("id" = String, Path, example = "inc_demo_scanning")),
+    request_body(content = custos_app::sharing::incident::Reported,
+        example = json!({"to": ["CISA"], "reference": "CISA-2026-123456"})),
+    responses((status = 200, body = custos_app::sharing::incident::Incident),
+        (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn incident_reported(
+    State(st): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<custos_app::sharing::incident::Reported>,
+) -> Result<Json<custos_app::sharing::incident::Incident>, ApiError> {
+    Ok(Json(st.service.incident_reported(&p, &id, req).await?))
+}
+
+/// The incident as a STIX 2.1 bundle (the Incident with the core extension, its abuse cases'
+/// indicators and sightings), marked with a TLP level.
+#[utoipa::path(get, path = "/v1/incidents/{id}/stix", operation_id = "incident_bundle",
+    tag = "sharing", params(("id" = String, Path, example = "inc_demo_scanning"), BundleQuery),
+    responses((status = 200, body = Object, content_type = "application/stix+json;version=2.1"),
+        (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn incident_bundle(
+    State(st): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<BundleQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let b = st
+        .service
+        .incident_bundle(&p, &id, q.tlp.unwrap_or(Tlp::Amber))
+        .await?;
+    Ok(super::taxii::stix_json(&b))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SheetQuery {
+    /// `html` (unless said) or `pdf`.
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+/// The incident's filled sheet, to paste into the CISA and FBI IC3 forms: HTML or PDF.
+#[utoipa::path(get, path = "/v1/incidents/{id}/sheet", operation_id = "incident_sheet",
+    tag = "sharing", params(("id" = String, Path, example = "inc_demo_scanning"), SheetQuery),
+    responses((status = 200, content_type = "text/html"),
+        (status = 200, content_type = "application/pdf"),
+        (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn incident_sheet(
+    State(st): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<SheetQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    match q.format.as_deref().unwrap_or("html") {
+        "html" => {
+            let h = st.service.incident_sheet_html(&p, &id).await?;
+            Ok((
+                [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                h,
+            )
+                .into_response())
+        }
+        "pdf" => {
+            let b = st.service.incident_sheet_pdf(&p, &id).await?;
+            Ok(([(axum::http::header::CONTENT_TYPE, "application/pdf")], b).into_response())
+        }
+        _ => Err(ApiError::validation("format", "is `html` or `pdf`")),
+    }
+}
+
+/// Share an incident into a collection: its STIX bundle (the Incident, its abuse cases'
+/// indicators and sightings), marked with a TLP level (`amber` unless said).
+#[utoipa::path(post, path = "/v1/incidents/{id}/share", operation_id = "share_incident",
+    tag = "sharing", params(("id" = String, Path, example = "inc_demo_scanning")),
+    request_body(content = ShareCase, example = json!({
+        "collection": "8c1d5e8e-3b89-4a52-9c11-4f6f0c2a1e10", "tlp": "green"})),
+    responses((status = 200, body = Shared), (status = 404, body = Problem),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn share_incident(
+    State(st): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<ShareCase>,
+) -> Result<Json<Shared>, ApiError> {
+    Ok(Json(st.service.share_incident(&p, &id, req).await?))
+}
