@@ -319,7 +319,7 @@ impl App {
             .into_iter()
             .map(App::incident_of)
             .collect::<Result<Vec<_>>>()?;
-        all.sort_by(|a, b| b.recorded_at.cmp(&a.recorded_at));
+        all.sort_by_key(|i| std::cmp::Reverse(i.recorded_at));
         Ok(all)
     }
 
