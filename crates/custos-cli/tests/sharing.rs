@@ -14,7 +14,7 @@ const TAXII: &str = "application/taxii+json;version=2.1";
 const GREEN: &str = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
 
 fn script(name: &str) -> String {
-    format!("{}/tests/sharing/{name}", env!("CARGO_MANIFEST_DIR"))
+    sharing_script(name)
 }
 
 fn python(args: &[&str]) -> Value {
@@ -193,6 +193,56 @@ async fn a_peer_reaches_the_collections_it_was_given_and_nothing_else() {
     .await;
     assert_eq!(st, 403);
 
+    // A writes its own objects only: not the provider's, not a TLP marking, not an id another
+    // author's object holds; a cyber-observable may leave `spec_version` out.
+    let (st, shared) = call(
+        &s,
+        &admin,
+        "POST",
+        "/v1/abuse-cases/abc_demo_scanning/share",
+        Some(json!({"collection": for_a, "tlp": "green"})),
+    )
+    .await;
+    assert_eq!(st, 200, "{shared}");
+    let ours: Vec<String> = shared["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o.as_str().unwrap().to_owned())
+        .collect();
+    let identity = ours.iter().find(|o| o.starts_with("identity--")).unwrap();
+    let indicator_id = ours.iter().find(|o| o.starts_with("indicator--")).unwrap();
+    let mut forged = indicator(indicator_id);
+    forged["modified"] = json!("2030-01-01T00:00:00.000Z");
+    let mut claimed = indicator("indicator--9a6e8d2a-3a4d-4f3e-9a49-7c2b0d9e1f02");
+    claimed["created_by_ref"] = json!(identity);
+    let marking = json!({"type": "marking-definition", "spec_version": "2.1",
+        "id": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+        "created": "2030-01-01T00:00:00.000Z", "name": "TLP:CLEAR"});
+    let sco = json!({"type": "ipv4-addr", "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd",
+        "value": "198.51.100.3"});
+    let (st, _, status) = taxii(
+        &s,
+        &a,
+        "POST",
+        &format!("/taxii2/api/collections/{for_a}/objects/"),
+        Some(json!({"objects": [forged, claimed, marking, sco]})),
+    )
+    .await;
+    assert_eq!(st, 202, "{status}");
+    assert_eq!(
+        (
+            status["success_count"].clone(),
+            status["failure_count"].clone()
+        ),
+        (json!(1), json!(3)),
+        "{status}"
+    );
+    assert_eq!(
+        status["successes"][0]["id"],
+        "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd"
+    );
+
     // A adds objects: one good, one not a STIX 2.1 object; the status says which.
     let mut bad_obj = indicator("indicator--not-a-uuid");
     bad_obj["spec_version"] = json!("2.1");
@@ -223,11 +273,12 @@ async fn a_peer_reaches_the_collections_it_was_given_and_nothing_else() {
         &s,
         &a,
         "GET",
-        &format!("/taxii2/api/collections/{for_a}/objects/"),
+        &format!("/taxii2/api/collections/{for_a}/objects/?match[type]=indicator"),
         None,
     )
     .await;
-    assert_eq!((st, page["objects"].as_array().unwrap().len()), (200, 1));
+    // The case's indicator and A's.
+    assert_eq!((st, page["objects"].as_array().unwrap().len()), (200, 2));
     assert!(
         h.contains_key("x-taxii-date-added-first") && h.contains_key("x-taxii-date-added-last")
     );
@@ -339,6 +390,20 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
         (7, json!(0)),
         "{shared}"
     );
+    // Sharing is not handling: the case still waits for its first action.
+    let (_, c) = call(&s, &admin, "GET", case, None).await;
+    assert!(c.get("handled_at").is_none(), "{c}");
+    // The demo's incident, shared again unchanged, adds nothing either (its cases' objects
+    // keep their ids).
+    let (st, again) = call(
+        &s,
+        &admin,
+        "POST",
+        "/v1/incidents/inc_demo_scanning/share",
+        Some(share.clone()),
+    )
+    .await;
+    assert_eq!((st, again["added"].clone()), (200, json!(0)), "{again}");
     // Dismissed, then shared again: the identity, the marking and the address are as they
     // were; the incident, indicator, sighting and relationship are new versions.
     let (st, _) = call(
@@ -393,6 +458,45 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
     .await;
     // The demo's eight (the case's seven and the incident report's), four new versions.
     assert_eq!(all["objects"].as_array().unwrap().len(), 12);
+    // Dismissed: peers are told to drop the indicator and the sighting, and the incident is a
+    // false positive.
+    let objects = all["objects"].as_array().unwrap();
+    // The newest version of the case's object of a type (the incident report's incident is
+    // another object, named for its activity).
+    let newest = |t: &str| {
+        objects
+            .iter()
+            .filter(|o| o["type"] == t)
+            .filter(|o| {
+                t != "incident"
+                    || o["name"]
+                        .as_str()
+                        .unwrap()
+                        .ends_with("reported to the provider")
+            })
+            .max_by_key(|o| o["modified"].as_str().unwrap_or("").to_owned())
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(newest("indicator")["revoked"], true);
+    assert_eq!(newest("sighting")["revoked"], true);
+    assert_eq!(
+        newest("incident")["extensions"]["extension-definition--ef765651-680c-498d-9894-99799f2fa126"]
+            ["determination"],
+        "false-positive"
+    );
+    // Another TLP level is another version of every object it marks (one id and version never
+    // carries two markings): the marking, the address, the incident, indicator, sighting and
+    // relationship.
+    let (st, amber) = call(
+        &s,
+        &admin,
+        "POST",
+        &format!("{case}/share"),
+        Some(json!({"collection": DEMO_COLLECTION, "tlp": "amber_strict"})),
+    )
+    .await;
+    assert_eq!((st, amber["added"].clone()), (200, json!(6)), "{amber}");
     let (_, _, last) = taxii(
         &s,
         &peer,
@@ -401,7 +505,8 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
         None,
     )
     .await;
-    assert_eq!(last["objects"].as_array().unwrap().len(), 8);
+    // The eight, and the amber+strict marking.
+    assert_eq!(last["objects"].as_array().unwrap().len(), 9);
     // The case says it was shared.
     let (_, c) = call(&s, &admin, "GET", case, None).await;
     assert!(
@@ -579,6 +684,24 @@ async fn custos_pulls_a_medallion_collection_and_an_address_it_saw_opens_a_peer_
     let ls = custos(&data, &["abuse", "ls"]);
     let text = String::from_utf8_lossy(&ls.stdout);
     assert_eq!(text.matches("peer_signal").count(), 1, "{text}");
+    // A peer's signal is not this provider's to put in an incident's bundle.
+    let signal = signals[0]["id"].as_str().unwrap();
+    let file = dir.path().join("incident.json");
+    std::fs::write(
+        &file,
+        json!({"occurred_at": valid, "location": "edge",
+        "activity": "other", "narrative": "n", "systems_affected": 1, "accounts_affected": 1,
+        "organisation": "Demo Cloud LLC", "contact": {"name": "Desk", "email": "desk@example.org"},
+        "severity": "low", "sector": "information technology", "abuse_cases": [signal]})
+        .to_string(),
+    )
+    .unwrap();
+    let out = custos(&data, &["incidents", "add", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("report's case"),
+        "{out:?}"
+    );
     // The objects are kept in a local collection of their own, which no peer reads.
     let ls = custos(&data, &["sharing", "ls", "--json"]);
     let cols: Value = serde_json::from_slice(&ls.stdout).unwrap();
@@ -586,508 +709,29 @@ async fn custos_pulls_a_medallion_collection_and_an_address_it_saw_opens_a_peer_
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["title"].as_str().unwrap().starts_with("From 127.0.0.1"))
+        .find(|c| {
+            c["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("From http://127.0.0.1")
+        })
         .unwrap();
     assert_eq!(local["readers"], json!([]));
-}
-
-/// Two providers in one trust group: the first closes a customer for abuse and exports its
-/// keyed set; the second, holding the same key, takes it in and finds its own customer with
-/// that email (written another way), without either seeing the other's customers.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_providers_share_a_keyed_set_and_one_finds_the_others_abuser() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = start(&dir.path().join("a"), &["demo"]);
-    let admin_a = a.admin_key.clone().unwrap();
-    // The first provider closes Jordan Ellis's account for abuse (an admin asks, a compliance
-    // officer approves).
-    let (st, waiting) = call(
-        &a,
-        &admin_a,
-        "POST",
-        "/v1/abuse-cases/abc_demo_phishing/actions",
-        Some(json!({"action": "close_for_abuse", "note": "phishing kit confirmed"})),
-    )
-    .await;
-    assert_eq!(st, 202, "{waiting}");
-    let (_, officer) = call(
-        &a,
-        &admin_a,
-        "POST",
-        "/v1/api-keys",
-        Some(json!({"name": "officer", "role": "compliance_officer"})),
-    )
-    .await;
-    let officer = officer["token"].as_str().unwrap().to_owned();
-    let approval = waiting["id"].as_str().unwrap();
-    let (st, e) = call(
-        &a,
-        &officer,
-        "POST",
-        &format!("/v1/approvals/{approval}/approve"),
-        None,
-    )
-    .await;
-    assert_eq!(st, 200, "{e}");
-    let (st, set) = call(
-        &a,
-        &admin_a,
-        "GET",
-        "/v1/sharing/keyed-sets/export?key_id=trust-group-1-2026-12",
-        None,
-    )
-    .await;
-    assert_eq!(st, 200, "{set}");
-    assert_eq!(set["algorithm"], "HMAC-SHA-256");
-    let entries = set["entries"].as_array().unwrap();
-    assert!(!entries.is_empty());
-    // Only MACs travel: no identifier in clear.
-    assert!(!set.to_string().contains("jordan"), "{set}");
-    // Python's own HMAC over the canonical form the README writes down gives an entry.
-    let py = Command::new("python3")
-        .args([
-            "-c",
-            "import base64,hmac,hashlib,sys; k=base64.b64decode(sys.argv[1]); \
-            print(hmac.new(k, sys.argv[2].encode(), hashlib.sha256).hexdigest())",
-            "ZGVtbyB0cnVzdCBncm91cCBrZXksIG5vdCBzZWNyZXQ=",
-            "email:jordan.ellis@example.com",
-        ])
-        .output()
-        .unwrap();
-    let mac = String::from_utf8_lossy(&py.stdout).trim().to_owned();
-    assert!(
-        entries.iter().any(|e| e == mac.as_str()),
-        "{mac} not in {set}"
-    );
-
-    // The second provider: its own installation, the group's key, a customer of its own.
-    let b_dir = dir.path().join("b");
-    std::fs::create_dir_all(&b_dir).unwrap();
-    let out = custos(
-        &b_dir,
-        &["keys", "create", "--role", "admin", "--name", "b"],
-    );
-    assert!(out.status.success(), "{out:?}");
-    let admin_b = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    let b = start(&b_dir, &["serve"]);
-    let (st, k) = call(
-        &b,
-        &admin_b,
-        "PUT",
-        "/v1/sharing/trust-keys/trust-group-1-2026-12",
-        Some(json!({"key": "ZGVtbyB0cnVzdCBncm91cCBrZXksIG5vdCBzZWNyZXQ="})),
-    )
-    .await;
-    assert_eq!(st, 201, "{k}");
-    assert!(k.get("key").is_none(), "a key given is not echoed");
-    let (st, c) = call(
-        &b,
-        &admin_b,
-        "POST",
-        "/v1/customers",
-        Some(json!({
-        "individual": {"full_name": "Jordan Ellis", "date_of_birth": "1985-07-02",
-            "citizenships": ["CA"],
-            "residence": {"line1": "1 Front St W", "city": "Toronto", "postal_code": "M5J 2X6",
-                "country": "CA"}}})),
-    )
-    .await;
-    assert_eq!(st, 201, "{c}");
-    let cus = c["customer_id"].as_str().unwrap().to_owned();
-    let (st, _) = call(
-        &b,
-        &admin_b,
-        "POST",
-        &format!("/v1/customers/{cus}/contacts"),
-        Some(json!({"kind": "email", "value": " Jordan.Ellis@EXAMPLE.com"})),
-    )
-    .await;
-    assert_eq!(st, 201);
-    // A set under a key B does not hold is refused, naming the field.
-    let mut other = set.clone();
-    other["key_id"] = json!("another-group");
-    let (st, e) = call(&b, &admin_b, "POST", "/v1/sharing/keyed-sets", Some(other)).await;
-    assert_eq!((st, e["field"].as_str()), (422, Some("key_id")), "{e}");
-    let (st, imported) = call(
-        &b,
-        &admin_b,
-        "POST",
-        "/v1/sharing/keyed-sets",
-        Some(set.clone()),
-    )
-    .await;
-    assert_eq!(st, 201, "{imported}");
-    assert_eq!(imported["matched_customers"], 1);
-    let case = imported["cases"][0].as_str().unwrap();
-    let (_, c) = call(
-        &b,
-        &admin_b,
-        "GET",
-        &format!("/v1/abuse-cases/{case}"),
-        None,
-    )
-    .await;
-    assert_eq!(
-        (c["kind"].as_str(), c["customer_id"].as_str()),
-        (Some("peer_signal"), Some(cus.as_str()))
-    );
-    let (_, ev) = call(
-        &b,
-        &admin_b,
-        "GET",
-        &format!("/v1/abuse-cases/{case}/evidence"),
-        None,
-    )
-    .await;
-    assert_eq!(ev["matched_kinds"], json!(["email"]), "{ev}");
-    // Taken in once.
-    let (st, _) = call(&b, &admin_b, "POST", "/v1/sharing/keyed-sets", Some(set)).await;
-    assert_eq!(st, 409);
-}
-
-/// The oblivious look-up: a peer learns whether this provider closed a customer with a phone,
-/// showing neither the phone it asks about nor learning any other; each evaluation spends
-/// the peer key's hourly budget.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_peer_looks_up_a_phone_obliviously_within_its_budget() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = start(&dir.path().join("a"), &["demo"]);
-    let admin = a.admin_key.clone().unwrap();
-    let peer = a.peer_key.clone().unwrap();
-    let (st, _) = call(
-        &a,
-        &admin,
-        "POST",
-        "/v1/customers/cus_demo_us_individual/contacts",
-        Some(json!({"kind": "phone", "value": "+1 512 555 0142"})),
-    )
-    .await;
-    assert_eq!(st, 201);
-    let (_, waiting) = call(
-        &a,
-        &admin,
-        "POST",
-        "/v1/abuse-cases/abc_demo_phishing/actions",
-        Some(json!({"action": "close_for_abuse", "note": "phishing kit confirmed"})),
-    )
-    .await;
-    let (_, officer) = call(
-        &a,
-        &admin,
-        "POST",
-        "/v1/api-keys",
-        Some(json!({"name": "officer", "role": "compliance_officer"})),
-    )
-    .await;
-    let officer = officer["token"].as_str().unwrap().to_owned();
-    let (st, _) = call(
-        &a,
-        &officer,
-        "POST",
-        &format!("/v1/approvals/{}/approve", waiting["id"].as_str().unwrap()),
-        None,
-    )
-    .await;
-    assert_eq!(st, 200);
-
-    let c = reqwest::Client::new();
-    let set: Value = c
-        .get(format!("{}/taxii2/oprf/sets/phone", a.url))
-        .basic_auth("p", Some(&peer))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        (
-            set["suite"].as_str(),
-            set["outputs"].as_array().unwrap().len()
-        ),
-        (Some("ristretto255-SHA512"), 1),
-        "{set}"
-    );
-    assert!(!set.to_string().contains("5550142"));
-
-    // Another provider's custos asks about two phones, one of them the abuser's.
-    let b = dir.path().join("b");
+    // A scheduled pull whose secret is not in the environment stops the server at start,
+    // saying which.
+    std::fs::write(data.join("custos.toml"), format!(
+        "[[sharing_pulls]]\nfrom = \"{}\"\ncollection = \"{}\"\nsecret_env = \"CUSTOS_TEST_UNSET_SECRET\"\n",
+        m.api_root, m.collection)).unwrap();
     let out = Command::new(BIN)
-        .args([
-            "sharing",
-            "oprf-lookup",
-            "--from",
-            &a.url,
-            "--kind",
-            "phone",
-            "--json",
-            "--value",
-            "+1 (512) 555-0142",
-            "--value",
-            "+15125550199",
-            "--data-dir",
-        ])
-        .arg(&b)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
         .env_remove("CUSTOS_DATA_DIR")
-        .env("CUSTOS_PEER_SECRET", &peer)
+        .env_remove("CUSTOS_TEST_UNSET_SECRET")
         .output()
         .unwrap();
+    assert!(!out.status.success());
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&out.stderr).contains("CUSTOS_TEST_UNSET_SECRET"),
+        "{out:?}"
     );
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(r["held"], json!([true, false]), "{r}");
-
-    // A broken element is a precise error; the budget is per key and per hour.
-    let url = format!("{}/taxii2/oprf/evaluate", a.url);
-    let r = c
-        .post(&url)
-        .basic_auth("p", Some(&peer))
-        .json(&json!({"blinded_elements": ["00ff"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 422);
-    // RFC 9497's blinded element, a hundred times a request.
-    let element = "609a0ae68c15a3cf6903766461307e5c8bb2f95e7e6550e1ffa2dc99e412803c";
-    let batch = json!({"blinded_elements": vec![element; 100]});
-    let mut statuses = vec![];
-    for _ in 0..10 {
-        let r = c
-            .post(&url)
-            .basic_auth("p", Some(&peer))
-            .json(&batch)
-            .send()
-            .await
-            .unwrap();
-        statuses.push(r.status().as_u16());
-    }
-    // Two were spent above (the look-up), so the tenth hundred goes over the thousand.
-    assert_eq!(&statuses[..9], &[200; 9]);
-    assert_eq!(statuses[9], 429);
-    let r = c
-        .post(&url)
-        .basic_auth("p", Some(&peer))
-        .json(&batch)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 429);
-    assert!(r.headers().contains_key("retry-after"));
-    // An integrator's key is not a peer's: it reaches no OPRF.
-    let (_, integ) = call(
-        &a,
-        &admin,
-        "POST",
-        "/v1/api-keys",
-        Some(json!({"name": "i", "role": "integrator"})),
-    )
-    .await;
-    let r = c
-        .post(&url)
-        .bearer_auth(integ["token"].as_str().unwrap())
-        .json(&batch)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 403);
-}
-
-fn validate(bundle: &Value) -> Value {
-    use std::io::Write;
-    let mut child = Command::new("python3")
-        .arg(script("validate.py"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(bundle.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// An incident, from record to report: its 72-hour clock in the deadlines, its sheet, its
-/// bundle; by the API and the CLI.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_incident_has_its_clock_its_sheet_and_its_bundle() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let s = start(&data, &["demo"]);
-    let admin = s.admin_key.clone().unwrap();
-    let at = |h: i64| (chrono::Utc::now() - chrono::Duration::hours(h)).to_rfc3339();
-    let body = json!({"occurred_at": at(10), "detected_at": at(8),
-        "location": "eu-west control plane", "activity": "unauthorized_access",
-        "narrative": "A stolen API token was used to start instances.\nThe token was revoked.",
-        "systems_affected": 3, "accounts_affected": 1, "organisation": "Demo Cloud LLC",
-        "contact": {"name": "Ana Duarte", "email": "ana@demo-cloud.example", "phone": "+1 512 555 0100"},
-        "severity": "high", "sector": "information technology", "told": ["State CERT"],
-        "abuse_cases": ["abc_demo_scanning"]});
-    // Wrong paths: a time ahead, an address that is not one, a case that does not exist.
-    for (field, v) in [
-        ("detected_at", json!(at(-2))),
-        ("abuse_cases", json!(["abc_nope"])),
-    ] {
-        let mut b = body.clone();
-        b[field] = v;
-        let (st, e) = call(&s, &admin, "POST", "/v1/incidents", Some(b)).await;
-        assert_eq!((st, e["field"].as_str()), (422, Some(field)), "{e}");
-    }
-    let mut b = body.clone();
-    b["contact"]["email"] = json!("not an address");
-    let (st, e) = call(&s, &admin, "POST", "/v1/incidents", Some(b)).await;
-    assert_eq!(
-        (st, e["field"].as_str()),
-        (422, Some("contact.email")),
-        "{e}"
-    );
-    let (st, i) = call(&s, &admin, "POST", "/v1/incidents", Some(body)).await;
-    assert_eq!(st, 201, "{i}");
-    let id = i["id"].as_str().unwrap().to_owned();
-    // Due 72 hours after it was detected, in the calendar.
-    let due = chrono::DateTime::parse_from_rfc3339(i["due_at"].as_str().unwrap()).unwrap();
-    let detected =
-        chrono::DateTime::parse_from_rfc3339(i["detected_at"].as_str().unwrap()).unwrap();
-    assert_eq!(due - detected, chrono::Duration::hours(72));
-    let (_, d) = call(
-        &s,
-        &admin,
-        "GET",
-        "/v1/compliance/deadlines?within_days=30",
-        None,
-    )
-    .await;
-    let clocks: Vec<&Value> = d
-        .as_array()
-        .or(d["deadlines"].as_array())
-        .unwrap()
-        .iter()
-        .filter(|x| x["clock"] == "incident_report")
-        .collect();
-    assert!(clocks.iter().any(|x| x["subject"] == id.as_str()), "{d}");
-    // Its list entry holds no report; reading it does.
-    let (_, list) = call(&s, &admin, "GET", "/v1/incidents", None).await;
-    assert!(!list.to_string().contains("Ana Duarte"));
-    let (_, full) = call(&s, &admin, "GET", &format!("/v1/incidents/{id}"), None).await;
-    assert_eq!(full["report"]["contact"]["phone"], "+15125550100");
-
-    // The sheet, as HTML and as a PDF whose text pypdf reads.
-    let c = reqwest::Client::new();
-    let html = c
-        .get(format!("{}/v1/incidents/{id}/sheet", s.url))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    for want in [
-        "Type of activity: unauthorized access",
-        "Systems affected: 3",
-        "Point of contact: Ana Duarte",
-        "Others told: State CERT",
-        "Report due",
-    ] {
-        assert!(html.contains(want), "{want}: {html}");
-    }
-    let pdf = c
-        .get(format!("{}/v1/incidents/{id}/sheet?format=pdf", s.url))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let file = dir.path().join("sheet.pdf");
-    std::fs::write(&file, &pdf).unwrap();
-    let out = Command::new("python3")
-        .args(["-c", "import sys,pypdf; print(''.join(p.extract_text() for p in pypdf.PdfReader(sys.argv[1]).pages))"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("Cyber incident report") && text.contains("Accounts affected: 1"),
-        "{text}"
-    );
-
-    // The bundle validates; it carries the case's indicator, not the narrative.
-    let r = c
-        .get(format!("{}/v1/incidents/{id}/stix?tlp=amber", s.url))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    let bundle: Value = r.json().await.unwrap();
-    assert_eq!(validate(&bundle), json!([]), "{bundle}");
-    let types: Vec<&str> = bundle["objects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["type"].as_str().unwrap())
-        .collect();
-    assert!(
-        types.contains(&"indicator") && types.contains(&"sighting"),
-        "{types:?}"
-    );
-    assert_eq!(types.iter().filter(|t| **t == "incident").count(), 1);
-    assert!(!bundle.to_string().contains("stolen API token"));
-
-    // Reported: the clock stops, once.
-    let (st, r) = call(
-        &s,
-        &admin,
-        "POST",
-        &format!("/v1/incidents/{id}/reported"),
-        Some(json!({"to": ["CISA"], "reference": "CISA-2026-000123"})),
-    )
-    .await;
-    assert_eq!(st, 200, "{r}");
-    let (st, _) = call(
-        &s,
-        &admin,
-        "POST",
-        &format!("/v1/incidents/{id}/reported"),
-        Some(json!({"to": ["CISA"]})),
-    )
-    .await;
-    assert_eq!(st, 409);
-    let (_, d) = call(
-        &s,
-        &admin,
-        "GET",
-        "/v1/compliance/deadlines?within_days=30",
-        None,
-    )
-    .await;
-    assert!(!d.to_string().contains(&id), "{d}");
-    drop(s);
-
-    // The CLI: the list, the sheet to a file.
-    let ls = custos(&data, &["incidents", "ls"]);
-    assert!(String::from_utf8_lossy(&ls.stdout).contains(&id));
-    let out = dir.path().join("sheet.html");
-    let r = custos(
-        &data,
-        &["incidents", "sheet", &id, "--out", out.to_str().unwrap()],
-    );
-    assert!(r.status.success(), "{r:?}");
-    assert!(
-        std::fs::read_to_string(&out)
-            .unwrap()
-            .contains("CISA-2026-000123")
-    );
-    let r = custos(
-        &data,
-        &["incidents", "sheet", &id, "--format", "docx", "--out", "x"],
-    );
-    assert!(!r.status.success());
 }

@@ -297,6 +297,10 @@ struct CasePage {
     actions: Vec<(String, &'static str)>,
     revealed: Option<Vec<(String, String)>>,
     purpose: String,
+    /// Whether the case may be shared with peers now, and where.
+    can_share: bool,
+    collections: Vec<(String, String)>,
+    tlps: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -316,6 +320,9 @@ fn done_notice(d: &Done) -> Option<Notice> {
         }
         "acted" => "Done: the case records it, and the account was decided again.",
         "waiting" => "Asked: it waits for a second, different person to approve it.",
+        "shared" => {
+            "Shared: peers who read the collection see the address, its sighting and the incident."
+        }
         _ => return None,
     }))
 }
@@ -327,6 +334,16 @@ pub async fn case(
     Query(d): Query<Done>,
 ) -> Result<Response, Failure> {
     case_page(&st, &p, &id, done_notice(&d).into_iter().collect(), None).await
+}
+
+/// The case's page with notices (a form refused elsewhere).
+pub(crate) async fn case_with(
+    st: &Console,
+    p: &Person,
+    id: &str,
+    notices: Vec<Notice>,
+) -> Result<Response, Failure> {
+    case_page(st, p, id, notices, None).await
 }
 
 async fn case_page(
@@ -359,6 +376,17 @@ async fn case_page(
         .map(|(a, label)| (a.as_str().to_owned(), *label))
         .collect();
     let (revealed, purpose) = revealed.map_or((None, String::new()), |(r, p)| (Some(r), p));
+    let can_share = p.caller.require(Permission::Share).is_ok() && c.check(Action::Share).is_ok();
+    let collections = if can_share {
+        st.app
+            .collections()
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.title))
+            .collect()
+    } else {
+        vec![]
+    };
     Ok(page(
         status_of(&notices),
         CasePage {
@@ -395,6 +423,9 @@ async fn case_page(
             c: row(&c, st.app.now()),
             revealed,
             purpose,
+            can_share,
+            collections,
+            tlps: crate::sharing::TLPS.to_vec(),
         },
     ))
 }

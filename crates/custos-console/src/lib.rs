@@ -10,6 +10,7 @@ mod records;
 mod reference;
 mod resellers;
 mod session;
+mod sharing;
 mod timeline;
 mod view;
 
@@ -171,6 +172,30 @@ pub fn router<S: Clone + Send + Sync + 'static>(app: custos_app::App) -> Router<
             post(abuse::evidence).get(up),
         )
         .route("/console/abuse/{id}/actions", post(abuse::act).get(up))
+        .route(
+            "/console/abuse/{id}/share",
+            post(sharing::share_case).get(up),
+        )
+        .route("/console/sharing", get(sharing::sharing))
+        .route(
+            "/console/sharing/collections",
+            post(sharing::add_collection).get(up),
+        )
+        .route(
+            "/console/incidents",
+            get(sharing::incidents).post(sharing::record),
+        )
+        .route("/console/incidents/{id}", get(sharing::incident))
+        .route(
+            "/console/incidents/{id}/reported",
+            post(sharing::reported).get(up),
+        )
+        .route(
+            "/console/incidents/{id}/share",
+            post(sharing::share_incident).get(up),
+        )
+        .route("/console/incidents/{id}/sheet", get(sharing::sheet))
+        .route("/console/incidents/{id}/sheet.pdf", get(sharing::sheet_pdf))
         .route(
             "/console/reference",
             get(reference::reference).post(reference::import).layer(

@@ -83,7 +83,7 @@ pub struct Frame {
 }
 
 /// The main navigation: each page, and what a role needs to see it there.
-const NAV: [(&str, &str, Permission); 12] = [
+const NAV: [(&str, &str, Permission); 14] = [
     ("/console/", "Home", Permission::ReadDecisions),
     (
         "/console/queues/accounts",
@@ -115,6 +115,12 @@ const NAV: [(&str, &str, Permission); 12] = [
     ("/console/legal", "Legal", Permission::LegalHold),
     ("/console/lists", "Lists", Permission::ReadDecisions),
     ("/console/reference", "Reference", Permission::ReadCases),
+    ("/console/sharing", "Sharing", Permission::ReadCompliance),
+    (
+        "/console/incidents",
+        "Incidents",
+        Permission::ReadCompliance,
+    ),
     ("/console/audit", "Audit trail", Permission::ReadAudit),
 ];
 

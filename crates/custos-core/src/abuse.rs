@@ -199,7 +199,10 @@ impl AbuseCase {
 
     /// Records `action` as taken: the first one handles the case; closing ones close it.
     pub fn take(&mut self, action: Action, by: &str, at: DateTime<Utc>, note_id: Option<String>) {
-        self.handled_at.get_or_insert(at);
+        // Sharing a case tells peers; it does nothing about the abuse, so it handles nothing.
+        if action != Action::Share {
+            self.handled_at.get_or_insert(at);
+        }
         match action {
             Action::Suspend => self.suspended = true,
             Action::Lift => self.suspended = false,

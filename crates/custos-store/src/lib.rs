@@ -210,7 +210,8 @@ pub struct SharedObject {
     /// The STIX id (`indicator--…`).
     pub id: String,
     /// The object's version: its `modified` (or `created`) time, as RFC 3339 to the
-    /// microsecond in UTC, so that versions order as text.
+    /// microsecond in UTC, so that versions order as text; empty for a cyber-observable, whose
+    /// version is when it is added.
     pub version: String,
     pub object_type: String,
     pub spec_version: String,

@@ -895,4 +895,5 @@ conformance!(
     shredded_records_cannot_be_carved,
     retention_work_queued_again_while_done_stays_pending,
     shared_objects_by_version_and_page,
+    a_cyber_observable_is_versioned_by_when_it_was_added,
 );

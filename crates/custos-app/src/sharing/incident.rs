@@ -131,6 +131,7 @@ pub struct Incident {
 /// A report made to an agency.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = IncidentReported)]
 pub struct Reported {
     /// Whom: `CISA`, `FBI IC3`, …
     pub to: Vec<String>,
@@ -256,7 +257,15 @@ impl App {
         let n = checked(&n, now)?;
         for c in &n.abuse_cases {
             match self.abuse_case(c).await {
-                Ok(_) => {}
+                // Only a report's case holds the actor's infrastructure as this provider saw
+                // it (a peer's signal holds the peer's indicator, theirs to share).
+                Ok(case) if case.check(custos_core::abuse::Action::Share).is_ok() => {}
+                Ok(_) => {
+                    return Err(invalid(
+                        "abuse_cases",
+                        "each is a report's case (a peer's signal or a linked case is not this provider's to share)",
+                    ));
+                }
                 Err(Error::NotFound(_)) => {
                     return Err(invalid("abuse_cases", "no such abuse case"));
                 }
@@ -410,7 +419,8 @@ impl App {
         let mut refs = vec![];
         for c in &i.abuse_cases {
             let case = self.abuse_case(c).await?;
-            for o in self.case_objects(&actor, &case, tlp, false).await? {
+            case.check(custos_core::abuse::Action::Share)?;
+            for o in self.case_objects(&actor, &case, tlp, true).await? {
                 let t = o["type"].as_str().unwrap_or_default().to_owned();
                 if matches!(
                     t.as_str(),
@@ -419,8 +429,10 @@ impl App {
                     refs.push(o["id"].as_str().unwrap_or_default().to_owned());
                 }
                 // The provider's identity and the marking come once; the cases' own incidents
-                // give way to this one.
-                if t == "incident" || objects.iter().any(|x: &Value| x["id"] == o["id"]) {
+                // (and the relationships to them) give way to this one.
+                if matches!(t.as_str(), "incident" | "relationship")
+                    || objects.iter().any(|x: &Value| x["id"] == o["id"])
+                {
                     continue;
                 }
                 objects.push(o);

@@ -140,10 +140,16 @@ pub(crate) fn shared_object(o: &Value) -> std::result::Result<SharedObject, Stri
     if !uuid_ok {
         return Err("`id` is not the type, `--` and a UUID".into());
     }
-    let spec = o
-        .get("spec_version")
-        .and_then(Value::as_str)
-        .unwrap_or("2.0");
+    // STIX 2.1 cyber-observables may leave `spec_version` out (it is then 2.1); a domain
+    // object without it (it has `created`) is STIX 2.0.
+    let spec =
+        o.get("spec_version")
+            .and_then(Value::as_str)
+            .unwrap_or(if o.get("created").is_some() {
+                "2.0"
+            } else {
+                "2.1"
+            });
     if spec != stix::SPEC_VERSION {
         return Err(format!("spec_version {spec}: this server keeps STIX 2.1"));
     }
@@ -292,6 +298,10 @@ impl App {
     /// The provider's STIX identity (made the first time, named as the program profile names
     /// the provider).
     async fn sharing_identity(&self, actor: &Actor) -> Result<Identity> {
+        // The profile is read first (it audits, outside the lock); then read and made under
+        // the lock, so that two first shares make one identity.
+        let profile = self.program_profile(actor).await?;
+        let _once = self.once.lock().await;
         match self.store.compliance_record(IDENTITY_RECORD).await {
             Ok(r) => {
                 return serde_json::from_value(r.body)
@@ -300,9 +310,7 @@ impl App {
             Err(StoreError::NotFound(_)) => {}
             Err(e) => return Err(e.into()),
         }
-        let name = self
-            .program_profile(actor)
-            .await?
+        let name = profile
             .map(|p| p.provider_name)
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(|| "IaaS provider".into());
@@ -336,19 +344,23 @@ impl App {
     }
 
     /// The ids of case `c`'s objects: those kept when it was first shared, else fresh ones
-    /// (kept, when `keep`).
-    async fn case_ids(&self, c: &AbuseCase, keep: bool) -> Result<stix::CaseIds> {
+    /// (kept, when `keep`), with the time `tlp` became its level (now, when it changes).
+    async fn case_ids(&self, c: &AbuseCase, keep: bool, tlp: Tlp) -> Result<stix::CaseIds> {
         let record = format!("stix_ids_{}", c.id);
         let _once = self.once.lock().await;
-        match self.store.compliance_record(&record).await {
-            Ok(r) => {
-                return serde_json::from_value(r.body)
-                    .map_err(|e| Error::Internal(format!("a case's STIX ids: {e}")));
-            }
-            Err(StoreError::NotFound(_)) => {}
+        let now = self.now();
+        let mut ids = match self.store.compliance_record(&record).await {
+            Ok(r) => serde_json::from_value(r.body)
+                .map_err(|e| Error::Internal(format!("a case's STIX ids: {e}")))?,
+            Err(StoreError::NotFound(_)) => stix::CaseIds::new(now),
             Err(e) => return Err(e.into()),
+        };
+        if ids.tlp == Some(tlp) {
+            return Ok(ids);
         }
-        let ids = stix::CaseIds::new(self.now());
+        // The first level is the objects' first version; another is a new version.
+        ids.tlp_at = Some(if ids.tlp.is_none() { ids.created } else { now });
+        ids.tlp = Some(tlp);
         if keep {
             self.store
                 .put_compliance_record(
@@ -356,7 +368,7 @@ impl App {
                         id: record,
                         kind: "stix_ids".into(),
                         subject: Some(c.id.clone()),
-                        created_at: self.now(),
+                        created_at: ids.created,
                         due_at: None,
                         closed_at: None,
                         body: serde_json::to_value(&ids)
@@ -397,7 +409,7 @@ impl App {
             .filter(|x| x.report_id == c.report_id)
             .count();
         let facts = stix::CaseFacts {
-            ids: self.case_ids(c, keep).await?,
+            ids: self.case_ids(c, keep, tlp).await?,
             category: serde_json::to_value(c.category)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -407,6 +419,7 @@ impl App {
             valid_days: INDICATOR_DAYS,
             confirmed: c.actions.iter().any(|t| t.action == Action::CloseForAbuse),
             closed: c.state == CaseState::Closed,
+            dismissed: c.actions.iter().any(|t| t.action == Action::Dismiss),
             reports: u32::try_from(siblings).unwrap_or(u32::MAX),
             first_seen: c.occurred_at,
             last_seen: c.occurred_at,

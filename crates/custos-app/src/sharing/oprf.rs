@@ -103,6 +103,8 @@ pub fn finalize(b: &Blinded, input: &[u8], evaluated: &str) -> Result<String> {
 impl App {
     /// This provider's OPRF key (made the first time), and its version.
     async fn oprf_server(&self) -> Result<(OprfServer<Ristretto255>, i64)> {
+        // Read and made under the lock: two first calls make one key.
+        let _once = self.once.lock().await;
         let latest = self
             .store
             .documents(Some(KEY_OWNER), Some("oprf_key"))
@@ -112,7 +114,6 @@ impl App {
         let (seed, version) = match latest {
             Some(m) => (self.store.document(&m.id).await?.1, m.version),
             None => {
-                let _once = self.once.lock().await;
                 let seed = custos_store::crypto::SecretKey::generate()
                     .expose()
                     .to_vec();
@@ -337,8 +338,7 @@ impl App {
     ) -> Result<LookedUp> {
         caller.require(Permission::Share)?;
         let actor = caller.actor();
-        let base = reqwest::Url::parse(base.trim())
-            .map_err(|_| invalid("from", "is the peer's server URL"))?;
+        let base = super::pull::peer_url("from", base)?;
         let word = match kind {
             OprfKind::Phone => "phone",
             OprfKind::Ipv4 => "ipv4",
@@ -417,9 +417,8 @@ impl App {
         if resp.status().as_u16() != 200 {
             return Err(fail(resp.status().as_u16()));
         }
-        let set: OprfSet = resp
-            .json()
-            .await
+        let body = super::pull::capped(resp, 256 * 1024 * 1024).await?;
+        let set: OprfSet = serde_json::from_slice(&body)
             .map_err(|_| invalid("from", "the peer's set is not an OPRF set"))?;
         if set.suite != SUITE {
             return Err(invalid("from", format!("the peer's suite is not {SUITE}")));
@@ -455,9 +454,8 @@ impl App {
             if resp.status().as_u16() != 200 {
                 return Err(fail(resp.status().as_u16()));
             }
-            let e: Evaluated = resp
-                .json()
-                .await
+            let body = super::pull::capped(resp, 1024 * 1024).await?;
+            let e: Evaluated = serde_json::from_slice(&body)
                 .map_err(|_| invalid("from", "the peer's evaluation is not one"))?;
             if e.evaluated_elements.len() != batch.len() {
                 return Err(invalid(

@@ -109,8 +109,12 @@ pub fn pattern_address(pattern: &str) -> Option<String> {
         None => (v, None),
     };
     let ip: IpAddr = addr.parse().ok()?;
+    // A network wider than a /24 (IPv6: a /48) names too many others' addresses to look for.
+    let narrowest = if ip.is_ipv4() { 32 } else { 128 };
+    let widest = if ip.is_ipv4() { 24 } else { 48 };
     Some(match len {
-        Some(l) => format!("{ip}/{l}"),
+        Some(l) if (widest..=narrowest).contains(&l) => format!("{ip}/{l}"),
+        Some(_) => return None,
         None => ip.to_string(),
     })
 }
@@ -131,6 +135,56 @@ fn category(o: &Value) -> Category {
         .next()
         .unwrap_or(Category::Other)
 }
+
+/// A peer's URL as custos calls it: http or https, no credentials in it, and plain http only
+/// to this machine (anything else crosses a network in clear).
+pub(crate) fn peer_url(field: &str, url: &str) -> Result<reqwest::Url> {
+    let u = reqwest::Url::parse(url.trim()).map_err(|_| invalid(field, "is not a URL"))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
+        return Err(invalid(field, "is an http or https URL"));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(invalid(
+            field,
+            "holds credentials: give them apart (--user, the secret in the environment)",
+        ));
+    }
+    let host = u.host_str().unwrap_or("");
+    let loopback = host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<IpAddr>()
+            .is_ok_and(|a| a.is_loopback());
+    if u.scheme() == "http" && !loopback {
+        return Err(invalid(field, "is https (plain http only to this machine)"));
+    }
+    Ok(u)
+}
+
+/// Reads a peer's answer up to `max` bytes, refusing more without reading it all.
+pub(crate) async fn capped(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>> {
+    let mut out = vec![];
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|_| invalid("from", "the peer's answer broke off"))?
+    {
+        if out.len() + chunk.len() > max {
+            return Err(invalid(
+                "from",
+                format!(
+                    "the peer's answer is larger than {} MiB",
+                    max / (1024 * 1024)
+                ),
+            ));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+/// One matching at a time in a process (the server's schedule and a pull may both start one).
+static MATCHING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 impl App {
     /// The sources pulled, oldest first.
@@ -177,11 +231,7 @@ impl App {
     ) -> Result<Pulled> {
         caller.require(Permission::Share)?;
         let actor = caller.actor();
-        let mut root = reqwest::Url::parse(from.trim())
-            .map_err(|_| invalid("from", "is not a URL (the peer's TAXII API root)"))?;
-        if !matches!(root.scheme(), "http" | "https") || root.host().is_none() {
-            return Err(invalid("from", "is an http or https URL"));
-        }
+        let mut root = peer_url("from", from)?;
         if !root.path().ends_with('/') {
             root.set_path(&format!("{}/", root.path()));
         }
@@ -205,13 +255,17 @@ impl App {
         let mut source = match self.pull_sources().await?.into_iter().find(|s| s.id == id) {
             Some(s) => s,
             None => {
-                let host = root.host_str().unwrap_or("peer").to_owned();
+                // Its title is where it comes from, whole (unique), or cut with its id's end.
+                let mut title = format!("From {root}collections/{collection}/");
+                if title.chars().count() > 200 {
+                    title = format!("{}… ({id})", title.chars().take(170).collect::<String>());
+                }
                 let local = self
                     .create_collection_with_id(
                         caller,
                         uuid::Uuid::new_v4().to_string(),
                         NewCollection {
-                            title: format!("From {host}: {collection}"),
+                            title,
                             description: Some(format!(
                                 "Pulled from {root}collections/{collection}/"
                             )),
@@ -260,12 +314,14 @@ impl App {
         };
         let mut next: Option<String> = None;
         let mut last_added = source.added_after.clone();
+        // Where a page ends when a peer pages without `next`: the next asks after it.
+        let mut after = source.added_after.clone();
         loop {
             if out.pages >= MAX_PAGES {
                 break;
             }
             let mut q: Vec<(&str, String)> = vec![("limit", PAGE.to_string())];
-            if let Some(a) = &source.added_after {
+            if let Some(a) = &after {
                 q.push(("added_after", a.clone()));
             }
             if let Some(n) = &next {
@@ -318,13 +374,8 @@ impl App {
             {
                 last_added = Some(v.trim().to_owned());
             }
-            let body = resp
-                .bytes()
-                .await
-                .map_err(|_| invalid("from", "the peer's answer broke off"))?;
-            if body.len() > MAX_PAGE_BYTES {
-                return Err(invalid("from", "the peer's page is larger than 16 MiB"));
-            }
+            let page_last = last_added.clone();
+            let body = capped(resp, MAX_PAGE_BYTES).await?;
             #[derive(Deserialize)]
             struct Envelope {
                 #[serde(default)]
@@ -361,6 +412,13 @@ impl App {
             out.added += added.iter().filter(|a| a.is_some()).count();
             match (env.more, env.next) {
                 (true, Some(n)) if !n.is_empty() => next = Some(n),
+                // More, and no `next`: the page's last time is where the next one starts.
+                (true, _)
+                    if page_last.is_some() && page_last != after && !env.objects.is_empty() =>
+                {
+                    next = None;
+                    after = page_last;
+                }
                 _ => break,
             }
         }
@@ -381,6 +439,13 @@ impl App {
     /// the indicator was valid opens a `peer_signal` case on that account, once. Returns the
     /// cases opened. Needs the ledger (the server runs it).
     pub async fn match_peer_indicators(&self, actor: &Actor) -> Result<Vec<AbuseCase>> {
+        let _one = MATCHING.lock().await;
+        // This provider's own objects (shared into a collection peers write to) are not signals.
+        let own = match self.store.compliance_record("sharing_identity").await {
+            Ok(r) => r.body.get("id").and_then(Value::as_str).map(str::to_owned),
+            Err(StoreError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
         let mut collections: Vec<String> = self
             .pull_sources()
             .await?
@@ -422,7 +487,22 @@ impl App {
                     let Ok(o) = serde_json::from_slice::<Value>(&r.body) else {
                         continue;
                     };
-                    opened.extend(self.signal_cases(actor, &col, &o).await?);
+                    if own.is_some()
+                        && o.get("created_by_ref").and_then(Value::as_str) == own.as_deref()
+                    {
+                        continue;
+                    }
+                    match self.signal_cases(actor, &col, &o).await {
+                        Ok(c) => opened.extend(c),
+                        // One indicator the ledger cannot be asked about does not hold up the
+                        // rest: it is skipped, and said.
+                        Err(e @ Error::Validation { .. }) => tracing::warn!(
+                            collection = %col,
+                            error = %e,
+                            "a peer's indicator cannot be matched; skipped"
+                        ),
+                        Err(e) => return Err(e),
+                    }
                 }
                 after = Some(last);
                 self.store
@@ -557,6 +637,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_peer_is_called_by_https_without_credentials_in_the_url() {
+        assert!(peer_url("from", "https://peer.example/taxii2/").is_ok());
+        assert!(peer_url("from", "http://127.0.0.1:8080/").is_ok());
+        assert!(peer_url("from", "http://[::1]/").is_ok());
+        for bad in [
+            "http://peer.example/",
+            "https://user:secret@peer.example/",
+            "mailto:abuse@peer.example",
+            "not a url",
+        ] {
+            assert!(peer_url("from", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn a_pattern_of_one_address_or_network_is_read() {
         assert_eq!(
             pattern_address("[ipv4-addr:value = '198.51.100.9']").as_deref(),
@@ -571,6 +666,10 @@ mod tests {
             Some("2001:db8::1")
         );
         for other in [
+            // Wider than a /24 (a /48): too many others' addresses; not a prefix at all.
+            "[ipv4-addr:value ISSUBSET '198.51.0.0/16']",
+            "[ipv4-addr:value ISSUBSET '198.51.100.0/40']",
+            "[ipv6-addr:value ISSUBSET '2001:db8::/32']",
             "[domain-name:value = 'evil.example']",
             "[ipv4-addr:value = '198.51.100.9'] OR [ipv4-addr:value = '198.51.100.10']",
             "[ipv4-addr:value = 'not an address']",

@@ -122,6 +122,12 @@ pub struct CaseIds {
     pub sighting: String,
     pub relationship: String,
     pub created: DateTime<Utc>,
+    /// The TLP level the objects were last shared under, and since when: a new level is a new
+    /// version (one id and version never carry two markings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tlp: Option<Tlp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tlp_at: Option<DateTime<Utc>>,
 }
 
 impl CaseIds {
@@ -132,6 +138,8 @@ impl CaseIds {
             sighting: new_id("sighting"),
             relationship: new_id("relationship"),
             created,
+            tlp: None,
+            tlp_at: None,
         }
     }
 }
@@ -194,6 +202,9 @@ pub struct CaseFacts {
     /// Closed for abuse (the incident is confirmed) or still open.
     pub confirmed: bool,
     pub closed: bool,
+    /// Dismissed (no abuse, or not this account's): the indicator and the sighting are revoked
+    /// and the incident a false positive, so that peers drop what they took in.
+    pub dismissed: bool,
     /// How many reports of this address the provider has.
     pub reports: u32,
     pub first_seen: DateTime<Utc>,
@@ -207,7 +218,11 @@ pub struct CaseFacts {
 /// the same versions again, and a changed one new versions.
 pub fn case_objects(f: &CaseFacts, identity: &str, tlp: Tlp, changed: DateTime<Utc>) -> Vec<Value> {
     let made = timestamp(f.ids.created);
-    let at = timestamp(changed.max(f.ids.created));
+    let at = timestamp(
+        changed
+            .max(f.ids.created)
+            .max(f.ids.tlp_at.unwrap_or(f.ids.created)),
+    );
     let base = |kind: &str, id: String| {
         json!({
             "type": kind,
@@ -248,6 +263,7 @@ pub fn case_objects(f: &CaseFacts, identity: &str, tlp: Tlp, changed: DateTime<U
                 "valid_from": timestamp(f.occurred_at),
                 "valid_until": timestamp(until),
                 "labels": [f.category],
+                "revoked": f.dismissed,
             }),
         );
         let sighting = merge(
@@ -258,6 +274,7 @@ pub fn case_objects(f: &CaseFacts, identity: &str, tlp: Tlp, changed: DateTime<U
                 "first_seen": timestamp(f.first_seen),
                 "last_seen": timestamp(f.last_seen.max(f.first_seen + chrono::Duration::milliseconds(1))),
                 "where_sighted_refs": [identity],
+                "revoked": f.dismissed,
             }),
         );
         let rel = merge(
@@ -280,7 +297,13 @@ pub fn case_objects(f: &CaseFacts, identity: &str, tlp: Tlp, changed: DateTime<U
             "extensions": {
                 INCIDENT_EXTENSION: {
                     "extension_type": "property-extension",
-                    "determination": if f.confirmed { "confirmed" } else { "suspected" },
+                    "determination": if f.dismissed {
+                        "false-positive"
+                    } else if f.confirmed {
+                        "confirmed"
+                    } else {
+                        "suspected"
+                    },
                     "investigation_status": if f.closed { "closed" } else { "open" },
                 }
             }

@@ -76,7 +76,11 @@ pub fn version(r: &StoredShared) -> String {
     if r.version.is_empty() {
         timestamp(r.date_added)
     } else {
-        r.version.clone()
+        // As the objects write it: to the millisecond when that is all it holds.
+        match r.version.strip_suffix("000Z") {
+            Some(ms) if ms.len() == 23 => format!("{ms}Z"),
+            _ => r.version.clone(),
+        }
     }
 }
 
@@ -326,9 +330,63 @@ impl App {
             )));
         }
         let now = self.now();
+        // A peer adds its own objects: not this provider's (its identity's), not the TLP
+        // markings, not another author's object under the same id.
+        let own = match self.store.compliance_record("sharing_identity").await {
+            Ok(r) => r.body.get("id").and_then(Value::as_str).map(str::to_owned),
+            Err(custos_store::StoreError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let ids: Vec<String> = e
+            .objects
+            .iter()
+            .filter_map(|o| o.get("id").and_then(Value::as_str).map(str::to_owned))
+            .collect();
+        let held = if ids.is_empty() {
+            vec![]
+        } else {
+            self.store
+                .shared_objects(&SharedQuery {
+                    collection: c.id.clone(),
+                    added_after: None,
+                    ids,
+                    types: vec![],
+                    spec_versions: vec![],
+                    versions: vec![VersionMatch::Last],
+                    limit: MAX_ADD as u32,
+                    with_body: true,
+                })
+                .await?
+        };
+        let author = |o: &Value| {
+            o.get("created_by_ref")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
         let mut ok = vec![];
         let mut failures = vec![];
         for o in &e.objects {
+            let id = o.get("id").and_then(Value::as_str).unwrap_or("");
+            let theirs = author(o);
+            let taken = held.iter().any(|h| {
+                h.id == id
+                    && serde_json::from_slice::<Value>(&h.body)
+                        .map(|b| author(&b) != theirs)
+                        .unwrap_or(true)
+            });
+            let refused = if own.is_some() && theirs == own {
+                Some("this provider's own objects are written by it alone")
+            } else if super::stix::Tlp::of_marking(id).is_some() {
+                Some("the TLP 2.0 markings are OASIS's, held already")
+            } else if taken {
+                Some("another author's object has this id")
+            } else {
+                None
+            };
+            if let Some(why) = refused {
+                failures.push(json!({"id": id, "message": why}));
+                continue;
+            }
             match shared_object(o) {
                 Ok(row) => ok.push(row),
                 Err(why) => failures.push(json!({

@@ -251,3 +251,8 @@ pub fn ok_in(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8(o.stdout).unwrap()
 }
+
+/// A script of the sharing tests (`tests/sharing/NAME`).
+pub fn sharing_script(name: &str) -> String {
+    format!("{}/tests/sharing/{name}", env!("CARGO_MANIFEST_DIR"))
+}

@@ -363,6 +363,14 @@ async fn oprf_evaluate(
     p: Principal,
     crate::json::ApiJson(req): crate::json::ApiJson<EvaluateRequest>,
 ) -> Result<Response, ApiError> {
+    // A request the evaluation refuses (none, or too many) spends nothing.
+    let max = custos_app::sharing::oprf::MAX_BATCH;
+    if req.blinded_elements.is_empty() || req.blinded_elements.len() > max {
+        return Err(ApiError::validation(
+            "blinded_elements",
+            format!("1 to {max} a request"),
+        ));
+    }
     let n = u32::try_from(req.blinded_elements.len()).unwrap_or(u32::MAX);
     {
         let mut budget = st.oprf_budget.lock().map_err(|_| ApiError::Internal)?;

@@ -37,6 +37,9 @@ mod lookups;
 mod migrations;
 mod reference;
 mod sharing;
+mod url;
+
+pub use url::redact_url;
 mod webhooks;
 
 use migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
@@ -416,20 +419,6 @@ fn sqlite_setup(
         .await?;
         Ok(())
     })
-}
-
-/// A database URL with any password replaced, fit for an error message or a log.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
 }
 
 impl SqlStore {

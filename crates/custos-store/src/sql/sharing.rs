@@ -16,6 +16,15 @@ pub(super) async fn add(
 ) -> Result<Vec<Option<DateTime<Utc>>>, StoreError> {
     let mut tx = st.write.begin().await.map_err(db)?;
     st.writer_first(&mut tx).await?;
+    if st.backend == Backend::Postgres {
+        // One writer to a collection at a time: its times are taken in the order they commit,
+        // so that a reader after a time never misses a row committed later with an earlier one.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))::text AS locked")
+            .bind(format!("custos sharing {collection}"))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+    }
     let row = sqlx::query(
         "SELECT COALESCE(MAX(date_added), 0) AS last FROM sharing_objects \
          WHERE collection_id = $1",
@@ -27,13 +36,26 @@ pub(super) async fn add(
     let mut last: i64 = get(&row, "last")?;
     let mut out = Vec::with_capacity(objects.len());
     for o in objects {
-        let held = sqlx::query(
-            "SELECT 1 AS one FROM sharing_objects WHERE collection_id = $1 AND object_id = $2 \
-             AND version = $3",
-        )
-        .bind(collection)
-        .bind(o.id.as_str())
-        .bind(o.version.as_str())
+        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&o.body));
+        // A versioned object is held when its version is; a cyber-observable (no version of
+        // its own) when the same content is.
+        let held = if o.version.is_empty() {
+            sqlx::query(
+                "SELECT 1 AS one FROM sharing_objects WHERE collection_id = $1 AND object_id = $2 \
+                 AND body_sha256 = $3",
+            )
+            .bind(collection)
+            .bind(o.id.as_str())
+            .bind(hash.as_str())
+        } else {
+            sqlx::query(
+                "SELECT 1 AS one FROM sharing_objects WHERE collection_id = $1 AND object_id = $2 \
+                 AND version = $3",
+            )
+            .bind(collection)
+            .bind(o.id.as_str())
+            .bind(o.version.as_str())
+        }
         .fetch_optional(&mut *tx)
         .await
         .map_err(db)?;
@@ -42,6 +64,12 @@ pub(super) async fn add(
             continue;
         }
         last = ts(now).max(last + 1);
+        let added = from_ts(last)?;
+        let version = if o.version.is_empty() {
+            added.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        } else {
+            o.version.clone()
+        };
         let id = format!("sho_{collection}_{last}");
         let aad = object_aad(&id);
         let dek = SecretKey::generate();
@@ -49,23 +77,24 @@ pub(super) async fn add(
         let sealed = crypto::seal(&dek, &aad, &o.body)?;
         sqlx::query(
             "INSERT INTO sharing_objects (id, collection_id, object_id, version, date_added, \
-             object_type, spec_version, kek_id, wrapped, body) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             object_type, spec_version, body_sha256, kek_id, wrapped, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(id.as_str())
         .bind(collection)
         .bind(o.id.as_str())
-        .bind(o.version.as_str())
+        .bind(version.as_str())
         .bind(last)
         .bind(o.object_type.as_str())
         .bind(o.spec_version.as_str())
+        .bind(hash.as_str())
         .bind(wrapped.kek_id)
         .bind(wrapped.bytes)
         .bind(sealed)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-        out.push(Some(from_ts(last)?));
+        out.push(Some(added));
     }
     tx.commit().await.map_err(db)?;
     Ok(out)

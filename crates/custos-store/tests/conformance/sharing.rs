@@ -116,3 +116,34 @@ pub async fn shared_objects_by_version_and_page(backend: &str) {
     assert!(s.rewrap_data_keys().await.unwrap() >= 5);
     assert_eq!(s.shared_objects(&all("c2")).await.unwrap().len(), 1);
 }
+
+pub async fn a_cyber_observable_is_versioned_by_when_it_was_added(backend: &str) {
+    let h = harness(backend).await;
+    let s = &h.store;
+    let sco = |marking: &str| SharedObject {
+        id: "ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4".into(),
+        version: String::new(),
+        object_type: "ipv4-addr".into(),
+        spec_version: "2.1".into(),
+        body: format!(r#"{{"value":"198.51.100.3","object_marking_refs":["{marking}"]}}"#)
+            .into_bytes(),
+    };
+    let t = now();
+    let first = s.add_shared_objects("c", &[sco("a")], t).await.unwrap();
+    // The same content is held; another (a new marking) is a new version, the last one.
+    assert_eq!(
+        s.add_shared_objects("c", &[sco("a")], t).await.unwrap(),
+        vec![None]
+    );
+    let second = s.add_shared_objects("c", &[sco("b")], t).await.unwrap();
+    assert!(second[0].unwrap() > first[0].unwrap());
+    let last = s.shared_objects(&all("c")).await.unwrap();
+    assert_eq!(last.len(), 1);
+    assert!(String::from_utf8_lossy(&last[0].body).contains("\"b\""));
+    assert_eq!(
+        last[0].version,
+        second[0]
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    );
+}
