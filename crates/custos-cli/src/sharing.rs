@@ -71,7 +71,7 @@ pub enum SharingCmd {
     /// these addresses), without showing them: the values given, or every own customer's
     /// phone (each the peer holds opens a `peer_signal` case).
     OprfLookup {
-        /// The peer's server, e.g. https://peer.example/.
+        /// The peer's server, e.g. `https://peer.example/`.
         #[arg(long)]
         from: String,
         /// phone or ipv4.
@@ -94,7 +94,7 @@ pub enum SharingCmd {
     /// Take in a peer's TAXII 2.1 collection (from where the last pull of it ended); its
     /// indicators of addresses the provider's accounts used open `peer_signal` cases.
     Pull {
-        /// The peer's TAXII API root, e.g. https://peer.example/taxii2/api1/.
+        /// The peer's TAXII API root, e.g. `https://peer.example/taxii2/api1/`.
         #[arg(long)]
         from: String,
         #[arg(long)]

@@ -8,6 +8,39 @@ use std::process::Command;
 use common::*;
 use serde_json::{Value, json};
 
+/// The demo's phishing case closes its account for abuse: an admin asks, a compliance
+/// officer approves.
+async fn close_for_abuse(a: &Server, admin: &str) {
+    let (st, waiting) = call(
+        a,
+        admin,
+        "POST",
+        "/v1/abuse-cases/abc_demo_phishing/actions",
+        Some(json!({"action": "close_for_abuse", "note": "phishing kit confirmed"})),
+    )
+    .await;
+    assert_eq!(st, 202, "{waiting}");
+    let (_, officer) = call(
+        a,
+        admin,
+        "POST",
+        "/v1/api-keys",
+        Some(json!({"name": "officer", "role": "compliance_officer"})),
+    )
+    .await;
+    let officer = officer["token"].as_str().unwrap().to_owned();
+    let approval = waiting["id"].as_str().unwrap();
+    let (st, e) = call(
+        a,
+        &officer,
+        "POST",
+        &format!("/v1/approvals/{approval}/approve"),
+        None,
+    )
+    .await;
+    assert_eq!(st, 200, "{e}");
+}
+
 /// Two providers in one trust group: the first closes a customer for abuse and exports its
 /// keyed set; the second, holding the same key, takes it in and finds its own customer with
 /// that email (written another way), without either seeing the other's customers.
@@ -18,34 +51,7 @@ async fn two_providers_share_a_keyed_set_and_one_finds_the_others_abuser() {
     let admin_a = a.admin_key.clone().unwrap();
     // The first provider closes Jordan Ellis's account for abuse (an admin asks, a compliance
     // officer approves).
-    let (st, waiting) = call(
-        &a,
-        &admin_a,
-        "POST",
-        "/v1/abuse-cases/abc_demo_phishing/actions",
-        Some(json!({"action": "close_for_abuse", "note": "phishing kit confirmed"})),
-    )
-    .await;
-    assert_eq!(st, 202, "{waiting}");
-    let (_, officer) = call(
-        &a,
-        &admin_a,
-        "POST",
-        "/v1/api-keys",
-        Some(json!({"name": "officer", "role": "compliance_officer"})),
-    )
-    .await;
-    let officer = officer["token"].as_str().unwrap().to_owned();
-    let approval = waiting["id"].as_str().unwrap();
-    let (st, e) = call(
-        &a,
-        &officer,
-        "POST",
-        &format!("/v1/approvals/{approval}/approve"),
-        None,
-    )
-    .await;
-    assert_eq!(st, 200, "{e}");
+    close_for_abuse(&a, &admin_a).await;
     let (st, set) = call(
         &a,
         &admin_a,
@@ -180,32 +186,7 @@ async fn a_peer_looks_up_a_phone_obliviously_within_its_budget() {
     )
     .await;
     assert_eq!(st, 201);
-    let (_, waiting) = call(
-        &a,
-        &admin,
-        "POST",
-        "/v1/abuse-cases/abc_demo_phishing/actions",
-        Some(json!({"action": "close_for_abuse", "note": "phishing kit confirmed"})),
-    )
-    .await;
-    let (_, officer) = call(
-        &a,
-        &admin,
-        "POST",
-        "/v1/api-keys",
-        Some(json!({"name": "officer", "role": "compliance_officer"})),
-    )
-    .await;
-    let officer = officer["token"].as_str().unwrap().to_owned();
-    let (st, _) = call(
-        &a,
-        &officer,
-        "POST",
-        &format!("/v1/approvals/{}/approve", waiting["id"].as_str().unwrap()),
-        None,
-    )
-    .await;
-    assert_eq!(st, 200);
+    close_for_abuse(&a, &admin).await;
 
     let c = reqwest::Client::new();
     let set: Value = c

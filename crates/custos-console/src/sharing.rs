@@ -484,9 +484,13 @@ pub async fn reported(
     p.check(&f.csrf)?;
     allowed(&p, Permission::Share)?;
     let r = Reported {
-        to: keys_of(&f.to.replace(' ', "\u{0}"))
-            .into_iter()
-            .map(|x| x.replace('\u{0}', " "))
+        // Agencies' names hold spaces (`FBI IC3`): commas or lines part them.
+        to: f
+            .to
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(str::to_owned)
             .collect(),
         reference: Some(f.reference.trim().to_owned()).filter(|x| !x.is_empty()),
     };

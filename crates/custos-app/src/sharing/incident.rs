@@ -488,11 +488,7 @@ impl App {
         s: super::ShareCase,
     ) -> Result<super::Shared> {
         caller.require(Permission::Share)?;
-        let col = match self.collection(s.collection.trim()).await {
-            Ok(c) => c,
-            Err(Error::NotFound(_)) => return Err(invalid("collection", "no such collection")),
-            Err(e) => return Err(e),
-        };
+        let col = self.named_collection(&s.collection).await?;
         let bundle = self
             .incident_bundle(caller, id, s.tlp.unwrap_or(Tlp::Amber))
             .await?;

@@ -10,9 +10,9 @@
 //! prefixed with its kind: `email:`, `phone:`, `national_id:`, `iban:`, `wallet:`. A card's
 //! fingerprint is keyed by each provider's own key, so it is never in a set.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use custos_core::CustomerId;
-use custos_core::abuse::{AbuseCase, Action, CaseKind, CaseState, Category};
+use custos_core::abuse::{AbuseCase, Action, Category};
 use custos_store::blind::{self, IndexKind};
 use custos_store::{ComplianceRecord, DocumentMeta, StoreError};
 use hmac::{Hmac, Mac};
@@ -22,7 +22,7 @@ use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
 use crate::keys::{Caller, Permission};
-use crate::service::{Actor, App, CustomerPages, new_id};
+use crate::service::{Actor, App, CustomerPages};
 
 /// The set's format, and the canonicalisation its entries were made with.
 pub const FORMAT: &str = "custos-keyed-set/1";
@@ -430,47 +430,19 @@ impl App {
             "references": [set],
             "matched_kinds": kinds,
         });
-        let body = serde_json::to_vec(&evidence)
-            .map_err(|e| Error::Internal(format!("a peer signal's evidence: {e}")))?;
-        let meta = self
-            .store
-            .add_document(
-                &DocumentMeta {
-                    id: String::new(),
-                    owner: new_id("abr_"),
-                    kind: crate::abuse::EVIDENCE_KIND.into(),
-                    version: 0,
-                    uploaded_at: now,
-                    uploaded_by: actor.id.clone(),
-                    file_name: "peer-signal.json".into(),
-                    media_type: "application/json".into(),
-                    sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&body)),
-                    size: body.len() as u64,
-                },
-                &body,
-            )
-            .await?;
-        let c = AbuseCase {
-            id: new_id("abc_"),
-            kind: CaseKind::PeerSignal,
-            state: CaseState::Open,
-            category: Category::Other,
-            report_id: set.to_owned(),
-            account_id: None,
-            customer_id: Some(customer.clone()),
-            occurred_at: now,
-            opened_at: now,
-            due_at: now + Duration::hours(i64::from(self.policy.detection.case_hours)),
-            handled_at: None,
-            closed_at: None,
-            reported_by: publisher.to_owned(),
-            suspended: false,
-            actions: vec![],
-            evidence_id: Some(meta.id),
-            linked_to: None,
-        };
-        self.save_case(&c, None).await?;
-        Ok(c)
+        self.open_signal(
+            actor,
+            super::Signal {
+                report_id: set.to_owned(),
+                reported_by: publisher.to_owned(),
+                category: Category::Other,
+                account: None,
+                customer: Some(customer.clone()),
+                occurred_at: now,
+                evidence,
+            },
+        )
+        .await
     }
 }
 

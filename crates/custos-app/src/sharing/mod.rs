@@ -469,11 +469,7 @@ impl App {
     ) -> Result<Shared> {
         caller.require(Permission::Share)?;
         let actor = caller.actor();
-        let col = match self.collection(s.collection.trim()).await {
-            Ok(c) => c,
-            Err(Error::NotFound(_)) => return Err(invalid("collection", "no such collection")),
-            Err(e) => return Err(e),
-        };
+        let col = self.named_collection(&s.collection).await?;
         let c = self.abuse_case(id).await?;
         c.check(Action::Share)?;
         let tlp = s.tlp.unwrap_or(Tlp::Amber);
@@ -503,5 +499,91 @@ impl App {
             added: added.iter().filter(|a| a.is_some()).count(),
             case: Some(case),
         })
+    }
+}
+
+/// What a peer's signal is about: the account (an address it used) or the customer (an
+/// identifier it holds), what it came from, and its sealed evidence.
+pub(crate) struct Signal {
+    pub report_id: String,
+    pub reported_by: String,
+    pub category: custos_core::abuse::Category,
+    pub account: Option<(custos_core::AccountId, custos_core::CustomerId)>,
+    pub customer: Option<custos_core::CustomerId>,
+    pub occurred_at: DateTime<Utc>,
+    pub evidence: Value,
+}
+
+impl App {
+    /// Opens a `peer_signal` case: its evidence sealed, the case kept (with its webhook
+    /// events), audited. Never a decision: a person reviews it.
+    pub(crate) async fn open_signal(&self, actor: &Actor, s: Signal) -> Result<AbuseCase> {
+        use custos_core::abuse::CaseKind;
+        let now = self.now();
+        let body = serde_json::to_vec(&s.evidence)
+            .map_err(|e| Error::Internal(format!("a peer signal's evidence: {e}")))?;
+        let meta = self
+            .store
+            .add_document(
+                &custos_store::DocumentMeta {
+                    id: String::new(),
+                    owner: crate::service::new_id("abr_"),
+                    kind: crate::abuse::EVIDENCE_KIND.into(),
+                    version: 0,
+                    uploaded_at: now,
+                    uploaded_by: actor.id.clone(),
+                    file_name: "peer-signal.json".into(),
+                    media_type: "application/json".into(),
+                    sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&body)),
+                    size: body.len() as u64,
+                },
+                &body,
+            )
+            .await?;
+        let (account_id, customer_id) = match s.account {
+            Some((a, c)) => (Some(a), Some(c)),
+            None => (None, s.customer),
+        };
+        let c = AbuseCase {
+            id: crate::service::new_id("abc_"),
+            kind: CaseKind::PeerSignal,
+            state: CaseState::Open,
+            category: s.category,
+            report_id: s.report_id,
+            account_id,
+            customer_id,
+            occurred_at: s.occurred_at,
+            opened_at: now,
+            due_at: now + chrono::Duration::hours(i64::from(self.policy.detection.case_hours)),
+            handled_at: None,
+            closed_at: None,
+            reported_by: s.reported_by,
+            suspended: false,
+            actions: vec![],
+            evidence_id: Some(meta.id),
+            linked_to: None,
+        };
+        self.save_case(&c, None).await?;
+        self.audit(actor, None, "peer_signal", &c.id).await?;
+        Ok(c)
+    }
+
+    /// This provider's STIX identity id, if it has shared anything.
+    pub(crate) async fn own_identity_id(&self) -> Result<Option<String>> {
+        match self.store.compliance_record(IDENTITY_RECORD).await {
+            Ok(r) => Ok(r.body.get("id").and_then(Value::as_str).map(str::to_owned)),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A collection named by a form or a request (not found: a wrong field, not a missing
+    /// resource).
+    pub(crate) async fn named_collection(&self, id: &str) -> Result<Collection> {
+        match self.collection(id.trim()).await {
+            Ok(c) => Ok(c),
+            Err(Error::NotFound(_)) => Err(invalid("collection", "no such collection")),
+            Err(e) => Err(e),
+        }
     }
 }

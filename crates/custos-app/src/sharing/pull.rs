@@ -8,8 +8,8 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
 use custos_core::AccountId;
-use custos_core::abuse::{AbuseCase, CaseKind, CaseState, Category};
-use custos_store::{ComplianceRecord, DocumentMeta, SharedQuery, StoreError, VersionMatch};
+use custos_core::abuse::{AbuseCase, CaseKind, Category};
+use custos_store::{ComplianceRecord, SharedQuery, StoreError, VersionMatch};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use super::{NewCollection, shared_object};
 use crate::error::{Error, Result};
 use crate::keys::{Caller, Permission};
-use crate::service::{Actor, App, new_id};
+use crate::service::{Actor, App};
 
 /// The kind of compliance record a pulled source is kept as.
 pub const PULL_KIND: &str = "sharing_pull";
@@ -441,11 +441,7 @@ impl App {
     pub async fn match_peer_indicators(&self, actor: &Actor) -> Result<Vec<AbuseCase>> {
         let _one = MATCHING.lock().await;
         // This provider's own objects (shared into a collection peers write to) are not signals.
-        let own = match self.store.compliance_record("sharing_identity").await {
-            Ok(r) => r.body.get("id").and_then(Value::as_str).map(str::to_owned),
-            Err(StoreError::NotFound(_)) => None,
-            Err(e) => return Err(e.into()),
-        };
+        let own = self.own_identity_id().await?;
         let mut collections: Vec<String> = self
             .pull_sources()
             .await?
@@ -584,48 +580,20 @@ impl App {
                 "trace": {"account_id": u.account_id, "count": u.count,
                           "first_seen": u.first_seen, "last_seen": u.last_seen},
             });
-            let body = serde_json::to_vec(&evidence)
-                .map_err(|e| Error::Internal(format!("a peer signal's evidence: {e}")))?;
-            let owner = new_id("abr_");
-            let meta = self
-                .store
-                .add_document(
-                    &DocumentMeta {
-                        id: String::new(),
-                        owner: owner.clone(),
-                        kind: crate::abuse::EVIDENCE_KIND.into(),
-                        version: 0,
-                        uploaded_at: now,
-                        uploaded_by: actor.id.clone(),
-                        file_name: "peer-signal.json".into(),
-                        media_type: "application/json".into(),
-                        sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&body)),
-                        size: body.len() as u64,
+            let c = self
+                .open_signal(
+                    actor,
+                    super::Signal {
+                        report_id: id.to_owned(),
+                        reported_by: format!("collection {col}"),
+                        category: category(o),
+                        account: Some((a.id.clone(), a.customer_id.clone())),
+                        customer: None,
+                        occurred_at: u.first_seen,
+                        evidence,
                     },
-                    &body,
                 )
                 .await?;
-            let c = AbuseCase {
-                id: new_id("abc_"),
-                kind: CaseKind::PeerSignal,
-                state: CaseState::Open,
-                category: category(o),
-                report_id: id.to_owned(),
-                account_id: Some(a.id.clone()),
-                customer_id: Some(a.customer_id.clone()),
-                occurred_at: u.first_seen,
-                opened_at: now,
-                due_at: now + Duration::hours(i64::from(self.policy.detection.case_hours)),
-                handled_at: None,
-                closed_at: None,
-                reported_by: format!("collection {col}"),
-                suspended: false,
-                actions: vec![],
-                evidence_id: Some(meta.id),
-                linked_to: None,
-            };
-            self.save_case(&c, None).await?;
-            self.audit(actor, None, "peer_signal", &c.id).await?;
             out.push(c);
         }
         Ok(out)

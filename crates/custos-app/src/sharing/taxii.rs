@@ -332,11 +332,7 @@ impl App {
         let now = self.now();
         // A peer adds its own objects: not this provider's (its identity's), not the TLP
         // markings, not another author's object under the same id.
-        let own = match self.store.compliance_record("sharing_identity").await {
-            Ok(r) => r.body.get("id").and_then(Value::as_str).map(str::to_owned),
-            Err(custos_store::StoreError::NotFound(_)) => None,
-            Err(e) => return Err(e.into()),
-        };
+        let own = self.own_identity_id().await?;
         let ids: Vec<String> = e
             .objects
             .iter()

@@ -384,6 +384,19 @@ with sync_playwright() as p:
     assert "tor" in co.locator("dl").inner_text()
     axe(co, "reference-lookup")
     shot(co, "reference-lookup")
+    # Sharing: the demo's collection every peer reads; its incident, reported from the form.
+    look(co, "/console/sharing", "sharing")
+    assert "every peer" in co.locator("table").first.inner_text()
+    look(co, "/console/incidents", "incidents")
+    submit(co, co.locator("a[href='/console/incidents/inc_demo_scanning']"))
+    axe(co, "incident")
+    shot(co, "incident")
+    assert "Systems affected: 14" in co.content()
+    co.get_by_label("To (separated by commas)").fill("CISA")
+    co.get_by_label("Their reference").fill("CISA-2026-4411")
+    submit(co, co.get_by_role("button", name="Record the report"))
+    assert "its clock has stopped" in notice(co), notice(co)
+    assert "CISA (reference CISA-2026-4411)" in co.content()
     ctx.close()
 
     # The admin approves the close; the reviewer's refusal is rejected.
