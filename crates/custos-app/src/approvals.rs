@@ -91,6 +91,7 @@ pub fn power(kind: &str) -> Permission {
         "close_account" => Permission::CloseAccount,
         "terminate_reseller" => Permission::Compliance,
         "produce_records" | "emergency_disclosure" => Permission::LegalHold,
+        crate::sharing::SHARE_ADDRESSES => Permission::Share,
         _ => Permission::Review,
     }
 }
@@ -322,7 +323,9 @@ impl App {
                     hex::encode(Sha256::digest(f.as_bytes()))
                 });
             }
-            "close_for_abuse" | "clear_red_flags" => Ok(self.abuse_standing(target).await?),
+            "close_for_abuse" | "clear_red_flags" | crate::sharing::SHARE_ADDRESSES => {
+                Ok(self.abuse_standing(target).await?)
+            }
             "terminate_reseller" => {
                 let n = self.non_compliance(target).await?;
                 let a = self.store.get_account(&n.account_id).await?;
@@ -514,6 +517,17 @@ impl App {
             }
             "produce_records" | "emergency_disclosure" => {
                 self.legal_approved(approver, &a.target).await?;
+            }
+            crate::sharing::SHARE_ADDRESSES => {
+                let col = field(a, "collection").unwrap_or_default().to_owned();
+                let tlp = a
+                    .body
+                    .as_ref()
+                    .and_then(|b| b.get("tlp"))
+                    .and_then(|t| serde_json::from_value(t.clone()).ok())
+                    .unwrap_or(crate::sharing::stix::Tlp::Amber);
+                self.share_case_now(requester, &a.target, &col, tlp, true)
+                    .await?;
             }
             "close_for_abuse" | "clear_red_flags" => {
                 let note = Some(reason).filter(|r| !r.is_empty());

@@ -804,6 +804,8 @@ async fn seed_sharing(svc: &App) -> Result<(), Error> {
         crate::sharing::ShareCase {
             collection: DEMO_COLLECTION.into(),
             tlp: Some(crate::sharing::stix::Tlp::Green),
+            include_access_addresses: false,
+            note: None,
         },
     )
     .await?;
@@ -843,6 +845,8 @@ async fn seed_sharing(svc: &App) -> Result<(), Error> {
         crate::sharing::ShareCase {
             collection: DEMO_COLLECTION.into(),
             tlp: Some(crate::sharing::stix::Tlp::Green),
+            include_access_addresses: false,
+            note: None,
         },
     )
     .await?;

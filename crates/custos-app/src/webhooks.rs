@@ -35,6 +35,8 @@ pub const EVENT_TYPES: &[&str] = &[
     ABUSE_CASE_OPENED,
     ABUSE_CASE_ACTION,
     ABUSE_CASE_CLOSED,
+    INCIDENT_RECORDED,
+    INCIDENT_REPORTED,
 ];
 /// An account's decision or status changed (`data`: the account and customer ids, the
 /// decision and status now and before).
@@ -60,6 +62,26 @@ pub const ABUSE_CASE_OPENED: &str = "abuse.case_opened";
 pub const ABUSE_CASE_ACTION: &str = "abuse.case_action";
 /// An abuse case closed (dismissed, cleared, or closed for abuse).
 pub const ABUSE_CASE_CLOSED: &str = "abuse.case_closed";
+
+/// A cyber incident was recorded (its report due, when covered).
+pub const INCIDENT_RECORDED: &str = "incident.recorded";
+/// An incident was reported to the agencies (its clock stopped).
+pub const INCIDENT_REPORTED: &str = "incident.reported";
+
+/// The event of an incident recorded or reported: the workflow only, never the report.
+pub fn incident_change(
+    kind: &'static str,
+    i: &crate::sharing::incident::Incident,
+    at: DateTime<Utc>,
+) -> OutboxEvent {
+    event(
+        kind,
+        at,
+        json!({"incident_id": i.id, "activity": name(&i.activity), "severity": name(&i.severity),
+            "covered": i.covered, "detected_at": i.detected_at, "due_at": i.due_at,
+            "reported_at": i.reported_at, "reported_to": i.reported_to}),
+    )
+}
 
 /// The events of an abuse case saved: opened (no `action`), or an action taken on it, and
 /// closed when that action closed it.

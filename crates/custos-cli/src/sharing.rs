@@ -40,6 +40,13 @@ pub enum SharingCmd {
         /// clear, green, amber (the default), amber_strict or red.
         #[arg(long, default_value = "amber")]
         tlp: String,
+        /// With the addresses the account closed for abuse connected from (the customer's
+        /// record: a second person approves first).
+        #[arg(long)]
+        addresses: bool,
+        /// Why (with --addresses).
+        #[arg(long)]
+        note: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -170,6 +177,8 @@ pub async fn run(app: &App, cmd: SharingCmd) -> Result<()> {
             case,
             collection,
             tlp: level,
+            addresses,
+            note,
             json,
         } => {
             let shared = s
@@ -179,9 +188,24 @@ pub async fn run(app: &App, cmd: SharingCmd) -> Result<()> {
                     ShareCase {
                         collection,
                         tlp: Some(tlp(&level)?),
+                        include_access_addresses: addresses,
+                        note,
                     },
                 )
                 .await?;
+            let shared = match shared {
+                custos_app::approvals::Decided::Done(s) => s,
+                custos_app::approvals::Decided::Waiting(a) => {
+                    if json {
+                        return print_json(&a);
+                    }
+                    println!(
+                        "waits for a second person: approval {} (the account's access addresses are the customer's record)",
+                        a.id
+                    );
+                    return Ok(());
+                }
+            };
             if json {
                 return print_json(&shared);
             }

@@ -477,6 +477,38 @@ async fn an_incident_has_its_clock_its_sheet_and_its_bundle() {
     )
     .await;
     assert!(!d.to_string().contains(&id), "{d}");
+    // The control plane hears of both, and of nothing in the report.
+    let mut events = vec![];
+    let mut after = 0;
+    loop {
+        let (_, page) = call(
+            &s,
+            &admin,
+            "GET",
+            &format!("/v1/events-feed?after={after}&limit=100"),
+            None,
+        )
+        .await;
+        events.extend(page["data"].as_array().unwrap().iter().cloned());
+        if page["has_more"] != true {
+            break;
+        }
+        after = page["next_after"].as_i64().unwrap();
+    }
+    let mine: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["data"]["incident_id"] == id.as_str())
+        .collect();
+    let kinds: Vec<&str> = mine
+        .iter()
+        .map(|e| e["type"].as_str().or(e["kind"].as_str()).unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["incident.recorded", "incident.reported"],
+        "{mine:?}"
+    );
+    assert!(!format!("{mine:?}").contains("Ana Duarte"));
     drop(s);
 
     // The CLI: the list, the sheet to a file.
@@ -498,4 +530,129 @@ async fn an_incident_has_its_clock_its_sheet_and_its_bundle() {
         &["incidents", "sheet", &id, "--format", "docx", "--out", "x"],
     );
     assert!(!r.status.success());
+}
+
+/// A closed-for-abuse account's access addresses are the customer's record: shared only when
+/// a second person approves, each an indicator and a sighting that validate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accounts_access_addresses_are_shared_with_four_eyes() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = start(&dir.path().join("a"), &["demo"]);
+    let admin = a.admin_key.clone().unwrap();
+    let events: String = ["198.51.100.41", "198.51.100.41", "198.51.100.42"]
+        .iter()
+        .enumerate()
+        .map(|(n, ip)| {
+            let at = (chrono::Utc::now() - chrono::Duration::hours(10 - n as i64)).to_rfc3339();
+            json!({"account_id": "acc_demo_us_direct", "time": at, "ip": ip,
+                "action": "login", "source": "console"})
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/events", a.url))
+        .bearer_auth(&admin)
+        .header("content-type", "application/x-ndjson")
+        .body(events)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let share = |note: Option<&str>| {
+        let mut b = json!({"collection": "8c1d5e8e-3b89-4a52-9c11-4f6f0c2a1e10", "tlp": "amber",
+            "include_access_addresses": true});
+        if let Some(n) = note {
+            b["note"] = json!(n);
+        }
+        b
+    };
+    let path = "/v1/abuse-cases/abc_demo_phishing/share";
+    // Not before the account is closed for abuse: until then they are a customer's.
+    let (st, e) = call(&a, &admin, "POST", path, Some(share(Some("phishing kit")))).await;
+    assert_eq!(
+        (st, e["field"].as_str()),
+        (422, Some("include_access_addresses")),
+        "{e}"
+    );
+    close_for_abuse(&a, &admin).await;
+    let (st, e) = call(&a, &admin, "POST", path, Some(share(None))).await;
+    assert_eq!((st, e["field"].as_str()), (422, Some("note")), "{e}");
+    let (st, waiting) = call(
+        &a,
+        &admin,
+        "POST",
+        path,
+        Some(share(Some("phishing kit; CERT asked"))),
+    )
+    .await;
+    assert_eq!(st, 202, "{waiting}");
+    // Nothing of the account is shared while it waits.
+    let peer = a.peer_key.clone().unwrap();
+    let c = reqwest::Client::new();
+    let url = format!(
+        "{}/taxii2/api/collections/8c1d5e8e-3b89-4a52-9c11-4f6f0c2a1e10/objects/",
+        a.url
+    );
+    let page: Value = c
+        .get(&url)
+        .basic_auth("p", Some(&peer))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!page.to_string().contains("198.51.100.41"));
+    let (_, officer) = call(
+        &a,
+        &admin,
+        "POST",
+        "/v1/api-keys",
+        Some(json!({"name": "second", "role": "compliance_officer"})),
+    )
+    .await;
+    let officer = officer["token"].as_str().unwrap().to_owned();
+    let (st, e) = call(
+        &a,
+        &officer,
+        "POST",
+        &format!("/v1/approvals/{}/approve", waiting["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert_eq!(st, 200, "{e}");
+    let page: Value = c
+        .get(&url)
+        .basic_auth("p", Some(&peer))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let objects = page["objects"].as_array().unwrap();
+    let patterns: Vec<&str> = objects
+        .iter()
+        .filter_map(|o| o["pattern"].as_str())
+        .collect();
+    for ip in ["198.51.100.41", "198.51.100.42"] {
+        assert!(
+            patterns.contains(&format!("[ipv4-addr:value = '{ip}']").as_str()),
+            "{patterns:?}"
+        );
+    }
+    let busiest = objects
+        .iter()
+        .find(|o| {
+            o["type"] == "sighting"
+                && objects.iter().any(|i| {
+                    i["id"] == o["sighting_of_ref"]
+                        && i["pattern"].as_str().unwrap_or("").contains(".41")
+                })
+        })
+        .unwrap();
+    assert_eq!(busiest["count"], 2);
+    let bundle = json!({"type": "bundle", "id": "bundle--6b4b0e5e-4cd8-4b5e-9c4a-2e0a3b1d7f10", "objects": objects});
+    assert_eq!(validate(&bundle), json!([]), "{bundle}");
 }

@@ -299,6 +299,8 @@ struct CasePage {
     purpose: String,
     /// Whether the case may be shared with peers now, and where.
     can_share: bool,
+    /// The account was closed for abuse: its access addresses may be shared (four eyes).
+    closed_for_abuse: bool,
     collections: Vec<(String, String)>,
     tlps: Vec<(&'static str, &'static str)>,
 }
@@ -424,6 +426,7 @@ async fn case_page(
             revealed,
             purpose,
             can_share,
+            closed_for_abuse: c.actions.iter().any(|t| t.action == Action::CloseForAbuse),
             collections,
             tlps: crate::sharing::TLPS.to_vec(),
         },

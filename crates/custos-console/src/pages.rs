@@ -552,7 +552,7 @@ async fn approvals_page(
             reason: reason.unwrap_or_default(),
             href: match a.kind.as_str() {
                 "close_account" => Some(format!("/console/accounts/{}", a.target)),
-                "close_for_abuse" | "clear_red_flags" => {
+                "close_for_abuse" | "clear_red_flags" | custos_app::sharing::SHARE_ADDRESSES => {
                     Some(format!("/console/abuse/{}", encode(&a.target)))
                 }
                 "confirm_match" | "reverse_match" => {

@@ -512,6 +512,11 @@ pub struct ShareForm {
     collection: String,
     #[serde(default)]
     tlp: String,
+    /// With the account's access addresses (a case closed for abuse; four eyes).
+    #[serde(default)]
+    addresses: Option<String>,
+    #[serde(default)]
+    note: String,
 }
 
 impl ShareForm {
@@ -519,6 +524,8 @@ impl ShareForm {
         Ok(ShareCase {
             collection: self.collection.clone(),
             tlp: Some(word::<Tlp>("tlp", &self.tlp, "choose a TLP level")?),
+            include_access_addresses: self.addresses.is_some(),
+            note: Some(self.note.trim().to_owned()).filter(|n| !n.is_empty()),
         })
     }
 }
@@ -554,7 +561,10 @@ pub async fn share_case(
     allowed(&p, Permission::Share)?;
     let r = async { st.app.share_abuse_case(&p.caller, &id, f.share()?).await }.await;
     match r {
-        Ok(_) => Ok(Redirect::to(&format!("/console/abuse/{id}?done=shared")).into_response()),
+        Ok(d) => {
+            let done = if d.is_waiting() { "waiting" } else { "shared" };
+            Ok(Redirect::to(&format!("/console/abuse/{id}?done={done}")).into_response())
+        }
         Err(e) => {
             let refused = Notice::refused(inline(e)?, "share", &body);
             crate::abuse::case_with(&st, &p, &id, vec![refused]).await

@@ -214,7 +214,7 @@ impl App {
             .map_err(|e| Error::Internal(format!("a stored incident: {e}")))
     }
 
-    async fn keep_incident(&self, i: &Incident) -> Result<()> {
+    async fn keep_incident(&self, i: &Incident, event: &'static str) -> Result<()> {
         let mut clear = i.clone();
         clear.report = None;
         Ok(self
@@ -234,7 +234,7 @@ impl App {
                     body: serde_json::to_value(&clear)
                         .map_err(|e| Error::Internal(format!("an incident: {e}")))?,
                 },
-                &[],
+                &[crate::webhooks::incident_change(event, i, self.now())],
             )
             .await?)
     }
@@ -312,7 +312,8 @@ impl App {
             report_id: meta.id,
             report: Some(n),
         };
-        self.keep_incident(&i).await?;
+        self.keep_incident(&i, crate::webhooks::INCIDENT_RECORDED)
+            .await?;
         self.audit(&caller.actor(), None, "record_incident", &i.id)
             .await?;
         Ok(i)
@@ -402,7 +403,8 @@ impl App {
         i.reported_at = Some(self.now());
         i.reported_to = to;
         i.reference = reference;
-        self.keep_incident(&i).await?;
+        self.keep_incident(&i, crate::webhooks::INCIDENT_REPORTED)
+            .await?;
         self.audit(&caller.actor(), None, "incident_reported", id)
             .await?;
         Ok(i)
@@ -488,6 +490,12 @@ impl App {
         s: super::ShareCase,
     ) -> Result<super::Shared> {
         caller.require(Permission::Share)?;
+        if s.include_access_addresses {
+            return Err(invalid(
+                "include_access_addresses",
+                "is for an abuse case's share: an incident bundles its cases' reports",
+            ));
+        }
         let col = self.named_collection(&s.collection).await?;
         let bundle = self
             .incident_bundle(caller, id, s.tlp.unwrap_or(Tlp::Amber))

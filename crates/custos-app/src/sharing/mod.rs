@@ -82,6 +82,13 @@ pub struct ShareCase {
     /// Who recipients may pass it on to; `amber` unless said.
     #[serde(default)]
     pub tlp: Option<Tlp>,
+    /// With the addresses the account closed for abuse connected from (the ledger's last 90
+    /// days): the customer's record, so a second person approves first (`202`).
+    #[serde(default)]
+    pub include_access_addresses: bool,
+    /// Why (with `include_access_addresses`): the second person decides on it.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// What sharing a case wrote.
@@ -460,27 +467,80 @@ impl App {
     }
 
     /// Shares abuse case `id` into a collection: its objects are added (new versions of those
-    /// shared before), and the case records the share. Audited.
+    /// shared before), and the case records the share. With the access addresses of the
+    /// account it closed for abuse (the customer's record), a second person approves first:
+    /// the share waits. Audited.
     pub async fn share_abuse_case(
         &self,
         caller: &Caller,
         id: &str,
         s: ShareCase,
-    ) -> Result<Shared> {
+    ) -> Result<crate::approvals::Decided<Shared>> {
         caller.require(Permission::Share)?;
         let actor = caller.actor();
         let col = self.named_collection(&s.collection).await?;
         let c = self.abuse_case(id).await?;
         c.check(Action::Share)?;
         let tlp = s.tlp.unwrap_or(Tlp::Amber);
+        if !s.include_access_addresses {
+            return Ok(crate::approvals::Decided::Done(
+                self.share_case_now(&actor, id, &col.id, tlp, false).await?,
+            ));
+        }
+        let (Some(_), Some(customer)) = (&c.account_id, &c.customer_id) else {
+            return Err(invalid(
+                "include_access_addresses",
+                "only a case whose account was closed for abuse has the actor's access addresses",
+            ));
+        };
+        if !c.actions.iter().any(|t| t.action == Action::CloseForAbuse) {
+            return Err(invalid(
+                "include_access_addresses",
+                "only once the account is closed for abuse: until then they are a customer's",
+            ));
+        }
+        let Some(reason) = s
+            .note
+            .as_deref()
+            .map(|n| custos_core::text::free_text("note", n))
+            .transpose()?
+        else {
+            return Err(invalid("note", "say why: the second person decides on it"));
+        };
+        let body = serde_json::json!({"reason": reason, "collection": col.id, "tlp": tlp});
+        Ok(crate::approvals::Decided::Waiting(Box::new(
+            self.ask(&actor, SHARE_ADDRESSES, customer, id, body)
+                .await?,
+        )))
+    }
+
+    /// Shares case `id` into collection `col` now, in `actor`'s name (with the account's
+    /// access addresses when `addresses`: a second person approved).
+    pub(crate) async fn share_case_now(
+        &self,
+        actor: &Actor,
+        id: &str,
+        col: &str,
+        tlp: Tlp,
+        addresses: bool,
+    ) -> Result<Shared> {
+        let c = self.abuse_case(id).await?;
+        c.check(Action::Share)?;
         self.audit(
-            &actor,
-            Some(&format!("sharing into collection {}", col.id)),
-            "share_abuse_case",
+            actor,
+            Some(&format!("sharing into collection {col}")),
+            if addresses {
+                "share_abuse_case_addresses"
+            } else {
+                "share_abuse_case"
+            },
             id,
         )
         .await?;
-        let objects = self.case_objects(&actor, &c, tlp, true).await?;
+        let mut objects = self.case_objects(actor, &c, tlp, true).await?;
+        if addresses {
+            objects.extend(self.access_objects(actor, &c, tlp).await?);
+        }
         let rows = objects
             .iter()
             .map(shared_object)
@@ -488,19 +548,122 @@ impl App {
             .map_err(|e| Error::Internal(format!("an object custos made: {e}")))?;
         let added = self
             .store
-            .add_shared_objects(&col.id, &rows, self.now())
+            .add_shared_objects(col, &rows, self.now())
             .await?;
         let case = self
-            .apply_abuse_action(&actor, id, Action::Share, None)
+            .apply_abuse_action(actor, id, Action::Share, None)
             .await?;
         Ok(Shared {
-            collection: col.id,
+            collection: col.to_owned(),
             objects: rows.into_iter().map(|r| r.id).collect(),
             added: added.iter().filter(|a| a.is_some()).count(),
             case: Some(case),
         })
     }
+
+    /// The objects of the addresses case `c`'s account connected from in the 90 days before it
+    /// was closed for abuse (the ledger, read for the share, audited), at most 50, busiest
+    /// first; their ids kept with the case's.
+    async fn access_objects(&self, actor: &Actor, c: &AbuseCase, tlp: Tlp) -> Result<Vec<Value>> {
+        let Some(account) = &c.account_id else {
+            return Ok(vec![]);
+        };
+        let closed = c
+            .actions
+            .iter()
+            .filter(|t| t.action == Action::CloseForAbuse)
+            .map(|t| t.at)
+            .max()
+            .unwrap_or(c.opened_at);
+        let events = self
+            .account_events(
+                actor,
+                &format!("sharing the access addresses of abuse case {}", c.id),
+                account.as_str(),
+                crate::ledger::EventsQuery {
+                    from: Some(closed - chrono::Duration::days(90)),
+                    to: Some(closed),
+                    limit: 10_000,
+                    proof: None,
+                    starting_after: None,
+                },
+            )
+            .await?;
+        let mut uses: std::collections::BTreeMap<std::net::IpAddr, stix::AddressUse> =
+            Default::default();
+        for f in &events.events {
+            let e = &f.event;
+            let u = uses.entry(e.ip).or_insert(stix::AddressUse {
+                ip: e.ip,
+                count: 0,
+                first_seen: e.time,
+                last_seen: e.time,
+            });
+            u.count += 1;
+            u.first_seen = u.first_seen.min(e.time);
+            u.last_seen = u.last_seen.max(e.time);
+        }
+        let mut uses: Vec<stix::AddressUse> = uses.into_values().collect();
+        uses.sort_by(|a, b| b.count.cmp(&a.count).then(a.ip.cmp(&b.ip)));
+        uses.truncate(50);
+        // Their ids are made once and kept with the case's.
+        let record = format!("stix_ids_{}", c.id);
+        let ids = {
+            let _once = self.once.lock().await;
+            let mut ids: stix::CaseIds = match self.store.compliance_record(&record).await {
+                Ok(r) => serde_json::from_value(r.body)
+                    .map_err(|e| Error::Internal(format!("a case's STIX ids: {e}")))?,
+                Err(e) => return Err(e.into()),
+            };
+            for u in &uses {
+                ids.addresses
+                    .entry(u.ip.to_string())
+                    .or_insert_with(|| (stix::new_id("indicator"), stix::new_id("sighting")));
+            }
+            self.store
+                .put_compliance_record(
+                    &ComplianceRecord {
+                        id: record,
+                        kind: "stix_ids".into(),
+                        subject: Some(c.id.clone()),
+                        created_at: ids.created,
+                        due_at: None,
+                        closed_at: None,
+                        body: serde_json::to_value(&ids)
+                            .map_err(|e| Error::Internal(format!("a case's STIX ids: {e}")))?,
+                    },
+                    &[],
+                )
+                .await?;
+            ids
+        };
+        let identity = self.sharing_identity(actor).await?;
+        let category = serde_json::to_value(c.category)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let mut out = vec![];
+        for u in &uses {
+            let Some(pair) = ids.addresses.get(&u.ip.to_string()) else {
+                continue;
+            };
+            out.extend(stix::access_address_objects(
+                u,
+                pair,
+                &category,
+                INDICATOR_DAYS,
+                &identity.id,
+                tlp,
+                ids.created,
+                closed.max(ids.tlp_at.unwrap_or(ids.created)),
+            ));
+        }
+        Ok(out)
+    }
 }
+
+/// The kind of approval sharing an account's access addresses waits as.
+pub const SHARE_ADDRESSES: &str = "share_access_addresses";
 
 /// What a peer's signal is about: the account (an address it used) or the customer (an
 /// identifier it holds), what it came from, and its sealed evidence.

@@ -128,6 +128,10 @@ pub struct CaseIds {
     pub tlp: Option<Tlp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tlp_at: Option<DateTime<Utc>>,
+    /// The indicator and sighting ids of each access address of the account shared (a second
+    /// person approved), by address.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub addresses: std::collections::BTreeMap<String, (String, String)>,
 }
 
 impl CaseIds {
@@ -140,6 +144,7 @@ impl CaseIds {
             created,
             tlp: None,
             tlp_at: None,
+            addresses: Default::default(),
         }
     }
 }
@@ -311,6 +316,76 @@ pub fn case_objects(f: &CaseFacts, identity: &str, tlp: Tlp, changed: DateTime<U
     );
     out.insert(0, incident);
     out
+}
+
+/// How an account closed for abuse used one address: the uses the ledger holds.
+#[derive(Debug, Clone)]
+pub struct AddressUse {
+    pub ip: IpAddr,
+    pub count: u32,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+}
+
+/// The objects of an address the account closed for abuse connected from: the address, an
+/// indicator valid from its first use to `valid_days` after its last, and the provider's
+/// sighting of it (`ids`: the indicator's and the sighting's).
+#[allow(clippy::too_many_arguments)]
+pub fn access_address_objects(
+    u: &AddressUse,
+    ids: &(String, String),
+    category: &str,
+    valid_days: u32,
+    identity: &str,
+    tlp: Tlp,
+    created: DateTime<Utc>,
+    changed: DateTime<Utc>,
+) -> Vec<Value> {
+    let (made, at) = (timestamp(created), timestamp(changed.max(created)));
+    let common = json!({"spec_version": SPEC_VERSION, "created": made, "modified": at,
+        "created_by_ref": identity, "object_marking_refs": [tlp.marking_id()]});
+    let with = |kind: &str, id: &str, more: Value| {
+        let mut o = common.clone();
+        if let (Some(o), Value::Object(m)) = (o.as_object_mut(), more) {
+            o.insert("type".into(), json!(kind));
+            o.insert("id".into(), json!(id));
+            o.extend(m);
+        }
+        o
+    };
+    let mut sco = address(u.ip);
+    sco["object_marking_refs"] = json!([tlp.marking_id()]);
+    let until = u.last_seen + chrono::Duration::days(i64::from(valid_days.max(1)));
+    let what = category.replace('_', " ");
+    vec![
+        sco,
+        with(
+            "indicator",
+            &ids.0,
+            json!({
+                "name": format!("{} account's access from {}", what, u.ip),
+                "description": format!("An account closed for abuse ({what}) connected to the provider from this address."),
+                "indicator_types": ["malicious-activity"],
+                "pattern": address_pattern(u.ip),
+                "pattern_type": "stix",
+                "pattern_version": SPEC_VERSION,
+                "valid_from": timestamp(u.first_seen),
+                "valid_until": timestamp(until),
+                "labels": [category],
+            }),
+        ),
+        with(
+            "sighting",
+            &ids.1,
+            json!({
+                "sighting_of_ref": ids.0,
+                "count": u.count.max(1),
+                "first_seen": timestamp(u.first_seen),
+                "last_seen": timestamp(u.last_seen.max(u.first_seen + chrono::Duration::milliseconds(1))),
+                "where_sighted_refs": [identity],
+            }),
+        ),
+    ]
 }
 
 /// A bundle of objects.

@@ -53,13 +53,18 @@ pub async fn list(State(st): State<AppState>) -> Result<Json<Collections>, ApiEr
 
 /// Share an abuse case (a report's) into a collection: the indicator of the address the abuse
 /// came from, its sighting and the incident, marked with a TLP level (`amber` unless said).
-/// Nothing of the customer goes in. Sharing again writes new versions of the same objects.
+/// Nothing of the customer goes in, unless `include_access_addresses` (an account closed for
+/// abuse: the addresses it connected from, each an indicator and a sighting): that waits for a
+/// second person (`202`). Sharing again writes new versions of the same objects.
 #[utoipa::path(post, path = "/v1/abuse-cases/{id}/share", operation_id = "share_abuse_case",
     tag = "sharing",
     params(("id" = String, Path, example = "abc_demo_phishing")),
     request_body(content = ShareCase, example = json!({
         "collection": "8c1d5e8e-3b89-4a52-9c11-4f6f0c2a1e10", "tlp": "amber"})),
-    responses((status = 200, body = Shared), (status = 404, body = Problem),
+    responses((status = 200, body = Shared),
+        (status = 202, body = custos_app::approvals::ApprovalView,
+            description = "With the account's access addresses: it waits for a second person"),
+        (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn share(
@@ -67,8 +72,12 @@ pub async fn share(
     p: Principal,
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ShareCase>,
-) -> Result<Json<Shared>, ApiError> {
-    Ok(Json(st.service.share_abuse_case(&p, &id, req).await?))
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    match st.service.share_abuse_case(&p, &id, req).await? {
+        custos_app::approvals::Decided::Done(s) => Ok(Json(s).into_response()),
+        custos_app::approvals::Decided::Waiting(a) => Ok(super::approvals::waiting(a)),
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
