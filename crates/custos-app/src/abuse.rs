@@ -53,6 +53,10 @@ pub struct AbuseReport {
     /// Where more is: ticket numbers, URLs, message ids. At most 20, each one line.
     #[serde(default)]
     pub references: Vec<String>,
+    /// Domains the abuse used (a phishing site, a command-and-control host): the actor's
+    /// infrastructure, shared with peers as indicators. At most 20.
+    #[serde(default)]
+    pub domains: Vec<String>,
 }
 
 /// What a report came to: its id, and the cases it opened (one unmatched case when no account
@@ -77,6 +81,8 @@ pub(crate) struct Evidence {
     account_id: Option<String>,
     evidence: String,
     references: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) domains: Vec<String>,
     /// The ledger's answer: the accounts that used the address in the window, with proofs.
     #[serde(skip_serializing_if = "Option::is_none")]
     trace: Option<serde_json::Value>,
@@ -137,6 +143,20 @@ impl App {
         caller.require(Permission::ReportAbuse)?;
         let actor = caller.actor();
         let (evidence, references) = checked(&r)?;
+        if r.domains.len() > 20 {
+            return Err(invalid("domains", "at most 20"));
+        }
+        let mut domains = vec![];
+        for d in &r.domains {
+            let d = custos_ids::email::domain_ascii(d.trim().trim_end_matches('.'))
+                .ok()
+                .filter(|d| d.contains('.'))
+                .ok_or_else(|| invalid("domains", "each is a domain name (example.com)"))?
+                .to_ascii_lowercase();
+            if !domains.contains(&d) {
+                domains.push(d);
+            }
+        }
         let now = self.now();
         let report_id = new_id("abr_");
         let (at, matched, trace) = match (&r.ip, &r.account_id) {
@@ -216,6 +236,7 @@ impl App {
             account_id: r.account_id.clone(),
             evidence,
             references,
+            domains,
             trace,
         };
         let body = serde_json::to_vec(&sealed)

@@ -737,6 +737,7 @@ async fn seed_abuse(svc: &App) -> Result<(), Error> {
                        /secure/login, reported by the bank's CERT."
                 .into(),
             references: vec!["CERT ticket 2026-8812".into()],
+            domains: vec![],
         },
     )
     .await?;
@@ -788,6 +789,7 @@ async fn seed_sharing(svc: &App) -> Result<(), Error> {
                        hour from one address."
                 .into(),
             references: vec!["abuse desk ticket 4411".into()],
+            domains: vec!["ssh-keys-check.example".into()],
         },
     )
     .await?;

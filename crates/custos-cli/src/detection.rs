@@ -97,6 +97,9 @@ pub enum AbuseCmd {
         /// Where more is (a ticket, a URL); repeatable.
         #[arg(long = "reference")]
         references: Vec<String>,
+        /// A domain the abuse used (a phishing site, a C2 host); repeatable.
+        #[arg(long = "domain")]
+        domains: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -142,6 +145,7 @@ pub async fn abuse(app: &App, cmd: AbuseCmd) -> Result<()> {
             category,
             evidence,
             references,
+            domains,
             json,
         } => {
             let category: Category = parse_word(
@@ -173,6 +177,7 @@ pub async fn abuse(app: &App, cmd: AbuseCmd) -> Result<()> {
                         category,
                         evidence: text,
                         references,
+                        domains,
                     },
                 )
                 .await?;

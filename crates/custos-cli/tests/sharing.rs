@@ -48,9 +48,11 @@ fn the_oasis_client_pages_the_demo_collection_and_every_object_validates() {
     assert_eq!(
         c["types"],
         json!([
+            "domain-name",
             "identity",
             "incident",
             "incident",
+            "indicator",
             "indicator",
             "ipv4-addr",
             "marking-definition",
@@ -58,11 +60,11 @@ fn the_oasis_client_pages_the_demo_collection_and_every_object_validates() {
             "sighting"
         ])
     );
-    // Eight objects (the case's and the incident report's) two to a page: the client followed
+    // Ten objects (the case's and the incident report's) two to a page: the client followed
     // `next` to the end.
-    assert_eq!(c["pages"], 4);
+    assert_eq!(c["pages"], 5);
     assert_eq!(c["problems"], json!([]), "{c}");
-    assert_eq!(c["manifest"], 8);
+    assert_eq!(c["manifest"], 10);
     assert_eq!(c["one"].as_array().unwrap().len(), 1);
     assert_eq!(c["versions"].as_array().unwrap().len(), 1);
     assert_eq!(
@@ -72,7 +74,20 @@ fn the_oasis_client_pages_the_demo_collection_and_every_object_validates() {
             ["extension-definition--ef765651-680c-498d-9894-99799f2fa126"]
         ])
     );
-    assert_eq!(c["patterns"], json!(["[ipv4-addr:value = '203.0.113.66']"]));
+    let mut patterns: Vec<&str> = c["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    patterns.sort();
+    assert_eq!(
+        patterns,
+        [
+            "[domain-name:value = 'ssh-keys-check.example']",
+            "[ipv4-addr:value = '203.0.113.66']"
+        ]
+    );
     assert_eq!(c["markings"], json!([GREEN]));
 }
 
@@ -277,8 +292,8 @@ async fn a_peer_reaches_the_collections_it_was_given_and_nothing_else() {
         None,
     )
     .await;
-    // The case's indicator and A's.
-    assert_eq!((st, page["objects"].as_array().unwrap().len()), (200, 2));
+    // The case's two (its address and its domain) and A's.
+    assert_eq!((st, page["objects"].as_array().unwrap().len()), (200, 3));
     assert!(
         h.contains_key("x-taxii-date-added-first") && h.contains_key("x-taxii-date-added-last")
     );
@@ -371,6 +386,19 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
     )
     .await;
     assert_eq!((st, e["field"].as_str()), (422, Some("action")), "{e}");
+    // A report's domains are domain names, or it is refused, naming the field.
+    let (st, e) = call(
+        &s,
+        &admin,
+        "POST",
+        "/v1/abuse-reports",
+        Some(
+            json!({"ip": "203.0.113.9", "at": chrono::Utc::now().to_rfc3339(),
+            "category": "phishing", "evidence": "a kit", "domains": ["not a domain"]}),
+        ),
+    )
+    .await;
+    assert_eq!((st, e["field"].as_str()), (422, Some("domains")), "{e}");
     let share = json!({"collection": DEMO_COLLECTION, "tlp": "green"});
     // Unchanged since the demo shared it: the same versions, nothing added.
     let (st, shared) = call(
@@ -387,7 +415,7 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
             shared["objects"].as_array().unwrap().len(),
             shared["added"].clone()
         ),
-        (7, json!(0)),
+        (9, json!(0)),
         "{shared}"
     );
     // Sharing is not handling: the case still waits for its first action.
@@ -404,8 +432,9 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
     )
     .await;
     assert_eq!((st, again["added"].clone()), (200, json!(0)), "{again}");
-    // Dismissed, then shared again: the identity, the marking and the address are as they
-    // were; the incident, indicator, sighting and relationship are new versions.
+    // Dismissed, then shared again: the identity, the marking and the address and domain are
+    // as they were; the incident, both indicators, the sighting and the relationship are new
+    // versions.
     let (st, _) = call(
         &s,
         &admin,
@@ -422,7 +451,7 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
             shared["objects"].as_array().unwrap().len(),
             shared["added"].clone()
         ),
-        (7, json!(4)),
+        (9, json!(5)),
         "{shared}"
     );
     let peer = s.peer_key.clone().unwrap();
@@ -456,8 +485,8 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
         None,
     )
     .await;
-    // The demo's eight (the case's seven and the incident report's), four new versions.
-    assert_eq!(all["objects"].as_array().unwrap().len(), 12);
+    // The demo's ten (the case's nine and the incident report's), five new versions.
+    assert_eq!(all["objects"].as_array().unwrap().len(), 15);
     // Dismissed: peers are told to drop the indicator and the sighting, and the incident is a
     // false positive.
     let objects = all["objects"].as_array().unwrap();
@@ -486,8 +515,8 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
         "false-positive"
     );
     // Another TLP level is another version of every object it marks (one id and version never
-    // carries two markings): the marking, the address, the incident, indicator, sighting and
-    // relationship.
+    // carries two markings): the marking, the address and the domain, the incident, both
+    // indicators, the sighting and the relationship.
     let (st, amber) = call(
         &s,
         &admin,
@@ -496,7 +525,7 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
         Some(json!({"collection": DEMO_COLLECTION, "tlp": "amber_strict"})),
     )
     .await;
-    assert_eq!((st, amber["added"].clone()), (200, json!(6)), "{amber}");
+    assert_eq!((st, amber["added"].clone()), (200, json!(8)), "{amber}");
     let (_, _, last) = taxii(
         &s,
         &peer,
@@ -505,8 +534,8 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
         None,
     )
     .await;
-    // The eight, and the amber+strict marking.
-    assert_eq!(last["objects"].as_array().unwrap().len(), 9);
+    // The ten, and the amber+strict marking.
+    assert_eq!(last["objects"].as_array().unwrap().len(), 11);
     // The case says it was shared.
     let (_, c) = call(&s, &admin, "GET", case, None).await;
     assert!(

@@ -200,6 +200,8 @@ pub struct ReportForm {
     evidence: String,
     #[serde(default)]
     references: String,
+    #[serde(default)]
+    domains: String,
 }
 
 /// A time typed in a form: RFC 3339, or the browser's `YYYY-MM-DDTHH:MM[:SS]`, read as UTC.
@@ -244,6 +246,13 @@ pub async fn report(
             references: f
                 .references
                 .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            domains: f
+                .domains
+                .split([',', ' ', '\n'])
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
                 .map(str::to_owned)

@@ -426,7 +426,7 @@ impl App {
                 let t = o["type"].as_str().unwrap_or_default().to_owned();
                 if matches!(
                     t.as_str(),
-                    "indicator" | "sighting" | "ipv4-addr" | "ipv6-addr"
+                    "indicator" | "sighting" | "ipv4-addr" | "ipv6-addr" | "domain-name"
                 ) {
                     refs.push(o["id"].as_str().unwrap_or_default().to_owned());
                 }

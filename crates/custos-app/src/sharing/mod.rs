@@ -352,7 +352,13 @@ impl App {
 
     /// The ids of case `c`'s objects: those kept when it was first shared, else fresh ones
     /// (kept, when `keep`), with the time `tlp` became its level (now, when it changes).
-    async fn case_ids(&self, c: &AbuseCase, keep: bool, tlp: Tlp) -> Result<stix::CaseIds> {
+    async fn case_ids(
+        &self,
+        c: &AbuseCase,
+        keep: bool,
+        tlp: Tlp,
+        domains: &[String],
+    ) -> Result<stix::CaseIds> {
         let record = format!("stix_ids_{}", c.id);
         let _once = self.once.lock().await;
         let now = self.now();
@@ -362,13 +368,20 @@ impl App {
             Err(StoreError::NotFound(_)) => stix::CaseIds::new(now),
             Err(e) => return Err(e.into()),
         };
-        if ids.tlp == Some(tlp) {
-            return Ok(ids);
+        let mut changed = false;
+        for d in domains {
+            if !ids.domains.contains_key(d) {
+                ids.domains.insert(d.clone(), stix::new_id("indicator"));
+                changed = true;
+            }
         }
-        // The first level is the objects' first version; another is a new version.
-        ids.tlp_at = Some(if ids.tlp.is_none() { ids.created } else { now });
-        ids.tlp = Some(tlp);
-        if keep {
+        if ids.tlp != Some(tlp) {
+            // The first level is the objects' first version; another is a new version.
+            ids.tlp_at = Some(if ids.tlp.is_none() { ids.created } else { now });
+            ids.tlp = Some(tlp);
+            changed = true;
+        }
+        if keep && changed {
             self.store
                 .put_compliance_record(
                     &ComplianceRecord {
@@ -399,15 +412,15 @@ impl App {
         keep: bool,
     ) -> Result<Vec<Value>> {
         let identity = self.sharing_identity(actor).await?;
-        let ip = match &c.evidence_id {
+        let (ip, domains) = match &c.evidence_id {
             Some(doc) => {
                 let (_, body) = self.store.document(doc).await?;
                 let e: crate::abuse::Evidence = serde_json::from_slice(&body).map_err(|e| {
                     Error::Internal(format!("a stored abuse report's evidence: {e}"))
                 })?;
-                e.ip.and_then(|i| i.parse().ok())
+                (e.ip.and_then(|i| i.parse().ok()), e.domains)
             }
-            None => None,
+            None => (None, vec![]),
         };
         let siblings = self
             .abuse_cases(None)
@@ -415,8 +428,13 @@ impl App {
             .into_iter()
             .filter(|x| x.report_id == c.report_id)
             .count();
+        let ids = self.case_ids(c, keep, tlp, &domains).await?;
         let facts = stix::CaseFacts {
-            ids: self.case_ids(c, keep, tlp).await?,
+            domains: domains
+                .iter()
+                .filter_map(|d| ids.domains.get(d).map(|i| (d.clone(), i.clone())))
+                .collect(),
+            ids,
             category: serde_json::to_value(c.category)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))

@@ -128,6 +128,9 @@ pub struct CaseIds {
     pub tlp: Option<Tlp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tlp_at: Option<DateTime<Utc>>,
+    /// The indicator id of each domain the report named.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub domains: std::collections::BTreeMap<String, String>,
     /// The indicator and sighting ids of each access address of the account shared (a second
     /// person approved), by address.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
@@ -145,6 +148,7 @@ impl CaseIds {
             tlp: None,
             tlp_at: None,
             addresses: Default::default(),
+            domains: Default::default(),
         }
     }
 }
@@ -201,6 +205,8 @@ pub struct CaseFacts {
     pub category: String,
     /// The address the abuse came from, when the report named one.
     pub ip: Option<IpAddr>,
+    /// The domains the abuse used, each with its indicator's id.
+    pub domains: Vec<(String, String)>,
     pub occurred_at: DateTime<Utc>,
     /// How long the indicator is valid after the abuse.
     pub valid_days: u32,
@@ -292,6 +298,36 @@ pub fn case_objects(f: &CaseFacts, identity: &str, tlp: Tlp, changed: DateTime<U
         );
         related.push(indicator_id);
         out.extend([sco, indicator, sighting, rel]);
+    }
+    for (domain, indicator_id) in &f.domains {
+        let name = serde_json::to_string(&json!({ "value": domain })).unwrap_or_default();
+        let sco = json!({
+            "type": "domain-name",
+            "spec_version": SPEC_VERSION,
+            "id": format!("domain-name--{}", Uuid::new_v5(&SCO_NAMESPACE, name.as_bytes())),
+            "value": domain,
+            "object_marking_refs": [tlp.marking_id()],
+        });
+        let until = f.occurred_at + chrono::Duration::days(i64::from(f.valid_days.max(1)));
+        let indicator = merge(
+            base("indicator", indicator_id.clone()),
+            json!({
+                "name": format!("{} with {domain}", f.category.replace('_', " ")),
+                "description": format!(
+                    "Abuse ({}) reported to the provider used this domain.",
+                    f.category.replace('_', " ")
+                ),
+                "indicator_types": ["malicious-activity"],
+                "pattern": format!("[domain-name:value = '{}']", domain.replace('\'', "\\'")),
+                "pattern_type": "stix",
+                "pattern_version": SPEC_VERSION,
+                "valid_from": timestamp(f.occurred_at),
+                "valid_until": timestamp(until),
+                "labels": [f.category],
+                "revoked": f.dismissed,
+            }),
+        );
+        out.extend([sco, indicator]);
     }
     let incident = merge(
         base("incident", incident_id),

@@ -29,8 +29,9 @@ for c in root.collections:
         r = validate_instance(o, ValidationOptions(version="2.1", strict=True))
         problems += [f"{o['id']}: {e}" for e in r.errors]
         problems += [f"{o['id']}: warning {w}" for w in r.warnings]
-        if o["type"] == "ipv4-addr":
-            expected = stix2.IPv4Address(value=o["value"]).id
+        derive = {"ipv4-addr": stix2.IPv4Address, "domain-name": stix2.DomainName}.get(o["type"])
+        if derive is not None:
+            expected = derive(value=o["value"]).id
             if expected != o["id"]:
                 problems.append(f"{o['id']}: stix2 derives {expected}")
     manifest = c.get_manifest()
