@@ -187,6 +187,28 @@ async fn every_event_type_is_delivered_signed_retried_and_redelivered() {
             .await;
         assert!(r.status.is_success(), "{action}: {}", r.body);
     }
+    // A cyber incident is recorded, then reported.
+    let r = app
+        .as_role(Role::ComplianceOfficer)
+        .post(
+            "/v1/incidents",
+            json!({"occurred_at": "2026-01-01T00:00:00Z", "location": "edge",
+                "activity": "denial_of_service", "narrative": "a flood", "systems_affected": 2,
+                "accounts_affected": 0, "organisation": "Example Cloud",
+                "contact": {"name": "Desk", "email": "desk@example.org"}, "severity": "low",
+                "sector": "information technology"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let incident = r.body["id"].as_str().unwrap().to_owned();
+    let r = app
+        .as_role(Role::ComplianceOfficer)
+        .post(
+            &format!("/v1/incidents/{incident}/reported"),
+            json!({"to": ["CISA"]}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
     // The account is closed.
     let r = app
         .post(
