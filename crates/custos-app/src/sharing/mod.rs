@@ -350,6 +350,26 @@ impl App {
         Ok(stix::identity(&i.id, &i.name, i.created))
     }
 
+    /// Keeps a case's STIX ids (record `record`).
+    async fn keep_case_ids(&self, record: &str, case: &str, ids: &stix::CaseIds) -> Result<()> {
+        Ok(self
+            .store
+            .put_compliance_record(
+                &ComplianceRecord {
+                    id: record.to_owned(),
+                    kind: "stix_ids".into(),
+                    subject: Some(case.to_owned()),
+                    created_at: ids.created,
+                    due_at: None,
+                    closed_at: None,
+                    body: serde_json::to_value(ids)
+                        .map_err(|e| Error::Internal(format!("a case's STIX ids: {e}")))?,
+                },
+                &[],
+            )
+            .await?)
+    }
+
     /// The ids of case `c`'s objects: those kept when it was first shared, else fresh ones
     /// (kept, when `keep`), with the time `tlp` became its level (now, when it changes).
     async fn case_ids(
@@ -382,21 +402,7 @@ impl App {
             changed = true;
         }
         if keep && changed {
-            self.store
-                .put_compliance_record(
-                    &ComplianceRecord {
-                        id: record,
-                        kind: "stix_ids".into(),
-                        subject: Some(c.id.clone()),
-                        created_at: ids.created,
-                        due_at: None,
-                        closed_at: None,
-                        body: serde_json::to_value(&ids)
-                            .map_err(|e| Error::Internal(format!("a case's STIX ids: {e}")))?,
-                    },
-                    &[],
-                )
-                .await?;
+            self.keep_case_ids(&record, &c.id, &ids).await?;
         }
         Ok(ids)
     }
@@ -638,21 +644,7 @@ impl App {
                     .entry(u.ip.to_string())
                     .or_insert_with(|| (stix::new_id("indicator"), stix::new_id("sighting")));
             }
-            self.store
-                .put_compliance_record(
-                    &ComplianceRecord {
-                        id: record,
-                        kind: "stix_ids".into(),
-                        subject: Some(c.id.clone()),
-                        created_at: ids.created,
-                        due_at: None,
-                        closed_at: None,
-                        body: serde_json::to_value(&ids)
-                            .map_err(|e| Error::Internal(format!("a case's STIX ids: {e}")))?,
-                    },
-                    &[],
-                )
-                .await?;
+            self.keep_case_ids(&record, &c.id, &ids).await?;
             ids
         };
         let identity = self.sharing_identity(actor).await?;
