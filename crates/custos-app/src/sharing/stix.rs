@@ -167,16 +167,9 @@ pub fn identity(id: &str, name: &str, created: DateTime<Utc>) -> Value {
     })
 }
 
-/// An address as a cyber-observable (`ipv4-addr` or `ipv6-addr`), with the id STIX derives
-/// from its value.
-pub fn address(ip: IpAddr) -> Value {
-    let kind = if ip.is_ipv4() {
-        "ipv4-addr"
-    } else {
-        "ipv6-addr"
-    };
-    let value = ip.to_string();
-    // The id's name is the canonical JSON of the contributing property, `value`.
+/// A cyber-observable with one contributing property, `value`, and the id STIX derives from
+/// it (UUIDv5 of the canonical JSON `{"value": …}` in the observables' namespace).
+pub fn observable(kind: &str, value: &str) -> Value {
     let name = serde_json::to_string(&json!({ "value": value })).unwrap_or_default();
     json!({
         "type": kind,
@@ -184,6 +177,105 @@ pub fn address(ip: IpAddr) -> Value {
         "id": format!("{kind}--{}", Uuid::new_v5(&SCO_NAMESPACE, name.as_bytes())),
         "value": value,
     })
+}
+
+/// An address as a cyber-observable (`ipv4-addr` or `ipv6-addr`).
+pub fn address(ip: IpAddr) -> Value {
+    observable(
+        if ip.is_ipv4() {
+            "ipv4-addr"
+        } else {
+            "ipv6-addr"
+        },
+        &ip.to_string(),
+    )
+}
+
+/// What every object custos makes carries: its type and id, its times, its author and its
+/// marking; `more` adds the object's own properties.
+struct Made<'a> {
+    identity: &'a str,
+    tlp: Tlp,
+    created: String,
+    modified: String,
+}
+
+impl Made<'_> {
+    fn object(&self, kind: &str, id: &str, more: Value) -> Value {
+        let mut o = json!({
+            "type": kind,
+            "spec_version": SPEC_VERSION,
+            "id": id,
+            "created": self.created,
+            "modified": self.modified,
+            "created_by_ref": self.identity,
+            "object_marking_refs": [self.tlp.marking_id()],
+        });
+        if let (Some(o), Value::Object(m)) = (o.as_object_mut(), more) {
+            o.extend(m);
+        }
+        o
+    }
+
+    /// A cyber-observable, marked.
+    fn marked(&self, mut sco: Value) -> Value {
+        sco["object_marking_refs"] = json!([self.tlp.marking_id()]);
+        sco
+    }
+
+    /// An indicator of malicious activity matching `pattern`.
+    #[allow(clippy::too_many_arguments)]
+    fn indicator(
+        &self,
+        id: &str,
+        name: String,
+        description: String,
+        pattern: String,
+        valid: (DateTime<Utc>, DateTime<Utc>),
+        label: &str,
+        revoked: bool,
+    ) -> Value {
+        self.object(
+            "indicator",
+            id,
+            json!({
+                "name": name,
+                "description": description,
+                "indicator_types": ["malicious-activity"],
+                "pattern": pattern,
+                "pattern_type": "stix",
+                "pattern_version": SPEC_VERSION,
+                "valid_from": timestamp(valid.0),
+                "valid_until": timestamp(valid.1),
+                "labels": [label],
+                "revoked": revoked,
+            }),
+        )
+    }
+
+    /// The provider's sighting of indicator `of`: how many times, first and last.
+    fn sighting(
+        &self,
+        id: &str,
+        of: &str,
+        count: u32,
+        seen: (DateTime<Utc>, DateTime<Utc>),
+        revoked: bool,
+    ) -> Value {
+        self.object(
+            "sighting",
+            id,
+            json!({
+                "sighting_of_ref": of,
+                "count": count.max(1),
+                "first_seen": timestamp(seen.0),
+                // STIX wants the last after the first.
+                "last_seen": timestamp(seen.1.max(seen.0 + chrono::Duration::milliseconds(1))),
+                "where_sighted_refs": [self.identity],
+                "revoked": revoked,
+            }),
+        )
+    }
 }
 
 /// The STIX pattern that matches an address.
@@ -228,129 +320,86 @@ pub struct CaseFacts {
 /// (`f.ids.created`); its version is the case's last change, so that an unchanged case makes
 /// the same versions again, and a changed one new versions.
 pub fn case_objects(f: &CaseFacts, identity: &str, tlp: Tlp, changed: DateTime<Utc>) -> Vec<Value> {
-    let made = timestamp(f.ids.created);
-    let at = timestamp(
-        changed
-            .max(f.ids.created)
-            .max(f.ids.tlp_at.unwrap_or(f.ids.created)),
+    let m = Made {
+        identity,
+        tlp,
+        created: timestamp(f.ids.created),
+        modified: timestamp(
+            changed
+                .max(f.ids.created)
+                .max(f.ids.tlp_at.unwrap_or(f.ids.created)),
+        ),
+    };
+    let what = f.category.replace('_', " ");
+    let valid = (
+        f.occurred_at,
+        f.occurred_at + chrono::Duration::days(i64::from(f.valid_days.max(1))),
     );
-    let base = |kind: &str, id: String| {
-        json!({
-            "type": kind,
-            "spec_version": SPEC_VERSION,
-            "id": id,
-            "created": made,
-            "modified": at,
-            "created_by_ref": identity,
-            "object_marking_refs": [tlp.marking_id()],
-        })
+    let determination = if f.dismissed {
+        "false-positive"
+    } else if f.confirmed {
+        "confirmed"
+    } else {
+        "suspected"
     };
-    let merge = |mut o: Value, more: Value| {
-        if let (Some(o), Value::Object(m)) = (o.as_object_mut(), more) {
-            o.extend(m);
-        }
-        o
-    };
-    let incident_id = f.ids.incident.clone();
-    let mut out = vec![];
-    let mut related = vec![];
-    if let Some(ip) = f.ip {
-        let mut sco = address(ip);
-        sco["object_marking_refs"] = json!([tlp.marking_id()]);
-        let indicator_id = f.ids.indicator.clone();
-        let until = f.occurred_at + chrono::Duration::days(i64::from(f.valid_days.max(1)));
-        let indicator = merge(
-            base("indicator", indicator_id.clone()),
-            json!({
-                "name": format!("{} from {ip}", f.category.replace('_', " ")),
-                "description": format!(
-                    "Abuse ({}) reported to the provider from this address.",
-                    f.category.replace('_', " ")
-                ),
-                "indicator_types": ["malicious-activity"],
-                "pattern": address_pattern(ip),
-                "pattern_type": "stix",
-                "pattern_version": SPEC_VERSION,
-                "valid_from": timestamp(f.occurred_at),
-                "valid_until": timestamp(until),
-                "labels": [f.category],
-                "revoked": f.dismissed,
-            }),
-        );
-        let sighting = merge(
-            base("sighting", f.ids.sighting.clone()),
-            json!({
-                "sighting_of_ref": indicator_id,
-                "count": f.reports.max(1),
-                "first_seen": timestamp(f.first_seen),
-                "last_seen": timestamp(f.last_seen.max(f.first_seen + chrono::Duration::milliseconds(1))),
-                "where_sighted_refs": [identity],
-                "revoked": f.dismissed,
-            }),
-        );
-        let rel = merge(
-            base("relationship", f.ids.relationship.clone()),
-            json!({
-                "relationship_type": "related-to",
-                "source_ref": indicator_id,
-                "target_ref": incident_id,
-            }),
-        );
-        related.push(indicator_id);
-        out.extend([sco, indicator, sighting, rel]);
-    }
-    for (domain, indicator_id) in &f.domains {
-        let name = serde_json::to_string(&json!({ "value": domain })).unwrap_or_default();
-        let sco = json!({
-            "type": "domain-name",
-            "spec_version": SPEC_VERSION,
-            "id": format!("domain-name--{}", Uuid::new_v5(&SCO_NAMESPACE, name.as_bytes())),
-            "value": domain,
-            "object_marking_refs": [tlp.marking_id()],
-        });
-        let until = f.occurred_at + chrono::Duration::days(i64::from(f.valid_days.max(1)));
-        let indicator = merge(
-            base("indicator", indicator_id.clone()),
-            json!({
-                "name": format!("{} with {domain}", f.category.replace('_', " ")),
-                "description": format!(
-                    "Abuse ({}) reported to the provider used this domain.",
-                    f.category.replace('_', " ")
-                ),
-                "indicator_types": ["malicious-activity"],
-                "pattern": format!("[domain-name:value = '{}']", domain.replace('\'', "\\'")),
-                "pattern_type": "stix",
-                "pattern_version": SPEC_VERSION,
-                "valid_from": timestamp(f.occurred_at),
-                "valid_until": timestamp(until),
-                "labels": [f.category],
-                "revoked": f.dismissed,
-            }),
-        );
-        out.extend([sco, indicator]);
-    }
-    let incident = merge(
-        base("incident", incident_id),
+    let mut out = vec![m.object(
+        "incident",
+        &f.ids.incident,
         json!({
-            "name": format!("{} reported to the provider", f.category.replace('_', " ")),
+            "name": format!("{what} reported to the provider"),
             "description": "Abuse of the provider's infrastructure, as its abuse desk handled it.",
             "labels": [f.category],
             "extensions": {
                 INCIDENT_EXTENSION: {
                     "extension_type": "property-extension",
-                    "determination": if f.dismissed {
-                        "false-positive"
-                    } else if f.confirmed {
-                        "confirmed"
-                    } else {
-                        "suspected"
-                    },
+                    "determination": determination,
                     "investigation_status": if f.closed { "closed" } else { "open" },
                 }
             }
         }),
-    );
-    out.insert(0, incident);
+    )];
+    if let Some(ip) = f.ip {
+        let indicator = &f.ids.indicator;
+        out.extend([
+            m.marked(address(ip)),
+            m.indicator(
+                indicator,
+                format!("{what} from {ip}"),
+                format!("Abuse ({what}) reported to the provider from this address."),
+                address_pattern(ip),
+                valid,
+                &f.category,
+                f.dismissed,
+            ),
+            m.sighting(
+                &f.ids.sighting,
+                indicator,
+                f.reports,
+                (f.first_seen, f.last_seen),
+                f.dismissed,
+            ),
+            m.object(
+                "relationship",
+                &f.ids.relationship,
+                json!({"relationship_type": "related-to", "source_ref": indicator,
+                    "target_ref": f.ids.incident}),
+            ),
+        ]);
+    }
+    for (domain, indicator) in &f.domains {
+        out.extend([
+            m.marked(observable("domain-name", domain)),
+            m.indicator(
+                indicator,
+                format!("{what} with {domain}"),
+                format!("Abuse ({what}) reported to the provider used this domain."),
+                format!("[domain-name:value = '{}']", domain.replace('\'', "\\'")),
+                valid,
+                &f.category,
+                f.dismissed,
+            ),
+        ]);
+    }
     out
 }
 
@@ -377,50 +426,28 @@ pub fn access_address_objects(
     created: DateTime<Utc>,
     changed: DateTime<Utc>,
 ) -> Vec<Value> {
-    let (made, at) = (timestamp(created), timestamp(changed.max(created)));
-    let common = json!({"spec_version": SPEC_VERSION, "created": made, "modified": at,
-        "created_by_ref": identity, "object_marking_refs": [tlp.marking_id()]});
-    let with = |kind: &str, id: &str, more: Value| {
-        let mut o = common.clone();
-        if let (Some(o), Value::Object(m)) = (o.as_object_mut(), more) {
-            o.insert("type".into(), json!(kind));
-            o.insert("id".into(), json!(id));
-            o.extend(m);
-        }
-        o
+    let m = Made {
+        identity,
+        tlp,
+        created: timestamp(created),
+        modified: timestamp(changed.max(created)),
     };
-    let mut sco = address(u.ip);
-    sco["object_marking_refs"] = json!([tlp.marking_id()]);
-    let until = u.last_seen + chrono::Duration::days(i64::from(valid_days.max(1)));
     let what = category.replace('_', " ");
+    let until = u.last_seen + chrono::Duration::days(i64::from(valid_days.max(1)));
     vec![
-        sco,
-        with(
-            "indicator",
+        m.marked(address(u.ip)),
+        m.indicator(
             &ids.0,
-            json!({
-                "name": format!("{} account's access from {}", what, u.ip),
-                "description": format!("An account closed for abuse ({what}) connected to the provider from this address."),
-                "indicator_types": ["malicious-activity"],
-                "pattern": address_pattern(u.ip),
-                "pattern_type": "stix",
-                "pattern_version": SPEC_VERSION,
-                "valid_from": timestamp(u.first_seen),
-                "valid_until": timestamp(until),
-                "labels": [category],
-            }),
+            format!("{what} account's access from {}", u.ip),
+            format!(
+                "An account closed for abuse ({what}) connected to the provider from this address."
+            ),
+            address_pattern(u.ip),
+            (u.first_seen, until),
+            category,
+            false,
         ),
-        with(
-            "sighting",
-            &ids.1,
-            json!({
-                "sighting_of_ref": ids.0,
-                "count": u.count.max(1),
-                "first_seen": timestamp(u.first_seen),
-                "last_seen": timestamp(u.last_seen.max(u.first_seen + chrono::Duration::milliseconds(1))),
-                "where_sighted_refs": [identity],
-            }),
-        ),
+        m.sighting(&ids.1, &ids.0, u.count, (u.first_seen, u.last_seen), false),
     ]
 }
 
