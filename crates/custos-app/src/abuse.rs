@@ -57,6 +57,11 @@ pub struct AbuseReport {
     /// infrastructure, shared with peers as indicators. At most 20.
     #[serde(default)]
     pub domains: Vec<String>,
+    /// Virtual-currency wallets the abuse used (a ransom's, a fraud's payee): `ADDRESS` or
+    /// `CHAIN:ADDRESS` (bitcoin, ethereum and EVM chains, litecoin, tron, solana, xrp), shared
+    /// with peers as indicators. At most 20.
+    #[serde(default)]
+    pub wallets: Vec<String>,
 }
 
 /// What a report came to: its id, and the cases it opened (one unmatched case when no account
@@ -83,6 +88,9 @@ pub(crate) struct Evidence {
     references: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) domains: Vec<String>,
+    /// `chain:address`, the address as its chain writes it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) wallets: Vec<String>,
     /// The ledger's answer: the accounts that used the address in the window, with proofs.
     #[serde(skip_serializing_if = "Option::is_none")]
     trace: Option<serde_json::Value>,
@@ -125,6 +133,36 @@ fn checked(r: &AbuseReport) -> Result<(String, Vec<String>)> {
     Ok((evidence.to_owned(), refs))
 }
 
+/// A report's wallets, each checked and written as `chain:address` (the chain as its form
+/// tells it, the address as the chain writes it), once each.
+fn wallets(given: &[String]) -> Result<Vec<String>> {
+    if given.len() > 20 {
+        return Err(invalid("wallets", "at most 20"));
+    }
+    let mut out = vec![];
+    for w in given {
+        let p = custos_ids::wallet::check(w).map_err(|e| {
+            Error::invalid(
+                "wallets",
+                format!("each is a wallet address (`ADDRESS` or `CHAIN:ADDRESS`): {e}"),
+            )
+        })?;
+        let chain = p.details["chain"].as_str().unwrap_or_default();
+        let address = p.normalized.unwrap_or_default();
+        // EVM addresses compare in lowercase (mixed case is only a checksum).
+        let address = if chain == "ethereum" {
+            address.to_ascii_lowercase()
+        } else {
+            address
+        };
+        let w = format!("{chain}:{address}");
+        if !out.contains(&w) {
+            out.push(w);
+        }
+    }
+    Ok(out)
+}
+
 impl App {
     /// Records an abuse report: traces it through the ledger (or to the account it names),
     /// seals the report and the trace, and opens a case on each account found, or one
@@ -157,6 +195,7 @@ impl App {
                 domains.push(d);
             }
         }
+        let wallets = wallets(&r.wallets)?;
         let now = self.now();
         let report_id = new_id("abr_");
         let (at, matched, trace) = match (&r.ip, &r.account_id) {
@@ -237,6 +276,7 @@ impl App {
             evidence,
             references,
             domains,
+            wallets,
             trace,
         };
         let body = serde_json::to_vec(&sealed)

@@ -526,7 +526,17 @@ impl App {
                     .and_then(|b| b.get("tlp"))
                     .and_then(|t| serde_json::from_value(t.clone()).ok())
                     .unwrap_or(crate::sharing::stix::Tlp::Amber);
-                self.share_case_now(requester, &a.target, &col, tlp, true)
+                // Approvals asked before SSH keys could be shared take the addresses.
+                let parts = a
+                    .body
+                    .as_ref()
+                    .and_then(|b| b.get("parts"))
+                    .and_then(|p| serde_json::from_value(p.clone()).ok())
+                    .unwrap_or(crate::sharing::AccountParts {
+                        addresses: true,
+                        ssh_keys: false,
+                    });
+                self.share_case_now(requester, &a.target, &col, tlp, parts)
                     .await?;
             }
             "close_for_abuse" | "clear_red_flags" => {

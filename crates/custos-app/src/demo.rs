@@ -738,6 +738,7 @@ async fn seed_abuse(svc: &App) -> Result<(), Error> {
                 .into(),
             references: vec!["CERT ticket 2026-8812".into()],
             domains: vec![],
+            wallets: vec![],
         },
     )
     .await?;
@@ -790,6 +791,7 @@ async fn seed_sharing(svc: &App) -> Result<(), Error> {
                 .into(),
             references: vec!["abuse desk ticket 4411".into()],
             domains: vec!["ssh-keys-check.example".into()],
+            wallets: vec![],
         },
     )
     .await?;
@@ -807,10 +809,58 @@ async fn seed_sharing(svc: &App) -> Result<(), Error> {
             collection: DEMO_COLLECTION.into(),
             tlp: Some(crate::sharing::stix::Tlp::Green),
             include_access_addresses: false,
+            include_ssh_keys: false,
             note: None,
         },
     )
     .await?;
+    // Two more reports from the same /24, one of them naming the wallet its miners paid out
+    // to: with three addresses of one network shared, the network is shared as well.
+    for (case, ip, category, evidence, wallets) in [
+        (
+            "abc_demo_mining",
+            "203.0.113.67",
+            custos_core::abuse::Category::CryptoMining,
+            "Cryptocurrency miners dropped on compromised instances connected back to this \
+             address; their pool configuration paid out to the wallet named.",
+            vec!["bitcoin:bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4".to_owned()],
+        ),
+        (
+            "abc_demo_scanning_2",
+            "203.0.113.70",
+            custos_core::abuse::Category::Scanning,
+            "Port scans of the provider's whole address space, 2,000 ports an address.",
+            vec![],
+        ),
+    ] {
+        svc.report_abuse_with_id(
+            &desk,
+            Some(case.into()),
+            crate::abuse::AbuseReport {
+                ip: Some(ip.into()),
+                at: Some(svc.now() - chrono::Duration::hours(4)),
+                account_id: None,
+                category,
+                evidence: evidence.into(),
+                references: vec![],
+                domains: vec![],
+                wallets,
+            },
+        )
+        .await?;
+        svc.share_abuse_case(
+            &officer,
+            case,
+            crate::sharing::ShareCase {
+                collection: DEMO_COLLECTION.into(),
+                tlp: Some(crate::sharing::stix::Tlp::Green),
+                include_access_addresses: false,
+                include_ssh_keys: false,
+                note: None,
+            },
+        )
+        .await?;
+    }
     use crate::sharing::incident::{IncidentActivity, NewIncident, PointOfContact, Severity};
     svc.record_incident_with_id(
         &officer,
@@ -848,6 +898,7 @@ async fn seed_sharing(svc: &App) -> Result<(), Error> {
             collection: DEMO_COLLECTION.into(),
             tlp: Some(crate::sharing::stix::Tlp::Green),
             include_access_addresses: false,
+            include_ssh_keys: false,
             note: None,
         },
     )

@@ -775,6 +775,7 @@ impl App {
                 actor: None,
                 user_agent: None,
                 request_id: None,
+                ssh_key_fingerprint: None,
             };
             tokio::task::spawn_blocking(move || l.access.append(&[e])).await??;
         }

@@ -179,6 +179,7 @@ impl Traffic {
             actor: (self.rng.below(4) == 0).then(|| format!("u{}", self.rng.below(20))),
             user_agent: None,
             request_id: matches!(action, Action::ApiCall).then(|| format!("r{:x}", self.i)),
+            ssh_key_fingerprint: None,
         };
         self.i += 1;
         e

@@ -86,6 +86,7 @@ fn connections(i: u64, now: chrono::DateTime<chrono::Utc>) -> Vec<custos_ledger:
         actor: None,
         user_agent: None,
         request_id: None,
+        ssh_key_fingerprint: None,
     };
     for n in 0..CONNECTIONS {
         out.push(event(n, own, 24 * (n + 1) + (i % 24) as i64));

@@ -100,6 +100,9 @@ pub enum AbuseCmd {
         /// A domain the abuse used (a phishing site, a C2 host); repeatable.
         #[arg(long = "domain")]
         domains: Vec<String>,
+        /// A wallet the abuse used (`ADDRESS` or `CHAIN:ADDRESS`); repeatable.
+        #[arg(long = "wallet")]
+        wallets: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -146,6 +149,7 @@ pub async fn abuse(app: &App, cmd: AbuseCmd) -> Result<()> {
             evidence,
             references,
             domains,
+            wallets,
             json,
         } => {
             let category: Category = parse_word(
@@ -178,6 +182,7 @@ pub async fn abuse(app: &App, cmd: AbuseCmd) -> Result<()> {
                         evidence: text,
                         references,
                         domains,
+                        wallets,
                     },
                 )
                 .await?;

@@ -528,6 +528,7 @@ pub fn export_log(
         Field::new("actor", DataType::Utf8, true),
         Field::new("user_agent", DataType::Utf8, true),
         Field::new("request_id", DataType::Utf8, true),
+        Field::new("ssh_key_fingerprint", DataType::Utf8, true),
         Field::new("leaf_hash", DataType::FixedSizeBinary(32), false),
         Field::new("purged", DataType::Boolean, false),
     ]));
@@ -579,6 +580,7 @@ pub fn export_log(
             FixedSizeBinaryBuilder::new(32),
         );
         let mut purged = BooleanBuilder::new();
+        let mut ssh = StringBuilder::new();
         let mut n = 0;
         let mut k = i;
         while k < chunk_end {
@@ -606,6 +608,7 @@ pub fn export_log(
                     actor.append_null();
                     ua.append_null();
                     req.append_null();
+                    ssh.append_null();
                     leaf.append_value(log.leaf_hash(idx)?.0)?;
                     purged.append_value(true);
                     n += 1;
@@ -638,6 +641,7 @@ pub fn export_log(
                 actor.append_option(e.actor.as_deref());
                 ua.append_option(e.user_agent.as_deref());
                 req.append_option(e.request_id.as_deref());
+                ssh.append_option(e.ssh_key_fingerprint.as_deref());
                 leaf.append_value(tlog_tiles::record_hash(raw).0)?;
                 purged.append_value(false);
                 n += 1;
@@ -656,6 +660,7 @@ pub fn export_log(
                 Arc::new(actor.finish()),
                 Arc::new(ua.finish()),
                 Arc::new(req.finish()),
+                Arc::new(ssh.finish()),
                 Arc::new(leaf.finish()),
                 Arc::new(purged.finish()),
             ];

@@ -44,7 +44,11 @@ pub enum SharingCmd {
         /// record: a second person approves first).
         #[arg(long)]
         addresses: bool,
-        /// Why (with --addresses).
+        /// With the SSH keys the account closed for abuse used (the same: a second person
+        /// approves first).
+        #[arg(long)]
+        ssh_keys: bool,
+        /// Why (with --addresses or --ssh-keys).
         #[arg(long)]
         note: Option<String>,
         #[arg(long)]
@@ -178,6 +182,7 @@ pub async fn run(app: &App, cmd: SharingCmd) -> Result<()> {
             collection,
             tlp: level,
             addresses,
+            ssh_keys,
             note,
             json,
         } => {
@@ -189,6 +194,7 @@ pub async fn run(app: &App, cmd: SharingCmd) -> Result<()> {
                         collection,
                         tlp: Some(tlp(&level)?),
                         include_access_addresses: addresses,
+                        include_ssh_keys: ssh_keys,
                         note,
                     },
                 )
@@ -200,7 +206,7 @@ pub async fn run(app: &App, cmd: SharingCmd) -> Result<()> {
                         return print_json(&a);
                     }
                     println!(
-                        "waits for a second person: approval {} (the account's access addresses are the customer's record)",
+                        "waits for a second person: approval {} (the account's access addresses and SSH keys are the customer's record)",
                         a.id
                     );
                     return Ok(());

@@ -32,6 +32,22 @@ fn an_abuse_desk_reports_and_works_a_case_beside_the_server() {
         ],
         "--category `brute` is not one of: scanning, phishing",
     );
+    fails_in(
+        d,
+        &[
+            "abuse",
+            "report",
+            "--account",
+            "acc_demo_us_direct",
+            "--category",
+            "fraud",
+            "--evidence",
+            ev,
+            "--wallet",
+            "eth:0x52908400098527886E0F7030069857D2E4169Ee7",
+        ],
+        "`wallets`: each is a wallet address (`ADDRESS` or `CHAIN:ADDRESS`): fails the EIP-55 checksum",
+    );
     let out = ok_in(
         d,
         &[
@@ -45,6 +61,8 @@ fn an_abuse_desk_reports_and_works_a_case_beside_the_server() {
             ev,
             "--reference",
             "ticket 77",
+            "--wallet",
+            "eth:0x52908400098527886E0F7030069857D2E4169EE7",
             "--json",
         ],
     );
@@ -68,6 +86,11 @@ fn an_abuse_desk_reports_and_works_a_case_beside_the_server() {
     fails_in(d, &["abuse", "act", &case, "suspend"], "suspended already");
     let out = ok_in(d, &["abuse", "evidence", &case, "--purpose", "ticket 77"]);
     assert!(out.contains("12,000 attempts"), "{out}");
+    // The wallet, as custos keeps it: its chain, and EVM hex in lowercase.
+    assert!(
+        out.contains("ethereum:0x52908400098527886e0f7030069857d2e4169ee7"),
+        "{out}"
+    );
     let out = ok_in(
         d,
         &[

@@ -307,10 +307,11 @@ fn ledger_export_is_parquet_duckdb_reads() {
                 format!("2001:db8::{i:x}")
             },
             if i % 3 == 0 { "\"port\":22," } else { "" },
-            if i % 5 == 0 {
-                ",\"request_id\":\"r\""
-            } else {
-                ""
+            match (i % 5, i % 11) {
+                (0, _) => ",\"request_id\":\"r\"",
+                (_, 0) =>
+                    ",\"ssh_key_fingerprint\":\"SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU\"",
+                _ => "",
             },
         );
     }
@@ -346,14 +347,18 @@ fn ledger_export_is_parquet_duckdb_reads() {
 import duckdb, sys
 c = duckdb.connect()
 q = lambda s: c.execute(s.replace("{P}", "'" + sys.argv[1] + "'")).fetchall()
-print(q("SELECT count(*), min(index), max(index), count(port), count(request_id) FROM read_parquet({P})")[0])
+print(q("SELECT count(*), min(index), max(index), count(port), count(request_id), count(ssh_key_fingerprint) FROM read_parquet({P})")[0])
 print(q("SELECT account_id, strftime(time, '%Y-%m-%dT%H:%M:%S.%f'), ip, port, action, source, octet_length(leaf_hash) FROM read_parquet({P}) WHERE index = 102")[0])
 print(q("SELECT typeof(time), typeof(port) FROM read_parquet({P}) LIMIT 1")[0])
 "#;
     let lines = python_lines(script, &pq);
     let ports = (100..900).filter(|i| i % 3 == 0).count();
     let reqs = (100..900).filter(|i| i % 5 == 0).count();
-    assert_eq!(lines[0], format!("(800, 100, 899, {ports}, {reqs})"));
+    let keys = (100..900).filter(|i| i % 5 != 0 && i % 11 == 0).count();
+    assert_eq!(
+        lines[0],
+        format!("(800, 100, 899, {ports}, {reqs}, {keys})")
+    );
     assert_eq!(
         lines[1],
         "('acc_4', '2026-11-24T00:01:42.000000', '203.0.113.5', 22, 'ssh', 'bastion', 32)"

@@ -35,6 +35,15 @@ fn demo_with_events(d: &Path) {
         if i % 7 == 0 {
             e["request_id"] = format!("req-{i}").into();
         }
+        if i % 8 == 1 {
+            // An SSH login's key: its 32 bytes are in the leaf, which the independent
+            // verifier recomputes from the CSV.
+            e["ssh_key_fingerprint"] = format!(
+                "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuF{}",
+                ["U", "E", "Q", "0"][(i / 8) % 4]
+            )
+            .into();
+        }
         lines.push_str(&e.to_string());
         lines.push('\n');
     }

@@ -532,10 +532,13 @@ async fn an_incident_has_its_clock_its_sheet_and_its_bundle() {
     assert!(!r.status.success());
 }
 
-/// A closed-for-abuse account's access addresses are the customer's record: shared only when
-/// a second person approves, each an indicator and a sighting that validate.
+/// An SSH key's fingerprint, as `ssh-keygen -l` prints it.
+const SSH_KEY: &str = "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU";
+
+/// A closed-for-abuse account's access addresses and SSH keys are the customer's record:
+/// shared only when a second person approves, each an indicator and a sighting that validate.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_accounts_access_addresses_are_shared_with_four_eyes() {
+async fn an_accounts_access_addresses_and_ssh_keys_are_shared_with_four_eyes() {
     let dir = tempfile::tempdir().unwrap();
     let a = start(&dir.path().join("a"), &["demo"]);
     let admin = a.admin_key.clone().unwrap();
@@ -544,10 +547,14 @@ async fn an_accounts_access_addresses_are_shared_with_four_eyes() {
         .enumerate()
         .map(|(n, ip)| {
             let at = (chrono::Utc::now() - chrono::Duration::hours(10 - n as i64)).to_rfc3339();
-            json!({"account_id": "acc_demo_us_direct", "time": at, "ip": ip,
-                "action": "login", "source": "console"})
-            .to_string()
-                + "\n"
+            let mut e = json!({"account_id": "acc_demo_us_direct", "time": at, "ip": ip,
+                "action": "login", "source": "console"});
+            if n > 0 {
+                // Two SSH logins with one key (sent padded, kept as OpenSSH prints it).
+                e["action"] = json!("ssh");
+                e["ssh_key_fingerprint"] = json!(format!("{SSH_KEY}="));
+            }
+            e.to_string() + "\n"
         })
         .collect();
     let r = reqwest::Client::new()
@@ -561,7 +568,7 @@ async fn an_accounts_access_addresses_are_shared_with_four_eyes() {
     assert_eq!(r.status().as_u16(), 200);
     let share = |note: Option<&str>| {
         let mut b = json!({"collection": "8c1d5e8e-3b89-4a52-9c11-4f6f0c2a1e10", "tlp": "amber",
-            "include_access_addresses": true});
+            "include_access_addresses": true, "include_ssh_keys": true});
         if let Some(n) = note {
             b["note"] = json!(n);
         }
@@ -604,6 +611,7 @@ async fn an_accounts_access_addresses_are_shared_with_four_eyes() {
         .await
         .unwrap();
     assert!(!page.to_string().contains("198.51.100.41"));
+    assert!(!page.to_string().contains(SSH_KEY));
     let (_, officer) = call(
         &a,
         &admin,
@@ -653,6 +661,32 @@ async fn an_accounts_access_addresses_are_shared_with_four_eyes() {
         })
         .unwrap();
     assert_eq!(busiest["count"], 2);
+    // The key: custos's `ssh-key` observable, its indicator and its sighting (two uses), with
+    // the extension definition that defines the observable.
+    let key = format!("[ssh-key:fingerprint_sha256 = '{SSH_KEY}']");
+    let indicator = objects
+        .iter()
+        .find(|o| o["pattern"] == key.as_str())
+        .unwrap();
+    let sighting = objects
+        .iter()
+        .find(|o| o["sighting_of_ref"] == indicator["id"])
+        .unwrap();
+    assert_eq!(sighting["count"], 2);
+    let sco = objects.iter().find(|o| o["type"] == "ssh-key").unwrap();
+    assert_eq!(sco["fingerprint_sha256"], SSH_KEY);
+    let ext = sco["extensions"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap();
+    assert!(
+        objects
+            .iter()
+            .any(|o| o["id"] == ext.as_str() && o["extension_types"] == json!(["new-sco"])),
+        "{ext}"
+    );
     let bundle = json!({"type": "bundle", "id": "bundle--6b4b0e5e-4cd8-4b5e-9c4a-2e0a3b1d7f10", "objects": objects});
     assert_eq!(validate(&bundle), json!([]), "{bundle}");
 }

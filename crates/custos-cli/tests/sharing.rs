@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 const DEMO_COLLECTION: &str = "8c1d5e8e-3b89-4a52-9c11-4f6f0c2a1e10";
 const TAXII: &str = "application/taxii+json;version=2.1";
 const GREEN: &str = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+const CLEAR: &str = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487";
 
 fn script(name: &str) -> String {
     sharing_script(name)
@@ -45,35 +46,54 @@ fn the_oasis_client_pages_the_demo_collection_and_every_object_validates() {
         (c["can_read"].clone(), c["can_write"].clone()),
         (json!(true), json!(false))
     );
+    // Three reports of one /24 shared (one naming a domain, one a wallet), the network they
+    // make, and the incident report: each report an incident, its address, its indicator, its
+    // sighting and a relationship; the domain and the wallet each an observable and an
+    // indicator; the network an observable, an indicator and a sighting; the wallet's
+    // definition (custos's identity, its two extension definitions, TLP:CLEAR); the
+    // provider's identity and TLP:GREEN.
     assert_eq!(
         c["types"],
         json!([
+            "cryptocurrency-wallet",
             "domain-name",
+            "extension-definition",
+            "extension-definition",
+            "identity",
             "identity",
             "incident",
             "incident",
+            "incident",
+            "incident",
+            "indicator",
+            "indicator",
+            "indicator",
+            "indicator",
             "indicator",
             "indicator",
             "ipv4-addr",
+            "ipv4-addr",
+            "ipv4-addr",
+            "ipv4-addr",
+            "marking-definition",
             "marking-definition",
             "relationship",
+            "relationship",
+            "relationship",
+            "sighting",
+            "sighting",
+            "sighting",
             "sighting"
         ])
     );
-    // Ten objects (the case's and the incident report's) two to a page: the client followed
-    // `next` to the end.
-    assert_eq!(c["pages"], 5);
+    // Twenty-nine objects two to a page: the client followed `next` to the end.
+    assert_eq!(c["pages"], 15);
     assert_eq!(c["problems"], json!([]), "{c}");
-    assert_eq!(c["manifest"], 10);
+    assert_eq!(c["manifest"], 29);
     assert_eq!(c["one"].as_array().unwrap().len(), 1);
     assert_eq!(c["versions"].as_array().unwrap().len(), 1);
-    assert_eq!(
-        c["incident_extensions"],
-        json!([
-            ["extension-definition--ef765651-680c-498d-9894-99799f2fa126"],
-            ["extension-definition--ef765651-680c-498d-9894-99799f2fa126"]
-        ])
-    );
+    let incident_core = json!(["extension-definition--ef765651-680c-498d-9894-99799f2fa126"]);
+    assert_eq!(c["incident_extensions"], json!(vec![incident_core; 4]));
     let mut patterns: Vec<&str> = c["patterns"]
         .as_array()
         .unwrap()
@@ -84,11 +104,16 @@ fn the_oasis_client_pages_the_demo_collection_and_every_object_validates() {
     assert_eq!(
         patterns,
         [
+            "[cryptocurrency-wallet:value = 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4']",
             "[domain-name:value = 'ssh-keys-check.example']",
-            "[ipv4-addr:value = '203.0.113.66']"
+            "[ipv4-addr:value = '203.0.113.66']",
+            "[ipv4-addr:value = '203.0.113.67']",
+            "[ipv4-addr:value = '203.0.113.70']",
+            "[ipv4-addr:value ISSUBSET '203.0.113.0/24']",
         ]
     );
-    assert_eq!(c["markings"], json!([GREEN]));
+    // The reports' objects are GREEN, as shared; custos's definitions are CLEAR.
+    assert_eq!(c["markings"], json!([CLEAR, GREEN]));
 }
 
 async fn key(s: &Server, admin: &str, name: &str) -> (String, String) {
@@ -399,8 +424,23 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
     )
     .await;
     assert_eq!((st, e["field"].as_str()), (422, Some("domains")), "{e}");
+    // And its wallets wallets of a chain custos knows (a typo fails its checksum).
+    let (st, e) = call(
+        &s,
+        &admin,
+        "POST",
+        "/v1/abuse-reports",
+        Some(
+            json!({"ip": "203.0.113.9", "at": chrono::Utc::now().to_rfc3339(),
+            "category": "fraud", "evidence": "a scam",
+            "wallets": ["bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5"]}),
+        ),
+    )
+    .await;
+    assert_eq!((st, e["field"].as_str()), (422, Some("wallets")), "{e}");
     let share = json!({"collection": DEMO_COLLECTION, "tlp": "green"});
-    // Unchanged since the demo shared it: the same versions, nothing added.
+    // Unchanged since the demo shared it: the same versions, nothing added (the case's nine
+    // objects, and the three of the network its address falls in with two other reports').
     let (st, shared) = call(
         &s,
         &admin,
@@ -415,7 +455,7 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
             shared["objects"].as_array().unwrap().len(),
             shared["added"].clone()
         ),
-        (9, json!(0)),
+        (12, json!(0)),
         "{shared}"
     );
     // Sharing is not handling: the case still waits for its first action.
@@ -434,7 +474,8 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
     assert_eq!((st, again["added"].clone()), (200, json!(0)), "{again}");
     // Dismissed, then shared again: the identity, the marking and the address and domain are
     // as they were; the incident, both indicators, the sighting and the relationship are new
-    // versions.
+    // versions; and the network, left with two reported addresses, is withdrawn: its
+    // indicator and sighting are new versions, revoked.
     let (st, _) = call(
         &s,
         &admin,
@@ -451,7 +492,7 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
             shared["objects"].as_array().unwrap().len(),
             shared["added"].clone()
         ),
-        (9, json!(5)),
+        (12, json!(7)),
         "{shared}"
     );
     let peer = s.peer_key.clone().unwrap();
@@ -485,8 +526,8 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
         None,
     )
     .await;
-    // The demo's ten (the case's nine and the incident report's), five new versions.
-    assert_eq!(all["objects"].as_array().unwrap().len(), 15);
+    // The demo's twenty-nine, seven new versions.
+    assert_eq!(all["objects"].as_array().unwrap().len(), 36);
     // Dismissed: peers are told to drop the indicator and the sighting, and the incident is a
     // false positive.
     let objects = all["objects"].as_array().unwrap();
@@ -509,6 +550,18 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
     };
     assert_eq!(newest("indicator")["revoked"], true);
     assert_eq!(newest("sighting")["revoked"], true);
+    let network: Vec<&Value> = objects
+        .iter()
+        .filter(|o| o["pattern"] == "[ipv4-addr:value ISSUBSET '203.0.113.0/24']")
+        .collect();
+    assert_eq!(network.len(), 2, "the network's indicator, then withdrawn");
+    assert_eq!(
+        network
+            .iter()
+            .map(|o| o["revoked"].clone())
+            .collect::<Vec<_>>(),
+        [json!(false), json!(true)]
+    );
     assert_eq!(
         newest("incident")["extensions"]["extension-definition--ef765651-680c-498d-9894-99799f2fa126"]
             ["determination"],
@@ -534,8 +587,9 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
         None,
     )
     .await;
-    // The ten, and the amber+strict marking.
-    assert_eq!(last["objects"].as_array().unwrap().len(), 11);
+    // The twenty-nine, and the amber+strict marking (the network stays withdrawn: the case
+    // is no longer one of its reports).
+    assert_eq!(last["objects"].as_array().unwrap().len(), 30);
     // The case says it was shared.
     let (_, c) = call(&s, &admin, "GET", case, None).await;
     assert!(
@@ -652,8 +706,22 @@ async fn custos_pulls_a_medallion_collection_and_an_address_it_saw_opens_a_peer_
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 200);
+        // One of the demo's customers pays from an Ethereum wallet (given in checksum case).
+        let r = reqwest::Client::new()
+            .post(format!(
+                "{}/v1/customers/cus_demo_foreign_individual/payment-means",
+                s.url
+            ))
+            .bearer_auth(&admin)
+            .json(&json!({"wallet": {"chain": "polygon",
+                "address": "0x52908400098527886E0F7030069857D2E4169EE7"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201, "{:?}", r.text().await);
     }
-    // The peer shares an indicator of that address, one of a domain and its identity.
+    // The peer shares an indicator of that address, one of a domain, one of the customer's
+    // wallet (in lowercase, as custos writes EVM addresses) and its identity.
     let obj = |kind: &str, n: u32, more: Value| {
         let mut o = json!({"type": kind, "spec_version": "2.1",
             "id": format!("{kind}--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd{n:02}"),
@@ -671,6 +739,9 @@ async fn custos_pulls_a_medallion_collection_and_an_address_it_saw_opens_a_peer_
         obj("indicator", 2, json!({"pattern": "[domain-name:value = 'evil.example']",
             "pattern_type": "stix", "valid_from": valid})),
         obj("identity", 3, json!({"name": "Peer Cloud", "identity_class": "organization"})),
+        obj("indicator", 4, json!({
+            "pattern": "[cryptocurrency-wallet:value = '0x52908400098527886e0f7030069857d2e4169ee7']",
+            "pattern_type": "stix", "valid_from": valid, "labels": ["fraud"]})),
     ]});
     let m = medallion(dir.path(), &bundle);
 
@@ -682,7 +753,7 @@ async fn custos_pulls_a_medallion_collection_and_an_address_it_saw_opens_a_peer_
         "{out:?}"
     );
 
-    // Three objects, two to a page; with no server, the command holds the ledger and matches.
+    // Four objects, two to a page; with no server, the command holds the ledger and matches.
     let out = pull(&data, &m, &m.password, true);
     assert!(
         out.status.success(),
@@ -692,15 +763,32 @@ async fn custos_pulls_a_medallion_collection_and_an_address_it_saw_opens_a_peer_
     let p: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         (p["objects"].clone(), p["added"].clone(), p["pages"].clone()),
-        (json!(3), json!(3), json!(2)),
+        (json!(4), json!(4), json!(2)),
         "{p}"
     );
     assert_eq!(p["matched"], true);
     let signals = p["signals"].as_array().unwrap();
-    assert_eq!(signals.len(), 1, "{p}");
-    assert_eq!(signals[0]["kind"], "peer_signal");
-    assert_eq!(signals[0]["account_id"], "acc_demo_us_direct");
-    assert_eq!(signals[0]["category"], "phishing");
+    assert_eq!(signals.len(), 2, "{p}");
+    assert!(signals.iter().all(|s| s["kind"] == "peer_signal"));
+    let on_account = signals
+        .iter()
+        .find(|s| s["account_id"] == "acc_demo_us_direct")
+        .unwrap();
+    assert_eq!(on_account["category"], "phishing");
+    // The wallet matched the customer who pays from it (given as a polygon address).
+    let on_customer = signals
+        .iter()
+        .find(|s| s["customer_id"] == "cus_demo_foreign_individual")
+        .unwrap();
+    assert_eq!(
+        (
+            on_customer["category"].clone(),
+            on_customer["account_id"].clone()
+        ),
+        (json!("fraud"), Value::Null),
+        "{on_customer}"
+    );
+    let signals: Vec<Value> = vec![on_account.clone()];
 
     // Again: from where the last pull ended; nothing new, no second case.
     let out = pull(&data, &m, &m.password, true);
@@ -712,7 +800,7 @@ async fn custos_pulls_a_medallion_collection_and_an_address_it_saw_opens_a_peer_
     );
     let ls = custos(&data, &["abuse", "ls"]);
     let text = String::from_utf8_lossy(&ls.stdout);
-    assert_eq!(text.matches("peer_signal").count(), 1, "{text}");
+    assert_eq!(text.matches("peer_signal").count(), 2, "{text}");
     // A peer's signal is not this provider's to put in an incident's bundle.
     let signal = signals[0]["id"].as_str().unwrap();
     let file = dir.path().join("incident.json");

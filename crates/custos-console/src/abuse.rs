@@ -202,6 +202,17 @@ pub struct ReportForm {
     references: String,
     #[serde(default)]
     domains: String,
+    #[serde(default)]
+    wallets: String,
+}
+
+/// The values of a field typed as a list: separated by commas, spaces or lines.
+fn words(s: &str) -> Vec<String> {
+    s.split([',', ' ', '\n'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A time typed in a form: RFC 3339, or the browser's `YYYY-MM-DDTHH:MM[:SS]`, read as UTC.
@@ -250,13 +261,8 @@ pub async fn report(
                 .filter(|l| !l.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            domains: f
-                .domains
-                .split([',', ' ', '\n'])
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            domains: words(&f.domains),
+            wallets: words(&f.wallets),
         };
         st.app.report_abuse(&p.caller, report).await
     }

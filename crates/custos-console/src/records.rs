@@ -490,6 +490,8 @@ pub struct EventRow {
     pub time: String,
     pub ip: String,
     pub action: String,
+    /// The SSH key used, by its fingerprint.
+    pub ssh_key: Option<String>,
     pub source: String,
     pub index: u64,
     pub proven: bool,
@@ -866,6 +868,7 @@ pub async fn account_events(
             time: e.event.time.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
             ip: e.event.ip.to_string(),
             action: name(&e.event.action),
+            ssh_key: e.event.ssh_key_fingerprint.clone(),
             source: e.event.source.clone(),
             index: e.index,
             proven: *ok,

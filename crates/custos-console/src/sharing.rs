@@ -515,6 +515,9 @@ pub struct ShareForm {
     /// With the account's access addresses (a case closed for abuse; four eyes).
     #[serde(default)]
     addresses: Option<String>,
+    /// With the SSH keys the account used (the same, four eyes).
+    #[serde(default)]
+    ssh_keys: Option<String>,
     #[serde(default)]
     note: String,
 }
@@ -525,6 +528,7 @@ impl ShareForm {
             collection: self.collection.clone(),
             tlp: Some(word::<Tlp>("tlp", &self.tlp, "choose a TLP level")?),
             include_access_addresses: self.addresses.is_some(),
+            include_ssh_keys: self.ssh_keys.is_some(),
             note: Some(self.note.trim().to_owned()).filter(|n| !n.is_empty()),
         })
     }

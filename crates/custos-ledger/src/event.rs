@@ -85,10 +85,52 @@ pub struct Event {
     pub user_agent: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The SSH public key used (an `ssh` login, a `key_change` that added it), by the
+    /// fingerprint OpenSSH prints: `SHA256:` and 43 characters of unpadded base64 (padding
+    /// is taken, and dropped).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "ssh_fingerprint"
+    )]
+    pub ssh_key_fingerprint: Option<String>,
 }
 
 fn canonical_ip<'de, D: serde::Deserializer<'de>>(d: D) -> Result<IpAddr, D::Error> {
     IpAddr::deserialize(d).map(|ip| ip.to_canonical())
+}
+
+fn ssh_fingerprint<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(d)?
+        .map(|v| {
+            fingerprint_bytes(&v)
+                .map(|b| fingerprint_text(&b))
+                .ok_or_else(|| {
+                    serde::de::Error::custom(
+                        "`ssh_key_fingerprint` must be `SHA256:` and the base64 of 32 bytes, as `ssh-keygen -l` prints it",
+                    )
+                })
+        })
+        .transpose()
+}
+
+/// The 32 bytes of an OpenSSH SHA-256 fingerprint (`SHA256:` and base64, padded or not).
+pub fn fingerprint_bytes(v: &str) -> Option<[u8; 32]> {
+    use base64::Engine;
+    let b64 = v.trim().strip_prefix("SHA256:")?.trim_end_matches('=');
+    let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(b64)
+        .ok()?;
+    bytes.try_into().ok()
+}
+
+/// An SSH fingerprint as OpenSSH prints it: `SHA256:` and unpadded standard base64.
+pub fn fingerprint_text(b: &[u8; 32]) -> String {
+    use base64::Engine;
+    format!(
+        "SHA256:{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(b)
+    )
 }
 
 /// Why an event is refused.
@@ -147,6 +189,14 @@ impl Event {
                 reason: "before 1970".into(),
             });
         }
+        if let Some(f) = &self.ssh_key_fingerprint
+            && fingerprint_bytes(f).map(|b| fingerprint_text(&b)).as_ref() != Some(f)
+        {
+            return Err(Invalid {
+                field: "ssh_key_fingerprint",
+                reason: "must be `SHA256:` and 43 characters of unpadded base64".into(),
+            });
+        }
         Ok(())
     }
 
@@ -165,8 +215,9 @@ impl Event {
     }
 
     /// The canonical encoding, version 1: every field in a fixed order, integers big-endian,
-    /// strings as a 16-bit length and UTF-8, optional fields behind a presence bitmap. One event
-    /// has exactly one encoding, and [`Event::decode`] refuses any other.
+    /// strings as a 16-bit length and UTF-8, optional fields behind a presence bitmap (an SSH
+    /// key's fingerprint, bit 4, as its 32 bytes at the end). One event has exactly one
+    /// encoding, and [`Event::decode`] refuses any other.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + self.account_id.len() + self.source.len());
         out.push(1);
@@ -176,6 +227,7 @@ impl Event {
             self.actor.is_some(),
             self.user_agent.is_some(),
             self.request_id.is_some(),
+            self.ssh_key_fingerprint.is_some(),
         ]
         .into_iter()
         .enumerate()
@@ -213,6 +265,13 @@ impl Event {
             out.extend_from_slice(&(s.len() as u16).to_be_bytes());
             out.extend_from_slice(s.as_bytes());
         }
+        if let Some(f) = self
+            .ssh_key_fingerprint
+            .as_deref()
+            .and_then(fingerprint_bytes)
+        {
+            out.extend_from_slice(&f);
+        }
         out
     }
 
@@ -235,7 +294,7 @@ impl Event {
             return Err("unknown encoding version".into());
         }
         let present = r.u8()?;
-        if present & 0xf0 != 0 {
+        if present & 0xe0 != 0 {
             return Err("unknown optional fields".into());
         }
         let action = Action::from_code(r.u8()?).ok_or("unknown action")?;
@@ -266,6 +325,13 @@ impl Event {
         let actor = opt(1)?;
         let user_agent = opt(2)?;
         let request_id = opt(3)?;
+        let ssh_key_fingerprint = if present & (1 << 4) != 0 {
+            Some(fingerprint_text(
+                &<[u8; 32]>::try_from(r.take(32)?).map_err(|_| "short")?,
+            ))
+        } else {
+            None
+        };
         if r.at != b.len() {
             return Err("trailing bytes".into());
         }
@@ -279,6 +345,7 @@ impl Event {
             actor,
             user_agent,
             request_id,
+            ssh_key_fingerprint,
         })
     }
 }
@@ -346,7 +413,46 @@ mod tests {
             actor: Some("root".into()),
             user_agent: None,
             request_id: Some("req-1".into()),
+            ssh_key_fingerprint: None,
         }
+    }
+
+    #[test]
+    fn an_ssh_key_fingerprint_is_kept_as_its_bytes_and_read_back_as_openssh_prints_it() {
+        let without = event().encode();
+        let mut e = event();
+        let fp = "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU";
+        e.ssh_key_fingerprint = Some(fp.into());
+        e.validate().unwrap();
+        let b = e.encode();
+        // The fingerprint is a bit and 32 bytes; an event without one encodes as before.
+        assert_eq!(b.len(), without.len() + 32);
+        assert_eq!(b[1], without[1] | 0x10);
+        assert_eq!(Event::decode(&b).unwrap(), e);
+        assert_eq!(
+            Event::parse(&b[..b.len() - 1]).err(),
+            Some("truncated".into())
+        );
+        // Padded is taken (and dropped); anything else is refused at the door.
+        let padded: Event = serde_json::from_value(serde_json::json!({
+            "account_id": "acc_1", "time": "2026-11-24T09:00:00Z", "ip": "192.0.2.7",
+            "action": "ssh", "source": "bastion", "ssh_key_fingerprint": format!("{fp}="),
+        }))
+        .unwrap();
+        assert_eq!(padded.ssh_key_fingerprint.as_deref(), Some(fp));
+        for bad in [
+            "MD5:16:27:ac",
+            "SHA256:short",
+            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU",
+        ] {
+            let r: Result<Event, _> = serde_json::from_value(serde_json::json!({
+                "account_id": "acc_1", "time": "2026-11-24T09:00:00Z", "ip": "192.0.2.7",
+                "action": "ssh", "source": "bastion", "ssh_key_fingerprint": bad,
+            }));
+            assert!(r.is_err(), "{bad}");
+        }
+        e.ssh_key_fingerprint = Some("SHA256:nope".into());
+        assert_eq!(e.validate().unwrap_err().field, "ssh_key_fingerprint");
     }
 
     #[test]

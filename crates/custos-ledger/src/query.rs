@@ -392,6 +392,7 @@ mod proof_tests {
             actor: None,
             user_agent: None,
             request_id: None,
+            ssh_key_fingerprint: None,
         }
     }
 

@@ -42,6 +42,7 @@ fn event(i: u64) -> Event {
         actor: i.is_multiple_of(5).then(|| format!("user{}", i % 11)),
         user_agent: None,
         request_id: Some(format!("req-{i}")),
+        ssh_key_fingerprint: None,
     }
 }
 

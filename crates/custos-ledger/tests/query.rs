@@ -52,6 +52,7 @@ fn traffic(n: u64) -> Vec<Event> {
                 actor: None,
                 user_agent: None,
                 request_id: None,
+                ssh_key_fingerprint: None,
             }
         })
         .collect()

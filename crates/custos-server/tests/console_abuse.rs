@@ -58,6 +58,29 @@ async fn a_report_becomes_a_case_worked_to_a_close_for_abuse_with_four_eyes() {
         )
         .await;
     assert!(p.html.contains("at: is not a time"), "{}", p.html);
+    // A wallet that is none: said inline, the wallets typed kept.
+    let p = b
+        .post(
+            "/console/abuse",
+            &[
+                ("csrf", &csrf),
+                ("account", &acc),
+                ("category", "fraud"),
+                ("evidence", evidence),
+                (
+                    "wallets",
+                    "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4 bc1qtypo",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(
+        p.html.contains("wallets: each is a wallet address"),
+        "{}",
+        p.html
+    );
+    assert!(p.html.contains("bc1qtypo"), "the wallets typed are kept");
     assert!(app.service.abuse_cases(None).await.unwrap().is_empty());
     // Sent right: to the case it opened.
     let p = b

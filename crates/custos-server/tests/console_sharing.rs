@@ -60,6 +60,10 @@ async fn a_compliance_officer_shares_a_case_and_reports_an_incident() {
     // The case, shared from its page.
     let page = b.get(&format!("/console/abuse/{case}")).await;
     assert!(page.html.contains("Share with peers"), "{}", page.html);
+    // Nothing of the account is offered: it is not closed for abuse.
+    for part in ["name=\"addresses\"", "name=\"ssh_keys\""] {
+        assert!(!page.html.contains(part), "{part}: {}", page.html);
+    }
     let collection = app.service.collections().await.unwrap()[0].id.clone();
     let p = b
         .post(

@@ -254,12 +254,15 @@ async fn an_accounts_access_events_are_shown_for_a_purpose_each_proven_in_the_lo
     let c = app.customer(individual("Lena Fischer", "DE", "DE")).await;
     let acc = app.open_id(&c, "direct", "paid").await;
     let now = app.service.now();
-    let events: Vec<serde_json::Value> = (1..=5)
+    let mut events: Vec<serde_json::Value> = (1..=5)
         .map(|h| {
             json!({"account_id": acc, "time": (now - Duration::hours(h)).to_rfc3339(),
                    "ip": format!("203.0.113.{h}"), "action": "login", "source": "sso"})
         })
         .collect();
+    // One an SSH login, with the key it used.
+    events[1]["action"] = json!("ssh");
+    events[1]["ssh_key_fingerprint"] = json!("SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU");
     let r = app
         .as_role(Role::Integrator)
         .post("/v1/events", serde_json::Value::Array(events))
@@ -283,6 +286,12 @@ async fn an_accounts_access_events_are_shown_for_a_purpose_each_proven_in_the_lo
     assert_eq!(p.html.matches(">proven<").count(), 5, "{}", p.html);
     assert!(!p.html.contains("not proven"));
     assert!(p.html.contains("203.0.113.3"));
+    assert!(
+        p.html
+            .contains("<code>SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU</code>"),
+        "{}",
+        p.html
+    );
     let audit = app.service.audit_entries(0, 1000).await.unwrap();
     assert!(
         audit

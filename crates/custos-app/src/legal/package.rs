@@ -115,8 +115,9 @@ pub fn time_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 
-/// The columns of `events.csv`.
-pub const CSV_HEADER: [&str; 11] = [
+/// The columns of `events.csv`. Packages made before events carried SSH keys have all but the
+/// last, and are read as such.
+pub const CSV_HEADER: [&str; 12] = [
     "index",
     "account_id",
     "time",
@@ -128,6 +129,7 @@ pub const CSV_HEADER: [&str; 11] = [
     "user_agent",
     "request_id",
     "leaf_hash",
+    "ssh_key_fingerprint",
 ];
 
 /// The leaf encoding, the proofs and the checkpoint, specified for whoever verifies a package

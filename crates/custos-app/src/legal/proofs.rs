@@ -164,7 +164,7 @@ fn b64(b: &[u8]) -> String {
 }
 
 /// A row of `events.csv` (an absent field is an empty cell: a present one is never empty).
-pub fn csv_row(index: u64, e: &Event, leaf_hash: &[u8; 32]) -> [String; 11] {
+pub fn csv_row(index: u64, e: &Event, leaf_hash: &[u8; 32]) -> [String; 12] {
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     [
         index.to_string(),
@@ -178,6 +178,7 @@ pub fn csv_row(index: u64, e: &Event, leaf_hash: &[u8; 32]) -> [String; 11] {
         o(&e.user_agent),
         o(&e.request_id),
         b64(leaf_hash),
+        o(&e.ssh_key_fingerprint),
     ]
 }
 
@@ -250,6 +251,7 @@ mod tests {
                 actor: None,
                 user_agent: None,
                 request_id: None,
+                ssh_key_fingerprint: None,
             })
             .collect();
         for batch in events.chunks(1000) {

@@ -468,6 +468,7 @@ fn event_of(row: &csv::StringRecord, line: usize) -> Result<(u64, Event, [u8; 32
         actor: opt(7),
         user_agent: opt(8),
         request_id: opt(9),
+        ssh_key_fingerprint: opt(11),
     };
     Ok((
         index,
@@ -537,7 +538,8 @@ fn verify_access(
         .headers()
         .map_err(|e| fail(format!("events.csv: {e}")))?
         .clone();
-    if header.iter().collect::<Vec<_>>() != CSV_HEADER {
+    let header = header.iter().collect::<Vec<_>>();
+    if header != CSV_HEADER && header != CSV_HEADER[..11] {
         return Err(fail(format!(
             "events.csv's header is not {}",
             CSV_HEADER.join(",")

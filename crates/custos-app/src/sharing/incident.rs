@@ -426,7 +426,12 @@ impl App {
                 let t = o["type"].as_str().unwrap_or_default().to_owned();
                 if matches!(
                     t.as_str(),
-                    "indicator" | "sighting" | "ipv4-addr" | "ipv6-addr" | "domain-name"
+                    "indicator"
+                        | "sighting"
+                        | "ipv4-addr"
+                        | "ipv6-addr"
+                        | "domain-name"
+                        | "cryptocurrency-wallet"
                 ) {
                     refs.push(o["id"].as_str().unwrap_or_default().to_owned());
                 }
@@ -440,7 +445,10 @@ impl App {
                 objects.push(o);
             }
         }
-        let identity = match objects.iter().find(|o| o["type"] == "identity") {
+        let identity = match objects
+            .iter()
+            .find(|o| o["type"] == "identity" && o["id"] != stix::CUSTOS_IDENTITY)
+        {
             Some(o) => o["id"].as_str().unwrap_or_default().to_owned(),
             None => {
                 let all = self.case_objects_identity(&actor).await?;
@@ -490,9 +498,13 @@ impl App {
         s: super::ShareCase,
     ) -> Result<super::Shared> {
         caller.require(Permission::Share)?;
-        if s.include_access_addresses {
+        if s.include_access_addresses || s.include_ssh_keys {
             return Err(invalid(
-                "include_access_addresses",
+                if s.include_access_addresses {
+                    "include_access_addresses"
+                } else {
+                    "include_ssh_keys"
+                },
                 "is for an abuse case's share: an incident bundles its cases' reports",
             ));
         }

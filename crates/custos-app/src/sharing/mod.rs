@@ -6,8 +6,10 @@
 //! sealed. What custos writes into a collection is the actor's infrastructure (the address an
 //! abuse came from, its sighting, the incident), never a customer's record.
 
+mod account;
 pub mod incident;
 pub mod keyed;
+mod networks;
 pub mod oprf;
 pub mod pull;
 pub mod stix;
@@ -86,9 +88,31 @@ pub struct ShareCase {
     /// days): the customer's record, so a second person approves first (`202`).
     #[serde(default)]
     pub include_access_addresses: bool,
-    /// Why (with `include_access_addresses`): the second person decides on it.
+    /// With the SSH keys the account closed for abuse used (the ledger's events that carry
+    /// a key's fingerprint, the last 90 days): the customer's record too, so a second person
+    /// approves first (`202`).
+    #[serde(default)]
+    pub include_ssh_keys: bool,
+    /// Why (with `include_access_addresses` or `include_ssh_keys`): the second person decides
+    /// on it.
     #[serde(default)]
     pub note: Option<String>,
+}
+
+/// What of the account closed for abuse a share takes (a second person approved).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountParts {
+    /// The addresses it connected from.
+    pub addresses: bool,
+    /// The SSH keys it used.
+    pub ssh_keys: bool,
+}
+
+impl AccountParts {
+    /// Whether anything of the account is taken.
+    pub fn any(self) -> bool {
+        self.addresses || self.ssh_keys
+    }
 }
 
 /// What sharing a case wrote.
@@ -378,6 +402,7 @@ impl App {
         keep: bool,
         tlp: Tlp,
         domains: &[String],
+        wallets: &[String],
     ) -> Result<stix::CaseIds> {
         let record = format!("stix_ids_{}", c.id);
         let _once = self.once.lock().await;
@@ -395,6 +420,12 @@ impl App {
                 changed = true;
             }
         }
+        for w in wallets {
+            if !ids.wallets.contains_key(w) {
+                ids.wallets.insert(w.clone(), stix::new_id("indicator"));
+                changed = true;
+            }
+        }
         if ids.tlp != Some(tlp) {
             // The first level is the objects' first version; another is a new version.
             ids.tlp_at = Some(if ids.tlp.is_none() { ids.created } else { now });
@@ -405,6 +436,20 @@ impl App {
             self.keep_case_ids(&record, &c.id, &ids).await?;
         }
         Ok(ids)
+    }
+
+    /// A case's report, as sealed (`None`: a case without one).
+    pub(crate) async fn case_evidence(
+        &self,
+        c: &AbuseCase,
+    ) -> Result<Option<crate::abuse::Evidence>> {
+        let Some(doc) = &c.evidence_id else {
+            return Ok(None);
+        };
+        let (_, body) = self.store.document(doc).await?;
+        serde_json::from_slice(&body)
+            .map(Some)
+            .map_err(|e| Error::Internal(format!("a stored abuse report's evidence: {e}")))
     }
 
     /// The STIX objects abuse case `id` is shared as, under `tlp`: the provider's identity,
@@ -418,15 +463,9 @@ impl App {
         keep: bool,
     ) -> Result<Vec<Value>> {
         let identity = self.sharing_identity(actor).await?;
-        let (ip, domains) = match &c.evidence_id {
-            Some(doc) => {
-                let (_, body) = self.store.document(doc).await?;
-                let e: crate::abuse::Evidence = serde_json::from_slice(&body).map_err(|e| {
-                    Error::Internal(format!("a stored abuse report's evidence: {e}"))
-                })?;
-                (e.ip.and_then(|i| i.parse().ok()), e.domains)
-            }
-            None => (None, vec![]),
+        let (ip, domains, wallets) = match self.case_evidence(c).await? {
+            Some(e) => (e.ip.and_then(|i| i.parse().ok()), e.domains, e.wallets),
+            None => (None, vec![], vec![]),
         };
         let siblings = self
             .abuse_cases(None)
@@ -434,17 +473,18 @@ impl App {
             .into_iter()
             .filter(|x| x.report_id == c.report_id)
             .count();
-        let ids = self.case_ids(c, keep, tlp, &domains).await?;
+        let ids = self.case_ids(c, keep, tlp, &domains, &wallets).await?;
         let facts = stix::CaseFacts {
             domains: domains
                 .iter()
                 .filter_map(|d| ids.domains.get(d).map(|i| (d.clone(), i.clone())))
                 .collect(),
+            wallets: wallets
+                .iter()
+                .filter_map(|w| ids.wallets.get(w).map(|i| (w.clone(), i.clone())))
+                .collect(),
             ids,
-            category: serde_json::to_value(c.category)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            category: category_word(c),
             ip,
             occurred_at: c.occurred_at,
             valid_days: INDICATOR_DAYS,
@@ -456,19 +496,16 @@ impl App {
             last_seen: c.occurred_at,
         };
         // The case's last change is the objects' version (sharing it is not a change of it).
-        let changed = c
-            .actions
-            .iter()
-            .filter(|t| t.action != Action::Share)
-            .map(|t| t.at)
-            .chain([c.opened_at])
-            .max()
-            .unwrap_or(c.opened_at);
+        let changed = case_changed(c);
         let mut out = vec![
             stix::identity(&identity.id, &identity.name, identity.created),
             tlp.marking(),
         ];
+        if !wallets.is_empty() {
+            out.extend(stix::definitions());
+        }
         out.extend(stix::case_objects(&facts, &identity.id, tlp, changed));
+        once_each(&mut out);
         Ok(out)
     }
 
@@ -506,20 +543,29 @@ impl App {
         let c = self.abuse_case(id).await?;
         c.check(Action::Share)?;
         let tlp = s.tlp.unwrap_or(Tlp::Amber);
-        if !s.include_access_addresses {
+        let parts = AccountParts {
+            addresses: s.include_access_addresses,
+            ssh_keys: s.include_ssh_keys,
+        };
+        if !parts.any() {
             return Ok(crate::approvals::Decided::Done(
-                self.share_case_now(&actor, id, &col.id, tlp, false).await?,
+                self.share_case_now(&actor, id, &col.id, tlp, parts).await?,
             ));
         }
+        let option = if parts.addresses {
+            "include_access_addresses"
+        } else {
+            "include_ssh_keys"
+        };
         let (Some(_), Some(customer)) = (&c.account_id, &c.customer_id) else {
             return Err(invalid(
-                "include_access_addresses",
-                "only a case whose account was closed for abuse has the actor's access addresses",
+                option,
+                "only a case whose account was closed for abuse has the actor's access addresses and keys",
             ));
         };
         if !c.actions.iter().any(|t| t.action == Action::CloseForAbuse) {
             return Err(invalid(
-                "include_access_addresses",
+                option,
                 "only once the account is closed for abuse: until then they are a customer's",
             ));
         }
@@ -531,7 +577,8 @@ impl App {
         else {
             return Err(invalid("note", "say why: the second person decides on it"));
         };
-        let body = serde_json::json!({"reason": reason, "collection": col.id, "tlp": tlp});
+        let body = serde_json::json!({"reason": reason, "collection": col.id, "tlp": tlp,
+            "parts": parts});
         Ok(crate::approvals::Decided::Waiting(Box::new(
             self.ask(&actor, SHARE_ADDRESSES, customer, id, body)
                 .await?,
@@ -539,32 +586,36 @@ impl App {
     }
 
     /// Shares case `id` into collection `col` now, in `actor`'s name (with the account's
-    /// access addresses when `addresses`: a second person approved).
+    /// access addresses and SSH keys as `parts` says: a second person approved). The networks
+    /// several shared reports fall in are shared with it.
     pub(crate) async fn share_case_now(
         &self,
         actor: &Actor,
         id: &str,
         col: &str,
         tlp: Tlp,
-        addresses: bool,
+        parts: AccountParts,
     ) -> Result<Shared> {
         let c = self.abuse_case(id).await?;
         c.check(Action::Share)?;
         self.audit(
             actor,
             Some(&format!("sharing into collection {col}")),
-            if addresses {
-                "share_abuse_case_addresses"
-            } else {
-                "share_abuse_case"
+            match (parts.addresses, parts.ssh_keys) {
+                (false, false) => "share_abuse_case",
+                (true, false) => "share_abuse_case_addresses",
+                (false, true) => "share_abuse_case_ssh_keys",
+                (true, true) => "share_abuse_case_addresses_ssh_keys",
             },
             id,
         )
         .await?;
         let mut objects = self.case_objects(actor, &c, tlp, true).await?;
-        if addresses {
-            objects.extend(self.access_objects(actor, &c, tlp).await?);
+        if parts.any() {
+            objects.extend(self.account_objects(actor, &c, tlp, parts).await?);
         }
+        objects.extend(self.network_objects(actor, col, &c, tlp).await?);
+        once_each(&mut objects);
         let rows = objects
             .iter()
             .map(shared_object)
@@ -584,92 +635,32 @@ impl App {
             case: Some(case),
         })
     }
+}
 
-    /// The objects of the addresses case `c`'s account connected from in the 90 days before it
-    /// was closed for abuse (the ledger, read for the share, audited), at most 50, busiest
-    /// first; their ids kept with the case's.
-    async fn access_objects(&self, actor: &Actor, c: &AbuseCase, tlp: Tlp) -> Result<Vec<Value>> {
-        let Some(account) = &c.account_id else {
-            return Ok(vec![]);
-        };
-        let closed = c
-            .actions
-            .iter()
-            .filter(|t| t.action == Action::CloseForAbuse)
-            .map(|t| t.at)
-            .max()
-            .unwrap_or(c.opened_at);
-        let events = self
-            .account_events(
-                actor,
-                &format!("sharing the access addresses of abuse case {}", c.id),
-                account.as_str(),
-                crate::ledger::EventsQuery {
-                    from: Some(closed - chrono::Duration::days(90)),
-                    to: Some(closed),
-                    limit: 10_000,
-                    proof: None,
-                    starting_after: None,
-                },
-            )
-            .await?;
-        let mut uses: std::collections::BTreeMap<std::net::IpAddr, stix::AddressUse> =
-            Default::default();
-        for f in &events.events {
-            let e = &f.event;
-            let u = uses.entry(e.ip).or_insert(stix::AddressUse {
-                ip: e.ip,
-                count: 0,
-                first_seen: e.time,
-                last_seen: e.time,
-            });
-            u.count += 1;
-            u.first_seen = u.first_seen.min(e.time);
-            u.last_seen = u.last_seen.max(e.time);
-        }
-        let mut uses: Vec<stix::AddressUse> = uses.into_values().collect();
-        uses.sort_by(|a, b| b.count.cmp(&a.count).then(a.ip.cmp(&b.ip)));
-        uses.truncate(50);
-        // Their ids are made once and kept with the case's.
-        let record = format!("stix_ids_{}", c.id);
-        let ids = {
-            let _once = self.once.lock().await;
-            let mut ids: stix::CaseIds = match self.store.compliance_record(&record).await {
-                Ok(r) => serde_json::from_value(r.body)
-                    .map_err(|e| Error::Internal(format!("a case's STIX ids: {e}")))?,
-                Err(e) => return Err(e.into()),
-            };
-            for u in &uses {
-                ids.addresses
-                    .entry(u.ip.to_string())
-                    .or_insert_with(|| (stix::new_id("indicator"), stix::new_id("sighting")));
-            }
-            self.keep_case_ids(&record, &c.id, &ids).await?;
-            ids
-        };
-        let identity = self.sharing_identity(actor).await?;
-        let category = serde_json::to_value(c.category)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let mut out = vec![];
-        for u in &uses {
-            let Some(pair) = ids.addresses.get(&u.ip.to_string()) else {
-                continue;
-            };
-            out.extend(stix::access_address_objects(
-                u,
-                pair,
-                &category,
-                INDICATOR_DAYS,
-                &identity.id,
-                tlp,
-                ids.created,
-                closed.max(ids.tlp_at.unwrap_or(ids.created)),
-            ));
-        }
-        Ok(out)
-    }
+/// Keeps the first object of each id (the identity, markings and definitions several parts of
+/// a share bring).
+fn once_each(objects: &mut Vec<Value>) {
+    let mut seen = std::collections::HashSet::new();
+    objects.retain(|o| seen.insert(o["id"].as_str().unwrap_or_default().to_owned()));
+}
+
+/// A case's category as STIX labels write it (`phishing`).
+pub(crate) fn category_word(c: &AbuseCase) -> String {
+    serde_json::to_value(c.category)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// A case's last change (sharing it is not one): its objects' version.
+pub(crate) fn case_changed(c: &AbuseCase) -> DateTime<Utc> {
+    c.actions
+        .iter()
+        .filter(|t| t.action != Action::Share)
+        .map(|t| t.at)
+        .chain([c.opened_at])
+        .max()
+        .unwrap_or(c.opened_at)
 }
 
 /// The kind of approval sharing an account's access addresses waits as.

@@ -119,6 +119,43 @@ pub fn pattern_address(pattern: &str) -> Option<String> {
     })
 }
 
+/// The wallet a STIX pattern matches, when it is one comparison of a `cryptocurrency-wallet`
+/// value: the address, and the chain its form tells.
+pub fn pattern_wallet(pattern: &str) -> Option<(String, String)> {
+    let inner = pattern.trim().strip_prefix('[')?.strip_suffix(']')?.trim();
+    let (lhs, rhs) = inner.split_once(" = ")?;
+    if lhs.trim() != "cryptocurrency-wallet:value" {
+        return None;
+    }
+    let v = rhs.trim().strip_prefix('\'')?.strip_suffix('\'')?;
+    let p = custos_ids::wallet::check(v).ok()?;
+    let chain = p.details["chain"].as_str()?.to_owned();
+    Some((chain, v.to_owned()))
+}
+
+/// The names a customer may have given a wallet's chain (`btc` for bitcoin, the EVM chains
+/// for an Ethereum-form address).
+fn chain_names(chain: &str) -> &'static [&'static str] {
+    match chain {
+        "bitcoin" => &["bitcoin", "btc"],
+        "ethereum" => &[
+            "ethereum",
+            "eth",
+            "polygon",
+            "bsc",
+            "arbitrum",
+            "optimism",
+            "base",
+            "avalanche",
+        ],
+        "litecoin" => &["litecoin", "ltc"],
+        "tron" => &["tron", "trx"],
+        "solana" => &["solana", "sol"],
+        "xrp" => &["xrp", "ripple"],
+        _ => &[],
+    }
+}
+
 fn time(o: &Value, field: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(o.get(field)?.as_str()?)
         .ok()
@@ -529,7 +566,10 @@ impl App {
             return Ok(vec![]);
         };
         let Some(net) = pattern_address(pattern) else {
-            return Ok(vec![]);
+            return match pattern_wallet(pattern) {
+                Some(w) => self.wallet_signals(actor, col, o, id, w).await,
+                None => Ok(vec![]),
+            };
         };
         let now = self.now();
         let from = time(o, "valid_from")
@@ -600,6 +640,82 @@ impl App {
     }
 }
 
+impl App {
+    /// The `peer_signal` cases a peer's wallet indicator opens: one on each customer who gave
+    /// that wallet as a means of payment (the blind index, by every name of its chain), once.
+    async fn wallet_signals(
+        &self,
+        actor: &Actor,
+        col: &str,
+        o: &Value,
+        id: &str,
+        (chain, address): (String, String),
+    ) -> Result<Vec<AbuseCase>> {
+        self.audit(
+            actor,
+            Some(&format!("peer signal {id}")),
+            "search_customers",
+            "wallet",
+        )
+        .await?;
+        let mut customers = vec![];
+        for name in chain_names(&chain) {
+            for c in self
+                .store
+                .find_customers(
+                    custos_store::blind::IndexKind::Wallet,
+                    &format!("{name}:{address}"),
+                )
+                .await?
+            {
+                if !customers.contains(&c) {
+                    customers.push(c);
+                }
+            }
+        }
+        if customers.is_empty() {
+            return Ok(vec![]);
+        }
+        let existing = self.abuse_cases(None).await?;
+        let at = time(o, "valid_from").unwrap_or_else(|| self.now());
+        let mut out = vec![];
+        for customer in customers.into_iter().take(MAX_SIGNALS) {
+            if existing.iter().any(|c| {
+                c.kind == CaseKind::PeerSignal
+                    && c.report_id == id
+                    && c.customer_id.as_ref() == Some(&customer)
+            }) {
+                continue;
+            }
+            let evidence = serde_json::json!({
+                "report_id": id,
+                "reported_by": format!("collection {col}"),
+                "category": category(o),
+                "at": at,
+                "evidence": format!("A peer's indicator of a {chain} wallet; the customer gave this wallet as a means of payment."),
+                "references": [id],
+                "indicator": o,
+            });
+            out.push(
+                self.open_signal(
+                    actor,
+                    super::Signal {
+                        report_id: id.to_owned(),
+                        reported_by: format!("collection {col}"),
+                        category: category(o),
+                        account: None,
+                        customer: Some(customer),
+                        occurred_at: at,
+                        evidence,
+                    },
+                )
+                .await?,
+            );
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -617,6 +733,27 @@ mod tests {
         ] {
             assert!(peer_url("from", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_pattern_of_one_wallet_is_read_with_its_chain() {
+        assert_eq!(
+            pattern_wallet(
+                "[cryptocurrency-wallet:value = 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4']"
+            ),
+            Some((
+                "bitcoin".into(),
+                "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4".into()
+            ))
+        );
+        for other in [
+            "[cryptocurrency-wallet:value = 'not a wallet']",
+            "[cryptocurrency-wallet:chain = 'bitcoin']",
+            "[ipv4-addr:value = '198.51.100.9']",
+        ] {
+            assert_eq!(pattern_wallet(other), None, "{other}");
+        }
+        assert!(chain_names("ethereum").contains(&"polygon"));
     }
 
     #[test]

@@ -22,11 +22,23 @@ pub const SPEC_VERSION: &str = "2.1";
 pub const TLP_EXTENSION: &str = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d";
 /// The Incident Core extension (OASIS CTI common objects).
 pub const INCIDENT_EXTENSION: &str = "extension-definition--ef765651-680c-498d-9894-99799f2fa126";
+/// The extension that defines custos's `cryptocurrency-wallet` cyber-observable (STIX 2.1 has
+/// none; the type and its `value` are as OpenCTI names them).
+pub const WALLET_EXTENSION: &str = "extension-definition--1296b99a-6e5b-419f-987b-2fd221576e0c";
+/// The extension that defines custos's `ssh-key` cyber-observable (an SSH public key by its
+/// OpenSSH SHA-256 fingerprint).
+pub const SSH_KEY_EXTENSION: &str = "extension-definition--f88124a7-3583-4b57-bd2f-c1dde84aa6aa";
+/// The identity that authors custos's extension definitions (the same at every provider, so
+/// that one definition has one id everywhere).
+pub const CUSTOS_IDENTITY: &str = "identity--166b1798-c07c-408e-80d0-b61a27271f47";
+/// When custos's extension definitions were made (their one version).
+const DEFINED: &str = "2026-12-06T00:00:00.000Z";
 /// The namespace of the ids of cyber-observables (STIX 2.1, 2.9).
 const SCO_NAMESPACE: Uuid = Uuid::from_u128(0x00abedb4_aa42_466c_9c01_fed23315a9b7);
 
 /// A Traffic Light Protocol 2.0 level: who a recipient may pass an object on to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+// Levels order from the least to the most restrictive (`Clear` < `Red`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Tlp {
     /// No limit on disclosure.
@@ -135,6 +147,13 @@ pub struct CaseIds {
     /// person approved), by address.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub addresses: std::collections::BTreeMap<String, (String, String)>,
+    /// The indicator id of each wallet the report named (`chain:address`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub wallets: std::collections::BTreeMap<String, String>,
+    /// The indicator and sighting ids of each SSH key the account closed for abuse used (a
+    /// second person approved), by fingerprint.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub ssh_keys: std::collections::BTreeMap<String, (String, String)>,
 }
 
 impl CaseIds {
@@ -149,6 +168,8 @@ impl CaseIds {
             tlp_at: None,
             addresses: Default::default(),
             domains: Default::default(),
+            wallets: Default::default(),
+            ssh_keys: Default::default(),
         }
     }
 }
@@ -189,6 +210,98 @@ pub fn address(ip: IpAddr) -> Value {
         },
         &ip.to_string(),
     )
+}
+
+/// custos's definitions of the cyber-observables STIX 2.1 lacks: the identity that authors
+/// them and the two extension definitions (`cryptocurrency-wallet`, `ssh-key`), marked
+/// TLP:CLEAR, with that marking. A bundle that holds such an observable holds these.
+pub fn definitions() -> Vec<Value> {
+    let clear = Tlp::Clear.marking_id();
+    let definition = |id: &str, name: &str, description: &str, schema: &str| {
+        json!({
+            "type": "extension-definition",
+            "spec_version": SPEC_VERSION,
+            "id": id,
+            "created_by_ref": CUSTOS_IDENTITY,
+            "created": DEFINED,
+            "modified": DEFINED,
+            "name": name,
+            "description": description,
+            "schema": schema,
+            "version": "1.0.0",
+            "extension_types": ["new-sco"],
+            "object_marking_refs": [clear],
+        })
+    };
+    vec![
+        Tlp::Clear.marking(),
+        json!({
+            "type": "identity",
+            "spec_version": SPEC_VERSION,
+            "id": CUSTOS_IDENTITY,
+            "created": DEFINED,
+            "modified": DEFINED,
+            "name": "custos",
+            "description": "The open EO 13984 compliance system; author of the definitions of the observables it shares that STIX 2.1 lacks.",
+            "identity_class": "system",
+            "object_marking_refs": [clear],
+        }),
+        definition(
+            WALLET_EXTENSION,
+            "cryptocurrency-wallet",
+            "A virtual-currency wallet address, as an abuse report names it.",
+            "A cyber-observable of type `cryptocurrency-wallet`: `value` (required, string), the \
+             address as its chain writes it (EVM addresses in lowercase hex with `0x`); `chain` \
+             (string), the chain in lowercase (`bitcoin`, `ethereum`, `litecoin`, `tron`, \
+             `solana`, `xrp`). Patterns compare `cryptocurrency-wallet:value`.",
+        ),
+        definition(
+            SSH_KEY_EXTENSION,
+            "ssh-key",
+            "An SSH public key, by the fingerprint OpenSSH prints for it.",
+            "A cyber-observable of type `ssh-key`: `fingerprint_sha256` (required, string), \
+             `SHA256:` and the unpadded standard base64 of the SHA-256 of the key's wire \
+             encoding, as `ssh-keygen -l` prints it. Patterns compare \
+             `ssh-key:fingerprint_sha256`.",
+        ),
+    ]
+}
+
+/// The id of one of custos's own cyber-observables of `kind` whose identifying property is
+/// `value`: a UUIDv4 made of the SHA-256 of the kind and the value, so that one wallet or key
+/// has one id wherever custos writes it, as a UUIDv5 gives a standard observable. (The
+/// validator asks observables the specification does not define for UUIDv4 ids, and refuses
+/// a UUIDv5.)
+pub fn defined_id(kind: &str, value: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("custos {kind} {value}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    format!(
+        "{kind}--{}",
+        uuid::Builder::from_random_bytes(bytes).into_uuid()
+    )
+}
+
+/// One of custos's own cyber-observables (`kind`, defined by `extension`), its identifying
+/// property `key` being `value`, with `more` properties.
+fn defined(kind: &str, extension: &str, key: &str, value: &str, more: Value) -> Value {
+    let mut o = json!({
+        "type": kind,
+        "spec_version": SPEC_VERSION,
+        "id": defined_id(kind, value),
+        key: value,
+        "extensions": { extension: {"extension_type": "new-sco"} },
+    });
+    if let (Some(o), Value::Object(m)) = (o.as_object_mut(), more) {
+        o.extend(m);
+    }
+    o
+}
+
+/// A quoted string in a STIX pattern.
+fn quoted(v: &str) -> String {
+    format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
 /// What every object custos makes carries: its type and id, its times, its author and its
@@ -299,6 +412,8 @@ pub struct CaseFacts {
     pub ip: Option<IpAddr>,
     /// The domains the abuse used, each with its indicator's id.
     pub domains: Vec<(String, String)>,
+    /// The wallets the abuse used (`chain:address`), each with its indicator's id.
+    pub wallets: Vec<(String, String)>,
     pub occurred_at: DateTime<Utc>,
     /// How long the indicator is valid after the abuse.
     pub valid_days: u32,
@@ -393,7 +508,28 @@ pub fn case_objects(f: &CaseFacts, identity: &str, tlp: Tlp, changed: DateTime<U
                 indicator,
                 format!("{what} with {domain}"),
                 format!("Abuse ({what}) reported to the provider used this domain."),
-                format!("[domain-name:value = '{}']", domain.replace('\'', "\\'")),
+                format!("[domain-name:value = {}]", quoted(domain)),
+                valid,
+                &f.category,
+                f.dismissed,
+            ),
+        ]);
+    }
+    for (wallet, indicator) in &f.wallets {
+        let (chain, address) = wallet.split_once(':').unwrap_or(("", wallet));
+        out.extend([
+            m.marked(defined(
+                "cryptocurrency-wallet",
+                WALLET_EXTENSION,
+                "value",
+                address,
+                json!({"chain": chain}),
+            )),
+            m.indicator(
+                indicator,
+                format!("{what} with {chain} wallet {address}"),
+                format!("Abuse ({what}) reported to the provider used this wallet."),
+                format!("[cryptocurrency-wallet:value = {}]", quoted(address)),
                 valid,
                 &f.category,
                 f.dismissed,
@@ -401,6 +537,133 @@ pub fn case_objects(f: &CaseFacts, identity: &str, tlp: Tlp, changed: DateTime<U
         ]);
     }
     out
+}
+
+/// How an account closed for abuse used one SSH key: the events of the ledger that carry it.
+#[derive(Debug, Clone)]
+pub struct KeyUse {
+    /// `SHA256:…`, as OpenSSH prints it.
+    pub fingerprint: String,
+    pub count: u32,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+}
+
+/// The objects of an SSH key the account closed for abuse used: the key, an indicator valid
+/// from its first use to `valid_days` after its last, and the provider's sighting of it
+/// (`ids`: the indicator's and the sighting's).
+pub fn ssh_key_objects(
+    u: &KeyUse,
+    ids: &(String, String),
+    category: &str,
+    valid_days: u32,
+    made: (&str, Tlp, DateTime<Utc>, DateTime<Utc>),
+) -> Vec<Value> {
+    let (identity, tlp, created, changed) = made;
+    let m = Made {
+        identity,
+        tlp,
+        created: timestamp(created),
+        modified: timestamp(changed.max(created)),
+    };
+    let what = category.replace('_', " ");
+    let until = u.last_seen + chrono::Duration::days(i64::from(valid_days.max(1)));
+    vec![
+        m.marked(defined(
+            "ssh-key",
+            SSH_KEY_EXTENSION,
+            "fingerprint_sha256",
+            &u.fingerprint,
+            json!({}),
+        )),
+        m.indicator(
+            &ids.0,
+            format!("{what} account's SSH key {}", u.fingerprint),
+            format!("An account closed for abuse ({what}) used this SSH key at the provider."),
+            format!("[ssh-key:fingerprint_sha256 = {}]", quoted(&u.fingerprint)),
+            (u.first_seen, until),
+            category,
+            false,
+        ),
+        m.sighting(&ids.1, &ids.0, u.count, (u.first_seen, u.last_seen), false),
+    ]
+}
+
+/// A network several shared reports fall in.
+#[derive(Debug, Clone)]
+pub struct NetworkFacts {
+    /// The network, `198.51.100.0/24` (IPv6: a /48).
+    pub network: String,
+    /// The indicator's and the sighting's ids.
+    pub ids: (String, String),
+    pub created: DateTime<Utc>,
+    /// The last change (a report joined or left): the objects' version.
+    pub changed: DateTime<Utc>,
+    /// How many addresses, and how many reports, of the network were shared.
+    pub addresses: u32,
+    pub reports: u32,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// The category most of its reports are.
+    pub category: String,
+    /// Fewer addresses than make a network now (reports were dismissed): withdrawn.
+    pub revoked: bool,
+}
+
+/// The objects of a network: the network as an address observable (STIX writes a network as an
+/// `ipv4-addr` or `ipv6-addr` in CIDR notation), an indicator of any address in it, valid from
+/// its first report to `valid_days` after its last, and the provider's sighting.
+pub fn network_objects(f: &NetworkFacts, identity: &str, tlp: Tlp, valid_days: u32) -> Vec<Value> {
+    let m = Made {
+        identity,
+        tlp,
+        created: timestamp(f.created),
+        modified: timestamp(f.changed.max(f.created)),
+    };
+    let kind = if f.network.contains(':') {
+        "ipv6-addr"
+    } else {
+        "ipv4-addr"
+    };
+    let what = f.category.replace('_', " ");
+    let until = f.last_seen + chrono::Duration::days(i64::from(valid_days.max(1)));
+    vec![
+        m.marked(observable(kind, &f.network)),
+        m.indicator(
+            &f.ids.0,
+            format!("{what} from network {}", f.network),
+            format!(
+                "{} addresses of this network were reported to the provider for abuse ({} reports).",
+                f.addresses, f.reports
+            ),
+            format!("[{kind}:value ISSUBSET {}]", quoted(&f.network)),
+            (f.first_seen, until),
+            &f.category,
+            f.revoked,
+        ),
+        m.sighting(
+            &f.ids.1,
+            &f.ids.0,
+            f.reports,
+            (f.first_seen, f.last_seen),
+            f.revoked,
+        ),
+    ]
+}
+
+/// The network an address falls in for aggregation: its /24 (IPv6: its /48).
+pub fn network_of(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0);
+            format!("{net}/48")
+        }
+    }
 }
 
 /// How an account closed for abuse used one address: the uses the ledger holds.
@@ -470,6 +733,45 @@ mod tests {
         let a = address("198.51.100.3".parse().unwrap());
         assert_eq!(a["type"], "ipv4-addr");
         assert_eq!(a["id"], "ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4");
+    }
+
+    #[test]
+    fn a_wallet_or_key_has_one_id_everywhere_a_version_4_one() {
+        let a = defined_id(
+            "cryptocurrency-wallet",
+            "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
+        );
+        assert_eq!(
+            a,
+            defined_id(
+                "cryptocurrency-wallet",
+                "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"
+            )
+        );
+        assert_ne!(
+            a,
+            defined_id(
+                "cryptocurrency-wallet",
+                "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3"
+            )
+        );
+        let u = Uuid::parse_str(a.strip_prefix("cryptocurrency-wallet--").unwrap()).unwrap();
+        assert_eq!(u.get_version_num(), 4);
+        assert_eq!(u.get_variant(), uuid::Variant::RFC4122);
+    }
+
+    #[test]
+    fn a_network_is_its_slash_24_or_slash_48() {
+        assert_eq!(
+            network_of("198.51.100.77".parse().unwrap()),
+            "198.51.100.0/24"
+        );
+        assert_eq!(
+            network_of("2001:db8:abcd:12::5".parse().unwrap()),
+            "2001:db8:abcd::/48"
+        );
+        assert_eq!(quoted("a'b\\c"), "'a\\'b\\\\c'");
+        assert!(Tlp::Red > Tlp::AmberStrict && Tlp::Clear < Tlp::Green);
     }
 
     #[test]

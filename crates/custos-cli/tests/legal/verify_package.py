@@ -38,7 +38,8 @@ def sha256(b):
 
 def encode(row):
     """The leaf encoding of ENCODING.md, from a CSV row (a dict)."""
-    optional = [row["port"], row["actor"], row["user_agent"], row["request_id"]]
+    optional = [row["port"], row["actor"], row["user_agent"], row["request_id"],
+                row.get("ssh_key_fingerprint") or ""]
     present = 0
     for bit, v in enumerate(optional):
         if v != "":
@@ -60,9 +61,15 @@ def encode(row):
     out += bytes([ip.version]) + ip.packed
     if row["port"] != "":
         out += struct.pack(">H", int(row["port"]))
-    for v in [row["account_id"], row["source"]] + [v for v in optional[1:] if v != ""]:
+    for v in [row["account_id"], row["source"]] + [v for v in optional[1:4] if v != ""]:
         b = v.encode("utf-8")
         out += struct.pack(">H", len(b)) + b
+    if optional[4] != "":
+        # SHA256:<unpadded base64>: its 32 bytes.
+        b64 = optional[4].removeprefix("SHA256:")
+        key = base64.b64decode(b64 + "=" * (-len(b64) % 4))
+        assert len(key) == 32, optional[4]
+        out += key
     return out
 
 

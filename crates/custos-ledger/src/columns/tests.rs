@@ -22,6 +22,7 @@ pub(crate) fn events(n: usize) -> Vec<Vec<u8>> {
                 actor: (i % 5 == 0).then(|| format!("u{}", i % 3)),
                 user_agent: (i % 6 == 0).then(|| "curl/8".into()),
                 request_id: (i % 2 == 0).then(|| format!("r{:x}", 4000 + i)),
+                ssh_key_fingerprint: None,
             }
             .encode()
         })
@@ -98,6 +99,7 @@ fn differences_less_the_usual_one_and_predictions_take_less_room() {
                 actor: None,
                 user_agent: None,
                 request_id: None,
+                ssh_key_fingerprint: None,
             }
             .encode()
         })

@@ -68,11 +68,13 @@ pub async fn key(
 /// Append access and administrative events to the ledger: a JSON array or NDJSON body of up
 /// to 10,000 events. Answers once they are durable (synced, with the signed checkpoint that
 /// commits them), with the indexes they got. Events for accounts custos does not know are kept
-/// and flagged.
+/// and flagged. An event may carry the SSH key used, as `ssh_key_fingerprint`
+/// (`SHA256:…`, as `ssh-keygen -l` prints it).
 #[utoipa::path(post, path = "/v1/events", tag = "ledger",
     request_body(content = Object, example = json!([{"account_id": "acc_demo_foreign_direct",
         "time": "2026-11-24T09:00:00.123456789Z", "ip": "203.0.113.7", "port": 22,
-        "action": "ssh", "source": "bastion-1", "actor": "root", "request_id": "r-1"}])),
+        "action": "ssh", "source": "bastion-1", "actor": "root", "request_id": "r-1",
+        "ssh_key_fingerprint": "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"}])),
     responses((status = 200, body = Ingested), (status = 413, body = Problem), (status = 415, body = Problem),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]

@@ -51,11 +51,14 @@ pub async fn list(State(st): State<AppState>) -> Result<Json<Collections>, ApiEr
     }))
 }
 
-/// Share an abuse case (a report's) into a collection: the indicator of the address the abuse
-/// came from, its sighting and the incident, marked with a TLP level (`amber` unless said).
-/// Nothing of the customer goes in, unless `include_access_addresses` (an account closed for
-/// abuse: the addresses it connected from, each an indicator and a sighting): that waits for a
-/// second person (`202`). Sharing again writes new versions of the same objects.
+/// Share an abuse case (a report's) into a collection: the indicators of the address the abuse
+/// came from and of the domains and wallets it used, the address's sighting and the incident,
+/// marked with a TLP level (`amber` unless said); when three addresses or more of one /24
+/// (IPv6: /48) have been shared into the collection, the network too. Nothing of the customer
+/// goes in, unless `include_access_addresses` or `include_ssh_keys` (an account closed for
+/// abuse: the addresses it connected from, the SSH keys it used, each an indicator and a
+/// sighting): that waits for a second person (`202`). Sharing again writes new versions of the
+/// same objects.
 #[utoipa::path(post, path = "/v1/abuse-cases/{id}/share", operation_id = "share_abuse_case",
     tag = "sharing",
     params(("id" = String, Path, example = "abc_demo_phishing")),
