@@ -133,27 +133,36 @@ fn checked(r: &AbuseReport) -> Result<(String, Vec<String>)> {
     Ok((evidence.to_owned(), refs))
 }
 
-/// A report's wallets, each checked and written as `chain:address` (the chain as its form
-/// tells it, the address as the chain writes it), once each.
+/// A report's wallets, each checked and written as `chain:address` (the chain named, for an
+/// EVM chain; else the chain its form tells), the address as the chain writes it, EVM hex in
+/// lowercase), once each. A wallet that is none is refused as `wallets[i]`.
 fn wallets(given: &[String]) -> Result<Vec<String>> {
     if given.len() > 20 {
         return Err(invalid("wallets", "at most 20"));
     }
     let mut out = vec![];
-    for w in given {
+    for (i, w) in given.iter().enumerate() {
         let p = custos_ids::wallet::check(w).map_err(|e| {
             Error::invalid(
-                "wallets",
-                format!("each is a wallet address (`ADDRESS` or `CHAIN:ADDRESS`): {e}"),
+                format!("wallets[{i}]"),
+                format!("is not a wallet address (`ADDRESS` or `CHAIN:ADDRESS`): {e}"),
             )
         })?;
-        let chain = p.details["chain"].as_str().unwrap_or_default();
+        let found = p.details["chain"].as_str().unwrap_or_default().to_owned();
+        let named = w
+            .trim()
+            .split_once(':')
+            .map(|(c, _)| c.trim().to_ascii_lowercase());
         let address = p.normalized.unwrap_or_default();
-        // EVM addresses compare in lowercase (mixed case is only a checksum).
-        let address = if chain == "ethereum" {
-            address.to_ascii_lowercase()
+        let (chain, address) = if found == "ethereum" {
+            // EVM addresses compare in lowercase (mixed case is only a checksum); the chain is
+            // the one named (`polygon`), as the form does not tell it.
+            let chain = named
+                .filter(|n| !matches!(n.as_str(), "eth" | "ethereum"))
+                .unwrap_or(found);
+            (chain, address.to_ascii_lowercase())
         } else {
-            address
+            (found, address)
         };
         let w = format!("{chain}:{address}");
         if !out.contains(&w) {
@@ -793,5 +802,40 @@ impl App {
             None,
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wallets;
+
+    #[test]
+    fn a_reports_wallets_are_checked_written_one_way_and_kept_once() {
+        let w = wallets(&[
+            "0x52908400098527886E0F7030069857D2E4169EE7".into(),
+            "eth:0x52908400098527886e0f7030069857d2e4169ee7".into(),
+            "polygon:0x52908400098527886E0F7030069857D2E4169EE7".into(),
+            "BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4".into(),
+        ])
+        .unwrap();
+        assert_eq!(
+            w,
+            [
+                "ethereum:0x52908400098527886e0f7030069857d2e4169ee7",
+                "polygon:0x52908400098527886e0f7030069857d2e4169ee7",
+                "bitcoin:bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
+            ]
+        );
+        let bad = wallets(&[
+            "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2".into(),
+            "btc:0x52908400098527886E0F7030069857D2E4169EE7".into(),
+        ])
+        .unwrap_err();
+        assert!(
+            matches!(&bad, crate::Error::Validation { field: Some(f), detail }
+                if f == "wallets[1]" && detail.contains("of the ethereum chain, not btc")),
+            "{bad:?}"
+        );
+        assert!(wallets(&vec!["1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2".to_owned(); 21]).is_err());
     }
 }

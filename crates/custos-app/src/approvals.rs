@@ -45,6 +45,41 @@ pub struct ApprovalView {
     pub decided_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// For a share of an account's record (`share_access_addresses`): what it sends, where
+    /// and under which TLP level, for the second person to see before deciding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shares: Option<String>,
+}
+
+/// What a share of an account's record sends, as its approval's body says.
+fn shares(a: &Approval) -> Option<String> {
+    if a.kind != crate::sharing::SHARE_ADDRESSES {
+        return None;
+    }
+    let body = a.body.as_ref()?;
+    let parts: crate::sharing::AccountParts = body
+        .get("parts")
+        .and_then(|p| serde_json::from_value(p.clone()).ok())
+        .unwrap_or(crate::sharing::AccountParts {
+            addresses: true,
+            ssh_keys: false,
+        });
+    let what = match (parts.addresses, parts.ssh_keys) {
+        (true, true) => "the account's access addresses and SSH keys",
+        (false, true) => "the account's SSH keys",
+        _ => "the account's access addresses",
+    };
+    let tlp = body
+        .get("tlp")
+        .and_then(|t| serde_json::from_value::<crate::sharing::stix::Tlp>(t.clone()).ok())
+        .unwrap_or(crate::sharing::stix::Tlp::Amber);
+    Some(format!(
+        "{what}, into collection {}, TLP:{}",
+        body.get("collection")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("?"),
+        tlp.word().to_uppercase()
+    ))
 }
 
 impl From<&Approval> for ApprovalView {
@@ -60,6 +95,7 @@ impl From<&Approval> for ApprovalView {
             state: a.state.clone(),
             decided_by: a.decided_by.clone(),
             decided_at: a.decided_at,
+            shares: shares(a),
         }
     }
 }
@@ -147,6 +183,8 @@ impl App {
                     "clear_red_flags" => "clear the red flags of abuse case",
                     "emergency_disclosure" =>
                         "disclose, in an emergency, the records of legal request",
+                    crate::sharing::SHARE_ADDRESSES =>
+                        "share the account's record (access addresses, SSH keys) of abuse case",
                     _ => "reverse the match of case",
                 }
             )));
@@ -391,7 +429,7 @@ impl App {
         for a in pending {
             let full = self.store.approval(&a.id).await?;
             let reason = field(&full, "reason").map(str::to_owned);
-            out.push((ApprovalView::from(&a), reason));
+            out.push((ApprovalView::from(&full), reason));
         }
         Ok(out)
     }

@@ -752,6 +752,17 @@ pub const DEMO_COLLECTION: &str = "8c1d5e8e-3b89-4a52-9c11-4f6f0c2a1e10";
 /// The demo's trust group key id.
 pub const DEMO_TRUST_KEY: &str = "trust-group-1-2026-12";
 
+/// A share into the demo's collection under TLP:GREEN, nothing of an account with it.
+fn green_share() -> crate::sharing::ShareCase {
+    crate::sharing::ShareCase {
+        collection: DEMO_COLLECTION.into(),
+        tlp: Some(crate::sharing::stix::Tlp::Green),
+        include_access_addresses: false,
+        include_ssh_keys: false,
+        note: None,
+    }
+}
+
 async fn seed_sharing(svc: &App) -> Result<(), Error> {
     use crate::keys::{Caller, Role};
     let officer = Caller {
@@ -802,18 +813,8 @@ async fn seed_sharing(svc: &App) -> Result<(), Error> {
         Some("ZGVtbyB0cnVzdCBncm91cCBrZXksIG5vdCBzZWNyZXQ="),
     )
     .await?;
-    svc.share_abuse_case(
-        &officer,
-        "abc_demo_scanning",
-        crate::sharing::ShareCase {
-            collection: DEMO_COLLECTION.into(),
-            tlp: Some(crate::sharing::stix::Tlp::Green),
-            include_access_addresses: false,
-            include_ssh_keys: false,
-            note: None,
-        },
-    )
-    .await?;
+    svc.share_abuse_case(&officer, "abc_demo_scanning", green_share())
+        .await?;
     // Two more reports from the same /24, one of them naming the wallet its miners paid out
     // to: with three addresses of one network shared, the network is shared as well.
     for (case, ip, category, evidence, wallets) in [
@@ -848,18 +849,7 @@ async fn seed_sharing(svc: &App) -> Result<(), Error> {
             },
         )
         .await?;
-        svc.share_abuse_case(
-            &officer,
-            case,
-            crate::sharing::ShareCase {
-                collection: DEMO_COLLECTION.into(),
-                tlp: Some(crate::sharing::stix::Tlp::Green),
-                include_access_addresses: false,
-                include_ssh_keys: false,
-                note: None,
-            },
-        )
-        .await?;
+        svc.share_abuse_case(&officer, case, green_share()).await?;
     }
     use crate::sharing::incident::{IncidentActivity, NewIncident, PointOfContact, Severity};
     svc.record_incident_with_id(
@@ -891,17 +881,7 @@ async fn seed_sharing(svc: &App) -> Result<(), Error> {
     .await?;
     // The incident's bundle goes in the collection too: a peer sees the incident beside the
     // indicator.
-    svc.share_incident(
-        &officer,
-        "inc_demo_scanning",
-        crate::sharing::ShareCase {
-            collection: DEMO_COLLECTION.into(),
-            tlp: Some(crate::sharing::stix::Tlp::Green),
-            include_access_addresses: false,
-            include_ssh_keys: false,
-            note: None,
-        },
-    )
-    .await?;
+    svc.share_incident(&officer, "inc_demo_scanning", green_share())
+        .await?;
     Ok(())
 }

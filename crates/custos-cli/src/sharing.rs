@@ -206,8 +206,9 @@ pub async fn run(app: &App, cmd: SharingCmd) -> Result<()> {
                         return print_json(&a);
                     }
                     println!(
-                        "waits for a second person: approval {} (the account's access addresses and SSH keys are the customer's record)",
-                        a.id
+                        "waits for a second person: approval {} ({}: the customer's record)",
+                        a.id,
+                        a.shares.as_deref().unwrap_or("the account's record")
                     );
                     return Ok(());
                 }

@@ -46,7 +46,7 @@ fn an_abuse_desk_reports_and_works_a_case_beside_the_server() {
             "--wallet",
             "eth:0x52908400098527886E0F7030069857D2E4169Ee7",
         ],
-        "`wallets`: each is a wallet address (`ADDRESS` or `CHAIN:ADDRESS`): fails the EIP-55 checksum",
+        "`wallets[0]`: is not a wallet address (`ADDRESS` or `CHAIN:ADDRESS`): fails the EIP-55 checksum",
     );
     let out = ok_in(
         d,

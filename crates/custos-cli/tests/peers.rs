@@ -594,6 +594,12 @@ async fn an_accounts_access_addresses_and_ssh_keys_are_shared_with_four_eyes() {
     )
     .await;
     assert_eq!(st, 202, "{waiting}");
+    // The second person sees what would go, where, and under which level.
+    assert_eq!(
+        waiting["shares"],
+        "the account's access addresses and SSH keys, into collection \
+         8c1d5e8e-3b89-4a52-9c11-4f6f0c2a1e10, TLP:AMBER"
+    );
     // Nothing of the account is shared while it waits.
     let peer = a.peer_key.clone().unwrap();
     let c = reqwest::Client::new();

@@ -437,7 +437,7 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
         ),
     )
     .await;
-    assert_eq!((st, e["field"].as_str()), (422, Some("wallets")), "{e}");
+    assert_eq!((st, e["field"].as_str()), (422, Some("wallets[0]")), "{e}");
     let share = json!({"collection": DEMO_COLLECTION, "tlp": "green"});
     // Unchanged since the demo shared it: the same versions, nothing added (the case's nine
     // objects, and the three of the network its address falls in with two other reports').
@@ -620,6 +620,53 @@ async fn a_case_shared_again_is_a_new_version_of_the_same_objects() {
             .iter()
             .any(|o| o["name"] == "TLP:AMBER+STRICT")
     );
+    // A third address of the /24 again: the network is whole again, and shared under new ids
+    // (the revoked ones take no more versions).
+    let (st, r) = call(
+        &s,
+        &admin,
+        "POST",
+        "/v1/abuse-reports",
+        Some(
+            json!({"ip": "203.0.113.71", "at": chrono::Utc::now().to_rfc3339(),
+            "category": "scanning", "evidence": "more scans"}),
+        ),
+    )
+    .await;
+    assert_eq!(st, 201, "{r}");
+    let third = r["cases"][0]["id"].as_str().unwrap().to_owned();
+    let (st, shared) = call(
+        &s,
+        &admin,
+        "POST",
+        &format!("/v1/abuse-cases/{third}/share"),
+        Some(json!({"collection": DEMO_COLLECTION, "tlp": "green"})),
+    )
+    .await;
+    assert_eq!(st, 200, "{shared}");
+    let (_, _, all) = taxii(
+        &s,
+        &peer,
+        "GET",
+        &format!("/taxii2/api/collections/{DEMO_COLLECTION}/objects/?match[version]=all"),
+        None,
+    )
+    .await;
+    let network: Vec<&Value> = all["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["pattern"] == "[ipv4-addr:value ISSUBSET '203.0.113.0/24']")
+        .collect();
+    assert_eq!(network.len(), 3, "{network:?}");
+    let (old, new) = (network[0]["id"].clone(), network[2]["id"].clone());
+    assert_eq!(network[1]["id"], old);
+    assert_ne!(new, old);
+    assert_eq!(network[2]["revoked"], false);
+    assert_eq!(
+        network[2]["description"],
+        "3 addresses of this network were reported to the provider for abuse (3 reports)."
+    );
 }
 
 /// A peer's server (medallion, the OASIS reference), filled with `bundle`; killed on drop.
@@ -742,6 +789,9 @@ async fn custos_pulls_a_medallion_collection_and_an_address_it_saw_opens_a_peer_
         obj("indicator", 4, json!({
             "pattern": "[cryptocurrency-wallet:value = '0x52908400098527886e0f7030069857d2e4169ee7']",
             "pattern_type": "stix", "valid_from": valid, "labels": ["fraud"]})),
+        // Withdrawn by the peer: nothing to look for.
+        obj("indicator", 5, json!({"pattern": "[ipv4-addr:value = '198.51.100.23']",
+            "pattern_type": "stix", "valid_from": valid, "labels": ["spam"], "revoked": true})),
     ]});
     let m = medallion(dir.path(), &bundle);
 
@@ -753,7 +803,7 @@ async fn custos_pulls_a_medallion_collection_and_an_address_it_saw_opens_a_peer_
         "{out:?}"
     );
 
-    // Four objects, two to a page; with no server, the command holds the ledger and matches.
+    // Five objects, two to a page; with no server, the command holds the ledger and matches.
     let out = pull(&data, &m, &m.password, true);
     assert!(
         out.status.success(),
@@ -763,7 +813,7 @@ async fn custos_pulls_a_medallion_collection_and_an_address_it_saw_opens_a_peer_
     let p: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         (p["objects"].clone(), p["added"].clone(), p["pages"].clone()),
-        (json!(4), json!(4), json!(2)),
+        (json!(5), json!(5), json!(3)),
         "{p}"
     );
     assert_eq!(p["matched"], true);

@@ -567,7 +567,10 @@ async fn approvals_page(
                 }),
                 _ => None,
             },
-            kind: a.kind.replace('_', " "),
+            kind: match &a.shares {
+                Some(what) => format!("share {what}"),
+                None => a.kind.replace('_', " "),
+            },
             mine: a.requested_by == p.user.email,
             id: a.id,
             target: a.target,

@@ -163,7 +163,7 @@ pub fn check(value: &str) -> Result<Parsed, String> {
             other => other,
         };
         if !(evm || alias == chain) {
-            return Err(format!("the address is a {chain} address, not {w}"));
+            return Err(format!("the address is of the {chain} chain, not {w}"));
         }
     }
     Ok(p)

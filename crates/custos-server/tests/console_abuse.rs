@@ -76,7 +76,7 @@ async fn a_report_becomes_a_case_worked_to_a_close_for_abuse_with_four_eyes() {
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
     assert!(
-        p.html.contains("wallets: each is a wallet address"),
+        p.html.contains("wallets[1]: is not a wallet address"),
         "{}",
         p.html
     );

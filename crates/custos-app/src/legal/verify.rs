@@ -541,8 +541,10 @@ fn verify_access(
     let header = header.iter().collect::<Vec<_>>();
     if header != CSV_HEADER && header != CSV_HEADER[..11] {
         return Err(fail(format!(
-            "events.csv's header is not {}",
-            CSV_HEADER.join(",")
+            "events.csv's header is neither {} nor (a package made before events carried SSH \
+             keys) {}",
+            CSV_HEADER.join(","),
+            CSV_HEADER[..11].join(",")
         )));
     }
     let ndjson = read(root, "data/access/events.ndjson")?;

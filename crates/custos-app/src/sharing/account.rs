@@ -130,10 +130,7 @@ impl App {
                 pair,
                 &category,
                 INDICATOR_DAYS,
-                &identity.id,
-                tlp,
-                ids.created,
-                changed,
+                (&identity.id, tlp, ids.created, changed),
             ));
         }
         if !keys.is_empty() {

@@ -2,8 +2,10 @@
 //! shared into one collection name [`ADDRESSES`] or more addresses of one /24 (IPv6: one /48),
 //! the network is shared too, as an indicator of any address in it, with the provider's
 //! sighting (how many reports, the first and the last). A report that joins makes a new
-//! version; when dismissals leave fewer addresses than make a network, the network's indicator
-//! and sighting are revoked.
+//! version; when dismissals leave fewer addresses than make a network (a dismissed case is
+//! shared again), the network's indicator and sighting are revoked, as last published. A
+//! revoked object takes no more versions (STIX 2.1, 3.6): a network whole again later is
+//! shared under new ids.
 //!
 //! Each collection keeps its networks' members (the report's case, address, time, category
 //! and TLP level) in a record of its own, `stix_nets_{collection}`: addresses of the actor's
@@ -35,6 +37,19 @@ struct Member {
     tlp: Tlp,
 }
 
+/// What a network's objects said when last published: a revocation says it again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Published {
+    addresses: u32,
+    reports: u32,
+    first_seen: DateTime<Utc>,
+    last_seen: DateTime<Utc>,
+    category: String,
+    /// The most restrictive level it was ever published under: no later version goes under
+    /// a laxer one.
+    tlp: Tlp,
+}
+
 /// A network of a collection: its objects' ids and its members, by case.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Network {
@@ -42,8 +57,13 @@ struct Network {
     sighting: String,
     created: DateTime<Utc>,
     changed: DateTime<Utc>,
-    /// Whether its objects were ever shared (so that falling under [`ADDRESSES`] revokes them).
-    shared: bool,
+    /// What its objects last said, once they were shared (so that falling under
+    /// [`ADDRESSES`] revokes them).
+    #[serde(default)]
+    published: Option<Published>,
+    /// Its objects are revoked: they take no more versions.
+    #[serde(default)]
+    revoked: bool,
     members: BTreeMap<String, Member>,
 }
 
@@ -60,9 +80,9 @@ impl Network {
         ips.len()
     }
 
-    /// The facts its objects are made of, and the TLP level they go under: the most
-    /// restrictive of its reports'.
-    fn facts(&self, network: &str, revoked: bool) -> (stix::NetworkFacts, Tlp) {
+    /// What its objects say now: from its members, under the most restrictive level of theirs
+    /// and of any it was published under before.
+    fn now_published(&self) -> Published {
         let mut categories: BTreeMap<&str, usize> = BTreeMap::new();
         for m in self.members.values() {
             *categories.entry(m.category.as_str()).or_default() += 1;
@@ -83,24 +103,46 @@ impl Network {
             .members
             .values()
             .map(|m| m.tlp)
+            .chain(self.published.as_ref().map(|p| p.tlp))
             .max()
             .unwrap_or(Tlp::Amber);
-        (
-            stix::NetworkFacts {
-                network: network.to_owned(),
-                ids: (self.indicator.clone(), self.sighting.clone()),
-                created: self.created,
-                changed: self.changed,
-                addresses: u32::try_from(self.addresses()).unwrap_or(u32::MAX),
-                reports: u32::try_from(self.members.len()).unwrap_or(u32::MAX),
-                first_seen: at(DateTime::min),
-                last_seen: at(DateTime::max),
-                category,
-                revoked,
-            },
+        Published {
+            addresses: u32::try_from(self.addresses()).unwrap_or(u32::MAX),
+            reports: u32::try_from(self.members.len()).unwrap_or(u32::MAX),
+            first_seen: at(DateTime::min),
+            last_seen: at(DateTime::max),
+            category,
             tlp,
-        )
+        }
     }
+
+    /// Its objects' facts from what they say (`p`).
+    fn facts(&self, network: &str, p: &Published) -> stix::NetworkFacts {
+        stix::NetworkFacts {
+            network: network.to_owned(),
+            ids: (self.indicator.clone(), self.sighting.clone()),
+            created: self.created,
+            changed: self.changed,
+            addresses: p.addresses,
+            reports: p.reports,
+            first_seen: p.first_seen,
+            last_seen: p.last_seen,
+            category: p.category.clone(),
+            revoked: self.revoked,
+        }
+    }
+}
+
+/// A version of a network's objects saying `p`, with its marking.
+fn network_version(identity: &str, network: &str, net: &Network, p: &Published) -> Vec<Value> {
+    let mut out = vec![p.tlp.marking()];
+    out.extend(stix::network_objects(
+        &net.facts(network, p),
+        identity,
+        p.tlp,
+        INDICATOR_DAYS,
+    ));
+    out
 }
 
 impl App {
@@ -143,7 +185,8 @@ impl App {
                 sighting: stix::new_id("sighting"),
                 created: now,
                 changed: now,
-                shared: false,
+                published: None,
+                revoked: false,
                 members: BTreeMap::new(),
             });
         let before = net.members.get(&c.id).cloned();
@@ -162,25 +205,35 @@ impl App {
             net.changed = now;
         }
         let whole = net.addresses() >= ADDRESSES;
-        let out = if whole || net.shared {
-            net.shared = true;
-            let (facts, level) = net.facts(&network, !whole);
-            let mut out = vec![level.marking()];
-            out.extend(stix::network_objects(
-                &facts,
-                &identity.id,
-                level,
-                INDICATOR_DAYS,
-            ));
-            out
-        } else {
-            vec![]
+        if whole && net.revoked {
+            // Whole again after it was revoked: a new network, under new ids.
+            net.indicator = stix::new_id("indicator");
+            net.sighting = stix::new_id("sighting");
+            net.created = now;
+            net.changed = now;
+            net.published = None;
+            net.revoked = false;
+        }
+        let out = match (&net.published, whole, net.revoked) {
+            (_, true, _) => {
+                let p = net.now_published();
+                let objects = network_version(&identity.id, &network, net, &p);
+                net.published = Some(p);
+                objects
+            }
+            // Fewer than make a network now: the last version again, revoked, once.
+            (Some(p), false, false) => {
+                let p = p.clone();
+                net.revoked = true;
+                network_version(&identity.id, &network, net, &p)
+            }
+            _ => vec![],
         };
         if changed {
             if all
                 .networks
                 .get(&network)
-                .is_some_and(|n| n.members.is_empty() && !n.shared)
+                .is_some_and(|n| n.members.is_empty() && n.published.is_none())
             {
                 all.networks.remove(&network);
             }

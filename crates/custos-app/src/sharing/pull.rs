@@ -130,7 +130,8 @@ pub fn pattern_wallet(pattern: &str) -> Option<(String, String)> {
     let v = rhs.trim().strip_prefix('\'')?.strip_suffix('\'')?;
     let p = custos_ids::wallet::check(v).ok()?;
     let chain = p.details["chain"].as_str()?.to_owned();
-    Some((chain, v.to_owned()))
+    // As the chain writes it (bech32 in lowercase), which is how customers' wallets are kept.
+    Some((chain, p.normalized?))
 }
 
 /// The names a customer may have given a wallet's chain (`btc` for bitcoin, the EVM chains
@@ -565,6 +566,10 @@ impl App {
         ) else {
             return Ok(vec![]);
         };
+        // A withdrawn indicator is a peer saying to drop it, not to look.
+        if o.get("revoked").and_then(Value::as_bool) == Some(true) {
+            return Ok(vec![]);
+        }
         let Some(net) = pattern_address(pattern) else {
             return match pattern_wallet(pattern) {
                 Some(w) => self.wallet_signals(actor, col, o, id, w).await,
@@ -651,6 +656,11 @@ impl App {
         id: &str,
         (chain, address): (String, String),
     ) -> Result<Vec<AbuseCase>> {
+        // No longer valid: nothing to look for.
+        let now = self.now();
+        if time(o, "valid_until").is_some_and(|t| t < now) {
+            return Ok(vec![]);
+        }
         self.audit(
             actor,
             Some(&format!("peer signal {id}")),
@@ -677,7 +687,7 @@ impl App {
             return Ok(vec![]);
         }
         let existing = self.abuse_cases(None).await?;
-        let at = time(o, "valid_from").unwrap_or_else(|| self.now());
+        let at = time(o, "valid_from").unwrap_or(now);
         let mut out = vec![];
         for customer in customers.into_iter().take(MAX_SIGNALS) {
             if existing.iter().any(|c| {
@@ -745,6 +755,15 @@ mod tests {
                 "bitcoin".into(),
                 "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4".into()
             ))
+        );
+        // Written as the chain writes it: bech32 in lowercase, as customers' wallets are kept.
+        assert_eq!(
+            pattern_wallet(
+                "[cryptocurrency-wallet:value = 'BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4']"
+            )
+            .map(|w| w.1)
+            .as_deref(),
+            Some("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4")
         );
         for other in [
             "[cryptocurrency-wallet:value = 'not a wallet']",

@@ -283,6 +283,11 @@ pub fn defined_id(kind: &str, value: &str) -> String {
     )
 }
 
+/// Whether `id` is one of custos's definitions (its identity, its extension definitions).
+pub fn is_definition(id: &str) -> bool {
+    [CUSTOS_IDENTITY, WALLET_EXTENSION, SSH_KEY_EXTENSION].contains(&id)
+}
+
 /// One of custos's own cyber-observables (`kind`, defined by `extension`), its identifying
 /// property `key` being `value`, with `more` properties.
 fn defined(kind: &str, extension: &str, key: &str, value: &str, more: Value) -> Value {
@@ -313,7 +318,18 @@ struct Made<'a> {
     modified: String,
 }
 
-impl Made<'_> {
+impl<'a> Made<'a> {
+    /// Objects created by `identity` at `created`, marked `tlp`, their version `changed`
+    /// (never before they were created).
+    fn new(identity: &'a str, tlp: Tlp, created: DateTime<Utc>, changed: DateTime<Utc>) -> Self {
+        Made {
+            identity,
+            tlp,
+            created: timestamp(created),
+            modified: timestamp(changed.max(created)),
+        }
+    }
+
     fn object(&self, kind: &str, id: &str, more: Value) -> Value {
         let mut o = json!({
             "type": kind,
@@ -391,6 +407,11 @@ impl Made<'_> {
     }
 }
 
+/// When an indicator last seen at `last` stops being valid: `days` (at least one) after.
+fn valid_until(last: DateTime<Utc>, days: u32) -> DateTime<Utc> {
+    last + chrono::Duration::days(i64::from(days.max(1)))
+}
+
 /// The STIX pattern that matches an address.
 pub fn address_pattern(ip: IpAddr) -> String {
     let kind = if ip.is_ipv4() {
@@ -435,16 +456,12 @@ pub struct CaseFacts {
 /// (`f.ids.created`); its version is the case's last change, so that an unchanged case makes
 /// the same versions again, and a changed one new versions.
 pub fn case_objects(f: &CaseFacts, identity: &str, tlp: Tlp, changed: DateTime<Utc>) -> Vec<Value> {
-    let m = Made {
+    let m = Made::new(
         identity,
         tlp,
-        created: timestamp(f.ids.created),
-        modified: timestamp(
-            changed
-                .max(f.ids.created)
-                .max(f.ids.tlp_at.unwrap_or(f.ids.created)),
-        ),
-    };
+        f.ids.created,
+        changed.max(f.ids.tlp_at.unwrap_or(f.ids.created)),
+    );
     let what = f.category.replace('_', " ");
     let valid = (
         f.occurred_at,
@@ -560,14 +577,9 @@ pub fn ssh_key_objects(
     made: (&str, Tlp, DateTime<Utc>, DateTime<Utc>),
 ) -> Vec<Value> {
     let (identity, tlp, created, changed) = made;
-    let m = Made {
-        identity,
-        tlp,
-        created: timestamp(created),
-        modified: timestamp(changed.max(created)),
-    };
+    let m = Made::new(identity, tlp, created, changed);
     let what = category.replace('_', " ");
-    let until = u.last_seen + chrono::Duration::days(i64::from(valid_days.max(1)));
+    let until = valid_until(u.last_seen, valid_days);
     vec![
         m.marked(defined(
             "ssh-key",
@@ -614,19 +626,14 @@ pub struct NetworkFacts {
 /// `ipv4-addr` or `ipv6-addr` in CIDR notation), an indicator of any address in it, valid from
 /// its first report to `valid_days` after its last, and the provider's sighting.
 pub fn network_objects(f: &NetworkFacts, identity: &str, tlp: Tlp, valid_days: u32) -> Vec<Value> {
-    let m = Made {
-        identity,
-        tlp,
-        created: timestamp(f.created),
-        modified: timestamp(f.changed.max(f.created)),
-    };
+    let m = Made::new(identity, tlp, f.created, f.changed);
     let kind = if f.network.contains(':') {
         "ipv6-addr"
     } else {
         "ipv4-addr"
     };
     let what = f.category.replace('_', " ");
-    let until = f.last_seen + chrono::Duration::days(i64::from(valid_days.max(1)));
+    let until = valid_until(f.last_seen, valid_days);
     vec![
         m.marked(observable(kind, &f.network)),
         m.indicator(
@@ -684,19 +691,12 @@ pub fn access_address_objects(
     ids: &(String, String),
     category: &str,
     valid_days: u32,
-    identity: &str,
-    tlp: Tlp,
-    created: DateTime<Utc>,
-    changed: DateTime<Utc>,
+    made: (&str, Tlp, DateTime<Utc>, DateTime<Utc>),
 ) -> Vec<Value> {
-    let m = Made {
-        identity,
-        tlp,
-        created: timestamp(created),
-        modified: timestamp(changed.max(created)),
-    };
+    let (identity, tlp, created, changed) = made;
+    let m = Made::new(identity, tlp, created, changed);
     let what = category.replace('_', " ");
-    let until = u.last_seen + chrono::Duration::days(i64::from(valid_days.max(1)));
+    let until = valid_until(u.last_seen, valid_days);
     vec![
         m.marked(address(u.ip)),
         m.indicator(

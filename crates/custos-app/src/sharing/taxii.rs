@@ -374,6 +374,10 @@ impl App {
                 Some("this provider's own objects are written by it alone")
             } else if super::stix::Tlp::of_marking(id).is_some() {
                 Some("the TLP 2.0 markings are OASIS's, held already")
+            } else if super::stix::is_definition(id)
+                || theirs.as_deref() == Some(super::stix::CUSTOS_IDENTITY)
+            {
+                Some("custos's definitions of its observables are written by custos alone")
             } else if taken {
                 Some("another author's object has this id")
             } else {

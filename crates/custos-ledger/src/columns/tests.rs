@@ -219,3 +219,20 @@ fn many_bytes_damaged_at_once_never_panic() {
         }
     }
 }
+
+/// An event with an SSH key's fingerprint is not in the columnar form's layout: a run that
+/// holds one is declined, and its bundle is stored (and read back) as its bytes are.
+#[test]
+fn a_run_with_an_ssh_key_is_declined_and_kept_as_it_is() {
+    let mut leaves = events(256);
+    let mut e = Event::decode(&leaves[40]).unwrap();
+    e.ssh_key_fingerprint = Some("SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU".into());
+    leaves[40] = e.encode();
+    let refs: Vec<&[u8]> = leaves.iter().map(Vec::as_slice).collect();
+    assert!(encode(&refs, None, None).is_none());
+    let raw = join_bundle(refs.iter().copied());
+    let mut comp = zstd::bulk::Compressor::new(3).unwrap();
+    let stored = pack(&mut comp, &raw).unwrap();
+    assert_ne!(stored[0], COLUMNAR);
+    assert_eq!(unpack_form(&stored).unwrap(), (raw, None));
+}
