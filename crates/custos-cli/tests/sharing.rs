@@ -167,6 +167,20 @@ async fn a_peer_reaches_the_collections_it_was_given_and_nothing_else() {
     let (a_id, a) = key(&s, &admin, "peer-a").await;
     let (_, b) = key(&s, &admin, "peer-b").await;
 
+    // A method an endpoint does not answer: 405, naming those it does, as a TAXII error.
+    let objects = format!("/taxii2/api/collections/{DEMO_COLLECTION}/objects/");
+    let (st, h, e) = taxii(&s, &a, "DELETE", &objects, None).await;
+    assert_eq!(
+        (st, h["allow"].to_str().unwrap(), e["http_status"].as_str()),
+        (405, "GET, HEAD, POST", Some("405")),
+        "{e}"
+    );
+    // An envelope over the limit (4 MiB): 413, as a TAXII error too.
+    let big = json!({"objects": [], "padding": "x".repeat(5 * 1024 * 1024)});
+    let (st, h, e) = taxii(&s, &a, "POST", &objects, Some(big)).await;
+    assert_eq!((st, e["http_status"].as_str()), (413, Some("413")), "{e}");
+    assert_eq!(h["content-type"], TAXII);
+
     // A collection for A alone; readers must be live peer keys, titles one each.
     let (st, bad) = call(
         &s,

@@ -262,8 +262,20 @@ async fn add_objects(
     State(st): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Answer {
+    // A body over the limit (or one that cannot be read) is answered as TAXII answers errors,
+    // not with the framework's plain text.
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            TaxiiError(ApiError::PayloadTooLarge)
+        } else {
+            TaxiiError(ApiError::BadRequest(format!(
+                "the envelope could not be read: {}",
+                e.body_text()
+            )))
+        }
+    })?;
     let status = st.service.taxii_add(&p, &id, &body).await?;
     let body = serde_json::to_value(&status).map_err(|_| ApiError::Internal)?;
     Ok(taxii_json(StatusCode::ACCEPTED, &body))
@@ -328,8 +340,12 @@ async fn not_found() -> TaxiiError {
     TaxiiError(ApiError::NotFound("no such TAXII endpoint".into()))
 }
 
-async fn not_allowed() -> TaxiiError {
-    TaxiiError(ApiError::MethodNotAllowed)
+/// A method a TAXII endpoint does not answer: 405, with the methods it does (`Allow`).
+fn not_allowed(allow: &'static str) -> Response {
+    let mut r = TaxiiError(ApiError::MethodNotAllowed).into_response();
+    r.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    r
 }
 
 /// How many blinded elements one peer key may have evaluated an hour: each is one guess at a
@@ -417,27 +433,34 @@ pub fn router(state: AppState) -> Router<AppState> {
     let mut r = Router::new();
     let c = "/taxii2/api/collections/{id}";
     let routes = [
-        ("/taxii2", get(discovery)),
-        ("/taxii2/api", get(api_root)),
-        ("/taxii2/api/collections", get(collections)),
-        (c, get(collection)),
+        ("/taxii2", get(discovery), "GET, HEAD"),
+        ("/taxii2/api", get(api_root), "GET, HEAD"),
+        ("/taxii2/api/collections", get(collections), "GET, HEAD"),
+        (c, get(collection), "GET, HEAD"),
         (
             "/taxii2/api/collections/{id}/objects",
             get(get_objects).post(add_objects),
+            "GET, HEAD, POST",
         ),
         (
             "/taxii2/api/collections/{id}/objects/{object}",
             get(get_object),
+            "GET, HEAD",
         ),
         (
             "/taxii2/api/collections/{id}/objects/{object}/versions",
             get(versions),
+            "GET, HEAD",
         ),
-        ("/taxii2/api/collections/{id}/manifest", get(manifest)),
-        ("/taxii2/api/status/{status}", get(status)),
+        (
+            "/taxii2/api/collections/{id}/manifest",
+            get(manifest),
+            "GET, HEAD",
+        ),
+        ("/taxii2/api/status/{status}", get(status), "GET, HEAD"),
     ];
-    for (path, route) in routes {
-        let route = route.fallback(not_allowed);
+    for (path, route, allow) in routes {
+        let route = route.fallback(move || async move { not_allowed(allow) });
         r = r
             .route(path, route.clone())
             .route(&format!("{path}/"), route);
