@@ -48,6 +48,104 @@ const HONORIFICS: &[&str] = &[
     "SRA", "SENOR", "SENORA", "DON", "DONA", "GOSPODIN", "H.E", "HE",
 ];
 
+/// Titles of office and rank in the languages names come in, as they read once transliterated
+/// (`Президент` is `PREZIDENT`, `Präsident` `PRASIDENT`, `Președintele` `PRESEDINTELE`,
+/// `대통령` `DAETONGLYEONG`, `总统` `ZONGTONG`): set aside as honorifics are, so that "President Putin" is
+/// compared as "Putin" is. Words that are also common surnames or given names (King, Prince,
+/// Bishop, Pastor, Sultan, Emir, Rais, Mayor) are not among them.
+const TITLES: &[&str] = &[
+    // President.
+    "PRESIDENT",
+    "PRAESIDENT",
+    "PRASIDENT",
+    "PREZIDENT",
+    "PREZYDENT",
+    "PRESIDENTE",
+    "PRESIDENTA",
+    "PRESIDENTTI",
+    "PREDSJEDNIK",
+    "PREDSEDNIK",
+    "PRESEDINTELE",
+    "PRESEDINTE",
+    "ELNOK",
+    "DAETONGLYEONG",
+    "DAETONGRYEONG",
+    "ZONGTONG",
+    // Ministers, heads of government, legislators, envoys.
+    "MINISTER",
+    "MINISTRO",
+    "MINISTRE",
+    "MINISTR",
+    "CHANCELLOR",
+    "KANZLER",
+    "SENATOR",
+    "GOVERNOR",
+    "GOUVERNEUR",
+    "GOBERNADOR",
+    "DEPUTY",
+    "DEPUTAT",
+    "AMBASSADOR",
+    "CHAIRMAN",
+    "EXCELLENCY",
+    "EXCELENCIA",
+    "HONORABLE",
+    "HON",
+    // Ranks.
+    "ADMIRAL",
+    "BRIGADIER",
+    "COMMANDER",
+    "LIEUTENANT",
+    "SERGEANT",
+    "GENERAAL",
+    "GENERALE",
+    "GENERALMAJOR",
+    "GENERALLEUTNANT",
+    "GENERALOBERST",
+    "POLKOVNIK",
+    "PODPOLKOVNIK",
+    "CORONEL",
+    // Religious.
+    "AYATOLLAH",
+    "AYATULLAH",
+    "HOJATOLESLAM",
+    "MUFTI",
+    "SHEIK",
+    "SHEYKH",
+    "MAWLANA",
+    "MOULANA",
+    "ALHAJI",
+    "ALHAJ",
+    "HAJ",
+    "HADJ",
+    "RABBI",
+    "PATRIARCH",
+    // Courtesy and learning.
+    "DOCTOR",
+    "DOKTOR",
+    "PROFESSOR",
+    "PROFESOR",
+    "ENGR",
+    "MADAME",
+    "MADAM",
+    "MME",
+    "MLLE",
+    "MONSIEUR",
+    "SIGNOR",
+    "SIGNORA",
+    "SENHOR",
+    "SENHORA",
+    "GOSPOZHA",
+    "GOSPODJA",
+];
+
+/// Whether a token is an honorific or a title (set aside for persons): one hash look-up, as
+/// every token of every name indexed is asked.
+fn is_title(tok: &str) -> bool {
+    static ALL: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| HONORIFICS.iter().chain(TITLES).copied().collect());
+    ALL.contains(tok)
+}
+
 const LEGAL_FORMS: &[&str] = &[
     "LLC",
     "LTD",
@@ -209,11 +307,9 @@ pub fn normalize(name: &str, t: NameType) -> Normalized {
     let (mut tokens, mut noise) = (vec![], vec![]);
     for tok in raw {
         let is_noise = match t {
-            NameType::Person => HONORIFICS.contains(&tok.as_str()),
+            NameType::Person => is_title(&tok),
             NameType::Organization => LEGAL_FORMS.contains(&tok.as_str()),
-            NameType::Any => {
-                HONORIFICS.contains(&tok.as_str()) || LEGAL_FORMS.contains(&tok.as_str())
-            }
+            NameType::Any => is_title(&tok) || LEGAL_FORMS.contains(&tok.as_str()),
         };
         if is_noise {
             noise.push(tok);
@@ -662,6 +758,44 @@ mod tests {
         check("Mr. Kim Jong Un", "KIM JONG-UN", Person, 0.95, 1.0);
         check("Ali Hassan", "Hassan Ali", Person, 0.99, 1.0);
         check("علي حسن", "Ali Hasan", Person, 0.85, 1.0);
+    }
+
+    /// A title and a surname score as the surname alone does, in any of the languages the
+    /// title comes in; not as a stranger.
+    #[test]
+    fn a_title_and_a_surname_score_as_the_surname_does() {
+        let full = "Vladimir Vladimirovich Putin";
+        let surname = compare("Putin", full, NameType::Person);
+        for titled in [
+            "President Putin",
+            "Präsident Putin",
+            "Президент Путин",
+            "Presidente Putin",
+            "Predsjednik Putin",
+            "Președintele Putin",
+            "Putin elnök",
+            "Prezydent Putin",
+            "푸틴 대통령",
+            "General Putin",
+            "Dr. Putin",
+        ] {
+            let s = compare(titled, full, NameType::Person);
+            assert!(
+                (s - surname).abs() < 1e-9,
+                "{titled}: {s:.3}, Putin alone {surname:.3}"
+            );
+        }
+        assert!(surname > 0.7, "{surname}");
+        // A surname that is a word of a title elsewhere stays a name.
+        check(
+            "Martin King",
+            "Martin Luther King",
+            NameType::Person,
+            0.8,
+            1.0,
+        );
+        // A name made only of titles is kept as it is.
+        check("Minister", "Minister", NameType::Person, 0.99, 1.0);
     }
 
     #[test]

@@ -287,6 +287,9 @@ fn people_on_no_list_rarely_hit() {
         }
     }
     assert_eq!(subjects, 2000);
+    eprintln!(
+        "{name_only} by name alone, {corroborated} with birth date and nationality, of {subjects}"
+    );
     assert!(
         name_only * 100 <= subjects * 22 / 10,
         "{name_only} of {subjects}"
