@@ -369,7 +369,9 @@ pub fn ingest_file(config: &Config, file: PathBuf, format: Option<String>) -> Re
     };
     let fail = |record: u64, e: anyhow::Error, total: u64| -> anyhow::Error {
         anyhow::anyhow!(
-            "record {record}: {e:#}; the {total} events before it are in the ledger, nothing from it on"
+            "record {record}: {e:#}; the first {total} events of the file are in the ledger (they \
+             go in by batches of 10,000), none after them: mend the record and ingest from the \
+             event after those"
         )
     };
     match format.as_str() {
@@ -379,8 +381,7 @@ pub fn ingest_file(config: &Config, file: PathBuf, format: Option<String>) -> Re
                 if line.trim().is_empty() {
                     continue;
                 }
-                let e = event(line.as_bytes())
-                    .map_err(|e| fail(n as u64 + 1, e, total + batch.len() as u64))?;
+                let e = event(line.as_bytes()).map_err(|e| fail(n as u64 + 1, e, total))?;
                 batch.push(e);
                 if batch.len() == 10_000 {
                     flush(&mut batch, &mut total)?;
@@ -407,7 +408,7 @@ pub fn ingest_file(config: &Config, file: PathBuf, format: Option<String>) -> Re
                     obj.insert(h.to_owned(), value);
                 }
                 let e = event(&serde_json::to_vec(&serde_json::Value::Object(obj))?)
-                    .map_err(|e| fail(n as u64 + 1, e, total + batch.len() as u64))?;
+                    .map_err(|e| fail(n as u64 + 1, e, total))?;
                 batch.push(e);
                 if batch.len() == 10_000 {
                     flush(&mut batch, &mut total)?;

@@ -47,7 +47,7 @@ fn ledger_backfill_verify_and_query() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // A bad record stops the backfill there, says where, and keeps what came before.
+    // A bad record stops the backfill there, and says where and what went in before it.
     let bad = dir.path().join("bad.ndjson");
     std::fs::write(
         &bad,
@@ -58,6 +58,11 @@ fn ledger_backfill_verify_and_query() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("record 2: `time`"), "{err}");
+    // It says truly what went in: the record before it was in the same batch, so none.
+    assert!(
+        err.contains("the first 0 events of the file are in the ledger"),
+        "{err}"
+    );
     assert!(!err.contains("yesterday"), "no value is echoed: {err}");
 
     let key = custos(dir.path(), &["ledger", "key"]);
