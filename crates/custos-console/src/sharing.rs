@@ -523,6 +523,14 @@ pub struct ShareForm {
 }
 
 impl ShareForm {
+    /// The form sent, from a person who may share (its CSRF token checked).
+    fn read(p: &Person, body: &Bytes) -> Result<ShareForm, Failure> {
+        let f: ShareForm = form(body)?;
+        p.check(&f.csrf)?;
+        allowed(p, Permission::Share)?;
+        Ok(f)
+    }
+
     fn share(&self) -> Result<ShareCase, custos_app::Error> {
         Ok(ShareCase {
             collection: self.collection.clone(),
@@ -540,9 +548,7 @@ pub async fn share_incident(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, Failure> {
-    let f: ShareForm = form(&body)?;
-    p.check(&f.csrf)?;
-    allowed(&p, Permission::Share)?;
+    let f = ShareForm::read(&p, &body)?;
     let r = async { st.app.share_incident(&p.caller, &id, f.share()?).await }.await;
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/console/incidents/{id}?done=shared")).into_response()),
@@ -560,9 +566,7 @@ pub async fn share_case(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, Failure> {
-    let f: ShareForm = form(&body)?;
-    p.check(&f.csrf)?;
-    allowed(&p, Permission::Share)?;
+    let f = ShareForm::read(&p, &body)?;
     let r = async { st.app.share_abuse_case(&p.caller, &id, f.share()?).await }.await;
     match r {
         Ok(d) => {

@@ -107,7 +107,7 @@ fn ssh_fingerprint<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Stri
                 .map(|b| fingerprint_text(&b))
                 .ok_or_else(|| {
                     serde::de::Error::custom(
-                        "`ssh_key_fingerprint` must be `SHA256:` and the base64 of 32 bytes, as `ssh-keygen -l` prints it",
+                        "must be `SHA256:` and the base64 of 32 bytes, as `ssh-keygen -l` prints it",
                     )
                 })
         })

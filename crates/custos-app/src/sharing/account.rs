@@ -18,20 +18,26 @@ use stix::Tlp;
 /// How many of each (addresses, keys) a share takes at most: the busiest.
 const MOST: usize = 50;
 
-/// How often, first and last, something was used.
-type Uses = (u32, DateTime<Utc>, DateTime<Utc>);
+/// No use yet, first seen at `t`.
+fn unused(t: DateTime<Utc>) -> stix::Uses {
+    stix::Uses {
+        count: 0,
+        first_seen: t,
+        last_seen: t,
+    }
+}
 
-/// Counts a use at `t` into `(count, first, last)`.
-fn seen(u: &mut Uses, t: DateTime<Utc>) {
-    u.0 += 1;
-    u.1 = u.1.min(t);
-    u.2 = u.2.max(t);
+/// Counts a use at `t`.
+fn seen(u: &mut stix::Uses, t: DateTime<Utc>) {
+    u.count += 1;
+    u.first_seen = u.first_seen.min(t);
+    u.last_seen = u.last_seen.max(t);
 }
 
 /// The busiest `MOST` of `uses`, busiest first (ties in key order).
-fn busiest<K: Ord + Clone>(uses: BTreeMap<K, Uses>) -> Vec<(K, Uses)> {
+fn busiest<K: Ord>(uses: BTreeMap<K, stix::Uses>) -> Vec<(K, stix::Uses)> {
     let mut v: Vec<_> = uses.into_iter().collect();
-    v.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
+    v.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(&b.0)));
     v.truncate(MOST);
     v
 }
@@ -77,19 +83,26 @@ impl App {
                 },
             )
             .await?;
-        let mut addresses: BTreeMap<IpAddr, (u32, DateTime<Utc>, DateTime<Utc>)> = BTreeMap::new();
-        let mut keys: BTreeMap<String, (u32, DateTime<Utc>, DateTime<Utc>)> = BTreeMap::new();
+        let mut addresses: BTreeMap<IpAddr, stix::Uses> = BTreeMap::new();
+        let mut keys: BTreeMap<String, stix::Uses> = BTreeMap::new();
         for f in &events.events {
             let e = &f.event;
             if parts.addresses {
-                seen(addresses.entry(e.ip).or_insert((0, e.time, e.time)), e.time);
+                seen(addresses.entry(e.ip).or_insert(unused(e.time)), e.time);
             }
             if let (true, Some(k)) = (parts.ssh_keys, &e.ssh_key_fingerprint) {
-                seen(keys.entry(k.clone()).or_insert((0, e.time, e.time)), e.time);
+                seen(keys.entry(k.clone()).or_insert(unused(e.time)), e.time);
             }
         }
-        let addresses = busiest(addresses);
-        let keys = busiest(keys);
+        let chosen: Vec<(stix::AccountPart, stix::Uses)> = busiest(addresses)
+            .into_iter()
+            .map(|(ip, u)| (stix::AccountPart::Address(ip), u))
+            .chain(
+                busiest(keys)
+                    .into_iter()
+                    .map(|(k, u)| (stix::AccountPart::SshKey(k), u)),
+            )
+            .collect();
         // Their ids are made once and kept with the case's.
         let record = format!("stix_ids_{}", c.id);
         let ids = {
@@ -99,15 +112,16 @@ impl App {
                     .map_err(|e| Error::Internal(format!("a case's STIX ids: {e}")))?,
                 Err(e) => return Err(e.into()),
             };
-            for (ip, _) in &addresses {
-                ids.addresses
-                    .entry(ip.to_string())
-                    .or_insert_with(|| (stix::new_id("indicator"), stix::new_id("sighting")));
-            }
-            for (k, _) in &keys {
-                ids.ssh_keys
-                    .entry(k.clone())
-                    .or_insert_with(|| (stix::new_id("indicator"), stix::new_id("sighting")));
+            for (part, _) in &chosen {
+                let fresh = || (stix::new_id("indicator"), stix::new_id("sighting"));
+                match part {
+                    stix::AccountPart::Address(ip) => {
+                        ids.addresses.entry(ip.to_string()).or_insert_with(fresh);
+                    }
+                    stix::AccountPart::SshKey(k) => {
+                        ids.ssh_keys.entry(k.clone()).or_insert_with(fresh);
+                    }
+                }
             }
             self.keep_case_ids(&record, &c.id, &ids).await?;
             ids
@@ -116,37 +130,23 @@ impl App {
         let category = category_word(c);
         let changed = closed.max(ids.tlp_at.unwrap_or(ids.created));
         let mut out = vec![];
-        for (ip, (count, first_seen, last_seen)) in addresses {
-            let Some(pair) = ids.addresses.get(&ip.to_string()) else {
-                continue;
-            };
-            out.extend(stix::access_address_objects(
-                &stix::AddressUse {
-                    ip,
-                    count,
-                    first_seen,
-                    last_seen,
-                },
-                pair,
-                &category,
-                INDICATOR_DAYS,
-                (&identity.id, tlp, ids.created, changed),
-            ));
-        }
-        if !keys.is_empty() {
+        if chosen
+            .iter()
+            .any(|(p, _)| matches!(p, stix::AccountPart::SshKey(_)))
+        {
             out.extend(stix::definitions());
         }
-        for (fingerprint, (count, first_seen, last_seen)) in keys {
-            let Some(pair) = ids.ssh_keys.get(&fingerprint) else {
+        for (part, uses) in &chosen {
+            let pair = match part {
+                stix::AccountPart::Address(ip) => ids.addresses.get(&ip.to_string()),
+                stix::AccountPart::SshKey(k) => ids.ssh_keys.get(k),
+            };
+            let Some(pair) = pair else {
                 continue;
             };
-            out.extend(stix::ssh_key_objects(
-                &stix::KeyUse {
-                    fingerprint,
-                    count,
-                    first_seen,
-                    last_seen,
-                },
+            out.extend(stix::account_part_objects(
+                part,
+                uses,
                 pair,
                 &category,
                 INDICATOR_DAYS,

@@ -556,51 +556,6 @@ pub fn case_objects(f: &CaseFacts, identity: &str, tlp: Tlp, changed: DateTime<U
     out
 }
 
-/// How an account closed for abuse used one SSH key: the events of the ledger that carry it.
-#[derive(Debug, Clone)]
-pub struct KeyUse {
-    /// `SHA256:…`, as OpenSSH prints it.
-    pub fingerprint: String,
-    pub count: u32,
-    pub first_seen: DateTime<Utc>,
-    pub last_seen: DateTime<Utc>,
-}
-
-/// The objects of an SSH key the account closed for abuse used: the key, an indicator valid
-/// from its first use to `valid_days` after its last, and the provider's sighting of it
-/// (`ids`: the indicator's and the sighting's).
-pub fn ssh_key_objects(
-    u: &KeyUse,
-    ids: &(String, String),
-    category: &str,
-    valid_days: u32,
-    made: (&str, Tlp, DateTime<Utc>, DateTime<Utc>),
-) -> Vec<Value> {
-    let (identity, tlp, created, changed) = made;
-    let m = Made::new(identity, tlp, created, changed);
-    let what = category.replace('_', " ");
-    let until = valid_until(u.last_seen, valid_days);
-    vec![
-        m.marked(defined(
-            "ssh-key",
-            SSH_KEY_EXTENSION,
-            "fingerprint_sha256",
-            &u.fingerprint,
-            json!({}),
-        )),
-        m.indicator(
-            &ids.0,
-            format!("{what} account's SSH key {}", u.fingerprint),
-            format!("An account closed for abuse ({what}) used this SSH key at the provider."),
-            format!("[ssh-key:fingerprint_sha256 = {}]", quoted(&u.fingerprint)),
-            (u.first_seen, until),
-            category,
-            false,
-        ),
-        m.sighting(&ids.1, &ids.0, u.count, (u.first_seen, u.last_seen), false),
-    ]
-}
-
 /// A network several shared reports fall in.
 #[derive(Debug, Clone)]
 pub struct NetworkFacts {
@@ -673,21 +628,28 @@ pub fn network_of(ip: IpAddr) -> String {
     }
 }
 
-/// How an account closed for abuse used one address: the uses the ledger holds.
+/// What of an account closed for abuse is shared (a second person approved): an address it
+/// connected from, or an SSH key it used (`SHA256:…`).
 #[derive(Debug, Clone)]
-pub struct AddressUse {
-    pub ip: IpAddr,
+pub enum AccountPart {
+    Address(IpAddr),
+    SshKey(String),
+}
+
+/// How an account used one [`AccountPart`]: the events of the ledger that carry it.
+#[derive(Debug, Clone, Copy)]
+pub struct Uses {
     pub count: u32,
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
 }
 
-/// The objects of an address the account closed for abuse connected from: the address, an
-/// indicator valid from its first use to `valid_days` after its last, and the provider's
-/// sighting of it (`ids`: the indicator's and the sighting's).
-#[allow(clippy::too_many_arguments)]
-pub fn access_address_objects(
-    u: &AddressUse,
+/// The objects of a part of an account closed for abuse: the address or the key, an indicator
+/// valid from its first use to `valid_days` after its last, and the provider's sighting of it
+/// (`ids`: the indicator's and the sighting's; `made`: author, level, created, changed).
+pub fn account_part_objects(
+    part: &AccountPart,
+    u: &Uses,
     ids: &(String, String),
     category: &str,
     valid_days: u32,
@@ -696,17 +658,36 @@ pub fn access_address_objects(
     let (identity, tlp, created, changed) = made;
     let m = Made::new(identity, tlp, created, changed);
     let what = category.replace('_', " ");
-    let until = valid_until(u.last_seen, valid_days);
-    vec![
-        m.marked(address(u.ip)),
-        m.indicator(
-            &ids.0,
-            format!("{what} account's access from {}", u.ip),
+    let (sco, name, description, pattern) = match part {
+        AccountPart::Address(ip) => (
+            address(*ip),
+            format!("{what} account's access from {ip}"),
             format!(
                 "An account closed for abuse ({what}) connected to the provider from this address."
             ),
-            address_pattern(u.ip),
-            (u.first_seen, until),
+            address_pattern(*ip),
+        ),
+        AccountPart::SshKey(f) => (
+            defined(
+                "ssh-key",
+                SSH_KEY_EXTENSION,
+                "fingerprint_sha256",
+                f,
+                json!({}),
+            ),
+            format!("{what} account's SSH key {f}"),
+            format!("An account closed for abuse ({what}) used this SSH key at the provider."),
+            format!("[ssh-key:fingerprint_sha256 = {}]", quoted(f)),
+        ),
+    };
+    vec![
+        m.marked(sco),
+        m.indicator(
+            &ids.0,
+            name,
+            description,
+            pattern,
+            (u.first_seen, valid_until(u.last_seen, valid_days)),
             category,
             false,
         ),
