@@ -6,6 +6,7 @@ pub mod index;
 pub mod model;
 pub mod names;
 pub mod reference;
+pub mod romanize;
 pub mod screen;
 pub mod synth;
 pub mod version;

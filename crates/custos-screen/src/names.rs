@@ -19,6 +19,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+mod skeleton;
+pub use skeleton::skeleton;
+use skeleton::{same_skeleton, skeleton_chars};
+
 /// Whether a name is a person's or an organisation's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -223,7 +227,7 @@ const LEGAL_FORMS: &[&str] = &[
 ];
 
 /// A name brought to comparable form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Normalized {
     /// The tokens that carry the name.
     pub tokens: Vec<String>,
@@ -234,6 +238,14 @@ pub struct Normalized {
     /// Written in a script that leaves short vowels out (Arabic, Hebrew, Syriac, Thaana): its
     /// transliteration is a consonant skeleton.
     pub abjad: bool,
+    /// What a score through this form counts for: 1 for most names; less for a name written
+    /// in syllables (Hangul, Han characters, kana), whose romanisations are short syllables
+    /// that many other names share (see [`crate::romanize::SYLLABIC_WEIGHT`]).
+    pub weight: f64,
+    /// Whether the screening index gathers names through this form (see
+    /// [`normalize_all`]); a form it does not is still scored against the names the others
+    /// gather.
+    pub gathers: bool,
 }
 
 impl Normalized {
@@ -279,9 +291,14 @@ impl fmt::Display for Normalized {
 /// Transliterates, folds and tokenises a name.
 pub fn normalize(name: &str, t: NameType) -> Normalized {
     let abjad = name.chars().any(|c| ('\u{0590}'..='\u{08FF}').contains(&c));
-    let latin = any_ascii::any_ascii(name).to_ascii_uppercase();
+    // The soft sign is not written in Latin letters (Игорьевич is Igorevich).
+    let name: String = name.chars().filter(|c| !matches!(c, 'ь' | 'Ь')).collect();
+    let latin = any_ascii::any_ascii(&name).to_ascii_uppercase();
+    // Apostrophes and the like (an ayn, a hamza, a glottal stop, O'Brien) are left out, not
+    // split on: "SA`YD" is one word, as "SAID".
     let cleaned: String = latin
         .chars()
+        .filter(|c| !matches!(c, '\'' | '`' | '"'))
         .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
         .collect();
     // A dotted abbreviation is one token ("S.A." is "SA", "L.L.C." is "LLC").
@@ -326,7 +343,34 @@ pub fn normalize(name: &str, t: NameType) -> Normalized {
         noise,
         all,
         abjad,
+        weight: 1.0,
+        gathers: true,
     }
+}
+
+/// Every form of a name worth comparing: [`normalize`]'s, then those of its renderings in
+/// Latin letters by the systems of its script (see [`crate::romanize`]), each once. A name in
+/// Latin letters has one. Each form counts for its [`Normalized::weight`]; the index gathers
+/// names through those that [`Normalized::gathers`].
+pub fn normalize_all(name: &str, t: NameType) -> Vec<Normalized> {
+    let mut first = normalize(name, t);
+    first.weight = crate::romanize::weight(name);
+    let mut out = vec![first];
+    // A name in the Arabic script gathers through its form as written only (whose consonant
+    // skeletons the index matches to Latin spellings): its renderings, with the vowels they
+    // supply, would reach most Latin names that share a consonant, at many times the cost;
+    // they are scored against what it gathers.
+    let arabic = name.chars().any(crate::romanize::arabic::is_arabic);
+    for r in crate::romanize::renderings(name) {
+        let mut n = normalize(&r, t);
+        n.abjad = out[0].abjad;
+        n.weight = out[0].weight * crate::romanize::rendering_weight(name);
+        n.gathers = !arabic;
+        if !n.tokens.is_empty() && !out.iter().any(|o| o.tokens == n.tokens) {
+            out.push(n);
+        }
+    }
+    out
 }
 
 /// Jaro-Winkler similarity, as `strsim::jaro_winkler` computes it (the tests hold the two
@@ -406,6 +450,18 @@ pub const VARIANT_SIM: f64 = 0.90;
 /// What two tokens with the same consonant skeleton ("MUHAMMAD" and "MOHAMMED", "HUSAYN" and
 /// "HUSSEIN") count for at least: vowels are what transliterations disagree on.
 pub const SKELETON_SIM: f64 = 0.92;
+/// What two tokens written alike by the national systems of transliteration count for at
+/// least ("WLADIMIR" and "VLADIMIR", "POETIN" and "PUTIN"; see [`crate::romanize::fold`]),
+/// when Jaro-Winkler gives them 0.70 already.
+pub const FOLD_SIM: f64 = 0.95;
+const FOLD_FLOOR: f64 = 0.70;
+/// Tokens shorter than this are not compared by key: two letters ("YU", "JU") are too few to
+/// tell a transliteration from another name.
+const FOLD_FROM: usize = 4;
+
+/// What a name written in an abjad scores against one whose words, written together, have the
+/// same consonant skeleton (see [`compare_tokens`]).
+const JOINED_SKELETON_SIM: f64 = 0.90;
 
 /// Names joined without spaces count when at least this alike (one edit in ten letters).
 const JOINED_SIM: f64 = 0.90;
@@ -435,6 +491,12 @@ const SKELETON_FLOOR: f64 = 0.80;
 /// gives them 0.80.
 pub fn token_similarity(a: &str, b: &str) -> f64 {
     let mut j = jw(a, b);
+    if (FOLD_FLOOR..FOLD_SIM).contains(&j)
+        && a.len().min(b.len()) >= FOLD_FROM
+        && crate::romanize::fold::same(a, b)
+    {
+        return FOLD_SIM;
+    }
     if (SKELETON_FLOOR..SKELETON_SIM).contains(&j)
         && skeleton_chars(a).nth(1).is_some()
         && same_skeleton(a, b)
@@ -454,6 +516,9 @@ pub fn token_similarity(a: &str, b: &str) -> f64 {
 pub fn initial_credit(len: usize) -> f64 {
     0.9 * 2.0 / len.max(2) as f64
 }
+
+/// What a patronymic left unpaired weighs in the penalty, against another token of its length.
+const PATRONYMIC_WEIGHT: f64 = 1.0 / 3.0;
 
 /// Token alignment: each token of the shorter side paired with its best match on the other.
 /// With `initials`, a one-letter token is an initial (it pairs with any token it begins);
@@ -559,15 +624,22 @@ fn aligned_short_long<A: AsRef<str>, B: AsRef<str>>(
     }
     let core = sum / weight;
     // Tokens of the longer name left unpaired lower the score a little (a middle name), not
-    // to nothing.
-    let extra: usize = long
+    // to nothing; a patronymic less still.
+    let extra: f64 = long
         .iter()
         .enumerate()
         .filter(|(j, _)| !is_used(*j, false))
-        .map(|(_, t)| t.as_ref().len())
+        .map(|(_, t)| {
+            let t = t.as_ref();
+            if crate::romanize::fold::is_patronymic(t) {
+                t.len() as f64 * PATRONYMIC_WEIGHT
+            } else {
+                t.len() as f64
+            }
+        })
         .sum();
     let total: usize = long.iter().map(|t| t.as_ref().len()).sum();
-    let penalty = 0.15 * extra as f64 / total.max(1) as f64;
+    let penalty = 0.15 * extra / total.max(1) as f64;
     // One name alone ("ABBA") against a name of several ("ABU ABBAS") confirms too little.
     let single = if short.len() == 1 && long.len() > 1 {
         0.9
@@ -577,42 +649,15 @@ fn aligned_short_long<A: AsRef<str>, B: AsRef<str>>(
     ((core - penalty) * single).max(0.0)
 }
 
-/// A token's consonants, doubled letters collapsed: what an abjad transliteration keeps.
-pub fn skeleton(t: &str) -> String {
-    let mut out = String::new();
-    for c in t
-        .chars()
-        .filter(|c| !matches!(c, 'A' | 'E' | 'I' | 'O' | 'U' | 'Y' | 'W'))
-    {
-        if !out.ends_with(c) {
-            out.push(c);
-        }
-    }
-    if out.is_empty() {
-        t.chars().take(1).collect()
-    } else {
-        out
-    }
-}
-
-fn skeleton_chars(t: &str) -> impl Iterator<Item = char> + '_ {
-    let mut last = None;
-    t.chars()
-        .filter(|c| !matches!(c, 'A' | 'E' | 'I' | 'O' | 'U' | 'Y' | 'W'))
-        .filter(move |&c| last.replace(c) != Some(c))
-}
-
-/// `skeleton(a) == skeleton(b)`, without building either.
-fn same_skeleton(a: &str, b: &str) -> bool {
-    match (skeleton_chars(a).next(), skeleton_chars(b).next()) {
-        (Some(_), Some(_)) => skeleton_chars(a).eq(skeleton_chars(b)),
-        _ => skeleton(a) == skeleton(b),
-    }
-}
-
-/// How alike two names are, in [0, 1].
+/// How alike two names are, in [0, 1]: the best of their forms (see [`normalize_all`]).
 pub fn compare(a: &str, b: &str, t: NameType) -> f64 {
-    compare_normalized(&normalize(a, t), &normalize(b, t))
+    let (fa, fb) = (normalize_all(a, t), normalize_all(b, t));
+    fa.iter()
+        .flat_map(|x| {
+            fb.iter()
+                .map(move |y| compare_normalized(x, y) * x.weight * y.weight)
+        })
+        .fold(0.0, f64::max)
 }
 
 pub fn compare_normalized(a: &Normalized, b: &Normalized) -> f64 {
@@ -725,7 +770,27 @@ pub fn compare_tokens<A: AsRef<str>, B: AsRef<str>>(a: NameRef<'_, A>, b: NameRe
     } else {
         0.0
     };
-    align.max(joined_term).max(skeleton_term).clamp(0.0, 1.0)
+    // Written as one word on one side and as two or more on the other ("WALIJAN" and "ولی جان"):
+    // the whole names' skeletons, when equal (of three consonants or more).
+    let joined_skeleton = if (a.abjad || b.abjad)
+        && a.tokens.len().min(b.tokens.len()) == 1
+        && a.tokens.len() != b.tokens.len()
+        && align.max(joined_term).max(skeleton_term) < JOINED_SKELETON_SIM
+    {
+        let (ka, kb) = (skeleton(&concat(a.tokens)), skeleton(&concat(b.tokens)));
+        if ka.len() >= 3 && ka == kb {
+            JOINED_SKELETON_SIM
+        } else {
+            0.0
+        }
+    } else {
+        0.0
+    };
+    align
+        .max(joined_term)
+        .max(skeleton_term)
+        .max(joined_skeleton)
+        .clamp(0.0, 1.0)
 }
 
 #[cfg(test)]
@@ -775,7 +840,6 @@ mod tests {
             "Președintele Putin",
             "Putin elnök",
             "Prezydent Putin",
-            "푸틴 대통령",
             "General Putin",
             "Dr. Putin",
         ] {
@@ -786,6 +850,13 @@ mod tests {
             );
         }
         assert!(surname > 0.7, "{surname}");
+        // In Hangul, as the surname in Hangul does.
+        let s = compare("푸틴 대통령", full, NameType::Person);
+        let surname = compare("푸틴", full, NameType::Person);
+        assert!(
+            (s - surname).abs() < 1e-9,
+            "{s:.3}, 푸틴 alone {surname:.3}"
+        );
         // A surname that is a word of a title elsewhere stays a name.
         check(
             "Martin King",

@@ -12,7 +12,9 @@ use serde::Serialize;
 
 use crate::index::Index;
 use crate::model::{Designation, ListEntity, NameKind};
-use crate::names::{NameRef, NameType, Normalized, compare_normalized, compare_tokens, normalize};
+use crate::names::{
+    NameRef, NameType, Normalized, compare_normalized, compare_tokens, normalize, normalize_all,
+};
 
 /// Hits at or above this score are reported when no limit is asked for.
 pub const DEFAULT_THRESHOLD: f64 = 0.88;
@@ -25,6 +27,11 @@ const ADDRESS_MATCH: f64 = 0.03;
 
 /// How many candidates from the index are scored exactly.
 pub const CANDIDATES: usize = 64;
+/// Beyond [`CANDIDATES`], names estimated within this of the bound are scored too (the
+/// estimate runs a little under the exact score).
+const NEAR_BOUND: f32 = 0.01;
+/// At most this many of them.
+const NEAR_CANDIDATES: usize = 16;
 
 /// What is screened.
 #[derive(Debug, Clone, Default)]
@@ -85,7 +92,10 @@ pub struct Hit {
 /// A name's kind and value as the list gives it.
 struct NameMeta {
     kind: NameKind,
-    value: Box<str>,
+    /// Shared by the forms of one name.
+    value: std::sync::Arc<str>,
+    /// What a match through this form counts for (see [`Normalized::weight`]).
+    weight: f64,
 }
 
 /// An index over the entries of one or more lists.
@@ -211,16 +221,21 @@ impl Screener {
                 }
             }
             let t = name_type(e);
+            // Each form of a name is indexed (see [`normalize_all`]): a name in Hangul under
+            // its RR, McCune–Reischauer and common renderings, and so on.
             for n in &e.names {
-                let norm = normalize(&n.value, t);
-                if norm.tokens.is_empty() {
-                    continue;
+                let value: std::sync::Arc<str> = n.value.as_str().into();
+                for norm in normalize_all(&n.value, t) {
+                    if norm.tokens.is_empty() {
+                        continue;
+                    }
+                    index.add(i as u32, &norm);
+                    meta.push(NameMeta {
+                        kind: n.kind,
+                        value: value.clone(),
+                        weight: norm.weight,
+                    });
                 }
-                index.add(i as u32, &norm);
-                meta.push(NameMeta {
-                    kind: n.kind,
-                    value: n.value.as_str().into(),
-                });
             }
         }
         name_ids.push(meta.len() as u32);
@@ -316,7 +331,20 @@ impl Screener {
             ranked.select_nth_unstable_by(CANDIDATES - 1, |a, b| {
                 b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
             });
-            ranked.truncate(CANDIDATES);
+            // A very common name ("حسین محمدی", "Mohammed Hassan") has more names estimated
+            // near the bound than that: those are scored too, up to [`NEAR_CANDIDATES`] more.
+            let floor = bound - NEAR_BOUND;
+            let mut keep = CANDIDATES;
+            for i in CANDIDATES..ranked.len() {
+                if keep == CANDIDATES + NEAR_CANDIDATES {
+                    break;
+                }
+                if ranked[i].0 >= floor {
+                    ranked.swap(keep, i);
+                    keep += 1;
+                }
+            }
+            ranked.truncate(keep);
         }
         stages.estimate += t.elapsed();
         ranked.into_iter().map(|(_, id)| id).collect()
@@ -361,17 +389,23 @@ impl Screener {
     /// The score of name `id` for the query, corroboration included; with `why`, the factors
     /// that made it.
     /// How alike the query's name and name `id` are (see [`compare_tokens`]).
-    fn name_score(&self, qn: &Normalized, id: u32) -> f64 {
+    /// How alike the query's name (the best of its forms in `mask`: bit `i` for form `i`) and
+    /// name `id` are.
+    fn name_score(&self, forms: &[Normalized], mask: u64, id: u32) -> f64 {
         let (mut tokens, mut all) = (vec![], vec![]);
         let abjad = self.index.name_tokens(id, &mut tokens, &mut all);
-        compare_tokens(
-            qn.as_ref(),
-            NameRef {
-                tokens: &tokens,
-                all: &all,
-                abjad,
-            },
-        )
+        let name = NameRef {
+            tokens: &tokens,
+            all: &all,
+            abjad,
+        };
+        let weight = self.meta[id as usize].weight;
+        forms
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i >= 64 || mask & (1 << i) != 0)
+            .map(|(_, qn)| compare_tokens(qn.as_ref(), name) * qn.weight * weight)
+            .fold(0.0, f64::max)
     }
 
     /// The score of name `id` for the query, from its name score, corroboration included;
@@ -462,26 +496,27 @@ impl Screener {
     fn score(
         &self,
         q: &Query,
-        qn: &Normalized,
-        ids: impl Iterator<Item = u32>,
+        forms: &[Normalized],
+        ids: impl Iterator<Item = (u32, u64)>,
         limit: Option<usize>,
     ) -> Vec<Hit> {
         // Entity -> (score, name): the first of its best-scoring names.
-        let ids: Vec<u32> = ids.collect();
+        // (name, the forms of the query to score it with)
+        let ids: Vec<(u32, u64)> = ids.collect();
         // Touching first what scoring reads (see [`Index::touch_names`]) saves about a tenth.
         if ids.len() <= CANDIDATES {
             let mut touched = 0u8;
-            for &id in &ids {
+            for &(id, _) in &ids {
                 touched ^= self.meta[id as usize].kind as u8;
             }
             std::hint::black_box(touched);
-            self.index.touch_names(ids.iter().copied());
+            self.index.touch_names(ids.iter().map(|&(id, _)| id));
         }
         // (entity, score, name, name score)
         let mut ranked: Vec<(u32, f64, u32, f64)> = ids
             .into_iter()
-            .map(|id| {
-                let name_score = self.name_score(qn, id);
+            .map(|(id, mask)| {
+                let name_score = self.name_score(forms, mask, id);
                 (
                     self.index.names.entity(id),
                     self.assess(q, name_score, id, None),
@@ -529,9 +564,9 @@ impl Screener {
     /// The same, adding the time each stage took to `stages` (for the benchmark).
     pub fn screen_timed(&self, q: &Query, limit: Option<usize>, stages: &mut Stages) -> Vec<Hit> {
         let t = std::time::Instant::now();
-        let qn = normalize(&q.name, q.name_type);
+        let forms = normalize_all(&q.name, q.name_type);
         stages.normalize += t.elapsed();
-        if qn.tokens.is_empty() {
+        if forms[0].tokens.is_empty() {
             return vec![];
         }
         // The lowest name score that corroboration could lift to the threshold: the index
@@ -543,29 +578,57 @@ impl Screener {
         if q.country.is_some() {
             bound -= COUNTRY_MATCH;
         }
-        let mut ids = self.candidates(&qn, bound as f32, stages);
+        // The names each form of the query gathers (a name in Latin letters has one form),
+        // each to be scored with the forms that gathered it.
+        // Forms that gather nothing of their own are scored against every name gathered.
+        let bit = |i: usize| if i < 64 { 1u64 << i } else { u64::MAX };
+        let scored_always = forms
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !f.gathers)
+            .fold(0u64, |m, (i, _)| m | bit(i));
+        let mut ids: Vec<(u32, u64)> = vec![];
+        for (i, qn) in forms.iter().enumerate().filter(|(_, f)| f.gathers) {
+            ids.extend(
+                self.candidates(qn, bound as f32, stages)
+                    .into_iter()
+                    .map(|id| (id, bit(i) | scored_always)),
+            );
+        }
         let t = std::time::Instant::now();
         for (k, v) in &q.identifiers {
             let key = (kind_group(k).to_owned(), ident(k, v));
             for &e in self.by_identifier.get(&key).into_iter().flatten() {
                 let e = e as usize;
-                ids.extend(self.name_ids[e]..self.name_ids[e + 1]);
+                ids.extend((self.name_ids[e]..self.name_ids[e + 1]).map(|id| (id, u64::MAX)));
             }
         }
         ids.sort_unstable();
-        ids.dedup();
-        let hits = self.score(q, &qn, ids.into_iter(), limit);
+        ids.dedup_by(|a, b| {
+            if a.0 == b.0 {
+                b.1 |= a.1;
+                true
+            } else {
+                false
+            }
+        });
+        let hits = self.score(q, &forms, ids.into_iter(), limit);
         stages.score += t.elapsed();
         hits
     }
 
     /// The same, scanning every name: the reference the index is held to.
     pub fn screen_exhaustive(&self, q: &Query, limit: Option<usize>) -> Vec<Hit> {
-        let qn = normalize(&q.name, q.name_type);
-        if qn.tokens.is_empty() {
+        let forms = normalize_all(&q.name, q.name_type);
+        if forms[0].tokens.is_empty() {
             return vec![];
         }
-        self.score(q, &qn, 0..self.meta.len() as u32, limit)
+        self.score(
+            q,
+            &forms,
+            (0..self.meta.len() as u32).map(|id| (id, u64::MAX)),
+            limit,
+        )
     }
 }
 

@@ -280,24 +280,38 @@ fn people_on_no_list_rarely_hit() {
                 name_type: NameType::Person,
                 ..Default::default()
             };
-            name_only += usize::from(!s.screen(&q, None).is_empty());
+            let hits = s.screen(&q, None);
+            // CUSTOS_SHOW_HITS=1 shows what each false hit matched.
+            if std::env::var_os("CUSTOS_SHOW_HITS").is_some() {
+                for h in &hits {
+                    eprintln!(
+                        "false hit: {} ~ {} ({:.3})",
+                        q.name, h.matched_name, h.score
+                    );
+                }
+            }
+            name_only += usize::from(!hits.is_empty());
             q.birth_date = Some(rec["date_of_birth"].clone()).filter(|d| !d.is_empty());
             q.country = custos_screen::model::country_code(&rec["nationality"]);
-            corroborated += usize::from(!s.screen(&q, None).is_empty());
+            let hits = s.screen(&q, None);
+            if std::env::var_os("CUSTOS_SHOW_HITS").is_some() {
+                for h in &hits {
+                    eprintln!(
+                        "corroborated hit: {} ~ {} ({:.3})",
+                        q.name, h.matched_name, h.score
+                    );
+                }
+            }
+            corroborated += usize::from(!hits.is_empty());
         }
     }
     assert_eq!(subjects, 2000);
     eprintln!(
         "{name_only} by name alone, {corroborated} with birth date and nationality, of {subjects}"
     );
-    assert!(
-        name_only * 100 <= subjects * 22 / 10,
-        "{name_only} of {subjects}"
-    );
-    assert!(
-        corroborated * 1000 <= subjects * 5,
-        "{corroborated} of {subjects}"
-    );
+    // No more than before names were romanised by script (23 and 4).
+    assert!(name_only <= 23, "{name_only} of {subjects}");
+    assert!(corroborated <= 4, "{corroborated} of {subjects}");
 }
 
 /// The index on names of many scripts (yente's true negatives: Arabic, Persian, Cyrillic,

@@ -122,6 +122,9 @@ impl Index {
                 if !ph.is_empty() {
                     phonetics.push((key(ph.as_bytes()), t));
                 }
+                if let Some(k) = fold_key(text) {
+                    phonetics.push((k, t));
+                }
             }
         }
         self.deletes = Table::build(deletes);

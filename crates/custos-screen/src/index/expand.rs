@@ -113,6 +113,9 @@ impl Index {
         if !ph.is_empty() {
             found.extend(self.phonetics.get(key(ph.as_bytes())).map(|t| (t, false)));
         }
+        if let Some(k) = fold_key(qt) {
+            found.extend(self.phonetics.get(k).map(|t| (t, false)));
+        }
         found.sort_unstable();
         found.dedup_by(|a, b| {
             if a.0 == b.0 {

@@ -224,6 +224,16 @@ impl Table {
     }
 }
 
+/// The key under which a token's spellings by the national systems of transliteration are
+/// kept, beside its phonetic key (see [`crate::romanize::fold`]), marked apart from those.
+fn fold_key(token: &str) -> Option<u32> {
+    let mut k = [0u8; crate::romanize::fold::MAX + 1];
+    let (mark, rest) = k.split_at_mut(1);
+    mark[0] = b'~';
+    let n = crate::romanize::fold::key(token.as_bytes(), rest.try_into().ok()?)?;
+    Some(key(&k[..n + 1]))
+}
+
 /// A token's phonetic key: the primary Double Metaphone code, computed over the token as the
 /// index holds it (transliterated, upper case).
 pub fn phonetic(token: &str) -> String {
@@ -565,6 +575,8 @@ impl Index {
             noise,
             all,
             abjad: self.names.abjad[name as usize],
+            weight: 1.0,
+            gathers: true,
         }
     }
 

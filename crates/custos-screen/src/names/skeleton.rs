@@ -1,0 +1,71 @@
+//! Consonant skeletons: what a transliteration from an abjad (Arabic, Hebrew) keeps of a name,
+//! and what the comparison and the index match such names by.
+
+/// A token's consonants, doubled letters collapsed: what an abjad transliteration keeps. The
+/// letters that transliterations of one Arabic or Persian letter disagree on count as one:
+/// `DJ` and `J` (ج, Djamel), `SH` and `CH` (ش, Chaouki), `C` before `E`, `I`, `Y` and `S`
+/// (Lounici), `Q` and `K` (ق, Qasim, Kasim), `GH` and `G` (غ, Ghali, Gali), and `Z`, `DH`
+/// and `D` (ظ ذ ض, Kazim, Kadhim, Romdhane). (`TH` stays two letters: a transliteration writes ط and ه
+/// together so; ث written `s` is a rendering of its own, see [`crate::romanize::arabic`].)
+pub fn skeleton(t: &str) -> String {
+    let out: String = skeleton_chars(t).collect();
+    if out.is_empty() {
+        t.chars().take(1).collect()
+    } else {
+        out
+    }
+}
+
+/// The class of the letter (or two) `rest` begins with, and how many bytes it takes; `None`
+/// for a vowel.
+fn consonant_class(rest: &[u8]) -> (Option<u8>, usize) {
+    match rest {
+        [b'D', b'J', ..] => (Some(b'J'), 2),
+        [b'S' | b'C', b'H', ..] => (Some(b'#'), 2),
+        // Ks, not sh: "EXCHANGE" is not "CHANG".
+        [b'X', ..] => (Some(b'S'), 1),
+        [b'D', b'H', ..] => (Some(b'D'), 2),
+        [b'C', b'E' | b'I' | b'Y', ..] => (Some(b'S'), 1),
+        [b'G', b'H', ..] => (Some(b'G'), 2),
+        [b'Q', ..] => (Some(b'K'), 1),
+        [b'Z', ..] => (Some(b'D'), 1),
+        [b'A' | b'E' | b'I' | b'O' | b'U' | b'Y' | b'W', ..] => (None, 1),
+        [c, ..] => (Some(*c), 1),
+        [] => (None, 0),
+    }
+}
+
+/// [`skeleton`]'s letters, one at a time, without building it.
+pub(crate) fn skeleton_chars(t: &str) -> impl Iterator<Item = char> + '_ {
+    let b = t.as_bytes();
+    let (mut i, mut last) = (0, None);
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            // A letter outside ASCII is its own class (names reach here transliterated).
+            let (class, used) = if b[i].is_ascii() {
+                consonant_class(&b[i..])
+            } else {
+                let c = t[i..].chars().next().unwrap_or(' ');
+                return {
+                    i += c.len_utf8();
+                    Some(c)
+                };
+            };
+            i += used;
+            if let Some(c) = class
+                && last.replace(c) != Some(c)
+            {
+                return Some(char::from(c));
+            }
+        }
+        None
+    })
+}
+
+/// `skeleton(a) == skeleton(b)`, without building either.
+pub(crate) fn same_skeleton(a: &str, b: &str) -> bool {
+    match (skeleton_chars(a).next(), skeleton_chars(b).next()) {
+        (Some(_), Some(_)) => skeleton_chars(a).eq(skeleton_chars(b)),
+        _ => skeleton(a) == skeleton(b),
+    }
+}
