@@ -13,7 +13,8 @@ use serde::Serialize;
 use crate::index::Index;
 use crate::model::{Designation, ListEntity, NameKind};
 use crate::names::{
-    NameRef, NameType, Normalized, compare_normalized, compare_tokens, normalize, normalize_all,
+    NameRef, NameType, Normalized, combined_weight, compare_normalized, compare_tokens, normalize,
+    normalize_all,
 };
 
 /// Hits at or above this score are reported when no limit is asked for.
@@ -315,7 +316,8 @@ impl Screener {
     }
 
     /// The names worth scoring exactly: those the index gathers for the query (see
-    /// [`crate::index`]), best estimated first, at most [`CANDIDATES`].
+    /// [`crate::index`]), best estimated first, at most [`CANDIDATES`] (and
+    /// [`NEAR_CANDIDATES`] more near the bound).
     fn candidates(&self, q: &Normalized, bound: f32, stages: &mut Stages) -> Vec<u32> {
         let t = std::time::Instant::now();
         let ex = self.index.expand(q);
@@ -332,18 +334,19 @@ impl Screener {
                 b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
             });
             // A very common name ("حسین محمدی", "Mohammed Hassan") has more names estimated
-            // near the bound than that: those are scored too, up to [`NEAR_CANDIDATES`] more.
+            // near the bound than that: the best [`NEAR_CANDIDATES`] of the rest are scored too
+            // when they are within [`NEAR_BOUND`] of it.
             let floor = bound - NEAR_BOUND;
-            let mut keep = CANDIDATES;
-            for i in CANDIDATES..ranked.len() {
-                if keep == CANDIDATES + NEAR_CANDIDATES {
-                    break;
-                }
-                if ranked[i].0 >= floor {
-                    ranked.swap(keep, i);
-                    keep += 1;
-                }
+            let rest = &mut ranked[CANDIDATES..];
+            if rest.len() > NEAR_CANDIDATES {
+                rest.select_nth_unstable_by(NEAR_CANDIDATES - 1, |a, b| {
+                    b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
+                });
             }
+            let n = rest.len().min(NEAR_CANDIDATES);
+            let near = &mut rest[..n];
+            near.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let keep = CANDIDATES + near.iter().take_while(|r| r.0 >= floor).count();
             ranked.truncate(keep);
         }
         stages.estimate += t.elapsed();
@@ -404,7 +407,7 @@ impl Screener {
             .iter()
             .enumerate()
             .filter(|(i, _)| *i >= 64 || mask & (1 << i) != 0)
-            .map(|(_, qn)| compare_tokens(qn.as_ref(), name) * qn.weight * weight)
+            .map(|(_, qn)| compare_tokens(qn.as_ref(), name) * combined_weight(qn.weight, weight))
             .fold(0.0, f64::max)
     }
 

@@ -267,6 +267,19 @@ fn a_shared_identifier_corroborates() {
 fn people_on_no_list_rarely_hit() {
     let s = screener();
     let (mut subjects, mut name_only, mut corroborated) = (0, 0, 0);
+    // Whether the query hits; CUSTOS_SHOW_HITS=1 shows what each false hit matched.
+    let hit = |q: &Query, label: &str| {
+        let hits = s.screen(q, None);
+        if std::env::var_os("CUSTOS_SHOW_HITS").is_some() {
+            for h in &hits {
+                eprintln!(
+                    "false hit ({label}): {} ~ {} ({:.3})",
+                    q.name, h.matched_name, h.score
+                );
+            }
+        }
+        !hits.is_empty()
+    };
     for f in ["negatives_global.csv", "negatives_us.csv"] {
         let mut r = csv::Reader::from_path(peer(&format!(
             "yente/contrib/validation_report/fixtures/{f}"
@@ -280,29 +293,10 @@ fn people_on_no_list_rarely_hit() {
                 name_type: NameType::Person,
                 ..Default::default()
             };
-            let hits = s.screen(&q, None);
-            // CUSTOS_SHOW_HITS=1 shows what each false hit matched.
-            if std::env::var_os("CUSTOS_SHOW_HITS").is_some() {
-                for h in &hits {
-                    eprintln!(
-                        "false hit: {} ~ {} ({:.3})",
-                        q.name, h.matched_name, h.score
-                    );
-                }
-            }
-            name_only += usize::from(!hits.is_empty());
+            name_only += usize::from(hit(&q, "by name"));
             q.birth_date = Some(rec["date_of_birth"].clone()).filter(|d| !d.is_empty());
             q.country = custos_screen::model::country_code(&rec["nationality"]);
-            let hits = s.screen(&q, None);
-            if std::env::var_os("CUSTOS_SHOW_HITS").is_some() {
-                for h in &hits {
-                    eprintln!(
-                        "corroborated hit: {} ~ {} ({:.3})",
-                        q.name, h.matched_name, h.score
-                    );
-                }
-            }
-            corroborated += usize::from(!hits.is_empty());
+            corroborated += usize::from(hit(&q, "corroborated"));
         }
     }
     assert_eq!(subjects, 2000);

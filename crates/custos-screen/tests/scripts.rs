@@ -106,3 +106,41 @@ fn every_script_is_matched_at_the_default_threshold() {
         .collect();
     assert!(short.is_empty(), "under the floor: {short:?}");
 }
+
+/// A name listed in its own script is found by the same name in that script, and by its
+/// romanisation: a name in syllables counts 0.92 against a name in Latin letters, not twice
+/// over against itself.
+#[test]
+fn a_name_listed_in_its_own_script_is_found() {
+    use custos_screen::ListEntity;
+    use custos_screen::screen::{Query, Screener};
+    for (listed, queries) in [
+        ("김정은", &["김정은", "Kim Jong Un", "金正恩"][..]),
+        ("金正恩", &["金正恩", "김정은"][..]),
+        ("山田太郎", &["山田太郎", "Yamada Taro"][..]),
+        ("عبد الله", &["عبد الله", "Abdullah"][..]),
+    ] {
+        assert!(
+            compare(listed, listed, NameType::Person) >= 0.99,
+            "{listed} against itself"
+        );
+        let e: ListEntity = serde_json::from_value(serde_json::json!({
+            "id": "e1",
+            "kind": "person",
+            "names": [{"value": listed, "kind": "primary"}],
+        }))
+        .unwrap();
+        let s = Screener::build([("list".to_owned(), e)]);
+        for q in queries {
+            let hits = s.screen(
+                &Query {
+                    name: (*q).to_owned(),
+                    name_type: NameType::Person,
+                    ..Default::default()
+                },
+                None,
+            );
+            assert_eq!(hits.len(), 1, "{q} against {listed}");
+        }
+    }
+}

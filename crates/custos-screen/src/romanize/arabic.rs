@@ -2,8 +2,8 @@
 //! transliterations take:
 //! - `عبد` (servant of) joined to the name after it ("Abdullah", "Abdulrahman", "Abdel
 //!   Rahman") or a word of its own ("Abd al-Rahman");
-//! - the article `ال` a word of its own ("al-Tikriti"), or dropped ("Tikriti"), as well as
-//!   joined ("Altikriti");
+//! - the article `ال` a word of its own ("al-Tikriti") or dropped ("Tikriti"), beside the
+//!   name as written, where it is joined ("Altikriti");
 //! - a final ta marbuta `ة` as `a` ("Fatima"), as well as `h` ("Fatimah");
 //! - alif within a word as `a`, and `ث` as `s` (Persian and Urdu: "Saqib", "Usman").
 //!
@@ -53,8 +53,7 @@ fn render(name: &str, abd: Abd, article: Article) -> String {
     let mut out: Vec<String> = vec![];
     let mut after_abd = false;
     for mut w in words {
-        // A final ta marbuta is written a (Fatima); so, without the article, is a final he
-        // after a consonant, as Persian writes it (Kakazada, Zadeh).
+        // A final ta marbuta is written a (Fatima).
         if w.ends_with('ة') {
             w.pop();
             w.push('a');
@@ -114,10 +113,7 @@ pub fn renderings(name: &str) -> Vec<String> {
     let mut out = vec![render(name, Abd::Joined, Article::Dropped)];
     for abd in [Abd::Apart, Abd::Joined, Abd::Abdul] {
         for article in [Article::Split, Article::Dropped] {
-            let r = render(name, abd, article);
-            if !out.contains(&r) {
-                out.push(r);
-            }
+            super::push_new(&mut out, render(name, abd, article));
         }
     }
     out

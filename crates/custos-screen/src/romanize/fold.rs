@@ -184,7 +184,7 @@ pub fn key_string(token: &str) -> Option<String> {
     key(token.as_bytes(), &mut k).map(|n| String::from_utf8_lossy(&k[..n]).into_owned())
 }
 
-/// Whether a token is a patronymic (Vladimirovich, Władimirowicz, Volodymyrivna, Aliyevich,
+/// Whether a token is a patronymic (Vladimirovich, Wladimirowitsch, Volodymyrivna, Aliyevich,
 /// Ahmad oglu, kyzy): of the forms the national systems give, by its key.
 pub fn is_patronymic(token: &str) -> bool {
     // Asked of every token left unpaired in a comparison: most are told apart by their last
@@ -202,7 +202,9 @@ pub fn is_patronymic(token: &str) -> bool {
         return false;
     };
     let k = &k[..n];
-    n >= 6 && (k.ends_with(b"VIC") || k.ends_with(b"VNA"))
+    // -vich as the national systems write it (-owitsch, -ovitch, -ovych), not the -vić, -wicz
+    // of South Slavic and Polish surnames (Petrović, Mickiewicz).
+    n >= 6 && (k.ends_with(b"VIC") && b.ends_with(b"CH") || k.ends_with(b"VNA"))
         || matches!(k, b"OGLU" | b"OGLI" | b"OGLA" | b"KIZI" | b"GIZI")
 }
 
@@ -246,7 +248,9 @@ mod tests {
             assert!(!same(a, b), "{a} {b}");
         }
         assert!(is_patronymic("VLADIMIROVICH"));
-        assert!(is_patronymic("WLADIMIROWICZ"));
+        assert!(is_patronymic("WLADIMIROWITSCH"));
+        assert!(!is_patronymic("PETROVIC"));
+        assert!(!is_patronymic("MICKIEWICZ"));
         assert!(is_patronymic("VOLODYMYROVYCH"));
         assert!(is_patronymic("PETROVNA"));
         assert!(is_patronymic("OGLU"));

@@ -91,11 +91,7 @@ pub fn renderings(name: &str) -> Vec<String> {
         split.push(syl);
     }
     let mut out = vec![];
-    let mut push = |s: String| {
-        if !s.is_empty() && !out.contains(&s) {
-            out.push(s);
-        }
-    };
+    let mut push = |s: String| super::push_new(&mut out, s);
     let joined = |f: &dyn Fn(&str) -> String| -> String {
         split
             .iter()
@@ -114,6 +110,9 @@ pub fn renderings(name: &str) -> Vec<String> {
 /// A pinyin syllable (without tones) in Wade–Giles, without its apostrophes and umlauts (as a
 /// name reads once folded to ASCII): `zhou` `chou`, `xi` `hsi`, `zedong` `tse tung`.
 pub fn wade_giles(syl: &str) -> String {
+    // ü is u once folded, and the rules below are written so (lüe is lueh).
+    let folded = syl.replace('ü', "u");
+    let syl = folded.as_str();
     // Whole syllables that do not follow the rules below.
     let whole = match syl {
         "zi" | "ci" => Some("tzu"),
@@ -193,6 +192,8 @@ mod tests {
         let r = renderings("习近平");
         assert_eq!(r, ["xi jinping", "hsi chinping"]);
         assert_eq!(renderings("明宏 高"), ["minghong gao", "minghung kao"]);
+        assert_eq!(wade_giles("lüe"), "lueh");
+        assert_eq!(wade_giles("lü"), "lu");
         let r = renderings("毛泽东");
         assert!(r.contains(&"mao tsetung".to_owned()), "{r:?}");
         assert!(renderings("单雄信")[0].starts_with("shan "));

@@ -284,11 +284,7 @@ pub fn renderings(name: &str) -> Vec<String> {
             .join(" ")
     };
     let mut out = vec![];
-    let mut push = |s: String| {
-        if !out.contains(&s) {
-            out.push(s);
-        }
-    };
+    let mut push = |s: String| super::push_new(&mut out, s);
     match surname_forms {
         Some(forms) => {
             let rr = forms[0];

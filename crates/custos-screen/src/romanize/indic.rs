@@ -145,34 +145,35 @@ fn is_vowel(p: Option<&Phone>) -> bool {
 }
 
 fn write(ph: &[Phone], schwa: Schwa) -> String {
+    // Which inherent vowels are dropped, decided from the end of the word back, as the rule
+    // is applied (Ohala's): a vowel dropped is no longer the vowel after a consonant that the
+    // rule asks of the one before it (कमलनाथ is Kamalnath, not Kamlnath).
+    let mut dropped = vec![false; ph.len()];
+    for i in (0..ph.len()).rev() {
+        if ph[i] != Phone::Inherent {
+            continue;
+        }
+        let last = ph[i + 1..].iter().all(|p| matches!(p, Phone::Coda(_)))
+            && !matches!(ph.get(i + 1), Some(Phone::Coda(_)));
+        let kept_vowel = |j: usize| is_vowel(ph.get(j)) && !dropped.get(j).copied().unwrap_or(true);
+        dropped[i] = match schwa {
+            Schwa::Kept => false,
+            Schwa::Final => last,
+            Schwa::Hindi => {
+                last || (i >= 2
+                    && matches!(ph[i - 1], Phone::Consonant(_))
+                    && is_vowel(ph.get(i - 2))
+                    && matches!(ph.get(i + 1), Some(Phone::Consonant(_)))
+                    && kept_vowel(i + 2))
+            }
+        };
+    }
     let mut out = String::new();
-    let mut dropped_last = false;
-    for (i, p) in ph.iter().enumerate() {
+    for (p, dropped) in ph.iter().zip(dropped) {
         match p {
-            Phone::Consonant(k) | Phone::Vowel(k) | Phone::Coda(k) => {
-                out.push_str(k);
-                dropped_last = false;
-            }
-            Phone::Inherent => {
-                let last = !ph[i + 1..].iter().any(|p| !matches!(p, Phone::Coda(_)))
-                    && !matches!(ph.get(i + 1), Some(Phone::Coda(_)));
-                let drop = match schwa {
-                    Schwa::Kept => false,
-                    Schwa::Final => last,
-                    Schwa::Hindi => {
-                        last || (!dropped_last
-                            && i >= 2
-                            && matches!(ph[i - 1], Phone::Consonant(_))
-                            && is_vowel(ph.get(i - 2))
-                            && matches!(ph.get(i + 1), Some(Phone::Consonant(_)))
-                            && is_vowel(ph.get(i + 2)))
-                    }
-                };
-                if !drop {
-                    out.push('a');
-                }
-                dropped_last = drop;
-            }
+            Phone::Consonant(k) | Phone::Vowel(k) | Phone::Coda(k) => out.push_str(k),
+            Phone::Inherent if !dropped => out.push('a'),
+            Phone::Inherent => {}
         }
     }
     out
@@ -195,9 +196,7 @@ pub fn renderings(name: &str) -> Vec<String> {
             })
             .collect::<Vec<_>>()
             .join(" ");
-        if !out.contains(&r) {
-            out.push(r);
-        }
+        super::push_new(&mut out, r);
     }
     out
 }
@@ -214,6 +213,9 @@ mod tests {
         let r = renderings("व्लादिमीर पुतिन");
         assert_eq!(r[0], "vladimir putin");
         assert_eq!(renderings("राम")[..], ["ram", "rama"]);
+        // Dropped from the end back: not two in a row.
+        assert_eq!(renderings("कमलनाथ")[0], "kamalnath");
+        assert_eq!(renderings("अमरनाथ")[0], "amarnath");
         // Bengali, Tamil, Telugu share the table.
         assert_eq!(renderings("ভ্লাদিমির পুতিন")[0], "bhladimir putin");
         assert!(renderings("ராமன்").contains(&"raman".to_owned()));

@@ -82,9 +82,7 @@ pub fn renderings(name: &str) -> Vec<String> {
     let mut out: Vec<String> = vec![];
     for f in &forms {
         for r in kana::renderings(f) {
-            if !out.contains(&r) {
-                out.push(r);
-            }
+            super::push_new(&mut out, r);
         }
     }
     out

@@ -6,13 +6,27 @@ use wana_kana::ConvertJapanese;
 
 /// Whether a character is hiragana or katakana (the prolonged sound mark included).
 pub fn is_kana(c: char) -> bool {
-    ('\u{3041}'..='\u{30FF}').contains(&c) && c != '・' || ('\u{31F0}'..='\u{31FF}').contains(&c)
+    ('\u{3041}'..='\u{30FF}').contains(&c) && c != '・'
+        || ('\u{31F0}'..='\u{31FF}').contains(&c)
+        // Half-width katakana.
+        || ('\u{FF66}'..='\u{FF9D}').contains(&c)
 }
 
 /// Kana in Hepburn, the rest as it is; a syllabic n before a vowel (`shin'ichi`) joined.
+///
+/// Half-width katakana are made full-width first (NFKC, which also joins a half-width sound
+/// mark to its kana), and a sound mark left alone is dropped: `wana_kana` 5 loops forever on a
+/// half-width one.
 pub fn hepburn(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
     let spaced: String = text
-        .chars()
+        .nfkc()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{FF9E}' | '\u{FF9F}' | '\u{3099}' | '\u{309A}' | '゛' | '゜'
+            )
+        })
         .map(|c| {
             if matches!(c, '・' | '･' | '=' | '＝') {
                 ' '
@@ -71,5 +85,10 @@ mod tests {
         );
         assert_eq!(renderings("しんいち"), ["shinichi"]);
         assert!(renderings("Smith").is_empty());
+        // A half-width sound mark alone (wana_kana cannot join it, and looped).
+        assert_eq!(renderings("アﾞ"), ["a"]);
+        assert_eq!(renderings("タナカ ﾟ"), ["tanaka "]);
+        // Half-width katakana are read as full-width.
+        assert_eq!(renderings("ｱｰﾄ"), ["aato", "ato"]);
     }
 }

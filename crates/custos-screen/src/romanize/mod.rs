@@ -28,11 +28,20 @@ pub mod indic;
 pub mod japanese;
 pub mod kana;
 
+/// Adds a rendering to `out` unless it is there already (or empty): renderings are tried in
+/// order of preference, and the first of equals is kept.
+fn push_new(out: &mut Vec<String>, r: String) {
+    if !r.is_empty() && !out.contains(&r) {
+        out.push(r);
+    }
+}
+
 /// What a match through a name written in syllables (Hangul, Han characters, kana) counts
 /// for. Their romanisations are made of short syllables that many names share ("Kim Song",
 /// "Pak Yong Sik", "Zhang Yu"), by several systems each: a name matched through them is less
 /// certain than one matched as written. A match that is whole still passes the default
-/// threshold (0.92 against 0.88); one short a syllable does not.
+/// threshold (0.92 against 0.88); one short a syllable does not. Against another name in
+/// syllables a match counts whole (see [`crate::names::combined_weight`]).
 pub const SYLLABIC_WEIGHT: f64 = 0.92;
 
 /// What a match through a form of `name` counts for (see [`SYLLABIC_WEIGHT`]).
