@@ -104,8 +104,10 @@ pub struct Screener {
     entities: Vec<(String, ListEntity)>,
     meta: Vec<NameMeta>,
     index: Index,
-    /// The names of entity `i` are `name_ids[i]..name_ids[i + 1]`.
+    /// The forms of the names of entity `i` are `name_ids[i]..name_ids[i + 1]`.
     name_ids: Vec<u32>,
+    /// How many names the entries have, as the lists give them.
+    names: usize,
     /// `(kind group, identifier in comparable form)` -> entities carrying it: a shared
     /// identifier brings an entry to scoring whatever its name.
     by_identifier: HashMap<(String, String), Vec<u32>>,
@@ -207,6 +209,7 @@ impl Screener {
         let mut index = Index::default();
         let mut meta = vec![];
         let mut name_ids = vec![];
+        let mut names = 0;
         let mut by_identifier: HashMap<(String, String), Vec<u32>> = HashMap::new();
         for (i, (_, e)) in entities.iter().enumerate() {
             name_ids.push(meta.len() as u32);
@@ -226,7 +229,9 @@ impl Screener {
             // its RR, McCune–Reischauer and common renderings, and so on.
             for n in &e.names {
                 let value: std::sync::Arc<str> = n.value.as_str().into();
-                for norm in normalize_all(&n.value, t) {
+                let forms = normalize_all(&n.value, t);
+                names += usize::from(forms.iter().any(|f| !f.tokens.is_empty()));
+                for norm in forms {
                     if norm.tokens.is_empty() {
                         continue;
                     }
@@ -256,6 +261,7 @@ impl Screener {
             meta,
             index,
             name_ids,
+            names,
             by_identifier,
             by_id,
             rank,
@@ -300,7 +306,14 @@ impl Screener {
         self.entities.len()
     }
 
+    /// The names of the indexed entries (with a token to them), as the lists give them.
     pub fn names(&self) -> usize {
+        self.names
+    }
+
+    /// The forms of those names the index holds (see [`normalize_all`]): a name in another
+    /// script has several.
+    pub fn forms(&self) -> usize {
         self.meta.len()
     }
 
