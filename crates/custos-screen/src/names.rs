@@ -348,6 +348,10 @@ pub fn normalize(name: &str, t: NameType) -> Normalized {
     }
 }
 
+/// The longest name, in characters, romanised by the systems of its script (see
+/// [`normalize_all`]).
+pub const MAX_RENDERED: usize = 256;
+
 /// Every form of a name worth comparing: [`normalize`]'s, then those of its renderings in
 /// Latin letters by the systems of its script (see [`crate::romanize`]), each once. A name in
 /// Latin letters has one. Each form counts for its [`Normalized::weight`]; the index gathers
@@ -356,6 +360,12 @@ pub fn normalize_all(name: &str, t: NameType) -> Vec<Normalized> {
     let mut first = normalize(name, t);
     first.weight = crate::romanize::weight(name);
     let mut out = vec![first];
+    // A name is not hundreds of characters long: one that is (a pasted document, a hostile
+    // query) is compared as any_ascii writes it, not read word by word through the
+    // dictionaries, which would cost time growing with its square.
+    if name.chars().count() > MAX_RENDERED {
+        return out;
+    }
     // A name in the Arabic script gathers through its form as written only (whose consonant
     // skeletons the index matches to Latin spellings): its renderings, with the vowels they
     // supply, would reach most Latin names that share a consonant, at many times the cost;

@@ -197,3 +197,12 @@ fn different_names_score_low() {
     check("ABBA", "Abu Abbas", Any, 0.0, 0.87);
     check("", "John", Person, 0.0, 0.0);
 }
+
+/// A name longer than any name (a pasted document, a hostile query) is compared as written,
+/// not read through the dictionaries word by word.
+#[test]
+fn a_name_of_thousands_of_characters_has_one_form() {
+    let long = "山田".repeat(10_000);
+    assert_eq!(normalize_all(&long, NameType::Person).len(), 1);
+    assert!(normalize_all("山田太郎", NameType::Person).len() > 1);
+}
