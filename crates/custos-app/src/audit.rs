@@ -14,21 +14,37 @@ impl App {
         action: &str,
         record: &str,
     ) -> Result<()> {
-        let rec = self
-            .store
-            .append_audit(&AuditEntry {
-                at: self.now(),
+        self.audit_many(actor, purpose, action, &[record]).await
+    }
+
+    /// [`App::audit`] for many records at once (a walk over every customer), one entry each,
+    /// in one write to the trail and then the ledger's audit log.
+    pub async fn audit_many(
+        &self,
+        actor: &Actor,
+        purpose: Option<&str>,
+        action: &str,
+        records: &[&str],
+    ) -> Result<()> {
+        let at = self.now();
+        let entries: Vec<AuditEntry> = records
+            .iter()
+            .map(|r| AuditEntry {
+                at,
                 actor: actor.id.clone(),
                 role: actor.role.clone(),
                 purpose: purpose.map(str::to_owned),
                 action: action.to_owned(),
-                record: record.to_owned(),
+                record: (*r).to_owned(),
             })
-            .await?;
-        // The same record in the ledger's audit log, durable before the read it announces
+            .collect();
+        let Some(last) = self.store.append_audits(&entries).await? else {
+            return Ok(());
+        };
+        // The same records in the ledger's audit log, durable before the read they announce
         // (with any that other processes wrote to the trail since).
         if self.ledger.is_some() {
-            self.mirror_audit_to(rec.seq).await?;
+            self.mirror_audit_to(last.seq).await?;
         }
         Ok(())
     }

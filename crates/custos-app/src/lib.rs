@@ -15,6 +15,7 @@ pub mod approvals;
 pub mod audit;
 pub mod backtest;
 pub mod browse;
+pub mod bulk;
 pub mod demo;
 pub mod designations;
 pub mod detect;

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Months, Utc};
 use custos_core::account::PendingOutcome;
 use custos_core::{AccountKind, CoreError, CustomerId, Decision, SubjectRole};
-use custos_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -355,14 +354,10 @@ impl App {
         let in_period = |t: DateTime<Utc>| from.is_none_or(|f| t >= f) && t <= now;
         let mut pages = CustomerPages::default();
         while let Some(ids) = pages.next(self.store().as_ref()).await? {
-            for id in ids {
-                let c = match self.store().load_customer(&id).await {
-                    Ok(c) => c.value,
-                    Err(StoreError::Destroyed(_)) => continue,
-                    Err(e) => return Err(e.into()),
-                };
+            for loaded in pages.load(self.store().as_ref(), &ids).await? {
+                let (c, accounts) = (loaded.customer.value, loaded.accounts);
+                let id = c.id.clone();
                 let summary = c.summary(p);
-                let accounts = self.store().accounts_of(&id).await?;
                 let foreign = !summary.all_us_persons();
                 for a in &accounts {
                     for span in &a.pending_history {

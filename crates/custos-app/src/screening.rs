@@ -20,6 +20,15 @@ use crate::error::Error;
 use crate::service::{Actor, App, CustomerPages, Result};
 use custos_store::StoreError;
 
+/// A customer screened in a walk over every customer.
+enum Screened {
+    /// Its cases stayed as they were: the record as screened, its summary, and the version
+    /// it was read at.
+    Quiet(Customer, custos_core::customer::CustomerSummary, i64),
+    /// Its cases changed: it is screened again through [`App::mutate`].
+    Changed(CustomerId),
+}
+
 /// The index and the `(list, version)` pairs it covers.
 pub type Lists = (Arc<Screener>, Vec<(String, i64)>);
 
@@ -105,7 +114,8 @@ pub fn findings(
             identifiers: s.identifiers.clone(),
             address: s.address.clone(),
         };
-        let subject_fp = fingerprint(&s);
+        // Most subjects hit nothing: their fingerprint is made only for a hit.
+        let subject_fp = std::cell::OnceCell::new();
         for h in lists.screen(&q, None) {
             let Some(e) = lists.entity(&h.list, &h.entity_id) else {
                 continue;
@@ -149,7 +159,7 @@ pub fn findings(
                     })
                     .collect(),
                 entity_fingerprint: entity_fingerprint(e),
-                subject_fingerprint: subject_fp.clone(),
+                subject_fingerprint: subject_fp.get_or_init(|| fingerprint(&s)).clone(),
             });
         }
     }
@@ -274,6 +284,13 @@ impl App {
     /// Screens every stored customer again (after a list changed), re-deciding accounts, and
     /// reports the hits that are new and those that are gone. Each customer's screening is
     /// a read of personal data, audited with the purpose `screening`.
+    ///
+    /// Customers are read a page at a time and screened on every core. A customer whose
+    /// cases the screening leaves as they were has nothing to re-decide: its record is saved
+    /// with the time and the list versions of the screening, with the page's others in one
+    /// write. A customer whose cases change (or that changed in between) goes the way of any
+    /// change to a record ([`App::mutate`]): screened, put to the red-flag rules, its accounts
+    /// decided again, its events written.
     pub async fn rescreen_all(
         &self,
         actor: &Actor,
@@ -289,11 +306,29 @@ impl App {
             lists: self.numbered(&lists.1).await?,
             ..Default::default()
         };
+        // While one page is screened on every core, the next is audited and read, and the
+        // one before saved.
         let mut pages = CustomerPages::default();
-        while let Some(ids) = pages.next(self.store().as_ref()).await? {
-            for id in ids {
-                self.audit(actor, Some("screening"), "screen_customer", id.as_str())
-                    .await?;
+        let mut screening = match self.next_page(&mut pages, actor, &mut report).await? {
+            Some(page) => Some(self.spawn_screening(page, &lists)),
+            None => None,
+        };
+        while let Some(current) = screening.take() {
+            if let Some(page) = self.next_page(&mut pages, actor, &mut report).await? {
+                let next = self.spawn_screening(page, &lists);
+                screening = Some(next);
+            }
+            let mut quiet = vec![];
+            let mut changed = vec![];
+            for s in current.await?? {
+                match s {
+                    Screened::Quiet(c, summary, version) => quiet.push((c, summary, version)),
+                    Screened::Changed(id) => changed.push(id),
+                }
+            }
+            let raced = self.store().save_screened(&quiet).await?;
+            report.screened += (quiet.len() - raced.len()) as u64;
+            for id in changed.into_iter().chain(raced) {
                 match self.mutate_with(&id, Some(&lists), |_, _, _| Ok(())).await {
                     Ok((_, _, _, ch)) => {
                         let tag = |v: Vec<CaseChange>| {
@@ -309,10 +344,73 @@ impl App {
                     Err(Error::Destroyed(_)) => report.skipped += 1,
                     Err(e) => return Err(e),
                 }
-                progress(report.screened + report.skipped);
             }
+            progress(report.screened + report.skipped);
         }
         Ok(report)
+    }
+
+    /// The next page of customers to screen, audited before it is read; `None` after the
+    /// last. Those destroyed since their ids were read are counted as skipped.
+    async fn next_page(
+        &self,
+        pages: &mut CustomerPages,
+        actor: &Actor,
+        report: &mut RescreenReport,
+    ) -> Result<Option<Vec<custos_store::LoadedCustomer>>> {
+        let Some(ids) = pages.next(self.store().as_ref()).await? else {
+            return Ok(None);
+        };
+        let records: Vec<&str> = ids.iter().map(CustomerId::as_str).collect();
+        self.audit_many(actor, Some("screening"), "screen_customer", &records)
+            .await?;
+        let page = pages.load(self.store().as_ref(), &ids).await?;
+        report.skipped += (ids.len() - page.len()) as u64;
+        Ok(Some(page))
+    }
+
+    /// Screens a page of customers on every core, in the background: those whose cases stay
+    /// as they were, with their records as screened; the others by id.
+    fn spawn_screening(
+        &self,
+        page: Vec<custos_store::LoadedCustomer>,
+        lists: &Lists,
+    ) -> tokio::task::JoinHandle<Result<Vec<Screened>>> {
+        let now = self.now();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let per = page.len().div_ceil(cores).max(1);
+        let mut page = page.into_iter();
+        let mut tasks = vec![];
+        loop {
+            let chunk: Vec<_> = page.by_ref().take(per).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            let (app, lists) = (self.clone(), lists.clone());
+            tasks.push(tokio::task::spawn_blocking(move || {
+                chunk
+                    .into_iter()
+                    .map(|l| {
+                        let mut c = l.customer.value;
+                        let before = c.screening.cases.clone();
+                        app.screen_into(&mut c, &lists, now);
+                        if c.screening.cases == before {
+                            let summary = c.summary(app.policy());
+                            Screened::Quiet(c, summary, l.customer.version)
+                        } else {
+                            Screened::Changed(c.id)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            }));
+        }
+        tokio::spawn(async move {
+            let mut out = vec![];
+            for t in tasks {
+                out.extend(t.await?);
+            }
+            Ok(out)
+        })
     }
 
     /// A reviewer's decision on a screening case; the customer's accounts are re-decided, and

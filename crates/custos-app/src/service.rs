@@ -47,6 +47,8 @@ pub struct NewAccount {
 /// (retention, re-screening, sweeps, reports).
 #[derive(Debug, Default)]
 pub struct CustomerPages {
+    /// Where the page last given starts (after this id).
+    start: Option<CustomerId>,
     after: Option<CustomerId>,
     done: bool,
 }
@@ -64,10 +66,27 @@ impl CustomerPages {
                 Ok(None)
             }
             Some(last) => {
-                self.after = Some(last.clone());
+                self.start = self.after.replace(last.clone());
                 Ok(Some(ids))
             }
         }
+    }
+
+    /// The customers of `ids`, the page [`CustomerPages::next`] last gave, decrypted and
+    /// with their accounts, in one read of the store: those destroyed since are left out, and
+    /// so are those created since (they are not on the page).
+    pub async fn load(
+        &self,
+        store: &dyn Store,
+        ids: &[CustomerId],
+    ) -> Result<Vec<custos_store::LoadedCustomer>> {
+        let Some(last) = ids.last() else {
+            return Ok(vec![]);
+        };
+        let mut page = store.customers_in(self.start.as_ref(), last).await?;
+        let wanted: HashSet<&CustomerId> = ids.iter().collect();
+        page.retain(|l| wanted.contains(&l.customer.value.id));
+        Ok(page)
     }
 }
 
@@ -326,24 +345,7 @@ impl App {
             detector: Some(&self.detector),
             abuse_hold: banned.as_ref().map(|(case, _)| case.as_str()),
         });
-        let closed = decision.account_status == AccountStatus::Closed;
-        let pending = decision.decision == Decision::Pending;
-        let a = Account {
-            id,
-            customer_id: req.customer_id.clone(),
-            kind: req.kind,
-            offering: req.offering,
-            parent_id: req.parent_id,
-            opened_at: now,
-            closed_at: closed.then_some(now),
-            close_reason: closed.then(|| "refused at opening".to_owned()),
-            last_access_at: None,
-            pending_since: pending.then_some(now),
-            profile,
-            pending_history: vec![],
-            abuse_holds: vec![],
-            decision,
-        };
+        let a = crate::bulk::opened_account(id, req, decision, now);
         let mut all = existing.clone();
         all.push(a.clone());
         let events =

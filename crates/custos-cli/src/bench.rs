@@ -55,6 +55,10 @@ pub enum BenchCmd {
     /// A legal request's records package: one account's events among many more in the ledger,
     /// written and verified, beside Python's bagit and the independent verifier.
     Legal(crate::bench_legal::Args),
+    /// A whole customer base (a million customers by default) in the store: the screening
+    /// against OFAC's SDN and the UN's lists, the re-screening a new list version triggers,
+    /// and the CIP certification, end to end, on SQLite or PostgreSQL.
+    Customers(crate::bench_customers::Args),
     /// A customer's linked group among many customers (`custos links`), p50 and p99.
     Links(crate::bench_links::Args),
     /// The red-flag rules and ring detection on a synthetic sign-up stream with planted abuse
@@ -193,12 +197,12 @@ pub(crate) async fn seed(svc: &Service, n: usize) -> Result<Vec<String>> {
     Ok(ids)
 }
 
-struct Scratch {
+pub(crate) struct Scratch {
     admin: Option<(String, String)>,
 }
 
 impl Scratch {
-    async fn drop_db(&self) {
+    pub(crate) async fn drop_db(&self) {
         if let Some((admin, name)) = &self.admin
             && let Ok(mut c) = sqlx_admin(admin).await
         {
@@ -226,12 +230,56 @@ impl Admin {
     }
 }
 
+/// A fresh store for a benchmark: a SQLite file in `dir`, or a scratch database on the
+/// PostgreSQL server (dropped by [`Scratch::drop_db`]); its keyring in `dir`. Not migrated.
+pub(crate) async fn scratch_store(
+    backend: &str,
+    postgres_url: &str,
+    dir: &std::path::Path,
+) -> Result<(SqlStore, Scratch)> {
+    let keyring = Arc::new(FileKeyring::open_or_create(&dir.join("keyring.json"))?);
+    Ok(match backend {
+        "sqlite" => (
+            SqlStore::open_sqlite(&dir.join("custos.db"), keyring).await?,
+            Scratch { admin: None },
+        ),
+        "postgres" => {
+            let name = format!("custos_bench_{}", std::process::id());
+            let admin = sqlx_admin(postgres_url)
+                .await
+                .context("cannot reach PostgreSQL")?;
+            admin
+                .0
+                .execute_unchecked(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await?;
+            admin
+                .0
+                .execute_unchecked(&format!("CREATE DATABASE {name}"))
+                .await?;
+            let base = postgres_url
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_owned())
+                .context("the PostgreSQL URL has no database part")?;
+            (
+                SqlStore::open_postgres(&format!("{base}/{name}"), keyring).await?,
+                Scratch {
+                    admin: Some((postgres_url.to_owned(), name)),
+                },
+            )
+        }
+        other => bail!("unknown backend `{other}`: sqlite or postgres"),
+    })
+}
+
 pub async fn run(cmd: BenchCmd) -> Result<()> {
     if let BenchCmd::Screen(args) = cmd {
         return crate::bench_screen::run(args);
     }
     if let BenchCmd::Ledger(args) = cmd {
         return crate::bench_ledger::run(args).await;
+    }
+    if let BenchCmd::Customers(args) = cmd {
+        return crate::bench_customers::run(args).await;
     }
     if let BenchCmd::Links(args) = cmd {
         return crate::bench_links::run(args).await;
@@ -273,40 +321,7 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
         bail!("--requests, --concurrency and --customers must be at least 1");
     }
     let dir = tempfile::tempdir()?;
-    let keyring = Arc::new(FileKeyring::open_or_create(
-        &dir.path().join("keyring.json"),
-    )?);
-    let (store, scratch) = match backend.as_str() {
-        "sqlite" => (
-            SqlStore::open_sqlite(&dir.path().join("custos.db"), keyring).await?,
-            Scratch { admin: None },
-        ),
-        "postgres" => {
-            let name = format!("custos_bench_{}", std::process::id());
-            let admin = sqlx_admin(&postgres_url)
-                .await
-                .context("cannot reach PostgreSQL")?;
-            admin
-                .0
-                .execute_unchecked(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await?;
-            admin
-                .0
-                .execute_unchecked(&format!("CREATE DATABASE {name}"))
-                .await?;
-            let base = postgres_url
-                .rsplit_once('/')
-                .map(|(b, _)| b.to_owned())
-                .context("the PostgreSQL URL has no database part")?;
-            (
-                SqlStore::open_postgres(&format!("{base}/{name}"), keyring).await?,
-                Scratch {
-                    admin: Some((postgres_url.clone(), name)),
-                },
-            )
-        }
-        other => bail!("unknown backend `{other}`: sqlite or postgres"),
-    };
+    let (store, scratch) = scratch_store(&backend, &postgres_url, dir.path()).await?;
     store.migrate().await?;
     let store: Arc<dyn Store> = Arc::new(store);
     let mut policy = CipPolicy::default();

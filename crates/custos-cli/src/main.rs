@@ -4,6 +4,7 @@ mod app;
 mod batch;
 mod bench;
 mod bench_console;
+mod bench_customers;
 mod bench_detection;
 mod bench_ledger;
 mod bench_legal;

@@ -664,6 +664,67 @@ fn bench_screen_reports_its_figures_and_refuses_missing_lists() {
     );
 }
 
+/// `custos bench customers` on a small customer base: seeded, screened twice against the
+/// real lists (hits planted among them found), certified; a wrong argument refused.
+#[test]
+fn bench_customers_screens_and_certifies_a_customer_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let peer_data = peer("");
+    let out = custos(
+        dir.path(),
+        &[
+            "bench",
+            "customers",
+            "--peer-data",
+            peer_data.to_str().unwrap(),
+            "--customers",
+            "600",
+            "--planted-every",
+            "50",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["customers"], 600);
+    assert!(
+        r["subjects"].as_u64().unwrap() > 600,
+        "entities have owners: {r}"
+    );
+    assert!(r["accounts"].as_u64().unwrap() >= 600, "{r}");
+    assert!(
+        r["first_new_cases"].as_u64().unwrap() >= 5,
+        "planted names are found: {r}"
+    );
+    assert_eq!(r["rescreening_new_cases"], 0, "{r}");
+    assert_eq!(r["certified_customers"], 600, "{r}");
+    for k in [
+        "first_screening_seconds",
+        "rescreening_seconds",
+        "certification_seconds",
+    ] {
+        assert!(r[k].as_f64().unwrap() > 0.0, "{k}: {r}");
+    }
+    let out = custos(
+        dir.path(),
+        &[
+            "bench",
+            "customers",
+            "--customers",
+            "10",
+            "--backend",
+            "oracle",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown backend `oracle`"), "{err}");
+}
+
 /// A compliance officer's commands, on a fresh data directory: designations and their lead
 /// time, the sweep, the program profile and documents, the certification as PDF, the
 /// calendar, the CIP package and a request it answers, exemptions; each mistake a clear

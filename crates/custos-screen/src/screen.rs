@@ -119,6 +119,9 @@ pub struct Screener {
     /// What each list's hits ask of a provider, as it was imported (a prohibition unless
     /// said otherwise).
     measures: HashMap<String, custos_core::screening::ListMeasure>,
+    /// Each entity's addresses as [`address_words`], made the first time a query with an
+    /// address is scored against it (most entities never are).
+    address_words: Vec<std::sync::OnceLock<Vec<Vec<Box<str>>>>>,
 }
 
 impl std::fmt::Debug for Screener {
@@ -166,20 +169,35 @@ fn same_kind(a: &str, b: &str) -> bool {
     kind_group(a) == kind_group(b)
 }
 
-/// The words of an address worth comparing: letters and digits, folded, two characters or more.
-fn address_words(s: &str) -> std::collections::BTreeSet<String> {
-    any_ascii::any_ascii(s)
+/// The words of an address worth comparing: letters and digits, folded, two characters or
+/// more; sorted, each once.
+fn address_words(s: &str) -> Vec<Box<str>> {
+    let mut words: Vec<Box<str>> = any_ascii::any_ascii(s)
         .to_ascii_uppercase()
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| w.len() >= 2)
-        .map(str::to_owned)
-        .collect()
+        .map(Box::from)
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words
 }
 
-/// Two addresses share at least two thirds of the words of the shorter one (and at least two).
-fn same_address(a: &str, b: &str) -> bool {
-    let (a, b) = (address_words(a), address_words(b));
-    let shared = a.intersection(&b).count();
+/// Two addresses (as [`address_words`]) share at least two thirds of the words of the shorter
+/// one (and at least two).
+fn same_address(a: &[Box<str>], b: &[Box<str>]) -> bool {
+    let (mut i, mut j, mut shared) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
     let shorter = a.len().min(b.len());
     shared >= 2 && shared * 3 >= shorter * 2
 }
@@ -206,6 +224,7 @@ impl Screener {
     /// Builds the index over `(list name, entry)` pairs.
     pub fn build(entries: impl IntoIterator<Item = (String, ListEntity)>) -> Screener {
         let entities: Vec<(String, ListEntity)> = entries.into_iter().collect();
+        let n_entities = entities.len();
         let mut index = Index::default();
         let mut meta = vec![];
         let mut name_ids = vec![];
@@ -266,6 +285,9 @@ impl Screener {
             by_id,
             rank,
             measures: HashMap::new(),
+            address_words: (0..n_entities)
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
         }
     }
 
@@ -429,6 +451,7 @@ impl Screener {
     fn assess(
         &self,
         q: &Query,
+        address: &[Box<str>],
         name_score: f64,
         id: u32,
         mut why: Option<&mut Vec<Factor>>,
@@ -452,7 +475,8 @@ impl Screener {
             score += effect;
             note("name", effect, &|| "a weak alias counts less".into());
         }
-        let e = &self.entities[self.index.names.entity(id) as usize].1;
+        let entity = self.index.names.entity(id) as usize;
+        let e = &self.entities[entity].1;
         if let Some(dob) = &q.birth_date {
             let qy = years(dob);
             let ey: Vec<u32> = e.birth_dates.iter().flat_map(|d| years(d)).collect();
@@ -481,8 +505,12 @@ impl Screener {
                 note("country", effect, &|| detail.into());
             }
         }
-        if let Some(a) = &q.address
-            && e.addresses.iter().any(|l| same_address(a, l))
+        if !address.is_empty()
+            && !e.addresses.is_empty()
+            && self.address_words[entity]
+                .get_or_init(|| e.addresses.iter().map(|a| address_words(a)).collect())
+                .iter()
+                .any(|l| same_address(address, l))
         {
             score += ADDRESS_MATCH;
             note("address", ADDRESS_MATCH, &|| {
@@ -528,6 +556,7 @@ impl Screener {
             std::hint::black_box(touched);
             self.index.touch_names(ids.iter().map(|&(id, _)| id));
         }
+        let address = q.address.as_deref().map(address_words).unwrap_or_default();
         // (entity, score, name, name score)
         let mut ranked: Vec<(u32, f64, u32, f64)> = ids
             .into_iter()
@@ -535,7 +564,7 @@ impl Screener {
                 let name_score = self.name_score(forms, mask, id);
                 (
                     self.index.names.entity(id),
-                    self.assess(q, name_score, id, None),
+                    self.assess(q, &address, name_score, id, None),
                     id,
                     name_score,
                 )
@@ -557,7 +586,7 @@ impl Screener {
             .into_iter()
             .map(|(entity, score, id, name_score)| {
                 let mut why = vec![];
-                self.assess(q, name_score, id, Some(&mut why));
+                self.assess(q, &address, name_score, id, Some(&mut why));
                 let (list, e) = &self.entities[entity as usize];
                 Hit {
                     entity_id: e.id.clone(),

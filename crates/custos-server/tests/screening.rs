@@ -814,3 +814,121 @@ async fn a_lists_measure_decides_what_its_hits_do() {
     resolve(&app, prohibited["id"].as_str().unwrap(), "confirmed").await;
     assert_eq!(account(&app, &acc).await["account_status"], "closed");
 }
+
+/// A re-screening of more customers than one page (customers brought over in bulk): every
+/// customer is screened and audited once, those the lists do not touch are saved with the
+/// versions they were screened against, and the hits anywhere in the walk open cases that
+/// hold their accounts.
+#[tokio::test]
+async fn a_rescreening_walks_every_page_and_saves_every_record() {
+    use custos_app::service::new_id;
+    use custos_core::{AccountKind, CipPolicy, Customer, CustomerId, Offering, SubjectId};
+    let app = TestApp::new().await;
+    let policy = CipPolicy::default();
+    let now = app.service.now();
+    let n = 1_203;
+    let hits = [0, 600, 1_202];
+    let batch: Vec<_> = (0..n)
+        .map(|i| {
+            let name = if hits.contains(&i) {
+                "Igor Petrovich Sokolov".to_owned()
+            } else {
+                format!("Customer Number{i:05}")
+            };
+            let c = Customer::new(
+                CustomerId::parse(&new_id(CustomerId::PREFIX)).unwrap(),
+                now,
+                serde_json::from_value(individual(&name, "DE", "DE")).unwrap(),
+                vec![],
+                vec![SubjectId::parse(&new_id(SubjectId::PREFIX)).unwrap()],
+                None,
+                &policy,
+            )
+            .unwrap();
+            (c, vec![(AccountKind::Direct, Offering::Paid)])
+        })
+        .collect();
+    let ids: Vec<CustomerId> = batch.iter().map(|(c, _)| c.id.clone()).collect();
+    app.service.import_customers(batch).await.unwrap();
+    app.import(
+        "ofac-sdn",
+        vec![sdn_person("sdn-1", "SOKOLOV, Igor Petrovich", "1971", "RU")],
+    )
+    .await;
+    let rescreen = || async {
+        let r = app
+            .send(
+                "POST",
+                "/v1/screening/rescreen",
+                Some(Role::ComplianceOfficer),
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.body
+    };
+    let b = rescreen().await;
+    assert_eq!(b["screened"], n);
+    assert_eq!(b["skipped"], 0);
+    let new = b["new"].as_array().unwrap();
+    assert_eq!(new.len(), 3, "{b}");
+    let hit: Vec<&str> = new
+        .iter()
+        .map(|c| c["customer_id"].as_str().unwrap())
+        .collect();
+    for i in hits {
+        assert!(hit.contains(&ids[i].as_str()), "{i} is a hit");
+    }
+    // A hit holds its account; a customer the list does not touch is saved screened.
+    let store = app.service.store();
+    let held = store.accounts_of(&ids[600]).await.unwrap();
+    assert_eq!(held[0].status().as_str(), "pending_verification");
+    let quiet = store.load_customer(&ids[1]).await.unwrap();
+    assert_eq!(quiet.version, 2);
+    assert_eq!(quiet.value.screening.screened_at, Some(now));
+    assert_eq!(quiet.value.screening.versions.len(), 1);
+    assert_eq!(quiet.value.screening.versions[0].0, "ofac-sdn");
+    assert_eq!(
+        store.accounts_of(&ids[1]).await.unwrap()[0]
+            .status()
+            .as_str(),
+        "active"
+    );
+    // Each customer's screening is one entry in the audit trail, attributed.
+    let audited = |entries: Vec<custos_store::AuditRecord>| {
+        entries
+            .into_iter()
+            .filter(|r| r.entry.action == "screen_customer")
+            .map(|r| r.entry.record)
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let trail = audited(store.audit_entries(0, 10_000).await.unwrap());
+    assert_eq!(trail.len(), n);
+    assert!(ids.iter().all(|id| trail.contains(id.as_str())));
+
+    // Nothing changed: nothing new, every record saved again; a delisting resolves the three.
+    let b = rescreen().await;
+    assert_eq!(
+        (b["screened"].as_u64(), b["new"].as_array().unwrap().len()),
+        (Some(n as u64), 0)
+    );
+    assert_eq!(store.load_customer(&ids[1]).await.unwrap().version, 3);
+    app.import(
+        "ofac-sdn",
+        vec![ListEntity::new(
+            "sdn-2",
+            EntityKind::Organization,
+            "ROSNEFT",
+        )],
+    )
+    .await;
+    let b = rescreen().await;
+    assert_eq!(b["resolved"].as_array().unwrap().len(), 3, "{b}");
+    assert_eq!(
+        store.accounts_of(&ids[600]).await.unwrap()[0]
+            .status()
+            .as_str(),
+        "active"
+    );
+}

@@ -46,6 +46,14 @@ pub struct Versioned<T> {
     pub version: i64,
 }
 
+/// A customer as a walk over every customer reads it: the record with its version, and its
+/// accounts.
+#[derive(Debug, Clone)]
+pub struct LoadedCustomer {
+    pub customer: Versioned<Customer>,
+    pub accounts: Vec<Account>,
+}
+
 /// One entry of the audit trail: who read or changed which record, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -578,6 +586,28 @@ pub trait Store: PeopleStore + Send + Sync + std::fmt::Debug + 'static {
         s: &CustomerSummary,
         events: &[OutboxEvent],
     ) -> Result<(), StoreError>;
+    /// Creates customers with their accounts, all in one transaction: a migration's bulk load
+    /// (and the benchmarks' seeds). No events are written for them.
+    async fn create_customers(
+        &self,
+        batch: &[(Customer, CustomerSummary, Vec<Account>)],
+    ) -> Result<(), StoreError>;
+    /// The customers not destroyed whose ids sort after `after` and up to `upto`, in id
+    /// order, decrypted, each with its accounts: the walks over every customer (re-screening,
+    /// reports) read a page of [`Store::customer_ids`] at a time, not one customer at a time.
+    async fn customers_in(
+        &self,
+        after: Option<&CustomerId>,
+        upto: &CustomerId,
+    ) -> Result<Vec<LoadedCustomer>, StoreError>;
+    /// Saves records whose screening ran again without changing any case (only when it ran
+    /// and against which list versions): the record, the summary and the version, in one
+    /// transaction. A record changed (or destroyed) since its `version` was read is not saved;
+    /// its id is returned, for the caller to go through [`Store::save_customer`] instead.
+    async fn save_screened(
+        &self,
+        batch: &[(Customer, CustomerSummary, i64)],
+    ) -> Result<Vec<CustomerId>, StoreError>;
     /// Loads and decrypts a customer record.
     async fn load_customer(&self, id: &CustomerId) -> Result<Versioned<Customer>, StoreError>;
     /// Loads the clear summary, without decrypting anything.
@@ -687,6 +717,9 @@ pub trait Store: PeopleStore + Send + Sync + std::fmt::Debug + 'static {
     /// Appends to the hash-chained audit trail. No method updates or deletes it, and the
     /// database refuses to as well.
     async fn append_audit(&self, e: &AuditEntry) -> Result<AuditRecord, StoreError>;
+    /// Appends entries to the audit trail in one transaction, in order; returns the last
+    /// record (`None` for no entries).
+    async fn append_audits(&self, es: &[AuditEntry]) -> Result<Option<AuditRecord>, StoreError>;
     async fn audit_entries(
         &self,
         after_seq: i64,

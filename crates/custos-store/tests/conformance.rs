@@ -16,6 +16,8 @@ use custos_store::{
 
 use common::*;
 
+#[path = "conformance/bulk.rs"]
+mod bulk;
 #[path = "conformance/console.rs"]
 mod console;
 #[path = "conformance/lookups.rs"]
@@ -25,6 +27,7 @@ mod sharing;
 #[path = "conformance/webhooks.rs"]
 mod webhooks;
 
+use bulk::*;
 use console::*;
 use lookups::*;
 use sharing::*;
@@ -869,6 +872,9 @@ macro_rules! conformance {
 
 conformance!(
     customers_round_trip,
+    customers_created_and_read_in_bulk,
+    a_quiet_screening_saves_what_no_one_changed,
+    audits_in_one_write_chain_on,
     console_users_and_sessions,
     console_claims,
     approvals_are_sealed_and_decided_once,

@@ -1,9 +1,22 @@
 //! The audit trail (hash-chained), API keys, and the idempotency records of the API.
 
+use super::rows::{Val, insert_many};
 use super::*;
 
 pub(super) async fn append_audit(st: &SqlStore, e: &AuditEntry) -> Result<AuditRecord, StoreError> {
-    let body = json(e)?;
+    append_audits(st, std::slice::from_ref(e))
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("no audit record was written".into()))
+}
+
+/// Appends the entries in one transaction, each chained to the one before; the last record.
+pub(super) async fn append_audits(
+    st: &SqlStore,
+    es: &[AuditEntry],
+) -> Result<Option<AuditRecord>, StoreError> {
+    let Some(last) = es.last() else {
+        return Ok(None);
+    };
     let mut tx = st.write.begin().await.map_err(db)?;
     st.writer_first(&mut tx).await?;
     let head = sqlx::query(&format!(
@@ -13,34 +26,44 @@ pub(super) async fn append_audit(st: &SqlStore, e: &AuditEntry) -> Result<AuditR
     .fetch_one(&mut *tx)
     .await
     .map_err(db)?;
-    let prev_seq: i64 = get(&head, "seq")?;
-    let prev: Vec<u8> = get(&head, "hash")?;
-    let seq = prev_seq + 1;
-    let hash = audit_hash(&prev, seq, &body);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, body, prev_hash, hash) VALUES ($1, $2, $3, $4, $5)",
+    let mut seq: i64 = get(&head, "seq")?;
+    let mut prev: Vec<u8> = get(&head, "hash")?;
+    let mut last_prev = prev.clone();
+    let mut rows = Vec::with_capacity(es.len());
+    for e in es {
+        let body = json(e)?;
+        seq += 1;
+        let hash = audit_hash(&prev, seq, &body).to_vec();
+        last_prev = std::mem::replace(&mut prev, hash.clone());
+        rows.push(vec![
+            Val::Int(seq),
+            Val::Int(ts(e.at)),
+            Val::Text(body),
+            Val::Blob(last_prev.clone()),
+            Val::Blob(hash),
+        ]);
+    }
+    insert_many(
+        &mut tx,
+        "audit_log (seq, at, body, prev_hash, hash)",
+        "($1, $2, $3, $4, $5)",
+        "",
+        rows,
     )
-    .bind(seq)
-    .bind(ts(e.at))
-    .bind(body)
-    .bind(prev.clone())
-    .bind(hash.to_vec())
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
         .bind(seq)
-        .bind(hash.to_vec())
+        .bind(prev.clone())
         .execute(&mut *tx)
         .await
         .map_err(db)?;
     tx.commit().await.map_err(db)?;
-    Ok(AuditRecord {
+    Ok(Some(AuditRecord {
         seq,
-        entry: e.clone(),
-        prev_hash: hex::encode(prev),
-        hash: hex::encode(hash),
-    })
+        entry: last.clone(),
+        prev_hash: hex::encode(last_prev),
+        hash: hex::encode(prev),
+    }))
 }
 
 pub(super) async fn audit_entries(

@@ -1,5 +1,6 @@
 //! Customer records: sealed under their data keys, blind indexes, legal holds, destruction, screening cases.
 
+use super::rows::{ROW_VALUES, Val, insert_many, renumber};
 use super::*;
 
 pub(super) async fn create_customer(
@@ -8,35 +9,336 @@ pub(super) async fn create_customer(
     s: &CustomerSummary,
     events: &[OutboxEvent],
 ) -> Result<(), StoreError> {
-    let dek = SecretKey::generate();
-    let wrapped = st.keyring.wrap(&dek, &dek_aad(&c.id))?;
-    let record = st.seal_record(&dek, c)?;
-    let now = ts(c.created_at);
+    let mut rows = NewRows::default();
+    rows.add(st, c, s, &[])?;
     let mut tx = st.write.begin().await.map_err(db)?;
-    sqlx::query(
-        "INSERT INTO customers (id, created_at, updated_at, version, summary, record, \
-         external_ref) VALUES ($1, $2, $2, 1, $3, $4, $5)",
-    )
-    .bind(c.id.as_str())
-    .bind(now)
-    .bind(json(s)?)
-    .bind(record)
-    .bind(s.external_ref.clone())
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?;
-    sqlx::query("INSERT INTO data_keys (customer_id, kek_id, wrapped) VALUES ($1, $2, $3)")
-        .bind(c.id.as_str())
-        .bind(wrapped.kek_id)
-        .bind(wrapped.bytes)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-    st.write_indexes(&mut tx, c).await?;
-    SqlStore::write_cases(&mut tx, &c.id, s).await?;
+    rows.write(&mut tx).await?;
     webhooks::write_outbox(st, &mut tx, events).await?;
     tx.commit().await.map_err(db)?;
     Ok(())
+}
+
+pub(super) async fn create_customers(
+    st: &SqlStore,
+    batch: &[(Customer, CustomerSummary, Vec<Account>)],
+) -> Result<(), StoreError> {
+    let mut rows = NewRows::default();
+    for (c, s, accounts) in batch {
+        rows.add(st, c, s, accounts)?;
+    }
+    let mut tx = st.write.begin().await.map_err(db)?;
+    rows.write(&mut tx).await?;
+    tx.commit().await.map_err(db)
+}
+
+/// The rows that new customers add to each table, written as statements of many rows each.
+#[derive(Default)]
+struct NewRows {
+    customers: Vec<Vec<Val>>,
+    keys: Vec<Vec<Val>>,
+    indexes: Vec<Vec<Val>>,
+    cases: Vec<Vec<Val>>,
+    accounts: Vec<Vec<Val>>,
+}
+
+impl NewRows {
+    fn add(
+        &mut self,
+        st: &SqlStore,
+        c: &Customer,
+        s: &CustomerSummary,
+        accounts: &[Account],
+    ) -> Result<(), StoreError> {
+        let dek = SecretKey::generate();
+        let wrapped = st.keyring.wrap(&dek, &dek_aad(&c.id))?;
+        let id = || Val::Text(c.id.as_str().to_owned());
+        self.customers.push(vec![
+            id(),
+            Val::Int(ts(c.created_at)),
+            Val::Text(json(s)?),
+            Val::Blob(st.seal_record(&dek, c)?),
+            Val::OptText(s.external_ref.clone()),
+        ]);
+        self.keys.push(vec![
+            id(),
+            Val::Text(wrapped.kek_id),
+            Val::Blob(wrapped.bytes),
+        ]);
+        let mut seen = std::collections::HashSet::new();
+        for (kind, digest) in st.index_rows(c) {
+            if seen.insert((kind, digest)) {
+                self.indexes.push(vec![
+                    Val::Text(kind.as_str().to_owned()),
+                    Val::Blob(digest.to_vec()),
+                    id(),
+                ]);
+            }
+        }
+        for k in &s.screening {
+            self.cases.push(vec![
+                Val::Text(k.id.clone()),
+                id(),
+                Val::Text(case_state(k.state).to_owned()),
+                Val::Int(ts(k.updated_at)),
+                Val::Text(json(k)?),
+            ]);
+        }
+        for a in accounts {
+            self.accounts.push(vec![
+                Val::Text(a.id.as_str().to_owned()),
+                Val::Text(a.customer_id.as_str().to_owned()),
+                Val::Text(json(&a.kind)?.trim_matches('"').to_owned()),
+                Val::Text(json(&a.offering)?.trim_matches('"').to_owned()),
+                Val::OptText(a.parent_id.as_ref().map(|p| p.as_str().to_owned())),
+                Val::Text(a.status().as_str().to_owned()),
+                Val::Int(needs_action(a)),
+                Val::Int(ts(a.opened_at)),
+                Val::OptInt(a.closed_at.map(ts)),
+                Val::OptInt(a.last_access_at.map(ts)),
+                Val::Text(json(a)?),
+            ]);
+        }
+        Ok(())
+    }
+
+    async fn write(self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(), StoreError> {
+        insert_many(
+            tx,
+            "customers (id, created_at, updated_at, version, summary, record, external_ref)",
+            "($1, $2, $2, 1, $3, $4, $5)",
+            "",
+            self.customers,
+        )
+        .await?;
+        insert_many(
+            tx,
+            "data_keys (customer_id, kek_id, wrapped)",
+            "($1, $2, $3)",
+            "",
+            self.keys,
+        )
+        .await?;
+        insert_many(
+            tx,
+            "blind_index (kind, digest, customer_id)",
+            "($1, $2, $3)",
+            " ON CONFLICT DO NOTHING",
+            self.indexes,
+        )
+        .await?;
+        insert_many(
+            tx,
+            "screening_cases (id, customer_id, state, updated_at, body)",
+            "($1, $2, $3, $4, $5)",
+            "",
+            self.cases,
+        )
+        .await?;
+        insert_many(
+            tx,
+            "accounts (id, customer_id, kind, offering, parent_id, status, needs_action, \
+             opened_at, closed_at, last_access_at, body)",
+            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            "",
+            self.accounts,
+        )
+        .await
+    }
+}
+
+/// A sealed record opened: the customer it holds.
+fn open_record(
+    st: &SqlStore,
+    id: &CustomerId,
+    row: &sqlx::any::AnyRow,
+) -> Result<Customer, StoreError> {
+    let dek = st.unwrap_dek(id, row)?;
+    open_sealed(&dek, id, &get::<Vec<u8>>(row, "record")?)
+}
+
+fn open_sealed(dek: &SecretKey, id: &CustomerId, sealed: &[u8]) -> Result<Customer, StoreError> {
+    let plain = zeroize::Zeroizing::new(crypto::open(dek, &record_aad(id), sealed)?);
+    serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(format!("customer record: {e}")))
+}
+
+pub(super) async fn customers_in(
+    st: &SqlStore,
+    after: Option<&CustomerId>,
+    upto: &CustomerId,
+) -> Result<Vec<LoadedCustomer>, StoreError> {
+    let after = after.map_or("", |a| a.as_str());
+    let rows = sqlx::query(
+        "SELECT c.id, c.version, c.record, k.kek_id, k.wrapped \
+         FROM customers c JOIN data_keys k ON k.customer_id = c.id \
+         WHERE c.destroyed_at IS NULL AND c.id > $1 AND c.id <= $2 ORDER BY c.id",
+    )
+    .bind(after)
+    .bind(upto.as_str())
+    .fetch_all(&st.read)
+    .await
+    .map_err(db)?;
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let last = upto.as_str();
+    let accounts = sqlx::query(
+        "SELECT customer_id, body FROM accounts WHERE customer_id > $1 AND customer_id <= $2 \
+         ORDER BY customer_id, id",
+    )
+    .bind(after)
+    .bind(last)
+    .fetch_all(&st.read)
+    .await
+    .map_err(db)?;
+    // The page's records, opened on every core.
+    let sealed = rows
+        .iter()
+        .map(|row| {
+            let id = CustomerId::parse(&get::<String>(row, "id")?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let key = WrappedKey {
+                kek_id: get(row, "kek_id")?,
+                bytes: get(row, "wrapped")?,
+            };
+            Ok((
+                id,
+                get::<i64>(row, "version")?,
+                key,
+                get::<Vec<u8>>(row, "record")?,
+            ))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    drop(rows);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per = sealed.len().div_ceil(cores).max(1);
+    let mut sealed = sealed.into_iter();
+    let mut tasks = vec![];
+    loop {
+        let chunk: Vec<_> = sealed.by_ref().take(per).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        let keyring = st.keyring.clone();
+        tasks.push(tokio::task::spawn_blocking(move || {
+            chunk
+                .into_iter()
+                .map(|(id, version, key, record)| {
+                    let dek = keyring.unwrap(&key, &dek_aad(&id))?;
+                    let c = open_sealed(&dek, &id, &record)?;
+                    Ok((id, version, c))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+        }));
+    }
+    let mut opened = Vec::new();
+    for t in tasks {
+        opened.extend(t.await.map_err(|e| StoreError::Backend(Box::new(e)))??);
+    }
+    let mut accounts = accounts.iter().peekable();
+    let mut out = Vec::with_capacity(opened.len());
+    for (id, version, c) in opened {
+        // Accounts of customers destroyed in between (none: their accounts go with them) are
+        // passed over.
+        let mut mine = vec![];
+        while let Some(a) = accounts.peek() {
+            let owner: String = get(a, "customer_id")?;
+            if owner.as_str() > id.as_str() {
+                break;
+            }
+            if owner == id.as_str() {
+                mine.push(SqlStore::account_from_row(a)?);
+            }
+            accounts.next();
+        }
+        out.push(LoadedCustomer {
+            customer: Versioned { value: c, version },
+            accounts: mine,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) async fn save_screened(
+    st: &SqlStore,
+    batch: &[(Customer, CustomerSummary, i64)],
+) -> Result<Vec<CustomerId>, StoreError> {
+    let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+        return Ok(vec![]);
+    };
+    let mut tx = st.write.begin().await.map_err(db)?;
+    // The data keys of the batch's range, read in one statement (and on PostgreSQL locked,
+    // as one record's save locks its key).
+    let (lo, hi) = if first.0.id <= last.0.id {
+        (&first.0.id, &last.0.id)
+    } else {
+        (&last.0.id, &first.0.id)
+    };
+    let keys = sqlx::query(&format!(
+        "SELECT customer_id, kek_id, wrapped FROM data_keys \
+         WHERE customer_id >= $1 AND customer_id <= $2{}",
+        st.for_update()
+    ))
+    .bind(lo.as_str())
+    .bind(hi.as_str())
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db)?;
+    let keys: std::collections::HashMap<String, &sqlx::any::AnyRow> = keys
+        .iter()
+        .map(|r| Ok((get::<String>(r, "customer_id")?, r)))
+        .collect::<Result<_, StoreError>>()?;
+    let now = ts(Utc::now());
+    let mut rows = vec![];
+    let mut missed = vec![];
+    for (c, s, version) in batch {
+        let Some(k) = keys.get(c.id.as_str()) else {
+            missed.push(c.id.clone());
+            continue;
+        };
+        let dek = st.unwrap_dek(&c.id, k)?;
+        rows.push(vec![
+            Val::Text(c.id.as_str().to_owned()),
+            Val::Blob(st.seal_record(&dek, c)?),
+            Val::Text(json(s)?),
+            Val::Int(*version),
+        ]);
+    }
+    let mut saved = std::collections::HashSet::new();
+    for chunk in rows.chunks(ROW_VALUES / 4) {
+        let mut sql = String::from("WITH v (id, record, summary, version) AS (VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&renumber("($1, $2, $3, $4)", 1 + i * 4));
+        }
+        sql.push_str(
+            ") UPDATE customers SET record = v.record, summary = v.summary, \
+             version = v.version + 1, updated_at = $1 FROM v \
+             WHERE customers.id = v.id AND customers.version = v.version \
+             AND customers.destroyed_at IS NULL RETURNING customers.id",
+        );
+        let mut q = sqlx::query(&sql).bind(now);
+        for v in chunk.iter().flatten() {
+            q = match v {
+                Val::Text(t) => q.bind(t.clone()),
+                Val::Blob(b) => q.bind(b.clone()),
+                Val::Int(n) => q.bind(*n),
+                Val::OptText(_) | Val::OptInt(_) => unreachable!("no optional values here"),
+            };
+        }
+        for r in q.fetch_all(&mut *tx).await.map_err(db)? {
+            saved.insert(get::<String>(&r, "id")?);
+        }
+    }
+    tx.commit().await.map_err(db)?;
+    missed.extend(
+        batch
+            .iter()
+            .filter(|(c, _, _)| keys.contains_key(c.id.as_str()) && !saved.contains(c.id.as_str()))
+            .map(|(c, _, _)| c.id.clone()),
+    );
+    Ok(missed)
 }
 
 pub(super) async fn load_customer(
@@ -55,11 +357,7 @@ pub(super) async fn load_customer(
     if get::<Option<i64>>(&row, "destroyed_at")?.is_some() {
         return Err(StoreError::Destroyed(id.clone()));
     }
-    let dek = st.unwrap_dek(id, &row)?;
-    let sealed: Vec<u8> = get(&row, "record")?;
-    let plain = zeroize::Zeroizing::new(crypto::open(&dek, &record_aad(id), &sealed)?);
-    let c: Customer = serde_json::from_slice(&plain)
-        .map_err(|e| StoreError::Corrupt(format!("customer record: {e}")))?;
+    let c = open_record(st, id, &row)?;
     Ok(Versioned {
         value: c,
         version: get(&row, "version")?,
@@ -390,4 +688,85 @@ pub(super) async fn screening_case(st: &SqlStore, id: &str) -> Result<StoredCase
         .map_err(db)?
         .ok_or_else(|| StoreError::NotFound(format!("screening case {id}")))?;
     stored_case(&row)
+}
+
+impl SqlStore {
+    pub(super) async fn write_indexes(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        c: &Customer,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM blind_index WHERE customer_id = $1")
+            .bind(c.id.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        for (kind, digest) in self.index_rows(c) {
+            sqlx::query(
+                "INSERT INTO blind_index (kind, digest, customer_id) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(kind.as_str())
+            .bind(digest.to_vec())
+            .bind(c.id.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        }
+        Ok(())
+    }
+
+    /// Mirrors the summary's screening cases into `screening_cases`.
+    pub(super) async fn write_cases(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        customer: &CustomerId,
+        s: &CustomerSummary,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM screening_cases WHERE customer_id = $1")
+            .bind(customer.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        for c in &s.screening {
+            sqlx::query(
+                "INSERT INTO screening_cases (id, customer_id, state, updated_at, body) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(c.id.as_str())
+            .bind(customer.as_str())
+            .bind(case_state(c.state))
+            .bind(ts(c.updated_at))
+            .bind(json(c)?)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn write_accounts(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        accounts: &[Account],
+    ) -> Result<(), StoreError> {
+        for a in accounts {
+            let n = sqlx::query(
+                "UPDATE accounts SET status = $2, needs_action = $3, closed_at = $4, \
+                 last_access_at = $5, body = $6 WHERE id = $1",
+            )
+            .bind(a.id.as_str())
+            .bind(a.status().as_str())
+            .bind(needs_action(a))
+            .bind(a.closed_at.map(ts))
+            .bind(a.last_access_at.map(ts))
+            .bind(json(a)?)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("account {}", a.id)));
+            }
+        }
+        Ok(())
+    }
 }

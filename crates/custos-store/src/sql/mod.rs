@@ -22,9 +22,9 @@ use crate::blind::{self, IndexKind};
 use crate::crypto::{self, Keyring, SecretKey, WrappedKey};
 use crate::{
     AccountQuery, ApiKeyRecord, AuditEntry, AuditRecord, ComplianceRecord, CustomerQuery,
-    DeliveryOutcome, DocumentMeta, HoldQuery, IdemBegin, OutboxEvent, RetentionWork, Store,
-    StoreError, StoredCase, StoredEvent, StoredListVersion, Tombstone, Versioned, WebhookAttempt,
-    WebhookDelivery, WebhookEndpoint, audit_hash,
+    DeliveryOutcome, DocumentMeta, HoldQuery, IdemBegin, LoadedCustomer, OutboxEvent,
+    RetentionWork, Store, StoreError, StoredCase, StoredEvent, StoredListVersion, Tombstone,
+    Versioned, WebhookAttempt, WebhookDelivery, WebhookEndpoint, audit_hash,
 };
 
 mod accounts;
@@ -36,6 +36,7 @@ mod keys;
 mod lookups;
 mod migrations;
 mod reference;
+mod rows;
 mod sharing;
 mod url;
 
@@ -289,85 +290,6 @@ impl SqlStore {
         crypto::seal(dek, &record_aad(&c.id), plain.as_bytes())
     }
 
-    async fn write_indexes(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        c: &Customer,
-    ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM blind_index WHERE customer_id = $1")
-            .bind(c.id.as_str())
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-        for (kind, digest) in self.index_rows(c) {
-            sqlx::query(
-                "INSERT INTO blind_index (kind, digest, customer_id) VALUES ($1, $2, $3) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(kind.as_str())
-            .bind(digest.to_vec())
-            .bind(c.id.as_str())
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-        }
-        Ok(())
-    }
-
-    /// Mirrors the summary's screening cases into `screening_cases`.
-    async fn write_cases(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        customer: &CustomerId,
-        s: &CustomerSummary,
-    ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM screening_cases WHERE customer_id = $1")
-            .bind(customer.as_str())
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-        for c in &s.screening {
-            sqlx::query(
-                "INSERT INTO screening_cases (id, customer_id, state, updated_at, body) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(c.id.as_str())
-            .bind(customer.as_str())
-            .bind(case_state(c.state))
-            .bind(ts(c.updated_at))
-            .bind(json(c)?)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-        }
-        Ok(())
-    }
-
-    async fn write_accounts(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        accounts: &[Account],
-    ) -> Result<(), StoreError> {
-        for a in accounts {
-            let n = sqlx::query(
-                "UPDATE accounts SET status = $2, needs_action = $3, closed_at = $4, \
-                 last_access_at = $5, body = $6 WHERE id = $1",
-            )
-            .bind(a.id.as_str())
-            .bind(a.status().as_str())
-            .bind(needs_action(a))
-            .bind(a.closed_at.map(ts))
-            .bind(a.last_access_at.map(ts))
-            .bind(json(a)?)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?
-            .rows_affected();
-            if n == 0 {
-                return Err(StoreError::NotFound(format!("account {}", a.id)));
-            }
-        }
-        Ok(())
-    }
-
     fn account_from_row(row: &AnyRow) -> Result<Account, StoreError> {
         from_json(&get::<String>(row, "body")?, "account")
     }
@@ -534,6 +456,28 @@ impl Store for SqlStore {
         customers::create_customer(self, c, s, events).await
     }
 
+    async fn create_customers(
+        &self,
+        batch: &[(Customer, CustomerSummary, Vec<Account>)],
+    ) -> Result<(), StoreError> {
+        customers::create_customers(self, batch).await
+    }
+
+    async fn customers_in(
+        &self,
+        after: Option<&CustomerId>,
+        upto: &CustomerId,
+    ) -> Result<Vec<LoadedCustomer>, StoreError> {
+        customers::customers_in(self, after, upto).await
+    }
+
+    async fn save_screened(
+        &self,
+        batch: &[(Customer, CustomerSummary, i64)],
+    ) -> Result<Vec<CustomerId>, StoreError> {
+        customers::save_screened(self, batch).await
+    }
+
     async fn load_customer(&self, id: &CustomerId) -> Result<Versioned<Customer>, StoreError> {
         customers::load_customer(self, id).await
     }
@@ -685,6 +629,10 @@ impl Store for SqlStore {
 
     async fn append_audit(&self, e: &AuditEntry) -> Result<AuditRecord, StoreError> {
         audit::append_audit(self, e).await
+    }
+
+    async fn append_audits(&self, es: &[AuditEntry]) -> Result<Option<AuditRecord>, StoreError> {
+        audit::append_audits(self, es).await
     }
 
     async fn audit_entries(

@@ -1,0 +1,166 @@
+//! The walks over every customer: customers created in bulk, read a page at a time with their
+//! accounts, saved after a screening that changed no case, and audited in one write.
+
+use super::*;
+
+pub(crate) async fn customers_created_and_read_in_bulk(backend: &str) {
+    use custos_core::screening::CaseState;
+    let h = harness(backend).await;
+    let s = &h.store;
+    let policy = CipPolicy::default();
+    let mut cs: Vec<Customer> = (1..=4).map(|n| customer(n, s)).collect();
+    let hit = vec![finding(&cs[1], "sdn-1")];
+    cs[1]
+        .screening
+        .apply(hit, vec![], now(), |f| format!("scr_bulk{}", f.entity_id));
+    let accounts = [
+        vec![account(1, &cs[0].id, None, Decision::Approve)],
+        vec![],
+        vec![
+            account(2, &cs[2].id, None, Decision::Approve),
+            account(3, &cs[2].id, None, Decision::Pending),
+        ],
+        vec![account(4, &cs[3].id, None, Decision::Approve)],
+    ];
+    let batch: Vec<_> = cs
+        .iter()
+        .zip(&accounts)
+        .map(|(c, a)| (c.clone(), c.summary(&policy), a.clone()))
+        .collect();
+    s.create_customers(&batch).await.unwrap();
+    // Each as one created alone would be: sealed, indexed, its cases and accounts written.
+    for (c, a) in cs.iter().zip(&accounts) {
+        let got = s.load_customer(&c.id).await.unwrap();
+        assert_eq!((got.value, got.version), (c.clone(), 1));
+        assert_eq!(&s.accounts_of(&c.id).await.unwrap(), a);
+    }
+    assert_eq!(
+        s.find_customers(IndexKind::Email, EMAIL).await.unwrap(),
+        cs.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+        "each customer of the batch is found by its (shared) email"
+    );
+    let open = s
+        .screening_cases(Some(CaseState::Open), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].customer_id, cs[1].id);
+    // The same customers again: a conflict, and nothing of the batch is stored twice.
+    assert!(s.create_customers(&batch).await.is_err());
+    assert_eq!(s.customer_ids(None, 10).await.unwrap().len(), 4);
+
+    let all = s.customers_in(None, &cs[3].id).await.unwrap();
+    let ids: Vec<_> = all.iter().map(|l| l.customer.value.id.clone()).collect();
+    assert_eq!(ids, cs.iter().map(|c| c.id.clone()).collect::<Vec<_>>());
+    for (l, a) in all.iter().zip(&accounts) {
+        assert_eq!(&l.accounts, a);
+        assert_eq!(l.customer.version, 1);
+    }
+    // A range: after the first, up to the third; a destroyed customer is left out.
+    s.destroy_customer(&cs[1].id, now(), "retention period ended")
+        .await
+        .unwrap();
+    let some = s.customers_in(Some(&cs[0].id), &cs[2].id).await.unwrap();
+    assert_eq!(some.len(), 1);
+    assert_eq!(some[0].customer.value, cs[2]);
+    assert_eq!(some[0].accounts, accounts[2]);
+    assert!(
+        s.customers_in(Some(&cs[3].id), &cs[3].id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    s.create_customers(&[]).await.unwrap();
+    crate::assert_no_plaintext(&h.dump().await, "the database");
+}
+
+pub(crate) async fn a_quiet_screening_saves_what_no_one_changed(backend: &str) {
+    let h = harness(backend).await;
+    let s = &h.store;
+    let policy = CipPolicy::default();
+    let cs: Vec<Customer> = (1..=4).map(|n| customer(n, s)).collect();
+    for c in &cs {
+        s.create_customer(c, &c.summary(&policy), &[])
+            .await
+            .unwrap();
+    }
+    // Another request changes the second in between; the third is destroyed.
+    let mut other = cs[1].clone();
+    other.external_ref = Some("crm-2".into());
+    s.save_customer(&other, &other.summary(&policy), 1, &[], &[])
+        .await
+        .unwrap();
+    s.destroy_customer(&cs[2].id, now(), "retention period ended")
+        .await
+        .unwrap();
+    let screened: Vec<_> = cs
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            c.screening.apply(
+                vec![],
+                vec![("ofac-sdn".into(), 7)],
+                now(),
+                |_| unreachable!(),
+            );
+            let sum = c.summary(&policy);
+            (c, sum, 1)
+        })
+        .collect();
+    let missed = s.save_screened(&screened).await.unwrap();
+    assert_eq!(missed, vec![cs[2].id.clone(), cs[1].id.clone()]);
+    for i in [0, 3] {
+        let got = s.load_customer(&cs[i].id).await.unwrap();
+        assert_eq!(got.version, 2);
+        assert_eq!(got.value, screened[i].0);
+        assert_eq!(
+            got.value.screening.versions,
+            vec![("ofac-sdn".to_owned(), 7)]
+        );
+    }
+    // The changed one keeps its change, unscreened.
+    let got = s.load_customer(&cs[1].id).await.unwrap();
+    assert_eq!((got.version, got.value), (2, other));
+    assert!(s.save_screened(&[]).await.unwrap().is_empty());
+    // Sealed as any save seals: nothing of the records in clear.
+    crate::assert_no_plaintext(&h.dump().await, "the database");
+}
+
+pub(crate) async fn audits_in_one_write_chain_on(backend: &str) {
+    let h = harness(backend).await;
+    let s = &h.store;
+    assert!(s.append_audits(&[]).await.unwrap().is_none());
+    let entry = |i: i64| AuditEntry {
+        at: now() + Duration::seconds(i),
+        actor: "os:ops".into(),
+        role: "admin".into(),
+        purpose: Some("screening".into()),
+        action: "screen_customer".into(),
+        record: format!("cus_{i}"),
+    };
+    s.append_audit(&entry(0)).await.unwrap();
+    let last = s
+        .append_audits(&[entry(1), entry(2), entry(3)])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(last.seq, 4);
+    assert_eq!(last.entry, entry(3));
+    let all = s.audit_entries(0, 10).await.unwrap();
+    assert_eq!(all.len(), 4);
+    let mut prev = vec![0u8; 32];
+    for (i, r) in all.iter().enumerate() {
+        assert_eq!(r.seq, i as i64 + 1);
+        assert_eq!(r.entry, entry(i as i64));
+        assert_eq!(r.prev_hash, hex::encode(&prev));
+        prev = audit_hash(&prev, r.seq, &serde_json::to_string(&r.entry).unwrap()).to_vec();
+        assert_eq!(r.hash, hex::encode(&prev));
+    }
+    assert_eq!(last.hash, all[3].hash);
+    assert_eq!(last.prev_hash, all[2].hash);
+    s.append_audit(&entry(4)).await.unwrap();
+    assert_eq!(
+        s.audit_entries(4, 10).await.unwrap()[0].prev_hash,
+        last.hash
+    );
+}
