@@ -24,7 +24,7 @@ use custos_store::StoreError;
 enum Screened {
     /// Its cases stayed as they were: the record as screened, its summary, and the version
     /// it was read at.
-    Quiet(Customer, custos_core::customer::CustomerSummary, i64),
+    Quiet(Box<(Customer, custos_core::customer::CustomerSummary, i64)>),
     /// Its cases changed: it is screened again through [`App::mutate`].
     Changed(CustomerId),
 }
@@ -309,10 +309,10 @@ impl App {
         // While one page is screened on every core, the next is audited and read, and the
         // one before saved.
         let mut pages = CustomerPages::default();
-        let mut screening = match self.next_page(&mut pages, actor, &mut report).await? {
-            Some(page) => Some(self.spawn_screening(page, &lists)),
-            None => None,
-        };
+        let mut screening = self
+            .next_page(&mut pages, actor, &mut report)
+            .await?
+            .map(|page| self.spawn_screening(page, &lists));
         while let Some(current) = screening.take() {
             if let Some(page) = self.next_page(&mut pages, actor, &mut report).await? {
                 let next = self.spawn_screening(page, &lists);
@@ -322,7 +322,7 @@ impl App {
             let mut changed = vec![];
             for s in current.await?? {
                 match s {
-                    Screened::Quiet(c, summary, version) => quiet.push((c, summary, version)),
+                    Screened::Quiet(q) => quiet.push(*q),
                     Screened::Changed(id) => changed.push(id),
                 }
             }
@@ -396,7 +396,7 @@ impl App {
                         app.screen_into(&mut c, &lists, now);
                         if c.screening.cases == before {
                             let summary = c.summary(app.policy());
-                            Screened::Quiet(c, summary, l.customer.version)
+                            Screened::Quiet(Box::new((c, summary, l.customer.version)))
                         } else {
                             Screened::Changed(c.id)
                         }
