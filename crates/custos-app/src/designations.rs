@@ -501,7 +501,10 @@ impl App {
                 r.done_at = Some(now);
                 self.keep(&r).await?;
             }
-        } else if !report.exemption_transitions.is_empty() {
+        }
+        // A re-screening decides again only the accounts of customers whose cases changed:
+        // an exemption that began or ended needs every account decided again.
+        if !report.exemption_transitions.is_empty() {
             self.redecide_all().await?;
         }
         let (redecided, closed) = self.redecide_overdue(now).await?;

@@ -281,8 +281,9 @@ impl App {
             .apply(f, lists.1.clone(), now, |f| case_id(&customer, f))
     }
 
-    /// Screens every stored customer again (after a list changed), re-deciding accounts, and
-    /// reports the hits that are new and those that are gone. Each customer's screening is
+    /// Screens every stored customer again (after a list changed), re-deciding the accounts
+    /// of those whose cases changed, and reports the hits that are new and those that are
+    /// gone. Each customer's screening is
     /// a read of personal data, audited with the purpose `screening`.
     ///
     /// Customers are read a page at a time and screened on every core. A customer whose

@@ -169,7 +169,7 @@ pub(super) async fn customers_in(
     let after = after.map_or("", |a| a.as_str());
     let rows = sqlx::query(
         "SELECT c.id, c.version, c.record, k.kek_id, k.wrapped \
-         FROM customers c JOIN data_keys k ON k.customer_id = c.id \
+         FROM customers c LEFT JOIN data_keys k ON k.customer_id = c.id \
          WHERE c.destroyed_at IS NULL AND c.id > $1 AND c.id <= $2 ORDER BY c.id",
     )
     .bind(after)
@@ -183,7 +183,7 @@ pub(super) async fn customers_in(
     let last = upto.as_str();
     let accounts = sqlx::query(
         "SELECT customer_id, body FROM accounts WHERE customer_id > $1 AND customer_id <= $2 \
-         ORDER BY customer_id, id",
+         ORDER BY id",
     )
     .bind(after)
     .bind(last)
@@ -196,10 +196,16 @@ pub(super) async fn customers_in(
         .map(|row| {
             let id = CustomerId::parse(&get::<String>(row, "id")?)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let key = WrappedKey {
-                kek_id: get(row, "kek_id")?,
-                bytes: get(row, "wrapped")?,
+            // A record not destroyed has its data key: one missing is damage, not a skip.
+            let (Some(kek_id), Some(bytes)) = (
+                get::<Option<String>>(row, "kek_id")?,
+                get::<Option<Vec<u8>>>(row, "wrapped")?,
+            ) else {
+                return Err(StoreError::Corrupt(format!(
+                    "customer {id} has no data key"
+                )));
             };
+            let key = WrappedKey { kek_id, bytes };
             Ok((
                 id,
                 get::<i64>(row, "version")?,
@@ -234,28 +240,23 @@ pub(super) async fn customers_in(
     for t in tasks {
         opened.extend(t.await.map_err(|e| StoreError::Backend(Box::new(e)))??);
     }
-    let mut accounts = accounts.iter().peekable();
-    let mut out = Vec::with_capacity(opened.len());
-    for (id, version, c) in opened {
-        // Accounts of customers destroyed in between (none: their accounts go with them) are
-        // passed over.
-        let mut mine = vec![];
-        while let Some(a) = accounts.peek() {
-            let owner: String = get(a, "customer_id")?;
-            if owner.as_str() > id.as_str() {
-                break;
-            }
-            if owner == id.as_str() {
-                mine.push(SqlStore::account_from_row(a)?);
-            }
-            accounts.next();
-        }
-        out.push(LoadedCustomer {
-            customer: Versioned { value: c, version },
-            accounts: mine,
-        });
+    // Grouped by owner, not paired by order: the database's collation need not sort ids as
+    // bytes do.
+    let mut by_owner: std::collections::HashMap<String, Vec<Account>> =
+        std::collections::HashMap::new();
+    for a in &accounts {
+        by_owner
+            .entry(get::<String>(a, "customer_id")?)
+            .or_default()
+            .push(SqlStore::account_from_row(a)?);
     }
-    Ok(out)
+    Ok(opened
+        .into_iter()
+        .map(|(id, version, c)| LoadedCustomer {
+            accounts: by_owner.remove(id.as_str()).unwrap_or_default(),
+            customer: Versioned { value: c, version },
+        })
+        .collect())
 }
 
 pub(super) async fn save_screened(
@@ -267,12 +268,8 @@ pub(super) async fn save_screened(
     };
     let mut tx = st.write.begin().await.map_err(db)?;
     // The data keys of the batch's range, read in one statement (and on PostgreSQL locked,
-    // as one record's save locks its key).
-    let (lo, hi) = if first.0.id <= last.0.id {
-        (&first.0.id, &last.0.id)
-    } else {
-        (&last.0.id, &first.0.id)
-    };
+    // as one record's save locks its key). The batch is a page, in the database's order.
+    let (lo, hi) = (&first.0.id, &last.0.id);
     let keys = sqlx::query(&format!(
         "SELECT customer_id, kek_id, wrapped FROM data_keys \
          WHERE customer_id >= $1 AND customer_id <= $2{}",
