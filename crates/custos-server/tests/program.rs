@@ -172,8 +172,24 @@ async fn exemptions_lift_what_they_name_and_decisions_say_so() {
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
 
-    // Expired: the sweep re-decides.
+    // Expired: the sweep re-decides. A determination entered late (in force already, on a
+    // country none of these customers is linked to) makes the same sweep screen every
+    // customer again, which changes no case: every account is still decided again.
     app.advance(chrono::Duration::days(11));
+    let late = app
+        .send(
+            "POST",
+            "/v1/designations",
+            CO,
+            Some(
+                serde_json::json!({"id": "sm-kp", "subject": {"kind": "jurisdiction",
+                "country": "KP"}, "measure": "prohibition", "determined": "2026-01-05",
+                "reference": "91 FR 7"}),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::CREATED, "{}", late.body);
     let s = app
         .send("POST", "/v1/compliance/sweep", CO, None, &[])
         .await;
@@ -186,6 +202,7 @@ async fn exemptions_lift_what_they_name_and_decisions_say_so() {
         "{}",
         s.body
     );
+    assert!(s.body["rescreen"].is_object(), "{}", s.body);
     assert_eq!(
         app.account(&ga).await["account_status"],
         "pending_verification"
