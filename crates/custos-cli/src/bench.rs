@@ -66,16 +66,8 @@ pub enum BenchCmd {
     Detection(crate::bench_detection::Args),
     /// Account-open decisions per second over HTTP on loopback, with p50 and p99 latency.
     Accounts {
-        /// sqlite or postgres.
-        #[arg(long, default_value = "sqlite")]
-        backend: String,
-        /// A PostgreSQL server where a scratch database is created and dropped.
-        #[arg(
-            long,
-            env = "CUSTOS_BENCH_POSTGRES_URL",
-            default_value = "postgres://postgres@127.0.0.1:5432/postgres"
-        )]
-        postgres_url: String,
+        #[command(flatten)]
+        store: StoreArgs,
         /// Measured requests.
         #[arg(long, default_value_t = 20_000)]
         requests: usize,
@@ -102,6 +94,37 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Where a benchmark's scratch store goes.
+#[derive(Debug, clap::Args)]
+pub struct StoreArgs {
+    /// sqlite or postgres.
+    #[arg(long, default_value = "sqlite")]
+    pub backend: String,
+    /// A PostgreSQL server where a scratch database is created and dropped.
+    #[arg(
+        long,
+        env = "CUSTOS_BENCH_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    pub postgres_url: String,
+}
+
+impl StoreArgs {
+    /// Refuses a backend there is none of, before any work.
+    pub fn check(&self) -> Result<()> {
+        if !matches!(self.backend.as_str(), "sqlite" | "postgres") {
+            bail!("unknown backend `{}`: sqlite or postgres", self.backend);
+        }
+        Ok(())
+    }
+
+    /// A fresh store for the benchmark (see [`scratch_store`]).
+    pub async fn open(&self, dir: &std::path::Path) -> Result<(SqlStore, Scratch)> {
+        self.check()?;
+        scratch_store(&self.backend, &self.postgres_url, dir).await
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -303,8 +326,7 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
         return ids(per_kind, lines, kinds, &python);
     }
     let BenchCmd::Accounts {
-        backend,
-        postgres_url,
+        store: target,
         requests,
         warmup,
         concurrency,
@@ -321,7 +343,8 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
         bail!("--requests, --concurrency and --customers must be at least 1");
     }
     let dir = tempfile::tempdir()?;
-    let (store, scratch) = scratch_store(&backend, &postgres_url, dir.path()).await?;
+    let (store, scratch) = target.open(dir.path()).await?;
+    let backend = target.backend;
     store.migrate().await?;
     let store: Arc<dyn Store> = Arc::new(store);
     let mut policy = CipPolicy::default();

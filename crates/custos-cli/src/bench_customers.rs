@@ -38,16 +38,8 @@ use serde::Serialize;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// sqlite or postgres.
-    #[arg(long, default_value = "sqlite")]
-    backend: String,
-    /// A PostgreSQL server where a scratch database is created and dropped.
-    #[arg(
-        long,
-        env = "CUSTOS_BENCH_POSTGRES_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
-    )]
-    postgres_url: String,
+    #[command(flatten)]
+    store: crate::bench::StoreArgs,
     /// Customers seeded.
     #[arg(long, default_value_t = 1_000_000)]
     customers: usize,
@@ -791,9 +783,7 @@ pub async fn run(a: Args) -> Result<()> {
     if a.customers == 0 || a.planted_every == 0 {
         bail!("--customers and --planted-every must be at least 1");
     }
-    if !matches!(a.backend.as_str(), "sqlite" | "postgres") {
-        bail!("unknown backend `{}`: sqlite or postgres", a.backend);
-    }
+    a.store.check()?;
     let sdn_path = a.peer_data.join("watchman/test/testdata/sdn.csv");
     let un_path = a
         .peer_data
@@ -811,8 +801,7 @@ pub async fn run(a: Args) -> Result<()> {
     let planted: Vec<&str> = planted.iter().map(String::as_str).collect();
 
     let dir = tempfile::tempdir()?;
-    let (store, scratch) =
-        crate::bench::scratch_store(&a.backend, &a.postgres_url, dir.path()).await?;
+    let (store, scratch) = a.store.open(dir.path()).await?;
     store.migrate().await?;
     let store: Arc<dyn Store> = Arc::new(store);
     let policy = Arc::new(CipPolicy::default());
@@ -953,7 +942,7 @@ async fn measure(
     let certification_seconds = t.elapsed().as_secs_f64();
 
     Ok(Report {
-        backend: a.backend.clone(),
+        backend: a.store.backend.clone(),
         customers: a.customers,
         subjects,
         accounts,
