@@ -22,9 +22,8 @@ use custos_store::StoreError;
 
 /// A customer screened in a walk over every customer.
 enum Screened {
-    /// Its cases stayed as they were: the record as screened, its summary, and the version
-    /// it was read at.
-    Quiet(Box<(Customer, custos_core::customer::CustomerSummary, i64)>),
+    /// Its cases stayed as they were: its id and the version it was read at.
+    Quiet(CustomerId, i64),
     /// Its cases changed: it is screened again through [`App::mutate`].
     Changed(CustomerId),
 }
@@ -287,9 +286,10 @@ impl App {
     /// a read of personal data, audited with the purpose `screening`.
     ///
     /// Customers are read a page at a time and screened on every core. A customer whose
-    /// cases the screening leaves as they were has nothing to re-decide: its record is saved
-    /// with the time and the list versions of the screening, with the page's others in one
-    /// write. A customer whose cases change (or that changed in between) goes the way of any
+    /// cases the screening leaves as they were has nothing to re-decide: it is marked
+    /// screened at the walk's time against the lists' versions, beside its record (which is
+    /// not sealed and written again: see [`custos_store::Store::mark_screened`]), with the
+    /// page's others in one write. A customer whose cases change (or that changed in between) goes the way of any
     /// change to a record ([`App::mutate`]): screened, put to the red-flag rules, its accounts
     /// decided again, its events written.
     pub async fn rescreen_all(
@@ -307,27 +307,30 @@ impl App {
             lists: self.numbered(&lists.1).await?,
             ..Default::default()
         };
+        // One time for the whole walk: every customer it leaves as it was is marked
+        // screened at it, against the same versions.
+        let now = self.now();
         // While one page is screened on every core, the next is audited and read, and the
         // one before saved.
         let mut pages = CustomerPages::default();
         let mut screening = self
             .next_page(&mut pages, actor, &mut report)
             .await?
-            .map(|page| self.spawn_screening(page, &lists));
+            .map(|page| self.spawn_screening(page, &lists, now));
         while let Some(current) = screening.take() {
             if let Some(page) = self.next_page(&mut pages, actor, &mut report).await? {
-                let next = self.spawn_screening(page, &lists);
+                let next = self.spawn_screening(page, &lists, now);
                 screening = Some(next);
             }
             let mut quiet = vec![];
             let mut changed = vec![];
             for s in current.await?? {
                 match s {
-                    Screened::Quiet(q) => quiet.push(*q),
+                    Screened::Quiet(id, version) => quiet.push((id, version)),
                     Screened::Changed(id) => changed.push(id),
                 }
             }
-            let raced = self.store().save_screened(&quiet).await?;
+            let raced = self.store().mark_screened(now, &lists.1, &quiet).await?;
             report.screened += (quiet.len() - raced.len()) as u64;
             for id in changed.into_iter().chain(raced) {
                 match self.mutate_with(&id, Some(&lists), |_, _, _| Ok(())).await {
@@ -376,8 +379,8 @@ impl App {
         &self,
         page: Vec<custos_store::LoadedCustomer>,
         lists: &Lists,
+        now: DateTime<Utc>,
     ) -> tokio::task::JoinHandle<Result<Vec<Screened>>> {
-        let now = self.now();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let per = page.len().div_ceil(cores).max(1);
         let mut page = page.into_iter();
@@ -396,8 +399,7 @@ impl App {
                         let before = c.screening.cases.clone();
                         app.screen_into(&mut c, &lists, now);
                         if c.screening.cases == before {
-                            let summary = c.summary(app.policy());
-                            Screened::Quiet(Box::new((c, summary, l.customer.version)))
+                            Screened::Quiet(c.id, l.customer.version)
                         } else {
                             Screened::Changed(c.id)
                         }

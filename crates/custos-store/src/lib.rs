@@ -600,13 +600,17 @@ pub trait Store: PeopleStore + Send + Sync + std::fmt::Debug + 'static {
         after: Option<&CustomerId>,
         upto: &CustomerId,
     ) -> Result<Vec<LoadedCustomer>, StoreError>;
-    /// Saves records whose screening ran again without changing any case (only when it ran
-    /// and against which list versions): the record, the summary and the version, in one
-    /// transaction. A record changed (or destroyed) since its `version` was read is not saved;
-    /// its id is returned, for the caller to go through [`Store::save_customer`] instead.
-    async fn save_screened(
+    /// Marks customers screened again at `at` against the list `versions` by a screening
+    /// that changed none of their cases, each `(id, version)` in one transaction: the
+    /// time and the versions are kept beside the sealed record (not personal data), which
+    /// is not rewritten, and a record opened takes them when they are newer than its own.
+    /// A record changed (or destroyed) since its `version` was read is not marked; its id
+    /// is returned, for the caller to screen and save it through [`Store::save_customer`].
+    async fn mark_screened(
         &self,
-        batch: &[(Customer, CustomerSummary, i64)],
+        at: DateTime<Utc>,
+        versions: &[(String, i64)],
+        batch: &[(CustomerId, i64)],
     ) -> Result<Vec<CustomerId>, StoreError>;
     /// Loads and decrypts a customer record.
     async fn load_customer(&self, id: &CustomerId) -> Result<Versioned<Customer>, StoreError>;

@@ -873,7 +873,7 @@ macro_rules! conformance {
 conformance!(
     customers_round_trip,
     customers_created_and_read_in_bulk,
-    a_quiet_screening_saves_what_no_one_changed,
+    a_quiet_screening_marks_what_no_one_changed,
     audits_in_one_write_chain_on,
     console_users_and_sessions,
     console_claims,

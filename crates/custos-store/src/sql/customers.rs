@@ -167,11 +167,12 @@ pub(super) async fn customers_in(
     upto: &CustomerId,
 ) -> Result<Vec<LoadedCustomer>, StoreError> {
     let after = after.map_or("", |a| a.as_str());
-    let rows = sqlx::query(
-        "SELECT c.id, c.version, c.record, k.kek_id, k.wrapped \
+    let rows = sqlx::query(&format!(
+        "SELECT c.id, c.version, c.record, k.kek_id, k.wrapped, {MARK_COLUMNS} \
          FROM customers c LEFT JOIN data_keys k ON k.customer_id = c.id \
+         LEFT JOIN customer_screenings s ON s.customer_id = c.id \
          WHERE c.destroyed_at IS NULL AND c.id > $1 AND c.id <= $2 ORDER BY c.id",
-    )
+    ))
     .bind(after)
     .bind(upto.as_str())
     .fetch_all(&st.read)
@@ -206,11 +207,13 @@ pub(super) async fn customers_in(
                 )));
             };
             let key = WrappedKey { kek_id, bytes };
+            let mark = Mark::read(row)?;
             Ok((
                 id,
                 get::<i64>(row, "version")?,
                 key,
                 get::<Vec<u8>>(row, "record")?,
+                mark,
             ))
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
@@ -228,9 +231,9 @@ pub(super) async fn customers_in(
         tasks.push(tokio::task::spawn_blocking(move || {
             chunk
                 .into_iter()
-                .map(|(id, version, key, record)| {
+                .map(|(id, version, key, record, mark)| {
                     let dek = keyring.unwrap(&key, &dek_aad(&id))?;
-                    let c = open_sealed(&dek, &id, &record)?;
+                    let c = Mark::apply(mark, open_sealed(&dek, &id, &record)?);
                     Ok((id, version, c))
                 })
                 .collect::<Result<Vec<_>, StoreError>>()
@@ -259,93 +262,100 @@ pub(super) async fn customers_in(
         .collect())
 }
 
-pub(super) async fn save_screened(
+pub(super) async fn mark_screened(
     st: &SqlStore,
-    batch: &[(Customer, CustomerSummary, i64)],
+    at: DateTime<Utc>,
+    versions: &[(String, i64)],
+    batch: &[(CustomerId, i64)],
 ) -> Result<Vec<CustomerId>, StoreError> {
-    let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+    if batch.is_empty() {
         return Ok(vec![]);
+    }
+    let versions = json(&versions)?;
+    // The first statement writes: on SQLite the transaction holds the write lock before it
+    // reads a version. On PostgreSQL the rows are locked as read, and one changed (or
+    // destroyed) in between is read again and left out.
+    let lock = match st.backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR SHARE OF c",
     };
     let mut tx = st.write.begin().await.map_err(db)?;
-    // The data keys of the batch's range, read in one statement (and on PostgreSQL locked,
-    // as one record's save locks its key). The batch is a page, in the database's order.
-    let (lo, hi) = (&first.0.id, &last.0.id);
-    let keys = sqlx::query(&format!(
-        "SELECT customer_id, kek_id, wrapped FROM data_keys \
-         WHERE customer_id >= $1 AND customer_id <= $2{}",
-        st.for_update()
-    ))
-    .bind(lo.as_str())
-    .bind(hi.as_str())
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(db)?;
-    let keys: std::collections::HashMap<String, &sqlx::any::AnyRow> = keys
-        .iter()
-        .map(|r| Ok((get::<String>(r, "customer_id")?, r)))
-        .collect::<Result<_, StoreError>>()?;
-    let now = ts(Utc::now());
-    let mut rows = vec![];
-    let mut missed = vec![];
-    for (c, s, version) in batch {
-        let Some(k) = keys.get(c.id.as_str()) else {
-            missed.push(c.id.clone());
-            continue;
-        };
-        let dek = st.unwrap_dek(&c.id, k)?;
-        rows.push(vec![
-            Val::Text(c.id.as_str().to_owned()),
-            Val::Blob(st.seal_record(&dek, c)?),
-            Val::Text(json(s)?),
-            Val::Int(*version),
-        ]);
-    }
-    let mut saved = std::collections::HashSet::new();
-    for chunk in rows.chunks(ROW_VALUES / 4) {
-        let mut sql = String::from("WITH v (id, record, summary, version) AS (VALUES ");
+    let mut marked = std::collections::HashSet::new();
+    for chunk in batch.chunks(ROW_VALUES / 2) {
+        let mut sql = String::from("WITH v (id, version) AS (VALUES ");
         for i in 0..chunk.len() {
             if i > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&renumber("($1, $2, $3, $4)", 1 + i * 4));
+            sql.push_str(&renumber("($1, $2)", 2 + i * 2));
         }
-        sql.push_str(
-            ") UPDATE customers SET record = v.record, summary = v.summary, \
-             version = v.version + 1, updated_at = $1 FROM v \
-             WHERE customers.id = v.id AND customers.version = v.version \
-             AND customers.destroyed_at IS NULL RETURNING customers.id",
-        );
-        let mut q = sqlx::query(&sql).bind(now);
-        for v in chunk.iter().flatten() {
-            q = match v {
-                Val::Text(t) => q.bind(t.clone()),
-                Val::Blob(b) => q.bind(b.clone()),
-                Val::Int(n) => q.bind(*n),
-                Val::OptText(_) | Val::OptInt(_) => unreachable!("no optional values here"),
-            };
+        sql.push_str(&format!(
+            ") INSERT INTO customer_screenings (customer_id, screened_at, versions) \
+             SELECT c.id, $1, $2 FROM customers c JOIN v ON c.id = v.id \
+             WHERE c.version = v.version AND c.destroyed_at IS NULL{lock} \
+             ON CONFLICT (customer_id) DO UPDATE SET screened_at = excluded.screened_at, \
+             versions = excluded.versions RETURNING customer_id"
+        ));
+        let mut q = sqlx::query(&sql).bind(ts(at)).bind(versions.clone());
+        for (id, version) in chunk {
+            q = q.bind(id.as_str().to_owned()).bind(*version);
         }
         for r in q.fetch_all(&mut *tx).await.map_err(db)? {
-            saved.insert(get::<String>(&r, "id")?);
+            marked.insert(get::<String>(&r, "customer_id")?);
         }
     }
     tx.commit().await.map_err(db)?;
-    missed.extend(
-        batch
-            .iter()
-            .filter(|(c, _, _)| keys.contains_key(c.id.as_str()) && !saved.contains(c.id.as_str()))
-            .map(|(c, _, _)| c.id.clone()),
-    );
-    Ok(missed)
+    Ok(batch
+        .iter()
+        .filter(|(id, _)| !marked.contains(id.as_str()))
+        .map(|(id, _)| id.clone())
+        .collect())
+}
+
+/// The columns of a customer's screening mark, for a query that joins
+/// `customer_screenings s`.
+const MARK_COLUMNS: &str = "s.screened_at AS marked_at, s.versions AS marked_versions";
+
+/// A customer's screening mark (see [`mark_screened`]).
+struct Mark {
+    at: DateTime<Utc>,
+    versions: Vec<(String, i64)>,
+}
+
+impl Mark {
+    /// The mark of a row read with [`MARK_COLUMNS`], if there is one.
+    fn read(row: &sqlx::any::AnyRow) -> Result<Option<Mark>, StoreError> {
+        let Some(at) = get::<Option<i64>>(row, "marked_at")? else {
+            return Ok(None);
+        };
+        let versions = get::<Option<String>>(row, "marked_versions")?.unwrap_or_default();
+        Ok(Some(Mark {
+            at: from_ts(at)?,
+            versions: from_json(&versions, "screening versions")?,
+        }))
+    }
+
+    /// `c` with the mark's time and list versions, when the mark is newer than its own.
+    fn apply(mark: Option<Mark>, mut c: Customer) -> Customer {
+        if let Some(m) = mark
+            && c.screening.screened_at.is_none_or(|t| t < m.at)
+        {
+            c.screening.screened_at = Some(m.at);
+            c.screening.versions = m.versions;
+        }
+        c
+    }
 }
 
 pub(super) async fn load_customer(
     st: &SqlStore,
     id: &CustomerId,
 ) -> Result<Versioned<Customer>, StoreError> {
-    let row = sqlx::query(
-        "SELECT c.version, c.record, c.destroyed_at, k.kek_id, k.wrapped \
-         FROM customers c LEFT JOIN data_keys k ON k.customer_id = c.id WHERE c.id = $1",
-    )
+    let row = sqlx::query(&format!(
+        "SELECT c.version, c.record, c.destroyed_at, k.kek_id, k.wrapped, {MARK_COLUMNS} \
+         FROM customers c LEFT JOIN data_keys k ON k.customer_id = c.id \
+         LEFT JOIN customer_screenings s ON s.customer_id = c.id WHERE c.id = $1",
+    ))
     .bind(id.as_str())
     .fetch_optional(&st.read)
     .await
@@ -354,7 +364,7 @@ pub(super) async fn load_customer(
     if get::<Option<i64>>(&row, "destroyed_at")?.is_some() {
         return Err(StoreError::Destroyed(id.clone()));
     }
-    let c = open_record(st, id, &row)?;
+    let c = Mark::apply(Mark::read(&row)?, open_record(st, id, &row)?);
     Ok(Versioned {
         value: c,
         version: get(&row, "version")?,
@@ -625,11 +635,13 @@ pub(super) async fn destroy_customer(
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-    sqlx::query("DELETE FROM screening_cases WHERE customer_id = $1")
-        .bind(id.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+    for table in ["screening_cases", "customer_screenings"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE customer_id = $1"))
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+    }
     sqlx::query(
         "UPDATE customers SET record = NULL, summary = '{}', external_ref = NULL, \
          destroyed_at = $1, \

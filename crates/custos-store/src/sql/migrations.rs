@@ -71,6 +71,11 @@ pub(super) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "sharing",
         include_str!("../../migrations/sqlite/0014_sharing.sql"),
     ),
+    (
+        15,
+        "customer_screenings",
+        include_str!("../../migrations/sqlite/0015_customer_screenings.sql"),
+    ),
 ];
 pub(super) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -142,5 +147,10 @@ pub(super) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         14,
         "sharing",
         include_str!("../../migrations/postgres/0014_sharing.sql"),
+    ),
+    (
+        15,
+        "customer_screenings",
+        include_str!("../../migrations/postgres/0015_customer_screenings.sql"),
     ),
 ];

@@ -471,11 +471,13 @@ impl Store for SqlStore {
         customers::customers_in(self, after, upto).await
     }
 
-    async fn save_screened(
+    async fn mark_screened(
         &self,
-        batch: &[(Customer, CustomerSummary, i64)],
+        at: DateTime<Utc>,
+        versions: &[(String, i64)],
+        batch: &[(CustomerId, i64)],
     ) -> Result<Vec<CustomerId>, StoreError> {
-        customers::save_screened(self, batch).await
+        customers::mark_screened(self, at, versions, batch).await
     }
 
     async fn load_customer(&self, id: &CustomerId) -> Result<Versioned<Customer>, StoreError> {

@@ -113,7 +113,7 @@ pub async fn harness(backend: &str) -> Harness {
             )
         }
     };
-    assert_eq!(store.migrate().await.unwrap(), 14);
+    assert_eq!(store.migrate().await.unwrap(), 15);
     assert_eq!(store.migrate().await.unwrap(), 0, "migrations apply once");
     Harness {
         store,

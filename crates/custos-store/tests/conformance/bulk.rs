@@ -1,5 +1,5 @@
 //! The walks over every customer: customers created in bulk, read a page at a time with their
-//! accounts, saved after a screening that changed no case, and audited in one write.
+//! accounts, marked screened by a screening that changed no case, and audited in one write.
 
 use super::*;
 
@@ -74,7 +74,7 @@ pub(crate) async fn customers_created_and_read_in_bulk(backend: &str) {
     crate::assert_no_plaintext(&h.dump().await, "the database");
 }
 
-pub(crate) async fn a_quiet_screening_saves_what_no_one_changed(backend: &str) {
+pub(crate) async fn a_quiet_screening_marks_what_no_one_changed(backend: &str) {
     let h = harness(backend).await;
     let s = &h.store;
     let policy = CipPolicy::default();
@@ -93,37 +93,98 @@ pub(crate) async fn a_quiet_screening_saves_what_no_one_changed(backend: &str) {
     s.destroy_customer(&cs[2].id, now(), "retention period ended")
         .await
         .unwrap();
-    let screened: Vec<_> = cs
-        .iter()
-        .map(|c| {
-            let mut c = c.clone();
-            c.screening.apply(
-                vec![],
-                vec![("ofac-sdn".into(), 7)],
-                now(),
-                |_| unreachable!(),
-            );
-            let sum = c.summary(&policy);
-            (c, sum, 1)
-        })
-        .collect();
-    let missed = s.save_screened(&screened).await.unwrap();
-    assert_eq!(missed, vec![cs[2].id.clone(), cs[1].id.clone()]);
+    let at = now() + chrono::Duration::hours(1);
+    let versions = vec![("ofac-sdn".to_owned(), 7)];
+    let batch: Vec<_> = cs.iter().map(|c| (c.id.clone(), 1)).collect();
+    let missed = s.mark_screened(at, &versions, &batch).await.unwrap();
+    assert_eq!(missed, vec![cs[1].id.clone(), cs[2].id.clone()]);
+    let mut marked = cs.clone();
+    for c in &mut marked {
+        c.screening.screened_at = Some(at);
+        c.screening.versions = versions.clone();
+    }
+    // The marked records are not written again (their version stays), and read as screened
+    // at the mark's time, one at a time and a page at a time.
     for i in [0, 3] {
         let got = s.load_customer(&cs[i].id).await.unwrap();
-        assert_eq!(got.version, 2);
-        assert_eq!(got.value, screened[i].0);
-        assert_eq!(
-            got.value.screening.versions,
-            vec![("ofac-sdn".to_owned(), 7)]
-        );
+        assert_eq!((got.version, &got.value), (1, &marked[i]));
     }
-    // The changed one keeps its change, unscreened.
+    let page = s.customers_in(None, &cs[3].id).await.unwrap();
+    let page: Vec<_> = page.into_iter().map(|l| l.customer.value).collect();
+    assert_eq!(
+        page,
+        vec![marked[0].clone(), other.clone(), marked[3].clone()]
+    );
+    // The changed one keeps its change, unmarked.
     let got = s.load_customer(&cs[1].id).await.unwrap();
     assert_eq!((got.version, got.value), (2, other));
-    assert!(s.save_screened(&[]).await.unwrap().is_empty());
-    // Sealed as any save seals: nothing of the records in clear.
-    crate::assert_no_plaintext(&h.dump().await, "the database");
+    assert!(
+        s.mark_screened(at, &versions, &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A later mark replaces the earlier one.
+    let later = at + chrono::Duration::hours(1);
+    let newer = vec![("ofac-sdn".to_owned(), 8), ("un".to_owned(), 2)];
+    let missed = s
+        .mark_screened(later, &newer, &[(cs[3].id.clone(), 1)])
+        .await
+        .unwrap();
+    assert!(missed.is_empty());
+    let got = s.load_customer(&cs[3].id).await.unwrap().value.screening;
+    assert_eq!(
+        (got.screened_at, got.versions),
+        (Some(later), newer.clone())
+    );
+    // A record saved since without a screening keeps the mark's; a record screened after
+    // the mark is read as its own screening says.
+    let mut saved = marked[3].clone();
+    saved.screening.screened_at = None;
+    saved.screening.versions = vec![];
+    s.save_customer(&saved, &saved.summary(&policy), 1, &[], &[])
+        .await
+        .unwrap();
+    let got = s.load_customer(&cs[3].id).await.unwrap();
+    assert_eq!(got.version, 2);
+    assert_eq!(got.value.screening.screened_at, Some(later));
+    assert_eq!(got.value.screening.versions, newer);
+    let mut rescreened = saved.clone();
+    let latest = later + chrono::Duration::hours(1);
+    rescreened.screening.apply(
+        vec![],
+        vec![("ofac-sdn".into(), 9)],
+        latest,
+        |_| unreachable!(),
+    );
+    s.save_customer(&rescreened, &rescreened.summary(&policy), 2, &[], &[])
+        .await
+        .unwrap();
+    let got = s.load_customer(&cs[3].id).await.unwrap().value;
+    assert_eq!(got, rescreened);
+
+    // Destroying a customer takes its mark with it.
+    let canary = vec![("canary-list-q7x".to_owned(), 1)];
+    let missed = s
+        .mark_screened(later, &canary, &[(cs[0].id.clone(), 1)])
+        .await
+        .unwrap();
+    assert!(missed.is_empty());
+    assert!(contains(&h.dump().await, b"canary-list-q7x"));
+    s.destroy_customer(&cs[0].id, now(), "retention period ended")
+        .await
+        .unwrap();
+    let dump = h.dump().await;
+    assert!(
+        !contains(&dump, b"canary-list-q7x"),
+        "the mark outlived its customer"
+    );
+    crate::assert_no_plaintext(&dump, "the database");
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 pub(crate) async fn audits_in_one_write_chain_on(backend: &str) {
