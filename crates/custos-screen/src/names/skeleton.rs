@@ -2,11 +2,12 @@
 //! and what the comparison and the index match such names by.
 
 /// A token's consonants, doubled letters collapsed: what an abjad transliteration keeps. The
-/// letters that transliterations of one Arabic or Persian letter disagree on count as one:
-/// `DJ` and `J` (ج, Djamel), `SH` and `CH` (ش, Chaouki), `C` before `E`, `I`, `Y` and `S`
-/// (Lounici), `Q` and `K` (ق, Qasim, Kasim), `GH` and `G` (غ, Ghali, Gali), and `Z`, `DH`
-/// and `D` (ظ ذ ض, Kazim, Kadhim, Romdhane). (`TH` stays two letters: a transliteration writes ط and ه
-/// together so; ث written `s` is a rendering of its own, see [`crate::romanize::arabic`].)
+/// letters that transliterations of one Arabic, Persian or Hebrew letter disagree on count as
+/// one: `DJ` and `J` (ج, Djamel), `SH` and `CH` (ش, Chaouki), `C` before `E`, `I`, `Y` and `S`
+/// (Lounici), `Q`, `K` and any other `C` (ق, Qasim, Kasim; ק, McConnell), `GH` and `G` (غ,
+/// Ghali, Gali), and `Z`, `DH` and `D` (ظ ذ ض, Kazim, Kadhim, Romdhane). (`TH` stays two
+/// letters: a transliteration writes ط and ه together so; ث written `s` is a rendering of its
+/// own, see [`crate::romanize::arabic`].)
 pub fn skeleton(t: &str) -> String {
     let out: String = skeleton_chars(t).collect();
     if out.is_empty() {
@@ -27,7 +28,7 @@ fn consonant_class(rest: &[u8]) -> (Option<u8>, usize) {
         [b'D', b'H', ..] => (Some(b'D'), 2),
         [b'C', b'E' | b'I' | b'Y', ..] => (Some(b'S'), 1),
         [b'G', b'H', ..] => (Some(b'G'), 2),
-        [b'Q', ..] => (Some(b'K'), 1),
+        [b'Q' | b'C' | b'K', ..] => (Some(b'K'), 1),
         [b'Z', ..] => (Some(b'D'), 1),
         [b'A' | b'E' | b'I' | b'O' | b'U' | b'Y' | b'W', ..] => (None, 1),
         [c, ..] => (Some(*c), 1),

@@ -12,7 +12,13 @@
 //!   a word of its own or dropped, a final ta marbuta as `a` (see [`arabic`]);
 //! - the Indic scripts: consonants and vowels as their bearers write them, the inherent vowel
 //!   dropped as Hindi drops it, at the end of words only, or kept (see [`indic`]);
-//! - everything else (Cyrillic, Greek, Georgian, Armenian, Hebrew, Thai,
+//! - Greek: by ELOT 743, by the sounds of spoken Greek (ΟΥ `u`, ΑΙ `e`), and as a name from
+//!   another language is written (ΤΣ `ch`, ΤΖ `j`; see [`greek`]);
+//! - Hebrew: the vowels ו and י carry inside a word, ב כ פ as they sound there, the geresh
+//!   letters of names from other languages (צ׳ `ch`; see [`hebrew`]);
+//! - Thai: by the Royal Thai General System, syllable by syllable, with the vowels the script
+//!   leaves unwritten (see [`thai`]);
+//! - everything else (Cyrillic, Georgian, Armenian,
 //!   Khmer, Burmese, and what the above leave): `any_ascii`, which [`crate::names::normalize`]
 //!   applies to every rendering.
 //!
@@ -22,11 +28,14 @@
 
 pub mod arabic;
 pub mod fold;
+pub mod greek;
 pub mod han;
 pub mod hangul;
+pub mod hebrew;
 pub mod indic;
 pub mod japanese;
 pub mod kana;
+pub mod thai;
 
 /// Adds a rendering to `out` unless it is there already (or empty): renderings are tried in
 /// order of preference, and the first of equals is kept.
@@ -89,5 +98,8 @@ pub fn renderings(name: &str) -> Vec<String> {
     }
     out.extend(arabic::renderings(name));
     out.extend(indic::renderings(name));
+    out.extend(greek::renderings(name));
+    out.extend(hebrew::renderings(name));
+    out.extend(thai::renderings(name));
     out
 }
