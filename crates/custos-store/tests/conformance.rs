@@ -903,3 +903,25 @@ conformance!(
     shared_objects_by_version_and_page,
     a_cyber_observable_is_versioned_by_when_it_was_added,
 );
+
+/// PostgreSQL's JIT compilation is off on the store's connections: a page of a walk over
+/// every customer costs enough in the planner's estimate to be compiled, which took most of
+/// its time (see `postgres_setup`).
+#[tokio::test]
+async fn postgres_connections_compile_no_query() {
+    let h = harness("postgres").await;
+    for _ in 0..3 {
+        let on = h
+            .store
+            .execute_unchecked("SELECT 1 WHERE current_setting('jit') = 'on'")
+            .await
+            .unwrap();
+        assert_eq!(on, 0, "jit is on");
+        let off = h
+            .store
+            .execute_unchecked("SELECT 1 WHERE current_setting('jit') = 'off'")
+            .await
+            .unwrap();
+        assert_eq!(off, 1, "the setting was not read");
+    }
+}
