@@ -344,17 +344,22 @@ fn sqlite_setup(
     })
 }
 
-/// Per-connection PostgreSQL settings: no JIT compilation. Its threshold is a plan's
-/// estimated cost, which a page of a walk over every customer (a range of ids joined to their
-/// keys and screening marks) passes; compiling each such query took 30 ms of a 100 ms
-/// statement that runs in 12 ms without it (a million customers re-screened took minutes).
-/// The store's statements are short lookups and pages, which JIT does not pay back.
+/// Per-connection PostgreSQL settings. No JIT compilation: its threshold is a plan's estimated
+/// cost, which a page of a walk over every customer (a range of ids joined to their keys and
+/// screening marks) passes; compiling each such query took 30 ms of a 100 ms statement that
+/// runs in 12 ms without it. And every execution planned for its own parameters
+/// (`plan_cache_mode = force_custom_plan`), never by a generic plan kept from the
+/// statement's first runs: one planned while a table was still empty (the screening marks,
+/// before the first re-screening) went on reading the whole table once it held a million
+/// rows, for every page. The store's statements are lookups and pages, whose planning is
+/// cheap beside a wrong plan.
 fn postgres_setup(
     conn: &mut sqlx::AnyConnection,
     _meta: sqlx::pool::PoolConnectionMetadata,
 ) -> SetupFuture<'_> {
     Box::pin(async move {
-        conn.execute("SET jit = off").await?;
+        conn.execute("SET jit = off; SET plan_cache_mode = force_custom_plan")
+            .await?;
         Ok(())
     })
 }
