@@ -102,7 +102,7 @@ async fn migrate_keys_rotation_and_retention() {
     assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
     assert_eq!(
         String::from_utf8_lossy(&m.stdout).trim(),
-        "applied 14 migration(s)"
+        "applied 15 migration(s)"
     );
     let m = custos(dir.path(), &["migrate"]);
     assert_eq!(

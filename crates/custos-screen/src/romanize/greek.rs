@@ -155,11 +155,7 @@ pub fn renderings(name: &str) -> Vec<String> {
     }
     let mut out = vec![];
     for system in [System::Elot, System::Spoken, System::Foreign] {
-        let r = name
-            .split_whitespace()
-            .map(|w| word(w, system))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let r = super::joined(name.split_whitespace().map(|w| word(w, system)));
         super::push_new(&mut out, r);
     }
     out

@@ -113,11 +113,7 @@ pub fn renderings(name: &str) -> Vec<String> {
     }
     let mut out = vec![];
     for (u, h) in [(false, false), (true, true)] {
-        let r = name
-            .split_whitespace()
-            .map(|w| word(w, u, h))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let r = super::joined(name.split_whitespace().map(|w| word(w, u, h)));
         super::push_new(&mut out, r);
     }
     out

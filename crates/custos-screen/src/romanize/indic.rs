@@ -187,15 +187,10 @@ pub fn renderings(name: &str) -> Vec<String> {
     let words: Vec<Option<Vec<Phone>>> = name.split_whitespace().map(phones).collect();
     let mut out: Vec<String> = vec![];
     for schwa in [Schwa::Hindi, Schwa::Final, Schwa::Kept] {
-        let r = name
-            .split_whitespace()
-            .zip(&words)
-            .map(|(w, ph)| match ph {
-                Some(ph) => write(ph, schwa),
-                None => w.to_owned(),
-            })
-            .collect::<Vec<_>>()
-            .join(" ");
+        let r = super::joined(name.split_whitespace().zip(&words).map(|(w, ph)| match ph {
+            Some(ph) => write(ph, schwa),
+            None => w.to_owned(),
+        }));
         super::push_new(&mut out, r);
     }
     out

@@ -45,6 +45,11 @@ fn push_new(out: &mut Vec<String>, r: String) {
     }
 }
 
+/// Words written one by one, joined by a space.
+fn joined(words: impl Iterator<Item = String>) -> String {
+    words.collect::<Vec<_>>().join(" ")
+}
+
 /// What a match through a name written in syllables (Hangul, Han characters, kana) counts
 /// for. Their romanisations are made of short syllables that many names share ("Kim Song",
 /// "Pak Yong Sik", "Zhang Yu"), by several systems each: a name matched through them is less

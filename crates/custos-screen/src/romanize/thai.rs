@@ -320,12 +320,7 @@ pub fn renderings(name: &str) -> Vec<String> {
     if !name.chars().any(is_thai) {
         return vec![];
     }
-    vec![
-        name.split_whitespace()
-            .map(word)
-            .collect::<Vec<_>>()
-            .join(" "),
-    ]
+    vec![super::joined(name.split_whitespace().map(word))]
 }
 
 #[cfg(test)]

@@ -233,7 +233,7 @@ pub(super) async fn customers_in(
                 .into_iter()
                 .map(|(id, version, key, record, mark)| {
                     let dek = keyring.unwrap(&key, &dek_aad(&id))?;
-                    let c = Mark::apply(mark, open_sealed(&dek, &id, &record)?);
+                    let c = Mark::apply(mark, version, open_sealed(&dek, &id, &record)?);
                     Ok((id, version, c))
                 })
                 .collect::<Result<Vec<_>, StoreError>>()
@@ -290,11 +290,13 @@ pub(super) async fn mark_screened(
             sql.push_str(&renumber("($1, $2)", 2 + i * 2));
         }
         sql.push_str(&format!(
-            ") INSERT INTO customer_screenings (customer_id, screened_at, versions) \
-             SELECT c.id, $1, $2 FROM customers c JOIN v ON c.id = v.id \
+            ") INSERT INTO customer_screenings (customer_id, version, screened_at, versions) \
+             SELECT c.id, c.version, $1, $2 FROM customers c JOIN v ON c.id = v.id \
              WHERE c.version = v.version AND c.destroyed_at IS NULL{lock} \
-             ON CONFLICT (customer_id) DO UPDATE SET screened_at = excluded.screened_at, \
-             versions = excluded.versions RETURNING customer_id"
+             ON CONFLICT (customer_id) DO UPDATE SET version = excluded.version, \
+             screened_at = excluded.screened_at, versions = excluded.versions \
+             WHERE customer_screenings.screened_at <= excluded.screened_at \
+             RETURNING customer_id"
         ));
         let mut q = sqlx::query(&sql).bind(ts(at)).bind(versions.clone());
         for (id, version) in chunk {
@@ -314,10 +316,13 @@ pub(super) async fn mark_screened(
 
 /// The columns of a customer's screening mark, for a query that joins
 /// `customer_screenings s`.
-const MARK_COLUMNS: &str = "s.screened_at AS marked_at, s.versions AS marked_versions";
+const MARK_COLUMNS: &str =
+    "s.version AS marked_version, s.screened_at AS marked_at, s.versions AS marked_versions";
 
 /// A customer's screening mark (see [`mark_screened`]).
 struct Mark {
+    /// The version of the record the screening read.
+    version: i64,
     at: DateTime<Utc>,
     versions: Vec<(String, i64)>,
 }
@@ -325,26 +330,58 @@ struct Mark {
 impl Mark {
     /// The mark of a row read with [`MARK_COLUMNS`], if there is one.
     fn read(row: &sqlx::any::AnyRow) -> Result<Option<Mark>, StoreError> {
-        let Some(at) = get::<Option<i64>>(row, "marked_at")? else {
+        let (Some(version), Some(at)) = (
+            get::<Option<i64>>(row, "marked_version")?,
+            get::<Option<i64>>(row, "marked_at")?,
+        ) else {
             return Ok(None);
         };
         let versions = get::<Option<String>>(row, "marked_versions")?.unwrap_or_default();
         Ok(Some(Mark {
+            version,
             at: from_ts(at)?,
             versions: from_json(&versions, "screening versions")?,
         }))
     }
 
-    /// `c` with the mark's time and list versions, when the mark is newer than its own.
-    fn apply(mark: Option<Mark>, mut c: Customer) -> Customer {
+    /// `c`, at `version`, with the mark's time and list versions when the mark is of that
+    /// version and newer than the record's own screening (to the microsecond, as marks are
+    /// kept). A mark of another version is not the record's: a save since either took the
+    /// mark's screening into the record or was refused (see [`marked_since`]).
+    fn apply(mark: Option<Mark>, version: i64, mut c: Customer) -> Customer {
         if let Some(m) = mark
-            && c.screening.screened_at.is_none_or(|t| t < m.at)
+            && m.version == version
+            && c.screening
+                .screened_at
+                .is_none_or(|t| t.timestamp_micros() < m.at.timestamp_micros())
         {
             c.screening.screened_at = Some(m.at);
             c.screening.versions = m.versions;
         }
         c
     }
+}
+
+/// Whether a re-screening marked the record at `version` after `c` was read from it: `c`
+/// screened earlier (or not at all), saved, would lose that screening (perhaps against lists
+/// newer than its own). The caller reads, screens and saves it again.
+async fn marked_since(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    c: &Customer,
+    version: i64,
+) -> Result<bool, StoreError> {
+    let at = c.screening.screened_at.map_or(i64::MIN, ts);
+    Ok(sqlx::query(
+        "SELECT 1 AS one FROM customer_screenings \
+         WHERE customer_id = $1 AND version = $2 AND screened_at > $3",
+    )
+    .bind(c.id.as_str())
+    .bind(version)
+    .bind(at)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db)?
+    .is_some())
 }
 
 pub(super) async fn load_customer(
@@ -364,11 +401,9 @@ pub(super) async fn load_customer(
     if get::<Option<i64>>(&row, "destroyed_at")?.is_some() {
         return Err(StoreError::Destroyed(id.clone()));
     }
-    let c = Mark::apply(Mark::read(&row)?, open_record(st, id, &row)?);
-    Ok(Versioned {
-        value: c,
-        version: get(&row, "version")?,
-    })
+    let version = get(&row, "version")?;
+    let c = Mark::apply(Mark::read(&row)?, version, open_record(st, id, &row)?);
+    Ok(Versioned { value: c, version })
 }
 
 pub(super) async fn load_summary(
@@ -408,6 +443,22 @@ pub(super) async fn save_customer(
     .await
     .map_err(db)?
     .ok_or_else(|| StoreError::Destroyed(c.id.clone()))?;
+    // The record's row locked before its mark is read: a re-screening marking it (which
+    // holds the row shared until it commits) is waited for, and its mark then seen.
+    sqlx::query(&format!(
+        "SELECT version FROM customers WHERE id = $1{}",
+        st.for_update()
+    ))
+    .bind(c.id.as_str())
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?;
+    if marked_since(&mut tx, c, expected_version).await? {
+        return Err(StoreError::Conflict(format!(
+            "customer {} was screened again by another request",
+            c.id
+        )));
+    }
     let dek = st.unwrap_dek(&c.id, &row)?;
     let record = st.seal_record(&dek, c)?;
     let next = expected_version + 1;

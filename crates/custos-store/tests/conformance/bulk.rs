@@ -138,16 +138,36 @@ pub(crate) async fn a_quiet_screening_marks_what_no_one_changed(backend: &str) {
         (got.screened_at, got.versions),
         (Some(later), newer.clone())
     );
-    // A record saved since without a screening keeps the mark's; a record screened after
-    // the mark is read as its own screening says.
-    let mut saved = marked[3].clone();
-    saved.screening.screened_at = None;
-    saved.screening.versions = vec![];
+    // A mark older than the one there is not taken (a walk that began earlier, finishing
+    // later): the id is returned, to be screened the usual way.
+    let missed = s
+        .mark_screened(at, &versions, &[(cs[3].id.clone(), 1)])
+        .await
+        .unwrap();
+    assert_eq!(missed, vec![cs[3].id.clone()]);
+    let got = s.load_customer(&cs[3].id).await.unwrap().value.screening;
+    assert_eq!(got.screened_at, Some(later));
+    // A save of the marked version made from a reading before the mark (its screening older
+    // than the mark's) is refused: the caller reads it again, with the mark.
+    let mut stale = cs[3].clone();
+    stale.external_ref = Some("crm-4".into());
+    let refused = s
+        .save_customer(&stale, &stale.summary(&policy), 1, &[], &[])
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    // Saved from the reading with the mark, the record keeps the mark's screening as its
+    // own; a mark of an earlier version is not the record's.
+    let mut saved = s.load_customer(&cs[3].id).await.unwrap().value;
+    saved.external_ref = Some("crm-4".into());
     s.save_customer(&saved, &saved.summary(&policy), 1, &[], &[])
         .await
         .unwrap();
     let got = s.load_customer(&cs[3].id).await.unwrap();
     assert_eq!(got.version, 2);
+    assert_eq!(got.value, saved);
     assert_eq!(got.value.screening.screened_at, Some(later));
     assert_eq!(got.value.screening.versions, newer);
     let mut rescreened = saved.clone();
