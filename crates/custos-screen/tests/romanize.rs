@@ -132,3 +132,38 @@ fn kana_is_romanised_as_pykakasi_and_cutlet_do() {
         );
     }
 }
+
+/// Whatever a name holds of Thai, Greek or Hebrew (marks alone, marks first, a silencing mark
+/// with nothing before it, letters of the three mixed), each reader gives a rendering and
+/// does not fail: every string of one or two characters of the three blocks, and longer ones
+/// drawn from them.
+#[test]
+fn any_thai_greek_or_hebrew_text_is_read_without_failing() {
+    use custos_screen::romanize::renderings;
+    let alphabet: Vec<char> = ('\u{0E01}'..='\u{0E5B}')
+        .chain('\u{0370}'..='\u{03FF}')
+        .chain('\u{0590}'..='\u{05F4}')
+        .chain([' ', '\'', '-'])
+        .collect();
+    for a in &alphabet {
+        for b in &alphabet {
+            let s: String = [*a, *b].iter().collect();
+            let _ = renderings(&s);
+        }
+    }
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    for _ in 0..20_000 {
+        let len = (seed % 12) as usize + 3;
+        let s: String = (0..len)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                alphabet[(seed % alphabet.len() as u64) as usize]
+            })
+            .collect();
+        for r in renderings(&s) {
+            assert!(!r.is_empty(), "{s:?}");
+        }
+    }
+}

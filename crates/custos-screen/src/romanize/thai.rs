@@ -320,7 +320,9 @@ pub fn renderings(name: &str) -> Vec<String> {
     if !name.chars().any(is_thai) {
         return vec![];
     }
-    vec![super::joined(name.split_whitespace().map(word))]
+    let mut out = vec![];
+    super::push_new(&mut out, super::joined(name.split_whitespace().map(word)));
+    out
 }
 
 #[cfg(test)]
