@@ -4,7 +4,8 @@
 //! - Hangul: RR, McCune–Reischauer, North Korea's and the common South Korean forms, with the
 //!   surnames as written (see [`hangul`]);
 //! - Han characters: pinyin, syllables split and given name joined, and Wade–Giles (see [`han`]);
-//! - kana: Hepburn, long vowels doubled and single (see [`kana`]);
+//! - kana: Hepburn, long vowels doubled and single, katakana also as the foreign names it
+//!   transcribes (see [`kana`]);
 //! - Japanese names in kanji: read through a dictionary of names, then as kana (see
 //!   [`japanese`]); Korean names in hanja: read as Korean, then as Hangul (see
 //!   [`hangul::from_hanja`]);
