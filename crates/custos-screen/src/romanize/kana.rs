@@ -107,9 +107,10 @@ fn loanword_word(word: &str, liquid: u8) -> String {
         }
     }
     let n = out.len();
-    if n > 3 && out.ends_with(b"tchi") {
-        out.pop();
-    } else if n > 3 && out[n - 1] == b'u' && !is_vowel(out[n - 2]) && out[n - 2] != b'y' {
+    let added_vowel = |out: &[u8]| {
+        out.ends_with(b"tchi") || out[n - 1] == b'u' && !is_vowel(out[n - 2]) && out[n - 2] != b'y'
+    };
+    if n > 3 && added_vowel(&out) {
         out.pop();
     }
     String::from_utf8(out).unwrap_or_else(|_| word.to_owned())
