@@ -244,7 +244,8 @@ pub struct Normalized {
     pub weight: f64,
     /// Whether the screening index gathers names through this form (see
     /// [`normalize_all`]); a form it does not is still scored against the names the others
-    /// gather.
+    /// gather. (A listed name's form that does not gather is scored whenever a form of the
+    /// same name is gathered: see [`crate::screen::LISTED_RENDERINGS_GATHERED`].)
     pub gathers: bool,
 }
 
@@ -369,7 +370,8 @@ pub fn normalize_all(name: &str, t: NameType) -> Vec<Normalized> {
     // A name in the Arabic script gathers through its form as written only (whose consonant
     // skeletons the index matches to Latin spellings): its renderings, with the vowels they
     // supply, would reach most Latin names that share a consonant, at many times the cost;
-    // they are scored against what it gathers.
+    // they are scored against what it gathers. (Forms that do not gather come after those
+    // that do.)
     let arabic = name.chars().any(crate::romanize::arabic::is_arabic);
     for r in crate::romanize::renderings(name) {
         let mut n = normalize(&r, t);

@@ -97,7 +97,20 @@ struct NameMeta {
     value: std::sync::Arc<str>,
     /// What a match through this form counts for (see [`Normalized::weight`]).
     weight: f64,
+    /// The forms of the same name that the index does not gather (see
+    /// [`LISTED_RENDERINGS_GATHERED`]), `siblings..siblings + scored_with`: scored whenever
+    /// this form is gathered.
+    siblings: u32,
+    scored_with: u8,
 }
+
+/// How many of a listed name's renderings in the Arabic script the index gathers through,
+/// beside the name as written: the first, nearest what lists write ("Abdullah" for عبد الله).
+/// The others (the article apart, Abd apart, Abdul; see [`crate::romanize::arabic`]) are
+/// scored whenever the name is gathered, not gathered through: each would reach most Latin
+/// names sharing its consonants, and the index they made was a tenth larger and slower to
+/// read for every query.
+pub const LISTED_RENDERINGS_GATHERED: usize = 1;
 
 /// An index over the entries of one or more lists.
 pub struct Screener {
@@ -248,17 +261,26 @@ impl Screener {
             // its RR, McCune–Reischauer and common renderings, and so on.
             for n in &e.names {
                 let value: std::sync::Arc<str> = n.value.as_str().into();
-                let forms = normalize_all(&n.value, t);
-                names += usize::from(forms.iter().any(|f| !f.tokens.is_empty()));
+                let mut forms = normalize_all(&n.value, t);
+                forms.retain(|f| !f.tokens.is_empty());
+                names += usize::from(!forms.is_empty());
+                // The name as written and its first renderings gather; the rest are scored
+                // beside them (forms that do not gather come last: see [`normalize_all`]).
+                for (k, f) in forms.iter_mut().enumerate() {
+                    f.gathers |= k <= LISTED_RENDERINGS_GATHERED;
+                }
+                let gathering = forms.iter().filter(|f| f.gathers).count();
+                let first = meta.len() as u32;
+                let siblings = first + gathering as u32;
+                let scored_with = u8::try_from(forms.len() - gathering).unwrap_or(u8::MAX);
                 for norm in forms {
-                    if norm.tokens.is_empty() {
-                        continue;
-                    }
                     index.add(i as u32, &norm);
                     meta.push(NameMeta {
                         kind: n.kind,
                         value: value.clone(),
                         weight: norm.weight,
+                        siblings,
+                        scored_with: if norm.gathers { scored_with } else { 0 },
                     });
                 }
             }
@@ -634,11 +656,13 @@ impl Screener {
             .fold(0u64, |m, (i, _)| m | bit(i));
         let mut ids: Vec<(u32, u64)> = vec![];
         for (i, qn) in forms.iter().enumerate().filter(|(_, f)| f.gathers) {
-            ids.extend(
-                self.candidates(qn, bound as f32, stages)
-                    .into_iter()
-                    .map(|id| (id, bit(i) | scored_always)),
-            );
+            for id in self.candidates(qn, bound as f32, stages) {
+                let mask = bit(i) | scored_always;
+                ids.push((id, mask));
+                // The forms of the same listed name that are scored, not gathered.
+                let m = &self.meta[id as usize];
+                ids.extend((m.siblings..m.siblings + u32::from(m.scored_with)).map(|s| (s, mask)));
+            }
         }
         let t = std::time::Instant::now();
         for (k, v) in &q.identifiers {

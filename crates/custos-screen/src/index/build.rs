@@ -22,7 +22,9 @@ impl Index {
         id
     }
 
-    /// Adds a name (already normalised) and returns its id.
+    /// Adds a name (already normalised) and returns its id. A name that does not gather
+    /// ([`Normalized::gathers`]) is kept for scoring, but no posting lists it: a query never
+    /// gathers it (the screener scores it beside a form of the same name that it gathers).
     pub fn add(&mut self, entity: u32, n: &Normalized) -> u32 {
         let id = self.names.len() as u32;
         let tokens: Vec<u32> = n.tokens.iter().map(|t| self.intern(t)).collect();
@@ -31,12 +33,15 @@ impl Index {
         distinct.sort_unstable();
         distinct.dedup();
         for &t in &distinct {
-            self.building[t as usize].push(id);
+            if n.gathers {
+                self.building[t as usize].push(id);
+            }
             if n.abjad {
                 self.abjad[t as usize] = true;
             }
         }
         self.names.push(entity, n.abjad, &tokens, &all);
+        self.posted.push(n.gathers);
         id
     }
 
@@ -44,7 +49,11 @@ impl Index {
     pub fn finish(&mut self) {
         self.sort_vocabulary();
         let mut prefix: Vec<Vec<Prefix>> = vec![vec![]; self.lens.len()];
+        let posted = std::mem::take(&mut self.posted);
         for id in 0..self.names.len() as u32 {
+            if !posted[id as usize] {
+                continue;
+            }
             let tokens = self.names.tokens(id);
             let mut ranked: Vec<u32> = tokens.to_vec();
             ranked.sort_unstable();

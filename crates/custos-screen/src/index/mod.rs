@@ -314,6 +314,9 @@ pub(crate) struct Index {
     /// Every name carrying the token, while names are added; [`Index::finish`] moves them into
     /// `full`.
     building: Vec<Vec<u32>>,
+    /// Whether each name is posted (gathered through), while names are added: a name that
+    /// is not (see [`Normalized::gathers`]) is kept for scoring only.
+    posted: Vec<bool>,
     full: Postings<u32>,
     /// The names for which the token is among their rarest (see the module docs), sorted by
     /// their token count.
