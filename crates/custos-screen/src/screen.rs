@@ -451,12 +451,18 @@ impl Screener {
     /// How alike the query's name and name `id` are (see [`compare_tokens`]).
     /// How alike the query's name (the best of its forms in `mask`: bit `i` for form `i`) and
     /// name `id` are.
-    fn name_score(&self, forms: &[Normalized], mask: u64, id: u32) -> f64 {
-        let (mut tokens, mut all) = (vec![], vec![]);
-        let abjad = self.index.name_tokens(id, &mut tokens, &mut all);
+    /// (`tokens` and `all` are scratch space, kept from one name to the next.)
+    fn name_score<'a>(
+        &'a self,
+        forms: &[Normalized],
+        mask: u64,
+        id: u32,
+        (tokens, all): (&mut Vec<&'a str>, &mut Vec<&'a str>),
+    ) -> f64 {
+        let abjad = self.index.name_tokens(id, tokens, all);
         let name = NameRef {
-            tokens: &tokens,
-            all: &all,
+            tokens,
+            all,
             abjad,
         };
         let weight = self.meta[id as usize].weight;
@@ -496,6 +502,15 @@ impl Screener {
             let effect = -0.1 * score;
             score += effect;
             note("name", effect, &|| "a weak alias counts less".into());
+        }
+        // A query with nothing but a name leaves the entry unread: reading it is a miss of
+        // the cache for every name scored.
+        if q.birth_date.is_none()
+            && q.country.is_none()
+            && address.is_empty()
+            && q.identifiers.is_empty()
+        {
+            return score.clamp(0.0, 1.0);
         }
         let entity = self.index.names.entity(id) as usize;
         let e = &self.entities[entity].1;
@@ -580,10 +595,11 @@ impl Screener {
         }
         let address = q.address.as_deref().map(address_words).unwrap_or_default();
         // (entity, score, name, name score)
+        let (mut tokens, mut all) = (vec![], vec![]);
         let mut ranked: Vec<(u32, f64, u32, f64)> = ids
             .into_iter()
             .map(|(id, mask)| {
-                let name_score = self.name_score(forms, mask, id);
+                let name_score = self.name_score(forms, mask, id, (&mut tokens, &mut all));
                 (
                     self.index.names.entity(id),
                     self.assess(q, &address, name_score, id, None),

@@ -15,8 +15,10 @@ impl Index {
         self.text.push_str(t);
         self.bounds.push(self.text.len() as u32);
         self.lens.push(t.len().min(255) as u8);
-        self.firsts
-            .push(t.as_bytes().first().copied().unwrap_or(b' '));
+        self.len_first.push([
+            t.len().min(255) as u8,
+            t.as_bytes().first().copied().unwrap_or(b' '),
+        ]);
         self.abjad.push(false);
         self.building.push(vec![]);
         id
@@ -166,7 +168,7 @@ impl Index {
         self.bounds = bounds;
         let permute = |v: &mut Vec<u8>| *v = order.iter().map(|&o| v[o as usize]).collect();
         permute(&mut self.lens);
-        permute(&mut self.firsts);
+        self.len_first = order.iter().map(|&o| self.len_first[o as usize]).collect();
         self.abjad = order.iter().map(|&o| self.abjad[o as usize]).collect();
         let mut full = Vec::with_capacity(n);
         for &old in &order {

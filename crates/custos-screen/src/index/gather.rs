@@ -170,8 +170,8 @@ impl Index {
         if t == NO_TOKEN || ex.reached[t as usize / 64] & (1 << (t % 64)) != 0 {
             return true;
         }
-        let first = self.firsts[t as usize];
-        if self.lens[t as usize] == 1 {
+        let [len, first] = self.len_first[t as usize];
+        if len == 1 {
             ex.q_first.contains(&first)
         } else {
             ex.q_initials.contains(&first)
@@ -220,7 +220,7 @@ impl Index {
         q_best.resize(ex.q_len.len(), 0.0);
         let (mut n_sum, mut n_weight) = (0.0f32, 0.0f32);
         for &t in tokens {
-            let (len, first) = (self.lens[t as usize], self.firsts[t as usize]);
+            let [len, first] = self.len_first[t as usize];
             let w = weight(usize::from(len));
             let mut best = 0.0f32;
             if len == 1 {

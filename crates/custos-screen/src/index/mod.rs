@@ -305,10 +305,11 @@ pub(crate) struct Index {
     /// vocabulary tokens it reaches reads nearby memory, not a pointer each.
     text: String,
     bounds: Vec<u32>,
-    /// Each token's length (at most 255) and first letter: what estimating needs of it, kept
-    /// apart from its text.
+    /// Each token's length (at most 255); and its length and first letter side by side, what
+    /// estimating reads of every token of every name it estimates (one place, not two), both
+    /// kept apart from its text.
     lens: Vec<u8>,
-    firsts: Vec<u8>,
+    len_first: Vec<[u8; 2]>,
     /// The token appears in a name written in an abjad.
     abjad: Vec<bool>,
     /// Every name carrying the token, while names are added; [`Index::finish`] moves them into
