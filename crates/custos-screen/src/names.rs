@@ -142,6 +142,49 @@ const TITLES: &[&str] = &[
     "GOSPODJA",
 ];
 
+/// Titles written in the Arabic script, as the Latin titles set aside for them: transliterated
+/// letter by letter they would not be known (ملا is `ML`, which a Latin name could hold).
+const ARABIC_TITLES: &[(&str, &str)] = &[
+    ("ملا", "MULLAH"),
+    ("الملا", "MULLAH"),
+    ("ملّا", "MULLAH"),
+    ("شيخ", "SHEIKH"),
+    ("الشيخ", "SHEIKH"),
+    ("شیخ", "SHEIKH"),
+    ("حاجي", "HAJJI"),
+    ("حاجی", "HAJJI"),
+    ("حاج", "HAJJI"),
+    ("الحاج", "HAJJI"),
+    ("مولوي", "MAULANA"),
+    ("مولوی", "MAULANA"),
+    ("مولانا", "MAULANA"),
+    ("دكتور", "DOCTOR"),
+    ("الدكتور", "DOCTOR"),
+    ("دکتر", "DOCTOR"),
+    ("مفتي", "MUFTI"),
+    ("مفتی", "MUFTI"),
+];
+
+/// `name` with its words that are titles in the Arabic script (see [`ARABIC_TITLES`]) written
+/// as the Latin titles.
+fn arabic_titles(name: &str) -> String {
+    if !name
+        .split_whitespace()
+        .any(|w| ARABIC_TITLES.iter().any(|(a, _)| *a == w))
+    {
+        return name.to_owned();
+    }
+    name.split_whitespace()
+        .map(|w| {
+            ARABIC_TITLES
+                .iter()
+                .find(|(a, _)| *a == w)
+                .map_or(w, |(_, latin)| latin)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Whether a token is an honorific or a title (set aside for persons): one hash look-up, as
 /// every token of every name indexed is asked.
 fn is_title(tok: &str) -> bool {
@@ -293,7 +336,10 @@ impl fmt::Display for Normalized {
 pub fn normalize(name: &str, t: NameType) -> Normalized {
     let abjad = name.chars().any(|c| ('\u{0590}'..='\u{08FF}').contains(&c));
     // The soft sign is not written in Latin letters (Игорьевич is Igorevich).
-    let name: String = name.chars().filter(|c| !matches!(c, 'ь' | 'Ь')).collect();
+    let mut name: String = name.chars().filter(|c| !matches!(c, 'ь' | 'Ь')).collect();
+    if abjad {
+        name = arabic_titles(&name);
+    }
     let latin = any_ascii::any_ascii(&name).to_ascii_uppercase();
     // Apostrophes and the like (an ayn, a hamza, a glottal stop, O'Brien) are left out, not
     // split on: "SA`YD" is one word, as "SAID".

@@ -460,11 +460,7 @@ impl Screener {
         (tokens, all): (&mut Vec<&'a str>, &mut Vec<&'a str>),
     ) -> f64 {
         let abjad = self.index.name_tokens(id, tokens, all);
-        let name = NameRef {
-            tokens,
-            all,
-            abjad,
-        };
+        let name = NameRef { tokens, all, abjad };
         let weight = self.meta[id as usize].weight;
         forms
             .iter()

@@ -62,6 +62,20 @@ fn a_title_and_a_surname_score_as_the_surname_does() {
         (s - surname).abs() < 1e-9,
         "{s:.3}, 푸틴 alone {surname:.3}"
     );
+    // In the Arabic script, as the name without its title does.
+    for (titled, bare, latin) in [
+        ("ملا محمد عمر", "محمد عمر", "Mullah Mohammed Omar"),
+        ("الشيخ عبد الله", "عبد الله", "Abdullah"),
+        ("حاجي محمد", "محمد", "Hajji Muhammad"),
+    ] {
+        let (s, b) = (
+            compare(titled, latin, NameType::Person),
+            compare(bare, latin, NameType::Person),
+        );
+        assert!((s - b).abs() < 1e-9, "{titled}: {s:.3}, {bare}: {b:.3}");
+    }
+    // A title alone stays a name.
+    assert!(compare("ملا", "ملا", NameType::Person) > 0.99);
     // A surname that is a word of a title elsewhere stays a name.
     check(
         "Martin King",
