@@ -5,7 +5,9 @@
 //! - the article `ال` a word of its own ("al-Tikriti") or dropped ("Tikriti"), beside the
 //!   name as written, where it is joined ("Altikriti");
 //! - a final ta marbuta `ة` as `a` ("Fatima"), as well as `h` ("Fatimah");
-//! - alif within a word as `a`, and `ث` as `s` (Persian and Urdu: "Saqib", "Usman").
+//! - alif within a word as `a`, and `ث` as `s` (Persian and Urdu: "Saqib", "Usman");
+//! - Abd written joined to the name before it split off, and the endings of tribal and family
+//!   names (-khel, -zai, -zada) written apart joined to it ("Shahidkhel").
 //!
 //! Long vowels and the rest are left to `any_ascii` and to the consonant skeletons the
 //! comparison uses for names written in an abjad.
@@ -20,6 +22,10 @@ const ARTICLE: &str = "ال";
 /// Words joined to the name before them, article and all (Hidayatullah, Jalaluddin): Allah
 /// (in Arabic and in Urdu's letters) and al-Din.
 const JOINED_AFTER: &[&str] = &["الله", "اللہ", "الدين", "الدین"];
+
+/// Endings of tribal and family names, joined to the word before them (see [`render`]):
+/// -khel, -zai, -zada.
+const JOINED_ENDINGS: &[&str] = &["خيل", "خیل", "خېل", "زی", "زي", "زائی", "زاده", "زادہ"];
 
 #[derive(Clone, Copy, PartialEq)]
 enum Article {
@@ -40,8 +46,13 @@ enum Abd {
 
 fn render(name: &str, abd: Abd, article: Article) -> String {
     // Abd written joined to the name after it is split off first ("عبدالرحمن" is "عبد الرحمن").
+    // So is Abd written joined to the name before it ("محمدعبد البصير" is Mohammad Abdul Basir).
     let mut words: Vec<String> = vec![];
     for w in name.split_whitespace() {
+        let (w, abd_after) = match w.strip_suffix(ABD) {
+            Some(before) if before.chars().count() >= 3 => (before, true),
+            _ => (w, false),
+        };
         match w.strip_prefix(ABD) {
             Some(rest) if rest.chars().count() >= 2 => {
                 words.push(ABD.to_owned());
@@ -49,7 +60,21 @@ fn render(name: &str, abd: Abd, article: Article) -> String {
             }
             _ => words.push(w.to_owned()),
         }
+        if abd_after {
+            words.push(ABD.to_owned());
+        }
     }
+    // The Pashto and Persian endings of tribal and family names written apart (شهيد خيل,
+    // اسحاق زی, کاکا زاده) are joined, as Latin letters write them (Shahidkhel, Ishakzai,
+    // Kakazada).
+    let mut joined: Vec<String> = vec![];
+    for w in words {
+        match joined.last_mut() {
+            Some(last) if JOINED_ENDINGS.contains(&w.as_str()) && last != ABD => last.push_str(&w),
+            _ => joined.push(w),
+        }
+    }
+    let words = joined;
     let mut out: Vec<String> = vec![];
     let mut after_abd = false;
     for mut w in words {
@@ -139,5 +164,15 @@ mod tests {
             assert!(r.contains(&expected.to_owned()), "{expected}: {r:?}");
         }
         assert!(renderings("Smith").is_empty());
+    }
+
+    #[test]
+    fn abd_joined_before_and_tribal_endings() {
+        let r = renderings("نظر محمدعبد البصیر");
+        assert!(r.contains(&"نظر محمد عبدul بصیر".to_owned()), "{r:?}");
+        let r = renderings("سيد أحمد شهيد خيل");
+        assert!(r.iter().any(|x| x.ends_with("شهيدخيل")), "{r:?}");
+        // An ending alone, or after Abd, stays a word.
+        assert!(renderings("زاده")[0].contains("زaده"));
     }
 }
