@@ -39,6 +39,12 @@ use tracing_subscriber::EnvFilter;
 use crate::app::App;
 use crate::config::Config;
 
+/// mimalloc rather than the system's allocator: a screening query allocates and frees dozens
+/// of short-lived vectors, and glibc's malloc spent a fifth of a query's time on them
+/// (docs/BENCHMARKS.md, "Screening across scripts").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "custos",
