@@ -166,7 +166,8 @@ impl Index {
                 worded.extend_from_slice(ps);
             }
         };
-        for k in 2..b.len().saturating_sub(1) {
+        let splits = if b.len() <= LONGEST_WORD { b.len() } else { 0 };
+        for k in 2..splits.saturating_sub(1) {
             let (left, rest) = qt.split_at(k);
             let Some(&l) = self.ids.get(left) else {
                 continue;
@@ -214,7 +215,7 @@ impl Index {
     /// written together make `qt`, or none.
     pub(super) fn segment(&self, qt: &str) -> Vec<u32> {
         let n = qt.len();
-        if n < 8 || !qt.is_ascii() {
+        if !(8..=LONGEST_WORD).contains(&n) || !qt.is_ascii() {
             return vec![];
         }
         // best[i]: the fewest tokens making `qt[..i]`, and where the last begins.

@@ -119,6 +119,11 @@ fn key(s: &[u8]) -> u32 {
 
 /// Tokens at least this long are also reached with two letters left out.
 const TWO_DELETES_FROM: usize = 6;
+/// Tokens longer than this are read as they are: not reached with two letters left out, and
+/// not split into words. No name's word is that long; a query's can be (a name pasted without
+/// spaces, a hostile one), and both cost time growing with the cube of its length (a
+/// 1,000-letter word took a second).
+const LONGEST_WORD: usize = 48;
 
 /// The keys of a token and its deletions (SymSpell): the token itself, each one-letter
 /// deletion (from three letters), and each two-letter deletion (from [`TWO_DELETES_FROM`]
@@ -136,7 +141,7 @@ fn delete_keys(b: &[u8], out: &mut Vec<(u32, u8)>) {
             out.push((key_skipping(b, [i, usize::MAX]), 1));
         }
     }
-    if b.len() >= TWO_DELETES_FROM {
+    if (TWO_DELETES_FROM..=LONGEST_WORD).contains(&b.len()) {
         for i in 0..b.len() {
             for j in i + 1..b.len() {
                 out.push((key_skipping(b, [i, j]), 2));
@@ -602,5 +607,44 @@ impl Index {
 
     pub fn vocabulary(&self) -> usize {
         self.lens.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A word no name has (1,000 letters, as a hostile query sends) is read as it is: its
+    /// one-letter deletions only, never split; a name's word, with its two-letter deletions.
+    #[test]
+    fn a_word_longer_than_any_name_is_read_as_it_is() {
+        let long: Vec<u8> = (0..1000u32)
+            .map(|i| b'A' + (i.wrapping_mul(2_654_435_761) >> 27) as u8 % 26)
+            .collect();
+        let mut keys = vec![];
+        delete_keys(&long, &mut keys);
+        assert!(keys.len() <= long.len() + 1, "{} keys", keys.len());
+        delete_keys(b"KHRUSHCHOV", &mut keys);
+        assert!(keys.iter().any(|k| k.1 == 2));
+        let mut index = Index::default();
+        for n in ["AB CD", "ABCD EFGH", "ABAB"] {
+            index.add(0, &crate::names::normalize(n, crate::names::NameType::Any));
+        }
+        index.finish();
+        let word = "AB".repeat(500);
+        assert!(index.segment(&word).is_empty());
+        assert!(
+            index
+                .expand_token(&word, false)
+                .iter()
+                .all(|&(_, sim)| sim < 1.0)
+        );
+        // A short word is split as before.
+        assert!(
+            index
+                .expand_token("ABCDEFGH", false)
+                .iter()
+                .any(|&(_, sim)| sim == 1.0)
+        );
     }
 }
