@@ -419,7 +419,14 @@ pub fn normalize_all(name: &str, t: NameType) -> Vec<Normalized> {
     // they are scored against what it gathers. (Forms that do not gather come after those
     // that do.)
     let arabic = name.chars().any(crate::romanize::arabic::is_arabic);
-    for r in crate::romanize::renderings(name) {
+    // Titles are set aside in every rendering too (the renderings write alif as `a`, which
+    // would leave ملا as `MLA`).
+    let titled = if out[0].abjad {
+        arabic_titles(name)
+    } else {
+        name.to_owned()
+    };
+    for r in crate::romanize::renderings(&titled) {
         let mut n = normalize(&r, t);
         n.abjad = out[0].abjad;
         n.weight = out[0].weight * crate::romanize::rendering_weight(name);

@@ -42,7 +42,7 @@ fn pairs() -> Vec<Pair> {
 /// 95 for every script; where it is not met yet (Arabic; see docs/BENCHMARKS.md),
 /// the figure measured, so that it only rises.
 const FLOORS: &[(&str, f64)] = &[
-    ("Arabic", 90.0),
+    ("Arabic", 90.3),
     ("Armenian", 95.0),
     ("Cyrillic", 95.0),
     ("Devanagari", 95.0),

@@ -166,8 +166,8 @@ impl Index {
                 worded.extend_from_slice(ps);
             }
         };
-        let splits = if b.len() <= LONGEST_WORD { b.len() } else { 0 };
-        for k in 2..splits.saturating_sub(1) {
+        // (Words of at most LONGEST_WORD letters: each look-up costs the length of the word.)
+        for k in 2..b.len().saturating_sub(1).min(LONGEST_WORD + 1) {
             let (left, rest) = qt.split_at(k);
             let Some(&l) = self.ids.get(left) else {
                 continue;
@@ -175,7 +175,7 @@ impl Index {
             if let Some(&r) = self.ids.get(rest) {
                 split(&[l, r]);
             }
-            for k2 in 2..rest.len().saturating_sub(1) {
+            for k2 in 2..rest.len().saturating_sub(1).min(LONGEST_WORD + 1) {
                 let (mid, right) = rest.split_at(k2);
                 if let (Some(&mi), Some(&r)) = (self.ids.get(mid), self.ids.get(right)) {
                     split(&[l, mi, r]);
@@ -215,14 +215,15 @@ impl Index {
     /// written together make `qt`, or none.
     pub(super) fn segment(&self, qt: &str) -> Vec<u32> {
         let n = qt.len();
-        if !(8..=LONGEST_WORD).contains(&n) || !qt.is_ascii() {
+        if n < 8 || !qt.is_ascii() {
             return vec![];
         }
         // best[i]: the fewest tokens making `qt[..i]`, and where the last begins.
         let mut best: Vec<Option<(usize, usize)>> = vec![None; n + 1];
         best[0] = Some((0, 0));
         for end in 2..=n {
-            for start in (0..=end - 2).rev() {
+            // (Words of at most LONGEST_WORD letters, as the splits above.)
+            for start in (end.saturating_sub(LONGEST_WORD)..=end - 2).rev() {
                 let Some((count, _)) = best[start] else {
                     continue;
                 };
