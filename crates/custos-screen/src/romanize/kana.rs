@@ -1,7 +1,7 @@
 //! Japanese kana, romanised by Hepburn (through `wana_kana`), with long vowels written each of
 //! the ways people write them: doubled (`Tarou`, `Puuchin`), or once, as Hepburn with its
 //! macrons dropped (`Taro`, `Puchin`); katakana also as the names from other languages it
-//! transcribes are spelt there (`Vladimir Putin`; see [`loanword_word`]).
+//! transcribes are spelt there (`Vladimir Putin`; read by `loanword_word`).
 
 use wana_kana::ConvertJapanese;
 
@@ -131,7 +131,7 @@ fn loanword(short: &str) -> Vec<String> {
 
 /// The Latin renderings of a name written in kana, or none when it has none: Hepburn with long
 /// vowels doubled and once, and for a name in katakana, as the names it transcribes are spelt
-/// (see [`loanword`]).
+/// (see `loanword`).
 pub fn renderings(name: &str) -> Vec<String> {
     if !name.chars().any(is_kana) {
         return vec![];
