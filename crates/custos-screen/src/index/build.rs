@@ -20,6 +20,7 @@ impl Index {
             t.as_bytes().first().copied().unwrap_or(b' '),
         ]);
         self.abjad.push(false);
+        self.posted_tokens.push(false);
         self.building.push(vec![]);
         id
     }
@@ -40,6 +41,11 @@ impl Index {
             }
             if n.abjad {
                 self.abjad[t as usize] = true;
+            }
+        }
+        if n.gathers {
+            for &t in tokens.iter().chain(&all) {
+                self.posted_tokens[t as usize] = true;
             }
         }
         self.names.push(entity, n.abjad, &tokens, &all);
@@ -170,6 +176,10 @@ impl Index {
         permute(&mut self.lens);
         self.len_first = order.iter().map(|&o| self.len_first[o as usize]).collect();
         self.abjad = order.iter().map(|&o| self.abjad[o as usize]).collect();
+        self.posted_tokens = order
+            .iter()
+            .map(|&o| self.posted_tokens[o as usize])
+            .collect();
         let mut full = Vec::with_capacity(n);
         for &old in &order {
             full.push(std::mem::take(&mut self.building[old as usize]));

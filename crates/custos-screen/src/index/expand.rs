@@ -3,6 +3,19 @@
 use super::*;
 
 impl Index {
+    /// Whether vocabulary token `t` is a word of a name the index gathers (carrying it, or a
+    /// noise word of it): a token that only forms kept for scoring hold (see [`Index::add`])
+    /// leads to no name, and is not followed.
+    pub(super) fn posted(&self, t: u32) -> bool {
+        self.posted_tokens[t as usize]
+    }
+
+    /// The vocabulary token `s` is, when it is a word of a name the index gathers (see
+    /// [`Index::posted`]).
+    pub(super) fn posted_token(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied().filter(|&t| self.posted(t))
+    }
+
     pub(super) fn sim(&self, q: &str, t: u32) -> f32 {
         token_similarity(q, self.token(t)) as f32
     }
@@ -90,7 +103,7 @@ impl Index {
         // Tokens that begin the query token, shorter than the deletions reach: Jaro-Winkler
         // credits a shared beginning.
         for k in 3..b.len().saturating_sub(2) {
-            if let Some(&t) = self.ids.get(&qt[..k]) {
+            if let Some(t) = self.posted_token(&qt[..k]) {
                 found.push((t, false));
             }
         }
@@ -102,6 +115,7 @@ impl Index {
                 (start..self.lens.len() as u32)
                     .take(LONGER_SCAN)
                     .take_while(|&t| self.token(t).starts_with(qt))
+                    .filter(|&t| self.posted(t))
                     .filter(|&t| {
                         (b.len() + 3..=b.len() + LONGER_BY)
                             .contains(&usize::from(self.lens[t as usize]))
@@ -169,15 +183,15 @@ impl Index {
         // (Words of at most LONGEST_WORD letters: each look-up costs the length of the word.)
         for k in 2..b.len().saturating_sub(1).min(LONGEST_WORD + 1) {
             let (left, rest) = qt.split_at(k);
-            let Some(&l) = self.ids.get(left) else {
+            let Some(l) = self.posted_token(left) else {
                 continue;
             };
-            if let Some(&r) = self.ids.get(rest) {
+            if let Some(r) = self.posted_token(rest) {
                 split(&[l, r]);
             }
             for k2 in 2..rest.len().saturating_sub(1).min(LONGEST_WORD + 1) {
                 let (mid, right) = rest.split_at(k2);
-                if let (Some(&mi), Some(&r)) = (self.ids.get(mid), self.ids.get(right)) {
+                if let (Some(mi), Some(r)) = (self.posted_token(mid), self.posted_token(right)) {
                     split(&[l, mi, r]);
                 }
             }
@@ -230,7 +244,7 @@ impl Index {
                 if best[end].is_some_and(|(c, _)| c <= count + 1) {
                     continue;
                 }
-                if self.ids.contains_key(&qt[start..end]) {
+                if self.posted_token(&qt[start..end]).is_some() {
                     best[end] = Some((count + 1, start));
                 }
             }
@@ -241,7 +255,10 @@ impl Index {
             let Some((_, start)) = best[end] else {
                 return vec![];
             };
-            parts.push(self.ids[&qt[start..end]]);
+            let Some(t) = self.posted_token(&qt[start..end]) else {
+                return vec![];
+            };
+            parts.push(t);
             end = start;
         }
         if parts.len() < 4 { vec![] } else { parts }
@@ -276,7 +293,7 @@ impl Index {
         for w in 2..=3 {
             for start in 0..m.saturating_sub(w - 1) {
                 let joined: String = q.tokens[start..start + w].concat();
-                if let Some(&t) = self.ids.get(joined.as_str()) {
+                if let Some(t) = self.posted_token(joined.as_str()) {
                     for i in start..start + w {
                         push(&mut ex, i, t, 1.0);
                     }

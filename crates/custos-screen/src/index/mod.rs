@@ -323,6 +323,8 @@ pub(crate) struct Index {
     /// Whether each name is posted (gathered through), while names are added: a name that
     /// is not (see [`Normalized::gathers`]) is kept for scoring only.
     posted: Vec<bool>,
+    /// Whether each token is a word (carrying or noise) of a name that is posted.
+    posted_tokens: Vec<bool>,
     full: Postings<u32>,
     /// The names for which the token is among their rarest (see the module docs), sorted by
     /// their token count.
@@ -601,7 +603,7 @@ impl Index {
         let postings = self.full.bytes() + self.prefix.bytes() + self.common.bytes();
         // The arena and the look-up map's copies of the text.
         let names: usize =
-            self.names.bytes() + self.lens.len() * (2 + 4 + 16 + 24) + self.text.len() * 2;
+            self.names.bytes() + self.lens.len() * (4 + 4 + 16 + 24) + self.text.len() * 2;
         (tables, postings, names)
     }
 
@@ -640,5 +642,29 @@ mod tests {
                 .iter()
                 .any(|&(_, sim)| sim == 1.0)
         );
+    }
+
+    /// Tokens that only forms kept for scoring hold (a listed name's renderings that do not
+    /// gather) are not followed: no name is gathered through them, and splitting a query token
+    /// into them would stand in for the splits and segments that do gather.
+    #[test]
+    fn tokens_no_posting_lists_are_not_followed() {
+        use crate::names::{NameType, normalize};
+        let mut index = Index::default();
+        let mut scored_only = normalize("ABCD EFGH", NameType::Any);
+        scored_only.gathers = false;
+        index.add(0, &scored_only);
+        index.add(1, &normalize("ABCDEFGHIJ KLMN", NameType::Any));
+        index.add(2, &normalize("ABCDEF GH", NameType::Any));
+        index.finish();
+        let id = |t: &str| index.ids[t];
+        let reached: Vec<u32> = index
+            .expand_token("ABCDEFGH", false)
+            .iter()
+            .map(|e| e.0 & !SHORT_PART)
+            .collect();
+        assert!(!reached.contains(&id("ABCD")) && !reached.contains(&id("EFGH")));
+        // The split into tokens that do gather is found.
+        assert!(reached.contains(&id("ABCDEF")) && reached.contains(&id("GH")));
     }
 }
