@@ -50,6 +50,8 @@ const HONORIFICS: &[&str] = &[
     "SHAYKH", "HAJI", "HAJJI", "HADJI", "MULLAH", "MAULANA", "IMAM", "GENERAL", "GEN", "COL",
     "COLONEL", "CAPT", "CAPTAIN", "MAJOR", "LT", "SGT", "REV", "FATHER", "HERR", "FRAU", "SR",
     "SRA", "SENOR", "SENORA", "DON", "DONA", "GOSPODIN", "H.E", "HE",
+    // Junior, as written after a name.
+    "JR", "JNR",
 ];
 
 /// Titles of office and rank in the languages names come in, as they read once transliterated
@@ -163,6 +165,9 @@ const ARABIC_TITLES: &[(&str, &str)] = &[
     ("دکتر", "DOCTOR"),
     ("مفتي", "MUFTI"),
     ("مفتی", "MUFTI"),
+    // The son, as Jr. is written after a name.
+    ("الابن", "JR"),
+    ("الإبن", "JR"),
 ];
 
 /// `name` with its words that are titles in the Arabic script (see [`ARABIC_TITLES`]) written
@@ -370,10 +375,18 @@ pub fn normalize(name: &str, t: NameType) -> Normalized {
     let all = raw.clone();
     let (mut tokens, mut noise) = (vec![], vec![]);
     for tok in raw {
+        // In a name written in an abjad, the titles are those written in its script (see
+        // [`ARABIC_TITLES`]): its other words, transliterated to consonants, would be taken
+        // for Latin titles (عمر, Omar, is `MR`).
+        let title = if abjad {
+            ARABIC_TITLES.iter().any(|(_, latin)| *latin == tok)
+        } else {
+            is_title(&tok)
+        };
         let is_noise = match t {
-            NameType::Person => is_title(&tok),
+            NameType::Person => title,
             NameType::Organization => LEGAL_FORMS.contains(&tok.as_str()),
-            NameType::Any => is_title(&tok) || LEGAL_FORMS.contains(&tok.as_str()),
+            NameType::Any => title || LEGAL_FORMS.contains(&tok.as_str()),
         };
         if is_noise {
             noise.push(tok);

@@ -3,11 +3,17 @@
 
 /// A token's consonants, doubled letters collapsed: what an abjad transliteration keeps. The
 /// letters that transliterations of one Arabic, Persian or Hebrew letter disagree on count as
-/// one: `DJ` and `J` (ج, Djamel), `SH` and `CH` (ش, Chaouki), `C` before `E`, `I`, `Y` and `S`
-/// (Lounici), `Q`, `K` and any other `C` (ق, Qasim, Kasim; ק, McConnell), `GH` and `G` (غ,
-/// Ghali, Gali), and `Z`, `DH` and `D` (ظ ذ ض, Kazim, Kadhim, Romdhane). (`TH` stays two
-/// letters: a transliteration writes ط and ه together so; ث written `s` is a rendering of its
-/// own, see [`crate::romanize::arabic`].)
+/// one:
+/// - `DJ` and `J` (ج, Djamel);
+/// - `SH` and `CH` (ش, Chaouki), and `TCH` and `TSH` (Mitch: چ, and تش in Arabic letters);
+/// - `C` before `E`, `I`, `Y` and `S` as `S` (Lounici);
+/// - `Q`, `K`, any other `C`, `G` and `GH`: ق is written Qasim, Kasim and, as the Maghreb and
+///   the Gulf say it, Gasmi and Ghedeir; غ Ghali and Gali; Persian گ is written ك in Arabic
+///   letters (كُل, Gul); ק is McConnell's C;
+/// - `Z`, `DH`, `D` and `TH` (ظ ذ ض, Kazim, Kadhim, Kathim, Romdhane, Bathali; ث written th
+///   by any_ascii and the lists, Uthman; ط and ه together, Taha, as any_ascii writes them).
+///   Where an Arabic letter before ح or ه would make a digraph of the two, the renderings
+///   write a vowel between (see [`crate::romanize::arabic`]).
 pub fn skeleton(t: &str) -> String {
     let out: String = skeleton_chars(t).collect();
     if out.is_empty() {
@@ -22,13 +28,15 @@ pub fn skeleton(t: &str) -> String {
 fn consonant_class(rest: &[u8]) -> (Option<u8>, usize) {
     match rest {
         [b'D', b'J', ..] => (Some(b'J'), 2),
+        // (TCH is the English spelling of ch, Mitch: چ in Persian letters, تش in Arabic.)
+        [b'T', b'C' | b'S', b'H', ..] => (Some(b'#'), 3),
         [b'S' | b'C', b'H', ..] => (Some(b'#'), 2),
         // Ks, not sh: "EXCHANGE" is not "CHANG".
         [b'X', ..] => (Some(b'S'), 1),
-        [b'D', b'H', ..] => (Some(b'D'), 2),
+        [b'D' | b'T', b'H', ..] => (Some(b'D'), 2),
         [b'C', b'E' | b'I' | b'Y', ..] => (Some(b'S'), 1),
-        [b'G', b'H', ..] => (Some(b'G'), 2),
-        [b'Q' | b'C' | b'K', ..] => (Some(b'K'), 1),
+        [b'G', b'H', ..] => (Some(b'K'), 2),
+        [b'Q' | b'C' | b'K' | b'G', ..] => (Some(b'K'), 1),
         [b'Z', ..] => (Some(b'D'), 1),
         [b'A' | b'E' | b'I' | b'O' | b'U' | b'Y' | b'W', ..] => (None, 1),
         [c, ..] => (Some(*c), 1),

@@ -228,3 +228,69 @@ fn a_name_of_thousands_of_characters_has_one_form() {
     assert_eq!(normalize_all(&long, NameType::Person).len(), 1);
     assert!(normalize_all("山田太郎", NameType::Person).len() > 1);
 }
+
+/// A word of a name in the Arabic script whose consonants spell a Latin title is a name, not
+/// a title: عمر (Omar) is `MR`, اسرا (Isra) `SR`.
+#[test]
+fn arabic_words_are_not_taken_for_latin_titles() {
+    let n = normalize("موسى بن عمر", NameType::Person);
+    assert!(n.tokens.contains(&"MR".to_owned()), "{n:?}");
+    assert!(n.noise.is_empty(), "{n:?}");
+    let n = normalize("اسرا صنایعی", NameType::Person);
+    assert_eq!(n.tokens.len(), 2, "{n:?}");
+    // Titles written in the script are still set aside, and a Latin name's are.
+    assert_eq!(normalize("الشيخ عمر", NameType::Person).noise, ["SHEIKH"]);
+    assert_eq!(normalize("Mr Omar", NameType::Person).noise, ["MR"]);
+    check(
+        "موسى بن عمر بن علي السعدي",
+        "MOUSSA BEN OMAR BEN ALI ESSAADI",
+        NameType::Person,
+        0.88,
+        1.0,
+    );
+}
+
+/// Junior after a name, in Latin letters or in Arabic (الابن, the son), is set aside.
+#[test]
+fn junior_is_set_aside() {
+    assert_eq!(normalize("Reyes Jr.", NameType::Person).tokens, ["REYES"]);
+    check(
+        "فلسيانو سمبوريو ديلوس رييس الإبن",
+        "FELICIANO SEMBORIO DELOS REYES JR.",
+        NameType::Person,
+        0.88,
+        1.0,
+    );
+}
+
+/// The letters transliterations of one Arabic letter disagree on share a skeleton: ذ and ظ
+/// written `TH` (Kathim, Bathali) as `DH` or `Z`; ق written `G` (Belgacem, Gasmi) as `Q`,
+/// and غ and Persian گ, which Arabic letters write ك (كُل, Gul); English `TCH` as چ or تش.
+#[test]
+fn skeletons_of_one_arabic_letter_written_apart() {
+    for (a, b) in [
+        ("KATHIM", "KADHIM"),
+        ("KATHIM", "KAZIM"),
+        ("BELGACEM", "BELKASEM"),
+        ("GASMI", "QASIMI"),
+        ("GHEDEIR", "QADIR"),
+        ("GUL", "KUL"),
+        ("MITCH", "MICH"),
+        ("MITCH", "MYTSH"),
+    ] {
+        assert_eq!(skeleton(a), skeleton(b), "{a} {b}");
+    }
+    for (a, l) in [
+        ("رشيد طعان كاظم", "Rashid Taan Kathim"),
+        (
+            "مبارك مشخص سند مبارك البذالي",
+            "MUBARAK MUSHAKHAS SANAD MUBARAK AL-BATHALI",
+        ),
+        ("عمر محمد قدير", "AMOR MOHAMED GHEDEIR"),
+        ("كُل آغا اسحاقزی", "GUL AGHA ISHAKZAI"),
+        ("ميتش ماكونيل", "Mitch McConnell"),
+        ("میچ مکانل", "Mitch McConnell"),
+    ] {
+        check(a, l, NameType::Person, 0.88, 1.0);
+    }
+}

@@ -7,7 +7,13 @@
 //! - a final ta marbuta `ة` as `a` ("Fatima"), as well as `h` ("Fatimah");
 //! - alif within a word as `a`, and `ث` as `s` (Persian and Urdu: "Saqib", "Usman");
 //! - Abd written joined to the name before it split off, and the endings of tribal and family
-//!   names (-khel, -zai, -zada) written apart joined to it ("Shahidkhel").
+//!   names (-khel, -zai, -zada) written apart joined to it ("Shahidkhel");
+//! - Abu written joined to the name after it split off ("Abu Ghaith"), al-Rahman joined to
+//!   the name before it as al-Din is ("Azizurrahman"), Allah written whole where it stands
+//!   alone ("Abd Allah");
+//! - `ث` also as `th` ("Uthman"), in the two forms nearest the lists';
+//! - a vowel between two letters that Latin letters would read as one digraph ("Sahraoui",
+//!   not "Shraoui").
 //!
 //! Long vowels and the rest are left to `any_ascii` and to the consonant skeletons the
 //! comparison uses for names written in an abjad.
@@ -21,7 +27,14 @@ const ABD: &str = "عبد";
 const ARTICLE: &str = "ال";
 /// Words joined to the name before them, article and all (Hidayatullah, Jalaluddin): Allah
 /// (in Arabic and in Urdu's letters) and al-Din.
-const JOINED_AFTER: &[&str] = &["الله", "اللہ", "الدين", "الدین"];
+/// and al-Rahman as South Asian names write it (Azizurrahman, Fazlur Rahman).
+const JOINED_AFTER: &[&str] = &["الله", "اللہ", "الدين", "الدین", "الرحمن", "الرحمان"];
+/// Allah: written whole wherever it is not joined to the word before ("Abd Allah", "Allah
+/// Noor"), never as al-Lah or Lah.
+const ALLAH: &[&str] = &["الله", "اللہ"];
+/// Abu, father of, written joined to the name after it (أبواليزيد is Abu al-Yazid, أبوغيث Abu
+/// Ghaith).
+const ABU: &[&str] = &["ابو", "أبو"];
 
 /// Endings of tribal and family names, joined to the word before them (see [`render`]):
 /// -khel, -zai, -zada.
@@ -44,7 +57,20 @@ enum Abd {
     Abdul,
 }
 
-fn render(name: &str, abd: Abd, article: Article) -> String {
+/// How `ث` is written: `th` (Uthman, Harith) or `s` (Persian and Urdu: Usman, Saqib).
+#[derive(Clone, Copy, PartialEq)]
+enum Tha {
+    Th,
+    S,
+}
+
+/// Letters that, written before a `ح` or `ه`, would make a Latin digraph of the two (س and ح
+/// `SH`, ك and ه `KH`, د and ه `DH`): a vowel is written between them, as Latin forms do
+/// (Sahraoui, not Shraoui).
+const BEFORE_H: &[char] = &['س', 'ص', 'ك', 'ک', 'ت', 'ط', 'د', 'ض', 'گ'];
+const H: &[char] = &['ح', 'ه', 'ہ'];
+
+fn render(name: &str, abd: Abd, article: Article, tha: Tha) -> String {
     // Abd written joined to the name after it is split off first ("عبدالرحمن" is "عبد الرحمن").
     // So is Abd written joined to the name before it ("محمدعبد البصير" is Mohammad Abdul Basir).
     let mut words: Vec<String> = vec![];
@@ -53,9 +79,18 @@ fn render(name: &str, abd: Abd, article: Article) -> String {
             Some(before) if before.chars().count() >= 3 => (before, true),
             _ => (w, false),
         };
-        match w.strip_prefix(ABD) {
-            Some(rest) if rest.chars().count() >= 2 => {
+        let abu = ABU.iter().find_map(|a| {
+            w.strip_prefix(a)
+                .filter(|rest| rest.chars().count() >= 3)
+                .map(|rest| (a, rest))
+        });
+        match (w.strip_prefix(ABD), abu) {
+            (Some(rest), _) if rest.chars().count() >= 2 => {
                 words.push(ABD.to_owned());
+                words.push(rest.to_owned());
+            }
+            (_, Some((a, rest))) => {
+                words.push((*a).to_owned());
                 words.push(rest.to_owned());
             }
             _ => words.push(w.to_owned()),
@@ -76,7 +111,7 @@ fn render(name: &str, abd: Abd, article: Article) -> String {
     }
     let words = joined;
     let mut out: Vec<String> = vec![];
-    let mut after_abd = false;
+    let (mut after_abd, mut joined_before) = (false, false);
     for mut w in words {
         // A final ta marbuta is written a (Fatima).
         if w.ends_with('ة') {
@@ -87,7 +122,9 @@ fn render(name: &str, abd: Abd, article: Article) -> String {
             Some(rest) if rest.chars().count() >= 2 => (true, rest.to_owned()),
             _ => (false, w.clone()),
         };
-        let joins_after = JOINED_AFTER.contains(&w.as_str()) && !out.is_empty();
+        // (Not onto a word that was itself joined: حمد الله الله نور is Hamdullah Allah Noor.)
+        let joins_after = JOINED_AFTER.contains(&w.as_str()) && !out.is_empty() && !joined_before;
+        joined_before = false;
         let last = out.len().wrapping_sub(1);
         if after_abd && abd == Abd::Joined {
             // Abdulrahman, Abdullah.
@@ -101,6 +138,10 @@ fn render(name: &str, abd: Abd, article: Article) -> String {
             // X Allah, X al-Din as one word: Hidayatullah, Jalaluddin.
             out[last].push('u');
             out[last].push_str(&bare);
+            joined_before = true;
+        } else if ALLAH.contains(&w.as_str()) {
+            // Its alif is written, as Latin forms write it (Allah, not Llah).
+            out.push(format!("a{}", &w[ARTICLE.len() - 'ل'.len_utf8()..]));
         } else {
             if has_article && article == Article::Split {
                 out.push("al".to_owned());
@@ -113,19 +154,21 @@ fn render(name: &str, abd: Abd, article: Article) -> String {
     // s as Persian and Urdu say it and their Latin forms write it (Saqib, Usman), where
     // any_ascii writes th.
     // An alif that begins a word carries its vowel and is left as any_ascii leaves it.
-    let mut initial = true;
-    out.join(" ")
-        .chars()
-        .map(|c| {
-            let mapped = match c {
-                'ا' | 'أ' | 'إ' | 'آ' | 'ٱ' if !initial => 'a',
-                'ث' => 's',
-                c => c,
-            };
-            initial = c == ' ';
-            mapped
-        })
-        .collect()
+    let (mut initial, mut before_h) = (true, false);
+    let mut rendered = String::new();
+    for c in out.join(" ").chars() {
+        if before_h && H.contains(&c) {
+            rendered.push('a');
+        }
+        rendered.push(match c {
+            'ا' | 'أ' | 'إ' | 'آ' | 'ٱ' if !initial => 'a',
+            'ث' if tha == Tha::S => 's',
+            c => c,
+        });
+        initial = c == ' ';
+        before_h = BEFORE_H.contains(&c);
+    }
+    rendered
 }
 
 /// The renderings of a name written in the Arabic script, or none when it has none of it.
@@ -135,11 +178,20 @@ pub fn renderings(name: &str) -> Vec<String> {
     }
     // The rendering nearest the forms lists write (Abdullah, Tikriti) first: the screening
     // index gathers names through it alone (see [`crate::names::normalize_all`]).
-    let mut out = vec![render(name, Abd::Joined, Article::Dropped)];
+    let mut out = vec![render(name, Abd::Joined, Article::Dropped, Tha::S)];
     for abd in [Abd::Apart, Abd::Joined, Abd::Abdul] {
         for article in [Article::Split, Article::Dropped] {
-            super::push_new(&mut out, render(name, abd, article));
+            super::push_new(&mut out, render(name, abd, article, Tha::S));
         }
+    }
+    // ث as th, as Arabic names are written (Uthman, al-Houthi), in the two forms nearest those
+    // of the lists; the others write it s.
+    if name.contains('ث') {
+        super::push_new(
+            &mut out,
+            render(name, Abd::Joined, Article::Dropped, Tha::Th),
+        );
+        super::push_new(&mut out, render(name, Abd::Apart, Article::Split, Tha::Th));
     }
     out
 }
@@ -173,6 +225,33 @@ mod tests {
         let r = renderings("سيد أحمد شهيد خيل");
         assert!(r.iter().any(|x| x.ends_with("شهيدخيل")), "{r:?}");
         // An ending alone, or after Abd, stays a word.
-        assert!(renderings("زاده")[0].contains("زaده"));
+        assert!(renderings("زاده")[0].contains("زaدaه"));
+    }
+
+    #[test]
+    fn allah_abu_and_ur_rahman() {
+        // Allah is joined once, and written whole where it is not.
+        let r = renderings("حمد الله الله نور");
+        assert!(r.contains(&"حمدuله aلله نور".to_owned()), "{r:?}");
+        assert!(r.contains(&"حمد aلله aلله نور".to_owned()), "{r:?}");
+        // Abu joined to the name after it is a word of its own.
+        let r = renderings("أبوغيث");
+        assert!(r.contains(&"أبو غيث".to_owned()), "{r:?}");
+        let r = renderings("أبواليزيد");
+        assert!(r.contains(&"أبو al يزيد".to_owned()), "{r:?}");
+        // al-Rahman joined to the name before it, as South Asian names write it.
+        assert!(renderings("عزیز الرحمان")[0].starts_with("عزیزuرحمaن"));
+    }
+
+    #[test]
+    fn digraphs_the_latin_letters_would_make_are_kept_apart() {
+        // ص then ح is not ش: a vowel is written between them.
+        assert_eq!(renderings("صحراوي")[0], "صaحرaوي");
+        assert_eq!(renderings("فتحي")[0], "فتaحي");
+        // ث is s, and th in the forms nearest the lists' Arabic names.
+        let r = renderings("عثمان");
+        assert_eq!(r[0], "عsمaن");
+        assert!(r.contains(&"عثمaن".to_owned()), "{r:?}");
+        assert_eq!(renderings("عمر").len(), 1);
     }
 }
