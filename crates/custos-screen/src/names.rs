@@ -308,7 +308,22 @@ impl Normalized {
             tokens: &self.tokens,
             all: &self.all,
             abjad: self.abjad,
+            skeletons: &[],
         }
+    }
+
+    /// The same, with its tokens' consonant skeletons already made (see [`skeletons`]).
+    pub fn with_skeletons<'a>(&'a self, skeletons: &'a [String]) -> NameRef<'a, String> {
+        NameRef {
+            skeletons,
+            ..self.as_ref()
+        }
+    }
+
+    /// Its tokens' consonant skeletons: what comparing it with a name written in an abjad
+    /// reads (see [`NameRef::skeletons`]).
+    pub fn skeletons(&self) -> Vec<String> {
+        self.tokens.iter().map(|t| skeleton(t)).collect()
     }
 }
 
@@ -321,6 +336,10 @@ pub struct NameRef<'a, S> {
     /// Every token, noise included, in the name's order.
     pub all: &'a [S],
     pub abjad: bool,
+    /// The consonant skeletons of `tokens`, one each, when made beforehand (a query's, once
+    /// for all the names it is compared with; a listed name's, kept by the index); empty
+    /// when not, and made as needed.
+    pub skeletons: &'a [S],
 }
 
 impl<S> Clone for NameRef<'_, S> {
@@ -852,9 +871,19 @@ pub fn compare_tokens<A: AsRef<str>, B: AsRef<str>>(a: NameRef<'_, A>, b: NameRe
     // with the same consonant alone ("ALI" and "LY"), not with any skeleton that begins with
     // it ("WALI" is not "LUNDIN").
     let skeleton_term = if a.abjad || b.abjad {
-        let ka: Vec<String> = a.tokens.iter().map(|t| skeleton(t.as_ref())).collect();
-        let kb: Vec<String> = b.tokens.iter().map(|t| skeleton(t.as_ref())).collect();
-        0.95 * aligned_both(&ka, &kb, false)
+        fn own<S: AsRef<str>>(tokens: &[S]) -> Vec<String> {
+            tokens.iter().map(|t| skeleton(t.as_ref())).collect()
+        }
+        let sim = match (
+            a.skeletons.len() == a.tokens.len(),
+            b.skeletons.len() == b.tokens.len(),
+        ) {
+            (true, true) => aligned_both(a.skeletons, b.skeletons, false),
+            (true, false) => aligned_both(a.skeletons, &own(b.tokens), false),
+            (false, true) => aligned_both(&own(a.tokens), b.skeletons, false),
+            (false, false) => aligned_both(&own(a.tokens), &own(b.tokens), false),
+        };
+        0.95 * sim
     } else {
         0.0
     };

@@ -452,21 +452,36 @@ impl Screener {
     /// How alike the query's name (the best of its forms in `mask`: bit `i` for form `i`) and
     /// name `id` are.
     /// (`tokens` and `all` are scratch space, kept from one name to the next.)
+    /// `skeletons`: those of each form's tokens (see [`Normalized::skeletons`]).
     fn name_score<'a>(
         &'a self,
-        forms: &[Normalized],
+        (forms, form_skeletons): (&[Normalized], &[Vec<String>]),
         mask: u64,
         id: u32,
-        (tokens, all): (&mut Vec<&'a str>, &mut Vec<&'a str>),
+        (tokens, all, skeletons): (&mut Vec<&'a str>, &mut Vec<&'a str>, &mut Vec<&'a str>),
     ) -> f64 {
         let abjad = self.index.name_tokens(id, tokens, all);
-        let name = NameRef { tokens, all, abjad };
+        // Skeletons are compared only where one of the names is written in an abjad.
+        if abjad || forms[0].abjad {
+            self.index.name_skeletons(id, skeletons);
+        } else {
+            skeletons.clear();
+        }
+        let name = NameRef {
+            tokens,
+            all,
+            abjad,
+            skeletons,
+        };
         let weight = self.meta[id as usize].weight;
         forms
             .iter()
+            .zip(form_skeletons)
             .enumerate()
             .filter(|(i, _)| *i >= 64 || mask & (1 << i) != 0)
-            .map(|(_, qn)| compare_tokens(qn.as_ref(), name) * combined_weight(qn.weight, weight))
+            .map(|(_, (qn, k))| {
+                compare_tokens(qn.with_skeletons(k), name) * combined_weight(qn.weight, weight)
+            })
             .fold(0.0, f64::max)
     }
 
@@ -590,12 +605,20 @@ impl Screener {
             self.index.touch_names(ids.iter().map(|&(id, _)| id));
         }
         let address = q.address.as_deref().map(address_words).unwrap_or_default();
+        // The query's skeletons, made once for every name it is compared with.
+        let skeletons_of_forms: Vec<Vec<String>> =
+            forms.iter().map(Normalized::skeletons).collect();
         // (entity, score, name, name score)
-        let (mut tokens, mut all) = (vec![], vec![]);
+        let (mut tokens, mut all, mut skeletons) = (vec![], vec![], vec![]);
         let mut ranked: Vec<(u32, f64, u32, f64)> = ids
             .into_iter()
             .map(|(id, mask)| {
-                let name_score = self.name_score(forms, mask, id, (&mut tokens, &mut all));
+                let name_score = self.name_score(
+                    (forms, &skeletons_of_forms),
+                    mask,
+                    id,
+                    (&mut tokens, &mut all, &mut skeletons),
+                );
                 (
                     self.index.names.entity(id),
                     self.assess(q, &address, name_score, id, None),

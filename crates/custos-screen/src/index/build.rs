@@ -105,6 +105,19 @@ impl Index {
         let (mut deletes, mut skeletons, mut phonetics) = (vec![], vec![], vec![]);
         let (mut thin, mut abjad_skeletons, mut abjad_thin) = (vec![], vec![], vec![]);
         let mut keys = vec![];
+        let mut skeleton_ids: HashMap<String, u32> = HashMap::new();
+        let (mut skeleton_text, mut skeleton_bounds) = (String::new(), vec![0u32]);
+        self.skeleton_of = (0..self.lens.len() as u32)
+            .map(|t| {
+                let k = skeleton(self.token(t));
+                *skeleton_ids.entry(k).or_insert_with_key(|k| {
+                    skeleton_text.push_str(k);
+                    skeleton_bounds.push(skeleton_text.len() as u32);
+                    skeleton_bounds.len() as u32 - 2
+                })
+            })
+            .collect();
+        (self.skeleton_text, self.skeleton_bounds) = (skeleton_text, skeleton_bounds);
         for t in 0..self.lens.len() {
             if self.building[t].is_empty() {
                 continue;
@@ -118,7 +131,7 @@ impl Index {
                     .map(|&(k, level)| (k, t | u32::from(level) << LEVEL_SHIFT)),
             );
             if b.len() > 1 {
-                let k = skeleton(text);
+                let k = self.token_skeleton(t).1;
                 let in_abjad = self.abjad[t as usize];
                 if k.len() > 1 {
                     skeleton_keys(k.as_bytes(), &mut keys);

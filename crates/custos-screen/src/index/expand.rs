@@ -155,11 +155,18 @@ impl Index {
             touched ^= u8::from(self.abjad[t as usize]);
         }
         std::hint::black_box(touched);
+        // The tokens found share few skeletons (a query token in an abjad reaches thousands of
+        // tokens through a hundred or so): each is compared once.
+        let mut by_skeleton: HashMap<u32, f32> = HashMap::new();
         for (t, _) in found {
             let mut sim = self.sim(qt, t);
             // Against a name written in an abjad, the exact scorer also compares skeletons.
             if abjad || self.abjad[t as usize] {
-                sim = sim.max(SKELETON_SIM * skeleton_similarity(&sk, &skeleton(self.token(t))));
+                let (id, tk) = self.token_skeleton(t);
+                let s = *by_skeleton
+                    .entry(id)
+                    .or_insert_with(|| SKELETON_SIM * skeleton_similarity(&sk, tk));
+                sim = sim.max(s);
             }
             if sim >= TOKEN_SIM {
                 out.push((t, sim));

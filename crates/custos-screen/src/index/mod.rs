@@ -317,6 +317,15 @@ pub(crate) struct Index {
     len_first: Vec<[u8; 2]>,
     /// The token appears in a name written in an abjad.
     abjad: Vec<bool>,
+    /// Each token's consonant skeleton, as a number: the distinct skeletons are kept one
+    /// after the other in `skeleton_text` (skeleton `s` is
+    /// `skeleton_text[skeleton_bounds[s]..skeleton_bounds[s + 1]]`). Comparing a name with one
+    /// written in an abjad compares the skeletons of their tokens: read here, not built anew
+    /// for each name scored, and compared once for the many tokens that share one when a
+    /// query token is expanded.
+    skeleton_of: Vec<u32>,
+    skeleton_text: String,
+    skeleton_bounds: Vec<u32>,
     /// Every name carrying the token, while names are added; [`Index::finish`] moves them into
     /// `full`.
     building: Vec<Vec<u32>>,
@@ -512,6 +521,27 @@ impl Index {
         &self.text[self.bounds[t as usize] as usize..self.bounds[t as usize + 1] as usize]
     }
 
+    /// A token's consonant skeleton (see [`crate::names::skeleton`]) and its number.
+    pub fn token_skeleton(&self, t: u32) -> (u32, &str) {
+        let s = self.skeleton_of[t as usize];
+        let (a, b) = (
+            self.skeleton_bounds[s as usize],
+            self.skeleton_bounds[s as usize + 1],
+        );
+        (s, &self.skeleton_text[a as usize..b as usize])
+    }
+
+    /// The skeletons of a name's tokens (see [`Index::name_tokens`]) into `skeletons`.
+    pub fn name_skeletons<'a>(&'a self, name: u32, skeletons: &mut Vec<&'a str>) {
+        skeletons.clear();
+        skeletons.extend(
+            self.names
+                .tokens(name)
+                .iter()
+                .map(|&t| self.token_skeleton(t).1),
+        );
+    }
+
     /// A token's weight in a name's score: its length (see [`weight`]).
     fn weight(&self, t: u32) -> f32 {
         weight((self.bounds[t as usize + 1] - self.bounds[t as usize]) as usize)
@@ -602,8 +632,11 @@ impl Index {
             + self.phonetics.bytes();
         let postings = self.full.bytes() + self.prefix.bytes() + self.common.bytes();
         // The arena and the look-up map's copies of the text.
-        let names: usize =
-            self.names.bytes() + self.lens.len() * (4 + 4 + 16 + 24) + self.text.len() * 2;
+        let names: usize = self.names.bytes()
+            + self.lens.len() * (4 + 4 + 4 + 16 + 24)
+            + self.text.len() * 2
+            + self.skeleton_text.len()
+            + self.skeleton_bounds.len() * 4;
         (tables, postings, names)
     }
 
@@ -666,5 +699,33 @@ mod tests {
         assert!(!reached.contains(&id("ABCD")) && !reached.contains(&id("EFGH")));
         // The split into tokens that do gather is found.
         assert!(reached.contains(&id("ABCDEF")) && reached.contains(&id("GH")));
+    }
+
+    /// The skeletons the index keeps are those [`crate::names::skeleton`] makes, one number
+    /// for each distinct skeleton.
+    #[test]
+    fn kept_skeletons_are_the_tokens_skeletons() {
+        use crate::names::{NameType, normalize, skeleton};
+        let mut index = Index::default();
+        for (i, n) in ["MUHAMMAD HUSSEIN", "MOHAMMED HUSAYN", "محمد حسين", "A B"]
+            .into_iter()
+            .enumerate()
+        {
+            index.add(i as u32, &normalize(n, NameType::Any));
+        }
+        index.finish();
+        for t in 0..index.lens.len() as u32 {
+            let (id, k) = index.token_skeleton(t);
+            assert_eq!(k, skeleton(index.token(t)), "{}", index.token(t));
+            for u in 0..index.lens.len() as u32 {
+                assert_eq!(
+                    id == index.token_skeleton(u).0,
+                    k == index.token_skeleton(u).1
+                );
+            }
+        }
+        let mut skeletons = vec![];
+        index.name_skeletons(1, &mut skeletons);
+        assert_eq!(skeletons, ["MHMD", "HSN"]);
     }
 }

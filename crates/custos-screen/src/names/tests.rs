@@ -294,3 +294,29 @@ fn skeletons_of_one_arabic_letter_written_apart() {
         check(a, l, NameType::Person, 0.88, 1.0);
     }
 }
+
+/// Skeletons made beforehand (a query's, the index's) score as those made on the way do.
+#[test]
+fn skeletons_made_beforehand_score_alike() {
+    for (a, b) in [
+        ("محمد حسين", "MOHAMMED HUSSEIN"),
+        ("رشيد طعان كاظم", "Rashid Taan Kathim"),
+        ("عبد الله", "Abdullah"),
+        ("John Smith", "Jon Smyth"),
+    ] {
+        let (a, b) = (
+            normalize(a, NameType::Person),
+            normalize(b, NameType::Person),
+        );
+        let (ka, kb) = (a.skeletons(), b.skeletons());
+        let plain = compare_tokens(a.as_ref(), b.as_ref());
+        assert!(plain > 0.0);
+        for score in [
+            compare_tokens(a.with_skeletons(&ka), b.as_ref()),
+            compare_tokens(a.as_ref(), b.with_skeletons(&kb)),
+            compare_tokens(a.with_skeletons(&ka), b.with_skeletons(&kb)),
+        ] {
+            assert_eq!(score, plain);
+        }
+    }
+}
