@@ -356,27 +356,38 @@ impl fmt::Display for Normalized {
     }
 }
 
+/// Whether a character is of a script that leaves short vowels out (Hebrew, Arabic, Syriac,
+/// Thaana).
+fn in_abjad(c: char) -> bool {
+    ('\u{0590}'..='\u{08FF}').contains(&c)
+}
+
+/// `text` in upper-case ASCII letters and digits, anything else a space. Apostrophes and the
+/// like (an ayn, a hamza, a glottal stop, O'Brien) are left out, not split on: "SA`YD" is one
+/// word, as "SAID".
+fn cleaned(text: &str) -> String {
+    any_ascii::any_ascii(text)
+        .to_ascii_uppercase()
+        .chars()
+        .filter(|c| !matches!(c, '\'' | '`' | '"'))
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
+        .collect()
+}
+
 /// Transliterates, folds and tokenises a name.
 pub fn normalize(name: &str, t: NameType) -> Normalized {
-    let abjad = name.chars().any(|c| ('\u{0590}'..='\u{08FF}').contains(&c));
+    let abjad = name.chars().any(in_abjad);
     // The soft sign is not written in Latin letters (Игорьевич is Igorevich).
     let mut name: String = name.chars().filter(|c| !matches!(c, 'ь' | 'Ь')).collect();
     if abjad {
         name = arabic_titles(&name);
     }
-    let latin = any_ascii::any_ascii(&name).to_ascii_uppercase();
-    // Apostrophes and the like (an ayn, a hamza, a glottal stop, O'Brien) are left out, not
-    // split on: "SA`YD" is one word, as "SAID".
-    let cleaned: String = latin
-        .chars()
-        .filter(|c| !matches!(c, '\'' | '`' | '"'))
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
-        .collect();
+    let words = cleaned(&name);
     // A dotted abbreviation is one token ("S.A." is "SA", "L.L.C." is "LLC").
     let raw: Vec<String> = {
         let mut out: Vec<String> = vec![];
         let mut single = String::new();
-        for tok in cleaned.split_whitespace() {
+        for tok in words.split_whitespace() {
             if tok.len() == 1 && t != NameType::Person {
                 single.push_str(tok);
                 continue;
@@ -392,13 +403,28 @@ pub fn normalize(name: &str, t: NameType) -> Normalized {
         out
     };
     let all = raw.clone();
+    let latin_titles: Vec<String> = if abjad {
+        name.split_whitespace()
+            .filter(|w| !w.chars().any(in_abjad))
+            .flat_map(|w| {
+                cleaned(w)
+                    .split_whitespace()
+                    .filter(|t| is_title(t))
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    } else {
+        vec![]
+    };
     let (mut tokens, mut noise) = (vec![], vec![]);
     for tok in raw {
         // In a name written in an abjad, the titles are those written in its script (see
-        // [`ARABIC_TITLES`]): its other words, transliterated to consonants, would be taken
-        // for Latin titles (عمر, Omar, is `MR`).
+        // [`ARABIC_TITLES`]) and those of its words in Latin letters ("Dr. محمد"): its other
+        // words, transliterated to consonants, would be taken for Latin titles (عمر, Omar, is
+        // `MR`).
         let title = if abjad {
-            ARABIC_TITLES.iter().any(|(_, latin)| *latin == tok)
+            ARABIC_TITLES.iter().any(|(_, latin)| *latin == tok) || latin_titles.contains(&tok)
         } else {
             is_title(&tok)
         };
@@ -595,7 +621,7 @@ pub fn token_similarity(a: &str, b: &str) -> f64 {
         return FOLD_SIM;
     }
     if (SKELETON_FLOOR..SKELETON_SIM).contains(&j)
-        && skeleton_chars(a).nth(1).is_some()
+        && skeleton_chars(a, false).nth(1).is_some()
         && same_skeleton(a, b)
     {
         j = SKELETON_SIM;

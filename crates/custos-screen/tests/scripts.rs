@@ -142,3 +142,50 @@ fn a_name_listed_in_its_own_script_is_found() {
         }
     }
 }
+
+/// Screening scores a name in the Arabic script and its Latin form as comparing them does,
+/// whichever of the two is listed: the index's skeletons (kept for each token) and the
+/// query's (made once) are those the comparison makes.
+#[test]
+fn screening_scores_as_comparing_does() {
+    use custos_screen::ListEntity;
+    use custos_screen::screen::{Query, Screener};
+    let pairs = [
+        ("رشيد طعان كاظم", "Rashid Taan Kathim"),
+        (
+            "موسى بن عمر بن علي السعدي",
+            "MOUSSA BEN OMAR BEN ALI ESSAADI",
+        ),
+        ("عدنان أبو وليد الصحراوي", "ADNAN ABOU WALID AL-SAHRAOUI"),
+        (
+            "اشرف محمد يوسف عثمان عبد السلام",
+            "ASHRAF MUHAMMAD YUSUF 'UTHMAN 'ABD AL-SALAM",
+        ),
+        ("ميتش ماكونيل", "Mitch McConnell"),
+    ];
+    for (a, b) in pairs {
+        for (listed, query) in [(a, b), (b, a)] {
+            let e: ListEntity = serde_json::from_value(serde_json::json!({
+                "id": "e1",
+                "kind": "person",
+                "names": [{"value": listed, "kind": "primary"}],
+            }))
+            .unwrap();
+            let s = Screener::build([("list".to_owned(), e)]);
+            let q = Query {
+                name: query.to_owned(),
+                name_type: NameType::Person,
+                ..Default::default()
+            };
+            let expected = compare(query, listed, NameType::Person);
+            for hits in [s.screen(&q, Some(1)), s.screen_exhaustive(&q, Some(1))] {
+                assert_eq!(hits.len(), 1, "{query} against {listed}");
+                assert!(
+                    (hits[0].score - expected).abs() < 1e-9,
+                    "{query} against {listed}: {} screened, {expected} compared",
+                    hits[0].score
+                );
+            }
+        }
+    }
+}

@@ -26,8 +26,8 @@ pub fn is_arabic(c: char) -> bool {
 const ABD: &str = "عبد";
 const ARTICLE: &str = "ال";
 /// Words joined to the name before them, article and all (Hidayatullah, Jalaluddin): Allah
-/// (in Arabic and in Urdu's letters) and al-Din.
-/// and al-Rahman as South Asian names write it (Azizurrahman, Fazlur Rahman).
+/// (in Arabic and in Urdu's letters), al-Din, and al-Rahman as South Asian names write it
+/// (Azizurrahman, Fazlur Rahman).
 const JOINED_AFTER: &[&str] = &["الله", "اللہ", "الدين", "الدین", "الرحمن", "الرحمان"];
 /// Allah: written whole wherever it is not joined to the word before ("Abd Allah", "Allah
 /// Noor"), never as al-Lah or Lah.
@@ -141,7 +141,7 @@ fn render(name: &str, abd: Abd, article: Article, tha: Tha) -> String {
             joined_before = true;
         } else if ALLAH.contains(&w.as_str()) {
             // Its alif is written, as Latin forms write it (Allah, not Llah).
-            out.push(format!("a{}", &w[ARTICLE.len() - 'ل'.len_utf8()..]));
+            out.push(format!("a{}", w.strip_prefix('ا').unwrap_or(&w)));
         } else {
             if has_article && article == Article::Split {
                 out.push("al".to_owned());
@@ -166,7 +166,8 @@ fn render(name: &str, abd: Abd, article: Article, tha: Tha) -> String {
             c => c,
         });
         initial = c == ' ';
-        before_h = BEFORE_H.contains(&c);
+        // (ث written s would make SH with a ح or ه after it, as س would.)
+        before_h = BEFORE_H.contains(&c) || (c == 'ث' && tha == Tha::S);
     }
     rendered
 }
@@ -253,5 +254,9 @@ mod tests {
         assert_eq!(r[0], "عsمaن");
         assert!(r.contains(&"عثمaن".to_owned()), "{r:?}");
         assert_eq!(renderings("عمر").len(), 1);
+        // ث written s is kept apart from a ح after it as س is; written th, it needs not be.
+        let r = renderings("مثحم");
+        assert_eq!(r[0], "مsaحم");
+        assert!(r.contains(&"مثحم".to_owned()), "{r:?}");
     }
 }
