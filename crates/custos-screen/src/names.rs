@@ -312,7 +312,8 @@ impl Normalized {
         }
     }
 
-    /// The same, with its tokens' consonant skeletons already made (see [`skeletons`]).
+    /// The same, with its tokens' consonant skeletons already made (see
+    /// [`Normalized::skeletons`]).
     pub fn with_skeletons<'a>(&'a self, skeletons: &'a [String]) -> NameRef<'a, String> {
         NameRef {
             skeletons,

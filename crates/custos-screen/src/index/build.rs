@@ -218,9 +218,23 @@ impl Index {
         let common: Vec<u32> = (0..self.lens.len() as u32)
             .filter(|&t| self.full.get(t).len() >= COMMON_TOKEN)
             .collect();
+        self.common = self.expansions_of(&common, false);
+        // The tokens of names written in an abjad, expanded as a query written in one
+        // expands them (against every token's skeleton): the costliest expansions, and
+        // a query in the Arabic script mostly made of them.
+        let abjad: Vec<u32> = common
+            .into_iter()
+            .filter(|&t| self.abjad[t as usize])
+            .collect();
+        self.common_abjad = self.expansions_of(&abjad, true);
+    }
+
+    /// The expansions of `common` (sorted), as a query token `abjad` or not expands them, on
+    /// every core; empty for the other tokens.
+    fn expansions_of(&self, common: &[u32], abjad: bool) -> Postings<(u32, f32)> {
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let chunk = common.len().div_ceil(threads).max(1);
-        let this = &*self;
+        let this = self;
         // Each thread's share as one list of pairs and each token's count: a few large
         // allocations rather than one per token, so that the memory they take while the index
         // is built goes back once they are copied.
@@ -231,7 +245,7 @@ impl Index {
                     scope.spawn(move || {
                         let (mut counts, mut pairs) = (Vec::with_capacity(ids.len()), vec![]);
                         for &t in ids {
-                            let e = this.expand_token(this.token(t), false);
+                            let e = this.expand_token(this.token(t), abjad);
                             counts.push(e.len() as u32);
                             pairs.extend(e);
                         }
@@ -265,6 +279,6 @@ impl Index {
         for (_, pairs) in parts {
             stored.data.extend_from_slice(&pairs);
         }
-        self.common = stored;
+        stored
     }
 }

@@ -24,9 +24,12 @@ impl Index {
     /// similarity)`, a token possibly more than once. Remembered for the next query with the
     /// same token (names share their common tokens), up to [`EXPANSION_CACHE`] pairs.
     pub(super) fn token_expansion(&self, qt: &str, abjad: bool) -> TokenExpansion<'_> {
-        if !abjad
-            && let Some(&t) = self.ids.get(qt)
-            && let stored = self.common.get(t)
+        if let Some(&t) = self.ids.get(qt)
+            && let stored = if abjad {
+                self.common_abjad.get(t)
+            } else {
+                self.common.get(t)
+            }
             && !stored.is_empty()
         {
             return TokenExpansion::Stored(stored);

@@ -341,6 +341,9 @@ pub(crate) struct Index {
     /// The expansions of the vocabulary's common tokens, computed when the index is built (see
     /// [`Index::store_common_expansions`]); empty for the others.
     common: Postings<(u32, f32)>,
+    /// The same, as a query token in an abjad expands them, of the tokens of names written
+    /// in one.
+    common_abjad: Postings<(u32, f32)>,
     /// Query tokens' expansions already computed (see [`Index::token_expansion`]).
     expansions: std::sync::Mutex<Expansions>,
     /// The token and its deletions (see [`delete_keys`]).
@@ -630,7 +633,10 @@ impl Index {
             + self.abjad_skeletons.bytes()
             + self.abjad_thin.bytes()
             + self.phonetics.bytes();
-        let postings = self.full.bytes() + self.prefix.bytes() + self.common.bytes();
+        let postings = self.full.bytes()
+            + self.prefix.bytes()
+            + self.common.bytes()
+            + self.common_abjad.bytes();
         // The arena and the look-up map's copies of the text.
         let names: usize = self.names.bytes()
             + self.lens.len() * (4 + 4 + 4 + 16 + 24)
@@ -727,5 +733,32 @@ mod tests {
         let mut skeletons = vec![];
         index.name_skeletons(1, &mut skeletons);
         assert_eq!(skeletons, ["MHMD", "HSN"]);
+    }
+
+    /// A token of a name written in an abjad has its expansion as a query token in an abjad
+    /// expands it stored with the index: the same as computed, read rather than computed.
+    #[test]
+    fn abjad_tokens_expansions_are_stored() {
+        use crate::names::{NameType, normalize};
+        let mut index = Index::default();
+        for (i, n) in ["محمد حسين", "MOHAMMED HUSSEIN", "حسن علي", "MAHMOUD"]
+            .into_iter()
+            .enumerate()
+        {
+            index.add(i as u32, &normalize(n, NameType::Any));
+        }
+        index.finish();
+        let mut stored = 0;
+        for t in 0..index.lens.len() as u32 {
+            let text = index.token(t).to_owned();
+            let computed = index.expand_token(&text, true);
+            let found = index.token_expansion(&text, true);
+            assert_eq!(&found[..], &computed[..], "{text}");
+            if index.abjad[t as usize] {
+                assert!(matches!(found, TokenExpansion::Stored(_)), "{text}");
+                stored += 1;
+            }
+        }
+        assert!(stored >= 4);
     }
 }

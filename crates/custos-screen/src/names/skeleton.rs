@@ -16,7 +16,7 @@
 ///   ه that would make a digraph of the two, see [`crate::romanize::arabic`]).
 ///
 /// What names written in an abjad are compared and indexed by. Two names in Latin letters
-/// are variant spellings by [`same_skeleton`], which keeps `TH`, `G`, `GH` and `TCH` apart
+/// are variant spellings by stricter classes, which keep `TH`, `G`, `GH` and `TCH` apart
 /// (Fathi is not Fadi, Gamal not Kamal).
 pub fn skeleton(t: &str) -> String {
     made(t, true)
