@@ -105,13 +105,23 @@ fn every_script_is_matched_at_the_default_threshold() {
     assert!(short.is_empty(), "under the floor: {short:?}");
 }
 
+/// A screener over one person listed under `name`.
+fn screener_of(name: &str) -> custos_screen::screen::Screener {
+    let e: custos_screen::ListEntity = serde_json::from_value(serde_json::json!({
+        "id": "e1",
+        "kind": "person",
+        "names": [{"value": name, "kind": "primary"}],
+    }))
+    .unwrap();
+    custos_screen::screen::Screener::build([("list".to_owned(), e)])
+}
+
 /// A name listed in its own script is found by the same name in that script, and by its
 /// romanisation: a name in syllables counts 0.92 against a name in Latin letters, not twice
 /// over against itself.
 #[test]
 fn a_name_listed_in_its_own_script_is_found() {
-    use custos_screen::ListEntity;
-    use custos_screen::screen::{Query, Screener};
+    use custos_screen::screen::Query;
     for (listed, queries) in [
         ("김정은", &["김정은", "Kim Jong Un", "金正恩"][..]),
         ("金正恩", &["金正恩", "김정은"][..]),
@@ -122,13 +132,7 @@ fn a_name_listed_in_its_own_script_is_found() {
             compare(listed, listed, NameType::Person) >= 0.99,
             "{listed} against itself"
         );
-        let e: ListEntity = serde_json::from_value(serde_json::json!({
-            "id": "e1",
-            "kind": "person",
-            "names": [{"value": listed, "kind": "primary"}],
-        }))
-        .unwrap();
-        let s = Screener::build([("list".to_owned(), e)]);
+        let s = screener_of(listed);
         for q in queries {
             let hits = s.screen(
                 &Query {
@@ -148,8 +152,7 @@ fn a_name_listed_in_its_own_script_is_found() {
 /// query's (made once) are those the comparison makes.
 #[test]
 fn screening_scores_as_comparing_does() {
-    use custos_screen::ListEntity;
-    use custos_screen::screen::{Query, Screener};
+    use custos_screen::screen::Query;
     let pairs = [
         ("رشيد طعان كاظم", "Rashid Taan Kathim"),
         (
@@ -165,13 +168,7 @@ fn screening_scores_as_comparing_does() {
     ];
     for (a, b) in pairs {
         for (listed, query) in [(a, b), (b, a)] {
-            let e: ListEntity = serde_json::from_value(serde_json::json!({
-                "id": "e1",
-                "kind": "person",
-                "names": [{"value": listed, "kind": "primary"}],
-            }))
-            .unwrap();
-            let s = Screener::build([("list".to_owned(), e)]);
+            let s = screener_of(listed);
             let q = Query {
                 name: query.to_owned(),
                 name_type: NameType::Person,

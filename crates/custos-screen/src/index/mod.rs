@@ -707,19 +707,23 @@ mod tests {
         assert!(reached.contains(&id("ABCDEF")) && reached.contains(&id("GH")));
     }
 
+    /// An index of these names, finished.
+    fn index_of(names: &[&str]) -> Index {
+        use crate::names::{NameType, normalize};
+        let mut index = Index::default();
+        for (i, n) in names.iter().enumerate() {
+            index.add(i as u32, &normalize(n, NameType::Any));
+        }
+        index.finish();
+        index
+    }
+
     /// The skeletons the index keeps are those [`crate::names::skeleton`] makes, one number
     /// for each distinct skeleton.
     #[test]
     fn kept_skeletons_are_the_tokens_skeletons() {
-        use crate::names::{NameType, normalize, skeleton};
-        let mut index = Index::default();
-        for (i, n) in ["MUHAMMAD HUSSEIN", "MOHAMMED HUSAYN", "محمد حسين", "A B"]
-            .into_iter()
-            .enumerate()
-        {
-            index.add(i as u32, &normalize(n, NameType::Any));
-        }
-        index.finish();
+        use crate::names::skeleton;
+        let index = index_of(&["MUHAMMAD HUSSEIN", "MOHAMMED HUSAYN", "محمد حسين", "A B"]);
         for t in 0..index.lens.len() as u32 {
             let (id, k) = index.token_skeleton(t);
             assert_eq!(k, skeleton(index.token(t)), "{}", index.token(t));
@@ -739,15 +743,7 @@ mod tests {
     /// expands it stored with the index: the same as computed, read rather than computed.
     #[test]
     fn abjad_tokens_expansions_are_stored() {
-        use crate::names::{NameType, normalize};
-        let mut index = Index::default();
-        for (i, n) in ["محمد حسين", "MOHAMMED HUSSEIN", "حسن علي", "MAHMOUD"]
-            .into_iter()
-            .enumerate()
-        {
-            index.add(i as u32, &normalize(n, NameType::Any));
-        }
-        index.finish();
+        let index = index_of(&["محمد حسين", "MOHAMMED HUSSEIN", "حسن علي", "MAHMOUD"]);
         let mut stored = 0;
         for t in 0..index.lens.len() as u32 {
             let text = index.token(t).to_owned();
