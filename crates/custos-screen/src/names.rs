@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 mod skeleton;
 pub use skeleton::skeleton;
+pub(crate) use skeleton::variant_skeleton;
 use skeleton::{same_skeleton, skeleton_chars};
 
 /// Whether a name is a person's or an organisation's.
@@ -404,7 +405,7 @@ pub fn normalize(name: &str, t: NameType) -> Normalized {
         out
     };
     let all = raw.clone();
-    let latin_titles: Vec<String> = if abjad {
+    let mut latin_titles: Vec<String> = if abjad {
         name.split_whitespace()
             .filter(|w| !w.chars().any(in_abjad))
             .flat_map(|w| {
@@ -421,11 +422,16 @@ pub fn normalize(name: &str, t: NameType) -> Normalized {
     let (mut tokens, mut noise) = (vec![], vec![]);
     for tok in raw {
         // In a name written in an abjad, the titles are those written in its script (see
-        // [`ARABIC_TITLES`]) and those of its words in Latin letters ("Dr. محمد"): its other
-        // words, transliterated to consonants, would be taken for Latin titles (عمر, Omar, is
-        // `MR`).
+        // [`ARABIC_TITLES`]) and those of its words in Latin letters ("Dr. محمد"), each once:
+        // its other words, transliterated to consonants, would be taken for Latin titles (عمر,
+        // Omar, is `MR`, and stays a word of "Mr. عمر").
         let title = if abjad {
-            ARABIC_TITLES.iter().any(|(_, latin)| *latin == tok) || latin_titles.contains(&tok)
+            ARABIC_TITLES.iter().any(|(_, latin)| *latin == tok)
+                || latin_titles
+                    .iter()
+                    .position(|t| *t == tok)
+                    .map(|i| latin_titles.swap_remove(i))
+                    .is_some()
         } else {
             is_title(&tok)
         };

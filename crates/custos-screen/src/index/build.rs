@@ -104,6 +104,7 @@ impl Index {
         self.prefix = Postings::from_lists(prefix);
         let (mut deletes, mut skeletons, mut phonetics) = (vec![], vec![], vec![]);
         let (mut thin, mut abjad_skeletons, mut abjad_thin) = (vec![], vec![], vec![]);
+        let mut variants = vec![];
         let mut keys = vec![];
         let mut skeleton_ids: HashMap<String, u32> = HashMap::new();
         let (mut skeleton_text, mut skeleton_bounds) = (String::new(), vec![0u32]);
@@ -155,6 +156,10 @@ impl Index {
                 if let Some(k) = fold_key(text) {
                     phonetics.push((k, t));
                 }
+                let v = variant_skeleton(text);
+                if v.len() > 1 && v != self.token_skeleton(t).1 {
+                    variants.push((key(v.as_bytes()), t));
+                }
             }
         }
         self.deletes = Table::build(deletes);
@@ -163,6 +168,7 @@ impl Index {
         self.abjad_skeletons = Table::build(abjad_skeletons);
         self.abjad_thin = Table::build(abjad_thin);
         self.phonetics = Table::build(phonetics);
+        self.variants = Table::build(variants);
         self.full = Postings::from_lists(std::mem::take(&mut self.building));
         self.store_common_expansions();
     }

@@ -103,6 +103,20 @@ impl Index {
         } else {
             found.extend(thin.get(key(sk.as_bytes())).map(|t| (t, true)));
         }
+        // Tokens sharing the query token's skeleton as a variant spelling, which the exact
+        // scorer credits (see [`crate::names::token_similarity`]) though their skeletons may
+        // differ (`KOUTAHI` and `KUTHY`: `KTH` both, but `KTH` and `KD`).
+        let v = variant_skeleton(qt);
+        if v.len() > 1 {
+            let k = key(v.as_bytes());
+            found.extend(
+                self.skeletons
+                    .get(k)
+                    .filter(|t| t >> LEVEL_SHIFT == 0)
+                    .map(|t| (t & ((1 << LEVEL_SHIFT) - 1), true)),
+            );
+            found.extend(self.variants.get(k).map(|t| (t, true)));
+        }
         // Tokens that begin the query token, shorter than the deletions reach: Jaro-Winkler
         // credits a shared beginning.
         for k in 3..b.len().saturating_sub(2) {

@@ -42,7 +42,7 @@
 
 use std::collections::HashMap;
 
-use crate::names::{Normalized, skeleton, token_similarity};
+use crate::names::{Normalized, skeleton, token_similarity, variant_skeleton};
 
 mod build;
 mod expand;
@@ -358,6 +358,11 @@ pub(crate) struct Index {
     abjad_skeletons: Table,
     abjad_thin: Table,
     phonetics: Table,
+    /// Tokens whose skeleton as a variant spelling (see [`crate::names::variant_skeleton`],
+    /// which the exact scorer pairs Latin spellings by) is not their skeleton (`KUTHY`: `KTH`,
+    /// not `KD`), by that skeleton: with the skeletons themselves, what reaches every token
+    /// a query token shares a variant skeleton with.
+    variants: Table,
     pub names: Names,
 }
 
@@ -632,7 +637,8 @@ impl Index {
             + self.thin.bytes()
             + self.abjad_skeletons.bytes()
             + self.abjad_thin.bytes()
-            + self.phonetics.bytes();
+            + self.phonetics.bytes()
+            + self.variants.bytes();
         let postings = self.full.bytes()
             + self.prefix.bytes()
             + self.common.bytes()
@@ -743,7 +749,13 @@ mod tests {
     /// expands it stored with the index: the same as computed, read rather than computed.
     #[test]
     fn abjad_tokens_expansions_are_stored() {
-        let index = index_of(&["محمد حسين", "MOHAMMED HUSSEIN", "حسن علي", "MAHMOUD"]);
+        let index = index_of(&[
+            "محمد حسين",
+            "محمدحسين",
+            "MOHAMMED HUSSEIN",
+            "حسن علي",
+            "MAHMOUD",
+        ]);
         let mut stored = 0;
         for t in 0..index.lens.len() as u32 {
             let text = index.token(t).to_owned();
@@ -756,5 +768,22 @@ mod tests {
             }
         }
         assert!(stored >= 4);
+    }
+
+    /// Two tokens whose skeletons as variant spellings are equal, which the exact scorer
+    /// credits as variants, reach each other though their skeletons differ (`KTH` and `KD`).
+    #[test]
+    fn variant_spellings_reach_each_other() {
+        let index = index_of(&["KOUTAHI", "KUTHY"]);
+        for (q, t) in [("KUTHY", "KOUTAHI"), ("KOUTAHI", "KUTHY")] {
+            let want = index.ids[t];
+            let sim = crate::names::token_similarity(q, t) as f32;
+            assert!(sim >= TOKEN_SIM);
+            let reached = index.expand_token(q, false);
+            assert!(
+                reached.iter().any(|&(u, s)| u == want && s >= sim),
+                "{q} does not reach {t}"
+            );
+        }
     }
 }

@@ -16,7 +16,8 @@
 ///   ه that would make a digraph of the two, see [`crate::romanize::arabic`]).
 ///
 /// What names written in an abjad are compared and indexed by. Two names in Latin letters
-/// are variant spellings by stricter classes, which keep `TH`, `G`, `GH` and `TCH` apart
+/// are variant spellings by stricter classes, which keep `TH` apart from `D`, `G` and `GH`
+/// from `K`, and `TCH` from `CH`
 /// (Fathi is not Fadi, Gamal not Kamal).
 pub fn skeleton(t: &str) -> String {
     made(t, true)
@@ -87,7 +88,7 @@ pub(crate) fn skeleton_chars(t: &str, abjad: bool) -> impl Iterator<Item = char>
 }
 
 /// A token's skeleton as variant spellings in Latin letters share it: [`skeleton`]'s, with
-/// `TH`, `G`, `GH` and `TCH` kept apart.
+/// `TH` kept apart from `D`, `G` and `GH` from `K`, and `TCH` from `CH`.
 pub(crate) fn variant_skeleton(t: &str) -> String {
     made(t, false)
 }

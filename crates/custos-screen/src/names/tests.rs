@@ -248,6 +248,9 @@ fn arabic_words_are_not_taken_for_latin_titles() {
     assert_eq!(normalize("Mr Omar", NameType::Person).noise, ["MR"]);
     // And so are the words of such a name written in Latin letters.
     assert_eq!(normalize("Dr. محمد علي", NameType::Person).noise, ["DR"]);
+    let n = normalize("Mr. عمر علي", NameType::Person);
+    assert_eq!(n.noise, ["MR"]);
+    assert_eq!(n.tokens, ["MR", "LY"]);
     check(
         "موسى بن عمر بن علي السعدي",
         "MOUSSA BEN OMAR BEN ALI ESSAADI",
