@@ -16,6 +16,14 @@ impl Index {
         self.ids.get(s).copied().filter(|&t| self.posted(t))
     }
 
+    /// The tokens whose skeleton is `sk`, marked as reached by skeleton.
+    fn with_skeleton(&self, sk: &str) -> impl Iterator<Item = (u32, bool)> + '_ {
+        self.skeletons
+            .get(key(sk.as_bytes()))
+            .filter(|t| t >> LEVEL_SHIFT == 0)
+            .map(|t| (t & ((1 << LEVEL_SHIFT) - 1), true))
+    }
+
     pub(super) fn sim(&self, q: &str, t: u32) -> f32 {
         token_similarity(q, self.token(t)) as f32
     }
@@ -93,12 +101,7 @@ impl Index {
                 );
             }
             if !abjad {
-                found.extend(
-                    self.skeletons
-                        .get(key(sk.as_bytes()))
-                        .filter(|t| t >> LEVEL_SHIFT == 0)
-                        .map(|t| (t & ((1 << LEVEL_SHIFT) - 1), true)),
-                );
+                found.extend(self.with_skeleton(&sk));
             }
         } else {
             found.extend(thin.get(key(sk.as_bytes())).map(|t| (t, true)));
@@ -108,14 +111,11 @@ impl Index {
         // differ (`KOUTAHI` and `KUTHY`: `KTH` both, but `KTH` and `KD`).
         let v = variant_skeleton(qt);
         if v.len() > 1 {
-            let k = key(v.as_bytes());
-            found.extend(
-                self.skeletons
-                    .get(k)
-                    .filter(|t| t >> LEVEL_SHIFT == 0)
-                    .map(|t| (t & ((1 << LEVEL_SHIFT) - 1), true)),
-            );
-            found.extend(self.variants.get(k).map(|t| (t, true)));
+            // (Those with the same skeleton are found above, when it is the query token's.)
+            if abjad || v != sk {
+                found.extend(self.with_skeleton(&v));
+            }
+            found.extend(self.variants.get(key(v.as_bytes())).map(|t| (t, true)));
         }
         // Tokens that begin the query token, shorter than the deletions reach: Jaro-Winkler
         // credits a shared beginning.

@@ -151,8 +151,9 @@ fn render(name: &str, abd: Abd, article: Article, tha: Tha) -> String {
         after_abd = w == ABD;
     }
     // Alif is a long a (any_ascii leaves it out, which makes ط and ه of طاهر one "th"); ث is
-    // s as Persian and Urdu say it and their Latin forms write it (Saqib, Usman), where
-    // any_ascii writes th.
+    // s as Persian and Urdu say it and their Latin forms write it (Saqib, Usman), or th as
+    // any_ascii writes it (`tha`); a vowel keeps a letter of `BEFORE_H` apart from the ح or ه
+    // after it.
     // An alif that begins a word carries its vowel and is left as any_ascii leaves it.
     let (mut initial, mut before_h) = (true, false);
     let mut rendered = String::new();
