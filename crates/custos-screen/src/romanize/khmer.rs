@@ -1,0 +1,481 @@
+//! Khmer names as they are written in Latin letters. A Khmer vowel sign is read two ways, by
+//! the series of the consonant it sits on (ក `ka` and គ `ko`; ា is `a` after the first and
+//! `ea` after the second: សាន San, ជា Chea), which `any_ascii`, writing letter for letter,
+//! does not know; and vowels the script leaves unwritten are supplied (សុខ is Sok, រតនា
+//! Ratana).
+//!
+//! A word is read syllable by syllable:
+//! - a syllable's initial: a consonant, with the consonants written under it (្; ស្រ `sr`,
+//!   ខ្ល `khl`), its series changed by ៉ or ៊ and, in a cluster, taken from the lower
+//!   consonant unless that is a sonorant;
+//! - its vowel, by series (ុ `o`/`u`, ី `ei`/`i`, ៀ `ea`, ួ `uo`, ោ `ao`/`ou`, ៅ `au`/`ov`,
+//!   ំ `am`/`um`); with none written, the inherent vowel, `a` in an open syllable inside a
+//!   word (Ratana) and by series in a closed or final one (សម Sam, គង Kong);
+//! - its final: a consonant with no vowel of its own that ends the word or comes after a
+//!   written vowel, or that is followed by a consonant written under it (បន្ទាយ, Banteay);
+//!   a consonant marked silent (៍) is not read, nor one written under a final (ពេជ្រ, Pech).
+//!
+//! Two renderings: the spellings of personal names (ែ `e`, ី `ey`/`y`, ោ `ao`, each word
+//! joined: Hun Sen, Sreyneang) and the Khmer system of the United Nations (UNGEGN) that
+//! Cambodia's gazetteer uses (ែ `ae`, ី `ei`/`i`, ើ `aeu`, ោ `aoh`: Kaoh, Serei).
+
+/// Whether `c` is a Khmer character.
+pub fn is_khmer(c: char) -> bool {
+    ('\u{1780}'..='\u{17FF}').contains(&c) || ('\u{19E0}'..='\u{19FF}').contains(&c)
+}
+
+const COENG: char = '\u{17D2}';
+
+fn is_consonant(c: char) -> bool {
+    ('\u{1780}'..='\u{17A2}').contains(&c)
+}
+
+fn is_vowel_sign(c: char) -> bool {
+    ('\u{17B6}'..='\u{17C5}').contains(&c)
+}
+
+fn is_independent_vowel(c: char) -> bool {
+    ('\u{17A3}'..='\u{17B3}').contains(&c)
+}
+
+/// Whether a consonant is of the second (o) series.
+fn o_series(c: char) -> bool {
+    matches!(
+        c,
+        'គ' | 'ឃ'
+            | 'ង'
+            | 'ជ'
+            | 'ឈ'
+            | 'ញ'
+            | 'ឌ'
+            | 'ឍ'
+            | 'ន'
+            | 'ទ'
+            | 'ធ'
+            | 'ព'
+            | 'ភ'
+            | 'ម'
+            | 'យ'
+            | 'រ'
+            | 'ល'
+            | 'វ'
+    )
+}
+
+fn sonorant(c: char) -> bool {
+    matches!(c, 'ង' | 'ញ' | 'ន' | 'ម' | 'យ' | 'រ' | 'ល' | 'វ')
+}
+
+fn initial(c: char) -> &'static str {
+    match c {
+        'ក' | 'គ' => "k",
+        'ខ' | 'ឃ' => "kh",
+        'ង' => "ng",
+        'ច' | 'ជ' => "ch",
+        'ឆ' | 'ឈ' => "chh",
+        'ញ' => "nh",
+        'ដ' | 'ឌ' => "d",
+        'ឋ' | 'ឍ' | 'ថ' | 'ធ' => "th",
+        'ណ' | 'ន' => "n",
+        'ត' | 'ទ' => "t",
+        'ប' => "b",
+        'ផ' | 'ភ' => "ph",
+        'ព' => "p",
+        'ម' => "m",
+        'យ' => "y",
+        'រ' => "r",
+        'ល' | 'ឡ' => "l",
+        'វ' => "v",
+        'ស' => "s",
+        'ហ' => "h",
+        _ => "",
+    }
+}
+
+fn final_sound(c: char) -> &'static str {
+    match c {
+        'ក' | 'ខ' | 'គ' | 'ឃ' => "k",
+        'ង' => "ng",
+        'ច' | 'ឆ' | 'ជ' | 'ឈ' => "ch",
+        'ញ' => "nh",
+        'ដ' | 'ឋ' | 'ឌ' | 'ឍ' | 'ត' | 'ថ' | 'ទ' | 'ធ' => "t",
+        'ណ' | 'ន' => "n",
+        'ប' => "b",
+        'ផ' | 'ព' | 'ភ' => "p",
+        'ម' => "m",
+        'យ' => "y",
+        'រ' => "r",
+        'ល' | 'ឡ' => "l",
+        'វ' => "v",
+        'ស' => "s",
+        'ហ' => "h",
+        _ => "",
+    }
+}
+
+/// Which of the two renderings.
+#[derive(Clone, Copy, PartialEq)]
+enum Style {
+    Names,
+    Ungegn,
+}
+
+#[derive(Default)]
+struct Syllable {
+    onset: String,
+    second: bool,
+    /// The independent vowel standing for onset and vowel.
+    independent: Option<char>,
+    vowel: Option<char>,
+    nikahit: bool,
+    reahmuk: bool,
+    fin: Option<char>,
+    bantoc: bool,
+    /// The samyok sannya (័): a short `a` (ជ័យ, Chey).
+    samyok: bool,
+    /// The final is written again under itself, beginning the next syllable.
+    geminate: bool,
+}
+
+impl Syllable {
+    fn write(&self, s: Style, inside: bool, out: &mut String) {
+        out.push_str(&self.onset);
+        let names = s == Style::Names;
+        let o = self.second;
+        if let Some(v) = self.independent {
+            out.push_str(match v {
+                'ឥ' | 'ឦ' => "e",
+                'ឧ' | 'ឩ' => "o",
+                'ឪ' => "ov",
+                'ឫ' | 'ឬ' => "rue",
+                'ឭ' | 'ឮ' => "lue",
+                'ឯ' => "ae",
+                'ឰ' => "ai",
+                'ឱ' | 'ឲ' => "ao",
+                _ => "au",
+            });
+            if let Some(f) = self.fin {
+                out.push_str(final_sound(f));
+            }
+            return;
+        }
+        let closed = self.fin.is_some() || self.nikahit;
+        let v: &str = match (self.vowel, self.nikahit) {
+            (None, true) => {
+                if o {
+                    "um"
+                } else {
+                    "am"
+                }
+            }
+            (Some('ុ'), true) => {
+                if o {
+                    "um"
+                } else {
+                    "om"
+                }
+            }
+            // ាំង is `ang`/`eang`.
+            (Some('ា'), true) if self.fin == Some('ង') => {
+                if o {
+                    "ea"
+                } else {
+                    "a"
+                }
+            }
+            (Some('ា'), true) => {
+                if o {
+                    "oam"
+                } else {
+                    "am"
+                }
+            }
+            (None, false) if self.samyok && self.fin == Some('យ') => "e",
+            (None, false) if self.samyok => {
+                if o {
+                    "oa"
+                } else {
+                    "a"
+                }
+            }
+            // The bantoc shortens o's inherent vowel to `u` (ង់, Anlung).
+            (None, false) if o && self.bantoc && self.fin.is_some() => "u",
+            // ះ after the inherent vowel: `ah`, `eah` (ព្រះ, Preah).
+            (None, false) if self.reahmuk => {
+                if o {
+                    "ea"
+                } else {
+                    "a"
+                }
+            }
+            (None, false) => {
+                if !closed && (inside || !o) && (names || !o) {
+                    "a"
+                } else if o {
+                    "o"
+                } else {
+                    "a"
+                }
+            }
+            (Some(v), _) => match (v, o) {
+                ('ា', false) => "a",
+                ('ា', true) if self.bantoc => "oa",
+                ('ា', true) => "ea",
+                ('ិ', true) if names => "i",
+                ('ិ', _) => "e",
+                ('ី', false) if names => "ey",
+                ('ី', false) => "ei",
+                ('ី', true) => "i",
+                ('ឹ', false) => "oe",
+                ('ឹ', true) => "ue",
+                ('ឺ', _) => "eu",
+                ('ុ', false) => "o",
+                ('ុ', true) => "u",
+                ('ូ', false) => "ou",
+                ('ូ', true) => "u",
+                ('ួ', _) => "uo",
+                ('ើ', false) => "aeu",
+                ('ើ', true) => "eu",
+                ('ឿ', _) => "oea",
+                ('ៀ', _) if names => "ea",
+                ('ៀ', _) => "ie",
+                ('េ', _) => "e",
+                ('ែ', _) if names => "e",
+                ('ែ', false) => "ae",
+                ('ែ', true) => "eae",
+                ('ៃ', false) => "ai",
+                ('ៃ', true) => "ey",
+                ('ោ', false) => "ao",
+                ('ោ', true) => "ou",
+                ('ៅ', false) => "au",
+                ('ៅ', true) => "ov",
+                _ => "",
+            },
+        };
+        out.push_str(v);
+        if self.reahmuk {
+            out.push('h');
+        }
+        // A final រ is not spoken; UNGEGN leaves it out (អូរ, Ou).
+        let fin = self.fin.filter(|f| names || *f != 'រ');
+        // A final written again under itself is read once in names (វិជ្ជា, Vichea).
+        let fin = fin.filter(|_| !(names && self.geminate));
+        if let Some(f) = fin {
+            // ី before a final is `i`: ស្រីនាង is Srey Neang, but ពិន Pin, លីម Lim.
+            let f = final_sound(f);
+            if names && v == "ey" {
+                out.truncate(out.len() - 1);
+            }
+            out.push_str(f);
+        }
+    }
+}
+
+/// A word's syllables.
+fn syllables(w: &str) -> Vec<Syllable> {
+    let cs: Vec<char> = w.chars().filter(|c| is_khmer(*c)).collect();
+    let mut out: Vec<Syllable> = vec![];
+    let mut i = 0;
+    // Whether the consonant at `j` has a vowel of its own (after its subscripts and marks).
+    let voiced = |j: usize| {
+        let mut k = j + 1;
+        loop {
+            match cs.get(k) {
+                Some(&COENG) => k += 2,
+                Some('\u{17C9}' | '\u{17CA}' | '\u{17CC}') => k += 1,
+                Some(&c) => return is_vowel_sign(c) || c == '\u{17C6}' || c == '\u{17C7}',
+                None => return false,
+            }
+        }
+    };
+    // Whether the consonant after the one at `j` (past its subscripts and marks) has no vowel
+    // and ends the word or carries the bantoc: a final the one at `j` begins the syllable of.
+    let onset_of_final = |j: usize| {
+        let mut k = j + 1;
+        while cs.get(k) == Some(&COENG) || cs.get(k).is_some_and(|c| !is_consonant(*c)) {
+            k += if cs.get(k) == Some(&COENG) { 2 } else { 1 };
+        }
+        if k >= cs.len() || voiced(k) {
+            return false;
+        }
+        let mut m = k + 1;
+        while cs.get(m) == Some(&COENG) {
+            m += 2;
+        }
+        match cs.get(m) {
+            None => true,
+            Some('\u{17CB}' | '\u{17CD}') => true,
+            Some(_) => false,
+        }
+    };
+    while i < cs.len() {
+        let c = cs[i];
+        if is_consonant(c) {
+            // ាំ takes ង as its final (ក្រាំង); other nikahit syllables are closed.
+            let last_open = out
+                .last()
+                .is_some_and(|s| s.fin.is_none() && (!s.nikahit || c == 'ង'));
+            // A consonant with another written under it closes the syllable before when that
+            // has no written vowel (បន្ទាយ, Banteay) or the two are one letter twice
+            // (វិជ្ជា, Vichea); after a written vowel the two begin a syllable (អាស្រ័យ).
+            let before_subscript = cs.get(i + 1) == Some(&COENG)
+                && out.last().is_some_and(|s| {
+                    (s.vowel.is_none() && s.independent.is_none()) || cs.get(i + 2) == Some(&c)
+                });
+            // A final: a consonant with no vowel of its own after an open syllable, unless
+            // the consonant after it is a final (តាសល់, Ta Sal; ថ្មដប់, Thma Dab).
+            let bantoc = cs.get(i + 1) == Some(&'\u{17CB}');
+            if last_open && (before_subscript || !voiced(i) && (bantoc || !onset_of_final(i))) {
+                let s = out.last_mut().expect("checked above");
+                s.fin = Some(c);
+                i += 1;
+                // A subscript under a final is silent at the word's end (ពេជ្រ) and begins
+                // the next syllable otherwise (អន្លង់, Anlung).
+                if cs.get(i) == Some(&COENG) {
+                    let last = !voiced(i + 1) && cs[i..].iter().skip(2).all(|c| !is_consonant(*c));
+                    if last {
+                        i += 2;
+                    } else {
+                        s.geminate = cs.get(i + 1) == Some(&c);
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            // ប is `p` in a cluster (ប្រ, Pr), and ហ្វ is the f of foreign names.
+            let onset = match (c, cs.get(i + 1), cs.get(i + 2)) {
+                ('ប', Some(&COENG | '\u{17C9}'), _) => "p",
+                ('ហ', Some(&COENG), Some('វ')) => {
+                    i += 2;
+                    "f"
+                }
+                // ត under a final ណ or ន is `d` (អណ្តូង, Andoung).
+                ('ត', _, _) if i >= 2 && cs[i - 1] == COENG && matches!(cs[i - 2], 'ណ' | 'ន') => {
+                    "d"
+                }
+                _ => initial(c),
+            };
+            let mut s = Syllable {
+                onset: onset.to_owned(),
+                second: o_series(c),
+                ..Syllable::default()
+            };
+            i += 1;
+            loop {
+                match cs.get(i) {
+                    Some(&COENG) => {
+                        if let Some(&l) = cs.get(i + 1) {
+                            s.onset.push_str(initial(l));
+                            if !sonorant(l) {
+                                s.second = o_series(l);
+                            }
+                        }
+                        i += 2;
+                    }
+                    Some('\u{17C9}') => {
+                        s.second = false;
+                        i += 1;
+                    }
+                    Some('\u{17CA}') => {
+                        s.second = true;
+                        i += 1;
+                    }
+                    _ => break,
+                }
+            }
+            out.push(s);
+            continue;
+        }
+        if is_independent_vowel(c) {
+            out.push(Syllable {
+                independent: Some(c),
+                ..Syllable::default()
+            });
+            i += 1;
+            continue;
+        }
+        let mut silenced = false;
+        if let Some(s) = out.last_mut() {
+            match c {
+                c if is_vowel_sign(c) => s.vowel = Some(c),
+                '\u{17C6}' => s.nikahit = true,
+                '\u{17C7}' | '\u{17C8}' => s.reahmuk = true,
+                // Silent (៍): the final it sits on is not read, nor a syllable it ends
+                // (ពោធិ៍, read after this loop's step).
+                '\u{17CD}' => silenced = s.fin.take().is_none(),
+                '\u{17CC}' => s.fin = Some('រ'),
+                '\u{17CB}' => s.bantoc = true,
+                '\u{17D0}' => s.samyok = true,
+                _ => {}
+            }
+        }
+        if silenced && out.len() > 1 {
+            out.pop();
+        }
+        i += 1;
+    }
+    out
+}
+
+fn word(w: &str, s: Style) -> String {
+    let syls = syllables(w);
+    let mut out = String::with_capacity(w.len() * 2);
+    let n = syls.len();
+    for (k, syl) in syls.iter().enumerate() {
+        syl.write(s, k + 1 < n, &mut out);
+    }
+    out
+}
+
+/// The renderings of a name written in Khmer (see the module's documentation), or none when
+/// it has no Khmer.
+pub fn renderings(name: &str) -> Vec<String> {
+    if !name.chars().any(is_khmer) {
+        return vec![];
+    }
+    let mut out = vec![];
+    for s in [Style::Names, Style::Ungegn] {
+        super::push_new(&mut out, super::read_words(name, is_khmer, |w| word(w, s)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::romanize::has_rendering as has;
+
+    #[test]
+    fn personal_names() {
+        assert!(has("ហ៊ុន សែន", "hun sen"));
+        assert!(has("សុខ", "sok"));
+        assert!(has("ជា", "chea"));
+        assert!(has("ហេង", "heng"));
+        assert!(has("សាន", "san"));
+        assert!(has("សួន", "suon"));
+        assert!(has("ស្រីនាង", "sreyneang"));
+        // A consonant before a final begins its syllable; a final written again under itself
+        // is read once; ហ្វ is f.
+        assert!(has("កុសល់", "kosal"));
+        assert!(has("វិជ្ជា", "vichea"));
+        assert!(has("ឆៃហ្វុង", "chhaifong"));
+    }
+
+    #[test]
+    fn place_names_by_ungegn() {
+        assert!(has("បន្ទាយនាង", "banteayneang"));
+        assert!(has("ភ្នំ", "phnum"));
+        assert!(has("ទួលសេរី", "tuolseri"));
+        assert!(has("ព្រៃ", "prey"));
+        assert!(has("អូរ", "ou"));
+        assert!(has("តាសល់", "tasal"));
+        assert!(has("ជ័យ", "chey"));
+        assert!(has("ក្រាំង", "krang"));
+    }
+
+    #[test]
+    fn other_scripts_have_none() {
+        assert!(renderings("Hun Sen").is_empty());
+    }
+}
