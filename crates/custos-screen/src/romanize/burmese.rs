@@ -15,13 +15,14 @@
 //! - a consonant stacked on another (္) or under the kinzi (င်္) closes the syllable before
 //!   it and begins the next.
 //!
-//! Two renderings: the short vowels names mostly use (ာ `a`, ေ `e`, ို `o`, ဖ `ph`, ရ `y`:
-//! "Aung San Suu Kyi", "Phyo Min Thein") and the long ones place names and many personal
-//! names use (ာ `ar`, ီ `ee`, ေ `ay`, ို `oe`, ုံ `one`, ုတ် `oke`, ဖ `hp`: "Thidar", "Nay
-//! Win", "Soe", "Phone"), with ရ `r` as Pali words have it (Thura).
-//! What the spelling of a syllable does not say is not guessed: the voicing a syllable takes
-//! inside a word (ကြီး is Kyi alone and often Gyi after another syllable) and words of the
-//! country's other languages written in its script (Shan, Kachin) are read as Burmese.
+//! Three renderings: the short vowels names mostly use (ာ `a`, ေ `e`, ို `o`, ဖ `ph`:
+//! "Aung San Suu Kyi", "Phyo Min Thein"); the long ones place names and many personal names
+//! use (ာ `ar`, ီ `ee`, ေ `ay`, ို `oe`, ုံ `one`, ုတ် `oke`, ဖ `hp`: "Thidar", "Nay Win",
+//! "Soe", "Phone"); and the long ones with the voicing a syllable takes inside a word, which
+//! the spelling does not show (k, s, t, p as g, z, d, b after an open syllable; ကြီး, Kyi
+//! alone, as Gyi after any: "Kwin Gyi", "Ta Dar").
+//! Not read: ရ as the `r` of Pali words (Thura is `thu ya`), and the country's other
+//! languages written in its script (Shan, Kachin), read as Burmese.
 
 /// Whether `c` is a character of the Myanmar block.
 pub fn is_burmese(c: char) -> bool {
@@ -204,7 +205,6 @@ impl Syllable {
                 } else {
                     "a"
                 };
-                // A syllable of ွ alone is `wa`; before a vowel ွ is `w`.
                 (v.to_owned(), false)
             }
             Some(f) => {
@@ -215,6 +215,8 @@ impl Syllable {
                     'ယ' => "e",
                     'ည' if long => "ee",
                     'ည' => "i",
+                    // ိုလ် is `o` (ဗိုလ်, Bo).
+                    'လ' if o => "o",
                     _ if e && aa => {
                         if stop {
                             "auk"
@@ -414,7 +416,7 @@ fn word(w: &str, s: Style) -> String {
         if s == Style::Voiced && start > 0 {
             let voiced = match out.as_bytes()[start..] {
                 // ကြီး is Gyi after any syllable.
-                [b'k', b'y', ..] => Some("g"),
+                [b'k', b'y', b'i'] => Some("g"),
                 _ if !open => None,
                 [b'k', b'h', ..] | [b'h', b't', ..] => None,
                 [b'k', ..] => Some("g"),
@@ -472,6 +474,7 @@ mod tests {
         assert_eq!(r("သန်းရွှေ")[0], "than shwe");
         assert_eq!(r("စိုးဝင်း")[0], "so win");
         assert_eq!(r("ထွန်းထွန်း")[0], "htun htun");
+        assert_eq!(r("ဗိုလ်ချုပ်")[0], "bo chok");
         assert_eq!(r("ကွင်းကြီး")[0], "kwin kyi");
         assert_eq!(r("အေးအေး")[0], "aye aye");
     }
@@ -498,6 +501,8 @@ mod tests {
         assert!(has("ဆိပ်တန်း", "seik tan"));
         // Words written apart are not voiced.
         assert!(has("ကွင်း ကြီး", "kwin kyi"));
+        // Only ကြီး is voiced after a syllable closed by a stop: ဆိပ်ကျော် has no `gyaw`.
+        assert!(!renderings("ဆိပ်ကျော်").iter().any(|r| r.contains("gyaw")));
     }
 
     #[test]

@@ -1,23 +1,26 @@
 //! Khmer names as they are written in Latin letters. A Khmer vowel sign is read two ways, by
 //! the series of the consonant it sits on (ក `ka` and គ `ko`; ា is `a` after the first and
 //! `ea` after the second: សាន San, ជា Chea), which `any_ascii`, writing letter for letter,
-//! does not know; and vowels the script leaves unwritten are supplied (សុខ is Sok, រតនា
-//! Ratana).
+//! does not know; and vowels the script leaves unwritten are supplied (សុខ is Sok, សម Sam).
 //!
 //! A word is read syllable by syllable:
 //! - a syllable's initial: a consonant, with the consonants written under it (្; ស្រ `sr`,
 //!   ខ្ល `khl`), its series changed by ៉ or ៊ and, in a cluster, taken from the lower
 //!   consonant unless that is a sonorant;
-//! - its vowel, by series (ុ `o`/`u`, ី `ei`/`i`, ៀ `ea`, ួ `uo`, ោ `ao`/`ou`, ៅ `au`/`ov`,
-//!   ំ `am`/`um`); with none written, the inherent vowel, `a` in an open syllable inside a
-//!   word (Ratana) and by series in a closed or final one (សម Sam, គង Kong);
-//! - its final: a consonant with no vowel of its own that ends the word or comes after a
-//!   written vowel, or that is followed by a consonant written under it (បន្ទាយ, Banteay);
-//!   a consonant marked silent (៍) is not read, nor one written under a final (ពេជ្រ, Pech).
+//! - its vowel, by series (ុ `o`/`u`, ួ `uo`, ោ `ao`/`ou`, ៅ `au`/`ov`, ំ `am`/`um`); with
+//!   none written, the inherent vowel: `a` after the first series, and after the second `o`
+//!   in a closed syllable (គង Kong) and, in personal names, `a` in an open one inside a word;
+//! - its final: a consonant with no vowel of its own after an open syllable, unless the
+//!   consonant after it is a final it begins the syllable of (តាសល់, Ta Sal); one with a
+//!   consonant written under it after a syllable with no written vowel (បន្ទាយ, Banteay) or
+//!   under itself (វិជ្ជា); a consonant marked silent (៍) is not read, nor one written under
+//!   a final at the word's end (ពេជ្រ, Pech).
 //!
-//! Two renderings: the spellings of personal names (ែ `e`, ី `ey`/`y`, ោ `ao`, each word
-//! joined: Hun Sen, Sreyneang) and the Khmer system of the United Nations (UNGEGN) that
-//! Cambodia's gazetteer uses (ែ `ae`, ី `ei`/`i`, ើ `aeu`, ោ `aoh`: Kaoh, Serei).
+//! Two renderings, each Khmer word as one Latin word: the spellings of personal names (ែ `e`,
+//! ី `ey`, ៀ `ea`: Hun Sen, Sreyneang) and the Khmer system of the United Nations (UNGEGN)
+//! Cambodia's gazetteer uses (ែ `ae`, ី `ei`, ៀ `ie`, ើ `aeu`: Banteayneang for Banteay Neang).
+//! Not read: the vowels of Pali and Sanskrit words the spelling does not show (រតនា is
+//! `rotnea`, not Ratana).
 
 /// Whether `c` is a Khmer character.
 pub fn is_khmer(c: char) -> bool {
@@ -191,13 +194,11 @@ impl Syllable {
                 }
             }
             (None, false) if self.samyok && self.fin == Some('យ') => "e",
-            (None, false) if self.samyok => {
-                if o {
-                    "oa"
-                } else {
-                    "a"
-                }
-            }
+            (None, false) if self.samyok => match (o, names) {
+                (false, _) => "a",
+                (true, true) => "ea",
+                (true, false) => "oa",
+            },
             // The bantoc shortens o's inherent vowel to `u` (ង់, Anlung).
             (None, false) if o && self.bantoc && self.fin.is_some() => "u",
             // ះ after the inherent vowel: `ah`, `eah` (ព្រះ, Preah).
@@ -252,21 +253,22 @@ impl Syllable {
                 _ => "",
             },
         };
-        out.push_str(v);
-        if self.reahmuk {
-            out.push('h');
-        }
         // A final រ is not spoken; UNGEGN leaves it out (អូរ, Ou).
         let fin = self.fin.filter(|f| names || *f != 'រ');
         // A final written again under itself is read once in names (វិជ្ជា, Vichea).
         let fin = fin.filter(|_| !(names && self.geminate));
+        // ី before a final is `i` in names: ស្រី is Srey, but សីល Sil.
+        let v = if names && self.vowel == Some('ី') && fin.is_some() {
+            "i"
+        } else {
+            v
+        };
+        out.push_str(v);
+        if self.reahmuk {
+            out.push('h');
+        }
         if let Some(f) = fin {
-            // ី before a final is `i`: ស្រីនាង is Srey Neang, but ពិន Pin, លីម Lim.
-            let f = final_sound(f);
-            if names && v == "ey" {
-                out.truncate(out.len() - 1);
-            }
-            out.push_str(f);
+            out.push_str(final_sound(f));
         }
     }
 }
@@ -283,7 +285,9 @@ fn syllables(w: &str) -> Vec<Syllable> {
             match cs.get(k) {
                 Some(&COENG) => k += 2,
                 Some('\u{17C9}' | '\u{17CA}' | '\u{17CC}') => k += 1,
-                Some(&c) => return is_vowel_sign(c) || c == '\u{17C6}' || c == '\u{17C7}',
+                Some(&c) => {
+                    return is_vowel_sign(c) || matches!(c, '\u{17C6}'..='\u{17C8}' | '\u{17D0}');
+                }
                 None => return false,
             }
         }
@@ -314,7 +318,7 @@ fn syllables(w: &str) -> Vec<Syllable> {
             // ាំ takes ង as its final (ក្រាំង); other nikahit syllables are closed.
             let last_open = out
                 .last()
-                .is_some_and(|s| s.fin.is_none() && (!s.nikahit || c == 'ង'));
+                .is_some_and(|s| s.fin.is_none() && !s.reahmuk && (!s.nikahit || c == 'ង'));
             // A consonant with another written under it closes the syllable before when that
             // has no written vowel (បន្ទាយ, Banteay) or the two are one letter twice
             // (វិជ្ជា, Vichea); after a written vowel the two begin a syllable (អាស្រ័យ).
@@ -460,6 +464,10 @@ mod tests {
         assert!(has("កុសល់", "kosal"));
         assert!(has("វិជ្ជា", "vichea"));
         assert!(has("ឆៃហ្វុង", "chhaifong"));
+        assert!(has("សីល", "sil"));
+        // ះ closes its syllable; ័ is a vowel of its own.
+        assert!(has("ព្រះករុណា", "preahkaruna"));
+        assert!(has("សុភ័ក្ត្រា", "sopheaktra"));
     }
 
     #[test]
