@@ -95,6 +95,23 @@ fn initial(c: char) -> &'static str {
     }
 }
 
+/// Whether two consonants are one stop, aspirated or not (ប and ផ; ត and ត): a final
+/// written before it under itself is read once in names (បុប្ផា, Bopha).
+fn same_stop(a: char, b: char) -> bool {
+    let place = |c: char| match c {
+        'ក' | 'ខ' | 'គ' | 'ឃ' => 1,
+        'ច' | 'ឆ' | 'ជ' | 'ឈ' => 2,
+        'ដ' | 'ឋ' | 'ឌ' | 'ឍ' | 'ត' | 'ថ' | 'ទ' | 'ធ' => 3,
+        'ប' | 'ផ' | 'ព' | 'ភ' => 4,
+        'ណ' | 'ន' => 5,
+        'ល' | 'ឡ' => 6,
+        'ម' => 7,
+        'ស' => 8,
+        _ => 0,
+    };
+    a == b || (place(a) != 0 && place(a) == place(b))
+}
+
 fn final_sound(c: char) -> &'static str {
     match c {
         'ក' | 'ខ' | 'គ' | 'ឃ' => "k",
@@ -138,6 +155,8 @@ struct Syllable {
     samyok: bool,
     /// The final is written again under itself, beginning the next syllable.
     geminate: bool,
+    /// The consonant the syllable begins with, when nothing is written under it.
+    single: Option<char>,
 }
 
 impl Syllable {
@@ -200,7 +219,11 @@ impl Syllable {
                 (true, false) => "oa",
             },
             // The bantoc shortens o's inherent vowel to `u` (ង់, Anlung).
+            // before ស `uo`, with or without it (ខ្ពស់, Kpuos; ទ្រារស, Trea Ruos).
+            (None, false) if o && self.fin == Some('ស') => "uo",
             (None, false) if o && self.bantoc && self.fin.is_some() => "u",
+            // and names write the first series' as `o` (ម៉ក់, Mok).
+            (None, false) if names && self.bantoc && self.fin.is_some() => "o",
             // ះ after the inherent vowel: `ah`, `eah` (ព្រះ, Preah).
             (None, false) if self.reahmuk => {
                 if o {
@@ -222,17 +245,21 @@ impl Syllable {
                 ('ា', false) => "a",
                 ('ា', true) if self.bantoc => "oa",
                 ('ា', true) => "ea",
-                ('ិ', true) if names => "i",
-                ('ិ', _) => "e",
+                ('ិ', false) => "e",
+                ('ិ', true) => "i",
                 ('ី', false) if names => "ey",
                 ('ី', false) => "ei",
+                // Names end a word in ី as `y` (សេរី, Sery; ប៊ុនលី, Bunly).
+                ('ី', true) if names && !inside && !closed => "y",
                 ('ី', true) => "i",
                 ('ឹ', false) => "oe",
+                ('ឹ', true) if names => "i",
                 ('ឹ', true) => "ue",
                 ('ឺ', _) => "eu",
                 ('ុ', false) => "o",
                 ('ុ', true) => "u",
                 ('ូ', false) => "ou",
+                ('ូ', true) if names => "ou",
                 ('ូ', true) => "u",
                 ('ួ', _) => "uo",
                 ('ើ', false) => "aeu",
@@ -254,7 +281,11 @@ impl Syllable {
             },
         };
         // A final រ is not spoken; UNGEGN leaves it out (អូរ, Ou).
-        let fin = self.fin.filter(|f| names || *f != 'រ');
+        // UNGEGN leaves out a final រ after ូ (អូរ, Ou) as often as not; the gazetteer writes
+        // it elsewhere.
+        let fin = self
+            .fin
+            .filter(|f| names || !(*f == 'រ' && self.vowel == Some('ូ')));
         // A final written again under itself is read once in names (វិជ្ជា, Vichea).
         let fin = fin.filter(|_| !(names && self.geminate));
         // ី before a final is `i` in names: ស្រី is Srey, but សីល Sil.
@@ -268,13 +299,20 @@ impl Syllable {
             out.push('h');
         }
         if let Some(f) = fin {
-            out.push_str(final_sound(f));
+            // UNGEGN writes a final's letter (ភ ph, ប b), names its sound.
+            out.push_str(if names || matches!(f, 'ង' | 'ញ') {
+                final_sound(f)
+            } else {
+                initial(f)
+            });
         }
     }
 }
 
-/// A word's syllables.
-fn syllables(w: &str) -> Vec<Syllable> {
+/// A word's syllables; `pali`: a consonant with no vowel between a syllable with none and
+/// one with a vowel written begins a syllable of its own, as in words of Pali that names are
+/// made of (រតនា, Ratana), where it would otherwise close the first (ចកលិច, Chak Lech).
+fn syllables(w: &str, pali: bool) -> Vec<Syllable> {
     let cs: Vec<char> = w.chars().filter(|c| is_khmer(*c)).collect();
     let mut out: Vec<Syllable> = vec![];
     let mut i = 0;
@@ -302,11 +340,12 @@ fn syllables(w: &str) -> Vec<Syllable> {
         if k >= cs.len() || voiced(k) {
             return false;
         }
-        let mut m = k + 1;
-        while cs.get(m) == Some(&COENG) {
-            m += 2;
+        // The next with a consonant under it: a final whose subscript begins the syllable
+        // after (កណ្ដាល, Kandal), or, with no vowel after, a cluster of its own (ថ្ម, Thma).
+        if cs.get(k + 1) == Some(&COENG) {
+            return voiced(k + 2);
         }
-        match cs.get(m) {
+        match cs.get(k + 1) {
             None => true,
             Some('\u{17CB}' | '\u{17CD}') => true,
             Some(_) => false,
@@ -322,25 +361,52 @@ fn syllables(w: &str) -> Vec<Syllable> {
             // A consonant with another written under it closes the syllable before when that
             // has no written vowel (បន្ទាយ, Banteay) or the two are one letter twice
             // (វិជ្ជា, Vichea); after a written vowel the two begin a syllable (អាស្រ័យ).
+            // A stop or sibilant with a sonorant under it is a cluster that begins a syllable
+            // (ចក្រី, Chakkrei; ស្រី).
+            let cluster = cs.get(i + 1) == Some(&COENG)
+                && cs.get(i + 2).is_some_and(|l| sonorant(*l))
+                && !sonorant(c)
+                && voiced(i + 2);
             let before_subscript = cs.get(i + 1) == Some(&COENG)
+                && !cluster
                 && out.last().is_some_and(|s| {
                     (s.vowel.is_none() && s.independent.is_none()) || cs.get(i + 2) == Some(&c)
                 });
             // A final: a consonant with no vowel of its own after an open syllable, unless
             // the consonant after it is a final (តាសល់, Ta Sal; ថ្មដប់, Thma Dab).
             let bantoc = cs.get(i + 1) == Some(&'\u{17CB}');
-            if last_open && (before_subscript || !voiced(i) && (bantoc || !onset_of_final(i))) {
+            let pali_open = pali
+                && out
+                    .last()
+                    .is_some_and(|s| s.vowel.is_none() && s.independent.is_none())
+                && cs.get(i + 1).is_some_and(|n| is_consonant(*n))
+                && cs.get(i + 2).is_some_and(|v| is_vowel_sign(*v));
+            if last_open
+                && !pali_open
+                && (before_subscript || !voiced(i) && (bantoc || !onset_of_final(i)))
+            {
                 let s = out.last_mut().expect("checked above");
                 s.fin = Some(c);
                 i += 1;
                 // A subscript under a final is silent at the word's end (ពេជ្រ) and begins
                 // the next syllable otherwise (អន្លង់, Anlung).
                 if cs.get(i) == Some(&COENG) {
-                    let last = !voiced(i + 1) && cs[i..].iter().skip(2).all(|c| !is_consonant(*c));
+                    // Silent too when a syllable of its own follows (អង្គតា, Ang Ta): it is
+                    // read only with a vowel or a final of its own (អន្លង់, Anlung).
+                    // (the next begins a syllable: it has a vowel, its own or under a cluster,
+                    // and is not a final written again under itself, as in សម្បត្តិ).
+                    let next_vowelled = cs.get(i + 2).is_some_and(|n| {
+                        is_consonant(*n)
+                            && voiced(i + 2)
+                            && !(cs.get(i + 3) == Some(&COENG)
+                                && cs.get(i + 4).is_some_and(|l| same_stop(*n, *l)))
+                    });
+                    let last = !voiced(i + 1)
+                        && (cs[i..].iter().skip(2).all(|c| !is_consonant(*c)) || next_vowelled);
                     if last {
                         i += 2;
                     } else {
-                        s.geminate = cs.get(i + 1) == Some(&c);
+                        s.geminate = cs.get(i + 1).is_some_and(|l| same_stop(c, *l));
                         i += 1;
                     }
                 }
@@ -360,6 +426,7 @@ fn syllables(w: &str) -> Vec<Syllable> {
                 _ => initial(c),
             };
             let mut s = Syllable {
+                single: Some(c).filter(|_| cs.get(i + 1) != Some(&COENG)),
                 onset: onset.to_owned(),
                 second: o_series(c),
                 ..Syllable::default()
@@ -422,7 +489,20 @@ fn syllables(w: &str) -> Vec<Syllable> {
 }
 
 fn word(w: &str, s: Style) -> String {
-    let syls = syllables(w);
+    let mut syls = syllables(w, s == Style::Names);
+    // A word ending in a consonant with ិ after an open syllable ends in that consonant, the
+    // vowel not spoken (ភូមិ, Phum; ជាតិ, Cheat).
+    if let [.., before, last] = &mut syls[..]
+        && let Some(c) = last.single
+        && last.vowel == Some('ិ')
+        && !(last.nikahit || last.reahmuk || last.fin.is_some())
+        && before.fin.is_none()
+        && !(before.nikahit || before.reahmuk)
+        && before.independent.is_none()
+    {
+        before.fin = Some(c);
+        syls.pop();
+    }
     let mut out = String::with_capacity(w.len() * 2);
     let n = syls.len();
     for (k, syl) in syls.iter().enumerate() {
@@ -463,6 +543,7 @@ mod tests {
         // is read once; ហ្វ is f.
         assert!(has("កុសល់", "kosal"));
         assert!(has("វិជ្ជា", "vichea"));
+        assert!(has("រតនា", "ratanea"));
         assert!(has("ឆៃហ្វុង", "chhaifong"));
         assert!(has("សីល", "sil"));
         // ះ closes its syllable; ័ is a vowel of its own.
@@ -475,6 +556,10 @@ mod tests {
         assert!(has("បន្ទាយនាង", "banteayneang"));
         assert!(has("ភ្នំ", "phnum"));
         assert!(has("ទួលសេរី", "tuolseri"));
+        assert!(has("ខ្ពស់", "khpuos"));
+        assert!(has("អន្លង់", "anlung"));
+        assert!(has("ចកលិច", "chaklich"));
+        assert!(has("អង្គស្វាយ", "angsvay"));
         assert!(has("ព្រៃ", "prey"));
         assert!(has("អូរ", "ou"));
         assert!(has("តាសល់", "tasal"));
