@@ -168,8 +168,8 @@ impl Syllable {
                 _ => "aw",
             };
             let r = match (base, self.fin) {
-                ("u" | "oo", Some(f)) if is_stop(f) => if long { "oke" } else { "ok" }.to_owned(),
-                ("u" | "oo", Some(_)) => format!("on{t}"),
+                ("u", Some(f)) if is_stop(f) => if long { "oke" } else { "ok" }.to_owned(),
+                ("u", Some(_)) => format!("on{t}"),
                 (b, _) => b.to_owned(),
             };
             return (r, false);

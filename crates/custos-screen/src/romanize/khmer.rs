@@ -17,10 +17,12 @@
 //!   a final at the word's end (ពេជ្រ, Pech).
 //!
 //! Two renderings, each Khmer word as one Latin word: the spellings of personal names (ែ `e`,
-//! ី `ey`, ៀ `ea`: Hun Sen, Sreyneang) and the Khmer system of the United Nations (UNGEGN)
-//! Cambodia's gazetteer uses (ែ `ae`, ី `ei`, ៀ `ie`, ើ `aeu`: Banteayneang for Banteay Neang).
+//! ី `ey` after the first series, `y` ending a word after the second, ៀ `ea`: Hun Sen,
+//! Sreyneang, Sery) and the Khmer system of the United Nations (UNGEGN)
+//! Cambodia's gazetteer uses (ែ `ae`, ី `ei` or `i` by series, ៀ `ie`, ើ `aeu`: Banteayneang
+//! for Banteay Neang).
 //! Not read: the vowels of Pali and Sanskrit words the spelling does not show (រត្នមុនី is
-//! `rotnmuni`, Roat Muni in the gazetteer), but for open syllables in names (រតនា, `ratanea`
+//! `rotmuni`, Roat Muni in the gazetteer), but for open syllables in names (រតនា, `ratanea`
 //! by names' spelling, as Ratana is by the transducer the evaluation set uses).
 
 /// Whether `c` is a Khmer character.
