@@ -16,11 +16,20 @@
 //!   under itself (វិជ្ជា); a consonant marked silent (៍) is not read, nor one written under
 //!   a final at the word's end (ពេជ្រ, Pech).
 //!
-//! Two renderings, each Khmer word as one Latin word: the spellings of personal names (ែ `e`,
-//! ី `ey` after the first series, `y` ending a word after the second, ៀ `ea`: Hun Sen,
-//! Sreyneang, Sery) and the Khmer system of the United Nations (UNGEGN)
-//! Cambodia's gazetteer uses (ែ `ae`, ី `ei` or `i` by series, ៀ `ie`, ើ `aeu`: Banteayneang
-//! for Banteay Neang).
+//! Besides, a stop with a sonorant under it and no vowel, before a syllable, is a syllable of
+//! its own (ព្រៃក្រឡាញ់, Prey Kralanh); a nasal with a stop of its place under it closes a
+//! syllable, the stop beginning the next (ស្រែកណ្ដាល, Srae Kandal); a sonorant after a
+//! syllable of ំ alone takes that syllable's series (សំរោង, Samraong); and a few words of
+//! Pali and Sanskrit frequent in names, whose spelling does not tell how they are read, are
+//! read from a list (`WORDS`: សេរី Serei, រស្មី Reaksmei, មង្គល Mongkol).
+//!
+//! Three renderings: the spellings of personal names (ែ `e`, ី `ey` after the first series,
+//! `y` ending a word after the second, ៀ `ea`: Hun Sen, Sreyneang, Sery) and the Khmer
+//! system of the United Nations (UNGEGN) Cambodia's gazetteer uses (ែ `ae`, ី `ei` or `i`
+//! by series, ៀ `ie`, ើ `aeu`, a final by its letter: Banteayneang for Banteay Neang), each
+//! Khmer word one Latin word; and UNGEGN with each syllable a word, since the script writes
+//! no space between words and the gazetteer writes them apart (ឈើទាល, Cheu Teal, where
+//! CHHEUTEAL joined is a letter too many from CHEUTEAL to count).
 //! Not read: the vowels of Pali and Sanskrit words the spelling does not show (រត្នមុនី is
 //! `rotmuni`, Roat Muni in the gazetteer), but for open syllables in names (រតនា, `ratanea`
 //! by names' spelling, as Ratana is by the transducer the evaluation set uses).
@@ -116,6 +125,18 @@ fn same_place(a: char, b: char) -> bool {
     a == b || (place(a) != 0 && place(a) == place(b))
 }
 
+/// Whether `stop` is made where `nasal` is: written under it, the nasal is a final and the
+/// stop begins the syllable after (កណ្ដាល, Kandal; កម្ពុជា).
+fn homorganic(nasal: char, stop: char) -> bool {
+    match nasal {
+        'ង' => matches!(stop, 'ក' | 'ខ' | 'គ' | 'ឃ'),
+        'ញ' => matches!(stop, 'ច' | 'ឆ' | 'ជ' | 'ឈ'),
+        'ណ' | 'ន' => matches!(stop, 'ដ' | 'ឋ' | 'ឌ' | 'ឍ' | 'ត' | 'ថ' | 'ទ' | 'ធ'),
+        'ម' => matches!(stop, 'ប' | 'ផ' | 'ព' | 'ភ'),
+        _ => false,
+    }
+}
+
 fn final_sound(c: char) -> &'static str {
     match c {
         'ក' | 'ខ' | 'គ' | 'ឃ' => "k",
@@ -135,6 +156,85 @@ fn final_sound(c: char) -> &'static str {
         'ហ' => "h",
         _ => "",
     }
+}
+
+/// A final as written: UNGEGN writes its letter (ភ ph, ដ d), names its sound (p, t).
+fn written_final(c: char, names: bool) -> &'static str {
+    if names { final_sound(c) } else { initial(c) }
+}
+
+/// A word of Pali or Sanskrit the spelling does not tell how to read, frequent in names:
+/// read as the gazetteer (UNGEGN) and as personal names write it.
+struct Word {
+    khmer: &'static str,
+    ungegn: &'static str,
+    names: &'static str,
+}
+
+/// The words of [`Word`]: read whole wherever they begin a syllable of a word and end one.
+const WORDS: &[Word] = &[
+    Word {
+        khmer: "សេរី",
+        ungegn: "serei",
+        names: "sery",
+    },
+    Word {
+        khmer: "សិរី",
+        ungegn: "serei",
+        names: "serey",
+    },
+    Word {
+        khmer: "រស្មី",
+        ungegn: "reaksmei",
+        names: "reaksmey",
+    },
+    Word {
+        khmer: "សាមគ្គី",
+        ungegn: "sameakki",
+        names: "sameakki",
+    },
+    Word {
+        khmer: "កុមារ",
+        ungegn: "komar",
+        names: "komar",
+    },
+    Word {
+        khmer: "មង្គល",
+        ungegn: "mongkol",
+        names: "mongkol",
+    },
+    Word {
+        khmer: "ព្រហ្ម",
+        ungegn: "prum",
+        names: "prom",
+    },
+    Word {
+        khmer: "វិហារ",
+        ungegn: "vihear",
+        names: "vihear",
+    },
+    Word {
+        khmer: "សុវណ្ណ",
+        ungegn: "sovann",
+        names: "sovann",
+    },
+    Word {
+        khmer: "ពង្រ",
+        ungegn: "pongro",
+        names: "pongro",
+    },
+];
+
+/// The word of [`WORDS`] that `cs` begins with, ending where a syllable may end.
+fn word_at(cs: &[char]) -> Option<&'static Word> {
+    WORDS.iter().find(|w| {
+        let n = w.khmer.chars().count();
+        cs.len() >= n
+            && cs.iter().zip(w.khmer.chars()).all(|(a, b)| *a == b)
+            && cs
+                .get(n)
+                .is_none_or(|c| is_consonant(*c) || is_independent_vowel(*c))
+    })
 }
 
 /// Which of the two renderings.
@@ -161,12 +261,18 @@ struct Syllable {
     geminate: bool,
     /// The consonant the syllable begins with, when nothing is written under it.
     single: Option<char>,
+    /// A word of [`WORDS`], read as it is written there.
+    fixed: Option<&'static Word>,
 }
 
 impl Syllable {
     fn write(&self, s: Style, inside: bool, out: &mut String) {
-        out.push_str(&self.onset);
         let names = s == Style::Names;
+        if let Some(w) = self.fixed {
+            out.push_str(if names { w.names } else { w.ungegn });
+            return;
+        }
+        out.push_str(&self.onset);
         let o = self.second;
         if let Some(v) = self.independent {
             out.push_str(match v {
@@ -181,7 +287,7 @@ impl Syllable {
                 _ => "au",
             });
             if let Some(f) = self.fin {
-                out.push_str(final_sound(f));
+                out.push_str(written_final(f, names));
             }
             return;
         }
@@ -303,8 +409,7 @@ impl Syllable {
             out.push('h');
         }
         if let Some(f) = fin {
-            // UNGEGN writes a final's letter (ភ ph, ប b), names its sound.
-            out.push_str(if names { final_sound(f) } else { initial(f) });
+            out.push_str(written_final(f, names));
         }
     }
 }
@@ -337,13 +442,16 @@ fn syllables(w: &str, pali: bool) -> Vec<Syllable> {
         while cs.get(k) == Some(&COENG) || cs.get(k).is_some_and(|c| !is_consonant(*c)) {
             k += if cs.get(k) == Some(&COENG) { 2 } else { 1 };
         }
-        if k >= cs.len() || voiced(k) {
+        if k >= cs.len() {
             return false;
         }
-        // The next with a consonant under it: a final whose subscript begins the syllable
-        // after (កណ្ដាល, Kandal), or, with no vowel after, a cluster of its own (ថ្ម, Thma).
-        if cs.get(k + 1) == Some(&COENG) {
+        // The next a nasal with a stop under it: a final whose subscript begins the syllable
+        // after (ស្រែកណ្ដាល, Srae Kandal).
+        if cs.get(k + 1) == Some(&COENG) && cs.get(k + 2).is_some_and(|l| homorganic(cs[k], *l)) {
             return voiced(k + 2);
+        }
+        if voiced(k) {
+            return false;
         }
         match cs.get(k + 1) {
             None => true,
@@ -351,13 +459,33 @@ fn syllables(w: &str, pali: bool) -> Vec<Syllable> {
             Some(_) => false,
         }
     };
+    // Whether the consonant at `j` is a stop or sibilant with a sonorant under it and no
+    // vowel, before a consonant that has one: a syllable of its own, its vowel unwritten
+    // (ព្រៃក្រឡាញ់, Prey Kralanh; ស្រីប្រសើរ, Srei Prasaeur).
+    let presyllable = |j: usize| {
+        cs.get(j + 1) == Some(&COENG)
+            && cs.get(j + 2).is_some_and(|l| sonorant(*l))
+            && !sonorant(cs[j])
+            && !voiced(j)
+            && cs
+                .get(j + 3)
+                .is_some_and(|n| is_consonant(*n) && voiced(j + 3))
+    };
     while i < cs.len() {
         let c = cs[i];
+        if let Some(w) = word_at(&cs[i..]) {
+            out.push(Syllable {
+                fixed: Some(w),
+                ..Syllable::default()
+            });
+            i += w.khmer.chars().count();
+            continue;
+        }
         if is_consonant(c) {
             // ាំ takes ង as its final (ក្រាំង); other nikahit syllables are closed.
-            let last_open = out
-                .last()
-                .is_some_and(|s| s.fin.is_none() && !s.reahmuk && (!s.nikahit || c == 'ង'));
+            let last_open = out.last().is_some_and(|s| {
+                s.fin.is_none() && s.fixed.is_none() && !s.reahmuk && (!s.nikahit || c == 'ង')
+            });
             // A consonant with another written under it closes the syllable before when that
             // has no written vowel (បន្ទាយ, Banteay) or the two are one letter twice
             // (វិជ្ជា, Vichea); after a written vowel the two begin a syllable (អាស្រ័យ).
@@ -382,8 +510,12 @@ fn syllables(w: &str, pali: bool) -> Vec<Syllable> {
                     .is_some_and(|s| s.vowel.is_none() && s.independent.is_none())
                 && cs.get(i + 1).is_some_and(|n| is_consonant(*n))
                 && cs.get(i + 2).is_some_and(|v| is_vowel_sign(*v));
+            let after_vowel = out
+                .last()
+                .is_some_and(|s| s.vowel.is_some() || s.independent.is_some());
             if last_open
                 && !pali_open
+                && !(after_vowel && presyllable(i))
                 && (before_subscript || !voiced(i) && (bantoc || !onset_of_final(i)))
             {
                 let s = out.last_mut().expect("checked above");
@@ -398,7 +530,7 @@ fn syllables(w: &str, pali: bool) -> Vec<Syllable> {
                     // and is not a final written again under itself, as in សម្បត្តិ).
                     let next_vowelled = cs.get(i + 2).is_some_and(|n| {
                         is_consonant(*n)
-                            && voiced(i + 2)
+                            && (voiced(i + 2) || presyllable(i + 2))
                             && !(cs.get(i + 3) == Some(&COENG)
                                 && cs.get(i + 4).is_some_and(|l| same_place(*n, *l)))
                     });
@@ -427,10 +559,19 @@ fn syllables(w: &str, pali: bool) -> Vec<Syllable> {
                 }
                 _ => initial(c),
             };
+            // A sonorant after a syllable of ំ alone takes that syllable's series, as the
+            // cluster the two once were did (សំរោង, Samraong; ដំរី, Damrei).
+            let after_am = out
+                .last()
+                .filter(|s| s.nikahit && s.vowel.is_none() && s.fin.is_none() && s.fixed.is_none());
+            let second = match after_am {
+                Some(s) if sonorant(c) && single.is_some() => s.second,
+                _ => o_series(c),
+            };
             let mut s = Syllable {
                 single,
                 onset: onset.to_owned(),
-                second: o_series(c),
+                second,
                 ..Syllable::default()
             };
             i += 1;
@@ -490,7 +631,9 @@ fn syllables(w: &str, pali: bool) -> Vec<Syllable> {
     out
 }
 
-fn word(w: &str, s: Style) -> String {
+/// A Khmer word in Latin letters, its syllables joined (`split` false) or each a word of its
+/// own.
+fn word(w: &str, s: Style, split: bool) -> String {
     let mut syls = syllables(w, s == Style::Names);
     // A word ending in a consonant with ិ after an open syllable ends in that consonant, the
     // vowel not spoken (ភូមិ, Phum; ជាតិ, Cheat).
@@ -501,6 +644,7 @@ fn word(w: &str, s: Style) -> String {
         && before.fin.is_none()
         && !(before.nikahit || before.reahmuk)
         && before.independent.is_none()
+        && before.fixed.is_none()
     {
         before.fin = Some(c);
         syls.pop();
@@ -508,6 +652,9 @@ fn word(w: &str, s: Style) -> String {
     let mut out = String::with_capacity(w.len() * 2);
     let n = syls.len();
     for (k, syl) in syls.iter().enumerate() {
+        if split && k > 0 {
+            out.push(' ');
+        }
         syl.write(s, k + 1 < n, &mut out);
     }
     out
@@ -521,8 +668,18 @@ pub fn renderings(name: &str) -> Vec<String> {
     }
     let mut out = vec![];
     for s in [Style::Names, Style::Ungegn] {
-        super::push_new(&mut out, super::read_words(name, is_khmer, |w| word(w, s)));
+        super::push_new(
+            &mut out,
+            super::read_words(name, is_khmer, |w| word(w, s, false)),
+        );
     }
+    // Place names are written in Latin letters word by word, and the script writes no space
+    // between words: by UNGEGN, each syllable a word too (ឈើទាល, Cheu Teal), where joined the
+    // name would differ in a letter too many to count (CHHEUTEAL).
+    super::push_new(
+        &mut out,
+        super::read_words(name, is_khmer, |w| word(w, Style::Ungegn, true)),
+    );
     out
 }
 
@@ -561,7 +718,20 @@ mod tests {
     fn place_names_by_ungegn() {
         assert!(has("បន្ទាយនាង", "banteayneang"));
         assert!(has("ភ្នំ", "phnum"));
-        assert!(has("ទួលសេរី", "tuolseri"));
+        // Words of Pali and Sanskrit as the gazetteer writes them.
+        assert!(has("ទួលសេរី", "tuolserei"));
+        assert!(has("រស្មីសាមគ្គី", "reaksmeisameakki"));
+        assert!(has("ព្រៃមង្គល", "preymongkol"));
+        // Each syllable a word too (the gazetteer's Cheu Teal); a final after an independent
+        // vowel written by its letter (Boeng Ed).
+        assert!(has("ឈើទាល", "chheu teal"));
+        assert!(has("បឹងឥដ្ឋ", "boenged"));
+        // A cluster with no vowel before a syllable is a syllable of its own (Kralanh); a
+        // nasal with a stop under it closes a syllable (Kandal); a sonorant after ំ takes
+        // its series (Samraong).
+        assert!(has("ព្រៃក្រឡាញ់", "preykralanh"));
+        assert!(has("ស្រែកណ្ដាល", "sraekandal"));
+        assert!(has("សំរោង", "samraong"));
         assert!(has("ខ្ពស់", "khpuos"));
         assert!(has("អន្លង់", "anlung"));
         assert!(has("ចកលិច", "chaklich"));

@@ -20,10 +20,11 @@
 //! - Thai: by the Royal Thai General System, syllable by syllable, with the vowels the script
 //!   leaves unwritten (see [`thai`]);
 //! - Burmese: syllable by syllable, each a word, by the conventional spelling of names and
-//!   places (ထ `ht`, ောင် `aung`, ိုင် `aing`), with short vowels, long ones, and ကြီး
-//!   inside a word as Gyi (see [`burmese`]);
+//!   places (ထ `ht`, ောင် `aung`, ိုင် `aing`), with short vowels, long ones, and as
+//!   MIMU's place names write them (ကြီး inside a word as Gyi; see [`burmese`]);
 //! - Khmer: syllable by syllable, each vowel by the series of its consonant, the unwritten
-//!   vowel supplied, as personal names are spelt and by UNGEGN (see [`khmer`]);
+//!   vowel supplied, as personal names are spelt and by UNGEGN, joined and each syllable a
+//!   word, with a list of the Pali and Sanskrit words names often hold (see [`khmer`]);
 //! - everything else (Cyrillic, Georgian, Armenian, and what the above leave): `any_ascii`,
 //!   which [`crate::names::normalize`] applies to every rendering.
 //!
