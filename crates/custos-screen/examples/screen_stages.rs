@@ -10,6 +10,10 @@
 
 use std::time::Instant;
 
+/// The allocator the `custos` binary uses, so that the stages are timed as it runs them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use custos_screen::import::{Format, import};
 use custos_screen::screen::{Query, Screener, Stages};
 use custos_screen::synth::{queries, synthesize};

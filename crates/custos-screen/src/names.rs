@@ -296,6 +296,11 @@ pub struct Normalized {
     /// gather. (A listed name's form that does not gather is scored whenever a form of the
     /// same name is gathered: see [`crate::screen::LISTED_RENDERINGS_GATHERED`].)
     pub gathers: bool,
+    /// Whether the tokens are the syllables of words, not words (a Khmer word read syllable
+    /// by syllable: see [`crate::romanize::khmer::split_renderings`]): aligned only with a
+    /// name of as many tokens or more, so that each is paired. A word's syllables are not
+    /// names of their own: សុភារ៉ា is not "So Ra".
+    pub whole: bool,
 }
 
 impl Normalized {
@@ -310,6 +315,7 @@ impl Normalized {
             all: &self.all,
             abjad: self.abjad,
             skeletons: &[],
+            whole: self.whole,
         }
     }
 
@@ -342,6 +348,8 @@ pub struct NameRef<'a, S> {
     /// for all the names it is compared with; a listed name's, kept by the index); empty
     /// when not, and made as needed.
     pub skeletons: &'a [S],
+    /// See [`Normalized::whole`].
+    pub whole: bool,
 }
 
 impl<S> Clone for NameRef<'_, S> {
@@ -457,6 +465,7 @@ pub fn normalize(name: &str, t: NameType) -> Normalized {
         abjad,
         weight: 1.0,
         gathers: true,
+        whole: false,
     }
 }
 
@@ -491,9 +500,14 @@ pub fn normalize_all(name: &str, t: NameType) -> Vec<Normalized> {
     } else {
         name.to_owned()
     };
-    for r in crate::romanize::renderings(&titled) {
+    let split = crate::romanize::khmer::split_renderings(&titled);
+    let renderings = crate::romanize::renderings(&titled)
+        .into_iter()
+        .map(|r| (r, false));
+    for (r, whole) in renderings.chain(split.into_iter().map(|r| (r, true))) {
         let mut n = normalize(&r, t);
         n.abjad = out[0].abjad;
+        n.whole = whole;
         n.weight = out[0].weight * crate::romanize::rendering_weight(name);
         n.gathers = !arabic;
         if !n.tokens.is_empty() && !out.iter().any(|o| o.tokens == n.tokens) {
@@ -864,7 +878,15 @@ pub fn compare_tokens<A: AsRef<str>, B: AsRef<str>>(a: NameRef<'_, A>, b: NameRe
     }
     // Greedy pairing depends on which side leads: take the better of both, so the score is
     // symmetric.
-    let align = aligned_both(a.tokens, b.tokens, true);
+    // A name of syllables aligns only with one of as many tokens or more (see
+    // [`Normalized::whole`]).
+    let whole_unpaired = (a.whole && a.tokens.len() > b.tokens.len())
+        || (b.whole && b.tokens.len() > a.tokens.len());
+    let align = if whole_unpaired {
+        0.0
+    } else {
+        aligned_both(a.tokens, b.tokens, true)
+    };
     // Joined forms are compared by edit distance, transpositions counted once: Jaro-Winkler
     // over long strings is generous to any two names that begin alike ("ABDULHADI" and
     // "ABDULQADIR"), and they only count when nearly equal. (Tokens sorted join to the same

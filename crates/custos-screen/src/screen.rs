@@ -97,6 +97,8 @@ struct NameMeta {
     value: std::sync::Arc<str>,
     /// What a match through this form counts for (see [`Normalized::weight`]).
     weight: f64,
+    /// See [`Normalized::whole`].
+    whole: bool,
     /// The forms of the same name that the index does not gather (see
     /// [`LISTED_RENDERINGS_GATHERED`]), `siblings..siblings + scored_with`: scored whenever
     /// this form is gathered.
@@ -279,6 +281,7 @@ impl Screener {
                         kind: n.kind,
                         value: value.clone(),
                         weight: norm.weight,
+                        whole: norm.whole,
                         siblings,
                         scored_with: if norm.gathers { scored_with } else { 0 },
                     });
@@ -467,13 +470,15 @@ impl Screener {
         } else {
             skeletons.clear();
         }
+        let meta = &self.meta[id as usize];
         let name = NameRef {
             tokens,
             all,
             abjad,
             skeletons,
+            whole: meta.whole,
         };
-        let weight = self.meta[id as usize].weight;
+        let weight = meta.weight;
         forms
             .iter()
             .zip(form_skeletons)

@@ -626,6 +626,7 @@ impl Index {
             abjad: self.names.abjad[name as usize],
             weight: 1.0,
             gathers: true,
+            whole: false,
         }
     }
 

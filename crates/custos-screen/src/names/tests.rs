@@ -338,3 +338,12 @@ fn skeletons_made_beforehand_score_alike() {
         }
     }
 }
+
+#[test]
+fn a_khmer_word_read_syllable_by_syllable_matches_only_whole() {
+    // The gazetteer writes a Khmer word's parts apart: a letter from the joined form.
+    assert!(compare("ឈើទាល", "Cheu Teal", NameType::Any) >= 0.88);
+    // Two of a word's three syllables are not a name.
+    assert!(compare("សុភារ៉ា", "So Ra", NameType::Person) < 0.88);
+    assert!(compare("សុភារ៉ា", "Sophara", NameType::Person) >= 0.88);
+}

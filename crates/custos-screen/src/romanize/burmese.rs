@@ -15,13 +15,13 @@
 //! - a consonant stacked on another (္) or under the kinzi (င်္) closes the syllable before
 //!   it and begins the next.
 //!
-//! Three renderings: the short vowels names mostly use (ာ `a`, ေ `e`, ို `o`, ဖ `ph`:
+//! Four renderings: the short vowels names mostly use (ာ `a`, ေ `e`, ို `o`, ဖ `ph`:
 //! "Aung San Suu Kyi", "Phyo Min Thein"); the long ones place names and many personal names
 //! use (ာ `ar`, ီ `ee`, ေ `ay`, ို `oe`, ုံ `one`, ုတ် `oke`, ဖ `hp`: "Thidar", "Nay Win",
-//! "Soe", "Phone"; ရေ `yae`, ရှေ `shey`); and the spelling of MIMU's place names: the long
-//! vowels but for ွေ `we` and ည် `i` ("Shwe Si"), with ကြီး (big), Kyi alone, as Gyi after
-//! another syllable of its word ("Kwin Gyi"), the one voicing the spelling does not show
-//! that MIMU writes (1,400 times in 1,450).
+//! "Soe", "Phone"; ရေ `yae`, ရှေ `shey`); the long ones with ကြီး (big), Kyi alone, as Gyi
+//! after another syllable of its word ("Kwin Gyi"), the one voicing the spelling does not
+//! show that MIMU writes (1,400 times in 1,450); and these with ွေ `we` and ည် `i`, as MIMU
+//! mostly writes them ("Shwe Si Gyi").
 //! ဘုရား (pagoda) is read as it is said, Pha Ya or Hpa Yar, not as it is spelt.
 //! Not read: other voicings (တံတား is Ta Dar), ရ as the `r` of Pali words (Thura is
 //! `thu ya`), and the country's other languages written in its script (Shan, Kachin), read
@@ -45,14 +45,16 @@ fn is_independent_vowel(c: char) -> bool {
     matches!(c, 'ဣ' | 'ဤ' | 'ဥ' | 'ဦ' | 'ဧ' | 'ဩ' | 'ဪ')
 }
 
-/// Which of the two renderings (see the module's documentation).
+/// Which of the renderings (see the module's documentation).
 #[derive(Clone, Copy, PartialEq)]
 enum Style {
     Short,
     Long,
-    /// The long style as MIMU's place names write it: ွေ `we`, ည် `i`, and ကြီး inside a
-    /// word as Gyi ("Shwe Si Gyi").
+    /// The long style with ကြီး inside a word as Gyi ("Kwin Gyi", "See Gyi").
     Voiced,
+    /// The voiced style as MIMU's place names mostly write it besides: ွေ `we`, ည် `i`
+    /// ("Shwe Si Gyi").
+    Places,
 }
 
 /// A consonant as an initial, before its medials.
@@ -195,9 +197,10 @@ impl Syllable {
                 } else if o {
                     if long { "oe" } else { "o" }
                 } else if e {
-                    // ွေ is `we` in places (Shwe, Kywe, Nwe: 660 times in MIMU's central
-                    // regions, `way` 280 times).
-                    if long && !(s == Style::Voiced && self.wa) {
+                    // ွေ is `we` in most places (Shwe, Kywe, Nwe: 660 words of MIMU's
+                    // central regions end in `we`, 280 in `way`).
+                    // (A creaky ွေ့ keeps `ay`: Kwayt, not the `kwet` of ကွက်.)
+                    if long && !(s == Style::Places && self.wa && !self.creaky) {
                         "ay"
                     } else {
                         "e"
@@ -222,7 +225,7 @@ impl Syllable {
                     'ယ' if long => "el",
                     'ယ' => "e",
                     // ည် is `i` in places (Si 186 times in MIMU's central regions, See 41).
-                    'ည' if long && s != Style::Voiced => "ee",
+                    'ည' if long && s != Style::Places => "ee",
                     'ည' => "i",
                     // ိုလ် is `o` (ဗိုလ်, Bo).
                     'လ' if o => "o",
@@ -457,7 +460,7 @@ fn read(w: &str, s: Style, inside: bool) -> String {
         // times in 1,450 in MIMU's central regions; k, s, t, p elsewhere are voiced in speech
         // and written as they are spelt).
         let kyi = syl.initial == Some('က') && syl.ra && syl.vowels == ['ီ'] && syl.fin.is_none();
-        if s == Style::Voiced && (inside || start > 0) && kyi {
+        if matches!(s, Style::Voiced | Style::Places) && (inside || start > 0) && kyi {
             out.replace_range(start.., "gyi");
         }
     }
@@ -471,7 +474,7 @@ pub fn renderings(name: &str) -> Vec<String> {
         return vec![];
     }
     let mut out = vec![];
-    for s in [Style::Short, Style::Long, Style::Voiced] {
+    for s in [Style::Short, Style::Long, Style::Voiced, Style::Places] {
         super::push_new(
             &mut out,
             super::read_words(name, is_burmese, |w| word(w, s)),
@@ -524,10 +527,15 @@ mod tests {
         // ကြီး after another syllable of its word, whatever closes that one.
         assert!(has("ကွင်းကြီး", "kwin gyi"));
         assert!(has("ဆိပ်ကြီး", "seik gyi"));
-        // The third style writes ွေ and ည် as places do (Shwe Si Gyi), the second as names
-        // may (Shway See).
+        // The fourth style writes ွေ and ည် as most places do (Shwe Si Gyi), the others as
+        // names and other places may (Shway See, See Gyi, Kway Gyi).
         assert!(has("ရွှေစည်ကြီး", "shwe si gyi"));
         assert!(has("ရွှေစည်ကြီး", "shway see kyee"));
+        assert!(has("စည်ကြီး", "see gyi"));
+        assert!(has("ကွေကြီး", "kway gyi"));
+        // A creaky ွေ့ is not ကွက်.
+        assert!(has("ကွေ့", "kwayt"));
+        assert!(!renderings("ကွေ့").iter().any(|r| r == "kwet"));
         // Words written apart are not voiced.
         assert!(has("ကွင်း ကြီး", "kwin kyi"));
         // Nothing else is voiced: ထင်ကျော် has no `gyaw`, တံတား no `dar`, ကြည် (Suu Kyi) and
@@ -546,6 +554,9 @@ mod tests {
         assert!(has("ကုန်းဘုရား", "kone hpa yar"));
         assert!(has("ဘုရားကြီး", "pha ya kyi"));
         assert!(has("ဘုရားကြီး", "hpa yar gyi"));
+        // Anywhere in a word, more than once, with other syllables about it.
+        assert!(has("ရွှေဘုရားကုန်းဘုရား", "shwe hpa yar kone hpa yar"));
+        assert!(has("ဘုရား", "pha ya"));
     }
 
     #[test]

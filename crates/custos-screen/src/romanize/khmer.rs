@@ -16,21 +16,25 @@
 //!   under itself (វិជ្ជា); a consonant marked silent (៍) is not read, nor one written under
 //!   a final at the word's end (ពេជ្រ, Pech).
 //!
-//! Besides, a stop with a sonorant under it and no vowel, before a syllable, is a syllable of
-//! its own (ព្រៃក្រឡាញ់, Prey Kralanh); a nasal with a stop of its place under it closes a
+//! Besides, a stop or ស with a sonorant under it and no vowel, after a written vowel and
+//! before a consonant with one, is a syllable of its own (ព្រៃក្រឡាញ់, Prey Kralanh); a nasal with a stop of its place under it closes a
 //! syllable, the stop beginning the next (ស្រែកណ្ដាល, Srae Kandal); a sonorant after a
 //! syllable of ំ alone takes that syllable's series (សំរោង, Samraong); and a few words of
 //! Pali and Sanskrit frequent in names, whose spelling does not tell how they are read, are
-//! read from a list (`WORDS`: សេរី Serei, រស្មី Reaksmei, មង្គល Mongkol).
+//! read from a list before the rules (`WORDS`: សេរី Serei, រស្មី Reaksmei, មង្គល Mongkol;
+//! and ពេជ្រ, whose ្រ is silent, Pech).
 //!
 //! Three renderings: the spellings of personal names (ែ `e`, ី `ey` after the first series,
 //! `y` ending a word after the second, ៀ `ea`: Hun Sen, Sreyneang, Sery) and the Khmer
 //! system of the United Nations (UNGEGN) Cambodia's gazetteer uses (ែ `ae`, ី `ei` or `i`
 //! by series, ៀ `ie`, ើ `aeu`, a final by its letter: Banteayneang for Banteay Neang), each
-//! Khmer word one Latin word; and UNGEGN with each syllable a word, since the script writes
-//! no space between words and the gazetteer writes them apart (ឈើទាល, Cheu Teal, where
-//! CHHEUTEAL joined is a letter too many from CHEUTEAL to count).
-//! Not read: the vowels of Pali and Sanskrit words the spelling does not show (រត្នមុនី is
+//! Khmer word one Latin word; and UNGEGN with each syllable a word (a word of the list
+//! whole), since the script writes no space between words and the gazetteer writes them
+//! apart (ឈើទាល, Cheu Teal, where CHHEUTEAL joined is a letter too many from CHEUTEAL to
+//! count); matched only with a name of as many words or more (see
+//! [`crate::names::Normalized::whole`]).
+//! Not read: the vowels of Pali and Sanskrit words the spelling does not show, but for those
+//! of the list (រត្នមុនី is
 //! `rotmuni`, Roat Muni in the gazetteer), but for open syllables in names (រតនា, `ratanea`
 //! by names' spelling, as Ratana is by the transducer the evaluation set uses).
 
@@ -75,6 +79,11 @@ fn o_series(c: char) -> bool {
             | 'ល'
             | 'វ'
     )
+}
+
+/// A stop (ក to ភ, but the nasals) or ស.
+fn stop_or_sibilant(c: char) -> bool {
+    (('ក'..='ភ').contains(&c) && !matches!(c, 'ង' | 'ញ' | 'ណ' | 'ន')) || c == 'ស'
 }
 
 fn sonorant(c: char) -> bool {
@@ -163,74 +172,34 @@ fn written_final(c: char, names: bool) -> &'static str {
     if names { final_sound(c) } else { initial(c) }
 }
 
-/// A word of Pali or Sanskrit the spelling does not tell how to read, frequent in names:
-/// read as the gazetteer (UNGEGN) and as personal names write it.
-struct Word {
-    khmer: &'static str,
-    ungegn: &'static str,
-    names: &'static str,
-}
-
-/// The words of [`Word`]: read whole wherever they begin a syllable of a word and end one.
-const WORDS: &[Word] = &[
-    Word {
-        khmer: "សេរី",
-        ungegn: "serei",
-        names: "sery",
-    },
-    Word {
-        khmer: "សិរី",
-        ungegn: "serei",
-        names: "serey",
-    },
-    Word {
-        khmer: "រស្មី",
-        ungegn: "reaksmei",
-        names: "reaksmey",
-    },
-    Word {
-        khmer: "សាមគ្គី",
-        ungegn: "sameakki",
-        names: "sameakki",
-    },
-    Word {
-        khmer: "កុមារ",
-        ungegn: "komar",
-        names: "komar",
-    },
-    Word {
-        khmer: "មង្គល",
-        ungegn: "mongkol",
-        names: "mongkol",
-    },
-    Word {
-        khmer: "ព្រហ្ម",
-        ungegn: "prum",
-        names: "prom",
-    },
-    Word {
-        khmer: "វិហារ",
-        ungegn: "vihear",
-        names: "vihear",
-    },
-    Word {
-        khmer: "សុវណ្ណ",
-        ungegn: "sovann",
-        names: "sovann",
-    },
-    Word {
-        khmer: "ពង្រ",
-        ungegn: "pongro",
-        names: "pongro",
-    },
+/// Words of Pali and Sanskrit frequent in names whose spelling does not tell how they are
+/// read, as `[Khmer, UNGEGN, personal names]`: read whole wherever they begin a syllable of a
+/// word and end one, before the rules (which would read សេរី as `seri`, រស្មី as `rosmei`).
+const WORDS: &[[&str; 3]] = &[
+    ["សេរី", "serei", "sery"],
+    ["សិរី", "serei", "serey"],
+    ["រស្មី", "reaksmei", "reaksmey"],
+    ["សាមគ្គី", "sameakki", "sameakki"],
+    ["កុមារ", "komar", "komar"],
+    ["មង្គល", "mongkol", "mongkol"],
+    ["ព្រហ្ម", "prum", "prom"],
+    ["វិហារ", "vihear", "vihear"],
+    ["សុវណ្ណ", "sovann", "sovann"],
+    ["ពង្រ", "pongro", "pongro"],
+    // A final with ្រ silent under it, which would otherwise begin the syllable after as a
+    // cluster (ពេជ្រសុភា is Pech Sophea, not Pechro Sophea).
+    ["ពេជ្រ", "pech", "pech"],
+    ["ចិត្រ", "chet", "chet"],
+    ["មិត្រ", "mit", "mit"],
+    ["សូត្រ", "sot", "sot"],
 ];
 
 /// The word of [`WORDS`] that `cs` begins with, ending where a syllable may end.
-fn word_at(cs: &[char]) -> Option<&'static Word> {
+fn word_at(cs: &[char]) -> Option<&'static [&'static str; 3]> {
     WORDS.iter().find(|w| {
-        let n = w.khmer.chars().count();
+        let n = w[0].chars().count();
         cs.len() >= n
-            && cs.iter().zip(w.khmer.chars()).all(|(a, b)| *a == b)
+            && cs.iter().zip(w[0].chars()).all(|(a, b)| *a == b)
             && cs
                 .get(n)
                 .is_none_or(|c| is_consonant(*c) || is_independent_vowel(*c))
@@ -262,14 +231,14 @@ struct Syllable {
     /// The consonant the syllable begins with, when nothing is written under it.
     single: Option<char>,
     /// A word of [`WORDS`], read as it is written there.
-    fixed: Option<&'static Word>,
+    fixed: Option<&'static [&'static str; 3]>,
 }
 
 impl Syllable {
     fn write(&self, s: Style, inside: bool, out: &mut String) {
         let names = s == Style::Names;
         if let Some(w) = self.fixed {
-            out.push_str(if names { w.names } else { w.ungegn });
+            out.push_str(if names { w[2] } else { w[1] });
             return;
         }
         out.push_str(&self.onset);
@@ -435,8 +404,9 @@ fn syllables(w: &str, pali: bool) -> Vec<Syllable> {
             }
         }
     };
-    // Whether the consonant after the one at `j` (past its subscripts and marks) has no vowel
-    // and ends the word or carries the bantoc: a final the one at `j` begins the syllable of.
+    // Whether the consonant after the one at `j` (past its subscripts and marks) is a final
+    // the one at `j` begins the syllable of: it has no vowel and ends the word or carries the
+    // bantoc, or it is a nasal with a stop of its place under it that has one (ណ្ដា).
     let onset_of_final = |j: usize| {
         let mut k = j + 1;
         while cs.get(k) == Some(&COENG) || cs.get(k).is_some_and(|c| !is_consonant(*c)) {
@@ -465,7 +435,7 @@ fn syllables(w: &str, pali: bool) -> Vec<Syllable> {
     let presyllable = |j: usize| {
         cs.get(j + 1) == Some(&COENG)
             && cs.get(j + 2).is_some_and(|l| sonorant(*l))
-            && !sonorant(cs[j])
+            && stop_or_sibilant(cs[j])
             && !voiced(j)
             && cs
                 .get(j + 3)
@@ -478,7 +448,7 @@ fn syllables(w: &str, pali: bool) -> Vec<Syllable> {
                 fixed: Some(w),
                 ..Syllable::default()
             });
-            i += w.khmer.chars().count();
+            i += w[0].chars().count();
             continue;
         }
         if is_consonant(c) {
@@ -673,14 +643,22 @@ pub fn renderings(name: &str) -> Vec<String> {
             super::read_words(name, is_khmer, |w| word(w, s, false)),
         );
     }
-    // Place names are written in Latin letters word by word, and the script writes no space
-    // between words: by UNGEGN, each syllable a word too (ឈើទាល, Cheu Teal), where joined the
-    // name would differ in a letter too many to count (CHHEUTEAL).
-    super::push_new(
-        &mut out,
-        super::read_words(name, is_khmer, |w| word(w, Style::Ungegn, true)),
-    );
     out
+}
+
+/// The rendering of a name written in Khmer by UNGEGN with each syllable a word (a word of
+/// `WORDS` whole), or none when it has no Khmer. Place names are written in Latin letters
+/// word by word, and the script writes no space between words (ឈើទាល, Cheu Teal, where
+/// CHHEUTEAL joined is a letter too many from CHEUTEAL to count). A match through it counts
+/// as one through a name in syllables does (see [`super::SYLLABIC_WEIGHT`]): a word's
+/// syllables are not names of their own (សុភារ៉ា is not "So Ra").
+pub fn split_renderings(name: &str) -> Vec<String> {
+    if !name.chars().any(is_khmer) {
+        return vec![];
+    }
+    vec![super::read_words(name, is_khmer, |w| {
+        word(w, Style::Ungegn, true)
+    })]
 }
 
 #[cfg(test)]
@@ -732,6 +710,18 @@ mod tests {
         assert!(has("ព្រៃក្រឡាញ់", "preykralanh"));
         assert!(has("ស្រែកណ្ដាល", "sraekandal"));
         assert!(has("សំរោង", "samraong"));
+        // But not a final with ្រ silent under it (ពេជ្រ), nor a cluster of two stops
+        // (ក្ដ), nor a sonorant with a subscript after ំ.
+        assert!(has("ពេជ្រសុភា", "pechsophea"));
+        assert!(has("ពេជ្រសុភា", "pech so phea"));
+        assert!(has("ក្រាំងក្ដី", "krangkdei"));
+        assert!(has("ក្រាំងម្កាក់", "krangmkak"));
+        assert!(has("ស្រីប្រសើរ", "sreiprasaeur"));
+        // A word of the list is read whole, in each rendering, wherever it stands in a word,
+        // but not when a vowel sign follows it (another word).
+        assert!(has("សេរីសុវណ្ណ", "serysovann"));
+        assert!(has("សេរីសុវណ្ណ", "serei sovann"));
+        assert!(!renderings("ពង្រា").iter().any(|r| r.contains("pongro")));
         assert!(has("ខ្ពស់", "khpuos"));
         assert!(has("អន្លង់", "anlung"));
         assert!(has("ចកលិច", "chaklich"));

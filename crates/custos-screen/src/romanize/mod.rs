@@ -77,7 +77,7 @@ fn read_words(name: &str, in_script: fn(char) -> bool, read: impl Fn(&str) -> St
 /// Whether `name` has `rendering` among its renderings (for the readers' tests).
 #[cfg(test)]
 fn has_rendering(name: &str, rendering: &str) -> bool {
-    let all = renderings(name);
+    let all = [renderings(name), khmer::split_renderings(name)].concat();
     assert!(all.iter().any(|r| r == rendering), "{name}: {all:?}");
     true
 }
