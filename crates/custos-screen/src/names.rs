@@ -880,8 +880,10 @@ pub fn compare_tokens<A: AsRef<str>, B: AsRef<str>>(a: NameRef<'_, A>, b: NameRe
     // symmetric.
     // A name of syllables aligns only with one of as many tokens or more (see
     // [`Normalized::whole`]).
-    let whole_unpaired = (a.whole && a.tokens.len() > b.tokens.len())
-        || (b.whole && b.tokens.len() > a.tokens.len());
+    // (Its syllables set aside as noise count: សារ៉ា, `sa ra`, would otherwise be "Ra" alone
+    // for a name of any kind, SA a legal form.)
+    let whole_unpaired =
+        (a.whole && a.all.len() > b.tokens.len()) || (b.whole && b.all.len() > a.tokens.len());
     let align = if whole_unpaired {
         0.0
     } else {
@@ -899,14 +901,17 @@ pub fn compare_tokens<A: AsRef<str>, B: AsRef<str>>(a: NameRef<'_, A>, b: NameRe
     } else {
         joined_bound(a.all, b.all)
     };
+    // A name of syllables some of which were set aside is joined with them only.
+    let whole_noise =
+        (a.whole && a.all.len() != a.tokens.len()) || (b.whole && b.all.len() != b.tokens.len());
     let mut joined = 0.0f64;
-    if tokens_bound > align {
+    if tokens_bound > align && !whole_noise {
         joined = edit_similarity(&concat(a.tokens), &concat(b.tokens));
     }
     if all_bound > align.max(joined) {
         joined = joined.max(edit_similarity(&concat(a.all), &concat(b.all)));
     }
-    let sorted = if joined < JOINED_SIM && tokens_bound > align.max(joined) {
+    let sorted = if joined < JOINED_SIM && tokens_bound > align.max(joined) && !whole_noise {
         let mut sa: Vec<&str> = a.tokens.iter().map(AsRef::as_ref).collect();
         let mut sb: Vec<&str> = b.tokens.iter().map(AsRef::as_ref).collect();
         sa.sort_unstable();
@@ -925,7 +930,7 @@ pub fn compare_tokens<A: AsRef<str>, B: AsRef<str>>(a: NameRef<'_, A>, b: NameRe
     // A skeleton of one consonant is a whole name's ("WALI", "ALI"), not an initial: it pairs
     // with the same consonant alone ("ALI" and "LY"), not with any skeleton that begins with
     // it ("WALI" is not "LUNDIN").
-    let skeleton_term = if a.abjad || b.abjad {
+    let skeleton_term = if (a.abjad || b.abjad) && !whole_unpaired {
         fn own<S: AsRef<str>>(tokens: &[S]) -> Vec<String> {
             tokens.iter().map(|t| skeleton(t.as_ref())).collect()
         }

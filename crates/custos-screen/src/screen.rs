@@ -436,7 +436,8 @@ impl Screener {
                 .id
                 == entity_id
             {
-                let norm = self.index.normalized(id as u32);
+                let mut norm = self.index.normalized(id as u32);
+                norm.whole = self.meta[id].whole;
                 let exact = compare_normalized(&qn, &norm);
                 let pos = ranked.iter().position(|r| r.1 == id as u32);
                 let est = self.index.estimate(&ex, id as u32, &mut scratch);

@@ -346,4 +346,8 @@ fn a_khmer_word_read_syllable_by_syllable_matches_only_whole() {
     // Two of a word's three syllables are not a name.
     assert!(compare("សុភារ៉ា", "So Ra", NameType::Person) < 0.88);
     assert!(compare("សុភារ៉ា", "Sophara", NameType::Person) >= 0.88);
+    // A syllable that spells a legal form or a title still counts among the word's.
+    assert!(compare("សារ៉ា", "Ra", NameType::Any) < 0.88);
+    assert!(compare("សុខ សារ៉ា", "Sok Ra", NameType::Any) < 0.88);
+    assert!(compare("សុខ សារ៉ា", "Sok Sara", NameType::Any) >= 0.88);
 }

@@ -17,8 +17,9 @@
 //!   a final at the word's end (ពេជ្រ, Pech).
 //!
 //! Besides, a stop or ស with a sonorant under it and no vowel, after a written vowel and
-//! before a consonant with one, is a syllable of its own (ព្រៃក្រឡាញ់, Prey Kralanh); a nasal with a stop of its place under it closes a
-//! syllable, the stop beginning the next (ស្រែកណ្ដាល, Srae Kandal); a sonorant after a
+//! before a consonant with one, is a syllable of its own (ព្រៃក្រឡាញ់, Prey Kralanh); a
+//! nasal with a stop of its place under it closes a syllable, the stop beginning the next
+//! (ស្រែកណ្ដាល, Srae Kandal); a sonorant after a
 //! syllable of ំ alone takes that syllable's series (សំរោង, Samraong); and a few words of
 //! Pali and Sanskrit frequent in names, whose spelling does not tell how they are read, are
 //! read from a list before the rules (`WORDS`: សេរី Serei, រស្មី Reaksmei, មង្គល Mongkol;
@@ -33,10 +34,10 @@
 //! apart (ឈើទាល, Cheu Teal, where CHHEUTEAL joined is a letter too many from CHEUTEAL to
 //! count); matched only with a name of as many words or more (see
 //! [`crate::names::Normalized::whole`]).
-//! Not read: the vowels of Pali and Sanskrit words the spelling does not show, but for those
-//! of the list (រត្នមុនី is
-//! `rotmuni`, Roat Muni in the gazetteer), but for open syllables in names (រតនា, `ratanea`
-//! by names' spelling, as Ratana is by the transducer the evaluation set uses).
+//! Not read: the vowels of Pali and Sanskrit words the spelling does not show (រត្នមុនី is
+//! `rotmuni`, Roat Muni in the gazetteer), but for the words of the list and for open
+//! syllables in names (រតនា, `ratanea` by names' spelling, as Ratana is by the transducer
+//! the evaluation set uses).
 
 /// Whether `c` is a Khmer character.
 pub fn is_khmer(c: char) -> bool {
@@ -649,8 +650,8 @@ pub fn renderings(name: &str) -> Vec<String> {
 /// The rendering of a name written in Khmer by UNGEGN with each syllable a word (a word of
 /// `WORDS` whole), or none when it has no Khmer. Place names are written in Latin letters
 /// word by word, and the script writes no space between words (ឈើទាល, Cheu Teal, where
-/// CHHEUTEAL joined is a letter too many from CHEUTEAL to count). A match through it counts
-/// as one through a name in syllables does (see [`super::SYLLABIC_WEIGHT`]): a word's
+/// CHHEUTEAL joined is a letter too many from CHEUTEAL to count). It is matched only with a
+/// name of as many words or more (see [`crate::names::Normalized::whole`]): a word's
 /// syllables are not names of their own (សុភារ៉ា is not "So Ra").
 pub fn split_renderings(name: &str) -> Vec<String> {
     if !name.chars().any(is_khmer) {
