@@ -432,7 +432,12 @@ fn word(w: &str, s: Style) -> String {
 
 /// Syllables read in one style; `inside`: after another syllable of their word.
 fn read(w: &str, s: Style, inside: bool) -> String {
-    if let Some(at) = w.find(PHAYA) {
+    // (Not a ဘ stacked under another consonant: that one ends a syllable before.)
+    let at = w
+        .match_indices(PHAYA)
+        .map(|(at, _)| at)
+        .find(|&at| !w[..at].ends_with(VIRAMA));
+    if let Some(at) = at {
         let phaya = if s == Style::Short {
             "pha ya"
         } else {
@@ -557,6 +562,8 @@ mod tests {
         // Anywhere in a word, more than once, with other syllables about it.
         assert!(has("ရွှေဘုရားကုန်းဘုရား", "shwe hpa yar kone hpa yar"));
         assert!(has("ဘုရား", "pha ya"));
+        // A ဘ stacked under another consonant does not begin it.
+        assert!(!renderings("သမ္ဘုရား").iter().any(|r| r.contains("hpa yar")));
     }
 
     #[test]
