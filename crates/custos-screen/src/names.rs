@@ -19,7 +19,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+mod jaro;
 mod skeleton;
+pub use jaro::jw;
 pub use skeleton::skeleton;
 pub(crate) use skeleton::variant_skeleton;
 use skeleton::{same_skeleton, skeleton_chars};
@@ -517,77 +519,6 @@ pub fn normalize_all(name: &str, t: NameType) -> Vec<Normalized> {
     out
 }
 
-/// Jaro-Winkler similarity, as `strsim::jaro_winkler` computes it (the tests hold the two
-/// equal), without allocating for the ASCII tokens of at most 64 letters that names are made
-/// of once transliterated. Scoring a candidate compares every token pair; this is its inner
-/// loop.
-pub fn jw(a_str: &str, b_str: &str) -> f64 {
-    let (a, b) = (a_str.as_bytes(), b_str.as_bytes());
-    if !(a.is_ascii() && b.is_ascii() && a.len() <= 64 && b.len() <= 64) {
-        return strsim::jaro_winkler(a_str, b_str);
-    }
-    let sim = jaro_ascii(a, b);
-    if sim > 0.7 {
-        let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count().min(4);
-        sim + 0.1 * prefix as f64 * (1.0 - sim)
-    } else {
-        sim
-    }
-}
-
-/// Jaro over ASCII strings of at most 64 bytes, bit-parallel: the positions of each byte in
-/// `b` are a bitmask, so finding the first unmatched equal byte within the window is a mask
-/// and a count of trailing zeros rather than a scan. The matches, and so the result, are those
-/// of the classic scan (each byte of `a` in order takes the first free equal byte of `b` in
-/// its window).
-fn jaro_ascii(a: &[u8], b: &[u8]) -> f64 {
-    let (la, lb) = (a.len(), b.len());
-    if la == 0 && lb == 0 {
-        return 1.0;
-    }
-    if la == 0 || lb == 0 {
-        return 0.0;
-    }
-    let below = |n: usize| if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
-    let mut positions = [0u64; 128];
-    for (j, &y) in b.iter().enumerate() {
-        positions[usize::from(y & 0x7f)] |= 1 << j;
-    }
-    let range = (la.max(lb) / 2).saturating_sub(1);
-    let (mut a_flags, mut b_flags) = (0u64, 0u64);
-    let mut matches = 0usize;
-    for (i, &x) in a.iter().enumerate() {
-        let lo = i.saturating_sub(range);
-        let hi = lb.min(i + range + 1);
-        if lo >= hi {
-            continue;
-        }
-        let free = positions[usize::from(x & 0x7f)] & below(hi) & !below(lo) & !b_flags;
-        if free != 0 {
-            a_flags |= 1 << i;
-            b_flags |= 1 << free.trailing_zeros();
-            matches += 1;
-        }
-    }
-    if matches == 0 {
-        return 0.0;
-    }
-    // The k-th matched byte of `a` against the k-th matched byte of `b`.
-    let mut transpositions = 0usize;
-    let (mut af, mut bf) = (a_flags, b_flags);
-    while af != 0 {
-        let (i, j) = (af.trailing_zeros() as usize, bf.trailing_zeros() as usize);
-        if a[i] != b[j] {
-            transpositions += 1;
-        }
-        af &= af - 1;
-        bf &= bf - 1;
-    }
-    let t = transpositions / 2;
-    let m = matches as f64;
-    (m / la as f64 + m / lb as f64 + (matches - t) as f64 / m) / 3.0
-}
-
 /// Below this Jaro-Winkler similarity two tokens are treated as different names, not as a
 /// variant spelling: their similarity falls steeply (see [`token_similarity`]).
 pub const VARIANT_SIM: f64 = 0.90;
@@ -664,40 +595,59 @@ pub fn initial_credit(len: usize) -> f64 {
 /// What a patronymic left unpaired weighs in the penalty, against another token of its length.
 const PATRONYMIC_WEIGHT: f64 = 1.0 / 3.0;
 
+/// How alike token `i` of one name and token `j` of the other are: `token_similarity(a[i],
+/// b[j])`, or with `reversed`, `token_similarity(b[j], a[i])`. Through it a comparison's
+/// caller may remember pairs from one comparison to the next (see [`compare_tokens_with`]).
+pub type PairSim<'s> = &'s dyn Fn(usize, usize, bool) -> f64;
+
+/// [`token_similarity`] over two names' tokens, as a [`PairSim`] remembering nothing.
+fn pair_sim<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> impl Fn(usize, usize, bool) -> f64 {
+    |i, j, reversed| {
+        let (x, y) = (a[i].as_ref(), b[j].as_ref());
+        if reversed {
+            token_similarity(y, x)
+        } else {
+            token_similarity(x, y)
+        }
+    }
+}
+
 /// Token alignment: each token of the shorter side paired with its best match on the other.
 /// With `initials`, a one-letter token is an initial (it pairs with any token it begins);
 /// without, it pairs only with the same letter alone.
-fn aligned<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B], initials: bool) -> f64 {
+fn aligned<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B], initials: bool, pair: PairSim) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
     if a.len() <= b.len() {
-        aligned_short_long(a, b, initials, &|i, j| {
-            token_similarity(a[i].as_ref(), b[j].as_ref())
-        })
+        aligned_short_long(a, b, initials, &|i, j| pair(i, j, false))
     } else {
-        aligned_short_long(b, a, initials, &|i, j| {
-            token_similarity(b[i].as_ref(), a[j].as_ref())
-        })
+        aligned_short_long(b, a, initials, &|i, j| pair(j, i, true))
     }
 }
 
 /// [`aligned`] both ways round, the better of the two. Names of different token counts align
 /// the same way round whichever leads; names of the same count share each pair's similarity
 /// between the two ways.
-fn aligned_both<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B], initials: bool) -> f64 {
+fn aligned_both<A: AsRef<str>, B: AsRef<str>>(
+    a: &[A],
+    b: &[B],
+    initials: bool,
+    pair: PairSim,
+) -> f64 {
     let (n, m) = (a.len(), b.len());
     if n != m || n == 0 {
-        return aligned(a, b, initials);
+        return aligned(a, b, initials, pair);
     }
     if n * m > 64 {
-        return aligned(a, b, initials).max(aligned(b, a, initials));
+        return aligned(a, b, initials, pair)
+            .max(aligned(b, a, initials, &|i, j, r| pair(j, i, !r)));
     }
     let memo: [std::cell::Cell<f64>; 64] = std::array::from_fn(|_| std::cell::Cell::new(-1.0));
     let sim = |i: usize, j: usize| {
         let slot = &memo[i * m + j];
         if slot.get() < 0.0 {
-            slot.set(token_similarity(a[i].as_ref(), b[j].as_ref()));
+            slot.set(pair(i, j, false));
         }
         slot.get()
     };
@@ -873,6 +823,16 @@ fn concat<S: AsRef<str>>(tokens: &[S]) -> String {
 
 /// [`compare_normalized`] over borrowed tokens.
 pub fn compare_tokens<A: AsRef<str>, B: AsRef<str>>(a: NameRef<'_, A>, b: NameRef<'_, B>) -> f64 {
+    compare_tokens_with(a, b, &pair_sim(a.tokens, b.tokens))
+}
+
+/// [`compare_tokens`], asking `pair` how alike the tokens of `a` and `b` are (`a.tokens[i]`
+/// and `b.tokens[j]`): a caller comparing one name with many remembers the pairs it has seen.
+pub fn compare_tokens_with<A: AsRef<str>, B: AsRef<str>>(
+    a: NameRef<'_, A>,
+    b: NameRef<'_, B>,
+    pair: PairSim,
+) -> f64 {
     if a.tokens.is_empty() || b.tokens.is_empty() {
         return 0.0;
     }
@@ -887,7 +847,7 @@ pub fn compare_tokens<A: AsRef<str>, B: AsRef<str>>(a: NameRef<'_, A>, b: NameRe
     let align = if whole_unpaired {
         0.0
     } else {
-        aligned_both(a.tokens, b.tokens, true)
+        aligned_both(a.tokens, b.tokens, true, pair)
     };
     // Joined forms are compared by edit distance, transpositions counted once: Jaro-Winkler
     // over long strings is generous to any two names that begin alike ("ABDULHADI" and
@@ -934,14 +894,17 @@ pub fn compare_tokens<A: AsRef<str>, B: AsRef<str>>(a: NameRef<'_, A>, b: NameRe
         fn own<S: AsRef<str>>(tokens: &[S]) -> Vec<String> {
             tokens.iter().map(|t| skeleton(t.as_ref())).collect()
         }
+        fn skeletons_aligned<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> f64 {
+            aligned_both(a, b, false, &pair_sim(a, b))
+        }
         let sim = match (
             a.skeletons.len() == a.tokens.len(),
             b.skeletons.len() == b.tokens.len(),
         ) {
-            (true, true) => aligned_both(a.skeletons, b.skeletons, false),
-            (true, false) => aligned_both(a.skeletons, &own(b.tokens), false),
-            (false, true) => aligned_both(&own(a.tokens), b.skeletons, false),
-            (false, false) => aligned_both(&own(a.tokens), &own(b.tokens), false),
+            (true, true) => skeletons_aligned(a.skeletons, b.skeletons),
+            (true, false) => skeletons_aligned(a.skeletons, &own(b.tokens)),
+            (false, true) => skeletons_aligned(&own(a.tokens), b.skeletons),
+            (false, false) => skeletons_aligned(&own(a.tokens), &own(b.tokens)),
         };
         0.95 * sim
     } else {

@@ -13,8 +13,8 @@ use serde::Serialize;
 use crate::index::Index;
 use crate::model::{Designation, ListEntity, NameKind};
 use crate::names::{
-    NameRef, NameType, Normalized, combined_weight, compare_normalized, compare_tokens, normalize,
-    normalize_all,
+    NameRef, NameType, Normalized, combined_weight, compare_normalized, compare_tokens_with,
+    normalize, normalize_all, token_similarity,
 };
 
 /// Hits at or above this score are reported when no limit is asked for.
@@ -33,6 +33,57 @@ pub const CANDIDATES: usize = 64;
 const NEAR_BOUND: f32 = 0.01;
 /// At most this many of them.
 const NEAR_CANDIDATES: usize = 16;
+/// Scoring up to this many names touches them first (see [`Index::touch_names`]): the
+/// candidates of a query's forms, with room for the forms of the same names scored beside them.
+const TOUCHED: usize = 4 * (CANDIDATES + NEAR_CANDIDATES);
+
+/// The token similarities worked out in one query's scoring, so that each pair is worked out
+/// once: a query's candidates share their tokens (the query's own, and its common variants).
+/// A pair is keyed by the query's form and token, the listed token (its id in the vocabulary)
+/// and which way round it was asked (see [`crate::names::PairSim`]); a slot another pair
+/// takes is overwritten.
+struct PairMemo {
+    slots: Vec<std::cell::Cell<(u64, f64)>>,
+}
+
+impl Default for PairMemo {
+    fn default() -> Self {
+        PairMemo {
+            slots: vec![std::cell::Cell::new((0, 0.0)); 1 << PairMemo::BITS],
+        }
+    }
+}
+
+impl PairMemo {
+    /// Slots: `2^BITS`.
+    const BITS: u32 = 10;
+
+    /// The key of a pair (never 0, an empty slot's), or `None` for a form or token beyond
+    /// what a key holds (not remembered).
+    fn key(form: usize, token: usize, listed: u32, reversed: bool) -> Option<u64> {
+        (form < 1 << 10 && token < 1 << 10).then(|| {
+            1 | u64::from(reversed) << 1
+                | (token as u64) << 2
+                | (form as u64) << 12
+                | u64::from(listed) << 32
+        })
+    }
+
+    /// The similarity remembered under `key`, or `compute`d and remembered.
+    fn get(&self, key: Option<u64>, compute: impl FnOnce() -> f64) -> f64 {
+        let Some(key) = key else {
+            return compute();
+        };
+        let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::BITS)) as usize;
+        let (held, sim) = self.slots[slot].get();
+        if held == key {
+            return sim;
+        }
+        let sim = compute();
+        self.slots[slot].set((key, sim));
+        sim
+    }
+}
 
 /// What is screened.
 #[derive(Debug, Clone, Default)]
@@ -457,10 +508,11 @@ impl Screener {
     /// name `id` are.
     /// (`tokens` and `all` are scratch space, kept from one name to the next.)
     /// `skeletons`: those of each form's tokens (see [`Normalized::skeletons`]).
+    /// `memo`: the token pairs seen in this query's scoring.
     fn name_score<'a>(
         &'a self,
         (forms, form_skeletons): (&[Normalized], &[Vec<String>]),
-        mask: u64,
+        (mask, memo): (u64, &PairMemo),
         id: u32,
         (tokens, all, skeletons): (&mut Vec<&'a str>, &mut Vec<&'a str>, &mut Vec<&'a str>),
     ) -> f64 {
@@ -480,13 +532,25 @@ impl Screener {
             whole: meta.whole,
         };
         let weight = meta.weight;
+        let vocabulary = self.index.names.tokens(id);
         forms
             .iter()
             .zip(form_skeletons)
             .enumerate()
             .filter(|(i, _)| *i >= 64 || mask & (1 << i) != 0)
-            .map(|(_, (qn, k))| {
-                compare_tokens(qn.with_skeletons(k), name) * combined_weight(qn.weight, weight)
+            .map(|(f, (qn, k))| {
+                let pair = |i: usize, j: usize, reversed: bool| {
+                    memo.get(PairMemo::key(f, i, vocabulary[j], reversed), || {
+                        let (x, y) = (qn.tokens[i].as_str(), name.tokens[j]);
+                        if reversed {
+                            token_similarity(y, x)
+                        } else {
+                            token_similarity(x, y)
+                        }
+                    })
+                };
+                compare_tokens_with(qn.with_skeletons(k), name, &pair)
+                    * combined_weight(qn.weight, weight)
             })
             .fold(0.0, f64::max)
     }
@@ -602,7 +666,9 @@ impl Screener {
         // (name, the forms of the query to score it with)
         let ids: Vec<(u32, u64)> = ids.collect();
         // Touching first what scoring reads (see [`Index::touch_names`]) saves about a tenth.
-        if ids.len() <= CANDIDATES {
+        // (The candidates near the bound count: with them a common name's query scores up to
+        // [`CANDIDATES`] + [`NEAR_CANDIDATES`] names, and it was those that went untouched.)
+        if ids.len() <= TOUCHED {
             let mut touched = 0u8;
             for &(id, _) in &ids {
                 touched ^= self.meta[id as usize].kind as u8;
@@ -616,12 +682,13 @@ impl Screener {
             forms.iter().map(Normalized::skeletons).collect();
         // (entity, score, name, name score)
         let (mut tokens, mut all, mut skeletons) = (vec![], vec![], vec![]);
+        let memo = PairMemo::default();
         let mut ranked: Vec<(u32, f64, u32, f64)> = ids
             .into_iter()
             .map(|(id, mask)| {
                 let name_score = self.name_score(
                     (forms, &skeletons_of_forms),
-                    mask,
+                    (mask, &memo),
                     id,
                     (&mut tokens, &mut all, &mut skeletons),
                 );
@@ -645,6 +712,7 @@ impl Screener {
             Some(n) => ranked.truncate(n),
             None => ranked.retain(|r| r.1 >= DEFAULT_THRESHOLD),
         }
+        self.touch_hits(ranked.iter().map(|r| (r.0, r.2)));
         ranked
             .into_iter()
             .map(|(entity, score, id, name_score)| {
@@ -661,6 +729,29 @@ impl Screener {
                 }
             })
             .collect()
+    }
+
+    /// Touches what the hits kept are made of (each entry's id, list and names, the name
+    /// matched), a step of each chain at a time in loops of independent loads, as
+    /// [`Index::touch_names`] does for scoring: these are read from all over the heap, and
+    /// copying them one hit after another waited on one miss of the cache after another.
+    fn touch_hits(&self, hits: impl Iterator<Item = (u32, u32)> + Clone) {
+        let mut touched = 0usize;
+        for (entity, id) in hits.clone() {
+            let (list, e) = &self.entities[entity as usize];
+            touched ^= list.len() ^ e.id.len() ^ e.names.len() ^ self.meta[id as usize].value.len();
+        }
+        for (entity, id) in hits.clone() {
+            let (list, e) = &self.entities[entity as usize];
+            let first = |s: &str| usize::from(s.as_bytes().first().copied().unwrap_or(0));
+            touched ^= first(list) ^ first(&e.id) ^ first(&self.meta[id as usize].value);
+            touched ^= e.names.iter().map(|n| n.value.len()).sum::<usize>();
+        }
+        for (entity, _) in hits {
+            let e = &self.entities[entity as usize].1;
+            touched ^= usize::from(e.primary_name().as_bytes().first().copied().unwrap_or(0));
+        }
+        std::hint::black_box(touched);
     }
 
     /// Screens through the index. Without `limit`, returns the hits at or above the default
@@ -754,6 +845,62 @@ fn kind_name(k: NameKind) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::same_birth_date;
+
+    /// Scoring remembers token pairs from one name to the next (see `PairMemo`): every hit's
+    /// score is still the comparison of the two names alone, over names sharing their tokens
+    /// across scripts and orders, and with more tokens than the memory has room for.
+    #[test]
+    fn remembered_token_pairs_score_as_the_names_compared_alone() {
+        use super::{Query, Screener};
+        use crate::model::{EntityKind, ListEntity};
+        use crate::names::{NameType, compare};
+        let mut names: Vec<String> = [
+            "Mohammed Hassan Ali",
+            "Mohamed Hasan",
+            "Muhammad Hussein",
+            "Ali Hassan Mohammed",
+            "محمد حسن",
+            "Hassan Ali",
+            "Ali Mohammed Hussain",
+            "Vladimir Vladimirovich Putin",
+            "Wladimir Putin",
+            "김정은",
+        ]
+        .map(str::to_owned)
+        .into();
+        // More pairs than slots: the memory overwrites what it holds.
+        names.extend((0..600).map(|i| format!("Hassan Mohamad{i} Aly{}", i * 7)));
+        let s = Screener::build(names.iter().enumerate().map(|(i, n)| {
+            (
+                "list".to_owned(),
+                ListEntity::new(i.to_string(), EntityKind::Person, n.as_str()),
+            )
+        }));
+        for q in [
+            "Mohammed Hassan",
+            "Ali Hasan",
+            "محمد علي",
+            "Putin Vladimir",
+            "Kim Jong Un",
+        ] {
+            let query = Query {
+                name: q.into(),
+                name_type: NameType::Person,
+                ..Default::default()
+            };
+            let hits = s.screen_exhaustive(&query, Some(names.len()));
+            assert!(hits.len() > 5, "{q}");
+            for h in hits {
+                let alone = compare(q, &h.matched_name, NameType::Person);
+                assert!(
+                    (h.score - alone).abs() < 1e-12,
+                    "{q} / {}: {} against {alone}",
+                    h.matched_name,
+                    h.score
+                );
+            }
+        }
+    }
 
     fn check(listed: &[&str], expect: bool) {
         let d = chrono::NaiveDate::from_ymd_opt(1971, 3, 2).unwrap();
