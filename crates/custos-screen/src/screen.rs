@@ -501,11 +501,8 @@ impl Screener {
         out
     }
 
-    /// The score of name `id` for the query, corroboration included; with `why`, the factors
-    /// that made it.
-    /// How alike the query's name and name `id` are (see [`compare_tokens`]).
     /// How alike the query's name (the best of its forms in `mask`: bit `i` for form `i`) and
-    /// name `id` are.
+    /// name `id` are (see [`compare_tokens_with`]).
     /// (`tokens` and `all` are scratch space, kept from one name to the next.)
     /// `skeletons`: those of each form's tokens (see [`Normalized::skeletons`]).
     /// `memo`: the token pairs seen in this query's scoring.
@@ -868,6 +865,12 @@ mod tests {
         ]
         .map(str::to_owned)
         .into();
+        // Names of nine tokens and more against a query of as many: each way round is aligned
+        // apart, the pairs asked the other way round too.
+        names.push("Abu Bakr Muhammad ibn Ali ibn Hassan al Baghdadi".into());
+        names.push("Muhammad Abu Bakr ibn Hassan ibn Ali al Baghdadi".into());
+        let nine = crate::names::normalize(&names[names.len() - 1], NameType::Person);
+        assert!(nine.tokens.len() >= 9, "{:?}", nine.tokens);
         // More pairs than slots: the memory overwrites what it holds.
         names.extend((0..600).map(|i| format!("Hassan Mohamad{i} Aly{}", i * 7)));
         let s = Screener::build(names.iter().enumerate().map(|(i, n)| {
@@ -882,15 +885,19 @@ mod tests {
             "محمد علي",
             "Putin Vladimir",
             "Kim Jong Un",
+            "Abu Bakr Mohammed ibn Ali ibn Hasan al Bagdadi",
         ] {
             let query = Query {
                 name: q.into(),
                 name_type: NameType::Person,
                 ..Default::default()
             };
-            let hits = s.screen_exhaustive(&query, Some(names.len()));
-            assert!(hits.len() > 5, "{q}");
-            for h in hits {
+            // Through the index (its candidates read ahead) and through every name.
+            let hits = s.screen(&query, Some(20));
+            assert!(!hits.is_empty(), "{q}");
+            let all = s.screen_exhaustive(&query, Some(names.len()));
+            assert!(all.len() > 5, "{q}");
+            for h in hits.into_iter().chain(all) {
                 let alone = compare(q, &h.matched_name, NameType::Person);
                 assert!(
                     (h.score - alone).abs() < 1e-12,

@@ -25,7 +25,7 @@ pub fn jw(a_str: &str, b_str: &str) -> f64 {
 /// its window).
 ///
 /// Tokens are nearly always capital letters alone: their table is then of 26 letters rather
-/// than of every ASCII byte, a quarter of the clearing (compared as often as tokens are, it
+/// than of every ASCII byte, a fifth of the clearing (compared as often as tokens are, it
 /// shows).
 fn jaro_ascii(a: &[u8], b: &[u8]) -> f64 {
     if a.iter().chain(b).all(u8::is_ascii_uppercase) {

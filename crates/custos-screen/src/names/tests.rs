@@ -167,6 +167,15 @@ fn jaro_winkler_is_strsims() {
         "PUTINA",
         "ВЛАДИМИР",
         "VLADIMIR",
+        // Not capital letters alone: the table of every ASCII byte.
+        "AL-ASSAD",
+        "ALASSAD",
+        "R2D2",
+        "RD",
+        "mohammed",
+        "MOHAMMEd",
+        "O'NEIL",
+        "ONEIL",
     ];
     for a in words {
         for b in words {
@@ -182,16 +191,22 @@ fn jaro_winkler_is_strsims() {
         let longest = if rng.chance(0.1) { 64 } else { 12 };
         let len = 1 + rng.below(longest);
         let alphabet = if rng.chance(0.5) { 4 } else { 26 };
-        let a: String = (0..len)
-            .map(|_| char::from(b'A' + rng.below(alphabet) as u8))
-            .collect();
+        // One pair in four has a digit, a hyphen or a lower-case letter in it.
+        const OTHERS: &[u8] = b"0123456789-'abcxyz";
+        let letter = |rng: &mut crate::synth::Rng, others: bool| {
+            if others && rng.chance(0.2) {
+                char::from(OTHERS[rng.below(OTHERS.len())])
+            } else {
+                char::from(b'A' + rng.below(alphabet) as u8)
+            }
+        };
+        let others = rng.chance(0.25);
+        let a: String = (0..len).map(|_| letter(&mut rng, others)).collect();
         let b = if rng.chance(0.5) {
             crate::synth::misspell(&a, &mut rng)
         } else {
             let len = 1 + rng.below(64);
-            (0..len)
-                .map(|_| char::from(b'A' + rng.below(alphabet) as u8))
-                .collect()
+            (0..len).map(|_| letter(&mut rng, others)).collect()
         };
         let (ours, theirs) = (jw(&a, &b), strsim::jaro_winkler(&a, &b));
         assert!(ours == theirs, "{a} ~ {b}: {ours} != {theirs}");
