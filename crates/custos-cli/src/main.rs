@@ -160,7 +160,9 @@ enum Cmd {
         /// wallet); repeatable.
         #[arg(long = "id")]
         ids: Vec<String>,
-        /// The best N hits, whatever their score (default: every hit at or above the threshold).
+        /// The best N hits of the names the index reaches for the threshold: near misses (to
+        /// about 0.8) may be among them, names further off are not (default: every hit at or
+        /// above the threshold).
         #[arg(long)]
         limit: Option<usize>,
         /// Print JSON: {"hits":[{"entity_id","list","name","matched_name","score","explanation"}]}.

@@ -4,9 +4,12 @@
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
+use unicode_width::UnicodeWidthStr;
 
 /// Rows under a header, printed with aligned columns. Cells are cleaned of control characters
-/// (a tab or a newline in a stored value cannot break a row).
+/// (a tab or a newline in a stored value cannot break a row). Columns are as wide as their
+/// cells are on a terminal, not as many characters as they hold: a Hangul or Han character
+/// takes two columns, a Khmer or Burmese vowel sign none (`unicode-width`).
 pub struct Table {
     headers: Vec<&'static str>,
     rows: Vec<Vec<String>>,
@@ -46,7 +49,7 @@ impl Table {
         let width = |i: usize| {
             self.rows
                 .iter()
-                .map(|r| r[i].chars().count())
+                .map(|r| r[i].width())
                 .chain([self.headers[i].len()])
                 .max()
                 .unwrap_or(0)
@@ -60,7 +63,7 @@ impl Table {
                     s.push_str(c);
                 } else {
                     s.push_str(c);
-                    s.extend(std::iter::repeat_n(' ', widths[i] - c.chars().count() + 2));
+                    s.extend(std::iter::repeat_n(' ', widths[i] - c.width() + 2));
                 }
             }
             s.trim_end().to_owned() + "\n"
@@ -162,6 +165,30 @@ mod tests {
             "ID      STATUS    NOTE\na       in_force  x y\nlonger  ok\n"
         );
         assert_eq!(Table::new(&["ID"]).render("none"), "none\n");
+    }
+
+    /// A name in Hangul, Han or Khmer is padded by the columns a terminal gives it, so that
+    /// the column after it lines up (by characters, 김정은's row was three columns short).
+    #[test]
+    fn a_table_pads_wide_and_combining_characters_by_their_columns() {
+        let mut t = Table::new(&["NAME", "SCORE"]);
+        t.row(vec!["Kim Jong Un".into(), "1.000".into()]);
+        t.row(vec!["김정은".into(), "1.000".into()]);
+        t.row(vec!["金正恩".into(), "0.950".into()]);
+        t.row(vec!["សុភារ៉ា".into(), "0.925".into()]);
+        let text = t.render("none");
+        let columns: Vec<usize> = text
+            .lines()
+            .map(|l| {
+                // The last column begins after the last run of spaces.
+                let at = l.rfind("  ").unwrap() + 2;
+                l[..at].width()
+            })
+            .collect();
+        assert!(
+            columns.iter().all(|&c| c == columns[0]),
+            "{columns:?}\n{text}"
+        );
     }
 
     #[test]

@@ -752,7 +752,9 @@ impl Screener {
     }
 
     /// Screens through the index. Without `limit`, returns the hits at or above the default
-    /// threshold; with it, the best `limit` hits whatever their score.
+    /// threshold; with it, the best `limit` hits of the names the index gathers for that
+    /// threshold: near misses (to about [`crate::index::MIN_BOUND`]) may be among them, names
+    /// further off are not gathered ([`Screener::screen_exhaustive`] scores every name).
     pub fn screen(&self, q: &Query, limit: Option<usize>) -> Vec<Hit> {
         self.screen_timed(q, limit, &mut Stages::default())
     }

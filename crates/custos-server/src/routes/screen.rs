@@ -32,7 +32,9 @@ pub struct ScreenRequest {
     /// corroborated.
     #[serde(default)]
     pub address: Option<String>,
-    /// The best N hits whatever their score; without it, every hit at or above the threshold.
+    /// The best N hits of the names the index reaches for the threshold (near misses, to about
+    /// 0.8, may be among them; names further off are not); without it, every hit at or above
+    /// the threshold.
     #[serde(default)]
     pub limit: Option<u32>,
 }
