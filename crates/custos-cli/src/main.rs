@@ -160,9 +160,10 @@ enum Cmd {
         /// wallet); repeatable.
         #[arg(long = "id")]
         ids: Vec<String>,
-        /// The best N hits of the names the index reaches for the threshold: near misses (to
-        /// about 0.8) may be among them, names further off are not (default: every hit at or
-        /// above the threshold).
+        /// The best N hits among the names screening looks at for the threshold (lowered by a
+        /// date of birth or country): hits below it may be among them, but a name that could
+        /// not reach it is not looked for, and at most about 80 come back (default: every hit
+        /// at or above the threshold).
         #[arg(long)]
         limit: Option<usize>,
         /// Print JSON: {"hits":[{"entity_id","list","name","matched_name","score","explanation"}]}.

@@ -9,7 +9,8 @@ use unicode_width::UnicodeWidthStr;
 /// Rows under a header, printed with aligned columns. Cells are cleaned of control characters
 /// (a tab or a newline in a stored value cannot break a row). Columns are as wide as their
 /// cells are on a terminal, not as many characters as they hold: a Hangul or Han character
-/// takes two columns, a Khmer or Burmese vowel sign none (`unicode-width`).
+/// takes two columns, most Khmer and Burmese vowel signs above or below a letter none
+/// (`unicode-width`).
 pub struct Table {
     headers: Vec<&'static str>,
     rows: Vec<Vec<String>>,
@@ -168,7 +169,8 @@ mod tests {
     }
 
     /// A name in Hangul, Han or Khmer is padded by the columns a terminal gives it, so that
-    /// the column after it lines up (by characters, 김정은's row was three columns short).
+    /// the column after it lines up (padded by characters, the score after 김정은 stood three
+    /// columns too far right).
     #[test]
     fn a_table_pads_wide_and_combining_characters_by_their_columns() {
         let mut t = Table::new(&["NAME", "SCORE"]);

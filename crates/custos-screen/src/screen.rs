@@ -752,9 +752,13 @@ impl Screener {
     }
 
     /// Screens through the index. Without `limit`, returns the hits at or above the default
-    /// threshold; with it, the best `limit` hits of the names the index gathers for that
-    /// threshold: near misses (to about [`crate::index::MIN_BOUND`]) may be among them, names
-    /// further off are not gathered ([`Screener::screen_exhaustive`] scores every name).
+    /// threshold; with it, the best `limit` of the names scored: those the index gathers as
+    /// possibly reaching the threshold less what the query's year of birth, country and
+    /// address could add, at most [`CANDIDATES`] and [`NEAR_CANDIDATES`] more for each form of
+    /// the query, and every name of an entry sharing an identifier with the query. Hits below
+    /// the threshold, at any score, may be among them, but a name that could not reach that
+    /// bound is not looked for: this is not the best `limit` of the lists
+    /// ([`Screener::screen_exhaustive`] is).
     pub fn screen(&self, q: &Query, limit: Option<usize>) -> Vec<Hit> {
         self.screen_timed(q, limit, &mut Stages::default())
     }
@@ -775,6 +779,9 @@ impl Screener {
         }
         if q.country.is_some() {
             bound -= COUNTRY_MATCH;
+        }
+        if q.address.is_some() {
+            bound -= ADDRESS_MATCH;
         }
         // The names each form of the query gathers (a name in Latin letters has one form),
         // each to be scored with the forms that gathered it.
@@ -908,6 +915,45 @@ mod tests {
                     h.score
                 );
             }
+        }
+    }
+
+    /// An address the list gives lifts a name by [`super::ADDRESS_MATCH`]: the index gathers
+    /// the names it could lift to the threshold, as it does for a date of birth and a country
+    /// ("Kovalenko" scores 0.85 against "Olena Kovalenko", 0.88 with the same address, which
+    /// only the exhaustive scan found).
+    #[test]
+    fn an_address_lowers_the_bound_the_index_gathers_for() {
+        use super::{Query, Screener};
+        use crate::model::{EntityKind, ListEntity};
+        use crate::names::{NameType, compare};
+        let address = "12 Rua Augusta, 1100-048 Lisboa";
+        let listed = [
+            "Pedro Alvares Cabral Lima Souza Reis",
+            "Pedro Alvares Cabral Limaverde Souza",
+            "Olena Kovalenko",
+            "Ivan Kovalenko",
+        ];
+        let s = Screener::build(listed.iter().enumerate().map(|(i, n)| {
+            let mut e = ListEntity::new(i.to_string(), EntityKind::Person, *n);
+            e.addresses.push(address.into());
+            ("list".to_owned(), e)
+        }));
+        let ids = |hits: Vec<super::Hit>| hits.into_iter().map(|h| h.entity_id).collect::<Vec<_>>();
+        for (name, found) in [("Pedro Alvarez", ["0", "1"]), ("Kovalenko", ["3", "2"])] {
+            let q = Query {
+                name: name.into(),
+                name_type: NameType::Person,
+                address: Some(address.into()),
+                ..Default::default()
+            };
+            for n in found {
+                let alone = compare(name, listed[n.parse::<usize>().unwrap()], NameType::Person);
+                assert!((0.85..0.88).contains(&alone), "{name} / {n}: {alone}");
+            }
+            let exhaustive = ids(s.screen_exhaustive(&q, None));
+            assert_eq!(exhaustive, found, "{name}");
+            assert_eq!(ids(s.screen(&q, None)), exhaustive, "{name}");
         }
     }
 

@@ -32,9 +32,10 @@ pub struct ScreenRequest {
     /// corroborated.
     #[serde(default)]
     pub address: Option<String>,
-    /// The best N hits of the names the index reaches for the threshold (near misses, to about
-    /// 0.8, may be among them; names further off are not); without it, every hit at or above
-    /// the threshold.
+    /// The best N hits among the names screening looks at for the threshold (lowered by what a
+    /// date of birth, a country or an address could add): hits below it, at any score, may be
+    /// among them, but a name that could not reach it is not looked for, and at most about 80
+    /// come back; without it, every hit at or above the threshold.
     #[serde(default)]
     pub limit: Option<u32>,
 }
