@@ -754,7 +754,7 @@ impl Screener {
     /// Screens through the index. Without `limit`, returns the hits at or above the default
     /// threshold; with it, the best `limit` of the names scored: those the index gathers as
     /// possibly reaching the threshold less what the query's year of birth, country and
-    /// address could add, at most [`CANDIDATES`] and [`NEAR_CANDIDATES`] more for each form of
+    /// address could add, at most [`CANDIDATES`] and 16 more near the bound for each form of
     /// the query, and every name of an entry sharing an identifier with the query. Hits below
     /// the threshold, at any score, may be among them, but a name that could not reach that
     /// bound is not looked for: this is not the best `limit` of the lists
