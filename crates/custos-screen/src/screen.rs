@@ -37,8 +37,8 @@ const NEAR_CANDIDATES: usize = 16;
 /// candidates of a query's forms, with room for the forms of the same names scored beside them.
 const TOUCHED: usize = 4 * (CANDIDATES + NEAR_CANDIDATES);
 
-/// The token similarities worked out in one query's scoring, so that each pair is worked out
-/// once: a query's candidates share their tokens (the query's own, and its common variants).
+/// The token similarities worked out in one query's scoring, so that a pair is mostly worked
+/// out once: a query's candidates share their tokens (the query's own, and its common variants).
 /// A pair is keyed by the query's form and token, the listed token (its id in the vocabulary)
 /// and which way round it was asked (see [`crate::names::PairSim`]); a slot another pair
 /// takes is overwritten.
@@ -780,7 +780,11 @@ impl Screener {
         if q.country.is_some() {
             bound -= COUNTRY_MATCH;
         }
-        if q.address.is_some() {
+        // (An address of no word worth comparing corroborates nothing; see [`address_words`].)
+        if q.address
+            .as_deref()
+            .is_some_and(|a| !address_words(a).is_empty())
+        {
             bound -= ADDRESS_MATCH;
         }
         // The names each form of the query gathers (a name in Latin letters has one form),
